@@ -1,0 +1,98 @@
+# custos build. One Makefile; each folder adds its sources in its module.mk.
+# `make` builds ./custos; `make check` runs every test; `make SANITIZE=1 check`
+# does the same under ASan/UBSan (objects go to a separate build tree).
+
+.DEFAULT_GOAL := all
+PREFIX   ?= /usr/local
+CC       ?= cc
+CXX      ?= c++
+PKGS     := lmdb libzstd libsodium jansson libgit2 xapian-core yaml-0.1 libarchive
+
+BUILD_DIR ?=
+ifeq ($(SANITIZE),1)
+BUILD    := $(or $(BUILD_DIR),build)/sanitize
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      := -O1 -g
+else
+BUILD    := $(or $(BUILD_DIR),build)/release
+SANFLAGS :=
+OPT      := -O2 -g
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
+INCLUDES := -Icommon -Iarchiver -Iindexer -Iretention-policies -Iarchive -Iexport
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
+CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -fvisibility=hidden -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpthread -lstdc++ -lm
+
+ifneq ($(V),1)
+Q = @
+quiet = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q =
+quiet =
+endif
+
+LIB_SRCS :=
+CLI_SRCS :=
+UNIT_TESTS :=
+include common/module.mk archiver/module.mk indexer/module.mk \
+        retention-policies/module.mk archive/module.mk cli/module.mk \
+        tests/module.mk bench/module.mk
+-include export/module.mk
+
+LIB_OBJS := $(patsubst %,$(BUILD)/%.o,$(LIB_SRCS))
+CLI_OBJS := $(patsubst %,$(BUILD)/%.o,$(CLI_SRCS))
+LIB      := $(BUILD)/libcustos.a
+BIN      := $(BUILD)/custos
+
+all: custos
+custos: $(BIN)
+	$(Q)ln -sf $(BIN) custos
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/%.cc.o: %.cc
+	@mkdir -p $(dir $@)
+	$(call quiet,CXX,$<)$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+# Unit test programs: tests/unit/test_<name>.c, each with the harness.
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TESTS))
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.c.o $(BUILD)/tests/check.c.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/check.c.o $(LIB) $(LDLIBS)
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh $(UNIT_BINS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tools/demo.sh
+
+bench: all
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/custos
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/custos
+	install -m 644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/custos/
+
+clean:
+	rm -rf build custos
+
+.PHONY: all custos deps check demo bench bench-build install clean
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))

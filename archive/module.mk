@@ -1,0 +1,1 @@
+LIB_SRCS += $(wildcard archive/*.c) $(wildcard archive/*.cc)

@@ -1,0 +1,203 @@
+/* custos archiver: the record store (LMDB + zstd + per-record keys), the
+ * audit chain, and the importers that turn platform exports into records. */
+#ifndef CUSTOS_ARCHIVER_H
+#define CUSTOS_ARCHIVER_H
+
+#include "custos_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===========================================================================
+ * Store. Lives in <archive>/store (LMDB) and <archive>/keys (key slots).
+ * docs/storage.md explains the layout and why.
+ *
+ * One process writes at a time (custos_store_open with CUSTOS_STORE_WRITE
+ * takes the archive's writer lock and fails with CUSTOS_EBUSY, or waits, when
+ * another writer holds it); any number read concurrently.
+ */
+typedef struct custos_store custos_store_t;
+
+enum {
+	CUSTOS_STORE_READ  = 0,
+	CUSTOS_STORE_WRITE = 1 << 0,  /* take the writer lock */
+	CUSTOS_STORE_WAIT  = 1 << 1,  /* with WRITE: wait for the lock instead of EBUSY */
+	CUSTOS_STORE_CREATE = 1 << 2  /* create the store (custos init only) */
+};
+
+/* Opens the store of the archive at dir. On failure *out is NULL and err
+ * says why; CUSTOS_ENOTARCHIVE when dir holds no store, CUSTOS_EVERSION when
+ * it was written by a newer format. */
+int  custos_store_open(custos_store_t **out, const char *dir, unsigned flags, custos_err_t *err);
+void custos_store_free(custos_store_t *st);                   /* NULL-safe */
+/* Detail of the store's last failure; borrowed, valid until the next call. */
+const custos_err_t *custos_store_err(const custos_store_t *st);
+
+/* The outcome of putting one record. */
+typedef enum {
+	CUSTOS_PUT_ADDED = 1,     /* a new id: version 1 */
+	CUSTOS_PUT_VERSION,       /* a known id with new content: version n+1 */
+	CUSTOS_PUT_UNCHANGED      /* this content is already stored for this id */
+} custos_put_t;
+
+/* Writes go in batches: one LMDB write transaction per batch. Nothing of a
+ * batch is visible or durable before custos_store_commit returns CUSTOS_OK;
+ * after it, everything is (the key slots and the LMDB commit are fsynced). */
+typedef struct custos_batch custos_batch_t;
+
+int custos_store_begin(custos_batch_t **out, custos_store_t *st);
+/* Hashes (custos_record_hash), compresses, encrypts and stages rec. Sets
+ * rec->seq and rec->version (for UNCHANGED: those of the matching stored
+ * version). Sets captured_at to now when absent. *outcome may be NULL. */
+int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome);
+/* Stores a media blob by content (no-op when present); hex gets its sha256. */
+int custos_store_blob_put(custos_batch_t *b, const void *p, size_t n,
+                          char hex[CUSTOS_SHA256_HEX]);
+/* Sets an item aside with its raw bytes: file (display path), byte offset
+ * and line (-1 when unknown) and the reason it was refused. */
+int custos_store_quarantine_put(custos_batch_t *b, const char *file, int64_t offset,
+                                int64_t line, const char *reason,
+                                const void *raw, size_t n);
+
+typedef struct {
+	uint64_t added, versions, unchanged, quarantined, blobs;
+	uint64_t first_seq, last_seq;          /* of records written, 0 when none */
+	uint8_t  chain[CUSTOS_SHA256_LEN];     /* record chain head after the batch */
+	uint8_t  digest[CUSTOS_SHA256_LEN];    /* SHA-256 over the content hashes added, in order */
+} custos_batch_summary_t;
+
+/* Commits durably and frees the batch (whatever the result). On failure
+ * nothing of the batch is kept. */
+int  custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary);
+void custos_store_abort(custos_batch_t *b);                 /* NULL-safe */
+
+/* Reading. rec must be initialised (custos_record_init); it is reset first.
+ * version 0 means the latest. CUSTOS_ENOTFOUND for an unknown id or
+ * version; CUSTOS_EDISPOSED-like cases are reported by custos_store_tombstone. */
+int custos_store_get(custos_store_t *st, const char *id, uint32_t version, custos_record_t *rec);
+int custos_store_get_seq(custos_store_t *st, uint64_t seq, custos_record_t *rec);
+/* Number of versions stored for id (0 when unknown) and their seqs, oldest
+ * first; *seqs is malloc'd, the caller frees it. */
+int custos_store_versions(custos_store_t *st, const char *id, uint64_t **seqs, size_t *n);
+/* Reads a blob; *p is malloc'd, the caller frees it. */
+int custos_store_blob_get(custos_store_t *st, const char *hex, void **p, size_t *n);
+
+/* Calls fn for every stored record version with seq > after, in sequence
+ * order, inside one read transaction (disposed records are skipped). fn
+ * returns 0 to go on, anything else stops the scan and is returned. */
+typedef int (*custos_store_fn)(void *ctx, const custos_record_t *rec);
+int custos_store_scan(custos_store_t *st, uint64_t after, custos_store_fn fn, void *ctx);
+/* Highest sequence number committed (0 for an empty store). */
+int custos_store_last_seq(custos_store_t *st, uint64_t *seq);
+
+typedef struct {
+	char     platform[32];
+	uint64_t records, versions, raw_bytes, stored_bytes;
+} custos_platform_stats_t;
+
+typedef struct {
+	uint64_t records;          /* distinct ids */
+	uint64_t versions;         /* stored versions, all ids */
+	uint64_t deleted_upstream; /* records whose latest version is marked deleted */
+	uint64_t raw_bytes;        /* original capture bytes + normalized JSON */
+	uint64_t stored_bytes;     /* compressed + encrypted payloads */
+	uint64_t file_bytes;       /* size of the store's files on disk */
+	uint64_t blobs, blob_bytes;
+	uint64_t quarantined, tombstones, dictionaries;
+	uint64_t last_seq;
+	custos_platform_stats_t *platforms;   /* malloc'd; free with custos_store_stats_free */
+	size_t   n_platforms;
+} custos_store_stats_t;
+
+int  custos_store_stats(custos_store_t *st, custos_store_stats_t *out);
+void custos_store_stats_free(custos_store_stats_t *s);
+
+/* Verification: re-reads every record, blob and dictionary, recomputes
+ * every hash and the record chain. Stops at the first inconsistency and
+ * returns CUSTOS_ECORRUPT with err naming it precisely ("record x:12 version
+ * 2 (seq 17): content hash mismatch"). progress (may be NULL) is called now
+ * and then with done/total. */
+typedef struct {
+	uint64_t records, blobs, tombstones, quarantined, dictionaries;
+	uint8_t  chain[CUSTOS_SHA256_LEN];     /* recomputed record chain head */
+} custos_verify_summary_t;
+typedef void (*custos_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+int custos_store_verify(custos_store_t *st, custos_verify_summary_t *summary,
+                        custos_progress_fn progress, void *ctx, custos_err_t *err);
+
+/* Quarantine listing. */
+typedef struct {
+	uint64_t n;                 /* 1-based quarantine number */
+	char     file[1024];
+	int64_t  offset, line;
+	char     reason[512];
+	int64_t  at;                /* ms */
+	size_t   raw_len;
+} custos_quarantine_entry_t;
+typedef int (*custos_quarantine_fn)(void *ctx, const custos_quarantine_entry_t *e);
+int custos_store_quarantine_list(custos_store_t *st, custos_quarantine_fn fn, void *ctx);
+/* Reads entry n with its raw bytes (*raw malloc'd, caller frees). */
+int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantine_entry_t *e,
+                                void **raw, size_t *raw_len);
+
+/* ===========================================================================
+ * Audit chain. An append-only file <archive>/audit/audit.log, one JSON object
+ * a line, each holding the SHA-256 of the previous line; it has its own lock,
+ * so appending never waits for the store's writer. docs/audit.md.
+ */
+typedef struct {
+	const char *action;       /* "init", "ingest", "search", ... */
+	const char *actor;        /* --actor / CUSTOS_ACTOR, or NULL */
+	const char *params_json;  /* a JSON object text, or NULL */
+	const char *result_json;  /* a JSON object text, or NULL */
+	int         status;       /* CUSTOS_OK or the failure */
+} custos_audit_entry_t;
+
+/* Appends one entry and fsyncs. The OS user is taken from the process. */
+int custos_audit_append(const char *archive_dir, const custos_audit_entry_t *e, custos_err_t *err);
+/* Calls fn with each entry line (a JSON object text) since `since` (ms, or
+ * CUSTOS_TIME_NONE for all). */
+typedef int (*custos_audit_fn)(void *ctx, const char *line, size_t n);
+int custos_audit_read(const char *archive_dir, int64_t since, custos_audit_fn fn, void *ctx,
+                      custos_err_t *err);
+/* Recomputes the chain; CUSTOS_ECORRUPT names the first bad line. *entries
+ * gets the count, head the hash of the last line. */
+int custos_audit_verify(const char *archive_dir, uint64_t *entries,
+                        uint8_t head[CUSTOS_SHA256_LEN], custos_err_t *err);
+
+/* ===========================================================================
+ * Importers. An importer reads one input and hands records, bad items, media
+ * and warnings to a sink. custos_import_run walks files, folders and .zip
+ * files, recognises each input's format (or uses the forced one), and runs the
+ * right importer. Importers never touch the store: the sink does.
+ */
+typedef struct {
+	/* A complete record; the sink takes what it needs before returning
+	 * (the importer resets rec afterwards). */
+	int (*record)(void *ctx, custos_record_t *rec);
+	/* A malformed item. file is the display path ("x.zip!/data/tweets.js"),
+	 * offset/line where it starts (-1 unknown), raw its bytes. Returning
+	 * non-zero stops the import with that status. */
+	int (*bad)(void *ctx, const char *file, int64_t offset, int64_t line,
+	           const char *why, const char *raw, size_t n);
+	/* Media bytes found in the export; hex gets the sha256. May be NULL:
+	 * then the hash is computed and the bytes are not kept. */
+	int (*blob)(void *ctx, const void *p, size_t n, char hex[CUSTOS_SHA256_HEX]);
+	/* Something the user should know that is not an error. */
+	void (*warn)(void *ctx, const char *file, const char *msg);
+	/* The end of one input file: a good place for the sink to commit. */
+	int (*file_done)(void *ctx, const char *file);
+	void *ctx;
+} custos_import_sink_t;
+
+/* format: NULL or "auto" to recognise, or one of custos_import_formats(). */
+int custos_import_run(const char *path, const char *format, const custos_import_sink_t *sink,
+                      custos_err_t *err);
+/* NULL-terminated list of the format names. */
+const char *const *custos_import_formats(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

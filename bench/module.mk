@@ -1,0 +1,2 @@
+# benchmark programs (see bench/README.md)
+bench-build:

@@ -1,0 +1,262 @@
+/* custos common code: status codes, byte buffers, hashing, time, and the
+ * canonical record model that every part of custos speaks. */
+#ifndef CUSTOS_COMMON_H
+#define CUSTOS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Status codes. Every library function that can fail returns one of these
+ * (0 on success, a negative CUSTOS_E* on failure). Each dependency's own
+ * errors are translated where it is called; the detail goes into a
+ * custos_err_t kept by the caller's handle.
+ */
+typedef enum {
+	CUSTOS_OK        =  0,
+	CUSTOS_ENOMEM    = -1,  /* out of memory */
+	CUSTOS_EIO       = -2,  /* read, write, fsync, rename or mkdir failed */
+	CUSTOS_EINVAL    = -3,  /* bad argument or usage */
+	CUSTOS_ENOTFOUND = -4,  /* no such record, file, hold, rule, ... */
+	CUSTOS_EEXISTS   = -5,  /* already there (archive, hold name, ...) */
+	CUSTOS_EFORMAT   = -6,  /* malformed input (JSON, YAML, CSV, XML, query) */
+	CUSTOS_ECORRUPT  = -7,  /* stored data fails its hash or structure checks */
+	CUSTOS_EVERSION  = -8,  /* archive written by a newer custos */
+	CUSTOS_ENOTARCHIVE = -9,/* directory is not a custos archive */
+	CUSTOS_EBUSY     = -10, /* another process holds the writer lock */
+	CUSTOS_EINDEX    = -11, /* the search index failed or is missing */
+	CUSTOS_EHELD     = -12, /* refused: a legal hold covers it */
+	CUSTOS_EPOLICY   = -13, /* the policy repository failed or refused */
+	CUSTOS_ELAG      = -14, /* refused: the index lags the store */
+	CUSTOS_EACCESS   = -15, /* permission denied */
+	CUSTOS_ETOOBIG   = -16, /* input over a hard limit */
+	CUSTOS_EINTERNAL = -17  /* a bug or an unexpected library failure */
+} custos_status_t;
+
+/* A short lower-case phrase for a status ("record not found"); static storage. */
+const char *custos_status_str(int status);
+
+/* The detail of the last failure: a status and a message saying what failed
+ * first and why ("cannot open 'x.ndjson': No such file or directory").
+ * Handles embed one; functions that take a custos_err_t * fill it on failure. */
+typedef struct {
+	int status;
+	char msg[1024];
+} custos_err_t;
+
+/* Sets err (NULL-safe) and returns status, so `return custos_err_set(...)` works. */
+int custos_err_set(custos_err_t *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefixes the message already in err with "<prefix>: ". Returns err->status. */
+int custos_err_prefix(custos_err_t *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void custos_err_clear(custos_err_t *err);
+
+/* ---------------------------------------------------------------------------
+ * Growable byte buffer. Always NUL-terminated after len (not counted), so
+ * text built in it can be used as a C string. A zeroed struct is empty.
+ */
+typedef struct {
+	char  *data;
+	size_t len;
+	size_t cap;
+} custos_buf_t;
+
+int  custos_buf_reserve(custos_buf_t *b, size_t extra);
+int  custos_buf_add(custos_buf_t *b, const void *p, size_t n);
+int  custos_buf_adds(custos_buf_t *b, const char *s);
+int  custos_buf_addc(custos_buf_t *b, char c);
+int  custos_buf_printf(custos_buf_t *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal (quotes included), escaping only what
+ * JSON requires; s must be valid UTF-8 of length n. */
+int  custos_buf_add_json_str(custos_buf_t *b, const char *s, size_t n);
+void custos_buf_clear(custos_buf_t *b);   /* len = 0, keeps memory */
+void custos_buf_free(custos_buf_t *b);    /* releases memory, NULL-safe */
+
+/* ---------------------------------------------------------------------------
+ * Arena: many small allocations freed together. Records use one so that a
+ * whole record is released (or reset for reuse) in one call.
+ */
+typedef struct custos_arena_block custos_arena_block_t;
+typedef struct {
+	custos_arena_block_t *head;
+} custos_arena_t;
+
+void *custos_arena_alloc(custos_arena_t *a, size_t n);      /* 8-aligned, NULL on OOM */
+char *custos_arena_strndup(custos_arena_t *a, const char *s, size_t n);
+char *custos_arena_strdup(custos_arena_t *a, const char *s); /* NULL in, NULL out */
+void  custos_arena_reset(custos_arena_t *a);  /* frees all but the first block */
+void  custos_arena_free(custos_arena_t *a);
+
+/* ---------------------------------------------------------------------------
+ * Hashing (SHA-256) and hex.
+ */
+#define CUSTOS_SHA256_LEN 32
+#define CUSTOS_SHA256_HEX 65   /* 64 hex digits and NUL */
+
+void custos_sha256(uint8_t out[CUSTOS_SHA256_LEN], const void *p, size_t n);
+typedef struct { uint8_t opaque[128] __attribute__((aligned(16))); } custos_sha256_ctx_t;
+void custos_sha256_init(custos_sha256_ctx_t *c);
+void custos_sha256_update(custos_sha256_ctx_t *c, const void *p, size_t n);
+void custos_sha256_final(custos_sha256_ctx_t *c, uint8_t out[CUSTOS_SHA256_LEN]);
+void custos_hex(char *out, const uint8_t *p, size_t n);   /* out holds 2n+1 */
+int  custos_unhex(uint8_t *out, const char *hex, size_t n); /* n bytes; CUSTOS_EFORMAT */
+
+/* Must be called once before any hashing or randomness (libsodium init). */
+int custos_global_init(void);
+
+/* ---------------------------------------------------------------------------
+ * Time. custos keeps instants as milliseconds since the Unix epoch (UTC).
+ */
+#define CUSTOS_TIME_NONE INT64_MIN
+
+/* Parses RFC 3339 / ISO 8601 ("2021-05-18T19:24:56.000Z", "+02:00" offsets,
+ * "2021-05-18 19:24:56", a bare date = midnight UTC) and the classic X format
+ * "Wed Oct 10 20:19:24 +0000 2018" and RFC 822 dates ("Tue, 10 Jun 2003
+ * 04:00:00 GMT"). Returns CUSTOS_EFORMAT if none fits. */
+int custos_time_parse(int64_t *out_ms, const char *s, size_t n);
+/* Formats as RFC 3339 UTC, "2021-05-18T19:24:56Z", with ".123" when the
+ * milliseconds are not zero. out holds at least 32 bytes. */
+void custos_time_format(char *out, size_t cap, int64_t ms);
+int64_t custos_time_now(void);
+
+/* ---------------------------------------------------------------------------
+ * The canonical record: one captured item, normalized. docs/record-format.md
+ * is its specification. Every string is UTF-8 and NUL-terminated; a NULL
+ * string is an absent field. All memory belongs to the record's arena.
+ */
+typedef struct {
+	char   **v;
+	size_t   n;
+} custos_strv_t;
+
+typedef struct {
+	char    *sha256;      /* hex, when the bytes were captured; else NULL */
+	char    *type;        /* MIME type or kind ("image/jpeg", "photo", "video") */
+	int64_t  size;        /* bytes; -1 when unknown */
+	char    *name;        /* file name in the export */
+	char    *url;         /* where it was referenced, when only referenced */
+} custos_media_t;
+
+typedef struct {
+	char    *format;      /* importer name: "ndjson", "x-archive", ... or "connector" */
+	char    *file;        /* path of the input (inside a zip: "a.zip!/data/tweets.js") */
+	char    *file_sha256; /* hex of the whole input file, when known */
+	int64_t  offset;      /* byte offset of the item in the file; -1 when unknown */
+	int64_t  line;        /* 1-based line; -1 when unknown */
+	char    *connector;   /* connector name for pushed records */
+} custos_source_t;
+
+typedef struct {
+	/* identity */
+	char    *id;          /* "<platform>:<native id>" */
+	uint32_t version;     /* 1-based, assigned by the store; 0 before storing */
+	uint64_t seq;         /* store sequence number; 0 before storing */
+	char    *platform;    /* x, mastodon, facebook, slack, linkedin, feed, or other */
+	char    *account;     /* the custodian: captured account or channel */
+	char    *kind;        /* post, reply, repost, quote, comment, message, event */
+	char    *subtype;     /* finer event type ("channel_join", "bot_message"), or NULL */
+	/* author */
+	char    *author_id;
+	char    *author_handle;
+	char    *author_name;
+	/* time and links */
+	int64_t  created_at;  /* ms UTC; required */
+	char    *in_reply_to; /* record id of the parent */
+	char    *thread;      /* record id of the thread root */
+	char    *repost_of;   /* record id shared by a repost/boost */
+	char    *quote_of;    /* record id quoted */
+	char    *url;         /* permalink of the item on its platform */
+	/* content */
+	char    *title;       /* feed items, link titles */
+	char    *text;        /* plain text */
+	char    *lang;        /* BCP 47 tag as given, or NULL */
+	custos_strv_t hashtags;  /* without '#', as written */
+	custos_strv_t mentions;  /* handles without '@' */
+	custos_strv_t cashtags;  /* without '$' */
+	custos_strv_t urls;      /* expanded where known */
+	custos_media_t *media;
+	size_t   n_media;
+	char    *visibility;  /* public, unlisted, private, direct, ... */
+	char    *content_warning;
+	int64_t  edited_at;   /* upstream edit time, or CUSTOS_TIME_NONE */
+	int64_t  deleted_at;  /* upstream deletion time, or CUSTOS_TIME_NONE */
+	/* capture */
+	custos_source_t source;
+	int64_t  captured_at; /* when custos took it; set by the ingest if NONE */
+	/* verbatim original bytes of the capture (not NUL-terminated) */
+	const char *raw;
+	size_t   raw_len;
+	/* content hash, hex; computed by custos_record_hash */
+	char     content_sha256[CUSTOS_SHA256_HEX];
+
+	custos_arena_t arena;
+} custos_record_t;
+
+/* A zeroed record with every time field set to CUSTOS_TIME_NONE and
+ * offsets/lines -1. Call before first use. */
+void custos_record_init(custos_record_t *r);
+/* Forgets every field and resets the arena, ready for the next record. */
+void custos_record_reset(custos_record_t *r);
+void custos_record_free(custos_record_t *r);   /* NULL-safe */
+
+/* Arena helpers for importers. Each copies its input into the record's arena. */
+int custos_record_set(custos_record_t *r, char **field, const char *s, size_t n);
+int custos_record_sets(custos_record_t *r, char **field, const char *s); /* NULL ok */
+int custos_record_strv_add(custos_record_t *r, custos_strv_t *v, const char *s, size_t n);
+/* Adds a zeroed media entry (size -1) and returns it, NULL on OOM. */
+custos_media_t *custos_record_media_add(custos_record_t *r);
+int custos_record_set_raw(custos_record_t *r, const char *p, size_t n);
+
+/* Checks that the required fields are present and well-formed (id prefixed by
+ * "<platform>:", created_at set, author handle, text non-NULL, known kind). */
+int custos_record_validate(const custos_record_t *r, custos_err_t *err);
+
+/* Fills what can be derived: hashtags, mentions, cashtags and urls from the
+ * text when the lists are empty; kind "post" or "reply" when absent; thread
+ * defaults to in_reply_to's thread only when the importer knows it (not here). */
+int custos_record_derive(custos_record_t *r);
+
+/* Serializes the record as canonical JSON: a fixed key order, no
+ * whitespace, absent fields left out. With CUSTOS_JSON_CONTENT only the
+ * fields the content hash covers are written; with CUSTOS_JSON_FULL also
+ * version, seq, content_sha256, source and captured_at (raw is never written
+ * here; see custos_record_to_json_raw). */
+enum { CUSTOS_JSON_CONTENT = 0, CUSTOS_JSON_FULL = 1 };
+int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out);
+
+/* Computes content_sha256: SHA-256 of the CUSTOS_JSON_CONTENT form. */
+int custos_record_hash(custos_record_t *r);
+
+/* Parses one canonical record (the ndjson connector format) from a JSON
+ * text. The record's raw bytes are set to the input. On failure err says what
+ * is wrong, with the byte position inside the text. */
+int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err);
+
+/* ---------------------------------------------------------------------------
+ * Entity extraction from plain text, following the twitter-text rules:
+ * #hashtags, @mentions, $cashtags and URLs. Results are appended to the
+ * record's lists (duplicates are kept out). */
+int custos_extract_entities(custos_record_t *r, const char *text);
+
+/* Lower-level extraction, for tests: calls fn for each entity found with its
+ * byte offsets [start, end) in text, kind one of the CUSTOS_ENTITY_* values. */
+enum { CUSTOS_ENTITY_HASHTAG, CUSTOS_ENTITY_MENTION, CUSTOS_ENTITY_CASHTAG, CUSTOS_ENTITY_URL };
+typedef int (*custos_entity_fn)(int kind, const char *text, size_t start, size_t end, void *ctx);
+int custos_extract(const char *text, custos_entity_fn fn, void *ctx);
+
+/* UTF-8 validation: returns the byte offset of the first invalid sequence,
+ * or n when all of p[0..n) is valid. */
+size_t custos_utf8_check(const char *p, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1 @@
+LIB_SRCS += $(wildcard retention-policies/*.c) $(wildcard retention-policies/*.cc)

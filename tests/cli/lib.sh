@@ -1,0 +1,31 @@
+# Shell test library for tests/cli/T*.sh: drives the real custos binary.
+#   test_expect NAME 'commands'   runs commands in a fresh directory; passes on exit 0
+#   test_cmp expect actual        diff, shown on failure
+#   test_done                     prints "<script>: N passed, N failed, N skipped"
+# Each test's directory is $TEST_DIR; the archive is $TEST_DIR/archive.
+set -u
+CUSTOS=${CUSTOS_BIN:-$(pwd)/custos}
+TOP=$(pwd)
+FIXTURES=${CUSTOS_FIXTURES:-$TOP/../shared/fixtures}
+t_pass=0 t_fail=0 t_skip=0
+t_root=$(mktemp -d "${TMPDIR:-/tmp}/custos-cli-XXXXXX")
+custos() { "$CUSTOS" "$@"; }
+test_cmp() { diff -u "$1" "$2"; }
+have_fixtures() { [ -d "$FIXTURES" ]; }
+skip_all() { echo "SKIP $1"; }
+test_expect() {
+	t_name=$1 t_body=$2
+	TEST_DIR="$t_root/$((t_pass + t_fail + t_skip + 1))"
+	mkdir -p "$TEST_DIR"
+	if (cd "$TEST_DIR" && export CUSTOS_ARCHIVE="$TEST_DIR/archive" && set -e && eval "$t_body") >"$TEST_DIR.log" 2>&1; then
+		echo "ok $t_name"; t_pass=$((t_pass + 1))
+	else
+		echo "not ok $t_name"; sed 's/^/    /' "$TEST_DIR.log" | tail -n 40; t_fail=$((t_fail + 1))
+	fi
+}
+test_skip() { echo "SKIP $1: $2"; t_skip=$((t_skip + 1)); }
+test_done() {
+	echo "$(basename "$0"): $t_pass passed, $t_fail failed, $t_skip skipped"
+	[ -n "${CHECK_KEEP:-}" ] || rm -rf "$t_root"
+	[ "$t_fail" = 0 ]
+}

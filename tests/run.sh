@@ -1,0 +1,41 @@
+#!/bin/sh
+# Runs every unit test program given as arguments and every tests/cli/T*.sh
+# script, shows failures, and ends with one line: "N passed, N failed".
+# Each program prints its own "<suite>: N passed, N failed, N skipped" line.
+top=$(pwd)
+log=$(mktemp -d "${TMPDIR:-/tmp}/custos-check-XXXXXX")
+pass=0 fail=0 skip=0 broken=""
+export CUSTOS_BIN="$top/custos"
+if [ "$SANITIZE" = 1 ]; then
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+fi
+run_one() {
+	name=$1; shift
+	out="$log/$(echo "$name" | tr '/' '_').out"
+	"$@" >"$out" 2>&1
+	rc=$?
+	line=$(grep -E ': [0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "BROKEN $name (exit $rc, no summary line)"; tail -n 20 "$out" | sed 's/^/    /'
+		fail=$((fail + 1)); broken="$broken $name"; return
+	fi
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/')
+	s=$(echo "$line" | sed -nE 's/.*failed, ([0-9]+) skipped.*/\1/p')
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
+	if [ "$f" != 0 ] || [ "$rc" != 0 ]; then
+		grep -B12 -E '^(FAIL|not ok)' "$out" | sed 's/^/    /'
+		[ "$f" = 0 ] && { echo "    (exit $rc)"; tail -n 15 "$out" | sed 's/^/    /'; fail=$((fail + 1)); }
+	fi
+	grep -E '^SKIP' "$out" | sort -u | sed "s|^|  $name: |"
+	printf '  %-40s %s\n' "$name" "$(echo "$line" | sed -E 's/^.*: ([0-9]+ passed)/\1/')"
+}
+for t in "$@"; do run_one "$(basename "$t")" "$t"; done
+for t in tests/cli/T*.sh; do
+	[ -f "$t" ] || continue
+	run_one "$(basename "$t")" sh "$t"
+done
+rm -rf "$log"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian 12 packages custos needs to build and test, when run as
+# root and something is missing; otherwise prints the exact apt-get line.
+PKGS="build-essential pkg-config liblmdb-dev libzstd-dev libsodium-dev libjansson-dev
+libgit2-dev libxapian-dev libyaml-dev libarchive-dev libmicrohttpd-dev
+git zstd jq unzip zip sqlite3 libsqlite3-dev python3-yaml clang libclang-rt-14-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "custos: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null || {
+		echo "custos: apt-get install failed for:$missing" >&2; exit 1; }
+else
+	echo "custos: missing packages; run as root:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi
