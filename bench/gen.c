@@ -677,7 +677,7 @@ static void post_make(post_t *p, uint64_t index, uint64_t n_total)
 }
 
 /* An edit of p: the same id with reworded text, at a later time. */
-static void post_edit(post_t *e, const post_t *p, uint64_t index)
+static void post_edit(post_t *e, const post_t *p)
 {
 	memcpy(e, p, sizeof *e);
 	e->is_edit = 1;
@@ -1039,7 +1039,6 @@ static void x_extended_media(jw_t *w, const post_t *p)
 
 static void x_user(jw_t *w, const user_t *u)
 {
-	char b[160];
 	j_open(w, "user", '{');
 	j_id(w, "id", u->id);
 	j_str(w, "name", u->name);
@@ -1724,7 +1723,7 @@ int main(int argc, char **argv)
 			post_t *e = malloc(sizeof *e);
 			if (!e)
 				return 1;
-			post_edit(e, edit_src, i);
+			post_edit(e, edit_src);
 			pending[n_pending] = e;
 			pending_due[n_pending++] = i + 20 + rng_below(480);
 		}

@@ -1,2 +1,11 @@
-# benchmark programs (see bench/README.md)
-bench-build:
+# Benchmark programs (BENCHMARKS.md): every bench/*.c is one program,
+# linked with libcustos.a, built into $(BUILD)/bench/ by `make bench-build`.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.c.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench-build: $(BENCH_BINS)
+.SECONDARY: $(BENCH_BINS:=.c.o)
+-include $(BENCH_BINS:=.c.d)

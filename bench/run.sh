@@ -1,0 +1,280 @@
+#!/bin/sh
+# custos benchmarks (issue 2 "Figures", issue 3 "Memory, speed"): run by
+# `make bench`; `BENCH_N=100000 make bench` for a quick run. Prints a
+# markdown table and writes it to bench/out/results.md (bench/out/ is not
+# in git). BENCHMARKS.md says what each figure means.
+#
+# Knobs (environment):
+#   BENCH_N        records generated (default 1000000)
+#   BENCH_SEED     generator seed (default 1)
+#   BENCH_RUNS     store-only ndjson ingest runs, median quoted (default 3)
+#   BENCH_IMPORT_RUNS  runs per importer, median quoted (default 1)
+#   BENCH_FLOOR_N  records given to `zstd -19 --long=27` (default 20000: it
+#                  runs at under 1 MB/s here; see BENCHMARKS.md)
+#   BENCH_FORMATS  importers to compare (default "twitter-api mastodon-api x-archive")
+#   BENCH_KEEP=1   keep generated inputs and archives in bench/out/work
+#   BUILD          build tree holding bench/gen (default build/release)
+set -eu
+
+N=${BENCH_N:-1000000}
+SEED=${BENCH_SEED:-1}
+RUNS=${BENCH_RUNS:-3}
+IRUNS=${BENCH_IMPORT_RUNS:-1}
+FLOOR_N=${BENCH_FLOOR_N:-20000}
+FORMATS=${BENCH_FORMATS:-"twitter-api mastodon-api x-archive"}
+BUILD=${BUILD:-build/release}
+
+TOP=$(pwd)
+CUSTOS=$TOP/custos
+GEN=$TOP/$BUILD/bench/gen
+SHOWB=$TOP/$BUILD/bench/show_bench
+OUT=$TOP/bench/out
+WORK=$OUT/work
+RES=$OUT/results.md
+LOG=$OUT/run.log
+
+for f in "$CUSTOS" "$GEN" "$SHOWB"; do
+	[ -x "$f" ] || { echo "bench: $f missing: run 'make bench'" >&2; exit 1; }
+done
+for t in jq zstd; do
+	command -v $t >/dev/null || { echo "bench: $t is needed (apt-get install $t)" >&2; exit 1; }
+done
+TIMEV=/usr/bin/time
+[ -x $TIMEV ] || { echo "bench: /usr/bin/time missing (apt-get install time): no peak RSS" >&2; TIMEV=; }
+
+mkdir -p "$OUT"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+: >"$LOG"
+T_START=$(date +%s)
+
+say() { printf '%s\n' "$*" >&2; printf '%s\n' "$*" >>"$LOG"; }
+now_ns() { date +%s%N; }
+# awk arithmetic: calc "expression"
+calc() { awk "BEGIN { printf \"%s\", $1 }" 2>/dev/null || echo "?"; }
+fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN { if (x == "?" || x == "") print "?"; else printf "%.*f", d, x }'; }
+# thousands separators for integers
+thou() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[,.]\)/\1,\2\3/; ta'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
+	if (!NR) { print "?"; exit } if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+fsize() { stat -c %s "$1"; }
+
+# run_timed OUTFILE CMD...: runs CMD with stdout to OUTFILE; sets SECS (wall),
+# CPU (user + system seconds) and RSS_KB (peak resident set), the last two
+# from /usr/bin/time -v. The cores are shared with other work, so the CPU
+# time is the steadier figure for "records/s on one core".
+run_timed() {
+	o=$1; shift
+	t0=$(now_ns)
+	if [ -n "$TIMEV" ]; then
+		if ! $TIMEV -v -o "$WORK/time.txt" "$@" >"$o" 2>>"$LOG"; then
+			say "bench: failed: $*"; return 1
+		fi
+		RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
+		CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$WORK/time.txt")
+	else
+		"$@" >"$o" 2>>"$LOG" || { say "bench: failed: $*"; return 1; }
+		RSS_KB="?"; CPU="?"
+	fi
+	t1=$(now_ns)
+	SECS=$(calc "($t1 - $t0) / 1e9")
+}
+
+fresh_archive() {
+	rm -rf "$1"
+	"$CUSTOS" --archive "$1" init >/dev/null
+}
+
+# ingest_run ARCHIVE FORMAT PATH: one store-only ingest into a fresh archive;
+# sets SECS, RSS_KB, ADDED, VERSIONS.
+ingest_run() {
+	fresh_archive "$1"
+	run_timed "$WORK/ingest.json" "$CUSTOS" --archive "$1" ingest --no-index --json \
+		--format "$2" "$3" || return 1
+	ADDED=$(jq -r .added "$WORK/ingest.json")
+	VERSIONS=$(jq -r .versions "$WORK/ingest.json")
+}
+
+say "bench: N=$N seed=$SEED runs=$RUNS, work in $WORK"
+
+# ---- the machine -----------------------------------------------------------
+MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+NCPU=$(nproc)
+MEM=$(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)
+FS=$(df -T "$OUT" | awk 'NR == 2 { print $2 }')
+REV=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+say "bench: $MODEL, $NCPU cores, $MEM, $FS, custos $REV"
+
+# ---- inputs ----------------------------------------------------------------
+say "bench: generating $N posts (ndjson)"
+run_timed "$WORK/posts.ndjson" "$GEN" --format ndjson --count "$N" --seed "$SEED"
+GEN_SECS=$SECS
+RAW=$(fsize "$WORK/posts.ndjson")
+RAW_PER=$(calc "$RAW / $N")
+
+# ---- store-only ingest, median of RUNS fresh archives ----------------------
+RATES=""; CRATES=""; SECS_ALL=""; RSS_ALL=""
+i=1
+while [ $i -le "$RUNS" ]; do
+	say "bench: ingest --no-index ndjson, run $i/$RUNS"
+	ingest_run "$WORK/arch" ndjson "$WORK/posts.ndjson"
+	r=$(calc "$N / $SECS"); cr=$(calc "$N / $CPU")
+	say "bench:   ${SECS}s wall, ${CPU}s cpu: $(fmt "$r") records/s wall, $(fmt "$cr")/s cpu, peak RSS ${RSS_KB} KB, added $ADDED, versions $VERSIONS"
+	RATES="$RATES $r"; CRATES="$CRATES $cr"; SECS_ALL="$SECS_ALL $(fmt "$SECS" 1)"; RSS_ALL="$RSS_ALL $RSS_KB"
+	i=$((i + 1))
+done
+NDJSON_RATE=$(echo "$RATES" | median)
+NDJSON_CRATE=$(echo "$CRATES" | median)
+NDJSON_RSS=$(echo "$RSS_ALL" | median)
+N_ADDED=$ADDED; N_VERSIONS=$VERSIONS
+
+# ---- sizes -----------------------------------------------------------------
+"$CUSTOS" --archive "$WORK/arch" stats --json >"$WORK/stats.json"
+STORED=$(jq -r .stored_bytes "$WORK/stats.json")
+FILEB=$(jq -r .file_bytes "$WORK/stats.json")
+SRAW=$(jq -r .raw_bytes "$WORK/stats.json")
+DICTS=$(jq -r .dictionaries "$WORK/stats.json")
+NREC=$(jq -r .records "$WORK/stats.json")
+NVER=$(jq -r .versions "$WORK/stats.json")
+ARCH_DU=$(du -sb "$WORK/arch" | cut -f1)
+
+say "bench: zstd -3 and zstd -3 --long=27 of the whole input"
+Z3=$(zstd -q -3 -T1 -c "$WORK/posts.ndjson" | wc -c)
+Z3L=$(zstd -q -3 --long=27 -T1 -c "$WORK/posts.ndjson" | wc -c)
+FN=$FLOOR_N; [ "$FN" -gt "$N" ] && FN=$N
+say "bench: zstd -19 --long=27 of the first $FN records (the practical floor)"
+head -n "$FN" "$WORK/posts.ndjson" >"$WORK/floor.ndjson"
+FRAW=$(fsize "$WORK/floor.ndjson")
+t0=$(now_ns)
+Z19S=$(zstd -q -19 --long=27 -T1 -c "$WORK/floor.ndjson" | wc -c)
+Z19_SECS=$(calc "($(now_ns) - $t0) / 1e9")
+Z3LS=$(zstd -q -3 --long=27 -T1 -c "$WORK/floor.ndjson" | wc -c)
+# The floor of the whole input, estimated: the sample's -19 ratio times how
+# much better -3 --long does on the whole input than on the sample.
+if [ "$FN" -eq "$N" ]; then Z19=$Z19S; Z19_NOTE="measured on the whole input"
+else
+	Z19=$(calc "$Z19S / $FRAW * $RAW * ($Z3L / $RAW) / ($Z3LS / $FRAW)")
+	Z19_NOTE="estimated: measured on the first $FN records ($(fmt "$(calc "$Z19S / $FN")") B/record), scaled by zstd -3 --long's whole/sample ratio"
+fi
+
+# ---- show latency ------------------------------------------------------------
+say "bench: show latency (1,000 random ids through the library, 200 through the CLI)"
+"$SHOWB" "$WORK/arch" --n 1000 --seed "$SEED" --cli "$CUSTOS" --cli-n 200 >"$WORK/show.json"
+GET_MED=$(jq -r .get_median_us "$WORK/show.json"); GET_P99=$(jq -r .get_p99_us "$WORK/show.json")
+CLI_MED=$(jq -r .cli_median_ms "$WORK/show.json"); CLI_P99=$(jq -r .cli_p99_ms "$WORK/show.json")
+
+# ---- verify ------------------------------------------------------------------
+say "bench: verify"
+run_timed "$WORK/verify.json" "$CUSTOS" --archive "$WORK/arch" verify --json
+VERIFY_OK=$(jq -r .ok "$WORK/verify.json")
+VERIFY_RATE=$(calc "$NVER / $SECS")
+VERIFY_SECS=$SECS; VERIFY_RSS=$RSS_KB; VERIFY_CRATE=$(calc "$NVER / $CPU")
+
+# ---- peak memory at a tenth of the input ---------------------------------------
+SMALL=$((N / 10))
+say "bench: ingest of $SMALL records for peak RSS against input size"
+head -n "$SMALL" "$WORK/posts.ndjson" >"$WORK/small.ndjson"
+ingest_run "$WORK/arch-small" ndjson "$WORK/small.ndjson"
+SMALL_RSS=$RSS_KB; SMALL_RATE=$(calc "$SMALL / $SECS")
+rm -rf "$WORK/arch-small" "$WORK/small.ndjson" "$WORK/floor.ndjson"
+[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/arch"
+
+# ---- importers on the same posts -------------------------------------------------
+IMP_ROWS=""
+for F in $FORMATS; do
+	# is it there yet? a small sample must ingest and add records
+	"$GEN" --format "$F" --count 50 --seed "$SEED" >"$WORK/probe.$F"
+	P="$WORK/probe.$F"
+	if [ "$F" = x-archive ]; then
+		mkdir -p "$WORK/probe-xa/data"
+		mv "$P" "$WORK/probe-xa/data/tweets.js"
+		P="$WORK/probe-xa"
+	fi
+	fresh_archive "$WORK/arch-probe"
+	if ! "$CUSTOS" --archive "$WORK/arch-probe" ingest --no-index --json --format "$F" "$P" \
+		>"$WORK/probe.json" 2>"$WORK/probe.err" || [ "$(jq -r .added "$WORK/probe.json")" = 0 ]; then
+		why=$(head -n 1 "$WORK/probe.err")
+		say "bench: importer $F skipped: ${why:-no records added}"
+		IMP_ROWS="$IMP_ROWS
+| $F | skipped: ${why:-no records added} | | | | | | |"
+		rm -rf "$WORK/arch-probe" "$WORK/probe-xa" "$WORK/probe.$F"
+		continue
+	fi
+	rm -rf "$WORK/arch-probe" "$WORK/probe-xa" "$WORK/probe.$F"
+
+	say "bench: generating $N posts ($F)"
+	IN="$WORK/posts.$F"
+	if [ "$F" = x-archive ]; then
+		mkdir -p "$WORK/xa/data"
+		"$GEN" --format "$F" --count "$N" --seed "$SEED" >"$WORK/xa/data/tweets.js"
+		IN_BYTES=$(fsize "$WORK/xa/data/tweets.js")
+		IN="$WORK/xa"
+	else
+		"$GEN" --format "$F" --count "$N" --seed "$SEED" >"$IN"
+		IN_BYTES=$(fsize "$IN")
+	fi
+	R=""; C=""; M=""
+	i=1
+	while [ $i -le "$IRUNS" ]; do
+		say "bench: ingest --no-index $F, run $i/$IRUNS"
+		if ! ingest_run "$WORK/arch-$F" "$F" "$IN"; then
+			R="$R ?"; i=$((i + 1)); continue
+		fi
+		r=$(calc "$N / $SECS"); cr=$(calc "$N / $CPU")
+		say "bench:   ${SECS}s wall, ${CPU}s cpu: $(fmt "$r") records/s wall, $(fmt "$cr")/s cpu, peak RSS ${RSS_KB} KB, added $ADDED, versions $VERSIONS"
+		R="$R $r"; C="$C $cr"; M="$M $RSS_KB"
+		i=$((i + 1))
+	done
+	rate=$(echo "$R" | median); crate=$(echo "$C" | median); rss=$(echo "$M" | median)
+	IMP_ROWS="$IMP_ROWS
+| $F | $(thou "$(fmt "$rate")") | $(thou "$(fmt "$crate")") | $(fmt "$(calc "$NDJSON_RATE / $rate")" 2) | $(fmt "$(calc "$NDJSON_CRATE / $crate")" 2) | $(fmt "$(calc "$rss / 1024")" 1) MB | $(fmt "$(calc "$IN_BYTES / $N")") B | $ADDED + $VERSIONS |"
+	rm -rf "$WORK/arch-$F" "$WORK/xa" "$WORK/posts.$F"
+done
+
+[ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$WORK/posts.ndjson"
+T_END=$(date +%s)
+ELAPSED=$((T_END - T_START))
+
+# ---- the table --------------------------------------------------------------------
+pass() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN {
+	if (a == "?" || a == "") { print "?"; exit }
+	ok = (op == ">=") ? (a + 0 >= b + 0) : (a + 0 <= b + 0); print ok ? "**met**" : "**missed**" }'; }
+RATIO_STORED=$(calc "$STORED / $RAW")
+RATIO_FILE=$(calc "$FILEB / $RAW")
+RSS_GROWTH=$(calc "$NDJSON_RSS / $SMALL_RSS")
+
+cat >"$RES" <<EOF
+## custos benchmark, $(date -u +%Y-%m-%d) (custos $REV)
+
+Machine: $MODEL, $NCPU cores, $MEM RAM, $FS. N = $(thou "$N") generated posts
+(seed $SEED; $(thou "$N_ADDED") ids + $(thou "$N_VERSIONS") edits), ndjson input
+$(thou "$RAW") bytes = $(fmt "$RAW_PER") B/record. Run took $((ELAPSED / 60)) min $((ELAPSED % 60)) s.
+
+| figure | value | target (issue 2/3) |
+|---|---|---|
+| store-only ingest (\`ingest --no-index --format ndjson\`), median of $RUNS, per CPU second (user + sys) | **$(thou "$(fmt "$NDJSON_CRATE")") records/s** | ≥ 30,000/s on one core: $(pass "$NDJSON_CRATE" 30000 ">=") |
+| the same, per wall-clock second | $(thou "$(fmt "$NDJSON_RATE")") records/s (runs: $(echo $SECS_ALL | sed 's/ /s, /g')s) | |
+| stored payload (\`stats\` stored_bytes) | $(fmt "$(calc "$STORED / $N")") B/record = **$(fmt "$RATIO_STORED" 3)** of raw JSON | ≤ 0.30: $(pass "$RATIO_STORED" 0.30 "<=") |
+| store files on disk (\`stats\` file_bytes) | $(fmt "$(calc "$FILEB / $N")") B/record = **$(fmt "$RATIO_FILE" 3)** of raw JSON (archive dir: $(fmt "$(calc "$ARCH_DU / $N")") B/record) | ≤ 0.30: $(pass "$RATIO_FILE" 0.30 "<=") |
+| \`zstd -3\` of the whole input | $(fmt "$(calc "$Z3 / $N")") B/record = $(fmt "$(calc "$Z3 / $RAW")" 3) | reference |
+| \`zstd -3 --long=27\` of the whole input | $(fmt "$(calc "$Z3L / $N")") B/record = $(fmt "$(calc "$Z3L / $RAW")" 3) | reference |
+| \`zstd -19 --long=27\` (practical floor) | $(fmt "$(calc "$Z19 / $N")") B/record = $(fmt "$(calc "$Z19 / $RAW")" 3) ($Z19_NOTE; $(fmt "$Z19_SECS")s) | floor |
+| store vs floor | stored payload is $(fmt "$(calc "$STORED / $Z19")" 2)× the floor; files $(fmt "$(calc "$FILEB / $Z19")" 2)× | |
+| \`stats\` | $(thou "$NREC") records, $(thou "$NVER") versions, raw_bytes $(thou "$SRAW") (original + normalized), $DICTS dictionaries | |
+| \`show\` via custos_store_get, 1,000 random ids | median **$(fmt "$GET_MED" 1) µs**, p99 $(fmt "$GET_P99" 1) µs | |
+| \`custos show --json ID\` end to end, 200 ids | median **$(fmt "$CLI_MED" 2) ms**, p99 $(fmt "$CLI_P99" 2) ms | |
+| \`verify\` | **$(thou "$(fmt "$VERIFY_RATE")") records/s** wall, $(thou "$(fmt "$VERIFY_CRATE")")/s per CPU second ($(fmt "$VERIFY_SECS" 1)s, ok=$VERIFY_OK, peak RSS $(fmt "$(calc "$VERIFY_RSS / 1024")" 1) MB) | |
+| peak RSS of ingest, $(thou "$SMALL") records | $(fmt "$(calc "$SMALL_RSS / 1024")" 1) MB ($(thou "$(fmt "$SMALL_RATE")") records/s) | |
+| peak RSS of ingest, $(thou "$N") records | $(fmt "$(calc "$NDJSON_RSS / 1024")" 1) MB (×$(fmt "$RSS_GROWTH" 2) for 10× the input) | independent of input size: $(awk -v g="$RSS_GROWTH" 'BEGIN { print (g != "?" && g + 0 < 1.5) ? "**met**" : "**missed**" }') |
+| generator | $(thou "$(fmt "$(calc "$N / $GEN_SECS")")") records/s ($(fmt "$GEN_SECS" 1)s) | |
+
+Importers on the same posts ($(thou "$N") items each, \`ingest --no-index --format F\`,
+median of $IRUNS run(s)). "slowdown" = ndjson records/s ÷ this format's records/s
+(issue 3 wants ≤ 1.5); peak RSS should stay under 200 MB whatever the input size:
+
+| format | records/s (wall) | records/s (CPU) | slowdown (wall) | slowdown (CPU) | peak RSS | input B/item | added + versions |
+|---|---|---|---|---|---|---|---|
+| ndjson | $(thou "$(fmt "$NDJSON_RATE")") | $(thou "$(fmt "$NDJSON_CRATE")") | 1.00 | 1.00 | $(fmt "$(calc "$NDJSON_RSS / 1024")" 1) MB | $(fmt "$RAW_PER") B | $N_ADDED + $N_VERSIONS |$IMP_ROWS
+EOF
+cat "$RES"
+say "bench: done in ${ELAPSED}s; table in $RES, log in $LOG"
