@@ -13,7 +13,7 @@
 #                  runs at under 1 MB/s here; see BENCHMARKS.md)
 #   BENCH_FORMATS  importers to compare (default "twitter-api mastodon-api x-archive")
 #   BENCH_KEEP=1   keep generated inputs and archives in bench/out/work
-#   BUILD          build tree holding bench/gen (default build/release)
+#   BUILD          build tree holding bench/gen (default: where ./custos points)
 set -eu
 
 N=${BENCH_N:-1000000}
@@ -22,7 +22,8 @@ RUNS=${BENCH_RUNS:-3}
 IRUNS=${BENCH_IMPORT_RUNS:-1}
 FLOOR_N=${BENCH_FLOOR_N:-20000}
 FORMATS=${BENCH_FORMATS:-"twitter-api mastodon-api x-archive"}
-BUILD=${BUILD:-build/release}
+# the build tree ./custos was linked from (make BUILD_DIR=... and SANITIZE=1 move it)
+BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
 
 TOP=$(pwd)
 CUSTOS=$TOP/custos
