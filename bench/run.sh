@@ -27,8 +27,9 @@ BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/cu
 
 TOP=$(pwd)
 CUSTOS=$TOP/custos
-GEN=$TOP/$BUILD/bench/gen
-SHOWB=$TOP/$BUILD/bench/show_bench
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+GEN=$BUILD/bench/gen
+SHOWB=$BUILD/bench/show_bench
 OUT=$TOP/bench/out
 WORK=$OUT/work
 RES=$OUT/results.md
