@@ -1736,5 +1736,17 @@ int main(int argc, char **argv)
 		perror("gen: write");
 		return 1;
 	}
+	free(w.p);
+	free(cur->target);
+	free(cur);
+	for (int a = 0; a < N_ACCOUNTS; a++)
+		for (int k = 0; k < RING; k++) {
+			free(ring[a][k]->target);
+			free(ring[a][k]);
+		}
+	for (int k = 0; k < n_pending; k++)
+		free(pending[k]);
+	for (size_t i = N_REAL; i < N_VOCAB; i++)
+		free(vocab[i]);
 	return 0;
 }
