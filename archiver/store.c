@@ -19,18 +19,17 @@
 #define STORE_MAPSIZE ((size_t)64 << 30)
 #define STORE_DICT_AFTER 1000
 #define STORE_DICT_SIZE (110 * 1024)
-#define STORE_LEVEL 6
+#define STORE_LEVEL 3
 /* A plaintext larger than this is damage, not data (inputs stop at 50 MB lines). */
 #define STORE_PLAIN_MAX ((unsigned long long)1 << 30)
 
 static const char *const db_names[STORE_DB_N] = {
-	"meta", "records", "ids", "hashes", "times", "blobs", "dicts", "quarantine",
+	"meta", "records", "ids", "times", "blobs", "dicts", "quarantine",
 	"tombstones", "batches", "samples"
 };
 static const unsigned db_flags[STORE_DB_N] = {
 	[STORE_DB_RECORDS] = MDB_INTEGERKEY * 0,  /* big-endian keys sort as bytes */
 	[STORE_DB_IDS] = MDB_DUPSORT | MDB_DUPFIXED,
-	[STORE_DB_HASHES] = MDB_DUPSORT | MDB_DUPFIXED,
 	[STORE_DB_SAMPLES] = MDB_DUPSORT | MDB_DUPFIXED,
 };
 

@@ -17,8 +17,7 @@
 enum {
 	STORE_DB_META,        /* "format" → u32; "state" → counters; "p:<platform>" → per platform */
 	STORE_DB_RECORDS,     /* u64 seq → record header + payload */
-	STORE_DB_IDS,         /* id → u64 seqs (dupsort, oldest first) */
-	STORE_DB_HASHES,      /* first 8 bytes of content sha256 → u64 seqs (dupsort) */
+	STORE_DB_IDS,         /* id → u64 seqs (dupsort, oldest first); also dedup */
 	STORE_DB_TIMES,       /* i64 created_at (sign flipped) + u64 seq → empty */
 	STORE_DB_BLOBS,       /* sha256 → blob header + payload */
 	STORE_DB_DICTS,       /* u32 dict id → dict header + encrypted dictionary */

@@ -74,7 +74,7 @@ static int verify_dicts(verify_t *vt)
 }
 
 /* The secondary entries of one live record: ids (at its version's place),
- * hashes and times. */
+ * and times. */
 static int verify_index(verify_t *vt, const custos_record_t *rec,
                         const custos_store__rechdr_t *h, uint64_t seq)
 {
@@ -100,19 +100,6 @@ static int verify_index(verify_t *vt, const custos_record_t *rec,
 		return custos_store__mdb(st, rc, "cannot read ids");
 	if (pos != h->version)
 		return corrupt(st, "id index has it at another version", rec->id, h->version, seq);
-
-	if ((rc = mdb_cursor_open(vt->txn, st->dbi[STORE_DB_HASHES], &c)) != 0)
-		return custos_store__mdb(st, rc, "cannot read hashes");
-	k.mv_size = 8;
-	k.mv_data = (void *)h->content;
-	v.mv_size = 8;
-	v.mv_data = sb;
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	if (rc == MDB_NOTFOUND)
-		return corrupt(st, "missing from the content hash index", rec->id, h->version, seq);
-	if (rc)
-		return custos_store__mdb(st, rc, "cannot read hashes");
 
 	custos_store__be64(tk, (uint64_t)rec->created_at ^ ((uint64_t)1 << 63));
 	custos_store__be64(tk + 8, seq);
@@ -238,18 +225,17 @@ static int verify_records(verify_t *vt)
 	vt->sum->tombstones = disposed;
 
 	/* nothing extra in the indexes: every entry belongs to a record */
-	uint64_t n_ids, n_hashes, n_times, n_tomb;
+	uint64_t n_ids, n_times, n_tomb;
 	if ((err = entries(vt, STORE_DB_IDS, &n_ids)) < 0 ||
-	    (err = entries(vt, STORE_DB_HASHES, &n_hashes)) < 0 ||
 	    (err = entries(vt, STORE_DB_TIMES, &n_times)) < 0 ||
 	    (err = entries(vt, STORE_DB_TOMBSTONES, &n_tomb)) < 0)
 		goto done;
 	uint64_t total = live + disposed;
-	if (n_ids != total || n_hashes != total || n_times != live) {
+	if (n_ids != total || n_times != live) {
 		err = custos_err_set(&st->err, CUSTOS_ECORRUPT,
-		                     "indexes hold entries of no record (ids %llu, hashes %llu, "
+		                     "indexes hold entries of no record (ids %llu, "
 		                     "times %llu for %llu records, %llu live)",
-		                     (unsigned long long)n_ids, (unsigned long long)n_hashes,
+		                     (unsigned long long)n_ids,
 		                     (unsigned long long)n_times, (unsigned long long)total,
 		                     (unsigned long long)live);
 		goto done;

@@ -345,57 +345,43 @@ done:
 /* ---------------------------------------------------------------------------
  * Records. */
 
-/* Looks for a stored version with this content hash; *seq 0 when none. */
-static int find_content(custos_batch_t *b, const uint8_t content[32], uint64_t *seq,
-                        custos_store__rechdr_t *h)
-{
-	custos_store_t *st = b->st;
-	MDB_cursor *c;
-	MDB_val k = { 8, (void *)content }, v;
-	int rc;
-	*seq = 0;
-	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_HASHES], &c)) != 0)
-		return custos_store__mdb(st, rc, "cannot read hashes");
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
-		MDB_val rv;
-		int r2 = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &v, &rv);
-		if (r2 == 0 && custos_store__hdr_decode(h, rv.mv_data, rv.mv_size) == 0 &&
-		    memcmp(h->content, content, 32) == 0) {
-			*seq = custos_store__get64(v.mv_data);
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return custos_store__mdb(st, rc, "cannot read hashes");
-	return CUSTOS_OK;
-}
-
-/* Counts the stored versions of id; *last gets the latest one's flags. */
-static int id_versions(custos_batch_t *b, const char *id, size_t n, uint32_t *count,
-                       uint8_t *last_flags)
+/* Looks at the stored versions of id: how many, the latest one's flags, and
+ * whether one of them has this content hash (*found its seq, else 0). The
+ * content hash covers the id, so the id's own versions are the only place
+ * the same content can be: no separate hash index is needed for dedup. */
+static int id_lookup(custos_batch_t *b, const char *id, size_t n, const uint8_t content[32],
+                     uint32_t *count, uint8_t *last_flags, uint64_t *found,
+                     uint32_t *found_version)
 {
 	custos_store_t *st = b->st;
 	MDB_cursor *c;
 	MDB_val k = { n, (void *)id }, v;
-	size_t cnt = 0;
 	int rc;
 	*count = 0;
 	*last_flags = 0;
+	*found = 0;
 	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_IDS], &c)) != 0)
 		return custos_store__mdb(st, rc, "cannot read ids");
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET);
-	if (rc == 0 && (rc = mdb_cursor_count(c, &cnt)) == 0 &&
-	    (rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP)) == 0) {
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
 		MDB_val rv;
-		if (mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &v, &rv) == 0 && rv.mv_size >= 2)
-			*last_flags = ((const uint8_t *)rv.mv_data)[1];
+		custos_store__rechdr_t h;
+		(*count)++;
+		int r2 = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &v, &rv);
+		if (r2 != 0 || custos_store__hdr_decode(&h, rv.mv_data, rv.mv_size) < 0) {
+			mdb_cursor_close(c);
+			return custos_err_set(&st->err, CUSTOS_ECORRUPT,
+			                      "record %s: version %u is unreadable", id, *count);
+		}
+		*last_flags = h.flags;
+		if (!*found && memcmp(h.content, content, 32) == 0) {
+			*found = custos_store__get64(v.mv_data);
+			*found_version = h.version;
+		}
 	}
 	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
+	if (rc != MDB_NOTFOUND)
 		return custos_store__mdb(st, rc, "cannot read ids");
-	*count = (uint32_t)cnt;
 	return CUSTOS_OK;
 }
 
@@ -428,18 +414,19 @@ int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outc
 	custos_sha256(content, st->json.data, st->json.len);
 	custos_hex(rec->content_sha256, content, 32);
 
-	if ((err = find_content(b, content, &found, &h)) < 0)
+	uint32_t found_version = 0;
+	if ((err = id_lookup(b, rec->id, idlen, content, &count, &last_flags, &found,
+	                     &found_version)) < 0)
 		return err;
 	if (found) {
 		rec->seq = found;
-		rec->version = h.version;
+		rec->version = found_version;
 		b->sum.unchanged++;
 		if (outcome)
 			*outcome = CUSTOS_PUT_UNCHANGED;
 		return CUSTOS_OK;
 	}
-	if ((err = id_versions(b, rec->id, idlen, &count, &last_flags)) < 0 ||
-	    (err = platform_get(b, rec->platform, &pl)) < 0)
+	if ((err = platform_get(b, rec->platform, &pl)) < 0)
 		return err;
 	if (pl->v[PL_DICT] && (err = custos_store__dict_get(st, b->txn, (uint32_t)pl->v[PL_DICT],
 	                                                    &dict)) < 0)
@@ -486,7 +473,6 @@ int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outc
 	if ((err = op(b, STORE_OP_PUT, STORE_DB_RECORDS, seqb, 8, b->tmp.data, b->tmp.len,
 	              MDB_APPEND)) < 0 ||
 	    (err = op(b, STORE_OP_PUT, STORE_DB_IDS, rec->id, idlen, seqb, 8, MDB_NODUPDATA)) < 0 ||
-	    (err = op(b, STORE_OP_PUT, STORE_DB_HASHES, content, 8, seqb, 8, MDB_NODUPDATA)) < 0 ||
 	    (err = op(b, STORE_OP_PUT, STORE_DB_TIMES, tkey, 16, "", 0, 0)) < 0)
 		goto fail;
 	bool sample = !pl->v[PL_DICT] && pl->v[PL_TRAIN_AT] != UINT64_MAX;

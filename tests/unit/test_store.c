@@ -859,7 +859,8 @@ static void test_store__put_rate_with_a_dictionary(void)
 		in_bytes += r.raw_len;
 	}
 	CHECK_ST(st, custos_store_commit(b, NULL));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* CPU time of this process: other work on the machine does not count */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	for (int i = 1000; i < n + 1000; i++) {
 		if (i % 5000 == 1000)
 			CHECK_OK(custos_store_begin(&b, st));
@@ -869,20 +870,20 @@ static void test_store__put_rate_with_a_dictionary(void)
 		if (i % 5000 == 999 || i == n + 999)
 			CHECK_ST(st, custos_store_commit(b, NULL));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	CHECK_ST(st, custos_store_stats(st, &s));
 	CHECK_INT(s.dictionaries, 1);
-	printf("  put: %d records in %.2fs = %.0f records/s (record generation included)\n"
+	printf("  put: %d records in %.2fs = %.0f records/s of CPU (record generation included)\n"
 	       "  raw input %.0f B/record; stored values %.0f B/record (%.3f); "
 	       "store files %.0f B/record (%.3f)\n",
 	       n, secs, n / secs, (double)in_bytes / (n + 1000),
 	       (double)s.stored_bytes / (n + 1000), (double)s.stored_bytes / (double)in_bytes,
 	       (double)s.file_bytes / (n + 1000), (double)s.file_bytes / (double)in_bytes);
 	custos_store_stats_free(&s);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	CHECK_ST(st, custos_store_verify(st, NULL, progress_count, &calls, NULL));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("  verify: %.0f records/s\n", (n + 1000) / secs);
 	CHECK(calls >= 2);
