@@ -385,10 +385,29 @@ static int id_lookup(custos_batch_t *b, const char *id, size_t n, const uint8_t 
 	return CUSTOS_OK;
 }
 
+static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome);
+
 int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 {
+	int err;
 	if (b->failed)
 		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
+	/* a record refused as invalid leaves the batch as it was */
+	if ((err = custos_record_validate(rec, &b->st->err)) < 0)
+		return err;
+	if (strlen(rec->id) > 400)   /* LMDB keys stop at 511 bytes */
+		return custos_err_set(&b->st->err, CUSTOS_ETOOBIG, "record id is over 400 bytes");
+	if (strlen(rec->platform) >= sizeof b->pl->name)
+		return custos_err_set(&b->st->err, CUSTOS_EINVAL, "platform name '%s' is too long",
+		                      rec->platform);
+	/* any other failure may leave part of the record in the transaction */
+	if ((err = put(b, rec, outcome)) < 0)
+		b->failed = err;
+	return err;
+}
+
+static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
+{
 	custos_store_t *st = b->st;
 	custos_store__rechdr_t h;
 	custos_store__platform_t *pl = NULL;
@@ -399,11 +418,7 @@ int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outc
 	uint8_t last_flags;
 	int err;
 
-	if ((err = custos_record_validate(rec, &st->err)) < 0)
-		return err;
 	size_t idlen = strlen(rec->id);
-	if (idlen > 400)   /* LMDB keys stop at 511 bytes */
-		return custos_err_set(&st->err, CUSTOS_ETOOBIG, "record id is over 400 bytes");
 	if (rec->captured_at == CUSTOS_TIME_NONE)
 		rec->captured_at = custos_time_now();
 
@@ -532,11 +547,21 @@ fail:
 /* ---------------------------------------------------------------------------
  * Blobs and quarantine. */
 
+static int blob_put(custos_batch_t *b, const void *p, size_t n, char hex[CUSTOS_SHA256_HEX]);
+
 int custos_store_blob_put(custos_batch_t *b, const void *p, size_t n,
                           char hex[CUSTOS_SHA256_HEX])
 {
+	int err;
 	if (b->failed)
 		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
+	if ((err = blob_put(b, p, n, hex)) < 0)
+		b->failed = err;
+	return err;
+}
+
+static int blob_put(custos_batch_t *b, const void *p, size_t n, char hex[CUSTOS_SHA256_HEX])
+{
 	custos_store_t *st = b->st;
 	uint8_t sum[32], key[STORE_KEY_LEN], hdr[STORE_BLOB_HDR];
 	uint64_t slot;
@@ -590,12 +615,24 @@ static int add_str(custos_buf_t *out, const char *s)
 	return err;
 }
 
+static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, int64_t line,
+                          const char *reason, const void *raw, size_t n);
+
 int custos_store_quarantine_put(custos_batch_t *b, const char *file, int64_t offset,
                                 int64_t line, const char *reason,
                                 const void *raw, size_t n)
 {
+	int err;
 	if (b->failed)
 		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
+	if ((err = quarantine_put(b, file, offset, line, reason, raw, n)) < 0)
+		b->failed = err;
+	return err;
+}
+
+static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, int64_t line,
+                          const char *reason, const void *raw, size_t n)
+{
 	custos_store_t *st = b->st;
 	custos_buf_t j = { 0 };
 	uint8_t key[STORE_KEY_LEN], sum[32], kb[8], lb[4];
@@ -672,6 +709,11 @@ int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 	custos_store_t *st = b->st;
 	int err, rc;
 	uint8_t kb[8], vb[STORE_BATCH_VAL], sb[ST_N * 8 + CUSTOS_SHA256_LEN];
+
+	if (b->failed) {
+		err = custos_err_set(&st->err, b->failed, "the batch failed earlier");
+		goto done;
+	}
 
 	if (b->sum.first_seq) {
 		custos_store__be64(kb, b->state.v[ST_NEXT_BATCH]++);

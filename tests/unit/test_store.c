@@ -367,6 +367,29 @@ static void test_store__dictionary_makes_records_smaller(void)
 	CHECK(stored[1] < stored[0]);
 }
 
+static void test_store__invalid_record_leaves_the_batch_usable(void)
+{
+	custos_store_t *st = create_store();
+	custos_record_t r;
+	custos_batch_t *b;
+	custos_batch_summary_t sum;
+	custos_record_init(&r);
+	CHECK_OK(custos_store_begin(&b, st));
+	make(&r, "x:1", "x", "fine");
+	CHECK_ST(st, custos_store_put(b, &r, NULL));
+	make(&r, "x:2", "x", "no author");
+	r.author_handle = NULL;
+	CHECK(custos_store_put(b, &r, NULL) < 0);
+	make(&r, "x:3", "x", "fine too");
+	CHECK_ST(st, custos_store_put(b, &r, NULL));
+	CHECK_ST(st, custos_store_commit(b, &sum));
+	CHECK_INT(sum.added, 2);
+	CHECK_INT(sum.last_seq, 2);
+	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, NULL));
+	custos_record_free(&r);
+	custos_store_free(st);
+}
+
 static void test_store__abort_leaves_nothing(void)
 {
 	custos_store_t *st = create_store();
@@ -899,6 +922,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__deleted_upstream_is_kept_and_marked),
 	CHECK_CASE(test_store__dictionary_is_trained_and_old_records_stay_readable),
 	CHECK_CASE(test_store__dictionary_makes_records_smaller),
+	CHECK_CASE(test_store__invalid_record_leaves_the_batch_usable),
 	CHECK_CASE(test_store__abort_leaves_nothing),
 	CHECK_CASE(test_store__map_grows_from_a_tiny_map),
 	CHECK_CASE(test_store__second_writer_is_busy),
