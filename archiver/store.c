@@ -134,10 +134,11 @@ void custos_store__random_key(custos_store_t *st, uint8_t key[STORE_KEY_LEN])
 	st->rnd_left -= STORE_KEY_LEN;
 }
 
-void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN])
+void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce)
 {
-	static const uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES];
-	crypto_stream_chacha20_ietf_xor(p, p, n, nonce, key);
+	uint8_t nb[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
+	custos_store__be32(nb + sizeof nb - 4, nonce);
+	crypto_stream_chacha20_ietf_xor(p, p, n, nb, key);
 }
 
 static const char *const key_file_names[2] = { "keys/slots", "keys/items" };
@@ -300,7 +301,7 @@ int custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
 	if (!d)
 		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
 	memcpy(d, p + off, dlen);
-	custos_store__crypt(d, dlen, key);
+	custos_store__crypt(d, dlen, key, 0);
 	sodium_memzero(key, sizeof key);
 	custos_sha256(sum, d, dlen);
 	if (memcmp(sum, p + 13, 32) != 0) {
@@ -344,7 +345,7 @@ int custos_store__record_plain(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 	if ((err = custos_buf_reserve(&st->comp, n)) < 0)
 		return custos_err_set(&st->err, err, "out of memory");
 	memcpy(st->comp.data, (const uint8_t *)v->mv_data + STORE_REC_HDR, n);
-	custos_store__crypt((uint8_t *)st->comp.data, n, key);
+	custos_store__crypt((uint8_t *)st->comp.data, n, key, h->dict);
 	sodium_memzero(key, sizeof key);
 	if ((err = custos_store__decompress(st, d, st->comp.data, n)) < 0)
 		return custos_err_prefix(&st->err, "seq %llu: payload", (unsigned long long)seq);

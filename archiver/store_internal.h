@@ -172,8 +172,11 @@ int  custos_store__key_read(custos_store_t *st, int file, uint64_t slot,
 /* Overwrites a key slot with zeros in place and fdatasyncs the key file:
  * every byte encrypted under it becomes unreadable (disposal, issue 5). */
 int  custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot);
-/* XORs the ChaCha20 keystream of key (zero nonce: each key encrypts one item) into p. */
-void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN]);
+/* XORs the ChaCha20 keystream of key into p. Each key encrypts one item; the
+ * nonce is 0 except for records, where it is the dictionary id the payload
+ * was compressed with: recompressing a record under a new dictionary (to
+ * retire the old one) keeps its key slot and still never reuses a keystream. */
+void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce);
 
 /* Dictionary cache. custos_store__dict_get loads dict id from the DICTS DB
  * through txn (decrypting it) on first use; key is passed when the
@@ -209,6 +212,16 @@ int  custos_store__read_txn(custos_store_t *st, MDB_txn **txn);
  * only to name a damaged record). */
 int  custos_store__id_of_seq(custos_store_t *st, MDB_txn *txn, uint64_t seq,
                              char *out, size_t cap);
+
+/* Rewrites record seq compressed with dictionary dict (0: none) instead of
+ * the one it was written with, inside batch b: same key slot (the nonce
+ * follows the dictionary), same header hashes, version and flags, so the chain
+ * and the indexes stay as they are; only the stored-bytes counters change.
+ * The building block of dictionary retirement (issue 5): train a new
+ * dictionary from live records, recompress every record of the old one, then
+ * shred the old dictionary's item slot. A no-op for a disposed record or one
+ * already using dict. */
+int  custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict);
 
 /* Decodes a blob value into a malloc'd copy (*p, caller frees) and checks
  * it against its hash sum. */

@@ -165,7 +165,7 @@ int custos_store__blob_decode(custos_store_t *st, const uint8_t sum[32], const M
 	if ((err = custos_buf_reserve(&st->comp, pn)) < 0)
 		return custos_err_set(&st->err, err, "out of memory");
 	memcpy(st->comp.data, d + STORE_BLOB_HDR, pn);
-	custos_store__crypt((uint8_t *)st->comp.data, pn, key);
+	custos_store__crypt((uint8_t *)st->comp.data, pn, key, 0);
 	sodium_memzero(key, sizeof key);
 	const void *src = st->comp.data;
 	size_t sn = pn;
@@ -404,7 +404,7 @@ int custos_store__quarantine_raw(custos_store_t *st, uint64_t n, const MDB_val *
 	if ((err = custos_buf_reserve(&st->comp, pn)) < 0)
 		return custos_err_set(&st->err, err, "out of memory");
 	memcpy(st->comp.data, (const uint8_t *)v->mv_data + off, pn);
-	custos_store__crypt((uint8_t *)st->comp.data, pn, key);
+	custos_store__crypt((uint8_t *)st->comp.data, pn, key, 0);
 	sodium_memzero(key, sizeof key);
 	if ((err = custos_store__decompress(st, NULL, st->comp.data, pn)) < 0)
 		return custos_err_prefix(&st->err, "quarantine item %llu", (unsigned long long)n);

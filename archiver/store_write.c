@@ -308,7 +308,7 @@ static int train(custos_batch_t *b, custos_store__platform_t *pl)
 	hdr[45] = (uint8_t)strlen(pl->name);
 	uint8_t nb[4];
 	custos_store__be32(nb, (uint32_t)n);
-	custos_store__crypt(dict, dn, key);
+	custos_store__crypt(dict, dn, key, 0);
 	sodium_memzero(key, sizeof key);
 	if ((err = custos_buf_add(&val, hdr, sizeof hdr)) < 0 ||
 	    (err = custos_buf_adds(&val, pl->name)) < 0 ||
@@ -467,7 +467,7 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 		return err;
 
 	custos_store__random_key(st, key);
-	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key);
+	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, h.dict);
 	if (!b->first_seq)
 		b->first_seq = seq;
 	err = custos_buf_add(&b->rec_keys, key, STORE_KEY_LEN);
@@ -544,6 +544,73 @@ fail:
 	return err;
 }
 
+int custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict)
+{
+	custos_store_t *st = b->st;
+	custos_store__rechdr_t h;
+	custos_store__dict_t *d = NULL;
+	custos_store__platform_t *pl;
+	custos_record_t rec;
+	custos_err_t perr;
+	uint8_t kb[8], key[STORE_KEY_LEN], hdr[STORE_REC_HDR];
+	MDB_val k = { 8, kb }, v;
+	int rc, err;
+
+	if (b->failed)
+		return custos_err_set(&st->err, b->failed, "the batch failed earlier");
+	custos_store__be64(kb, seq);
+	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &k, &v)) != 0)
+		return custos_store__mdb(st, rc, "cannot read the record to recompress");
+	if (custos_store__hdr_decode(&h, v.mv_data, v.mv_size) < 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad record header",
+		                      (unsigned long long)seq);
+	if ((h.flags & STORE_REC_DISPOSED) || h.dict == dict)
+		return CUSTOS_OK;
+	if (dict > 0xffff)
+		return custos_err_set(&st->err, CUSTOS_EINVAL, "no dictionary %u", dict);
+	size_t old_len = v.mv_size;
+	if (b->first_seq && seq >= b->first_seq)
+		memcpy(key, b->rec_keys.data + (seq - b->first_seq) * STORE_KEY_LEN, STORE_KEY_LEN);
+	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0)
+		return err;
+	custos_record_init(&rec);
+	/* plain is decoded into st->plain; the platform's counters need its name */
+	if ((err = custos_store__record_plain(st, b->txn, seq, &v, key, &h)) < 0)
+		goto done;
+	if ((err = custos_record_from_json(&rec, st->plain.data, h.normalized_len, &perr)) < 0) {
+		custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: %s", (unsigned long long)seq,
+		               perr.msg);
+		err = CUSTOS_ECORRUPT;
+		goto done;
+	}
+	if ((err = platform_get(b, rec.platform, &pl)) < 0)
+		goto done;
+	if (dict && (err = custos_store__dict_get(st, b->txn, dict, &d)) < 0)
+		goto done;
+	if ((err = custos_store__compress(st, d, st->plain.data, st->plain.len)) < 0)
+		goto done;
+	h.dict = (uint16_t)dict;
+	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, h.dict);
+	custos_store__hdr_encode(hdr, &h);
+	b->tmp.len = 0;
+	if ((err = custos_buf_add(&b->tmp, hdr, sizeof hdr)) < 0 ||
+	    (err = custos_buf_add(&b->tmp, st->comp.data, st->comp.len)) < 0) {
+		custos_err_set(&st->err, err, "out of memory");
+		goto done;
+	}
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_RECORDS, kb, 8, b->tmp.data, b->tmp.len, 0)) < 0)
+		goto done;
+	b->state.v[ST_STORED_BYTES] += b->tmp.len - old_len;
+	pl->v[PL_STORED_BYTES] += b->tmp.len - old_len;   /* wraps back when smaller: u64 */
+	pl->dirty = true;
+done:
+	sodium_memzero(key, sizeof key);
+	custos_record_free(&rec);
+	if (err < 0)
+		b->failed = err;
+	return err;
+}
+
 /* ---------------------------------------------------------------------------
  * Blobs and quarantine. */
 
@@ -589,7 +656,7 @@ static int blob_put(custos_batch_t *b, const void *p, size_t n, char hex[CUSTOS_
 		sodium_memzero(key, sizeof key);
 		return custos_err_set(&st->err, err, "out of memory");
 	}
-	custos_store__crypt((uint8_t *)b->tmp.data + sizeof hdr, b->tmp.len - sizeof hdr, key);
+	custos_store__crypt((uint8_t *)b->tmp.data + sizeof hdr, b->tmp.len - sizeof hdr, key, 0);
 	sodium_memzero(key, sizeof key);
 	if ((err = op(b, STORE_OP_PUT, STORE_DB_BLOBS, sum, 32, b->tmp.data, b->tmp.len, 0)) < 0)
 		return err;
@@ -657,7 +724,7 @@ static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, i
 	                                        (unsigned long long)slot);
 	if (err < 0)
 		goto done;
-	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key);
+	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, 0);
 	custos_store__be32(lb, (uint32_t)j.len);
 	b->tmp.len = 0;
 	if ((err = custos_buf_add(&b->tmp, lb, 4)) < 0 ||

@@ -1,6 +1,7 @@
 /* The record store against a real LMDB environment in a temp dir. */
 #include "check.h"
 #include "custos_archiver.h"
+#include "store_internal.h"
 
 #include <fcntl.h>
 #include <lmdb.h>
@@ -26,6 +27,9 @@ static custos_store_t *open_store(unsigned flags)
 		check__fail(__FILE__, __LINE__, "open: %s", err.msg);
 	return st;
 }
+
+static void three_records(void);
+static void make_post(custos_record_t *r, uint64_t i, const char *platform, unsigned *seed);
 
 static custos_store_t *create_store(void)
 {
@@ -387,6 +391,70 @@ static void test_store__invalid_record_leaves_the_batch_usable(void)
 	CHECK_INT(sum.last_seq, 2);
 	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, NULL));
 	custos_record_free(&r);
+	custos_store_free(st);
+}
+
+static void test_store__recompress_moves_records_between_dictionaries(void)
+{
+	setenv("CUSTOS_TEST_DICT_AFTER", "100", 1);
+	custos_store_t *st = create_store();
+	custos_record_t r, g;
+	custos_batch_t *b;
+	custos_store_stats_t s1, s2;
+	custos_verify_summary_t v1, v2;
+	unsigned seed = 5;
+	custos_record_init(&r);
+	custos_record_init(&g);
+	CHECK_OK(custos_store_begin(&b, st));
+	for (int i = 0; i < 200; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		CHECK_ST(st, custos_store_put(b, &r, NULL));
+	}
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	CHECK_ST(st, custos_store_stats(st, &s1));
+	CHECK_INT(s1.dictionaries, 1);
+	CHECK_ST(st, custos_store_verify(st, &v1, NULL, NULL, NULL));
+	/* seq 5 was written without a dictionary, seq 150 with dictionary 1 */
+	CHECK_OK(custos_store_begin(&b, st));
+	CHECK_ST(st, custos_store__recompress(b, 5, 1));
+	CHECK_ST(st, custos_store__recompress(b, 150, 0));
+	CHECK_ST(st, custos_store__recompress(b, 151, 1));   /* already: no-op */
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	CHECK_ST(st, custos_store_verify(st, &v2, NULL, NULL, NULL));
+	CHECK(memcmp(v1.chain, v2.chain, 32) == 0);
+	CHECK_ST(st, custos_store_stats(st, &s2));
+	CHECK(s2.stored_bytes != s1.stored_bytes);
+	CHECK_INT(s2.platforms[0].stored_bytes, s2.stored_bytes);
+	CHECK_INT(s2.raw_bytes, s1.raw_bytes);
+	custos_store_stats_free(&s1);
+	custos_store_stats_free(&s2);
+	seed = 5;
+	for (int i = 0; i < 200; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		CHECK_ST(st, custos_store_get(st, r.id, 0, &g));
+		CHECK_STR(g.text, r.text);
+	}
+	custos_record_free(&r);
+	custos_record_free(&g);
+	custos_store_free(st);
+}
+
+static void test_store__shredded_key_makes_a_record_unreadable(void)
+{
+	custos_store_t *st;
+	custos_record_t g;
+	custos_err_t err = { 0 };
+	custos_record_init(&g);
+	three_records();
+	st = open_store(CUSTOS_STORE_WRITE);
+	CHECK_ST(st, custos_store__shred_slot(st, STORE_KEYS_RECORDS, 2));
+	CHECK_STATUS(custos_store_get(st, "x:2", 0, &g), CUSTOS_ECORRUPT);
+	CHECK(strstr(custos_store_err(st)->msg, "shredded"));
+	CHECK_ST(st, custos_store_get(st, "x:3", 0, &g));
+	/* not yet marked disposed: verify says so */
+	CHECK_STATUS(custos_store_verify(st, NULL, NULL, NULL, &err), CUSTOS_ECORRUPT);
+	CHECK(strstr(err.msg, "x:2"));
+	custos_record_free(&g);
 	custos_store_free(st);
 }
 
@@ -923,6 +991,8 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__dictionary_is_trained_and_old_records_stay_readable),
 	CHECK_CASE(test_store__dictionary_makes_records_smaller),
 	CHECK_CASE(test_store__invalid_record_leaves_the_batch_usable),
+	CHECK_CASE(test_store__recompress_moves_records_between_dictionaries),
+	CHECK_CASE(test_store__shredded_key_makes_a_record_unreadable),
 	CHECK_CASE(test_store__abort_leaves_nothing),
 	CHECK_CASE(test_store__map_grows_from_a_tiny_map),
 	CHECK_CASE(test_store__second_writer_is_busy),
