@@ -22,7 +22,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
-INCLUDES := -Icommon -Iarchiver -Iindexer -Iretention-policies -Iarchive -Iexport
+INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Iarchive -Iexport
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
 CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -fvisibility=hidden -MMD -MP
 LDFLAGS  += $(SANFLAGS)

@@ -1,0 +1,153 @@
+/* The canonical record: lifetime, setters for importers, validation and
+ * derivation of what the text implies. */
+#include "custos_common.h"
+
+#include <string.h>
+#include <strings.h>
+
+void custos_record_init(custos_record_t *r)
+{
+	memset(r, 0, sizeof *r);
+	r->created_at = r->edited_at = r->deleted_at = r->captured_at = CUSTOS_TIME_NONE;
+	r->source.offset = r->source.line = -1;
+}
+
+void custos_record_reset(custos_record_t *r)
+{
+	custos_arena_t arena = r->arena;
+	custos_arena_reset(&arena);
+	custos_record_init(r);
+	r->arena = arena;
+}
+
+void custos_record_free(custos_record_t *r)
+{
+	if (!r)
+		return;
+	custos_arena_free(&r->arena);
+	custos_record_init(r);
+}
+
+int custos_record_set(custos_record_t *r, char **field, const char *s, size_t n)
+{
+	char *p = custos_arena_strndup(&r->arena, s, n);
+	if (!p)
+		return CUSTOS_ENOMEM;
+	*field = p;
+	return CUSTOS_OK;
+}
+
+int custos_record_sets(custos_record_t *r, char **field, const char *s)
+{
+	if (!s) {
+		*field = NULL;
+		return CUSTOS_OK;
+	}
+	return custos_record_set(r, field, s, strlen(s));
+}
+
+int custos_record_strv_add(custos_record_t *r, custos_strv_t *v, const char *s, size_t n)
+{
+	/* capacity is 4, then doubles; the old array is left in the arena */
+	if (v->n == 0 || (v->n >= 4 && (v->n & (v->n - 1)) == 0)) {
+		size_t cap = v->n ? v->n * 2 : 4;
+		char **nv = custos_arena_alloc(&r->arena, cap * sizeof *nv);
+		if (!nv)
+			return CUSTOS_ENOMEM;
+		if (v->n)
+			memcpy(nv, v->v, v->n * sizeof *nv);
+		v->v = nv;
+	}
+	char *p = custos_arena_strndup(&r->arena, s, n);
+	if (!p)
+		return CUSTOS_ENOMEM;
+	v->v[v->n++] = p;
+	return CUSTOS_OK;
+}
+
+custos_media_t *custos_record_media_add(custos_record_t *r)
+{
+	size_t n = r->n_media;
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+		size_t cap = n ? n * 2 : 4;
+		custos_media_t *nm = custos_arena_alloc(&r->arena, cap * sizeof *nm);
+		if (!nm)
+			return NULL;
+		if (n)
+			memcpy(nm, r->media, n * sizeof *nm);
+		r->media = nm;
+	}
+	custos_media_t *m = &r->media[r->n_media++];
+	memset(m, 0, sizeof *m);
+	m->size = -1;
+	return m;
+}
+
+int custos_record_set_raw(custos_record_t *r, const char *p, size_t n)
+{
+	char *copy = custos_arena_alloc(&r->arena, n ? n : 1);
+	if (!copy)
+		return CUSTOS_ENOMEM;
+	if (n)
+		memcpy(copy, p, n);
+	r->raw = copy;
+	r->raw_len = n;
+	return CUSTOS_OK;
+}
+
+static const char *const kinds[] = {
+	"post", "reply", "repost", "quote", "comment", "message", "event", NULL
+};
+
+static int known_kind(const char *k)
+{
+	for (size_t i = 0; kinds[i]; i++)
+		if (!strcmp(k, kinds[i]))
+			return 1;
+	return 0;
+}
+
+int custos_record_validate(const custos_record_t *r, custos_err_t *err)
+{
+	if (!r->platform || !*r->platform)
+		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'platform'");
+	for (const char *p = r->platform; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return custos_err_set(err, CUSTOS_EFORMAT,
+			                      "platform '%s' must be lower-case letters, digits, '-' or '_'",
+			                      r->platform);
+	if (!r->id || !*r->id)
+		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'id'");
+	size_t pl = strlen(r->platform);
+	if (strncmp(r->id, r->platform, pl) != 0 || r->id[pl] != ':' || !r->id[pl + 1])
+		return custos_err_set(err, CUSTOS_EFORMAT,
+		                      "id '%s' must be '%s:<native id>'", r->id, r->platform);
+	if (strlen(r->id) > 400)
+		return custos_err_set(err, CUSTOS_EFORMAT, "id longer than 400 bytes");
+	if (r->created_at == CUSTOS_TIME_NONE)
+		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'created_at'");
+	if (!r->author_handle || !*r->author_handle)
+		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'author.handle'");
+	if (!r->text)
+		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'text'");
+	if (r->kind && !known_kind(r->kind))
+		return custos_err_set(err, CUSTOS_EFORMAT,
+		                      "unknown kind '%s' (post, reply, repost, quote, comment, "
+		                      "message or event)", r->kind);
+	return CUSTOS_OK;
+}
+
+int custos_record_derive(custos_record_t *r)
+{
+	int err;
+	if (r->text && !r->hashtags.n && !r->mentions.n && !r->cashtags.n && !r->urls.n &&
+	    (err = custos_extract_entities(r, r->text)) < 0)
+		return err;
+	if (!r->kind) {
+		const char *k = r->in_reply_to ? "reply" : r->repost_of ? "repost" :
+		                r->quote_of ? "quote" : "post";
+		if ((err = custos_record_sets(r, &r->kind, k)) < 0)
+			return err;
+	}
+	return CUSTOS_OK;
+}

@@ -1,0 +1,106 @@
+#include "check.h"
+
+static const char sample[] =
+	"{\"id\":\"x:1\",\"platform\":\"x\",\"created_at\":\"2020-01-02T03:04:05Z\","
+	"\"author\":{\"handle\":\"acme\",\"name\":\"Acme Inc\"},\"text\":\"hello \\\"world\\\"\\n\","
+	"\"media\":[{\"type\":\"image/png\",\"size\":12,\"name\":\"a.png\"}],\"lang\":\"en\"}";
+
+static void test_record__from_json_reads_required_and_optional_fields(void)
+{
+	custos_record_t r;
+	custos_err_t err = { 0 };
+	custos_record_init(&r);
+	CHECK_OK(custos_record_from_json(&r, sample, strlen(sample), &err));
+	CHECK_STR(r.id, "x:1");
+	CHECK_STR(r.author_handle, "acme");
+	CHECK_STR(r.author_name, "Acme Inc");
+	CHECK_STR(r.text, "hello \"world\"\n");
+	CHECK_INT(r.created_at, 1577934245000LL);
+	CHECK_INT(r.n_media, 1);
+	CHECK_INT(r.media[0].size, 12);
+	CHECK_INT(r.raw_len, strlen(sample));
+	CHECK(memcmp(r.raw, sample, r.raw_len) == 0);
+	CHECK_OK(custos_record_validate(&r, &err));
+	custos_record_free(&r);
+}
+
+static void test_record__canonical_json_is_stable_and_hash_ignores_capture(void)
+{
+	custos_record_t a, b;
+	custos_buf_t ja = { 0 }, jb = { 0 };
+	custos_err_t err = { 0 };
+	custos_record_init(&a);
+	custos_record_init(&b);
+	CHECK_OK(custos_record_from_json(&a, sample, strlen(sample), &err));
+	CHECK_OK(custos_record_to_json(&a, CUSTOS_JSON_FULL, &ja));
+	CHECK_OK(custos_record_from_json(&b, ja.data, ja.len, &err));
+	CHECK_OK(custos_record_to_json(&b, CUSTOS_JSON_FULL, &jb));
+	CHECK_STR(ja.data, jb.data);
+	CHECK_OK(custos_record_hash(&a));
+	b.captured_at = 5;
+	CHECK_OK(custos_record_sets(&b, &b.source.file, "other.ndjson"));
+	CHECK_OK(custos_record_hash(&b));
+	CHECK_STR(a.content_sha256, b.content_sha256);
+	CHECK_OK(custos_record_sets(&b, &b.text, "hello world, edited"));
+	CHECK_OK(custos_record_hash(&b));
+	CHECK(strcmp(a.content_sha256, b.content_sha256) != 0);
+	custos_buf_free(&ja);
+	custos_buf_free(&jb);
+	custos_record_free(&a);
+	custos_record_free(&b);
+}
+
+static void expect_bad(const char *json, const char *want)
+{
+	custos_record_t r;
+	custos_err_t err = { 0 };
+	custos_record_init(&r);
+	int st = custos_record_from_json(&r, json, strlen(json), &err);
+	if (st == CUSTOS_OK)
+		st = custos_record_validate(&r, &err);
+	CHECK_STATUS(st, CUSTOS_EFORMAT);
+	if (!strstr(err.msg, want))
+		check__fail(__FILE__, __LINE__, "message '%s' lacks '%s'", err.msg, want);
+	custos_record_free(&r);
+}
+
+static void test_record__bad_records_say_what_is_wrong(void)
+{
+	expect_bad("{\"id\":\"x:1\"", "invalid JSON at byte");
+	expect_bad("[1]", "must be a JSON object");
+	expect_bad("{\"id\":\"x:1\",\"platform\":\"x\",\"text\":\"t\",\"author\":{\"handle\":\"a\"}}",
+	           "created_at");
+	expect_bad("{\"id\":\"y:1\",\"platform\":\"x\",\"created_at\":\"2020-01-01\",\"text\":\"t\","
+	           "\"author\":{\"handle\":\"a\"}}", "must be 'x:<native id>'");
+	expect_bad("{\"id\":\"x:1\",\"platform\":\"x\",\"created_at\":\"soon\",\"text\":\"t\","
+	           "\"author\":{\"handle\":\"a\"}}", "cannot parse time");
+	expect_bad("{\"id\":\"x:1\",\"id\":\"x:2\"}", "duplicate");
+	expect_bad("{\"id\":\"x:1\",\"platform\":\"x\",\"created_at\":\"2020-01-01\",\"text\":5,"
+	           "\"author\":{\"handle\":\"a\"}}", "'text' must be a string");
+}
+
+static void test_record__arena_lists_grow(void)
+{
+	custos_record_t r;
+	custos_record_init(&r);
+	char tag[16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(tag, sizeof tag, "t%d", i);
+		CHECK_OK(custos_record_strv_add(&r, &r.hashtags, tag, strlen(tag)));
+	}
+	CHECK_INT(r.hashtags.n, 100);
+	CHECK_STR(r.hashtags.v[0], "t0");
+	CHECK_STR(r.hashtags.v[99], "t99");
+	for (int i = 0; i < 9; i++)
+		CHECK(custos_record_media_add(&r) != NULL);
+	CHECK_INT(r.n_media, 9);
+	CHECK_INT(r.media[8].size, -1);
+	custos_record_reset(&r);
+	CHECK_INT(r.hashtags.n, 0);
+	custos_record_free(&r);
+}
+
+CHECK_MAIN(CHECK_CASE(test_record__from_json_reads_required_and_optional_fields),
+           CHECK_CASE(test_record__canonical_json_is_stable_and_hash_ignores_capture),
+           CHECK_CASE(test_record__bad_records_say_what_is_wrong),
+           CHECK_CASE(test_record__arena_lists_grow))
