@@ -32,6 +32,9 @@ typedef struct {
 	deferred_t *deferred;
 	size_t n_deferred, cap_deferred, deferred_bytes;
 	int defer_warned;
+	/* creation times of first versions that were edited, for their edits */
+	struct { char id[24]; int64_t at; } *firsts;
+	size_t n_firsts, cap_firsts;
 	custos_record_t rec;
 	custos_buf_t tmp;
 } xctx_t;
@@ -395,12 +398,30 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
 		first = e ? jid(e, "initialTweetId", eb) : NULL;
 	}
 	if (first && strcmp(first, id) != 0) {
+		/* the first version's time: seen before (edits are deferred), else
+		 * from its snowflake id, to the second as X gives it */
+		int64_t t0 = CUSTOS_TIME_NONE;
 		rec->edited_at = created;
-		/* the first version's time, to the second as X gives it */
-		int64_t t0 = snowflake_ms(first);
+		for (size_t i = 0; i < x->n_firsts; i++)
+			if (strcmp(x->firsts[i].id, first) == 0)
+				t0 = x->firsts[i].at;
+		if (t0 == CUSTOS_TIME_NONE && (t0 = snowflake_ms(first)) != CUSTOS_TIME_NONE)
+			t0 -= t0 % 1000;
 		if (t0 != CUSTOS_TIME_NONE)
-			created = t0 - t0 % 1000;
+			created = t0;
 	} else {
+		if (first && json_array_size(hist) > 1) {
+			if (x->n_firsts == x->cap_firsts) {
+				size_t nc = x->cap_firsts ? x->cap_firsts * 2 : 16;
+				void *nf = realloc(x->firsts, nc * sizeof *x->firsts);
+				if (!nf)
+					return CUSTOS_ENOMEM;
+				x->firsts = nf;
+				x->cap_firsts = nc;
+			}
+			snprintf(x->firsts[x->n_firsts].id, sizeof x->firsts[0].id, "%s", id);
+			x->firsts[x->n_firsts++].at = created;
+		}
 		first = id;
 	}
 	TRY(set_idf(rec, &rec->id, "x:", first));
@@ -907,6 +928,7 @@ static void xctx_free(xctx_t *x)
 		free(x->deferred[i].file);
 	}
 	free(x->deferred);
+	free(x->firsts);
 	custos_record_free(&x->rec);
 	custos_buf_free(&x->tmp);
 }
