@@ -23,6 +23,7 @@
 typedef struct {
 	const unsigned char *t;
 	size_t n;
+	bool has_wide;   /* holds a 0xEF byte: maybe full-width signs */
 } text_t;
 
 typedef struct {
@@ -35,7 +36,7 @@ typedef struct {
 
 /* Decodes the character at i < n. An invalid or truncated sequence reads as
  * one byte of BAD_CP, so scanning always advances. */
-static uint32_t dec(const text_t *x, size_t i, size_t *len)
+static inline uint32_t dec(const text_t *x, size_t i, size_t *len)
 {
 	const unsigned char *t = x->t;
 	unsigned c = t[i], lo = 0x80, hi = 0xBF;
@@ -104,9 +105,44 @@ static size_t char_len(const text_t *x, size_t i)
 	return len;
 }
 
-static bool is_ascii_alpha(uint32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-static bool is_ascii_digit(uint32_t c) { return c >= '0' && c <= '9'; }
-static bool is_ascii_alnum(uint32_t c) { return is_ascii_alpha(c) || is_ascii_digit(c); }
+/* Classes of ASCII characters in the twitter-text rules, one bit each, in a
+ * table computed at compile time. */
+enum {
+	A_ALPHA = 1, A_DIGIT = 2,
+	A_PUNCT = 4,        /* twitter-text's punctuation; it leaves out '"' and '`' */
+	A_SPACE = 8,        /* \t..\r and ' ' */
+	A_PATH = 16, A_PATH_END = 32, A_QUERY = 64, A_QUERY_END = 128
+};
+#define IN2(c, a, b) ((c) == (a) || (c) == (b))
+#define IS_AL(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define IS_DG(c) ((c) >= '0' && (c) <= '9')
+#define IS_PUNCT(c) (IN2(c, '!', '\'') || IN2(c, '#', '%') || IN2(c, '&', '(') || \
+	IN2(c, ')', '*') || IN2(c, '+', ',') || IN2(c, '\\', '-') || IN2(c, '.', '/') || \
+	IN2(c, ':', ';') || IN2(c, '<', '=') || IN2(c, '>', '?') || IN2(c, '@', '[') || \
+	IN2(c, ']', '^') || IN2(c, '_', '{') || IN2(c, '|', '}') || IN2(c, '~', '$'))
+#define IS_PATH(c) (IS_AL(c) || IS_DG(c) || IN2(c, '!', '*') || IN2(c, '\'', ';') || \
+	IN2(c, ':', '=') || IN2(c, '+', ',') || IN2(c, '.', '$') || IN2(c, '/', '%') || \
+	IN2(c, '#', '[') || IN2(c, ']', '-') || IN2(c, '_', '~') || IN2(c, '&', '|') || (c) == '@')
+#define IS_PATH_END(c) (IS_AL(c) || IS_DG(c) || IN2(c, '+', '-') || IN2(c, '=', '_') || IN2(c, '#', '/'))
+#define IS_QUERY(c) (IS_AL(c) || IS_DG(c) || IN2(c, '!', '?') || IN2(c, '*', '\'') || \
+	IN2(c, '@', '(') || IN2(c, ')', ';') || IN2(c, ':', '&') || IN2(c, '=', '+') || \
+	IN2(c, '$', '/') || IN2(c, '%', '#') || IN2(c, '[', ']') || IN2(c, '-', '_') || \
+	IN2(c, '.', ',') || IN2(c, '~', '|'))
+#define IS_QUERY_END(c) (IS_AL(c) || IS_DG(c) || IN2(c, '-', '_') || IN2(c, '&', '=') || IN2(c, '#', '/'))
+#define AF(c) ((IS_AL(c) ? A_ALPHA : 0) | (IS_DG(c) ? A_DIGIT : 0) | (IS_PUNCT(c) ? A_PUNCT : 0) | \
+	(((c) >= 9 && (c) <= 13) || (c) == ' ' ? A_SPACE : 0) | (IS_PATH(c) ? A_PATH : 0) | \
+	(IS_PATH_END(c) ? A_PATH_END : 0) | (IS_QUERY(c) ? A_QUERY : 0) | \
+	(IS_QUERY_END(c) ? A_QUERY_END : 0))
+#define AF4(c) AF(c), AF(c + 1), AF(c + 2), AF(c + 3)
+#define AF16(c) AF4(c), AF4(c + 4), AF4(c + 8), AF4(c + 12)
+static const uint8_t ascii_class[128] = {
+	AF16(0), AF16(16), AF16(32), AF16(48), AF16(64), AF16(80), AF16(96), AF16(112)
+};
+
+static inline bool ascii_has(uint32_t c, unsigned cls) { return c < 0x80 && (ascii_class[c] & cls); }
+static inline bool is_ascii_alpha(uint32_t c) { return ascii_has(c, A_ALPHA); }
+static inline bool is_ascii_digit(uint32_t c) { return ascii_has(c, A_DIGIT); }
+static inline bool is_ascii_alnum(uint32_t c) { return ascii_has(c, A_ALPHA | A_DIGIT); }
 static bool in_set(uint32_t c, const char *set) { return c && c < 0x80 && strchr(set, (int)c); }
 
 /* CUSTOS_UNI_ALPHA, _DIGIT, _JOINER for the hashtag rules, or 0. */
@@ -130,8 +166,10 @@ static int uni_class(uint32_t c)
 }
 
 /* twitter-text's spaces group */
-static bool is_space(uint32_t c)
+static inline bool is_space(uint32_t c)
 {
+	if (c < 0x80)
+		return ascii_class[c] & A_SPACE;
 	return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 ||
 	       c == 0x1680 || c == 0x180E || (c >= 0x2000 && c <= 0x200A) ||
 	       c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
@@ -145,8 +183,7 @@ static bool is_js_space(uint32_t c)
 	       c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
 }
 
-/* twitter-text's punctuation class; it leaves out '"' and '`' */
-static bool is_punct(uint32_t c) { return in_set(c, "!'#%&()*+,\\-./:;<=>?@[]^_{|}~$"); }
+static inline bool is_punct(uint32_t c) { return ascii_has(c, A_PUNCT); }
 static bool is_invalid(uint32_t c) { return c == 0xFFFE || c == 0xFEFF || c == 0xFFFF; }
 static bool is_dirmark(uint32_t c)
 {
@@ -155,8 +192,10 @@ static bool is_dirmark(uint32_t c)
 }
 
 /* a character that may appear in a domain label (besides '-' and '_') */
-static bool is_domain_char(uint32_t c)
+static inline bool is_domain_char(uint32_t c)
 {
+	if (c < 0x80)
+		return !(ascii_class[c] & (A_PUNCT | A_SPACE));
 	return !is_punct(c) && !is_space(c) && !is_invalid(c) && !is_dirmark(c);
 }
 
@@ -170,19 +209,23 @@ static bool is_latin_accent(uint32_t c)
 
 static bool is_cyrillic(uint32_t c) { return c >= 0x400 && c <= 0x4FF; }
 
-static bool path_char(uint32_t c)
+static inline bool path_char(uint32_t c)
 {
-	return is_ascii_alnum(c) || in_set(c, "!*';:=+,.$/%#[]-_~&|@") || c == 0x2013 ||
+	if (c < 0x80)
+		return ascii_class[c] & A_PATH;
+	return c == 0x2013 ||
 	       is_cyrillic(c) || is_latin_accent(c);
 }
 
-static bool path_end_char(uint32_t c)
+static inline bool path_end_char(uint32_t c)
 {
-	return is_ascii_alnum(c) || in_set(c, "+-=_#/") || is_cyrillic(c) || is_latin_accent(c);
+	if (c < 0x80)
+		return ascii_class[c] & A_PATH_END;
+	return is_cyrillic(c) || is_latin_accent(c);
 }
 
-static bool query_char(unsigned c) { return is_ascii_alnum(c) || in_set(c, "!?*'@();:&=+$/%#[]-_.,~|"); }
-static bool query_end_char(unsigned c) { return is_ascii_alnum(c) || in_set(c, "-_&=#/"); }
+static inline bool query_char(unsigned c) { return ascii_has(c, A_QUERY); }
+static inline bool query_end_char(unsigned c) { return ascii_has(c, A_QUERY_END); }
 
 /* Where a sign (#, @) starts at i: its length, 1 for ASCII or 3 for the
  * full-width form whose UTF-8 is EF BC xx, else 0. */
@@ -193,6 +236,19 @@ static size_t sign_at(const text_t *x, size_t i, unsigned char ascii, unsigned c
 	if (x->t[i] == 0xEF && i + 2 < x->n && x->t[i + 1] == 0xBC && x->t[i + 2] == wide)
 		return 3;
 	return 0;
+}
+
+/* The next position at or after i that holds the ASCII sign or its
+ * full-width form, or n. */
+static size_t find_sign(const text_t *x, size_t i, unsigned char ascii, unsigned char wide)
+{
+	if (!x->has_wide) {
+		const unsigned char *p = i < x->n ? memchr(x->t + i, ascii, x->n - i) : NULL;
+		return p ? (size_t)(p - x->t) : x->n;
+	}
+	while (i < x->n && !sign_at(x, i, ascii, wide))
+		i++;
+	return i;
 }
 
 static bool starts_with(const text_t *x, size_t i, const char *s)
@@ -533,21 +589,82 @@ static bool next_split(const text_t *x, url_scan_t *g, span_t *out)
 	return true;
 }
 
+/* Where the next "http://" or "https://" (any case) at or after s starts, or n. */
+static size_t next_protocol(const text_t *x, size_t s)
+{
+	const unsigned char *t = x->t;
+	size_t i = s + 4;
+	while (i + 3 <= x->n) {
+		const unsigned char *p = memchr(t + i, ':', x->n - i);
+		if (!p)
+			break;
+		size_t c = (size_t)(p - t);
+		if (c + 3 <= x->n && t[c + 1] == '/' && t[c + 2] == '/') {
+			if (c >= s + 5 && (t[c - 5] | 0x20) == 'h' && (t[c - 4] | 0x20) == 't' &&
+			    (t[c - 3] | 0x20) == 't' && (t[c - 2] | 0x20) == 'p' && (t[c - 1] | 0x20) == 's')
+				return c - 5;
+			if ((t[c - 4] | 0x20) == 'h' && (t[c - 3] | 0x20) == 't' &&
+			    (t[c - 2] | 0x20) == 't' && (t[c - 1] | 0x20) == 'p')
+				return c - 4;
+		}
+		i = c + 1;
+	}
+	return x->n;
+}
+
+/* The start of the run of domain-label characters that ends at dot, not
+ * before s: a domain without protocol can only start there. */
+static size_t label_run_start(const text_t *x, size_t dot, size_t s)
+{
+	size_t i = dot, ps;
+	while (i > s) {
+		uint32_t c;
+		if (x->t[i - 1] < 0x80) {
+			c = x->t[i - 1];
+			ps = i - 1;
+		} else {
+			c = dec_prev(x, i, &ps);
+		}
+		if (!(is_domain_char(c) || c == '-' || c == '_') || ps < s)
+			break;
+		i = ps;
+	}
+	return i;
+}
+
 static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 {
 	const unsigned char *t = x->t;
-	size_t n = x->n, s = g->pos, len, dot = 0;
-	bool have_dot = false;
+	size_t n = x->n, s = g->pos, len, dot = 0, lab = 0, proto = 0;
+	bool have_dot = false, have_proto = false;
 
 	if (g->split)
 		return next_split(x, g, out);
+	/* Only two kinds of places can start a URL: a protocol, and the run of
+	 * label characters before the next dot (every domain has a dot). The
+	 * scan jumps from one to the next. */
 	while (s < n) {
 		if (!have_dot || dot < s) {
 			const unsigned char *p = memchr(t + s, '.', n - s);
 			if (!p)
-				break;   /* every domain has a dot */
+				break;
 			dot = (size_t)(p - t);
+			lab = label_run_start(x, dot, s);
 			have_dot = true;
+		}
+		if (!have_proto || proto < s) {
+			proto = next_protocol(x, s);
+			have_proto = true;
+		}
+		if (s != proto) {
+			if (s >= dot) {
+				s = dot + 1;
+				continue;
+			}
+			if (s < lab) {
+				s = proto < lab ? proto : lab;
+				continue;
+			}
 		}
 		size_t ps = 0;
 		uint32_t pc = 0;
@@ -563,7 +680,7 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 			continue;
 		}
 		size_t d = s, de = 0, skip;
-		bool proto = false;
+		bool with_proto = false;
 		if ((t[s] | 0x20) == 'h' && s + 7 <= n && (t[s + 1] | 0x20) == 't' &&
 		    (t[s + 2] | 0x20) == 't' && (t[s + 3] | 0x20) == 'p') {
 			size_t k = s + 4;
@@ -573,11 +690,11 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 				de = match_domain(x, k + 3, &skip);
 				if (de) {
 					d = k + 3;
-					proto = true;
+					with_proto = true;
 				}
 			}
 		}
-		if (!de && s >= g->noproto && is_domain_char(dec(x, s, &len))) {
+		if (!de && s >= lab && s < dot && s >= g->noproto && is_domain_char(dec(x, s, &len))) {
 			de = match_domain(x, s, &skip);
 			if (!de)
 				g->noproto = skip;
@@ -607,11 +724,11 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 		g->last = g->pos = e;
 
 		span_t url = { s, e }, dom = { d, de };
-		if (!url_valid(x, url, dom, proto)) {
+		if (!url_valid(x, url, dom, with_proto)) {
 			s = e;
 			continue;
 		}
-		if (!proto) {
+		if (!with_proto) {
 			if (s > 0 && in_set(pc, "-_./")) {
 				s = e;
 				continue;
@@ -667,11 +784,10 @@ static bool next_hashtag(const text_t *x, tag_scan_t *g, span_t *out)
 {
 	size_t i = g->pos, len;
 	while (i < x->n) {
+		i = find_sign(x, i, '#', 0x83);
+		if (i >= x->n)
+			break;
 		size_t sl = sign_at(x, i, '#', 0x83);
-		if (!sl) {
-			i++;
-			continue;
-		}
 		size_t a = i, b = a + sl, ps;
 		bool ok;
 		i = b;
@@ -734,11 +850,10 @@ static bool next_mention(const text_t *x, tag_scan_t *g, span_t *out)
 	const unsigned char *t = x->t;
 	size_t i = g->pos, len;
 	while (i < x->n) {
+		i = find_sign(x, i, '@', 0xA0);
+		if (i >= x->n)
+			break;
 		size_t sl = sign_at(x, i, '@', 0xA0);
-		if (!sl) {
-			i++;
-			continue;
-		}
 		size_t a = i, b = a + sl, e = b;
 		i = b;
 		if (!mention_prev_ok(x, a, g->last))
@@ -825,7 +940,8 @@ int custos_extract(const char *text, custos_entity_fn fn, void *ctx)
 {
 	if (!text || !fn)
 		return CUSTOS_EINVAL;
-	text_t x = { (const unsigned char *)text, strlen(text) };
+	text_t x = { (const unsigned char *)text, strlen(text), false };
+	x.has_wide = memchr(text, 0xEF, x.n) != NULL;
 	tag_scan_t hs = { 0, 0 }, ms = { 0, 0 }, cs = { 0, 0 };
 	url_scan_t us;
 	memset(&us, 0, sizeof us);
@@ -865,7 +981,7 @@ bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end)
 {
 	if (!text)
 		return false;
-	text_t x = { (const unsigned char *)text, strlen(text) };
+	text_t x = { (const unsigned char *)text, strlen(text), true };
 	size_t i = 0, len;
 	while (i < x.n) {
 		uint32_t c = dec(&x, i, &len);
