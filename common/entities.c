@@ -319,24 +319,26 @@ static size_t tld_at(const text_t *x, size_t q, size_t lim)
  * domain-name label, a TLD; the regex takes as many labels as it can, so the
  * last label boundary followed by a TLD wins. Returns the domain's end, or 0.
  * On failure *skip is the first position after d where another attempt could
- * succeed: later starts inside the first label see the same labels and TLDs,
- * except that starting after its last '_' makes it a valid domain name. */
+ * succeed: a later start inside the labels read so far sees the same labels
+ * and TLDs after it, except that starting after the last '_' of a label
+ * makes that label a valid domain name. This keeps "a.a.a.a..." linear. */
 static size_t match_domain(const text_t *x, size_t d, size_t *skip)
 {
-	size_t i = d, best = 0, len;
-	bool first = true;
+	size_t i = d, best = 0, len, us_skip = 0;
 
-	*skip = d + char_len(x, d);
 	for (;;) {
 		size_t ls = i, last_us = 0;
 		uint32_t c = 0, last = 0;
+		bool bad_start = false;
 		while (i < x->n) {
 			c = dec(x, i, &len);
 			if (c == '.')
 				break;
 			if (c == '-' || c == '_') {
-				if (i == ls)
-					return best;
+				if (i == ls) {
+					bad_start = true;
+					break;
+				}
 				if (c == '_')
 					last_us = i + 1;
 			} else if (!is_domain_char(c)) {
@@ -345,17 +347,22 @@ static size_t match_domain(const text_t *x, size_t d, size_t *skip)
 			last = c;
 			i += len;
 		}
-		if (first)
-			*skip = i > *skip ? i : *skip;
-		if (i >= x->n || c != '.' || i == ls || last == '-' || last == '_')
+		if (bad_start || i >= x->n || c != '.' || i == ls || last == '-' || last == '_') {
+			/* the label at ls ends the domain */
+			if (us_skip)
+				*skip = us_skip;
+			else if (ls >= x->n)
+				*skip = x->n;
+			else
+				*skip = i > ls ? i : ls + char_len(x, ls);
 			return best;
-		if (first && last_us)
-			*skip = last_us;
-		first = false;
-		if (!last_us) {
-			size_t tl = tld_at(x, i + 1, x->n);
-			if (tl)
+		}
+		size_t tl = tld_at(x, i + 1, x->n);
+		if (tl) {
+			if (!last_us)
 				best = i + 1 + tl;
+			else if (!us_skip)
+				us_skip = last_us;
 		}
 		i++;
 	}
@@ -493,7 +500,7 @@ static bool ascii_domain_next(const text_t *x, size_t *pos, size_t lim, span_t *
 {
 	size_t i = *pos, len;
 	while (i < lim) {
-		size_t j = i, best = 0, first_dot = 0;
+		size_t j = i, best = 0;
 		for (;;) {
 			size_t ls = j;
 			while (j < lim) {
@@ -504,8 +511,6 @@ static bool ascii_domain_next(const text_t *x, size_t *pos, size_t lim, span_t *
 			}
 			if (j == ls || j >= lim || x->t[j] != '.')
 				break;
-			if (!first_dot)
-				first_dot = j;
 			size_t tl = tld_at(x, j + 1, lim);
 			if (tl)
 				best = j + 1 + tl;
@@ -517,11 +522,8 @@ static bool ascii_domain_next(const text_t *x, size_t *pos, size_t lim, span_t *
 			*pos = best;
 			return true;
 		}
-		/* a later start inside the first label sees the same labels after it */
-		if (first_dot)
-			i = first_dot + 1;
-		else
-			i = j > i ? j : i + char_len(x, i);
+		/* a later start inside the labels read sees the same labels and TLDs */
+		i = j > i ? j : i + char_len(x, i);
 	}
 	*pos = lim;
 	return false;
@@ -657,6 +659,10 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 			have_proto = true;
 		}
 		if (s != proto) {
+			if (s < g->noproto) {
+				s = proto < g->noproto ? proto : g->noproto;
+				continue;
+			}
 			if (s >= dot) {
 				s = dot + 1;
 				continue;

@@ -205,6 +205,93 @@ static void test_entities__extraction_is_fast(void)
 	CHECK(ns < 100000);
 }
 
+/* Entities come in order, do not overlap, lie on character boundaries and
+ * start with their sign. */
+static void check_invariants(const char *t)
+{
+	size_t n = strlen(t), prev_end = 0;
+	ents_t e = extract(t);
+	for (size_t i = 0; i < e.n; i++) {
+		const ent_t *x = &e.v[i];
+		CHECK(x->start >= prev_end && x->start < x->end && x->end <= n);
+		CHECK(((unsigned char)t[x->start] & 0xC0) != 0x80);
+		CHECK(x->end == n || ((unsigned char)t[x->end] & 0xC0) != 0x80);
+		const char *s = t + x->start;
+		switch (x->kind) {
+		case CUSTOS_ENTITY_HASHTAG: CHECK(*s == '#' || strncmp(s, "\xEF\xBC\x83", 3) == 0); break;
+		case CUSTOS_ENTITY_MENTION: CHECK(*s == '@' || strncmp(s, "\xEF\xBC\xA0", 3) == 0); break;
+		case CUSTOS_ENTITY_CASHTAG: CHECK(*s == '$'); break;
+		default: CHECK(x->kind == CUSTOS_ENTITY_URL); break;
+		}
+		prev_end = x->end;
+	}
+}
+
+static void test_entities__random_text_keeps_invariants(void)
+{
+	static const char *tokens[] = {
+		"#", "\xEF\xBC\x83", "@", "\xEF\xBC\xA0", "$", "http://", "https://", ".", "/", "com",
+		"co", "t.co/", "jp", "a", "Z", "1", "_", "-", " ", "\xE6\x97\xA5", "\xC3\x9F", "(", ")",
+		"?", "=", "&", ":", "\xE2\x80\x8D", "\xEF\xB8\x8F", "\xFF", "\xE3\x80", "xn--", "rt",
+		"\xE2\x80\xAA", "\xE3\x80\x82", "\xD0\x96", "'", "!",
+	};
+	char buf[512];
+	unsigned seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		size_t o = 0;
+		int ntok = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+		for (int k = 0; k < ntok; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *tk = tokens[(seed >> 16) % (sizeof tokens / sizeof *tokens)];
+			size_t l = strlen(tk);
+			if (o + l >= sizeof buf)
+				break;
+			memcpy(buf + o, tk, l);
+			o += l;
+		}
+		buf[o] = '\0';
+		check_invariants(buf);
+	}
+}
+
+/* Inputs that make backtracking regexes slow stay linear here: 64 KiB of
+ * each takes well under the bound (quadratic work would take seconds). */
+static void test_entities__pathological_inputs_stay_linear(void)
+{
+	static const char *units[] = {
+		"a.", "a_b.", "-a.", "a-.", "\xE6\x97\xA5\xE6\x9C\xAC.", "\xE6\x97\xA5", "#", "@", "$",
+		"#a", "@a", "$a ", "http://", "(", "((a)", "a.b", "\xEF\xBC\x83\xEF\xBD\x81", ".",
+		"http://a", "x.co/a", "@a/", "a_", "\xE3\x80\x82",
+	};
+	size_t n = 64 * 1024;
+	char *buf = malloc(n + 64);
+	CHECK(buf);
+	for (size_t u = 0; u < sizeof units / sizeof *units; u++) {
+		for (int prefix = 0; prefix < 2; prefix++) {
+			size_t o = 0, l = strlen(units[u]);
+			if (prefix) {   /* behind a URL, for the path and parentheses rules */
+				memcpy(buf, "http://example.com/", 19);
+				o = 19;
+			}
+			while (o + l <= n) {
+				memcpy(buf + o, units[u], l);
+				o += l;
+			}
+			buf[o] = '\0';
+			struct timespec a, b;
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			check_invariants(buf);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+			if (ms > 200)
+				printf("  slow: %.0f ms for 64 KiB of \"%s\"%s\n", ms, units[u],
+				       prefix ? " after a URL" : "");
+			CHECK(ms < 200);
+		}
+	}
+	free(buf);
+}
+
 /* ---------------------------------------------------------------------------
  * The conformance cases
  */
@@ -507,5 +594,7 @@ CHECK_MAIN(CHECK_CASE(test_entities__ascii_text),
            CHECK_CASE(test_entities__record_lists_strip_signs_and_duplicates),
            CHECK_CASE(test_entities__reply_target),
            CHECK_CASE(test_entities__extraction_is_fast),
+           CHECK_CASE(test_entities__random_text_keeps_invariants),
+           CHECK_CASE(test_entities__pathological_inputs_stay_linear),
            CHECK_CASE(test_entities__twitter_text_extract_conformance),
            CHECK_CASE(test_entities__twitter_text_tld_conformance))
