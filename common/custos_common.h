@@ -269,9 +269,9 @@ enum { CUSTOS_ENTITY_HASHTAG, CUSTOS_ENTITY_MENTION, CUSTOS_ENTITY_CASHTAG, CUST
 typedef int (*custos_entity_fn)(int kind, const char *text, size_t start, size_t end, void *ctx);
 int custos_extract(const char *text, custos_entity_fn fn, void *ctx);
 
-/* The reply target of a text that starts (after spaces and directional
- * marks) with a mention, as twitter-text's extractReplies: true and its byte
- * offsets, sign included, in *out_start and *out_end; false if none. */
+/* The reply target of a text that starts (after spaces) with a mention, as
+ * twitter-text's extractReplies: true and its byte offsets, sign included,
+ * in *out_start and *out_end; false if none. */
 bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end);
 
 /* UTF-8 validation: returns the byte offset of the first invalid sequence,

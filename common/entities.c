@@ -955,7 +955,10 @@ int custos_extract(const char *text, custos_entity_fn fn, void *ctx)
 	bool have[4];
 	size_t prev_end = 0;
 
-	/* indexed by kind; ties (impossible in practice) go to the lower kind */
+	/* indexed by kind; a tie (impossible in practice) goes to the kind
+	 * twitter-text's extractEntities lists first: URL, mention, hashtag, cashtag */
+	static const int order[4] = { CUSTOS_ENTITY_URL, CUSTOS_ENTITY_MENTION,
+	                              CUSTOS_ENTITY_HASHTAG, CUSTOS_ENTITY_CASHTAG };
 	have[CUSTOS_ENTITY_HASHTAG] = next_hashtag(&x, &hs, &next[CUSTOS_ENTITY_HASHTAG]);
 	have[CUSTOS_ENTITY_MENTION] = next_mention(&x, &ms, &next[CUSTOS_ENTITY_MENTION]);
 	have[CUSTOS_ENTITY_CASHTAG] = next_cashtag(&x, &cs, &next[CUSTOS_ENTITY_CASHTAG]);
@@ -963,8 +966,8 @@ int custos_extract(const char *text, custos_entity_fn fn, void *ctx)
 	for (;;) {
 		int k = -1;
 		for (int i = 0; i < 4; i++)
-			if (have[i] && (k < 0 || next[i].start < next[k].start))
-				k = i;
+			if (have[order[i]] && (k < 0 || next[order[i]].start < next[k].start))
+				k = order[i];
 		if (k < 0)
 			return CUSTOS_OK;
 		span_t sp = next[k];
@@ -990,8 +993,7 @@ bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end)
 	text_t x = { (const unsigned char *)text, strlen(text), true };
 	size_t i = 0, len;
 	while (i < x.n) {
-		uint32_t c = dec(&x, i, &len);
-		if (!is_space(c) && !is_dirmark(c))
+		if (!is_space(dec(&x, i, &len)))
 			break;
 		i += len;
 	}
