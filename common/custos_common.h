@@ -263,8 +263,8 @@ int custos_extract_entities(custos_record_t *r, const char *text);
  * '＠', '$'; the full-width ones are 3 bytes, recognisable by a first byte
  * 0xEF): callers strip it. A mention range can cover a list, "@user/list".
  * A non-zero return from fn stops the extraction and is returned; otherwise
- * CUSTOS_OK, or CUSTOS_EINVAL for a NULL text or fn. Allocation-free; invalid
- * UTF-8 bytes are read as non-characters and never form entities. */
+ * CUSTOS_OK, or CUSTOS_EINVAL for a NULL text or fn. Allocation-free and
+ * linear in the text; invalid UTF-8 bytes are never part of an entity. */
 enum { CUSTOS_ENTITY_HASHTAG, CUSTOS_ENTITY_MENTION, CUSTOS_ENTITY_CASHTAG, CUSTOS_ENTITY_URL };
 typedef int (*custos_entity_fn)(int kind, const char *text, size_t start, size_t end, void *ctx);
 int custos_extract(const char *text, custos_entity_fn fn, void *ctx);
@@ -274,8 +274,11 @@ int custos_extract(const char *text, custos_entity_fn fn, void *ctx);
  * in *out_start and *out_end; false if none. */
 bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end);
 
-/* UTF-8 validation: returns the byte offset of the first invalid sequence,
- * or n when all of p[0..n) is valid. */
+/* Strict UTF-8 validation (RFC 3629): returns the byte offset of the first
+ * invalid sequence, or n when all of p[0..n) is valid. Overlong forms,
+ * surrogates (U+D800..U+DFFF), code points above U+10FFFF, stray
+ * continuation bytes and a sequence cut short by the end of p are invalid;
+ * NUL is valid. Runs of ASCII are checked 8 bytes at a time. */
 size_t custos_utf8_check(const char *p, size_t n);
 
 #ifdef __cplusplus
