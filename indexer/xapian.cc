@@ -6,7 +6,8 @@
 //   data      varint(seq) id
 //   value 0   created_at: 8 bytes big-endian, sign bit flipped (sorts as a number)
 //   value 1   platform \x1f account \x1f author handle (hits and facets)
-//   terms     text and title, raw with positions and Z+stem (record's language)
+//   terms     text and title: Z+English stem with positions, Z+stem of the
+//             record's language without
 //             Q id, P platform, A account, F author handle, K hashtag, M mention,
 //             U url domain (and its parents), N kind, L language, T thread root,
 //             H has (media), Y year (YYYY) and month (YYYYMM) buckets
@@ -41,13 +42,6 @@ const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
 const char SCHEMA_VERSION[] = "1";
 const size_t QUEUE_MAX = 4096;
-
-struct Op {
-	enum Kind { REPLACE, DELETE, COMMIT } kind;
-	std::string term;
-	Xapian::Document doc;
-	uint64_t watermark;
-};
 
 // ---- small helpers --------------------------------------------------------
 
@@ -327,13 +321,6 @@ std::string month_term(int y, unsigned m)
 	return b;
 }
 
-std::string year_term(int y)
-{
-	char b[16];
-	snprintf(b, sizeof b, "Y%04d", y);
-	return b;
-}
-
 Xapian::Query DateField::operator()(const std::string &v)
 {
 	size_t us = v.find('_');
@@ -346,27 +333,28 @@ Xapian::Query DateField::operator()(const std::string &v)
 	                                    time_value(lo), time_value(hi));
 	if (!db)
 		return range;
-	// clamp open ends to the years the index holds
-	int ymin = 0, ymax = 0;
+	// clamp open ends to the months the index holds
+	std::string first, last;
 	for (Xapian::TermIterator t = db->allterms_begin("Y"); t != db->allterms_end("Y"); ++t) {
-		const std::string &term = *t;
-		if (term.size() != 5)
+		if ((*t).size() != 7)
 			continue;
-		int y = std::atoi(term.c_str() + 1);
-		if (!ymin || y < ymin)
-			ymin = y;
-		if (y > ymax)
-			ymax = y;
+		if (first.empty())
+			first = *t;
+		last = *t;
 	}
-	if (!ymin)
+	if (first.empty())
 		return Xapian::Query(std::string("Y"));  // no document has a bare Y term
-	int64_t imin = month_start(ymin, 1), imax = month_start(ymax + 1, 1) - 1;
+	int y0 = std::atoi(first.substr(1, 4).c_str()), y1 = std::atoi(last.substr(1, 4).c_str());
+	unsigned m0 = (unsigned)std::atoi(first.substr(5).c_str());
+	unsigned m1 = (unsigned)std::atoi(last.substr(5).c_str());
+	int64_t imin = month_start(y0, m0);
+	int64_t imax = (m1 == 12 ? month_start(y1 + 1, 1) : month_start(y1, m1 + 1)) - 1;
 	if (lo < imin)
 		lo = imin;
 	if (hi > imax)
 		hi = imax;
 	if (lo > hi)
-		return Xapian::Query(std::string("Y"));  // no document has a bare Y term
+		return Xapian::Query(std::string("Y"));
 	std::vector<Xapian::Query> parts;
 	int y;
 	unsigned m;
@@ -375,12 +363,6 @@ Xapian::Query DateField::operator()(const std::string &v)
 		int64_t ms = month_start(y, m);
 		if (ms > hi)
 			break;
-		// a whole year at once when it fits
-		if (m == 1 && ms >= lo && month_start(y + 1, 1) - 1 <= hi) {
-			parts.emplace_back(year_term(y));
-			y++;
-			continue;
-		}
 		int64_t me = (m == 12 ? month_start(y + 1, 1) : month_start(y, m + 1)) - 1;
 		if (ms >= lo && me <= hi)
 			parts.emplace_back(month_term(y, m));
@@ -438,25 +420,53 @@ class FacetSpy : public Xapian::MatchSpy {
 
 // ---- the handle -----------------------------------------------------------
 
-struct custos_index {
-	Xapian::Database *db = nullptr;          // reader, or the writer below
-	Xapian::WritableDatabase *wdb = nullptr;
-	std::string path;
-	custos_err_t err;
-	bool threaded = false;
+namespace {
 
-	// preparing documents (caller's thread)
+// A record reduced to what the index keeps, copied so a worker can build
+// its document after the caller has moved on.
+struct Rec {
+	std::string id, platform, account, kind, author, lang, thread, title, text;
+	std::vector<std::string> tags, mentions, urls;
+	uint64_t seq = 0;
+	int64_t created_at = CUSTOS_TIME_NONE;
+	bool media = false;
+};
+
+struct Op {
+	enum Kind { REPLACE, DELETE, COMMIT } kind;
+	Rec rec;            // REPLACE
+	std::string id;     // DELETE
+	uint64_t watermark; // COMMIT
+};
+
+// One shard of the index: a glass database with its own writer thread that
+// builds documents and feeds Xapian. Xapian's writer is single-threaded, so
+// shards (records spread by a hash of their id) are what lets indexing use
+// every core; searches open all shards as one database.
+struct Shard {
+	std::string path;
+	Xapian::WritableDatabase *wdb = nullptr;
 	Xapian::TermGenerator tg;
 	std::map<std::string, Xapian::Stem> stems;
 
-	// feeding Xapian (worker thread)
-	std::thread worker;
+	std::thread th;
 	std::mutex mu;
 	std::condition_variable cv_work, cv_room, cv_idle;
 	std::deque<Op> queue;
-	bool busy = false, stop = false;
+	bool busy = false, stop = false, running = false;
 	int wstatus = CUSTOS_OK;
 	std::string wmsg;
+};
+
+} // namespace
+
+struct custos_index {
+	std::vector<Shard *> shards;
+	Xapian::Database *db = nullptr;   // every shard, for reading
+	bool writable = false;
+	std::string path;
+	custos_err_t err;
+	std::map<std::string, Xapian::Stem> stems;   // for queries
 };
 
 namespace {
@@ -494,151 +504,51 @@ int translate(custos_err_t *err, const char *what)
 	}
 }
 
-// Writes go inside a Xapian transaction that only commit ends: Xapian then
-// never flushes on its own, so documents and watermark land together, and a
-// handle freed without commit leaves the index as it was.
-void commit_now(Xapian::WritableDatabase *wdb, uint64_t watermark)
-{
-	wdb->set_metadata(WATERMARK_KEY, std::to_string(watermark));
-	wdb->commit_transaction();
-	wdb->begin_transaction(true);
-}
-
-void worker_main(custos_index_t *idx)
-{
-	std::unique_lock<std::mutex> lk(idx->mu);
-	for (;;) {
-		idx->cv_work.wait(lk, [idx] { return idx->stop || !idx->queue.empty(); });
-		if (idx->queue.empty() && idx->stop)
-			break;
-		Op op = std::move(idx->queue.front());
-		idx->queue.pop_front();
-		idx->busy = true;
-		bool failed = idx->wstatus != CUSTOS_OK;
-		idx->cv_room.notify_one();
-		lk.unlock();
-		if (!failed) {
-			custos_err_t e;
-			custos_err_clear(&e);
-			try {
-				if (op.kind == Op::REPLACE)
-					idx->wdb->replace_document(op.term, op.doc);
-				else if (op.kind == Op::DELETE)
-					idx->wdb->delete_document(op.term);
-				else
-					commit_now(idx->wdb, op.watermark);
-			} catch (...) {
-				translate(&e, op.kind == Op::COMMIT ? "cannot commit the index"
-				                                    : "cannot update the index");
-			}
-			op.doc = Xapian::Document();
-			lk.lock();
-			if (e.status != CUSTOS_OK && idx->wstatus == CUSTOS_OK) {
-				idx->wstatus = e.status;
-				idx->wmsg = e.msg;
-			}
-		} else {
-			op.doc = Xapian::Document();
-			lk.lock();
-		}
-		idx->busy = false;
-		if (idx->queue.empty())
-			idx->cv_idle.notify_all();
-	}
-}
-
-// Runs op now, or hands it to the worker.
-int submit(custos_index_t *idx, Op &&op)
-{
-	if (!idx->threaded) {
-		if (op.kind == Op::REPLACE)
-			idx->wdb->replace_document(op.term, op.doc);
-		else if (op.kind == Op::DELETE)
-			idx->wdb->delete_document(op.term);
-		else
-			commit_now(idx->wdb, op.watermark);
-		return CUSTOS_OK;
-	}
-	std::unique_lock<std::mutex> lk(idx->mu);
-	idx->cv_room.wait(lk, [idx] { return idx->queue.size() < QUEUE_MAX; });
-	if (idx->wstatus != CUSTOS_OK)
-		return set_err(&idx->err, idx->wstatus, idx->wmsg);
-	idx->queue.push_back(std::move(op));
-	idx->cv_work.notify_one();
-	return CUSTOS_OK;
-}
-
-// Waits until the worker has nothing left; then the caller may use the
-// database itself. Returns the worker's first failure.
-int drain(custos_index_t *idx)
-{
-	if (!idx->threaded)
-		return CUSTOS_OK;
-	std::unique_lock<std::mutex> lk(idx->mu);
-	idx->cv_idle.wait(lk, [idx] { return idx->queue.empty() && !idx->busy; });
-	if (idx->wstatus != CUSTOS_OK)
-		return set_err(&idx->err, idx->wstatus, idx->wmsg);
-	return CUSTOS_OK;
-}
-
-void stop_worker(custos_index_t *idx)
-{
-	if (!idx->threaded)
-		return;
-	{
-		std::lock_guard<std::mutex> lk(idx->mu);
-		idx->stop = true;
-	}
-	idx->cv_work.notify_all();
-	idx->worker.join();
-	idx->threaded = false;
-}
-
 // ---- building a document ----------------------------------------------------
 
-Xapian::Document make_document(custos_index_t *idx, const custos_record_t *r)
+Xapian::Document make_document(Shard *sh, const Rec &r)
 {
 	Xapian::Document doc;
 	std::string data;
-	put_varint(data, r->seq);
-	data += r->id;
+	put_varint(data, r.seq);
+	data += r.id;
 	doc.set_data(data);
 
-	doc.add_boolean_term(std::string("Q") + r->id);
-	std::string platform = r->platform ? lower(r->platform) : "";
+	doc.add_boolean_term("Q" + r.id);
+	std::string platform = lower(r.platform);
 	if (platform.empty()) {
-		const char *c = strchr(r->id, ':');
-		if (c)
-			platform = lower(std::string(r->id, (size_t)(c - r->id)));
+		size_t c = r.id.find(':');
+		if (c != std::string::npos)
+			platform = lower(r.id.substr(0, c));
 	}
 	if (!platform.empty())
 		doc.add_boolean_term("P" + platform);
-	if (r->account && *r->account)
-		doc.add_boolean_term("A" + lower(r->account));
-	std::string handle = r->author_handle ? strip_lead(r->author_handle, '@') : "";
+	if (!r.account.empty())
+		doc.add_boolean_term("A" + lower(r.account));
+	std::string handle = strip_lead(r.author, '@');
 	if (!handle.empty())
 		doc.add_boolean_term("F" + lower(handle));
-	if (r->kind && *r->kind)
-		doc.add_boolean_term("N" + lower(r->kind));
-	std::string lang = lang_primary(r->lang);
+	if (!r.kind.empty())
+		doc.add_boolean_term("N" + lower(r.kind));
+	std::string lang = lang_primary(r.lang.c_str());
 	if (!lang.empty())
 		doc.add_boolean_term("L" + lang);
-	if (r->thread && *r->thread)
-		doc.add_boolean_term(std::string("T") + r->thread);
-	if (r->n_media > 0)
+	if (!r.thread.empty())
+		doc.add_boolean_term("T" + r.thread);
+	if (r.media)
 		doc.add_boolean_term("Hmedia");
 
 	std::vector<std::string> tags, mentions;
-	for (size_t i = 0; i < r->hashtags.n; i++)
-		tags.push_back(strip_lead(r->hashtags.v[i], '#'));
-	scan_text_entities(r->text, '#', tags);
-	scan_text_entities(r->title, '#', tags);
+	for (const std::string &t : r.tags)
+		tags.push_back(strip_lead(t, '#'));
+	scan_text_entities(r.text.c_str(), '#', tags);
+	scan_text_entities(r.title.c_str(), '#', tags);
 	for (const std::string &t : tags)
 		if (!t.empty())
 			doc.add_boolean_term("K" + lower(t));
-	for (size_t i = 0; i < r->mentions.n; i++)
-		mentions.push_back(strip_lead(r->mentions.v[i], '@'));
-	scan_text_entities(r->text, '@', mentions);
+	for (const std::string &m0 : r.mentions)
+		mentions.push_back(strip_lead(m0, '@'));
+	scan_text_entities(r.text.c_str(), '@', mentions);
 	for (const std::string &m0 : mentions) {
 		std::string m = lower(m0);
 		if (m.empty())
@@ -648,8 +558,8 @@ Xapian::Document make_document(custos_index_t *idx, const custos_record_t *r)
 		if (at != std::string::npos && at > 0)
 			doc.add_boolean_term("M" + m.substr(0, at));
 	}
-	for (size_t i = 0; i < r->urls.n; i++) {
-		std::string d = url_domain(r->urls.v[i]);
+	for (const std::string &u : r.urls) {
+		std::string d = url_domain(u);
 		// the domain and each parent above the top level
 		while (!d.empty() && d.find('.') != std::string::npos) {
 			doc.add_boolean_term("U" + d);
@@ -657,32 +567,175 @@ Xapian::Document make_document(custos_index_t *idx, const custos_record_t *r)
 		}
 	}
 
-	if (r->created_at != CUSTOS_TIME_NONE) {
+	if (r.created_at != CUSTOS_TIME_NONE) {
 		int y;
 		unsigned m;
-		month_of(r->created_at, y, m);
-		doc.add_boolean_term(year_term(y));
+		month_of(r.created_at, y, m);
 		doc.add_boolean_term(month_term(y, m));
-		doc.add_value(SLOT_TIME, time_value(r->created_at));
+		doc.add_value(SLOT_TIME, time_value(r.created_at));
 	}
 	std::string who = platform;
 	who += '\x1f';
-	who += r->account ? r->account : "";
+	who += r.account;
 	who += '\x1f';
 	who += handle;
 	doc.add_value(SLOT_WHO, who);
 
-	idx->tg.set_document(doc);
-	idx->tg.set_stemmer(stem_for(idx->stems, lang));
-	if (r->title && *r->title) {
-		idx->tg.index_text(r->title);
-		idx->tg.increase_termpos(10);
+	// Text: Z-prefixed English stems with positions for every record (one
+	// vocabulary that every query reaches, phrases included); records in
+	// another language with a stemmer add the stems of that language,
+	// without positions (docs/query-language.md says why).
+	Xapian::TermGenerator &tg = sh->tg;
+	tg.set_document(doc);
+	tg.set_stemmer(stem_for(sh->stems, "en"));
+	tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL_Z);
+	if (!r.title.empty()) {
+		tg.index_text(r.title);
+		tg.increase_termpos(10);
 	}
-	if (r->text && *r->text)
-		idx->tg.index_text(r->text);
-	// drop the generator's reference before the worker thread owns doc
-	idx->tg.set_document(Xapian::Document());
+	tg.index_text(r.text);
+	if (!lang.empty() && lang != "en") {
+		Xapian::Stem native = stem_for(sh->stems, lang);
+		if (!native.is_none()) {
+			tg.set_stemmer(native);
+			tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL_Z);
+			if (!r.title.empty())
+				tg.index_text_without_positions(r.title);
+			tg.index_text_without_positions(r.text);
+		}
+	}
+	tg.set_document(Xapian::Document());
 	return doc;
+}
+
+// Writes go inside a Xapian transaction that only commit ends: Xapian then
+// never flushes on its own, so documents and watermark land together, and a
+// handle freed without commit leaves the index as it was.
+void apply(Shard *sh, Op &op)
+{
+	if (op.kind == Op::REPLACE)
+		sh->wdb->replace_document("Q" + op.rec.id, make_document(sh, op.rec));
+	else if (op.kind == Op::DELETE)
+		sh->wdb->delete_document("Q" + op.id);
+	else {
+		sh->wdb->set_metadata(WATERMARK_KEY, std::to_string(op.watermark));
+		sh->wdb->commit_transaction();
+		sh->wdb->begin_transaction(true);
+	}
+}
+
+void worker_main(Shard *sh)
+{
+	std::unique_lock<std::mutex> lk(sh->mu);
+	for (;;) {
+		sh->cv_work.wait(lk, [sh] { return sh->stop || !sh->queue.empty(); });
+		if (sh->queue.empty() && sh->stop)
+			break;
+		Op op = std::move(sh->queue.front());
+		sh->queue.pop_front();
+		sh->busy = true;
+		bool failed = sh->wstatus != CUSTOS_OK;
+		sh->cv_room.notify_one();
+		lk.unlock();
+		custos_err_t e;
+		custos_err_clear(&e);
+		if (!failed) {
+			try {
+				apply(sh, op);
+			} catch (...) {
+				translate(&e, op.kind == Op::COMMIT ? "cannot commit the index"
+				                                    : "cannot update the index");
+			}
+		}
+		lk.lock();
+		if (e.status != CUSTOS_OK && sh->wstatus == CUSTOS_OK) {
+			sh->wstatus = e.status;
+			sh->wmsg = e.msg;
+		}
+		sh->busy = false;
+		if (sh->queue.empty())
+			sh->cv_idle.notify_all();
+	}
+}
+
+// Runs op now, or hands it to the shard's worker.
+int submit(custos_index_t *idx, Shard *sh, Op &&op)
+{
+	if (!sh->running) {
+		apply(sh, op);
+		return CUSTOS_OK;
+	}
+	std::unique_lock<std::mutex> lk(sh->mu);
+	sh->cv_room.wait(lk, [sh] { return sh->queue.size() < QUEUE_MAX; });
+	if (sh->wstatus != CUSTOS_OK)
+		return set_err(&idx->err, sh->wstatus, sh->wmsg);
+	sh->queue.push_back(std::move(op));
+	sh->cv_work.notify_one();
+	return CUSTOS_OK;
+}
+
+// Waits until every worker has nothing left; then the caller may use the
+// databases itself. Returns a worker's first failure.
+int drain(custos_index_t *idx)
+{
+	int status = CUSTOS_OK;
+	for (Shard *sh : idx->shards) {
+		if (!sh->running)
+			continue;
+		std::unique_lock<std::mutex> lk(sh->mu);
+		sh->cv_idle.wait(lk, [sh] { return sh->queue.empty() && !sh->busy; });
+		if (sh->wstatus != CUSTOS_OK && status == CUSTOS_OK)
+			status = set_err(&idx->err, sh->wstatus, sh->wmsg);
+	}
+	return status;
+}
+
+void stop_workers(custos_index_t *idx)
+{
+	for (Shard *sh : idx->shards) {
+		if (!sh->running)
+			continue;
+		{
+			std::lock_guard<std::mutex> lk(sh->mu);
+			sh->stop = true;
+		}
+		sh->cv_work.notify_all();
+		sh->th.join();
+		sh->running = false;
+	}
+}
+
+Shard *shard_of(custos_index_t *idx, const char *id)
+{
+	uint32_t h = 2166136261u;   // FNV-1a: stable across runs and machines
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return idx->shards[h % idx->shards.size()];
+}
+
+Rec rec_of(const custos_record_t *r)
+{
+	Rec x;
+	auto s = [](const char *p) { return p ? std::string(p) : std::string(); };
+	x.id = r->id;
+	x.platform = s(r->platform);
+	x.account = s(r->account);
+	x.kind = s(r->kind);
+	x.author = s(r->author_handle);
+	x.lang = s(r->lang);
+	x.thread = s(r->thread);
+	x.title = s(r->title);
+	x.text = s(r->text);
+	for (size_t i = 0; i < r->hashtags.n; i++)
+		x.tags.push_back(s(r->hashtags.v[i]));
+	for (size_t i = 0; i < r->mentions.n; i++)
+		x.mentions.push_back(s(r->mentions.v[i]));
+	for (size_t i = 0; i < r->urls.n; i++)
+		x.urls.push_back(s(r->urls.v[i]));
+	x.seq = r->seq;
+	x.created_at = r->created_at;
+	x.media = r->n_media > 0;
+	return x;
 }
 
 // ---- query parsing ----------------------------------------------------------
@@ -705,15 +758,23 @@ int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
 	std::string rewritten(rw.data ? rw.data : "", rw.len);
 	custos_buf_free(&rw);
 
-	std::string sl = stem_lang && *stem_lang ? lang_primary(stem_lang) : (*lang ? lang : "en");
+	// English stems (the layer every record has, with positions), or with
+	// stem_lang the stems of that language (phrases only where they agree)
+	std::string sl = stem_lang && *stem_lang ? lang_primary(stem_lang) : "en";
 	std::map<std::string, Xapian::Stem> local;
 	out.stem = stem_for(idx ? idx->stems : local, sl);
+	bool native = sl != "en" && !out.stem.is_none();
+	if (!native)
+		out.stem = stem_for(idx ? idx->stems : local, "en");
 
 	Xapian::QueryParser qp;
 	if (db)
 		qp.set_database(*db);
 	qp.set_stemmer(out.stem);
-	qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+	// every free-text term (stems, CJK n-grams, wildcard patterns) gets
+	// the Z prefix, as the index has them
+	qp.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
+	qp.add_prefix("", "Z");
 	qp.set_default_op(Xapian::Query::OP_AND);
 	qp.set_max_expansion(2000, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
 	                     Xapian::QueryParser::FLAG_WILDCARD);
@@ -757,11 +818,6 @@ void read_hit(const Xapian::Document &doc, std::string &id, uint64_t &seq, int64
 	created = time_from_value(doc.get_value(SLOT_TIME));
 }
 
-uint64_t read_watermark(const Xapian::Database *db)
-{
-	std::string w = db->get_metadata(WATERMARK_KEY);
-	return w.empty() ? 0 : std::strtoull(w.c_str(), nullptr, 10);
-}
 
 // Exact count of matches, with facets when asked.
 uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, FacetSpy *spy)
@@ -839,6 +895,43 @@ Xapian::MSet date_page(const Xapian::Database *db, const Xapian::Query &q, bool 
 
 extern "C" {
 
+static void free_handle(custos_index_t *idx)
+{
+	try {
+		stop_workers(idx);
+	} catch (...) {
+	}
+	delete idx->db;
+	for (Shard *sh : idx->shards) {
+		if (sh->wdb) {
+			try {
+				sh->wdb->cancel_transaction();   // uncommitted changes are dropped
+			} catch (...) {
+			}
+			try {
+				delete sh->wdb;
+			} catch (...) {
+			}
+		}
+		delete sh;
+	}
+	delete idx;
+}
+
+// The shard directories of the index at path: path/shard0, path/shard1, ...
+static std::vector<std::string> shard_paths(const std::string &path)
+{
+	std::vector<std::string> v;
+	struct stat st;
+	for (int i = 0;; i++) {
+		std::string p = path + "/shard" + std::to_string(i);
+		if (stat(p.c_str(), &st) != 0)
+			break;
+		v.push_back(p);
+	}
+	return v;
+}
+
 int custos_index_open(custos_index_t **out, const char *path, unsigned flags, custos_err_t *err)
 {
 	*out = nullptr;
@@ -849,76 +942,78 @@ int custos_index_open(custos_index_t **out, const char *path, unsigned flags, cu
 		idx = new custos_index();
 		custos_err_clear(&idx->err);
 		idx->path = path;
-		if (flags & CUSTOS_INDEX_WRITE) {
-			int action = (flags & CUSTOS_INDEX_CREATE) ? Xapian::DB_CREATE_OR_OPEN
-			                                           : Xapian::DB_OPEN;
-			struct stat st;
-			if (!(flags & CUSTOS_INDEX_CREATE) && stat(path, &st) != 0) {
-				custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (run 'custos "
-				               "index --rebuild')", path);
-				delete idx;
-				return CUSTOS_EINDEX;
+		idx->writable = (flags & CUSTOS_INDEX_WRITE) != 0;
+		std::vector<std::string> paths = shard_paths(path);
+		if (paths.empty() && (flags & CUSTOS_INDEX_CREATE)) {
+			if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+				custos_err_set(err, CUSTOS_EIO, "cannot create '%s': %s", path, strerror(errno));
+				free_handle(idx);
+				return CUSTOS_EIO;
 			}
-			idx->wdb = new Xapian::WritableDatabase(path, action | Xapian::DB_BACKEND_GLASS);
-			idx->db = idx->wdb;
-			if (idx->wdb->get_metadata(SCHEMA_KEY).empty()) {
-				idx->wdb->set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
-				idx->wdb->commit();
-			}
-			idx->wdb->begin_transaction(true);
-		} else {
-			struct stat st;
-			if (stat(path, &st) != 0) {
-				custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (run 'custos "
-				               "index --rebuild')", path);
-				delete idx;
-				return CUSTOS_EINDEX;
-			}
-			idx->db = new Xapian::Database(path);
+			unsigned n = std::thread::hardware_concurrency();
+			n = n < 2 ? 2 : n > 4 ? 4 : n;
+			for (unsigned i = 0; i < n; i++)
+				paths.push_back(std::string(path) + "/shard" + std::to_string(i));
 		}
-		std::string schema = idx->db->get_metadata(SCHEMA_KEY);
-		if (!schema.empty() && schema != SCHEMA_VERSION) {
-			custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has schema %s, "
-			               "this custos knows %s (run 'custos index --rebuild')", path,
-			               schema.c_str(), SCHEMA_VERSION);
-			delete idx->db;
-			delete idx;
-			return CUSTOS_EVERSION;
+		if (paths.empty()) {
+			custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (run 'custos index "
+			               "--rebuild')", path);
+			free_handle(idx);
+			return CUSTOS_EINDEX;
 		}
-		idx->tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
-		idx->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
-		if ((flags & CUSTOS_INDEX_WRITE) && !(flags & CUSTOS_INDEX_NOTHREAD)) {
-			idx->threaded = true;
-			idx->worker = std::thread(worker_main, idx);
+		idx->db = new Xapian::Database();
+		for (const std::string &p : paths) {
+			Shard *sh = new Shard();
+			idx->shards.push_back(sh);
+			sh->path = p;
+			if (idx->writable) {
+				int action = (flags & CUSTOS_INDEX_CREATE) ? Xapian::DB_CREATE_OR_OPEN
+				                                           : Xapian::DB_OPEN;
+				sh->wdb = new Xapian::WritableDatabase(p, action | Xapian::DB_BACKEND_GLASS);
+				if (sh->wdb->get_metadata(SCHEMA_KEY).empty()) {
+					sh->wdb->set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
+					sh->wdb->commit();
+				}
+				idx->db->add_database(*sh->wdb);
+			} else {
+				idx->db->add_database(Xapian::Database(p));
+			}
+		}
+		for (Shard *sh : idx->shards) {
+			std::string schema = sh->wdb ? sh->wdb->get_metadata(SCHEMA_KEY)
+			                             : Xapian::Database(sh->path).get_metadata(SCHEMA_KEY);
+			if (schema != SCHEMA_VERSION) {
+				custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has schema "
+				               "'%s', this custos knows %s (run 'custos index --rebuild')",
+				               path, schema.c_str(), SCHEMA_VERSION);
+				free_handle(idx);
+				return CUSTOS_EVERSION;
+			}
+		}
+		for (Shard *sh : idx->shards) {
+			if (!sh->wdb)
+				continue;
+			sh->wdb->begin_transaction(true);
+			sh->tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+			if (!(flags & CUSTOS_INDEX_NOTHREAD)) {
+				sh->th = std::thread(worker_main, sh);
+				sh->running = true;
+			}
 		}
 		*out = idx;
 		return CUSTOS_OK;
 	} catch (...) {
 		int s = translate(err, "cannot open the search index");
-		if (idx) {
-			if (idx->db)
-				delete idx->db;
-			delete idx;
-		}
+		if (idx)
+			free_handle(idx);
 		return s;
 	}
 }
 
 void custos_index_free(custos_index_t *idx)
 {
-	if (!idx)
-		return;
-	try {
-		stop_worker(idx);
-		if (idx->wdb)
-			idx->wdb->cancel_transaction();   // uncommitted changes are dropped
-	} catch (...) {
-	}
-	try {
-		delete idx->db;
-	} catch (...) {
-	}
-	delete idx;
+	if (idx)
+		free_handle(idx);
 }
 
 const char *custos_index_errmsg(const custos_index_t *idx)
@@ -929,7 +1024,7 @@ const char *custos_index_errmsg(const custos_index_t *idx)
 int custos_index_reopen(custos_index_t *idx)
 {
 	try {
-		if (!idx->wdb)
+		if (!idx->writable)
 			idx->db->reopen();
 		return CUSTOS_OK;
 	} catch (...) {
@@ -939,14 +1034,14 @@ int custos_index_reopen(custos_index_t *idx)
 
 int custos_index_add(custos_index_t *idx, const custos_record_t *rec)
 {
-	if (!idx->wdb)
+	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	if (!rec || !rec->id || !*rec->id || rec->seq == 0 || rec->created_at == CUSTOS_TIME_NONE)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "cannot index record '%s': id, seq "
 		                      "and created_at are required", rec && rec->id ? rec->id : "");
 	try {
-		Op op{ Op::REPLACE, std::string("Q") + rec->id, make_document(idx, rec), 0 };
-		return submit(idx, std::move(op));
+		Op op{ Op::REPLACE, rec_of(rec), std::string(), 0 };
+		return submit(idx, shard_of(idx, rec->id), std::move(op));
 	} catch (...) {
 		return translate(&idx->err, "cannot index a record");
 	}
@@ -954,29 +1049,47 @@ int custos_index_add(custos_index_t *idx, const custos_record_t *rec)
 
 int custos_index_delete(custos_index_t *idx, const char *id)
 {
-	if (!idx->wdb)
+	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	try {
-		Op op{ Op::DELETE, std::string("Q") + id, Xapian::Document(), 0 };
-		return submit(idx, std::move(op));
+		Op op{ Op::DELETE, Rec(), id, 0 };
+		return submit(idx, shard_of(idx, id), std::move(op));
 	} catch (...) {
 		return translate(&idx->err, "cannot delete from the index");
 	}
 }
 
+// Each shard commits its documents with the watermark; the index's
+// watermark is the smallest, so a crash between two shard commits only
+// means replaying a little (replace by id makes that harmless).
 int custos_index_commit(custos_index_t *idx, uint64_t watermark)
 {
-	if (!idx->wdb)
+	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	try {
 		int e;
-		Op op{ Op::COMMIT, std::string(), Xapian::Document(), watermark };
-		if ((e = submit(idx, std::move(op))) < 0)
-			return e;
+		for (Shard *sh : idx->shards) {
+			Op op{ Op::COMMIT, Rec(), std::string(), watermark };
+			if ((e = submit(idx, sh, std::move(op))) < 0)
+				return e;
+		}
 		return drain(idx);
 	} catch (...) {
 		return translate(&idx->err, "cannot commit the index");
 	}
+}
+
+static uint64_t read_watermark(custos_index_t *idx)
+{
+	uint64_t w = UINT64_MAX;
+	for (Shard *sh : idx->shards) {
+		std::string v = sh->wdb ? sh->wdb->get_metadata(WATERMARK_KEY)
+		                        : Xapian::Database(sh->path).get_metadata(WATERMARK_KEY);
+		uint64_t x = v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);
+		if (x < w)
+			w = x;
+	}
+	return w == UINT64_MAX ? 0 : w;
 }
 
 int custos_index_watermark(custos_index_t *idx, uint64_t *out)
@@ -986,7 +1099,7 @@ int custos_index_watermark(custos_index_t *idx, uint64_t *out)
 		int e;
 		if ((e = drain(idx)) < 0)
 			return e;
-		*out = read_watermark(idx->db);
+		*out = read_watermark(idx);
 		return CUSTOS_OK;
 	} catch (...) {
 		return translate(&idx->err, "cannot read the index watermark");
@@ -1007,31 +1120,16 @@ int custos_index_doccount(custos_index_t *idx, uint64_t *out)
 	}
 }
 
-int custos_index_compact(const char *path, custos_err_t *err)
+static int remove_dir(const std::string &dir, custos_err_t *err)
 {
-	std::string src = path, tmp = src + ".compact", old = src + ".old";
-	try {
-		Xapian::Database db(src);
-		db.compact(tmp, Xapian::Compactor::FULLER);
-		db.close();
-	} catch (...) {
-		return translate(err, "cannot compact the search index");
-	}
-	// swap the directories; a crash in between leaves path.compact (complete)
-	// and path.old, and the index can always be rebuilt from the store
-	if (rename(src.c_str(), old.c_str()) != 0)
-		return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", src.c_str(), strerror(errno));
-	if (rename(tmp.c_str(), src.c_str()) != 0)
-		return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", tmp.c_str(), strerror(errno));
-	// remove the old copy (glass keeps a flat directory of files)
-	DIR *d = opendir(old.c_str());
+	DIR *d = opendir(dir.c_str());
 	if (!d)
-		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", old.c_str(), strerror(errno));
+		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", dir.c_str(), strerror(errno));
 	struct dirent *de;
 	while ((de = readdir(d)) != nullptr) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		std::string p = old + "/" + de->d_name;
+		std::string p = dir + "/" + de->d_name;
 		if (unlink(p.c_str()) != 0) {
 			int en = errno;
 			closedir(d);
@@ -1039,8 +1137,37 @@ int custos_index_compact(const char *path, custos_err_t *err)
 		}
 	}
 	closedir(d);
-	if (rmdir(old.c_str()) != 0)
-		return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", old.c_str(), strerror(errno));
+	if (rmdir(dir.c_str()) != 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", dir.c_str(), strerror(errno));
+	return CUSTOS_OK;
+}
+
+int custos_index_compact(const char *path, custos_err_t *err)
+{
+	std::vector<std::string> paths = shard_paths(path);
+	if (paths.empty())
+		return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s'", path);
+	for (const std::string &src : paths) {
+		std::string tmp = src + ".compact", old = src + ".old";
+		try {
+			Xapian::Database db(src);
+			db.compact(tmp, Xapian::Compactor::FULLER);
+			db.close();
+		} catch (...) {
+			return translate(err, "cannot compact the search index");
+		}
+		// swap the directories; a crash in between leaves a shard missing,
+		// which open reports, and the index can always be rebuilt
+		if (rename(src.c_str(), old.c_str()) != 0)
+			return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", src.c_str(),
+			                      strerror(errno));
+		if (rename(tmp.c_str(), src.c_str()) != 0)
+			return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", tmp.c_str(),
+			                      strerror(errno));
+		int e;
+		if ((e = remove_dir(old, err)) < 0)
+			return e;
+	}
 	return CUSTOS_OK;
 }
 
@@ -1121,7 +1248,7 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 				custos_index_results_free(res);
 				return e;
 			}
-			res->watermark = read_watermark(db);
+			res->watermark = read_watermark(idx);
 			size_t limit = o->count_only ? 0 : o->limit;
 
 			Xapian::MSet ms;
