@@ -3,9 +3,9 @@
 // it into a custos status with the message kept on the handle.
 //
 // Document layout (docs/query-language.md explains the choices):
-//   data      varint(seq) id
+//   data      none
 //   value 0   created_at: 8 bytes big-endian, sign bit flipped (sorts as a number)
-//   value 1   platform \x1f account \x1f author handle (hits and facets)
+//   value 1   varint(seq) id \x1f account \x1f author handle (hits and facets)
 //   terms     text and title: Z+English stem with positions, Z+stem of the
 //             record's language without
 //             Q id, P platform, A account, F author handle, K hashtag, M mention,
@@ -37,7 +37,7 @@
 namespace {
 
 const Xapian::valueno SLOT_TIME = 0;
-const Xapian::valueno SLOT_WHO = 1;
+const Xapian::valueno SLOT_REC = 1;
 const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
 const char SCHEMA_VERSION[] = "1";
@@ -105,6 +105,30 @@ bool get_varint(const std::string &s, size_t &pos, uint64_t &v)
 			return true;
 	}
 	return false;
+}
+
+// Value 1 holds what a hit shows: varint(seq) id \x1f account \x1f author
+// (the platform is the id's prefix). There is no document data: one value
+// read per hit is cheaper than the data table, and smaller.
+struct RecValue {
+	uint64_t seq = 0;
+	std::string id, platform, account, author;
+};
+
+bool parse_rec_value(const std::string &v, RecValue &r)
+{
+	size_t pos = 0;
+	if (!get_varint(v, pos, r.seq))
+		return false;
+	size_t a = v.find('\x1f', pos), b = a == std::string::npos ? a : v.find('\x1f', a + 1);
+	if (b == std::string::npos)
+		return false;
+	r.id = v.substr(pos, a - pos);
+	r.account = v.substr(a + 1, b - a - 1);
+	r.author = v.substr(b + 1);
+	size_t c = r.id.find(':');
+	r.platform = c == std::string::npos ? std::string() : r.id.substr(0, c);
+	return true;
 }
 
 // "de-AT" -> "de"
@@ -392,15 +416,14 @@ class FacetSpy : public Xapian::MatchSpy {
 	{
 		if (want & (CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM) | CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT) |
 		            CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR))) {
-			std::string who = doc.get_value(SLOT_WHO);
-			size_t a = who.find('\x1f'), b = a == std::string::npos ? a : who.find('\x1f', a + 1);
-			if (b != std::string::npos) {
+			RecValue rv;
+			if (parse_rec_value(doc.get_value(SLOT_REC), rv)) {
 				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM))
-					counts[0][who.substr(0, a)]++;
+					counts[0][rv.platform]++;
 				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT))
-					counts[1][who.substr(a + 1, b - a - 1)]++;
+					counts[1][rv.account]++;
 				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR))
-					counts[2][who.substr(b + 1)]++;
+					counts[2][rv.author]++;
 			}
 		}
 		if (want & (CUSTOS_FACET_BIT(CUSTOS_FACET_YEAR) | CUSTOS_FACET_BIT(CUSTOS_FACET_MONTH))) {
@@ -509,10 +532,6 @@ int translate(custos_err_t *err, const char *what)
 Xapian::Document make_document(Shard *sh, const Rec &r)
 {
 	Xapian::Document doc;
-	std::string data;
-	put_varint(data, r.seq);
-	data += r.id;
-	doc.set_data(data);
 
 	doc.add_boolean_term("Q" + r.id);
 	std::string platform = lower(r.platform);
@@ -574,12 +593,14 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 		doc.add_boolean_term(month_term(y, m));
 		doc.add_value(SLOT_TIME, time_value(r.created_at));
 	}
-	std::string who = platform;
-	who += '\x1f';
-	who += r.account;
-	who += '\x1f';
-	who += handle;
-	doc.add_value(SLOT_WHO, who);
+	std::string rv;
+	put_varint(rv, r.seq);
+	rv += r.id;
+	rv += '\x1f';
+	rv += r.account;
+	rv += '\x1f';
+	rv += handle;
+	doc.add_value(SLOT_REC, rv);
 
 	// Text: Z-prefixed English stems with positions for every record (one
 	// vocabulary that every query reaches, phrases included); records in
@@ -807,14 +828,10 @@ char *arena_str(custos_arena_t *a, const std::string &s)
 	return p;
 }
 
-void read_hit(const Xapian::Document &doc, std::string &id, uint64_t &seq, int64_t &created)
+void read_hit(const Xapian::Document &doc, RecValue &rv, int64_t &created)
 {
-	std::string data = doc.get_data();
-	size_t pos = 0;
-	seq = 0;
-	if (!get_varint(data, pos, seq))
-		throw Xapian::DatabaseCorruptError("document data unreadable");
-	id = data.substr(pos);
+	if (!parse_rec_value(doc.get_value(SLOT_REC), rv))
+		throw Xapian::DatabaseCorruptError("a document's record value is unreadable");
 	created = time_from_value(doc.get_value(SLOT_TIME));
 }
 
@@ -1314,17 +1331,14 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					custos_index_hit_t *h = &res->hits[res->n_hits];
 					memset(h, 0, sizeof *h);
 					Xapian::Document doc = it.get_document();
-					std::string id;
-					read_hit(doc, id, h->seq, h->created_at);
-					h->id = arena_str(&res->arena, id);
+					RecValue rv;
+					read_hit(doc, rv, h->created_at);
+					h->seq = rv.seq;
+					h->id = arena_str(&res->arena, rv.id);
 					h->weight = o->sort == CUSTOS_SORT_RELEVANCE ? it.get_weight() : 0;
-					std::string who = doc.get_value(SLOT_WHO);
-					size_t a = who.find('\x1f'), b = a == std::string::npos ? a : who.find('\x1f', a + 1);
-					if (b != std::string::npos) {
-						h->platform = arena_str(&res->arena, who.substr(0, a));
-						h->account = arena_str(&res->arena, who.substr(a + 1, b - a - 1));
-						h->author = arena_str(&res->arena, who.substr(b + 1));
-					}
+					h->platform = arena_str(&res->arena, rv.platform);
+					h->account = arena_str(&res->arena, rv.account);
+					h->author = arena_str(&res->arena, rv.author);
 					const char *text = nullptr;
 					size_t tlen = 0;
 					if (o->text_fn && o->text_fn(o->text_ctx, h->id, h->seq, &text, &tlen) == 0 &&
@@ -1400,10 +1414,11 @@ static int collect_ids(custos_index_t *idx, custos_index_idlist_t *out, const Xa
 	if (!out->v)
 		throw std::bad_alloc();
 	for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
-		std::string id;
+		RecValue rv;
 		custos_index_ident_t *r = &out->v[out->n];
-		read_hit(it.get_document(), id, r->seq, r->created_at);
-		r->id = arena_str(&out->arena, id);
+		read_hit(it.get_document(), rv, r->created_at);
+		r->seq = rv.seq;
+		r->id = arena_str(&out->arena, rv.id);
 		out->n++;
 	}
 	if (by_time)
