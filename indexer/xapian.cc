@@ -469,6 +469,7 @@ struct Op {
 struct Shard {
 	std::string path;
 	Xapian::WritableDatabase *wdb = nullptr;
+	Xapian::Database *rdb = nullptr;   // read handles: this shard alone
 	Xapian::TermGenerator tg;
 	std::map<std::string, Xapian::Stem> stems;
 
@@ -839,6 +840,17 @@ void read_hit(const Xapian::Document &doc, RecValue &rv, int64_t &created)
 // Exact count of matches, with facets when asked.
 uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, FacetSpy *spy)
 {
+	// one term (a word, or a field alone): its frequency is the exact count
+	if (!spy) {
+		Xapian::Query t = q;
+		if (t.get_type() == Xapian::Query::OP_SCALE_WEIGHT && t.get_num_subqueries() == 1)
+			t = t.get_subquery(0);
+		if (t.get_type() == Xapian::Query::LEAF_TERM) {
+			Xapian::TermIterator it = t.get_unique_terms_begin();
+			if (it != t.get_unique_terms_end())
+				return db->get_termfreq(*it);
+		}
+	}
 	Xapian::Enquire enq(*db);
 	enq.set_query(q);
 	enq.set_weighting_scheme(Xapian::BoolWeight());
@@ -873,7 +885,7 @@ Xapian::MSet date_page(const Xapian::Database *db, const Xapian::Query &q, bool 
 	est.set_query(q);
 	est.set_weighting_scheme(Xapian::BoolWeight());
 	double matches = est.get_mset(0, 0).get_matches_estimated();
-	if (matches <= 20000 || all == 0)
+	if (matches <= 1000 || all == 0)
 		return enq.get_mset(offset, limit);
 
 	std::vector<std::pair<std::string, Xapian::doccount>> months;
@@ -930,6 +942,7 @@ static void free_handle(custos_index_t *idx)
 			} catch (...) {
 			}
 		}
+		delete sh->rdb;
 		delete sh;
 	}
 	delete idx;
@@ -993,12 +1006,13 @@ int custos_index_open(custos_index_t **out, const char *path, unsigned flags, cu
 				}
 				idx->db->add_database(*sh->wdb);
 			} else {
-				idx->db->add_database(Xapian::Database(p));
+				sh->rdb = new Xapian::Database(p);
+				idx->db->add_database(*sh->rdb);
 			}
 		}
 		for (Shard *sh : idx->shards) {
 			std::string schema = sh->wdb ? sh->wdb->get_metadata(SCHEMA_KEY)
-			                             : Xapian::Database(sh->path).get_metadata(SCHEMA_KEY);
+			                             : sh->rdb->get_metadata(SCHEMA_KEY);
 			if (schema != SCHEMA_VERSION) {
 				custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has schema "
 				               "'%s', this custos knows %s (run 'custos index --rebuild')",
@@ -1041,8 +1055,11 @@ const char *custos_index_errmsg(const custos_index_t *idx)
 int custos_index_reopen(custos_index_t *idx)
 {
 	try {
-		if (!idx->writable)
+		if (!idx->writable) {
 			idx->db->reopen();
+			for (Shard *sh : idx->shards)
+				sh->rdb->reopen();
+		}
 		return CUSTOS_OK;
 	} catch (...) {
 		return translate(&idx->err, "cannot reopen the search index");
@@ -1101,7 +1118,7 @@ static uint64_t read_watermark(custos_index_t *idx)
 	uint64_t w = UINT64_MAX;
 	for (Shard *sh : idx->shards) {
 		std::string v = sh->wdb ? sh->wdb->get_metadata(WATERMARK_KEY)
-		                        : Xapian::Database(sh->path).get_metadata(WATERMARK_KEY);
+		                        : sh->rdb->get_metadata(WATERMARK_KEY);
 		uint64_t x = v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);
 		if (x < w)
 			w = x;
@@ -1365,6 +1382,9 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 				                      "during the search");
 			try {
 				idx->db->reopen();
+				for (Shard *sh : idx->shards)
+					if (sh->rdb)
+						sh->rdb->reopen();
 			} catch (...) {
 				return translate(&idx->err, "cannot reopen the search index");
 			}
