@@ -125,8 +125,9 @@ typedef struct {
 	custos_query_check_fn check_query;  /* NULL: queries are not checked */
 	void *check_ctx;
 	const char *actor;                  /* author of the initial commit; NULL: "custos" */
+	int64_t when;                       /* time of the initial commit, ms; 0: now */
 } custos_policy_opts_t;
-#define CUSTOS_POLICY_OPTS_INIT { 0, NULL, NULL, NULL }
+#define CUSTOS_POLICY_OPTS_INIT { 0, NULL, NULL, NULL, 0 }
 
 /* Who makes a change and why. A zeroed struct is valid. */
 typedef struct {
@@ -176,8 +177,13 @@ const custos_policy_log_t *custos_policy_foreign(const custos_policy_t *p);
 
 /* Resolves spec to a commit: NULL or "" is HEAD; a date (anything
  * custos_time_parse reads; a bare date is midnight UTC, so "--at 2024-05-01"
- * means the start of that day) gives the newest commit of HEAD's first-parent
- * history at or before it; otherwise a revision (full or abbreviated id,
+ * means the start of that day) gives the commit in force then: the newest of
+ * HEAD's first-parent history whose effective time is at or before it (a
+ * commit's effective time is the latest committer time of it and its
+ * ancestors and, for a commit made outside custos, no earlier than when
+ * custos accepted it (noted in refs/notes/custos): so a commit backdated by
+ * hand, or pushed days after it was made, never takes effect before custos
+ * could know it); otherwise a revision (full or abbreviated id,
  * "HEAD~2", a branch name). CUSTOS_ENOTFOUND when nothing fits (a date before
  * the first commit). */
 int custos_policy_resolve(custos_policy_t *p, const char *spec, char out[CUSTOS_COMMIT_HEX]);
@@ -193,6 +199,8 @@ int custos_policy_set(custos_policy_t *p, const char *yaml, size_t n,
  * s->commit the commit that last changed retention.yaml at or before it.
  * CUSTOS_ENOTFOUND when no schedule was set by then. */
 int custos_policy_schedule_at(custos_policy_t *p, const char *spec, custos_schedule_t **out);
+/* The same for an instant (ms UTC): what a disposition run as of ms uses. */
+int custos_policy_schedule_at_time(custos_policy_t *p, int64_t ms, custos_schedule_t **out);
 
 /* The history of HEAD (first-parent), newest first. */
 int custos_policy_log(custos_policy_t *p, custos_policy_log_t *out);

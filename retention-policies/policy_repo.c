@@ -381,12 +381,15 @@ done:
 	return err;
 }
 
+static int signature(custos_policy_t *p, git_signature **out, const char *name, int64_t when_ms);
+
 /* Accepts commits made outside custos (lock held): HEAD must descend from
  * the last commit custos knew, and HEAD's tree must be valid. */
 static int sync_foreign(custos_policy_t *p)
 {
 	git_oid head, known;
 	git_reference *ref = NULL;
+	git_signature *sig = NULL;
 	custos_policy_log_t found = { 0 };
 	char why[900] = "";
 	int err = CUSTOS_OK, rc, have_known;
@@ -417,6 +420,19 @@ static int sync_foreign(custos_policy_t *p)
 	}
 	if ((err = log_range(p, &found, &head, have_known ? &known : NULL)) < 0)
 		goto done;
+	/* a commit dated ahead would hold back every later one until its date
+	 * (see resolve_date); an hour allows for clocks that disagree */
+	for (size_t i = 0; i < found.n; i++)
+		if (found.v[i].time > custos_time_now() + 3600 * 1000) {
+			char t[40];
+			custos_time_format(t, sizeof t, found.v[i].time);
+			err = custos_err_set(&p->err, CUSTOS_EPOLICY,
+			        "policy commit %.12s by %s (\"%.80s\") was made outside custos and is "
+			        "dated in the future (%s); custos refuses to use it until it is "
+			        "replaced by a correctly dated commit", found.v[i].id, found.v[i].author,
+			        found.v[i].message, t);
+			goto done;
+		}
 	if ((err = check_tree(p, &head, have_known ? &known : NULL, why, sizeof why)) < 0) {
 		if (err == CUSTOS_EPOLICY) {
 			const custos_policy_commit_t *c = &found.v[0];
@@ -426,6 +442,22 @@ static int sync_foreign(custos_policy_t *p)
 			        "commit follows: %s", c->id, c->author, c->message, why);
 		}
 		goto done;
+	}
+	/* the note says when custos first saw each commit: it cannot take
+	 * effect earlier, whatever date it carries (see resolve_date) */
+	{
+		int64_t now = custos_time_now();
+		char note[64], t[40];
+		custos_time_format(t, sizeof t, now);
+		snprintf(note, sizeof note, "accepted-at: %s\n", t);
+		if ((err = signature(p, &sig, "custos", now)) < 0)
+			goto done;
+		for (size_t i = 0; i < found.n; i++) {
+			git_oid id, nid;
+			GIT_TRY(git_oid_fromstr(&id, found.v[i].id), "bad commit id %s", found.v[i].id);
+			GIT_TRY(git_note_create(&nid, p->repo, CUSTOS_POLICY_NOTES_REF, sig, sig, &id, note, 1),
+			        "cannot note the acceptance of commit %s", found.v[i].id);
+		}
 	}
 	GIT_TRY(git_reference_create(&ref, p->repo, CUSTOS_POLICY_KNOWN_REF, &head, 1,
 	                             "custos: accepted commits made outside custos"),
@@ -443,6 +475,7 @@ static int sync_foreign(custos_policy_t *p)
 	found.v = NULL;
 	found.n = 0;
 done:
+	git_signature_free(sig);
 	git_reference_free(ref);
 	custos_policy_log_free(&found);
 	return err;
@@ -664,7 +697,7 @@ static int mkdir_p1(const char *path)
 	return -1;
 }
 
-static int create_repo(custos_policy_t *p, const char *actor)
+static int create_repo(custos_policy_t *p, const char *actor, int64_t when)
 {
 	git_repository_init_options o;
 	int err = CUSTOS_OK;
@@ -677,7 +710,7 @@ static int create_repo(custos_policy_t *p, const char *actor)
 	o.description = "custos policy repository: retention schedule, legal holds, policy documents\n";
 	GIT_TRY(git_repository_init_ext(&p->repo, p->path, &o), "cannot create the policy repository '%s'", p->path);
 	custos_policy__file_t f = { "README.md", README, sizeof README - 1 };
-	custos_policy_change_t c = { actor, "Create the policy repository", 0 };
+	custos_policy_change_t c = { actor, "Create the policy repository", when };
 	p->lock_depth = 1;   /* nobody else can know the repository yet */
 	err = custos_policy__commit(p, &f, 1, &c, NULL, out);
 	p->lock_depth = 0;
@@ -724,7 +757,7 @@ int custos_policy_open(custos_policy_t **out, const char *archive_dir,
 			                     strerror(errno));
 			goto done;
 		}
-		if ((err = create_repo(p, opts->actor)) < 0)
+		if ((err = create_repo(p, opts->actor, opts->when)) < 0)
 			goto done;
 	} else {
 		int rc = git_repository_open_ext(&p->repo, p->path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
@@ -790,11 +823,91 @@ static int looks_like_date(const char *s)
 	return strlen(s) >= 10 && s[0] >= '0' && s[0] <= '9' && s[4] == '-' && s[7] == '-';
 }
 
+/* When custos accepted a commit made outside it (CUSTOS_TIME_NONE for
+ * custos's own commits). */
+static int64_t accepted_at(custos_policy_t *p, const git_oid *id)
+{
+	git_note *note = NULL;
+	int64_t ms = CUSTOS_TIME_NONE;
+	if (git_note_read(&note, p->repo, CUSTOS_POLICY_NOTES_REF, id) < 0)
+		return ms;
+	const char *m = git_note_message(note);
+	const char *k = m ? strstr(m, "accepted-at: ") : NULL;
+	if (k) {
+		k += strlen("accepted-at: ");
+		size_t len = strcspn(k, "\n");
+		if (custos_time_parse(&ms, k, len) < 0)
+			ms = CUSTOS_TIME_NONE;
+	}
+	git_note_free(note);
+	return ms;
+}
+
+/* The commit in force at ms: the newest of HEAD's first-parent chain whose
+ * effective time is at or before ms. A commit's effective time is the
+ * latest committer time of it and its ancestors, and for a commit made
+ * outside custos no earlier than when custos accepted it: a commit backdated
+ * by hand (git commit --date) or pushed days after it was made never takes
+ * effect before custos could have known it. */
+static int resolve_date(custos_policy_t *p, const git_oid *head, int64_t ms, const char *spec,
+                        git_oid *out)
+{
+	git_oid *ids = NULL;
+	int64_t *times = NULL;
+	size_t n = 0, cap = 0;
+	git_oid cur = *head;
+	git_commit *c = NULL;
+	int err = CUSTOS_OK;
+	for (;;) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			git_oid *ni = realloc(ids, nc * sizeof *ni);
+			if (ni)
+				ids = ni;
+			int64_t *nt = ni ? realloc(times, nc * sizeof *nt) : NULL;
+			if (!ni || !nt) {
+				err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+				goto done;
+			}
+			times = nt;
+			cap = nc;
+		}
+		GIT_TRY(git_commit_lookup(&c, p->repo, &cur), "cannot read commit %s", git_oid_tostr_s(&cur));
+		ids[n] = cur;
+		times[n] = commit_ms(c);
+		int64_t acc = accepted_at(p, &cur);
+		if (acc > times[n])
+			times[n] = acc;
+		n++;
+		if (git_commit_parentcount(c) == 0)
+			break;
+		git_oid_cpy(&cur, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		c = NULL;
+	}
+	for (size_t i = n - 1; i-- > 0;)
+		if (times[i] < times[i + 1])
+			times[i] = times[i + 1];
+	for (size_t i = 0; i < n; i++)
+		if (times[i] <= ms) {
+			git_oid_cpy(out, &ids[i]);
+			goto done;
+		}
+	char first[40];
+	custos_time_format(first, sizeof first, times[n - 1]);
+	err = custos_err_set(&p->err, CUSTOS_ENOTFOUND, "no policy at %s: the policy history "
+	                     "begins at %s", spec, first);
+done:
+	git_commit_free(c);
+	free(ids);
+	free(times);
+	return err;
+}
+
 int custos_policy__resolve_oid(custos_policy_t *p, const char *spec, git_oid *out)
 {
 	git_oid head;
 	git_object *obj = NULL;
-	git_commit *c = NULL;
 	int err;
 	int64_t ms;
 
@@ -807,25 +920,8 @@ int custos_policy__resolve_oid(custos_policy_t *p, const char *spec, git_oid *ou
 	if (looks_like_date(spec)) {
 		if (custos_time_parse(&ms, spec, strlen(spec)) < 0)
 			return custos_err_set(&p->err, CUSTOS_EINVAL, "cannot read the date '%s'", spec);
-		/* the newest first-parent commit at or before the date */
-		git_oid cur = head;
-		for (;;) {
-			GIT_TRY(git_commit_lookup(&c, p->repo, &cur), "cannot read commit %s", git_oid_tostr_s(&cur));
-			if (commit_ms(c) <= ms) {
-				git_oid_cpy(out, &cur);
-				goto done;
-			}
-			if (git_commit_parentcount(c) == 0) {
-				char first[40];
-				custos_time_format(first, sizeof first, commit_ms(c));
-				err = custos_err_set(&p->err, CUSTOS_ENOTFOUND,
-				                     "no policy at %s: the policy history begins at %s", spec, first);
-				goto done;
-			}
-			git_oid_cpy(&cur, git_commit_parent_id(c, 0));
-			git_commit_free(c);
-			c = NULL;
-		}
+		err = resolve_date(p, &head, ms, spec, out);
+		goto done;
 	}
 	int rc = git_revparse_single(&obj, p->repo, spec);
 	if (rc < 0) {
@@ -839,7 +935,6 @@ int custos_policy__resolve_oid(custos_policy_t *p, const char *spec, git_oid *ou
 	git_oid_cpy(out, git_object_id(peeled));
 	git_object_free(peeled);
 done:
-	git_commit_free(c);
 	git_object_free(obj);
 	return err;
 }
@@ -879,24 +974,20 @@ int custos_policy_set(custos_policy_t *p, const char *yaml, size_t n,
 	return err;
 }
 
-int custos_policy_schedule_at(custos_policy_t *p, const char *spec, custos_schedule_t **out)
+static int schedule_in(custos_policy_t *p, const git_oid *at, const char *spec,
+                       custos_schedule_t **out)
 {
-	git_oid at, changed;
+	git_oid changed;
 	custos_buf_t text = { 0 };
 	custos_err_t perr = { 0 };
 	int64_t t;
-	int err;
-	*out = NULL;
-	custos_err_clear(&p->err);
-	if ((err = custos_policy__resolve_oid(p, spec, &at)) < 0)
-		return err;
-	err = custos_policy__read(p, &at, CUSTOS_POLICY_SCHEDULE, &text, NULL);
+	int err = custos_policy__read(p, at, CUSTOS_POLICY_SCHEDULE, &text, NULL);
 	if (err == CUSTOS_ENOTFOUND) {
 		err = custos_err_set(&p->err, CUSTOS_ENOTFOUND, "no retention schedule was set %s%s",
 		                     spec && *spec ? "at " : "yet", spec && *spec ? spec : "");
 		goto done;
 	}
-	if (err < 0 || (err = custos_policy__last_change(p, &at, CUSTOS_POLICY_SCHEDULE, &changed, &t)) < 0)
+	if (err < 0 || (err = custos_policy__last_change(p, at, CUSTOS_POLICY_SCHEDULE, &changed, &t)) < 0)
 		goto done;
 	/* queries are checked when committed; a historical schedule is shown as it was */
 	if ((err = custos_schedule_parse(out, text.data, text.len, NULL, NULL, &perr)) < 0) {
@@ -909,6 +1000,31 @@ int custos_policy_schedule_at(custos_policy_t *p, const char *spec, custos_sched
 done:
 	custos_buf_free(&text);
 	return err;
+}
+
+int custos_policy_schedule_at(custos_policy_t *p, const char *spec, custos_schedule_t **out)
+{
+	git_oid at;
+	int err;
+	*out = NULL;
+	custos_err_clear(&p->err);
+	if ((err = custos_policy__resolve_oid(p, spec, &at)) < 0)
+		return err;
+	return schedule_in(p, &at, spec, out);
+}
+
+int custos_policy_schedule_at_time(custos_policy_t *p, int64_t ms, custos_schedule_t **out)
+{
+	git_oid head, at;
+	char spec[40];
+	int err;
+	*out = NULL;
+	custos_err_clear(&p->err);
+	custos_time_format(spec, sizeof spec, ms);
+	if ((err = custos_policy__head(p, &head)) < 0 ||
+	    (err = resolve_date(p, &head, ms, spec, &at)) < 0)
+		return err;
+	return schedule_in(p, &at, spec, out);
 }
 
 /* ---------------------------------------------------------------------------

@@ -48,6 +48,8 @@ struct custos_policy {
 
 #define CUSTOS_POLICY_SCHEDULE "retention.yaml"
 #define CUSTOS_POLICY_KNOWN_REF "refs/custos/known"
+/* git notes saying when custos accepted each commit made outside it */
+#define CUSTOS_POLICY_NOTES_REF "refs/notes/custos"
 
 /* Translates a libgit2 failure (rc < 0) into a custos status with the
  * detail of git_error_last(), prefixed by what failed, kept in p->err. */

@@ -61,6 +61,7 @@ static custos_policy_t *open_policy(unsigned flags)
 	custos_policy_t *p = NULL;
 	custos_err_t err = { 0 };
 	o.flags = flags;
+	o.when = at("2020-01-01T00:00:00Z");   /* before every pinned change */
 	o.actor = "admin";
 	int st = custos_policy_open(&p, arch, &o, &err);
 	if (st != 0)
@@ -383,19 +384,24 @@ static void test_policy__documents_are_added_listed_and_shown_as_of_a_date(void)
 }
 
 /* Clones the policy repository, runs a shell snippet in the clone, pushes. */
-static void foreign_commit(const char *snippet)
+static void foreign_commit_env(const char *env, const char *snippet)
 {
 	char clone[4400];
 	snprintf(clone, sizeof clone, "%s/clone", check_tmpdir);
 	sh(NULL, "rm -rf '%s'", clone);
 	CHECK_INT(sh(NULL, "git clone -q '%s' '%s' 2>&1", repo, clone), 0);
 	custos_buf_t out = { 0 };
-	int st = sh(&out, "cd '%s' && %s && git -c user.name=Mallory -c user.email=m@example.com "
+	int st = sh(&out, "cd '%s' && %s && %s git -c user.name=Mallory -c user.email=m@example.com "
 	            "commit -q -a -m 'edited by hand' 2>&1 && git push -q origin HEAD:main 2>&1",
-	            clone, snippet);
+	            clone, snippet, env);
 	if (st != 0)
 		check__fail(__FILE__, __LINE__, "foreign commit failed: %s", out.data ? out.data : "");
 	custos_buf_free(&out);
+}
+
+static void foreign_commit(const char *snippet)
+{
+	foreign_commit_env("", snippet);
 }
 
 static void test_policy__valid_commit_made_with_git_is_noticed_and_accepted(void)
@@ -539,6 +545,75 @@ static void test_policy__concurrent_writers_make_a_linear_history(void)
 	CHECK_INT(sh(NULL, "git -C '%s' fsck --strict 2>&1", repo), 0);
 }
 
+static void test_policy__backdated_commit_takes_effect_only_when_accepted(void)
+{
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char c1[CUSTOS_COMMIT_HEX];
+	custos_schedule_t *s = NULL;
+	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
+	custos_policy_free(p);
+	/* pushed now, but dated 2021: it must not change what was in force in 2024 */
+	foreign_commit_env("GIT_AUTHOR_DATE=2021-01-01T00:00:00Z GIT_COMMITTER_DATE=2021-01-01T00:00:00Z",
+	                   "sed -i 's/7y/1d/' retention.yaml");
+	int64_t before = custos_time_now();
+	p = open_policy(0);
+	int64_t after = custos_time_now();
+	CHECK_INT(custos_policy_foreign(p)->n, 1);
+	char foreign_id[CUSTOS_COMMIT_HEX];
+	snprintf(foreign_id, sizeof foreign_id, "%s", custos_policy_foreign(p)->v[0].id);
+	CHECK_STATUS(custos_policy_schedule_at(p, "2021-06-01", &s), CUSTOS_ENOTFOUND);
+	CHECK_OK(custos_policy_schedule_at(p, "2024-06-01", &s));
+	CHECK_STR(s->commit, c1);
+	CHECK_INT(s->rules[0].retain.n, 7);
+	custos_schedule_free(s);
+	CHECK_OK(custos_policy_schedule_at_time(p, after + 1000, &s));
+	CHECK_STR(s->commit, foreign_id);
+	CHECK_INT(s->rules[0].retain.n, 1);
+	custos_schedule_free(s);
+	/* the acceptance is a git note the git command shows */
+	char cmd[100];
+	snprintf(cmd, sizeof cmd, "notes --ref=custos show %s", foreign_id);
+	const char *note = git_out(cmd);
+	int64_t acc;
+	CHECK(strncmp(note, "accepted-at: ", 13) == 0);
+	CHECK_OK(custos_time_parse(&acc, note + 13, strcspn(note + 13, "\n")));
+	CHECK(acc >= before - 1000 && acc <= after + 1000);
+	custos_policy_free(p);
+}
+
+static void test_policy__future_dated_commit_made_with_git_is_refused(void)
+{
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char c1[CUSTOS_COMMIT_HEX];
+	custos_err_t err = { 0 };
+	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
+	custos_policy_free(p);
+	foreign_commit_env("GIT_COMMITTER_DATE=2099-01-01T00:00:00Z", "sed -i 's/7y/8y/' retention.yaml");
+	CHECK_STATUS(custos_policy_open(&p, arch, NULL, &err), CUSTOS_EPOLICY);
+	CHECK(strstr(err.msg, "dated in the future (2099-01-01T00:00:00Z)") != NULL);
+}
+
+static void test_policy__schedule_at_an_instant_is_what_disposition_uses(void)
+{
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX];
+	custos_schedule_t *s = NULL;
+	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
+	set(p, S2, "carol", "v2", "2024-06-01T09:00:00Z", c2);
+	CHECK_OK(custos_policy_schedule_at_time(p, at("2024-05-31T23:59:59.999Z"), &s));
+	CHECK_STR(s->commit, c1);
+	custos_schedule_free(s);
+	CHECK_OK(custos_policy_schedule_at_time(p, custos_time_now(), &s));
+	CHECK_STR(s->commit, c2);
+	custos_schedule_free(s);
+	CHECK_STATUS(custos_policy_schedule_at_time(p, at("2023-01-01"), &s), CUSTOS_ENOTFOUND);
+	CHECK(s == NULL);
+	custos_policy_free(p);
+}
+
 CHECK_MAIN(CHECK_CASE(test_policy__create_makes_a_bare_repository_git_can_clone),
            CHECK_CASE(test_policy__set_commits_schedule_with_actor_as_author),
            CHECK_CASE(test_policy__invalid_schedule_is_never_committed),
@@ -549,4 +624,7 @@ CHECK_MAIN(CHECK_CASE(test_policy__create_makes_a_bare_repository_git_can_clone)
            CHECK_CASE(test_policy__valid_commit_made_with_git_is_noticed_and_accepted),
            CHECK_CASE(test_policy__invalid_commit_made_with_git_is_refused_until_fixed),
            CHECK_CASE(test_policy__rewritten_history_is_refused_and_kept),
-           CHECK_CASE(test_policy__concurrent_writers_make_a_linear_history))
+           CHECK_CASE(test_policy__concurrent_writers_make_a_linear_history),
+           CHECK_CASE(test_policy__backdated_commit_takes_effect_only_when_accepted),
+           CHECK_CASE(test_policy__future_dated_commit_made_with_git_is_refused),
+           CHECK_CASE(test_policy__schedule_at_an_instant_is_what_disposition_uses))
