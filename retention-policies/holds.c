@@ -1092,6 +1092,18 @@ int custos_policy__check_holds(custos_policy_t *p, git_tree *tree, git_tree *kno
 			err = CUSTOS_EPOLICY;
 			goto done;
 		}
+		/* a new hold's query must parse, as custos_hold_create checks; old
+		 * ones keep the query they were accepted with */
+		if (p->check && h.active && !(kt && git_tree_entry_byname(kt, fn))) {
+			char qwhy[400] = "";
+			if (p->check(p->check_ctx, h.query, qwhy, sizeof qwhy) != 0) {
+				snprintf(why, cap, "holds/%s: invalid query '%.200s': %s", fn, h.query,
+				         qwhy[0] ? qwhy : "refused by the query parser");
+				hold_file_free(&h);
+				err = CUSTOS_EPOLICY;
+				goto done;
+			}
+		}
 		hold_file_free(&h);
 	}
 	/* what was held stays held: an active hold may be released, never

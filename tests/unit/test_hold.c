@@ -409,6 +409,14 @@ static void test_hold__hold_edits_made_with_git_cannot_shrink_a_hold(void)
 	CHECK(strstr(err.msg, "holds/m.json: line 1") != NULL);
 	git_out("update-ref refs/heads/main HEAD~1");
 
+	/* a new hold added by hand is checked like one made with custos */
+	foreign_commit("sed 's/\"m\"/\"n\"/; s/from:acme/FORBIDDEN:x/' holds/m.json > holds/n.json && "
+	               "git add holds/n.json");
+	CHECK_STATUS(custos_policy_open(&p, arch, &(custos_policy_opts_t){ .check_query = check_q }, &err),
+	             CUSTOS_EPOLICY);
+	CHECK(strstr(err.msg, "holds/n.json: invalid query 'FORBIDDEN:x': unknown field FORBIDDEN") != NULL);
+	git_out("update-ref refs/heads/main HEAD~1");
+
 	/* a well-formed release by hand is a normal commit: accepted, reported */
 	foreign_commit("sed -i 's/\"status\": \"active\"/\"status\": \"released\", "
 	               "\"released_at\": \"2025-01-01T00:00:00Z\", \"released_by\": \"Mallory\", "
