@@ -495,7 +495,7 @@ static int members_add(custos_policy_t *p, custos_retention__members_t *m,
 		}
 		count++;
 	}
-	if (count && (err = members_append(p, m, buf.data, buf.len, create)) < 0)
+	if (count && (err = members_append(p, m, buf.data, buf.len, create || m->bytes == 0)) < 0)
 		goto done;
 	/* durable now: bring the cache up to date */
 	for (size_t pos = 0; pos < buf.len;) {

@@ -455,8 +455,13 @@ static int sync_foreign(custos_policy_t *p)
 		for (size_t i = 0; i < found.n; i++) {
 			git_oid id, nid;
 			GIT_TRY(git_oid_fromstr(&id, found.v[i].id), "bad commit id %s", found.v[i].id);
-			GIT_TRY(git_note_create(&nid, p->repo, CUSTOS_POLICY_NOTES_REF, sig, sig, &id, note, 1),
-			        "cannot note the acceptance of commit %s", found.v[i].id);
+			/* a note already there is an earlier acceptance: it stands */
+			int rc2 = git_note_create(&nid, p->repo, CUSTOS_POLICY_NOTES_REF, sig, sig, &id, note, 0);
+			if (rc2 < 0 && rc2 != GIT_EEXISTS) {
+				err = custos_policy__git(p, rc2, "cannot note the acceptance of commit %s",
+				                         found.v[i].id);
+				goto done;
+			}
 		}
 	}
 	GIT_TRY(git_reference_create(&ref, p->repo, CUSTOS_POLICY_KNOWN_REF, &head, 1,
