@@ -304,7 +304,9 @@ int custos_hold_checkpoint(custos_policy_t *p, const custos_policy_change_t *c,
                            char out_commit[CUSTOS_COMMIT_HEX]);
 
 /* The members of every active hold, loaded for fast lookups during a
- * disposition run. */
+ * disposition run. The set borrows the handle's member caches: free it
+ * before p. Members added through p after loading are seen by lookups of
+ * holds the set already has. */
 typedef struct custos_holdset custos_holdset_t;
 int  custos_holdset_load(custos_holdset_t **out, custos_policy_t *p);
 /* How many active holds cover record id (any version); when names is not

@@ -320,6 +320,7 @@ static int members_refresh(custos_policy_t *p, const hold_file_t *h, custos_rete
 	custos_retention__members_t *m = members_find(p, h->name);
 	char *buf = NULL;
 	int fd = -1, err = CUSTOS_OK;
+	*out = NULL;
 	if (!m) {
 		if (!(m = calloc(1, sizeof *m)) || !(m->name = strdup(h->name))) {
 			free(m);
@@ -336,6 +337,11 @@ static int members_refresh(custos_policy_t *p, const hold_file_t *h, custos_rete
 		p->members = m;
 	}
 	*out = m;
+	if (m->corrupt) {
+		err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: member file '%s' failed its "
+		                     "check against the policy repository", h->name, m->path);
+		goto done;
+	}
 	struct stat st;
 	fd = open(m->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno != ENOENT) {
@@ -420,8 +426,12 @@ done:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	/* the cache stays (a hold set may point into it): what it holds was
+	 * read whole lines at a time; a failed check sticks until a new handle */
+	if (err == CUSTOS_ECORRUPT)
+		m->corrupt = true;
 	if (err < 0)
-		members_forget(p, h->name), *out = NULL;
+		*out = NULL;
 	return err;
 }
 
@@ -547,7 +557,7 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 	hold_file_t h;
 	json_t *root = NULL;
 	char msg[400], hex[CUSTOS_SHA256_HEX], out[CUSTOS_COMMIT_HEX];
-	int err, locked = 0;
+	int err, locked = 0, fresh = 0;
 
 	custos_err_clear(&p->err);
 	if (!c)
@@ -577,6 +587,7 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 	/* a member file without a hold is left by a create that crashed before
 	 * its commit: it was never acknowledged, start afresh */
 	members_forget(p, name);
+	fresh = 1;
 	if ((err = ensure_holds_dir(p)) < 0)
 		goto done;
 	{
@@ -618,7 +629,8 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 	snprintf(msg, sizeof msg, "Create legal hold %s", name);
 	err = commit_hold(p, root, name, c, msg, out);
 done:
-	if (err < 0 && err != CUSTOS_EEXISTS)
+	/* only a cache this call started, for a hold that does not exist */
+	if (err < 0 && fresh)
 		members_forget(p, name);
 	json_decref(root);
 	if (locked)

@@ -29,6 +29,7 @@ typedef struct custos_retention__members {
 	custos_retention__set_t pairs;  /* "<id> <sha256>" */
 	custos_retention__set_t ids;
 	bool     verified;          /* the repository's anchor was checked */
+	bool     corrupt;           /* the check failed: refuse until a new handle */
 	struct custos_retention__members *next;
 } custos_retention__members_t;
 

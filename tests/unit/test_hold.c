@@ -285,11 +285,20 @@ static void test_hold__membership_lost_behind_custos_back_is_detected(void)
 	struct stat st;
 	CHECK(stat(path, &st) == 0);
 
-	/* someone cuts the last entry off */
-	CHECK(truncate(path, st.st_size - 66) == 0);
+	/* someone cuts the last entry off while a disposition run holds the set */
 	p = open_policy(0);
 	custos_holds_t hs;
 	custos_holdset_t *s = NULL;
+	CHECK_P(p, custos_holdset_load(&s, p));
+	CHECK(truncate(path, st.st_size - 66) == 0);
+	CHECK_STATUS(custos_hold_list(p, &hs), CUSTOS_ECORRUPT);
+	CHECK(strstr(custos_policy_err(p)->msg, "shrank") != NULL);
+	CHECK_INT(custos_holdset_covers(s, "x:3", NULL, 0), 1);   /* the set is still sound */
+	CHECK_STATUS(custos_hold_get(p, "m", &hs), CUSTOS_ECORRUPT);   /* and the failure sticks */
+	custos_holdset_free(s);
+	s = NULL;
+	custos_policy_free(p);
+	p = open_policy(0);
 	CHECK_STATUS(custos_hold_list(p, &hs), CUSTOS_ECORRUPT);
 	CHECK(strstr(custos_policy_err(p)->msg, "has 2 entries, the policy repository recorded 3") != NULL);
 	CHECK_STATUS(custos_holdset_load(&s, p), CUSTOS_ECORRUPT);
