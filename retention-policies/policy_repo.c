@@ -295,16 +295,20 @@ done:
 	return err;
 }
 
-/* Appends the first-parent commits from `from` back to (not including) `stop`
- * (NULL: to the root), newest first. */
+/* Appends the commits from `from` back to (not including) `stop` (NULL: to
+ * the root), newest first: only first parents, or every commit (merged
+ * branches too) in topological order. */
 static int log_range(custos_policy_t *p, custos_policy_log_t *l, const git_oid *from,
-                     const git_oid *stop)
+                     const git_oid *stop, bool first_parent)
 {
 	git_revwalk *w = NULL;
 	git_oid id;
 	int err = CUSTOS_OK, rc;
 	GIT_TRY(git_revwalk_new(&w, p->repo), "cannot walk the policy history");
-	GIT_TRY(git_revwalk_simplify_first_parent(w), "cannot walk the policy history");
+	GIT_TRY(git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME),
+	        "cannot walk the policy history");
+	if (first_parent)
+		GIT_TRY(git_revwalk_simplify_first_parent(w), "cannot walk the policy history");
 	GIT_TRY(git_revwalk_push(w, from), "cannot walk from %s", git_oid_tostr_s(from));
 	if (stop)
 		GIT_TRY(git_revwalk_hide(w, stop), "cannot walk to %s", git_oid_tostr_s(stop));
@@ -326,7 +330,7 @@ int custos_policy_log(custos_policy_t *p, custos_policy_log_t *out)
 	custos_err_clear(&p->err);
 	if ((err = custos_policy__head(p, &head)) < 0)
 		return err;
-	if ((err = log_range(p, out, &head, NULL)) < 0)
+	if ((err = log_range(p, out, &head, NULL, true)) < 0)
 		custos_policy_log_free(out);
 	return err;
 }
@@ -418,7 +422,7 @@ static int sync_foreign(custos_policy_t *p)
 			        k, h, CUSTOS_POLICY_KNOWN_REF, k);
 		}
 	}
-	if ((err = log_range(p, &found, &head, have_known ? &known : NULL)) < 0)
+	if ((err = log_range(p, &found, &head, have_known ? &known : NULL, false)) < 0)
 		goto done;
 	/* a commit dated ahead would hold back every later one until its date
 	 * (see resolve_date); an hour allows for clocks that disagree */
@@ -444,17 +448,20 @@ static int sync_foreign(custos_policy_t *p)
 		goto done;
 	}
 	/* the note says when custos first saw each commit: it cannot take
-	 * effect earlier, whatever date it carries (see resolve_date) */
+	 * effect earlier, whatever date it carries (see resolve_date). Only
+	 * HEAD was ever checked and in force; the commits before it in the
+	 * same push never were, and resolve_date skips them. */
 	{
 		int64_t now = custos_time_now();
-		char note[64], t[40];
+		char note[96], t[40];
 		custos_time_format(t, sizeof t, now);
-		snprintf(note, sizeof note, "accepted-at: %s\n", t);
 		if ((err = signature(p, &sig, "custos", now)) < 0)
 			goto done;
 		for (size_t i = 0; i < found.n; i++) {
 			git_oid id, nid;
 			GIT_TRY(git_oid_fromstr(&id, found.v[i].id), "bad commit id %s", found.v[i].id);
+			snprintf(note, sizeof note, "accepted-at: %s\n%s", t,
+			         git_oid_equal(&id, &head) ? "" : "in-force: no\n");
 			/* a note already there is an earlier acceptance: it stands */
 			int rc2 = git_note_create(&nid, p->repo, CUSTOS_POLICY_NOTES_REF, sig, sig, &id, note, 0);
 			if (rc2 < 0 && rc2 != GIT_EEXISTS) {
@@ -829,14 +836,18 @@ static int looks_like_date(const char *s)
 }
 
 /* When custos accepted a commit made outside it (CUSTOS_TIME_NONE for
- * custos's own commits). */
-static int64_t accepted_at(custos_policy_t *p, const git_oid *id)
+ * custos's own commits); *in_force false for one that was never HEAD when
+ * custos looked. */
+static int64_t accepted_at(custos_policy_t *p, const git_oid *id, bool *in_force)
 {
 	git_note *note = NULL;
 	int64_t ms = CUSTOS_TIME_NONE;
+	*in_force = true;
 	if (git_note_read(&note, p->repo, CUSTOS_POLICY_NOTES_REF, id) < 0)
 		return ms;
 	const char *m = git_note_message(note);
+	if (m && strstr(m, "in-force: no"))
+		*in_force = false;
 	const char *k = m ? strstr(m, "accepted-at: ") : NULL;
 	if (k) {
 		k += strlen("accepted-at: ");
@@ -859,6 +870,7 @@ static int resolve_date(custos_policy_t *p, const git_oid *head, int64_t ms, con
 {
 	git_oid *ids = NULL;
 	int64_t *times = NULL;
+	bool *usable = NULL;
 	size_t n = 0, cap = 0;
 	git_oid cur = *head;
 	git_commit *c = NULL;
@@ -870,17 +882,20 @@ static int resolve_date(custos_policy_t *p, const git_oid *head, int64_t ms, con
 			if (ni)
 				ids = ni;
 			int64_t *nt = ni ? realloc(times, nc * sizeof *nt) : NULL;
-			if (!ni || !nt) {
+			if (nt)
+				times = nt;
+			bool *nu = nt ? realloc(usable, nc * sizeof *nu) : NULL;
+			if (!ni || !nt || !nu) {
 				err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
 				goto done;
 			}
-			times = nt;
+			usable = nu;
 			cap = nc;
 		}
 		GIT_TRY(git_commit_lookup(&c, p->repo, &cur), "cannot read commit %s", git_oid_tostr_s(&cur));
 		ids[n] = cur;
 		times[n] = commit_ms(c);
-		int64_t acc = accepted_at(p, &cur);
+		int64_t acc = accepted_at(p, &cur, &usable[n]);
 		if (acc > times[n])
 			times[n] = acc;
 		n++;
@@ -894,7 +909,7 @@ static int resolve_date(custos_policy_t *p, const git_oid *head, int64_t ms, con
 		if (times[i] < times[i + 1])
 			times[i] = times[i + 1];
 	for (size_t i = 0; i < n; i++)
-		if (times[i] <= ms) {
+		if (times[i] <= ms && usable[i]) {
 			git_oid_cpy(out, &ids[i]);
 			goto done;
 		}
@@ -906,6 +921,7 @@ done:
 	git_commit_free(c);
 	free(ids);
 	free(times);
+	free(usable);
 	return err;
 }
 

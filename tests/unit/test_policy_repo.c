@@ -465,8 +465,21 @@ static void test_policy__invalid_commit_made_with_git_is_refused_until_fixed(voi
 	/* a fixing commit on top makes the policy valid again: both are accepted */
 	foreign_commit("sed -i 's/7 years/7y/' retention.yaml");
 	p = open_policy(0);
-	CHECK_INT(custos_policy_foreign(p)->n, 2);
-	CHECK_STR(custos_policy_foreign(p)->v[1].author, "Mallory");
+	const custos_policy_log_t *f = custos_policy_foreign(p);
+	CHECK_INT(f->n, 2);
+	CHECK_STR(f->v[1].author, "Mallory");
+	/* the broken one was never in force, not even for an instant */
+	char cmd[120];
+	snprintf(cmd, sizeof cmd, "notes --ref=custos show %s", f->v[1].id);
+	CHECK(strstr(git_out(cmd), "in-force: no\n") != NULL);
+	snprintf(cmd, sizeof cmd, "notes --ref=custos show %s", f->v[0].id);
+	CHECK(strstr(git_out(cmd), "in-force") == NULL);
+	custos_schedule_t *s = NULL;
+	for (int64_t t = custos_time_now() - 2000; t < custos_time_now() + 2000; t += 100) {
+		CHECK_OK(custos_policy_schedule_at_time(p, t, &s));
+		CHECK(strcmp(s->commit, f->v[1].id) != 0);
+		custos_schedule_free(s);
+	}
 	custos_policy_free(p);
 	CHECK_STR(git_out("rev-list --count HEAD"), "4\n");
 
@@ -474,6 +487,34 @@ static void test_policy__invalid_commit_made_with_git_is_refused_until_fixed(voi
 	foreign_commit("git rm -q retention.yaml");
 	CHECK_STATUS(custos_policy_open(&p, arch, NULL, &err), CUSTOS_EPOLICY);
 	CHECK(strstr(err.msg, "retention.yaml was removed") != NULL);
+}
+
+static void test_policy__merged_branches_pushed_by_hand_are_all_reported(void)
+{
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char c1[CUSTOS_COMMIT_HEX];
+	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
+	custos_policy_free(p);
+	foreign_commit("git checkout -q -b side && echo memo > docs-memo.txt && git add docs-memo.txt && "
+	               "git -c user.name=Sam -c user.email=s@example.com commit -q -m 'side work' && "
+	               "git checkout -q main && sed -i 's/7y/9y/' retention.yaml && "
+	               "git -c user.name=Mallory -c user.email=m@example.com commit -q -a -m 'main work' && "
+	               "git -c user.name=Mallory -c user.email=m@example.com merge -q --no-ff side -m 'merge side' && "
+	               "echo >> README.md");
+	p = open_policy(0);
+	const custos_policy_log_t *f = custos_policy_foreign(p);
+	CHECK_INT(f->n, 4);
+	CHECK_STR(f->v[0].message, "edited by hand");
+	int saw_side = 0;
+	for (size_t i = 0; i < f->n; i++)
+		saw_side |= strcmp(f->v[i].author, "Sam") == 0 && strcmp(f->v[i].message, "side work") == 0;
+	CHECK(saw_side);
+	custos_schedule_t *s = NULL;
+	CHECK_OK(custos_policy_schedule_at(p, NULL, &s));
+	CHECK_INT(s->rules[0].retain.n, 9);
+	custos_schedule_free(s);
+	custos_policy_free(p);
 }
 
 static void test_policy__rewritten_history_is_refused_and_kept(void)
@@ -623,6 +664,7 @@ CHECK_MAIN(CHECK_CASE(test_policy__create_makes_a_bare_repository_git_can_clone)
            CHECK_CASE(test_policy__documents_are_added_listed_and_shown_as_of_a_date),
            CHECK_CASE(test_policy__valid_commit_made_with_git_is_noticed_and_accepted),
            CHECK_CASE(test_policy__invalid_commit_made_with_git_is_refused_until_fixed),
+           CHECK_CASE(test_policy__merged_branches_pushed_by_hand_are_all_reported),
            CHECK_CASE(test_policy__rewritten_history_is_refused_and_kept),
            CHECK_CASE(test_policy__concurrent_writers_make_a_linear_history),
            CHECK_CASE(test_policy__backdated_commit_takes_effect_only_when_accepted),
