@@ -122,7 +122,10 @@ enum {
 
 typedef struct {
 	unsigned flags;
-	custos_query_check_fn check_query;  /* NULL: queries are not checked */
+	/* The indexer's parser. NULL: queries are not checked; the archive
+	 * layer should always pass it, since commits made outside custos are
+	 * checked once, by the open that accepts them. */
+	custos_query_check_fn check_query;
 	void *check_ctx;
 	const char *actor;                  /* author of the initial commit; NULL: "custos" */
 	int64_t when;                       /* time of the initial commit, ms; 0: now */
@@ -158,7 +161,9 @@ void custos_policy_log_free(custos_policy_log_t *l);        /* NULL-safe; zeroes
  * archive at archive_dir. Commits made behind custos's back since the last
  * one custos made or accepted are checked: when HEAD's tree is valid (the
  * schedule parses, every hold file is well-formed, no active hold vanished
- * or lost its query) they are accepted and listed by custos_policy_foreign();
+ * or lost its query, none is dated more than an hour ahead) they are
+ * accepted, each gets a git note on refs/notes/custos saying when, and
+ * custos_policy_foreign() lists them;
  * otherwise the open fails with CUSTOS_EPOLICY naming the commit and the
  * problem, and nothing is changed. When the commit custos last knew is no
  * longer in HEAD's history (history rewritten), the open fails too; that
