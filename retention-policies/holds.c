@@ -18,43 +18,51 @@
  */
 static uint64_t hash_bytes(const char *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a ... */
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)k[i];
 		h *= 1099511628211ULL;
 	}
-	return h ^ (h >> 29);
+	/* ... then murmur3's finalizer: FNV's low bits, which pick the slot,
+	 * depend only on the low bits of the input bytes */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h | 1;   /* 0 marks an empty slot */
 }
 
-static bool slot_is(const char *s, const char *k, size_t n)
+static bool slot_is(const custos_retention__slot_t *sl, uint64_t h, const char *k, size_t n)
 {
-	return strncmp(s, k, n) == 0 && s[n] == '\0';
+	return sl->h == h && strncmp(sl->k, k, n) == 0 && sl->k[n] == '\0';
 }
 
 bool custos_retention__set_has(const custos_retention__set_t *s, const char *k, size_t n)
 {
 	if (!s->cap)
 		return false;
-	for (size_t i = hash_bytes(k, n) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (!s->slots[i])
+	uint64_t h = hash_bytes(k, n);
+	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->slots[i].h)
 			return false;
-		if (slot_is(s->slots[i], k, n))
+		if (slot_is(&s->slots[i], h, k, n))
 			return true;
 	}
 }
 
 int custos_retention__set_add(custos_retention__set_t *s, const char *k, size_t n)
 {
-	if ((s->n + 1) * 10 >= s->cap * 7) {
+	if ((s->n + 1) * 4 >= s->cap * 3) {
 		size_t ncap = s->cap ? s->cap * 2 : 64;
-		char **ns = calloc(ncap, sizeof *ns);
+		custos_retention__slot_t *ns = calloc(ncap, sizeof *ns);
 		if (!ns)
 			return CUSTOS_ENOMEM;
 		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->slots[i])
+			if (!s->slots[i].h)
 				continue;
-			size_t j = hash_bytes(s->slots[i], strlen(s->slots[i])) & (ncap - 1);
-			while (ns[j])
+			size_t j = s->slots[i].h & (ncap - 1);
+			while (ns[j].h)
 				j = (j + 1) & (ncap - 1);
 			ns[j] = s->slots[i];
 		}
@@ -62,21 +70,22 @@ int custos_retention__set_add(custos_retention__set_t *s, const char *k, size_t 
 		s->slots = ns;
 		s->cap = ncap;
 	}
-	size_t i = hash_bytes(k, n) & (s->cap - 1);
-	for (; s->slots[i]; i = (i + 1) & (s->cap - 1))
-		if (slot_is(s->slots[i], k, n))
+	uint64_t h = hash_bytes(k, n);
+	size_t i = h & (s->cap - 1);
+	for (; s->slots[i].h; i = (i + 1) & (s->cap - 1))
+		if (slot_is(&s->slots[i], h, k, n))
 			return 0;
-	if (!(s->slots[i] = strndup(k, n)))
+	if (!(s->slots[i].k = custos_arena_strndup(&s->keys, k, n)))
 		return CUSTOS_ENOMEM;
+	s->slots[i].h = h;
 	s->n++;
 	return 1;
 }
 
 void custos_retention__set_free(custos_retention__set_t *s)
 {
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slots[i]);
 	free(s->slots);
+	custos_arena_free(&s->keys);
 	memset(s, 0, sizeof *s);
 }
 

@@ -8,10 +8,17 @@
 #include <git2.h>
 #include <sys/types.h>
 
-/* A set of strings (open addressing); keys are copied. */
+/* A set of strings: open addressing with the hash kept beside each key, so
+ * a probe touches a key only when the hashes agree; keys are copied into an
+ * arena (one malloc per 8 KiB, not per key). */
 typedef struct {
-	char  **slots;
+	uint64_t h;
+	char    *k;
+} custos_retention__slot_t;
+typedef struct {
+	custos_retention__slot_t *slots;
 	size_t  cap, n;
+	custos_arena_t keys;
 } custos_retention__set_t;
 
 int  custos_retention__set_add(custos_retention__set_t *s, const char *k, size_t n); /* 1 new, 0 present, <0 error */
