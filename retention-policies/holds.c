@@ -169,7 +169,9 @@ static int hold_parse(hold_file_t *h, const char *file_name, const char *text, s
 	if (!bad) {
 		char want[128];
 		snprintf(want, sizeof want, "%s.json", h->name);
-		if (strcmp(want, file_name) != 0)
+		if (!hold_name_ok(h->name))
+			bad = "the name must be 1-100 of A-Z a-z 0-9 . _ -, not starting with '.'";
+		else if (strcmp(want, file_name) != 0)
 			bad = "the name inside differs from the file name";
 	}
 	if (!bad) {
