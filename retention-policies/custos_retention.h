@@ -4,11 +4,18 @@
  * durable membership of legal holds. docs/retention.md explains the design.
  *
  * What the disposition run (archive/) does with this part:
- *   1. custos_policy_schedule_at(p, as_of)      the schedule in force + its commit
- *   2. for each rule, evaluate rule->match through the indexer ("*" = all)
- *   3. custos_schedule_expiry(...)              the longest retain of the matching rules
- *   4. for each active hold: run its query, custos_hold_add_members(new matches),
- *      then custos_holdset_load() and custos_holdset_covers(id) per record.
+ *   1. custos_policy_schedule_at_time(p, as_of) the schedule in force + s->commit,
+ *                                               the commit to name in the plan
+ *   2. for each rule, evaluate rule->match through the indexer (match_all: every record)
+ *   3. custos_schedule_expiry(...)              per record: the longest retain of
+ *                                               the rules that match it
+ *   4. for each active hold (custos_hold_list): run its query and
+ *      custos_hold_add_members(matches); then custos_holdset_load() and
+ *      custos_holdset_covers(id) per record; custos_hold_checkpoint() after.
+ *
+ * Every call that commits returns the commit id: the caller writes the audit
+ * entry. After custos_policy_open, the caller audits custos_policy_foreign().
+ * All strings in returned structs belong to them until their *_free().
  */
 #ifndef CUSTOS_RETENTION_H
 #define CUSTOS_RETENTION_H
@@ -177,7 +184,8 @@ const custos_err_t *custos_policy_err(const custos_policy_t *p);
 /* Path of the repository; borrowed, valid until custos_policy_free. */
 const char *custos_policy_path(const custos_policy_t *p);
 /* Commits accepted because they were made outside custos (at open, or found
- * by a later change); borrowed from p, oldest last. The caller audits them. */
+ * by a later change under the lock); borrowed from p, newest first; the list
+ * only grows during p's life. The caller audits them. */
 const custos_policy_log_t *custos_policy_foreign(const custos_policy_t *p);
 
 /* Resolves spec to a commit: NULL or "" is HEAD; a date (anything
