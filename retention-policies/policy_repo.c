@@ -474,13 +474,14 @@ static int sync_foreign(custos_policy_t *p)
 	GIT_TRY(git_reference_create(&ref, p->repo, CUSTOS_POLICY_KNOWN_REF, &head, 1,
 	                             "custos: accepted commits made outside custos"),
 	        "cannot record the accepted policy commits");
-	/* report oldest last, as found */
+	/* newest first: the batch found now goes before earlier ones */
 	custos_policy_commit_t *v = realloc(p->foreign.v, (p->foreign.n + found.n) * sizeof *v);
 	if (!v) {
 		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
-	memcpy(v + p->foreign.n, found.v, found.n * sizeof *v);
+	memmove(v + found.n, v, p->foreign.n * sizeof *v);
+	memcpy(v, found.v, found.n * sizeof *v);
 	p->foreign.v = v;
 	p->foreign.n += found.n;
 	free(found.v);

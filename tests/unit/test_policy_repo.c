@@ -489,6 +489,23 @@ static void test_policy__invalid_commit_made_with_git_is_refused_until_fixed(voi
 	CHECK(strstr(err.msg, "retention.yaml was removed") != NULL);
 }
 
+static void test_policy__commit_pushed_while_open_is_found_by_the_next_change(void)
+{
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX];
+	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
+	foreign_commit("sed -i 's/7y/8y/' retention.yaml");
+	CHECK_INT(custos_policy_foreign(p)->n, 0);
+	custos_policy_change_t c = { "dave", "memo", 0 };
+	CHECK_OK(custos_policy_doc_add(p, "memo.txt", "m\n", 2, &c, c2));
+	CHECK_INT(custos_policy_foreign(p)->n, 1);
+	CHECK_STR(custos_policy_foreign(p)->v[0].author, "Mallory");
+	CHECK_STR(git_out("log --format=%an%x09%s -3"),
+	          "dave\tmemo\nMallory\tedited by hand\ncarol\tv1\n");
+	custos_policy_free(p);
+}
+
 static void test_policy__merged_branches_pushed_by_hand_are_all_reported(void)
 {
 	paths();
@@ -664,6 +681,7 @@ CHECK_MAIN(CHECK_CASE(test_policy__create_makes_a_bare_repository_git_can_clone)
            CHECK_CASE(test_policy__documents_are_added_listed_and_shown_as_of_a_date),
            CHECK_CASE(test_policy__valid_commit_made_with_git_is_noticed_and_accepted),
            CHECK_CASE(test_policy__invalid_commit_made_with_git_is_refused_until_fixed),
+           CHECK_CASE(test_policy__commit_pushed_while_open_is_found_by_the_next_change),
            CHECK_CASE(test_policy__merged_branches_pushed_by_hand_are_all_reported),
            CHECK_CASE(test_policy__rewritten_history_is_refused_and_kept),
            CHECK_CASE(test_policy__concurrent_writers_make_a_linear_history),
