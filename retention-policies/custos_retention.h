@@ -102,7 +102,7 @@ typedef struct {
  * the status is CUSTOS_EFORMAT and err->msg lists the problems, one a line,
  * the first first, each as "retention.yaml:LINE:COL: problem" (YAML syntax
  * errors, unknown fields, unparseable durations, duplicate rule names,
- * invalid queries, a missing match-all rule). */
+ * invalid queries, a missing match-all rule). CUSTOS_ETOOBIG over 1 MiB. */
 int  custos_schedule_parse(custos_schedule_t **out, const char *text, size_t n,
                            custos_query_check_fn check, void *check_ctx, custos_err_t *err);
 void custos_schedule_free(custos_schedule_t *s);            /* NULL-safe */

@@ -748,10 +748,13 @@ int custos_policy_open(custos_policy_t **out, const char *archive_dir,
 		                      e ? e->message : "unknown");
 	}
 	inited = 1;
-	/* every object and ref write is fsynced: a policy change acknowledged is durable */
-	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	if (!(p = calloc(1, sizeof *p)))
 		goto oom;
+	/* every object and ref write is fsynced: a policy change acknowledged is durable */
+	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0) {
+		err = custos_policy__git(p, -1, "cannot make libgit2 fsync its writes");
+		goto done;
+	}
 	p->lock_fd = -1;
 	p->check = opts->check_query;
 	p->check_ctx = opts->check_ctx;

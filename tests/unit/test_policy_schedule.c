@@ -231,6 +231,16 @@ static void test_schedule__missing_fields_and_repeated_keys_are_refused(void)
 	             "retention.yaml:4:13: 'retain' must be a text value");
 	CHECK_PREFIX(parse_fails("rules:\n  - {name: a, match: \"*\", retain: 1y}\n---\nrules: []\n"),
 	             "retention.yaml:4:1: a second YAML document");
+	/* over 1 MiB: refused before parsing */
+	size_t big = (1 << 20) + 1;
+	char *text = malloc(big);
+	CHECK(text != NULL);
+	memset(text, '#', big);
+	custos_schedule_t *s = NULL;
+	custos_err_t err = { 0 };
+	CHECK_STATUS(custos_schedule_parse(&s, text, big, NULL, NULL, &err), CUSTOS_ETOOBIG);
+	CHECK(s == NULL);
+	free(text);
 }
 
 static void test_retain__parse_and_format_roundtrip(void)
