@@ -4,6 +4,8 @@
 #include "store_internal.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -542,6 +544,101 @@ static void test_store__second_writer_is_busy(void)
 	custos_store_free(st2);
 }
 
+static void test_store__writer_waits_for_the_lock_with_wait(void)
+{
+	custos_store_t *st = create_store();
+	custos_err_t err = { 0 };
+	int fds[2];
+	char c;
+	custos_store_free(st);
+	CHECK_INT(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		custos_store_t *cs;
+		if (custos_store_open(&cs, archive, CUSTOS_STORE_WRITE, &err) != 0)
+			_exit(2);
+		if (write(fds[1], "l", 1) != 1)
+			_exit(3);
+		usleep(300000);
+		custos_store_free(cs);
+		_exit(0);
+	}
+	CHECK_INT(read(fds[0], &c, 1), 1);
+	CHECK_STATUS(custos_store_open(&st, archive, CUSTOS_STORE_WRITE, &err), CUSTOS_EBUSY);
+	CHECK_OK(custos_store_open(&st, archive, CUSTOS_STORE_WRITE | CUSTOS_STORE_WAIT, &err));
+	int status;
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	custos_store_free(st);
+}
+
+/* A writer killed at random moments: the store opens and verifies, and every
+ * batch acknowledged before the kill is there. */
+static void test_store__kill_9_during_writes_keeps_what_was_acknowledged(void)
+{
+	setenv("CUSTOS_TEST_DICT_AFTER", "150", 1);   /* trains in the first rounds */
+	custos_store_t *st = create_store();
+	custos_record_t r, g;
+	unsigned seed = 1234;
+	custos_record_init(&r);
+	custos_record_init(&g);
+	custos_store_free(st);
+	for (int round = 0; round < 10; round++) {
+		int fds[2];
+		CHECK_INT(pipe(fds), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			custos_store_t *cs;
+			custos_err_t e;
+			unsigned s2 = (unsigned)round;
+			close(fds[0]);
+			if (custos_store_open(&cs, archive, CUSTOS_STORE_WRITE | CUSTOS_STORE_WAIT, &e))
+				_exit(2);
+			for (uint64_t i = 0;; i++) {
+				custos_batch_t *b;
+				custos_batch_summary_t sum;
+				char hex[CUSTOS_SHA256_HEX];
+				if (custos_store_begin(&b, cs))
+					_exit(3);
+				for (int j = 0; j < 40; j++) {
+					make_post(&r, (uint64_t)round * 1000000 + i * 40 + (uint64_t)j, "x", &s2);
+					if (custos_store_put(b, &r, NULL))
+						_exit(4);
+				}
+				if (custos_store_blob_put(b, r.raw, r.raw_len, hex) ||
+				    custos_store_quarantine_put(b, "f", 0, 1, "bad", r.raw, 10))
+					_exit(5);
+				if (custos_store_commit(b, &sum))
+					_exit(6);
+				if (write(fds[1], &sum.last_seq, 8) != 8)
+					_exit(7);
+			}
+		}
+		close(fds[1]);
+		usleep(30000 + (unsigned)(rand_r(&seed) % 300000));
+		CHECK_INT(kill(pid, SIGKILL), 0);
+		int status;
+		CHECK_INT(waitpid(pid, &status, 0), pid);
+		CHECK(WIFSIGNALED(status));
+		uint64_t acked = 0, v;
+		while (read(fds[0], &v, 8) == 8)
+			acked = v;
+		close(fds[0]);
+		st = open_store(CUSTOS_STORE_READ);
+		custos_verify_summary_t vs;
+		CHECK_ST(st, custos_store_verify(st, &vs, NULL, NULL, NULL));
+		uint64_t last;
+		CHECK_ST(st, custos_store_last_seq(st, &last));
+		CHECK(last >= acked);
+		if (getenv("CUSTOS_TEST_VERBOSE")) printf("  round %d: acked %llu, stored %llu\n", round, (unsigned long long)acked, (unsigned long long)last);
+		if (acked)
+			CHECK_ST(st, custos_store_get_seq(st, acked, &g));
+		custos_store_free(st);
+	}
+	custos_record_free(&r);
+	custos_record_free(&g);
+}
+
 static void test_store__not_an_archive_and_twice_created(void)
 {
 	custos_store_t *st = NULL;
@@ -996,6 +1093,8 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__abort_leaves_nothing),
 	CHECK_CASE(test_store__map_grows_from_a_tiny_map),
 	CHECK_CASE(test_store__second_writer_is_busy),
+	CHECK_CASE(test_store__writer_waits_for_the_lock_with_wait),
+	CHECK_CASE(test_store__kill_9_during_writes_keeps_what_was_acknowledged),
 	CHECK_CASE(test_store__not_an_archive_and_twice_created),
 	CHECK_CASE(test_store__flipped_byte_in_a_record_is_reported),
 	CHECK_CASE(test_store__flipped_byte_in_a_record_hash_breaks_the_chain),
