@@ -690,6 +690,13 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		goto done;
 	if ((e = open_key_files(st)) < 0)
 		goto done;
+	if (flags & CUSTOS_STORE_CREATE) {
+		/* data.mdb, lock.mdb and the key files are new directory entries */
+		char k[4096];
+		if ((e = path_join(st, k, sizeof k, "keys")) < 0 || (e = fsync_path(st, p)) < 0 ||
+		    (e = fsync_path(st, k)) < 0)
+			goto done;
+	}
 	if (!(st->cctx = ZSTD_createCCtx()) || !(st->dctx = ZSTD_createDCtx())) {
 		e = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
