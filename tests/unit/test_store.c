@@ -460,6 +460,127 @@ static void test_store__shredded_key_makes_a_record_unreadable(void)
 	custos_store_free(st);
 }
 
+static bool slot_is_zero(const char *file, uint64_t slot)
+{
+	char p[4300];
+	uint8_t k[32], zero[32] = { 0 };
+	snprintf(p, sizeof p, "%s/keys/%s", archive, file);
+	int fd = open(p, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_INT(pread(fd, k, 32, (off_t)(32 * slot)), 32);
+	close(fd);
+	return memcmp(k, zero, 32) == 0;
+}
+
+static void test_store__disposed_record_leaves_a_tombstone_and_no_key(void)
+{
+	custos_store_t *st;
+	custos_record_t r, g;
+	custos_batch_t *b;
+	custos_verify_summary_t v1, v2;
+	custos_store_stats_t s1, s2;
+	custos_err_t err = { 0 };
+	uint64_t *seqs;
+	size_t n;
+	static const char tomb[] = "{\"id\":\"x:2\",\"version\":1,\"rule\":\"default\"}";
+	custos_record_init(&r);
+	custos_record_init(&g);
+	three_records();
+	st = open_store(CUSTOS_STORE_WRITE);
+	CHECK_ST(st, custos_store_verify(st, &v1, NULL, NULL, NULL));
+	CHECK_ST(st, custos_store_stats(st, &s1));
+	CHECK(!slot_is_zero("slots", 2));
+	CHECK_OK(custos_store_begin(&b, st));
+	CHECK_ST(st, custos_store__dispose(b, 2, tomb, sizeof tomb - 1));
+	CHECK_ST(st, custos_store__dispose(b, 2, tomb, sizeof tomb - 1));   /* twice: no-op */
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	CHECK(slot_is_zero("slots", 2));
+	CHECK(!slot_is_zero("slots", 3));
+	CHECK_STATUS(custos_store_get(st, "x:2", 0, &g), CUSTOS_ENOTFOUND);
+	CHECK(strstr(custos_store_err(st)->msg, "disposed"));
+	CHECK_ST(st, custos_store_versions(st, "x:2", &seqs, &n));
+	CHECK_INT(n, 1);
+	free(seqs);
+	CHECK_ST(st, custos_store_verify(st, &v2, NULL, NULL, &err));
+	CHECK_INT(v2.tombstones, 1);
+	CHECK_INT(v2.records, 2);
+	CHECK(memcmp(v1.chain, v2.chain, 32) == 0);   /* the chain hashes, never contains */
+	CHECK_ST(st, custos_store_stats(st, &s2));
+	CHECK_INT(s2.tombstones, 1);
+	CHECK(s2.raw_bytes < s1.raw_bytes);
+	CHECK(s2.stored_bytes < s1.stored_bytes);
+	custos_store_stats_free(&s1);
+	custos_store_stats_free(&s2);
+	/* re-importing the disposed content does not bring it back */
+	make(&r, "x:2", "x", "two");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_UNCHANGED);
+	custos_store_free(st);
+
+	/* a disposed record without its tombstone is reported */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	uint8_t kb[8] = { 0, 0, 0, 0, 0, 0, 0, 2 };
+	MDB_val k = { 8, kb };
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "tombstones", 0, &dbi), 0);
+	CHECK_INT(mdb_del(txn, dbi, &k, NULL), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_STATUS(custos_store_verify(st, NULL, NULL, NULL, &err), CUSTOS_ECORRUPT);
+	CHECK(strstr(err.msg, "x:2"));
+	CHECK(strstr(err.msg, "tombstone"));
+	custos_store_free(st);
+	custos_record_free(&r);
+	custos_record_free(&g);
+}
+
+/* A crash between a disposal's commit and its key shredding leaves the shred
+ * queue; the next writer to open the store empties it. */
+static void test_store__pending_shreds_are_finished_at_open(void)
+{
+	custos_store_t *st;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat ms;
+	char p[4300];
+	uint8_t kb[9] = { 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+	MDB_val k = { 9, kb }, v = { 0, "" };
+	three_records();
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "shred", 0, &dbi), 0);
+	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	CHECK(!slot_is_zero("slots", 3));
+	st = open_store(CUSTOS_STORE_READ);   /* readers leave it */
+	custos_store_free(st);
+	CHECK(!slot_is_zero("slots", 3));
+	st = open_store(CUSTOS_STORE_WRITE);
+	custos_store_free(st);
+	CHECK(slot_is_zero("slots", 3));
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, MDB_RDONLY, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "shred", 0, &dbi), 0);
+	CHECK_INT(mdb_stat(txn, dbi, &ms), 0);
+	CHECK_INT(ms.ms_entries, 0);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
 static void test_store__abort_leaves_nothing(void)
 {
 	custos_store_t *st = create_store();
@@ -1095,6 +1216,8 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__invalid_record_leaves_the_batch_usable),
 	CHECK_CASE(test_store__recompress_moves_records_between_dictionaries),
 	CHECK_CASE(test_store__shredded_key_makes_a_record_unreadable),
+	CHECK_CASE(test_store__disposed_record_leaves_a_tombstone_and_no_key),
+	CHECK_CASE(test_store__pending_shreds_are_finished_at_open),
 	CHECK_CASE(test_store__abort_leaves_nothing),
 	CHECK_CASE(test_store__map_grows_from_a_tiny_map),
 	CHECK_CASE(test_store__second_writer_is_busy),
