@@ -850,6 +850,37 @@ static void test_store__flipped_byte_in_a_record_hash_breaks_the_chain(void)
 	custos_store_free(st);
 }
 
+static void test_store__altered_batch_head_names_the_batch(void)
+{
+	custos_store_t *st;
+	custos_err_t err = { 0 };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	uint8_t kb[8] = { 0, 0, 0, 0, 0, 0, 0, 2 }, copy[56];
+	MDB_val k = { 8, kb }, v;
+	three_records();   /* three batches of one record */
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "batches", 0, &dbi), 0);
+	CHECK_INT(mdb_get(txn, dbi, &k, &v), 0);
+	CHECK_INT(v.mv_size, sizeof copy);
+	memcpy(copy, v.mv_data, sizeof copy);
+	copy[20] ^= 1;   /* inside the chain head */
+	v.mv_data = copy;
+	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_STATUS(custos_store_verify(st, NULL, NULL, NULL, &err), CUSTOS_ECORRUPT);
+	CHECK(strstr(err.msg, "batch 2 (seqs 2..2)"));
+	custos_store_free(st);
+}
+
 static void test_store__flipped_byte_in_the_key_file_fails_verify(void)
 {
 	custos_store_t *st;
@@ -1226,6 +1257,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__not_an_archive_and_twice_created),
 	CHECK_CASE(test_store__flipped_byte_in_a_record_is_reported),
 	CHECK_CASE(test_store__flipped_byte_in_a_record_hash_breaks_the_chain),
+	CHECK_CASE(test_store__altered_batch_head_names_the_batch),
 	CHECK_CASE(test_store__flipped_byte_in_the_key_file_fails_verify),
 	CHECK_CASE(test_store__newer_format_is_refused_untouched),
 	CHECK_CASE(test_store__stats_are_exact),
