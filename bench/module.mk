@@ -2,9 +2,10 @@
 # linked with libcustos.a, built into $(BUILD)/bench/ by `make bench-build`.
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.c.o $(LIB)
+# (LIB is defined after this file is included: name the library here)
+$(BUILD)/bench/%: $(BUILD)/bench/%.c.o $(BUILD)/libcustos.a
 	@mkdir -p $(dir $@)
-	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libcustos.a $(LDLIBS)
 
 bench-build: $(BENCH_BINS)
 .SECONDARY: $(BENCH_BINS:=.c.o)

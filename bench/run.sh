@@ -179,6 +179,7 @@ say "bench: show latency (1,000 random ids through the library, 200 through the 
 "$SHOWB" "$WORK/arch" --n 1000 --seed "$SEED" --cli "$CUSTOS" --cli-n 200 >"$WORK/show.json"
 GET_MED=$(jq -r .get_median_us "$WORK/show.json"); GET_P99=$(jq -r .get_p99_us "$WORK/show.json")
 CLI_MED=$(jq -r .cli_median_ms "$WORK/show.json"); CLI_P99=$(jq -r .cli_p99_ms "$WORK/show.json")
+CLI_CPU=$(jq -r .cli_cpu_median_ms "$WORK/show.json")
 
 # ---- verify ------------------------------------------------------------------
 say "bench: verify"
@@ -281,7 +282,7 @@ $(thou "$RAW") bytes = $(fmt "$RAW_PER") B/record. Run took $((ELAPSED / 60)) mi
 | store vs floor | stored payload is $(fmt "$(calc "$STORED / $Z19")" 2)× the floor; files $(fmt "$(calc "$FILEB / $Z19")" 2)× | |
 | \`stats\` | $(thou "$NREC") records, $(thou "$NVER") versions, raw_bytes $(thou "$SRAW") (original + normalized), $DICTS dictionaries | |
 | \`show\` via custos_store_get, 1,000 random ids | median **$(fmt "$GET_MED" 1) µs**, p99 $(fmt "$GET_P99" 1) µs | |
-| \`custos show --json ID\` end to end, 200 ids | median **$(fmt "$CLI_MED" 2) ms**, p99 $(fmt "$CLI_P99" 2) ms | |
+| \`custos show --json ID\` end to end, 200 ids | median **$(fmt "$CLI_MED" 2) ms**, p99 $(fmt "$CLI_P99" 2) ms; CPU time of the process: median $(fmt "$CLI_CPU" 2) ms | |
 | \`verify\` | **$(thou "$(fmt "$VERIFY_RATE")") records/s** wall, $(thou "$(fmt "$VERIFY_CRATE")")/s per CPU second ($(fmt "$VERIFY_SECS" 1)s, ok=$VERIFY_OK, peak RSS $(fmt "$(calc "$VERIFY_RSS / 1024")" 1) MB) | |
 | peak memory of ingest, $(thou "$SMALL") records | RSS $(fmt "$(calc "$SMALL_RSS / 1024")" 1) MB, of which anonymous $(fmt "$(calc "$SMALL_ANON / 1024")" 1) MB | |
 | peak memory of ingest, $(thou "$N") records | RSS $(fmt "$(calc "$NDJSON_RSS / 1024")" 1) MB (×$(fmt "$RSS_GROWTH" 2) for 10× the input), of which anonymous **$(fmt "$(calc "$NDJSON_ANON / 1024")" 1) MB** (×$(fmt "$ANON_GROWTH" 2)) | independent of input size (anonymous memory within ×1.25): $(awk -v g="$ANON_GROWTH" 'BEGIN { print (g != "?" && g + 0 <= 1.25) ? "**met**" : "**missed**" }') |
