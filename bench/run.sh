@@ -201,7 +201,12 @@ rm -rf "$WORK/arch-small" "$WORK/small.ndjson" "$WORK/floor.ndjson"
 IMP_ROWS=""
 for F in $FORMATS; do
 	# is it there yet? a small sample must ingest and add records
-	"$GEN" --format "$F" --count 50 --seed "$SEED" >"$WORK/probe.$F"
+	if ! "$GEN" --format "$F" --count 50 --seed "$SEED" >"$WORK/probe.$F" 2>/dev/null; then
+		say "bench: format $F skipped: the generator does not write it"
+		IMP_ROWS="$IMP_ROWS
+| $F | skipped: the generator does not write it | | | | | | |"
+		continue
+	fi
 	P="$WORK/probe.$F"
 	if [ "$F" = x-archive ]; then
 		mkdir -p "$WORK/probe-xa/data"
@@ -285,7 +290,7 @@ $(thou "$RAW") bytes = $(fmt "$RAW_PER") B/record. Run took $((ELAPSED / 60)) mi
 | \`custos show --json ID\` end to end, 200 ids | median **$(fmt "$CLI_MED" 2) ms**, p99 $(fmt "$CLI_P99" 2) ms; CPU time of the process: median $(fmt "$CLI_CPU" 2) ms | |
 | \`verify\` | **$(thou "$(fmt "$VERIFY_RATE")") records/s** wall, $(thou "$(fmt "$VERIFY_CRATE")")/s per CPU second ($(fmt "$VERIFY_SECS" 1)s, ok=$VERIFY_OK, peak RSS $(fmt "$(calc "$VERIFY_RSS / 1024")" 1) MB) | |
 | peak memory of ingest, $(thou "$SMALL") records | RSS $(fmt "$(calc "$SMALL_RSS / 1024")" 1) MB, of which anonymous $(fmt "$(calc "$SMALL_ANON / 1024")" 1) MB | |
-| peak memory of ingest, $(thou "$N") records | RSS $(fmt "$(calc "$NDJSON_RSS / 1024")" 1) MB (×$(fmt "$RSS_GROWTH" 2) for 10× the input), of which anonymous **$(fmt "$(calc "$NDJSON_ANON / 1024")" 1) MB** (×$(fmt "$ANON_GROWTH" 2)) | independent of input size (anonymous memory within ×1.25): $(awk -v g="$ANON_GROWTH" 'BEGIN { print (g != "?" && g + 0 <= 1.25) ? "**met**" : "**missed**" }') |
+| peak memory of ingest, $(thou "$N") records | RSS $(fmt "$(calc "$NDJSON_RSS / 1024")" 1) MB (×$(fmt "$RSS_GROWTH" 2) for 10× the input), of which anonymous **$(fmt "$(calc "$NDJSON_ANON / 1024")" 1) MB** (×$(fmt "$ANON_GROWTH" 2)) | independent of input size (anonymous memory within ×1.25): $(awk -v g="$ANON_GROWTH" -v n="$N" 'BEGIN { if (n < 100000) print "not judged below N = 100,000 (a batch is 2,000 records; short runs escape the 0.2 s sampler)"; else print (g != "?" && g + 0 <= 1.25) ? "**met**" : "**missed**" }') |
 | generator | $(thou "$(fmt "$(calc "$N / $GEN_SECS")")") records/s ($(fmt "$GEN_SECS" 1)s) | |
 
 Importers on the same posts ($(thou "$N") items each, \`ingest --no-index --format F\`,
