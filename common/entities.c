@@ -391,27 +391,39 @@ static size_t match_parens(const text_t *x, size_t i)
 #undef RUN
 }
 
-/* The path after its '/' at i: the longest run of path characters and
- * balanced parentheses that ends with a path-ending character. */
+/* The path after its '/' at i. twitter-text repeats a unit that is either a
+ * run of path characters and balanced parentheses ending with a path-ending
+ * character, or one parenthesised group alone: its regex inlines the ending
+ * alternatives without grouping them, so a group ends the path only right
+ * where the path so far ends ("/a(b)" but not "/~(b)"). */
 static size_t match_path(const text_t *x, size_t i)
 {
-	size_t end = i, len;
-	while (i < x->n) {
-		if (x->t[i] == '(') {
-			size_t pe = match_parens(x, i);
-			if (!pe)
+	size_t pos = i, len, pe;
+	for (;;) {
+		size_t j = pos, last_end = 0;
+		while (j < x->n) {
+			if (x->t[j] == '(') {
+				if (!(pe = match_parens(x, j)))
+					break;
+				j = pe;
+				continue;
+			}
+			uint32_t c = dec(x, j, &len);
+			if (!path_char(c))
 				break;
-			end = i = pe;
+			j += len;
+			if (path_end_char(c))
+				last_end = j;
+		}
+		if (last_end) {
+			pos = last_end;
 			continue;
 		}
-		uint32_t c = dec(x, i, &len);
-		if (!path_char(c))
-			break;
-		i += len;
-		if (path_end_char(c))
-			end = i;
+		/* no ending character left in the run: only whole groups */
+		while (pos < x->n && x->t[pos] == '(' && (pe = match_parens(x, pos)))
+			pos = pe;
+		return pos;
 	}
-	return end;
 }
 
 /* The query after its '?' at i, up to lim: returns its end, 0 if none. */
@@ -634,6 +646,57 @@ static size_t label_run_start(const text_t *x, size_t dot, size_t s)
 	return i;
 }
 
+/* twitter-text's URL regex with its URL starting at s: protocol, domain
+ * [*d, *de), port, path, query up to *e. A domain without protocol can only
+ * start in [lab, dot), the label run before the next dot. */
+static bool url_regex_at(const text_t *x, url_scan_t *g, size_t s, size_t lab, size_t dot,
+                         size_t *d, size_t *de, size_t *e, bool *with_proto, bool *has_path)
+{
+	const unsigned char *t = x->t;
+	size_t n = x->n, skip, len;
+
+	*de = 0;
+	*with_proto = *has_path = false;
+	if ((t[s] | 0x20) == 'h' && s + 7 <= n && (t[s + 1] | 0x20) == 't' &&
+	    (t[s + 2] | 0x20) == 't' && (t[s + 3] | 0x20) == 'p') {
+		size_t k = s + 4;
+		if ((t[k] | 0x20) == 's')
+			k++;
+		if (starts_with(x, k, "://") && k + 3 < n) {
+			*de = match_domain(x, k + 3, &skip);
+			if (*de) {
+				*d = k + 3;
+				*with_proto = true;
+			}
+		}
+	}
+	if (!*de && s >= lab && s < dot && s >= g->noproto && is_domain_char(dec(x, s, &len))) {
+		*de = match_domain(x, s, &skip);
+		if (!*de)
+			g->noproto = skip;
+		*d = s;
+	}
+	if (!*de)
+		return false;
+	/* port, path, query */
+	*e = *de;
+	if (*e + 1 < n && t[*e] == ':' && is_ascii_digit(t[*e + 1])) {
+		(*e)++;
+		while (*e < n && is_ascii_digit(t[*e]))
+			(*e)++;
+	}
+	if (*e < n && t[*e] == '/') {
+		*has_path = true;
+		*e = match_path(x, *e + 1);
+	}
+	if (*e < n && t[*e] == '?') {
+		size_t qe = match_query(x, *e + 1, n);
+		if (qe)
+			*e = qe;
+	}
+	return true;
+}
+
 static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 {
 	const unsigned char *t = x->t;
@@ -672,60 +735,41 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 				continue;
 			}
 		}
-		size_t ps = 0;
+		size_t ps, d = 0, de = 0, e = 0;
 		uint32_t pc = 0;
-		bool ok;
+		bool with_proto = false, has_path = false, matched = false;
 		if (s == 0) {
-			ok = g->last == 0;
+			/* the regex tries text[0] as the preceding character before
+			 * it tries ^, so a URL at the second character comes first */
+			size_t s1 = char_len(x, 0), np = g->noproto, np1;
+			uint32_t c0 = dec(x, 0, &len);
+			if (s1 < n && url_prev_ok(c0) &&
+			    url_regex_at(x, g, s1, lab, dot, &d, &de, &e, &with_proto, &has_path)) {
+				s = s1;
+				pc = c0;
+				matched = true;
+			} else {
+				np1 = g->noproto;
+				g->noproto = np;
+				matched = url_regex_at(x, g, 0, lab, dot, &d, &de, &e, &with_proto, &has_path);
+				if (g->noproto < np1)
+					g->noproto = np1;
+			}
 		} else {
 			pc = dec_prev(x, s, &ps);
-			ok = ps >= g->last && url_prev_ok(pc);
-		}
-		if (!ok) {
-			s += char_len(x, s);
-			continue;
-		}
-		size_t d = s, de = 0, skip;
-		bool with_proto = false;
-		if ((t[s] | 0x20) == 'h' && s + 7 <= n && (t[s + 1] | 0x20) == 't' &&
-		    (t[s + 2] | 0x20) == 't' && (t[s + 3] | 0x20) == 'p') {
-			size_t k = s + 4;
-			if ((t[k] | 0x20) == 's')
-				k++;
-			if (starts_with(x, k, "://") && k + 3 < n) {
-				de = match_domain(x, k + 3, &skip);
-				if (de) {
-					d = k + 3;
-					with_proto = true;
-				}
+			if (ps >= g->last && url_prev_ok(pc)) {
+				matched = url_regex_at(x, g, s, lab, dot, &d, &de, &e, &with_proto, &has_path);
+			} else if (t[s] >= 0xF0 && s >= g->last) {
+				/* JavaScript sees a character beyond U+FFFF as two UTF-16
+				 * units, and twitter-text's regex takes the first as the
+				 * character before a URL that starts with the second */
+				matched = url_regex_at(x, g, s, lab, dot, &d, &de, &e, &with_proto, &has_path);
+				pc = 0xD800;
 			}
 		}
-		if (!de && s >= lab && s < dot && s >= g->noproto && is_domain_char(dec(x, s, &len))) {
-			de = match_domain(x, s, &skip);
-			if (!de)
-				g->noproto = skip;
-		}
-		if (!de) {
+		if (!matched) {
 			s += char_len(x, s);
 			continue;
-		}
-
-		/* port, path, query */
-		size_t e = de;
-		bool has_path = false;
-		if (e + 1 < n && t[e] == ':' && is_ascii_digit(t[e + 1])) {
-			e++;
-			while (e < n && is_ascii_digit(t[e]))
-				e++;
-		}
-		if (e < n && t[e] == '/') {
-			has_path = true;
-			e = match_path(x, e + 1);
-		}
-		if (e < n && t[e] == '?') {
-			size_t qe = match_query(x, e + 1, n);
-			if (qe)
-				e = qe;
 		}
 		g->last = g->pos = e;
 
