@@ -125,6 +125,25 @@ static void test_entities__overlap_keeps_the_earlier_entity(void)
 	CHECK_INT(e.v[0].end, strlen(t));
 }
 
+/* Behaviour of twitter-text's regexes that its conformance cases do not
+ * show, checked against the twitter-text 3.1.0 package. */
+static void test_entities__follows_twitter_text_quirks(void)
+{
+	/* a parenthesised group ends a path only where the path so far ends */
+	CHECK_STR(list("see a.com/~(org) and b.com/a(org)", CUSTOS_ENTITY_URL), "a.com/|b.com/a(org)");
+	/* the regex tries the first character as the one before a URL first */
+	CHECK_STR(list("\xC4\xB1" "ab12.com/x", CUSTOS_ENTITY_URL), "ab12.com/x");
+	/* after an emoji: JavaScript splits it into two UTF-16 units */
+	CHECK_STR(list("\xE3\x83\xBCt.co/\xF0\x9F\x98\x80.uk.co", CUSTOS_ENTITY_URL), "t.co/|uk.co");
+	CHECK_STR(list("a\xF0\x9F\x98\x80.uk.co", CUSTOS_ENTITY_URL), "uk.co");
+	CHECK_STR(list("a@b.com x@y.co", CUSTOS_ENTITY_URL), "");
+	CHECK_STR(list("$TEST.ABC $AB.C1", CUSTOS_ENTITY_CASHTAG), "TEST|AB");
+	/* a longer name yields its first 20 characters */
+	CHECK_STR(list("@abcdefghijklmnopqrstuvwxyz", CUSTOS_ENTITY_MENTION), "abcdefghijklmnopqrst");
+	CHECK_STR(list("#a#b ##c", CUSTOS_ENTITY_HASHTAG), "c");
+	CHECK_STR(list("RT:@x rt@y .rt@z", CUSTOS_ENTITY_MENTION), "x|y");
+}
+
 static int stop_at_first(int kind, const char *text, size_t start, size_t end, void *ctx)
 {
 	(*(int *)ctx)++;
@@ -589,6 +608,7 @@ CHECK_MAIN(CHECK_CASE(test_entities__ascii_text),
            CHECK_CASE(test_entities__mail_address_is_no_mention),
            CHECK_CASE(test_entities__cashtags),
            CHECK_CASE(test_entities__overlap_keeps_the_earlier_entity),
+           CHECK_CASE(test_entities__follows_twitter_text_quirks),
            CHECK_CASE(test_entities__callback_can_stop),
            CHECK_CASE(test_entities__invalid_utf8_never_forms_entities),
            CHECK_CASE(test_entities__record_lists_strip_signs_and_duplicates),
