@@ -436,15 +436,25 @@ static size_t match_query(const text_t *x, size_t i, size_t lim)
 	return end;
 }
 
+/* The code point at i for punycode; with half, the one at a is a character
+ * beyond U+FFFF of which the URL holds only the second UTF-16 unit. */
+static uint32_t puny_cp(const text_t *x, size_t i, size_t *len, size_t a, bool half)
+{
+	uint32_t c = dec(x, i, len);
+	if (half && i == a && c > 0xFFFF)
+		c = 0xDC00 | ((c - 0x10000) & 0x3FF);
+	return c;
+}
+
 /* Punycode (RFC 3492) length of the code points in [a, b), "xn--" included
- * when any is not ASCII; stops counting past 64. */
-static size_t puny_len(const text_t *x, size_t a, size_t b)
+ * when any is not ASCII, as punycode.js computes it; stops counting past 64. */
+static size_t puny_len(const text_t *x, size_t a, size_t b, bool half)
 {
 	size_t len, ncp = 0, basic = 0, out;
 	uint32_t n = 128, bias = 72, delta = 0, h;
 
 	for (size_t i = a; i < b; i += len) {
-		uint32_t c = dec(x, i, &len);
+		uint32_t c = puny_cp(x, i, &len, a, half);
 		ncp++;
 		basic += c < 0x80;
 	}
@@ -457,14 +467,14 @@ static size_t puny_len(const text_t *x, size_t a, size_t b)
 	while (h < ncp) {
 		uint32_t m = UINT32_MAX;
 		for (size_t i = a; i < b; i += len) {
-			uint32_t c = dec(x, i, &len);
+			uint32_t c = puny_cp(x, i, &len, a, half);
 			if (c >= n && c < m)
 				m = c;
 		}
 		delta += (m - n) * (h + 1);
 		n = m;
 		for (size_t i = a; i < b; i += len) {
-			uint32_t c = dec(x, i, &len);
+			uint32_t c = puny_cp(x, i, &len, a, half);
 			if (c < n)
 				delta++;
 			if (c != n)
@@ -544,7 +554,7 @@ static bool ascii_domain_next(const text_t *x, size_t *pos, size_t lim, span_t *
 /* twitter-text's isValidUrl: every label of the domain must be 1 to 63
  * characters once punycode-encoded (punycode.js also splits labels at
  * U+3002, U+FF0E and U+FF61), and the URL at most 4096 UTF-16 units. */
-static bool url_valid(const text_t *x, span_t url, span_t dom, bool proto)
+static bool url_valid(const text_t *x, span_t url, span_t dom, bool proto, bool half)
 {
 	if (starts_with(x, dom.start, "xn--")) {
 		size_t p = dom.start;
@@ -559,18 +569,18 @@ static bool url_valid(const text_t *x, span_t url, span_t dom, bool proto)
 		while (j < dom.end && x->t[j] != '.') {
 			uint32_t c = dec(x, j, &len);
 			if (c == 0x3002 || c == 0xFF0E || c == 0xFF61) {
-				total += puny_len(x, sub, j);
+				total += puny_len(x, sub, j, half && sub == dom.start);
 				parts++;
 				sub = j + len;
 			}
 			j += len;
 		}
-		total += puny_len(x, sub, j) + (size_t)parts;
+		total += puny_len(x, sub, j, half && sub == dom.start) + (size_t)parts;
 		if (total < 1 || total > 63)
 			return false;
 		i = j + 1;
 	}
-	size_t n16 = utf16_len(x, url.start, url.end);
+	size_t n16 = utf16_len(x, url.start, url.end) - half;
 	size_t proto16 = proto ? utf16_len(x, url.start, dom.start) : 8 /* "https://" */;
 	return proto16 + n16 <= 4096;
 }
@@ -737,8 +747,13 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 		}
 		size_t ps, d = 0, de = 0, e = 0;
 		uint32_t pc = 0;
-		bool with_proto = false, has_path = false, matched = false;
-		if (s == 0) {
+		bool with_proto = false, has_path = false, matched = false, half = false;
+		if (s == 0 && t[0] >= 0xF0) {
+			/* see below: the URL starts with the second UTF-16 unit */
+			matched = url_regex_at(x, g, 0, lab, dot, &d, &de, &e, &with_proto, &has_path);
+			half = true;
+			pc = 0xD800;
+		} else if (s == 0) {
 			/* the regex tries text[0] as the preceding character before
 			 * it tries ^, so a URL at the second character comes first */
 			size_t s1 = char_len(x, 0), np = g->noproto, np1;
@@ -764,6 +779,7 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 				 * units, and twitter-text's regex takes the first as the
 				 * character before a URL that starts with the second */
 				matched = url_regex_at(x, g, s, lab, dot, &d, &de, &e, &with_proto, &has_path);
+				half = true;
 				pc = 0xD800;
 			}
 		}
@@ -774,7 +790,7 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 		g->last = g->pos = e;
 
 		span_t url = { s, e }, dom = { d, de };
-		if (!url_valid(x, url, dom, with_proto)) {
+		if (!url_valid(x, url, dom, with_proto, half)) {
 			s = e;
 			continue;
 		}
