@@ -1073,20 +1073,39 @@ bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end)
 	return true;
 }
 
-/* ASCII-case-insensitive equality: enough to fold #Custos and #custos
- * together without a Unicode case-folding table. */
-static bool same_ci(const char *a, const char *b, size_t n)
+/* c in lower case, by Unicode's simple (one to one) mappings */
+static uint32_t fold(uint32_t c)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
-		if (ca >= 'A' && ca <= 'Z')
-			ca |= 0x20;
-		if (cb >= 'A' && cb <= 'Z')
-			cb |= 0x20;
-		if (ca != cb)
-			return false;
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+	size_t lo = 0, hi = sizeof custos_uni_lower / sizeof custos_uni_lower[0];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const int32_t *r = custos_uni_lower[mid];
+		if (c < (uint32_t)r[0])
+			hi = mid;
+		else if (c > (uint32_t)r[1])
+			lo = mid + 1;
+		else
+			return (c - (uint32_t)r[0]) % (uint32_t)r[2] ? c : (uint32_t)((int32_t)c + r[3]);
 	}
-	return a[n] == '\0';
+	return c;
+}
+
+/* Whether NUL-terminated a and b[0..n) are the same text ignoring case, so
+ * that #Custos and #custos, or #Москва and #москва, count once. */
+static bool same_folded(const char *a, const char *b, size_t n)
+{
+	text_t ta = { (const unsigned char *)a, strlen(a), false };
+	text_t tb = { (const unsigned char *)b, n, false };
+	size_t i = 0, j = 0, la, lb;
+	while (i < ta.n && j < tb.n) {
+		if (fold(dec(&ta, i, &la)) != fold(dec(&tb, j, &lb)))
+			return false;
+		i += la;
+		j += lb;
+	}
+	return i == ta.n && j == tb.n;
 }
 
 static int add_entity(int kind, const char *text, size_t start, size_t end, void *ctx)
@@ -1116,7 +1135,7 @@ static int add_entity(int kind, const char *text, size_t start, size_t end, void
 	for (size_t i = 0; i < v->n; i++) {
 		/* URLs compare exactly: paths, t.co slugs above all, are case-sensitive */
 		if (kind == CUSTOS_ENTITY_URL ? strncmp(v->v[i], s, n) == 0 && v->v[i][n] == '\0'
-		                              : same_ci(v->v[i], s, n))
+		                              : same_folded(v->v[i], s, n))
 			return 0;
 	}
 	return custos_record_strv_add(r, v, s, n);

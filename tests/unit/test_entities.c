@@ -185,9 +185,16 @@ static void test_entities__record_lists_strip_signs_and_duplicates(void)
 	CHECK_INT(r.urls.n, 2);
 	CHECK_STR(r.urls.v[0], "t.co/AbC");
 	CHECK_STR(r.urls.v[1], "t.co/abc");
-	/* appending again adds nothing */
+	/* appending again adds nothing, whatever the case, in any script */
 	CHECK_OK(custos_extract_entities(&r, "#CUSTOS @BOB"));
 	CHECK_INT(r.hashtags.n, 2);
+	CHECK_OK(custos_extract_entities(&r, "#\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0 "
+	                                     "#\xD0\xBC\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0 "
+	                                     "#Caf\xC3\xA9 #CAF\xC3\x89 #caf"));
+	CHECK_INT(r.hashtags.n, 5);
+	CHECK_STR(r.hashtags.v[2], "\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0");   /* Москва */
+	CHECK_STR(r.hashtags.v[3], "Caf\xC3\xA9");
+	CHECK_STR(r.hashtags.v[4], "caf");
 	CHECK_INT(r.mentions.n, 2);
 	custos_record_free(&r);
 }
