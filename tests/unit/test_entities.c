@@ -218,7 +218,7 @@ static void test_entities__extraction_is_fast(void)
 	                "release-notes?ref=tw and $ACME is up. #ОтличнаяНовость";
 	ents_t e;
 	struct timespec a, b;
-	int iters = 200000;
+	int iters = 50000;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < iters; i++) {
 		e.n = 0;
@@ -280,8 +280,8 @@ static void test_entities__random_text_keeps_invariants(void)
 	}
 }
 
-/* Inputs that make backtracking regexes slow stay linear here: 64 KiB of
- * each takes well under the bound (quadratic work would take seconds). */
+/* Inputs that make backtracking regexes slow stay linear here: 256 KiB of
+ * each takes well under the bound (quadratic work would take tens of seconds). */
 static void test_entities__pathological_inputs_stay_linear(void)
 {
 	static const char *units[] = {
@@ -289,7 +289,7 @@ static void test_entities__pathological_inputs_stay_linear(void)
 		"#a", "@a", "$a ", "http://", "(", "((a)", "a.b", "\xEF\xBC\x83\xEF\xBD\x81", ".",
 		"http://a", "x.co/a", "@a/", "a_", "\xE3\x80\x82",
 	};
-	size_t n = 64 * 1024;
+	size_t n = 256 * 1024;
 	char *buf = malloc(n + 64);
 	CHECK(buf);
 	for (size_t u = 0; u < sizeof units / sizeof *units; u++) {
@@ -309,10 +309,10 @@ static void test_entities__pathological_inputs_stay_linear(void)
 			check_invariants(buf);
 			clock_gettime(CLOCK_MONOTONIC, &b);
 			double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-			if (ms > 200)
-				printf("  slow: %.0f ms for 64 KiB of \"%s\"%s\n", ms, units[u],
+			if (ms > 2000)
+				printf("  slow: %.0f ms for 256 KiB of \"%s\"%s\n", ms, units[u],
 				       prefix ? " after a URL" : "");
-			CHECK(ms < 200);
+			CHECK(ms < 2000);
 		}
 	}
 	free(buf);
