@@ -152,6 +152,11 @@ static int uni_class(uint32_t c)
 		return is_ascii_alpha(c) ? CUSTOS_UNI_ALPHA : is_ascii_digit(c) ? CUSTOS_UNI_DIGIT :
 		       c == '_' ? CUSTOS_UNI_JOINER : 0;
 	size_t lo = 0, hi = sizeof custos_uni_ranges / sizeof custos_uni_ranges[0];
+	if (c < 0x10000) {
+		lo = custos_uni_block[c >> 8];
+		if (custos_uni_block[(c >> 8) + 1] + 1u < hi)
+			hi = custos_uni_block[(c >> 8) + 1] + 1u;
+	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		uint32_t a = custos_uni_ranges[mid][0] & 0xFFFFFF;

@@ -104,6 +104,18 @@ def main():
         for lo, hi, c in ranges:
             out.write("\t{ 0x%06X | %du << 24, 0x%06X },\n" % (lo, c, hi))
         out.write("};\n")
+        # where each 256-code-point block of the BMP starts in the ranges, so
+        # a lookup there searches only the few ranges of its block
+        index = []
+        for blk in range(257):
+            first = next((i for i, r in enumerate(ranges) if r[1] >= blk << 8), len(ranges))
+            index.append(first)
+        out.write("/* custos_uni_block[b]: the first range reaching block b (code points\n"
+                  " * b * 256 ...) of the BMP; ranges for block b lie before index b + 1's. */\n")
+        out.write("static const uint16_t custos_uni_block[257] = {\n")
+        for i in range(0, 257, 16):
+            out.write("\t" + " ".join("%d," % v for v in index[i:i + 16]) + "\n")
+        out.write("};\n")
         lows = lower_ranges()
         out.write("/* Simple lower-case mappings: { lo, hi, stride, delta }, the code points\n"
                   " * lo, lo + stride, ... hi map to cp + delta. */\n")
