@@ -199,6 +199,25 @@ static void test_entities__record_lists_strip_signs_and_duplicates(void)
 	custos_record_free(&r);
 }
 
+/* The ingest path: a record whose source gives no entity lists gets them
+ * from its text. */
+static void test_entities__record_derive_fills_entities_from_text(void)
+{
+	custos_record_t r;
+	custos_record_init(&r);
+	CHECK_OK(custos_record_sets(&r, &r.text, "RT @acme: #Launch day, details at acme.com/launch. $ACME"));
+	CHECK_OK(custos_record_derive(&r));
+	CHECK_INT(r.mentions.n, 1);
+	CHECK_STR(r.mentions.v[0], "acme");
+	CHECK_INT(r.hashtags.n, 1);
+	CHECK_STR(r.hashtags.v[0], "Launch");
+	CHECK_INT(r.urls.n, 1);
+	CHECK_STR(r.urls.v[0], "acme.com/launch");
+	CHECK_INT(r.cashtags.n, 1);
+	CHECK_STR(r.cashtags.v[0], "ACME");
+	custos_record_free(&r);
+}
+
 static void test_entities__reply_target(void)
 {
 	size_t s, e;
@@ -619,6 +638,7 @@ CHECK_MAIN(CHECK_CASE(test_entities__ascii_text),
            CHECK_CASE(test_entities__callback_can_stop),
            CHECK_CASE(test_entities__invalid_utf8_never_forms_entities),
            CHECK_CASE(test_entities__record_lists_strip_signs_and_duplicates),
+           CHECK_CASE(test_entities__record_derive_fills_entities_from_text),
            CHECK_CASE(test_entities__reply_target),
            CHECK_CASE(test_entities__extraction_is_fast),
            CHECK_CASE(test_entities__random_text_keeps_invariants),
