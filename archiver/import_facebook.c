@@ -1,0 +1,551 @@
+/* The facebook importer: "Download Your Information" JSON posts
+ * (your_posts_1.json, a root array; newer {"status_updates_v2": [...]}-style
+ * wrappers) and comments ({"comments_v2": [...]}), with the export's
+ * mojibake repaired (see fb_repair). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "import_internal.h"
+
+#define HEAD 65536
+
+/* Facebook writes UTF-8 text as one \u00XX escape per byte, so JSON
+ * decoding gives one code point per byte ("trav\u00c3\u00a9s"). When every
+ * code point of a decoded string is <= 0xFF, at least one is >= 0x80, and
+ * the code points taken as bytes are valid UTF-8, those bytes are the text.
+ * Anything else is left as it is (real Latin-1 text rarely forms valid UTF-8). */
+static int utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = p[i], need, cp;
+		if (c < 0x80) { i++; continue; }
+		if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
+		else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; }
+		else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; }
+		else return 0;
+		if (i + need >= n)
+			return 0;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3F);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+/* Returns the repaired text in out (malloc'd) or NULL when s needs none. */
+static char *fb_repair(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	int high = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 0xC4)
+			return NULL;        /* a code point above 0xFF */
+		if (p[i] >= 0x80)
+			high = 1;
+	}
+	if (!high)
+		return NULL;
+	unsigned char *b = malloc(n + 1);
+	if (!b)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x80)
+			b[o++] = p[i];
+		else if (i + 1 < n && (p[i] == 0xC2 || p[i] == 0xC3) && (p[i + 1] & 0xC0) == 0x80) {
+			b[o++] = (unsigned char)((p[i] & 0x03) << 6 | (p[i + 1] & 0x3F));
+			i++;
+		} else {
+			free(b);
+			return NULL;
+		}
+	}
+	b[o] = 0;
+	if (!utf8_valid(b, o)) {
+		free(b);
+		return NULL;
+	}
+	return (char *)b;
+}
+
+/* Sets *field to the repaired form of the JSON string v (NULL-safe). */
+static int set_text(custos_record_t *r, char **field, json_t *v)
+{
+	if (!json_is_string(v))
+		return 0;
+	const char *s = json_string_value(v);
+	char *fixed = fb_repair(s);
+	int st = custos_record_sets(r, field, fixed ? fixed : s);
+	free(fixed);
+	return st;
+}
+
+static const char *const verbs[] = {
+	" shared ", " updated ", " posted ", " wrote ", " added ", " was ", " is ", " commented ",
+	" replied ", " changed ", " created ", " uploaded ", " ha ", " actualiz", " public",
+	" escribi", " compar", " coment", " a partag", " a publi", " hat ", NULL
+};
+
+/* The profile owner's name from a title such as "Lucas Vivo ha compartido un
+ * enlace." or "Jo Doe shared a link.": the words before the first verb. */
+static char *title_author(const char *t)
+{
+	const char *best = NULL;
+	for (size_t i = 0; verbs[i]; i++) {
+		const char *v = strstr(t, verbs[i]);
+		if (v && (!best || v < best))
+			best = v;
+	}
+	if (!best || best == t || best - t > 80)
+		return NULL;
+	return strndup(t, (size_t)(best - t));
+}
+
+/* The account from the first bytes of a file: the first parseable
+ * "title" (or a comment's "author"). */
+static char *head_account(const char *head, size_t n)
+{
+	static const char *const keys[] = { "\"title\"", "\"author\"", NULL };
+	for (size_t k = 0; keys[k]; k++) {
+		const char *p = head, *end = head + n;
+		while ((p = memmem(p, (size_t)(end - p), keys[k], strlen(keys[k])))) {
+			p += strlen(keys[k]);
+			while (p < end && (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t' || *p == '\r'))
+				p++;
+			if (p >= end || *p != '"')
+				continue;
+			const char *q = p + 1;
+			while (q < end && *q != '"')
+				q += *q == '\\' ? 2 : 1;
+			if (q >= end)
+				break;
+			/* decode the string literal with jansson, as a one-element array */
+			size_t len = (size_t)(q + 1 - p);
+			char *doc = malloc(len + 3);
+			if (!doc)
+				return NULL;
+			doc[0] = '[';
+			memcpy(doc + 1, p, len);
+			doc[len + 1] = ']';
+			doc[len + 2] = 0;
+			json_t *j = json_loads(doc, 0, NULL);
+			free(doc);
+			const char *s = json_string_value(json_array_get(j, 0));
+			char *fixed = s ? fb_repair(s) : NULL, *who = NULL;
+			if (s)
+				who = k == 0 ? title_author(fixed ? fixed : s) : strdup(fixed ? fixed : s);
+			free(fixed);
+			json_decref(j);
+			if (who && *who)
+				return who;
+			free(who);
+			p = q + 1;
+		}
+	}
+	return NULL;
+}
+
+/* The owner's name from profile_information/profile_information.json. */
+static char *profile_account(custos_tree_t *t)
+{
+	static const char *const paths[] = {
+		"profile_information/profile_information.json",
+		"personal_information/profile_information/profile_information.json",
+		"your_facebook_activity/personal_information/profile_information/profile_information.json",
+		NULL };
+	for (size_t i = 0; paths[i]; i++) {
+		char *buf = NULL;
+		size_t n = 0;
+		if (custos_tree__slurp(t, paths[i], 4u << 20, &buf, &n, NULL) < 0)
+			continue;
+		json_t *j = json_loadb(buf, n, 0, NULL);
+		free(buf);
+		json_t *pv = json_object_get(j, "profile_v2");
+		if (!pv)
+			pv = json_object_get(j, "profile");
+		const char *s = json_string_value(json_object_get(json_object_get(pv, "name"), "full_name"));
+		char *who = NULL;
+		if (s) {
+			char *fixed = fb_repair(s);
+			who = strdup(fixed ? fixed : s);
+			free(fixed);
+		}
+		json_decref(j);
+		if (who)
+			return who;
+	}
+	return NULL;
+}
+
+/* The stable id: SHA-256 over the decimal created_at in ms, NUL, account,
+ * NUL, text, NUL, title, then NUL and each URL in order; the first 16 bytes
+ * in lower-case hex: "facebook:<32 hex>". docs/importers-b.md says the same. */
+static int derived_id(custos_record_t *r)
+{
+	custos_sha256_ctx_t c;
+	uint8_t h[CUSTOS_SHA256_LEN];
+	char num[32], hex[CUSTOS_SHA256_HEX], id[80];
+	int n = snprintf(num, sizeof num, "%lld", (long long)r->created_at);
+	const char *parts[3] = { r->account, r->text, r->title };
+	custos_sha256_init(&c);
+	custos_sha256_update(&c, num, (size_t)n);
+	for (size_t i = 0; i < 3; i++) {
+		custos_sha256_update(&c, "", 1);
+		if (parts[i])
+			custos_sha256_update(&c, parts[i], strlen(parts[i]));
+	}
+	for (size_t i = 0; i < r->urls.n; i++) {
+		custos_sha256_update(&c, "", 1);
+		custos_sha256_update(&c, r->urls.v[i], strlen(r->urls.v[i]));
+	}
+	custos_sha256_final(&c, h);
+	custos_hex(hex, h, 16);
+	snprintf(id, sizeof id, "facebook:%s", hex);
+	return custos_record_sets(r, &r->id, id);
+}
+
+typedef struct {
+	custos_tree_t *tree;
+	const custos_import_sink_t *sink;
+	custos_input_t *in;
+	custos_record_t rec;
+	const char *account;
+	int comments;      /* the file holds comments */
+} fb_t;
+
+static int add_url(custos_record_t *r, const char *u)
+{
+	for (size_t i = 0; i < r->urls.n; i++)
+		if (!strcmp(r->urls.v[i], u))
+			return 0;
+	return custos_record_strv_add(r, &r->urls, u, strlen(u));
+}
+
+/* Media named by the export: stored as a blob when the file is in the
+ * export, else recorded by name. */
+static int add_media(fb_t *x, json_t *m)
+{
+	custos_record_t *r = &x->rec;
+	const char *uri = json_string_value(json_object_get(m, "uri"));
+	if (!uri)
+		return 0;
+	custos_media_t *md = custos_record_media_add(r);
+	if (!md)
+		return CUSTOS_ENOMEM;
+	int st = custos_record_sets(r, &md->name, uri);
+	if (st < 0)
+		return st;
+	if (!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8))
+		return custos_record_sets(r, &md->url, uri);
+	char *buf = NULL;
+	size_t n = 0;
+	if (x->tree && x->sink->blob &&
+	    custos_tree__slurp(x->tree, uri, 256u << 20, &buf, &n, NULL) == 0) {
+		char hex[CUSTOS_SHA256_HEX];
+		st = x->sink->blob(x->sink->ctx, buf, n, hex);
+		free(buf);
+		if (st != 0)
+			return st < 0 ? st : CUSTOS_EINTERNAL;
+		md->size = (int64_t)n;
+		return custos_record_sets(r, &md->sha256, hex);
+	}
+	return 0;
+}
+
+static int fill(fb_t *x, json_t *e, const char **why)
+{
+	custos_record_t *r = &x->rec;
+	json_t *ts = json_object_get(e, "timestamp"), *v;
+	json_t *data = json_object_get(e, "data");
+	json_t *comment = NULL;
+	size_t i;
+	int st = 0;
+	if (!json_is_object(e)) {
+		*why = "not a JSON object";
+		return 1;
+	}
+	json_array_foreach(data, i, v) {
+		if (json_is_object(json_object_get(v, "comment")))
+			comment = json_object_get(v, "comment");
+	}
+	if (!json_is_integer(ts) && comment)
+		ts = json_object_get(comment, "timestamp");
+	if (!json_is_integer(ts)) {
+		*why = "no \"timestamp\" number";
+		return 1;
+	}
+	r->created_at = (int64_t)json_integer_value(ts) * 1000;
+	st |= custos_record_sets(r, &r->platform, "facebook");
+	st |= custos_record_sets(r, &r->account, x->account);
+	st |= custos_record_sets(r, &r->kind, comment || x->comments ? "comment" : "post");
+	st |= set_text(r, &r->title, json_object_get(e, "title"));
+	if (comment) {
+		st |= set_text(r, &r->text, json_object_get(comment, "comment"));
+		st |= set_text(r, &r->author_handle, json_object_get(comment, "author"));
+	}
+	json_array_foreach(data, i, v) {
+		json_t *post = json_object_get(v, "post");
+		if (json_is_string(post) && !r->text)
+			st |= set_text(r, &r->text, post);
+	}
+	if (!r->text)
+		st |= custos_record_sets(r, &r->text, "");
+	if (!r->author_handle)
+		st |= custos_record_sets(r, &r->author_handle, x->account);
+	json_t *att = json_object_get(e, "attachments"), *a;
+	json_array_foreach(att, i, a) {
+		json_t *ad = json_object_get(a, "data"), *d;
+		size_t k;
+		json_array_foreach(ad, k, d) {
+			json_t *ext = json_object_get(d, "external_context");
+			const char *u = json_string_value(json_object_get(ext, "url"));
+			if (u)
+				st |= add_url(r, u);
+			if (json_is_object(json_object_get(d, "media")))
+				st |= add_media(x, json_object_get(d, "media"));
+		}
+	}
+	if (st)
+		return CUSTOS_ENOMEM;
+	if ((st = derived_id(r)) < 0)
+		return st;
+	return 0;
+}
+
+static int fb_file(fb_t *x, const char *relpath, custos_err_t *err)
+{
+	custos_input_t *in = NULL;
+	custos_jsonscan_t *js = NULL;
+	char head[HEAD + 1], *path = NULL, *owner = NULL;
+	size_t hn = 0;
+	int st;
+	/* look at the head: the root's shape and the owner's name */
+	if ((st = custos_tree__open(x->tree, relpath, &in, err)) < 0)
+		return st;
+	while (hn < HEAD) {
+		ssize_t got = in->read(in, head + hn, HEAD - hn);
+		if (got < 0) {
+			*err = in->err;
+			st = err->status ? err->status : CUSTOS_EIO;
+			goto done;
+		}
+		if (got == 0)
+			break;
+		hn += (size_t)got;
+	}
+	head[hn] = 0;
+	custos_input__close(in);
+	in = NULL;
+	const char *p = head;
+	while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || (unsigned char)*p == 0xEF ||
+	       (unsigned char)*p == 0xBB || (unsigned char)*p == 0xBF)
+		p++;
+	if (*p == '{') {   /* {"comments_v2": [...]}: the first key holding an array */
+		const char *k = strchr(p, '"'), *ke = k ? strchr(k + 1, '"') : NULL;
+		if (!ke) {
+			st = custos_err_set(err, CUSTOS_EFORMAT, "%s: no array of posts or comments", relpath);
+			goto done;
+		}
+		path = strndup(k + 1, (size_t)(ke - k - 1));
+		if (!path) {
+			st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		x->comments = strstr(path, "comment") != NULL;
+	} else {
+		x->comments = strstr(relpath, "comments") != NULL;
+	}
+	if (!x->account) {
+		owner = head_account(head, hn);
+		x->account = owner ? owner : "facebook";
+	}
+	if ((st = custos_tree__open(x->tree, relpath, &in, err)) < 0)
+		goto done;
+	x->in = in;
+	if ((st = custos_jsonscan__open(&js, in, path ? path : "")) < 0) {
+		st = custos_err_set(err, st, "cannot scan '%s'", in->name);
+		goto done;
+	}
+	for (;;) {
+		const char *elem;
+		size_t n;
+		int64_t off, line;
+		st = custos_jsonscan__next(js, &elem, &n, &off, &line, err);
+		if (st == 0)
+			break;
+		if (st < 0) {
+			/* the document itself is broken (truncated, not JSON): what came
+			 * before is in; the rest goes to the sink as one bad item */
+			int b = x->sink->bad(x->sink->ctx, in->name, -1, -1, err->msg, "", 0);
+			if (b != 0) {
+				st = b < 0 ? b : CUSTOS_EFORMAT;
+				goto done;
+			}
+			custos_err_clear(err);
+			break;
+		}
+		json_error_t je;
+		json_t *e = json_loadb(elem, n, JSON_REJECT_DUPLICATES, &je);
+		const char *why = NULL;
+		char whybuf[300];
+		custos_record_t *r = &x->rec;
+		st = e ? fill(x, e, &why) : 1;
+		json_decref(e);
+		if (!e) {
+			snprintf(whybuf, sizeof whybuf, "invalid JSON: %s", je.text);
+			why = whybuf;
+		}
+		if (st < 0) {
+			custos_err_set(err, st, "%s: line %lld: %s", in->name, (long long)line,
+			               custos_status_str(st));
+			goto done;
+		}
+		if (st == 1) {
+			custos_record_reset(r);
+			int b = x->sink->bad(x->sink->ctx, in->name, off, line, why, elem, n);
+			if (b != 0) {
+				st = custos_err_set(err, b < 0 ? b : CUSTOS_EFORMAT, "%s: line %lld (byte %lld): %s",
+				                    in->name, (long long)line, (long long)off, why);
+				goto done;
+			}
+			continue;
+		}
+		st = 0;
+		st |= custos_record_derive(r);
+		st |= custos_record_sets(r, &r->source.format, "facebook");
+		st |= custos_record_sets(r, &r->source.file, in->name);
+		r->source.offset = off;
+		r->source.line = line;
+		st |= custos_record_set_raw(r, elem, n);
+		if (st) {
+			st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		if ((st = x->sink->record(x->sink->ctx, r)) != 0) {
+			if (st > 0)
+				st = CUSTOS_EINTERNAL;
+			if (!err->status)
+				custos_err_set(err, st, "%s: line %lld: the record was refused",
+				               in->name, (long long)line);
+			goto done;
+		}
+		custos_record_reset(r);
+	}
+	st = 0;
+	if (x->sink->file_done && (st = x->sink->file_done(x->sink->ctx, in->name)) > 0)
+		st = CUSTOS_EINTERNAL;
+done:
+	custos_jsonscan__free(js);
+	custos_input__close(in);
+	if (owner && x->account == owner)
+		x->account = NULL;
+	free(owner);
+	free(path);
+	custos_record_reset(&x->rec);
+	return st;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* your_posts_1.json, your_posts__check_ins__photos_and_videos_1.json,
+ * comments.json, comments_1.json, status_updates*.json ... */
+static int is_ours(const char *relpath)
+{
+	const char *b = base_name(relpath);
+	size_t n = strlen(b);
+	if (n < 6 || strcasecmp(b + n - 5, ".json"))
+		return 0;
+	return !strncmp(b, "your_posts", 10) || !strncmp(b, "comments", 8) ||
+	       !strncmp(b, "status_updates", 14) || !strncmp(b, "posts_", 6);
+}
+
+typedef struct { char **v; size_t n; int oom, any; } list_t;
+
+static int collect(void *vctx, const char *relpath, int64_t size)
+{
+	list_t *l = vctx;
+	if (!l->any && !is_ours(relpath))
+		return 0;
+	char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+	if (!nv)
+		return l->oom = 1, CUSTOS_ENOMEM;
+	l->v = nv;
+	if (!(l->v[l->n] = strdup(relpath)))
+		return l->oom = 1, CUSTOS_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void list_free(list_t *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int fb_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
+{
+	if (relpath) {
+		if (!is_ours(relpath))
+			return 0;
+		/* the old layout's entries begin with "timestamp"; the newer wrap them */
+		if (memmem(head, n, "\"timestamp\"", 11) &&
+		    (memmem(head, n, "\"title\"", 7) || memmem(head, n, "\"data\"", 6) ||
+		     memmem(head, n, "_v2\"", 4)))
+			return 85;
+		return 30;
+	}
+	list_t l = { 0 };
+	custos_tree__each(t, collect, &l);
+	int conf = l.n ? 70 : 0;
+	list_free(&l);
+	return conf;
+}
+
+static int fb_run(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
+                  custos_err_t *err)
+{
+	fb_t x = { .tree = t, .sink = sink };
+	char *owner = profile_account(t);
+	list_t l = { 0 };
+	int st = 0;
+	custos_record_init(&x.rec);
+	x.account = owner;
+	if (relpath) {
+		st = fb_file(&x, relpath, err);
+	} else {
+		l.any = custos_tree__is_file(t);   /* a lone file given by the user */
+		st = custos_tree__each(t, collect, &l);
+		if (l.oom)
+			st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+		for (size_t i = 0; st >= 0 && i < l.n; i++) {
+			st = fb_file(&x, l.v[i], err);
+			x.account = owner;
+		}
+	}
+	list_free(&l);
+	custos_record_free(&x.rec);
+	free(owner);
+	return st < 0 ? st : 0;
+}
+
+const custos_importer_t custos_import__facebook = {
+	.name = "facebook",
+	.detect = fb_detect,
+	.run = fb_run,
+};
