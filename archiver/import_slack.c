@@ -32,6 +32,7 @@ typedef struct {
 	size_t n_chans;
 	custos_record_t rec;
 	custos_buf_t text;
+	custos_buf_t idb;           /* ids being built */
 	char **files;               /* day files found in the tree */
 	size_t n_files;
 	int oom;
@@ -361,7 +362,6 @@ static int add_file(slack_t *s, const char *folder, json_t *f)
 static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, const char **why)
 {
 	custos_record_t *r = &s->rec;
-	char buf[512];
 	int st = 0;
 	if (!json_is_object(m)) {
 		*why = "not a JSON object";
@@ -374,8 +374,9 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, cons
 	}
 	const char *chan_id = c ? c->id : folder;
 	const char *subtype = json_string_value(json_object_get(m, "subtype"));
-	snprintf(buf, sizeof buf, "slack:%s:%s", chan_id, ts);
-	st |= custos_record_sets(r, &r->id, buf);
+	custos_buf_clear(&s->idb);
+	st |= custos_buf_printf(&s->idb, "slack:%s:%s", chan_id, ts);
+	st |= custos_record_sets(r, &r->id, s->idb.data);
 	st |= custos_record_sets(r, &r->platform, "slack");
 	st |= custos_record_sets(r, &r->account, c ? c->account : folder);
 	st |= custos_record_sets(r, &r->visibility, c ? c->visibility : NULL);
@@ -400,10 +401,11 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, cons
 	/* threads: replies point at the thread's root */
 	const char *tts = json_string_value(json_object_get(m, "thread_ts"));
 	if (tts && *tts) {
-		snprintf(buf, sizeof buf, "slack:%s:%s", chan_id, tts);
-		st |= custos_record_sets(r, &r->thread, buf);
+		custos_buf_clear(&s->idb);
+		st |= custos_buf_printf(&s->idb, "slack:%s:%s", chan_id, tts);
+		st |= custos_record_sets(r, &r->thread, s->idb.data);
 		if (strcmp(tts, ts))
-			st |= custos_record_sets(r, &r->in_reply_to, buf);
+			st |= custos_record_sets(r, &r->in_reply_to, s->idb.data);
 	}
 	json_t *ed = json_object_get(m, "edited");
 	int64_t et;
@@ -600,6 +602,7 @@ static void slack_free(slack_t *s)
 	free(s->files);
 	custos_record_free(&s->rec);
 	custos_buf_free(&s->text);
+	custos_buf_free(&s->idb);
 }
 
 static int slack_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
