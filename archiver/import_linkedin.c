@@ -28,6 +28,7 @@ typedef struct {
 	const char *raw;
 	size_t  raw_len;
 	int64_t offset, line;
+	int     oom;
 } csv_t;
 
 static int csv_fill(csv_t *c, custos_err_t *err)
@@ -103,7 +104,7 @@ static int csv_row(csv_t *c)
 			char ch = *p;
 			if (in_q) {
 				if (ch == '\\' && p + 1 < end && p[1] == '"') {
-					custos_buf_addc(f, '"');
+					c->oom |= custos_buf_addc(f, '"') < 0;
 					p += 2;
 					continue;
 				}
@@ -113,7 +114,7 @@ static int csv_row(csv_t *c)
 					if (p + 1 == end && !c->eof)
 						return 0;
 					if (p + 1 < end && p[1] == '"') {
-						custos_buf_addc(f, '"');
+						c->oom |= custos_buf_addc(f, '"') < 0;
 						p += 2;
 						continue;
 					}
@@ -123,7 +124,7 @@ static int csv_row(csv_t *c)
 				}
 				if (ch == '\n')
 					lines++;
-				custos_buf_addc(f, ch);
+				c->oom |= custos_buf_addc(f, ch) < 0;
 				p++;
 				continue;
 			}
@@ -146,7 +147,7 @@ static int csv_row(csv_t *c)
 				p++;
 				goto row_done;
 			}
-			custos_buf_addc(f, ch);
+			c->oom |= custos_buf_addc(f, ch) < 0;
 			p++;
 		}
 	}
@@ -162,13 +163,18 @@ row_done:
 	return 1;
 }
 
-/* 1 with a row, 0 at the end, -1 for an unterminated quoted field (the
- * row's position and bytes are set), negative status on failure. */
+/* 1 with a row, 0 at the end, UNTERMINATED for a quoted field left open
+ * at the end of the file (the row's position and bytes are set), a
+ * negative status on failure. */
+enum { UNTERMINATED = 2 };
+
 static int csv_next(csv_t *c, custos_err_t *err)
 {
 	int rc;
 	for (;;) {
 		rc = csv_row(c);
+		if (c->oom)
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 		if (rc == 1)
 			return 1;
 		if (rc < 0) {
@@ -177,7 +183,7 @@ static int csv_next(csv_t *c, custos_err_t *err)
 			c->offset = c->base + (int64_t)c->pos;
 			c->line = c->lineno;
 			c->pos = c->len;
-			return -1;
+			return UNTERMINATED;
 		}
 		if (c->eof)
 			return 0;
@@ -311,8 +317,8 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 	int st = 0, comments = 0;
 	custos_record_init(&x.rec);
 
-	if ((st = csv_next(&c, err)) <= 0) {
-		if (st == 0 || st == -1)
+	if ((st = csv_next(&c, err)) != 1) {
+		if (st >= 0)
 			st = custos_err_set(err, CUSTOS_EFORMAT, "%s: line 1: no CSV header", in->name);
 		goto done;
 	}
@@ -342,7 +348,7 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 		st = csv_next(&c, err);
 		if (st == 0)
 			break;
-		if (st == -1) {
+		if (st == UNTERMINATED) {
 			if ((st = bad(&x, &c, "quoted field not closed before the end of the file", err)) < 0)
 				goto done;
 			break;
