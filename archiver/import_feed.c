@@ -222,31 +222,25 @@ static int html_to_text(custos_buf_t *out, const char *s)
 			s = e + 1;
 			continue;
 		}
+		if (*s != '&' && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+			/* a run of ordinary bytes (UTF-8 sequences included) in one go */
+			size_t run = strcspn(s, "<& \t\n\r");
+			if (nl && out->len) st |= custos_buf_adds(out, nl > 1 ? "\n\n" : "\n");
+			else if (space && out->len) st |= custos_buf_addc(out, ' ');
+			nl = space = 0;
+			st |= custos_buf_add(out, s, run);
+			s += run;
+			continue;
+		}
 		unsigned cp;
 		size_t n;
 		if (*s == '&' && (n = entity(s, &cp)) > 0) {
 			s += n;
 		} else {
 			cp = (unsigned char)*s;
-			n = 1;
-			if (cp >= 0x80) {   /* copy a UTF-8 sequence whole */
-				const char *q = s + 1;
-				while ((*q & 0xC0) == 0x80)
-					q++;
-				if (nl && out->len) st |= custos_buf_adds(out, nl > 1 ? "\n\n" : "\n");
-				else if (space && out->len) st |= custos_buf_addc(out, ' ');
-				nl = space = 0;
-				st |= custos_buf_add(out, s, (size_t)(q - s));
-				s = q;
-				continue;
-			}
 			s++;
 		}
-		if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0) {
-			if (cp == 0xA0 && !nl) {
-				st |= add_cp(out, cp);
-				continue;
-			}
+		if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r') {
 			space = 1;
 			continue;
 		}
