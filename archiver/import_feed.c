@@ -639,6 +639,18 @@ static void read_feed_child(feed_t *f, xmlNode *n)
 	}
 }
 
+/* A file that holds no feed at all goes to the sink as one bad item (its
+ * first bytes as raw: the stream cannot be read again); the sink decides
+ * whether that stops the import. */
+static int whole_file_bad(feed_t *f, int line, const char *why)
+{
+	int st = f->sink->bad(f->sink->ctx, f->in->name, -1, line, why, f->pend, f->pend_len);
+	if (st == 0)
+		return 0;
+	return custos_err_set(f->err, st < 0 ? st : CUSTOS_EFORMAT, "%s: line %d: %s",
+	                      f->in->name, line, why);
+}
+
 /* Imports one feed from its stream. */
 int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *sink,
                                custos_err_t *err);
@@ -701,9 +713,9 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 			else if (!strcmp(name, "feed"))
 				f.kind = FEED_ATOM;
 			else {
-				st = custos_err_set(err, CUSTOS_EFORMAT,
-				                    "%s: line %d: not an RSS or Atom feed (root element <%s>)",
-				                    in->name, xmlTextReaderGetParserLineNumber(rd), name);
+				char why[300];
+				snprintf(why, sizeof why, "not an RSS or Atom feed (root element <%.200s>)", name);
+				st = whole_file_bad(&f, xmlTextReaderGetParserLineNumber(rd), why);
 				goto done;
 			}
 		}
@@ -735,15 +747,15 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 	}
 	if (st < 0)
 		goto done;
-	if (f.kind == FEED_NONE) {
-		st = custos_err_set(err, CUSTOS_EFORMAT, "%s: line %d: not an XML feed%s%s",
-		                    in->name, f.xml_err_line > 0 ? f.xml_err_line : 1,
-		                    f.xml_err[0] ? ": " : "", f.xml_err);
-		goto done;
-	}
 	if (in->err.status) {   /* the input itself failed */
 		*err = in->err;
 		st = err->status;
+		goto done;
+	}
+	if (f.kind == FEED_NONE) {
+		char why[700];
+		snprintf(why, sizeof why, "not an XML feed%s%s", f.xml_err[0] ? ": " : "", f.xml_err);
+		st = whole_file_bad(&f, f.xml_err_line > 0 ? f.xml_err_line : 1, why);
 		goto done;
 	}
 	if (f.xml_fatal) {

@@ -5,15 +5,23 @@
 int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *sink,
                                custos_err_t *err);
 
-static int run_file(tsink_t *s, const char *path, size_t chunk, custos_err_t *err)
+static int run_file_bad(tsink_t *s, const char *path, size_t chunk, int bad_status,
+                        custos_err_t *err)
 {
 	tin_t t;
 	custos_import_sink_t k = tsink_make(s);
+	s->bad_status = bad_status;
 	tin_file(&t, path, NULL);
 	t.chunk = chunk;
 	int st = custos_import__feed_stream(&t.in, &k, err);
 	tin_close(&t);
 	return st;
+}
+
+/* A sink that stops on bad items, as ingest without --skip-bad does. */
+static int run_file(tsink_t *s, const char *path, size_t chunk, custos_err_t *err)
+{
+	return run_file_bad(s, path, chunk, CUSTOS_EFORMAT, err);
 }
 
 static void test_feed__atom_entry_fields_base_and_html_text(void)
@@ -69,13 +77,19 @@ static void test_feed__non_xml_input_is_a_clear_error(void)
 	CHECK_STATUS(run_file(&s, path, 0, &err), CUSTOS_EFORMAT);
 	CHECK(strstr(err.msg, "not an RSS or Atom feed (root element <html>)") != NULL);
 	tsink_free(&s);
+	/* with a sink that sets bad items aside (--skip-bad), the file is one */
+	CHECK_OK(run_file_bad(&s, "tests/data/import-b/feed-not-xml.txt", 0, 0, &err));
+	CHECK_INT(s.n_bad, 1);
+	CHECK_INT(s.last_bad_line, 1);
+	CHECK(strstr(s.last_bad_why, "not an XML feed") != NULL);
+	tsink_free(&s);
 }
 
 static void test_feed__truncated_feed_keeps_items_before_and_reports_the_rest(void)
 {
 	tsink_t s;
 	custos_err_t err = { 0 };
-	CHECK_OK(run_file(&s, "tests/data/import-b/feed-truncated.rss", 0, &err));
+	CHECK_OK(run_file_bad(&s, "tests/data/import-b/feed-truncated.rss", 0, 0, &err));
 	CHECK(s.n >= 2);
 	CHECK_STR(tsink_find(&s, "feed:t.example:a1")->title, "first");
 	CHECK_INT(tsink_find(&s, "feed:t.example:a2")->created_at, 1055221200000LL);
@@ -125,7 +139,7 @@ static void test_feed__feedparser_expectations_hold(void)
 		snprintf(rel, sizeof rel, "feedparser-tests/%s", fp_cases[i].file);
 		if (!fixture_path(path, sizeof path, rel))
 			return;
-		int st = run_file(&s, path, 0, &err);
+		int st = run_file_bad(&s, path, 0, 0, &err);   /* ill-formed ones go on */
 		if (st != 0 || s.n < 1)
 			check__fail(__FILE__, __LINE__, "%s: status %d (%s), %zu records", fp_cases[i].file,
 			            st, err.msg, s.n);
