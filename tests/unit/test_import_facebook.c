@@ -96,6 +96,25 @@ static void test_facebook__truncated_json_keeps_what_came_before(void)
 	tsink_free(&s);
 }
 
+static void test_facebook__malformed_entries_are_bad_items_and_the_rest_goes_in(void)
+{
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_tree(&s, "tests/data/import-b/facebook-bad-items.json", NULL, &err));
+	/* entries 1, 4 and 8 are good; 2 (",]"), 3 (a raw tab in a string),
+	 * 5 (timestamp not an integer), 6 (bad escape), 7 (not an object) are bad */
+	CHECK_INT(s.n, 3);
+	CHECK_INT(s.n_bad, 5);
+	/* a code point above U+00FF (the emoji, from a surrogate pair) means
+	 * the string is not mojibake: it is left as decoded */
+	CHECK_STR(s.keep[0].text, "ok \xc3\x83\xc2\xa9 \xf0\x9f\x98\x80");
+	CHECK_STR(s.keep[1].title, "x");
+	CHECK_STR(s.keep[2].title, "last wins");
+	CHECK_INT(s.last_bad_line, 8);
+	CHECK(strstr(s.last_bad_why, "not a JSON object") != NULL);
+	tsink_free(&s);
+}
+
 static void test_facebook__detect_knows_its_files(void)
 {
 	const char head[] = "[\n  {\n    \"timestamp\": 1276950712,\n    \"data\": []";
@@ -106,4 +125,5 @@ static void test_facebook__detect_knows_its_files(void)
 CHECK_MAIN(CHECK_CASE(test_facebook__real_posts_count_mojibake_and_ids),
            CHECK_CASE(test_facebook__new_layout_comments_with_profile_owner),
            CHECK_CASE(test_facebook__truncated_json_keeps_what_came_before),
+           CHECK_CASE(test_facebook__malformed_entries_are_bad_items_and_the_rest_goes_in),
            CHECK_CASE(test_facebook__detect_knows_its_files))
