@@ -34,6 +34,13 @@ typedef struct {
 	char    pend[4];
 	size_t  pend_len, pend_pos;
 	int     u32;                 /* 1: UTF-32LE, 2: UTF-32BE, decoded here */
+	/* The bytes handed to libxml2 since the last item, for the items'
+	 * verbatim bytes (ASCII-compatible encodings only; see item_bytes). */
+	int     capture;
+	custos_buf_t win;
+	int64_t win_base;            /* file offset of win.data[0] */
+	size_t  cur;                 /* where the next item is looked for */
+	int     win_oom;
 	unsigned char carry[4];
 	size_t  carry_n;
 } feed_t;
@@ -41,6 +48,7 @@ typedef struct {
 enum { FEED_NONE, FEED_RSS, FEED_RDF, FEED_ATOM };
 
 static int raw_read(feed_t *f, char *buf, int len);
+static int raw_read_in(feed_t *f, char *buf, int len);
 
 static int add_cp(custos_buf_t *b, unsigned cp);
 
@@ -82,7 +90,39 @@ static int io_read(void *vctx, char *buf, int len)
 	return (int)o;
 }
 
+#define WIN_MAX  (64u << 20)   /* a window that grows past this drops its front */
+#define WIN_KEEP (1u << 20)
+
+static void win_add(feed_t *f, const char *p, size_t n)
+{
+	if (!f->capture || f->win_oom)
+		return;
+	if (f->cur > WIN_KEEP && f->cur > f->win.len / 2) {   /* forget what items used */
+		memmove(f->win.data, f->win.data + f->cur, f->win.len - f->cur);
+		f->win.len -= f->cur;
+		f->win_base += (int64_t)f->cur;
+		f->cur = 0;
+	}
+	if (f->win.len + n > WIN_MAX) {
+		size_t drop = f->win.len > WIN_KEEP ? f->win.len - WIN_KEEP : f->win.len;
+		memmove(f->win.data, f->win.data + drop, f->win.len - drop);
+		f->win.len -= drop;
+		f->win_base += (int64_t)drop;
+		f->cur = f->cur > drop ? f->cur - drop : 0;
+	}
+	if (custos_buf_add(&f->win, p, n) < 0)
+		f->win_oom = 1;   /* items then fall back to their serialized form */
+}
+
 static int raw_read(feed_t *f, char *buf, int len)
+{
+	int got = raw_read_in(f, buf, len);
+	if (got > 0 && !f->u32)
+		win_add(f, buf, (size_t)got);
+	return got;
+}
+
+static int raw_read_in(feed_t *f, char *buf, int len)
 {
 	if (f->pend_pos < f->pend_len) {   /* the bytes read to look for a BOM */
 		int n = (int)(f->pend_len - f->pend_pos) < len ? (int)(f->pend_len - f->pend_pos) : len;
@@ -252,6 +292,90 @@ static int html_to_text(custos_buf_t *out, const char *s)
 		st |= add_cp(out, cp);
 	}
 	return st ? CUSTOS_ENOMEM : 0;
+}
+
+/* ---- the item's bytes ------------------------------------------------------
+ * libxml2's reader does not say where an element's bytes are, so the item is
+ * found again in the window of bytes the parser was given: from where the
+ * last item ended, the next start tag with the item's name (as written,
+ * prefix included) outside comments, CDATA and processing instructions,
+ * then its matching end tag. When that fails (an encoding that is not
+ * ASCII-compatible, a window that overflowed, recovered ill-formed XML),
+ * the item's serialized XML stands in and source.offset is -1. */
+
+/* The end of the markup that starts at w[i] ('<'), or 0 if it does not end. */
+static size_t markup_end(const char *w, size_t n, size_t i)
+{
+	static const struct { const char *open, *close; } skips[] = {
+		{ "<!--", "-->" }, { "<![CDATA[", "]]>" }, { "<?", "?>" } };
+	for (size_t k = 0; k < 3; k++) {
+		size_t ol = strlen(skips[k].open);
+		if (n - i >= ol && !memcmp(w + i, skips[k].open, ol)) {
+			const char *e = memmem(w + i + ol, n - i - ol, skips[k].close, strlen(skips[k].close));
+			return e ? (size_t)(e - w) + strlen(skips[k].close) : 0;
+		}
+	}
+	char q = 0;
+	for (size_t j = i + 1; j < n; j++) {   /* a tag: '>' outside quoted values */
+		if (q) {
+			if (w[j] == q)
+				q = 0;
+		} else if (w[j] == '"' || w[j] == '\'') {
+			q = w[j];
+		} else if (w[j] == '>') {
+			return j + 1;
+		}
+	}
+	return 0;
+}
+
+static int name_at(const char *w, size_t n, size_t i, const char *name, size_t nl)
+{
+	if (n - i < nl + 1 || memcmp(w + i, name, nl))
+		return 0;
+	char c = w[i + nl];
+	return c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int item_bytes(feed_t *f, const char *name, size_t *start, size_t *end)
+{
+	const char *w = f->win.data;
+	size_t n = f->win.len, nl = strlen(name), i = f->cur, depth = 0, s = 0;
+	if (!f->capture || f->win_oom || !w)
+		return 0;
+	while (i < n) {
+		const char *lt = memchr(w + i, '<', n - i);
+		if (!lt)
+			return 0;
+		i = (size_t)(lt - w);
+		size_t e = markup_end(w, n, i);
+		if (!e)
+			return 0;
+		if (w[i + 1] == '/' && depth && name_at(w, n, i + 2, name, nl)) {
+			if (--depth == 0) {
+				*start = s;
+				*end = e;
+				f->cur = e;
+				return 1;
+			}
+		} else if (w[i + 1] != '/' && w[i + 1] != '!' && w[i + 1] != '?' &&
+		           name_at(w, n, i + 1, name, nl)) {
+			int empty = w[e - 2] == '/';
+			if (depth == 0) {
+				s = i;
+				if (empty) {
+					*start = s;
+					*end = e;
+					f->cur = e;
+					return 1;
+				}
+			}
+			if (!empty)
+				depth++;
+		}
+		i = e;
+	}
+	return 0;
 }
 
 /* ---- the item -------------------------------------------------------- */
@@ -524,30 +648,44 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 {
 	custos_record_t *r = &f->rec;
 	item_t it = { .published = CUSTOS_TIME_NONE, .updated = CUSTOS_TIME_NONE };
-	char idbuf[1200];
-	int st = 0, line = xmlTextReaderGetParserLineNumber(rd);
+	custos_buf_t idb = { 0 };
+	xmlBufferPtr xb = NULL;
+	int st = 0;
+	long line = xmlGetLineNo(node);   /* whole with XML_PARSE_BIG_LINES */
 	char *host = NULL;
 
-	if (node->line > 0)
-		line = node->line;
+	if (line <= 0)
+		line = xmlTextReaderGetParserLineNumber(rd);
 	if ((st = read_item(f, node, &it)) < 0)
 		goto done;
 	const char *native = it.id ? it.id : it.link;
 	if (!f->feed_host)
 		host = host_of(it.link);
 	const char *h = f->feed_host ? f->feed_host : host ? host : "unknown";
-	xmlBufferPtr xb = xmlBufferCreate();
-	if (!xb) { st = CUSTOS_ENOMEM; goto done; }
-	xmlNodeDump(xb, node->doc, node, 0, 0);
+	/* the item's bytes in the file; its serialized XML only when needed */
+	size_t b0 = 0, b1 = 0;
+	int verbatim = item_bytes(f, (const char *)xmlTextReaderConstName(rd), &b0, &b1);
+	if (!verbatim || !native || !*native) {
+		if (!(xb = xmlBufferCreate())) {
+			st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		xmlNodeDump(xb, node->doc, node, 0, 0);
+	}
 	if (native && *native) {
-		snprintf(idbuf, sizeof idbuf, "feed:%s:%s", h, native);
+		st = custos_buf_printf(&idb, "feed:%s:%s", h, native);
 	} else {
-		/* no guid, id or link: the id comes from the item's bytes */
+		/* no guid, id or link: the id comes from the item's serialized XML
+		 * (not its bytes, so that a re-encoded feed gives the same ids) */
 		uint8_t d[CUSTOS_SHA256_LEN];
 		char hex[CUSTOS_SHA256_HEX];
 		custos_sha256(d, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
 		custos_hex(hex, d, 16);
-		snprintf(idbuf, sizeof idbuf, "feed:%s:sha256-%s", h, hex);
+		st = custos_buf_printf(&idb, "feed:%s:sha256-%s", h, hex);
+	}
+	if (st < 0) {
+		st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
 	}
 	int64_t when = it.published != CUSTOS_TIME_NONE ? it.published : it.updated;
 	if (when == CUSTOS_TIME_NONE)
@@ -563,7 +701,7 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 	                     it.author_email ? it.author_email :
 	                     f->feed_title && *f->feed_title ? f->feed_title : h;
 	st = 0;
-	st |= custos_record_sets(r, &r->id, idbuf);
+	st |= custos_record_sets(r, &r->id, idb.data);
 	st |= custos_record_sets(r, &r->platform, "feed");
 	st |= custos_record_sets(r, &r->kind, "post");
 	st |= custos_record_sets(r, &r->account, f->feed_title && *f->feed_title ? f->feed_title : h);
@@ -582,10 +720,14 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 	st |= custos_record_sets(r, &r->source.format, "feed");
 	st |= custos_record_sets(r, &r->source.file, f->in->name);
 	r->source.line = line;
-	r->source.offset = -1;
-	/* raw: the item as libxml2 serializes it (UTF-8), not the file's bytes */
-	st |= custos_record_set_raw(r, (const char *)xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
-	xmlBufferFree(xb);
+	if (verbatim) {
+		r->source.offset = f->win_base + (int64_t)b0;
+		st |= custos_record_set_raw(r, f->win.data + b0, b1 - b0);
+	} else {
+		r->source.offset = -1;
+		st |= custos_record_set_raw(r, (const char *)xmlBufferContent(xb),
+		                            (size_t)xmlBufferLength(xb));
+	}
 	if (st) {
 		st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
@@ -594,7 +736,7 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 		if (st > 0)
 			st = CUSTOS_EINTERNAL;
 		if (!f->err->status)
-			custos_err_set(f->err, st, "%s: line %d: the record was refused", f->in->name, line);
+			custos_err_set(f->err, st, "%s: line %ld: the record was refused", f->in->name, line);
 		goto done;
 	}
 	f->n_items++;
@@ -602,6 +744,8 @@ done:
 	custos_record_reset(r);
 	item_free(&it);
 	free(host);
+	custos_buf_free(&idb);
+	xmlBufferFree(xb);
 	return st;
 }
 
@@ -684,10 +828,15 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		enc = "UTF-8", f.pend_pos = 4, f.u32 = 1;
 	else if (f.pend_len == 4 && !memcmp(f.pend, "\0\0\xfe\xff", 4))
 		enc = "UTF-8", f.pend_pos = 4, f.u32 = 2;
+	/* UTF-16 (a BOM, or '<' with a zero byte) is not ASCII-compatible:
+	 * its items' bytes cannot be found by looking for '<' */
+	f.capture = !f.u32 && !(f.pend_len >= 2 &&
+	            ((unsigned char)f.pend[0] == 0xFF || (unsigned char)f.pend[0] == 0xFE ||
+	             f.pend[0] == 0 || f.pend[1] == 0));
 	xmlTextReaderPtr rd = xmlReaderForIO(io_read, io_close, &f, NULL, enc,
 	                                     XML_PARSE_RECOVER | XML_PARSE_NONET |
 	                                     XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-	                                     XML_PARSE_NOCDATA | XML_PARSE_COMPACT |
+	                                     XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_BIG_LINES |
 	                                     (enc ? XML_PARSE_IGNORE_ENC : 0));
 	if (!rd) {
 		st = custos_err_set(err, CUSTOS_ENOMEM, "%s: cannot start the XML reader", in->name);
@@ -777,6 +926,7 @@ done:
 	custos_buf_free(&f.tmp);
 	free(f.feed_title);
 	free(f.feed_host);
+	custos_buf_free(&f.win);
 	xmlSetGenericErrorFunc(old_ctx, old_fn);
 	return st;
 }

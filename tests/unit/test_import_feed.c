@@ -50,12 +50,27 @@ static void test_feed__atom_entry_fields_base_and_html_text(void)
 	CHECK(strv_has(&r->urls, "http://news.example.com/blog/posts/q1.html"));
 	CHECK(!strv_has(&r->hashtags, "finance"));   /* categories are not hashtags */
 	CHECK(strstr(s.raws.data, "<category term=\"finance\"/>") != NULL);
+	/* raw is the entry's bytes exactly as in the file, and offset is theirs:
+	 * python3 -c "d=open('feed-base.atom','rb').read();print(d.index(b'<entry>'))" -> 242 */
+	{
+		FILE *fp = fopen("tests/data/import-b/feed-base.atom", "rb");
+		char file[4096];
+		size_t fn = fread(file, 1, sizeof file - 1, fp);
+		fclose(fp);
+		file[fn] = 0;
+		const char *e0 = strstr(file, "<entry>"), *e1 = strstr(file, "</entry>") + 8;
+		CHECK_INT(r->source.offset, 242);
+		CHECK_INT(e0 - file, 242);
+		CHECK(!memcmp(s.raws.data, e0, (size_t)(e1 - e0)));
+		CHECK(!strncmp(s.raws.data + (e1 - e0), "\n--\n", 4));
+	}
 	/* an entry's own xml:base wins; no date: the feed's updated is used */
 	r = tsink_find(&s, "feed:news.example.com:tag:example.com,2024:2");
 	CHECK_STR(r->url, "http://other.example.org/a/b.html");
 	CHECK_STR(r->text, "One\n\nTwo & three");
 	CHECK_INT(r->created_at, 1709287200000LL);   /* 2024-03-01T10:00:00Z */
 	CHECK_STR(r->author_handle, "Acme & Co newsroom");
+	CHECK(strstr(s.raws.data, "\n--\n<entry xml:base=\"http://other.example.org/a/\">\n    <id>") != NULL);
 	tsink_free(&s);
 }
 
@@ -163,6 +178,27 @@ static void test_feed__feedparser_expectations_hold(void)
 	}
 }
 
+static void test_feed__raw_is_verbatim_in_the_declared_encoding(void)
+{
+	char path[4096];
+	tsink_t s;
+	custos_err_t err = { 0 };
+	/* euc-kr-item.xml: the description's bytes 0xB3 0xE2 stay as they are in raw */
+	if (!fixture_path(path, sizeof path, "feedparser-tests/encoding/euc-kr-item.xml"))
+		return;
+	CHECK_OK(run_file(&s, path, 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK(!strncmp(s.raws.data, "<item>\n    <description>\xb3\xe2</description>\n  </item>\n--\n", 60));
+	tsink_free(&s);
+	/* a UTF-16 feed: raw falls back to the serialized item, offset -1 */
+	CHECK_OK(run_file(&s, "tests/data/import-b/feed-utf16.xml", 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_INT(s.keep[0].source.offset, -1);
+	CHECK(!strncmp(s.raws.data, "<item><title>caf\xc3\xa9</title></item>\n--\n", 37));
+	CHECK_STR(s.keep[0].title, "caf\xc3\xa9");
+	tsink_free(&s);
+}
+
 static void test_feed__utf16_and_utf32_feeds_parse(void)
 {
 	static const char *const files[] = { "utf-16le-bom.xml", "utf-16be-bom.xml", "utf-16le.xml",
@@ -226,5 +262,6 @@ CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__non_xml_input_is_a_clear_error),
            CHECK_CASE(test_feed__truncated_feed_keeps_items_before_and_reports_the_rest),
            CHECK_CASE(test_feed__feedparser_expectations_hold),
+           CHECK_CASE(test_feed__raw_is_verbatim_in_the_declared_encoding),
            CHECK_CASE(test_feed__utf16_and_utf32_feeds_parse),
            CHECK_CASE(test_feed__every_wellformed_feed_imports_without_error_and_twice_the_same))
