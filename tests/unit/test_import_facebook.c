@@ -57,8 +57,9 @@ static void test_facebook__new_layout_comments_with_profile_owner(void)
 	tsink_t s;
 	custos_err_t err = { 0 };
 	CHECK_OK(run_tree(&s, "tests/data/import-b/fb-new", NULL, &err));
-	CHECK_INT(s.n, 2);
+	CHECK_INT(s.n, 3);
 	CHECK_INT(tsink_kind(&s, "comment"), 2);
+	CHECK_INT(tsink_kind(&s, "post"), 1);
 	CHECK_INT(s.n_bad, 1);   /* the comment without a timestamp */
 	CHECK(strstr(s.last_bad_why, "timestamp") != NULL);
 	CHECK_INT(s.last_bad_line, 16);
@@ -71,6 +72,17 @@ static void test_facebook__new_layout_comments_with_profile_owner(void)
 	CHECK(!strncmp(r->id, "facebook:", 9) && strlen(r->id) == 9 + 32);
 	/* code points that do not form UTF-8 as bytes are left alone */
 	CHECK_STR(s.keep[1].text, "caf\xc3\xa9 is Latin-1 here, and \xc3\x83 alone");
+	/* {"status_updates_v2": [...]}: a post whose photo is in the export
+	 * (a blob; sha256sum .../media/photos/p1.jpg) and one that is not */
+	r = &s.keep[2];
+	CHECK_STR(r->kind, "post");
+	CHECK_STR(r->text, "Nueva foto en M\xc3\xa1laga");
+	CHECK_INT(r->n_media, 2);
+	CHECK_STR(r->media[0].sha256, "bddcd3dfa0684499eb00f0dcd919032f4d4e4e15f815752618c4de324f6b1803");
+	CHECK_INT(r->media[0].size, 9);
+	CHECK_STR(r->media[1].name, "your_facebook_activity/posts/media/photos/missing.jpg");
+	CHECK(r->media[1].sha256 == NULL);
+	CHECK_INT(s.n_blob, 1);
 	tsink_free(&s);
 }
 
