@@ -259,8 +259,10 @@ static size_t urn_id(const char *url, const char **out)
 }
 
 /* The stable id of an item with no native one: SHA-256 over the decimal
- * created_at in ms, a NUL, the account, a NUL and the text; the first 16
- * bytes in lower-case hex. docs/importers-b.md states the same recipe. */
+ * created_at in ms, a NUL, and the text; the first 16 bytes in lower-case
+ * hex. The account is left out on purpose: it comes from Profile.csv when
+ * the export has one, and Comments.csv imported alone must give the same
+ * ids. docs/importers-b.md states the same recipe. */
 static int derived_id(custos_record_t *r, const char *platform)
 {
 	custos_sha256_ctx_t c;
@@ -269,7 +271,6 @@ static int derived_id(custos_record_t *r, const char *platform)
 	int n = snprintf(num, sizeof num, "%lld", (long long)r->created_at);
 	custos_sha256_init(&c);
 	custos_sha256_update(&c, num, (size_t)n + 1);
-	custos_sha256_update(&c, r->account ? r->account : "", strlen(r->account ? r->account : "") + 1);
 	custos_sha256_update(&c, r->text ? r->text : "", strlen(r->text ? r->text : ""));
 	custos_sha256_final(&c, h);
 	custos_hex(hex, h, 16);
@@ -511,15 +512,57 @@ static int linkedin_detect(custos_tree_t *t, const char *relpath, const char *he
 	return conf;
 }
 
+/* The owner's name from the export's Profile.csv ("First Name", "Last
+ * Name"), NULL when there is none. */
+static char *profile_account(custos_tree_t *t, const char *relpath)
+{
+	char path[1024];
+	const char *slash = relpath ? strrchr(relpath, '/') : NULL;
+	snprintf(path, sizeof path, "%.*sProfile.csv", slash ? (int)(slash - relpath + 1) : 0,
+	         relpath ? relpath : "");
+	custos_input_t *in = NULL;
+	custos_err_t err = { 0 };
+	char *who = NULL;
+	if (!custos_tree__exists(t, path, NULL) || custos_tree__open(t, path, &in, &err) < 0)
+		return NULL;
+	csv_t c = { .in = in, .lineno = 1 };
+	int first = -1, last = -1;
+	if (csv_next(&c, &err) == 1) {
+		for (size_t i = 0; i < c.nf && i < N_COLS; i++) {
+			const char *h = c.field[i].data ? c.field[i].data : "";
+			if (!strncmp(h, "\xEF\xBB\xBF", 3))
+				h += 3;
+			if (!strcmp(h, "First Name"))
+				first = (int)i;
+			else if (!strcmp(h, "Last Name"))
+				last = (int)i;
+		}
+		if (first >= 0 && csv_next(&c, &err) == 1 && (size_t)first < c.nf) {
+			custos_buf_t b = { 0 };
+			custos_buf_adds(&b, c.field[first].data ? c.field[first].data : "");
+			if (last >= 0 && (size_t)last < c.nf && c.field[last].len)
+				custos_buf_printf(&b, " %s", c.field[last].data);
+			if (b.len)
+				who = b.data;
+			else
+				custos_buf_free(&b);
+		}
+	}
+	csv_free(&c);
+	custos_input__close(in);
+	return who;
+}
+
 static int run_one(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
                    custos_err_t *err)
 {
 	custos_input_t *in = NULL;
+	char *owner = profile_account(t, relpath);
 	int st = custos_tree__open(t, relpath, &in, err);
-	if (st < 0)
-		return st;
-	st = custos_import__linkedin_stream(in, NULL, sink, err);
+	if (st >= 0)
+		st = custos_import__linkedin_stream(in, owner, sink, err);
 	custos_input__close(in);
+	free(owner);
 	return st;
 }
 

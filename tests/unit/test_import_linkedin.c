@@ -93,10 +93,27 @@ static void test_linkedin__comment_replies_to_the_linked_post_with_derived_id(vo
 	custos_record_t *r = &s.keep[0];
 	CHECK_STR(r->kind, "comment");
 	CHECK_STR(r->in_reply_to, "linkedin:7348202933752053761");
-	/* id recipe: sha256("1752393848000\0sanand0\0<text>")[0:16] in hex, see
+	/* id recipe: sha256("1752393848000\0<text>")[0:16] in hex, see
 	 * docs/importers-b.md; checked with:
-	 * python3 -c "import hashlib;print(hashlib.sha256(b'1752393848000\0sanand0\0Rohan Sen wow! What was the prompt?').hexdigest()[:32])" */
-	CHECK_STR(r->id, "linkedin:96bb6e788953f09606914b1a3a6b0d39");
+	 * python3 -c "import hashlib;print(hashlib.sha256(b'1752393848000\0Rohan Sen wow! What was the prompt?').hexdigest()[:32])" */
+	CHECK_STR(r->id, "linkedin:0a018f6bcd23b5c290ee7635a81e6cc4");
+	tsink_free(&s);
+}
+
+static void test_linkedin__profile_names_the_account_and_ids_do_not_change(void)
+{
+	tsink_t s;
+	custos_err_t err = { 0 };
+	custos_tree_t *t = NULL;
+	custos_import_sink_t k = tsink_make(&s);
+	CHECK_OK(custos_tree__new(&t, "tests/data/import-b/linkedin-export", &err));
+	CHECK(custos_import__linkedin.detect(t, NULL, NULL, 0) >= 50);
+	CHECK_OK(custos_import__linkedin.run(t, NULL, &k, &err));
+	custos_tree__free(t);
+	CHECK_INT(s.n, 1);   /* Profile.csv holds no posts */
+	CHECK_STR(s.keep[0].account, "Anand S");
+	CHECK_STR(s.keep[0].author_handle, "Anand S");
+	CHECK_STR(s.keep[0].id, "linkedin:0a018f6bcd23b5c290ee7635a81e6cc4");
 	tsink_free(&s);
 }
 
@@ -189,6 +206,7 @@ static void test_linkedin__real_comments_count_and_backslash_quotes(void)
 CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__wrapped_lines_and_backslash_quotes_are_repaired),
            CHECK_CASE(test_linkedin__comment_replies_to_the_linked_post_with_derived_id),
+           CHECK_CASE(test_linkedin__profile_names_the_account_and_ids_do_not_change),
            CHECK_CASE(test_linkedin__unterminated_quote_at_eof_is_a_bad_item_naming_the_line),
            CHECK_CASE(test_linkedin__not_a_linkedin_csv_is_refused),
            CHECK_CASE(test_linkedin__real_shares_count_and_quirks),
