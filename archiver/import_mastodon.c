@@ -516,7 +516,7 @@ static void mctx_free(mctx_t *m)
 
 static void load_actor(mctx_t *m, custos_tree_t *t, const char *dir)
 {
-	char path[512], host[256], *data = NULL;
+	char path[700], host[256], *data = NULL;
 	size_t n;
 	snprintf(path, sizeof path, "%sactor.json", dir);
 	if (custos_tree__slurp(t, path, (size_t)4 << 20, &data, &n, NULL) < 0)

@@ -576,6 +576,8 @@ static int archive_tweet(xctx_t *x, const char *file, const char *raw, size_t n,
 	const char *id = jid(tw, "id_str", ib);
 	if (allow_defer && first && id && strcmp(first, id) != 0 &&
 	    x->deferred_bytes + n <= DEFER_MAX) {
+		char sort_id[24];
+		snprintf(sort_id, sizeof sort_id, "%s", id);
 		json_decref(root);
 		if (x->n_deferred == x->cap_deferred) {
 			size_t nc = x->cap_deferred ? x->cap_deferred * 2 : 16;
@@ -596,7 +598,7 @@ static int archive_tweet(xctx_t *x, const char *file, const char *raw, size_t n,
 		d->offset = off;
 		d->line = line;
 		d->deleted_at = deleted_at;
-		snprintf(d->sort_id, sizeof d->sort_id, "%s", id);
+		memcpy(d->sort_id, sort_id, sizeof d->sort_id);
 		x->n_deferred++;
 		x->deferred_bytes += n;
 		return 0;

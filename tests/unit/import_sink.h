@@ -89,7 +89,7 @@ static void tsink_free(tsink_t *s)
 	custos_buf_free(&s->ids);
 }
 
-static void write_file(const char *path, const char *data, size_t n)
+__attribute__((unused)) static void write_file(const char *path, const char *data, size_t n)
 {
 	FILE *f = fopen(path, "wb");
 	CHECK(f != NULL);
