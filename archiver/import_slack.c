@@ -33,6 +33,7 @@ typedef struct {
 	custos_record_t rec;
 	custos_buf_t text;
 	custos_buf_t idb;           /* ids being built */
+	custos_arena_t jv_arena;    /* the parsed message */
 	char **files;               /* day files found in the tree */
 	size_t n_files;
 	int oom;
@@ -331,14 +332,14 @@ static int file_blob(slack_t *s, const char *folder, const char *id, const char 
 	return 0;
 }
 
-static int add_file(slack_t *s, const char *folder, json_t *f)
+static int add_file(slack_t *s, const char *folder, const custos_jv_t *f)
 {
 	custos_record_t *r = &s->rec;
-	const char *id = json_string_value(json_object_get(f, "id"));
-	const char *name = json_string_value(json_object_get(f, "name"));
-	const char *url = json_string_value(json_object_get(f, "url_private"));
+	const char *id = custos_jv__str(custos_jv__get(f, "id"));
+	const char *name = custos_jv__str(custos_jv__get(f, "name"));
+	const char *url = custos_jv__str(custos_jv__get(f, "url_private"));
 	if (!url)
-		url = json_string_value(json_object_get(f, "permalink"));
+		url = custos_jv__str(custos_jv__get(f, "permalink"));
 	if (!id && !name && !url)
 		return 0;
 	custos_media_t *m = custos_record_media_add(r);
@@ -346,9 +347,9 @@ static int add_file(slack_t *s, const char *folder, json_t *f)
 		return CUSTOS_ENOMEM;
 	int st = 0;
 	st |= custos_record_sets(r, &m->name, name);
-	st |= custos_record_sets(r, &m->type, json_string_value(json_object_get(f, "mimetype")));
-	if (json_is_integer(json_object_get(f, "size")))
-		m->size = (int64_t)json_integer_value(json_object_get(f, "size"));
+	st |= custos_record_sets(r, &m->type, custos_jv__str(custos_jv__get(f, "mimetype")));
+	if (custos_jv__is_int(custos_jv__get(f, "size")))
+		m->size = (int64_t)custos_jv__int(custos_jv__get(f, "size"));
 	if (st)
 		return CUSTOS_ENOMEM;
 	if (id && name && (st = file_blob(s, folder, id, name, m)) < 0)
@@ -359,21 +360,21 @@ static int add_file(slack_t *s, const char *folder, json_t *f)
 }
 
 /* Fills the record from one message; 1 with *why for a bad item. */
-static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, const char **why)
+static int fill(slack_t *s, const chan_t *c, const char *folder, const custos_jv_t *m, const char **why)
 {
 	custos_record_t *r = &s->rec;
 	int st = 0;
-	if (!json_is_object(m)) {
+	if (!custos_jv__is_obj(m)) {
 		*why = "not a JSON object";
 		return 1;
 	}
-	const char *ts = json_string_value(json_object_get(m, "ts"));
+	const char *ts = custos_jv__str(custos_jv__get(m, "ts"));
 	if (parse_ts(ts, &r->created_at) < 0) {
 		*why = "no \"ts\" timestamp";
 		return 1;
 	}
 	const char *chan_id = c ? c->id : folder;
-	const char *subtype = json_string_value(json_object_get(m, "subtype"));
+	const char *subtype = custos_jv__str(custos_jv__get(m, "subtype"));
 	custos_buf_clear(&s->idb);
 	st |= custos_buf_printf(&s->idb, "slack:%s:%s", chan_id, ts);
 	st |= custos_record_sets(r, &r->id, s->idb.data);
@@ -383,10 +384,10 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, cons
 	st |= custos_record_sets(r, &r->kind, is_event(subtype) ? "event" : "message");
 	st |= custos_record_sets(r, &r->subtype, subtype);
 	/* author: a user, else a bot's name, else the workspace */
-	const char *uid = json_string_value(json_object_get(m, "user"));
+	const char *uid = custos_jv__str(custos_jv__get(m, "user"));
 	const user_t *u = uid ? user_find(s, uid, strlen(uid)) : NULL;
-	const char *bot = json_string_value(json_object_get(m, "bot_id"));
-	const char *uname = json_string_value(json_object_get(m, "username"));
+	const char *bot = custos_jv__str(custos_jv__get(m, "bot_id"));
+	const char *uname = custos_jv__str(custos_jv__get(m, "username"));
 	if (u) {
 		st |= custos_record_sets(r, &r->author_id, u->id);
 		st |= custos_record_sets(r, &r->author_handle, u->name ? u->name : u->id);
@@ -399,7 +400,7 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, cons
 		st |= custos_record_sets(r, &r->author_handle, uname && *uname ? uname : bot ? bot : "slack");
 	}
 	/* threads: replies point at the thread's root */
-	const char *tts = json_string_value(json_object_get(m, "thread_ts"));
+	const char *tts = custos_jv__str(custos_jv__get(m, "thread_ts"));
 	if (tts && *tts) {
 		custos_buf_clear(&s->idb);
 		st |= custos_buf_printf(&s->idb, "slack:%s:%s", chan_id, tts);
@@ -407,23 +408,23 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, cons
 		if (strcmp(tts, ts))
 			st |= custos_record_sets(r, &r->in_reply_to, s->idb.data);
 	}
-	json_t *ed = json_object_get(m, "edited");
+	const custos_jv_t *ed = custos_jv__get(m, "edited");
 	int64_t et;
-	if (json_is_object(ed) && parse_ts(json_string_value(json_object_get(ed, "ts")), &et) == 0)
+	if (custos_jv__is_obj(ed) && parse_ts(custos_jv__str(custos_jv__get(ed, "ts")), &et) == 0)
 		r->edited_at = et;
 	/* text: the message's (its current, edited version), then what its
 	 * attachments say (bot messages often carry all their text there) */
 	custos_buf_clear(&s->text);
-	const char *text = json_string_value(json_object_get(m, "text"));
+	const char *text = custos_jv__str(custos_jv__get(m, "text"));
 	if (text)
 		st |= markup(s, &s->text, text);
-	json_t *a;
+	const custos_jv_t *a;
 	size_t i;
-	json_array_foreach(json_object_get(m, "attachments"), i, a) {
+	custos_jv__foreach(custos_jv__get(m, "attachments"), i, a) {
 		static const char *const keys[] = { "pretext", "title", "text", NULL };
 		int any = 0;
 		for (size_t k = 0; keys[k]; k++) {
-			const char *v = json_string_value(json_object_get(a, keys[k]));
+			const char *v = custos_jv__str(custos_jv__get(a, keys[k]));
 			if (!v || !*v)
 				continue;
 			if (s->text.len)
@@ -431,22 +432,22 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, json_t *m, cons
 			st |= markup(s, &s->text, v);
 			any = 1;
 		}
-		const char *fb = json_string_value(json_object_get(a, "fallback"));
+		const char *fb = custos_jv__str(custos_jv__get(a, "fallback"));
 		if (!any && fb && *fb) {
 			if (s->text.len)
 				st |= custos_buf_addc(&s->text, '\n');
 			st |= markup(s, &s->text, fb);
 		}
-		const char *link = json_string_value(json_object_get(a, "title_link"));
+		const char *link = custos_jv__str(custos_jv__get(a, "title_link"));
 		if (link)
 			st |= add_unique(r, &r->urls, link, strlen(link));
 	}
 	st |= custos_record_set(r, &r->text, s->text.data ? s->text.data : "", s->text.len);
 	/* files: "file" (older exports) and "files" */
-	json_t *f = json_object_get(m, "file");
-	if (json_is_object(f))
+	const custos_jv_t *f = custos_jv__get(m, "file");
+	if (custos_jv__is_obj(f))
 		st |= add_file(s, folder, f) < 0;
-	json_array_foreach(json_object_get(m, "files"), i, f)
+	custos_jv__foreach(custos_jv__get(m, "files"), i, f)
 		st |= add_file(s, folder, f) < 0;
 	return st ? CUSTOS_ENOMEM : 0;
 }
@@ -499,14 +500,20 @@ static int day_file(slack_t *s, const char *relpath)
 			break;
 		}
 		custos_record_t *r = &s->rec;
-		json_error_t je;
-		json_t *m = json_loadb(elem, n, JSON_REJECT_DUPLICATES, &je);
+		custos_jv_err_t je = { { 0 }, 0 };
 		const char *why = NULL;
 		char whybuf[300];
+		custos_arena_reset(&s->jv_arena);
+		if ((st = custos_import__check_utf8(s->sink, in->name, off, line, elem, n, err)) != 0) {
+			if (st == 1)
+				continue;   /* set aside by the sink */
+			goto done;
+		}
+		const custos_jv_t *m = custos_jv__parse(&s->jv_arena, elem, n, &je);
 		st = m ? fill(s, c, folder, m, &why) : 1;
-		json_decref(m);
 		if (!m) {
-			snprintf(whybuf, sizeof whybuf, "invalid JSON: %s", je.text);
+			snprintf(whybuf, sizeof whybuf, "invalid JSON at byte %lld of the message: %s",
+			         (long long)je.position, je.text);
 			why = whybuf;
 		}
 		if (st < 0) {
@@ -603,6 +610,7 @@ static void slack_free(slack_t *s)
 	custos_record_free(&s->rec);
 	custos_buf_free(&s->text);
 	custos_buf_free(&s->idb);
+	custos_arena_free(&s->jv_arena);
 }
 
 static int slack_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)

@@ -42,6 +42,12 @@ static void test_facebook__real_posts_count_mojibake_and_ids(void)
 	/* entry 54: "Retweeted \u00c3\u0081ngel Briz" = "Retweeted Ángel Briz", four U+1F4BC */
 	CHECK(!strncmp(s.keep[54].text, "Retweeted \xc3\x81ngel Briz (@GeloBriz):", 32));
 	CHECK(strstr(s.keep[54].text, "\xf0\x9f\x92\xbc\xf0\x9f\x92\xbc\xf0\x9f\x92\xbc\xf0\x9f\x92\xbc"));
+	/* entry 55: its attachment's URL first, then what the text holds */
+	r = &s.keep[55];
+	CHECK(!strncmp(r->urls.v[0], "http://twitter.com/danska_/status/725076520415322112/photo/1", 59));
+	CHECK(strv_has(&r->hashtags, "MachoQueSeRespeta"));
+	CHECK(strv_has(&r->mentions, "danska_"));
+	CHECK(strv_has(&r->urls, "https://t.co/0RGcb5FNdh"));
 	/* raw is the element's bytes as in the file, escapes and all */
 	CHECK(strstr(s.raws.data, "\"post\": \"Y ahora Granada\\u00f0\\u009f\\u0098\\u00b5\"") != NULL);
 	/* same input twice: byte-identical records */

@@ -52,6 +52,7 @@ static void test_linkedin__share_row_becomes_post_with_urn_id(void)
 	CHECK_STR(r->visibility, "connections");
 	CHECK_INT(r->created_at, 1704164645000LL);
 	CHECK(strv_has(&r->urls, "https://example.com/a"));
+	CHECK(strv_has(&r->hashtags, "tag"));
 	CHECK_INT(r->n_media, 1);
 	CHECK_STR(r->media[0].url, "https://media.example/x.jpg");
 	CHECK_INT(r->source.line, 2);
@@ -168,6 +169,7 @@ static void test_linkedin__real_shares_count_and_quirks(void)
 	custos_record_t *r = tsink_find(&s, "linkedin:7345736358277103616");
 	CHECK(!strncmp(r->text, "If someone asked me, \"What's changed this year in LLMs\", here's my list:"
 	               "\n\nPrompt engineering is out. Evals are in. https://lnkd.in/gfF-6giV\n", 130));
+	CHECK(strv_has(&r->urls, "https://lnkd.in/gfF-6giV"));
 	/* the first post keeps its Mathematical Bold (astral) letters, unwrapped */
 	r = tsink_find(&s, "linkedin:7345821826846990338");
 	CHECK(strstr(r->text, "program.\n\n\xf0\x9d\x97\xaa\xf0\x9d\x97\x9b") != NULL);
