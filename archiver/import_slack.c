@@ -458,15 +458,18 @@ static int day_file(slack_t *s, const char *relpath)
 	custos_jsonscan_t *js = NULL;
 	custos_err_t *err = s->err;
 	char folder[512];
-	const char *slash = strrchr(relpath, '/');
-	const char *fstart = slash ? relpath : "";
-	if (slash) {   /* the folder just above the day file */
-		const char *p = slash;
-		while (p > relpath && p[-1] != '/')
-			p--;
-		fstart = p;
+	/* the folder just above the day file; for a day file given alone, the
+	 * folder it sits in on disk */
+	const char *path = strrchr(relpath, '/') ? relpath : custos_tree__name(s->tree);
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	const char *fstart = slash;
+	if (slash) {
+		while (fstart > path && fstart[-1] != '/')
+			fstart--;
 	}
-	snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - fstart) : 0, fstart);
+	snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - fstart) : 0, slash ? fstart : "");
+	if (!folder[0])
+		snprintf(folder, sizeof folder, "unknown");
 	const chan_t *c = chan_by(s, folder, strlen(folder), 1);
 	if (!c)
 		c = chan_by(s, folder, strlen(folder), 0);   /* DMs: folder named by id */
@@ -566,9 +569,7 @@ done:
 static int is_day_file(const char *relpath)
 {
 	const char *b = strrchr(relpath, '/');
-	if (!b)
-		return 0;
-	b++;
+	b = b ? b + 1 : relpath;
 	if (strlen(b) != 15 || strcmp(b + 10, ".json"))
 		return 0;
 	for (int i = 0; i < 10; i++)

@@ -90,6 +90,24 @@ static void test_slack__truncated_day_file_is_reported_with_its_name(void)
 	tsink_free(&s);
 }
 
+static void test_slack__a_day_file_alone_takes_its_folder_as_channel(void)
+{
+	tsink_t s;
+	custos_err_t err = { 0 };
+	custos_tree_t *t = NULL;
+	custos_import_sink_t k = tsink_make(&s);
+	CHECK_OK(custos_tree__new(&t, "tests/data/import-b/slack-mini/D0DM1/2024-01-03.json", &err));
+	const char head[] = "[{\"type\": \"message\", \"user\": \"U002\", \"text\": \"psst\", \"ts\": \"1\"}]";
+	CHECK(custos_import__slack.detect(t, "2024-01-03.json", head, sizeof head - 1) >= 30);
+	CHECK_OK(custos_import__slack.run(t, "2024-01-03.json", &k, &err));
+	custos_tree__free(t);
+	CHECK_INT(s.n, 1);
+	/* no channel list or users.json to be found: ids and names from what there is */
+	CHECK_STR(s.keep[0].id, "slack:D0DM1:1704240000.000000");
+	CHECK_STR(s.keep[0].author_handle, "U002");
+	tsink_free(&s);
+}
+
 static void check_real(tsink_t *s)
 {
 	/* cd unzipped && python3 -c "import json,os,collections;print(collections.Counter(
@@ -154,4 +172,5 @@ static void test_slack__real_export_folder_and_zip_agree(void)
 
 CHECK_MAIN(CHECK_CASE(test_slack__markup_threads_edits_files_and_events),
            CHECK_CASE(test_slack__truncated_day_file_is_reported_with_its_name),
+           CHECK_CASE(test_slack__a_day_file_alone_takes_its_folder_as_channel),
            CHECK_CASE(test_slack__real_export_folder_and_zip_agree))
