@@ -140,8 +140,24 @@ static void test_facebook__detect_knows_its_files(void)
 	CHECK(custos_import__facebook.detect(NULL, "tweets.js", head, sizeof head - 1) == 0);
 }
 
+static void test_facebook__auto_detection_picks_it(void)
+{
+	char path[4096];
+	tsink_t s;
+	custos_err_t err = { 0 };
+	if (!fixture_path(path, sizeof path, "facebook-dyi-lucasfdz"))
+		return;
+	custos_import_sink_t k = tsink_make(&s);
+	CHECK_OK(custos_import_run(path, "auto", &k, &err));
+	CHECK_INT(s.n, 58);
+	CHECK_STR(s.keep[0].source.format, "facebook");
+	CHECK_STR(s.keep[0].platform, "facebook");
+	tsink_free(&s);
+}
+
 CHECK_MAIN(CHECK_CASE(test_facebook__real_posts_count_mojibake_and_ids),
            CHECK_CASE(test_facebook__new_layout_comments_with_profile_owner),
            CHECK_CASE(test_facebook__truncated_json_keeps_what_came_before),
            CHECK_CASE(test_facebook__malformed_entries_are_bad_items_and_the_rest_goes_in),
-           CHECK_CASE(test_facebook__detect_knows_its_files))
+           CHECK_CASE(test_facebook__detect_knows_its_files),
+           CHECK_CASE(test_facebook__auto_detection_picks_it))

@@ -258,10 +258,26 @@ static void test_feed__every_wellformed_feed_imports_without_error_and_twice_the
 	CHECK(records > 400);
 }
 
+static void test_feed__auto_detection_picks_it(void)
+{
+	char path[4096];
+	tsink_t s;
+	custos_err_t err = { 0 };
+	if (!fixture_path(path, sizeof path, "feedparser-tests/wellformed/atom10/entry_link_alternate_map_link.xml"))
+		return;
+	custos_import_sink_t k = tsink_make(&s);
+	CHECK_OK(custos_import_run(path, "auto", &k, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_STR(s.keep[0].source.format, "feed");
+	CHECK_STR(s.keep[0].platform, "feed");
+	tsink_free(&s);
+}
+
 CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__non_xml_input_is_a_clear_error),
            CHECK_CASE(test_feed__truncated_feed_keeps_items_before_and_reports_the_rest),
            CHECK_CASE(test_feed__feedparser_expectations_hold),
            CHECK_CASE(test_feed__raw_is_verbatim_in_the_declared_encoding),
            CHECK_CASE(test_feed__utf16_and_utf32_feeds_parse),
-           CHECK_CASE(test_feed__every_wellformed_feed_imports_without_error_and_twice_the_same))
+           CHECK_CASE(test_feed__every_wellformed_feed_imports_without_error_and_twice_the_same),
+           CHECK_CASE(test_feed__auto_detection_picks_it))

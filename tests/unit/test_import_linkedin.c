@@ -205,6 +205,21 @@ static void test_linkedin__real_comments_count_and_backslash_quotes(void)
 	tsink_free(&s);
 }
 
+static void test_linkedin__auto_detection_picks_it(void)
+{
+	char path[4096];
+	tsink_t s;
+	custos_err_t err = { 0 };
+	if (!fixture_path(path, sizeof path, "linkedin-sanand0"))
+		return;
+	custos_import_sink_t k = tsink_make(&s);
+	CHECK_OK(custos_import_run(path, "auto", &k, &err));
+	CHECK_INT(s.n, 525);
+	CHECK_STR(s.keep[0].source.format, "linkedin");
+	CHECK_STR(s.keep[0].platform, "linkedin");
+	tsink_free(&s);
+}
+
 CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__wrapped_lines_and_backslash_quotes_are_repaired),
            CHECK_CASE(test_linkedin__comment_replies_to_the_linked_post_with_derived_id),
@@ -212,4 +227,5 @@ CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__unterminated_quote_at_eof_is_a_bad_item_naming_the_line),
            CHECK_CASE(test_linkedin__not_a_linkedin_csv_is_refused),
            CHECK_CASE(test_linkedin__real_shares_count_and_quirks),
-           CHECK_CASE(test_linkedin__real_comments_count_and_backslash_quotes))
+           CHECK_CASE(test_linkedin__real_comments_count_and_backslash_quotes),
+           CHECK_CASE(test_linkedin__auto_detection_picks_it))

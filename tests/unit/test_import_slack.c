@@ -170,7 +170,23 @@ static void test_slack__real_export_folder_and_zip_agree(void)
 	tsink_free(&c);
 }
 
+static void test_slack__auto_detection_picks_it(void)
+{
+	char path[4096];
+	tsink_t s;
+	custos_err_t err = { 0 };
+	if (!fixture_path(path, sizeof path, "slack-export-viewer-testarchive/testarchive.zip"))
+		return;
+	custos_import_sink_t k = tsink_make(&s);
+	CHECK_OK(custos_import_run(path, "auto", &k, &err));
+	CHECK_INT(s.n, 158);
+	CHECK_STR(s.keep[0].source.format, "slack");
+	CHECK_STR(s.keep[0].platform, "slack");
+	tsink_free(&s);
+}
+
 CHECK_MAIN(CHECK_CASE(test_slack__markup_threads_edits_files_and_events),
            CHECK_CASE(test_slack__truncated_day_file_is_reported_with_its_name),
            CHECK_CASE(test_slack__a_day_file_alone_takes_its_folder_as_channel),
-           CHECK_CASE(test_slack__real_export_folder_and_zip_agree))
+           CHECK_CASE(test_slack__real_export_folder_and_zip_agree),
+           CHECK_CASE(test_slack__auto_detection_picks_it))
