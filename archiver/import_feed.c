@@ -23,6 +23,7 @@ typedef struct {
 	custos_buf_t tmp;            /* scratch for text conversion */
 	/* feed-level facts, known once their elements have been read */
 	char   *feed_title;
+	char   *feed_author;         /* the feed's own author, for items without one */
 	char   *feed_host;
 	int64_t feed_date;
 	int     kind;                /* FEED_RSS, FEED_RDF, FEED_ATOM */
@@ -699,6 +700,7 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 	}
 	const char *author = it.author && *it.author ? it.author :
 	                     it.author_email ? it.author_email :
+	                     f->feed_author ? f->feed_author :
 	                     f->feed_title && *f->feed_title ? f->feed_title : h;
 	st = 0;
 	st |= custos_record_sets(r, &r->id, idb.data);
@@ -752,7 +754,26 @@ done:
 /* Feed-level facts: title, home link (its host names the ids), date. */
 static void read_feed_child(feed_t *f, xmlNode *n)
 {
-	if (is(n, "title") && !f->feed_title) {
+	if ((is(n, "author") || is(n, "creator") || is(n, "managingEditor")) && !f->feed_author) {
+		item_t it = { 0 };
+		for (xmlNode *k = n->children; k; k = k->next) {
+			if (is(k, "name")) {
+				xmlChar *c = xmlNodeGetContent(k);
+				if (c && *c)
+					set_str(&it.author, strdup((char *)c));
+				xmlFree(c);
+			}
+		}
+		if (!it.author) {
+			xmlChar *c = xmlNodeGetContent(n);
+			if (c && *c)
+				rss_author(&it, (char *)c);
+			xmlFree(c);
+		}
+		if (it.author && *it.author)
+			f->feed_author = it.author, it.author = NULL;
+		item_free(&it);
+	} else if (is(n, "title") && !f->feed_title) {
 		char *s = NULL;
 		if (node_text(f, n, &s) >= 0)
 			f->feed_title = s;
@@ -884,7 +905,8 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		if (parent && (!strcmp(parent, "channel") || (f.kind == FEED_ATOM && depth == 1)) &&
 		    (!strcmp(name, "title") || !strcmp(name, "link") || !strcmp(name, "pubDate") ||
 		     !strcmp(name, "lastBuildDate") || !strcmp(name, "updated") ||
-		     !strcmp(name, "modified") || !strcmp(name, "date"))) {
+		     !strcmp(name, "modified") || !strcmp(name, "date") || !strcmp(name, "author") ||
+		     !strcmp(name, "creator") || !strcmp(name, "managingEditor"))) {
 			xmlNode *node = xmlTextReaderExpand(rd);
 			if (!node)
 				break;
@@ -925,6 +947,7 @@ done:
 	custos_record_free(&f.rec);
 	custos_buf_free(&f.tmp);
 	free(f.feed_title);
+	free(f.feed_author);
 	free(f.feed_host);
 	custos_buf_free(&f.win);
 	xmlSetGenericErrorFunc(old_ctx, old_fn);
