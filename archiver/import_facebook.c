@@ -359,7 +359,12 @@ static int fb_file(fb_t *x, const char *relpath, custos_err_t *err)
 	if (*p == '{') {   /* {"comments_v2": [...]}: the first key holding an array */
 		const char *k = strchr(p, '"'), *ke = k ? strchr(k + 1, '"') : NULL;
 		if (!ke) {
-			st = custos_err_set(err, CUSTOS_EFORMAT, "%s: no array of posts or comments", relpath);
+			/* nothing to read in this file: one bad item, which stops the
+			 * import only if the sink says so */
+			char name[1200];
+			custos_tree__member_name(x->tree, relpath, name, sizeof name);
+			st = custos_import__bad(x->sink, name, 0, 1, "no array of posts or comments",
+			                        head, hn, err);
 			goto done;
 		}
 		path = strndup(k + 1, (size_t)(ke - k - 1));

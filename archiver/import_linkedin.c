@@ -319,8 +319,9 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 	custos_record_init(&x.rec);
 
 	if ((st = csv_next(&c, err)) != 1) {
-		if (st >= 0)
-			st = custos_err_set(err, CUSTOS_EFORMAT, "%s: line 1: no CSV header", in->name);
+		if (st >= 0)   /* an empty file, or one open quote: nothing to read */
+			st = custos_import__bad(sink, in->name, 0, 1, "no CSV header", c.raw ? c.raw : "",
+			                        c.raw ? c.raw_len : 0, err);
 		goto done;
 	}
 	for (int i = 0; i < COL_COUNT; i++)
@@ -339,9 +340,9 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 		else if (!strcmp(h, "Visibility"))       col[COL_VIS] = (int)i;
 	}
 	if (col[COL_DATE] < 0 || col[COL_TEXT] < 0) {
-		st = custos_err_set(err, CUSTOS_EFORMAT,
-		                    "%s: line 1: not a LinkedIn Shares.csv or Comments.csv header",
-		                    in->name);
+		st = custos_import__bad(sink, in->name, c.offset, c.line,
+		                        "not a LinkedIn Shares.csv or Comments.csv header", c.raw,
+		                        c.raw_len, err);
 		goto done;
 	}
 
@@ -358,6 +359,12 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 			goto done;
 		if (c.nf == 1 && c.field[0].len == 0)
 			continue;   /* an empty line */
+		if ((st = custos_import__check_utf8(sink, in->name, c.offset, c.line, c.raw, c.raw_len,
+		                                    err)) != 0) {
+			if (st == 1)
+				continue;   /* set aside by the sink */
+			goto done;
+		}
 		if (c.nf > N_COLS || c.nf <= (size_t)col[COL_TEXT] || c.nf <= (size_t)col[COL_DATE]) {
 			if ((st = bad(&x, &c, "wrong number of CSV fields", err)) < 0)
 				goto done;

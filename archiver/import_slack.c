@@ -71,6 +71,17 @@ static char *dup_str(json_t *v)
 	return s && *s ? strdup(s) : NULL;
 }
 
+/* A side file that cannot be read is one bad item (the export's display
+ * name, whole file as raw); 0 when the sink sets it aside. */
+static int side_bad(slack_t *s, const char *file, int line, const char *why, const char *raw,
+                    size_t n)
+{
+	char name[1200], msg[300];
+	custos_tree__member_name(s->tree, file, name, sizeof name);
+	snprintf(msg, sizeof msg, "invalid JSON: %s", why);
+	return custos_import__bad(s->sink, name, -1, line, msg, raw, n, s->err);
+}
+
 static int load_users(slack_t *s)
 {
 	char *buf = NULL;
@@ -85,12 +96,14 @@ static int load_users(slack_t *s)
 	}
 	json_error_t je;
 	json_t *j = json_loadb(buf, n, 0, &je), *u;
-	free(buf);
 	if (!json_is_array(j)) {
+		/* authors then stay user ids; the sink decides whether to go on */
 		json_decref(j);
-		return custos_err_set(s->err, CUSTOS_EFORMAT, "users.json: line %d: %s", je.line,
-		                      j ? "not an array" : je.text);
+		st = side_bad(s, "users.json", j ? 1 : je.line, j ? "not an array" : je.text, buf, n);
+		free(buf);
+		return st;
 	}
+	free(buf);
 	size_t i;
 	s->users = calloc(json_array_size(j) + 1, sizeof *s->users);
 	if (!s->users) {
@@ -130,12 +143,14 @@ static int load_chans(slack_t *s, const char *file, const char *vis)
 	}
 	json_error_t je;
 	json_t *j = json_loadb(buf, n, 0, &je), *c;
-	free(buf);
 	if (!json_is_array(j)) {
+		/* its folders then stand for their channels' ids */
 		json_decref(j);
-		return custos_err_set(s->err, CUSTOS_EFORMAT, "%s: line %d: %s", file, je.line,
-		                      j ? "not an array" : je.text);
+		st = side_bad(s, file, j ? 1 : je.line, j ? "not an array" : je.text, buf, n);
+		free(buf);
+		return st;
 	}
+	free(buf);
 	chan_t *nc = realloc(s->chans, (s->n_chans + json_array_size(j)) * sizeof *nc);
 	if (!nc && json_array_size(j)) {
 		json_decref(j);

@@ -205,4 +205,42 @@ static char *fixture_path(char *buf, size_t cap, const char *rel)
 	return buf;
 }
 
+/* Deterministic mutations of a seed, for "never crashes" tests: flips,
+ * truncations, deletions and insertions of bytes that matter to the formats. */
+static size_t mutate(char *buf, size_t n, size_t cap, unsigned *seed)
+{
+	int k = 1 + (int)(rand_r(seed) % 8);
+	for (int j = 0; j < k; j++) {
+		int op = rand_r(seed) % 4;
+		size_t p = n ? (size_t)rand_r(seed) % n : 0;
+		if (op == 0 && n)
+			buf[p] = (char)rand_r(seed);
+		else if (op == 1 && n)
+			n = p;
+		else if (op == 2 && n > 1) {
+			size_t q = (size_t)rand_r(seed) % n;
+			if (q > p) {
+				memmove(buf + p, buf + q, n - q);
+				n -= q - p;
+			}
+		} else if (n < cap) {
+			memmove(buf + p + 1, buf + p, n - p);
+			buf[p] = "\"\\<>{[,&\n"[rand_r(seed) % 9];
+			n++;
+		}
+	}
+	return n;
+}
+
+static char *slurp_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		check__fail(__FILE__, __LINE__, "cannot open '%s'", path);
+	char *b = malloc(1 << 20);
+	*n = fread(b, 1, (1 << 20) - 64, f);
+	fclose(f);
+	return b;
+}
+
 #endif

@@ -155,9 +155,34 @@ static void test_facebook__auto_detection_picks_it(void)
 	tsink_free(&s);
 }
 
+static void test_facebook__mutated_exports_never_crash(void)
+{
+	size_t n;
+	char *seed = slurp_file("tests/data/import-b/fb-new/your_facebook_activity/comments_and_reactions/comments.json", &n);
+	char *buf = malloc(n + 64), path[4200];
+	unsigned rs = 3;
+	snprintf(path, sizeof path, "%s/comments.json", check_tmpdir);
+	for (int i = 0; i < 300; i++) {
+		memcpy(buf, seed, n);
+		size_t m = mutate(buf, n, n + 64, &rs);
+		FILE *f = fopen(path, "wb");
+		CHECK(f && fwrite(buf, 1, m, f) == m && fclose(f) == 0);
+		tsink_t s;
+		custos_err_t err = { 0 };
+		int st = run_tree(&s, path, "comments.json", &err);
+		if (st != 0)
+			check__fail(__FILE__, __LINE__, "run %d: %d %s", i, st, err.msg);
+		CHECK_INT(s.invalid, 0);
+		tsink_free(&s);
+	}
+	free(seed);
+	free(buf);
+}
+
 CHECK_MAIN(CHECK_CASE(test_facebook__real_posts_count_mojibake_and_ids),
            CHECK_CASE(test_facebook__new_layout_comments_with_profile_owner),
            CHECK_CASE(test_facebook__truncated_json_keeps_what_came_before),
            CHECK_CASE(test_facebook__malformed_entries_are_bad_items_and_the_rest_goes_in),
            CHECK_CASE(test_facebook__detect_knows_its_files),
-           CHECK_CASE(test_facebook__auto_detection_picks_it))
+           CHECK_CASE(test_facebook__auto_detection_picks_it),
+           CHECK_CASE(test_facebook__mutated_exports_never_crash))

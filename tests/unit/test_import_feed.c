@@ -273,6 +273,28 @@ static void test_feed__auto_detection_picks_it(void)
 	tsink_free(&s);
 }
 
+static void test_feed__mutated_feeds_never_crash(void)
+{
+	size_t n;
+	char *seed = slurp_file("tests/data/import-b/feed-base.atom", &n), *buf = malloc(n + 64);
+	unsigned rs = 1;
+	for (int i = 0; i < 400; i++) {
+		memcpy(buf, seed, n);
+		size_t m = mutate(buf, n, n + 64, &rs);
+		tsink_t s;
+		custos_err_t err = { 0 };
+		tin_t t;
+		custos_import_sink_t k = tsink_make(&s);
+		tin_mem(&t, buf, m, "m.xml");
+		int st = custos_import__feed_stream(&t.in, &k, &err);
+		CHECK(st == 0 || st == CUSTOS_EFORMAT);
+		CHECK_INT(s.invalid, 0);
+		tsink_free(&s);
+	}
+	free(seed);
+	free(buf);
+}
+
 CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__non_xml_input_is_a_clear_error),
            CHECK_CASE(test_feed__truncated_feed_keeps_items_before_and_reports_the_rest),
@@ -280,4 +302,5 @@ CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__raw_is_verbatim_in_the_declared_encoding),
            CHECK_CASE(test_feed__utf16_and_utf32_feeds_parse),
            CHECK_CASE(test_feed__every_wellformed_feed_imports_without_error_and_twice_the_same),
-           CHECK_CASE(test_feed__auto_detection_picks_it))
+           CHECK_CASE(test_feed__auto_detection_picks_it),
+           CHECK_CASE(test_feed__mutated_feeds_never_crash))

@@ -14,6 +14,15 @@ static int run_mem(tsink_t *s, const char *csv, size_t chunk, custos_err_t *err)
 	return custos_import__linkedin_stream(&t.in, "sanand0", &k, err);
 }
 
+static int run_mem_bad(tsink_t *s, const char *csv, int bad_status, custos_err_t *err)
+{
+	tin_t t;
+	custos_import_sink_t k = tsink_make(s);
+	s->bad_status = bad_status;
+	tin_mem(&t, csv, strlen(csv), "Shares.csv");
+	return custos_import__linkedin_stream(&t.in, "sanand0", &k, err);
+}
+
 static int run_file(tsink_t *s, const char *path, const char *name, size_t chunk, custos_err_t *err)
 {
 	tin_t t;
@@ -146,10 +155,23 @@ static void test_linkedin__not_a_linkedin_csv_is_refused(void)
 {
 	tsink_t s;
 	custos_err_t err = { 0 };
-	CHECK_STATUS(run_mem(&s, "a,b,c\n1,2,3\n", 0, &err), CUSTOS_EFORMAT);
-	CHECK(strstr(err.msg, "header") != NULL);
+	/* a sink that stops on bad items: an error naming file and line */
+	CHECK_STATUS(run_mem_bad(&s, "a,b,c\n1,2,3\n", CUSTOS_EFORMAT, &err), CUSTOS_EFORMAT);
+	CHECK(strstr(err.msg, "Shares.csv: line 1 (byte 0): not a LinkedIn Shares.csv or Comments.csv header") != NULL);
 	tsink_free(&s);
-	CHECK_STATUS(run_mem(&s, "", 0, &err), CUSTOS_EFORMAT);
+	CHECK_STATUS(run_mem_bad(&s, "", CUSTOS_EFORMAT, &err), CUSTOS_EFORMAT);
+	tsink_free(&s);
+	/* one that sets them aside: the file is one bad item */
+	CHECK_OK(run_mem_bad(&s, "a,b,c\n1,2,3\n", 0, &err));
+	CHECK_INT(s.n_bad, 1);
+	CHECK_INT(s.n, 0);
+	tsink_free(&s);
+	/* a row that is not UTF-8 is a bad item; the rows around it go in */
+	CHECK_OK(run_mem(&s, "Date,Link,Message\n2024-01-01,x,ok\n2024-01-02,x,caf\xe9\n2024-01-03,x,fine\n",
+	                 0, &err));
+	CHECK_INT(s.n, 2);
+	CHECK_INT(s.n_bad, 1);
+	CHECK_INT(s.last_bad_line, 3);
 	tsink_free(&s);
 }
 
@@ -220,6 +242,32 @@ static void test_linkedin__auto_detection_picks_it(void)
 	tsink_free(&s);
 }
 
+static void test_linkedin__mutated_csv_never_crashes(void)
+{
+	size_t n;
+	char *seed = slurp_file("tests/data/import-b/linkedin-export/Comments.csv", &n), *buf = malloc(4096);
+	const char *extra = "2024-01-02 03:04:05,https://x/urn%3Ali%3Ashare%3A1,\"a \"\"b\"\"\n\"\"c\\\"d\"\n";
+	memcpy(seed + n, extra, strlen(extra));
+	n += strlen(extra);
+	unsigned rs = 2;
+	for (int i = 0; i < 1000; i++) {
+		memcpy(buf, seed, n);
+		size_t m = mutate(buf, n, 4096, &rs);
+		tsink_t s;
+		custos_err_t err = { 0 };
+		tin_t t;
+		custos_import_sink_t k = tsink_make(&s);
+		tin_mem(&t, buf, m, "Comments.csv");
+		t.chunk = 1 + i % 7;
+		int st = custos_import__linkedin_stream(&t.in, NULL, &k, &err);
+		CHECK(st == 0 || st == CUSTOS_EFORMAT);
+		CHECK_INT(s.invalid, 0);
+		tsink_free(&s);
+	}
+	free(seed);
+	free(buf);
+}
+
 CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__wrapped_lines_and_backslash_quotes_are_repaired),
            CHECK_CASE(test_linkedin__comment_replies_to_the_linked_post_with_derived_id),
@@ -228,4 +276,5 @@ CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__not_a_linkedin_csv_is_refused),
            CHECK_CASE(test_linkedin__real_shares_count_and_quirks),
            CHECK_CASE(test_linkedin__real_comments_count_and_backslash_quotes),
-           CHECK_CASE(test_linkedin__auto_detection_picks_it))
+           CHECK_CASE(test_linkedin__auto_detection_picks_it),
+           CHECK_CASE(test_linkedin__mutated_csv_never_crashes))

@@ -108,6 +108,31 @@ static void test_slack__a_day_file_alone_takes_its_folder_as_channel(void)
 	tsink_free(&s);
 }
 
+static void test_slack__broken_users_json_is_a_bad_item_and_ids_stand_in(void)
+{
+	char dir[4200], cmd[8600];
+	snprintf(dir, sizeof dir, "%s/ws", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "cp -r tests/data/import-b/slack-mini '%s' && "
+	         "printf '[{\"id\": \"U001\", ' > '%s/users.json'", dir, dir);
+	CHECK(system(cmd) == 0);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_tree(&s, dir, &err));
+	CHECK_INT(s.n, 5);
+	CHECK_INT(s.n_bad, 2);   /* users.json, and the message without ts */
+	CHECK_STR(tsink_find(&s, "slack:C001:1704153600.000100")->author_handle, "U001");
+	tsink_free(&s);
+	/* a sink that stops on bad items stops here, naming the file */
+	custos_tree_t *t = NULL;
+	custos_import_sink_t k = tsink_make(&s);
+	s.bad_status = CUSTOS_EFORMAT;
+	CHECK_OK(custos_tree__new(&t, dir, &err));
+	CHECK_STATUS(custos_import__slack.run(t, NULL, &k, &err), CUSTOS_EFORMAT);
+	CHECK(strstr(err.msg, "users.json: line 1") != NULL);
+	custos_tree__free(t);
+	tsink_free(&s);
+}
+
 static void check_real(tsink_t *s)
 {
 	/* cd unzipped && python3 -c "import json,os,collections;print(collections.Counter(
@@ -185,8 +210,35 @@ static void test_slack__auto_detection_picks_it(void)
 	tsink_free(&s);
 }
 
+static void test_slack__mutated_day_files_never_crash(void)
+{
+	size_t n;
+	char *seed = slurp_file("tests/data/import-b/slack-mini/general/2024-01-02.json", &n);
+	char *buf = malloc(n + 64), dir[4200], cmd[8600], path[4300];
+	unsigned rs = 4;
+	snprintf(dir, sizeof dir, "%s/ws", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "cp -r tests/data/import-b/slack-mini '%s'", dir);
+	CHECK(system(cmd) == 0);
+	snprintf(path, sizeof path, "%s/general/2024-01-02.json", dir);
+	for (int i = 0; i < 300; i++) {
+		memcpy(buf, seed, n);
+		size_t m = mutate(buf, n, n + 64, &rs);
+		FILE *f = fopen(path, "wb");
+		CHECK(f && fwrite(buf, 1, m, f) == m && fclose(f) == 0);
+		tsink_t s;
+		custos_err_t err = { 0 };
+		CHECK_OK(run_tree(&s, dir, &err));
+		CHECK_INT(s.invalid, 0);
+		tsink_free(&s);
+	}
+	free(seed);
+	free(buf);
+}
+
 CHECK_MAIN(CHECK_CASE(test_slack__markup_threads_edits_files_and_events),
            CHECK_CASE(test_slack__truncated_day_file_is_reported_with_its_name),
            CHECK_CASE(test_slack__a_day_file_alone_takes_its_folder_as_channel),
+           CHECK_CASE(test_slack__broken_users_json_is_a_bad_item_and_ids_stand_in),
            CHECK_CASE(test_slack__real_export_folder_and_zip_agree),
-           CHECK_CASE(test_slack__auto_detection_picks_it))
+           CHECK_CASE(test_slack__auto_detection_picks_it),
+           CHECK_CASE(test_slack__mutated_day_files_never_crash))
