@@ -49,11 +49,11 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	tsink_t s;
 	char hex[CUSTOS_SHA256_HEX], frag[200];
 	run_ok(OWN "x-archive", NULL, &s);
-	/* 6 tweet elements (one broken), 1 deleted tweet, 2 messages */
-	CHECK_INT(s.n_records, 8);
+	/* 7 tweet elements (one broken), 1 deleted tweet, 2 messages */
+	CHECK_INT(s.n_records, 9);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(strstr(s.bads.data, "data/tweets.js|3086|51|invalid JSON") != NULL);
-	CHECK_INT(s.kinds[0], 3);   /* the edited post twice, the deleted one */
+	CHECK_INT(s.kinds[0], 4);   /* the edited post twice, the deleted one, the long one */
 	CHECK_INT(s.kinds[1], 1);
 	CHECK_INT(s.kinds[2], 1);
 	CHECK_INT(s.kinds[3], 1);
@@ -91,6 +91,11 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	                "{\"type\":\"photo\",\"url\":\"https://pbs.twimg.com/media/GONE.png\"}"));
 	/* deletions are kept, marked */
 	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\":\"2022-03-09T09:00:00Z\""));
+	/* a long post: note-tweet.js has its whole text and entities */
+	CHECK(tsink_has(&s, "x:1500000000000000007", "\"text\":\"A very long announcement that and "
+	                "then it goes on and on well past the old limit of two hundred and eighty "
+	                "characters, with a link https://example.com/longform #longform\","
+	                "\"hashtags\":[\"longform\"],\"urls\":[\"https://example.com/longform\"]"));
 	/* messages */
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"kind\":\"message\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"thread\":\"x:dm:1000-2000\""));
@@ -130,9 +135,10 @@ static void test_x_archive__lone_tweets_js_finds_its_account(void)
 {
 	tsink_t s;
 	run_ok(OWN "x-archive/data/tweets.js", NULL, &s);
-	CHECK_INT(s.n_records, 5);
+	CHECK_INT(s.n_records, 6);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(tsink_has(&s, "x:1500000000000000003", "\"account\":\"acmecorp\""));
+	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
 	tsink_free(&s);
 }
 
