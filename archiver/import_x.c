@@ -1007,11 +1007,17 @@ static size_t data_files(xctx_t *x, custos_jv_t *manifest, const char *dir, cons
 			const char *fn = jstr(f, "fileName");
 			if (!fn || n == max)
 				continue;
-			/* manifest names are relative to the archive root ("data/x.js") */
-			if (!*dir && strncmp(fn, "data/", 5) == 0)
-				fn += 5;
-			if (custos_tree__exists(x->tree, fn, NULL))
-				snprintf(out[n++], 256, "%s", fn);
+			/* manifest names are relative to the archive root ("data/x.js"),
+			 * which is dir without its "data/" (or unknown when the tree is
+			 * the data folder itself) */
+			size_t dl = strlen(dir);
+			if (dl >= 5 && strcmp(dir + dl - 5, "data/") == 0)
+				snprintf(out[n], 256, "%.*s%s", (int)(dl - 5), dir, fn);
+			else
+				snprintf(out[n], 256, "%s%s", dir,
+				         strncmp(fn, "data/", 5) == 0 ? fn + 5 : fn);
+			if (custos_tree__exists(x->tree, out[n], NULL))
+				n++;
 		}
 	}
 	if (n)
@@ -1043,22 +1049,31 @@ static void xctx_free(xctx_t *x)
 	custos_buf_free(&x->tmp);
 }
 
-static const char *archive_dir(custos_tree_t *t)
+/* The data folder of an archive in the tree ("data/", "<folder>/data/",
+ * or "" for a tree that is the data folder), into dir; 0 when none. */
+static int archive_dir(custos_tree_t *t, char *dir, size_t cap)
 {
-	if (custos_tree__exists(t, "data/manifest.js", NULL) ||
-	    custos_tree__exists(t, "data/tweets.js", NULL) ||
-	    custos_tree__exists(t, "data/tweet.js", NULL))
-		return "data/";
+	static const char *const marks[] = { "data/manifest.js", "data/tweets.js",
+	                                     "data/tweet.js", NULL };
+	char p[256];
+	for (size_t i = 0; marks[i]; i++)
+		if (custos_tree__find_prefix(t, marks[i], p, sizeof p)) {
+			snprintf(dir, cap, "%sdata/", p);
+			return 1;
+		}
 	if (custos_tree__exists(t, "manifest.js", NULL) &&
-	    (custos_tree__exists(t, "tweets.js", NULL) || custos_tree__exists(t, "tweet.js", NULL)))
-		return "";
-	return NULL;
+	    (custos_tree__exists(t, "tweets.js", NULL) || custos_tree__exists(t, "tweet.js", NULL))) {
+		snprintf(dir, cap, "%s", "");
+		return 1;
+	}
+	return 0;
 }
 
 static int x_archive_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
+	char dir[300];
 	if (!relpath)
-		return archive_dir(t) ? 95 : 0;
+		return archive_dir(t, dir, sizeof dir) ? 95 : 0;
 	int k = ytd_kind(head, n);
 	return k >= 0 && k != YTD_OTHER ? 90 : 0;
 }
@@ -1088,7 +1103,9 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		if (slash)
 			snprintf(dirbuf, sizeof dirbuf, "%.*s/", (int)(slash - relpath), relpath);
 		dir = dirbuf;
-	} else if (!(dir = archive_dir(t))) {
+	} else if (archive_dir(t, dirbuf, sizeof dirbuf)) {
+		dir = dirbuf;
+	} else {
 		r = custos_err_set(err, CUSTOS_ENOTFOUND, "%s: no data/tweets.js or data/tweet.js: "
 		                   "not an X archive", custos_tree__name(t));
 		goto done;

@@ -131,6 +131,25 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	tsink_free(&b);
 }
 
+static void test_x_archive__zip_of_the_export_folder_is_one_export(void)
+{
+	tsink_t s;
+	char cmd[8192], zip[4200], want[4400];
+	/* users zip the folder they unpacked: every path has a first folder */
+	snprintf(zip, sizeof zip, "%s/twitter-2022-03-11.zip", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "cd " OWN " && zip -q -r '%s' x-archive", zip);
+	CHECK(system(cmd) == 0);
+	run_ok(zip, NULL, &s);
+	CHECK_INT(s.n_records, 9);
+	CHECK_INT(s.n_blobs, 2);
+	CHECK_INT(s.n_files, 1);   /* imported as one export, not file by file */
+	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
+	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\""));
+	snprintf(want, sizeof want, "\"file\":\"%s!/x-archive/data/tweets.js\"", zip);
+	CHECK(tsink_has(&s, "x:1500000000000000003", want));
+	tsink_free(&s);
+}
+
 static void test_x_archive__lone_tweets_js_finds_its_account(void)
 {
 	tsink_t s;
@@ -347,6 +366,7 @@ static void test_fixtures__same_input_gives_identical_records_twice(void)
 
 CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media),
            CHECK_CASE(test_x_archive__zip_gives_same_records_under_member_names),
+           CHECK_CASE(test_x_archive__zip_of_the_export_folder_is_one_export),
            CHECK_CASE(test_x_archive__lone_tweets_js_finds_its_account),
            CHECK_CASE(test_x_archive__bad_item_stops_when_the_sink_says_so),
            CHECK_CASE(test_twitter_api__v1_v2_pages_and_truncated_last_line),
