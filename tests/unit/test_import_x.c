@@ -201,6 +201,30 @@ static void test_twitter_api__v1_v2_pages_and_truncated_last_line(void)
 	tsink_free(&s);
 }
 
+static void test_x_archive__non_utf8_element_is_bad_naming_the_byte(void)
+{
+	tsink_t s;
+	char dir[4200], file[4300];
+	const char *doc = "window.YTD.tweets.part0 = [ {\"tweet\": {\"id_str\": \"1500000000000000011\", "
+	                  "\"full_text\": \"caf\xe9\", \"created_at\": \"Sat Mar 05 09:31:00 +0000 2022\"}},\n"
+	                  "{\"tweet\": {\"id_str\": \"1500000000000000012\", \"full_text\": \"ok\", "
+	                  "\"created_at\": \"Sat Mar 05 09:32:00 +0000 2022\"}} ]";
+	snprintf(dir, sizeof dir, "%s/data", check_tmpdir);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(file, sizeof file, "%s/tweets.js", dir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f && fwrite(doc, 1, strlen(doc), f) == strlen(doc) && fclose(f) == 0);
+	run_ok(check_tmpdir, NULL, &s);
+	CHECK_INT(s.n_records, 1);
+	CHECK_INT(s.n_bad, 1);
+	/* the element starts at byte 28; the 0xe9 is at byte 89 */
+	CHECK(strstr(s.bads.data, "data/tweets.js|28|1|invalid UTF-8 at byte 89") != NULL);
+	CHECK(tsink_has(&s, "x:1500000000000000012", "\"text\":\"ok\""));
+	/* no account.js: the author is unknown, and the user is told */
+	CHECK(strstr(s.warns.data, "the archive owner is unknown") != NULL);
+	tsink_free(&s);
+}
+
 static void test_twitter_api__pretty_printed_document(void)
 {
 	tsink_t s;
@@ -370,6 +394,7 @@ CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media)
            CHECK_CASE(test_x_archive__lone_tweets_js_finds_its_account),
            CHECK_CASE(test_x_archive__bad_item_stops_when_the_sink_says_so),
            CHECK_CASE(test_twitter_api__v1_v2_pages_and_truncated_last_line),
+           CHECK_CASE(test_x_archive__non_utf8_element_is_bad_naming_the_byte),
            CHECK_CASE(test_twitter_api__pretty_printed_document),
            CHECK_CASE(test_fixtures__x_archive_milahu104),
            CHECK_CASE(test_fixtures__x_archive_2021_singular_tweet_js),
