@@ -1494,10 +1494,15 @@ static int twitter_api_run(custos_tree_t *t, const char *relpath,
 			continue;
 		if (first) {
 			first = 0;
-			/* pretty-printed JSON is one document over many lines */
+			/* pretty-printed JSON is one document over many lines: its
+			 * first line does not parse and ends opening something (a
+			 * broken first line of a JSONL file is just a bad line) */
 			custos_jv_t *probe = custos_jv__parse(&x.jarena, l, n, NULL);
 			custos_arena_reset(&x.jarena);
-			if (!probe) {
+			size_t e = n;
+			while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r'))
+				e--;
+			if (!probe && e > 0 && strchr("{[,:", l[e - 1])) {
 				doc_mode = 1;
 				break;
 			}

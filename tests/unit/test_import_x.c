@@ -225,6 +225,24 @@ static void test_x_archive__non_utf8_element_is_bad_naming_the_byte(void)
 	tsink_free(&s);
 }
 
+static void test_twitter_api__broken_first_line_is_one_bad_line(void)
+{
+	tsink_t s;
+	char file[4200];
+	const char *doc = "{\"created_at\": \"Mon Mar 07 15:13:47 +0000 2016\", \"id_str\": \"7\n"
+	                  "{\"created_at\": \"Mon Mar 07 15:13:47 +0000 2016\", \"id_str\": \"706860403981099009\", "
+	                  "\"text\": \"fine\", \"user\": {\"id_str\": \"10\", \"screen_name\": \"acmecorp\"}}\n";
+	snprintf(file, sizeof file, "%s/capture.jsonl", check_tmpdir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f && fwrite(doc, 1, strlen(doc), f) == strlen(doc) && fclose(f) == 0);
+	run_ok(file, "twitter-api", &s);
+	CHECK_INT(s.n_records, 1);
+	CHECK_INT(s.n_bad, 1);
+	CHECK(strstr(s.bads.data, "capture.jsonl|0|1|invalid JSON") != NULL);
+	CHECK(tsink_has(&s, "x:706860403981099009", "\"offset\":62,\"line\":2"));
+	tsink_free(&s);
+}
+
 static void test_twitter_api__pretty_printed_document(void)
 {
 	tsink_t s;
@@ -395,6 +413,7 @@ CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media)
            CHECK_CASE(test_x_archive__bad_item_stops_when_the_sink_says_so),
            CHECK_CASE(test_twitter_api__v1_v2_pages_and_truncated_last_line),
            CHECK_CASE(test_x_archive__non_utf8_element_is_bad_naming_the_byte),
+           CHECK_CASE(test_twitter_api__broken_first_line_is_one_bad_line),
            CHECK_CASE(test_twitter_api__pretty_printed_document),
            CHECK_CASE(test_fixtures__x_archive_milahu104),
            CHECK_CASE(test_fixtures__x_archive_2021_singular_tweet_js),
