@@ -62,6 +62,10 @@ void custos_input__close(custos_input_t *in);
 int  custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath, int64_t size),
                        void *ctx);
 const custos_err_t *custos_tree__err(const custos_tree_t *t);
+/* Where an export sits in the tree: "" when relpath mark is at the root,
+ * "<folder>/" when it is one folder down (a zip of the unpacked export's
+ * folder), into prefix (cap bytes). 1 when found, 0 when not. */
+int  custos_tree__find_prefix(custos_tree_t *t, const char *mark, char *prefix, size_t cap);
 /* Display name of the tree root ("exports/acme.zip"). */
 const char *custos_tree__name(const custos_tree_t *t);
 /* Reads a whole (small) member into *out (malloc'd, NUL-terminated), refusing

@@ -538,9 +538,13 @@ static void load_actor(mctx_t *m, custos_tree_t *t, const char *dir)
 
 static int mastodon_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
-	if (!relpath)
-		return custos_tree__exists(t, "outbox.json", NULL) &&
-		       custos_tree__exists(t, "actor.json", NULL) ? 95 : 0;
+	if (!relpath) {
+		char p[256], a[300];
+		if (!custos_tree__find_prefix(t, "outbox.json", p, sizeof p))
+			return 0;
+		snprintf(a, sizeof a, "%sactor.json", p);
+		return custos_tree__exists(t, a, NULL) ? 95 : 0;
+	}
 	const char *b = strrchr(relpath, '/');
 	b = b ? b + 1 : relpath;
 	if (memmem(head, n, "\"orderedItems\"", 14) && memmem(head, n, "activitystreams", 15))
@@ -559,6 +563,8 @@ static int mastodon_run(custos_tree_t *t, const char *relpath, const custos_impo
 		const char *slash = strrchr(relpath, '/');
 		if (slash)
 			snprintf(dir, sizeof dir, "%.*s/", (int)(slash - relpath), relpath);
+	} else {
+		custos_tree__find_prefix(t, "outbox.json", dir, sizeof dir);
 	}
 	load_actor(&m, t, dir);
 	if (!m.owner_handle)

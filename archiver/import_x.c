@@ -38,7 +38,11 @@ typedef struct {
 	custos_record_t rec;
 	custos_buf_t tmp;
 	custos_arena_t jarena;   /* the element being read */
-	custos_arena_t meta;     /* manifest.js, account.js */
+	custos_arena_t meta;     /* manifest.js, account.js, note-tweet.js */
+	/* long posts (note-tweet.js): tweets.js holds them cut short, and
+	 * nothing but the time and the text's start links the two */
+	struct note { int64_t at; const char *raw; const char *text; custos_jv_t *core; } *notes;
+	size_t n_notes, cap_notes, notes_bytes;
 } xctx_t;
 
 /* ------------------------------------------------------------------------
@@ -349,11 +353,108 @@ static int urls_from(custos_record_t *rec, custos_jv_t *list)
 		if (!s)
 			s = jstr(e, "expanded_url");
 		if (!s)
+			s = jstr(e, "expandedUrl");   /* note-tweet.js */
+		if (!s)
 			s = jstr(e, "url");
 		if (s && *s)
 			TRY(custos_record_strv_add(rec, &rec->urls, s, strlen(s)));
 	}
 	return 0;
+}
+
+/* The long post a cut-short archive tweet stands for: created within two
+ * seconds, and the tweet's text (up to its "…") starts the note's. */
+static const struct note *find_note(xctx_t *x, int64_t at, const char *text)
+{
+	if (!x->n_notes || !text)
+		return NULL;
+	const char *ell = strstr(text, "\xe2\x80\xa6");   /* "…" */
+	size_t k = ell ? (size_t)(ell - text) : strlen(text);
+	if (k > 60)
+		k = 60;
+	for (size_t i = 0; i < x->n_notes; i++) {
+		const struct note *n = &x->notes[i];
+		int64_t d = n->at - at;
+		if (d >= -2000 && d <= 2000 && strncmp(n->raw, text, k) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+/* note-tweet.js into x->notes: the text with its short links expanded. */
+static int load_notes(xctx_t *x, const char *relpath)
+{
+	custos_input_t *in = NULL;
+	custos_jsonscan_t *js = NULL;
+	const char *e;
+	size_t n;
+	int64_t off, line;
+	int r;
+	if ((r = custos_tree__open(x->tree, relpath, &in, x->err)) < 0)
+		return r == CUSTOS_ENOTFOUND ? 0 : r;
+	if ((r = custos_jsonscan__open(&js, in, "")) < 0) {
+		custos_input__close(in);
+		return custos_err_set(x->err, r, "out of memory");
+	}
+	while ((r = custos_jsonscan__next(js, &e, &n, &off, &line, x->err)) > 0) {
+		custos_jv_t *root = custos_jv__parse(&x->meta, e, n, NULL);
+		custos_jv_t *nt = custos_jv__get(root, "noteTweet"), *core = custos_jv__get(nt, "core");
+		const char *text = jstr(core, "text");
+		int64_t at = jtime(nt, "createdAt");
+		if (!text || at == CUSTOS_TIME_NONE)
+			continue;   /* the tweet keeps its cut text */
+		if (x->notes_bytes + n > DEFER_MAX) {
+			custos_import__warn(x->sink, in->name, "over %zu bytes of long posts: the rest "
+			                    "keep their cut text", DEFER_MAX);
+			break;
+		}
+		if (x->n_notes == x->cap_notes) {
+			size_t nc = x->cap_notes ? x->cap_notes * 2 : 16;
+			void *nn = realloc(x->notes, nc * sizeof *x->notes);
+			if (!nn) {
+				r = custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+				break;
+			}
+			x->notes = nn;
+			x->cap_notes = nc;
+		}
+		custos_buf_clear(&x->tmp);
+		custos_jv_t *us = custos_jv__get(core, "urls"), *u;
+		size_t i;
+		custos_buf_t t = { 0 };
+		custos_buf_adds(&t, text);
+		/* expand_urls reads url/expanded_url: note urls say shortUrl/expandedUrl */
+		custos_jv__foreach(us, i, u) {
+			const char *su = jstr(u, "shortUrl"), *eu = jstr(u, "expandedUrl");
+			if (!su || !eu || !*su)
+				continue;
+			custos_buf_t o = { 0 };
+			const char *p = t.data, *hit;
+			while ((hit = strstr(p, su))) {
+				custos_buf_add(&o, p, (size_t)(hit - p));
+				custos_buf_adds(&o, eu);
+				p = hit + strlen(su);
+			}
+			custos_buf_adds(&o, p);
+			custos_buf_free(&t);
+			t = o;
+		}
+		struct note *nn = &x->notes[x->n_notes];
+		nn->at = at;
+		nn->raw = text;
+		nn->core = core;
+		nn->text = custos_arena_strdup(&x->meta, t.data ? t.data : "");
+		custos_buf_free(&t);
+		if (!nn->text) {
+			r = custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+			break;
+		}
+		x->n_notes++;
+		x->notes_bytes += n;
+	}
+	custos_jsonscan__free(js);
+	custos_input__close(in);
+	return r < 0 ? r : 0;
 }
 
 /* A v1.1 or archive tweet object into rec. handle etc. describe the author
@@ -485,12 +586,22 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, custos_jv_t *tw)
 		custos_buf_free(&dec);
 		TRY(r);
 	}
-	TRY(custos_record_set(rec, &rec->text, x->tmp.data ? x->tmp.data : "", x->tmp.len));
+	const struct note *nt = !user && !rt ? find_note(x, created, text) : NULL;
+	if (nt) {
+		custos_jv_t *core = nt->core;
+		TRY(custos_record_sets(rec, &rec->text, nt->text));
+		TRY(strv_from(rec, &rec->hashtags, custos_jv__get(core, "hashtags"), "text"));
+		TRY(strv_from(rec, &rec->mentions, custos_jv__get(core, "mentions"), "screenName"));
+		TRY(strv_from(rec, &rec->cashtags, custos_jv__get(core, "cashtags"), "text"));
+		TRY(urls_from(rec, custos_jv__get(core, "urls")));
+	} else {
+		TRY(custos_record_set(rec, &rec->text, x->tmp.data ? x->tmp.data : "", x->tmp.len));
+		TRY(strv_from(rec, &rec->hashtags, custos_jv__get(ents, "hashtags"), "text"));
+		TRY(strv_from(rec, &rec->mentions, custos_jv__get(ents, "user_mentions"), "screen_name"));
+		TRY(strv_from(rec, &rec->cashtags, custos_jv__get(ents, "symbols"), "text"));
+		TRY(urls_from(rec, custos_jv__get(ents, "urls")));
+	}
 	TRY(custos_record_sets(rec, &rec->lang, jstr(tw, "lang")));
-	TRY(strv_from(rec, &rec->hashtags, custos_jv__get(ents, "hashtags"), "text"));
-	TRY(strv_from(rec, &rec->mentions, custos_jv__get(ents, "user_mentions"), "screen_name"));
-	TRY(strv_from(rec, &rec->cashtags, custos_jv__get(ents, "symbols"), "text"));
-	TRY(urls_from(rec, custos_jv__get(ents, "urls")));
 
 	/* links */
 	if ((s = jid(tw, "in_reply_to_status_id_str", rb)) || (s = jid(tw, "in_reply_to_status_id", rb)))
@@ -896,11 +1007,17 @@ static size_t data_files(xctx_t *x, custos_jv_t *manifest, const char *dir, cons
 			const char *fn = jstr(f, "fileName");
 			if (!fn || n == max)
 				continue;
-			/* manifest names are relative to the archive root ("data/x.js") */
-			if (!*dir && strncmp(fn, "data/", 5) == 0)
-				fn += 5;
-			if (custos_tree__exists(x->tree, fn, NULL))
-				snprintf(out[n++], 256, "%s", fn);
+			/* manifest names are relative to the archive root ("data/x.js"),
+			 * which is dir without its "data/" (or unknown when the tree is
+			 * the data folder itself) */
+			size_t dl = strlen(dir);
+			if (dl >= 5 && strcmp(dir + dl - 5, "data/") == 0)
+				snprintf(out[n], 256, "%.*s%s", (int)(dl - 5), dir, fn);
+			else
+				snprintf(out[n], 256, "%s%s", dir,
+				         strncmp(fn, "data/", 5) == 0 ? fn + 5 : fn);
+			if (custos_tree__exists(x->tree, out[n], NULL))
+				n++;
 		}
 	}
 	if (n)
@@ -925,28 +1042,38 @@ static void xctx_free(xctx_t *x)
 	}
 	free(x->deferred);
 	free(x->firsts);
+	free(x->notes);
 	custos_arena_free(&x->jarena);
 	custos_arena_free(&x->meta);
 	custos_record_free(&x->rec);
 	custos_buf_free(&x->tmp);
 }
 
-static const char *archive_dir(custos_tree_t *t)
+/* The data folder of an archive in the tree ("data/", "<folder>/data/",
+ * or "" for a tree that is the data folder), into dir; 0 when none. */
+static int archive_dir(custos_tree_t *t, char *dir, size_t cap)
 {
-	if (custos_tree__exists(t, "data/manifest.js", NULL) ||
-	    custos_tree__exists(t, "data/tweets.js", NULL) ||
-	    custos_tree__exists(t, "data/tweet.js", NULL))
-		return "data/";
+	static const char *const marks[] = { "data/manifest.js", "data/tweets.js",
+	                                     "data/tweet.js", NULL };
+	char p[256];
+	for (size_t i = 0; marks[i]; i++)
+		if (custos_tree__find_prefix(t, marks[i], p, sizeof p)) {
+			snprintf(dir, cap, "%sdata/", p);
+			return 1;
+		}
 	if (custos_tree__exists(t, "manifest.js", NULL) &&
-	    (custos_tree__exists(t, "tweets.js", NULL) || custos_tree__exists(t, "tweet.js", NULL)))
-		return "";
-	return NULL;
+	    (custos_tree__exists(t, "tweets.js", NULL) || custos_tree__exists(t, "tweet.js", NULL))) {
+		snprintf(dir, cap, "%s", "");
+		return 1;
+	}
+	return 0;
 }
 
 static int x_archive_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
+	char dir[300];
 	if (!relpath)
-		return archive_dir(t) ? 95 : 0;
+		return archive_dir(t, dir, sizeof dir) ? 95 : 0;
 	int k = ytd_kind(head, n);
 	return k >= 0 && k != YTD_OTHER ? 90 : 0;
 }
@@ -957,6 +1084,8 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	static const char *const t_types[] = { "tweets", "tweet", NULL };
 	static const char *const t_files[] = { "tweets.js", "tweet.js", "tweets-part1.js",
 	                                       "tweets-part2.js", "tweets-part3.js", NULL };
+	static const char *const n_types[] = { "noteTweet", NULL };
+	static const char *const n_files[] = { "note-tweet.js", NULL };
 	static const char *const d_types[] = { "deletedTweets", NULL };
 	static const char *const d_files[] = { "deleted-tweets.js", NULL };
 	static const char *const m_types[] = { "directMessages", "directMessagesGroup", NULL };
@@ -974,7 +1103,9 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		if (slash)
 			snprintf(dirbuf, sizeof dirbuf, "%.*s/", (int)(slash - relpath), relpath);
 		dir = dirbuf;
-	} else if (!(dir = archive_dir(t))) {
+	} else if (archive_dir(t, dirbuf, sizeof dirbuf)) {
+		dir = dirbuf;
+	} else {
 		r = custos_err_set(err, CUSTOS_ENOTFOUND, "%s: no data/tweets.js or data/tweet.js: "
 		                   "not an X archive", custos_tree__name(t));
 		goto done;
@@ -999,6 +1130,12 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 			custos_import__warn(sink, relpath, "not X posts or messages: skipped");
 			goto done;
 		}
+		if (kind == YTD_TWEETS) {
+			char npath[300];
+			snprintf(npath, sizeof npath, "%snote-tweet.js", dir);
+			if ((r = load_notes(&x, npath)) < 0)
+				goto done;
+		}
 		if ((r = archive_file(&x, relpath, kind)) < 0)
 			goto done;
 		r = flush_deferred(&x);
@@ -1008,7 +1145,10 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	char mpath[300];
 	snprintf(mpath, sizeof mpath, "%smanifest.js", dir);
 	custos_jv_t *manifest = load_ytd(&x, mpath);
-	size_t nt = data_files(&x, manifest, dir, t_types, t_files, files, 16);
+	size_t nn = data_files(&x, manifest, dir, n_types, n_files, files, 16);
+	for (size_t i = 0; i < nn && r == 0; i++)
+		r = load_notes(&x, files[i]);
+	size_t nt = r == 0 ? data_files(&x, manifest, dir, t_types, t_files, files, 16) : 0;
 	for (size_t i = 0; i < nt && r == 0; i++)
 		r = archive_file(&x, files[i], YTD_TWEETS);
 	size_t nd = r == 0 ? data_files(&x, manifest, dir, d_types, d_files, files, 16) : 0;
@@ -1354,10 +1494,15 @@ static int twitter_api_run(custos_tree_t *t, const char *relpath,
 			continue;
 		if (first) {
 			first = 0;
-			/* pretty-printed JSON is one document over many lines */
+			/* pretty-printed JSON is one document over many lines: its
+			 * first line does not parse and ends opening something (a
+			 * broken first line of a JSONL file is just a bad line) */
 			custos_jv_t *probe = custos_jv__parse(&x.jarena, l, n, NULL);
 			custos_arena_reset(&x.jarena);
-			if (!probe) {
+			size_t e = n;
+			while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r'))
+				e--;
+			if (!probe && e > 0 && strchr("{[,:", l[e - 1])) {
 				doc_mode = 1;
 				break;
 			}

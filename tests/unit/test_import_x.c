@@ -49,11 +49,11 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	tsink_t s;
 	char hex[CUSTOS_SHA256_HEX], frag[200];
 	run_ok(OWN "x-archive", NULL, &s);
-	/* 6 tweet elements (one broken), 1 deleted tweet, 2 messages */
-	CHECK_INT(s.n_records, 8);
+	/* 7 tweet elements (one broken), 1 deleted tweet, 2 messages */
+	CHECK_INT(s.n_records, 9);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(strstr(s.bads.data, "data/tweets.js|3086|51|invalid JSON") != NULL);
-	CHECK_INT(s.kinds[0], 3);   /* the edited post twice, the deleted one */
+	CHECK_INT(s.kinds[0], 4);   /* the edited post twice, the deleted one, the long one */
 	CHECK_INT(s.kinds[1], 1);
 	CHECK_INT(s.kinds[2], 1);
 	CHECK_INT(s.kinds[3], 1);
@@ -91,6 +91,11 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	                "{\"type\":\"photo\",\"url\":\"https://pbs.twimg.com/media/GONE.png\"}"));
 	/* deletions are kept, marked */
 	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\":\"2022-03-09T09:00:00Z\""));
+	/* a long post: note-tweet.js has its whole text and entities */
+	CHECK(tsink_has(&s, "x:1500000000000000007", "\"text\":\"A very long announcement that and "
+	                "then it goes on and on well past the old limit of two hundred and eighty "
+	                "characters, with a link https://example.com/longform #longform\","
+	                "\"hashtags\":[\"longform\"],\"urls\":[\"https://example.com/longform\"]"));
 	/* messages */
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"kind\":\"message\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"thread\":\"x:dm:1000-2000\""));
@@ -126,13 +131,33 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	tsink_free(&b);
 }
 
+static void test_x_archive__zip_of_the_export_folder_is_one_export(void)
+{
+	tsink_t s;
+	char cmd[8192], zip[4200], want[4400];
+	/* users zip the folder they unpacked: every path has a first folder */
+	snprintf(zip, sizeof zip, "%s/twitter-2022-03-11.zip", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "cd " OWN " && zip -q -r '%s' x-archive", zip);
+	CHECK(system(cmd) == 0);
+	run_ok(zip, NULL, &s);
+	CHECK_INT(s.n_records, 9);
+	CHECK_INT(s.n_blobs, 2);
+	CHECK_INT(s.n_files, 1);   /* imported as one export, not file by file */
+	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
+	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\""));
+	snprintf(want, sizeof want, "\"file\":\"%s!/x-archive/data/tweets.js\"", zip);
+	CHECK(tsink_has(&s, "x:1500000000000000003", want));
+	tsink_free(&s);
+}
+
 static void test_x_archive__lone_tweets_js_finds_its_account(void)
 {
 	tsink_t s;
 	run_ok(OWN "x-archive/data/tweets.js", NULL, &s);
-	CHECK_INT(s.n_records, 5);
+	CHECK_INT(s.n_records, 6);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(tsink_has(&s, "x:1500000000000000003", "\"account\":\"acmecorp\""));
+	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
 	tsink_free(&s);
 }
 
@@ -173,6 +198,48 @@ static void test_twitter_api__v1_v2_pages_and_truncated_last_line(void)
 	CHECK(tsink_has(&s, "x:1576995594388000768", "\"offset\":1981,\"line\":3"));
 	/* the raw bytes of a v2 tweet are its element of "data" */
 	CHECK(strstr(s.raws.data, "\n--\n{\"id\": \"1576995594388000768\"") != NULL);
+	tsink_free(&s);
+}
+
+static void test_x_archive__non_utf8_element_is_bad_naming_the_byte(void)
+{
+	tsink_t s;
+	char dir[4200], file[4300];
+	const char *doc = "window.YTD.tweets.part0 = [ {\"tweet\": {\"id_str\": \"1500000000000000011\", "
+	                  "\"full_text\": \"caf\xe9\", \"created_at\": \"Sat Mar 05 09:31:00 +0000 2022\"}},\n"
+	                  "{\"tweet\": {\"id_str\": \"1500000000000000012\", \"full_text\": \"ok\", "
+	                  "\"created_at\": \"Sat Mar 05 09:32:00 +0000 2022\"}} ]";
+	snprintf(dir, sizeof dir, "%s/data", check_tmpdir);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(file, sizeof file, "%s/tweets.js", dir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f && fwrite(doc, 1, strlen(doc), f) == strlen(doc) && fclose(f) == 0);
+	run_ok(check_tmpdir, NULL, &s);
+	CHECK_INT(s.n_records, 1);
+	CHECK_INT(s.n_bad, 1);
+	/* the element starts at byte 28; the 0xe9 is at byte 89 */
+	CHECK(strstr(s.bads.data, "data/tweets.js|28|1|invalid UTF-8 at byte 89") != NULL);
+	CHECK(tsink_has(&s, "x:1500000000000000012", "\"text\":\"ok\""));
+	/* no account.js: the author is unknown, and the user is told */
+	CHECK(strstr(s.warns.data, "the archive owner is unknown") != NULL);
+	tsink_free(&s);
+}
+
+static void test_twitter_api__broken_first_line_is_one_bad_line(void)
+{
+	tsink_t s;
+	char file[4200];
+	const char *doc = "{\"created_at\": \"Mon Mar 07 15:13:47 +0000 2016\", \"id_str\": \"7\n"
+	                  "{\"created_at\": \"Mon Mar 07 15:13:47 +0000 2016\", \"id_str\": \"706860403981099009\", "
+	                  "\"text\": \"fine\", \"user\": {\"id_str\": \"10\", \"screen_name\": \"acmecorp\"}}\n";
+	snprintf(file, sizeof file, "%s/capture.jsonl", check_tmpdir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f && fwrite(doc, 1, strlen(doc), f) == strlen(doc) && fclose(f) == 0);
+	run_ok(file, "twitter-api", &s);
+	CHECK_INT(s.n_records, 1);
+	CHECK_INT(s.n_bad, 1);
+	CHECK(strstr(s.bads.data, "capture.jsonl|0|1|invalid JSON") != NULL);
+	CHECK(tsink_has(&s, "x:706860403981099009", "\"offset\":62,\"line\":2"));
 	tsink_free(&s);
 }
 
@@ -341,9 +408,12 @@ static void test_fixtures__same_input_gives_identical_records_twice(void)
 
 CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media),
            CHECK_CASE(test_x_archive__zip_gives_same_records_under_member_names),
+           CHECK_CASE(test_x_archive__zip_of_the_export_folder_is_one_export),
            CHECK_CASE(test_x_archive__lone_tweets_js_finds_its_account),
            CHECK_CASE(test_x_archive__bad_item_stops_when_the_sink_says_so),
            CHECK_CASE(test_twitter_api__v1_v2_pages_and_truncated_last_line),
+           CHECK_CASE(test_x_archive__non_utf8_element_is_bad_naming_the_byte),
+           CHECK_CASE(test_twitter_api__broken_first_line_is_one_bad_line),
            CHECK_CASE(test_twitter_api__pretty_printed_document),
            CHECK_CASE(test_fixtures__x_archive_milahu104),
            CHECK_CASE(test_fixtures__x_archive_2021_singular_tweet_js),
