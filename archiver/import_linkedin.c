@@ -28,6 +28,8 @@ typedef struct {
 	const char *raw;
 	size_t  raw_len;
 	int64_t offset, line;
+	char    term[2];          /* the row's line end: "\n", "\r\n", "\r" or none */
+	size_t  term_len;
 	int     oom;
 } csv_t;
 
@@ -139,11 +141,15 @@ static int csv_row(csv_t *c)
 						return 0;
 					if (p + 1 < end && p[1] == '\n') {
 						c->raw_len = (size_t)(p - (c->buf + c->pos));
+						memcpy(c->term, "\r\n", 2);
+						c->term_len = 2;
 						p += 2;
 						goto row_done;
 					}
 				}
 				c->raw_len = (size_t)(p - (c->buf + c->pos));
+				c->term[0] = ch;
+				c->term_len = 1;
 				p++;
 				goto row_done;
 			}
@@ -153,6 +159,7 @@ static int csv_row(csv_t *c)
 	}
 row_end:
 	c->raw_len = (size_t)(p - (c->buf + c->pos));
+	c->term_len = 0;
 row_done:
 	c->nf = nf + 1;
 	c->raw = c->buf + c->pos;
@@ -295,7 +302,38 @@ typedef struct {
 	const custos_import_sink_t *sink;
 	custos_record_t rec;
 	const char *account;
+	/* LinkedIn writes a post with several media as one row per MediaUrl,
+	 * each repeating Date, ShareLink and the text: consecutive rows with
+	 * the same ShareLink and Date are one post, held here until a row for
+	 * another post (or the end) comes. raw is the rows' bytes, line ends
+	 * included between them. */
+	int pending;
+	custos_buf_t key;     /* Date NUL ShareLink of the pending post */
+	custos_buf_t raw;
+	char term[2];         /* the pending rows' last line end */
+	size_t term_len;
 } ctx_t;
+
+static int emit(ctx_t *x, const char *file, custos_err_t *err)
+{
+	custos_record_t *r = &x->rec;
+	int st;
+	if (!x->pending)
+		return 0;
+	x->pending = 0;
+	if ((st = custos_record_set_raw(r, x->raw.data ? x->raw.data : "", x->raw.len)) < 0)
+		return custos_err_set(err, st, "out of memory");
+	if ((st = x->sink->record(x->sink->ctx, r)) != 0) {
+		if (st > 0)
+			st = CUSTOS_EINTERNAL;
+		if (!err->status)
+			custos_err_set(err, st, "%s: line %lld: the record was refused", file,
+			               (long long)r->source.line);
+		return st;
+	}
+	custos_record_reset(r);
+	return 0;
+}
 
 static int bad(ctx_t *x, csv_t *c, const char *why, custos_err_t *err)
 {
@@ -373,15 +411,37 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 #define FIELD(k) (col[k] >= 0 && (size_t)col[k] < c.nf && c.field[col[k]].len ? \
 		c.field[col[k]].data : NULL)
 		custos_record_t *r = &x.rec;
-		const char *date = FIELD(COL_DATE);
-		if (!date || custos_time_parse(&r->created_at, date, strlen(date)) < 0) {
+		const char *date = FIELD(COL_DATE), *link = FIELD(COL_LINK);
+		int64_t when;
+		if (!date || custos_time_parse(&when, date, strlen(date)) < 0) {
 			if ((st = bad(&x, &c, "Date is missing or not a date", err)) < 0)
 				goto done;
 			continue;
 		}
+		if (!comments && x.pending && link && x.key.len == strlen(date) + 1 + strlen(link) &&
+		    !strcmp(x.key.data, date) && !strcmp(x.key.data + strlen(date) + 1, link)) {
+			/* another media row of the pending post */
+			const char *m = FIELD(COL_MEDIAURL);
+			custos_media_t *md = m ? custos_record_media_add(r) : NULL;
+			st = 0;
+			if (m && (!md || custos_record_sets(r, &md->url, m) < 0))
+				st = CUSTOS_ENOMEM;
+			st |= custos_buf_add(&x.raw, x.term, x.term_len);
+			st |= custos_buf_add(&x.raw, c.raw, c.raw_len);
+			memcpy(x.term, c.term, c.term_len);
+			x.term_len = c.term_len;
+			if (st) {
+				st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+				goto done;
+			}
+			continue;
+		}
+		if ((st = emit(&x, in->name, err)) < 0)
+			goto done;
+		r->created_at = when;
 		if (c.quoted[col[COL_TEXT]])
 			unwrap_lines(&c.field[col[COL_TEXT]]);
-		const char *text = FIELD(COL_TEXT), *link = FIELD(COL_LINK);
+		const char *text = FIELD(COL_TEXT);
 		const char *nid = NULL;
 		size_t nid_len = link ? urn_id(link, &nid) : 0;
 		st = 0;
@@ -418,41 +478,39 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 			}
 			if (v)
 				st |= custos_record_sets(r, &r->visibility, visibility(v));
-			if (u) {   /* the shared link first, then what the text holds */
-				st |= custos_record_derive(r);
-				int have = 0;
-				for (size_t i = 0; i < r->urls.n; i++)
-					have |= !strcmp(r->urls.v[i], u);
-				if (!have)
-					st |= custos_record_strv_add(r, &r->urls, u, strlen(u));
-			}
+			if (u)   /* the shared link first, then what the text holds */
+				st |= custos_record_strv_add(r, &r->urls, u, strlen(u));
 		}
 #undef FIELD
-		st |= custos_record_derive(r);
+		if (r->text && *r->text)
+			st |= custos_extract_entities(r, r->text);
 		st |= custos_record_sets(r, &r->source.format, "linkedin");
 		st |= custos_record_sets(r, &r->source.file, in->name);
 		r->source.offset = c.offset;
 		r->source.line = c.line;
-		st |= custos_record_set_raw(r, c.raw, c.raw_len);
+		custos_buf_clear(&x.key);
+		custos_buf_clear(&x.raw);
+		st |= custos_buf_adds(&x.key, date);
+		st |= custos_buf_addc(&x.key, 0);
+		st |= custos_buf_adds(&x.key, link ? link : "");
+		st |= custos_buf_add(&x.raw, c.raw, c.raw_len);
+		memcpy(x.term, c.term, c.term_len);
+		x.term_len = c.term_len;
 		if (st) {
 			st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 			goto done;
 		}
-		if ((st = sink->record(sink->ctx, r)) != 0) {
-			if (st > 0)
-				st = CUSTOS_EINTERNAL;
-			if (!err->status)
-				custos_err_set(err, st, "%s: line %lld: the record was refused",
-				               in->name, (long long)c.line);
-			goto done;
-		}
-		custos_record_reset(r);
+		x.pending = 1;
 	}
+	if ((st = emit(&x, in->name, err)) < 0)
+		goto done;
 	st = 0;
 	if (sink->file_done && (st = sink->file_done(sink->ctx, in->name)) != 0 && st > 0)
 		st = CUSTOS_EINTERNAL;
 done:
 	custos_record_free(&x.rec);
+	custos_buf_free(&x.key);
+	custos_buf_free(&x.raw);
 	csv_free(&c);
 	return st;
 }

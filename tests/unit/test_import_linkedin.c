@@ -71,6 +71,30 @@ static void test_linkedin__share_row_becomes_post_with_urn_id(void)
 	tsink_free(&s);
 }
 
+static void test_linkedin__media_rows_of_one_post_make_one_record(void)
+{
+	tsink_t s;
+	custos_err_t err = { 0 };
+	const char *csv =
+		"Date,ShareLink,ShareCommentary,SharedUrl,MediaUrl,Visibility\r\n"
+		"2024-01-02 03:04:05,https://x/urn%3Ali%3Ashare%3A7,\"two\nlines\",,https://m/1.jpg,PUBLIC\r\n"
+		"2024-01-02 03:04:05,https://x/urn%3Ali%3Ashare%3A7,\"two\nlines\",,https://m/2.jpg,PUBLIC\r\n"
+		"2024-01-02 03:04:06,https://x/urn%3Ali%3Ashare%3A8,next,,,PUBLIC\r\n";
+	CHECK_OK(run_mem(&s, csv, 5, &err));
+	CHECK_INT(s.n, 2);
+	custos_record_t *r = tsink_find(&s, "linkedin:7");
+	CHECK_INT(r->n_media, 2);
+	CHECK_STR(r->media[1].url, "https://m/2.jpg");
+	CHECK_INT(r->source.line, 2);
+	/* raw: both rows exactly as in the file, the line end between them included */
+	const char *want =
+		"2024-01-02 03:04:05,https://x/urn%3Ali%3Ashare%3A7,\"two\nlines\",,https://m/1.jpg,PUBLIC\r\n"
+		"2024-01-02 03:04:05,https://x/urn%3Ali%3Ashare%3A7,\"two\nlines\",,https://m/2.jpg,PUBLIC\n--\n";
+	CHECK(!strncmp(s.raws.data, want, strlen(want)));
+	CHECK_INT(tsink_find(&s, "linkedin:8")->source.line, 6);
+	tsink_free(&s);
+}
+
 static void test_linkedin__wrapped_lines_and_backslash_quotes_are_repaired(void)
 {
 	tsink_t s;
@@ -183,15 +207,32 @@ static void test_linkedin__real_shares_count_and_quirks(void)
 	if (!fixture_path(path, sizeof path, "linkedin-sanand0/Shares.csv"))
 		return;
 	CHECK_OK(run_file(&s, path, "Shares.csv", 0, &err));
-	/* python3 -c "import csv;print(len(list(csv.reader(open('Shares.csv',newline=''))))-1)" -> 202 */
-	CHECK_INT(s.n, 202);
-	CHECK_INT(tsink_kind(&s, "post"), 202);
+	/* 202 rows; a post with several media is one row per MediaUrl, so the
+	 * posts are the runs of rows with the same Date and ShareLink:
+	 * python3 -c "import csv,itertools;r=list(csv.reader(open('Shares.csv',newline='')))[1:];
+	 *   print(len([k for k,_ in itertools.groupby(r,key=lambda x:(x[0],x[1]))]))" -> 198 */
+	CHECK_INT(s.n, 198);
+	CHECK_INT(tsink_kind(&s, "post"), 198);
 	CHECK_INT(s.n_bad, 0);
 	CHECK_INT(s.invalid, 0);
 	custos_record_t *r = tsink_find(&s, "linkedin:7345736358277103616");
 	CHECK(!strncmp(r->text, "If someone asked me, \"What's changed this year in LLMs\", here's my list:"
 	               "\n\nPrompt engineering is out. Evals are in. https://lnkd.in/gfF-6giV\n", 130));
 	CHECK(strv_has(&r->urls, "https://lnkd.in/gfF-6giV"));
+	/* urn:li:share:6773073563034509312: five rows, one post with five images */
+	r = tsink_find(&s, "linkedin:6773073563034509312");
+	CHECK_INT(r->n_media, 5);
+	CHECK_STR(r->media[0].url, "https://i.ytimg.com/vi/bjanNXXwQbo/hqdefault.jpg");
+	CHECK_STR(r->media[4].url, "https://i.ytimg.com/vi/bjanNXXwQbo/mqdefault.jpg");
+	CHECK_STR(r->urls.v[0], "https://youtu.be/bjanNXXwQbo");
+	{
+		const char *p = strstr(s.raws.data, "2021-03-04 02:56:15,");
+		const char *q = p ? strstr(p, "\n--\n") : NULL;
+		size_t rows = 0;
+		for (const char *t = p; t && t < q; t = strstr(t + 1, "\n2021-03-04 02:56:15,"))
+			rows++;
+		CHECK_INT(rows, 5);   /* raw holds the five rows */
+	}
 	/* the first post keeps its Mathematical Bold (astral) letters, unwrapped */
 	r = tsink_find(&s, "linkedin:7345821826846990338");
 	CHECK(strstr(r->text, "program.\n\n\xf0\x9d\x97\xaa\xf0\x9d\x97\x9b") != NULL);
@@ -236,7 +277,7 @@ static void test_linkedin__auto_detection_picks_it(void)
 		return;
 	custos_import_sink_t k = tsink_make(&s);
 	CHECK_OK(custos_import_run(path, "auto", &k, &err));
-	CHECK_INT(s.n, 525);
+	CHECK_INT(s.n, 521);   /* 198 posts and 323 comments, counted above */
 	CHECK_STR(s.keep[0].source.format, "linkedin");
 	CHECK_STR(s.keep[0].platform, "linkedin");
 	tsink_free(&s);
@@ -269,6 +310,7 @@ static void test_linkedin__mutated_csv_never_crashes(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
+           CHECK_CASE(test_linkedin__media_rows_of_one_post_make_one_record),
            CHECK_CASE(test_linkedin__wrapped_lines_and_backslash_quotes_are_repaired),
            CHECK_CASE(test_linkedin__comment_replies_to_the_linked_post_with_derived_id),
            CHECK_CASE(test_linkedin__profile_names_the_account_and_ids_do_not_change),
