@@ -637,6 +637,51 @@ static int read_item(feed_t *f, xmlNode *item, item_t *it)
 	return st < 0 ? st : 0;
 }
 
+/* libxml2 2.9 can hand over bytes that are not UTF-8 after it switches
+ * encodings mid-document in recovery; such bytes become U+FFFD so that every
+ * record is UTF-8, as the record model requires (raw keeps the bytes). */
+static int fix_utf8(custos_record_t *r, char **field)
+{
+	if (!*field)
+		return 0;
+	size_t n = strlen(*field), ok = custos_utf8_check(*field, n);
+	if (ok == n)
+		return 0;
+	custos_buf_t b = { 0 };
+	const char *p = *field;
+	int st = 0;
+	while (n && !st) {
+		ok = custos_utf8_check(p, n);
+		st |= custos_buf_add(&b, p, ok);
+		if (ok < n) {
+			st |= custos_buf_adds(&b, "\xEF\xBF\xBD");
+			ok++;
+		}
+		p += ok;
+		n -= ok;
+	}
+	if (!st)
+		st = custos_record_set(r, field, b.data ? b.data : "", b.len);
+	custos_buf_free(&b);
+	return st ? CUSTOS_ENOMEM : 0;
+}
+
+static int fix_record_utf8(custos_record_t *r)
+{
+	char **fields[] = { &r->id, &r->account, &r->author_id, &r->author_handle, &r->author_name,
+		&r->url, &r->title, &r->text, &r->lang };
+	int st = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		st |= fix_utf8(r, fields[i]);
+	for (size_t i = 0; i < r->urls.n; i++)
+		st |= fix_utf8(r, &r->urls.v[i]);
+	for (size_t i = 0; i < r->n_media; i++) {
+		st |= fix_utf8(r, &r->media[i].url);
+		st |= fix_utf8(r, &r->media[i].type);
+	}
+	return st ? CUSTOS_ENOMEM : 0;
+}
+
 static int strv_has(const custos_strv_t *v, const char *s)
 {
 	for (size_t i = 0; i < v->n; i++)
@@ -645,7 +690,7 @@ static int strv_has(const custos_strv_t *v, const char *s)
 	return 0;
 }
 
-static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
+static int emit_item(feed_t *f, xmlNode *node, const char *qname, long line_fallback)
 {
 	custos_record_t *r = &f->rec;
 	item_t it = { .published = CUSTOS_TIME_NONE, .updated = CUSTOS_TIME_NONE };
@@ -656,7 +701,7 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 	char *host = NULL;
 
 	if (line <= 0)
-		line = xmlTextReaderGetParserLineNumber(rd);
+		line = line_fallback;
 	if ((st = read_item(f, node, &it)) < 0)
 		goto done;
 	const char *native = it.id ? it.id : it.link;
@@ -665,7 +710,7 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 	const char *h = f->feed_host ? f->feed_host : host ? host : "unknown";
 	/* the item's bytes in the file; its serialized XML only when needed */
 	size_t b0 = 0, b1 = 0;
-	int verbatim = item_bytes(f, (const char *)xmlTextReaderConstName(rd), &b0, &b1);
+	int verbatim = item_bytes(f, qname, &b0, &b1);
 	if (!verbatim || !native || !*native) {
 		if (!(xb = xmlBufferCreate())) {
 			st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
@@ -719,6 +764,7 @@ static int emit_item(feed_t *f, xmlTextReaderPtr rd, xmlNode *node)
 		r->edited_at = it.updated;
 	if (it.link && !strv_has(&r->urls, it.link))
 		st |= custos_record_strv_add(r, &r->urls, it.link, strlen(it.link));
+	st |= fix_record_utf8(r);
 	st |= custos_record_sets(r, &r->source.format, "feed");
 	st |= custos_record_sets(r, &r->source.file, f->in->name);
 	r->source.line = line;
@@ -804,16 +850,106 @@ static void read_feed_child(feed_t *f, xmlNode *n)
 	}
 }
 
+/* Reads the rest of the input into the window (for raw bytes or a second
+ * parse); 1 when the window then holds the whole file from its first byte. */
+static int drain(feed_t *f)
+{
+	char buf[65536];
+	int got;
+	if (!f->capture)
+		return 0;
+	while (f->win_base == 0 && !f->win_oom && (got = raw_read(f, buf, (int)sizeof buf)) > 0)
+		;
+	return f->win_base == 0 && !f->win_oom && !f->in->err.status;
+}
+
 /* A file that holds no feed at all goes to the sink as one bad item (its
- * first bytes as raw: the stream cannot be read again); the sink decides
- * whether that stops the import. */
+ * bytes as raw, up to 64 MB; its first 4 when they are not ASCII-compatible);
+ * the sink decides whether that stops the import. */
 static int whole_file_bad(feed_t *f, int line, const char *why)
 {
-	int st = f->sink->bad(f->sink->ctx, f->in->name, -1, line, why, f->pend, f->pend_len);
+	int st;
+	if (drain(f) || (f->capture && f->win.len))
+		st = f->sink->bad(f->sink->ctx, f->in->name, -1, line, why, f->win.data, f->win.len);
+	else
+		st = f->sink->bad(f->sink->ctx, f->in->name, -1, line, why, f->pend, f->pend_len);
 	if (st == 0)
 		return 0;
 	return custos_err_set(f->err, st < 0 ? st : CUSTOS_EFORMAT, "%s: line %d: %s",
 	                      f->in->name, line, why);
+}
+
+static int feed_kind(const char *root)
+{
+	return !strcmp(root, "rss") || !strcmp(root, "channel") ? FEED_RSS :
+	       !strcmp(root, "RDF") ? FEED_RDF : !strcmp(root, "feed") ? FEED_ATOM : FEED_NONE;
+}
+
+static int feed_level(const char *name)
+{
+	static const char *const names[] = { "title", "link", "pubDate", "lastBuildDate", "updated",
+		"modified", "date", "author", "creator", "managingEditor", NULL };
+	for (size_t i = 0; names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
+/* The second way in, for ill-formed feeds the reader gives up on before
+ * its first item: the whole file parsed with libxml2's recovery into a
+ * tree, walked in document order like the stream. */
+static int walk_dom(feed_t *f, xmlNode *n, int depth)
+{
+	int st;
+	for (xmlNode *k = n->children; k; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		const char *name = (const char *)k->name;
+		if ((!strcmp(name, "item") && f->kind != FEED_ATOM) ||
+		    (!strcmp(name, "entry") && f->kind == FEED_ATOM)) {
+			char qname[300];
+			if (k->ns && k->ns->prefix)
+				snprintf(qname, sizeof qname, "%s:%s", (const char *)k->ns->prefix, name);
+			else
+				snprintf(qname, sizeof qname, "%s", name);
+			if ((st = emit_item(f, k, qname, xmlGetLineNo(k))) < 0)
+				return st;
+			continue;
+		}
+		if (feed_level(name) && (is(n, "channel") || (f->kind == FEED_ATOM && depth == 1))) {
+			read_feed_child(f, k);
+			continue;
+		}
+		if (depth < MAX_DEPTH && (st = walk_dom(f, k, depth + 1)) < 0)
+			return st;
+	}
+	return 0;
+}
+
+static int recover_dom(feed_t *f, const char *enc, int opts)
+{
+	int st = 0;
+	if (!drain(f))
+		return 0;
+	xmlDocPtr doc = xmlReadMemory(f->win.data, (int)f->win.len, NULL, enc, opts);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (root && feed_kind((const char *)root->name) != FEED_NONE) {
+		f->kind = feed_kind((const char *)root->name);
+		free(f->feed_title); free(f->feed_author); free(f->feed_host);
+		f->feed_title = f->feed_author = f->feed_host = NULL;
+		f->feed_date = CUSTOS_TIME_NONE;
+		f->cur = 0;
+		if ((st = walk_dom(f, root, 1)) == 0 && f->sink->warn) {
+			char msg[800];
+			snprintf(msg, sizeof msg, "not well-formed XML (line %d: %s); read with libxml2's "
+			         "recovery: %zu items", f->xml_err_line, f->xml_err, f->n_items);
+			f->sink->warn(f->sink->ctx, f->in->name, msg);
+		}
+		if (st == 0)
+			st = 1;
+	}
+	xmlFreeDoc(doc);
+	return st;
 }
 
 /* Imports one feed from its stream. */
@@ -854,11 +990,10 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 	f.capture = !f.u32 && !(f.pend_len >= 2 &&
 	            ((unsigned char)f.pend[0] == 0xFF || (unsigned char)f.pend[0] == 0xFE ||
 	             f.pend[0] == 0 || f.pend[1] == 0));
-	xmlTextReaderPtr rd = xmlReaderForIO(io_read, io_close, &f, NULL, enc,
-	                                     XML_PARSE_RECOVER | XML_PARSE_NONET |
-	                                     XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-	                                     XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_BIG_LINES |
-	                                     (enc ? XML_PARSE_IGNORE_ENC : 0));
+	int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+	           XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_BIG_LINES |
+	           (enc ? XML_PARSE_IGNORE_ENC : 0);
+	xmlTextReaderPtr rd = xmlReaderForIO(io_read, io_close, &f, NULL, enc, opts);
 	if (!rd) {
 		st = custos_err_set(err, CUSTOS_ENOMEM, "%s: cannot start the XML reader", in->name);
 		goto done;
@@ -885,6 +1020,7 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 			else {
 				char why[300];
 				snprintf(why, sizeof why, "not an RSS or Atom feed (root element <%.200s>)", name);
+				f.kind = FEED_NONE;
 				st = whole_file_bad(&f, xmlTextReaderGetParserLineNumber(rd), why);
 				goto done;
 			}
@@ -897,7 +1033,8 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 			xmlNode *node = xmlTextReaderExpand(rd);
 			if (!node)
 				break;   /* the reader failed inside the item: reported below */
-			if ((st = emit_item(&f, rd, node)) < 0)
+			if ((st = emit_item(&f, node, (const char *)xmlTextReaderConstName(rd),
+			                    xmlTextReaderGetParserLineNumber(rd))) < 0)
 				goto done;
 			rc = xmlTextReaderNext(rd);
 			continue;
@@ -922,6 +1059,17 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		*err = in->err;
 		st = err->status;
 		goto done;
+	}
+	if ((f.xml_fatal || rc < 0) && f.n_items == 0) {
+		/* the reader stopped before any item: try the whole file again
+		 * with recovery (1: done, 0: not a feed that way either) */
+		int rec = recover_dom(&f, enc, opts);
+		if (rec < 0) {
+			st = rec;
+			goto done;
+		}
+		if (rec == 1)
+			f.xml_fatal = 0;
 	}
 	if (f.kind == FEED_NONE) {
 		char why[700];

@@ -92,6 +92,8 @@ typedef struct {
 	custos_record_t keep[512]; /* the first 512 records, re-read from their JSON */
 	size_t n_keep;
 	int invalid;           /* records failing custos_record_validate */
+	size_t n_warn;
+	char last_warn[1100];
 	char invalid_msg[1100];
 } tsink_t;
 
@@ -159,7 +161,12 @@ static int tsink_blob(void *ctx, const void *p, size_t n, char hex[CUSTOS_SHA256
 	return 0;
 }
 
-static void tsink_warn(void *ctx, const char *file, const char *msg) { }
+static void tsink_warn(void *ctx, const char *file, const char *msg)
+{
+	tsink_t *s = ctx;
+	s->n_warn++;
+	snprintf(s->last_warn, sizeof s->last_warn, "%s", msg);
+}
 static int tsink_done(void *ctx, const char *file) { return 0; }
 
 static custos_import_sink_t tsink_make(tsink_t *s)
