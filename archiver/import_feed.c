@@ -516,6 +516,50 @@ static void rss_author(item_t *it, const char *s)
 	}
 }
 
+static int strv_has(const custos_strv_t *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* Media RSS (media:content, media:thumbnail, media:group, and media:title /
+ * media:description as fallbacks for the item's own). */
+static int read_mrss(feed_t *f, xmlNode *n, item_t *it)
+{
+	custos_record_t *r = &f->rec;
+	char *s = NULL;
+	int st = 0;
+	if (is(n, "group")) {
+		for (xmlNode *k = n->children; k && st >= 0; k = k->next)
+			if (k->type == XML_ELEMENT_NODE)
+				st = read_mrss(f, k, it);
+		return st;
+	}
+	if (is(n, "title") && !it->title) {
+		if ((st = node_text(f, n, &s)) >= 0)
+			set_str(&it->title, s);
+	} else if (is(n, "description") && !it->summary) {
+		if ((st = node_text(f, n, &s)) >= 0)
+			set_str(&it->summary, s);
+	} else if (is(n, "content") || is(n, "thumbnail")) {
+		char *url = prop(n, "url");
+		if (url) {
+			char *abs = resolve(n, url), *type = prop(n, "type"), *size = prop(n, "fileSize");
+			custos_media_t *m = custos_record_media_add(r);
+			if (!m || custos_record_sets(r, &m->url, abs) < 0 ||
+			    custos_record_sets(r, &m->type, type ? type : is(n, "thumbnail") ? "thumbnail" : NULL) < 0 ||
+			    (!strv_has(&r->urls, abs) && custos_record_strv_add(r, &r->urls, abs, strlen(abs)) < 0))
+				st = CUSTOS_ENOMEM;
+			else if (size)
+				m->size = strtoll(size, NULL, 10);
+			xmlFree(abs); xmlFree(type); xmlFree(size); xmlFree(url);
+		}
+	}
+	return st < 0 ? st : 0;
+}
+
 static int read_item(feed_t *f, xmlNode *item, item_t *it)
 {
 	custos_record_t *r = &f->rec;
@@ -529,6 +573,10 @@ static int read_item(feed_t *f, xmlNode *item, item_t *it)
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		char *s = NULL;
+		if (has_prefix_ns(n, "search.yahoo.com/mrss")) {
+			st = read_mrss(f, n, it);
+			continue;
+		}
 		if (is(n, "title")) {
 			if ((st = node_text(f, n, &s)) >= 0)
 				set_str(&it->title, s);
@@ -682,13 +730,6 @@ static int fix_record_utf8(custos_record_t *r)
 	return st ? CUSTOS_ENOMEM : 0;
 }
 
-static int strv_has(const custos_strv_t *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], s))
-			return 1;
-	return 0;
-}
 
 static int emit_item(feed_t *f, xmlNode *node, const char *qname, long line_fallback)
 {

@@ -161,6 +161,11 @@ static const struct { const char *file, *field, *want; } fp_cases[] = {
 	{ "wellformed/rdf/rss090_item_title.xml", "title", "Item title" },
 	{ "wellformed/rdf/rdf_item_title.xml", "title", "Example title" },
 	{ "illformed/rss_item_link_corrupted_ampersands.xml", "url", "http://link/get?a=1&b=2" },
+	/* media:title as a fallback for the title; media:group's description */
+	{ "wellformed/media-rss/item_media_title1.xml", "title", "bar" },
+	{ "wellformed/media-rss/media_group.xml", "text", "Test Description" },
+	/* media_thumbnail[0]['url'] == 'http://example.com/thumbnail.jpg' */
+	{ "wellformed/media-rss/media_thumbnail.xml", "media", "http://example.com/thumbnail.jpg" },
 	/* entries[0]['description'] == '\ub144', declared euc-kr */
 	{ "encoding/euc-kr-item.xml", "text", "\xeb\x85\x84" },
 };
@@ -187,6 +192,7 @@ static void test_feed__feedparser_expectations_hold(void)
 		else if (!strcmp(fp_cases[i].field, "url")) got = r->url;
 		else if (!strcmp(fp_cases[i].field, "id")) got = r->id;
 		else if (!strcmp(fp_cases[i].field, "author")) got = r->author_handle;
+		else if (!strcmp(fp_cases[i].field, "media")) got = r->n_media ? r->media[0].url : NULL;
 		else if (!strcmp(fp_cases[i].field, "created_at")) {
 			custos_time_format(t, sizeof t, r->created_at);
 			got = t;
