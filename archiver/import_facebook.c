@@ -493,13 +493,25 @@ static int is_ours(const char *relpath)
 	       !strncmp(b, "status_updates", 14) || !strncmp(b, "posts_", 6);
 }
 
-typedef struct { char **v; size_t n; int oom, any; } list_t;
+typedef struct {
+	char **v;
+	size_t n;
+	int oom, any;
+	size_t skipped;          /* other .json files: no posts or comments */
+	char first_skipped[256];
+} list_t;
 
 static int collect(void *vctx, const char *relpath, int64_t size)
 {
 	list_t *l = vctx;
-	if (!l->any && !is_ours(relpath))
+	if (!l->any && !is_ours(relpath)) {
+		size_t n = strlen(relpath);
+		if (n > 5 && !strcasecmp(relpath + n - 5, ".json") &&
+		    strcmp(relpath, "profile_information/profile_information.json") &&
+		    !strstr(relpath, "/profile_information.json") && !l->skipped++)
+			snprintf(l->first_skipped, sizeof l->first_skipped, "%s", relpath);
 		return 0;
+	}
 	char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
 	if (!nv)
 		return l->oom = 1, CUSTOS_ENOMEM;
@@ -556,6 +568,11 @@ static int fb_run(custos_tree_t *t, const char *relpath, const custos_import_sin
 			st = fb_file(&x, l.v[i], err);
 			x.account = owner;
 		}
+		if (st >= 0 && l.skipped)
+			custos_import__warn(sink, custos_tree__name(t),
+			                    "%zu other JSON file(s) (%s%s) hold no posts or comments and were "
+			                    "not imported", l.skipped, l.first_skipped,
+			                    l.skipped > 1 ? ", ..." : "");
 	}
 	list_free(&l);
 	custos_record_free(&x.rec);
