@@ -403,6 +403,14 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, const custos_jv
 	const user_t *u = uid ? user_find(s, uid, strlen(uid)) : NULL;
 	const char *bot = custos_jv__str(custos_jv__get(m, "bot_id"));
 	const char *uname = custos_jv__str(custos_jv__get(m, "username"));
+	/* newer exports carry the author's profile in the message: for users
+	 * users.json lacks (deleted, other workspaces) and for bots */
+	const custos_jv_t *up = custos_jv__get(m, "user_profile");
+	const char *up_name = custos_jv__str(custos_jv__get(up, "name"));
+	const char *up_real = custos_jv__str(custos_jv__get(up, "real_name"));
+	const char *bot_name = custos_jv__str(custos_jv__get(custos_jv__get(m, "bot_profile"), "name"));
+	if (!uname || !*uname)
+		uname = up_name && *up_name ? up_name : bot_name;
 	if (u) {
 		st |= custos_record_sets(r, &r->author_id, u->id);
 		st |= custos_record_sets(r, &r->author_handle, u->name ? u->name : u->id);
@@ -410,6 +418,7 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, const custos_jv
 	} else if (uid && *uid) {
 		st |= custos_record_sets(r, &r->author_id, uid);
 		st |= custos_record_sets(r, &r->author_handle, uname && *uname ? uname : uid);
+		st |= custos_record_sets(r, &r->author_name, up_real && *up_real ? up_real : NULL);
 	} else {
 		st |= custos_record_sets(r, &r->author_id, bot);
 		st |= custos_record_sets(r, &r->author_handle, uname && *uname ? uname : bot ? bot : "slack");

@@ -19,9 +19,9 @@ static void test_slack__markup_threads_edits_files_and_events(void)
 	tsink_t s;
 	custos_err_t err = { 0 };
 	CHECK_OK(run_tree(&s, "tests/data/import-b/slack-mini", &err));
-	CHECK_INT(s.n, 5);
+	CHECK_INT(s.n, 7);
 	CHECK_INT(s.invalid, 0);
-	CHECK_INT(tsink_kind(&s, "message"), 4);
+	CHECK_INT(tsink_kind(&s, "message"), 6);
 	CHECK_INT(tsink_kind(&s, "event"), 1);
 
 	custos_record_t *r = tsink_find(&s, "slack:C001:1704153600.000100");
@@ -66,6 +66,19 @@ static void test_slack__markup_threads_edits_files_and_events(void)
 	CHECK_STR(r->visibility, "direct");
 	CHECK_STR(r->text, "psst @here");
 
+	/* users.json does not know U999: the message's own user_profile names
+	 * the author; a bot's name comes from bot_profile, its text from the
+	 * attachment's fallback */
+	r = tsink_find(&s, "slack:C001:1704326400.000100");
+	CHECK_STR(r->author_handle, "guest.g");
+	CHECK_STR(r->author_name, "Guest Person");
+	CHECK_STR(r->author_id, "U999");
+	r = tsink_find(&s, "slack:C001:1704326500.000200");
+	CHECK_STR(r->author_handle, "deploybot");
+	CHECK_STR(r->subtype, "bot_message");
+	CHECK_STR(r->text, "deployed build 42");
+	CHECK(strv_has(&r->urls, "https://ci.example.com/42"));
+
 	CHECK_INT(s.n_bad, 1);
 	CHECK(strstr(s.last_bad_why, "ts") != NULL);
 	CHECK_STR(s.last_bad_file, "tests/data/import-b/slack-mini/general/2024-01-02.json");
@@ -84,7 +97,7 @@ static void test_slack__truncated_day_file_is_reported_with_its_name(void)
 	tsink_t s;
 	custos_err_t err = { 0 };
 	CHECK_OK(run_tree(&s, dir, &err));
-	CHECK_INT(s.n, 6);
+	CHECK_INT(s.n, 8);
 	CHECK_INT(s.n_bad, 2);
 	CHECK(strstr(s.last_bad_why, "general/2024-01-05.json") != NULL);
 	tsink_free(&s);
@@ -118,7 +131,7 @@ static void test_slack__broken_users_json_is_a_bad_item_and_ids_stand_in(void)
 	tsink_t s;
 	custos_err_t err = { 0 };
 	CHECK_OK(run_tree(&s, dir, &err));
-	CHECK_INT(s.n, 5);
+	CHECK_INT(s.n, 7);
 	CHECK_INT(s.n_bad, 2);   /* users.json, and the message without ts */
 	CHECK_STR(tsink_find(&s, "slack:C001:1704153600.000100")->author_handle, "U001");
 	tsink_free(&s);
