@@ -1051,20 +1051,11 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		}
 		int depth = xmlTextReaderDepth(rd);
 		const char *name = (const char *)xmlTextReaderConstLocalName(rd);
-		if (depth == 0) {
-			if (!strcmp(name, "rss") || !strcmp(name, "channel"))
-				f.kind = FEED_RSS;
-			else if (!strcmp(name, "RDF"))
-				f.kind = FEED_RDF;
-			else if (!strcmp(name, "feed"))
-				f.kind = FEED_ATOM;
-			else {
-				char why[300];
-				snprintf(why, sizeof why, "not an RSS or Atom feed (root element <%.200s>)", name);
-				f.kind = FEED_NONE;
-				st = whole_file_bad(&f, xmlTextReaderGetParserLineNumber(rd), why);
-				goto done;
-			}
+		if (depth == 0 && (f.kind = feed_kind(name)) == FEED_NONE) {
+			char why[300];
+			snprintf(why, sizeof why, "not an RSS or Atom feed (root element <%.200s>)", name);
+			st = whole_file_bad(&f, xmlTextReaderGetParserLineNumber(rd), why);
+			goto done;
 		}
 		if (depth < MAX_DEPTH)
 			stack[depth] = (const char *)xmlTextReaderConstString(rd, (const xmlChar *)name);
@@ -1081,10 +1072,7 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 			continue;
 		}
 		if (parent && (!strcmp(parent, "channel") || (f.kind == FEED_ATOM && depth == 1)) &&
-		    (!strcmp(name, "title") || !strcmp(name, "link") || !strcmp(name, "pubDate") ||
-		     !strcmp(name, "lastBuildDate") || !strcmp(name, "updated") ||
-		     !strcmp(name, "modified") || !strcmp(name, "date") || !strcmp(name, "author") ||
-		     !strcmp(name, "creator") || !strcmp(name, "managingEditor"))) {
+		    feed_level(name)) {
 			xmlNode *node = xmlTextReaderExpand(rd);
 			if (!node)
 				break;
