@@ -135,6 +135,23 @@ static void test_feed__ill_formed_feeds_are_read_with_recovery(void)
 	}
 }
 
+static void test_feed__entities_neither_explode_nor_read_files(void)
+{
+	tsink_t s;
+	custos_err_t err = { 0 };
+	/* "billion laughs": 20^6 expansions of a 65-byte entity; libxml2 refuses
+	 * the loop and the item comes in without it, in a few MB */
+	CHECK_OK(run_file(&s, "tests/data/import-b/feed-entity-bomb.xml", 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK(strlen(s.keep[0].text) < 1000);
+	tsink_free(&s);
+	/* an external entity is never fetched: the title keeps only its text */
+	CHECK_OK(run_file(&s, "tests/data/import-b/feed-xxe.xml", 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_STR(s.keep[0].title, "xy");
+	tsink_free(&s);
+}
+
 /* feedparser's test feeds: each states its expectation in a comment at the
  * top ("Expect: not bozo and entries[0]['title'] == 'Example title'"). The
  * value here is that expectation; where feedparser keeps HTML and custos
@@ -333,6 +350,7 @@ CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__non_xml_input_is_a_clear_error),
            CHECK_CASE(test_feed__truncated_feed_keeps_items_before_and_reports_the_rest),
            CHECK_CASE(test_feed__ill_formed_feeds_are_read_with_recovery),
+           CHECK_CASE(test_feed__entities_neither_explode_nor_read_files),
            CHECK_CASE(test_feed__feedparser_expectations_hold),
            CHECK_CASE(test_feed__raw_is_verbatim_in_the_declared_encoding),
            CHECK_CASE(test_feed__utf16_and_utf32_feeds_parse),
