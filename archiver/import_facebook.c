@@ -12,6 +12,7 @@
 #include "import_internal.h"
 
 #define HEAD 65536
+#define MEDIA_MAX (64u << 20)  /* media read whole to store them, as the framework does */
 
 /* Facebook writes UTF-8 text as one \u00XX escape per byte, so JSON
  * decoding gives one code point per byte ("trav\u00c3\u00a9s"). When every
@@ -266,8 +267,15 @@ static int add_media(fb_t *x, const custos_jv_t *m)
 		return custos_record_sets(r, &md->url, uri);
 	char *buf = NULL;
 	size_t n = 0;
+	int64_t size;
+	if (x->tree && x->sink->blob && custos_tree__exists(x->tree, uri, &size) &&
+	    size > MEDIA_MAX) {   /* memory stays bounded: referenced only */
+		custos_import__warn(x->sink, uri, "over %u MB: not stored, recorded by name",
+		                    MEDIA_MAX >> 20);
+		return 0;
+	}
 	if (x->tree && x->sink->blob &&
-	    custos_tree__slurp(x->tree, uri, 256u << 20, &buf, &n, NULL) == 0) {
+	    custos_tree__slurp(x->tree, uri, MEDIA_MAX, &buf, &n, NULL) == 0) {
 		char hex[CUSTOS_SHA256_HEX];
 		st = x->sink->blob(x->sink->ctx, buf, n, hex);
 		free(buf);

@@ -13,6 +13,7 @@
 #include "import_internal.h"
 
 #define SIDE_MAX (64u << 20)   /* users.json, channels.json: read whole */
+#define MEDIA_MAX (64u << 20)  /* file bytes read whole to store them, as the framework does */
 
 typedef struct {
 	char *id, *name, *real_name, *display;
@@ -333,8 +334,15 @@ static int file_blob(slack_t *s, const char *folder, const char *id, const char 
 	for (size_t i = 0; i < 3; i++) {
 		char *buf = NULL;
 		size_t n = 0;
-		if (!s->sink->blob || !custos_tree__exists(s->tree, path[i], NULL) ||
-		    custos_tree__slurp(s->tree, path[i], 1u << 30, &buf, &n, NULL) < 0)
+		int64_t size;
+		if (!s->sink->blob || !custos_tree__exists(s->tree, path[i], &size))
+			continue;
+		if (size > MEDIA_MAX) {   /* memory stays bounded: referenced only */
+			custos_import__warn(s->sink, path[i], "over %u MB: not stored, recorded by URL",
+			                    MEDIA_MAX >> 20);
+			return 0;
+		}
+		if (custos_tree__slurp(s->tree, path[i], MEDIA_MAX, &buf, &n, NULL) < 0)
 			continue;
 		char hex[CUSTOS_SHA256_HEX];
 		int st = s->sink->blob(s->sink->ctx, buf, n, hex);
