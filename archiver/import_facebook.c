@@ -501,6 +501,31 @@ static int is_ours(const char *relpath)
 	       !strncmp(b, "status_updates", 14) || !strncmp(b, "posts_", 6);
 }
 
+/* Where an export keeps them: the root, posts/, comments/,
+ * comments_and_reactions/, or those under a top folder such as
+ * your_facebook_activity/. Files further down are not taken as the
+ * export's, so a folder holding several exports is not claimed whole. */
+static int at_known_place(const char *relpath)
+{
+	static const char *const dirs[] = { "posts", "comments", "comments_and_reactions", NULL };
+	const char *b = base_name(relpath);
+	if (b == relpath)
+		return 1;
+	const char *d = relpath, *slash = strchr(relpath, '/');
+	if (slash + 1 != b) {   /* two levels: a top folder first */
+		if (strncmp(relpath, "your_", 5) && strncmp(relpath, "this_profile", 12))
+			return 0;
+		d = slash + 1;
+		slash = strchr(d, '/');
+		if (slash + 1 != b)
+			return 0;
+	}
+	for (size_t i = 0; dirs[i]; i++)
+		if ((size_t)(slash - d) == strlen(dirs[i]) && !strncmp(d, dirs[i], strlen(dirs[i])))
+			return 1;
+	return 0;
+}
+
 typedef struct {
 	char **v;
 	size_t n;
@@ -512,7 +537,7 @@ typedef struct {
 static int collect(void *vctx, const char *relpath, int64_t size)
 {
 	list_t *l = vctx;
-	if (!l->any && !is_ours(relpath)) {
+	if (!l->any && !(is_ours(relpath) && at_known_place(relpath))) {
 		size_t n = strlen(relpath);
 		if (n > 5 && !strcasecmp(relpath + n - 5, ".json") &&
 		    strcmp(relpath, "profile_information/profile_information.json") &&

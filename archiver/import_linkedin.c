@@ -536,7 +536,9 @@ typedef struct {
 static int collect(void *vctx, const char *relpath, int64_t size)
 {
 	list_t *l = vctx;
-	if (!is_ours(relpath))
+	/* the export's root only: a folder holding several exports is not
+	 * claimed because one of them is LinkedIn's */
+	if (!is_ours(relpath) || strchr(relpath, '/'))
 		return 0;
 	char **np = realloc(l->paths, (l->n + 1) * sizeof *np);
 	if (!np || !(np[l->n] = strdup(relpath))) {

@@ -181,10 +181,24 @@ static void test_facebook__mutated_exports_never_crash(void)
 	free(buf);
 }
 
+static void test_facebook__a_folder_of_exports_is_not_claimed_whole(void)
+{
+	custos_tree_t *t = NULL;
+	custos_err_t err = { 0 };
+	/* tests/data/import-b holds a facebook export one level down, among others */
+	CHECK_OK(custos_tree__new(&t, "tests/data/import-b", &err));
+	CHECK_INT(custos_import__facebook.detect(t, NULL, NULL, 0), 0);
+	custos_tree__free(t);
+	CHECK_OK(custos_tree__new(&t, "tests/data/import-b/fb-new", &err));
+	CHECK(custos_import__facebook.detect(t, NULL, NULL, 0) >= 50);
+	custos_tree__free(t);
+}
+
 CHECK_MAIN(CHECK_CASE(test_facebook__real_posts_count_mojibake_and_ids),
            CHECK_CASE(test_facebook__new_layout_comments_with_profile_owner),
            CHECK_CASE(test_facebook__truncated_json_keeps_what_came_before),
            CHECK_CASE(test_facebook__malformed_entries_are_bad_items_and_the_rest_goes_in),
            CHECK_CASE(test_facebook__detect_knows_its_files),
            CHECK_CASE(test_facebook__auto_detection_picks_it),
+           CHECK_CASE(test_facebook__a_folder_of_exports_is_not_claimed_whole),
            CHECK_CASE(test_facebook__mutated_exports_never_crash))

@@ -309,6 +309,19 @@ static void test_linkedin__mutated_csv_never_crashes(void)
 	free(buf);
 }
 
+static void test_linkedin__a_folder_of_exports_is_not_claimed_whole(void)
+{
+	custos_tree_t *t = NULL;
+	custos_err_t err = { 0 };
+	/* tests/data/import-b holds a linkedin export one level down, among others */
+	CHECK_OK(custos_tree__new(&t, "tests/data/import-b", &err));
+	CHECK_INT(custos_import__linkedin.detect(t, NULL, NULL, 0), 0);
+	custos_tree__free(t);
+	CHECK_OK(custos_tree__new(&t, "tests/data/import-b/linkedin-export", &err));
+	CHECK(custos_import__linkedin.detect(t, NULL, NULL, 0) >= 50);
+	custos_tree__free(t);
+}
+
 CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__media_rows_of_one_post_make_one_record),
            CHECK_CASE(test_linkedin__wrapped_lines_and_backslash_quotes_are_repaired),
@@ -319,4 +332,5 @@ CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__real_shares_count_and_quirks),
            CHECK_CASE(test_linkedin__real_comments_count_and_backslash_quotes),
            CHECK_CASE(test_linkedin__auto_detection_picks_it),
+           CHECK_CASE(test_linkedin__a_folder_of_exports_is_not_claimed_whole),
            CHECK_CASE(test_linkedin__mutated_csv_never_crashes))
