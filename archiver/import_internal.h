@@ -93,7 +93,7 @@ void custos_lines__free(custos_lines_t *lr);
  * array is handed over as one element; path NULL hands over each top-level
  * value of a sequence of JSON texts (concatenated or one per line).
  * The scanner finds boundaries only (strings, escapes, nesting): parse each
- * element (jansson json_loadb) to validate it.
+ * element (custos_jv__parse, or jansson json_loadb) to validate it.
  *
  * A key that occurs twice: a stream cannot know that a later occurrence is
  * coming, so by default the elements of every occurrence are handed over in
