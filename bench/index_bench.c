@@ -1,0 +1,426 @@
+/* Index benchmark: generates N synthetic posts (Zipf vocabulary) directly as
+ * custos_record_t, indexes them, compacts, and times a fixed mix of queries.
+ *
+ *   cc -O2 -std=c11 -D_GNU_SOURCE -Icommon -Iindexer bench/index_bench.c \
+ *      build/release/libcustos.a $(pkg-config --libs xapian-core ...) -lstdc++ -lpthread -lm
+ *   index_bench [-n N] [-d DIR] [--shuffle] [--nothread] [--runs R] [--keep]
+ *
+ * Prints one line per figure: index rate, bytes/record after compaction, and
+ * p50/p99 query latency for relevance and newest-first order. */
+#include "custos_common.h"
+#include "custos_indexer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VOCAB 60000
+#define NTAGS 2000
+#define NAUTH 20000
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+static double rndf(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+
+static char *words[VOCAB];
+static double *zipf_cdf;
+
+static void make_vocab(void)
+{
+	static const char *syl[] = { "ka", "ro", "mi", "te", "su", "na", "lo", "ve", "de", "an",
+	                             "or", "is", "ul", "pe", "ti", "ga", "bo", "ne", "ri", "sa",
+	                             "mo", "ku", "le", "fa", "zi", "ho", "ba", "en", "ar", "ly" };
+	zipf_cdf = malloc(sizeof(double) * VOCAB);
+	double sum = 0;
+	for (int i = 0; i < VOCAB; i++) {
+		char w[32];
+		int n;
+		do {
+			n = 0;
+			int k = 1 + (int)(rnd() % 4);
+			for (int j = 0; j < k; j++)
+				n += sprintf(w + n, "%s", syl[rnd() % 30]);
+			w[n] = '\0';
+			/* keep words unique */
+			int dup = 0;
+			for (int j = i - 1; j >= 0 && j > i - 50; j--)
+				if (strcmp(words[j], w) == 0)
+					dup = 1;
+			if (!dup)
+				break;
+		} while (1);
+		words[i] = strdup(w);
+		sum += 1.0 / pow(i + 1, 1.0);
+		zipf_cdf[i] = sum;
+	}
+	for (int i = 0; i < VOCAB; i++)
+		zipf_cdf[i] /= sum;
+}
+
+static int zipf(void)
+{
+	double u = rndf();
+	int lo = 0, hi = VOCAB - 1;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (zipf_cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+typedef struct {
+	uint32_t text_off;
+	int64_t created_at;
+	uint16_t author, tag;
+	uint8_t platform, account, kind, lang, media, ntag, mention, url;
+	uint32_t thread;
+} gen_t;
+
+static const char *platforms[] = { "x", "mastodon", "facebook", "slack", "linkedin", "feed" };
+static const char *kinds[] = { "post", "reply", "repost", "quote", "comment", "message" };
+static const char *langs[] = { "en", "en", "en", "en", "en", "en", "de", "fr", "es", "en" };
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static long dir_bytes(const char *dir)
+{
+	char cmd[4300];
+	snprintf(cmd, sizeof cmd, "du -sb '%s'", dir);
+	FILE *p = popen(cmd, "r");
+	long n = 0;
+	if (p) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = 0;
+		pclose(p);
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	long n = 100000;
+	const char *dir = "/tmp/custos-index-bench";
+	int shuffle = 0, nothread = 0, runs = 20, keep = 0, reuse = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			n = atol(argv[++i]);
+		else if (!strcmp(argv[i], "-d") && i + 1 < argc)
+			dir = argv[++i];
+		else if (!strcmp(argv[i], "--shuffle"))
+			shuffle = 1;
+		else if (!strcmp(argv[i], "--nothread"))
+			nothread = 1;
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--keep"))
+			keep = 1;
+		else if (!strcmp(argv[i], "--reuse"))
+			reuse = 1;
+		else {
+			fprintf(stderr, "usage: index_bench [-n N] [-d DIR] [--shuffle] [--nothread] "
+			                "[--runs R] [--keep] [--reuse]\n");
+			return 2;
+		}
+	}
+	custos_global_init();
+	make_vocab();
+
+	/* generate everything first so that only indexing is timed */
+	gen_t *g = calloc((size_t)n, sizeof *g);
+	size_t tcap = (size_t)n * 160, tlen = 0;
+	char *texts = malloc(tcap);
+	int64_t t0 = 1262304000000LL;                 /* 2010-01-01 */
+	int64_t span = 13LL * 365 * 86400000;         /* to 2023 */
+	for (long i = 0; i < n; i++) {
+		gen_t *x = &g[i];
+		/* capture order follows time, with a day of jitter */
+		x->created_at = t0 + (int64_t)((double)span * i / n) + (int64_t)(rnd() % 86400000);
+		x->platform = (uint8_t)(rnd() % 6);
+		x->account = (uint8_t)(rnd() % 24);
+		x->kind = (uint8_t)(rnd() % 10 < 6 ? 0 : rnd() % 6);
+		x->lang = (uint8_t)(rnd() % 10);
+		x->author = (uint16_t)(zipf() % NAUTH);
+		x->media = rnd() % 10 == 0;
+		x->ntag = rnd() % 10 == 0 ? 1 + rnd() % 2 : 0;
+		x->tag = (uint16_t)(zipf() % NTAGS);
+		x->mention = rnd() % 5 == 0;
+		x->url = rnd() % 7 == 0;
+		x->thread = x->kind == 1 && i > 0 ? (uint32_t)(rnd() % i) + 1 : 0;
+		if (tlen + 400 > tcap) {
+			tcap *= 2;
+			texts = realloc(texts, tcap);
+		}
+		x->text_off = (uint32_t)tlen;
+		int len = 6 + (int)(rnd() % 25);
+		for (int k = 0; k < len; k++) {
+			const char *w = words[zipf()];
+			size_t wl = strlen(w);
+			if (k)
+				texts[tlen++] = ' ';
+			memcpy(texts + tlen, w, wl);
+			tlen += wl;
+		}
+		texts[tlen++] = '\0';
+	}
+	if (shuffle)
+		for (long i = n - 1; i > 0; i--) {
+			long j = (long)(rnd() % (uint64_t)(i + 1));
+			gen_t tmp = g[i];
+			g[i] = g[j];
+			g[j] = tmp;
+		}
+	printf("generated %ld records, %.1f bytes of text each\n", n, (double)tlen / n);
+
+	char path[4200];
+	snprintf(path, sizeof path, "%s/index", dir);
+	custos_index_t *idx = NULL;
+	custos_err_t err;
+	double t;
+	if (!reuse) {
+		char cmd[4400];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+		if (system(cmd) != 0)
+			return 1;
+		if (custos_index_open(&idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE |
+		                      (nothread ? CUSTOS_INDEX_NOTHREAD : 0), &err) < 0) {
+			fprintf(stderr, "open: %s\n", err.msg);
+			return 1;
+		}
+		custos_record_t r;
+		custos_record_init(&r);
+		char id[64], thread[64], handle[32], account[32], tagbuf[2][32], mention[32], url[64];
+		char *tagv[2], *mentionv[1], *urlv[1];
+		custos_media_t media[1];
+		memset(media, 0, sizeof media);
+		t = now();
+		for (long i = 0; i < n; i++) {
+			gen_t *x = &g[i];
+			custos_record_init(&r);
+			snprintf(id, sizeof id, "%s:%ld", platforms[x->platform], i + 1);
+			r.id = id;
+			r.seq = (uint64_t)i + 1;
+			r.version = 1;
+			r.platform = (char *)platforms[x->platform];
+			snprintf(account, sizeof account, "account%d", x->account);
+			r.account = account;
+			r.kind = (char *)kinds[x->kind];
+			snprintf(handle, sizeof handle, "User%d", x->author);
+			r.author_handle = handle;
+			r.created_at = x->created_at;
+			r.lang = (char *)langs[x->lang];
+			r.text = texts + x->text_off;
+			if (x->thread) {
+				snprintf(thread, sizeof thread, "%s:%u", platforms[x->platform], x->thread);
+				r.thread = thread;
+			}
+			for (int k = 0; k < x->ntag; k++) {
+				snprintf(tagbuf[k], sizeof tagbuf[k], "Tag%d", (x->tag + k * 7) % NTAGS);
+				tagv[k] = tagbuf[k];
+			}
+			r.hashtags.v = tagv;
+			r.hashtags.n = x->ntag;
+			if (x->mention) {
+				snprintf(mention, sizeof mention, "user%d", (x->author * 7 + 3) % NAUTH);
+				mentionv[0] = mention;
+				r.mentions.v = mentionv;
+				r.mentions.n = 1;
+			}
+			if (x->url) {
+				snprintf(url, sizeof url, "https://site%d.example.com/p/%ld", x->tag % 300, i);
+				urlv[0] = url;
+				r.urls.v = urlv;
+				r.urls.n = 1;
+			}
+			if (x->media) {
+				r.media = media;
+				r.n_media = 1;
+			}
+			if (custos_index_add(idx, &r) < 0) {
+				fprintf(stderr, "add: %s\n", custos_index_errmsg(idx));
+				return 1;
+			}
+			if ((i + 1) % 10000 == 0 && custos_index_commit(idx, (uint64_t)i + 1) < 0) {
+				fprintf(stderr, "commit: %s\n", custos_index_errmsg(idx));
+				return 1;
+			}
+		}
+		if (custos_index_commit(idx, (uint64_t)n) < 0) {
+			fprintf(stderr, "commit: %s\n", custos_index_errmsg(idx));
+			return 1;
+		}
+		double ti = now() - t;
+		custos_index_free(idx);
+		long before = dir_bytes(path);
+		t = now();
+		if (custos_index_compact(path, &err) < 0) {
+			fprintf(stderr, "compact: %s\n", err.msg);
+			return 1;
+		}
+		double tc = now() - t;
+		long after = dir_bytes(path);
+		printf("index: %ld records in %.2f s = %.0f records/s (%s)\n", n, ti, n / ti,
+		       nothread ? "one thread" : "two threads");
+		printf("size: %.0f bytes/record before compaction, %.0f after (compaction %.2f s)\n",
+		       (double)before / n, (double)after / n, tc);
+		fflush(stdout);
+	}
+
+	if (custos_index_open(&idx, path, CUSTOS_INDEX_READ, &err) < 0) {
+		fprintf(stderr, "open: %s\n", err.msg);
+		return 1;
+	}
+	if (getenv("BENCH_Q")) {   /* one query, many times: for profiling */
+		custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+		o.sort = getenv("BENCH_SORT") ? atoi(getenv("BENCH_SORT")) : 0;
+		t = cpu_now();
+		for (int i = 0; i < 2000; i++) {
+			custos_index_results_t *res = NULL;
+			if (custos_index_search(idx, &res, getenv("BENCH_Q"), &o) < 0)
+				return 1;
+			custos_index_results_free(res);
+		}
+		printf("%.3f ms cpu per query\n", (cpu_now() - t) * 1000 / 2000);
+		return 0;
+	}
+	/* the query mix: words by Zipf rank, fields, dates, phrases */
+	char q[32][256];
+	int nq = 0;
+	const char *phr = texts + g[n / 3].text_off;
+	char p2[128];
+	{
+		const char *sp = strchr(phr, ' ');
+		const char *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+		size_t l = sp2 ? (size_t)(sp2 - phr) : strlen(phr);
+		snprintf(p2, sizeof p2, "%.*s", (int)l, phr);
+	}
+#define Q(...) snprintf(q[nq++], sizeof q[0], __VA_ARGS__)
+	Q("%s", words[2]);                                  /* very common */
+	Q("%s", words[40]);
+	Q("%s", words[900]);                                /* medium */
+	Q("%s", words[15000]);                              /* rare */
+	Q("%s", words[50000]);                              /* very rare */
+	Q("%s %s", words[10], words[60]);                   /* AND */
+	Q("%s %s", words[300], words[3000]);
+	Q("%s OR %s", words[25], words[400]);               /* OR */
+	Q("%s OR %s", words[5000], words[7000]);
+	Q("\"%s\"", p2);                                    /* phrase */
+	Q("%s -%s", words[12], words[5]);                   /* NOT */
+	Q("%.4s*", words[700]);                             /* wildcard */
+	Q("platform:mastodon %s", words[30]);               /* fields */
+	Q("from:user%d", 5);
+	Q("#tag%d", 3);
+	Q("@user%d %s", 10, words[20]);
+	Q("kind:reply %s", words[100]);
+	Q("lang:de %s", words[8]);
+	Q("has:media %s", words[50]);
+	Q("%s date:2015-01-01..2015-06-30", words[15]);     /* dates */
+	Q("date:2019-03");
+	Q("%s date:..2011-12-31", words[200]);
+	Q("url:site7.example.com");
+	Q("thread:x:%ld", n / 2);
+#undef Q
+	int facet_q[] = { 1, 8 };   /* these also ask for facets */
+	size_t nlat = (size_t)runs * nq;
+	double *lat[2], *cpu[2];
+	lat[0] = malloc(sizeof(double) * nlat);
+	lat[1] = malloc(sizeof(double) * nlat);
+	cpu[0] = malloc(sizeof(double) * nlat);
+	cpu[1] = malloc(sizeof(double) * nlat);
+	const int sorts[2] = { CUSTOS_SORT_RELEVANCE, CUSTOS_SORT_DATE_DESC };
+	for (int s = 0; s < 2; s++) {
+		size_t k = 0;
+		/* warm up the page cache once */
+		for (int i = 0; i < nq; i++) {
+			custos_index_results_t *res = NULL;
+			custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+			o.sort = sorts[s];
+			if (custos_index_search(idx, &res, q[i], &o) < 0) {
+				fprintf(stderr, "query '%s': %s\n", q[i], custos_index_errmsg(idx));
+				return 1;
+			}
+			if (s == 0 && n >= 1000)
+				printf("  q%02d %8llu hits  %s\n", i, (unsigned long long)res->total, q[i]);
+			custos_index_results_free(res);
+		}
+		for (int r = 0; r < runs; r++)
+			for (int i = 0; i < nq; i++) {
+				custos_index_results_t *res = NULL;
+				custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+				o.sort = sorts[s];
+				if (i == facet_q[0] || i == facet_q[1])
+					o.facets = CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM) |
+					           CUSTOS_FACET_BIT(CUSTOS_FACET_YEAR);
+				double c = cpu_now();
+				t = now();
+				custos_index_search(idx, &res, q[i], &o);
+				lat[s][k] = (now() - t) * 1000;
+				cpu[s][k++] = (cpu_now() - c) * 1000;
+				custos_index_results_free(res);
+			}
+		qsort(lat[s], k, sizeof(double), cmp_double);
+		qsort(cpu[s], k, sizeof(double), cmp_double);
+		printf("query %-12s (%d queries x %d runs, limit 20, exact total): p50 %.2f ms, "
+		       "p90 %.2f ms, p99 %.2f ms, max %.2f ms; cpu time p50 %.2f ms, p99 %.2f ms\n",
+		       s == 0 ? "relevance" : "newest-first", nq, runs, lat[s][k / 2],
+		       lat[s][k * 9 / 10], lat[s][k * 99 / 100], lat[s][k - 1], cpu[s][k / 2],
+		       cpu[s][k * 99 / 100]);
+	}
+	/* per-query medians, to see which ones cost */
+	if (getenv("BENCH_VERBOSE"))
+		for (int i = 0; i < nq; i++)
+			for (int s = 0; s < 2; s++) {
+				double v[64];
+				int m = runs < 64 ? runs : 64;
+				for (int r = 0; r < m; r++) {
+					custos_index_results_t *res = NULL;
+					custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+					o.sort = sorts[s];
+					t = cpu_now();
+					custos_index_search(idx, &res, q[i], &o);
+					v[r] = (cpu_now() - t) * 1000;
+					custos_index_results_free(res);
+				}
+				qsort(v, m, sizeof(double), cmp_double);
+				printf("  q%02d %-12s cpu p50 %.2f ms  %s\n", i, s ? "newest" : "relevance",
+				       v[m / 2], q[i]);
+			}
+	custos_index_free(idx);
+	if (!keep && !reuse) {
+		char cmd[4400];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* custos indexer: the search index over the store (a Xapian glass database in
+ * <archive>/index), the query language, search with facets and snippets, and
+ * the match sets that holds, retention and term reports need.
+ *
+ * The index is derived: every document is one record id holding the latest
+ * version the indexer was given, and the index keeps a watermark (the last
+ * store sequence number it holds) written in the same commit as the
+ * documents. The indexer never reads or writes the store; callers feed it
+ * records and, for snippets, hand it the text through a callback.
+ *
+ * Threads: a handle is used by one thread at a time. A write handle runs one
+ * internal worker thread that feeds Xapian while the caller prepares the next
+ * documents; every call that reads drains it first.
+ *
+ * Errors: every function returns CUSTOS_OK or a negative custos_status_t;
+ * the detail is kept on the handle (custos_index_errmsg) or in the
+ * custos_err_t given. Failures of Xapian become CUSTOS_EINDEX (CUSTOS_EBUSY
+ * when another writer holds the lock), a bad query CUSTOS_EFORMAT with the
+ * byte position in the message, an allocation failure CUSTOS_ENOMEM. */
+#ifndef CUSTOS_INDEXER_H
+#define CUSTOS_INDEXER_H
+
+#include "custos_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct custos_index custos_index_t;
+
+/* Open flags. */
+enum {
+	CUSTOS_INDEX_READ    = 0,   /* read only; the index must exist */
+	CUSTOS_INDEX_WRITE   = 1,   /* read and write; the index must exist */
+	CUSTOS_INDEX_CREATE  = 2,   /* with WRITE: create it when missing */
+	CUSTOS_INDEX_NOTHREAD = 4   /* with WRITE: feed Xapian in the caller's thread */
+};
+
+/* Opens the index at path (normally <archive>/index). On success *out is a
+ * handle the caller frees with custos_index_free. On failure *out is NULL and
+ * err (NULL-safe) says why: CUSTOS_EINDEX for a missing or corrupt index
+ * (the message says to run `custos index --rebuild`), CUSTOS_EBUSY when
+ * another process is writing, CUSTOS_EINVAL for bad flags. */
+int custos_index_open(custos_index_t **out, const char *path, unsigned flags, custos_err_t *err);
+
+/* Waits for pending work (not committed: uncommitted changes are dropped,
+ * as after a crash), closes and frees. NULL-safe. */
+void custos_index_free(custos_index_t *idx);
+
+/* The message of the handle's last failure ("" when none). Borrowed from the
+ * handle, valid until its next call. */
+const char *custos_index_errmsg(const custos_index_t *idx);
+
+/* For a read handle: moves to the latest committed state of the index. */
+int custos_index_reopen(custos_index_t *idx);
+
+/* Adds record rec, or replaces the document of the same id (one document per
+ * record id: the version given last wins). rec->id, rec->seq and
+ * rec->created_at are required (CUSTOS_EINVAL otherwise); the record is
+ * copied, the caller keeps ownership. Visible to searches after commit. */
+int custos_index_add(custos_index_t *idx, const custos_record_t *rec);
+
+/* Removes the document of record id; not being there is not an error. */
+int custos_index_delete(custos_index_t *idx, const char *id);
+
+/* Commits every add and delete so far together with the watermark: the last
+ * store sequence number the index now holds. Both land in one Xapian commit,
+ * so after a crash the watermark never claims a document that is missing.
+ * (Xapian may also flush on its own between commits; such documents are
+ * ahead of the watermark and a catch-up from it replaces them by id.) */
+int custos_index_commit(custos_index_t *idx, uint64_t watermark);
+
+/* The committed watermark (0 for a new index), and the number of documents. */
+int custos_index_watermark(custos_index_t *idx, uint64_t *out);
+int custos_index_doccount(custos_index_t *idx, uint64_t *out);
+
+/* Compacts the closed index at path in place (into path.compact, then
+ * renamed over it); the size figures in BENCHMARKS.md are after this. */
+int custos_index_compact(const char *path, custos_err_t *err);
+
+/* ------------------------------------------------------------------------
+ * Search. docs/query-language.md is the reference of the query language.
+ */
+typedef enum {
+	CUSTOS_SORT_RELEVANCE = 0,
+	CUSTOS_SORT_DATE      = 1,   /* oldest first */
+	CUSTOS_SORT_DATE_DESC = 2    /* newest first ("-date") */
+} custos_index_sort_t;
+
+/* Facet fields, as bits for the options and as indexes into results.facets. */
+typedef enum {
+	CUSTOS_FACET_PLATFORM = 0,
+	CUSTOS_FACET_ACCOUNT  = 1,
+	CUSTOS_FACET_AUTHOR   = 2,
+	CUSTOS_FACET_YEAR     = 3,
+	CUSTOS_FACET_MONTH    = 4,
+	CUSTOS_FACET_COUNT    = 5
+} custos_index_facet_field_t;
+#define CUSTOS_FACET_BIT(f) (1u << (f))
+
+/* Parses a facet list "platform,account,author,year,month" into bits.
+ * CUSTOS_EFORMAT (err says which name) for an unknown name. */
+int custos_index_facets_parse(unsigned *out, const char *list, custos_err_t *err);
+/* "platform", "account", ... ; static storage. */
+const char *custos_index_facet_name(int field);
+
+/* Supplies the text of a record for its snippet: sets *text and *len (borrowed
+ * until the next call) or returns non-zero to leave the snippet out. */
+typedef int (*custos_index_text_fn)(void *ctx, const char *id, uint64_t seq,
+                                    const char **text, size_t *len);
+
+typedef struct {
+	size_t   limit;          /* hits wanted (default 20); 0 with count_only */
+	size_t   offset;         /* hits skipped */
+	int      sort;           /* custos_index_sort_t */
+	unsigned facets;         /* CUSTOS_FACET_BIT()s */
+	int      count_only;     /* only the exact total */
+	int      estimate_total; /* allow an estimated total (total_exact says) */
+	const char *stem_lang;   /* stemmer for the query; NULL: English, or the
+	                          * language of the query's one lang: filter */
+	/* snippets: made when text_fn is set */
+	custos_index_text_fn text_fn;
+	void    *text_ctx;
+	size_t   snippet_len;    /* bytes of text aimed at (default 200) */
+	const char *hi_start;    /* around each match (default "[[") */
+	const char *hi_end;      /* (default "]]") */
+	const char *omit;        /* where text was cut (default "...") */
+} custos_index_search_opts_t;
+
+#define CUSTOS_INDEX_SEARCH_OPTS_INIT \
+	{ 20, 0, CUSTOS_SORT_RELEVANCE, 0, 0, 0, NULL, NULL, NULL, 200, "[[", "]]", "..." }
+
+typedef struct {
+	char    *id;
+	uint64_t seq;            /* store sequence of the version indexed */
+	int64_t  created_at;     /* ms UTC */
+	char    *platform;
+	char    *account;
+	char    *author;         /* author handle, as captured */
+	char    *snippet;        /* NULL without text_fn */
+	double   weight;         /* relevance; 0 for date order */
+} custos_index_hit_t;
+
+typedef struct {
+	char    *value;          /* "x", "acme", "2019", "2019-03", ... */
+	uint64_t count;
+} custos_index_facet_value_t;
+
+typedef struct {
+	custos_index_facet_value_t *v;   /* most frequent first, then by value */
+	size_t n;
+} custos_index_facet_t;
+
+typedef struct {
+	uint64_t total;          /* matching records; exact when total_exact */
+	int      total_exact;
+	uint64_t watermark;      /* the index watermark the search ran at */
+	custos_index_hit_t *hits;
+	size_t   n_hits;
+	custos_index_facet_t facets[CUSTOS_FACET_COUNT];  /* for the bits asked */
+	custos_arena_t arena;    /* owns every string above */
+} custos_index_results_t;
+
+/* Runs query. *out is owned by the caller (custos_index_results_free).
+ * CUSTOS_EFORMAT with the position for a bad query. */
+int custos_index_search(custos_index_t *idx, custos_index_results_t **out,
+                        const char *query, const custos_index_search_opts_t *opts);
+void custos_index_results_free(custos_index_results_t *res);   /* NULL-safe */
+
+/* The exact number of records query matches. */
+int custos_index_count(custos_index_t *idx, uint64_t *out, const char *query);
+
+/* Parses query without running it (no index needed): CUSTOS_OK, or
+ * CUSTOS_EFORMAT with "... at position N" in err. For retention rules and
+ * holds, checked when they are written. */
+int custos_index_query_check(const char *query, custos_err_t *err);
+
+/* A list of records: all that matched (sorted by id) or a thread (in time
+ * order, then id). Owned by the caller: custos_index_idlist_free. */
+typedef struct {
+	char    *id;
+	uint64_t seq;
+	int64_t  created_at;
+} custos_index_ident_t;
+
+typedef struct {
+	custos_index_ident_t *v;
+	size_t n;
+	custos_arena_t arena;
+} custos_index_idlist_t;
+
+/* Every record query matches (holds and retention need all, not a page). */
+int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, const char *query);
+/* Every record of the thread rooted at root_id, the root included. */
+int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id);
+void custos_index_idlist_free(custos_index_idlist_t *l);   /* NULL-safe; zeroes */
+
+/* The core of the search-term report: for n queries, hits[i] (records
+ * matched by query i), unique[i] (matched by query i and no other line) and
+ * *distinct (records matched by any). On a bad query *bad is its index and
+ * CUSTOS_EFORMAT is returned. */
+int custos_index_term_report(custos_index_t *idx, const char *const *queries, size_t n,
+                             uint64_t *hits, uint64_t *unique, uint64_t *distinct,
+                             size_t *bad);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,675 @@
+/* The indexer over a real Xapian database: a 20-record corpus built here,
+ * exact result sets for every field and operator, sorting, paging, counts,
+ * facets, snippets, the watermark, deletes and replaces, bad queries and a
+ * missing or corrupt index. */
+#include "check.h"
+#include "custos_indexer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+	const char *id, *platform, *account, *kind, *author, *created, *lang;
+	const char *title, *text, *tags, *mentions, *urls, *thread;
+	int media;
+} row_t;
+
+/* tags, mentions and urls are space-separated lists */
+static const row_t corpus[] = {
+	{ "x:1", "x", "acme", "post", "@AcmeCorp", "2019-01-05T10:00:00Z", "en", NULL,
+	  "Launching our new running shoes today", "Launch", NULL, "https://www.acme.com/shoes", NULL, 1 },
+	{ "x:2", "x", "acme", "reply", "Bob", "2019-01-05T11:00:00Z", "en", NULL,
+	  "@AcmeCorp do the shoes come in blue?", NULL, "AcmeCorp", NULL, "x:1", 0 },
+	{ "x:3", "x", "acme", "reply", "AcmeCorp", "2019-01-05T12:00:00Z", "en", NULL,
+	  "@Bob yes, blue and red #Colors", NULL, "Bob", NULL, "x:1", 0 },
+	{ "mastodon:4", "mastodon", "acme-social", "post", "acme@social.example", "2019-02-10T09:00:00Z",
+	  "de", NULL, "Unsere neuen Laufschuhe sind da! #Laufen", "laufen", NULL, NULL, NULL, 0 },
+	{ "mastodon:5", "mastodon", "acme-social", "reply", "kunde@mastodon.social",
+	  "2019-02-10T10:00:00Z", "de-AT", NULL, "Die Häuser sind schön", NULL, NULL, NULL, "mastodon:4", 0 },
+	{ "facebook:6", "facebook", "acme-fb", "post", "Acme", "2019-03-01T00:30:00+02:00", "en", NULL,
+	  "Quarterly results are in. Revenue grew strongly", NULL, NULL,
+	  "https://investors.acme.com/q4", NULL, 0 },
+	{ "facebook:7", "facebook", "acme-fb", "comment", "jane.doe", "2019-03-01T08:00:00Z", "en", NULL,
+	  "Congratulations on the results", NULL, NULL, NULL, "facebook:6", 0 },
+	{ "x:8", "x", "acme", "post", "AcmeCorp", "2019-12-31T23:59:59Z", "en", NULL,
+	  "Happy new year from the whole team #NewYear", "NewYear", NULL, NULL, NULL, 0 },
+	{ "x:9", "x", "acme", "post", "AcmeCorp", "2020-01-01T00:00:00Z", "en", NULL,
+	  "First post of 2020: running into the new decade", NULL, NULL, NULL, NULL, 0 },
+	{ "slack:10", "slack", "general", "message", "alice", "2020-03-15T14:00:00Z", "en", NULL,
+	  "The recall of model X shoes is confidential", NULL, NULL, NULL, NULL, 0 },
+	{ "slack:11", "slack", "general", "message", "bob", "2020-03-15T14:05:00Z", "en", NULL,
+	  "Do not discuss the recall outside legal", NULL, NULL, NULL, "slack:10", 0 },
+	{ "linkedin:12", "linkedin", "acme-li", "post", "AcmeCorp", "2020-06-01T12:00:00Z", "en", NULL,
+	  "We are hiring engineers in Berlin", NULL, NULL, "https://careers.acme.com/jobs", NULL, 0 },
+	{ "x:13", "x", "tokyo", "post", "AcmeJP", "2020-07-07T03:00:00Z", "ja", NULL,
+	  "新しいランニングシューズを発売しました", "新製品", NULL, NULL, NULL, 0 },
+	{ "x:14", "x", "tokyo", "reply", "user_jp", "2020-07-07T04:00:00Z", "ja", NULL,
+	  "東京で買えますか", NULL, NULL, NULL, "x:13", 0 },
+	{ "feed:15", "feed", "blog", "post", "acme", "2021-01-10T10:00:00Z", "en", "Recall notice",
+	  "Important safety information about the model X recall", NULL, NULL, NULL, NULL, 0 },
+	{ "x:16", "x", "acme", "repost", "AcmeCorp", "2021-02-02T10:00:00Z", "en", NULL,
+	  "RT hiring engineers", NULL, NULL, NULL, NULL, 0 },
+	{ "mastodon:17", "mastodon", "acme-social", "post", "acme", "2021-05-05T05:05:00Z", "en", NULL,
+	  "Shoes shoes shoes! #launch", NULL, NULL, NULL, NULL, 0 },
+	{ "x:18", "x", "acme", "quote", "Carol", "2021-08-08T08:00:00Z", "en", NULL,
+	  "This is not what confidential means", NULL, NULL, NULL, NULL, 2 },
+	{ "facebook:19", "facebook", "acme-fb", "post", "Acme", "2022-01-01T00:00:00Z", "fr", NULL,
+	  "Nouvelles chaussures de course", NULL, NULL, NULL, NULL, 0 },
+	{ "x:20", "x", "acme", "post", "AcmeCorp", "2022-06-15T12:00:00Z", "en", NULL,
+	  "Running is life. #Running", "running", NULL, "https://acme.com", NULL, 0 },
+};
+#define NCORPUS (sizeof corpus / sizeof corpus[0])
+
+static void add_list(custos_record_t *r, custos_strv_t *v, const char *list)
+{
+	const char *p = list;
+	while (p && *p) {
+		const char *e = strchr(p, ' ');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		CHECK_OK(custos_record_strv_add(r, v, p, n));
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void make_record(custos_record_t *r, const row_t *w, uint64_t seq)
+{
+	custos_record_reset(r);
+	CHECK_OK(custos_record_sets(r, &r->id, w->id));
+	r->seq = seq;
+	r->version = 1;
+	CHECK_OK(custos_record_sets(r, &r->platform, w->platform));
+	CHECK_OK(custos_record_sets(r, &r->account, w->account));
+	CHECK_OK(custos_record_sets(r, &r->kind, w->kind));
+	CHECK_OK(custos_record_sets(r, &r->author_handle, w->author));
+	CHECK_OK(custos_time_parse(&r->created_at, w->created, strlen(w->created)));
+	CHECK_OK(custos_record_sets(r, &r->lang, w->lang));
+	CHECK_OK(custos_record_sets(r, &r->title, w->title));
+	CHECK_OK(custos_record_sets(r, &r->text, w->text));
+	CHECK_OK(custos_record_sets(r, &r->thread, w->thread));
+	add_list(r, &r->hashtags, w->tags);
+	add_list(r, &r->mentions, w->mentions);
+	add_list(r, &r->urls, w->urls);
+	for (int i = 0; i < w->media; i++)
+		CHECK(custos_record_media_add(r) != NULL);
+}
+
+static char index_path[4200];
+
+static custos_index_t *build_corpus(void)
+{
+	custos_index_t *idx = NULL;
+	custos_record_t r;
+	custos_err_t err;
+	snprintf(index_path, sizeof index_path, "%s/index", check_tmpdir);
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &err));
+	custos_record_init(&r);
+	for (size_t i = 0; i < NCORPUS; i++) {
+		make_record(&r, &corpus[i], i + 1);
+		CHECK_OK(custos_index_add(idx, &r));
+	}
+	custos_record_free(&r);
+	CHECK_OK(custos_index_commit(idx, NCORPUS));
+	return idx;
+}
+
+static custos_index_t *open_read(void)
+{
+	custos_index_t *idx = build_corpus(), *rd = NULL;
+	custos_err_t err;
+	custos_index_free(idx);
+	CHECK_OK(custos_index_open(&rd, index_path, CUSTOS_INDEX_READ, &err));
+	return rd;
+}
+
+/* The sorted ids query matches, comma-separated; "ERR <status>" on failure. */
+static const char *ids(custos_index_t *idx, const char *query)
+{
+	static char out[4096];
+	custos_index_idlist_t l;
+	int e = custos_index_match_ids(idx, &l, query);
+	if (e < 0) {
+		snprintf(out, sizeof out, "ERR %d: %s", e, custos_index_errmsg(idx));
+		return out;
+	}
+	out[0] = '\0';
+	for (size_t i = 0; i < l.n; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, l.v[i].id);
+	}
+	custos_index_idlist_free(&l);
+	return out;
+}
+
+/* The ids of a search page, in order. */
+static const char *page(custos_index_t *idx, const char *query, int sort, size_t offset,
+                        size_t limit, uint64_t *total)
+{
+	static char out[4096];
+	custos_index_results_t *res = NULL;
+	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	o.sort = sort;
+	o.offset = offset;
+	o.limit = limit;
+	int e = custos_index_search(idx, &res, query, &o);
+	if (e < 0) {
+		snprintf(out, sizeof out, "ERR %d: %s", e, custos_index_errmsg(idx));
+		return out;
+	}
+	out[0] = '\0';
+	for (size_t i = 0; i < res->n_hits; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, res->hits[i].id);
+	}
+	if (total) {
+		CHECK(res->total_exact);
+		*total = res->total;
+	}
+	custos_index_results_free(res);
+	return out;
+}
+
+static void test_index__free_text_and_stemming(void)
+{
+	custos_index_t *idx = open_read();
+	CHECK_STR(ids(idx, "shoes"), "mastodon:17,slack:10,x:1,x:2");
+	CHECK_STR(ids(idx, "shoe"), "mastodon:17,slack:10,x:1,x:2");
+	CHECK_STR(ids(idx, "running"), "x:1,x:20,x:9");
+	CHECK_STR(ids(idx, "run"), "x:1,x:20,x:9");
+	CHECK_STR(ids(idx, "recall"), "feed:15,slack:10,slack:11");
+	CHECK_STR(ids(idx, "RECALL notice"), "feed:15");
+	CHECK_STR(ids(idx, "nothingmatchesthis"), "");
+	custos_index_free(idx);
+}
+
+static void test_index__boolean_operators(void)
+{
+	custos_index_t *idx = open_read();
+	CHECK_STR(ids(idx, "recall confidential"), "slack:10");
+	CHECK_STR(ids(idx, "recall AND confidential"), "slack:10");
+	CHECK_STR(ids(idx, "recall OR hiring"), "feed:15,linkedin:12,slack:10,slack:11,x:16");
+	CHECK_STR(ids(idx, "recall NOT legal"), "feed:15,slack:10");
+	CHECK_STR(ids(idx, "recall AND NOT legal"), "feed:15,slack:10");
+	CHECK_STR(ids(idx, "recall -legal"), "feed:15,slack:10");
+	CHECK_STR(ids(idx, "(recall OR hiring) AND (legal OR berlin)"), "linkedin:12,slack:11");
+	CHECK_STR(ids(idx, "NOT platform:x"),
+	          "facebook:19,facebook:6,facebook:7,feed:15,linkedin:12,mastodon:17,mastodon:4,"
+	          "mastodon:5,slack:10,slack:11");
+	custos_index_free(idx);
+}
+
+static void test_index__phrase_near_wildcard(void)
+{
+	custos_index_t *idx = open_read();
+	CHECK_STR(ids(idx, "\"running shoes\""), "x:1");
+	CHECK_STR(ids(idx, "\"shoes running\""), "");
+	CHECK_STR(ids(idx, "\"model X recall\""), "feed:15");
+	CHECK_STR(ids(idx, "\"model X shoes\""), "slack:10");
+	CHECK_STR(ids(idx, "confidential NEAR recall"), "slack:10");
+	CHECK_STR(ids(idx, "confidential NEAR/1 recall"), "");
+	CHECK_STR(ids(idx, "hiring NEAR engineers"), "linkedin:12,x:16");
+	CHECK_STR(ids(idx, "laufsch*"), "mastodon:4");
+	CHECK_STR(ids(idx, "recal*"), "feed:15,slack:10,slack:11");
+	custos_index_free(idx);
+}
+
+static void test_index__fields(void)
+{
+	custos_index_t *idx = open_read();
+	CHECK_STR(ids(idx, "from:AcmeCorp"), "linkedin:12,x:1,x:16,x:20,x:3,x:8,x:9");
+	CHECK_STR(ids(idx, "from:acmecorp"), "linkedin:12,x:1,x:16,x:20,x:3,x:8,x:9");
+	CHECK_STR(ids(idx, "from:@ACMECORP"), "linkedin:12,x:1,x:16,x:20,x:3,x:8,x:9");
+	CHECK_STR(ids(idx, "platform:mastodon"), "mastodon:17,mastodon:4,mastodon:5");
+	CHECK_STR(ids(idx, "platform:Slack"), "slack:10,slack:11");
+	CHECK_STR(ids(idx, "account:general"), "slack:10,slack:11");
+	CHECK_STR(ids(idx, "account:ACME-LI"), "linkedin:12");
+	CHECK_STR(ids(idx, "kind:reply"), "mastodon:5,x:14,x:2,x:3");
+	CHECK_STR(ids(idx, "lang:de"), "mastodon:4,mastodon:5");
+	CHECK_STR(ids(idx, "lang:ja"), "x:13,x:14");
+	CHECK_STR(ids(idx, "thread:x:1"), "x:1,x:2,x:3");
+	CHECK_STR(ids(idx, "has:media"), "x:1,x:18");
+	CHECK_STR(ids(idx, "url:acme.com"), "facebook:6,linkedin:12,x:1,x:20");
+	CHECK_STR(ids(idx, "url:careers.acme.com"), "linkedin:12");
+	CHECK_STR(ids(idx, "url:https://www.acme.com/other"), "facebook:6,linkedin:12,x:1,x:20");
+	CHECK_STR(ids(idx, "shoes platform:x"), "x:1,x:2");
+	CHECK_STR(ids(idx, "shoes -platform:x"), "mastodon:17,slack:10");
+	custos_index_free(idx);
+}
+
+static void test_index__hashtags_and_mentions_case_insensitive(void)
+{
+	custos_index_t *idx = open_read();
+	/* entity on x:1 ("Launch"), only written in the text of mastodon:17 */
+	CHECK_STR(ids(idx, "#launch"), "mastodon:17,x:1");
+	CHECK_STR(ids(idx, "#LAUNCH"), "mastodon:17,x:1");
+	CHECK_STR(ids(idx, "#colors"), "x:3");
+	CHECK_STR(ids(idx, "#running"), "x:20");
+	CHECK_STR(ids(idx, "#新製品"), "x:13");
+	CHECK_STR(ids(idx, "@bob"), "x:3");
+	CHECK_STR(ids(idx, "@AcmeCorp"), "x:2");
+	CHECK_STR(ids(idx, "#launch OR @bob"), "mastodon:17,x:1,x:3");
+	custos_index_free(idx);
+}
+
+static void test_index__languages_and_cjk(void)
+{
+	custos_index_t *idx = open_read();
+	CHECK_STR(ids(idx, "シューズ"), "x:13");
+	CHECK_STR(ids(idx, "東京"), "x:14");
+	/* other languages: the word as written (same English stemming on both
+	 * sides), or any inflection with the record's language as stem_lang */
+	CHECK_STR(ids(idx, "Häuser"), "mastodon:5");
+	CHECK_STR(ids(idx, "häuser"), "mastodon:5");
+	CHECK_STR(ids(idx, "chaussures"), "facebook:19");
+	/* English and German stems share the Z namespace: "haus" stems alike */
+	CHECK_STR(ids(idx, "haus"), "mastodon:5");
+	CHECK_STR(ids(idx, "\"Die Häuser sind\""), "mastodon:5");
+	custos_index_results_t *res = NULL;
+	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	o.stem_lang = "de";
+	CHECK_OK(custos_index_search(idx, &res, "haus", &o));
+	CHECK_INT(res->n_hits, 1);
+	CHECK_STR(res->hits[0].id, "mastodon:5");
+	custos_index_results_free(res);
+	o.stem_lang = "fr";
+	CHECK_OK(custos_index_search(idx, &res, "chaussure", &o));
+	CHECK_INT(res->n_hits, 1);
+	CHECK_STR(res->hits[0].id, "facebook:19");
+	custos_index_results_free(res);
+	custos_index_free(idx);
+}
+
+static void test_index__date_ranges(void)
+{
+	custos_index_t *idx = open_read();
+	CHECK_STR(ids(idx, "date:2019-01-05"), "x:1,x:2,x:3");
+	CHECK_STR(ids(idx, "date:2019-02-28"), "facebook:6");
+	CHECK_STR(ids(idx, "date:2019-03-01"), "facebook:7");
+	CHECK_STR(ids(idx, "date:2019-03-01+02:00"), "facebook:6,facebook:7");
+	CHECK_STR(ids(idx, "date:2019-12-31..2020-01-01"), "x:8,x:9");
+	CHECK_STR(ids(idx, "date:..2019-01-31"), "x:1,x:2,x:3");
+	CHECK_STR(ids(idx, "date:2022-01-01.."), "facebook:19,x:20");
+	CHECK_STR(ids(idx, "date:2019"), "facebook:6,facebook:7,mastodon:4,mastodon:5,x:1,x:2,x:3,x:8");
+	CHECK_STR(ids(idx, "date:2020-03"), "slack:10,slack:11");
+	CHECK_STR(ids(idx, "date:2019-01-01..2019-01-31+02:00"), "x:1,x:2,x:3");
+	CHECK_STR(ids(idx, "date:2020..2021"),
+	          "feed:15,linkedin:12,mastodon:17,slack:10,slack:11,x:13,x:14,x:16,x:18,x:9");
+	CHECK_STR(ids(idx, "shoes date:2019-01-01..2020-12-31"), "slack:10,x:1,x:2");
+	CHECK_STR(ids(idx, "date:2030.."), "");
+	custos_index_free(idx);
+}
+
+static void test_index__sort_orders_and_paging(void)
+{
+	custos_index_t *idx = open_read();
+	uint64_t total = 0;
+	CHECK_STR(page(idx, "platform:x", CUSTOS_SORT_DATE, 0, 20, &total),
+	          "x:1,x:2,x:3,x:8,x:9,x:13,x:14,x:16,x:18,x:20");
+	CHECK_INT(total, 10);
+	CHECK_STR(page(idx, "platform:x", CUSTOS_SORT_DATE_DESC, 0, 20, &total),
+	          "x:20,x:18,x:16,x:14,x:13,x:9,x:8,x:3,x:2,x:1");
+	CHECK_STR(page(idx, "platform:x", CUSTOS_SORT_DATE_DESC, 2, 3, &total), "x:16,x:14,x:13");
+	CHECK_INT(total, 10);
+	CHECK_STR(page(idx, "platform:x", CUSTOS_SORT_DATE, 9, 5, &total), "x:20");
+	CHECK_STR(page(idx, "platform:x", CUSTOS_SORT_DATE, 10, 5, &total), "");
+	CHECK_INT(total, 10);
+	/* relevance: "shoes" three times ranks first */
+	CHECK_STR(page(idx, "shoes", CUSTOS_SORT_RELEVANCE, 0, 1, &total), "mastodon:17");
+	CHECK_INT(total, 4);
+	custos_index_free(idx);
+}
+
+static void test_index__count_is_exact(void)
+{
+	custos_index_t *idx = open_read();
+	uint64_t n = 0;
+	CHECK_OK(custos_index_count(idx, &n, "platform:x"));
+	CHECK_INT(n, 10);
+	CHECK_OK(custos_index_count(idx, &n, "shoes OR recall"));
+	CHECK_INT(n, 6);
+	CHECK_OK(custos_index_count(idx, &n, "recall confidential"));
+	CHECK_INT(n, 1);
+	CHECK_OK(custos_index_count(idx, &n, "date:2019 -platform:x"));
+	CHECK_INT(n, 4);
+
+	custos_index_results_t *res = NULL;
+	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	o.count_only = 1;
+	CHECK_OK(custos_index_search(idx, &res, "shoes OR hiring", &o));
+	CHECK_INT(res->total, 6);
+	CHECK(res->total_exact);
+	CHECK_INT(res->n_hits, 0);
+	CHECK_INT(res->watermark, NCORPUS);
+	custos_index_results_free(res);
+	custos_index_free(idx);
+}
+
+static const char *facet_str(const custos_index_facet_t *f)
+{
+	static char out[1024];
+	out[0] = '\0';
+	for (size_t i = 0; i < f->n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s=%llu", i ? "," : "",
+		         f->v[i].value, (unsigned long long)f->v[i].count);
+	return out;
+}
+
+static void test_index__facets_count_the_whole_result(void)
+{
+	custos_index_t *idx = open_read();
+	custos_index_results_t *res = NULL;
+	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	custos_err_t err;
+	CHECK_OK(custos_index_facets_parse(&o.facets, "platform,account,author,year,month", &err));
+	CHECK_STATUS(custos_index_facets_parse(&o.facets, "platform,colour", &err), CUSTOS_EFORMAT);
+	CHECK(strstr(err.msg, "colour") != NULL);
+	CHECK_OK(custos_index_facets_parse(&o.facets, "platform,account,author,year,month", &err));
+	o.limit = 1;   /* facets count every match, not the page */
+	CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+	CHECK_INT(res->total, 4);
+	CHECK_INT(res->n_hits, 1);
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_PLATFORM]), "x=2,mastodon=1,slack=1");
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_ACCOUNT]), "acme=2,acme-social=1,general=1");
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_AUTHOR]), "AcmeCorp=1,Bob=1,acme=1,alice=1");
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_YEAR]), "2019=2,2020=1,2021=1");
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_MONTH]), "2019-01=2,2020-03=1,2021-05=1");
+	custos_index_results_free(res);
+	custos_index_free(idx);
+}
+
+static int text_of(void *ctx, const char *id, uint64_t seq, const char **text, size_t *len)
+{
+	(void)ctx;
+	for (size_t i = 0; i < NCORPUS; i++)
+		if (strcmp(corpus[i].id, id) == 0 && seq == i + 1) {
+			*text = corpus[i].text;
+			*len = strlen(corpus[i].text);
+			return 0;
+		}
+	return -1;
+}
+
+static void test_index__hits_carry_fields_and_snippets(void)
+{
+	custos_index_t *idx = open_read();
+	custos_index_results_t *res = NULL;
+	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	o.text_fn = text_of;
+	o.sort = CUSTOS_SORT_DATE;
+	CHECK_OK(custos_index_search(idx, &res, "confidential recall", &o));
+	CHECK_INT(res->n_hits, 1);
+	custos_index_hit_t *h = &res->hits[0];
+	CHECK_STR(h->id, "slack:10");
+	CHECK_INT(h->seq, 10);
+	CHECK_STR(h->platform, "slack");
+	CHECK_STR(h->account, "general");
+	CHECK_STR(h->author, "alice");
+	int64_t t;
+	CHECK_OK(custos_time_parse(&t, "2020-03-15T14:00:00Z", 20));
+	CHECK_INT(h->created_at, t);
+	CHECK(h->snippet != NULL);
+	CHECK(strstr(h->snippet, "[[recall]]") != NULL);
+	CHECK(strstr(h->snippet, "[[confidential]]") != NULL);
+	custos_index_results_free(res);
+
+	/* markers are the caller's, and HTML escapes are undone */
+	o.hi_start = "\033[1m";
+	o.hi_end = "\033[0m";
+	CHECK_OK(custos_index_search(idx, &res, "blue", &o));
+	CHECK_INT(res->n_hits, 2);
+	CHECK_STR(res->hits[0].snippet, "@AcmeCorp do the shoes come in \033[1mblue\033[0m?");
+	custos_index_results_free(res);
+	custos_index_free(idx);
+}
+
+static void test_index__thread_lists_root_and_replies_in_order(void)
+{
+	custos_index_t *idx = open_read();
+	custos_index_idlist_t l;
+	CHECK_OK(custos_index_thread(idx, &l, "x:1"));
+	CHECK_INT(l.n, 3);
+	CHECK_STR(l.v[0].id, "x:1");
+	CHECK_STR(l.v[1].id, "x:2");
+	CHECK_STR(l.v[2].id, "x:3");
+	CHECK_INT(l.v[2].seq, 3);
+	custos_index_idlist_free(&l);
+	CHECK_OK(custos_index_thread(idx, &l, "nosuch:1"));
+	CHECK_INT(l.n, 0);
+	custos_index_idlist_free(&l);
+	custos_index_free(idx);
+}
+
+static void test_index__term_report_counts_unique_hits(void)
+{
+	custos_index_t *idx = open_read();
+	const char *q[] = { "shoes", "recall", "confidential" };
+	uint64_t hits[3], uniq[3], distinct;
+	size_t bad;
+	CHECK_OK(custos_index_term_report(idx, q, 3, hits, uniq, &distinct, &bad));
+	CHECK_INT(hits[0], 4);
+	CHECK_INT(hits[1], 3);
+	CHECK_INT(hits[2], 2);
+	CHECK_INT(uniq[0], 3);
+	CHECK_INT(uniq[1], 2);
+	CHECK_INT(uniq[2], 1);
+	CHECK_INT(distinct, 7);
+	const char *q2[] = { "shoes", "foo:bar" };
+	CHECK_STATUS(custos_index_term_report(idx, q2, 2, hits, uniq, &distinct, &bad), CUSTOS_EFORMAT);
+	CHECK_INT(bad, 1);
+	CHECK(strstr(custos_index_errmsg(idx), "line 2") != NULL);
+	custos_index_free(idx);
+}
+
+static void test_index__watermark_persists_across_reopen(void)
+{
+	custos_index_t *idx = build_corpus();
+	uint64_t w = 1;
+	CHECK_OK(custos_index_watermark(idx, &w));
+	CHECK_INT(w, NCORPUS);
+	/* uncommitted work is not there after a close, like after a crash */
+	custos_record_t r;
+	custos_record_init(&r);
+	make_record(&r, &corpus[0], 99);
+	CHECK_OK(custos_record_sets(&r, &r.id, "x:99"));
+	CHECK_OK(custos_index_add(idx, &r));
+	custos_record_free(&r);
+	custos_index_free(idx);
+
+	custos_err_t err;
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err));
+	CHECK_OK(custos_index_watermark(idx, &w));
+	CHECK_INT(w, NCORPUS);
+	uint64_t n;
+	CHECK_OK(custos_index_doccount(idx, &n));
+	CHECK_INT(n, NCORPUS);
+	custos_index_free(idx);
+
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_WRITE, &err));
+	CHECK_OK(custos_index_commit(idx, 42));
+	custos_index_free(idx);
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err));
+	CHECK_OK(custos_index_watermark(idx, &w));
+	CHECK_INT(w, 42);
+	custos_index_free(idx);
+}
+
+static void test_index__delete_and_replace_keep_one_document_per_id(void)
+{
+	custos_index_t *idx = build_corpus();
+	custos_record_t r;
+	uint64_t n;
+	custos_record_init(&r);
+	CHECK_OK(custos_index_delete(idx, "x:20"));
+	CHECK_OK(custos_index_delete(idx, "nosuch:1"));
+	/* a new version of x:1 */
+	make_record(&r, &corpus[0], 21);
+	CHECK_OK(custos_record_sets(&r, &r.text, "Launching our new hiking boots"));
+	CHECK_OK(custos_index_add(idx, &r));
+	CHECK_OK(custos_index_add(idx, &r));
+	custos_record_free(&r);
+	CHECK_OK(custos_index_commit(idx, 21));
+	CHECK_OK(custos_index_doccount(idx, &n));
+	CHECK_INT(n, NCORPUS - 1);
+	CHECK_STR(ids(idx, "running"), "x:9");
+	CHECK_STR(ids(idx, "shoes"), "mastodon:17,slack:10,x:2");
+	CHECK_STR(ids(idx, "boots"), "x:1");
+	custos_index_idlist_t l;
+	CHECK_OK(custos_index_match_ids(idx, &l, "hiking"));
+	CHECK_INT(l.n, 1);
+	CHECK_INT(l.v[0].seq, 21);
+	custos_index_idlist_free(&l);
+	custos_index_free(idx);
+
+	/* the same without the worker thread */
+	custos_err_t err;
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_NOTHREAD, &err));
+	CHECK_OK(custos_index_delete(idx, "x:1"));
+	CHECK_OK(custos_index_commit(idx, 22));
+	CHECK_STR(ids(idx, "boots"), "");
+	CHECK_OK(custos_index_doccount(idx, &n));
+	CHECK_INT(n, NCORPUS - 2);
+	custos_index_free(idx);
+}
+
+static void bad_query(custos_index_t *idx, const char *q, const char *want_in_msg)
+{
+	uint64_t n;
+	custos_err_t err;
+	int e = custos_index_count(idx, &n, q);
+	if (e != CUSTOS_EFORMAT)
+		check__fail(__FILE__, __LINE__, "query '%.40s' gave %d, wanted CUSTOS_EFORMAT", q, e);
+	if (want_in_msg && !strstr(custos_index_errmsg(idx), want_in_msg))
+		check__fail(__FILE__, __LINE__, "query '%.40s': message '%s' lacks '%s'", q,
+		            custos_index_errmsg(idx), want_in_msg);
+	/* the check without an index says the same */
+	CHECK_STATUS(custos_index_query_check(q, &err), CUSTOS_EFORMAT);
+}
+
+static void test_index__bad_queries_say_where(void)
+{
+	custos_index_t *idx = open_read();
+	bad_query(idx, "", "empty");
+	bad_query(idx, "   ", "empty");
+	bad_query(idx, "shoes \"running shoes", "position 6");
+	bad_query(idx, "(shoes OR recall", "position 0");
+	bad_query(idx, "shoes) recall", "position 5");
+	bad_query(idx, "shoes foo:bar", "unknown field 'foo:' at position 6");
+	bad_query(idx, "date:2020-01-01..2019-01-01", "ends before it starts");
+	bad_query(idx, "date:2019-13-01", "position 5");
+	bad_query(idx, "date:2019-02-30", "bad date");
+	bad_query(idx, "shoes \xff\xfe", "invalid UTF-8 in query at position 6");
+	bad_query(idx, "AND shoes", "position 0");
+	bad_query(idx, "shoes OR", "position 6");
+	bad_query(idx, "from:", "without a value");
+	bad_query(idx, "()", "empty parentheses");
+	/* 10,000 terms */
+	size_t cap = 10000 * 6 + 1;
+	char *big = malloc(cap);
+	CHECK(big != NULL);
+	for (int i = 0; i < 10000; i++)
+		memcpy(big + (size_t)i * 5, "word ", 5);
+	big[10000 * 5] = '\0';
+	bad_query(idx, big, "too long");
+	free(big);
+	CHECK_OK(custos_index_query_check("shoes date:2019-01-01..2019-01-31+02:00 #tag @x", NULL));
+	CHECK_OK(custos_index_query_check("see https://acme.com/x", NULL));
+	custos_index_free(idx);
+}
+
+static void test_index__missing_or_corrupt_index_is_eindex(void)
+{
+	custos_index_t *idx = NULL;
+	custos_err_t err;
+	char p[4300];
+	snprintf(p, sizeof p, "%s/nosuch", check_tmpdir);
+	CHECK_STATUS(custos_index_open(&idx, p, CUSTOS_INDEX_READ, &err), CUSTOS_EINDEX);
+	CHECK(idx == NULL);
+	CHECK(strstr(err.msg, "--rebuild") != NULL);
+	CHECK_STATUS(custos_index_open(&idx, p, CUSTOS_INDEX_WRITE, &err), CUSTOS_EINDEX);
+
+	idx = build_corpus();
+	custos_index_free(idx);
+	/* overwrite the posting table with garbage */
+	snprintf(p, sizeof p, "%s/shard0/postlist.glass", index_path);
+	FILE *f = fopen(p, "r+b");
+	CHECK(f != NULL);
+	char junk[8192];
+	memset(junk, 0x5a, sizeof junk);
+	CHECK(fwrite(junk, 1, sizeof junk, f) == sizeof junk);
+	CHECK(fclose(f) == 0);
+	snprintf(p, sizeof p, "%s/shard0/iamglass", index_path);
+	f = fopen(p, "wb");
+	CHECK(f != NULL);
+	CHECK(fwrite("garbage", 1, 7, f) == 7);
+	CHECK(fclose(f) == 0);
+	int e = custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err);
+	if (e == CUSTOS_OK) {
+		uint64_t n;
+		e = custos_index_count(idx, &n, "shoes");
+		custos_index_free(idx);
+	}
+	CHECK_INT(e, CUSTOS_EINDEX);
+}
+
+static void test_index__compact_keeps_results(void)
+{
+	custos_index_t *idx = build_corpus();
+	custos_err_t err;
+	custos_index_free(idx);
+	CHECK_OK(custos_index_compact(index_path, &err));
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err));
+	CHECK_STR(ids(idx, "shoes"), "mastodon:17,slack:10,x:1,x:2");
+	uint64_t w;
+	CHECK_OK(custos_index_watermark(idx, &w));
+	CHECK_INT(w, NCORPUS);
+	custos_index_free(idx);
+	char p[4300];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/shard0.old", index_path);
+	CHECK(stat(p, &st) != 0);
+}
+
+static void test_index__add_requires_id_seq_and_time(void)
+{
+	custos_index_t *idx = build_corpus();
+	custos_record_t r;
+	custos_record_init(&r);
+	make_record(&r, &corpus[0], 0);
+	CHECK_STATUS(custos_index_add(idx, &r), CUSTOS_EINVAL);
+	custos_record_free(&r);
+	custos_index_free(idx);
+	custos_err_t err;
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err));
+	custos_record_init(&r);
+	make_record(&r, &corpus[0], 5);
+	CHECK_STATUS(custos_index_add(idx, &r), CUSTOS_EINVAL);
+	custos_record_free(&r);
+	custos_index_free(idx);
+}
+
+CHECK_MAIN(
+	CHECK_CASE(test_index__free_text_and_stemming),
+	CHECK_CASE(test_index__boolean_operators),
+	CHECK_CASE(test_index__phrase_near_wildcard),
+	CHECK_CASE(test_index__fields),
+	CHECK_CASE(test_index__hashtags_and_mentions_case_insensitive),
+	CHECK_CASE(test_index__languages_and_cjk),
+	CHECK_CASE(test_index__date_ranges),
+	CHECK_CASE(test_index__sort_orders_and_paging),
+	CHECK_CASE(test_index__count_is_exact),
+	CHECK_CASE(test_index__facets_count_the_whole_result),
+	CHECK_CASE(test_index__hits_carry_fields_and_snippets),
+	CHECK_CASE(test_index__thread_lists_root_and_replies_in_order),
+	CHECK_CASE(test_index__term_report_counts_unique_hits),
+	CHECK_CASE(test_index__watermark_persists_across_reopen),
+	CHECK_CASE(test_index__delete_and_replace_keep_one_document_per_id),
+	CHECK_CASE(test_index__bad_queries_say_where),
+	CHECK_CASE(test_index__missing_or_corrupt_index_is_eindex),
+	CHECK_CASE(test_index__compact_keeps_results),
+	CHECK_CASE(test_index__add_requires_id_seq_and_time)
+)
