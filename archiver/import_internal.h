@@ -184,7 +184,8 @@ int  custos_import__check_utf8(const custos_import_sink_t *sink, const char *fil
                                custos_err_t *err);
 
 /* Media files of an export, read once up front: every regular file whose
- * relpath contains `under` ("tweets_media/", "media_attachments/") is read,
+ * relpath contains `under` ("tweets_media/", "media_attachments/"; several
+ * folders separated by '|': "tweets_media/|direct_messages_media/") is read,
  * passed to sink->blob (or only hashed when blob is NULL), and remembered by
  * the part of its relpath after `under`. Files over 64 MB are skipped with a
  * warning (their records keep the reference only). */

@@ -60,7 +60,8 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	CHECK_INT(s.kinds[3], 1);
 	CHECK_INT(s.kinds[5], 2);
 	CHECK_INT(s.n_files, 1);
-	CHECK_INT(s.n_blobs, 2);
+	/* two posts' media and a message's; not the profile picture */
+	CHECK_INT(s.n_blobs, 3);
 	/* the owner from account.js */
 	CHECK(tsink_has(&s, "x:1500000000000000003",
 	                "\"account\":\"acmecorp\",\"kind\":\"reply\",\"author\":{\"id\":\"1000\","
@@ -101,6 +102,10 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"kind\":\"message\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"thread\":\"x:dm:1000-2000\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"author\":{\"id\":\"2000\""));
+	sha_hex("DMPIC", hex);
+	snprintf(frag, sizeof frag, "{\"sha256\":\"%s\",\"type\":\"image/jpeg\",\"size\":5,"
+	         "\"name\":\"1600000000000000002-pic.jpg\"}", hex);
+	CHECK(tsink_has(&s, "x:dm:1600000000000000002", frag));
 	/* positions and raw bytes: the array element exactly */
 	CHECK(tsink_has(&s, "x:1500000000000000003", "\"offset\":1230,\"line\":22"));
 	CHECK(raw_matches_file(&s, OWN "x-archive/data/tweets.js", 1230,
@@ -122,7 +127,7 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	run_ok(zip, NULL, &b);
 	CHECK_INT(b.n_records, a.n_records);
 	CHECK_INT(b.n_bad, a.n_bad);
-	CHECK_INT(b.n_blobs, 2);
+	CHECK_INT(b.n_blobs, 3);
 	CHECK(a.raws.len == b.raws.len && memcmp(a.raws.data, b.raws.data, a.raws.len) == 0);
 	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"offset\":1230,\"line\":22", zip);
 	CHECK(tsink_has(&b, "x:1500000000000000003", want));
@@ -142,7 +147,7 @@ static void test_x_archive__zip_of_the_export_folder_is_one_export(void)
 	CHECK(system(cmd) == 0);
 	run_ok(zip, NULL, &s);
 	CHECK_INT(s.n_records, 9);
-	CHECK_INT(s.n_blobs, 2);
+	CHECK_INT(s.n_blobs, 3);
 	CHECK_INT(s.n_files, 1);   /* imported as one export, not file by file */
 	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
 	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\""));
