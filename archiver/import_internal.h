@@ -93,7 +93,7 @@ void custos_lines__free(custos_lines_t *lr);
  * array is handed over as one element; path NULL hands over each top-level
  * value of a sequence of JSON texts (concatenated or one per line).
  * The scanner finds boundaries only (strings, escapes, nesting): parse each
- * element (jansson json_loadb) to validate it.
+ * element (custos_jv__parse, or jansson json_loadb) to validate it.
  *
  * A key that occurs twice: a stream cannot know that a later occurrence is
  * coming, so by default the elements of every occurrence are handed over in
@@ -184,7 +184,8 @@ int  custos_import__check_utf8(const custos_import_sink_t *sink, const char *fil
                                custos_err_t *err);
 
 /* Media files of an export, read once up front: every regular file whose
- * relpath contains `under` ("tweets_media/", "media_attachments/") is read,
+ * relpath contains `under` ("tweets_media/", "media_attachments/"; several
+ * folders separated by '|': "tweets_media/|direct_messages_media/") is read,
  * passed to sink->blob (or only hashed when blob is NULL), and remembered by
  * the part of its relpath after `under`. Files over 64 MB are skipped with a
  * warning (their records keep the reference only). */

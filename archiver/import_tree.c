@@ -641,7 +641,8 @@ static int dir_each(custos_tree_t *t, const char *rel, int (*fn)(void *, const c
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, cmp_str);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n && status == CUSTOS_OK; i++) {
 		char sub[4200];
 		struct stat st;

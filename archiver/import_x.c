@@ -1114,7 +1114,9 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	if (!x.owner_handle)
 		custos_import__warn(sink, custos_tree__name(t), "no account.js or manifest.js: the "
 		                    "archive owner is unknown, posts carry the author id only");
-	if ((r = custos_media_index__build(&x.media, t, "_media/", sink, err)) < 0)
+	/* not profile_media/ and the like: only media that records name */
+	if ((r = custos_media_index__build(&x.media, t, "tweets_media/|tweet_media/|"
+	                                   "messages_media/|messages_group_media/", sink, err)) < 0)
 		goto done;
 
 	if (relpath) {

@@ -123,6 +123,19 @@ static void test_jsonscan__sequence_and_truncated_last_value(void)
 	custos_buf_free(&out);
 }
 
+static void test_jsonscan__stray_closing_bracket_is_an_element_not_a_hang(void)
+{
+	custos_buf_t out = { 0 };
+	custos_err_t err = { 0 };
+	CHECK_INT(scan_all("{\"a\":1}\n}\n{\"b\":2}", NULL, 0, &out, &err), 0);
+	CHECK_STR(out.data, "0:1:{\"a\":1}\n8:2:}\n10:3:{\"b\":2}\n");
+	custos_buf_clear(&out);
+	/* inside an array, the damage stops the scan at its position */
+	CHECK_INT(scan_all("[1,,2]", "", 0, &out, &err), CUSTOS_EFORMAT);
+	CHECK(strstr(err.msg, "byte 4") != NULL);
+	custos_buf_free(&out);
+}
+
 static void test_jsonscan__elements_across_refills_stay_whole(void)
 {
 	/* elements larger than the read chunk, and many of them */
@@ -504,6 +517,7 @@ CHECK_MAIN(CHECK_CASE(test_jsonscan__ytd_prefix_gives_exact_element_bytes),
            CHECK_CASE(test_jsonscan__duplicate_key_last_wins_when_selected),
            CHECK_CASE(test_jsonscan__nested_path_and_single_value),
            CHECK_CASE(test_jsonscan__sequence_and_truncated_last_value),
+           CHECK_CASE(test_jsonscan__stray_closing_bracket_is_an_element_not_a_hang),
            CHECK_CASE(test_jsonscan__elements_across_refills_stay_whole),
            CHECK_CASE(test_jsonscan__garbage_between_elements_names_position),
            CHECK_CASE(test_lines__offsets_crlf_and_last_line_without_newline),

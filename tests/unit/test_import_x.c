@@ -5,6 +5,7 @@
 #include "import_sink.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #define OWN "tests/data/import/"
@@ -59,7 +60,8 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	CHECK_INT(s.kinds[3], 1);
 	CHECK_INT(s.kinds[5], 2);
 	CHECK_INT(s.n_files, 1);
-	CHECK_INT(s.n_blobs, 2);
+	/* two posts' media and a message's; not the profile picture */
+	CHECK_INT(s.n_blobs, 3);
 	/* the owner from account.js */
 	CHECK(tsink_has(&s, "x:1500000000000000003",
 	                "\"account\":\"acmecorp\",\"kind\":\"reply\",\"author\":{\"id\":\"1000\","
@@ -100,6 +102,10 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"kind\":\"message\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"thread\":\"x:dm:1000-2000\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"author\":{\"id\":\"2000\""));
+	sha_hex("DMPIC", hex);
+	snprintf(frag, sizeof frag, "{\"sha256\":\"%s\",\"type\":\"image/jpeg\",\"size\":5,"
+	         "\"name\":\"1600000000000000002-pic.jpg\"}", hex);
+	CHECK(tsink_has(&s, "x:dm:1600000000000000002", frag));
 	/* positions and raw bytes: the array element exactly */
 	CHECK(tsink_has(&s, "x:1500000000000000003", "\"offset\":1230,\"line\":22"));
 	CHECK(raw_matches_file(&s, OWN "x-archive/data/tweets.js", 1230,
@@ -121,7 +127,7 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	run_ok(zip, NULL, &b);
 	CHECK_INT(b.n_records, a.n_records);
 	CHECK_INT(b.n_bad, a.n_bad);
-	CHECK_INT(b.n_blobs, 2);
+	CHECK_INT(b.n_blobs, 3);
 	CHECK(a.raws.len == b.raws.len && memcmp(a.raws.data, b.raws.data, a.raws.len) == 0);
 	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"offset\":1230,\"line\":22", zip);
 	CHECK(tsink_has(&b, "x:1500000000000000003", want));
@@ -141,7 +147,7 @@ static void test_x_archive__zip_of_the_export_folder_is_one_export(void)
 	CHECK(system(cmd) == 0);
 	run_ok(zip, NULL, &s);
 	CHECK_INT(s.n_records, 9);
-	CHECK_INT(s.n_blobs, 2);
+	CHECK_INT(s.n_blobs, 3);
 	CHECK_INT(s.n_files, 1);   /* imported as one export, not file by file */
 	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
 	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\""));
@@ -250,6 +256,51 @@ static void test_twitter_api__pretty_printed_document(void)
 	CHECK_INT(s.n_records, 1);
 	CHECK(tsink_has(&s, "x:707000000000000000", "\"offset\":0,\"line\":1"));
 	tsink_free(&s);
+}
+
+static size_t counted;
+static int count_only(void *ctx, custos_record_t *rec)
+{
+	counted++;
+	return 0;
+}
+
+static void test_x_archive__big_tweets_js_streams_in_bounded_memory(void)
+{
+	char dir[4200], file[4300];
+	const int n = 40000;
+	struct rusage before, after;
+	snprintf(dir, sizeof dir, "%s/data", check_tmpdir);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(file, sizeof file, "%s/tweets.js", dir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f != NULL);
+	fputs("window.YTD.tweets.part0 = [", f);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "%s\n  {\n    \"tweet\" : {\n      \"id_str\" : \"%lld\",\n"
+		        "      \"created_at\" : \"Sat Mar 05 09:31:00 +0000 2022\",\n"
+		        "      \"entities\" : { \"hashtags\" : [ { \"text\" : \"t%d\" } ] },\n"
+		        "      \"full_text\" : \"", i ? "," : "", 1500000000000000000LL + i, i % 50);
+		for (int k = 0; k < 24; k++)
+			fputs("lorem ipsum dolor sit amet, consectetur adipiscing ", f);
+		fputs("\"\n    }\n  }", f);
+	}
+	fputs("\n]", f);
+	CHECK(fclose(f) == 0);
+	struct stat st;
+	CHECK(stat(file, &st) == 0 && st.st_size > 50 * 1000 * 1000);
+	custos_import_sink_t k = { count_only, NULL, NULL, NULL, NULL, NULL };
+	custos_err_t err = { 0 };
+	getrusage(RUSAGE_SELF, &before);
+	CHECK_OK(custos_import_run(check_tmpdir, NULL, &k, &err));
+	getrusage(RUSAGE_SELF, &after);
+	CHECK_INT(counted, n);
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan keeps freed memory in quarantine: RSS says nothing here */
+#else
+	/* a 50+ MB file through a few MB: the scanner holds one chunk and one element */
+	CHECK(after.ru_maxrss - before.ru_maxrss < 16 * 1024);
+#endif
 }
 
 /* ---- real fixtures ------------------------------------------------------ */
@@ -411,6 +462,7 @@ CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media)
            CHECK_CASE(test_x_archive__zip_of_the_export_folder_is_one_export),
            CHECK_CASE(test_x_archive__lone_tweets_js_finds_its_account),
            CHECK_CASE(test_x_archive__bad_item_stops_when_the_sink_says_so),
+           CHECK_CASE(test_x_archive__big_tweets_js_streams_in_bounded_memory),
            CHECK_CASE(test_twitter_api__v1_v2_pages_and_truncated_last_line),
            CHECK_CASE(test_x_archive__non_utf8_element_is_bad_naming_the_byte),
            CHECK_CASE(test_twitter_api__broken_first_line_is_one_bad_line),
