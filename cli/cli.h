@@ -52,5 +52,8 @@ CLI_COMMAND(cmd_stats);
 CLI_COMMAND(cmd_verify);
 CLI_COMMAND(cmd_audit);
 CLI_COMMAND(cmd_quarantine);
+CLI_COMMAND(cmd_search);
+CLI_COMMAND(cmd_index);
+CLI_COMMAND(cmd_report);
 
 #endif

@@ -251,9 +251,9 @@ int custos_record_from_json(custos_record_t *r, const char *json, size_t n, cust
  * custos_extract_entities appends what text holds to the record's lists:
  * hashtags, mentions and cashtags without their sign (a list "@user/list"
  * adds "user"), URLs as written; an entry already in the list is skipped
- * (hashtags, mentions and cashtags compared ignoring ASCII case, URLs
- * exactly since their paths are case-sensitive). CUSTOS_ENOMEM or
- * CUSTOS_EINVAL (NULL argument). */
+ * (hashtags, mentions and cashtags compared ignoring case by Unicode's
+ * simple case mappings, URLs exactly since their paths are case-sensitive).
+ * CUSTOS_ENOMEM or CUSTOS_EINVAL (NULL argument). */
 int custos_extract_entities(custos_record_t *r, const char *text);
 
 /* Lower-level extraction: calls fn for each entity of the NUL-terminated
