@@ -215,6 +215,10 @@ int custos_record_strv_add(custos_record_t *r, custos_strv_t *v, const char *s, 
 custos_media_t *custos_record_media_add(custos_record_t *r);
 int custos_record_set_raw(custos_record_t *r, const char *p, size_t n);
 
+/* Makes dst a deep copy of src (dst must be initialised; it is reset
+ * first). Everything is copied into dst's arena, raw bytes included. */
+int custos_record_copy(custos_record_t *dst, const custos_record_t *src);
+
 /* Checks that the required fields are present and well-formed (id prefixed by
  * "<platform>:", created_at set, author handle, text non-NULL, known kind). */
 int custos_record_validate(const custos_record_t *r, custos_err_t *err);
