@@ -1398,6 +1398,17 @@ static int item_v2(xctx_t *x, custos_jv_t *item, custos_jv_t *inc, const char *f
 	return emit_api(x, 1, item, inc, file, raw, n, off, line);
 }
 
+/* An included tweet is captured only as far as the request asked for its
+ * fields: without a time or an author it is no record (and no bad item). */
+static int item_v2_ref(xctx_t *x, custos_jv_t *item, custos_jv_t *inc, const char *file,
+                       const char *raw, size_t n, int64_t off, int64_t line)
+{
+	if (jtime(item, "created_at") == CUSTOS_TIME_NONE || !jstr(item, "author_id") ||
+	    !jstr(item, "text"))
+		return 0;
+	return emit_api(x, 1, item, inc, file, raw, n, off, line);
+}
+
 static int is_v1_tweet(custos_jv_t *o)
 {
 	return custos_jv__is_obj(o) && (custos_jv__get(o, "id_str") || custos_jv__get(o, "id")) &&
@@ -1435,8 +1446,13 @@ static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64
 	}
 	custos_jv_t *data = custos_jv__get(root, "data");
 	if (data && (custos_jv__is_arr(data) || custos_jv__is_obj(data))) {
-		r = each_at(x, "data", data, custos_jv__get(root, "includes"), item_v2, file, p, n,
-		            off, line);
+		custos_jv_t *inc = custos_jv__get(root, "includes");
+		r = each_at(x, "data", data, inc, item_v2, file, p, n, off, line);
+		/* the tweets a page refers to (parents, quoted and retweeted
+		 * posts) were captured too, and link the threads together */
+		if (r == 0 && custos_jv__len(custos_jv__get(inc, "tweets")))
+			r = each_at(x, "includes.tweets", custos_jv__get(inc, "tweets"), inc,
+			            item_v2_ref, file, p, n, off, line);
 	} else if (custos_jv__is_arr(custos_jv__get(root, "statuses"))) {
 		r = each_at(x, "statuses", custos_jv__get(root, "statuses"), NULL, item_v1, file, p,
 		            n, off, line);

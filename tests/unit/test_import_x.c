@@ -182,9 +182,11 @@ static void test_twitter_api__v1_v2_pages_and_truncated_last_line(void)
 {
 	tsink_t s;
 	run_ok(OWN "twitter-api.jsonl", NULL, &s);
-	CHECK_INT(s.n_records, 4);
+	/* 2 v1.1 lines, a v2 page of 2 tweets and 2 included tweets (one
+	 * without created_at or author: no record), a truncated line */
+	CHECK_INT(s.n_records, 5);
 	CHECK_INT(s.n_bad, 1);
-	CHECK(strstr(s.bads.data, "twitter-api.jsonl|2991|4|invalid JSON") != NULL);
+	CHECK(strstr(s.bads.data, "twitter-api.jsonl|3223|4|invalid JSON") != NULL);
 	/* v1.1 retweet: the original's whole text, expanded */
 	CHECK(tsink_has(&s, "x:706860403981099008",
 	                "\"text\":\"RT @orig: short version made long #news https://example.org/story\""));
@@ -202,6 +204,10 @@ static void test_twitter_api__v1_v2_pages_and_truncated_last_line(void)
 	CHECK(tsink_has(&s, "x:1576995594388000768", "\"author\":{\"id\":\"21\",\"handle\":\"erin\""));
 	CHECK(tsink_has(&s, "x:1576995594388000768", "\"urls\":[\"https://example.net/x\"]"));
 	CHECK(tsink_has(&s, "x:1576995594388000768", "\"offset\":1981,\"line\":3"));
+	/* an included tweet: its element of includes.tweets */
+	CHECK(tsink_has(&s, "x:1576990000000000000", "\"hashtags\":[\"root\"]"));
+	CHECK(tsink_has(&s, "x:1576990000000000000", "\"offset\":2759,\"line\":3"));
+	CHECK(tsink_has(&s, "x:1576990000000000000", "\"author\":{\"id\":\"20\",\"handle\":\"dave\""));
 	/* the raw bytes of a v2 tweet are its element of "data" */
 	CHECK(strstr(s.raws.data, "\n--\n{\"id\": \"1576995594388000768\"") != NULL);
 	tsink_free(&s);
@@ -421,12 +427,14 @@ static void test_fixtures__twitter_api_v2_twarc(void)
 	 *   else . end | (.referenced_tweets // []) as $r | if ($r|map(.type)|index("retweeted"))
 	 *   then "rt" elif (...quoted) then "q" elif (...replied_to) then "re" else "p" end'
 	 *   $f; done | sort | uniq -c   -> 17 p, 5 re, 2 rt, 2 q (line 8 of
-	 *   streaming_output_with_error.jsonl does not parse: jq stops there) */
-	CHECK_INT(s.n_records, 26);
-	CHECK_INT(s.kinds[0], 17);
-	CHECK_INT(s.kinds[1], 5);
-	CHECK_INT(s.kinds[2], 2);
-	CHECK_INT(s.kinds[3], 2);
+	 *   streaming_output_with_error.jsonl does not parse: jq stops there)
+	 * the same over '(.includes.tweets // [])[] | select(.created_at and .author_id
+	 *   and .text)'   -> 20 p, 1 re, 1 rt, 1 q */
+	CHECK_INT(s.n_records, 26 + 23);
+	CHECK_INT(s.kinds[0], 17 + 20);
+	CHECK_INT(s.kinds[1], 5 + 1);
+	CHECK_INT(s.kinds[2], 2 + 1);
+	CHECK_INT(s.kinds[3], 2 + 1);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(strstr(s.bads.data, "streaming_output_with_error.jsonl|30091|8|") != NULL);
 	/* jq -c '.data[] | {id, edit_history_tweet_ids, created_at}' edited.jsonl */
