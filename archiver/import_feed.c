@@ -309,7 +309,7 @@ static size_t markup_end(const char *w, size_t n, size_t i)
 {
 	static const struct { const char *open, *close; } skips[] = {
 		{ "<!--", "-->" }, { "<![CDATA[", "]]>" }, { "<?", "?>" } };
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; (w[i + 1] == '!' || w[i + 1] == '?') && k < 3; k++) {
 		size_t ol = strlen(skips[k].open);
 		if (n - i >= ol && !memcmp(w + i, skips[k].open, ol)) {
 			const char *e = memmem(w + i + ol, n - i - ol, skips[k].close, strlen(skips[k].close));

@@ -103,6 +103,19 @@ static int csv_row(csv_t *c)
 					return -1;
 				goto row_end;
 			}
+			/* a run of ordinary bytes in one go */
+			const char *q = p;
+			if (in_q)
+				while (q < end && *q != '"' && *q != '\\' && *q != '\n')
+					q++;
+			else
+				while (q < end && *q != ',' && *q != '\n' && *q != '\r')
+					q++;
+			if (q > p) {
+				c->oom |= custos_buf_add(f, p, (size_t)(q - p)) < 0;
+				p = q;
+				continue;
+			}
 			char ch = *p;
 			if (in_q) {
 				if (ch == '\\' && p + 1 < end && p[1] == '"') {
