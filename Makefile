@@ -89,13 +89,16 @@ check: deps
 # (default 20) on a corpus seeded from ../shared/fixtures and tests/data.
 FUZZ_FORMATS := ndjson twitter-api mastodon-api x-archive mastodon facebook slack linkedin feed
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/import-%,$(FUZZ_FORMATS)) $(BUILD)/fuzz/record \
-             $(BUILD)/fuzz/entities
+             $(BUILD)/fuzz/entities $(BUILD)/fuzz/jsonscan
 $(BUILD)/fuzz/import-%: tests/fuzz/fuzz_import.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT='"$*"' -o $@ $< $(LIB) $(LDLIBS)
 $(BUILD)/fuzz/record: tests/fuzz/fuzz_record.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/fuzz/jsonscan: tests/fuzz/fuzz_jsonscan.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -Iarchiver -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
 $(BUILD)/fuzz/entities: tests/fuzz/fuzz_entities.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)

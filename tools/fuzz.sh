@@ -31,6 +31,7 @@ seed linkedin "$fx/linkedin-sanand0/Shares.csv" "$fx/linkedin-sanand0/Comments.c
 seed feed $(ls "$fx"/feedparser-tests/wellformed/rss/*.xml 2>/dev/null | head -n 40) \
           $(ls "$fx"/feedparser-tests/wellformed/atom10/*.xml 2>/dev/null | head -n 40)
 seed slack $(ls "$fx"/slack-export-viewer-testarchive/unzipped/*/*.json 2>/dev/null | head -n 20)
+seed jsonscan "$fx/x-archive-2021-larsbrinkhoff/data/tweet.js" "$fx/mastodon-archive-dealingwith/actor.json"
 seed entities $(ls "$fx"/twitter-text-conformance/*.yml 2>/dev/null | head -n 2)
 for d in tests/data/import*/; do [ -d "$d" ] && for f in "$d"*; do
 	case "$f" in *.ndjson) seed ndjson "$f";; *.jsonl) seed twitter-api "$f"; seed mastodon-api "$f";;
@@ -38,8 +39,8 @@ for d in tests/data/import*/; do [ -d "$d" ] && for f in "$d"*; do
 [ -d "$fx" ] || echo "fuzz: no $fx: corpora seeded from the project's own inputs only"
 
 failed=0 ran=0
-for name in "$@" record entities; do
-	case $name in record|entities) prog=$bin/$name;; *) prog=$bin/import-$name;; esac
+for name in "$@" record entities jsonscan; do
+	case $name in record|entities|jsonscan) prog=$bin/$name;; *) prog=$bin/import-$name;; esac
 	corpus="$work/corpus-$name"; mkdir -p "$corpus"
 	log="$work/$name.log"
 	(cd "$work" && "$prog" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
