@@ -43,7 +43,7 @@ static void print_summary(const custos_ingest_summary_t *s, bool json, const cha
 	       "quarantined", (unsigned long long)s->quarantined);
 	if (s->blobs)
 		printf("%-12s %llu\n", "media", (unsigned long long)s->blobs);
-	if (s->batches)
+	if (s->last_seq)
 		printf("%-12s seq %llu..%llu, chain %.16s\n", "committed",
 		       (unsigned long long)s->first_seq, (unsigned long long)s->last_seq, chain);
 }
