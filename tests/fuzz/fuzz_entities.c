@@ -1,11 +1,7 @@
 /* libFuzzer target for entity extraction and UTF-8 checking: any bytes give
  * entities inside the text, a reply inside it, and a UTF-8 verdict that is
- * consistent with itself. Not built by `make check`; by hand:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon \
- *     tests/fuzz/fuzz_entities.c common/[a-z]*.c \
- *     $(pkg-config --cflags --libs jansson libsodium) -o fuzz_entities
- *   ./fuzz_entities -max_total_time=60 CORPUS_DIR
- * (seed CORPUS_DIR with the texts of ../shared/fixtures/twitter-text-conformance/extract.yml). */
+ * consistent with itself. Built and run by `make fuzz` (corpus seeded from
+ * twitter-text's conformance files). */
 #include "custos_common.h"
 
 #include <stdlib.h>

@@ -1,12 +1,7 @@
 /* libFuzzer target: the streaming JSON scanner (every path mode) and the
  * arena JSON parser over each element it hands over. No input may crash,
- * hang or leak; every element must lie inside the input. Build:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon -Iarchiver \
- *     tests/fuzz/fuzz_jsonscan.c archiver/jsonscan.c archiver/import.c \
- *     archiver/import_*.c common/*.c \
- *     $(pkg-config --libs lmdb libzstd libsodium jansson libgit2 libarchive libcrypto \
- *     yaml-0.1) -llmdb -lm -lpthread -o fuzz_jsonscan
- *   ./fuzz_jsonscan -max_total_time=60 corpus/   (seed: tests/data/import, fixtures) */
+ * hang or leak; every element must lie inside the input. Built and run by
+ * `make fuzz` (corpus seeded from tests/data/import and the fixtures). */
 #include <stdlib.h>
 #include <string.h>
 #include "import_internal.h"
