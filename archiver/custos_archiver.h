@@ -10,12 +10,14 @@ extern "C" {
 #endif
 
 /* ===========================================================================
- * Store. Lives in <archive>/store (LMDB) and <archive>/keys (key slots).
- * docs/storage.md explains the layout and why.
+ * Store. Lives in <archive>/store (LMDB), <archive>/keys (per-item keys) and
+ * <archive>/lock (the writer lock). docs/storage.md explains the layout and why.
  *
  * One process writes at a time (custos_store_open with CUSTOS_STORE_WRITE
  * takes the archive's writer lock and fails with CUSTOS_EBUSY, or waits, when
- * another writer holds it); any number read concurrently.
+ * another writer holds it); any number read concurrently, without waiting.
+ * A store handle is used by one thread at a time. Records returned are copies:
+ * nothing returned points into the store's memory map.
  */
 typedef struct custos_store custos_store_t;
 
@@ -23,39 +25,67 @@ enum {
 	CUSTOS_STORE_READ  = 0,
 	CUSTOS_STORE_WRITE = 1 << 0,  /* take the writer lock */
 	CUSTOS_STORE_WAIT  = 1 << 1,  /* with WRITE: wait for the lock instead of EBUSY */
-	CUSTOS_STORE_CREATE = 1 << 2  /* create the store (custos init only) */
+	CUSTOS_STORE_CREATE = 1 << 2  /* create the store (custos init only); implies WRITE */
 };
 
-/* Opens the store of the archive at dir. On failure *out is NULL and err
- * says why; CUSTOS_ENOTARCHIVE when dir holds no store, CUSTOS_EVERSION when
- * it was written by a newer format. */
+/* Opens the store of the archive at dir.
+ * @param out    receives the handle; NULL on failure. Free with custos_store_free.
+ * @param dir    the archive directory (not its store/ subdirectory)
+ * @param flags  CUSTOS_STORE_* ORed. CREATE makes dir (if missing), store/ and
+ *               keys/, and fsyncs the directories; it fails with CUSTOS_EEXISTS
+ *               when dir already holds a store.
+ * @param err    may be NULL; filled on failure
+ * @return CUSTOS_OK, or CUSTOS_ENOTARCHIVE (dir missing or holds no store; nothing
+ *         is created), CUSTOS_EVERSION (written by a newer format; the archive is
+ *         not modified), CUSTOS_EBUSY (WRITE without WAIT while another process
+ *         writes), CUSTOS_EACCESS, CUSTOS_EIO, CUSTOS_ECORRUPT (a key file or
+ *         database is missing), CUSTOS_ENOMEM. */
 int  custos_store_open(custos_store_t **out, const char *dir, unsigned flags, custos_err_t *err);
-void custos_store_free(custos_store_t *st);                   /* NULL-safe */
-/* Detail of the store's last failure; borrowed, valid until the next call. */
+/* Closes the store, aborting an open batch and releasing the writer lock. NULL-safe. */
+void custos_store_free(custos_store_t *st);
+/* Detail of the store's last failure; borrowed from st, valid until the next
+ * call on st. Every function below that fails fills it. */
 const custos_err_t *custos_store_err(const custos_store_t *st);
 
 /* The outcome of putting one record. */
 typedef enum {
 	CUSTOS_PUT_ADDED = 1,     /* a new id: version 1 */
 	CUSTOS_PUT_VERSION,       /* a known id with new content: version n+1 */
-	CUSTOS_PUT_UNCHANGED      /* this content is already stored for this id */
+	CUSTOS_PUT_UNCHANGED      /* this content was stored for this id at some time
+	                             (not necessarily its latest version): nothing added */
 } custos_put_t;
 
 /* Writes go in batches: one LMDB write transaction per batch. Nothing of a
  * batch is visible or durable before custos_store_commit returns CUSTOS_OK;
- * after it, everything is (the key slots and the LMDB commit are fsynced). */
+ * after it, everything is (the key files and the LMDB commit are fsynced).
+ * A batch holds in memory a log of what it wrote (about the stored size of its
+ * records), so that the map can grow under it: keep batches to thousands of
+ * records. At most one batch is open per store. */
 typedef struct custos_batch custos_batch_t;
 
+/* Opens a batch. *out is freed by custos_store_commit or custos_store_abort.
+ * @return CUSTOS_OK, CUSTOS_EINVAL (store read-only, or a batch already open),
+ *         CUSTOS_ENOMEM, CUSTOS_EIO, CUSTOS_ECORRUPT. */
 int custos_store_begin(custos_batch_t **out, custos_store_t *st);
-/* Hashes (custos_record_hash), compresses, encrypts and stages rec. Sets
+/* Validates (custos_record_validate), hashes (content_sha256 as custos_record_hash
+ * computes it), compresses, encrypts and stages rec. Sets rec->content_sha256,
  * rec->seq and rec->version (for UNCHANGED: those of the matching stored
- * version). Sets captured_at to now when absent. *outcome may be NULL. */
+ * version) and captured_at to now when absent; rec is otherwise unchanged and
+ * stays the caller's. A record with deleted_at set is stored marked deleted
+ * upstream. *outcome may be NULL.
+ * @return CUSTOS_OK; CUSTOS_EFORMAT/CUSTOS_EINVAL for an invalid record (the
+ *         batch goes on); CUSTOS_ETOOBIG for an id over 400 bytes; CUSTOS_EIO,
+ *         CUSTOS_ENOMEM, CUSTOS_ECORRUPT: after these the batch can only be
+ *         aborted (commit fails). */
 int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome);
-/* Stores a media blob by content (no-op when present); hex gets its sha256. */
+/* Stores a media blob by content (no-op when present, even in this batch);
+ * hex (may be NULL) gets its sha256. Same errors as custos_store_put. */
 int custos_store_blob_put(custos_batch_t *b, const void *p, size_t n,
                           char hex[CUSTOS_SHA256_HEX]);
-/* Sets an item aside with its raw bytes: file (display path), byte offset
- * and line (-1 when unknown) and the reason it was refused. */
+/* Sets an item aside with its raw bytes: file (display path; bytes that are not
+ * UTF-8 are kept as '?'), byte offset and line (-1 when unknown) and the
+ * reason it was refused. Numbered 1, 2, ... in the order committed. Same errors
+ * as custos_store_put. */
 int custos_store_quarantine_put(custos_batch_t *b, const char *file, int64_t offset,
                                 int64_t line, const char *reason,
                                 const void *raw, size_t n);
@@ -64,28 +94,43 @@ typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
 	uint64_t first_seq, last_seq;          /* of records written, 0 when none */
 	uint8_t  chain[CUSTOS_SHA256_LEN];     /* record chain head after the batch */
-	uint8_t  digest[CUSTOS_SHA256_LEN];    /* SHA-256 over the content hashes added, in order */
+	uint8_t  digest[CUSTOS_SHA256_LEN];    /* SHA-256 over the content hashes added, in order
+	                                          (SHA-256 of nothing when none) */
 } custos_batch_summary_t;
 
-/* Commits durably and frees the batch (whatever the result). On failure
- * nothing of the batch is kept. */
+/* Commits durably and frees the batch (whatever the result). summary (may be
+ * NULL) is filled on success. On failure nothing of the batch is kept.
+ * @return CUSTOS_OK, CUSTOS_EIO (a write or fsync failed), CUSTOS_ENOMEM, or the
+ *         error that stopped the batch earlier. */
 int  custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary);
-void custos_store_abort(custos_batch_t *b);                 /* NULL-safe */
+/* Drops everything the batch staged and frees it. NULL-safe. */
+void custos_store_abort(custos_batch_t *b);
 
-/* Reading. rec must be initialised (custos_record_init); it is reset first.
- * version 0 means the latest. CUSTOS_ENOTFOUND for an unknown id or
- * version; CUSTOS_EDISPOSED-like cases are reported by custos_store_tombstone. */
+/* Reading. Each call is one consistent snapshot (an LMDB read transaction).
+ * rec must be initialised (custos_record_init); it is reset first and, on
+ * success, holds its own copy of every field, raw set to the original bytes
+ * (NULL when there were none), content_sha256/version/seq those stored.
+ * version 0 means the latest.
+ * @return CUSTOS_OK, CUSTOS_ENOTFOUND (unknown id or version, or a disposed
+ *         version: its tombstone tells what it was), CUSTOS_ECORRUPT (the stored
+ *         record fails its hashes; the message names id, version and seq),
+ *         CUSTOS_EIO, CUSTOS_ENOMEM. On failure rec is reset. */
 int custos_store_get(custos_store_t *st, const char *id, uint32_t version, custos_record_t *rec);
+/* The same by sequence number. */
 int custos_store_get_seq(custos_store_t *st, uint64_t seq, custos_record_t *rec);
-/* Number of versions stored for id (0 when unknown) and their seqs, oldest
- * first; *seqs is malloc'd, the caller frees it. */
+/* Number of versions stored for id (*n 0 when unknown, which is not an error)
+ * and their seqs, oldest first; *seqs is malloc'd (NULL when none), the caller
+ * frees it. */
 int custos_store_versions(custos_store_t *st, const char *id, uint64_t **seqs, size_t *n);
-/* Reads a blob; *p is malloc'd, the caller frees it. */
+/* Reads a blob by its sha256 hex, checking the bytes against it; *p is
+ * malloc'd, the caller frees it. CUSTOS_EINVAL for a malformed hex,
+ * CUSTOS_ENOTFOUND, CUSTOS_ECORRUPT. */
 int custos_store_blob_get(custos_store_t *st, const char *hex, void **p, size_t *n);
 
 /* Calls fn for every stored record version with seq > after, in sequence
- * order, inside one read transaction (disposed records are skipped). fn
- * returns 0 to go on, anything else stops the scan and is returned. */
+ * order, inside one read transaction (disposed records are skipped). rec is
+ * borrowed for the call only. fn returns 0 to go on; anything else stops the
+ * scan and is returned. A damaged record stops it with CUSTOS_ECORRUPT. */
 typedef int (*custos_store_fn)(void *ctx, const custos_record_t *rec);
 int custos_store_scan(custos_store_t *st, uint64_t after, custos_store_fn fn, void *ctx);
 /* Highest sequence number committed (0 for an empty store). */
@@ -100,24 +145,29 @@ typedef struct {
 	uint64_t records;          /* distinct ids */
 	uint64_t versions;         /* stored versions, all ids */
 	uint64_t deleted_upstream; /* records whose latest version is marked deleted */
-	uint64_t raw_bytes;        /* original capture bytes + normalized JSON */
-	uint64_t stored_bytes;     /* compressed + encrypted payloads */
-	uint64_t file_bytes;       /* size of the store's files on disk */
-	uint64_t blobs, blob_bytes;
+	uint64_t raw_bytes;        /* original capture bytes + normalized JSON, all versions */
+	uint64_t stored_bytes;     /* stored record values: header + compressed, encrypted payload */
+	uint64_t file_bytes;       /* size of the store's files on disk (data.mdb + key files) */
+	uint64_t blobs, blob_bytes;/* distinct blobs and their original size */
 	uint64_t quarantined, tombstones, dictionaries;
 	uint64_t last_seq;
-	custos_platform_stats_t *platforms;   /* malloc'd; free with custos_store_stats_free */
+	custos_platform_stats_t *platforms;   /* sorted by name; free with custos_store_stats_free */
 	size_t   n_platforms;
 } custos_store_stats_t;
 
+/* Fills out (exact counters kept with the data). On failure out holds nothing
+ * to free. */
 int  custos_store_stats(custos_store_t *st, custos_store_stats_t *out);
-void custos_store_stats_free(custos_store_stats_t *s);
+void custos_store_stats_free(custos_store_stats_t *s);    /* frees platforms; NULL-safe */
 
-/* Verification: re-reads every record, blob and dictionary, recomputes
- * every hash and the record chain. Stops at the first inconsistency and
- * returns CUSTOS_ECORRUPT with err naming it precisely ("record x:12 version
- * 2 (seq 17): content hash mismatch"). progress (may be NULL) is called now
- * and then with done/total. */
+/* Verification: re-reads every record, blob, dictionary and quarantine item,
+ * recomputes every hash, checks the indexes against the records, accounts for
+ * every tombstone, and recomputes the record chain against every batch's head
+ * and the store's head. Stops at the first inconsistency and returns
+ * CUSTOS_ECORRUPT with err naming it precisely ("record x:12 version 2
+ * (seq 17): content hash mismatch", "batch 4 (seqs 30..41): record chain head
+ * mismatch"). progress (may be NULL) is called now and then with done/total
+ * records. summary and err may be NULL. CUSTOS_EINVAL while a batch is open. */
 typedef struct {
 	uint64_t records, blobs, tombstones, quarantined, dictionaries;
 	uint8_t  chain[CUSTOS_SHA256_LEN];     /* recomputed record chain head */
@@ -126,7 +176,8 @@ typedef void (*custos_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int custos_store_verify(custos_store_t *st, custos_verify_summary_t *summary,
                         custos_progress_fn progress, void *ctx, custos_err_t *err);
 
-/* Quarantine listing. */
+/* Quarantine listing, in number order; e is borrowed for the call. fn returns
+ * 0 to go on; anything else stops and is returned. */
 typedef struct {
 	uint64_t n;                 /* 1-based quarantine number */
 	char     file[1024];
@@ -137,7 +188,8 @@ typedef struct {
 } custos_quarantine_entry_t;
 typedef int (*custos_quarantine_fn)(void *ctx, const custos_quarantine_entry_t *e);
 int custos_store_quarantine_list(custos_store_t *st, custos_quarantine_fn fn, void *ctx);
-/* Reads entry n with its raw bytes (*raw malloc'd, caller frees). */
+/* Reads entry n with its raw bytes, checked against their SHA-256 (*raw
+ * malloc'd, the caller frees it). CUSTOS_ENOTFOUND, CUSTOS_ECORRUPT. */
 int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantine_entry_t *e,
                                 void **raw, size_t *raw_len);
 

@@ -27,14 +27,41 @@ struct custos_input {
 /* An export root: a folder, a .zip, or a single file (a tree of one). */
 typedef struct custos_tree custos_tree_t;
 
+/* Opens the tree at path: a folder, a .zip (by name or by its "PK" magic),
+ * or any other file (a tree of one whose relpath is the file's base name;
+ * other relpaths then open the file's siblings, so a lone tweets.js still
+ * finds account.js). CUSTOS_ENOTFOUND / CUSTOS_EACCESS name the path. Free
+ * with custos_tree__free (NULL-safe). */
+int  custos_tree__new(custos_tree_t **out, const char *path, custos_err_t *err);
+void custos_tree__free(custos_tree_t *t);
+/* 1 when the tree is a single file, 0 for a folder or a zip. */
+int  custos_tree__is_file(const custos_tree_t *t);
+/* 1 when relpath is a regular file of the tree (*size set when size is not
+ * NULL), 0 when not. */
+int  custos_tree__exists(custos_tree_t *t, const char *relpath, int64_t *size);
+/* The display name of a member: "x.zip!/data/tweets.js", "dir/data/tweets.js".
+ * Written into out (cap bytes). */
+void custos_tree__member_name(const custos_tree_t *t, const char *relpath, char *out, size_t cap);
+/* An input over memory (not copied: p must outlive it), for scanning the
+ * bytes of one item again (a v2 page's "data" array). Offsets and lines it
+ * reports are relative to p. */
+int  custos_input__open_mem(custos_input_t **out, const char *name, const void *p, size_t n);
+/* Reads the input to its end (so its sha is complete). */
+int  custos_input__drain(custos_input_t *in, custos_err_t *err);
+
 /* Opens relpath inside the tree; CUSTOS_ENOTFOUND when absent. Close with
  * custos_input__close (NULL-safe). */
 int  custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **out,
                        custos_err_t *err);
 void custos_input__close(custos_input_t *in);
-/* Calls fn for each regular file in the tree, in a stable order. */
+/* Calls fn for each regular file in the tree, in a stable order (folders:
+ * names in byte order, depth first; zips: archive order, so that opening
+ * each member in turn reads the zip once). fn returns 0 to go on; anything
+ * else stops the walk and is returned. A folder that cannot be read stops
+ * it with CUSTOS_EACCESS / CUSTOS_EIO, and custos_tree__err names it. */
 int  custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath, int64_t size),
                        void *ctx);
+const custos_err_t *custos_tree__err(const custos_tree_t *t);
 /* Display name of the tree root ("exports/acme.zip"). */
 const char *custos_tree__name(const custos_tree_t *t);
 /* Reads a whole (small) member into *out (malloc'd, NUL-terminated), refusing
@@ -55,18 +82,82 @@ void custos_lines__free(custos_lines_t *lr);
 
 /* Streaming scan of a JSON document for the elements of arrays: the
  * elements are handed over as raw bytes, exactly as in the file, with their
- * byte offset and line. Handles a JS prefix ("window.YTD.tweets.part0 = ").
- * path selects the array: "" the top-level array, "orderedItems" the array
- * under that key of the top-level object. A key that occurs twice at the top
- * level: the last one wins, and dup_keys counts the others. */
+ * byte offset and line. Handles a JS prefix ("window.YTD.tweets.part0 = ")
+ * and a UTF-8 byte order mark. path selects the array: "" the top-level
+ * array, "orderedItems" the array under that key of the top-level object,
+ * "includes.users" a key of a nested object; a value at path that is not an
+ * array is handed over as one element; path NULL hands over each top-level
+ * value of a sequence of JSON texts (concatenated or one per line).
+ * The scanner finds boundaries only (strings, escapes, nesting): parse each
+ * element (jansson json_loadb) to validate it.
+ *
+ * A key that occurs twice: a stream cannot know that a later occurrence is
+ * coming, so by default the elements of every occurrence are handed over in
+ * order, and dup_keys counts the occurrences after the first. To make the
+ * last one win, as jq, Python and JavaScript do, count the occurrences in a
+ * first pass (custos_jsonscan__occurrences) and select the last with
+ * custos_jsonscan__only before the first custos_jsonscan__next. */
 typedef struct custos_jsonscan custos_jsonscan_t;
 int  custos_jsonscan__open(custos_jsonscan_t **out, custos_input_t *in, const char *path);
+/* Hands over only the elements of the nth (1-based) occurrence of path's
+ * last key; 0 (the default) means every occurrence. */
+void custos_jsonscan__only(custos_jsonscan_t *js, unsigned nth);
+/* Reads in to its end and sets *n to the number of occurrences of path's
+ * last key (0 when absent). */
+int  custos_jsonscan__occurrences(custos_input_t *in, const char *path, unsigned *n,
+                                  custos_err_t *err);
 /* Returns 1 with an element, 0 at the end, negative on error (err names the
- * byte offset). *elem is valid until the next call. */
+ * byte offset and line). *elem is valid until the next call. When the input
+ * ends inside an element (a truncated file) it returns CUSTOS_EFORMAT with
+ * *elem, *n, *offset and *line describing the partial element, so the caller
+ * can set it aside as a bad item; the scan is then over. Elements over
+ * 64 MB give CUSTOS_ETOOBIG. At the end the input has been read to EOF. */
 int  custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
                            int64_t *offset, int64_t *line, custos_err_t *err);
 unsigned custos_jsonscan__dup_keys(const custos_jsonscan_t *js);
 void custos_jsonscan__free(custos_jsonscan_t *js);
+
+/* Helpers for importers (import.c). */
+
+/* Hands a bad item to the sink (NULL-safe sink->bad means "stop"). Returns
+ * 0 to go on, or the stopping status with err naming file and position:
+ * "data/tweets.js: line 12 (byte 3456): <why>". */
+int  custos_import__bad(const custos_import_sink_t *sink, const char *file, int64_t offset,
+                        int64_t line, const char *why, const char *raw, size_t n,
+                        custos_err_t *err);
+/* Hands a record to the sink, then resets it for the next one. */
+int  custos_import__record(const custos_import_sink_t *sink, custos_record_t *rec,
+                           custos_err_t *err);
+void custos_import__warn(const custos_import_sink_t *sink, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Checks UTF-8; on invalid bytes hands the item to sink->bad naming the
+ * offset of the first bad byte, and returns 1 (skip it) or the stopping
+ * status. 0 when valid. */
+int  custos_import__check_utf8(const custos_import_sink_t *sink, const char *file,
+                               int64_t offset, int64_t line, const char *p, size_t n,
+                               custos_err_t *err);
+
+/* Media files of an export, read once up front: every regular file whose
+ * relpath contains `under` ("tweets_media/", "media_attachments/") is read,
+ * passed to sink->blob (or only hashed when blob is NULL), and remembered by
+ * the part of its relpath after `under`. Files over 64 MB are skipped with a
+ * warning (their records keep the reference only). */
+typedef struct {
+	const char *key;      /* relpath after `under` */
+	const char *relpath;
+	char        sha256[CUSTOS_SHA256_HEX];
+	int64_t     size;
+} custos_media_file_t;
+typedef struct custos_media_index custos_media_index_t;
+int  custos_media_index__build(custos_media_index_t **out, custos_tree_t *t, const char *under,
+                               const custos_import_sink_t *sink, custos_err_t *err);
+/* The entry with this exact key, or NULL. */
+const custos_media_file_t *custos_media_index__find(const custos_media_index_t *mi,
+                                                    const char *key);
+/* Entries whose key starts with prefix (sorted by key): *first and count. */
+size_t custos_media_index__prefix(const custos_media_index_t *mi, const char *prefix,
+                                  const custos_media_file_t **first);
+void custos_media_index__free(custos_media_index_t *mi);
 
 /* A format. detect looks at the tree (relpath NULL) or one file (relpath
  * and its first bytes) and returns a confidence 0..100. run imports what

@@ -215,6 +215,10 @@ int custos_record_strv_add(custos_record_t *r, custos_strv_t *v, const char *s, 
 custos_media_t *custos_record_media_add(custos_record_t *r);
 int custos_record_set_raw(custos_record_t *r, const char *p, size_t n);
 
+/* Makes dst a deep copy of src (dst must be initialised; it is reset
+ * first). Everything is copied into dst's arena, raw bytes included. */
+int custos_record_copy(custos_record_t *dst, const custos_record_t *src);
+
 /* Checks that the required fields are present and well-formed (id prefixed by
  * "<platform>:", created_at set, author handle, text non-NULL, known kind). */
 int custos_record_validate(const custos_record_t *r, custos_err_t *err);
@@ -241,19 +245,44 @@ int custos_record_hash(custos_record_t *r);
 int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err);
 
 /* ---------------------------------------------------------------------------
- * Entity extraction from plain text, following the twitter-text rules:
- * #hashtags, @mentions, $cashtags and URLs. Results are appended to the
- * record's lists (duplicates are kept out). */
+ * Entity extraction from plain text, following the twitter-text rules and
+ * its conformance cases (extract.yml): #hashtags (Unicode letters, marks,
+ * digits, not all digits), @mentions (1-20 of [A-Za-z0-9_], "@user/list"
+ * lists), $cashtags (1-6 letters, optional ".x"/"_xx" suffix) and URLs (with
+ * or without protocol; without one only on a known TLD). An entity that
+ * overlaps an earlier one is left out (the hashtag in "x.com/#tag").
+ *
+ * custos_extract_entities appends what text holds to the record's lists:
+ * hashtags, mentions and cashtags without their sign (a list "@user/list"
+ * adds "user"), URLs as written; an entry already in the list is skipped
+ * (hashtags, mentions and cashtags compared ignoring case by Unicode's
+ * simple case mappings, URLs exactly since their paths are case-sensitive).
+ * CUSTOS_ENOMEM or CUSTOS_EINVAL (NULL argument). */
 int custos_extract_entities(custos_record_t *r, const char *text);
 
-/* Lower-level extraction, for tests: calls fn for each entity found with its
- * byte offsets [start, end) in text, kind one of the CUSTOS_ENTITY_* values. */
+/* Lower-level extraction: calls fn for each entity of the NUL-terminated
+ * UTF-8 text, in text order, with kind one of the CUSTOS_ENTITY_* values and
+ * the BYTE offsets [start, end) of the entity in text. For hashtags, mentions
+ * and cashtags the range INCLUDES the sign ('#', U+FF03 '＃', '@', U+FF20
+ * '＠', '$'; the full-width ones are 3 bytes, recognisable by a first byte
+ * 0xEF): callers strip it. A mention range can cover a list, "@user/list".
+ * A non-zero return from fn stops the extraction and is returned; otherwise
+ * CUSTOS_OK, or CUSTOS_EINVAL for a NULL text or fn. Allocation-free and
+ * linear in the text; invalid UTF-8 bytes are never part of an entity. */
 enum { CUSTOS_ENTITY_HASHTAG, CUSTOS_ENTITY_MENTION, CUSTOS_ENTITY_CASHTAG, CUSTOS_ENTITY_URL };
 typedef int (*custos_entity_fn)(int kind, const char *text, size_t start, size_t end, void *ctx);
 int custos_extract(const char *text, custos_entity_fn fn, void *ctx);
 
-/* UTF-8 validation: returns the byte offset of the first invalid sequence,
- * or n when all of p[0..n) is valid. */
+/* The reply target of a text that starts (after spaces) with a mention, as
+ * twitter-text's extractReplies: true and its byte offsets, sign included,
+ * in *out_start and *out_end; false if none. */
+bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end);
+
+/* Strict UTF-8 validation (RFC 3629): returns the byte offset of the first
+ * invalid sequence, or n when all of p[0..n) is valid. Overlong forms,
+ * surrogates (U+D800..U+DFFF), code points above U+10FFFF, stray
+ * continuation bytes and a sequence cut short by the end of p are invalid;
+ * NUL is valid. Runs of ASCII are checked 8 bytes at a time. */
 size_t custos_utf8_check(const char *p, size_t n);
 
 #ifdef __cplusplus

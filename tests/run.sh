@@ -25,7 +25,7 @@ run_one() {
 	s=$(echo "$line" | sed -nE 's/.*failed, ([0-9]+) skipped.*/\1/p')
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
 	if [ "$f" != 0 ] || [ "$rc" != 0 ]; then
-		grep -B12 -E '^(FAIL|not ok)' "$out" | sed 's/^/    /'
+		grep -B12 -A15 -E '^(FAIL|not ok)' "$out" | sed 's/^/    /'
 		[ "$f" = 0 ] && { echo "    (exit $rc)"; tail -n 15 "$out" | sed 's/^/    /'; fail=$((fail + 1)); }
 	fi
 	grep -E '^SKIP' "$out" | sort -u | sed "s|^|  $name: |"

@@ -29,3 +29,9 @@ test_done() {
 	[ -n "${CHECK_KEEP:-}" ] || rm -rf "$t_root"
 	[ "$t_fail" = 0 ]
 }
+# test_exit CODE command...: runs the command, passes when it exits with CODE
+test_exit() {
+	t_want=$1; shift
+	"$@" && t_got=0 || t_got=$?
+	[ "$t_got" = "$t_want" ] || { echo "exit $t_got, wanted $t_want: $*"; return 1; }
+}

@@ -1,0 +1,410 @@
+/* The import dispatcher: opens a path as a tree (folder, .zip or file),
+ * recognises the format of the whole tree or of each file in it, and runs
+ * the importers; plus the helpers the importers share. */
+#include "import_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const custos_importer_t *const importers[] = {
+	&custos_import__ndjson,
+	&custos_import__x_archive,
+	&custos_import__twitter_api,
+	&custos_import__mastodon,
+	&custos_import__mastodon_api,
+	&custos_import__facebook,
+	&custos_import__slack,
+	&custos_import__linkedin,
+	&custos_import__feed,
+};
+#define N_IMPORTERS (sizeof importers / sizeof importers[0])
+
+/* Confidence a whole tree needs to be imported as one export, and a file
+ * needs to be imported at all. */
+#define TREE_MIN 50
+#define FILE_MIN 30
+#define HEAD     4096
+
+const char *const *custos_import_formats(void)
+{
+	static const char *names[N_IMPORTERS + 1];
+	if (!names[0])
+		for (size_t i = 0; i < N_IMPORTERS; i++)
+			names[i] = importers[i]->name;
+	return names;
+}
+
+static const custos_importer_t *find_importer(const char *name)
+{
+	for (size_t i = 0; i < N_IMPORTERS; i++)
+		if (strcmp(importers[i]->name, name) == 0)
+			return importers[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Helpers for the importers */
+
+int custos_import__bad(const custos_import_sink_t *sink, const char *file, int64_t offset,
+                       int64_t line, const char *why, const char *raw, size_t n,
+                       custos_err_t *err)
+{
+	int r = sink->bad ? sink->bad(sink->ctx, file, offset, line, why, raw, n)
+	                  : CUSTOS_EFORMAT;
+	if (r == 0)
+		return 0;
+	if (r > 0)
+		r = CUSTOS_EFORMAT;
+	if (line > 0)
+		return custos_err_set(err, r, "%s: line %lld (byte %lld): %s", file, (long long)line,
+		                      (long long)offset, why);
+	return custos_err_set(err, r, "%s: byte %lld: %s", file, (long long)offset, why);
+}
+
+int custos_import__record(const custos_import_sink_t *sink, custos_record_t *rec,
+                          custos_err_t *err)
+{
+	int r = sink->record(sink->ctx, rec);
+	if (r != 0) {
+		if (r > 0)
+			r = CUSTOS_EINTERNAL;
+		custos_err_set(err, r, "%s: line %lld (byte %lld): record %s not taken",
+		               rec->source.file ? rec->source.file : "(input)",
+		               (long long)rec->source.line, (long long)rec->source.offset,
+		               rec->id ? rec->id : "(no id)");
+	}
+	custos_record_reset(rec);
+	return r;
+}
+
+void custos_import__warn(const custos_import_sink_t *sink, const char *file, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	if (!sink->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sink->warn(sink->ctx, file, msg);
+}
+
+int custos_import__check_utf8(const custos_import_sink_t *sink, const char *file,
+                              int64_t offset, int64_t line, const char *p, size_t n,
+                              custos_err_t *err)
+{
+	size_t bad = custos_utf8_check(p, n);
+	char why[128];
+	int r;
+	if (bad >= n)
+		return 0;
+	snprintf(why, sizeof why, "invalid UTF-8 at byte %lld", (long long)(offset + (int64_t)bad));
+	if ((r = custos_import__bad(sink, file, offset, line, why, p, n, err)) != 0)
+		return r;
+	return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Media index */
+
+struct custos_media_index {
+	custos_media_file_t *v;
+	size_t n, cap;
+	custos_arena_t arena;
+};
+
+typedef struct {
+	custos_media_index_t *mi;
+	custos_tree_t *tree;
+	const char *under;
+	const custos_import_sink_t *sink;
+	custos_err_t *err;
+} media_scan_t;
+
+#define MEDIA_MAX ((int64_t)64 << 20)
+
+static int media_one(void *ctx, const char *relpath, int64_t size)
+{
+	media_scan_t *ms = ctx;
+	custos_media_index_t *mi = ms->mi;
+	const char *at = strstr(relpath, ms->under), *next;
+	char *data = NULL, name[4200];
+	size_t n = 0;
+	int r;
+
+	if (!at)
+		return 0;
+	while ((next = strstr(at + 1, ms->under)))
+		at = next;
+	custos_tree__member_name(ms->tree, relpath, name, sizeof name);
+	if (size > MEDIA_MAX) {
+		custos_import__warn(ms->sink, name, "media file over %lld bytes not stored; its "
+		                    "records keep the reference only", (long long)MEDIA_MAX);
+		return 0;
+	}
+	if (mi->n == mi->cap) {
+		size_t nc = mi->cap ? mi->cap * 2 : 64;
+		custos_media_file_t *nv = realloc(mi->v, nc * sizeof *nv);
+		if (!nv)
+			return custos_err_set(ms->err, CUSTOS_ENOMEM, "out of memory");
+		mi->v = nv;
+		mi->cap = nc;
+	}
+	custos_media_file_t *f = &mi->v[mi->n];
+	memset(f, 0, sizeof *f);
+	if (!(f->relpath = custos_arena_strdup(&mi->arena, relpath)))
+		return custos_err_set(ms->err, CUSTOS_ENOMEM, "out of memory");
+	f->key = f->relpath + (at - relpath) + strlen(ms->under);
+	if ((r = custos_tree__slurp(ms->tree, relpath, (size_t)MEDIA_MAX, &data, &n, ms->err)) < 0)
+		return r;
+	if (ms->sink->blob) {
+		if ((r = ms->sink->blob(ms->sink->ctx, data, n, f->sha256)) != 0) {
+			free(data);
+			return custos_err_set(ms->err, r > 0 ? CUSTOS_EINTERNAL : r,
+			                      "%s: media not stored", name);
+		}
+	} else {
+		uint8_t h[CUSTOS_SHA256_LEN];
+		custos_sha256(h, data, n);
+		custos_hex(f->sha256, h, sizeof h);
+	}
+	free(data);
+	f->size = (int64_t)n;
+	mi->n++;
+	return 0;
+}
+
+static int cmp_media(const void *a, const void *b)
+{
+	return strcmp(((const custos_media_file_t *)a)->key, ((const custos_media_file_t *)b)->key);
+}
+
+int custos_media_index__build(custos_media_index_t **out, custos_tree_t *t, const char *under,
+                              const custos_import_sink_t *sink, custos_err_t *err)
+{
+	custos_media_index_t *mi = calloc(1, sizeof *mi);
+	media_scan_t ms = { mi, t, under, sink, err };
+	int r;
+	*out = NULL;
+	if (!mi)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	/* a single file has no media beside it worth scanning */
+	if (!custos_tree__is_file(t) && (r = custos_tree__each(t, media_one, &ms)) != 0) {
+		if (err && err->status == 0)
+			*err = *custos_tree__err(t);
+		custos_media_index__free(mi);
+		return r < 0 ? r : CUSTOS_EINTERNAL;
+	}
+	if (mi->n)
+		qsort(mi->v, mi->n, sizeof *mi->v, cmp_media);
+	*out = mi;
+	return CUSTOS_OK;
+}
+
+const custos_media_file_t *custos_media_index__find(const custos_media_index_t *mi,
+                                                    const char *key)
+{
+	custos_media_file_t k = { .key = key };
+	if (!mi || !mi->n)
+		return NULL;
+	return bsearch(&k, mi->v, mi->n, sizeof *mi->v, cmp_media);
+}
+
+size_t custos_media_index__prefix(const custos_media_index_t *mi, const char *prefix,
+                                  const custos_media_file_t **first)
+{
+	size_t lo = 0, hi, pl = strlen(prefix), k = 0;
+	*first = NULL;
+	if (!mi || !mi->n)
+		return 0;
+	hi = mi->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(mi->v[mid].key, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo + k < mi->n && strncmp(mi->v[lo + k].key, prefix, pl) == 0)
+		k++;
+	if (k)
+		*first = &mi->v[lo];
+	return k;
+}
+
+void custos_media_index__free(custos_media_index_t *mi)
+{
+	if (!mi)
+		return;
+	free(mi->v);
+	custos_arena_free(&mi->arena);
+	free(mi);
+}
+
+/* ------------------------------------------------------------------------
+ * The dispatcher */
+
+typedef struct {
+	custos_tree_t *tree;
+	const custos_importer_t *forced;
+	const custos_import_sink_t *sink;
+	custos_err_t *err;
+	int depth;
+	size_t ran;        /* files handed to an importer */
+	int run_all;       /* forced format: run on files it does not recognise too */
+} walk_t;
+
+static int run_import(const char *path, const custos_importer_t *forced,
+                      const custos_import_sink_t *sink, custos_err_t *err, int depth);
+
+static int read_head(custos_tree_t *t, const char *relpath, char *head, size_t *n,
+                     custos_err_t *err)
+{
+	custos_input_t *in = NULL;
+	int r = custos_tree__open(t, relpath, &in, err);
+	*n = 0;
+	if (r < 0)
+		return r;
+	while (*n < HEAD) {
+		ssize_t k = in->read(in, head + *n, HEAD - *n);
+		if (k < 0) {
+			if (err)
+				*err = in->err;
+			r = in->err.status ? in->err.status : CUSTOS_EIO;
+			break;
+		}
+		if (k == 0)
+			break;
+		*n += (size_t)k;
+	}
+	custos_input__close(in);
+	return r < 0 ? r : CUSTOS_OK;
+}
+
+static int file_done(const custos_import_sink_t *sink, const char *name, custos_err_t *err)
+{
+	int r = sink->file_done ? sink->file_done(sink->ctx, name) : 0;
+	if (r != 0 && err && err->status == 0)
+		custos_err_set(err, r < 0 ? r : CUSTOS_EINTERNAL, "%s: not committed", name);
+	return r;
+}
+
+static int walk_one(void *ctx, const char *relpath, int64_t size)
+{
+	walk_t *w = ctx;
+	char name[4200], head[HEAD];
+	size_t n = 0;
+	const char *base = strrchr(relpath, '/');
+	const custos_importer_t *imp = w->forced;
+	int r, best = 0;
+
+	base = base ? base + 1 : relpath;
+	custos_tree__member_name(w->tree, relpath, name, sizeof name);
+	if (base[0] == '.' || strcmp(base, "__MACOSX") == 0 || strncmp(relpath, "__MACOSX/", 9) == 0)
+		return 0;  /* hidden files and Finder litter */
+	size_t bl = strlen(base);
+	if (bl > 4 && strcasecmp(base + bl - 4, ".zip") == 0) {
+		if (custos_tree__is_file(w->tree) || strchr(name, '!')) {
+			custos_import__warn(w->sink, name, "a zip inside a zip is not opened");
+			return 0;
+		}
+		return run_import(name, w->forced, w->sink, w->err, w->depth + 1);
+	}
+	if ((r = read_head(w->tree, relpath, head, &n, w->err)) < 0)
+		return r;
+	if (!imp || !w->run_all) {
+		const custos_importer_t *cand = NULL;
+		for (size_t i = 0; i < N_IMPORTERS; i++) {
+			if (w->forced && importers[i] != w->forced)
+				continue;
+			int c = importers[i]->detect(w->tree, relpath, head, n);
+			if (c > best) {
+				best = c;
+				cand = importers[i];
+			}
+		}
+		if (best < FILE_MIN) {
+			if (!w->forced)
+				custos_import__warn(w->sink, name, n ? "format not recognised; skipped"
+				                                      : "empty file; skipped");
+			return 0;
+		}
+		imp = cand;
+	}
+	w->ran++;
+	if ((r = imp->run(w->tree, relpath, w->sink, w->err)) != 0)
+		return r < 0 ? r : CUSTOS_EINTERNAL;
+	return file_done(w->sink, name, w->err);
+}
+
+static int run_import(const char *path, const custos_importer_t *forced,
+                      const custos_import_sink_t *sink, custos_err_t *err, int depth)
+{
+	custos_tree_t *t = NULL;
+	int r, best = 0;
+	const custos_importer_t *cand = NULL;
+
+	if ((r = custos_tree__new(&t, path, err)) < 0)
+		return r;
+	/* the whole tree as one export (an X archive, a Mastodon export, ...) */
+	for (size_t i = 0; i < N_IMPORTERS; i++) {
+		if (forced && importers[i] != forced)
+			continue;
+		int c = importers[i]->detect(t, NULL, NULL, 0);
+		if (c > best) {
+			best = c;
+			cand = importers[i];
+		}
+	}
+	if (best >= TREE_MIN && !custos_tree__is_file(t)) {
+		r = cand->run(t, NULL, sink, err);
+		if (r == 0)
+			r = file_done(sink, custos_tree__name(t), err);
+		goto done;
+	}
+	walk_t w = { t, forced, sink, err, depth, 0, 0 };
+	if (custos_tree__is_file(t) && forced)
+		w.run_all = 1;  /* a single file in a forced format: the user said so */
+	r = custos_tree__each(t, walk_one, &w);
+	if (r != 0 && err && err->status == 0) {
+		const custos_err_t *te = custos_tree__err(t);
+		if (te->status)
+			*err = *te;
+		else
+			custos_err_set(err, r < 0 ? r : CUSTOS_EINTERNAL, "import of '%s' stopped", path);
+	}
+	if (r == 0 && forced && w.ran == 0 && !custos_tree__is_file(t)) {
+		/* nothing looked like the forced format: run it on every file so
+		 * the user sees why each one fails */
+		w.run_all = 1;
+		r = custos_tree__each(t, walk_one, &w);
+	}
+done:
+	if (r > 0)
+		r = CUSTOS_EINTERNAL;
+	custos_tree__free(t);
+	return r;
+}
+
+int custos_import_run(const char *path, const char *format, const custos_import_sink_t *sink,
+                      custos_err_t *err)
+{
+	const custos_importer_t *forced = NULL;
+	if (!path || !sink || !sink->record)
+		return custos_err_set(err, CUSTOS_EINVAL, "import: no path or no sink");
+	if (format && *format && strcmp(format, "auto") != 0) {
+		if (!(forced = find_importer(format))) {
+			char list[512] = "";
+			for (size_t i = 0; i < N_IMPORTERS; i++) {
+				strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+				strncat(list, importers[i]->name, sizeof list - strlen(list) - 1);
+			}
+			return custos_err_set(err, CUSTOS_EINVAL, "unknown format '%s' (auto, %s)",
+			                      format, list);
+		}
+	}
+	if (err)
+		custos_err_clear(err);
+	return run_import(path, forced, sink, err, 0);
+}

@@ -1,0 +1,749 @@
+/* Export roots for the importers: a folder, a .zip read through libarchive
+ * (members are streamed, never extracted), or a single file. */
+#include "import_internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { TREE_DIR, TREE_FILE, TREE_ZIP };
+
+typedef struct {
+	char   *name;
+	int64_t size;
+} member_t;
+
+struct custos_tree {
+	int    kind;
+	char  *path;      /* the folder, the zip, or the single file's folder */
+	char  *display;   /* the path as given */
+	char  *file_rel;  /* TREE_FILE: the file's base name */
+	/* TREE_ZIP: members in archive order, and a reusable cursor positioned
+	 * after member cursor_idx, so that opening members in order (as
+	 * custos_tree__each and media scans do) reads the zip once */
+	member_t *members;
+	size_t    n_members;
+	size_t   *sorted;    /* member indexes sorted by name, for lookups */
+	struct archive *cursor;
+	size_t    cursor_next;  /* index of the member the next header read gives */
+	int       cursor_busy;
+	custos_err_t err;   /* why custos_tree__each stopped */
+};
+
+static int errno_status(int e)
+{
+	if (e == ENOENT || e == ENOTDIR)
+		return CUSTOS_ENOTFOUND;
+	if (e == EACCES || e == EPERM)
+		return CUSTOS_EACCESS;
+	if (e == ENOMEM)
+		return CUSTOS_ENOMEM;
+	return CUSTOS_EIO;
+}
+
+/* ------------------------------------------------------------------------
+ * Inputs */
+
+typedef struct {
+	custos_input_t in;
+	int fd;
+	char *name_buf;
+} file_input_t;
+
+typedef struct {
+	custos_input_t in;
+	custos_tree_t *tree;
+	struct archive *a;
+	int is_cursor;      /* a is the tree's cursor: give it back on close */
+	char *name_buf;
+} zip_input_t;
+
+typedef struct {
+	custos_input_t in;
+	const char *p;
+	size_t n, pos;
+	char *name_buf;
+} mem_input_t;
+
+static void account(custos_input_t *in, const void *buf, ssize_t r)
+{
+	if (r > 0) {
+		custos_sha256_update(&in->sha, buf, (size_t)r);
+		in->consumed += r;
+	}
+}
+
+static ssize_t file_read(custos_input_t *in, void *buf, size_t n)
+{
+	file_input_t *f = (file_input_t *)in;
+	ssize_t r;
+	do
+		r = read(f->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		custos_err_set(&in->err, errno_status(errno), "cannot read '%s': %s", in->name,
+		               strerror(errno));
+		return -1;
+	}
+	account(in, buf, r);
+	return r;
+}
+
+static ssize_t zip_read(custos_input_t *in, void *buf, size_t n)
+{
+	zip_input_t *z = (zip_input_t *)in;
+	la_ssize_t r = archive_read_data(z->a, buf, n);
+	if (r < 0) {
+		custos_err_set(&in->err, CUSTOS_EFORMAT, "cannot read '%s': %s", in->name,
+		               archive_error_string(z->a) ? archive_error_string(z->a)
+		                                          : "damaged zip member");
+		return -1;
+	}
+	account(in, buf, (ssize_t)r);
+	return (ssize_t)r;
+}
+
+static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
+{
+	mem_input_t *m = (mem_input_t *)in;
+	size_t k = m->n - m->pos;
+	if (k > n)
+		k = n;
+	memcpy(buf, m->p + m->pos, k);
+	m->pos += k;
+	account(in, buf, (ssize_t)k);
+	return (ssize_t)k;
+}
+
+enum { IN_FILE = 1, IN_ZIP, IN_MEM };
+
+/* The kind is kept in impl as a small integer so close knows what it frees. */
+void custos_input__close(custos_input_t *in)
+{
+	if (!in)
+		return;
+	switch ((int)(intptr_t)in->impl) {
+	case IN_FILE: {
+		file_input_t *f = (file_input_t *)in;
+		if (f->fd >= 0)
+			close(f->fd);  /* read-only: nothing to lose on a failed close */
+		free(f->name_buf);
+		free(f);
+		break;
+	}
+	case IN_ZIP: {
+		zip_input_t *z = (zip_input_t *)in;
+		if (z->is_cursor) {
+			z->tree->cursor_busy = 0;
+		} else if (z->a) {
+			archive_read_free(z->a);
+		}
+		free(z->name_buf);
+		free(z);
+		break;
+	}
+	case IN_MEM: {
+		mem_input_t *m = (mem_input_t *)in;
+		free(m->name_buf);
+		free(m);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+int custos_input__open_mem(custos_input_t **out, const char *name, const void *p, size_t n)
+{
+	mem_input_t *m = calloc(1, sizeof *m);
+	*out = NULL;
+	if (!m || !(m->name_buf = strdup(name ? name : "(memory)"))) {
+		free(m);
+		return CUSTOS_ENOMEM;
+	}
+	m->p = p;
+	m->n = n;
+	m->in.name = m->in.relpath = m->name_buf;
+	m->in.size = (int64_t)n;
+	m->in.read = mem_read;
+	m->in.impl = (void *)(intptr_t)IN_MEM;
+	custos_sha256_init(&m->in.sha);
+	*out = &m->in;
+	return CUSTOS_OK;
+}
+
+int custos_input__drain(custos_input_t *in, custos_err_t *err)
+{
+	char buf[65536];
+	ssize_t r;
+	while ((r = in->read(in, buf, sizeof buf)) > 0)
+		;
+	if (r < 0) {
+		if (err)
+			*err = in->err;
+		return in->err.status ? in->err.status : CUSTOS_EIO;
+	}
+	return CUSTOS_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Trees */
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcasecmp(s + a - b, suf) == 0;
+}
+
+static int is_zip_file(const char *path)
+{
+	unsigned char m[4] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t r = read(fd, m, 4);
+	close(fd);
+	if (has_suffix(path, ".zip"))
+		return 1;
+	return r == 4 && m[0] == 'P' && m[1] == 'K' && m[2] == 3 && m[3] == 4;
+}
+
+static struct archive *zip_open_archive(const char *path)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return NULL;
+	/* the seekable reader takes names and sizes from the central directory,
+	 * which is right even for zips written with data descriptors */
+	archive_read_support_format_zip_seekable(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static const custos_tree_t *sort_tree;
+static int cmp_member(const void *a, const void *b)
+{
+	return strcmp(sort_tree->members[*(const size_t *)a].name,
+	              sort_tree->members[*(const size_t *)b].name);
+}
+
+static int zip_list(custos_tree_t *t, custos_err_t *err)
+{
+	struct archive *a = zip_open_archive(t->path);
+	struct archive_entry *e;
+	size_t cap = 0;
+	int r, err_status = CUSTOS_OK;
+	if (!a)
+		return custos_err_set(err, CUSTOS_EFORMAT, "cannot open '%s': not a readable zip",
+		                      t->display);
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *nm = archive_entry_pathname(e);
+		/* every header is listed (directories too) so that indexes match
+		 * the order of archive_read_next_header when opening */
+		if (t->n_members == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			member_t *nm2 = realloc(t->members, nc * sizeof *nm2);
+			if (!nm2) {
+				err_status = CUSTOS_ENOMEM;
+				goto done;
+			}
+			t->members = nm2;
+			cap = nc;
+		}
+		member_t *m = &t->members[t->n_members];
+		const char *p = nm ? nm : "";
+		while (p[0] == '.' && p[1] == '/')
+			p += 2;
+		while (*p == '/')
+			p++;
+		if (!(m->name = strdup(p))) {
+			err_status = CUSTOS_ENOMEM;
+			goto done;
+		}
+		m->size = archive_entry_filetype(e) == AE_IFREG
+		          ? (archive_entry_size_is_set(e) ? archive_entry_size(e) : -1)
+		          : -2;  /* not a regular file */
+		t->n_members++;
+	}
+	if (r != ARCHIVE_EOF)
+		err_status = custos_err_set(err, CUSTOS_EFORMAT, "cannot read '%s': %s", t->display,
+		                            archive_error_string(a) ? archive_error_string(a)
+		                                                    : "damaged zip");
+	if (err_status == CUSTOS_OK && t->n_members) {
+		if (!(t->sorted = malloc(t->n_members * sizeof *t->sorted))) {
+			err_status = CUSTOS_ENOMEM;
+			goto done;
+		}
+		for (size_t i = 0; i < t->n_members; i++)
+			t->sorted[i] = i;
+		sort_tree = t;
+		qsort(t->sorted, t->n_members, sizeof *t->sorted, cmp_member);
+		sort_tree = NULL;
+	}
+done:
+	archive_read_free(a);
+	if (err_status == CUSTOS_ENOMEM)
+		custos_err_set(err, CUSTOS_ENOMEM, "out of memory listing '%s'", t->display);
+	return err_status;
+}
+
+static const member_t *zip_find(const custos_tree_t *t, const char *relpath, size_t *idx)
+{
+	size_t lo = 0, hi = t->n_members;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		size_t i = t->sorted[mid];
+		int c = strcmp(t->members[i].name, relpath);
+		if (c == 0) {
+			/* a name listed twice: the last header wins, as unzip does */
+			while (mid + 1 < t->n_members &&
+			       strcmp(t->members[t->sorted[mid + 1]].name, relpath) == 0)
+				mid++;
+			i = t->sorted[mid];
+			if (t->members[i].size == -2)
+				return NULL;
+			if (idx)
+				*idx = i;
+			return &t->members[i];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int custos_tree__new(custos_tree_t **out, const char *path, custos_err_t *err)
+{
+	struct stat st;
+	custos_tree_t *t;
+	int status = CUSTOS_OK;
+
+	*out = NULL;
+	if (stat(path, &st) != 0)
+		return custos_err_set(err, errno_status(errno), "cannot open '%s': %s", path,
+		                      strerror(errno));
+	if (!(t = calloc(1, sizeof *t)) || !(t->display = strdup(path))) {
+		free(t);
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		if (!d) {
+			status = custos_err_set(err, errno_status(errno), "cannot open '%s': %s", path,
+			                        strerror(errno));
+			goto done;
+		}
+		closedir(d);
+		t->kind = TREE_DIR;
+		if (!(t->path = strdup(path)))
+			status = CUSTOS_ENOMEM;
+	} else if (S_ISREG(st.st_mode)) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			status = custos_err_set(err, errno_status(errno), "cannot open '%s': %s", path,
+			                        strerror(errno));
+			goto done;
+		}
+		close(fd);
+		if (is_zip_file(path)) {
+			t->kind = TREE_ZIP;
+			if (!(t->path = strdup(path)))
+				status = CUSTOS_ENOMEM;
+			else
+				status = zip_list(t, err);
+		} else {
+			const char *slash = strrchr(path, '/');
+			t->kind = TREE_FILE;
+			if (slash) {
+				t->path = strndup(path, (size_t)(slash - path) + (slash == path));
+				t->file_rel = strdup(slash + 1);
+			} else {
+				t->path = strdup(".");
+				t->file_rel = strdup(path);
+			}
+			if (!t->path || !t->file_rel)
+				status = CUSTOS_ENOMEM;
+		}
+	} else {
+		status = custos_err_set(err, CUSTOS_EINVAL, "cannot import '%s': not a file or folder",
+		                        path);
+	}
+done:
+	if (status == CUSTOS_ENOMEM && (!err || err->status != CUSTOS_ENOMEM))
+		custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	if (status < 0) {
+		custos_tree__free(t);
+		return status;
+	}
+	*out = t;
+	return CUSTOS_OK;
+}
+
+void custos_tree__free(custos_tree_t *t)
+{
+	if (!t)
+		return;
+	if (t->cursor)
+		archive_read_free(t->cursor);
+	for (size_t i = 0; i < t->n_members; i++)
+		free(t->members[i].name);
+	free(t->members);
+	free(t->sorted);
+	free(t->path);
+	free(t->display);
+	free(t->file_rel);
+	free(t);
+}
+
+int custos_tree__is_file(const custos_tree_t *t)
+{
+	return t->kind == TREE_FILE;
+}
+
+const char *custos_tree__name(const custos_tree_t *t)
+{
+	return t->display;
+}
+
+void custos_tree__member_name(const custos_tree_t *t, const char *relpath, char *out, size_t cap)
+{
+	switch (t->kind) {
+	case TREE_ZIP:
+		snprintf(out, cap, "%s!/%s", t->display, relpath);
+		break;
+	case TREE_FILE:
+		if (t->file_rel && strcmp(relpath, t->file_rel) == 0)
+			snprintf(out, cap, "%s", t->display);
+		else if (strcmp(t->path, ".") == 0)
+			snprintf(out, cap, "%s", relpath);
+		else
+			snprintf(out, cap, "%s/%s", t->path, relpath);
+		break;
+	default: {
+		size_t n = strlen(t->display);
+		snprintf(out, cap, "%s%s%s", t->display, n && t->display[n - 1] == '/' ? "" : "/",
+		         relpath);
+	}
+	}
+}
+
+/* A relpath must stay inside the tree. */
+static int relpath_ok(const char *r)
+{
+	if (!r || !*r || r[0] == '/')
+		return 0;
+	for (const char *p = r; *p; ) {
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == 0))
+			return 0;
+		const char *s = strchr(p, '/');
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	return 1;
+}
+
+int custos_tree__exists(custos_tree_t *t, const char *relpath, int64_t *size)
+{
+	if (!relpath_ok(relpath))
+		return 0;
+	if (t->kind == TREE_ZIP) {
+		const member_t *m = zip_find(t, relpath, NULL);
+		if (m && size)
+			*size = m->size;
+		return m != NULL;
+	}
+	char full[4096];
+	struct stat st;
+	if ((size_t)snprintf(full, sizeof full, "%s/%s", t->path, relpath) >= sizeof full)
+		return 0;
+	if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (size)
+		*size = st.st_size;
+	return 1;
+}
+
+static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t **out,
+                           custos_err_t *err)
+{
+	size_t idx;
+	const member_t *m = zip_find(t, relpath, &idx);
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	int use_cursor = 0, r;
+	size_t pos;
+	char dname[4200];
+
+	custos_tree__member_name(t, relpath, dname, sizeof dname);
+	if (!m)
+		return custos_err_set(err, CUSTOS_ENOTFOUND, "cannot open '%s': no such member",
+		                      dname);
+	/* reuse the cursor when it is free and not yet past the member */
+	if (!t->cursor_busy && t->cursor && t->cursor_next <= idx) {
+		a = t->cursor;
+		pos = t->cursor_next;
+		use_cursor = 1;
+	} else if (!t->cursor_busy) {
+		if (t->cursor)
+			archive_read_free(t->cursor);
+		t->cursor = NULL;
+		if (!(a = zip_open_archive(t->path)))
+			return custos_err_set(err, CUSTOS_EIO, "cannot open '%s'", t->display);
+		t->cursor = a;
+		t->cursor_next = 0;
+		pos = 0;
+		use_cursor = 1;
+	} else {
+		if (!(a = zip_open_archive(t->path)))
+			return custos_err_set(err, CUSTOS_EIO, "cannot open '%s'", t->display);
+		pos = 0;
+	}
+	for (;;) {
+		r = archive_read_next_header(a, &e);
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			break;
+		if (pos++ == idx)
+			break;
+	}
+	if (use_cursor)
+		t->cursor_next = pos;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+		int st = custos_err_set(err, CUSTOS_EFORMAT, "cannot read '%s': %s", dname,
+		                        archive_error_string(a) ? archive_error_string(a)
+		                                                : "member vanished");
+		if (use_cursor) {
+			archive_read_free(t->cursor);
+			t->cursor = NULL;
+		} else {
+			archive_read_free(a);
+		}
+		return st;
+	}
+	zip_input_t *z = calloc(1, sizeof *z);
+	if (!z || !(z->name_buf = malloc(strlen(dname) + 1 + strlen(relpath) + 1))) {
+		free(z);
+		if (!use_cursor)
+			archive_read_free(a);
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	strcpy(z->name_buf, dname);
+	strcpy(z->name_buf + strlen(dname) + 1, relpath);
+	z->in.name = z->name_buf;
+	z->in.relpath = z->name_buf + strlen(dname) + 1;
+	z->in.size = m->size;
+	z->in.read = zip_read;
+	z->in.impl = (void *)(intptr_t)IN_ZIP;
+	custos_sha256_init(&z->in.sha);
+	z->tree = t;
+	z->a = a;
+	z->is_cursor = use_cursor;
+	if (use_cursor)
+		t->cursor_busy = 1;
+	*out = &z->in;
+	return CUSTOS_OK;
+}
+
+int custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **out,
+                      custos_err_t *err)
+{
+	char dname[4200], full[4200];
+	struct stat st;
+
+	*out = NULL;
+	if (!relpath_ok(relpath))
+		return custos_err_set(err, CUSTOS_EINVAL, "bad path '%s' in '%s'",
+		                      relpath ? relpath : "(null)", t->display);
+	if (t->kind == TREE_ZIP)
+		return zip_open_member(t, relpath, out, err);
+	custos_tree__member_name(t, relpath, dname, sizeof dname);
+	if ((size_t)snprintf(full, sizeof full, "%s/%s", t->path, relpath) >= sizeof full)
+		return custos_err_set(err, CUSTOS_EINVAL, "path too long: '%s'", dname);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return custos_err_set(err, errno_status(errno), "cannot open '%s': %s", dname,
+		                      strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return custos_err_set(err, CUSTOS_EINVAL, "cannot open '%s': not a regular file",
+		                      dname);
+	}
+	file_input_t *f = calloc(1, sizeof *f);
+	if (!f || !(f->name_buf = malloc(strlen(dname) + 1 + strlen(relpath) + 1))) {
+		free(f);
+		close(fd);
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	strcpy(f->name_buf, dname);
+	strcpy(f->name_buf + strlen(dname) + 1, relpath);
+	f->fd = fd;
+	f->in.name = f->name_buf;
+	f->in.relpath = f->name_buf + strlen(dname) + 1;
+	f->in.size = st.st_size;
+	f->in.read = file_read;
+	f->in.impl = (void *)(intptr_t)IN_FILE;
+	custos_sha256_init(&f->in.sha);
+	*out = &f->in;
+	return CUSTOS_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks a folder in byte order of names, depth first. */
+static int dir_each(custos_tree_t *t, const char *rel, int (*fn)(void *, const char *, int64_t),
+                    void *ctx, int depth)
+{
+	char full[4200];
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int status = CUSTOS_OK;
+	DIR *d;
+
+	if (depth > 64)
+		return CUSTOS_OK;  /* a symlink loop: stop descending */
+	if ((size_t)snprintf(full, sizeof full, "%s%s%s", t->path, *rel ? "/" : "", rel) >=
+	    sizeof full)
+		return custos_err_set(&t->err, CUSTOS_EINVAL, "path too long: '%s'", rel);
+	if (!(d = opendir(full)))
+		return custos_err_set(&t->err, errno_status(errno), "cannot open '%s': %s", full,
+		                      strerror(errno));
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			char **nn = realloc(names, nc * sizeof *nn);
+			if (!nn) {
+				status = custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+				goto done;
+			}
+			names = nn;
+			cap = nc;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			status = custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof *names, cmp_str);
+	for (size_t i = 0; i < n && status == CUSTOS_OK; i++) {
+		char sub[4200];
+		struct stat st;
+		if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", names[i]) >=
+		    sizeof sub)
+			continue;
+		if ((size_t)snprintf(full, sizeof full, "%s/%s", t->path, sub) >= sizeof full)
+			continue;
+		if (stat(full, &st) != 0)
+			continue;  /* a dangling link */
+		if (S_ISDIR(st.st_mode))
+			status = dir_each(t, sub, fn, ctx, depth + 1);
+		else if (S_ISREG(st.st_mode))
+			status = fn(ctx, sub, st.st_size);
+	}
+done:
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return status;
+}
+
+const custos_err_t *custos_tree__err(const custos_tree_t *t)
+{
+	return &t->err;
+}
+
+int custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath, int64_t size),
+                      void *ctx)
+{
+	custos_err_clear(&t->err);
+	switch (t->kind) {
+	case TREE_FILE: {
+		struct stat st;
+		char full[4200];
+		snprintf(full, sizeof full, "%s/%s", t->path, t->file_rel);
+		if (stat(full, &st) != 0)
+			return custos_err_set(&t->err, errno_status(errno), "cannot open '%s': %s",
+			                      t->display, strerror(errno));
+		return fn(ctx, t->file_rel, st.st_size);
+	}
+	case TREE_ZIP:
+		/* archive order, so that opening each member in turn reuses the cursor */
+		for (size_t i = 0; i < t->n_members; i++) {
+			int r;
+			if (t->members[i].size == -2 || !relpath_ok(t->members[i].name))
+				continue;
+			if ((r = fn(ctx, t->members[i].name, t->members[i].size)) != 0)
+				return r;
+		}
+		return CUSTOS_OK;
+	default:
+		return dir_each(t, "", fn, ctx, 0);
+	}
+}
+
+int custos_tree__slurp(custos_tree_t *t, const char *relpath, size_t max, char **out,
+                       size_t *n, custos_err_t *err)
+{
+	custos_input_t *in = NULL;
+	custos_buf_t b = { 0 };
+	int status;
+	ssize_t r;
+
+	*out = NULL;
+	if (n)
+		*n = 0;
+	if ((status = custos_tree__open(t, relpath, &in, err)) < 0)
+		return status;
+	for (;;) {
+		if ((status = custos_buf_reserve(&b, 65536)) < 0) {
+			custos_err_set(err, status, "out of memory reading '%s'", in->name);
+			goto done;
+		}
+		r = in->read(in, b.data + b.len, 65536);
+		if (r < 0) {
+			if (err)
+				*err = in->err;
+			status = in->err.status ? in->err.status : CUSTOS_EIO;
+			goto done;
+		}
+		if (r == 0)
+			break;
+		b.len += (size_t)r;
+		b.data[b.len] = 0;
+		if (b.len > max) {
+			status = custos_err_set(err, CUSTOS_ETOOBIG, "'%s' is over %zu bytes", in->name,
+			                        max);
+			goto done;
+		}
+	}
+	if (!b.data && (status = custos_buf_reserve(&b, 1)) < 0)
+		goto done;
+	b.data[b.len] = 0;
+	*out = b.data;
+	if (n)
+		*n = b.len;
+	b.data = NULL;
+	status = CUSTOS_OK;
+done:
+	custos_buf_free(&b);
+	custos_input__close(in);
+	return status;
+}

@@ -1,0 +1,1404 @@
+/* X (Twitter): account archives (x-archive: data/tweets.js and friends, as
+ * a folder or a .zip) and API captures (twitter-api: v1.1 objects and v2
+ * pages, one JSON per line). docs/importers.md describes the mapping. */
+#include "import_internal.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LINE      ((size_t)64 << 20)
+#define DEFER_MAX     ((size_t)64 << 20)
+#define SNOWFLAKE_MIN 100000000000000ULL   /* ids from late 2010 on carry their time */
+
+typedef struct {
+	char   *raw;
+	size_t  n;
+	int64_t offset, line;
+	char   *file;
+	int64_t deleted_at;
+	char    sort_id[24];
+} deferred_t;
+
+typedef struct {
+	const custos_import_sink_t *sink;
+	custos_err_t *err;
+	const char *format;
+	custos_tree_t *tree;
+	/* the archive's owner */
+	char *owner_handle, *owner_id, *owner_name;
+	custos_media_index_t *media;
+	/* later versions of edited posts, emitted after their first versions */
+	deferred_t *deferred;
+	size_t n_deferred, cap_deferred, deferred_bytes;
+	int defer_warned;
+	/* creation times of first versions that were edited, for their edits */
+	struct { char id[24]; int64_t at; } *firsts;
+	size_t n_firsts, cap_firsts;
+	custos_record_t rec;
+	custos_buf_t tmp;
+} xctx_t;
+
+/* ------------------------------------------------------------------------
+ * Small JSON helpers. X archives write every number as a string, the API
+ * writes numbers; both are taken. */
+
+static const char *jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* An id as text, from a string or an integer. buf holds 24 bytes. */
+static const char *jid(json_t *o, const char *k, char *buf)
+{
+	json_t *v = json_object_get(o, k);
+	if (json_is_string(v) && *json_string_value(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, 24, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+static int64_t snowflake_ms(const char *id)
+{
+	char *end;
+	unsigned long long v = strtoull(id, &end, 10);
+	if (*end || v < SNOWFLAKE_MIN)
+		return CUSTOS_TIME_NONE;
+	return (int64_t)(v >> 22) + 1288834974657LL;
+}
+
+static int64_t jtime(json_t *o, const char *k)
+{
+	const char *s = jstr(o, k);
+	int64_t ms;
+	if (!s || custos_time_parse(&ms, s, strlen(s)) < 0)
+		return CUSTOS_TIME_NONE;
+	return ms;
+}
+
+#define TRY(x) do { if ((r = (x)) < 0) return r; } while (0)
+
+static int set_idf(custos_record_t *rec, char **field, const char *prefix, const char *id)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, "%s%s", prefix, id);
+	return custos_record_sets(rec, field, buf);
+}
+
+/* X escapes only &, < and > in tweet text. */
+static int decode_x_entities(custos_buf_t *b, const char *s)
+{
+	int r;
+	while (*s) {
+		const char *amp = strchr(s, '&');
+		if (!amp)
+			return custos_buf_adds(b, s);
+		TRY(custos_buf_add(b, s, (size_t)(amp - s)));
+		if (strncmp(amp, "&amp;", 5) == 0) {
+			TRY(custos_buf_addc(b, '&'));
+			s = amp + 5;
+		} else if (strncmp(amp, "&lt;", 4) == 0) {
+			TRY(custos_buf_addc(b, '<'));
+			s = amp + 4;
+		} else if (strncmp(amp, "&gt;", 4) == 0) {
+			TRY(custos_buf_addc(b, '>'));
+			s = amp + 4;
+		} else {
+			TRY(custos_buf_addc(b, '&'));
+			s = amp + 1;
+		}
+	}
+	return 0;
+}
+
+/* Replaces each t.co link of the url entities by its expansion. */
+static int expand_urls(custos_buf_t *out, const char *text, json_t *urls)
+{
+	custos_buf_t a = { 0 }, b = { 0 };
+	size_t i;
+	json_t *u;
+	int r = custos_buf_adds(&a, text);
+	json_array_foreach(urls, i, u) {
+		const char *tco = jstr(u, "url");
+		const char *exp = jstr(u, "expanded_url");
+		if (!tco || !exp || !*tco || r < 0)
+			continue;
+		const char *p = a.data, *hit;
+		custos_buf_clear(&b);
+		while ((hit = strstr(p, tco))) {
+			if ((r = custos_buf_add(&b, p, (size_t)(hit - p))) < 0 ||
+			    (r = custos_buf_adds(&b, exp)) < 0)
+				break;
+			p = hit + strlen(tco);
+		}
+		if (r >= 0)
+			r = custos_buf_adds(&b, p);
+		custos_buf_t t = a;
+		a = b;
+		b = t;
+	}
+	if (r >= 0)
+		r = custos_buf_add(out, a.data ? a.data : "", a.len);
+	custos_buf_free(&a);
+	custos_buf_free(&b);
+	return r;
+}
+
+static const char *basename_of(const char *url, char *buf, size_t cap)
+{
+	const char *s = strrchr(url, '/');
+	s = s ? s + 1 : url;
+	size_t k = strcspn(s, "?#");
+	if (k >= cap)
+		k = cap - 1;
+	memcpy(buf, s, k);
+	buf[k] = 0;
+	return buf;
+}
+
+/* "https://x.com/u/status/123" or twitter.com: the status id, else NULL. */
+static const char *status_url_id(const char *url, char *buf)
+{
+	const char *p = NULL;
+	if (strncmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		p = url + 7;
+	if (!p)
+		return NULL;
+	if (strncmp(p, "www.", 4) == 0)
+		p += 4;
+	else if (strncmp(p, "mobile.", 7) == 0)
+		p += 7;
+	if (strncmp(p, "twitter.com/", 12) == 0)
+		p += 12;
+	else if (strncmp(p, "x.com/", 6) == 0)
+		p += 6;
+	else
+		return NULL;
+	const char *s = strstr(p, "/status/");
+	if (!s || memchr(p, '/', (size_t)(s - p)))
+		return NULL;
+	s += 8;
+	size_t k = strspn(s, "0123456789");
+	if (k == 0 || k > 20 || (s[k] && s[k] != '?' && s[k] != '/' && s[k] != '#'))
+		return NULL;
+	memcpy(buf, s, k);
+	buf[k] = 0;
+	return buf;
+}
+
+static const char *media_type_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	if (!dot)
+		return "application/octet-stream";
+	dot++;
+	if (!strcasecmp(dot, "jpg") || !strcasecmp(dot, "jpeg"))
+		return "image/jpeg";
+	if (!strcasecmp(dot, "png"))
+		return "image/png";
+	if (!strcasecmp(dot, "gif"))
+		return "image/gif";
+	if (!strcasecmp(dot, "webp"))
+		return "image/webp";
+	if (!strcasecmp(dot, "mp4"))
+		return "video/mp4";
+	if (!strcasecmp(dot, "mov"))
+		return "video/quicktime";
+	if (!strcasecmp(dot, "webm"))
+		return "video/webm";
+	if (!strcasecmp(dot, "mp3"))
+		return "audio/mpeg";
+	if (!strcasecmp(dot, "ogg"))
+		return "audio/ogg";
+	return "application/octet-stream";
+}
+
+static int add_media_file(custos_record_t *rec, const custos_media_file_t *f, const char *type)
+{
+	custos_media_t *m = custos_record_media_add(rec);
+	const char *nm = strrchr(f->key, '/');
+	int r;
+	if (!m)
+		return CUSTOS_ENOMEM;
+	TRY(custos_record_sets(rec, &m->sha256, f->sha256));
+	TRY(custos_record_sets(rec, &m->type, type ? type : media_type_of(f->key)));
+	TRY(custos_record_sets(rec, &m->name, nm ? nm + 1 : f->key));
+	m->size = f->size;
+	return 0;
+}
+
+static int add_media_url(custos_record_t *rec, const char *url, const char *type)
+{
+	custos_media_t *m = custos_record_media_add(rec);
+	int r;
+	if (!m)
+		return CUSTOS_ENOMEM;
+	TRY(custos_record_sets(rec, &m->url, url));
+	TRY(custos_record_sets(rec, &m->type, type));
+	return 0;
+}
+
+/* The best video variant's URL (highest bitrate mp4), or NULL. */
+static const char *best_variant(json_t *media)
+{
+	json_t *vars = json_object_get(json_object_get(media, "video_info"), "variants");
+	const char *best = NULL;
+	long long bb = -1;
+	size_t i;
+	json_t *v;
+	if (!vars)
+		vars = json_object_get(media, "variants");   /* v2 */
+	json_array_foreach(vars, i, v) {
+		json_t *br = json_object_get(v, "bitrate");
+		if (!br)
+			br = json_object_get(v, "bit_rate");
+		long long b = json_is_integer(br) ? json_integer_value(br)
+		              : json_is_string(br) ? atoll(json_string_value(br)) : 0;
+		const char *u = jstr(v, "url");
+		if (u && b > bb) {
+			bb = b;
+			best = u;
+		}
+	}
+	return best;
+}
+
+/* Media of a v1.1 / archive tweet: files of the export when present
+ * (named <tweet id>-<media file name>), else the reference only. */
+static int media_v1(xctx_t *x, custos_record_t *rec, json_t *tw, const char *tweet_id)
+{
+	json_t *list = json_object_get(json_object_get(tw, "extended_entities"), "media");
+	const custos_media_file_t *files = NULL;
+	size_t n_files = 0, i;
+	json_t *m;
+	int r;
+	unsigned char used[64] = { 0 };
+	char prefix[64], name[256], key[320];
+
+	if (!json_array_size(list))
+		list = json_object_get(json_object_get(tw, "entities"), "media");
+	if (x->media) {
+		snprintf(prefix, sizeof prefix, "%s-", tweet_id);
+		n_files = custos_media_index__prefix(x->media, prefix, &files);
+	}
+	json_array_foreach(list, i, m) {
+		const char *type = jstr(m, "type");
+		const char *url = jstr(m, "media_url_https");
+		const char *vurl = best_variant(m);
+		const custos_media_file_t *hit = NULL;
+		if (!url)
+			url = jstr(m, "media_url");
+		for (size_t k = 0; k < n_files && !hit; k++) {
+			const char *cand[2] = { vurl, url };
+			for (int c = 0; c < 2 && !hit; c++) {
+				if (!cand[c])
+					continue;
+				snprintf(key, sizeof key, "%s%s", prefix,
+				         basename_of(cand[c], name, sizeof name));
+				if (strcmp(strrchr(files[k].key, '/') ? strrchr(files[k].key, '/') + 1
+				                                        : files[k].key, key) == 0) {
+					hit = &files[k];
+					if (k < sizeof used)
+						used[k] = 1;
+				}
+			}
+		}
+		if (hit)
+			TRY(add_media_file(rec, hit, NULL));
+		else if (vurl || url)
+			TRY(add_media_url(rec, vurl ? vurl : url, type ? type : "photo"));
+	}
+	/* files of this tweet the entities do not name */
+	for (size_t k = 0; k < n_files && k < sizeof used; k++)
+		if (!used[k]) {
+			const char *base = strrchr(files[k].key, '/') ? strrchr(files[k].key, '/') + 1
+			                                             : files[k].key;
+			if (strncmp(base, prefix, strlen(prefix)) == 0)
+				TRY(add_media_file(rec, &files[k], NULL));
+		}
+	return 0;
+}
+
+static int strv_from(custos_record_t *rec, custos_strv_t *v, json_t *list, const char *key)
+{
+	size_t i;
+	json_t *e;
+	int r;
+	json_array_foreach(list, i, e) {
+		const char *s = jstr(e, key);
+		if (s && *s)
+			TRY(custos_record_strv_add(rec, v, s, strlen(s)));
+	}
+	return 0;
+}
+
+static int urls_from(custos_record_t *rec, json_t *list)
+{
+	size_t i;
+	json_t *e;
+	int r;
+	json_array_foreach(list, i, e) {
+		const char *s = jstr(e, "unwound_url");
+		if (!s)
+			s = jstr(e, "expanded_url");
+		if (!s)
+			s = jstr(e, "url");
+		if (s && *s)
+			TRY(custos_record_strv_add(rec, &rec->urls, s, strlen(s)));
+	}
+	return 0;
+}
+
+/* A v1.1 or archive tweet object into rec. handle etc. describe the author
+ * when the object has no "user" (archives). */
+static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
+{
+	char ib[24], rb[24], qb[24], eb[24], sb[24];
+	const char *id = jid(tw, "id_str", ib);
+	json_t *user = json_object_get(tw, "user");
+	json_t *ext = json_object_get(tw, "extended_tweet");
+	json_t *rt = json_object_get(tw, "retweeted_status");
+	json_t *ents, *edit, *hist;
+	const char *text, *handle, *first = NULL, *s;
+	int64_t created;
+	int r;
+
+	if (!id)
+		id = jid(tw, "id", ib);
+	if (!id)
+		return custos_err_set(x->err, CUSTOS_EFORMAT, "tweet without an id");
+	created = jtime(tw, "created_at");
+	if (created == CUSTOS_TIME_NONE)
+		return custos_err_set(x->err, CUSTOS_EFORMAT, "tweet %s: no valid created_at", id);
+
+	/* edits: every version keeps the id of the first */
+	edit = json_object_get(tw, "edit_info");
+	if ((hist = json_object_get(json_object_get(edit, "edit"), "editControlInitial")))
+		hist = json_object_get(hist, "editTweetIds");
+	else if ((hist = json_object_get(json_object_get(edit, "initial"), "editTweetIds")))
+		;
+	else
+		hist = json_object_get(json_object_get(tw, "edit_history"), "edit_tweet_ids");
+	if (json_array_size(hist) > 0) {
+		json_t *f = json_array_get(hist, 0);
+		first = json_is_string(f) ? json_string_value(f) : NULL;
+		if (json_is_integer(f)) {
+			snprintf(eb, sizeof eb, "%lld", (long long)json_integer_value(f));
+			first = eb;
+		}
+	}
+	if (!first) {
+		json_t *e = json_object_get(edit, "edit");
+		first = e ? jid(e, "initialTweetId", eb) : NULL;
+	}
+	if (first && strcmp(first, id) != 0) {
+		/* the first version's time: seen before (edits are deferred), else
+		 * from its snowflake id, to the second as X gives it */
+		int64_t t0 = CUSTOS_TIME_NONE;
+		rec->edited_at = created;
+		for (size_t i = 0; i < x->n_firsts; i++)
+			if (strcmp(x->firsts[i].id, first) == 0)
+				t0 = x->firsts[i].at;
+		if (t0 == CUSTOS_TIME_NONE && (t0 = snowflake_ms(first)) != CUSTOS_TIME_NONE)
+			t0 -= t0 % 1000;
+		if (t0 != CUSTOS_TIME_NONE)
+			created = t0;
+	} else {
+		if (first && json_array_size(hist) > 1) {
+			if (x->n_firsts == x->cap_firsts) {
+				size_t nc = x->cap_firsts ? x->cap_firsts * 2 : 16;
+				void *nf = realloc(x->firsts, nc * sizeof *x->firsts);
+				if (!nf)
+					return CUSTOS_ENOMEM;
+				x->firsts = nf;
+				x->cap_firsts = nc;
+			}
+			snprintf(x->firsts[x->n_firsts].id, sizeof x->firsts[0].id, "%s", id);
+			x->firsts[x->n_firsts++].at = created;
+		}
+		first = id;
+	}
+	TRY(set_idf(rec, &rec->id, "x:", first));
+	TRY(custos_record_sets(rec, &rec->platform, "x"));
+	rec->created_at = created;
+
+	if (user) {
+		handle = jstr(user, "screen_name");
+		if ((s = jid(user, "id_str", sb)) || (s = jid(user, "id", sb)))
+			TRY(custos_record_sets(rec, &rec->author_id, s));
+		TRY(custos_record_sets(rec, &rec->author_name, jstr(user, "name")));
+	} else {
+		handle = x->owner_handle;
+		TRY(custos_record_sets(rec, &rec->author_id, x->owner_id));
+		TRY(custos_record_sets(rec, &rec->author_name, x->owner_name));
+	}
+	if (!handle)
+		handle = rec->author_id ? rec->author_id : "unknown";
+	TRY(custos_record_sets(rec, &rec->author_handle, handle));
+	TRY(custos_record_sets(rec, &rec->account, x->owner_handle ? x->owner_handle : handle));
+
+	/* text and entities: the extended form when there is one */
+	text = ext ? jstr(ext, "full_text") : NULL;
+	ents = ext ? json_object_get(ext, "entities") : NULL;
+	if (!text)
+		text = jstr(tw, "full_text");
+	if (!text)
+		text = jstr(tw, "text");
+	if (!ents)
+		ents = json_object_get(tw, "entities");
+	custos_buf_clear(&x->tmp);
+	if (rt) {
+		/* a retweet's own text is cut short; the original has it whole */
+		json_t *rext = json_object_get(rt, "extended_tweet");
+		const char *rtext = rext ? jstr(rext, "full_text") : NULL;
+		const char *ruser = jstr(json_object_get(rt, "user"), "screen_name");
+		if (!rtext)
+			rtext = jstr(rt, "full_text");
+		if (!rtext)
+			rtext = jstr(rt, "text");
+		if (rtext && ruser) {
+			custos_buf_t dec = { 0 };
+			if ((r = decode_x_entities(&dec, rtext)) >= 0)
+				r = custos_buf_printf(&x->tmp, "RT @%s: ", ruser);
+			if (r >= 0)
+				r = expand_urls(&x->tmp, dec.data ? dec.data : "",
+				                json_object_get(rext ? json_object_get(rext, "entities")
+				                                     : json_object_get(rt, "entities"),
+				                                "urls"));
+			custos_buf_free(&dec);
+			TRY(r);
+			text = NULL;
+		}
+	}
+	if (text) {
+		custos_buf_t dec = { 0 };
+		r = decode_x_entities(&dec, text);
+		if (r >= 0)
+			r = expand_urls(&x->tmp, dec.data ? dec.data : "", json_object_get(ents, "urls"));
+		custos_buf_free(&dec);
+		TRY(r);
+	}
+	TRY(custos_record_set(rec, &rec->text, x->tmp.data ? x->tmp.data : "", x->tmp.len));
+	TRY(custos_record_sets(rec, &rec->lang, jstr(tw, "lang")));
+	TRY(strv_from(rec, &rec->hashtags, json_object_get(ents, "hashtags"), "text"));
+	TRY(strv_from(rec, &rec->mentions, json_object_get(ents, "user_mentions"), "screen_name"));
+	TRY(strv_from(rec, &rec->cashtags, json_object_get(ents, "symbols"), "text"));
+	TRY(urls_from(rec, json_object_get(ents, "urls")));
+
+	/* links */
+	if ((s = jid(tw, "in_reply_to_status_id_str", rb)) || (s = jid(tw, "in_reply_to_status_id", rb)))
+		TRY(set_idf(rec, &rec->in_reply_to, "x:", s));
+	if (rt && (s = jid(rt, "id_str", qb)))
+		TRY(set_idf(rec, &rec->repost_of, "x:", s));
+	const char *full = x->tmp.data ? x->tmp.data : "";
+	int is_rt = rt != NULL || (!user && strncmp(full, "RT @", 4) == 0);
+	if (is_rt && !rec->repost_of) {
+		/* archives drop retweeted_status; media still name their source */
+		json_t *ml = json_object_get(json_object_get(tw, "extended_entities"), "media");
+		if ((s = jid(json_array_get(ml, 0), "source_status_id_str", qb)))
+			TRY(set_idf(rec, &rec->repost_of, "x:", s));
+	}
+	if (!is_rt) {
+		if ((s = jid(tw, "quoted_status_id_str", qb)))
+			TRY(set_idf(rec, &rec->quote_of, "x:", s));
+		else if ((s = jid(json_object_get(tw, "quoted_status"), "id_str", qb)))
+			TRY(set_idf(rec, &rec->quote_of, "x:", s));
+		else if (!user) {
+			/* archives drop quoted_status too: a quote is a status link */
+			size_t i;
+			json_t *u;
+			json_array_foreach(json_object_get(ents, "urls"), i, u) {
+				const char *e = jstr(u, "expanded_url");
+				if (e && (s = status_url_id(e, qb))) {
+					TRY(set_idf(rec, &rec->quote_of, "x:", s));
+					break;
+				}
+			}
+		}
+	}
+	TRY(custos_record_sets(rec, &rec->kind, is_rt ? "repost" : rec->quote_of ? "quote"
+	                       : rec->in_reply_to ? "reply" : "post"));
+	custos_buf_clear(&x->tmp);
+	TRY(custos_buf_printf(&x->tmp, "https://x.com/%s/status/%s", handle, id));
+	TRY(custos_record_sets(rec, &rec->url, x->tmp.data));
+	TRY(media_v1(x, rec, tw, id));
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Emitting one element */
+
+static int set_source(xctx_t *x, custos_record_t *rec, const char *file, int64_t off,
+                      int64_t line, const char *raw, size_t n)
+{
+	int r;
+	TRY(custos_record_sets(rec, &rec->source.format, x->format));
+	TRY(custos_record_sets(rec, &rec->source.file, file));
+	rec->source.offset = off;
+	rec->source.line = line;
+	TRY(custos_record_set_raw(rec, raw, n));
+	return 0;
+}
+
+/* A tweet element of an archive file: {"tweet": {...}} (or the bare tweet). */
+static int archive_tweet(xctx_t *x, const char *file, const char *raw, size_t n, int64_t off,
+                         int64_t line, int64_t deleted_at, int allow_defer)
+{
+	json_error_t je;
+	json_t *root = json_loadb(raw, n, 0, &je), *tw;
+	custos_record_t *rec = &x->rec;
+	char why[300], ib[24], fb[24];
+	int r;
+
+	if (!root) {
+		snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
+		         (long long)(off + je.position));
+		return custos_import__bad(x->sink, file, off, line, why, raw, n, x->err);
+	}
+	tw = json_object_get(root, "tweet");
+	if (!tw)
+		tw = root;
+	if (!json_is_object(tw)) {
+		json_decref(root);
+		return custos_import__bad(x->sink, file, off, line, "not a tweet object", raw, n,
+		                          x->err);
+	}
+	/* a later version of an edited post comes after its first version,
+	 * whatever order the file has (archives list newest first) */
+	json_t *ed = json_object_get(json_object_get(tw, "edit_info"), "edit");
+	const char *first = ed ? jid(ed, "initialTweetId", fb) : NULL;
+	const char *id = jid(tw, "id_str", ib);
+	if (allow_defer && first && id && strcmp(first, id) != 0 &&
+	    x->deferred_bytes + n <= DEFER_MAX) {
+		char sort_id[24];
+		snprintf(sort_id, sizeof sort_id, "%s", id);
+		json_decref(root);
+		if (x->n_deferred == x->cap_deferred) {
+			size_t nc = x->cap_deferred ? x->cap_deferred * 2 : 16;
+			deferred_t *nd = realloc(x->deferred, nc * sizeof *nd);
+			if (!nd)
+				return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+			x->deferred = nd;
+			x->cap_deferred = nc;
+		}
+		deferred_t *d = &x->deferred[x->n_deferred];
+		memset(d, 0, sizeof *d);
+		if (!(d->raw = malloc(n ? n : 1)) || !(d->file = strdup(file))) {
+			free(d->raw);
+			return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+		}
+		memcpy(d->raw, raw, n);
+		d->n = n;
+		d->offset = off;
+		d->line = line;
+		d->deleted_at = deleted_at;
+		memcpy(d->sort_id, sort_id, sizeof d->sort_id);
+		x->n_deferred++;
+		x->deferred_bytes += n;
+		return 0;
+	}
+	if (allow_defer && first && id && strcmp(first, id) != 0 && !x->defer_warned) {
+		x->defer_warned = 1;
+		custos_import__warn(x->sink, file, "over %zu bytes of edited posts: later edits are "
+		                    "stored in file order", DEFER_MAX);
+	}
+	custos_err_t perr = { 0 };
+	custos_err_t *saved = x->err;
+	x->err = &perr;
+	r = tweet_v1(x, rec, tw);
+	x->err = saved;
+	if (r == 0 && deleted_at != CUSTOS_TIME_NONE)
+		rec->deleted_at = deleted_at;
+	if (r == 0)
+		r = set_source(x, rec, file, off, line, raw, n);
+	json_decref(root);
+	if (r == CUSTOS_EFORMAT) {
+		custos_record_reset(rec);
+		return custos_import__bad(x->sink, file, off, line, perr.msg, raw, n, x->err);
+	}
+	if (r < 0) {
+		custos_record_reset(rec);
+		return custos_err_set(x->err, r, "%s: %s", file, perr.msg[0] ? perr.msg : "out of memory");
+	}
+	return custos_import__record(x->sink, rec, x->err);
+}
+
+static int cmp_deferred(const void *a, const void *b)
+{
+	const deferred_t *x = a, *y = b;
+	size_t lx = strlen(x->sort_id), ly = strlen(y->sort_id);
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->sort_id, y->sort_id);
+}
+
+static int flush_deferred(xctx_t *x)
+{
+	int r = 0;
+	if (x->n_deferred)
+		qsort(x->deferred, x->n_deferred, sizeof *x->deferred, cmp_deferred);
+	for (size_t i = 0; i < x->n_deferred && r == 0; i++) {
+		deferred_t *d = &x->deferred[i];
+		r = archive_tweet(x, d->file, d->raw, d->n, d->offset, d->line, d->deleted_at, 0);
+	}
+	for (size_t i = 0; i < x->n_deferred; i++) {
+		free(x->deferred[i].raw);
+		free(x->deferred[i].file);
+	}
+	free(x->deferred);
+	x->deferred = NULL;
+	x->n_deferred = x->cap_deferred = x->deferred_bytes = 0;
+	return r;
+}
+
+/* A direct-message conversation: each messageCreate is a record. */
+static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t n,
+                           int64_t off, int64_t line)
+{
+	custos_input_t *min = NULL;
+	custos_jsonscan_t *js = NULL;
+	custos_record_t *rec = &x->rec;
+	json_error_t je;
+	const char *e;
+	size_t en;
+	int64_t eoff, eline;
+	char why[300], cb[24];
+	int r;
+
+	json_t *root = json_loadb(raw, n, 0, &je);
+	if (!root) {
+		snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
+		         (long long)(off + je.position));
+		return custos_import__bad(x->sink, file, off, line, why, raw, n, x->err);
+	}
+	const char *wrap = json_object_get(root, "dmConversation") ? "dmConversation" : NULL;
+	json_t *conv = wrap ? json_object_get(root, wrap) : root;
+	const char *conv_id = jid(conv, "conversationId", cb);
+	char conv_copy[128];
+	snprintf(conv_copy, sizeof conv_copy, "%s", conv_id ? conv_id : "");
+	json_decref(root);
+
+	/* the messages' own bytes, found by scanning the element again */
+	if ((r = custos_input__open_mem(&min, file, raw, n)) < 0 ||
+	    (r = custos_jsonscan__open(&js, min, wrap ? "dmConversation.messages" : "messages")) < 0) {
+		custos_input__close(min);
+		return custos_err_set(x->err, r, "out of memory");
+	}
+	while ((r = custos_jsonscan__next(js, &e, &en, &eoff, &eline, x->err)) > 0) {
+		int64_t moff = off + eoff, mline = line + eline - 1;
+		json_t *m = json_loadb(e, en, 0, &je), *mc;
+		if (!m) {
+			snprintf(why, sizeof why, "invalid JSON: %s", je.text);
+			if ((r = custos_import__bad(x->sink, file, moff, mline, why, e, en, x->err)) != 0)
+				break;
+			continue;
+		}
+		if (!(mc = json_object_get(m, "messageCreate"))) {
+			json_decref(m);  /* joins, leaves, renames: no id to keep them by */
+			continue;
+		}
+		char ib[24], sb[24];
+		const char *id = jid(mc, "id", ib), *sender = jid(mc, "senderId", sb);
+		int64_t at = jtime(mc, "createdAt");
+		if (!id || at == CUSTOS_TIME_NONE) {
+			json_decref(m);
+			if ((r = custos_import__bad(x->sink, file, moff, mline,
+			                            "direct message without id or createdAt", e, en,
+			                            x->err)) != 0)
+				break;
+			continue;
+		}
+		int own = sender && x->owner_id && strcmp(sender, x->owner_id) == 0;
+		if ((r = set_idf(rec, &rec->id, "x:dm:", id)) < 0 ||
+		    (r = custos_record_sets(rec, &rec->platform, "x")) < 0 ||
+		    (r = custos_record_sets(rec, &rec->kind, "message")) < 0 ||
+		    (r = custos_record_sets(rec, &rec->account, x->owner_handle)) < 0 ||
+		    (r = custos_record_sets(rec, &rec->author_id, sender)) < 0 ||
+		    (r = custos_record_sets(rec, &rec->author_handle,
+		                            own && x->owner_handle ? x->owner_handle
+		                            : sender ? sender : "unknown")) < 0 ||
+		    (r = custos_record_sets(rec, &rec->author_name, own ? x->owner_name : NULL)) < 0 ||
+		    (r = custos_record_sets(rec, &rec->text, jstr(mc, "text") ? jstr(mc, "text") : ""))
+		     < 0 ||
+		    (r = custos_record_sets(rec, &rec->visibility, "direct")) < 0 ||
+		    (r = urls_from(rec, json_object_get(mc, "urls"))) < 0) {
+			json_decref(m);
+			custos_err_set(x->err, r, "out of memory");
+			break;
+		}
+		rec->created_at = at;
+		if (conv_copy[0] && (r = set_idf(rec, &rec->thread, "x:dm:", conv_copy)) < 0) {
+			json_decref(m);
+			break;
+		}
+		size_t i;
+		json_t *mu;
+		const custos_media_file_t *files = NULL;
+		char prefix[40];
+		snprintf(prefix, sizeof prefix, "%s-", id);
+		size_t nf = x->media ? custos_media_index__prefix(x->media, prefix, &files) : 0;
+		for (size_t k = 0; k < nf && r >= 0; k++)
+			r = add_media_file(rec, &files[k], NULL);
+		if (!nf)
+			json_array_foreach(json_object_get(mc, "mediaUrls"), i, mu)
+				if (json_is_string(mu) && r >= 0)
+					r = add_media_url(rec, json_string_value(mu), "media");
+		json_decref(m);
+		if (r < 0 || (r = set_source(x, rec, file, moff, mline, e, en)) < 0) {
+			custos_err_set(x->err, r, "out of memory");
+			break;
+		}
+		if ((r = custos_import__record(x->sink, rec, x->err)) != 0)
+			break;
+	}
+	custos_jsonscan__free(js);
+	custos_input__close(min);
+	custos_record_reset(rec);
+	return r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Archive files */
+
+enum { YTD_TWEETS, YTD_DELETED, YTD_DMS, YTD_OTHER };
+
+static int ytd_kind(const char *head, size_t n)
+{
+	char buf[80];
+	size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
+	memcpy(buf, head, k);
+	buf[k] = 0;
+	if (strncmp(buf, "window.YTD.", 11) != 0)
+		return -1;
+	const char *g = buf + 11;
+	if (!strncmp(g, "tweets.", 7) || !strncmp(g, "tweet.", 6))
+		return YTD_TWEETS;
+	if (!strncmp(g, "deleted_tweets.", 15) || !strncmp(g, "deleted_tweet.", 14))
+		return YTD_DELETED;
+	if (!strncmp(g, "direct_messages.", 16) || !strncmp(g, "direct_messages_group.", 22) ||
+	    !strncmp(g, "direct_message.", 15) || !strncmp(g, "direct_message_group.", 21))
+		return YTD_DMS;
+	return YTD_OTHER;
+}
+
+static int archive_file(xctx_t *x, const char *relpath, int kind)
+{
+	custos_input_t *in = NULL;
+	custos_jsonscan_t *js = NULL;
+	const char *e;
+	size_t n;
+	int64_t off, line;
+	int r;
+
+	if ((r = custos_tree__open(x->tree, relpath, &in, x->err)) < 0)
+		return r;
+	if ((r = custos_jsonscan__open(&js, in, "")) < 0) {
+		custos_input__close(in);
+		return custos_err_set(x->err, r, "out of memory");
+	}
+	while ((r = custos_jsonscan__next(js, &e, &n, &off, &line, x->err)) > 0) {
+		if ((r = custos_import__check_utf8(x->sink, in->name, off, line, e, n, x->err)) != 0) {
+			if (r > 0)
+				continue;
+			break;
+		}
+		if (kind == YTD_DMS) {
+			r = dm_conversation(x, in->name, e, n, off, line);
+		} else {
+			int64_t del = CUSTOS_TIME_NONE;
+			if (kind == YTD_DELETED) {
+				/* deleted_at sits in the tweet object; peek without a second parse */
+				const char *p = memmem(e, n, "\"deleted_at\"", 12);
+				if (p) {
+					p += 12;
+					while (p < e + n && (*p == ' ' || *p == ':' || *p == '\n'))
+						p++;
+					if (p < e + n && *p == '"') {
+						const char *q = memchr(p + 1, '"', (size_t)(e + n - p - 1));
+						if (q && custos_time_parse(&del, p + 1, (size_t)(q - p - 1)) < 0)
+							del = CUSTOS_TIME_NONE;
+					}
+				}
+			}
+			r = archive_tweet(x, in->name, e, n, off, line, del, 1);
+		}
+		if (r != 0)
+			break;
+	}
+	if (r == CUSTOS_EFORMAT && n && e && x->err && strstr(x->err->msg, "input ends inside")) {
+		/* a truncated file: its last element is a bad item */
+		custos_err_t why = *x->err;
+		r = custos_import__bad(x->sink, in->name, off, line, why.msg, e, n, x->err);
+	}
+	custos_jsonscan__free(js);
+	custos_input__close(in);
+	return r < 0 ? r : 0;
+}
+
+/* Reads a small YTD file ("window.X = <json>") as a JSON tree. */
+static json_t *load_ytd(xctx_t *x, const char *relpath)
+{
+	char *data = NULL;
+	size_t n;
+	json_t *j = NULL;
+	if (custos_tree__slurp(x->tree, relpath, (size_t)16 << 20, &data, &n, NULL) < 0)
+		return NULL;
+	char *eq = memchr(data, '=', n < 200 ? n : 200);
+	const char *p = data;
+	if (eq && (data[0] < '0' || data[0] > '9') && data[0] != '[' && data[0] != '{')
+		p = eq + 1;
+	j = json_loadb(p, n - (size_t)(p - data), 0, NULL);
+	free(data);
+	return j;
+}
+
+static int set_owner(xctx_t *x, const char *dir)
+{
+	char path[512];
+	json_t *acct, *man;
+	const char *s;
+	char b[24];
+	snprintf(path, sizeof path, "%saccount.js", dir);
+	if ((acct = load_ytd(x, path))) {
+		json_t *a = json_object_get(json_array_get(acct, 0), "account");
+		if ((s = jstr(a, "username")))
+			x->owner_handle = strdup(s);
+		if ((s = jid(a, "accountId", b)))
+			x->owner_id = strdup(s);
+		if ((s = jstr(a, "accountDisplayName")))
+			x->owner_name = strdup(s);
+		json_decref(acct);
+	}
+	snprintf(path, sizeof path, "%smanifest.js", dir);
+	if (!x->owner_handle && (man = load_ytd(x, path))) {
+		json_t *u = json_object_get(man, "userInfo");
+		if ((s = jstr(u, "userName")))
+			x->owner_handle = strdup(s);
+		if (!x->owner_id && (s = jid(u, "accountId", b)))
+			x->owner_id = strdup(s);
+		if (!x->owner_name && (s = jstr(u, "displayName")))
+			x->owner_name = strdup(s);
+		json_decref(man);
+	}
+	return 0;
+}
+
+/* File names of one data type: manifest.js when it lists them, else the
+ * names X has used. Each path is relative to the tree. */
+static size_t data_files(xctx_t *x, json_t *manifest, const char *dir, const char *const *types,
+                         const char *const *fallback, char out[][256], size_t max)
+{
+	size_t n = 0;
+	for (size_t t = 0; types[t] && manifest; t++) {
+		json_t *files = json_object_get(json_object_get(json_object_get(manifest, "dataTypes"),
+		                                                types[t]), "files");
+		size_t i;
+		json_t *f;
+		json_array_foreach(files, i, f) {
+			const char *fn = jstr(f, "fileName");
+			if (!fn || n == max)
+				continue;
+			/* manifest names are relative to the archive root ("data/x.js") */
+			if (!*dir && strncmp(fn, "data/", 5) == 0)
+				fn += 5;
+			if (custos_tree__exists(x->tree, fn, NULL))
+				snprintf(out[n++], 256, "%s", fn);
+		}
+	}
+	if (n)
+		return n;
+	for (size_t i = 0; fallback[i] && n < max; i++) {
+		snprintf(out[n], 256, "%s%s", dir, fallback[i]);
+		if (custos_tree__exists(x->tree, out[n], NULL))
+			n++;
+	}
+	return n;
+}
+
+static void xctx_free(xctx_t *x)
+{
+	free(x->owner_handle);
+	free(x->owner_id);
+	free(x->owner_name);
+	custos_media_index__free(x->media);
+	for (size_t i = 0; i < x->n_deferred; i++) {
+		free(x->deferred[i].raw);
+		free(x->deferred[i].file);
+	}
+	free(x->deferred);
+	free(x->firsts);
+	custos_record_free(&x->rec);
+	custos_buf_free(&x->tmp);
+}
+
+static const char *archive_dir(custos_tree_t *t)
+{
+	if (custos_tree__exists(t, "data/manifest.js", NULL) ||
+	    custos_tree__exists(t, "data/tweets.js", NULL) ||
+	    custos_tree__exists(t, "data/tweet.js", NULL))
+		return "data/";
+	if (custos_tree__exists(t, "manifest.js", NULL) &&
+	    (custos_tree__exists(t, "tweets.js", NULL) || custos_tree__exists(t, "tweet.js", NULL)))
+		return "";
+	return NULL;
+}
+
+static int x_archive_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
+{
+	if (!relpath)
+		return archive_dir(t) ? 95 : 0;
+	int k = ytd_kind(head, n);
+	return k >= 0 && k != YTD_OTHER ? 90 : 0;
+}
+
+static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
+                         custos_err_t *err)
+{
+	static const char *const t_types[] = { "tweets", "tweet", NULL };
+	static const char *const t_files[] = { "tweets.js", "tweet.js", "tweets-part1.js",
+	                                       "tweets-part2.js", "tweets-part3.js", NULL };
+	static const char *const d_types[] = { "deletedTweets", NULL };
+	static const char *const d_files[] = { "deleted-tweets.js", NULL };
+	static const char *const m_types[] = { "directMessages", "directMessagesGroup", NULL };
+	static const char *const m_files[] = { "direct-messages.js", "direct-messages-group.js",
+	                                       NULL };
+	xctx_t x = { .sink = sink, .err = err, .format = "x-archive", .tree = t };
+	char files[16][256];
+	char dirbuf[256] = "";
+	const char *dir;
+	int r = 0;
+
+	custos_record_init(&x.rec);
+	if (relpath) {
+		const char *slash = strrchr(relpath, '/');
+		if (slash)
+			snprintf(dirbuf, sizeof dirbuf, "%.*s/", (int)(slash - relpath), relpath);
+		dir = dirbuf;
+	} else if (!(dir = archive_dir(t))) {
+		r = custos_err_set(err, CUSTOS_ENOTFOUND, "%s: no data/tweets.js or data/tweet.js: "
+		                   "not an X archive", custos_tree__name(t));
+		goto done;
+	}
+	set_owner(&x, dir);
+	if (!x.owner_handle)
+		custos_import__warn(sink, custos_tree__name(t), "no account.js or manifest.js: the "
+		                    "archive owner is unknown, posts carry the author id only");
+	if ((r = custos_media_index__build(&x.media, t, "_media/", sink, err)) < 0)
+		goto done;
+
+	if (relpath) {
+		char head[80];
+		custos_input_t *in = NULL;
+		ssize_t k = 0;
+		if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
+			goto done;
+		k = in->read(in, head, sizeof head);
+		custos_input__close(in);
+		int kind = ytd_kind(head, k > 0 ? (size_t)k : 0);
+		if (kind < 0 || kind == YTD_OTHER) {
+			custos_import__warn(sink, relpath, "not X posts or messages: skipped");
+			goto done;
+		}
+		if ((r = archive_file(&x, relpath, kind)) < 0)
+			goto done;
+		r = flush_deferred(&x);
+		goto done;
+	}
+
+	char mpath[300];
+	snprintf(mpath, sizeof mpath, "%smanifest.js", dir);
+	json_t *manifest = load_ytd(&x, mpath);
+	size_t nt = data_files(&x, manifest, dir, t_types, t_files, files, 16);
+	for (size_t i = 0; i < nt && r == 0; i++)
+		r = archive_file(&x, files[i], YTD_TWEETS);
+	size_t nd = r == 0 ? data_files(&x, manifest, dir, d_types, d_files, files, 16) : 0;
+	for (size_t i = 0; i < nd && r == 0; i++)
+		r = archive_file(&x, files[i], YTD_DELETED);
+	if (r == 0)
+		r = flush_deferred(&x);
+	size_t nm = r == 0 ? data_files(&x, manifest, dir, m_types, m_files, files, 16) : 0;
+	for (size_t i = 0; i < nm && r == 0; i++)
+		r = archive_file(&x, files[i], YTD_DMS);
+	json_decref(manifest);
+done:
+	xctx_free(&x);
+	return r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * API captures */
+
+/* includes.<what>[] by a key ("id", "media_key"); linear: pages hold 100. */
+static json_t *find_by(json_t *includes, const char *what, const char *key, const char *val)
+{
+	size_t i;
+	json_t *e;
+	char b[24];
+	if (!val)
+		return NULL;
+	json_array_foreach(json_object_get(includes, what), i, e) {
+		const char *v = jid(e, key, b);
+		if (v && strcmp(v, val) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* The first id of an edited tweet the page includes, else id itself: the
+ * record of an edited tweet is named by its first version. */
+static const char *first_version(json_t *inc, const char *id, char *buf)
+{
+	json_t *t = find_by(inc, "tweets", "id", id);
+	json_t *f = json_array_get(json_object_get(t, "edit_history_tweet_ids"), 0);
+	if (json_is_string(f)) {
+		snprintf(buf, 24, "%s", json_string_value(f));
+		return buf;
+	}
+	return id;
+}
+
+static int tweet_v2(xctx_t *x, custos_record_t *rec, json_t *tw, json_t *inc)
+{
+	char ib[24], ab[24], cb[24], fb[24], rb[24];
+	const char *id = jid(tw, "id", ib), *first = NULL, *s;
+	json_t *user, *ents = json_object_get(tw, "entities"), *refs;
+	int64_t created = jtime(tw, "created_at");
+	const char *text, *handle;
+	int r, is_rt = 0;
+
+	if (!id || created == CUSTOS_TIME_NONE)
+		return custos_err_set(x->err, CUSTOS_EFORMAT, "tweet without id or created_at");
+	json_t *hist = json_object_get(tw, "edit_history_tweet_ids");
+	if (json_array_size(hist)) {
+		json_t *f = json_array_get(hist, 0);
+		first = json_is_string(f) ? json_string_value(f) : NULL;
+		if (json_is_integer(f)) {
+			snprintf(fb, sizeof fb, "%lld", (long long)json_integer_value(f));
+			first = fb;
+		}
+	}
+	if (first && strcmp(first, id) != 0) {
+		rec->edited_at = created;
+		/* the first version's time, to the second as X gives it */
+		int64_t t0 = snowflake_ms(first);
+		if (t0 != CUSTOS_TIME_NONE)
+			created = t0 - t0 % 1000;
+	} else {
+		first = id;
+	}
+	TRY(set_idf(rec, &rec->id, "x:", first));
+	TRY(custos_record_sets(rec, &rec->platform, "x"));
+	rec->created_at = created;
+	s = jid(tw, "author_id", ab);
+	user = find_by(inc, "users", "id", s);
+	handle = user ? jstr(user, "username") : NULL;
+	if (!handle)
+		handle = s ? s : "unknown";
+	TRY(custos_record_sets(rec, &rec->author_id, s));
+	TRY(custos_record_sets(rec, &rec->author_handle, handle));
+	TRY(custos_record_sets(rec, &rec->author_name, user ? jstr(user, "name") : NULL));
+	TRY(custos_record_sets(rec, &rec->account, handle));
+	if ((s = jid(tw, "conversation_id", cb))) {
+		/* a conversation started by an edited tweet is named by its last
+		 * version; the record has the first */
+		size_t k;
+		json_t *h;
+		int mine = 0;
+		char vb[24];
+		json_array_foreach(hist, k, h)
+			if (k > 0 && json_is_string(h) && strcmp(json_string_value(h), s) == 0)
+				mine = 1;
+		s = mine ? first : first_version(inc, s, vb);
+		TRY(set_idf(rec, &rec->thread, "x:", s));
+	}
+
+	size_t i;
+	json_t *ref;
+	json_t *rt_tw = NULL;
+	refs = json_object_get(tw, "referenced_tweets");
+	json_array_foreach(refs, i, ref) {
+		const char *type = jstr(ref, "type"), *rid = jid(ref, "id", rb);
+		if (!type || !rid)
+			continue;
+		char fb2[24];
+		const char *orig = rid;
+		rid = first_version(inc, rid, fb2);
+		if (!strcmp(type, "replied_to"))
+			TRY(set_idf(rec, &rec->in_reply_to, "x:", rid));
+		else if (!strcmp(type, "quoted"))
+			TRY(set_idf(rec, &rec->quote_of, "x:", rid));
+		else if (!strcmp(type, "retweeted")) {
+			TRY(set_idf(rec, &rec->repost_of, "x:", rid));
+			rt_tw = find_by(inc, "tweets", "id", orig);
+			is_rt = 1;
+		}
+	}
+
+	json_t *note = json_object_get(tw, "note_tweet");
+	text = note ? jstr(note, "text") : NULL;
+	if (note && json_object_get(note, "entities"))
+		ents = json_object_get(note, "entities");
+	if (!text)
+		text = jstr(tw, "text");
+	custos_buf_clear(&x->tmp);
+	if (rt_tw) {
+		json_t *ru = find_by(inc, "users", "id", jid(rt_tw, "author_id", ab));
+		json_t *rnote = json_object_get(rt_tw, "note_tweet");
+		const char *rtext = rnote ? jstr(rnote, "text") : NULL;
+		json_t *rents = rnote && json_object_get(rnote, "entities")
+		                ? json_object_get(rnote, "entities") : json_object_get(rt_tw, "entities");
+		if (!rtext)
+			rtext = jstr(rt_tw, "text");
+		if (rtext && ru && jstr(ru, "username")) {
+			custos_buf_t dec = { 0 };
+			r = decode_x_entities(&dec, rtext);
+			if (r >= 0)
+				r = custos_buf_printf(&x->tmp, "RT @%s: ", jstr(ru, "username"));
+			if (r >= 0)
+				r = expand_urls(&x->tmp, dec.data ? dec.data : "", json_object_get(rents, "urls"));
+			custos_buf_free(&dec);
+			TRY(r);
+			text = NULL;
+		}
+	}
+	if (text) {
+		custos_buf_t dec = { 0 };
+		r = decode_x_entities(&dec, text);
+		if (r >= 0)
+			r = expand_urls(&x->tmp, dec.data ? dec.data : "", json_object_get(ents, "urls"));
+		custos_buf_free(&dec);
+		TRY(r);
+	}
+	TRY(custos_record_set(rec, &rec->text, x->tmp.data ? x->tmp.data : "", x->tmp.len));
+	TRY(custos_record_sets(rec, &rec->lang, jstr(tw, "lang")));
+	TRY(strv_from(rec, &rec->hashtags, json_object_get(ents, "hashtags"), "tag"));
+	TRY(strv_from(rec, &rec->mentions, json_object_get(ents, "mentions"), "username"));
+	TRY(strv_from(rec, &rec->cashtags, json_object_get(ents, "cashtags"), "tag"));
+	TRY(urls_from(rec, json_object_get(ents, "urls")));
+	TRY(custos_record_sets(rec, &rec->kind, is_rt ? "repost" : rec->quote_of ? "quote"
+	                       : rec->in_reply_to ? "reply" : "post"));
+	custos_buf_clear(&x->tmp);
+	TRY(custos_buf_printf(&x->tmp, "https://x.com/%s/status/%s", handle, id));
+	TRY(custos_record_sets(rec, &rec->url, x->tmp.data));
+
+	json_t *mk;
+	json_array_foreach(json_object_get(json_object_get(tw, "attachments"), "media_keys"), i, mk) {
+		json_t *m = json_is_string(mk) ? find_by(inc, "media", "media_key",
+		                                         json_string_value(mk)) : NULL;
+		const char *type = m ? jstr(m, "type") : NULL;
+		const char *url = m ? best_variant(m) : NULL;
+		if (m && !url)
+			url = jstr(m, "url");
+		if (m && !url)
+			url = jstr(m, "preview_image_url");
+		if (url)
+			TRY(add_media_url(rec, url, type ? type : "photo"));
+	}
+	return 0;
+}
+
+/* Hands over the elements at path inside one JSON value (its bytes p, n
+ * at off/line of the file), each with its parsed twin from arr. */
+typedef int (*item_fn)(xctx_t *x, json_t *item, json_t *ctx, const char *file,
+                       const char *raw, size_t n, int64_t off, int64_t line);
+
+static int each_at(xctx_t *x, const char *path, json_t *arr, json_t *ctx, item_fn fn,
+                   const char *file, const char *p, size_t n, int64_t off, int64_t line)
+{
+	custos_input_t *min = NULL;
+	custos_jsonscan_t *js = NULL;
+	const char *e;
+	size_t en, i = 0;
+	int64_t eoff, eline;
+	int r;
+	if ((r = custos_input__open_mem(&min, file, p, n)) < 0 ||
+	    (r = custos_jsonscan__open(&js, min, path)) < 0) {
+		custos_input__close(min);
+		return custos_err_set(x->err, r, "out of memory");
+	}
+	while ((r = custos_jsonscan__next(js, &e, &en, &eoff, &eline, x->err)) > 0) {
+		json_t *item = json_is_array(arr) ? json_array_get(arr, i) : i == 0 ? arr : NULL;
+		i++;
+		if (!item)
+			continue;
+		if ((r = fn(x, item, ctx, file, e, en, off + eoff, line + eline - 1)) != 0)
+			break;
+	}
+	custos_jsonscan__free(js);
+	custos_input__close(min);
+	return r < 0 ? r : 0;
+}
+
+static int emit_api(xctx_t *x, int v2, json_t *item, json_t *inc, const char *file,
+                    const char *raw, size_t n, int64_t off, int64_t line)
+{
+	custos_err_t perr = { 0 };
+	custos_err_t *saved = x->err;
+	int r;
+	x->err = &perr;
+	r = v2 ? tweet_v2(x, &x->rec, item, inc) : tweet_v1(x, &x->rec, item);
+	x->err = saved;
+	if (r == 0)
+		r = set_source(x, &x->rec, file, off, line, raw, n);
+	if (r == CUSTOS_EFORMAT) {
+		custos_record_reset(&x->rec);
+		return custos_import__bad(x->sink, file, off, line, perr.msg, raw, n, x->err);
+	}
+	if (r < 0) {
+		custos_record_reset(&x->rec);
+		return custos_err_set(x->err, r, "%s: out of memory", file);
+	}
+	return custos_import__record(x->sink, &x->rec, x->err);
+}
+
+static int item_v2(xctx_t *x, json_t *item, json_t *inc, const char *file, const char *raw,
+                   size_t n, int64_t off, int64_t line)
+{
+	return emit_api(x, 1, item, inc, file, raw, n, off, line);
+}
+
+static int is_v1_tweet(json_t *o)
+{
+	return json_is_object(o) && (json_object_get(o, "id_str") || json_object_get(o, "id")) &&
+	       (json_object_get(o, "text") || json_object_get(o, "full_text")) &&
+	       json_object_get(o, "created_at") && json_object_get(o, "user");
+}
+
+static int item_v1(xctx_t *x, json_t *item, json_t *unused, const char *file, const char *raw,
+                   size_t n, int64_t off, int64_t line)
+{
+	if (!is_v1_tweet(item)) {
+		char where[64];
+		snprintf(where, sizeof where, "line %lld", (long long)line);
+		custos_import__warn(x->sink, file, "%s: not a tweet; skipped", where);
+		return 0;
+	}
+	return emit_api(x, 0, item, NULL, file, raw, n, off, line);
+}
+
+static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64_t off,
+                     int64_t line)
+{
+	json_error_t je;
+	json_t *root;
+	char why[300];
+	int r = 0;
+
+	if ((r = custos_import__check_utf8(x->sink, file, off, line, p, n, x->err)) != 0)
+		return r > 0 ? 0 : r;
+	if (!(root = json_loadb(p, n, 0, &je))) {
+		snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
+		         (long long)(off + je.position));
+		return custos_import__bad(x->sink, file, off, line, why, p, n, x->err);
+	}
+	json_t *data = json_object_get(root, "data");
+	if (data && (json_is_array(data) || json_is_object(data))) {
+		r = each_at(x, "data", data, json_object_get(root, "includes"), item_v2, file, p, n,
+		            off, line);
+	} else if (json_is_array(json_object_get(root, "statuses"))) {
+		r = each_at(x, "statuses", json_object_get(root, "statuses"), NULL, item_v1, file, p,
+		            n, off, line);
+	} else if (json_is_array(root)) {
+		r = each_at(x, "", root, NULL, item_v1, file, p, n, off, line);
+	} else if (is_v1_tweet(root)) {
+		r = emit_api(x, 0, root, NULL, file, p, n, off, line);
+	} else {
+		custos_import__warn(x->sink, file, "line %lld: not a tweet or a page of tweets; "
+		                    "skipped", (long long)line);
+	}
+	json_decref(root);
+	return r;
+}
+
+static int twitter_api_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
+{
+	if (!relpath || n == 0)
+		return 0;
+	if (memmem(head, n, "\"__twarc\"", 9) || (memmem(head, n, "\"data\"", 6) &&
+	    (memmem(head, n, "\"author_id\"", 11) || memmem(head, n, "\"edit_history_tweet_ids\"", 24))))
+		return 85;
+	if (memmem(head, n, "\"created_at\"", 12) && memmem(head, n, "\"id_str\"", 8) &&
+	    (memmem(head, n, "\"text\"", 6) || memmem(head, n, "\"full_text\"", 11)) &&
+	    memmem(head, n, "\"user\"", 6))
+		return 80;
+	if (memmem(head, n, "\"statuses\"", 10) && memmem(head, n, "\"id_str\"", 8))
+		return 70;
+	return 0;
+}
+
+static int twitter_api_run(custos_tree_t *t, const char *relpath,
+                           const custos_import_sink_t *sink, custos_err_t *err)
+{
+	xctx_t x = { .sink = sink, .err = err, .format = "twitter-api", .tree = t };
+	custos_input_t *in = NULL;
+	custos_lines_t *lr = NULL;
+	custos_jsonscan_t *js = NULL;
+	const char *l;
+	size_t n;
+	int64_t off, lineno;
+	int r, doc_mode = 0, first = 1;
+
+	custos_record_init(&x.rec);
+	if (!relpath) {
+		r = custos_err_set(err, CUSTOS_EINVAL, "twitter-api: a file is needed, not a folder");
+		goto done;
+	}
+	if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
+		goto done;
+	if ((r = custos_lines__open(&lr, in, MAX_LINE)) < 0)
+		goto done;
+	while ((r = custos_lines__next(lr, &l, &n, &off, &lineno, err)) > 0) {
+		size_t k = 0;
+		while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] == '\r'))
+			k++;
+		if (k == n)
+			continue;
+		if (first) {
+			first = 0;
+			/* pretty-printed JSON is one document over many lines */
+			json_t *probe = json_loadb(l, n, JSON_DISABLE_EOF_CHECK, NULL);
+			if (!probe) {
+				doc_mode = 1;
+				break;
+			}
+			json_decref(probe);
+		}
+		if ((r = api_value(&x, in->name, l, n, off, lineno)) != 0)
+			goto done;
+	}
+	if (r < 0)
+		goto done;
+	if (doc_mode) {
+		/* start again, as a sequence of JSON values */
+		custos_lines__free(lr);
+		lr = NULL;
+		custos_input__close(in);
+		in = NULL;
+		if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
+			goto done;
+		if ((r = custos_jsonscan__open(&js, in, NULL)) < 0)
+			goto done;
+		while ((r = custos_jsonscan__next(js, &l, &n, &off, &lineno, err)) > 0)
+			if ((r = api_value(&x, in->name, l, n, off, lineno)) != 0)
+				goto done;
+		if (r == CUSTOS_EFORMAT && n) {
+			custos_err_t why = *err;
+			r = custos_import__bad(sink, in->name, off, lineno, why.msg, l, n, err);
+		}
+	}
+done:
+	custos_jsonscan__free(js);
+	custos_lines__free(lr);
+	custos_input__close(in);
+	xctx_free(&x);
+	return r < 0 ? r : 0;
+}
+
+const custos_importer_t custos_import__x_archive = { "x-archive", x_archive_detect,
+                                                     x_archive_run };
+const custos_importer_t custos_import__twitter_api = { "twitter-api", twitter_api_detect,
+                                                       twitter_api_run };

@@ -1,0 +1,757 @@
+/* The record store: opening an archive's LMDB environment and key files,
+ * the writer lock, and the codec shared by reads and writes (per-item
+ * ChaCha20 keys, zstd with per-platform dictionaries). docs/storage.md. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+/* Address space only: LMDB does not preallocate the file. The map still
+ * doubles on MDB_MAP_FULL (store_write.c), so nobody ever tunes this. */
+#define STORE_MAPSIZE ((size_t)64 << 30)
+#define STORE_DICT_AFTER 1000
+#define STORE_DICT_SIZE (110 * 1024)
+#define STORE_LEVEL 3
+/* A plaintext larger than this is damage, not data (inputs stop at 50 MB lines). */
+#define STORE_PLAIN_MAX ((unsigned long long)1 << 30)
+
+static const char *const db_names[STORE_DB_N] = {
+	"meta", "records", "ids", "times", "blobs", "dicts", "quarantine",
+	"tombstones", "batches", "samples", "shred"
+};
+static const unsigned db_flags[STORE_DB_N] = {
+	[STORE_DB_RECORDS] = MDB_INTEGERKEY * 0,  /* big-endian keys sort as bytes */
+	[STORE_DB_IDS] = MDB_DUPSORT | MDB_DUPFIXED,
+	[STORE_DB_SAMPLES] = MDB_DUPSORT | MDB_DUPFIXED,
+};
+
+int custos_store__mdb(custos_store_t *st, int rc, const char *what)
+{
+	int s;
+	switch (rc) {
+	case 0: return CUSTOS_OK;
+	case MDB_NOTFOUND: s = CUSTOS_ENOTFOUND; break;
+	case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID: case MDB_BAD_TXN:
+		s = CUSTOS_ECORRUPT; break;
+	case MDB_VERSION_MISMATCH: s = CUSTOS_EVERSION; break;
+	case ENOMEM: s = CUSTOS_ENOMEM; break;
+	case EACCES: case EPERM: case EROFS: s = CUSTOS_EACCESS; break;
+	case EIO: case ENOSPC: case EDQUOT: s = CUSTOS_EIO; break;
+	case MDB_READERS_FULL: case EAGAIN: s = CUSTOS_EBUSY; break;
+	default: s = CUSTOS_EINTERNAL; break;
+	}
+	return custos_err_set(&st->err, s, "%s: %s", what, mdb_strerror(rc));
+}
+
+void custos_store__hdr_encode(uint8_t out[STORE_REC_HDR], const custos_store__rechdr_t *h)
+{
+	out[0] = h->format;
+	out[1] = h->flags;
+	out[2] = (uint8_t)(h->dict >> 8);
+	out[3] = (uint8_t)h->dict;
+	custos_store__be32(out + 4, h->version);
+	memcpy(out + 8, h->content, 32);
+	memcpy(out + 40, h->raw, 32);
+	custos_store__be32(out + 72, h->normalized_len);
+}
+
+int custos_store__hdr_decode(custos_store__rechdr_t *h, const void *v, size_t n)
+{
+	const uint8_t *p = v;
+	if (n < STORE_REC_HDR || p[0] != STORE_REC_FORMAT)
+		return CUSTOS_ECORRUPT;
+	h->format = p[0];
+	h->flags = p[1];
+	h->dict = (uint16_t)(p[2] << 8 | p[3]);
+	h->version = custos_store__get32(p + 4);
+	memcpy(h->content, p + 8, 32);
+	memcpy(h->raw, p + 40, 32);
+	h->normalized_len = custos_store__get32(p + 72);
+	return CUSTOS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Persistent state. */
+
+int custos_store__state_load(custos_store_t *st, MDB_txn *txn, custos_store__state_t *s)
+{
+	MDB_val k = { 5, "state" }, v;
+	int rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc)
+		return custos_store__mdb(st, rc, "cannot read store state");
+	/* a later format may append fields; this one needs its own */
+	if (v.mv_size < ST_N * 8 + CUSTOS_SHA256_LEN)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "store state is truncated");
+	const uint8_t *p = v.mv_data;
+	for (int i = 0; i < ST_N; i++)
+		s->v[i] = custos_store__get64(p + 8 * i);
+	memcpy(s->chain, p + 8 * ST_N, CUSTOS_SHA256_LEN);
+	return CUSTOS_OK;
+}
+
+int custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_store__state_t *s)
+{
+	uint8_t buf[ST_N * 8 + CUSTOS_SHA256_LEN];
+	for (int i = 0; i < ST_N; i++)
+		custos_store__be64(buf + 8 * i, s->v[i]);
+	memcpy(buf + 8 * ST_N, s->chain, CUSTOS_SHA256_LEN);
+	MDB_val k = { 5, "state" }, v = { sizeof buf, buf };
+	return custos_store__mdb(st, mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, 0),
+	                         "cannot write store state");
+}
+
+int custos_store__platform_decode(custos_store__platform_t *p, const MDB_val *k, const MDB_val *v)
+{
+	memset(p, 0, sizeof *p);
+	if (k->mv_size < 3 || k->mv_size - 2 >= sizeof p->name || v->mv_size < PL_N * 8)
+		return CUSTOS_ECORRUPT;
+	memcpy(p->name, (const char *)k->mv_data + 2, k->mv_size - 2);
+	for (int i = 0; i < PL_N; i++)
+		p->v[i] = custos_store__get64((const uint8_t *)v->mv_data + 8 * i);
+	return CUSTOS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Keys and encryption. */
+
+void custos_store__random_key(custos_store_t *st, uint8_t key[STORE_KEY_LEN])
+{
+	/* one getrandom for 128 keys instead of one per record */
+	if (st->rnd_left < STORE_KEY_LEN) {
+		randombytes_buf(st->rnd, sizeof st->rnd);
+		st->rnd_left = sizeof st->rnd;
+	}
+	memcpy(key, st->rnd + sizeof st->rnd - st->rnd_left, STORE_KEY_LEN);
+	sodium_memzero(st->rnd + sizeof st->rnd - st->rnd_left, STORE_KEY_LEN);
+	st->rnd_left -= STORE_KEY_LEN;
+}
+
+void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce)
+{
+	uint8_t nb[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
+	custos_store__be32(nb + sizeof nb - 4, nonce);
+	crypto_stream_chacha20_ietf_xor(p, p, n, nb, key);
+}
+
+static const char *const key_file_names[2] = { "keys/slots", "keys/items" };
+
+int custos_store__key_read(custos_store_t *st, int file, uint64_t slot,
+                           uint8_t key[STORE_KEY_LEN])
+{
+	static const uint8_t zero[STORE_KEY_LEN];
+	ssize_t got = pread(st->key_fd[file], key, STORE_KEY_LEN, (off_t)(slot * STORE_KEY_LEN));
+	if (got < 0)
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot read %s: %s",
+		                      key_file_names[file], strerror(errno));
+	if (got != STORE_KEY_LEN)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "%s: key slot %llu is missing",
+		                      key_file_names[file], (unsigned long long)slot);
+	if (memcmp(key, zero, STORE_KEY_LEN) == 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "%s: key slot %llu is shredded",
+		                      key_file_names[file], (unsigned long long)slot);
+	return CUSTOS_OK;
+}
+
+int custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot)
+{
+	static const uint8_t zero[STORE_KEY_LEN];
+	if (!(st->flags & CUSTOS_STORE_WRITE))
+		return custos_err_set(&st->err, CUSTOS_EINVAL, "store is open read-only");
+	ssize_t w = pwrite(st->key_fd[file], zero, STORE_KEY_LEN, (off_t)(slot * STORE_KEY_LEN));
+	if (w != STORE_KEY_LEN)
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot shred %s slot %llu: %s",
+		                      key_file_names[file], (unsigned long long)slot,
+		                      w < 0 ? strerror(errno) : "short write");
+	if (fdatasync(st->key_fd[file]) != 0)
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot sync %s: %s",
+		                      key_file_names[file], strerror(errno));
+	return CUSTOS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Compression and dictionaries. */
+
+int custos_store__compress(custos_store_t *st, const custos_store__dict_t *d,
+                           const void *src, size_t n)
+{
+	size_t bound = ZSTD_compressBound(n), r;
+	int err;
+	st->comp.len = 0;
+	if ((err = custos_buf_reserve(&st->comp, bound)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	ZSTD_CCtx_reset(st->cctx, ZSTD_reset_session_only);
+	r = ZSTD_CCtx_refCDict(st->cctx, d ? d->cdict : NULL);
+	if (!ZSTD_isError(r))
+		r = ZSTD_compress2(st->cctx, st->comp.data, bound, src, n);
+	if (ZSTD_isError(r))
+		return custos_err_set(&st->err, CUSTOS_EINTERNAL, "zstd compression failed: %s",
+		                      ZSTD_getErrorName(r));
+	st->comp.len = r;
+	return CUSTOS_OK;
+}
+
+int custos_store__decompress(custos_store_t *st, const custos_store__dict_t *d,
+                             const void *src, size_t n)
+{
+	ZSTD_frameHeader fh;
+	size_t r = ZSTD_getFrameHeader_advanced(&fh, src, n, ZSTD_f_zstd1_magicless);
+	int err;
+	st->plain.len = 0;
+	if (r != 0 || fh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    fh.frameContentSize > STORE_PLAIN_MAX)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "bad compressed frame header");
+	if ((err = custos_buf_reserve(&st->plain, (size_t)fh.frameContentSize + 1)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	ZSTD_DCtx_reset(st->dctx, ZSTD_reset_session_only);
+	r = ZSTD_DCtx_refDDict(st->dctx, d ? d->ddict : NULL);
+	if (!ZSTD_isError(r))
+		r = ZSTD_decompressDCtx(st->dctx, st->plain.data, (size_t)fh.frameContentSize + 1,
+		                        src, n);
+	if (ZSTD_isError(r))
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "does not decompress: %s",
+		                      ZSTD_getErrorName(r));
+	if (r != fh.frameContentSize)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "decompressed size mismatch");
+	st->plain.len = r;
+	st->plain.data[r] = 0;
+	return CUSTOS_OK;
+}
+
+int custos_store__dict_add(custos_store_t *st, uint32_t id, const void *dict, size_t n)
+{
+	custos_store__dict_t *nd;
+	if (!(nd = realloc(st->dicts, (st->n_dicts + 1) * sizeof *nd)))
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	st->dicts = nd;
+	nd = &st->dicts[st->n_dicts];
+	nd->id = id;
+	nd->cdict = ZSTD_createCDict(dict, n, st->level);
+	nd->ddict = ZSTD_createDDict(dict, n);
+	if (!nd->cdict || !nd->ddict) {
+		ZSTD_freeCDict(nd->cdict);
+		ZSTD_freeDDict(nd->ddict);
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u is unusable", id);
+	}
+	st->n_dicts++;
+	return CUSTOS_OK;
+}
+
+void custos_store__dict_evict_from(custos_store_t *st, uint32_t first_id)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < st->n_dicts; i++) {
+		if (st->dicts[i].id >= first_id) {
+			ZSTD_freeCDict(st->dicts[i].cdict);
+			ZSTD_freeDDict(st->dicts[i].ddict);
+		} else {
+			st->dicts[j++] = st->dicts[i];
+		}
+	}
+	st->n_dicts = j;
+}
+
+/* Dict value: u8 format, u64 slot, u32 len, sha256[32], u8 plen, platform,
+ * u32 n, u64 seqs[n], encrypted dictionary. */
+int custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
+                           custos_store__dict_t **out)
+{
+	uint8_t kb[4], key[STORE_KEY_LEN], sum[32];
+	MDB_val k = { 4, kb }, v;
+	int rc, err;
+	for (size_t i = 0; i < st->n_dicts; i++)
+		if (st->dicts[i].id == id) {
+			*out = &st->dicts[i];
+			return CUSTOS_OK;
+		}
+	custos_store__be32(kb, id);
+	if ((rc = mdb_get(txn, st->dbi[STORE_DB_DICTS], &k, &v)) != 0) {
+		if (rc == MDB_NOTFOUND)
+			return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u is missing", id);
+		return custos_store__mdb(st, rc, "cannot read dictionary");
+	}
+	const uint8_t *p = v.mv_data;
+	size_t n = v.mv_size, off;
+	if (n < 46 || p[0] != 1)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u: bad header", id);
+	uint64_t slot = custos_store__get64(p + 1);
+	uint32_t dlen = custos_store__get32(p + 9);
+	off = 45 + p[45] + 1;
+	if (off + 4 > n)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u: bad header", id);
+	off += 4 + 8 * (size_t)custos_store__get32(p + off);
+	if (off > n || n - off != dlen)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u: bad length", id);
+	/* a dictionary trained in the open batch has its key staged, not on disk yet */
+	custos_batch_t *b = st->batch;
+	if (b && slot >= b->first_item_slot &&
+	    slot < b->first_item_slot + b->item_keys.len / STORE_KEY_LEN)
+		memcpy(key, b->item_keys.data + (slot - b->first_item_slot) * STORE_KEY_LEN,
+		       STORE_KEY_LEN);
+	else if ((err = custos_store__key_read(st, STORE_KEYS_ITEMS, slot, key)) < 0)
+		return custos_err_prefix(&st->err, "dictionary %u", id);
+	uint8_t *d = malloc(dlen ? dlen : 1);
+	if (!d)
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	memcpy(d, p + off, dlen);
+	custos_store__crypt(d, dlen, key, 0);
+	sodium_memzero(key, sizeof key);
+	custos_sha256(sum, d, dlen);
+	if (memcmp(sum, p + 13, 32) != 0) {
+		free(d);
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u: hash mismatch", id);
+	}
+	err = custos_store__dict_add(st, id, d, dlen);
+	sodium_memzero(d, dlen);
+	free(d);
+	if (err < 0)
+		return err;
+	*out = &st->dicts[st->n_dicts - 1];
+	return CUSTOS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Record decoding. */
+
+int custos_store__record_plain(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                               const MDB_val *v, const uint8_t *key_in,
+                               custos_store__rechdr_t *h)
+{
+	uint8_t key[STORE_KEY_LEN], sum[32];
+	custos_store__dict_t *d = NULL;
+	int err;
+	if (custos_store__hdr_decode(h, v->mv_data, v->mv_size) < 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad record header",
+		                      (unsigned long long)seq);
+	if (h->flags & STORE_REC_DISPOSED)
+		return custos_err_set(&st->err, CUSTOS_ENOTFOUND, "seq %llu: disposed",
+		                      (unsigned long long)seq);
+	if (h->dict && (err = custos_store__dict_get(st, txn, h->dict, &d)) < 0)
+		return custos_err_prefix(&st->err, "seq %llu", (unsigned long long)seq);
+	if (key_in)
+		memcpy(key, key_in, STORE_KEY_LEN);
+	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0)
+		return custos_err_prefix(&st->err, "seq %llu", (unsigned long long)seq);
+	/* decrypt into comp, never in LMDB's read-only map */
+	size_t n = v->mv_size - STORE_REC_HDR;
+	st->comp.len = 0;
+	if ((err = custos_buf_reserve(&st->comp, n)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	memcpy(st->comp.data, (const uint8_t *)v->mv_data + STORE_REC_HDR, n);
+	custos_store__crypt((uint8_t *)st->comp.data, n, key, h->dict);
+	sodium_memzero(key, sizeof key);
+	if ((err = custos_store__decompress(st, d, st->comp.data, n)) < 0)
+		return custos_err_prefix(&st->err, "seq %llu: payload", (unsigned long long)seq);
+	if (h->normalized_len > st->plain.len)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad normalized length",
+		                      (unsigned long long)seq);
+	custos_sha256(sum, st->plain.data + h->normalized_len, st->plain.len - h->normalized_len);
+	if (memcmp(sum, h->raw, 32) != 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: raw bytes hash mismatch",
+		                      (unsigned long long)seq);
+	return CUSTOS_OK;
+}
+
+int custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                                const MDB_val *v, custos_record_t *rec)
+{
+	custos_store__rechdr_t h;
+	char hex[CUSTOS_SHA256_HEX];
+	custos_err_t perr;
+	int err;
+	custos_record_reset(rec);
+	if ((err = custos_store__record_plain(st, txn, seq, v, NULL, &h)) < 0)
+		return err;
+	if ((err = custos_record_from_json(rec, st->plain.data, h.normalized_len, &perr)) < 0)
+		return custos_err_set(&st->err, err == CUSTOS_ENOMEM ? err : CUSTOS_ECORRUPT,
+		                      "seq %llu: normalized record does not parse: %s",
+		                      (unsigned long long)seq, perr.msg);
+	size_t rawlen = st->plain.len - h.normalized_len;
+	if ((err = custos_record_set_raw(rec, rawlen ? st->plain.data + h.normalized_len : NULL,
+	                                 rawlen)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	if (!rawlen) {
+		rec->raw = NULL;
+		rec->raw_len = 0;
+	}
+	if ((err = custos_record_hash(rec)) < 0)
+		return custos_err_set(&st->err, err, "seq %llu: cannot hash record",
+		                      (unsigned long long)seq);
+	custos_hex(hex, h.content, 32);
+	if (strcmp(hex, rec->content_sha256) != 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT,
+		                      "record %s version %u (seq %llu): content hash mismatch",
+		                      rec->id ? rec->id : "?", h.version, (unsigned long long)seq);
+	if (rec->version != h.version || rec->seq != seq)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT,
+		                      "record %s version %u (seq %llu): header says version %u",
+		                      rec->id ? rec->id : "?", rec->version,
+		                      (unsigned long long)seq, h.version);
+	return CUSTOS_OK;
+}
+
+int custos_store__read_txn(custos_store_t *st, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* another process grew the map: adopt its size and retry */
+		if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0)
+			rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	}
+	return custos_store__mdb(st, rc, "cannot begin read transaction");
+}
+
+int custos_store__id_of_seq(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                            char *out, size_t cap)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t want[8];
+	int rc;
+	custos_store__be64(want, seq);
+	if (mdb_cursor_open(txn, st->dbi[STORE_DB_IDS], &c) != 0)
+		return CUSTOS_ENOTFOUND;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (v.mv_size == 8 && memcmp(v.mv_data, want, 8) == 0) {
+			snprintf(out, cap, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+			mdb_cursor_close(c);
+			return CUSTOS_OK;
+		}
+	}
+	mdb_cursor_close(c);
+	return CUSTOS_ENOTFOUND;
+}
+
+/* ---------------------------------------------------------------------------
+ * Opening. */
+
+static int path_join(custos_store_t *st, char *out, size_t cap, const char *name)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", st->dir, name) >= cap)
+		return custos_err_set(&st->err, CUSTOS_EINVAL, "archive path is too long");
+	return CUSTOS_OK;
+}
+
+static int fsync_path(custos_store_t *st, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot open '%s': %s", path,
+		                      strerror(errno));
+	if (fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot sync '%s': %s", path,
+		                      strerror(e));
+	}
+	if (close(fd) != 0)
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot close '%s': %s", path,
+		                      strerror(errno));
+	return CUSTOS_OK;
+}
+
+static int errno_status(int e)
+{
+	return e == EACCES || e == EPERM || e == EROFS ? CUSTOS_EACCESS
+	     : e == ENOENT ? CUSTOS_ENOTFOUND : CUSTOS_EIO;
+}
+
+static int make_dir(custos_store_t *st, const char *path, bool may_exist)
+{
+	if (mkdir(path, 0700) != 0 && !(may_exist && errno == EEXIST))
+		return custos_err_set(&st->err, errno == EEXIST ? CUSTOS_EEXISTS : errno_status(errno),
+		                      "cannot create '%s': %s", path, strerror(errno));
+	return CUSTOS_OK;
+}
+
+static int create_layout(custos_store_t *st)
+{
+	char p[4096];
+	int err;
+	if ((err = make_dir(st, st->dir, true)) < 0)
+		return err;
+	if ((err = path_join(st, p, sizeof p, "store")) < 0)
+		return err;
+	if ((err = make_dir(st, p, false)) < 0) {
+		if (err == CUSTOS_EEXISTS)
+			custos_err_set(&st->err, err, "'%s' is already an archive", st->dir);
+		return err;
+	}
+	if ((err = path_join(st, p, sizeof p, "keys")) < 0 || (err = make_dir(st, p, true)) < 0)
+		return err;
+	if ((err = fsync_path(st, p)) < 0 || (err = fsync_path(st, st->dir)) < 0)
+		return err;
+	/* the archive dir's parent learns about a new archive dir too */
+	char parent[4096];
+	snprintf(parent, sizeof parent, "%s/..", st->dir);
+	return fsync_path(st, parent);
+}
+
+static int take_lock(custos_store_t *st)
+{
+	char p[4096];
+	int err;
+	if ((err = path_join(st, p, sizeof p, "lock")) < 0)
+		return err;
+	st->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0)
+		return custos_err_set(&st->err, errno_status(errno), "cannot open '%s': %s", p,
+		                      strerror(errno));
+	int how = LOCK_EX | ((st->flags & CUSTOS_STORE_WAIT) ? 0 : LOCK_NB);
+	while (flock(st->lock_fd, how) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			return custos_err_set(&st->err, CUSTOS_EBUSY,
+			                      "another custos process is writing to '%s'", st->dir);
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot lock '%s': %s", p,
+		                      strerror(errno));
+	}
+	return CUSTOS_OK;
+}
+
+static int open_key_files(custos_store_t *st)
+{
+	char p[4096];
+	int err;
+	for (int i = 0; i < 2; i++) {
+		if ((err = path_join(st, p, sizeof p, key_file_names[i])) < 0)
+			return err;
+		int fl = (st->flags & CUSTOS_STORE_WRITE) ? O_RDWR | O_CREAT : O_RDONLY;
+		st->key_fd[i] = open(p, fl | O_CLOEXEC, 0600);
+		if (st->key_fd[i] < 0) {
+			if (errno == ENOENT)
+				return custos_err_set(&st->err, CUSTOS_ECORRUPT, "'%s' is missing", p);
+			return custos_err_set(&st->err, errno_status(errno), "cannot open '%s': %s", p,
+			                      strerror(errno));
+		}
+	}
+	return CUSTOS_OK;
+}
+
+static size_t env_size(const char *name, size_t dflt)
+{
+	const char *s = getenv(name);
+	char *end;
+	if (!s || !*s)
+		return dflt;
+	unsigned long long v = strtoull(s, &end, 10);
+	return *end || !v ? dflt : (size_t)v;
+}
+
+/* Opens the named databases and checks the format; creates them with CREATE. */
+static int open_dbs(custos_store_t *st)
+{
+	MDB_txn *txn = NULL;
+	bool create = st->flags & CUSTOS_STORE_CREATE;
+	int rc, err = CUSTOS_OK;
+	rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn);
+	if (rc)
+		return custos_store__mdb(st, rc, "cannot begin transaction");
+	rc = mdb_dbi_open(txn, db_names[STORE_DB_META], create ? MDB_CREATE : 0,
+	                  &st->dbi[STORE_DB_META]);
+	if (rc == MDB_NOTFOUND) {
+		err = custos_err_set(&st->err, CUSTOS_ENOTARCHIVE, "'%s' is not a custos archive",
+		                     st->dir);
+		goto done;
+	}
+	if (rc) {
+		err = custos_store__mdb(st, rc, "cannot open store");
+		goto done;
+	}
+	MDB_val k = { 6, "format" }, v;
+	if (create) {
+		uint8_t fmt[4];
+		custos_store__be32(fmt, CUSTOS_STORE_FORMAT);
+		v.mv_size = 4;
+		v.mv_data = fmt;
+		if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &k, &v, MDB_NOOVERWRITE)) != 0) {
+			err = rc == MDB_KEYEXIST
+			    ? custos_err_set(&st->err, CUSTOS_EEXISTS, "'%s' is already an archive", st->dir)
+			    : custos_store__mdb(st, rc, "cannot write store format");
+			goto done;
+		}
+	} else {
+		if ((rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v)) != 0 || v.mv_size != 4) {
+			err = custos_err_set(&st->err, CUSTOS_ENOTARCHIVE,
+			                     "'%s' is not a custos archive (no store format)", st->dir);
+			goto done;
+		}
+		uint32_t fmt = custos_store__get32(v.mv_data);
+		if (fmt > CUSTOS_STORE_FORMAT) {
+			err = custos_err_set(&st->err, CUSTOS_EVERSION,
+			                     "'%s' was written by a newer custos (store format %u, "
+			                     "this one reads up to %u)", st->dir, fmt, CUSTOS_STORE_FORMAT);
+			goto done;
+		}
+	}
+	for (int i = 1; i < STORE_DB_N; i++) {
+		rc = mdb_dbi_open(txn, db_names[i], db_flags[i] | (create ? MDB_CREATE : 0),
+		                  &st->dbi[i]);
+		if (rc) {
+			err = rc == MDB_NOTFOUND
+			    ? custos_err_set(&st->err, CUSTOS_ECORRUPT, "store: database '%s' is missing",
+			                     db_names[i])
+			    : custos_store__mdb(st, rc, "cannot open store database");
+			goto done;
+		}
+	}
+	if (create) {
+		custos_store__state_t s;
+		memset(&s, 0, sizeof s);
+		s.v[ST_NEXT_SEQ] = s.v[ST_NEXT_ITEM_SLOT] = s.v[ST_NEXT_QUARANTINE] = 1;
+		s.v[ST_NEXT_BATCH] = s.v[ST_NEXT_DICT] = 1;
+		if ((err = custos_store__state_save(st, txn, &s)) < 0)
+			goto done;
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc) {
+			err = custos_store__mdb(st, rc, "cannot create store");
+			goto done;
+		}
+	}
+done:
+	/* committing (even a read txn) is what keeps the DBI handles open */
+	if (txn && err == CUSTOS_OK && (rc = mdb_txn_commit(txn)) != 0)
+		err = custos_store__mdb(st, rc, "cannot open store databases");
+	else if (txn && err < 0)
+		mdb_txn_abort(txn);
+	return err;
+}
+
+int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, custos_err_t *err)
+{
+	custos_store_t *st;
+	char p[4096];
+	struct stat sb;
+	int e = CUSTOS_OK, rc;
+
+	*out = NULL;
+	if (flags & CUSTOS_STORE_CREATE)
+		flags |= CUSTOS_STORE_WRITE;
+	if (!(st = calloc(1, sizeof *st)))
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	st->lock_fd = st->key_fd[0] = st->key_fd[1] = -1;
+	st->flags = flags;
+	st->level = STORE_LEVEL;
+	st->mapsize = env_size("CUSTOS_TEST_MAPSIZE", STORE_MAPSIZE);
+	st->dict_after = (unsigned)env_size("CUSTOS_TEST_DICT_AFTER", STORE_DICT_AFTER);
+	st->dict_size = STORE_DICT_SIZE;
+	if (!(st->dir = strdup(dir))) {
+		e = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (flags & CUSTOS_STORE_CREATE) {
+		if ((e = create_layout(st)) < 0)
+			goto done;
+	} else {
+		if ((e = path_join(st, p, sizeof p, "store/data.mdb")) < 0)
+			goto done;
+		if (stat(st->dir, &sb) != 0) {
+			e = custos_err_set(&st->err, errno == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(errno),
+			                   "cannot open archive '%s': %s", st->dir, strerror(errno));
+			goto done;
+		}
+		if (stat(p, &sb) != 0) {
+			e = custos_err_set(&st->err, errno == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(errno),
+			                   errno == ENOENT ? "'%s' is not a custos archive%s"
+			                                   : "cannot open archive '%s': %s",
+			                   st->dir, errno == ENOENT ? "" : strerror(errno));
+			goto done;
+		}
+	}
+	if ((flags & CUSTOS_STORE_WRITE) && (e = take_lock(st)) < 0)
+		goto done;
+	if ((rc = mdb_env_create(&st->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, st->mapsize)) != 0) {
+		e = custos_store__mdb(st, rc, "cannot create store environment");
+		goto done;
+	}
+	if ((e = path_join(st, p, sizeof p, "store")) < 0)
+		goto done;
+	/* NOTLS: reads may run in a thread that has the batch's write txn open */
+	rc = mdb_env_open(st->env, p, MDB_NOTLS | MDB_NORDAHEAD |
+	                  ((flags & CUSTOS_STORE_WRITE) ? 0 : MDB_RDONLY), 0600);
+	if (rc) {
+		e = custos_store__mdb(st, rc, "cannot open store");
+		custos_err_prefix(&st->err, "'%s'", st->dir);
+		goto done;
+	}
+	if ((e = open_dbs(st)) < 0)
+		goto done;
+	if ((e = open_key_files(st)) < 0)
+		goto done;
+	if (flags & CUSTOS_STORE_CREATE) {
+		/* data.mdb, lock.mdb and the key files are new directory entries */
+		char k[4096];
+		if ((e = path_join(st, k, sizeof k, "keys")) < 0 || (e = fsync_path(st, p)) < 0 ||
+		    (e = fsync_path(st, k)) < 0)
+			goto done;
+	}
+	/* a disposal whose commit was not followed by its key shredding (a crash) */
+	if ((flags & CUSTOS_STORE_WRITE) && (e = custos_store__shred_pending(st)) < 0)
+		goto done;
+	if (!(st->cctx = ZSTD_createCCtx()) || !(st->dctx = ZSTD_createDCtx())) {
+		e = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	/* the SHA-256s give integrity: no zstd checksum, no dict id, no magic */
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_compressionLevel, st->level);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_checksumFlag, 0);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_dictIDFlag, 0);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_contentSizeFlag, 1);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+done:
+	if (e < 0) {
+		if (err) {
+			err->status = e;
+			memcpy(err->msg, st->err.msg, sizeof err->msg);
+		}
+		custos_store_free(st);
+		return e;
+	}
+	*out = st;
+	return CUSTOS_OK;
+}
+
+void custos_store_free(custos_store_t *st)
+{
+	if (!st)
+		return;
+	if (st->batch)
+		custos_store_abort(st->batch);
+	custos_store__dict_evict_from(st, 0);
+	free(st->dicts);
+	ZSTD_freeCCtx(st->cctx);
+	ZSTD_freeDCtx(st->dctx);
+	if (st->env)
+		mdb_env_close(st->env);
+	for (int i = 0; i < 2; i++)
+		if (st->key_fd[i] >= 0)
+			close(st->key_fd[i]);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);   /* releases the flock */
+	if (st->plain.data)
+		sodium_memzero(st->plain.data, st->plain.cap);
+	custos_buf_free(&st->plain);
+	custos_buf_free(&st->comp);
+	custos_buf_free(&st->json);
+	sodium_memzero(st->rnd, sizeof st->rnd);
+	free(st->dir);
+	free(st);
+}
+
+const custos_err_t *custos_store_err(const custos_store_t *st)
+{
+	return &st->err;
+}

@@ -1,0 +1,257 @@
+/* Internals of the record store shared by archiver/store*.c. Not a public
+ * header: docs/storage.md describes the on-disk layout these define. */
+#ifndef CUSTOS_STORE_INTERNAL_H
+#define CUSTOS_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_c_format: magicless frames save 4 bytes a record */
+#include <zstd.h>
+
+#include "custos_archiver.h"
+
+/* Version of the store layout written in meta "format". A store with a
+ * higher number is refused with CUSTOS_EVERSION and left untouched. */
+#define CUSTOS_STORE_FORMAT 1
+
+/* Named databases of the one LMDB environment in <archive>/store. */
+enum {
+	STORE_DB_META,        /* "format" → u32; "state" → counters; "p:<platform>" → per platform */
+	STORE_DB_RECORDS,     /* u64 seq → record header + payload */
+	STORE_DB_IDS,         /* id → u64 seqs (dupsort, oldest first); also dedup */
+	STORE_DB_TIMES,       /* i64 created_at (sign flipped) + u64 seq → empty */
+	STORE_DB_BLOBS,       /* sha256 → blob header + payload */
+	STORE_DB_DICTS,       /* u32 dict id → dict header + encrypted dictionary */
+	STORE_DB_QUARANTINE,  /* u64 n → u32 len + JSON header + encrypted compressed raw */
+	STORE_DB_TOMBSTONES,  /* u64 seq → tombstone JSON (written by disposition) */
+	STORE_DB_BATCHES,     /* u64 batch n → first seq, last seq, chain head, time */
+	STORE_DB_SAMPLES,     /* platform → u64 seqs awaiting dictionary training (dupsort) */
+	STORE_DB_SHRED,       /* u8 key file + u64 slot → empty: key slots to zero (disposal) */
+	STORE_DB_N
+};
+
+/* Record value header; all integers big-endian. */
+enum {
+	STORE_REC_FORMAT = 1,
+	STORE_REC_HDR = 76,   /* u8 format, u8 flags, u16 dict, u32 version, content[32],
+	                         raw[32], u32 normalized_len */
+};
+enum {
+	STORE_REC_DISPOSED = 1 << 0,          /* payload gone; a tombstone holds what stays */
+	STORE_REC_DELETED_UPSTREAM = 1 << 1   /* deleted_at set in this version */
+};
+typedef struct {
+	uint8_t  format, flags;
+	uint16_t dict;
+	uint32_t version;
+	uint8_t  content[CUSTOS_SHA256_LEN];
+	uint8_t  raw[CUSTOS_SHA256_LEN];
+	uint32_t normalized_len;
+} custos_store__rechdr_t;
+
+/* Blob header: u8 format, u8 flags (bit 0: zstd-compressed), u64 item slot,
+ * u64 size of the original bytes. */
+enum { STORE_BLOB_HDR = 18, STORE_BLOB_ZSTD = 1 };
+/* Dict header: u8 format, u64 item slot, u32 dict len, dict sha256[32],
+ * u8 platform len, platform, u32 n samples, u64 sample seqs..., then the
+ * encrypted dictionary. */
+/* Batch value: u64 first seq, u64 last seq, chain[32], i64 time ms. */
+enum { STORE_BATCH_VAL = 56 };
+
+/* The key files: records use slot = seq in keys/slots; blobs, dictionaries
+ * and quarantine items take slots from state.next_item_slot in keys/items. */
+enum { STORE_KEYS_RECORDS = 0, STORE_KEYS_ITEMS = 1 };
+#define STORE_KEY_LEN 32
+
+/* Persistent counters, meta "state": u64 big-endian each, then the chain head. */
+enum {
+	ST_NEXT_SEQ, ST_NEXT_ITEM_SLOT, ST_NEXT_QUARANTINE, ST_NEXT_BATCH, ST_NEXT_DICT,
+	ST_RECORDS, ST_VERSIONS, ST_DELETED, ST_RAW_BYTES, ST_STORED_BYTES,
+	ST_BLOBS, ST_BLOB_BYTES, ST_QUARANTINED, ST_TOMBSTONES, ST_DICTIONARIES,
+	ST_N
+};
+typedef struct {
+	uint64_t v[ST_N];
+	uint8_t  chain[CUSTOS_SHA256_LEN];
+} custos_store__state_t;
+
+/* Per platform, meta "p:<name>". */
+enum { PL_RECORDS, PL_VERSIONS, PL_RAW_BYTES, PL_STORED_BYTES, PL_DICT, PL_PENDING,
+       PL_TRAIN_AT, PL_N };
+typedef struct {
+	char     name[32];
+	uint64_t v[PL_N];
+	bool     dirty;
+} custos_store__platform_t;
+
+typedef struct {
+	uint32_t    id;
+	ZSTD_CDict *cdict;
+	ZSTD_DDict *ddict;
+} custos_store__dict_t;
+
+struct custos_store {
+	char        *dir;
+	unsigned     flags;
+	int          lock_fd;
+	int          key_fd[2];           /* keys/slots, keys/items */
+	MDB_env     *env;
+	MDB_dbi      dbi[STORE_DB_N];
+	custos_err_t err;
+	size_t       mapsize;
+	unsigned     dict_after;          /* records of a platform before training */
+	size_t       dict_size;           /* target dictionary size */
+	int          level;               /* zstd level for records */
+	ZSTD_CCtx   *cctx;
+	ZSTD_DCtx   *dctx;
+	custos_store__dict_t *dicts;      /* cache, by id */
+	size_t       n_dicts;
+	custos_buf_t plain, comp, json;   /* scratch, reused */
+	custos_batch_t *batch;            /* the open batch, at most one */
+	uint8_t      rnd[4096];           /* pool of random bytes for keys */
+	size_t       rnd_left;
+};
+
+/* One staged operation, replayed into a fresh transaction after the map grew. */
+enum { STORE_OP_PUT = 1, STORE_OP_DEL = 2 };
+
+struct custos_batch {
+	custos_store_t *st;
+	MDB_txn        *txn;
+	custos_buf_t    log;              /* staged operations, see store_write.c */
+	custos_store__state_t state;      /* loaded at begin, written at commit */
+	custos_store__platform_t *pl;
+	size_t          n_pl, cap_pl;
+	uint64_t        first_seq;        /* seq of the first record of this batch */
+	custos_buf_t    rec_keys;         /* keys of seqs first_seq.., 32 bytes each */
+	uint64_t        first_item_slot;
+	custos_buf_t    item_keys;        /* keys of item slots first_item_slot.. */
+	custos_sha256_ctx_t digest;
+	custos_batch_summary_t sum;
+	custos_buf_t    tmp;
+	uint32_t        start_dict;       /* next dict id when the batch began */
+	bool            shred;            /* disposals: key slots to zero after commit */
+	int             failed;           /* a change failed half-way: only abort is left */
+};
+
+/* Big-endian helpers. */
+static inline void custos_store__be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) { p[i] = (uint8_t)v; v >>= 8; }
+}
+static inline uint64_t custos_store__get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+	return v;
+}
+static inline void custos_store__be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline uint32_t custos_store__get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Translates an LMDB status into a custos status, setting st->err to
+ * "<what>: <lmdb message>". */
+int custos_store__mdb(custos_store_t *st, int rc, const char *what);
+
+void custos_store__hdr_encode(uint8_t out[STORE_REC_HDR], const custos_store__rechdr_t *h);
+int  custos_store__hdr_decode(custos_store__rechdr_t *h, const void *p, size_t n);
+
+int  custos_store__state_load(custos_store_t *st, MDB_txn *txn, custos_store__state_t *s);
+int  custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_store__state_t *s);
+int  custos_store__platform_decode(custos_store__platform_t *p, const MDB_val *k, const MDB_val *v);
+
+/* Fills out with fresh random key bytes. */
+void custos_store__random_key(custos_store_t *st, uint8_t key[STORE_KEY_LEN]);
+/* Reads a key from keys/slots (file STORE_KEYS_RECORDS) or keys/items; a
+ * slot past the end of the file or all zeros (shredded) gives CUSTOS_ECORRUPT
+ * unless the item is disposed, which callers check first. */
+int  custos_store__key_read(custos_store_t *st, int file, uint64_t slot,
+                            uint8_t key[STORE_KEY_LEN]);
+/* Overwrites a key slot with zeros in place and fdatasyncs the key file:
+ * every byte encrypted under it becomes unreadable (disposal, issue 5). */
+int  custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot);
+/* XORs the ChaCha20 keystream of key into p. Each key encrypts one item; the
+ * nonce is 0 except for records, where it is the dictionary id the payload
+ * was compressed with: recompressing a record under a new dictionary (to
+ * retire the old one) keeps its key slot and still never reuses a keystream. */
+void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce);
+
+/* Dictionary cache. custos_store__dict_get loads dict id from the DICTS DB
+ * through txn (decrypting it) on first use; key is passed when the
+ * dictionary's slot is not yet in the key file (trained in the open batch). */
+int  custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
+                            custos_store__dict_t **out);
+int  custos_store__dict_add(custos_store_t *st, uint32_t id, const void *dict, size_t n);
+void custos_store__dict_evict_from(custos_store_t *st, uint32_t first_id);
+
+/* Compresses src into st->comp (cleared first) with dictionary d (NULL: none). */
+int  custos_store__compress(custos_store_t *st, const custos_store__dict_t *d,
+                            const void *src, size_t n);
+/* Decompresses a record frame into st->plain (cleared first). */
+int  custos_store__decompress(custos_store_t *st, const custos_store__dict_t *d,
+                              const void *src, size_t n);
+
+/* Decrypts and decompresses the value of record seq (its key from key, or
+ * the key file when key is NULL) into st->plain, and checks the raw hash.
+ * The header goes to *h. CUSTOS_ECORRUPT with st->err naming seq on any
+ * mismatch; for a disposed record returns CUSTOS_ENOTFOUND. */
+int  custos_store__record_plain(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                                const MDB_val *v, const uint8_t *key,
+                                custos_store__rechdr_t *h);
+/* Full decode: record_plain, then parse the normalized JSON into rec, set
+ * raw, and recompute the content hash against the header. */
+int  custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                                 const MDB_val *v, custos_record_t *rec);
+
+/* Read transaction that copes with another process having grown the map. */
+int  custos_store__read_txn(custos_store_t *st, MDB_txn **txn);
+
+/* The id of the record stored at seq, by a scan of the ids DB (slow: used
+ * only to name a damaged record). */
+int  custos_store__id_of_seq(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                             char *out, size_t cap);
+
+/* Rewrites record seq compressed with dictionary dict (0: none) instead of
+ * the one it was written with, inside batch b: same key slot (the nonce
+ * follows the dictionary), same header hashes, version and flags, so the chain
+ * and the indexes stay as they are; only the stored-bytes counters change.
+ * The building block of dictionary retirement (issue 5): train a new
+ * dictionary from live records, recompress every record of the old one, then
+ * shred the old dictionary's item slot. A no-op for a disposed record or one
+ * already using dict. */
+int  custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict);
+
+/* Disposes of record seq inside batch b: tombstone (a JSON text, n bytes) is
+ * stored under seq, the record keeps its header (version, both hashes: the
+ * chain still verifies) flagged DISPOSED and loses its payload, its times
+ * entry goes (its ids entry stays, so the id still leads to the tombstone),
+ * the raw/stored byte counters drop and the tombstone count rises. The key
+ * slot is queued in the shred database in the same transaction and zeroed
+ * right after the commit (custos_store__shred_pending); a crash in between
+ * leaves the queue, which the next writer to open the store completes. So a
+ * disposal is all-or-nothing, and once committed its content becomes
+ * unreadable. A no-op for a record already disposed. */
+int  custos_store__dispose(custos_batch_t *b, uint64_t seq, const char *tombstone, size_t n);
+/* Zeroes every key slot queued in the shred database, fdatasyncs the key
+ * files, then empties the queue. Called after a commit with disposals and
+ * when a writer opens the store. */
+int  custos_store__shred_pending(custos_store_t *st);
+
+/* Decodes a blob value into a malloc'd copy (*p, caller frees) and checks
+ * it against its hash sum. */
+int  custos_store__blob_decode(custos_store_t *st, const uint8_t sum[32], const MDB_val *v,
+                               void **p, size_t *n);
+/* Parses quarantine item n's JSON header into e; *slot, sum (raw sha256)
+ * and *off (where the encrypted payload starts) come with it. */
+int  custos_store__quarantine_parse(custos_store_t *st, uint64_t n, const MDB_val *v,
+                                    custos_quarantine_entry_t *e, uint64_t *slot,
+                                    uint8_t sum[32], size_t *off);
+/* Decrypts and decompresses item n's raw bytes into st->plain and checks them. */
+int  custos_store__quarantine_raw(custos_store_t *st, uint64_t n, const MDB_val *v,
+                                  custos_quarantine_entry_t *e);
+
+#endif

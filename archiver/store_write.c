@@ -1,0 +1,963 @@
+/* Writing to the store in batches: one LMDB write transaction per batch.
+ * Every change of a batch is also logged in memory, so that when the map
+ * fills (MDB_MAP_FULL) the transaction is aborted, the map doubled and the
+ * log replayed into a fresh transaction: the map grows with nobody tuning it. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zdict.h>
+
+/* Log entry: u8 op, u8 db, u32 mdb flags, u32 key len, u32 value len, key, value. */
+enum { LOG_HDR = 14 };
+
+static int apply(custos_batch_t *b, int op, int db, MDB_val *k, MDB_val *v, unsigned flags)
+{
+	MDB_dbi dbi = b->st->dbi[db];
+	if (op == STORE_OP_PUT)
+		return mdb_put(b->txn, dbi, k, v, flags);
+	int rc = mdb_del(b->txn, dbi, k, v->mv_size ? v : NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int replay(custos_batch_t *b)
+{
+	const uint8_t *p = (const uint8_t *)b->log.data, *end = p + b->log.len;
+	while (p < end) {
+		MDB_val k = { custos_store__get32(p + 6), (void *)(p + LOG_HDR) };
+		MDB_val v = { custos_store__get32(p + 10), (void *)(p + LOG_HDR + k.mv_size) };
+		int rc = apply(b, p[0], p[1], &k, &v, custos_store__get32(p + 2));
+		if (rc)
+			return rc;
+		p += LOG_HDR + k.mv_size + v.mv_size;
+	}
+	return 0;
+}
+
+/* Called after MDB_MAP_FULL: the transaction is dead (or already freed by a
+ * failed commit); double the map and redo the batch in a new one. */
+static int grow(custos_batch_t *b)
+{
+	custos_store_t *st = b->st;
+	MDB_envinfo info;
+	int rc;
+	for (;;) {
+		if (b->txn)
+			mdb_txn_abort(b->txn);
+		b->txn = NULL;
+		if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+		    (rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2)) != 0)
+			return custos_store__mdb(st, rc, "cannot grow the store map");
+		st->mapsize = info.me_mapsize * 2;
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &b->txn)) != 0) {
+			b->txn = NULL;
+			return custos_store__mdb(st, rc, "cannot begin write transaction");
+		}
+		rc = replay(b);
+		if (rc == MDB_MAP_FULL)
+			continue;
+		return custos_store__mdb(st, rc, "cannot write to the store");
+	}
+}
+
+/* Logs one change and applies it to the batch's transaction. */
+static int op(custos_batch_t *b, int kind, int db, const void *key, size_t kn,
+              const void *val, size_t vn, unsigned flags)
+{
+	uint8_t h[LOG_HDR];
+	int err, rc;
+	if (b->failed)
+		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
+	h[0] = (uint8_t)kind;
+	h[1] = (uint8_t)db;
+	custos_store__be32(h + 2, flags);
+	custos_store__be32(h + 6, (uint32_t)kn);
+	custos_store__be32(h + 10, (uint32_t)vn);
+	if ((err = custos_buf_reserve(&b->log, LOG_HDR + kn + vn)) < 0)
+		return custos_err_set(&b->st->err, err, "out of memory");
+	custos_buf_add(&b->log, h, LOG_HDR);
+	custos_buf_add(&b->log, key, kn);
+	custos_buf_add(&b->log, val, vn);
+	MDB_val k = { kn, (void *)key }, v = { vn, (void *)val };
+	rc = apply(b, kind, db, &k, &v, flags);
+	if (rc == MDB_MAP_FULL)
+		err = grow(b);   /* the replay includes this change */
+	else
+		err = custos_store__mdb(b->st, rc, "cannot write to the store");
+	if (err < 0)
+		b->failed = err;
+	return err;
+}
+
+int custos_store_begin(custos_batch_t **out, custos_store_t *st)
+{
+	custos_batch_t *b;
+	int rc, err;
+	*out = NULL;
+	if (!(st->flags & CUSTOS_STORE_WRITE))
+		return custos_err_set(&st->err, CUSTOS_EINVAL, "store is open read-only");
+	if (st->batch)
+		return custos_err_set(&st->err, CUSTOS_EINVAL, "a batch is already open");
+	if (!(b = calloc(1, sizeof *b)))
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	b->st = st;
+	rc = mdb_txn_begin(st->env, NULL, 0, &b->txn);
+	if (rc == MDB_MAP_RESIZED && (rc = mdb_env_set_mapsize(st->env, 0)) == 0)
+		rc = mdb_txn_begin(st->env, NULL, 0, &b->txn);
+	if (rc) {
+		free(b);
+		return custos_store__mdb(st, rc, "cannot begin write transaction");
+	}
+	if ((err = custos_store__state_load(st, b->txn, &b->state)) < 0) {
+		mdb_txn_abort(b->txn);
+		free(b);
+		return err;
+	}
+	/* a dictionary cached by an aborted batch may have an id reused now */
+	custos_store__dict_evict_from(st, (uint32_t)b->state.v[ST_NEXT_DICT]);
+	b->first_item_slot = b->state.v[ST_NEXT_ITEM_SLOT];
+	b->start_dict = (uint32_t)b->state.v[ST_NEXT_DICT];
+	custos_sha256_init(&b->digest);
+	st->batch = b;
+	*out = b;
+	return CUSTOS_OK;
+}
+
+void custos_store_abort(custos_batch_t *b)
+{
+	if (!b)
+		return;
+	custos_store_t *st = b->st;
+	if (b->txn)
+		mdb_txn_abort(b->txn);
+	if (b->start_dict)
+		custos_store__dict_evict_from(st, b->start_dict);
+	if (b->rec_keys.data)
+		sodium_memzero(b->rec_keys.data, b->rec_keys.cap);
+	if (b->item_keys.data)
+		sodium_memzero(b->item_keys.data, b->item_keys.cap);
+	custos_buf_free(&b->rec_keys);
+	custos_buf_free(&b->item_keys);
+	custos_buf_free(&b->log);
+	custos_buf_free(&b->tmp);
+	free(b->pl);
+	st->batch = NULL;
+	free(b);
+}
+
+/* ---------------------------------------------------------------------------
+ * Per-platform state. */
+
+static int platform_get(custos_batch_t *b, const char *name, custos_store__platform_t **out)
+{
+	custos_store_t *st = b->st;
+	size_t n = strlen(name);
+	char kb[40];
+	for (size_t i = 0; i < b->n_pl; i++)
+		if (strcmp(b->pl[i].name, name) == 0) {
+			*out = &b->pl[i];
+			return CUSTOS_OK;
+		}
+	if (n == 0 || n >= sizeof b->pl->name)
+		return custos_err_set(&st->err, CUSTOS_EINVAL, "platform name '%s' is too long", name);
+	if (b->n_pl == b->cap_pl) {
+		size_t cap = b->cap_pl ? b->cap_pl * 2 : 8;
+		custos_store__platform_t *np = realloc(b->pl, cap * sizeof *np);
+		if (!np)
+			return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+		b->pl = np;
+		b->cap_pl = cap;
+	}
+	custos_store__platform_t *p = &b->pl[b->n_pl];
+	memcpy(kb, "p:", 2);
+	memcpy(kb + 2, name, n);
+	MDB_val k = { n + 2, kb }, v;
+	int rc = mdb_get(b->txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		memset(p, 0, sizeof *p);
+		memcpy(p->name, name, n + 1);
+	} else if (rc) {
+		return custos_store__mdb(st, rc, "cannot read platform state");
+	} else if (custos_store__platform_decode(p, &k, &v) < 0) {
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "platform '%s': bad state", name);
+	}
+	b->n_pl++;
+	*out = p;
+	return CUSTOS_OK;
+}
+
+static int platforms_save(custos_batch_t *b)
+{
+	for (size_t i = 0; i < b->n_pl; i++) {
+		custos_store__platform_t *p = &b->pl[i];
+		uint8_t kb[40], vb[PL_N * 8];
+		size_t n = strlen(p->name);
+		int err;
+		if (!p->dirty)
+			continue;
+		memcpy(kb, "p:", 2);
+		memcpy(kb + 2, p->name, n);
+		for (int j = 0; j < PL_N; j++)
+			custos_store__be64(vb + 8 * j, p->v[j]);
+		if ((err = op(b, STORE_OP_PUT, STORE_DB_META, kb, n + 2, vb, sizeof vb, 0)) < 0)
+			return err;
+	}
+	return CUSTOS_OK;
+}
+
+/* Takes the next item slot and a fresh key for it (staged until commit). */
+static int item_slot(custos_batch_t *b, uint64_t *slot, uint8_t key[STORE_KEY_LEN])
+{
+	int err;
+	*slot = b->state.v[ST_NEXT_ITEM_SLOT]++;
+	custos_store__random_key(b->st, key);
+	if ((err = custos_buf_add(&b->item_keys, key, STORE_KEY_LEN)) < 0)
+		return custos_err_set(&b->st->err, err, "out of memory");
+	return CUSTOS_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Dictionary training. */
+
+/* Trains the platform's dictionary from the plaintexts of its pending
+ * samples. Failing to train is not an error: records just go on without a
+ * dictionary, and training is tried again after twice as many. */
+static int train(custos_batch_t *b, custos_store__platform_t *pl)
+{
+	custos_store_t *st = b->st;
+	custos_buf_t samples = { 0 }, seqs = { 0 }, used = { 0 }, val = { 0 };
+	size_t *sizes = NULL, n = 0, cap = 0;
+	void *dict = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k = { strlen(pl->name), pl->name }, v;
+	int rc, err = CUSTOS_OK;
+
+	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_SAMPLES], &c)) != 0)
+		return custos_store__mdb(st, rc, "cannot read dictionary samples");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 8 || (err = custos_buf_add(&seqs, v.mv_data, 8)) < 0)
+			goto done;
+	}
+	if (rc != MDB_NOTFOUND) {
+		err = custos_store__mdb(st, rc, "cannot read dictionary samples");
+		goto done;
+	}
+	for (size_t i = 0; i * 8 < seqs.len; i++) {
+		uint64_t seq = custos_store__get64((const uint8_t *)seqs.data + 8 * i);
+		uint8_t kb[8];
+		const uint8_t *key = NULL;
+		custos_store__rechdr_t h;
+		custos_store__be64(kb, seq);
+		MDB_val rk = { 8, kb }, rv;
+		if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &rk, &rv)) != 0)
+			continue;   /* disposed meanwhile: fewer samples */
+		if (b->first_seq && seq >= b->first_seq)
+			key = (const uint8_t *)b->rec_keys.data + (seq - b->first_seq) * STORE_KEY_LEN;
+		if (custos_store__record_plain(st, b->txn, seq, &rv, key, &h) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			size_t *ns = realloc(sizes, cap * sizeof *ns);
+			if (!ns) {
+				err = CUSTOS_ENOMEM;
+				goto done;
+			}
+			sizes = ns;
+		}
+		sizes[n++] = st->plain.len;
+		if ((err = custos_buf_add(&samples, st->plain.data, st->plain.len)) < 0 ||
+		    (err = custos_buf_add(&used, kb, 8)) < 0)
+			goto done;
+	}
+	/* zstd wants samples ~100x the dictionary: smaller sample sets get smaller dicts */
+	size_t dcap = samples.len / 10;
+	if (dcap > st->dict_size)
+		dcap = st->dict_size;
+	size_t dn = 0;
+	if (n >= 8 && dcap >= 1024 && (dict = malloc(dcap)) != NULL)
+		dn = ZDICT_trainFromBuffer(dict, dcap, samples.data, sizes, (unsigned)n);
+	if (!dict || ZDICT_isError(dn) || dn == 0) {
+		pl->v[PL_TRAIN_AT] = pl->v[PL_PENDING] * 2;
+		pl->dirty = true;
+		goto done;
+	}
+
+	uint32_t id = (uint32_t)b->state.v[ST_NEXT_DICT];
+	uint64_t slot;
+	uint8_t key[STORE_KEY_LEN], hdr[46], sum[32], kb[4];
+	if (id > 0xffff) {   /* the record header holds a u16 */
+		pl->v[PL_TRAIN_AT] = UINT64_MAX;
+		pl->dirty = true;
+		goto done;
+	}
+	if ((err = custos_store__dict_add(st, id, dict, dn)) < 0)
+		goto done;
+	if ((err = item_slot(b, &slot, key)) < 0)
+		goto done;
+	b->state.v[ST_NEXT_DICT]++;
+	custos_sha256(sum, dict, dn);
+	hdr[0] = 1;
+	custos_store__be64(hdr + 1, slot);
+	custos_store__be32(hdr + 9, (uint32_t)dn);
+	memcpy(hdr + 13, sum, 32);
+	hdr[45] = (uint8_t)strlen(pl->name);
+	uint8_t nb[4];
+	custos_store__be32(nb, (uint32_t)n);
+	custos_store__crypt(dict, dn, key, 0);
+	sodium_memzero(key, sizeof key);
+	if ((err = custos_buf_add(&val, hdr, sizeof hdr)) < 0 ||
+	    (err = custos_buf_adds(&val, pl->name)) < 0 ||
+	    (err = custos_buf_add(&val, nb, 4)) < 0 ||
+	    (err = custos_buf_add(&val, used.data, 8 * n)) < 0 ||
+	    (err = custos_buf_add(&val, dict, dn)) < 0)
+		goto done;
+	custos_store__be32(kb, id);
+	mdb_cursor_close(c);
+	c = NULL;
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_DICTS, kb, 4, val.data, val.len, 0)) < 0 ||
+	    (err = op(b, STORE_OP_DEL, STORE_DB_SAMPLES, pl->name, strlen(pl->name), NULL, 0, 0)) < 0)
+		goto done;
+	pl->v[PL_DICT] = id;
+	pl->v[PL_PENDING] = 0;
+	pl->dirty = true;
+	b->state.v[ST_DICTIONARIES]++;
+done:
+	if (c)
+		mdb_cursor_close(c);
+	if (samples.data)
+		sodium_memzero(samples.data, samples.cap);
+	custos_buf_free(&samples);
+	custos_buf_free(&seqs);
+	custos_buf_free(&used);
+	custos_buf_free(&val);
+	free(sizes);
+	free(dict);
+	if (err == CUSTOS_ENOMEM)
+		custos_err_set(&st->err, err, "out of memory");
+	return err;
+}
+
+/* ---------------------------------------------------------------------------
+ * Records. */
+
+/* Looks at the stored versions of id: how many, the latest one's flags, and
+ * whether one of them has this content hash (*found its seq, else 0). The
+ * content hash covers the id, so the id's own versions are the only place
+ * the same content can be: no separate hash index is needed for dedup. */
+static int id_lookup(custos_batch_t *b, const char *id, size_t n, const uint8_t content[32],
+                     uint32_t *count, uint8_t *last_flags, uint64_t *found,
+                     uint32_t *found_version)
+{
+	custos_store_t *st = b->st;
+	MDB_cursor *c;
+	MDB_val k = { n, (void *)id }, v;
+	int rc;
+	*count = 0;
+	*last_flags = 0;
+	*found = 0;
+	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_IDS], &c)) != 0)
+		return custos_store__mdb(st, rc, "cannot read ids");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+		MDB_val rv;
+		custos_store__rechdr_t h;
+		(*count)++;
+		int r2 = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &v, &rv);
+		if (r2 != 0 || custos_store__hdr_decode(&h, rv.mv_data, rv.mv_size) < 0) {
+			mdb_cursor_close(c);
+			return custos_err_set(&st->err, CUSTOS_ECORRUPT,
+			                      "record %s: version %u is unreadable", id, *count);
+		}
+		*last_flags = h.flags;
+		if (!*found && memcmp(h.content, content, 32) == 0) {
+			*found = custos_store__get64(v.mv_data);
+			*found_version = h.version;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return custos_store__mdb(st, rc, "cannot read ids");
+	return CUSTOS_OK;
+}
+
+static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome);
+
+int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
+{
+	int err;
+	if (b->failed)
+		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
+	/* a record refused as invalid leaves the batch as it was */
+	if ((err = custos_record_validate(rec, &b->st->err)) < 0)
+		return err;
+	if (strlen(rec->id) > 400)   /* LMDB keys stop at 511 bytes */
+		return custos_err_set(&b->st->err, CUSTOS_ETOOBIG, "record id is over 400 bytes");
+	if (strlen(rec->platform) >= sizeof b->pl->name)
+		return custos_err_set(&b->st->err, CUSTOS_EINVAL, "platform name '%s' is too long",
+		                      rec->platform);
+	/* any other failure may leave part of the record in the transaction */
+	if ((err = put(b, rec, outcome)) < 0)
+		b->failed = err;
+	return err;
+}
+
+static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
+{
+	custos_store_t *st = b->st;
+	custos_store__rechdr_t h;
+	custos_store__platform_t *pl = NULL;
+	custos_store__dict_t *dict = NULL;
+	uint8_t content[32], key[STORE_KEY_LEN], seqb[8], hdr[STORE_REC_HDR];
+	uint64_t found;
+	uint32_t count;
+	uint8_t last_flags;
+	int err;
+
+	size_t idlen = strlen(rec->id);
+	if (rec->captured_at == CUSTOS_TIME_NONE)
+		rec->captured_at = custos_time_now();
+
+	/* the content hash, as custos_record_hash computes it, in a reused buffer */
+	st->json.len = 0;
+	if ((err = custos_record_to_json(rec, CUSTOS_JSON_CONTENT, &st->json)) < 0)
+		return custos_err_set(&st->err, err, "cannot serialize record %s", rec->id);
+	custos_sha256(content, st->json.data, st->json.len);
+	custos_hex(rec->content_sha256, content, 32);
+
+	uint32_t found_version = 0;
+	if ((err = id_lookup(b, rec->id, idlen, content, &count, &last_flags, &found,
+	                     &found_version)) < 0)
+		return err;
+	if (found) {
+		rec->seq = found;
+		rec->version = found_version;
+		b->sum.unchanged++;
+		if (outcome)
+			*outcome = CUSTOS_PUT_UNCHANGED;
+		return CUSTOS_OK;
+	}
+	if ((err = platform_get(b, rec->platform, &pl)) < 0)
+		return err;
+	if (pl->v[PL_DICT] && (err = custos_store__dict_get(st, b->txn, (uint32_t)pl->v[PL_DICT],
+	                                                    &dict)) < 0)
+		return err;
+
+	uint64_t seq = b->state.v[ST_NEXT_SEQ];
+	rec->seq = seq;
+	rec->version = count + 1;
+	st->json.len = 0;
+	if ((err = custos_record_to_json(rec, CUSTOS_JSON_FULL, &st->json)) < 0)
+		return custos_err_set(&st->err, err, "cannot serialize record %s", rec->id);
+	memset(&h, 0, sizeof h);
+	h.format = STORE_REC_FORMAT;
+	h.flags = rec->deleted_at != CUSTOS_TIME_NONE ? STORE_REC_DELETED_UPSTREAM : 0;
+	h.dict = (uint16_t)(dict ? dict->id : 0);
+	h.version = rec->version;
+	memcpy(h.content, content, 32);
+	custos_sha256(h.raw, rec->raw ? rec->raw : "", rec->raw_len);
+	h.normalized_len = (uint32_t)st->json.len;
+	size_t plain_len = st->json.len + rec->raw_len;
+	if ((err = rec->raw_len ? custos_buf_add(&st->json, rec->raw, rec->raw_len) : 0) < 0 ||
+	    (err = custos_store__compress(st, dict, st->json.data, plain_len)) < 0)
+		return err;
+
+	custos_store__random_key(st, key);
+	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, h.dict);
+	if (!b->first_seq)
+		b->first_seq = seq;
+	err = custos_buf_add(&b->rec_keys, key, STORE_KEY_LEN);
+	sodium_memzero(key, sizeof key);
+	if (err < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+
+	custos_store__hdr_encode(hdr, &h);
+	b->tmp.len = 0;
+	if ((err = custos_buf_add(&b->tmp, hdr, sizeof hdr)) < 0 ||
+	    (err = custos_buf_add(&b->tmp, st->comp.data, st->comp.len)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	uint8_t tkey[16];
+	uint64_t t = (uint64_t)rec->created_at ^ ((uint64_t)1 << 63);
+	custos_store__be64(seqb, seq);
+	custos_store__be64(tkey, t);
+	custos_store__be64(tkey + 8, seq);
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_RECORDS, seqb, 8, b->tmp.data, b->tmp.len,
+	              MDB_APPEND)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_IDS, rec->id, idlen, seqb, 8, MDB_NODUPDATA)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_TIMES, tkey, 16, "", 0, 0)) < 0)
+		goto fail;
+	bool sample = !pl->v[PL_DICT] && pl->v[PL_TRAIN_AT] != UINT64_MAX;
+	if (sample && (err = op(b, STORE_OP_PUT, STORE_DB_SAMPLES, rec->platform,
+	                        strlen(rec->platform), seqb, 8, MDB_NODUPDATA)) < 0)
+		goto fail;
+
+	/* chain_n = SHA-256(chain_{n-1} || seq || content || raw) */
+	custos_sha256_ctx_t cc;
+	custos_sha256_init(&cc);
+	custos_sha256_update(&cc, b->state.chain, 32);
+	custos_sha256_update(&cc, seqb, 8);
+	custos_sha256_update(&cc, content, 32);
+	custos_sha256_update(&cc, h.raw, 32);
+	custos_sha256_final(&cc, b->state.chain);
+	custos_sha256_update(&b->digest, content, 32);
+
+	uint64_t *s = b->state.v;
+	s[ST_NEXT_SEQ]++;
+	s[ST_VERSIONS]++;
+	s[ST_RAW_BYTES] += plain_len;
+	s[ST_STORED_BYTES] += b->tmp.len;
+	pl->v[PL_VERSIONS]++;
+	pl->v[PL_RAW_BYTES] += plain_len;
+	pl->v[PL_STORED_BYTES] += b->tmp.len;
+	if (count == 0) {
+		s[ST_RECORDS]++;
+		pl->v[PL_RECORDS]++;
+		b->sum.added++;
+	} else {
+		b->sum.versions++;
+		if (last_flags & STORE_REC_DELETED_UPSTREAM)
+			s[ST_DELETED]--;
+	}
+	if (h.flags & STORE_REC_DELETED_UPSTREAM)
+		s[ST_DELETED]++;
+	pl->dirty = true;
+	if (!b->sum.first_seq)
+		b->sum.first_seq = seq;
+	b->sum.last_seq = seq;
+	if (outcome)
+		*outcome = count ? CUSTOS_PUT_VERSION : CUSTOS_PUT_ADDED;
+
+	if (sample) {
+		pl->v[PL_PENDING]++;
+		uint64_t at = pl->v[PL_TRAIN_AT] ? pl->v[PL_TRAIN_AT] : st->dict_after;
+		if (pl->v[PL_PENDING] >= at && (err = train(b, pl)) < 0)
+			goto fail;
+	}
+	return CUSTOS_OK;
+fail:
+	/* the transaction may hold part of this record: the batch cannot go on */
+	custos_err_prefix(&st->err, "record %s", rec->id);
+	return err;
+}
+
+int custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict)
+{
+	custos_store_t *st = b->st;
+	custos_store__rechdr_t h;
+	custos_store__dict_t *d = NULL;
+	custos_store__platform_t *pl;
+	custos_record_t rec;
+	custos_err_t perr;
+	uint8_t kb[8], key[STORE_KEY_LEN], hdr[STORE_REC_HDR];
+	MDB_val k = { 8, kb }, v;
+	int rc, err;
+
+	if (b->failed)
+		return custos_err_set(&st->err, b->failed, "the batch failed earlier");
+	custos_store__be64(kb, seq);
+	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &k, &v)) != 0)
+		return custos_store__mdb(st, rc, "cannot read the record to recompress");
+	if (custos_store__hdr_decode(&h, v.mv_data, v.mv_size) < 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad record header",
+		                      (unsigned long long)seq);
+	if ((h.flags & STORE_REC_DISPOSED) || h.dict == dict)
+		return CUSTOS_OK;
+	if (dict > 0xffff)
+		return custos_err_set(&st->err, CUSTOS_EINVAL, "no dictionary %u", dict);
+	size_t old_len = v.mv_size;
+	if (b->first_seq && seq >= b->first_seq)
+		memcpy(key, b->rec_keys.data + (seq - b->first_seq) * STORE_KEY_LEN, STORE_KEY_LEN);
+	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0)
+		return err;
+	custos_record_init(&rec);
+	/* plain is decoded into st->plain; the platform's counters need its name */
+	if ((err = custos_store__record_plain(st, b->txn, seq, &v, key, &h)) < 0)
+		goto done;
+	if ((err = custos_record_from_json(&rec, st->plain.data, h.normalized_len, &perr)) < 0) {
+		custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: %s", (unsigned long long)seq,
+		               perr.msg);
+		err = CUSTOS_ECORRUPT;
+		goto done;
+	}
+	if ((err = platform_get(b, rec.platform, &pl)) < 0)
+		goto done;
+	if (dict && (err = custos_store__dict_get(st, b->txn, dict, &d)) < 0)
+		goto done;
+	if ((err = custos_store__compress(st, d, st->plain.data, st->plain.len)) < 0)
+		goto done;
+	h.dict = (uint16_t)dict;
+	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, h.dict);
+	custos_store__hdr_encode(hdr, &h);
+	b->tmp.len = 0;
+	if ((err = custos_buf_add(&b->tmp, hdr, sizeof hdr)) < 0 ||
+	    (err = custos_buf_add(&b->tmp, st->comp.data, st->comp.len)) < 0) {
+		custos_err_set(&st->err, err, "out of memory");
+		goto done;
+	}
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_RECORDS, kb, 8, b->tmp.data, b->tmp.len, 0)) < 0)
+		goto done;
+	b->state.v[ST_STORED_BYTES] += b->tmp.len - old_len;
+	pl->v[PL_STORED_BYTES] += b->tmp.len - old_len;   /* wraps back when smaller: u64 */
+	pl->dirty = true;
+done:
+	sodium_memzero(key, sizeof key);
+	custos_record_free(&rec);
+	if (err < 0)
+		b->failed = err;
+	return err;
+}
+
+int custos_store__dispose(custos_batch_t *b, uint64_t seq, const char *tombstone, size_t n)
+{
+	custos_store_t *st = b->st;
+	custos_store__rechdr_t h;
+	custos_store__platform_t *pl;
+	custos_record_t rec;
+	custos_err_t perr;
+	uint8_t kb[8], key[STORE_KEY_LEN], hdr[STORE_REC_HDR], tk[16], sk[9];
+	MDB_val k = { 8, kb }, v;
+	int rc, err;
+
+	if (b->failed)
+		return custos_err_set(&st->err, b->failed, "the batch failed earlier");
+	custos_store__be64(kb, seq);
+	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &k, &v)) != 0)
+		return custos_store__mdb(st, rc, "cannot read the record to dispose of");
+	if (custos_store__hdr_decode(&h, v.mv_data, v.mv_size) < 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad record header",
+		                      (unsigned long long)seq);
+	if (h.flags & STORE_REC_DISPOSED)
+		return CUSTOS_OK;
+	size_t old_len = v.mv_size;
+	if (b->first_seq && seq >= b->first_seq)
+		memcpy(key, b->rec_keys.data + (seq - b->first_seq) * STORE_KEY_LEN, STORE_KEY_LEN);
+	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0)
+		return err;
+	custos_record_init(&rec);
+	/* the counters need the plaintext's size, its platform and created_at */
+	err = custos_store__record_plain(st, b->txn, seq, &v, key, &h);
+	sodium_memzero(key, sizeof key);
+	if (err < 0)
+		goto done;
+	if ((err = custos_record_from_json(&rec, st->plain.data, h.normalized_len, &perr)) < 0) {
+		custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: %s", (unsigned long long)seq,
+		               perr.msg);
+		err = CUSTOS_ECORRUPT;
+		goto done;
+	}
+	size_t plain_len = st->plain.len;
+	sodium_memzero(st->plain.data, st->plain.len);
+	if ((err = platform_get(b, rec.platform, &pl)) < 0)
+		goto done;
+	h.flags |= STORE_REC_DISPOSED;
+	custos_store__hdr_encode(hdr, &h);
+	custos_store__be64(tk, (uint64_t)rec.created_at ^ ((uint64_t)1 << 63));
+	custos_store__be64(tk + 8, seq);
+	sk[0] = STORE_KEYS_RECORDS;
+	custos_store__be64(sk + 1, seq);
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_RECORDS, kb, 8, hdr, sizeof hdr, 0)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_TOMBSTONES, kb, 8, tombstone, n, 0)) < 0 ||
+	    (err = op(b, STORE_OP_DEL, STORE_DB_TIMES, tk, 16, NULL, 0, 0)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_SHRED, sk, 9, "", 0, 0)) < 0)
+		goto done;
+	b->state.v[ST_TOMBSTONES]++;
+	b->state.v[ST_RAW_BYTES] -= plain_len;
+	b->state.v[ST_STORED_BYTES] -= old_len - sizeof hdr;
+	pl->v[PL_RAW_BYTES] -= plain_len;
+	pl->v[PL_STORED_BYTES] -= old_len - sizeof hdr;
+	pl->dirty = true;
+	b->shred = true;
+done:
+	custos_record_free(&rec);
+	if (err < 0)
+		b->failed = err;
+	return err;
+}
+
+int custos_store__shred_pending(custos_store_t *st)
+{
+	static const uint8_t zero[STORE_KEY_LEN];
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	bool used[2] = { false, false };
+	int rc, err = CUSTOS_OK;
+	for (;;) {
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			return custos_store__mdb(st, rc, "cannot begin write transaction");
+		if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_SHRED], &c)) != 0)
+			goto fail;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			const uint8_t *p = k.mv_data;
+			if (k.mv_size != 9 || p[0] > 1) {
+				err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "shred queue: bad entry");
+				goto out;
+			}
+			uint64_t slot = custos_store__get64(p + 1);
+			if (pwrite(st->key_fd[p[0]], zero, STORE_KEY_LEN,
+			           (off_t)(slot * STORE_KEY_LEN)) != STORE_KEY_LEN) {
+				err = custos_err_set(&st->err, CUSTOS_EIO, "cannot shred key slot %llu: %s",
+				                     (unsigned long long)slot, strerror(errno));
+				goto out;
+			}
+			used[p[0]] = true;
+		}
+		mdb_cursor_close(c);
+		c = NULL;
+		if (rc != MDB_NOTFOUND)
+			goto fail;
+		if (!used[0] && !used[1]) {
+			mdb_txn_abort(txn);
+			return CUSTOS_OK;
+		}
+		/* the zeros reach the disk before the queue is forgotten */
+		for (int i = 0; i < 2; i++)
+			if (used[i] && fdatasync(st->key_fd[i]) != 0) {
+				err = custos_err_set(&st->err, CUSTOS_EIO, "cannot sync the key file: %s",
+				                     strerror(errno));
+				goto out;
+			}
+		if ((rc = mdb_drop(txn, st->dbi[STORE_DB_SHRED], 0)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		txn = NULL;
+		if (rc == MDB_MAP_FULL) {
+			MDB_envinfo info;
+			if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+			    (rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2)) != 0)
+				return custos_store__mdb(st, rc, "cannot grow the store map");
+			continue;   /* zeroing again is harmless */
+		}
+		return custos_store__mdb(st, rc, "cannot clear the shred queue");
+	}
+fail:
+	err = custos_store__mdb(st, rc, "cannot read the shred queue");
+out:
+	if (c)
+		mdb_cursor_close(c);
+	if (txn)
+		mdb_txn_abort(txn);
+	return err;
+}
+
+/* ---------------------------------------------------------------------------
+ * Blobs and quarantine. */
+
+static int blob_put(custos_batch_t *b, const void *p, size_t n, char hex[CUSTOS_SHA256_HEX]);
+
+int custos_store_blob_put(custos_batch_t *b, const void *p, size_t n,
+                          char hex[CUSTOS_SHA256_HEX])
+{
+	int err;
+	if (b->failed)
+		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
+	if ((err = blob_put(b, p, n, hex)) < 0)
+		b->failed = err;
+	return err;
+}
+
+static int blob_put(custos_batch_t *b, const void *p, size_t n, char hex[CUSTOS_SHA256_HEX])
+{
+	custos_store_t *st = b->st;
+	uint8_t sum[32], key[STORE_KEY_LEN], hdr[STORE_BLOB_HDR];
+	uint64_t slot;
+	int rc, err;
+	custos_sha256(sum, p, n);
+	if (hex)
+		custos_hex(hex, sum, 32);
+	MDB_val k = { 32, sum }, v;
+	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_BLOBS], &k, &v)) == 0)
+		return CUSTOS_OK;
+	if (rc != MDB_NOTFOUND)
+		return custos_store__mdb(st, rc, "cannot read blobs");
+	if ((err = custos_store__compress(st, NULL, p, n)) < 0)
+		return err;
+	bool z = st->comp.len < n;
+	if ((err = item_slot(b, &slot, key)) < 0)
+		return err;
+	hdr[0] = 1;
+	hdr[1] = z ? STORE_BLOB_ZSTD : 0;
+	custos_store__be64(hdr + 2, slot);
+	custos_store__be64(hdr + 10, n);
+	b->tmp.len = 0;
+	if ((err = custos_buf_add(&b->tmp, hdr, sizeof hdr)) < 0 ||
+	    (err = custos_buf_add(&b->tmp, z ? st->comp.data : p, z ? st->comp.len : n)) < 0) {
+		sodium_memzero(key, sizeof key);
+		return custos_err_set(&st->err, err, "out of memory");
+	}
+	custos_store__crypt((uint8_t *)b->tmp.data + sizeof hdr, b->tmp.len - sizeof hdr, key, 0);
+	sodium_memzero(key, sizeof key);
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_BLOBS, sum, 32, b->tmp.data, b->tmp.len, 0)) < 0)
+		return err;
+	b->state.v[ST_BLOBS]++;
+	b->state.v[ST_BLOB_BYTES] += n;
+	b->sum.blobs++;
+	return CUSTOS_OK;
+}
+
+/* JSON strings must be UTF-8: file names and reasons may not be. */
+static int add_str(custos_buf_t *out, const char *s)
+{
+	size_t n = strlen(s), ok = custos_utf8_check(s, n);
+	if (ok == n)
+		return custos_buf_add_json_str(out, s, n);
+	char *c = strdup(s);
+	if (!c)
+		return CUSTOS_ENOMEM;
+	while ((ok = custos_utf8_check(c, n)) < n)
+		c[ok] = '?';
+	int err = custos_buf_add_json_str(out, c, n);
+	free(c);
+	return err;
+}
+
+static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, int64_t line,
+                          const char *reason, const void *raw, size_t n);
+
+int custos_store_quarantine_put(custos_batch_t *b, const char *file, int64_t offset,
+                                int64_t line, const char *reason,
+                                const void *raw, size_t n)
+{
+	int err;
+	if (b->failed)
+		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
+	if ((err = quarantine_put(b, file, offset, line, reason, raw, n)) < 0)
+		b->failed = err;
+	return err;
+}
+
+static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, int64_t line,
+                          const char *reason, const void *raw, size_t n)
+{
+	custos_store_t *st = b->st;
+	custos_buf_t j = { 0 };
+	uint8_t key[STORE_KEY_LEN], sum[32], kb[8], lb[4];
+	char hex[CUSTOS_SHA256_HEX];
+	uint64_t slot, qn;
+	int err;
+	custos_sha256(sum, raw ? raw : "", n);
+	custos_hex(hex, sum, 32);
+	if ((err = custos_store__compress(st, NULL, raw ? raw : "", n)) < 0)
+		return err;
+	if ((err = item_slot(b, &slot, key)) < 0)
+		return err;
+	qn = b->state.v[ST_NEXT_QUARANTINE];
+	err = custos_buf_adds(&j, "{\"file\":");
+	err = err < 0 ? err : add_str(&j, file ? file : "");
+	err = err < 0 ? err : custos_buf_printf(&j, ",\"offset\":%lld,\"line\":%lld,\"reason\":",
+	                                        (long long)offset, (long long)line);
+	err = err < 0 ? err : add_str(&j, reason ? reason : "");
+	err = err < 0 ? err : custos_buf_printf(&j, ",\"at\":%lld,\"raw_len\":%zu,"
+	                                        "\"raw_sha256\":\"%s\",\"slot\":%llu}",
+	                                        (long long)custos_time_now(), n, hex,
+	                                        (unsigned long long)slot);
+	if (err < 0)
+		goto done;
+	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, 0);
+	custos_store__be32(lb, (uint32_t)j.len);
+	b->tmp.len = 0;
+	if ((err = custos_buf_add(&b->tmp, lb, 4)) < 0 ||
+	    (err = custos_buf_add(&b->tmp, j.data, j.len)) < 0 ||
+	    (err = custos_buf_add(&b->tmp, st->comp.data, st->comp.len)) < 0)
+		goto done;
+	custos_store__be64(kb, qn);
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_QUARANTINE, kb, 8, b->tmp.data, b->tmp.len,
+	              MDB_APPEND)) < 0)
+		goto done;
+	b->state.v[ST_NEXT_QUARANTINE]++;
+	b->state.v[ST_QUARANTINED]++;
+	b->sum.quarantined++;
+done:
+	sodium_memzero(key, sizeof key);
+	custos_buf_free(&j);
+	if (err == CUSTOS_ENOMEM)
+		custos_err_set(&st->err, err, "out of memory");
+	return err;
+}
+
+/* ---------------------------------------------------------------------------
+ * Commit. */
+
+static int write_keys(custos_store_t *st, int file, const custos_buf_t *keys, uint64_t first)
+{
+	static const char *const names[2] = { "keys/slots", "keys/items" };
+	size_t done = 0;
+	if (!keys->len)
+		return CUSTOS_OK;
+	while (done < keys->len) {
+		ssize_t w = pwrite(st->key_fd[file], keys->data + done, keys->len - done,
+		                   (off_t)(first * STORE_KEY_LEN + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return custos_err_set(&st->err, CUSTOS_EIO, "cannot write %s: %s", names[file],
+			                      w < 0 ? strerror(errno) : "no progress");
+		done += (size_t)w;
+	}
+	if (fdatasync(st->key_fd[file]) != 0)
+		return custos_err_set(&st->err, CUSTOS_EIO, "cannot sync %s: %s", names[file],
+		                      strerror(errno));
+	return CUSTOS_OK;
+}
+
+int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
+{
+	custos_store_t *st = b->st;
+	int err, rc;
+	uint8_t kb[8], vb[STORE_BATCH_VAL], sb[ST_N * 8 + CUSTOS_SHA256_LEN];
+
+	if (b->failed) {
+		err = custos_err_set(&st->err, b->failed, "the batch failed earlier");
+		goto done;
+	}
+
+	if (b->sum.first_seq) {
+		custos_store__be64(kb, b->state.v[ST_NEXT_BATCH]++);
+		custos_store__be64(vb, b->sum.first_seq);
+		custos_store__be64(vb + 8, b->sum.last_seq);
+		memcpy(vb + 16, b->state.chain, 32);
+		custos_store__be64(vb + 48, (uint64_t)custos_time_now());
+		if ((err = op(b, STORE_OP_PUT, STORE_DB_BATCHES, kb, 8, vb, sizeof vb, MDB_APPEND)) < 0)
+			goto done;
+	}
+	if ((err = platforms_save(b)) < 0)
+		goto done;
+	for (int i = 0; i < ST_N; i++)
+		custos_store__be64(sb + 8 * i, b->state.v[i]);
+	memcpy(sb + 8 * ST_N, b->state.chain, 32);
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_META, "state", 5, sb, sizeof sb, 0)) < 0)
+		goto done;
+	/* keys reach the disk before the records that need them: a crash in
+	 * between leaves orphan keys, which the next batch overwrites */
+	if ((err = write_keys(st, STORE_KEYS_RECORDS, &b->rec_keys, b->first_seq)) < 0 ||
+	    (err = write_keys(st, STORE_KEYS_ITEMS, &b->item_keys, b->first_item_slot)) < 0)
+		goto done;
+	for (;;) {
+		rc = mdb_txn_commit(b->txn);
+		b->txn = NULL;
+		if (rc != MDB_MAP_FULL)
+			break;
+		if ((err = grow(b)) < 0)
+			goto done;
+	}
+	if ((err = custos_store__mdb(st, rc, "cannot commit to the store")) < 0)
+		goto done;
+	memcpy(b->sum.chain, b->state.chain, 32);
+	custos_sha256_final(&b->digest, b->sum.digest);
+	if (summary)
+		*summary = b->sum;
+	/* committed: the dictionaries trained by this batch stay cached */
+	b->start_dict = 0;
+	if (b->shred && (err = custos_store__shred_pending(st)) < 0)
+		custos_err_prefix(&st->err, "disposal committed, its keys not yet destroyed "
+		                  "(the next writer to open the archive finishes)");
+done:
+	custos_store_abort(b);
+	return err;
+}

@@ -1,0 +1,95 @@
+/* custos stats: what the archive holds, and how compactly. */
+#include "cli.h"
+
+#include <getopt.h>
+
+int cmd_stats(cli_t *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+	const cli_command_t *cmd = cli_find("stats");
+	custos_archive_t *a = NULL;
+	custos_store_stats_t s;
+	bool json = false;
+	int c, rc;
+	char b1[32], b2[32], b3[32];
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage(cmd, NULL);
+		json = true;
+	}
+	if (optind != argc)
+		return cli_usage(cmd, "stats takes no arguments");
+	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
+		return rc;
+	if (custos_store_stats(custos_archive_store(a), &s) < 0) {
+		rc = cli_fail_err(custos_store_err(custos_archive_store(a)));
+		custos_archive_free(a);
+		return rc;
+	}
+	uint64_t last = 0, wm = 0;
+	bool have_index = custos_archive_index_lag(a, &last, &wm) == CUSTOS_OK;
+	uint64_t lag = last > wm ? last - wm : 0;
+	double ratio = s.raw_bytes ? (double)s.stored_bytes / (double)s.raw_bytes : 0;
+	if (json) {
+		printf("{\"records\": %llu, \"versions\": %llu, \"deleted_upstream\": %llu, "
+		       "\"raw_bytes\": %llu, \"stored_bytes\": %llu, \"file_bytes\": %llu, "
+		       "\"compression_ratio\": %.4f, \"blobs\": %llu, \"blob_bytes\": %llu, "
+		       "\"quarantined\": %llu, \"tombstones\": %llu, \"dictionaries\": %llu, "
+		       "\"last_seq\": %llu, \"index_watermark\": %llu, \"index_lag\": %llu, "
+		       "\"platforms\": {",
+		       (unsigned long long)s.records, (unsigned long long)s.versions,
+		       (unsigned long long)s.deleted_upstream, (unsigned long long)s.raw_bytes,
+		       (unsigned long long)s.stored_bytes, (unsigned long long)s.file_bytes, ratio,
+		       (unsigned long long)s.blobs, (unsigned long long)s.blob_bytes,
+		       (unsigned long long)s.quarantined, (unsigned long long)s.tombstones,
+		       (unsigned long long)s.dictionaries, (unsigned long long)s.last_seq,
+		       (unsigned long long)wm, (unsigned long long)lag);
+		for (size_t i = 0; i < s.n_platforms; i++) {
+			const custos_platform_stats_t *p = &s.platforms[i];
+			printf("%s", i ? ", " : "");
+			cli_json_str(stdout, p->platform);
+			printf(": {\"records\": %llu, \"versions\": %llu, \"raw_bytes\": %llu, "
+			       "\"stored_bytes\": %llu}", (unsigned long long)p->records,
+			       (unsigned long long)p->versions, (unsigned long long)p->raw_bytes,
+			       (unsigned long long)p->stored_bytes);
+		}
+		printf("}}\n");
+	} else {
+		printf("%-18s %llu\n%-18s %llu\n", "records", (unsigned long long)s.records,
+		       "versions", (unsigned long long)s.versions);
+		if (s.deleted_upstream)
+			printf("%-18s %llu\n", "deleted upstream", (unsigned long long)s.deleted_upstream);
+		printf("%-18s %s raw, %s stored (ratio %.3f), %s on disk\n", "bytes",
+		       cli_bytes(b1, sizeof b1, s.raw_bytes), cli_bytes(b2, sizeof b2, s.stored_bytes),
+		       ratio, cli_bytes(b3, sizeof b3, s.file_bytes));
+		printf("%-18s %llu (%s)\n", "media", (unsigned long long)s.blobs,
+		       cli_bytes(b1, sizeof b1, s.blob_bytes));
+		printf("%-18s %llu\n%-18s %llu\n%-18s %llu\n", "quarantined",
+		       (unsigned long long)s.quarantined, "tombstones",
+		       (unsigned long long)s.tombstones, "dictionaries",
+		       (unsigned long long)s.dictionaries);
+		if (!have_index)
+			printf("%-18s unreadable: %s\n", "index", custos_archive_err(a)->msg);
+		else if (lag)
+			printf("%-18s lags the store by %llu record versions (run 'custos index')\n",
+			       "index", (unsigned long long)lag);
+		else
+			printf("%-18s up to date (seq %llu)\n", "index", (unsigned long long)wm);
+		if (s.n_platforms) {
+			printf("\n%-12s %10s %10s %12s %12s %7s\n", "platform", "records", "versions",
+			       "raw", "stored", "ratio");
+			for (size_t i = 0; i < s.n_platforms; i++) {
+				const custos_platform_stats_t *p = &s.platforms[i];
+				printf("%-12s %10llu %10llu %12s %12s %7.3f\n", p->platform,
+				       (unsigned long long)p->records, (unsigned long long)p->versions,
+				       cli_bytes(b1, sizeof b1, p->raw_bytes),
+				       cli_bytes(b2, sizeof b2, p->stored_bytes),
+				       p->raw_bytes ? (double)p->stored_bytes / (double)p->raw_bytes : 0);
+			}
+		}
+	}
+	custos_store_stats_free(&s);
+	custos_archive_free(a);
+	return CLI_OK;
+}

@@ -1,0 +1,210 @@
+/* custos: the command table, global options, and helpers every command uses. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const cli_command_t commands[] = {
+	{ "init", cmd_init, "init", "create an archive" },
+	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] PATH...",
+	  "capture files, folders or .zip exports" },
+	{ "quarantine", cmd_quarantine, "quarantine list [--json] | show N [--raw]",
+	  "what --skip-bad set aside, with its raw bytes" },
+	{ "search", cmd_search, "search [--json|--csv] [--count] [--limit N] [--offset N] "
+	  "[--sort relevance|date|-date] [--facets FIELD,...] QUERY", "find records" },
+	{ "show", cmd_show, "show [--json] [--versions] [--thread] [--raw] [--version N] ID",
+	  "one record, its versions, its conversation" },
+	{ "index", cmd_index, "index [--rebuild] [--json]", "catch the search index up, or rebuild it" },
+	{ "report", cmd_report, "report terms FILE [--json|--csv]",
+	  "search-term report: hits and unique hits per term" },
+	{ "stats", cmd_stats, "stats [--json]", "what the archive holds" },
+	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost" },
+	{ "audit", cmd_audit, "audit [--json] [--since DATE]", "the audit trail" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+const cli_command_t *cli_find(const char *name)
+{
+	for (const cli_command_t *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("custos: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_FAIL;
+}
+
+int cli_fail_err(const custos_err_t *err)
+{
+	const char *msg = err->msg[0] ? err->msg : custos_status_str(err->status);
+	cli_fail("%s", msg);
+	switch (err->status) {
+	case CUSTOS_EBUSY:
+		fputs("hint: another custos process is writing to this archive; "
+		      "try again when it is done\n", stderr);
+		break;
+	case CUSTOS_ENOTARCHIVE:
+		fputs("hint: create one with 'custos init', or name another with --archive\n", stderr);
+		break;
+	case CUSTOS_EVERSION:
+		fputs("hint: this archive was written by a newer custos; upgrade custos to read it\n",
+		      stderr);
+		break;
+	}
+	return CLI_FAIL;
+}
+
+int cli_usage(const cli_command_t *cmd, const char *fmt, ...)
+{
+	if (fmt) {
+		va_list ap;
+		fputs("custos: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "usage: custos %s\n", cmd->usage);
+	return CLI_USAGE;
+}
+
+bool cli_help(const cli_command_t *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: custos %s\n\n%s.\nSee README.md and docs/ for details.\n",
+			       cmd->usage, cmd->summary);
+			return true;
+		}
+	}
+	return false;
+}
+
+int cli_open(cli_t *cli, unsigned flags, custos_archive_t **out)
+{
+	custos_err_t err = { 0 };
+	if (!cli->archive)
+		return cli_fail("no archive: give --archive DIR or set CUSTOS_ARCHIVE");
+	if (custos_archive_open(out, cli->archive, flags, cli->actor, &err) < 0)
+		return cli_fail_err(&err);
+	return CLI_OK;
+}
+
+int cli_parse_time(const char *s, int64_t *ms)
+{
+	return custos_time_parse(ms, s, strlen(s));
+}
+
+void cli_json_str(FILE *f, const char *s)
+{
+	custos_buf_t b = { 0 };
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	custos_buf_add_json_str(&b, s, strlen(s));
+	fwrite(b.data, 1, b.len, f);
+	custos_buf_free(&b);
+}
+
+void cli_progress(cli_t *cli, const char *label, uint64_t done, uint64_t total)
+{
+	if (!cli->tty)
+		return;
+	if (total)
+		fprintf(stderr, "\r%s %llu/%llu (%d%%)  ", label, (unsigned long long)done,
+		        (unsigned long long)total, (int)(done * 100 / total));
+	else
+		fprintf(stderr, "\r%s %llu  ", label, (unsigned long long)done);
+	fflush(stderr);
+}
+
+void cli_progress_end(cli_t *cli)
+{
+	if (cli->tty)
+		fputs("\r\033[K", stderr);
+}
+
+const char *cli_bytes(char *buf, size_t cap, uint64_t n)
+{
+	static const char *units[] = { "B", "KB", "MB", "GB", "TB" };
+	double v = (double)n;
+	int u = 0;
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+	return buf;
+}
+
+static void usage_all(FILE *f)
+{
+	fputs("usage: custos [--archive DIR] [--actor NAME] COMMAND [ARGS]\n\n"
+	      "The archive is DIR, or $CUSTOS_ARCHIVE. Commands:\n", f);
+	for (const cli_command_t *c = commands; c->name; c++)
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+	fputs("\n'custos COMMAND --help' shows a command's options.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "archive", required_argument, NULL, 'a' },
+		{ "actor", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	cli_t cli = { getenv("CUSTOS_ARCHIVE"), getenv("CUSTOS_ACTOR"), isatty(2) };
+	int c;
+
+	if (cli.archive && !*cli.archive)
+		cli.archive = NULL;
+	if (cli.actor && !*cli.actor)
+		cli.actor = NULL;
+	/* "+": stop at the command name; its own options are its business */
+	while ((c = getopt_long(argc, argv, "+a:u:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': cli.archive = optarg; break;
+		case 'u': cli.actor = optarg; break;
+		case 'h': usage_all(stdout); return CLI_OK;
+		case 'V': puts("custos 0.1"); return CLI_OK;
+		default: usage_all(stderr); return CLI_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage_all(stderr);
+		return CLI_USAGE;
+	}
+	const cli_command_t *cmd = cli_find(argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "custos: unknown command '%s'\n", argv[optind]);
+		usage_all(stderr);
+		return CLI_USAGE;
+	}
+	if (custos_global_init() < 0)
+		return cli_fail("cannot initialise the crypto library");
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	if (cli_help(cmd, sub_argc, sub_argv))
+		return CLI_OK;
+	optind = 0;  /* glibc: reinitialise getopt for the command */
+	int rc = cmd->run(&cli, sub_argc, sub_argv);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return cli_fail("cannot write output");
+	return rc;
+}

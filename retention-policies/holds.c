@@ -1,0 +1,1184 @@
+/* Legal holds: holds/<name>.json in the policy repository (created and
+ * released by commits, never deleted), and their membership, an append-only
+ * file <archive>/holds/<name>.members anchored by a count and digest kept in
+ * the hold's file. docs/retention.md says why membership lives outside git. */
+#include "retention_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------------------
+ * String set
+ */
+static uint64_t hash_bytes(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a ... */
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)k[i];
+		h *= 1099511628211ULL;
+	}
+	/* ... then murmur3's finalizer: FNV's low bits, which pick the slot,
+	 * depend only on the low bits of the input bytes */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h | 1;   /* 0 marks an empty slot */
+}
+
+static bool slot_is(const custos_retention__slot_t *sl, uint64_t h, const char *k, size_t n)
+{
+	return sl->h == h && strncmp(sl->k, k, n) == 0 && sl->k[n] == '\0';
+}
+
+bool custos_retention__set_has(const custos_retention__set_t *s, const char *k, size_t n)
+{
+	if (!s->cap)
+		return false;
+	uint64_t h = hash_bytes(k, n);
+	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->slots[i].h)
+			return false;
+		if (slot_is(&s->slots[i], h, k, n))
+			return true;
+	}
+}
+
+int custos_retention__set_add(custos_retention__set_t *s, const char *k, size_t n)
+{
+	if ((s->n + 1) * 4 >= s->cap * 3) {
+		size_t ncap = s->cap ? s->cap * 2 : 64;
+		custos_retention__slot_t *ns = calloc(ncap, sizeof *ns);
+		if (!ns)
+			return CUSTOS_ENOMEM;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slots[i].h)
+				continue;
+			size_t j = s->slots[i].h & (ncap - 1);
+			while (ns[j].h)
+				j = (j + 1) & (ncap - 1);
+			ns[j] = s->slots[i];
+		}
+		free(s->slots);
+		s->slots = ns;
+		s->cap = ncap;
+	}
+	uint64_t h = hash_bytes(k, n);
+	size_t i = h & (s->cap - 1);
+	for (; s->slots[i].h; i = (i + 1) & (s->cap - 1))
+		if (slot_is(&s->slots[i], h, k, n))
+			return 0;
+	if (!(s->slots[i].k = custos_arena_strndup(&s->keys, k, n)))
+		return CUSTOS_ENOMEM;
+	s->slots[i].h = h;
+	s->n++;
+	return 1;
+}
+
+void custos_retention__set_free(custos_retention__set_t *s)
+{
+	free(s->slots);
+	custos_arena_free(&s->keys);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------------
+ * Hold files
+ */
+static int hold_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 100 || name[0] == '.')
+		return 0;
+	for (const char *s = name; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int sha_hex_ok(const char *s)
+{
+	size_t i = 0;
+	for (; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
+/* A hold as stored. Strings point into the json object. */
+typedef struct {
+	json_t *root;
+	const char *name, *query, *reason, *created_by, *status;
+	const char *released_by, *release_reason;
+	int64_t created_at, released_at;
+	uint64_t anchor_n;
+	const char *anchor_sha;
+	bool active;
+} hold_file_t;
+
+static const char *jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int jtime(json_t *o, const char *k, int64_t *out)
+{
+	const char *s = jstr(o, k);
+	return s && custos_time_parse(out, s, strlen(s)) == 0 ? 0 : -1;
+}
+
+/* Parses a hold file's text; why says what is wrong. */
+static int hold_parse(hold_file_t *h, const char *file_name, const char *text, size_t n,
+                      char *why, size_t cap)
+{
+	json_error_t je;
+	memset(h, 0, sizeof *h);
+	h->released_at = CUSTOS_TIME_NONE;
+	if (!(h->root = json_loadb(text, n, 0, &je))) {
+		snprintf(why, cap, "holds/%s: line %d: %s", file_name, je.line, je.text);
+		return CUSTOS_EFORMAT;
+	}
+	json_t *m = json_object_get(h->root, "members");
+	h->name = jstr(h->root, "name");
+	h->query = jstr(h->root, "query");
+	h->reason = jstr(h->root, "reason");
+	h->created_by = jstr(h->root, "created_by");
+	h->status = jstr(h->root, "status");
+	const char *bad = NULL;
+	if (!json_is_object(h->root))
+		bad = "not a JSON object";
+	else if (!h->name || !h->query || !h->created_by || !h->status)
+		bad = "name, query, created_by and status are required";
+	else if (jtime(h->root, "created_at", &h->created_at) < 0)
+		bad = "created_at is not a date";
+	else if (strcmp(h->status, "active") != 0 && strcmp(h->status, "released") != 0)
+		bad = "status must be active or released";
+	else if (!json_is_object(m) || !json_is_integer(json_object_get(m, "count")) ||
+	         json_integer_value(json_object_get(m, "count")) < 0 ||
+	         !jstr(m, "sha256") || !sha_hex_ok(jstr(m, "sha256")))
+		bad = "members must hold count and sha256";
+	if (!bad) {
+		char want[128];
+		snprintf(want, sizeof want, "%s.json", h->name);
+		if (!hold_name_ok(h->name))
+			bad = "the name must be 1-100 of A-Z a-z 0-9 . _ -, not starting with '.'";
+		else if (strcmp(want, file_name) != 0)
+			bad = "the name inside differs from the file name";
+	}
+	if (!bad) {
+		h->active = strcmp(h->status, "active") == 0;
+		h->anchor_n = (uint64_t)json_integer_value(json_object_get(m, "count"));
+		h->anchor_sha = jstr(m, "sha256");
+		if (!h->active) {
+			h->released_by = jstr(h->root, "released_by");
+			h->release_reason = jstr(h->root, "release_reason");
+			if (jtime(h->root, "released_at", &h->released_at) < 0 || !h->released_by ||
+			    !h->release_reason)
+				bad = "a released hold needs released_at, released_by and release_reason";
+		}
+	}
+	if (bad) {
+		snprintf(why, cap, "holds/%s: %s", file_name, bad);
+		json_decref(h->root);
+		h->root = NULL;
+		return CUSTOS_EFORMAT;
+	}
+	return CUSTOS_OK;
+}
+
+static void hold_file_free(hold_file_t *h)
+{
+	json_decref(h->root);
+	h->root = NULL;
+}
+
+static int hold_read(custos_policy_t *p, const git_oid *commit, const char *name, hold_file_t *h)
+{
+	char path[160], file[128], why[512];
+	custos_buf_t text = { 0 };
+	snprintf(file, sizeof file, "%s.json", name);
+	snprintf(path, sizeof path, "holds/%s", file);
+	int err = custos_policy__read(p, commit, path, &text, NULL);
+	if (err == CUSTOS_ENOTFOUND)
+		custos_err_set(&p->err, err, "no hold '%s'", name);
+	if (err == CUSTOS_OK && (err = hold_parse(h, file, text.data, text.len, why, sizeof why)) < 0)
+		err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "%s", why);
+	custos_buf_free(&text);
+	return err;
+}
+
+/* Serializes a hold as the committed JSON (fixed key order, one key a line). */
+static int hold_write(custos_policy_t *p, json_t *root, char **out)
+{
+	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	if (!*out)
+		return custos_err_set(&p->err, CUSTOS_ENOMEM, "cannot write the hold: out of memory");
+	size_t n = strlen(*out);
+	char *t = realloc(*out, n + 2);
+	if (!t) {
+		free(*out);
+		*out = NULL;
+		return custos_err_set(&p->err, CUSTOS_ENOMEM, "cannot write the hold: out of memory");
+	}
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	*out = t;
+	return CUSTOS_OK;
+}
+
+static json_t *jtime_str(int64_t ms)
+{
+	char b[40];
+	custos_time_format(b, sizeof b, ms);
+	return json_string(b);
+}
+
+static void anchor_set(json_t *root, uint64_t n, const char *sha)
+{
+	json_t *m = json_object();
+	json_object_set_new(m, "count", json_integer((json_int_t)n));
+	json_object_set_new(m, "sha256", json_string(sha));
+	json_object_set_new(root, "members", m);
+}
+
+/* ---------------------------------------------------------------------------
+ * Member files
+ */
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	if (close(fd) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int ensure_holds_dir(custos_policy_t *p)
+{
+	if (mkdir(p->holds_dir, 0755) == 0) {
+		if (fsync_dir(p->archive) < 0)
+			return custos_err_set(&p->err, CUSTOS_EIO, "cannot sync '%s': %s", p->archive,
+			                      strerror(errno));
+		return CUSTOS_OK;
+	}
+	if (errno == EEXIST)
+		return CUSTOS_OK;
+	return custos_err_set(&p->err, CUSTOS_EIO, "cannot create '%s': %s", p->holds_dir,
+	                      strerror(errno));
+}
+
+static custos_retention__members_t *members_find(custos_policy_t *p, const char *name)
+{
+	for (custos_retention__members_t *m = p->members; m; m = m->next)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+static void members_one_free(custos_retention__members_t *m)
+{
+	custos_retention__set_free(&m->pairs);
+	custos_retention__set_free(&m->ids);
+	free(m->name);
+	free(m->path);
+	free(m);
+}
+
+void custos_policy__members_free(custos_policy_t *p)
+{
+	while (p->members) {
+		custos_retention__members_t *m = p->members;
+		p->members = m->next;
+		members_one_free(m);
+	}
+}
+
+static void members_forget(custos_policy_t *p, const char *name)
+{
+	for (custos_retention__members_t **pp = &p->members; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0) {
+			custos_retention__members_t *m = *pp;
+			*pp = m->next;
+			members_one_free(m);
+			return;
+		}
+}
+
+static void digest_now(const custos_retention__members_t *m, char hex[CUSTOS_SHA256_HEX])
+{
+	custos_sha256_ctx_t c = m->sha;
+	uint8_t d[CUSTOS_SHA256_LEN];
+	custos_sha256_final(&c, d);
+	custos_hex(hex, d, sizeof d);
+}
+
+/* Reads what was appended to the member file since the cache last looked,
+ * checking the anchor (count, sha256) of hold h when the cache passes it.
+ * A torn last line (a crash mid-append, never acknowledged) is not read. */
+static int members_refresh(custos_policy_t *p, const hold_file_t *h, custos_retention__members_t **out)
+{
+	custos_retention__members_t *m = members_find(p, h->name);
+	char *buf = NULL;
+	int fd = -1, err = CUSTOS_OK;
+	*out = NULL;
+	if (!m) {
+		if (!(m = calloc(1, sizeof *m)) || !(m->name = strdup(h->name))) {
+			free(m);
+			return custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+		}
+		size_t l = strlen(p->holds_dir) + strlen(h->name) + 10;
+		if (!(m->path = malloc(l))) {
+			members_one_free(m);
+			return custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+		}
+		snprintf(m->path, l, "%s/%s.members", p->holds_dir, h->name);
+		custos_sha256_init(&m->sha);
+		m->next = p->members;
+		p->members = m;
+	}
+	*out = m;
+	if (m->corrupt) {
+		err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: member file '%s' failed its "
+		                     "check against the policy repository", h->name, m->path);
+		goto done;
+	}
+	struct stat st;
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT) {
+		err = custos_err_set(&p->err, CUSTOS_EIO, "cannot open '%s': %s", m->path, strerror(errno));
+		goto done;
+	}
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0) {
+			err = custos_err_set(&p->err, CUSTOS_EIO, "cannot stat '%s': %s", m->path, strerror(errno));
+			goto done;
+		}
+		if (st.st_size < m->bytes) {
+			err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: member file '%s' shrank "
+			                     "behind custos's back", h->name, m->path);
+			goto done;
+		}
+		size_t want = (size_t)(st.st_size - m->bytes);
+		if (want && !(buf = malloc(want))) {
+			err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		size_t got = 0;
+		while (got < want) {
+			ssize_t r = pread(fd, buf + got, want - got, m->bytes + (off_t)got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				err = custos_err_set(&p->err, CUSTOS_EIO, "cannot read '%s': %s", m->path,
+				                     strerror(errno));
+				goto done;
+			}
+			if (r == 0)
+				break;
+			got += (size_t)r;
+		}
+		size_t pos = 0;
+		while (pos < got) {
+			char *nl = memchr(buf + pos, '\n', got - pos);
+			if (!nl)
+				break;
+			size_t len = (size_t)(nl - (buf + pos));
+			char *line = buf + pos, *sp = memchr(line, ' ', len);
+			if (!sp || sp == line || (size_t)(line + len - sp - 1) != 64) {
+				err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: '%s' entry %llu is "
+				                     "malformed", h->name, m->path, (unsigned long long)m->n + 1);
+				goto done;
+			}
+			int r1, r2;
+			if ((r1 = custos_retention__set_add(&m->pairs, line, len)) < 0 ||
+			    (r2 = custos_retention__set_add(&m->ids, line, (size_t)(sp - line))) < 0) {
+				err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+				goto done;
+			}
+			custos_sha256_update(&m->sha, line, len + 1);
+			m->n++;
+			m->bytes += (off_t)(len + 1);
+			pos += len + 1;
+			if (!m->verified && m->n == h->anchor_n) {
+				char hex[CUSTOS_SHA256_HEX];
+				digest_now(m, hex);
+				if (strcmp(hex, h->anchor_sha) != 0) {
+					err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: the first %llu "
+					        "entries of '%s' differ from those the policy repository recorded",
+					        h->name, (unsigned long long)h->anchor_n, m->path);
+					goto done;
+				}
+				m->verified = true;
+			}
+		}
+	}
+	if (!m->verified) {
+		if (m->n < h->anchor_n) {
+			err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: '%s' has %llu entries, "
+			        "the policy repository recorded %llu: membership was lost behind custos's back",
+			        h->name, m->path, (unsigned long long)m->n, (unsigned long long)h->anchor_n);
+			goto done;
+		}
+		/* anchor 0 is the empty digest, checked here */
+		m->verified = h->anchor_n == 0 || m->n >= h->anchor_n;
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	/* the cache stays (a hold set may point into it): what it holds was
+	 * read whole lines at a time; a failed check sticks until a new handle */
+	if (err == CUSTOS_ECORRUPT)
+		m->corrupt = true;
+	if (err < 0)
+		*out = NULL;
+	return err;
+}
+
+/* Appends bytes to the member file and fsyncs it. A torn tail left by a
+ * crash is cut first, so entries always start on a line. */
+static int members_append(custos_policy_t *p, custos_retention__members_t *m,
+                          const char *data, size_t n, bool create)
+{
+	int fd = -1, err = CUSTOS_OK;
+	if ((err = ensure_holds_dir(p)) < 0)
+		return err;
+	fd = open(m->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return custos_err_set(&p->err, CUSTOS_EIO, "cannot open '%s': %s", m->path, strerror(errno));
+	if (ftruncate(fd, m->bytes) < 0 || lseek(fd, m->bytes, SEEK_SET) < 0) {
+		err = custos_err_set(&p->err, CUSTOS_EIO, "cannot write '%s': %s", m->path, strerror(errno));
+		goto done;
+	}
+	size_t done_n = 0;
+	while (done_n < n) {
+		ssize_t w = write(fd, data + done_n, n - done_n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err = custos_err_set(&p->err, CUSTOS_EIO, "cannot write '%s': %s", m->path, strerror(errno));
+			goto done;
+		}
+		done_n += (size_t)w;
+	}
+	if (fsync(fd) < 0) {
+		err = custos_err_set(&p->err, CUSTOS_EIO, "cannot sync '%s': %s", m->path, strerror(errno));
+		goto done;
+	}
+done:
+	if (fd >= 0 && close(fd) < 0 && err == CUSTOS_OK)
+		err = custos_err_set(&p->err, CUSTOS_EIO, "cannot close '%s': %s", m->path, strerror(errno));
+	if (err == CUSTOS_OK && create && fsync_dir(p->holds_dir) < 0)
+		err = custos_err_set(&p->err, CUSTOS_EIO, "cannot sync '%s': %s", p->holds_dir, strerror(errno));
+	return err;
+}
+
+/* Adds the new pairs of members to the cache and the file. */
+static int members_add(custos_policy_t *p, custos_retention__members_t *m,
+                       const custos_hold_member_t *members, size_t n, bool create, size_t *added)
+{
+	custos_buf_t buf = { 0 };
+	custos_retention__set_t fresh = { 0 };
+	int err = CUSTOS_OK;
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = members[i].id, *sha = members[i].sha256;
+		if (!id || !*id || strpbrk(id, " \t\r\n") || !sha || !sha_hex_ok(sha)) {
+			err = custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: member %zu: want a record id "
+			                     "without spaces and a lower-case SHA-256 in hex", m->name, i);
+			goto done;
+		}
+		size_t start = buf.len;
+		if (custos_buf_printf(&buf, "%s %s\n", id, sha) < 0)
+			goto oom;
+		size_t len = buf.len - start - 1;
+		if (custos_retention__set_has(&m->pairs, buf.data + start, len)) {
+			buf.len = start;
+			continue;
+		}
+		int r = custos_retention__set_add(&fresh, buf.data + start, len);
+		if (r < 0)
+			goto oom;
+		if (r == 0) {   /* twice in this call */
+			buf.len = start;
+			continue;
+		}
+		count++;
+	}
+	if (count && (err = members_append(p, m, buf.data, buf.len, create || m->bytes == 0)) < 0)
+		goto done;
+	/* durable now: bring the cache up to date */
+	for (size_t pos = 0; pos < buf.len;) {
+		char *line = buf.data + pos, *nl = memchr(line, '\n', buf.len - pos);
+		size_t len = (size_t)(nl - line);
+		char *sp = memchr(line, ' ', len);
+		if (custos_retention__set_add(&m->pairs, line, len) < 0 ||
+		    custos_retention__set_add(&m->ids, line, (size_t)(sp - line)) < 0)
+			goto oom;
+		custos_sha256_update(&m->sha, line, len + 1);
+		m->n++;
+		m->bytes += (off_t)(len + 1);
+		pos += len + 1;
+	}
+	if (added)
+		*added = count;
+	goto done;
+oom:
+	err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+done:
+	custos_retention__set_free(&fresh);
+	custos_buf_free(&buf);
+	return err;
+}
+
+/* ---------------------------------------------------------------------------
+ * Create, release, checkpoint
+ */
+static int commit_hold(custos_policy_t *p, json_t *root, const char *name,
+                       const custos_policy_change_t *c, const char *msg, char out[CUSTOS_COMMIT_HEX])
+{
+	char path[160], *text = NULL;
+	int err;
+	snprintf(path, sizeof path, "holds/%s.json", name);
+	if ((err = hold_write(p, root, &text)) < 0)
+		return err;
+	custos_policy__file_t f = { path, text, strlen(text) };
+	err = custos_policy__commit(p, &f, 1, c, msg, out);
+	free(text);
+	return err;
+}
+
+int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
+                       const char *reason, const custos_hold_member_t *members, size_t n,
+                       const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX])
+{
+	static const custos_policy_change_t none = { 0 };
+	custos_retention__members_t *m = NULL;
+	hold_file_t h;
+	json_t *root = NULL;
+	char msg[400], hex[CUSTOS_SHA256_HEX], out[CUSTOS_COMMIT_HEX];
+	int err, locked = 0, fresh = 0;
+
+	custos_err_clear(&p->err);
+	if (!c)
+		c = &none;
+	if (!name || !hold_name_ok(name))
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s': 1-100 of "
+		                      "A-Z a-z 0-9 . _ -, not starting with '.'", name ? name : "");
+	if (!query || !*query)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: a query is required", name);
+	if (p->check) {
+		char why[400] = "";
+		if (p->check(p->check_ctx, query, why, sizeof why) != 0)
+			return custos_err_set(&p->err, CUSTOS_EFORMAT, "hold %s: invalid query '%s': %s",
+			                      name, query, why[0] ? why : "refused by the query parser");
+	}
+	if ((err = custos_policy__lock(p)) < 0)
+		return err;
+	locked = 1;
+	err = hold_read(p, NULL, name, &h);
+	if (err == CUSTOS_OK) {
+		hold_file_free(&h);
+		err = custos_err_set(&p->err, CUSTOS_EEXISTS, "hold '%s' already exists", name);
+		goto done;
+	}
+	if (err != CUSTOS_ENOTFOUND)
+		goto done;
+	/* a member file without a hold is left by a create that crashed before
+	 * its commit: it was never acknowledged, start afresh */
+	members_forget(p, name);
+	fresh = 1;
+	if ((err = ensure_holds_dir(p)) < 0)
+		goto done;
+	{
+		if (!(m = calloc(1, sizeof *m)) || !(m->name = strdup(name))) {
+			free(m);
+			m = NULL;
+			err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		size_t l = strlen(p->holds_dir) + strlen(name) + 10;
+		if (!(m->path = malloc(l))) {
+			members_one_free(m);
+			err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		snprintf(m->path, l, "%s/%s.members", p->holds_dir, name);
+		custos_sha256_init(&m->sha);
+		m->verified = true;
+		m->next = p->members;
+		p->members = m;
+	}
+	if ((err = members_add(p, m, members, n, true, NULL)) < 0)
+		goto done;
+	if (m->n == 0) {
+		/* leave an empty file: its presence is the start of the record */
+		if ((err = members_append(p, m, "", 0, true)) < 0)
+			goto done;
+	}
+	digest_now(m, hex);
+	int64_t now = c->when ? c->when : custos_time_now();
+	root = json_object();
+	json_object_set_new(root, "name", json_string(name));
+	json_object_set_new(root, "query", json_string(query));
+	json_object_set_new(root, "reason", json_string(reason ? reason : ""));
+	json_object_set_new(root, "created_at", jtime_str(now));
+	json_object_set_new(root, "created_by", json_string(c->actor && *c->actor ? c->actor : "custos"));
+	json_object_set_new(root, "status", json_string("active"));
+	anchor_set(root, m->n, hex);
+	snprintf(msg, sizeof msg, "Create legal hold %s", name);
+	err = commit_hold(p, root, name, c, msg, out);
+done:
+	/* only a cache this call started, for a hold that does not exist */
+	if (err < 0 && fresh)
+		members_forget(p, name);
+	json_decref(root);
+	if (locked)
+		custos_policy__unlock(p);
+	if (err == CUSTOS_OK && out_commit)
+		memcpy(out_commit, out, CUSTOS_COMMIT_HEX);
+	return err;
+}
+
+int custos_hold_release(custos_policy_t *p, const char *name, const char *reason,
+                        const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX])
+{
+	static const custos_policy_change_t none = { 0 };
+	custos_retention__members_t *m = NULL;
+	hold_file_t h = { 0 };
+	char msg[400], hex[CUSTOS_SHA256_HEX], out[CUSTOS_COMMIT_HEX];
+	int err;
+
+	custos_err_clear(&p->err);
+	if (!c)
+		c = &none;
+	if (!name || !hold_name_ok(name))
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
+	if (!reason || !*reason)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: a release needs a reason", name);
+	if ((err = custos_policy__lock(p)) < 0)
+		return err;
+	if ((err = hold_read(p, NULL, name, &h)) < 0)
+		goto done;
+	if (!h.active) {
+		err = custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s was already released", name);
+		goto done;
+	}
+	if ((err = members_refresh(p, &h, &m)) < 0)
+		goto done;
+	digest_now(m, hex);
+	int64_t now = c->when ? c->when : custos_time_now();
+	json_object_set_new(h.root, "status", json_string("released"));
+	json_object_set_new(h.root, "released_at", jtime_str(now));
+	json_object_set_new(h.root, "released_by", json_string(c->actor && *c->actor ? c->actor : "custos"));
+	json_object_set_new(h.root, "release_reason", json_string(reason));
+	anchor_set(h.root, m->n, hex);
+	snprintf(msg, sizeof msg, "Release legal hold %s: %.300s", name, reason);
+	err = commit_hold(p, h.root, name, c, msg, out);
+done:
+	hold_file_free(&h);
+	custos_policy__unlock(p);
+	if (err == CUSTOS_OK && out_commit)
+		memcpy(out_commit, out, CUSTOS_COMMIT_HEX);
+	return err;
+}
+
+int custos_hold_add_members(custos_policy_t *p, const char *name,
+                            const custos_hold_member_t *members, size_t n, size_t *added)
+{
+	custos_retention__members_t *m = NULL;
+	hold_file_t h = { 0 };
+	int err;
+	custos_err_clear(&p->err);
+	if (added)
+		*added = 0;
+	if (!name || !hold_name_ok(name))
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
+	if ((err = custos_policy__lock(p)) < 0)
+		return err;
+	if ((err = hold_read(p, NULL, name, &h)) < 0)
+		goto done;
+	if (!h.active) {
+		err = custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s is released: its membership is final", name);
+		goto done;
+	}
+	if ((err = members_refresh(p, &h, &m)) < 0)
+		goto done;
+	err = members_add(p, m, members, n, false, added);
+done:
+	hold_file_free(&h);
+	custos_policy__unlock(p);
+	return err;
+}
+
+/* Names of the hold files in HEAD ("x" for holds/x.json), sorted. */
+static int hold_names(custos_policy_t *p, git_tree *root, char ***names, size_t *n)
+{
+	git_tree_entry *e = NULL;
+	git_tree *t = NULL;
+	int err = CUSTOS_OK, rc;
+	*names = NULL;
+	*n = 0;
+	rc = git_tree_entry_bypath(&e, root, "holds");
+	if (rc == GIT_ENOTFOUND)
+		return CUSTOS_OK;
+	if (rc < 0)
+		return custos_policy__git(p, rc, "cannot read holds/");
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		goto done;
+	if ((rc = git_tree_lookup(&t, p->repo, git_tree_entry_id(e))) < 0) {
+		err = custos_policy__git(p, rc, "cannot read holds/");
+		goto done;
+	}
+	size_t cnt = git_tree_entrycount(t);
+	if (cnt && !(*names = calloc(cnt, sizeof **names))) {
+		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		const char *fn = git_tree_entry_name(git_tree_entry_byindex(t, i));
+		size_t l = strlen(fn);
+		if (l <= 5 || strcmp(fn + l - 5, ".json") != 0)
+			continue;
+		if (!((*names)[*n] = strndup(fn, l - 5))) {
+			err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		(*n)++;
+	}
+done:
+	git_tree_free(t);
+	git_tree_entry_free(e);
+	return err;
+}
+
+static void names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int head_tree(custos_policy_t *p, git_oid *head, git_tree **tree)
+{
+	git_commit *c = NULL;
+	int err;
+	*tree = NULL;
+	if ((err = custos_policy__head(p, head)) < 0)
+		return err;
+	int rc = git_commit_lookup(&c, p->repo, head);
+	if (rc == 0)
+		rc = git_commit_tree(tree, c);
+	git_commit_free(c);
+	return rc < 0 ? custos_policy__git(p, rc, "cannot read HEAD") : CUSTOS_OK;
+}
+
+int custos_hold_checkpoint(custos_policy_t *p, const custos_policy_change_t *c,
+                           char out_commit[CUSTOS_COMMIT_HEX])
+{
+	git_oid head;
+	git_tree *tree = NULL;
+	char **names = NULL, **texts = NULL, out[CUSTOS_COMMIT_HEX] = "";
+	char (*paths)[160] = NULL;
+	custos_policy__file_t *files = NULL;
+	size_t n = 0, nf = 0;
+	int err;
+
+	custos_err_clear(&p->err);
+	if ((err = custos_policy__lock(p)) < 0)
+		return err;
+	if ((err = head_tree(p, &head, &tree)) < 0 || (err = hold_names(p, tree, &names, &n)) < 0)
+		goto done;
+	if (n && (!(texts = calloc(n, sizeof *texts)) || !(paths = calloc(n, sizeof *paths)) ||
+	          !(files = calloc(n, sizeof *files)))) {
+		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		hold_file_t h;
+		custos_retention__members_t *m;
+		char hex[CUSTOS_SHA256_HEX];
+		if ((err = hold_read(p, &head, names[i], &h)) < 0)
+			goto done;
+		if (!h.active) {
+			hold_file_free(&h);
+			continue;
+		}
+		if ((err = members_refresh(p, &h, &m)) < 0) {
+			hold_file_free(&h);
+			goto done;
+		}
+		if (m->n > h.anchor_n) {
+			digest_now(m, hex);
+			anchor_set(h.root, m->n, hex);
+			if ((err = hold_write(p, h.root, &texts[nf])) < 0) {
+				hold_file_free(&h);
+				goto done;
+			}
+			snprintf(paths[nf], sizeof paths[nf], "holds/%s.json", names[i]);
+			files[nf].path = paths[nf];
+			files[nf].data = texts[nf];
+			files[nf].len = strlen(texts[nf]);
+			nf++;
+		}
+		hold_file_free(&h);
+	}
+	if (nf)
+		err = custos_policy__commit(p, files, nf, c, "Record the membership of legal holds", out);
+done:
+	for (size_t i = 0; texts && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(paths);
+	free(files);
+	names_free(names, n);
+	git_tree_free(tree);
+	custos_policy__unlock(p);
+	if (err == CUSTOS_OK && out_commit)
+		memcpy(out_commit, out, CUSTOS_COMMIT_HEX);
+	return err;
+}
+
+/* ---------------------------------------------------------------------------
+ * Listing
+ */
+void custos_holds_free(custos_holds_t *h)
+{
+	if (!h)
+		return;
+	free(h->v);
+	custos_arena_free(&h->arena);
+	memset(h, 0, sizeof *h);
+}
+
+static int hold_fill(custos_policy_t *p, custos_holds_t *out, const git_oid *head, const char *name)
+{
+	hold_file_t h;
+	custos_retention__members_t *m = NULL;
+	char path[160];
+	git_oid changed;
+	int err;
+	if ((err = hold_read(p, head, name, &h)) < 0)
+		return err;
+	custos_hold_t *o = &out->v[out->n];
+	memset(o, 0, sizeof *o);
+	custos_arena_t *a = &out->arena;
+	o->name = custos_arena_strdup(a, h.name);
+	o->query = custos_arena_strdup(a, h.query);
+	o->reason = custos_arena_strdup(a, h.reason ? h.reason : "");
+	o->created_by = custos_arena_strdup(a, h.created_by);
+	o->created_at = h.created_at;
+	o->active = h.active;
+	o->released_at = h.released_at;
+	o->released_by = custos_arena_strdup(a, h.released_by);
+	o->release_reason = custos_arena_strdup(a, h.release_reason);
+	o->members_anchored = h.anchor_n;
+	if (!o->name || !o->query || !o->reason || !o->created_by ||
+	    (h.released_by && !o->released_by) || (h.release_reason && !o->release_reason)) {
+		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((err = members_refresh(p, &h, &m)) < 0)
+		goto done;
+	o->members = m->n;
+	o->member_ids = m->ids.n;
+	snprintf(path, sizeof path, "holds/%s.json", name);
+	if ((err = custos_policy__last_change(p, head, path, &changed, NULL)) < 0)
+		goto done;
+	git_oid_tostr(o->commit, sizeof o->commit, &changed);
+	out->n++;
+done:
+	hold_file_free(&h);
+	return err;
+}
+
+int custos_hold_list(custos_policy_t *p, custos_holds_t *out)
+{
+	git_oid head;
+	git_tree *tree = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int err;
+	memset(out, 0, sizeof *out);
+	custos_err_clear(&p->err);
+	if ((err = head_tree(p, &head, &tree)) < 0 || (err = hold_names(p, tree, &names, &n)) < 0)
+		goto done;
+	if (n && !(out->v = calloc(n, sizeof *out->v))) {
+		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((err = hold_fill(p, out, &head, names[i])) < 0)
+			goto done;
+done:
+	if (err < 0)
+		custos_holds_free(out);
+	names_free(names, n);
+	git_tree_free(tree);
+	return err;
+}
+
+int custos_hold_get(custos_policy_t *p, const char *name, custos_holds_t *out)
+{
+	git_oid head;
+	int err;
+	memset(out, 0, sizeof *out);
+	custos_err_clear(&p->err);
+	if (!name || !hold_name_ok(name))
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
+	if ((err = custos_policy__head(p, &head)) < 0)
+		return err;
+	if (!(out->v = calloc(1, sizeof *out->v)))
+		return custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+	if ((err = hold_fill(p, out, &head, name)) < 0)
+		custos_holds_free(out);
+	return err;
+}
+
+int custos_hold_members(custos_policy_t *p, const char *name, custos_hold_member_fn fn, void *ctx)
+{
+	hold_file_t h;
+	custos_retention__members_t *m = NULL;
+	FILE *f = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int err;
+	custos_err_clear(&p->err);
+	if (!name || !hold_name_ok(name))
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
+	if ((err = hold_read(p, NULL, name, &h)) < 0)
+		return err;
+	/* refreshing checks the anchor before anything is shown */
+	if ((err = members_refresh(p, &h, &m)) < 0)
+		goto done;
+	if (!(f = fopen(m->path, "re"))) {
+		if (errno != ENOENT)
+			err = custos_err_set(&p->err, CUSTOS_EIO, "cannot open '%s': %s", m->path, strerror(errno));
+		goto done;
+	}
+	uint64_t seen = 0, upto = m->n;
+	while (seen < upto && (len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] != '\n')
+			break;
+		line[len - 1] = '\0';
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			break;
+		*sp = '\0';
+		seen++;
+		if ((err = fn(ctx, line, sp + 1)) != 0)
+			goto done;
+	}
+done:
+	if (f)
+		fclose(f);
+	free(line);
+	hold_file_free(&h);
+	return err;
+}
+
+/* ---------------------------------------------------------------------------
+ * The hold set for disposition
+ */
+struct custos_holdset {
+	size_t n;
+	char **names;
+	const custos_retention__set_t **ids;   /* borrowed from the policy's caches */
+};
+
+int custos_holdset_load(custos_holdset_t **out, custos_policy_t *p)
+{
+	git_oid head;
+	git_tree *tree = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	custos_holdset_t *s = NULL;
+	int err;
+	*out = NULL;
+	custos_err_clear(&p->err);
+	if ((err = head_tree(p, &head, &tree)) < 0 || (err = hold_names(p, tree, &names, &n)) < 0)
+		goto done;
+	if (!(s = calloc(1, sizeof *s)) || (n && (!(s->names = calloc(n, sizeof *s->names)) ||
+	                                          !(s->ids = calloc(n, sizeof *s->ids))))) {
+		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		hold_file_t h;
+		custos_retention__members_t *m;
+		if ((err = hold_read(p, &head, names[i], &h)) < 0)
+			goto done;
+		if (h.active && (err = members_refresh(p, &h, &m)) == CUSTOS_OK) {
+			s->names[s->n] = names[i];
+			names[i] = NULL;
+			s->ids[s->n] = &m->ids;
+			s->n++;
+		}
+		hold_file_free(&h);
+		if (err < 0)
+			goto done;
+	}
+done:
+	names_free(names, n);
+	git_tree_free(tree);
+	if (err < 0) {
+		custos_holdset_free(s);
+		return err;
+	}
+	*out = s;
+	return CUSTOS_OK;
+}
+
+size_t custos_holdset_covers(const custos_holdset_t *s, const char *id,
+                             const char **names, size_t cap)
+{
+	size_t k = 0, len = strlen(id);
+	for (size_t i = 0; i < s->n; i++)
+		if (custos_retention__set_has(s->ids[i], id, len)) {
+			if (names && k < cap)
+				names[k] = s->names[i];
+			k++;
+		}
+	return k;
+}
+
+void custos_holdset_free(custos_holdset_t *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->names[i]);
+	free(s->names);
+	free(s->ids);
+	free(s);
+}
+
+/* ---------------------------------------------------------------------------
+ * Checking hold files of a tree (for commits made outside custos)
+ */
+int custos_policy__check_holds(custos_policy_t *p, git_tree *tree, git_tree *known_tree,
+                               char *why, size_t cap)
+{
+	git_tree_entry *e = NULL, *ke = NULL;
+	git_tree *t = NULL, *kt = NULL;
+	int err = CUSTOS_OK, rc;
+
+	rc = git_tree_entry_bypath(&e, tree, "holds");
+	if (rc < 0 && rc != GIT_ENOTFOUND)
+		return custos_policy__git(p, rc, "cannot read holds/");
+	if (e && (rc = git_tree_lookup(&t, p->repo, git_tree_entry_id(e))) < 0) {
+		err = custos_policy__git(p, rc, "holds/ is not a folder");
+		goto done;
+	}
+	if (known_tree) {
+		rc = git_tree_entry_bypath(&ke, known_tree, "holds");
+		if (rc < 0 && rc != GIT_ENOTFOUND) {
+			err = custos_policy__git(p, rc, "cannot read holds/");
+			goto done;
+		}
+		if (ke && (rc = git_tree_lookup(&kt, p->repo, git_tree_entry_id(ke))) < 0) {
+			err = custos_policy__git(p, rc, "cannot read holds/");
+			goto done;
+		}
+	}
+	/* every hold file is well-formed */
+	for (size_t i = 0; t && i < git_tree_entrycount(t); i++) {
+		const git_tree_entry *he = git_tree_entry_byindex(t, i);
+		const char *fn = git_tree_entry_name(he);
+		git_blob *b = NULL;
+		hold_file_t h;
+		size_t l = strlen(fn);
+		if (git_tree_entry_type(he) != GIT_OBJECT_BLOB || l <= 5 || strcmp(fn + l - 5, ".json") != 0) {
+			snprintf(why, cap, "holds/%s: only <name>.json files belong in holds/", fn);
+			err = CUSTOS_EPOLICY;
+			goto done;
+		}
+		if ((rc = git_blob_lookup(&b, p->repo, git_tree_entry_id(he))) < 0) {
+			err = custos_policy__git(p, rc, "cannot read holds/%s", fn);
+			goto done;
+		}
+		rc = hold_parse(&h, fn, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), why, cap);
+		git_blob_free(b);
+		if (rc < 0) {
+			err = CUSTOS_EPOLICY;
+			goto done;
+		}
+		/* a new hold's query must parse, as custos_hold_create checks; old
+		 * ones keep the query they were accepted with */
+		if (p->check && h.active && !(kt && git_tree_entry_byname(kt, fn))) {
+			char qwhy[400] = "";
+			if (p->check(p->check_ctx, h.query, qwhy, sizeof qwhy) != 0) {
+				snprintf(why, cap, "holds/%s: invalid query '%.200s': %s", fn, h.query,
+				         qwhy[0] ? qwhy : "refused by the query parser");
+				hold_file_free(&h);
+				err = CUSTOS_EPOLICY;
+				goto done;
+			}
+		}
+		hold_file_free(&h);
+	}
+	/* what was held stays held: an active hold may be released, never
+	 * removed, re-queried or have its anchored membership lowered */
+	for (size_t i = 0; kt && i < git_tree_entrycount(kt); i++) {
+		const git_tree_entry *ke2 = git_tree_entry_byindex(kt, i);
+		const char *fn = git_tree_entry_name(ke2);
+		git_blob *b = NULL;
+		hold_file_t old, cur;
+		if ((rc = git_blob_lookup(&b, p->repo, git_tree_entry_id(ke2))) < 0) {
+			err = custos_policy__git(p, rc, "cannot read holds/%s", fn);
+			goto done;
+		}
+		rc = hold_parse(&old, fn, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), why, cap);
+		git_blob_free(b);
+		if (rc < 0)
+			continue;   /* it was accepted before; nothing to compare with */
+		const git_tree_entry *ce = t ? git_tree_entry_byname(t, fn) : NULL;
+		if (!ce) {
+			snprintf(why, cap, "holds/%s was removed: a hold is released, never deleted", fn);
+			hold_file_free(&old);
+			err = CUSTOS_EPOLICY;
+			goto done;
+		}
+		if ((rc = git_blob_lookup(&b, p->repo, git_tree_entry_id(ce))) < 0) {
+			hold_file_free(&old);
+			err = custos_policy__git(p, rc, "cannot read holds/%s", fn);
+			goto done;
+		}
+		rc = hold_parse(&cur, fn, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), why, cap);
+		git_blob_free(b);
+		if (rc == CUSTOS_OK) {
+			if (old.active && strcmp(old.query, cur.query) != 0)
+				snprintf(why, cap, "holds/%s: the query of an active hold was changed", fn), rc = -1;
+			else if (!old.active && cur.active)
+				snprintf(why, cap, "holds/%s: a released hold was made active again "
+				         "(create a new hold instead)", fn), rc = -1;
+			else if (cur.anchor_n < old.anchor_n)
+				snprintf(why, cap, "holds/%s: the recorded membership shrank from %llu to %llu",
+				         fn, (unsigned long long)old.anchor_n, (unsigned long long)cur.anchor_n), rc = -1;
+			hold_file_free(&cur);
+		}
+		hold_file_free(&old);
+		if (rc < 0) {
+			err = CUSTOS_EPOLICY;
+			goto done;
+		}
+	}
+done:
+	git_tree_free(kt);
+	git_tree_free(t);
+	git_tree_entry_free(ke);
+	git_tree_entry_free(e);
+	return err;
+}

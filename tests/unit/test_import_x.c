@@ -1,0 +1,352 @@
+/* X importers: x-archive (folders, zips, single files) and twitter-api (v1.1
+ * objects, v2 pages, pretty-printed documents). Own inputs live in
+ * tests/data/import/; the fixture tier reads ../shared/fixtures. */
+#include "check.h"
+#include "import_sink.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#define OWN "tests/data/import/"
+
+static void run_ok(const char *path, const char *format, tsink_t *s)
+{
+	custos_import_sink_t k = tsink_make(s);
+	custos_err_t err = { 0 };
+	int r = custos_import_run(path, format, &k, &err);
+	if (r != 0)
+		printf("  import of %s: %s\n", path, err.msg);
+	CHECK_OK(r);
+}
+
+static void sha_hex(const char *data, char hex[CUSTOS_SHA256_HEX])
+{
+	uint8_t h[CUSTOS_SHA256_LEN];
+	custos_sha256(h, data, strlen(data));
+	custos_hex(hex, h, sizeof h);
+}
+
+/* The raw bytes handed over for the record at source offset off equal the
+ * file's bytes there. */
+static int raw_matches_file(const tsink_t *s, const char *path, long off, const char *start)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[512];
+	if (!f)
+		return 0;
+	if (strlen(start) > sizeof buf) {
+		fclose(f);
+		return 0;
+	}
+	fseek(f, off, SEEK_SET);
+	size_t n = fread(buf, 1, strlen(start), f);
+	fclose(f);
+	return n == strlen(start) && memcmp(buf, start, n) == 0 && strstr(s->raws.data, start);
+}
+
+static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
+{
+	tsink_t s;
+	char hex[CUSTOS_SHA256_HEX], frag[200];
+	run_ok(OWN "x-archive", NULL, &s);
+	/* 6 tweet elements (one broken), 1 deleted tweet, 2 messages */
+	CHECK_INT(s.n_records, 8);
+	CHECK_INT(s.n_bad, 1);
+	CHECK(strstr(s.bads.data, "data/tweets.js|3086|51|invalid JSON") != NULL);
+	CHECK_INT(s.kinds[0], 3);   /* the edited post twice, the deleted one */
+	CHECK_INT(s.kinds[1], 1);
+	CHECK_INT(s.kinds[2], 1);
+	CHECK_INT(s.kinds[3], 1);
+	CHECK_INT(s.kinds[5], 2);
+	CHECK_INT(s.n_files, 1);
+	CHECK_INT(s.n_blobs, 2);
+	/* the owner from account.js */
+	CHECK(tsink_has(&s, "x:1500000000000000003",
+	                "\"account\":\"acmecorp\",\"kind\":\"reply\",\"author\":{\"id\":\"1000\","
+	                "\"handle\":\"acmecorp\",\"name\":\"Acme Corp\"}"));
+	/* the edit keeps the first id and time, and comes after the first
+	 * version although the file lists it first */
+	const char *v1 = tsink_find(&s, "x:1500000000000000001");
+	CHECK(v1 && strstr(v1, "\"text\":\"Our prodcut #launch\"") < strchr(v1, '\n'));
+	const char *v2 = strstr(strchr(v1, '\n'), "\"id\":\"x:1500000000000000001\"");
+	CHECK(v2 != NULL);
+	CHECK(strstr(v2, "\"created_at\":\"2022-03-05T09:30:00Z\"") != NULL);
+	CHECK(strstr(v2, "\"text\":\"Our product (fixed) #launch $ACME\"") != NULL);
+	CHECK(strstr(v2, "\"cashtags\":[\"ACME\"],\"edited_at\":\"2022-03-05T09:31:00Z\"") != NULL);
+	/* replies, entities decoded, t.co expanded */
+	CHECK(tsink_has(&s, "x:1500000000000000003", "\"in_reply_to\":\"x:1400000000000000000\""));
+	CHECK(tsink_has(&s, "x:1500000000000000003",
+	                "\"text\":\"@bob Q&A is <here> https://example.com/a?b=1&c=2\""));
+	CHECK(tsink_has(&s, "x:1500000000000000003", "\"urls\":[\"https://example.com/a?b=1&c=2\"]"));
+	/* a retweet: its source from the media, its picture from the export */
+	sha_hex("JPEGDATA-PIC1", hex);
+	snprintf(frag, sizeof frag, "\"sha256\":\"%s\",\"type\":\"image/jpeg\",\"size\":13", hex);
+	CHECK(tsink_has(&s, "x:1500000000000000004", "\"repost_of\":\"x:1300000000000000000\""));
+	CHECK(tsink_has(&s, "x:1500000000000000004", frag));
+	/* a quote is a status link; a picture missing from the export is a reference */
+	CHECK(tsink_has(&s, "x:1500000000000000005", "\"quote_of\":\"x:1234567890123456789\""));
+	sha_hex("PNGDATA-OWN2", hex);
+	CHECK(tsink_has(&s, "x:1500000000000000005", hex));
+	CHECK(tsink_has(&s, "x:1500000000000000005",
+	                "{\"type\":\"photo\",\"url\":\"https://pbs.twimg.com/media/GONE.png\"}"));
+	/* deletions are kept, marked */
+	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\":\"2022-03-09T09:00:00Z\""));
+	/* messages */
+	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"kind\":\"message\""));
+	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"thread\":\"x:dm:1000-2000\""));
+	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"author\":{\"id\":\"2000\""));
+	/* positions and raw bytes: the array element exactly */
+	CHECK(tsink_has(&s, "x:1500000000000000003", "\"offset\":1230,\"line\":22"));
+	CHECK(raw_matches_file(&s, OWN "x-archive/data/tweets.js", 1230,
+	                       "{\n    \"tweet\" : {\n      \"entities\" : { \"hashtags\" : [ ], "
+	                       "\"symbols\" : [ ], \"user_mentions\" : [ { \"screen_name\" : \"bob\""));
+	CHECK(raw_matches_file(&s, OWN "x-archive/data/direct-messages.js", 357,
+	                       "{\n          \"messageCreate\" : { \"recipientId\" : \"1000\""));
+	tsink_free(&s);
+}
+
+static void test_x_archive__zip_gives_same_records_under_member_names(void)
+{
+	tsink_t a, b;
+	char cmd[8192], zip[4200], want[4400];
+	snprintf(zip, sizeof zip, "%s/export.zip", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "cd " OWN "x-archive && zip -q -r '%s' data", zip);
+	CHECK(system(cmd) == 0);
+	run_ok(OWN "x-archive", NULL, &a);
+	run_ok(zip, NULL, &b);
+	CHECK_INT(b.n_records, a.n_records);
+	CHECK_INT(b.n_bad, a.n_bad);
+	CHECK_INT(b.n_blobs, 2);
+	CHECK(a.raws.len == b.raws.len && memcmp(a.raws.data, b.raws.data, a.raws.len) == 0);
+	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"offset\":1230,\"line\":22", zip);
+	CHECK(tsink_has(&b, "x:1500000000000000003", want));
+	snprintf(want, sizeof want, "%s!/data/tweets.js|3086|51|", zip);
+	CHECK(strstr(b.bads.data, want) != NULL);
+	tsink_free(&a);
+	tsink_free(&b);
+}
+
+static void test_x_archive__lone_tweets_js_finds_its_account(void)
+{
+	tsink_t s;
+	run_ok(OWN "x-archive/data/tweets.js", NULL, &s);
+	CHECK_INT(s.n_records, 5);
+	CHECK_INT(s.n_bad, 1);
+	CHECK(tsink_has(&s, "x:1500000000000000003", "\"account\":\"acmecorp\""));
+	tsink_free(&s);
+}
+
+static void test_x_archive__bad_item_stops_when_the_sink_says_so(void)
+{
+	tsink_t s;
+	custos_import_sink_t k = tsink_make(&s);
+	custos_err_t err = { 0 };
+	s.bad_status = CUSTOS_EFORMAT;
+	CHECK_STATUS(custos_import_run(OWN "x-archive", NULL, &k, &err), CUSTOS_EFORMAT);
+	CHECK(strstr(err.msg, "x-archive/data/tweets.js: line 51 (byte 3086)") != NULL);
+	tsink_free(&s);
+}
+
+static void test_twitter_api__v1_v2_pages_and_truncated_last_line(void)
+{
+	tsink_t s;
+	run_ok(OWN "twitter-api.jsonl", NULL, &s);
+	CHECK_INT(s.n_records, 4);
+	CHECK_INT(s.n_bad, 1);
+	CHECK(strstr(s.bads.data, "twitter-api.jsonl|2991|4|invalid JSON") != NULL);
+	/* v1.1 retweet: the original's whole text, expanded */
+	CHECK(tsink_has(&s, "x:706860403981099008",
+	                "\"text\":\"RT @orig: short version made long #news https://example.org/story\""));
+	CHECK(tsink_has(&s, "x:706860403981099008", "\"repost_of\":\"x:706860000000000000\""));
+	/* quote and reply at once; the best video variant as a reference */
+	CHECK(tsink_has(&s, "x:707000000000000000", "\"kind\":\"quote\""));
+	CHECK(tsink_has(&s, "x:707000000000000000", "\"in_reply_to\":\"x:706860403981099008\""));
+	CHECK(tsink_has(&s, "x:707000000000000000", "\"text\":\"Agreed & more $ACME\""));
+	CHECK(tsink_has(&s, "x:707000000000000000",
+	                "{\"type\":\"video\",\"url\":\"https://video.twimg.com/high.mp4?tag=1\"}"));
+	/* v2: an edit is named by its first version, and so are links to it */
+	CHECK(tsink_has(&s, "x:1576994746135764992", "\"edited_at\":\"2022-10-03T17:57:11Z\""));
+	CHECK(tsink_has(&s, "x:1576994746135764992", "\"thread\":\"x:1576994746135764992\""));
+	CHECK(tsink_has(&s, "x:1576995594388000768", "\"in_reply_to\":\"x:1576994746135764992\""));
+	CHECK(tsink_has(&s, "x:1576995594388000768", "\"author\":{\"id\":\"21\",\"handle\":\"erin\""));
+	CHECK(tsink_has(&s, "x:1576995594388000768", "\"urls\":[\"https://example.net/x\"]"));
+	CHECK(tsink_has(&s, "x:1576995594388000768", "\"offset\":1981,\"line\":3"));
+	/* the raw bytes of a v2 tweet are its element of "data" */
+	CHECK(strstr(s.raws.data, "\n--\n{\"id\": \"1576995594388000768\"") != NULL);
+	tsink_free(&s);
+}
+
+static void test_twitter_api__pretty_printed_document(void)
+{
+	tsink_t s;
+	run_ok(OWN "twitter-api-pretty.json", "twitter-api", &s);
+	CHECK_INT(s.n_records, 1);
+	CHECK(tsink_has(&s, "x:707000000000000000", "\"offset\":0,\"line\":1"));
+	tsink_free(&s);
+}
+
+/* ---- real fixtures ------------------------------------------------------ */
+
+static const char *fixture(const char *rel)
+{
+	static char p[4][4200];
+	static int k;
+	const char *f = check_fixtures();
+	if (!f)
+		return NULL;
+	char *o = p[k++ % 4];
+	snprintf(o, 4200, "%s/%s", f, rel);
+	return o;
+}
+
+static void test_fixtures__x_archive_milahu104(void)
+{
+	tsink_t s;
+	const char *dir = fixture("x-archive-milahu104");
+	if (!dir) {
+		check_skip("no ../shared/fixtures: real-data tier skipped");
+		return;
+	}
+	run_ok(dir, NULL, &s);
+	/* strip() { sed '1s/^window\.[A-Za-z_.0-9]* = //' "$1"; }
+	 * strip tweets.js | jq length                                  -> 67
+	 * strip deleted-tweets.js | jq length                          -> 8
+	 * strip direct-messages.js |
+	 *   jq '[.[].dmConversation.messages[] | select(.messageCreate)] | length'   -> 17
+	 * (strip tweets.js; strip deleted-tweets.js) | jq -s 'add | map(.tweet) | {
+	 *   rt: map(select(.full_text|startswith("RT @")))|length,                  -> 25
+	 *   quote: non-RT with an entities.urls[].expanded_url matching
+	 *     ^https?://(www\.|mobile\.)?(twitter|x)\.com/[^/]+/status/[0-9]+       -> 3
+	 *   reply: the other non-RTs with in_reply_to_status_id_str }'              -> 42 */
+	CHECK_INT(s.n_records, 67 + 8 + 17);
+	CHECK_INT(s.n_bad, 0);
+	CHECK_INT(s.kinds[0], 5);
+	CHECK_INT(s.kinds[1], 42);
+	CHECK_INT(s.kinds[2], 25);
+	CHECK_INT(s.kinds[3], 3);
+	CHECK_INT(s.kinds[5], 17);
+	/* jq '.[0].tweet | .id_str, .in_reply_to_status_id_str' on tweets.js */
+	CHECK(tsink_has(&s, "x:2029905358261502168", "\"in_reply_to\":\"x:2029903943413772741\""));
+	/* sha256sum on both files of data/tweets_media */
+	CHECK_INT(s.n_blobs, 2);
+	CHECK(tsink_has(&s, "x:2009609488027070672", "{\"sha256\":\"62c89a98dc69185e14879286d1f5ace5"
+	                "5efc9e339c4fb8afb2db87b8379a9101\",\"type\":\"image/png\",\"size\":23000"));
+	CHECK(tsink_has(&s, "x:2011460031385047365", "\"sha256\":\"961685c00b6732fba4df04ec0f13b6ef"
+	                "e80a5dff13ed172d090d0c9476b1761d\""));
+	/* the retweet's source: .extended_entities.media[0].source_status_id_str */
+	CHECK(tsink_has(&s, "x:2011460031385047365", "\"repost_of\":\"x:1476437555717541893\""));
+	/* [.entities.hashtags[].text] of 2009609488027070672 */
+	CHECK(tsink_has(&s, "x:2009609488027070672", "\"hashtags\":[\"dutycalls\",\"xkcd\"]"));
+	/* strip deleted-tweets.js | jq -r '.[0].tweet | .id_str + " " + .deleted_at' */
+	CHECK(tsink_has(&s, "x:2029583929812873669", "\"deleted_at\":\"2026-03-05T16:08:05Z\""));
+	CHECK(tsink_has(&s, "x:2029905358261502168", "\"account\":\"milahu104\""));
+	tsink_free(&s);
+}
+
+static void test_fixtures__x_archive_2021_singular_tweet_js(void)
+{
+	tsink_t s;
+	const char *dir = fixture("x-archive-2021-larsbrinkhoff");
+	if (!dir) {
+		check_skip("no ../shared/fixtures: real-data tier skipped");
+		return;
+	}
+	run_ok(dir, NULL, &s);
+	/* strip tweet.js | jq 'map(.tweet) | {n: length,
+	 *   rt: map(select(.full_text|startswith("RT @")))|length,
+	 *   reply: map(select((.full_text|startswith("RT @")|not) and
+	 *                     .in_reply_to_status_id_str != null))|length}'
+	 *   -> {n: 28, rt: 5, reply: 16} */
+	CHECK_INT(s.n_records, 28);
+	CHECK_INT(s.kinds[2], 5);
+	CHECK_INT(s.kinds[1], 16);
+	CHECK_INT(s.kinds[0], 7);
+	/* no account.js: the owner from manifest.js userInfo.userName */
+	CHECK(tsink_has(&s, "x:826354801738969088", "\"account\":\"larsbrinkhoff\""));
+	CHECK(tsink_has(&s, "x:826354801738969088", "\"in_reply_to\":\"x:813774560122249217\""));
+	tsink_free(&s);
+}
+
+static void test_fixtures__twitter_api_v11(void)
+{
+	tsink_t s;
+	const char *dir = fixture("twitter-api-v1.1-twitter-types");
+	if (!dir) {
+		check_skip("no ../shared/fixtures: real-data tier skipped");
+		return;
+	}
+	run_ok(dir, NULL, &s);
+	/* for f in *.json tweet-updates/NAME.json; do jq -c 'if (.statuses|type)=="array"
+	 *   then .statuses[] else . end | select(type=="object" and .user and .created_at
+	 *   and (.text or .full_text)) | if .retweeted_status then "rt" elif
+	 *   (.quoted_status_id_str or .quoted_status) then "q" elif
+	 *   .in_reply_to_status_id_str then "re" else "p" end' $f; done | sort | uniq -c
+	 *   -> 9 p, 6 q, 2 re */
+	CHECK_INT(s.n_records, 17);
+	CHECK_INT(s.kinds[0], 9);
+	CHECK_INT(s.kinds[3], 6);
+	CHECK_INT(s.kinds[1], 2);
+	CHECK_INT(s.n_bad, 0);
+	tsink_free(&s);
+}
+
+static void test_fixtures__twitter_api_v2_twarc(void)
+{
+	tsink_t s;
+	const char *dir = fixture("twitter-api-v2-twarc-csv");
+	if (!dir) {
+		check_skip("no ../shared/fixtures: real-data tier skipped");
+		return;
+	}
+	run_ok(dir, NULL, &s);
+	/* for f in *.jsonl; do jq -c 'select(.data) | .data | if type=="array" then .[]
+	 *   else . end | (.referenced_tweets // []) as $r | if ($r|map(.type)|index("retweeted"))
+	 *   then "rt" elif (...quoted) then "q" elif (...replied_to) then "re" else "p" end'
+	 *   $f; done | sort | uniq -c   -> 17 p, 5 re, 2 rt, 2 q (line 8 of
+	 *   streaming_output_with_error.jsonl does not parse: jq stops there) */
+	CHECK_INT(s.n_records, 26);
+	CHECK_INT(s.kinds[0], 17);
+	CHECK_INT(s.kinds[1], 5);
+	CHECK_INT(s.kinds[2], 2);
+	CHECK_INT(s.kinds[3], 2);
+	CHECK_INT(s.n_bad, 1);
+	CHECK(strstr(s.bads.data, "streaming_output_with_error.jsonl|30091|8|") != NULL);
+	/* jq -c '.data[] | {id, edit_history_tweet_ids, created_at}' edited.jsonl */
+	CHECK(tsink_has(&s, "x:1576994746135764992", "\"edited_at\":\"2022-10-03T17:57:11Z\""));
+	/* jq -r '.data[] | select(.entities.cashtags) | .id + " " +
+	 *   ([.entities.cashtags[].tag]|join(","))' cashtags.jsonl | head -1 */
+	CHECK(tsink_has(&s, "x:1611077073803841538", "\"cashtags\":[\"AMD\",\"BTC\",\"TWTR\",\"BA\","
+	                "\"doge\",\"baba\",\"spy\",\"SPX\",\"NIO\",\"ETC\",\"META\"]"));
+	tsink_free(&s);
+}
+
+static void test_fixtures__same_input_gives_identical_records_twice(void)
+{
+	tsink_t a, b;
+	const char *dirs[] = { "x-archive-milahu104", "twitter-api-v2-twarc-csv" };
+	if (!check_fixtures()) {
+		check_skip("no ../shared/fixtures: real-data tier skipped");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		run_ok(fixture(dirs[i]), NULL, &a);
+		run_ok(fixture(dirs[i]), NULL, &b);
+		CHECK(a.records.len > 0 && a.records.len == b.records.len);
+		CHECK(memcmp(a.records.data, b.records.data, a.records.len) == 0);
+		CHECK(a.raws.len == b.raws.len && memcmp(a.raws.data, b.raws.data, a.raws.len) == 0);
+		tsink_free(&a);
+		tsink_free(&b);
+	}
+}
+
+CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media),
+           CHECK_CASE(test_x_archive__zip_gives_same_records_under_member_names),
+           CHECK_CASE(test_x_archive__lone_tweets_js_finds_its_account),
+           CHECK_CASE(test_x_archive__bad_item_stops_when_the_sink_says_so),
+           CHECK_CASE(test_twitter_api__v1_v2_pages_and_truncated_last_line),
+           CHECK_CASE(test_twitter_api__pretty_printed_document),
+           CHECK_CASE(test_fixtures__x_archive_milahu104),
+           CHECK_CASE(test_fixtures__x_archive_2021_singular_tweet_js),
+           CHECK_CASE(test_fixtures__twitter_api_v11),
+           CHECK_CASE(test_fixtures__twitter_api_v2_twarc),
+           CHECK_CASE(test_fixtures__same_input_gives_identical_records_twice))
