@@ -34,12 +34,14 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 	if (json) {
 		printf("{\"ok\": %s, \"records\": %llu, \"blobs\": %llu, \"tombstones\": %llu, "
 		       "\"quarantined\": %llu, \"dictionaries\": %llu, \"chain\": \"%s\", "
-		       "\"audit_entries\": %llu, \"audit_head\": \"%s\"",
+		       "\"audit_entries\": %llu, \"audit_head\": \"%s\", \"index_docs\": %llu, "
+		       "\"index_lag\": %llu",
 		       st == 0 ? "true" : "false", (unsigned long long)v.store.records,
 		       (unsigned long long)v.store.blobs, (unsigned long long)v.store.tombstones,
 		       (unsigned long long)v.store.quarantined,
 		       (unsigned long long)v.store.dictionaries, chain,
-		       (unsigned long long)v.audit_entries, head);
+		       (unsigned long long)v.audit_entries, head,
+		       (unsigned long long)v.index_docs, (unsigned long long)v.index_lag);
 		if (st < 0) {
 			printf(", \"error\": ");
 			cli_json_str(stdout, custos_archive_err(a)->msg);
@@ -52,6 +54,15 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)v.store.records, (unsigned long long)v.store.blobs,
 		       (unsigned long long)v.store.tombstones, (unsigned long long)v.store.quarantined,
 		       chain, (unsigned long long)v.audit_entries, head);
+		if (!v.index_present)
+			printf("index: none yet (custos index builds it)\n");
+		else if (v.index_lag)
+			printf("index: %llu documents agree with the store; it lags by %llu record "
+			       "versions (not an error: 'custos index' catches up)\n",
+			       (unsigned long long)v.index_docs, (unsigned long long)v.index_lag);
+		else
+			printf("index: %llu documents agree with the store\n",
+			       (unsigned long long)v.index_docs);
 	}
 	rc = st < 0 ? cli_fail("verification failed: %s", custos_archive_err(a)->msg) : CLI_OK;
 	custos_archive_free(a);

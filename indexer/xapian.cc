@@ -1498,6 +1498,20 @@ int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const c
 	}
 }
 
+int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out)
+{
+	memset(out, 0, sizeof *out);
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	try {
+		return collect_ids(idx, out, Xapian::Query::MatchAll, false);
+	} catch (...) {
+		custos_index_idlist_free(out);
+		return translate(&idx->err, "cannot list the index");
+	}
+}
+
 void custos_index_idlist_free(custos_index_idlist_t *l)
 {
 	if (!l)
