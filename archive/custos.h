@@ -87,6 +87,16 @@ typedef struct {
 int custos_archive_verify(custos_archive_t *a, custos_archive_verify_t *out,
                           custos_progress_fn progress, void *ctx);
 
+/* ---- retention, holds and disposition (issue 5) --------------------------
+ * Declared in their own header, owned by the disposition work. */
+#ifdef __cplusplus
+}
+#endif
+#include "custos_retention_api.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifdef __cplusplus
 }
 #endif
