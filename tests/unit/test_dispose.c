@@ -1,0 +1,678 @@
+/* Disposition end to end through the archive API, with a real store (LMDB),
+ * index (Xapian) and policy repository (git): plans by rule and hold, apply,
+ * tombstones, crash recovery, dictionary retirement, and the proof that
+ * disposed text cannot be found in any file of the archive. */
+#include "check.h"
+#include "custos.h"
+#include "custos_indexer.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ZSTD_STATIC_LINKING_ONLY
+#include <sodium.h>
+#include <zstd.h>
+
+static char arch[4400];
+#define PATH_CAP 8800
+
+static int64_t at(const char *s)
+{
+	int64_t ms;
+	if (custos_time_parse(&ms, s, strlen(s)) != 0)
+		check__fail(__FILE__, __LINE__, "bad date %s", s);
+	return ms;
+}
+
+#define CHECK_A(a, call) do { int s__ = (call); if (s__ != 0) \
+	check__fail(__FILE__, __LINE__, "%s: %d %s", #call, s__, custos_archive_err(a)->msg); } while (0)
+
+/* Writes an NDJSON line per record: id, platform, created_at, text. */
+static void write_ndjson(const char *path, const char *const *lines, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	CHECK(f);
+	for (size_t i = 0; i < n; i += 4)
+		fprintf(f, "{\"id\":\"%s\",\"platform\":\"%s\",\"author\":{\"handle\":\"acme\"},"
+		        "\"created_at\":\"%s\",\"text\":\"%s\"}\n",
+		        lines[i], lines[i + 1], lines[i + 2], lines[i + 3]);
+	CHECK(fclose(f) == 0);
+}
+
+static int add_fn(void *ctx, const custos_record_t *rec)
+{
+	return custos_index_add(ctx, rec);
+}
+
+/* What the ingest pipeline's index step does: catch the index up with the store. */
+static void index_catch_up(custos_archive_t *a)
+{
+	char path[PATH_CAP];
+	custos_index_t *idx = NULL;
+	custos_err_t err = { 0 };
+	uint64_t wm, last;
+	snprintf(path, sizeof path, "%s/index", arch);
+	CHECK_OK(custos_index_open(&idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &err));
+	CHECK_OK(custos_index_watermark(idx, &wm));
+	CHECK_OK(custos_store_last_seq(custos_archive_store(a), &last));
+	CHECK_OK(custos_store_scan(custos_archive_store(a), wm, add_fn, idx));
+	CHECK_OK(custos_index_commit(idx, last));
+	custos_index_free(idx);
+}
+
+static void ingest(custos_archive_t *a, const char *const *lines, size_t n, bool index)
+{
+	static int k;
+	char path[PATH_CAP];
+	snprintf(path, sizeof path, "%s/in%d.ndjson", check_tmpdir, k++);
+	write_ndjson(path, lines, n);
+	custos_ingest_opts_t o = CUSTOS_INGEST_OPTS_INIT;
+	custos_ingest_summary_t s;
+	const char *paths[] = { path };
+	o.no_index = true;
+	CHECK_A(a, custos_archive_ingest(a, paths, 1, &o, &s));
+	if (index)
+		index_catch_up(a);
+}
+
+/* An archive whose policy repository starts on 2019-01-01, so that the
+ * tests can pin schedule changes in the past (custos init starts it now). */
+static custos_archive_t *open_new_archive(const char *dir)
+{
+	custos_archive_t *a = NULL;
+	custos_store_t *st = NULL;
+	custos_policy_t *p = NULL;
+	custos_policy_opts_t o = CUSTOS_POLICY_OPTS_INIT;
+	custos_err_t err = { 0 };
+	snprintf(arch, sizeof arch, "%s", dir);
+	if (custos_store_open(&st, arch, CUSTOS_STORE_CREATE, &err) != 0)
+		check__fail(__FILE__, __LINE__, "store: %s", err.msg);
+	custos_store_free(st);
+	o.flags = CUSTOS_POLICY_CREATE;
+	o.when = at("2019-01-01T00:00:00Z");
+	o.check_query = custos_archive__query_check;
+	if (custos_policy_open(&p, arch, &o, &err) != 0)
+		check__fail(__FILE__, __LINE__, "policy: %s", err.msg);
+	custos_policy_free(p);
+	if (custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, "Records Officer", &err) != 0)
+		check__fail(__FILE__, __LINE__, "open: %s", err.msg);
+	return a;
+}
+
+static custos_archive_t *make_archive(void)
+{
+	char dir[4400];
+	snprintf(dir, sizeof dir, "%s/archive", check_tmpdir);
+	return open_new_archive(dir);
+}
+
+static void set_policy(custos_archive_t *a, const char *yaml, const char *when,
+                       char commit[CUSTOS_COMMIT_HEX])
+{
+	custos_policy_t *p = NULL;
+	custos_policy_change_t c = { "Records Officer", "schedule", at(when) };
+	CHECK_A(a, custos_archive_policy_open(a, &p));
+	int st = custos_policy_set(p, yaml, strlen(yaml), &c, commit);
+	if (st)
+		check__fail(__FILE__, __LINE__, "policy set: %s", custos_policy_err(p)->msg);
+	custos_policy_free(p);
+}
+
+static const custos_plan_entry_t *plan_find(const custos_retention_plan_t *pl, const char *id)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (!strcmp(pl->v[i].id, id))
+			return &pl->v[i];
+	return NULL;
+}
+
+static const char *const records[] = {
+	"x:1", "x", "2015-03-01T10:00:00Z", "an old post about the weather",
+	"x:2", "x", "2024-06-01T10:00:00Z", "a recent post about the weather",
+	"x:3", "x", "2015-03-01T10:00:00Z", "an old reply about #legal matters",
+	"mastodon:4", "mastodon", "2025-01-01T10:00:00Z", "a toot from last year",
+	"mastodon:5", "mastodon", "2026-11-01T10:00:00Z", "a toot from this month",
+};
+
+static const char *schedule =
+	"rules:\n"
+	"  - name: default\n"
+	"    match: \"*\"\n"
+	"    retain: 7y\n"
+	"  - name: short-toots\n"
+	"    match: \"platform:mastodon\"\n"
+	"    retain: 90d\n"
+	"  - name: legal-forever\n"
+	"    match: \"#legal\"\n"
+	"    retain: forever\n";
+
+static void test_dispose__plan_uses_the_longest_matching_rule_and_names_the_commit(void)
+{
+	custos_archive_t *a = make_archive();
+	custos_retention_plan_t *pl = NULL;
+	char commit[CUSTOS_COMMIT_HEX];
+	ingest(a, records, sizeof records / sizeof *records, true);
+	set_policy(a, schedule, "2020-01-01T00:00:00Z", commit);
+
+	CHECK_A(a, custos_archive_retention_plan(a, at("2026-11-20T00:00:00Z"), &pl));
+	CHECK_STR(pl->commit, commit);
+	CHECK_INT(strlen(pl->commit), 40);
+	CHECK_INT(pl->records, 5);
+	/* x:1 past 7y; x:3 matched by default and legal-forever: forever wins;
+	 * m:4 past 90d (7y would keep it, but mastodon matches both: 7y is longer!) */
+	const custos_plan_entry_t *e = plan_find(pl, "x:1");
+	CHECK(e);
+	CHECK_STR(pl->schedule->rules[e->rule].name, "default");
+	CHECK(!plan_find(pl, "x:3"));
+	CHECK(!plan_find(pl, "x:2"));
+	CHECK(!plan_find(pl, "mastodon:4"));   /* longest wins: default's 7y over 90d */
+	CHECK(!plan_find(pl, "mastodon:5"));
+	CHECK_INT(pl->n, 1);
+	CHECK_INT(pl->rules[0].eligible, 1);
+	CHECK_INT(pl->rules[2].matched, 1);
+	CHECK_INT(pl->rules[2].deciding, 1);
+	custos_retention_plan_free(pl);
+
+	/* a schedule without the overlap: mastodon only under its own rule */
+	set_policy(a,
+	           "rules:\n"
+	           "  - name: default\n    match: \"*\"\n    retain: 7y\n"
+	           "  - name: toots-long\n    match: \"platform:mastodon\"\n    retain: 30d\n"
+	           "  - name: everything-short\n    match: \"platform:mastodon OR platform:x\"\n"
+	           "    retain: 1d\n",
+	           "2021-01-01T00:00:00Z", commit);
+	/* as of 2025-03-01 (schedule 2 in force): m:4 is 59 days old: kept by 7y anyway */
+	CHECK_A(a, custos_archive_retention_plan(a, at("2025-03-01T00:00:00Z"), &pl));
+	CHECK_STR(pl->commit, commit);
+	/* 7y beats 1d for x:1 and x:3 (2015): past on 2022-03-01; #legal no longer kept */
+	CHECK_INT(pl->n, 2);
+	CHECK(plan_find(pl, "x:1") && plan_find(pl, "x:3"));
+	custos_retention_plan_free(pl);
+	custos_archive_free(a);
+}
+
+static void test_dispose__the_schedule_in_force_at_the_as_of_date_decides(void)
+{
+	custos_archive_t *a = make_archive();
+	custos_retention_plan_t *pl = NULL;
+	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX];
+	ingest(a, records, sizeof records / sizeof *records, true);
+	set_policy(a, "rules:\n  - name: keep-all\n    match: \"*\"\n    retain: forever\n",
+	           "2020-01-01T00:00:00Z", c1);
+	set_policy(a, "rules:\n  - name: two-years\n    match: \"*\"\n    retain: 2y\n",
+	           "2026-06-01T00:00:00Z", c2);
+	CHECK_A(a, custos_archive_retention_plan(a, at("2026-05-01T00:00:00Z"), &pl));
+	CHECK_STR(pl->commit, c1);
+	CHECK_INT(pl->n, 0);
+	custos_retention_plan_free(pl);
+	CHECK_A(a, custos_archive_retention_plan(a, at("2026-07-01T00:00:00Z"), &pl));
+	CHECK_STR(pl->commit, c2);
+	/* x:1, x:3 (2015) and x:2 (2024-06-01: two years on 2026-06-01) */
+	CHECK_INT(pl->n, 3);
+	CHECK(!plan_find(pl, "mastodon:4"));
+	custos_retention_plan_free(pl);
+	/* before any schedule: nothing can be disposed */
+	CHECK_STATUS(custos_archive_retention_plan(a, at("2019-01-01T00:00:00Z"), &pl),
+	             CUSTOS_ENOTFOUND);
+	custos_archive_free(a);
+}
+
+typedef struct { int n; char json[2048]; } tomb_t;
+static int tomb_fn(void *ctx, uint64_t seq, const char *json, size_t n)
+{
+	tomb_t *t = ctx;
+	(void)seq;
+	t->n++;
+	snprintf(t->json, sizeof t->json, "%.*s", (int)n, json);
+	return 0;
+}
+
+static uint64_t count_query(const char *q)
+{
+	char path[PATH_CAP];
+	custos_index_t *idx = NULL;
+	custos_err_t err = { 0 };
+	uint64_t n = 0;
+	snprintf(path, sizeof path, "%s/index", arch);
+	CHECK_OK(custos_index_open(&idx, path, CUSTOS_INDEX_READ, &err));
+	CHECK_OK(custos_index_count(idx, &n, q));
+	custos_index_free(idx);
+	return n;
+}
+
+static void test_dispose__apply_leaves_tombstones_and_the_archive_verifies(void)
+{
+	custos_archive_t *a = make_archive();
+	custos_retention_plan_t *pl = NULL;
+	custos_retention_apply_t ap;
+	custos_record_t rec;
+	char commit[CUSTOS_COMMIT_HEX];
+	static const char *const v2[] = {
+		"x:1", "x", "2015-03-01T10:00:00Z", "an old post about the weather, edited",
+	};
+	custos_record_init(&rec);
+	ingest(a, records, sizeof records / sizeof *records, true);
+	ingest(a, v2, 4, true);   /* a second version of x:1 */
+	set_policy(a, "rules:\n  - name: five-years\n    match: \"*\"\n    retain: 5y\n",
+	           "2020-01-01T00:00:00Z", commit);
+	CHECK_INT(count_query("weather"), 2);
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), &pl, &ap));
+	CHECK_INT(pl->n, 2);   /* x:1 and x:3 */
+	CHECK_INT(ap.records, 2);
+	CHECK_INT(ap.versions, 3);
+	custos_retention_plan_free(pl);
+
+	CHECK_STATUS(custos_store_get(custos_archive_store(a), "x:1", 0, &rec), CUSTOS_ENOTFOUND);
+	tomb_t t = { 0 };
+	CHECK_OK(custos_store_tombstones(custos_archive_store(a), "x:1", tomb_fn, &t));
+	CHECK_INT(t.n, 2);
+	CHECK(strstr(t.json, "\"rule\":\"five-years\""));
+	CHECK(strstr(t.json, commit));
+	CHECK(strstr(t.json, "\"actor\":\"Records Officer\""));
+	CHECK(strstr(t.json, "\"content_sha256\":\""));
+	CHECK(!strstr(t.json, "weather"));
+	CHECK_OK(custos_store_get(custos_archive_store(a), "x:2", 0, &rec));
+	CHECK_INT(count_query("weather"), 1);
+
+	custos_archive_verify_t v;
+	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	CHECK_INT(v.store.tombstones, 3);
+	CHECK_INT(v.store.records, 3);
+
+	/* a second run finds nothing more */
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
+	CHECK_INT(ap.records, 0);
+	custos_record_free(&rec);
+	custos_archive_free(a);
+}
+
+static void test_dispose__holds_keep_records_including_later_captures(void)
+{
+	custos_archive_t *a = make_archive();
+	custos_retention_plan_t *pl = NULL;
+	custos_retention_apply_t ap;
+	custos_hold_report_t rep;
+	char commit[CUSTOS_COMMIT_HEX];
+	uint64_t matched, added;
+	ingest(a, records, sizeof records / sizeof *records, true);
+	set_policy(a, "rules:\n  - name: one-year\n    match: \"*\"\n    retain: 1y\n",
+	           "2020-01-01T00:00:00Z", commit);
+	/* two matters: one over the weather, one over a word nothing has yet */
+	CHECK_A(a, custos_archive_hold_create(a, "weather-case", "weather", "litigation", &matched,
+	                                      commit));
+	CHECK_INT(matched, 2);
+	CHECK_A(a, custos_archive_hold_create(a, "storm-case", "storm", NULL, &matched, commit));
+	CHECK_INT(matched, 0);
+	static const char *const later[] = {
+		"x:10", "x", "2016-01-01T10:00:00Z", "an old post about a storm, captured late",
+		"x:11", "x", "2016-01-01T10:00:00Z", "an old post about nothing",
+	};
+	ingest(a, later, 8, true);
+	CHECK_A(a, custos_archive_holds_refresh(a, &added));
+	CHECK_INT(added, 1);
+	CHECK_A(a, custos_archive_hold_list(a, &rep));
+	CHECK_INT(rep.holds.n, 2);
+	CHECK_STR(rep.holds.v[0].name, "storm-case");
+	CHECK_INT(rep.covers[0], 1);
+	CHECK_INT(rep.covers[1], 2);
+	custos_hold_report_free(&rep);
+
+	CHECK_A(a, custos_archive_retention_plan(a, at("2026-11-20T00:00:00Z"), &pl));
+	/* past 1y: x:1 x:2 x:3 m:4 x:10 x:11; held: x:1 x:2 (weather), x:10 (storm) */
+	CHECK_INT(pl->held, 3);
+	CHECK_INT(pl->n, 3);
+	CHECK(plan_find(pl, "x:3") && plan_find(pl, "mastodon:4") && plan_find(pl, "x:11"));
+	custos_retention_plan_free(pl);
+
+	/* released: its records become eligible */
+	CHECK_A(a, custos_archive_hold_release(a, "weather-case", "matter settled", commit));
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), &pl, &ap));
+	CHECK_INT(pl->n, 5);
+	CHECK(!plan_find(pl, "x:10"));
+	CHECK_INT(ap.records, 5);
+	custos_retention_plan_free(pl);
+	CHECK_A(a, custos_archive_hold_records(a, "storm-case", &rep));
+	CHECK_INT(rep.n, 1);
+	CHECK_STR(rep.v[0].id, "x:10");
+	CHECK(rep.v[0].member && rep.v[0].matches);
+	custos_hold_report_free(&rep);
+	custos_archive_free(a);
+}
+
+static void test_dispose__apply_refuses_a_lagging_index_and_a_future_date(void)
+{
+	custos_archive_t *a = make_archive();
+	custos_retention_apply_t ap;
+	char commit[CUSTOS_COMMIT_HEX];
+	ingest(a, records, sizeof records / sizeof *records, true);
+	set_policy(a, "rules:\n  - name: one-day\n    match: \"*\"\n    retain: 1d\n",
+	           "2020-01-01T00:00:00Z", commit);
+	static const char *const more[] = { "x:20", "x", "2016-01-01T10:00:00Z", "unindexed" };
+	ingest(a, more, 4, false);
+	CHECK_STATUS(custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap),
+	             CUSTOS_ELAG);
+	CHECK(strstr(custos_archive_err(a)->msg, "custos index"));
+	index_catch_up(a);
+	CHECK_STATUS(custos_archive_retention_apply(a, custos_time_now() + 86400000LL, NULL, &ap),
+	             CUSTOS_EINVAL);
+	CHECK(strstr(custos_archive_err(a)->msg, "future"));
+	custos_record_t rec;
+	custos_record_init(&rec);
+	CHECK_OK(custos_store_get(custos_archive_store(a), "x:1", 0, &rec));
+	custos_record_free(&rec);
+	custos_archive_free(a);
+}
+
+static bool slot_is_zero(const char *file, uint64_t slot)
+{
+	char path[PATH_CAP];
+	uint8_t k[32], z[32] = { 0 };
+	snprintf(path, sizeof path, "%s/keys/%s", arch, file);
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK(pread(fd, k, 32, (off_t)(slot * 32)) == 32);
+	close(fd);
+	return memcmp(k, z, 32) == 0;
+}
+
+static void test_dispose__a_crash_before_shredding_is_finished_by_the_next_writer(void)
+{
+	custos_archive_t *a = make_archive();
+	char commit[CUSTOS_COMMIT_HEX];
+	ingest(a, records, sizeof records / sizeof *records, true);
+	set_policy(a, "rules:\n  - name: five-years\n    match: \"*\"\n    retain: 5y\n",
+	           "2020-01-01T00:00:00Z", commit);
+	custos_archive_free(a);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		custos_err_t e = { 0 };
+		custos_retention_apply_t ap;
+		setenv("CUSTOS_TEST_DISPOSE_CRASH", "before-shred", 1);
+		if (custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &e) != 0)
+			_exit(2);
+		custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap);
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 99);
+	/* tombstones committed, keys not yet shredded */
+	CHECK(!slot_is_zero("slots", 1));
+	custos_err_t err = { 0 };
+	CHECK_OK(custos_archive_open(&a, arch, CUSTOS_OPEN_READ, NULL, &err));
+	tomb_t t = { 0 };
+	CHECK_OK(custos_store_tombstones(custos_archive_store(a), "x:1", tomb_fn, &t));
+	CHECK_INT(t.n, 1);
+	custos_archive_free(a);
+	/* the next writer shreds them */
+	CHECK_OK(custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err));
+	CHECK(slot_is_zero("slots", 1));
+	CHECK(slot_is_zero("slots", 3));
+	CHECK(!slot_is_zero("slots", 2));
+	/* the rerun finishes the index side: the documents of disposed records go */
+	CHECK_INT(count_query("old"), 2);
+	custos_retention_apply_t ap;
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
+	CHECK_INT(ap.versions, 0);
+	CHECK_INT(count_query("old"), 0);
+	custos_archive_verify_t v;
+	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	CHECK_INT(v.store.tombstones, 2);
+	custos_archive_free(a);
+}
+
+/* ---- the unrecoverability scan ---------------------------------------------- */
+
+typedef struct {
+	const char *needle;
+	size_t nlen;
+	int found;
+	char where[8192];
+	uint8_t (*keys)[32];      /* every non-zero key left in keys/slots and keys/items */
+	size_t n_keys;
+} scan_t;
+
+static bool has(const scan_t *s, const void *p, size_t n)
+{
+	return n >= s->nlen && memmem(p, n, s->needle, s->nlen) != NULL;
+}
+
+/* Tries to decompress a zstd frame at p (with or without magic), looking for
+ * the needle in what comes out (up to 1 MB). */
+static bool try_zstd(const scan_t *s, ZSTD_DCtx *d, const uint8_t *p, size_t n, bool magicless)
+{
+	static uint8_t out[1 << 20];
+	ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+	ZSTD_DCtx_setParameter(d, ZSTD_d_format, magicless ? ZSTD_f_zstd1_magicless : ZSTD_f_zstd1);
+	ZSTD_inBuffer in = { p, n, 0 };
+	ZSTD_outBuffer o = { out, sizeof out, 0 };
+	size_t r = ZSTD_decompressStream(d, &o, &in);
+	(void)r;
+	return has(s, out, o.pos);
+}
+
+static void scan_bytes(scan_t *s, ZSTD_DCtx *d, const char *name, const uint8_t *p, size_t n,
+                       bool every_offset)
+{
+	static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+	if (has(s, p, n)) {
+		s->found++;
+		snprintf(s->where, sizeof s->where, "%s (plain)", name);
+		return;
+	}
+	for (size_t i = 0; i + 4 <= n; i++) {
+		bool m = !memcmp(p + i, magic, 4);
+		if ((m && try_zstd(s, d, p + i, n - i, false)) ||
+		    (every_offset && try_zstd(s, d, p + i, n - i > 65536 ? 65536 : n - i, true))) {
+			s->found++;
+			snprintf(s->where, sizeof s->where, "%s (zstd at %zu)", name, i);
+			return;
+		}
+	}
+}
+
+/* With the keys an attacker would take with the files: every 76-byte record
+ * header that looks live, decrypted with every remaining record key under
+ * the nonce its header names, then decompressed; and every dictionary
+ * (found by its magic after decryption with each item key). */
+static void scan_with_keys(scan_t *s, ZSTD_DCtx *d, const char *name, const uint8_t *p,
+                           size_t n)
+{
+	static uint8_t buf[1 << 17];
+	static const uint8_t dmagic[4] = { 0x37, 0xa4, 0x30, 0xec };
+	uint8_t (*ks)[4] = calloc(s->n_keys + 1, 4);
+	CHECK(ks);
+	for (size_t k = 0; k < s->n_keys; k++)
+		crypto_stream_chacha20_ietf_xor(ks[k], ks[k], 4, (uint8_t[12]){ 0 }, s->keys[k]);
+	for (size_t i = 0; i + 80 <= n; i++) {
+		uint32_t version = (uint32_t)p[i + 4] << 24 | p[i + 5] << 16 | p[i + 6] << 8 | p[i + 7];
+		bool rec = p[i] == 1 && (p[i + 1] & ~2) == 0 && version >= 1 && version < 100;
+		for (size_t k = 0; k < s->n_keys; k++) {
+			size_t len = n - i > sizeof buf ? sizeof buf : n - i;
+			if (((p[i] ^ ks[k][0]) == dmagic[0]) && ((p[i + 1] ^ ks[k][1]) == dmagic[1]) &&
+			    ((p[i + 2] ^ ks[k][2]) == dmagic[2]) && ((p[i + 3] ^ ks[k][3]) == dmagic[3])) {
+				crypto_stream_chacha20_ietf_xor(buf, p + i, len, (uint8_t[12]){ 0 }, s->keys[k]);
+				if (has(s, buf, len)) {
+					s->found++;
+					snprintf(s->where, sizeof s->where, "%s (dictionary at %zu)", name, i);
+					free(ks);
+					return;
+				}
+			}
+			if (!rec)
+				continue;
+			uint8_t nonce[12] = { 0 };
+			nonce[8] = p[i + 2];   /* the dictionary id, as the store's nonce */
+			nonce[9] = p[i + 3];
+			size_t m = n - i - 76 > 8192 ? 8192 : n - i - 76;
+			crypto_stream_chacha20_ietf_xor(buf, p + i + 76, m, nonce, s->keys[k]);
+			if (try_zstd(s, d, buf, m, true)) {
+				s->found++;
+				snprintf(s->where, sizeof s->where, "%s (record at %zu, key %zu)", name, i, k);
+				free(ks);
+				return;
+			}
+		}
+	}
+	free(ks);
+}
+
+static void scan_dir(scan_t *s, ZSTD_DCtx *d, const char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	CHECK(dh);
+	while ((e = readdir(dh))) {
+		char path[4400];
+		struct stat sb;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		CHECK(lstat(path, &sb) == 0);
+		if (S_ISDIR(sb.st_mode)) {
+			scan_dir(s, d, path);
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode) || sb.st_size == 0)
+			continue;
+		uint8_t *p = malloc((size_t)sb.st_size);
+		int fd = open(path, O_RDONLY);
+		CHECK(p && fd >= 0);
+		CHECK(read(fd, p, (size_t)sb.st_size) == sb.st_size);
+		close(fd);
+		bool store = strstr(path, "/store/") != NULL;
+		scan_bytes(s, d, path, p, (size_t)sb.st_size, store || strstr(path, "/keys/"));
+		if (store)
+			scan_with_keys(s, d, path, p, (size_t)sb.st_size);
+		free(p);
+	}
+	closedir(dh);
+}
+
+static void load_keys(scan_t *s, const char *file)
+{
+	char path[PATH_CAP];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/keys/%s", arch, file);
+	if (stat(path, &sb) != 0)
+		return;
+	uint8_t *p = malloc((size_t)sb.st_size + 1);
+	int fd = open(path, O_RDONLY);
+	CHECK(p && fd >= 0);
+	CHECK(read(fd, p, (size_t)sb.st_size) == sb.st_size);
+	close(fd);
+	static const uint8_t z[32];
+	for (off_t o = 0; o + 32 <= sb.st_size; o += 32) {
+		if (!memcmp(p + o, z, 32))
+			continue;
+		s->keys = realloc(s->keys, (s->n_keys + 1) * sizeof *s->keys);
+		memcpy(s->keys[s->n_keys++], p + o, 32);
+	}
+	free(p);
+}
+
+static int scan_archive(const char *needle, char *where, size_t cap)
+{
+	scan_t s = { needle, strlen(needle), 0, "", NULL, 0 };
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	load_keys(&s, "slots");
+	load_keys(&s, "items");
+	scan_dir(&s, d, arch);
+	ZSTD_freeDCtx(d);
+	free(s.keys);
+	snprintf(where, cap, "%s", s.where);
+	return s.found;
+}
+
+/* Ingests 30 records of platform y carrying the needle among x records,
+ * with dictionaries trained after 20 records so that one holds fragments. */
+static custos_archive_t *needle_archive(const char *sub)
+{
+	static char lines[200][4][160];
+	static const char *ptrs[800];
+	char dir[4400];
+	snprintf(dir, sizeof dir, "%s/%s", check_tmpdir, sub);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/archive");
+	setenv("CUSTOS_TEST_DICT_AFTER", "20", 1);   /* read when the store opens */
+	custos_archive_t *a = open_new_archive(dir);
+	unsetenv("CUSTOS_TEST_DICT_AFTER");
+	size_t n = 0;
+	for (int i = 0; i < 60; i++) {
+		bool secret = i % 2 == 0;
+		snprintf(lines[i][0], 160, "%s:%d", secret ? "y" : "x", i);
+		snprintf(lines[i][1], 160, "%s", secret ? "y" : "x");
+		snprintf(lines[i][2], 160, "2016-01-%02dT10:00:00Z", 1 + i % 28);
+		snprintf(lines[i][3], 160, secret ? "the zanzibarquokka formula number %d is secret and "
+		                                    "kept in the vault with the other recipes"
+		                                  : "an ordinary post number %d about lunch in "
+		                                    "the canteen with the other colleagues", i);
+		for (int j = 0; j < 4; j++)
+			ptrs[n++] = lines[i][j];
+	}
+	ingest(a, ptrs, n, true);
+	char commit[CUSTOS_COMMIT_HEX];
+	set_policy(a,
+	           "rules:\n  - name: default\n    match: \"*\"\n    retain: forever\n"
+	           "  - name: y-one-year\n    match: \"platform:y\"\n    retain: 1y\n"
+	           "    from: created_at\n",
+	           "2020-01-01T00:00:00Z", commit);
+	return a;
+}
+
+static void test_dispose__disposed_text_is_found_in_no_file_of_the_archive(void)
+{
+	/* "forever" on default is the longest: y records are kept... so use a
+	 * schedule where y is not under forever: replace it */
+	char where[8192];
+	custos_retention_apply_t ap;
+	custos_store_stats_t st;
+
+	/* the control: the same archive without disposal: the scan finds the text */
+	custos_archive_t *a = needle_archive("kept");
+	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK(st.dictionaries >= 1);
+	custos_store_stats_free(&st);
+	custos_archive_free(a);
+	CHECK(scan_archive("zanzibarquokka", where, sizeof where) > 0);
+
+	a = needle_archive("disposed");
+	char commit[CUSTOS_COMMIT_HEX];
+	set_policy(a,
+	           "rules:\n  - name: default\n    match: \"NOT platform:y\"\n    retain: forever\n"
+	           "  - name: everything\n    match: \"*\"\n    retain: 1y\n",
+	           "2020-06-01T00:00:00Z", commit);
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
+	CHECK_INT(ap.records, 30);
+	CHECK(ap.dictionaries >= 1);
+	custos_archive_verify_t v;
+	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	CHECK_INT(v.store.records, 30);
+	CHECK_INT(v.store.tombstones, 30);
+	/* the live records stay readable after their dictionary was retired */
+	custos_record_t rec;
+	custos_record_init(&rec);
+	CHECK_OK(custos_store_get(custos_archive_store(a), "x:1", 0, &rec));
+	CHECK(strstr(rec.text, "lunch"));
+	custos_record_free(&rec);
+	custos_archive_free(a);
+	int found = scan_archive("zanzibarquokka", where, sizeof where);
+	if (found)
+		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
+	/* the live records' text is still found by the same scan */
+	CHECK(scan_archive("ordinary post number 7", where, sizeof where) > 0);
+}
+
+CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_names_the_commit),
+           CHECK_CASE(test_dispose__the_schedule_in_force_at_the_as_of_date_decides),
+           CHECK_CASE(test_dispose__apply_leaves_tombstones_and_the_archive_verifies),
+           CHECK_CASE(test_dispose__holds_keep_records_including_later_captures),
+           CHECK_CASE(test_dispose__apply_refuses_a_lagging_index_and_a_future_date),
+           CHECK_CASE(test_dispose__a_crash_before_shredding_is_finished_by_the_next_writer),
+           CHECK_CASE(test_dispose__disposed_text_is_found_in_no_file_of_the_archive))
