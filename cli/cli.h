@@ -52,5 +52,8 @@ CLI_COMMAND(cmd_stats);
 CLI_COMMAND(cmd_verify);
 CLI_COMMAND(cmd_audit);
 CLI_COMMAND(cmd_quarantine);
+CLI_COMMAND(cmd_policy);
+CLI_COMMAND(cmd_hold);
+CLI_COMMAND(cmd_retention);
 
 #endif
