@@ -6,7 +6,7 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 CXX      ?= c++
-PKGS     := lmdb libzstd libsodium jansson libgit2 xapian-core yaml-0.1 libarchive
+PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive
 
 BUILD_DIR ?=
 ifeq ($(SANITIZE),1)

@@ -6,6 +6,7 @@
 
 #include "custos_common.h"
 #include "custos_archiver.h"
+#include "custos_indexer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +58,7 @@ typedef struct {
 typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
 	uint64_t batches, files, warnings;
+	uint64_t indexed;                     /* record versions indexed after the store commits */
 	uint64_t first_seq, last_seq;
 	uint8_t  chain[CUSTOS_SHA256_LEN];   /* record chain head after the last batch */
 	uint8_t  digest[CUSTOS_SHA256_LEN];  /* SHA-256 over the batches' digests, in order */
@@ -87,6 +89,34 @@ typedef struct {
 int custos_archive_verify(custos_archive_t *a, custos_archive_verify_t *out,
                           custos_progress_fn progress, void *ctx);
 
+/* ---- the search index ---------------------------------------------------- */
+
+/* Opens <archive>/index. flags as custos_index_open; with CUSTOS_INDEX_CREATE
+ * a missing index is created. A missing or corrupt index for reading gives
+ * CUSTOS_EINDEX with a message saying to run `custos index --rebuild`. */
+int custos_archive_index_open(custos_archive_t *a, unsigned flags, custos_index_t **out);
+
+/* Brings the index up to the store: indexes every record version committed
+ * after the index's watermark (or, with rebuild, builds a new index from the
+ * whole store and puts it in place of the old one). Thread roots are
+ * resolved here, from the store: a record without a thread takes the root
+ * of its in_reply_to chain. *indexed (may be NULL) gets the count. */
+int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
+                                  custos_progress_fn progress, void *ctx, uint64_t *indexed);
+
+/* How far the index lags the store: the store's last sequence number and
+ * the index watermark (0 when there is no index yet). */
+int custos_archive_index_lag(custos_archive_t *a, uint64_t *store_last, uint64_t *watermark);
+
+/* Runs a search and audits it (who, query, number of hits). Snippets come
+ * from the stored text. *out is freed with custos_index_results_free. */
+int custos_archive_search(custos_archive_t *a, const char *query,
+                          const custos_index_search_opts_t *opts, bool snippets,
+                          custos_index_results_t **out);
+
+/* The conversation around record id: every record of its thread, in time
+ * order. *out is freed with custos_index_idlist_free. */
+int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idlist_t *out);
 /* ---- retention, holds and disposition (issue 5) --------------------------
  * Declared in their own header, owned by the disposition work. */
 #ifdef __cplusplus

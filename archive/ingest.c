@@ -157,12 +157,13 @@ static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, cons
 	custos_hex(chain, s->chain, sizeof s->chain);
 	custos_hex(digest, s->digest, sizeof s->digest);
 	custos_buf_printf(b, "{\"added\":%llu,\"versions\":%llu,\"unchanged\":%llu,"
-	                  "\"quarantined\":%llu,\"blobs\":%llu,\"batches\":%llu,"
+	                  "\"quarantined\":%llu,\"blobs\":%llu,\"batches\":%llu,\"indexed\":%llu,"
 	                  "\"first_seq\":%llu,\"last_seq\":%llu,\"chain\":\"%s\",\"digest\":\"%s\"",
 	                  (unsigned long long)s->added, (unsigned long long)s->versions,
 	                  (unsigned long long)s->unchanged, (unsigned long long)s->quarantined,
 	                  (unsigned long long)s->blobs, (unsigned long long)s->batches,
-	                  (unsigned long long)s->first_seq, (unsigned long long)s->last_seq,
+	                  (unsigned long long)s->indexed, (unsigned long long)s->first_seq,
+	                  (unsigned long long)s->last_seq,
 	                  s->batches ? chain : "", s->batches ? digest : "");
 	if (errmsg) {
 		custos_buf_adds(b, ",\"error\":");
@@ -218,6 +219,17 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	else
 		custos_store_abort(in.batch);
 	in.batch = NULL;
+	/* store first, index after: what was committed is indexed even when
+	 * the ingest stopped on an error, so search sees what the store holds */
+	if (!opts->no_index && summary->batches) {
+		custos_err_t keep = a->err;
+		custos_err_clear(&a->err);
+		int irc = custos_archive_index_catch_up(a, false, NULL, NULL, &summary->indexed);
+		if (irc < 0 && rc == CUSTOS_OK)
+			rc = irc;
+		else
+			a->err = rc < 0 ? keep : a->err;
+	}
 	custos_sha256_final(&in.digest, summary->digest);
 
 	audit_result(&result, summary, rc < 0 ? a->err.msg : NULL);

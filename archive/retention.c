@@ -32,11 +32,8 @@ static char *arena_strdup(custos_arena_t *ar, const char *s)
 
 static int index_open(custos_archive_t *a, unsigned flags, custos_index_t **out)
 {
-	char path[4096];
 	int err;
-	if ((size_t)snprintf(path, sizeof path, "%s/index", a->dir) >= sizeof path)
-		return custos_err_set(&a->err, CUSTOS_EINVAL, "archive path is too long");
-	if ((err = custos_index_open(out, path, flags, &a->err)) < 0)
+	if ((err = custos_archive_index_open(a, flags, out)) < 0)
 		custos_err_prefix(&a->err, "cannot open the search index");
 	return err;
 }

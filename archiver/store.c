@@ -25,7 +25,7 @@
 
 static const char *const db_names[STORE_DB_N] = {
 	"meta", "records", "ids", "times", "blobs", "dicts", "quarantine",
-	"tombstones", "batches", "samples"
+	"tombstones", "batches", "samples", "shred"
 };
 static const unsigned db_flags[STORE_DB_N] = {
 	[STORE_DB_RECORDS] = MDB_INTEGERKEY * 0,  /* big-endian keys sort as bytes */
@@ -689,6 +689,16 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	if ((e = open_dbs(st)) < 0)
 		goto done;
 	if ((e = open_key_files(st)) < 0)
+		goto done;
+	if (flags & CUSTOS_STORE_CREATE) {
+		/* data.mdb, lock.mdb and the key files are new directory entries */
+		char k[4096];
+		if ((e = path_join(st, k, sizeof k, "keys")) < 0 || (e = fsync_path(st, p)) < 0 ||
+		    (e = fsync_path(st, k)) < 0)
+			goto done;
+	}
+	/* a disposal whose commit was not followed by its key shredding (a crash) */
+	if ((flags & CUSTOS_STORE_WRITE) && (e = custos_store__shred_pending(st)) < 0)
 		goto done;
 	if (!(st->cctx = ZSTD_createCCtx()) || !(st->dctx = ZSTD_createDCtx())) {
 		e = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");

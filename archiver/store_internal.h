@@ -25,6 +25,7 @@ enum {
 	STORE_DB_TOMBSTONES,  /* u64 seq → tombstone JSON (written by disposition) */
 	STORE_DB_BATCHES,     /* u64 batch n → first seq, last seq, chain head, time */
 	STORE_DB_SAMPLES,     /* platform → u64 seqs awaiting dictionary training (dupsort) */
+	STORE_DB_SHRED,       /* u8 key file + u64 slot → empty: key slots to zero (disposal) */
 	STORE_DB_N
 };
 
@@ -128,6 +129,7 @@ struct custos_batch {
 	custos_batch_summary_t sum;
 	custos_buf_t    tmp;
 	uint32_t        start_dict;       /* next dict id when the batch began */
+	bool            shred;            /* disposals: key slots to zero after commit */
 	int             failed;           /* a change failed half-way: only abort is left */
 };
 
@@ -222,6 +224,22 @@ int  custos_store__id_of_seq(custos_store_t *st, MDB_txn *txn, uint64_t seq,
  * shred the old dictionary's item slot. A no-op for a disposed record or one
  * already using dict. */
 int  custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict);
+
+/* Disposes of record seq inside batch b: tombstone (a JSON text, n bytes) is
+ * stored under seq, the record keeps its header (version, both hashes: the
+ * chain still verifies) flagged DISPOSED and loses its payload, its times
+ * entry goes (its ids entry stays, so the id still leads to the tombstone),
+ * the raw/stored byte counters drop and the tombstone count rises. The key
+ * slot is queued in the shred database in the same transaction and zeroed
+ * right after the commit (custos_store__shred_pending); a crash in between
+ * leaves the queue, which the next writer to open the store completes. So a
+ * disposal is all-or-nothing, and once committed its content becomes
+ * unreadable. A no-op for a record already disposed. */
+int  custos_store__dispose(custos_batch_t *b, uint64_t seq, const char *tombstone, size_t n);
+/* Zeroes every key slot queued in the shred database, fdatasyncs the key
+ * files, then empties the queue. Called after a commit with disposals and
+ * when a writer opens the store. */
+int  custos_store__shred_pending(custos_store_t *st);
 
 /* Decodes a blob value into a malloc'd copy (*p, caller frees) and checks
  * it against its hash sum. */

@@ -79,8 +79,10 @@ int custos_store_get(custos_store_t *st, const char *id, uint32_t version, custo
 	custos_record_reset(rec);
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
 		return err;
-	if ((err = find_version(st, txn, id, version, &seq)) == 0)
-		err = get_in(st, txn, seq, rec);
+	if ((err = find_version(st, txn, id, version, &seq)) == 0 &&
+	    (err = get_in(st, txn, seq, rec)) == CUSTOS_ENOTFOUND)
+		custos_err_set(&st->err, err, "record %s%s (seq %llu) was disposed of", id,
+		               version ? " at that version" : "", (unsigned long long)seq);
 	mdb_txn_abort(txn);
 	if (err < 0)
 		custos_record_reset(rec);

@@ -622,6 +622,141 @@ done:
 	return err;
 }
 
+int custos_store__dispose(custos_batch_t *b, uint64_t seq, const char *tombstone, size_t n)
+{
+	custos_store_t *st = b->st;
+	custos_store__rechdr_t h;
+	custos_store__platform_t *pl;
+	custos_record_t rec;
+	custos_err_t perr;
+	uint8_t kb[8], key[STORE_KEY_LEN], hdr[STORE_REC_HDR], tk[16], sk[9];
+	MDB_val k = { 8, kb }, v;
+	int rc, err;
+
+	if (b->failed)
+		return custos_err_set(&st->err, b->failed, "the batch failed earlier");
+	custos_store__be64(kb, seq);
+	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &k, &v)) != 0)
+		return custos_store__mdb(st, rc, "cannot read the record to dispose of");
+	if (custos_store__hdr_decode(&h, v.mv_data, v.mv_size) < 0)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad record header",
+		                      (unsigned long long)seq);
+	if (h.flags & STORE_REC_DISPOSED)
+		return CUSTOS_OK;
+	size_t old_len = v.mv_size;
+	if (b->first_seq && seq >= b->first_seq)
+		memcpy(key, b->rec_keys.data + (seq - b->first_seq) * STORE_KEY_LEN, STORE_KEY_LEN);
+	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0)
+		return err;
+	custos_record_init(&rec);
+	/* the counters need the plaintext's size, its platform and created_at */
+	err = custos_store__record_plain(st, b->txn, seq, &v, key, &h);
+	sodium_memzero(key, sizeof key);
+	if (err < 0)
+		goto done;
+	if ((err = custos_record_from_json(&rec, st->plain.data, h.normalized_len, &perr)) < 0) {
+		custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: %s", (unsigned long long)seq,
+		               perr.msg);
+		err = CUSTOS_ECORRUPT;
+		goto done;
+	}
+	size_t plain_len = st->plain.len;
+	sodium_memzero(st->plain.data, st->plain.len);
+	if ((err = platform_get(b, rec.platform, &pl)) < 0)
+		goto done;
+	h.flags |= STORE_REC_DISPOSED;
+	custos_store__hdr_encode(hdr, &h);
+	custos_store__be64(tk, (uint64_t)rec.created_at ^ ((uint64_t)1 << 63));
+	custos_store__be64(tk + 8, seq);
+	sk[0] = STORE_KEYS_RECORDS;
+	custos_store__be64(sk + 1, seq);
+	if ((err = op(b, STORE_OP_PUT, STORE_DB_RECORDS, kb, 8, hdr, sizeof hdr, 0)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_TOMBSTONES, kb, 8, tombstone, n, 0)) < 0 ||
+	    (err = op(b, STORE_OP_DEL, STORE_DB_TIMES, tk, 16, NULL, 0, 0)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_SHRED, sk, 9, "", 0, 0)) < 0)
+		goto done;
+	b->state.v[ST_TOMBSTONES]++;
+	b->state.v[ST_RAW_BYTES] -= plain_len;
+	b->state.v[ST_STORED_BYTES] -= old_len - sizeof hdr;
+	pl->v[PL_RAW_BYTES] -= plain_len;
+	pl->v[PL_STORED_BYTES] -= old_len - sizeof hdr;
+	pl->dirty = true;
+	b->shred = true;
+done:
+	custos_record_free(&rec);
+	if (err < 0)
+		b->failed = err;
+	return err;
+}
+
+int custos_store__shred_pending(custos_store_t *st)
+{
+	static const uint8_t zero[STORE_KEY_LEN];
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	bool used[2] = { false, false };
+	int rc, err = CUSTOS_OK;
+	for (;;) {
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			return custos_store__mdb(st, rc, "cannot begin write transaction");
+		if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_SHRED], &c)) != 0)
+			goto fail;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			const uint8_t *p = k.mv_data;
+			if (k.mv_size != 9 || p[0] > 1) {
+				err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "shred queue: bad entry");
+				goto out;
+			}
+			uint64_t slot = custos_store__get64(p + 1);
+			if (pwrite(st->key_fd[p[0]], zero, STORE_KEY_LEN,
+			           (off_t)(slot * STORE_KEY_LEN)) != STORE_KEY_LEN) {
+				err = custos_err_set(&st->err, CUSTOS_EIO, "cannot shred key slot %llu: %s",
+				                     (unsigned long long)slot, strerror(errno));
+				goto out;
+			}
+			used[p[0]] = true;
+		}
+		mdb_cursor_close(c);
+		c = NULL;
+		if (rc != MDB_NOTFOUND)
+			goto fail;
+		if (!used[0] && !used[1]) {
+			mdb_txn_abort(txn);
+			return CUSTOS_OK;
+		}
+		/* the zeros reach the disk before the queue is forgotten */
+		for (int i = 0; i < 2; i++)
+			if (used[i] && fdatasync(st->key_fd[i]) != 0) {
+				err = custos_err_set(&st->err, CUSTOS_EIO, "cannot sync the key file: %s",
+				                     strerror(errno));
+				goto out;
+			}
+		if ((rc = mdb_drop(txn, st->dbi[STORE_DB_SHRED], 0)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+		txn = NULL;
+		if (rc == MDB_MAP_FULL) {
+			MDB_envinfo info;
+			if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+			    (rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2)) != 0)
+				return custos_store__mdb(st, rc, "cannot grow the store map");
+			continue;   /* zeroing again is harmless */
+		}
+		return custos_store__mdb(st, rc, "cannot clear the shred queue");
+	}
+fail:
+	err = custos_store__mdb(st, rc, "cannot read the shred queue");
+out:
+	if (c)
+		mdb_cursor_close(c);
+	if (txn)
+		mdb_txn_abort(txn);
+	return err;
+}
+
 /* ---------------------------------------------------------------------------
  * Blobs and quarantine. */
 
@@ -830,6 +965,9 @@ int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 		*summary = b->sum;
 	/* committed: the dictionaries trained by this batch stay cached */
 	b->start_dict = 0;
+	if (b->shred && (err = custos_store__shred_pending(st)) < 0)
+		custos_err_prefix(&st->err, "disposal committed, its keys not yet destroyed "
+		                  "(the next writer to open the archive finishes)");
 done:
 	custos_store_abort(b);
 	return err;

@@ -55,5 +55,8 @@ CLI_COMMAND(cmd_quarantine);
 CLI_COMMAND(cmd_policy);
 CLI_COMMAND(cmd_hold);
 CLI_COMMAND(cmd_retention);
+CLI_COMMAND(cmd_search);
+CLI_COMMAND(cmd_index);
+CLI_COMMAND(cmd_report);
 
 #endif

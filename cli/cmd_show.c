@@ -156,6 +156,51 @@ static bool print_tombstone(custos_store_t *st, const char *id, uint64_t seq, bo
 	return true;
 }
 
+/* The conversation around id, oldest first; versions and deletions marked. */
+static int show_thread(custos_archive_t *a, const char *id, bool json)
+{
+	custos_store_t *st = custos_archive_store(a);
+	custos_index_idlist_t l;
+	custos_record_t r;
+	int rc = CLI_OK;
+
+	if (custos_archive_thread(a, id, &l) < 0)
+		return cli_fail_err(custos_archive_err(a));
+	custos_record_init(&r);
+	if (json)
+		printf("[");
+	for (size_t i = 0; i < l.n; i++) {
+		uint64_t *seqs = NULL;
+		size_t nv = 0;
+		if (custos_store_versions(st, l.v[i].id, &seqs, &nv) < 0 || nv == 0 ||
+		    custos_store_get_seq(st, seqs[nv - 1], &r) < 0) {
+			free(seqs);
+			rc = cli_fail("cannot read %s: %s", l.v[i].id, custos_store_err(st)->msg);
+			break;
+		}
+		free(seqs);
+		if (json) {
+			printf("%s", i ? "," : "");
+			print_json(&r, (uint32_t)nv);
+			continue;
+		}
+		char t[40], mark[64] = "";
+		custos_time_format(t, sizeof t, r.created_at);
+		if (nv > 1)
+			snprintf(mark, sizeof mark, " [%zu versions]", nv);
+		if (r.deleted_at != CUSTOS_TIME_NONE)
+			snprintf(mark + strlen(mark), sizeof mark - strlen(mark), " [deleted upstream]");
+		printf("%s %s  %s  @%s (%s)%s%s%s\n    %s\n", strcmp(r.id, id) ? " " : ">", t, r.id,
+		       r.author_handle, r.kind ? r.kind : "", r.in_reply_to ? " in reply to " : "",
+		       r.in_reply_to ? r.in_reply_to : "", mark, r.text ? r.text : "");
+	}
+	if (json && rc == CLI_OK)
+		printf("]\n");
+	custos_record_free(&r);
+	custos_index_idlist_free(&l);
+	return rc;
+}
+
 int cmd_show(cli_t *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,10 +208,11 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 		{ "versions", no_argument, NULL, 'v' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "version", required_argument, NULL, 'V' },
+		{ "thread", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("show");
-	bool json = false, versions = false, raw = false;
+	bool json = false, versions = false, raw = false, thread = false;
 	uint32_t want = 0;
 	custos_archive_t *a = NULL;
 	custos_record_t r;
@@ -180,6 +226,7 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 		case 'v': versions = true; break;
 		case 'r': raw = true; break;
 		case 'V': want = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 't': thread = true; break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
@@ -197,6 +244,10 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 		rc = s == CUSTOS_ENOTFOUND ? cli_fail("no record '%s'", id)
 		                           : cli_fail_err(custos_store_err(st));
 		goto done;
+	}
+	if (thread) {
+		rc = show_thread(a, id, json);
+		goto audit;
 	}
 	if (want > n) {
 		rc = cli_fail("record '%s' has %zu versions, not %u", id, n, want);

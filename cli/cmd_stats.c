@@ -27,19 +27,24 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		custos_archive_free(a);
 		return rc;
 	}
+	uint64_t last = 0, wm = 0;
+	bool have_index = custos_archive_index_lag(a, &last, &wm) == CUSTOS_OK;
+	uint64_t lag = last > wm ? last - wm : 0;
 	double ratio = s.raw_bytes ? (double)s.stored_bytes / (double)s.raw_bytes : 0;
 	if (json) {
 		printf("{\"records\": %llu, \"versions\": %llu, \"deleted_upstream\": %llu, "
 		       "\"raw_bytes\": %llu, \"stored_bytes\": %llu, \"file_bytes\": %llu, "
 		       "\"compression_ratio\": %.4f, \"blobs\": %llu, \"blob_bytes\": %llu, "
 		       "\"quarantined\": %llu, \"tombstones\": %llu, \"dictionaries\": %llu, "
-		       "\"last_seq\": %llu, \"platforms\": {",
+		       "\"last_seq\": %llu, \"index_watermark\": %llu, \"index_lag\": %llu, "
+		       "\"platforms\": {",
 		       (unsigned long long)s.records, (unsigned long long)s.versions,
 		       (unsigned long long)s.deleted_upstream, (unsigned long long)s.raw_bytes,
 		       (unsigned long long)s.stored_bytes, (unsigned long long)s.file_bytes, ratio,
 		       (unsigned long long)s.blobs, (unsigned long long)s.blob_bytes,
 		       (unsigned long long)s.quarantined, (unsigned long long)s.tombstones,
-		       (unsigned long long)s.dictionaries, (unsigned long long)s.last_seq);
+		       (unsigned long long)s.dictionaries, (unsigned long long)s.last_seq,
+		       (unsigned long long)wm, (unsigned long long)lag);
 		for (size_t i = 0; i < s.n_platforms; i++) {
 			const custos_platform_stats_t *p = &s.platforms[i];
 			printf("%s", i ? ", " : "");
@@ -64,6 +69,13 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)s.quarantined, "tombstones",
 		       (unsigned long long)s.tombstones, "dictionaries",
 		       (unsigned long long)s.dictionaries);
+		if (!have_index)
+			printf("%-18s unreadable: %s\n", "index", custos_archive_err(a)->msg);
+		else if (lag)
+			printf("%-18s lags the store by %llu record versions (run 'custos index')\n",
+			       "index", (unsigned long long)lag);
+		else
+			printf("%-18s up to date (seq %llu)\n", "index", (unsigned long long)wm);
 		if (s.n_platforms) {
 			printf("\n%-12s %10s %10s %12s %12s %7s\n", "platform", "records", "versions",
 			       "raw", "stored", "ratio");

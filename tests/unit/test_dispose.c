@@ -43,25 +43,10 @@ static void write_ndjson(const char *path, const char *const *lines, size_t n)
 	CHECK(fclose(f) == 0);
 }
 
-static int add_fn(void *ctx, const custos_record_t *rec)
-{
-	return custos_index_add(ctx, rec);
-}
-
 /* What the ingest pipeline's index step does: catch the index up with the store. */
 static void index_catch_up(custos_archive_t *a)
 {
-	char path[PATH_CAP];
-	custos_index_t *idx = NULL;
-	custos_err_t err = { 0 };
-	uint64_t wm, last;
-	snprintf(path, sizeof path, "%s/index", arch);
-	CHECK_OK(custos_index_open(&idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &err));
-	CHECK_OK(custos_index_watermark(idx, &wm));
-	CHECK_OK(custos_store_last_seq(custos_archive_store(a), &last));
-	CHECK_OK(custos_store_scan(custos_archive_store(a), wm, add_fn, idx));
-	CHECK_OK(custos_index_commit(idx, last));
-	custos_index_free(idx);
+	CHECK_A(a, custos_archive_index_catch_up(a, false, NULL, NULL, NULL));
 }
 
 static void ingest(custos_archive_t *a, const char *const *lines, size_t n, bool index)

@@ -1,0 +1,355 @@
+/* The search index as the archive sees it: opening <archive>/index,
+ * catching it up with the store from its watermark, resolving thread roots,
+ * and searches that are audited. The index never holds anything the store
+ * does not: it can always be rebuilt from the store alone. */
+#include "archive_internal.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CATCH_UP_COMMIT 20000   /* records between index commits */
+#define THREAD_DEPTH_MAX 10000  /* a reply chain longer than this is cut */
+
+static void index_path(char *out, size_t cap, const custos_archive_t *a, const char *suffix)
+{
+	snprintf(out, cap, "%s/index%s", a->dir, suffix);
+}
+
+int custos_archive_index_open(custos_archive_t *a, unsigned flags, custos_index_t **out)
+{
+	char path[4200];
+	index_path(path, sizeof path, a, "");
+	return custos_index_open(out, path, flags, &a->err);
+}
+
+/* The root of rec's thread: the thread the platform named, else the top of
+ * its in_reply_to chain as far as the store knows it (a parent not captured
+ * is the root as far as the archive can tell). *root points into rec or
+ * into scratch. */
+static int thread_root(custos_archive_t *a, const custos_record_t *rec, custos_record_t *scratch,
+                       custos_buf_t *root_buf, const char **root)
+{
+	*root = rec->thread;
+	if (rec->thread || !rec->in_reply_to)
+		return CUSTOS_OK;
+	custos_buf_clear(root_buf);
+	if (custos_buf_adds(root_buf, rec->in_reply_to) < 0)
+		return CUSTOS_ENOMEM;
+	for (int depth = 0; depth < THREAD_DEPTH_MAX; depth++) {
+		int rc = custos_store_get(a->store, root_buf->data, 0, scratch);
+		if (rc == CUSTOS_ENOTFOUND)
+			break;
+		if (rc < 0)
+			return custos_err_set(&a->err, rc, "cannot resolve the thread of %s: %s", rec->id,
+			                      custos_store_err(a->store)->msg);
+		const char *next = scratch->thread ? scratch->thread : scratch->in_reply_to;
+		if (!next || !strcmp(next, root_buf->data))
+			break;
+		custos_buf_clear(root_buf);
+		if (custos_buf_adds(root_buf, next) < 0)
+			return CUSTOS_ENOMEM;
+		if (scratch->thread)
+			break;  /* the platform named the root: trust it */
+	}
+	*root = root_buf->data;
+	return CUSTOS_OK;
+}
+
+typedef struct {
+	custos_archive_t *a;
+	custos_index_t *idx;
+	custos_record_t scratch;
+	custos_buf_t root;
+	uint64_t done, total, since_commit, last_seq;
+	custos_progress_fn progress;
+	void *ctx;
+} catch_up_t;
+
+static int index_one(void *ctx, const custos_record_t *rec)
+{
+	catch_up_t *cu = ctx;
+	custos_record_t copy = *rec;   /* shallow: only thread changes */
+	const char *root;
+	int rc;
+	if ((rc = thread_root(cu->a, rec, &cu->scratch, &cu->root, &root)) < 0)
+		return rc;
+	copy.thread = (char *)root;
+	if ((rc = custos_index_add(cu->idx, &copy)) < 0)
+		return custos_err_set(&cu->a->err, rc, "cannot index %s: %s", rec->id,
+		                      custos_index_errmsg(cu->idx));
+	cu->last_seq = rec->seq;
+	cu->done++;
+	if (++cu->since_commit >= CATCH_UP_COMMIT) {
+		if ((rc = custos_index_commit(cu->idx, cu->last_seq)) < 0)
+			return custos_err_set(&cu->a->err, rc, "cannot commit the index: %s",
+			                      custos_index_errmsg(cu->idx));
+		cu->since_commit = 0;
+		if (cu->progress)
+			cu->progress(cu->ctx, cu->done, cu->total);
+	}
+	return CUSTOS_OK;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(p) < 0 ? -1 : 0;
+}
+
+/* Removes a directory tree (an index being replaced); absent is fine. */
+static int rm_tree(const char *path)
+{
+	if (access(path, F_OK) < 0)
+		return CUSTOS_OK;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? CUSTOS_OK : CUSTOS_EIO;
+}
+
+int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
+                                  custos_progress_fn progress, void *ctx, uint64_t *indexed)
+{
+	char path[4200], fresh[4200], old[4200];
+	catch_up_t cu = { .a = a, .progress = progress, .ctx = ctx };
+	uint64_t wm = 0, last = 0;
+	int rc;
+
+	if (indexed)
+		*indexed = 0;
+	custos_err_clear(&a->err);
+	index_path(path, sizeof path, a, "");
+	index_path(fresh, sizeof fresh, a, ".rebuild");
+	index_path(old, sizeof old, a, ".old");
+	if (rebuild) {
+		/* build beside the old index, which serves searches meanwhile */
+		if ((rc = rm_tree(fresh)) < 0)
+			return custos_err_set(&a->err, rc, "cannot remove '%s'", fresh);
+		rc = custos_index_open(&cu.idx, fresh, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &a->err);
+	} else {
+		rc = custos_index_open(&cu.idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &a->err);
+	}
+	if (rc < 0)
+		return rc;
+	custos_record_init(&cu.scratch);
+	if ((rc = custos_index_watermark(cu.idx, &wm)) < 0 ||
+	    (rc = custos_store_last_seq(a->store, &last)) < 0) {
+		custos_err_set(&a->err, rc, "cannot read the index watermark or the store");
+		goto done;
+	}
+	cu.total = last > wm ? last - wm : 0;
+	cu.last_seq = wm;
+	if (wm < last) {
+		if ((rc = custos_store_scan(a->store, wm, index_one, &cu)) < 0) {
+			if (a->err.status == CUSTOS_OK)
+				custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
+			goto done;
+		}
+		/* the watermark is the store's last seq even when the newest
+		 * versions were disposed of and so not scanned */
+		if ((rc = custos_index_commit(cu.idx, last)) < 0) {
+			custos_err_set(&a->err, rc, "cannot commit the index: %s",
+			               custos_index_errmsg(cu.idx));
+			goto done;
+		}
+	}
+	if (indexed)
+		*indexed = cu.done;
+done:
+	custos_index_free(cu.idx);
+	custos_record_free(&cu.scratch);
+	custos_buf_free(&cu.root);
+	if (rc == CUSTOS_OK && rebuild) {
+		if ((rc = rm_tree(old)) < 0 ||
+		    (access(path, F_OK) == 0 && rename(path, old) < 0) ||
+		    rename(fresh, path) < 0) {
+			rc = custos_err_set(&a->err, CUSTOS_EIO, "cannot put the rebuilt index in place: %s",
+			                    strerror(errno));
+		} else {
+			rm_tree(old);
+		}
+	}
+	return rc;
+}
+
+int custos_archive_index_lag(custos_archive_t *a, uint64_t *store_last, uint64_t *watermark)
+{
+	custos_index_t *idx = NULL;
+	int rc;
+	*watermark = 0;
+	if ((rc = custos_store_last_seq(a->store, store_last)) < 0)
+		return custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
+	char path[4200];
+	index_path(path, sizeof path, a, "");
+	if (access(path, F_OK) < 0)
+		return CUSTOS_OK;
+	if ((rc = custos_index_open(&idx, path, CUSTOS_INDEX_READ, &a->err)) < 0)
+		return rc;
+	rc = custos_index_watermark(idx, watermark);
+	if (rc < 0)
+		custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
+	custos_index_free(idx);
+	return rc;
+}
+
+typedef struct {
+	custos_archive_t *a;
+	custos_record_t rec;
+} text_ctx_t;
+
+static int text_of(void *ctx, const char *id, uint64_t seq, const char **text, size_t *len)
+{
+	text_ctx_t *t = ctx;
+	if (custos_store_get_seq(t->a->store, seq, &t->rec) < 0 || !t->rec.text)
+		return 1;
+	*text = t->rec.text;
+	*len = strlen(t->rec.text);
+	return 0;
+}
+
+int custos_archive_search(custos_archive_t *a, const char *query,
+                          const custos_index_search_opts_t *opts, bool snippets,
+                          custos_index_results_t **out)
+{
+	custos_index_t *idx = NULL;
+	custos_index_search_opts_t o = *opts;
+	text_ctx_t tc = { .a = a };
+	custos_buf_t params = { 0 }, result = { 0 };
+	int rc;
+
+	*out = NULL;
+	custos_err_clear(&a->err);
+	custos_record_init(&tc.rec);
+	if (snippets) {
+		o.text_fn = text_of;
+		o.text_ctx = &tc;
+	}
+	if ((rc = custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx)) == CUSTOS_OK) {
+		rc = custos_index_search(idx, out, query, &o);
+		if (rc < 0)
+			custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
+	}
+	custos_index_free(idx);
+	custos_record_free(&tc.rec);
+
+	custos_buf_adds(&params, "{\"query\":");
+	custos_buf_add_json_str(&params, query, strlen(query));
+	custos_buf_printf(&params, ",\"limit\":%zu,\"offset\":%zu,\"sort\":%d,\"count_only\":%s}",
+	                  o.limit, o.offset, o.sort, o.count_only ? "true" : "false");
+	if (rc == CUSTOS_OK)
+		custos_buf_printf(&result, "{\"hits\":%llu,\"exact\":%s,\"watermark\":%llu}",
+		                  (unsigned long long)(*out)->total,
+		                  (*out)->total_exact ? "true" : "false",
+		                  (unsigned long long)(*out)->watermark);
+	else {
+		custos_buf_adds(&result, "{\"error\":");
+		custos_buf_add_json_str(&result, a->err.msg, strlen(a->err.msg));
+		custos_buf_addc(&result, '}');
+	}
+	custos_err_t keep = a->err;
+	int arc = custos_archive_audit(a, "search", params.data, result.data, rc);
+	if (rc == CUSTOS_OK && arc < 0) {
+		rc = arc;
+		custos_index_results_free(*out);
+		*out = NULL;
+	} else {
+		a->err = keep;
+	}
+	custos_buf_free(&params);
+	custos_buf_free(&result);
+	return rc;
+}
+
+static int idlist_has(const custos_index_idlist_t *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].id, id))
+			return 1;
+	return 0;
+}
+
+static int cmp_ident(const void *x, const void *y)
+{
+	const custos_index_ident_t *p = x, *q = y;
+	if (p->created_at != q->created_at)
+		return p->created_at < q->created_at ? -1 : 1;
+	return strcmp(p->id, q->id);
+}
+
+int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idlist_t *out)
+{
+	custos_index_t *idx = NULL;
+	custos_record_t rec, scratch;
+	custos_buf_t root_buf = { 0 };
+	const char *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	custos_err_clear(&a->err);
+	custos_record_init(&rec);
+	custos_record_init(&scratch);
+	if ((rc = custos_store_get(a->store, id, 0, &rec)) < 0) {
+		if (rc == CUSTOS_ENOTFOUND)
+			custos_err_set(&a->err, rc, "no record '%s'", id);
+		else
+			custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
+		goto done;
+	}
+	if ((rc = thread_root(a, &rec, &scratch, &root_buf, &root)) < 0)
+		goto done;
+	if (!root)
+		root = rec.id;
+	if ((rc = custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
+		goto done;
+	if ((rc = custos_index_thread(idx, out, root)) < 0) {
+		custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
+		goto done;
+	}
+	/* A reply indexed before its parent was captured names the parent as
+	 * its root; gather those too, breadth first over the members. */
+	for (size_t i = 0; i < out->n; i++) {
+		custos_index_idlist_t more = { 0 };
+		if ((rc = custos_index_thread(idx, &more, out->v[i].id)) < 0) {
+			custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
+			goto done;
+		}
+		for (size_t j = 0; j < more.n; j++) {
+			if (idlist_has(out, more.v[j].id))
+				continue;
+			custos_index_ident_t *nv = custos_arena_alloc(&out->arena, (out->n + 1) * sizeof *nv);
+			char *nid = custos_arena_strdup(&out->arena, more.v[j].id);
+			if (!nv || !nid) {
+				custos_index_idlist_free(&more);
+				rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+				goto done;
+			}
+			memcpy(nv, out->v, out->n * sizeof *nv);
+			nv[out->n] = more.v[j];
+			nv[out->n].id = nid;
+			out->v = nv;
+			out->n++;
+		}
+		custos_index_idlist_free(&more);
+	}
+	if (out->n == 0) {
+		/* not indexed yet: the record alone */
+		out->v = custos_arena_alloc(&out->arena, sizeof *out->v);
+		if (!out->v || !(out->v[0].id = custos_arena_strdup(&out->arena, rec.id))) {
+			rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		out->v[0].seq = rec.seq;
+		out->v[0].created_at = rec.created_at;
+		out->n = 1;
+	}
+	qsort(out->v, out->n, sizeof *out->v, cmp_ident);
+done:
+	if (rc < 0)
+		custos_index_idlist_free(out);
+	custos_index_free(idx);
+	custos_record_free(&rec);
+	custos_record_free(&scratch);
+	custos_buf_free(&root_buf);
+	return rc;
+}

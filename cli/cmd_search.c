@@ -1,0 +1,203 @@
+/* custos search: the query language over the index, for people and scripts. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+
+static void csv_field(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s == '\n' || *s == '\r' ? ' ' : *s);
+	}
+	putchar('"');
+}
+
+static void one_line(char *s)
+{
+	for (; s && *s; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+}
+
+static void print_facets(const custos_index_results_t *r, unsigned facets, int out)
+{
+	if (out == OUT_JSON) {
+		printf(", \"facets\": {");
+		int first = 1;
+		for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
+			if (!(facets & CUSTOS_FACET_BIT(f)))
+				continue;
+			printf("%s\"%s\": {", first ? "" : ", ", custos_index_facet_name(f));
+			first = 0;
+			for (size_t i = 0; i < r->facets[f].n; i++) {
+				printf("%s", i ? ", " : "");
+				cli_json_str(stdout, r->facets[f].v[i].value);
+				printf(": %llu", (unsigned long long)r->facets[f].v[i].count);
+			}
+			printf("}");
+		}
+		printf("}");
+		return;
+	}
+	for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
+		if (!(facets & CUSTOS_FACET_BIT(f)))
+			continue;
+		printf("\n%s:\n", custos_index_facet_name(f));
+		for (size_t i = 0; i < r->facets[f].n; i++)
+			printf("  %-30s %llu\n", r->facets[f].v[i].value,
+			       (unsigned long long)r->facets[f].v[i].count);
+	}
+}
+
+static void lag_note(cli_t *cli, custos_archive_t *a, uint64_t watermark)
+{
+	uint64_t last = 0, wm = 0;
+	if (custos_archive_index_lag(a, &last, &wm) == 0 && last > watermark)
+		fprintf(stderr, "custos: note: the index lags the store by %llu record versions; "
+		        "run 'custos index' to catch up\n", (unsigned long long)(last - watermark));
+}
+
+int cmd_search(cli_t *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ "count", no_argument, NULL, 'n' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "facets", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const cli_command_t *cmd = cli_find("search");
+	custos_index_search_opts_t so = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	custos_index_results_t *res = NULL;
+	custos_archive_t *a = NULL;
+	custos_buf_t q = { 0 };
+	custos_err_t err = { 0 };
+	int out = OUT_TABLE, c, rc;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': out = OUT_JSON; break;
+		case 'c': out = OUT_CSV; break;
+		case 'n': so.count_only = 1; break;
+		case 'l':
+		case 'o': {
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || v > 1000000)
+				return cli_usage(cmd, "--%s takes a number up to 1000000", c == 'l' ? "limit" : "offset");
+			if (c == 'l')
+				so.limit = (size_t)v;
+			else
+				so.offset = (size_t)v;
+			break;
+		}
+		case 's':
+			if (!strcmp(optarg, "relevance"))
+				so.sort = CUSTOS_SORT_RELEVANCE;
+			else if (!strcmp(optarg, "date"))
+				so.sort = CUSTOS_SORT_DATE;
+			else if (!strcmp(optarg, "-date"))
+				so.sort = CUSTOS_SORT_DATE_DESC;
+			else
+				return cli_usage(cmd, "--sort takes relevance, date or -date");
+			break;
+		case 'f':
+			if (custos_index_facets_parse(&so.facets, optarg, &err) < 0)
+				return cli_usage(cmd, "%s", err.msg);
+			break;
+		default: return cli_usage(cmd, NULL);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(cmd, "search needs a QUERY");
+	for (int i = optind; i < argc; i++) {
+		if (i > optind)
+			custos_buf_addc(&q, ' ');
+		custos_buf_adds(&q, argv[i]);
+	}
+	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK) {
+		custos_buf_free(&q);
+		return rc;
+	}
+	if (custos_archive_search(a, q.data, &so, !so.count_only, &res) < 0) {
+		const custos_err_t *e = custos_archive_err(a);
+		rc = cli_fail_err(e);
+		if (e->status == CUSTOS_EINDEX)
+			fputs("hint: rebuild the index from the store with 'custos index --rebuild'\n", stderr);
+		goto done;
+	}
+	lag_note(cli, a, res->watermark);
+	if (so.count_only) {
+		printf("%llu\n", (unsigned long long)res->total);
+		goto done;
+	}
+	if (out == OUT_JSON) {
+		printf("{\"query\": ");
+		cli_json_str(stdout, q.data);
+		printf(", \"total\": %llu, \"exact\": %s, \"watermark\": %llu, \"hits\": [",
+		       (unsigned long long)res->total, res->total_exact ? "true" : "false",
+		       (unsigned long long)res->watermark);
+	} else if (out == OUT_CSV) {
+		printf("id,created_at,platform,account,author,snippet\n");
+	}
+	for (size_t i = 0; i < res->n_hits; i++) {
+		const custos_index_hit_t *h = &res->hits[i];
+		char t[40];
+		custos_time_format(t, sizeof t, h->created_at);
+		one_line(h->snippet);
+		if (out == OUT_JSON) {
+			printf("%s{\"id\": ", i ? ", " : "");
+			cli_json_str(stdout, h->id);
+			printf(", \"created_at\": \"%s\", \"platform\": ", t);
+			cli_json_str(stdout, h->platform);
+			printf(", \"account\": ");
+			cli_json_str(stdout, h->account);
+			printf(", \"author\": ");
+			cli_json_str(stdout, h->author);
+			printf(", \"snippet\": ");
+			cli_json_str(stdout, h->snippet);
+			printf(", \"weight\": %.4f}", h->weight);
+		} else if (out == OUT_CSV) {
+			csv_field(h->id); putchar(',');
+			csv_field(t); putchar(',');
+			csv_field(h->platform); putchar(',');
+			csv_field(h->account); putchar(',');
+			csv_field(h->author); putchar(',');
+			csv_field(h->snippet); putchar('\n');
+		} else {
+			if (i == 0)
+				printf("%-32s %-20s %-9s %-16s %s\n", "id", "created", "platform", "author",
+				       "snippet");
+			printf("%-32s %-20s %-9s %-16s %s\n", h->id, t, h->platform ? h->platform : "",
+			       h->author ? h->author : "", h->snippet ? h->snippet : "");
+		}
+	}
+	if (out == OUT_JSON) {
+		printf("]");
+		if (so.facets)
+			print_facets(res, so.facets, out);
+		printf("}\n");
+	} else if (out == OUT_TABLE) {
+		printf("%s%llu%s record%s", res->n_hits ? "\n" : "", (unsigned long long)res->total,
+		       res->total_exact ? "" : " (about)", res->total == 1 ? "" : "s");
+		if (res->n_hits)
+			printf(", showing %zu-%zu", so.offset + 1, so.offset + res->n_hits);
+		printf("\n");
+		if (so.facets)
+			print_facets(res, so.facets, out);
+	}
+done:
+	custos_index_results_free(res);
+	custos_archive_free(a);
+	custos_buf_free(&q);
+	return rc;
+}
