@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Every record: the query language has no "*", but a pure NOT is every
  * record without its operand, and no record has this platform. */
@@ -782,6 +784,12 @@ int custos_archive_retention_apply(custos_archive_t *a, int64_t as_of,
 		goto audit;
 	ap.plan_seconds = now_s() - t0;
 
+	/* the tombstone names the person acted for, else the operating-system user */
+	const char *actor = a->actor;
+	if (!actor) {
+		struct passwd *pw = getpwuid(geteuid());
+		actor = pw && pw->pw_name ? pw->pw_name : "unknown";
+	}
 	if (!(items = malloc(DISPOSE_BATCH * sizeof *items))) {
 		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
 		goto audit;
@@ -795,7 +803,7 @@ int custos_archive_retention_apply(custos_archive_t *a, int64_t as_of,
 			items[j].rule = pl->schedule->rules[pl->v[i + j].rule].name;
 			items[j].commit = pl->commit;
 		}
-		if ((err = custos_store_dispose(a->store, items, n, a->actor, 0, &ds)) < 0) {
+		if ((err = custos_store_dispose(a->store, items, n, actor, 0, &ds)) < 0) {
 			custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
 			goto audit;
 		}
