@@ -829,6 +829,17 @@ int custos_archive_retention_apply(custos_archive_t *a, int64_t as_of,
 		ap.index_deleted += n;
 		ap.index_seconds += now_s() - t2;
 	}
+	{
+		custos_dispose_summary_t ds;
+		double t1 = now_s();
+		if ((err = custos_store_dispose_complete(a->store, &ds)) < 0) {
+			custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+			goto audit;
+		}
+		ap.dispose_seconds += now_s() - t1;
+		ap.dictionaries += ds.dictionaries;
+		ap.recompressed += ds.recompressed;
+	}
 	if (pl->n) {
 		/* Xapian keeps deleted terms in free blocks until rewritten */
 		char path[4096];

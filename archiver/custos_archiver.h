@@ -202,8 +202,9 @@ int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantin
  * blobs that no live record uses any more are disposed the same way, and
  * every dictionary trained on a disposed version is retired (the records
  * compressed with it are recompressed without a dictionary and its key is
- * shredded). A crash after the commit leaves the list, which the next writer
- * (custos_store_open with WRITE, or the next dispose) shreds first; a crash
+ * shredded: listed in the same commit, done by custos_store_dispose_complete).
+ * A crash after the commit leaves the lists, which the next writer
+ * (custos_store_open with WRITE, or the next dispose) finishes first; a crash
  * before it leaves nothing. Versions already disposed are skipped, unknown
  * ids ignored. Keep n to thousands: the transaction holds them all.
  * CUSTOS_TEST_DISPOSE_CRASH=before-shred makes the process _exit(99) right
@@ -223,6 +224,12 @@ typedef struct {
 
 int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items, size_t n,
                          const char *actor, int64_t when, custos_dispose_summary_t *sum);
+/* Retires the dictionaries that disposals listed (trained on a disposed
+ * record): recompresses the live records written with them without a
+ * dictionary, deletes them and shreds their keys. Call once after the last
+ * custos_store_dispose of a run (a writer's open also does it, after a
+ * crash). sum gets dictionaries and recompressed. */
+int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *sum);
 
 /* Calls fn with the tombstone JSON of each disposed version of id, oldest
  * first (json borrowed for the call). Nothing is called for an id without

@@ -713,7 +713,7 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
 	/* a disposal interrupted after its tombstones committed: shred its keys now */
 	if ((flags & CUSTOS_STORE_WRITE) && !(flags & CUSTOS_STORE_CREATE) &&
-	    (e = custos_store__dispose_finish(st)) < 0)
+	    (e = custos_store_dispose_complete(st, NULL)) < 0)
 		goto done;
 done:
 	if (e < 0) {

@@ -167,19 +167,23 @@ static int tombstone_json(custos_buf_t *j, const custos_record_t *rec,
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
-/* Retires dictionary id: every live record compressed with it is
- * recompressed without a dictionary, the dictionary's entry is deleted and
- * its key slot queued for shredding; a platform that used it trains a new
- * one from the records it stores from now on. */
-static int retire_dict(custos_batch_t *b, uint32_t id, uint64_t slot, const char *platform,
-                       custos_buf_t *pending, uint64_t *recompressed)
+/* meta "retire": u32 ids of dictionaries trained on a disposed record that
+ * are still to be retired. Written in the tombstone transaction, so a crash
+ * before the retirement leaves it to the next writer. */
+#define RETIRE_KEY "retire"
+
+/* Retires the dictionaries listed in ids: every live record compressed with
+ * one of them is recompressed without a dictionary, their entries are
+ * deleted and their key slots queued for shredding; a platform that used
+ * one trains a new dictionary from the records it stores from now on. One
+ * pass over the record headers finds the records of all of them. */
+static int retire_dicts(custos_batch_t *b, const uint32_t *ids, size_t n_ids,
+                        custos_buf_t *pending, custos_dispose_summary_t *sum)
 {
 	custos_store_t *st = b->st;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	custos_buf_t seqs = { 0 };
-	custos_store__platform_t *pl;
-	uint8_t kb[4];
 	int rc, err = CUSTOS_OK;
 
 	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_RECORDS], &c)) != 0)
@@ -187,10 +191,13 @@ static int retire_dict(custos_batch_t *b, uint32_t id, uint64_t slot, const char
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		custos_store__rechdr_t h;
+		bool hit = false;
 		if (custos_store__hdr_decode(&h, v.mv_data, v.mv_size) < 0 ||
-		    (h.flags & STORE_REC_DISPOSED) || h.dict != id)
+		    (h.flags & STORE_REC_DISPOSED) || !h.dict)
 			continue;
-		if ((err = custos_buf_add(&seqs, k.mv_data, 8)) < 0) {
+		for (size_t i = 0; i < n_ids && !hit; i++)
+			hit = ids[i] == h.dict;
+		if (hit && (err = custos_buf_add(&seqs, k.mv_data, 8)) < 0) {
 			custos_err_set(&st->err, err, "out of memory");
 			goto done;
 		}
@@ -205,26 +212,48 @@ static int retire_dict(custos_batch_t *b, uint32_t id, uint64_t slot, const char
 		uint64_t seq = custos_store__get64((const uint8_t *)seqs.data + 8 * i);
 		if ((err = custos_store__recompress(b, seq, 0)) < 0)
 			goto done;
-		(*recompressed)++;
+		sum->recompressed++;
 	}
-	custos_store__be32(kb, id);
-	if ((err = custos_store__op(b, STORE_OP_DEL, STORE_DB_DICTS, kb, 4, NULL, 0, 0)) < 0)
-		goto done;
-	if ((err = add_pending(pending, STORE_KEYS_ITEMS, slot)) < 0) {
-		custos_err_set(&st->err, err, "out of memory");
-		goto done;
+	for (size_t i = 0; i < n_ids; i++) {
+		uint8_t kb[4];
+		custos_store__platform_t *pl;
+		char platform[32];
+		custos_store__be32(kb, ids[i]);
+		MDB_val dk = { 4, kb }, dv;
+		rc = mdb_get(b->txn, st->dbi[STORE_DB_DICTS], &dk, &dv);
+		if (rc == MDB_NOTFOUND)
+			continue;   /* retired by an earlier run */
+		if (rc) {
+			err = custos_store__mdb(st, rc, "cannot read dictionaries");
+			goto done;
+		}
+		const uint8_t *p = dv.mv_data;
+		if (dv.mv_size < 46 || p[45] >= 32 || dv.mv_size < 46 + (size_t)p[45]) {
+			err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u: bad header", ids[i]);
+			goto done;
+		}
+		uint64_t slot = custos_store__get64(p + 1);
+		memcpy(platform, p + 46, p[45]);
+		platform[p[45]] = 0;
+		if ((err = custos_store__op(b, STORE_OP_DEL, STORE_DB_DICTS, kb, 4, NULL, 0, 0)) < 0)
+			goto done;
+		if ((err = add_pending(pending, STORE_KEYS_ITEMS, slot)) < 0) {
+			custos_err_set(&st->err, err, "out of memory");
+			goto done;
+		}
+		b->state.v[ST_DICTIONARIES]--;
+		sum->dictionaries++;
+		if ((err = custos_store__platform(b, platform, &pl)) < 0)
+			goto done;
+		if (pl->v[PL_DICT] == ids[i]) {
+			/* new records become samples again and train a dictionary of live records */
+			pl->v[PL_DICT] = 0;
+			pl->v[PL_PENDING] = 0;
+			pl->v[PL_TRAIN_AT] = 0;
+			pl->dirty = true;
+		}
+		custos_store__dict_evict_from(st, ids[i]);
 	}
-	b->state.v[ST_DICTIONARIES]--;
-	if ((err = custos_store__platform(b, platform, &pl)) < 0)
-		goto done;
-	if (pl->v[PL_DICT] == id) {
-		/* new records become samples again and train a dictionary of live records */
-		pl->v[PL_DICT] = 0;
-		pl->v[PL_PENDING] = 0;
-		pl->v[PL_TRAIN_AT] = 0;
-		pl->dirty = true;
-	}
-	custos_store__dict_evict_from(st, id);
 done:
 	if (c)
 		mdb_cursor_close(c);
@@ -232,19 +261,26 @@ done:
 	return err;
 }
 
-/* Finds the dictionaries trained on any of the disposed seqs. */
-static int dicts_to_retire(custos_batch_t *b, const uint64_t *seqs, size_t n_seqs,
-                           custos_dispose_summary_t *sum, custos_buf_t *pending)
+/* Adds to meta "retire" the dictionaries trained on any of the disposed seqs. */
+static int dicts_to_retire(custos_batch_t *b, const uint64_t *seqs, size_t n_seqs)
 {
 	custos_store_t *st = b->st;
 	MDB_cursor *c;
 	MDB_val k, v;
-	struct { uint32_t id; uint64_t slot; char platform[32]; } *ret = NULL;
-	size_t n_ret = 0;
+	custos_buf_t ids = { 0 };
 	int rc, err = CUSTOS_OK;
 
-	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_DICTS], &c)) != 0)
+	MDB_val rk = { sizeof RETIRE_KEY - 1, RETIRE_KEY }, rv;
+	rc = mdb_get(b->txn, st->dbi[STORE_DB_META], &rk, &rv);
+	if (rc == 0 && (err = custos_buf_add(&ids, rv.mv_data, rv.mv_size)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	if (rc && rc != MDB_NOTFOUND)
+		return custos_store__mdb(st, rc, "cannot read pending retirements");
+	size_t before = ids.len;
+	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_DICTS], &c)) != 0) {
+		custos_buf_free(&ids);
 		return custos_store__mdb(st, rc, "cannot read dictionaries");
+	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *p = v.mv_data;
@@ -256,34 +292,77 @@ static int dicts_to_retire(custos_batch_t *b, const uint64_t *seqs, size_t n_seq
 		uint32_t ns = custos_store__get32(p + 46 + plen);
 		if (v.mv_size < 46 + plen + 4 + (size_t)ns * 8)
 			continue;
-		bool hit = false;
+		bool hit = false, listed = false;
 		for (uint32_t i = 0; i < ns && !hit; i++) {
-			uint64_t s = custos_store__get64(p + 50 + plen + 8 * (size_t)i);
-			hit = bsearch(&s, seqs, n_seqs, sizeof *seqs, cmp_u64) != NULL;
+			uint64_t sq = custos_store__get64(p + 50 + plen + 8 * (size_t)i);
+			hit = bsearch(&sq, seqs, n_seqs, sizeof *seqs, cmp_u64) != NULL;
 		}
-		if (!hit)
-			continue;
-		void *nr = realloc(ret, (n_ret + 1) * sizeof *ret);
-		if (!nr) {
-			err = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+		for (size_t i = 0; hit && i + 4 <= ids.len; i += 4)
+			listed = listed || !memcmp(ids.data + i, k.mv_data, 4);
+		if (hit && !listed && (err = custos_buf_add(&ids, k.mv_data, 4)) < 0) {
+			custos_err_set(&st->err, err, "out of memory");
 			break;
 		}
-		ret = nr;
-		ret[n_ret].id = custos_store__get32(k.mv_data);
-		ret[n_ret].slot = custos_store__get64(p + 1);
-		memcpy(ret[n_ret].platform, p + 46, plen);
-		ret[n_ret].platform[plen] = 0;
-		n_ret++;
 	}
 	mdb_cursor_close(c);
 	if (!err && rc != MDB_NOTFOUND)
 		err = custos_store__mdb(st, rc, "cannot read dictionaries");
-	for (size_t i = 0; !err && i < n_ret; i++) {
-		if ((err = retire_dict(b, ret[i].id, ret[i].slot, ret[i].platform, pending,
-		                       &sum->recompressed)) == 0)
-			sum->dictionaries++;
+	if (!err && ids.len > before)
+		err = custos_store__op(b, STORE_OP_PUT, STORE_DB_META, RETIRE_KEY,
+		                       sizeof RETIRE_KEY - 1, ids.data, ids.len, 0);
+	custos_buf_free(&ids);
+	return err;
+}
+
+int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *sum)
+{
+	custos_batch_t *b = NULL;
+	custos_buf_t pending = { 0 };
+	uint32_t *ids = NULL;
+	size_t n_ids = 0;
+	custos_dispose_summary_t s = { 0 };
+	MDB_txn *txn;
+	MDB_val rk = { sizeof RETIRE_KEY - 1, RETIRE_KEY }, rv;
+	int rc, err;
+
+	if (sum)
+		memset(sum, 0, sizeof *sum);
+	if ((err = custos_store__dispose_finish(st)) < 0 ||
+	    (err = custos_store__read_txn(st, &txn)) < 0)
+		return err;
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &rk, &rv);
+	if (rc == 0 && rv.mv_size >= 4 && (ids = malloc(rv.mv_size)) != NULL) {
+		n_ids = rv.mv_size / 4;
+		for (size_t i = 0; i < n_ids; i++)
+			ids[i] = custos_store__get32((const uint8_t *)rv.mv_data + 4 * i);
 	}
-	free(ret);
+	mdb_txn_abort(txn);
+	if (rc == MDB_NOTFOUND || (rc == 0 && rv.mv_size < 4 && !ids))
+		return CUSTOS_OK;
+	if (rc)
+		return custos_store__mdb(st, rc, "cannot read pending retirements");
+	if (!ids)
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	if ((err = custos_store_begin(&b, st)) < 0)
+		goto done;
+	if ((err = retire_dicts(b, ids, n_ids, &pending, &s)) < 0 ||
+	    (err = custos_store__op(b, STORE_OP_DEL, STORE_DB_META, RETIRE_KEY,
+	                            sizeof RETIRE_KEY - 1, NULL, 0, 0)) < 0 ||
+	    (pending.len && (err = custos_store__op(b, STORE_OP_PUT, STORE_DB_META, SHRED_KEY,
+	                                            sizeof SHRED_KEY - 1, pending.data, pending.len,
+	                                            0)) < 0)) {
+		custos_store_abort(b);
+		goto done;
+	}
+	if ((err = custos_store_commit(b, NULL)) < 0)
+		goto done;
+	if ((err = custos_store__dispose_finish(st)) < 0)
+		goto done;
+	if (sum)
+		*sum = s;
+done:
+	custos_buf_free(&pending);
+	free(ids);
 	return err;
 }
 
@@ -468,8 +547,10 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 		}
 	}
 
-	/* 4. dictionaries holding fragments of a disposed record */
-	if (n_seqs && (err = dicts_to_retire(b, seqs, n_seqs, &s, &pending)) < 0)
+	/* 4. dictionaries holding fragments of a disposed record: listed now,
+	 * retired by custos_store_dispose_complete once the run's records are
+	 * all disposed (so only the records that stay are recompressed) */
+	if (n_seqs && (err = dicts_to_retire(b, seqs, n_seqs)) < 0)
 		goto fail;
 
 	/* 5. commit tombstones and the list of slots to shred together, then shred */

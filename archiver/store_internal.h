@@ -262,9 +262,10 @@ int  custos_store__op(custos_batch_t *b, int kind, int db, const void *key, size
  * at commit when dirty). */
 int  custos_store__platform(custos_batch_t *b, const char *name, custos_store__platform_t **out);
 /* Shreds the key slots a disposal committed but did not finish shredding
- * (meta "shred"): called when a writer opens the store and before each
- * disposal, so a crash between the tombstone commit and the shredding is
- * finished by the next writer. */
+ * (meta "shred"): called before each disposal and by
+ * custos_store_dispose_complete (which a writer's open calls), so a crash
+ * between the tombstone commit and the shredding is finished by the next
+ * writer. */
 int  custos_store__dispose_finish(custos_store_t *st);
 
 #endif

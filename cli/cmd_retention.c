@@ -52,6 +52,9 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 			       (unsigned long long)ap->records, (unsigned long long)ap->versions,
 			       (unsigned long long)ap->blobs, (unsigned long long)ap->dictionaries,
 			       (unsigned long long)ap->recompressed);
+		if (ap)
+			printf(",\"seconds\":{\"plan\":%.3f,\"dispose\":%.3f,\"index\":%.3f}",
+			       ap->plan_seconds, ap->dispose_seconds, ap->index_seconds);
 		printf(",\"rules\":[");
 		for (size_t r = 0; r < pl->n_rules; r++) {
 			const custos_plan_rule_t *ru = &pl->rules[r];

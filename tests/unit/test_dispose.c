@@ -654,10 +654,56 @@ static void test_dispose__disposed_text_is_found_in_no_file_of_the_archive(void)
 	CHECK(scan_archive("ordinary post number 7", where, sizeof where) > 0);
 }
 
+static void test_dispose__a_crash_before_dictionary_retirement_is_finished_at_open(void)
+{
+	char where[8192], commit[CUSTOS_COMMIT_HEX];
+	custos_store_stats_t st;
+	custos_err_t err = { 0 };
+	custos_archive_t *a = needle_archive("crash");
+	set_policy(a,
+	           "rules:\n  - name: default\n    match: \"NOT platform:y\"\n    retain: forever\n"
+	           "  - name: everything\n    match: \"*\"\n    retain: 1y\n",
+	           "2020-06-01T00:00:00Z", commit);
+	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	uint64_t dicts = st.dictionaries;
+	custos_store_stats_free(&st);
+	custos_archive_free(a);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		custos_retention_apply_t ap;
+		setenv("CUSTOS_TEST_DISPOSE_CRASH", "before-shred", 1);
+		if (custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err) != 0)
+			_exit(2);
+		custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap);
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 99);
+	/* the dictionary still holds the fragments: the scan finds them */
+	CHECK(scan_archive("zanzibarquokka", where, sizeof where) > 0);
+	/* the next writer shreds the keys and retires the dictionary */
+	CHECK_OK(custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err));
+	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK_INT(st.dictionaries, dicts - 1);
+	custos_store_stats_free(&st);
+	custos_retention_apply_t ap;
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
+	custos_archive_verify_t v;
+	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	CHECK_INT(v.store.tombstones, 30);
+	custos_archive_free(a);
+	if (scan_archive("zanzibarquokka", where, sizeof where))
+		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
+}
+
 CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_names_the_commit),
            CHECK_CASE(test_dispose__the_schedule_in_force_at_the_as_of_date_decides),
            CHECK_CASE(test_dispose__apply_leaves_tombstones_and_the_archive_verifies),
            CHECK_CASE(test_dispose__holds_keep_records_including_later_captures),
            CHECK_CASE(test_dispose__apply_refuses_a_lagging_index_and_a_future_date),
            CHECK_CASE(test_dispose__a_crash_before_shredding_is_finished_by_the_next_writer),
-           CHECK_CASE(test_dispose__disposed_text_is_found_in_no_file_of_the_archive))
+           CHECK_CASE(test_dispose__disposed_text_is_found_in_no_file_of_the_archive),
+           CHECK_CASE(test_dispose__a_crash_before_dictionary_retirement_is_finished_at_open))
