@@ -822,11 +822,21 @@ int custos_archive_retention_apply(custos_archive_t *a, int64_t as_of,
 				goto audit;
 			}
 		}
-		if ((err = custos_index_commit(idx, wm)) < 0) {
+		/* one index commit every 10 batches: a crash leaves documents of
+		 * disposed records, which the next apply deletes */
+		if ((i / DISPOSE_BATCH) % 10 == 9 && (err = custos_index_commit(idx, wm)) < 0) {
 			index_fail(a, idx, err, "cannot commit the search index");
 			goto audit;
 		}
 		ap.index_deleted += n;
+		ap.index_seconds += now_s() - t2;
+	}
+	if (pl->n) {
+		double t2 = now_s();
+		if ((err = custos_index_commit(idx, wm)) < 0) {
+			index_fail(a, idx, err, "cannot commit the search index");
+			goto audit;
+		}
 		ap.index_seconds += now_s() - t2;
 	}
 	{

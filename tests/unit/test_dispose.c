@@ -699,6 +699,78 @@ static void test_dispose__a_crash_before_dictionary_retirement_is_finished_at_op
 		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
 }
 
+/* Store level: media blobs go with the last live record that uses them. */
+static void put_with_media(custos_batch_t *b, const char *id, const char *const *hex, size_t n)
+{
+	custos_record_t r;
+	custos_record_init(&r);
+	CHECK_OK(custos_record_sets(&r, &r.id, id));
+	CHECK_OK(custos_record_sets(&r, &r.platform, "x"));
+	CHECK_OK(custos_record_sets(&r, &r.author_handle, "acme"));
+	CHECK_OK(custos_record_sets(&r, &r.text, "a photo"));
+	r.created_at = 1600000000000LL;
+	for (size_t i = 0; i < n; i++) {
+		custos_media_t *m = custos_record_media_add(&r);
+		CHECK(m);
+		CHECK_OK(custos_record_sets(&r, &m->sha256, hex[i]));
+		CHECK_OK(custos_record_sets(&r, &m->type, "image/png"));
+	}
+	CHECK_OK(custos_store_put(b, &r, NULL));
+	custos_record_free(&r);
+}
+
+static void test_dispose__media_go_with_the_last_live_record_using_them(void)
+{
+	custos_store_t *st = NULL;
+	custos_batch_t *b = NULL;
+	custos_err_t err = { 0 };
+	char shared[CUSTOS_SHA256_HEX], own[CUSTOS_SHA256_HEX];
+	void *p;
+	size_t n;
+	snprintf(arch, sizeof arch, "%s/archive", check_tmpdir);
+	CHECK_OK(custos_store_open(&st, arch, CUSTOS_STORE_CREATE, &err));
+	CHECK_OK(custos_store_begin(&b, st));
+	CHECK_OK(custos_store_blob_put(b, "shared picture bytes", 20, shared));
+	CHECK_OK(custos_store_blob_put(b, "own picture bytes of x:1", 24, own));
+	const char *m1[] = { shared, own }, *m2[] = { shared };
+	put_with_media(b, "x:1", m1, 2);
+	put_with_media(b, "x:2", m2, 1);
+	CHECK_OK(custos_store_commit(b, NULL));
+
+	custos_dispose_item_t it = { "x:1", "rule-a", "0123456789012345678901234567890123456789" };
+	custos_dispose_summary_t sum;
+	CHECK_OK(custos_store_dispose(st, &it, 1, "tester", 0, &sum));
+	CHECK_INT(sum.records, 1);
+	CHECK_INT(sum.blobs, 1);
+	CHECK_STATUS(custos_store_blob_get(st, own, &p, &n), CUSTOS_ENOTFOUND);
+	CHECK_OK(custos_store_blob_get(st, shared, &p, &n));
+	free(p);
+	CHECK(slot_is_zero("items", 2));    /* the own blob's key (slots start at 1) */
+	CHECK(!slot_is_zero("items", 1));
+	tomb_t t = { 0 };
+	CHECK_OK(custos_store_tombstones(st, "x:1", tomb_fn, &t));
+	CHECK(strstr(t.json, own) && strstr(t.json, shared));
+	custos_verify_summary_t v;
+	CHECK_OK(custos_store_verify(st, &v, NULL, NULL, &err));
+	CHECK_INT(v.blobs, 1);
+
+	it.id = "x:2";
+	CHECK_OK(custos_store_dispose(st, &it, 1, "tester", 0, &sum));
+	CHECK_INT(sum.blobs, 1);
+	CHECK_STATUS(custos_store_blob_get(st, shared, &p, &n), CUSTOS_ENOTFOUND);
+	CHECK(slot_is_zero("items", 1));
+	CHECK_OK(custos_store_verify(st, &v, NULL, NULL, &err));
+	CHECK_INT(v.blobs, 0);
+	CHECK_INT(v.tombstones, 2);
+	custos_store_stats_t s;
+	CHECK_OK(custos_store_stats(st, &s));
+	CHECK_INT(s.blobs, 0);
+	CHECK_INT(s.blob_bytes, 0);
+	CHECK_INT(s.tombstones, 2);
+	custos_store_stats_free(&s);
+	custos_store_free(st);
+}
+
 CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_names_the_commit),
            CHECK_CASE(test_dispose__the_schedule_in_force_at_the_as_of_date_decides),
            CHECK_CASE(test_dispose__apply_leaves_tombstones_and_the_archive_verifies),
@@ -706,4 +778,5 @@ CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_name
            CHECK_CASE(test_dispose__apply_refuses_a_lagging_index_and_a_future_date),
            CHECK_CASE(test_dispose__a_crash_before_shredding_is_finished_by_the_next_writer),
            CHECK_CASE(test_dispose__disposed_text_is_found_in_no_file_of_the_archive),
-           CHECK_CASE(test_dispose__a_crash_before_dictionary_retirement_is_finished_at_open))
+           CHECK_CASE(test_dispose__a_crash_before_dictionary_retirement_is_finished_at_open),
+           CHECK_CASE(test_dispose__media_go_with_the_last_live_record_using_them))
