@@ -25,7 +25,10 @@ int custos_archive__query_check(void *ctx, const char *q, char *msg, size_t cap)
 
 /* Creates hold name over query: its first members are every record the query
  * matches now (through the index at <archive>/index). *matched (may be NULL)
- * gets how many: 0 is allowed (the caller warns). Audited ("hold-create"). */
+ * gets how many: 0 is allowed (the caller warns). Audited ("hold-create").
+ * Open the archive for writing (the CLI waits for the lock): holding the
+ * writer lock is what keeps a new hold from landing in the middle of a
+ * disposition run that planned without it. */
 int custos_archive_hold_create(custos_archive_t *a, const char *name, const char *query,
                                const char *reason, uint64_t *matched,
                                char commit[CUSTOS_COMMIT_HEX]);

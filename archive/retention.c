@@ -112,6 +112,11 @@ int custos_archive_hold_create(custos_archive_t *a, const char *name, const char
 
 	if (matched)
 		*matched = 0;
+	if (!(a->flags & CUSTOS_OPEN_WRITE)) {
+		err = custos_err_set(&a->err, CUSTOS_EINVAL, "holds are created with the archive "
+		                     "open for writing (so no disposition run is in progress)");
+		goto audit;
+	}
 	custos_err_t qe = { 0 };
 	if ((err = custos_index_query_check(query, &qe)) < 0) {
 		custos_err_set(&a->err, err, "invalid query: %s", qe.msg);
@@ -187,6 +192,11 @@ int custos_archive_hold_release(custos_archive_t *a, const char *name, const cha
 	char cm[CUSTOS_COMMIT_HEX] = "";
 	int err;
 
+	if (!(a->flags & CUSTOS_OPEN_WRITE)) {
+		err = custos_err_set(&a->err, CUSTOS_EINVAL, "holds are released with the archive "
+		                     "open for writing");
+		goto audit;
+	}
 	if ((err = custos_archive_policy_open(a, &p)) < 0)
 		goto audit;
 	/* what the hold gathered up to now is recorded before it stops growing */

@@ -34,7 +34,9 @@ static int hold_create(cli_t *cli, int argc, char **argv)
 	if (optind != argc - 1 || !query)
 		return cli_usage(cmd, "hold create needs NAME and --query Q");
 	const char *name = argv[optind];
-	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
+	/* the writer lock: a hold never lands in the middle of a disposition run
+	 * (which could otherwise dispose of a record the new hold covers) */
+	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE | CUSTOS_OPEN_WAIT, &a)) != CLI_OK)
 		return rc;
 	if (custos_archive_hold_create(a, name, query, reason, &n, commit) < 0) {
 		rc = fail(a, "cannot create the hold");
@@ -69,7 +71,7 @@ static int hold_release(cli_t *cli, int argc, char **argv)
 	}
 	if (optind != argc - 1 || !reason || !*reason)
 		return cli_usage(cmd, "hold release needs NAME and --reason TEXT");
-	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
+	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE | CUSTOS_OPEN_WAIT, &a)) != CLI_OK)
 		return rc;
 	if (custos_archive_hold_release(a, argv[optind], reason, commit) < 0)
 		rc = fail(a, "cannot release the hold");
