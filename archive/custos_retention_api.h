@@ -113,6 +113,7 @@ int custos_archive_retention_plan(custos_archive_t *a, int64_t as_of,
 
 typedef struct {
 	uint64_t records, versions, blobs, dictionaries, recompressed;
+	uint64_t trained;           /* new dictionaries trained on live records */
 	uint64_t index_deleted;
 	double   plan_seconds, dispose_seconds, index_seconds;
 } custos_retention_apply_t;

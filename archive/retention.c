@@ -859,6 +859,7 @@ int custos_archive_retention_apply(custos_archive_t *a, int64_t as_of,
 		ap.dispose_seconds += now_s() - t1;
 		ap.dictionaries += ds.dictionaries;
 		ap.recompressed += ds.recompressed;
+		ap.trained += ds.trained;
 	}
 	if (pl->n) {
 		/* Xapian keeps deleted terms in free blocks until rewritten */

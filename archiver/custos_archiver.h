@@ -219,6 +219,7 @@ typedef struct {
 	uint64_t records, versions;   /* disposed now */
 	uint64_t blobs;               /* media blobs disposed */
 	uint64_t dictionaries;        /* dictionaries retired */
+	uint64_t trained;             /* new dictionaries trained on live records to replace them */
 	uint64_t recompressed;        /* live records recompressed to retire them */
 } custos_dispose_summary_t;
 

@@ -177,42 +177,55 @@ static int tombstone_json(custos_buf_t *j, const custos_record_t *rec,
  * deleted and their key slots queued for shredding; a platform that used
  * one trains a new dictionary from the records it stores from now on. One
  * pass over the record headers finds the records of all of them. */
+/* Drops one dictionary from the cache. Not custos_store__dict_evict_from:
+ * a dictionary trained in this batch has a higher id and must stay cached,
+ * since its key reaches the key file only at commit. */
+static void evict_one(custos_store_t *st, uint32_t id)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < st->n_dicts; i++) {
+		if (st->dicts[i].id == id) {
+			ZSTD_freeCDict(st->dicts[i].cdict);
+			ZSTD_freeDDict(st->dicts[i].ddict);
+		} else {
+			st->dicts[j++] = st->dicts[i];
+		}
+	}
+	st->n_dicts = j;
+}
+
 static int retire_dicts(custos_batch_t *b, const uint32_t *ids, size_t n_ids,
                         custos_buf_t *pending, custos_dispose_summary_t *sum)
 {
 	custos_store_t *st = b->st;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	custos_buf_t seqs = { 0 };
+	custos_buf_t *seqs = NULL;   /* per retired dictionary: its live records */
 	int rc, err = CUSTOS_OK;
 
-	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_RECORDS], &c)) != 0)
-		return custos_store__mdb(st, rc, "cannot read records");
+	if (!(seqs = calloc(n_ids, sizeof *seqs)))
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_RECORDS], &c)) != 0) {
+		err = custos_store__mdb(st, rc, "cannot read records");
+		goto done;
+	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		custos_store__rechdr_t h;
-		bool hit = false;
 		if (custos_store__hdr_decode(&h, v.mv_data, v.mv_size) < 0 ||
 		    (h.flags & STORE_REC_DISPOSED) || !h.dict)
 			continue;
-		for (size_t i = 0; i < n_ids && !hit; i++)
-			hit = ids[i] == h.dict;
-		if (hit && (err = custos_buf_add(&seqs, k.mv_data, 8)) < 0) {
-			custos_err_set(&st->err, err, "out of memory");
-			goto done;
-		}
+		for (size_t i = 0; i < n_ids; i++)
+			if (ids[i] == h.dict && (err = custos_buf_add(&seqs[i], k.mv_data, 8)) < 0) {
+				custos_err_set(&st->err, err, "out of memory");
+				goto done;
+			}
 	}
 	mdb_cursor_close(c);
 	c = NULL;
 	if (rc != MDB_NOTFOUND) {
 		err = custos_store__mdb(st, rc, "cannot read records");
 		goto done;
-	}
-	for (size_t i = 0; i * 8 < seqs.len; i++) {
-		uint64_t seq = custos_store__get64((const uint8_t *)seqs.data + 8 * i);
-		if ((err = custos_store__recompress(b, seq, 0)) < 0)
-			goto done;
-		sum->recompressed++;
 	}
 	for (size_t i = 0; i < n_ids; i++) {
 		uint8_t kb[4];
@@ -235,6 +248,40 @@ static int retire_dicts(custos_batch_t *b, const uint32_t *ids, size_t n_ids,
 		uint64_t slot = custos_store__get64(p + 1);
 		memcpy(platform, p + 46, p[45]);
 		platform[p[45]] = 0;
+		if ((err = custos_store__platform(b, platform, &pl)) < 0)
+			goto done;
+
+		/* the dictionary the records move to: the platform's current one when
+		 * it is not being retired too, else a new one trained on the most
+		 * recent live records of this dictionary (none when too few) */
+		uint32_t target = (uint32_t)pl->v[PL_DICT];
+		for (size_t j = 0; j < n_ids; j++)
+			if (ids[j] == target)
+				target = 0;
+		if (!target && seqs[i].len / 8 >= 8) {
+			size_t n = seqs[i].len / 8, want = st->dict_after ? st->dict_after : 1000;
+			size_t first = n > want ? n - want : 0;
+			for (size_t j = first; j < n; j++)
+				if ((err = custos_store__op(b, STORE_OP_PUT, STORE_DB_SAMPLES, platform,
+				                            strlen(platform), seqs[i].data + 8 * j, 8,
+				                            MDB_NODUPDATA)) < 0)
+					goto done;
+			pl->v[PL_DICT] = 0;
+			pl->v[PL_PENDING] = n - first;
+			pl->v[PL_TRAIN_AT] = 0;
+			pl->dirty = true;
+			if ((err = custos_store__train(b, pl)) < 0)
+				goto done;
+			target = (uint32_t)pl->v[PL_DICT];   /* 0 when training failed */
+			if (target)
+				sum->trained++;
+		}
+		for (size_t j = 0; j * 8 < seqs[i].len; j++) {
+			uint64_t seq = custos_store__get64((const uint8_t *)seqs[i].data + 8 * j);
+			if ((err = custos_store__recompress(b, seq, target)) < 0)
+				goto done;
+			sum->recompressed++;
+		}
 		if ((err = custos_store__op(b, STORE_OP_DEL, STORE_DB_DICTS, kb, 4, NULL, 0, 0)) < 0)
 			goto done;
 		if ((err = add_pending(pending, STORE_KEYS_ITEMS, slot)) < 0) {
@@ -243,21 +290,21 @@ static int retire_dicts(custos_batch_t *b, const uint32_t *ids, size_t n_ids,
 		}
 		b->state.v[ST_DICTIONARIES]--;
 		sum->dictionaries++;
-		if ((err = custos_store__platform(b, platform, &pl)) < 0)
-			goto done;
 		if (pl->v[PL_DICT] == ids[i]) {
-			/* new records become samples again and train a dictionary of live records */
+			/* no new dictionary: new records become samples again */
 			pl->v[PL_DICT] = 0;
 			pl->v[PL_PENDING] = 0;
 			pl->v[PL_TRAIN_AT] = 0;
 			pl->dirty = true;
 		}
-		custos_store__dict_evict_from(st, ids[i]);
+		evict_one(st, ids[i]);
 	}
 done:
 	if (c)
 		mdb_cursor_close(c);
-	custos_buf_free(&seqs);
+	for (size_t i = 0; seqs && i < n_ids; i++)
+		custos_buf_free(&seqs[i]);
+	free(seqs);
 	return err;
 }
 

@@ -261,6 +261,11 @@ int  custos_store__op(custos_batch_t *b, int kind, int db, const void *key, size
 /* The batch's copy of platform name's counters (loaded on first use, saved
  * at commit when dirty). */
 int  custos_store__platform(custos_batch_t *b, const char *name, custos_store__platform_t **out);
+/* Trains platform pl's dictionary from its entries in the samples database
+ * (what put does when a platform has enough samples); on success
+ * pl->v[PL_DICT] names the new dictionary, cached for the batch. Failing to
+ * train is not an error: PL_DICT stays 0. Used by dictionary retirement. */
+int  custos_store__train(custos_batch_t *b, custos_store__platform_t *pl);
 /* Shreds the key slots a disposal committed but did not finish shredding
  * (meta "shred"): called before each disposal and by
  * custos_store_dispose_complete (which a writer's open calls), so a crash

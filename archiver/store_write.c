@@ -353,6 +353,11 @@ done:
 	return err;
 }
 
+int custos_store__train(custos_batch_t *b, custos_store__platform_t *pl)
+{
+	return train(b, pl);
+}
+
 /* ---------------------------------------------------------------------------
  * Records. */
 

@@ -48,10 +48,10 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 		       (unsigned long long)pl->held);
 		if (ap)
 			printf(",\"disposed\":{\"records\":%llu,\"versions\":%llu,\"blobs\":%llu,"
-			       "\"dictionaries\":%llu,\"recompressed\":%llu}",
+			       "\"dictionaries\":%llu,\"recompressed\":%llu,\"trained\":%llu}",
 			       (unsigned long long)ap->records, (unsigned long long)ap->versions,
 			       (unsigned long long)ap->blobs, (unsigned long long)ap->dictionaries,
-			       (unsigned long long)ap->recompressed);
+			       (unsigned long long)ap->recompressed, (unsigned long long)ap->trained);
 		if (ap)
 			printf(",\"seconds\":{\"plan\":%.3f,\"dispose\":%.3f,\"index\":%.3f}",
 			       ap->plan_seconds, ap->dispose_seconds, ap->index_seconds);
@@ -202,10 +202,12 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 		print_plan(pl, out, 0, &ap);
 	} else {
 		printf("disposed of %llu records (%llu versions), %llu media blobs; retired %llu "
-		       "dictionaries (%llu records recompressed)\nunder policy commit %s; %llu "
-		       "records kept by legal holds\n", (unsigned long long)ap.records,
+		       "dictionaries (%llu records recompressed, %llu new dictionaries)\n"
+		       "under policy commit %s; %llu records kept by legal holds\n",
+		       (unsigned long long)ap.records,
 		       (unsigned long long)ap.versions, (unsigned long long)ap.blobs,
 		       (unsigned long long)ap.dictionaries, (unsigned long long)ap.recompressed,
+		       (unsigned long long)ap.trained,
 		       pl->commit, (unsigned long long)pl->held);
 		for (size_t r = 0; r < pl->n_rules; r++)
 			if (pl->rules[r].eligible)

@@ -462,49 +462,96 @@ static void scan_bytes(scan_t *s, ZSTD_DCtx *d, const char *name, const uint8_t 
 	}
 }
 
-/* With the keys an attacker would take with the files: every 76-byte record
- * header that looks live, decrypted with every remaining record key under
- * the nonce its header names, then decompressed; and every dictionary
- * (found by its magic after decryption with each item key). */
+/* The length of the dictionary whose (encrypted) bytes start at q in the
+ * file, read from the store's dictionary value that ends with it: u8 format,
+ * u64 slot, u32 length, sha256, u8 platform length, platform, u32 n,
+ * u64 seqs[n], dictionary. 0 when no such header is found. */
+static size_t dict_len_before(const uint8_t *p, size_t q)
+{
+	for (size_t plen = 1; plen < 32; plen++)
+		for (size_t ns = 1; ns <= 5000; ns++) {
+			size_t hdr = 50 + plen + 8 * ns;
+			if (hdr > q)
+				break;
+			const uint8_t *v = p + q - hdr;
+			if (v[0] != 1 || v[45] != plen)
+				continue;
+			uint32_t n = (uint32_t)v[46 + plen] << 24 | v[47 + plen] << 16 |
+			             v[48 + plen] << 8 | v[49 + plen];
+			if (n != ns)
+				continue;
+			return (size_t)v[9] << 24 | v[10] << 16 | v[11] << 8 | v[12];
+		}
+	return 0;
+}
+
+/* With the keys an attacker would take with the files: every dictionary
+ * (found by its magic after decryption with each item key, its length from
+ * the value around it) is searched as plain bytes and kept; then every
+ * 76-byte record header that looks live, anywhere in the file (live or free
+ * pages), is decrypted with every remaining record key under the nonce its
+ * header names and decompressed without and with each dictionary found. */
 static void scan_with_keys(scan_t *s, ZSTD_DCtx *d, const char *name, const uint8_t *p,
                            size_t n)
 {
-	static uint8_t buf[1 << 17];
+	static uint8_t buf[1 << 18];
 	static const uint8_t dmagic[4] = { 0x37, 0xa4, 0x30, 0xec };
+	ZSTD_DDict *dd[16];
+	size_t n_dd = 0;
 	uint8_t (*ks)[4] = calloc(s->n_keys + 1, 4);
 	CHECK(ks);
 	for (size_t k = 0; k < s->n_keys; k++)
 		crypto_stream_chacha20_ietf_xor(ks[k], ks[k], 4, (uint8_t[12]){ 0 }, s->keys[k]);
-	for (size_t i = 0; i + 80 <= n; i++) {
-		uint32_t version = (uint32_t)p[i + 4] << 24 | p[i + 5] << 16 | p[i + 6] << 8 | p[i + 7];
-		bool rec = p[i] == 1 && (p[i + 1] & ~2) == 0 && version >= 1 && version < 100;
+	for (size_t i = 0; i + 8 <= n && !s->found; i++) {
 		for (size_t k = 0; k < s->n_keys; k++) {
-			size_t len = n - i > sizeof buf ? sizeof buf : n - i;
-			if (((p[i] ^ ks[k][0]) == dmagic[0]) && ((p[i + 1] ^ ks[k][1]) == dmagic[1]) &&
-			    ((p[i + 2] ^ ks[k][2]) == dmagic[2]) && ((p[i + 3] ^ ks[k][3]) == dmagic[3])) {
-				crypto_stream_chacha20_ietf_xor(buf, p + i, len, (uint8_t[12]){ 0 }, s->keys[k]);
-				if (has(s, buf, len)) {
-					s->found++;
-					snprintf(s->where, sizeof s->where, "%s (dictionary at %zu)", name, i);
-					free(ks);
-					return;
-				}
-			}
-			if (!rec)
+			if (((p[i] ^ ks[k][0]) != dmagic[0]) || ((p[i + 1] ^ ks[k][1]) != dmagic[1]) ||
+			    ((p[i + 2] ^ ks[k][2]) != dmagic[2]) || ((p[i + 3] ^ ks[k][3]) != dmagic[3]))
 				continue;
+			size_t len = n - i > sizeof buf ? sizeof buf : n - i;
+			crypto_stream_chacha20_ietf_xor(buf, p + i, len, (uint8_t[12]){ 0 }, s->keys[k]);
+			if (has(s, buf, len)) {
+				s->found++;
+				snprintf(s->where, sizeof s->where, "%s (dictionary at %zu)", name, i);
+				break;
+			}
+			size_t dl = dict_len_before(p, i);
+			if (dl && dl <= len && n_dd < 16)
+				dd[n_dd++] = ZSTD_createDDict(buf, dl);
+		}
+	}
+	for (size_t i = 0; i + 80 <= n && !s->found; i++) {
+		uint32_t version = (uint32_t)p[i + 4] << 24 | p[i + 5] << 16 | p[i + 6] << 8 | p[i + 7];
+		if (!(p[i] == 1 && (p[i + 1] & ~2) == 0 && version >= 1 && version < 100))
+			continue;
+		for (size_t k = 0; k < s->n_keys && !s->found; k++) {
 			uint8_t nonce[12] = { 0 };
-			nonce[8] = p[i + 2];   /* the dictionary id, as the store's nonce */
-			nonce[9] = p[i + 3];
+			nonce[10] = p[i + 2];   /* the dictionary id, the store's nonce (big-endian) */
+			nonce[11] = p[i + 3];
 			size_t m = n - i - 76 > 8192 ? 8192 : n - i - 76;
 			crypto_stream_chacha20_ietf_xor(buf, p + i + 76, m, nonce, s->keys[k]);
-			if (try_zstd(s, d, buf, m, true)) {
+			for (size_t j = 0; j <= n_dd; j++) {
+				ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+				if (j < n_dd) {
+					ZSTD_DCtx_setParameter(d, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+					ZSTD_DCtx_refDDict(d, dd[j]);
+					static uint8_t out[1 << 16];
+					ZSTD_inBuffer in = { buf, m, 0 };
+					ZSTD_outBuffer o = { out, sizeof out, 0 };
+					(void)ZSTD_decompressStream(d, &o, &in);
+					if (!has(s, out, o.pos))
+						continue;
+				} else if (!try_zstd(s, d, buf, m, true)) {
+					continue;
+				}
 				s->found++;
-				snprintf(s->where, sizeof s->where, "%s (record at %zu, key %zu)", name, i, k);
-				free(ks);
-				return;
+				snprintf(s->where, sizeof s->where, "%s (record at %zu, key %zu, %s)",
+				         name, i, k, j < n_dd ? "with a recovered dictionary" : "no dictionary");
+				break;
 			}
 		}
 	}
+	for (size_t j = 0; j < n_dd; j++)
+		ZSTD_freeDDict(dd[j]);
 	free(ks);
 }
 
@@ -699,6 +746,69 @@ static void test_dispose__a_crash_before_dictionary_retirement_is_finished_at_op
 		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
 }
 
+static void test_dispose__a_retired_dictionary_is_replaced_by_one_trained_on_live_records(void)
+{
+	static char lines[80][4][700];
+	static const char *ptrs[320];
+	static const char *const words[] = { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
+	                                     "golf", "hotel", "india", "juliet", "kilo", "lima" };
+	char dir[4400], commit[CUSTOS_COMMIT_HEX], where[8192];
+	custos_store_stats_t st;
+	size_t n = 0;
+	snprintf(dir, sizeof dir, "%s/archive", check_tmpdir);
+	setenv("CUSTOS_TEST_DICT_AFTER", "20", 1);
+	custos_archive_t *a = open_new_archive(dir);
+	unsetenv("CUSTOS_TEST_DICT_AFTER");
+	for (int i = 0; i < 80; i++) {
+		char text[600] = "";
+		for (int w = 0; w < 40; w++)
+			snprintf(text + strlen(text), sizeof text - strlen(text), "%s ",
+			         words[(i * 7 + w * 3 + w * w) % 12]);
+		snprintf(lines[i][0], 700, "y:%d", i);
+		snprintf(lines[i][1], 700, "y");
+		snprintf(lines[i][2], 700, "2016-01-%02dT10:00:00Z", 1 + i % 28);
+		snprintf(lines[i][3], 700, "%s%s number %d", i % 4 == 0 ? "qqsecretqq " : "", text, i);
+		for (int j = 0; j < 4; j++)
+			ptrs[n++] = lines[i][j];
+	}
+	ingest(a, ptrs, n, true);
+	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK_INT(st.dictionaries, 1);
+	custos_store_stats_free(&st);
+	set_policy(a,
+	           "rules:\n  - name: keep\n    match: \"NOT qqsecretqq\"\n    retain: forever\n"
+	           "  - name: everything\n    match: \"*\"\n    retain: 1y\n",
+	           "2020-06-01T00:00:00Z", commit);
+	custos_retention_apply_t ap;
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
+	CHECK_INT(ap.records, 20);
+	CHECK_INT(ap.dictionaries, 1);
+	CHECK_INT(ap.trained, 1);
+	CHECK(ap.recompressed >= 40);
+	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK_INT(st.dictionaries, 1);
+	custos_store_stats_free(&st);
+	custos_archive_verify_t v;
+	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	CHECK_INT(v.store.records, 60);
+	CHECK_INT(v.store.dictionaries, 1);
+	custos_record_t rec;
+	custos_record_init(&rec);
+	CHECK_OK(custos_store_get(custos_archive_store(a), "y:79", 0, &rec));
+	CHECK(strstr(rec.text, "number 79"));
+	custos_record_free(&rec);
+	/* new records go on with the new dictionary */
+	static const char *const more[] = { "y:100", "y", "2016-02-01T10:00:00Z",
+	                                    "alpha bravo charlie delta echo number 100" };
+	ingest(a, more, 4, true);
+	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	custos_archive_free(a);
+	if (scan_archive("qqsecretqq", where, sizeof where))
+		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
+	CHECK(scan_archive("number 79", where, sizeof where) > 0);
+	CHECK(strstr(where, "with a recovered dictionary"));   /* y:79 uses the new one */
+}
+
 /* Store level: media blobs go with the last live record that uses them. */
 static void put_with_media(custos_batch_t *b, const char *id, const char *const *hex, size_t n)
 {
@@ -779,4 +889,5 @@ CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_name
            CHECK_CASE(test_dispose__a_crash_before_shredding_is_finished_by_the_next_writer),
            CHECK_CASE(test_dispose__disposed_text_is_found_in_no_file_of_the_archive),
            CHECK_CASE(test_dispose__a_crash_before_dictionary_retirement_is_finished_at_open),
-           CHECK_CASE(test_dispose__media_go_with_the_last_live_record_using_them))
+           CHECK_CASE(test_dispose__media_go_with_the_last_live_record_using_them),
+           CHECK_CASE(test_dispose__a_retired_dictionary_is_replaced_by_one_trained_on_live_records))
