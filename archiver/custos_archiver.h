@@ -200,9 +200,10 @@ int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantin
  * time-index entry goes, and the key slots to destroy are listed in the same
  * commit; then the slots are zeroed in place and the key files synced. Media
  * blobs that no live record uses any more are disposed the same way, and
- * every dictionary trained on a disposed version is retired (the records
- * compressed with it are recompressed without a dictionary and its key is
- * shredded: listed in the same commit, done by custos_store_dispose_complete).
+ * every dictionary trained on a disposed version is retired (the live records
+ * compressed with it are recompressed onto a new dictionary trained on live
+ * records, or without one when fewer than 8 remain, and its key is shredded:
+ * listed in the same commit, done by custos_store_dispose_complete).
  * A crash after the commit leaves the lists, which the next writer
  * (custos_store_open with WRITE, or the next dispose) finishes first; a crash
  * before it leaves nothing. Versions already disposed are skipped, unknown
@@ -226,8 +227,8 @@ typedef struct {
 int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items, size_t n,
                          const char *actor, int64_t when, custos_dispose_summary_t *sum);
 /* Retires the dictionaries that disposals listed (trained on a disposed
- * record): recompresses the live records written with them without a
- * dictionary, deletes them and shreds their keys. Call once after the last
+ * record): recompresses the live records written with them onto a
+ * replacement trained on live records, deletes them and shreds their keys. Call once after the last
  * custos_store_dispose of a run (a writer's open also does it, after a
  * crash). sum gets dictionaries and recompressed. */
 int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *sum);
