@@ -124,6 +124,12 @@ int custos_archive_hold_create(custos_archive_t *a, const char *name, const char
 	}
 	if ((err = custos_archive_policy_open(a, &p)) < 0)
 		goto audit;
+	/* the hold sees every record stored so far: with the writer lock held,
+	 * nothing is added while the index catches up */
+	if ((err = custos_archive_index_catch_up(a, false, NULL, NULL, NULL)) < 0) {
+		custos_err_prefix(&a->err, "cannot bring the search index up to date");
+		goto audit;
+	}
 	if ((err = index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
 		goto audit;
 	if ((err = custos_index_match_ids(idx, &m, query)) < 0) {

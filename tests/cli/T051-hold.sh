@@ -59,6 +59,13 @@ test_expect 'release needs a reason; a released hold covers nothing and its file
 	custos hold show m >s && grep -q "Settled" s &&
 	custos audit --json | grep -q "\"action\":\"hold-release\""
 '
+test_expect 'a hold on a fresh archive, or over records not indexed yet, sees them all' '
+	custos init >/dev/null &&
+	custos hold create early --query "#topic3" 2>/dev/null | grep -q "over 0 records" &&
+	gen_posts 30 >a.ndjson && custos ingest --no-index a.ndjson >/dev/null &&
+	custos hold create late --query "#topic3" | grep -q "over 3 records" &&
+	custos hold list | grep -q "^early  *active  *3 "
+'
 test_expect 'usage errors exit 2; --help exits 0' '
 	custos init >/dev/null &&
 	test_exit 2 custos hold 2>/dev/null &&
