@@ -656,15 +656,19 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		if ((e = path_join(st, p, sizeof p, "store/data.mdb")) < 0)
 			goto done;
 		if (stat(st->dir, &sb) != 0) {
-			e = custos_err_set(&st->err, errno == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(errno),
-			                   "cannot open archive '%s': %s", st->dir, strerror(errno));
+			int en = errno;
+			e = custos_err_set(&st->err, en == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(en),
+			                   "cannot open archive '%s': %s", st->dir, strerror(en));
 			goto done;
 		}
 		if (stat(p, &sb) != 0) {
-			e = custos_err_set(&st->err, errno == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(errno),
-			                   errno == ENOENT ? "'%s' is not a custos archive%s"
-			                                   : "cannot open archive '%s': %s",
-			                   st->dir, errno == ENOENT ? "" : strerror(errno));
+			int en = errno;
+			if (en == ENOENT)
+				e = custos_err_set(&st->err, CUSTOS_ENOTARCHIVE,
+				                   "'%s' is not a custos archive", st->dir);
+			else
+				e = custos_err_set(&st->err, errno_status(en), "cannot open archive '%s': %s",
+				                   st->dir, strerror(en));
 			goto done;
 		}
 	}

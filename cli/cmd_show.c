@@ -284,9 +284,9 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 				if (r.edited_at != CUSTOS_TIME_NONE)
 					custos_time_format(e, sizeof e, r.edited_at);
 				if (i == 0)
-					printf("%-7s %-8s %-22s %-22s %-16s %s\n", "version", "seq",
+					printf("%-7s %-8s %-24s %-24s %-16s %s\n", "version", "seq",
 					       "captured", "edited upstream", "content hash", "text");
-				printf("%-7u %-8llu %-22s %-22s %.16s %.40s%s\n", r.version,
+				printf("%-7u %-8llu %-24s %-24s %.16s %.40s%s\n", r.version,
 				       (unsigned long long)r.seq, t, e[0] ? e : "-", r.content_sha256,
 				       r.text ? r.text : "", r.deleted_at != CUSTOS_TIME_NONE ?
 				       "  [deleted upstream]" : "");

@@ -215,6 +215,10 @@ int custos_record_strv_add(custos_record_t *r, custos_strv_t *v, const char *s, 
 custos_media_t *custos_record_media_add(custos_record_t *r);
 int custos_record_set_raw(custos_record_t *r, const char *p, size_t n);
 
+/* Makes dst a deep copy of src (dst must be initialised; it is reset
+ * first). Everything is copied into dst's arena, raw bytes included. */
+int custos_record_copy(custos_record_t *dst, const custos_record_t *src);
+
 /* Checks that the required fields are present and well-formed (id prefixed by
  * "<platform>:", created_at set, author handle, text non-NULL, known kind). */
 int custos_record_validate(const custos_record_t *r, custos_err_t *err);
@@ -251,9 +255,9 @@ int custos_record_from_json(custos_record_t *r, const char *json, size_t n, cust
  * custos_extract_entities appends what text holds to the record's lists:
  * hashtags, mentions and cashtags without their sign (a list "@user/list"
  * adds "user"), URLs as written; an entry already in the list is skipped
- * (hashtags, mentions and cashtags compared ignoring ASCII case, URLs
- * exactly since their paths are case-sensitive). CUSTOS_ENOMEM or
- * CUSTOS_EINVAL (NULL argument). */
+ * (hashtags, mentions and cashtags compared ignoring case by Unicode's
+ * simple case mappings, URLs exactly since their paths are case-sensitive).
+ * CUSTOS_ENOMEM or CUSTOS_EINVAL (NULL argument). */
 int custos_extract_entities(custos_record_t *r, const char *text);
 
 /* Lower-level extraction: calls fn for each entity of the NUL-terminated
