@@ -33,4 +33,7 @@ int custos_archive__thread_root(custos_archive_t *a, custos_root_cache_t *c,
 /* Appends `"key":` and a JSON string to a JSON object being built. */
 int custos_archive__json_kv(custos_buf_t *b, const char *key, const char *value);
 
+/* Creates the policy repository of a new archive (archive/policy.c). */
+int custos_archive__policy_init(const char *dir, const char *actor, custos_err_t *err);
+
 #endif

@@ -123,6 +123,15 @@ int custos_archive_search(custos_archive_t *a, const char *query,
 /* The conversation around record id: every record of its thread, in time
  * order. *out is freed with custos_index_idlist_free. */
 int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idlist_t *out);
+/* ---- retention, holds and disposition (issue 5) --------------------------
+ * Declared in their own header, owned by the disposition work. */
+#ifdef __cplusplus
+}
+#endif
+#include "custos_retention_api.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #ifdef __cplusplus
 }

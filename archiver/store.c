@@ -715,6 +715,10 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_contentSizeFlag, 1);
 	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
 	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+	/* a disposal interrupted after its tombstones committed: shred its keys now */
+	if ((flags & CUSTOS_STORE_WRITE) && !(flags & CUSTOS_STORE_CREATE) &&
+	    (e = custos_store_dispose_complete(st, NULL)) < 0)
+		goto done;
 done:
 	if (e < 0) {
 		if (err) {

@@ -23,6 +23,13 @@ static const cli_command_t commands[] = {
 	{ "stats", cmd_stats, "stats [--json]", "what the archive holds" },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost" },
 	{ "audit", cmd_audit, "audit [--json] [--since DATE]", "the audit trail" },
+	{ "policy", cmd_policy, "policy set FILE [-m MSG] | show [--at DATE|COMMIT] [--json] | "
+	  "log [--json] | diff A B | doc add FILE [-m MSG] [--name NAME] | doc list [--json] | "
+	  "doc show NAME [--at DATE]", "the retention schedule and policy documents, in git" },
+	{ "hold", cmd_hold, "hold create NAME --query Q [--reason TEXT] | list [--json] | "
+	  "show NAME [--json] | release NAME --reason TEXT", "legal holds" },
+	{ "retention", cmd_retention, "retention plan [--as-of DATE] [--json|--csv] | "
+	  "apply [--as-of DATE] [--json] --yes", "dispose of records past retention" },
 	{ NULL, NULL, NULL, NULL }
 };
 
