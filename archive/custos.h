@@ -85,6 +85,8 @@ typedef struct {
 	uint64_t index_docs;       /* documents checked against the store */
 	uint64_t index_watermark;
 	uint64_t index_lag;        /* record versions committed after the watermark */
+	uint64_t index_disposed;   /* documents of disposed records a crashed disposition
+	                            * run left behind: rerunning it removes them */
 } custos_archive_verify_t;
 
 /* Verifies the store (every record, blob, dictionary, tombstone and the

@@ -35,13 +35,14 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 		printf("{\"ok\": %s, \"records\": %llu, \"blobs\": %llu, \"tombstones\": %llu, "
 		       "\"quarantined\": %llu, \"dictionaries\": %llu, \"chain\": \"%s\", "
 		       "\"audit_entries\": %llu, \"audit_head\": \"%s\", \"index_docs\": %llu, "
-		       "\"index_lag\": %llu",
+		       "\"index_lag\": %llu, \"index_disposed\": %llu",
 		       st == 0 ? "true" : "false", (unsigned long long)v.store.records,
 		       (unsigned long long)v.store.blobs, (unsigned long long)v.store.tombstones,
 		       (unsigned long long)v.store.quarantined,
 		       (unsigned long long)v.store.dictionaries, chain,
 		       (unsigned long long)v.audit_entries, head,
-		       (unsigned long long)v.index_docs, (unsigned long long)v.index_lag);
+		       (unsigned long long)v.index_docs, (unsigned long long)v.index_lag,
+		       (unsigned long long)v.index_disposed);
 		if (st < 0) {
 			printf(", \"error\": ");
 			cli_json_str(stdout, custos_archive_err(a)->msg);
@@ -63,6 +64,10 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 		else
 			printf("index: %llu documents agree with the store\n",
 			       (unsigned long long)v.index_docs);
+		if (v.index_disposed)
+			printf("index: %llu documents of disposed records are still there: a "
+			       "disposition run was cut short; rerun 'custos retention apply'\n",
+			       (unsigned long long)v.index_disposed);
 	}
 	rc = st < 0 ? cli_fail("verification failed: %s", custos_archive_err(a)->msg) : CLI_OK;
 	custos_archive_free(a);
