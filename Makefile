@@ -6,10 +6,17 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 CXX      ?= c++
-PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive
+PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive libxml-2.0
 
 BUILD_DIR ?=
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# libFuzzer builds: clang, with the fuzzer's coverage and the sanitizers
+CC       := clang
+CXX      := clang++
+BUILD    := $(or $(BUILD_DIR),build)/fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+OPT      := -O1 -g
+else ifeq ($(SANITIZE),1)
 BUILD    := $(or $(BUILD_DIR),build)/sanitize
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT      := -O1 -g
@@ -78,6 +85,32 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh $(UNIT_BINS)
 
+# Fuzzing: one libFuzzer program per parser, each run for FUZZ_SECONDS
+# (default 20) on a corpus seeded from ../shared/fixtures and tests/data.
+FUZZ_FORMATS := ndjson twitter-api mastodon-api x-archive mastodon facebook slack linkedin feed
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/import-%,$(FUZZ_FORMATS)) $(BUILD)/fuzz/record \
+             $(BUILD)/fuzz/entities $(BUILD)/fuzz/jsonscan
+$(BUILD)/fuzz/import-%: tests/fuzz/fuzz_import.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT='"$*"' -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/fuzz/record: tests/fuzz/fuzz_record.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/fuzz/jsonscan: tests/fuzz/fuzz_jsonscan.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -Iarchiver -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/fuzz/entities: tests/fuzz/fuzz_entities.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+
+fuzz: deps
+ifneq ($(FUZZ),1)
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 fuzz
+else
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 $(FUZZ_BINS)
+	$(Q)sh tools/fuzz.sh $(BUILD)/fuzz $(FUZZ_FORMATS)
+endif
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tools/demo.sh
@@ -94,5 +127,5 @@ install: all
 clean:
 	rm -rf build custos
 
-.PHONY: all custos deps check demo bench bench-build install clean
+.PHONY: all custos deps check demo bench bench-build install clean fuzz
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))

@@ -59,6 +59,9 @@ int custos_archive_init(const char *dir, const char *actor, custos_err_t *err)
 	if ((rc = custos_store_open(&st, dir, CUSTOS_STORE_WRITE | CUSTOS_STORE_CREATE, err)) < 0)
 		return rc;
 	custos_store_free(st);
+	/* the policy repository (retention schedule, holds, documents) */
+	if ((rc = custos_archive__policy_init(dir, actor, err)) < 0)
+		return rc;
 	custos_buf_t params = { 0 };
 	custos_buf_addc(&params, '{');
 	custos_archive__json_kv(&params, "dir", dir);

@@ -27,44 +27,97 @@ int custos_archive_index_open(custos_archive_t *a, unsigned flags, custos_index_
 	return custos_index_open(out, path, flags, &a->err);
 }
 
+void custos_archive__root_cache_init(custos_root_cache_t *c)
+{
+	memset(c, 0, sizeof *c);
+	custos_record_init(&c->scratch);
+}
+
+void custos_archive__root_cache_free(custos_root_cache_t *c)
+{
+	for (size_t i = 0; i < CUSTOS_ROOT_CACHE; i++) {
+		free(c->id[i]);
+		free(c->root[i]);
+	}
+	custos_record_free(&c->scratch);
+	custos_buf_free(&c->buf);
+}
+
+static size_t slot_of(const char *id)
+{
+	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ull;
+	return (size_t)(h % CUSTOS_ROOT_CACHE);
+}
+
+static const char *cache_get(custos_root_cache_t *c, const char *id)
+{
+	size_t s = slot_of(id);
+	return c->id[s] && !strcmp(c->id[s], id) ? c->root[s] : NULL;
+}
+
+static void cache_put(custos_root_cache_t *c, const char *id, const char *root)
+{
+	size_t s = slot_of(id);
+	char *nid = strdup(id), *nroot = strdup(root);
+	if (!nid || !nroot) {   /* a cache: losing an entry only costs a lookup */
+		free(nid);
+		free(nroot);
+		return;
+	}
+	free(c->id[s]);
+	free(c->root[s]);
+	c->id[s] = nid;
+	c->root[s] = nroot;
+}
+
 /* The root of rec's thread: the thread the platform named, else the top of
  * its in_reply_to chain as far as the store knows it (a parent not captured
- * is the root as far as the archive can tell). *root points into rec or
- * into scratch. */
-static int thread_root(custos_archive_t *a, const custos_record_t *rec, custos_record_t *scratch,
-                       custos_buf_t *root_buf, const char **root)
+ * is the root as far as the archive can tell). */
+int custos_archive__thread_root(custos_archive_t *a, custos_root_cache_t *c,
+                                const custos_record_t *rec, const char **root)
 {
+	const char *hit;
 	*root = rec->thread;
-	if (rec->thread || !rec->in_reply_to)
+	if (rec->thread || !rec->in_reply_to) {
+		/* remember what later replies to this record will ask */
+		cache_put(c, rec->id, rec->thread ? rec->thread : rec->id);
 		return CUSTOS_OK;
-	custos_buf_clear(root_buf);
-	if (custos_buf_adds(root_buf, rec->in_reply_to) < 0)
-		return CUSTOS_ENOMEM;
-	for (int depth = 0; depth < THREAD_DEPTH_MAX; depth++) {
-		int rc = custos_store_get(a->store, root_buf->data, 0, scratch);
-		if (rc == CUSTOS_ENOTFOUND)
-			break;
-		if (rc < 0)
-			return custos_err_set(&a->err, rc, "cannot resolve the thread of %s: %s", rec->id,
-			                      custos_store_err(a->store)->msg);
-		const char *next = scratch->thread ? scratch->thread : scratch->in_reply_to;
-		if (!next || !strcmp(next, root_buf->data))
-			break;
-		custos_buf_clear(root_buf);
-		if (custos_buf_adds(root_buf, next) < 0)
-			return CUSTOS_ENOMEM;
-		if (scratch->thread)
-			break;  /* the platform named the root: trust it */
 	}
-	*root = root_buf->data;
+	custos_buf_clear(&c->buf);
+	if ((hit = cache_get(c, rec->in_reply_to))) {
+		if (custos_buf_adds(&c->buf, hit) < 0)
+			return CUSTOS_ENOMEM;
+	} else {
+		if (custos_buf_adds(&c->buf, rec->in_reply_to) < 0)
+			return CUSTOS_ENOMEM;
+		for (int depth = 0; depth < THREAD_DEPTH_MAX; depth++) {
+			int rc = custos_store_get(a->store, c->buf.data, 0, &c->scratch);
+			if (rc == CUSTOS_ENOTFOUND)
+				break;
+			if (rc < 0)
+				return custos_err_set(&a->err, rc, "cannot resolve the thread of %s: %s",
+				                      rec->id, custos_store_err(a->store)->msg);
+			const char *next = c->scratch.thread ? c->scratch.thread : c->scratch.in_reply_to;
+			if (!next || !strcmp(next, c->buf.data))
+				break;
+			custos_buf_clear(&c->buf);
+			if (custos_buf_adds(&c->buf, next) < 0)
+				return CUSTOS_ENOMEM;
+			if (c->scratch.thread)
+				break;  /* the platform named the root: trust it */
+		}
+	}
+	cache_put(c, rec->id, c->buf.data);
+	*root = c->buf.data;
 	return CUSTOS_OK;
 }
 
 typedef struct {
 	custos_archive_t *a;
 	custos_index_t *idx;
-	custos_record_t scratch;
-	custos_buf_t root;
+	custos_root_cache_t cache;
 	uint64_t done, total, since_commit, last_seq;
 	custos_progress_fn progress;
 	void *ctx;
@@ -76,7 +129,7 @@ static int index_one(void *ctx, const custos_record_t *rec)
 	custos_record_t copy = *rec;   /* shallow: only thread changes */
 	const char *root;
 	int rc;
-	if ((rc = thread_root(cu->a, rec, &cu->scratch, &cu->root, &root)) < 0)
+	if ((rc = custos_archive__thread_root(cu->a, &cu->cache, rec, &root)) < 0)
 		return rc;
 	copy.thread = (char *)root;
 	if ((rc = custos_index_add(cu->idx, &copy)) < 0)
@@ -132,7 +185,7 @@ int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
 	}
 	if (rc < 0)
 		return rc;
-	custos_record_init(&cu.scratch);
+	custos_archive__root_cache_init(&cu.cache);
 	if ((rc = custos_index_watermark(cu.idx, &wm)) < 0 ||
 	    (rc = custos_store_last_seq(a->store, &last)) < 0) {
 		custos_err_set(&a->err, rc, "cannot read the index watermark or the store");
@@ -158,8 +211,7 @@ int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
 		*indexed = cu.done;
 done:
 	custos_index_free(cu.idx);
-	custos_record_free(&cu.scratch);
-	custos_buf_free(&cu.root);
+	custos_archive__root_cache_free(&cu.cache);
 	if (rc == CUSTOS_OK && rebuild) {
 		if ((rc = rm_tree(old)) < 0 ||
 		    (access(path, F_OK) == 0 && rename(path, old) < 0) ||
@@ -280,15 +332,17 @@ static int cmp_ident(const void *x, const void *y)
 int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idlist_t *out)
 {
 	custos_index_t *idx = NULL;
-	custos_record_t rec, scratch;
-	custos_buf_t root_buf = { 0 };
+	custos_record_t rec;
+	custos_root_cache_t *cache = malloc(sizeof *cache);
 	const char *root;
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	custos_err_clear(&a->err);
 	custos_record_init(&rec);
-	custos_record_init(&scratch);
+	if (!cache)
+		return custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+	custos_archive__root_cache_init(cache);
 	if ((rc = custos_store_get(a->store, id, 0, &rec)) < 0) {
 		if (rc == CUSTOS_ENOTFOUND)
 			custos_err_set(&a->err, rc, "no record '%s'", id);
@@ -296,7 +350,7 @@ int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idli
 			custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
 		goto done;
 	}
-	if ((rc = thread_root(a, &rec, &scratch, &root_buf, &root)) < 0)
+	if ((rc = custos_archive__thread_root(a, cache, &rec, &root)) < 0)
 		goto done;
 	if (!root)
 		root = rec.id;
@@ -349,7 +403,7 @@ done:
 		custos_index_idlist_free(out);
 	custos_index_free(idx);
 	custos_record_free(&rec);
-	custos_record_free(&scratch);
-	custos_buf_free(&root_buf);
+	custos_archive__root_cache_free(cache);
+	free(cache);
 	return rc;
 }

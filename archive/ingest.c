@@ -4,11 +4,158 @@
 #include "archive_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #define DEFAULT_BATCH 2000
+#define PIPE_QUEUE_MAX 4     /* committed batches waiting for the index thread */
+
+/* The index side of an ingest: a thread that indexes each batch once the
+ * store has committed it, on the other core. It works from copies of the
+ * batch's records, so it never reads the store. When it falls behind, the
+ * capture does not wait: the pipe gives up (from then on nothing more is
+ * queued, so the index's watermark never skips a batch) and the catch-up
+ * from the watermark after the ingest finishes the job from the store. */
+typedef struct pipe_batch {
+	custos_record_t *recs;
+	size_t n, cap;
+	uint64_t last_seq;
+	struct pipe_batch *next;
+} pipe_batch_t;
+
+typedef struct {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pipe_batch_t *head, *tail;
+	size_t queued;
+	bool running, finish, gave_up;
+	custos_index_t *idx;
+	uint64_t indexed;
+	int status;
+} index_pipe_t;
+
+static void pipe_batch_free(pipe_batch_t *pb)
+{
+	if (!pb)
+		return;
+	for (size_t i = 0; i < pb->cap; i++)
+		custos_record_free(&pb->recs[i]);
+	free(pb->recs);
+	free(pb);
+}
+
+static void *pipe_main(void *arg)
+{
+	index_pipe_t *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->head && !p->finish)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pipe_batch_t *pb = p->head;
+		if (pb) {
+			p->head = pb->next;
+			if (!p->head)
+				p->tail = NULL;
+			p->queued--;
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (!pb)
+			break;
+		int rc = CUSTOS_OK;
+		for (size_t i = 0; i < pb->n && rc == CUSTOS_OK; i++)
+			rc = custos_index_add(p->idx, &pb->recs[i]);
+		if (rc == CUSTOS_OK)
+			rc = custos_index_commit(p->idx, pb->last_seq);
+		if (rc == CUSTOS_OK)
+			p->indexed += pb->n;
+		pipe_batch_free(pb);
+		if (rc < 0) {
+			/* the catch-up after the ingest reports what is wrong */
+			pthread_mutex_lock(&p->mu);
+			p->status = rc;
+			p->gave_up = true;
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+	return NULL;
+}
+
+/* Starts the index thread when the index is level with the store (so the
+ * batches it gets follow on from its watermark); otherwise the ingest
+ * indexes by catching up afterwards. */
+static void pipe_start(custos_archive_t *a, index_pipe_t *p)
+{
+	uint64_t last = 0, wm = 0;
+	memset(p, 0, sizeof *p);
+	if (custos_store_last_seq(a->store, &last) < 0 ||
+	    custos_archive_index_open(a, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &p->idx) < 0)
+		goto off;
+	if (custos_index_watermark(p->idx, &wm) < 0 || wm != last)
+		goto off;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (pthread_create(&p->th, NULL, pipe_main, p) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		goto off;
+	}
+	p->running = true;
+	return;
+off:
+	custos_index_free(p->idx);
+	p->idx = NULL;
+	custos_err_clear(&a->err);
+}
+
+/* Hands a committed batch over; gives up when the thread is behind. */
+static void pipe_push(index_pipe_t *p, pipe_batch_t *pb)
+{
+	if (!p->running) {
+		pipe_batch_free(pb);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (p->gave_up || p->queued >= PIPE_QUEUE_MAX) {
+		p->gave_up = true;
+		pthread_mutex_unlock(&p->mu);
+		pipe_batch_free(pb);
+		return;
+	}
+	pb->next = NULL;
+	if (p->tail)
+		p->tail->next = pb;
+	else
+		p->head = pb;
+	p->tail = pb;
+	p->queued++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void pipe_stop(index_pipe_t *p)
+{
+	if (p->running) {
+		pthread_mutex_lock(&p->mu);
+		p->finish = true;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->th, NULL);
+		while (p->head) {
+			pipe_batch_t *next = p->head->next;
+			pipe_batch_free(p->head);
+			p->head = next;
+		}
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		p->running = false;
+	}
+	custos_index_free(p->idx);
+	p->idx = NULL;
+}
 
 typedef struct {
 	custos_archive_t *a;
@@ -19,6 +166,9 @@ typedef struct {
 	uint64_t records_seen, bytes_in;
 	custos_sha256_ctx_t digest;
 	custos_err_t *err;
+	index_pipe_t *pipe;         /* NULL without the index thread */
+	pipe_batch_t *pending;      /* copies of this batch's records, for the index */
+	custos_root_cache_t *roots;
 } ingest_t;
 
 static int ensure_batch(ingest_t *in)
@@ -39,9 +189,20 @@ static int commit_batch(ingest_t *in)
 	int rc = custos_store_commit(in->batch, &bs);
 	in->batch = NULL;
 	in->in_batch = 0;
-	if (rc < 0)
+	pipe_batch_t *pb = in->pending;
+	in->pending = NULL;
+	if (rc < 0) {
+		pipe_batch_free(pb);
 		return custos_err_set(in->err, rc, "cannot commit: %s",
 		                      custos_store_err(in->a->store)->msg);
+	}
+	if (in->pipe && pb) {
+		/* store first, index after: only now may the index see the batch */
+		pb->last_seq = bs.last_seq;
+		pipe_push(in->pipe, pb);
+	} else {
+		pipe_batch_free(pb);
+	}
 	custos_ingest_summary_t *s = in->sum;
 	s->added += bs.added;
 	s->versions += bs.versions;
@@ -85,6 +246,40 @@ static int sink_bad(void *ctx, const char *file, int64_t offset, int64_t line,
 	return CUSTOS_OK;
 }
 
+/* Keeps a copy of a stored record for the index thread, with its thread
+ * root resolved here (the index thread never reads the store). */
+static int pipe_keep(ingest_t *in, const custos_record_t *rec)
+{
+	pipe_batch_t *pb = in->pending;
+	const char *root;
+	int rc;
+	if (!pb) {
+		if (!(pb = calloc(1, sizeof *pb)))
+			return custos_err_set(in->err, CUSTOS_ENOMEM, "out of memory");
+		in->pending = pb;
+	}
+	if (pb->n == pb->cap) {
+		size_t cap = pb->cap ? pb->cap * 2 : 256;
+		custos_record_t *nr = realloc(pb->recs, cap * sizeof *nr);
+		if (!nr)
+			return custos_err_set(in->err, CUSTOS_ENOMEM, "out of memory");
+		for (size_t i = pb->cap; i < cap; i++)
+			custos_record_init(&nr[i]);
+		pb->recs = nr;
+		pb->cap = cap;
+	}
+	if ((rc = custos_archive__thread_root(in->a, in->roots, rec, &root)) < 0)
+		return rc;
+	custos_record_t view = *rec;   /* the index needs neither raw bytes nor source */
+	view.raw = NULL;
+	view.raw_len = 0;
+	view.thread = (char *)root;
+	if ((rc = custos_record_copy(&pb->recs[pb->n], &view)) < 0)
+		return custos_err_set(in->err, rc, "out of memory");
+	pb->n++;
+	return CUSTOS_OK;
+}
+
 static int sink_record(void *ctx, custos_record_t *rec)
 {
 	ingest_t *in = ctx;
@@ -101,9 +296,12 @@ static int sink_record(void *ctx, custos_record_t *rec)
 		                rec->raw, rec->raw_len);
 	if ((rc = ensure_batch(in)) < 0)
 		return rc;
-	if ((rc = custos_store_put(in->batch, rec, NULL)) < 0)
+	custos_put_t outcome;
+	if ((rc = custos_store_put(in->batch, rec, &outcome)) < 0)
 		return custos_err_set(in->err, rc, "cannot store %s: %s", rec->id,
 		                      custos_store_err(in->a->store)->msg);
+	if (in->pipe && outcome != CUSTOS_PUT_UNCHANGED && (rc = pipe_keep(in, rec)) < 0)
+		return rc;
 	if (++in->in_batch >= in->batch_max)
 		return commit_batch(in);
 	return CUSTOS_OK;
@@ -198,6 +396,8 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 			                      "cannot read '%s': %s", paths[i], strerror(errno));
 
 	ingest_t in = { .a = a, .opts = opts, .sum = summary, .err = &a->err };
+	index_pipe_t pipe;
+	memset(&pipe, 0, sizeof pipe);
 	in.batch_max = opts->batch_records ? opts->batch_records : DEFAULT_BATCH;
 	custos_sha256_init(&in.digest);
 	custos_import_sink_t sink = { sink_record, sink_bad, sink_blob, sink_warn,
@@ -207,6 +407,12 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	 * shows in the chain next to the batches it committed */
 	if ((rc = custos_archive_audit(a, "ingest-begin", params.data, NULL, CUSTOS_OK)) < 0)
 		goto done;
+	if (!opts->no_index && (in.roots = malloc(sizeof *in.roots))) {
+		custos_archive__root_cache_init(in.roots);
+		pipe_start(a, &pipe);
+		if (pipe.running)
+			in.pipe = &pipe;
+	}
 
 	for (size_t i = 0; i < n_paths && rc == CUSTOS_OK; i++) {
 		custos_err_t ierr = { 0 };
@@ -219,12 +425,22 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	else
 		custos_store_abort(in.batch);
 	in.batch = NULL;
+	pipe_batch_free(in.pending);
+	in.pending = NULL;
+	pipe_stop(&pipe);
+	summary->indexed = pipe.indexed;
+	if (in.roots) {
+		custos_archive__root_cache_free(in.roots);
+		free(in.roots);
+	}
 	/* store first, index after: what was committed is indexed even when
 	 * the ingest stopped on an error, so search sees what the store holds */
 	if (!opts->no_index && summary->batches) {
 		custos_err_t keep = a->err;
 		custos_err_clear(&a->err);
-		int irc = custos_archive_index_catch_up(a, false, NULL, NULL, &summary->indexed);
+		uint64_t more = 0;
+		int irc = custos_archive_index_catch_up(a, false, NULL, NULL, &more);
+		summary->indexed += more;
 		if (irc < 0 && rc == CUSTOS_OK)
 			rc = irc;
 		else

@@ -193,6 +193,59 @@ int custos_store_quarantine_list(custos_store_t *st, custos_quarantine_fn fn, vo
 int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantine_entry_t *e,
                                 void **raw, size_t *raw_len);
 
+/* Disposition (issue 5; docs/storage.md "Per-item keys", docs/retention.md).
+ * Disposes every stored version of each item's id, in one write transaction:
+ * a tombstone (id, version, seq, both hashes, platform, created_at, rule,
+ * policy commit, time, actor, media) replaces each version's payload, its
+ * time-index entry goes, and the key slots to destroy are listed in the same
+ * commit; then the slots are zeroed in place and the key files synced. Media
+ * blobs that no live record uses any more are disposed the same way, and
+ * every dictionary trained on a disposed version is retired (the live records
+ * compressed with it are recompressed onto a new dictionary trained on live
+ * records, or without one when fewer than 8 remain, and its key is shredded:
+ * listed in the same commit, done by custos_store_dispose_complete).
+ * A crash after the commit leaves the lists, which the next writer
+ * (custos_store_open with WRITE, or the next dispose) finishes first; a crash
+ * before it leaves nothing. Versions already disposed are skipped, unknown
+ * ids ignored. Keep n to thousands: the transaction holds them all.
+ * CUSTOS_TEST_DISPOSE_CRASH=before-shred makes the process _exit(99) right
+ * after the commit (tests). */
+typedef struct {
+	const char *id;       /* record id: all its versions go */
+	const char *rule;     /* the retention rule that allowed it */
+	const char *commit;   /* the policy commit, 40 hex digits */
+} custos_dispose_item_t;
+
+typedef struct {
+	uint64_t records, versions;   /* disposed now */
+	uint64_t blobs;               /* media blobs disposed */
+	uint64_t dictionaries;        /* dictionaries retired */
+	uint64_t trained;             /* new dictionaries trained on live records to replace them */
+	uint64_t recompressed;        /* live records recompressed to retire them */
+} custos_dispose_summary_t;
+
+int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items, size_t n,
+                         const char *actor, int64_t when, custos_dispose_summary_t *sum);
+/* Retires the dictionaries that disposals listed (trained on a disposed
+ * record): recompresses the live records written with them onto a
+ * replacement trained on live records, deletes them and shreds their keys. Call once after the last
+ * custos_store_dispose of a run (a writer's open also does it, after a
+ * crash). sum gets dictionaries and recompressed. */
+int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *sum);
+
+/* Calls fn with the tombstone JSON of each disposed version of id, oldest
+ * first (json borrowed for the call). Nothing is called for an id without
+ * disposed versions. fn returns non-zero to stop (returned). */
+typedef int (*custos_tombstone_fn)(void *ctx, uint64_t seq, const char *json, size_t n);
+int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
+                            void *ctx);
+
+/* The content hash (hex) of each record version seqs[i], from the record
+ * headers only (no decryption): what legal holds record beside the id.
+ * CUSTOS_ENOTFOUND for a seq that is not stored. */
+int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t n,
+                                char (*hex)[CUSTOS_SHA256_HEX]);
+
 /* ===========================================================================
  * Audit chain. An append-only file <archive>/audit/audit.log, one JSON object
  * a line, each holding the SHA-256 of the previous line; it has its own lock,

@@ -128,15 +128,24 @@ static int media_one(void *ctx, const char *relpath, int64_t size)
 {
 	media_scan_t *ms = ctx;
 	custos_media_index_t *mi = ms->mi;
-	const char *at = strstr(relpath, ms->under), *next;
+	const char *at = NULL, *next, *u = ms->under;
 	char *data = NULL, name[4200];
-	size_t n = 0;
+	size_t n = 0, ul = 0;
 	int r;
 
+	/* under is one folder name or several separated by '|': the last
+	 * occurrence of any of them in the path starts the key */
+	while (*u) {
+		size_t k = strcspn(u, "|");
+		for (const char *p = relpath; (next = memmem(p, strlen(p), u, k)); p = next + 1)
+			if (!at || next > at) {
+				at = next;
+				ul = k;
+			}
+		u += k + (u[k] == '|');
+	}
 	if (!at)
 		return 0;
-	while ((next = strstr(at + 1, ms->under)))
-		at = next;
 	custos_tree__member_name(ms->tree, relpath, name, sizeof name);
 	if (size > MEDIA_MAX) {
 		custos_import__warn(ms->sink, name, "media file over %lld bytes not stored; its "
@@ -155,7 +164,7 @@ static int media_one(void *ctx, const char *relpath, int64_t size)
 	memset(f, 0, sizeof *f);
 	if (!(f->relpath = custos_arena_strdup(&mi->arena, relpath)))
 		return custos_err_set(ms->err, CUSTOS_ENOMEM, "out of memory");
-	f->key = f->relpath + (at - relpath) + strlen(ms->under);
+	f->key = f->relpath + (at - relpath) + ul;
 	if ((r = custos_tree__slurp(ms->tree, relpath, (size_t)MEDIA_MAX, &data, &n, ms->err)) < 0)
 		return r;
 	if (ms->sink->blob) {

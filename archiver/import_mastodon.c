@@ -3,7 +3,7 @@
  * (mastodon-api: Status entities, one per line). docs/importers.md. */
 #include "import_internal.h"
 
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,15 +20,16 @@ typedef struct {
 	custos_media_index_t *media;
 	custos_record_t rec;
 	custos_buf_t tmp;
+	custos_arena_t jarena;   /* the item being read */
 } mctx_t;
 
-static const char *jstr(json_t *o, const char *k)
+static const char *jstr(custos_jv_t *o, const char *k)
 {
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : NULL;
+	custos_jv_t *v = custos_jv__get(o, k);
+	return custos_jv__is_str(v) ? custos_jv__str(v) : NULL;
 }
 
-static int64_t jtime(json_t *o, const char *k)
+static int64_t jtime(custos_jv_t *o, const char *k)
 {
 	const char *s = jstr(o, k);
 	int64_t ms;
@@ -239,13 +240,13 @@ static int html_text(custos_record_t *rec, custos_buf_t *out, const char *h)
 	return r;
 }
 
-static int visibility(custos_record_t *rec, json_t *obj)
+static int visibility(custos_record_t *rec, custos_jv_t *obj)
 {
-	json_t *to = json_object_get(obj, "to"), *cc = json_object_get(obj, "cc"), *v;
+	custos_jv_t *to = custos_jv__get(obj, "to"), *cc = custos_jv__get(obj, "cc"), *v;
 	size_t i;
 	int pub_to = 0, pub_cc = 0, followers = 0;
-	json_array_foreach(to, i, v) {
-		const char *s = json_string_value(v);
+	custos_jv__foreach(to, i, v) {
+		const char *s = custos_jv__str(v);
 		if (!s)
 			continue;
 		if (!strcmp(s, AS_PUBLIC) || !strcmp(s, "as:Public") || !strcmp(s, "Public"))
@@ -254,8 +255,8 @@ static int visibility(custos_record_t *rec, json_t *obj)
 		if (k >= 10 && !strcmp(s + k - 10, "/followers"))
 			followers = 1;
 	}
-	json_array_foreach(cc, i, v) {
-		const char *s = json_string_value(v);
+	custos_jv__foreach(cc, i, v) {
+		const char *s = custos_jv__str(v);
 		if (s && (!strcmp(s, AS_PUBLIC) || !strcmp(s, "as:Public") || !strcmp(s, "Public")))
 			pub_cc = 1;
 	}
@@ -304,13 +305,13 @@ static int add_attachment(mctx_t *m, custos_record_t *rec, const char *url, cons
 /* ------------------------------------------------------------------------
  * Export: outbox.json activities */
 
-static int note(mctx_t *m, custos_record_t *rec, json_t *act, json_t *obj)
+static int note(mctx_t *m, custos_record_t *rec, custos_jv_t *act, custos_jv_t *obj)
 {
 	char id[600];
 	const char *s;
 	int r;
 	size_t i;
-	json_t *v;
+	custos_jv_t *v;
 
 	s = jstr(obj, "id");
 	if (!s || !status_id(s, id, sizeof id)) {
@@ -342,13 +343,13 @@ static int note(mctx_t *m, custos_record_t *rec, json_t *act, json_t *obj)
 		TRY(html_text(NULL, &m->tmp, s));
 		TRY(custos_record_set(rec, &rec->content_warning, m->tmp.data, m->tmp.len));
 	}
-	json_t *cmap = json_object_get(obj, "contentMap");
-	if (json_is_object(cmap) && json_object_size(cmap) == 1)
-		TRY(custos_record_sets(rec, &rec->lang, json_object_iter_key(json_object_iter(cmap))));
+	custos_jv_t *cmap = custos_jv__get(obj, "contentMap");
+	if (custos_jv__is_obj(cmap) && custos_jv__len(cmap) == 1)
+		TRY(custos_record_sets(rec, &rec->lang, custos_jv__first_key(cmap)));
 	custos_buf_clear(&m->tmp);
 	TRY(html_text(rec, &m->tmp, jstr(obj, "content") ? jstr(obj, "content") : ""));
 	TRY(custos_record_set(rec, &rec->text, m->tmp.data ? m->tmp.data : "", m->tmp.len));
-	json_array_foreach(json_object_get(obj, "tag"), i, v) {
+	custos_jv__foreach(custos_jv__get(obj, "tag"), i, v) {
 		const char *type = jstr(v, "type"), *name = jstr(v, "name");
 		if (!type || !name)
 			continue;
@@ -358,7 +359,7 @@ static int note(mctx_t *m, custos_record_t *rec, json_t *act, json_t *obj)
 		else if (!strcmp(type, "Mention"))
 			TRY(add_mention(rec, name, jstr(v, "href")));
 	}
-	json_array_foreach(json_object_get(obj, "attachment"), i, v) {
+	custos_jv__foreach(custos_jv__get(obj, "attachment"), i, v) {
 		const char *url = jstr(v, "url");
 		if (url)
 			TRY(add_attachment(m, rec, url, jstr(v, "mediaType") ? jstr(v, "mediaType")
@@ -369,11 +370,11 @@ static int note(mctx_t *m, custos_record_t *rec, json_t *act, json_t *obj)
 	return 0;
 }
 
-static int announce(mctx_t *m, custos_record_t *rec, json_t *act)
+static int announce(mctx_t *m, custos_record_t *rec, custos_jv_t *act)
 {
 	char id[600];
 	const char *s = jstr(act, "id");
-	json_t *obj = json_object_get(act, "object");
+	custos_jv_t *obj = custos_jv__get(act, "object");
 	int r;
 	if (!s || !status_id(s, id, sizeof id))
 		return custos_err_set(m->err, CUSTOS_EFORMAT, "boost without a status id");
@@ -390,7 +391,7 @@ static int announce(mctx_t *m, custos_record_t *rec, json_t *act)
 	                       : rec->author_id ? rec->author_id : "unknown"));
 	TRY(custos_record_sets(rec, &rec->author_name, m->owner_name));
 	/* the object is a bare URL in real exports, sometimes an object */
-	const char *target = json_is_string(obj) ? json_string_value(obj) : jstr(obj, "id");
+	const char *target = custos_jv__is_str(obj) ? custos_jv__str(obj) : jstr(obj, "id");
 	if (target)
 		TRY(status_ref(rec, &rec->repost_of, target));
 	TRY(custos_record_sets(rec, &rec->text, ""));
@@ -398,7 +399,7 @@ static int announce(mctx_t *m, custos_record_t *rec, json_t *act)
 	return 0;
 }
 
-static int emit(mctx_t *m, int (*fill)(mctx_t *, json_t *), json_t *j, const char *file,
+static int emit(mctx_t *m, int (*fill)(mctx_t *, custos_jv_t *), custos_jv_t *j, const char *file,
                 const char *raw, size_t n, int64_t off, int64_t line)
 {
 	custos_err_t perr = { 0 };
@@ -427,13 +428,13 @@ static int emit(mctx_t *m, int (*fill)(mctx_t *, json_t *), json_t *j, const cha
 	return custos_import__record(m->sink, &m->rec, m->err);
 }
 
-static int fill_activity(mctx_t *m, json_t *act)
+static int fill_activity(mctx_t *m, custos_jv_t *act)
 {
 	const char *type = jstr(act, "type");
-	json_t *obj = json_object_get(act, "object");
+	custos_jv_t *obj = custos_jv__get(act, "object");
 	if (type && !strcmp(type, "Announce"))
 		return announce(m, &m->rec, act);
-	if (type && !strcmp(type, "Create") && json_is_object(obj))
+	if (type && !strcmp(type, "Create") && custos_jv__is_obj(obj))
 		return note(m, &m->rec, act, obj);
 	return 1;
 }
@@ -446,7 +447,7 @@ static int outbox(mctx_t *m, custos_tree_t *t, const char *relpath)
 	size_t n = 0;
 	int64_t off = 0, line = 0;
 	unsigned occ = 0, skipped = 0;
-	json_error_t je;
+	custos_jv_err_t je;
 	char why[300];
 	int r;
 
@@ -476,7 +477,8 @@ static int outbox(mctx_t *m, custos_tree_t *t, const char *relpath)
 				continue;
 			break;
 		}
-		json_t *act = json_loadb(e, n, 0, &je);
+		custos_arena_reset(&m->jarena);
+		custos_jv_t *act = custos_jv__parse(&m->jarena, e, n, &je);
 		if (!act) {
 			snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
 			         (long long)(off + je.position));
@@ -488,7 +490,6 @@ static int outbox(mctx_t *m, custos_tree_t *t, const char *relpath)
 		if (!type || (strcmp(type, "Create") && strcmp(type, "Announce")))
 			skipped++;
 		r = emit(m, fill_activity, act, in->name, e, n, off, line);
-		json_decref(act);
 		if (r != 0)
 			break;
 	}
@@ -510,6 +511,7 @@ static void mctx_free(mctx_t *m)
 	free(m->owner_name);
 	free(m->owner_uri);
 	custos_media_index__free(m->media);
+	custos_arena_free(&m->jarena);
 	custos_record_free(&m->rec);
 	custos_buf_free(&m->tmp);
 }
@@ -521,7 +523,7 @@ static void load_actor(mctx_t *m, custos_tree_t *t, const char *dir)
 	snprintf(path, sizeof path, "%sactor.json", dir);
 	if (custos_tree__slurp(t, path, (size_t)4 << 20, &data, &n, NULL) < 0)
 		return;
-	json_t *a = json_loadb(data, n, 0, NULL);
+	custos_jv_t *a = custos_jv__parse(&m->jarena, data, n, NULL);
 	free(data);
 	const char *user = jstr(a, "preferredUsername"), *id = jstr(a, "id");
 	if (user && id && url_host(id, host, sizeof host)) {
@@ -532,14 +534,17 @@ static void load_actor(mctx_t *m, custos_tree_t *t, const char *dir)
 		m->owner_uri = strdup(id);
 	if (jstr(a, "name") && *jstr(a, "name"))
 		m->owner_name = strdup(jstr(a, "name"));
-	json_decref(a);
 }
 
 static int mastodon_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
-	if (!relpath)
-		return custos_tree__exists(t, "outbox.json", NULL) &&
-		       custos_tree__exists(t, "actor.json", NULL) ? 95 : 0;
+	if (!relpath) {
+		char p[256], a[300];
+		if (!custos_tree__find_prefix(t, "outbox.json", p, sizeof p))
+			return 0;
+		snprintf(a, sizeof a, "%sactor.json", p);
+		return custos_tree__exists(t, a, NULL) ? 95 : 0;
+	}
 	const char *b = strrchr(relpath, '/');
 	b = b ? b + 1 : relpath;
 	if (memmem(head, n, "\"orderedItems\"", 14) && memmem(head, n, "activitystreams", 15))
@@ -558,6 +563,8 @@ static int mastodon_run(custos_tree_t *t, const char *relpath, const custos_impo
 		const char *slash = strrchr(relpath, '/');
 		if (slash)
 			snprintf(dir, sizeof dir, "%.*s/", (int)(slash - relpath), relpath);
+	} else {
+		custos_tree__find_prefix(t, "outbox.json", dir, sizeof dir);
 	}
 	load_actor(&m, t, dir);
 	if (!m.owner_handle)
@@ -576,14 +583,14 @@ done:
 /* ------------------------------------------------------------------------
  * REST API captures: Status entities */
 
-static int fill_status(mctx_t *m, json_t *st)
+static int fill_status(mctx_t *m, custos_jv_t *st)
 {
 	custos_record_t *rec = &m->rec;
-	json_t *acct = json_object_get(st, "account"), *reblog = json_object_get(st, "reblog");
+	custos_jv_t *acct = custos_jv__get(st, "account"), *reblog = custos_jv__get(st, "reblog");
 	char id[600], host[256], handle[512];
 	const char *s, *uri = jstr(st, "uri"), *url = jstr(st, "url"), *sid = jstr(st, "id");
 	size_t i;
-	json_t *v;
+	custos_jv_t *v;
 	int r;
 
 	if (uri && status_id(uri, id, sizeof id))
@@ -617,7 +624,7 @@ static int fill_status(mctx_t *m, json_t *st)
 	if ((s = jstr(st, "spoiler_text")) && *s)
 		TRY(custos_record_sets(rec, &rec->content_warning, s));
 
-	if (json_is_object(reblog)) {
+	if (custos_jv__is_obj(reblog)) {
 		s = jstr(reblog, "uri");
 		if (!s)
 			s = jstr(reblog, "url");
@@ -638,13 +645,13 @@ static int fill_status(mctx_t *m, json_t *st)
 	custos_buf_clear(&m->tmp);
 	TRY(html_text(rec, &m->tmp, jstr(st, "content") ? jstr(st, "content") : ""));
 	TRY(custos_record_set(rec, &rec->text, m->tmp.data ? m->tmp.data : "", m->tmp.len));
-	json_array_foreach(json_object_get(st, "tags"), i, v)
+	custos_jv__foreach(custos_jv__get(st, "tags"), i, v)
 		if ((s = jstr(v, "name")))
 			TRY(custos_record_strv_add(rec, &rec->hashtags, s, strlen(s)));
-	json_array_foreach(json_object_get(st, "mentions"), i, v)
+	custos_jv__foreach(custos_jv__get(st, "mentions"), i, v)
 		if ((s = jstr(v, "acct")))
 			TRY(add_mention(rec, s, jstr(v, "url")));
-	json_array_foreach(json_object_get(st, "media_attachments"), i, v) {
+	custos_jv__foreach(custos_jv__get(st, "media_attachments"), i, v) {
 		const char *murl = jstr(v, "url");
 		if (murl || jstr(v, "remote_url"))
 			TRY(add_attachment(m, rec, murl ? murl : jstr(v, "remote_url"),
@@ -674,7 +681,7 @@ static int mastodon_api_run(custos_tree_t *t, const char *relpath,
 	const char *l;
 	size_t n;
 	int64_t off, lineno;
-	json_error_t je;
+	custos_jv_err_t je;
 	char why[300];
 	int r;
 
@@ -698,7 +705,8 @@ static int mastodon_api_run(custos_tree_t *t, const char *relpath,
 				continue;
 			goto done;
 		}
-		json_t *st = json_loadb(l, n, 0, &je);
+		custos_arena_reset(&m.jarena);
+		custos_jv_t *st = custos_jv__parse(&m.jarena, l, n, &je);
 		if (!st) {
 			snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
 			         (long long)(off + je.position));
@@ -707,7 +715,6 @@ static int mastodon_api_run(custos_tree_t *t, const char *relpath,
 			continue;
 		}
 		r = emit(&m, fill_status, st, in->name, l, n, off, lineno);
-		json_decref(st);
 		if (r != 0)
 			goto done;
 	}

@@ -16,21 +16,23 @@ static int ndjson_detect(custos_tree_t *t, const char *relpath, const char *head
 {
 	if (!relpath)
 		return 0;
-	int named = has_suffix(relpath, ".ndjson") || has_suffix(relpath, ".jsonl");
+	/* ".ndjson" is ours whatever it holds, so that a broken file is
+	 * reported rather than skipped; ".jsonl" is shared with API captures */
+	int named = has_suffix(relpath, ".ndjson");
 	size_t i = 0;
 	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
 		i++;
 	if (i == n)
 		return named ? 40 : 0;  /* empty: imports as nothing */
 	if (head[i] != '{')
-		return 0;
+		return named ? 40 : 0;
 	/* the first line carries the record's required keys */
 	const char *nl = memchr(head + i, '\n', n - i);
 	size_t k = nl ? (size_t)(nl - head - i) : n - i;
 	if (memmem(head + i, k, "\"platform\"", 10) && memmem(head + i, k, "\"id\"", 4) &&
 	    memmem(head + i, k, "\"author\"", 8))
 		return 90;
-	return named ? 20 : 0;
+	return named ? 40 : has_suffix(relpath, ".jsonl") ? 20 : 0;
 }
 
 static int blank(const char *s, size_t n)

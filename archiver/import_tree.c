@@ -641,7 +641,8 @@ static int dir_each(custos_tree_t *t, const char *rel, int (*fn)(void *, const c
 		}
 		n++;
 	}
-	qsort(names, n, sizeof *names, cmp_str);
+	if (n)
+		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n && status == CUSTOS_OK; i++) {
 		char sub[4200];
 		struct stat st;
@@ -746,4 +747,40 @@ done:
 	custos_buf_free(&b);
 	custos_input__close(in);
 	return status;
+}
+
+typedef struct {
+	const char *mark;
+	char *prefix;
+	size_t cap;
+	int found;
+} find_t;
+
+static int find_one(void *ctx, const char *relpath, int64_t size)
+{
+	find_t *f = ctx;
+	size_t rl = strlen(relpath), ml = strlen(f->mark);
+	const char *slash = strchr(relpath, '/');
+	if (!slash || rl <= ml + 1 || strcmp(relpath + rl - ml, f->mark) != 0 ||
+	    relpath[rl - ml - 1] != '/' || (size_t)(slash - relpath) != rl - ml - 1)
+		return 0;
+	if ((size_t)(slash - relpath) + 2 > f->cap)
+		return 0;
+	memcpy(f->prefix, relpath, (size_t)(slash - relpath) + 1);
+	f->prefix[slash - relpath + 1] = 0;
+	f->found = 1;
+	return 1;   /* stop the walk */
+}
+
+int custos_tree__find_prefix(custos_tree_t *t, const char *mark, char *prefix, size_t cap)
+{
+	find_t f = { mark, prefix, cap, 0 };
+	if (cap)
+		prefix[0] = 0;
+	if (custos_tree__exists(t, mark, NULL))
+		return 1;
+	if (t->kind == TREE_FILE)
+		return 0;
+	custos_tree__each(t, find_one, &f);
+	return f.found;
 }

@@ -3,7 +3,7 @@
  * pages, one JSON per line). docs/importers.md describes the mapping. */
 #include "import_internal.h"
 
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,28 +37,33 @@ typedef struct {
 	size_t n_firsts, cap_firsts;
 	custos_record_t rec;
 	custos_buf_t tmp;
+	custos_arena_t jarena;   /* the element being read */
+	custos_arena_t meta;     /* manifest.js, account.js, note-tweet.js */
+	/* long posts (note-tweet.js): tweets.js holds them cut short, and
+	 * nothing but the time and the text's start links the two */
+	struct note { int64_t at; const char *raw; const char *text; custos_jv_t *core; } *notes;
+	size_t n_notes, cap_notes, notes_bytes;
 } xctx_t;
 
 /* ------------------------------------------------------------------------
  * Small JSON helpers. X archives write every number as a string, the API
  * writes numbers; both are taken. */
 
-static const char *jstr(json_t *o, const char *k)
+static const char *jstr(custos_jv_t *o, const char *k)
 {
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : NULL;
+	custos_jv_t *v = custos_jv__get(o, k);
+	return custos_jv__is_str(v) ? custos_jv__str(v) : NULL;
 }
 
 /* An id as text, from a string or an integer. buf holds 24 bytes. */
-static const char *jid(json_t *o, const char *k, char *buf)
+static const char *jid(custos_jv_t *o, const char *k, char *buf)
 {
-	json_t *v = json_object_get(o, k);
-	if (json_is_string(v) && *json_string_value(v))
-		return json_string_value(v);
-	if (json_is_integer(v)) {
-		snprintf(buf, 24, "%lld", (long long)json_integer_value(v));
-		return buf;
-	}
+	custos_jv_t *v = custos_jv__get(o, k);
+	if (custos_jv__is_str(v) && *custos_jv__str(v))
+		return custos_jv__str(v);
+	if (custos_jv__is_int(v))
+		return v->s;   /* the digits as written: no rounding through a double */
+	(void)buf;
 	return NULL;
 }
 
@@ -71,7 +76,7 @@ static int64_t snowflake_ms(const char *id)
 	return (int64_t)(v >> 22) + 1288834974657LL;
 }
 
-static int64_t jtime(json_t *o, const char *k)
+static int64_t jtime(custos_jv_t *o, const char *k)
 {
 	const char *s = jstr(o, k);
 	int64_t ms;
@@ -116,13 +121,13 @@ static int decode_x_entities(custos_buf_t *b, const char *s)
 }
 
 /* Replaces each t.co link of the url entities by its expansion. */
-static int expand_urls(custos_buf_t *out, const char *text, json_t *urls)
+static int expand_urls(custos_buf_t *out, const char *text, custos_jv_t *urls)
 {
 	custos_buf_t a = { 0 }, b = { 0 };
 	size_t i;
-	json_t *u;
+	custos_jv_t *u;
 	int r = custos_buf_adds(&a, text);
-	json_array_foreach(urls, i, u) {
+	custos_jv__foreach(urls, i, u) {
 		const char *tco = jstr(u, "url");
 		const char *exp = jstr(u, "expanded_url");
 		if (!tco || !exp || !*tco || r < 0)
@@ -245,21 +250,21 @@ static int add_media_url(custos_record_t *rec, const char *url, const char *type
 }
 
 /* The best video variant's URL (highest bitrate mp4), or NULL. */
-static const char *best_variant(json_t *media)
+static const char *best_variant(custos_jv_t *media)
 {
-	json_t *vars = json_object_get(json_object_get(media, "video_info"), "variants");
+	custos_jv_t *vars = custos_jv__get(custos_jv__get(media, "video_info"), "variants");
 	const char *best = NULL;
 	long long bb = -1;
 	size_t i;
-	json_t *v;
+	custos_jv_t *v;
 	if (!vars)
-		vars = json_object_get(media, "variants");   /* v2 */
-	json_array_foreach(vars, i, v) {
-		json_t *br = json_object_get(v, "bitrate");
+		vars = custos_jv__get(media, "variants");   /* v2 */
+	custos_jv__foreach(vars, i, v) {
+		custos_jv_t *br = custos_jv__get(v, "bitrate");
 		if (!br)
-			br = json_object_get(v, "bit_rate");
-		long long b = json_is_integer(br) ? json_integer_value(br)
-		              : json_is_string(br) ? atoll(json_string_value(br)) : 0;
+			br = custos_jv__get(v, "bit_rate");
+		long long b = custos_jv__is_int(br) ? custos_jv__int(br)
+		              : custos_jv__is_str(br) ? atoll(custos_jv__str(br)) : 0;
 		const char *u = jstr(v, "url");
 		if (u && b > bb) {
 			bb = b;
@@ -271,23 +276,23 @@ static const char *best_variant(json_t *media)
 
 /* Media of a v1.1 / archive tweet: files of the export when present
  * (named <tweet id>-<media file name>), else the reference only. */
-static int media_v1(xctx_t *x, custos_record_t *rec, json_t *tw, const char *tweet_id)
+static int media_v1(xctx_t *x, custos_record_t *rec, custos_jv_t *tw, const char *tweet_id)
 {
-	json_t *list = json_object_get(json_object_get(tw, "extended_entities"), "media");
+	custos_jv_t *list = custos_jv__get(custos_jv__get(tw, "extended_entities"), "media");
 	const custos_media_file_t *files = NULL;
 	size_t n_files = 0, i;
-	json_t *m;
+	custos_jv_t *m;
 	int r;
 	unsigned char used[64] = { 0 };
 	char prefix[64], name[256], key[320];
 
-	if (!json_array_size(list))
-		list = json_object_get(json_object_get(tw, "entities"), "media");
+	if (!custos_jv__len(list))
+		list = custos_jv__get(custos_jv__get(tw, "entities"), "media");
 	if (x->media) {
 		snprintf(prefix, sizeof prefix, "%s-", tweet_id);
 		n_files = custos_media_index__prefix(x->media, prefix, &files);
 	}
-	json_array_foreach(list, i, m) {
+	custos_jv__foreach(list, i, m) {
 		const char *type = jstr(m, "type");
 		const char *url = jstr(m, "media_url_https");
 		const char *vurl = best_variant(m);
@@ -325,12 +330,12 @@ static int media_v1(xctx_t *x, custos_record_t *rec, json_t *tw, const char *twe
 	return 0;
 }
 
-static int strv_from(custos_record_t *rec, custos_strv_t *v, json_t *list, const char *key)
+static int strv_from(custos_record_t *rec, custos_strv_t *v, custos_jv_t *list, const char *key)
 {
 	size_t i;
-	json_t *e;
+	custos_jv_t *e;
 	int r;
-	json_array_foreach(list, i, e) {
+	custos_jv__foreach(list, i, e) {
 		const char *s = jstr(e, key);
 		if (s && *s)
 			TRY(custos_record_strv_add(rec, v, s, strlen(s)));
@@ -338,15 +343,17 @@ static int strv_from(custos_record_t *rec, custos_strv_t *v, json_t *list, const
 	return 0;
 }
 
-static int urls_from(custos_record_t *rec, json_t *list)
+static int urls_from(custos_record_t *rec, custos_jv_t *list)
 {
 	size_t i;
-	json_t *e;
+	custos_jv_t *e;
 	int r;
-	json_array_foreach(list, i, e) {
+	custos_jv__foreach(list, i, e) {
 		const char *s = jstr(e, "unwound_url");
 		if (!s)
 			s = jstr(e, "expanded_url");
+		if (!s)
+			s = jstr(e, "expandedUrl");   /* note-tweet.js */
 		if (!s)
 			s = jstr(e, "url");
 		if (s && *s)
@@ -355,16 +362,111 @@ static int urls_from(custos_record_t *rec, json_t *list)
 	return 0;
 }
 
+/* The long post a cut-short archive tweet stands for: created within two
+ * seconds, and the tweet's text (up to its "…") starts the note's. */
+static const struct note *find_note(xctx_t *x, int64_t at, const char *text)
+{
+	if (!x->n_notes || !text)
+		return NULL;
+	const char *ell = strstr(text, "\xe2\x80\xa6");   /* "…" */
+	size_t k = ell ? (size_t)(ell - text) : strlen(text);
+	if (k > 60)
+		k = 60;
+	for (size_t i = 0; i < x->n_notes; i++) {
+		const struct note *n = &x->notes[i];
+		int64_t d = n->at - at;
+		if (d >= -2000 && d <= 2000 && strncmp(n->raw, text, k) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+/* note-tweet.js into x->notes: the text with its short links expanded. */
+static int load_notes(xctx_t *x, const char *relpath)
+{
+	custos_input_t *in = NULL;
+	custos_jsonscan_t *js = NULL;
+	const char *e;
+	size_t n;
+	int64_t off, line;
+	int r;
+	if ((r = custos_tree__open(x->tree, relpath, &in, x->err)) < 0)
+		return r == CUSTOS_ENOTFOUND ? 0 : r;
+	if ((r = custos_jsonscan__open(&js, in, "")) < 0) {
+		custos_input__close(in);
+		return custos_err_set(x->err, r, "out of memory");
+	}
+	while ((r = custos_jsonscan__next(js, &e, &n, &off, &line, x->err)) > 0) {
+		custos_jv_t *root = custos_jv__parse(&x->meta, e, n, NULL);
+		custos_jv_t *nt = custos_jv__get(root, "noteTweet"), *core = custos_jv__get(nt, "core");
+		const char *text = jstr(core, "text");
+		int64_t at = jtime(nt, "createdAt");
+		if (!text || at == CUSTOS_TIME_NONE)
+			continue;   /* the tweet keeps its cut text */
+		if (x->notes_bytes + n > DEFER_MAX) {
+			custos_import__warn(x->sink, in->name, "over %zu bytes of long posts: the rest "
+			                    "keep their cut text", DEFER_MAX);
+			break;
+		}
+		if (x->n_notes == x->cap_notes) {
+			size_t nc = x->cap_notes ? x->cap_notes * 2 : 16;
+			void *nn = realloc(x->notes, nc * sizeof *x->notes);
+			if (!nn) {
+				r = custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+				break;
+			}
+			x->notes = nn;
+			x->cap_notes = nc;
+		}
+		custos_buf_clear(&x->tmp);
+		custos_jv_t *us = custos_jv__get(core, "urls"), *u;
+		size_t i;
+		custos_buf_t t = { 0 };
+		custos_buf_adds(&t, text);
+		/* expand_urls reads url/expanded_url: note urls say shortUrl/expandedUrl */
+		custos_jv__foreach(us, i, u) {
+			const char *su = jstr(u, "shortUrl"), *eu = jstr(u, "expandedUrl");
+			if (!su || !eu || !*su)
+				continue;
+			custos_buf_t o = { 0 };
+			const char *p = t.data, *hit;
+			while ((hit = strstr(p, su))) {
+				custos_buf_add(&o, p, (size_t)(hit - p));
+				custos_buf_adds(&o, eu);
+				p = hit + strlen(su);
+			}
+			custos_buf_adds(&o, p);
+			custos_buf_free(&t);
+			t = o;
+		}
+		struct note *nn = &x->notes[x->n_notes];
+		nn->at = at;
+		nn->raw = text;
+		nn->core = core;
+		nn->text = custos_arena_strdup(&x->meta, t.data ? t.data : "");
+		custos_buf_free(&t);
+		if (!nn->text) {
+			r = custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+			break;
+		}
+		x->n_notes++;
+		x->notes_bytes += n;
+	}
+	custos_jsonscan__free(js);
+	custos_input__close(in);
+	return r < 0 ? r : 0;
+}
+
 /* A v1.1 or archive tweet object into rec. handle etc. describe the author
  * when the object has no "user" (archives). */
-static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
+static int tweet_v1(xctx_t *x, custos_record_t *rec, custos_jv_t *tw)
 {
 	char ib[24], rb[24], qb[24], eb[24], sb[24];
 	const char *id = jid(tw, "id_str", ib);
-	json_t *user = json_object_get(tw, "user");
-	json_t *ext = json_object_get(tw, "extended_tweet");
-	json_t *rt = json_object_get(tw, "retweeted_status");
-	json_t *ents, *edit, *hist;
+	custos_jv_t *user = custos_jv__get(tw, "user");
+	custos_jv_t *ext = custos_jv__get(tw, "extended_tweet");
+	custos_jv_t *rt = custos_jv__get(tw, "retweeted_status");
+	custos_jv_t *ents, *edit, *hist;
 	const char *text, *handle, *first = NULL, *s;
 	int64_t created;
 	int r;
@@ -378,23 +480,23 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
 		return custos_err_set(x->err, CUSTOS_EFORMAT, "tweet %s: no valid created_at", id);
 
 	/* edits: every version keeps the id of the first */
-	edit = json_object_get(tw, "edit_info");
-	if ((hist = json_object_get(json_object_get(edit, "edit"), "editControlInitial")))
-		hist = json_object_get(hist, "editTweetIds");
-	else if ((hist = json_object_get(json_object_get(edit, "initial"), "editTweetIds")))
+	edit = custos_jv__get(tw, "edit_info");
+	if ((hist = custos_jv__get(custos_jv__get(edit, "edit"), "editControlInitial")))
+		hist = custos_jv__get(hist, "editTweetIds");
+	else if ((hist = custos_jv__get(custos_jv__get(edit, "initial"), "editTweetIds")))
 		;
 	else
-		hist = json_object_get(json_object_get(tw, "edit_history"), "edit_tweet_ids");
-	if (json_array_size(hist) > 0) {
-		json_t *f = json_array_get(hist, 0);
-		first = json_is_string(f) ? json_string_value(f) : NULL;
-		if (json_is_integer(f)) {
-			snprintf(eb, sizeof eb, "%lld", (long long)json_integer_value(f));
+		hist = custos_jv__get(custos_jv__get(tw, "edit_history"), "edit_tweet_ids");
+	if (custos_jv__len(hist) > 0) {
+		custos_jv_t *f = custos_jv__at(hist, 0);
+		first = custos_jv__is_str(f) ? custos_jv__str(f) : NULL;
+		if (custos_jv__is_int(f)) {
+			snprintf(eb, sizeof eb, "%lld", (long long)custos_jv__int(f));
 			first = eb;
 		}
 	}
 	if (!first) {
-		json_t *e = json_object_get(edit, "edit");
+		custos_jv_t *e = custos_jv__get(edit, "edit");
 		first = e ? jid(e, "initialTweetId", eb) : NULL;
 	}
 	if (first && strcmp(first, id) != 0) {
@@ -410,7 +512,7 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
 		if (t0 != CUSTOS_TIME_NONE)
 			created = t0;
 	} else {
-		if (first && json_array_size(hist) > 1) {
+		if (first && custos_jv__len(hist) > 1) {
 			if (x->n_firsts == x->cap_firsts) {
 				size_t nc = x->cap_firsts ? x->cap_firsts * 2 : 16;
 				void *nf = realloc(x->firsts, nc * sizeof *x->firsts);
@@ -445,19 +547,19 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
 
 	/* text and entities: the extended form when there is one */
 	text = ext ? jstr(ext, "full_text") : NULL;
-	ents = ext ? json_object_get(ext, "entities") : NULL;
+	ents = ext ? custos_jv__get(ext, "entities") : NULL;
 	if (!text)
 		text = jstr(tw, "full_text");
 	if (!text)
 		text = jstr(tw, "text");
 	if (!ents)
-		ents = json_object_get(tw, "entities");
+		ents = custos_jv__get(tw, "entities");
 	custos_buf_clear(&x->tmp);
 	if (rt) {
 		/* a retweet's own text is cut short; the original has it whole */
-		json_t *rext = json_object_get(rt, "extended_tweet");
+		custos_jv_t *rext = custos_jv__get(rt, "extended_tweet");
 		const char *rtext = rext ? jstr(rext, "full_text") : NULL;
-		const char *ruser = jstr(json_object_get(rt, "user"), "screen_name");
+		const char *ruser = jstr(custos_jv__get(rt, "user"), "screen_name");
 		if (!rtext)
 			rtext = jstr(rt, "full_text");
 		if (!rtext)
@@ -468,8 +570,8 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
 				r = custos_buf_printf(&x->tmp, "RT @%s: ", ruser);
 			if (r >= 0)
 				r = expand_urls(&x->tmp, dec.data ? dec.data : "",
-				                json_object_get(rext ? json_object_get(rext, "entities")
-				                                     : json_object_get(rt, "entities"),
+				                custos_jv__get(rext ? custos_jv__get(rext, "entities")
+				                                     : custos_jv__get(rt, "entities"),
 				                                "urls"));
 			custos_buf_free(&dec);
 			TRY(r);
@@ -480,16 +582,26 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
 		custos_buf_t dec = { 0 };
 		r = decode_x_entities(&dec, text);
 		if (r >= 0)
-			r = expand_urls(&x->tmp, dec.data ? dec.data : "", json_object_get(ents, "urls"));
+			r = expand_urls(&x->tmp, dec.data ? dec.data : "", custos_jv__get(ents, "urls"));
 		custos_buf_free(&dec);
 		TRY(r);
 	}
-	TRY(custos_record_set(rec, &rec->text, x->tmp.data ? x->tmp.data : "", x->tmp.len));
+	const struct note *nt = !user && !rt ? find_note(x, created, text) : NULL;
+	if (nt) {
+		custos_jv_t *core = nt->core;
+		TRY(custos_record_sets(rec, &rec->text, nt->text));
+		TRY(strv_from(rec, &rec->hashtags, custos_jv__get(core, "hashtags"), "text"));
+		TRY(strv_from(rec, &rec->mentions, custos_jv__get(core, "mentions"), "screenName"));
+		TRY(strv_from(rec, &rec->cashtags, custos_jv__get(core, "cashtags"), "text"));
+		TRY(urls_from(rec, custos_jv__get(core, "urls")));
+	} else {
+		TRY(custos_record_set(rec, &rec->text, x->tmp.data ? x->tmp.data : "", x->tmp.len));
+		TRY(strv_from(rec, &rec->hashtags, custos_jv__get(ents, "hashtags"), "text"));
+		TRY(strv_from(rec, &rec->mentions, custos_jv__get(ents, "user_mentions"), "screen_name"));
+		TRY(strv_from(rec, &rec->cashtags, custos_jv__get(ents, "symbols"), "text"));
+		TRY(urls_from(rec, custos_jv__get(ents, "urls")));
+	}
 	TRY(custos_record_sets(rec, &rec->lang, jstr(tw, "lang")));
-	TRY(strv_from(rec, &rec->hashtags, json_object_get(ents, "hashtags"), "text"));
-	TRY(strv_from(rec, &rec->mentions, json_object_get(ents, "user_mentions"), "screen_name"));
-	TRY(strv_from(rec, &rec->cashtags, json_object_get(ents, "symbols"), "text"));
-	TRY(urls_from(rec, json_object_get(ents, "urls")));
 
 	/* links */
 	if ((s = jid(tw, "in_reply_to_status_id_str", rb)) || (s = jid(tw, "in_reply_to_status_id", rb)))
@@ -500,20 +612,20 @@ static int tweet_v1(xctx_t *x, custos_record_t *rec, json_t *tw)
 	int is_rt = rt != NULL || (!user && strncmp(full, "RT @", 4) == 0);
 	if (is_rt && !rec->repost_of) {
 		/* archives drop retweeted_status; media still name their source */
-		json_t *ml = json_object_get(json_object_get(tw, "extended_entities"), "media");
-		if ((s = jid(json_array_get(ml, 0), "source_status_id_str", qb)))
+		custos_jv_t *ml = custos_jv__get(custos_jv__get(tw, "extended_entities"), "media");
+		if ((s = jid(custos_jv__at(ml, 0), "source_status_id_str", qb)))
 			TRY(set_idf(rec, &rec->repost_of, "x:", s));
 	}
 	if (!is_rt) {
 		if ((s = jid(tw, "quoted_status_id_str", qb)))
 			TRY(set_idf(rec, &rec->quote_of, "x:", s));
-		else if ((s = jid(json_object_get(tw, "quoted_status"), "id_str", qb)))
+		else if ((s = jid(custos_jv__get(tw, "quoted_status"), "id_str", qb)))
 			TRY(set_idf(rec, &rec->quote_of, "x:", s));
 		else if (!user) {
 			/* archives drop quoted_status too: a quote is a status link */
 			size_t i;
-			json_t *u;
-			json_array_foreach(json_object_get(ents, "urls"), i, u) {
+			custos_jv_t *u;
+			custos_jv__foreach(custos_jv__get(ents, "urls"), i, u) {
 				const char *e = jstr(u, "expanded_url");
 				if (e && (s = status_url_id(e, qb))) {
 					TRY(set_idf(rec, &rec->quote_of, "x:", s));
@@ -550,8 +662,11 @@ static int set_source(xctx_t *x, custos_record_t *rec, const char *file, int64_t
 static int archive_tweet(xctx_t *x, const char *file, const char *raw, size_t n, int64_t off,
                          int64_t line, int64_t deleted_at, int allow_defer)
 {
-	json_error_t je;
-	json_t *root = json_loadb(raw, n, 0, &je), *tw;
+	custos_jv_err_t je;
+	custos_jv_t *root, *tw;
+
+	custos_arena_reset(&x->jarena);
+	root = custos_jv__parse(&x->jarena, raw, n, &je);
 	custos_record_t *rec = &x->rec;
 	char why[300], ib[24], fb[24];
 	int r;
@@ -561,24 +676,22 @@ static int archive_tweet(xctx_t *x, const char *file, const char *raw, size_t n,
 		         (long long)(off + je.position));
 		return custos_import__bad(x->sink, file, off, line, why, raw, n, x->err);
 	}
-	tw = json_object_get(root, "tweet");
+	tw = custos_jv__get(root, "tweet");
 	if (!tw)
 		tw = root;
-	if (!json_is_object(tw)) {
-		json_decref(root);
+	if (!custos_jv__is_obj(tw)) {
 		return custos_import__bad(x->sink, file, off, line, "not a tweet object", raw, n,
 		                          x->err);
 	}
 	/* a later version of an edited post comes after its first version,
 	 * whatever order the file has (archives list newest first) */
-	json_t *ed = json_object_get(json_object_get(tw, "edit_info"), "edit");
+	custos_jv_t *ed = custos_jv__get(custos_jv__get(tw, "edit_info"), "edit");
 	const char *first = ed ? jid(ed, "initialTweetId", fb) : NULL;
 	const char *id = jid(tw, "id_str", ib);
 	if (allow_defer && first && id && strcmp(first, id) != 0 &&
 	    x->deferred_bytes + n <= DEFER_MAX) {
 		char sort_id[24];
 		snprintf(sort_id, sizeof sort_id, "%s", id);
-		json_decref(root);
 		if (x->n_deferred == x->cap_deferred) {
 			size_t nc = x->cap_deferred ? x->cap_deferred * 2 : 16;
 			deferred_t *nd = realloc(x->deferred, nc * sizeof *nd);
@@ -617,7 +730,6 @@ static int archive_tweet(xctx_t *x, const char *file, const char *raw, size_t n,
 		rec->deleted_at = deleted_at;
 	if (r == 0)
 		r = set_source(x, rec, file, off, line, raw, n);
-	json_decref(root);
 	if (r == CUSTOS_EFORMAT) {
 		custos_record_reset(rec);
 		return custos_import__bad(x->sink, file, off, line, perr.msg, raw, n, x->err);
@@ -662,25 +774,25 @@ static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t 
 	custos_input_t *min = NULL;
 	custos_jsonscan_t *js = NULL;
 	custos_record_t *rec = &x->rec;
-	json_error_t je;
+	custos_jv_err_t je;
 	const char *e;
 	size_t en;
 	int64_t eoff, eline;
 	char why[300], cb[24];
 	int r;
 
-	json_t *root = json_loadb(raw, n, 0, &je);
+	custos_arena_reset(&x->jarena);
+	custos_jv_t *root = custos_jv__parse(&x->jarena, raw, n, &je);
 	if (!root) {
 		snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
 		         (long long)(off + je.position));
 		return custos_import__bad(x->sink, file, off, line, why, raw, n, x->err);
 	}
-	const char *wrap = json_object_get(root, "dmConversation") ? "dmConversation" : NULL;
-	json_t *conv = wrap ? json_object_get(root, wrap) : root;
+	const char *wrap = custos_jv__get(root, "dmConversation") ? "dmConversation" : NULL;
+	custos_jv_t *conv = wrap ? custos_jv__get(root, wrap) : root;
 	const char *conv_id = jid(conv, "conversationId", cb);
 	char conv_copy[128];
 	snprintf(conv_copy, sizeof conv_copy, "%s", conv_id ? conv_id : "");
-	json_decref(root);
 
 	/* the messages' own bytes, found by scanning the element again */
 	if ((r = custos_input__open_mem(&min, file, raw, n)) < 0 ||
@@ -690,22 +802,20 @@ static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t 
 	}
 	while ((r = custos_jsonscan__next(js, &e, &en, &eoff, &eline, x->err)) > 0) {
 		int64_t moff = off + eoff, mline = line + eline - 1;
-		json_t *m = json_loadb(e, en, 0, &je), *mc;
+		custos_jv_t *m = custos_jv__parse(&x->jarena, e, en, &je), *mc;
 		if (!m) {
 			snprintf(why, sizeof why, "invalid JSON: %s", je.text);
 			if ((r = custos_import__bad(x->sink, file, moff, mline, why, e, en, x->err)) != 0)
 				break;
 			continue;
 		}
-		if (!(mc = json_object_get(m, "messageCreate"))) {
-			json_decref(m);  /* joins, leaves, renames: no id to keep them by */
+		if (!(mc = custos_jv__get(m, "messageCreate"))) {
 			continue;
 		}
 		char ib[24], sb[24];
 		const char *id = jid(mc, "id", ib), *sender = jid(mc, "senderId", sb);
 		int64_t at = jtime(mc, "createdAt");
 		if (!id || at == CUSTOS_TIME_NONE) {
-			json_decref(m);
 			if ((r = custos_import__bad(x->sink, file, moff, mline,
 			                            "direct message without id or createdAt", e, en,
 			                            x->err)) != 0)
@@ -725,18 +835,16 @@ static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t 
 		    (r = custos_record_sets(rec, &rec->text, jstr(mc, "text") ? jstr(mc, "text") : ""))
 		     < 0 ||
 		    (r = custos_record_sets(rec, &rec->visibility, "direct")) < 0 ||
-		    (r = urls_from(rec, json_object_get(mc, "urls"))) < 0) {
-			json_decref(m);
+		    (r = urls_from(rec, custos_jv__get(mc, "urls"))) < 0) {
 			custos_err_set(x->err, r, "out of memory");
 			break;
 		}
 		rec->created_at = at;
 		if (conv_copy[0] && (r = set_idf(rec, &rec->thread, "x:dm:", conv_copy)) < 0) {
-			json_decref(m);
 			break;
 		}
 		size_t i;
-		json_t *mu;
+		custos_jv_t *mu;
 		const custos_media_file_t *files = NULL;
 		char prefix[40];
 		snprintf(prefix, sizeof prefix, "%s-", id);
@@ -744,10 +852,9 @@ static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t 
 		for (size_t k = 0; k < nf && r >= 0; k++)
 			r = add_media_file(rec, &files[k], NULL);
 		if (!nf)
-			json_array_foreach(json_object_get(mc, "mediaUrls"), i, mu)
-				if (json_is_string(mu) && r >= 0)
-					r = add_media_url(rec, json_string_value(mu), "media");
-		json_decref(m);
+			custos_jv__foreach(custos_jv__get(mc, "mediaUrls"), i, mu)
+				if (custos_jv__is_str(mu) && r >= 0)
+					r = add_media_url(rec, custos_jv__str(mu), "media");
 		if (r < 0 || (r = set_source(x, rec, file, moff, mline, e, en)) < 0) {
 			custos_err_set(x->err, r, "out of memory");
 			break;
@@ -840,18 +947,18 @@ static int archive_file(xctx_t *x, const char *relpath, int kind)
 }
 
 /* Reads a small YTD file ("window.X = <json>") as a JSON tree. */
-static json_t *load_ytd(xctx_t *x, const char *relpath)
+static custos_jv_t *load_ytd(xctx_t *x, const char *relpath)
 {
 	char *data = NULL;
 	size_t n;
-	json_t *j = NULL;
+	custos_jv_t *j = NULL;
 	if (custos_tree__slurp(x->tree, relpath, (size_t)16 << 20, &data, &n, NULL) < 0)
 		return NULL;
 	char *eq = memchr(data, '=', n < 200 ? n : 200);
 	const char *p = data;
 	if (eq && (data[0] < '0' || data[0] > '9') && data[0] != '[' && data[0] != '{')
 		p = eq + 1;
-	j = json_loadb(p, n - (size_t)(p - data), 0, NULL);
+	j = custos_jv__parse(&x->meta, p, n - (size_t)(p - data), NULL);
 	free(data);
 	return j;
 }
@@ -859,54 +966,58 @@ static json_t *load_ytd(xctx_t *x, const char *relpath)
 static int set_owner(xctx_t *x, const char *dir)
 {
 	char path[512];
-	json_t *acct, *man;
+	custos_jv_t *acct, *man;
 	const char *s;
 	char b[24];
 	snprintf(path, sizeof path, "%saccount.js", dir);
 	if ((acct = load_ytd(x, path))) {
-		json_t *a = json_object_get(json_array_get(acct, 0), "account");
+		custos_jv_t *a = custos_jv__get(custos_jv__at(acct, 0), "account");
 		if ((s = jstr(a, "username")))
 			x->owner_handle = strdup(s);
 		if ((s = jid(a, "accountId", b)))
 			x->owner_id = strdup(s);
 		if ((s = jstr(a, "accountDisplayName")))
 			x->owner_name = strdup(s);
-		json_decref(acct);
 	}
 	snprintf(path, sizeof path, "%smanifest.js", dir);
 	if (!x->owner_handle && (man = load_ytd(x, path))) {
-		json_t *u = json_object_get(man, "userInfo");
+		custos_jv_t *u = custos_jv__get(man, "userInfo");
 		if ((s = jstr(u, "userName")))
 			x->owner_handle = strdup(s);
 		if (!x->owner_id && (s = jid(u, "accountId", b)))
 			x->owner_id = strdup(s);
 		if (!x->owner_name && (s = jstr(u, "displayName")))
 			x->owner_name = strdup(s);
-		json_decref(man);
 	}
 	return 0;
 }
 
 /* File names of one data type: manifest.js when it lists them, else the
  * names X has used. Each path is relative to the tree. */
-static size_t data_files(xctx_t *x, json_t *manifest, const char *dir, const char *const *types,
+static size_t data_files(xctx_t *x, custos_jv_t *manifest, const char *dir, const char *const *types,
                          const char *const *fallback, char out[][256], size_t max)
 {
 	size_t n = 0;
 	for (size_t t = 0; types[t] && manifest; t++) {
-		json_t *files = json_object_get(json_object_get(json_object_get(manifest, "dataTypes"),
+		custos_jv_t *files = custos_jv__get(custos_jv__get(custos_jv__get(manifest, "dataTypes"),
 		                                                types[t]), "files");
 		size_t i;
-		json_t *f;
-		json_array_foreach(files, i, f) {
+		custos_jv_t *f;
+		custos_jv__foreach(files, i, f) {
 			const char *fn = jstr(f, "fileName");
 			if (!fn || n == max)
 				continue;
-			/* manifest names are relative to the archive root ("data/x.js") */
-			if (!*dir && strncmp(fn, "data/", 5) == 0)
-				fn += 5;
-			if (custos_tree__exists(x->tree, fn, NULL))
-				snprintf(out[n++], 256, "%s", fn);
+			/* manifest names are relative to the archive root ("data/x.js"),
+			 * which is dir without its "data/" (or unknown when the tree is
+			 * the data folder itself) */
+			size_t dl = strlen(dir);
+			if (dl >= 5 && strcmp(dir + dl - 5, "data/") == 0)
+				snprintf(out[n], 256, "%.*s%s", (int)(dl - 5), dir, fn);
+			else
+				snprintf(out[n], 256, "%s%s", dir,
+				         strncmp(fn, "data/", 5) == 0 ? fn + 5 : fn);
+			if (custos_tree__exists(x->tree, out[n], NULL))
+				n++;
 		}
 	}
 	if (n)
@@ -931,26 +1042,38 @@ static void xctx_free(xctx_t *x)
 	}
 	free(x->deferred);
 	free(x->firsts);
+	free(x->notes);
+	custos_arena_free(&x->jarena);
+	custos_arena_free(&x->meta);
 	custos_record_free(&x->rec);
 	custos_buf_free(&x->tmp);
 }
 
-static const char *archive_dir(custos_tree_t *t)
+/* The data folder of an archive in the tree ("data/", "<folder>/data/",
+ * or "" for a tree that is the data folder), into dir; 0 when none. */
+static int archive_dir(custos_tree_t *t, char *dir, size_t cap)
 {
-	if (custos_tree__exists(t, "data/manifest.js", NULL) ||
-	    custos_tree__exists(t, "data/tweets.js", NULL) ||
-	    custos_tree__exists(t, "data/tweet.js", NULL))
-		return "data/";
+	static const char *const marks[] = { "data/manifest.js", "data/tweets.js",
+	                                     "data/tweet.js", NULL };
+	char p[256];
+	for (size_t i = 0; marks[i]; i++)
+		if (custos_tree__find_prefix(t, marks[i], p, sizeof p)) {
+			snprintf(dir, cap, "%sdata/", p);
+			return 1;
+		}
 	if (custos_tree__exists(t, "manifest.js", NULL) &&
-	    (custos_tree__exists(t, "tweets.js", NULL) || custos_tree__exists(t, "tweet.js", NULL)))
-		return "";
-	return NULL;
+	    (custos_tree__exists(t, "tweets.js", NULL) || custos_tree__exists(t, "tweet.js", NULL))) {
+		snprintf(dir, cap, "%s", "");
+		return 1;
+	}
+	return 0;
 }
 
 static int x_archive_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
+	char dir[300];
 	if (!relpath)
-		return archive_dir(t) ? 95 : 0;
+		return archive_dir(t, dir, sizeof dir) ? 95 : 0;
 	int k = ytd_kind(head, n);
 	return k >= 0 && k != YTD_OTHER ? 90 : 0;
 }
@@ -961,6 +1084,8 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	static const char *const t_types[] = { "tweets", "tweet", NULL };
 	static const char *const t_files[] = { "tweets.js", "tweet.js", "tweets-part1.js",
 	                                       "tweets-part2.js", "tweets-part3.js", NULL };
+	static const char *const n_types[] = { "noteTweet", NULL };
+	static const char *const n_files[] = { "note-tweet.js", NULL };
 	static const char *const d_types[] = { "deletedTweets", NULL };
 	static const char *const d_files[] = { "deleted-tweets.js", NULL };
 	static const char *const m_types[] = { "directMessages", "directMessagesGroup", NULL };
@@ -978,7 +1103,9 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		if (slash)
 			snprintf(dirbuf, sizeof dirbuf, "%.*s/", (int)(slash - relpath), relpath);
 		dir = dirbuf;
-	} else if (!(dir = archive_dir(t))) {
+	} else if (archive_dir(t, dirbuf, sizeof dirbuf)) {
+		dir = dirbuf;
+	} else {
 		r = custos_err_set(err, CUSTOS_ENOTFOUND, "%s: no data/tweets.js or data/tweet.js: "
 		                   "not an X archive", custos_tree__name(t));
 		goto done;
@@ -987,7 +1114,9 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	if (!x.owner_handle)
 		custos_import__warn(sink, custos_tree__name(t), "no account.js or manifest.js: the "
 		                    "archive owner is unknown, posts carry the author id only");
-	if ((r = custos_media_index__build(&x.media, t, "_media/", sink, err)) < 0)
+	/* not profile_media/ and the like: only media that records name */
+	if ((r = custos_media_index__build(&x.media, t, "tweets_media/|tweet_media/|"
+	                                   "messages_media/|messages_group_media/", sink, err)) < 0)
 		goto done;
 
 	if (relpath) {
@@ -1003,6 +1132,12 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 			custos_import__warn(sink, relpath, "not X posts or messages: skipped");
 			goto done;
 		}
+		if (kind == YTD_TWEETS) {
+			char npath[300];
+			snprintf(npath, sizeof npath, "%snote-tweet.js", dir);
+			if ((r = load_notes(&x, npath)) < 0)
+				goto done;
+		}
 		if ((r = archive_file(&x, relpath, kind)) < 0)
 			goto done;
 		r = flush_deferred(&x);
@@ -1011,8 +1146,11 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 
 	char mpath[300];
 	snprintf(mpath, sizeof mpath, "%smanifest.js", dir);
-	json_t *manifest = load_ytd(&x, mpath);
-	size_t nt = data_files(&x, manifest, dir, t_types, t_files, files, 16);
+	custos_jv_t *manifest = load_ytd(&x, mpath);
+	size_t nn = data_files(&x, manifest, dir, n_types, n_files, files, 16);
+	for (size_t i = 0; i < nn && r == 0; i++)
+		r = load_notes(&x, files[i]);
+	size_t nt = r == 0 ? data_files(&x, manifest, dir, t_types, t_files, files, 16) : 0;
 	for (size_t i = 0; i < nt && r == 0; i++)
 		r = archive_file(&x, files[i], YTD_TWEETS);
 	size_t nd = r == 0 ? data_files(&x, manifest, dir, d_types, d_files, files, 16) : 0;
@@ -1023,7 +1161,6 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	size_t nm = r == 0 ? data_files(&x, manifest, dir, m_types, m_files, files, 16) : 0;
 	for (size_t i = 0; i < nm && r == 0; i++)
 		r = archive_file(&x, files[i], YTD_DMS);
-	json_decref(manifest);
 done:
 	xctx_free(&x);
 	return r < 0 ? r : 0;
@@ -1033,14 +1170,14 @@ done:
  * API captures */
 
 /* includes.<what>[] by a key ("id", "media_key"); linear: pages hold 100. */
-static json_t *find_by(json_t *includes, const char *what, const char *key, const char *val)
+static custos_jv_t *find_by(custos_jv_t *includes, const char *what, const char *key, const char *val)
 {
 	size_t i;
-	json_t *e;
+	custos_jv_t *e;
 	char b[24];
 	if (!val)
 		return NULL;
-	json_array_foreach(json_object_get(includes, what), i, e) {
+	custos_jv__foreach(custos_jv__get(includes, what), i, e) {
 		const char *v = jid(e, key, b);
 		if (v && strcmp(v, val) == 0)
 			return e;
@@ -1050,34 +1187,34 @@ static json_t *find_by(json_t *includes, const char *what, const char *key, cons
 
 /* The first id of an edited tweet the page includes, else id itself: the
  * record of an edited tweet is named by its first version. */
-static const char *first_version(json_t *inc, const char *id, char *buf)
+static const char *first_version(custos_jv_t *inc, const char *id, char *buf)
 {
-	json_t *t = find_by(inc, "tweets", "id", id);
-	json_t *f = json_array_get(json_object_get(t, "edit_history_tweet_ids"), 0);
-	if (json_is_string(f)) {
-		snprintf(buf, 24, "%s", json_string_value(f));
+	custos_jv_t *t = find_by(inc, "tweets", "id", id);
+	custos_jv_t *f = custos_jv__at(custos_jv__get(t, "edit_history_tweet_ids"), 0);
+	if (custos_jv__is_str(f)) {
+		snprintf(buf, 24, "%s", custos_jv__str(f));
 		return buf;
 	}
 	return id;
 }
 
-static int tweet_v2(xctx_t *x, custos_record_t *rec, json_t *tw, json_t *inc)
+static int tweet_v2(xctx_t *x, custos_record_t *rec, custos_jv_t *tw, custos_jv_t *inc)
 {
 	char ib[24], ab[24], cb[24], fb[24], rb[24];
 	const char *id = jid(tw, "id", ib), *first = NULL, *s;
-	json_t *user, *ents = json_object_get(tw, "entities"), *refs;
+	custos_jv_t *user, *ents = custos_jv__get(tw, "entities"), *refs;
 	int64_t created = jtime(tw, "created_at");
 	const char *text, *handle;
 	int r, is_rt = 0;
 
 	if (!id || created == CUSTOS_TIME_NONE)
 		return custos_err_set(x->err, CUSTOS_EFORMAT, "tweet without id or created_at");
-	json_t *hist = json_object_get(tw, "edit_history_tweet_ids");
-	if (json_array_size(hist)) {
-		json_t *f = json_array_get(hist, 0);
-		first = json_is_string(f) ? json_string_value(f) : NULL;
-		if (json_is_integer(f)) {
-			snprintf(fb, sizeof fb, "%lld", (long long)json_integer_value(f));
+	custos_jv_t *hist = custos_jv__get(tw, "edit_history_tweet_ids");
+	if (custos_jv__len(hist)) {
+		custos_jv_t *f = custos_jv__at(hist, 0);
+		first = custos_jv__is_str(f) ? custos_jv__str(f) : NULL;
+		if (custos_jv__is_int(f)) {
+			snprintf(fb, sizeof fb, "%lld", (long long)custos_jv__int(f));
 			first = fb;
 		}
 	}
@@ -1106,21 +1243,21 @@ static int tweet_v2(xctx_t *x, custos_record_t *rec, json_t *tw, json_t *inc)
 		/* a conversation started by an edited tweet is named by its last
 		 * version; the record has the first */
 		size_t k;
-		json_t *h;
+		custos_jv_t *h;
 		int mine = 0;
 		char vb[24];
-		json_array_foreach(hist, k, h)
-			if (k > 0 && json_is_string(h) && strcmp(json_string_value(h), s) == 0)
+		custos_jv__foreach(hist, k, h)
+			if (k > 0 && custos_jv__is_str(h) && strcmp(custos_jv__str(h), s) == 0)
 				mine = 1;
 		s = mine ? first : first_version(inc, s, vb);
 		TRY(set_idf(rec, &rec->thread, "x:", s));
 	}
 
 	size_t i;
-	json_t *ref;
-	json_t *rt_tw = NULL;
-	refs = json_object_get(tw, "referenced_tweets");
-	json_array_foreach(refs, i, ref) {
+	custos_jv_t *ref;
+	custos_jv_t *rt_tw = NULL;
+	refs = custos_jv__get(tw, "referenced_tweets");
+	custos_jv__foreach(refs, i, ref) {
 		const char *type = jstr(ref, "type"), *rid = jid(ref, "id", rb);
 		if (!type || !rid)
 			continue;
@@ -1138,19 +1275,19 @@ static int tweet_v2(xctx_t *x, custos_record_t *rec, json_t *tw, json_t *inc)
 		}
 	}
 
-	json_t *note = json_object_get(tw, "note_tweet");
+	custos_jv_t *note = custos_jv__get(tw, "note_tweet");
 	text = note ? jstr(note, "text") : NULL;
-	if (note && json_object_get(note, "entities"))
-		ents = json_object_get(note, "entities");
+	if (note && custos_jv__get(note, "entities"))
+		ents = custos_jv__get(note, "entities");
 	if (!text)
 		text = jstr(tw, "text");
 	custos_buf_clear(&x->tmp);
 	if (rt_tw) {
-		json_t *ru = find_by(inc, "users", "id", jid(rt_tw, "author_id", ab));
-		json_t *rnote = json_object_get(rt_tw, "note_tweet");
+		custos_jv_t *ru = find_by(inc, "users", "id", jid(rt_tw, "author_id", ab));
+		custos_jv_t *rnote = custos_jv__get(rt_tw, "note_tweet");
 		const char *rtext = rnote ? jstr(rnote, "text") : NULL;
-		json_t *rents = rnote && json_object_get(rnote, "entities")
-		                ? json_object_get(rnote, "entities") : json_object_get(rt_tw, "entities");
+		custos_jv_t *rents = rnote && custos_jv__get(rnote, "entities")
+		                ? custos_jv__get(rnote, "entities") : custos_jv__get(rt_tw, "entities");
 		if (!rtext)
 			rtext = jstr(rt_tw, "text");
 		if (rtext && ru && jstr(ru, "username")) {
@@ -1159,7 +1296,7 @@ static int tweet_v2(xctx_t *x, custos_record_t *rec, json_t *tw, json_t *inc)
 			if (r >= 0)
 				r = custos_buf_printf(&x->tmp, "RT @%s: ", jstr(ru, "username"));
 			if (r >= 0)
-				r = expand_urls(&x->tmp, dec.data ? dec.data : "", json_object_get(rents, "urls"));
+				r = expand_urls(&x->tmp, dec.data ? dec.data : "", custos_jv__get(rents, "urls"));
 			custos_buf_free(&dec);
 			TRY(r);
 			text = NULL;
@@ -1169,26 +1306,26 @@ static int tweet_v2(xctx_t *x, custos_record_t *rec, json_t *tw, json_t *inc)
 		custos_buf_t dec = { 0 };
 		r = decode_x_entities(&dec, text);
 		if (r >= 0)
-			r = expand_urls(&x->tmp, dec.data ? dec.data : "", json_object_get(ents, "urls"));
+			r = expand_urls(&x->tmp, dec.data ? dec.data : "", custos_jv__get(ents, "urls"));
 		custos_buf_free(&dec);
 		TRY(r);
 	}
 	TRY(custos_record_set(rec, &rec->text, x->tmp.data ? x->tmp.data : "", x->tmp.len));
 	TRY(custos_record_sets(rec, &rec->lang, jstr(tw, "lang")));
-	TRY(strv_from(rec, &rec->hashtags, json_object_get(ents, "hashtags"), "tag"));
-	TRY(strv_from(rec, &rec->mentions, json_object_get(ents, "mentions"), "username"));
-	TRY(strv_from(rec, &rec->cashtags, json_object_get(ents, "cashtags"), "tag"));
-	TRY(urls_from(rec, json_object_get(ents, "urls")));
+	TRY(strv_from(rec, &rec->hashtags, custos_jv__get(ents, "hashtags"), "tag"));
+	TRY(strv_from(rec, &rec->mentions, custos_jv__get(ents, "mentions"), "username"));
+	TRY(strv_from(rec, &rec->cashtags, custos_jv__get(ents, "cashtags"), "tag"));
+	TRY(urls_from(rec, custos_jv__get(ents, "urls")));
 	TRY(custos_record_sets(rec, &rec->kind, is_rt ? "repost" : rec->quote_of ? "quote"
 	                       : rec->in_reply_to ? "reply" : "post"));
 	custos_buf_clear(&x->tmp);
 	TRY(custos_buf_printf(&x->tmp, "https://x.com/%s/status/%s", handle, id));
 	TRY(custos_record_sets(rec, &rec->url, x->tmp.data));
 
-	json_t *mk;
-	json_array_foreach(json_object_get(json_object_get(tw, "attachments"), "media_keys"), i, mk) {
-		json_t *m = json_is_string(mk) ? find_by(inc, "media", "media_key",
-		                                         json_string_value(mk)) : NULL;
+	custos_jv_t *mk;
+	custos_jv__foreach(custos_jv__get(custos_jv__get(tw, "attachments"), "media_keys"), i, mk) {
+		custos_jv_t *m = custos_jv__is_str(mk) ? find_by(inc, "media", "media_key",
+		                                         custos_jv__str(mk)) : NULL;
 		const char *type = m ? jstr(m, "type") : NULL;
 		const char *url = m ? best_variant(m) : NULL;
 		if (m && !url)
@@ -1203,10 +1340,10 @@ static int tweet_v2(xctx_t *x, custos_record_t *rec, json_t *tw, json_t *inc)
 
 /* Hands over the elements at path inside one JSON value (its bytes p, n
  * at off/line of the file), each with its parsed twin from arr. */
-typedef int (*item_fn)(xctx_t *x, json_t *item, json_t *ctx, const char *file,
+typedef int (*item_fn)(xctx_t *x, custos_jv_t *item, custos_jv_t *ctx, const char *file,
                        const char *raw, size_t n, int64_t off, int64_t line);
 
-static int each_at(xctx_t *x, const char *path, json_t *arr, json_t *ctx, item_fn fn,
+static int each_at(xctx_t *x, const char *path, custos_jv_t *arr, custos_jv_t *ctx, item_fn fn,
                    const char *file, const char *p, size_t n, int64_t off, int64_t line)
 {
 	custos_input_t *min = NULL;
@@ -1221,7 +1358,7 @@ static int each_at(xctx_t *x, const char *path, json_t *arr, json_t *ctx, item_f
 		return custos_err_set(x->err, r, "out of memory");
 	}
 	while ((r = custos_jsonscan__next(js, &e, &en, &eoff, &eline, x->err)) > 0) {
-		json_t *item = json_is_array(arr) ? json_array_get(arr, i) : i == 0 ? arr : NULL;
+		custos_jv_t *item = custos_jv__is_arr(arr) ? custos_jv__at(arr, i) : i == 0 ? arr : NULL;
 		i++;
 		if (!item)
 			continue;
@@ -1233,7 +1370,7 @@ static int each_at(xctx_t *x, const char *path, json_t *arr, json_t *ctx, item_f
 	return r < 0 ? r : 0;
 }
 
-static int emit_api(xctx_t *x, int v2, json_t *item, json_t *inc, const char *file,
+static int emit_api(xctx_t *x, int v2, custos_jv_t *item, custos_jv_t *inc, const char *file,
                     const char *raw, size_t n, int64_t off, int64_t line)
 {
 	custos_err_t perr = { 0 };
@@ -1255,20 +1392,31 @@ static int emit_api(xctx_t *x, int v2, json_t *item, json_t *inc, const char *fi
 	return custos_import__record(x->sink, &x->rec, x->err);
 }
 
-static int item_v2(xctx_t *x, json_t *item, json_t *inc, const char *file, const char *raw,
+static int item_v2(xctx_t *x, custos_jv_t *item, custos_jv_t *inc, const char *file, const char *raw,
                    size_t n, int64_t off, int64_t line)
 {
 	return emit_api(x, 1, item, inc, file, raw, n, off, line);
 }
 
-static int is_v1_tweet(json_t *o)
+/* An included tweet is captured only as far as the request asked for its
+ * fields: without a time or an author it is no record (and no bad item). */
+static int item_v2_ref(xctx_t *x, custos_jv_t *item, custos_jv_t *inc, const char *file,
+                       const char *raw, size_t n, int64_t off, int64_t line)
 {
-	return json_is_object(o) && (json_object_get(o, "id_str") || json_object_get(o, "id")) &&
-	       (json_object_get(o, "text") || json_object_get(o, "full_text")) &&
-	       json_object_get(o, "created_at") && json_object_get(o, "user");
+	if (jtime(item, "created_at") == CUSTOS_TIME_NONE || !jstr(item, "author_id") ||
+	    !jstr(item, "text"))
+		return 0;
+	return emit_api(x, 1, item, inc, file, raw, n, off, line);
 }
 
-static int item_v1(xctx_t *x, json_t *item, json_t *unused, const char *file, const char *raw,
+static int is_v1_tweet(custos_jv_t *o)
+{
+	return custos_jv__is_obj(o) && (custos_jv__get(o, "id_str") || custos_jv__get(o, "id")) &&
+	       (custos_jv__get(o, "text") || custos_jv__get(o, "full_text")) &&
+	       custos_jv__get(o, "created_at") && custos_jv__get(o, "user");
+}
+
+static int item_v1(xctx_t *x, custos_jv_t *item, custos_jv_t *unused, const char *file, const char *raw,
                    size_t n, int64_t off, int64_t line)
 {
 	if (!is_v1_tweet(item)) {
@@ -1283,26 +1431,32 @@ static int item_v1(xctx_t *x, json_t *item, json_t *unused, const char *file, co
 static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64_t off,
                      int64_t line)
 {
-	json_error_t je;
-	json_t *root;
+	custos_jv_err_t je;
+	custos_jv_t *root;
 	char why[300];
 	int r = 0;
 
 	if ((r = custos_import__check_utf8(x->sink, file, off, line, p, n, x->err)) != 0)
 		return r > 0 ? 0 : r;
-	if (!(root = json_loadb(p, n, 0, &je))) {
+	custos_arena_reset(&x->jarena);
+	if (!(root = custos_jv__parse(&x->jarena, p, n, &je))) {
 		snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
 		         (long long)(off + je.position));
 		return custos_import__bad(x->sink, file, off, line, why, p, n, x->err);
 	}
-	json_t *data = json_object_get(root, "data");
-	if (data && (json_is_array(data) || json_is_object(data))) {
-		r = each_at(x, "data", data, json_object_get(root, "includes"), item_v2, file, p, n,
-		            off, line);
-	} else if (json_is_array(json_object_get(root, "statuses"))) {
-		r = each_at(x, "statuses", json_object_get(root, "statuses"), NULL, item_v1, file, p,
+	custos_jv_t *data = custos_jv__get(root, "data");
+	if (data && (custos_jv__is_arr(data) || custos_jv__is_obj(data))) {
+		custos_jv_t *inc = custos_jv__get(root, "includes");
+		r = each_at(x, "data", data, inc, item_v2, file, p, n, off, line);
+		/* the tweets a page refers to (parents, quoted and retweeted
+		 * posts) were captured too, and link the threads together */
+		if (r == 0 && custos_jv__len(custos_jv__get(inc, "tweets")))
+			r = each_at(x, "includes.tweets", custos_jv__get(inc, "tweets"), inc,
+			            item_v2_ref, file, p, n, off, line);
+	} else if (custos_jv__is_arr(custos_jv__get(root, "statuses"))) {
+		r = each_at(x, "statuses", custos_jv__get(root, "statuses"), NULL, item_v1, file, p,
 		            n, off, line);
-	} else if (json_is_array(root)) {
+	} else if (custos_jv__is_arr(root)) {
 		r = each_at(x, "", root, NULL, item_v1, file, p, n, off, line);
 	} else if (is_v1_tweet(root)) {
 		r = emit_api(x, 0, root, NULL, file, p, n, off, line);
@@ -1310,7 +1464,6 @@ static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64
 		custos_import__warn(x->sink, file, "line %lld: not a tweet or a page of tweets; "
 		                    "skipped", (long long)line);
 	}
-	json_decref(root);
 	return r;
 }
 
@@ -1359,13 +1512,18 @@ static int twitter_api_run(custos_tree_t *t, const char *relpath,
 			continue;
 		if (first) {
 			first = 0;
-			/* pretty-printed JSON is one document over many lines */
-			json_t *probe = json_loadb(l, n, JSON_DISABLE_EOF_CHECK, NULL);
-			if (!probe) {
+			/* pretty-printed JSON is one document over many lines: its
+			 * first line does not parse and ends opening something (a
+			 * broken first line of a JSONL file is just a bad line) */
+			custos_jv_t *probe = custos_jv__parse(&x.jarena, l, n, NULL);
+			custos_arena_reset(&x.jarena);
+			size_t e = n;
+			while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r'))
+				e--;
+			if (!probe && e > 0 && strchr("{[,:", l[e - 1])) {
 				doc_mode = 1;
 				break;
 			}
-			json_decref(probe);
 		}
 		if ((r = api_value(&x, in->name, l, n, off, lineno)) != 0)
 			goto done;

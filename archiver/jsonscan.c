@@ -277,6 +277,10 @@ static int take(custos_jsonscan_t *js, const char **elem, size_t *n, int64_t *of
 	js->keep = (ssize_t)js->pos;
 	count_lines_to(js, js->pos);
 	r = skip_value(js);
+	/* a stray ',', ']' or '}' where a value should start: hand it over as
+	 * a one-byte element (the parser refuses it) so the scan moves on */
+	if (r == 0 && js->pos == (size_t)js->keep && js->pos < js->len)
+		js->pos++;
 	/* refill may have moved the buffer: keep holds the start */
 	*elem = js->buf + js->keep;
 	*n = js->pos - (size_t)js->keep;

@@ -381,6 +381,11 @@ int custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 		rec->raw = NULL;
 		rec->raw_len = 0;
 	}
+	/* the stored form leaves out what the header and key say */
+	if (!rec->version)
+		rec->version = h.version;
+	if (!rec->seq)
+		rec->seq = seq;
 	if ((err = custos_record_hash(rec)) < 0)
 		return custos_err_set(&st->err, err, "seq %llu: cannot hash record",
 		                      (unsigned long long)seq);
@@ -656,15 +661,19 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		if ((e = path_join(st, p, sizeof p, "store/data.mdb")) < 0)
 			goto done;
 		if (stat(st->dir, &sb) != 0) {
-			e = custos_err_set(&st->err, errno == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(errno),
-			                   "cannot open archive '%s': %s", st->dir, strerror(errno));
+			int en = errno;
+			e = custos_err_set(&st->err, en == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(en),
+			                   "cannot open archive '%s': %s", st->dir, strerror(en));
 			goto done;
 		}
 		if (stat(p, &sb) != 0) {
-			e = custos_err_set(&st->err, errno == ENOENT ? CUSTOS_ENOTARCHIVE : errno_status(errno),
-			                   errno == ENOENT ? "'%s' is not a custos archive%s"
-			                                   : "cannot open archive '%s': %s",
-			                   st->dir, errno == ENOENT ? "" : strerror(errno));
+			int en = errno;
+			if (en == ENOENT)
+				e = custos_err_set(&st->err, CUSTOS_ENOTARCHIVE,
+				                   "'%s' is not a custos archive", st->dir);
+			else
+				e = custos_err_set(&st->err, errno_status(en), "cannot open archive '%s': %s",
+				                   st->dir, strerror(en));
 			goto done;
 		}
 	}
@@ -711,6 +720,10 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_contentSizeFlag, 1);
 	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
 	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+	/* a disposal interrupted after its tombstones committed: shred its keys now */
+	if ((flags & CUSTOS_STORE_WRITE) && !(flags & CUSTOS_STORE_CREATE) &&
+	    (e = custos_store_dispose_complete(st, NULL)) < 0)
+		goto done;
 done:
 	if (e < 0) {
 		if (err) {

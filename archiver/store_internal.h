@@ -254,4 +254,23 @@ int  custos_store__quarantine_parse(custos_store_t *st, uint64_t n, const MDB_va
 int  custos_store__quarantine_raw(custos_store_t *st, uint64_t n, const MDB_val *v,
                                   custos_quarantine_entry_t *e);
 
+/* Logs one change of batch b and applies it (STORE_OP_PUT/DEL into db):
+ * what put and disposal write through, so the map can grow under them. */
+int  custos_store__op(custos_batch_t *b, int kind, int db, const void *key, size_t kn,
+                      const void *val, size_t vn, unsigned flags);
+/* The batch's copy of platform name's counters (loaded on first use, saved
+ * at commit when dirty). */
+int  custos_store__platform(custos_batch_t *b, const char *name, custos_store__platform_t **out);
+/* Trains platform pl's dictionary from its entries in the samples database
+ * (what put does when a platform has enough samples); on success
+ * pl->v[PL_DICT] names the new dictionary, cached for the batch. Failing to
+ * train is not an error: PL_DICT stays 0. Used by dictionary retirement. */
+int  custos_store__train(custos_batch_t *b, custos_store__platform_t *pl);
+/* Shreds the key slots a disposal committed but did not finish shredding
+ * (meta "shred"): called before each disposal and by
+ * custos_store_dispose_complete (which a writer's open calls), so a crash
+ * between the tombstone commit and the shredding is finished by the next
+ * writer. */
+int  custos_store__dispose_finish(custos_store_t *st);
+
 #endif

@@ -93,6 +93,12 @@ static int op(custos_batch_t *b, int kind, int db, const void *key, size_t kn,
 	return err;
 }
 
+int custos_store__op(custos_batch_t *b, int kind, int db, const void *key, size_t kn,
+                     const void *val, size_t vn, unsigned flags)
+{
+	return op(b, kind, db, key, kn, val, vn, flags);
+}
+
 int custos_store_begin(custos_batch_t **out, custos_store_t *st)
 {
 	custos_batch_t *b;
@@ -188,6 +194,11 @@ static int platform_get(custos_batch_t *b, const char *name, custos_store__platf
 	b->n_pl++;
 	*out = p;
 	return CUSTOS_OK;
+}
+
+int custos_store__platform(custos_batch_t *b, const char *name, custos_store__platform_t **out)
+{
+	return platform_get(b, name, out);
 }
 
 static int platforms_save(custos_batch_t *b)
@@ -342,6 +353,11 @@ done:
 	return err;
 }
 
+int custos_store__train(custos_batch_t *b, custos_store__platform_t *pl)
+{
+	return train(b, pl);
+}
+
 /* ---------------------------------------------------------------------------
  * Records. */
 
@@ -451,7 +467,7 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	rec->seq = seq;
 	rec->version = count + 1;
 	st->json.len = 0;
-	if ((err = custos_record_to_json(rec, CUSTOS_JSON_FULL, &st->json)) < 0)
+	if ((err = custos_record_to_json(rec, CUSTOS_JSON_STORE, &st->json)) < 0)
 		return custos_err_set(&st->err, err, "cannot serialize record %s", rec->id);
 	memset(&h, 0, sizeof h);
 	h.format = STORE_REC_FORMAT;

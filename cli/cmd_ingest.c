@@ -24,11 +24,11 @@ static void print_summary(const custos_ingest_summary_t *s, bool json, const cha
 	if (json) {
 		printf("{\"added\": %llu, \"versions\": %llu, \"unchanged\": %llu, "
 		       "\"quarantined\": %llu, \"blobs\": %llu, \"batches\": %llu, "
-		       "\"first_seq\": %llu, \"last_seq\": %llu, \"chain\": \"%s\"",
+		       "\"indexed\": %llu, \"first_seq\": %llu, \"last_seq\": %llu, \"chain\": \"%s\"",
 		       (unsigned long long)s->added, (unsigned long long)s->versions,
 		       (unsigned long long)s->unchanged, (unsigned long long)s->quarantined,
 		       (unsigned long long)s->blobs, (unsigned long long)s->batches,
-		       (unsigned long long)s->first_seq, (unsigned long long)s->last_seq,
+		       (unsigned long long)s->indexed, (unsigned long long)s->first_seq, (unsigned long long)s->last_seq,
 		       s->batches ? chain : "");
 		if (error) {
 			printf(", \"error\": ");
@@ -43,7 +43,7 @@ static void print_summary(const custos_ingest_summary_t *s, bool json, const cha
 	       "quarantined", (unsigned long long)s->quarantined);
 	if (s->blobs)
 		printf("%-12s %llu\n", "media", (unsigned long long)s->blobs);
-	if (s->batches)
+	if (s->last_seq)
 		printf("%-12s seq %llu..%llu, chain %.16s\n", "committed",
 		       (unsigned long long)s->first_seq, (unsigned long long)s->last_seq, chain);
 }

@@ -111,6 +111,51 @@ static void print_human(const custos_record_t *r, uint32_t n_versions)
 	printf("\n%s\n", r->text ? r->text : "");
 }
 
+/* A disposed version: its tombstone is what the archive keeps (issue 5). */
+typedef struct { uint64_t seq; custos_buf_t json; } tomb_t;
+static int tomb_fn(void *ctx, uint64_t seq, const char *json, size_t n)
+{
+	tomb_t *t = ctx;
+	if (seq != t->seq)
+		return 0;
+	custos_buf_add(&t->json, json, n);
+	return 1;
+}
+
+/* Prints the tombstone of seq; false when there is none. */
+static bool print_tombstone(custos_store_t *st, const char *id, uint64_t seq, bool json)
+{
+	static const char *const keys[] = { "version", "disposed_at", "rule", "policy_commit",
+	                                    "actor", "content_sha256", "raw_sha256", "created_at",
+	                                    "platform", NULL };
+	tomb_t t = { seq, { 0 } };
+	custos_store_tombstones(st, id, tomb_fn, &t);
+	if (!t.json.len)
+		return false;
+	if (json) {
+		printf("{\"id\":");
+		cli_json_str(stdout, id);
+		printf(",\"disposed\":true,\"tombstone\":%s}\n", t.json.data);
+	} else {
+		printf("%-13s %s\n%-13s disposed of under the retention schedule; only this "
+		       "tombstone remains\n", "id", id, "status");
+		for (int i = 0; keys[i]; i++) {
+			char pat[64];
+			snprintf(pat, sizeof pat, "\"%s\":", keys[i]);
+			const char *p = strstr(t.json.data, pat);
+			if (!p)
+				continue;
+			p += strlen(pat);
+			bool q = *p == '"';
+			p += q;
+			size_t n = q ? strcspn(p, "\"") : strcspn(p, ",}");
+			printf("%-13s %.*s\n", keys[i], (int)n, p);
+		}
+	}
+	custos_buf_free(&t.json);
+	return true;
+}
+
 /* The conversation around id, oldest first; versions and deletions marked. */
 static int show_thread(custos_archive_t *a, const char *id, bool json)
 {
@@ -213,6 +258,19 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 			printf("[");
 		for (size_t i = 0; i < n; i++) {
 			if ((s = custos_store_get_seq(st, seqs[i], &r)) < 0) {
+				if (s == CUSTOS_ENOTFOUND && !json) {
+					if (i == 0)
+						printf("%-7s %-8s %-22s %-22s %-16s %s\n", "version", "seq",
+						       "captured", "edited upstream", "content hash", "text");
+					printf("%-7zu %-8llu [disposed of; see 'custos show %s']\n", i + 1,
+					       (unsigned long long)seqs[i], id);
+					continue;
+				}
+				if (s == CUSTOS_ENOTFOUND) {
+					printf("%s", i ? "," : "");
+					if (print_tombstone(st, id, seqs[i], true))
+						continue;
+				}
 				rc = cli_fail_err(custos_store_err(st));
 				goto done;
 			}
@@ -226,9 +284,9 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 				if (r.edited_at != CUSTOS_TIME_NONE)
 					custos_time_format(e, sizeof e, r.edited_at);
 				if (i == 0)
-					printf("%-7s %-8s %-22s %-22s %-16s %s\n", "version", "seq",
+					printf("%-7s %-8s %-24s %-24s %-16s %s\n", "version", "seq",
 					       "captured", "edited upstream", "content hash", "text");
-				printf("%-7u %-8llu %-22s %-22s %.16s %.40s%s\n", r.version,
+				printf("%-7u %-8llu %-24s %-24s %.16s %.40s%s\n", r.version,
 				       (unsigned long long)r.seq, t, e[0] ? e : "-", r.content_sha256,
 				       r.text ? r.text : "", r.deleted_at != CUSTOS_TIME_NONE ?
 				       "  [deleted upstream]" : "");
@@ -239,6 +297,9 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 		goto audit;
 	}
 	if ((s = custos_store_get_seq(st, seqs[(want ? want : n) - 1], &r)) < 0) {
+		if (s == CUSTOS_ENOTFOUND && !raw &&
+		    print_tombstone(st, id, seqs[(want ? want : n) - 1], json))
+			goto audit;
 		rc = cli_fail_err(custos_store_err(st));
 		goto done;
 	}

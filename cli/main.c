@@ -14,7 +14,7 @@ static const cli_command_t commands[] = {
 	{ "quarantine", cmd_quarantine, "quarantine list [--json] | show N [--raw]",
 	  "what --skip-bad set aside, with its raw bytes" },
 	{ "search", cmd_search, "search [--json|--csv] [--count] [--limit N] [--offset N] "
-	  "[--sort relevance|date|-date] [--facets FIELD,...] QUERY", "find records" },
+	  "[--sort relevance|date|-date] [--facets FIELD,...] [--lang CODE] QUERY", "find records" },
 	{ "show", cmd_show, "show [--json] [--versions] [--thread] [--raw] [--version N] ID",
 	  "one record, its versions, its conversation" },
 	{ "index", cmd_index, "index [--rebuild] [--json]", "catch the search index up, or rebuild it" },
@@ -23,6 +23,13 @@ static const cli_command_t commands[] = {
 	{ "stats", cmd_stats, "stats [--json]", "what the archive holds" },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost" },
 	{ "audit", cmd_audit, "audit [--json] [--since DATE]", "the audit trail" },
+	{ "policy", cmd_policy, "policy set FILE [-m MSG] | show [--at DATE|COMMIT] [--json] | "
+	  "log [--json] | diff A B | doc add FILE [-m MSG] [--name NAME] | doc list [--json] | "
+	  "doc show NAME [--at DATE]", "the retention schedule and policy documents, in git" },
+	{ "hold", cmd_hold, "hold create NAME --query Q [--reason TEXT] | list [--json] | "
+	  "show NAME [--json] | release NAME --reason TEXT", "legal holds" },
+	{ "retention", cmd_retention, "retention plan [--as-of DATE] [--json|--csv] | "
+	  "apply [--as-of DATE] [--json] --yes", "dispose of records past retention" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -215,6 +215,10 @@ int custos_record_strv_add(custos_record_t *r, custos_strv_t *v, const char *s, 
 custos_media_t *custos_record_media_add(custos_record_t *r);
 int custos_record_set_raw(custos_record_t *r, const char *p, size_t n);
 
+/* Makes dst a deep copy of src (dst must be initialised; it is reset
+ * first). Everything is copied into dst's arena, raw bytes included. */
+int custos_record_copy(custos_record_t *dst, const custos_record_t *src);
+
 /* Checks that the required fields are present and well-formed (id prefixed by
  * "<platform>:", created_at set, author handle, text non-NULL, known kind). */
 int custos_record_validate(const custos_record_t *r, custos_err_t *err);
@@ -229,7 +233,14 @@ int custos_record_derive(custos_record_t *r);
  * fields the content hash covers are written; with CUSTOS_JSON_FULL also
  * version, seq, content_sha256, source and captured_at (raw is never written
  * here; see custos_record_to_json_raw). */
-enum { CUSTOS_JSON_CONTENT = 0, CUSTOS_JSON_FULL = 1 };
+enum {
+	CUSTOS_JSON_CONTENT = 0,
+	CUSTOS_JSON_FULL = 1,
+	/* FULL without version, seq and content_sha256: what the store keeps,
+	 * since its header and key hold those and the hash is recomputed on
+	 * every read (64 random hex digits do not compress) */
+	CUSTOS_JSON_STORE = 2
+};
 int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out);
 
 /* Computes content_sha256: SHA-256 of the CUSTOS_JSON_CONTENT form. */
@@ -251,9 +262,9 @@ int custos_record_from_json(custos_record_t *r, const char *json, size_t n, cust
  * custos_extract_entities appends what text holds to the record's lists:
  * hashtags, mentions and cashtags without their sign (a list "@user/list"
  * adds "user"), URLs as written; an entry already in the list is skipped
- * (hashtags, mentions and cashtags compared ignoring ASCII case, URLs
- * exactly since their paths are case-sensitive). CUSTOS_ENOMEM or
- * CUSTOS_EINVAL (NULL argument). */
+ * (hashtags, mentions and cashtags compared ignoring case by Unicode's
+ * simple case mappings, URLs exactly since their paths are case-sensitive).
+ * CUSTOS_ENOMEM or CUSTOS_EINVAL (NULL argument). */
 int custos_extract_entities(custos_record_t *r, const char *text);
 
 /* Lower-level extraction: calls fn for each entity of the NUL-terminated

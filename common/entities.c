@@ -152,6 +152,11 @@ static int uni_class(uint32_t c)
 		return is_ascii_alpha(c) ? CUSTOS_UNI_ALPHA : is_ascii_digit(c) ? CUSTOS_UNI_DIGIT :
 		       c == '_' ? CUSTOS_UNI_JOINER : 0;
 	size_t lo = 0, hi = sizeof custos_uni_ranges / sizeof custos_uni_ranges[0];
+	if (c < 0x10000) {
+		lo = custos_uni_block[c >> 8];
+		if (custos_uni_block[(c >> 8) + 1] + 1u < hi)
+			hi = custos_uni_block[(c >> 8) + 1] + 1u;
+	}
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		uint32_t a = custos_uni_ranges[mid][0] & 0xFFFFFF;
@@ -391,27 +396,39 @@ static size_t match_parens(const text_t *x, size_t i)
 #undef RUN
 }
 
-/* The path after its '/' at i: the longest run of path characters and
- * balanced parentheses that ends with a path-ending character. */
+/* The path after its '/' at i. twitter-text repeats a unit that is either a
+ * run of path characters and balanced parentheses ending with a path-ending
+ * character, or one parenthesised group alone: its regex inlines the ending
+ * alternatives without grouping them, so a group ends the path only right
+ * where the path so far ends ("/a(b)" but not "/~(b)"). */
 static size_t match_path(const text_t *x, size_t i)
 {
-	size_t end = i, len;
-	while (i < x->n) {
-		if (x->t[i] == '(') {
-			size_t pe = match_parens(x, i);
-			if (!pe)
+	size_t pos = i, len, pe;
+	for (;;) {
+		size_t j = pos, last_end = 0;
+		while (j < x->n) {
+			if (x->t[j] == '(') {
+				if (!(pe = match_parens(x, j)))
+					break;
+				j = pe;
+				continue;
+			}
+			uint32_t c = dec(x, j, &len);
+			if (!path_char(c))
 				break;
-			end = i = pe;
+			j += len;
+			if (path_end_char(c))
+				last_end = j;
+		}
+		if (last_end) {
+			pos = last_end;
 			continue;
 		}
-		uint32_t c = dec(x, i, &len);
-		if (!path_char(c))
-			break;
-		i += len;
-		if (path_end_char(c))
-			end = i;
+		/* no ending character left in the run: only whole groups */
+		while (pos < x->n && x->t[pos] == '(' && (pe = match_parens(x, pos)))
+			pos = pe;
+		return pos;
 	}
-	return end;
 }
 
 /* The query after its '?' at i, up to lim: returns its end, 0 if none. */
@@ -424,15 +441,25 @@ static size_t match_query(const text_t *x, size_t i, size_t lim)
 	return end;
 }
 
+/* The code point at i for punycode; with half, the one at a is a character
+ * beyond U+FFFF of which the URL holds only the second UTF-16 unit. */
+static uint32_t puny_cp(const text_t *x, size_t i, size_t *len, size_t a, bool half)
+{
+	uint32_t c = dec(x, i, len);
+	if (half && i == a && c > 0xFFFF)
+		c = 0xDC00 | ((c - 0x10000) & 0x3FF);
+	return c;
+}
+
 /* Punycode (RFC 3492) length of the code points in [a, b), "xn--" included
- * when any is not ASCII; stops counting past 64. */
-static size_t puny_len(const text_t *x, size_t a, size_t b)
+ * when any is not ASCII, as punycode.js computes it; stops counting past 64. */
+static size_t puny_len(const text_t *x, size_t a, size_t b, bool half)
 {
 	size_t len, ncp = 0, basic = 0, out;
 	uint32_t n = 128, bias = 72, delta = 0, h;
 
 	for (size_t i = a; i < b; i += len) {
-		uint32_t c = dec(x, i, &len);
+		uint32_t c = puny_cp(x, i, &len, a, half);
 		ncp++;
 		basic += c < 0x80;
 	}
@@ -445,14 +472,14 @@ static size_t puny_len(const text_t *x, size_t a, size_t b)
 	while (h < ncp) {
 		uint32_t m = UINT32_MAX;
 		for (size_t i = a; i < b; i += len) {
-			uint32_t c = dec(x, i, &len);
+			uint32_t c = puny_cp(x, i, &len, a, half);
 			if (c >= n && c < m)
 				m = c;
 		}
 		delta += (m - n) * (h + 1);
 		n = m;
 		for (size_t i = a; i < b; i += len) {
-			uint32_t c = dec(x, i, &len);
+			uint32_t c = puny_cp(x, i, &len, a, half);
 			if (c < n)
 				delta++;
 			if (c != n)
@@ -532,7 +559,7 @@ static bool ascii_domain_next(const text_t *x, size_t *pos, size_t lim, span_t *
 /* twitter-text's isValidUrl: every label of the domain must be 1 to 63
  * characters once punycode-encoded (punycode.js also splits labels at
  * U+3002, U+FF0E and U+FF61), and the URL at most 4096 UTF-16 units. */
-static bool url_valid(const text_t *x, span_t url, span_t dom, bool proto)
+static bool url_valid(const text_t *x, span_t url, span_t dom, bool proto, bool half)
 {
 	if (starts_with(x, dom.start, "xn--")) {
 		size_t p = dom.start;
@@ -547,18 +574,18 @@ static bool url_valid(const text_t *x, span_t url, span_t dom, bool proto)
 		while (j < dom.end && x->t[j] != '.') {
 			uint32_t c = dec(x, j, &len);
 			if (c == 0x3002 || c == 0xFF0E || c == 0xFF61) {
-				total += puny_len(x, sub, j);
+				total += puny_len(x, sub, j, half && sub == dom.start);
 				parts++;
 				sub = j + len;
 			}
 			j += len;
 		}
-		total += puny_len(x, sub, j) + (size_t)parts;
+		total += puny_len(x, sub, j, half && sub == dom.start) + (size_t)parts;
 		if (total < 1 || total > 63)
 			return false;
 		i = j + 1;
 	}
-	size_t n16 = utf16_len(x, url.start, url.end);
+	size_t n16 = utf16_len(x, url.start, url.end) - half;
 	size_t proto16 = proto ? utf16_len(x, url.start, dom.start) : 8 /* "https://" */;
 	return proto16 + n16 <= 4096;
 }
@@ -634,6 +661,57 @@ static size_t label_run_start(const text_t *x, size_t dot, size_t s)
 	return i;
 }
 
+/* twitter-text's URL regex with its URL starting at s: protocol, domain
+ * [*d, *de), port, path, query up to *e. A domain without protocol can only
+ * start in [lab, dot), the label run before the next dot. */
+static bool url_regex_at(const text_t *x, url_scan_t *g, size_t s, size_t lab, size_t dot,
+                         size_t *d, size_t *de, size_t *e, bool *with_proto, bool *has_path)
+{
+	const unsigned char *t = x->t;
+	size_t n = x->n, skip, len;
+
+	*de = 0;
+	*with_proto = *has_path = false;
+	if ((t[s] | 0x20) == 'h' && s + 7 <= n && (t[s + 1] | 0x20) == 't' &&
+	    (t[s + 2] | 0x20) == 't' && (t[s + 3] | 0x20) == 'p') {
+		size_t k = s + 4;
+		if ((t[k] | 0x20) == 's')
+			k++;
+		if (starts_with(x, k, "://") && k + 3 < n) {
+			*de = match_domain(x, k + 3, &skip);
+			if (*de) {
+				*d = k + 3;
+				*with_proto = true;
+			}
+		}
+	}
+	if (!*de && s >= lab && s < dot && s >= g->noproto && is_domain_char(dec(x, s, &len))) {
+		*de = match_domain(x, s, &skip);
+		if (!*de)
+			g->noproto = skip;
+		*d = s;
+	}
+	if (!*de)
+		return false;
+	/* port, path, query */
+	*e = *de;
+	if (*e + 1 < n && t[*e] == ':' && is_ascii_digit(t[*e + 1])) {
+		(*e)++;
+		while (*e < n && is_ascii_digit(t[*e]))
+			(*e)++;
+	}
+	if (*e < n && t[*e] == '/') {
+		*has_path = true;
+		*e = match_path(x, *e + 1);
+	}
+	if (*e < n && t[*e] == '?') {
+		size_t qe = match_query(x, *e + 1, n);
+		if (qe)
+			*e = qe;
+	}
+	return true;
+}
+
 static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 {
 	const unsigned char *t = x->t;
@@ -672,65 +750,52 @@ static bool next_url(const text_t *x, url_scan_t *g, span_t *out)
 				continue;
 			}
 		}
-		size_t ps = 0;
+		size_t ps, d = 0, de = 0, e = 0;
 		uint32_t pc = 0;
-		bool ok;
-		if (s == 0) {
-			ok = g->last == 0;
+		bool with_proto = false, has_path = false, matched = false, half = false;
+		if (s == 0 && t[0] >= 0xF0) {
+			/* see below: the URL starts with the second UTF-16 unit */
+			matched = url_regex_at(x, g, 0, lab, dot, &d, &de, &e, &with_proto, &has_path);
+			half = true;
+			pc = 0xD800;
+		} else if (s == 0) {
+			/* the regex tries text[0] as the preceding character before
+			 * it tries ^, so a URL at the second character comes first */
+			size_t s1 = char_len(x, 0), np = g->noproto, np1;
+			uint32_t c0 = dec(x, 0, &len);
+			if (s1 < n && url_prev_ok(c0) &&
+			    url_regex_at(x, g, s1, lab, dot, &d, &de, &e, &with_proto, &has_path)) {
+				s = s1;
+				pc = c0;
+				matched = true;
+			} else {
+				np1 = g->noproto;
+				g->noproto = np;
+				matched = url_regex_at(x, g, 0, lab, dot, &d, &de, &e, &with_proto, &has_path);
+				if (g->noproto < np1)
+					g->noproto = np1;
+			}
 		} else {
 			pc = dec_prev(x, s, &ps);
-			ok = ps >= g->last && url_prev_ok(pc);
-		}
-		if (!ok) {
-			s += char_len(x, s);
-			continue;
-		}
-		size_t d = s, de = 0, skip;
-		bool with_proto = false;
-		if ((t[s] | 0x20) == 'h' && s + 7 <= n && (t[s + 1] | 0x20) == 't' &&
-		    (t[s + 2] | 0x20) == 't' && (t[s + 3] | 0x20) == 'p') {
-			size_t k = s + 4;
-			if ((t[k] | 0x20) == 's')
-				k++;
-			if (starts_with(x, k, "://") && k + 3 < n) {
-				de = match_domain(x, k + 3, &skip);
-				if (de) {
-					d = k + 3;
-					with_proto = true;
-				}
+			if (ps >= g->last && url_prev_ok(pc)) {
+				matched = url_regex_at(x, g, s, lab, dot, &d, &de, &e, &with_proto, &has_path);
+			} else if (t[s] >= 0xF0 && s >= g->last) {
+				/* JavaScript sees a character beyond U+FFFF as two UTF-16
+				 * units, and twitter-text's regex takes the first as the
+				 * character before a URL that starts with the second */
+				matched = url_regex_at(x, g, s, lab, dot, &d, &de, &e, &with_proto, &has_path);
+				half = true;
+				pc = 0xD800;
 			}
 		}
-		if (!de && s >= lab && s < dot && s >= g->noproto && is_domain_char(dec(x, s, &len))) {
-			de = match_domain(x, s, &skip);
-			if (!de)
-				g->noproto = skip;
-		}
-		if (!de) {
+		if (!matched) {
 			s += char_len(x, s);
 			continue;
-		}
-
-		/* port, path, query */
-		size_t e = de;
-		bool has_path = false;
-		if (e + 1 < n && t[e] == ':' && is_ascii_digit(t[e + 1])) {
-			e++;
-			while (e < n && is_ascii_digit(t[e]))
-				e++;
-		}
-		if (e < n && t[e] == '/') {
-			has_path = true;
-			e = match_path(x, e + 1);
-		}
-		if (e < n && t[e] == '?') {
-			size_t qe = match_query(x, e + 1, n);
-			if (qe)
-				e = qe;
 		}
 		g->last = g->pos = e;
 
 		span_t url = { s, e }, dom = { d, de };
-		if (!url_valid(x, url, dom, with_proto)) {
+		if (!url_valid(x, url, dom, with_proto, half)) {
 			s = e;
 			continue;
 		}
@@ -1013,20 +1078,39 @@ bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end)
 	return true;
 }
 
-/* ASCII-case-insensitive equality: enough to fold #Custos and #custos
- * together without a Unicode case-folding table. */
-static bool same_ci(const char *a, const char *b, size_t n)
+/* c in lower case, by Unicode's simple (one to one) mappings */
+static uint32_t fold(uint32_t c)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
-		if (ca >= 'A' && ca <= 'Z')
-			ca |= 0x20;
-		if (cb >= 'A' && cb <= 'Z')
-			cb |= 0x20;
-		if (ca != cb)
-			return false;
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+	size_t lo = 0, hi = sizeof custos_uni_lower / sizeof custos_uni_lower[0];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const int32_t *r = custos_uni_lower[mid];
+		if (c < (uint32_t)r[0])
+			hi = mid;
+		else if (c > (uint32_t)r[1])
+			lo = mid + 1;
+		else
+			return (c - (uint32_t)r[0]) % (uint32_t)r[2] ? c : (uint32_t)((int32_t)c + r[3]);
 	}
-	return a[n] == '\0';
+	return c;
+}
+
+/* Whether NUL-terminated a and b[0..n) are the same text ignoring case, so
+ * that #Custos and #custos, or #Москва and #москва, count once. */
+static bool same_folded(const char *a, const char *b, size_t n)
+{
+	text_t ta = { (const unsigned char *)a, strlen(a), false };
+	text_t tb = { (const unsigned char *)b, n, false };
+	size_t i = 0, j = 0, la, lb;
+	while (i < ta.n && j < tb.n) {
+		if (fold(dec(&ta, i, &la)) != fold(dec(&tb, j, &lb)))
+			return false;
+		i += la;
+		j += lb;
+	}
+	return i == ta.n && j == tb.n;
 }
 
 static int add_entity(int kind, const char *text, size_t start, size_t end, void *ctx)
@@ -1056,7 +1140,7 @@ static int add_entity(int kind, const char *text, size_t start, size_t end, void
 	for (size_t i = 0; i < v->n; i++) {
 		/* URLs compare exactly: paths, t.co slugs above all, are case-sensitive */
 		if (kind == CUSTOS_ENTITY_URL ? strncmp(v->v[i], s, n) == 0 && v->v[i][n] == '\0'
-		                              : same_ci(v->v[i], s, n))
+		                              : same_folded(v->v[i], s, n))
 			return 0;
 	}
 	return custos_record_strv_add(r, v, s, n);

@@ -151,3 +151,63 @@ int custos_record_derive(custos_record_t *r)
 	}
 	return CUSTOS_OK;
 }
+
+static int copy_str(custos_record_t *d, char **out, const char *s)
+{
+	return custos_record_sets(d, out, s);
+}
+
+static int copy_strv(custos_record_t *d, custos_strv_t *out, const custos_strv_t *in)
+{
+	int err;
+	for (size_t i = 0; i < in->n; i++)
+		if ((err = custos_record_strv_add(d, out, in->v[i], strlen(in->v[i]))) < 0)
+			return err;
+	return CUSTOS_OK;
+}
+
+int custos_record_copy(custos_record_t *dst, const custos_record_t *src)
+{
+	int err = 0;
+	custos_record_reset(dst);
+	dst->version = src->version;
+	dst->seq = src->seq;
+	dst->created_at = src->created_at;
+	dst->edited_at = src->edited_at;
+	dst->deleted_at = src->deleted_at;
+	dst->captured_at = src->captured_at;
+	dst->source.offset = src->source.offset;
+	dst->source.line = src->source.line;
+	memcpy(dst->content_sha256, src->content_sha256, sizeof dst->content_sha256);
+	char **fields_d[] = { &dst->id, &dst->platform, &dst->account, &dst->kind, &dst->subtype,
+	                      &dst->author_id, &dst->author_handle, &dst->author_name,
+	                      &dst->in_reply_to, &dst->thread, &dst->repost_of, &dst->quote_of,
+	                      &dst->url, &dst->title, &dst->text, &dst->lang, &dst->visibility,
+	                      &dst->content_warning, &dst->source.format, &dst->source.file,
+	                      &dst->source.file_sha256, &dst->source.connector };
+	const char *fields_s[] = { src->id, src->platform, src->account, src->kind, src->subtype,
+	                           src->author_id, src->author_handle, src->author_name,
+	                           src->in_reply_to, src->thread, src->repost_of, src->quote_of,
+	                           src->url, src->title, src->text, src->lang, src->visibility,
+	                           src->content_warning, src->source.format, src->source.file,
+	                           src->source.file_sha256, src->source.connector };
+	for (size_t i = 0; i < sizeof fields_s / sizeof fields_s[0]; i++)
+		err |= copy_str(dst, fields_d[i], fields_s[i]);
+	err |= copy_strv(dst, &dst->hashtags, &src->hashtags);
+	err |= copy_strv(dst, &dst->mentions, &src->mentions);
+	err |= copy_strv(dst, &dst->cashtags, &src->cashtags);
+	err |= copy_strv(dst, &dst->urls, &src->urls);
+	for (size_t i = 0; i < src->n_media; i++) {
+		custos_media_t *m = custos_record_media_add(dst);
+		if (!m)
+			return CUSTOS_ENOMEM;
+		m->size = src->media[i].size;
+		err |= copy_str(dst, &m->sha256, src->media[i].sha256);
+		err |= copy_str(dst, &m->type, src->media[i].type);
+		err |= copy_str(dst, &m->name, src->media[i].name);
+		err |= copy_str(dst, &m->url, src->media[i].url);
+	}
+	if (src->raw)
+		err |= custos_record_set_raw(dst, src->raw, src->raw_len);
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}

@@ -3,7 +3,7 @@
  * also reads back what the store keeps). docs/record-format.md. */
 #include "custos_common.h"
 
-#include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- writing -------------------------------------------------------------- */
@@ -122,7 +122,7 @@ int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
 	jw_str(&w, "content_warning", r->content_warning);
 	jw_time(&w, "edited_at", r->edited_at);
 	jw_time(&w, "deleted_at", r->deleted_at);
-	if (what == CUSTOS_JSON_FULL) {
+	if (what == CUSTOS_JSON_FULL || what == CUSTOS_JSON_STORE) {
 		jw_time(&w, "captured_at", r->captured_at);
 		const custos_source_t *s = &r->source;
 		if (s->format || s->file || s->connector) {
@@ -137,6 +137,8 @@ int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
 			jw_str(&w, "connector", s->connector);
 			jw_close(&w, '}');
 		}
+	}
+	if (what == CUSTOS_JSON_FULL) {
 		if (r->version)
 			jw_int(&w, "version", r->version);
 		if (r->seq)
@@ -163,190 +165,551 @@ int custos_record_hash(custos_record_t *r)
 
 /* ---- reading -------------------------------------------------------------- */
 
+/* The connector format is read by a strict single-pass parser that fills the
+ * record directly: no tree, no allocation outside the record's arena. It is
+ * the ingest's hot path, and a JSON tree per line cost more than compressing
+ * the record. Strict means: RFC 8259 grammar, no duplicate keys (in any
+ * object), no NUL characters in strings, nesting at most 64 deep. */
+
+#define RJ_DEPTH_MAX 64
+#define RJ_KEYS_MAX 128
+
 typedef struct {
+	const char *start, *p, *end;
 	custos_record_t *r;
 	custos_err_t *err;
-} rd_t;
+	custos_buf_t scratch;
+	int depth;
+} rj_t;
 
-static int bad_type(rd_t *rd, const char *field, const char *want)
+static int rj_fail(rj_t *j, const char *fmt, const char *arg)
 {
-	return custos_err_set(rd->err, CUSTOS_EFORMAT, "field '%s' must be %s", field, want);
+	char what[256];
+	snprintf(what, sizeof what, fmt, arg ? arg : "");
+	return custos_err_set(j->err, CUSTOS_EFORMAT, "invalid JSON at byte %td: %s",
+	                      j->p - j->start, what);
 }
 
-static int get_str(rd_t *rd, json_t *obj, const char *key, const char *path, char **field)
+static void rj_ws(rj_t *j)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return CUSTOS_OK;
-	if (!json_is_string(v))
-		return bad_type(rd, path, "a string");
-	return custos_record_set(rd->r, field, json_string_value(v), json_string_length(v));
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
 }
 
-static int get_time(rd_t *rd, json_t *obj, const char *key, int64_t *out)
+static int rj_lit(rj_t *j, char c)
 {
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return CUSTOS_OK;
-	if (!json_is_string(v))
-		return bad_type(rd, key, "an RFC 3339 time string");
-	if (custos_time_parse(out, json_string_value(v), json_string_length(v)) < 0)
-		return custos_err_set(rd->err, CUSTOS_EFORMAT, "field '%s': cannot parse time '%s'",
-		                      key, json_string_value(v));
-	return CUSTOS_OK;
-}
-
-static int get_int(rd_t *rd, json_t *obj, const char *key, const char *path, int64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return CUSTOS_OK;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return bad_type(rd, path, "a non-negative integer");
-	*out = json_integer_value(v);
-	return CUSTOS_OK;
-}
-
-static int get_strv(rd_t *rd, json_t *obj, const char *key, custos_strv_t *v)
-{
-	json_t *a = json_object_get(obj, key), *e;
-	size_t i;
-	int err;
-	if (!a || json_is_null(a))
-		return CUSTOS_OK;
-	if (!json_is_array(a))
-		return bad_type(rd, key, "an array of strings");
-	json_array_foreach(a, i, e) {
-		if (!json_is_string(e))
-			return bad_type(rd, key, "an array of strings");
-		if ((err = custos_record_strv_add(rd->r, v, json_string_value(e),
-		                                  json_string_length(e))) < 0)
-			return err;
+	rj_ws(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return 1;
 	}
+	return 0;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+		else return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Reads a string into j->scratch (decoded, NUL-terminated). The bytes were
+ * checked as UTF-8 before parsing began. */
+static int rj_string(rj_t *j)
+{
+	custos_buf_clear(&j->scratch);
+	rj_ws(j);
+	if (j->p >= j->end || *j->p != '"')
+		return rj_fail(j, "expected a string%s", NULL);
+	j->p++;
+	for (;;) {
+		const char *q = j->p;
+		while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+			q++;
+		if (q > j->p && custos_buf_add(&j->scratch, j->p, (size_t)(q - j->p)) < 0)
+			return CUSTOS_ENOMEM;
+		j->p = q;
+		if (q >= j->end)
+			return rj_fail(j, "unterminated string%s", NULL);
+		if (*q == '"') {
+			j->p++;
+			if (!j->scratch.data && custos_buf_reserve(&j->scratch, 1) < 0)
+				return CUSTOS_ENOMEM;
+			j->scratch.data[j->scratch.len] = '\0';
+			return CUSTOS_OK;
+		}
+		if ((unsigned char)*q < 0x20)
+			return rj_fail(j, "control character in a string%s", NULL);
+		/* an escape */
+		if (q + 1 >= j->end)
+			return rj_fail(j, "unterminated string%s", NULL);
+		char c = q[1], out = 0;
+		j->p = q + 2;
+		switch (c) {
+		case '"': out = '"'; break;
+		case '\\': out = '\\'; break;
+		case '/': out = '/'; break;
+		case 'b': out = '\b'; break;
+		case 'f': out = '\f'; break;
+		case 'n': out = '\n'; break;
+		case 'r': out = '\r'; break;
+		case 't': out = '\t'; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (j->end - j->p < 4 || hex4(j->p, &cp) < 0)
+				return rj_fail(j, "bad \\u escape%s", NULL);
+			j->p += 4;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+				    hex4(j->p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+					return rj_fail(j, "lone surrogate in a \\u escape%s", NULL);
+				j->p += 6;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+				return rj_fail(j, "lone surrogate in a \\u escape%s", NULL);
+			} else if (cp == 0) {
+				return rj_fail(j, "NUL character (\\u0000) in a string%s", NULL);
+			}
+			char u[4];
+			size_t un;
+			if (cp < 0x80) { u[0] = (char)cp; un = 1; }
+			else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); un = 2; }
+			else if (cp < 0x10000) { u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+			                         u[2] = (char)(0x80 | (cp & 0x3F)); un = 3; }
+			else { u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+			       u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); un = 4; }
+			if (custos_buf_add(&j->scratch, u, un) < 0)
+				return CUSTOS_ENOMEM;
+			continue;
+		}
+		default:
+			j->p = q;
+			return rj_fail(j, "bad escape in a string%s", NULL);
+		}
+		if (custos_buf_addc(&j->scratch, out) < 0)
+			return CUSTOS_ENOMEM;
+	}
+}
+
+/* A JSON number; *is_int and *v when it is an integer that fits. */
+static int rj_number(rj_t *j, int *is_int, int64_t *v)
+{
+	const char *s = j->p;
+	int neg = 0, frac = 0, overflow = 0;
+	uint64_t acc = 0;
+	if (j->p < j->end && *j->p == '-') {
+		neg = 1;
+		j->p++;
+	}
+	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		return rj_fail(j, "bad number%s", NULL);
+	if (*j->p == '0' && j->p + 1 < j->end && j->p[1] >= '0' && j->p[1] <= '9')
+		return rj_fail(j, "bad number (leading zero)%s", NULL);
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+		if (acc > (UINT64_MAX - 9) / 10)
+			overflow = 1;
+		acc = acc * 10 + (uint64_t)(*j->p++ - '0');
+	}
+	if (j->p < j->end && *j->p == '.') {
+		frac = 1;
+		j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return rj_fail(j, "bad number%s", NULL);
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		frac = 1;
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return rj_fail(j, "bad number%s", NULL);
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	*is_int = !frac && !overflow && acc <= (uint64_t)INT64_MAX;
+	*v = neg ? -(int64_t)acc : (int64_t)acc;
+	(void)s;
 	return CUSTOS_OK;
 }
 
-static int get_media(rd_t *rd, json_t *obj)
+static int rj_word(rj_t *j, const char *w)
 {
-	json_t *a = json_object_get(obj, "media"), *e;
-	size_t i;
-	int err = CUSTOS_OK;
-	if (!a || json_is_null(a))
+	size_t n = strlen(w);
+	if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, w, n)) {
+		j->p += n;
+		return 1;
+	}
+	return 0;
+}
+
+static int rj_skip(rj_t *j);
+
+/* Walks an object, calling fn for each key with j->p at its value. Keys
+ * must be unique: compared after decoding. */
+typedef int (*rj_member_fn)(rj_t *j, const char *key, void *ctx);
+
+static int rj_object(rj_t *j, rj_member_fn fn, void *ctx)
+{
+	char *keys[RJ_KEYS_MAX];
+	size_t nkeys = 0;
+	int err;
+	if (!rj_lit(j, '{'))
+		return rj_fail(j, "expected an object%s", NULL);
+	if (++j->depth > RJ_DEPTH_MAX)
+		return rj_fail(j, "nested more than 64 deep%s", NULL);
+	if (rj_lit(j, '}')) {
+		j->depth--;
 		return CUSTOS_OK;
-	if (!json_is_array(a))
-		return bad_type(rd, "media", "an array of objects");
-	json_array_foreach(a, i, e) {
-		if (!json_is_object(e))
-			return bad_type(rd, "media", "an array of objects");
-		custos_media_t *m = custos_record_media_add(rd->r);
+	}
+	for (;;) {
+		if ((err = rj_string(j)) < 0)
+			return err;
+		for (size_t i = 0; i < nkeys; i++)
+			if (!strcmp(keys[i], j->scratch.data))
+				return rj_fail(j, "duplicate key '%s'", j->scratch.data);
+		if (nkeys == RJ_KEYS_MAX)
+			return rj_fail(j, "more than 128 keys in an object%s", NULL);
+		if (!(keys[nkeys++] = custos_arena_strdup(&j->r->arena, j->scratch.data)))
+			return CUSTOS_ENOMEM;
+		if (!rj_lit(j, ':'))
+			return rj_fail(j, "expected ':'%s", NULL);
+		rj_ws(j);
+		if ((err = fn ? fn(j, keys[nkeys - 1], ctx) : rj_skip(j)) < 0)
+			return err;
+		if (rj_lit(j, ','))
+			continue;
+		if (rj_lit(j, '}'))
+			break;
+		return rj_fail(j, "expected ',' or '}'%s", NULL);
+	}
+	j->depth--;
+	return CUSTOS_OK;
+}
+
+static int rj_skip(rj_t *j)
+{
+	int is_int, err;
+	int64_t v;
+	rj_ws(j);
+	if (j->p >= j->end)
+		return rj_fail(j, "unexpected end%s", NULL);
+	switch (*j->p) {
+	case '"': return rj_string(j);
+	case '{': return rj_object(j, NULL, NULL);
+	case '[':
+		j->p++;
+		if (++j->depth > RJ_DEPTH_MAX)
+			return rj_fail(j, "nested more than 64 deep%s", NULL);
+		if (!rj_lit(j, ']')) {
+			do {
+				if ((err = rj_skip(j)) < 0)
+					return err;
+			} while (rj_lit(j, ','));
+			if (!rj_lit(j, ']'))
+				return rj_fail(j, "expected ',' or ']'%s", NULL);
+		}
+		j->depth--;
+		return CUSTOS_OK;
+	case 't': if (rj_word(j, "true")) return CUSTOS_OK; break;
+	case 'f': if (rj_word(j, "false")) return CUSTOS_OK; break;
+	case 'n': if (rj_word(j, "null")) return CUSTOS_OK; break;
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			return rj_number(j, &is_int, &v);
+	}
+	return rj_fail(j, "unexpected character%s", NULL);
+}
+
+static int rj_null(rj_t *j)
+{
+	rj_ws(j);
+	return rj_word(j, "null");
+}
+
+static int bad_type(custos_err_t *err, const char *field, const char *want)
+{
+	return custos_err_set(err, CUSTOS_EFORMAT, "field '%s' must be %s", field, want);
+}
+
+/* A string field: null leaves it absent. */
+static int rj_str_field(rj_t *j, const char *path, char **field)
+{
+	int err;
+	if (rj_null(j))
+		return CUSTOS_OK;
+	if (j->p >= j->end || *j->p != '"')
+		return bad_type(j->err, path, "a string");
+	if ((err = rj_string(j)) < 0)
+		return err;
+	return custos_record_set(j->r, field, j->scratch.data, j->scratch.len);
+}
+
+static int rj_time_field(rj_t *j, const char *path, int64_t *out)
+{
+	int err;
+	if (rj_null(j))
+		return CUSTOS_OK;
+	if (j->p >= j->end || *j->p != '"')
+		return bad_type(j->err, path, "an RFC 3339 time string");
+	if ((err = rj_string(j)) < 0)
+		return err;
+	if (custos_time_parse(out, j->scratch.data, j->scratch.len) < 0)
+		return custos_err_set(j->err, CUSTOS_EFORMAT, "field '%s': cannot parse time '%s'",
+		                      path, j->scratch.data);
+	return CUSTOS_OK;
+}
+
+static int rj_int_field(rj_t *j, const char *path, int64_t *out)
+{
+	int is_int, err;
+	int64_t v;
+	if (rj_null(j))
+		return CUSTOS_OK;
+	if (j->p >= j->end || !(*j->p == '-' || (*j->p >= '0' && *j->p <= '9')))
+		return bad_type(j->err, path, "a non-negative integer");
+	if ((err = rj_number(j, &is_int, &v)) < 0)
+		return err;
+	if (!is_int || v < 0)
+		return bad_type(j->err, path, "a non-negative integer");
+	*out = v;
+	return CUSTOS_OK;
+}
+
+static int rj_strv_field(rj_t *j, const char *path, custos_strv_t *v)
+{
+	int err;
+	if (rj_null(j))
+		return CUSTOS_OK;
+	if (!rj_lit(j, '['))
+		return bad_type(j->err, path, "an array of strings");
+	if (rj_lit(j, ']'))
+		return CUSTOS_OK;
+	do {
+		rj_ws(j);
+		if (j->p >= j->end || *j->p != '"')
+			return bad_type(j->err, path, "an array of strings");
+		if ((err = rj_string(j)) < 0 ||
+		    (err = custos_record_strv_add(j->r, v, j->scratch.data, j->scratch.len)) < 0)
+			return err;
+	} while (rj_lit(j, ','));
+	if (!rj_lit(j, ']'))
+		return rj_fail(j, "expected ',' or ']'%s", NULL);
+	return CUSTOS_OK;
+}
+
+static int author_member(rj_t *j, const char *key, void *ctx)
+{
+	custos_record_t *r = j->r;
+	if (!strcmp(key, "id")) {
+		rj_ws(j);
+		if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))) {
+			/* numeric author ids are common in connector output: kept as text */
+			const char *s = j->p;
+			int is_int, err;
+			int64_t v;
+			if ((err = rj_number(j, &is_int, &v)) < 0)
+				return err;
+			if (!is_int)
+				return bad_type(j->err, "author.id", "a string or an integer");
+			return custos_record_set(r, &r->author_id, s, (size_t)(j->p - s));
+		}
+		return rj_str_field(j, "author.id", &r->author_id);
+	}
+	if (!strcmp(key, "handle"))
+		return rj_str_field(j, "author.handle", &r->author_handle);
+	if (!strcmp(key, "name"))
+		return rj_str_field(j, "author.name", &r->author_name);
+	return rj_skip(j);
+}
+
+static int source_member(rj_t *j, const char *key, void *ctx)
+{
+	custos_source_t *s = &j->r->source;
+	if (!strcmp(key, "format")) return rj_str_field(j, "source.format", &s->format);
+	if (!strcmp(key, "file")) return rj_str_field(j, "source.file", &s->file);
+	if (!strcmp(key, "file_sha256")) return rj_str_field(j, "source.file_sha256", &s->file_sha256);
+	if (!strcmp(key, "offset")) return rj_int_field(j, "source.offset", &s->offset);
+	if (!strcmp(key, "line")) return rj_int_field(j, "source.line", &s->line);
+	if (!strcmp(key, "connector")) return rj_str_field(j, "source.connector", &s->connector);
+	return rj_skip(j);
+}
+
+static int media_member(rj_t *j, const char *key, void *ctx)
+{
+	custos_media_t *m = ctx;
+	int err;
+	if (!strcmp(key, "sha256")) {
+		uint8_t tmp[CUSTOS_SHA256_LEN];
+		if ((err = rj_str_field(j, "media.sha256", &m->sha256)) < 0)
+			return err;
+		if (m->sha256 && (strlen(m->sha256) != 64 || custos_unhex(tmp, m->sha256, 32) < 0))
+			return bad_type(j->err, "media.sha256", "64 hex digits");
+		return CUSTOS_OK;
+	}
+	if (!strcmp(key, "type")) return rj_str_field(j, "media.type", &m->type);
+	if (!strcmp(key, "size")) return rj_int_field(j, "media.size", &m->size);
+	if (!strcmp(key, "name")) return rj_str_field(j, "media.name", &m->name);
+	if (!strcmp(key, "url")) return rj_str_field(j, "media.url", &m->url);
+	return rj_skip(j);
+}
+
+static int rj_media(rj_t *j)
+{
+	int err;
+	if (rj_null(j))
+		return CUSTOS_OK;
+	if (!rj_lit(j, '['))
+		return bad_type(j->err, "media", "an array of objects");
+	if (rj_lit(j, ']'))
+		return CUSTOS_OK;
+	do {
+		rj_ws(j);
+		if (j->p >= j->end || *j->p != '{')
+			return bad_type(j->err, "media", "an array of objects");
+		custos_media_t *m = custos_record_media_add(j->r);
 		if (!m)
 			return CUSTOS_ENOMEM;
-		if ((err = get_str(rd, e, "sha256", "media.sha256", &m->sha256)) < 0 ||
-		    (err = get_str(rd, e, "type", "media.type", &m->type)) < 0 ||
-		    (err = get_int(rd, e, "size", "media.size", &m->size)) < 0 ||
-		    (err = get_str(rd, e, "name", "media.name", &m->name)) < 0 ||
-		    (err = get_str(rd, e, "url", "media.url", &m->url)) < 0)
+		if ((err = rj_object(j, media_member, m)) < 0)
 			return err;
-		if (m->sha256) {
-			uint8_t tmp[CUSTOS_SHA256_LEN];
-			if (strlen(m->sha256) != 64 || custos_unhex(tmp, m->sha256, 32) < 0)
-				return bad_type(rd, "media.sha256", "64 hex digits");
-		}
-	}
+	} while (rj_lit(j, ','));
+	if (!rj_lit(j, ']'))
+		return rj_fail(j, "expected ',' or ']'%s", NULL);
 	return CUSTOS_OK;
 }
 
-static int read_fields(rd_t *rd, json_t *o)
+static int record_member(rj_t *j, const char *key, void *ctx)
 {
-	custos_record_t *r = rd->r;
-	json_t *author, *src, *v;
+	custos_record_t *r = j->r;
 	int64_t n;
 	int err;
-
-	if ((err = get_str(rd, o, "id", "id", &r->id)) < 0 ||
-	    (err = get_str(rd, o, "platform", "platform", &r->platform)) < 0 ||
-	    (err = get_str(rd, o, "account", "account", &r->account)) < 0 ||
-	    (err = get_str(rd, o, "kind", "kind", &r->kind)) < 0 ||
-	    (err = get_str(rd, o, "subtype", "subtype", &r->subtype)) < 0)
-		return err;
-	author = json_object_get(o, "author");
-	if (author && !json_is_object(author))
-		return bad_type(rd, "author", "an object with at least 'handle'");
-	if (author &&
-	    ((err = get_str(rd, author, "id", "author.id", &r->author_id)) < 0 ||
-	     (err = get_str(rd, author, "handle", "author.handle", &r->author_handle)) < 0 ||
-	     (err = get_str(rd, author, "name", "author.name", &r->author_name)) < 0))
-		return err;
-	if ((v = json_object_get(author, "id")) && json_is_integer(v)) {
-		/* numeric author ids are common in connector output: keep them as text */
-		char num[32];
-		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-		if ((err = custos_record_sets(r, &r->author_id, num)) < 0)
-			return err;
+	switch (key[0]) {
+	case 'a':
+		if (!strcmp(key, "account")) return rj_str_field(j, "account", &r->account);
+		if (!strcmp(key, "author")) {
+			if (rj_null(j))
+				return CUSTOS_OK;
+			if (j->p >= j->end || *j->p != '{')
+				return bad_type(j->err, "author", "an object with at least 'handle'");
+			return rj_object(j, author_member, NULL);
+		}
+		break;
+	case 'c':
+		if (!strcmp(key, "created_at")) return rj_time_field(j, "created_at", &r->created_at);
+		if (!strcmp(key, "captured_at")) return rj_time_field(j, "captured_at", &r->captured_at);
+		if (!strcmp(key, "cashtags")) return rj_strv_field(j, "cashtags", &r->cashtags);
+		if (!strcmp(key, "content_warning"))
+			return rj_str_field(j, "content_warning", &r->content_warning);
+		if (!strcmp(key, "content_sha256")) {
+			char *h = NULL;
+			if ((err = rj_str_field(j, "content_sha256", &h)) < 0)
+				return err;
+			if (h && strlen(h) == 64)
+				memcpy(r->content_sha256, h, 65);
+			return CUSTOS_OK;
+		}
+		break;
+	case 'd':
+		if (!strcmp(key, "deleted_at")) return rj_time_field(j, "deleted_at", &r->deleted_at);
+		break;
+	case 'e':
+		if (!strcmp(key, "edited_at")) return rj_time_field(j, "edited_at", &r->edited_at);
+		break;
+	case 'h':
+		if (!strcmp(key, "hashtags")) return rj_strv_field(j, "hashtags", &r->hashtags);
+		break;
+	case 'i':
+		if (!strcmp(key, "id")) return rj_str_field(j, "id", &r->id);
+		if (!strcmp(key, "in_reply_to")) return rj_str_field(j, "in_reply_to", &r->in_reply_to);
+		break;
+	case 'k':
+		if (!strcmp(key, "kind")) return rj_str_field(j, "kind", &r->kind);
+		break;
+	case 'l':
+		if (!strcmp(key, "lang")) return rj_str_field(j, "lang", &r->lang);
+		break;
+	case 'm':
+		if (!strcmp(key, "mentions")) return rj_strv_field(j, "mentions", &r->mentions);
+		if (!strcmp(key, "media")) return rj_media(j);
+		break;
+	case 'p':
+		if (!strcmp(key, "platform")) return rj_str_field(j, "platform", &r->platform);
+		break;
+	case 'q':
+		if (!strcmp(key, "quote_of")) return rj_str_field(j, "quote_of", &r->quote_of);
+		break;
+	case 'r':
+		if (!strcmp(key, "repost_of")) return rj_str_field(j, "repost_of", &r->repost_of);
+		break;
+	case 's':
+		if (!strcmp(key, "subtype")) return rj_str_field(j, "subtype", &r->subtype);
+		if (!strcmp(key, "source")) {
+			if (rj_null(j))
+				return CUSTOS_OK;
+			if (j->p >= j->end || *j->p != '{')
+				return bad_type(j->err, "source", "an object");
+			return rj_object(j, source_member, NULL);
+		}
+		if (!strcmp(key, "seq")) {
+			n = 0;
+			if ((err = rj_int_field(j, "seq", &n)) < 0)
+				return err;
+			r->seq = (uint64_t)n;
+			return CUSTOS_OK;
+		}
+		break;
+	case 't':
+		if (!strcmp(key, "text")) return rj_str_field(j, "text", &r->text);
+		if (!strcmp(key, "thread")) return rj_str_field(j, "thread", &r->thread);
+		if (!strcmp(key, "title")) return rj_str_field(j, "title", &r->title);
+		break;
+	case 'u':
+		if (!strcmp(key, "url")) return rj_str_field(j, "url", &r->url);
+		if (!strcmp(key, "urls")) return rj_strv_field(j, "urls", &r->urls);
+		break;
+	case 'v':
+		if (!strcmp(key, "visibility")) return rj_str_field(j, "visibility", &r->visibility);
+		if (!strcmp(key, "version")) {
+			n = 0;
+			if ((err = rj_int_field(j, "version", &n)) < 0)
+				return err;
+			if (n > UINT32_MAX)
+				return bad_type(j->err, "version", "a version number");
+			r->version = (uint32_t)n;
+			return CUSTOS_OK;
+		}
+		break;
 	}
-	if ((err = get_time(rd, o, "created_at", &r->created_at)) < 0 ||
-	    (err = get_str(rd, o, "in_reply_to", "in_reply_to", &r->in_reply_to)) < 0 ||
-	    (err = get_str(rd, o, "thread", "thread", &r->thread)) < 0 ||
-	    (err = get_str(rd, o, "repost_of", "repost_of", &r->repost_of)) < 0 ||
-	    (err = get_str(rd, o, "quote_of", "quote_of", &r->quote_of)) < 0 ||
-	    (err = get_str(rd, o, "url", "url", &r->url)) < 0 ||
-	    (err = get_str(rd, o, "title", "title", &r->title)) < 0 ||
-	    (err = get_str(rd, o, "text", "text", &r->text)) < 0 ||
-	    (err = get_str(rd, o, "lang", "lang", &r->lang)) < 0 ||
-	    (err = get_strv(rd, o, "hashtags", &r->hashtags)) < 0 ||
-	    (err = get_strv(rd, o, "mentions", &r->mentions)) < 0 ||
-	    (err = get_strv(rd, o, "cashtags", &r->cashtags)) < 0 ||
-	    (err = get_strv(rd, o, "urls", &r->urls)) < 0 ||
-	    (err = get_media(rd, o)) < 0 ||
-	    (err = get_str(rd, o, "visibility", "visibility", &r->visibility)) < 0 ||
-	    (err = get_str(rd, o, "content_warning", "content_warning", &r->content_warning)) < 0 ||
-	    (err = get_time(rd, o, "edited_at", &r->edited_at)) < 0 ||
-	    (err = get_time(rd, o, "deleted_at", &r->deleted_at)) < 0 ||
-	    (err = get_time(rd, o, "captured_at", &r->captured_at)) < 0)
-		return err;
-	src = json_object_get(o, "source");
-	if (src && !json_is_object(src))
-		return bad_type(rd, "source", "an object");
-	if (src &&
-	    ((err = get_str(rd, src, "format", "source.format", &r->source.format)) < 0 ||
-	     (err = get_str(rd, src, "file", "source.file", &r->source.file)) < 0 ||
-	     (err = get_str(rd, src, "file_sha256", "source.file_sha256", &r->source.file_sha256)) < 0 ||
-	     (err = get_int(rd, src, "offset", "source.offset", &r->source.offset)) < 0 ||
-	     (err = get_int(rd, src, "line", "source.line", &r->source.line)) < 0 ||
-	     (err = get_str(rd, src, "connector", "source.connector", &r->source.connector)) < 0))
-		return err;
-	n = 0;
-	if ((err = get_int(rd, o, "version", "version", &n)) < 0)
-		return err;
-	r->version = (uint32_t)n;
-	n = 0;
-	if ((err = get_int(rd, o, "seq", "seq", &n)) < 0)
-		return err;
-	r->seq = (uint64_t)n;
-	v = json_object_get(o, "content_sha256");
-	if (v && json_is_string(v) && json_string_length(v) == 64)
-		memcpy(r->content_sha256, json_string_value(v), 65);
-	return CUSTOS_OK;
+	return rj_skip(j);  /* unknown fields stay in the original bytes */
 }
 
 int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err)
 {
-	json_error_t jerr;
 	size_t bad = custos_utf8_check(json, n);
 	if (bad < n)
 		return custos_err_set(err, CUSTOS_EFORMAT, "invalid UTF-8 at byte %zu", bad);
-	json_t *o = json_loadb(json, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-	if (!o)
-		return custos_err_set(err, CUSTOS_EFORMAT, "invalid JSON at byte %d: %s",
-		                      jerr.position, jerr.text);
-	int st = CUSTOS_OK;
-	if (!json_is_object(o)) {
-		st = custos_err_set(err, CUSTOS_EFORMAT, "a record must be a JSON object");
-	} else {
-		rd_t rd = { r, err };
-		if ((st = read_fields(&rd, o)) == CUSTOS_OK)
+	rj_t j = { json, json, json + n, r, err, { 0 }, 0 };
+	int st;
+	rj_ws(&j);
+	if (j.p >= j.end || *j.p != '{') {
+		st = j.p >= j.end ? rj_fail(&j, "empty input%s", NULL)
+		                  : custos_err_set(err, CUSTOS_EFORMAT, "a record must be a JSON object");
+	} else if ((st = rj_object(&j, record_member, NULL)) == CUSTOS_OK) {
+		rj_ws(&j);
+		if (j.p != j.end)
+			st = rj_fail(&j, "text after the record's closing '}'%s", NULL);
+		else
 			st = custos_record_set_raw(r, json, n);
 	}
-	json_decref(o);
+	custos_buf_free(&j.scratch);
 	return st;
 }

@@ -48,6 +48,26 @@ def unicode_ranges():
     return ranges
 
 
+def lower_ranges():
+    """Simple lower-case mappings (one code point to one), as runs
+    [lo, hi, stride, delta]: lo, lo+stride, ... hi each map to cp + delta."""
+    runs = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        low = chr(cp).lower()
+        if len(low) != 1 or ord(low) == cp:
+            continue
+        delta = ord(low) - cp
+        if runs:
+            lo, hi, stride, d = runs[-1]
+            if d == delta and ((stride == 0 and cp - hi in (1, 2)) or (stride and cp - hi == stride)):
+                runs[-1] = [lo, cp, stride or cp - hi, d]
+                continue
+        runs.append([cp, cp, 0, delta])
+    return runs
+
+
 def read_tlds(path):
     """tld_lib.yml is two YAML lists, `country:` and `generic:`, one TLD a line."""
     tlds = {"country": [], "generic": []}
@@ -83,6 +103,25 @@ def main():
         out.write("static const uint32_t custos_uni_ranges[%d][2] = {\n" % len(ranges))
         for lo, hi, c in ranges:
             out.write("\t{ 0x%06X | %du << 24, 0x%06X },\n" % (lo, c, hi))
+        out.write("};\n")
+        # where each 256-code-point block of the BMP starts in the ranges, so
+        # a lookup there searches only the few ranges of its block
+        index = []
+        for blk in range(257):
+            first = next((i for i, r in enumerate(ranges) if r[1] >= blk << 8), len(ranges))
+            index.append(first)
+        out.write("/* custos_uni_block[b]: the first range reaching block b (code points\n"
+                  " * b * 256 ...) of the BMP; ranges for block b lie before index b + 1's. */\n")
+        out.write("static const uint16_t custos_uni_block[257] = {\n")
+        for i in range(0, 257, 16):
+            out.write("\t" + " ".join("%d," % v for v in index[i:i + 16]) + "\n")
+        out.write("};\n")
+        lows = lower_ranges()
+        out.write("/* Simple lower-case mappings: { lo, hi, stride, delta }, the code points\n"
+                  " * lo, lo + stride, ... hi map to cp + delta. */\n")
+        out.write("static const int32_t custos_uni_lower[%d][4] = {\n" % len(lows))
+        for lo, hi, stride, d in lows:
+            out.write("\t{ 0x%06X, 0x%06X, %d, %d },\n" % (lo, hi, stride or 1, d))
         out.write("};\n")
 
     tlds = read_tlds(tld_path)

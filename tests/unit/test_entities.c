@@ -125,6 +125,25 @@ static void test_entities__overlap_keeps_the_earlier_entity(void)
 	CHECK_INT(e.v[0].end, strlen(t));
 }
 
+/* Behaviour of twitter-text's regexes that its conformance cases do not
+ * show, checked against the twitter-text 3.1.0 package. */
+static void test_entities__follows_twitter_text_quirks(void)
+{
+	/* a parenthesised group ends a path only where the path so far ends */
+	CHECK_STR(list("see a.com/~(org) and b.com/a(org)", CUSTOS_ENTITY_URL), "a.com/|b.com/a(org)");
+	/* the regex tries the first character as the one before a URL first */
+	CHECK_STR(list("\xC4\xB1" "ab12.com/x", CUSTOS_ENTITY_URL), "ab12.com/x");
+	/* after an emoji: JavaScript splits it into two UTF-16 units */
+	CHECK_STR(list("\xE3\x83\xBCt.co/\xF0\x9F\x98\x80.uk.co", CUSTOS_ENTITY_URL), "t.co/|uk.co");
+	CHECK_STR(list("a\xF0\x9F\x98\x80.uk.co", CUSTOS_ENTITY_URL), "uk.co");
+	CHECK_STR(list("a@b.com x@y.co", CUSTOS_ENTITY_URL), "");
+	CHECK_STR(list("$TEST.ABC $AB.C1", CUSTOS_ENTITY_CASHTAG), "TEST|AB");
+	/* a longer name yields its first 20 characters */
+	CHECK_STR(list("@abcdefghijklmnopqrstuvwxyz", CUSTOS_ENTITY_MENTION), "abcdefghijklmnopqrst");
+	CHECK_STR(list("#a#b ##c", CUSTOS_ENTITY_HASHTAG), "c");
+	CHECK_STR(list("RT:@x rt@y .rt@z", CUSTOS_ENTITY_MENTION), "x|y");
+}
+
 static int stop_at_first(int kind, const char *text, size_t start, size_t end, void *ctx)
 {
 	(*(int *)ctx)++;
@@ -166,10 +185,36 @@ static void test_entities__record_lists_strip_signs_and_duplicates(void)
 	CHECK_INT(r.urls.n, 2);
 	CHECK_STR(r.urls.v[0], "t.co/AbC");
 	CHECK_STR(r.urls.v[1], "t.co/abc");
-	/* appending again adds nothing */
+	/* appending again adds nothing, whatever the case, in any script */
 	CHECK_OK(custos_extract_entities(&r, "#CUSTOS @BOB"));
 	CHECK_INT(r.hashtags.n, 2);
+	CHECK_OK(custos_extract_entities(&r, "#\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0 "
+	                                     "#\xD0\xBC\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0 "
+	                                     "#Caf\xC3\xA9 #CAF\xC3\x89 #caf"));
+	CHECK_INT(r.hashtags.n, 5);
+	CHECK_STR(r.hashtags.v[2], "\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0");   /* Москва */
+	CHECK_STR(r.hashtags.v[3], "Caf\xC3\xA9");
+	CHECK_STR(r.hashtags.v[4], "caf");
 	CHECK_INT(r.mentions.n, 2);
+	custos_record_free(&r);
+}
+
+/* The ingest path: a record whose source gives no entity lists gets them
+ * from its text. */
+static void test_entities__record_derive_fills_entities_from_text(void)
+{
+	custos_record_t r;
+	custos_record_init(&r);
+	CHECK_OK(custos_record_sets(&r, &r.text, "RT @acme: #Launch day, details at acme.com/launch. $ACME"));
+	CHECK_OK(custos_record_derive(&r));
+	CHECK_INT(r.mentions.n, 1);
+	CHECK_STR(r.mentions.v[0], "acme");
+	CHECK_INT(r.hashtags.n, 1);
+	CHECK_STR(r.hashtags.v[0], "Launch");
+	CHECK_INT(r.urls.n, 1);
+	CHECK_STR(r.urls.v[0], "acme.com/launch");
+	CHECK_INT(r.cashtags.n, 1);
+	CHECK_STR(r.cashtags.v[0], "ACME");
 	custos_record_free(&r);
 }
 
@@ -192,7 +237,7 @@ static void test_entities__extraction_is_fast(void)
 	                "release-notes?ref=tw and $ACME is up. #ОтличнаяНовость";
 	ents_t e;
 	struct timespec a, b;
-	int iters = 200000;
+	int iters = 50000;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < iters; i++) {
 		e.n = 0;
@@ -254,8 +299,8 @@ static void test_entities__random_text_keeps_invariants(void)
 	}
 }
 
-/* Inputs that make backtracking regexes slow stay linear here: 64 KiB of
- * each takes well under the bound (quadratic work would take seconds). */
+/* Inputs that make backtracking regexes slow stay linear here: 256 KiB of
+ * each takes well under the bound (quadratic work would take tens of seconds). */
 static void test_entities__pathological_inputs_stay_linear(void)
 {
 	static const char *units[] = {
@@ -263,7 +308,7 @@ static void test_entities__pathological_inputs_stay_linear(void)
 		"#a", "@a", "$a ", "http://", "(", "((a)", "a.b", "\xEF\xBC\x83\xEF\xBD\x81", ".",
 		"http://a", "x.co/a", "@a/", "a_", "\xE3\x80\x82",
 	};
-	size_t n = 64 * 1024;
+	size_t n = 256 * 1024;
 	char *buf = malloc(n + 64);
 	CHECK(buf);
 	for (size_t u = 0; u < sizeof units / sizeof *units; u++) {
@@ -283,10 +328,10 @@ static void test_entities__pathological_inputs_stay_linear(void)
 			check_invariants(buf);
 			clock_gettime(CLOCK_MONOTONIC, &b);
 			double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-			if (ms > 200)
-				printf("  slow: %.0f ms for 64 KiB of \"%s\"%s\n", ms, units[u],
+			if (ms > 2000)
+				printf("  slow: %.0f ms for 256 KiB of \"%s\"%s\n", ms, units[u],
 				       prefix ? " after a URL" : "");
-			CHECK(ms < 200);
+			CHECK(ms < 2000);
 		}
 	}
 	free(buf);
@@ -589,9 +634,11 @@ CHECK_MAIN(CHECK_CASE(test_entities__ascii_text),
            CHECK_CASE(test_entities__mail_address_is_no_mention),
            CHECK_CASE(test_entities__cashtags),
            CHECK_CASE(test_entities__overlap_keeps_the_earlier_entity),
+           CHECK_CASE(test_entities__follows_twitter_text_quirks),
            CHECK_CASE(test_entities__callback_can_stop),
            CHECK_CASE(test_entities__invalid_utf8_never_forms_entities),
            CHECK_CASE(test_entities__record_lists_strip_signs_and_duplicates),
+           CHECK_CASE(test_entities__record_derive_fills_entities_from_text),
            CHECK_CASE(test_entities__reply_target),
            CHECK_CASE(test_entities__extraction_is_fast),
            CHECK_CASE(test_entities__random_text_keeps_invariants),

@@ -123,6 +123,19 @@ static void test_jsonscan__sequence_and_truncated_last_value(void)
 	custos_buf_free(&out);
 }
 
+static void test_jsonscan__stray_closing_bracket_is_an_element_not_a_hang(void)
+{
+	custos_buf_t out = { 0 };
+	custos_err_t err = { 0 };
+	CHECK_INT(scan_all("{\"a\":1}\n}\n{\"b\":2}", NULL, 0, &out, &err), 0);
+	CHECK_STR(out.data, "0:1:{\"a\":1}\n8:2:}\n10:3:{\"b\":2}\n");
+	custos_buf_clear(&out);
+	/* inside an array, the damage stops the scan at its position */
+	CHECK_INT(scan_all("[1,,2]", "", 0, &out, &err), CUSTOS_EFORMAT);
+	CHECK(strstr(err.msg, "byte 4") != NULL);
+	custos_buf_free(&out);
+}
+
 static void test_jsonscan__elements_across_refills_stay_whole(void)
 {
 	/* elements larger than the read chunk, and many of them */
@@ -329,10 +342,6 @@ static void test_import__bad_ndjson_line_goes_to_bad_with_position(void)
 
 static void test_import__non_utf8_line_is_bad_naming_the_byte(void)
 {
-	if (custos_utf8_check("\xff", 1) == 1) {
-		check_skip("custos_utf8_check is still the placeholder (common/entities.c)");
-		return;
-	}
 	tsink_t s;
 	custos_import_sink_t sink = tsink_make(&s);
 	custos_err_t err = { 0 };
@@ -341,7 +350,8 @@ static void test_import__non_utf8_line_is_bad_naming_the_byte(void)
 	CHECK_OK(custos_import_run(path_in("c.ndjson"), "ndjson", &sink, &err));
 	CHECK_INT(s.n_records, 0);
 	CHECK_INT(s.n_bad, 1);
-	CHECK(strstr(s.bads.data, "invalid UTF-8 at byte 104") != NULL);
+	/* the bad byte is the 0xe9 after "caf" */
+	CHECK(strstr(s.bads.data, "c.ndjson|0|1|invalid UTF-8 at byte 101") != NULL);
 	tsink_free(&s);
 }
 
@@ -440,10 +450,74 @@ static void test_import__same_input_gives_identical_records_twice(void)
 	tsink_free(&s2);
 }
 
+static void test_jv__parses_strict_json_into_the_arena(void)
+{
+	custos_arena_t a = { 0 };
+	custos_jv_err_t e;
+	const char *doc = " {\"a\": [1, -2.5e3, \"x\\u00e9\\ud83d\\ude00\\n\", true, null],"
+	                  " \"id\": 1234567890123456789012, \"k\": \"first\", \"k\": \"last\", \"o\": {}} ";
+	custos_jv_t *v = custos_jv__parse(&a, doc, strlen(doc), &e), *m;
+	size_t i;
+	CHECK(v && custos_jv__is_obj(v));
+	CHECK_INT(custos_jv__len(v), 5);
+	CHECK_INT(custos_jv__len(custos_jv__get(v, "a")), 5);
+	CHECK(custos_jv__is_int(custos_jv__at(custos_jv__get(v, "a"), 0)));
+	CHECK(!custos_jv__is_int(custos_jv__at(custos_jv__get(v, "a"), 1)));
+	CHECK_INT(custos_jv__int(custos_jv__at(custos_jv__get(v, "a"), 1)), -2);
+	CHECK_STR(custos_jv__str(custos_jv__at(custos_jv__get(v, "a"), 2)),
+	          "x\xc3\xa9\xf0\x9f\x98\x80\n");
+	CHECK(custos_jv__at(custos_jv__get(v, "a"), 3)->type == CUSTOS_JV_TRUE);
+	CHECK(custos_jv__at(custos_jv__get(v, "a"), 5) == NULL);
+	/* big ids keep their digits */
+	CHECK_STR(custos_jv__get(v, "id")->s, "1234567890123456789012");
+	/* a key twice: the last wins, as in jansson */
+	CHECK_STR(custos_jv__str(custos_jv__get(v, "k")), "last");
+	CHECK_STR(custos_jv__first_key(v), "a");
+	i = 0;
+	custos_jv__foreach(custos_jv__get(v, "a"), i, m)
+		;
+	CHECK_INT(i, 5);
+	CHECK(custos_jv__get(v, "missing") == NULL && custos_jv__get(NULL, "a") == NULL);
+	custos_arena_free(&a);
+}
+
+static void test_jv__refuses_what_is_not_json_with_its_position(void)
+{
+	static const struct { const char *in; long pos; } bad[] = {
+		{ "{\"a\":1,}", 7 }, { "[1 2]", 3 }, { "{\"a\" 1}", 5 }, { "\"tab\there\"", 4 },
+		{ "[01]", 2 }, { "[1.]", 1 }, { "[-]", 1 }, { "\"\\x\"", 1 }, { "\"\\ud800\"", 1 },
+		{ "\"\\u0000\"", 1 }, { "tru", 0 }, { "{\"a\":1} x", 8 }, { "{\"a\":\"unterminated", 18 },
+		{ "", 0 }, { "[oops]", 1 },
+	};
+	custos_arena_t a = { 0 };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		custos_jv_err_t e = { "", -1 };
+		custos_jv_t *v = custos_jv__parse(&a, bad[i].in, strlen(bad[i].in), &e);
+		if (v || e.position != bad[i].pos)
+			printf("  case %zu: %s: position %lld (%s)\n", i, bad[i].in, (long long)e.position,
+			       e.text);
+		CHECK(v == NULL);
+		CHECK_INT(e.position, bad[i].pos);
+		CHECK(e.text[0] != 0);
+	}
+	/* nesting has a limit instead of a stack overflow */
+	custos_buf_t deep = { 0 };
+	for (int i = 0; i < 100000; i++)
+		custos_buf_addc(&deep, '[');
+	custos_jv_err_t e;
+	CHECK(custos_jv__parse(&a, deep.data, deep.len, &e) == NULL);
+	CHECK(strstr(e.text, "nesting too deep") != NULL);
+	custos_buf_free(&deep);
+	custos_arena_free(&a);
+}
+
 CHECK_MAIN(CHECK_CASE(test_jsonscan__ytd_prefix_gives_exact_element_bytes),
+           CHECK_CASE(test_jv__parses_strict_json_into_the_arena),
+           CHECK_CASE(test_jv__refuses_what_is_not_json_with_its_position),
            CHECK_CASE(test_jsonscan__duplicate_key_last_wins_when_selected),
            CHECK_CASE(test_jsonscan__nested_path_and_single_value),
            CHECK_CASE(test_jsonscan__sequence_and_truncated_last_value),
+           CHECK_CASE(test_jsonscan__stray_closing_bracket_is_an_element_not_a_hang),
            CHECK_CASE(test_jsonscan__elements_across_refills_stay_whole),
            CHECK_CASE(test_jsonscan__garbage_between_elements_names_position),
            CHECK_CASE(test_lines__offsets_crlf_and_last_line_without_newline),

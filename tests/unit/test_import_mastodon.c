@@ -96,6 +96,22 @@ static void test_mastodon__zip_export_finds_media_inside(void)
 	tsink_free(&b);
 }
 
+static void test_mastodon__export_one_folder_down_in_a_zip(void)
+{
+	tsink_t s;
+	char cmd[8192], zip[4200];
+	snprintf(zip, sizeof zip, "%s/export.zip", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "cd " OWN " && zip -q -r '%s' mastodon", zip);
+	CHECK(system(cmd) == 0);
+	run_ok(zip, NULL, &s);
+	CHECK_INT(s.n_records, 5);
+	CHECK_INT(s.n_blobs, 1);
+	CHECK_INT(s.n_files, 1);
+	CHECK(tsink_has(&s, "mastodon:social.example:110000000000000001",
+	                "\"handle\":\"acme@social.example\""));
+	tsink_free(&s);
+}
+
 static void test_mastodon_api__statuses_one_per_line(void)
 {
 	tsink_t s;
@@ -209,6 +225,7 @@ static void test_fixtures__mastodon_same_input_gives_identical_records_twice(voi
 
 CHECK_MAIN(CHECK_CASE(test_mastodon__own_export_notes_boosts_and_quirks),
            CHECK_CASE(test_mastodon__zip_export_finds_media_inside),
+           CHECK_CASE(test_mastodon__export_one_folder_down_in_a_zip),
            CHECK_CASE(test_mastodon_api__statuses_one_per_line),
            CHECK_CASE(test_fixtures__mastodon_dealingwith),
            CHECK_CASE(test_fixtures__mastodon_same_input_gives_identical_records_twice))

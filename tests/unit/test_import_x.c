@@ -5,6 +5,7 @@
 #include "import_sink.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #define OWN "tests/data/import/"
@@ -49,17 +50,18 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	tsink_t s;
 	char hex[CUSTOS_SHA256_HEX], frag[200];
 	run_ok(OWN "x-archive", NULL, &s);
-	/* 6 tweet elements (one broken), 1 deleted tweet, 2 messages */
-	CHECK_INT(s.n_records, 8);
+	/* 7 tweet elements (one broken), 1 deleted tweet, 2 messages */
+	CHECK_INT(s.n_records, 9);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(strstr(s.bads.data, "data/tweets.js|3086|51|invalid JSON") != NULL);
-	CHECK_INT(s.kinds[0], 3);   /* the edited post twice, the deleted one */
+	CHECK_INT(s.kinds[0], 4);   /* the edited post twice, the deleted one, the long one */
 	CHECK_INT(s.kinds[1], 1);
 	CHECK_INT(s.kinds[2], 1);
 	CHECK_INT(s.kinds[3], 1);
 	CHECK_INT(s.kinds[5], 2);
 	CHECK_INT(s.n_files, 1);
-	CHECK_INT(s.n_blobs, 2);
+	/* two posts' media and a message's; not the profile picture */
+	CHECK_INT(s.n_blobs, 3);
 	/* the owner from account.js */
 	CHECK(tsink_has(&s, "x:1500000000000000003",
 	                "\"account\":\"acmecorp\",\"kind\":\"reply\",\"author\":{\"id\":\"1000\","
@@ -91,10 +93,19 @@ static void test_x_archive__own_archive_gives_kinds_links_edits_media(void)
 	                "{\"type\":\"photo\",\"url\":\"https://pbs.twimg.com/media/GONE.png\"}"));
 	/* deletions are kept, marked */
 	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\":\"2022-03-09T09:00:00Z\""));
+	/* a long post: note-tweet.js has its whole text and entities */
+	CHECK(tsink_has(&s, "x:1500000000000000007", "\"text\":\"A very long announcement that and "
+	                "then it goes on and on well past the old limit of two hundred and eighty "
+	                "characters, with a link https://example.com/longform #longform\","
+	                "\"hashtags\":[\"longform\"],\"urls\":[\"https://example.com/longform\"]"));
 	/* messages */
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"kind\":\"message\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"thread\":\"x:dm:1000-2000\""));
 	CHECK(tsink_has(&s, "x:dm:1600000000000000002", "\"author\":{\"id\":\"2000\""));
+	sha_hex("DMPIC", hex);
+	snprintf(frag, sizeof frag, "{\"sha256\":\"%s\",\"type\":\"image/jpeg\",\"size\":5,"
+	         "\"name\":\"1600000000000000002-pic.jpg\"}", hex);
+	CHECK(tsink_has(&s, "x:dm:1600000000000000002", frag));
 	/* positions and raw bytes: the array element exactly */
 	CHECK(tsink_has(&s, "x:1500000000000000003", "\"offset\":1230,\"line\":22"));
 	CHECK(raw_matches_file(&s, OWN "x-archive/data/tweets.js", 1230,
@@ -116,7 +127,7 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	run_ok(zip, NULL, &b);
 	CHECK_INT(b.n_records, a.n_records);
 	CHECK_INT(b.n_bad, a.n_bad);
-	CHECK_INT(b.n_blobs, 2);
+	CHECK_INT(b.n_blobs, 3);
 	CHECK(a.raws.len == b.raws.len && memcmp(a.raws.data, b.raws.data, a.raws.len) == 0);
 	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"offset\":1230,\"line\":22", zip);
 	CHECK(tsink_has(&b, "x:1500000000000000003", want));
@@ -126,13 +137,33 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	tsink_free(&b);
 }
 
+static void test_x_archive__zip_of_the_export_folder_is_one_export(void)
+{
+	tsink_t s;
+	char cmd[8192], zip[4200], want[4400];
+	/* users zip the folder they unpacked: every path has a first folder */
+	snprintf(zip, sizeof zip, "%s/twitter-2022-03-11.zip", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "cd " OWN " && zip -q -r '%s' x-archive", zip);
+	CHECK(system(cmd) == 0);
+	run_ok(zip, NULL, &s);
+	CHECK_INT(s.n_records, 9);
+	CHECK_INT(s.n_blobs, 3);
+	CHECK_INT(s.n_files, 1);   /* imported as one export, not file by file */
+	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
+	CHECK(tsink_has(&s, "x:1500000000000000009", "\"deleted_at\""));
+	snprintf(want, sizeof want, "\"file\":\"%s!/x-archive/data/tweets.js\"", zip);
+	CHECK(tsink_has(&s, "x:1500000000000000003", want));
+	tsink_free(&s);
+}
+
 static void test_x_archive__lone_tweets_js_finds_its_account(void)
 {
 	tsink_t s;
 	run_ok(OWN "x-archive/data/tweets.js", NULL, &s);
-	CHECK_INT(s.n_records, 5);
+	CHECK_INT(s.n_records, 6);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(tsink_has(&s, "x:1500000000000000003", "\"account\":\"acmecorp\""));
+	CHECK(tsink_has(&s, "x:1500000000000000007", "#longform\""));
 	tsink_free(&s);
 }
 
@@ -151,9 +182,11 @@ static void test_twitter_api__v1_v2_pages_and_truncated_last_line(void)
 {
 	tsink_t s;
 	run_ok(OWN "twitter-api.jsonl", NULL, &s);
-	CHECK_INT(s.n_records, 4);
+	/* 2 v1.1 lines, a v2 page of 2 tweets and 2 included tweets (one
+	 * without created_at or author: no record), a truncated line */
+	CHECK_INT(s.n_records, 5);
 	CHECK_INT(s.n_bad, 1);
-	CHECK(strstr(s.bads.data, "twitter-api.jsonl|2991|4|invalid JSON") != NULL);
+	CHECK(strstr(s.bads.data, "twitter-api.jsonl|3223|4|invalid JSON") != NULL);
 	/* v1.1 retweet: the original's whole text, expanded */
 	CHECK(tsink_has(&s, "x:706860403981099008",
 	                "\"text\":\"RT @orig: short version made long #news https://example.org/story\""));
@@ -171,8 +204,54 @@ static void test_twitter_api__v1_v2_pages_and_truncated_last_line(void)
 	CHECK(tsink_has(&s, "x:1576995594388000768", "\"author\":{\"id\":\"21\",\"handle\":\"erin\""));
 	CHECK(tsink_has(&s, "x:1576995594388000768", "\"urls\":[\"https://example.net/x\"]"));
 	CHECK(tsink_has(&s, "x:1576995594388000768", "\"offset\":1981,\"line\":3"));
+	/* an included tweet: its element of includes.tweets */
+	CHECK(tsink_has(&s, "x:1576990000000000000", "\"hashtags\":[\"root\"]"));
+	CHECK(tsink_has(&s, "x:1576990000000000000", "\"offset\":2759,\"line\":3"));
+	CHECK(tsink_has(&s, "x:1576990000000000000", "\"author\":{\"id\":\"20\",\"handle\":\"dave\""));
 	/* the raw bytes of a v2 tweet are its element of "data" */
 	CHECK(strstr(s.raws.data, "\n--\n{\"id\": \"1576995594388000768\"") != NULL);
+	tsink_free(&s);
+}
+
+static void test_x_archive__non_utf8_element_is_bad_naming_the_byte(void)
+{
+	tsink_t s;
+	char dir[4200], file[4300];
+	const char *doc = "window.YTD.tweets.part0 = [ {\"tweet\": {\"id_str\": \"1500000000000000011\", "
+	                  "\"full_text\": \"caf\xe9\", \"created_at\": \"Sat Mar 05 09:31:00 +0000 2022\"}},\n"
+	                  "{\"tweet\": {\"id_str\": \"1500000000000000012\", \"full_text\": \"ok\", "
+	                  "\"created_at\": \"Sat Mar 05 09:32:00 +0000 2022\"}} ]";
+	snprintf(dir, sizeof dir, "%s/data", check_tmpdir);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(file, sizeof file, "%s/tweets.js", dir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f && fwrite(doc, 1, strlen(doc), f) == strlen(doc) && fclose(f) == 0);
+	run_ok(check_tmpdir, NULL, &s);
+	CHECK_INT(s.n_records, 1);
+	CHECK_INT(s.n_bad, 1);
+	/* the element starts at byte 28; the 0xe9 is at byte 89 */
+	CHECK(strstr(s.bads.data, "data/tweets.js|28|1|invalid UTF-8 at byte 89") != NULL);
+	CHECK(tsink_has(&s, "x:1500000000000000012", "\"text\":\"ok\""));
+	/* no account.js: the author is unknown, and the user is told */
+	CHECK(strstr(s.warns.data, "the archive owner is unknown") != NULL);
+	tsink_free(&s);
+}
+
+static void test_twitter_api__broken_first_line_is_one_bad_line(void)
+{
+	tsink_t s;
+	char file[4200];
+	const char *doc = "{\"created_at\": \"Mon Mar 07 15:13:47 +0000 2016\", \"id_str\": \"7\n"
+	                  "{\"created_at\": \"Mon Mar 07 15:13:47 +0000 2016\", \"id_str\": \"706860403981099009\", "
+	                  "\"text\": \"fine\", \"user\": {\"id_str\": \"10\", \"screen_name\": \"acmecorp\"}}\n";
+	snprintf(file, sizeof file, "%s/capture.jsonl", check_tmpdir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f && fwrite(doc, 1, strlen(doc), f) == strlen(doc) && fclose(f) == 0);
+	run_ok(file, "twitter-api", &s);
+	CHECK_INT(s.n_records, 1);
+	CHECK_INT(s.n_bad, 1);
+	CHECK(strstr(s.bads.data, "capture.jsonl|0|1|invalid JSON") != NULL);
+	CHECK(tsink_has(&s, "x:706860403981099009", "\"offset\":62,\"line\":2"));
 	tsink_free(&s);
 }
 
@@ -183,6 +262,51 @@ static void test_twitter_api__pretty_printed_document(void)
 	CHECK_INT(s.n_records, 1);
 	CHECK(tsink_has(&s, "x:707000000000000000", "\"offset\":0,\"line\":1"));
 	tsink_free(&s);
+}
+
+static size_t counted;
+static int count_only(void *ctx, custos_record_t *rec)
+{
+	counted++;
+	return 0;
+}
+
+static void test_x_archive__big_tweets_js_streams_in_bounded_memory(void)
+{
+	char dir[4200], file[4300];
+	const int n = 40000;
+	struct rusage before, after;
+	snprintf(dir, sizeof dir, "%s/data", check_tmpdir);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(file, sizeof file, "%s/tweets.js", dir);
+	FILE *f = fopen(file, "wb");
+	CHECK(f != NULL);
+	fputs("window.YTD.tweets.part0 = [", f);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "%s\n  {\n    \"tweet\" : {\n      \"id_str\" : \"%lld\",\n"
+		        "      \"created_at\" : \"Sat Mar 05 09:31:00 +0000 2022\",\n"
+		        "      \"entities\" : { \"hashtags\" : [ { \"text\" : \"t%d\" } ] },\n"
+		        "      \"full_text\" : \"", i ? "," : "", 1500000000000000000LL + i, i % 50);
+		for (int k = 0; k < 24; k++)
+			fputs("lorem ipsum dolor sit amet, consectetur adipiscing ", f);
+		fputs("\"\n    }\n  }", f);
+	}
+	fputs("\n]", f);
+	CHECK(fclose(f) == 0);
+	struct stat st;
+	CHECK(stat(file, &st) == 0 && st.st_size > 50 * 1000 * 1000);
+	custos_import_sink_t k = { count_only, NULL, NULL, NULL, NULL, NULL };
+	custos_err_t err = { 0 };
+	getrusage(RUSAGE_SELF, &before);
+	CHECK_OK(custos_import_run(check_tmpdir, NULL, &k, &err));
+	getrusage(RUSAGE_SELF, &after);
+	CHECK_INT(counted, n);
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan keeps freed memory in quarantine: RSS says nothing here */
+#else
+	/* a 50+ MB file through a few MB: the scanner holds one chunk and one element */
+	CHECK(after.ru_maxrss - before.ru_maxrss < 16 * 1024);
+#endif
 }
 
 /* ---- real fixtures ------------------------------------------------------ */
@@ -303,12 +427,14 @@ static void test_fixtures__twitter_api_v2_twarc(void)
 	 *   else . end | (.referenced_tweets // []) as $r | if ($r|map(.type)|index("retweeted"))
 	 *   then "rt" elif (...quoted) then "q" elif (...replied_to) then "re" else "p" end'
 	 *   $f; done | sort | uniq -c   -> 17 p, 5 re, 2 rt, 2 q (line 8 of
-	 *   streaming_output_with_error.jsonl does not parse: jq stops there) */
-	CHECK_INT(s.n_records, 26);
-	CHECK_INT(s.kinds[0], 17);
-	CHECK_INT(s.kinds[1], 5);
-	CHECK_INT(s.kinds[2], 2);
-	CHECK_INT(s.kinds[3], 2);
+	 *   streaming_output_with_error.jsonl does not parse: jq stops there)
+	 * the same over '(.includes.tweets // [])[] | select(.created_at and .author_id
+	 *   and .text)'   -> 20 p, 1 re, 1 rt, 1 q */
+	CHECK_INT(s.n_records, 26 + 23);
+	CHECK_INT(s.kinds[0], 17 + 20);
+	CHECK_INT(s.kinds[1], 5 + 1);
+	CHECK_INT(s.kinds[2], 2 + 1);
+	CHECK_INT(s.kinds[3], 2 + 1);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(strstr(s.bads.data, "streaming_output_with_error.jsonl|30091|8|") != NULL);
 	/* jq -c '.data[] | {id, edit_history_tweet_ids, created_at}' edited.jsonl */
@@ -341,9 +467,13 @@ static void test_fixtures__same_input_gives_identical_records_twice(void)
 
 CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media),
            CHECK_CASE(test_x_archive__zip_gives_same_records_under_member_names),
+           CHECK_CASE(test_x_archive__zip_of_the_export_folder_is_one_export),
            CHECK_CASE(test_x_archive__lone_tweets_js_finds_its_account),
            CHECK_CASE(test_x_archive__bad_item_stops_when_the_sink_says_so),
+           CHECK_CASE(test_x_archive__big_tweets_js_streams_in_bounded_memory),
            CHECK_CASE(test_twitter_api__v1_v2_pages_and_truncated_last_line),
+           CHECK_CASE(test_x_archive__non_utf8_element_is_bad_naming_the_byte),
+           CHECK_CASE(test_twitter_api__broken_first_line_is_one_bad_line),
            CHECK_CASE(test_twitter_api__pretty_printed_document),
            CHECK_CASE(test_fixtures__x_archive_milahu104),
            CHECK_CASE(test_fixtures__x_archive_2021_singular_tweet_js),

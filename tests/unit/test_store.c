@@ -653,6 +653,55 @@ static void test_store__map_grows_from_a_tiny_map(void)
 	custos_record_free(&g);
 }
 
+/* A reader open in one process while a writer in another grows the map. */
+static void test_store__reader_follows_a_map_grown_by_another_process(void)
+{
+	setenv("CUSTOS_TEST_MAPSIZE", "262144", 1);
+	custos_store_t *st = create_store();
+	custos_record_t r, g;
+	unsigned seed = 3;
+	uint64_t last;
+	custos_record_init(&r);
+	custos_record_init(&g);
+	make(&r, "x:1", "x", "first");
+	put1(st, &r);
+	custos_store_free(st);
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_ST(st, custos_store_get(st, "x:1", 0, &g));
+	pid_t pid = fork();
+	if (pid == 0) {
+		custos_store_t *cs;
+		custos_batch_t *b;
+		custos_err_t e;
+		if (custos_store_open(&cs, archive, CUSTOS_STORE_WRITE, &e))
+			_exit(2);
+		if (custos_store_begin(&b, cs))
+			_exit(3);
+		for (int i = 0; i < 2000; i++) {
+			make_post(&r, (uint64_t)i, "x", &seed);
+			if (custos_store_put(b, &r, NULL))
+				_exit(4);
+		}
+		if (custos_store_commit(b, NULL))
+			_exit(5);
+		custos_store_free(cs);
+		_exit(0);
+	}
+	int status;
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_ST(st, custos_store_last_seq(st, &last));
+	CHECK_INT(last, 2001);
+	seed = 3;
+	make_post(&r, 0, "x", &seed);
+	CHECK_ST(st, custos_store_get(st, r.id, 0, &g));
+	CHECK_STR(g.text, r.text);
+	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, NULL));
+	custos_store_free(st);
+	custos_record_free(&r);
+	custos_record_free(&g);
+}
+
 static void test_store__second_writer_is_busy(void)
 {
 	custos_store_t *st = create_store(), *st2 = NULL;
@@ -950,7 +999,7 @@ static void test_store__stats_are_exact(void)
 		make(&r, ids[i], plats[i], texts[i]);
 		CHECK_ST(st, custos_store_put(b, &r, NULL));
 		j.len = 0;
-		CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_FULL, &j));
+		CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_STORE, &j));
 		raw += j.len + r.raw_len;
 		if (plats[i][0] == 'x')
 			raw_x += j.len + r.raw_len;
@@ -1251,6 +1300,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__pending_shreds_are_finished_at_open),
 	CHECK_CASE(test_store__abort_leaves_nothing),
 	CHECK_CASE(test_store__map_grows_from_a_tiny_map),
+	CHECK_CASE(test_store__reader_follows_a_map_grown_by_another_process),
 	CHECK_CASE(test_store__second_writer_is_busy),
 	CHECK_CASE(test_store__writer_waits_for_the_lock_with_wait),
 	CHECK_CASE(test_store__kill_9_during_writes_keeps_what_was_acknowledged),

@@ -48,5 +48,13 @@ window.YTD.tweets.part0 = [
       "created_at" : "Tue Mar 08 08:00:00 +0000 2022"
     }
   },
-  { "tweet" : { "id_str" : "1500000000000000006", "full_text" : oops } }
+  { "tweet" : { "id_str" : "1500000000000000006", "full_text" : oops } },
+  {
+    "tweet" : {
+      "entities" : { "hashtags" : [ ], "symbols" : [ ], "user_mentions" : [ ], "urls" : [ { "url" : "https://t.co/cut", "expanded_url" : "https://twitter.com/i/web/status/1500000000000000007", "indices" : [ "30", "53" ] } ] },
+      "full_text" : "A very long announcement that… https://t.co/cut",
+      "id_str" : "1500000000000000007",
+      "created_at" : "Thu Mar 10 08:00:00 +0000 2022"
+    }
+  }
 ]
