@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -922,6 +923,23 @@ static int write_keys(custos_store_t *st, int file, const custos_buf_t *keys, ui
 	return CUSTOS_OK;
 }
 
+/* The pages of the map a long ingest has read stay counted in its RSS
+ * although they are only page cache: let the kernel take them back from
+ * this process after each commit, so memory use shows what the ingest
+ * holds, not how big the archive is. (A read-only shared map: the next
+ * access faults the page in again from the cache.) */
+static void release_map(custos_store_t *st)
+{
+	MDB_envinfo info;
+	long page = sysconf(_SC_PAGESIZE);
+	if (mdb_env_info(st->env, &info) != 0 || !info.me_mapaddr || page <= 0)
+		return;
+	size_t used = (size_t)(info.me_last_pgno + 1) * (size_t)page;
+	if (used > info.me_mapsize)
+		used = info.me_mapsize;
+	(void)madvise(info.me_mapaddr, used, MADV_DONTNEED);
+}
+
 int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 {
 	custos_store_t *st = b->st;
@@ -970,6 +988,7 @@ int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 		*summary = b->sum;
 	/* committed: the dictionaries trained by this batch stay cached */
 	b->start_dict = 0;
+	release_map(st);
 	if (b->shred && (err = custos_store__shred_pending(st)) < 0)
 		custos_err_prefix(&st->err, "disposal committed, its keys not yet destroyed "
 		                  "(the next writer to open the archive finishes)");
