@@ -927,17 +927,33 @@ static int write_keys(custos_store_t *st, int file, const custos_buf_t *keys, ui
  * although they are only page cache: let the kernel take them back from
  * this process after each commit, so memory use shows what the ingest
  * holds, not how big the archive is. (A read-only shared map: the next
- * access faults the page in again from the cache.) */
+ * access faults the page in again from the cache.) LMDB does not say where
+ * it mapped the file, so the mapping is found in /proc/self/maps by the
+ * path of LMDB's own descriptor; where that fails, nothing is released. */
 static void release_map(custos_store_t *st)
 {
-	MDB_envinfo info;
-	long page = sysconf(_SC_PAGESIZE);
-	if (mdb_env_info(st->env, &info) != 0 || !info.me_mapaddr || page <= 0)
+	char link[64], path[4096], line[4600];
+	mdb_filehandle_t fd;
+	ssize_t n;
+	if (mdb_env_get_fd(st->env, &fd) != 0)
 		return;
-	size_t used = (size_t)(info.me_last_pgno + 1) * (size_t)page;
-	if (used > info.me_mapsize)
-		used = info.me_mapsize;
-	(void)madvise(info.me_mapaddr, used, MADV_DONTNEED);
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, path, sizeof path - 1)) <= 0)
+		return;
+	path[n] = '\0';
+	FILE *maps = fopen("/proc/self/maps", "r");
+	if (!maps)
+		return;
+	while (fgets(line, sizeof line, maps)) {
+		unsigned long lo, hi;
+		char *name = strchr(line, '/');
+		if (!name || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		name[strcspn(name, "\n")] = '\0';
+		if (!strcmp(name, path))
+			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(maps);
 }
 
 int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
