@@ -81,10 +81,18 @@ typedef struct {
 	custos_verify_summary_t store;
 	uint64_t audit_entries;
 	uint8_t  audit_head[CUSTOS_SHA256_LEN];
+	bool     index_present;
+	uint64_t index_docs;       /* documents checked against the store */
+	uint64_t index_watermark;
+	uint64_t index_lag;        /* record versions committed after the watermark */
+	uint64_t index_disposed;   /* documents of disposed records a crashed disposition
+	                            * run left behind: rerunning it removes them */
 } custos_archive_verify_t;
 
 /* Verifies the store (every record, blob, dictionary, tombstone and the
- * record chain) and the audit chain. CUSTOS_ECORRUPT with the first
+ * record chain), the audit chain, and the index: every document must be a
+ * record the store holds, at the latest version the watermark covers.
+ * Versions after the watermark are lag, not corruption. CUSTOS_ECORRUPT with the first
  * inconsistency in the handle's error. Appends a "verify" audit entry. */
 int custos_archive_verify(custos_archive_t *a, custos_archive_verify_t *out,
                           custos_progress_fn progress, void *ctx);

@@ -381,6 +381,11 @@ int custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 		rec->raw = NULL;
 		rec->raw_len = 0;
 	}
+	/* the stored form leaves out what the header and key say */
+	if (!rec->version)
+		rec->version = h.version;
+	if (!rec->seq)
+		rec->seq = seq;
 	if ((err = custos_record_hash(rec)) < 0)
 		return custos_err_set(&st->err, err, "seq %llu: cannot hash record",
 		                      (unsigned long long)seq);

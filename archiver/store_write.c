@@ -467,7 +467,7 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	rec->seq = seq;
 	rec->version = count + 1;
 	st->json.len = 0;
-	if ((err = custos_record_to_json(rec, CUSTOS_JSON_FULL, &st->json)) < 0)
+	if ((err = custos_record_to_json(rec, CUSTOS_JSON_STORE, &st->json)) < 0)
 		return custos_err_set(&st->err, err, "cannot serialize record %s", rec->id);
 	memset(&h, 0, sizeof h);
 	h.format = STORE_REC_FORMAT;

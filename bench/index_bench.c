@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@ static uint64_t rnd(void)
 static double rndf(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
 
 static char *words[VOCAB];
+#define HSIZE (VOCAB * 4)
+static int seen[HSIZE];
 static double *zipf_cdf;
 
 static void make_vocab(void)
@@ -51,11 +54,21 @@ static void make_vocab(void)
 			for (int j = 0; j < k; j++)
 				n += sprintf(w + n, "%s", syl[rnd() % 30]);
 			w[n] = '\0';
-			/* keep words unique */
+			/* keep words unique (open addressing over a FNV hash) */
+			uint32_t h = 2166136261u;
+			for (int j = 0; j < n; j++)
+				h = (h ^ (unsigned char)w[j]) * 16777619u;
 			int dup = 0;
-			for (int j = i - 1; j >= 0 && j > i - 50; j--)
-				if (strcmp(words[j], w) == 0)
+			for (uint32_t k = h % HSIZE;; k = (k + 1) % HSIZE) {
+				if (!seen[k]) {
+					seen[k] = i + 1;
+					break;
+				}
+				if (strcmp(words[seen[k] - 1], w) == 0) {
 					dup = 1;
+					break;
+				}
+			}
 			if (!dup)
 				break;
 		} while (1);
@@ -86,6 +99,14 @@ static double cpu_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double proc_cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 static double now(void)
@@ -201,6 +222,7 @@ int main(int argc, char **argv)
 			g[j] = tmp;
 		}
 	printf("generated %ld records, %.1f bytes of text each\n", n, (double)tlen / n);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	char path[4200];
 	snprintf(path, sizeof path, "%s/index", dir);
@@ -223,6 +245,7 @@ int main(int argc, char **argv)
 		char *tagv[2], *mentionv[1], *urlv[1];
 		custos_media_t media[1];
 		memset(media, 0, sizeof media);
+		double c0 = proc_cpu();
 		t = now();
 		for (long i = 0; i < n; i++) {
 			gen_t *x = &g[i];
@@ -279,7 +302,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "commit: %s\n", custos_index_errmsg(idx));
 			return 1;
 		}
-		double ti = now() - t;
+		double ti = now() - t, ci = proc_cpu() - c0;
 		custos_index_free(idx);
 		long before = dir_bytes(path);
 		t = now();
@@ -289,8 +312,9 @@ int main(int argc, char **argv)
 		}
 		double tc = now() - t;
 		long after = dir_bytes(path);
-		printf("index: %ld records in %.2f s = %.0f records/s (%s)\n", n, ti, n / ti,
-		       nothread ? "one thread" : "two threads");
+		printf("index: %ld records in %.2f s = %.0f records/s (%s); %.1f cpu-s, %.0f us cpu "
+		       "per record\n", n, ti, n / ti, nothread ? "one thread" : "shard threads", ci,
+		       ci * 1e6 / n);
 		printf("size: %.0f bytes/record before compaction, %.0f after (compaction %.2f s)\n",
 		       (double)before / n, (double)after / n, tc);
 		fflush(stdout);
@@ -303,6 +327,8 @@ int main(int argc, char **argv)
 	if (getenv("BENCH_Q")) {   /* one query, many times: for profiling */
 		custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
 		o.sort = getenv("BENCH_SORT") ? atoi(getenv("BENCH_SORT")) : 0;
+		o.estimate_total = getenv("BENCH_EST") != NULL;
+		o.count_only = getenv("BENCH_COUNT") != NULL;
 		t = cpu_now();
 		for (int i = 0; i < 2000; i++) {
 			custos_index_results_t *res = NULL;

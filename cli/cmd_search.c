@@ -73,6 +73,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		{ "offset", required_argument, NULL, 'o' },
 		{ "sort", required_argument, NULL, 's' },
 		{ "facets", required_argument, NULL, 'f' },
+		{ "lang", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("search");
@@ -114,6 +115,23 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			if (custos_index_facets_parse(&so.facets, optarg, &err) < 0)
 				return cli_usage(cmd, "%s", err.msg);
 			break;
+		case 'L': {
+			/* the languages Xapian 1.4 has stemmers for; anything else would
+			 * quietly fall back to English, which a reviewer must not get */
+			static const char langs[] = " ar hy eu ca da nl en fi fr de hu id ga it lt ne "
+			                            "nb nn no pt ro ru es sv ta tr ";
+			char key[16];
+			snprintf(key, sizeof key, " %.8s ", optarg);
+			char *dash = strchr(key + 1, '-');
+			if (dash) {
+				dash[0] = ' ';
+				dash[1] = '\0';
+			}
+			if (!*optarg || !strstr(langs, key))
+				return cli_usage(cmd, "no stemmer for language '%s' (one of:%s)", optarg, langs);
+			so.stem_lang = optarg;
+			break;
+		}
 		default: return cli_usage(cmd, NULL);
 		}
 	}

@@ -60,7 +60,8 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		       "versions", (unsigned long long)s.versions);
 		if (s.deleted_upstream)
 			printf("%-18s %llu\n", "deleted upstream", (unsigned long long)s.deleted_upstream);
-		printf("%-18s %s raw, %s stored (ratio %.3f), %s on disk\n", "bytes",
+		printf("%-18s %s captured (original + normalized), %s stored (ratio %.3f), "
+		       "%s on disk\n", "bytes",
 		       cli_bytes(b1, sizeof b1, s.raw_bytes), cli_bytes(b2, sizeof b2, s.stored_bytes),
 		       ratio, cli_bytes(b3, sizeof b3, s.file_bytes));
 		printf("%-18s %llu (%s)\n", "media", (unsigned long long)s.blobs,

@@ -34,12 +34,15 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 	if (json) {
 		printf("{\"ok\": %s, \"records\": %llu, \"blobs\": %llu, \"tombstones\": %llu, "
 		       "\"quarantined\": %llu, \"dictionaries\": %llu, \"chain\": \"%s\", "
-		       "\"audit_entries\": %llu, \"audit_head\": \"%s\"",
+		       "\"audit_entries\": %llu, \"audit_head\": \"%s\", \"index_docs\": %llu, "
+		       "\"index_lag\": %llu, \"index_disposed\": %llu",
 		       st == 0 ? "true" : "false", (unsigned long long)v.store.records,
 		       (unsigned long long)v.store.blobs, (unsigned long long)v.store.tombstones,
 		       (unsigned long long)v.store.quarantined,
 		       (unsigned long long)v.store.dictionaries, chain,
-		       (unsigned long long)v.audit_entries, head);
+		       (unsigned long long)v.audit_entries, head,
+		       (unsigned long long)v.index_docs, (unsigned long long)v.index_lag,
+		       (unsigned long long)v.index_disposed);
 		if (st < 0) {
 			printf(", \"error\": ");
 			cli_json_str(stdout, custos_archive_err(a)->msg);
@@ -52,6 +55,19 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)v.store.records, (unsigned long long)v.store.blobs,
 		       (unsigned long long)v.store.tombstones, (unsigned long long)v.store.quarantined,
 		       chain, (unsigned long long)v.audit_entries, head);
+		if (!v.index_present)
+			printf("index: none yet (custos index builds it)\n");
+		else if (v.index_lag)
+			printf("index: %llu documents agree with the store; it lags by %llu record "
+			       "versions (not an error: 'custos index' catches up)\n",
+			       (unsigned long long)v.index_docs, (unsigned long long)v.index_lag);
+		else
+			printf("index: %llu documents agree with the store\n",
+			       (unsigned long long)v.index_docs);
+		if (v.index_disposed)
+			printf("index: %llu documents of disposed records are still there: a "
+			       "disposition run was cut short; rerun 'custos retention apply'\n",
+			       (unsigned long long)v.index_disposed);
 	}
 	rc = st < 0 ? cli_fail("verification failed: %s", custos_archive_err(a)->msg) : CLI_OK;
 	custos_archive_free(a);

@@ -14,7 +14,7 @@ static const cli_command_t commands[] = {
 	{ "quarantine", cmd_quarantine, "quarantine list [--json] | show N [--raw]",
 	  "what --skip-bad set aside, with its raw bytes" },
 	{ "search", cmd_search, "search [--json|--csv] [--count] [--limit N] [--offset N] "
-	  "[--sort relevance|date|-date] [--facets FIELD,...] QUERY", "find records" },
+	  "[--sort relevance|date|-date] [--facets FIELD,...] [--lang CODE] QUERY", "find records" },
 	{ "show", cmd_show, "show [--json] [--versions] [--thread] [--raw] [--version N] ID",
 	  "one record, its versions, its conversation" },
 	{ "index", cmd_index, "index [--rebuild] [--json]", "catch the search index up, or rebuild it" },

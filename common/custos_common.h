@@ -233,7 +233,14 @@ int custos_record_derive(custos_record_t *r);
  * fields the content hash covers are written; with CUSTOS_JSON_FULL also
  * version, seq, content_sha256, source and captured_at (raw is never written
  * here; see custos_record_to_json_raw). */
-enum { CUSTOS_JSON_CONTENT = 0, CUSTOS_JSON_FULL = 1 };
+enum {
+	CUSTOS_JSON_CONTENT = 0,
+	CUSTOS_JSON_FULL = 1,
+	/* FULL without version, seq and content_sha256: what the store keeps,
+	 * since its header and key hold those and the hash is recomputed on
+	 * every read (64 random hex digits do not compress) */
+	CUSTOS_JSON_STORE = 2
+};
 int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out);
 
 /* Computes content_sha256: SHA-256 of the CUSTOS_JSON_CONTENT form. */

@@ -122,7 +122,7 @@ int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
 	jw_str(&w, "content_warning", r->content_warning);
 	jw_time(&w, "edited_at", r->edited_at);
 	jw_time(&w, "deleted_at", r->deleted_at);
-	if (what == CUSTOS_JSON_FULL) {
+	if (what == CUSTOS_JSON_FULL || what == CUSTOS_JSON_STORE) {
 		jw_time(&w, "captured_at", r->captured_at);
 		const custos_source_t *s = &r->source;
 		if (s->format || s->file || s->connector) {
@@ -137,6 +137,8 @@ int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
 			jw_str(&w, "connector", s->connector);
 			jw_close(&w, '}');
 		}
+	}
+	if (what == CUSTOS_JSON_FULL) {
 		if (r->version)
 			jw_int(&w, "version", r->version);
 		if (r->seq)

@@ -191,6 +191,8 @@ typedef struct {
 
 /* Every record query matches (holds and retention need all, not a page). */
 int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, const char *query);
+/* Every document in the index (sorted by id), for verification. */
+int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out);
 /* Every record of the thread rooted at root_id, the root included. */
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id);
 void custos_index_idlist_free(custos_index_idlist_t *l);   /* NULL-safe; zeroes */

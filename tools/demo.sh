@@ -19,6 +19,15 @@ step show --thread x:1003
 step show --versions x:1010
 printf 'AcmeRocket\n#AcmeRocket\nfrom:jdoe\nrefund OR broken\n' >"$A.terms"
 step report terms "$A.terms"
+step policy set demo/retention.yaml -m "Adopt the retention schedule RP-7"
+step policy doc add demo/social-media-policy.md -m "Social-media policy"
+step hold create order-4411 --query '#4411 OR from:jdoe' --reason 'Complaint about order 4411'
+step hold list
+step retention plan
+step retention apply --yes
+step show x:1006                 # disposed of: its tombstone remains
+step search --count "#AcmeRocket"   # disposed records are no longer found
+step policy log
 step verify
 step audit --since 2000-01-01
 printf '\nThe archive is in %s; try: ./custos --archive %s show --json x:1001\n' "$A" "$A"

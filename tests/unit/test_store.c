@@ -999,7 +999,7 @@ static void test_store__stats_are_exact(void)
 		make(&r, ids[i], plats[i], texts[i]);
 		CHECK_ST(st, custos_store_put(b, &r, NULL));
 		j.len = 0;
-		CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_FULL, &j));
+		CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_STORE, &j));
 		raw += j.len + r.raw_len;
 		if (plats[i][0] == 'x')
 			raw_x += j.len + r.raw_len;
