@@ -378,7 +378,8 @@ static int hold_records(custos_archive_t *a, custos_policy_t *p, custos_index_t 
 		err = iv.err ? custos_err_set(&a->err, iv.err, "out of memory") : policy_fail(a, p, err);
 		goto done;
 	}
-	qsort(iv.v, iv.n, sizeof *iv.v, cmp_str);
+	if (iv.n)
+		qsort(iv.v, iv.n, sizeof *iv.v, cmp_str);
 	size_t u = 0;
 	for (size_t i = 0; i < iv.n; i++)
 		if (!u || strcmp(iv.v[u - 1], iv.v[i]))
