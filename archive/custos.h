@@ -59,6 +59,7 @@ typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
 	uint64_t batches, files, warnings;
 	uint64_t indexed;                     /* record versions indexed after the store commits */
+	uint64_t held;                        /* new members of active legal holds */
 	uint64_t first_seq, last_seq;
 	uint8_t  chain[CUSTOS_SHA256_LEN];   /* record chain head after the last batch */
 	uint8_t  digest[CUSTOS_SHA256_LEN];  /* SHA-256 over the batches' digests, in order */

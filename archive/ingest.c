@@ -356,11 +356,13 @@ static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, cons
 	custos_hex(digest, s->digest, sizeof s->digest);
 	custos_buf_printf(b, "{\"added\":%llu,\"versions\":%llu,\"unchanged\":%llu,"
 	                  "\"quarantined\":%llu,\"blobs\":%llu,\"batches\":%llu,\"indexed\":%llu,"
+	                  "\"held\":%llu,"
 	                  "\"first_seq\":%llu,\"last_seq\":%llu,\"chain\":\"%s\",\"digest\":\"%s\"",
 	                  (unsigned long long)s->added, (unsigned long long)s->versions,
 	                  (unsigned long long)s->unchanged, (unsigned long long)s->quarantined,
 	                  (unsigned long long)s->blobs, (unsigned long long)s->batches,
-	                  (unsigned long long)s->indexed, (unsigned long long)s->first_seq,
+	                  (unsigned long long)s->indexed, (unsigned long long)s->held,
+	                  (unsigned long long)s->first_seq,
 	                  (unsigned long long)s->last_seq,
 	                  s->batches ? chain : "", s->batches ? digest : "");
 	if (errmsg) {
@@ -441,6 +443,10 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 		uint64_t more = 0;
 		int irc = custos_archive_index_catch_up(a, false, NULL, NULL, &more);
 		summary->indexed += more;
+		/* legal holds cover records captured after they were made: their
+		 * membership grows here, once the index sees the new records */
+		if (irc == CUSTOS_OK)
+			irc = custos_archive_holds_refresh(a, &summary->held);
 		if (irc < 0 && rc == CUSTOS_OK)
 			rc = irc;
 		else

@@ -35,6 +35,9 @@ int cmd_index(cli_t *cli, int argc, char **argv)
 		return rc;
 	int st = custos_archive_index_catch_up(a, rebuild, on_progress, cli, &n);
 	cli_progress_end(cli);
+	/* records the index now sees may fall under active legal holds */
+	if (st == CUSTOS_OK)
+		st = custos_archive_holds_refresh(a, NULL);
 	if (st == CUSTOS_OK)
 		st = custos_archive_index_lag(a, &last, &wm);
 	custos_buf_t r = { 0 };

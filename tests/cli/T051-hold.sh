@@ -45,7 +45,10 @@ test_expect 'a hold created before later captures covers them' '
 	custos hold create m --query "#topic5" >/dev/null &&
 	gen_posts 30 31 >b.ndjson && custos ingest b.ndjson >/dev/null &&
 	custos hold list >l && grep -q "^m  *active  *5 " l &&
-	custos hold show m >s && grep -q "^x:44" s
+	custos hold show m >s && grep -q "^x:44" s &&
+	test "$(wc -l <archive/holds/m.members)" = 5 &&
+	grep -q "^x:44 [0-9a-f]\{64\}$" archive/holds/m.members &&
+	custos audit --json | grep -q "\"action\":\"hold-grow\""
 '
 test_expect 'release needs a reason; a released hold covers nothing and its file stays' '
 	setup &&
