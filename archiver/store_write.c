@@ -439,11 +439,11 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	if (rec->captured_at == CUSTOS_TIME_NONE)
 		rec->captured_at = custos_time_now();
 
-	/* the content hash, as custos_record_hash computes it, in a reused buffer */
+	/* the stored form and, in the same pass, the content hash (as
+	 * custos_record_hash computes it), in a reused buffer */
 	st->json.len = 0;
-	if ((err = custos_record_to_json(rec, CUSTOS_JSON_CONTENT, &st->json)) < 0)
+	if ((err = custos_record_to_json_hashed(rec, &st->json, content)) < 0)
 		return custos_err_set(&st->err, err, "cannot serialize record %s", rec->id);
-	custos_sha256(content, st->json.data, st->json.len);
 	custos_hex(rec->content_sha256, content, 32);
 
 	uint32_t found_version = 0;
@@ -467,9 +467,8 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	uint64_t seq = b->state.v[ST_NEXT_SEQ];
 	rec->seq = seq;
 	rec->version = count + 1;
-	st->json.len = 0;
-	if ((err = custos_record_to_json(rec, CUSTOS_JSON_STORE, &st->json)) < 0)
-		return custos_err_set(&st->err, err, "cannot serialize record %s", rec->id);
+	/* st->json still holds the stored form made with the hash: it leaves
+	 * out seq and version, so it is the same now they are known */
 	memset(&h, 0, sizeof h);
 	h.format = STORE_REC_FORMAT;
 	h.flags = rec->deleted_at != CUSTOS_TIME_NONE ? STORE_REC_DELETED_UPSTREAM : 0;

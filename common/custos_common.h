@@ -243,6 +243,12 @@ enum {
 };
 int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out);
 
+/* Appends the CUSTOS_JSON_STORE form to out and computes, in the same pass,
+ * the content hash (the SHA-256 of the CUSTOS_JSON_CONTENT form, which is
+ * the store form cut before captured_at and closed). */
+int custos_record_to_json_hashed(const custos_record_t *r, custos_buf_t *out,
+                                 uint8_t content[CUSTOS_SHA256_LEN]);
+
 /* Computes content_sha256: SHA-256 of the CUSTOS_JSON_CONTENT form. */
 int custos_record_hash(custos_record_t *r);
 

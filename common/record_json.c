@@ -33,8 +33,16 @@ static void jw_str(jw_t *w, const char *key, const char *v)
 
 static void jw_int(jw_t *w, const char *key, int64_t v)
 {
+	char digits[24], *p = digits + sizeof digits;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	jw_key(w, key);
-	w->err |= custos_buf_printf(w->b, "%lld", (long long)v);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	w->err |= custos_buf_add(w->b, p, (size_t)(digits + sizeof digits - p));
 }
 
 static void jw_time(jw_t *w, const char *key, int64_t ms)
@@ -74,7 +82,7 @@ static void jw_close(jw_t *w, char c)
 	w->first = 0;
 }
 
-int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
+static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t *content_end)
 {
 	jw_t w = { out, 1, 0 };
 	jw_open(&w, NULL, '{');
@@ -122,6 +130,8 @@ int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
 	jw_str(&w, "content_warning", r->content_warning);
 	jw_time(&w, "edited_at", r->edited_at);
 	jw_time(&w, "deleted_at", r->deleted_at);
+	if (content_end)
+		*content_end = out->len;
 	if (what == CUSTOS_JSON_FULL || what == CUSTOS_JSON_STORE) {
 		jw_time(&w, "captured_at", r->captured_at);
 		const custos_source_t *s = &r->source;
@@ -148,6 +158,27 @@ int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
 	}
 	jw_close(&w, '}');
 	return w.err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
+{
+	return to_json(r, what, out, NULL);
+}
+
+int custos_record_to_json_hashed(const custos_record_t *r, custos_buf_t *out,
+                                 uint8_t content[CUSTOS_SHA256_LEN])
+{
+	size_t start = out->len, end = 0;
+	int err = to_json(r, CUSTOS_JSON_STORE, out, &end);
+	if (err < 0)
+		return err;
+	/* the content form is the store form cut before captured_at, closed */
+	custos_sha256_ctx_t c;
+	custos_sha256_init(&c);
+	custos_sha256_update(&c, out->data + start, end - start);
+	custos_sha256_update(&c, "}", 1);
+	custos_sha256_final(&c, content);
+	return CUSTOS_OK;
 }
 
 int custos_record_hash(custos_record_t *r)

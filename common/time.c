@@ -280,12 +280,33 @@ void custos_time_format(char *out, size_t cap, int64_t ms)
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
-	if (frac)
-		snprintf(out, cap, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-		         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
-	else
-		snprintf(out, cap, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
-		         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+	if (y < 0 || y > 9999 || cap < 25) {
+		/* outside the four-digit years: rare enough for printf */
+		if (frac)
+			snprintf(out, cap, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+			         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
+		else
+			snprintf(out, cap, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
+			         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+		return;
+	}
+	/* by hand: every record carries several times, formatted at each store */
+	int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), se = (int)(rem % 60);
+	char *o = out;
+	*o++ = (char)('0' + y / 1000); *o++ = (char)('0' + y / 100 % 10);
+	*o++ = (char)('0' + y / 10 % 10); *o++ = (char)('0' + y % 10); *o++ = '-';
+	*o++ = (char)('0' + m / 10); *o++ = (char)('0' + m % 10); *o++ = '-';
+	*o++ = (char)('0' + d / 10); *o++ = (char)('0' + d % 10); *o++ = 'T';
+	*o++ = (char)('0' + h / 10); *o++ = (char)('0' + h % 10); *o++ = ':';
+	*o++ = (char)('0' + mi / 10); *o++ = (char)('0' + mi % 10); *o++ = ':';
+	*o++ = (char)('0' + se / 10); *o++ = (char)('0' + se % 10);
+	if (frac) {
+		*o++ = '.';
+		*o++ = (char)('0' + frac / 100); *o++ = (char)('0' + frac / 10 % 10);
+		*o++ = (char)('0' + frac % 10);
+	}
+	*o++ = 'Z';
+	*o = '\0';
 }
 
 int64_t custos_time_now(void)
