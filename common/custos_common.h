@@ -127,6 +127,12 @@ int custos_time_parse(int64_t *out_ms, const char *s, size_t n);
 void custos_time_format(char *out, size_t cap, int64_t ms);
 int64_t custos_time_now(void);
 
+/* Calendar arithmetic, proleptic Gregorian, UTC: the days since 1970-01-01
+ * of a date (m 1..12, d 1..31), its inverse, and the length of a month. */
+int64_t  custos_time_days_from_civil(int64_t y, unsigned m, unsigned d);
+void     custos_time_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+unsigned custos_time_days_in_month(int64_t y, unsigned m);
+
 /* ---------------------------------------------------------------------------
  * The canonical record: one captured item, normalized. docs/record-format.md
  * is its specification. Every string is UTF-8 and NUL-terminated; a NULL

@@ -7,9 +7,9 @@
 #include <strings.h>
 #include <time.h>
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil), valid far beyond any post's lifetime. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Howard Hinnant's days_from_civil and its inverse, valid far beyond any
+ * post's lifetime. */
+int64_t custos_time_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -19,7 +19,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void custos_time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -33,9 +33,9 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yy + (*m <= 2);
 }
 
-static int days_in_month(int64_t y, unsigned m)
+unsigned custos_time_days_in_month(int64_t y, unsigned m)
 {
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const unsigned dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
 	return dm[m - 1];
@@ -104,12 +104,13 @@ static int zone(cur_t *c, int *offset_min)
 
 static int build(int64_t *out, int y, int mo, int d, int h, int mi, int s, int ms, int off)
 {
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, (unsigned)mo) || h > 23 ||
+	if (mo < 1 || mo > 12 || d < 1 || (unsigned)d > custos_time_days_in_month(y, (unsigned)mo) ||
+	    h > 23 ||
 	    mi > 59 || s > 60)
 		return CUSTOS_EFORMAT;
 	if (s == 60)
 		s = 59;  /* a leap second is kept inside its minute */
-	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	int64_t days = custos_time_days_from_civil(y, (unsigned)mo, (unsigned)d);
 	*out = ((days * 86400 + h * 3600 + mi * 60 + s) - (int64_t)off * 60) * 1000 + ms;
 	return CUSTOS_OK;
 }
@@ -279,7 +280,7 @@ void custos_time_format(char *out, size_t cap, int64_t ms)
 	int64_t rem = secs - days * 86400;
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	custos_time_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999 || cap < 25) {
 		/* outside the four-digit years: rare enough for printf */
 		if (frac)

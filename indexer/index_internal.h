@@ -27,11 +27,8 @@ int custos_index__prepare(const char *query, custos_buf_t *out, char *lang, size
 int custos_index__date_range(const char *v, size_t n, int64_t *lo, int64_t *hi, custos_err_t *err);
 
 /* Days since 1970-01-01 of a civil date, and back. */
-int64_t custos_index__days_from_civil(int64_t y, unsigned m, unsigned d);
-void custos_index__civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
 
 /* Offset of the first invalid UTF-8 sequence in p[0..n), or n. */
-size_t custos_index__utf8_check(const char *p, size_t n);
 
 #ifdef __cplusplus
 }

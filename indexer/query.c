@@ -15,66 +15,6 @@ static const char *const known_fields[] = {
 	"kind", "lang", "thread", "has", "date", NULL
 };
 
-size_t custos_index__utf8_check(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i], len, cp, k;
-		if (c < 0x80) { i++; continue; }
-		if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-		else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-		else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-		else return i;
-		if (i + len > n)
-			return i;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		/* overlong forms, surrogates and beyond U+10FFFF */
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += len;
-	}
-	return n;
-}
-
-int64_t custos_index__days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	/* H. Hinnant's algorithm: exact for the proleptic Gregorian calendar */
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-void custos_index__civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t yy = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int)(yy + (*m <= 2));
-}
-
-static unsigned days_in_month(int y, unsigned m)
-{
-	static const unsigned dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
 static int digits(const char *p, size_t n, int *out)
 {
 	int v = 0;
@@ -114,17 +54,17 @@ static int parse_end(const char *p, size_t n, int64_t *start, int64_t *end,
 	if (core >= 7 && (p[4] != '-' || digits(p + 5, 2, &m) < 0 || m < 1 || m > 12))
 		goto bad;
 	if (core == 10 && (p[7] != '-' || digits(p + 8, 2, &d) < 0 || d < 1 ||
-	                   (unsigned)d > days_in_month(y, (unsigned)m)))
+	                   (unsigned)d > custos_time_days_in_month(y, (unsigned)m)))
 		goto bad;
 	if (core == 4) {
-		*start = custos_index__days_from_civil(y, 1, 1);
-		*end = custos_index__days_from_civil(y + 1, 1, 1);
+		*start = custos_time_days_from_civil(y, 1, 1);
+		*end = custos_time_days_from_civil(y + 1, 1, 1);
 	} else if (core == 7) {
-		*start = custos_index__days_from_civil(y, (unsigned)m, 1);
-		*end = m == 12 ? custos_index__days_from_civil(y + 1, 1, 1)
-		               : custos_index__days_from_civil(y, (unsigned)m + 1, 1);
+		*start = custos_time_days_from_civil(y, (unsigned)m, 1);
+		*end = m == 12 ? custos_time_days_from_civil(y + 1, 1, 1)
+		               : custos_time_days_from_civil(y, (unsigned)m + 1, 1);
 	} else {
-		*start = custos_index__days_from_civil(y, (unsigned)m, (unsigned)d);
+		*start = custos_time_days_from_civil(y, (unsigned)m, (unsigned)d);
 		*end = *start + 1;
 	}
 	*start *= 86400000;
@@ -229,7 +169,7 @@ int custos_index__prepare(const char *q, custos_buf_t *out, char *lang, size_t l
 	if (n > CUSTOS_INDEX__MAX_QUERY)
 		return custos_err_set(err, CUSTOS_EFORMAT, "query too long: %zu bytes (limit %d)",
 		                      n, CUSTOS_INDEX__MAX_QUERY);
-	if ((bad = custos_index__utf8_check(q, n)) != n)
+	if ((bad = custos_utf8_check(q, n)) != n)
 		return custos_err_set(err, CUSTOS_EFORMAT, "invalid UTF-8 in query at position %zu", bad);
 	custos_buf_clear(out);
 

@@ -330,12 +330,14 @@ void month_of(int64_t ms, int &y, unsigned &m)
 {
 	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
 	unsigned d;
-	custos_index__civil_from_days(days, &y, &m, &d);
+	int64_t yy;
+	custos_time_civil_from_days(days, &yy, &m, &d);
+	y = (int)yy;
 }
 
 int64_t month_start(int y, unsigned m)
 {
-	return custos_index__days_from_civil(y, m, 1) * 86400000;
+	return custos_time_days_from_civil(y, m, 1) * 86400000;
 }
 
 std::string month_term(int y, unsigned m)

@@ -57,38 +57,6 @@ void custos_retain_format(char *out, size_t cap, custos_retain_t r)
 	}
 }
 
-/* Howard Hinnant's days-from-civil and its inverse (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-	static const unsigned dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
@@ -106,12 +74,12 @@ int64_t custos_retain_expiry(int64_t from_ms, custos_retain_t r)
 	int64_t tod = from_ms - days * day_ms;
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	custos_time_civil_from_days(days, &y, &m, &d);
 	int64_t months = r.unit == CUSTOS_RETAIN_YEARS ? (int64_t)r.n * 12 : r.n;
 	int64_t total = y * 12 + (m - 1) + months;
 	int64_t ny = floor_div(total, 12);
 	unsigned nm = (unsigned)(total - ny * 12) + 1;
-	if (d > days_in_month(ny, nm)) {
+	if (d > custos_time_days_in_month(ny, nm)) {
 		/* the day does not exist there: move forward, never back */
 		d = 1;
 		if (++nm > 12) {
@@ -119,7 +87,7 @@ int64_t custos_retain_expiry(int64_t from_ms, custos_retain_t r)
 			ny++;
 		}
 	}
-	return days_from_civil(ny, nm, d) * day_ms + tod;
+	return custos_time_days_from_civil(ny, nm, d) * day_ms + tod;
 }
 
 int custos_schedule_expiry(const custos_schedule_t *s, const size_t *rules, size_t n,
