@@ -59,12 +59,12 @@ static void make_vocab(void)
 			for (int j = 0; j < n; j++)
 				h = (h ^ (unsigned char)w[j]) * 16777619u;
 			int dup = 0;
-			for (uint32_t k = h % HSIZE;; k = (k + 1) % HSIZE) {
-				if (!seen[k]) {
-					seen[k] = i + 1;
+			for (uint32_t slot = h % HSIZE;; slot = (slot + 1) % HSIZE) {
+				if (!seen[slot]) {
+					seen[slot] = i + 1;
 					break;
 				}
-				if (strcmp(words[seen[k] - 1], w) == 0) {
+				if (strcmp(words[seen[slot] - 1], w) == 0) {
 					dup = 1;
 					break;
 				}
