@@ -43,17 +43,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-typedef struct {
-	uint32_t text_off;
-	int64_t created_at;
-	uint16_t author, tag;
-	uint8_t platform, account, kind, lang, media, ntag, mention, url;
-	uint32_t thread;
-} gen_t;
-
-static const char *platforms[] = { "x", "mastodon", "facebook", "slack", "linkedin", "feed" };
-static const char *kinds[] = { "post", "reply", "repost", "quote", "comment", "message" };
-static const char *langs[] = { "en", "en", "en", "en", "en", "en", "de", "fr", "es", "en" };
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -105,42 +94,10 @@ int main(int argc, char **argv)
 	make_vocab();
 
 	/* generate everything first so that only indexing is timed */
-	gen_t *g = calloc((size_t)n, sizeof *g);
-	size_t tcap = (size_t)n * 160, tlen = 0;
-	char *texts = malloc(tcap);
-	int64_t t0 = 1262304000000LL;                 /* 2010-01-01 */
-	int64_t span = 13LL * 365 * 86400000;         /* to 2023 */
-	for (long i = 0; i < n; i++) {
-		gen_t *x = &g[i];
-		/* capture order follows time, with a day of jitter */
-		x->created_at = t0 + (int64_t)((double)span * i / n) + (int64_t)(rnd() % 86400000);
-		x->platform = (uint8_t)(rnd() % 6);
-		x->account = (uint8_t)(rnd() % 24);
-		x->kind = (uint8_t)(rnd() % 10 < 6 ? 0 : rnd() % 6);
-		x->lang = (uint8_t)(rnd() % 10);
-		x->author = (uint16_t)(zipf() % NAUTH);
-		x->media = rnd() % 10 == 0;
-		x->ntag = rnd() % 10 == 0 ? 1 + rnd() % 2 : 0;
-		x->tag = (uint16_t)(zipf() % NTAGS);
-		x->mention = rnd() % 5 == 0;
-		x->url = rnd() % 7 == 0;
-		x->thread = x->kind == 1 && i > 0 ? (uint32_t)(rnd() % i) + 1 : 0;
-		if (tlen + 400 > tcap) {
-			tcap *= 2;
-			texts = realloc(texts, tcap);
-		}
-		x->text_off = (uint32_t)tlen;
-		int len = 6 + (int)(rnd() % 25);
-		for (int k = 0; k < len; k++) {
-			const char *w = words[zipf()];
-			size_t wl = strlen(w);
-			if (k)
-				texts[tlen++] = ' ';
-			memcpy(texts + tlen, w, wl);
-			tlen += wl;
-		}
-		texts[tlen++] = '\0';
-	}
+	gen_t *g;
+	char *texts;
+	size_t tlen;
+	synth_generate(n, &g, &texts, &tlen);
 	if (shuffle)
 		for (long i = n - 1; i > 0; i--) {
 			long j = (long)(rnd() % (uint64_t)(i + 1));

@@ -1,6 +1,7 @@
-/* The synthetic vocabulary of the search benchmarks (bench/index_bench.c and
- * bench/search_peers.c): one deterministic PRNG, generated pseudo-words and a
- * Zipf distribution over them, so both programs index the same records.
+/* The synthetic posts of the search benchmarks (bench/index_bench.c and
+ * bench/search_peers.c): one deterministic PRNG, generated pseudo-words, a
+ * Zipf distribution over them and the posts made of them, so both programs
+ * index the same records.
  * Static functions in a header because every .c file in bench/ is a program. */
 #ifndef CUSTOS_BENCH_SYNTH_WORDS_H
 #define CUSTOS_BENCH_SYNTH_WORDS_H
@@ -78,6 +79,63 @@ static int zipf(void)
 			hi = mid;
 	}
 	return lo;
+}
+
+typedef struct {
+	uint32_t text_off;
+	int64_t created_at;
+	uint16_t author, tag;
+	uint8_t platform, account, kind, lang, media, ntag, mention, url;
+	uint32_t thread;
+} gen_t;
+
+static const char *platforms[] = { "x", "mastodon", "facebook", "slack", "linkedin", "feed" };
+static const char *kinds[] = { "post", "reply", "repost", "quote", "comment", "message" };
+static const char *langs[] = { "en", "en", "en", "en", "en", "en", "de", "fr", "es", "en" };
+
+/* Generates n posts: *g (calloc'd) and their texts, NUL-separated, in
+ * *texts (malloc'd, *tlen bytes); the caller frees both. */
+static void synth_generate(long n, gen_t **out_g, char **out_texts, size_t *out_tlen)
+{
+	gen_t *g = calloc((size_t)n, sizeof *g);
+	size_t tcap = (size_t)n * 160, tlen = 0;
+	char *texts = malloc(tcap);
+	int64_t t0 = 1262304000000LL;                 /* 2010-01-01 */
+	int64_t span = 13LL * 365 * 86400000;         /* to 2023 */
+	for (long i = 0; i < n; i++) {
+		gen_t *x = &g[i];
+		/* capture order follows time, with a day of jitter */
+		x->created_at = t0 + (int64_t)((double)span * i / n) + (int64_t)(rnd() % 86400000);
+		x->platform = (uint8_t)(rnd() % 6);
+		x->account = (uint8_t)(rnd() % 24);
+		x->kind = (uint8_t)(rnd() % 10 < 6 ? 0 : rnd() % 6);
+		x->lang = (uint8_t)(rnd() % 10);
+		x->author = (uint16_t)(zipf() % NAUTH);
+		x->media = rnd() % 10 == 0;
+		x->ntag = rnd() % 10 == 0 ? 1 + rnd() % 2 : 0;
+		x->tag = (uint16_t)(zipf() % NTAGS);
+		x->mention = rnd() % 5 == 0;
+		x->url = rnd() % 7 == 0;
+		x->thread = x->kind == 1 && i > 0 ? (uint32_t)(rnd() % i) + 1 : 0;
+		if (tlen + 400 > tcap) {
+			tcap *= 2;
+			texts = realloc(texts, tcap);
+		}
+		x->text_off = (uint32_t)tlen;
+		int len = 6 + (int)(rnd() % 25);
+		for (int k = 0; k < len; k++) {
+			const char *w = words[zipf()];
+			size_t wl = strlen(w);
+			if (k)
+				texts[tlen++] = ' ';
+			memcpy(texts + tlen, w, wl);
+			tlen += wl;
+		}
+		texts[tlen++] = '\0';
+	}
+	*out_g = g;
+	*out_texts = texts;
+	*out_tlen = tlen;
 }
 
 #endif
