@@ -32,34 +32,6 @@
 
 #include "synth_words.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static long dir_bytes(const char *dir)
-{
-	char cmd[4300];
-	snprintf(cmd, sizeof cmd, "du -sb '%s'", dir);
-	FILE *p = popen(cmd, "r");
-	long n = 0;
-	if (p) {
-		if (fscanf(p, "%ld", &n) != 1)
-			n = 0;
-		pclose(p);
-	}
-	return n;
-}
-
 /* ---- end of the generator ------------------------------------------------- */
 
 static double pcpu(void)

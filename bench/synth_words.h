@@ -1,7 +1,7 @@
 /* The synthetic posts of the search benchmarks (bench/index_bench.c and
  * bench/search_peers.c): one deterministic PRNG, generated pseudo-words, a
  * Zipf distribution over them and the posts made of them, so both programs
- * index the same records.
+ * index the same records; and the few measuring helpers both use.
  * Static functions in a header because every .c file in bench/ is a program. */
 #ifndef CUSTOS_BENCH_SYNTH_WORDS_H
 #define CUSTOS_BENCH_SYNTH_WORDS_H
@@ -136,6 +136,33 @@ static void synth_generate(long n, gen_t **out_g, char **out_texts, size_t *out_
 	*out_g = g;
 	*out_texts = texts;
 	*out_tlen = tlen;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static long dir_bytes(const char *dir)
+{
+	char cmd[4300];
+	snprintf(cmd, sizeof cmd, "du -sb '%s'", dir);
+	FILE *p = popen(cmd, "r");
+	long n = 0;
+	if (p) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = 0;
+		pclose(p);
+	}
+	return n;
 }
 
 #endif
