@@ -437,12 +437,8 @@ static int fb_file(fb_t *x, const char *relpath, custos_err_t *err)
 		}
 		if (st == 1) {
 			custos_record_reset(r);
-			int b = x->sink->bad(x->sink->ctx, in->name, off, line, why, elem, n);
-			if (b != 0) {
-				st = custos_err_set(err, b < 0 ? b : CUSTOS_EFORMAT, "%s: line %lld (byte %lld): %s",
-				                    in->name, (long long)line, (long long)off, why);
+			if ((st = custos_import__bad(x->sink, in->name, off, line, why, elem, n, err)) < 0)
 				goto done;
-			}
 			continue;
 		}
 		/* entities from the text, after the export's own links (the id

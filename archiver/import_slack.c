@@ -558,12 +558,8 @@ static int day_file(slack_t *s, const char *relpath)
 		}
 		if (st == 1) {
 			custos_record_reset(r);
-			int b = s->sink->bad(s->sink->ctx, in->name, off, line, why, elem, n);
-			if (b != 0) {
-				st = custos_err_set(err, b < 0 ? b : CUSTOS_EFORMAT, "%s: line %lld (byte %lld): %s",
-				                    in->name, (long long)line, (long long)off, why);
+			if ((st = custos_import__bad(s->sink, in->name, off, line, why, elem, n, err)) < 0)
 				goto done;
-			}
 			continue;
 		}
 		st = 0;
