@@ -734,37 +734,116 @@ Xapian::Query DateField::operator()(const std::string &v)
 // Counts the facets of every match: platform, account and author from
 // value 1, year and month from value 0.
 class FacetSpy : public Xapian::MatchSpy {
+	// Document::get_value looks a value up from the start of its value
+	// chunk, which was most of a faceted query's time. The matcher goes
+	// through the shards one after the other, each in docid order, and a
+	// document's id (its store seq) is in one shard only; so each shard's
+	// value streams are read forward instead, and a docid not where the
+	// current shard's stream can reach it means the next shard has begun.
+	struct Stream {
+		Xapian::ValueIterator it, end;
+	};
+	struct Streams {
+		std::vector<Stream> v;
+		size_t cur = 0;
+		Xapian::docid last = 0;
+	};
+	Streams rec, time;
+	std::string key;   // reused: a facet value being counted
+
+	static std::string value(const Xapian::Document &doc, Streams &ss, Xapian::valueno slot)
+	{
+		Xapian::docid did = doc.get_docid();
+		if (did < ss.last)
+			ss.cur++;
+		ss.last = did;
+		while (ss.cur < ss.v.size()) {
+			Stream &s = ss.v[ss.cur];
+			if (s.it == s.end || s.it.get_docid() > did) {
+				ss.cur++;
+				continue;
+			}
+			s.it.skip_to(did);
+			if (s.it != s.end && s.it.get_docid() == did)
+				return *s.it;
+			ss.cur++;
+		}
+		return doc.get_value(slot);
+	}
+
     public:
 	unsigned want;
 	std::unordered_map<std::string, uint64_t> counts[3];
-	std::map<int, uint64_t> years, months;
+	std::map<int, uint64_t> months;   // yyyymm
 
-	explicit FacetSpy(unsigned w) : want(w) {}
+	FacetSpy(unsigned w, const std::vector<Xapian::Database> &shards) : want(w)
+	{
+		for (const Xapian::Database &d : shards) {
+			rec.v.push_back(Stream{ d.valuestream_begin(SLOT_REC), d.valuestream_end(SLOT_REC) });
+			time.v.push_back(Stream{ d.valuestream_begin(SLOT_TIME), d.valuestream_end(SLOT_TIME) });
+		}
+	}
 	void operator()(const Xapian::Document &doc, double) override
 	{
 		if (want & (CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM) | CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT) |
 		            CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR))) {
-			RecValue rv;
-			if (parse_rec_value(doc.get_value(SLOT_REC), rv)) {
-				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM))
-					counts[0][rv.platform]++;
-				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT))
-					counts[1][rv.account]++;
-				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR))
-					counts[2][rv.author]++;
+			// value 1 is varint(seq) id \x1f account \x1f author; the
+			// platform is the id up to its ':'
+			const std::string v = value(doc, rec, SLOT_REC);
+			size_t pos = 0;
+			uint64_t seq;
+			size_t a, b;
+			if (get_varint(v, pos, seq) && (a = v.find('\x1f', pos)) != std::string::npos &&
+			    (b = v.find('\x1f', a + 1)) != std::string::npos) {
+				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM)) {
+					size_t c = v.find(':', pos);
+					key.assign(v, pos, c < a ? c - pos : 0);
+					counts[0][key]++;
+				}
+				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT)) {
+					key.assign(v, a + 1, b - a - 1);
+					counts[1][key]++;
+				}
+				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR)) {
+					key.assign(v, b + 1, std::string::npos);
+					counts[2][key]++;
+				}
 			}
 		}
 		if (want & (CUSTOS_FACET_BIT(CUSTOS_FACET_YEAR) | CUSTOS_FACET_BIT(CUSTOS_FACET_MONTH))) {
-			int64_t t = time_from_value(doc.get_value(SLOT_TIME));
-			if (t != CUSTOS_TIME_NONE) {
+			int64_t t = time_from_value(value(doc, time, SLOT_TIME));
+			if (t == CUSTOS_TIME_NONE)
+				return;
+			// the month's counter through a cache by day: the calendar
+			// and the map only once per day seen
+			int64_t day = t >= 0 ? t / 86400000 : -((-t + 86399999) / 86400000);
+			DayCache &c = days[(uint64_t)day % DAY_CACHE];
+			if (!c.count || c.day != day) {
 				int y;
 				unsigned m;
 				month_of(t, y, m);
-				years[y]++;
-				months[y * 100 + (int)m]++;
+				c.day = day;
+				c.count = &months[y * 100 + (int)m];
 			}
+			(*c.count)++;
 		}
 	}
+	// the year facet, from the months
+	std::map<int, uint64_t> years() const
+	{
+		std::map<int, uint64_t> y;
+		for (const auto &kv : months)
+			y[kv.first / 100] += kv.second;
+		return y;
+	}
+
+    private:
+	static const size_t DAY_CACHE = 4096;
+	struct DayCache {
+		int64_t day = 0;
+		uint64_t *count = nullptr;   // into months: std::map keeps it valid
+	};
+	std::vector<DayCache> days = std::vector<DayCache>(DAY_CACHE);
 };
 
 } // namespace
@@ -1215,7 +1294,7 @@ uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, Facet
 	Xapian::Enquire enq(*db);
 	enq.set_query(q);
 	enq.set_weighting_scheme(Xapian::BoolWeight());
-	enq.set_docid_order(Xapian::Enquire::DONT_CARE);
+	enq.set_docid_order(spy ? Xapian::Enquire::ASCENDING : Xapian::Enquire::DONT_CARE);
 	if (spy)
 		enq.add_matchspy(spy);
 	Xapian::doccount all = db->get_doccount();
@@ -1666,7 +1745,10 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 			bool exact_from_page = limit > 0 && o->sort == CUSTOS_SORT_RELEVANCE &&
 			                       ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
 			if (o->facets) {
-				FacetSpy spy(o->facets);
+				std::vector<Xapian::Database> shards;
+				for (Shard *sh : idx->shards)
+					shards.push_back(sh->wdb ? Xapian::Database(*sh->wdb) : *sh->rdb);
+				FacetSpy spy(o->facets, shards);
 				res->total = count_matches(db, p.query, &spy);
 				res->total_exact = 1;
 				for (int f = 0; f < 3; f++)
@@ -1677,7 +1759,7 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					}
 				if (o->facets & CUSTOS_FACET_BIT(CUSTOS_FACET_YEAR)) {
 					std::vector<std::pair<std::string, uint64_t>> v;
-					for (auto &kv : spy.years)
+					for (auto &kv : spy.years())
 						v.emplace_back(std::to_string(kv.first), kv.second);
 					facet_out(&res->arena, &res->facets[CUSTOS_FACET_YEAR], v);
 				}
