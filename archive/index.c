@@ -217,6 +217,10 @@ done:
 	custos_index_free(cu.idx);
 	custos_archive__root_cache_free(&cu.cache);
 	if (rc == CUSTOS_OK && rebuild) {
+		/* a rebuilt index is compacted before it serves: about half the
+		 * size, and document ids (store seqs) are kept */
+		if ((rc = custos_index_compact(fresh, &a->err)) < 0)
+			return rc;
 		if ((rc = rm_tree(old)) < 0 ||
 		    (access(path, F_OK) == 0 && rename(path, old) < 0) ||
 		    rename(fresh, path) < 0) {
