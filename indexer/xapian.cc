@@ -47,6 +47,7 @@ const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
 const char SCHEMA_VERSION[] = "2";
 const size_t QUEUE_MAX = 4096;
+const Xapian::doccount ONE_PASS_MAX = 5000;   // see custos_index_search
 
 // ---- small helpers --------------------------------------------------------
 
@@ -1734,7 +1735,15 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					Xapian::Enquire enq(*db);
 					enq.set_query(p.query);
 					enq.set_weighting_scheme(relevance_weight());
-					ms = enq.get_mset(o->offset, limit);
+					// A result Xapian estimates small is ranked whole in
+					// one pass, which makes its total exact; a large one
+					// is ranked only as far as the page needs, and counted
+					// in a cheaper unweighted pass below.
+					Xapian::doccount check = 0;
+					if (!o->facets && !o->estimate_total &&
+					    enq.get_mset(0, 0).get_matches_estimated() <= ONE_PASS_MAX)
+						check = db->get_doccount();
+					ms = enq.get_mset(o->offset, limit, check);
 				} else {
 					ms = date_page(db, p.query, o->sort == CUSTOS_SORT_DATE_DESC,
 					               o->offset, limit);
