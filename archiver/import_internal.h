@@ -49,6 +49,18 @@ int  custos_input__open_mem(custos_input_t **out, const char *name, const void *
 /* Reads the input to its end (so its sha is complete). */
 int  custos_input__drain(custos_input_t *in, custos_err_t *err);
 
+/* The SHA-256 (hex) of the file of the tree whose display name is name, as
+ * custos_tree__member_name gives it: the bytes of the file as collected (of
+ * the member, for a member of a zip). Known before the file's first record
+ * is stored: when no input has read the file to its end yet, it is read once
+ * more, whole, here. Kept per tree. CUSTOS_ENOTFOUND when the name is not of
+ * this tree; read errors as custos_tree__open and the input's read give. */
+int  custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS_SHA256_HEX],
+                              custos_err_t *err);
+/* The display name of a file whose bytes, read to the end by an input,
+ * differed from the hash custos_tree__file_sha256 gave its records (it
+ * changed while it was imported); NULL when none did. Valid while t is. */
+const char *custos_tree__changed(const custos_tree_t *t);
 /* Opens relpath inside the tree; CUSTOS_ENOTFOUND when absent. Close with
  * custos_input__close (NULL-safe). */
 int  custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **out,

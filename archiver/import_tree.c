@@ -34,6 +34,20 @@ struct custos_tree {
 	size_t    cursor_next;  /* index of the member the next header read gives */
 	int       cursor_busy;
 	custos_err_t err;   /* why custos_tree__each stopped */
+	/* SHA-256 of the files whose records asked for it (custos_tree__file_sha256),
+	 * by relpath; a handful per tree, so a list */
+	struct file_hash *hashes;
+	size_t    n_hashes;
+	/* the last input read to its end, so that a file read whole before its
+	 * records (a first pass counting keys) is not read a third time */
+	char     *last_rel;
+	char      last_hex[CUSTOS_SHA256_HEX];
+	char     *changed;    /* display name of a file whose bytes differed between reads */
+};
+
+struct file_hash {
+	char *relpath;
+	char  hex[CUSTOS_SHA256_HEX];
 };
 
 static int errno_status(int e)
@@ -52,6 +66,8 @@ static int errno_status(int e)
 
 typedef struct {
 	custos_input_t in;
+	custos_tree_t *tree;
+	int eof;           /* read has returned 0: in.sha covers the whole file */
 	int fd;
 	char *name_buf;
 } file_input_t;
@@ -59,6 +75,7 @@ typedef struct {
 typedef struct {
 	custos_input_t in;
 	custos_tree_t *tree;
+	int eof;
 	struct archive *a;
 	int is_cursor;      /* a is the tree's cursor: give it back on close */
 	char *name_buf;
@@ -92,6 +109,7 @@ static ssize_t file_read(custos_input_t *in, void *buf, size_t n)
 		return -1;
 	}
 	account(in, buf, r);
+	f->eof |= r == 0 && n > 0;
 	return r;
 }
 
@@ -106,6 +124,7 @@ static ssize_t zip_read(custos_input_t *in, void *buf, size_t n)
 		return -1;
 	}
 	account(in, buf, (ssize_t)r);
+	z->eof |= r == 0 && n > 0;
 	return (ssize_t)r;
 }
 
@@ -123,6 +142,34 @@ static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
 
 enum { IN_FILE = 1, IN_ZIP, IN_MEM };
 
+static struct file_hash *hash_find(const custos_tree_t *t, const char *relpath)
+{
+	for (size_t i = 0; i < t->n_hashes; i++)
+		if (strcmp(t->hashes[i].relpath, relpath) == 0)
+			return &t->hashes[i];
+	return NULL;
+}
+
+/* An input of the tree read to its end: its running SHA-256 is the file's.
+ * When a first pass already gave the file's hash to its records, the two
+ * must agree, or the file changed while it was imported. */
+static void input_done(custos_tree_t *t, custos_input_t *in)
+{
+	uint8_t h[CUSTOS_SHA256_LEN];
+	char hex[CUSTOS_SHA256_HEX];
+	struct file_hash *fh;
+	custos_sha256_final(&in->sha, h);
+	custos_hex(hex, h, sizeof h);
+	if ((fh = hash_find(t, in->relpath)) && strcmp(fh->hex, hex) != 0 && !t->changed)
+		t->changed = strdup(in->name);  /* NULL on OOM: the check is lost, not the data */
+	char *rel = strdup(in->relpath);
+	if (rel) {
+		free(t->last_rel);
+		t->last_rel = rel;
+		memcpy(t->last_hex, hex, sizeof hex);
+	}
+}
+
 /* The kind is kept in impl as a small integer so close knows what it frees. */
 void custos_input__close(custos_input_t *in)
 {
@@ -131,6 +178,8 @@ void custos_input__close(custos_input_t *in)
 	switch ((int)(intptr_t)in->impl) {
 	case IN_FILE: {
 		file_input_t *f = (file_input_t *)in;
+		if (f->eof && f->tree)
+			input_done(f->tree, in);
 		if (f->fd >= 0)
 			close(f->fd);  /* read-only: nothing to lose on a failed close */
 		free(f->name_buf);
@@ -139,6 +188,8 @@ void custos_input__close(custos_input_t *in)
 	}
 	case IN_ZIP: {
 		zip_input_t *z = (zip_input_t *)in;
+		if (z->eof)
+			input_done(z->tree, in);
 		if (z->is_cursor) {
 			z->tree->cursor_busy = 0;
 		} else if (z->a) {
@@ -403,6 +454,11 @@ void custos_tree__free(custos_tree_t *t)
 	free(t->path);
 	free(t->display);
 	free(t->file_rel);
+	for (size_t i = 0; i < t->n_hashes; i++)
+		free(t->hashes[i].relpath);
+	free(t->hashes);
+	free(t->last_rel);
+	free(t->changed);
 	free(t);
 }
 
@@ -588,6 +644,7 @@ int custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **ou
 	strcpy(f->name_buf, dname);
 	strcpy(f->name_buf + strlen(dname) + 1, relpath);
 	f->fd = fd;
+	f->tree = t;
 	f->in.name = f->name_buf;
 	f->in.relpath = f->name_buf + strlen(dname) + 1;
 	f->in.size = st.st_size;
@@ -783,4 +840,75 @@ int custos_tree__find_prefix(custos_tree_t *t, const char *mark, char *prefix, s
 		return 0;
 	custos_tree__each(t, find_one, &f);
 	return f.found;
+}
+
+/* The relpath of a display name custos_tree__member_name gave, or NULL when
+ * the name is not of this tree. */
+static const char *relpath_of(const custos_tree_t *t, const char *name)
+{
+	size_t n;
+	switch (t->kind) {
+	case TREE_ZIP:
+		n = strlen(t->display);
+		return strncmp(name, t->display, n) == 0 && name[n] == '!' && name[n + 1] == '/'
+		       ? name + n + 2 : NULL;
+	case TREE_FILE:
+		if (strcmp(name, t->display) == 0)
+			return t->file_rel;
+		if (strcmp(t->path, ".") == 0)
+			return name;
+		n = strlen(t->path);
+		return strncmp(name, t->path, n) == 0 && name[n] == '/' ? name + n + 1 : NULL;
+	default:
+		n = strlen(t->display);
+		if (strncmp(name, t->display, n) != 0)
+			return NULL;
+		if (n && t->display[n - 1] == '/')
+			return name + n;
+		return name[n] == '/' ? name + n + 1 : NULL;
+	}
+}
+
+int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS_SHA256_HEX],
+                             custos_err_t *err)
+{
+	const char *rel = relpath_of(t, name);
+	struct file_hash *fh;
+	custos_input_t *in = NULL;
+	int r;
+
+	if (!rel || !relpath_ok(rel))
+		return CUSTOS_ENOTFOUND;
+	if ((fh = hash_find(t, rel))) {
+		memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
+		return CUSTOS_OK;
+	}
+	if (!t->last_rel || strcmp(t->last_rel, rel) != 0) {
+		/* a pass of its own, before any record of the file is stored */
+		if ((r = custos_tree__open(t, rel, &in, err)) < 0)
+			return r;
+		if ((r = custos_input__drain(in, err)) < 0) {
+			custos_input__close(in);
+			return r;
+		}
+		custos_input__close(in);   /* sets last_rel and last_hex */
+		if (!t->last_rel || strcmp(t->last_rel, rel) != 0)
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	struct file_hash *nv = realloc(t->hashes, (t->n_hashes + 1) * sizeof *nv);
+	if (!nv)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	t->hashes = nv;
+	fh = &nv[t->n_hashes];
+	if (!(fh->relpath = strdup(rel)))
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	memcpy(fh->hex, t->last_hex, CUSTOS_SHA256_HEX);
+	t->n_hashes++;
+	memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
+	return CUSTOS_OK;
+}
+
+const char *custos_tree__changed(const custos_tree_t *t)
+{
+	return t->changed;
 }

@@ -129,8 +129,13 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	CHECK_INT(b.n_bad, a.n_bad);
 	CHECK_INT(b.n_blobs, 3);
 	CHECK(a.raws.len == b.raws.len && memcmp(a.raws.data, b.raws.data, a.raws.len) == 0);
-	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"offset\":1230,\"line\":22", zip);
+	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"file_sha256\":\"", zip);
 	CHECK(tsink_has(&b, "x:1500000000000000003", want));
+	CHECK(tsink_has(&b, "x:1500000000000000003", "\"offset\":1230,\"line\":22"));
+	/* the member's hash: the same as the unpacked file's */
+	const char *fa = strstr(tsink_find(&a, "x:1500000000000000003"), "\"file_sha256\":\"");
+	const char *fb = strstr(tsink_find(&b, "x:1500000000000000003"), "\"file_sha256\":\"");
+	CHECK(fa && fb && memcmp(fa, fb, 16 + 64) == 0);
 	snprintf(want, sizeof want, "%s!/data/tweets.js|3086|51|", zip);
 	CHECK(strstr(b.bads.data, want) != NULL);
 	tsink_free(&a);
