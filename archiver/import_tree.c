@@ -43,6 +43,7 @@ struct custos_tree {
 	char     *last_rel;
 	char      last_hex[CUSTOS_SHA256_HEX];
 	char     *changed;    /* display name of a file whose bytes differed between reads */
+	struct zip_input *live;   /* the zip member being read, for spooling */
 };
 
 struct file_hash {
@@ -72,10 +73,14 @@ typedef struct {
 	char *name_buf;
 } file_input_t;
 
-typedef struct {
+typedef struct zip_input {
 	custos_input_t in;
 	custos_tree_t *tree;
 	int eof;
+	/* >= 0 once the rest of the member was inflated into this unlinked
+	 * temporary file to hash it (custos_tree__file_sha256): reads go on
+	 * from there, so the member is inflated once */
+	int spool_fd;
 	struct archive *a;
 	int is_cursor;      /* a is the tree's cursor: give it back on close */
 	char *name_buf;
@@ -116,7 +121,19 @@ static ssize_t file_read(custos_input_t *in, void *buf, size_t n)
 static ssize_t zip_read(custos_input_t *in, void *buf, size_t n)
 {
 	zip_input_t *z = (zip_input_t *)in;
-	la_ssize_t r = archive_read_data(z->a, buf, n);
+	la_ssize_t r;
+	if (z->spool_fd >= 0) {
+		do
+			r = read(z->spool_fd, buf, n);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			custos_err_set(&in->err, errno_status(errno), "cannot read '%s' (spooled): %s",
+			               in->name, strerror(errno));
+			return -1;
+		}
+	} else {
+		r = archive_read_data(z->a, buf, n);
+	}
 	if (r < 0) {
 		custos_err_set(&in->err, CUSTOS_EFORMAT, "cannot read '%s': %s", in->name,
 		               archive_error_string(z->a) ? archive_error_string(z->a)
@@ -190,6 +207,10 @@ void custos_input__close(custos_input_t *in)
 		zip_input_t *z = (zip_input_t *)in;
 		if (z->eof)
 			input_done(z->tree, in);
+		if (z->spool_fd >= 0)
+			close(z->spool_fd);   /* read-only from here: nothing to lose */
+		if (z->tree->live == z)
+			z->tree->live = NULL;
 		if (z->is_cursor) {
 			z->tree->cursor_busy = 0;
 		} else if (z->a) {
@@ -603,6 +624,8 @@ static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t
 	z->in.impl = (void *)(intptr_t)IN_ZIP;
 	custos_sha256_init(&z->in.sha);
 	z->tree = t;
+	z->spool_fd = -1;
+	t->live = z;
 	z->a = a;
 	z->is_cursor = use_cursor;
 	if (use_cursor)
@@ -869,6 +892,74 @@ static const char *relpath_of(const custos_tree_t *t, const char *name)
 	}
 }
 
+/* An unlinked temporary file, -1 when none can be made. */
+static int spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4200];
+	int fd;
+	if (!dir || !*dir)
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+#endif
+	if ((size_t)snprintf(path, sizeof path, "%s/custos-spool-XXXXXX", dir) >= sizeof path ||
+	    (fd = mkstemp(path)) < 0)
+		return -1;
+	unlink(path);
+	return fd;
+}
+
+/* The hash of the zip member z is reading: its running hash of what was
+ * read, continued over the rest, which goes to a spool file that z then
+ * reads from. 1 with hex set, 0 when no spool could be made (the caller
+ * reads the member again), negative on a read error of the zip. */
+static int spool_rest(zip_input_t *z, char hex[CUSTOS_SHA256_HEX], custos_err_t *err)
+{
+	custos_sha256_ctx_t c = z->in.sha;
+	uint8_t h[CUSTOS_SHA256_LEN];
+	char buf[65536];
+	la_ssize_t r;
+	int fd = -1;
+	if (!z->eof && (fd = spool_open()) < 0)
+		return 0;
+	while (!z->eof && (r = archive_read_data(z->a, buf, sizeof buf)) != 0) {
+		if (r < 0) {
+			close(fd);
+			return custos_err_set(err, CUSTOS_EFORMAT, "cannot read '%s': %s", z->in.name,
+			                      archive_error_string(z->a) ? archive_error_string(z->a)
+			                                                 : "damaged zip member");
+		}
+		custos_sha256_update(&c, buf, (size_t)r);
+		for (la_ssize_t done = 0; done < r; ) {
+			ssize_t w = write(fd, buf + done, (size_t)(r - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				/* the bytes are gone from the zip stream: no falling back */
+				int e = errno;
+				close(fd);
+				return custos_err_set(err, CUSTOS_EIO, "cannot spool '%s': %s", z->in.name,
+				                      w < 0 ? strerror(e) : "no progress");
+			}
+			done += w;
+		}
+	}
+	if (fd >= 0) {
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			int e = errno;
+			close(fd);
+			return custos_err_set(err, CUSTOS_EIO, "cannot spool '%s': %s", z->in.name,
+			                      strerror(e));
+		}
+		z->spool_fd = fd;
+	}
+	custos_sha256_final(&c, h);
+	custos_hex(hex, h, sizeof h);
+	return 1;
+}
+
 int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS_SHA256_HEX],
                              custos_err_t *err)
 {
@@ -882,6 +973,18 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
 	if ((fh = hash_find(t, rel))) {
 		memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
 		return CUSTOS_OK;
+	}
+	if (t->live && t->live->spool_fd < 0 && strcmp(t->live->in.relpath, rel) == 0) {
+		/* the member being read: inflate the rest once, into a spool */
+		char hex[CUSTOS_SHA256_HEX];
+		if ((r = spool_rest(t->live, hex, err)) < 0)
+			return r;
+		if (r == 1) {
+			free(t->last_rel);
+			if (!(t->last_rel = strdup(rel)))
+				return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+			memcpy(t->last_hex, hex, sizeof hex);
+		}
 	}
 	if (!t->last_rel || strcmp(t->last_rel, rel) != 0) {
 		/* a pass of its own, before any record of the file is stored */

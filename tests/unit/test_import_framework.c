@@ -534,6 +534,32 @@ static void test_import__file_changed_while_read_is_an_error(void)
 	tsink_free(&c.s);
 }
 
+static void test_import__big_zip_member_is_hashed_and_read_whole(void)
+{
+	tsink_t s;
+	custos_import_sink_t sink = tsink_make(&s);
+	custos_err_t err = { 0 };
+	custos_buf_t doc = { 0 };
+	char want[200], hex[CUSTOS_SHA256_HEX];
+	/* over the line reader's first read: the rest of the member is
+	 * inflated once, to hash it, and read from there */
+	for (int i = 0; i < 8000; i++)
+		custos_buf_printf(&doc, REC("x:%d", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb") "\n",
+		                  i);
+	CHECK(mkdir(path_in("bz"), 0755) == 0);
+	write_file(path_in("bz/big.ndjson"), doc.data, doc.len);
+	sh("cd '%s/bz' && zip -q ../big.zip big.ndjson", check_tmpdir);
+	CHECK_OK(custos_import_run(path_in("big.zip"), NULL, &sink, &err));
+	CHECK_INT(s.n_records, 8000);
+	sha_hex_of(hex, doc.data, doc.len);
+	snprintf(want, sizeof want, "\"file_sha256\":\"%s\"", hex);
+	CHECK(tsink_has(&s, "x:0", want));
+	CHECK(tsink_has(&s, "x:7999", want));
+	CHECK(tsink_has(&s, "x:7999", "\"text\":\"bbbb"));
+	custos_buf_free(&doc);
+	tsink_free(&s);
+}
+
 static void test_jv__parses_strict_json_into_the_arena(void)
 {
 	custos_arena_t a = { 0 };
@@ -617,4 +643,5 @@ CHECK_MAIN(CHECK_CASE(test_jsonscan__ytd_prefix_gives_exact_element_bytes),
            CHECK_CASE(test_import__folder_with_zip_and_files_imports_each),
            CHECK_CASE(test_import__same_input_gives_identical_records_twice),
            CHECK_CASE(test_import__records_carry_the_sha256_of_their_file),
-           CHECK_CASE(test_import__file_changed_while_read_is_an_error))
+           CHECK_CASE(test_import__file_changed_while_read_is_an_error),
+           CHECK_CASE(test_import__big_zip_member_is_hashed_and_read_whole))
