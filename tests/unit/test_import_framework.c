@@ -486,6 +486,16 @@ static void test_import__records_carry_the_sha256_of_their_file(void)
 	snprintf(want, sizeof want, "\"file_sha256\":\"%s\"", hex);
 	CHECK(tsink_has(&s, "x:3", want));
 	tsink_free(&s);
+	/* a like names its post in target, which survives the connector format */
+	const char *l = "{\"id\":\"x:like:7:5\",\"platform\":\"x\",\"kind\":\"like\",\"created_at\":"
+	                "\"2021-01-01T00:00:00Z\",\"author\":{\"handle\":\"acme\"},\"text\":\"\","
+	                "\"target\":\"x:5\"}\n";
+	sink = tsink_make(&s);
+	write_file(path_in("l.ndjson"), l, strlen(l));
+	CHECK_OK(custos_import_run(path_in("l.ndjson"), NULL, &sink, &err));
+	CHECK(tsink_has(&s, "x:like:7:5", "\"kind\":\"like\""));
+	CHECK(tsink_has(&s, "x:like:7:5", "\"target\":\"x:5\""));
+	tsink_free(&s);
 }
 
 /* A sink that, at the first record, rewrites a byte near the end of the
