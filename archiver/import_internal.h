@@ -96,6 +96,17 @@ int  custos_lines__next(custos_lines_t *lr, const char **line, size_t *n,
                         int64_t *offset, int64_t *lineno, custos_err_t *err);
 void custos_lines__free(custos_lines_t *lr);
 
+/* The line formats' loop: opens relpath of the tree (NULL, a folder, is
+ * CUSTOS_EINVAL naming format) and calls fn with each line that is not blank
+ * (spaces, tabs, "\r"), as custos_lines__next gives it, and the input it
+ * comes from. fn returns 0 to go on; anything else stops the loop and is
+ * returned (a positive value is the caller's own signal). Returns 0 at the
+ * end of the file, or the line reader's error. */
+typedef int (*custos_line_fn)(void *ctx, custos_input_t *in, const char *line, size_t n,
+                              int64_t offset, int64_t lineno);
+int  custos_import__each_line(custos_tree_t *t, const char *relpath, const char *format,
+                              size_t max_line, custos_line_fn fn, void *ctx, custos_err_t *err);
+
 /* Streaming scan of a JSON document for the elements of arrays: the
  * elements are handed over as raw bytes, exactly as in the file, with their
  * byte offset and line. Handles a JS prefix ("window.YTD.tweets.part0 = ")

@@ -1899,59 +1899,51 @@ static int twitter_api_detect(custos_tree_t *t, const char *relpath, const char 
 	return 0;
 }
 
+/* A line of a capture; the first one that does not parse and ends opening
+ * something says the file is pretty-printed JSON (API_DOC). */
+enum { API_DOC = 1 };
+typedef struct {
+	xctx_t *x;
+	int first;
+} api_lines_t;
+
+static int api_line(void *ctx, custos_input_t *in, const char *l, size_t n, int64_t off,
+                    int64_t lineno)
+{
+	api_lines_t *al = ctx;
+	xctx_t *x = al->x;
+	if (al->first) {
+		al->first = 0;
+		/* pretty-printed JSON is one document over many lines: its first
+		 * line does not parse and ends opening something (a broken first
+		 * line of a JSONL file is just a bad line) */
+		custos_jv_t *probe = custos_jv__parse(&x->jarena, l, n, NULL);
+		custos_arena_reset(&x->jarena);
+		size_t e = n;
+		while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r'))
+			e--;
+		if (!probe && e > 0 && strchr("{[,:", l[e - 1]))
+			return API_DOC;
+	}
+	return api_value(x, in->name, l, n, off, lineno);
+}
+
 static int twitter_api_run(custos_tree_t *t, const char *relpath,
                            const custos_import_sink_t *sink, custos_err_t *err)
 {
 	xctx_t x = { .sink = sink, .err = err, .format = "twitter-api", .tree = t };
+	api_lines_t al = { &x, 1 };
 	custos_input_t *in = NULL;
-	custos_lines_t *lr = NULL;
 	custos_jsonscan_t *js = NULL;
 	const char *l;
 	size_t n;
 	int64_t off, lineno;
-	int r, doc_mode = 0, first = 1;
+	int r;
 
 	custos_record_init(&x.rec);
-	if (!relpath) {
-		r = custos_err_set(err, CUSTOS_EINVAL, "twitter-api: a file is needed, not a folder");
-		goto done;
-	}
-	if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
-		goto done;
-	if ((r = custos_lines__open(&lr, in, MAX_LINE)) < 0)
-		goto done;
-	while ((r = custos_lines__next(lr, &l, &n, &off, &lineno, err)) > 0) {
-		size_t k = 0;
-		while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] == '\r'))
-			k++;
-		if (k == n)
-			continue;
-		if (first) {
-			first = 0;
-			/* pretty-printed JSON is one document over many lines: its
-			 * first line does not parse and ends opening something (a
-			 * broken first line of a JSONL file is just a bad line) */
-			custos_jv_t *probe = custos_jv__parse(&x.jarena, l, n, NULL);
-			custos_arena_reset(&x.jarena);
-			size_t e = n;
-			while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r'))
-				e--;
-			if (!probe && e > 0 && strchr("{[,:", l[e - 1])) {
-				doc_mode = 1;
-				break;
-			}
-		}
-		if ((r = api_value(&x, in->name, l, n, off, lineno)) != 0)
-			goto done;
-	}
-	if (r < 0)
-		goto done;
-	if (doc_mode) {
+	r = custos_import__each_line(t, relpath, "twitter-api", MAX_LINE, api_line, &al, err);
+	if (r == API_DOC) {
 		/* start again, as a sequence of JSON values */
-		custos_lines__free(lr);
-		lr = NULL;
-		custos_input__close(in);
-		in = NULL;
 		if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
 			goto done;
 		if ((r = custos_jsonscan__open(&js, in, NULL)) < 0)
@@ -1966,7 +1958,6 @@ static int twitter_api_run(custos_tree_t *t, const char *relpath,
 	}
 done:
 	custos_jsonscan__free(js);
-	custos_lines__free(lr);
 	custos_input__close(in);
 	xctx_free(&x);
 	return r < 0 ? r : 0;
