@@ -337,8 +337,9 @@ static custos_import_sink_t hashing_sink(hashing_t *h, custos_tree_t *t,
 static int hashing_check(hashing_t *h, int r, const char *what, custos_err_t *err)
 {
 	const char *changed = custos_tree__changed(h->tree);
-	if (h->err.status && err) {
-		*err = h->err;
+	if (h->err.status) {
+		if (err)
+			*err = h->err;
 		return h->err.status;
 	}
 	if (r == 0 && changed)

@@ -37,7 +37,7 @@ struct custos_tree {
 	/* SHA-256 of the files whose records asked for it (custos_tree__file_sha256),
 	 * by relpath; a handful per tree, so a list */
 	struct file_hash *hashes;
-	size_t    n_hashes;
+	size_t    n_hashes, cap_hashes;
 	/* the last input read to its end, so that a file read whole before its
 	 * records (a first pass counting keys) is not read a third time */
 	char     *last_rel;
@@ -159,9 +159,11 @@ static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
 
 enum { IN_FILE = 1, IN_ZIP, IN_MEM };
 
+/* Newest first: the file asked about is nearly always the one just added
+ * (a folder of thousands of feeds adds one per file). */
 static struct file_hash *hash_find(const custos_tree_t *t, const char *relpath)
 {
-	for (size_t i = 0; i < t->n_hashes; i++)
+	for (size_t i = t->n_hashes; i-- > 0; )
 		if (strcmp(t->hashes[i].relpath, relpath) == 0)
 			return &t->hashes[i];
 	return NULL;
@@ -998,11 +1000,15 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
 		if (!t->last_rel || strcmp(t->last_rel, rel) != 0)
 			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	}
-	struct file_hash *nv = realloc(t->hashes, (t->n_hashes + 1) * sizeof *nv);
-	if (!nv)
-		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
-	t->hashes = nv;
-	fh = &nv[t->n_hashes];
+	if (t->n_hashes == t->cap_hashes) {
+		size_t nc = t->cap_hashes ? t->cap_hashes * 2 : 8;
+		struct file_hash *nv = realloc(t->hashes, nc * sizeof *nv);
+		if (!nv)
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+		t->hashes = nv;
+		t->cap_hashes = nc;
+	}
+	fh = &t->hashes[t->n_hashes];
 	if (!(fh->relpath = strdup(rel)))
 		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	memcpy(fh->hex, t->last_hex, CUSTOS_SHA256_HEX);
