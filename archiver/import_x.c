@@ -1620,6 +1620,75 @@ static int item_v1(xctx_t *x, custos_jv_t *item, custos_jv_t *unused, const char
 	return emit_api(x, 0, item, NULL, file, raw, n, off, line);
 }
 
+
+/* The one-to-one conversation of two user ids as the archive names it:
+ * "x:dm:<smaller id>-<larger id>". */
+static int set_dm_pair_thread(custos_record_t *rec, const char *a, const char *b)
+{
+	char buf[80];
+	size_t la, lb;
+	if (!a || !b)
+		return 0;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > lb || (la == lb && strcmp(a, b) > 0)) {
+		const char *t = a;
+		a = b;
+		b = t;
+	}
+	snprintf(buf, sizeof buf, "%s-%s", a, b);
+	return set_dm_thread(rec, buf);
+}
+
+/* A direct message of the v1.1 API (direct_messages/events/list, or the
+ * Account Activity API's direct_message_events): {"type":"message_create",
+ * "id","created_timestamp","message_create":{"sender_id","target":
+ * {"recipient_id"},"message_data":{"text","entities"}}}. Handles come from
+ * the page's "users" when it has them. */
+static int item_dm_event(xctx_t *x, custos_jv_t *ev, custos_jv_t *users, const char *file,
+                         const char *raw, size_t n, int64_t off, int64_t line)
+{
+	custos_record_t *rec = &x->rec;
+	custos_jv_t *mc = custos_jv__get(ev, "message_create");
+	custos_jv_t *md = custos_jv__get(mc, "message_data");
+	custos_jv_t *ents = custos_jv__get(md, "entities");
+	char ib[24], tb[24], sb[24], rb[24];
+	const char *id = jid(ev, "id", ib), *ts = jid(ev, "created_timestamp", tb);
+	const char *sender = jid(mc, "sender_id", sb);
+	const char *to = jid(custos_jv__get(mc, "target"), "recipient_id", rb);
+	const char *type = jstr(ev, "type");
+	custos_jv_t *su = sender ? custos_jv__get(users, sender) : NULL;
+	char *end = NULL;
+	long long at = ts ? strtoll(ts, &end, 10) : 0;
+	int r;
+	if (type && strcmp(type, "message_create") != 0) {
+		custos_import__warn(x->sink, file, "line %lld: a direct-message event of type %s; "
+		                    "skipped", (long long)line, type);
+		return 0;
+	}
+	if (!id || !ts || !end || *end || !mc || !sender)
+		return custos_import__bad(x->sink, file, off, line, "direct message without id, "
+		                          "created_timestamp or sender_id", raw, n, x->err);
+	if ((r = set_idf(rec, &rec->id, "x:dm:", id)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->platform, "x")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->kind, "message")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_id, sender)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_handle, jstr(su, "screen_name")
+	                            ? jstr(su, "screen_name") : sender)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_name, jstr(su, "name"))) == 0 &&
+	    (r = custos_record_sets(rec, &rec->text, jstr(md, "text") ? jstr(md, "text") : ""))
+	     == 0 &&
+	    (r = custos_record_sets(rec, &rec->visibility, "direct")) == 0 &&
+	    (r = strv_from(rec, &rec->hashtags, custos_jv__get(ents, "hashtags"), "text")) == 0 &&
+	    (r = strv_from(rec, &rec->mentions, custos_jv__get(ents, "user_mentions"),
+	                   "screen_name")) == 0 &&
+	    (r = strv_from(rec, &rec->cashtags, custos_jv__get(ents, "symbols"), "text")) == 0 &&
+	    (r = urls_from(rec, custos_jv__get(ents, "urls"))) == 0)
+		r = set_dm_pair_thread(rec, sender, to);
+	rec->created_at = (int64_t)at;
+	return finish_record(x, rec, r, file, raw, n, off, line);
+}
+
 /* ------------------------------------------------------------------------
  * Stream notices and events (twitter-api lines that are not tweets). The
  * v1.1 streams interleave them with the tweets; a records system keeps
@@ -1852,6 +1921,14 @@ static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64
 		if (r == 0 && custos_jv__len(custos_jv__get(inc, "tweets")))
 			r = each_at(x, "includes.tweets", custos_jv__get(inc, "tweets"), inc,
 			            item_v2_ref, file, p, n, off, line);
+	} else if (custos_jv__is_arr(custos_jv__get(root, "events")) ||
+	           custos_jv__is_arr(custos_jv__get(root, "direct_message_events"))) {
+		const char *key = custos_jv__get(root, "events") ? "events" : "direct_message_events";
+		r = each_at(x, key, custos_jv__get(root, key), custos_jv__get(root, "users"),
+		            item_dm_event, file, p, n, off, line);
+	} else if (custos_jv__is_obj(custos_jv__get(root, "message_create")) &&
+	           custos_jv__get(root, "created_timestamp")) {
+		r = item_dm_event(x, root, NULL, file, p, n, off, line);
 	} else if (custos_jv__is_arr(custos_jv__get(root, "statuses"))) {
 		r = each_at(x, "statuses", custos_jv__get(root, "statuses"), NULL, item_v1, file, p,
 		            n, off, line);
@@ -1882,6 +1959,9 @@ static int twitter_api_detect(custos_tree_t *t, const char *relpath, const char 
 		return 80;
 	if (memmem(head, n, "\"statuses\"", 10) && memmem(head, n, "\"id_str\"", 8))
 		return 70;
+	/* direct messages of the v1.1 API (events/list, Account Activity) */
+	if (memmem(head, n, "\"message_create\"", 16) && memmem(head, n, "\"sender_id\"", 11))
+		return 60;
 	/* a capture of the stream's notices only (a file of delete notices) */
 	if ((memmem(head, n, "{\"delete\":", 10) && memmem(head, n, "\"user_id", 8)) ||
 	    memmem(head, n, "{\"scrub_geo\":", 13) || memmem(head, n, "{\"status_withheld\":", 19) ||

@@ -440,8 +440,15 @@ static void test_fixtures__twitter_api_v11(void)
 	 * the notices and events: jq -c 'select(type=="object") | if .delete then "delete"
 	 *   elif .event then "event:"+.event else empty end' *.json | sort | uniq -c
 	 *   -> 1 delete, 1 event:favorite, 1 event:unfavorite; each event's
-	 *   target_object is a tweet (classified as above: 2 p), a record too */
-	CHECK_INT(s.n_records, 17 + 1 + 2 + 2);
+	 *   target_object is a tweet (classified as above: 2 p), a record too
+	 * jq '.events | map(select(.type=="message_create")) | length'
+	 *   direct_message_event_list.json -> 2 direct messages */
+	CHECK_INT(s.n_records, 17 + 1 + 2 + 2 + 2);
+	CHECK_INT(s.kinds[5], 2);
+	/* jq -c '.events[0] | .id, .message_create.sender_id,
+	 *   .message_create.target.recipient_id' */
+	CHECK(tsink_has(&s, "x:dm:123123123123123123", "\"thread\":\"x:dm:69179963-186712193\""));
+	CHECK(tsink_has(&s, "x:dm:123123123123123123", "\"text\":\"hello @thimura\""));
 	CHECK_INT(s.kinds[0], 9 + 2);
 	CHECK_INT(s.kinds[6], 2);   /* the delete notice, the unfavorite */
 	CHECK_INT(s.kinds[7], 1);   /* the favorite: a like */
