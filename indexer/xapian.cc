@@ -14,6 +14,7 @@
 //             language; no positional data
 //             Q id, P platform, A account, F author handle, K hashtag, M mention,
 //             U url domain (and its parents), N kind, L language, T thread root,
+//             R what a repost, quote, like or notice is about,
 //             H has (media), Y year (YYYY) and month (YYYYMM) buckets
 #include "custos_indexer.h"
 #include "index_internal.h"
@@ -45,7 +46,7 @@ const Xapian::valueno SLOT_REC = 1;
 const Xapian::valueno SLOT_POS = 2;
 const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
-const char SCHEMA_VERSION[] = "2";
+const char SCHEMA_VERSION[] = "3";
 const size_t QUEUE_MAX = 4096;
 const Xapian::doccount ONE_PASS_MAX = 5000;   // see custos_index_search
 
@@ -857,6 +858,7 @@ namespace {
 // its document after the caller has moved on.
 struct Rec {
 	std::string id, platform, account, kind, author, lang, thread, title, text;
+	std::vector<std::string> about;   // repost_of, quote_of, target
 	std::vector<std::string> tags, mentions, urls;
 	uint64_t seq = 0;
 	uint32_t version = 1;
@@ -965,6 +967,8 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 		doc.add_boolean_term("L" + lang);
 	if (!r.thread.empty() && r.thread != r.id)   // a root is found by its Q term
 		doc.add_boolean_term("T" + r.thread);
+	for (const std::string &a : r.about)
+		doc.add_boolean_term("R" + a);
 	if (r.media)
 		doc.add_boolean_term("Hmedia");
 
@@ -1176,6 +1180,9 @@ Rec rec_of(const custos_record_t *r)
 	x.author = s(r->author_handle);
 	x.lang = s(r->lang);
 	x.thread = s(r->thread);
+	for (const char *a : { r->repost_of, r->quote_of, r->target })
+		if (a && *a)
+			x.about.push_back(a);
 	x.title = s(r->title);
 	x.text = s(r->text);
 	for (size_t i = 0; i < r->hashtags.n; i++)
@@ -1242,6 +1249,7 @@ int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
 	qp.add_boolean_prefix("lang", (new LangField())->release());
 	qp.add_boolean_prefix("url", (new UrlField())->release());
 	qp.add_boolean_prefix("thread", (new ThreadField())->release());
+	qp.add_boolean_prefix("about", "R");
 	qp.add_boolean_prefix("date", (new DateField(db))->release());
 	unsigned flags = Xapian::QueryParser::FLAG_BOOLEAN | Xapian::QueryParser::FLAG_PHRASE |
 	                 Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |

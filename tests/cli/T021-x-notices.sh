@@ -19,6 +19,10 @@ test_expect 'a delete notice is a record of its own; the post stays as captured'
 	grep -q "\"created_at\":\"2014-08-02T17:20:00Z\"" notice &&
 	custos stats --json >st && grep -q "\"deleted_upstream\": 0" st &&
 	test "$(custos search --count "#evidence")" = 1 &&
+	custos search --json about:x:495597326736449536 >about &&
+	grep -q "\"id\": \"x:delete:495597326736449536\"" about &&
+	test "$(custos search --count about:x:495597326736449536)" = 1 &&
+	test "$(custos search --count about:x:1)" = 0 &&
 	custos ingest --json stream.jsonl >again &&
 	grep -q "\"added\": 0, \"versions\": 0, \"unchanged\": 2" again
 '
