@@ -142,7 +142,7 @@ static int index_one(void *ctx, const custos_record_t *rec)
 	cu->last_seq = rec->seq;
 	cu->done++;
 	if (++cu->since_commit >= CATCH_UP_COMMIT) {
-		if ((rc = custos_index_commit(cu->idx, cu->last_seq)) < 0)
+		if ((rc = custos_index_commit_queued(cu->idx, cu->last_seq)) < 0)
 			return custos_err_set(&cu->a->err, rc, "cannot commit the index: %s",
 			                      custos_index_errmsg(cu->idx));
 		cu->since_commit = 0;

@@ -37,6 +37,7 @@ typedef struct {
 	bool running, finish, gave_up;
 	custos_index_t *idx;
 	uint64_t indexed;
+	uint64_t last_seq;          /* of the last batch whose commit was queued */
 	int status;
 } index_pipe_t;
 
@@ -70,10 +71,14 @@ static void *pipe_main(void *arg)
 		int rc = CUSTOS_OK;
 		for (size_t i = 0; i < pb->n && rc == CUSTOS_OK; i++)
 			rc = custos_index_add(p->idx, &pb->recs[i]);
+		/* queued: the thread goes on feeding the shards while they
+		 * commit; pipe_stop waits for the last commit */
 		if (rc == CUSTOS_OK)
-			rc = custos_index_commit(p->idx, pb->last_seq);
-		if (rc == CUSTOS_OK)
+			rc = custos_index_commit_queued(p->idx, pb->last_seq);
+		if (rc == CUSTOS_OK) {
 			p->indexed += pb->n;
+			p->last_seq = pb->last_seq;
+		}
 		pipe_batch_free(pb);
 		if (rc < 0) {
 			/* the catch-up after the ingest reports what is wrong */
@@ -154,6 +159,10 @@ static void pipe_stop(index_pipe_t *p)
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
 		p->running = false;
+		/* what was queued is durable now, or counted as not indexed (the
+		 * catch-up after the ingest indexes it) */
+		if (p->indexed && custos_index_commit(p->idx, p->last_seq) < 0)
+			p->indexed = 0;
 	}
 	custos_index_free(p->idx);
 	p->idx = NULL;

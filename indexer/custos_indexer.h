@@ -70,6 +70,13 @@ int custos_index_delete(custos_index_t *idx, const char *id);
  * ahead of the watermark and a catch-up from it replaces them by id.) */
 int custos_index_commit(custos_index_t *idx, uint64_t watermark);
 
+/* The same commit, queued behind the adds and deletes so far: each shard's
+ * writer makes it when it gets there, and the caller goes on feeding the
+ * others meanwhile (a commit that waits stalls every shard on the slowest).
+ * Durable only once a later custos_index_commit (or watermark, doccount,
+ * search) has returned; a failure is returned by the next call. */
+int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark);
+
 /* The committed watermark (0 for a new index), and the number of documents. */
 int custos_index_watermark(custos_index_t *idx, uint64_t *out);
 int custos_index_doccount(custos_index_t *idx, uint64_t *out);

@@ -1548,7 +1548,7 @@ int custos_index_delete(custos_index_t *idx, const char *id)
 // Each shard commits its documents with the watermark; the index's
 // watermark is the smallest, so a crash between two shard commits only
 // means replaying a little (replace by id makes that harmless).
-int custos_index_commit(custos_index_t *idx, uint64_t watermark)
+static int commit(custos_index_t *idx, uint64_t watermark, bool wait)
 {
 	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
@@ -1559,10 +1559,20 @@ int custos_index_commit(custos_index_t *idx, uint64_t watermark)
 			if ((e = submit(idx, sh, std::move(op))) < 0)
 				return e;
 		}
-		return drain(idx);
+		return wait ? drain(idx) : CUSTOS_OK;
 	} catch (...) {
 		return translate(&idx->err, "cannot commit the index");
 	}
+}
+
+int custos_index_commit(custos_index_t *idx, uint64_t watermark)
+{
+	return commit(idx, watermark, true);
+}
+
+int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark)
+{
+	return commit(idx, watermark, false);
 }
 
 static uint64_t read_watermark(custos_index_t *idx)
