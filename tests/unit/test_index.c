@@ -487,6 +487,39 @@ static void test_index__term_report_counts_unique_hits(void)
 	custos_index_free(idx);
 }
 
+static void test_index__queued_commit_lands_by_the_next_wait_or_close(void)
+{
+	custos_index_t *idx = build_corpus();
+	custos_record_t r;
+	uint64_t w = 0, n = 0;
+	char id[16];
+	custos_record_init(&r);
+	for (int i = 0; i < 50; i++) {
+		make_record(&r, &corpus[i % NCORPUS], 100 + (uint64_t)i);
+		snprintf(id, sizeof id, "x:%d", 100 + i);
+		CHECK_OK(custos_record_sets(&r, &r.id, id));
+		CHECK_OK(custos_index_add(idx, &r));
+		if (i == 24)
+			CHECK_OK(custos_index_commit_queued(idx, 124));
+	}
+	custos_record_free(&r);
+	/* the second half is queued too, but only the first half's commit */
+	CHECK_OK(custos_index_watermark(idx, &w));
+	CHECK_INT(w, 124);
+	CHECK_OK(custos_index_doccount(idx, &n));
+	CHECK_INT(n, NCORPUS + 50);   /* the writer sees its own uncommitted documents */
+	CHECK_OK(custos_index_commit_queued(idx, 149));
+	custos_index_free(idx);   /* closing waits for the writers */
+
+	custos_err_t err;
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err));
+	CHECK_OK(custos_index_watermark(idx, &w));
+	CHECK_INT(w, 149);
+	CHECK_OK(custos_index_doccount(idx, &n));
+	CHECK_INT(n, NCORPUS + 50);
+	custos_index_free(idx);
+}
+
 static void test_index__watermark_persists_across_reopen(void)
 {
 	custos_index_t *idx = build_corpus();
@@ -689,6 +722,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__hits_carry_fields_and_snippets),
 	CHECK_CASE(test_index__thread_lists_root_and_replies_in_order),
 	CHECK_CASE(test_index__term_report_counts_unique_hits),
+	CHECK_CASE(test_index__queued_commit_lands_by_the_next_wait_or_close),
 	CHECK_CASE(test_index__watermark_persists_across_reopen),
 	CHECK_CASE(test_index__delete_and_replace_keep_one_document_per_id),
 	CHECK_CASE(test_index__bad_queries_say_where),
