@@ -3,12 +3,38 @@
  * format, so importer rates compare on identical content:
  *
  *   gen --format ndjson|twitter-api|mastodon-api|x-archive --count N --seed S
+ *       (one stream on stdout; x-archive is data/tweets.js)
+ *   gen --format mastodon|facebook|slack|linkedin|feed --out DIR --count N --seed S
+ *       (an export folder under DIR)
  *
  * Posts are modelled once (text from a Zipf vocabulary, entities, threads,
  * reposts, quotes, edits, media, 20 custodian accounts over 5 years) with
  * one PRNG stream that does not depend on the output format; rendering uses
  * no randomness. --count is the number of items written (edits included).
- * See BENCHMARKS.md for the sizes. */
+ * See BENCHMARKS.md for the sizes.
+ *
+ * What each export can and cannot say (the renderers' comments say more):
+ * - mastodon: outbox.json (Create/Note, Announce with a bare URL object, the
+ *   duplicated "orderedItems" key of real exports) + actor.json. One owner:
+ *   every post is the owner's. Quotes are Notes with the link. An edit is
+ *   the Create again with "updated" (a version).
+ * - facebook: posts/your_posts_1.json + comments/comments.json +
+ *   profile_information.json, with the real mojibake (\u00XX per byte). One
+ *   owner. Replies are comments (no parent link in the export); reposts are
+ *   "shared a post" entries. Ids derive from time and text, so an edit is a
+ *   record of its own, not a version.
+ * - slack: users.json, channels.json (a channel per account), day files;
+ *   threads (thread_ts), edits ("edited"), reactions, files, shares as
+ *   attachments. Reposts and quotes are shared-message attachments.
+ * - linkedin: Shares.csv (posts, quotes, reposts without commentary; a row
+ *   per media URL) + Comments.csv (replies) + Profile.csv, with LinkedIn's
+ *   quoting. One owner. A share edit is a version (same ShareLink); a
+ *   comment edit is a record of its own (its id derives from the text).
+ *   No hashtag or mention markup: they stay in the text.
+ * - feed: feeds/<account>-YYYY-MM.xml, RSS 2.0 (even accounts) and Atom 1.0
+ *   (odd). Feeds have no replies or reposts: they are items (no thread
+ *   links). An edit is the item again with its guid/id (Atom: <updated>).
+ */
 #include <inttypes.h>
 #include <stddef.h>
 #include <math.h>
@@ -2277,7 +2303,10 @@ static void sl_message(const post_t *p)
 			j_str(w, "author_name", users[s->author].name);
 			j_str(w, "author_subname", users[s->author].handle);
 			j_strn(w, "text", st.p ? st.p : "", st.len);
-			j_strn(w, "fallback", st.p ? st.p : "", st.len > 100 ? 100 : st.len);
+			size_t fl = st.len > 100 ? 100 : st.len;
+			while (fl < st.len && fl > 0 && ((unsigned char)st.p[fl] & 0xC0) == 0x80)
+				fl--;   /* a whole character */
+			j_strn(w, "fallback", st.p ? st.p : "", fl);
 			j_open(w, "mrkdwn_in", '[');
 			j_str(w, NULL, "text");
 			j_close(w, ']');
