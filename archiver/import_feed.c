@@ -235,9 +235,27 @@ static int block_tag(const char *t, size_t n)
 	return 0;
 }
 
-/* HTML to plain text: tags dropped (block tags become line breaks, script
- * and style content dropped), character references decoded, runs of
- * spaces folded to one, blank lines folded, ends trimmed. */
+/* Inline elements join their text to what is around them: "#<span>tag</span>"
+ * is "#tag", "<span>https://</span><span>example.com</span>" one link. */
+static int inline_tag(const char *t, size_t n)
+{
+	static const struct { const char *name; size_t n; } tags[] = {
+		{ "a", 1 }, { "b", 1 }, { "i", 1 }, { "q", 1 }, { "s", 1 }, { "u", 1 }, { "em", 2 },
+		{ "tt", 2 }, { "abbr", 4 }, { "cite", 4 }, { "code", 4 }, { "font", 4 }, { "mark", 4 },
+		{ "span", 4 }, { "time", 4 }, { "small", 5 }, { "strong", 6 }, { "strike", 6 },
+		{ "sub", 3 }, { "sup", 3 }, { "wbr", 3 }, { "kbd", 3 }, { "var", 3 }, { "dfn", 3 } };
+	if (n == 0 || n > 6)
+		return 0;
+	for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+		if (tags[i].n == n && (t[0] | 0x20) == tags[i].name[0] && !strncasecmp(t, tags[i].name, n))
+			return 1;
+	return 0;
+}
+
+/* HTML to plain text: tags dropped (block tags become line breaks, inline
+ * tags nothing, other tags a space; script and style content dropped),
+ * character references decoded, runs of spaces folded to one, blank lines
+ * folded, ends trimmed. */
 static int html_to_text(custos_buf_t *out, const char *s)
 {
 	custos_buf_clear(out);
@@ -263,6 +281,8 @@ static int html_to_text(custos_buf_t *out, const char *s)
 			} else if (block_tag(t, tn)) {
 				nl++;
 				space = 0;
+			} else if (inline_tag(t, tn)) {
+				/* no break: the text goes on */
 			} else {
 				space = space || out->len;
 			}
