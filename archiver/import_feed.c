@@ -505,13 +505,16 @@ static int parse_date(xmlNode *n, int64_t *out)
 }
 
 typedef struct {
-	char *title, *text, *summary, *id, *link, *author, *author_email, *lang;
+	char *title, *text, *id, *link, *author, *author_email, *lang;
+	/* the description/summary, converted only when there is no content:
+	 * most items have both, and the HTML to text of the excerpt was wasted */
+	xmlNode *summary;
 	int64_t published, updated;
 } item_t;
 
 static void item_free(item_t *it)
 {
-	free(it->title); free(it->text); free(it->summary);
+	free(it->title); free(it->text);
 	xmlFree(it->id); xmlFree(it->link); free(it->author); free(it->author_email);
 	xmlFree(it->lang);
 }
@@ -569,8 +572,7 @@ static int read_mrss(feed_t *f, xmlNode *n, item_t *it)
 		if ((st = node_text(f, n, &s)) >= 0)
 			set_str(&it->title, s);
 	} else if (is(n, "description") && !it->summary) {
-		if ((st = node_text(f, n, &s)) >= 0)
-			set_str(&it->summary, s);
+		it->summary = n;
 	} else if (is(n, "content") || is(n, "thumbnail")) {
 		char *url = prop(n, "url");
 		if (url) {
@@ -657,8 +659,7 @@ static int read_item(feed_t *f, xmlNode *item, item_t *it)
 			else
 				free(s);
 		} else if (is(n, "description") || is(n, "summary") || is(n, "abstract")) {
-			if ((st = node_text(f, n, &s)) >= 0)
-				set_str(&it->summary, s);
+			it->summary = n;
 		} else if (is(n, "author") || is(n, "creator")) {
 			int atom = 0;
 			for (xmlNode *k = n->children; k; k = k->next) {
@@ -706,10 +707,8 @@ static int read_item(feed_t *f, xmlNode *item, item_t *it)
 		/* an RSS guid is a permalink unless isPermaLink="false"; used only as a fallback */
 		it->link = (char *)xmlStrdup((const xmlChar *)it->id);
 	}
-	if (!it->text && it->summary) {
-		it->text = it->summary;
-		it->summary = NULL;
-	}
+	if (st >= 0 && !it->text && it->summary)
+		st = node_text(f, it->summary, &it->text);
 	return st < 0 ? st : 0;
 }
 
