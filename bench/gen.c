@@ -1792,7 +1792,7 @@ static void mo_activity(jw_t *w, const post_t *p)
 	}
 	ms_fmt(b, sizeof b, p->ms, "%Y-%m-%d");
 	{
-		char c[300];
+		char c[520];
 		snprintf(c, sizeof c, "tag:%s,%s:objectId=%" PRIu64 ":objectType=Conversation", o->host, b,
 		         (p->kind == K_REPLY ? p->root_mid : p->mid) % 100000000);
 		j_str(w, "conversation", c);
