@@ -12,7 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CATCH_UP_COMMIT 20000   /* records between index commits */
+/* Records between index commits. Xapian keeps a transaction's postings in
+ * ordered maps whose every insert walks the whole map: 2,000 records (an
+ * ingest batch) cost 20% less CPU per record than 20,000 did, and smaller
+ * gave no more (BENCHMARKS.md "Search"). */
+#define CATCH_UP_COMMIT 2000
 #define THREAD_DEPTH_MAX 10000  /* a reply chain longer than this is cut */
 
 static void index_path(char *out, size_t cap, const custos_archive_t *a, const char *suffix)
@@ -213,6 +217,10 @@ done:
 	custos_index_free(cu.idx);
 	custos_archive__root_cache_free(&cu.cache);
 	if (rc == CUSTOS_OK && rebuild) {
+		/* a rebuilt index is compacted before it serves: about half the
+		 * size, and document ids (store seqs) are kept */
+		if ((rc = custos_index_compact(fresh, &a->err)) < 0)
+			return rc;
 		if ((rc = rm_tree(old)) < 0 ||
 		    (access(path, F_OK) == 0 && rename(path, old) < 0) ||
 		    rename(fresh, path) < 0) {

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_BATCH 2000
 #define PIPE_QUEUE_MAX 4     /* committed batches waiting for the index thread */
@@ -335,8 +337,44 @@ static int sink_file_done(void *ctx, const char *file)
 	return CUSTOS_OK;
 }
 
-static void audit_params(custos_buf_t *b, const char *const *paths, size_t n,
-                         const custos_ingest_opts_t *o)
+/* The SHA-256 of a whole input file (a .zip as collected, say): the
+ * audit names the evidence exactly as it arrived; records carry the hash of
+ * the file or zip member they came from (docs/importers.md). */
+static int hash_file(const char *path, char hex[CUSTOS_SHA256_HEX], uint64_t *bytes,
+                     custos_err_t *err)
+{
+	static char buf[1 << 20];
+	custos_sha256_ctx_t c;
+	uint8_t d[CUSTOS_SHA256_LEN];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	custos_sha256_init(&c);
+	*bytes = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			return custos_err_set(err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(e));
+		}
+		if (n == 0)
+			break;
+		custos_sha256_update(&c, buf, (size_t)n);
+		*bytes += (uint64_t)n;
+	}
+	close(fd);
+	custos_sha256_final(&c, d);
+	custos_hex(hex, d, sizeof d);
+	return CUSTOS_OK;
+}
+
+/* {"paths":[...],"inputs":[{"path","bytes","sha256"}...],...}: a folder's
+ * entry has no hash (each file's is in its records). */
+static int audit_params(custos_buf_t *b, const char *const *paths, size_t n,
+                        const custos_ingest_opts_t *o, custos_err_t *err)
 {
 	custos_buf_adds(b, "{\"paths\":[");
 	for (size_t i = 0; i < n; i++) {
@@ -344,9 +382,28 @@ static void audit_params(custos_buf_t *b, const char *const *paths, size_t n,
 			custos_buf_addc(b, ',');
 		custos_buf_add_json_str(b, paths[i], strlen(paths[i]));
 	}
+	custos_buf_adds(b, "],\"inputs\":[");
+	for (size_t i = 0; i < n; i++) {
+		struct stat sb;
+		char hex[CUSTOS_SHA256_HEX];
+		uint64_t bytes = 0;
+		int rc;
+		if (i)
+			custos_buf_addc(b, ',');
+		custos_buf_adds(b, "{\"path\":");
+		custos_buf_add_json_str(b, paths[i], strlen(paths[i]));
+		if (stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode)) {
+			if ((rc = hash_file(paths[i], hex, &bytes, err)) < 0)
+				return rc;
+			custos_buf_printf(b, ",\"bytes\":%llu,\"sha256\":\"%s\"",
+			                  (unsigned long long)bytes, hex);
+		}
+		custos_buf_addc(b, '}');
+	}
 	custos_buf_printf(b, "],\"format\":\"%s\",\"skip_bad\":%s,\"no_index\":%s}",
 	                  o->format ? o->format : "auto", o->skip_bad ? "true" : "false",
 	                  o->no_index ? "true" : "false");
+	return CUSTOS_OK;
 }
 
 static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, const char *errmsg)
@@ -404,7 +461,8 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	custos_sha256_init(&in.digest);
 	custos_import_sink_t sink = { sink_record, sink_bad, sink_blob, sink_warn,
 	                              sink_file_done, &in };
-	audit_params(&params, paths, n_paths, opts);
+	if ((rc = audit_params(&params, paths, n_paths, opts, &a->err)) < 0)
+		goto done;
 	/* an entry before the work, so an ingest cut short by a crash still
 	 * shows in the chain next to the batches it committed */
 	if ((rc = custos_archive_audit(a, "ingest-begin", params.data, NULL, CUSTOS_OK)) < 0)

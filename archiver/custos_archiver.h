@@ -84,8 +84,10 @@ int custos_store_blob_put(custos_batch_t *b, const void *p, size_t n,
                           char hex[CUSTOS_SHA256_HEX]);
 /* Sets an item aside with its raw bytes: file (display path; bytes that are not
  * UTF-8 are kept as '?'), byte offset and line (-1 when unknown) and the
- * reason it was refused. Numbered 1, 2, ... in the order committed. Same errors
- * as custos_store_put. */
+ * reason it was refused. Numbered 1, 2, ... in the order committed. The same
+ * raw bytes from the same file, offset and line as an item already set aside
+ * are that item: nothing is added (the reason does not count), so re-ingesting
+ * adds nothing to quarantine. Same errors as custos_store_put. */
 int custos_store_quarantine_put(custos_batch_t *b, const char *file, int64_t offset,
                                 int64_t line, const char *reason,
                                 const void *raw, size_t n);

@@ -252,6 +252,104 @@ void custos_media_index__free(custos_media_index_t *mi)
 }
 
 /* ------------------------------------------------------------------------
+ * source.file_sha256: the importers name the file each record comes from;
+ * the dispatcher puts the file's hash next to that name, for every format,
+ * by standing between the importers and the sink. */
+
+typedef struct {
+	const custos_import_sink_t *outer;
+	custos_tree_t *tree;
+	custos_err_t err;              /* why a hash could not be had */
+	char name[4200];               /* the last file hashed, and its hash */
+	char hex[CUSTOS_SHA256_HEX];
+} hashing_t;
+
+static int hashing_record(void *ctx, custos_record_t *rec)
+{
+	hashing_t *h = ctx;
+	const char *file = rec->source.file;
+	int r;
+	if (file && !rec->source.file_sha256) {
+		if (strcmp(file, h->name) != 0) {
+			char hex[CUSTOS_SHA256_HEX];
+			r = custos_tree__file_sha256(h->tree, file, hex, &h->err);
+			if (r == CUSTOS_OK) {
+				snprintf(h->name, sizeof h->name, "%s", file);
+				memcpy(h->hex, hex, sizeof hex);
+			} else if (r != CUSTOS_ENOTFOUND) {
+				return r;
+			}
+		}
+		/* a name the tree does not know (a record about another input)
+		 * is left without a hash rather than given a wrong one */
+		if (strcmp(file, h->name) == 0 &&
+		    (r = custos_record_sets(rec, &rec->source.file_sha256, h->hex)) < 0)
+			return custos_err_set(&h->err, r, "out of memory");
+	}
+	return h->outer->record(h->outer->ctx, rec);
+}
+
+static int hashing_bad(void *ctx, const char *file, int64_t offset, int64_t line,
+                       const char *why, const char *raw, size_t n)
+{
+	hashing_t *h = ctx;
+	return h->outer->bad ? h->outer->bad(h->outer->ctx, file, offset, line, why, raw, n)
+	                     : CUSTOS_EFORMAT;
+}
+
+static int hashing_blob(void *ctx, const void *p, size_t n, char hex[CUSTOS_SHA256_HEX])
+{
+	hashing_t *h = ctx;
+	return h->outer->blob(h->outer->ctx, p, n, hex);
+}
+
+static void hashing_warn(void *ctx, const char *file, const char *msg)
+{
+	hashing_t *h = ctx;
+	if (h->outer->warn)
+		h->outer->warn(h->outer->ctx, file, msg);
+}
+
+static int hashing_file_done(void *ctx, const char *file)
+{
+	hashing_t *h = ctx;
+	return h->outer->file_done ? h->outer->file_done(h->outer->ctx, file) : 0;
+}
+
+/* The sink the importers of tree t see; NULL callbacks stay NULL, since
+ * importers test them. */
+static custos_import_sink_t hashing_sink(hashing_t *h, custos_tree_t *t,
+                                         const custos_import_sink_t *outer)
+{
+	custos_import_sink_t s = { hashing_record, outer->bad ? hashing_bad : NULL,
+	                           outer->blob ? hashing_blob : NULL,
+	                           outer->warn ? hashing_warn : NULL,
+	                           outer->file_done ? hashing_file_done : NULL, h };
+	memset(h, 0, sizeof *h);
+	h->outer = outer;
+	h->tree = t;
+	return s;
+}
+
+/* After an importer ran over t: a hash that could not be had is the
+ * import's error; a file that changed under it too, since its records carry
+ * the hash of bytes that are no longer the ones read. */
+static int hashing_check(hashing_t *h, int r, const char *what, custos_err_t *err)
+{
+	const char *changed = custos_tree__changed(h->tree);
+	if (h->err.status) {
+		if (err)
+			*err = h->err;
+		return h->err.status;
+	}
+	if (r == 0 && changed)
+		return custos_err_set(err, CUSTOS_EIO, "'%s' changed while it was imported: its "
+		                      "records carry the SHA-256 of the first read (%s)", changed,
+		                      what);
+	return r;
+}
+
+/* ------------------------------------------------------------------------
  * The dispatcher */
 
 typedef struct {
@@ -262,6 +360,7 @@ typedef struct {
 	int depth;
 	size_t ran;        /* files handed to an importer */
 	int run_all;       /* forced format: run on files it does not recognise too */
+	hashing_t *hashing;
 } walk_t;
 
 static int run_import(const char *path, const custos_importer_t *forced,
@@ -342,7 +441,8 @@ static int walk_one(void *ctx, const char *relpath, int64_t size)
 		imp = cand;
 	}
 	w->ran++;
-	if ((r = imp->run(w->tree, relpath, w->sink, w->err)) != 0)
+	r = imp->run(w->tree, relpath, w->sink, w->err);
+	if ((r = hashing_check(w->hashing, r, imp->name, w->err)) != 0)
 		return r < 0 ? r : CUSTOS_EINTERNAL;
 	return file_done(w->sink, name, w->err);
 }
@@ -366,13 +466,15 @@ static int run_import(const char *path, const custos_importer_t *forced,
 			cand = importers[i];
 		}
 	}
+	hashing_t hs;
+	custos_import_sink_t hsink = hashing_sink(&hs, t, sink);
 	if (best >= TREE_MIN && !custos_tree__is_file(t)) {
-		r = cand->run(t, NULL, sink, err);
+		r = hashing_check(&hs, cand->run(t, NULL, &hsink, err), cand->name, err);
 		if (r == 0)
 			r = file_done(sink, custos_tree__name(t), err);
 		goto done;
 	}
-	walk_t w = { t, forced, sink, err, depth, 0, 0 };
+	walk_t w = { t, forced, &hsink, err, depth, 0, 0, &hs };
 	if (custos_tree__is_file(t) && forced)
 		w.run_all = 1;  /* a single file in a forced format: the user said so */
 	r = custos_tree__each(t, walk_one, &w);

@@ -49,6 +49,18 @@ int  custos_input__open_mem(custos_input_t **out, const char *name, const void *
 /* Reads the input to its end (so its sha is complete). */
 int  custos_input__drain(custos_input_t *in, custos_err_t *err);
 
+/* The SHA-256 (hex) of the file of the tree whose display name is name, as
+ * custos_tree__member_name gives it: the bytes of the file as collected (of
+ * the member, for a member of a zip). Known before the file's first record
+ * is stored: when no input has read the file to its end yet, it is read once
+ * more, whole, here. Kept per tree. CUSTOS_ENOTFOUND when the name is not of
+ * this tree; read errors as custos_tree__open and the input's read give. */
+int  custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS_SHA256_HEX],
+                              custos_err_t *err);
+/* The display name of a file whose bytes, read to the end by an input,
+ * differed from the hash custos_tree__file_sha256 gave its records (it
+ * changed while it was imported); NULL when none did. Valid while t is. */
+const char *custos_tree__changed(const custos_tree_t *t);
 /* Opens relpath inside the tree; CUSTOS_ENOTFOUND when absent. Close with
  * custos_input__close (NULL-safe). */
 int  custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **out,
@@ -83,6 +95,17 @@ int  custos_lines__open(custos_lines_t **out, custos_input_t *in, size_t max_lin
 int  custos_lines__next(custos_lines_t *lr, const char **line, size_t *n,
                         int64_t *offset, int64_t *lineno, custos_err_t *err);
 void custos_lines__free(custos_lines_t *lr);
+
+/* The line formats' loop: opens relpath of the tree (NULL, a folder, is
+ * CUSTOS_EINVAL naming format) and calls fn with each line that is not blank
+ * (spaces, tabs, "\r"), as custos_lines__next gives it, and the input it
+ * comes from. fn returns 0 to go on; anything else stops the loop and is
+ * returned (a positive value is the caller's own signal). Returns 0 at the
+ * end of the file, or the line reader's error. */
+typedef int (*custos_line_fn)(void *ctx, custos_input_t *in, const char *line, size_t n,
+                              int64_t offset, int64_t lineno);
+int  custos_import__each_line(custos_tree_t *t, const char *relpath, const char *format,
+                              size_t max_line, custos_line_fn fn, void *ctx, custos_err_t *err);
 
 /* Streaming scan of a JSON document for the elements of arrays: the
  * elements are handed over as raw bytes, exactly as in the file, with their

@@ -115,3 +115,42 @@ int custos_lines__next(custos_lines_t *lr, const char **line, size_t *n, int64_t
 		(void)before;
 	}
 }
+
+/* Spaces, tabs and carriage returns only. */
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int custos_import__each_line(custos_tree_t *t, const char *relpath, const char *format,
+                             size_t max_line, custos_line_fn fn, void *ctx, custos_err_t *err)
+{
+	custos_input_t *in = NULL;
+	custos_lines_t *lr = NULL;
+	const char *l;
+	size_t n;
+	int64_t off, lineno;
+	int r;
+
+	if (!relpath)
+		return custos_err_set(err, CUSTOS_EINVAL, "%s: a file is needed, not a folder", format);
+	if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
+		return r;
+	if ((r = custos_lines__open(&lr, in, max_line)) < 0) {
+		custos_err_set(err, r, "out of memory");
+		goto done;
+	}
+	while ((r = custos_lines__next(lr, &l, &n, &off, &lineno, err)) > 0) {
+		if (blank(l, n))
+			continue;
+		if ((r = fn(ctx, in, l, n, off, lineno)) != 0)
+			break;
+	}
+done:
+	custos_lines__free(lr);
+	custos_input__close(in);
+	return r;
+}

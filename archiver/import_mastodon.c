@@ -672,55 +672,32 @@ static int mastodon_api_detect(custos_tree_t *t, const char *relpath, const char
 	return 0;
 }
 
+static int api_line(void *ctx, custos_input_t *in, const char *l, size_t n, int64_t off,
+                    int64_t lineno)
+{
+	mctx_t *m = ctx;
+	custos_jv_err_t je;
+	char why[300];
+	int r;
+	if ((r = custos_import__check_utf8(m->sink, in->name, off, lineno, l, n, m->err)) != 0)
+		return r > 0 ? 0 : r;
+	custos_arena_reset(&m->jarena);
+	custos_jv_t *st = custos_jv__parse(&m->jarena, l, n, &je);
+	if (!st) {
+		snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
+		         (long long)(off + je.position));
+		return custos_import__bad(m->sink, in->name, off, lineno, why, l, n, m->err);
+	}
+	return emit(m, fill_status, st, in->name, l, n, off, lineno);
+}
+
 static int mastodon_api_run(custos_tree_t *t, const char *relpath,
                             const custos_import_sink_t *sink, custos_err_t *err)
 {
 	mctx_t m = { .sink = sink, .err = err, .format = "mastodon-api" };
-	custos_input_t *in = NULL;
-	custos_lines_t *lr = NULL;
-	const char *l;
-	size_t n;
-	int64_t off, lineno;
-	custos_jv_err_t je;
-	char why[300];
 	int r;
-
 	custos_record_init(&m.rec);
-	if (!relpath) {
-		r = custos_err_set(err, CUSTOS_EINVAL, "mastodon-api: a file is needed, not a folder");
-		goto done;
-	}
-	if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
-		goto done;
-	if ((r = custos_lines__open(&lr, in, MAX_LINE)) < 0)
-		goto done;
-	while ((r = custos_lines__next(lr, &l, &n, &off, &lineno, err)) > 0) {
-		size_t k = 0;
-		while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] == '\r'))
-			k++;
-		if (k == n)
-			continue;
-		if ((r = custos_import__check_utf8(sink, in->name, off, lineno, l, n, err)) != 0) {
-			if (r > 0)
-				continue;
-			goto done;
-		}
-		custos_arena_reset(&m.jarena);
-		custos_jv_t *st = custos_jv__parse(&m.jarena, l, n, &je);
-		if (!st) {
-			snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
-			         (long long)(off + je.position));
-			if ((r = custos_import__bad(sink, in->name, off, lineno, why, l, n, err)) != 0)
-				goto done;
-			continue;
-		}
-		r = emit(&m, fill_status, st, in->name, l, n, off, lineno);
-		if (r != 0)
-			goto done;
-	}
-done:
-	custos_lines__free(lr);
-	custos_input__close(in);
+	r = custos_import__each_line(t, relpath, "mastodon-api", MAX_LINE, api_line, &m, err);
 	mctx_free(&m);
 	return r < 0 ? r : 0;
 }

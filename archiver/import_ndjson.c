@@ -35,77 +35,52 @@ static int ndjson_detect(custos_tree_t *t, const char *relpath, const char *head
 	return named ? 40 : has_suffix(relpath, ".jsonl") ? 20 : 0;
 }
 
-static int blank(const char *s, size_t n)
+typedef struct {
+	const custos_import_sink_t *sink;
+	custos_err_t *err;
+	custos_record_t rec;
+} nd_t;
+
+static int nd_line(void *ctx, custos_input_t *in, const char *line, size_t n, int64_t off,
+                   int64_t lineno)
 {
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
+	nd_t *nd = ctx;
+	custos_record_t *rec = &nd->rec;
+	custos_err_t perr;
+	int r;
+	if (n && line[n - 1] == '\r')
+		n--;  /* CRLF files */
+	if ((r = custos_import__check_utf8(nd->sink, in->name, off, lineno, line, n, nd->err)) != 0)
+		return r > 0 ? 0 : r;
+	custos_err_clear(&perr);
+	if (custos_record_from_json(rec, line, n, &perr) < 0) {
+		custos_record_reset(rec);
+		return custos_import__bad(nd->sink, in->name, off, lineno, perr.msg, line, n, nd->err);
+	}
+	/* where this copy was read from replaces any file position the producer
+	 * wrote (and the hash of the producer's file with it: the dispatcher
+	 * puts this file's in); its connector name is kept */
+	if ((r = custos_record_sets(rec, &rec->source.format, "ndjson")) < 0 ||
+	    (r = custos_record_sets(rec, &rec->source.file, in->name)) < 0 ||
+	    (r = custos_record_derive(rec)) < 0) {
+		custos_record_reset(rec);
+		return custos_err_set(nd->err, r, "out of memory");
+	}
+	rec->source.file_sha256 = NULL;
+	rec->source.offset = off;
+	rec->source.line = lineno;
+	return custos_import__record(nd->sink, rec, nd->err);
 }
 
 static int ndjson_run(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
                       custos_err_t *err)
 {
-	custos_input_t *in = NULL;
-	custos_lines_t *lr = NULL;
-	custos_record_t rec;
-	custos_err_t perr;
-	const char *line;
-	size_t n;
-	int64_t off, lineno;
+	nd_t nd = { sink, err, { 0 } };
 	int r;
-
-	if (!relpath)
-		return custos_err_set(err, CUSTOS_EINVAL, "ndjson: a file is needed, not a folder");
-	custos_record_init(&rec);
-	if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
-		goto done;
-	if ((r = custos_lines__open(&lr, in, MAX_LINE)) < 0) {
-		custos_err_set(err, r, "out of memory");
-		goto done;
-	}
-	while ((r = custos_lines__next(lr, &line, &n, &off, &lineno, err)) > 0) {
-		if (blank(line, n))
-			continue;
-		if (n && line[n - 1] == '\r')
-			n--;  /* CRLF files */
-		if ((r = custos_import__check_utf8(sink, in->name, off, lineno, line, n, err)) != 0) {
-			if (r > 0)
-				continue;
-			goto done;
-		}
-		custos_err_clear(&perr);
-		if (custos_record_from_json(&rec, line, n, &perr) < 0) {
-			custos_record_reset(&rec);
-			if ((r = custos_import__bad(sink, in->name, off, lineno, perr.msg, line, n,
-			                            err)) != 0)
-				goto done;
-			continue;
-		}
-		/* where this copy was read from replaces any file position the
-		 * producer wrote; its connector name is kept */
-		if ((r = custos_record_sets(&rec, &rec.source.format, "ndjson")) < 0 ||
-		    (r = custos_record_sets(&rec, &rec.source.file, in->name)) < 0)
-			goto oom;
-		rec.source.file_sha256 = NULL;
-		rec.source.offset = off;
-		rec.source.line = lineno;
-		if ((r = custos_record_derive(&rec)) < 0)
-			goto oom;
-		if ((r = custos_import__record(sink, &rec, err)) != 0)
-			goto done;
-	}
-	if (r < 0)
-		goto done;
-	r = CUSTOS_OK;
-	goto done;
-oom:
-	custos_err_set(err, r, "out of memory");
-done:
-	custos_record_free(&rec);
-	custos_lines__free(lr);
-	custos_input__close(in);
-	return r;
+	custos_record_init(&nd.rec);
+	r = custos_import__each_line(t, relpath, "ndjson", MAX_LINE, nd_line, &nd, err);
+	custos_record_free(&nd.rec);
+	return r < 0 ? r : 0;
 }
 
 const custos_importer_t custos_import__ndjson = { "ndjson", ndjson_detect, ndjson_run };

@@ -34,6 +34,21 @@ struct custos_tree {
 	size_t    cursor_next;  /* index of the member the next header read gives */
 	int       cursor_busy;
 	custos_err_t err;   /* why custos_tree__each stopped */
+	/* SHA-256 of the files whose records asked for it (custos_tree__file_sha256),
+	 * by relpath; a handful per tree, so a list */
+	struct file_hash *hashes;
+	size_t    n_hashes, cap_hashes;
+	/* the last input read to its end, so that a file read whole before its
+	 * records (a first pass counting keys) is not read a third time */
+	char     *last_rel;
+	char      last_hex[CUSTOS_SHA256_HEX];
+	char     *changed;    /* display name of a file whose bytes differed between reads */
+	struct zip_input *live;   /* the zip member being read, for spooling */
+};
+
+struct file_hash {
+	char *relpath;
+	char  hex[CUSTOS_SHA256_HEX];
 };
 
 static int errno_status(int e)
@@ -52,13 +67,20 @@ static int errno_status(int e)
 
 typedef struct {
 	custos_input_t in;
+	custos_tree_t *tree;
+	int eof;           /* read has returned 0: in.sha covers the whole file */
 	int fd;
 	char *name_buf;
 } file_input_t;
 
-typedef struct {
+typedef struct zip_input {
 	custos_input_t in;
 	custos_tree_t *tree;
+	int eof;
+	/* >= 0 once the rest of the member was inflated into this unlinked
+	 * temporary file to hash it (custos_tree__file_sha256): reads go on
+	 * from there, so the member is inflated once */
+	int spool_fd;
 	struct archive *a;
 	int is_cursor;      /* a is the tree's cursor: give it back on close */
 	char *name_buf;
@@ -92,13 +114,26 @@ static ssize_t file_read(custos_input_t *in, void *buf, size_t n)
 		return -1;
 	}
 	account(in, buf, r);
+	f->eof |= r == 0 && n > 0;
 	return r;
 }
 
 static ssize_t zip_read(custos_input_t *in, void *buf, size_t n)
 {
 	zip_input_t *z = (zip_input_t *)in;
-	la_ssize_t r = archive_read_data(z->a, buf, n);
+	la_ssize_t r;
+	if (z->spool_fd >= 0) {
+		do
+			r = read(z->spool_fd, buf, n);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			custos_err_set(&in->err, errno_status(errno), "cannot read '%s' (spooled): %s",
+			               in->name, strerror(errno));
+			return -1;
+		}
+	} else {
+		r = archive_read_data(z->a, buf, n);
+	}
 	if (r < 0) {
 		custos_err_set(&in->err, CUSTOS_EFORMAT, "cannot read '%s': %s", in->name,
 		               archive_error_string(z->a) ? archive_error_string(z->a)
@@ -106,6 +141,7 @@ static ssize_t zip_read(custos_input_t *in, void *buf, size_t n)
 		return -1;
 	}
 	account(in, buf, (ssize_t)r);
+	z->eof |= r == 0 && n > 0;
 	return (ssize_t)r;
 }
 
@@ -123,6 +159,36 @@ static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
 
 enum { IN_FILE = 1, IN_ZIP, IN_MEM };
 
+/* Newest first: the file asked about is nearly always the one just added
+ * (a folder of thousands of feeds adds one per file). */
+static struct file_hash *hash_find(const custos_tree_t *t, const char *relpath)
+{
+	for (size_t i = t->n_hashes; i-- > 0; )
+		if (strcmp(t->hashes[i].relpath, relpath) == 0)
+			return &t->hashes[i];
+	return NULL;
+}
+
+/* An input of the tree read to its end: its running SHA-256 is the file's.
+ * When a first pass already gave the file's hash to its records, the two
+ * must agree, or the file changed while it was imported. */
+static void input_done(custos_tree_t *t, custos_input_t *in)
+{
+	uint8_t h[CUSTOS_SHA256_LEN];
+	char hex[CUSTOS_SHA256_HEX];
+	struct file_hash *fh;
+	custos_sha256_final(&in->sha, h);
+	custos_hex(hex, h, sizeof h);
+	if ((fh = hash_find(t, in->relpath)) && strcmp(fh->hex, hex) != 0 && !t->changed)
+		t->changed = strdup(in->name);  /* NULL on OOM: the check is lost, not the data */
+	char *rel = strdup(in->relpath);
+	if (rel) {
+		free(t->last_rel);
+		t->last_rel = rel;
+		memcpy(t->last_hex, hex, sizeof hex);
+	}
+}
+
 /* The kind is kept in impl as a small integer so close knows what it frees. */
 void custos_input__close(custos_input_t *in)
 {
@@ -131,6 +197,8 @@ void custos_input__close(custos_input_t *in)
 	switch ((int)(intptr_t)in->impl) {
 	case IN_FILE: {
 		file_input_t *f = (file_input_t *)in;
+		if (f->eof && f->tree)
+			input_done(f->tree, in);
 		if (f->fd >= 0)
 			close(f->fd);  /* read-only: nothing to lose on a failed close */
 		free(f->name_buf);
@@ -139,6 +207,12 @@ void custos_input__close(custos_input_t *in)
 	}
 	case IN_ZIP: {
 		zip_input_t *z = (zip_input_t *)in;
+		if (z->eof)
+			input_done(z->tree, in);
+		if (z->spool_fd >= 0)
+			close(z->spool_fd);   /* read-only from here: nothing to lose */
+		if (z->tree->live == z)
+			z->tree->live = NULL;
 		if (z->is_cursor) {
 			z->tree->cursor_busy = 0;
 		} else if (z->a) {
@@ -403,6 +477,11 @@ void custos_tree__free(custos_tree_t *t)
 	free(t->path);
 	free(t->display);
 	free(t->file_rel);
+	for (size_t i = 0; i < t->n_hashes; i++)
+		free(t->hashes[i].relpath);
+	free(t->hashes);
+	free(t->last_rel);
+	free(t->changed);
 	free(t);
 }
 
@@ -547,6 +626,8 @@ static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t
 	z->in.impl = (void *)(intptr_t)IN_ZIP;
 	custos_sha256_init(&z->in.sha);
 	z->tree = t;
+	z->spool_fd = -1;
+	t->live = z;
 	z->a = a;
 	z->is_cursor = use_cursor;
 	if (use_cursor)
@@ -588,6 +669,7 @@ int custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **ou
 	strcpy(f->name_buf, dname);
 	strcpy(f->name_buf + strlen(dname) + 1, relpath);
 	f->fd = fd;
+	f->tree = t;
 	f->in.name = f->name_buf;
 	f->in.relpath = f->name_buf + strlen(dname) + 1;
 	f->in.size = st.st_size;
@@ -783,4 +865,159 @@ int custos_tree__find_prefix(custos_tree_t *t, const char *mark, char *prefix, s
 		return 0;
 	custos_tree__each(t, find_one, &f);
 	return f.found;
+}
+
+/* The relpath of a display name custos_tree__member_name gave, or NULL when
+ * the name is not of this tree. */
+static const char *relpath_of(const custos_tree_t *t, const char *name)
+{
+	size_t n;
+	switch (t->kind) {
+	case TREE_ZIP:
+		n = strlen(t->display);
+		return strncmp(name, t->display, n) == 0 && name[n] == '!' && name[n + 1] == '/'
+		       ? name + n + 2 : NULL;
+	case TREE_FILE:
+		if (strcmp(name, t->display) == 0)
+			return t->file_rel;
+		if (strcmp(t->path, ".") == 0)
+			return name;
+		n = strlen(t->path);
+		return strncmp(name, t->path, n) == 0 && name[n] == '/' ? name + n + 1 : NULL;
+	default:
+		n = strlen(t->display);
+		if (strncmp(name, t->display, n) != 0)
+			return NULL;
+		if (n && t->display[n - 1] == '/')
+			return name + n;
+		return name[n] == '/' ? name + n + 1 : NULL;
+	}
+}
+
+/* An unlinked temporary file, -1 when none can be made. */
+static int spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4200];
+	int fd;
+	if (!dir || !*dir)
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+#endif
+	if ((size_t)snprintf(path, sizeof path, "%s/custos-spool-XXXXXX", dir) >= sizeof path ||
+	    (fd = mkstemp(path)) < 0)
+		return -1;
+	unlink(path);
+	return fd;
+}
+
+/* The hash of the zip member z is reading: its running hash of what was
+ * read, continued over the rest, which goes to a spool file that z then
+ * reads from. 1 with hex set, 0 when no spool could be made (the caller
+ * reads the member again), negative on a read error of the zip. */
+static int spool_rest(zip_input_t *z, char hex[CUSTOS_SHA256_HEX], custos_err_t *err)
+{
+	custos_sha256_ctx_t c = z->in.sha;
+	uint8_t h[CUSTOS_SHA256_LEN];
+	char buf[65536];
+	la_ssize_t r;
+	int fd = -1;
+	if (!z->eof && (fd = spool_open()) < 0)
+		return 0;
+	while (!z->eof && (r = archive_read_data(z->a, buf, sizeof buf)) != 0) {
+		if (r < 0) {
+			close(fd);
+			return custos_err_set(err, CUSTOS_EFORMAT, "cannot read '%s': %s", z->in.name,
+			                      archive_error_string(z->a) ? archive_error_string(z->a)
+			                                                 : "damaged zip member");
+		}
+		custos_sha256_update(&c, buf, (size_t)r);
+		for (la_ssize_t done = 0; done < r; ) {
+			ssize_t w = write(fd, buf + done, (size_t)(r - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				/* the bytes are gone from the zip stream: no falling back */
+				int e = errno;
+				close(fd);
+				return custos_err_set(err, CUSTOS_EIO, "cannot spool '%s': %s", z->in.name,
+				                      w < 0 ? strerror(e) : "no progress");
+			}
+			done += w;
+		}
+	}
+	if (fd >= 0) {
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			int e = errno;
+			close(fd);
+			return custos_err_set(err, CUSTOS_EIO, "cannot spool '%s': %s", z->in.name,
+			                      strerror(e));
+		}
+		z->spool_fd = fd;
+	}
+	custos_sha256_final(&c, h);
+	custos_hex(hex, h, sizeof h);
+	return 1;
+}
+
+int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS_SHA256_HEX],
+                             custos_err_t *err)
+{
+	const char *rel = relpath_of(t, name);
+	struct file_hash *fh;
+	custos_input_t *in = NULL;
+	int r;
+
+	if (!rel || !relpath_ok(rel))
+		return CUSTOS_ENOTFOUND;
+	if ((fh = hash_find(t, rel))) {
+		memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
+		return CUSTOS_OK;
+	}
+	if (t->live && t->live->spool_fd < 0 && strcmp(t->live->in.relpath, rel) == 0) {
+		/* the member being read: inflate the rest once, into a spool */
+		char hex[CUSTOS_SHA256_HEX];
+		if ((r = spool_rest(t->live, hex, err)) < 0)
+			return r;
+		if (r == 1) {
+			free(t->last_rel);
+			if (!(t->last_rel = strdup(rel)))
+				return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+			memcpy(t->last_hex, hex, sizeof hex);
+		}
+	}
+	if (!t->last_rel || strcmp(t->last_rel, rel) != 0) {
+		/* a pass of its own, before any record of the file is stored */
+		if ((r = custos_tree__open(t, rel, &in, err)) < 0)
+			return r;
+		if ((r = custos_input__drain(in, err)) < 0) {
+			custos_input__close(in);
+			return r;
+		}
+		custos_input__close(in);   /* sets last_rel and last_hex */
+		if (!t->last_rel || strcmp(t->last_rel, rel) != 0)
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	if (t->n_hashes == t->cap_hashes) {
+		size_t nc = t->cap_hashes ? t->cap_hashes * 2 : 8;
+		struct file_hash *nv = realloc(t->hashes, nc * sizeof *nv);
+		if (!nv)
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+		t->hashes = nv;
+		t->cap_hashes = nc;
+	}
+	fh = &t->hashes[t->n_hashes];
+	if (!(fh->relpath = strdup(rel)))
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	memcpy(fh->hex, t->last_hex, CUSTOS_SHA256_HEX);
+	t->n_hashes++;
+	memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
+	return CUSTOS_OK;
+}
+
+const char *custos_tree__changed(const custos_tree_t *t)
+{
+	return t->changed;
 }

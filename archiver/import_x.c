@@ -43,6 +43,7 @@ typedef struct {
 	 * nothing but the time and the text's start links the two */
 	struct note { int64_t at; const char *raw; const char *text; custos_jv_t *core; } *notes;
 	size_t n_notes, cap_notes, notes_bytes;
+	int64_t generated_at;    /* manifest.js archiveInfo.generationDate, or NONE */
 } xctx_t;
 
 /* ------------------------------------------------------------------------
@@ -767,6 +768,8 @@ static int flush_deferred(xctx_t *x)
 	return r;
 }
 
+static int set_dm_thread(custos_record_t *rec, const char *conv);
+
 /* A direct-message conversation: each messageCreate is a record. */
 static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t n,
                            int64_t off, int64_t line)
@@ -840,7 +843,7 @@ static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t 
 			break;
 		}
 		rec->created_at = at;
-		if (conv_copy[0] && (r = set_idf(rec, &rec->thread, "x:dm:", conv_copy)) < 0) {
+		if ((r = set_dm_thread(rec, conv_copy)) < 0) {
 			break;
 		}
 		size_t i;
@@ -868,10 +871,179 @@ static int dm_conversation(xctx_t *x, const char *file, const char *raw, size_t 
 	return r < 0 ? r : 0;
 }
 
+
+/* ------------------------------------------------------------------------
+ * What says something about a post without being one: likes (like.js and
+ * the stream's favorite events), the events of X's encrypted messages
+ * (message-event.js), and the notices of API streams (deletions, withheld
+ * posts, geo scrubbing, limits, compliance). Each is a record of its own,
+ * with its verbatim bytes, that names what it is about in `target`; none
+ * is applied to the post it names. docs/importers.md. */
+
+static int finish_record(xctx_t *x, custos_record_t *rec, int r, const char *file,
+                         const char *raw, size_t n, int64_t off, int64_t line)
+{
+	if (r == 0)
+		r = set_source(x, rec, file, off, line, raw, n);
+	if (r < 0) {
+		custos_record_reset(rec);
+		return custos_err_set(x->err, r, "%s: out of memory", file);
+	}
+	return custos_import__record(x->sink, rec, x->err);
+}
+
+static custos_jv_t *parse_or_bad(xctx_t *x, const char *file, const char *raw, size_t n,
+                                 int64_t off, int64_t line, int *r)
+{
+	custos_jv_err_t je;
+	char why[300];
+	custos_arena_reset(&x->jarena);
+	custos_jv_t *root = custos_jv__parse(&x->jarena, raw, n, &je);
+	*r = 0;
+	if (!root) {
+		snprintf(why, sizeof why, "invalid JSON: %s (at byte %lld)", je.text,
+		         (long long)(off + je.position));
+		*r = custos_import__bad(x->sink, file, off, line, why, raw, n, x->err);
+	}
+	return root;
+}
+
+/* The archive owner as the author: the custodian's own actions. */
+static int owner_author(xctx_t *x, custos_record_t *rec)
+{
+	int r;
+	TRY(custos_record_sets(rec, &rec->account, x->owner_handle));
+	TRY(custos_record_sets(rec, &rec->author_id, x->owner_id));
+	TRY(custos_record_sets(rec, &rec->author_handle, x->owner_handle ? x->owner_handle
+	                       : x->owner_id ? x->owner_id : "unknown"));
+	return custos_record_sets(rec, &rec->author_name, x->owner_name);
+}
+
+/* A like of like.js: {"like": {"tweetId", "fullText", "expandedUrl"}}. It
+ * carries no time: the liked post's time (from its id) is the earliest the
+ * like can have been, the archive's generation date the latest. */
+static int archive_like(xctx_t *x, const char *file, const char *raw, size_t n, int64_t off,
+                        int64_t line)
+{
+	custos_record_t *rec = &x->rec;
+	char ib[24], why[200];
+	int r;
+	custos_jv_t *root = parse_or_bad(x, file, raw, n, off, line, &r);
+	if (!root)
+		return r;
+	custos_jv_t *lk = custos_jv__get(root, "like") ? custos_jv__get(root, "like") : root;
+	const char *id = jid(lk, "tweetId", ib), *text = jstr(lk, "fullText");
+	const char *url = jstr(lk, "expandedUrl");
+	int64_t at = id ? snowflake_ms(id) : CUSTOS_TIME_NONE;
+	if (!id)
+		return custos_import__bad(x->sink, file, off, line, "like without a tweetId", raw, n,
+		                          x->err);
+	if (at == CUSTOS_TIME_NONE)
+		at = x->generated_at;
+	if (at == CUSTOS_TIME_NONE) {
+		snprintf(why, sizeof why, "like of %.24s: no time (the id carries none and "
+		         "manifest.js gives no generationDate)", id);
+		return custos_import__bad(x->sink, file, off, line, why, raw, n, x->err);
+	}
+	custos_buf_clear(&x->tmp);
+	if ((r = custos_buf_printf(&x->tmp, "x:like:%s:%s", x->owner_id ? x->owner_id
+	                           : x->owner_handle ? x->owner_handle : "unknown", id)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->id, x->tmp.data)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->platform, "x")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->kind, "like")) == 0 &&
+	    (r = owner_author(x, rec)) == 0 &&
+	    (r = set_idf(rec, &rec->target, "x:", id)) == 0) {
+		rec->created_at = at;
+		custos_buf_clear(&x->tmp);
+		/* the liked post's text as X gave it: what the like endorsed */
+		if ((r = decode_x_entities(&x->tmp, text ? text : "")) == 0 &&
+		    (r = custos_record_sets(rec, &rec->text, x->tmp.data ? x->tmp.data : "")) == 0)
+			r = url ? custos_record_sets(rec, &rec->url, url)
+			        : set_idf(rec, &rec->url, "https://x.com/i/web/status/", id);
+	}
+	return finish_record(x, rec, r, file, raw, n, off, line);
+}
+
+/* "markConversationReadEvent" -> "mark_conversation_read" */
+static void snake_event(char *out, size_t cap, const char *key)
+{
+	size_t k = 0, n = strlen(key);
+	if (n > 5 && strcmp(key + n - 5, "Event") == 0)
+		n -= 5;
+	for (size_t i = 0; i < n && k + 2 < cap; i++) {
+		char c = key[i];
+		if (c >= 'A' && c <= 'Z') {
+			if (k)
+				out[k++] = '_';
+			c = (char)(c - 'A' + 'a');
+		}
+		out[k++] = c;
+	}
+	out[k] = 0;
+}
+
+/* The conversation of a message, as a thread id: "x:dm:<a>-<b>". The
+ * message events write the pair with ':' where direct-messages.js writes
+ * '-'; one spelling keeps both kinds of a conversation in one thread. */
+static int set_dm_thread(custos_record_t *rec, const char *conv)
+{
+	char buf[160];
+	size_t i;
+	if (!conv || !*conv)
+		return 0;
+	snprintf(buf, sizeof buf, "x:dm:%s", conv);
+	for (i = 5; buf[i]; i++)
+		if (buf[i] == ':')
+			buf[i] = '-';
+	return custos_record_sets(rec, &rec->thread, buf);
+}
+
+/* One event of message-event.js (X's end-to-end encrypted messages): a
+ * message (its contents are ciphertext in the archive: the record keeps
+ * them in its raw bytes, its text is empty), a read receipt, a key change. */
+static int message_event(xctx_t *x, const char *file, const char *raw, size_t n, int64_t off,
+                         int64_t line)
+{
+	custos_record_t *rec = &x->rec;
+	char mb[24], sb[24], tb[24], sub[64];
+	int r;
+	custos_jv_t *root = parse_or_bad(x, file, raw, n, off, line, &r);
+	if (!root)
+		return r;
+	custos_jv_t *ev = custos_jv__get(root, "messageEvent") ? custos_jv__get(root, "messageEvent")
+	                                                       : root;
+	const char *mid = jid(ev, "messageId", mb), *sender = jid(ev, "senderId", sb);
+	const char *ms = jid(ev, "createdAtMsec", tb);
+	custos_jv_t *detail = custos_jv__get(ev, "detail");
+	const char *dkey = custos_jv__first_key(detail);
+	char *end = NULL;
+	long long at = ms ? strtoll(ms, &end, 10) : 0;
+	if (!mid || !ms || !end || *end || !dkey)
+		return custos_import__bad(x->sink, file, off, line, "message event without messageId, "
+		                          "createdAtMsec or detail", raw, n, x->err);
+	snake_event(sub, sizeof sub, dkey);
+	int own = sender && x->owner_id && strcmp(sender, x->owner_id) == 0;
+	if ((r = set_idf(rec, &rec->id, "x:dm:", mid)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->platform, "x")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->kind, strcmp(sub, "message_create") == 0
+	                            ? "message" : "event")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->subtype, sub)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->account, x->owner_handle)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_id, sender)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_handle, own && x->owner_handle
+	                            ? x->owner_handle : sender ? sender : "unknown")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_name, own ? x->owner_name : NULL)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->text, "")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->visibility, "direct")) == 0)
+		r = set_dm_thread(rec, jstr(ev, "conversationId"));
+	rec->created_at = (int64_t)at;
+	return finish_record(x, rec, r, file, raw, n, off, line);
+}
+
 /* ------------------------------------------------------------------------
  * Archive files */
 
-enum { YTD_TWEETS, YTD_DELETED, YTD_DMS, YTD_OTHER };
+enum { YTD_TWEETS, YTD_DELETED, YTD_DMS, YTD_LIKES, YTD_MSG_EVENTS, YTD_OTHER };
 
 static int ytd_kind(const char *head, size_t n)
 {
@@ -889,6 +1061,10 @@ static int ytd_kind(const char *head, size_t n)
 	if (!strncmp(g, "direct_messages.", 16) || !strncmp(g, "direct_messages_group.", 22) ||
 	    !strncmp(g, "direct_message.", 15) || !strncmp(g, "direct_message_group.", 21))
 		return YTD_DMS;
+	if (!strncmp(g, "like.", 5))
+		return YTD_LIKES;
+	if (!strncmp(g, "message_event.", 14))
+		return YTD_MSG_EVENTS;
 	return YTD_OTHER;
 }
 
@@ -915,6 +1091,10 @@ static int archive_file(xctx_t *x, const char *relpath, int kind)
 		}
 		if (kind == YTD_DMS) {
 			r = dm_conversation(x, in->name, e, n, off, line);
+		} else if (kind == YTD_LIKES) {
+			r = archive_like(x, in->name, e, n, off, line);
+		} else if (kind == YTD_MSG_EVENTS) {
+			r = message_event(x, in->name, e, n, off, line);
 		} else {
 			int64_t del = CUSTOS_TIME_NONE;
 			if (kind == YTD_DELETED) {
@@ -1091,7 +1271,12 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	static const char *const m_types[] = { "directMessages", "directMessagesGroup", NULL };
 	static const char *const m_files[] = { "direct-messages.js", "direct-messages-group.js",
 	                                       NULL };
-	xctx_t x = { .sink = sink, .err = err, .format = "x-archive", .tree = t };
+	static const char *const l_types[] = { "like", NULL };
+	static const char *const l_files[] = { "like.js", NULL };
+	static const char *const e_types[] = { "messageEvent", NULL };
+	static const char *const e_files[] = { "message-event.js", NULL };
+	xctx_t x = { .sink = sink, .err = err, .format = "x-archive", .tree = t,
+	             .generated_at = CUSTOS_TIME_NONE };
 	char files[16][256];
 	char dirbuf[256] = "";
 	const char *dir;
@@ -1111,6 +1296,10 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		goto done;
 	}
 	set_owner(&x, dir);
+	char mpath[300];
+	snprintf(mpath, sizeof mpath, "%smanifest.js", dir);
+	custos_jv_t *manifest = load_ytd(&x, mpath);
+	x.generated_at = jtime(custos_jv__get(manifest, "archiveInfo"), "generationDate");
 	if (!x.owner_handle)
 		custos_import__warn(sink, custos_tree__name(t), "no account.js or manifest.js: the "
 		                    "archive owner is unknown, posts carry the author id only");
@@ -1144,9 +1333,6 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		goto done;
 	}
 
-	char mpath[300];
-	snprintf(mpath, sizeof mpath, "%smanifest.js", dir);
-	custos_jv_t *manifest = load_ytd(&x, mpath);
 	size_t nn = data_files(&x, manifest, dir, n_types, n_files, files, 16);
 	for (size_t i = 0; i < nn && r == 0; i++)
 		r = load_notes(&x, files[i]);
@@ -1161,6 +1347,12 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	size_t nm = r == 0 ? data_files(&x, manifest, dir, m_types, m_files, files, 16) : 0;
 	for (size_t i = 0; i < nm && r == 0; i++)
 		r = archive_file(&x, files[i], YTD_DMS);
+	size_t ne = r == 0 ? data_files(&x, manifest, dir, e_types, e_files, files, 16) : 0;
+	for (size_t i = 0; i < ne && r == 0; i++)
+		r = archive_file(&x, files[i], YTD_MSG_EVENTS);
+	size_t nl = r == 0 ? data_files(&x, manifest, dir, l_types, l_files, files, 16) : 0;
+	for (size_t i = 0; i < nl && r == 0; i++)
+		r = archive_file(&x, files[i], YTD_LIKES);
 done:
 	xctx_free(&x);
 	return r < 0 ? r : 0;
@@ -1428,6 +1620,282 @@ static int item_v1(xctx_t *x, custos_jv_t *item, custos_jv_t *unused, const char
 	return emit_api(x, 0, item, NULL, file, raw, n, off, line);
 }
 
+
+/* The one-to-one conversation of two user ids as the archive names it:
+ * "x:dm:<smaller id>-<larger id>". */
+static int set_dm_pair_thread(custos_record_t *rec, const char *a, const char *b)
+{
+	char buf[80];
+	size_t la, lb;
+	if (!a || !b)
+		return 0;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > lb || (la == lb && strcmp(a, b) > 0)) {
+		const char *t = a;
+		a = b;
+		b = t;
+	}
+	snprintf(buf, sizeof buf, "%s-%s", a, b);
+	return set_dm_thread(rec, buf);
+}
+
+/* A direct message of the v1.1 API (direct_messages/events/list, or the
+ * Account Activity API's direct_message_events): {"type":"message_create",
+ * "id","created_timestamp","message_create":{"sender_id","target":
+ * {"recipient_id"},"message_data":{"text","entities"}}}. Handles come from
+ * the page's "users" when it has them. */
+static int item_dm_event(xctx_t *x, custos_jv_t *ev, custos_jv_t *users, const char *file,
+                         const char *raw, size_t n, int64_t off, int64_t line)
+{
+	custos_record_t *rec = &x->rec;
+	custos_jv_t *mc = custos_jv__get(ev, "message_create");
+	custos_jv_t *md = custos_jv__get(mc, "message_data");
+	custos_jv_t *ents = custos_jv__get(md, "entities");
+	char ib[24], tb[24], sb[24], rb[24];
+	const char *id = jid(ev, "id", ib), *ts = jid(ev, "created_timestamp", tb);
+	const char *sender = jid(mc, "sender_id", sb);
+	const char *to = jid(custos_jv__get(mc, "target"), "recipient_id", rb);
+	const char *type = jstr(ev, "type");
+	custos_jv_t *su = sender ? custos_jv__get(users, sender) : NULL;
+	char *end = NULL;
+	long long at = ts ? strtoll(ts, &end, 10) : 0;
+	int r;
+	if (type && strcmp(type, "message_create") != 0) {
+		custos_import__warn(x->sink, file, "line %lld: a direct-message event of type %s; "
+		                    "skipped", (long long)line, type);
+		return 0;
+	}
+	if (!id || !ts || !end || *end || !mc || !sender)
+		return custos_import__bad(x->sink, file, off, line, "direct message without id, "
+		                          "created_timestamp or sender_id", raw, n, x->err);
+	if ((r = set_idf(rec, &rec->id, "x:dm:", id)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->platform, "x")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->kind, "message")) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_id, sender)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_handle, jstr(su, "screen_name")
+	                            ? jstr(su, "screen_name") : sender)) == 0 &&
+	    (r = custos_record_sets(rec, &rec->author_name, jstr(su, "name"))) == 0 &&
+	    (r = custos_record_sets(rec, &rec->text, jstr(md, "text") ? jstr(md, "text") : ""))
+	     == 0 &&
+	    (r = custos_record_sets(rec, &rec->visibility, "direct")) == 0 &&
+	    (r = strv_from(rec, &rec->hashtags, custos_jv__get(ents, "hashtags"), "text")) == 0 &&
+	    (r = strv_from(rec, &rec->mentions, custos_jv__get(ents, "user_mentions"),
+	                   "screen_name")) == 0 &&
+	    (r = strv_from(rec, &rec->cashtags, custos_jv__get(ents, "symbols"), "text")) == 0 &&
+	    (r = urls_from(rec, custos_jv__get(ents, "urls"))) == 0)
+		r = set_dm_pair_thread(rec, sender, to);
+	rec->created_at = (int64_t)at;
+	return finish_record(x, rec, r, file, raw, n, off, line);
+}
+
+/* ------------------------------------------------------------------------
+ * Stream notices and events (twitter-api lines that are not tweets). The
+ * v1.1 streams interleave them with the tweets; a records system keeps
+ * them, since each says something about a post or about what the capture
+ * holds: that it was deleted upstream (never applied here: the post's own
+ * record stays as captured), withheld in some countries, stripped of its
+ * location, liked; that the stream left posts out (limit). */
+
+/* "(platform)": the author of what the platform itself says. */
+#define PLATFORM_AUTHOR "(platform)"
+
+static int notice_head(xctx_t *x, custos_record_t *rec, const char *id, const char *kind,
+                       const char *subtype, const char *user_id, const char *handle,
+                       const char *name, int64_t at)
+{
+	int r;
+	TRY(custos_record_sets(rec, &rec->id, id));
+	TRY(custos_record_sets(rec, &rec->platform, "x"));
+	TRY(custos_record_sets(rec, &rec->kind, kind));
+	TRY(custos_record_sets(rec, &rec->subtype, subtype));
+	TRY(custos_record_sets(rec, &rec->author_id, user_id));
+	TRY(custos_record_sets(rec, &rec->author_handle, handle ? handle
+	                       : user_id ? user_id : PLATFORM_AUTHOR));
+	TRY(custos_record_sets(rec, &rec->author_name, name));
+	rec->created_at = at;
+	return 0;
+}
+
+/* The notice's own time (timestamp_ms, in the notice or its envelope),
+ * else the time in the post id it names: the latest and the earliest the
+ * event can be. */
+static int64_t notice_time(custos_jv_t *root, custos_jv_t *body, const char *post_id)
+{
+	char b[24];
+	const char *ts = jid(body, "timestamp_ms", b);
+	if (!ts)
+		ts = jid(root, "timestamp_ms", b);
+	if (ts) {
+		char *end;
+		long long v = strtoll(ts, &end, 10);
+		if (!*end && v > 0)
+			return (int64_t)v;
+	}
+	return post_id ? snowflake_ms(post_id) : CUSTOS_TIME_NONE;
+}
+
+static int countries_text(custos_buf_t *b, custos_jv_t *list)
+{
+	size_t i;
+	custos_jv_t *c;
+	int r = custos_buf_adds(b, "withheld in:");
+	custos_jv__foreach(list, i, c)
+		if (r == 0 && custos_jv__is_str(c))
+			r = custos_buf_printf(b, " %s", custos_jv__str(c));
+	return r;
+}
+
+/* Returns 0 with the record handed over (or skipped with a warning), or
+ * the stopping status. */
+static int api_notice(xctx_t *x, custos_jv_t *root, const char *file, const char *p, size_t n,
+                      int64_t off, int64_t line)
+{
+	custos_record_t *rec = &x->rec;
+	custos_jv_t *body;
+	char b1[24], b2[24], idb[200], sub[80];
+	const char *what = NULL;
+	int64_t at;
+	int r = 0;
+
+	if ((body = custos_jv__get(root, "delete")) && custos_jv__is_obj(body)) {
+		/* {"delete":{"status":{"id","user_id"},"timestamp_ms"}}, or a
+		 * direct message's */
+		custos_jv_t *st = custos_jv__get(body, "status");
+		int dm = !st && (st = custos_jv__get(body, "direct_message")) != NULL;
+		const char *id = jid(st, "id_str", b1), *uid = jid(st, "user_id_str", b2);
+		if (!id)
+			id = jid(st, "id", b1);
+		if (!uid)
+			uid = jid(st, "user_id", b2);
+		what = "delete notice";
+		if (id && (at = notice_time(root, body, dm ? NULL : id)) != CUSTOS_TIME_NONE) {
+			snprintf(idb, sizeof idb, dm ? "x:delete:dm:%s" : "x:delete:%s", id);
+			if ((r = notice_head(x, rec, idb, "event", "delete", uid, NULL, NULL, at)) == 0 &&
+			    (r = custos_record_sets(rec, &rec->text, "")) == 0 &&
+			    (r = set_idf(rec, &rec->target, dm ? "x:dm:" : "x:", id)) == 0 && !dm)
+				r = set_idf(rec, &rec->url, "https://x.com/i/web/status/", id);
+			return finish_record(x, rec, r, file, p, n, off, line);
+		}
+	} else if ((body = custos_jv__get(root, "scrub_geo")) && custos_jv__is_obj(body)) {
+		const char *uid = jid(body, "user_id_str", b1), *upto = jid(body, "up_to_status_id_str", b2);
+		if (!uid)
+			uid = jid(body, "user_id", b1);
+		if (!upto)
+			upto = jid(body, "up_to_status_id", b2);
+		what = "scrub_geo notice";
+		if (uid && upto && (at = notice_time(root, body, upto)) != CUSTOS_TIME_NONE) {
+			snprintf(idb, sizeof idb, "x:scrub_geo:%s:%s", uid, upto);
+			if ((r = notice_head(x, rec, idb, "event", "scrub_geo", uid, NULL, NULL, at)) == 0 &&
+			    (r = custos_record_sets(rec, &rec->text, "location removed from posts up to "
+			                            "this one")) == 0)
+				r = set_idf(rec, &rec->target, "x:", upto);
+			return finish_record(x, rec, r, file, p, n, off, line);
+		}
+	} else if (((body = custos_jv__get(root, "status_withheld")) ||
+	            (body = custos_jv__get(root, "user_withheld"))) && custos_jv__is_obj(body)) {
+		int status = custos_jv__get(root, "status_withheld") != NULL;
+		const char *id = jid(body, "id_str", b1), *uid = jid(body, "user_id_str", b2);
+		if (!id)
+			id = jid(body, "id", b1);
+		if (!uid)
+			uid = status ? jid(body, "user_id", b2) : id;
+		what = status ? "status_withheld notice" : "user_withheld notice";
+		if (id && (at = notice_time(root, body, status ? id : NULL)) != CUSTOS_TIME_NONE) {
+			custos_buf_clear(&x->tmp);
+			snprintf(idb, sizeof idb, "x:%s:%s", status ? "status_withheld" : "user_withheld",
+			         id);
+			if ((r = notice_head(x, rec, idb, "event", status ? "status_withheld"
+			                     : "user_withheld", uid, NULL, NULL, at)) == 0 &&
+			    (r = countries_text(&x->tmp, custos_jv__get(body, "withheld_in_countries")))
+			     == 0 && (r = custos_record_sets(rec, &rec->text, x->tmp.data)) == 0 && status)
+				r = set_idf(rec, &rec->target, "x:", id);
+			return finish_record(x, rec, r, file, p, n, off, line);
+		}
+	} else if ((body = custos_jv__get(root, "limit")) && custos_jv__is_obj(body)) {
+		const char *track = jid(body, "track", b1);
+		what = "limit notice";
+		if ((at = notice_time(root, body, NULL)) != CUSTOS_TIME_NONE) {
+			snprintf(idb, sizeof idb, "x:limit:%lld:%s", (long long)at, track ? track : "");
+			custos_buf_clear(&x->tmp);
+			if ((r = notice_head(x, rec, idb, "event", "limit", NULL, NULL, NULL, at)) == 0 &&
+			    (r = custos_buf_printf(&x->tmp, "%s posts matching the stream's filter were "
+			                           "not delivered", track ? track : "some")) == 0)
+				r = custos_record_sets(rec, &rec->text, x->tmp.data);
+			return finish_record(x, rec, r, file, p, n, off, line);
+		}
+	} else if (custos_jv__is_str(custos_jv__get(root, "event"))) {
+		/* {"event":"favorite","created_at","source":user,"target":user,
+		 * "target_object":tweet}: the tweet is a capture of its own */
+		const char *ev = jstr(root, "event");
+		custos_jv_t *src = custos_jv__get(root, "source"), *obj = custos_jv__get(root,
+		                                                                       "target_object");
+		const char *uid = jid(src, "id_str", b1), *oid = NULL;
+		char ob[24];
+		if (!uid)
+			uid = jid(src, "id", b1);
+		if (is_v1_tweet(obj)) {
+			oid = jid(obj, "id_str", ob);
+			if (!oid)
+				oid = jid(obj, "id", ob);
+			if ((r = each_at(x, "target_object", obj, NULL, item_v1, file, p, n, off, line))
+			    != 0)
+				return r;
+		} else if (custos_jv__is_obj(obj)) {
+			oid = jid(obj, "id_str", ob);
+		}
+		if (!oid) {
+			custos_jv_t *tu = custos_jv__get(root, "target");
+			oid = jid(tu, "id_str", ob);
+		}
+		what = "event";
+		if (uid && (at = jtime(root, "created_at")) != CUSTOS_TIME_NONE) {
+			int like = strcmp(ev, "favorite") == 0 && is_v1_tweet(obj);
+			snake_event(sub, sizeof sub, ev);
+			if (like)
+				snprintf(idb, sizeof idb, "x:like:%s:%s", uid, oid);
+			else
+				snprintf(idb, sizeof idb, "x:event:%s:%s:%s:%lld", sub, uid, oid ? oid : "",
+				         (long long)at);
+			custos_buf_clear(&x->tmp);
+			const char *ot = is_v1_tweet(obj) ? (jstr(obj, "full_text") ? jstr(obj, "full_text")
+			                                     : jstr(obj, "text")) : NULL;
+			if ((r = notice_head(x, rec, idb, like ? "like" : "event", like ? NULL : sub, uid,
+			                     jstr(src, "screen_name"), jstr(src, "name"), at)) == 0 &&
+			    (r = decode_x_entities(&x->tmp, ot ? ot : "")) == 0 &&
+			    (r = custos_record_sets(rec, &rec->text, x->tmp.data ? x->tmp.data : "")) == 0 &&
+			    is_v1_tweet(obj) && oid)
+				r = set_idf(rec, &rec->target, "x:", oid);
+			return finish_record(x, rec, r, file, p, n, off, line);
+		}
+	} else if (custos_jv__is_str(custos_jv__get(root, "action")) && jstr(root, "id") &&
+	           !custos_jv__get(root, "text")) {
+		/* v2 batch compliance: {"id","action":"delete","created_at","reason"};
+		 * the id is a post's or a user's, which the line does not say */
+		const char *id = jstr(root, "id"), *act = jstr(root, "action"), *why = jstr(root, "reason");
+		what = "compliance event";
+		if ((at = jtime(root, "created_at")) != CUSTOS_TIME_NONE) {
+			snake_event(sub + 11, sizeof sub - 11, act);
+			memcpy(sub, "compliance_", 11);
+			snprintf(idb, sizeof idb, "x:compliance:%s:%s:%lld", act, id, (long long)at);
+			custos_buf_clear(&x->tmp);
+			if ((r = notice_head(x, rec, idb, "event", sub, NULL, NULL, NULL, at)) == 0 &&
+			    (r = custos_buf_printf(&x->tmp, "%s %s%s%s", act, id, why ? ": " : "",
+			                           why ? why : "")) == 0)
+				r = custos_record_sets(rec, &rec->text, x->tmp.data);
+			return finish_record(x, rec, r, file, p, n, off, line);
+		}
+	}
+	custos_record_reset(rec);
+	if (what)
+		custos_import__warn(x->sink, file, "line %lld: %s without an id or a time; skipped",
+		                    (long long)line, what);
+	else
+		custos_import__warn(x->sink, file, "line %lld: not a tweet, a page of tweets or a "
+		                    "notice about one; skipped", (long long)line);
+	return 0;
+}
+
 static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64_t off,
                      int64_t line)
 {
@@ -1453,6 +1921,14 @@ static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64
 		if (r == 0 && custos_jv__len(custos_jv__get(inc, "tweets")))
 			r = each_at(x, "includes.tweets", custos_jv__get(inc, "tweets"), inc,
 			            item_v2_ref, file, p, n, off, line);
+	} else if (custos_jv__is_arr(custos_jv__get(root, "events")) ||
+	           custos_jv__is_arr(custos_jv__get(root, "direct_message_events"))) {
+		const char *key = custos_jv__get(root, "events") ? "events" : "direct_message_events";
+		r = each_at(x, key, custos_jv__get(root, key), custos_jv__get(root, "users"),
+		            item_dm_event, file, p, n, off, line);
+	} else if (custos_jv__is_obj(custos_jv__get(root, "message_create")) &&
+	           custos_jv__get(root, "created_timestamp")) {
+		r = item_dm_event(x, root, NULL, file, p, n, off, line);
 	} else if (custos_jv__is_arr(custos_jv__get(root, "statuses"))) {
 		r = each_at(x, "statuses", custos_jv__get(root, "statuses"), NULL, item_v1, file, p,
 		            n, off, line);
@@ -1460,12 +1936,15 @@ static int api_value(xctx_t *x, const char *file, const char *p, size_t n, int64
 		r = each_at(x, "", root, NULL, item_v1, file, p, n, off, line);
 	} else if (is_v1_tweet(root)) {
 		r = emit_api(x, 0, root, NULL, file, p, n, off, line);
+	} else if (custos_jv__is_obj(root)) {
+		r = api_notice(x, root, file, p, n, off, line);
 	} else {
 		custos_import__warn(x->sink, file, "line %lld: not a tweet or a page of tweets; "
 		                    "skipped", (long long)line);
 	}
 	return r;
 }
+
 
 static int twitter_api_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
@@ -1480,62 +1959,71 @@ static int twitter_api_detect(custos_tree_t *t, const char *relpath, const char 
 		return 80;
 	if (memmem(head, n, "\"statuses\"", 10) && memmem(head, n, "\"id_str\"", 8))
 		return 70;
+	/* direct messages of the v1.1 API (events/list, Account Activity) */
+	if (memmem(head, n, "\"message_create\"", 16) && memmem(head, n, "\"sender_id\"", 11))
+		return 60;
+	/* a capture of the stream's notices only (a file of delete notices) */
+	if ((memmem(head, n, "{\"delete\":", 10) && memmem(head, n, "\"user_id", 8)) ||
+	    memmem(head, n, "{\"scrub_geo\":", 13) || memmem(head, n, "{\"status_withheld\":", 19) ||
+	    memmem(head, n, "{\"user_withheld\":", 17) ||
+	    (memmem(head, n, "{\"limit\":", 9) && memmem(head, n, "\"track\"", 7)))
+		return 60;
+	/* v2 batch compliance results, as twarc writes them */
+	size_t k = 0;
+	while (k < n && (head[k] == '\n' || head[k] == '\r' || head[k] == ' ' || head[k] == '\t'))
+		k++;
+	if (k < n && head[k] == '{' && memmem(head, n, "\"action\":", 9) &&
+	    memmem(head, n, "\"reason\":", 9) && memmem(head, n, "\"created_at\":", 13) &&
+	    !memmem(head, n, "\"text\"", 6))
+		return 40;
 	return 0;
+}
+
+/* A line of a capture; the first one that does not parse and ends opening
+ * something says the file is pretty-printed JSON (API_DOC). */
+enum { API_DOC = 1 };
+typedef struct {
+	xctx_t *x;
+	int first;
+} api_lines_t;
+
+static int api_line(void *ctx, custos_input_t *in, const char *l, size_t n, int64_t off,
+                    int64_t lineno)
+{
+	api_lines_t *al = ctx;
+	xctx_t *x = al->x;
+	if (al->first) {
+		al->first = 0;
+		/* pretty-printed JSON is one document over many lines: its first
+		 * line does not parse and ends opening something (a broken first
+		 * line of a JSONL file is just a bad line) */
+		custos_jv_t *probe = custos_jv__parse(&x->jarena, l, n, NULL);
+		custos_arena_reset(&x->jarena);
+		size_t e = n;
+		while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r'))
+			e--;
+		if (!probe && e > 0 && strchr("{[,:", l[e - 1]))
+			return API_DOC;
+	}
+	return api_value(x, in->name, l, n, off, lineno);
 }
 
 static int twitter_api_run(custos_tree_t *t, const char *relpath,
                            const custos_import_sink_t *sink, custos_err_t *err)
 {
 	xctx_t x = { .sink = sink, .err = err, .format = "twitter-api", .tree = t };
+	api_lines_t al = { &x, 1 };
 	custos_input_t *in = NULL;
-	custos_lines_t *lr = NULL;
 	custos_jsonscan_t *js = NULL;
 	const char *l;
 	size_t n;
 	int64_t off, lineno;
-	int r, doc_mode = 0, first = 1;
+	int r;
 
 	custos_record_init(&x.rec);
-	if (!relpath) {
-		r = custos_err_set(err, CUSTOS_EINVAL, "twitter-api: a file is needed, not a folder");
-		goto done;
-	}
-	if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
-		goto done;
-	if ((r = custos_lines__open(&lr, in, MAX_LINE)) < 0)
-		goto done;
-	while ((r = custos_lines__next(lr, &l, &n, &off, &lineno, err)) > 0) {
-		size_t k = 0;
-		while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] == '\r'))
-			k++;
-		if (k == n)
-			continue;
-		if (first) {
-			first = 0;
-			/* pretty-printed JSON is one document over many lines: its
-			 * first line does not parse and ends opening something (a
-			 * broken first line of a JSONL file is just a bad line) */
-			custos_jv_t *probe = custos_jv__parse(&x.jarena, l, n, NULL);
-			custos_arena_reset(&x.jarena);
-			size_t e = n;
-			while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r'))
-				e--;
-			if (!probe && e > 0 && strchr("{[,:", l[e - 1])) {
-				doc_mode = 1;
-				break;
-			}
-		}
-		if ((r = api_value(&x, in->name, l, n, off, lineno)) != 0)
-			goto done;
-	}
-	if (r < 0)
-		goto done;
-	if (doc_mode) {
+	r = custos_import__each_line(t, relpath, "twitter-api", MAX_LINE, api_line, &al, err);
+	if (r == API_DOC) {
 		/* start again, as a sequence of JSON values */
-		custos_lines__free(lr);
-		lr = NULL;
-		custos_input__close(in);
-		in = NULL;
 		if ((r = custos_tree__open(t, relpath, &in, err)) < 0)
 			goto done;
 		if ((r = custos_jsonscan__open(&js, in, NULL)) < 0)
@@ -1550,7 +2038,6 @@ static int twitter_api_run(custos_tree_t *t, const char *relpath,
 	}
 done:
 	custos_jsonscan__free(js);
-	custos_lines__free(lr);
 	custos_input__close(in);
 	xctx_free(&x);
 	return r < 0 ? r : 0;

@@ -856,9 +856,29 @@ static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, i
 	uint8_t key[STORE_KEY_LEN], sum[32], kb[8], lb[4];
 	char hex[CUSTOS_SHA256_HEX];
 	uint64_t slot, qn;
-	int err;
+	int err, rc;
 	custos_sha256(sum, raw ? raw : "", n);
 	custos_hex(hex, sum, 32);
+	/* The same bytes from the same place of the same file are the same bad
+	 * item: a second ingest of an export must not set it aside twice. Meta
+	 * "q:" + SHA-256(file NUL offset line raw-sha256) → its number. The
+	 * reason is left out, so a better message from a newer custos does not
+	 * make the item new. */
+	uint8_t qk[2 + 32], pos[16];
+	custos_sha256_ctx_t c;
+	custos_sha256_init(&c);
+	custos_sha256_update(&c, file ? file : "", strlen(file ? file : "") + 1);
+	custos_store__be64(pos, (uint64_t)offset);
+	custos_store__be64(pos + 8, (uint64_t)line);
+	custos_sha256_update(&c, pos, sizeof pos);
+	custos_sha256_update(&c, sum, 32);
+	memcpy(qk, "q:", 2);
+	custos_sha256_final(&c, qk + 2);
+	MDB_val k = { sizeof qk, qk }, v;
+	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_META], &k, &v)) == 0)
+		return CUSTOS_OK;
+	if (rc != MDB_NOTFOUND)
+		return custos_store__mdb(st, rc, "cannot read quarantine index");
 	if ((err = custos_store__compress(st, NULL, raw ? raw : "", n)) < 0)
 		return err;
 	if ((err = item_slot(b, &slot, key)) < 0)
@@ -884,7 +904,8 @@ static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, i
 		goto done;
 	custos_store__be64(kb, qn);
 	if ((err = op(b, STORE_OP_PUT, STORE_DB_QUARANTINE, kb, 8, b->tmp.data, b->tmp.len,
-	              MDB_APPEND)) < 0)
+	              MDB_APPEND)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_META, qk, sizeof qk, kb, 8, 0)) < 0)
 		goto done;
 	b->state.v[ST_NEXT_QUARANTINE]++;
 	b->state.v[ST_QUARANTINED]++;

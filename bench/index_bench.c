@@ -185,14 +185,22 @@ int main(int argc, char **argv)
 		o.sort = getenv("BENCH_SORT") ? atoi(getenv("BENCH_SORT")) : 0;
 		o.estimate_total = getenv("BENCH_EST") != NULL;
 		o.count_only = getenv("BENCH_COUNT") != NULL;
+		if (getenv("BENCH_FACETS"))
+			o.facets = CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM) | CUSTOS_FACET_BIT(CUSTOS_FACET_YEAR);
 		t = cpu_now();
-		for (int i = 0; i < 2000; i++) {
+		int reps = getenv("BENCH_REPS") ? atoi(getenv("BENCH_REPS")) : 2000;
+		double best = 1e9;
+		for (int i = 0; i < reps; i++) {
+			double t1 = cpu_now();
 			custos_index_results_t *res = NULL;
 			if (custos_index_search(idx, &res, getenv("BENCH_Q"), &o) < 0)
 				return 1;
 			custos_index_results_free(res);
+			if (cpu_now() - t1 < best)
+				best = cpu_now() - t1;
 		}
-		printf("%.3f ms cpu per query\n", (cpu_now() - t) * 1000 / 2000);
+		printf("fastest %.3f ms cpu; ", best * 1000);
+		printf("%.3f ms cpu per query\n", (cpu_now() - t) * 1000 / reps);
 		return 0;
 	}
 	/* the query mix: words by Zipf rank, fields, dates, phrases */

@@ -78,6 +78,7 @@ static void print_human(const custos_record_t *r, uint32_t n_versions)
 	field("thread", r->thread);
 	field("repost of", r->repost_of);
 	field("quote of", r->quote_of);
+	field("target", r->target);
 	field("url", r->url);
 	field("lang", r->lang);
 	field("visibility", r->visibility);

@@ -179,6 +179,8 @@ typedef struct {
 	char    *thread;      /* record id of the thread root */
 	char    *repost_of;   /* record id shared by a repost/boost */
 	char    *quote_of;    /* record id quoted */
+	char    *target;      /* record id a like or a notice is about (the liked post, the
+	                         post a delete notice names), or NULL */
 	char    *url;         /* permalink of the item on its platform */
 	/* content */
 	char    *title;       /* feed items, link titles */

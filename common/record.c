@@ -96,7 +96,7 @@ int custos_record_set_raw(custos_record_t *r, const char *p, size_t n)
 }
 
 static const char *const kinds[] = {
-	"post", "reply", "repost", "quote", "comment", "message", "event", NULL
+	"post", "reply", "repost", "quote", "comment", "message", "event", "like", NULL
 };
 
 static int known_kind(const char *k)
@@ -133,7 +133,7 @@ int custos_record_validate(const custos_record_t *r, custos_err_t *err)
 	if (r->kind && !known_kind(r->kind))
 		return custos_err_set(err, CUSTOS_EFORMAT,
 		                      "unknown kind '%s' (post, reply, repost, quote, comment, "
-		                      "message or event)", r->kind);
+		                      "message, event or like)", r->kind);
 	return CUSTOS_OK;
 }
 
@@ -182,12 +182,14 @@ int custos_record_copy(custos_record_t *dst, const custos_record_t *src)
 	char **fields_d[] = { &dst->id, &dst->platform, &dst->account, &dst->kind, &dst->subtype,
 	                      &dst->author_id, &dst->author_handle, &dst->author_name,
 	                      &dst->in_reply_to, &dst->thread, &dst->repost_of, &dst->quote_of,
+	                      &dst->target,
 	                      &dst->url, &dst->title, &dst->text, &dst->lang, &dst->visibility,
 	                      &dst->content_warning, &dst->source.format, &dst->source.file,
 	                      &dst->source.file_sha256, &dst->source.connector };
 	const char *fields_s[] = { src->id, src->platform, src->account, src->kind, src->subtype,
 	                           src->author_id, src->author_handle, src->author_name,
 	                           src->in_reply_to, src->thread, src->repost_of, src->quote_of,
+	                           src->target,
 	                           src->url, src->title, src->text, src->lang, src->visibility,
 	                           src->content_warning, src->source.format, src->source.file,
 	                           src->source.file_sha256, src->source.connector };

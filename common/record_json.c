@@ -101,6 +101,7 @@ static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t
 	jw_str(&w, "thread", r->thread);
 	jw_str(&w, "repost_of", r->repost_of);
 	jw_str(&w, "quote_of", r->quote_of);
+	jw_str(&w, "target", r->target);
 	jw_str(&w, "url", r->url);
 	jw_str(&w, "title", r->title);
 	jw_str(&w, "text", r->text);
@@ -702,6 +703,7 @@ static int record_member(rj_t *j, const char *key, void *ctx)
 		if (!strcmp(key, "text")) return rj_str_field(j, "text", &r->text);
 		if (!strcmp(key, "thread")) return rj_str_field(j, "thread", &r->thread);
 		if (!strcmp(key, "title")) return rj_str_field(j, "title", &r->title);
+		if (!strcmp(key, "target")) return rj_str_field(j, "target", &r->target);
 		break;
 	case 'u':
 		if (!strcmp(key, "url")) return rj_str_field(j, "url", &r->url);

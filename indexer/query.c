@@ -12,7 +12,7 @@
 
 static const char *const known_fields[] = {
 	"from", "platform", "account", "tag", "hashtag", "mention", "url",
-	"kind", "lang", "thread", "has", "date", NULL
+	"kind", "lang", "thread", "about", "has", "date", NULL
 };
 
 static int digits(const char *p, size_t n, int *out)
@@ -286,7 +286,7 @@ int custos_index__prepare(const char *q, custos_buf_t *out, char *lang, size_t l
 					goto plain;
 				return custos_err_set(err, CUSTOS_EFORMAT,
 				                      "unknown field '%.*s:' at position %zu (fields: from "
-				                      "platform account url kind lang thread has date, "
+				                      "platform account url kind lang thread about has date, "
 				                      "#tag, @mention)", (int)fl, b, start + sign);
 			}
 			if (vl == 0 && !quoted_value)

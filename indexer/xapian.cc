@@ -6,10 +6,15 @@
 //   data      none
 //   value 0   created_at: 8 bytes big-endian, sign bit flipped (sorts as a number)
 //   value 1   varint(seq) id \x1f account \x1f author handle (hits and facets)
-//   terms     text and title: Z+English stem with positions, Z+stem of the
-//             record's language without
+//   value 2   the word positions of text and title: (varint position delta,
+//             32-bit hash of the Z term) in position order, for phrases and
+//             NEAR (see "Phrases and NEAR" below)
+//   docid     the record version's store sequence number
+//   terms     text and title: Z+English stem, Z+stem of the record's
+//             language; no positional data
 //             Q id, P platform, A account, F author handle, K hashtag, M mention,
 //             U url domain (and its parents), N kind, L language, T thread root,
+//             R what a repost, quote, like or notice is about,
 //             H has (media), Y year (YYYY) and month (YYYYMM) buckets
 #include "custos_indexer.h"
 #include "index_internal.h"
@@ -38,10 +43,12 @@ namespace {
 
 const Xapian::valueno SLOT_TIME = 0;
 const Xapian::valueno SLOT_REC = 1;
+const Xapian::valueno SLOT_POS = 2;
 const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
-const char SCHEMA_VERSION[] = "1";
+const char SCHEMA_VERSION[] = "3";
 const size_t QUEUE_MAX = 4096;
+const Xapian::doccount ONE_PASS_MAX = 5000;   // see custos_index_search
 
 // ---- small helpers --------------------------------------------------------
 
@@ -233,6 +240,327 @@ Xapian::Stem stem_for(std::map<std::string, Xapian::Stem> &cache, const std::str
 	return st;
 }
 
+// ---- phrases and NEAR ---------------------------------------------------------
+//
+// Xapian's positional data (a position-table entry per term and document)
+// cost more than half of the indexing time and 40% of the index. The index
+// keeps instead one value per document: its words in position order, each
+// as a 32-bit hash of its Z term. A phrase or NEAR query becomes the AND of
+// its terms (which gives the ranking Xapian gives a phrase) filtered by a
+// posting source that checks the order and window on that value. Two
+// different words must share a hash and stand exactly where the phrase
+// needs them for a false match: about one in four billion per candidate
+// position (docs/query-language.md).
+
+uint32_t term_hash(const std::string &t)
+{
+	uint64_t h = 1469598103934665603ull;   // FNV-1a 64, folded
+	for (unsigned char c : t)
+		h = (h ^ c) * 1099511628211ull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+struct PosTok {
+	Xapian::termpos pos;
+	uint32_t hash;
+	bool operator<(const PosTok &o) const { return pos < o.pos || (pos == o.pos && hash < o.hash); }
+};
+
+std::string encode_positions(std::vector<PosTok> &toks)
+{
+	std::sort(toks.begin(), toks.end());
+	std::string v;
+	v.reserve(toks.size() * 5);
+	Xapian::termpos prev = 0;
+	for (const PosTok &t : toks) {
+		put_varint(v, t.pos - prev);
+		prev = t.pos;
+		for (int i = 0; i < 4; i++)
+			v += (char)(t.hash >> (8 * i));
+	}
+	return v;
+}
+
+// A phrase (ordered, every word within window positions of the first) or
+// NEAR (any order, within window) over slots of alternative terms.
+struct PhraseSpec {
+	std::vector<std::vector<std::string>> slots;
+	Xapian::termcount window;
+	bool ordered;
+	bool cjk;   // every slot one CJK character: the n-gram layout below
+};
+
+// The TermGenerator gives a run of CJK text its characters at every other
+// position, the two-character n-grams between them; the QueryParser makes
+// a quoted run a phrase of its characters.
+bool is_cjk_char_term(const std::string &t)
+{
+	if (t.size() < 2 || t[0] != 'Z')
+		return false;
+	Xapian::Utf8Iterator it(t.data() + 1, t.size() - 1);
+	unsigned ch = *it;
+	++it;
+	return it == Xapian::Utf8Iterator() && ch >= 0x2E80;
+}
+
+class PhraseSource : public Xapian::PostingSource {
+	PhraseSpec spec;
+	std::vector<std::vector<uint32_t>> hashes;
+	Xapian::Database db;
+	Xapian::ValueIterator vit, vend;
+	Xapian::PostingIterator pit, pend;
+	bool by_postings = false, done = false, at_match = false;
+	Xapian::docid cur = 0;   // the last document looked at
+	Xapian::doccount tf_max = 0, tf_est = 0;
+	std::vector<std::vector<Xapian::termpos>> at;   // scratch: positions per slot
+
+	bool matches(const std::string &v);
+	bool verify(Xapian::docid did)
+	{
+		return vit.check(did) && vit != vend && vit.get_docid() == did && matches(*vit);
+	}
+	// moves to the first match after cur
+	void advance()
+	{
+		at_match = false;
+		for (;;) {
+			Xapian::docid did;
+			if (by_postings) {
+				if (pit != pend && *pit <= cur)
+					pit.skip_to(cur + 1);
+				if (pit == pend)
+					break;
+				did = *pit;
+			} else {
+				vit.skip_to(cur + 1);
+				if (vit == vend)
+					break;
+				did = vit.get_docid();
+			}
+			cur = did;
+			if (verify(did)) {
+				at_match = true;
+				return;
+			}
+		}
+		done = true;
+	}
+
+public:
+	explicit PhraseSource(const PhraseSpec &s) : spec(s)
+	{
+		for (const auto &slot : spec.slots) {
+			hashes.emplace_back();
+			for (const std::string &t : slot)
+				hashes.back().push_back(term_hash(t));
+		}
+		at.resize(spec.slots.size());
+	}
+	PhraseSource *clone() const override { return new PhraseSource(spec); }
+	std::string get_description() const override { return "custos::PhraseSource"; }
+
+	// Drives from the postings of the rarest one-term slot; a phrase whose
+	// every slot has alternatives walks the position values instead.
+	void init(const Xapian::Database &d) override
+	{
+		db = d;
+		done = at_match = false;
+		cur = 0;
+		vit = db.valuestream_begin(SLOT_POS);
+		vend = db.valuestream_end(SLOT_POS);
+		Xapian::doccount best = db.get_doccount();
+		std::string driver;
+		for (const auto &slot : spec.slots) {
+			if (slot.size() != 1)
+				continue;
+			Xapian::doccount tf = db.get_termfreq(slot[0]);
+			if (driver.empty() || tf < best) {
+				best = tf;
+				driver = slot[0];
+			}
+		}
+		by_postings = !driver.empty();
+		if (by_postings) {
+			pit = db.postlist_begin(driver);
+			pend = db.postlist_end(driver);
+		}
+		set_maxweight(0);
+		tf_max = best;
+		tf_est = best / 2;
+	}
+	Xapian::doccount get_termfreq_min() const override { return 0; }
+	Xapian::doccount get_termfreq_est() const override { return tf_est; }
+	Xapian::doccount get_termfreq_max() const override { return tf_max; }
+
+	void next(double) override { advance(); }
+	void skip_to(Xapian::docid did, double) override
+	{
+		if (done || (at_match && cur >= did))
+			return;
+		if (cur < did)
+			cur = did - 1;
+		advance();
+	}
+	// true: did matches and is the current document; false: it does not,
+	// and next() goes on after it
+	bool check(Xapian::docid did, double) override
+	{
+		cur = did;
+		at_match = verify(did);
+		return at_match;
+	}
+	bool at_end() const override { return done; }
+	Xapian::docid get_docid() const override { return cur; }
+};
+
+bool PhraseSource::matches(const std::string &v)
+{
+	size_t k = spec.slots.size();
+	for (auto &a : at)
+		a.clear();
+	size_t p = 0;
+	uint64_t pos = 0;
+	while (p < v.size()) {
+		uint64_t d;
+		if (!get_varint(v, p, d) || p + 4 > v.size())
+			throw Xapian::DatabaseCorruptError("a document's position value is unreadable");
+		pos += d;
+		uint32_t h = (uint32_t)(unsigned char)v[p] | (uint32_t)(unsigned char)v[p + 1] << 8 |
+		             (uint32_t)(unsigned char)v[p + 2] << 16 | (uint32_t)(unsigned char)v[p + 3] << 24;
+		p += 4;
+		for (size_t i = 0; i < k; i++)
+			for (uint32_t x : hashes[i])
+				if (x == h) {
+					at[i].push_back((Xapian::termpos)pos);
+					break;
+				}
+	}
+	for (const auto &a : at)
+		if (a.empty())
+			return false;
+	Xapian::termcount w = spec.window;
+	if (spec.ordered && spec.cjk) {
+		for (Xapian::termpos first : at[0]) {
+			size_t i = 1;
+			for (; i < k; i++)
+				if (!std::binary_search(at[i].begin(), at[i].end(), first + 2 * i))
+					break;
+			if (i == k)
+				return true;
+		}
+		return false;
+	}
+	if (spec.ordered) {
+		// from each start, the earliest position of each next word: the
+		// shortest span that starts there
+		for (Xapian::termpos first : at[0]) {
+			Xapian::termpos prev = first;
+			size_t i = 1;
+			for (; i < k; i++) {
+				auto it = std::upper_bound(at[i].begin(), at[i].end(), prev);
+				if (it == at[i].end() || *it - first + 1 > w)
+					break;
+				prev = *it;
+			}
+			if (i == k)
+				return true;
+		}
+		return false;
+	}
+	// NEAR: some window of w positions holds a position of every slot
+	for (const auto &a : at)
+		for (Xapian::termpos s : a) {
+			size_t i = 0;
+			for (; i < k; i++) {
+				auto it = std::lower_bound(at[i].begin(), at[i].end(), s);
+				if (it == at[i].end() || *it - s + 1 > w)
+					break;
+			}
+			if (i == k)
+				return true;
+		}
+	return false;
+}
+
+// The terms a phrase slot may hold: a term, or terms joined by OR.
+std::vector<std::string> slot_terms(const Xapian::Query &q)
+{
+	std::vector<std::string> out;
+	Xapian::Query::op t = q.get_type();
+	if (t == Xapian::Query::LEAF_TERM || t == Xapian::Query::OP_OR ||
+	    t == Xapian::Query::OP_SYNONYM) {
+		bool terms_only = true;
+		for (size_t i = 0; i < q.get_num_subqueries(); i++)
+			if (q.get_subquery(i).get_type() != Xapian::Query::LEAF_TERM)
+				terms_only = false;
+		if (terms_only)
+			for (Xapian::TermIterator it = q.get_unique_terms_begin();
+			     it != q.get_unique_terms_end(); ++it)
+				out.push_back(*it);
+	}
+	if (out.empty())
+		throw Xapian::InvalidArgumentError("only words may stand in a phrase or NEAR");
+	return out;
+}
+
+// The window Xapian keeps for OP_PHRASE / OP_NEAR is readable only in the
+// query's description: "Query((Za@1 NEAR 11 Zb@2))".
+Xapian::termcount query_window(const Xapian::Query &q, const char *opname)
+{
+	std::string d = q.get_description(), key = std::string(" ") + opname + " ";
+	size_t at = d.find(key);
+	if (at == std::string::npos)
+		throw Xapian::InvalidArgumentError("cannot read the window of a phrase or NEAR");
+	return (Xapian::termcount)strtoul(d.c_str() + at + key.size(), nullptr, 10);
+}
+
+// Replaces every OP_PHRASE and OP_NEAR in q (see above); what has none is
+// returned as it is.
+Xapian::Query unposition(const Xapian::Query &q, bool &changed)
+{
+	Xapian::Query::op op = q.get_type();
+	size_t n = q.get_num_subqueries();
+	if (op == Xapian::Query::OP_PHRASE || op == Xapian::Query::OP_NEAR) {
+		bool ordered = op == Xapian::Query::OP_PHRASE;
+		PhraseSpec spec;
+		std::vector<Xapian::Query> subs;
+		for (size_t i = 0; i < n; i++) {
+			subs.push_back(q.get_subquery(i));
+			spec.slots.push_back(slot_terms(subs.back()));
+		}
+		spec.window = query_window(q, ordered ? "PHRASE" : "NEAR");
+		spec.ordered = ordered;
+		spec.cjk = true;
+		for (const auto &slot : spec.slots)
+			if (slot.size() != 1 || !is_cjk_char_term(slot[0]))
+				spec.cjk = false;
+		if (spec.window < n)
+			spec.window = (Xapian::termcount)n;
+		changed = true;
+		Xapian::Query all(Xapian::Query::OP_AND, subs.begin(), subs.end());
+		return Xapian::Query(Xapian::Query::OP_FILTER, all,
+		                     Xapian::Query((new PhraseSource(spec))->release()));
+	}
+	if (n == 0)
+		return q;
+	std::vector<Xapian::Query> subs;
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		subs.push_back(unposition(q.get_subquery(i), any));
+	if (!any)
+		return q;
+	changed = true;
+	if (op == Xapian::Query::OP_SCALE_WEIGHT) {
+		// "Query(0 * ...)": the factor is readable only there too
+		std::string d = q.get_description();
+		double f = strtod(d.c_str() + 6, nullptr);
+		return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, subs[0], f);
+	}
+	if (op == Xapian::Query::OP_ELITE_SET)
+		throw Xapian::InvalidArgumentError("a phrase inside an elite set is not supported");
+	return Xapian::Query(op, subs.begin(), subs.end());
+}
+
 std::string strip_html_escapes(const std::string &s, const std::string &hs, const std::string &he,
                                const std::string &om)
 {
@@ -408,37 +736,116 @@ Xapian::Query DateField::operator()(const std::string &v)
 // Counts the facets of every match: platform, account and author from
 // value 1, year and month from value 0.
 class FacetSpy : public Xapian::MatchSpy {
+	// Document::get_value looks a value up from the start of its value
+	// chunk, which was most of a faceted query's time. The matcher goes
+	// through the shards one after the other, each in docid order, and a
+	// document's id (its store seq) is in one shard only; so each shard's
+	// value streams are read forward instead, and a docid not where the
+	// current shard's stream can reach it means the next shard has begun.
+	struct Stream {
+		Xapian::ValueIterator it, end;
+	};
+	struct Streams {
+		std::vector<Stream> v;
+		size_t cur = 0;
+		Xapian::docid last = 0;
+	};
+	Streams rec, time;
+	std::string key;   // reused: a facet value being counted
+
+	static std::string value(const Xapian::Document &doc, Streams &ss, Xapian::valueno slot)
+	{
+		Xapian::docid did = doc.get_docid();
+		if (did < ss.last)
+			ss.cur++;
+		ss.last = did;
+		while (ss.cur < ss.v.size()) {
+			Stream &s = ss.v[ss.cur];
+			if (s.it == s.end || s.it.get_docid() > did) {
+				ss.cur++;
+				continue;
+			}
+			s.it.skip_to(did);
+			if (s.it != s.end && s.it.get_docid() == did)
+				return *s.it;
+			ss.cur++;
+		}
+		return doc.get_value(slot);
+	}
+
     public:
 	unsigned want;
 	std::unordered_map<std::string, uint64_t> counts[3];
-	std::map<int, uint64_t> years, months;
+	std::map<int, uint64_t> months;   // yyyymm
 
-	explicit FacetSpy(unsigned w) : want(w) {}
+	FacetSpy(unsigned w, const std::vector<Xapian::Database> &shards) : want(w)
+	{
+		for (const Xapian::Database &d : shards) {
+			rec.v.push_back(Stream{ d.valuestream_begin(SLOT_REC), d.valuestream_end(SLOT_REC) });
+			time.v.push_back(Stream{ d.valuestream_begin(SLOT_TIME), d.valuestream_end(SLOT_TIME) });
+		}
+	}
 	void operator()(const Xapian::Document &doc, double) override
 	{
 		if (want & (CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM) | CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT) |
 		            CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR))) {
-			RecValue rv;
-			if (parse_rec_value(doc.get_value(SLOT_REC), rv)) {
-				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM))
-					counts[0][rv.platform]++;
-				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT))
-					counts[1][rv.account]++;
-				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR))
-					counts[2][rv.author]++;
+			// value 1 is varint(seq) id \x1f account \x1f author; the
+			// platform is the id up to its ':'
+			const std::string v = value(doc, rec, SLOT_REC);
+			size_t pos = 0;
+			uint64_t seq;
+			size_t a, b;
+			if (get_varint(v, pos, seq) && (a = v.find('\x1f', pos)) != std::string::npos &&
+			    (b = v.find('\x1f', a + 1)) != std::string::npos) {
+				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM)) {
+					size_t c = v.find(':', pos);
+					key.assign(v, pos, c < a ? c - pos : 0);
+					counts[0][key]++;
+				}
+				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_ACCOUNT)) {
+					key.assign(v, a + 1, b - a - 1);
+					counts[1][key]++;
+				}
+				if (want & CUSTOS_FACET_BIT(CUSTOS_FACET_AUTHOR)) {
+					key.assign(v, b + 1, std::string::npos);
+					counts[2][key]++;
+				}
 			}
 		}
 		if (want & (CUSTOS_FACET_BIT(CUSTOS_FACET_YEAR) | CUSTOS_FACET_BIT(CUSTOS_FACET_MONTH))) {
-			int64_t t = time_from_value(doc.get_value(SLOT_TIME));
-			if (t != CUSTOS_TIME_NONE) {
+			int64_t t = time_from_value(value(doc, time, SLOT_TIME));
+			if (t == CUSTOS_TIME_NONE)
+				return;
+			// the month's counter through a cache by day: the calendar
+			// and the map only once per day seen
+			int64_t day = t >= 0 ? t / 86400000 : -((-t + 86399999) / 86400000);
+			DayCache &c = days[(uint64_t)day % DAY_CACHE];
+			if (!c.count || c.day != day) {
 				int y;
 				unsigned m;
 				month_of(t, y, m);
-				years[y]++;
-				months[y * 100 + (int)m]++;
+				c.day = day;
+				c.count = &months[y * 100 + (int)m];
 			}
+			(*c.count)++;
 		}
 	}
+	// the year facet, from the months
+	std::map<int, uint64_t> years() const
+	{
+		std::map<int, uint64_t> y;
+		for (const auto &kv : months)
+			y[kv.first / 100] += kv.second;
+		return y;
+	}
+
+    private:
+	static const size_t DAY_CACHE = 4096;
+	struct DayCache {
+		int64_t day = 0;
+		uint64_t *count = nullptr;   // into months: std::map keeps it valid
+	};
+	std::vector<DayCache> days = std::vector<DayCache>(DAY_CACHE);
 };
 
 } // namespace
@@ -451,8 +858,10 @@ namespace {
 // its document after the caller has moved on.
 struct Rec {
 	std::string id, platform, account, kind, author, lang, thread, title, text;
+	std::vector<std::string> about;   // repost_of, quote_of, target
 	std::vector<std::string> tags, mentions, urls;
 	uint64_t seq = 0;
+	uint32_t version = 1;
 	int64_t created_at = CUSTOS_TIME_NONE;
 	bool media = false;
 };
@@ -474,6 +883,7 @@ struct Shard {
 	Xapian::Database *rdb = nullptr;   // read handles: this shard alone
 	Xapian::TermGenerator tg;
 	std::map<std::string, Xapian::Stem> stems;
+	std::vector<PosTok> toks;   // scratch for make_document
 
 	std::thread th;
 	std::mutex mu;
@@ -555,8 +965,10 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	std::string lang = lang_primary(r.lang.c_str());
 	if (!lang.empty())
 		doc.add_boolean_term("L" + lang);
-	if (!r.thread.empty())
+	if (!r.thread.empty() && r.thread != r.id)   // a root is found by its Q term
 		doc.add_boolean_term("T" + r.thread);
+	for (const std::string &a : r.about)
+		doc.add_boolean_term("R" + a);
 	if (r.media)
 		doc.add_boolean_term("Hmedia");
 
@@ -605,12 +1017,13 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	rv += handle;
 	doc.add_value(SLOT_REC, rv);
 
-	// Text: Z-prefixed English stems with positions for every record (one
-	// vocabulary that every query reaches, phrases included); records in
-	// another language with a stemmer add the stems of that language,
-	// without positions (docs/query-language.md says why).
+	// Text: Z-prefixed English stems for every record (one vocabulary that
+	// every query reaches), their positions kept in value 2 rather than as
+	// Xapian positional data (see "Phrases and NEAR"); records in another
+	// language with a stemmer add the stems of that language.
 	Xapian::TermGenerator &tg = sh->tg;
-	tg.set_document(doc);
+	Xapian::Document words;
+	tg.set_document(words);
 	tg.set_stemmer(stem_for(sh->stems, "en"));
 	tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL_Z);
 	if (!r.title.empty()) {
@@ -618,6 +1031,18 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 		tg.increase_termpos(10);
 	}
 	tg.index_text(r.text);
+	std::vector<PosTok> &toks = sh->toks;
+	toks.clear();
+	for (Xapian::TermIterator t = words.termlist_begin(); t != words.termlist_end(); ++t) {
+		const std::string &term = *t;
+		doc.add_term(term, t.get_wdf());
+		uint32_t h = term_hash(term);
+		for (Xapian::PositionIterator p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
+			toks.push_back(PosTok{*p, h});
+	}
+	if (!toks.empty())
+		doc.add_value(SLOT_POS, encode_positions(toks));
+	tg.set_document(doc);
 	if (!lang.empty() && lang != "en") {
 		Xapian::Stem native = stem_for(sh->stems, lang);
 		if (!native.is_none()) {
@@ -637,8 +1062,15 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 // handle freed without commit leaves the index as it was.
 void apply(Shard *sh, Op &op)
 {
-	if (op.kind == Op::REPLACE)
-		sh->wdb->replace_document("Q" + op.rec.id, make_document(sh, op.rec));
+	if (op.kind == Op::REPLACE) {
+		// The document id is the version's store sequence number: a
+		// replay after a crash replaces what it finds, and a new record
+		// (above every id the shard holds) costs Xapian no lookup. A
+		// later version replaces the one its record id has.
+		if (op.rec.version != 1)
+			sh->wdb->delete_document("Q" + op.rec.id);
+		sh->wdb->replace_document((Xapian::docid)op.rec.seq, make_document(sh, op.rec));
+	}
 	else if (op.kind == Op::DELETE)
 		sh->wdb->delete_document("Q" + op.id);
 	else {
@@ -748,6 +1180,9 @@ Rec rec_of(const custos_record_t *r)
 	x.author = s(r->author_handle);
 	x.lang = s(r->lang);
 	x.thread = s(r->thread);
+	for (const char *a : { r->repost_of, r->quote_of, r->target })
+		if (a && *a)
+			x.about.push_back(a);
 	x.title = s(r->title);
 	x.text = s(r->text);
 	for (size_t i = 0; i < r->hashtags.n; i++)
@@ -757,6 +1192,7 @@ Rec rec_of(const custos_record_t *r)
 	for (size_t i = 0; i < r->urls.n; i++)
 		x.urls.push_back(s(r->urls.v[i]));
 	x.seq = r->seq;
+	x.version = r->version;
 	x.created_at = r->created_at;
 	x.media = r->n_media > 0;
 	return x;
@@ -813,11 +1249,13 @@ int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
 	qp.add_boolean_prefix("lang", (new LangField())->release());
 	qp.add_boolean_prefix("url", (new UrlField())->release());
 	qp.add_boolean_prefix("thread", (new ThreadField())->release());
+	qp.add_boolean_prefix("about", "R");
 	qp.add_boolean_prefix("date", (new DateField(db))->release());
 	unsigned flags = Xapian::QueryParser::FLAG_BOOLEAN | Xapian::QueryParser::FLAG_PHRASE |
 	                 Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
 	                 Xapian::QueryParser::FLAG_PURE_NOT | Xapian::QueryParser::FLAG_CJK_NGRAM;
-	out.query = qp.parse_query(rewritten, flags);
+	bool positional = false;
+	out.query = unposition(qp.parse_query(rewritten, flags), positional);
 	if (out.query.empty())
 		return custos_err_set(err, CUSTOS_EFORMAT, "the query has no searchable term");
 	return CUSTOS_OK;
@@ -865,7 +1303,7 @@ uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, Facet
 	Xapian::Enquire enq(*db);
 	enq.set_query(q);
 	enq.set_weighting_scheme(Xapian::BoolWeight());
-	enq.set_docid_order(Xapian::Enquire::DONT_CARE);
+	enq.set_docid_order(spy ? Xapian::Enquire::ASCENDING : Xapian::Enquire::DONT_CARE);
 	if (spy)
 		enq.add_matchspy(spy);
 	Xapian::doccount all = db->get_doccount();
@@ -1084,6 +1522,9 @@ int custos_index_add(custos_index_t *idx, const custos_record_t *rec)
 	if (!rec || !rec->id || !*rec->id || rec->seq == 0 || rec->created_at == CUSTOS_TIME_NONE)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "cannot index record '%s': id, seq "
 		                      "and created_at are required", rec && rec->id ? rec->id : "");
+	if (rec->seq > 0xffffffffu)
+		return custos_err_set(&idx->err, CUSTOS_ETOOBIG, "cannot index record '%s': the index "
+		                      "numbers documents by store sequence up to 4294967295", rec->id);
 	try {
 		Op op{ Op::REPLACE, rec_of(rec), std::string(), 0 };
 		return submit(idx, shard_of(idx, rec->id), std::move(op));
@@ -1302,7 +1743,15 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					Xapian::Enquire enq(*db);
 					enq.set_query(p.query);
 					enq.set_weighting_scheme(relevance_weight());
-					ms = enq.get_mset(o->offset, limit);
+					// A result Xapian estimates small is ranked whole in
+					// one pass, which makes its total exact; a large one
+					// is ranked only as far as the page needs, and counted
+					// in a cheaper unweighted pass below.
+					Xapian::doccount check = 0;
+					if (!o->facets && !o->estimate_total &&
+					    enq.get_mset(0, 0).get_matches_estimated() <= ONE_PASS_MAX)
+						check = db->get_doccount();
+					ms = enq.get_mset(o->offset, limit, check);
 				} else {
 					ms = date_page(db, p.query, o->sort == CUSTOS_SORT_DATE_DESC,
 					               o->offset, limit);
@@ -1313,7 +1762,10 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 			bool exact_from_page = limit > 0 && o->sort == CUSTOS_SORT_RELEVANCE &&
 			                       ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
 			if (o->facets) {
-				FacetSpy spy(o->facets);
+				std::vector<Xapian::Database> shards;
+				for (Shard *sh : idx->shards)
+					shards.push_back(sh->wdb ? Xapian::Database(*sh->wdb) : *sh->rdb);
+				FacetSpy spy(o->facets, shards);
 				res->total = count_matches(db, p.query, &spy);
 				res->total_exact = 1;
 				for (int f = 0; f < 3; f++)
@@ -1324,7 +1776,7 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					}
 				if (o->facets & CUSTOS_FACET_BIT(CUSTOS_FACET_YEAR)) {
 					std::vector<std::pair<std::string, uint64_t>> v;
-					for (auto &kv : spy.years)
+					for (auto &kv : spy.years())
 						v.emplace_back(std::to_string(kv.first), kv.second);
 					facet_out(&res->arena, &res->facets[CUSTOS_FACET_YEAR], v);
 				}

@@ -33,6 +33,18 @@ test_expect '--skip-bad quarantines bad lines with their raw bytes and goes on' 
 	printf "{\"id\": broken" >expect && cmp expect raw &&
 	custos stats --json >st && grep -q "\"quarantined\": 2" st
 '
+test_expect 're-ingesting with --skip-bad adds nothing to quarantine either' '
+	custos init >/dev/null &&
+	gen_posts 3 >r.ndjson && printf "{\"id\": broken\n" >>r.ndjson && gen_posts 2 4 >>r.ndjson &&
+	printf "{\"id\": broken\n" >>r.ndjson &&
+	custos ingest --skip-bad --json r.ndjson >out1 &&
+	grep -q "\"added\": 5, \"versions\": 0, \"unchanged\": 0, \"quarantined\": 2" out1 &&
+	custos ingest --skip-bad --json r.ndjson >out2 &&
+	grep -q "\"added\": 0, \"versions\": 0, \"unchanged\": 5, \"quarantined\": 0" out2 &&
+	custos quarantine list >list && test "$(grep -c "r.ndjson:" list)" = 2 &&
+	custos stats --json >st && grep -q "\"quarantined\": 2" st &&
+	custos verify >/dev/null
+'
 test_expect 'invalid UTF-8 is refused naming line and byte' '
 	custos init >/dev/null &&
 	gen_posts 2 >u.ndjson &&

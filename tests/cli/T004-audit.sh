@@ -16,6 +16,8 @@ test_expect 'init, ingest, show and verify are audited with user and actor' '
 	sed -n 1p log | grep -q "\"user\":\"$(id -un)\"" &&
 	sed -n 3p log | grep -q "\"action\":\"ingest\".*\"added\":5" &&
 	sed -n 3p log | grep -q "\"actor\":\"ops\"" &&
+	h=$(sha256sum a.ndjson | cut -c1-64) && n=$(wc -c <a.ndjson) &&
+	sed -n 2p log | grep -q "\"inputs\":\[{\"path\":\"a.ndjson\",\"bytes\":$n,\"sha256\":\"$h\"}\]" &&
 	sed -n 4p log | grep -q "\"action\":\"show\".*\"x:1\"" &&
 	custos audit >table && grep -q "ingest" table
 '

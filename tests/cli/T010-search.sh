@@ -75,6 +75,18 @@ test_expect 'a missing index says how to rebuild; rebuild gives the same results
 	custos search --json --limit 100 heater >after &&
 	test_cmp before after
 '
+test_expect 'after a rebuild (compacted) new records and new versions index as before' '
+	corpus &&
+	custos index --rebuild >/dev/null &&
+	echo "{\"id\":\"x:9\",\"platform\":\"x\",\"author\":{\"handle\":\"late\"},\"created_at\":\"2022-01-01\",\"text\":\"late heater post\"}" >late.ndjson &&
+	echo "{\"id\":\"x:4\",\"platform\":\"x\",\"account\":\"acme\",\"author\":{\"handle\":\"rsmith\"},\"created_at\":\"2021-06-30T23:59:59Z\",\"text\":\"Great heater service from the support team today\",\"lang\":\"en\"}" >edit.ndjson &&
+	custos ingest late.ndjson edit.ndjson >/dev/null &&
+	test "$(ids heater)" = "slack:C1:1.0 x:1 x:2 x:4 x:9 " &&
+	test "$(ids "\"heater service\"")" = "x:4 " &&
+	test "$(ids "\"great service\"")" = "" &&
+	custos search --count "support team" >n && test "$(cat n)" = 1 &&
+	custos verify >/dev/null
+'
 test_expect 'with --no-index the search says it lags; custos index catches up' '
 	corpus &&
 	echo "{\"id\":\"x:9\",\"platform\":\"x\",\"author\":{\"handle\":\"late\"},\"created_at\":\"2022-01-01\",\"text\":\"late heater post\"}" >late.ndjson &&

@@ -450,6 +450,126 @@ static void test_import__same_input_gives_identical_records_twice(void)
 	tsink_free(&s2);
 }
 
+static void sha_hex_of(char out[CUSTOS_SHA256_HEX], const char *p, size_t n)
+{
+	uint8_t h[CUSTOS_SHA256_LEN];
+	custos_sha256(h, p, n);
+	custos_hex(out, h, sizeof h);
+}
+
+static void test_import__records_carry_the_sha256_of_their_file(void)
+{
+	tsink_t s;
+	custos_import_sink_t sink = tsink_make(&s);
+	custos_err_t err = { 0 };
+	char want[200], hex[CUSTOS_SHA256_HEX];
+	/* a producer's own file_sha256 describes the producer's input, not this
+	 * file: the hash of the file read replaces it */
+	const char *a = "{\"id\":\"x:1\",\"platform\":\"x\",\"created_at\":\"2021-01-01T00:00:00Z\","
+	                "\"author\":{\"handle\":\"acme\"},\"text\":\"a\",\"source\":{\"file\":"
+	                "\"orig.json\",\"file_sha256\":\"" "0000000000000000000000000000000000000000"
+	                "000000000000000000000000\"}}\n" REC("x:2", "b") "\n";
+	const char *b = REC("x:3", "in a zip") "\n";
+	CHECK(mkdir(path_in("h"), 0755) == 0);
+	CHECK(mkdir(path_in("z"), 0755) == 0);
+	write_file(path_in("h/a.ndjson"), a, strlen(a));
+	write_file(path_in("z/b.ndjson"), b, strlen(b));
+	sh("cd '%s/z' && zip -q ../h/b.zip b.ndjson", check_tmpdir);
+	CHECK_OK(custos_import_run(path_in("h"), NULL, &sink, &err));
+	CHECK_INT(s.n_records, 3);
+	sha_hex_of(hex, a, strlen(a));
+	snprintf(want, sizeof want, "\"file_sha256\":\"%s\"", hex);
+	CHECK(tsink_has(&s, "x:1", want));
+	CHECK(tsink_has(&s, "x:2", want));
+	/* a member of a zip: the member's bytes, as `unzip -p` gives them */
+	sha_hex_of(hex, b, strlen(b));
+	snprintf(want, sizeof want, "\"file_sha256\":\"%s\"", hex);
+	CHECK(tsink_has(&s, "x:3", want));
+	tsink_free(&s);
+	/* a like names its post in target, which survives the connector format */
+	const char *l = "{\"id\":\"x:like:7:5\",\"platform\":\"x\",\"kind\":\"like\",\"created_at\":"
+	                "\"2021-01-01T00:00:00Z\",\"author\":{\"handle\":\"acme\"},\"text\":\"\","
+	                "\"target\":\"x:5\"}\n";
+	sink = tsink_make(&s);
+	write_file(path_in("l.ndjson"), l, strlen(l));
+	CHECK_OK(custos_import_run(path_in("l.ndjson"), NULL, &sink, &err));
+	CHECK(tsink_has(&s, "x:like:7:5", "\"kind\":\"like\""));
+	CHECK(tsink_has(&s, "x:like:7:5", "\"target\":\"x:5\""));
+	tsink_free(&s);
+}
+
+/* A sink that, at the first record, rewrites a byte near the end of the
+ * file being read, as a collector still writing it would. */
+typedef struct {
+	tsink_t s;
+	const char *path;
+	off_t at;
+	int done;
+} changing_t;
+
+static int changing_record(void *ctx, custos_record_t *rec)
+{
+	changing_t *c = ctx;
+	if (!c->done) {
+		FILE *f = fopen(c->path, "r+b");
+		CHECK(f != NULL);
+		CHECK(fseeko(f, c->at, SEEK_SET) == 0);
+		CHECK(fputc('Z', f) == 'Z');
+		CHECK(fclose(f) == 0);
+		c->done = 1;
+	}
+	return tsink_record(&c->s, rec);
+}
+
+static void test_import__file_changed_while_read_is_an_error(void)
+{
+	changing_t c = { 0 };
+	custos_import_sink_t sink = tsink_make(&c.s);
+	custos_err_t err = { 0 };
+	custos_buf_t doc = { 0 };
+	sink.record = changing_record;
+	sink.ctx = &c;
+	/* over the line reader's first read, so the end is read after the
+	 * first record */
+	for (int i = 0; i < 8000; i++)
+		custos_buf_printf(&doc, REC("x:%d", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") "\n",
+		                  i);
+	write_file(path_in("c.ndjson"), doc.data, doc.len);
+	c.path = path_in("c.ndjson");
+	c.at = (off_t)doc.len - 10;   /* inside the last record's text */
+	CHECK_STATUS(custos_import_run(c.path, NULL, &sink, &err), CUSTOS_EIO);
+	CHECK(strstr(err.msg, "c.ndjson' changed while it was imported") != NULL);
+	CHECK_INT(c.s.n_records, 8000);
+	custos_buf_free(&doc);
+	tsink_free(&c.s);
+}
+
+static void test_import__big_zip_member_is_hashed_and_read_whole(void)
+{
+	tsink_t s;
+	custos_import_sink_t sink = tsink_make(&s);
+	custos_err_t err = { 0 };
+	custos_buf_t doc = { 0 };
+	char want[200], hex[CUSTOS_SHA256_HEX];
+	/* over the line reader's first read: the rest of the member is
+	 * inflated once, to hash it, and read from there */
+	for (int i = 0; i < 8000; i++)
+		custos_buf_printf(&doc, REC("x:%d", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb") "\n",
+		                  i);
+	CHECK(mkdir(path_in("bz"), 0755) == 0);
+	write_file(path_in("bz/big.ndjson"), doc.data, doc.len);
+	sh("cd '%s/bz' && zip -q ../big.zip big.ndjson", check_tmpdir);
+	CHECK_OK(custos_import_run(path_in("big.zip"), NULL, &sink, &err));
+	CHECK_INT(s.n_records, 8000);
+	sha_hex_of(hex, doc.data, doc.len);
+	snprintf(want, sizeof want, "\"file_sha256\":\"%s\"", hex);
+	CHECK(tsink_has(&s, "x:0", want));
+	CHECK(tsink_has(&s, "x:7999", want));
+	CHECK(tsink_has(&s, "x:7999", "\"text\":\"bbbb"));
+	custos_buf_free(&doc);
+	tsink_free(&s);
+}
+
 static void test_jv__parses_strict_json_into_the_arena(void)
 {
 	custos_arena_t a = { 0 };
@@ -531,4 +651,7 @@ CHECK_MAIN(CHECK_CASE(test_jsonscan__ytd_prefix_gives_exact_element_bytes),
            CHECK_CASE(test_import__unreadable_folder_is_eaccess),
            CHECK_CASE(test_import__unreadable_subfolder_is_eaccess),
            CHECK_CASE(test_import__folder_with_zip_and_files_imports_each),
-           CHECK_CASE(test_import__same_input_gives_identical_records_twice))
+           CHECK_CASE(test_import__same_input_gives_identical_records_twice),
+           CHECK_CASE(test_import__records_carry_the_sha256_of_their_file),
+           CHECK_CASE(test_import__file_changed_while_read_is_an_error),
+           CHECK_CASE(test_import__big_zip_member_is_hashed_and_read_whole))

@@ -129,8 +129,13 @@ static void test_x_archive__zip_gives_same_records_under_member_names(void)
 	CHECK_INT(b.n_bad, a.n_bad);
 	CHECK_INT(b.n_blobs, 3);
 	CHECK(a.raws.len == b.raws.len && memcmp(a.raws.data, b.raws.data, a.raws.len) == 0);
-	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"offset\":1230,\"line\":22", zip);
+	snprintf(want, sizeof want, "\"file\":\"%s!/data/tweets.js\",\"file_sha256\":\"", zip);
 	CHECK(tsink_has(&b, "x:1500000000000000003", want));
+	CHECK(tsink_has(&b, "x:1500000000000000003", "\"offset\":1230,\"line\":22"));
+	/* the member's hash: the same as the unpacked file's */
+	const char *fa = strstr(tsink_find(&a, "x:1500000000000000003"), "\"file_sha256\":\"");
+	const char *fb = strstr(tsink_find(&b, "x:1500000000000000003"), "\"file_sha256\":\"");
+	CHECK(fa && fb && memcmp(fa, fb, 16 + 64) == 0);
 	snprintf(want, sizeof want, "%s!/data/tweets.js|3086|51|", zip);
 	CHECK(strstr(b.bads.data, want) != NULL);
 	tsink_free(&a);
@@ -341,14 +346,38 @@ static void test_fixtures__x_archive_milahu104(void)
 	 *   rt: map(select(.full_text|startswith("RT @")))|length,                  -> 25
 	 *   quote: non-RT with an entities.urls[].expanded_url matching
 	 *     ^https?://(www\.|mobile\.)?(twitter|x)\.com/[^/]+/status/[0-9]+       -> 3
-	 *   reply: the other non-RTs with in_reply_to_status_id_str }'              -> 42 */
-	CHECK_INT(s.n_records, 67 + 8 + 17);
+	 *   reply: the other non-RTs with in_reply_to_status_id_str }'              -> 42
+	 * strip like.js | jq length                                    -> 45
+	 * strip message-event.js | jq -c '[.[].messageEvent.detail | keys[0]] |
+	 *   group_by(.) | map({(.[0]): length}) | add'
+	 *   -> {"conversationKeyChangeEvent":3,"markConversationReadEvent":3,
+	 *       "messageCreateEvent":3}: 3 messages, 6 events */
+	CHECK_INT(s.n_records, 67 + 8 + 17 + 45 + 9);
 	CHECK_INT(s.n_bad, 0);
 	CHECK_INT(s.kinds[0], 5);
 	CHECK_INT(s.kinds[1], 42);
 	CHECK_INT(s.kinds[2], 25);
 	CHECK_INT(s.kinds[3], 3);
-	CHECK_INT(s.kinds[5], 17);
+	CHECK_INT(s.kinds[5], 17 + 3);
+	CHECK_INT(s.kinds[6], 6);
+	CHECK_INT(s.kinds[7], 45);   /* likes */
+	/* strip like.js | jq -c '.[1].like' */
+	CHECK(tsink_has(&s, "x:like:1964312974236991488:2029899465780269491",
+	                "\"kind\":\"like\",\"author\":{\"id\":\"1964312974236991488\",\"handle\":\"milahu104\""));
+	CHECK(tsink_has(&s, "x:like:1964312974236991488:2029899465780269491",
+	                "\"target\":\"x:2029899465780269491\",\"url\":\"https://twitter.com/i/web/status/"
+	                "2029899465780269491\",\"text\":\"@SamaHoole Optimum health is often achieved"));
+	/* one conversation, in both files: strip message-event.js | jq '[.[].messageEvent |
+	 *   select(.conversationId=="2815014648:1964312974236991488")] | length' -> 5;
+	 * direct-messages.js has 1 message of "2815014648-1964312974236991488" */
+	size_t in_thread = 0;
+	for (const char *q = s.records.data; (q = strstr(q, "\"thread\":\"x:dm:2815014648-"
+	                                                 "1964312974236991488\"")); q++)
+		in_thread++;
+	CHECK_INT(in_thread, 5 + 1);
+	/* jq '.[0].messageEvent | .messageId, .detail' */
+	CHECK(tsink_has(&s, "x:dm:c604ef45-3802-483c-86fa-b91adefa4a59",
+	                "\"kind\":\"event\",\"subtype\":\"mark_conversation_read\""));
 	/* jq '.[0].tweet | .id_str, .in_reply_to_status_id_str' on tweets.js */
 	CHECK(tsink_has(&s, "x:2029905358261502168", "\"in_reply_to\":\"x:2029903943413772741\""));
 	/* sha256sum on both files of data/tweets_media */
@@ -380,8 +409,10 @@ static void test_fixtures__x_archive_2021_singular_tweet_js(void)
 	 *   rt: map(select(.full_text|startswith("RT @")))|length,
 	 *   reply: map(select((.full_text|startswith("RT @")|not) and
 	 *                     .in_reply_to_status_id_str != null))|length}'
-	 *   -> {n: 28, rt: 5, reply: 16} */
-	CHECK_INT(s.n_records, 28);
+	 *   -> {n: 28, rt: 5, reply: 16}
+	 * strip like.js | jq length -> 8 */
+	CHECK_INT(s.n_records, 28 + 8);
+	CHECK_INT(s.kinds[7], 8);
 	CHECK_INT(s.kinds[2], 5);
 	CHECK_INT(s.kinds[1], 16);
 	CHECK_INT(s.kinds[0], 7);
@@ -405,9 +436,30 @@ static void test_fixtures__twitter_api_v11(void)
 	 *   and (.text or .full_text)) | if .retweeted_status then "rt" elif
 	 *   (.quoted_status_id_str or .quoted_status) then "q" elif
 	 *   .in_reply_to_status_id_str then "re" else "p" end' $f; done | sort | uniq -c
-	 *   -> 9 p, 6 q, 2 re */
-	CHECK_INT(s.n_records, 17);
-	CHECK_INT(s.kinds[0], 9);
+	 *   -> 9 p, 6 q, 2 re
+	 * the notices and events: jq -c 'select(type=="object") | if .delete then "delete"
+	 *   elif .event then "event:"+.event else empty end' *.json | sort | uniq -c
+	 *   -> 1 delete, 1 event:favorite, 1 event:unfavorite; each event's
+	 *   target_object is a tweet (classified as above: 2 p), a record too
+	 * jq '.events | map(select(.type=="message_create")) | length'
+	 *   direct_message_event_list.json -> 2 direct messages */
+	CHECK_INT(s.n_records, 17 + 1 + 2 + 2 + 2);
+	CHECK_INT(s.kinds[5], 2);
+	/* jq -c '.events[0] | .id, .message_create.sender_id,
+	 *   .message_create.target.recipient_id' */
+	CHECK(tsink_has(&s, "x:dm:123123123123123123", "\"thread\":\"x:dm:69179963-186712193\""));
+	CHECK(tsink_has(&s, "x:dm:123123123123123123", "\"text\":\"hello @thimura\""));
+	CHECK_INT(s.kinds[0], 9 + 2);
+	CHECK_INT(s.kinds[6], 2);   /* the delete notice, the unfavorite */
+	CHECK_INT(s.kinds[7], 1);   /* the favorite: a like */
+	/* jq -c .delete.status delete.json: recorded, not applied */
+	CHECK(tsink_has(&s, "x:delete:495607981833064448", "\"kind\":\"event\",\"subtype\":\"delete\","
+	                "\"author\":{\"id\":\"2566877347\",\"handle\":\"2566877347\"}"));
+	CHECK(tsink_has(&s, "x:delete:495607981833064448", "\"target\":\"x:495607981833064448\""));
+	CHECK(!tsink_has(&s, "x:delete:495607981833064448", "\"deleted_at\""));
+	/* jq -c '.source.id_str, .target_object.id_str' event_favorite_thimura.json */
+	CHECK(tsink_has(&s, "x:like:2566877347:495597326736449536", "\"target\":\"x:495597326736449536\""));
+	CHECK(tsink_find(&s, "x:495597326736449536") != NULL);
 	CHECK_INT(s.kinds[3], 6);
 	CHECK_INT(s.kinds[1], 2);
 	CHECK_INT(s.n_bad, 0);
@@ -430,7 +482,11 @@ static void test_fixtures__twitter_api_v2_twarc(void)
 	 *   streaming_output_with_error.jsonl does not parse: jq stops there)
 	 * the same over '(.includes.tweets // [])[] | select(.created_at and .author_id
 	 *   and .text)'   -> 20 p, 1 re, 1 rt, 1 q */
-	CHECK_INT(s.n_records, 26 + 23);
+	/* and cat *_compliance.jsonl | jq -c 'select(.action) | .action' -> 4 "delete" */
+	CHECK_INT(s.n_records, 26 + 23 + 4);
+	CHECK_INT(s.kinds[6], 4);
+	CHECK(tsink_has(&s, "x:compliance:delete:1170147183095664640:1567819803390",
+	                "\"subtype\":\"compliance_delete\""));
 	CHECK_INT(s.kinds[0], 17 + 20);
 	CHECK_INT(s.kinds[1], 5 + 1);
 	CHECK_INT(s.kinds[2], 2 + 1);

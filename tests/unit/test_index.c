@@ -213,6 +213,28 @@ static void test_index__phrase_near_wildcard(void)
 	CHECK_STR(ids(idx, "confidential NEAR recall"), "slack:10");
 	CHECK_STR(ids(idx, "confidential NEAR/1 recall"), "");
 	CHECK_STR(ids(idx, "hiring NEAR engineers"), "linkedin:12,x:16");
+	/* NEAR/n: within n words, either order; ADJ/n: the same, in order */
+	CHECK_STR(ids(idx, "recall NEAR/4 shoes"), "slack:10");
+	CHECK_STR(ids(idx, "shoes NEAR/4 recall"), "slack:10");
+	CHECK_STR(ids(idx, "recall NEAR/3 shoes"), "");
+	CHECK_STR(ids(idx, "recall ADJ/4 shoes"), "slack:10");
+	CHECK_STR(ids(idx, "shoes ADJ/4 recall"), "");
+	CHECK_STR(ids(idx, "\"recall shoes\""), "");
+	CHECK_STR(ids(idx, "\"shoes shoes shoes\""), "mastodon:17");
+	CHECK_STR(ids(idx, "\"shoes shoes shoes shoes\""), "");
+	/* phrases inside boolean structure and with fields */
+	CHECK_STR(ids(idx, "\"running shoes\" OR \"discuss the recall\""), "slack:11,x:1");
+	CHECK_STR(ids(idx, "shoes -\"running shoes\""), "mastodon:17,slack:10,x:2");
+	CHECK_STR(ids(idx, "shoes AND NOT \"running shoes\""), "mastodon:17,slack:10,x:2");
+	CHECK_STR(ids(idx, "\"running shoes\" from:acmecorp"), "x:1");
+	CHECK_STR(ids(idx, "\"running shoes\" platform:slack"), "");
+	/* the title does not run into the text */
+	CHECK_STR(ids(idx, "\"notice important\""), "");
+	CHECK_STR(ids(idx, "notice NEAR/11 important"), "feed:15");
+	CHECK_STR(ids(idx, "\"recall notice\""), "feed:15");
+	/* CJK: n-grams keep their order */
+	CHECK_STR(ids(idx, "\"ランニングシューズ\""), "x:13");
+	CHECK_STR(ids(idx, "\"シューズランニング\""), "");
 	CHECK_STR(ids(idx, "laufsch*"), "mastodon:4");
 	CHECK_STR(ids(idx, "recal*"), "feed:15,slack:10,slack:11");
 	custos_index_free(idx);
@@ -508,6 +530,7 @@ static void test_index__delete_and_replace_keep_one_document_per_id(void)
 	CHECK_OK(custos_index_delete(idx, "nosuch:1"));
 	/* a new version of x:1 */
 	make_record(&r, &corpus[0], 21);
+	r.version = 2;
 	CHECK_OK(custos_record_sets(&r, &r.text, "Launching our new hiking boots"));
 	CHECK_OK(custos_index_add(idx, &r));
 	CHECK_OK(custos_index_add(idx, &r));

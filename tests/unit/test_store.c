@@ -1108,6 +1108,47 @@ static void test_store__quarantine_keeps_raw_bytes(void)
 	custos_store_free(st);
 }
 
+static void test_store__quarantine_same_item_twice_is_kept_once(void)
+{
+	custos_store_t *st = create_store();
+	custos_batch_t *b;
+	custos_batch_summary_t sum;
+	custos_store_stats_t s;
+	qlist_t q = { 0 };
+	/* a first ingest */
+	CHECK_OK(custos_store_begin(&b, st));
+	CHECK_ST(st, custos_store_quarantine_put(b, "e.zip!/a.js", 10, 2, "bad json", "{x", 2));
+	CHECK_ST(st, custos_store_commit(b, &sum));
+	CHECK_INT(sum.quarantined, 1);
+	/* the same ingest again, a newer reason text too: nothing new */
+	CHECK_OK(custos_store_begin(&b, st));
+	CHECK_ST(st, custos_store_quarantine_put(b, "e.zip!/a.js", 10, 2, "bad json", "{x", 2));
+	CHECK_ST(st, custos_store_quarantine_put(b, "e.zip!/a.js", 10, 2, "better why", "{x", 2));
+	CHECK_ST(st, custos_store_commit(b, &sum));
+	CHECK_INT(sum.quarantined, 0);
+	/* the same bytes elsewhere are other items: another position, another
+	 * file; and other bytes at the same place (the file was changed) */
+	CHECK_OK(custos_store_begin(&b, st));
+	CHECK_ST(st, custos_store_quarantine_put(b, "e.zip!/a.js", 20, 3, "bad json", "{x", 2));
+	CHECK_ST(st, custos_store_quarantine_put(b, "f.zip!/a.js", 10, 2, "bad json", "{x", 2));
+	CHECK_ST(st, custos_store_quarantine_put(b, "e.zip!/a.js", 10, 2, "bad json", "{y", 2));
+	/* and twice within one batch, once */
+	CHECK_ST(st, custos_store_quarantine_put(b, "g.ndjson", 0, 1, "bad", "", 0));
+	CHECK_ST(st, custos_store_quarantine_put(b, "g.ndjson", 0, 1, "bad", "", 0));
+	CHECK_ST(st, custos_store_commit(b, &sum));
+	CHECK_INT(sum.quarantined, 4);
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.quarantined, 5);
+	custos_store_stats_free(&s);
+	CHECK_ST(st, custos_store_quarantine_list(st, on_q, &q));
+	CHECK_INT(q.n, 5);
+	CHECK_INT(q.last, 5);
+	custos_verify_summary_t vs;
+	CHECK_ST(st, custos_store_verify(st, &vs, NULL, NULL, NULL));
+	CHECK_INT(vs.quarantined, 5);
+	custos_store_free(st);
+}
+
 static void test_store__blob_put_twice_is_stored_once(void)
 {
 	custos_store_t *st = create_store();
@@ -1312,6 +1353,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__newer_format_is_refused_untouched),
 	CHECK_CASE(test_store__stats_are_exact),
 	CHECK_CASE(test_store__quarantine_keeps_raw_bytes),
+           CHECK_CASE(test_store__quarantine_same_item_twice_is_kept_once),
 	CHECK_CASE(test_store__blob_put_twice_is_stored_once),
 	CHECK_CASE(test_store__chain_head_is_stable_across_reopen),
 	CHECK_CASE(test_store__scan_walks_in_sequence_order),
