@@ -221,17 +221,41 @@ static size_t entity(const char *s, unsigned *cp)
 
 static int block_tag(const char *t, size_t n)
 {
-	static const char *const tags[] = { "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4",
-		"h5", "h6", "blockquote", "pre", "ul", "ol", "table", "hr", NULL };
-	for (size_t i = 0; tags[i]; i++)
-		if (strlen(tags[i]) == n && !strncasecmp(t, tags[i], n))
+	/* called for every tag of every item's HTML: lengths first, no strlen */
+	static const struct { const char *name; size_t n; } tags[] = {
+		{ "br", 2 }, { "p", 1 }, { "div", 3 }, { "li", 2 }, { "tr", 2 }, { "h1", 2 },
+		{ "h2", 2 }, { "h3", 2 }, { "h4", 2 }, { "h5", 2 }, { "h6", 2 },
+		{ "blockquote", 10 }, { "pre", 3 }, { "ul", 2 }, { "ol", 2 }, { "table", 5 },
+		{ "hr", 2 } };
+	if (n == 0 || n > 10)
+		return 0;
+	for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+		if (tags[i].n == n && (t[0] | 0x20) == tags[i].name[0] && !strncasecmp(t, tags[i].name, n))
 			return 1;
 	return 0;
 }
 
-/* HTML to plain text: tags dropped (block tags become line breaks, script
- * and style content dropped), character references decoded, runs of
- * spaces folded to one, blank lines folded, ends trimmed. */
+/* Inline elements join their text to what is around them: "#<span>tag</span>"
+ * is "#tag", "<span>https://</span><span>example.com</span>" one link. */
+static int inline_tag(const char *t, size_t n)
+{
+	static const struct { const char *name; size_t n; } tags[] = {
+		{ "a", 1 }, { "b", 1 }, { "i", 1 }, { "q", 1 }, { "s", 1 }, { "u", 1 }, { "em", 2 },
+		{ "tt", 2 }, { "abbr", 4 }, { "cite", 4 }, { "code", 4 }, { "font", 4 }, { "mark", 4 },
+		{ "span", 4 }, { "time", 4 }, { "small", 5 }, { "strong", 6 }, { "strike", 6 },
+		{ "sub", 3 }, { "sup", 3 }, { "wbr", 3 }, { "kbd", 3 }, { "var", 3 }, { "dfn", 3 } };
+	if (n == 0 || n > 6)
+		return 0;
+	for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+		if (tags[i].n == n && (t[0] | 0x20) == tags[i].name[0] && !strncasecmp(t, tags[i].name, n))
+			return 1;
+	return 0;
+}
+
+/* HTML to plain text: tags dropped (block tags become line breaks, inline
+ * tags nothing, other tags a space; script and style content dropped),
+ * character references decoded, runs of spaces folded to one, blank lines
+ * folded, ends trimmed. */
 static int html_to_text(custos_buf_t *out, const char *s)
 {
 	custos_buf_clear(out);
@@ -257,6 +281,8 @@ static int html_to_text(custos_buf_t *out, const char *s)
 			} else if (block_tag(t, tn)) {
 				nl++;
 				space = 0;
+			} else if (inline_tag(t, tn)) {
+				/* no break: the text goes on */
 			} else {
 				space = space || out->len;
 			}
@@ -381,9 +407,11 @@ static int item_bytes(feed_t *f, const char *name, size_t *start, size_t *end)
 
 /* ---- the item -------------------------------------------------------- */
 
-static int is(const xmlNode *n, const char *name)
+static inline int is(const xmlNode *n, const char *name)
 {
-	return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+	/* the first byte first: read_item asks each child a dozen names */
+	return n->type == XML_ELEMENT_NODE && n->name[0] == (xmlChar)name[0] &&
+	       !strcmp((const char *)n->name, name);
 }
 
 static int has_prefix_ns(const xmlNode *n, const char *frag)
@@ -477,13 +505,16 @@ static int parse_date(xmlNode *n, int64_t *out)
 }
 
 typedef struct {
-	char *title, *text, *summary, *id, *link, *author, *author_email, *lang;
+	char *title, *text, *id, *link, *author, *author_email, *lang;
+	/* the description/summary, converted only when there is no content:
+	 * most items have both, and the HTML to text of the excerpt was wasted */
+	xmlNode *summary;
 	int64_t published, updated;
 } item_t;
 
 static void item_free(item_t *it)
 {
-	free(it->title); free(it->text); free(it->summary);
+	free(it->title); free(it->text);
 	xmlFree(it->id); xmlFree(it->link); free(it->author); free(it->author_email);
 	xmlFree(it->lang);
 }
@@ -541,8 +572,7 @@ static int read_mrss(feed_t *f, xmlNode *n, item_t *it)
 		if ((st = node_text(f, n, &s)) >= 0)
 			set_str(&it->title, s);
 	} else if (is(n, "description") && !it->summary) {
-		if ((st = node_text(f, n, &s)) >= 0)
-			set_str(&it->summary, s);
+		it->summary = n;
 	} else if (is(n, "content") || is(n, "thumbnail")) {
 		char *url = prop(n, "url");
 		if (url) {
@@ -629,8 +659,7 @@ static int read_item(feed_t *f, xmlNode *item, item_t *it)
 			else
 				free(s);
 		} else if (is(n, "description") || is(n, "summary") || is(n, "abstract")) {
-			if ((st = node_text(f, n, &s)) >= 0)
-				set_str(&it->summary, s);
+			it->summary = n;
 		} else if (is(n, "author") || is(n, "creator")) {
 			int atom = 0;
 			for (xmlNode *k = n->children; k; k = k->next) {
@@ -678,10 +707,8 @@ static int read_item(feed_t *f, xmlNode *item, item_t *it)
 		/* an RSS guid is a permalink unless isPermaLink="false"; used only as a fallback */
 		it->link = (char *)xmlStrdup((const xmlChar *)it->id);
 	}
-	if (!it->text && it->summary) {
-		it->text = it->summary;
-		it->summary = NULL;
-	}
+	if (st >= 0 && !it->text && it->summary)
+		st = node_text(f, it->summary, &it->text);
 	return st < 0 ? st : 0;
 }
 

@@ -38,6 +38,9 @@ typedef struct {
 	char **files;               /* day files found in the tree */
 	size_t n_files;
 	int oom;
+	int uploads;                /* 0: the tree holds no shared files' bytes (no
+	                             * __uploads/, files/ or attachments/), so no
+	                             * file is looked for; 1 or -1 (not known): look */
 } slack_t;
 
 static int user_cmp(const void *a, const void *b)
@@ -328,6 +331,8 @@ static int file_blob(slack_t *s, const char *folder, const char *id, const char 
                      custos_media_t *m)
 {
 	char path[3][1024];
+	if (!s->uploads)
+		return 0;   /* three lookups a file saved, for the exports without bytes */
 	snprintf(path[0], sizeof path[0], "__uploads/%s/%s", id, name);
 	snprintf(path[1], sizeof path[1], "%s/attachments/%s-%s", folder, id, name);
 	snprintf(path[2], sizeof path[2], "files/%s/%s", id, name);
@@ -609,6 +614,9 @@ static int is_day_file(const char *relpath)
 static int collect(void *vctx, const char *relpath, int64_t size)
 {
 	slack_t *s = vctx;
+	if (!strncmp(relpath, "__uploads/", 10) || !strncmp(relpath, "files/", 6) ||
+	    strstr(relpath, "/attachments/"))
+		s->uploads = 1;
 	if (!is_day_file(relpath))
 		return 0;
 	char **nf = realloc(s->files, (s->n_files + 1) * sizeof *nf);
@@ -658,7 +666,7 @@ static int slack_detect(custos_tree_t *t, const char *relpath, const char *head,
 static int slack_run(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
                      custos_err_t *err)
 {
-	slack_t s = { .tree = t, .sink = sink, .err = err };
+	slack_t s = { .tree = t, .sink = sink, .err = err, .uploads = -1 };
 	int st;
 	custos_record_init(&s.rec);
 	if ((st = load_users(&s)) < 0 ||
@@ -671,6 +679,7 @@ static int slack_run(custos_tree_t *t, const char *relpath, const custos_import_
 		st = day_file(&s, relpath);
 		goto done;
 	}
+	s.uploads = 0;   /* collect sees every file of the tree */
 	st = custos_tree__each(t, collect, &s);
 	if (s.oom) {
 		st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");

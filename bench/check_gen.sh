@@ -1,7 +1,9 @@
 #!/bin/sh
 # Checks the generator's output: every item is valid JSON (jq), ids are
-# unique except edits, every format carries the same posts, sizes per item.
-#   sh bench/check_gen.sh [N]     (default 20000; needs jq)
+# unique except edits, every format carries the same posts, sizes per item;
+# the export folders (mastodon, facebook, slack, linkedin, feed) parse
+# (jq, python3's csv, xmllint) and hold N items.
+#   sh bench/check_gen.sh [N]     (default 20000; needs jq, python3, xmllint)
 set -eu
 N=${1:-20000}
 BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
@@ -43,7 +45,42 @@ grep -c . "$T/t1" >/dev/null
 comm -23 "$T/t1" "$T/t2" | grep -q . && fail "ndjson X texts missing from twitter-api"
 [ "$(jq -r 'select(.kind == "repost") | .id' "$T/ndjson" | wc -l)" -eq \
   "$(jq -r 'select(.retweeted_status) | .id' "$T/twitter-api" | wc -l)" ] || fail "repost counts differ"
+# the export folders: same seed, same count
+for f in mastodon facebook slack linkedin feed; do
+	"$GEN" --format $f --count "$N" --seed 7 --out "$T/$f"
+done
+n=$(jq '.orderedItems | length' "$T/mastodon/outbox.json"); [ "$n" = "$N" ] || fail "mastodon: $n items, want $N"
+grep -q '"orderedItems":\[\],"orderedItems":\[' "$T/mastodon/outbox.json" || fail "mastodon: no duplicated orderedItems key"
+[ "$(jq -r .preferredUsername "$T/mastodon/actor.json")" != null ] || fail "mastodon: actor.json has no preferredUsername"
+[ "$(jq '[.orderedItems[] | select(.type == "Announce")] | length' "$T/mastodon/outbox.json")" -eq \
+  "$(jq -r 'select(.kind == "repost") | .id' "$T/ndjson" | wc -l)" ] || fail "mastodon: boost count differs from ndjson reposts"
+[ "$(jq '[.orderedItems[] | select(.type == "Create" and .object.updated)] | length' "$T/mastodon/outbox.json")" -eq "$edits" ] ||
+	fail "mastodon: edit count differs from ndjson"
+p=$(jq length "$T/facebook/posts/your_posts_1.json"); c=$(jq '.comments_v2 | length' "$T/facebook/comments/comments.json")
+[ $((p + c)) -eq "$N" ] || fail "facebook: $p posts + $c comments, want $N"
+LC_ALL=C grep -q '[^[:print:][:space:]]' "$T/facebook/posts/your_posts_1.json" && fail "facebook: non-ASCII bytes (the export escapes them all)"
+grep -q '\\u00c3' "$T/facebook/posts/your_posts_1.json" || fail "facebook: no mojibake escapes"
+jq -e 'length == 320' "$T/slack/users.json" >/dev/null || fail "slack: users.json"
+n=$(find "$T/slack" -mindepth 2 -name '*.json' -exec jq length {} + | awk '{ s += $1 } END { print s }')
+[ "$n" = "$N" ] || fail "slack: $n messages, want $N"
+python3 - "$T/linkedin" "$N" <<'PY' || fail "linkedin: CSV rows"
+import csv, sys
+d, n = sys.argv[1], int(sys.argv[2])
+shares = list(csv.DictReader(open(d + "/Shares.csv", newline="", encoding="utf-8")))
+comments = list(csv.DictReader(open(d + "/Comments.csv", newline="", encoding="utf-8")))
+# a post with several media is one row per media URL, consecutive
+posts = sum(1 for i, r in enumerate(shares) if i == 0 or
+            (r["Date"], r["ShareLink"]) != (shares[i - 1]["Date"], shares[i - 1]["ShareLink"]))
+assert posts + len(comments) == n, (posts, len(comments), n)
+assert any('"\n"' in r["ShareCommentary"] for r in shares), "no wrapped lines"
+PY
+xmllint --noout "$T"/feed/feeds/*.xml || fail "feed: XML not well-formed"
+n=$(cat "$T"/feed/feeds/*.xml | grep -c -e '<item>' -e '<entry>'); [ "$n" = "$N" ] || fail "feed: $n items, want $N"
 for f in ndjson twitter-api mastodon-api x-archive; do
 	printf 'check_gen: %-13s %6d B/item\n' "$f" $(( $(stat -c %s "$T/$f") / N ))
+done
+for f in mastodon facebook slack linkedin feed; do
+	printf 'check_gen: %-13s %6d B/item\n' "$f" $(( $(find "$T/$f" -type f -printf '%s\n' |
+		awk '{ s += $1 } END { print s }') / N ))
 done
 echo "check_gen: ok ($N items, $edits edits)"

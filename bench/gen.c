@@ -3,12 +3,38 @@
  * format, so importer rates compare on identical content:
  *
  *   gen --format ndjson|twitter-api|mastodon-api|x-archive --count N --seed S
+ *       (one stream on stdout; x-archive is data/tweets.js)
+ *   gen --format mastodon|facebook|slack|linkedin|feed --out DIR --count N --seed S
+ *       (an export folder under DIR)
  *
  * Posts are modelled once (text from a Zipf vocabulary, entities, threads,
  * reposts, quotes, edits, media, 20 custodian accounts over 5 years) with
  * one PRNG stream that does not depend on the output format; rendering uses
  * no randomness. --count is the number of items written (edits included).
- * See BENCHMARKS.md for the sizes. */
+ * See BENCHMARKS.md for the sizes.
+ *
+ * What each export can and cannot say (the renderers' comments say more):
+ * - mastodon: outbox.json (Create/Note, Announce with a bare URL object, the
+ *   duplicated "orderedItems" key of real exports) + actor.json. One owner:
+ *   every post is the owner's. Quotes are Notes with the link. An edit is
+ *   the Create again with "updated" (a version).
+ * - facebook: posts/your_posts_1.json + comments/comments.json +
+ *   profile_information.json, with the real mojibake (\u00XX per byte). One
+ *   owner. Replies are comments (no parent link in the export); reposts are
+ *   "shared a post" entries. Ids derive from time and text, so an edit is a
+ *   record of its own, not a version.
+ * - slack: users.json, channels.json (a channel per account), day files;
+ *   threads (thread_ts), edits ("edited"), reactions, files, shares as
+ *   attachments. Reposts and quotes are shared-message attachments.
+ * - linkedin: Shares.csv (posts, quotes, reposts without commentary; a row
+ *   per media URL) + Comments.csv (replies) + Profile.csv, with LinkedIn's
+ *   quoting. One owner. A share edit is a version (same ShareLink); a
+ *   comment edit is a record of its own (its id derives from the text).
+ *   No hashtag or mention markup: they stay in the text.
+ * - feed: feeds/<account>-YYYY-MM.xml, RSS 2.0 (even accounts) and Atom 1.0
+ *   (odd). Feeds have no replies or reposts: they are items (no thread
+ *   links). An edit is the item again with its guid/id (Atom: <updated>).
+ */
 #include <inttypes.h>
 #include <stddef.h>
 #include <math.h>
@@ -18,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 /* ---- PRNG: xoshiro256** seeded through splitmix64 ------------------------ */
 
@@ -721,6 +749,11 @@ typedef struct {
 	int    depth;
 	int    first[32];
 	int    base;             /* indentation added to every line */
+	int    ind;              /* spaces per level when pretty (0: 2) */
+	const char *colon;       /* between key and value when pretty (NULL: " : ") */
+	int    fbesc;            /* Facebook: every byte >= 0x80 as a \u00XX escape */
+	int    slash;            /* Slack: '/' as "\/" */
+	FILE  *fp;               /* where out_flush writes (NULL: stdout) */
 } jw_t;
 
 static void out_reserve(jw_t *w, size_t n)
@@ -773,7 +806,7 @@ static void out_f(jw_t *w, const char *fmt, ...)
 static void out_flush(jw_t *w, int force)
 {
 	if (w->len >= (1 << 20) || (force && w->len)) {
-		if (fwrite(w->p, 1, w->len, stdout) != w->len) {
+		if (fwrite(w->p, 1, w->len, w->fp ? w->fp : stdout) != w->len) {
 			perror("gen: write");
 			exit(1);
 		}
@@ -784,7 +817,7 @@ static void out_flush(jw_t *w, int force)
 static void out_indent(jw_t *w)
 {
 	out_c(w, '\n');
-	for (int i = 0; i < w->base + w->depth * 2; i++)
+	for (int i = 0; i < w->base + w->depth * (w->ind ? w->ind : 2); i++)
 		out_c(w, ' ');
 }
 
@@ -801,8 +834,11 @@ static void j_esc(jw_t *w, const char *s, size_t n)
 		} else if (c == '\n') {
 			*o++ = '\\';
 			*o++ = 'n';
-		} else if (c < 0x20) {
+		} else if (c < 0x20 || (c >= 0x80 && w->fbesc)) {
 			o += sprintf(o, "\\u%04x", c);
+		} else if (c == '/' && w->slash) {
+			*o++ = '\\';
+			*o++ = '/';
 		} else {
 			*o++ = (char)c;
 		}
@@ -823,7 +859,7 @@ static void j_key(jw_t *w, const char *key)
 	if (key) {
 		j_esc(w, key, strlen(key));
 		if (w->pretty)
-			out_raw(w, " : ", 3);
+			out_s(w, w->colon ? w->colon : " : ");
 		else
 			out_c(w, ':');
 	}
@@ -1596,13 +1632,1222 @@ static void ndjson_record(jw_t *w, const post_t *p)
 	j_close(w, '}');
 }
 
+/* ---- rendering: export folders (--out DIR) -------------------------------
+ *
+ * The formats below are folders of files, written under --out. The
+ * single-owner exports (mastodon, facebook, linkedin) are one account's
+ * export: every post is rendered as the owner's (users[0]); slack is one
+ * workspace with a channel per custodian account; feed is one file per
+ * account per month. */
+
+static const char *out_dir;
+
+static void mkdirs(char *path)
+{
+	for (char *s = path + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "gen: mkdir %s: %s\n", path, strerror(errno));
+			exit(1);
+		}
+		*s = '/';
+	}
+}
+
+/* Opens DIR/rel for writing (folders made as needed) into w. */
+static void w_open(jw_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void w_open(jw_t *w, const char *fmt, ...)
+{
+	char path[1200], rel[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof rel, fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof path, "%s/%s", out_dir, rel);
+	mkdirs(path);
+	if (!(w->fp = fopen(path, "w"))) {
+		fprintf(stderr, "gen: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	w->len = 0;
+	w->depth = 0;
+}
+
+static void w_close(jw_t *w)
+{
+	out_flush(w, 1);
+	if (fclose(w->fp) != 0) {
+		perror("gen: close");
+		exit(1);
+	}
+	w->fp = NULL;
+}
+
+static void ms_fmt(char *b, size_t cap, int64_t ms, const char *fmt)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(b, cap, fmt, &tm);
+}
+
+static const char *const media_mime[] = { "image/jpeg", "video/mp4", "video/mp4" };
+static const char *const media_ext[] = { "jpg", "mp4", "mp4" };
+
+/* The text of an item as the Mastodon form has it (full links), and the
+ * post whose body it is (a repost shows what it shares). */
+static const post_t *body_of(const post_t *p) { return p->kind == K_REPOST ? p->target : p; }
+
+/* ---- mastodon: an account export (outbox.json + actor.json) -------------
+ * Create activities with Note objects (replies: inReplyTo; quotes: a Note
+ * whose text ends with the quoted post's link; Mastodon has no quotes),
+ * Announce activities whose object is the boosted status's bare URL, as real
+ * exports write them. The owner is users[0]; every object is its. Edits:
+ * the Create again with the same object id and "updated" (a real export
+ * holds the last state only; here the first state comes too, so the edit
+ * is a version). The duplicated "orderedItems" key of real exports is kept.
+ * Media attachments are referenced (no media_attachments/ files). */
+
+static const user_t *owner(void) { return &users[0]; }
+
+static void mo_uri(char *b, size_t cap, const user_t *u, uint64_t mid)
+{
+	snprintf(b, cap, "https://%s/users/%s/statuses/%" PRIu64, u->host, u->handle, mid);
+}
+
+static void mo_addressing(jw_t *w, const post_t *p, const post_t *body)
+{
+	const user_t *o = owner();
+	char pub[] = "https://www.w3.org/ns/activitystreams#Public", fol[200], b[200];
+	snprintf(fol, sizeof fol, "https://%s/users/%s/followers", o->host, o->handle);
+	j_open(w, "to", '[');
+	j_str(w, NULL, p->visibility == 0 ? pub : fol);
+	j_close(w, ']');
+	j_open(w, "cc", '[');
+	if (p->visibility == 0)
+		j_str(w, NULL, fol);
+	else if (p->visibility == 1)
+		j_str(w, NULL, pub);
+	for (int i = 0; body && i < body->n_ent; i++) {
+		if (body->ent[i].type != E_MENTION)
+			continue;
+		const user_t *u = &users[body->ent[i].user];
+		snprintf(b, sizeof b, "https://%s/users/%s", u->host, u->handle);
+		j_str(w, NULL, b);
+	}
+	j_close(w, ']');
+}
+
+static void mo_activity(jw_t *w, const post_t *p)
+{
+	const user_t *o = owner();
+	char b[400], actor[200];
+	jw_t h = { 0 };
+	snprintf(actor, sizeof actor, "https://%s/users/%s", o->host, o->handle);
+	j_open(w, NULL, '{');
+	mo_uri(b, sizeof b - 10, o, p->mid);
+	strcat(b, "/activity");
+	j_str(w, "id", b);
+	j_str(w, "type", p->kind == K_REPOST ? "Announce" : "Create");
+	j_str(w, "actor", actor);
+	j_ms_rfc3339(w, "published", p->ms, 0);
+	if (p->kind == K_REPOST) {
+		const post_t *t = p->target;
+		mo_addressing(w, p, NULL);
+		mo_uri(b, sizeof b, &users[t->author], t->mid);
+		j_str(w, "object", b);
+		j_close(w, '}');
+		return;
+	}
+	mo_addressing(w, p, p);
+	j_open(w, "object", '{');
+	mo_uri(b, sizeof b, o, p->mid);
+	j_str(w, "id", b);
+	j_str(w, "type", "Note");
+	if (p->spoiler[0])
+		j_str(w, "summary", p->spoiler);
+	else
+		j_null(w, "summary");
+	if (p->kind == K_REPLY) {
+		mo_uri(b, sizeof b, o, p->parent_mid);
+		j_str(w, "inReplyTo", b);
+	} else {
+		j_null(w, "inReplyTo");
+	}
+	j_ms_rfc3339(w, "published", p->ms, 0);
+	snprintf(b, sizeof b, "https://%s/@%s/%" PRIu64, o->host, o->handle, p->mid);
+	j_str(w, "url", b);
+	j_str(w, "attributedTo", actor);
+	mo_addressing(w, p, p);
+	j_bool(w, "sensitive", p->sensitive);
+	mo_uri(b, sizeof b, o, p->mid);
+	j_str(w, "atomUri", b);
+	if (p->kind == K_REPLY) {
+		mo_uri(b, sizeof b, o, p->parent_mid);
+		j_str(w, "inReplyToAtomUri", b);
+	} else {
+		j_null(w, "inReplyToAtomUri");
+	}
+	ms_fmt(b, sizeof b, p->ms, "%Y-%m-%d");
+	{
+		char c[520];
+		snprintf(c, sizeof c, "tag:%s,%s:objectId=%" PRIu64 ":objectType=Conversation", o->host, b,
+		         (p->kind == K_REPLY ? p->root_mid : p->mid) % 100000000);
+		j_str(w, "conversation", c);
+	}
+	m_content(&h, p, o->host);
+	j_strn(w, "content", h.p, h.len);
+	j_open(w, "contentMap", '{');
+	j_strn(w, langs[p->lang], h.p, h.len);
+	j_close(w, '}');
+	free(h.p);
+	if (p->is_edit)
+		j_ms_rfc3339(w, "updated", p->edited_ms, 0);
+	j_open(w, "attachment", '[');
+	for (int i = 0; i < p->n_media; i++) {
+		const media_t *m = &p->media[i];
+		j_open(w, NULL, '{');
+		j_str(w, "type", "Document");
+		j_str(w, "mediaType", m->type ? "video/mp4" : "image/jpeg");
+		snprintf(b, sizeof b, "/%s/media_attachments/files/%03" PRIu64 "/%03" PRIu64 "/%s/original/%s.%s",
+		         "acmebucket", m->id % 1000, (m->id / 1000) % 1000, m->key,
+		         m->key, m->type ? "mp4" : "jpeg");
+		j_str(w, "url", b);
+		if (m->alt[0])
+			j_str(w, "name", m->alt);
+		else
+			j_null(w, "name");
+		j_str(w, "blurhash", "UEHLh[WB2yk8pyoJadR*.7kCMdnjS#M|%1%2");
+		j_u64(w, "width", m->w);
+		j_u64(w, "height", m->h);
+		j_close(w, '}');
+	}
+	j_close(w, ']');
+	j_open(w, "tag", '[');
+	for (int i = 0; i < p->n_ent; i++) {
+		const entity_t *e = &p->ent[i];
+		if (e->type == E_MENTION) {
+			const user_t *u = &users[e->user];
+			j_open(w, NULL, '{');
+			j_str(w, "type", "Mention");
+			snprintf(b, sizeof b, "https://%s/users/%s", u->host, u->handle);
+			j_str(w, "href", b);
+			snprintf(b, sizeof b, "@%s@%s", u->handle, u->host);
+			j_str(w, "name", b);
+			j_close(w, '}');
+		} else if (e->type == E_HASHTAG) {
+			int n = e->mend - e->mstart - 1;
+			j_open(w, NULL, '{');
+			j_str(w, "type", "Hashtag");
+			snprintf(b, sizeof b, "https://%s/tags/%.*s", o->host, n, p->mtext + e->mstart + 1);
+			j_str(w, "href", b);
+			j_strn(w, "name", p->mtext + e->mstart, (size_t)n + 1);
+			j_close(w, '}');
+		}
+	}
+	j_close(w, ']');
+	j_open(w, "replies", '{');
+	mo_uri(b, sizeof b - 10, o, p->mid);
+	strcat(b, "/replies");
+	j_str(w, "id", b);
+	j_str(w, "type", "Collection");
+	j_open(w, "first", '{');
+	j_str(w, "type", "CollectionPage");
+	j_str(w, "partOf", b);
+	j_open(w, "items", '[');
+	j_close(w, ']');
+	j_close(w, '}');
+	j_close(w, '}');
+	j_close(w, '}');
+	j_close(w, '}');
+}
+
+static void mo_begin(jw_t *w, uint64_t count)
+{
+	const user_t *o = owner();
+	jw_t a = { 0 };
+	char b[300];
+	w_open(&a, "actor.json");
+	j_open(&a, NULL, '{');
+	j_str(&a, "@context", "https://www.w3.org/ns/activitystreams");
+	snprintf(b, sizeof b, "https://%s/users/%s", o->host, o->handle);
+	j_str(&a, "id", b);
+	j_str(&a, "type", "Person");
+	snprintf(b, sizeof b, "https://%s/users/%s/followers", o->host, o->handle);
+	j_str(&a, "followers", b);
+	j_str(&a, "outbox", "outbox.json");
+	j_str(&a, "preferredUsername", o->handle);
+	j_str(&a, "name", o->name);
+	snprintf(b, sizeof b, "<p>%s</p>", o->description);
+	j_str(&a, "summary", b);
+	snprintf(b, sizeof b, "https://%s/@%s", o->host, o->handle);
+	j_str(&a, "url", b);
+	j_ms_rfc3339(&a, "published", o->created_ms - o->created_ms % 86400000, 0);
+	j_str(&a, "likes", "likes.json");
+	j_str(&a, "bookmarks", "bookmarks.json");
+	j_close(&a, '}');
+	w_close(&a);
+	free(a.p);
+	w_open(w, "outbox.json");
+	out_f(w, "{\"@context\":\"https://www.w3.org/ns/activitystreams\",\"id\":\"outbox.json\","
+	      "\"type\":\"OrderedCollection\",\"totalItems\":%" PRIu64 ",\"orderedItems\":[],"
+	      "\"orderedItems\":[", count);
+	w->depth = 1;
+	w->first[1] = 1;
+}
+
+static void mo_end(jw_t *w)
+{
+	w->depth = 0;
+	out_s(w, "]}");
+	w_close(w);
+}
+
+/* ---- facebook: a "Download Your Information" export in JSON -------------
+ * posts/your_posts_1.json (a root array, the old layout of the real export)
+ * and comments/comments.json ({"comments_v2": [...]}); profile_information/
+ * profile_information.json names the owner. Indented as Facebook writes it,
+ * every byte of non-ASCII text a \u00XX escape (the real mojibake). Posts,
+ * quotes and reposts ("shared a post": the shared post's link, no text) are
+ * posts; replies are comments (the export says whose post, not which).
+ * Facebook ids derive from time and text, so an edit (written again with
+ * the new text) is a record of its own, not a version. Media are
+ * referenced by uri (no files in the export). */
+
+static jw_t fb_comments;
+
+static void fb_title(char *b, size_t cap, const post_t *p)
+{
+	const char *who = owner()->name;
+	if (p->kind == K_REPLY)
+		snprintf(b, cap, "%s commented on %s's post.", who, users[p->parent_author].name);
+	else if (p->kind == K_REPOST || p->kind == K_QUOTE)
+		snprintf(b, cap, "%s shared a post.", who);
+	else if (p->n_media)
+		snprintf(b, cap, "%s added %d new photo%s.", who, p->n_media, p->n_media > 1 ? "s" : "");
+	else if (p->title[0])
+		snprintf(b, cap, "%s shared a link.", who);
+	else
+		snprintf(b, cap, "%s updated his status.", who);
+}
+
+static void fb_entry(jw_t *w, const post_t *p)
+{
+	const post_t *body = body_of(p);
+	char b[400];
+	int64_t ts = p->ms / 1000;
+	if (p->kind == K_REPLY)
+		w = &fb_comments;
+	j_open(w, NULL, '{');
+	j_u64(w, "timestamp", (uint64_t)ts);
+	if (p->kind == K_REPLY) {
+		j_open(w, "data", '[');
+		j_open(w, NULL, '{');
+		j_open(w, "comment", '{');
+		j_u64(w, "timestamp", (uint64_t)ts);
+		j_strn(w, "comment", p->mtext, p->mtext_len);
+		j_str(w, "author", owner()->name);
+		j_close(w, '}');
+		j_close(w, '}');
+		j_close(w, ']');
+		fb_title(b, sizeof b, p);
+		j_str(w, "title", b);
+		j_close(w, '}');
+		return;
+	}
+	int any = 0;
+	const entity_t *url = NULL;
+	for (int i = 0; i < p->n_ent && p->kind != K_REPOST; i++)
+		if (p->ent[i].type == E_URL)
+			url = &p->ent[i];
+	if (url || p->kind == K_REPOST || p->n_media) {
+		j_open(w, "attachments", '[');
+		any = 1;
+	}
+	if (p->kind == K_REPOST || url) {
+		j_open(w, NULL, '{');
+		j_open(w, "data", '[');
+		j_open(w, NULL, '{');
+		j_open(w, "external_context", '{');
+		if (p->kind == K_REPOST) {
+			snprintf(b, sizeof b, "https://www.facebook.com/%s/posts/%" PRIu64,
+			         users[body->author].handle, body->mid);
+			j_str(w, "url", b);
+		} else {
+			if (p->title[0])
+				j_str(w, "name", p->title);
+			j_str(w, "url", url->expanded);
+		}
+		j_close(w, '}');
+		j_close(w, '}');
+		j_close(w, ']');
+		j_close(w, '}');
+	}
+	if (p->n_media) {
+		j_open(w, NULL, '{');
+		j_open(w, "data", '[');
+		for (int i = 0; i < p->n_media; i++) {
+			const media_t *m = &p->media[i];
+			j_open(w, NULL, '{');
+			j_open(w, "media", '{');
+			snprintf(b, sizeof b, "posts/media/Timelinephotos_%.10s/%" PRIu64 "_%s_n.%s",
+			         owner()->handle, m->id % (uint64_t)1000000000000, m->key, media_ext[m->type]);
+			j_str(w, "uri", b);
+			j_u64(w, "creation_timestamp", (uint64_t)ts);
+			j_open(w, "media_metadata", '{');
+			j_open(w, m->type ? "video_metadata" : "photo_metadata", '{');
+			j_open(w, "exif_data", '[');
+			j_open(w, NULL, '{');
+			j_u64(w, "upload_ip", 0);
+			j_u64(w, "taken_timestamp", (uint64_t)ts - 600);
+			j_close(w, '}');
+			j_close(w, ']');
+			j_close(w, '}');
+			j_close(w, '}');
+			j_str(w, "title", "Timeline photos");
+			if (m->alt[0])
+				j_str(w, "description", m->alt);
+			j_close(w, '}');
+			j_close(w, '}');
+		}
+		j_close(w, ']');
+		j_close(w, '}');
+	}
+	if (any)
+		j_close(w, ']');
+	j_open(w, "data", '[');
+	if (p->kind != K_REPOST) {
+		j_open(w, NULL, '{');
+		j_strn(w, "post", p->mtext, p->mtext_len);
+		j_close(w, '}');
+	}
+	j_open(w, NULL, '{');
+	j_u64(w, "update_timestamp", (uint64_t)((p->is_edit ? p->edited_ms : p->ms) / 1000));
+	j_close(w, '}');
+	j_close(w, ']');
+	int tags = 0;
+	for (int i = 0; i < body->n_ent && p->kind != K_REPOST; i++) {
+		if (body->ent[i].type != E_MENTION)
+			continue;
+		if (!tags++)
+			j_open(w, "tags", '[');
+		j_open(w, NULL, '{');
+		j_str(w, "name", users[body->ent[i].user].name);
+		j_close(w, '}');
+	}
+	if (tags)
+		j_close(w, ']');
+	fb_title(b, sizeof b, p);
+	j_str(w, "title", b);
+	j_close(w, '}');
+}
+
+static void fb_style(jw_t *w)
+{
+	w->pretty = 1;
+	w->colon = ": ";
+	w->ind = 2;
+	w->fbesc = 1;
+}
+
+static void fb_begin(jw_t *w)
+{
+	jw_t a = { 0 };
+	fb_style(&a);
+	w_open(&a, "profile_information/profile_information.json");
+	j_open(&a, NULL, '{');
+	j_open(&a, "profile_v2", '{');
+	j_open(&a, "name", '{');
+	j_str(&a, "full_name", owner()->name);
+	j_str(&a, "first_name", owner()->name);
+	j_str(&a, "middle_name", "");
+	j_str(&a, "last_name", "");
+	j_close(&a, '}');
+	j_close(&a, '}');
+	j_close(&a, '}');
+	w_close(&a);
+	free(a.p);
+	fb_style(w);
+	w_open(w, "posts/your_posts_1.json");
+	j_open(w, NULL, '[');
+	fb_style(&fb_comments);
+	w_open(&fb_comments, "comments/comments.json");
+	j_open(&fb_comments, NULL, '{');
+	j_open(&fb_comments, "comments_v2", '[');
+}
+
+static void fb_end(jw_t *w)
+{
+	j_close(w, ']');
+	w_close(w);
+	j_close(&fb_comments, ']');
+	j_close(&fb_comments, '}');
+	w_close(&fb_comments);
+	free(fb_comments.p);
+}
+
+/* ---- slack: a workspace export -------------------------------------------
+ * users.json (all 320 people), channels.json (a channel per custodian
+ * account), <channel>/<YYYY-MM-DD>.json per channel and day, pretty-printed
+ * with 4 spaces and "\/" as Slack writes them. Messages carry
+ * client_msg_id, user_profile and a rich_text block as modern exports do;
+ * replies are thread replies (thread_ts = the root's ts; roots do not list
+ * their replies: the generator writes a root before it knows them);
+ * reposts and quotes share the post as a message attachment (is_share);
+ * link titles are unfurl attachments; media are "files" (referenced, no
+ * bytes); favourites are reactions. An edit is the message again with
+ * "edited" and the new text, in the channel's current day file (a real
+ * export holds the last state only). */
+
+#define SL_TEAM "T0ACMECORP"
+
+static jw_t sl_w[N_ACCOUNTS];
+static int64_t sl_day[N_ACCOUNTS];
+
+static void sl_uid(char *b, size_t cap, int user)
+{
+	static const char a[] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+	uint64_t v = users[user].id;
+	b[0] = 'U';
+	for (int i = 1; i < 11; i++, v /= 34)
+		b[i] = a[v % 34];
+	b[11] = 0;
+	(void)cap;
+}
+
+static void sl_cid(char *b, int acct)
+{
+	static const char a[] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+	uint64_t v = users[acct].mid * 31 + 7;
+	b[0] = 'C';
+	for (int i = 1; i < 11; i++, v /= 34)
+		b[i] = a[v % 34];
+	b[11] = 0;
+}
+
+static void sl_cname(char *b, size_t cap, int acct)
+{
+	snprintf(b, cap, "%s", users[acct].handle);
+	for (char *s = b; *s; s++)
+		*s = *s == '_' ? '-' : (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
+}
+
+static void sl_ts(char *b, size_t cap, int64_t ms)
+{
+	snprintf(b, cap, "%" PRId64 ".%03d%03d", ms / 1000, (int)(ms % 1000), (int)((ms * 7) % 1000));
+}
+
+/* Slack's text: &, <, > escaped; mentions <@U..>; links <url>. */
+static void sl_text(jw_t *t, const post_t *p)
+{
+	size_t at = 0;
+	char uid[16];
+	for (int i = 0; i <= p->n_ent; i++) {
+		size_t end = i < p->n_ent ? p->ent[i].mstart : p->mtext_len;
+		for (size_t k = at; k < end; k++) {
+			char c = p->mtext[k];
+			if (c == '&') out_s(t, "&amp;");
+			else if (c == '<') out_s(t, "&lt;");
+			else if (c == '>') out_s(t, "&gt;");
+			else out_c(t, c);
+		}
+		if (i == p->n_ent)
+			break;
+		const entity_t *e = &p->ent[i];
+		if (e->type == E_MENTION) {
+			sl_uid(uid, sizeof uid, e->user);
+			out_f(t, "<@%s>", uid);
+		} else if (e->type == E_URL) {
+			out_f(t, "<%s>", e->expanded);
+		} else {
+			out_raw(t, p->mtext + e->mstart, (size_t)(e->mend - e->mstart));
+		}
+		at = e->mend;
+	}
+}
+
+static void sl_profile(jw_t *w, int user)
+{
+	const user_t *u = &users[user];
+	char b[300];
+	snprintf(b, sizeof b, "%012" PRIx64, u->id * 2654435761u);
+	j_str(w, "avatar_hash", b);
+	snprintf(b, sizeof b, "https://avatars.slack-edge.com/2020-01-01/%" PRIu64 "_%.12s_72.png",
+	         u->id, u->handle);
+	j_str(w, "image_72", b);
+	j_str(w, "first_name", u->name);
+	j_str(w, "real_name", u->name);
+	j_str(w, "display_name", u->handle);
+	j_str(w, "team", SL_TEAM);
+	j_str(w, "name", u->handle);
+	j_bool(w, "is_restricted", 0);
+	j_bool(w, "is_ultra_restricted", 0);
+}
+
+static void sl_file(jw_t *w, const post_t *p, const media_t *m, int user)
+{
+	char b[400], uid[16];
+	sl_uid(uid, sizeof uid, user);
+	j_open(w, NULL, '{');
+	snprintf(b, sizeof b, "F%.10s", m->key);
+	for (char *s = b; *s; s++)
+		*s = *s >= 'a' && *s <= 'z' ? (char)(*s - 'a' + 'A') : *s;
+	char fid[16];
+	memcpy(fid, b, 12);
+	fid[11] = 0;
+	j_str(w, "id", fid);
+	j_u64(w, "created", (uint64_t)(p->ms / 1000));
+	j_u64(w, "timestamp", (uint64_t)(p->ms / 1000));
+	snprintf(b, sizeof b, "%s.%s", m->key, media_ext[m->type]);
+	j_str(w, "name", b);
+	j_str(w, "title", m->alt[0] ? m->alt : b);
+	j_str(w, "mimetype", media_mime[m->type]);
+	j_str(w, "filetype", media_ext[m->type]);
+	j_str(w, "pretty_type", m->type ? "MPEG 4 Video" : "JPEG");
+	j_str(w, "user", uid);
+	j_bool(w, "editable", 0);
+	j_u64(w, "size", m->size);
+	j_str(w, "mode", "hosted");
+	j_bool(w, "is_external", 0);
+	j_str(w, "external_type", "");
+	j_bool(w, "is_public", 1);
+	snprintf(b, sizeof b, "https://files.slack.com/files-pri/%s-%s/%s.%s", SL_TEAM, fid, m->key,
+	         media_ext[m->type]);
+	j_str(w, "url_private", b);
+	snprintf(b, sizeof b, "https://files.slack.com/files-pri/%s-%s/download/%s.%s", SL_TEAM, fid,
+	         m->key, media_ext[m->type]);
+	j_str(w, "url_private_download", b);
+	snprintf(b, sizeof b, "https://acme.slack.com/files/%s/%s/%s.%s", uid, fid, m->key,
+	         media_ext[m->type]);
+	j_str(w, "permalink", b);
+	j_u64(w, "original_w", m->w);
+	j_u64(w, "original_h", m->h);
+	j_close(w, '}');
+}
+
+static void sl_message(const post_t *p)
+{
+	const int a = p->account;
+	jw_t *w = &sl_w[a];
+	char b[400], uid[16], cname[64], cid[16];
+	int64_t day = p->ms / 86400000;
+	sl_cname(cname, sizeof cname, a);
+	sl_cid(cid, a);
+	if (!p->is_edit && (!w->fp || day != sl_day[a])) {
+		if (w->fp) {
+			j_close(w, ']');
+			w_close(w);
+		}
+		w->pretty = 1;
+		w->colon = ": ";
+		w->ind = 4;
+		w->slash = 1;
+		ms_fmt(b, sizeof b, p->ms, "%Y-%m-%d");
+		w_open(w, "%s/%s.json", cname, b);
+		j_open(w, NULL, '[');
+		sl_day[a] = day;
+	}
+	const post_t *body = body_of(p);
+	jw_t t = { 0 };
+	j_open(w, NULL, '{');
+	snprintf(b, sizeof b, "%08" PRIx64 "-%04x-4%03x-a%03x-%012" PRIx64, p->mid >> 32,
+	         (unsigned)(p->mid >> 16) & 0xffff, (unsigned)p->mid & 0xfff,
+	         (unsigned)(p->index & 0xfff), p->xid & (uint64_t)0xffffffffffff);
+	j_str(w, "client_msg_id", b);
+	j_str(w, "type", "message");
+	if (p->kind != K_REPOST)
+		sl_text(&t, p);
+	j_strn(w, "text", t.p ? t.p : "", t.len);
+	sl_uid(uid, sizeof uid, p->author);
+	j_str(w, "user", uid);
+	sl_ts(b, sizeof b, p->ms);
+	j_str(w, "ts", b);
+	j_str(w, "team", SL_TEAM);
+	j_open(w, "user_profile", '{');
+	sl_profile(w, p->author);
+	j_close(w, '}');
+	if (p->is_edit) {
+		j_open(w, "edited", '{');
+		j_str(w, "user", uid);
+		sl_ts(b, sizeof b, p->edited_ms);
+		j_str(w, "ts", b);
+		j_close(w, '}');
+	}
+	if (p->kind == K_REPLY) {
+		sl_ts(b, sizeof b, (int64_t)(p->root_mid >> 16));
+		j_str(w, "thread_ts", b);
+		sl_uid(uid, sizeof uid, p->root_author);
+		j_str(w, "parent_user_id", uid);
+	}
+	if (p->kind == K_REPOST || p->kind == K_QUOTE || (p->title[0] && p->kind != K_REPOST)) {
+		j_open(w, "attachments", '[');
+		if (p->kind == K_REPOST || p->kind == K_QUOTE) {
+			const post_t *s = p->target;
+			jw_t st = { 0 };
+			sl_text(&st, s);
+			j_open(w, NULL, '{');
+			sl_uid(uid, sizeof uid, s->author);
+			j_str(w, "author_id", uid);
+			j_str(w, "channel_id", cid);
+			j_str(w, "channel_name", cname);
+			j_bool(w, "is_msg_unfurl", 1);
+			j_bool(w, "is_share", 1);
+			sl_ts(b, sizeof b, s->ms);
+			j_str(w, "ts", b);
+			char link[300];
+			snprintf(link, sizeof link, "https://acme.slack.com/archives/%s/p%" PRId64 "%06d", cid,
+			         s->ms / 1000, (int)(s->ms % 1000) * 1000);
+			j_str(w, "from_url", link);
+			j_str(w, "author_name", users[s->author].name);
+			j_str(w, "author_subname", users[s->author].handle);
+			j_strn(w, "text", st.p ? st.p : "", st.len);
+			size_t fl = st.len > 100 ? 100 : st.len;
+			while (fl < st.len && fl > 0 && ((unsigned char)st.p[fl] & 0xC0) == 0x80)
+				fl--;   /* a whole character */
+			j_strn(w, "fallback", st.p ? st.p : "", fl);
+			j_open(w, "mrkdwn_in", '[');
+			j_str(w, NULL, "text");
+			j_close(w, ']');
+			snprintf(b, sizeof b, "Posted in #%s", cname);
+			j_str(w, "footer", b);
+			j_close(w, '}');
+			free(st.p);
+		}
+		if (p->title[0] && p->kind != K_REPOST) {
+			const entity_t *url = NULL;
+			for (int i = 0; i < p->n_ent; i++)
+				if (p->ent[i].type == E_URL)
+					url = &p->ent[i];
+			if (url) {
+				j_open(w, NULL, '{');
+				j_str(w, "service_name", "example.com");
+				j_str(w, "title", p->title);
+				j_str(w, "title_link", url->expanded);
+				j_str(w, "fallback", p->title);
+				j_str(w, "from_url", url->expanded);
+				j_u64(w, "id", 1);
+				j_str(w, "original_url", url->expanded);
+				j_close(w, '}');
+			}
+		}
+		j_close(w, ']');
+	}
+	if (body->n_media && p->kind != K_REPOST) {
+		j_open(w, "files", '[');
+		for (int i = 0; i < p->n_media; i++)
+			sl_file(w, p, &p->media[i], p->author);
+		j_close(w, ']');
+		j_bool(w, "upload", 1);
+	}
+	j_open(w, "blocks", '[');
+	j_open(w, NULL, '{');
+	j_str(w, "type", "rich_text");
+	snprintf(b, sizeof b, "%05" PRIx64, p->mid & 0xfffff);
+	j_str(w, "block_id", b);
+	j_open(w, "elements", '[');
+	j_open(w, NULL, '{');
+	j_str(w, "type", "rich_text_section");
+	j_open(w, "elements", '[');
+	if (p->kind != K_REPOST) {
+		size_t at = 0;
+		for (int i = 0; i <= p->n_ent; i++) {
+			size_t end = i < p->n_ent ? p->ent[i].mstart : p->mtext_len;
+			if (end > at) {
+				j_open(w, NULL, '{');
+				j_str(w, "type", "text");
+				j_strn(w, "text", p->mtext + at, end - at);
+				j_close(w, '}');
+			}
+			if (i == p->n_ent)
+				break;
+			const entity_t *e = &p->ent[i];
+			j_open(w, NULL, '{');
+			if (e->type == E_MENTION) {
+				j_str(w, "type", "user");
+				sl_uid(uid, sizeof uid, e->user);
+				j_str(w, "user_id", uid);
+			} else if (e->type == E_URL) {
+				j_str(w, "type", "link");
+				j_str(w, "url", e->expanded);
+			} else {
+				j_str(w, "type", "text");
+				j_strn(w, "text", p->mtext + e->mstart, (size_t)(e->mend - e->mstart));
+			}
+			j_close(w, '}');
+			at = e->mend;
+		}
+	}
+	j_close(w, ']');
+	j_close(w, '}');
+	j_close(w, ']');
+	j_close(w, '}');
+	j_close(w, ']');
+	if (p->favorites) {
+		static const char *const emo[] = { "+1", "tada", "heart", "eyes", "rocket", "raised_hands" };
+		int k = 1 + (int)(p->favorites % 3);
+		j_open(w, "reactions", '[');
+		for (int r = 0; r < k; r++) {
+			int n = 1 + (int)((p->favorites >> (r * 3)) % 4);
+			j_open(w, NULL, '{');
+			j_str(w, "name", emo[(p->favorites + (uint32_t)r) % NELEM(emo)]);
+			j_open(w, "users", '[');
+			for (int u = 0; u < n; u++) {
+				sl_uid(uid, sizeof uid, N_ACCOUNTS + (int)((p->mid + (uint64_t)(u * 37 + r)) %
+				                                          (N_USERS - N_ACCOUNTS)));
+				j_str(w, NULL, uid);
+			}
+			j_close(w, ']');
+			j_u64(w, "count", (uint64_t)n);
+			j_close(w, '}');
+		}
+		j_close(w, ']');
+	}
+	j_close(w, '}');
+	free(t.p);
+	out_flush(w, 0);
+}
+
+static void sl_begin(void)
+{
+	jw_t w = { .pretty = 1, .colon = ": ", .ind = 4, .slash = 1 };
+	char b[300], uid[16], cid[16];
+	w_open(&w, "users.json");
+	j_open(&w, NULL, '[');
+	for (int i = 0; i < N_USERS; i++) {
+		const user_t *u = &users[i];
+		sl_uid(uid, sizeof uid, i);
+		j_open(&w, NULL, '{');
+		j_str(&w, "id", uid);
+		j_str(&w, "team_id", SL_TEAM);
+		j_str(&w, "name", u->handle);
+		j_bool(&w, "deleted", 0);
+		j_str(&w, "color", "3c989f");
+		j_str(&w, "real_name", u->name);
+		j_str(&w, "tz", "Europe/Berlin");
+		j_str(&w, "tz_label", "Central European Time");
+		j_u64(&w, "tz_offset", 3600);
+		j_open(&w, "profile", '{');
+		j_str(&w, "title", u->description);
+		j_str(&w, "phone", "");
+		j_str(&w, "skype", "");
+		j_str(&w, "real_name", u->name);
+		j_str(&w, "real_name_normalized", u->name);
+		j_str(&w, "display_name", u->handle);
+		j_str(&w, "display_name_normalized", u->handle);
+		j_null(&w, "fields");
+		j_str(&w, "status_text", "");
+		j_str(&w, "status_emoji", "");
+		sl_profile(&w, i);
+		j_close(&w, '}');
+		j_bool(&w, "is_admin", i == 0);
+		j_bool(&w, "is_owner", i == 0);
+		j_bool(&w, "is_bot", 0);
+		j_bool(&w, "is_app_user", 0);
+		j_u64(&w, "updated", (uint64_t)(u->created_ms / 1000));
+		j_close(&w, '}');
+		out_flush(&w, 0);
+	}
+	j_close(&w, ']');
+	w_close(&w);
+	w.len = 0;
+	w_open(&w, "channels.json");
+	j_open(&w, NULL, '[');
+	for (int a = 0; a < N_ACCOUNTS; a++) {
+		sl_cid(cid, a);
+		sl_cname(b, sizeof b, a);
+		j_open(&w, NULL, '{');
+		j_str(&w, "id", cid);
+		j_str(&w, "name", b);
+		j_u64(&w, "created", (uint64_t)(t_start / 1000 - 86400));
+		sl_uid(uid, sizeof uid, 0);
+		j_str(&w, "creator", uid);
+		j_bool(&w, "is_archived", 0);
+		j_bool(&w, "is_general", a == 0);
+		j_open(&w, "members", '[');
+		for (int i = 0; i < N_USERS; i += 7) {
+			sl_uid(uid, sizeof uid, i);
+			j_str(&w, NULL, uid);
+		}
+		j_close(&w, ']');
+		j_open(&w, "topic", '{');
+		j_str(&w, "value", users[a].name);
+		j_str(&w, "creator", uid);
+		j_u64(&w, "last_set", 0);
+		j_close(&w, '}');
+		j_open(&w, "purpose", '{');
+		j_str(&w, "value", users[a].description);
+		j_str(&w, "creator", uid);
+		j_u64(&w, "last_set", 0);
+		j_close(&w, '}');
+		j_close(&w, '}');
+	}
+	j_close(&w, ']');
+	w_close(&w);
+	free(w.p);
+}
+
+static void sl_end(void)
+{
+	for (int a = 0; a < N_ACCOUNTS; a++) {
+		if (sl_w[a].fp) {
+			j_close(&sl_w[a], ']');
+			w_close(&sl_w[a]);
+		}
+		free(sl_w[a].p);
+	}
+}
+
+/* ---- linkedin: Shares.csv + Comments.csv (+ Profile.csv) -----------------
+ * Posts, quotes and reposts are Shares rows (a repost: no commentary, the
+ * shared post's link as SharedUrl), one row per media URL as LinkedIn
+ * writes them; replies are Comments rows (Link: the parent's activity URN).
+ * The commentary carries LinkedIn's quoting: a multi-line ShareCommentary
+ * has every line wrapped in quotes ("" LF ""), and a Comments message
+ * escapes quotes as \". The link title, which the export has no column
+ * for, is a last line in quotes, so the quotes occur. Edits: a share row
+ * again with the same ShareLink (its id) is a version; a comment's id is
+ * derived from its time and text, so an edited comment is a record of its
+ * own. LinkedIn has no hashtag or mention markup: they stay in the text. */
+
+static jw_t li_comments;
+
+static void li_date(jw_t *w, int64_t ms)
+{
+	char b[40];
+	ms_fmt(b, sizeof b, ms, "%Y-%m-%d %H:%M:%S");
+	out_s(w, b);
+}
+
+/* The text with its link title as a quoted last line. */
+static void li_text(jw_t *t, const post_t *p)
+{
+	out_raw(t, p->mtext, p->mtext_len);
+	if (p->title[0])
+		out_f(t, "\n\"%s\"", p->title);
+}
+
+static void li_share(jw_t *w, const post_t *p)
+{
+	jw_t t = { 0 }, f = { 0 };
+	char link[200], shared[300] = "";
+	snprintf(link, sizeof link, "https://www.linkedin.com/feed/update/urn%%3Ali%%3Ashare%%3A%" PRIu64,
+	         p->xid);
+	if (p->kind == K_REPOST) {
+		snprintf(shared, sizeof shared, "https://www.linkedin.com/feed/update/urn%%3Ali%%3Ashare%%3A%" PRIu64,
+		         p->target->xid);
+	} else {
+		for (int i = 0; i < p->n_ent; i++)
+			if (p->ent[i].type == E_URL)
+				snprintf(shared, sizeof shared, "%s", p->ent[i].expanded);
+		li_text(&t, p);
+	}
+	/* the commentary field: LinkedIn's wrapped lines, then RFC 4180 quoting */
+	int need = 0;
+	for (size_t i = 0; i < t.len; i++)
+		if (t.p[i] == ',' || t.p[i] == '"' || t.p[i] == '\n')
+			need = 1;
+	if (!t.len) {
+		out_s(&f, "\"\"");
+	} else if (!need) {
+		out_raw(&f, t.p, t.len);
+	} else {
+		out_c(&f, '"');
+		for (size_t i = 0; i < t.len; i++) {
+			if (t.p[i] == '"')
+				out_s(&f, "\"\"");
+			else if (t.p[i] == '\n')
+				out_s(&f, "\"\"\n\"\"");
+			else
+				out_c(&f, t.p[i]);
+		}
+		out_c(&f, '"');
+	}
+	static const char *const vis[] = { "MEMBER_NETWORK", "PUBLIC", "CONNECTIONS" };
+	int rows = p->kind == K_REPOST || !p->n_media ? 1 : p->n_media;
+	for (int r = 0; r < rows; r++) {
+		li_date(w, p->ms);
+		out_c(w, ',');
+		out_s(w, link);
+		out_c(w, ',');
+		out_raw(w, f.p, f.len);
+		out_c(w, ',');
+		if (shared[0])
+			out_s(w, shared);
+		else
+			out_s(w, "\"\"");
+		out_c(w, ',');
+		if (p->kind != K_REPOST && p->n_media) {
+			const media_t *m = &p->media[r];
+			out_f(w, "https://media.licdn.com/dms/image/v2/D4E22AQ%s/feedshare-shrink_2048_1536/0/%"
+			      PRId64 "?e=1756944000&v=beta&t=%s", m->key, p->ms, m->key);
+		} else {
+			out_s(w, "\"\"");
+		}
+		out_c(w, ',');
+		out_s(w, vis[p->visibility]);
+		out_c(w, '\n');
+	}
+	free(t.p);
+	free(f.p);
+}
+
+static void li_comment(const post_t *p)
+{
+	jw_t *w = &li_comments, t = { 0 };
+	li_text(&t, p);
+	li_date(w, p->ms);
+	out_f(w, ",https://www.linkedin.com/feed/update/urn%%3Ali%%3Aactivity%%3A%" PRIu64 ",",
+	      p->parent_xid);
+	int need = 0;
+	for (size_t i = 0; i < t.len; i++)
+		if (t.p[i] == ',' || t.p[i] == '"' || t.p[i] == '\n')
+			need = 1;
+	if (need) {
+		out_c(w, '"');
+		for (size_t i = 0; i < t.len; i++) {
+			if (t.p[i] == '"')
+				out_s(w, "\\\"");
+			else
+				out_c(w, t.p[i]);
+		}
+		out_c(w, '"');
+	} else {
+		out_raw(w, t.p, t.len);
+	}
+	out_c(w, '\n');
+	free(t.p);
+	out_flush(w, 0);
+}
+
+static void li_begin(jw_t *w)
+{
+	jw_t a = { 0 };
+	w_open(&a, "Profile.csv");
+	out_s(&a, "First Name,Last Name,Maiden Name,Address,Birth Date,Headline,Summary,Industry,"
+	      "Zip Code,Geo Location,Twitter Handles,Websites,Instant Messengers\n");
+	out_f(&a, "%s,,,,,\"%s\",,Technology,,\"%s\",,[%s],\n", owner()->name, owner()->description,
+	      owner()->location, owner()->url);
+	w_close(&a);
+	free(a.p);
+	w_open(w, "Shares.csv");
+	out_s(w, "Date,ShareLink,ShareCommentary,SharedUrl,MediaUrl,Visibility\n");
+	w_open(&li_comments, "Comments.csv");
+	out_s(&li_comments, "Date,Link,Message\n");
+}
+
+static void li_end(jw_t *w)
+{
+	w_close(w);
+	w_close(&li_comments);
+	free(li_comments.p);
+}
+
+/* ---- feed: RSS 2.0 and Atom 1.0, one file per account per month ----------
+ * feeds/<account>-YYYY-MM.xml; even accounts write RSS 2.0 (WordPress-like:
+ * description and content:encoded in CDATA, dc:creator, categories for
+ * hashtags, enclosures for media), odd ones Atom 1.0 (Blogger-like: HTML
+ * content escaped, categories, enclosure links). Every item is an entry
+ * with the post's HTML; feeds have no replies or reposts, so a reply is an
+ * item (no thread link; its first line mentions whom it answers) and a
+ * repost an item whose link is the shared post's. An edit is the item again
+ * with the same guid/id (Atom: <updated>), in the account's current file. */
+
+static jw_t fd_w[N_ACCOUNTS];
+static int fd_month[N_ACCOUNTS];
+
+static void x_esc(jw_t *w, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&': out_s(w, "&amp;"); break;
+		case '<': out_s(w, "&lt;"); break;
+		case '>': out_s(w, "&gt;"); break;
+		case '"': out_s(w, "&quot;"); break;
+		default: out_c(w, s[i]);
+		}
+	}
+}
+
+static void fd_site(char *b, size_t cap, int acct)
+{
+	char h[64];
+	sl_cname(h, sizeof h, acct);
+	snprintf(b, cap, "https://www.%s.example.com", h);
+}
+
+static void fd_open(int a, int64_t ms)
+{
+	jw_t *w = &fd_w[a];
+	char site[128], d[64], h[64];
+	const user_t *u = &users[a];
+	fd_site(site, sizeof site, a);
+	sl_cname(h, sizeof h, a);
+	ms_fmt(d, sizeof d, ms, "%Y-%m");
+	w_open(w, "feeds/%s-%s.xml", h, d);
+	if (a % 2 == 0) {
+		ms_fmt(d, sizeof d, ms, "%a, %d %b %Y %H:%M:%S +0000");
+		out_s(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"\n"
+		      "\txmlns:content=\"http://purl.org/rss/1.0/modules/content/\"\n"
+		      "\txmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
+		      "\txmlns:atom=\"http://www.w3.org/2005/Atom\"\n"
+		      "\txmlns:slash=\"http://purl.org/rss/1.0/modules/slash/\"\n>\n<channel>\n\t<title>");
+		x_esc(w, u->name, strlen(u->name));
+		out_f(w, "</title>\n\t<atom:link href=\"%s/feed/\" rel=\"self\" type=\"application/rss+xml\" />\n"
+		      "\t<link>%s</link>\n\t<description>", site, site);
+		x_esc(w, u->description, strlen(u->description));
+		out_f(w, "</description>\n\t<lastBuildDate>%s</lastBuildDate>\n\t<language>%s</language>\n"
+		      "\t<generator>https://wordpress.org/?v=6.4.2</generator>\n", d, langs[u->lang]);
+	} else {
+		ms_fmt(d, sizeof d, ms, "%Y-%m-%dT%H:%M:%SZ");
+		out_f(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+		      "xml:lang=\"%s\">\n<title type=\"text\">", langs[u->lang]);
+		x_esc(w, u->name, strlen(u->name));
+		out_f(w, "</title>\n<subtitle type=\"html\">");
+		x_esc(w, u->description, strlen(u->description));
+		out_f(w, "</subtitle>\n<link rel=\"alternate\" type=\"text/html\" href=\"%s/\"/>\n"
+		      "<link rel=\"self\" type=\"application/atom+xml\" href=\"%s/feeds/posts/default\"/>\n"
+		      "<id>tag:%s,2020:blog-%" PRIu64 "</id>\n<updated>%s</updated>\n<author><name>",
+		      site, site, site + 8, u->id, d);
+		x_esc(w, u->name, strlen(u->name));
+		out_s(w, "</name></author>\n<generator version=\"7.00\" uri=\"http://www.blogger.com\">Blogger</generator>\n");
+	}
+}
+
+static void fd_close(int a)
+{
+	out_s(&fd_w[a], a % 2 == 0 ? "</channel>\n</rss>\n" : "</feed>\n");
+	w_close(&fd_w[a]);
+}
+
+static void fd_item(const post_t *p)
+{
+	const int a = p->account;
+	jw_t *w = &fd_w[a], h = { 0 };
+	const post_t *body = body_of(p);
+	const user_t *au = &users[p->author];
+	char site[128], link[300], d[64], title[200];
+	int month;
+	{
+		time_t s = (time_t)(p->ms / 1000);
+		struct tm tm;
+		gmtime_r(&s, &tm);
+		month = tm.tm_year * 12 + tm.tm_mon;
+	}
+	if (!p->is_edit && (!w->fp || month != fd_month[a])) {
+		if (w->fp)
+			fd_close(a);
+		fd_open(a, p->ms);
+		fd_month[a] = month;
+	}
+	fd_site(site, sizeof site, a);
+	ms_fmt(d, sizeof d, p->ms, "%Y/%m");
+	if (p->kind == K_REPOST)
+		snprintf(link, sizeof link, "https://%s/@%s/%" PRIu64, users[body->author].host,
+		         users[body->author].handle, body->mid);
+	else
+		snprintf(link, sizeof link, "%s/%s/%" PRIu64 "/", site, d, p->mid);
+	/* the title: the link's title, else the text's first words */
+	if (body->title[0]) {
+		snprintf(title, sizeof title, "%s%s", p->kind == K_REPOST ? "Shared: " : "", body->title);
+	} else {
+		size_t n = body->mtext_len < 60 ? body->mtext_len : 60;
+		while (n < body->mtext_len && n > 0 && ((unsigned char)body->mtext[n] & 0xC0) == 0x80)
+			n--;
+		snprintf(title, sizeof title, "%s%.*s%s", p->kind == K_REPOST ? "Shared: " : "", (int)n,
+		         body->mtext, n < body->mtext_len ? "…" : "");
+	}
+	for (char *s = title; *s; s++)
+		if (*s == '\n')
+			*s = ' ';
+	m_content(&h, body, users[a].host);
+	if (a % 2 == 0) {
+		out_s(w, "\t<item>\n\t\t<title>");
+		x_esc(w, title, strlen(title));
+		out_f(w, "</title>\n\t\t<link>%s</link>\n", link);
+		if (p->kind == K_REPLY)
+			out_f(w, "\t\t<comments>%s/%s/%" PRIu64 "/#comments</comments>\n", site, d,
+			      p->parent_mid);
+		ms_fmt(d, sizeof d, p->ms, "%a, %d %b %Y %H:%M:%S +0000");
+		out_f(w, "\t\t<dc:creator><![CDATA[%s]]></dc:creator>\n\t\t<pubDate>%s</pubDate>\n",
+		      au->name, d);
+		for (int i = 0; i < body->n_ent; i++)
+			if (body->ent[i].type == E_HASHTAG)
+				out_f(w, "\t\t<category><![CDATA[%.*s]]></category>\n",
+				      body->ent[i].mend - body->ent[i].mstart - 1,
+				      body->mtext + body->ent[i].mstart + 1);
+		out_f(w, "\t\t<guid isPermaLink=\"false\">%s/?p=%" PRIu64 "</guid>\n", site, p->mid);
+		out_s(w, "\t\t<description><![CDATA[");
+		size_t n = body->mtext_len < 200 ? body->mtext_len : 200;
+		while (n < body->mtext_len && n > 0 && ((unsigned char)body->mtext[n] & 0xC0) == 0x80)
+			n--;
+		out_raw(w, body->mtext, n);
+		out_s(w, n < body->mtext_len ? " [&#8230;]" : "");
+		out_s(w, "]]></description>\n\t\t<content:encoded><![CDATA[");
+		out_raw(w, h.p, h.len);
+		out_s(w, "]]></content:encoded>\n");
+		for (int i = 0; i < body->n_media; i++) {
+			const media_t *m = &body->media[i];
+			out_f(w, "\t\t<enclosure url=\"%s/wp-content/uploads/%s.%s\" length=\"%u\" type=\"%s\" />\n",
+			      site, m->key, media_ext[m->type], m->size, media_mime[m->type]);
+		}
+		out_f(w, "\t\t<slash:comments>%u</slash:comments>\n\t</item>\n", p->replies);
+	} else {
+		out_s(w, "<entry>\n\t<id>");
+		out_f(w, "tag:%s,2020:blog-%" PRIu64 ".post-%" PRIu64 "</id>\n", site + 8, users[a].id,
+		      p->mid);
+		ms_fmt(d, sizeof d, p->ms, "%Y-%m-%dT%H:%M:%SZ");
+		out_f(w, "\t<published>%s</published>\n", d);
+		ms_fmt(d, sizeof d, p->is_edit ? p->edited_ms : p->ms, "%Y-%m-%dT%H:%M:%SZ");
+		out_f(w, "\t<updated>%s</updated>\n", d);
+		for (int i = 0; i < body->n_ent; i++)
+			if (body->ent[i].type == E_HASHTAG)
+				out_f(w, "\t<category scheme=\"http://www.blogger.com/atom/ns#\" term=\"%.*s\"/>\n",
+				      body->ent[i].mend - body->ent[i].mstart - 1,
+				      body->mtext + body->ent[i].mstart + 1);
+		out_s(w, "\t<title type=\"text\">");
+		x_esc(w, title, strlen(title));
+		out_s(w, "</title>\n\t<content type=\"html\">");
+		x_esc(w, h.p, h.len);
+		out_f(w, "</content>\n\t<link rel=\"alternate\" type=\"text/html\" href=\"%s\" title=\"", link);
+		x_esc(w, title, strlen(title));
+		out_s(w, "\"/>\n");
+		if (p->kind == K_REPLY)
+			out_f(w, "\t<link rel=\"replies\" type=\"text/html\" href=\"%s/%" PRIu64 "/#comments\"/>\n",
+			      site, p->parent_mid);
+		for (int i = 0; i < body->n_media; i++) {
+			const media_t *m = &body->media[i];
+			out_f(w, "\t<link rel=\"enclosure\" type=\"%s\" length=\"%u\" href=\"https://blogger.googleusercontent.com/img/b/%s.%s\"/>\n",
+			      media_mime[m->type], m->size, m->key, media_ext[m->type]);
+		}
+		out_s(w, "\t<author><name>");
+		x_esc(w, au->name, strlen(au->name));
+		out_s(w, "</name></author>\n</entry>\n");
+	}
+	free(h.p);
+	out_flush(w, 0);
+}
+
+static void fd_end(void)
+{
+	for (int a = 0; a < N_ACCOUNTS; a++) {
+		if (fd_w[a].fp)
+			fd_close(a);
+		free(fd_w[a].p);
+	}
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
-enum { F_NDJSON, F_TWITTER, F_MASTODON, F_ARCHIVE };
+enum { F_NDJSON, F_TWITTER, F_MASTODON, F_ARCHIVE, F_MOUT, F_FACEBOOK, F_SLACK, F_LINKEDIN,
+       F_FEED };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: gen --format ndjson|twitter-api|mastodon-api|x-archive "
+	                "--count N [--seed S] [--edits P]\n"
+	                "       gen --format mastodon|facebook|slack|linkedin|feed --out DIR "
 	                "--count N [--seed S] [--edits P]\n");
 	exit(2);
 }
@@ -1617,13 +2862,18 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--format") && v) {
 			format = !strcmp(v, "ndjson") ? F_NDJSON : !strcmp(v, "twitter-api") ? F_TWITTER
 			       : !strcmp(v, "mastodon-api") ? F_MASTODON
-			       : !strcmp(v, "x-archive") ? F_ARCHIVE : -2;
+			       : !strcmp(v, "x-archive") ? F_ARCHIVE : !strcmp(v, "mastodon") ? F_MOUT
+			       : !strcmp(v, "facebook") ? F_FACEBOOK : !strcmp(v, "slack") ? F_SLACK
+			       : !strcmp(v, "linkedin") ? F_LINKEDIN : !strcmp(v, "feed") ? F_FEED : -2;
 			i++;
 		} else if (!strcmp(a, "--count") && v) {
 			count = strtoull(v, NULL, 10);
 			i++;
 		} else if (!strcmp(a, "--seed") && v) {
 			seed = strtoull(v, NULL, 10);
+			i++;
+		} else if (!strcmp(a, "--out") && v) {
+			out_dir = v;
 			i++;
 		} else if (!strcmp(a, "--edits") && v) {
 			edit_rate = atof(v);
@@ -1632,7 +2882,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (format < 0)
+	if (format < 0 || (format >= F_MOUT && !out_dir))
 		usage();
 
 	rng_seed(seed);
@@ -1651,6 +2901,19 @@ int main(int argc, char **argv)
 		return 1;
 	if (format == F_ARCHIVE)
 		out_s(&w, "window.YTD.tweets.part0 = [");
+	if (out_dir) {
+		char d[1200];
+		snprintf(d, sizeof d, "%s/", out_dir);
+		mkdirs(d);
+	}
+	if (format == F_MOUT)
+		mo_begin(&w, count);
+	else if (format == F_FACEBOOK)
+		fb_begin(&w);
+	else if (format == F_SLACK)
+		sl_begin();
+	else if (format == F_LINKEDIN)
+		li_begin(&w);
 
 	/* Posts are modelled in a fixed order whatever the format: one PRNG
 	 * stream, so every format carries the same posts. */
@@ -1716,6 +2979,25 @@ int main(int argc, char **argv)
 			out_s(&w, "\n  }");
 			w.base = 0;
 			break;
+		case F_MOUT:
+			mo_activity(&w, p);
+			break;
+		case F_FACEBOOK:
+			fb_entry(&w, p);
+			out_flush(&fb_comments, 0);
+			break;
+		case F_SLACK:
+			sl_message(p);
+			break;
+		case F_LINKEDIN:
+			if (p->kind == K_REPLY)
+				li_comment(p);
+			else
+				li_share(&w, p);
+			break;
+		case F_FEED:
+			fd_item(p);
+			break;
 		}
 		if (p->is_edit)
 			free(p);   /* edits are of posts and replies: no target */
@@ -1731,6 +3013,16 @@ int main(int argc, char **argv)
 	}
 	if (format == F_ARCHIVE)
 		out_s(&w, "\n]");
+	if (format == F_MOUT)
+		mo_end(&w);
+	else if (format == F_FACEBOOK)
+		fb_end(&w);
+	else if (format == F_SLACK)
+		sl_end();
+	else if (format == F_LINKEDIN)
+		li_end(&w);
+	else if (format == F_FEED)
+		fd_end();
 	out_flush(&w, 1);
 	if (fflush(stdout) != 0) {
 		perror("gen: write");

@@ -11,7 +11,9 @@
 #   BENCH_IMPORT_RUNS  runs per importer, median quoted (default 1)
 #   BENCH_FLOOR_N  records given to `zstd -19 --long=27` (default 20000: it
 #                  runs at under 1 MB/s here; see BENCHMARKS.md)
-#   BENCH_FORMATS  importers to compare (default "twitter-api mastodon-api x-archive")
+#   BENCH_FORMATS  importers to compare (default: every format the generator
+#                  writes: "twitter-api mastodon-api x-archive mastodon facebook
+#                  slack linkedin feed")
 #   BENCH_KEEP=1   keep generated inputs and archives in bench/out/work
 #   BUILD          build tree holding bench/gen (default: where ./custos points)
 set -eu
@@ -21,7 +23,7 @@ SEED=${BENCH_SEED:-1}
 RUNS=${BENCH_RUNS:-3}
 IRUNS=${BENCH_IMPORT_RUNS:-1}
 FLOOR_N=${BENCH_FLOOR_N:-20000}
-FORMATS=${BENCH_FORMATS:-"twitter-api mastodon-api x-archive"}
+FORMATS=${BENCH_FORMATS:-"twitter-api mastodon-api x-archive mastodon facebook slack linkedin feed"}
 # the build tree ./custos was linked from (make BUILD_DIR=... and SANITIZE=1 move it)
 BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
 
@@ -198,44 +200,48 @@ rm -rf "$WORK/arch-small" "$WORK/small.ndjson" "$WORK/floor.ndjson"
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/arch"
 
 # ---- importers on the same posts -------------------------------------------------
+# gen_input FORMAT COUNT DEST: writes COUNT posts in FORMAT at DEST (a file,
+# or a folder for the exports) and sets IN (what to ingest) and IN_BYTES
+# (the bytes of every file written).
+gen_input() {
+	rm -rf "$3"
+	case $1 in
+	x-archive)
+		mkdir -p "$3/data"
+		"$GEN" --format "$1" --count "$2" --seed "$SEED" >"$3/data/tweets.js" || return 1 ;;
+	mastodon|facebook|slack|linkedin|feed)
+		"$GEN" --format "$1" --count "$2" --seed "$SEED" --out "$3" || return 1 ;;
+	*)
+		"$GEN" --format "$1" --count "$2" --seed "$SEED" >"$3" || return 1 ;;
+	esac
+	IN=$3
+	IN_BYTES=$(find "$3" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+}
+
 IMP_ROWS=""
 for F in $FORMATS; do
 	# is it there yet? a small sample must ingest and add records
-	if ! "$GEN" --format "$F" --count 50 --seed "$SEED" >"$WORK/probe.$F" 2>/dev/null; then
+	if ! gen_input "$F" 50 "$WORK/probe.$F" 2>/dev/null; then
 		say "bench: format $F skipped: the generator does not write it"
 		IMP_ROWS="$IMP_ROWS
 | $F | skipped: the generator does not write it | | | | | | |"
+		rm -rf "$WORK/probe.$F"
 		continue
 	fi
-	P="$WORK/probe.$F"
-	if [ "$F" = x-archive ]; then
-		mkdir -p "$WORK/probe-xa/data"
-		mv "$P" "$WORK/probe-xa/data/tweets.js"
-		P="$WORK/probe-xa"
-	fi
 	fresh_archive "$WORK/arch-probe"
-	if ! "$CUSTOS" --archive "$WORK/arch-probe" ingest --no-index --json --format "$F" "$P" \
+	if ! "$CUSTOS" --archive "$WORK/arch-probe" ingest --no-index --json --format "$F" "$IN" \
 		>"$WORK/probe.json" 2>"$WORK/probe.err" || [ "$(jq -r .added "$WORK/probe.json")" = 0 ]; then
 		why=$(head -n 1 "$WORK/probe.err")
 		say "bench: importer $F skipped: ${why:-no records added}"
 		IMP_ROWS="$IMP_ROWS
 | $F | skipped: ${why:-no records added} | | | | | | |"
-		rm -rf "$WORK/arch-probe" "$WORK/probe-xa" "$WORK/probe.$F"
+		rm -rf "$WORK/arch-probe" "$WORK/probe.$F"
 		continue
 	fi
-	rm -rf "$WORK/arch-probe" "$WORK/probe-xa" "$WORK/probe.$F"
+	rm -rf "$WORK/arch-probe" "$WORK/probe.$F"
 
 	say "bench: generating $N posts ($F)"
-	IN="$WORK/posts.$F"
-	if [ "$F" = x-archive ]; then
-		mkdir -p "$WORK/xa/data"
-		"$GEN" --format "$F" --count "$N" --seed "$SEED" >"$WORK/xa/data/tweets.js"
-		IN_BYTES=$(fsize "$WORK/xa/data/tweets.js")
-		IN="$WORK/xa"
-	else
-		"$GEN" --format "$F" --count "$N" --seed "$SEED" >"$IN"
-		IN_BYTES=$(fsize "$IN")
-	fi
+	gen_input "$F" "$N" "$WORK/in.$F"
 	R=""; C=""; M=""; A=""
 	i=1
 	while [ $i -le "$IRUNS" ]; do
@@ -252,7 +258,8 @@ for F in $FORMATS; do
 	anon=$(echo "$A" | median)
 	IMP_ROWS="$IMP_ROWS
 | $F | $(thou "$(fmt "$rate")") | $(thou "$(fmt "$crate")") | $(fmt "$(calc "$NDJSON_RATE / $rate")" 2) | $(fmt "$(calc "$NDJSON_CRATE / $crate")" 2) | $(fmt "$(calc "$rss / 1024")" 1) MB ($(fmt "$(calc "$anon / 1024")" 1)) | $(fmt "$(calc "$IN_BYTES / $N")") B | $ADDED + $VERSIONS |"
-	rm -rf "$WORK/arch-$F" "$WORK/xa" "$WORK/posts.$F"
+	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/in.$F"
+	rm -rf "$WORK/arch-$F"
 done
 
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$WORK/posts.ndjson"

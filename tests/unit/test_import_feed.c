@@ -152,6 +152,32 @@ static void test_feed__entities_neither_explode_nor_read_files(void)
 	tsink_free(&s);
 }
 
+static void test_feed__inline_tags_do_not_split_words_or_links(void)
+{
+	/* Mastodon-style HTML in an RSS item: hashtags and links are spans
+	 * inside anchors, and must read as one word each */
+	static const char feed[] =
+		"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+		"<link>https://blog.example.com/</link><item><guid>1</guid><description><![CDATA["
+		"<p>See <a href=\"https://x.example/tags/launch\" class=\"mention hashtag\">#<span>launch</span></a> "
+		"at <a href=\"https://example.com/a/b\"><span class=\"invisible\">https://</span>"
+		"<span class=\"ellipsis\">example.com/a</span><span class=\"invisible\">/b</span></a>"
+		"<b>now</b>!</p><p>Next<td>cell</td>here</p>]]></description></item></channel></rss>";
+	char path[4200];
+	snprintf(path, sizeof path, "%s/inline.xml", check_tmpdir);
+	FILE *fp = fopen(path, "wb");
+	CHECK(fp != NULL);
+	CHECK(fwrite(feed, 1, sizeof feed - 1, fp) == sizeof feed - 1);
+	CHECK(fclose(fp) == 0);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file(&s, path, 0, &err));
+	CHECK_INT(s.n, 1);
+	/* other tags than inline and block ones still part words */
+	CHECK_STR(s.keep[0].text, "See #launch at https://example.com/a/bnow!\n\nNext cell here");
+	tsink_free(&s);
+}
+
 /* feedparser's test feeds: each states its expectation in a comment at the
  * top ("Expect: not bozo and entries[0]['title'] == 'Example title'"). The
  * value here is that expectation; where feedparser keeps HTML and custos
@@ -351,6 +377,7 @@ CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__truncated_feed_keeps_items_before_and_reports_the_rest),
            CHECK_CASE(test_feed__ill_formed_feeds_are_read_with_recovery),
            CHECK_CASE(test_feed__entities_neither_explode_nor_read_files),
+           CHECK_CASE(test_feed__inline_tags_do_not_split_words_or_links),
            CHECK_CASE(test_feed__feedparser_expectations_hold),
            CHECK_CASE(test_feed__raw_is_verbatim_in_the_declared_encoding),
            CHECK_CASE(test_feed__utf16_and_utf32_feeds_parse),
