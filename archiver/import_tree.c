@@ -35,9 +35,17 @@ struct custos_tree {
 	int       cursor_busy;
 	custos_err_t err;   /* why custos_tree__each stopped */
 	/* SHA-256 of the files whose records asked for it (custos_tree__file_sha256),
-	 * by relpath; a handful per tree, so a list */
+	 * with an open-addressing index by relpath (a Slack export has tens of
+	 * thousands of day files, and every input read to its end asks) */
 	struct file_hash *hashes;
 	size_t    n_hashes, cap_hashes;
+	size_t   *hash_slots;   /* index + 1 into hashes, 0 empty; cap_hashes * 2 of them */
+	/* a folder's files as the first whole walk found them: detection, the
+	 * media index and the importer each walk the tree, and a stat per file
+	 * per walk was a fifth of a Slack export's ingest time */
+	member_t *listing;
+	size_t    n_listing, cap_listing;
+	int       listed;
 	/* the last input read to its end, so that a file read whole before its
 	 * records (a first pass counting keys) is not read a third time */
 	char     *last_rel;
@@ -159,14 +167,41 @@ static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
 
 enum { IN_FILE = 1, IN_ZIP, IN_MEM };
 
-/* Newest first: the file asked about is nearly always the one just added
- * (a folder of thousands of feeds adds one per file). */
+static size_t relpath_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return (size_t)h;
+}
+
 static struct file_hash *hash_find(const custos_tree_t *t, const char *relpath)
 {
-	for (size_t i = t->n_hashes; i-- > 0; )
-		if (strcmp(t->hashes[i].relpath, relpath) == 0)
-			return &t->hashes[i];
+	if (!t->hash_slots)
+		return NULL;
+	size_t mask = t->cap_hashes * 2 - 1;
+	for (size_t i = relpath_hash(relpath) & mask; t->hash_slots[i]; i = (i + 1) & mask)
+		if (strcmp(t->hashes[t->hash_slots[i] - 1].relpath, relpath) == 0)
+			return &t->hashes[t->hash_slots[i] - 1];
 	return NULL;
+}
+
+/* Rebuilds the index for cap_hashes entries (a power of two). */
+static int hash_reindex(custos_tree_t *t)
+{
+	size_t n = t->cap_hashes * 2, mask = n - 1;
+	size_t *slots = calloc(n, sizeof *slots);
+	if (!slots)
+		return CUSTOS_ENOMEM;
+	for (size_t k = 0; k < t->n_hashes; k++) {
+		size_t i = relpath_hash(t->hashes[k].relpath) & mask;
+		while (slots[i])
+			i = (i + 1) & mask;
+		slots[i] = k + 1;
+	}
+	free(t->hash_slots);
+	t->hash_slots = slots;
+	return CUSTOS_OK;
 }
 
 /* An input of the tree read to its end: its running SHA-256 is the file's.
@@ -480,6 +515,10 @@ void custos_tree__free(custos_tree_t *t)
 	for (size_t i = 0; i < t->n_hashes; i++)
 		free(t->hashes[i].relpath);
 	free(t->hashes);
+	free(t->hash_slots);
+	for (size_t i = 0; i < t->n_listing; i++)
+		free(t->listing[i].name);
+	free(t->listing);
 	free(t->last_rel);
 	free(t->changed);
 	free(t);
@@ -753,6 +792,23 @@ const custos_err_t *custos_tree__err(const custos_tree_t *t)
 	return &t->err;
 }
 
+static int list_one(void *ctx, const char *relpath, int64_t size)
+{
+	custos_tree_t *t = ctx;
+	if (t->n_listing == t->cap_listing) {
+		size_t nc = t->cap_listing ? t->cap_listing * 2 : 64;
+		member_t *nv = realloc(t->listing, nc * sizeof *nv);
+		if (!nv)
+			return custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+		t->listing = nv;
+		t->cap_listing = nc;
+	}
+	if (!(t->listing[t->n_listing].name = strdup(relpath)))
+		return custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+	t->listing[t->n_listing++].size = size;
+	return CUSTOS_OK;
+}
+
 int custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath, int64_t size),
                       void *ctx)
 {
@@ -778,7 +834,24 @@ int custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath
 		}
 		return CUSTOS_OK;
 	default:
-		return dir_each(t, "", fn, ctx, 0);
+		if (!t->listed) {
+			int r = dir_each(t, "", list_one, t, 0);
+			if (r != CUSTOS_OK) {
+				/* walk again as it comes, so the failure shows where it is */
+				for (size_t i = 0; i < t->n_listing; i++)
+					free(t->listing[i].name);
+				t->n_listing = 0;
+				custos_err_clear(&t->err);
+				return dir_each(t, "", fn, ctx, 0);
+			}
+			t->listed = 1;
+		}
+		for (size_t i = 0; i < t->n_listing; i++) {
+			int r;
+			if ((r = fn(ctx, t->listing[i].name, t->listing[i].size)) != 0)
+				return r;
+		}
+		return CUSTOS_OK;
 	}
 }
 
@@ -1007,12 +1080,20 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
 			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 		t->hashes = nv;
 		t->cap_hashes = nc;
+		if (hash_reindex(t) < 0)
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	}
 	fh = &t->hashes[t->n_hashes];
 	if (!(fh->relpath = strdup(rel)))
 		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	memcpy(fh->hex, t->last_hex, CUSTOS_SHA256_HEX);
 	t->n_hashes++;
+	{
+		size_t mask = t->cap_hashes * 2 - 1, i = relpath_hash(rel) & mask;
+		while (t->hash_slots[i])
+			i = (i + 1) & mask;
+		t->hash_slots[i] = t->n_hashes;
+	}
 	memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
 	return CUSTOS_OK;
 }
