@@ -404,6 +404,36 @@ static void test_index__facets_count_the_whole_result(void)
 	custos_index_free(idx);
 }
 
+static void test_index__facets_of_platforms_without_a_code_and_alone(void)
+{
+	custos_index_t *idx = build_corpus();
+	custos_index_results_t *res = NULL;
+	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	custos_record_t r;
+	custos_err_t err;
+	custos_record_init(&r);
+	make_record(&r, &corpus[0], 40);
+	CHECK_OK(custos_record_sets(&r, &r.id, "bluesky:1"));
+	CHECK_OK(custos_record_sets(&r, &r.platform, "bluesky"));
+	CHECK_OK(custos_index_add(idx, &r));
+	custos_record_free(&r);
+	CHECK_OK(custos_index_commit(idx, 40));
+	/* platform and year alone come from the facet value; bluesky has no
+	 * code there and is read from the record value */
+	CHECK_OK(custos_index_facets_parse(&o.facets, "platform,year", &err));
+	CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+	CHECK_INT(res->total, 5);
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_PLATFORM]), "x=2,bluesky=1,mastodon=1,slack=1");
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_YEAR]), "2019=3,2020=1,2021=1");
+	custos_index_results_free(res);
+	CHECK_OK(custos_index_facets_parse(&o.facets, "platform,author", &err));
+	CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_PLATFORM]), "x=2,bluesky=1,mastodon=1,slack=1");
+	CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_AUTHOR]), "AcmeCorp=2,Bob=1,acme=1,alice=1");
+	custos_index_results_free(res);
+	custos_index_free(idx);
+}
+
 static int text_of(void *ctx, const char *id, uint64_t seq, const char **text, size_t *len)
 {
 	(void)ctx;
@@ -719,6 +749,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__sort_orders_and_paging),
 	CHECK_CASE(test_index__count_is_exact),
 	CHECK_CASE(test_index__facets_count_the_whole_result),
+	CHECK_CASE(test_index__facets_of_platforms_without_a_code_and_alone),
 	CHECK_CASE(test_index__hits_carry_fields_and_snippets),
 	CHECK_CASE(test_index__thread_lists_root_and_replies_in_order),
 	CHECK_CASE(test_index__term_report_counts_unique_hits),
