@@ -12,6 +12,13 @@
 #include <jansson.h>
 #include <sodium.h>
 
+/* False for an id no record can have: empty, or longer than an LMDB key
+ * (LMDB would call the key itself bad). */
+static int id_possible(const custos_store_t *st, const MDB_val *k)
+{
+	return k->mv_size > 0 && k->mv_size <= (size_t)mdb_env_get_maxkeysize(st->env);
+}
+
 /* Finds the seq of version (0: latest) of id. */
 static int find_version(custos_store_t *st, MDB_txn *txn, const char *id, uint32_t version,
                         uint64_t *seq)
@@ -20,6 +27,8 @@ static int find_version(custos_store_t *st, MDB_txn *txn, const char *id, uint32
 	MDB_val k = { strlen(id), (void *)id }, v;
 	size_t cnt = 0;
 	int rc;
+	if (!id_possible(st, &k))
+		return custos_err_set(&st->err, CUSTOS_ENOTFOUND, "record '%.200s' not found", id);
 	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_IDS], &c)) != 0)
 		return custos_store__mdb(st, rc, "cannot read ids");
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET);
@@ -112,6 +121,8 @@ int custos_store_versions(custos_store_t *st, const char *id, uint64_t **seqs, s
 	int rc, err;
 	*seqs = NULL;
 	*n = 0;
+	if (!id_possible(st, &k))
+		return CUSTOS_OK;   /* no versions, as for any id not stored */
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
 		return err;
 	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_IDS], &c)) != 0)

@@ -73,4 +73,11 @@ test_expect 'a folder is ingested whole' '
 	custos ingest --json in >out &&
 	grep -q "\"added\": 8" out
 '
+test_expect 'show of an empty or overlong id says there is no such record' '
+	custos init >/dev/null && gen_posts 2 >a.ndjson && custos ingest a.ndjson >/dev/null &&
+	test_exit 1 custos show "" 2>err && grep -q "no record" err &&
+	test_exit 1 custos show --versions "" 2>err && grep -q "no record" err &&
+	long=$(awk "BEGIN { for (i = 0; i < 600; i++) printf \"a\" }") &&
+	test_exit 1 custos show "x:$long" 2>err && grep -q "no record" err
+'
 test_done
