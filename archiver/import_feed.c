@@ -833,6 +833,10 @@ static int emit_item(feed_t *f, xmlNode *node, const char *qname, long line_fall
 	if (it.link && !strv_has(&r->urls, it.link))
 		st |= custos_record_strv_add(r, &r->urls, it.link, strlen(it.link));
 	st |= fix_record_utf8(r);
+	/* a feed has no entity lists: hashtags, mentions, cashtags and links
+	 * are what the text holds */
+	if (r->text && *r->text)
+		st |= custos_extract_entities(r, r->text);
 	st |= custos_record_sets(r, &r->source.format, "feed");
 	st |= custos_record_sets(r, &r->source.file, f->in->name);
 	r->source.line = line;

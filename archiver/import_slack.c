@@ -567,7 +567,11 @@ static int day_file(slack_t *s, const char *relpath)
 				goto done;
 			continue;
 		}
+		/* the markup gave mentions and links; hashtags and cashtags
+		 * are only written in the text */
 		st = 0;
+		if (r->text && *r->text)
+			st |= custos_extract_entities(r, r->text);
 		st |= custos_record_derive(r);
 		st |= custos_record_sets(r, &r->source.format, "slack");
 		st |= custos_record_sets(r, &r->source.file, in->name);

@@ -175,6 +175,9 @@ static void test_feed__inline_tags_do_not_split_words_or_links(void)
 	CHECK_INT(s.n, 1);
 	/* other tags than inline and block ones still part words */
 	CHECK_STR(s.keep[0].text, "See #launch at https://example.com/a/bnow!\n\nNext cell here");
+	/* a feed has no entity lists: the text's hashtags are extracted */
+	CHECK_INT(s.keep[0].hashtags.n, 1);
+	CHECK_STR(s.keep[0].hashtags.v[0], "launch");
 	tsink_free(&s);
 }
 

@@ -28,6 +28,9 @@ static void test_slack__markup_threads_edits_files_and_events(void)
 	CHECK_STR(r->text, "Launch plan for #general: see the plan & ask @bo <now>");
 	CHECK(strv_has(&r->urls, "https://example.com/plan?a=1&b=2"));
 	CHECK(strv_has(&r->mentions, "bo"));
+	/* hashtags come from the text (a channel named in it reads as one) */
+	CHECK_INT(r->hashtags.n, 1);
+	CHECK(strv_has(&r->hashtags, "general"));
 	CHECK_STR(r->account, "#general");
 	CHECK_STR(r->visibility, "public");
 	CHECK_STR(r->author_handle, "ana");
