@@ -455,15 +455,8 @@ static int fb_file(fb_t *x, const char *relpath, custos_err_t *err)
 			st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 			goto done;
 		}
-		if ((st = x->sink->record(x->sink->ctx, r)) != 0) {
-			if (st > 0)
-				st = CUSTOS_EINTERNAL;
-			if (!err->status)
-				custos_err_set(err, st, "%s: line %lld: the record was refused",
-				               in->name, (long long)line);
+		if ((st = custos_import__record(x->sink, r, err)) != 0)
 			goto done;
-		}
-		custos_record_reset(r);
 	}
 	st = 0;
 	if (x->sink->file_done && (st = x->sink->file_done(x->sink->ctx, in->name)) > 0)

@@ -582,15 +582,8 @@ static int day_file(slack_t *s, const char *relpath)
 			st = custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 			goto done;
 		}
-		if ((st = s->sink->record(s->sink->ctx, r)) != 0) {
-			if (st > 0)
-				st = CUSTOS_EINTERNAL;
-			if (!err->status)
-				custos_err_set(err, st, "%s: line %lld: the record was refused",
-				               in->name, (long long)line);
+		if ((st = custos_import__record(s->sink, r, err)) != 0)
 			goto done;
-		}
-		custos_record_reset(r);
 	}
 	st = 0;
 	if (s->sink->file_done && (st = s->sink->file_done(s->sink->ctx, in->name)) > 0)
