@@ -1248,7 +1248,8 @@ static void x_tweet(jw_t *w, const post_t *p, int archive, const char *key)
 
 /* ---- rendering: Mastodon REST Status ------------------------------------ */
 
-static void m_html_esc(jw_t *h, const char *s, size_t n)
+/* XML/HTML escaping; with br, a line break becomes <br /> (HTML content). */
+static void esc_markup(jw_t *h, const char *s, size_t n, int br)
 {
 	for (size_t i = 0; i < n; i++) {
 		switch (s[i]) {
@@ -1256,10 +1257,15 @@ static void m_html_esc(jw_t *h, const char *s, size_t n)
 		case '<': out_s(h, "&lt;"); break;
 		case '>': out_s(h, "&gt;"); break;
 		case '"': out_s(h, "&quot;"); break;
-		case '\n': out_s(h, "<br />"); break;
+		case '\n': if (br) { out_s(h, "<br />"); break; } /* fall through */
 		default: out_c(h, s[i]);
 		}
 	}
+}
+
+static void m_html_esc(jw_t *h, const char *s, size_t n)
+{
+	esc_markup(h, s, n, 1);
 }
 
 /* The Mastodon HTML of a post's text, with its links, mentions and tags. */
@@ -2659,15 +2665,7 @@ static int fd_month[N_ACCOUNTS];
 
 static void x_esc(jw_t *w, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '&': out_s(w, "&amp;"); break;
-		case '<': out_s(w, "&lt;"); break;
-		case '>': out_s(w, "&gt;"); break;
-		case '"': out_s(w, "&quot;"); break;
-		default: out_c(w, s[i]);
-		}
-	}
+	esc_markup(w, s, n, 0);
 }
 
 static void fd_site(char *b, size_t cap, int acct)
