@@ -352,22 +352,26 @@ static int sink_file_done(void *ctx, const char *file)
 static int hash_file(const char *path, char hex[CUSTOS_SHA256_HEX], uint64_t *bytes,
                      custos_err_t *err)
 {
-	static char buf[1 << 20];
+	enum { CHUNK = 1 << 20 };
 	custos_sha256_ctx_t c;
 	uint8_t d[CUSTOS_SHA256_LEN];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	int rc = CUSTOS_OK, fd;
+	char *buf = malloc(CHUNK);
+	if (!buf)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(buf);
 		return custos_err_set(err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(errno));
+	}
 	custos_sha256_init(&c);
 	*bytes = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
+		ssize_t n = read(fd, buf, CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return custos_err_set(err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(e));
+			rc = custos_err_set(err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(errno));
+			break;
 		}
 		if (n == 0)
 			break;
@@ -375,6 +379,9 @@ static int hash_file(const char *path, char hex[CUSTOS_SHA256_HEX], uint64_t *by
 		*bytes += (uint64_t)n;
 	}
 	close(fd);
+	free(buf);
+	if (rc < 0)
+		return rc;
 	custos_sha256_final(&c, d);
 	custos_hex(hex, d, sizeof d);
 	return CUSTOS_OK;
