@@ -206,14 +206,8 @@ int main(int argc, char **argv)
 	/* the query mix: words by Zipf rank, fields, dates, phrases */
 	char q[32][256];
 	int nq = 0;
-	const char *phr = texts + g[n / 3].text_off;
 	char p2[128];
-	{
-		const char *sp = strchr(phr, ' ');
-		const char *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
-		size_t l = sp2 ? (size_t)(sp2 - phr) : strlen(phr);
-		snprintf(p2, sizeof p2, "%.*s", (int)l, phr);
-	}
+	synth_phrase(p2, sizeof p2, n, texts, g);
 #define Q(...) snprintf(q[nq++], sizeof q[0], __VA_ARGS__)
 	Q("%s", words[2]);                                  /* very common */
 	Q("%s", words[40]);

@@ -118,14 +118,8 @@ static int64_t day_ms(int y, int m, int d)
 static int make_mix(mixq_t *q, long n, const char *texts, const gen_t *g)
 {
 	int nq = 0;
-	const char *phr = texts + g[n / 3].text_off;
 	char p2[128];
-	{
-		const char *sp = strchr(phr, ' ');
-		const char *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
-		size_t l = sp2 ? (size_t)(sp2 - phr) : strlen(phr);
-		snprintf(p2, sizeof p2, "%.*s", (int)l, phr);
-	}
+	synth_phrase(p2, sizeof p2, n, texts, g);
 	memset(q, 0, sizeof(mixq_t) * 32);
 #define T(...) (snprintf(q[nq].xtext, sizeof q[nq].xtext, __VA_ARGS__), \
 	        snprintf(q[nq].ftext, sizeof q[nq].ftext, __VA_ARGS__))

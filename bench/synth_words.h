@@ -138,6 +138,17 @@ static void synth_generate(long n, gen_t **out_g, char **out_texts, size_t *out_
 	*out_tlen = tlen;
 }
 
+/* The query mix's phrase: the first two words of the text a third of the
+ * way into the n generated posts. */
+static void synth_phrase(char *out, size_t cap, long n, const char *texts, const gen_t *g)
+{
+	const char *phr = texts + g[n / 3].text_off;
+	const char *sp = strchr(phr, ' ');
+	const char *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+	size_t l = sp2 ? (size_t)(sp2 - phr) : strlen(phr);
+	snprintf(out, cap, "%.*s", (int)l, phr);
+}
+
 static double now(void)
 {
 	struct timespec ts;
