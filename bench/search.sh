@@ -46,13 +46,7 @@ mkdir -p "$WORK"
 : >"$LOG"
 T_START=$(date +%s)
 
-say() { printf '%s\n' "$*" >&2; printf '%s\n' "$*" >>"$LOG"; }
-now_ns() { date +%s%N; }
-calc() { awk "BEGIN { printf \"%s\", $1 }" 2>/dev/null || echo "?"; }
-fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN { if (x == "?" || x == "") print "?"; else printf "%.*f", d, x }'; }
-thou() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[,.]\)/\1,\2\3/; ta'; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
-	if (!NR) { print "?"; exit } if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$TOP/bench/lib.sh"
 # met VALUE LIMIT OP: **met** or **missed**
 met() { awk -v v="$1" -v l="$2" -v op="$3" 'BEGIN { if (v == "?") { print "?"; exit }
 	ok = (op == "<=") ? (v + 0 <= l + 0) : (v + 0 >= l + 0); print ok ? "**met**" : "**missed**" }'; }
