@@ -308,7 +308,6 @@ bool is_cjk_char_term(const std::string &t)
 class PhraseSource : public Xapian::PostingSource {
 	PhraseSpec spec;
 	std::vector<std::vector<uint32_t>> hashes;
-	Xapian::Database db;
 	Xapian::ValueIterator vit, vend;
 	Xapian::PostingIterator pit, pend;
 	bool by_postings = false, done = false, at_match = false;
@@ -365,17 +364,16 @@ public:
 	// every slot has alternatives walks the position values instead.
 	void init(const Xapian::Database &d) override
 	{
-		db = d;
 		done = at_match = false;
 		cur = 0;
-		vit = db.valuestream_begin(SLOT_POS);
-		vend = db.valuestream_end(SLOT_POS);
-		Xapian::doccount best = db.get_doccount();
+		vit = d.valuestream_begin(SLOT_POS);
+		vend = d.valuestream_end(SLOT_POS);
+		Xapian::doccount best = d.get_doccount();
 		std::string driver;
 		for (const auto &slot : spec.slots) {
 			if (slot.size() != 1)
 				continue;
-			Xapian::doccount tf = db.get_termfreq(slot[0]);
+			Xapian::doccount tf = d.get_termfreq(slot[0]);
 			if (driver.empty() || tf < best) {
 				best = tf;
 				driver = slot[0];
@@ -383,8 +381,8 @@ public:
 		}
 		by_postings = !driver.empty();
 		if (by_postings) {
-			pit = db.postlist_begin(driver);
-			pend = db.postlist_end(driver);
+			pit = d.postlist_begin(driver);
+			pend = d.postlist_end(driver);
 		}
 		set_maxweight(0);
 		tf_max = best;
