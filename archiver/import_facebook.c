@@ -204,14 +204,15 @@ static char *profile_account(custos_tree_t *t)
 	return NULL;
 }
 
-/* The stable id: SHA-256 over the decimal created_at in ms, NUL, account,
- * NUL, text, NUL, title, then NUL and each URL in order; the first 16 bytes
- * in lower-case hex: "facebook:<32 hex>". docs/importers-b.md says the same. */
+/* The stable id (custos_import__derived_id): the time, then the first 16
+ * bytes of SHA-256 over the decimal created_at in ms, NUL, account, NUL,
+ * text, NUL, title, then NUL and each URL in order. docs/importers.md says
+ * the same. */
 static int derived_id(custos_record_t *r)
 {
 	custos_sha256_ctx_t c;
 	uint8_t h[CUSTOS_SHA256_LEN];
-	char num[32], hex[CUSTOS_SHA256_HEX], id[80];
+	char num[32];
 	int n = snprintf(num, sizeof num, "%lld", (long long)r->created_at);
 	const char *parts[3] = { r->account, r->text, r->title };
 	custos_sha256_init(&c);
@@ -226,9 +227,7 @@ static int derived_id(custos_record_t *r)
 		custos_sha256_update(&c, r->urls.v[i], strlen(r->urls.v[i]));
 	}
 	custos_sha256_final(&c, h);
-	custos_hex(hex, h, 16);
-	snprintf(id, sizeof id, "facebook:%s", hex);
-	return custos_record_sets(r, &r->id, id);
+	return custos_import__derived_id(r, "facebook", h);
 }
 
 typedef struct {

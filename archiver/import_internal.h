@@ -199,6 +199,13 @@ int  custos_import__record(const custos_import_sink_t *sink, custos_record_t *re
                            custos_err_t *err);
 void custos_import__warn(const custos_import_sink_t *sink, const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Sets r->id for an item with no native id: "<platform>:" then r->created_at
+ * as UTC "YYYYMMDDTHHMMSSZ" (seconds, rounded down), "-" and the hash in
+ * lower-case hex: "facebook:20160413T123049Z-c56dc14ac6a826bb0a394c901df9c729".
+ * Ids of items so sort in time order. 0 or CUSTOS_ENOMEM. */
+#define CUSTOS_IMPORT_ID_HASH 16
+int  custos_import__derived_id(custos_record_t *r, const char *platform,
+                               const uint8_t hash[CUSTOS_IMPORT_ID_HASH]);
 /* Checks UTF-8; on invalid bytes hands the item to sink->bad naming the
  * offset of the first bad byte, and returns 1 (skip it) or the stopping
  * status. 0 when valid. */

@@ -278,24 +278,22 @@ static size_t urn_id(const char *url, const char **out)
 	return n;
 }
 
-/* The stable id of an item with no native one: SHA-256 over the decimal
- * created_at in ms, a NUL, and the text; the first 16 bytes in lower-case
- * hex. The account is left out on purpose: it comes from Profile.csv when
- * the export has one, and Comments.csv imported alone must give the same
- * ids. docs/importers-b.md states the same recipe. */
-static int derived_id(custos_record_t *r, const char *platform)
+/* The stable id of an item with no native one (custos_import__derived_id):
+ * the time, then the first 16 bytes of SHA-256 over the decimal created_at
+ * in ms, a NUL, and the text. The account is left out on purpose: it comes
+ * from Profile.csv when the export has one, and Comments.csv imported alone
+ * must give the same ids. docs/importers.md states the same recipe. */
+static int derived_id(custos_record_t *r)
 {
 	custos_sha256_ctx_t c;
 	uint8_t h[CUSTOS_SHA256_LEN];
-	char num[32], hex[CUSTOS_SHA256_HEX], id[96];
+	char num[32];
 	int n = snprintf(num, sizeof num, "%lld", (long long)r->created_at);
 	custos_sha256_init(&c);
 	custos_sha256_update(&c, num, (size_t)n + 1);
 	custos_sha256_update(&c, r->text ? r->text : "", strlen(r->text ? r->text : ""));
 	custos_sha256_final(&c, h);
-	custos_hex(hex, h, 16);
-	snprintf(id, sizeof id, "%s:%s", platform, hex);
-	return custos_record_sets(r, &r->id, id);
+	return custos_import__derived_id(r, "linkedin", h);
 }
 
 static const char *visibility(const char *v)
@@ -465,7 +463,7 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 		st |= custos_record_sets(r, &r->text, text ? text : "");
 		if (comments) {
 			/* Link names the post commented on, shared by all comments on it */
-			st |= derived_id(r, "linkedin");
+			st |= derived_id(r);
 			if (nid_len) {
 				char pid[64];
 				snprintf(pid, sizeof pid, "linkedin:%.*s", (int)nid_len, nid);
@@ -479,7 +477,7 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 				snprintf(id, sizeof id, "linkedin:%.*s", (int)nid_len, nid);
 				st |= custos_record_sets(r, &r->id, id);
 			} else {
-				st |= derived_id(r, "linkedin");
+				st |= derived_id(r);
 			}
 			const char *u = FIELD(COL_SHAREDURL), *m = FIELD(COL_MEDIAURL), *v = FIELD(COL_VIS);
 			if (m) {

@@ -36,9 +36,10 @@ static void test_facebook__real_posts_count_mojibake_and_ids(void)
 	CHECK(strv_has(&s.keep[0].urls, "http://open.spotify.com/user/lucas99"));
 	CHECK_INT(s.keep[0].created_at, 1276950712000LL);
 	/* entry 53 has no title; its post "Y ahora Granada\u00f0\u009f\u0098\u00b5" is U+1F635.
-	 * Its id: python3 -c "import hashlib;print(hashlib.sha256(b'1460550649000\0Lucas Vivo\0'
+	 * Its id: timestamp 1460550649 is 2016-04-13 12:30:49 UTC (date -u -d @1460550649), then
+	 * python3 -c "import hashlib;print(hashlib.sha256(b'1460550649000\0Lucas Vivo\0'
 	 *   +'Y ahora Granada\U0001F635'.encode()+b'\0').hexdigest()[:32])" */
-	custos_record_t *r = tsink_find(&s, "facebook:c56dc14ac6a826bb0a394c901df9c729");
+	custos_record_t *r = tsink_find(&s, "facebook:20160413T123049Z-c56dc14ac6a826bb0a394c901df9c729");
 	CHECK_STR(r->text, "Y ahora Granada\xf0\x9f\x98\xb5");
 	CHECK(r->title == NULL);
 	/* entry 54: "Retweeted \u00c3\u0081ngel Briz" = "Retweeted Ángel Briz", four U+1F4BC */
@@ -60,6 +61,37 @@ static void test_facebook__real_posts_count_mojibake_and_ids(void)
 	tsink_free(&s2);
 }
 
+/* Ids start with the time, so the store's id index is written in the
+ * export's order (oldest first here) rather than all over; and the same
+ * export gives the same ids each time. */
+static void test_facebook__ids_sort_in_time_order_and_are_stable(void)
+{
+	char path[4096];
+	tsink_t s, s2;
+	custos_err_t err = { 0 };
+	if (!fixture_path(path, sizeof path, "facebook-dyi-lucasfdz"))
+		return;
+	CHECK_OK(run_tree(&s, path, NULL, &err));
+	CHECK_OK(run_tree(&s2, path, NULL, &err));
+	CHECK_INT(s.n, 58);
+	CHECK_INT(s2.n, s.n);
+	size_t ordered = 0, misordered = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		CHECK_STR(s2.keep[i].id, s.keep[i].id);
+		for (size_t j = 0; j < s.n; j++)
+			if (s.keep[i].created_at / 1000 < s.keep[j].created_at / 1000) {
+				misordered += strcmp(s.keep[i].id, s.keep[j].id) >= 0;
+				ordered++;
+			}
+	}
+	CHECK_INT(misordered, 0);
+	CHECK(ordered > 58 * 57 / 4);   /* the pairs compared are most of them */
+	/* entry 0: 1276950712 is 2010-06-19 12:31:52 UTC */
+	CHECK(!strncmp(s.keep[0].id, "facebook:20100619T123152Z-", 26));
+	tsink_free(&s);
+	tsink_free(&s2);
+}
+
 static void test_facebook__new_layout_comments_with_profile_owner(void)
 {
 	tsink_t s;
@@ -77,7 +109,7 @@ static void test_facebook__new_layout_comments_with_profile_owner(void)
 	CHECK_STR(r->author_handle, "Mar\xc3\xad" "a P\xc3\xa9rez");
 	CHECK_STR(r->text, "Qu\xc3\xa9 bien \xf0\x9f\x98\x8e");
 	CHECK(r->in_reply_to == NULL);
-	CHECK(!strncmp(r->id, "facebook:", 9) && strlen(r->id) == 9 + 32);
+	CHECK(!strncmp(r->id, "facebook:", 9) && strlen(r->id) == 9 + 16 + 1 + 32);
 	/* code points that do not form UTF-8 as bytes are left alone */
 	CHECK_STR(s.keep[1].text, "caf\xc3\xa9 is Latin-1 here, and \xc3\x83 alone");
 	/* {"status_updates_v2": [...]}: a post whose photo is in the export
@@ -195,6 +227,7 @@ static void test_facebook__a_folder_of_exports_is_not_claimed_whole(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_facebook__real_posts_count_mojibake_and_ids),
+           CHECK_CASE(test_facebook__ids_sort_in_time_order_and_are_stable),
            CHECK_CASE(test_facebook__new_layout_comments_with_profile_owner),
            CHECK_CASE(test_facebook__truncated_json_keeps_what_came_before),
            CHECK_CASE(test_facebook__malformed_entries_are_bad_items_and_the_rest_goes_in),

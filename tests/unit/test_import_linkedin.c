@@ -127,10 +127,10 @@ static void test_linkedin__comment_replies_to_the_linked_post_with_derived_id(vo
 	custos_record_t *r = &s.keep[0];
 	CHECK_STR(r->kind, "comment");
 	CHECK_STR(r->in_reply_to, "linkedin:7348202933752053761");
-	/* id recipe: sha256("1752393848000\0<text>")[0:16] in hex, see
-	 * docs/importers-b.md; checked with:
+	/* id recipe (docs/importers.md): the Date as 20250713T080408Z, "-", then
+	 * sha256("1752393848000\0<text>")[0:16] in hex, checked with:
 	 * python3 -c "import hashlib;print(hashlib.sha256(b'1752393848000\0Rohan Sen wow! What was the prompt?').hexdigest()[:32])" */
-	CHECK_STR(r->id, "linkedin:0a018f6bcd23b5c290ee7635a81e6cc4");
+	CHECK_STR(r->id, "linkedin:20250713T080408Z-0a018f6bcd23b5c290ee7635a81e6cc4");
 	tsink_free(&s);
 }
 
@@ -147,7 +147,7 @@ static void test_linkedin__profile_names_the_account_and_ids_do_not_change(void)
 	CHECK_INT(s.n, 1);   /* Profile.csv holds no posts */
 	CHECK_STR(s.keep[0].account, "Anand S");
 	CHECK_STR(s.keep[0].author_handle, "Anand S");
-	CHECK_STR(s.keep[0].id, "linkedin:0a018f6bcd23b5c290ee7635a81e6cc4");
+	CHECK_STR(s.keep[0].id, "linkedin:20250713T080408Z-0a018f6bcd23b5c290ee7635a81e6cc4");
 	tsink_free(&s);
 }
 
@@ -268,6 +268,35 @@ static void test_linkedin__real_comments_count_and_backslash_quotes(void)
 	tsink_free(&s);
 }
 
+/* Comments' ids start with the time: they sort as the comments were
+ * written, whatever order the file lists them in, and the same file gives
+ * the same ids each time. */
+static void test_linkedin__comment_ids_sort_in_time_order_and_are_stable(void)
+{
+	char path[4096];
+	tsink_t s, s2;
+	custos_err_t err = { 0 };
+	if (!fixture_path(path, sizeof path, "linkedin-sanand0/Comments.csv"))
+		return;
+	CHECK_OK(run_file(&s, path, "Comments.csv", 0, &err));
+	CHECK_OK(run_file(&s2, path, "Comments.csv", 5, &err));
+	CHECK_INT(s.n, 323);
+	CHECK_INT(s2.n, s.n);
+	size_t ordered = 0, misordered = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		CHECK_STR(s2.keep[i].id, s.keep[i].id);
+		for (size_t j = 0; j < s.n; j++)
+			if (s.keep[i].created_at / 1000 < s.keep[j].created_at / 1000) {
+				misordered += strcmp(s.keep[i].id, s.keep[j].id) >= 0;
+				ordered++;
+			}
+	}
+	CHECK_INT(misordered, 0);
+	CHECK(ordered > 323 * 322 / 4);
+	tsink_free(&s);
+	tsink_free(&s2);
+}
+
 static void test_linkedin__auto_detection_picks_it(void)
 {
 	char path[4096];
@@ -331,6 +360,7 @@ CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__not_a_linkedin_csv_is_refused),
            CHECK_CASE(test_linkedin__real_shares_count_and_quirks),
            CHECK_CASE(test_linkedin__real_comments_count_and_backslash_quotes),
+           CHECK_CASE(test_linkedin__comment_ids_sort_in_time_order_and_are_stable),
            CHECK_CASE(test_linkedin__auto_detection_picks_it),
            CHECK_CASE(test_linkedin__a_folder_of_exports_is_not_claimed_whole),
            CHECK_CASE(test_linkedin__mutated_csv_never_crashes))
