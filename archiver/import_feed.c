@@ -1,19 +1,25 @@
 /* The feed importer: RSS 0.9x/1.0 (RDF)/2.0 and Atom 0.3/1.0 items become
- * records. libxml2's xmlTextReader streams the document (encodings from the
- * BOM or the XML declaration, recovery for ill-formed feeds); each item is
- * expanded on its own, read, and released, so a big feed stays small. */
+ * records. libxml2's push parser streams the document through SAX2
+ * callbacks (encodings from the BOM or the XML declaration, recovery for
+ * ill-formed feeds); each item is kept as a small tree of its own while it
+ * is parsed, read, and forgotten, so a big feed stays small. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/SAX2.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
 #include <libxml/uri.h>
-#include <libxml/xmlreader.h>
+#include <libxml/xmlerror.h>
 
 #include "import_internal.h"
 
-#define MAX_DEPTH 16
+typedef struct fnode fnode_t;
+typedef struct frame frame_t;
 
 typedef struct {
 	custos_input_t *in;
@@ -21,6 +27,21 @@ typedef struct {
 	custos_err_t *err;
 	custos_record_t rec;
 	custos_buf_t tmp;            /* scratch for text conversion */
+	custos_buf_t ctext;          /* an element's text content (content()) */
+	xmlParserCtxtPtr ctxt;
+	int     st;                  /* set by a callback: the parse stops (1: not a feed) */
+	/* the open elements, and the item or feed-level element being kept */
+	frame_t *frames;
+	size_t  depth, n_frames;
+	fnode_t *open;               /* innermost open element of it, NULL when none */
+	int     cap_item;            /* it is an item (else a feed-level element) */
+	int     cut;                 /* the parse ended inside an item */
+	char    cap_qname[300];      /* its name as written, for item_bytes */
+	custos_arena_t arena;        /* its nodes */
+	custos_buf_t text;           /* its text */
+	int     root_seen, root_closed;
+	char    root_name[208];
+	int     root_line;
 	/* feed-level facts, known once their elements have been read */
 	char   *feed_title;
 	char   *feed_author;         /* the feed's own author, for items without one */
@@ -133,23 +154,6 @@ static int raw_read_in(feed_t *f, char *buf, int len)
 	}
 	ssize_t got = f->in->read(f->in, buf, (size_t)len);
 	return got < 0 ? -1 : (int)got;
-}
-
-static int io_close(void *vctx) { return 0; }
-
-static void on_error(void *vctx, const char *msg, xmlParserSeverities sev,
-                     xmlTextReaderLocatorPtr loc)
-{
-	feed_t *f = vctx;
-	if (sev == XML_PARSER_SEVERITY_ERROR || sev == XML_PARSER_SEVERITY_VALIDITY_ERROR)
-		f->xml_fatal = 1;
-	if (f->xml_err[0])
-		return;
-	size_t n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		n--;
-	snprintf(f->xml_err, sizeof f->xml_err, "%.*s", (int)n, msg);
-	f->xml_err_line = xmlTextReaderLocatorLineNumber(loc);
 }
 
 /* libxml2 reports some failures (encoding conversion) through its generic
@@ -364,6 +368,9 @@ static int name_at(const char *w, size_t n, size_t i, const char *name, size_t n
 	return c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* 1: the item's bytes are win[*start, *end); 2: its start tag is there but
+ * not its end (a feed cut off inside it): *end is the window's end; 0: not
+ * found. */
 static int item_bytes(feed_t *f, const char *name, size_t *start, size_t *end)
 {
 	const char *w = f->win.data;
@@ -373,11 +380,11 @@ static int item_bytes(feed_t *f, const char *name, size_t *start, size_t *end)
 	while (i < n) {
 		const char *lt = memchr(w + i, '<', n - i);
 		if (!lt)
-			return 0;
+			break;
 		i = (size_t)(lt - w);
 		size_t e = markup_end(w, n, i);
 		if (!e)
-			return 0;
+			break;
 		if (w[i + 1] == '/' && depth && name_at(w, n, i + 2, name, nl)) {
 			if (--depth == 0) {
 				*start = s;
@@ -402,76 +409,182 @@ static int item_bytes(feed_t *f, const char *name, size_t *start, size_t *end)
 		}
 		i = e;
 	}
-	return 0;
+	if (!depth)
+		return 0;
+	*start = s;
+	*end = n;
+	return 2;
 }
 
-/* ---- the item -------------------------------------------------------- */
+/* ---- the captured element ---------------------------------------------
+ * An item (or a feed-level element such as the channel's title) is kept
+ * while it is parsed as a small tree of its own: nodes in an arena, text in
+ * one buffer, both reset once the element has been read. Building libxml2's
+ * own tree for each item (and freeing it) cost about as much as parsing. */
 
-static inline int is(const xmlNode *n, const char *name)
+struct fnode {
+	const char *name;            /* local name; NULL for a text node */
+	const char *prefix, *uri;    /* namespace prefix and URI, or NULL */
+	const char **attrs;          /* n_attrs × { name, prefix, uri, value } */
+	const char **nsdef;          /* n_ns × { prefix, uri }: declared on this element */
+	int n_attrs, n_ns;
+	size_t off, len;             /* a text node: its bytes in f->text */
+	const char *base, *lang;     /* xml:base and xml:lang in scope */
+	long line;
+	fnode_t *parent, *children, *last, *next;
+};
+
+/* One open element, captured or not: its name (for "is the parent the
+ * channel") and the xml:base and xml:lang in scope. */
+struct frame {
+	const char *name;
+	const char *base, *lang;
+	char *own_base, *own_lang;   /* set on this element, malloc'd (outside a kept element) */
+};
+
+static inline int is(const fnode_t *n, const char *name)
 {
 	/* the first byte first: read_item asks each child a dozen names */
-	return n->type == XML_ELEMENT_NODE && n->name[0] == (xmlChar)name[0] &&
-	       !strcmp((const char *)n->name, name);
+	return n->name && n->name[0] == name[0] && !strcmp(n->name, name);
 }
 
-static int has_prefix_ns(const xmlNode *n, const char *frag)
+static int has_prefix_ns(const fnode_t *n, const char *frag)
 {
-	return n->ns && n->ns->href && strstr((const char *)n->ns->href, frag);
+	return n->uri && strstr(n->uri, frag);
 }
 
-static char *prop(const xmlNode *n, const char *name)
+/* An attribute by local name, whatever its namespace (as xmlGetProp). */
+static const char *prop(const fnode_t *n, const char *name)
 {
-	return (char *)xmlGetProp(n, (const xmlChar *)name);
+	for (int i = 0; i < n->n_attrs; i++)
+		if (!strcmp(n->attrs[4 * i], name))
+			return n->attrs[4 * i + 3];
+	return NULL;
+}
+
+static const char *ns_prop(const fnode_t *n, const char *name, const char *uri)
+{
+	for (int i = 0; i < n->n_attrs; i++)
+		if (!strcmp(n->attrs[4 * i], name) && n->attrs[4 * i + 2] &&
+		    !strcmp(n->attrs[4 * i + 2], uri))
+			return n->attrs[4 * i + 3];
+	return NULL;
+}
+
+static int add_content(feed_t *f, const fnode_t *n)
+{
+	int st = 0;
+	for (const fnode_t *k = n->children; k && !st; k = k->next)
+		st = k->name ? add_content(f, k) : custos_buf_add(&f->ctext, f->text.data + k->off, k->len);
+	return st;
+}
+
+/* The text of every text node under n, in order (as xmlNodeGetContent):
+ * NUL-terminated in f->ctext, valid until the next call; NULL on OOM. */
+static const char *content(feed_t *f, const fnode_t *n)
+{
+	custos_buf_clear(&f->ctext);
+	if (add_content(f, n) < 0 || custos_buf_reserve(&f->ctext, 1) < 0)
+		return NULL;
+	f->ctext.data[f->ctext.len] = 0;
+	return f->ctext.data;
+}
+
+static char *dup_content(feed_t *f, const fnode_t *n)
+{
+	const char *c = content(f, n);
+	return c ? strdup(c) : NULL;
+}
+
+static int add_escaped(custos_buf_t *b, const char *s, size_t n, int attr)
+{
+	int st = 0;
+	size_t run = 0;
+	for (size_t i = 0; i < n && !st; i++) {
+		const char *e = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" :
+		                attr && s[i] == '"' ? "&quot;" : NULL;
+		if (!e)
+			continue;
+		st |= custos_buf_add(b, s + run, i - run);
+		st |= custos_buf_adds(b, e);
+		run = i + 1;
+	}
+	st |= custos_buf_add(b, s + run, n - run);
+	return st ? CUSTOS_ENOMEM : 0;
+}
+
+/* The children of an Atom type="xhtml" element as markup, for html_to_text
+ * (which keeps only their text and where the blocks break). */
+static int add_markup(feed_t *f, custos_buf_t *b, const fnode_t *n)
+{
+	int st = 0;
+	for (const fnode_t *k = n->children; k && !st; k = k->next) {
+		if (!k->name) {
+			st = add_escaped(b, f->text.data + k->off, k->len, 0);
+			continue;
+		}
+		st |= custos_buf_printf(b, "<%s%s%s", k->prefix ? k->prefix : "", k->prefix ? ":" : "",
+		                        k->name) < 0;
+		for (int i = 0; i < k->n_attrs && !st; i++) {
+			const char *v = k->attrs[4 * i + 3];
+			st |= custos_buf_printf(b, " %s=\"", k->attrs[4 * i]) < 0;
+			st |= add_escaped(b, v, strlen(v), 1) < 0;
+			st |= custos_buf_addc(b, '"') < 0;
+		}
+		if (!k->children) {
+			st |= custos_buf_adds(b, "/>") < 0;
+			continue;
+		}
+		st |= custos_buf_addc(b, '>') < 0;
+		st |= add_markup(f, b, k) < 0;
+		st |= custos_buf_printf(b, "</%s%s%s>", k->prefix ? k->prefix : "", k->prefix ? ":" : "",
+		                        k->name) < 0;
+	}
+	return st ? CUSTOS_ENOMEM : 0;
 }
 
 /* The element's text as plain text: Atom type="xhtml" children and
  * type="text" are taken as they are; everything else (Atom html, RSS
  * description, content:encoded) is HTML. */
-static int node_text(feed_t *f, xmlNode *n, char **out)
+static int node_text(feed_t *f, const fnode_t *n, char **out)
 {
-	char *type = prop(n, "type"), *mode = prop(n, "mode");
-	xmlChar *c = xmlNodeGetContent(n);
-	int st = 0;
+	const char *type = prop(n, "type"), *mode = prop(n, "mode");
+	int st;
 	*out = NULL;
-	if (!c)
-		goto done;
 	if (type && (!strcmp(type, "text") || !strcmp(type, "text/plain"))) {
+		const char *c = content(f, n);
 		custos_buf_clear(&f->tmp);
-		st = custos_buf_adds(&f->tmp, (char *)c);
+		st = c ? custos_buf_adds(&f->tmp, c) : CUSTOS_ENOMEM;
 	} else if (type && (!strcmp(type, "xhtml") || !strcmp(type, "application/xhtml+xml")) &&
 	           !(mode && !strcmp(mode, "escaped"))) {
-		/* XHTML children: markup is already structure; use html_to_text on
-		 * the serialized children so block elements still break lines */
-		xmlBufferPtr xb = xmlBufferCreate();
-		if (!xb) { st = CUSTOS_ENOMEM; goto done; }
-		for (xmlNode *k = n->children; k; k = k->next)
-			xmlNodeDump(xb, n->doc, k, 0, 0);
-		st = html_to_text(&f->tmp, (const char *)xmlBufferContent(xb));
-		xmlBufferFree(xb);
+		/* XHTML children: markup is already structure; html_to_text on the
+		 * children written out again, so block elements still break lines */
+		custos_buf_clear(&f->ctext);
+		st = add_markup(f, &f->ctext, n);
+		if (!st && custos_buf_addc(&f->ctext, 0) < 0)
+			st = CUSTOS_ENOMEM;
+		if (!st)
+			st = html_to_text(&f->tmp, f->ctext.data);
 	} else {
-		st = html_to_text(&f->tmp, (char *)c);
+		const char *c = content(f, n);
+		st = c ? html_to_text(&f->tmp, c) : CUSTOS_ENOMEM;
 	}
 	if (!st) {
 		*out = strdup(f->tmp.data ? f->tmp.data : "");
 		if (!*out)
 			st = CUSTOS_ENOMEM;
 	}
-done:
-	xmlFree(c);
-	xmlFree(type);
-	xmlFree(mode);
 	return st;
 }
 
-/* href resolved against the xml:base in scope (not the file's own path). */
-static char *resolve(xmlNode *n, const char *href)
+/* href resolved against the xml:base in scope (not the file's own path):
+ * malloc'd, NULL on OOM. */
+static char *resolve(const fnode_t *n, const char *href)
 {
-	xmlChar *base = xmlNodeGetBase(NULL, n);
-	xmlChar *abs = NULL;
-	if (base)
-		abs = xmlBuildURI((const xmlChar *)href, base);
-	xmlFree(base);
-	return abs ? (char *)abs : (char *)xmlStrdup((const xmlChar *)href);
+	xmlChar *abs = n->base ? xmlBuildURI((const xmlChar *)href, (const xmlChar *)n->base) : NULL;
+	char *r = strdup(abs ? (const char *)abs : href);
+	xmlFree(abs);
+	return r;
 }
 
 static char *host_of(const char *url)
@@ -487,47 +600,49 @@ static char *host_of(const char *url)
 	return h;
 }
 
-static int parse_date(xmlNode *n, int64_t *out)
+static int parse_date(feed_t *f, const fnode_t *n, int64_t *out)
 {
-	xmlChar *c = xmlNodeGetContent(n);
-	int ok = 0;
-	if (c) {
-		const char *s = (const char *)c;
-		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-			s++;
-		size_t len = strlen(s);
-		while (len && strchr(" \t\r\n", s[len - 1]))
-			len--;
-		ok = len && custos_time_parse(out, s, len) == 0;
-	}
-	xmlFree(c);
-	return ok;
+	const char *s = content(f, n);
+	if (!s)
+		return 0;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	size_t len = strlen(s);
+	while (len && strchr(" \t\r\n", s[len - 1]))
+		len--;
+	return len && custos_time_parse(out, s, len) == 0;
+}
+
+/* The text without the blanks around it, malloc'd; NULL when none is left. */
+static char *trimmed(const char *t)
+{
+	while (t && *t && strchr(" \t\r\n", *t))
+		t++;
+	if (!t || !*t)
+		return NULL;
+	size_t l = strlen(t);
+	while (l && strchr(" \t\r\n", t[l - 1]))
+		l--;
+	return strndup(t, l);
 }
 
 typedef struct {
 	char *title, *text, *id, *link, *author, *author_email, *lang;
 	/* the description/summary, converted only when there is no content:
 	 * most items have both, and the HTML to text of the excerpt was wasted */
-	xmlNode *summary;
+	const fnode_t *summary;
 	int64_t published, updated;
 } item_t;
 
 static void item_free(item_t *it)
 {
-	free(it->title); free(it->text);
-	xmlFree(it->id); xmlFree(it->link); free(it->author); free(it->author_email);
-	xmlFree(it->lang);
+	free(it->title); free(it->text); free(it->id); free(it->link);
+	free(it->author); free(it->author_email); free(it->lang);
 }
 
 static void set_str(char **slot, char *v)
 {
 	free(*slot);
-	*slot = v;
-}
-
-static void set_xml(char **slot, char *v)
-{
-	xmlFree(*slot);
 	*slot = v;
 }
 
@@ -555,16 +670,33 @@ static int strv_has(const custos_strv_t *v, const char *s)
 	return 0;
 }
 
+/* An enclosure-like element (RSS enclosure, Media RSS content/thumbnail):
+ * its URL resolved, as a media entry and one of the URLs (once: unless it
+ * is there already). */
+static int add_media(custos_record_t *r, const fnode_t *n, const char *url, const char *type,
+                     const char *size, int once)
+{
+	char *abs = resolve(n, url);
+	custos_media_t *m = abs ? custos_record_media_add(r) : NULL;
+	int st = 0;
+	if (!m || custos_record_sets(r, &m->url, abs) < 0 || custos_record_sets(r, &m->type, type) < 0 ||
+	    (!(once && strv_has(&r->urls, abs)) && custos_record_strv_add(r, &r->urls, abs, strlen(abs)) < 0))
+		st = CUSTOS_ENOMEM;
+	else if (size)
+		m->size = strtoll(size, NULL, 10);
+	free(abs);
+	return st;
+}
+
 /* Media RSS (media:content, media:thumbnail, media:group, and media:title /
  * media:description as fallbacks for the item's own). */
-static int read_mrss(feed_t *f, xmlNode *n, item_t *it)
+static int read_mrss(feed_t *f, const fnode_t *n, item_t *it)
 {
-	custos_record_t *r = &f->rec;
 	char *s = NULL;
 	int st = 0;
 	if (is(n, "group")) {
-		for (xmlNode *k = n->children; k && st >= 0; k = k->next)
-			if (k->type == XML_ELEMENT_NODE)
+		for (const fnode_t *k = n->children; k && st >= 0; k = k->next)
+			if (k->name)
 				st = read_mrss(f, k, it);
 		return st;
 	}
@@ -573,86 +705,71 @@ static int read_mrss(feed_t *f, xmlNode *n, item_t *it)
 			set_str(&it->title, s);
 	} else if (is(n, "description") && !it->summary) {
 		it->summary = n;
-	} else if (is(n, "content") || is(n, "thumbnail")) {
-		char *url = prop(n, "url");
-		if (url) {
-			char *abs = resolve(n, url), *type = prop(n, "type"), *size = prop(n, "fileSize");
-			custos_media_t *m = custos_record_media_add(r);
-			if (!m || custos_record_sets(r, &m->url, abs) < 0 ||
-			    custos_record_sets(r, &m->type, type ? type : is(n, "thumbnail") ? "thumbnail" : NULL) < 0 ||
-			    (!strv_has(&r->urls, abs) && custos_record_strv_add(r, &r->urls, abs, strlen(abs)) < 0))
-				st = CUSTOS_ENOMEM;
-			else if (size)
-				m->size = strtoll(size, NULL, 10);
-			xmlFree(abs); xmlFree(type); xmlFree(size); xmlFree(url);
-		}
+	} else if ((is(n, "content") || is(n, "thumbnail")) && prop(n, "url")) {
+		const char *type = prop(n, "type");
+		st = add_media(&f->rec, n, prop(n, "url"), type ? type : is(n, "thumbnail") ? "thumbnail" : NULL,
+		               prop(n, "fileSize"), 1);
 	}
 	return st < 0 ? st : 0;
 }
 
-static int read_item(feed_t *f, xmlNode *item, item_t *it)
+/* An Atom <link href=...>: the first alternate is the item's link, an
+ * enclosure is media; every href is one of the item's URLs. */
+static int read_atom_link(feed_t *f, const fnode_t *n, item_t *it)
 {
 	custos_record_t *r = &f->rec;
+	const char *rel = prop(n, "rel"), *type = prop(n, "type"), *len = prop(n, "length");
+	char *abs = resolve(n, prop(n, "href"));
 	int st = 0;
-	xmlChar *about = xmlGetNsProp(item, (const xmlChar *)"about",
-	                              (const xmlChar *)"http://www.w3.org/1999/02/22-rdf-syntax-ns#");
-	if (about)
-		set_xml(&it->id, (char *)about);
-	it->lang = (char *)xmlNodeGetLang(item);
-	for (xmlNode *n = item->children; n && st >= 0; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
+	if (!abs)
+		return CUSTOS_ENOMEM;
+	if ((!rel || !strcmp(rel, "alternate")) && !it->link) {
+		it->link = abs;
+		abs = NULL;
+	} else if (rel && !strcmp(rel, "enclosure")) {
+		custos_media_t *m = custos_record_media_add(r);
+		if (!m || custos_record_sets(r, &m->url, abs) < 0 || custos_record_sets(r, &m->type, type) < 0)
+			st = CUSTOS_ENOMEM;
+		else if (len)
+			m->size = strtoll(len, NULL, 10);
+	}
+	if (abs && st >= 0)   /* the alternate link goes in last (emit_item) */
+		st = custos_record_strv_add(r, &r->urls, abs, strlen(abs));
+	free(abs);
+	return st;
+}
+
+static int read_item(feed_t *f, const fnode_t *item, item_t *it)
+{
+	int st = 0;
+	const char *about = ns_prop(item, "about", "http://www.w3.org/1999/02/22-rdf-syntax-ns#");
+	if (about && !(it->id = strdup(about)))
+		return CUSTOS_ENOMEM;
+	if (item->lang && !(it->lang = strdup(item->lang)))
+		return CUSTOS_ENOMEM;
+	for (const fnode_t *n = item->children; n && st >= 0; n = n->next) {
+		if (!n->name)
 			continue;
 		char *s = NULL;
 		if (has_prefix_ns(n, "search.yahoo.com/mrss")) {
 			st = read_mrss(f, n, it);
-			continue;
-		}
-		if (is(n, "title")) {
+		} else if (is(n, "title")) {
 			if ((st = node_text(f, n, &s)) >= 0)
 				set_str(&it->title, s);
 		} else if (is(n, "link")) {
-			char *href = prop(n, "href");
-			if (href) {   /* Atom */
-				char *rel = prop(n, "rel"), *abs = resolve(n, href);
-				char *type = prop(n, "type");
-				if ((!rel || !strcmp(rel, "alternate")) && !it->link)
-					it->link = abs, abs = NULL;
-				else if (rel && !strcmp(rel, "enclosure") && abs) {
-					char *len = prop(n, "length");
-					custos_media_t *m = custos_record_media_add(r);
-					if (!m || custos_record_sets(r, &m->url, abs) < 0 ||
-					    custos_record_sets(r, &m->type, type) < 0)
-						st = CUSTOS_ENOMEM;
-					else if (len)
-						m->size = strtoll(len, NULL, 10);
-					xmlFree(len);
-				}
-				if (abs && st >= 0)
-					st = custos_record_strv_add(r, &r->urls, abs, strlen(abs));
-				xmlFree(abs); xmlFree(rel); xmlFree(type); xmlFree(href);
+			if (prop(n, "href")) {
+				st = read_atom_link(f, n, it);
 			} else if (!has_prefix_ns(n, "Atom") && !has_prefix_ns(n, "atom")) {
-				xmlChar *c = xmlNodeGetContent(n);
-				const char *t = (const char *)c;
-				while (t && strchr(" \t\r\n", *t) && *t)
-					t++;
-				if (t && *t) {
-					char *v = strdup(t);
-					size_t l = v ? strlen(v) : 0;
-					while (l && strchr(" \t\r\n", v[l - 1]))
-						v[--l] = 0;
-					if (v) {
-						set_xml(&it->link, resolve(n, v));
-						free(v);
-					}
+				char *v = trimmed(content(f, n));
+				if (v) {
+					set_str(&it->link, resolve(n, v));
+					free(v);
 				}
-				xmlFree(c);
 			}
 		} else if (is(n, "guid") || (is(n, "id") && !it->id) || is(n, "identifier")) {
-			xmlChar *c = xmlNodeGetContent(n);
+			const char *c = content(f, n);
 			if (c && *c && (is(n, "guid") || !it->id))
-				set_xml(&it->id, (char *)c);
-			else
-				xmlFree(c);
+				set_str(&it->id, strdup(c));
 		} else if (is(n, "encoded") || is(n, "content") || is(n, "body") || is(n, "fullitem")) {
 			if ((st = node_text(f, n, &s)) >= 0 && s && *s)
 				set_str(&it->text, s);
@@ -662,50 +779,31 @@ static int read_item(feed_t *f, xmlNode *item, item_t *it)
 			it->summary = n;
 		} else if (is(n, "author") || is(n, "creator")) {
 			int atom = 0;
-			for (xmlNode *k = n->children; k; k = k->next) {
-				xmlChar *c = (is(k, "name") || is(k, "email")) ? xmlNodeGetContent(k) : NULL;
-				if (!c)
+			for (const fnode_t *k = n->children; k; k = k->next) {
+				if (!is(k, "name") && !is(k, "email"))
 					continue;
 				atom = 1;
-				if (is(k, "name"))
-					set_str(&it->author, strdup((char *)c));
-				else
-					set_str(&it->author_email, strdup((char *)c));
-				xmlFree(c);
+				set_str(is(k, "name") ? &it->author : &it->author_email, dup_content(f, k));
 			}
-			if (!atom && !it->author) {
-				xmlChar *c = xmlNodeGetContent(n);
-				if (c && *c)
-					rss_author(it, (char *)c);
-				xmlFree(c);
-			}
+			const char *c;
+			if (!atom && !it->author && (c = content(f, n)) && *c)
+				rss_author(it, c);
 		} else if (is(n, "pubDate") || is(n, "published") || is(n, "issued") ||
 		           is(n, "created") || (is(n, "date") && has_prefix_ns(n, "purl.org/dc"))) {
 			int64_t t;
-			if (parse_date(n, &t) && it->published == CUSTOS_TIME_NONE)
+			if (parse_date(f, n, &t) && it->published == CUSTOS_TIME_NONE)
 				it->published = t;
 		} else if (is(n, "updated") || is(n, "modified")) {
 			int64_t t;
-			if (parse_date(n, &t))
+			if (parse_date(f, n, &t))
 				it->updated = t;
-		} else if (is(n, "enclosure")) {
-			char *url = prop(n, "url");
-			if (url) {
-				char *abs = resolve(n, url), *type = prop(n, "type"), *len = prop(n, "length");
-				custos_media_t *m = custos_record_media_add(r);
-				if (!m || custos_record_sets(r, &m->url, abs) < 0 ||
-				    custos_record_sets(r, &m->type, type) < 0 ||
-				    custos_record_strv_add(r, &r->urls, abs, strlen(abs)) < 0)
-					st = CUSTOS_ENOMEM;
-				else if (len)
-					m->size = strtoll(len, NULL, 10);
-				xmlFree(abs); xmlFree(type); xmlFree(len); xmlFree(url);
-			}
+		} else if (is(n, "enclosure") && prop(n, "url")) {
+			st = add_media(&f->rec, n, prop(n, "url"), prop(n, "type"), prop(n, "length"), 0);
 		}
 	}
 	if (!it->link && it->id && (!strncmp(it->id, "http://", 7) || !strncmp(it->id, "https://", 8))) {
 		/* an RSS guid is a permalink unless isPermaLink="false"; used only as a fallback */
-		it->link = (char *)xmlStrdup((const xmlChar *)it->id);
+		it->link = strdup(it->id);
 	}
 	if (st >= 0 && !it->text && it->summary)
 		st = node_text(f, it->summary, &it->text);
@@ -757,34 +855,92 @@ static int fix_record_utf8(custos_record_t *r)
 	return st ? CUSTOS_ENOMEM : 0;
 }
 
+/* The namespace prefix:uri for a node being rebuilt: in scope on it or an
+ * ancestor, else declared on the holder above the item (as the feed's root
+ * declared it), so that the item's serialization names no more than libxml2
+ * would for the item inside its document. */
+static xmlNsPtr ns_for(xmlDocPtr doc, xmlNodePtr holder, xmlNodePtr node, const char *prefix,
+                       const char *uri)
+{
+	if (prefix && !strcmp(prefix, "xml"))
+		return xmlSearchNs(doc, node, (const xmlChar *)"xml");
+	xmlNsPtr ns = xmlSearchNs(doc, node, (const xmlChar *)prefix);
+	if (ns && ns->href && !strcmp((const char *)ns->href, uri))
+		return ns;
+	return xmlNewNs(holder, (const xmlChar *)uri, (const xmlChar *)prefix);
+}
 
-static int emit_item(feed_t *f, xmlNode *node, const char *qname, long line_fallback)
+static xmlNodePtr rebuild(feed_t *f, xmlDocPtr doc, xmlNodePtr holder, xmlNodePtr parent,
+                          const fnode_t *n)
+{
+	if (!n->name) {
+		xmlNodePtr t = xmlNewDocTextLen(doc, (const xmlChar *)f->text.data + n->off, (int)n->len);
+		return t && xmlAddChild(parent, t) ? t : NULL;
+	}
+	xmlNodePtr e = xmlNewDocNode(doc, NULL, (const xmlChar *)n->name, NULL);
+	if (!e || !xmlAddChild(parent, e))
+		return NULL;
+	for (int i = 0; i < n->n_ns; i++)
+		if (!xmlNewNs(e, (const xmlChar *)n->nsdef[2 * i + 1], (const xmlChar *)n->nsdef[2 * i]))
+			return NULL;
+	if (n->uri && !(e->ns = ns_for(doc, holder, e, n->prefix, n->uri)))
+		return NULL;
+	for (int i = 0; i < n->n_attrs; i++) {
+		const char *const *a = n->attrs + 4 * i;
+		xmlNsPtr ns = a[2] ? ns_for(doc, holder, e, a[1], a[2]) : NULL;
+		if ((a[2] && !ns) || !xmlNewNsProp(e, ns, (const xmlChar *)a[0], (const xmlChar *)a[3]))
+			return NULL;
+	}
+	for (const fnode_t *k = n->children; k; k = k->next)
+		if (!rebuild(f, doc, holder, e, k))
+			return NULL;
+	return e;
+}
+
+/* The item as libxml2 serializes it inside its document: raw when the
+ * item's bytes cannot be found, and what an item with no id is named by
+ * (its ids must not change from one release to the next). */
+static int dump_item(feed_t *f, const fnode_t *item, xmlBufferPtr xb)
+{
+	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNodePtr holder = doc ? xmlNewDocNode(doc, NULL, (const xmlChar *)"holder", NULL) : NULL;
+	xmlNodePtr e = NULL;
+	if (holder) {
+		/* libxml2 writes characters as they are when the document declared
+		 * an encoding, as references when not: as in the feed's own tree */
+		xmlDocPtr src = f->ctxt ? f->ctxt->myDoc : NULL;
+		if (src && src->encoding)
+			doc->encoding = xmlStrdup(src->encoding);
+		xmlDocSetRootElement(doc, holder);
+		e = rebuild(f, doc, holder, holder, item);
+	}
+	int st = e && xmlNodeDump(xb, doc, e, 0, 0) >= 0 ? 0 : CUSTOS_ENOMEM;
+	xmlFreeDoc(doc);
+	return st;
+}
+
+static int emit_item(feed_t *f, const fnode_t *node, const char *qname)
 {
 	custos_record_t *r = &f->rec;
 	item_t it = { .published = CUSTOS_TIME_NONE, .updated = CUSTOS_TIME_NONE };
 	custos_buf_t idb = { 0 };
 	xmlBufferPtr xb = NULL;
 	int st = 0;
-	long line = xmlGetLineNo(node);   /* whole with XML_PARSE_BIG_LINES */
+	long line = node->line;
 	char *host = NULL;
 
-	if (line <= 0)
-		line = line_fallback;
 	if ((st = read_item(f, node, &it)) < 0)
-		goto done;
+		goto oom;
 	const char *native = it.id ? it.id : it.link;
 	if (!f->feed_host)
 		host = host_of(it.link);
 	const char *h = f->feed_host ? f->feed_host : host ? host : "unknown";
 	/* the item's bytes in the file; its serialized XML only when needed */
 	size_t b0 = 0, b1 = 0;
-	int verbatim = item_bytes(f, qname, &b0, &b1);
+	int verbatim = item_bytes(f, qname, &b0, &b1) == 1;
 	if (!verbatim || !native || !*native) {
-		if (!(xb = xmlBufferCreate())) {
-			st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
-			goto done;
-		}
-		xmlNodeDump(xb, node->doc, node, 0, 0);
+		if (!(xb = xmlBufferCreate()) || dump_item(f, node, xb) < 0)
+			goto oom;
 	}
 	if (native && *native) {
 		st = custos_buf_printf(&idb, "feed:%s:%s", h, native);
@@ -797,10 +953,8 @@ static int emit_item(feed_t *f, xmlNode *node, const char *qname, long line_fall
 		custos_hex(hex, d, 16);
 		st = custos_buf_printf(&idb, "feed:%s:sha256-%s", h, hex);
 	}
-	if (st < 0) {
-		st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
-		goto done;
-	}
+	if (st < 0)
+		goto oom;
 	int64_t when = it.published != CUSTOS_TIME_NONE ? it.published : it.updated;
 	if (when == CUSTOS_TIME_NONE)
 		when = f->feed_date;
@@ -848,10 +1002,8 @@ static int emit_item(feed_t *f, xmlNode *node, const char *qname, long line_fall
 		st |= custos_record_set_raw(r, (const char *)xmlBufferContent(xb),
 		                            (size_t)xmlBufferLength(xb));
 	}
-	if (st) {
-		st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
-		goto done;
-	}
+	if (st)
+		goto oom;
 	if ((st = f->sink->record(f->sink->ctx, r)) != 0) {
 		if (st > 0)
 			st = CUSTOS_EINTERNAL;
@@ -860,6 +1012,9 @@ static int emit_item(feed_t *f, xmlNode *node, const char *qname, long line_fall
 		goto done;
 	}
 	f->n_items++;
+	goto done;
+oom:
+	st = custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory");
 done:
 	custos_record_reset(r);
 	item_free(&it);
@@ -870,24 +1025,18 @@ done:
 }
 
 /* Feed-level facts: title, home link (its host names the ids), date. */
-static void read_feed_child(feed_t *f, xmlNode *n)
+static int read_feed_child(feed_t *f, const fnode_t *n)
 {
 	if ((is(n, "author") || is(n, "creator") || is(n, "managingEditor")) && !f->feed_author) {
 		item_t it = { 0 };
-		for (xmlNode *k = n->children; k; k = k->next) {
-			if (is(k, "name")) {
-				xmlChar *c = xmlNodeGetContent(k);
-				if (c && *c)
-					set_str(&it.author, strdup((char *)c));
-				xmlFree(c);
-			}
+		for (const fnode_t *k = n->children; k; k = k->next) {
+			const char *c;
+			if (is(k, "name") && (c = content(f, k)) && *c)
+				set_str(&it.author, strdup(c));
 		}
-		if (!it.author) {
-			xmlChar *c = xmlNodeGetContent(n);
-			if (c && *c)
-				rss_author(&it, (char *)c);
-			xmlFree(c);
-		}
+		const char *c;
+		if (!it.author && (c = content(f, n)) && *c)
+			rss_author(&it, c);
 		if (it.author && *it.author)
 			f->feed_author = it.author, it.author = NULL;
 		item_free(&it);
@@ -896,30 +1045,20 @@ static void read_feed_child(feed_t *f, xmlNode *n)
 		if (node_text(f, n, &s) >= 0)
 			f->feed_title = s;
 	} else if (is(n, "link") && !f->feed_host) {
-		char *href = prop(n, "href"), *rel = prop(n, "rel");
-		if (href && (!rel || !strcmp(rel, "alternate"))) {
-			char *abs = resolve(n, href);
-			f->feed_host = host_of(abs);
-			xmlFree(abs);
-		} else if (!href) {
-			xmlChar *c = xmlNodeGetContent(n);
-			const char *t = (const char *)c;
-			while (t && *t && strchr(" \t\r\n", *t))
-				t++;
-			if (t && *t) {
-				char *abs = resolve(n, t);
-				f->feed_host = host_of(abs);
-				xmlFree(abs);
-			}
-			xmlFree(c);
-		}
-		xmlFree(href); xmlFree(rel);
+		const char *href = prop(n, "href"), *rel = prop(n, "rel");
+		char *v = href ? NULL : trimmed(content(f, n)), *abs = NULL;
+		if ((href && (!rel || !strcmp(rel, "alternate"))) || v)
+			abs = resolve(n, href ? href : v);
+		f->feed_host = host_of(abs);
+		free(abs);
+		free(v);
 	} else if (is(n, "pubDate") || is(n, "lastBuildDate") || is(n, "updated") ||
 	           is(n, "modified") || is(n, "date")) {
 		int64_t t;
-		if (f->feed_date == CUSTOS_TIME_NONE && parse_date(n, &t))
+		if (f->feed_date == CUSTOS_TIME_NONE && parse_date(f, n, &t))
 			f->feed_date = t;
 	}
+	return 0;
 }
 
 /* Reads the rest of the input into the window (for raw bytes or a second
@@ -967,61 +1106,389 @@ static int feed_level(const char *name)
 	return 0;
 }
 
-/* The second way in, for ill-formed feeds the reader gives up on before
- * its first item: the whole file parsed with libxml2's recovery into a
- * tree, walked in document order like the stream. */
-static int walk_dom(feed_t *f, xmlNode *n, int depth)
+/* ---- the SAX2 callbacks --------------------------------------------------
+ * libxml2 calls these with its parser context (which the entity handlers it
+ * lends us need); the feed is the context's _private. */
+
+static void stop(feed_t *f, int st)
 {
-	int st;
-	for (xmlNode *k = n->children; k; k = k->next) {
-		if (k->type != XML_ELEMENT_NODE)
-			continue;
-		const char *name = (const char *)k->name;
-		if ((!strcmp(name, "item") && f->kind != FEED_ATOM) ||
-		    (!strcmp(name, "entry") && f->kind == FEED_ATOM)) {
-			char qname[300];
-			if (k->ns && k->ns->prefix)
-				snprintf(qname, sizeof qname, "%s:%s", (const char *)k->ns->prefix, name);
-			else
-				snprintf(qname, sizeof qname, "%s", name);
-			if ((st = emit_item(f, k, qname, xmlGetLineNo(k))) < 0)
-				return st;
-			continue;
-		}
-		if (feed_level(name) && (is(n, "channel") || (f->kind == FEED_ATOM && depth == 1))) {
-			read_feed_child(f, k);
-			continue;
-		}
-		if (depth < MAX_DEPTH && (st = walk_dom(f, k, depth + 1)) < 0)
-			return st;
-	}
-	return 0;
+	if (!f->st)
+		f->st = st;
+	xmlStopParser(f->ctxt);
 }
 
-static int recover_dom(feed_t *f, const char *enc, int opts)
+static void on_error(void *vctx, xmlErrorPtr e)
 {
-	int st = 0;
-	if (!drain(f))
-		return 0;
-	xmlDocPtr doc = xmlReadMemory(f->win.data, (int)f->win.len, NULL, enc, opts);
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (root && feed_kind((const char *)root->name) != FEED_NONE) {
-		f->kind = feed_kind((const char *)root->name);
-		free(f->feed_title); free(f->feed_author); free(f->feed_host);
-		f->feed_title = f->feed_author = f->feed_host = NULL;
-		f->feed_date = CUSTOS_TIME_NONE;
-		f->cur = 0;
-		if ((st = walk_dom(f, root, 1)) == 0 && f->sink->warn) {
-			char msg[800];
-			snprintf(msg, sizeof msg, "not well-formed XML (line %d: %s); read with libxml2's "
-			         "recovery: %zu items", f->xml_err_line, f->xml_err, f->n_items);
-			f->sink->warn(f->sink->ctx, f->in->name, msg);
+	feed_t *f = ((xmlParserCtxtPtr)vctx)->_private;
+	if (e->level >= XML_ERR_ERROR)
+		f->xml_fatal = 1;
+	if (f->xml_err[0] || !e->message)
+		return;
+	size_t n = strlen(e->message);
+	while (n && (e->message[n - 1] == '\n' || e->message[n - 1] == ' '))
+		n--;
+	snprintf(f->xml_err, sizeof f->xml_err, "%.*s", (int)n, e->message);
+	f->xml_err_line = e->line;
+}
+
+/* An attribute value: libxml2 (not replacing entities) hands "&amp;" and
+ * "&#38;" over as "&#38;", which its own tree builder decodes later. */
+static const char *attr_value(feed_t *f, const xmlChar *v, const xmlChar *end)
+{
+	size_t n = (size_t)(end - v);
+	char *s = custos_arena_strndup(&f->arena, (const char *)v, n), *w = s;
+	if (!s || !memchr(s, '&', n))
+		return s;
+	for (const char *r = s; *r; ) {
+		if (!strncmp(r, "&#38;", 5)) {
+			*w++ = '&';
+			r += 5;
+		} else {
+			*w++ = *r++;
 		}
-		if (st == 0)
-			st = 1;
 	}
-	xmlFreeDoc(doc);
+	*w = 0;
+	return s;
+}
+
+static fnode_t *new_node(feed_t *f, const char *name)
+{
+	fnode_t *n = custos_arena_alloc(&f->arena, sizeof *n);
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof *n);
+	n->name = name;
+	if ((n->parent = f->open)) {
+		if (f->open->last)
+			f->open->last->next = n;
+		else
+			f->open->children = n;
+		f->open->last = n;
+	}
+	return n;
+}
+
+static void on_start(void *vctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_ns, const xmlChar **nss, int nb_attrs, int nb_def, const xmlChar **attrs)
+{
+	xmlParserCtxtPtr ctxt = vctx;
+	feed_t *f = ctxt->_private;
+	const char *name = (const char *)local;
+	size_t depth = f->depth;
+	if (f->st || ctxt != f->ctxt)   /* an entity's content: see on_reference */
+		return;
+	if (depth == 0 && !f->root_seen) {
+		f->root_seen = 1;
+		if ((f->kind = feed_kind(name)) == FEED_NONE) {
+			snprintf(f->root_name, sizeof f->root_name, "%.200s", name);
+			f->root_line = xmlSAX2GetLineNumber(f->ctxt);
+			stop(f, 1);
+			return;
+		}
+	}
+	if (depth == f->n_frames) {
+		size_t cap = f->n_frames ? 2 * f->n_frames : 16;
+		frame_t *nf = realloc(f->frames, cap * sizeof *nf);
+		if (!nf) {
+			stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+			return;
+		}
+		f->frames = nf;
+		f->n_frames = cap;
+	}
+	const frame_t *up = depth ? &f->frames[depth - 1] : NULL;
+	frame_t *fr = &f->frames[depth];
+	const char *xbase = NULL, *xlang = NULL;
+	for (int i = 0; i < nb_attrs; i++) {
+		const xmlChar **a = attrs + 5 * i;
+		if (a[2] && !strcmp((const char *)a[2], (const char *)XML_XML_NAMESPACE)) {
+			if (!strcmp((const char *)a[0], "base"))
+				xbase = attr_value(f, a[3], a[4]);
+			else if (!strcmp((const char *)a[0], "lang"))
+				xlang = attr_value(f, a[3], a[4]);
+		}
+	}
+	fr->name = name;
+	fr->own_base = fr->own_lang = NULL;
+	fr->base = up ? up->base : NULL;
+	fr->lang = up ? up->lang : NULL;
+	f->depth++;
+	if (xbase) {
+		/* as xmlNodeGetBase: relative to the base in scope; none when that fails */
+		xmlChar *b = fr->base ? xmlBuildURI((const xmlChar *)xbase, (const xmlChar *)fr->base) :
+		                        xmlStrdup((const xmlChar *)xbase);
+		fr->base = fr->own_base = b ? strdup((const char *)b) : NULL;
+		xmlFree(b);
+	}
+	if (xlang && !(fr->lang = fr->own_lang = strdup(xlang))) {
+		stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+		return;
+	}
+	int item = (!strcmp(name, "item") && f->kind != FEED_ATOM) ||
+	           (!strcmp(name, "entry") && f->kind == FEED_ATOM);
+	if (!f->open) {
+		int level = up && (!strcmp(up->name, "channel") || (f->kind == FEED_ATOM && depth == 1)) &&
+		            feed_level(name);
+		if (!item && !level)
+			return;
+		f->cap_item = item;
+		snprintf(f->cap_qname, sizeof f->cap_qname, "%s%s%s", prefix ? (const char *)prefix : "",
+		         prefix ? ":" : "", name);
+	}
+	fnode_t *n = new_node(f, name);
+	if (!n) {
+		stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+		return;
+	}
+	n->prefix = (const char *)prefix;
+	n->uri = (const char *)uri;
+	n->line = xmlSAX2GetLineNumber(f->ctxt);
+	/* the node outlives its frame (it is read when the item ends): what the
+	 * frame owns moves to the arena, for the node and the frames below it */
+	int oom = 0;
+	if (fr->own_base) {
+		oom |= !(fr->base = custos_arena_strdup(&f->arena, fr->own_base));
+		free(fr->own_base);
+		fr->own_base = NULL;
+	}
+	if (fr->own_lang) {
+		oom |= !(fr->lang = custos_arena_strdup(&f->arena, fr->own_lang));
+		free(fr->own_lang);
+		fr->own_lang = NULL;
+	}
+	n->base = fr->base;
+	n->lang = fr->lang;
+	n->n_attrs = nb_attrs;
+	n->n_ns = nb_ns;
+	n->attrs = nb_attrs ? custos_arena_alloc(&f->arena, 4 * (size_t)nb_attrs * sizeof *n->attrs) : NULL;
+	n->nsdef = nb_ns ? custos_arena_alloc(&f->arena, 2 * (size_t)nb_ns * sizeof *n->nsdef) : NULL;
+	if (oom || (nb_attrs && !n->attrs) || (nb_ns && !n->nsdef)) {
+		stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+		return;
+	}
+	for (int i = 0; i < nb_attrs; i++) {
+		const xmlChar **a = attrs + 5 * i;
+		n->attrs[4 * i] = (const char *)a[0];
+		n->attrs[4 * i + 1] = (const char *)a[1];
+		n->attrs[4 * i + 2] = (const char *)a[2];
+		if (!(n->attrs[4 * i + 3] = attr_value(f, a[3], a[4]))) {
+			stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+			return;
+		}
+	}
+	for (int i = 0; i < 2 * nb_ns; i++)
+		n->nsdef[i] = (const char *)nss[i];
+	f->open = n;
+}
+
+static void pop_frame(feed_t *f)
+{
+	frame_t *fr = &f->frames[--f->depth];
+	free(fr->own_base);
+	free(fr->own_lang);
+	fr->own_base = fr->own_lang = NULL;
+}
+
+static void on_end(void *vctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+{
+	feed_t *f = ((xmlParserCtxtPtr)vctx)->_private;
+	if (f->st || !f->depth || vctx != f->ctxt)
+		return;
+	pop_frame(f);
+	if (f->depth == 0)
+		f->root_closed = 1;
+	if (!f->open)
+		return;
+	fnode_t *n = f->open;
+	f->open = n->parent;
+	if (f->open)
+		return;
+	/* the captured element is whole: read it, then forget it */
+	int st = f->cap_item ? emit_item(f, n, f->cap_qname) : read_feed_child(f, n);
+	custos_arena_reset(&f->arena);
+	custos_buf_clear(&f->text);
+	if (st < 0)
+		stop(f, st);
+}
+
+static void on_text(void *vctx, const xmlChar *s, int len)
+{
+	feed_t *f = ((xmlParserCtxtPtr)vctx)->_private;
+	if (!f->open || f->st || len <= 0 || vctx != f->ctxt)
+		return;
+	fnode_t *last = f->open->last;
+	if (!(last && !last->name && last->off + last->len == f->text.len) &&
+	    !(last = new_node(f, NULL))) {
+		stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+		return;
+	}
+	if (!last->len)
+		last->off = f->text.len;
+	if (custos_buf_add(&f->text, s, (size_t)len) < 0) {
+		stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+		return;
+	}
+	last->len += (size_t)len;
+}
+
+/* Reads the element left open when a parse stopped, from what it holds. */
+static int close_open(feed_t *f)
+{
+	fnode_t *n = f->open;
+	if (!n)
+		return 0;
+	while (n->parent)
+		n = n->parent;
+	f->open = NULL;
+	int st = f->cap_item ? emit_item(f, n, f->cap_qname) : read_feed_child(f, n);
+	custos_arena_reset(&f->arena);
+	custos_buf_clear(&f->text);
 	return st;
+}
+
+/* A reference to an entity of the document's DTD (libxml2 is not asked to
+ * replace entities: an external one is never read). The first time, libxml2
+ * parses the entity's value in a context of its own, which the callbacks
+ * above pass over, so that every reference reads the same: the value when
+ * it is plain text (the five XML entities and character references
+ * decoded), nothing when it holds markup or other entities, which is what
+ * libxml2's own tree gives for an entity it refused (a loop, say). */
+static void on_reference(void *vctx, const xmlChar *name)
+{
+	xmlParserCtxtPtr ctxt = vctx;
+	feed_t *f = ctxt->_private;
+	if (!f->open || f->st || ctxt != f->ctxt || !ctxt->myDoc)
+		return;
+	xmlEntityPtr e = xmlGetDocEntity(ctxt->myDoc, name);
+	if (!e || e->etype != XML_INTERNAL_GENERAL_ENTITY || !e->content)
+		return;
+	custos_buf_t b = { 0 };
+	const char *s = (const char *)e->content;
+	int st = 0;
+	while (*s && !st) {
+		unsigned cp;
+		size_t n;
+		if (*s == '<')
+			break;
+		if (*s != '&') {
+			n = strcspn(s, "<&");
+			st = custos_buf_add(&b, s, n);
+			s += n;
+			continue;
+		}
+		if (!(n = entity(s, &cp)) || (s[1] != '#' && !strchr("&<>\"'", (int)cp)))
+			break;   /* not one of the five: an entity of the DTD */
+		st = add_cp(&b, cp);
+		s += n;
+	}
+	if (!*s && !st && b.len)
+		on_text(vctx, (const xmlChar *)b.data, (int)b.len);
+	custos_buf_free(&b);
+}
+
+/* One parse of the feed through the callbacks: from the input, or (mem) from
+ * bytes already read. Returns 0, or the first callback's error. */
+static int parse(feed_t *f, const char *enc, int opts, const char *mem, size_t mem_n)
+{
+	xmlSAXHandler sax;
+	memset(&sax, 0, sizeof sax);
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.startElementNs = on_start;
+	sax.endElementNs = on_end;
+	sax.characters = on_text;
+	sax.cdataBlock = on_text;
+	sax.ignorableWhitespace = on_text;
+	sax.reference = on_reference;
+	sax.serror = on_error;
+	/* the document and its internal DTD subset hold entity declarations:
+	 * libxml2's own handlers keep them (external ones are never loaded) */
+	sax.startDocument = xmlSAX2StartDocument;
+	sax.endDocument = xmlSAX2EndDocument;
+	sax.internalSubset = xmlSAX2InternalSubset;
+	sax.entityDecl = xmlSAX2EntityDecl;
+	sax.getEntity = xmlSAX2GetEntity;
+	sax.getParameterEntity = xmlSAX2GetParameterEntity;
+	xmlParserCtxtPtr ctxt;
+	char head[8];
+	int got = 0;
+	if (mem) {
+		/* libxml2's pull parser, given the whole file, recovers from some
+		 * errors (bytes not in the declared encoding, an entity loop) that
+		 * stop its push parser */
+		if ((ctxt = xmlCreateMemoryParserCtxt(mem, (int)mem_n)))
+			memcpy(ctxt->sax, &sax, sizeof sax);
+	} else {
+		/* the first bytes tell libxml2 the encoding (what io_read decodes
+		 * of UTF-32 in one go is up to 4 bytes) */
+		while (got < 4) {
+			int n = io_read(f, head + got, 4);
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		ctxt = xmlCreatePushParserCtxt(&sax, NULL, head, got, NULL);
+	}
+	if (!ctxt)
+		return custos_err_set(f->err, CUSTOS_ENOMEM, "%s: cannot start the XML parser", f->in->name);
+	ctxt->_private = f;
+	f->ctxt = ctxt;
+	xmlCtxtUseOptions(ctxt, opts);
+	if (enc) {
+		xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(enc);
+		if (h)
+			xmlSwitchToEncoding(ctxt, h);
+	}
+	if (mem) {
+		xmlParseDocument(ctxt);
+	} else {
+		char buf[65536];
+		while (!f->st && (got = io_read(f, buf, (int)sizeof buf)) > 0) {
+			if (xmlParseChunk(ctxt, buf, got, 0) != 0 && ctxt->disableSAX)
+				break;   /* libxml2 gave up on the document */
+		}
+		if (!f->st && !f->in->err.status)
+			xmlParseChunk(ctxt, NULL, 0, 1);
+	}
+	/* the whole file at once is the last try: an element left open where
+	 * libxml2 stopped is read as it stands (its names are in the parser's
+	 * dictionary, its xml:base in the frames: both go below) */
+	int st = mem && !f->st && f->kind != FEED_NONE ? close_open(f) : 0;
+	if (ctxt->myDoc)
+		xmlFreeDoc(ctxt->myDoc);
+	xmlFreeParserCtxt(ctxt);
+	f->ctxt = NULL;
+	while (f->depth)   /* elements left open: a truncated or abandoned feed */
+		pop_frame(f);
+	f->cut = f->open && f->cap_item;   /* an item left open: the feed stops inside it */
+	f->open = NULL;   /* its nodes name what the parser's dictionary held */
+	return f->st < 0 ? f->st : st;
+}
+
+/* The bytes of the item a feed stops inside, from its start tag to the end
+ * of the file (the window is kept whole up to WIN_MAX). */
+static int cut_off_item(feed_t *f, size_t *b0, size_t *b1)
+{
+	char buf[65536];
+	int got;
+	while (f->capture && !f->win_oom && f->win.len + sizeof buf < WIN_MAX &&
+	       (got = raw_read(f, buf, (int)sizeof buf)) > 0)
+		;
+	return item_bytes(f, f->cap_qname, b0, b1) == 2;
+}
+
+/* Forgets what a parse learnt, for a second parse of the same bytes. */
+static void restart(feed_t *f)
+{
+	free(f->feed_title); free(f->feed_author); free(f->feed_host);
+	f->feed_title = f->feed_author = f->feed_host = NULL;
+	f->feed_date = CUSTOS_TIME_NONE;
+	f->open = NULL;
+	f->cur = 0;
+	f->root_seen = f->root_closed = 0;
+	f->kind = FEED_NONE;
+	f->st = 0;
+	custos_arena_reset(&f->arena);
+	custos_buf_clear(&f->text);
 }
 
 /* Imports one feed from its stream. */
@@ -1031,8 +1498,7 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
                                custos_err_t *err)
 {
 	feed_t f = { .in = in, .sink = sink, .err = err, .feed_date = CUSTOS_TIME_NONE };
-	const char *stack[MAX_DEPTH] = { 0 };
-	int st = 0, rc;
+	int st = 0;
 	const char *enc = NULL;
 	xmlGenericErrorFunc old_fn = xmlGenericError;
 	void *old_ctx = xmlGenericErrorContext;
@@ -1045,9 +1511,7 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		if (got < 0) {
 			*err = in->err;
 			st = err->status ? err->status : custos_err_set(err, CUSTOS_EIO, "cannot read '%s'", in->name);
-			custos_record_free(&f.rec);
-			xmlSetGenericErrorFunc(old_ctx, old_fn);
-			return st;
+			goto done;
 		}
 		if (got == 0)
 			break;
@@ -1065,71 +1529,30 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 	int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 	           XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_BIG_LINES |
 	           (enc ? XML_PARSE_IGNORE_ENC : 0);
-	xmlTextReaderPtr rd = xmlReaderForIO(io_read, io_close, &f, NULL, enc, opts);
-	if (!rd) {
-		st = custos_err_set(err, CUSTOS_ENOMEM, "%s: cannot start the XML reader", in->name);
-		goto done;
-	}
-	xmlTextReaderSetErrorHandler(rd, on_error, &f);
-	/* After an item (or a feed-level element) is expanded and read,
-	 * xmlTextReaderNext skips its subtree and lands on the node after it,
-	 * which the loop then looks at without reading on. */
-	rc = xmlTextReaderRead(rd);
-	while (rc == 1) {
-		if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT) {
-			rc = xmlTextReaderRead(rd);
-			continue;
-		}
-		int depth = xmlTextReaderDepth(rd);
-		const char *name = (const char *)xmlTextReaderConstLocalName(rd);
-		if (depth == 0 && (f.kind = feed_kind(name)) == FEED_NONE) {
-			char why[300];
-			snprintf(why, sizeof why, "not an RSS or Atom feed (root element <%.200s>)", name);
-			st = whole_file_bad(&f, xmlTextReaderGetParserLineNumber(rd), why);
-			goto done;
-		}
-		if (depth < MAX_DEPTH)
-			stack[depth] = (const char *)xmlTextReaderConstString(rd, (const xmlChar *)name);
-		const char *parent = depth > 0 && depth <= MAX_DEPTH ? stack[depth - 1] : NULL;
-		if ((!strcmp(name, "item") && f.kind != FEED_ATOM) ||
-		    (!strcmp(name, "entry") && f.kind == FEED_ATOM)) {
-			xmlNode *node = xmlTextReaderExpand(rd);
-			if (!node)
-				break;   /* the reader failed inside the item: reported below */
-			if ((st = emit_item(&f, node, (const char *)xmlTextReaderConstName(rd),
-			                    xmlTextReaderGetParserLineNumber(rd))) < 0)
-				goto done;
-			rc = xmlTextReaderNext(rd);
-			continue;
-		}
-		if (parent && (!strcmp(parent, "channel") || (f.kind == FEED_ATOM && depth == 1)) &&
-		    feed_level(name)) {
-			xmlNode *node = xmlTextReaderExpand(rd);
-			if (!node)
-				break;
-			read_feed_child(&f, node);
-			rc = xmlTextReaderNext(rd);
-			continue;
-		}
-		rc = xmlTextReaderRead(rd);
-	}
-	if (st < 0)
+	if ((st = parse(&f, enc, opts, NULL, 0)) < 0)
 		goto done;
 	if (in->err.status) {   /* the input itself failed */
 		*err = in->err;
 		st = err->status;
 		goto done;
 	}
-	if ((f.xml_fatal || rc < 0) && f.n_items == 0) {
-		/* the reader stopped before any item: try the whole file again
-		 * with recovery (1: done, 0: not a feed that way either) */
-		int rec = recover_dom(&f, enc, opts);
-		if (rec < 0) {
-			st = rec;
+	if (f.st == 1) {   /* stopped at the root: XML, but not a feed */
+		char why[300];
+		snprintf(why, sizeof why, "not an RSS or Atom feed (root element <%s>)", f.root_name);
+		st = whole_file_bad(&f, f.root_line, why);
+		goto done;
+	}
+	int recovered = 0;
+	if (f.xml_fatal && f.n_items == 0 && f.kind != FEED_NONE && !f.root_closed && drain(&f)) {
+		/* libxml2 gave up before any item: once more over the whole file
+		 * at once, which its recovery gets further with; what is left open
+		 * where it stops is read as it stands, as a tree it built would be */
+		restart(&f);
+		if ((st = parse(&f, enc, opts, f.win.data, f.win.len)) < 0)
 			goto done;
-		}
-		if (rec == 1)
-			f.xml_fatal = 0;
+		if (f.st == 1)
+			f.kind = FEED_NONE;
+		recovered = f.kind != FEED_NONE;
 	}
 	if (f.kind == FEED_NONE) {
 		char why[700];
@@ -1137,23 +1560,37 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		st = whole_file_bad(&f, f.xml_err_line > 0 ? f.xml_err_line : 1, why);
 		goto done;
 	}
-	if (f.xml_fatal) {
-		/* recovered what came before; the rest of the feed is not readable */
+	if (f.xml_fatal && !f.root_closed && !recovered) {
+		/* the feed stops short: what came before is in; an item cut off
+		 * goes to the sink as bad, with its bytes */
 		char why[700];
-		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu items read before)",
-		         f.xml_err_line, f.xml_err, f.n_items);
-		if ((st = sink->bad(sink->ctx, in->name, -1, f.xml_err_line, why, "", 0)) != 0) {
+		size_t b0 = 0, b1 = 0;
+		const char *raw = "";
+		if (f.cut && cut_off_item(&f, &b0, &b1))
+			raw = f.win.data + b0;
+		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu items read before%s)",
+		         f.xml_err_line, f.xml_err, f.n_items, f.cut ? "; the next is cut off" : "");
+		if ((st = sink->bad(sink->ctx, in->name, *raw ? f.win_base + (int64_t)b0 : -1, f.xml_err_line,
+		                    why, raw, b1 - b0)) != 0) {
 			st = custos_err_set(err, st < 0 ? st : CUSTOS_EFORMAT, "%s: %s", in->name, why);
 			goto done;
 		}
+	} else if (f.xml_fatal && sink->warn) {
+		char msg[800];
+		snprintf(msg, sizeof msg, "not well-formed XML (line %d: %s); read with libxml2's "
+		         "recovery: %zu items", f.xml_err_line, f.xml_err, f.n_items);
+		sink->warn(sink->ctx, in->name, msg);
 	}
 	st = 0;
 	if (sink->file_done && (st = sink->file_done(sink->ctx, in->name)) > 0)
 		st = CUSTOS_EINTERNAL;
 done:
-	xmlFreeTextReader(rd);
 	custos_record_free(&f.rec);
 	custos_buf_free(&f.tmp);
+	custos_buf_free(&f.text);
+	custos_buf_free(&f.ctext);
+	custos_arena_free(&f.arena);
+	free(f.frames);
 	free(f.feed_title);
 	free(f.feed_author);
 	free(f.feed_host);

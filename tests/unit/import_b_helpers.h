@@ -88,6 +88,8 @@ typedef struct {
 	char last_bad_why[256];
 	char last_bad_file[256];
 	int64_t last_bad_line, last_bad_offset;
+	char last_bad_raw[256];  /* the first bytes of the last bad item's raw */
+	size_t last_bad_raw_n;   /* its whole length */
 	int bad_status;        /* what bad() returns */
 	custos_record_t keep[512]; /* the first 512 records, re-read from their JSON */
 	size_t n_keep;
@@ -148,6 +150,8 @@ static int tsink_bad(void *ctx, const char *file, int64_t offset, int64_t line, 
 	snprintf(s->last_bad_file, sizeof s->last_bad_file, "%s", file);
 	s->last_bad_line = line;
 	s->last_bad_offset = offset;
+	snprintf(s->last_bad_raw, sizeof s->last_bad_raw, "%.*s", (int)(n < 255 ? n : 255), raw ? raw : "");
+	s->last_bad_raw_n = n;
 	return s->bad_status;
 }
 

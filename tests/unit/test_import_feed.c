@@ -110,7 +110,74 @@ static void test_feed__truncated_feed_keeps_items_before_and_reports_the_rest(vo
 	CHECK_INT(tsink_find(&s, "feed:t.example:a2")->created_at, 1055221200000LL);
 	CHECK_INT(s.n_bad, 1);
 	CHECK(strstr(s.last_bad_why, "not well-formed") != NULL);
+	CHECK(strstr(s.last_bad_why, "2 items read before; the next is cut off") != NULL);
 	CHECK(s.last_bad_line >= 5);
+	/* the cut-off item is set aside with its bytes, from its start tag to
+	 * the end of the file, and where they start:
+	 * python3 -c "d=open('feed-truncated.rss','rb').read();print(d.index(b'<item><guid>a3'),len(d))" -> 292 333 */
+	CHECK_STR(s.last_bad_raw, "<item><guid>a3</guid><title>third is cut\n");
+	CHECK_INT(s.last_bad_offset, 292);
+	CHECK_INT(s.last_bad_raw_n, 333 - 292);
+	tsink_free(&s);
+}
+
+/* Writes text to a file in the test's folder; its path into path. */
+static void write_tmp(char *path, size_t cap, const char *name, const char *text)
+{
+	snprintf(path, cap, "%s/%s", check_tmpdir, name);
+	FILE *fp = fopen(path, "wb");
+	CHECK(fp != NULL);
+	CHECK(fwrite(text, 1, strlen(text), fp) == strlen(text));
+	CHECK(fclose(fp) == 0);
+}
+
+static void test_feed__dtd_entities_read_the_same_at_every_reference(void)
+{
+	/* libxml2 parses an entity's value the first time it is referenced;
+	 * every reference must still give the same text */
+	static const char feed[] =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY co \"Acme &amp; Co&#x2122;\">\n"
+		"<!ENTITY tag \"<b>bold</b>\">\n]>\n<rss version=\"2.0\"><channel><title>&co; news</title>\n"
+		"<item><guid>1</guid><title>&co; one</title><description>&tag;x</description></item>\n"
+		"<item><guid>2</guid><title>&co; two &co;</title><description>&tag;y</description></item>\n"
+		"</channel></rss>\n";
+	char path[4200];
+	write_tmp(path, sizeof path, "ent.xml", feed);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file(&s, path, 0, &err));
+	CHECK_INT(s.n, 2);
+	CHECK_STR(s.keep[0].account, "Acme & Co\xe2\x84\xa2 news");
+	CHECK_STR(s.keep[0].title, "Acme & Co\xe2\x84\xa2 one");
+	CHECK_STR(s.keep[1].title, "Acme & Co\xe2\x84\xa2 two Acme & Co\xe2\x84\xa2");
+	/* an entity holding markup gives no text, the first time as later */
+	CHECK_STR(s.keep[0].text, "x");
+	CHECK_STR(s.keep[1].text, "y");
+	tsink_free(&s);
+}
+
+static void test_feed__ill_formed_xml_is_named_at_its_line_and_the_rest_recovered(void)
+{
+	/* an undeclared prefix on line 4 and a bad attribute on line 6: libxml2
+	 * recovers both, every item comes in, and the warning names line 4 */
+	static const char feed[] =
+		"<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>t</title>"
+		"<pubDate>Tue, 10 Jun 2003 04:00:00 GMT</pubDate>\n<link>http://w.example/</link>\n<itunes:subtitle>s</itunes:subtitle>\n"
+		"<item><guid>1</guid><title>one</title></item>\n"
+		"<item><guid>2</guid><title a=b>two</title></item>\n"
+		"<item><guid>3</guid><title>three</title></item>\n</channel></rss>\n";
+	char path[4200];
+	write_tmp(path, sizeof path, "bad.xml", feed);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file(&s, path, 0, &err));
+	CHECK_INT(s.n, 3);
+	CHECK_INT(s.n_bad, 0);
+	CHECK_INT(s.n_warn, 1);
+	CHECK(strstr(s.last_warn, "not well-formed XML (line 4: Namespace prefix itunes") != NULL);
+	CHECK(strstr(s.last_warn, "recovery: 3 items") != NULL);
+	CHECK_STR(tsink_find(&s, "feed:w.example:3")->title, "three");
+	CHECK_INT(tsink_find(&s, "feed:w.example:3")->source.line, 7);
 	tsink_free(&s);
 }
 
@@ -378,6 +445,8 @@ static void test_feed__mutated_feeds_never_crash(void)
 CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__non_xml_input_is_a_clear_error),
            CHECK_CASE(test_feed__truncated_feed_keeps_items_before_and_reports_the_rest),
+           CHECK_CASE(test_feed__dtd_entities_read_the_same_at_every_reference),
+           CHECK_CASE(test_feed__ill_formed_xml_is_named_at_its_line_and_the_rest_recovered),
            CHECK_CASE(test_feed__ill_formed_feeds_are_read_with_recovery),
            CHECK_CASE(test_feed__entities_neither_explode_nor_read_files),
            CHECK_CASE(test_feed__inline_tags_do_not_split_words_or_links),
