@@ -53,11 +53,18 @@ struct custos_tree {
 	char     *changed;    /* display name of a file whose bytes differed between reads */
 	struct zip_input *live;   /* the zip member being read, for spooling */
 	/* small files read whole when opened (CUSTOS_TREE_WHOLE_MAX): the open
-	 * ones, whose hashes custos_tree__file_sha256 takes without a read, and
-	 * the buffer of the last one closed, reused by the next */
+	 * ones, whose hashes custos_tree__file_sha256 takes without a read; and
+	 * the bytes of the last one closed, kept for another open of the same
+	 * file (format detection reads a file's head, then its importer reads
+	 * it; Mastodon's outbox.json is read twice) and else reused as the next
+	 * one's buffer */
 	struct whole_input *wholes;
 	char     *spare;
 	size_t    spare_cap;
+	char     *kept_rel;     /* the file whose bytes spare holds; NULL: none */
+	size_t    kept_n;
+	char      kept_hex[CUSTOS_SHA256_HEX];
+	custos_sha256_ctx_t kept_sha;
 	uint64_t  opens, bytes_read, zip_opens;   /* custos_tree__reads */
 };
 
@@ -301,13 +308,18 @@ static char *whole_buf(custos_tree_t *t, size_t need, size_t *cap)
 		*cap = t->spare_cap;
 		t->spare = NULL;
 		t->spare_cap = 0;
+		free(t->kept_rel);
+		t->kept_rel = NULL;
 		return b;
 	}
+	if (need < 65536)
+		need = 65536;   /* fit for the next few small files too */
 	if ((b = malloc(need)))
 		*cap = need;
 	return b;
 }
 
+/* A buffer no input holds any more (its bytes are not kept). */
 static void whole_buf_back(custos_tree_t *t, char *b, size_t cap)
 {
 	if (!b)
@@ -317,6 +329,8 @@ static void whole_buf_back(custos_tree_t *t, char *b, size_t cap)
 		return;
 	}
 	free(t->spare);
+	free(t->kept_rel);
+	t->kept_rel = NULL;
 	t->spare = b;
 	t->spare_cap = cap;
 }
@@ -339,7 +353,8 @@ static int whole_grow(char **b, size_t *cap)
  * over to a new input in *out, after hashing them and checking them
  * against the hash the file's records were given, if any. */
 static int whole_open(custos_tree_t *t, const char *relpath, const char *dname, char *buf,
-                      size_t n, size_t cap, custos_input_t **out, custos_err_t *err)
+                      size_t n, size_t cap, const custos_sha256_ctx_t *known,
+                      custos_input_t **out, custos_err_t *err)
 {
 	uint8_t h[CUSTOS_SHA256_LEN];
 	whole_input_t *w = calloc(1, sizeof *w);
@@ -360,8 +375,12 @@ static int whole_open(custos_tree_t *t, const char *relpath, const char *dname, 
 	w->in.size = (int64_t)n;
 	w->in.read = whole_read;
 	w->in.impl = (void *)(intptr_t)IN_WHOLE;
-	custos_sha256_init(&w->in.sha);
-	custos_sha256_update(&w->in.sha, buf, n);
+	if (known) {
+		w->in.sha = *known;
+	} else {
+		custos_sha256_init(&w->in.sha);
+		custos_sha256_update(&w->in.sha, buf, n);
+	}
 	{
 		custos_sha256_ctx_t c = w->in.sha;
 		custos_sha256_final(&c, h);
@@ -372,6 +391,45 @@ static int whole_open(custos_tree_t *t, const char *relpath, const char *dname, 
 	t->wholes = w;
 	*out = &w->in;
 	return CUSTOS_OK;
+}
+
+/* Opens relpath from the bytes the tree kept of it, if it kept them. */
+static int whole_reopen(custos_tree_t *t, const char *relpath, custos_input_t **out,
+                        custos_err_t *err)
+{
+	char dname[4200];
+	char *buf = t->spare;
+	size_t cap = t->spare_cap;
+	if (!t->kept_rel || strcmp(t->kept_rel, relpath) != 0)
+		return 0;
+	custos_tree__member_name(t, relpath, dname, sizeof dname);
+	free(t->kept_rel);
+	t->kept_rel = NULL;
+	t->spare = NULL;
+	t->spare_cap = 0;
+	int r = whole_open(t, relpath, dname, buf, t->kept_n, cap, &t->kept_sha, out, err);
+	return r < 0 ? r : 1;
+}
+
+/* A whole input closed: its bytes are kept for another open of its file. */
+static void whole_keep(custos_tree_t *t, whole_input_t *w)
+{
+	char *rel;
+	if (!w->data)
+		return;
+	if (!(rel = strdup(w->in.relpath))) {
+		whole_buf_back(t, w->data, w->cap);
+		return;
+	}
+	free(t->spare);
+	free(t->kept_rel);
+	t->spare = w->data;
+	t->spare_cap = w->cap;
+	t->kept_rel = rel;
+	t->kept_n = w->n;
+	memcpy(t->kept_hex, w->hex, sizeof w->hex);
+	t->kept_sha = w->in.sha;
+	w->data = NULL;
 }
 
 /* The kind is kept in impl as a small integer so close knows what it frees. */
@@ -420,7 +478,7 @@ void custos_input__close(custos_input_t *in)
 				*p = w->next;
 				break;
 			}
-		whole_buf_back(w->tree, w->data, w->cap);
+		whole_keep(w->tree, w);
 		free(w->name_buf);
 		free(w);
 		break;
@@ -684,6 +742,7 @@ void custos_tree__free(custos_tree_t *t)
 	free(t->last_rel);
 	free(t->changed);
 	free(t->spare);
+	free(t->kept_rel);
 	free(t);
 }
 
@@ -791,7 +850,7 @@ static int zip_whole(custos_tree_t *t, struct archive *a, int64_t size, const ch
 			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 		}
 	}
-	return whole_open(t, relpath, dname, buf, n, cap, out, err);
+	return whole_open(t, relpath, dname, buf, n, cap, NULL, out, err);
 }
 
 /* Reads the file fd, of size bytes by fstat, whole into a new input.
@@ -838,7 +897,7 @@ static int file_whole(custos_tree_t *t, int fd, int64_t size, const char *dname,
 			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 		}
 	}
-	return whole_open(t, relpath, dname, buf, n, cap, out, err);
+	return whole_open(t, relpath, dname, buf, n, cap, NULL, out, err);
 }
 
 static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t **out,
@@ -950,6 +1009,10 @@ int custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **ou
 	if (!relpath_ok(relpath))
 		return custos_err_set(err, CUSTOS_EINVAL, "bad path '%s' in '%s'",
 		                      relpath ? relpath : "(null)", t->display);
+	/* a small file read whole, opened again: its bytes, as hashed */
+	int k = whole_reopen(t, relpath, out, err);
+	if (k != 0)
+		return k < 0 ? k : CUSTOS_OK;
 	if (t->kind == TREE_ZIP)
 		return zip_open_member(t, relpath, out, err);
 	custos_tree__member_name(t, relpath, dname, sizeof dname);
