@@ -245,11 +245,12 @@ static int hash_reindex(custos_tree_t *t)
 	return CUSTOS_OK;
 }
 
-/* An input of the tree read to its end: its running SHA-256 is the file's.
- * When a first pass already gave the file's hash to its records, the two
- * must agree, or the file changed while it was imported. */
-static void read_whole(custos_tree_t *t, const char *relpath, const char *name,
-                       const char hex[CUSTOS_SHA256_HEX])
+/* A file of the tree read to its end, whose bytes hash to hex. When its
+ * records were already given a hash (by a first pass, by the caller, by an
+ * earlier read), the two must agree, or the file changed while it was
+ * imported. */
+static void read_to_end(custos_tree_t *t, const char *relpath, const char *name,
+                        const char hex[CUSTOS_SHA256_HEX])
 {
 	struct file_hash *fh;
 	if ((fh = hash_find(t, relpath)) && strcmp(fh->hex, hex) != 0 && !t->changed)
@@ -262,13 +263,14 @@ static void read_whole(custos_tree_t *t, const char *relpath, const char *name,
 	}
 }
 
+/* An input of the tree read to its end: its running SHA-256 is the file's. */
 static void input_done(custos_tree_t *t, custos_input_t *in)
 {
 	uint8_t h[CUSTOS_SHA256_LEN];
 	char hex[CUSTOS_SHA256_HEX];
 	custos_sha256_final(&in->sha, h);
 	custos_hex(hex, h, sizeof h);
-	read_whole(t, in->relpath, in->name, hex);
+	read_to_end(t, in->relpath, in->name, hex);
 }
 
 /* Adds relpath's hash to the tree's table (not there yet). */
@@ -386,7 +388,7 @@ static int whole_open(custos_tree_t *t, const char *relpath, const char *dname, 
 		custos_sha256_final(&c, h);
 	}
 	custos_hex(w->hex, h, sizeof h);
-	read_whole(t, w->in.relpath, w->in.name, w->hex);
+	read_to_end(t, w->in.relpath, w->in.name, w->hex);
 	w->next = t->wholes;
 	t->wholes = w;
 	*out = &w->in;
