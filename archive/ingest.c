@@ -388,9 +388,11 @@ static int hash_file(const char *path, char hex[CUSTOS_SHA256_HEX], uint64_t *by
 }
 
 /* {"paths":[...],"inputs":[{"path","bytes","sha256"}...],...}: a folder's
- * entry has no hash (each file's is in its records). */
+ * entry has no hash (each file's is in its records). hexes[i] gets the hash
+ * of paths[i] ("" for a folder), which the import then need not compute. */
 static int audit_params(custos_buf_t *b, const char *const *paths, size_t n,
-                        const custos_ingest_opts_t *o, custos_err_t *err)
+                        const custos_ingest_opts_t *o, char (*hexes)[CUSTOS_SHA256_HEX],
+                        custos_err_t *err)
 {
 	custos_buf_adds(b, "{\"paths\":[");
 	for (size_t i = 0; i < n; i++) {
@@ -401,9 +403,10 @@ static int audit_params(custos_buf_t *b, const char *const *paths, size_t n,
 	custos_buf_adds(b, "],\"inputs\":[");
 	for (size_t i = 0; i < n; i++) {
 		struct stat sb;
-		char hex[CUSTOS_SHA256_HEX];
+		char *hex = hexes[i];
 		uint64_t bytes = 0;
 		int rc;
+		hex[0] = 0;
 		if (i)
 			custos_buf_addc(b, ',');
 		custos_buf_adds(b, "{\"path\":");
@@ -451,6 +454,7 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	static const custos_ingest_opts_t defaults = CUSTOS_INGEST_OPTS_INIT;
 	custos_ingest_summary_t local;
 	custos_buf_t params = { 0 }, result = { 0 };
+	char (*hexes)[CUSTOS_SHA256_HEX] = NULL;
 	struct stat sb;
 	int rc = CUSTOS_OK, arc;
 
@@ -477,7 +481,11 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	custos_sha256_init(&in.digest);
 	custos_import_sink_t sink = { sink_record, sink_bad, sink_blob, sink_warn,
 	                              sink_file_done, &in };
-	if ((rc = audit_params(&params, paths, n_paths, opts, &a->err)) < 0)
+	if (!(hexes = calloc(n_paths ? n_paths : 1, sizeof *hexes))) {
+		rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = audit_params(&params, paths, n_paths, opts, hexes, &a->err)) < 0)
 		goto done;
 	/* an entry before the work, so an ingest cut short by a crash still
 	 * shows in the chain next to the batches it committed */
@@ -492,7 +500,10 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 
 	for (size_t i = 0; i < n_paths && rc == CUSTOS_OK; i++) {
 		custos_err_t ierr = { 0 };
-		rc = custos_import_run(paths[i], opts->format, &sink, &ierr);
+		/* the file was read whole for the audit entry: its hash spares
+		 * the import a read of its own before the first record */
+		rc = custos_import_run_hashed(paths[i], opts->format, hexes[i][0] ? hexes[i] : NULL,
+		                              &sink, &ierr);
 		if (rc < 0 && a->err.status == CUSTOS_OK)
 			a->err = ierr;   /* the importer's own failure, not the sink's */
 	}
@@ -536,6 +547,7 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	else
 		a->err = aerr;
 done:
+	free(hexes);
 	custos_buf_free(&params);
 	custos_buf_free(&result);
 	return rc;

@@ -301,6 +301,15 @@ typedef struct {
 /* format: NULL or "auto" to recognise, or one of custos_import_formats(). */
 int custos_import_run(const char *path, const char *format, const custos_import_sink_t *sink,
                       custos_err_t *err);
+/* As custos_import_run, for a path the caller has already read whole and
+ * hashed (the ingest does, for its audit entry): path_sha256 is the hex
+ * SHA-256 of path's bytes, or NULL. When path is a single file (not a
+ * folder, not a .zip) its records carry it, and the file is not read once
+ * more to hash it; the import still hashes the bytes it parses, and when
+ * they differ the import fails as for a file changed while it was imported
+ * (CUSTOS_EIO). Ignored for folders and .zip files. */
+int custos_import_run_hashed(const char *path, const char *format, const char *path_sha256,
+                             const custos_import_sink_t *sink, custos_err_t *err);
 /* NULL-terminated list of the format names. */
 const char *const *custos_import_formats(void);
 

@@ -363,8 +363,9 @@ typedef struct {
 	hashing_t *hashing;
 } walk_t;
 
-static int run_import(const char *path, const custos_importer_t *forced,
-                      const custos_import_sink_t *sink, custos_err_t *err, int depth);
+static int run_import(const char *path, const char *path_sha256,
+                      const custos_importer_t *forced, const custos_import_sink_t *sink,
+                      custos_err_t *err, int depth);
 
 static int read_head(custos_tree_t *t, const char *relpath, char *head, size_t *n,
                      custos_err_t *err)
@@ -417,7 +418,7 @@ static int walk_one(void *ctx, const char *relpath, int64_t size)
 			custos_import__warn(w->sink, name, "a zip inside a zip is not opened");
 			return 0;
 		}
-		return run_import(name, w->forced, w->sink, w->err, w->depth + 1);
+		return run_import(name, NULL, w->forced, w->sink, w->err, w->depth + 1);
 	}
 	if ((r = read_head(w->tree, relpath, head, &n, w->err)) < 0)
 		return r;
@@ -447,8 +448,9 @@ static int walk_one(void *ctx, const char *relpath, int64_t size)
 	return file_done(w->sink, name, w->err);
 }
 
-static int run_import(const char *path, const custos_importer_t *forced,
-                      const custos_import_sink_t *sink, custos_err_t *err, int depth)
+static int run_import(const char *path, const char *path_sha256,
+                      const custos_importer_t *forced, const custos_import_sink_t *sink,
+                      custos_err_t *err, int depth)
 {
 	custos_tree_t *t = NULL;
 	int r, best = 0;
@@ -456,6 +458,14 @@ static int run_import(const char *path, const custos_importer_t *forced,
 
 	if ((r = custos_tree__new(&t, path, err)) < 0)
 		return r;
+	/* before anything reads the file, so that every read to its end checks
+	 * the hash its records get */
+	if (path_sha256 && custos_tree__is_file(t) &&
+	    (r = custos_tree__know_sha256(t, custos_tree__name(t), path_sha256)) < 0) {
+		custos_err_set(err, r, r == CUSTOS_EINVAL ? "'%s': bad SHA-256 given for it"
+		                                          : "'%s': out of memory", path);
+		goto done;
+	}
 	/* the whole tree as one export (an X archive, a Mastodon export, ...) */
 	for (size_t i = 0; i < N_IMPORTERS; i++) {
 		if (forced && importers[i] != forced)
@@ -501,6 +511,12 @@ done:
 int custos_import_run(const char *path, const char *format, const custos_import_sink_t *sink,
                       custos_err_t *err)
 {
+	return custos_import_run_hashed(path, format, NULL, sink, err);
+}
+
+int custos_import_run_hashed(const char *path, const char *format, const char *path_sha256,
+                             const custos_import_sink_t *sink, custos_err_t *err)
+{
 	const custos_importer_t *forced = NULL;
 	if (!path || !sink || !sink->record)
 		return custos_err_set(err, CUSTOS_EINVAL, "import: no path or no sink");
@@ -517,5 +533,5 @@ int custos_import_run(const char *path, const char *format, const custos_import_
 	}
 	if (err)
 		custos_err_clear(err);
-	return run_import(path, forced, sink, err, 0);
+	return run_import(path, path_sha256, forced, sink, err, 0);
 }

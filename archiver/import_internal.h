@@ -19,13 +19,23 @@ struct custos_input {
 	custos_err_t err;
 	void       *impl;
 	/* SHA-256 of all bytes read so far, kept by the reader; complete once
-	 * read has returned 0. */
+	 * read has returned 0 (for a small file custos_tree__open read whole,
+	 * it covers the whole file from the start). */
 	custos_sha256_ctx_t sha;
 	int64_t     consumed;
 };
 
 /* An export root: a folder, a .zip, or a single file (a tree of one). */
 typedef struct custos_tree custos_tree_t;
+
+/* Files and zip members of up to this many bytes are read whole when
+ * custos_tree__open opens them, hashed as they are read and then served from
+ * memory: their hash (custos_tree__file_sha256) then costs no second read.
+ * A Slack export's tens of thousands of day files are of this kind; 1 MiB
+ * holds the biggest of them with room, and keeps memory small (one such
+ * buffer per open input, reused from one file to the next), while the few
+ * bigger files of an export are streamed. */
+#define CUSTOS_TREE_WHOLE_MAX ((int64_t)1 << 20)
 
 /* Opens the tree at path: a folder, a .zip (by name or by its "PK" magic),
  * or any other file (a tree of one whose relpath is the file's base name;
@@ -57,12 +67,31 @@ int  custos_input__drain(custos_input_t *in, custos_err_t *err);
  * this tree; read errors as custos_tree__open and the input's read give. */
 int  custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS_SHA256_HEX],
                               custos_err_t *err);
+/* Tells the tree the SHA-256 (hex, lower case) of the file whose display
+ * name is name, as the caller read it before the import (the ingest hashes
+ * each input file for its audit entry): custos_tree__file_sha256 gives it
+ * without reading the file. It is checked as any hash given to records is:
+ * an input that reads the file to its end and finds other bytes makes
+ * custos_tree__changed name it. CUSTOS_ENOTFOUND when the name is not of
+ * this tree, CUSTOS_EINVAL for a hex that is not 64 hex digits. */
+int  custos_tree__know_sha256(custos_tree_t *t, const char *name, const char *hex);
+/* What a tree read from its files and members so far, for tests and
+ * benchmarks: opens, how many times a file or member was opened to be read;
+ * bytes, the bytes read (inflated, for a zip; a spooled member's count again
+ * when read back); zip_opens, how many times the .zip was opened to read
+ * members (1 when they are opened in archive order). */
+typedef struct {
+	uint64_t opens, bytes, zip_opens;
+} custos_tree_reads_t;
+void custos_tree__reads(const custos_tree_t *t, custos_tree_reads_t *out);
 /* The display name of a file whose bytes, read to the end by an input,
  * differed from the hash custos_tree__file_sha256 gave its records (it
  * changed while it was imported); NULL when none did. Valid while t is. */
 const char *custos_tree__changed(const custos_tree_t *t);
 /* Opens relpath inside the tree; CUSTOS_ENOTFOUND when absent. Close with
- * custos_input__close (NULL-safe). */
+ * custos_input__close (NULL-safe). A file or member of up to
+ * CUSTOS_TREE_WHOLE_MAX bytes is read whole here (read errors then show
+ * here); a bigger one is streamed. */
 int  custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **out,
                        custos_err_t *err);
 void custos_input__close(custos_input_t *in);

@@ -52,6 +52,20 @@ struct custos_tree {
 	char      last_hex[CUSTOS_SHA256_HEX];
 	char     *changed;    /* display name of a file whose bytes differed between reads */
 	struct zip_input *live;   /* the zip member being read, for spooling */
+	/* small files read whole when opened (CUSTOS_TREE_WHOLE_MAX): the open
+	 * ones, whose hashes custos_tree__file_sha256 takes without a read; and
+	 * the bytes of the last one closed, kept for another open of the same
+	 * file (format detection reads a file's head, then its importer reads
+	 * it; Mastodon's outbox.json is read twice) and else reused as the next
+	 * one's buffer */
+	struct whole_input *wholes;
+	char     *spare;
+	size_t    spare_cap;
+	char     *kept_rel;     /* the file whose bytes spare holds; NULL: none */
+	size_t    kept_n;
+	char      kept_hex[CUSTOS_SHA256_HEX];
+	custos_sha256_ctx_t kept_sha;
+	uint64_t  opens, bytes_read, zip_opens;   /* custos_tree__reads */
 };
 
 struct file_hash {
@@ -101,6 +115,18 @@ typedef struct {
 	char *name_buf;
 } mem_input_t;
 
+/* A small file or member, read and hashed whole when opened: in.sha covers
+ * all of it from the start, so reads need not hash again. */
+typedef struct whole_input {
+	custos_input_t in;
+	custos_tree_t *tree;
+	char  *data;          /* the bytes, with room for a NUL after them */
+	size_t n, pos, cap;
+	char   hex[CUSTOS_SHA256_HEX];
+	struct whole_input *next;   /* the tree's open whole inputs */
+	char  *name_buf;
+} whole_input_t;
+
 static void account(custos_input_t *in, const void *buf, ssize_t r)
 {
 	if (r > 0) {
@@ -122,6 +148,8 @@ static ssize_t file_read(custos_input_t *in, void *buf, size_t n)
 		return -1;
 	}
 	account(in, buf, r);
+	if (r > 0)
+		f->tree->bytes_read += (uint64_t)r;
 	f->eof |= r == 0 && n > 0;
 	return r;
 }
@@ -149,6 +177,7 @@ static ssize_t zip_read(custos_input_t *in, void *buf, size_t n)
 		return -1;
 	}
 	account(in, buf, (ssize_t)r);
+	z->tree->bytes_read += (uint64_t)r;
 	z->eof |= r == 0 && n > 0;
 	return (ssize_t)r;
 }
@@ -165,7 +194,19 @@ static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
 	return (ssize_t)k;
 }
 
-enum { IN_FILE = 1, IN_ZIP, IN_MEM };
+static ssize_t whole_read(custos_input_t *in, void *buf, size_t n)
+{
+	whole_input_t *w = (whole_input_t *)in;
+	size_t k = w->n - w->pos;
+	if (k > n)
+		k = n;
+	memcpy(buf, w->data + w->pos, k);
+	w->pos += k;
+	in->consumed += (int64_t)k;
+	return (ssize_t)k;
+}
+
+enum { IN_FILE = 1, IN_ZIP, IN_MEM, IN_WHOLE };
 
 static size_t relpath_hash(const char *p)
 {
@@ -204,24 +245,193 @@ static int hash_reindex(custos_tree_t *t)
 	return CUSTOS_OK;
 }
 
-/* An input of the tree read to its end: its running SHA-256 is the file's.
- * When a first pass already gave the file's hash to its records, the two
- * must agree, or the file changed while it was imported. */
+/* A file of the tree read to its end, whose bytes hash to hex. When its
+ * records were already given a hash (by a first pass, by the caller, by an
+ * earlier read), the two must agree, or the file changed while it was
+ * imported. */
+static void read_to_end(custos_tree_t *t, const char *relpath, const char *name,
+                        const char hex[CUSTOS_SHA256_HEX])
+{
+	struct file_hash *fh;
+	if ((fh = hash_find(t, relpath)) && strcmp(fh->hex, hex) != 0 && !t->changed)
+		t->changed = strdup(name);  /* NULL on OOM: the check is lost, not the data */
+	char *rel = strdup(relpath);
+	if (rel) {
+		free(t->last_rel);
+		t->last_rel = rel;
+		memcpy(t->last_hex, hex, CUSTOS_SHA256_HEX);
+	}
+}
+
+/* An input of the tree read to its end: its running SHA-256 is the file's. */
 static void input_done(custos_tree_t *t, custos_input_t *in)
 {
 	uint8_t h[CUSTOS_SHA256_LEN];
 	char hex[CUSTOS_SHA256_HEX];
-	struct file_hash *fh;
 	custos_sha256_final(&in->sha, h);
 	custos_hex(hex, h, sizeof h);
-	if ((fh = hash_find(t, in->relpath)) && strcmp(fh->hex, hex) != 0 && !t->changed)
-		t->changed = strdup(in->name);  /* NULL on OOM: the check is lost, not the data */
-	char *rel = strdup(in->relpath);
-	if (rel) {
-		free(t->last_rel);
-		t->last_rel = rel;
-		memcpy(t->last_hex, hex, sizeof hex);
+	read_to_end(t, in->relpath, in->name, hex);
+}
+
+/* Adds relpath's hash to the tree's table (not there yet). */
+static int hash_add(custos_tree_t *t, const char *relpath, const char hex[CUSTOS_SHA256_HEX])
+{
+	struct file_hash *fh;
+	if (t->n_hashes == t->cap_hashes) {
+		size_t nc = t->cap_hashes ? t->cap_hashes * 2 : 8;
+		struct file_hash *nv = realloc(t->hashes, nc * sizeof *nv);
+		if (!nv)
+			return CUSTOS_ENOMEM;
+		t->hashes = nv;
+		t->cap_hashes = nc;
+		if (hash_reindex(t) < 0)
+			return CUSTOS_ENOMEM;
 	}
+	fh = &t->hashes[t->n_hashes];
+	if (!(fh->relpath = strdup(relpath)))
+		return CUSTOS_ENOMEM;
+	memcpy(fh->hex, hex, CUSTOS_SHA256_HEX);
+	t->n_hashes++;
+	size_t mask = t->cap_hashes * 2 - 1, i = relpath_hash(relpath) & mask;
+	while (t->hash_slots[i])
+		i = (i + 1) & mask;
+	t->hash_slots[i] = t->n_hashes;
+	return CUSTOS_OK;
+}
+
+/* A buffer of at least need bytes for a whole input: the spare one when it
+ * is big enough, so a Slack export's thousands of day files do not each
+ * take fresh pages. *cap gets its size. */
+static char *whole_buf(custos_tree_t *t, size_t need, size_t *cap)
+{
+	char *b;
+	if (t->spare && t->spare_cap >= need) {
+		b = t->spare;
+		*cap = t->spare_cap;
+		t->spare = NULL;
+		t->spare_cap = 0;
+		free(t->kept_rel);
+		t->kept_rel = NULL;
+		return b;
+	}
+	if (need < 65536)
+		need = 65536;   /* fit for the next few small files too */
+	if ((b = malloc(need)))
+		*cap = need;
+	return b;
+}
+
+/* A buffer no input holds any more (its bytes are not kept). */
+static void whole_buf_back(custos_tree_t *t, char *b, size_t cap)
+{
+	if (!b)
+		return;
+	if (t->spare && t->spare_cap >= cap) {
+		free(b);
+		return;
+	}
+	free(t->spare);
+	free(t->kept_rel);
+	t->kept_rel = NULL;
+	t->spare = b;
+	t->spare_cap = cap;
+}
+
+/* Grows a whole input's buffer (its n bytes kept) to hold more than cap. */
+static int whole_grow(char **b, size_t *cap)
+{
+	size_t nc = *cap * 2;
+	if (nc > (size_t)CUSTOS_TREE_WHOLE_MAX + 2)
+		nc = (size_t)CUSTOS_TREE_WHOLE_MAX + 2;
+	char *nb = realloc(*b, nc);
+	if (!nb)
+		return CUSTOS_ENOMEM;
+	*b = nb;
+	*cap = nc;
+	return CUSTOS_OK;
+}
+
+/* Hands the n bytes of buf (cap bytes, n < cap), read whole from relpath,
+ * over to a new input in *out, after hashing them and checking them
+ * against the hash the file's records were given, if any. */
+static int whole_open(custos_tree_t *t, const char *relpath, const char *dname, char *buf,
+                      size_t n, size_t cap, const custos_sha256_ctx_t *known,
+                      custos_input_t **out, custos_err_t *err)
+{
+	uint8_t h[CUSTOS_SHA256_LEN];
+	whole_input_t *w = calloc(1, sizeof *w);
+	if (!w || !(w->name_buf = malloc(strlen(dname) + 1 + strlen(relpath) + 1))) {
+		free(w);
+		whole_buf_back(t, buf, cap);
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	strcpy(w->name_buf, dname);
+	strcpy(w->name_buf + strlen(dname) + 1, relpath);
+	buf[n] = 0;
+	w->data = buf;
+	w->n = n;
+	w->cap = cap;
+	w->tree = t;
+	w->in.name = w->name_buf;
+	w->in.relpath = w->name_buf + strlen(dname) + 1;
+	w->in.size = (int64_t)n;
+	w->in.read = whole_read;
+	w->in.impl = (void *)(intptr_t)IN_WHOLE;
+	if (known) {
+		w->in.sha = *known;
+	} else {
+		custos_sha256_init(&w->in.sha);
+		custos_sha256_update(&w->in.sha, buf, n);
+	}
+	{
+		custos_sha256_ctx_t c = w->in.sha;
+		custos_sha256_final(&c, h);
+	}
+	custos_hex(w->hex, h, sizeof h);
+	read_to_end(t, w->in.relpath, w->in.name, w->hex);
+	w->next = t->wholes;
+	t->wholes = w;
+	*out = &w->in;
+	return CUSTOS_OK;
+}
+
+/* Opens relpath from the bytes the tree kept of it, if it kept them. */
+static int whole_reopen(custos_tree_t *t, const char *relpath, custos_input_t **out,
+                        custos_err_t *err)
+{
+	char dname[4200];
+	char *buf = t->spare;
+	size_t cap = t->spare_cap;
+	if (!t->kept_rel || strcmp(t->kept_rel, relpath) != 0)
+		return 0;
+	custos_tree__member_name(t, relpath, dname, sizeof dname);
+	free(t->kept_rel);
+	t->kept_rel = NULL;
+	t->spare = NULL;
+	t->spare_cap = 0;
+	int r = whole_open(t, relpath, dname, buf, t->kept_n, cap, &t->kept_sha, out, err);
+	return r < 0 ? r : 1;
+}
+
+/* A whole input closed: its bytes are kept for another open of its file. */
+static void whole_keep(custos_tree_t *t, whole_input_t *w)
+{
+	char *rel;
+	if (!w->data)
+		return;
+	if (!(rel = strdup(w->in.relpath))) {
+		whole_buf_back(t, w->data, w->cap);
+		return;
+	}
+	free(t->spare);
+	free(t->kept_rel);
+	t->spare = w->data;
+	t->spare_cap = w->cap;
+	t->kept_rel = rel;
+	t->kept_n = w->n;
+	memcpy(t->kept_hex, w->hex, sizeof w->hex);
+	t->kept_sha = w->in.sha;
+	w->data = NULL;
 }
 
 /* The kind is kept in impl as a small integer so close knows what it frees. */
@@ -261,6 +471,18 @@ void custos_input__close(custos_input_t *in)
 		mem_input_t *m = (mem_input_t *)in;
 		free(m->name_buf);
 		free(m);
+		break;
+	}
+	case IN_WHOLE: {
+		whole_input_t *w = (whole_input_t *)in;
+		for (whole_input_t **p = &w->tree->wholes; *p; p = &(*p)->next)
+			if (*p == w) {
+				*p = w->next;
+				break;
+			}
+		whole_keep(w->tree, w);
+		free(w->name_buf);
+		free(w);
 		break;
 	}
 	default:
@@ -521,6 +743,8 @@ void custos_tree__free(custos_tree_t *t)
 	free(t->listing);
 	free(t->last_rel);
 	free(t->changed);
+	free(t->spare);
+	free(t->kept_rel);
 	free(t);
 }
 
@@ -593,6 +817,91 @@ int custos_tree__exists(custos_tree_t *t, const char *relpath, int64_t *size)
 	return 1;
 }
 
+/* Reads the member a is at, of declared size bytes, whole into a new input. */
+static int zip_whole(custos_tree_t *t, struct archive *a, int64_t size, const char *dname,
+                     const char *relpath, custos_input_t **out, custos_err_t *err)
+{
+	size_t cap, n = 0;
+	char *buf = whole_buf(t, (size_t)size + 1, &cap);
+	if (!buf)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	for (;;) {
+		la_ssize_t r = archive_read_data(a, buf + n, cap - n);
+		if (r < 0) {
+			whole_buf_back(t, buf, cap);
+			return custos_err_set(err, CUSTOS_EFORMAT, "cannot read '%s': %s", dname,
+			                      archive_error_string(a) ? archive_error_string(a)
+			                                              : "damaged zip member");
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		t->bytes_read += (uint64_t)r;
+		if (n < cap)
+			continue;
+		/* more than the central directory said: a damaged zip (a bomb,
+		 * perhaps), which must not be inflated into memory unbounded */
+		if (n > (size_t)CUSTOS_TREE_WHOLE_MAX) {
+			whole_buf_back(t, buf, cap);
+			return custos_err_set(err, CUSTOS_EFORMAT, "cannot read '%s': the member is "
+			                      "longer than the %lld bytes the zip gives for it", dname,
+			                      (long long)size);
+		}
+		if (whole_grow(&buf, &cap) < 0) {
+			free(buf);
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+		}
+	}
+	return whole_open(t, relpath, dname, buf, n, cap, NULL, out, err);
+}
+
+/* Reads the file fd, of size bytes by fstat, whole into a new input.
+ * Returns 1, with fd back at its start, when it turns out longer than
+ * CUSTOS_TREE_WHOLE_MAX (it grew): the caller streams it instead. */
+static int file_whole(custos_tree_t *t, int fd, int64_t size, const char *dname,
+                      const char *relpath, custos_input_t **out, custos_err_t *err)
+{
+	size_t cap, n = 0;
+	char *buf = whole_buf(t, (size_t)size + 1, &cap);
+	if (!buf)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			whole_buf_back(t, buf, cap);
+			return custos_err_set(err, errno_status(e), "cannot read '%s': %s", dname,
+			                      strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		t->bytes_read += (uint64_t)r;
+		/* a short read that stops where fstat said the file ends is its
+		 * end: no read of nothing to confirm it (a syscall per file) */
+		if (n < cap && n == (size_t)size)
+			break;
+		if (n < cap)
+			continue;
+		if (n > (size_t)CUSTOS_TREE_WHOLE_MAX) {
+			whole_buf_back(t, buf, cap);
+			if (lseek(fd, 0, SEEK_SET) != 0) {
+				int e = errno;
+				return custos_err_set(err, errno_status(e), "cannot read '%s': %s", dname,
+				                      strerror(e));
+			}
+			return 1;
+		}
+		if (whole_grow(&buf, &cap) < 0) {
+			free(buf);
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+		}
+	}
+	return whole_open(t, relpath, dname, buf, n, cap, NULL, out, err);
+}
+
 static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t **out,
                            custos_err_t *err)
 {
@@ -619,6 +928,7 @@ static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t
 		t->cursor = NULL;
 		if (!(a = zip_open_archive(t->path)))
 			return custos_err_set(err, CUSTOS_EIO, "cannot open '%s'", t->display);
+		t->zip_opens++;
 		t->cursor = a;
 		t->cursor_next = 0;
 		pos = 0;
@@ -626,6 +936,7 @@ static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t
 	} else {
 		if (!(a = zip_open_archive(t->path)))
 			return custos_err_set(err, CUSTOS_EIO, "cannot open '%s'", t->display);
+		t->zip_opens++;
 		pos = 0;
 	}
 	for (;;) {
@@ -637,6 +948,20 @@ static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t
 	}
 	if (use_cursor)
 		t->cursor_next = pos;
+	if ((r == ARCHIVE_OK || r == ARCHIVE_WARN) && m->size >= 0 &&
+	    m->size <= CUSTOS_TREE_WHOLE_MAX) {
+		/* inflated whole now; the cursor is free again at once, past this
+		 * member, so opening the members in order still reads the zip once */
+		t->opens++;
+		int st = zip_whole(t, a, m->size, dname, relpath, out, err);
+		if (!use_cursor) {
+			archive_read_free(a);
+		} else if (st < 0) {
+			archive_read_free(t->cursor);   /* somewhere inside a member */
+			t->cursor = NULL;
+		}
+		return st;
+	}
 	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 		int st = custos_err_set(err, CUSTOS_EFORMAT, "cannot read '%s': %s", dname,
 		                        archive_error_string(a) ? archive_error_string(a)
@@ -671,6 +996,7 @@ static int zip_open_member(custos_tree_t *t, const char *relpath, custos_input_t
 	z->is_cursor = use_cursor;
 	if (use_cursor)
 		t->cursor_busy = 1;
+	t->opens++;
 	*out = &z->in;
 	return CUSTOS_OK;
 }
@@ -685,6 +1011,10 @@ int custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **ou
 	if (!relpath_ok(relpath))
 		return custos_err_set(err, CUSTOS_EINVAL, "bad path '%s' in '%s'",
 		                      relpath ? relpath : "(null)", t->display);
+	/* a small file read whole, opened again: its bytes, as hashed */
+	int k = whole_reopen(t, relpath, out, err);
+	if (k != 0)
+		return k < 0 ? k : CUSTOS_OK;
 	if (t->kind == TREE_ZIP)
 		return zip_open_member(t, relpath, out, err);
 	custos_tree__member_name(t, relpath, dname, sizeof dname);
@@ -698,6 +1028,14 @@ int custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **ou
 		close(fd);
 		return custos_err_set(err, CUSTOS_EINVAL, "cannot open '%s': not a regular file",
 		                      dname);
+	}
+	t->opens++;
+	if (st.st_size <= CUSTOS_TREE_WHOLE_MAX) {
+		int r = file_whole(t, fd, st.st_size, dname, relpath, out, err);
+		if (r <= 0) {
+			close(fd);   /* read-only: nothing to lose */
+			return r;
+		}
 	}
 	file_input_t *f = calloc(1, sizeof *f);
 	if (!f || !(f->name_buf = malloc(strlen(dname) + 1 + strlen(relpath) + 1))) {
@@ -868,6 +1206,23 @@ int custos_tree__slurp(custos_tree_t *t, const char *relpath, size_t max, char *
 		*n = 0;
 	if ((status = custos_tree__open(t, relpath, &in, err)) < 0)
 		return status;
+	if ((int)(intptr_t)in->impl == IN_WHOLE &&
+	    ((whole_input_t *)in)->cap <= ((whole_input_t *)in)->n * 2 + 65536) {
+		/* already in memory, NUL-terminated: the bytes are handed over
+		 * (unless they sit in a much bigger reused buffer) */
+		whole_input_t *w = (whole_input_t *)in;
+		if (w->n > max) {
+			status = custos_err_set(err, CUSTOS_ETOOBIG, "'%s' is over %zu bytes", in->name,
+			                        max);
+			goto done;
+		}
+		*out = w->data;
+		if (n)
+			*n = w->n;
+		w->data = NULL;
+		status = CUSTOS_OK;
+		goto done;
+	}
 	for (;;) {
 		if ((status = custos_buf_reserve(&b, 65536)) < 0) {
 			custos_err_set(err, status, "out of memory reading '%s'", in->name);
@@ -1007,6 +1362,7 @@ static int spool_rest(zip_input_t *z, char hex[CUSTOS_SHA256_HEX], custos_err_t 
 			                                                 : "damaged zip member");
 		}
 		custos_sha256_update(&c, buf, (size_t)r);
+		z->tree->bytes_read += (uint64_t)r;
 		for (la_ssize_t done = 0; done < r; ) {
 			ssize_t w = write(fd, buf + done, (size_t)(r - done));
 			if (w < 0 && errno == EINTR)
@@ -1039,6 +1395,7 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
                              custos_err_t *err)
 {
 	const char *rel = relpath_of(t, name);
+	const char *known = NULL;
 	struct file_hash *fh;
 	custos_input_t *in = NULL;
 	int r;
@@ -1049,7 +1406,11 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
 		memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
 		return CUSTOS_OK;
 	}
-	if (t->live && t->live->spool_fd < 0 && strcmp(t->live->in.relpath, rel) == 0) {
+	/* a small file being read: hashed whole when it was opened */
+	for (const whole_input_t *w = t->wholes; w && !known; w = w->next)
+		if (strcmp(w->in.relpath, rel) == 0)
+			known = w->hex;
+	if (!known && t->live && t->live->spool_fd < 0 && strcmp(t->live->in.relpath, rel) == 0) {
 		/* the member being read: inflate the rest once, into a spool */
 		char hex[CUSTOS_SHA256_HEX];
 		if ((r = spool_rest(t->live, hex, err)) < 0)
@@ -1061,7 +1422,7 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
 			memcpy(t->last_hex, hex, sizeof hex);
 		}
 	}
-	if (!t->last_rel || strcmp(t->last_rel, rel) != 0) {
+	if (!known && (!t->last_rel || strcmp(t->last_rel, rel) != 0)) {
 		/* a pass of its own, before any record of the file is stored */
 		if ((r = custos_tree__open(t, rel, &in, err)) < 0)
 			return r;
@@ -1073,29 +1434,40 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
 		if (!t->last_rel || strcmp(t->last_rel, rel) != 0)
 			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	}
-	if (t->n_hashes == t->cap_hashes) {
-		size_t nc = t->cap_hashes ? t->cap_hashes * 2 : 8;
-		struct file_hash *nv = realloc(t->hashes, nc * sizeof *nv);
-		if (!nv)
-			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
-		t->hashes = nv;
-		t->cap_hashes = nc;
-		if (hash_reindex(t) < 0)
-			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
-	}
-	fh = &t->hashes[t->n_hashes];
-	if (!(fh->relpath = strdup(rel)))
+	if (!known)
+		known = t->last_hex;
+	if (hash_add(t, rel, known) < 0)
 		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
-	memcpy(fh->hex, t->last_hex, CUSTOS_SHA256_HEX);
-	t->n_hashes++;
-	{
-		size_t mask = t->cap_hashes * 2 - 1, i = relpath_hash(rel) & mask;
-		while (t->hash_slots[i])
-			i = (i + 1) & mask;
-		t->hash_slots[i] = t->n_hashes;
-	}
-	memcpy(out, fh->hex, CUSTOS_SHA256_HEX);
+	memcpy(out, known, CUSTOS_SHA256_HEX);
 	return CUSTOS_OK;
+}
+
+int custos_tree__know_sha256(custos_tree_t *t, const char *name, const char *hex)
+{
+	const char *rel = relpath_of(t, name);
+	struct file_hash *fh;
+	size_t i;
+	if (!rel || !relpath_ok(rel))
+		return CUSTOS_ENOTFOUND;
+	for (i = 0; i < CUSTOS_SHA256_HEX - 1; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return CUSTOS_EINVAL;
+	if (hex[i] != 0)
+		return CUSTOS_EINVAL;
+	if ((fh = hash_find(t, rel))) {
+		/* already read and handed out: two hashes of one file disagree */
+		if (strcmp(fh->hex, hex) != 0 && !t->changed && !(t->changed = strdup(name)))
+			return CUSTOS_ENOMEM;
+		return CUSTOS_OK;
+	}
+	return hash_add(t, rel, hex);
+}
+
+void custos_tree__reads(const custos_tree_t *t, custos_tree_reads_t *out)
+{
+	out->opens = t->opens;
+	out->bytes = t->bytes_read;
+	out->zip_opens = t->zip_opens;
 }
 
 const char *custos_tree__changed(const custos_tree_t *t)

@@ -80,4 +80,15 @@ test_expect 'show of an empty or overlong id says there is no such record' '
 	long=$(awk "BEGIN { for (i = 0; i < 600; i++) printf \"a\" }") &&
 	test_exit 1 custos show "x:$long" 2>err && grep -q "no record" err
 '
+test_expect 'records carry the sha256 of their file, as the audit entry names it' '
+	custos init >/dev/null &&
+	gen_posts 8000 >big.ndjson && test $(wc -c <big.ndjson) -gt 1048576 &&
+	mkdir d && gen_posts 3 9001 >d/small.ndjson &&
+	custos ingest big.ndjson d >/dev/null &&
+	h=$(sha256sum big.ndjson | cut -c1-64) && s=$(sha256sum d/small.ndjson | cut -c1-64) &&
+	custos audit --json | grep "\"action\":\"ingest-begin\"" | grep -q "\"path\":\"big.ndjson\",\"bytes\":[0-9]*,\"sha256\":\"$h\"" &&
+	custos show --json x:1 | grep -q "\"file_sha256\":\"$h\"" &&
+	custos show --json x:8000 | grep -q "\"file_sha256\":\"$h\"" &&
+	custos show --json x:9002 | grep -q "\"file_sha256\":\"$s\""
+'
 test_done

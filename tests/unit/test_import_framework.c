@@ -534,6 +534,7 @@ static void test_import__file_changed_while_read_is_an_error(void)
 	for (int i = 0; i < 8000; i++)
 		custos_buf_printf(&doc, REC("x:%d", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") "\n",
 		                  i);
+	CHECK(doc.len > CUSTOS_TREE_WHOLE_MAX);   /* streamed, not read whole when opened */
 	write_file(path_in("c.ndjson"), doc.data, doc.len);
 	c.path = path_in("c.ndjson");
 	c.at = (off_t)doc.len - 10;   /* inside the last record's text */
@@ -556,6 +557,7 @@ static void test_import__big_zip_member_is_hashed_and_read_whole(void)
 	for (int i = 0; i < 8000; i++)
 		custos_buf_printf(&doc, REC("x:%d", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb") "\n",
 		                  i);
+	CHECK(doc.len > CUSTOS_TREE_WHOLE_MAX);   /* streamed, not inflated whole when opened */
 	CHECK(mkdir(path_in("bz"), 0755) == 0);
 	write_file(path_in("bz/big.ndjson"), doc.data, doc.len);
 	sh("cd '%s/bz' && zip -q ../big.zip big.ndjson", check_tmpdir);
