@@ -1120,6 +1120,8 @@ static void stop(feed_t *f, int st)
 static void on_error(void *vctx, xmlErrorPtr e)
 {
 	feed_t *f = ((xmlParserCtxtPtr)vctx)->_private;
+	if (!f)   /* raised while the parser is made: taken from it after (parse) */
+		return;
 	if (e->level >= XML_ERR_ERROR)
 		f->xml_fatal = 1;
 	if (f->xml_err[0] || !e->message)
@@ -1432,6 +1434,9 @@ static int parse(feed_t *f, const char *enc, int opts, const char *mem, size_t m
 		return custos_err_set(f->err, CUSTOS_ENOMEM, "%s: cannot start the XML parser", f->in->name);
 	ctxt->_private = f;
 	f->ctxt = ctxt;
+	xmlErrorPtr e0 = xmlCtxtGetLastError(ctxt);
+	if (e0 && e0->code != XML_ERR_OK)   /* an error already (an encoding libxml2 refuses) */
+		on_error(ctxt, e0);
 	xmlCtxtUseOptions(ctxt, opts);
 	if (enc) {
 		xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(enc);
