@@ -130,8 +130,12 @@ struct custos_batch {
 	custos_buf_t    tmp;
 	uint32_t        start_dict;       /* next dict id when the batch began */
 	bool            shred;            /* disposals: key slots to zero after commit */
+	unsigned        since_release;    /* puts since the map's pages were let go */
 	int             failed;           /* a change failed half-way: only abort is left */
 };
+
+/* Puts between two releases of the map's pages within a batch (store_write.c). */
+#define STORE_RELEASE_EVERY 256
 
 /* Big-endian helpers. */
 static inline void custos_store__be64(uint8_t *p, uint64_t v)
