@@ -393,7 +393,7 @@ typedef int (*rj_member_fn)(rj_t *j, const char *key, void *ctx);
 static int rj_object(rj_t *j, rj_member_fn fn, void *ctx)
 {
 	char *keys[RJ_KEYS_MAX];
-	size_t nkeys = 0;
+	size_t klen[RJ_KEYS_MAX], nkeys = 0;
 	int err;
 	if (!rj_lit(j, '{'))
 		return rj_fail(j, "expected an object%s", NULL);
@@ -406,12 +406,17 @@ static int rj_object(rj_t *j, rj_member_fn fn, void *ctx)
 	for (;;) {
 		if ((err = rj_string(j)) < 0)
 			return err;
+		/* lengths and first bytes first: every key meets every other, and
+		 * strcmp here was 4% of an ndjson ingest */
+		const char *key = j->scratch.data;
+		size_t len = strlen(key);
 		for (size_t i = 0; i < nkeys; i++)
-			if (!strcmp(keys[i], j->scratch.data))
-				return rj_fail(j, "duplicate key '%s'", j->scratch.data);
+			if (klen[i] == len && keys[i][0] == key[0] && !memcmp(keys[i], key, len))
+				return rj_fail(j, "duplicate key '%s'", key);
 		if (nkeys == RJ_KEYS_MAX)
 			return rj_fail(j, "more than 128 keys in an object%s", NULL);
-		if (!(keys[nkeys++] = custos_arena_strdup(&j->r->arena, j->scratch.data)))
+		klen[nkeys] = len;
+		if (!(keys[nkeys++] = custos_arena_strndup(&j->r->arena, key, len)))
 			return CUSTOS_ENOMEM;
 		if (!rj_lit(j, ':'))
 			return rj_fail(j, "expected ':'%s", NULL);
