@@ -36,6 +36,10 @@ typedef struct {
 	fnode_t *open;               /* innermost open element of it, NULL when none */
 	int     cap_item;            /* it is an item (else a feed-level element) */
 	int     cut;                 /* the parse ended inside an item */
+	int     halted;              /* libxml2 stopped before the end of the input */
+	size_t  skip;                /* items a second parse passes over (the first took them) */
+	int     partial_ok;          /* the second parse reads an item left open as it stands */
+	char    item_qname[300];     /* the last item's name as written */
 	char    cap_qname[300];      /* its name as written, for item_bytes */
 	custos_arena_t arena;        /* its nodes */
 	custos_buf_t text;           /* its text */
@@ -1024,6 +1028,17 @@ done:
 	return st;
 }
 
+/* An item the first parse already took (see custos_import__feed_stream):
+ * only the window's cursor moves past its bytes, so that the items after
+ * it find theirs. */
+static int pass_over(feed_t *f)
+{
+	size_t b0, b1;
+	f->skip--;
+	(void)item_bytes(f, f->cap_qname, &b0, &b1);
+	return 0;
+}
+
 /* Feed-level facts: title, home link (its host names the ids), date. */
 static int read_feed_child(feed_t *f, const fnode_t *n)
 {
@@ -1133,24 +1148,74 @@ static void on_error(void *vctx, xmlErrorPtr e)
 	f->xml_err_line = e->line;
 }
 
+#define ENT_DEPTH 8            /* entities within entities, deeper is refused */
+#define ENT_MAX   (64u << 10)  /* the text one reference may give */
+
+/* The text of s (an entity's value, or an attribute value libxml2 hands
+ * over with references left in): the five XML entities and character
+ * references decoded, the document's internal entities expanded in turn,
+ * markup left out (its text kept), as libxml2's own tree reads. -1 (and
+ * nothing to use) for a loop, too deep a nesting, more than ENT_MAX bytes
+ * or an external entity: what libxml2 refuses, its tree gives no text for. */
+static int expand(xmlParserCtxtPtr ctxt, const char *s, int depth, custos_buf_t *out)
+{
+	if (depth > ENT_DEPTH)
+		return -1;
+	while (*s) {
+		unsigned cp;
+		size_t n = strcspn(s, "<&");
+		if (n && custos_buf_add(out, s, n) < 0)
+			return -1;
+		s += n;
+		if (*s == '<') {   /* markup: its text stays, the tag goes */
+			const char *e = strchr(s, '>');
+			if (!e)
+				return -1;
+			s = e + 1;
+		} else if (*s == '&') {
+			const char *semi = strchr(s, ';');
+			if (!semi)
+				return -1;
+			if (s[1] == '#' || ((n = entity(s, &cp)) && cp && cp < 128 && strchr("&<>\"'", (int)cp) &&
+			                    (size_t)(semi - s) + 1 == n)) {
+				if (!(n = entity(s, &cp)) || add_cp(out, cp) < 0)
+					return -1;
+				s += n;
+				continue;
+			}
+			char name[256];
+			size_t nl = (size_t)(semi - s) - 1;
+			if (nl == 0 || nl >= sizeof name)
+				return -1;
+			memcpy(name, s + 1, nl);
+			name[nl] = 0;
+			xmlEntityPtr e = ctxt->myDoc ? xmlGetDocEntity(ctxt->myDoc, (const xmlChar *)name) : NULL;
+			if (!e || e->etype != XML_INTERNAL_GENERAL_ENTITY || !e->content ||
+			    expand(ctxt, (const char *)e->content, depth + 1, out) < 0)
+				return -1;
+			s = semi + 1;
+		}
+		if (out->len > ENT_MAX)
+			return -1;
+	}
+	return 0;
+}
+
 /* An attribute value: libxml2 (not replacing entities) hands "&amp;" and
- * "&#38;" over as "&#38;", which its own tree builder decodes later. */
+ * "&#38;" over as "&#38;", and a reference to an entity of the document's
+ * DTD as it is; its own tree builder decodes them later, and so does this. */
 static const char *attr_value(feed_t *f, const xmlChar *v, const xmlChar *end)
 {
 	size_t n = (size_t)(end - v);
-	char *s = custos_arena_strndup(&f->arena, (const char *)v, n), *w = s;
+	char *s = custos_arena_strndup(&f->arena, (const char *)v, n);
 	if (!s || !memchr(s, '&', n))
 		return s;
-	for (const char *r = s; *r; ) {
-		if (!strncmp(r, "&#38;", 5)) {
-			*w++ = '&';
-			r += 5;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = 0;
-	return s;
+	custos_buf_t b = { 0 };
+	const char *r = s;
+	if (expand(f->ctxt, s, 0, &b) == 0)
+		r = custos_arena_strndup(&f->arena, b.data ? b.data : "", b.len);
+	custos_buf_free(&b);
+	return r;
 }
 
 static fnode_t *new_node(feed_t *f, const char *name)
@@ -1236,6 +1301,8 @@ static void on_start(void *vctx, const xmlChar *local, const xmlChar *prefix, co
 		f->cap_item = item;
 		snprintf(f->cap_qname, sizeof f->cap_qname, "%s%s%s", prefix ? (const char *)prefix : "",
 		         prefix ? ":" : "", name);
+		if (item)
+			memcpy(f->item_qname, f->cap_qname, sizeof f->item_qname);
 	}
 	fnode_t *n = new_node(f, name);
 	if (!n) {
@@ -1306,7 +1373,8 @@ static void on_end(void *vctx, const xmlChar *local, const xmlChar *prefix, cons
 	if (f->open)
 		return;
 	/* the captured element is whole: read it, then forget it */
-	int st = f->cap_item ? emit_item(f, n, f->cap_qname) : read_feed_child(f, n);
+	int st = f->cap_item && f->skip ? pass_over(f) :
+	         f->cap_item ? emit_item(f, n, f->cap_qname) : read_feed_child(f, n);
 	custos_arena_reset(&f->arena);
 	custos_buf_clear(&f->text);
 	if (st < 0)
@@ -1337,12 +1405,16 @@ static void on_text(void *vctx, const xmlChar *s, int len)
 static int close_open(feed_t *f)
 {
 	fnode_t *n = f->open;
-	if (!n)
-		return 0;
+	if (!n || (f->cap_item && !f->partial_ok))
+		return 0;   /* (an item left open then is cut off: parse sets cut) */
 	while (n->parent)
 		n = n->parent;
 	f->open = NULL;
-	int st = f->cap_item ? emit_item(f, n, f->cap_qname) : read_feed_child(f, n);
+	int st = f->cap_item && f->skip ? pass_over(f) :
+	         f->cap_item ? emit_item(f, n, f->cap_qname) : read_feed_child(f, n);
+	size_t b0, b1;
+	if (f->cap_item && item_bytes(f, f->cap_qname, &b0, &b1) == 2)
+		f->cur = f->win.len;   /* it runs to the end: nothing after it is unread */
 	custos_arena_reset(&f->arena);
 	custos_buf_clear(&f->text);
 	return st;
@@ -1351,10 +1423,8 @@ static int close_open(feed_t *f)
 /* A reference to an entity of the document's DTD (libxml2 is not asked to
  * replace entities: an external one is never read). The first time, libxml2
  * parses the entity's value in a context of its own, which the callbacks
- * above pass over, so that every reference reads the same: the value when
- * it is plain text (the five XML entities and character references
- * decoded), nothing when it holds markup or other entities, which is what
- * libxml2's own tree gives for an entity it refused (a loop, say). */
+ * above pass over, so that every reference reads the same: the value's
+ * text (expand), nothing for an entity libxml2 refuses (a loop, say). */
 static void on_reference(void *vctx, const xmlChar *name)
 {
 	xmlParserCtxtPtr ctxt = vctx;
@@ -1365,25 +1435,7 @@ static void on_reference(void *vctx, const xmlChar *name)
 	if (!e || e->etype != XML_INTERNAL_GENERAL_ENTITY || !e->content)
 		return;
 	custos_buf_t b = { 0 };
-	const char *s = (const char *)e->content;
-	int st = 0;
-	while (*s && !st) {
-		unsigned cp;
-		size_t n;
-		if (*s == '<')
-			break;
-		if (*s != '&') {
-			n = strcspn(s, "<&");
-			st = custos_buf_add(&b, s, n);
-			s += n;
-			continue;
-		}
-		if (!(n = entity(s, &cp)) || (s[1] != '#' && !strchr("&<>\"'", (int)cp)))
-			break;   /* not one of the five: an entity of the DTD */
-		st = add_cp(&b, cp);
-		s += n;
-	}
-	if (!*s && !st && b.len)
+	if (expand(ctxt, (const char *)e->content, 1, &b) == 0 && b.len)
 		on_text(vctx, (const xmlChar *)b.data, (int)b.len);
 	custos_buf_free(&b);
 }
@@ -1454,6 +1506,16 @@ static int parse(feed_t *f, const char *enc, int opts, const char *mem, size_t m
 		if (!f->st && !f->in->err.status)
 			xmlParseChunk(ctxt, NULL, 0, 1);
 	}
+	/* libxml2 stopped before the end by itself (disableSAX): an error it
+	 * reports, or one it does not (an encoder failing on bytes not in the
+	 * declared encoding raises nothing the callbacks see) */
+	f->halted = ctxt->disableSAX && !f->st;
+	if (f->halted && !f->xml_fatal && !f->root_closed) {
+		f->xml_fatal = 1;
+		snprintf(f->xml_err, sizeof f->xml_err, "libxml2 stopped reading here (bytes not in "
+		         "the declared encoding?)");
+		f->xml_err_line = xmlSAX2GetLineNumber(ctxt);
+	}
 	/* the whole file at once is the last try: an element left open where
 	 * libxml2 stopped is read as it stands (its names are in the parser's
 	 * dictionary, its xml:base in the frames: both go below) */
@@ -1478,7 +1540,19 @@ static int cut_off_item(feed_t *f, size_t *b0, size_t *b1)
 	while (f->capture && !f->win_oom && f->win.len + sizeof buf < WIN_MAX &&
 	       (got = raw_read(f, buf, (int)sizeof buf)) > 0)
 		;
-	return item_bytes(f, f->cap_qname, b0, b1) == 2;
+	return item_bytes(f, f->cap_qname, b0, b1) != 0;   /* 1: stopped inside a whole one */
+}
+
+/* After a parse that stopped short: whether the bytes not read hold the
+ * start of another item (then items were lost, not only the document's
+ * end). */
+static int items_unread(feed_t *f)
+{
+	size_t b0, b1, cur = f->cur;
+	const char *name = f->item_qname[0] ? f->item_qname : f->kind == FEED_ATOM ? "entry" : "item";
+	int r = item_bytes(f, name, &b0, &b1) != 0;
+	f->cur = cur;   /* a question only: the cursor stays */
+	return r;
 }
 
 /* Forgets what a parse learnt, for a second parse of the same bytes. */
@@ -1548,10 +1622,13 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		goto done;
 	}
 	int recovered = 0;
-	if (f.xml_fatal && f.n_items == 0 && f.kind != FEED_NONE && !f.root_closed && drain(&f)) {
-		/* libxml2 gave up before any item: once more over the whole file
-		 * at once, which its recovery gets further with; what is left open
-		 * where it stops is read as it stands, as a tree it built would be */
+	if (f.xml_fatal && f.kind != FEED_NONE && !f.root_closed && drain(&f)) {
+		/* libxml2 gave up before any item, or stopped short: once more over
+		 * the whole file at once, which its recovery gets further with (the
+		 * items already in are passed over); what is left open where it
+		 * stops is read as it stands, as a tree it built would be */
+		f.skip = f.n_items;
+		f.partial_ok = f.n_items == 0;   /* else an item cut off stays one (bad) */
 		restart(&f);
 		if ((st = parse(&f, enc, opts, f.win.data, f.win.len)) < 0)
 			goto done;
@@ -1565,18 +1642,25 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		st = whole_file_bad(&f, f.xml_err_line > 0 ? f.xml_err_line : 1, why);
 		goto done;
 	}
-	if (f.xml_fatal && !f.root_closed && !recovered) {
+	if (f.xml_fatal && !f.root_closed && (f.cut || !recovered || items_unread(&f))) {
 		/* the feed stops short: what came before is in; an item cut off
-		 * goes to the sink as bad, with its bytes */
+		 * goes to the sink as bad, with its bytes; and so does the rest
+		 * when libxml2 gave up with items still ahead */
 		char why[700];
 		size_t b0 = 0, b1 = 0;
 		const char *raw = "";
 		if (f.cut && cut_off_item(&f, &b0, &b1))
 			raw = f.win.data + b0;
-		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu items read before%s)",
-		         f.xml_err_line, f.xml_err, f.n_items, f.cut ? "; the next is cut off" : "");
-		if ((st = sink->bad(sink->ctx, in->name, *raw ? f.win_base + (int64_t)b0 : -1, f.xml_err_line,
-		                    why, raw, b1 - b0)) != 0) {
+		else
+			b0 = b1 = 0;
+		/* items after it (a cut-off item that runs to the end has none) */
+		int more = b1 > b0 && b1 >= f.win.len ? 0 : items_unread(&f);
+		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu items read before%s%s)",
+		         f.xml_err_line, f.xml_err, f.n_items, b1 > b0 ? "; the next is cut off" : "",
+		         more || (f.halted && b1 <= b0) ?
+		         "; libxml2 read no further: the items after it are not in" : "");
+		if ((st = sink->bad(sink->ctx, in->name, b1 > b0 ? f.win_base + (int64_t)b0 : -1,
+		                    f.xml_err_line, why, raw, b1 - b0)) != 0) {
 			st = custos_err_set(err, st < 0 ? st : CUSTOS_EFORMAT, "%s: %s", in->name, why);
 			goto done;
 		}

@@ -150,9 +150,57 @@ static void test_feed__dtd_entities_read_the_same_at_every_reference(void)
 	CHECK_STR(s.keep[0].account, "Acme & Co\xe2\x84\xa2 news");
 	CHECK_STR(s.keep[0].title, "Acme & Co\xe2\x84\xa2 one");
 	CHECK_STR(s.keep[1].title, "Acme & Co\xe2\x84\xa2 two Acme & Co\xe2\x84\xa2");
-	/* an entity holding markup gives no text, the first time as later */
-	CHECK_STR(s.keep[0].text, "x");
-	CHECK_STR(s.keep[1].text, "y");
+	/* an entity holding markup gives its text, the first time as later */
+	CHECK_STR(s.keep[0].text, "boldx");
+	CHECK_STR(s.keep[1].text, "boldy");
+	tsink_free(&s);
+}
+
+static void test_feed__dtd_entities_nest_and_expand_in_attributes(void)
+{
+	static const char feed[] =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY co \"ACME\">\n"
+		"<!ENTITY full \"&co; Corp.\">\n<!ENTITY cdn \"http://cdn.example.com\">\n]>\n"
+		"<rss version=\"2.0\"><channel><title>&full;</title><link>http://w.example/</link>\n"
+		"<item><guid>1</guid><title>News from &full;</title><author>x@y.example (&full;)</author>"
+		"<enclosure url=\"&cdn;/a.mp3?x=1&amp;y=2\" type=\"audio/mpeg\"/></item>\n"
+		"</channel></rss>\n";
+	char path[4200];
+	write_tmp(path, sizeof path, "ent2.xml", feed);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file(&s, path, 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_STR(s.keep[0].account, "ACME Corp.");
+	CHECK_STR(s.keep[0].title, "News from ACME Corp.");
+	CHECK_STR(s.keep[0].author_name, "ACME Corp.");
+	CHECK_INT(s.keep[0].n_media, 1);
+	CHECK_STR(s.keep[0].media[0].url, "http://cdn.example.com/a.mp3?x=1&y=2");
+	tsink_free(&s);
+}
+
+static void test_feed__a_parser_stop_inside_an_item_sets_it_aside_and_says_what_is_lost(void)
+{
+	/* an entity loop stops libxml2 inside the second item: the first is in,
+	 * the second goes aside with its bytes, and the message says the items
+	 * after it were not read */
+	static const char feed[] =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY a \"&b;\">\n<!ENTITY b \"&a;\">\n]>\n"
+		"<rss><channel><title>T</title><link>http://ex.com/</link>\n"
+		"<item><title>ok</title><guid>g0</guid></item>\n"
+		"<item><title>x &a; y</title><guid>g1</guid></item>\n"
+		"<item><title>z</title><guid>g2</guid></item>\n</channel></rss>\n";
+	char path[4200];
+	write_tmp(path, sizeof path, "loop.xml", feed);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file_bad(&s, path, 0, 0, &err));
+	CHECK(tsink_find(&s, "feed:ex.com:g0") != NULL);
+	CHECK_INT(s.n_bad, 1);
+	CHECK_STR(s.last_bad_raw, "<item><title>x &a; y</title><guid>g1</guid></item>");
+	CHECK_INT(s.last_bad_raw_n, 50);
+	CHECK_INT(s.last_bad_offset, (int64_t)(strstr(feed, "<item><title>x") - feed));
+	CHECK(strstr(s.last_bad_why, "the next is cut off; libxml2 read no further") != NULL);
 	tsink_free(&s);
 }
 
@@ -446,6 +494,8 @@ CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__non_xml_input_is_a_clear_error),
            CHECK_CASE(test_feed__truncated_feed_keeps_items_before_and_reports_the_rest),
            CHECK_CASE(test_feed__dtd_entities_read_the_same_at_every_reference),
+           CHECK_CASE(test_feed__dtd_entities_nest_and_expand_in_attributes),
+           CHECK_CASE(test_feed__a_parser_stop_inside_an_item_sets_it_aside_and_says_what_is_lost),
            CHECK_CASE(test_feed__ill_formed_xml_is_named_at_its_line_and_the_rest_recovered),
            CHECK_CASE(test_feed__ill_formed_feeds_are_read_with_recovery),
            CHECK_CASE(test_feed__entities_neither_explode_nor_read_files),
