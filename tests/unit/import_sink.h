@@ -3,8 +3,11 @@
 #ifndef CUSTOS_TEST_IMPORT_SINK_H
 #define CUSTOS_TEST_IMPORT_SINK_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include "check.h"
 #include "import_internal.h"
 
 typedef struct {
@@ -119,6 +122,50 @@ static int tsink_has(const tsink_t *s, const char *id, const char *frag)
 	const char *e = strchr(l, '\n');
 	const char *f = strstr(l, frag);
 	return f && (!e || f < e);
+}
+
+/* For the framework tests: a connector record, a path in the test's
+ * folder (8 at a time), a shell command with arg in it twice. */
+#define REC(id, text) "{\"id\":\"" id "\",\"platform\":\"x\",\"created_at\":" \
+	"\"2021-01-01T00:00:00Z\",\"author\":{\"handle\":\"acme\"},\"text\":\"" text "\"}"
+
+__attribute__((unused)) static char *path_in(const char *rel)
+{
+	static char buf[8][4200];
+	static int k;
+	char *p = buf[k++ % 8];
+	snprintf(p, 4200, "%s/%s", check_tmpdir, rel);
+	return p;
+}
+
+__attribute__((unused)) static void sh(const char *fmt, const char *arg)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, fmt, arg, arg);
+	CHECK(system(cmd) == 0);
+}
+
+/* A sink that, at the first record, rewrites a byte near the end of the
+ * file being read, as a collector still writing it would. */
+typedef struct {
+	tsink_t s;
+	const char *path;
+	off_t at;
+	int done;
+} changing_t;
+
+__attribute__((unused)) static int changing_record(void *ctx, custos_record_t *rec)
+{
+	changing_t *c = ctx;
+	if (!c->done) {
+		FILE *f = fopen(c->path, "r+b");
+		CHECK(f != NULL);
+		CHECK(fseeko(f, c->at, SEEK_SET) == 0);
+		CHECK(fputc('Z', f) == 'Z');
+		CHECK(fclose(f) == 0);
+		c->done = 1;
+	}
+	return tsink_record(&c->s, rec);
 }
 
 #endif

@@ -8,24 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REC(id, text) "{\"id\":\"" id "\",\"platform\":\"x\",\"created_at\":" \
-	"\"2021-01-01T00:00:00Z\",\"author\":{\"handle\":\"acme\"},\"text\":\"" text "\"}"
-
-static char *path_in(const char *rel)
-{
-	static char buf[8][4200];
-	static int k;
-	char *p = buf[k++ % 8];
-	snprintf(p, 4200, "%s/%s", check_tmpdir, rel);
-	return p;
-}
-
-static void sh(const char *fmt, const char *arg)
-{
-	char cmd[8192];
-	snprintf(cmd, sizeof cmd, fmt, arg, arg);
-	CHECK(system(cmd) == 0);
-}
 
 static void sha_hex_of(char out[CUSTOS_SHA256_HEX], const void *p, size_t n)
 {
@@ -351,29 +333,6 @@ static void test_import__given_hash_that_is_not_the_files_fails_as_changed(void)
 	tsink_free(&s);
 	custos_buf_free(&small);
 	custos_buf_free(&big);
-}
-
-/* A sink that, at the first record, rewrites a byte near the end of the
- * file, as a collector still writing it would. */
-typedef struct {
-	tsink_t s;
-	const char *path;
-	off_t at;
-	int done;
-} changing_t;
-
-static int changing_record(void *ctx, custos_record_t *rec)
-{
-	changing_t *c = ctx;
-	if (!c->done) {
-		FILE *f = fopen(c->path, "r+b");
-		CHECK(f != NULL);
-		CHECK(fseeko(f, c->at, SEEK_SET) == 0);
-		CHECK(fputc('Z', f) == 'Z');
-		CHECK(fclose(f) == 0);
-		c->done = 1;
-	}
-	return tsink_record(&c->s, rec);
 }
 
 static void test_import__big_file_with_given_hash_changed_while_read_is_an_error(void)
