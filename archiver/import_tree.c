@@ -182,14 +182,19 @@ static ssize_t zip_read(custos_input_t *in, void *buf, size_t n)
 	return (ssize_t)r;
 }
 
+/* Reads of an input over bytes in memory: up to n of p[*pos, len). */
+static size_t copy_out(void *buf, size_t n, const char *p, size_t len, size_t *pos)
+{
+	size_t k = len - *pos < n ? len - *pos : n;
+	memcpy(buf, p + *pos, k);
+	*pos += k;
+	return k;
+}
+
 static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
 {
 	mem_input_t *m = (mem_input_t *)in;
-	size_t k = m->n - m->pos;
-	if (k > n)
-		k = n;
-	memcpy(buf, m->p + m->pos, k);
-	m->pos += k;
+	size_t k = copy_out(buf, n, m->p, m->n, &m->pos);
 	account(in, buf, (ssize_t)k);
 	return (ssize_t)k;
 }
@@ -197,11 +202,7 @@ static ssize_t mem_read(custos_input_t *in, void *buf, size_t n)
 static ssize_t whole_read(custos_input_t *in, void *buf, size_t n)
 {
 	whole_input_t *w = (whole_input_t *)in;
-	size_t k = w->n - w->pos;
-	if (k > n)
-		k = n;
-	memcpy(buf, w->data + w->pos, k);
-	w->pos += k;
+	size_t k = copy_out(buf, n, w->data, w->n, &w->pos);
 	in->consumed += (int64_t)k;
 	return (ssize_t)k;
 }

@@ -254,4 +254,24 @@ static char *slurp_file(const char *path, size_t *n)
 	return b;
 }
 
+/* Two imports of the same input: the pairs of records (of the first 512)
+ * whose ids sort against their times, to the second; ids must be the
+ * same in both (a failed CHECK otherwise). *ordered: the pairs compared. */
+__attribute__((unused)) static size_t ids_out_of_time_order(const tsink_t *a, const tsink_t *b,
+                                                            size_t *ordered)
+{
+	size_t n = a->n_keep, bad = 0;
+	*ordered = 0;
+	CHECK_INT(b->n_keep, n);
+	for (size_t i = 0; i < n; i++) {
+		CHECK_STR(b->keep[i].id, a->keep[i].id);
+		for (size_t j = 0; j < n; j++)
+			if (a->keep[i].created_at / 1000 < a->keep[j].created_at / 1000) {
+				bad += strcmp(a->keep[i].id, a->keep[j].id) >= 0;
+				(*ordered)++;
+			}
+	}
+	return bad;
+}
+
 #endif
