@@ -29,7 +29,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
-INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Iarchive -Iexport
+INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Ilib -Iexport
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
 CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -fvisibility=hidden -MMD -MP
 LDFLAGS  += $(SANFLAGS)
@@ -47,7 +47,7 @@ LIB_SRCS :=
 CLI_SRCS :=
 UNIT_TESTS :=
 include common/module.mk archiver/module.mk indexer/module.mk \
-        retention-policies/module.mk archive/module.mk cli/module.mk \
+        retention-policies/module.mk lib/module.mk cli/module.mk \
         tests/module.mk bench/module.mk
 -include export/module.mk
 

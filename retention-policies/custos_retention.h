@@ -3,7 +3,7 @@
  * documents), the schedule's parser and retention arithmetic, and the
  * durable membership of legal holds. docs/retention.md explains the design.
  *
- * What the disposition run (archive/) does with this part:
+ * What the disposition run (lib/) does with this part:
  *   1. custos_policy_schedule_at_time(p, as_of) the schedule in force + s->commit,
  *                                               the commit to name in the plan
  *   2. for each rule, evaluate rule->match through the indexer (match_all: every record)

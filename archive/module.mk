@@ -1,1 +1,0 @@
-LIB_SRCS += $(wildcard archive/*.c) $(wildcard archive/*.cc)

@@ -1,0 +1,1 @@
+LIB_SRCS += $(wildcard lib/*.c) $(wildcard lib/*.cc)
