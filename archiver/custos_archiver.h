@@ -16,8 +16,14 @@ extern "C" {
  * One process writes at a time (custos_store_open with CUSTOS_STORE_WRITE
  * takes the archive's writer lock and fails with CUSTOS_EBUSY, or waits, when
  * another writer holds it); any number read concurrently, without waiting.
- * A store handle is used by one thread at a time. Records returned are copies:
- * nothing returned points into the store's memory map.
+ *
+ * Threads: custos_store_open opens the store once for the process (one LMDB
+ * environment, as lmdb.h requires) and returns its first view; more views
+ * of the same store come from custos_store_view, one per thread that reads
+ * or writes. A view is used by one thread at a time; views of one store are
+ * used concurrently. At most one batch is open on a store at a time, on
+ * whichever view began it. The store is closed with its last view. Records
+ * returned are copies: nothing returned points into the store's memory map.
  */
 typedef struct custos_store custos_store_t;
 
@@ -41,8 +47,24 @@ enum {
  *         writes), CUSTOS_EACCESS, CUSTOS_EIO, CUSTOS_ECORRUPT (a key file or
  *         database is missing), CUSTOS_ENOMEM. */
 int  custos_store_open(custos_store_t **out, const char *dir, unsigned flags, custos_err_t *err);
-/* Closes the store, aborting an open batch and releasing the writer lock. NULL-safe. */
+/* Another view of the store st is a view of (any view will do): its own
+ * scratch memory, zstd contexts, error and snapshot, over the same LMDB
+ * environment, key files and dictionary cache. Free it with custos_store_free.
+ * @return CUSTOS_OK or CUSTOS_ENOMEM (err says so). Thread-safe. */
+int  custos_store_view(custos_store_t **out, custos_store_t *st, custos_err_t *err);
+/* Closes a view, aborting its open batch and ending its snapshot; the last
+ * view closes the store and releases the writer lock. NULL-safe. */
 void custos_store_free(custos_store_t *st);
+/* Pins (pin true) a read snapshot on the view: every read through it sees
+ * the store as it was at that moment, until custos_store_snapshot(st, false)
+ * ends it. Without one, each read call is a snapshot of its own. A pinned
+ * snapshot holds back a map resize of the process (the writer waits for it),
+ * so pin for the time of one request, and never across a wait for a commit.
+ * A view with a pinned snapshot cannot begin a batch (CUSTOS_EINVAL).
+ * @return CUSTOS_OK (pinning twice keeps the first), CUSTOS_EBUSY (too many
+ *         readers), CUSTOS_EIO. */
+int  custos_store_snapshot(custos_store_t *st, bool pin);
+bool custos_store_pinned(const custos_store_t *st);
 /* Detail of the store's last failure; borrowed from st, valid until the next
  * call on st. Every function below that fails fills it. */
 const custos_err_t *custos_store_err(const custos_store_t *st);

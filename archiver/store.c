@@ -25,7 +25,7 @@
 
 static const char *const db_names[STORE_DB_N] = {
 	"meta", "records", "ids", "times", "blobs", "dicts", "quarantine",
-	"tombstones", "batches", "samples", "shred"
+	"tombstones", "batches", "samples"
 };
 static const unsigned db_flags[STORE_DB_N] = {
 	[STORE_DB_RECORDS] = MDB_INTEGERKEY * 0,  /* big-endian keys sort as bytes */
@@ -225,52 +225,127 @@ int custos_store__decompress(custos_store_t *st, const custos_store__dict_t *d,
 	return CUSTOS_OK;
 }
 
-int custos_store__dict_add(custos_store_t *st, uint32_t id, const void *dict, size_t n)
+static void dict_destroy(custos_store__dict_t *d)
 {
-	custos_store__dict_t *nd;
-	if (!(nd = realloc(st->dicts, (st->n_dicts + 1) * sizeof *nd)))
+	if (!d)
+		return;
+	ZSTD_freeCDict(d->cdict);
+	ZSTD_freeDDict(d->ddict);
+	free(d);
+}
+
+void custos_store__dict_free(custos_store__dict_t *d)
+{
+	dict_destroy(d);
+}
+
+static int dict_make(custos_store_t *st, uint32_t id, const void *dict, size_t n,
+                     custos_store__dict_t **out)
+{
+	custos_store__dict_t *d = calloc(1, sizeof *d);
+	*out = NULL;
+	if (!d)
 		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-	st->dicts = nd;
-	nd = &st->dicts[st->n_dicts];
-	nd->id = id;
-	nd->cdict = ZSTD_createCDict(dict, n, st->level);
-	nd->ddict = ZSTD_createDDict(dict, n);
-	if (!nd->cdict || !nd->ddict) {
-		ZSTD_freeCDict(nd->cdict);
-		ZSTD_freeDDict(nd->ddict);
+	d->id = id;
+	d->cdict = ZSTD_createCDict(dict, n, st->level);
+	d->ddict = ZSTD_createDDict(dict, n);
+	if (!d->cdict || !d->ddict) {
+		dict_destroy(d);
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u is unusable", id);
 	}
-	st->n_dicts++;
+	*out = d;
 	return CUSTOS_OK;
+}
+
+/* Puts d in the cache (sh->mu held); when another view cached the same id
+ * meanwhile, d is freed and that one returned. */
+static custos_store__dict_t *dict_insert(custos_store__shared_t *sh, custos_store__dict_t *d)
+{
+	for (size_t i = 0; i < sh->n_dicts; i++)
+		if (sh->dicts[i]->id == d->id) {
+			dict_destroy(d);
+			return sh->dicts[i];
+		}
+	if (sh->n_dicts == sh->cap_dicts) {
+		size_t cap = sh->cap_dicts ? sh->cap_dicts * 2 : 8;
+		custos_store__dict_t **nv = realloc(sh->dicts, cap * sizeof *nv);
+		if (!nv)
+			return NULL;
+		sh->dicts = nv;
+		sh->cap_dicts = cap;
+	}
+	sh->dicts[sh->n_dicts++] = d;
+	return d;
+}
+
+int custos_store__dict_add(custos_store_t *st, uint32_t id, const void *dict, size_t n)
+{
+	custos_store__dict_t *d;
+	int err;
+	if ((err = dict_make(st, id, dict, n, &d)) < 0)
+		return err;
+	pthread_mutex_lock(&st->sh->mu);
+	custos_store__dict_t *in = dict_insert(st->sh, d);
+	pthread_mutex_unlock(&st->sh->mu);
+	if (!in) {
+		dict_destroy(d);
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	}
+	return CUSTOS_OK;
+}
+
+/* Takes dictionaries out of the cache (sh->mu held): those with id >= lo
+ * and <= hi. One still held is freed by its last holder. */
+static void dict_evict_range(custos_store__shared_t *sh, uint32_t lo, uint32_t hi)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < sh->n_dicts; i++) {
+		custos_store__dict_t *d = sh->dicts[i];
+		if (d->id >= lo && d->id <= hi) {
+			if (d->refs)
+				d->dead = true;
+			else
+				dict_destroy(d);
+		} else {
+			sh->dicts[j++] = d;
+		}
+	}
+	sh->n_dicts = j;
 }
 
 void custos_store__dict_evict_from(custos_store_t *st, uint32_t first_id)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < st->n_dicts; i++) {
-		if (st->dicts[i].id >= first_id) {
-			ZSTD_freeCDict(st->dicts[i].cdict);
-			ZSTD_freeDDict(st->dicts[i].ddict);
-		} else {
-			st->dicts[j++] = st->dicts[i];
-		}
-	}
-	st->n_dicts = j;
+	pthread_mutex_lock(&st->sh->mu);
+	dict_evict_range(st->sh, first_id, UINT32_MAX);
+	pthread_mutex_unlock(&st->sh->mu);
+}
+
+void custos_store__dict_evict(custos_store_t *st, uint32_t id)
+{
+	pthread_mutex_lock(&st->sh->mu);
+	dict_evict_range(st->sh, id, id);
+	pthread_mutex_unlock(&st->sh->mu);
+}
+
+void custos_store__dict_put(custos_store_t *st, custos_store__dict_t *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&st->sh->mu);
+	if (--d->refs == 0 && d->dead)
+		dict_destroy(d);
+	pthread_mutex_unlock(&st->sh->mu);
 }
 
 /* Dict value: u8 format, u64 slot, u32 len, sha256[32], u8 plen, platform,
  * u32 n, u64 seqs[n], encrypted dictionary. */
-int custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
-                           custos_store__dict_t **out)
+int custos_store__dict_load(custos_store_t *st, MDB_txn *txn, uint32_t id,
+                            custos_store__dict_t **out)
 {
 	uint8_t kb[4], key[STORE_KEY_LEN], sum[32];
 	MDB_val k = { 4, kb }, v;
 	int rc, err;
-	for (size_t i = 0; i < st->n_dicts; i++)
-		if (st->dicts[i].id == id) {
-			*out = &st->dicts[i];
-			return CUSTOS_OK;
-		}
+	*out = NULL;
 	custos_store__be32(kb, id);
 	if ((rc = mdb_get(txn, st->dbi[STORE_DB_DICTS], &k, &v)) != 0) {
 		if (rc == MDB_NOTFOUND)
@@ -308,12 +383,41 @@ int custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
 		free(d);
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u: hash mismatch", id);
 	}
-	err = custos_store__dict_add(st, id, d, dlen);
+	err = dict_make(st, id, d, dlen, out);
 	sodium_memzero(d, dlen);
 	free(d);
-	if (err < 0)
+	return err;
+}
+
+int custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
+                           custos_store__dict_t **out)
+{
+	custos_store__shared_t *sh = st->sh;
+	custos_store__dict_t *d;
+	int err;
+	*out = NULL;
+	pthread_mutex_lock(&sh->mu);
+	for (size_t i = 0; i < sh->n_dicts; i++)
+		if (sh->dicts[i]->id == id) {
+			sh->dicts[i]->refs++;
+			*out = sh->dicts[i];
+			pthread_mutex_unlock(&sh->mu);
+			return CUSTOS_OK;
+		}
+	pthread_mutex_unlock(&sh->mu);
+	/* decrypted outside the lock: other views go on meanwhile */
+	if ((err = custos_store__dict_load(st, txn, id, &d)) < 0)
 		return err;
-	*out = &st->dicts[st->n_dicts - 1];
+	pthread_mutex_lock(&sh->mu);
+	custos_store__dict_t *in = dict_insert(sh, d);
+	if (in)
+		in->refs++;
+	pthread_mutex_unlock(&sh->mu);
+	if (!in) {
+		dict_destroy(d);
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	}
+	*out = in;
 	return CUSTOS_OK;
 }
 
@@ -337,17 +441,23 @@ int custos_store__record_plain(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 		return custos_err_prefix(&st->err, "seq %llu", (unsigned long long)seq);
 	if (key_in)
 		memcpy(key, key_in, STORE_KEY_LEN);
-	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0)
+	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0) {
+		custos_store__dict_put(st, d);
 		return custos_err_prefix(&st->err, "seq %llu", (unsigned long long)seq);
+	}
 	/* decrypt into comp, never in LMDB's read-only map */
 	size_t n = v->mv_size - STORE_REC_HDR;
 	st->comp.len = 0;
-	if ((err = custos_buf_reserve(&st->comp, n)) < 0)
+	if ((err = custos_buf_reserve(&st->comp, n)) < 0) {
+		custos_store__dict_put(st, d);
 		return custos_err_set(&st->err, err, "out of memory");
+	}
 	memcpy(st->comp.data, (const uint8_t *)v->mv_data + STORE_REC_HDR, n);
 	custos_store__crypt((uint8_t *)st->comp.data, n, key, h->dict);
 	sodium_memzero(key, sizeof key);
-	if ((err = custos_store__decompress(st, d, st->comp.data, n)) < 0)
+	err = custos_store__decompress(st, d, st->comp.data, n);
+	custos_store__dict_put(st, d);
+	if (err < 0)
 		return custos_err_prefix(&st->err, "seq %llu: payload", (unsigned long long)seq);
 	if (h->normalized_len > st->plain.len)
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad normalized length",
@@ -402,15 +512,120 @@ int custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 	return CUSTOS_OK;
 }
 
+/* Waits until no resize is under way and counts a transaction about to begin. */
+static void gate_enter(custos_store__shared_t *sh)
+{
+	pthread_mutex_lock(&sh->mu);
+	while (sh->resizing)
+		pthread_cond_wait(&sh->cv, &sh->mu);
+	sh->txns++;
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static void gate_leave(custos_store__shared_t *sh)
+{
+	pthread_mutex_lock(&sh->mu);
+	if (--sh->txns == 0 && sh->resizing)
+		pthread_cond_broadcast(&sh->cv);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+int custos_store__resize(custos_store_t *st, size_t size)
+{
+	custos_store__shared_t *sh = st->sh;
+	int rc;
+	pthread_mutex_lock(&sh->mu);
+	while (sh->resizing)   /* another thread is at it: its size will do */
+		pthread_cond_wait(&sh->cv, &sh->mu);
+	sh->resizing = true;
+	while (sh->txns)
+		pthread_cond_wait(&sh->cv, &sh->mu);
+	rc = mdb_env_set_mapsize(sh->env, size);
+	if (rc == 0) {
+		MDB_envinfo info;
+		if (mdb_env_info(sh->env, &info) == 0)
+			sh->mapsize = info.me_mapsize;
+	}
+	sh->resizing = false;
+	pthread_cond_broadcast(&sh->cv);
+	pthread_mutex_unlock(&sh->mu);
+	return custos_store__mdb(st, rc, "cannot resize the store map");
+}
+
+static int txn_begin(custos_store_t *st, unsigned flags, MDB_txn **txn)
+{
+	int rc;
+	for (int tries = 0;; tries++) {
+		gate_enter(st->sh);
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+		if (rc == 0)
+			return CUSTOS_OK;
+		gate_leave(st->sh);
+		*txn = NULL;
+		if (rc != MDB_MAP_RESIZED || tries == 3)
+			break;
+		/* another process grew the map: adopt its size and retry */
+		int err = custos_store__resize(st, 0);
+		if (err < 0)
+			return err;
+	}
+	return custos_store__mdb(st, rc, flags & MDB_RDONLY ? "cannot begin read transaction"
+	                                                    : "cannot begin write transaction");
+}
+
 int custos_store__read_txn(custos_store_t *st, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
-	if (rc == MDB_MAP_RESIZED) {
-		/* another process grew the map: adopt its size and retry */
-		if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0)
-			rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	if (st->snap) {
+		*txn = st->snap;
+		return CUSTOS_OK;
 	}
-	return custos_store__mdb(st, rc, "cannot begin read transaction");
+	return txn_begin(st, MDB_RDONLY, txn);
+}
+
+void custos_store__read_done(custos_store_t *st, MDB_txn *txn)
+{
+	if (!txn || txn == st->snap)
+		return;
+	mdb_txn_abort(txn);
+	gate_leave(st->sh);
+}
+
+int custos_store__write_txn(custos_store_t *st, MDB_txn **txn)
+{
+	return txn_begin(st, 0, txn);
+}
+
+void custos_store__txn_end(custos_store_t *st, MDB_txn *txn, bool commit, int *rc)
+{
+	if (!txn)
+		return;
+	if (commit)
+		*rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	gate_leave(st->sh);
+}
+
+int custos_store_snapshot(custos_store_t *st, bool pin)
+{
+	if (!pin) {
+		MDB_txn *t = st->snap;
+		st->snap = NULL;
+		custos_store__read_done(st, t);
+		return CUSTOS_OK;
+	}
+	if (st->snap)
+		return CUSTOS_OK;
+	MDB_txn *t;
+	int err = txn_begin(st, MDB_RDONLY, &t);
+	if (err == CUSTOS_OK)
+		st->snap = t;
+	return err;
+}
+
+bool custos_store_pinned(const custos_store_t *st)
+{
+	return st->snap != NULL;
 }
 
 int custos_store__id_of_seq(custos_store_t *st, MDB_txn *txn, uint64_t seq,
@@ -500,26 +715,73 @@ static int create_layout(custos_store_t *st)
 	return fsync_path(st, parent);
 }
 
-static int take_lock(custos_store_t *st)
+/* Who holds the writer lock, as its holder wrote it into the lock file
+ * ("pid 1234: custos serve"), for the message of the one turned away. */
+static void lock_holder(int fd, char *out, size_t cap)
+{
+	ssize_t n = pread(fd, out, cap - 1, 0);
+	out[n > 0 ? n : 0] = 0;
+	out[strcspn(out, "\n")] = 0;
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/* Writes "pid N: <program> <command>" into the lock file we now hold. */
+static void lock_claim(int fd)
+{
+	char cmd[256] = "", what[200] = "", line[260];
+	int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (cfd >= 0) {
+		ssize_t n = read(cfd, cmd, sizeof cmd - 1);
+		close(cfd);
+		cmd[n > 0 ? n : 0] = 0;
+		const char *end = cmd + (n > 0 ? n : 0), *base = strrchr(cmd, '/');
+		const char *next = cmd + strlen(cmd) + 1;
+		/* skip the global options to reach the command name */
+		while (next < end && next[0] == '-') {
+			bool takes = !strcmp(next, "--archive") || !strcmp(next, "--actor");
+			next += strlen(next) + 1;
+			if (takes && next < end)
+				next += strlen(next) + 1;
+		}
+		snprintf(what, sizeof what, "%.80s%s%.80s", base ? base + 1 : cmd,
+		         next < end ? " " : "", next < end ? next : "");
+	}
+	int len = snprintf(line, sizeof line, "pid %ld: %s\n", (long)getpid(), what);
+	/* informative only: a failure here changes nothing */
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len)
+		return;
+}
+
+static int take_lock(custos_store_t *st, custos_store__shared_t *sh)
 {
 	char p[4096];
 	int err;
 	if ((err = path_join(st, p, sizeof p, "lock")) < 0)
 		return err;
-	st->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0)
+	sh->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (sh->lock_fd < 0)
 		return custos_err_set(&st->err, errno_status(errno), "cannot open '%s': %s", p,
 		                      strerror(errno));
 	int how = LOCK_EX | ((st->flags & CUSTOS_STORE_WAIT) ? 0 : LOCK_NB);
-	while (flock(st->lock_fd, how) != 0) {
+	while (flock(sh->lock_fd, how) != 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EWOULDBLOCK)
+		if (errno == EWOULDBLOCK) {
+			char who[200];
+			lock_holder(sh->lock_fd, who, sizeof who);
+			if (who[0])
+				return custos_err_set(&st->err, CUSTOS_EBUSY,
+				                      "another custos process is writing to '%s' (%s)",
+				                      st->dir, who);
 			return custos_err_set(&st->err, CUSTOS_EBUSY,
 			                      "another custos process is writing to '%s'", st->dir);
+		}
 		return custos_err_set(&st->err, CUSTOS_EIO, "cannot lock '%s': %s", p,
 		                      strerror(errno));
 	}
+	lock_claim(sh->lock_fd);
 	return CUSTOS_OK;
 }
 
@@ -632,9 +894,60 @@ done:
 	return err;
 }
 
+/* A view's own parts: zstd contexts (the SHA-256s give integrity: no zstd
+ * checksum, no dict id, no magic). */
+static int view_init(custos_store_t *st)
+{
+	if (!(st->cctx = ZSTD_createCCtx()) || !(st->dctx = ZSTD_createDCtx()))
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_compressionLevel, st->level);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_checksumFlag, 0);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_dictIDFlag, 0);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_contentSizeFlag, 1);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+	return CUSTOS_OK;
+}
+
+/* Copies the shared fixed fields into a view. */
+static void view_bind(custos_store_t *st, custos_store__shared_t *sh)
+{
+	st->sh = sh;
+	st->dir = sh->dir;
+	st->flags = sh->flags;
+	st->key_fd[0] = sh->key_fd[0];
+	st->key_fd[1] = sh->key_fd[1];
+	st->env = sh->env;
+	memcpy(st->dbi, sh->dbi, sizeof st->dbi);
+	st->dict_after = sh->dict_after;
+	st->dict_size = sh->dict_size;
+	st->level = sh->level;
+}
+
+static void shared_free(custos_store__shared_t *sh)
+{
+	if (!sh)
+		return;
+	for (size_t i = 0; i < sh->n_dicts; i++)
+		dict_destroy(sh->dicts[i]);
+	free(sh->dicts);
+	if (sh->env)
+		mdb_env_close(sh->env);
+	for (int i = 0; i < 2; i++)
+		if (sh->key_fd[i] >= 0)
+			close(sh->key_fd[i]);
+	if (sh->lock_fd >= 0)
+		close(sh->lock_fd);   /* releases the flock */
+	pthread_mutex_destroy(&sh->mu);
+	pthread_cond_destroy(&sh->cv);
+	free(sh->dir);
+	free(sh);
+}
+
 int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, custos_err_t *err)
 {
 	custos_store_t *st;
+	custos_store__shared_t *sh;
 	char p[4096];
 	struct stat sb;
 	int e = CUSTOS_OK, rc;
@@ -642,18 +955,25 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	*out = NULL;
 	if (flags & CUSTOS_STORE_CREATE)
 		flags |= CUSTOS_STORE_WRITE;
-	if (!(st = calloc(1, sizeof *st)))
+	st = calloc(1, sizeof *st);
+	sh = calloc(1, sizeof *sh);
+	if (!st || !sh || !(sh->dir = strdup(dir))) {
+		free(st);
+		if (sh)
+			free(sh->dir);
+		free(sh);
 		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
-	st->lock_fd = st->key_fd[0] = st->key_fd[1] = -1;
-	st->flags = flags;
-	st->level = STORE_LEVEL;
-	st->mapsize = env_size("CUSTOS_TEST_MAPSIZE", STORE_MAPSIZE);
-	st->dict_after = (unsigned)env_size("CUSTOS_TEST_DICT_AFTER", STORE_DICT_AFTER);
-	st->dict_size = STORE_DICT_SIZE;
-	if (!(st->dir = strdup(dir))) {
-		e = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-		goto done;
 	}
+	pthread_mutex_init(&sh->mu, NULL);
+	pthread_cond_init(&sh->cv, NULL);
+	sh->views = 1;
+	sh->lock_fd = sh->key_fd[0] = sh->key_fd[1] = -1;
+	sh->flags = flags;
+	sh->level = STORE_LEVEL;
+	sh->mapsize = env_size("CUSTOS_TEST_MAPSIZE", STORE_MAPSIZE);
+	sh->dict_after = (unsigned)env_size("CUSTOS_TEST_DICT_AFTER", STORE_DICT_AFTER);
+	sh->dict_size = STORE_DICT_SIZE;
+	view_bind(st, sh);
 	if (flags & CUSTOS_STORE_CREATE) {
 		if ((e = create_layout(st)) < 0)
 			goto done;
@@ -677,18 +997,20 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 			goto done;
 		}
 	}
-	if ((flags & CUSTOS_STORE_WRITE) && (e = take_lock(st)) < 0)
+	if ((flags & CUSTOS_STORE_WRITE) && (e = take_lock(st, sh)) < 0)
 		goto done;
-	if ((rc = mdb_env_create(&st->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
-	    (rc = mdb_env_set_mapsize(st->env, st->mapsize)) != 0) {
+	if ((rc = mdb_env_create(&sh->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(sh->env, 16)) != 0 ||
+	    (rc = mdb_env_set_mapsize(sh->env, sh->mapsize)) != 0) {
 		e = custos_store__mdb(st, rc, "cannot create store environment");
 		goto done;
 	}
+	st->env = sh->env;
 	if ((e = path_join(st, p, sizeof p, "store")) < 0)
 		goto done;
-	/* NOTLS: reads may run in a thread that has the batch's write txn open */
-	rc = mdb_env_open(st->env, p, MDB_NOTLS | MDB_NORDAHEAD |
+	/* NOTLS: a view's read transactions move between threads (a session
+	 * serves one request at a time, from whichever thread has it) */
+	rc = mdb_env_open(sh->env, p, MDB_NOTLS | MDB_NORDAHEAD |
 	                  ((flags & CUSTOS_STORE_WRITE) ? 0 : MDB_RDONLY), 0600);
 	if (rc) {
 		e = custos_store__mdb(st, rc, "cannot open store");
@@ -697,7 +1019,11 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	}
 	if ((e = open_dbs(st)) < 0)
 		goto done;
-	if ((e = open_key_files(st)) < 0)
+	memcpy(sh->dbi, st->dbi, sizeof sh->dbi);
+	e = open_key_files(st);
+	sh->key_fd[0] = st->key_fd[0];
+	sh->key_fd[1] = st->key_fd[1];
+	if (e < 0)
 		goto done;
 	if (flags & CUSTOS_STORE_CREATE) {
 		/* data.mdb, lock.mdb and the key files are new directory entries */
@@ -706,20 +1032,8 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		    (e = fsync_path(st, k)) < 0)
 			goto done;
 	}
-	/* a disposal whose commit was not followed by its key shredding (a crash) */
-	if ((flags & CUSTOS_STORE_WRITE) && (e = custos_store__shred_pending(st)) < 0)
+	if ((e = view_init(st)) < 0)
 		goto done;
-	if (!(st->cctx = ZSTD_createCCtx()) || !(st->dctx = ZSTD_createDCtx())) {
-		e = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-		goto done;
-	}
-	/* the SHA-256s give integrity: no zstd checksum, no dict id, no magic */
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_compressionLevel, st->level);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_checksumFlag, 0);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_dictIDFlag, 0);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_contentSizeFlag, 1);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
-	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
 	/* a disposal interrupted after its tombstones committed: shred its keys now */
 	if ((flags & CUSTOS_STORE_WRITE) && !(flags & CUSTOS_STORE_CREATE) &&
 	    (e = custos_store_dispose_complete(st, NULL)) < 0)
@@ -730,10 +1044,34 @@ done:
 			err->status = e;
 			memcpy(err->msg, st->err.msg, sizeof err->msg);
 		}
+		/* the fds copied into the view belong to sh */
 		custos_store_free(st);
 		return e;
 	}
 	*out = st;
+	return CUSTOS_OK;
+}
+
+int custos_store_view(custos_store_t **out, custos_store_t *st, custos_err_t *err)
+{
+	custos_store_t *v = calloc(1, sizeof *v);
+	int e;
+	*out = NULL;
+	if (!v)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	view_bind(v, st->sh);
+	if ((e = view_init(v)) < 0) {
+		if (err)
+			*err = v->err;
+		ZSTD_freeCCtx(v->cctx);
+		ZSTD_freeDCtx(v->dctx);
+		free(v);
+		return e;
+	}
+	pthread_mutex_lock(&st->sh->mu);
+	st->sh->views++;
+	pthread_mutex_unlock(&st->sh->mu);
+	*out = v;
 	return CUSTOS_OK;
 }
 
@@ -743,25 +1081,22 @@ void custos_store_free(custos_store_t *st)
 		return;
 	if (st->batch)
 		custos_store_abort(st->batch);
-	custos_store__dict_evict_from(st, 0);
-	free(st->dicts);
+	custos_store_snapshot(st, false);
 	ZSTD_freeCCtx(st->cctx);
 	ZSTD_freeDCtx(st->dctx);
-	if (st->env)
-		mdb_env_close(st->env);
-	for (int i = 0; i < 2; i++)
-		if (st->key_fd[i] >= 0)
-			close(st->key_fd[i]);
-	if (st->lock_fd >= 0)
-		close(st->lock_fd);   /* releases the flock */
 	if (st->plain.data)
 		sodium_memzero(st->plain.data, st->plain.cap);
 	custos_buf_free(&st->plain);
 	custos_buf_free(&st->comp);
 	custos_buf_free(&st->json);
 	sodium_memzero(st->rnd, sizeof st->rnd);
-	free(st->dir);
+	custos_store__shared_t *sh = st->sh;
 	free(st);
+	pthread_mutex_lock(&sh->mu);
+	bool last = --sh->views == 0;
+	pthread_mutex_unlock(&sh->mu);
+	if (last)
+		shared_free(sh);
 }
 
 const custos_err_t *custos_store_err(const custos_store_t *st)

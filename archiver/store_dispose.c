@@ -64,7 +64,7 @@ int custos_store__dispose_finish(custos_store_t *st)
 		memcpy(copy, v.mv_data, v.mv_size);
 		n = v.mv_size;
 	}
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (rc == MDB_NOTFOUND)
 		return CUSTOS_OK;
 	if (rc)
@@ -177,23 +177,6 @@ static int tombstone_json(custos_buf_t *j, const custos_record_t *rec,
  * deleted and their key slots queued for shredding; a platform that used
  * one trains a new dictionary from the records it stores from now on. One
  * pass over the record headers finds the records of all of them. */
-/* Drops one dictionary from the cache. Not custos_store__dict_evict_from:
- * a dictionary trained in this batch has a higher id and must stay cached,
- * since its key reaches the key file only at commit. */
-static void evict_one(custos_store_t *st, uint32_t id)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < st->n_dicts; i++) {
-		if (st->dicts[i].id == id) {
-			ZSTD_freeCDict(st->dicts[i].cdict);
-			ZSTD_freeDDict(st->dicts[i].ddict);
-		} else {
-			st->dicts[j++] = st->dicts[i];
-		}
-	}
-	st->n_dicts = j;
-}
-
 static int retire_dicts(custos_batch_t *b, const uint32_t *ids, size_t n_ids,
                         custos_buf_t *pending, custos_dispose_summary_t *sum)
 {
@@ -297,7 +280,7 @@ static int retire_dicts(custos_batch_t *b, const uint32_t *ids, size_t n_ids,
 			pl->v[PL_TRAIN_AT] = 0;
 			pl->dirty = true;
 		}
-		evict_one(st, ids[i]);
+		custos_store__dict_evict(st, ids[i]);
 	}
 done:
 	if (c)
@@ -383,7 +366,7 @@ int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *
 		for (size_t i = 0; i < n_ids; i++)
 			ids[i] = custos_store__get32((const uint8_t *)rv.mv_data + 4 * i);
 	}
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (rc == MDB_NOTFOUND || (rc == 0 && rv.mv_size < 4 && !ids))
 		return CUSTOS_OK;
 	if (rc)
@@ -662,7 +645,7 @@ int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone
 done:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read tombstones");
 	return err;
@@ -689,7 +672,7 @@ int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t
 		}
 		custos_hex(hex[i], h.content, 32);
 	}
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (!err && rc)
 		err = rc == MDB_NOTFOUND
 		    ? custos_err_set(&st->err, CUSTOS_ENOTFOUND, "no record at seq %llu",

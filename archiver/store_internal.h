@@ -4,6 +4,7 @@
 #define CUSTOS_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_c_format: magicless frames save 4 bytes a record */
 #include <zstd.h>
 
@@ -25,7 +26,6 @@ enum {
 	STORE_DB_TOMBSTONES,  /* u64 seq → tombstone JSON (written by disposition) */
 	STORE_DB_BATCHES,     /* u64 batch n → first seq, last seq, chain head, time */
 	STORE_DB_SAMPLES,     /* platform → u64 seqs awaiting dictionary training (dupsort) */
-	STORE_DB_SHRED,       /* u8 key file + u64 slot → empty: key slots to zero (disposal) */
 	STORE_DB_N
 };
 
@@ -83,30 +83,66 @@ typedef struct {
 	bool     dirty;
 } custos_store__platform_t;
 
+/* A dictionary in the shared cache. Holders take a reference for the time
+ * they compress or decompress with it; an evicted dictionary (trained in an
+ * aborted batch, or retired because a record it was trained on was
+ * disposed of) leaves the cache at once and is freed by its last holder. */
 typedef struct {
 	uint32_t    id;
 	ZSTD_CDict *cdict;
 	ZSTD_DDict *ddict;
+	unsigned    refs;                 /* under the environment's mu */
+	bool        dead;
 } custos_store__dict_t;
 
-struct custos_store {
+/* What the views of one store in a process share: the LMDB environment
+ * (lmdb.h allows one per process and file), the key files, the writer
+ * lock and the dictionary cache. Fields above mu are fixed at open. */
+typedef struct {
 	char        *dir;
 	unsigned     flags;
 	int          lock_fd;
 	int          key_fd[2];           /* keys/slots, keys/items */
 	MDB_env     *env;
 	MDB_dbi      dbi[STORE_DB_N];
-	custos_err_t err;
-	size_t       mapsize;
 	unsigned     dict_after;          /* records of a platform before training */
 	size_t       dict_size;           /* target dictionary size */
 	int          level;               /* zstd level for records */
+
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	unsigned     views;               /* open views; the last one closes the rest */
+	size_t       mapsize;
+	custos_store__dict_t **dicts;     /* the cache, by id; entries never move */
+	size_t       n_dicts, cap_dicts;
+	/* mdb_env_set_mapsize must not be called while any transaction of the
+	 * process is open: every transaction is counted here, and a resize
+	 * waits for the count to reach 0 while no new one begins. */
+	unsigned     txns;
+	bool         resizing;
+	bool         batch;               /* a batch is open on some view */
+} custos_store__shared_t;
+
+/* A view: one thread's handle on the shared store, with its own scratch
+ * buffers, zstd contexts, error, open batch and pinned read snapshot. */
+struct custos_store {
+	custos_store__shared_t *sh;
+	/* copies of sh's fixed fields, read without the lock */
+	const char  *dir;
+	unsigned     flags;
+	int          key_fd[2];
+	MDB_env     *env;
+	MDB_dbi      dbi[STORE_DB_N];
+	unsigned     dict_after;
+	size_t       dict_size;
+	int          level;
+
+	custos_err_t err;
 	ZSTD_CCtx   *cctx;
 	ZSTD_DCtx   *dctx;
-	custos_store__dict_t *dicts;      /* cache, by id */
-	size_t       n_dicts;
 	custos_buf_t plain, comp, json;   /* scratch, reused */
-	custos_batch_t *batch;            /* the open batch, at most one */
+	custos_batch_t *batch;            /* the open batch, at most one per environment */
+	MDB_txn     *snap;                /* pinned read snapshot (custos_store_snapshot) */
 	uint8_t      rnd[4096];           /* pool of random bytes for keys */
 	size_t       rnd_left;
 };
@@ -129,7 +165,6 @@ struct custos_batch {
 	custos_batch_summary_t sum;
 	custos_buf_t    tmp;
 	uint32_t        start_dict;       /* next dict id when the batch began */
-	bool            shred;            /* disposals: key slots to zero after commit */
 	unsigned        since_release;    /* puts since the map's pages were let go */
 	int             failed;           /* a change failed half-way: only abort is left */
 };
@@ -184,13 +219,25 @@ int  custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot);
  * retire the old one) keeps its key slot and still never reuses a keystream. */
 void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce);
 
-/* Dictionary cache. custos_store__dict_get loads dict id from the DICTS DB
- * through txn (decrypting it) on first use; key is passed when the
- * dictionary's slot is not yet in the key file (trained in the open batch). */
+/* Dictionary cache, shared by the views. custos_store__dict_get loads dict
+ * id from the DICTS DB through txn (decrypting it) on first use and returns
+ * it with a reference the caller gives back with custos_store__dict_put
+ * (NULL-safe). A dictionary trained in the open batch has its key staged in
+ * the batch, not yet in the key file. custos_store__dict_load does the same
+ * without the cache (verify re-reads every dictionary from disk); free it
+ * with custos_store__dict_free. */
 int  custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
                             custos_store__dict_t **out);
+void custos_store__dict_put(custos_store_t *st, custos_store__dict_t *d);
+int  custos_store__dict_load(custos_store_t *st, MDB_txn *txn, uint32_t id,
+                             custos_store__dict_t **out);
+void custos_store__dict_free(custos_store__dict_t *d);
+/* Adds a dictionary trained in the open batch to the cache. */
 int  custos_store__dict_add(custos_store_t *st, uint32_t id, const void *dict, size_t n);
+/* Evicts dictionaries with id >= first_id (trained by a batch that did not
+ * commit), or the one id (retired by a disposal). */
 void custos_store__dict_evict_from(custos_store_t *st, uint32_t first_id);
+void custos_store__dict_evict(custos_store_t *st, uint32_t id);
 
 /* Compresses src into st->comp (cleared first) with dictionary d (NULL: none). */
 int  custos_store__compress(custos_store_t *st, const custos_store__dict_t *d,
@@ -211,8 +258,18 @@ int  custos_store__record_plain(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 int  custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
                                  const MDB_val *v, custos_record_t *rec);
 
-/* Read transaction that copes with another process having grown the map. */
+/* A read transaction: the view's pinned snapshot when it has one, else a
+ * new one that copes with another process having grown the map. Every
+ * transaction from custos_store__read_txn is ended by custos_store__read_done,
+ * which leaves a pinned snapshot open. */
 int  custos_store__read_txn(custos_store_t *st, MDB_txn **txn);
+void custos_store__read_done(custos_store_t *st, MDB_txn *txn);
+/* Write transactions: counted like reads, so a map resize waits for them. */
+int  custos_store__write_txn(custos_store_t *st, MDB_txn **txn);
+void custos_store__txn_end(custos_store_t *st, MDB_txn *txn, bool commit, int *rc);
+/* Sets the map size (0: adopt the size another process set) once no
+ * transaction of the process is open; the caller has none open. */
+int  custos_store__resize(custos_store_t *st, size_t size);
 
 /* The id of the record stored at seq, by a scan of the ids DB (slow: used
  * only to name a damaged record). */
@@ -228,22 +285,6 @@ int  custos_store__id_of_seq(custos_store_t *st, MDB_txn *txn, uint64_t seq,
  * shred the old dictionary's item slot. A no-op for a disposed record or one
  * already using dict. */
 int  custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict);
-
-/* Disposes of record seq inside batch b: tombstone (a JSON text, n bytes) is
- * stored under seq, the record keeps its header (version, both hashes: the
- * chain still verifies) flagged DISPOSED and loses its payload, its times
- * entry goes (its ids entry stays, so the id still leads to the tombstone),
- * the raw/stored byte counters drop and the tombstone count rises. The key
- * slot is queued in the shred database in the same transaction and zeroed
- * right after the commit (custos_store__shred_pending); a crash in between
- * leaves the queue, which the next writer to open the store completes. So a
- * disposal is all-or-nothing, and once committed its content becomes
- * unreadable. A no-op for a record already disposed. */
-int  custos_store__dispose(custos_batch_t *b, uint64_t seq, const char *tombstone, size_t n);
-/* Zeroes every key slot queued in the shred database, fdatasyncs the key
- * files, then empties the queue. Called after a commit with disposals and
- * when a writer opens the store. */
-int  custos_store__shred_pending(custos_store_t *st);
 
 /* Decodes a blob value into a malloc'd copy (*p, caller frees) and checks
  * it against its hash sum. */

@@ -92,7 +92,7 @@ int custos_store_get(custos_store_t *st, const char *id, uint32_t version, custo
 	    (err = get_in(st, txn, seq, rec)) == CUSTOS_ENOTFOUND)
 		custos_err_set(&st->err, err, "record %s%s (seq %llu) was disposed of", id,
 		               version ? " at that version" : "", (unsigned long long)seq);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (err < 0)
 		custos_record_reset(rec);
 	return err;
@@ -106,7 +106,7 @@ int custos_store_get_seq(custos_store_t *st, uint64_t seq, custos_record_t *rec)
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
 		return err;
 	err = get_in(st, txn, seq, rec);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (err < 0)
 		custos_record_reset(rec);
 	return err;
@@ -146,7 +146,7 @@ int custos_store_versions(custos_store_t *st, const char *id, uint64_t **seqs, s
 done:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read ids");
 	if (err < 0) {
@@ -219,7 +219,7 @@ int custos_store_blob_get(custos_store_t *st, const char *hex, void **p, size_t 
 		    : custos_store__mdb(st, rc, "cannot read blobs");
 	else
 		err = custos_store__blob_decode(st, sum, &v, p, n);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	return err;
 }
 
@@ -254,7 +254,7 @@ int custos_store_scan(custos_store_t *st, uint64_t after, custos_store_fn fn, vo
 done:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	custos_record_free(&rec);
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read records");
@@ -271,7 +271,7 @@ int custos_store_last_seq(custos_store_t *st, uint64_t *seq)
 		return err;
 	if ((err = custos_store__state_load(st, txn, &s)) == 0)
 		*seq = s.v[ST_NEXT_SEQ] - 1;
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	return err;
 }
 
@@ -342,7 +342,7 @@ int custos_store_stats(custos_store_t *st, custos_store_stats_t *out)
 done:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read store state");
 	if (err < 0)
@@ -463,7 +463,7 @@ int custos_store_quarantine_list(custos_store_t *st, custos_quarantine_fn fn, vo
 done:
 	if (c)
 		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	free(e);
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read quarantine");
@@ -495,6 +495,6 @@ int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantin
 			*raw_len = st->plain.len;
 		}
 	}
-	mdb_txn_abort(txn);
+	custos_store__read_done(st, txn);
 	return err;
 }

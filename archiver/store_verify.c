@@ -45,8 +45,6 @@ static int verify_dicts(verify_t *vt)
 	MDB_cursor *c;
 	MDB_val k, v;
 	int rc, err = CUSTOS_OK;
-	/* re-read every dictionary from disk rather than trusting the cache */
-	custos_store__dict_evict_from(st, 0);
 	if ((rc = mdb_cursor_open(vt->txn, st->dbi[STORE_DB_DICTS], &c)) != 0)
 		return custos_store__mdb(st, rc, "cannot read dictionaries");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
@@ -56,8 +54,10 @@ static int verify_dicts(verify_t *vt)
 			err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionaries: bad key");
 			break;
 		}
-		if ((err = custos_store__dict_get(st, vt->txn, custos_store__get32(k.mv_data), &d)) < 0)
+		/* read from disk, not from the cache, which other views share */
+		if ((err = custos_store__dict_load(st, vt->txn, custos_store__get32(k.mv_data), &d)) < 0)
 			break;
+		custos_store__dict_free(d);
 		vt->sum->dictionaries++;
 	}
 	mdb_cursor_close(c);
@@ -356,7 +356,7 @@ int custos_store_verify(custos_store_t *st, custos_verify_summary_t *summary,
 		    (e = verify_blobs(&vt)) == 0 && (e = verify_quarantine(&vt)) == 0 && progress)
 			progress(ctx, vt.total, vt.total);
 	}
-	mdb_txn_abort(vt.txn);
+	custos_store__read_done(st, vt.txn);
 out:
 	if (e < 0 && err) {
 		err->status = e;

@@ -45,18 +45,18 @@ static int grow(custos_batch_t *b)
 {
 	custos_store_t *st = b->st;
 	MDB_envinfo info;
-	int rc;
+	int rc, err;
 	for (;;) {
-		if (b->txn)
-			mdb_txn_abort(b->txn);
+		custos_store__txn_end(st, b->txn, false, NULL);
 		b->txn = NULL;
-		if ((rc = mdb_env_info(st->env, &info)) != 0 ||
-		    (rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2)) != 0)
+		/* the resize waits for every other transaction of the process */
+		if ((rc = mdb_env_info(st->env, &info)) != 0)
 			return custos_store__mdb(st, rc, "cannot grow the store map");
-		st->mapsize = info.me_mapsize * 2;
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &b->txn)) != 0) {
+		if ((err = custos_store__resize(st, info.me_mapsize * 2)) < 0)
+			return err;
+		if ((err = custos_store__write_txn(st, &b->txn)) < 0) {
 			b->txn = NULL;
-			return custos_store__mdb(st, rc, "cannot begin write transaction");
+			return err;
 		}
 		rc = replay(b);
 		if (rc == MDB_MAP_FULL)
@@ -103,26 +103,32 @@ int custos_store__op(custos_batch_t *b, int kind, int db, const void *key, size_
 int custos_store_begin(custos_batch_t **out, custos_store_t *st)
 {
 	custos_batch_t *b;
-	int rc, err;
+	int err;
 	*out = NULL;
 	if (!(st->flags & CUSTOS_STORE_WRITE))
 		return custos_err_set(&st->err, CUSTOS_EINVAL, "store is open read-only");
-	if (st->batch)
+	if (st->snap)
+		return custos_err_set(&st->err, CUSTOS_EINVAL,
+		                      "a batch cannot begin on a view with a pinned snapshot");
+	pthread_mutex_lock(&st->sh->mu);
+	bool busy = st->sh->batch;
+	st->sh->batch = true;
+	pthread_mutex_unlock(&st->sh->mu);
+	if (busy)
 		return custos_err_set(&st->err, CUSTOS_EINVAL, "a batch is already open");
-	if (!(b = calloc(1, sizeof *b)))
-		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	if (!(b = calloc(1, sizeof *b))) {
+		err = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+		goto fail;
+	}
 	b->st = st;
-	rc = mdb_txn_begin(st->env, NULL, 0, &b->txn);
-	if (rc == MDB_MAP_RESIZED && (rc = mdb_env_set_mapsize(st->env, 0)) == 0)
-		rc = mdb_txn_begin(st->env, NULL, 0, &b->txn);
-	if (rc) {
+	if ((err = custos_store__write_txn(st, &b->txn)) < 0) {
 		free(b);
-		return custos_store__mdb(st, rc, "cannot begin write transaction");
+		goto fail;
 	}
 	if ((err = custos_store__state_load(st, b->txn, &b->state)) < 0) {
-		mdb_txn_abort(b->txn);
+		custos_store__txn_end(st, b->txn, false, NULL);
 		free(b);
-		return err;
+		goto fail;
 	}
 	/* a dictionary cached by an aborted batch may have an id reused now */
 	custos_store__dict_evict_from(st, (uint32_t)b->state.v[ST_NEXT_DICT]);
@@ -132,6 +138,11 @@ int custos_store_begin(custos_batch_t **out, custos_store_t *st)
 	st->batch = b;
 	*out = b;
 	return CUSTOS_OK;
+fail:
+	pthread_mutex_lock(&st->sh->mu);
+	st->sh->batch = false;
+	pthread_mutex_unlock(&st->sh->mu);
+	return err;
 }
 
 void custos_store_abort(custos_batch_t *b)
@@ -139,8 +150,7 @@ void custos_store_abort(custos_batch_t *b)
 	if (!b)
 		return;
 	custos_store_t *st = b->st;
-	if (b->txn)
-		mdb_txn_abort(b->txn);
+	custos_store__txn_end(st, b->txn, false, NULL);
 	if (b->start_dict)
 		custos_store__dict_evict_from(st, b->start_dict);
 	if (b->rec_keys.data)
@@ -154,6 +164,9 @@ void custos_store_abort(custos_batch_t *b)
 	free(b->pl);
 	st->batch = NULL;
 	free(b);
+	pthread_mutex_lock(&st->sh->mu);
+	st->sh->batch = false;
+	pthread_mutex_unlock(&st->sh->mu);
 }
 
 /* ---------------------------------------------------------------------------
@@ -489,8 +502,11 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	h.normalized_len = (uint32_t)st->json.len;
 	size_t plain_len = st->json.len + rec->raw_len;
 	if ((err = rec->raw_len ? custos_buf_add(&st->json, rec->raw, rec->raw_len) : 0) < 0 ||
-	    (err = custos_store__compress(st, dict, st->json.data, plain_len)) < 0)
+	    (err = custos_store__compress(st, dict, st->json.data, plain_len)) < 0) {
+		custos_store__dict_put(st, dict);
 		return err;
+	}
+	custos_store__dict_put(st, dict);
 
 	custos_store__random_key(st, key);
 	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, h.dict);
@@ -613,7 +629,9 @@ int custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict)
 		goto done;
 	if (dict && (err = custos_store__dict_get(st, b->txn, dict, &d)) < 0)
 		goto done;
-	if ((err = custos_store__compress(st, d, st->plain.data, st->plain.len)) < 0)
+	err = custos_store__compress(st, d, st->plain.data, st->plain.len);
+	custos_store__dict_put(st, d);
+	if (err < 0)
 		goto done;
 	h.dict = (uint16_t)dict;
 	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, h.dict);
@@ -634,141 +652,6 @@ done:
 	custos_record_free(&rec);
 	if (err < 0)
 		b->failed = err;
-	return err;
-}
-
-int custos_store__dispose(custos_batch_t *b, uint64_t seq, const char *tombstone, size_t n)
-{
-	custos_store_t *st = b->st;
-	custos_store__rechdr_t h;
-	custos_store__platform_t *pl;
-	custos_record_t rec;
-	custos_err_t perr;
-	uint8_t kb[8], key[STORE_KEY_LEN], hdr[STORE_REC_HDR], tk[16], sk[9];
-	MDB_val k = { 8, kb }, v;
-	int rc, err;
-
-	if (b->failed)
-		return custos_err_set(&st->err, b->failed, "the batch failed earlier");
-	custos_store__be64(kb, seq);
-	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &k, &v)) != 0)
-		return custos_store__mdb(st, rc, "cannot read the record to dispose of");
-	if (custos_store__hdr_decode(&h, v.mv_data, v.mv_size) < 0)
-		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: bad record header",
-		                      (unsigned long long)seq);
-	if (h.flags & STORE_REC_DISPOSED)
-		return CUSTOS_OK;
-	size_t old_len = v.mv_size;
-	if (b->first_seq && seq >= b->first_seq)
-		memcpy(key, b->rec_keys.data + (seq - b->first_seq) * STORE_KEY_LEN, STORE_KEY_LEN);
-	else if ((err = custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key)) < 0)
-		return err;
-	custos_record_init(&rec);
-	/* the counters need the plaintext's size, its platform and created_at */
-	err = custos_store__record_plain(st, b->txn, seq, &v, key, &h);
-	sodium_memzero(key, sizeof key);
-	if (err < 0)
-		goto done;
-	if ((err = custos_record_from_json(&rec, st->plain.data, h.normalized_len, &perr)) < 0) {
-		custos_err_set(&st->err, CUSTOS_ECORRUPT, "seq %llu: %s", (unsigned long long)seq,
-		               perr.msg);
-		err = CUSTOS_ECORRUPT;
-		goto done;
-	}
-	size_t plain_len = st->plain.len;
-	sodium_memzero(st->plain.data, st->plain.len);
-	if ((err = platform_get(b, rec.platform, &pl)) < 0)
-		goto done;
-	h.flags |= STORE_REC_DISPOSED;
-	custos_store__hdr_encode(hdr, &h);
-	custos_store__be64(tk, (uint64_t)rec.created_at ^ ((uint64_t)1 << 63));
-	custos_store__be64(tk + 8, seq);
-	sk[0] = STORE_KEYS_RECORDS;
-	custos_store__be64(sk + 1, seq);
-	if ((err = op(b, STORE_OP_PUT, STORE_DB_RECORDS, kb, 8, hdr, sizeof hdr, 0)) < 0 ||
-	    (err = op(b, STORE_OP_PUT, STORE_DB_TOMBSTONES, kb, 8, tombstone, n, 0)) < 0 ||
-	    (err = op(b, STORE_OP_DEL, STORE_DB_TIMES, tk, 16, NULL, 0, 0)) < 0 ||
-	    (err = op(b, STORE_OP_PUT, STORE_DB_SHRED, sk, 9, "", 0, 0)) < 0)
-		goto done;
-	b->state.v[ST_TOMBSTONES]++;
-	b->state.v[ST_RAW_BYTES] -= plain_len;
-	b->state.v[ST_STORED_BYTES] -= old_len - sizeof hdr;
-	pl->v[PL_RAW_BYTES] -= plain_len;
-	pl->v[PL_STORED_BYTES] -= old_len - sizeof hdr;
-	pl->dirty = true;
-	b->shred = true;
-done:
-	custos_record_free(&rec);
-	if (err < 0)
-		b->failed = err;
-	return err;
-}
-
-int custos_store__shred_pending(custos_store_t *st)
-{
-	static const uint8_t zero[STORE_KEY_LEN];
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	bool used[2] = { false, false };
-	int rc, err = CUSTOS_OK;
-	for (;;) {
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
-			return custos_store__mdb(st, rc, "cannot begin write transaction");
-		if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_SHRED], &c)) != 0)
-			goto fail;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			const uint8_t *p = k.mv_data;
-			if (k.mv_size != 9 || p[0] > 1) {
-				err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "shred queue: bad entry");
-				goto out;
-			}
-			uint64_t slot = custos_store__get64(p + 1);
-			if (pwrite(st->key_fd[p[0]], zero, STORE_KEY_LEN,
-			           (off_t)(slot * STORE_KEY_LEN)) != STORE_KEY_LEN) {
-				err = custos_err_set(&st->err, CUSTOS_EIO, "cannot shred key slot %llu: %s",
-				                     (unsigned long long)slot, strerror(errno));
-				goto out;
-			}
-			used[p[0]] = true;
-		}
-		mdb_cursor_close(c);
-		c = NULL;
-		if (rc != MDB_NOTFOUND)
-			goto fail;
-		if (!used[0] && !used[1]) {
-			mdb_txn_abort(txn);
-			return CUSTOS_OK;
-		}
-		/* the zeros reach the disk before the queue is forgotten */
-		for (int i = 0; i < 2; i++)
-			if (used[i] && fdatasync(st->key_fd[i]) != 0) {
-				err = custos_err_set(&st->err, CUSTOS_EIO, "cannot sync the key file: %s",
-				                     strerror(errno));
-				goto out;
-			}
-		if ((rc = mdb_drop(txn, st->dbi[STORE_DB_SHRED], 0)) == 0)
-			rc = mdb_txn_commit(txn);
-		else
-			mdb_txn_abort(txn);
-		txn = NULL;
-		if (rc == MDB_MAP_FULL) {
-			MDB_envinfo info;
-			if ((rc = mdb_env_info(st->env, &info)) != 0 ||
-			    (rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2)) != 0)
-				return custos_store__mdb(st, rc, "cannot grow the store map");
-			continue;   /* zeroing again is harmless */
-		}
-		return custos_store__mdb(st, rc, "cannot clear the shred queue");
-	}
-fail:
-	err = custos_store__mdb(st, rc, "cannot read the shred queue");
-out:
-	if (c)
-		mdb_cursor_close(c);
-	if (txn)
-		mdb_txn_abort(txn);
 	return err;
 }
 
@@ -1019,7 +902,7 @@ int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 	    (err = write_keys(st, STORE_KEYS_ITEMS, &b->item_keys, b->first_item_slot)) < 0)
 		goto done;
 	for (;;) {
-		rc = mdb_txn_commit(b->txn);
+		custos_store__txn_end(st, b->txn, true, &rc);
 		b->txn = NULL;
 		if (rc != MDB_MAP_FULL)
 			break;
@@ -1035,9 +918,6 @@ int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 	/* committed: the dictionaries trained by this batch stay cached */
 	b->start_dict = 0;
 	release_map(st);
-	if (b->shred && (err = custos_store__shred_pending(st)) < 0)
-		custos_err_prefix(&st->err, "disposal committed, its keys not yet destroyed "
-		                  "(the next writer to open the archive finishes)");
 done:
 	custos_store_abort(b);
 	return err;

@@ -476,13 +476,12 @@ static void test_store__disposed_record_leaves_a_tombstone_and_no_key(void)
 {
 	custos_store_t *st;
 	custos_record_t r, g;
-	custos_batch_t *b;
 	custos_verify_summary_t v1, v2;
 	custos_store_stats_t s1, s2;
 	custos_err_t err = { 0 };
 	uint64_t *seqs;
 	size_t n;
-	static const char tomb[] = "{\"id\":\"x:2\",\"version\":1,\"rule\":\"default\"}";
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
 	custos_record_init(&r);
 	custos_record_init(&g);
 	three_records();
@@ -490,10 +489,13 @@ static void test_store__disposed_record_leaves_a_tombstone_and_no_key(void)
 	CHECK_ST(st, custos_store_verify(st, &v1, NULL, NULL, NULL));
 	CHECK_ST(st, custos_store_stats(st, &s1));
 	CHECK(!slot_is_zero("slots", 2));
-	CHECK_OK(custos_store_begin(&b, st));
-	CHECK_ST(st, custos_store__dispose(b, 2, tomb, sizeof tomb - 1));
-	CHECK_ST(st, custos_store__dispose(b, 2, tomb, sizeof tomb - 1));   /* twice: no-op */
-	CHECK_ST(st, custos_store_commit(b, NULL));
+	custos_dispose_item_t item = { "x:2", "default", commit };
+	custos_dispose_summary_t ds;
+	CHECK_ST(st, custos_store_dispose(st, &item, 1, "tester", 0, &ds));
+	CHECK_INT(ds.records, 1);
+	CHECK_ST(st, custos_store_dispose(st, &item, 1, "tester", 0, &ds));   /* twice: no-op */
+	CHECK_INT(ds.records, 0);
+	CHECK_ST(st, custos_store_dispose_complete(st, NULL));
 	CHECK(slot_is_zero("slots", 2));
 	CHECK(!slot_is_zero("slots", 3));
 	CHECK_STATUS(custos_store_get(st, "x:2", 0, &g), CUSTOS_ENOTFOUND);
@@ -539,46 +541,6 @@ static void test_store__disposed_record_leaves_a_tombstone_and_no_key(void)
 	custos_store_free(st);
 	custos_record_free(&r);
 	custos_record_free(&g);
-}
-
-/* A crash between a disposal's commit and its key shredding leaves the shred
- * queue; the next writer to open the store empties it. */
-static void test_store__pending_shreds_are_finished_at_open(void)
-{
-	custos_store_t *st;
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_stat ms;
-	char p[4300];
-	uint8_t kb[9] = { 0, 0, 0, 0, 0, 0, 0, 0, 3 };
-	MDB_val k = { 9, kb }, v = { 0, "" };
-	three_records();
-	snprintf(p, sizeof p, "%s/store", archive);
-	CHECK_INT(mdb_env_create(&env), 0);
-	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
-	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
-	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	CHECK_INT(mdb_dbi_open(txn, "shred", 0, &dbi), 0);
-	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
-	CHECK_INT(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-	CHECK(!slot_is_zero("slots", 3));
-	st = open_store(CUSTOS_STORE_READ);   /* readers leave it */
-	custos_store_free(st);
-	CHECK(!slot_is_zero("slots", 3));
-	st = open_store(CUSTOS_STORE_WRITE);
-	custos_store_free(st);
-	CHECK(slot_is_zero("slots", 3));
-	CHECK_INT(mdb_env_create(&env), 0);
-	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
-	CHECK_INT(mdb_env_open(env, p, MDB_RDONLY, 0600), 0);
-	CHECK_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-	CHECK_INT(mdb_dbi_open(txn, "shred", 0, &dbi), 0);
-	CHECK_INT(mdb_stat(txn, dbi, &ms), 0);
-	CHECK_INT(ms.ms_entries, 0);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
 }
 
 static void test_store__abort_leaves_nothing(void)
@@ -1338,7 +1300,6 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__recompress_moves_records_between_dictionaries),
 	CHECK_CASE(test_store__shredded_key_makes_a_record_unreadable),
 	CHECK_CASE(test_store__disposed_record_leaves_a_tombstone_and_no_key),
-	CHECK_CASE(test_store__pending_shreds_are_finished_at_open),
 	CHECK_CASE(test_store__abort_leaves_nothing),
 	CHECK_CASE(test_store__map_grows_from_a_tiny_map),
 	CHECK_CASE(test_store__reader_follows_a_map_grown_by_another_process),
