@@ -4,6 +4,7 @@
 #define CUSTOS_ARCHIVER_H
 
 #include "custos_common.h"
+#include "custos_types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -160,29 +161,10 @@ int custos_store_scan(custos_store_t *st, uint64_t after, custos_store_fn fn, vo
 /* Highest sequence number committed (0 for an empty store). */
 int custos_store_last_seq(custos_store_t *st, uint64_t *seq);
 
-typedef struct {
-	char     platform[32];
-	uint64_t records, versions, raw_bytes, stored_bytes;
-} custos_platform_stats_t;
-
-typedef struct {
-	uint64_t records;          /* distinct ids */
-	uint64_t versions;         /* stored versions, all ids */
-	uint64_t deleted_upstream; /* records whose latest version is marked deleted */
-	uint64_t raw_bytes;        /* original capture bytes + normalized JSON, all versions */
-	uint64_t stored_bytes;     /* stored record values: header + compressed, encrypted payload */
-	uint64_t file_bytes;       /* size of the store's files on disk (data.mdb + key files) */
-	uint64_t blobs, blob_bytes;/* distinct blobs and their original size */
-	uint64_t quarantined, tombstones, dictionaries;
-	uint64_t last_seq;
-	custos_platform_stats_t *platforms;   /* sorted by name; free with custos_store_stats_free */
-	size_t   n_platforms;
-} custos_store_stats_t;
 
 /* Fills out (exact counters kept with the data). On failure out holds nothing
  * to free. */
 int  custos_store_stats(custos_store_t *st, custos_store_stats_t *out);
-void custos_store_stats_free(custos_store_stats_t *s);    /* frees platforms; NULL-safe */
 
 /* Verification: re-reads every record, blob, dictionary and quarantine item,
  * recomputes every hash, checks the indexes against the records, accounts for
@@ -192,24 +174,11 @@ void custos_store_stats_free(custos_store_stats_t *s);    /* frees platforms; NU
  * (seq 17): content hash mismatch", "batch 4 (seqs 30..41): record chain head
  * mismatch"). progress (may be NULL) is called now and then with done/total
  * records. summary and err may be NULL. CUSTOS_EINVAL while a batch is open. */
-typedef struct {
-	uint64_t records, blobs, tombstones, quarantined, dictionaries;
-	uint8_t  chain[CUSTOS_SHA256_LEN];     /* recomputed record chain head */
-} custos_verify_summary_t;
-typedef void (*custos_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int custos_store_verify(custos_store_t *st, custos_verify_summary_t *summary,
                         custos_progress_fn progress, void *ctx, custos_err_t *err);
 
 /* Quarantine listing, in number order; e is borrowed for the call. fn returns
  * 0 to go on; anything else stops and is returned. */
-typedef struct {
-	uint64_t n;                 /* 1-based quarantine number */
-	char     file[1024];
-	int64_t  offset, line;
-	char     reason[512];
-	int64_t  at;                /* ms */
-	size_t   raw_len;
-} custos_quarantine_entry_t;
 typedef int (*custos_quarantine_fn)(void *ctx, const custos_quarantine_entry_t *e);
 int custos_store_quarantine_list(custos_store_t *st, custos_quarantine_fn fn, void *ctx);
 /* Reads entry n with its raw bytes, checked against their SHA-256 (*raw
@@ -272,18 +241,46 @@ int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t
 
 /* ===========================================================================
  * Audit chain. An append-only file <archive>/audit/audit.log, one JSON object
- * a line, each holding the SHA-256 of the previous line; it has its own lock,
- * so appending never waits for the store's writer. docs/audit.md.
+ * a line, each holding the SHA-256 of the previous line; it has its own lock
+ * (audit/lock), so appending never waits for the store's writer. docs/audit.md.
  */
 typedef struct {
 	const char *action;       /* "init", "ingest", "search", ... */
-	const char *actor;        /* --actor / CUSTOS_ACTOR, or NULL */
+	const char *actor;        /* the person acted for (--actor), or NULL */
+	const char *role;         /* the session's role when not the local operator, or NULL */
+	const char *token;        /* the name of the service token used, or NULL */
+	const char *client;       /* the client's address for a service request, or NULL */
 	const char *params_json;  /* a JSON object text, or NULL */
 	const char *result_json;  /* a JSON object text, or NULL */
 	int         status;       /* CUSTOS_OK or the failure */
 } custos_audit_entry_t;
 
-/* Appends one entry and fsyncs. The OS user is taken from the process. */
+/* The appender of an archive's audit log, shared by the threads of a
+ * process: it keeps the chain's tail (number and hash of the last entry) in
+ * memory, found at open by reading the log backwards from its end, so an
+ * append costs the same whatever the log's length. Appends from other
+ * processes (under audit/lock) are followed by reading only their lines.
+ * custos_auditlog_open creates audit/ and the log when missing.
+ * @return CUSTOS_OK; CUSTOS_EACCESS when the log cannot be opened for
+ *         appending (a read-only archive: the caller says what goes
+ *         unaudited); CUSTOS_ECORRUPT when its last line has no entry
+ *         number; CUSTOS_EIO, CUSTOS_ENOMEM. */
+typedef struct custos_auditlog custos_auditlog_t;
+int  custos_auditlog_open(custos_auditlog_t **out, const char *archive_dir, custos_err_t *err);
+void custos_auditlog_free(custos_auditlog_t *l);              /* NULL-safe */
+/* Appends one entry and returns once it is durable (fdatasync, shared with
+ * the appends of other threads that arrive meanwhile). The OS user is the
+ * process's. *n (may be NULL) gets the entry's number. A line torn by an
+ * earlier crash is cut off first and the entry says so ("repaired").
+ * Thread-safe. @return CUSTOS_OK, CUSTOS_ENOSPC, CUSTOS_EIO, CUSTOS_EINVAL
+ * (params or result hold a raw newline), CUSTOS_ENOMEM. */
+int  custos_auditlog_append(custos_auditlog_t *l, const custos_audit_entry_t *e, uint64_t *n,
+                            custos_err_t *err);
+/* The last durable entry: its number (0 for an empty log) and hash. What
+ * the store's chain anchors at each commit. Thread-safe. */
+void custos_auditlog_synced(custos_auditlog_t *l, uint64_t *n, uint8_t head[CUSTOS_SHA256_LEN]);
+
+/* One append through a log opened and closed for it (custos init). */
 int custos_audit_append(const char *archive_dir, const custos_audit_entry_t *e, custos_err_t *err);
 /* Calls fn with each entry line (a JSON object text) since `since` (ms, or
  * CUSTOS_TIME_NONE for all). */

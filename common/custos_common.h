@@ -36,7 +36,10 @@ typedef enum {
 	CUSTOS_ELAG      = -14, /* refused: the index lags the store */
 	CUSTOS_EACCESS   = -15, /* permission denied */
 	CUSTOS_ETOOBIG   = -16, /* input over a hard limit */
-	CUSTOS_EINTERNAL = -17  /* a bug or an unexpected library failure */
+	CUSTOS_EINTERNAL = -17, /* a bug or an unexpected library failure */
+	CUSTOS_ENOSPC    = -18, /* the disk (or quota) is full */
+	CUSTOS_EDENIED   = -19, /* the session's role may not do this */
+	CUSTOS_ESTOPPED  = -20  /* the archive is closing: the work was not started */
 } custos_status_t;
 
 /* A short lower-case phrase for a status ("record not found"); static storage. */

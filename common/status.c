@@ -25,6 +25,9 @@ const char *custos_status_str(int status)
 	case CUSTOS_EACCESS:     return "permission denied";
 	case CUSTOS_ETOOBIG:     return "input too large";
 	case CUSTOS_EINTERNAL:   return "internal error";
+	case CUSTOS_ENOSPC:      return "no space left on the device";
+	case CUSTOS_EDENIED:     return "not allowed for this role";
+	case CUSTOS_ESTOPPED:    return "the archive is closing";
 	}
 	return "unknown status";
 }

@@ -21,13 +21,11 @@
 #define CUSTOS_RETENTION_H
 
 #include "custos_common.h"
+#include "custos_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A git object id in hex: 40 digits and NUL. */
-#define CUSTOS_COMMIT_HEX 41
 
 /* Query validation is the indexer's business: the caller passes its parser
  * in. Returns 0 when q is a valid query; otherwise non-zero with a short
@@ -38,32 +36,10 @@ typedef int (*custos_query_check_fn)(void *ctx, const char *q, char *msg, size_t
  * Retention durations and the schedule (retention.yaml). No git here: these
  * work on text, so the CLI can check a file before committing it.
  */
-typedef enum {
-	CUSTOS_RETAIN_DAYS = 1,
-	CUSTOS_RETAIN_MONTHS,
-	CUSTOS_RETAIN_YEARS,
-	CUSTOS_RETAIN_FOREVER
-} custos_retain_unit_t;
-
-typedef struct {
-	custos_retain_unit_t unit;
-	int32_t n;                 /* 0 for FOREVER */
-} custos_retain_t;
-
-/* The instant a rule counts from. */
-typedef enum {
-	CUSTOS_FROM_CREATED = 0,   /* the record's created_at (default) */
-	CUSTOS_FROM_CAPTURED = 1   /* when custos captured it */
-} custos_retain_from_t;
-
-/* Expiry of CUSTOS_RETAIN_FOREVER. */
-#define CUSTOS_EXPIRY_NEVER INT64_MAX
 
 /* Parses "90d", "6m", "7y" or "forever" (ASCII, no spaces). CUSTOS_EFORMAT
  * otherwise, or when N is above 3650000d / 120000m / 10000y. */
 int custos_retain_parse(custos_retain_t *out, const char *s);
-/* "90d", "7y", "forever". out holds at least 16 bytes. */
-void custos_retain_format(char *out, size_t cap, custos_retain_t r);
 
 /* The instant (ms UTC) at which something that started at from_ms has been
  * kept for r: days are 86,400 s; months and years are calendar steps in UTC
@@ -74,28 +50,6 @@ void custos_retain_format(char *out, size_t cap, custos_retain_t r);
  * (and for from_ms == CUSTOS_TIME_NONE: an unknown start never expires). */
 int64_t custos_retain_expiry(int64_t from_ms, custos_retain_t r);
 
-typedef struct {
-	char   *name;          /* unique within the schedule */
-	char   *match;         /* query text; "*" is every record */
-	char   *description;   /* or NULL */
-	custos_retain_t retain;
-	custos_retain_from_t from;
-	bool    match_all;     /* match is "*" */
-	int     line;          /* 1-based line of the rule in retention.yaml */
-} custos_rule_t;
-
-typedef struct {
-	int     version;       /* the schedule's `version:` (1 when absent) */
-	char   *description;   /* or NULL */
-	custos_rule_t *rules;  /* in file order */
-	size_t  n_rules;
-	/* Set by custos_policy_schedule_at; "" / CUSTOS_TIME_NONE after parse. */
-	char    commit[CUSTOS_COMMIT_HEX]; /* the commit that last changed retention.yaml */
-	int64_t commit_time;   /* its committer time, ms */
-	char   *text;          /* the YAML text, NUL-terminated */
-	size_t  text_len;
-	custos_arena_t arena;  /* owns every string above */
-} custos_schedule_t;
 
 /* Parses and validates a retention.yaml text. check (may be NULL: no query
  * checking) is called for every match except "*". On failure *out is NULL,
@@ -105,7 +59,6 @@ typedef struct {
  * invalid queries, a missing match-all rule). CUSTOS_ETOOBIG over 1 MiB. */
 int  custos_schedule_parse(custos_schedule_t **out, const char *text, size_t n,
                            custos_query_check_fn check, void *check_ctx, custos_err_t *err);
-void custos_schedule_free(custos_schedule_t *s);            /* NULL-safe */
 
 /* Given the indices (into s->rules) of the rules whose queries match a record,
  * picks the one that keeps it longest (the latest expiry; on a tie the first
@@ -146,22 +99,6 @@ typedef struct {
 	int64_t     when;      /* commit time, ms; 0: now (tests pin it) */
 } custos_policy_change_t;
 
-/* One commit, as log and the foreign-commit report show it. */
-typedef struct {
-	char     id[CUSTOS_COMMIT_HEX];
-	int64_t  time;         /* committer time, ms */
-	char    *author;       /* name */
-	char    *email;
-	char    *message;      /* whole message, trailing newline removed */
-	char   **changes;      /* "M retention.yaml", "A holds/x.json", ... vs first parent */
-	size_t   n_changes;
-} custos_policy_commit_t;
-
-typedef struct {
-	custos_policy_commit_t *v;   /* newest first */
-	size_t n;
-} custos_policy_log_t;
-void custos_policy_log_free(custos_policy_log_t *l);        /* NULL-safe; zeroes it */
 
 /* Opens (or with CUSTOS_POLICY_CREATE creates: a bare repository with one
  * commit holding a README, no schedule yet) the policy repository of the
@@ -229,22 +166,13 @@ int custos_policy_diff(custos_policy_t *p, const char *a, const char *b, custos_
 int custos_policy_doc_add(custos_policy_t *p, const char *name, const void *data, size_t n,
                           const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX]);
 
-typedef struct {
-	char    *name;
-	uint64_t size;
-	char     commit[CUSTOS_COMMIT_HEX];  /* last commit that changed it */
-	int64_t  time;                       /* that commit's time, ms */
-} custos_policy_doc_t;
-typedef struct {
-	custos_policy_doc_t *v;   /* sorted by name */
-	size_t n;
-} custos_policy_docs_t;
+/* Every document now, sorted by name. */
 int  custos_policy_doc_list(custos_policy_t *p, custos_policy_docs_t *out);
-void custos_policy_docs_free(custos_policy_docs_t *d);      /* NULL-safe; zeroes it */
 /* The document's bytes as of spec (NULL = now), appended to out.
  * CUSTOS_ENOTFOUND when it did not exist then. */
 int  custos_policy_doc_get(custos_policy_t *p, const char *name, const char *spec,
                            custos_buf_t *out);
+
 
 /* ===========================================================================
  * Legal holds. Each is holds/<name>.json in the repository; creating and
@@ -257,29 +185,6 @@ int  custos_policy_doc_get(custos_policy_t *p, const char *name, const char *spe
  * anchor, so a membership that shrank behind custos's back is CUSTOS_ECORRUPT.
  * A hold name is 1-100 of [A-Za-z0-9._-], not starting with '.'.
  */
-typedef struct {
-	char    *name;
-	char    *query;
-	char    *reason;            /* "" when none given */
-	int64_t  created_at;        /* ms */
-	char    *created_by;
-	bool     active;
-	int64_t  released_at;       /* CUSTOS_TIME_NONE while active */
-	char    *released_by;       /* NULL while active */
-	char    *release_reason;    /* NULL while active */
-	uint64_t members;           /* entries recorded now (id, content hash pairs) */
-	uint64_t member_ids;        /* distinct record ids among them */
-	uint64_t members_anchored;  /* entries the repository's anchor covers */
-	char     commit[CUSTOS_COMMIT_HEX];  /* last commit that changed the hold's file */
-} custos_hold_t;
-
-typedef struct {
-	custos_hold_t *v;           /* sorted by name */
-	size_t n;
-	custos_arena_t arena;
-} custos_holds_t;
-void custos_holds_free(custos_holds_t *h);                  /* NULL-safe; zeroes it */
-
 typedef struct {
 	const char *id;             /* record id */
 	const char *sha256;         /* the version's content hash, 64 hex digits */
