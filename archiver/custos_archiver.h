@@ -114,6 +114,12 @@ int custos_store_blob_put(custos_batch_t *b, const void *p, size_t n,
 int custos_store_quarantine_put(custos_batch_t *b, const char *file, int64_t offset,
                                 int64_t line, const char *reason,
                                 const void *raw, size_t n);
+/* The same, saying what became of the item: *qn (may be NULL) its number,
+ * the earlier one when it was set aside before, and *added (may be NULL)
+ * whether it is new. */
+int custos_store_quarantine_add(custos_batch_t *b, const char *file, int64_t offset,
+                                int64_t line, const char *reason, const void *raw, size_t n,
+                                uint64_t *qn, bool *added);
 
 typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
@@ -122,6 +128,30 @@ typedef struct {
 	uint8_t  digest[CUSTOS_SHA256_LEN];    /* SHA-256 over the content hashes added, in order
 	                                          (SHA-256 of nothing when none) */
 } custos_batch_summary_t;
+
+/* What a batch anchors in the record chain (docs/audit.md, "Anchors"): the
+ * audit chain's last durable entry, the policy repository's head as custos
+ * last committed or accepted it, and the highest record seq that audit
+ * entries account for. Folded into the chain after the batch's records, so
+ * the chain proves the audit log and the policy branch were at least there. */
+typedef struct {
+	uint64_t audit_n;                         /* 0: no entry yet */
+	uint8_t  audit_head[CUSTOS_SHA256_LEN];   /* hash of entry audit_n */
+	char     policy[CUSTOS_COMMIT_HEX];       /* 40 hex digits, or "" */
+	uint64_t audited_seq;
+} custos_anchor_t;
+
+/* Sets the anchor batch b commits with. A batch with an anchor different
+ * from the last one committed is written even when it holds no records. */
+void custos_store_anchor(custos_batch_t *b, const custos_anchor_t *a);
+/* The last anchor committed (zeroed when none). */
+int  custos_store_last_anchor(custos_store_t *st, custos_anchor_t *out);
+/* Calls fn with each committed batch that carries an anchor, oldest first,
+ * in one read transaction: its number, seq range (first > last: none), time
+ * and anchor (borrowed for the call). fn returns non-zero to stop. */
+typedef int (*custos_anchor_fn)(void *ctx, uint64_t batch, uint64_t first_seq,
+                                uint64_t last_seq, int64_t time, const custos_anchor_t *a);
+int  custos_store_anchors(custos_store_t *st, custos_anchor_fn fn, void *ctx);
 
 /* Commits durably and frees the batch (whatever the result). summary (may be
  * NULL) is filled on success. On failure nothing of the batch is kept.
@@ -201,8 +231,8 @@ int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantin
  * (custos_store_open with WRITE, or the next dispose) finishes first; a crash
  * before it leaves nothing. Versions already disposed are skipped, unknown
  * ids ignored. Keep n to thousands: the transaction holds them all.
- * CUSTOS_TEST_DISPOSE_CRASH=before-shred makes the process _exit(99) right
- * after the commit (tests). */
+ * Test point "dispose-before-shred" (custos_test_point): right after the
+ * commit. */
 typedef struct {
 	const char *id;       /* record id: all its versions go */
 	const char *rule;     /* the retention rule that allowed it */

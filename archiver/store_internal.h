@@ -12,7 +12,7 @@
 
 /* Version of the store layout written in meta "format". A store with a
  * higher number is refused with CUSTOS_EVERSION and left untouched. */
-#define CUSTOS_STORE_FORMAT 1
+#define CUSTOS_STORE_FORMAT 2   /* 2: batch entries carry anchors */
 
 /* Named databases of the one LMDB environment in <archive>/store. */
 enum {
@@ -54,8 +54,14 @@ enum { STORE_BLOB_HDR = 18, STORE_BLOB_ZSTD = 1 };
 /* Dict header: u8 format, u64 item slot, u32 dict len, dict sha256[32],
  * u8 platform len, platform, u32 n samples, u64 sample seqs..., then the
  * encrypted dictionary. */
-/* Batch value: u64 first seq, u64 last seq, chain[32], i64 time ms. */
-enum { STORE_BATCH_VAL = 56 };
+/* Batch value: u64 first seq, u64 last seq, chain[32], i64 time ms (format
+ * 1), then the anchor (format 2): u64 audit entry n, audit hash[32], policy
+ * commit[20] (zeros: none), u64 audited seq. An anchored batch folds its
+ * anchor into the record chain after its records (store_write.c); a batch
+ * with no records (first = last + 1) carries an anchor alone. meta "anchor"
+ * repeats the last anchor committed. */
+enum { STORE_BATCH_VAL = 56, STORE_ANCHOR_LEN = 68,
+       STORE_BATCH_ANCHORED = STORE_BATCH_VAL + STORE_ANCHOR_LEN };
 
 /* The key files: records use slot = seq in keys/slots; blobs, dictionaries
  * and quarantine items take slots from state.next_item_slot in keys/items. */
@@ -165,6 +171,8 @@ struct custos_batch {
 	custos_batch_summary_t sum;
 	custos_buf_t    tmp;
 	uint32_t        start_dict;       /* next dict id when the batch began */
+	bool            anchored;         /* custos_store_anchor was called */
+	uint8_t         anchor[STORE_ANCHOR_LEN];
 	unsigned        since_release;    /* puts since the map's pages were let go */
 	int             failed;           /* a change failed half-way: only abort is left */
 };
@@ -191,6 +199,13 @@ static inline uint32_t custos_store__get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+
+/* Encodes an anchor as batch entries hold it, and back. */
+void custos_store__anchor_encode(uint8_t out[STORE_ANCHOR_LEN], const custos_anchor_t *a);
+void custos_store__anchor_decode(custos_anchor_t *a, const uint8_t in[STORE_ANCHOR_LEN]);
+/* chain = SHA-256(chain || 'A' || anchor bytes): how an anchor joins the chain. */
+void custos_store__anchor_fold(uint8_t chain[CUSTOS_SHA256_LEN],
+                               const uint8_t anchor[STORE_ANCHOR_LEN]);
 
 /* Translates an LMDB status into a custos status, setting st->err to
  * "<what>: <lmdb message>". */

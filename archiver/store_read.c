@@ -275,6 +275,57 @@ int custos_store_last_seq(custos_store_t *st, uint64_t *seq)
 	return err;
 }
 
+int custos_store_last_anchor(custos_store_t *st, custos_anchor_t *out)
+{
+	MDB_txn *txn;
+	MDB_val k = { 6, "anchor" }, v;
+	int rc, err;
+	memset(out, 0, sizeof *out);
+	if ((err = custos_store__read_txn(st, &txn)) < 0)
+		return err;
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	if (rc == 0 && v.mv_size == STORE_ANCHOR_LEN)
+		custos_store__anchor_decode(out, v.mv_data);
+	else if (rc == 0)
+		err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "store: the last anchor is damaged");
+	else if (rc != MDB_NOTFOUND)
+		err = custos_store__mdb(st, rc, "cannot read the last anchor");
+	custos_store__read_done(st, txn);
+	return err;
+}
+
+int custos_store_anchors(custos_store_t *st, custos_anchor_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, err;
+	if ((err = custos_store__read_txn(st, &txn)) < 0)
+		return err;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_BATCHES], &c)) != 0) {
+		err = custos_store__mdb(st, rc, "cannot read batches");
+		goto done;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (v.mv_size != STORE_BATCH_ANCHORED || k.mv_size != 8)
+			continue;
+		const uint8_t *p = v.mv_data;
+		custos_anchor_t a;
+		custos_store__anchor_decode(&a, p + STORE_BATCH_VAL);
+		if ((err = fn(ctx, custos_store__get64(k.mv_data), custos_store__get64(p),
+		              custos_store__get64(p + 8), (int64_t)custos_store__get64(p + 48), &a)) != 0)
+			goto done;
+	}
+	if (rc != MDB_NOTFOUND)
+		err = custos_store__mdb(st, rc, "cannot read batches");
+done:
+	if (c)
+		mdb_cursor_close(c);
+	custos_store__read_done(st, txn);
+	return err;
+}
+
 static uint64_t file_size(const char *dir, const char *name)
 {
 	char p[4200];

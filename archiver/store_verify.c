@@ -111,6 +111,49 @@ static int verify_index(verify_t *vt, const custos_record_t *rec,
 	return custos_store__mdb(st, rc, "cannot read times");
 }
 
+static bool batch_ok(const MDB_val *bv)
+{
+	return bv->mv_size == STORE_BATCH_VAL || bv->mv_size == STORE_BATCH_ANCHORED;
+}
+
+/* The end of a batch: its anchor joins the chain, and the chain must be the
+ * head the batch recorded. */
+static int batch_end(custos_store_t *st, const MDB_val *bk, const MDB_val *bv, uint8_t chain[32])
+{
+	const uint8_t *p = bv->mv_data;
+	if (bv->mv_size == STORE_BATCH_ANCHORED)
+		custos_store__anchor_fold(chain, p + STORE_BATCH_VAL);
+	if (memcmp(chain, p + 16, 32) != 0) {
+		uint64_t first = custos_store__get64(p), last = custos_store__get64(p + 8);
+		if (first > last)
+			return custos_err_set(&st->err, CUSTOS_ECORRUPT, "batch %llu (an anchor after "
+			                      "seq %llu): record chain head mismatch",
+			                      (unsigned long long)custos_store__get64(bk->mv_data),
+			                      (unsigned long long)last);
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT,
+		                      "batch %llu (seqs %llu..%llu): record chain head mismatch",
+		                      (unsigned long long)custos_store__get64(bk->mv_data),
+		                      (unsigned long long)first, (unsigned long long)last);
+	}
+	return CUSTOS_OK;
+}
+
+/* Consumes the batches at the cursor that hold no records (first = the
+ * next seq, last = first - 1): anchors committed on their own. */
+static int empty_batches(custos_store_t *st, MDB_cursor *bc, int *brc, MDB_val *bk, MDB_val *bv,
+                         uint64_t next_seq, uint8_t chain[32])
+{
+	int err;
+	while (*brc == 0 && bv->mv_size == STORE_BATCH_ANCHORED &&
+	       custos_store__get64(bv->mv_data) == next_seq &&
+	       custos_store__get64((uint8_t *)bv->mv_data + 8) == next_seq - 1) {
+		if ((err = batch_end(st, bk, bv, chain)) < 0)
+			return err;
+		*brc = mdb_cursor_get(bc, bk, bv, MDB_NEXT);
+	}
+	return CUSTOS_OK;
+}
+
 static int verify_records(verify_t *vt)
 {
 	custos_store_t *st = vt->st;
@@ -129,6 +172,8 @@ static int verify_records(verify_t *vt)
 		goto done;
 	}
 	brc = mdb_cursor_get(bc, &bk, &bv, MDB_FIRST);
+	if ((err = empty_batches(st, bc, &brc, &bk, &bv, batch_first, chain)) < 0)
+		goto done;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		custos_store__rechdr_t h;
@@ -173,20 +218,17 @@ static int verify_records(verify_t *vt)
 		custos_sha256_update(&cc, h.raw, 32);
 		custos_sha256_final(&cc, chain);
 		/* each batch's head is checked where the batch ends */
-		if (brc == 0 && bv.mv_size == STORE_BATCH_VAL &&
+		if (brc == 0 && batch_ok(&bv) &&
 		    custos_store__get64(bv.mv_data) == batch_first &&
 		    custos_store__get64((uint8_t *)bv.mv_data + 8) == seq) {
-			if (memcmp(chain, (uint8_t *)bv.mv_data + 16, 32) != 0) {
-				err = custos_err_set(&st->err, CUSTOS_ECORRUPT,
-				                     "batch %llu (seqs %llu..%llu): record chain head mismatch",
-				                     (unsigned long long)custos_store__get64(bk.mv_data),
-				                     (unsigned long long)batch_first,
-				                     (unsigned long long)seq);
+			if ((err = batch_end(st, &bk, &bv, chain)) < 0)
 				goto done;
-			}
 			batch_first = seq + 1;
 			brc = mdb_cursor_get(bc, &bk, &bv, MDB_NEXT);
-		} else if (brc != 0 || bv.mv_size != STORE_BATCH_VAL ||
+			/* anchors committed alone right after */
+			if ((err = empty_batches(st, bc, &brc, &bk, &bv, batch_first, chain)) < 0)
+				goto done;
+		} else if (brc != 0 || !batch_ok(&bv) ||
 		           custos_store__get64(bv.mv_data) != batch_first ||
 		           custos_store__get64((uint8_t *)bv.mv_data + 8) < seq) {
 			err = custos_err_set(&st->err, CUSTOS_ECORRUPT,

@@ -727,22 +727,37 @@ static int add_str(custos_buf_t *out, const char *s)
 }
 
 static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, int64_t line,
-                          const char *reason, const void *raw, size_t n);
+                          const char *reason, const void *raw, size_t n, uint64_t *qn_out,
+                          bool *added);
 
 int custos_store_quarantine_put(custos_batch_t *b, const char *file, int64_t offset,
                                 int64_t line, const char *reason,
                                 const void *raw, size_t n)
 {
+	return custos_store_quarantine_add(b, file, offset, line, reason, raw, n, NULL, NULL);
+}
+
+int custos_store_quarantine_add(custos_batch_t *b, const char *file, int64_t offset,
+                                int64_t line, const char *reason, const void *raw, size_t n,
+                                uint64_t *qn, bool *added)
+{
+	uint64_t q = 0;
+	bool a = false;
 	int err;
 	if (b->failed)
 		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
-	if ((err = quarantine_put(b, file, offset, line, reason, raw, n)) < 0)
+	if ((err = quarantine_put(b, file, offset, line, reason, raw, n, &q, &a)) < 0)
 		b->failed = err;
+	if (qn)
+		*qn = q;
+	if (added)
+		*added = a;
 	return err;
 }
 
 static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, int64_t line,
-                          const char *reason, const void *raw, size_t n)
+                          const char *reason, const void *raw, size_t n, uint64_t *qn_out,
+                          bool *added)
 {
 	custos_store_t *st = b->st;
 	custos_buf_t j = { 0 };
@@ -768,8 +783,11 @@ static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, i
 	memcpy(qk, "q:", 2);
 	custos_sha256_final(&c, qk + 2);
 	MDB_val k = { sizeof qk, qk }, v;
-	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_META], &k, &v)) == 0)
+	if ((rc = mdb_get(b->txn, st->dbi[STORE_DB_META], &k, &v)) == 0) {
+		if (v.mv_size == 8)
+			*qn_out = custos_store__get64(v.mv_data);
 		return CUSTOS_OK;
+	}
 	if (rc != MDB_NOTFOUND)
 		return custos_store__mdb(st, rc, "cannot read quarantine index");
 	if ((err = custos_store__compress(st, NULL, raw ? raw : "", n)) < 0)
@@ -803,6 +821,8 @@ static int quarantine_put(custos_batch_t *b, const char *file, int64_t offset, i
 	b->state.v[ST_NEXT_QUARANTINE]++;
 	b->state.v[ST_QUARANTINED]++;
 	b->sum.quarantined++;
+	*qn_out = qn;
+	*added = true;
 done:
 	sodium_memzero(key, sizeof key);
 	custos_buf_free(&j);
@@ -869,25 +889,87 @@ static void release_map(custos_store_t *st)
 	fclose(maps);
 }
 
+void custos_store__anchor_encode(uint8_t out[STORE_ANCHOR_LEN], const custos_anchor_t *a)
+{
+	memset(out, 0, STORE_ANCHOR_LEN);
+	custos_store__be64(out, a->audit_n);
+	memcpy(out + 8, a->audit_head, 32);
+	if (strlen(a->policy) == 40)
+		custos_unhex(out + 40, a->policy, 20);
+	custos_store__be64(out + 60, a->audited_seq);
+}
+
+void custos_store__anchor_decode(custos_anchor_t *a, const uint8_t in[STORE_ANCHOR_LEN])
+{
+	static const uint8_t zero[20];
+	memset(a, 0, sizeof *a);
+	a->audit_n = custos_store__get64(in);
+	memcpy(a->audit_head, in + 8, 32);
+	if (memcmp(in + 40, zero, 20) != 0)
+		custos_hex(a->policy, in + 40, 20);
+	a->audited_seq = custos_store__get64(in + 60);
+}
+
+void custos_store__anchor_fold(uint8_t chain[CUSTOS_SHA256_LEN],
+                               const uint8_t anchor[STORE_ANCHOR_LEN])
+{
+	custos_sha256_ctx_t c;
+	custos_sha256_init(&c);
+	custos_sha256_update(&c, chain, 32);
+	custos_sha256_update(&c, "A", 1);
+	custos_sha256_update(&c, anchor, STORE_ANCHOR_LEN);
+	custos_sha256_final(&c, chain);
+}
+
+void custos_store_anchor(custos_batch_t *b, const custos_anchor_t *a)
+{
+	custos_store__anchor_encode(b->anchor, a);
+	b->anchored = true;
+}
+
 int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 {
 	custos_store_t *st = b->st;
 	int err, rc;
-	uint8_t kb[8], vb[STORE_BATCH_VAL], sb[ST_N * 8 + CUSTOS_SHA256_LEN];
+	uint8_t kb[8], vb[STORE_BATCH_ANCHORED], sb[ST_N * 8 + CUSTOS_SHA256_LEN];
 
 	if (b->failed) {
 		err = custos_err_set(&st->err, b->failed, "the batch failed earlier");
 		goto done;
 	}
 
-	if (b->sum.first_seq) {
+	bool anchor_new = false;
+	if (b->anchored) {
+		MDB_val ak = { 6, "anchor" }, av;
+		int arc = mdb_get(b->txn, st->dbi[STORE_DB_META], &ak, &av);
+		anchor_new = arc != 0 || av.mv_size != STORE_ANCHOR_LEN ||
+		             memcmp(av.mv_data, b->anchor, STORE_ANCHOR_LEN) != 0;
+	}
+	if (b->sum.first_seq || anchor_new) {
+		size_t vn = b->anchored ? STORE_BATCH_ANCHORED : STORE_BATCH_VAL;
+		uint64_t first = b->sum.first_seq ? b->sum.first_seq : b->state.v[ST_NEXT_SEQ];
+		uint64_t last = b->sum.first_seq ? b->sum.last_seq : first - 1;
+		if (b->anchored)
+			custos_store__anchor_fold(b->state.chain, b->anchor);
 		custos_store__be64(kb, b->state.v[ST_NEXT_BATCH]++);
-		custos_store__be64(vb, b->sum.first_seq);
-		custos_store__be64(vb + 8, b->sum.last_seq);
+		custos_store__be64(vb, first);
+		custos_store__be64(vb + 8, last);
 		memcpy(vb + 16, b->state.chain, 32);
 		custos_store__be64(vb + 48, (uint64_t)custos_time_now());
-		if ((err = op(b, STORE_OP_PUT, STORE_DB_BATCHES, kb, 8, vb, sizeof vb, MDB_APPEND)) < 0)
+		if (b->anchored)
+			memcpy(vb + STORE_BATCH_VAL, b->anchor, STORE_ANCHOR_LEN);
+		if ((err = op(b, STORE_OP_PUT, STORE_DB_BATCHES, kb, 8, vb, vn, MDB_APPEND)) < 0)
 			goto done;
+		if (anchor_new && (err = op(b, STORE_OP_PUT, STORE_DB_META, "anchor", 6, b->anchor,
+		                            STORE_ANCHOR_LEN, 0)) < 0)
+			goto done;
+		if (b->anchored) {
+			/* a store of format 1 becomes 2 with its first anchored batch */
+			uint8_t fmt[4];
+			custos_store__be32(fmt, CUSTOS_STORE_FORMAT);
+			if ((err = op(b, STORE_OP_PUT, STORE_DB_META, "format", 6, fmt, 4, 0)) < 0)
+				goto done;
+		}
 	}
 	if ((err = platforms_save(b)) < 0)
 		goto done;

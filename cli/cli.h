@@ -10,6 +10,8 @@ typedef struct {
 	const char *archive;  /* --archive or CUSTOS_ARCHIVE */
 	const char *actor;    /* --actor or CUSTOS_ACTOR */
 	bool        tty;      /* stderr is a terminal: progress bars */
+	custos_archive_t *a;  /* open between cli_open and cli_close */
+	custos_session_t *s;
 } cli_t;
 
 typedef struct {
@@ -30,8 +32,12 @@ int cli_fail_err(const custos_err_t *err);
 int cli_usage(const cli_command_t *cmd, const char *fmt, ...);
 /* True when argv holds -h or --help; prints the command's help. */
 bool cli_help(const cli_command_t *cmd, int argc, char **argv);
-/* Opens the archive named by --archive/CUSTOS_ARCHIVE; prints on failure. */
-int cli_open(cli_t *cli, unsigned flags, custos_archive_t **out);
+/* Opens the archive named by --archive/CUSTOS_ARCHIVE and a session on it
+ * for the operator (with --actor); prints on failure. *out is the session,
+ * valid until cli_close. */
+int cli_open(cli_t *cli, unsigned flags, custos_session_t **out);
+/* Ends the session and closes the archive (NULL-safe on both). */
+void cli_close(cli_t *cli);
 /* Parses a date or time for --as-of/--since ("2024-01-31", RFC 3339). */
 int cli_parse_time(const char *s, int64_t *ms);
 /* Prints s with JSON string escaping, quotes included. */

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -59,8 +60,7 @@ int cmd_audit(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("audit");
 	audit_out_t out = { false, 0 };
 	int64_t since = CUSTOS_TIME_NONE;
-	custos_archive_t *a = NULL;
-	custos_err_t err = { 0 };
+	custos_session_t *a = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -78,8 +78,10 @@ int cmd_audit(cli_t *cli, int argc, char **argv)
 		return cli_usage(cmd, "audit takes no arguments");
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
-	if (custos_audit_read(custos_archive_dir(a), since, print_line, &out, &err) < 0)
-		rc = cli_fail_err(&err);
-	custos_archive_free(a);
+	custos_audit_filter_t f = CUSTOS_AUDIT_FILTER_INIT;
+	f.since = since;
+	if (custos_archive_audit_read(a, &f, print_line, &out) < 0)
+		rc = cli_fail_err(custos_session_err(a));
+	cli_close(cli);
 	return rc;
 }

@@ -5,9 +5,9 @@
 #include <getopt.h>
 #include <string.h>
 
-static int fail(custos_archive_t *a, const char *what)
+static int fail(custos_session_t *a, const char *what)
 {
-	return cli_fail("%s: %s", what, custos_archive_err(a)->msg);
+	return cli_fail("%s: %s", what, custos_session_err(a)->msg);
 }
 
 static int hold_create(cli_t *cli, int argc, char **argv)
@@ -19,7 +19,7 @@ static int hold_create(cli_t *cli, int argc, char **argv)
 	                                      { NULL, 0, NULL, 0 } };
 	const char *query = NULL, *reason = NULL;
 	bool json = false;
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	char commit[CUSTOS_COMMIT_HEX];
 	uint64_t n = 0;
 	int c, rc;
@@ -51,7 +51,7 @@ static int hold_create(cli_t *cli, int argc, char **argv)
 			printf("hold '%s' created over %llu record%s (commit %s)\n", name,
 			       (unsigned long long)n, n == 1 ? "" : "s", commit);
 	}
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }
 
@@ -61,7 +61,7 @@ static int hold_release(cli_t *cli, int argc, char **argv)
 	static const struct option opts[] = { { "reason", required_argument, NULL, 'r' },
 	                                      { NULL, 0, NULL, 0 } };
 	const char *reason = NULL;
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	char commit[CUSTOS_COMMIT_HEX];
 	int c, rc;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -77,7 +77,7 @@ static int hold_release(cli_t *cli, int argc, char **argv)
 		rc = fail(a, "cannot release the hold");
 	else
 		printf("hold '%s' released (commit %s)\n", argv[optind], commit);
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }
 
@@ -111,7 +111,7 @@ static int hold_list(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("hold");
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 	                                      { NULL, 0, NULL, 0 } };
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	custos_hold_report_t r;
 	bool json = false;
 	int c, rc;
@@ -151,7 +151,7 @@ static int hold_list(cli_t *cli, int argc, char **argv)
 		printf("no legal holds\n");
 	custos_hold_report_free(&r);
 done:
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }
 
@@ -160,7 +160,7 @@ static int hold_show(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("hold");
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 	                                      { NULL, 0, NULL, 0 } };
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	custos_hold_report_t r;
 	bool json = false;
 	int c, rc;
@@ -173,7 +173,7 @@ static int hold_show(cli_t *cli, int argc, char **argv)
 		return cli_usage(cmd, "hold show needs one NAME");
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
-	if (custos_archive_hold_records(a, argv[optind], &r) < 0) {
+	if (custos_archive_hold_show(a, argv[optind], &r) < 0) {
 		rc = fail(a, "cannot show the hold");
 		goto done;
 	}
@@ -207,7 +207,7 @@ static int hold_show(cli_t *cli, int argc, char **argv)
 	}
 	custos_hold_report_free(&r);
 done:
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }
 

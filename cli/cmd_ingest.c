@@ -61,7 +61,7 @@ int cmd_ingest(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("ingest");
 	custos_ingest_opts_t o = CUSTOS_INGEST_OPTS_INIT;
 	custos_ingest_summary_t sum;
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	bool json = false;
 	int c, rc;
 
@@ -77,17 +77,11 @@ int cmd_ingest(cli_t *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage(cmd, "ingest needs at least one PATH");
-	if (o.format && strcmp(o.format, "auto") != 0) {
-		const char *const *f = custos_import_formats();
-		while (*f && strcmp(*f, o.format) != 0)
-			f++;
-		if (!*f)
-			return cli_usage(cmd, "unknown format '%s'", o.format);
-	}
 	o.progress = on_progress;
 	o.warn = on_warn;
 	o.ctx = cli;
-	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE | CUSTOS_OPEN_WAIT, &a)) != CLI_OK)
+	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE | CUSTOS_OPEN_WAIT |
+	                   (o.no_index ? CUSTOS_OPEN_NO_INDEX : 0), &a)) != CLI_OK)
 		return rc;
 	int st = custos_archive_ingest(a, (const char *const *)argv + optind,
 	                               (size_t)(argc - optind), &o, &sum);
@@ -95,14 +89,17 @@ int cmd_ingest(cli_t *cli, int argc, char **argv)
 	if (st < 0) {
 		if (sum.batches) {
 			fprintf(stderr, "custos: kept what was committed before the error:\n");
-			print_summary(&sum, json, custos_archive_err(a)->msg);
+			print_summary(&sum, json, custos_session_err(a)->msg);
 		} else if (json) {
-			print_summary(&sum, true, custos_archive_err(a)->msg);
+			print_summary(&sum, true, custos_session_err(a)->msg);
 		}
-		rc = cli_fail_err(custos_archive_err(a));
+		rc = cli_fail_err(custos_session_err(a));
+		/* an unknown --format: nothing was read, and it is bad usage */
+		if (custos_session_err(a)->status == CUSTOS_EINVAL && !sum.batches)
+			rc = CLI_USAGE;
 	} else {
 		print_summary(&sum, json, NULL);
 	}
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }

@@ -9,7 +9,9 @@ int cmd_init(cli_t *cli, int argc, char **argv)
 		return cli_usage(cmd, "init takes no arguments");
 	if (!cli->archive)
 		return cli_fail("no archive: give --archive DIR or set CUSTOS_ARCHIVE");
-	if (custos_archive_init(cli->archive, cli->actor, &err) < 0)
+	custos_who_t who = CUSTOS_WHO_INIT;
+	who.actor = cli->actor;
+	if (custos_archive_init(cli->archive, &who, &err) < 0)
 		return cli_fail_err(&err);
 	printf("initialised empty custos archive in %s\n", cli->archive);
 	return CLI_OK;

@@ -26,46 +26,15 @@ static int read_file(const char *path, custos_buf_t *out)
 	return CLI_OK;
 }
 
-/* Prints a policy failure; multi-line messages (schedule problems, one a
- * line) keep their lines. */
-static int policy_fail(const char *what, custos_policy_t *p)
-{
-	const custos_err_t *e = custos_policy_err(p);
-	return cli_fail("%s: %s", what, e->msg[0] ? e->msg : custos_status_str(e->status));
-}
-
-static void audit(custos_archive_t *a, const char *action, custos_buf_t *params,
-                  const char *result, int status)
-{
-	if (custos_archive_audit(a, action, params->data ? params->data : "{}", result, status) < 0)
-		cli_fail_err(custos_archive_err(a));
-}
-
-static const char *kv(custos_buf_t *b, const char *k, const char *v)
-{
-	if (!b->len)
-		custos_buf_addc(b, '{');
-	else
-		b->data[--b->len] = 0;   /* reopen the object */
-	if (b->len > 1)
-		custos_buf_addc(b, ',');
-	custos_buf_add_json_str(b, k, strlen(k));
-	custos_buf_addc(b, ':');
-	custos_buf_add_json_str(b, v ? v : "", v ? strlen(v) : 0);
-	custos_buf_addc(b, '}');
-	return b->data;
-}
-
-static int policy_set(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int argc, char **argv)
+static int policy_set(custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
 	static const struct option opts[] = { { "message", required_argument, NULL, 'm' },
 	                                      { NULL, 0, NULL, 0 } };
 	const char *msg = NULL;
-	custos_buf_t text = { 0 }, params = { 0 };
-	char commit[CUSTOS_COMMIT_HEX], head[CUSTOS_COMMIT_HEX] = "";
+	custos_buf_t text = { 0 };
+	custos_policy_result_t res;
 	int c, rc;
-	(void)cli;
 	while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
 		if (c != 'm')
 			return cli_usage(cmd, NULL);
@@ -75,15 +44,10 @@ static int policy_set(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 		return cli_usage(cmd, "policy set needs one FILE");
 	if ((rc = read_file(argv[optind], &text)) != CLI_OK)
 		return rc;
-	custos_policy_resolve(p, NULL, head);
-	custos_policy_change_t ch = { cli->actor, msg, 0 };
-	int st = custos_policy_set(p, text.data ? text.data : "", text.len, &ch, commit);
-	kv(&params, "file", argv[optind]);
-	if (msg)
-		kv(&params, "message", msg);
+	int st = custos_archive_policy_set(a, text.data ? text.data : "", text.len, msg, &res);
 	if (st == CUSTOS_EFORMAT) {
 		/* the problems, one a line, named after the file the user gave */
-		const char *m = custos_policy_err(p)->msg;
+		const char *m = custos_session_err(a)->msg;
 		fprintf(stderr, "custos: invalid schedule '%s', nothing committed:\n", argv[optind]);
 		while (*m) {
 			size_t n = strcspn(m, "\n");
@@ -94,24 +58,19 @@ static int policy_set(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 			m += n + (m[n] == '\n');
 		}
 		rc = CLI_FAIL;
-		audit(a, "policy-set", &params, "{\"committed\":false}", st);
 	} else if (st < 0) {
-		rc = policy_fail("cannot set the schedule", p);
-		audit(a, "policy-set", &params, "{\"committed\":false}", st);
+		rc = cli_fail("cannot set the schedule: %s", custos_session_err(a)->msg);
 	} else {
-		char r[128];
-		bool same = !strcmp(head, commit);
-		snprintf(r, sizeof r, "{\"commit\":\"%s\",\"changed\":%s}", commit,
-		         same ? "false" : "true");
-		if (same)
-			printf("schedule unchanged (commit %s)\n", commit);
+		if (!res.changed)
+			printf("schedule unchanged (commit %s)\n", res.commit);
 		else
-			printf("schedule committed: %s\n", commit);
-		audit(a, "policy-set", &params, r, CUSTOS_OK);
+			printf("schedule committed: %s\n", res.commit);
+		if (res.warnings)
+			fprintf(stderr, "%s", res.warnings);
+		free(res.warnings);
 		rc = CLI_OK;
 	}
 	custos_buf_free(&text);
-	custos_buf_free(&params);
 	return rc;
 }
 
@@ -142,7 +101,7 @@ static void print_schedule_json(const custos_schedule_t *s)
 	printf("}\n");
 }
 
-static int policy_show(custos_archive_t *a, custos_policy_t *p, int argc, char **argv)
+static int policy_show(custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
 	static const struct option opts[] = { { "at", required_argument, NULL, 'a' },
@@ -151,7 +110,6 @@ static int policy_show(custos_archive_t *a, custos_policy_t *p, int argc, char *
 	const char *spec = NULL;
 	bool json = false;
 	custos_schedule_t *s = NULL;
-	custos_buf_t params = { 0 };
 	int c, rc = CLI_OK;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'a')
@@ -163,13 +121,9 @@ static int policy_show(custos_archive_t *a, custos_policy_t *p, int argc, char *
 	}
 	if (optind != argc)
 		return cli_usage(cmd, "policy show takes no arguments besides --at");
-	int st = custos_policy_schedule_at(p, spec, &s);
-	kv(&params, "at", spec ? spec : "now");
+	int st = custos_archive_policy_show(a, spec, &s);
 	if (st < 0) {
-		rc = st == CUSTOS_ENOTFOUND
-		   ? cli_fail("no retention schedule %s%s", spec ? "in force at " : "has been set",
-		              spec ? spec : "")
-		   : policy_fail("cannot read the schedule", p);
+		rc = cli_fail_err(custos_session_err(a));
 	} else if (json) {
 		print_schedule_json(s);
 	} else {
@@ -180,19 +134,16 @@ static int policy_show(custos_archive_t *a, custos_policy_t *p, int argc, char *
 		if (s->text_len && s->text[s->text_len - 1] != '\n')
 			putchar('\n');
 	}
-	audit(a, "policy-show", &params, st < 0 ? NULL : "{\"found\":true}", st);
 	custos_schedule_free(s);
-	custos_buf_free(&params);
 	return rc;
 }
 
-static int policy_log(custos_archive_t *a, custos_policy_t *p, int argc, char **argv)
+static int policy_log(custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 	                                      { NULL, 0, NULL, 0 } };
 	custos_policy_log_t l = { 0 };
-	custos_buf_t params = { 0 };
 	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -202,9 +153,8 @@ static int policy_log(custos_archive_t *a, custos_policy_t *p, int argc, char **
 	}
 	if (optind != argc)
 		return cli_usage(cmd, "policy log takes no arguments");
-	int st = custos_policy_log(p, &l);
-	if (st < 0)
-		return policy_fail("cannot read the policy history", p);
+	if (custos_archive_policy_log(a, &l) < 0)
+		return cli_fail_err(custos_session_err(a));
 	if (json)
 		printf("[");
 	for (size_t i = 0; i < l.n; i++) {
@@ -233,28 +183,19 @@ static int policy_log(custos_archive_t *a, custos_policy_t *p, int argc, char **
 	}
 	if (json)
 		printf("]\n");
-	char r[64];
-	snprintf(r, sizeof r, "{\"commits\":%zu}", l.n);
-	audit(a, "policy-log", &params, r, CUSTOS_OK);
 	custos_policy_log_free(&l);
-	custos_buf_free(&params);
 	return CLI_OK;
 }
 
-static int policy_diff(custos_archive_t *a, custos_policy_t *p, int argc, char **argv)
+static int policy_diff(custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
-	custos_buf_t out = { 0 }, params = { 0 };
+	custos_buf_t out = { 0 };
 	if (argc != 3)
 		return cli_usage(cmd, "policy diff needs two revisions or dates: A B");
-	int st = custos_policy_diff(p, argv[1], argv[2], &out);
-	kv(&params, "a", argv[1]);
-	kv(&params, "b", argv[2]);
-	audit(a, "policy-diff", &params, NULL, st);
-	custos_buf_free(&params);
-	if (st < 0) {
+	if (custos_archive_policy_diff(a, argv[1], argv[2], &out) < 0) {
 		custos_buf_free(&out);
-		return policy_fail("cannot compare the policy versions", p);
+		return cli_fail_err(custos_session_err(a));
 	}
 	if (out.len)
 		fwrite(out.data, 1, out.len, stdout);
@@ -262,7 +203,7 @@ static int policy_diff(custos_archive_t *a, custos_policy_t *p, int argc, char *
 	return CLI_OK;
 }
 
-static int policy_doc(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int argc, char **argv)
+static int policy_doc(custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
 	static const struct option opts[] = { { "message", required_argument, NULL, 'm' },
@@ -272,7 +213,7 @@ static int policy_doc(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 	                                      { NULL, 0, NULL, 0 } };
 	const char *msg = NULL, *name = NULL, *at = NULL;
 	bool json = false;
-	custos_buf_t params = { 0 }, data = { 0 };
+	custos_buf_t data = { 0 };
 	int c, rc = CLI_OK, st;
 	if (argc < 2)
 		return cli_usage(cmd, "policy doc needs add, list or show");
@@ -292,32 +233,22 @@ static int policy_doc(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 		if (optind != argc - 1)
 			return cli_usage(cmd, "policy doc add needs one FILE");
 		const char *file = argv[optind];
-		if (!name) {
-			name = strrchr(file, '/');
-			name = name ? name + 1 : file;
-		}
-		if ((rc = read_file(file, &data)) != CLI_OK)
-			return rc;
 		char commit[CUSTOS_COMMIT_HEX];
-		custos_policy_change_t ch = { cli->actor, msg, 0 };
-		st = custos_policy_doc_add(p, name, data.data ? data.data : "", data.len, &ch, commit);
-		kv(&params, "name", name);
-		kv(&params, "file", file);
-		if (st < 0) {
-			rc = policy_fail("cannot add the document", p);
-			audit(a, "policy-doc-add", &params, NULL, st);
+		if (custos_archive_policy_doc_add(a, file, name, msg, commit) < 0) {
+			rc = cli_fail("cannot add the document: %s", custos_session_err(a)->msg);
 		} else {
-			char r[96];
-			snprintf(r, sizeof r, "{\"commit\":\"%s\",\"bytes\":%zu}", commit, data.len);
+			if (!name) {
+				name = strrchr(file, '/');
+				name = name ? name + 1 : file;
+			}
 			printf("document '%s' committed: %s\n", name, commit);
-			audit(a, "policy-doc-add", &params, r, CUSTOS_OK);
 		}
 	} else if (!strcmp(sub, "list")) {
 		custos_policy_docs_t d = { 0 };
 		if (optind != argc)
 			return cli_usage(cmd, "policy doc list takes no arguments");
-		if ((st = custos_policy_doc_list(p, &d)) < 0)
-			return policy_fail("cannot list the documents", p);
+		if ((st = custos_archive_policy_doc_list(a, &d)) < 0)
+			return cli_fail("cannot list the documents: %s", custos_session_err(a)->msg);
 		if (json)
 			printf("[");
 		for (size_t i = 0; i < d.n; i++) {
@@ -335,29 +266,19 @@ static int policy_doc(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 		}
 		if (json)
 			printf("]\n");
-		char r[64];
-		snprintf(r, sizeof r, "{\"documents\":%zu}", d.n);
-		audit(a, "policy-doc-list", &params, r, CUSTOS_OK);
 		custos_policy_docs_free(&d);
 	} else if (!strcmp(sub, "show")) {
 		if (optind != argc - 1)
 			return cli_usage(cmd, "policy doc show needs one NAME");
 		name = argv[optind];
-		st = custos_policy_doc_get(p, name, at, &data);
-		kv(&params, "name", name);
-		if (at)
-			kv(&params, "at", at);
-		audit(a, "policy-doc-show", &params, NULL, st);
-		if (st == CUSTOS_ENOTFOUND)
-			rc = cli_fail("no policy document '%s'%s%s", name, at ? " at " : "", at ? at : "");
-		else if (st < 0)
-			rc = policy_fail("cannot read the document", p);
+		st = custos_archive_policy_doc_show(a, name, at, &data);
+		if (st < 0)
+			rc = cli_fail_err(custos_session_err(a));
 		else if (data.len)
 			fwrite(data.data, 1, data.len, stdout);
 	} else {
 		return cli_usage(cmd, "unknown policy doc command '%s'", sub);
 	}
-	custos_buf_free(&params);
 	custos_buf_free(&data);
 	return rc;
 }
@@ -365,8 +286,7 @@ static int policy_doc(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 int cmd_policy(cli_t *cli, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
-	custos_archive_t *a = NULL;
-	custos_policy_t *p = NULL;
+	custos_session_t *a = NULL;
 	int rc;
 	if (argc < 2)
 		return cli_usage(cmd, "policy needs a subcommand");
@@ -374,24 +294,22 @@ int cmd_policy(cli_t *cli, int argc, char **argv)
 	if (strcmp(sub, "set") && strcmp(sub, "show") && strcmp(sub, "log") &&
 	    strcmp(sub, "diff") && strcmp(sub, "doc"))
 		return cli_usage(cmd, "unknown policy command '%s'", sub);
-	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
+	/* a change commits (and anchors the commit in the store): the writer */
+	bool writes = !strcmp(sub, "set") || (!strcmp(sub, "doc") && argc > 2 &&
+	                                      !strcmp(argv[2], "add"));
+	if ((rc = cli_open(cli, writes ? CUSTOS_OPEN_WRITE | CUSTOS_OPEN_WAIT : CUSTOS_OPEN_READ,
+	                   &a)) != CLI_OK)
 		return rc;
-	if (custos_archive_policy_open(a, &p) < 0) {
-		rc = cli_fail("cannot open the policy repository: %s", custos_archive_err(a)->msg);
-		goto done;
-	}
 	if (!strcmp(sub, "doc"))
-		rc = policy_doc(cli, a, p, argc - 1, argv + 1);
+		rc = policy_doc(a, argc - 1, argv + 1);
 	else if (!strcmp(sub, "set"))
-		rc = policy_set(cli, a, p, argc - 1, argv + 1);
+		rc = policy_set(a, argc - 1, argv + 1);
 	else if (!strcmp(sub, "show"))
-		rc = policy_show(a, p, argc - 1, argv + 1);
+		rc = policy_show(a, argc - 1, argv + 1);
 	else if (!strcmp(sub, "log"))
-		rc = policy_log(a, p, argc - 1, argv + 1);
+		rc = policy_log(a, argc - 1, argv + 1);
 	else
-		rc = policy_diff(a, p, argc - 1, argv + 1);
-done:
-	custos_policy_free(p);
-	custos_archive_free(a);
+		rc = policy_diff(a, argc - 1, argv + 1);
+	cli_close(cli);
 	return rc;
 }

@@ -45,7 +45,7 @@ int cmd_quarantine(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("quarantine");
 	q_out_t out = { false, 0 };
 	bool raw = false;
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -70,21 +70,20 @@ int cmd_quarantine(cli_t *cli, int argc, char **argv)
 		return cli_usage(cmd, "'%s' is not a quarantine number", argv[optind + 1]);
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
-	custos_store_t *st = custos_archive_store(a);
 	if (list) {
-		if (custos_store_quarantine_list(st, print_entry, &out) < 0)
-			rc = cli_fail_err(custos_store_err(st));
+		if (custos_archive_quarantine_list(a, print_entry, &out) < 0)
+			rc = cli_fail_err(custos_session_err(a));
 		else if (out.json)
 			printf("%s]\n", out.n ? "" : "[");
 	} else {
 		custos_quarantine_entry_t e;
 		void *bytes = NULL;
 		size_t len = 0;
-		int s = custos_store_quarantine_get(st, n, &e, &bytes, &len);
+		int s = custos_archive_quarantine_get(a, n, &e, &bytes, &len);
 		if (s == CUSTOS_ENOTFOUND)
 			rc = cli_fail("no quarantined item %llu", n);
 		else if (s < 0)
-			rc = cli_fail_err(custos_store_err(st));
+			rc = cli_fail_err(custos_session_err(a));
 		else if (raw)
 			fwrite(bytes, 1, len, stdout);
 		else {
@@ -98,6 +97,6 @@ int cmd_quarantine(cli_t *cli, int argc, char **argv)
 		}
 		free(bytes);
 	}
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }

@@ -16,11 +16,10 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("report");
-	custos_archive_t *a = NULL;
-	custos_index_t *idx = NULL;
+	custos_session_t *a = NULL;
 	int out = OUT_TABLE, c, rc = CLI_OK;
 	char **queries = NULL;
-	size_t *lines = NULL, n = 0, cap = 0, bad = 0;
+	size_t *lines = NULL, n = 0, cap = 0;
 	uint64_t *hits = NULL, *unique = NULL, distinct = 0, wm = 0;
 	char *line = NULL;
 	size_t lcap = 0;
@@ -87,44 +86,20 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		rc = cli_fail("%s: no queries (one query per line)", file);
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		custos_err_t qe = { 0 };
-		if (custos_index_query_check(queries[i], &qe) < 0) {
-			rc = cli_fail("%s:%zu: %s", file, lines[i], qe.msg);
-			goto done;
-		}
-	}
-	if (!(hits = calloc(n, sizeof *hits)) || !(unique = calloc(n, sizeof *unique))) {
-		rc = cli_fail("out of memory");
-		goto done;
-	}
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		goto done;
-	if (custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx) < 0) {
-		rc = cli_fail_err(custos_archive_err(a));
+	custos_term_report_t tr;
+	if (custos_archive_report_terms(a, (const char *const *)queries, n, file, hex, &tr) < 0) {
+		if (tr.bad < n)
+			rc = cli_fail("%s:%zu: %s", file, lines[tr.bad], custos_session_err(a)->msg);
+		else
+			rc = cli_fail_err(custos_session_err(a));
 		goto done;
 	}
-	if (custos_index_watermark(idx, &wm) < 0 ||
-	    custos_index_term_report(idx, (const char *const *)queries, n, hits, unique, &distinct,
-	                             &bad) < 0) {
-		rc = cli_fail("%s", custos_index_errmsg(idx));
-		goto done;
-	}
-	/* the report records what makes it reproducible: the exact queries (by
-	 * the file's hash) and the index state they ran against */
-	custos_buf_t p = { 0 }, r = { 0 };
-	custos_buf_adds(&p, "{\"file\":");
-	custos_buf_add_json_str(&p, file, strlen(file));
-	custos_buf_printf(&p, ",\"file_sha256\":\"%s\",\"queries\":%zu}", hex, n);
-	custos_buf_printf(&r, "{\"distinct\":%llu,\"watermark\":%llu}",
-	                  (unsigned long long)distinct, (unsigned long long)wm);
-	int arc = custos_archive_audit(a, "report-terms", p.data, r.data, CUSTOS_OK);
-	custos_buf_free(&p);
-	custos_buf_free(&r);
-	if (arc < 0) {
-		rc = cli_fail_err(custos_archive_err(a));
-		goto done;
-	}
+	hits = tr.hits;
+	unique = tr.unique;
+	distinct = tr.distinct;
+	wm = tr.watermark;
 	if (out == OUT_JSON) {
 		printf("{\"file\": ");
 		cli_json_str(stdout, file);
@@ -167,7 +142,6 @@ done:
 	free(hits);
 	free(unique);
 	free(line);
-	custos_index_free(idx);
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }

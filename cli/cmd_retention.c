@@ -146,7 +146,7 @@ static int parse_common(const cli_command_t *cmd, int argc, char **argv, int64_t
 static int retention_plan(cli_t *cli, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("retention");
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	custos_retention_plan_t *pl = NULL;
 	int64_t as_of;
 	int out, rc;
@@ -156,18 +156,18 @@ static int retention_plan(cli_t *cli, int argc, char **argv)
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
 	if (custos_archive_retention_plan(a, as_of, &pl) < 0)
-		rc = cli_fail("cannot plan the disposition: %s", custos_archive_err(a)->msg);
+		rc = cli_fail("cannot plan the disposition: %s", custos_session_err(a)->msg);
 	else
 		print_plan(pl, out, 50, NULL);
 	custos_retention_plan_free(pl);
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }
 
 static int retention_apply(cli_t *cli, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("retention");
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	custos_retention_plan_t *pl = NULL;
 	custos_retention_apply_t ap;
 	int64_t as_of;
@@ -180,7 +180,7 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 		if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 			return rc;
 		if (custos_archive_retention_plan(a, as_of, &pl) < 0) {
-			rc = cli_fail("cannot plan the disposition: %s", custos_archive_err(a)->msg);
+			rc = cli_fail("cannot plan the disposition: %s", custos_session_err(a)->msg);
 		} else {
 			print_plan(pl, out, 50, NULL);
 			if (out == OUT_TABLE)
@@ -192,7 +192,7 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE, &a)) != CLI_OK)
 		return rc;
 	if (custos_archive_retention_apply(a, as_of, &pl, &ap) < 0) {
-		rc = cli_fail("disposition refused: %s", custos_archive_err(a)->msg);
+		rc = cli_fail("disposition refused: %s", custos_session_err(a)->msg);
 		if (pl && ap.records)
 			fprintf(stderr, "custos: %llu records were disposed of before the failure; "
 			        "run the same command again to finish\n", (unsigned long long)ap.records);
@@ -216,7 +216,7 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 	}
 done:
 	custos_retention_plan_free(pl);
-	custos_archive_free(a);
+	cli_close(cli);
 	return rc;
 }
 

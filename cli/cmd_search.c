@@ -25,7 +25,7 @@ static void one_line(char *s)
 			*s = ' ';
 }
 
-static void print_facets(const custos_index_results_t *r, unsigned facets, int out)
+static void print_facets(const custos_search_result_t *r, unsigned facets, int out)
 {
 	if (out == OUT_JSON) {
 		printf(", \"facets\": {");
@@ -33,7 +33,7 @@ static void print_facets(const custos_index_results_t *r, unsigned facets, int o
 		for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
 			if (!(facets & CUSTOS_FACET_BIT(f)))
 				continue;
-			printf("%s\"%s\": {", first ? "" : ", ", custos_index_facet_name(f));
+			printf("%s\"%s\": {", first ? "" : ", ", custos_facet_name(f));
 			first = 0;
 			for (size_t i = 0; i < r->facets[f].n; i++) {
 				printf("%s", i ? ", " : "");
@@ -48,19 +48,19 @@ static void print_facets(const custos_index_results_t *r, unsigned facets, int o
 	for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
 		if (!(facets & CUSTOS_FACET_BIT(f)))
 			continue;
-		printf("\n%s:\n", custos_index_facet_name(f));
+		printf("\n%s:\n", custos_facet_name(f));
 		for (size_t i = 0; i < r->facets[f].n; i++)
 			printf("  %-30s %llu\n", r->facets[f].v[i].value,
 			       (unsigned long long)r->facets[f].v[i].count);
 	}
 }
 
-static void lag_note(cli_t *cli, custos_archive_t *a, uint64_t watermark)
+static void lag_note(const custos_search_result_t *r)
 {
-	uint64_t last = 0, wm = 0;
-	if (custos_archive_index_lag(a, &last, &wm) == 0 && last > watermark)
+	if (r->store_last_seq > r->watermark)
 		fprintf(stderr, "custos: note: the index lags the store by %llu record versions; "
-		        "run 'custos index' to catch up\n", (unsigned long long)(last - watermark));
+		        "run 'custos index' to catch up\n",
+		        (unsigned long long)(r->store_last_seq - r->watermark));
 }
 
 int cmd_search(cli_t *cli, int argc, char **argv)
@@ -77,9 +77,9 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("search");
-	custos_index_search_opts_t so = CUSTOS_INDEX_SEARCH_OPTS_INIT;
-	custos_index_results_t *res = NULL;
-	custos_archive_t *a = NULL;
+	custos_search_opts_t so = CUSTOS_SEARCH_OPTS_INIT;
+	custos_search_result_t *res = NULL;
+	custos_session_t *a = NULL;
 	custos_buf_t q = { 0 };
 	custos_err_t err = { 0 };
 	int out = OUT_TABLE, c, rc;
@@ -89,7 +89,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		switch (c) {
 		case 'j': out = OUT_JSON; break;
 		case 'c': out = OUT_CSV; break;
-		case 'n': so.count_only = 1; break;
+		case 'n': so.count_only = true; break;
 		case 'l':
 		case 'o': {
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -112,26 +112,10 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 				return cli_usage(cmd, "--sort takes relevance, date or -date");
 			break;
 		case 'f':
-			if (custos_index_facets_parse(&so.facets, optarg, &err) < 0)
+			if (custos_facets_parse(&so.facets, optarg, &err) < 0)
 				return cli_usage(cmd, "%s", err.msg);
 			break;
-		case 'L': {
-			/* the languages Xapian 1.4 has stemmers for; anything else would
-			 * quietly fall back to English, which a reviewer must not get */
-			static const char langs[] = " ar hy eu ca da nl en fi fr de hu id ga it lt ne "
-			                            "nb nn no pt ro ru es sv ta tr ";
-			char key[16];
-			snprintf(key, sizeof key, " %.8s ", optarg);
-			char *dash = strchr(key + 1, '-');
-			if (dash) {
-				dash[0] = ' ';
-				dash[1] = '\0';
-			}
-			if (!*optarg || !strstr(langs, key))
-				return cli_usage(cmd, "no stemmer for language '%s' (one of:%s)", optarg, langs);
-			so.stem_lang = optarg;
-			break;
-		}
+		case 'L': so.lang = optarg; break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
@@ -146,14 +130,12 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		custos_buf_free(&q);
 		return rc;
 	}
-	if (custos_archive_search(a, q.data, &so, !so.count_only, &res) < 0) {
-		const custos_err_t *e = custos_archive_err(a);
-		rc = cli_fail_err(e);
-		if (e->status == CUSTOS_EINDEX)
-			fputs("hint: rebuild the index from the store with 'custos index --rebuild'\n", stderr);
+	so.snippets = !so.count_only;
+	if (custos_archive_search(a, q.data, &so, &res) < 0) {
+		rc = cli_fail_err(custos_session_err(a));
 		goto done;
 	}
-	lag_note(cli, a, res->watermark);
+	lag_note(res);
 	if (so.count_only) {
 		printf("%llu\n", (unsigned long long)res->total);
 		goto done;
@@ -162,13 +144,13 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		printf("{\"query\": ");
 		cli_json_str(stdout, q.data);
 		printf(", \"total\": %llu, \"exact\": %s, \"watermark\": %llu, \"hits\": [",
-		       (unsigned long long)res->total, res->total_exact ? "true" : "false",
+		       (unsigned long long)res->total, "true",
 		       (unsigned long long)res->watermark);
 	} else if (out == OUT_CSV) {
 		printf("id,created_at,platform,account,author,snippet\n");
 	}
 	for (size_t i = 0; i < res->n_hits; i++) {
-		const custos_index_hit_t *h = &res->hits[i];
+		const custos_search_hit_t *h = &res->hits[i];
 		char t[40];
 		custos_time_format(t, sizeof t, h->created_at);
 		one_line(h->snippet);
@@ -206,7 +188,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		printf("}\n");
 	} else if (out == OUT_TABLE) {
 		printf("%s%llu%s record%s", res->n_hits ? "\n" : "", (unsigned long long)res->total,
-		       res->total_exact ? "" : " (about)", res->total == 1 ? "" : "s");
+		       "", res->total == 1 ? "" : "s");
 		if (res->n_hits)
 			printf(", showing %zu-%zu", so.offset + 1, so.offset + res->n_hits);
 		printf("\n");
@@ -214,8 +196,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			print_facets(res, so.facets, out);
 	}
 done:
-	custos_index_results_free(res);
-	custos_archive_free(a);
+	custos_search_result_free(res);
+	cli_close(cli);
 	custos_buf_free(&q);
 	return rc;
 }

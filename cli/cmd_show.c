@@ -112,94 +112,104 @@ static void print_human(const custos_record_t *r, uint32_t n_versions)
 	printf("\n%s\n", r->text ? r->text : "");
 }
 
-/* A disposed version: its tombstone is what the archive keeps (issue 5). */
-typedef struct { uint64_t seq; custos_buf_t json; } tomb_t;
-static int tomb_fn(void *ctx, uint64_t seq, const char *json, size_t n)
-{
-	tomb_t *t = ctx;
-	if (seq != t->seq)
-		return 0;
-	custos_buf_add(&t->json, json, n);
-	return 1;
-}
-
-/* Prints the tombstone of seq; false when there is none. */
-static bool print_tombstone(custos_store_t *st, const char *id, uint64_t seq, bool json)
+/* A disposed version: its tombstone is what the archive keeps. */
+static void print_tombstone(const char *id, const char *tomb, bool json)
 {
 	static const char *const keys[] = { "version", "disposed_at", "rule", "policy_commit",
 	                                    "actor", "content_sha256", "raw_sha256", "created_at",
 	                                    "platform", NULL };
-	tomb_t t = { seq, { 0 } };
-	custos_store_tombstones(st, id, tomb_fn, &t);
-	if (!t.json.len)
-		return false;
 	if (json) {
 		printf("{\"id\":");
 		cli_json_str(stdout, id);
-		printf(",\"disposed\":true,\"tombstone\":%s}\n", t.json.data);
-	} else {
-		printf("%-13s %s\n%-13s disposed of under the retention schedule; only this "
-		       "tombstone remains\n", "id", id, "status");
-		for (int i = 0; keys[i]; i++) {
-			char pat[64];
-			snprintf(pat, sizeof pat, "\"%s\":", keys[i]);
-			const char *p = strstr(t.json.data, pat);
-			if (!p)
-				continue;
-			p += strlen(pat);
-			bool q = *p == '"';
-			p += q;
-			size_t n = q ? strcspn(p, "\"") : strcspn(p, ",}");
-			printf("%-13s %.*s\n", keys[i], (int)n, p);
-		}
+		printf(",\"disposed\":true,\"tombstone\":%s}\n", tomb);
+		return;
 	}
-	custos_buf_free(&t.json);
-	return true;
+	printf("%-13s %s\n%-13s disposed of under the retention schedule; only this "
+	       "tombstone remains\n", "id", id, "status");
+	for (int i = 0; keys[i]; i++) {
+		char pat[64];
+		snprintf(pat, sizeof pat, "\"%s\":", keys[i]);
+		const char *p = strstr(tomb, pat);
+		if (!p)
+			continue;
+		p += strlen(pat);
+		bool q = *p == '"';
+		p += q;
+		size_t n = q ? strcspn(p, "\"") : strcspn(p, ",}");
+		printf("%-13s %.*s\n", keys[i], (int)n, p);
+	}
 }
 
 /* The conversation around id, oldest first; versions and deletions marked. */
-static int show_thread(custos_archive_t *a, const char *id, bool json)
+static void show_thread(const custos_items_t *l, const char *id, bool json)
 {
-	custos_store_t *st = custos_archive_store(a);
-	custos_index_idlist_t l;
-	custos_record_t r;
-	int rc = CLI_OK;
-
-	if (custos_archive_thread(a, id, &l) < 0)
-		return cli_fail_err(custos_archive_err(a));
-	custos_record_init(&r);
 	if (json)
 		printf("[");
-	for (size_t i = 0; i < l.n; i++) {
-		uint64_t *seqs = NULL;
-		size_t nv = 0;
-		if (custos_store_versions(st, l.v[i].id, &seqs, &nv) < 0 || nv == 0 ||
-		    custos_store_get_seq(st, seqs[nv - 1], &r) < 0) {
-			free(seqs);
-			rc = cli_fail("cannot read %s: %s", l.v[i].id, custos_store_err(st)->msg);
-			break;
+	for (size_t i = 0; i < l->n; i++) {
+		const custos_item_t *it = &l->v[i];
+		if (it->disposed) {
+			if (json)
+				printf("%s", i ? "," : "");
+			print_tombstone(it->rec.id ? it->rec.id : id, it->tombstone, json);
+			continue;
 		}
-		free(seqs);
+		const custos_record_t *r = &it->rec;
 		if (json) {
 			printf("%s", i ? "," : "");
-			print_json(&r, (uint32_t)nv);
+			print_json(r, it->n_versions);
 			continue;
 		}
 		char t[40], mark[64] = "";
-		custos_time_format(t, sizeof t, r.created_at);
-		if (nv > 1)
-			snprintf(mark, sizeof mark, " [%zu versions]", nv);
-		if (r.deleted_at != CUSTOS_TIME_NONE)
+		custos_time_format(t, sizeof t, r->created_at);
+		if (it->n_versions > 1)
+			snprintf(mark, sizeof mark, " [%u versions]", it->n_versions);
+		if (r->deleted_at != CUSTOS_TIME_NONE)
 			snprintf(mark + strlen(mark), sizeof mark - strlen(mark), " [deleted upstream]");
-		printf("%s %s  %s  @%s (%s)%s%s%s\n    %s\n", strcmp(r.id, id) ? " " : ">", t, r.id,
-		       r.author_handle, r.kind ? r.kind : "", r.in_reply_to ? " in reply to " : "",
-		       r.in_reply_to ? r.in_reply_to : "", mark, r.text ? r.text : "");
+		printf("%s %s  %s  @%s (%s)%s%s%s\n    %s\n", strcmp(r->id, id) ? " " : ">", t, r->id,
+		       r->author_handle, r->kind ? r->kind : "", r->in_reply_to ? " in reply to " : "",
+		       r->in_reply_to ? r->in_reply_to : "", mark, r->text ? r->text : "");
 	}
-	if (json && rc == CLI_OK)
+	if (json)
 		printf("]\n");
-	custos_record_free(&r);
-	custos_index_idlist_free(&l);
-	return rc;
+}
+
+static void show_versions(const custos_items_t *l, const char *id, bool json)
+{
+	if (json)
+		printf("[");
+	for (size_t i = 0; i < l->n; i++) {
+		const custos_item_t *it = &l->v[i];
+		const custos_record_t *r = &it->rec;
+		if (i == 0 && !json)
+			printf("%-7s %-8s %-24s %-24s %-16s %s\n", "version", "seq", "captured",
+			       "edited upstream", "content hash", "text");
+		if (it->disposed) {
+			if (json) {
+				printf("%s", i ? "," : "");
+				print_tombstone(id, it->tombstone, true);
+			} else {
+				printf("%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
+				       (unsigned long long)it->seq, id);
+			}
+			continue;
+		}
+		if (json) {
+			if (i)
+				printf(",");
+			print_json(r, it->n_versions);
+			continue;
+		}
+		char t[40], e[40] = "";
+		custos_time_format(t, sizeof t, r->captured_at);
+		if (r->edited_at != CUSTOS_TIME_NONE)
+			custos_time_format(e, sizeof e, r->edited_at);
+		printf("%-7u %-8llu %-24s %-24s %.16s %.40s%s\n", r->version,
+		       (unsigned long long)r->seq, t, e[0] ? e : "-", r->content_sha256,
+		       r->text ? r->text : "", r->deleted_at != CUSTOS_TIME_NONE ?
+		       "  [deleted upstream]" : "");
+	}
+	if (json)
+		printf("]\n");
 }
 
 int cmd_show(cli_t *cli, int argc, char **argv)
@@ -215,10 +225,8 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("show");
 	bool json = false, versions = false, raw = false, thread = false;
 	uint32_t want = 0;
-	custos_archive_t *a = NULL;
-	custos_record_t r;
-	uint64_t *seqs = NULL;
-	size_t n = 0;
+	custos_session_t *a = NULL;
+	custos_items_t l = { 0 };
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -226,101 +234,48 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 		case 'j': json = true; break;
 		case 'v': versions = true; break;
 		case 'r': raw = true; break;
-		case 'V': want = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'V': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > UINT32_MAX)
+				return cli_usage(cmd, "--version takes a version number, 1 and up");
+			want = (uint32_t)v;
+			break;
+		}
 		case 't': thread = true; break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
 	if (optind != argc - 1)
 		return cli_usage(cmd, "show needs exactly one record ID");
+	if ((versions && thread) || ((versions || thread) && (want || raw)))
+		return cli_usage(cmd, "--versions, --thread and --version/--raw do not go together");
 	const char *id = argv[optind];
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
-	custos_store_t *st = custos_archive_store(a);
-	custos_record_init(&r);
-	int s = custos_store_versions(st, id, &seqs, &n);
-	if (s == CUSTOS_OK && n == 0)
-		s = CUSTOS_ENOTFOUND;
-	if (s < 0) {
-		rc = s == CUSTOS_ENOTFOUND ? cli_fail("no record '%s'", id)
-		                           : cli_fail_err(custos_store_err(st));
+	int what = thread ? CUSTOS_SHOW_THREAD : versions ? CUSTOS_SHOW_VERSIONS : CUSTOS_SHOW_ONE;
+	if (custos_archive_show(a, id, want, what, &l) < 0) {
+		rc = cli_fail_err(custos_session_err(a));
 		goto done;
 	}
 	if (thread) {
-		rc = show_thread(a, id, json);
-		goto audit;
+		show_thread(&l, id, json);
+	} else if (versions) {
+		show_versions(&l, id, json);
+	} else if (l.v[0].disposed) {
+		if (raw)
+			rc = cli_fail("record '%s' was disposed of: its original bytes are gone", id);
+		else
+			print_tombstone(id, l.v[0].tombstone, json);
+	} else if (raw) {
+		fwrite(l.v[0].rec.raw, 1, l.v[0].rec.raw_len, stdout);
+	} else if (json) {
+		print_json(&l.v[0].rec, l.v[0].n_versions);
+	} else {
+		print_human(&l.v[0].rec, l.v[0].n_versions);
 	}
-	if (want > n) {
-		rc = cli_fail("record '%s' has %zu versions, not %u", id, n, want);
-		goto done;
-	}
-	if (versions) {
-		if (json)
-			printf("[");
-		for (size_t i = 0; i < n; i++) {
-			if ((s = custos_store_get_seq(st, seqs[i], &r)) < 0) {
-				if (s == CUSTOS_ENOTFOUND && !json) {
-					if (i == 0)
-						printf("%-7s %-8s %-22s %-22s %-16s %s\n", "version", "seq",
-						       "captured", "edited upstream", "content hash", "text");
-					printf("%-7zu %-8llu [disposed of; see 'custos show %s']\n", i + 1,
-					       (unsigned long long)seqs[i], id);
-					continue;
-				}
-				if (s == CUSTOS_ENOTFOUND) {
-					printf("%s", i ? "," : "");
-					if (print_tombstone(st, id, seqs[i], true))
-						continue;
-				}
-				rc = cli_fail_err(custos_store_err(st));
-				goto done;
-			}
-			if (json) {
-				if (i)
-					printf(",");
-				print_json(&r, (uint32_t)n);
-			} else {
-				char t[40], e[40] = "";
-				custos_time_format(t, sizeof t, r.captured_at);
-				if (r.edited_at != CUSTOS_TIME_NONE)
-					custos_time_format(e, sizeof e, r.edited_at);
-				if (i == 0)
-					printf("%-7s %-8s %-24s %-24s %-16s %s\n", "version", "seq",
-					       "captured", "edited upstream", "content hash", "text");
-				printf("%-7u %-8llu %-24s %-24s %.16s %.40s%s\n", r.version,
-				       (unsigned long long)r.seq, t, e[0] ? e : "-", r.content_sha256,
-				       r.text ? r.text : "", r.deleted_at != CUSTOS_TIME_NONE ?
-				       "  [deleted upstream]" : "");
-			}
-		}
-		if (json)
-			printf("]\n");
-		goto audit;
-	}
-	if ((s = custos_store_get_seq(st, seqs[(want ? want : n) - 1], &r)) < 0) {
-		if (s == CUSTOS_ENOTFOUND && !raw &&
-		    print_tombstone(st, id, seqs[(want ? want : n) - 1], json))
-			goto audit;
-		rc = cli_fail_err(custos_store_err(st));
-		goto done;
-	}
-	if (raw)
-		fwrite(r.raw, 1, r.raw_len, stdout);
-	else if (json)
-		print_json(&r, (uint32_t)n);
-	else
-		print_human(&r, (uint32_t)n);
-audit:;
-	custos_buf_t p = { 0 };
-	custos_buf_adds(&p, "{\"id\":");
-	custos_buf_add_json_str(&p, id, strlen(id));
-	custos_buf_addc(&p, '}');
-	if (custos_archive_audit(a, "show", p.data, NULL, CUSTOS_OK) < 0)
-		rc = cli_fail_err(custos_archive_err(a));
-	custos_buf_free(&p);
 done:
-	free(seqs);
-	custos_record_free(&r);
-	custos_archive_free(a);
+	custos_items_free(&l);
+	cli_close(cli);
 	return rc;
 }

@@ -7,8 +7,8 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
 	const cli_command_t *cmd = cli_find("stats");
-	custos_archive_t *a = NULL;
-	custos_store_stats_t s;
+	custos_session_t *a = NULL;
+	custos_stats_t all;
 	bool json = false;
 	int c, rc;
 	char b1[32], b2[32], b3[32];
@@ -22,14 +22,14 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		return cli_usage(cmd, "stats takes no arguments");
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
-	if (custos_store_stats(custos_archive_store(a), &s) < 0) {
-		rc = cli_fail_err(custos_store_err(custos_archive_store(a)));
-		custos_archive_free(a);
+	if (custos_archive_stats(a, &all) < 0) {
+		rc = cli_fail_err(custos_session_err(a));
+		cli_close(cli);
 		return rc;
 	}
-	uint64_t last = 0, wm = 0;
-	bool have_index = custos_archive_index_lag(a, &last, &wm) == CUSTOS_OK;
-	uint64_t lag = last > wm ? last - wm : 0;
+	const custos_store_stats_t s = all.store;
+	uint64_t wm = all.index_watermark, lag = all.index_lag;
+	bool have_index = !all.index_error[0];
 	double ratio = s.raw_bytes ? (double)s.stored_bytes / (double)s.raw_bytes : 0;
 	if (json) {
 		printf("{\"records\": %llu, \"versions\": %llu, \"deleted_upstream\": %llu, "
@@ -71,7 +71,7 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)s.tombstones, "dictionaries",
 		       (unsigned long long)s.dictionaries);
 		if (!have_index)
-			printf("%-18s unreadable: %s\n", "index", custos_archive_err(a)->msg);
+			printf("%-18s unreadable: %s\n", "index", all.index_error);
 		else if (lag)
 			printf("%-18s lags the store by %llu record versions (run 'custos index')\n",
 			       "index", (unsigned long long)lag);
@@ -90,7 +90,7 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 			}
 		}
 	}
-	custos_store_stats_free(&s);
-	custos_archive_free(a);
+	custos_stats_free(&all);
+	cli_close(cli);
 	return CLI_OK;
 }

@@ -61,6 +61,9 @@ int cli_fail_err(const custos_err_t *err)
 		fputs("hint: another custos process is writing to this archive; "
 		      "try again when it is done\n", stderr);
 		break;
+	case CUSTOS_EINDEX:
+		fputs("hint: rebuild the index from the store with 'custos index --rebuild'\n", stderr);
+		break;
 	case CUSTOS_ENOTARCHIVE:
 		fputs("hint: create one with 'custos init', or name another with --archive\n", stderr);
 		break;
@@ -100,14 +103,36 @@ bool cli_help(const cli_command_t *cmd, int argc, char **argv)
 	return false;
 }
 
-int cli_open(cli_t *cli, unsigned flags, custos_archive_t **out)
+int cli_open(cli_t *cli, unsigned flags, custos_session_t **out)
 {
 	custos_err_t err = { 0 };
+	custos_who_t who = CUSTOS_WHO_INIT;
+	*out = NULL;
 	if (!cli->archive)
 		return cli_fail("no archive: give --archive DIR or set CUSTOS_ARCHIVE");
-	if (custos_archive_open(out, cli->archive, flags, cli->actor, &err) < 0)
+	who.actor = cli->actor;
+	if (custos_actor_check(cli->actor, &err) < 0)
+		return cli_fail("--actor: %s", err.msg);
+	if (custos_archive_open(&cli->a, cli->archive, flags, &err) < 0)
 		return cli_fail_err(&err);
+	if (custos_session_open(&cli->s, cli->a, &who, &err) < 0) {
+		custos_archive_close(cli->a);
+		cli->a = NULL;
+		return cli_fail_err(&err);
+	}
+	if (!custos_archive_audited(cli->a))
+		fprintf(stderr, "custos: note: the audit log of '%s' cannot be written (a read-only "
+		        "archive?): this command is not audited\n", cli->archive);
+	*out = cli->s;
 	return CLI_OK;
+}
+
+void cli_close(cli_t *cli)
+{
+	custos_session_free(cli->s);
+	cli->s = NULL;
+	custos_archive_close(cli->a);
+	cli->a = NULL;
 }
 
 int cli_parse_time(const char *s, int64_t *ms)
@@ -176,7 +201,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	cli_t cli = { getenv("CUSTOS_ARCHIVE"), getenv("CUSTOS_ACTOR"), isatty(2) };
+	cli_t cli = { getenv("CUSTOS_ARCHIVE"), getenv("CUSTOS_ACTOR"), isatty(2), NULL, NULL };
 	int c;
 
 	/* Without TZ, glibc looks at /etc/localtime again at every local-time

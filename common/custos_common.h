@@ -112,6 +112,12 @@ void custos_sha256_final(custos_sha256_ctx_t *c, uint8_t out[CUSTOS_SHA256_LEN])
 void custos_hex(char *out, const uint8_t *p, size_t n);   /* out holds 2n+1 */
 int  custos_unhex(uint8_t *out, const char *hex, size_t n); /* n bytes; CUSTOS_EFORMAT */
 
+/* For crash tests: when the environment has CUSTOS_TEST_PAUSE_AT=name, the
+ * calling thread creates the file CUSTOS_TEST_PAUSE_FILE (when set) and
+ * waits there forever, for the test to kill the process at exactly this
+ * step. A no-op otherwise. */
+void custos_test_point(const char *name);
+
 /* Must be called once before any hashing or randomness (libsodium init). */
 int custos_global_init(void);
 

@@ -163,6 +163,26 @@ typedef struct {
 	size_t   raw_len;
 } custos_quarantine_entry_t;
 
+/* ---------------------------------------------------------------------------
+ * Search order and facets (indexer/).
+ */
+typedef enum {
+	CUSTOS_SORT_RELEVANCE = 0,
+	CUSTOS_SORT_DATE      = 1,   /* oldest first */
+	CUSTOS_SORT_DATE_DESC = 2    /* newest first ("-date") */
+} custos_sort_t;
+
+/* Facet fields, as bits for search options and as indexes into results. */
+typedef enum {
+	CUSTOS_FACET_PLATFORM = 0,
+	CUSTOS_FACET_ACCOUNT  = 1,
+	CUSTOS_FACET_AUTHOR   = 2,
+	CUSTOS_FACET_YEAR     = 3,
+	CUSTOS_FACET_MONTH    = 4,
+	CUSTOS_FACET_COUNT    = 5
+} custos_facet_field_t;
+#define CUSTOS_FACET_BIT(f) (1u << (f))
+
 #ifdef __cplusplus
 }
 #endif

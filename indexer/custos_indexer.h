@@ -21,6 +21,7 @@
 #define CUSTOS_INDEXER_H
 
 #include "custos_common.h"
+#include "custos_types.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,22 +89,10 @@ int custos_index_compact(const char *path, custos_err_t *err);
 /* ------------------------------------------------------------------------
  * Search. docs/query-language.md is the reference of the query language.
  */
-typedef enum {
-	CUSTOS_SORT_RELEVANCE = 0,
-	CUSTOS_SORT_DATE      = 1,   /* oldest first */
-	CUSTOS_SORT_DATE_DESC = 2    /* newest first ("-date") */
-} custos_index_sort_t;
-
-/* Facet fields, as bits for the options and as indexes into results.facets. */
-typedef enum {
-	CUSTOS_FACET_PLATFORM = 0,
-	CUSTOS_FACET_ACCOUNT  = 1,
-	CUSTOS_FACET_AUTHOR   = 2,
-	CUSTOS_FACET_YEAR     = 3,
-	CUSTOS_FACET_MONTH    = 4,
-	CUSTOS_FACET_COUNT    = 5
-} custos_index_facet_field_t;
-#define CUSTOS_FACET_BIT(f) (1u << (f))
+/* custos_sort_t, custos_facet_field_t and CUSTOS_FACET_BIT are in
+ * custos_types.h: the faces use them too. */
+typedef custos_sort_t custos_index_sort_t;
+typedef custos_facet_field_t custos_index_facet_field_t;
 
 /* Parses a facet list "platform,account,author,year,month" into bits.
  * CUSTOS_EFORMAT (err says which name) for an unknown name. */
@@ -198,6 +187,11 @@ typedef struct {
 
 /* Every record query matches (holds and retention need all, not a page). */
 int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, const char *query);
+/* The records query matches among the documents of versions stored after
+ * seq after (sorted by id): what a legal hold gains once new records are
+ * indexed. Its cost follows the documents after `after`, not the index. */
+int custos_index_match_ids_after(custos_index_t *idx, custos_index_idlist_t *out,
+                                 const char *query, uint64_t after);
 /* Every document in the index (sorted by id), for verification. */
 int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out);
 /* Every record of the thread rooted at root_id, the root included. */

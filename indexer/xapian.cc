@@ -1688,7 +1688,7 @@ int custos_index_compact(const char *path, custos_err_t *err)
 		custos_err_clear(&errs[i]);
 		try {
 			Xapian::Database db(paths[i]);
-			db.compact(paths[i] + ".compact", Xapian::Compactor::FULLER);
+			db.compact(paths[i] + ".compact", Xapian::Compactor::FULLER | Xapian::DBCOMPACT_NO_RENUMBER);
 			db.close();
 		} catch (...) {
 			translate(&errs[i], "cannot compact the search index");
@@ -2089,3 +2089,69 @@ int custos_index_term_report(custos_index_t *idx, const char *const *queries, si
 }
 
 } // extern "C"
+
+// The documents of one shard whose id (a store seq) is above after: what
+// legal holds grow by once new records are indexed, so that the cost of
+// growing them follows the new records, not the index. Xapian calls init
+// once per shard, whose document ids are store seqs.
+class SeqAfterSource : public Xapian::PostingSource {
+	Xapian::docid after;
+	Xapian::Database db;
+	Xapian::PostingIterator it, end;
+	Xapian::doccount upper = 0;
+	bool started = false;
+public:
+	explicit SeqAfterSource(Xapian::docid a) : after(a) {}
+	Xapian::doccount get_termfreq_min() const override { return 0; }
+	Xapian::doccount get_termfreq_est() const override { return upper; }
+	Xapian::doccount get_termfreq_max() const override { return upper; }
+	Xapian::PostingSource *clone() const override { return new SeqAfterSource(after); }
+	void init(const Xapian::Database &d) override
+	{
+		db = d;
+		it = db.postlist_begin("");
+		end = db.postlist_end("");
+		started = false;
+		Xapian::docid last = db.get_lastdocid();
+		upper = last > after ? last - after : 0;
+		if (upper > db.get_doccount())
+			upper = db.get_doccount();
+		set_maxweight(0);
+	}
+	void next(double) override
+	{
+		if (!started) {
+			started = true;
+			it.skip_to(after + 1);
+		} else {
+			++it;
+		}
+	}
+	void skip_to(Xapian::docid did, double) override
+	{
+		started = true;
+		it.skip_to(did > after ? did : after + 1);
+	}
+	bool at_end() const override { return it == end; }
+	Xapian::docid get_docid() const override { return *it; }
+};
+
+int custos_index_match_ids_after(custos_index_t *idx, custos_index_idlist_t *out,
+                                 const char *query, uint64_t after)
+{
+	memset(out, 0, sizeof *out);
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	try {
+		Parsed p;
+		if ((e = parse_query(idx, idx->db, query, nullptr, p, &idx->err)) < 0)
+			return e;
+		SeqAfterSource src((Xapian::docid)after);
+		Xapian::Query q(Xapian::Query::OP_FILTER, p.query, Xapian::Query(&src));
+		return collect_ids(idx, out, q, false);
+	} catch (...) {
+		custos_index_idlist_free(out);
+		return translate(&idx->err, "cannot list new matches");
+	}
+}

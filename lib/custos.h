@@ -1,55 +1,192 @@
-/* The custos archive API: what the command line and the HTTP service call.
- * It ties the parts together (store, audit chain, importers, index, policy)
- * and holds no knowledge of how results are shown. */
+/* custos: the library the command line and the HTTP service are built on.
+ *
+ * This header is the whole API a face uses; the parts' headers (archiver/,
+ * indexer/, retention-policies/) are internal to the library. It is written
+ * as a manual: every function says what it needs, what it returns and who
+ * owns it, which statuses it gives, and whether it is thread-safe.
+ *
+ * THE SHAPE
+ *
+ *   custos_archive_t  one per archive per process, shared by every thread.
+ *                     Opened for writing it takes the archive's writer lock
+ *                     and runs three services of its own:
+ *                       - the writer: one thread that takes records and
+ *                         write jobs from any number of sessions through a
+ *                         queue and commits them in shared LMDB transactions
+ *                         (group commit); a session is answered only once
+ *                         the transaction holding its work is durable;
+ *                       - the index service: one thread that owns the Xapian
+ *                         writers and catches the index up behind the store,
+ *                         resolving thread roots from committed records;
+ *                       - the audit appender: the audit chain's tail kept in
+ *                         memory, so an append costs the same at any length.
+ *                     Opened for reading it runs none of them.
+ *
+ *   custos_session_t  one per request (HTTP) or per command (CLI): who acts
+ *                     and in which role, its own error, its own scratch
+ *                     memory, and its own read snapshot: an LMDB read
+ *                     transaction and a search index pinned at one
+ *                     watermark, taken at its first read and kept until
+ *                     custos_session_refresh (or a write through the
+ *                     session, which lets it go). So a search and the
+ *                     records it fetches agree.
+ *
+ * Every operation on an archive takes the session it runs in and is named
+ * custos_archive_<verb>. Each one checks the session's role (the table is
+ * in docs/api.md), validates its arguments, does the work, and appends its
+ * audit entry (who, when, what, result), failures included.
+ *
+ * THREADS
+ *
+ * custos_archive_* functions that take a custos_archive_t are thread-safe.
+ * A session is used by one thread at a time (any thread; not two at once);
+ * sessions of one archive run concurrently. Results returned through **out
+ * belong to the caller, who frees them with the matching *_free (NULL-safe),
+ * from any thread; nothing returned points into the store's memory map.
+ *
+ * ERRORS
+ *
+ * Every function that can fail returns CUSTOS_OK (0) or a negative
+ * custos_status_t (custos_common.h) and leaves the detail in the session's
+ * error (custos_session_err): a message saying what failed first and why.
+ * Statuses common to every operation and not repeated below:
+ *   CUSTOS_EDENIED   the session's role may not do this;
+ *   CUSTOS_EINVAL    an argument is invalid (the message says which), or the
+ *                    archive is open read-only for an operation that writes;
+ *   CUSTOS_ENOMEM, CUSTOS_EIO, CUSTOS_ENOSPC (the disk is full);
+ *   CUSTOS_ESTOPPED  the archive is closing (custos_archive_close began).
+ * The library never prints, logs or exits.
+ */
 #ifndef CUSTOS_H
 #define CUSTOS_H
 
 #include "custos_common.h"
-#include "custos_archiver.h"
-#include "custos_indexer.h"
+#include "custos_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct custos_archive custos_archive_t;
+typedef struct custos_session custos_session_t;
 
+/* ===========================================================================
+ * Roles and who acts.
+ */
+typedef enum {
+	CUSTOS_ROLE_OPERATOR = 0,  /* a person with shell access to the archive's files (the
+	                            * command line): every operation */
+	CUSTOS_ROLE_INGEST,        /* a connector: posts records and imports, nothing else */
+	CUSTOS_ROLE_LEGAL,         /* searches, reads, tags, holds, exports; no ingest, no schedule */
+	CUSTOS_ROLE_COMPLIANCE,    /* the schedule, holds, retention plans and disposition */
+	CUSTOS_ROLE_AUDITOR,       /* reads everything (audit trail, verify, stats), changes nothing */
+	CUSTOS_ROLE_ADMIN,         /* tokens and sources */
+	CUSTOS_ROLE_COUNT
+} custos_role_t;
+
+/* "operator", "ingest", ... ; static storage. NULL for a value out of range. */
+const char *custos_role_name(custos_role_t role);
+/* Parses a role name. CUSTOS_EINVAL (err lists the roles) for another. */
+int custos_role_parse(custos_role_t *out, const char *name, custos_err_t *err);
+
+typedef struct {
+	const char   *actor;   /* the person acted for (--actor, CUSTOS_ACTOR): a label,
+	                        * not an identity; NULL for none. UTF-8, no control
+	                        * characters, at most 200 bytes; "Name <email>" is read
+	                        * as a name and an e-mail address. */
+	custos_role_t role;
+	const char   *token;   /* the service token's name, or NULL (the command line) */
+	const char   *client;  /* the client's address ("192.0.2.7:51234"), or NULL */
+} custos_who_t;
+#define CUSTOS_WHO_INIT { NULL, CUSTOS_ROLE_OPERATOR, NULL, NULL }
+
+/* Checks an actor label as custos_session_open does: CUSTOS_OK, or
+ * CUSTOS_EINVAL with err saying what is wrong. */
+int custos_actor_check(const char *actor, custos_err_t *err);
+
+/* ===========================================================================
+ * The archive.
+ */
 enum {
 	CUSTOS_OPEN_READ  = 0,
-	CUSTOS_OPEN_WRITE = 1 << 0,   /* take the writer lock (fails with CUSTOS_EBUSY) */
-	CUSTOS_OPEN_WAIT  = 1 << 1    /* with WRITE: wait for another writer instead */
+	CUSTOS_OPEN_WRITE = 1 << 0,   /* take the writer lock and start the writer, the index
+	                               * service and the audit appender; CUSTOS_EBUSY (the
+	                               * message names the holder: "pid 812: custos serve")
+	                               * when another process holds it */
+	CUSTOS_OPEN_WAIT  = 1 << 1,   /* with WRITE: wait for the lock instead */
+	CUSTOS_OPEN_NO_INDEX = 1 << 2 /* with WRITE: no index service; the index is left
+	                               * behind the store until custos_archive_index (a
+	                               * bulk load that indexes later) */
 };
 
 /* Creates an archive in dir (created if missing; an existing dir must be
- * empty). Appends the "init" audit entry. */
-int custos_archive_init(const char *dir, const char *actor, custos_err_t *err);
+ * empty): the store, the policy repository and the audit log, whose first
+ * entry is "init". Every directory is made 0700 and every file 0600,
+ * whatever the umask. who may be NULL (the operator). err may be NULL.
+ * @return CUSTOS_OK, CUSTOS_EEXISTS (dir is not empty, or is an archive),
+ *         CUSTOS_EACCESS, CUSTOS_EIO, CUSTOS_EINVAL (a bad actor). */
+int custos_archive_init(const char *dir, const custos_who_t *who, custos_err_t *err);
 
-/* Opens the archive at dir. actor (may be NULL) is the person the commands
- * act for, recorded in the audit chain beside the OS user. On failure *out
- * is NULL and err says why. */
-int  custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
-                         const char *actor, custos_err_t *err);
-void custos_archive_free(custos_archive_t *a);                /* NULL-safe */
-/* Detail of the last failure on this handle; borrowed from the handle. */
-const custos_err_t *custos_archive_err(const custos_archive_t *a);
-/* The parts, borrowed from the handle for its lifetime. */
-custos_store_t *custos_archive_store(custos_archive_t *a);
-const char     *custos_archive_dir(const custos_archive_t *a);
+/* Opens the archive at dir for this process. *out is NULL on failure, and
+ * err (may be NULL) says why. Thread-safe; open one handle per archive per
+ * process and share it: a second handle on the same archive in one process
+ * is refused (CUSTOS_EBUSY), as LMDB allows one environment per file and
+ * process. A WRITE open finishes work a crash left: disposal key shredding,
+ * the index catching up (in the background). A read-only medium (a WORM
+ * copy, a snapshot) opens for reading; operations on it are audited where
+ * the log can be appended to and say so where it cannot
+ * (custos_archive_audited).
+ * @return CUSTOS_OK, CUSTOS_ENOTARCHIVE, CUSTOS_EVERSION (written by a newer
+ *         custos; nothing is changed), CUSTOS_EBUSY, CUSTOS_EACCESS,
+ *         CUSTOS_ECORRUPT (a part is missing), CUSTOS_EIO, CUSTOS_ENOMEM. */
+int custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
+                        custos_err_t *err);
 
-/* Appends an audit entry for an action done through this handle. */
-int custos_archive_audit(custos_archive_t *a, const char *action, const char *params_json,
-                         const char *result_json, int status);
+/* Closes the archive: new work is refused (CUSTOS_ESTOPPED), queued writes
+ * are committed, the index service finishes its current batch, and the
+ * writer lock is released. Every session must have been freed. NULL-safe. */
+void custos_archive_close(custos_archive_t *a);
 
-/* ---- ingest ------------------------------------------------------------- */
+/* The archive's directory, as given to open; borrowed until close. */
+const char *custos_archive_dir(const custos_archive_t *a);
+/* True when opened for writing. */
+bool custos_archive_writable(const custos_archive_t *a);
+/* False when the audit log cannot be appended to (a read-only medium):
+ * operations then run unaudited, and the faces must say so. */
+bool custos_archive_audited(const custos_archive_t *a);
 
+/* ===========================================================================
+ * Sessions.
+ */
+
+/* Opens a session on a for who (NULL: the operator with no actor).
+ * Thread-safe. @return CUSTOS_OK; CUSTOS_EINVAL for a bad actor (err says
+ * what); CUSTOS_ENOMEM; CUSTOS_ESTOPPED. */
+int custos_session_open(custos_session_t **out, custos_archive_t *a, const custos_who_t *who,
+                        custos_err_t *err);
+/* Ends the snapshot and frees the session. NULL-safe. */
+void custos_session_free(custos_session_t *s);
+/* The detail of the session's last failure; borrowed from s, valid until
+ * its next call. */
+const custos_err_t *custos_session_err(const custos_session_t *s);
+/* Lets the snapshot go: the next read sees the archive as it is then. */
+void custos_session_refresh(custos_session_t *s);
+/* The archive the session is on; borrowed. */
+custos_archive_t *custos_session_archive(custos_session_t *s);
+
+/* ===========================================================================
+ * Capture.
+ */
 typedef struct {
-	const char *format;        /* NULL or "auto" */
+	const char *format;        /* NULL or "auto", or one of custos_ingest_formats() */
 	bool        skip_bad;      /* quarantine bad items and go on */
-	bool        no_index;      /* return after the store commit */
-	size_t      batch_records; /* records per write transaction; 0: default */
+	bool        no_index;      /* answer once stored, without waiting for the index (which
+	                            * catches up behind, unless the archive was opened with
+	                            * CUSTOS_OPEN_NO_INDEX) */
+	size_t      batch_records; /* records per write transaction at most; 0: 2,000 */
 	/* called after each committed batch with the running totals */
 	void      (*progress)(void *ctx, uint64_t records, uint64_t bytes_in);
-	/* called for warnings that are not errors (file, message) */
+	/* warnings that are not errors (file, message) */
 	void      (*warn)(void *ctx, const char *file, const char *msg);
 	void       *ctx;
 } custos_ingest_opts_t;
@@ -58,8 +195,8 @@ typedef struct {
 typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
 	uint64_t batches, files, warnings;
-	uint64_t indexed;                     /* record versions indexed after the store commits */
-	uint64_t held;                        /* new members of active legal holds */
+	uint64_t indexed;                     /* record versions the index holds afterwards
+	                                       * among those this ingest added */
 	uint64_t first_seq, last_seq;
 	uint8_t  chain[CUSTOS_SHA256_LEN];   /* record chain head after the last batch */
 	uint8_t  digest[CUSTOS_SHA256_LEN];  /* SHA-256 over the batches' digests, in order */
@@ -69,72 +206,417 @@ typedef struct {
 	int64_t  failed_line, failed_offset;
 } custos_ingest_summary_t;
 
-/* Ingests every path (files, folders, .zip). Records are committed in
- * batches as they come; an error stops the ingest, the uncommitted batch is
- * dropped and the batches before it stay (summary says what they were). The
- * audit chain gets one entry with the parameters and the outcome. */
-int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t n_paths,
+/* The NULL-terminated list of format names (static). */
+const char *const *custos_ingest_formats(void);
+
+/* Ingests every path (files, folders, .zip exports). Every path must exist
+ * before anything is written. Records go to the writer in batches of at
+ * most opts->batch_records as they are read; each batch is committed whole
+ * or not at all. An error stops the ingest: batches read before it are
+ * committed and counted in summary, the batch being read is dropped, and
+ * the message names the file and line or byte. Returns once every batch is
+ * durable and, unless no_index, indexed. Audited as "ingest-begin" before
+ * and "ingest" after. summary may be NULL.
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND/CUSTOS_EACCESS (a path);
+ *         CUSTOS_EFORMAT (a bad item without skip_bad; summary says where);
+ *         CUSTOS_EINVAL (an unknown format: the message lists the formats);
+ *         CUSTOS_ETOOBIG; CUSTOS_EINDEX (stored, not indexed: run
+ *         custos_archive_index). */
+int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t n_paths,
                           const custos_ingest_opts_t *opts, custos_ingest_summary_t *summary);
 
-/* ---- verification ------------------------------------------------------- */
+/* What became of one line of submitted records. */
+typedef enum {
+	CUSTOS_LINE_ADDED = 1,     /* a new record */
+	CUSTOS_LINE_VERSION,       /* a new version of a known record */
+	CUSTOS_LINE_UNCHANGED,     /* stored before: nothing added */
+	CUSTOS_LINE_QUARANTINED    /* not a valid record: kept in quarantine (why says why) */
+} custos_line_outcome_t;
 
+typedef struct {
+	custos_line_outcome_t outcome;
+	char    *id;               /* the record's id, or NULL when quarantined */
+	uint64_t seq;              /* its version's sequence number; for QUARANTINED, the
+	                            * quarantine number (the earlier one when re-sent) */
+	uint32_t version;
+	char    *why;              /* for QUARANTINED */
+} custos_line_result_t;
+
+typedef struct {
+	custos_line_result_t *v;   /* one per non-empty line, in order */
+	size_t   n;
+	uint64_t added, versions, unchanged, quarantined;
+	uint64_t first_seq, last_seq;
+	custos_arena_t arena;
+} custos_submit_result_t;
+void custos_submit_result_free(custos_submit_result_t *r);   /* NULL-safe */
+
+/* Takes records pushed by a connector: text holds one canonical record
+ * (docs/record-format.md) per line. Every line is parsed before anything is
+ * written: a line that is not JSON refuses the whole text (CUSTOS_EFORMAT,
+ * the message names the line, nothing is committed). A line that is JSON
+ * but not a valid record is quarantined with its bytes. The rest goes to
+ * the writer as one unit, committed together with whatever other sessions
+ * submit meanwhile, and the call returns once that commit is durable: then
+ * *out says, line by line, what happened. Re-sending the same text adds
+ * nothing. source names the connector (recorded in each record's source).
+ * The index catches up behind (the search result's watermark tells how far).
+ * Audited ("submit").
+ * @return CUSTOS_OK, CUSTOS_EFORMAT, CUSTOS_ETOOBIG (over 64 MiB or a line
+ *         over 50 MB). */
+int custos_archive_submit(custos_session_t *s, const char *text, size_t len,
+                          const char *source, custos_submit_result_t **out);
+
+/* ===========================================================================
+ * Search.
+ */
+/* custos_sort_t, custos_facet_field_t and CUSTOS_FACET_BIT: custos_types.h. */
+
+/* Parses "platform,account,year" into facet bits. CUSTOS_EINVAL (err names
+ * the unknown field and lists the known ones). */
+int custos_facets_parse(unsigned *out, const char *list, custos_err_t *err);
+/* "platform", "account", ...; static storage. */
+const char *custos_facet_name(int field);
+
+typedef struct {
+	size_t   limit;          /* hits wanted (default 20, at most 1,000,000) */
+	size_t   offset;         /* hits skipped (at most 1,000,000) */
+	custos_sort_t sort;
+	unsigned facets;         /* CUSTOS_FACET_BIT()s */
+	bool     count_only;     /* only the exact total: no hits, no facets */
+	bool     snippets;       /* a snippet of each hit's text, matches marked */
+	const char *lang;        /* stemming language ("de"); NULL: English, or the
+	                          * language of the query's one lang: filter. An
+	                          * unknown language is refused (CUSTOS_EINVAL lists them) */
+} custos_search_opts_t;
+#define CUSTOS_SEARCH_OPTS_INIT { 20, 0, CUSTOS_SORT_RELEVANCE, 0, false, false, NULL }
+
+typedef struct {
+	char    *id;
+	uint64_t seq;            /* store sequence of the version indexed */
+	int64_t  created_at;     /* ms UTC */
+	char    *platform;
+	char    *account;
+	char    *author;         /* author handle, as captured */
+	char    *snippet;        /* NULL unless opts.snippets; matches between "[[" and "]]" */
+	double   weight;         /* relevance; 0 for date order */
+} custos_search_hit_t;
+
+typedef struct {
+	char    *value;          /* "x", "acme", "2019", "2019-03", ... */
+	uint64_t count;
+} custos_facet_value_t;
+
+typedef struct {
+	custos_facet_value_t *v; /* most frequent first, then by value */
+	size_t n;
+} custos_facet_t;
+
+typedef struct {
+	uint64_t total;          /* matching records, exact */
+	uint64_t watermark;      /* the index watermark the search ran at */
+	uint64_t store_last_seq; /* the store's last seq in the session's snapshot:
+	                          * store_last_seq - watermark record versions were
+	                          * not searched yet (the index lags) */
+	custos_search_hit_t *hits;
+	size_t   n_hits;
+	custos_facet_t facets[CUSTOS_FACET_COUNT];  /* the ones asked for */
+	custos_arena_t arena;    /* owns every string above */
+} custos_search_result_t;
+void custos_search_result_free(custos_search_result_t *r);   /* NULL-safe */
+
+/* Runs query (docs/query-language.md) in the session's snapshot. Audited
+ * ("search": the query, the options, the total and the watermark).
+ * @return CUSTOS_OK; CUSTOS_EFORMAT for a query that is not valid (the
+ *         message starts "bad query:" and gives the position); CUSTOS_EINDEX
+ *         (no index, or it is damaged: the message says to run
+ *         `custos index --rebuild`). */
+int custos_archive_search(custos_session_t *s, const char *query,
+                          const custos_search_opts_t *opts, custos_search_result_t **out);
+
+/* Checks a query without running it and without an archive: CUSTOS_OK or
+ * CUSTOS_EFORMAT with "bad query: ... at position N" in err. Thread-safe. */
+int custos_query_check(const char *query, custos_err_t *err);
+
+/* The e-discovery search-term report: for each query, the records it
+ * matches (hits) and those no other query of the list matches (unique), and
+ * the records any of them matches (distinct), all at one index watermark. */
+typedef struct {
+	uint64_t *hits, *unique;    /* n each, in the order of the queries */
+	size_t    n;
+	uint64_t  distinct;
+	uint64_t  watermark;
+	size_t    bad;              /* on CUSTOS_EFORMAT: the index of the bad query */
+} custos_term_report_t;
+void custos_term_report_free(custos_term_report_t *r);   /* NULL-safe; zeroes it */
+
+/* Runs the report. source and source_sha256 name the list (a file and its
+ * hash) in the audit entry ("report-terms"); either may be NULL.
+ * @return CUSTOS_OK; CUSTOS_EFORMAT for a bad query (out->bad says which,
+ *         the message says why); CUSTOS_EINDEX. */
+int custos_archive_report_terms(custos_session_t *s, const char *const *queries, size_t n,
+                                const char *source, const char *source_sha256,
+                                custos_term_report_t *out);
+
+/* ===========================================================================
+ * Records.
+ */
+
+/* One record as the archive has it: a version's record, or, when that
+ * version was disposed of, its tombstone. */
+typedef struct {
+	custos_record_t rec;      /* valid unless disposed; raw holds the original bytes */
+	bool     disposed;
+	char    *tombstone;       /* JSON text of the tombstone when disposed (in arena) */
+	uint64_t seq;
+	uint32_t version, n_versions;
+	bool     current;         /* the latest version */
+} custos_item_t;
+
+typedef struct {
+	custos_item_t *v;
+	size_t n;
+	custos_arena_t arena;
+} custos_items_t;
+void custos_items_free(custos_items_t *l);   /* NULL-safe; zeroes it */
+
+enum {
+	CUSTOS_SHOW_ONE      = 0,   /* the version asked (0: the latest) */
+	CUSTOS_SHOW_VERSIONS = 1,   /* every version, oldest first */
+	CUSTOS_SHOW_THREAD   = 2    /* the conversation around the record, the latest version
+	                             * of each member, oldest first */
+};
+
+/* Reads record id in the session's snapshot: what as above; version for
+ * SHOW_ONE (0: latest). Audited ("show": the id and what). out must be
+ * zeroed or freed; it is filled on success.
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no record id, or no such version:
+ *         the message says how many there are); CUSTOS_ECORRUPT (the stored
+ *         record fails its hashes: the message names id, version and seq);
+ *         CUSTOS_EINDEX (SHOW_THREAD without a readable index). */
+int custos_archive_show(custos_session_t *s, const char *id, uint32_t version, int what,
+                        custos_items_t *out);
+
+/* Reads media blob hex (its SHA-256) checked against its hash; *p is
+ * malloc'd and the caller frees it. Audited ("media").
+ * @return CUSTOS_OK, CUSTOS_ENOTFOUND, CUSTOS_ECORRUPT. */
+int custos_archive_media(custos_session_t *s, const char *hex, void **p, size_t *n);
+
+/* Quarantine, in number order. fn gets each entry (borrowed for the call)
+ * and returns 0 to go on; anything else stops and is returned. Audited. */
+typedef int (*custos_quarantined_fn)(void *ctx, const custos_quarantine_entry_t *e);
+int custos_archive_quarantine_list(custos_session_t *s, custos_quarantined_fn fn, void *ctx);
+/* Entry n with its raw bytes, checked against their hash (*raw malloc'd,
+ * the caller frees it). Audited. CUSTOS_ENOTFOUND, CUSTOS_ECORRUPT. */
+int custos_archive_quarantine_get(custos_session_t *s, uint64_t n, custos_quarantine_entry_t *e,
+                                  void **raw, size_t *raw_len);
+
+typedef struct {
+	custos_store_stats_t store;
+	bool     index_present;
+	uint64_t index_watermark;
+	uint64_t index_lag;       /* record versions stored after the watermark */
+	char     index_error[256];/* why the index could not be read, "" when it could */
+} custos_stats_t;
+/* What the archive holds, in the session's snapshot. free with
+ * custos_stats_free. Not audited (counts only). */
+int  custos_archive_stats(custos_session_t *s, custos_stats_t *out);
+void custos_stats_free(custos_stats_t *st);   /* NULL-safe */
+
+/* ===========================================================================
+ * The search index.
+ */
+typedef struct {
+	uint64_t indexed;          /* record versions indexed by this call */
+	uint64_t watermark;        /* the index holds the store up to this seq */
+	uint64_t store_last_seq;
+	uint64_t held;             /* entries legal holds gained */
+} custos_index_summary_t;
+
+/* Catches the index up with the store (the index service does it on its
+ * own; this waits for it), or, with rebuild, builds a new index from the
+ * store alone and puts it in place of the old one (searches use the old one
+ * meanwhile). Needs the archive open for writing. progress may be NULL.
+ * Audited ("index" or "index-rebuild"). CUSTOS_EINDEX. */
+int custos_archive_index(custos_session_t *s, bool rebuild, custos_progress_fn progress,
+                         void *ctx, custos_index_summary_t *out);
+
+/* ===========================================================================
+ * Verification and the audit trail.
+ */
 typedef struct {
 	custos_verify_summary_t store;
 	uint64_t audit_entries;
 	uint8_t  audit_head[CUSTOS_SHA256_LEN];
+	uint64_t audit_anchored;   /* audit entries the store's chain anchors */
 	bool     index_present;
 	uint64_t index_docs;       /* documents checked against the store */
 	uint64_t index_watermark;
 	uint64_t index_lag;        /* record versions committed after the watermark */
 	uint64_t index_disposed;   /* documents of disposed records a crashed disposition
 	                            * run left behind: rerunning it removes them */
-} custos_archive_verify_t;
+	uint64_t problems;         /* how many problems were found (0: verified) */
+	char   **problem;          /* each problem, one sentence naming what is damaged */
+	size_t   n_problem;        /* the first 1,000 are kept */
+	custos_arena_t arena;
+} custos_verify_t;
+void custos_verify_free(custos_verify_t *v);   /* NULL-safe; zeroes it */
 
 /* Verifies the store (every record, blob, dictionary, tombstone and the
- * record chain), the audit chain, and the index: every document must be a
- * record the store holds, at the latest version the watermark covers.
- * Versions after the watermark are lag, not corruption. CUSTOS_ECORRUPT with the first
- * inconsistency in the handle's error. Appends a "verify" audit entry. */
-int custos_archive_verify(custos_archive_t *a, custos_archive_verify_t *out,
-                          custos_progress_fn progress, void *ctx);
+ * record chain), the audit chain against the store's anchors, the policy
+ * repository against the anchored policy heads, and the index against the
+ * store. progress may be NULL. Audited ("verify", with the verdict).
+ * @return CUSTOS_OK when nothing is wrong; CUSTOS_ECORRUPT when out lists
+ *         problems (the session's error gives the first). */
+int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void *ctx,
+                          custos_verify_t *out);
 
-/* ---- the search index ---------------------------------------------------- */
+typedef struct {
+	int64_t     since, until;   /* ms; CUSTOS_TIME_NONE: unbounded */
+	const char *action;         /* exact action name, or NULL */
+	const char *actor;          /* entries whose actor or user is this, or NULL */
+} custos_audit_filter_t;
+#define CUSTOS_AUDIT_FILTER_INIT { CUSTOS_TIME_NONE, CUSTOS_TIME_NONE, NULL, NULL }
 
-/* Opens <archive>/index. flags as custos_index_open; with CUSTOS_INDEX_CREATE
- * a missing index is created. A missing or corrupt index for reading gives
- * CUSTOS_EINDEX with a message saying to run `custos index --rebuild`. */
-int custos_archive_index_open(custos_archive_t *a, unsigned flags, custos_index_t **out);
+/* Calls fn with each audit entry that passes filter (NULL: all), oldest
+ * first: its stored JSON line (borrowed for the call, no newline). fn
+ * returns 0 to go on. Reading the trail is itself audited ("audit-read").
+ * @return CUSTOS_OK, or what fn returned. */
+typedef int (*custos_audit_line_fn)(void *ctx, const char *line, size_t n);
+int custos_archive_audit_read(custos_session_t *s, const custos_audit_filter_t *filter,
+                              custos_audit_line_fn fn, void *ctx);
 
-/* Brings the index up to the store: indexes every record version committed
- * after the index's watermark (or, with rebuild, builds a new index from the
- * whole store and puts it in place of the old one). Thread roots are
- * resolved here, from the store: a record without a thread takes the root
- * of its in_reply_to chain. *indexed (may be NULL) gets the count. */
-int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
-                                  custos_progress_fn progress, void *ctx, uint64_t *indexed);
+/* ===========================================================================
+ * The retention schedule and policy documents (docs/retention.md).
+ */
+typedef struct {
+	char  commit[CUSTOS_COMMIT_HEX];
+	bool  changed;              /* false: the text was the schedule already */
+	char *warnings;             /* rules that can never decide a record, one a line, or
+	                             * NULL; malloc'd, the caller frees it */
+} custos_policy_result_t;
 
-/* How far the index lags the store: the store's last sequence number and
- * the index watermark (0 when there is no index yet). */
-int custos_archive_index_lag(custos_archive_t *a, uint64_t *store_last, uint64_t *watermark);
+/* Commits text (retention.yaml) as the schedule. message may be NULL.
+ * Audited ("policy-set"). @return CUSTOS_OK; CUSTOS_EFORMAT (the message
+ * lists the problems, one a line, "retention.yaml:LINE:COL: ..."; nothing
+ * is committed); CUSTOS_ETOOBIG; CUSTOS_EPOLICY. */
+int custos_archive_policy_set(custos_session_t *s, const char *text, size_t n,
+                              const char *message, custos_policy_result_t *out);
+/* The schedule in force at spec (NULL: now; a date or a commit). Audited.
+ * CUSTOS_ENOTFOUND when none was. Free with custos_schedule_free. */
+int custos_archive_policy_show(custos_session_t *s, const char *spec, custos_schedule_t **out);
+/* The repository's history, newest first. Audited. */
+int custos_archive_policy_log(custos_session_t *s, custos_policy_log_t *out);
+/* A unified diff of the repository between a and b (dates or commits),
+ * appended to out. Audited. CUSTOS_ENOTFOUND for a revision not found. */
+int custos_archive_policy_diff(custos_session_t *s, const char *a, const char *b,
+                               custos_buf_t *out);
+/* Adds (or replaces) the policy document name with the bytes of the
+ * regular file at path (a symbolic link, a device or a file over 64 MiB is
+ * refused: CUSTOS_EINVAL / CUSTOS_ETOOBIG). Audited ("policy-doc-add"). */
+int custos_archive_policy_doc_add(custos_session_t *s, const char *path, const char *name,
+                                  const char *message, char commit[CUSTOS_COMMIT_HEX]);
+int custos_archive_policy_doc_list(custos_session_t *s, custos_policy_docs_t *out);
+/* The bytes of document name as of spec (NULL: now), appended to out.
+ * CUSTOS_ENOTFOUND. */
+int custos_archive_policy_doc_show(custos_session_t *s, const char *name, const char *spec,
+                                   custos_buf_t *out);
 
-/* Runs a search and audits it (who, query, number of hits). Snippets come
- * from the stored text. *out is freed with custos_index_results_free. */
-int custos_archive_search(custos_archive_t *a, const char *query,
-                          const custos_index_search_opts_t *opts, bool snippets,
-                          custos_index_results_t **out);
+/* ===========================================================================
+ * Legal holds.
+ */
 
-/* The conversation around record id: every record of its thread, in time
- * order. *out is freed with custos_index_idlist_free. */
-int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idlist_t *out);
-/* ---- retention, holds and disposition (issue 5) --------------------------
- * Declared in their own header, owned by the disposition work. */
-#ifdef __cplusplus
-}
-#endif
-#include "custos_retention_api.h"
-#ifdef __cplusplus
-extern "C" {
-#endif
+/* Creates hold name over query: its first members are every record the
+ * query matches now (the index is caught up first). *matched (may be NULL)
+ * gets how many (0 is allowed: the face warns). Needs the archive open for
+ * writing. Audited ("hold-create"). CUSTOS_EEXISTS, CUSTOS_EFORMAT (query). */
+int custos_archive_hold_create(custos_session_t *s, const char *name, const char *query,
+                               const char *reason, uint64_t *matched,
+                               char commit[CUSTOS_COMMIT_HEX]);
+/* Releases an active hold; reason is required. Audited ("hold-release").
+ * CUSTOS_ENOTFOUND, CUSTOS_EINVAL (no reason, or already released). */
+int custos_archive_hold_release(custos_session_t *s, const char *name, const char *reason,
+                                char commit[CUSTOS_COMMIT_HEX]);
+
+/* A record a hold covers: by its membership, its current query, or both. */
+typedef struct {
+	char    *id;
+	int64_t  created_at;        /* CUSTOS_TIME_NONE when it is no longer indexed */
+	bool     member;            /* recorded in the membership file */
+	bool     matches;           /* the hold's query matches it now */
+} custos_hold_record_t;
+
+typedef struct {
+	custos_holds_t holds;       /* the holds */
+	uint64_t *covers;           /* per hold: distinct records covered now */
+	custos_hold_record_t *v;    /* custos_archive_hold_show only: the hold's records, by id */
+	size_t n;
+	custos_arena_t arena;
+} custos_hold_report_t;
+void custos_hold_report_free(custos_hold_report_t *r);   /* NULL-safe; zeroes it */
+
+/* Every hold with how many records it covers now. Audited ("hold-list"). */
+int custos_archive_hold_list(custos_session_t *s, custos_hold_report_t *out);
+/* One hold with its records. CUSTOS_ENOTFOUND. Audited ("hold-show"). */
+int custos_archive_hold_show(custos_session_t *s, const char *name, custos_hold_report_t *out);
+
+/* ===========================================================================
+ * Disposition.
+ */
+typedef struct {
+	const char *id;
+	uint64_t    seq;            /* latest version indexed */
+	int64_t     created_at;
+	int64_t     expiry;         /* when its retention ended */
+	size_t      rule;           /* index into schedule->rules of the deciding rule */
+} custos_plan_entry_t;
+
+typedef struct {
+	const char *name;
+	char        retain[16];
+	uint64_t    matched;        /* records the rule's match selects */
+	uint64_t    deciding;       /* records whose retention this rule decides */
+	uint64_t    eligible;       /* past retention, under no hold: in the plan */
+	uint64_t    held;           /* past retention but kept by a hold */
+} custos_plan_rule_t;
+
+typedef struct {
+	int64_t   as_of;
+	char      commit[CUSTOS_COMMIT_HEX];  /* the commit that last changed retention.yaml */
+	int64_t   commit_time;
+	custos_schedule_t *schedule;
+	custos_plan_entry_t *v;     /* sorted by id */
+	size_t    n;
+	custos_plan_rule_t *rules;  /* one per schedule rule, in file order */
+	size_t    n_rules;
+	uint64_t  records;          /* records indexed */
+	uint64_t  held;             /* past retention but held */
+	uint64_t  index_watermark, store_last_seq;
+	custos_arena_t arena;
+} custos_retention_plan_t;
+void custos_retention_plan_free(custos_retention_plan_t *p);   /* NULL-safe */
+
+/* Which records are past retention as of as_of (ms) and under no active
+ * hold, with the deciding rule and the policy commit. Audited
+ * ("retention-plan"). CUSTOS_ENOTFOUND when no schedule was in force then. */
+int custos_archive_retention_plan(custos_session_t *s, int64_t as_of,
+                                  custos_retention_plan_t **out);
+
+typedef struct {
+	uint64_t records, versions, blobs, dictionaries, recompressed;
+	uint64_t trained;           /* new dictionaries trained on live records */
+	uint64_t index_deleted;
+	double   plan_seconds, dispose_seconds, index_seconds;
+} custos_retention_apply_t;
+
+/* Disposes of exactly what the plan as of as_of lists now (out_plan, may be
+ * NULL, receives it), through the writer. Needs the archive open for
+ * writing. Audited ("retention-apply").
+ * @return CUSTOS_OK; CUSTOS_ELAG (the index lags the store); CUSTOS_EINVAL
+ *         (as_of in the future); CUSTOS_ENOTFOUND (no schedule). */
+int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
+                                   custos_retention_plan_t **out_plan,
+                                   custos_retention_apply_t *out);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,10 @@
-/* The search index as the archive sees it: opening <archive>/index,
- * catching it up with the store from its watermark, resolving thread roots,
- * and searches that are audited. The index never holds anything the store
- * does not: it can always be rebuilt from the store alone. */
-#include "archive_internal.h"
+/* The search index as the archive sees it: catching it up with the store
+ * from its watermark, resolving thread roots, and rebuilding it from the
+ * store alone. The index never holds anything the store does not. */
+#include "lib_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,29 +15,19 @@
 /* Records between index commits. Xapian keeps a transaction's postings in
  * ordered maps whose every insert walks the whole map: 2,000 records (an
  * ingest batch) cost 20% less CPU per record than 20,000 did, and smaller
- * gave no more (BENCHMARKS.md "Search"). */
+ * gave no more (BENCHMARKS.md "Search"). The store is read in chunks of the
+ * same size, each in its own read transaction, so a long catch-up never
+ * holds back the writer's map resize for long. */
 #define CATCH_UP_COMMIT 2000
 #define THREAD_DEPTH_MAX 10000  /* a reply chain longer than this is cut */
 
-static void index_path(char *out, size_t cap, const custos_archive_t *a, const char *suffix)
-{
-	snprintf(out, cap, "%s/index%s", a->dir, suffix);
-}
-
-int custos_archive_index_open(custos_archive_t *a, unsigned flags, custos_index_t **out)
-{
-	char path[4200];
-	index_path(path, sizeof path, a, "");
-	return custos_index_open(out, path, flags, &a->err);
-}
-
-void custos_archive__root_cache_init(custos_root_cache_t *c)
+void custos_lib__root_cache_init(custos_root_cache_t *c)
 {
 	memset(c, 0, sizeof *c);
 	custos_record_init(&c->scratch);
 }
 
-void custos_archive__root_cache_free(custos_root_cache_t *c)
+void custos_lib__root_cache_free(custos_root_cache_t *c)
 {
 	for (size_t i = 0; i < CUSTOS_ROOT_CACHE; i++) {
 		free(c->id[i]);
@@ -79,8 +69,8 @@ static void cache_put(custos_root_cache_t *c, const char *id, const char *root)
 /* The root of rec's thread: the thread the platform named, else the top of
  * its in_reply_to chain as far as the store knows it (a parent not captured
  * is the root as far as the archive can tell). */
-int custos_archive__thread_root(custos_archive_t *a, custos_root_cache_t *c,
-                                const custos_record_t *rec, const char **root)
+int custos_lib__thread_root(custos_store_t *st, custos_root_cache_t *c,
+                            const custos_record_t *rec, const char **root, custos_err_t *err)
 {
 	const char *hit;
 	*root = rec->thread;
@@ -92,23 +82,23 @@ int custos_archive__thread_root(custos_archive_t *a, custos_root_cache_t *c,
 	custos_buf_clear(&c->buf);
 	if ((hit = cache_get(c, rec->in_reply_to))) {
 		if (custos_buf_adds(&c->buf, hit) < 0)
-			return CUSTOS_ENOMEM;
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	} else {
 		if (custos_buf_adds(&c->buf, rec->in_reply_to) < 0)
-			return CUSTOS_ENOMEM;
+			return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 		for (int depth = 0; depth < THREAD_DEPTH_MAX; depth++) {
-			int rc = custos_store_get(a->store, c->buf.data, 0, &c->scratch);
+			int rc = custos_store_get(st, c->buf.data, 0, &c->scratch);
 			if (rc == CUSTOS_ENOTFOUND)
 				break;
 			if (rc < 0)
-				return custos_err_set(&a->err, rc, "cannot resolve the thread of %s: %s",
-				                      rec->id, custos_store_err(a->store)->msg);
+				return custos_err_set(err, rc, "cannot resolve the thread of %s: %s",
+				                      rec->id, custos_store_err(st)->msg);
 			const char *next = c->scratch.thread ? c->scratch.thread : c->scratch.in_reply_to;
 			if (!next || !strcmp(next, c->buf.data))
 				break;
 			custos_buf_clear(&c->buf);
 			if (custos_buf_adds(&c->buf, next) < 0)
-				return CUSTOS_ENOMEM;
+				return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 			if (c->scratch.thread)
 				break;  /* the platform named the root: trust it */
 		}
@@ -119,13 +109,16 @@ int custos_archive__thread_root(custos_archive_t *a, custos_root_cache_t *c,
 }
 
 typedef struct {
-	custos_archive_t *a;
+	custos_store_t *st;
 	custos_index_t *idx;
-	custos_root_cache_t cache;
-	uint64_t done, total, since_commit, last_seq;
+	custos_root_cache_t *cache;
+	custos_err_t *err;
+	uint64_t done, total, in_chunk, last_seq;
 	custos_progress_fn progress;
 	void *ctx;
 } catch_up_t;
+
+enum { CHUNK_FULL = 1 };
 
 static int index_one(void *ctx, const custos_record_t *rec)
 {
@@ -133,27 +126,83 @@ static int index_one(void *ctx, const custos_record_t *rec)
 	custos_record_t copy = *rec;   /* shallow: only thread changes */
 	const char *root;
 	int rc;
-	if ((rc = custos_archive__thread_root(cu->a, &cu->cache, rec, &root)) < 0)
+	if ((rc = custos_lib__thread_root(cu->st, cu->cache, rec, &root, cu->err)) < 0)
 		return rc;
 	copy.thread = (char *)root;
 	if ((rc = custos_index_add(cu->idx, &copy)) < 0)
-		return custos_err_set(&cu->a->err, rc, "cannot index %s: %s", rec->id,
+		return custos_err_set(cu->err, rc, "cannot index %s: %s", rec->id,
 		                      custos_index_errmsg(cu->idx));
 	cu->last_seq = rec->seq;
 	cu->done++;
-	if (++cu->since_commit >= CATCH_UP_COMMIT) {
-		if ((rc = custos_index_commit_queued(cu->idx, cu->last_seq)) < 0)
-			return custos_err_set(&cu->a->err, rc, "cannot commit the index: %s",
-			                      custos_index_errmsg(cu->idx));
-		cu->since_commit = 0;
-		if (cu->progress)
-			cu->progress(cu->ctx, cu->done, cu->total);
+	return ++cu->in_chunk >= CATCH_UP_COMMIT ? CHUNK_FULL : CUSTOS_OK;
+}
+
+int custos_lib__index_catch_up(custos_store_t *st, custos_index_t *idx, custos_root_cache_t *c,
+                               custos_progress_fn progress, void *ctx, const int *stop,
+                               uint64_t *indexed, custos_err_t *err)
+{
+	catch_up_t cu = { .st = st, .idx = idx, .cache = c, .err = err, .progress = progress,
+	                  .ctx = ctx };
+	uint64_t wm = 0, last = 0;
+	int rc;
+
+	if (indexed)
+		*indexed = 0;
+	if ((rc = custos_index_watermark(idx, &wm)) < 0)
+		return custos_err_set(err, rc, "cannot read the index watermark: %s",
+		                      custos_index_errmsg(idx));
+	if ((rc = custos_store_last_seq(st, &last)) < 0)
+		return custos_err_set(err, rc, "%s", custos_store_err(st)->msg);
+	if (wm > last)
+		return custos_err_set(err, CUSTOS_ECORRUPT, "the index's watermark (seq %llu) is "
+		                      "beyond the store's last record (seq %llu): run 'custos index "
+		                      "--rebuild'", (unsigned long long)wm, (unsigned long long)last);
+	if (wm == last)
+		return CUSTOS_OK;
+	cu.total = last - wm;
+	cu.last_seq = wm;
+	for (;;) {
+		cu.in_chunk = 0;
+		rc = custos_store_scan(st, cu.last_seq, index_one, &cu);
+		if (rc < 0) {
+			if (err->status == CUSTOS_OK)
+				custos_err_set(err, rc, "%s", custos_store_err(st)->msg);
+			return rc;
+		}
+		if (rc != CHUNK_FULL)
+			break;
+		if (stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+			/* closing: what is indexed so far is committed, the rest waits */
+			if ((rc = custos_index_commit(idx, cu.last_seq)) < 0)
+				return custos_err_set(err, rc, "cannot commit the index: %s",
+				                      custos_index_errmsg(idx));
+			if (indexed)
+				*indexed = cu.done;
+			return CUSTOS_OK;
+		}
+		/* queued: the shards go on while the next chunk is read */
+		if ((rc = custos_index_commit_queued(idx, cu.last_seq)) < 0)
+			return custos_err_set(err, rc, "cannot commit the index: %s",
+			                      custos_index_errmsg(idx));
+		if (progress)
+			progress(ctx, cu.done, cu.total);
 	}
+	/* the watermark is the store's last seq even when the newest versions
+	 * were disposed of and so not scanned */
+	if ((rc = custos_index_commit(idx, last)) < 0)
+		return custos_err_set(err, rc, "cannot commit the index: %s", custos_index_errmsg(idx));
+	if (progress)
+		progress(ctx, cu.done, cu.total);
+	if (indexed)
+		*indexed = cu.done;
 	return CUSTOS_OK;
 }
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
+	(void)sb;
+	(void)flag;
+	(void)ftw;
 	return remove(p) < 0 ? -1 : 0;
 }
 
@@ -165,253 +214,116 @@ static int rm_tree(const char *path)
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? CUSTOS_OK : CUSTOS_EIO;
 }
 
-int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
-                                  custos_progress_fn progress, void *ctx, uint64_t *indexed)
+static int fsync_dir(const char *path)
 {
-	char path[4200], fresh[4200], old[4200];
-	catch_up_t cu = { .a = a, .progress = progress, .ctx = ctx };
-	uint64_t wm = 0, last = 0;
-	int rc;
-
-	if (indexed)
-		*indexed = 0;
-	custos_err_clear(&a->err);
-	index_path(path, sizeof path, a, "");
-	index_path(fresh, sizeof fresh, a, ".rebuild");
-	index_path(old, sizeof old, a, ".old");
-	if (rebuild) {
-		/* build beside the old index, which serves searches meanwhile */
-		if ((rc = rm_tree(fresh)) < 0)
-			return custos_err_set(&a->err, rc, "cannot remove '%s'", fresh);
-		rc = custos_index_open(&cu.idx, fresh, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &a->err);
-	} else {
-		rc = custos_index_open(&cu.idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &a->err);
-	}
-	if (rc < 0)
-		return rc;
-	custos_archive__root_cache_init(&cu.cache);
-	if ((rc = custos_index_watermark(cu.idx, &wm)) < 0 ||
-	    (rc = custos_store_last_seq(a->store, &last)) < 0) {
-		custos_err_set(&a->err, rc, "cannot read the index watermark or the store");
-		goto done;
-	}
-	cu.total = last > wm ? last - wm : 0;
-	cu.last_seq = wm;
-	if (wm < last) {
-		if ((rc = custos_store_scan(a->store, wm, index_one, &cu)) < 0) {
-			if (a->err.status == CUSTOS_OK)
-				custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
-			goto done;
-		}
-		/* the watermark is the store's last seq even when the newest
-		 * versions were disposed of and so not scanned */
-		if ((rc = custos_index_commit(cu.idx, last)) < 0) {
-			custos_err_set(&a->err, rc, "cannot commit the index: %s",
-			               custos_index_errmsg(cu.idx));
-			goto done;
-		}
-	}
-	if (indexed)
-		*indexed = cu.done;
-done:
-	custos_index_free(cu.idx);
-	custos_archive__root_cache_free(&cu.cache);
-	if (rc == CUSTOS_OK && rebuild) {
-		/* a rebuilt index is compacted before it serves: about half the
-		 * size, and document ids (store seqs) are kept */
-		if ((rc = custos_index_compact(fresh, &a->err)) < 0)
-			return rc;
-		if ((rc = rm_tree(old)) < 0 ||
-		    (access(path, F_OK) == 0 && rename(path, old) < 0) ||
-		    rename(fresh, path) < 0) {
-			rc = custos_err_set(&a->err, CUSTOS_EIO, "cannot put the rebuilt index in place: %s",
-			                    strerror(errno));
-		} else {
-			rm_tree(old);
-		}
-	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
 	return rc;
 }
 
-int custos_archive_index_lag(custos_archive_t *a, uint64_t *store_last, uint64_t *watermark)
+/* Builds a new index beside the old one from the store alone, compacts it
+ * and swaps it in. The index service is paused meanwhile. */
+static int rebuild(custos_session_t *s, custos_store_t *st, custos_progress_fn progress,
+                   void *ctx, uint64_t *indexed)
 {
+	char path[4096], fresh[4200], old[4200];
 	custos_index_t *idx = NULL;
-	int rc;
-	*watermark = 0;
-	if ((rc = custos_store_last_seq(a->store, store_last)) < 0)
-		return custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
-	char path[4200];
-	index_path(path, sizeof path, a, "");
-	if (access(path, F_OK) < 0)
-		return CUSTOS_OK;
-	if ((rc = custos_index_open(&idx, path, CUSTOS_INDEX_READ, &a->err)) < 0)
-		return rc;
-	rc = custos_index_watermark(idx, watermark);
-	if (rc < 0)
-		custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
-	custos_index_free(idx);
-	return rc;
-}
-
-typedef struct {
-	custos_archive_t *a;
-	custos_record_t rec;
-} text_ctx_t;
-
-static int text_of(void *ctx, const char *id, uint64_t seq, const char **text, size_t *len)
-{
-	text_ctx_t *t = ctx;
-	if (custos_store_get_seq(t->a->store, seq, &t->rec) < 0 || !t->rec.text)
-		return 1;
-	*text = t->rec.text;
-	*len = strlen(t->rec.text);
-	return 0;
-}
-
-int custos_archive_search(custos_archive_t *a, const char *query,
-                          const custos_index_search_opts_t *opts, bool snippets,
-                          custos_index_results_t **out)
-{
-	custos_index_t *idx = NULL;
-	custos_index_search_opts_t o = *opts;
-	text_ctx_t tc = { .a = a };
-	custos_buf_t params = { 0 }, result = { 0 };
-	int rc;
-
-	*out = NULL;
-	custos_err_clear(&a->err);
-	custos_record_init(&tc.rec);
-	if (snippets) {
-		o.text_fn = text_of;
-		o.text_ctx = &tc;
-	}
-	if ((rc = custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx)) == CUSTOS_OK) {
-		rc = custos_index_search(idx, out, query, &o);
-		if (rc < 0)
-			custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
-	}
-	custos_index_free(idx);
-	custos_record_free(&tc.rec);
-
-	custos_buf_adds(&params, "{\"query\":");
-	custos_buf_add_json_str(&params, query, strlen(query));
-	custos_buf_printf(&params, ",\"limit\":%zu,\"offset\":%zu,\"sort\":%d,\"count_only\":%s}",
-	                  o.limit, o.offset, o.sort, o.count_only ? "true" : "false");
-	if (rc == CUSTOS_OK)
-		custos_buf_printf(&result, "{\"hits\":%llu,\"exact\":%s,\"watermark\":%llu}",
-		                  (unsigned long long)(*out)->total,
-		                  (*out)->total_exact ? "true" : "false",
-		                  (unsigned long long)(*out)->watermark);
-	else {
-		custos_buf_adds(&result, "{\"error\":");
-		custos_buf_add_json_str(&result, a->err.msg, strlen(a->err.msg));
-		custos_buf_addc(&result, '}');
-	}
-	custos_err_t keep = a->err;
-	int arc = custos_archive_audit(a, "search", params.data, result.data, rc);
-	if (rc == CUSTOS_OK && arc < 0) {
-		rc = arc;
-		custos_index_results_free(*out);
-		*out = NULL;
-	} else {
-		a->err = keep;
-	}
-	custos_buf_free(&params);
-	custos_buf_free(&result);
-	return rc;
-}
-
-static int idlist_has(const custos_index_idlist_t *l, const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].id, id))
-			return 1;
-	return 0;
-}
-
-static int cmp_ident(const void *x, const void *y)
-{
-	const custos_index_ident_t *p = x, *q = y;
-	if (p->created_at != q->created_at)
-		return p->created_at < q->created_at ? -1 : 1;
-	return strcmp(p->id, q->id);
-}
-
-int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idlist_t *out)
-{
-	custos_index_t *idx = NULL;
-	custos_record_t rec;
 	custos_root_cache_t *cache = malloc(sizeof *cache);
-	const char *root;
 	int rc;
 
-	memset(out, 0, sizeof *out);
-	custos_err_clear(&a->err);
-	custos_record_init(&rec);
 	if (!cache)
-		return custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
-	custos_archive__root_cache_init(cache);
-	if ((rc = custos_store_get(a->store, id, 0, &rec)) < 0) {
-		if (rc == CUSTOS_ENOTFOUND)
-			custos_err_set(&a->err, rc, "no record '%s'", id);
-		else
-			custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
+		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	custos_lib__root_cache_init(cache);
+	custos_lib__index_path(path, sizeof path, s->a->dir);
+	snprintf(fresh, sizeof fresh, "%s.rebuild", path);
+	snprintf(old, sizeof old, "%s.old", path);
+	/* a rebuild killed earlier left its copy: it holds text of records
+	 * that may have been disposed of since */
+	if ((rc = rm_tree(fresh)) < 0 || (rc = rm_tree(old)) < 0) {
+		rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot remove an earlier rebuild's copy: %s",
+		                    strerror(errno));
 		goto done;
 	}
-	if ((rc = custos_archive__thread_root(a, cache, &rec, &root)) < 0)
+	if ((rc = custos_index_open(&idx, fresh, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE,
+	                            &s->err)) < 0)
 		goto done;
-	if (!root)
-		root = rec.id;
-	if ((rc = custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
+	if ((rc = custos_lib__index_catch_up(st, idx, cache, progress, ctx, NULL, indexed,
+	                                     &s->err)) < 0)
 		goto done;
-	if ((rc = custos_index_thread(idx, out, root)) < 0) {
-		custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
-		goto done;
-	}
-	/* A reply indexed before its parent was captured names the parent as
-	 * its root; gather those too, breadth first over the members. */
-	for (size_t i = 0; i < out->n; i++) {
-		custos_index_idlist_t more = { 0 };
-		if ((rc = custos_index_thread(idx, &more, out->v[i].id)) < 0) {
-			custos_err_set(&a->err, rc, "%s", custos_index_errmsg(idx));
-			goto done;
-		}
-		for (size_t j = 0; j < more.n; j++) {
-			if (idlist_has(out, more.v[j].id))
-				continue;
-			custos_index_ident_t *nv = custos_arena_alloc(&out->arena, (out->n + 1) * sizeof *nv);
-			char *nid = custos_arena_strdup(&out->arena, more.v[j].id);
-			if (!nv || !nid) {
-				custos_index_idlist_free(&more);
-				rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
-				goto done;
-			}
-			memcpy(nv, out->v, out->n * sizeof *nv);
-			nv[out->n] = more.v[j];
-			nv[out->n].id = nid;
-			out->v = nv;
-			out->n++;
-		}
-		custos_index_idlist_free(&more);
-	}
-	if (out->n == 0) {
-		/* not indexed yet: the record alone */
-		out->v = custos_arena_alloc(&out->arena, sizeof *out->v);
-		if (!out->v || !(out->v[0].id = custos_arena_strdup(&out->arena, rec.id))) {
-			rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
-			goto done;
-		}
-		out->v[0].seq = rec.seq;
-		out->v[0].created_at = rec.created_at;
-		out->n = 1;
-	}
-	qsort(out->v, out->n, sizeof *out->v, cmp_ident);
-done:
-	if (rc < 0)
-		custos_index_idlist_free(out);
 	custos_index_free(idx);
-	custos_record_free(&rec);
-	custos_archive__root_cache_free(cache);
+	idx = NULL;
+	/* a rebuilt index is compacted before it serves: about half the size,
+	 * and document ids (store seqs) are kept */
+	if ((rc = custos_index_compact(fresh, &s->err)) < 0)
+		goto done;
+	if ((access(path, F_OK) == 0 && rename(path, old) < 0) || rename(fresh, path) < 0 ||
+	    fsync_dir(s->a->dir) < 0) {
+		rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot put the rebuilt index in place: %s",
+		                    strerror(errno));
+		goto done;
+	}
+	rm_tree(old);
+done:
+	custos_index_free(idx);
+	if (rc < 0)
+		rm_tree(fresh);
+	custos_lib__root_cache_free(cache);
 	free(cache);
 	return rc;
+}
+
+int custos_archive_index(custos_session_t *s, bool rebuild_it, custos_progress_fn progress,
+                         void *ctx, custos_index_summary_t *out)
+{
+	custos_index_summary_t local;
+	custos_store_t *st = NULL;
+	int rc;
+
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_INDEX, "build the search index")) < 0 ||
+	    (rc = custos_session__need_write(s, "build the search index")) < 0)
+		goto audit;
+	if (!s->a->isvc.running) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "the archive was opened without its "
+		                    "index service");
+		goto audit;
+	}
+	custos_session__unpin(s);
+	if (rebuild_it) {
+		/* the service lets the index go; disposition runs wait (they need it whole) */
+		pthread_mutex_lock(&s->a->dispose_mu);
+		custos_indexsvc__pause(s->a);
+		if ((rc = custos_session__store(s, &st)) == CUSTOS_OK) {
+			/* the rebuild reads in chunks of its own, not in the session's snapshot */
+			custos_session__unpin(s);
+			rc = rebuild(s, s->view, progress, ctx, &out->indexed);
+		}
+		custos_indexsvc__resume(s->a);
+		pthread_mutex_unlock(&s->a->dispose_mu);
+		if (rc < 0)
+			goto audit;
+	}
+	if ((rc = custos_session__store(s, &st)) < 0 ||
+	    (rc = custos_store_last_seq(st, &out->store_last_seq)) < 0)
+		goto audit;
+	custos_session__unpin(s);
+	if ((rc = custos_indexsvc__wait(s->a, out->store_last_seq, &s->err)) < 0)
+		goto audit;
+	out->watermark = out->store_last_seq;
+	if (!rebuild_it) {
+		pthread_mutex_lock(&s->a->isvc.mu);
+		out->watermark = s->a->isvc.watermark;
+		pthread_mutex_unlock(&s->a->isvc.mu);
+	}
+audit:;
+	char r[160];
+	snprintf(r, sizeof r, "{\"rebuild\":%s,\"indexed\":%llu,\"watermark\":%llu}",
+	         rebuild_it ? "true" : "false", (unsigned long long)out->indexed,
+	         (unsigned long long)out->watermark);
+	return custos_session__audit(s, rebuild_it ? "index-rebuild" : "index", NULL, r, rc);
 }

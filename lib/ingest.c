@@ -1,234 +1,165 @@
-/* The ingest pipeline: importers hand records to this sink, which checks
- * them, stages them in store batches and commits batch by batch. Bad items
- * stop the ingest or, with skip_bad, go to quarantine with their raw bytes. */
-#include "archive_internal.h"
+/* Capture: the importers hand records to this sink, which checks them and
+ * hands them to the writer in batches, each committed whole or not at all;
+ * and records pushed by connectors (custos_archive_submit). Bad items stop
+ * the ingest or, with skip_bad, go to quarantine with their raw bytes. */
+#include "lib_internal.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_BATCH 2000
-#define PIPE_QUEUE_MAX 4     /* committed batches waiting for the index thread */
+#define JOB_BLOB_BYTES ((size_t)64 << 20)   /* a batch's media, at most */
+#define SUBMIT_MAX ((size_t)64 << 20)
 
-/* The index side of an ingest: a thread that indexes each batch once the
- * store has committed it, on the other core. It works from copies of the
- * batch's records, so it never reads the store. When it falls behind, the
- * capture does not wait: the pipe gives up (from then on nothing more is
- * queued, so the index's watermark never skips a batch) and the catch-up
- * from the watermark after the ingest finishes the job from the store. */
-typedef struct pipe_batch {
+const char *const *custos_ingest_formats(void)
+{
+	return custos_import_formats();
+}
+
+/* One batch being filled or being committed: copies of its records, bad
+ * items and media, so the importer goes on reading while it commits. */
+typedef struct {
+	custos_wjob_t   job;
 	custos_record_t *recs;
-	size_t n, cap;
-	uint64_t last_seq;
-	struct pipe_batch *next;
-} pipe_batch_t;
+	custos_put_t    *outcomes;
+	size_t           cap;
+	custos_wbad_t   *bad;
+	size_t           n_bad_cap;
+	custos_wblob_t  *blobs;
+	size_t           n_blob_cap, blob_bytes;
+	custos_arena_t   arena;        /* bad items' and blobs' bytes */
+	bool             inflight;
+} slot_t;
 
 typedef struct {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pipe_batch_t *head, *tail;
-	size_t queued;
-	bool running, finish, gave_up;
-	custos_index_t *idx;
-	uint64_t indexed;
-	uint64_t last_seq;          /* of the last batch whose commit was queued */
-	int status;
-} index_pipe_t;
-
-static void pipe_batch_free(pipe_batch_t *pb)
-{
-	if (!pb)
-		return;
-	for (size_t i = 0; i < pb->cap; i++)
-		custos_record_free(&pb->recs[i]);
-	free(pb->recs);
-	free(pb);
-}
-
-static void *pipe_main(void *arg)
-{
-	index_pipe_t *p = arg;
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		while (!p->head && !p->finish)
-			pthread_cond_wait(&p->cv, &p->mu);
-		pipe_batch_t *pb = p->head;
-		if (pb) {
-			p->head = pb->next;
-			if (!p->head)
-				p->tail = NULL;
-			p->queued--;
-		}
-		pthread_mutex_unlock(&p->mu);
-		if (!pb)
-			break;
-		int rc = CUSTOS_OK;
-		for (size_t i = 0; i < pb->n && rc == CUSTOS_OK; i++)
-			rc = custos_index_add(p->idx, &pb->recs[i]);
-		/* queued: the thread goes on feeding the shards while they
-		 * commit; pipe_stop waits for the last commit */
-		if (rc == CUSTOS_OK)
-			rc = custos_index_commit_queued(p->idx, pb->last_seq);
-		if (rc == CUSTOS_OK) {
-			p->indexed += pb->n;
-			p->last_seq = pb->last_seq;
-		}
-		pipe_batch_free(pb);
-		if (rc < 0) {
-			/* the catch-up after the ingest reports what is wrong */
-			pthread_mutex_lock(&p->mu);
-			p->status = rc;
-			p->gave_up = true;
-			pthread_mutex_unlock(&p->mu);
-		}
-	}
-	return NULL;
-}
-
-/* Starts the index thread when the index is level with the store (so the
- * batches it gets follow on from its watermark); otherwise the ingest
- * indexes by catching up afterwards. */
-static void pipe_start(custos_archive_t *a, index_pipe_t *p)
-{
-	uint64_t last = 0, wm = 0;
-	memset(p, 0, sizeof *p);
-	if (custos_store_last_seq(a->store, &last) < 0 ||
-	    custos_archive_index_open(a, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &p->idx) < 0)
-		goto off;
-	if (custos_index_watermark(p->idx, &wm) < 0 || wm != last)
-		goto off;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	if (pthread_create(&p->th, NULL, pipe_main, p) != 0) {
-		pthread_mutex_destroy(&p->mu);
-		pthread_cond_destroy(&p->cv);
-		goto off;
-	}
-	p->running = true;
-	return;
-off:
-	custos_index_free(p->idx);
-	p->idx = NULL;
-	custos_err_clear(&a->err);
-}
-
-/* Hands a committed batch over; gives up when the thread is behind. */
-static void pipe_push(index_pipe_t *p, pipe_batch_t *pb)
-{
-	if (!p->running) {
-		pipe_batch_free(pb);
-		return;
-	}
-	pthread_mutex_lock(&p->mu);
-	if (p->gave_up || p->queued >= PIPE_QUEUE_MAX) {
-		p->gave_up = true;
-		pthread_mutex_unlock(&p->mu);
-		pipe_batch_free(pb);
-		return;
-	}
-	pb->next = NULL;
-	if (p->tail)
-		p->tail->next = pb;
-	else
-		p->head = pb;
-	p->tail = pb;
-	p->queued++;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-}
-
-static void pipe_stop(index_pipe_t *p)
-{
-	if (p->running) {
-		pthread_mutex_lock(&p->mu);
-		p->finish = true;
-		pthread_cond_signal(&p->cv);
-		pthread_mutex_unlock(&p->mu);
-		pthread_join(p->th, NULL);
-		while (p->head) {
-			pipe_batch_t *next = p->head->next;
-			pipe_batch_free(p->head);
-			p->head = next;
-		}
-		pthread_mutex_destroy(&p->mu);
-		pthread_cond_destroy(&p->cv);
-		p->running = false;
-		/* what was queued is durable now, or counted as not indexed (the
-		 * catch-up after the ingest indexes it) */
-		if (p->indexed && custos_index_commit(p->idx, p->last_seq) < 0)
-			p->indexed = 0;
-	}
-	custos_index_free(p->idx);
-	p->idx = NULL;
-}
-
-typedef struct {
-	custos_archive_t *a;
+	custos_session_t *s;
 	const custos_ingest_opts_t *opts;
 	custos_ingest_summary_t *sum;
-	custos_batch_t *batch;
-	size_t in_batch, batch_max;
+	slot_t slots[2];
+	int cur;
+	size_t batch_max;
 	uint64_t records_seen, bytes_in;
 	custos_sha256_ctx_t digest;
-	custos_err_t *err;
-	index_pipe_t *pipe;         /* NULL without the index thread */
-	pipe_batch_t *pending;      /* copies of this batch's records, for the index */
-	custos_root_cache_t *roots;
 } ingest_t;
 
-static int ensure_batch(ingest_t *in)
+static void slot_reset(slot_t *sl)
 {
-	if (in->batch)
+	for (size_t i = 0; i < sl->job.n_recs; i++)
+		custos_record_reset(&sl->recs[i]);
+	sl->job.n_recs = sl->job.n_bad = sl->job.n_blobs = 0;
+	sl->blob_bytes = 0;
+	custos_arena_reset(&sl->arena);
+}
+
+static void slot_free(slot_t *sl)
+{
+	for (size_t i = 0; i < sl->cap; i++)
+		custos_record_free(&sl->recs[i]);
+	free(sl->recs);
+	free(sl->outcomes);
+	free(sl->bad);
+	free(sl->blobs);
+	custos_arena_free(&sl->arena);
+}
+
+/* What a committed batch did, into the summary. */
+static int account(ingest_t *in, slot_t *sl)
+{
+	custos_ingest_summary_t *s = in->sum;
+	custos_wjob_t *j = &sl->job;
+	sl->inflight = false;
+	if (j->status < 0)
+		return custos_err_set(&in->s->err, j->status, "cannot commit: %s", j->err.msg);
+	custos_sha256_ctx_t d;
+	uint8_t dg[CUSTOS_SHA256_LEN], bin[CUSTOS_SHA256_LEN];
+	custos_sha256_init(&d);
+	for (size_t i = 0; i < j->n_recs; i++) {
+		const custos_record_t *r = &j->recs[i];
+		switch (j->outcomes[i]) {
+		case CUSTOS_PUT_ADDED: s->added++; break;
+		case CUSTOS_PUT_VERSION: s->versions++; break;
+		default: s->unchanged++; continue;
+		}
+		if (!s->first_seq || r->seq < s->first_seq)
+			s->first_seq = r->seq;
+		if (r->seq > s->last_seq)
+			s->last_seq = r->seq;
+		custos_unhex(bin, r->content_sha256, sizeof bin);
+		custos_sha256_update(&d, bin, sizeof bin);
+	}
+	custos_sha256_final(&d, dg);
+	custos_sha256_update(&in->digest, dg, sizeof dg);
+	for (size_t i = 0; i < j->n_bad; i++)
+		s->quarantined += j->bad[i].added;
+	s->blobs += j->n_blobs;
+	s->batches++;
+	memcpy(s->chain, j->sum.chain, sizeof s->chain);
+	if (in->opts->progress)
+		in->opts->progress(in->opts->ctx, in->records_seen, in->bytes_in);
+	return CUSTOS_OK;
+}
+
+/* Hands the slot being filled to the writer and moves to the other one,
+ * once the batch before it is committed. */
+static int flush(ingest_t *in)
+{
+	slot_t *sl = &in->slots[in->cur];
+	int rc;
+	if (!sl->job.n_recs && !sl->job.n_bad && !sl->job.n_blobs)
 		return CUSTOS_OK;
-	int rc = custos_store_begin(&in->batch, in->a->store);
-	if (rc < 0)
-		custos_err_set(in->err, rc, "%s", custos_store_err(in->a->store)->msg);
+	sl->job.recs = sl->recs;
+	sl->job.outcomes = sl->outcomes;
+	sl->job.bad = sl->bad;
+	sl->job.blobs = sl->blobs;
+	if ((rc = custos_writer__submit(in->s->a, &sl->job)) < 0)
+		return custos_err_set(&in->s->err, rc, "%s", sl->job.err.msg);
+	sl->inflight = true;
+	in->cur ^= 1;
+	slot_t *next = &in->slots[in->cur];
+	if (next->inflight) {
+		custos_writer__wait(in->s->a, &next->job);
+		rc = account(in, next);
+		slot_reset(next);
+		return rc;
+	}
+	return CUSTOS_OK;
+}
+
+/* Waits for every batch handed over; the first failure is returned. */
+static int drain(ingest_t *in)
+{
+	int rc = CUSTOS_OK;
+	for (int k = 0; k < 2; k++) {
+		slot_t *sl = &in->slots[(in->cur + 1 + k) % 2];
+		if (!sl->inflight)
+			continue;
+		custos_writer__wait(in->s->a, &sl->job);
+		int r = account(in, sl);
+		if (rc == CUSTOS_OK)
+			rc = r;
+		slot_reset(sl);
+	}
 	return rc;
 }
 
-static int commit_batch(ingest_t *in)
+static int grow(void **p, size_t *cap, size_t want, size_t size)
 {
-	custos_batch_summary_t bs;
-	if (!in->batch)
+	if (want <= *cap)
 		return CUSTOS_OK;
-	int rc = custos_store_commit(in->batch, &bs);
-	in->batch = NULL;
-	in->in_batch = 0;
-	pipe_batch_t *pb = in->pending;
-	in->pending = NULL;
-	if (rc < 0) {
-		pipe_batch_free(pb);
-		return custos_err_set(in->err, rc, "cannot commit: %s",
-		                      custos_store_err(in->a->store)->msg);
-	}
-	if (in->pipe && pb) {
-		/* store first, index after: only now may the index see the batch */
-		pb->last_seq = bs.last_seq;
-		pipe_push(in->pipe, pb);
-	} else {
-		pipe_batch_free(pb);
-	}
-	custos_ingest_summary_t *s = in->sum;
-	s->added += bs.added;
-	s->versions += bs.versions;
-	s->unchanged += bs.unchanged;
-	s->quarantined += bs.quarantined;
-	s->blobs += bs.blobs;
-	s->batches++;
-	if (bs.first_seq && !s->first_seq)
-		s->first_seq = bs.first_seq;
-	if (bs.last_seq)
-		s->last_seq = bs.last_seq;
-	memcpy(s->chain, bs.chain, sizeof s->chain);
-	custos_sha256_update(&in->digest, bs.digest, sizeof bs.digest);
-	if (in->opts->progress)
-		in->opts->progress(in->opts->ctx, in->records_seen, in->bytes_in);
+	size_t n = *cap ? *cap * 2 : 64;
+	while (n < want)
+		n *= 2;
+	void *np = realloc(*p, n * size);
+	if (!np)
+		return CUSTOS_ENOMEM;
+	*p = np;
+	*cap = n;
 	return CUSTOS_OK;
 }
 
@@ -236,58 +167,34 @@ static int sink_bad(void *ctx, const char *file, int64_t offset, int64_t line,
                     const char *why, const char *raw, size_t n)
 {
 	ingest_t *in = ctx;
-	int rc;
 	if (!in->opts->skip_bad) {
 		custos_ingest_summary_t *s = in->sum;
 		snprintf(s->failed_file, sizeof s->failed_file, "%s", file);
 		s->failed_line = line;
 		s->failed_offset = offset;
 		if (line > 0)
-			return custos_err_set(in->err, CUSTOS_EFORMAT, "%s:%lld: %s", file,
+			return custos_err_set(&in->s->err, CUSTOS_EFORMAT, "%s:%lld: %s", file,
 			                      (long long)line, why);
-		return custos_err_set(in->err, CUSTOS_EFORMAT, "%s: byte %lld: %s", file,
+		return custos_err_set(&in->s->err, CUSTOS_EFORMAT, "%s: byte %lld: %s", file,
 		                      (long long)offset, why);
 	}
-	if ((rc = ensure_batch(in)) < 0)
-		return rc;
-	if ((rc = custos_store_quarantine_put(in->batch, file, offset, line, why, raw, n)) < 0)
-		return custos_err_set(in->err, rc, "cannot quarantine: %s",
-		                      custos_store_err(in->a->store)->msg);
+	slot_t *sl = &in->slots[in->cur];
+	if (grow((void **)&sl->bad, &sl->n_bad_cap, sl->job.n_bad + 1, sizeof *sl->bad) < 0)
+		return custos_err_set(&in->s->err, CUSTOS_ENOMEM, "out of memory");
+	custos_wbad_t *q = &sl->bad[sl->job.n_bad];
+	char *rawc = n ? custos_arena_alloc(&sl->arena, n) : NULL;
+	q->file = custos_arena_strdup(&sl->arena, file);
+	q->why = custos_arena_strdup(&sl->arena, why);
+	if ((n && !rawc) || !q->file || !q->why)
+		return custos_err_set(&in->s->err, CUSTOS_ENOMEM, "out of memory");
+	if (n)
+		memcpy(rawc, raw, n);
+	q->raw = rawc;
+	q->n = n;
+	q->offset = offset;
+	q->line = line;
+	sl->job.n_bad++;
 	in->bytes_in += n;
-	return CUSTOS_OK;
-}
-
-/* Keeps a copy of a stored record for the index thread, with its thread
- * root resolved here (the index thread never reads the store). */
-static int pipe_keep(ingest_t *in, const custos_record_t *rec)
-{
-	pipe_batch_t *pb = in->pending;
-	const char *root;
-	int rc;
-	if (!pb) {
-		if (!(pb = calloc(1, sizeof *pb)))
-			return custos_err_set(in->err, CUSTOS_ENOMEM, "out of memory");
-		in->pending = pb;
-	}
-	if (pb->n == pb->cap) {
-		size_t cap = pb->cap ? pb->cap * 2 : 256;
-		custos_record_t *nr = realloc(pb->recs, cap * sizeof *nr);
-		if (!nr)
-			return custos_err_set(in->err, CUSTOS_ENOMEM, "out of memory");
-		for (size_t i = pb->cap; i < cap; i++)
-			custos_record_init(&nr[i]);
-		pb->recs = nr;
-		pb->cap = cap;
-	}
-	if ((rc = custos_archive__thread_root(in->a, in->roots, rec, &root)) < 0)
-		return rc;
-	custos_record_t view = *rec;   /* the index needs neither raw bytes nor source */
-	view.raw = NULL;
-	view.raw_len = 0;
-	view.thread = (char *)root;
-	if ((rc = custos_record_copy(&pb->recs[pb->n], &view)) < 0)
-		return custos_err_set(in->err, rc, "out of memory");
-	pb->n++;
 	return CUSTOS_OK;
 }
 
@@ -300,34 +207,56 @@ static int sink_record(void *ctx, custos_record_t *rec)
 	in->records_seen++;
 	in->bytes_in += rec->raw_len;
 	if ((rc = custos_record_derive(rec)) < 0)
-		return custos_err_set(in->err, rc, "cannot derive record fields");
+		return custos_err_set(&in->s->err, rc, "cannot derive record fields");
 	if (custos_record_validate(rec, &verr) < 0)
 		return sink_bad(ctx, rec->source.file ? rec->source.file : "(input)",
 		                rec->source.offset, rec->source.line, verr.msg,
 		                rec->raw, rec->raw_len);
-	if ((rc = ensure_batch(in)) < 0)
-		return rc;
-	custos_put_t outcome;
-	if ((rc = custos_store_put(in->batch, rec, &outcome)) < 0)
-		return custos_err_set(in->err, rc, "cannot store %s: %s", rec->id,
-		                      custos_store_err(in->a->store)->msg);
-	if (in->pipe && outcome != CUSTOS_PUT_UNCHANGED && (rc = pipe_keep(in, rec)) < 0)
-		return rc;
-	if (++in->in_batch >= in->batch_max)
-		return commit_batch(in);
+	if (strlen(rec->id) > 400)
+		return sink_bad(ctx, rec->source.file ? rec->source.file : "(input)",
+		                rec->source.offset, rec->source.line,
+		                "the record's id is longer than 400 bytes", rec->raw, rec->raw_len);
+	slot_t *sl = &in->slots[in->cur];
+	size_t old = sl->cap;
+	if (grow((void **)&sl->recs, &sl->cap, sl->job.n_recs + 1, sizeof *sl->recs) < 0)
+		return custos_err_set(&in->s->err, CUSTOS_ENOMEM, "out of memory");
+	for (size_t i = old; i < sl->cap; i++)
+		custos_record_init(&sl->recs[i]);
+	if (sl->cap != old) {
+		custos_put_t *no = realloc(sl->outcomes, sl->cap * sizeof *no);
+		if (!no)
+			return custos_err_set(&in->s->err, CUSTOS_ENOMEM, "out of memory");
+		sl->outcomes = no;
+	}
+	if ((rc = custos_record_copy(&sl->recs[sl->job.n_recs], rec)) < 0)
+		return custos_err_set(&in->s->err, rc, "out of memory");
+	sl->job.n_recs++;
+	if (sl->job.n_recs >= in->batch_max)
+		return flush(in);
 	return CUSTOS_OK;
 }
 
 static int sink_blob(void *ctx, const void *p, size_t n, char hex[CUSTOS_SHA256_HEX])
 {
 	ingest_t *in = ctx;
-	int rc;
-	if ((rc = ensure_batch(in)) < 0)
-		return rc;
-	if ((rc = custos_store_blob_put(in->batch, p, n, hex)) < 0)
-		return custos_err_set(in->err, rc, "cannot store media: %s",
-		                      custos_store_err(in->a->store)->msg);
+	uint8_t sum[CUSTOS_SHA256_LEN];
+	slot_t *sl = &in->slots[in->cur];
+	custos_sha256(sum, p, n);
+	custos_hex(hex, sum, sizeof sum);
+	if (grow((void **)&sl->blobs, &sl->n_blob_cap, sl->job.n_blobs + 1, sizeof *sl->blobs) < 0)
+		return custos_err_set(&in->s->err, CUSTOS_ENOMEM, "out of memory");
+	void *copy = n ? custos_arena_alloc(&sl->arena, n) : NULL;
+	if (n && !copy)
+		return custos_err_set(&in->s->err, CUSTOS_ENOMEM, "out of memory");
+	if (n)
+		memcpy(copy, p, n);
+	custos_wblob_t *b = &sl->blobs[sl->job.n_blobs++];
+	b->p = copy;
+	b->n = n;
+	sl->blob_bytes += n;
 	in->bytes_in += n;
+	if (sl->blob_bytes >= JOB_BLOB_BYTES)
+		return flush(in);
 	return CUSTOS_OK;
 }
 
@@ -342,6 +271,7 @@ static void sink_warn(void *ctx, const char *file, const char *msg)
 static int sink_file_done(void *ctx, const char *file)
 {
 	ingest_t *in = ctx;
+	(void)file;
 	in->sum->files++;
 	return CUSTOS_OK;
 }
@@ -432,13 +362,11 @@ static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, cons
 	custos_hex(digest, s->digest, sizeof s->digest);
 	custos_buf_printf(b, "{\"added\":%llu,\"versions\":%llu,\"unchanged\":%llu,"
 	                  "\"quarantined\":%llu,\"blobs\":%llu,\"batches\":%llu,\"indexed\":%llu,"
-	                  "\"held\":%llu,"
 	                  "\"first_seq\":%llu,\"last_seq\":%llu,\"chain\":\"%s\",\"digest\":\"%s\"",
 	                  (unsigned long long)s->added, (unsigned long long)s->versions,
 	                  (unsigned long long)s->unchanged, (unsigned long long)s->quarantined,
 	                  (unsigned long long)s->blobs, (unsigned long long)s->batches,
-	                  (unsigned long long)s->indexed, (unsigned long long)s->held,
-	                  (unsigned long long)s->first_seq,
+	                  (unsigned long long)s->indexed, (unsigned long long)s->first_seq,
 	                  (unsigned long long)s->last_seq,
 	                  s->batches ? chain : "", s->batches ? digest : "");
 	if (errmsg) {
@@ -448,7 +376,32 @@ static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, cons
 	custos_buf_addc(b, '}');
 }
 
-int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t n_paths,
+static int check_format(custos_session_t *s, const char *format)
+{
+	custos_buf_t list = { 0 };
+	if (!format || !strcmp(format, "auto"))
+		return CUSTOS_OK;
+	for (const char *const *f = custos_import_formats(); *f; f++)
+		if (!strcmp(*f, format))
+			return CUSTOS_OK;
+	for (const char *const *f = custos_import_formats(); *f; f++)
+		custos_buf_printf(&list, "%s%s", f == custos_import_formats() ? "" : ", ", *f);
+	custos_err_set(&s->err, CUSTOS_EINVAL, "unknown format '%s' (one of: auto, %s)", format,
+	               list.data ? list.data : "");
+	custos_buf_free(&list);
+	return CUSTOS_EINVAL;
+}
+
+/* Records that audit entries now account for what was committed, and
+ * anchors that in the record chain. */
+static void anchor_after(custos_session_t *s, uint64_t last_seq)
+{
+	if (last_seq)
+		custos_archive__audited(s->a, last_seq);
+	custos_writer__anchor(s->a, NULL);
+}
+
+int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t n_paths,
                           const custos_ingest_opts_t *opts, custos_ingest_summary_t *summary)
 {
 	static const custos_ingest_opts_t defaults = CUSTOS_INGEST_OPTS_INIT;
@@ -456,7 +409,7 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	custos_buf_t params = { 0 }, result = { 0 };
 	char (*hexes)[CUSTOS_SHA256_HEX] = NULL;
 	struct stat sb;
-	int rc = CUSTOS_OK, arc;
+	int rc;
 
 	if (!opts)
 		opts = &defaults;
@@ -464,39 +417,37 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 		summary = &local;
 	memset(summary, 0, sizeof *summary);
 	summary->failed_line = summary->failed_offset = -1;
-	custos_err_clear(&a->err);
-	if (!(a->flags & CUSTOS_OPEN_WRITE))
-		return custos_err_set(&a->err, CUSTOS_EINVAL, "archive not opened for writing");
+	if ((rc = custos_session__begin(s, CUSTOS_OP_INGEST, "ingest")) < 0 ||
+	    (rc = custos_session__need_write(s, "ingest")) < 0 ||
+	    (rc = check_format(s, opts->format)) < 0)
+		return custos_session__audit(s, "ingest", NULL, NULL, rc);
 	/* every path must be there before anything is written */
 	for (size_t i = 0; i < n_paths; i++)
 		if (stat(paths[i], &sb) < 0)
-			return custos_err_set(&a->err, errno == EACCES ? CUSTOS_EACCESS :
+			return custos_err_set(&s->err, errno == EACCES ? CUSTOS_EACCESS :
 			                      errno == ENOENT ? CUSTOS_ENOTFOUND : CUSTOS_EIO,
 			                      "cannot read '%s': %s", paths[i], strerror(errno));
+	custos_session__unpin(s);
 
-	ingest_t in = { .a = a, .opts = opts, .sum = summary, .err = &a->err };
-	index_pipe_t pipe;
-	memset(&pipe, 0, sizeof pipe);
+	ingest_t in;
+	memset(&in, 0, sizeof in);
+	in.s = s;
+	in.opts = opts;
+	in.sum = summary;
 	in.batch_max = opts->batch_records ? opts->batch_records : DEFAULT_BATCH;
 	custos_sha256_init(&in.digest);
 	custos_import_sink_t sink = { sink_record, sink_bad, sink_blob, sink_warn,
 	                              sink_file_done, &in };
 	if (!(hexes = calloc(n_paths ? n_paths : 1, sizeof *hexes))) {
-		rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = audit_params(&params, paths, n_paths, opts, hexes, &a->err)) < 0)
+	if ((rc = audit_params(&params, paths, n_paths, opts, hexes, &s->err)) < 0)
 		goto done;
 	/* an entry before the work, so an ingest cut short by a crash still
 	 * shows in the chain next to the batches it committed */
-	if ((rc = custos_archive_audit(a, "ingest-begin", params.data, NULL, CUSTOS_OK)) < 0)
+	if ((rc = custos_session__audit(s, "ingest-begin", params.data, NULL, CUSTOS_OK)) < 0)
 		goto done;
-	if (!opts->no_index && (in.roots = malloc(sizeof *in.roots))) {
-		custos_archive__root_cache_init(in.roots);
-		pipe_start(a, &pipe);
-		if (pipe.running)
-			in.pipe = &pipe;
-	}
 
 	for (size_t i = 0; i < n_paths && rc == CUSTOS_OK; i++) {
 		custos_err_t ierr = { 0 };
@@ -504,51 +455,241 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 		 * the import a read of its own before the first record */
 		rc = custos_import_run_hashed(paths[i], opts->format, hexes[i][0] ? hexes[i] : NULL,
 		                              &sink, &ierr);
-		if (rc < 0 && a->err.status == CUSTOS_OK)
-			a->err = ierr;   /* the importer's own failure, not the sink's */
+		if (rc < 0 && s->err.status == CUSTOS_OK)
+			s->err = ierr;   /* the importer's own failure, not the sink's */
 	}
-	if (rc == CUSTOS_OK)
-		rc = commit_batch(&in);
-	else
-		custos_store_abort(in.batch);
-	in.batch = NULL;
-	pipe_batch_free(in.pending);
-	in.pending = NULL;
-	pipe_stop(&pipe);
-	summary->indexed = pipe.indexed;
-	if (in.roots) {
-		custos_archive__root_cache_free(in.roots);
-		free(in.roots);
+	if (rc == CUSTOS_OK) {
+		rc = flush(&in);
+	} else {
+		/* the batch being read when the error came is dropped */
+		slot_reset(&in.slots[in.cur]);
 	}
-	/* store first, index after: what was committed is indexed even when
-	 * the ingest stopped on an error, so search sees what the store holds */
-	if (!opts->no_index && summary->batches) {
-		custos_err_t keep = a->err;
-		custos_err_clear(&a->err);
-		uint64_t more = 0;
-		int irc = custos_archive_index_catch_up(a, false, NULL, NULL, &more);
-		summary->indexed += more;
-		/* legal holds cover records captured after they were made: their
-		 * membership grows here, once the index sees the new records */
-		if (irc == CUSTOS_OK)
-			irc = custos_archive_holds_refresh(a, &summary->held);
-		if (irc < 0 && rc == CUSTOS_OK)
-			rc = irc;
+	{
+		custos_err_t keep = s->err;
+		int drc = drain(&in);
+		if (rc == CUSTOS_OK)
+			rc = drc;
 		else
-			a->err = rc < 0 ? keep : a->err;
+			s->err = keep;
 	}
 	custos_sha256_final(&in.digest, summary->digest);
-
-	audit_result(&result, summary, rc < 0 ? a->err.msg : NULL);
-	custos_err_t aerr = a->err;
-	arc = custos_archive_audit(a, "ingest", params.data, result.data, rc);
-	if (rc == CUSTOS_OK && arc < 0)
-		rc = arc;
-	else
-		a->err = aerr;
+	/* store first, index after: what was committed is indexed even when
+	 * the ingest stopped on an error, so search sees what the store holds */
+	if (!opts->no_index && summary->last_seq) {
+		custos_err_t ierr = { 0 };
+		int irc = custos_indexsvc__wait(s->a, summary->last_seq, &ierr);
+		if (irc == CUSTOS_OK)
+			summary->indexed = summary->added + summary->versions;
+		else if (rc == CUSTOS_OK) {
+			rc = irc;
+			s->err = ierr;
+		}
+	}
+	audit_result(&result, summary, rc < 0 ? s->err.msg : NULL);
+	{
+		custos_err_t keep = s->err;
+		int arc = custos_session__audit(s, "ingest", params.data, result.data, rc);
+		/* the entry accounts for the batches committed, even on a failure;
+		 * when it could not be written the next writer's open does it */
+		anchor_after(s, s->audit_ok ? summary->last_seq : 0);
+		if (rc == CUSTOS_OK)
+			rc = arc;
+		else
+			s->err = keep;
+	}
 done:
+	for (int k = 0; k < 2; k++)
+		slot_free(&in.slots[k]);
 	free(hexes);
 	custos_buf_free(&params);
 	custos_buf_free(&result);
+	return rc;
+}
+
+/* ---- records pushed by connectors ---------------------------------------- */
+
+void custos_submit_result_free(custos_submit_result_t *r)
+{
+	if (!r)
+		return;
+	custos_arena_free(&r->arena);
+	free(r->v);
+	free(r);
+}
+
+int custos_archive_submit(custos_session_t *s, const char *text, size_t len,
+                          const char *source, custos_submit_result_t **out)
+{
+	custos_submit_result_t *res = NULL;
+	custos_record_t *recs = NULL;
+	custos_put_t *outcomes = NULL;
+	custos_wbad_t *bad = NULL;
+	size_t *line_of = NULL, *bad_line = NULL, n_recs = 0, n_bad = 0, n_lines = 0, cap = 0;
+	custos_wjob_t job;
+	int rc;
+
+	*out = NULL;
+	memset(&job, 0, sizeof job);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_INGEST, "submit records")) < 0 ||
+	    (rc = custos_session__need_write(s, "submit records")) < 0)
+		goto audit;
+	if (len > SUBMIT_MAX) {
+		rc = custos_err_set(&s->err, CUSTOS_ETOOBIG, "the records are %zu bytes, over the "
+		                    "limit of %zu", len, SUBMIT_MAX);
+		goto audit;
+	}
+	custos_session__unpin(s);
+	if (!(res = calloc(1, sizeof *res))) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		goto audit;
+	}
+	/* every line is read before anything is written */
+	for (size_t pos = 0, lineno = 1; pos < len; lineno++) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+		pos += n + (nl != NULL);
+		if (n && line[n - 1] == '\r')
+			n--;
+		size_t k = 0;
+		while (k < n && (line[k] == ' ' || line[k] == '\t'))
+			k++;
+		if (k == n)
+			continue;
+		/* every array has room for one entry a line */
+		if (grow((void **)&recs, &cap, n_lines + 1, sizeof *recs) < 0 ||
+		    !(line_of = realloc(line_of, cap * sizeof *line_of)) ||
+		    !(bad_line = realloc(bad_line, cap * sizeof *bad_line)) ||
+		    !(res->v = realloc(res->v, cap * sizeof *res->v)) ||
+		    !(bad = realloc(bad, cap * sizeof *bad))) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		custos_record_t *r = &recs[n_recs];
+		custos_err_t perr = { 0 };
+		custos_record_init(r);
+		custos_line_result_t *lr = &res->v[n_lines++];
+		memset(lr, 0, sizeof *lr);
+		if (custos_record_from_json(r, line, n, &perr) == CUSTOS_OK &&
+		    custos_record_sets(r, &r->source.format, "connector") == CUSTOS_OK &&
+		    (!source || custos_record_sets(r, &r->source.connector, source) == CUSTOS_OK) &&
+		    custos_record_derive(r) == CUSTOS_OK &&
+		    custos_record_validate(r, &perr) == CUSTOS_OK && strlen(r->id) <= 400) {
+			line_of[n_recs++] = n_lines - 1;
+			continue;
+		}
+		if (!perr.msg[0])
+			snprintf(perr.msg, sizeof perr.msg, "%s", strlen(r->id ? r->id : "") > 400
+			         ? "the record's id is longer than 400 bytes" : "out of memory");
+		custos_record_free(r);
+		json_error_t je;
+		json_t *j = json_loadb(line, n, JSON_DECODE_ANY, &je);
+		if (!j) {
+			rc = custos_err_set(&s->err, CUSTOS_EFORMAT, "line %zu is not JSON (column "
+			                    "%d: %s): nothing was taken", lineno, je.column, je.text);
+			goto fail;
+		}
+		json_decref(j);
+		/* JSON, but not a record: it is kept in quarantine */
+		bad_line[n_bad] = n_lines - 1;
+		custos_wbad_t *q = &bad[n_bad++];
+		memset(q, 0, sizeof *q);
+		char name[64];
+		snprintf(name, sizeof name, "%s", source ? source : "(submitted)");
+		q->file = custos_arena_strdup(&res->arena, name);
+		q->why = custos_arena_strdup(&res->arena, perr.msg);
+		q->raw = custos_arena_strndup(&res->arena, line, n);
+		q->n = n;
+		q->offset = (int64_t)(line - text);
+		q->line = (int64_t)lineno;
+		lr->outcome = CUSTOS_LINE_QUARANTINED;
+		lr->why = (char *)q->why;
+		if (!q->file || !q->why || !q->raw) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if (n_recs && !(outcomes = calloc(n_recs, sizeof *outcomes))) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	job.recs = recs;
+	job.n_recs = n_recs;
+	job.outcomes = outcomes;
+	job.bad = bad;
+	job.n_bad = n_bad;
+	if ((rc = custos_writer__run(s->a, &job)) < 0) {
+		custos_session__fail(s, rc, job.err.msg, "cannot commit");
+		goto fail;
+	}
+	res->n = n_lines;
+	for (size_t i = 0; i < n_bad; i++) {
+		res->quarantined += bad[i].added;
+		res->v[bad_line[i]].seq = bad[i].qn;
+	}
+	for (size_t i = 0; i < n_recs; i++) {
+		custos_line_result_t *lr = &res->v[line_of[i]];
+		const custos_record_t *r = &recs[i];
+		lr->outcome = outcomes[i] == CUSTOS_PUT_ADDED ? CUSTOS_LINE_ADDED :
+		              outcomes[i] == CUSTOS_PUT_VERSION ? CUSTOS_LINE_VERSION :
+		              CUSTOS_LINE_UNCHANGED;
+		lr->id = custos_arena_strdup(&res->arena, r->id);
+		lr->seq = r->seq;
+		lr->version = r->version;
+		if (!lr->id) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory (after the commit)");
+			goto fail;
+		}
+		if (lr->outcome == CUSTOS_LINE_ADDED)
+			res->added++;
+		else if (lr->outcome == CUSTOS_LINE_VERSION)
+			res->versions++;
+		else
+			res->unchanged++;
+		if (lr->outcome != CUSTOS_LINE_UNCHANGED) {
+			if (!res->first_seq || r->seq < res->first_seq)
+				res->first_seq = r->seq;
+			if (r->seq > res->last_seq)
+				res->last_seq = r->seq;
+		}
+	}
+	*out = res;
+	res = NULL;
+	rc = CUSTOS_OK;
+fail:
+	for (size_t i = 0; i < n_recs; i++)
+		custos_record_free(&recs[i]);
+	free(recs);
+	free(outcomes);
+	free(bad);
+	free(bad_line);
+	free(line_of);
+audit:;
+	custos_buf_t p = { 0 }, r = { 0 };
+	custos_buf_printf(&p, "{\"bytes\":%zu", len);
+	if (source) {
+		custos_buf_adds(&p, ",\"source\":");
+		custos_buf_add_json_str(&p, source, strlen(source));
+	}
+	custos_buf_addc(&p, '}');
+	if (*out)
+		custos_buf_printf(&r, "{\"added\":%llu,\"versions\":%llu,\"unchanged\":%llu,"
+		                  "\"quarantined\":%llu,\"first_seq\":%llu,\"last_seq\":%llu}",
+		                  (unsigned long long)(*out)->added, (unsigned long long)(*out)->versions,
+		                  (unsigned long long)(*out)->unchanged,
+		                  (unsigned long long)(*out)->quarantined,
+		                  (unsigned long long)(*out)->first_seq,
+		                  (unsigned long long)(*out)->last_seq);
+	int arc = custos_session__audit(s, "submit", p.data, r.data, rc);
+	if (s->audit_ok && *out && (*out)->last_seq)
+		custos_archive__audited(s->a, (*out)->last_seq);
+	custos_buf_free(&p);
+	custos_buf_free(&r);
+	custos_submit_result_free(res);
+	if (rc == CUSTOS_OK && arc < 0) {
+		custos_submit_result_free(*out);
+		*out = NULL;
+		rc = arc;
+	}
 	return rc;
 }

@@ -1,12 +1,20 @@
-/* The archive's policy repository: opened with the indexer's query check,
- * and every commit accepted from outside custos audited. */
-#include "archive_internal.h"
-#include "custos_indexer.h"
+/* The retention schedule and policy documents, in the archive's policy
+ * repository: every change a commit made by the session's actor, audited,
+ * and anchored in the record chain. Commits made outside custos are
+ * accepted at the next open, audited as "policy-accept". */
+#include "lib_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int custos_archive__query_check(void *ctx, const char *q, char *msg, size_t cap)
+#define DOC_MAX ((size_t)64 << 20)
+
+int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap)
 {
 	custos_err_t err = { 0 };
 	(void)ctx;
@@ -16,18 +24,18 @@ int custos_archive__query_check(void *ctx, const char *q, char *msg, size_t cap)
 	return 1;
 }
 
-int custos_archive_policy_open(custos_archive_t *a, custos_policy_t **out)
+int custos_session__policy(custos_session_t *s, custos_policy_t **out)
 {
 	custos_policy_opts_t o = CUSTOS_POLICY_OPTS_INIT;
 	const custos_policy_log_t *foreign;
 	int err;
 
 	*out = NULL;
-	o.check_query = custos_archive__query_check;
-	if ((err = custos_policy_open(out, a->dir, &o, &a->err)) < 0) {
+	o.check_query = custos_lib__query_check;
+	if ((err = custos_policy_open(out, s->a->dir, &o, &s->err)) < 0) {
 		if (err == CUSTOS_ENOTFOUND)
-			custos_err_set(&a->err, err, "'%s' has no policy repository (made by custos "
-			               "init)", a->dir);
+			custos_err_set(&s->err, err, "'%s' has no policy repository (made by custos "
+			               "init)", s->a->dir);
 		return err;
 	}
 	/* a commit made with git behind custos's back: accepted by the open,
@@ -39,11 +47,11 @@ int custos_archive_policy_open(custos_archive_t *a, custos_policy_t **out)
 		char t[40];
 		custos_time_format(t, sizeof t, c->time);
 		custos_buf_addc(&p, '{');
-		custos_archive__json_kv(&p, "commit", c->id);
-		custos_archive__json_kv(&p, "author", c->author ? c->author : "");
-		custos_archive__json_kv(&p, "email", c->email ? c->email : "");
-		custos_archive__json_kv(&p, "time", t);
-		custos_archive__json_kv(&p, "message", c->message ? c->message : "");
+		custos_lib__json_kv(&p, "commit", c->id);
+		custos_lib__json_kv(&p, "author", c->author ? c->author : "");
+		custos_lib__json_kv(&p, "email", c->email ? c->email : "");
+		custos_lib__json_kv(&p, "time", t);
+		custos_lib__json_kv(&p, "message", c->message ? c->message : "");
 		custos_buf_adds(&p, ",\"changes\":[");
 		for (size_t j = 0; j < c->n_changes; j++) {
 			if (j)
@@ -51,9 +59,9 @@ int custos_archive_policy_open(custos_archive_t *a, custos_policy_t **out)
 			custos_buf_add_json_str(&p, c->changes[j], strlen(c->changes[j]));
 		}
 		custos_buf_adds(&p, "]}");
-		err = p.data ? custos_archive_audit(a, "policy-accept", p.data,
-		                                    "{\"accepted\":true}", CUSTOS_OK)
-		             : CUSTOS_ENOMEM;
+		err = p.data ? custos_session__audit(s, "policy-accept", p.data,
+		                                     "{\"accepted\":true}", CUSTOS_OK)
+		             : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		custos_buf_free(&p);
 		if (err < 0) {
 			custos_policy_free(*out);
@@ -61,20 +69,283 @@ int custos_archive_policy_open(custos_archive_t *a, custos_policy_t **out)
 			return err;
 		}
 	}
+	if (foreign->n && custos_archive_writable(s->a)) {
+		char head[CUSTOS_COMMIT_HEX];
+		if (custos_policy_head(*out, head) == CUSTOS_OK)
+			custos_archive__policy_head(s->a, head);
+	}
 	return CUSTOS_OK;
 }
 
 /* custos init: the policy repository beside the store (archive.c calls it). */
-int custos_archive__policy_init(const char *dir, const char *actor, custos_err_t *err)
+int custos_lib__policy_init(const char *dir, const char *actor, custos_err_t *err)
 {
 	custos_policy_opts_t o = CUSTOS_POLICY_OPTS_INIT;
 	custos_policy_t *p = NULL;
 	int rc;
 	o.flags = CUSTOS_POLICY_CREATE;
-	o.check_query = custos_archive__query_check;
+	o.check_query = custos_lib__query_check;
 	o.actor = actor;
 	if ((rc = custos_policy_open(&p, dir, &o, err)) < 0)
 		return rc;
 	custos_policy_free(p);
 	return CUSTOS_OK;
+}
+
+static int policy_fail(custos_session_t *s, custos_policy_t *p, int err)
+{
+	const custos_err_t *pe = custos_policy_err(p);
+	return custos_err_set(&s->err, err, "%s", pe->msg[0] ? pe->msg : custos_status_str(err));
+}
+
+/* After a commit: the new head is what the next anchor names, and one is
+ * committed now, so the change is in the record chain before we answer. */
+static void anchor_commit(custos_session_t *s, const char *commit)
+{
+	custos_archive__policy_head(s->a, commit);
+	custos_writer__anchor(s->a, NULL);
+}
+
+static void kv(custos_buf_t *b, const char *k, const char *v)
+{
+	if (!b->len)
+		custos_buf_addc(b, '{');
+	else
+		b->data[--b->len] = 0;   /* reopen the object */
+	custos_lib__json_kv(b, k, v ? v : "");
+	custos_buf_addc(b, '}');
+}
+
+int custos_archive_policy_set(custos_session_t *s, const char *text, size_t n,
+                              const char *message, custos_policy_result_t *out)
+{
+	custos_policy_t *p = NULL;
+	custos_policy_change_t ch;
+	custos_buf_t params = { 0 };
+	char head[CUSTOS_COMMIT_HEX] = "", r[160];
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_WRITE, "change the retention schedule")) < 0 ||
+	    (rc = custos_session__need_write(s, "change the retention schedule")) < 0)
+		goto audit;
+	pthread_mutex_lock(&s->a->policy_mu);
+	if ((rc = custos_session__policy(s, &p)) == CUSTOS_OK) {
+		custos_policy_resolve(p, NULL, head);
+		custos_session__change(s, &ch, message);
+		if ((rc = custos_policy_set(p, text, n, &ch, out->commit)) < 0)
+			policy_fail(s, p, rc);
+	}
+	pthread_mutex_unlock(&s->a->policy_mu);
+	if (rc == CUSTOS_OK) {
+		out->changed = strcmp(head, out->commit) != 0;
+		if (out->changed)
+			anchor_commit(s, out->commit);
+	}
+audit:
+	if (message)
+		kv(&params, "message", message);
+	snprintf(r, sizeof r, rc == CUSTOS_OK ? "{\"commit\":\"%s\",\"changed\":%s}"
+	                                       : "{\"committed\":false%s%s}",
+	         rc == CUSTOS_OK ? out->commit : "", out->changed ? "true" : "false");
+	rc = custos_session__audit(s, "policy-set", params.data, r, rc);
+	custos_buf_free(&params);
+	custos_policy_free(p);
+	return rc;
+}
+
+int custos_archive_policy_show(custos_session_t *s, const char *spec, custos_schedule_t **out)
+{
+	custos_policy_t *p = NULL;
+	custos_buf_t params = { 0 };
+	int rc;
+	*out = NULL;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_READ, "read the retention schedule")) == 0 &&
+	    (rc = custos_session__policy(s, &p)) == 0 &&
+	    (rc = custos_policy_schedule_at(p, spec, out)) < 0) {
+		if (rc == CUSTOS_ENOTFOUND)
+			custos_err_set(&s->err, rc, "no retention schedule %s%s",
+			               spec ? "in force at " : "has been set", spec ? spec : "");
+		else
+			policy_fail(s, p, rc);
+	}
+	kv(&params, "at", spec ? spec : "now");
+	rc = custos_session__audit(s, "policy-show", params.data, rc < 0 ? NULL : "{\"found\":true}",
+	                           rc);
+	custos_buf_free(&params);
+	custos_policy_free(p);
+	if (rc < 0) {
+		custos_schedule_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int custos_archive_policy_log(custos_session_t *s, custos_policy_log_t *out)
+{
+	custos_policy_t *p = NULL;
+	int rc;
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_READ, "read the policy history")) == 0 &&
+	    (rc = custos_session__policy(s, &p)) == 0 && (rc = custos_policy_log(p, out)) < 0)
+		policy_fail(s, p, rc);
+	char r[64];
+	snprintf(r, sizeof r, "{\"commits\":%zu}", rc < 0 ? (size_t)0 : out->n);
+	rc = custos_session__audit(s, "policy-log", NULL, r, rc);
+	custos_policy_free(p);
+	if (rc < 0)
+		custos_policy_log_free(out);
+	return rc;
+}
+
+int custos_archive_policy_diff(custos_session_t *s, const char *a, const char *b,
+                               custos_buf_t *out)
+{
+	custos_policy_t *p = NULL;
+	custos_buf_t params = { 0 };
+	int rc;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_READ, "read the policy history")) == 0 &&
+	    (rc = custos_session__policy(s, &p)) == 0 && (rc = custos_policy_diff(p, a, b, out)) < 0)
+		policy_fail(s, p, rc);
+	kv(&params, "a", a);
+	kv(&params, "b", b);
+	rc = custos_session__audit(s, "policy-diff", params.data, NULL, rc);
+	custos_buf_free(&params);
+	custos_policy_free(p);
+	return rc;
+}
+
+/* Reads the regular file at path whole: no symbolic link (O_NOFOLLOW), no
+ * device or FIFO, at most DOC_MAX bytes. */
+static int read_regular(custos_session_t *s, const char *path, custos_buf_t *out)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), rc = CUSTOS_OK;
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return custos_err_set(&s->err, CUSTOS_EINVAL, "'%s' is a symbolic link: give "
+			                      "the file it points to", path);
+		return custos_err_set(&s->err, errno == ENOENT ? CUSTOS_ENOTFOUND :
+		                      errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
+		                      "cannot read '%s': %s", path, strerror(errno));
+	}
+	if (fstat(fd, &sb) < 0) {
+		rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "'%s' is not a regular file", path);
+		goto done;
+	}
+	if ((uint64_t)sb.st_size > DOC_MAX) {
+		rc = custos_err_set(&s->err, CUSTOS_ETOOBIG, "'%s' is %lld bytes; a policy document "
+		                    "is at most %zu MiB", path, (long long)sb.st_size, DOC_MAX >> 20);
+		goto done;
+	}
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot read '%s': %s", path,
+			                    strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > DOC_MAX) {
+			rc = custos_err_set(&s->err, CUSTOS_ETOOBIG, "'%s' grew past %zu MiB while read",
+			                    path, DOC_MAX >> 20);
+			goto done;
+		}
+		if (custos_buf_add(out, buf, (size_t)n) < 0) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+	}
+done:
+	close(fd);
+	return rc;
+}
+
+int custos_archive_policy_doc_add(custos_session_t *s, const char *path, const char *name,
+                                  const char *message, char commit[CUSTOS_COMMIT_HEX])
+{
+	custos_policy_t *p = NULL;
+	custos_policy_change_t ch;
+	custos_buf_t params = { 0 }, data = { 0 };
+	char cm[CUSTOS_COMMIT_HEX] = "", r[128];
+	int rc;
+	if (!name) {
+		name = strrchr(path, '/');
+		name = name ? name + 1 : path;
+	}
+	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_WRITE, "add policy documents")) < 0 ||
+	    (rc = custos_session__need_write(s, "add a policy document")) < 0 ||
+	    (rc = read_regular(s, path, &data)) < 0)
+		goto audit;
+	pthread_mutex_lock(&s->a->policy_mu);
+	if ((rc = custos_session__policy(s, &p)) == CUSTOS_OK) {
+		custos_session__change(s, &ch, message);
+		if ((rc = custos_policy_doc_add(p, name, data.data ? data.data : "", data.len, &ch,
+		                                cm)) < 0)
+			policy_fail(s, p, rc);
+	}
+	pthread_mutex_unlock(&s->a->policy_mu);
+	if (rc == CUSTOS_OK) {
+		anchor_commit(s, cm);
+		if (commit)
+			memcpy(commit, cm, CUSTOS_COMMIT_HEX);
+	}
+audit:
+	kv(&params, "name", name);
+	kv(&params, "file", path);
+	snprintf(r, sizeof r, "{\"commit\":\"%s\",\"bytes\":%zu}", cm, data.len);
+	rc = custos_session__audit(s, "policy-doc-add", params.data, rc == CUSTOS_OK ? r : NULL, rc);
+	custos_buf_free(&params);
+	custos_buf_free(&data);
+	custos_policy_free(p);
+	return rc;
+}
+
+int custos_archive_policy_doc_list(custos_session_t *s, custos_policy_docs_t *out)
+{
+	custos_policy_t *p = NULL;
+	int rc;
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_READ, "read policy documents")) == 0 &&
+	    (rc = custos_session__policy(s, &p)) == 0 && (rc = custos_policy_doc_list(p, out)) < 0)
+		policy_fail(s, p, rc);
+	char r[64];
+	snprintf(r, sizeof r, "{\"documents\":%zu}", rc < 0 ? (size_t)0 : out->n);
+	rc = custos_session__audit(s, "policy-doc-list", NULL, r, rc);
+	custos_policy_free(p);
+	if (rc < 0)
+		custos_policy_docs_free(out);
+	return rc;
+}
+
+int custos_archive_policy_doc_show(custos_session_t *s, const char *name, const char *spec,
+                                   custos_buf_t *out)
+{
+	custos_policy_t *p = NULL;
+	custos_buf_t params = { 0 };
+	int rc;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_READ, "read policy documents")) == 0 &&
+	    (rc = custos_session__policy(s, &p)) == 0 &&
+	    (rc = custos_policy_doc_get(p, name, spec, out)) < 0) {
+		if (rc == CUSTOS_ENOTFOUND)
+			custos_err_set(&s->err, rc, "no policy document '%s'%s%s", name, spec ? " at " : "",
+			               spec ? spec : "");
+		else
+			policy_fail(s, p, rc);
+	}
+	kv(&params, "name", name);
+	if (spec)
+		kv(&params, "at", spec);
+	rc = custos_session__audit(s, "policy-doc-show", params.data, NULL, rc);
+	custos_buf_free(&params);
+	custos_policy_free(p);
+	return rc;
 }

@@ -1,7 +1,9 @@
 /* Legal holds over the index and disposition runs: which records are past
- * retention and held by nothing, and disposing of exactly those. */
-#include "archive_internal.h"
-#include "custos_indexer.h"
+ * retention and held by nothing, and disposing of exactly those, through
+ * the writer. A disposition run and a hold's creation or release exclude
+ * each other (a->dispose_mu): a hold never lands in the middle of a run
+ * that planned without it. */
+#include "lib_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,46 +25,53 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static char *arena_strdup(custos_arena_t *ar, const char *s)
+static int index_fail(custos_session_t *s, custos_index_t *idx, int err, const char *what)
 {
-	size_t n = strlen(s) + 1;
-	char *p = custos_arena_alloc(ar, n);
-	if (p)
-		memcpy(p, s, n);
-	return p;
+	return custos_err_set(&s->err, err, "%s: %s", what, custos_index_errmsg(idx));
 }
 
-static int index_open(custos_archive_t *a, unsigned flags, custos_index_t **out)
-{
-	int err;
-	if ((err = custos_archive_index_open(a, flags, out)) < 0)
-		custos_err_prefix(&a->err, "cannot open the search index");
-	return err;
-}
-
-static int index_fail(custos_archive_t *a, custos_index_t *idx, int err, const char *what)
-{
-	return custos_err_set(&a->err, err, "%s: %s", what, custos_index_errmsg(idx));
-}
-
-static int policy_fail(custos_archive_t *a, custos_policy_t *p, int err)
+static int policy_fail(custos_session_t *s, custos_policy_t *p, int err)
 {
 	const custos_err_t *pe = custos_policy_err(p);
-	custos_err_set(&a->err, err, "%s", pe->msg[0] ? pe->msg : custos_status_str(err));
+	custos_err_set(&s->err, err, "%s", pe->msg[0] ? pe->msg : custos_status_str(err));
 	return err;
 }
 
-static void change_init(custos_archive_t *a, custos_policy_change_t *c, const char *msg)
+/* {"error": "<the session's message>"}: a failure's audit result. */
+static void error_result(custos_buf_t *b, custos_session_t *s)
 {
-	memset(c, 0, sizeof *c);
-	c->actor = a->actor;
-	c->message = msg;
+	const char *m = s->err.msg[0] ? s->err.msg : custos_status_str(s->err.status);
+	custos_buf_adds(b, "{\"error\":");
+	custos_buf_add_json_str(b, m, strlen(m));
+	custos_buf_addc(b, '}');
+}
+
+/* Brings the index up to the store and pins a snapshot in which both agree:
+ * what holds and plans run on. */
+static int caught_up(custos_session_t *s, custos_store_t **st, custos_index_t **idx)
+{
+	uint64_t last = 0;
+	int rc;
+	custos_session__unpin(s);
+	if ((rc = custos_session__store(s, st)) < 0)
+		return rc;
+	if ((rc = custos_store_last_seq(*st, &last)) < 0)
+		return custos_err_set(&s->err, rc, "%s", custos_store_err(*st)->msg);
+	custos_session__unpin(s);
+	if (custos_archive_writable(s->a) &&
+	    (rc = custos_indexsvc__wait(s->a, last, &s->err)) < 0)
+		return custos_err_prefix(&s->err, "cannot bring the search index up to date");
+	if ((rc = custos_session__store(s, st)) < 0)
+		return rc;
+	if ((rc = custos_session__index(s, idx)) < 0)
+		return custos_err_prefix(&s->err, "cannot open the search index");
+	return CUSTOS_OK;
 }
 
 /* Records hold membership for the matches of query: (id, content hash of
  * the version indexed). */
-static int add_matches(custos_archive_t *a, custos_policy_t *p, const char *name,
-                       const custos_index_idlist_t *m, size_t *added)
+static int add_matches(custos_session_t *s, custos_store_t *st, custos_policy_t *p,
+                       const char *name, const custos_index_idlist_t *m, size_t *added)
 {
 	custos_hold_member_t *mem = NULL;
 	char (*hex)[CUSTOS_SHA256_HEX] = NULL;
@@ -73,13 +82,13 @@ static int add_matches(custos_archive_t *a, custos_policy_t *p, const char *name
 		return CUSTOS_OK;
 	if (!(mem = malloc(m->n * sizeof *mem)) || !(hex = malloc(m->n * sizeof *hex)) ||
 	    !(seqs = malloc(m->n * sizeof *seqs))) {
-		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < m->n; i++)
 		seqs[i] = m->v[i].seq;
-	if ((err = custos_store_content_hashes(a->store, seqs, m->n, hex)) < 0) {
-		custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+	if ((err = custos_store_content_hashes(st, seqs, m->n, hex)) < 0) {
+		custos_err_set(&s->err, err, "%s", custos_store_err(st)->msg);
 		goto done;
 	}
 	for (size_t i = 0; i < m->n; i++) {
@@ -87,7 +96,7 @@ static int add_matches(custos_archive_t *a, custos_policy_t *p, const char *name
 		mem[i].sha256 = hex[i];
 	}
 	if ((err = custos_hold_add_members(p, name, mem, m->n, added)) < 0)
-		policy_fail(a, p, err);
+		policy_fail(s, p, err);
 done:
 	free(mem);
 	free(hex);
@@ -95,12 +104,20 @@ done:
 	return err;
 }
 
-int custos_archive_hold_create(custos_archive_t *a, const char *name, const char *query,
+/* After a commit to the policy repository: the new head is anchored. */
+static void anchor_policy(custos_session_t *s, const char *commit)
+{
+	custos_archive__policy_head(s->a, commit);
+	custos_writer__anchor(s->a, NULL);
+}
+
+int custos_archive_hold_create(custos_session_t *s, const char *name, const char *query,
                                const char *reason, uint64_t *matched,
                                char commit[CUSTOS_COMMIT_HEX])
 {
 	custos_policy_t *p = NULL;
 	custos_index_t *idx = NULL;
+	custos_store_t *st = NULL;
 	custos_index_idlist_t m = { 0 };
 	custos_hold_member_t *mem = NULL;
 	char (*hex)[CUSTOS_SHA256_HEX] = NULL;
@@ -108,170 +125,168 @@ int custos_archive_hold_create(custos_archive_t *a, const char *name, const char
 	custos_policy_change_t c;
 	custos_buf_t params = { 0 }, result = { 0 };
 	char cm[CUSTOS_COMMIT_HEX] = "";
+	bool locked = false;
 	int err;
 
 	if (matched)
 		*matched = 0;
-	if (!(a->flags & CUSTOS_OPEN_WRITE)) {
-		err = custos_err_set(&a->err, CUSTOS_EINVAL, "holds are created with the archive "
-		                     "open for writing (so no disposition run is in progress)");
+	if ((err = custos_session__begin(s, CUSTOS_OP_HOLD_WRITE, "create legal holds")) < 0 ||
+	    (err = custos_session__need_write(s, "create a legal hold")) < 0)
 		goto audit;
-	}
 	custos_err_t qe = { 0 };
 	if ((err = custos_index_query_check(query, &qe)) < 0) {
-		custos_err_set(&a->err, err, "invalid query: %s", qe.msg);
+		custos_err_set(&s->err, err, "invalid query: %s", qe.msg);
 		goto audit;
 	}
-	if ((err = custos_archive_policy_open(a, &p)) < 0)
-		goto audit;
-	/* the hold sees every record stored so far: with the writer lock held,
-	 * nothing is added while the index catches up */
-	if ((err = custos_archive_index_catch_up(a, false, NULL, NULL, NULL)) < 0) {
-		custos_err_prefix(&a->err, "cannot bring the search index up to date");
-		goto audit;
-	}
-	if ((err = index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
+	pthread_mutex_lock(&s->a->dispose_mu);
+	locked = true;
+	/* the hold sees every record stored so far */
+	if ((err = caught_up(s, &st, &idx)) < 0)
 		goto audit;
 	if ((err = custos_index_match_ids(idx, &m, query)) < 0) {
-		index_fail(a, idx, err, "cannot run the hold's query");
+		index_fail(s, idx, err, "cannot run the hold's query");
 		goto audit;
 	}
 	if (m.n && (!(mem = malloc(m.n * sizeof *mem)) || !(hex = malloc(m.n * sizeof *hex)) ||
 	            !(seqs = malloc(m.n * sizeof *seqs)))) {
-		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto audit;
 	}
 	for (size_t i = 0; i < m.n; i++)
 		seqs[i] = m.v[i].seq;
-	if (m.n && (err = custos_store_content_hashes(a->store, seqs, m.n, hex)) < 0) {
-		custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+	if (m.n && (err = custos_store_content_hashes(st, seqs, m.n, hex)) < 0) {
+		custos_err_set(&s->err, err, "%s", custos_store_err(st)->msg);
 		goto audit;
 	}
 	for (size_t i = 0; i < m.n; i++) {
 		mem[i].id = m.v[i].id;
 		mem[i].sha256 = hex[i];
 	}
-	change_init(a, &c, NULL);
-	if ((err = custos_hold_create(p, name, query, reason ? reason : "", mem, m.n, &c, cm)) < 0) {
-		policy_fail(a, p, err);
-		goto audit;
+	pthread_mutex_lock(&s->a->policy_mu);
+	if ((err = custos_session__policy(s, &p)) == CUSTOS_OK) {
+		custos_session__change(s, &c, NULL);
+		if ((err = custos_hold_create(p, name, query, reason ? reason : "", mem, m.n, &c,
+		                              cm)) < 0)
+			policy_fail(s, p, err);
 	}
+	pthread_mutex_unlock(&s->a->policy_mu);
+	if (err < 0)
+		goto audit;
+	custos_session__unpin(s);
+	anchor_policy(s, cm);
 	if (matched)
 		*matched = m.n;
 	if (commit)
 		memcpy(commit, cm, CUSTOS_COMMIT_HEX);
 audit:
+	if (locked)
+		pthread_mutex_unlock(&s->a->dispose_mu);
 	custos_buf_addc(&params, '{');
-	custos_archive__json_kv(&params, "name", name);
-	custos_archive__json_kv(&params, "query", query);
-	custos_archive__json_kv(&params, "reason", reason ? reason : "");
+	custos_lib__json_kv(&params, "name", name);
+	custos_lib__json_kv(&params, "query", query);
+	custos_lib__json_kv(&params, "reason", reason ? reason : "");
 	custos_buf_addc(&params, '}');
 	if (err == CUSTOS_OK)
 		custos_buf_printf(&result, "{\"members\":%zu,\"commit\":\"%s\"}", m.n, cm);
 	else
-		custos_buf_printf(&result, "{\"error\":\"%s\"}", custos_status_str(err));
-	{
-		custos_err_t keep = a->err;
-		int aerr = custos_archive_audit(a, "hold-create", params.data, result.data, err);
-		if (err == CUSTOS_OK)
-			err = aerr;
-		else
-			a->err = keep;
-	}
+		error_result(&result, s);
+	err = custos_session__audit(s, "hold-create", params.data, result.data, err);
 	custos_buf_free(&params);
 	custos_buf_free(&result);
 	free(mem);
 	free(hex);
 	free(seqs);
 	custos_index_idlist_free(&m);
-	custos_index_free(idx);
 	custos_policy_free(p);
 	return err;
 }
 
-int custos_archive_hold_release(custos_archive_t *a, const char *name, const char *reason,
+int custos_archive_hold_release(custos_session_t *s, const char *name, const char *reason,
                                 char commit[CUSTOS_COMMIT_HEX])
 {
 	custos_policy_t *p = NULL;
 	custos_policy_change_t c;
 	custos_buf_t params = { 0 }, result = { 0 };
 	char cm[CUSTOS_COMMIT_HEX] = "";
+	bool locked = false;
 	int err;
 
-	if (!(a->flags & CUSTOS_OPEN_WRITE)) {
-		err = custos_err_set(&a->err, CUSTOS_EINVAL, "holds are released with the archive "
-		                     "open for writing");
+	if ((err = custos_session__begin(s, CUSTOS_OP_HOLD_WRITE, "release legal holds")) < 0 ||
+	    (err = custos_session__need_write(s, "release a legal hold")) < 0)
 		goto audit;
-	}
-	if ((err = custos_archive_policy_open(a, &p)) < 0)
-		goto audit;
+	pthread_mutex_lock(&s->a->dispose_mu);
+	locked = true;
 	/* what the hold gathered up to now is recorded before it stops growing */
-	{
-		custos_index_t *idx = NULL;
+	custos_store_t *st = NULL;
+	custos_index_t *idx = NULL;
+	if ((err = caught_up(s, &st, &idx)) < 0)
+		goto audit;
+	pthread_mutex_lock(&s->a->policy_mu);
+	if ((err = custos_session__policy(s, &p)) == CUSTOS_OK) {
 		custos_holds_t h = { 0 };
-		if (custos_hold_get(p, name, &h) == 0 && h.n == 1 && h.v[0].active &&
-		    index_open(a, CUSTOS_INDEX_READ, &idx) == 0) {
+		if (custos_hold_get(p, name, &h) == 0 && h.n == 1 && h.v[0].active) {
 			custos_index_idlist_t m = { 0 };
 			size_t added;
 			if (custos_index_match_ids(idx, &m, h.v[0].query) == 0)
-				add_matches(a, p, name, &m, &added);
+				add_matches(s, st, p, name, &m, &added);
 			custos_index_idlist_free(&m);
 		}
-		custos_index_free(idx);
 		custos_holds_free(&h);
+		custos_session__change(s, &c, NULL);
+		if ((err = custos_hold_release(p, name, reason, &c, cm)) < 0) {
+			policy_fail(s, p, err);
+			if (err == CUSTOS_EINVAL && reason && *reason)
+				custos_err_prefix(&s->err, "cannot release hold '%s'", name);
+		}
 	}
-	change_init(a, &c, NULL);
-	if ((err = custos_hold_release(p, name, reason, &c, cm)) < 0) {
-		policy_fail(a, p, err);
-		if (err == CUSTOS_EINVAL && reason && *reason)
-			custos_err_prefix(&a->err, "cannot release hold '%s'", name);
+	pthread_mutex_unlock(&s->a->policy_mu);
+	if (err < 0)
 		goto audit;
-	}
+	custos_session__unpin(s);
+	anchor_policy(s, cm);
 	if (commit)
 		memcpy(commit, cm, CUSTOS_COMMIT_HEX);
 audit:
+	if (locked)
+		pthread_mutex_unlock(&s->a->dispose_mu);
 	custos_buf_addc(&params, '{');
-	custos_archive__json_kv(&params, "name", name);
-	custos_archive__json_kv(&params, "reason", reason ? reason : "");
+	custos_lib__json_kv(&params, "name", name);
+	custos_lib__json_kv(&params, "reason", reason ? reason : "");
 	custos_buf_addc(&params, '}');
 	if (err == CUSTOS_OK)
 		custos_buf_printf(&result, "{\"commit\":\"%s\"}", cm);
 	else
-		custos_buf_printf(&result, "{\"error\":\"%s\"}", custos_status_str(err));
-	{
-		custos_err_t keep = a->err;
-		int aerr = custos_archive_audit(a, "hold-release", params.data, result.data, err);
-		if (err == CUSTOS_OK)
-			err = aerr;
-		else
-			a->err = keep;
-	}
+		error_result(&result, s);
+	err = custos_session__audit(s, "hold-release", params.data, result.data, err);
 	custos_buf_free(&params);
 	custos_buf_free(&result);
 	custos_policy_free(p);
 	return err;
 }
 
-/* Refresh with an open policy and index. */
-static int refresh(custos_archive_t *a, custos_policy_t *p, custos_index_t *idx,
-                   uint64_t *added_out)
+/* Grows every active hold by its matches among the documents after seq
+ * `after`; in the index service after each round, and before a plan. */
+static int grow_holds(custos_session_t *s, custos_policy_t *p, custos_store_t *st,
+                      custos_index_t *idx, uint64_t after, uint64_t *added_out)
 {
 	custos_holds_t h = { 0 };
 	uint64_t added = 0;
 	int err;
 	if ((err = custos_hold_list(p, &h)) < 0)
-		return policy_fail(a, p, err);
+		return policy_fail(s, p, err);
 	for (size_t i = 0; i < h.n; i++) {
 		custos_index_idlist_t m = { 0 };
 		size_t n = 0;
 		if (!h.v[i].active)
 			continue;
-		if ((err = custos_index_match_ids(idx, &m, h.v[i].query)) < 0) {
-			index_fail(a, idx, err, "cannot run a hold's query");
-			custos_err_prefix(&a->err, "hold '%s'", h.v[i].name);
+		err = after ? custos_index_match_ids_after(idx, &m, h.v[i].query, after)
+		            : custos_index_match_ids(idx, &m, h.v[i].query);
+		if (err < 0) {
+			index_fail(s, idx, err, "cannot run a hold's query");
+			custos_err_prefix(&s->err, "hold '%s'", h.v[i].name);
 			goto done;
 		}
-		err = add_matches(a, p, h.v[i].name, &m, &n);
+		err = add_matches(s, st, p, h.v[i].name, &m, &n);
 		custos_index_idlist_free(&m);
 		if (err < 0)
 			goto done;
@@ -279,11 +294,14 @@ static int refresh(custos_archive_t *a, custos_policy_t *p, custos_index_t *idx,
 	}
 	if (added) {
 		custos_policy_change_t c;
-		change_init(a, &c, "Record the records that joined legal holds");
-		if ((err = custos_hold_checkpoint(p, &c, NULL)) < 0) {
-			policy_fail(a, p, err);
+		char cm[CUSTOS_COMMIT_HEX] = "";
+		custos_session__change(s, &c, "Record the records that joined legal holds");
+		if ((err = custos_hold_checkpoint(p, &c, cm)) < 0) {
+			policy_fail(s, p, err);
 			goto done;
 		}
+		if (cm[0])
+			custos_archive__policy_head(s->a, cm);
 	}
 	err = CUSTOS_OK;
 done:
@@ -293,33 +311,30 @@ done:
 	return err;
 }
 
-int custos_archive_holds_refresh(custos_archive_t *a, uint64_t *added)
+int custos_lib__holds_grow(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                           uint64_t after, uint64_t *added)
 {
 	custos_policy_t *p = NULL;
-	custos_index_t *idx = NULL;
 	uint64_t n = 0;
 	int err;
 	if (added)
 		*added = 0;
-	if ((err = custos_archive_policy_open(a, &p)) < 0)
-		return err;
-	if ((err = index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
-		goto done;
-	if ((err = refresh(a, p, idx, &n)) < 0)
-		goto done;
-	if (n) {
+	pthread_mutex_lock(&s->a->policy_mu);
+	if ((err = custos_session__policy(s, &p)) == CUSTOS_OK)
+		err = grow_holds(s, p, st, idx, after, &n);
+	pthread_mutex_unlock(&s->a->policy_mu);
+	custos_policy_free(p);
+	if (err == CUSTOS_OK && n) {
 		char r[64];
-		snprintf(r, sizeof r, "{\"added\":%llu}", (unsigned long long)n);
-		err = custos_archive_audit(a, "hold-grow", "{}", r, CUSTOS_OK);
+		snprintf(r, sizeof r, "{\"added\":%llu,\"after_seq\":%llu}", (unsigned long long)n,
+		         (unsigned long long)after);
+		err = custos_session__audit(s, "hold-grow", "{}", r, CUSTOS_OK);
+		custos_writer__anchor(s->a, NULL);
 	}
 	if (added)
 		*added = n;
-done:
-	custos_index_free(idx);
-	custos_policy_free(p);
 	return err;
 }
-
 /* ---- hold reports --------------------------------------------------------- */
 
 void custos_hold_report_free(custos_hold_report_t *r)
@@ -352,7 +367,7 @@ static int idvec_fn(void *ctx, const char *id, const char *sha)
 		iv->v = nv;
 		iv->cap = cap;
 	}
-	if (!(iv->v[iv->n++] = arena_strdup(iv->ar, id)))
+	if (!(iv->v[iv->n++] = custos_arena_strdup(iv->ar, id)))
 		return iv->err = CUSTOS_ENOMEM;
 	return 0;
 }
@@ -364,7 +379,7 @@ static int cmp_str(const void *x, const void *y)
 
 /* The hold's records: sorted unique member ids merged with the query's
  * matches (sorted by id). With out_v NULL only counts. */
-static int hold_records(custos_archive_t *a, custos_policy_t *p, custos_index_t *idx,
+static int hold_records(custos_session_t *s, custos_policy_t *p, custos_index_t *idx,
                         const custos_hold_t *h, custos_arena_t *ar, uint64_t *count,
                         custos_hold_record_t **out_v, size_t *out_n)
 {
@@ -375,7 +390,7 @@ static int hold_records(custos_archive_t *a, custos_policy_t *p, custos_index_t 
 	int err;
 
 	if ((err = custos_hold_members(p, h->name, idvec_fn, &iv)) < 0 || iv.err) {
-		err = iv.err ? custos_err_set(&a->err, iv.err, "out of memory") : policy_fail(a, p, err);
+		err = iv.err ? custos_err_set(&s->err, iv.err, "out of memory") : policy_fail(s, p, err);
 		goto done;
 	}
 	if (iv.n)
@@ -386,11 +401,11 @@ static int hold_records(custos_archive_t *a, custos_policy_t *p, custos_index_t 
 			iv.v[u++] = iv.v[i];
 	iv.n = u;
 	if (h->active && idx && (err = custos_index_match_ids(idx, &m, h->query)) < 0) {
-		index_fail(a, idx, err, "cannot run the hold's query");
+		index_fail(s, idx, err, "cannot run the hold's query");
 		goto done;
 	}
 	if (out_v && !(v = calloc(iv.n + m.n + 1, sizeof *v))) {
-		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
 	size_t i = 0, j = 0;
@@ -398,9 +413,9 @@ static int hold_records(custos_archive_t *a, custos_policy_t *p, custos_index_t 
 		int c = i == iv.n ? 1 : j == m.n ? -1 : strcmp(iv.v[i], m.v[j].id);
 		if (v) {
 			custos_hold_record_t *r = &v[n];
-			r->id = arena_strdup(ar, c <= 0 ? iv.v[i] : m.v[j].id);
+			r->id = custos_arena_strdup(ar, c <= 0 ? iv.v[i] : m.v[j].id);
 			if (!r->id) {
-				err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+				err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 				goto done;
 			}
 			r->member = c <= 0;
@@ -428,71 +443,73 @@ done:
 	return err;
 }
 
-static int hold_report(custos_archive_t *a, const char *name, custos_hold_report_t *out)
+static int hold_report(custos_session_t *s, const char *name, custos_hold_report_t *out)
 {
 	custos_policy_t *p = NULL;
 	custos_index_t *idx = NULL;
 	int err;
 	memset(out, 0, sizeof *out);
-	if ((err = custos_archive_policy_open(a, &p)) < 0)
+	if ((err = custos_session__policy(s, &p)) < 0)
 		return err;
 	err = name ? custos_hold_get(p, name, &out->holds) : custos_hold_list(p, &out->holds);
 	if (err < 0) {
-		policy_fail(a, p, err);
+		policy_fail(s, p, err);
 		if (err == CUSTOS_ENOTFOUND)
-			custos_err_set(&a->err, err, "no hold named '%s'", name);
+			custos_err_set(&s->err, err, "no hold named '%s'", name);
 		goto done;
 	}
-	if (out->holds.n && (err = index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
+	if (out->holds.n && (err = custos_session__index(s, &idx)) < 0) {
+		custos_err_prefix(&s->err, "cannot open the search index");
 		goto done;
+	}
 	if (!(out->covers = calloc(out->holds.n + 1, sizeof *out->covers))) {
-		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < out->holds.n; i++)
-		if ((err = hold_records(a, p, idx, &out->holds.v[i], &out->arena, &out->covers[i],
+		if ((err = hold_records(s, p, idx, &out->holds.v[i], &out->arena, &out->covers[i],
 		                        name ? &out->v : NULL, name ? &out->n : NULL)) < 0)
 			goto done;
 done:
-	custos_index_free(idx);
 	custos_policy_free(p);
 	if (err < 0)
 		custos_hold_report_free(out);
 	return err;
 }
 
-int custos_archive_hold_list(custos_archive_t *a, custos_hold_report_t *out)
+int custos_archive_hold_list(custos_session_t *s, custos_hold_report_t *out)
 {
-	int err = hold_report(a, NULL, out);
+	int err = custos_session__begin(s, CUSTOS_OP_HOLD_READ, "read legal holds");
+	if (err == CUSTOS_OK)
+		err = hold_report(s, NULL, out);
+	else
+		memset(out, 0, sizeof *out);
 	char r[64];
 	snprintf(r, sizeof r, "{\"holds\":%zu}", err ? (size_t)0 : out->holds.n);
-	custos_err_t keep = a->err;
-	int aerr = custos_archive_audit(a, "hold-list", "{}", r, err);
+	err = custos_session__audit(s, "hold-list", "{}", r, err);
 	if (err < 0)
-		a->err = keep;
-	else if (aerr < 0)
 		custos_hold_report_free(out);
-	return err < 0 ? err : aerr;
+	return err;
 }
 
-int custos_archive_hold_records(custos_archive_t *a, const char *name,
-                                custos_hold_report_t *out)
+int custos_archive_hold_show(custos_session_t *s, const char *name, custos_hold_report_t *out)
 {
-	int err = hold_report(a, name, out);
+	int err = custos_session__begin(s, CUSTOS_OP_HOLD_READ, "read legal holds");
+	if (err == CUSTOS_OK)
+		err = hold_report(s, name, out);
+	else
+		memset(out, 0, sizeof *out);
 	custos_buf_t params = { 0 };
 	char r[64];
 	custos_buf_addc(&params, '{');
-	custos_archive__json_kv(&params, "name", name);
+	custos_lib__json_kv(&params, "name", name);
 	custos_buf_addc(&params, '}');
 	snprintf(r, sizeof r, "{\"records\":%zu}", err ? (size_t)0 : out->n);
-	custos_err_t keep = a->err;
-	int aerr = custos_archive_audit(a, "hold-show", params.data, r, err);
+	err = custos_session__audit(s, "hold-show", params.data, r, err);
 	custos_buf_free(&params);
 	if (err < 0)
-		a->err = keep;
-	else if (aerr < 0)
 		custos_hold_report_free(out);
-	return err < 0 ? err : aerr;
+	return err;
 }
 
 /* ---- the plan ------------------------------------------------------------- */
@@ -509,8 +526,8 @@ void custos_retention_plan_free(custos_retention_plan_t *p)
 }
 
 /* Builds the plan with an open policy and index. */
-static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t *idx,
-                      int64_t as_of, custos_retention_plan_t **out)
+static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t *st,
+                      custos_index_t *idx, int64_t as_of, custos_retention_plan_t **out)
 {
 	custos_retention_plan_t *pl;
 	custos_index_idlist_t all = { 0 }, *rm = NULL, *hm = NULL;
@@ -525,42 +542,42 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 	*out = NULL;
 	custos_record_init(&rec);
 	if (!(pl = calloc(1, sizeof *pl)))
-		return custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	pl->as_of = as_of;
 	if ((err = custos_policy_schedule_at_time(pol, as_of, &pl->schedule)) < 0) {
-		policy_fail(a, pol, err);
+		policy_fail(s, pol, err);
 		if (err == CUSTOS_ENOTFOUND) {
 			char t[40];
 			custos_time_format(t, sizeof t, as_of);
-			custos_err_set(&a->err, err, "no retention schedule was in force at %s "
+			custos_err_set(&s->err, err, "no retention schedule was in force at %s "
 			               "(set one with 'custos policy set')", t);
 		}
 		goto done;
 	}
-	const custos_schedule_t *s = pl->schedule;
-	memcpy(pl->commit, s->commit, CUSTOS_COMMIT_HEX);
-	pl->commit_time = s->commit_time;
-	pl->n_rules = s->n_rules;
-	n_rm = s->n_rules;
-	if (!(pl->rules = calloc(s->n_rules + 1, sizeof *pl->rules)) ||
-	    !(rm = calloc(s->n_rules + 1, sizeof *rm)) ||
-	    !(rpos = calloc(s->n_rules + 1, sizeof *rpos)) ||
-	    !(hit = calloc(s->n_rules + 1, sizeof *hit))) {
-		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+	const custos_schedule_t *sc = pl->schedule;
+	memcpy(pl->commit, sc->commit, CUSTOS_COMMIT_HEX);
+	pl->commit_time = sc->commit_time;
+	pl->n_rules = sc->n_rules;
+	n_rm = sc->n_rules;
+	if (!(pl->rules = calloc(sc->n_rules + 1, sizeof *pl->rules)) ||
+	    !(rm = calloc(sc->n_rules + 1, sizeof *rm)) ||
+	    !(rpos = calloc(sc->n_rules + 1, sizeof *rpos)) ||
+	    !(hit = calloc(sc->n_rules + 1, sizeof *hit))) {
+		err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
 	if ((err = custos_index_watermark(idx, &pl->index_watermark)) < 0 ||
 	    (err = custos_index_match_ids(idx, &all, MATCH_ALL_QUERY)) < 0) {
-		index_fail(a, idx, err, "cannot list the indexed records");
+		index_fail(s, idx, err, "cannot list the indexed records");
 		goto done;
 	}
-	if ((err = custos_store_last_seq(a->store, &pl->store_last_seq)) < 0) {
-		custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+	if ((err = custos_store_last_seq(st, &pl->store_last_seq)) < 0) {
+		custos_err_set(&s->err, err, "%s", custos_store_err(st)->msg);
 		goto done;
 	}
 	pl->records = all.n;
-	for (size_t r = 0; r < s->n_rules; r++) {
-		const custos_rule_t *ru = &s->rules[r];
+	for (size_t r = 0; r < sc->n_rules; r++) {
+		const custos_rule_t *ru = &sc->rules[r];
 		pl->rules[r].name = ru->name;
 		custos_retain_format(pl->rules[r].retain, sizeof pl->rules[r].retain, ru->retain);
 		if (ru->from == CUSTOS_FROM_CAPTURED)
@@ -568,25 +585,25 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 		if (ru->match_all)
 			continue;
 		if ((err = custos_index_match_ids(idx, &rm[r], ru->match)) < 0) {
-			index_fail(a, idx, err, "cannot run a retention rule");
-			custos_err_prefix(&a->err, "rule '%s'", ru->name);
+			index_fail(s, idx, err, "cannot run a retention rule");
+			custos_err_prefix(&s->err, "rule '%s'", ru->name);
 			goto done;
 		}
 	}
 	/* holds: membership files, and what their queries match now */
 	if ((err = custos_hold_list(pol, &holds)) < 0 || (err = custos_holdset_load(&hs, pol)) < 0) {
-		policy_fail(a, pol, err);
+		policy_fail(s, pol, err);
 		goto done;
 	}
 	if (!(hm = calloc(holds.n + 1, sizeof *hm)) || !(hpos = calloc(holds.n + 1, sizeof *hpos))) {
-		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < holds.n; i++) {
 		if (!holds.v[i].active)
 			continue;
 		if ((err = custos_index_match_ids(idx, &hm[n_active++], holds.v[i].query)) < 0) {
-			index_fail(a, idx, err, "cannot run a hold's query");
+			index_fail(s, idx, err, "cannot run a hold's query");
 			goto done;
 		}
 	}
@@ -595,8 +612,8 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 		const custos_index_ident_t *id = &all.v[i];
 		size_t nh = 0, rule;
 		int64_t expiry, captured = CUSTOS_TIME_NONE;
-		for (size_t r = 0; r < s->n_rules; r++) {
-			if (s->rules[r].match_all) {
+		for (size_t r = 0; r < sc->n_rules; r++) {
+			if (sc->rules[r].match_all) {
 				hit[nh++] = r;
 				pl->rules[r].matched++;
 				continue;
@@ -612,15 +629,15 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 		if (!nh)
 			continue;   /* cannot happen: a schedule has a match-all rule */
 		if (need_captured) {
-			if ((err = custos_store_get_seq(a->store, id->seq, &rec)) < 0) {
-				custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+			if ((err = custos_store_get_seq(st, id->seq, &rec)) < 0) {
+				custos_err_set(&s->err, err, "%s", custos_store_err(st)->msg);
 				goto done;
 			}
 			captured = rec.captured_at;
 		}
-		if ((err = custos_schedule_expiry(s, hit, nh, id->created_at, captured, &rule,
+		if ((err = custos_schedule_expiry(sc, hit, nh, id->created_at, captured, &rule,
 		                                  &expiry)) < 0) {
-			custos_err_set(&a->err, err, "cannot compute the retention of %s", id->id);
+			custos_err_set(&s->err, err, "cannot compute the retention of %s", id->id);
 			goto done;
 		}
 		pl->rules[rule].deciding++;
@@ -643,14 +660,14 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 			cap = cap ? cap * 2 : 1024;
 			custos_plan_entry_t *nv = realloc(pl->v, cap * sizeof *nv);
 			if (!nv) {
-				err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+				err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 				goto done;
 			}
 			pl->v = nv;
 		}
 		custos_plan_entry_t *e = &pl->v[pl->n++];
-		if (!(e->id = arena_strdup(&pl->arena, id->id))) {
-			err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		if (!(e->id = custos_arena_strdup(&pl->arena, id->id))) {
+			err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 			goto done;
 		}
 		e->seq = id->seq;
@@ -710,139 +727,179 @@ static void asof_params(custos_buf_t *p, int64_t as_of)
 	char t[40];
 	custos_time_format(t, sizeof t, as_of);
 	custos_buf_addc(p, '{');
-	custos_archive__json_kv(p, "as_of", t);
+	custos_lib__json_kv(p, "as_of", t);
 	custos_buf_addc(p, '}');
 }
 
-int custos_archive_retention_plan(custos_archive_t *a, int64_t as_of,
+int custos_archive_retention_plan(custos_session_t *s, int64_t as_of,
                                   custos_retention_plan_t **out)
 {
 	custos_policy_t *p = NULL;
 	custos_index_t *idx = NULL;
+	custos_store_t *st = NULL;
 	custos_buf_t params = { 0 }, result = { 0 };
 	int err;
 	*out = NULL;
-	if ((err = custos_archive_policy_open(a, &p)) < 0 ||
-	    (err = index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
+	if ((err = custos_session__begin(s, CUSTOS_OP_RETENTION_PLAN, "plan disposition")) < 0 ||
+	    (err = custos_session__policy(s, &p)) < 0 || (err = caught_up(s, &st, &idx)) < 0)
 		goto audit;
-	err = plan_build(a, p, idx, as_of, out);
+	err = plan_build(s, p, st, idx, as_of, out);
 audit:
 	asof_params(&params, as_of);
 	if (*out)
 		plan_audit_result(&result, *out, NULL);
 	else
-		custos_buf_printf(&result, "{\"error\":\"%s\"}", custos_status_str(err));
-	custos_err_t keep = a->err;
-	int aerr = custos_archive_audit(a, "retention-plan", params.data, result.data, err);
+		error_result(&result, s);
+	err = custos_session__audit(s, "retention-plan", params.data, result.data, err);
 	if (err < 0) {
-		a->err = keep;
-	} else if (aerr < 0) {
 		custos_retention_plan_free(*out);
 		*out = NULL;
-		err = aerr;
 	}
 	custos_buf_free(&params);
 	custos_buf_free(&result);
-	custos_index_free(idx);
 	custos_policy_free(p);
 	return err;
 }
 
-int custos_archive_retention_apply(custos_archive_t *a, int64_t as_of,
+/* One batch of a disposition run, on the writer's store view. */
+typedef struct {
+	const custos_dispose_item_t *items;
+	size_t n;
+	const char *actor;
+	bool complete;              /* the run's last step: retire dictionaries */
+	custos_dispose_summary_t sum;
+} dispose_job_t;
+
+static int dispose_fn(void *ctx, custos_store_t *st, custos_err_t *err)
+{
+	dispose_job_t *d = ctx;
+	int rc = d->complete ? custos_store_dispose_complete(st, &d->sum)
+	                     : custos_store_dispose(st, d->items, d->n, d->actor, 0, &d->sum);
+	if (rc < 0)
+		*err = *custos_store_err(st);
+	return rc;
+}
+
+static int run_dispose(custos_session_t *s, dispose_job_t *d)
+{
+	custos_wjob_t j;
+	memset(&j, 0, sizeof j);
+	j.fn = dispose_fn;
+	j.fn_ctx = d;
+	int rc = custos_writer__run(s->a, &j);
+	if (rc < 0)
+		custos_err_set(&s->err, rc, "%s", j.err.msg);
+	return rc;
+}
+
+int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
                                    custos_retention_plan_t **out_plan,
                                    custos_retention_apply_t *out)
 {
 	custos_policy_t *p = NULL;
-	custos_index_t *idx = NULL;
+	custos_index_t *idx = NULL, *widx = NULL;
+	custos_store_t *st = NULL;
 	custos_retention_plan_t *pl = NULL;
 	custos_retention_apply_t ap;
 	custos_dispose_item_t *items = NULL;
 	custos_buf_t params = { 0 }, result = { 0 };
-	uint64_t wm = 0, last = 0, grown = 0;
+	uint64_t wm = 0, last = 0;
+	bool locked = false, paused = false;
 	double t0;
 	int err;
 
 	memset(&ap, 0, sizeof ap);
 	if (out_plan)
 		*out_plan = NULL;
-	if (!(a->flags & CUSTOS_OPEN_WRITE)) {
-		err = custos_err_set(&a->err, CUSTOS_EINVAL, "the archive is open read-only");
+	if ((err = custos_session__begin(s, CUSTOS_OP_RETENTION_APPLY, "dispose of records")) < 0 ||
+	    (err = custos_session__need_write(s, "dispose of records")) < 0)
 		goto audit;
-	}
 	if (as_of > custos_time_now()) {
 		char t[40];
 		custos_time_format(t, sizeof t, as_of);
-		err = custos_err_set(&a->err, CUSTOS_EINVAL, "the as-of date %s is in the future: "
+		err = custos_err_set(&s->err, CUSTOS_EINVAL, "the as-of date %s is in the future: "
 		                     "records can be disposed of only once their retention has ended", t);
 		goto audit;
 	}
-	if ((err = custos_archive_policy_open(a, &p)) < 0 ||
-	    (err = index_open(a, CUSTOS_INDEX_WRITE, &idx)) < 0)
+	pthread_mutex_lock(&s->a->dispose_mu);
+	locked = true;
+	t0 = now_s();
+	if ((err = custos_session__policy(s, &p)) < 0 || (err = caught_up(s, &st, &idx)) < 0)
 		goto audit;
 	if ((err = custos_index_watermark(idx, &wm)) < 0) {
-		index_fail(a, idx, err, "cannot read the index watermark");
+		index_fail(s, idx, err, "cannot read the index watermark");
 		goto audit;
 	}
-	if ((err = custos_store_last_seq(a->store, &last)) < 0) {
-		custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+	if ((err = custos_store_last_seq(st, &last)) < 0) {
+		custos_err_set(&s->err, err, "%s", custos_store_err(st)->msg);
 		goto audit;
 	}
 	if (wm < last) {
-		err = custos_err_set(&a->err, CUSTOS_ELAG, "the search index lags the store "
+		err = custos_err_set(&s->err, CUSTOS_ELAG, "the search index lags the store "
 		                     "(indexed up to record %llu of %llu): run 'custos index' first, "
 		                     "so that rules and holds see every record",
 		                     (unsigned long long)wm, (unsigned long long)last);
 		goto audit;
 	}
-	t0 = now_s();
-	if ((err = refresh(a, p, idx, &grown)) < 0)
-		goto audit;
-	if ((err = plan_build(a, p, idx, as_of, &pl)) < 0)
+	/* the plan honours both a hold's members and what its query matches now */
+	if ((err = plan_build(s, p, st, idx, as_of, &pl)) < 0)
 		goto audit;
 	ap.plan_seconds = now_s() - t0;
+	custos_session__unpin(s);
 
 	/* the tombstone names the person acted for, else the operating-system user */
-	const char *actor = a->actor;
+	const char *actor = s->actor;
+	char user[256];
 	if (!actor) {
-		struct passwd *pw = getpwuid(geteuid());
-		actor = pw && pw->pw_name ? pw->pw_name : "unknown";
+		struct passwd pw, *res = NULL;
+		char tmp[4096];
+		if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &res) == 0 && res)
+			snprintf(user, sizeof user, "%s", res->pw_name);
+		else
+			snprintf(user, sizeof user, "uid:%u", (unsigned)geteuid());
+		actor = user;
 	}
 	if (!(items = malloc(DISPOSE_BATCH * sizeof *items))) {
-		err = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto audit;
 	}
+	/* the index service lets the index go: the run deletes from it */
+	custos_indexsvc__pause(s->a);
+	paused = true;
+	char path[4200];
+	custos_lib__index_path(path, sizeof path, s->a->dir);
+	if ((err = custos_index_open(&widx, path, CUSTOS_INDEX_WRITE, &s->err)) < 0)
+		goto audit;
 	for (size_t i = 0; i < pl->n; i += DISPOSE_BATCH) {
 		size_t n = pl->n - i < DISPOSE_BATCH ? pl->n - i : DISPOSE_BATCH;
-		custos_dispose_summary_t ds;
+		dispose_job_t d = { items, n, actor, false, { 0 } };
 		double t1 = now_s();
 		for (size_t j = 0; j < n; j++) {
 			items[j].id = pl->v[i + j].id;
 			items[j].rule = pl->schedule->rules[pl->v[i + j].rule].name;
 			items[j].commit = pl->commit;
 		}
-		if ((err = custos_store_dispose(a->store, items, n, actor, 0, &ds)) < 0) {
-			custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+		if ((err = run_dispose(s, &d)) < 0)
 			goto audit;
-		}
 		double t2 = now_s();
 		ap.dispose_seconds += t2 - t1;
-		ap.records += ds.records;
-		ap.versions += ds.versions;
-		ap.blobs += ds.blobs;
-		ap.dictionaries += ds.dictionaries;
-		ap.recompressed += ds.recompressed;
+		ap.records += d.sum.records;
+		ap.versions += d.sum.versions;
+		ap.blobs += d.sum.blobs;
+		ap.dictionaries += d.sum.dictionaries;
+		ap.recompressed += d.sum.recompressed;
 		/* the store is the record of truth: its tombstones are committed, so a
 		 * crash here leaves index documents that the next apply deletes */
 		for (size_t j = 0; j < n; j++) {
-			if ((err = custos_index_delete(idx, items[j].id)) < 0) {
-				index_fail(a, idx, err, "cannot delete from the search index");
+			if ((err = custos_index_delete(widx, items[j].id)) < 0) {
+				index_fail(s, widx, err, "cannot delete from the search index");
 				goto audit;
 			}
 		}
 		/* one index commit every 10 batches: a crash leaves documents of
 		 * disposed records, which the next apply deletes */
-		if ((i / DISPOSE_BATCH) % 10 == 9 && (err = custos_index_commit(idx, wm)) < 0) {
-			index_fail(a, idx, err, "cannot commit the search index");
+		if ((i / DISPOSE_BATCH) % 10 == 9 && (err = custos_index_commit(widx, wm)) < 0) {
+			index_fail(s, widx, err, "cannot commit the search index");
 			goto audit;
 		}
 		ap.index_deleted += n;
@@ -850,52 +907,48 @@ int custos_archive_retention_apply(custos_archive_t *a, int64_t as_of,
 	}
 	if (pl->n) {
 		double t2 = now_s();
-		if ((err = custos_index_commit(idx, wm)) < 0) {
-			index_fail(a, idx, err, "cannot commit the search index");
+		if ((err = custos_index_commit(widx, wm)) < 0) {
+			index_fail(s, widx, err, "cannot commit the search index");
 			goto audit;
 		}
 		ap.index_seconds += now_s() - t2;
 	}
 	{
-		custos_dispose_summary_t ds;
+		dispose_job_t d = { NULL, 0, actor, true, { 0 } };
 		double t1 = now_s();
-		if ((err = custos_store_dispose_complete(a->store, &ds)) < 0) {
-			custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
+		if ((err = run_dispose(s, &d)) < 0)
 			goto audit;
-		}
 		ap.dispose_seconds += now_s() - t1;
-		ap.dictionaries += ds.dictionaries;
-		ap.recompressed += ds.recompressed;
-		ap.trained += ds.trained;
+		ap.dictionaries += d.sum.dictionaries;
+		ap.recompressed += d.sum.recompressed;
+		ap.trained += d.sum.trained;
 	}
+	custos_index_free(widx);
+	widx = NULL;
 	if (pl->n) {
 		/* Xapian keeps deleted terms in free blocks until rewritten */
-		char path[4096];
 		double t3 = now_s();
-		custos_index_free(idx);
-		idx = NULL;
-		snprintf(path, sizeof path, "%s/index", a->dir);
-		if ((err = custos_index_compact(path, &a->err)) < 0) {
-			custos_err_prefix(&a->err, "cannot compact the search index");
+		if ((err = custos_index_compact(path, &s->err)) < 0) {
+			custos_err_prefix(&s->err, "cannot compact the search index");
 			goto audit;
 		}
 		ap.index_seconds += now_s() - t3;
 	}
 	err = CUSTOS_OK;
 audit:
+	custos_index_free(widx);
+	if (paused)
+		custos_indexsvc__resume(s->a);
+	if (locked)
+		pthread_mutex_unlock(&s->a->dispose_mu);
 	asof_params(&params, as_of);
 	if (pl)
 		plan_audit_result(&result, pl, &ap);
 	else
-		custos_buf_printf(&result, "{\"error\":\"%s\"}", custos_status_str(err));
-	{
-		custos_err_t keep = a->err;
-		int aerr = custos_archive_audit(a, "retention-apply", params.data, result.data, err);
-		if (err < 0)
-			a->err = keep;
-		else
-			err = aerr;
-	}
+		error_result(&result, s);
+	err = custos_session__audit(s, "retention-apply", params.data, result.data, err);
+	/* the tombstones and this entry join the record chain now */
+	custos_writer__anchor(s->a, NULL);
 	if (out)
 		*out = ap;
 	if (out_plan)
@@ -905,7 +958,6 @@ audit:
 	free(items);
 	custos_buf_free(&params);
 	custos_buf_free(&result);
-	custos_index_free(idx);
 	custos_policy_free(p);
 	return err;
 }

@@ -1,91 +1,260 @@
-/* Verification across the parts: store, audit chain (and index, later). */
-#include "archive_internal.h"
+/* Verification across the parts: the store and its record chain, the audit
+ * chain against what the record chain anchors of it, the policy repository
+ * against the anchored policy heads, and the index against the store; and
+ * reading the audit trail. Every problem found is reported, not only the
+ * first. */
+#include "lib_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#define PROBLEMS_KEPT 1000
+
+void custos_verify_free(custos_verify_t *v)
+{
+	if (!v)
+		return;
+	free(v->problem);
+	custos_arena_free(&v->arena);
+	memset(v, 0, sizeof *v);
+}
+
+static void problem(custos_session_t *s, custos_verify_t *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void problem(custos_session_t *s, custos_verify_t *v, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (v->problems++ == 0)
+		custos_err_set(&s->err, CUSTOS_ECORRUPT, "%s", msg);
+	if (v->n_problem >= PROBLEMS_KEPT)
+		return;
+	char **np = realloc(v->problem, (v->n_problem + 1) * sizeof *np);
+	char *m = custos_arena_strdup(&v->arena, msg);
+	if (!np || !m) {
+		if (np)
+			v->problem = np;
+		return;   /* counted, not kept */
+	}
+	v->problem = np;
+	v->problem[v->n_problem++] = m;
+}
+
+/* ---- the audit chain and its anchors -------------------------------------- */
+
+typedef struct {
+	uint64_t batch;
+	uint64_t n;
+	uint8_t  head[CUSTOS_SHA256_LEN];
+	char     policy[CUSTOS_COMMIT_HEX];
+} anchor_t;
+
+typedef struct {
+	anchor_t *v;
+	size_t n, cap;
+	int err;
+} anchors_t;
+
+static int anchor_fn(void *ctx, uint64_t batch, uint64_t first, uint64_t last, int64_t time,
+                     const custos_anchor_t *a)
+{
+	anchors_t *l = ctx;
+	(void)first;
+	(void)last;
+	(void)time;
+	/* each change of anchor is enough: equal ones say the same */
+	if (l->n && l->v[l->n - 1].n == a->audit_n && !strcmp(l->v[l->n - 1].policy, a->policy))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		anchor_t *nv = realloc(l->v, cap * sizeof *nv);
+		if (!nv)
+			return l->err = CUSTOS_ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	anchor_t *e = &l->v[l->n++];
+	e->batch = batch;
+	e->n = a->audit_n;
+	memcpy(e->head, a->audit_head, sizeof e->head);
+	memcpy(e->policy, a->policy, sizeof e->policy);
+	return 0;
+}
+
+typedef struct {
+	custos_session_t *s;
+	custos_verify_t *v;
+	const anchors_t *an;
+	size_t next;          /* the next anchor to meet */
+	uint64_t lines;
+} audit_walk_t;
+
+static int audit_walk_fn(void *ctx, const char *line, size_t n)
+{
+	audit_walk_t *w = ctx;
+	uint8_t h[CUSTOS_SHA256_LEN];
+	uint64_t num = 0;
+	w->lines++;
+	if (n > 5 && !memcmp(line, "{\"n\":", 5))
+		num = strtoull(line + 5, NULL, 10);
+	while (w->next < w->an->n && w->an->v[w->next].n < num)
+		w->next++;   /* an entry with that number was not met: reported at the end */
+	if (w->next < w->an->n && w->an->v[w->next].n == num) {
+		custos_sha256(h, line, n);
+		if (memcmp(h, w->an->v[w->next].head, sizeof h) != 0)
+			problem(w->s, w->v, "audit log: entry %llu is not the entry the store's chain "
+			        "anchored (batch %llu): it was changed or replaced",
+			        (unsigned long long)num, (unsigned long long)w->an->v[w->next].batch);
+		while (w->next < w->an->n && w->an->v[w->next].n == num)
+			w->next++;
+	}
+	return 0;
+}
+
+static void verify_audit(custos_session_t *s, custos_verify_t *v, const anchors_t *an)
+{
+	custos_err_t err = { 0 };
+	int rc = custos_audit_verify(s->a->dir, &v->audit_entries, v->audit_head, &err);
+	if (rc < 0)
+		problem(s, v, "%s", err.msg);
+	uint64_t last = 0;
+	for (size_t i = 0; i < an->n; i++)
+		if (an->v[i].n > last)
+			last = an->v[i].n;
+	v->audit_anchored = last;
+	audit_walk_t w = { s, v, an, 0, 0 };
+	if (custos_audit_read(s->a->dir, CUSTOS_TIME_NONE, audit_walk_fn, &w, &err) < 0 && rc == 0)
+		problem(s, v, "%s", err.msg);
+	if (last > w.lines)
+		problem(s, v, "audit log: it holds %llu entries, but the store's chain anchored "
+		        "entry %llu: the log was cut back or emptied behind custos's back",
+		        (unsigned long long)w.lines, (unsigned long long)last);
+}
+
+/* ---- the policy repository ------------------------------------------------ */
+
+static void verify_policy(custos_session_t *s, custos_verify_t *v, const anchors_t *an)
+{
+	custos_policy_t *p = NULL;
+	custos_policy_opts_t o = CUSTOS_POLICY_OPTS_INIT;
+	custos_policy_log_t log = { 0 };
+	custos_err_t err = { 0 };
+	o.check_query = custos_lib__query_check;
+	if (custos_policy_open(&p, s->a->dir, &o, &err) < 0) {
+		problem(s, v, "policy repository: %s", err.msg);
+		return;
+	}
+	/* every commit of the history can be read */
+	if (custos_policy_log(p, &log) < 0)
+		problem(s, v, "policy repository: %s", custos_policy_err(p)->msg);
+	custos_policy_log_free(&log);
+	/* the last policy head the store anchored is in the history */
+	for (size_t i = an->n; i-- > 0;) {
+		if (!an->v[i].policy[0])
+			continue;
+		bool in = false;
+		int rc = custos_policy_contains(p, an->v[i].policy, &in);
+		if (rc == CUSTOS_ENOTFOUND)
+			problem(s, v, "policy repository: commit %s, which the store's chain anchored "
+			        "(batch %llu), is missing: objects were deleted", an->v[i].policy,
+			        (unsigned long long)an->v[i].batch);
+		else if (rc < 0)
+			problem(s, v, "policy repository: %s", custos_policy_err(p)->msg);
+		else if (!in)
+			problem(s, v, "policy repository: its branch was moved back or rewritten: "
+			        "commit %s, which the store's chain anchored (batch %llu), is not in "
+			        "its history", an->v[i].policy, (unsigned long long)an->v[i].batch);
+		break;
+	}
+	custos_policy_free(p);
+}
+
+/* ---- the index ------------------------------------------------------------ */
+
 /* The index holds no record the store lacks, and each document holds the
  * latest version at or below the watermark. */
-static int verify_index(custos_archive_t *a, custos_archive_verify_t *out)
+static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_t *v)
 {
 	custos_index_t *idx = NULL;
 	custos_index_idlist_t l = { 0 };
 	custos_record_t rec;
 	uint64_t last = 0;
 	char path[4200];
-	int rc;
 
-	snprintf(path, sizeof path, "%s/index", a->dir);
+	custos_lib__index_path(path, sizeof path, s->a->dir);
 	if (access(path, F_OK) < 0)
-		return CUSTOS_OK;   /* no index yet: nothing derived to check */
-	out->index_present = true;
+		return;   /* no index yet: nothing derived to check */
+	v->index_present = true;
 	custos_record_init(&rec);
-	if ((rc = custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx)) < 0)
-		goto done;
-	if ((rc = custos_index_watermark(idx, &out->index_watermark)) < 0 ||
-	    (rc = custos_index_all_ids(idx, &l)) < 0) {
-		custos_err_set(&a->err, rc, "index: %s", custos_index_errmsg(idx));
+	if (custos_session__index(s, &idx) < 0) {
+		problem(s, v, "index: %s", s->err.msg);
 		goto done;
 	}
-	if ((rc = custos_store_last_seq(a->store, &last)) < 0) {
-		custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
+	if (custos_index_watermark(idx, &v->index_watermark) < 0 ||
+	    custos_index_all_ids(idx, &l) < 0) {
+		problem(s, v, "index: %s", custos_index_errmsg(idx));
 		goto done;
 	}
-	if (out->index_watermark > last) {
-		rc = custos_err_set(&a->err, CUSTOS_ECORRUPT, "index: its watermark (seq %llu) is "
-		                    "beyond the store's last record (seq %llu)",
-		                    (unsigned long long)out->index_watermark, (unsigned long long)last);
+	if (custos_store_last_seq(st, &last) < 0) {
+		problem(s, v, "store: %s", custos_store_err(st)->msg);
 		goto done;
 	}
-	out->index_lag = last - out->index_watermark;
+	if (v->index_watermark > last) {
+		problem(s, v, "index: its watermark (seq %llu) is beyond the store's last record "
+		        "(seq %llu)", (unsigned long long)v->index_watermark, (unsigned long long)last);
+		goto done;
+	}
+	v->index_lag = last - v->index_watermark;
 	for (size_t i = 0; i < l.n; i++) {
 		uint64_t *seqs = NULL, want = 0;
 		size_t n = 0;
-		if ((rc = custos_store_versions(a->store, l.v[i].id, &seqs, &n)) < 0) {
-			custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
+		if (custos_store_versions(st, l.v[i].id, &seqs, &n) < 0) {
+			problem(s, v, "store: %s", custos_store_err(st)->msg);
 			goto done;
 		}
 		for (size_t k = 0; k < n; k++)
-			if (seqs[k] <= out->index_watermark || seqs[k] == l.v[i].seq)
+			if (seqs[k] <= v->index_watermark || seqs[k] == l.v[i].seq)
 				want = seqs[k] > want ? seqs[k] : want;
 		free(seqs);
 		if (n == 0) {
-			rc = custos_err_set(&a->err, CUSTOS_ECORRUPT, "index: it holds record %s, "
-			                    "which the store does not", l.v[i].id);
-			goto done;
+			problem(s, v, "index: it holds record %s, which the store does not", l.v[i].id);
+			continue;
 		}
 		if (l.v[i].seq != want) {
-			rc = custos_err_set(&a->err, CUSTOS_ECORRUPT, "index: record %s is indexed at "
-			                    "seq %llu but its latest version the index covers is seq %llu",
-			                    l.v[i].id, (unsigned long long)l.v[i].seq,
-			                    (unsigned long long)want);
-			goto done;
+			problem(s, v, "index: record %s is indexed at seq %llu but its latest version "
+			        "the index covers is seq %llu", l.v[i].id, (unsigned long long)l.v[i].seq,
+			        (unsigned long long)want);
+			continue;
 		}
 		/* a disposed version leaves the index in the same run; after a crash
 		 * in the middle of one it is still there until the run is finished */
-		if ((rc = custos_store_get_seq(a->store, want, &rec)) == CUSTOS_ENOTFOUND) {
-			out->index_disposed++;
-			rc = CUSTOS_OK;
+		int rc = custos_store_get_seq(st, want, &rec);
+		if (rc == CUSTOS_ENOTFOUND) {
+			v->index_disposed++;
 			continue;
 		} else if (rc < 0) {
-			custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
-			goto done;
+			problem(s, v, "store: %s", custos_store_err(st)->msg);
+			continue;
 		}
-		out->index_docs++;
+		v->index_docs++;
 	}
 done:
 	custos_index_idlist_free(&l);
-	custos_index_free(idx);
 	custos_record_free(&rec);
-	return rc;
 }
 
-int custos_archive_verify(custos_archive_t *a, custos_archive_verify_t *out,
-                          custos_progress_fn progress, void *ctx)
+int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void *ctx,
+                          custos_verify_t *out)
 {
-	custos_archive_verify_t local;
+	custos_verify_t local;
+	custos_store_t *st = NULL;
+	anchors_t an = { 0 };
 	custos_buf_t result = { 0 };
 	char head[CUSTOS_SHA256_HEX], chain[CUSTOS_SHA256_HEX];
 	int rc;
@@ -93,36 +262,113 @@ int custos_archive_verify(custos_archive_t *a, custos_archive_verify_t *out,
 	if (!out)
 		out = &local;
 	memset(out, 0, sizeof *out);
-	custos_err_clear(&a->err);
-	rc = custos_store_verify(a->store, &out->store, progress, ctx, &a->err);
-	if (rc == CUSTOS_OK)
-		rc = custos_audit_verify(a->dir, &out->audit_entries, out->audit_head, &a->err);
-	if (rc == CUSTOS_OK)
-		rc = verify_index(a, out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_VERIFY, "verify the archive")) < 0 ||
+	    (rc = custos_session__store(s, &st)) < 0)
+		goto audit;
+	custos_err_t serr = { 0 };
+	if (custos_store_verify(st, &out->store, progress, ctx, &serr) < 0)
+		problem(s, out, "%s", serr.msg);
+	if (custos_store_anchors(st, anchor_fn, &an) < 0 || an.err)
+		problem(s, out, "store: cannot read its anchors: %s",
+		        an.err ? custos_status_str(an.err) : custos_store_err(st)->msg);
+	verify_audit(s, out, &an);
+	verify_policy(s, out, &an);
+	verify_index(s, st, out);
+	rc = out->problems ? CUSTOS_ECORRUPT : CUSTOS_OK;
+	if (rc == CUSTOS_ECORRUPT && out->problems > 1)
+		custos_err_prefix(&s->err, "%llu problems; the first", (unsigned long long)out->problems);
+audit:
 	custos_hex(head, out->audit_head, sizeof out->audit_head);
 	custos_hex(chain, out->store.chain, sizeof out->store.chain);
 	custos_buf_printf(&result, "{\"records\":%llu,\"blobs\":%llu,\"tombstones\":%llu,"
 	                  "\"chain\":\"%s\",\"audit_entries\":%llu,\"audit_head\":\"%s\","
-	                  "\"index_docs\":%llu,\"index_lag\":%llu,\"index_disposed\":%llu",
+	                  "\"audit_anchored\":%llu,\"index_docs\":%llu,\"index_lag\":%llu,"
+	                  "\"index_disposed\":%llu,\"problems\":%llu",
 	                  (unsigned long long)out->store.records,
 	                  (unsigned long long)out->store.blobs,
 	                  (unsigned long long)out->store.tombstones, chain,
 	                  (unsigned long long)out->audit_entries, head,
+	                  (unsigned long long)out->audit_anchored,
 	                  (unsigned long long)out->index_docs, (unsigned long long)out->index_lag,
-	                  (unsigned long long)out->index_disposed);
+	                  (unsigned long long)out->index_disposed,
+	                  (unsigned long long)out->problems);
 	if (rc < 0) {
 		custos_buf_adds(&result, ",\"error\":");
-		custos_buf_add_json_str(&result, a->err.msg, strlen(a->err.msg));
+		custos_buf_add_json_str(&result, s->err.msg, strlen(s->err.msg));
 	}
 	custos_buf_addc(&result, '}');
-	/* the verdict goes into the chain whatever it is; a failed append only
-	 * matters when the verification itself passed */
-	custos_err_t keep = a->err;
-	int arc = custos_archive_audit(a, "verify", NULL, result.data, rc);
-	if (rc == CUSTOS_OK && arc < 0)
-		rc = arc;
-	else
-		a->err = keep;
+	free(an.v);
+	/* the verdict goes into the chain whatever it is */
+	rc = custos_session__audit(s, "verify", NULL, result.data, rc);
 	custos_buf_free(&result);
+	if (out == &local)
+		custos_verify_free(&local);
+	return rc;
+}
+
+/* ---- reading the audit trail ----------------------------------------------- */
+
+typedef struct {
+	const custos_audit_filter_t *f;
+	custos_audit_line_fn fn;
+	void *ctx;
+	uint64_t n;
+} read_t;
+
+/* The value of a top-level string field of an entry, compared with want. */
+static bool field_is(const char *line, size_t n, const char *key, const char *want)
+{
+	char pat[64];
+	custos_buf_t b = { 0 };
+	int len = snprintf(pat, sizeof pat, "\"%s\":", key);
+	bool eq = false;
+	const char *p = memmem(line, n, pat, (size_t)len);
+	if (!p)
+		return false;
+	custos_buf_add_json_str(&b, want, strlen(want));
+	p += len;
+	eq = b.data && (size_t)(line + n - p) >= b.len && !memcmp(p, b.data, b.len);
+	custos_buf_free(&b);
+	return eq;
+}
+
+static int read_fn(void *ctx, const char *line, size_t n)
+{
+	read_t *r = ctx;
+	const custos_audit_filter_t *f = r->f;
+	if (f->until != CUSTOS_TIME_NONE) {
+		const char *tp = memmem(line, n, "\"time\":\"", 8);
+		const char *q = tp ? memchr(tp + 8, '"', (size_t)(line + n - tp - 8)) : NULL;
+		int64_t at;
+		if (q && custos_time_parse(&at, tp + 8, (size_t)(q - tp - 8)) == 0 && at > f->until)
+			return 0;
+	}
+	if (f->action && !field_is(line, n, "action", f->action))
+		return 0;
+	if (f->actor && !field_is(line, n, "actor", f->actor) && !field_is(line, n, "user", f->actor))
+		return 0;
+	r->n++;
+	return r->fn(r->ctx, line, n);
+}
+
+int custos_archive_audit_read(custos_session_t *s, const custos_audit_filter_t *filter,
+                              custos_audit_line_fn fn, void *ctx)
+{
+	static const custos_audit_filter_t all = CUSTOS_AUDIT_FILTER_INIT;
+	read_t r = { filter ? filter : &all, fn, ctx, 0 };
+	int rc;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_AUDIT_READ, "read the audit trail")) == 0)
+		rc = custos_audit_read(s->a->dir, r.f->since, read_fn, &r, &s->err);
+	custos_buf_t p = { 0 };
+	custos_buf_addc(&p, '{');
+	if (r.f->action)
+		custos_lib__json_kv(&p, "action", r.f->action);
+	if (r.f->actor)
+		custos_lib__json_kv(&p, "actor", r.f->actor);
+	custos_buf_addc(&p, '}');
+	char res[64];
+	snprintf(res, sizeof res, "{\"entries\":%llu}", (unsigned long long)r.n);
+	rc = custos_session__audit(s, "audit-read", p.data, res, rc);
+	custos_buf_free(&p);
 	return rc;
 }

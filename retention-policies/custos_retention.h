@@ -97,6 +97,7 @@ typedef struct {
 	const char *actor;     /* author name; NULL: "custos" */
 	const char *message;   /* commit message; NULL: a message naming the change */
 	int64_t     when;      /* commit time, ms; 0: now (tests pin it) */
+	const char *email;     /* author e-mail address; NULL: made from the name */
 } custos_policy_change_t;
 
 
@@ -158,6 +159,19 @@ int custos_policy_log(custos_policy_t *p, custos_policy_log_t *out);
 /* Unified diff (git's patch format) of every file between two commits
  * (specs as custos_policy_resolve), appended to out. */
 int custos_policy_diff(custos_policy_t *p, const char *a, const char *b, custos_buf_t *out);
+
+/* Takes (and gives back) a reference on the git library for a process
+ * whose threads open policy repositories: hold it while they run. */
+int  custos_policy_lib_hold(void);
+void custos_policy_lib_release(void);
+
+/* Whether commit (40 hex digits) is the branch's head or in its history:
+ * *in says. CUSTOS_ENOTFOUND (p's error says so) when the commit object is
+ * not in the repository (deleted, or never there); CUSTOS_EINVAL for a
+ * malformed id. */
+int custos_policy_contains(custos_policy_t *p, const char *commit, bool *in);
+/* The branch's head commit. CUSTOS_ENOTFOUND when it has none. */
+int custos_policy_head(custos_policy_t *p, char out[CUSTOS_COMMIT_HEX]);
 
 /* ---------------------------------------------------------------------------
  * Policy documents: any file, stored as docs/<name>. A name is 1-200 bytes

@@ -385,7 +385,8 @@ done:
 	return err;
 }
 
-static int signature(custos_policy_t *p, git_signature **out, const char *name, int64_t when_ms);
+static int signature(custos_policy_t *p, git_signature **out, const char *name,
+                     const char *address, int64_t when_ms);
 
 /* Accepts commits made outside custos (lock held): HEAD must descend from
  * the last commit custos knew, and HEAD's tree must be valid. */
@@ -455,7 +456,7 @@ static int sync_foreign(custos_policy_t *p)
 		int64_t now = custos_time_now();
 		char note[96], t[40];
 		custos_time_format(t, sizeof t, now);
-		if ((err = signature(p, &sig, "custos", now)) < 0)
+		if ((err = signature(p, &sig, "custos", NULL, now)) < 0)
 			goto done;
 		for (size_t i = 0; i < found.n; i++) {
 			git_oid id, nid;
@@ -571,11 +572,15 @@ static void actor_email(char *out, size_t cap, const char *actor)
 	snprintf(out + l, cap - l, "@custos.invalid");
 }
 
-static int signature(custos_policy_t *p, git_signature **out, const char *name, int64_t when_ms)
+static int signature(custos_policy_t *p, git_signature **out, const char *name,
+                     const char *address, int64_t when_ms)
 {
 	char email[128];
 	int err = CUSTOS_OK;
-	actor_email(email, sizeof email, name);
+	if (address && *address)
+		snprintf(email, sizeof email, "%s", address);
+	else
+		actor_email(email, sizeof email, name);
 	int64_t s = when_ms >= 0 ? when_ms / 1000 : -((-when_ms + 999) / 1000);
 	GIT_TRY(git_signature_new(out, name, email, (git_time_t)s, 0),
 	        "cannot make a commit signature for '%s'", name);
@@ -667,8 +672,8 @@ int custos_policy__commit(custos_policy_t *p, const custos_policy__file_t *files
 	GIT_TRY(git_tree_lookup(&tree, p->repo, &tree_id), "cannot read the new tree");
 	const char *actor = c->actor && *c->actor ? c->actor : "custos";
 	int64_t when = c->when ? c->when : custos_time_now();
-	if ((err = signature(p, &author, actor, when)) < 0 ||
-	    (err = signature(p, &committer, "custos", when)) < 0)
+	if ((err = signature(p, &author, actor, c->email, when)) < 0 ||
+	    (err = signature(p, &committer, "custos", NULL, when)) < 0)
 		goto done;
 	const char *m = c->message && *c->message ? c->message : default_msg;
 	if (custos_buf_adds(&msg, m) < 0 ||
@@ -723,7 +728,7 @@ static int create_repo(custos_policy_t *p, const char *actor, int64_t when)
 	o.description = "custos policy repository: retention schedule, legal holds, policy documents\n";
 	GIT_TRY(git_repository_init_ext(&p->repo, p->path, &o), "cannot create the policy repository '%s'", p->path);
 	custos_policy__file_t f = { "README.md", README, sizeof README - 1 };
-	custos_policy_change_t c = { actor, "Create the policy repository", when };
+	custos_policy_change_t c = { actor, "Create the policy repository", when, NULL };
 	p->lock_depth = 1;   /* nobody else can know the repository yet */
 	err = custos_policy__commit(p, &f, 1, &c, NULL, out);
 	p->lock_depth = 0;
@@ -1209,4 +1214,59 @@ int custos_policy_doc_get(custos_policy_t *p, const char *name, const char *spec
 		custos_err_set(&p->err, err, "no policy document '%s' %s%s", name,
 		               spec && *spec ? "at " : "", spec && *spec ? spec : "");
 	return err;
+}
+
+int custos_policy_contains(custos_policy_t *p, const char *commit, bool *in)
+{
+	git_oid id, head;
+	git_commit *c = NULL;
+	int rc, err;
+	*in = false;
+	custos_err_clear(&p->err);
+	if (git_oid_fromstr(&id, commit) < 0)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "'%s' is not a commit id", commit);
+	rc = git_commit_lookup(&c, p->repo, &id);
+	git_commit_free(c);
+	if (rc == GIT_ENOTFOUND)
+		return custos_err_set(&p->err, CUSTOS_ENOTFOUND, "commit %s is not in the policy "
+		                      "repository", commit);
+	if (rc < 0)
+		return custos_policy__git(p, rc, "cannot read commit %s", commit);
+	if ((err = custos_policy__head(p, &head)) < 0)
+		return err;
+	if (git_oid_equal(&head, &id)) {
+		*in = true;
+		return CUSTOS_OK;
+	}
+	rc = git_graph_descendant_of(p->repo, &head, &id);
+	if (rc < 0)
+		return custos_policy__git(p, rc, "cannot compare the policy history");
+	*in = rc == 1;
+	return CUSTOS_OK;
+}
+
+int custos_policy_head(custos_policy_t *p, char out[CUSTOS_COMMIT_HEX])
+{
+	git_oid head;
+	int err;
+	out[0] = 0;
+	custos_err_clear(&p->err);
+	if ((err = custos_policy__head(p, &head)) < 0)
+		return err;
+	git_oid_tostr(out, CUSTOS_COMMIT_HEX, &head);
+	return CUSTOS_OK;
+}
+
+/* libgit2 keeps per-thread state under a key that lives from its first
+ * init to its last shutdown: a thread that used it and ends after that
+ * leaks its state. An archive holds one reference for its lifetime, so
+ * its threads end while the key still lives. */
+int custos_policy_lib_hold(void)
+{
+	return git_libgit2_init() < 0 ? CUSTOS_EINTERNAL : CUSTOS_OK;
+}
+
+void custos_policy_lib_release(void)
+{
+	git_libgit2_shutdown();
 }

@@ -35,3 +35,22 @@ test_exit() {
 	"$@" && t_got=0 || t_got=$?
 	[ "$t_got" = "$t_want" ] || { echo "exit $t_got, wanted $t_want: $*"; return 1; }
 }
+# crash_at POINT command...: runs the command until the library reaches the
+# named test point (custos_test_point), kills it there with SIGKILL, and
+# succeeds; fails when the command ends without reaching the point.
+crash_at() {
+	t_point=$1; shift
+	t_flag="$TEST_DIR/.paused-$$"
+	rm -f "$t_flag"
+	CUSTOS_TEST_PAUSE_AT=$t_point CUSTOS_TEST_PAUSE_FILE=$t_flag "$@" >/dev/null 2>&1 &
+	t_pid=$!
+	t_i=0
+	while [ ! -e "$t_flag" ] && kill -0 "$t_pid" 2>/dev/null && [ $t_i -lt 600 ]; do
+		sleep 0.05; t_i=$((t_i + 1))
+	done
+	if [ -e "$t_flag" ]; then
+		kill -9 "$t_pid" 2>/dev/null; wait "$t_pid" 2>/dev/null; rm -f "$t_flag"; return 0
+	fi
+	kill -9 "$t_pid" 2>/dev/null; wait "$t_pid" 2>/dev/null
+	echo "crash_at: '$*' never reached $t_point"; return 1
+}

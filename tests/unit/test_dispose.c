@@ -3,10 +3,10 @@
  * tombstones, crash recovery, dictionary retirement, and the proof that
  * disposed text cannot be found in any file of the archive. */
 #include "check.h"
-#include "custos.h"
-#include "custos_indexer.h"
+#include "lib_internal.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -20,6 +20,57 @@
 static char arch[4400];
 #define PATH_CAP 8800
 
+/* The tests act through one session on the archive, opened and closed
+ * together. */
+static custos_archive_t *t_arch;
+
+static int t_open(custos_session_t **out, const char *dir, unsigned flags, const char *actor,
+                  custos_err_t *err)
+{
+	custos_who_t who = CUSTOS_WHO_INIT;
+	int rc;
+	who.actor = actor;
+	*out = NULL;
+	if ((rc = custos_archive_open(&t_arch, dir, flags, err)) < 0)
+		return rc;
+	if ((rc = custos_session_open(out, t_arch, &who, err)) < 0) {
+		custos_archive_close(t_arch);
+		t_arch = NULL;
+	}
+	return rc;
+}
+
+static void t_free(custos_session_t *s)
+{
+	custos_session_free(s);
+	custos_archive_close(t_arch);
+	t_arch = NULL;
+}
+
+/* The store as it is now. */
+static custos_store_t *t_store(custos_session_t *s)
+{
+	custos_store_t *st = NULL;
+	custos_session_refresh(s);
+	if (custos_session__store(s, &st) != 0)
+		check__fail(__FILE__, __LINE__, "store: %s", custos_session_err(s)->msg);
+	return st;
+}
+
+/* Verifies; v keeps the counts (its problem list is let go). */
+static int t_verify(custos_session_t *s, custos_verify_t *v)
+{
+	custos_session_refresh(s);
+	int rc = custos_archive_verify(s, NULL, NULL, v);
+	if (rc != 0 && v->n_problem)
+		printf("  verify: %s\n", v->problem[0]);
+	free(v->problem);
+	custos_arena_free(&v->arena);
+	v->problem = NULL;
+	v->n_problem = 0;
+	return rc;
+}
+
 static int64_t at(const char *s)
 {
 	int64_t ms;
@@ -29,7 +80,7 @@ static int64_t at(const char *s)
 }
 
 #define CHECK_A(a, call) do { int s__ = (call); if (s__ != 0) \
-	check__fail(__FILE__, __LINE__, "%s: %d %s", #call, s__, custos_archive_err(a)->msg); } while (0)
+	check__fail(__FILE__, __LINE__, "%s: %d %s", #call, s__, custos_session_err(a)->msg); } while (0)
 
 /* Writes an NDJSON line per record: id, platform, created_at, text. */
 static void write_ndjson(const char *path, const char *const *lines, size_t n)
@@ -44,12 +95,12 @@ static void write_ndjson(const char *path, const char *const *lines, size_t n)
 }
 
 /* What the ingest pipeline's index step does: catch the index up with the store. */
-static void index_catch_up(custos_archive_t *a)
+static void index_catch_up(custos_session_t *a)
 {
-	CHECK_A(a, custos_archive_index_catch_up(a, false, NULL, NULL, NULL));
+	CHECK_A(a, custos_archive_index(a, false, NULL, NULL, NULL));
 }
 
-static void ingest(custos_archive_t *a, const char *const *lines, size_t n, bool index)
+static void ingest(custos_session_t *a, const char *const *lines, size_t n, bool index)
 {
 	static int k;
 	char path[PATH_CAP];
@@ -66,9 +117,9 @@ static void ingest(custos_archive_t *a, const char *const *lines, size_t n, bool
 
 /* An archive whose policy repository starts on 2019-01-01, so that the
  * tests can pin schedule changes in the past (custos init starts it now). */
-static custos_archive_t *open_new_archive(const char *dir)
+static custos_session_t *open_new_archive(const char *dir)
 {
-	custos_archive_t *a = NULL;
+	custos_session_t *a = NULL;
 	custos_store_t *st = NULL;
 	custos_policy_t *p = NULL;
 	custos_policy_opts_t o = CUSTOS_POLICY_OPTS_INIT;
@@ -79,32 +130,67 @@ static custos_archive_t *open_new_archive(const char *dir)
 	custos_store_free(st);
 	o.flags = CUSTOS_POLICY_CREATE;
 	o.when = at("2019-01-01T00:00:00Z");
-	o.check_query = custos_archive__query_check;
+	o.check_query = custos_lib__query_check;
 	if (custos_policy_open(&p, arch, &o, &err) != 0)
 		check__fail(__FILE__, __LINE__, "policy: %s", err.msg);
 	custos_policy_free(p);
-	if (custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, "Records Officer", &err) != 0)
+	if (t_open(&a, arch, CUSTOS_OPEN_WRITE, "Records Officer", &err) != 0)
 		check__fail(__FILE__, __LINE__, "open: %s", err.msg);
 	return a;
 }
 
-static custos_archive_t *make_archive(void)
+static custos_session_t *make_archive(void)
 {
 	char dir[4400];
 	snprintf(dir, sizeof dir, "%s/archive", check_tmpdir);
 	return open_new_archive(dir);
 }
 
-static void set_policy(custos_archive_t *a, const char *yaml, const char *when,
+static void set_policy(custos_session_t *a, const char *yaml, const char *when,
                        char commit[CUSTOS_COMMIT_HEX])
 {
 	custos_policy_t *p = NULL;
-	custos_policy_change_t c = { "Records Officer", "schedule", at(when) };
-	CHECK_A(a, custos_archive_policy_open(a, &p));
+	custos_policy_change_t c = { "Records Officer", "schedule", at(when), NULL };
+	CHECK_A(a, custos_session__policy(a, &p));
 	int st = custos_policy_set(p, yaml, strlen(yaml), &c, commit);
 	if (st)
 		check__fail(__FILE__, __LINE__, "policy set: %s", custos_policy_err(p)->msg);
 	custos_policy_free(p);
+}
+
+
+/* Runs a disposition of the archive at arch in a child until it reaches the
+ * test point, and kills it there with SIGKILL, as a crash would. */
+static void apply_killed_at(const char *point)
+{
+	char flag[PATH_CAP];
+	snprintf(flag, sizeof flag, "%s/paused", check_tmpdir);
+	unlink(flag);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		custos_session_t *a = NULL;
+		custos_err_t e = { 0 };
+		custos_retention_apply_t ap;
+		setenv("CUSTOS_TEST_PAUSE_AT", point, 1);
+		setenv("CUSTOS_TEST_PAUSE_FILE", flag, 1);
+		if (t_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &e) != 0)
+			_exit(2);
+		custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap);
+		_exit(0);   /* the point was never reached */
+	}
+	for (int i = 0; i < 3000 && access(flag, F_OK) != 0; i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			check__fail(__FILE__, __LINE__, "the run ended (status %d) before %s", st, point);
+		usleep(10000);
+	}
+	CHECK(access(flag, F_OK) == 0);
+	kill(pid, SIGKILL);
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 static const custos_plan_entry_t *plan_find(const custos_retention_plan_t *pl, const char *id)
@@ -137,7 +223,7 @@ static const char *schedule =
 
 static void test_dispose__plan_uses_the_longest_matching_rule_and_names_the_commit(void)
 {
-	custos_archive_t *a = make_archive();
+	custos_session_t *a = make_archive();
 	custos_retention_plan_t *pl = NULL;
 	char commit[CUSTOS_COMMIT_HEX];
 	ingest(a, records, sizeof records / sizeof *records, true);
@@ -177,12 +263,12 @@ static void test_dispose__plan_uses_the_longest_matching_rule_and_names_the_comm
 	CHECK_INT(pl->n, 2);
 	CHECK(plan_find(pl, "x:1") && plan_find(pl, "x:3"));
 	custos_retention_plan_free(pl);
-	custos_archive_free(a);
+	t_free(a);
 }
 
 static void test_dispose__the_schedule_in_force_at_the_as_of_date_decides(void)
 {
-	custos_archive_t *a = make_archive();
+	custos_session_t *a = make_archive();
 	custos_retention_plan_t *pl = NULL;
 	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX];
 	ingest(a, records, sizeof records / sizeof *records, true);
@@ -203,7 +289,7 @@ static void test_dispose__the_schedule_in_force_at_the_as_of_date_decides(void)
 	/* before any schedule: nothing can be disposed */
 	CHECK_STATUS(custos_archive_retention_plan(a, at("2019-01-01T00:00:00Z"), &pl),
 	             CUSTOS_ENOTFOUND);
-	custos_archive_free(a);
+	t_free(a);
 }
 
 typedef struct { int n; char json[2048]; } tomb_t;
@@ -231,7 +317,7 @@ static uint64_t count_query(const char *q)
 
 static void test_dispose__apply_leaves_tombstones_and_the_archive_verifies(void)
 {
-	custos_archive_t *a = make_archive();
+	custos_session_t *a = make_archive();
 	custos_retention_plan_t *pl = NULL;
 	custos_retention_apply_t ap;
 	custos_record_t rec;
@@ -251,20 +337,20 @@ static void test_dispose__apply_leaves_tombstones_and_the_archive_verifies(void)
 	CHECK_INT(ap.versions, 3);
 	custos_retention_plan_free(pl);
 
-	CHECK_STATUS(custos_store_get(custos_archive_store(a), "x:1", 0, &rec), CUSTOS_ENOTFOUND);
+	CHECK_STATUS(custos_store_get(t_store(a), "x:1", 0, &rec), CUSTOS_ENOTFOUND);
 	tomb_t t = { 0 };
-	CHECK_OK(custos_store_tombstones(custos_archive_store(a), "x:1", tomb_fn, &t));
+	CHECK_OK(custos_store_tombstones(t_store(a), "x:1", tomb_fn, &t));
 	CHECK_INT(t.n, 2);
 	CHECK(strstr(t.json, "\"rule\":\"five-years\""));
 	CHECK(strstr(t.json, commit));
 	CHECK(strstr(t.json, "\"actor\":\"Records Officer\""));
 	CHECK(strstr(t.json, "\"content_sha256\":\""));
 	CHECK(!strstr(t.json, "weather"));
-	CHECK_OK(custos_store_get(custos_archive_store(a), "x:2", 0, &rec));
+	CHECK_OK(custos_store_get(t_store(a), "x:2", 0, &rec));
 	CHECK_INT(count_query("weather"), 1);
 
-	custos_archive_verify_t v;
-	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	custos_verify_t v;
+	CHECK_A(a, t_verify(a, &v));
 	CHECK_INT(v.store.tombstones, 3);
 	CHECK_INT(v.store.records, 3);
 
@@ -272,17 +358,17 @@ static void test_dispose__apply_leaves_tombstones_and_the_archive_verifies(void)
 	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
 	CHECK_INT(ap.records, 0);
 	custos_record_free(&rec);
-	custos_archive_free(a);
+	t_free(a);
 }
 
 static void test_dispose__holds_keep_records_including_later_captures(void)
 {
-	custos_archive_t *a = make_archive();
+	custos_session_t *a = make_archive();
 	custos_retention_plan_t *pl = NULL;
 	custos_retention_apply_t ap;
 	custos_hold_report_t rep;
 	char commit[CUSTOS_COMMIT_HEX];
-	uint64_t matched, added;
+	uint64_t matched;
 	ingest(a, records, sizeof records / sizeof *records, true);
 	set_policy(a, "rules:\n  - name: one-year\n    match: \"*\"\n    retain: 1y\n",
 	           "2020-01-01T00:00:00Z", commit);
@@ -296,9 +382,12 @@ static void test_dispose__holds_keep_records_including_later_captures(void)
 		"x:10", "x", "2016-01-01T10:00:00Z", "an old post about a storm, captured late",
 		"x:11", "x", "2016-01-01T10:00:00Z", "an old post about nothing",
 	};
+	/* the index service grows the holds as it indexes the new records */
 	ingest(a, later, 8, true);
-	CHECK_A(a, custos_archive_holds_refresh(a, &added));
-	CHECK_INT(added, 1);
+	CHECK_A(a, custos_archive_hold_show(a, "storm-case", &rep));
+	CHECK_INT(rep.n, 1);
+	CHECK(rep.v[0].member);
+	custos_hold_report_free(&rep);
 	CHECK_A(a, custos_archive_hold_list(a, &rep));
 	CHECK_INT(rep.holds.n, 2);
 	CHECK_STR(rep.holds.v[0].name, "storm-case");
@@ -320,36 +409,39 @@ static void test_dispose__holds_keep_records_including_later_captures(void)
 	CHECK(!plan_find(pl, "x:10"));
 	CHECK_INT(ap.records, 5);
 	custos_retention_plan_free(pl);
-	CHECK_A(a, custos_archive_hold_records(a, "storm-case", &rep));
+	CHECK_A(a, custos_archive_hold_show(a, "storm-case", &rep));
 	CHECK_INT(rep.n, 1);
 	CHECK_STR(rep.v[0].id, "x:10");
 	CHECK(rep.v[0].member && rep.v[0].matches);
 	custos_hold_report_free(&rep);
-	custos_archive_free(a);
+	t_free(a);
 }
 
-static void test_dispose__apply_refuses_a_lagging_index_and_a_future_date(void)
+/* Rules and holds must see every record: a run first brings the index up
+ * to the store (ingest --no-index left it behind). */
+static void test_dispose__apply_catches_the_index_up_and_refuses_a_future_date(void)
 {
-	custos_archive_t *a = make_archive();
+	custos_session_t *a = make_archive();
 	custos_retention_apply_t ap;
+	custos_retention_plan_t *pl = NULL;
 	char commit[CUSTOS_COMMIT_HEX];
 	ingest(a, records, sizeof records / sizeof *records, true);
 	set_policy(a, "rules:\n  - name: one-day\n    match: \"*\"\n    retain: 1d\n",
 	           "2020-01-01T00:00:00Z", commit);
-	static const char *const more[] = { "x:20", "x", "2016-01-01T10:00:00Z", "unindexed" };
-	ingest(a, more, 4, false);
-	CHECK_STATUS(custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap),
-	             CUSTOS_ELAG);
-	CHECK(strstr(custos_archive_err(a)->msg, "custos index"));
-	index_catch_up(a);
 	CHECK_STATUS(custos_archive_retention_apply(a, custos_time_now() + 86400000LL, NULL, &ap),
 	             CUSTOS_EINVAL);
-	CHECK(strstr(custos_archive_err(a)->msg, "future"));
+	CHECK(strstr(custos_session_err(a)->msg, "future"));
 	custos_record_t rec;
 	custos_record_init(&rec);
-	CHECK_OK(custos_store_get(custos_archive_store(a), "x:1", 0, &rec));
+	CHECK_OK(custos_store_get(t_store(a), "x:1", 0, &rec));
 	custos_record_free(&rec);
-	custos_archive_free(a);
+	static const char *const more[] = { "x:20", "x", "2016-01-01T10:00:00Z", "unindexed" };
+	ingest(a, more, 4, false);
+	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), &pl, &ap));
+	CHECK(plan_find(pl, "x:20") != NULL);
+	CHECK_INT(ap.records, 6);
+	custos_retention_plan_free(pl);
+	t_free(a);
 }
 
 static bool slot_is_zero(const char *file, uint64_t slot)
@@ -366,37 +458,23 @@ static bool slot_is_zero(const char *file, uint64_t slot)
 
 static void test_dispose__a_crash_before_shredding_is_finished_by_the_next_writer(void)
 {
-	custos_archive_t *a = make_archive();
+	custos_session_t *a = make_archive();
 	char commit[CUSTOS_COMMIT_HEX];
 	ingest(a, records, sizeof records / sizeof *records, true);
 	set_policy(a, "rules:\n  - name: five-years\n    match: \"*\"\n    retain: 5y\n",
 	           "2020-01-01T00:00:00Z", commit);
-	custos_archive_free(a);
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		custos_err_t e = { 0 };
-		custos_retention_apply_t ap;
-		setenv("CUSTOS_TEST_DISPOSE_CRASH", "before-shred", 1);
-		if (custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &e) != 0)
-			_exit(2);
-		custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap);
-		_exit(0);
-	}
-	int status;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 99);
+	t_free(a);
+	apply_killed_at("dispose-before-shred");
 	/* tombstones committed, keys not yet shredded */
 	CHECK(!slot_is_zero("slots", 1));
 	custos_err_t err = { 0 };
-	CHECK_OK(custos_archive_open(&a, arch, CUSTOS_OPEN_READ, NULL, &err));
+	CHECK_OK(t_open(&a, arch, CUSTOS_OPEN_READ, NULL, &err));
 	tomb_t t = { 0 };
-	CHECK_OK(custos_store_tombstones(custos_archive_store(a), "x:1", tomb_fn, &t));
+	CHECK_OK(custos_store_tombstones(t_store(a), "x:1", tomb_fn, &t));
 	CHECK_INT(t.n, 1);
-	custos_archive_free(a);
+	t_free(a);
 	/* the next writer shreds them */
-	CHECK_OK(custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err));
+	CHECK_OK(t_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err));
 	CHECK(slot_is_zero("slots", 1));
 	CHECK(slot_is_zero("slots", 3));
 	CHECK(!slot_is_zero("slots", 2));
@@ -406,10 +484,10 @@ static void test_dispose__a_crash_before_shredding_is_finished_by_the_next_write
 	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
 	CHECK_INT(ap.versions, 0);
 	CHECK_INT(count_query("old"), 0);
-	custos_archive_verify_t v;
-	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	custos_verify_t v;
+	CHECK_A(a, t_verify(a, &v));
 	CHECK_INT(v.store.tombstones, 2);
-	custos_archive_free(a);
+	t_free(a);
 }
 
 /* ---- the unrecoverability scan ---------------------------------------------- */
@@ -624,7 +702,7 @@ static int scan_archive(const char *needle, char *where, size_t cap)
 
 /* Ingests 30 records of platform y carrying the needle among x records,
  * with dictionaries trained after 20 records so that one holds fragments. */
-static custos_archive_t *needle_archive(const char *sub)
+static custos_session_t *needle_archive(const char *sub)
 {
 	static char lines[200][4][160];
 	static const char *ptrs[800];
@@ -633,7 +711,7 @@ static custos_archive_t *needle_archive(const char *sub)
 	CHECK(mkdir(dir, 0755) == 0);
 	snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/archive");
 	setenv("CUSTOS_TEST_DICT_AFTER", "20", 1);   /* read when the store opens */
-	custos_archive_t *a = open_new_archive(dir);
+	custos_session_t *a = open_new_archive(dir);
 	unsetenv("CUSTOS_TEST_DICT_AFTER");
 	size_t n = 0;
 	for (int i = 0; i < 60; i++) {
@@ -667,11 +745,11 @@ static void test_dispose__disposed_text_is_found_in_no_file_of_the_archive(void)
 	custos_store_stats_t st;
 
 	/* the control: the same archive without disposal: the scan finds the text */
-	custos_archive_t *a = needle_archive("kept");
-	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	custos_session_t *a = needle_archive("kept");
+	CHECK_OK(custos_store_stats(t_store(a), &st));
 	CHECK(st.dictionaries >= 1);
 	custos_store_stats_free(&st);
-	custos_archive_free(a);
+	t_free(a);
 	CHECK(scan_archive("zanzibarquokka", where, sizeof where) > 0);
 
 	a = needle_archive("disposed");
@@ -683,17 +761,17 @@ static void test_dispose__disposed_text_is_found_in_no_file_of_the_archive(void)
 	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
 	CHECK_INT(ap.records, 30);
 	CHECK(ap.dictionaries >= 1);
-	custos_archive_verify_t v;
-	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	custos_verify_t v;
+	CHECK_A(a, t_verify(a, &v));
 	CHECK_INT(v.store.records, 30);
 	CHECK_INT(v.store.tombstones, 30);
 	/* the live records stay readable after their dictionary was retired */
 	custos_record_t rec;
 	custos_record_init(&rec);
-	CHECK_OK(custos_store_get(custos_archive_store(a), "x:1", 0, &rec));
+	CHECK_OK(custos_store_get(t_store(a), "x:1", 0, &rec));
 	CHECK(strstr(rec.text, "lunch"));
 	custos_record_free(&rec);
-	custos_archive_free(a);
+	t_free(a);
 	int found = scan_archive("zanzibarquokka", where, sizeof where);
 	if (found)
 		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
@@ -706,42 +784,29 @@ static void test_dispose__a_crash_before_dictionary_retirement_is_finished_at_op
 	char where[8192], commit[CUSTOS_COMMIT_HEX];
 	custos_store_stats_t st;
 	custos_err_t err = { 0 };
-	custos_archive_t *a = needle_archive("crash");
+	custos_session_t *a = needle_archive("crash");
 	set_policy(a,
 	           "rules:\n  - name: default\n    match: \"NOT platform:y\"\n    retain: forever\n"
 	           "  - name: everything\n    match: \"*\"\n    retain: 1y\n",
 	           "2020-06-01T00:00:00Z", commit);
-	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK_OK(custos_store_stats(t_store(a), &st));
 	uint64_t dicts = st.dictionaries;
 	custos_store_stats_free(&st);
-	custos_archive_free(a);
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		custos_retention_apply_t ap;
-		setenv("CUSTOS_TEST_DISPOSE_CRASH", "before-shred", 1);
-		if (custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err) != 0)
-			_exit(2);
-		custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap);
-		_exit(0);
-	}
-	int status;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 99);
+	t_free(a);
+	apply_killed_at("dispose-before-shred");
 	/* the dictionary still holds the fragments: the scan finds them */
 	CHECK(scan_archive("zanzibarquokka", where, sizeof where) > 0);
 	/* the next writer shreds the keys and retires the dictionary */
-	CHECK_OK(custos_archive_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err));
-	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK_OK(t_open(&a, arch, CUSTOS_OPEN_WRITE, NULL, &err));
+	CHECK_OK(custos_store_stats(t_store(a), &st));
 	CHECK_INT(st.dictionaries, dicts - 1);
 	custos_store_stats_free(&st);
 	custos_retention_apply_t ap;
 	CHECK_A(a, custos_archive_retention_apply(a, at("2026-11-20T00:00:00Z"), NULL, &ap));
-	custos_archive_verify_t v;
-	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	custos_verify_t v;
+	CHECK_A(a, t_verify(a, &v));
 	CHECK_INT(v.store.tombstones, 30);
-	custos_archive_free(a);
+	t_free(a);
 	if (scan_archive("zanzibarquokka", where, sizeof where))
 		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
 }
@@ -757,7 +822,7 @@ static void test_dispose__a_retired_dictionary_is_replaced_by_one_trained_on_liv
 	size_t n = 0;
 	snprintf(dir, sizeof dir, "%s/archive", check_tmpdir);
 	setenv("CUSTOS_TEST_DICT_AFTER", "20", 1);
-	custos_archive_t *a = open_new_archive(dir);
+	custos_session_t *a = open_new_archive(dir);
 	unsetenv("CUSTOS_TEST_DICT_AFTER");
 	for (int i = 0; i < 80; i++) {
 		char text[600] = "";
@@ -772,7 +837,7 @@ static void test_dispose__a_retired_dictionary_is_replaced_by_one_trained_on_liv
 			ptrs[n++] = lines[i][j];
 	}
 	ingest(a, ptrs, n, true);
-	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK_OK(custos_store_stats(t_store(a), &st));
 	CHECK_INT(st.dictionaries, 1);
 	custos_store_stats_free(&st);
 	set_policy(a,
@@ -785,24 +850,24 @@ static void test_dispose__a_retired_dictionary_is_replaced_by_one_trained_on_liv
 	CHECK_INT(ap.dictionaries, 1);
 	CHECK_INT(ap.trained, 1);
 	CHECK(ap.recompressed >= 40);
-	CHECK_OK(custos_store_stats(custos_archive_store(a), &st));
+	CHECK_OK(custos_store_stats(t_store(a), &st));
 	CHECK_INT(st.dictionaries, 1);
 	custos_store_stats_free(&st);
-	custos_archive_verify_t v;
-	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
+	custos_verify_t v;
+	CHECK_A(a, t_verify(a, &v));
 	CHECK_INT(v.store.records, 60);
 	CHECK_INT(v.store.dictionaries, 1);
 	custos_record_t rec;
 	custos_record_init(&rec);
-	CHECK_OK(custos_store_get(custos_archive_store(a), "y:79", 0, &rec));
+	CHECK_OK(custos_store_get(t_store(a), "y:79", 0, &rec));
 	CHECK(strstr(rec.text, "number 79"));
 	custos_record_free(&rec);
 	/* new records go on with the new dictionary */
 	static const char *const more[] = { "y:100", "y", "2016-02-01T10:00:00Z",
 	                                    "alpha bravo charlie delta echo number 100" };
 	ingest(a, more, 4, true);
-	CHECK_A(a, custos_archive_verify(a, &v, NULL, NULL));
-	custos_archive_free(a);
+	CHECK_A(a, t_verify(a, &v));
+	t_free(a);
 	if (scan_archive("qqsecretqq", where, sizeof where))
 		check__fail(__FILE__, __LINE__, "disposed text found in %s", where);
 	CHECK(scan_archive("number 79", where, sizeof where) > 0);
@@ -885,7 +950,7 @@ CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_name
            CHECK_CASE(test_dispose__the_schedule_in_force_at_the_as_of_date_decides),
            CHECK_CASE(test_dispose__apply_leaves_tombstones_and_the_archive_verifies),
            CHECK_CASE(test_dispose__holds_keep_records_including_later_captures),
-           CHECK_CASE(test_dispose__apply_refuses_a_lagging_index_and_a_future_date),
+           CHECK_CASE(test_dispose__apply_catches_the_index_up_and_refuses_a_future_date),
            CHECK_CASE(test_dispose__a_crash_before_shredding_is_finished_by_the_next_writer),
            CHECK_CASE(test_dispose__disposed_text_is_found_in_no_file_of_the_archive),
            CHECK_CASE(test_dispose__a_crash_before_dictionary_retirement_is_finished_at_open),

@@ -96,7 +96,7 @@ static void test_hold__create_list_release_are_commits_and_the_file_stays(void)
 {
 	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
 	custos_hold_member_t m[] = { { "x:1", h(1) }, { "x:2", h(2) } };
-	custos_policy_change_t c = { "Lena Legal", NULL, at("2024-03-01T10:00:00Z") };
+	custos_policy_change_t c = { "Lena Legal", NULL, at("2024-03-01T10:00:00Z"), NULL };
 	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX];
 
 	CHECK_P(p, custos_hold_create(p, "acme-v-us", "from:acme OR #acme", "Acme v. US, case 24-117",
@@ -128,7 +128,7 @@ static void test_hold__create_list_release_are_commits_and_the_file_stays(void)
 	/* a name is never reused, not even after release */
 	CHECK_STATUS(custos_hold_create(p, "acme-v-us", "x", NULL, NULL, 0, &c, c2), CUSTOS_EEXISTS);
 
-	custos_policy_change_t r = { "Lena Legal", NULL, at("2024-09-01T10:00:00Z") };
+	custos_policy_change_t r = { "Lena Legal", NULL, at("2024-09-01T10:00:00Z"), NULL };
 	CHECK_STATUS(custos_hold_release(p, "acme-v-us", "", &r, c2), CUSTOS_EINVAL);
 	CHECK_P(p, custos_hold_release(p, "acme-v-us", "Settled 2024-08-30", &r, c2));
 	CHECK_STR(git_out("log -1 --format=%an%x09%s"),
@@ -248,7 +248,7 @@ static void test_hold__membership_only_grows_and_covers_later_captures(void)
 
 	/* a checkpoint anchors the grown membership in one commit */
 	char ck[CUSTOS_COMMIT_HEX];
-	custos_policy_change_t cc = { "custos", NULL, 0 };
+	custos_policy_change_t cc = { "custos", NULL, 0, NULL };
 	CHECK_P(p, custos_hold_checkpoint(p, &cc, ck));
 	CHECK_INT(strlen(ck), 40);
 	CHECK_STR(git_out("log -1 --format=%s --name-only"),

@@ -86,7 +86,7 @@ static const char *S2 =
 static void set(custos_policy_t *p, const char *text, const char *actor, const char *msg,
                 const char *when, char out[CUSTOS_COMMIT_HEX])
 {
-	custos_policy_change_t c = { actor, msg, at(when) };
+	custos_policy_change_t c = { actor, msg, at(when), NULL };
 	int st = custos_policy_set(p, text, strlen(text), &c, out);
 	if (st != 0)
 		check__fail(__FILE__, __LINE__, "set: %d %s", st, custos_policy_err(p)->msg);
@@ -159,7 +159,7 @@ static void test_policy__set_commits_schedule_with_actor_as_author(void)
 
 static void set_fails(custos_policy_t *p, const char *text, const char *want_prefix)
 {
-	custos_policy_change_t c = { "eve", "broken", 0 };
+	custos_policy_change_t c = { "eve", "broken", 0, NULL };
 	char out[CUSTOS_COMMIT_HEX] = "untouched";
 	int st = custos_policy_set(p, text, strlen(text), &c, out);
 	if (st != CUSTOS_EFORMAT)
@@ -224,7 +224,7 @@ static void test_policy__show_at_a_date_between_commits_gives_the_older_schedule
 	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
 	set(p, S2, "carol", "v2", "2024-06-01T09:00:00Z", c2);
 	/* a later commit that does not touch the schedule */
-	custos_policy_change_t dc = { "dave", NULL, at("2024-07-01T00:00:00Z") };
+	custos_policy_change_t dc = { "dave", NULL, at("2024-07-01T00:00:00Z"), NULL };
 	CHECK_OK(custos_policy_doc_add(p, "memo.txt", "memo\n", 5, &dc, cd));
 
 	CHECK_OK(custos_policy_schedule_at(p, "2024-03-15", &s));
@@ -335,9 +335,9 @@ static void test_policy__documents_are_added_listed_and_shown_as_of_a_date(void)
 	static const char pdf1[] = "%PDF-1.4\n\0\x01\x02 binary policy v1";
 	static const char pdf2[] = "%PDF-1.4\n\0\x01\x02 binary policy v2, longer";
 	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX], c3[CUSTOS_COMMIT_HEX];
-	custos_policy_change_t a = { "gina", NULL, at("2024-02-01T10:00:00Z") };
+	custos_policy_change_t a = { "gina", NULL, at("2024-02-01T10:00:00Z"), NULL };
 	custos_policy_change_t b = { "gina", "Social media policy, revision 2", at("2024-04-01T10:00:00Z") };
-	custos_policy_change_t m = { "hank", NULL, at("2024-03-01T10:00:00Z") };
+	custos_policy_change_t m = { "hank", NULL, at("2024-03-01T10:00:00Z"), NULL };
 	CHECK_OK(custos_policy_doc_add(p, "Social Media Policy.pdf", pdf1, sizeof pdf1 - 1, &a, c1));
 	CHECK_OK(custos_policy_doc_add(p, "retention-memo.md", "# Memo\n", 7, &m, c2));
 	CHECK_OK(custos_policy_doc_add(p, "Social Media Policy.pdf", pdf2, sizeof pdf2 - 1, &b, c3));
@@ -497,7 +497,7 @@ static void test_policy__commit_pushed_while_open_is_found_by_the_next_change(vo
 	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
 	foreign_commit("sed -i 's/7y/8y/' retention.yaml");
 	CHECK_INT(custos_policy_foreign(p)->n, 0);
-	custos_policy_change_t c = { "dave", "memo", 0 };
+	custos_policy_change_t c = { "dave", "memo", 0, NULL };
 	CHECK_OK(custos_policy_doc_add(p, "memo.txt", "m\n", 2, &c, c2));
 	CHECK_INT(custos_policy_foreign(p)->n, 1);
 	CHECK_STR(custos_policy_foreign(p)->v[0].author, "Mallory");
@@ -580,7 +580,7 @@ static void test_policy__concurrent_writers_make_a_linear_history(void)
 				char name[32], body[64];
 				snprintf(name, sizeof name, "doc-%d-%d.txt", i, k);
 				snprintf(body, sizeof body, "writer %d doc %d\n", i, k);
-				custos_policy_change_t c = { name, NULL, 0 };
+				custos_policy_change_t c = { name, NULL, 0, NULL };
 				if (custos_policy_doc_add(q, name, body, strlen(body), &c, NULL) != 0)
 					_exit(3);
 			}

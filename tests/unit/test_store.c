@@ -920,7 +920,7 @@ static void test_store__newer_format_is_refused_untouched(void)
 	MDB_txn *txn;
 	MDB_dbi dbi;
 	char p[4300];
-	uint8_t fmt[4] = { 0, 0, 0, 2 };
+	uint8_t fmt[4] = { 0, 0, 0, CUSTOS_STORE_FORMAT + 1 };
 	MDB_val k = { 6, "format" }, v = { 4, fmt };
 	custos_store_free(st);
 	snprintf(p, sizeof p, "%s/store", archive);

@@ -1,0 +1,251 @@
+/* Shared inside lib/: the archive's and the session's layout, the writer,
+ * the index service and the helpers every operation uses. Not public: the
+ * faces include custos.h only. */
+#ifndef CUSTOS_LIB_INTERNAL_H
+#define CUSTOS_LIB_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "custos.h"
+#include "custos_archiver.h"
+#include "custos_indexer.h"
+#include "custos_retention.h"
+
+/* ---- the writer (writer.c) --------------------------------------------- */
+
+/* A quarantined item a job carries. */
+typedef struct {
+	const char *file;
+	int64_t     offset, line;
+	const char *why;
+	const char *raw;
+	size_t      n;
+	uint64_t    qn;            /* filled: its quarantine number */
+	bool        added;         /* filled: new (false: set aside before) */
+} custos_wbad_t;
+
+/* A media blob a job carries; hex gets its SHA-256. */
+typedef struct {
+	const void *p;
+	size_t      n;
+	char        hex[CUSTOS_SHA256_HEX];
+} custos_wblob_t;
+
+/* One unit of work for the writer: records (with their bad items and
+ * blobs), all committed in one transaction or none, or a function run on
+ * the writer's store view with no batch open (a disposal, which commits on
+ * its own). The submitter owns the job and everything it points to until
+ * custos_writer__wait returns. */
+typedef struct custos_wjob custos_wjob_t;
+struct custos_wjob {
+	custos_record_t *recs;
+	size_t           n_recs;
+	custos_put_t    *outcomes;     /* n_recs: what became of each */
+	custos_wbad_t   *bad;
+	size_t           n_bad;
+	custos_wblob_t  *blobs;
+	size_t           n_blobs;
+	int            (*fn)(void *ctx, custos_store_t *st, custos_err_t *err);
+	void            *fn_ctx;
+	bool             anchor;       /* commit even with nothing else: anchor the audit tail */
+	/* filled by the writer */
+	int              status;
+	custos_err_t     err;
+	custos_batch_summary_t sum;    /* of the commit that carried the job */
+	uint64_t         first_q;      /* quarantine numbers given: first_q.. */
+	bool             done;
+	custos_wjob_t   *next;
+};
+
+typedef struct {
+	pthread_t       th;
+	bool            running;
+	pthread_mutex_t mu;
+	pthread_cond_t  cv, done_cv;
+	custos_wjob_t  *head, *tail;
+	size_t          queued_records;
+	bool            stop;
+	custos_store_t *st;            /* the writer's view */
+	size_t          max_records;   /* records per transaction at most */
+	uint64_t        commits;
+} custos_writer_t;
+
+int  custos_writer__start(custos_archive_t *a);
+void custos_writer__stop(custos_archive_t *a);
+/* Queues j (CUSTOS_ESTOPPED once stopping). */
+int  custos_writer__submit(custos_archive_t *a, custos_wjob_t *j);
+/* Waits until j is done; returns j->status. */
+int  custos_writer__wait(custos_archive_t *a, custos_wjob_t *j);
+/* Submits and waits. */
+int  custos_writer__run(custos_archive_t *a, custos_wjob_t *j);
+/* Commits an anchor of the audit tail and the policy head now. */
+int  custos_writer__anchor(custos_archive_t *a, custos_err_t *err);
+
+/* ---- the index service (indexsvc.c) ------------------------------------- */
+
+typedef struct {
+	pthread_t       th;
+	bool            running;
+	pthread_mutex_t mu;
+	pthread_cond_t  cv, done_cv;
+	bool            stop, kicked;
+	int             stopping;      /* stop, read without the lock (atomic) */
+	int             paused;        /* pause requests outstanding */
+	bool            idle;          /* not indexing: the index is closed while paused */
+	uint64_t        watermark;     /* committed */
+	uint64_t        target;        /* the store's last seq it was told of */
+	int             status;        /* of the last round */
+	uint64_t        rounds;        /* rounds run since the index was (re)opened */
+	char            msg[512];
+	custos_index_t *idx;           /* the write handle, owned by the thread */
+	custos_store_t *st;            /* the service's own view */
+} custos_indexsvc_t;
+
+int  custos_indexsvc__start(custos_archive_t *a);
+void custos_indexsvc__stop(custos_archive_t *a);
+/* Tells the service the store's last seq is now last. */
+void custos_indexsvc__kick(custos_archive_t *a, uint64_t last);
+/* Waits until the index holds the store up to seq (or the service failed:
+ * its status, with err saying why). */
+int  custos_indexsvc__wait(custos_archive_t *a, uint64_t seq, custos_err_t *err);
+/* Stops the service from touching the index (it finishes its round and
+ * closes its write handle) until resume; calls nest. */
+void custos_indexsvc__pause(custos_archive_t *a);
+void custos_indexsvc__resume(custos_archive_t *a);
+
+/* ---- the archive (archive.c) -------------------------------------------- */
+
+struct custos_archive {
+	char              *dir;
+	unsigned           flags;
+	dev_t              dev;
+	ino_t              ino;
+	custos_store_t    *store;      /* the first view: opening, and what nobody else uses */
+	custos_auditlog_t *audit;      /* NULL when the log cannot be appended to */
+	char               audit_why[256];
+	bool               git_held;   /* a reference on libgit2 while the threads run */
+
+	pthread_mutex_t    mu;
+	unsigned           sessions;
+	bool               stopping;
+	/* the anchor: the policy head custos last committed or accepted, and
+	 * the highest seq audit entries account for (under mu) */
+	char               policy_head[CUSTOS_COMMIT_HEX];
+	uint64_t           audited_seq;
+
+	/* Writes to the policy repository and disposition runs, one at a time
+	 * in the process (other processes are kept out by the writer lock). */
+	pthread_mutex_t    policy_mu;
+	pthread_mutex_t    dispose_mu;
+
+	custos_writer_t    writer;
+	custos_indexsvc_t  isvc;
+};
+
+/* Records that audit entries now account for records up to seq. */
+void custos_archive__audited(custos_archive_t *a, uint64_t seq);
+/* Records a new policy head (custos committed or accepted it). */
+void custos_archive__policy_head(custos_archive_t *a, const char *commit);
+/* The anchor to commit now: the audit log's durable tail, the policy head
+ * and the audited seq. */
+void custos_archive__anchor(custos_archive_t *a, custos_anchor_t *out);
+
+/* ---- sessions (session.c) ----------------------------------------------- */
+
+struct custos_session {
+	custos_archive_t *a;
+	custos_role_t     role;
+	char             *actor;       /* as given (validated) */
+	char             *actor_name;  /* "Jane Doe" of "Jane Doe <jane@acme.com>", else actor */
+	char             *actor_email; /* or NULL */
+	char             *token, *client;
+	custos_err_t      err;
+	custos_store_t   *view;        /* the session's store view, made on first use */
+	custos_index_t   *idx;         /* the index pinned for the snapshot, or NULL */
+	bool              pinned;      /* the store view's snapshot is pinned */
+	bool              audit_ok;    /* the last custos_session__audit was written */
+};
+
+/* Operations a role may do (roles.c has the table). */
+typedef enum {
+	CUSTOS_OP_INGEST, CUSTOS_OP_READ, CUSTOS_OP_SEARCH, CUSTOS_OP_INDEX, CUSTOS_OP_VERIFY,
+	CUSTOS_OP_AUDIT_READ, CUSTOS_OP_POLICY_READ, CUSTOS_OP_POLICY_WRITE, CUSTOS_OP_HOLD_READ,
+	CUSTOS_OP_HOLD_WRITE, CUSTOS_OP_RETENTION_PLAN, CUSTOS_OP_RETENTION_APPLY,
+	CUSTOS_OP_STATS, CUSTOS_OP_COUNT
+} custos_op_t;
+
+/* CUSTOS_OK, or CUSTOS_EDENIED with the session's error saying which role
+ * may not do what. Also clears the session's error first. */
+int custos_session__begin(custos_session_t *s, custos_op_t op, const char *what);
+/* Refuses (CUSTOS_EINVAL) when the archive is open read-only. */
+int custos_session__need_write(custos_session_t *s, const char *what);
+/* The session's store view, pinned to its snapshot. */
+int custos_session__store(custos_session_t *s, custos_store_t **out);
+/* The session's index, opened read-only at its first use and kept (the
+ * snapshot's index). CUSTOS_EINDEX with a message naming the cure. */
+int custos_session__index(custos_session_t *s, custos_index_t **out);
+/* Ends the snapshot (store and index): before a write, and on refresh. */
+void custos_session__unpin(custos_session_t *s);
+/* Appends the session's audit entry for action: params and result are
+ * JSON objects (NULL: {}), status the outcome. When the operation failed
+ * (status < 0) the session's error is kept whatever the append does; when
+ * it succeeded and the append fails, the append's failure is returned. */
+int custos_session__audit(custos_session_t *s, const char *action, const char *params,
+                          const char *result, int status);
+/* Sets the session's error from a part's error detail, prefixed by what
+ * failed: "<what>: <detail>". Returns status. */
+int custos_session__fail(custos_session_t *s, int status, const char *detail,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The policy change (author, message) the session commits with. */
+void custos_session__change(custos_session_t *s, custos_policy_change_t *c, const char *msg);
+/* Opens the policy repository with the indexer's query check, accepting
+ * (and auditing, as "policy-accept") commits made outside custos. */
+int custos_session__policy(custos_session_t *s, custos_policy_t **out);
+
+/* ---- shared helpers ----------------------------------------------------- */
+
+/* Appends `"key":` and a JSON string to a JSON object being built. */
+int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value);
+/* The query checker for the policy repository (ctx unused). */
+int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap);
+/* Creates the policy repository of a new archive (policy.c). */
+int custos_lib__policy_init(const char *dir, const char *actor, custos_err_t *err);
+/* The index's path: <archive>/index. */
+void custos_lib__index_path(char *out, size_t cap, const char *dir);
+
+/* Thread roots: a record without a platform-named thread takes the root of
+ * its in_reply_to chain, looked up in the store. The cache remembers recent
+ * ids' roots so a stream of replies rarely reads the store. */
+#define CUSTOS_ROOT_CACHE 4096
+typedef struct {
+	char *id[CUSTOS_ROOT_CACHE];
+	char *root[CUSTOS_ROOT_CACHE];
+	custos_record_t scratch;
+	custos_buf_t buf;
+} custos_root_cache_t;
+
+void custos_lib__root_cache_init(custos_root_cache_t *c);
+void custos_lib__root_cache_free(custos_root_cache_t *c);
+/* Sets *root (borrowed from rec or the cache, valid until the next call) to
+ * the thread root of rec, or NULL when rec starts no thread and is in none,
+ * reading parents through st. */
+int custos_lib__thread_root(custos_store_t *st, custos_root_cache_t *c,
+                            const custos_record_t *rec, const char **root, custos_err_t *err);
+
+/* Builds the index from the store: catches idx up from its watermark to the
+ * store's last seq, through st, committing as it goes. When *stop (may be
+ * NULL; read atomically) becomes non-zero, it commits what it has indexed
+ * and returns early. */
+int custos_lib__index_catch_up(custos_store_t *st, custos_index_t *idx, custos_root_cache_t *c,
+                               custos_progress_fn progress, void *ctx, const int *stop,
+                               uint64_t *indexed, custos_err_t *err);
+
+/* Grows the membership of every active hold with the records of the index
+ * with seq > after that its query matches (the cost follows the new
+ * records, not the archive), checkpoints, audits ("hold-grow") and anchors.
+ * Takes a->policy_mu. */
+int custos_lib__holds_grow(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                           uint64_t after, uint64_t *added);
+
+#endif

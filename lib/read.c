@@ -1,0 +1,653 @@
+/* Reading the archive in a session's snapshot: search, records with their
+ * versions and threads, media, quarantine and statistics. */
+#include "lib_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- search --------------------------------------------------------------- */
+
+int custos_facets_parse(unsigned *out, const char *list, custos_err_t *err)
+{
+	int rc = custos_index_facets_parse(out, list, err);
+	if (rc < 0 && err)
+		err->status = rc = CUSTOS_EINVAL;
+	return rc;
+}
+
+const char *custos_facet_name(int field)
+{
+	return custos_index_facet_name(field);
+}
+
+int custos_query_check(const char *query, custos_err_t *err)
+{
+	int rc = custos_index_query_check(query, err);
+	if (rc < 0 && err && strncmp(err->msg, "bad query", 9) != 0)
+		custos_err_prefix(err, "bad query");
+	return rc;
+}
+
+void custos_search_result_free(custos_search_result_t *r)
+{
+	if (!r)
+		return;
+	custos_arena_free(&r->arena);
+	free(r);
+}
+
+/* The languages Xapian 1.4 has stemmers for: anything else would quietly
+ * fall back to English, which a reviewer must not get. */
+static int check_lang(custos_session_t *s, const char *lang)
+{
+	static const char langs[] = " ar hy eu ca da nl en fi fr de hu id ga it lt ne "
+	                            "nb nn no pt ro ru es sv ta tr ";
+	char key[16];
+	if (!lang)
+		return CUSTOS_OK;
+	snprintf(key, sizeof key, " %.8s ", lang);
+	char *dash = strchr(key + 1, '-');
+	if (dash) {
+		dash[0] = ' ';
+		dash[1] = '\0';
+	}
+	if (!*lang || !strstr(langs, key))
+		return custos_err_set(&s->err, CUSTOS_EINVAL, "no stemmer for language '%s' "
+		                      "(one of:%s)", lang, langs);
+	return CUSTOS_OK;
+}
+
+typedef struct {
+	custos_store_t *st;
+	custos_record_t rec;
+} text_ctx_t;
+
+static int text_of(void *ctx, const char *id, uint64_t seq, const char **text, size_t *len)
+{
+	text_ctx_t *t = ctx;
+	(void)id;
+	if (custos_store_get_seq(t->st, seq, &t->rec) < 0 || !t->rec.text)
+		return 1;
+	*text = t->rec.text;
+	*len = strlen(t->rec.text);
+	return 0;
+}
+
+static char *adup(custos_arena_t *a, const char *s, bool *oom)
+{
+	char *d;
+	if (!s)
+		return NULL;
+	if (!(d = custos_arena_strdup(a, s)))
+		*oom = true;
+	return d;
+}
+
+/* The public result from the indexer's. */
+static int convert(custos_search_result_t **out, const custos_index_results_t *ir,
+                   uint64_t store_last)
+{
+	custos_search_result_t *r = calloc(1, sizeof *r);
+	bool oom = false;
+	if (!r)
+		return CUSTOS_ENOMEM;
+	r->total = ir->total;
+	r->watermark = ir->watermark;
+	r->store_last_seq = store_last;
+	if (ir->n_hits && !(r->hits = custos_arena_alloc(&r->arena, ir->n_hits * sizeof *r->hits)))
+		oom = true;
+	for (size_t i = 0; i < ir->n_hits && !oom; i++) {
+		const custos_index_hit_t *h = &ir->hits[i];
+		custos_search_hit_t *o = &r->hits[i];
+		o->id = adup(&r->arena, h->id, &oom);
+		o->seq = h->seq;
+		o->created_at = h->created_at;
+		o->platform = adup(&r->arena, h->platform, &oom);
+		o->account = adup(&r->arena, h->account, &oom);
+		o->author = adup(&r->arena, h->author, &oom);
+		o->snippet = adup(&r->arena, h->snippet, &oom);
+		o->weight = h->weight;
+		r->n_hits++;
+	}
+	for (int f = 0; f < CUSTOS_FACET_COUNT && !oom; f++) {
+		const custos_index_facet_t *fi = &ir->facets[f];
+		if (!fi->n)
+			continue;
+		if (!(r->facets[f].v = custos_arena_alloc(&r->arena, fi->n * sizeof *fi->v))) {
+			oom = true;
+			break;
+		}
+		for (size_t i = 0; i < fi->n; i++) {
+			r->facets[f].v[i].value = adup(&r->arena, fi->v[i].value, &oom);
+			r->facets[f].v[i].count = fi->v[i].count;
+		}
+		r->facets[f].n = fi->n;
+	}
+	if (oom) {
+		custos_search_result_free(r);
+		return CUSTOS_ENOMEM;
+	}
+	*out = r;
+	return CUSTOS_OK;
+}
+
+int custos_archive_search(custos_session_t *s, const char *query,
+                          const custos_search_opts_t *opts, custos_search_result_t **out)
+{
+	static const custos_search_opts_t defaults = CUSTOS_SEARCH_OPTS_INIT;
+	custos_index_search_opts_t io = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	custos_index_results_t *ir = NULL;
+	custos_index_t *idx = NULL;
+	custos_store_t *st = NULL;
+	text_ctx_t tc;
+	uint64_t last = 0;
+	int rc;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	custos_record_init(&tc.rec);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_SEARCH, "search")) < 0)
+		goto audit;
+	if (opts->limit > 1000000 || opts->offset > 1000000) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "limit and offset go up to 1000000");
+		goto audit;
+	}
+	if (opts->count_only && opts->facets) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "a count has no facets: ask for one or "
+		                    "the other");
+		goto audit;
+	}
+	if ((rc = check_lang(s, opts->lang)) < 0)
+		goto audit;
+	if ((rc = custos_session__store(s, &st)) < 0 || (rc = custos_session__index(s, &idx)) < 0)
+		goto audit;
+	if ((rc = custos_store_last_seq(st, &last)) < 0) {
+		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read the store");
+		goto audit;
+	}
+	io.limit = opts->limit;
+	io.offset = opts->offset;
+	io.sort = opts->sort;
+	io.facets = opts->facets;
+	io.count_only = opts->count_only;
+	io.stem_lang = opts->lang;
+	if (opts->snippets && !opts->count_only) {
+		tc.st = st;
+		io.text_fn = text_of;
+		io.text_ctx = &tc;
+	}
+	if ((rc = custos_index_search(idx, &ir, query, &io)) < 0) {
+		const char *m = custos_index_errmsg(idx);
+		if (rc == CUSTOS_EFORMAT && strncmp(m, "bad query", 9) != 0)
+			custos_err_set(&s->err, rc, "bad query: %s", m);
+		else
+			custos_err_set(&s->err, rc, "%s", m);
+		goto audit;
+	}
+	if ((rc = convert(out, ir, last)) < 0)
+		custos_err_set(&s->err, rc, "out of memory");
+audit:;
+	custos_buf_t p = { 0 }, r = { 0 };
+	custos_buf_adds(&p, "{\"query\":");
+	custos_buf_add_json_str(&p, query, strlen(query));
+	custos_buf_printf(&p, ",\"limit\":%zu,\"offset\":%zu,\"sort\":%d,\"count_only\":%s}",
+	                  opts->limit, opts->offset, (int)opts->sort,
+	                  opts->count_only ? "true" : "false");
+	if (rc == CUSTOS_OK)
+		custos_buf_printf(&r, "{\"hits\":%llu,\"exact\":true,\"watermark\":%llu}",
+		                  (unsigned long long)(*out)->total,
+		                  (unsigned long long)(*out)->watermark);
+	else {
+		custos_buf_adds(&r, "{\"error\":");
+		custos_buf_add_json_str(&r, s->err.msg, strlen(s->err.msg));
+		custos_buf_addc(&r, '}');
+	}
+	custos_index_results_free(ir);
+	custos_record_free(&tc.rec);
+	rc = custos_session__audit(s, "search", p.data, r.data, rc);
+	custos_buf_free(&p);
+	custos_buf_free(&r);
+	if (rc < 0) {
+		custos_search_result_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void custos_term_report_free(custos_term_report_t *r)
+{
+	if (!r)
+		return;
+	free(r->hits);
+	free(r->unique);
+	memset(r, 0, sizeof *r);
+}
+
+int custos_archive_report_terms(custos_session_t *s, const char *const *queries, size_t n,
+                                const char *source, const char *source_sha256,
+                                custos_term_report_t *out)
+{
+	custos_index_t *idx = NULL;
+	custos_store_t *st = NULL;
+	int rc;
+	memset(out, 0, sizeof *out);
+	out->bad = (size_t)-1;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_SEARCH, "run search-term reports")) < 0)
+		goto audit;
+	if (!(out->hits = calloc(n ? n : 1, sizeof *out->hits)) ||
+	    !(out->unique = calloc(n ? n : 1, sizeof *out->unique))) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		goto audit;
+	}
+	out->n = n;
+	for (size_t i = 0; i < n; i++) {
+		custos_err_t qe = { 0 };
+		if (custos_index_query_check(queries[i], &qe) < 0) {
+			out->bad = i;
+			rc = custos_err_set(&s->err, CUSTOS_EFORMAT, "bad query: %s", qe.msg);
+			goto audit;
+		}
+	}
+	if ((rc = custos_session__store(s, &st)) < 0 || (rc = custos_session__index(s, &idx)) < 0)
+		goto audit;
+	if ((rc = custos_index_watermark(idx, &out->watermark)) < 0 ||
+	    (rc = custos_index_term_report(idx, queries, n, out->hits, out->unique, &out->distinct,
+	                                   &out->bad)) < 0)
+		custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
+audit:;
+	/* what makes it reproducible: the exact queries (by the list's hash) and
+	 * the index state they ran against */
+	custos_buf_t p = { 0 }, r = { 0 };
+	custos_buf_addc(&p, '{');
+	if (source)
+		custos_lib__json_kv(&p, "file", source);
+	if (source_sha256)
+		custos_lib__json_kv(&p, "file_sha256", source_sha256);
+	custos_buf_printf(&p, "%s\"queries\":%zu}", p.len > 1 ? "," : "", n);
+	custos_buf_printf(&r, "{\"distinct\":%llu,\"watermark\":%llu}",
+	                  (unsigned long long)out->distinct, (unsigned long long)out->watermark);
+	rc = custos_session__audit(s, "report-terms", p.data, rc == CUSTOS_OK ? r.data : NULL, rc);
+	custos_buf_free(&p);
+	custos_buf_free(&r);
+	if (rc < 0) {
+		size_t bad = out->bad;
+		custos_term_report_free(out);
+		out->bad = bad;
+	}
+	return rc;
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+void custos_items_free(custos_items_t *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		custos_record_free(&l->v[i].rec);
+	free(l->v);
+	custos_arena_free(&l->arena);
+	memset(l, 0, sizeof *l);
+}
+
+typedef struct { uint64_t seq; custos_buf_t json; } tomb_t;
+
+static int tomb_fn(void *ctx, uint64_t seq, const char *json, size_t n)
+{
+	tomb_t *t = ctx;
+	if (seq != t->seq)
+		return 0;
+	custos_buf_add(&t->json, json, n);
+	return 1;
+}
+
+static custos_item_t *item_add(custos_items_t *l, size_t *cap)
+{
+	if (l->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		custos_item_t *nv = realloc(l->v, nc * sizeof *nv);
+		if (!nv)
+			return NULL;
+		l->v = nv;
+		*cap = nc;
+	}
+	custos_item_t *it = &l->v[l->n++];
+	memset(it, 0, sizeof *it);
+	custos_record_init(&it->rec);
+	return it;
+}
+
+/* Fills item with version i (0-based) of the record whose seqs are given. */
+static int item_fill(custos_session_t *s, custos_store_t *st, custos_items_t *l,
+                     custos_item_t *it, const char *id, const uint64_t *seqs, size_t n, size_t i)
+{
+	int rc;
+	it->seq = seqs[i];
+	it->version = (uint32_t)i + 1;
+	it->n_versions = (uint32_t)n;
+	it->current = i + 1 == n;
+	if ((rc = custos_store_get_seq(st, seqs[i], &it->rec)) == CUSTOS_OK)
+		return CUSTOS_OK;
+	if (rc != CUSTOS_ENOTFOUND)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+	/* disposed of: its tombstone is what the archive keeps */
+	tomb_t t = { seqs[i], { 0 } };
+	custos_store_tombstones(st, id, tomb_fn, &t);
+	if (!t.json.len) {
+		custos_buf_free(&t.json);
+		return custos_session__fail(s, CUSTOS_ECORRUPT, NULL, "record %s version %zu (seq %llu) "
+		                            "is neither stored nor disposed of", id, i + 1,
+		                            (unsigned long long)seqs[i]);
+	}
+	it->disposed = true;
+	it->tombstone = custos_arena_strdup(&l->arena, t.json.data);
+	custos_buf_free(&t.json);
+	return it->tombstone ? CUSTOS_OK : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+}
+
+static int cmp_ident(const void *x, const void *y)
+{
+	const custos_index_ident_t *p = x, *q = y;
+	if (p->created_at != q->created_at)
+		return p->created_at < q->created_at ? -1 : 1;
+	return strcmp(p->id, q->id);
+}
+
+static bool idlist_has(const custos_index_idlist_t *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].id, id))
+			return true;
+	return false;
+}
+
+/* The ids of the conversation around rec, oldest first. */
+static int thread_ids(custos_session_t *s, custos_store_t *st, const custos_record_t *rec,
+                      custos_index_idlist_t *out)
+{
+	custos_index_t *idx = NULL;
+	custos_root_cache_t *cache = malloc(sizeof *cache);
+	const char *root;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!cache)
+		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	custos_lib__root_cache_init(cache);
+	if ((rc = custos_lib__thread_root(st, cache, rec, &root, &s->err)) < 0)
+		goto done;
+	if (!root)
+		root = rec->id;
+	if ((rc = custos_session__index(s, &idx)) < 0)
+		goto done;
+	if ((rc = custos_index_thread(idx, out, root)) < 0) {
+		custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
+		goto done;
+	}
+	/* A reply indexed before its parent was captured names the parent as
+	 * its root; gather those too, breadth first over the members. */
+	for (size_t i = 0; i < out->n; i++) {
+		custos_index_idlist_t more = { 0 };
+		if ((rc = custos_index_thread(idx, &more, out->v[i].id)) < 0) {
+			custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
+			goto done;
+		}
+		for (size_t j = 0; j < more.n; j++) {
+			if (idlist_has(out, more.v[j].id))
+				continue;
+			custos_index_ident_t *nv = custos_arena_alloc(&out->arena, (out->n + 1) * sizeof *nv);
+			char *nid = custos_arena_strdup(&out->arena, more.v[j].id);
+			if (!nv || !nid) {
+				custos_index_idlist_free(&more);
+				rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+				goto done;
+			}
+			memcpy(nv, out->v, out->n * sizeof *nv);
+			nv[out->n] = more.v[j];
+			nv[out->n].id = nid;
+			out->v = nv;
+			out->n++;
+		}
+		custos_index_idlist_free(&more);
+	}
+	if (!idlist_has(out, rec->id)) {
+		/* not indexed yet: the record belongs to its own thread */
+		custos_index_ident_t *nv = custos_arena_alloc(&out->arena, (out->n + 1) * sizeof *nv);
+		char *nid = custos_arena_strdup(&out->arena, rec->id);
+		if (!nv || !nid) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		memcpy(nv, out->v, out->n * sizeof *nv);
+		nv[out->n].id = nid;
+		nv[out->n].seq = rec->seq;
+		nv[out->n].created_at = rec->created_at;
+		out->v = nv;
+		out->n++;
+	}
+	qsort(out->v, out->n, sizeof *out->v, cmp_ident);
+done:
+	if (rc < 0)
+		custos_index_idlist_free(out);
+	custos_lib__root_cache_free(cache);
+	free(cache);
+	return rc;
+}
+
+int custos_archive_show(custos_session_t *s, const char *id, uint32_t version, int what,
+                        custos_items_t *out)
+{
+	custos_store_t *st = NULL;
+	uint64_t *seqs = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_READ, "read records")) < 0 ||
+	    (rc = custos_session__store(s, &st)) < 0)
+		goto audit;
+	if ((rc = custos_store_versions(st, id, &seqs, &n)) < 0) {
+		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+		goto audit;
+	}
+	if (n == 0) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "no record '%s'", id);
+		goto audit;
+	}
+	if (what == CUSTOS_SHOW_ONE && version > n) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "record '%s' has %zu version%s, not %u",
+		                    id, n, n == 1 ? "" : "s", version);
+		goto audit;
+	}
+	if (what == CUSTOS_SHOW_VERSIONS) {
+		for (size_t i = 0; i < n && rc == CUSTOS_OK; i++) {
+			custos_item_t *it = item_add(out, &cap);
+			rc = it ? item_fill(s, st, out, it, id, seqs, n, i)
+			        : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		}
+	} else if (what == CUSTOS_SHOW_THREAD) {
+		custos_item_t *it = item_add(out, &cap);
+		custos_index_idlist_t l = { 0 };
+		if (!it) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto audit;
+		}
+		if ((rc = item_fill(s, st, out, it, id, seqs, n, n - 1)) < 0)
+			goto audit;
+		if (it->disposed) {
+			/* a disposed record's thread is its tombstone */
+			goto audit;
+		}
+		custos_record_t self;
+		custos_record_init(&self);
+		rc = custos_record_copy(&self, &it->rec);
+		custos_items_free(out);
+		cap = 0;
+		if (rc < 0 || (rc = thread_ids(s, st, &self, &l)) < 0) {
+			custos_record_free(&self);
+			if (rc == CUSTOS_ENOMEM)
+				custos_err_set(&s->err, rc, "out of memory");
+			goto audit;
+		}
+		custos_record_free(&self);
+		for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++) {
+			uint64_t *ms = NULL;
+			size_t mn = 0;
+			if ((rc = custos_store_versions(st, l.v[i].id, &ms, &mn)) < 0) {
+				custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s",
+				                     l.v[i].id);
+				break;
+			}
+			if (mn == 0) {
+				free(ms);
+				continue;   /* indexed, no longer stored: disposed after the search */
+			}
+			custos_item_t *m = item_add(out, &cap);
+			rc = m ? item_fill(s, st, out, m, l.v[i].id, ms, mn, mn - 1)
+			       : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			free(ms);
+		}
+		custos_index_idlist_free(&l);
+	} else {
+		custos_item_t *it = item_add(out, &cap);
+		rc = it ? item_fill(s, st, out, it, id, seqs, n, (version ? version : n) - 1)
+		        : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	}
+audit:
+	free(seqs);
+	if (rc < 0)
+		custos_items_free(out);
+	custos_buf_t p = { 0 };
+	custos_buf_adds(&p, "{\"id\":");
+	custos_buf_add_json_str(&p, id, strlen(id));
+	custos_buf_printf(&p, ",\"what\":\"%s\"", what == CUSTOS_SHOW_VERSIONS ? "versions" :
+	                  what == CUSTOS_SHOW_THREAD ? "thread" : "record");
+	if (version)
+		custos_buf_printf(&p, ",\"version\":%u", version);
+	custos_buf_addc(&p, '}');
+	rc = custos_session__audit(s, "show", p.data, NULL, rc);
+	custos_buf_free(&p);
+	if (rc < 0)
+		custos_items_free(out);
+	return rc;
+}
+
+int custos_archive_media(custos_session_t *s, const char *hex, void **p, size_t *n)
+{
+	custos_store_t *st = NULL;
+	int rc;
+	*p = NULL;
+	*n = 0;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_READ, "read media")) == CUSTOS_OK &&
+	    (rc = custos_session__store(s, &st)) == CUSTOS_OK &&
+	    (rc = custos_store_blob_get(st, hex, p, n)) < 0)
+		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read media %.64s", hex);
+	custos_buf_t b = { 0 };
+	custos_buf_adds(&b, "{\"sha256\":");
+	custos_buf_add_json_str(&b, hex, strlen(hex));
+	custos_buf_addc(&b, '}');
+	rc = custos_session__audit(s, "media", b.data, NULL, rc);
+	custos_buf_free(&b);
+	if (rc < 0) {
+		free(*p);
+		*p = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+typedef struct {
+	custos_quarantined_fn fn;
+	void *ctx;
+	uint64_t n;
+} qlist_t;
+
+static int qlist_fn(void *ctx, const custos_quarantine_entry_t *e)
+{
+	qlist_t *q = ctx;
+	q->n++;
+	return q->fn(q->ctx, e);
+}
+
+int custos_archive_quarantine_list(custos_session_t *s, custos_quarantined_fn fn, void *ctx)
+{
+	custos_store_t *st = NULL;
+	qlist_t q = { fn, ctx, 0 };
+	int rc;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_READ, "read the quarantine")) == CUSTOS_OK &&
+	    (rc = custos_session__store(s, &st)) == CUSTOS_OK &&
+	    (rc = custos_store_quarantine_list(st, qlist_fn, &q)) < 0)
+		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot list the quarantine");
+	char r[64];
+	snprintf(r, sizeof r, "{\"items\":%llu}", (unsigned long long)q.n);
+	return custos_session__audit(s, "quarantine-list", NULL, r, rc);
+}
+
+int custos_archive_quarantine_get(custos_session_t *s, uint64_t n, custos_quarantine_entry_t *e,
+                                  void **raw, size_t *raw_len)
+{
+	custos_store_t *st = NULL;
+	int rc;
+	*raw = NULL;
+	*raw_len = 0;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_READ, "read the quarantine")) == CUSTOS_OK &&
+	    (rc = custos_session__store(s, &st)) == CUSTOS_OK &&
+	    (rc = custos_store_quarantine_get(st, n, e, raw, raw_len)) < 0) {
+		if (rc == CUSTOS_ENOTFOUND)
+			custos_err_set(&s->err, rc, "no quarantine item %llu", (unsigned long long)n);
+		else
+			custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read quarantine "
+			                     "item %llu", (unsigned long long)n);
+	}
+	char p[64];
+	snprintf(p, sizeof p, "{\"n\":%llu}", (unsigned long long)n);
+	rc = custos_session__audit(s, "quarantine-show", p, NULL, rc);
+	if (rc < 0) {
+		free(*raw);
+		*raw = NULL;
+		*raw_len = 0;
+	}
+	return rc;
+}
+
+/* ---- statistics ------------------------------------------------------------ */
+
+void custos_stats_free(custos_stats_t *st)
+{
+	if (!st)
+		return;
+	custos_store_stats_free(&st->store);
+}
+
+int custos_archive_stats(custos_session_t *s, custos_stats_t *out)
+{
+	custos_store_t *st = NULL;
+	custos_index_t *idx = NULL;
+	int rc;
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_STATS, "read the archive's statistics")) < 0 ||
+	    (rc = custos_session__store(s, &st)) < 0)
+		return rc;
+	if ((rc = custos_store_stats(st, &out->store)) < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read statistics");
+	char path[4200];
+	custos_lib__index_path(path, sizeof path, s->a->dir);
+	custos_err_t ierr = { 0 };
+	if (access(path, F_OK) < 0)
+		return CUSTOS_OK;   /* nothing indexed yet */
+	if (custos_session__index(s, &idx) == CUSTOS_OK &&
+	    custos_index_watermark(idx, &out->index_watermark) == CUSTOS_OK) {
+		out->index_present = true;
+		out->index_lag = out->store.last_seq > out->index_watermark
+		               ? out->store.last_seq - out->index_watermark : 0;
+	} else {
+		ierr = s->err;
+		snprintf(out->index_error, sizeof out->index_error, "%.250s",
+		         idx ? custos_index_errmsg(idx) : ierr.msg);
+		custos_err_clear(&s->err);
+	}
+	return CUSTOS_OK;
+}

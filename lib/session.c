@@ -1,0 +1,274 @@
+/* Sessions: who acts and in which role, the role table, the session's
+ * snapshot (store view and index), and the audit entry of each operation. */
+#include "lib_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const role_names[CUSTOS_ROLE_COUNT] = {
+	"operator", "ingest", "legal", "compliance", "auditor", "admin"
+};
+
+const char *custos_role_name(custos_role_t role)
+{
+	return role >= 0 && role < CUSTOS_ROLE_COUNT ? role_names[role] : NULL;
+}
+
+int custos_role_parse(custos_role_t *out, const char *name, custos_err_t *err)
+{
+	/* the operator is the person at the archive's files, not a token's role */
+	for (int r = CUSTOS_ROLE_INGEST; r < CUSTOS_ROLE_COUNT; r++)
+		if (name && !strcmp(name, role_names[r])) {
+			*out = (custos_role_t)r;
+			return CUSTOS_OK;
+		}
+	return custos_err_set(err, CUSTOS_EINVAL, "unknown role '%s' (one of: ingest, legal, "
+	                      "compliance, auditor, admin)", name ? name : "");
+}
+
+/* Which role may do what: docs/api.md shows the same table. The operator
+ * (a person with shell access to the archive's files) may do everything. */
+static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
+	[CUSTOS_ROLE_OPERATOR] = {
+		[CUSTOS_OP_INGEST] = 1, [CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1,
+		[CUSTOS_OP_INDEX] = 1, [CUSTOS_OP_VERIFY] = 1, [CUSTOS_OP_AUDIT_READ] = 1,
+		[CUSTOS_OP_POLICY_READ] = 1, [CUSTOS_OP_POLICY_WRITE] = 1, [CUSTOS_OP_HOLD_READ] = 1,
+		[CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_RETENTION_PLAN] = 1,
+		[CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1 },
+	[CUSTOS_ROLE_INGEST] = { [CUSTOS_OP_INGEST] = 1 },
+	[CUSTOS_ROLE_LEGAL] = {
+		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
+		[CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_STATS] = 1 },
+	[CUSTOS_ROLE_COMPLIANCE] = {
+		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
+		[CUSTOS_OP_POLICY_WRITE] = 1, [CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1,
+		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1 },
+	[CUSTOS_ROLE_AUDITOR] = {
+		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_VERIFY] = 1,
+		[CUSTOS_OP_AUDIT_READ] = 1, [CUSTOS_OP_POLICY_READ] = 1, [CUSTOS_OP_HOLD_READ] = 1,
+		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_STATS] = 1 },
+	[CUSTOS_ROLE_ADMIN] = { [CUSTOS_OP_STATS] = 1 },
+};
+
+int custos_actor_check(const char *actor, custos_err_t *err)
+{
+	if (!actor)
+		return CUSTOS_OK;
+	size_t n = strlen(actor);
+	if (n == 0)
+		return custos_err_set(err, CUSTOS_EINVAL, "the actor is empty");
+	if (n > 200)
+		return custos_err_set(err, CUSTOS_EINVAL, "the actor is longer than 200 bytes");
+	size_t bad = custos_utf8_check(actor, n);
+	if (bad != n)
+		return custos_err_set(err, CUSTOS_EINVAL, "the actor is not UTF-8 (byte %zu)", bad + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)actor[i];
+		/* C0 controls and DEL; C1 controls are U+0080..U+009F: C2 80..C2 9F */
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < n &&
+		                              (unsigned char)actor[i + 1] < 0xa0))
+			return custos_err_set(err, CUSTOS_EINVAL, "the actor holds a control character "
+			                      "(byte %zu)", i + 1);
+	}
+	const char *lt = strchr(actor, '<'), *gt = strchr(actor, '>');
+	if ((lt || gt) && !(lt && gt && gt == actor + n - 1 && !strchr(lt + 1, '<') &&
+	                    gt > lt + 1 && strchr(lt, '@')))
+		return custos_err_set(err, CUSTOS_EINVAL, "the actor has '<' or '>' but is not "
+		                      "\"Name <address@example.com>\"");
+	return CUSTOS_OK;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d;
+	if (!s)
+		return NULL;
+	if (!(d = strdup(s)))
+		*oom = true;
+	return d;
+}
+
+int custos_session_open(custos_session_t **out, custos_archive_t *a, const custos_who_t *who,
+                        custos_err_t *err)
+{
+	static const custos_who_t nobody = CUSTOS_WHO_INIT;
+	custos_session_t *s;
+	bool oom = false;
+	int rc;
+
+	*out = NULL;
+	if (!who)
+		who = &nobody;
+	if (who->role < 0 || who->role >= CUSTOS_ROLE_COUNT)
+		return custos_err_set(err, CUSTOS_EINVAL, "no role %d", (int)who->role);
+	if ((rc = custos_actor_check(who->actor, err)) < 0)
+		return rc;
+	if (!(s = calloc(1, sizeof *s)))
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	s->a = a;
+	s->role = who->role;
+	s->actor = dup_or_null(who->actor, &oom);
+	s->token = dup_or_null(who->token, &oom);
+	s->client = dup_or_null(who->client, &oom);
+	if (s->actor) {
+		/* "Jane Doe <jane@acme.com>": a name and an address for git */
+		const char *lt = strchr(s->actor, '<');
+		if (lt) {
+			size_t nl = (size_t)(lt - s->actor);
+			while (nl && s->actor[nl - 1] == ' ')
+				nl--;
+			s->actor_name = strndup(s->actor, nl ? nl : (size_t)(lt - s->actor));
+			s->actor_email = strndup(lt + 1, strlen(lt + 1) - 1);
+			oom |= !s->actor_name || !s->actor_email;
+		} else {
+			s->actor_name = dup_or_null(s->actor, &oom);
+		}
+	}
+	pthread_mutex_lock(&a->mu);
+	bool stopping = a->stopping;
+	if (!stopping)
+		a->sessions++;
+	pthread_mutex_unlock(&a->mu);
+	if (oom || stopping) {
+		if (stopping)
+			s->a = NULL;   /* not counted */
+		custos_session_free(s);
+		if (stopping)
+			return custos_err_set(err, CUSTOS_ESTOPPED, "the archive is closing");
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	*out = s;
+	return CUSTOS_OK;
+}
+
+void custos_session__unpin(custos_session_t *s)
+{
+	custos_index_free(s->idx);
+	s->idx = NULL;
+	if (s->view)
+		custos_store_snapshot(s->view, false);
+	s->pinned = false;
+}
+
+void custos_session_free(custos_session_t *s)
+{
+	if (!s)
+		return;
+	custos_session__unpin(s);
+	custos_store_free(s->view);
+	if (s->a) {
+		pthread_mutex_lock(&s->a->mu);
+		s->a->sessions--;
+		pthread_mutex_unlock(&s->a->mu);
+	}
+	free(s->actor);
+	free(s->actor_name);
+	free(s->actor_email);
+	free(s->token);
+	free(s->client);
+	free(s);
+}
+
+const custos_err_t *custos_session_err(const custos_session_t *s)
+{
+	return &s->err;
+}
+
+void custos_session_refresh(custos_session_t *s)
+{
+	custos_session__unpin(s);
+}
+
+custos_archive_t *custos_session_archive(custos_session_t *s)
+{
+	return s->a;
+}
+
+int custos_session__begin(custos_session_t *s, custos_op_t op, const char *what)
+{
+	custos_err_clear(&s->err);
+	if (!allowed[s->role][op])
+		return custos_err_set(&s->err, CUSTOS_EDENIED, "the %s role may not %s",
+		                      role_names[s->role], what);
+	return CUSTOS_OK;
+}
+
+int custos_session__need_write(custos_session_t *s, const char *what)
+{
+	if (!(s->a->flags & CUSTOS_OPEN_WRITE))
+		return custos_err_set(&s->err, CUSTOS_EINVAL, "cannot %s: the archive is open "
+		                      "read-only", what);
+	return CUSTOS_OK;
+}
+
+int custos_session__store(custos_session_t *s, custos_store_t **out)
+{
+	int rc;
+	if (!s->view && (rc = custos_store_view(&s->view, s->a->store, &s->err)) < 0)
+		return rc;
+	if (!s->pinned) {
+		if ((rc = custos_store_snapshot(s->view, true)) < 0)
+			return custos_err_set(&s->err, rc, "%s", custos_store_err(s->view)->msg);
+		s->pinned = true;
+	}
+	*out = s->view;
+	return CUSTOS_OK;
+}
+
+int custos_session__index(custos_session_t *s, custos_index_t **out)
+{
+	char path[4200];
+	int rc;
+	if (!s->idx) {
+		custos_lib__index_path(path, sizeof path, s->a->dir);
+		if ((rc = custos_index_open(&s->idx, path, CUSTOS_INDEX_READ, &s->err)) < 0)
+			return rc;
+	}
+	*out = s->idx;
+	return CUSTOS_OK;
+}
+
+int custos_session__fail(custos_session_t *s, int status, const char *detail,
+                         const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (detail && *detail)
+		return custos_err_set(&s->err, status, "%s: %s", what, detail);
+	return custos_err_set(&s->err, status, "%s: %s", what, custos_status_str(status));
+}
+
+int custos_session__audit(custos_session_t *s, const char *action, const char *params,
+                          const char *result, int status)
+{
+	custos_archive_t *a = s->a;
+	s->audit_ok = false;
+	if (!a->audit)
+		return status;   /* a read-only medium: custos_archive_audited says so */
+	custos_audit_entry_t e = {
+		action, s->actor, s->role == CUSTOS_ROLE_OPERATOR ? NULL : role_names[s->role],
+		s->token, s->client, params, result, status
+	};
+	custos_err_t aerr = { 0 };
+	int rc = custos_auditlog_append(a->audit, &e, NULL, &aerr);
+	s->audit_ok = rc == CUSTOS_OK;
+	if (status < 0)
+		return status;
+	if (rc < 0)
+		s->err = aerr;
+	return rc;
+}
+
+void custos_session__change(custos_session_t *s, custos_policy_change_t *c, const char *msg)
+{
+	memset(c, 0, sizeof *c);
+	c->actor = s->actor_name;
+	c->email = s->actor_email;
+	c->message = msg;
+}
