@@ -34,6 +34,10 @@ bool cli_help(const cli_command_t *cmd, int argc, char **argv);
 int cli_open(cli_t *cli, unsigned flags, custos_archive_t **out);
 /* Parses a date or time for --as-of/--since ("2024-01-31", RFC 3339). */
 int cli_parse_time(const char *s, int64_t *ms);
+/* Prints s for a person: control characters and bytes that are not UTF-8
+ * escaped (custos_buf_add_printable), so text someone typed cannot drive
+ * the terminal; with lines, its newlines stay newlines. */
+void cli_print_text(FILE *f, const char *s, bool lines);
 /* Prints s with JSON string escaping, quotes included. */
 void cli_json_str(FILE *f, const char *s);
 /* Progress on stderr when it is a terminal: "label  done/total". */

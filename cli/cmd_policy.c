@@ -7,22 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int read_file(const char *path, custos_buf_t *out)
+/* The policy part reads the file: only a regular file, bounded (max). */
+static int read_file(const char *path, size_t max, custos_buf_t *out)
 {
-	FILE *f = fopen(path, "rb");
-	char b[65536];
-	size_t n;
-	if (!f)
-		return cli_fail("cannot read '%s': %s", path, strerror(errno));
-	while ((n = fread(b, 1, sizeof b, f)) > 0)
-		if (custos_buf_add(out, b, n) < 0) {
-			fclose(f);
-			return cli_fail("cannot read '%s': out of memory", path);
-		}
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return cli_fail("cannot read '%s': %s", path, strerror(errno));
+	custos_err_t err = { 0 };
+	if (custos_policy_file_read(path, max, out, &err) < 0)
+		return cli_fail("%s", err.msg);
 	return CLI_OK;
 }
 
@@ -51,7 +41,7 @@ static const char *kv(custos_buf_t *b, const char *k, const char *v)
 		custos_buf_addc(b, ',');
 	custos_buf_add_json_str(b, k, strlen(k));
 	custos_buf_addc(b, ':');
-	custos_buf_add_json_str(b, v ? v : "", v ? strlen(v) : 0);
+	custos_buf_add_json_text(b, v ? v : "", v ? strlen(v) : 0);
 	custos_buf_addc(b, '}');
 	return b->data;
 }
@@ -73,7 +63,7 @@ static int policy_set(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 	}
 	if (optind != argc - 1)
 		return cli_usage(cmd, "policy set needs one FILE");
-	if ((rc = read_file(argv[optind], &text)) != CLI_OK)
+	if ((rc = read_file(argv[optind], CUSTOS_SCHEDULE_MAX, &text)) != CLI_OK)
 		return rc;
 	custos_policy_resolve(p, NULL, head);
 	custos_policy_change_t ch = { cli->actor, msg, 0 };
@@ -225,10 +215,18 @@ static int policy_log(custos_archive_t *a, custos_policy_t *p, int argc, char **
 		} else {
 			const char *nl = e->message ? strchr(e->message, '\n') : NULL;
 			int len = nl ? (int)(nl - e->message) : e->message ? (int)strlen(e->message) : 0;
-			printf("%s  %s  %-20s  %.*s\n", e->id, t, e->author ? e->author : "", len,
-			       e->message ? e->message : "");
-			for (size_t j = 0; j < e->n_changes; j++)
-				printf("    %s\n", e->changes[j]);
+			/* authors and messages of commits made outside custos are anyone's text */
+			custos_buf_t b = { 0 };
+			custos_buf_printf(&b, "%s  %s  %-20s  %.*s", e->id, t, e->author ? e->author : "",
+			                  len, e->message ? e->message : "");
+			cli_print_text(stdout, b.data ? b.data : "", false);
+			putchar('\n');
+			custos_buf_free(&b);
+			for (size_t j = 0; j < e->n_changes; j++) {
+				fputs("    ", stdout);
+				cli_print_text(stdout, e->changes[j], false);
+				putchar('\n');
+			}
 		}
 	}
 	if (json)
@@ -296,7 +294,7 @@ static int policy_doc(cli_t *cli, custos_archive_t *a, custos_policy_t *p, int a
 			name = strrchr(file, '/');
 			name = name ? name + 1 : file;
 		}
-		if ((rc = read_file(file, &data)) != CLI_OK)
+		if ((rc = read_file(file, CUSTOS_POLICY_DOC_MAX, &data)) != CLI_OK)
 			return rc;
 		char commit[CUSTOS_COMMIT_HEX];
 		custos_policy_change_t ch = { cli->actor, msg, 0 };

@@ -306,6 +306,52 @@ bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end);
  * NUL is valid. Runs of ASCII are checked 8 bytes at a time. */
 size_t custos_utf8_check(const char *p, size_t n);
 
+/* ---------------------------------------------------------------------------
+ * Text people type (common/text.c). An actor, a hold's reason or query, a
+ * commit message reach git commits, hold files, the audit chain and
+ * terminals: each is checked once, here, and refused with the reason (which
+ * never repeats the bytes refused).
+ */
+/* Control characters as custos refuses and escapes them: C0, DEL, C1, the
+ * Unicode line and paragraph separators, and the bidi embeddings,
+ * overrides and isolates (which reorder what a terminal shows). */
+bool custos_text_is_control(unsigned cp);
+
+enum {
+	CUSTOS_TEXT_LINES = 1 << 0,   /* newlines and tabs are allowed */
+	CUSTOS_TEXT_EMPTY = 1 << 1    /* "" is allowed */
+};
+/* Checks that s (NUL-terminated) is valid UTF-8 of at most max bytes
+ * without control characters (see flags). CUSTOS_EINVAL otherwise, with
+ * err saying what ("reason is not valid UTF-8 (byte 7)"), what names the
+ * field. */
+int custos_text_check(const char *what, const char *s, size_t max, unsigned flags,
+                      custos_err_t *err);
+
+/* An actor: the person a command acts for (--actor, CUSTOS_ACTOR). Either a
+ * name ("Jane Doe", "J. Doe (legal)") or a name and an email ("Jane Doe
+ * <jane@acme.com>"). Spaces around it are dropped, and the email form is
+ * rewritten with one space before '<'. Refused (CUSTOS_EINVAL): empty,
+ * over CUSTOS_ACTOR_MAX bytes, not UTF-8, a control character, '<' or '>'
+ * anywhere but around a final email, an email without local@domain. */
+#define CUSTOS_ACTOR_MAX 200
+typedef struct {
+	char text[CUSTOS_ACTOR_MAX + 1];    /* the normalized whole, as audited */
+	char name[CUSTOS_ACTOR_MAX + 1];    /* "Jane Doe" */
+	char email[CUSTOS_ACTOR_MAX + 1];   /* "jane@acme.com", "" when none given */
+} custos_actor_t;
+int custos_actor_parse(custos_actor_t *out, const char *s, custos_err_t *err);
+
+/* Appends s for a terminal: control characters (custos_text_is_control)
+ * become \xNN or \uNNNN and bytes that are not UTF-8 \xNN; the rest is
+ * copied. For any text shown to a person that custos did not check itself
+ * (older audit entries, commits made outside custos, file names). */
+int custos_buf_add_printable(custos_buf_t *b, const char *s, size_t n);
+/* custos_buf_add_json_str for text that may not be UTF-8 (a path, an
+ * argument being refused): each byte that is not becomes U+FFFD, so the
+ * JSON stays valid. */
+int custos_buf_add_json_text(custos_buf_t *b, const char *s, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,7 +15,9 @@ int custos_archive__json_kv(custos_buf_t *b, const char *key, const char *value)
 		err |= custos_buf_addc(b, ',');
 	err |= custos_buf_add_json_str(b, key, strlen(key));
 	err |= custos_buf_addc(b, ':');
-	err |= custos_buf_add_json_str(b, value, strlen(value));
+	/* values come from users (paths, refused arguments): the audit line
+	 * stays JSON whatever their bytes */
+	err |= custos_buf_add_json_text(b, value, strlen(value));
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
@@ -37,9 +39,13 @@ static int dir_is_empty(const char *dir, custos_err_t *err)
 int custos_archive_init(const char *dir, const char *actor, custos_err_t *err)
 {
 	custos_store_t *st = NULL;
+	custos_actor_t who;
 	struct stat sb;
 	int rc;
 
+	if (actor && (rc = custos_actor_parse(&who, actor, err)) < 0)
+		return rc;
+	actor = actor ? who.text : NULL;
 	if (stat(dir, &sb) == 0) {
 		if (!S_ISDIR(sb.st_mode))
 			return custos_err_set(err, CUSTOS_EEXISTS, "'%s' exists and is not a directory", dir);
@@ -76,10 +82,16 @@ int custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
                         const char *actor, custos_err_t *err)
 {
 	custos_archive_t *a;
+	custos_actor_t who;
 	unsigned sflags = 0;
 	int rc;
 
 	*out = NULL;
+	/* the one check of who acts: the actor reaches the audit chain, git
+	 * commits, hold files and tombstones */
+	if (actor && (rc = custos_actor_parse(&who, actor, err)) < 0)
+		return rc;
+	actor = actor ? who.text : NULL;
 	if (!(a = calloc(1, sizeof *a)) || !(a->dir = strdup(dir)) ||
 	    (actor && !(a->actor = strdup(actor)))) {
 		custos_archive_free(a);
