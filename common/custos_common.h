@@ -117,11 +117,31 @@ int custos_global_init(void);
  */
 #define CUSTOS_TIME_NONE INT64_MIN
 
+/* The instants custos keeps: those custos_time_format writes as a time
+ * custos_time_parse reads back, 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999Z (four-digit years, UTC). */
+#define CUSTOS_TIME_MIN (-62167219200000LL)
+#define CUSTOS_TIME_MAX 253402300799999LL
+static inline bool custos_time_in_range(int64_t ms)
+{
+	return ms >= CUSTOS_TIME_MIN && ms <= CUSTOS_TIME_MAX;
+}
+
 /* Parses RFC 3339 / ISO 8601 ("2021-05-18T19:24:56.000Z", "+02:00" offsets,
  * "2021-05-18 19:24:56", a bare date = midnight UTC) and the classic X format
  * "Wed Oct 10 20:19:24 +0000 2018" and RFC 822 dates ("Tue, 10 Jun 2003
- * 04:00:00 GMT"). Returns CUSTOS_EFORMAT if none fits. */
+ * 04:00:00 GMT"). Returns CUSTOS_EFORMAT if none fits, and CUSTOS_ETOOBIG
+ * for a time that its offset puts outside CUSTOS_TIME_MIN..MAX
+ * ("9999-12-31T23:59:59-00:01" is 10000-01-01 in UTC): *out_ms then holds
+ * that instant all the same, so that an importer can keep it for
+ * custos_record_validate to refuse by name. Every other caller treats any
+ * status below 0 as "not a time". */
 int custos_time_parse(int64_t *out_ms, const char *s, size_t n);
+/* The instant n units of unit_ms after the epoch, plus extra_ms: epoch
+ * numbers in exports (seconds: unit_ms 1000; milliseconds: 1). Checked
+ * without overflow; CUSTOS_ETOOBIG, *out_ms unchanged, when outside
+ * CUSTOS_TIME_MIN..MAX. */
+int custos_time_from_epoch(int64_t *out_ms, int64_t n, int64_t unit_ms, int64_t extra_ms);
 /* Formats as RFC 3339 UTC, "2021-05-18T19:24:56Z", with ".123" when the
  * milliseconds are not zero. out holds at least 32 bytes. */
 void custos_time_format(char *out, size_t cap, int64_t ms);
