@@ -117,7 +117,7 @@ static int open_log(const char *dir, int flags, int *fd_out, int *lock_out, cust
 	char path[4096], lock[4096];
 	audit_path(path, sizeof path, dir, "audit.log");
 	audit_path(lock, sizeof lock, dir, "lock");
-	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lfd < 0)
 		return custos_err_set(err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                      "cannot open '%s': %s", lock, strerror(errno));
@@ -126,7 +126,7 @@ static int open_log(const char *dir, int flags, int *fd_out, int *lock_out, cust
 		close(lfd);
 		return custos_err_set(err, CUSTOS_EIO, "cannot lock '%s': %s", lock, strerror(e));
 	}
-	int fd = open(path, flags | O_CLOEXEC, 0644);
+	int fd = open(path, flags | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
 		close(lfd);
@@ -155,7 +155,7 @@ int custos_audit_append(const char *dir, const custos_audit_entry_t *e, custos_e
 	int fd = -1, lfd = -1, st;
 
 	snprintf(sub, sizeof sub, "%s/audit", dir);
-	if (mkdir(sub, 0755) < 0 && errno != EEXIST)
+	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
 		return custos_err_set(err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                      "cannot create '%s': %s", sub, strerror(errno));
 	if ((st = open_log(dir, O_RDWR | O_CREAT, &fd, &lfd, err)) < 0)

@@ -109,7 +109,12 @@ void custos_sha256_final(custos_sha256_ctx_t *c, uint8_t out[CUSTOS_SHA256_LEN])
 void custos_hex(char *out, const uint8_t *p, size_t n);   /* out holds 2n+1 */
 int  custos_unhex(uint8_t *out, const char *hex, size_t n); /* n bytes; CUSTOS_EFORMAT */
 
-/* Must be called once before any hashing or randomness (libsodium init). */
+/* Must be called once before any hashing or randomness (libsodium init),
+ * before other threads start. It also adds 077 to the process umask, for
+ * good: the policy repository's and the index's files are created by
+ * libgit2 and Xapian with the umask, and nothing of an archive may be
+ * readable by other users (so files the program writes elsewhere, exports
+ * included, are private too; chmod them to share). */
 int custos_global_init(void);
 
 /* ---------------------------------------------------------------------------

@@ -58,7 +58,12 @@ int custos_archive_init(const char *dir, const char *actor, custos_err_t *err)
 			                      stat(probe, &sb) == 0 ? "'%s' is already an archive"
 			                                            : "'%s' is not empty", dir);
 		}
-	} else if (mkdir(dir, 0755) < 0) {
+		/* an empty directory given to init becomes the archive: private */
+		if ((sb.st_mode & 077) && chmod(dir, sb.st_mode & 07700) < 0)
+			return custos_err_set(err, errno == EPERM ? CUSTOS_EACCESS : CUSTOS_EIO,
+			                      "cannot make '%s' private to its owner: %s", dir,
+			                      strerror(errno));
+	} else if (mkdir(dir, 0700) < 0) {
 		return custos_err_set(err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                      "cannot create '%s': %s", dir, strerror(errno));
 	}

@@ -266,7 +266,7 @@ static int fsync_dir(const char *dir)
 
 static int ensure_holds_dir(custos_policy_t *p)
 {
-	if (mkdir(p->holds_dir, 0755) == 0) {
+	if (mkdir(p->holds_dir, 0700) == 0) {
 		if (fsync_dir(p->archive) < 0)
 			return custos_err_set(&p->err, CUSTOS_EIO, "cannot sync '%s': %s", p->archive,
 			                      strerror(errno));
@@ -454,7 +454,7 @@ static int members_append(custos_policy_t *p, custos_retention__members_t *m,
 	int fd = -1, err = CUSTOS_OK;
 	if ((err = ensure_holds_dir(p)) < 0)
 		return err;
-	fd = open(m->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(m->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return custos_err_set(&p->err, CUSTOS_EIO, "cannot open '%s': %s", m->path, strerror(errno));
 	if (ftruncate(fd, m->bytes) < 0 || lseek(fd, m->bytes, SEEK_SET) < 0) {

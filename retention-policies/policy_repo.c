@@ -602,7 +602,7 @@ int custos_policy__lock(custos_policy_t *p)
 		p->lock_depth--;
 		return custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
 	}
-	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = custos_err_set(&p->err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                     "cannot open '%s': %s", lp, strerror(errno));
@@ -833,7 +833,7 @@ done:
  */
 static int mkdir_p1(const char *path)
 {
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
 		return 0;
 	return -1;
 }
