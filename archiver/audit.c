@@ -118,7 +118,7 @@ static int open_log(const char *dir, int flags, int *fd_out, int *lock_out, cust
 	char path[4096], lock[4096];
 	audit_path(path, sizeof path, dir, "audit.log");
 	audit_path(lock, sizeof lock, dir, "lock");
-	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lfd < 0)
 		return custos_err_set(err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                      "cannot open '%s': %s", lock, strerror(errno));
@@ -127,7 +127,7 @@ static int open_log(const char *dir, int flags, int *fd_out, int *lock_out, cust
 		close(lfd);
 		return custos_err_set(err, CUSTOS_EIO, "cannot lock '%s': %s", lock, strerror(e));
 	}
-	int fd = open(path, flags | O_CLOEXEC, 0644);
+	int fd = open(path, flags | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
 		close(lfd);

@@ -303,7 +303,10 @@ static int fill(fb_t *x, const custos_jv_t *e, const char **why)
 		*why = "no \"timestamp\" number";
 		return 1;
 	}
-	r->created_at = ts * 1000;
+	if (custos_time_from_epoch(&r->created_at, ts, 1000, 0) < 0) {
+		*why = "\"timestamp\" is outside the years 0000 to 9999";
+		return 1;
+	}
 	st |= custos_record_sets(r, &r->platform, "facebook");
 	st |= custos_record_sets(r, &r->account, x->account);
 	st |= custos_record_sets(r, &r->kind, comment || x->comments ? "comment" : "post");

@@ -614,7 +614,9 @@ static int parse_date(feed_t *f, const fnode_t *n, int64_t *out)
 	size_t len = strlen(s);
 	while (len && strchr(" \t\r\n", s[len - 1]))
 		len--;
-	return len && custos_time_parse(out, s, len) == 0;
+	/* a date past year 9999 is kept: the record's validation names it */
+	int st = len ? custos_time_parse(out, s, len) : CUSTOS_EFORMAT;
+	return st == 0 || st == CUSTOS_ETOOBIG;
 }
 
 /* The text without the blanks around it, malloc'd; NULL when none is left. */

@@ -33,9 +33,9 @@ static int64_t jtime(custos_jv_t *o, const char *k)
 {
 	const char *s = jstr(o, k);
 	int64_t ms;
-	if (!s || custos_time_parse(&ms, s, strlen(s)) < 0)
-		return CUSTOS_TIME_NONE;
-	return ms;
+	int st = s ? custos_time_parse(&ms, s, strlen(s)) : CUSTOS_EFORMAT;
+	/* past year 9999 is kept: the record's validation names it */
+	return st == 0 || st == CUSTOS_ETOOBIG ? ms : CUSTOS_TIME_NONE;
 }
 
 /* The host of an http(s) URL into out; 0 when there is none. */

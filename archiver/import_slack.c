@@ -303,8 +303,7 @@ static int parse_ts(const char *ts, int64_t *out)
 	}
 	if (*end || end == ts)
 		return -1;
-	*out = (int64_t)sec * 1000 + ms;
-	return 0;
+	return custos_time_from_epoch(out, sec, 1000, ms) < 0 ? -2 : 0;
 }
 
 static const char *const events[] = {
@@ -397,8 +396,9 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, const custos_jv
 		return 1;
 	}
 	const char *ts = custos_jv__str(custos_jv__get(m, "ts"));
-	if (parse_ts(ts, &r->created_at) < 0) {
-		*why = "no \"ts\" timestamp";
+	int tst = parse_ts(ts, &r->created_at);
+	if (tst < 0) {
+		*why = tst == -2 ? "\"ts\" is outside the years 0000 to 9999" : "no \"ts\" timestamp";
 		return 1;
 	}
 	const char *chan_id = c ? c->id : folder;

@@ -715,6 +715,22 @@ static int create_layout(custos_store_t *st)
 	return fsync_path(st, parent);
 }
 
+/* Nothing of an archive is for other users (docs/threat-model.md): its
+ * root directory, which custos init makes 0700, is what keeps them out of
+ * everything below, whatever modes libraries gave the files there. */
+static int check_private(custos_store_t *st)
+{
+	struct stat sb;
+	if (stat(st->dir, &sb) != 0)
+		return custos_err_set(&st->err, errno_status(errno), "cannot open archive '%s': %s",
+		                      st->dir, strerror(errno));
+	if (sb.st_mode & 077)
+		return custos_err_set(&st->err, CUSTOS_EACCESS, "archive '%s' is open to other users "
+		                      "(mode %04o): custos keeps an archive private to its owner; "
+		                      "'chmod 700' it to go on", st->dir, (unsigned)(sb.st_mode & 07777));
+	return CUSTOS_OK;
+}
+
 /* Who holds the writer lock, as its holder wrote it into the lock file
  * ("pid 1234: custos serve"), for the message of the one turned away. */
 static void lock_holder(int fd, char *out, size_t cap)
@@ -997,6 +1013,8 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 			goto done;
 		}
 	}
+	if ((e = check_private(st)) < 0)
+		goto done;
 	if ((flags & CUSTOS_STORE_WRITE) && (e = take_lock(st, sh)) < 0)
 		goto done;
 	if ((rc = mdb_env_create(&sh->env)) != 0 ||

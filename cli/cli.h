@@ -40,6 +40,10 @@ int cli_open(cli_t *cli, unsigned flags, custos_session_t **out);
 void cli_close(cli_t *cli);
 /* Parses a date or time for --as-of/--since ("2024-01-31", RFC 3339). */
 int cli_parse_time(const char *s, int64_t *ms);
+/* Prints s for a person: control characters and bytes that are not UTF-8
+ * escaped (custos_buf_add_printable), so text someone typed cannot drive
+ * the terminal; with lines, its newlines stay newlines. */
+void cli_print_text(FILE *f, const char *s, bool lines);
 /* Prints s with JSON string escaping, quotes included. */
 void cli_json_str(FILE *f, const char *s);
 /* Progress on stderr when it is a terminal: "label  done/total". */

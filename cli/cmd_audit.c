@@ -28,7 +28,11 @@ static int print_line(void *ctx, const char *line, size_t n)
 	}
 	json_t *o = json_loadb(line, n, 0, NULL);
 	if (!o) {
-		printf("(unreadable entry: %.60s)\n", line);
+		char head[61];
+		snprintf(head, sizeof head, "%.60s", line);
+		fputs("(unreadable entry: ", stdout);
+		cli_print_text(stdout, head, false);
+		fputs(")\n", stdout);
 		return 0;
 	}
 	if (out->n++ == 0)
@@ -39,11 +43,16 @@ static int print_line(void *ctx, const char *line, size_t n)
 	snprintf(user, sizeof user, "%s%s%s", str_of(o, "user"), *actor ? "/" : "", actor);
 	char *params = json_dumps(json_object_get(o, "params"), JSON_COMPACT);
 	char *result = json_dumps(json_object_get(o, "result"), JSON_COMPACT);
-	printf("%-5lld %-20s %-12s %-14s %-7s %s %s\n",
-	       (long long)json_integer_value(json_object_get(o, "n")), str_of(o, "time"), user,
-	       str_of(o, "action"), str_of(o, "status"),
-	       params && strcmp(params, "{}") ? params : "",
-	       result && strcmp(result, "{}") ? result : "");
+	/* what an entry holds was typed by someone: shown, never obeyed by the terminal */
+	custos_buf_t row = { 0 };
+	custos_buf_printf(&row, "%-5lld %-20s %-12s %-14s %-7s %s %s",
+	                  (long long)json_integer_value(json_object_get(o, "n")), str_of(o, "time"),
+	                  user, str_of(o, "action"), str_of(o, "status"),
+	                  params && strcmp(params, "{}") ? params : "",
+	                  result && strcmp(result, "{}") ? result : "");
+	cli_print_text(stdout, row.data ? row.data : "", false);
+	putchar('\n');
+	custos_buf_free(&row);
 	free(params);
 	free(result);
 	json_decref(o);

@@ -141,8 +141,10 @@ static int hold_list(cli_t *cli, int argc, char **argv)
 		} else {
 			char t[40];
 			custos_time_format(t, sizeof t, h->created_at);
-			printf("%-24s %-9s %8llu  %-20.20s %s\n", h->name, h->active ? "active" : "released",
-			       (unsigned long long)r.covers[i], t, h->query);
+			printf("%-24s %-9s %8llu  %-20.20s ", h->name, h->active ? "active" : "released",
+			       (unsigned long long)r.covers[i], t);
+			cli_print_text(stdout, h->query, false);
+			putchar('\n');
 		}
 	}
 	if (json)
@@ -191,14 +193,19 @@ static int hold_show(cli_t *cli, int argc, char **argv)
 	} else {
 		char t[40];
 		custos_time_format(t, sizeof t, h->created_at);
-		printf("hold     %s (%s)\nquery    %s\nreason   %s\ncreated  %s by %s\n", h->name,
-		       h->active ? "active" : "released", h->query, h->reason, t,
-		       h->created_by ? h->created_by : "");
+		/* the hold's texts are shown, never obeyed by the terminal */
+		custos_buf_t b = { 0 };
+		custos_buf_printf(&b, "hold     %s (%s)\nquery    %s\nreason   %s\ncreated  %s by %s\n",
+		                  h->name, h->active ? "active" : "released", h->query, h->reason, t,
+		                  h->created_by ? h->created_by : "");
 		if (!h->active) {
 			custos_time_format(t, sizeof t, h->released_at);
-			printf("released %s by %s: %s\n", t, h->released_by ? h->released_by : "",
-			       h->release_reason ? h->release_reason : "");
+			custos_buf_printf(&b, "released %s by %s: %s\n", t,
+			                  h->released_by ? h->released_by : "",
+			                  h->release_reason ? h->release_reason : "");
 		}
+		cli_print_text(stdout, b.data ? b.data : "", true);
+		custos_buf_free(&b);
 		printf("records  %zu\n\n", r.n);
 		for (size_t i = 0; i < r.n; i++)
 			printf("%s%s\n", r.v[i].id,

@@ -7,32 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int read_file(const char *path, custos_buf_t *out)
-{
-	FILE *f = fopen(path, "rb");
-	char b[65536];
-	size_t n;
-	if (!f)
-		return cli_fail("cannot read '%s': %s", path, strerror(errno));
-	while ((n = fread(b, 1, sizeof b, f)) > 0)
-		if (custos_buf_add(out, b, n) < 0) {
-			fclose(f);
-			return cli_fail("cannot read '%s': out of memory", path);
-		}
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return cli_fail("cannot read '%s': %s", path, strerror(errno));
-	return CLI_OK;
-}
-
 static int policy_set(custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
 	static const struct option opts[] = { { "message", required_argument, NULL, 'm' },
 	                                      { NULL, 0, NULL, 0 } };
 	const char *msg = NULL;
-	custos_buf_t text = { 0 };
 	custos_policy_result_t res;
 	int c, rc;
 	while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
@@ -42,9 +22,7 @@ static int policy_set(custos_session_t *a, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage(cmd, "policy set needs one FILE");
-	if ((rc = read_file(argv[optind], &text)) != CLI_OK)
-		return rc;
-	int st = custos_archive_policy_set(a, text.data ? text.data : "", text.len, msg, &res);
+	int st = custos_archive_policy_set_file(a, argv[optind], msg, &res);
 	if (st == CUSTOS_EFORMAT) {
 		/* the problems, one a line, named after the file the user gave */
 		const char *m = custos_session_err(a)->msg;
@@ -59,7 +37,7 @@ static int policy_set(custos_session_t *a, int argc, char **argv)
 		}
 		rc = CLI_FAIL;
 	} else if (st < 0) {
-		rc = cli_fail("cannot set the schedule: %s", custos_session_err(a)->msg);
+		rc = cli_fail_err(custos_session_err(a));
 	} else {
 		if (!res.changed)
 			printf("schedule unchanged (commit %s)\n", res.commit);
@@ -70,7 +48,6 @@ static int policy_set(custos_session_t *a, int argc, char **argv)
 		free(res.warnings);
 		rc = CLI_OK;
 	}
-	custos_buf_free(&text);
 	return rc;
 }
 
@@ -175,10 +152,18 @@ static int policy_log(custos_session_t *a, int argc, char **argv)
 		} else {
 			const char *nl = e->message ? strchr(e->message, '\n') : NULL;
 			int len = nl ? (int)(nl - e->message) : e->message ? (int)strlen(e->message) : 0;
-			printf("%s  %s  %-20s  %.*s\n", e->id, t, e->author ? e->author : "", len,
-			       e->message ? e->message : "");
-			for (size_t j = 0; j < e->n_changes; j++)
-				printf("    %s\n", e->changes[j]);
+			/* authors and messages of commits made outside custos are anyone's text */
+			custos_buf_t b = { 0 };
+			custos_buf_printf(&b, "%s  %s  %-20s  %.*s", e->id, t, e->author ? e->author : "",
+			                  len, e->message ? e->message : "");
+			cli_print_text(stdout, b.data ? b.data : "", false);
+			putchar('\n');
+			custos_buf_free(&b);
+			for (size_t j = 0; j < e->n_changes; j++) {
+				fputs("    ", stdout);
+				cli_print_text(stdout, e->changes[j], false);
+				putchar('\n');
+			}
 		}
 	}
 	if (json)
@@ -235,7 +220,7 @@ static int policy_doc(custos_session_t *a, int argc, char **argv)
 		const char *file = argv[optind];
 		char commit[CUSTOS_COMMIT_HEX];
 		if (custos_archive_policy_doc_add(a, file, name, msg, commit) < 0) {
-			rc = cli_fail("cannot add the document: %s", custos_session_err(a)->msg);
+			rc = cli_fail_err(custos_session_err(a));
 		} else {
 			if (!name) {
 				name = strrchr(file, '/');

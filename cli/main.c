@@ -41,13 +41,40 @@ const cli_command_t *cli_find(const char *name)
 	return NULL;
 }
 
+void cli_print_text(FILE *f, const char *s, bool lines)
+{
+	custos_buf_t b = { 0 };
+	for (const char *line = s, *nl; line; line = nl ? nl + 1 : NULL) {
+		nl = lines ? strchr(line, '\n') : NULL;
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		custos_buf_clear(&b);
+		if (custos_buf_add_printable(&b, line, n) == CUSTOS_OK && b.data)
+			fwrite(b.data, 1, b.len, f);
+		if (nl)
+			fputc('\n', f);
+	}
+	custos_buf_free(&b);
+}
+
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;
+	custos_buf_t m = { 0 };
 	fputs("custos: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	char small[1];
+	int n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
+	/* messages quote what users gave (names, queries, commit authors):
+	 * escaped, their lines kept */
+	if (n > 0 && custos_buf_reserve(&m, (size_t)n + 1) == CUSTOS_OK) {
+		va_start(ap, fmt);
+		vsnprintf(m.data, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		m.len = (size_t)n;
+		cli_print_text(stderr, m.data, true);
+	}
+	custos_buf_free(&m);
 	fputc('\n', stderr);
 	return CLI_FAIL;
 }
@@ -112,7 +139,7 @@ int cli_open(cli_t *cli, unsigned flags, custos_session_t **out)
 		return cli_fail("no archive: give --archive DIR or set CUSTOS_ARCHIVE");
 	who.actor = cli->actor;
 	if (custos_actor_check(cli->actor, &err) < 0)
-		return cli_fail("--actor: %s", err.msg);
+		return cli_fail_err(&err);
 	if (custos_archive_open(&cli->a, cli->archive, flags, &err) < 0)
 		return cli_fail_err(&err);
 	if (custos_session_open(&cli->s, cli->a, &who, &err) < 0) {

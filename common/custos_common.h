@@ -118,7 +118,12 @@ int  custos_unhex(uint8_t *out, const char *hex, size_t n); /* n bytes; CUSTOS_E
  * step. A no-op otherwise. */
 void custos_test_point(const char *name);
 
-/* Must be called once before any hashing or randomness (libsodium init). */
+/* Must be called once before any hashing or randomness (libsodium init),
+ * before other threads start. It also adds 077 to the process umask, for
+ * good: the policy repository's and the index's files are created by
+ * libgit2 and Xapian with the umask, and nothing of an archive may be
+ * readable by other users (so files the program writes elsewhere, exports
+ * included, are private too; chmod them to share). */
 int custos_global_init(void);
 
 /* ---------------------------------------------------------------------------
@@ -126,11 +131,31 @@ int custos_global_init(void);
  */
 #define CUSTOS_TIME_NONE INT64_MIN
 
+/* The instants custos keeps: those custos_time_format writes as a time
+ * custos_time_parse reads back, 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999Z (four-digit years, UTC). */
+#define CUSTOS_TIME_MIN (-62167219200000LL)
+#define CUSTOS_TIME_MAX 253402300799999LL
+static inline bool custos_time_in_range(int64_t ms)
+{
+	return ms >= CUSTOS_TIME_MIN && ms <= CUSTOS_TIME_MAX;
+}
+
 /* Parses RFC 3339 / ISO 8601 ("2021-05-18T19:24:56.000Z", "+02:00" offsets,
  * "2021-05-18 19:24:56", a bare date = midnight UTC) and the classic X format
  * "Wed Oct 10 20:19:24 +0000 2018" and RFC 822 dates ("Tue, 10 Jun 2003
- * 04:00:00 GMT"). Returns CUSTOS_EFORMAT if none fits. */
+ * 04:00:00 GMT"). Returns CUSTOS_EFORMAT if none fits, and CUSTOS_ETOOBIG
+ * for a time that its offset puts outside CUSTOS_TIME_MIN..MAX
+ * ("9999-12-31T23:59:59-00:01" is 10000-01-01 in UTC): *out_ms then holds
+ * that instant all the same, so that an importer can keep it for
+ * custos_record_validate to refuse by name. Every other caller treats any
+ * status below 0 as "not a time". */
 int custos_time_parse(int64_t *out_ms, const char *s, size_t n);
+/* The instant n units of unit_ms after the epoch, plus extra_ms: epoch
+ * numbers in exports (seconds: unit_ms 1000; milliseconds: 1). Checked
+ * without overflow; CUSTOS_ETOOBIG, *out_ms unchanged, when outside
+ * CUSTOS_TIME_MIN..MAX. */
+int custos_time_from_epoch(int64_t *out_ms, int64_t n, int64_t unit_ms, int64_t extra_ms);
 /* Formats as RFC 3339 UTC, "2021-05-18T19:24:56Z", with ".123" when the
  * milliseconds are not zero. out holds at least 32 bytes. */
 void custos_time_format(char *out, size_t cap, int64_t ms);
@@ -314,6 +339,52 @@ bool custos_extract_reply(const char *text, size_t *out_start, size_t *out_end);
  * continuation bytes and a sequence cut short by the end of p are invalid;
  * NUL is valid. Runs of ASCII are checked 8 bytes at a time. */
 size_t custos_utf8_check(const char *p, size_t n);
+
+/* ---------------------------------------------------------------------------
+ * Text people type (common/text.c). An actor, a hold's reason or query, a
+ * commit message reach git commits, hold files, the audit chain and
+ * terminals: each is checked once, here, and refused with the reason (which
+ * never repeats the bytes refused).
+ */
+/* Control characters as custos refuses and escapes them: C0, DEL, C1, the
+ * Unicode line and paragraph separators, and the bidi embeddings,
+ * overrides and isolates (which reorder what a terminal shows). */
+bool custos_text_is_control(unsigned cp);
+
+enum {
+	CUSTOS_TEXT_LINES = 1 << 0,   /* newlines and tabs are allowed */
+	CUSTOS_TEXT_EMPTY = 1 << 1    /* "" is allowed */
+};
+/* Checks that s (NUL-terminated) is valid UTF-8 of at most max bytes
+ * without control characters (see flags). CUSTOS_EINVAL otherwise, with
+ * err saying what ("reason is not valid UTF-8 (byte 7)"), what names the
+ * field. */
+int custos_text_check(const char *what, const char *s, size_t max, unsigned flags,
+                      custos_err_t *err);
+
+/* An actor: the person a command acts for (--actor, CUSTOS_ACTOR). Either a
+ * name ("Jane Doe", "J. Doe (legal)") or a name and an email ("Jane Doe
+ * <jane@acme.com>"). Spaces around it are dropped, and the email form is
+ * rewritten with one space before '<'. Refused (CUSTOS_EINVAL): empty,
+ * over CUSTOS_ACTOR_MAX bytes, not UTF-8, a control character, '<' or '>'
+ * anywhere but around a final email, an email without local@domain. */
+#define CUSTOS_ACTOR_MAX 200
+typedef struct {
+	char text[CUSTOS_ACTOR_MAX + 1];    /* the normalized whole, as audited */
+	char name[CUSTOS_ACTOR_MAX + 1];    /* "Jane Doe" */
+	char email[CUSTOS_ACTOR_MAX + 1];   /* "jane@acme.com", "" when none given */
+} custos_actor_t;
+int custos_actor_parse(custos_actor_t *out, const char *s, custos_err_t *err);
+
+/* Appends s for a terminal: control characters (custos_text_is_control)
+ * become \xNN or \uNNNN and bytes that are not UTF-8 \xNN; the rest is
+ * copied. For any text shown to a person that custos did not check itself
+ * (older audit entries, commits made outside custos, file names). */
+int custos_buf_add_printable(custos_buf_t *b, const char *s, size_t n);
+/* custos_buf_add_json_str for text that may not be UTF-8 (a path, an
+ * argument being refused): each byte that is not becomes U+FFFD, so the
+ * JSON stays valid. */
+int custos_buf_add_json_text(custos_buf_t *b, const char *s, size_t n);
 
 #ifdef __cplusplus
 }

@@ -10,12 +10,19 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
 
 _Static_assert(sizeof(custos_sha256_ctx_t) >= sizeof(SHA256_CTX),
                "custos_sha256_ctx_t too small for SHA256_CTX");
 
 int custos_global_init(void)
 {
+	/* libgit2 and Xapian create the policy repository's and the index's
+	 * files with the process umask: nothing of an archive is for other
+	 * users (docs/threat-model.md), so group and other bits are masked
+	 * for good. The umask is only ever tightened. */
+	mode_t old = umask(077);
+	umask(old | 077);
 	return sodium_init() < 0 ? CUSTOS_EINTERNAL : CUSTOS_OK;
 }
 

@@ -2,6 +2,7 @@
  * derivation of what the text implies. */
 #include "custos_common.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -126,6 +127,22 @@ int custos_record_validate(const custos_record_t *r, custos_err_t *err)
 		return custos_err_set(err, CUSTOS_EFORMAT, "id longer than 400 bytes");
 	if (r->created_at == CUSTOS_TIME_NONE)
 		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'created_at'");
+	/* a time custos could not read back would make the record unreadable */
+	const struct { const char *name; int64_t t; } times[] = {
+		{ "created_at", r->created_at }, { "edited_at", r->edited_at },
+		{ "deleted_at", r->deleted_at }, { "captured_at", r->captured_at } };
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+		int64_t t = times[i].t;
+		if (t == CUSTOS_TIME_NONE || custos_time_in_range(t))
+			continue;
+		char when[48];
+		if (t > -(INT64_C(1) << 56) && t < (INT64_C(1) << 56))
+			custos_time_format(when, sizeof when, t);
+		else
+			snprintf(when, sizeof when, "%lld ms after the epoch", (long long)t);
+		return custos_err_set(err, CUSTOS_EFORMAT, "field '%s': %s is outside the years "
+		                      "0000 to 9999 (UTC) that custos can keep", times[i].name, when);
+	}
 	if (!r->author_handle || !*r->author_handle)
 		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'author.handle'");
 	if (!r->text)

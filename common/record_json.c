@@ -500,9 +500,11 @@ static int rj_time_field(rj_t *j, const char *path, int64_t *out)
 		return bad_type(j->err, path, "an RFC 3339 time string");
 	if ((err = rj_string(j)) < 0)
 		return err;
-	if (custos_time_parse(out, j->scratch.data, j->scratch.len) < 0)
-		return custos_err_set(j->err, CUSTOS_EFORMAT, "field '%s': cannot parse time '%s'",
-		                      path, j->scratch.data);
+	if ((err = custos_time_parse(out, j->scratch.data, j->scratch.len)) < 0)
+		return custos_err_set(j->err, CUSTOS_EFORMAT, err == CUSTOS_ETOOBIG
+		                      ? "field '%s': time '%s' is outside the years 0000 to 9999 (UTC) "
+		                        "that custos can keep"
+		                      : "field '%s': cannot parse time '%s'", path, j->scratch.data);
 	return CUSTOS_OK;
 }
 

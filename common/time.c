@@ -112,6 +112,20 @@ static int build(int64_t *out, int y, int mo, int d, int h, int mi, int s, int m
 		s = 59;  /* a leap second is kept inside its minute */
 	int64_t days = custos_time_days_from_civil(y, (unsigned)mo, (unsigned)d);
 	*out = ((days * 86400 + h * 3600 + mi * 60 + s) - (int64_t)off * 60) * 1000 + ms;
+	/* years have four digits, so this cannot overflow; an offset can still
+	 * carry it past year 9999 or before year 0, which nothing reads back */
+	return custos_time_in_range(*out) ? CUSTOS_OK : CUSTOS_ETOOBIG;
+}
+
+int custos_time_from_epoch(int64_t *out_ms, int64_t n, int64_t unit_ms, int64_t extra_ms)
+{
+	if (unit_ms <= 0 || n > CUSTOS_TIME_MAX / unit_ms + 1 || n < CUSTOS_TIME_MIN / unit_ms - 1 ||
+	    extra_ms > CUSTOS_TIME_MAX || extra_ms < CUSTOS_TIME_MIN)
+		return CUSTOS_ETOOBIG;
+	int64_t ms = n * unit_ms + extra_ms;
+	if (!custos_time_in_range(ms))
+		return CUSTOS_ETOOBIG;
+	*out_ms = ms;
 	return CUSTOS_OK;
 }
 
@@ -267,8 +281,9 @@ int custos_time_parse(int64_t *out_ms, const char *s, size_t n)
 	cur_t c = { s, s + n };
 	if (n >= 10 && s[4] == '-')
 		return parse_iso(out_ms, c);
-	if (parse_twitter(out_ms, c) == CUSTOS_OK)
-		return CUSTOS_OK;
+	int st = parse_twitter(out_ms, c);
+	if (st != CUSTOS_EFORMAT)
+		return st;
 	return parse_rfc822(out_ms, c);
 }
 

@@ -1461,7 +1461,7 @@ int custos_index_open(custos_index_t **out, const char *path, unsigned flags, cu
 		idx->writable = (flags & CUSTOS_INDEX_WRITE) != 0;
 		std::vector<std::string> paths = shard_paths(path);
 		if (paths.empty() && (flags & CUSTOS_INDEX_CREATE)) {
-			if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+			if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 				custos_err_set(err, CUSTOS_EIO, "cannot create '%s': %s", path, strerror(errno));
 				free_handle(idx);
 				return CUSTOS_EIO;

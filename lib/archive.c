@@ -24,7 +24,9 @@ int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value)
 		err |= custos_buf_addc(b, ',');
 	err |= custos_buf_add_json_str(b, key, strlen(key));
 	err |= custos_buf_addc(b, ':');
-	err |= custos_buf_add_json_str(b, value, strlen(value));
+	/* values come from users (paths, refused arguments): the audit line
+	 * stays JSON whatever their bytes */
+	err |= custos_buf_add_json_text(b, value, strlen(value));
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
@@ -52,13 +54,15 @@ int custos_archive_init(const char *dir, const custos_who_t *who, custos_err_t *
 {
 	static const custos_who_t nobody = CUSTOS_WHO_INIT;
 	custos_store_t *st = NULL;
+	custos_actor_t actor;
 	struct stat sb;
 	int rc;
 
 	if (!who)
 		who = &nobody;
-	if ((rc = custos_actor_check(who->actor, err)) < 0)
+	if (who->actor && (rc = custos_actor_parse(&actor, who->actor, err)) < 0)
 		return rc;
+	const char *act = who->actor ? actor.text : NULL;
 	if (stat(dir, &sb) == 0) {
 		if (!S_ISDIR(sb.st_mode))
 			return custos_err_set(err, CUSTOS_EEXISTS, "'%s' exists and is not a directory", dir);
@@ -71,18 +75,26 @@ int custos_archive_init(const char *dir, const custos_who_t *who, custos_err_t *
 			                      stat(probe, &sb) == 0 ? "'%s' is already an archive"
 			                                            : "'%s' is not empty", dir);
 		}
+		/* an empty directory given to init becomes the archive: private */
+		if ((sb.st_mode & 077) && chmod(dir, sb.st_mode & 07700) < 0)
+			return custos_err_set(err, errno == EPERM ? CUSTOS_EACCESS : CUSTOS_EIO,
+			                      "cannot make '%s' private to its owner: %s", dir,
+			                      strerror(errno));
+	} else if (mkdir(dir, 0700) < 0) {
+		return custos_err_set(err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
+		                      "cannot create '%s': %s", dir, strerror(errno));
 	}
 	if ((rc = custos_store_open(&st, dir, CUSTOS_STORE_WRITE | CUSTOS_STORE_CREATE, err)) < 0)
 		return rc;
 	custos_store_free(st);
 	/* the policy repository (retention schedule, holds, documents) */
-	if ((rc = custos_lib__policy_init(dir, who->actor, err)) < 0)
+	if ((rc = custos_lib__policy_init(dir, act, err)) < 0)
 		return rc;
 	custos_buf_t params = { 0 };
 	custos_buf_addc(&params, '{');
 	custos_lib__json_kv(&params, "dir", dir);
 	custos_buf_addc(&params, '}');
-	custos_audit_entry_t e = { "init", who->actor, NULL, who->token, who->client,
+	custos_audit_entry_t e = { "init", act, NULL, who->token, who->client,
 	                           params.data, NULL, CUSTOS_OK };
 	rc = custos_audit_append(dir, &e, err);
 	custos_buf_free(&params);

@@ -502,6 +502,10 @@ typedef struct {
  * is committed); CUSTOS_ETOOBIG; CUSTOS_EPOLICY. */
 int custos_archive_policy_set(custos_session_t *s, const char *text, size_t n,
                               const char *message, custos_policy_result_t *out);
+/* The same with the text of the file at path: only a regular file, not
+ * through a symbolic link, at most 1 MiB (CUSTOS_EINVAL, CUSTOS_ETOOBIG). */
+int custos_archive_policy_set_file(custos_session_t *s, const char *path, const char *message,
+                                   custos_policy_result_t *out);
 /* The schedule in force at spec (NULL: now; a date or a commit). Audited.
  * CUSTOS_ENOTFOUND when none was. Free with custos_schedule_free. */
 int custos_archive_policy_show(custos_session_t *s, const char *spec, custos_schedule_t **out);
@@ -511,9 +515,10 @@ int custos_archive_policy_log(custos_session_t *s, custos_policy_log_t *out);
  * appended to out. Audited. CUSTOS_ENOTFOUND for a revision not found. */
 int custos_archive_policy_diff(custos_session_t *s, const char *a, const char *b,
                                custos_buf_t *out);
-/* Adds (or replaces) the policy document name with the bytes of the
- * regular file at path (a symbolic link, a device or a file over 64 MiB is
- * refused: CUSTOS_EINVAL / CUSTOS_ETOOBIG). Audited ("policy-doc-add"). */
+/* Adds (or replaces) the policy document name (NULL: the file's name) with
+ * the bytes of the regular file at path (a symbolic link, a device, a FIFO
+ * or a file over 64 MiB is refused: CUSTOS_EINVAL / CUSTOS_ETOOBIG).
+ * Audited ("policy-doc-add"). */
 int custos_archive_policy_doc_add(custos_session_t *s, const char *path, const char *name,
                                   const char *message, char commit[CUSTOS_COMMIT_HEX]);
 int custos_archive_policy_doc_list(custos_session_t *s, custos_policy_docs_t *out);

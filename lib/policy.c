@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DOC_MAX ((size_t)64 << 20)
-
 int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap)
 {
 	custos_err_t err = { 0 };
@@ -145,12 +143,34 @@ int custos_archive_policy_set(custos_session_t *s, const char *text, size_t n,
 audit:
 	if (message)
 		kv(&params, "message", message);
-	snprintf(r, sizeof r, rc == CUSTOS_OK ? "{\"commit\":\"%s\",\"changed\":%s}"
-	                                       : "{\"committed\":false%s%s}",
-	         rc == CUSTOS_OK ? out->commit : "", out->changed ? "true" : "false");
+	if (rc == CUSTOS_OK)
+		snprintf(r, sizeof r, "{\"commit\":\"%s\",\"changed\":%s}", out->commit,
+		         out->changed ? "true" : "false");
+	else
+		snprintf(r, sizeof r, "{\"committed\":false}");
 	rc = custos_session__audit(s, "policy-set", params.data, r, rc);
 	custos_buf_free(&params);
 	custos_policy_free(p);
+	return rc;
+}
+
+int custos_archive_policy_set_file(custos_session_t *s, const char *path, const char *message,
+                                   custos_policy_result_t *out)
+{
+	custos_buf_t text = { 0 };
+	int rc;
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_policy_file_read(path, CUSTOS_SCHEDULE_MAX, &text, &s->err)) < 0) {
+		custos_buf_t p = { 0 };
+		custos_buf_addc(&p, '{');
+		custos_lib__json_kv(&p, "file", path);
+		custos_buf_addc(&p, '}');
+		rc = custos_session__audit(s, "policy-set", p.data, "{\"committed\":false}", rc);
+		custos_buf_free(&p);
+		return rc;
+	}
+	rc = custos_archive_policy_set(s, text.data ? text.data : "", text.len, message, out);
+	custos_buf_free(&text);
 	return rc;
 }
 
@@ -215,60 +235,6 @@ int custos_archive_policy_diff(custos_session_t *s, const char *a, const char *b
 	return rc;
 }
 
-/* Reads the regular file at path whole: no symbolic link (O_NOFOLLOW), no
- * device or FIFO, at most DOC_MAX bytes. */
-static int read_regular(custos_session_t *s, const char *path, custos_buf_t *out)
-{
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), rc = CUSTOS_OK;
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return custos_err_set(&s->err, CUSTOS_EINVAL, "'%s' is a symbolic link: give "
-			                      "the file it points to", path);
-		return custos_err_set(&s->err, errno == ENOENT ? CUSTOS_ENOTFOUND :
-		                      errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
-		                      "cannot read '%s': %s", path, strerror(errno));
-	}
-	if (fstat(fd, &sb) < 0) {
-		rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(errno));
-		goto done;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "'%s' is not a regular file", path);
-		goto done;
-	}
-	if ((uint64_t)sb.st_size > DOC_MAX) {
-		rc = custos_err_set(&s->err, CUSTOS_ETOOBIG, "'%s' is %lld bytes; a policy document "
-		                    "is at most %zu MiB", path, (long long)sb.st_size, DOC_MAX >> 20);
-		goto done;
-	}
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot read '%s': %s", path,
-			                    strerror(errno));
-			goto done;
-		}
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > DOC_MAX) {
-			rc = custos_err_set(&s->err, CUSTOS_ETOOBIG, "'%s' grew past %zu MiB while read",
-			                    path, DOC_MAX >> 20);
-			goto done;
-		}
-		if (custos_buf_add(out, buf, (size_t)n) < 0) {
-			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-			goto done;
-		}
-	}
-done:
-	close(fd);
-	return rc;
-}
-
 int custos_archive_policy_doc_add(custos_session_t *s, const char *path, const char *name,
                                   const char *message, char commit[CUSTOS_COMMIT_HEX])
 {
@@ -283,7 +249,7 @@ int custos_archive_policy_doc_add(custos_session_t *s, const char *path, const c
 	}
 	if ((rc = custos_session__begin(s, CUSTOS_OP_POLICY_WRITE, "add policy documents")) < 0 ||
 	    (rc = custos_session__need_write(s, "add a policy document")) < 0 ||
-	    (rc = read_regular(s, path, &data)) < 0)
+	    (rc = custos_policy_file_read(path, CUSTOS_POLICY_DOC_MAX, &data, &s->err)) < 0)
 		goto audit;
 	pthread_mutex_lock(&s->a->policy_mu);
 	if ((rc = custos_session__policy(s, &p)) == CUSTOS_OK) {

@@ -55,30 +55,8 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 
 int custos_actor_check(const char *actor, custos_err_t *err)
 {
-	if (!actor)
-		return CUSTOS_OK;
-	size_t n = strlen(actor);
-	if (n == 0)
-		return custos_err_set(err, CUSTOS_EINVAL, "the actor is empty");
-	if (n > 200)
-		return custos_err_set(err, CUSTOS_EINVAL, "the actor is longer than 200 bytes");
-	size_t bad = custos_utf8_check(actor, n);
-	if (bad != n)
-		return custos_err_set(err, CUSTOS_EINVAL, "the actor is not UTF-8 (byte %zu)", bad + 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)actor[i];
-		/* C0 controls and DEL; C1 controls are U+0080..U+009F: C2 80..C2 9F */
-		if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < n &&
-		                              (unsigned char)actor[i + 1] < 0xa0))
-			return custos_err_set(err, CUSTOS_EINVAL, "the actor holds a control character "
-			                      "(byte %zu)", i + 1);
-	}
-	const char *lt = strchr(actor, '<'), *gt = strchr(actor, '>');
-	if ((lt || gt) && !(lt && gt && gt == actor + n - 1 && !strchr(lt + 1, '<') &&
-	                    gt > lt + 1 && strchr(lt, '@')))
-		return custos_err_set(err, CUSTOS_EINVAL, "the actor has '<' or '>' but is not "
-		                      "\"Name <address@example.com>\"");
-	return CUSTOS_OK;
+	custos_actor_t parsed;
+	return actor ? custos_actor_parse(&parsed, actor, err) : CUSTOS_OK;
 }
 
 static char *dup_or_null(const char *s, bool *oom)
@@ -104,29 +82,22 @@ int custos_session_open(custos_session_t **out, custos_archive_t *a, const custo
 		who = &nobody;
 	if (who->role < 0 || who->role >= CUSTOS_ROLE_COUNT)
 		return custos_err_set(err, CUSTOS_EINVAL, "no role %d", (int)who->role);
-	if ((rc = custos_actor_check(who->actor, err)) < 0)
+	/* the one check of who acts: the actor reaches the audit chain, git
+	 * commits, hold files and tombstones */
+	custos_actor_t actor;
+	if (who->actor && (rc = custos_actor_parse(&actor, who->actor, err)) < 0)
 		return rc;
 	if (!(s = calloc(1, sizeof *s)))
 		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	s->a = a;
 	s->role = who->role;
-	s->actor = dup_or_null(who->actor, &oom);
+	if (who->actor) {
+		s->actor = dup_or_null(actor.text, &oom);
+		s->actor_name = dup_or_null(actor.name, &oom);
+		s->actor_email = actor.email[0] ? dup_or_null(actor.email, &oom) : NULL;
+	}
 	s->token = dup_or_null(who->token, &oom);
 	s->client = dup_or_null(who->client, &oom);
-	if (s->actor) {
-		/* "Jane Doe <jane@acme.com>": a name and an address for git */
-		const char *lt = strchr(s->actor, '<');
-		if (lt) {
-			size_t nl = (size_t)(lt - s->actor);
-			while (nl && s->actor[nl - 1] == ' ')
-				nl--;
-			s->actor_name = strndup(s->actor, nl ? nl : (size_t)(lt - s->actor));
-			s->actor_email = strndup(lt + 1, strlen(lt + 1) - 1);
-			oom |= !s->actor_name || !s->actor_email;
-		} else {
-			s->actor_name = dup_or_null(s->actor, &oom);
-		}
-	}
 	pthread_mutex_lock(&a->mu);
 	bool stopping = a->stopping;
 	if (!stopping)
@@ -268,7 +239,6 @@ int custos_session__audit(custos_session_t *s, const char *action, const char *p
 void custos_session__change(custos_session_t *s, custos_policy_change_t *c, const char *msg)
 {
 	memset(c, 0, sizeof *c);
-	c->actor = s->actor_name;
-	c->email = s->actor_email;
+	c->actor = s->actor;   /* "Name <address>" becomes the author's name and address */
 	c->message = msg;
 }

@@ -56,7 +56,8 @@ int64_t custos_retain_expiry(int64_t from_ms, custos_retain_t r);
  * the status is CUSTOS_EFORMAT and err->msg lists the problems, one a line,
  * the first first, each as "retention.yaml:LINE:COL: problem" (YAML syntax
  * errors, unknown fields, unparseable durations, duplicate rule names,
- * invalid queries, a missing match-all rule). CUSTOS_ETOOBIG over 1 MiB. */
+ * invalid queries, a missing match-all rule). CUSTOS_ETOOBIG over
+ * CUSTOS_SCHEDULE_MAX (1 MiB). */
 int  custos_schedule_parse(custos_schedule_t **out, const char *text, size_t n,
                            custos_query_check_fn check, void *check_ctx, custos_err_t *err);
 
@@ -97,7 +98,6 @@ typedef struct {
 	const char *actor;     /* author name; NULL: "custos" */
 	const char *message;   /* commit message; NULL: a message naming the change */
 	int64_t     when;      /* commit time, ms; 0: now (tests pin it) */
-	const char *email;     /* author e-mail address; NULL: made from the name */
 } custos_policy_change_t;
 
 
@@ -175,8 +175,24 @@ int custos_policy_head(custos_policy_t *p, char out[CUSTOS_COMMIT_HEX]);
 
 /* ---------------------------------------------------------------------------
  * Policy documents: any file, stored as docs/<name>. A name is 1-200 bytes
- * of UTF-8 without '/', '\\', control characters or a leading '.'.
+ * of UTF-8 without '/', '\\', control characters or a leading '.'. A
+ * document is at most CUSTOS_POLICY_DOC_MAX bytes (CUSTOS_ETOOBIG): the
+ * repository holds policies and memos, and git keeps every version whole.
  */
+#define CUSTOS_POLICY_DOC_MAX (64u << 20)
+/* The largest retention.yaml custos_schedule_parse reads. */
+#define CUSTOS_SCHEDULE_MAX (1u << 20)
+
+/* Reads the file at path for a policy change (a schedule or a document),
+ * appending its bytes to out. Only a regular file is read, and never
+ * through a symbolic link as its last component (O_NOFOLLOW): a link to
+ * /etc/shadow, a device such as /dev/zero, a FIFO or a directory is
+ * CUSTOS_EINVAL, since its bytes would be committed for anyone who can
+ * read the repository. Over max bytes (by its size, or by what a file
+ * growing while read yields) is CUSTOS_ETOOBIG; nothing is appended then.
+ * err gets the detail, naming path. */
+int custos_policy_file_read(const char *path, size_t max, custos_buf_t *out, custos_err_t *err);
+
 int custos_policy_doc_add(custos_policy_t *p, const char *name, const void *data, size_t n,
                           const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX]);
 

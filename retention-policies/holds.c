@@ -266,7 +266,7 @@ static int fsync_dir(const char *dir)
 
 static int ensure_holds_dir(custos_policy_t *p)
 {
-	if (mkdir(p->holds_dir, 0755) == 0) {
+	if (mkdir(p->holds_dir, 0700) == 0) {
 		if (fsync_dir(p->archive) < 0)
 			return custos_err_set(&p->err, CUSTOS_EIO, "cannot sync '%s': %s", p->archive,
 			                      strerror(errno));
@@ -454,7 +454,7 @@ static int members_append(custos_policy_t *p, custos_retention__members_t *m,
 	int fd = -1, err = CUSTOS_OK;
 	if ((err = ensure_holds_dir(p)) < 0)
 		return err;
-	fd = open(m->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(m->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return custos_err_set(&p->err, CUSTOS_EIO, "cannot open '%s': %s", m->path, strerror(errno));
 	if (ftruncate(fd, m->bytes) < 0 || lseek(fd, m->bytes, SEEK_SET) < 0) {
@@ -545,6 +545,15 @@ done:
 /* ---------------------------------------------------------------------------
  * Create, release, checkpoint
  */
+/* The actor as the hold file names it (checked by custos_policy__change_check). */
+static const char *actor_text(const custos_policy_change_t *c, custos_actor_t *a)
+{
+	custos_err_t e;
+	if (!c->actor || !*c->actor || custos_actor_parse(a, c->actor, &e) < 0)
+		return "custos";
+	return a->text;
+}
+
 static int commit_hold(custos_policy_t *p, json_t *root, const char *name,
                        const custos_policy_change_t *c, const char *msg, char out[CUSTOS_COMMIT_HEX])
 {
@@ -567,6 +576,7 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 	custos_retention__members_t *m = NULL;
 	hold_file_t h;
 	json_t *root = NULL;
+	custos_actor_t who;
 	char msg[400], hex[CUSTOS_SHA256_HEX], out[CUSTOS_COMMIT_HEX];
 	int err, locked = 0, fresh = 0;
 
@@ -578,6 +588,17 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 		                      "A-Z a-z 0-9 . _ -, not starting with '.'", name ? name : "");
 	if (!query || !*query)
 		return custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: a query is required", name);
+	/* what the hold file keeps must be text JSON can hold: jansson drops a
+	 * string that is not UTF-8, and a hold without its reason breaks every
+	 * later read of the repository */
+	if ((err = custos_text_check("query", query, CUSTOS_HOLD_TEXT_MAX, CUSTOS_TEXT_LINES,
+	                             &p->err)) < 0 ||
+	    (reason && (err = custos_text_check("reason", reason, CUSTOS_HOLD_TEXT_MAX,
+	                                        CUSTOS_TEXT_LINES | CUSTOS_TEXT_EMPTY, &p->err)) < 0) ||
+	    (err = custos_policy__change_check(p, c)) < 0) {
+		custos_err_prefix(&p->err, "hold %s", name);
+		return err;
+	}
 	if (p->check) {
 		char why[400] = "";
 		if (p->check(p->check_ctx, query, why, sizeof why) != 0)
@@ -634,7 +655,7 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 	json_object_set_new(root, "query", json_string(query));
 	json_object_set_new(root, "reason", json_string(reason ? reason : ""));
 	json_object_set_new(root, "created_at", jtime_str(now));
-	json_object_set_new(root, "created_by", json_string(c->actor && *c->actor ? c->actor : "custos"));
+	json_object_set_new(root, "created_by", json_string(actor_text(c, &who)));
 	json_object_set_new(root, "status", json_string("active"));
 	anchor_set(root, m->n, hex);
 	snprintf(msg, sizeof msg, "Create legal hold %s", name);
@@ -657,7 +678,8 @@ int custos_hold_release(custos_policy_t *p, const char *name, const char *reason
 	static const custos_policy_change_t none = { 0 };
 	custos_retention__members_t *m = NULL;
 	hold_file_t h = { 0 };
-	char msg[400], hex[CUSTOS_SHA256_HEX], out[CUSTOS_COMMIT_HEX];
+	custos_actor_t who;
+	char msg[512], hex[CUSTOS_SHA256_HEX], out[CUSTOS_COMMIT_HEX];
 	int err;
 
 	custos_err_clear(&p->err);
@@ -667,6 +689,12 @@ int custos_hold_release(custos_policy_t *p, const char *name, const char *reason
 		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
 	if (!reason || !*reason)
 		return custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: a release needs a reason", name);
+	if ((err = custos_text_check("reason", reason, CUSTOS_HOLD_TEXT_MAX, CUSTOS_TEXT_LINES,
+	                             &p->err)) < 0 ||
+	    (err = custos_policy__change_check(p, c)) < 0) {
+		custos_err_prefix(&p->err, "hold %s", name);
+		return err;
+	}
 	if ((err = custos_policy__lock(p)) < 0)
 		return err;
 	if ((err = hold_read(p, NULL, name, &h)) < 0)
@@ -681,10 +709,14 @@ int custos_hold_release(custos_policy_t *p, const char *name, const char *reason
 	int64_t now = c->when ? c->when : custos_time_now();
 	json_object_set_new(h.root, "status", json_string("released"));
 	json_object_set_new(h.root, "released_at", jtime_str(now));
-	json_object_set_new(h.root, "released_by", json_string(c->actor && *c->actor ? c->actor : "custos"));
+	json_object_set_new(h.root, "released_by", json_string(actor_text(c, &who)));
 	json_object_set_new(h.root, "release_reason", json_string(reason));
 	anchor_set(h.root, m->n, hex);
-	snprintf(msg, sizeof msg, "Release legal hold %s: %.300s", name, reason);
+	size_t rl = strlen(reason);
+	if (rl > 300)
+		for (rl = 300; (reason[rl] & 0xC0) == 0x80; rl--)
+			;   /* not inside a UTF-8 sequence */
+	snprintf(msg, sizeof msg, "Release legal hold %s: %.*s", name, (int)rl, reason);
 	err = commit_hold(p, h.root, name, c, msg, out);
 done:
 	hold_file_free(&h);

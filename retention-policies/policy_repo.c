@@ -4,6 +4,7 @@
  * diff and policy documents. */
 #include "retention_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,8 +52,10 @@ int custos_policy__git(custos_policy_t *p, int rc, const char *fmt, ...)
 		st = e && e->klass == GIT_ERROR_NOMEMORY ? CUSTOS_ENOMEM :
 		     e && e->klass == GIT_ERROR_OS ? CUSTOS_EIO : CUSTOS_EPOLICY;
 	}
-	return custos_err_set(&p->err, st, "%s: %s", what,
-	                      e && e->message ? e->message : "libgit2 failed");
+	return custos_err_set(&p->err, st, "%s: %s%s", what,
+	                      e && e->message ? e->message : "libgit2 failed",
+	                      rc == GIT_ELOCKED ? " (a git process is writing the policy repository, "
+	                      "or one was killed: if no git process runs, remove that lock file)" : "");
 }
 
 #define GIT_TRY(call, ...) do { int git__rc = (call); \
@@ -385,8 +388,7 @@ done:
 	return err;
 }
 
-static int signature(custos_policy_t *p, git_signature **out, const char *name,
-                     const char *address, int64_t when_ms);
+static int signature(custos_policy_t *p, git_signature **out, const char *actor, int64_t when_ms);
 
 /* Accepts commits made outside custos (lock held): HEAD must descend from
  * the last commit custos knew, and HEAD's tree must be valid. */
@@ -456,7 +458,8 @@ static int sync_foreign(custos_policy_t *p)
 		int64_t now = custos_time_now();
 		char note[96], t[40];
 		custos_time_format(t, sizeof t, now);
-		if ((err = signature(p, &sig, "custos", NULL, now)) < 0)
+		if ((err = signature(p, &sig, "custos", now)) < 0 ||
+		    (err = custos_policy__mark_writing(p)) < 0)
 			goto done;
 		for (size_t i = 0; i < found.n; i++) {
 			git_oid id, nid;
@@ -497,7 +500,98 @@ done:
 
 /* ---------------------------------------------------------------------------
  * Lock
+ *
+ * Writes happen under the flock on custos.lock. Before its first git write a
+ * holder marks custos.lock ("writing <pid>", fsynced) and clears the mark at
+ * unlock. A holder that finds the mark was preceded by a custos killed while
+ * writing: the lock files git and libgit2 leave then (refs/heads/main.lock,
+ * packed-refs.lock, config.lock, ...) are that writer's, since no other
+ * custos can write without the flock, and they are removed, with the
+ * temporary object files of an object write cut short. Without the mark a
+ * lock file belongs to someone else (a git push in progress) and is left
+ * alone: the change then fails with libgit2's "failed to lock file".
  */
+static bool stale_name(const char *dir_rel, const char *name)
+{
+	size_t n = strlen(name);
+	if (!strcmp(dir_rel, "") && !strcmp(name, "custos.lock"))
+		return false;
+	if (n > 5 && !strcmp(name + n - 5, ".lock"))
+		return true;
+	return !strcmp(dir_rel, "objects") && !strncmp(name, "tmp_object_git2_", 16);
+}
+
+/* Removes stale lock files below dirfd (rel: its path in the repository). */
+static int remove_stale(custos_policy_t *p, int dirfd, const char *rel, int depth)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+	int err = CUSTOS_OK;
+	if (!d) {
+		close(dirfd);
+		return custos_err_set(&p->err, CUSTOS_EIO, "cannot read '%s/%s': %s", p->path, rel,
+		                      strerror(errno));
+	}
+	while (err == CUSTOS_OK && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		char sub[1024];
+		snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+		if (S_ISDIR(st.st_mode)) {
+			/* loose objects hold no lock files: only their temporaries, at the top */
+			if (depth > 8 || (!strcmp(rel, "objects") && strcmp(e->d_name, "info")))
+				continue;
+			int fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				err = remove_stale(p, fd, sub, depth + 1);
+		} else if (S_ISREG(st.st_mode) && stale_name(rel, e->d_name)) {
+			if (unlinkat(dirfd, e->d_name, 0) < 0 && errno != ENOENT)
+				err = custos_err_set(&p->err, CUSTOS_EIO, "cannot remove the stale '%s/%s': %s",
+				                     p->path, sub, strerror(errno));
+			else
+				p->stale_removed++;
+		}
+	}
+	closedir(d);
+	return err;
+}
+
+static int recover_stale(custos_policy_t *p, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return custos_err_set(&p->err, CUSTOS_EIO, "cannot read '%s/custos.lock': %s", p->path,
+		                      strerror(errno));
+	if (st.st_size == 0)
+		return CUSTOS_OK;
+	int dfd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return custos_err_set(&p->err, CUSTOS_EIO, "cannot read '%s': %s", p->path,
+		                      strerror(errno));
+	int err = remove_stale(p, dfd, "", 0);
+	if (err == CUSTOS_OK && (ftruncate(fd, 0) < 0 || fdatasync(fd) < 0))
+		err = custos_err_set(&p->err, CUSTOS_EIO, "cannot clear '%s/custos.lock': %s", p->path,
+		                     strerror(errno));
+	return err;
+}
+
+/* Marks the lock as held by a writer, before its first git write (see above). */
+int custos_policy__mark_writing(custos_policy_t *p)
+{
+	char m[64];
+	if (p->writing || p->lock_fd < 0)
+		return CUSTOS_OK;
+	int n = snprintf(m, sizeof m, "writing %ld\n", (long)getpid());
+	if (pwrite(p->lock_fd, m, (size_t)n, 0) != n || fdatasync(p->lock_fd) < 0)
+		return custos_err_set(&p->err, CUSTOS_EIO, "cannot write '%s/custos.lock': %s", p->path,
+		                      strerror(errno));
+	p->writing = true;
+	return CUSTOS_OK;
+}
+
 int custos_policy__lock(custos_policy_t *p)
 {
 	if (p->lock_depth++ > 0)
@@ -508,7 +602,7 @@ int custos_policy__lock(custos_policy_t *p)
 		p->lock_depth--;
 		return custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
 	}
-	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = custos_err_set(&p->err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                     "cannot open '%s': %s", lp, strerror(errno));
@@ -524,6 +618,10 @@ int custos_policy__lock(custos_policy_t *p)
 	}
 	free(lp);
 	p->lock_fd = fd;
+	if ((err = recover_stale(p, fd)) < 0) {
+		custos_policy__unlock(p);
+		return err;
+	}
 	/* refresh libgit2's view: another process may have committed */
 	git_odb *odb = NULL;
 	if (git_repository_odb(&odb, p->repo) == 0) {
@@ -546,6 +644,10 @@ void custos_policy__unlock(custos_policy_t *p)
 	if (p->lock_depth == 0 || --p->lock_depth > 0)
 		return;
 	if (p->lock_fd >= 0) {
+		/* the writes are done: a later holder finds nothing to recover
+		 * (a lost truncate only makes it look for lock files in vain) */
+		if (p->writing && ftruncate(p->lock_fd, 0) == 0)
+			p->writing = false;
 		flock(p->lock_fd, LOCK_UN);
 		close(p->lock_fd);
 		p->lock_fd = -1;
@@ -555,11 +657,12 @@ void custos_policy__unlock(custos_policy_t *p)
 /* ---------------------------------------------------------------------------
  * Commits
  */
-/* Author email from the actor: git wants something shaped like one. */
-static void actor_email(char *out, size_t cap, const char *actor)
+/* Placeholder email for an actor given without one: git wants something
+ * shaped like an address. */
+static void actor_email(char *out, size_t cap, const char *name)
 {
 	size_t j = 0;
-	for (const char *s = actor; *s && j + 1 < cap && j < 64; s++) {
+	for (const char *s = name; *s && j + 1 < cap && j < 64; s++) {
 		char ch = *s;
 		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		         (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
@@ -572,20 +675,38 @@ static void actor_email(char *out, size_t cap, const char *actor)
 	snprintf(out + l, cap - l, "@custos.invalid");
 }
 
-static int signature(custos_policy_t *p, git_signature **out, const char *name,
-                     const char *address, int64_t when_ms)
+/* A git signature for an actor ("Jane Doe" or "Jane Doe <jane@acme.com>");
+ * custos_actor_parse refuses what git cannot keep (a newline in a name
+ * makes a commit nothing can read back). */
+static int signature(custos_policy_t *p, git_signature **out, const char *actor, int64_t when_ms)
 {
+	custos_actor_t a;
 	char email[128];
 	int err = CUSTOS_OK;
-	if (address && *address)
-		snprintf(email, sizeof email, "%s", address);
-	else
-		actor_email(email, sizeof email, name);
+	if ((err = custos_actor_parse(&a, actor, &p->err)) < 0)
+		return err;
+	if (!a.email[0])
+		actor_email(email, sizeof email, a.name);
 	int64_t s = when_ms >= 0 ? when_ms / 1000 : -((-when_ms + 999) / 1000);
-	GIT_TRY(git_signature_new(out, name, email, (git_time_t)s, 0),
-	        "cannot make a commit signature for '%s'", name);
+	GIT_TRY(git_signature_new(out, a.name, a.email[0] ? a.email : email, (git_time_t)s, 0),
+	        "cannot make a commit signature for '%s'", a.text);
 done:
 	return err;
+}
+
+int custos_policy__change_check(custos_policy_t *p, const custos_policy_change_t *c)
+{
+	custos_actor_t a;
+	int err;
+	if (!c)
+		return CUSTOS_OK;
+	if (c->actor && *c->actor && (err = custos_actor_parse(&a, c->actor, &p->err)) < 0)
+		return err;
+	if (c->message && (err = custos_text_check("commit message", c->message,
+	                                           CUSTOS_POLICY_MESSAGE_MAX,
+	                                           CUSTOS_TEXT_LINES | CUSTOS_TEXT_EMPTY, &p->err)) < 0)
+		return err;
+	return CUSTOS_OK;
 }
 
 static int update_known(custos_policy_t *p, const git_oid *id)
@@ -632,7 +753,9 @@ int custos_policy__commit(custos_policy_t *p, const custos_policy__file_t *files
 
 	if (!c)
 		c = &none;
-	if ((err = head_branch(p, branch, sizeof branch)) < 0)
+	if ((err = custos_policy__change_check(p, c)) < 0 ||
+	    (err = head_branch(p, branch, sizeof branch)) < 0 ||
+	    (err = custos_policy__mark_writing(p)) < 0)
 		return err;
 	err = custos_policy__head(p, &head);
 	if (err < 0 && err != CUSTOS_ENOTFOUND)
@@ -672,8 +795,8 @@ int custos_policy__commit(custos_policy_t *p, const custos_policy__file_t *files
 	GIT_TRY(git_tree_lookup(&tree, p->repo, &tree_id), "cannot read the new tree");
 	const char *actor = c->actor && *c->actor ? c->actor : "custos";
 	int64_t when = c->when ? c->when : custos_time_now();
-	if ((err = signature(p, &author, actor, c->email, when)) < 0 ||
-	    (err = signature(p, &committer, "custos", NULL, when)) < 0)
+	if ((err = signature(p, &author, actor, when)) < 0 ||
+	    (err = signature(p, &committer, "custos", when)) < 0)
 		goto done;
 	const char *m = c->message && *c->message ? c->message : default_msg;
 	if (custos_buf_adds(&msg, m) < 0 ||
@@ -710,7 +833,7 @@ done:
  */
 static int mkdir_p1(const char *path)
 {
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
 		return 0;
 	return -1;
 }
@@ -728,7 +851,7 @@ static int create_repo(custos_policy_t *p, const char *actor, int64_t when)
 	o.description = "custos policy repository: retention schedule, legal holds, policy documents\n";
 	GIT_TRY(git_repository_init_ext(&p->repo, p->path, &o), "cannot create the policy repository '%s'", p->path);
 	custos_policy__file_t f = { "README.md", README, sizeof README - 1 };
-	custos_policy_change_t c = { actor, "Create the policy repository", when, NULL };
+	custos_policy_change_t c = { actor, "Create the policy repository", when };
 	p->lock_depth = 1;   /* nobody else can know the repository yet */
 	err = custos_policy__commit(p, &f, 1, &c, NULL, out);
 	p->lock_depth = 0;
@@ -990,6 +1113,8 @@ int custos_policy_set(custos_policy_t *p, const char *yaml, size_t n,
 	char out[CUSTOS_COMMIT_HEX];
 	int err;
 	custos_err_clear(&p->err);
+	if ((err = custos_policy__change_check(p, c)) < 0)
+		return err;
 	/* validate before taking the lock: an invalid schedule touches nothing */
 	if ((err = custos_schedule_parse(&s, yaml, n, p->check, p->check_ctx, &p->err)) < 0)
 		return err;
@@ -1110,6 +1235,72 @@ static int doc_name_ok(const char *name)
 	return 1;
 }
 
+int custos_policy_file_read(const char *path, size_t max, custos_buf_t *out, custos_err_t *err)
+{
+	struct stat st;
+	size_t start = out->len;
+	int rc = CUSTOS_OK;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer before fstat refuses it */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return custos_err_set(err, CUSTOS_EINVAL, "'%s' is a symbolic link: give the file "
+			                      "it points to (custos commits only regular files)", path);
+		return custos_err_set(err, errno == ENOENT ? CUSTOS_ENOTFOUND :
+		                      errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
+		                      "cannot read '%s': %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = custos_err_set(err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = custos_err_set(err, CUSTOS_EINVAL, "'%s' is not a regular file (a %s): custos "
+		                    "commits only regular files", path,
+		                    S_ISDIR(st.st_mode) ? "directory" : S_ISCHR(st.st_mode) ? "device" :
+		                    S_ISBLK(st.st_mode) ? "device" : S_ISFIFO(st.st_mode) ? "FIFO" :
+		                    S_ISSOCK(st.st_mode) ? "socket" : "special file");
+		goto done;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = custos_err_set(err, CUSTOS_ETOOBIG, "'%s' is %llu bytes, over the limit of %zu",
+		                    path, (unsigned long long)st.st_size, max);
+		goto done;
+	}
+	/* read at most max + 1 bytes: a file that grows while read is caught too */
+	for (;;) {
+		if (custos_buf_reserve(out, 65536) < 0) {
+			rc = custos_err_set(err, CUSTOS_ENOMEM, "cannot read '%s': out of memory", path);
+			goto done;
+		}
+		size_t room = out->cap - out->len - 1, left = max + 1 - (out->len - start);
+		ssize_t r = read(fd, out->data + out->len, room < left ? room : left);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0) {
+			rc = custos_err_set(err, CUSTOS_EIO, "cannot read '%s': %s", path, strerror(errno));
+			goto done;
+		}
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		out->data[out->len] = '\0';
+		if (out->len - start > max) {
+			rc = custos_err_set(err, CUSTOS_ETOOBIG, "'%s' grew while read, over the limit of "
+			                    "%zu bytes", path, max);
+			goto done;
+		}
+	}
+done:
+	close(fd);
+	if (rc < 0) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = '\0';
+	}
+	return rc;
+}
+
 int custos_policy_doc_add(custos_policy_t *p, const char *name, const void *data, size_t n,
                           const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX])
 {
@@ -1119,6 +1310,11 @@ int custos_policy_doc_add(custos_policy_t *p, const char *name, const void *data
 	if (!doc_name_ok(name))
 		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid document name '%s': 1-200 bytes "
 		                      "without '/', '\\', control characters or a leading '.'", name);
+	if (n > CUSTOS_POLICY_DOC_MAX)
+		return custos_err_set(&p->err, CUSTOS_ETOOBIG, "document '%s' is %zu bytes, over the "
+		                      "limit of %u", name, n, CUSTOS_POLICY_DOC_MAX);
+	if ((err = custos_policy__change_check(p, c)) < 0)
+		return err;
 	snprintf(path, sizeof path, "docs/%s", name);
 	snprintf(msg, sizeof msg, "Add policy document %s", name);
 	if ((err = custos_policy__lock(p)) < 0)

@@ -50,6 +50,8 @@ struct custos_policy {
 	void *check_ctx;
 	int lock_fd;                /* -1 unless this handle holds the lock */
 	int lock_depth;
+	bool writing;               /* custos.lock marks a write in progress */
+	unsigned stale_removed;     /* lock files a killed writer left, removed */
 	custos_policy_log_t foreign;
 	custos_retention__members_t *members;
 };
@@ -68,6 +70,17 @@ int custos_policy__git(custos_policy_t *p, int rc, const char *fmt, ...)
  * Lock also accepts commits made outside custos since the last look. */
 int  custos_policy__lock(custos_policy_t *p);
 void custos_policy__unlock(custos_policy_t *p);
+
+/* Checks who makes a change and its message (custos_actor_parse,
+ * custos_text_check) before anything is written. */
+#define CUSTOS_POLICY_MESSAGE_MAX 65536
+/* A hold's query and reasons, in bytes. */
+#define CUSTOS_HOLD_TEXT_MAX 65536
+int custos_policy__change_check(custos_policy_t *p, const custos_policy_change_t *c);
+
+/* Marks custos.lock before the first git write of a lock holder, so that a
+ * holder after a crash knows the lock files it finds are stale. */
+int custos_policy__mark_writing(custos_policy_t *p);
 
 /* One file written or removed by a commit: data NULL removes path. */
 typedef struct {

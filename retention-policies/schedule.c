@@ -10,7 +10,6 @@
 #include <yaml.h>
 
 #define SCHEDULE_FILE "retention.yaml"
-#define SCHEDULE_MAX (1 << 20)
 
 /* ---------------------------------------------------------------------------
  * Durations
@@ -364,9 +363,9 @@ int custos_schedule_parse(custos_schedule_t **out, const char *text, size_t n,
 
 	*out = NULL;
 	/* a schedule is a page of rules; anything this big is a mistake */
-	if (n > SCHEDULE_MAX)
-		return custos_err_set(err, CUSTOS_ETOOBIG, "%s: %zu bytes, over the limit of %d",
-		                      SCHEDULE_FILE, n, SCHEDULE_MAX);
+	if (n > CUSTOS_SCHEDULE_MAX)
+		return custos_err_set(err, CUSTOS_ETOOBIG, "%s: %zu bytes, over the limit of %u",
+		                      SCHEDULE_FILE, n, CUSTOS_SCHEDULE_MAX);
 	if (!(s = calloc(1, sizeof *s)))
 		return custos_err_set(err, CUSTOS_ENOMEM, "cannot parse %s: out of memory", SCHEDULE_FILE);
 	s->version = 1;

@@ -72,7 +72,7 @@ test_expect 'a missing file is an error before anything is written' '
 '
 if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 test_expect 'a directory without permission is refused and the archive untouched' '
-	custos init >/dev/null && chmod -R a+rwX archive && chmod a+rx . &&
+	custos init >/dev/null && chown -R nobody:nogroup archive && chmod a+rx . &&
 	mkdir locked && gen_posts 2 >locked/a.ndjson && chmod 000 locked &&
 	test_exit 1 setpriv --reuid=nobody --regid=nogroup --clear-groups "$CUSTOS" --archive archive ingest locked 2>err &&
 	grep -qi "permission denied" err &&

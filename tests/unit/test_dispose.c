@@ -150,7 +150,7 @@ static void set_policy(custos_session_t *a, const char *yaml, const char *when,
                        char commit[CUSTOS_COMMIT_HEX])
 {
 	custos_policy_t *p = NULL;
-	custos_policy_change_t c = { "Records Officer", "schedule", at(when), NULL };
+	custos_policy_change_t c = { "Records Officer", "schedule", at(when) };
 	CHECK_A(a, custos_session__policy(a, &p));
 	int st = custos_policy_set(p, yaml, strlen(yaml), &c, commit);
 	if (st)

@@ -96,7 +96,7 @@ static void test_hold__create_list_release_are_commits_and_the_file_stays(void)
 {
 	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
 	custos_hold_member_t m[] = { { "x:1", h(1) }, { "x:2", h(2) } };
-	custos_policy_change_t c = { "Lena Legal", NULL, at("2024-03-01T10:00:00Z"), NULL };
+	custos_policy_change_t c = { "Lena Legal", NULL, at("2024-03-01T10:00:00Z") };
 	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX];
 
 	CHECK_P(p, custos_hold_create(p, "acme-v-us", "from:acme OR #acme", "Acme v. US, case 24-117",
@@ -128,7 +128,7 @@ static void test_hold__create_list_release_are_commits_and_the_file_stays(void)
 	/* a name is never reused, not even after release */
 	CHECK_STATUS(custos_hold_create(p, "acme-v-us", "x", NULL, NULL, 0, &c, c2), CUSTOS_EEXISTS);
 
-	custos_policy_change_t r = { "Lena Legal", NULL, at("2024-09-01T10:00:00Z"), NULL };
+	custos_policy_change_t r = { "Lena Legal", NULL, at("2024-09-01T10:00:00Z") };
 	CHECK_STATUS(custos_hold_release(p, "acme-v-us", "", &r, c2), CUSTOS_EINVAL);
 	CHECK_P(p, custos_hold_release(p, "acme-v-us", "Settled 2024-08-30", &r, c2));
 	CHECK_STR(git_out("log -1 --format=%an%x09%s"),
@@ -173,6 +173,54 @@ static void test_hold__bad_names_and_queries_are_refused_without_a_commit(void)
 	CHECK_STR(git_out("rev-list --count HEAD"), "1\n");
 	/* the allowed alphabet */
 	CHECK_P(p, custos_hold_create(p, "Matter_2024.v2-b", "q", NULL, NULL, 0, NULL, NULL));
+	custos_policy_free(p);
+}
+
+static void test_hold__text_json_cannot_hold_is_refused_before_anything_is_written(void)
+{
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	custos_policy_change_t c = { "Lena Legal", NULL, at("2024-03-01T10:00:00Z") };
+	custos_hold_member_t m[] = { { "x:1", h(1) } };
+	char c1[CUSTOS_COMMIT_HEX];
+	struct stat st;
+	char members[4400];
+	snprintf(members, sizeof members, "%s/holds/m1.members", arch);
+
+	/* jansson drops a string that is not UTF-8: the hold would have no
+	 * reason, and every later read of the holds would fail */
+	CHECK_STATUS(custos_hold_create(p, "m1", "q", "r\xfe", m, 1, &c, c1), CUSTOS_EINVAL);
+	CHECK_STR(custos_policy_err(p)->msg, "hold m1: reason is not valid UTF-8 (byte 2)");
+	CHECK_STATUS(custos_hold_create(p, "m1", "q\xff", "r", m, 1, &c, c1), CUSTOS_EINVAL);
+	CHECK_STATUS(custos_hold_create(p, "m1", "q", "r\x1b[2J", m, 1, &c, c1), CUSTOS_EINVAL);
+	custos_policy_change_t bad_actor = { "Lena\xff", NULL, 0 };
+	CHECK_STATUS(custos_hold_create(p, "m1", "q", "r", m, 1, &bad_actor, c1), CUSTOS_EINVAL);
+	CHECK_STR(custos_policy_err(p)->msg, "hold m1: actor is not valid UTF-8 (byte 5)");
+	custos_policy_change_t nl_actor = { "Lena\nLegal", NULL, 0 };
+	CHECK_STATUS(custos_hold_create(p, "m1", "q", "r", m, 1, &nl_actor, c1), CUSTOS_EINVAL);
+	CHECK_STR(git_out("rev-list --count HEAD"), "1\n");
+	CHECK(stat(members, &st) != 0);
+
+	/* a reason may run over lines; the actor may carry an email */
+	custos_policy_change_t jane = { "Jane Doe <jane@acme.com>", NULL, at("2024-03-01T10:00:00Z") };
+	CHECK_P(p, custos_hold_create(p, "m1", "q", "Acme v. US\ncase 24-117", m, 1, &jane, c1));
+	CHECK_STR(git_out("log -1 --format=%an%x09%ae"), "Jane Doe\tjane@acme.com\n");
+	custos_holds_t hs;
+	CHECK_P(p, custos_hold_list(p, &hs));
+	CHECK_INT(hs.n, 1);
+	CHECK_STR(hs.v[0].reason, "Acme v. US\ncase 24-117");
+	CHECK_STR(hs.v[0].created_by, "Jane Doe <jane@acme.com>");
+	custos_holds_free(&hs);
+	CHECK_STATUS(custos_hold_release(p, "m1", "done\r", &jane, c1), CUSTOS_EINVAL);
+	CHECK_STATUS(custos_hold_release(p, "m1", "\xc3", &jane, c1), CUSTOS_EINVAL);
+	CHECK_STR(git_out("rev-list --count HEAD"), "2\n");
+	/* a long reason is cut in the commit message, never inside a character */
+	char reason[800] = "x";   /* then byte 300 falls inside an "é" */
+	for (int i = 0; i < 150; i++)
+		strcat(reason, "\xc3\xa9t\xc3\xa9");   /* 5 bytes: "été" */
+	CHECK_P(p, custos_hold_release(p, "m1", reason, &jane, c1));
+	const char *subject = git_out("log -1 --format=%s");
+	CHECK_INT(custos_utf8_check(subject, strlen(subject)), strlen(subject));
+	CHECK_INT(sh(NULL, "git -C '%s' fsck --strict >/dev/null 2>&1", repo), 0);
 	custos_policy_free(p);
 }
 
@@ -248,7 +296,7 @@ static void test_hold__membership_only_grows_and_covers_later_captures(void)
 
 	/* a checkpoint anchors the grown membership in one commit */
 	char ck[CUSTOS_COMMIT_HEX];
-	custos_policy_change_t cc = { "custos", NULL, 0, NULL };
+	custos_policy_change_t cc = { "custos", NULL, 0 };
 	CHECK_P(p, custos_hold_checkpoint(p, &cc, ck));
 	CHECK_INT(strlen(ck), 40);
 	CHECK_STR(git_out("log -1 --format=%s --name-only"),
@@ -482,6 +530,7 @@ static void test_hold__membership_at_scale_loads_and_looks_up_fast(void)
 
 CHECK_MAIN(CHECK_CASE(test_hold__create_list_release_are_commits_and_the_file_stays),
            CHECK_CASE(test_hold__bad_names_and_queries_are_refused_without_a_commit),
+           CHECK_CASE(test_hold__text_json_cannot_hold_is_refused_before_anything_is_written),
            CHECK_CASE(test_hold__membership_only_grows_and_covers_later_captures),
            CHECK_CASE(test_hold__membership_lost_behind_custos_back_is_detected),
            CHECK_CASE(test_hold__torn_append_is_ignored_and_overwritten),

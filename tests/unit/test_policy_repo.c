@@ -4,8 +4,10 @@
 #include "check.h"
 #include "custos_retention.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,7 +88,7 @@ static const char *S2 =
 static void set(custos_policy_t *p, const char *text, const char *actor, const char *msg,
                 const char *when, char out[CUSTOS_COMMIT_HEX])
 {
-	custos_policy_change_t c = { actor, msg, at(when), NULL };
+	custos_policy_change_t c = { actor, msg, at(when) };
 	int st = custos_policy_set(p, text, strlen(text), &c, out);
 	if (st != 0)
 		check__fail(__FILE__, __LINE__, "set: %d %s", st, custos_policy_err(p)->msg);
@@ -159,7 +161,7 @@ static void test_policy__set_commits_schedule_with_actor_as_author(void)
 
 static void set_fails(custos_policy_t *p, const char *text, const char *want_prefix)
 {
-	custos_policy_change_t c = { "eve", "broken", 0, NULL };
+	custos_policy_change_t c = { "eve", "broken", 0 };
 	char out[CUSTOS_COMMIT_HEX] = "untouched";
 	int st = custos_policy_set(p, text, strlen(text), &c, out);
 	if (st != CUSTOS_EFORMAT)
@@ -224,7 +226,7 @@ static void test_policy__show_at_a_date_between_commits_gives_the_older_schedule
 	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
 	set(p, S2, "carol", "v2", "2024-06-01T09:00:00Z", c2);
 	/* a later commit that does not touch the schedule */
-	custos_policy_change_t dc = { "dave", NULL, at("2024-07-01T00:00:00Z"), NULL };
+	custos_policy_change_t dc = { "dave", NULL, at("2024-07-01T00:00:00Z") };
 	CHECK_OK(custos_policy_doc_add(p, "memo.txt", "memo\n", 5, &dc, cd));
 
 	CHECK_OK(custos_policy_schedule_at(p, "2024-03-15", &s));
@@ -335,9 +337,9 @@ static void test_policy__documents_are_added_listed_and_shown_as_of_a_date(void)
 	static const char pdf1[] = "%PDF-1.4\n\0\x01\x02 binary policy v1";
 	static const char pdf2[] = "%PDF-1.4\n\0\x01\x02 binary policy v2, longer";
 	char c1[CUSTOS_COMMIT_HEX], c2[CUSTOS_COMMIT_HEX], c3[CUSTOS_COMMIT_HEX];
-	custos_policy_change_t a = { "gina", NULL, at("2024-02-01T10:00:00Z"), NULL };
+	custos_policy_change_t a = { "gina", NULL, at("2024-02-01T10:00:00Z") };
 	custos_policy_change_t b = { "gina", "Social media policy, revision 2", at("2024-04-01T10:00:00Z") };
-	custos_policy_change_t m = { "hank", NULL, at("2024-03-01T10:00:00Z"), NULL };
+	custos_policy_change_t m = { "hank", NULL, at("2024-03-01T10:00:00Z") };
 	CHECK_OK(custos_policy_doc_add(p, "Social Media Policy.pdf", pdf1, sizeof pdf1 - 1, &a, c1));
 	CHECK_OK(custos_policy_doc_add(p, "retention-memo.md", "# Memo\n", 7, &m, c2));
 	CHECK_OK(custos_policy_doc_add(p, "Social Media Policy.pdf", pdf2, sizeof pdf2 - 1, &b, c3));
@@ -497,7 +499,7 @@ static void test_policy__commit_pushed_while_open_is_found_by_the_next_change(vo
 	set(p, S1, "carol", "v1", "2024-01-10T09:00:00Z", c1);
 	foreign_commit("sed -i 's/7y/8y/' retention.yaml");
 	CHECK_INT(custos_policy_foreign(p)->n, 0);
-	custos_policy_change_t c = { "dave", "memo", 0, NULL };
+	custos_policy_change_t c = { "dave", "memo", 0 };
 	CHECK_OK(custos_policy_doc_add(p, "memo.txt", "m\n", 2, &c, c2));
 	CHECK_INT(custos_policy_foreign(p)->n, 1);
 	CHECK_STR(custos_policy_foreign(p)->v[0].author, "Mallory");
@@ -580,7 +582,7 @@ static void test_policy__concurrent_writers_make_a_linear_history(void)
 				char name[32], body[64];
 				snprintf(name, sizeof name, "doc-%d-%d.txt", i, k);
 				snprintf(body, sizeof body, "writer %d doc %d\n", i, k);
-				custos_policy_change_t c = { name, NULL, 0, NULL };
+				custos_policy_change_t c = { name, NULL, 0 };
 				if (custos_policy_doc_add(q, name, body, strlen(body), &c, NULL) != 0)
 					_exit(3);
 			}
@@ -672,6 +674,137 @@ static void test_policy__schedule_at_an_instant_is_what_disposition_uses(void)
 	custos_policy_free(p);
 }
 
+static void test_policy__actor_email_is_kept_and_a_newline_never_reaches_git(void)
+{
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char c1[CUSTOS_COMMIT_HEX], out[CUSTOS_COMMIT_HEX] = "untouched";
+	set(p, S1, "Jane Doe <jane@acme.com>", "first", "2024-01-10T09:00:00Z", c1);
+	CHECK_STR(git_out("log -1 --format=%an%x09%ae"), "Jane Doe\tjane@acme.com\n");
+
+	/* refused before anything is written: git's author line would end at
+	 * the newline, and every later read of the commit fail */
+	custos_policy_change_t nl = { "bad\nactor", NULL, at("2024-01-11T09:00:00Z") };
+	CHECK_STATUS(custos_policy_set(p, S2, strlen(S2), &nl, out), CUSTOS_EINVAL);
+	CHECK_STR(custos_policy_err(p)->msg, "actor holds the control character U+000A at byte 4");
+	custos_policy_change_t u8 = { "J\xe9r\xf4me", NULL, at("2024-01-11T09:00:00Z") };
+	CHECK_STATUS(custos_policy_set(p, S2, strlen(S2), &u8, out), CUSTOS_EINVAL);
+	custos_policy_change_t msg = { "carol", "ok\x1b]0;pwned\x07", at("2024-01-11T09:00:00Z") };
+	CHECK_STATUS(custos_policy_set(p, S2, strlen(S2), &msg, out), CUSTOS_EINVAL);
+	CHECK_STATUS(custos_policy_doc_add(p, "memo.txt", "m", 1, &nl, out), CUSTOS_EINVAL);
+	CHECK_STR(out, "untouched");
+	CHECK_STR(git_out("rev-list --count HEAD"), "2\n");
+	CHECK_INT(sh(NULL, "git -C '%s' fsck --strict >/dev/null 2>&1", repo), 0);
+	custos_policy_free(p);
+	/* and the repository reads on */
+	p = open_policy(0);
+	custos_policy_log_t l = { 0 };
+	CHECK_OK(custos_policy_log(p, &l));
+	CHECK_INT(l.n, 2);
+	CHECK_STR(l.v[0].author, "Jane Doe");
+	CHECK_STR(l.v[0].email, "jane@acme.com");
+	custos_policy_log_free(&l);
+	custos_policy_free(p);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs(text, f);
+	CHECK(fclose(f) == 0);
+}
+
+static void test_policy__stale_locks_of_a_killed_writer_are_removed(void)
+{
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char c1[CUSTOS_COMMIT_HEX], path[4600];
+	set(p, S1, "carol", "first", "2024-01-10T09:00:00Z", c1);
+	custos_policy_free(p);
+
+	/* what a custos killed inside a commit leaves: its mark in custos.lock,
+	 * git's lock files, a temporary object */
+	snprintf(path, sizeof path, "%s/custos.lock", repo);
+	write_file(path, "writing 4242\n");
+	static const char *left[] = { "refs/heads/main.lock", "refs/custos/known.lock",
+	                              "packed-refs.lock", "config.lock", "index.lock",
+	                              "objects/tmp_object_git2_a1B2c3" };
+	for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", repo, left[i]);
+		write_file(path, "0000000000000000000000000000000000000000\n");
+	}
+	p = open_policy(0);
+	set(p, S2, "carol", "second", "2024-01-11T09:00:00Z", c1);
+	for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", repo, left[i]);
+		if (stat(path, &st) == 0)
+			check__fail(__FILE__, __LINE__, "%s is still there", left[i]);
+	}
+	snprintf(path, sizeof path, "%s/custos.lock", repo);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && st.st_size == 0);
+	CHECK_STR(git_out("rev-list --count HEAD"), "3\n");
+	CHECK_INT(sh(NULL, "git -C '%s' fsck --strict >/dev/null 2>&1", repo), 0);
+
+	/* without the mark a lock file is someone else's (a git push under
+	 * way): left alone, and the failure says what to do */
+	snprintf(path, sizeof path, "%s/refs/heads/main.lock", repo);
+	write_file(path, "");
+	custos_policy_change_t c = { "carol", NULL, at("2024-01-12T09:00:00Z") };
+	CHECK_STATUS(custos_policy_set(p, S1, strlen(S1), &c, c1), CUSTOS_EBUSY);
+	CHECK(strstr(custos_policy_err(p)->msg, "refs/heads/main.lock") != NULL);
+	CHECK(strstr(custos_policy_err(p)->msg, "if no git process runs, remove that lock file"));
+	CHECK(stat(path, &st) == 0);
+	custos_policy_free(p);
+}
+
+static void test_policy__files_are_read_only_when_regular_and_bounded(void)
+{
+	char f[4300], link[4300], fifo[4300], big[4300];
+	custos_buf_t b = { 0 };
+	custos_err_t err = { 0 };
+	snprintf(f, sizeof f, "%s/memo.txt", check_tmpdir);
+	snprintf(link, sizeof link, "%s/shadow.txt", check_tmpdir);
+	snprintf(fifo, sizeof fifo, "%s/fifo", check_tmpdir);
+	snprintf(big, sizeof big, "%s/big", check_tmpdir);
+	write_file(f, "policy text\n");
+	CHECK_OK(custos_policy_file_read(f, 100, &b, &err));
+	CHECK_STR(b.data, "policy text\n");
+
+	CHECK(symlink("/etc/passwd", link) == 0);
+	CHECK_STATUS(custos_policy_file_read(link, 1 << 20, &b, &err), CUSTOS_EINVAL);
+	CHECK(strstr(err.msg, "is a symbolic link") != NULL);
+	CHECK_STATUS(custos_policy_file_read("/dev/zero", 1 << 20, &b, &err), CUSTOS_EINVAL);
+	CHECK(strstr(err.msg, "not a regular file (a device)") != NULL);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	CHECK_STATUS(custos_policy_file_read(fifo, 1 << 20, &b, &err), CUSTOS_EINVAL);
+	CHECK(strstr(err.msg, "(a FIFO)") != NULL);
+	CHECK_STATUS(custos_policy_file_read(check_tmpdir, 1 << 20, &b, &err), CUSTOS_EINVAL);
+	CHECK_STATUS(custos_policy_file_read(f, 5, &b, &err), CUSTOS_ETOOBIG);
+	/* a sparse file over the document limit: refused by its size, unread */
+	int fd = open(big, O_WRONLY | O_CREAT, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)CUSTOS_POLICY_DOC_MAX + 1) == 0 && close(fd) == 0);
+	CHECK_STATUS(custos_policy_file_read(big, CUSTOS_POLICY_DOC_MAX, &b, &err), CUSTOS_ETOOBIG);
+	CHECK(strstr(err.msg, "over the limit of 67108864") != NULL);
+	CHECK_STATUS(custos_policy_file_read("/nonexistent/x", 10, &b, &err), CUSTOS_ENOTFOUND);
+	/* nothing was appended by the refusals */
+	CHECK_STR(b.data, "policy text\n");
+	custos_buf_free(&b);
+
+	paths();
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	char out[CUSTOS_COMMIT_HEX];
+	char *huge = malloc((size_t)CUSTOS_POLICY_DOC_MAX + 1);   /* never touched */
+	CHECK(huge != NULL);
+	CHECK_STATUS(custos_policy_doc_add(p, "big.bin", huge, (size_t)CUSTOS_POLICY_DOC_MAX + 1,
+	                                   NULL, out), CUSTOS_ETOOBIG);
+	free(huge);
+	CHECK_STR(git_out("rev-list --count HEAD"), "1\n");
+	custos_policy_free(p);
+}
+
 CHECK_MAIN(CHECK_CASE(test_policy__create_makes_a_bare_repository_git_can_clone),
            CHECK_CASE(test_policy__set_commits_schedule_with_actor_as_author),
            CHECK_CASE(test_policy__invalid_schedule_is_never_committed),
@@ -687,4 +820,7 @@ CHECK_MAIN(CHECK_CASE(test_policy__create_makes_a_bare_repository_git_can_clone)
            CHECK_CASE(test_policy__concurrent_writers_make_a_linear_history),
            CHECK_CASE(test_policy__backdated_commit_takes_effect_only_when_accepted),
            CHECK_CASE(test_policy__future_dated_commit_made_with_git_is_refused),
-           CHECK_CASE(test_policy__schedule_at_an_instant_is_what_disposition_uses))
+           CHECK_CASE(test_policy__schedule_at_an_instant_is_what_disposition_uses),
+           CHECK_CASE(test_policy__actor_email_is_kept_and_a_newline_never_reaches_git),
+           CHECK_CASE(test_policy__stale_locks_of_a_killed_writer_are_removed),
+           CHECK_CASE(test_policy__files_are_read_only_when_regular_and_bounded))

@@ -1,0 +1,100 @@
+/* Text people type: the one check of actors, reasons and messages, and the
+ * escaping of text for terminals and JSON (common/text.c). */
+#include "check.h"
+
+static int actor(custos_actor_t *a, const char *s)
+{
+	custos_err_t err = { 0 };
+	return custos_actor_parse(a, s, &err);
+}
+
+static void test_text__actor_with_an_email_is_split_and_normalized(void)
+{
+	custos_actor_t a;
+	CHECK_OK(actor(&a, "Jane Doe <jane@acme.com>"));
+	CHECK_STR(a.name, "Jane Doe");
+	CHECK_STR(a.email, "jane@acme.com");
+	CHECK_STR(a.text, "Jane Doe <jane@acme.com>");
+	CHECK_OK(actor(&a, "  Jane   Doe<jane@acme.com>  "));
+	CHECK_STR(a.name, "Jane   Doe");
+	CHECK_STR(a.text, "Jane   Doe <jane@acme.com>");
+	CHECK_OK(actor(&a, "J. Doe (legal)"));
+	CHECK_STR(a.name, "J. Doe (legal)");
+	CHECK_STR(a.email, "");
+	CHECK_STR(a.text, "J. Doe (legal)");
+	CHECK_OK(actor(&a, "Zoë Ünal"));
+	CHECK_STR(a.name, "Zoë Ünal");
+}
+
+static void test_text__actor_refuses_what_git_and_terminals_cannot_keep(void)
+{
+	custos_actor_t a;
+	custos_err_t err = { 0 };
+	static const char *bad[] = {
+		"", "   ", "bad\nactor", "cr\rhere", "esc\x1b[31m", "tab\there", "del\x7f",
+		"c1\xc2\x9b", "bidi\xe2\x80\xae", "sep\xe2\x80\xa8", "not utf8 \xff", "cut \xc3",
+		"a <b", "a > b", "<jane@acme.com>", "Jane <jane>", "Jane <@acme.com>",
+		"Jane <jane@>", "Jane <ja ne@acme.com>", "Jane <a@b> x", "Jane <<a@b>",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int st = custos_actor_parse(&a, bad[i], &err);
+		if (st != CUSTOS_EINVAL)
+			check__fail(__FILE__, __LINE__, "actor %zu accepted (%d)", i, st);
+		/* the reason never repeats a control byte */
+		for (const char *m = err.msg; *m; m++)
+			CHECK((unsigned char)*m >= 0x20 && *m != 0x7f);
+	}
+	char big[CUSTOS_ACTOR_MAX + 2];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	CHECK_STATUS(custos_actor_parse(&a, big, &err), CUSTOS_EINVAL);
+	CHECK(strstr(err.msg, "longer than"));
+	CHECK_STATUS(custos_actor_parse(&a, "x\xff", &err), CUSTOS_EINVAL);
+	CHECK_STR(err.msg, "actor is not valid UTF-8 (byte 2)");
+	CHECK_STATUS(custos_actor_parse(&a, "a\nb", &err), CUSTOS_EINVAL);
+	CHECK_STR(err.msg, "actor holds the control character U+000A at byte 2");
+}
+
+static void test_text__reasons_may_have_lines_but_no_other_controls(void)
+{
+	custos_err_t err = { 0 };
+	CHECK_OK(custos_text_check("reason", "Acme v. US\ncase 24-117\tsee memo", 100,
+	                           CUSTOS_TEXT_LINES, &err));
+	CHECK_STATUS(custos_text_check("reason", "a\r\nb", 100, CUSTOS_TEXT_LINES, &err),
+	             CUSTOS_EINVAL);
+	CHECK_STR(err.msg, "reason holds the control character U+000D at byte 2 (only newlines "
+	          "and tabs may be used)");
+	CHECK_STATUS(custos_text_check("reason", "a\nb", 100, 0, &err), CUSTOS_EINVAL);
+	CHECK_STATUS(custos_text_check("reason", "", 100, 0, &err), CUSTOS_EINVAL);
+	CHECK_OK(custos_text_check("reason", "", 100, CUSTOS_TEXT_EMPTY, &err));
+	CHECK_STATUS(custos_text_check("reason", "abcdef", 5, 0, &err), CUSTOS_EINVAL);
+	CHECK_STATUS(custos_text_check("query", "from:\xe9t\xe9", 100, 0, &err), CUSTOS_EINVAL);
+	CHECK_STR(err.msg, "query is not valid UTF-8 (byte 6)");
+}
+
+static void test_text__printable_escapes_controls_and_bad_bytes(void)
+{
+	custos_buf_t b = { 0 };
+	const char in[] = "a\x1b[2Jb\rc\nd\xc2\x9b" "e\xe2\x80\xae" "f\xff" "g\\ Zoë";
+	CHECK_OK(custos_buf_add_printable(&b, in, sizeof in - 1));
+	CHECK_STR(b.data, "a\\x1b[2Jb\\x0dc\\x0ad\\u009be\\u202ef\\xffg\\ Zoë");
+	custos_buf_free(&b);
+}
+
+static void test_text__json_text_is_utf8_whatever_the_bytes(void)
+{
+	custos_buf_t b = { 0 };
+	CHECK_OK(custos_buf_add_json_text(&b, "ok \"q\"", 6));
+	CHECK_STR(b.data, "\"ok \\\"q\\\"\"");
+	custos_buf_clear(&b);
+	CHECK_OK(custos_buf_add_json_text(&b, "r\xfe\xc3", 3));
+	CHECK_STR(b.data, "\"r\xEF\xBF\xBD\xEF\xBF\xBD\"");
+	CHECK_INT(custos_utf8_check(b.data, b.len), b.len);
+	custos_buf_free(&b);
+}
+
+CHECK_MAIN(CHECK_CASE(test_text__actor_with_an_email_is_split_and_normalized),
+           CHECK_CASE(test_text__actor_refuses_what_git_and_terminals_cannot_keep),
+           CHECK_CASE(test_text__reasons_may_have_lines_but_no_other_controls),
+           CHECK_CASE(test_text__printable_escapes_controls_and_bad_bytes),
+           CHECK_CASE(test_text__json_text_is_utf8_whatever_the_bytes))
