@@ -185,6 +185,11 @@ int custos_session__store(custos_session_t *s, custos_store_t **out);
 /* The session's index, opened read-only at its first use and kept (the
  * snapshot's index). CUSTOS_EINDEX with a message naming the cure. */
 int custos_session__index(custos_session_t *s, custos_index_t **out);
+/* After a read of the index failed with rc: true when the index changed
+ * under the session (Xapian discards a revision a reader still reads once
+ * its writer has committed twice more), the snapshot is let go, and the
+ * read should be done again, at most 8 times; false otherwise. */
+bool custos_session__index_moved(custos_session_t *s, int rc, int attempt);
 /* Ends the snapshot (store and index): before a write, and on refresh. */
 void custos_session__unpin(custos_session_t *s);
 /* Appends the session's audit entry for action: params and result are
