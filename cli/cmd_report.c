@@ -13,6 +13,7 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "dtsearch", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("report");
@@ -20,8 +21,10 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	custos_index_t *idx = NULL;
 	int out = OUT_TABLE, c, rc = CLI_OK;
 	char **queries = NULL;
-	size_t *lines = NULL, n = 0, cap = 0, bad = 0;
-	uint64_t *hits = NULL, *unique = NULL, distinct = 0, wm = 0;
+	size_t *lines = NULL, n = 0, cap = 0;
+	uint64_t wm = 0;
+	custos_index_term_report_t *rep = NULL;
+	unsigned qflags = 0;
 	char *line = NULL;
 	size_t lcap = 0;
 	custos_sha256_ctx_t sha;
@@ -32,6 +35,7 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		switch (c) {
 		case 'j': out = OUT_JSON; break;
 		case 'c': out = OUT_CSV; break;
+		case 'd': qflags |= CUSTOS_QUERY_DTSEARCH; break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
@@ -52,8 +56,20 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		const char *s = line;
 		while (*s == ' ' || *s == '\t')
 			s++;
+		/* blank lines separate groups of terms; '#' then a space (or the
+		 * end) starts a comment, at the start or after a space ("#recall"
+		 * is the hashtag query) */
+		for (char *h = line; (h = strchr(h, '#')) != NULL; h++)
+			if ((h == line || h[-1] == ' ' || h[-1] == '\t') &&
+			    (h[1] == '\0' || h[1] == ' ' || h[1] == '\t')) {
+				*h = '\0';
+				len = (ssize_t)(h - line);
+				break;
+			}
+		while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
 		if (!*s)
-			continue;  /* blank lines separate groups of terms; they are not queries */
+			continue;
 		if (custos_utf8_check(line, (size_t)len) != (size_t)len) {
 			rc = cli_fail("%s:%zu: invalid UTF-8", file, lineno);
 			goto done;
@@ -87,17 +103,6 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		rc = cli_fail("%s: no queries (one query per line)", file);
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		custos_err_t qe = { 0 };
-		if (custos_index_query_check(queries[i], &qe) < 0) {
-			rc = cli_fail("%s:%zu: %s", file, lines[i], qe.msg);
-			goto done;
-		}
-	}
-	if (!(hits = calloc(n, sizeof *hits)) || !(unique = calloc(n, sizeof *unique))) {
-		rc = cli_fail("out of memory");
-		goto done;
-	}
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		goto done;
 	if (custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx) < 0) {
@@ -105,19 +110,24 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		goto done;
 	}
 	if (custos_index_watermark(idx, &wm) < 0 ||
-	    custos_index_term_report(idx, (const char *const *)queries, n, hits, unique, &distinct,
-	                             &bad) < 0) {
+	    custos_index_term_report(idx, &rep, (const char *const *)queries, n, qflags) < 0) {
 		rc = cli_fail("%s", custos_index_errmsg(idx));
 		goto done;
 	}
+	/* a line that cannot run is named with its line number; the others
+	 * still run, and the report says it is incomplete (exit 1) */
+	for (size_t i = 0; i < n; i++)
+		if (rep->terms[i].status < 0)
+			fprintf(stderr, "custos: %s:%zu: %s\n", file, lines[i], rep->terms[i].error);
 	/* the report records what makes it reproducible: the exact queries (by
 	 * the file's hash) and the index state they ran against */
 	custos_buf_t p = { 0 }, r = { 0 };
 	custos_buf_adds(&p, "{\"file\":");
 	custos_buf_add_json_str(&p, file, strlen(file));
 	custos_buf_printf(&p, ",\"file_sha256\":\"%s\",\"queries\":%zu}", hex, n);
-	custos_buf_printf(&r, "{\"distinct\":%llu,\"watermark\":%llu}",
-	                  (unsigned long long)distinct, (unsigned long long)wm);
+	custos_buf_printf(&r, "{\"distinct\":%llu,\"watermark\":%llu,\"incomplete\":%s}",
+	                  (unsigned long long)rep->distinct, (unsigned long long)wm,
+	                  rep->incomplete ? "true" : "false");
 	int arc = custos_archive_audit(a, "report-terms", p.data, r.data, CUSTOS_OK);
 	custos_buf_free(&p);
 	custos_buf_free(&r);
@@ -128,44 +138,101 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	if (out == OUT_JSON) {
 		printf("{\"file\": ");
 		cli_json_str(stdout, file);
-		printf(", \"file_sha256\": \"%s\", \"watermark\": %llu, \"terms\": [", hex,
-		       (unsigned long long)wm);
+		printf(", \"file_sha256\": \"%s\", \"watermark\": %llu, \"incomplete\": %s, "
+		       "\"terms\": [", hex, (unsigned long long)wm, rep->incomplete ? "true" : "false");
 		for (size_t i = 0; i < n; i++) {
+			const custos_index_term_t *t = &rep->terms[i];
 			printf("%s{\"line\": %zu, \"query\": ", i ? ", " : "", lines[i]);
 			cli_json_str(stdout, queries[i]);
-			printf(", \"hits\": %llu, \"unique\": %llu}", (unsigned long long)hits[i],
-			       (unsigned long long)unique[i]);
-		}
-		printf("], \"distinct\": %llu}\n", (unsigned long long)distinct);
-	} else if (out == OUT_CSV) {
-		printf("line,query,hits,unique\n");
-		for (size_t i = 0; i < n; i++) {
-			printf("%zu,\"", lines[i]);
-			for (const char *s = queries[i]; *s; s++) {
-				if (*s == '"')
-					putchar('"');
-				putchar(*s);
+			if (t->status < 0) {
+				printf(", \"error\": ");
+				cli_json_str(stdout, t->error);
+				printf("}");
+				continue;
 			}
-			printf("\",%llu,%llu\n", (unsigned long long)hits[i], (unsigned long long)unique[i]);
+			printf(", \"hits\": %llu, \"unique\": %llu, \"family\": %llu, \"accounts\": {",
+			       (unsigned long long)t->hits, (unsigned long long)t->unique,
+			       (unsigned long long)t->family);
+			for (size_t k = 0; k < t->n_accounts; k++) {
+				printf("%s", k ? ", " : "");
+				cli_json_str(stdout, t->by_account[k].key);
+				printf(": %llu", (unsigned long long)t->by_account[k].hits);
+			}
+			printf("}, \"platforms\": {");
+			for (size_t k = 0; k < t->n_platforms; k++) {
+				printf("%s", k ? ", " : "");
+				cli_json_str(stdout, t->by_platform[k].key);
+				printf(": %llu", (unsigned long long)t->by_platform[k].hits);
+			}
+			printf("}}");
 		}
-		printf(",\"(all terms: distinct records)\",%llu,\n", (unsigned long long)distinct);
+		printf("], \"distinct\": %llu}\n", (unsigned long long)rep->distinct);
+	} else if (out == OUT_CSV) {
+		/* one row per term, then one per term and account, and per term
+		 * and platform (the breakdown column says which) */
+		printf("line,query,breakdown,key,hits,unique,family,error\n");
+		for (size_t i = 0; i < n; i++) {
+			const custos_index_term_t *t = &rep->terms[i];
+			printf("%zu,", lines[i]);
+			cli_csv_str(stdout, queries[i]);
+			if (t->status < 0) {
+				printf(",,,,,,");
+				cli_csv_str(stdout, t->error);
+				printf("\n");
+				continue;
+			}
+			printf(",all,,%llu,%llu,%llu,\n", (unsigned long long)t->hits,
+			       (unsigned long long)t->unique, (unsigned long long)t->family);
+			for (size_t k = 0; k < t->n_accounts; k++) {
+				printf("%zu,", lines[i]);
+				cli_csv_str(stdout, queries[i]);
+				printf(",account,");
+				cli_csv_str(stdout, t->by_account[k].key);
+				printf(",%llu,,,\n", (unsigned long long)t->by_account[k].hits);
+			}
+			for (size_t k = 0; k < t->n_platforms; k++) {
+				printf("%zu,", lines[i]);
+				cli_csv_str(stdout, queries[i]);
+				printf(",platform,");
+				cli_csv_str(stdout, t->by_platform[k].key);
+				printf(",%llu,,,\n", (unsigned long long)t->by_platform[k].hits);
+			}
+		}
+		printf(",\"(all terms: distinct records)\",all,,%llu,,,\n",
+		       (unsigned long long)rep->distinct);
 	} else {
-		printf("%-5s %-50s %10s %10s\n", "line", "query", "hits", "unique");
-		for (size_t i = 0; i < n; i++)
-			printf("%-5zu %-50s %10llu %10llu\n", lines[i], queries[i],
-			       (unsigned long long)hits[i], (unsigned long long)unique[i]);
+		printf("%-5s %-50s %10s %10s %10s\n", "line", "query", "hits", "unique", "family");
+		for (size_t i = 0; i < n; i++) {
+			const custos_index_term_t *t = &rep->terms[i];
+			if (t->status < 0) {
+				printf("%-5zu %-50s %10s %10s %10s\n", lines[i], queries[i], "error", "-", "-");
+				continue;
+			}
+			printf("%-5zu %-50s %10llu %10llu %10llu\n", lines[i], queries[i],
+			       (unsigned long long)t->hits, (unsigned long long)t->unique,
+			       (unsigned long long)t->family);
+			for (size_t k = 0; k < t->n_accounts; k++)
+				printf("%-5s   account %-40s %10llu\n", "", t->by_account[k].key,
+				       (unsigned long long)t->by_account[k].hits);
+			for (size_t k = 0; k < t->n_platforms; k++)
+				printf("%-5s   platform %-39s %10llu\n", "", t->by_platform[k].key,
+				       (unsigned long long)t->by_platform[k].hits);
+		}
 		printf("\n%llu distinct records hit by the %zu terms\n"
 		       "terms file sha256 %s; index watermark seq %llu\n",
-		       (unsigned long long)distinct, n, hex, (unsigned long long)wm);
+		       (unsigned long long)rep->distinct, n, hex, (unsigned long long)wm);
+		if (rep->incomplete)
+			printf("INCOMPLETE: some lines did not run (see the errors above)\n");
 	}
+	if (rep->incomplete)
+		rc = CLI_FAIL;
 done:
 	fclose(f);
 	for (size_t i = 0; i < n; i++)
 		free(queries[i]);
 	free(queries);
 	free(lines);
-	free(hits);
-	free(unique);
+	custos_index_term_report_free(rep);
 	free(line);
 	custos_index_free(idx);
 	custos_archive_free(a);

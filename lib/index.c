@@ -168,7 +168,7 @@ static int rm_tree(const char *path)
 int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
                                   custos_progress_fn progress, void *ctx, uint64_t *indexed)
 {
-	char path[4200], fresh[4200], old[4200];
+	char path[4200], legacy_fresh[4200], legacy_old[4200];
 	catch_up_t cu = { .a = a, .progress = progress, .ctx = ctx };
 	uint64_t wm = 0, last = 0;
 	int rc;
@@ -177,13 +177,22 @@ int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
 		*indexed = 0;
 	custos_err_clear(&a->err);
 	index_path(path, sizeof path, a, "");
-	index_path(fresh, sizeof fresh, a, ".rebuild");
-	index_path(old, sizeof old, a, ".old");
+	index_path(legacy_fresh, sizeof legacy_fresh, a, ".rebuild");
+	index_path(legacy_old, sizeof legacy_old, a, ".old");
 	if (rebuild) {
-		/* build beside the old index, which serves searches meanwhile */
-		if ((rc = rm_tree(fresh)) < 0)
-			return custos_err_set(&a->err, rc, "cannot remove '%s'", fresh);
-		rc = custos_index_open(&cu.idx, fresh, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &a->err);
+		/* what an older custos's interrupted rebuild left beside the index
+		 * holds text of records that may have been disposed of since */
+		if ((rc = rm_tree(legacy_fresh)) < 0 || (rc = rm_tree(legacy_old)) < 0)
+			return custos_err_set(&a->err, rc, "cannot remove '%s' or '%s'", legacy_fresh,
+			                      legacy_old);
+		/* an index of an older layout is replaced whole */
+		char shard0[4300];
+		snprintf(shard0, sizeof shard0, "%s/shard0", path);
+		if (access(shard0, F_OK) == 0 && (rc = rm_tree(path)) < 0)
+			return custos_err_set(&a->err, rc, "cannot remove the old index '%s'", path);
+		/* build a new generation beside the current one, which serves
+		 * searches meanwhile */
+		rc = custos_index_open(&cu.idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_FRESH, &a->err);
 	} else {
 		rc = custos_index_open(&cu.idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &a->err);
 	}
@@ -216,20 +225,10 @@ int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
 done:
 	custos_index_free(cu.idx);
 	custos_archive__root_cache_free(&cu.cache);
-	if (rc == CUSTOS_OK && rebuild) {
-		/* a rebuilt index is compacted before it serves: about half the
-		 * size, and document ids (store seqs) are kept */
-		if ((rc = custos_index_compact(fresh, &a->err)) < 0)
-			return rc;
-		if ((rc = rm_tree(old)) < 0 ||
-		    (access(path, F_OK) == 0 && rename(path, old) < 0) ||
-		    rename(fresh, path) < 0) {
-			rc = custos_err_set(&a->err, CUSTOS_EIO, "cannot put the rebuilt index in place: %s",
-			                    strerror(errno));
-		} else {
-			rm_tree(old);
-		}
-	}
+	/* a rebuilt index is compacted before it serves (about half the size;
+	 * document ids, the store seqs, are kept) and swapped in whole */
+	if (rc == CUSTOS_OK && rebuild)
+		rc = custos_index_publish(path, &a->err);
 	return rc;
 }
 
