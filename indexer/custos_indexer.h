@@ -211,6 +211,7 @@ typedef struct {
 	uint64_t watermark;      /* the index watermark the search ran at */
 	const char *notes;       /* how the query was read, for the user ("" when
 	                          * nothing to say: e.g. 'and' searched as a word) */
+	size_t   expansions;     /* words the query's wildcards and fuzzy words matched */
 	custos_index_hit_t *hits;
 	size_t   n_hits;
 	custos_index_facet_t facets[CUSTOS_FACET_COUNT];  /* for the bits asked */

@@ -1331,6 +1331,7 @@ struct Parsed {
 	Xapian::Query query;
 	Xapian::Stem stem;
 	std::string notes;
+	size_t expansions = 0;   // words the wildcards and fuzzy words matched
 };
 
 // A refusal already written to the builder's err.
@@ -1364,7 +1365,9 @@ struct Builder {
 	custos_err_t *err = nullptr;
 	Xapian::TermGenerator tg;
 	bool have_lexicon = false;
+	size_t expansions = 0;
 	std::vector<std::pair<std::string, std::string>> lexicon;   // word, stem
+	std::unordered_map<std::string, size_t> stem_words;         // stem -> words of it
 
 	[[noreturn]] void refuse(const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 	{
@@ -1419,8 +1422,10 @@ struct Builder {
 			for (Xapian::TermIterator k = d.metadata_keys_begin("W"); k != d.metadata_keys_end("W");
 			     ++k)
 				all.emplace((*k).substr(1), std::string());
-		for (auto &kv : all)
+		for (auto &kv : all) {
 			lexicon.emplace_back(kv.first, en(kv.first));
+			stem_words[lexicon.back().second]++;
+		}
 		have_lexicon = true;
 	}
 	// every word as written of stem s, over the shards
@@ -1447,11 +1452,14 @@ struct Builder {
 		for (auto &kv : by_stem) {
 			std::string z = "Z" + kv.first;
 			cands.push_back(leaf(z));
-			std::set<std::string> all = words_of_stem(kv.first);
 			bool whole = true;
-			for (const std::string &w : all)
-				if (!words.count(w))
-					whole = false;
+			if (have_lexicon) {
+				whole = stem_words[kv.first] == kv.second.size();
+			} else {
+				for (const std::string &w : words_of_stem(kv.first))
+					if (!words.count(w))
+						whole = false;
+			}
 			if (whole) {
 				r.pe.slot.stem.push_back(term_hash(z));
 				continue;
@@ -1526,6 +1534,7 @@ struct Builder {
 				if (custos_index__edit_distance(f.c_str(), w.first.c_str(), n->fuzzy) <= n->fuzzy)
 					take(w.first);
 		}
+		expansions += hits.size();
 		return word_set(hits);
 	}
 
@@ -1839,6 +1848,7 @@ int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
 		out.stem = b.stem;
 		out.query = b.build(tree.root);
 		out.notes.assign(tree.notes.data ? tree.notes.data : "", tree.notes.len);
+		out.expansions = b.expansions;
 	} catch (const Refused &r) {
 		custos_index__qparse_free(&tree);
 		return bad_query(err, r.status);
@@ -2732,6 +2742,7 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 				return pe;
 			}
 			res->notes = arena_str(&res->arena, p.notes);
+			res->expansions = p.expansions;
 			res->watermark = read_watermark(idx);
 			size_t limit = o->count_only ? 0 : o->limit;
 			MultiMap mm = multi_matches(db, p.query);
