@@ -219,6 +219,7 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 	custos_record_t r;
 	uint64_t *seqs = NULL;
 	size_t n = 0;
+	char *resolved = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -238,12 +239,17 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 		return rc;
 	custos_store_t *st = custos_archive_store(a);
 	custos_record_init(&r);
-	int s = custos_store_versions(st, id, &seqs, &n);
+	uint64_t current = 0;
+	int s = custos_archive_resolve(a, id, &resolved, &current);
+	if (s == CUSTOS_OK) {
+		id = resolved;
+		s = custos_store_versions(st, id, &seqs, &n);
+	}
 	if (s == CUSTOS_OK && n == 0)
 		s = CUSTOS_ENOTFOUND;
 	if (s < 0) {
 		rc = s == CUSTOS_ENOTFOUND ? cli_fail("no record '%s'", id)
-		                           : cli_fail_err(custos_store_err(st));
+		                           : cli_fail_err(custos_archive_err(a));
 		goto done;
 	}
 	if (thread) {
@@ -297,9 +303,11 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 			printf("]\n");
 		goto audit;
 	}
-	if ((s = custos_store_get_seq(st, seqs[(want ? want : n) - 1], &r)) < 0) {
+	/* without --version, the current version: the platform's latest */
+	uint64_t seq = want ? seqs[want - 1] : current;
+	if ((s = custos_store_get_seq(st, seq, &r)) < 0) {
 		if (s == CUSTOS_ENOTFOUND && !raw &&
-		    print_tombstone(st, id, seqs[(want ? want : n) - 1], json))
+		    print_tombstone(st, id, seq, json))
 			goto audit;
 		rc = cli_fail_err(custos_store_err(st));
 		goto done;
@@ -320,6 +328,7 @@ audit:;
 	custos_buf_free(&p);
 done:
 	free(seqs);
+	free(resolved);
 	custos_record_free(&r);
 	custos_archive_free(a);
 	return rc;

@@ -123,6 +123,15 @@ int custos_archive_search(custos_archive_t *a, const char *query,
                           const custos_index_search_opts_t *opts, bool snippets,
                           custos_index_results_t **out);
 
+/* The record id names and its current version. id is a record id, or an
+ * edit's own platform id (an X edit is stored as a version of its first
+ * post; the index maps the edit's id to it). The current version is the one
+ * the platform says is latest (the latest edited_at; among equals the last
+ * captured), not simply the last captured. *record_id is malloc'ed (the
+ * caller frees it); CUSTOS_ENOTFOUND ("no record 'ID'") when neither. */
+int custos_archive_resolve(custos_archive_t *a, const char *id, char **record_id,
+                           uint64_t *current);
+
 /* The conversation around record id: every record of its thread, in time
  * order. *out is freed with custos_index_idlist_free. */
 int custos_archive_thread(custos_archive_t *a, const char *id, custos_index_idlist_t *out);

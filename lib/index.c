@@ -414,3 +414,71 @@ done:
 	free(cache);
 	return rc;
 }
+
+int custos_archive_resolve(custos_archive_t *a, const char *id, char **record_id,
+                           uint64_t *current)
+{
+	custos_index_t *idx = NULL;
+	custos_index_idlist_t l = { 0 };
+	custos_record_t rec;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int64_t best_edit = INT64_MIN;
+	char *rid = NULL;
+	int rc;
+
+	*record_id = NULL;
+	*current = 0;
+	custos_err_clear(&a->err);
+	custos_record_init(&rec);
+	if ((rc = custos_store_versions(a->store, id, &seqs, &n)) < 0) {
+		custos_err_set(&a->err, rc, "%s", custos_store_err(a->store)->msg);
+		goto done;
+	}
+	if (n == 0) {
+		/* an edit's own platform id: the index knows the record it is a
+		 * version of (id: finds it by its record id and by the edit's) */
+		char q[4300];
+		snprintf(q, sizeof q, "id:\"%s\"", id);
+		if (strchr(id, '"') || custos_archive_index_open(a, CUSTOS_INDEX_READ, &idx) < 0 ||
+		    custos_index_match_ids(idx, &l, q) < 0 || l.n != 1) {
+			rc = custos_err_set(&a->err, CUSTOS_ENOTFOUND, "no record '%s'", id);
+			goto done;
+		}
+		id = l.v[0].id;
+		if ((rc = custos_store_versions(a->store, id, &seqs, &n)) < 0 || n == 0) {
+			rc = custos_err_set(&a->err, CUSTOS_ENOTFOUND, "no record '%s'", id);
+			goto done;
+		}
+	}
+	/* the current version is the one the platform says is latest: the
+	 * latest edit time (an unedited version before any edit), the last
+	 * captured among equals; disposed versions are passed over */
+	*current = seqs[n - 1];
+	for (size_t i = 0; i < n; i++) {
+		int g = custos_store_get_seq(a->store, seqs[i], &rec);
+		if (g == CUSTOS_ENOTFOUND)
+			continue;
+		if (g < 0) {
+			rc = custos_err_set(&a->err, g, "%s", custos_store_err(a->store)->msg);
+			goto done;
+		}
+		int64_t e = rec.edited_at == CUSTOS_TIME_NONE ? INT64_MIN + 1 : rec.edited_at;
+		if (e >= best_edit) {
+			best_edit = e;
+			*current = seqs[i];
+		}
+	}
+	if (!(rid = strdup(id))) {
+		rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	*record_id = rid;
+	rc = CUSTOS_OK;
+done:
+	free(seqs);
+	custos_record_free(&rec);
+	custos_index_idlist_free(&l);
+	custos_index_free(idx);
+	return rc;
+}
