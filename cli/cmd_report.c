@@ -8,6 +8,31 @@
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
+/* {"key": hits, ...} */
+static void json_counts(const custos_index_count_t *c, size_t n)
+{
+	printf("{");
+	for (size_t k = 0; k < n; k++) {
+		printf("%s", k ? ", " : "");
+		cli_json_str(stdout, c[k].key);
+		printf(": %llu", (unsigned long long)c[k].hits);
+	}
+	printf("}");
+}
+
+/* one CSV row per key: line,query,what,key,hits,,, */
+static void csv_counts(size_t line, const char *query, const char *what,
+                       const custos_index_count_t *c, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		printf("%zu,", line);
+		cli_csv_str(stdout, query);
+		printf(",%s,", what);
+		cli_csv_str(stdout, c[k].key);
+		printf(",%llu,,,\n", (unsigned long long)c[k].hits);
+	}
+}
+
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -150,21 +175,13 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 				printf("}");
 				continue;
 			}
-			printf(", \"hits\": %llu, \"unique\": %llu, \"family\": %llu, \"accounts\": {",
+			printf(", \"hits\": %llu, \"unique\": %llu, \"family\": %llu, \"accounts\": ",
 			       (unsigned long long)t->hits, (unsigned long long)t->unique,
 			       (unsigned long long)t->family);
-			for (size_t k = 0; k < t->n_accounts; k++) {
-				printf("%s", k ? ", " : "");
-				cli_json_str(stdout, t->by_account[k].key);
-				printf(": %llu", (unsigned long long)t->by_account[k].hits);
-			}
-			printf("}, \"platforms\": {");
-			for (size_t k = 0; k < t->n_platforms; k++) {
-				printf("%s", k ? ", " : "");
-				cli_json_str(stdout, t->by_platform[k].key);
-				printf(": %llu", (unsigned long long)t->by_platform[k].hits);
-			}
-			printf("}}");
+			json_counts(t->by_account, t->n_accounts);
+			printf(", \"platforms\": ");
+			json_counts(t->by_platform, t->n_platforms);
+			printf("}");
 		}
 		printf("], \"distinct\": %llu}\n", (unsigned long long)rep->distinct);
 	} else if (out == OUT_CSV) {
@@ -183,20 +200,8 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 			}
 			printf(",all,,%llu,%llu,%llu,\n", (unsigned long long)t->hits,
 			       (unsigned long long)t->unique, (unsigned long long)t->family);
-			for (size_t k = 0; k < t->n_accounts; k++) {
-				printf("%zu,", lines[i]);
-				cli_csv_str(stdout, queries[i]);
-				printf(",account,");
-				cli_csv_str(stdout, t->by_account[k].key);
-				printf(",%llu,,,\n", (unsigned long long)t->by_account[k].hits);
-			}
-			for (size_t k = 0; k < t->n_platforms; k++) {
-				printf("%zu,", lines[i]);
-				cli_csv_str(stdout, queries[i]);
-				printf(",platform,");
-				cli_csv_str(stdout, t->by_platform[k].key);
-				printf(",%llu,,,\n", (unsigned long long)t->by_platform[k].hits);
-			}
+			csv_counts(lines[i], queries[i], "account", t->by_account, t->n_accounts);
+			csv_counts(lines[i], queries[i], "platform", t->by_platform, t->n_platforms);
 		}
 		printf(",\"(all terms: distinct records)\",all,,%llu,,,\n",
 		       (unsigned long long)rep->distinct);

@@ -527,6 +527,19 @@ static int word(parser_t *ps, const char *t, size_t len, size_t pos, custos_qnod
 
 static int parse_or(parser_t *ps, custos_qnode_t **out);
 
+/* Moves past operator op, whose operand must come next. */
+static int after_op(parser_t *ps, const tok_t *op)
+{
+	int e;
+	if ((e = next(ps)) < 0)
+		return e;
+	if (ps->tok.kind == T_END || ps->tok.kind == T_RPAREN || ps->tok.kind == T_AND ||
+	    ps->tok.kind == T_OR || ps->tok.kind == T_NEAR)
+		return bad(ps, "'%.*s' at position %zu needs a term after it", (int)op->len,
+		           ps->q + op->pos, op->pos);
+	return CUSTOS_OK;
+}
+
 /* Whether nd can stand beside a proximity operator: words, phrases,
  * wildcards, fuzzy words, OR groups of them, and proximity itself. */
 static const custos_qnode_t *not_positional(const custos_qnode_t *nd)
@@ -601,12 +614,8 @@ static int parse_unary(parser_t *ps, custos_qnode_t **out)
 		return bad(ps, "the query nests too deep at position %zu", t.pos);
 	switch (t.kind) {
 	case T_NOT: {
-		if ((e = next(ps)) < 0)
+		if ((e = after_op(ps, &t)) < 0)
 			return e;
-		if (ps->tok.kind == T_END || ps->tok.kind == T_RPAREN || ps->tok.kind == T_AND ||
-		    ps->tok.kind == T_OR || ps->tok.kind == T_NEAR)
-			return bad(ps, "'%.*s' at position %zu needs a term after it", (int)t.len,
-			           ps->q + t.pos, t.pos);
 		custos_qnode_t *kid, *nd;
 		if ((e = parse_unary(ps, &kid)) < 0)
 			return e;
@@ -698,12 +707,8 @@ static int parse_near(parser_t *ps, custos_qnode_t **out)
 		return e;
 	while (ps->tok.kind == T_NEAR) {
 		tok_t op = ps->tok;
-		if ((e = next(ps)) < 0)
+		if ((e = after_op(ps, &op)) < 0)
 			return e;
-		if (ps->tok.kind == T_END || ps->tok.kind == T_RPAREN || ps->tok.kind == T_AND ||
-		    ps->tok.kind == T_OR || ps->tok.kind == T_NEAR)
-			return bad(ps, "'%.*s' at position %zu needs a term after it", (int)op.len,
-			           ps->q + op.pos, op.pos);
 		if ((e = parse_unary(ps, &b)) < 0)
 			return e;
 		if ((bn = not_positional(a)) || (bn = not_positional(b)))
@@ -730,12 +735,8 @@ static int parse_and(parser_t *ps, custos_qnode_t **out)
 	for (;;) {
 		tok_t op = ps->tok;
 		if (op.kind == T_AND) {
-			if ((e = next(ps)) < 0)
+			if ((e = after_op(ps, &op)) < 0)
 				return e;
-			if (ps->tok.kind == T_END || ps->tok.kind == T_RPAREN || ps->tok.kind == T_AND ||
-			    ps->tok.kind == T_OR || ps->tok.kind == T_NEAR)
-				return bad(ps, "'%.*s' at position %zu needs a term after it", (int)op.len,
-				           ps->q + op.pos, op.pos);
 		} else if (op.kind != T_WORD && op.kind != T_PHRASE && op.kind != T_LPAREN &&
 		           op.kind != T_NOT) {
 			break;
@@ -757,12 +758,8 @@ static int parse_or(parser_t *ps, custos_qnode_t **out)
 		return e;
 	while (ps->tok.kind == T_OR) {
 		tok_t op = ps->tok;
-		if ((e = next(ps)) < 0)
+		if ((e = after_op(ps, &op)) < 0)
 			return e;
-		if (ps->tok.kind == T_END || ps->tok.kind == T_RPAREN || ps->tok.kind == T_AND ||
-		    ps->tok.kind == T_OR || ps->tok.kind == T_NEAR)
-			return bad(ps, "'%.*s' at position %zu needs a term after it", (int)op.len,
-			           ps->q + op.pos, op.pos);
 		if ((e = parse_and(ps, &b)) < 0)
 			return e;
 		if (!(a = binary(ps, CUSTOS_QN_OR, a, b)))

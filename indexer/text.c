@@ -122,28 +122,28 @@ int custos_index__wildcard_match(const char *pattern, const char *word)
 	return *p == '\0';
 }
 
+/* The characters of s into out[128]; -1 when longer or not UTF-8. */
+static int chars(const char *s, ucs4_t *out, size_t *n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	*n = 0;
+	while (*p) {
+		if (*n == 128)
+			return -1;
+		int l = u8_strmbtouc(&out[*n], p);
+		if (l <= 0)
+			return -1;
+		p += l;
+		(*n)++;
+	}
+	return 0;
+}
+
 unsigned custos_index__edit_distance(const char *a, const char *b, unsigned max)
 {
 	ucs4_t x[128], y[128];
-	size_t nx = 0, ny = 0;
-	const uint8_t *p;
-	for (p = (const uint8_t *)a; *p && nx < 128;) {
-		int l = u8_strmbtouc(&x[nx], p);
-		if (l <= 0)
-			return max + 1;
-		p += l;
-		nx++;
-	}
-	if (*p)
-		return max + 1;
-	for (p = (const uint8_t *)b; *p && ny < 128;) {
-		int l = u8_strmbtouc(&y[ny], p);
-		if (l <= 0)
-			return max + 1;
-		p += l;
-		ny++;
-	}
-	if (*p)
+	size_t nx, ny;
+	if (chars(a, x, &nx) < 0 || chars(b, y, &ny) < 0)
 		return max + 1;
 	if ((nx > ny ? nx - ny : ny - nx) > max)
 		return max + 1;

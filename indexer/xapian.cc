@@ -82,6 +82,14 @@ std::string lower(const std::string &s)
 	return out;
 }
 
+bool ascii(const std::string &s)
+{
+	for (unsigned char c : s)
+		if (c >= 0x80)
+			return false;
+	return true;
+}
+
 // Text as search sees it: NFKC and case folding (indexer/text.c).
 std::string fold(const std::string &s)
 {
@@ -301,12 +309,18 @@ Xapian::Stem stem_for(std::map<std::string, Xapian::Stem> &cache, const std::str
 // match: about one in four billion per candidate position
 // (docs/query-language.md, "Phrases and NEAR").
 
-uint32_t term_hash(const std::string &t)
+// The hash of the term prefix + t (FNV-1a 64, folded), without building it.
+uint32_t term_hash(char prefix, const std::string &t)
 {
-	uint64_t h = 1469598103934665603ull;   // FNV-1a 64, folded
+	uint64_t h = (1469598103934665603ull ^ (unsigned char)prefix) * 1099511628211ull;
 	for (unsigned char c : t)
 		h = (h ^ c) * 1099511628211ull;
 	return (uint32_t)(h ^ (h >> 32));
+}
+
+uint32_t term_hash(const std::string &t)
+{
+	return t.empty() ? term_hash('\0', t) : term_hash(t[0], t.substr(1));
 }
 
 struct PosTok {
@@ -1100,7 +1114,9 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	// shard's lexicon rather than to Xapian's position table and postings
 	// (see "word positions" above). Records in another language with a
 	// stemmer add the stems of that language.
-	std::string title = fold(r.title), text = fold(r.text);
+	// (ASCII needs no folding: the term generator lower-cases it)
+	std::string title = ascii(r.title) ? r.title : fold(r.title);
+	std::string text = ascii(r.text) ? r.text : fold(r.text);
 	Xapian::TermGenerator &tg = sh->tg;
 	Xapian::Document words;
 	tg.set_document(words);
@@ -1121,10 +1137,10 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 		if (zterm.size() > MAX_TERM)
 			continue;
 		doc.add_term(zterm, t.get_wdf());
-		uint32_t hs = term_hash(zterm), hr = 0;
+		uint32_t hs = term_hash('Z', stem), hr = 0;
 		bool has_raw = raw != stem;
 		if (has_raw)
-			hr = term_hash("E" + raw);
+			hr = term_hash('E', raw);
 		for (Xapian::PositionIterator p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
 			toks.push_back(PosTok{ *p, hs, hr, has_raw });
 		lexicon_add(sh, raw, stem);
@@ -1382,13 +1398,28 @@ struct Builder {
 
 	// A term, read through TermSource where Xapian 1.4.22 would fail on it
 	// (see TermSource).
-	Xapian::Query leaf(const std::string &t) const
+	std::vector<Xapian::doccount> gappy;   // per shard: its doccount if its ids have gaps, else 0
+	Xapian::doccount gappy_min = 0;
+	void set_shards(std::vector<Xapian::Database> &&v)
 	{
+		shards = std::move(v);
+		gappy.clear();
+		gappy_min = 0;
 		for (const Xapian::Database &d : shards) {
 			Xapian::doccount n = d.get_doccount();
-			if (n > 0 && d.get_lastdocid() != n && d.get_termfreq(t) == n)
-				return Xapian::Query(new TermSource(t));
+			gappy.push_back(n > 0 && d.get_lastdocid() != n ? n : 0);
+			if (gappy.back() && (gappy_min == 0 || gappy.back() < gappy_min))
+				gappy_min = gappy.back();
 		}
+	}
+	Xapian::Query leaf(const std::string &t) const
+	{
+		// a term rarer than the smallest such shard is in no shard's every document
+		if (gappy_min == 0 || (db && db->get_termfreq(t) < gappy_min))
+			return Xapian::Query(t);
+		for (size_t i = 0; i < shards.size(); i++)
+			if (gappy[i] && shards[i].get_termfreq(t) == gappy[i])
+				return Xapian::Query(new TermSource(t));
 		return Xapian::Query(t);
 	}
 	static Xapian::Query boolean(const Xapian::Query &x)
@@ -1835,7 +1866,7 @@ int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
 		Builder b;
 		b.db = db;
 		if (idx && db)
-			b.shards = shard_dbs(idx);
+			b.set_shards(shard_dbs(idx));
 		b.en = stem_for(cache, "en");
 		b.stem = stem_for(cache, sl);
 		if (b.stem.is_none())
@@ -2750,8 +2781,7 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 			// The page: records, so with records of several versions in
 			// the result a window of documents is read and the later
 			// versions of a record already on it are passed over.
-			std::vector<Xapian::docid> page;
-			std::vector<double> weights;
+			std::vector<Xapian::MSetIterator> page;
 			Xapian::MSet ms;
 			bool exact_from_page = false;
 			if (limit > 0) {
@@ -2776,31 +2806,24 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 						ms = date_page(db, p.query, o->sort == CUSTOS_SORT_DATE_DESC, first, fetch);
 					}
 					page.clear();
-					weights.clear();
 					std::unordered_set<std::string> seen;
 					for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
 						auto m = mm.find(*it);
 						if (m != mm.end() && !seen.insert(m->second).second)
 							continue;
-						page.push_back(*it);
-						weights.push_back(it.get_weight());
+						page.push_back(it);
 					}
 					if (mm.empty() || page.size() >= want || ms.size() < fetch)
 						break;
 					fetch *= 2;
 				}
 				if (!mm.empty()) {
-					if (page.size() > o->offset) {
+					if (page.size() > o->offset)
 						page.erase(page.begin(), page.begin() + (long)o->offset);
-						weights.erase(weights.begin(), weights.begin() + (long)o->offset);
-					} else {
+					else
 						page.clear();
-						weights.clear();
-					}
-					if (page.size() > limit) {
+					if (page.size() > limit)
 						page.resize(limit);
-						weights.resize(limit);
-					}
 				}
 				exact_from_page = mm.empty() && o->sort == CUSTOS_SORT_RELEVANCE &&
 				                  ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
@@ -2858,17 +2881,20 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 				for (size_t k = 0; k < page.size(); k++) {
 					custos_index_hit_t *h = &res->hits[res->n_hits];
 					memset(h, 0, sizeof *h);
-					Xapian::Document doc = db->get_document(page[k]);
+					Xapian::Document doc = page[k].get_document();
 					RecValue rv;
 					read_hit(doc, rv, h->created_at);
 					h->seq = rv.seq;
 					h->version = rv.version;
 					h->id = arena_str(&res->arena, rv.id);
-					h->weight = o->sort == CUSTOS_SORT_RELEVANCE ? weights[k] : 0;
+					h->weight = o->sort == CUSTOS_SORT_RELEVANCE ? page[k].get_weight() : 0;
 					h->platform = arena_str(&res->arena, rv.platform);
 					h->account = arena_str(&res->arena, rv.account);
 					h->author = arena_str(&res->arena, rv.author);
-					matched_versions(db, mm, page[k], versions);
+					if (mm.count(*page[k]))
+						matched_versions(db, mm, *page[k], versions);
+					else
+						versions.assign(1, std::make_pair(rv.seq, rv.version));
 					h->n_matched = versions.size();
 					h->matched_seqs = (uint64_t *)custos_arena_alloc(&res->arena,
 					                                                  versions.size() * 8);
@@ -3021,7 +3047,8 @@ int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const c
 		custos_index_idlist_free(out);
 		std::vector<Xapian::Database> sh = shard_dbs(idx);
 		Builder b;
-		b.shards = sh;
+		b.db = idx->db;
+		b.set_shards(std::move(sh));
 		Xapian::Query q(Xapian::Query::OP_OR, b.leaf(fit_term("T", root_id)),
 		                b.leaf(fit_term("Q", root_id)));
 		try {
@@ -3114,7 +3141,6 @@ int custos_index_term_report(custos_index_t *idx, custos_index_term_report_t **o
 			memset(r->terms, 0, (n + 1) * sizeof *r->terms);
 			// per record: how many lines hit it, and the last line that did
 			std::unordered_map<Xapian::docid, std::pair<uint32_t, uint32_t>> seen;
-			std::vector<Xapian::Database> sh = shard_dbs(idx);
 			for (size_t i = 0; i < n; i++) {
 				custos_index_term_t *t = &r->terms[i];
 				t->error = "";

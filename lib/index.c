@@ -195,6 +195,9 @@ int custos_archive_index_catch_up(custos_archive_t *a, bool rebuild,
 		rc = custos_index_open(&cu.idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_FRESH, &a->err);
 	} else {
 		rc = custos_index_open(&cu.idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &a->err);
+		/* an index of an older layout is derived data: build it anew */
+		if (rc == CUSTOS_EVERSION)
+			return custos_archive_index_catch_up(a, true, progress, ctx, indexed);
 	}
 	if (rc < 0)
 		return rc;
