@@ -1419,7 +1419,7 @@ struct Builder {
 			return Xapian::Query(t);
 		for (size_t i = 0; i < shards.size(); i++)
 			if (gappy[i] && shards[i].get_termfreq(t) == gappy[i])
-				return Xapian::Query(new TermSource(t));
+				return Xapian::Query((new TermSource(t))->release());
 		return Xapian::Query(t);
 	}
 	static Xapian::Query boolean(const Xapian::Query &x)
@@ -1720,7 +1720,7 @@ struct Builder {
 		}
 		auto pe = std::make_shared<const PExpr>(std::move(p.pe));
 		return Xapian::Query(Xapian::Query::OP_FILTER, p.cand,
-		                     Xapian::Query(new PosSource(pe, driver)));
+		                     Xapian::Query((new PosSource(pe, driver))->release()));
 	}
 
 	// a value checked against a list and, with an index, the values it holds
@@ -1958,7 +1958,7 @@ MultiMap multi_matches(const Xapian::Database *db, const Xapian::Query &q)
 		return out;
 	Xapian::Enquire enq(*db);
 	enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, q,
-	                            Xapian::Query(new TermSource(MULTI_TERM))));
+	                            Xapian::Query((new TermSource(MULTI_TERM))->release())));
 	enq.set_weighting_scheme(Xapian::BoolWeight());
 	Xapian::MSet ms = enq.get_mset(0, nm, nm);
 	for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it)
