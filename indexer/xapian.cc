@@ -1382,8 +1382,7 @@ struct Builder {
 	Xapian::TermGenerator tg;
 	bool have_lexicon = false;
 	size_t expansions = 0;
-	std::vector<std::pair<std::string, std::string>> lexicon;   // word, stem
-	std::unordered_map<std::string, size_t> stem_words;         // stem -> words of it
+	std::vector<std::string> lexicon;   // words as written
 
 	[[noreturn]] void refuse(const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 	{
@@ -1428,6 +1427,20 @@ struct Builder {
 	}
 	Xapian::doccount termfreq(const std::string &t) const { return db ? db->get_termfreq(t) : 0; }
 
+	// The alternatives of one word (a wildcard's or fuzzy word's
+	// expansion): weighted as one term, as Xapian weights its own
+	// wildcards, which also spares Xapian an OR of hundreds of terms
+	// (tens of milliseconds); an OR when a term is read through TermSource.
+	static Xapian::Query any_of(const std::vector<Xapian::Query> &v)
+	{
+		bool terms = true;
+		for (const Xapian::Query &q : v)
+			if (q.get_type() != Xapian::Query::LEAF_TERM)
+				terms = false;
+		return Xapian::Query(terms ? Xapian::Query::OP_SYNONYM : Xapian::Query::OP_OR, v.begin(),
+		                     v.end());
+	}
+
 	// The words of a piece of text as the index splits them: (position,
 	// word as written, folded), in order.
 	std::vector<std::pair<Xapian::termpos, std::string>> split(const std::string &text)
@@ -1444,19 +1457,17 @@ struct Builder {
 		return out;
 	}
 
+	// every word of every shard's lexicon, once, sorted
 	void load_lexicon()
 	{
 		if (have_lexicon)
 			return;
-		std::map<std::string, std::string> all;
 		for (const Xapian::Database &d : shards)
 			for (Xapian::TermIterator k = d.metadata_keys_begin("W"); k != d.metadata_keys_end("W");
 			     ++k)
-				all.emplace((*k).substr(1), std::string());
-		for (auto &kv : all) {
-			lexicon.emplace_back(kv.first, en(kv.first));
-			stem_words[lexicon.back().second]++;
-		}
+				lexicon.push_back((*k).substr(1));
+		std::sort(lexicon.begin(), lexicon.end());
+		lexicon.erase(std::unique(lexicon.begin(), lexicon.end()), lexicon.end());
 		have_lexicon = true;
 	}
 	// every word as written of stem s, over the shards
@@ -1484,13 +1495,9 @@ struct Builder {
 			std::string z = "Z" + kv.first;
 			cands.push_back(leaf(z));
 			bool whole = true;
-			if (have_lexicon) {
-				whole = stem_words[kv.first] == kv.second.size();
-			} else {
-				for (const std::string &w : words_of_stem(kv.first))
-					if (!words.count(w))
-						whole = false;
-			}
+			for (const std::string &w : words_of_stem(kv.first))
+				if (!words.count(w))
+					whole = false;
 			if (whole) {
 				r.pe.slot.stem.push_back(term_hash(z));
 				continue;
@@ -1505,8 +1512,7 @@ struct Builder {
 		}
 		if (by_stem.size() == 1)
 			r.required.push_back("Z" + by_stem.begin()->first);
-		r.cand = cands.empty() ? Xapian::Query() :
-		         Xapian::Query(Xapian::Query::OP_OR, cands.begin(), cands.end());
+		r.cand = cands.empty() ? Xapian::Query() : any_of(cands);
 		return r;
 	}
 
@@ -1555,15 +1561,15 @@ struct Builder {
 					}
 			} else {
 				load_lexicon();
-				for (const auto &w : lexicon)
-					if (custos_index__wildcard_match(f.c_str(), w.first.c_str()))
-						take(w.first);
+				for (const std::string &w : lexicon)
+					if (custos_index__wildcard_match(f.c_str(), w.c_str()))
+						take(w);
 			}
 		} else {
 			load_lexicon();
-			for (const auto &w : lexicon)
-				if (custos_index__edit_distance(f.c_str(), w.first.c_str(), n->fuzzy) <= n->fuzzy)
-					take(w.first);
+			for (const std::string &w : lexicon)
+				if (custos_index__edit_distance(f.c_str(), w.c_str(), n->fuzzy) <= n->fuzzy)
+					take(w);
 		}
 		expansions += hits.size();
 		return word_set(hits);
@@ -1603,17 +1609,18 @@ struct Builder {
 				free(a);
 				load_lexicon();
 				std::vector<Xapian::Query> alts{ leaf(z) };
-				for (const auto &w : lexicon) {
-					if (custos_index__fold_accents(w.first.data(), w.first.size(), &b, nullptr) < 0)
+				for (const std::string &w : lexicon) {
+					if (custos_index__fold_accents(w.data(), w.size(), &b, nullptr) < 0)
 						throw std::bad_alloc();
-					bool same = key == b && w.second != s;
+					bool same = key == b;
 					free(b);
-					if (same) {
-						slot.stem.push_back(term_hash("Z" + w.second));
-						alts.push_back(leaf("Z" + w.second));
+					std::string wstem = same ? en(w) : std::string();
+					if (same && wstem != s) {
+						slot.stem.push_back(term_hash("Z" + wstem));
+						alts.push_back(leaf("Z" + wstem));
 					}
 				}
-				cands.push_back(Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end()));
+				cands.push_back(any_of(alts));
 				if (alts.size() == 1)
 					r.required.push_back(z);
 			} else {
