@@ -436,28 +436,10 @@ static int field(parser_t *ps, const char *fname, const char *v, size_t vl, size
 	return CUSTOS_OK;
 }
 
-/* A word token (not an operator) at pos: field, #tag, @name, *, =word,
- * wildcard, fuzzy or plain word; sign handled by the caller. */
-static int word(parser_t *ps, const char *t, size_t len, size_t pos, custos_qnode_t **out)
+/* A word node from t: =exact, a wildcard, word~n / word% fuzzy, or plain. */
+static int plain_word(parser_t *ps, const char *t, size_t len, size_t pos, custos_qnode_t **out)
 {
 	custos_qnode_t *nd;
-	*out = NULL;
-	if (len == 1 && t[0] == '*')
-		return (*out = node(ps, CUSTOS_QN_ALL, pos, len)) ? CUSTOS_OK : CUSTOS_ENOMEM;
-	if ((t[0] == '#' || t[0] == '@') && len > 1)
-		return field(ps, t[0] == '#' ? "tag" : "mention", t + 1, len - 1, pos, len, out);
-	const char *colon = memchr(t, ':', len);
-	if (colon && colon > t && is_field_name(t, (size_t)(colon - t))) {
-		size_t fl = (size_t)(colon - t);
-		for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
-			if (word_is(t, fl, fields[k].name))
-				return field(ps, fields[k].canon, colon + 1, len - fl - 1, pos, len, out);
-		/* a URL written as text is text, not a field */
-		if (!word_is(t, fl, "http") && !word_is(t, fl, "https") && !word_is(t, fl, "mailto"))
-			return bad(ps, "unknown field '%.*s:' at position %zu (fields: from platform "
-			           "account url kind lang thread about has date id, #tag, @mention)",
-			           (int)fl, t, pos);
-	}
 	if (!(nd = node(ps, CUSTOS_QN_WORD, pos, len)))
 		return CUSTOS_ENOMEM;
 	size_t b = 0, e = len;
@@ -513,6 +495,35 @@ static int word(parser_t *ps, const char *t, size_t len, size_t pos, custos_qnod
 		           "leave out the '='", (int)len, t, pos);
 	if (!(nd->text = custos_arena_strndup(&ps->out->arena, t + b, e - b)))
 		return CUSTOS_ENOMEM;
+	*out = nd;
+	return CUSTOS_OK;
+}
+
+/* A word token (not an operator) at pos: field, #tag, @name, *, =word,
+ * wildcard, fuzzy or plain word; sign handled by the caller. */
+static int word(parser_t *ps, const char *t, size_t len, size_t pos, custos_qnode_t **out)
+{
+	custos_qnode_t *nd;
+	int e;
+	*out = NULL;
+	if (len == 1 && t[0] == '*')
+		return (*out = node(ps, CUSTOS_QN_ALL, pos, len)) ? CUSTOS_OK : CUSTOS_ENOMEM;
+	if ((t[0] == '#' || t[0] == '@') && len > 1)
+		return field(ps, t[0] == '#' ? "tag" : "mention", t + 1, len - 1, pos, len, out);
+	const char *colon = memchr(t, ':', len);
+	if (colon && colon > t && is_field_name(t, (size_t)(colon - t))) {
+		size_t fl = (size_t)(colon - t);
+		for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+			if (word_is(t, fl, fields[k].name))
+				return field(ps, fields[k].canon, colon + 1, len - fl - 1, pos, len, out);
+		/* a URL written as text is text, not a field */
+		if (!word_is(t, fl, "http") && !word_is(t, fl, "https") && !word_is(t, fl, "mailto"))
+			return bad(ps, "unknown field '%.*s:' at position %zu (fields: from platform "
+			           "account url kind lang thread about has date id, #tag, @mention)",
+			           (int)fl, t, pos);
+	}
+	if ((e = plain_word(ps, t, len, pos, &nd)) < 0)
+		return e;
 	if (!(ps->flags & CUSTOS_QP_DTSEARCH) && nd->flags == 0 &&
 	    (word_is(t, len, "and") || word_is(t, len, "or") || word_is(t, len, "not"))) {
 		int ne = note(ps, "'%.*s' at position %zu was searched as a word (the operators are "
@@ -578,12 +589,10 @@ static int phrase(parser_t *ps, const tok_t *tok, custos_qnode_t **out)
 			p++;
 		if (p == w)
 			break;
-		custos_qnode_t *wn = node(ps, CUSTOS_QN_WORD, (size_t)(w - ps->q), (size_t)(p - w));
-		if (!wn || !(wn->text = custos_arena_strndup(&ps->out->arena, w, (size_t)(p - w))))
-			return CUSTOS_ENOMEM;
-		for (const char *c = w; c < p; c++)
-			if (*c == '*' || *c == '?')
-				wn->flags |= CUSTOS_QW_WILDCARD;
+		custos_qnode_t *wn;
+		int e = plain_word(ps, w, (size_t)(p - w), (size_t)(w - ps->q), &wn);
+		if (e < 0)
+			return e;
 		if (add_kid(ps, ph, wn) < 0)
 			return CUSTOS_ENOMEM;
 	}

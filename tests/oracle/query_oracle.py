@@ -223,8 +223,14 @@ def spans(q, toks):
     if k == "phrase":
         parts = []
         for w in q[1]:
-            sub = re.findall(r"\w+", fold(w)) if "*" not in w and "?" not in w else [w]
-            parts += [("wild", s) if ("*" in s or "?" in s) else ("w", s) for s in sub]
+            if w.startswith("="):
+                parts.append(("exact", w[1:]))
+            elif w.endswith("%"):
+                parts.append(("fuzzy", w.rstrip("%"), len(w) - len(w.rstrip("%"))))
+            elif "*" in w or "?" in w:
+                parts.append(("wild", w))
+            else:
+                parts += [("w", s) for s in re.findall(r"\w+", fold(w))]
         out = set()
         pos = {p: w for p, w in toks}
         for p, _w in toks:
@@ -321,7 +327,9 @@ def make_queries(rng, recs):
     qs[-1] = ("fuzzy", "enthusiast", 2, "%")
     phrases = [["freshly", "built"], ["hot", "steam"], ["pdp", "10"], ["blue", "red"],
                ["run", "team"], ["coffee", "tea"], ["the", "recall"], ["model", "shoes"],
-               ["its", "hack*"], ["launch", "pric*"], ["zeta", "kappa", "omega"]]
+               ["its", "hack*"], ["launch", "pric*"], ["zeta", "kappa", "omega"],
+               ["=steaming", "hot"], ["steeming%", "hot"], ["freshly", "=built"],
+               ["=freshly", "buil%", "enthusiasts"], ["lunch%", "pricing"]]
     qs += [("phrase", p) for p in phrases]
     # proximity: each operator between words, phrases, wildcards, OR groups
     ops = [("NEAR/%d", False), ("PRE/%d", True), ("ONEAR/%d", True), ("w/%d", False),
