@@ -657,6 +657,36 @@ std::string strip_html_escapes(const std::string &s, const std::string &hs, cons
 	return out;
 }
 
+// ---- the 1.4.22 workaround --------------------------------------------------
+
+// Per shard: its document count if its document ids have gaps, else 0.
+struct ShardStats {
+	std::vector<Xapian::Database> dbs;
+	std::vector<Xapian::doccount> gappy;
+	Xapian::doccount gappy_min = 0;
+	explicit ShardStats(std::vector<Xapian::Database> v = {}) : dbs(std::move(v))
+	{
+		for (const Xapian::Database &d : dbs) {
+			Xapian::doccount n = d.get_doccount();
+			gappy.push_back(n > 0 && d.get_lastdocid() != n ? n : 0);
+			if (gappy.back() && (gappy_min == 0 || gappy.back() < gappy_min))
+				gappy_min = gappy.back();
+		}
+	}
+	// A term, read through TermSource where Xapian 1.4.22 would fail on it
+	// (a term every document of a shard with gaps holds; see TermSource).
+	Xapian::Query leaf(const Xapian::Database *db, const std::string &t) const
+	{
+		// a term rarer than the smallest such shard is in no shard's every document
+		if (gappy_min == 0 || (db && db->get_termfreq(t) < gappy_min))
+			return Xapian::Query(t);
+		for (size_t i = 0; i < dbs.size(); i++)
+			if (gappy[i] && dbs[i].get_termfreq(t) == gappy[i])
+				return Xapian::Query((new TermSource(t))->release());
+		return Xapian::Query(t);
+	}
+};
+
 // ---- dates ----------------------------------------------------------------
 
 void month_of(int64_t ms, int &y, unsigned &m)
@@ -684,7 +714,7 @@ std::string month_term(int y, unsigned m)
 // inside the range become month terms (cheap posting lists); the partial
 // months at the edges become their month term AND a value range, so no date
 // query scans every document's value.
-Xapian::Query date_query(const Xapian::Database *db, int64_t lo, int64_t hi)
+Xapian::Query date_query(const Xapian::Database *db, const ShardStats &ss, int64_t lo, int64_t hi)
 {
 	Xapian::Query range = Xapian::Query(Xapian::Query::OP_VALUE_RANGE, SLOT_TIME,
 	                                    time_value(lo), time_value(hi));
@@ -722,9 +752,9 @@ Xapian::Query date_query(const Xapian::Database *db, int64_t lo, int64_t hi)
 			break;
 		int64_t me = (m == 12 ? month_start(y + 1, 1) : month_start(y, m + 1)) - 1;
 		if (ms >= lo && me <= hi)
-			parts.emplace_back(month_term(y, m));
+			parts.push_back(ss.leaf(db, month_term(y, m)));
 		else
-			parts.emplace_back(Xapian::Query::OP_FILTER, Xapian::Query(month_term(y, m)),
+			parts.emplace_back(Xapian::Query::OP_FILTER, ss.leaf(db, month_term(y, m)),
 			                   Xapian::Query(Xapian::Query::OP_VALUE_RANGE, SLOT_TIME,
 			                                 time_value(std::max(lo, ms)),
 			                                 time_value(std::min(hi, me))));
@@ -1397,30 +1427,13 @@ struct Builder {
 
 	// A term, read through TermSource where Xapian 1.4.22 would fail on it
 	// (see TermSource).
-	std::vector<Xapian::doccount> gappy;   // per shard: its doccount if its ids have gaps, else 0
-	Xapian::doccount gappy_min = 0;
+	ShardStats stats;
 	void set_shards(std::vector<Xapian::Database> &&v)
 	{
-		shards = std::move(v);
-		gappy.clear();
-		gappy_min = 0;
-		for (const Xapian::Database &d : shards) {
-			Xapian::doccount n = d.get_doccount();
-			gappy.push_back(n > 0 && d.get_lastdocid() != n ? n : 0);
-			if (gappy.back() && (gappy_min == 0 || gappy.back() < gappy_min))
-				gappy_min = gappy.back();
-		}
+		shards = v;
+		stats = ShardStats(std::move(v));
 	}
-	Xapian::Query leaf(const std::string &t) const
-	{
-		// a term rarer than the smallest such shard is in no shard's every document
-		if (gappy_min == 0 || (db && db->get_termfreq(t) < gappy_min))
-			return Xapian::Query(t);
-		for (size_t i = 0; i < shards.size(); i++)
-			if (gappy[i] && shards[i].get_termfreq(t) == gappy[i])
-				return Xapian::Query((new TermSource(t))->release());
-		return Xapian::Query(t);
-	}
+	Xapian::Query leaf(const std::string &t) const { return stats.leaf(db, t); }
 	static Xapian::Query boolean(const Xapian::Query &x)
 	{
 		return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, x, 0);
@@ -1814,7 +1827,7 @@ struct Builder {
 		case CUSTOS_QN_FIELD:
 			return field(n);
 		case CUSTOS_QN_DATE:
-			return boolean(date_query(db, n->lo, n->hi));
+			return boolean(date_query(db, stats, n->lo, n->hi));
 		case CUSTOS_QN_NOT:
 			return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll,
 			                     build(n->kids[0]));
@@ -1991,7 +2004,7 @@ uint64_t count_records(const Xapian::Database *db, const Xapian::Query &q, const
 // that is widened until it holds offset+limit matches. Everything outside
 // the window is older (newer) than everything inside it, so the page is
 // exact. Small result sets are sorted directly.
-Xapian::MSet date_page(const Xapian::Database *db, const Xapian::Query &q, bool desc,
+Xapian::MSet date_page(const Xapian::Database *db, const ShardStats &ss, const Xapian::Query &q, bool desc,
                        size_t offset, size_t limit)
 {
 	Xapian::Enquire enq(*db);
@@ -2022,7 +2035,7 @@ Xapian::MSet date_page(const Xapian::Database *db, const Xapian::Query &q, bool 
 	std::vector<Xapian::Query> window;
 	while (i < months.size()) {
 		while (i < months.size() && (covered < need || window.empty())) {
-			window.emplace_back(months[i].first);
+			window.push_back(ss.leaf(db, months[i].first));
 			covered += months[i].second;
 			i++;
 		}
@@ -2810,7 +2823,8 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 							check = db->get_doccount();
 						ms = enq.get_mset(first, fetch, check);
 					} else {
-						ms = date_page(db, p.query, o->sort == CUSTOS_SORT_DATE_DESC, first, fetch);
+						ms = date_page(db, ShardStats(shard_dbs(idx)), p.query,
+						               o->sort == CUSTOS_SORT_DATE_DESC, first, fetch);
 					}
 					page.clear();
 					std::unordered_set<std::string> seen;
@@ -3148,6 +3162,7 @@ int custos_index_term_report(custos_index_t *idx, custos_index_term_report_t **o
 			memset(r->terms, 0, (n + 1) * sizeof *r->terms);
 			// per record: how many lines hit it, and the last line that did
 			std::unordered_map<Xapian::docid, std::pair<uint32_t, uint32_t>> seen;
+			ShardStats ss(shard_dbs(idx));
 			for (size_t i = 0; i < n; i++) {
 				custos_index_term_t *t = &r->terms[i];
 				t->error = "";
@@ -3200,8 +3215,8 @@ int custos_index_term_report(custos_index_t *idx, custos_index_term_report_t **o
 				for (size_t k = 0; k < rv.size(); k += 500) {
 					std::vector<Xapian::Query> parts;
 					for (size_t j = k; j < rv.size() && j < k + 500; j++) {
-						parts.push_back(Xapian::Query("T" + rv[j]));
-						parts.push_back(Xapian::Query("Q" + rv[j]));
+						parts.push_back(ss.leaf(db, fit_term("T", rv[j])));
+						parts.push_back(ss.leaf(db, fit_term("Q", rv[j])));
 					}
 					Xapian::Query fq(Xapian::Query::OP_OR, parts.begin(), parts.end());
 					Xapian::Enquire fe(*db);

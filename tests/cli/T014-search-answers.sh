@@ -25,6 +25,20 @@ test_expect 'a term every record carries answers on a shard of realistic size' '
 	custos retention plan --as-of 2031-01-01 --json >plan &&
 	grep -q "\"eligible\":0,\"held\":3000" plan
 '
+test_expect 'a month every record falls in answers too (dates, newest first, threads)' '
+	custos init >/dev/null &&
+	awk "BEGIN { for (i = 1; i <= 3000; i++) printf \"{\\\"id\\\":\\\"slack:C1:%d\\\",\\\"platform\\\":\\\"slack\\\",\\\"account\\\":\\\"general\\\",\\\"author\\\":{\\\"handle\\\":\\\"u\\\"},\\\"created_at\\\":\\\"2023-03-%02dT10:00:00Z\\\",\\\"text\\\":\\\"message %d\\\",\\\"thread\\\":\\\"slack:C1:1\\\"}\\n\", i, 1 + i % 28, i }" >m.ndjson &&
+	custos ingest m.ndjson >/dev/null &&
+	test "$(custos search --count date:2023-03)" = 3000 &&
+	test "$(custos search --count "date:2023-03-01..2023-03-31 platform:slack")" = 3000 &&
+	custos search --sort -date --limit 3 "message" >p && tail -n 1 p >last &&
+	echo "3000 records, showing 1-3" >expect && test_cmp expect last &&
+	custos search --sort date --limit 1 "date:2023-03" >p2 && tail -n 1 p2 >last2 &&
+	echo "3000 records, showing 1-1" >expect2 && test_cmp expect2 last2 &&
+	printf "message\n" >terms && custos report terms --json terms >r &&
+	grep -q "\"hits\": 3000, \"unique\": 3000, \"family\": 3000" r &&
+	custos show --thread slack:C1:5 >t && test "$(grep -c "slack:C1:" t)" -ge 3000
+'
 
 edits() {
 	custos init >/dev/null &&
