@@ -179,6 +179,8 @@ def render(q):
         return q[1] + ("%" * q[2] if q[3] == "%" else "~%d" % q[2])
     if k == "phrase":
         return '"' + " ".join(q[1]) + '"'
+    if k == "slop":
+        return '"' + " ".join(q[1]) + '"~%d' % q[2]
     if k == "near":
         return "%s %s %s" % (render(q[1]), q[5], render(q[2]))
     if k == "or":
@@ -237,6 +239,11 @@ def spans(q, toks):
             if all(p + i in pos and slot_match(s, pos[p + i]) for i, s in enumerate(parts)):
                 out.add((p, p + len(parts) - 1))
         return sorted(out)
+    if k == "slop":   # "a b c"~n: a NEAR/n b NEAR/n c
+        acc = ("w", q[1][0])
+        for w in q[1][1:]:
+            acc = ("near", acc, ("w", w), q[2], False, "")
+        return spans(acc, toks)
     if k in ("or", "group"):
         out = set()
         for x in (q[1] if k == "or" else [q[1]]):
@@ -257,7 +264,7 @@ def spans(q, toks):
 
 def version_matches(q, rec, text):
     k = q[0]
-    if k in ("w", "exact", "wild", "fuzzy", "phrase", "near"):
+    if k in ("w", "exact", "wild", "fuzzy", "phrase", "near", "slop"):
         return bool(spans(q, tokens(text)))
     if k in ("or",):
         return any(version_matches(x, rec, text) for x in q[1])
@@ -331,6 +338,9 @@ def make_queries(rng, recs):
                ["=steaming", "hot"], ["steeming%", "hot"], ["freshly", "=built"],
                ["=freshly", "buil%", "enthusiasts"], ["lunch%", "pricing"]]
     qs += [("phrase", p) for p in phrases]
+    qs += [("slop", p, n) for p, n in [(["pdp", "10"], 5), (["steam", "hot"], 3),
+                                       (["freshly", "enthusiasts"], 2),
+                                       (["zeta", "omega", "kappa"], 4)]]
     # proximity: each operator between words, phrases, wildcards, OR groups
     ops = [("NEAR/%d", False), ("PRE/%d", True), ("ONEAR/%d", True), ("w/%d", False),
            ("pre/%d", True), ("W/%d", False)]
@@ -400,6 +410,20 @@ REFUSED = [
 REFUSED.remove("*")
 
 
+def strip_accents(s):
+    return "".join(c for c in unicodedata.normalize("NFKD", fold(s))
+                   if not unicodedata.category(c).startswith("M"))
+
+
+def accents_expected(word, recs):
+    """--accents: a word matches every word that reads the same without
+    accents, by its stem."""
+    vocab = {w for r in recs for t in r["versions"] for _p, w in tokens(t)}
+    stems = {stem(fold(word))} | {stem(x) for x in vocab if strip_accents(x) == strip_accents(word)}
+    return sorted(r["id"] for r in recs
+                  if any(any(stem(w) in stems for _p, w in tokens(t)) for t in r["versions"]))
+
+
 def run(custos, archive, args):
     p = subprocess.run([custos, "--archive", archive] + args, capture_output=True)
     return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
@@ -442,6 +466,15 @@ def main():
         else:
             failed += 1
             print("FAIL --dtsearch %r: custos %s, scan %s" % (text, got, expected(q, recs)))
+    for word in ["cafe", "naive", "uber", "résumé"]:
+        rc, out, err = run(custos, archive, ["search", "--accents", "--json", "--limit", "1000",
+                                             word])
+        got = sorted(h["id"] for h in json.loads(out)["hits"]) if rc == 0 else None
+        if got == accents_expected(word, recs):
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL --accents %r: custos %s, scan %s" % (word, got, accents_expected(word, recs)))
     for text in REFUSED:
         rc, out, err = run(custos, archive, ["search", text])
         if rc == 1 and "bad query" in err and "position" in err or \
@@ -451,7 +484,7 @@ def main():
             failed += 1
             print("FAIL %r should be refused with a position: exit %d, %s" % (text, rc,
                                                                           err.strip()))
-    print("%d queries against the scan, %d refusals" % (len(qs) + 3, len(REFUSED)))
+    print("%d queries against the scan, %d refusals" % (len(qs) + 7, len(REFUSED)))
     print("oracle: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
