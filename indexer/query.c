@@ -154,28 +154,37 @@ static int word_is(const char *p, size_t n, const char *w)
 	return strlen(w) == n && memcmp(p, w, n) == 0;
 }
 
+/* Refuses the query with a message (CUSTOS_EFORMAT), or, with is_note,
+ * adds the message to the notes the user sees beside the results. */
+static int say(parser_t *ps, int is_note, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (!is_note)
+		return custos_err_set(ps->err, CUSTOS_EFORMAT, "%s", msg);
+	if (ps->out->notes.len && custos_buf_adds(&ps->out->notes, "; ") < 0)
+		return CUSTOS_ENOMEM;
+	return custos_buf_adds(&ps->out->notes, msg) < 0 ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
 static int bad(parser_t *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(parser_t *ps, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int e = say(ps, 0, fmt, ap);
 	va_end(ap);
-	return custos_err_set(ps->err, CUSTOS_EFORMAT, "%s", msg);
+	return e;
 }
 
 static int note(parser_t *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int note(parser_t *ps, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int e = say(ps, 1, fmt, ap);
 	va_end(ap);
-	if (ps->out->notes.len && custos_buf_adds(&ps->out->notes, "; ") < 0)
-		return CUSTOS_ENOMEM;
-	return custos_buf_adds(&ps->out->notes, msg) < 0 ? CUSTOS_ENOMEM : CUSTOS_OK;
+	return e;
 }
 
 /* A distance after "NEAR/", "w/", ...: 1 to CUSTOS_INDEX__MAX_DISTANCE, in

@@ -443,38 +443,29 @@ def main():
             return 1
     qs = make_queries(rng, recs)
     passed = failed = 0
-    for q in qs:
-        text = render(q)
-        want = expected(q, recs)
-        rc, out, err = run(custos, archive, ["search", "--json", "--limit", "1000", text])
+
+    def check(flags, text, want):
+        """custos search FLAGS TEXT must return exactly the ids in want."""
+        nonlocal passed, failed
+        rc, out, err = run(custos, archive, ["search"] + flags + ["--json", "--limit", "1000",
+                                                                  text])
         got = sorted(h["id"] for h in json.loads(out)["hits"]) if rc == 0 else None
         if got == want:
             passed += 1
         else:
             failed += 1
-            print("FAIL %r: custos %s, scan %s%s" % (
-                text, got, want, (" (" + err.strip() + ")") if rc else ""))
+            print("FAIL %s%r: custos %s, scan %s%s" % (" ".join(flags) + " " if flags else "",
+                  text, got, want, (" (" + err.strip() + ")") if rc else ""))
+
+    for q in qs:
+        check([], render(q), expected(q, recs))
     # dtSearch mode: lower-case operators
     for text, q in [("pdp and its", ("and", [("w", "pdp"), ("w", "its")])),
                     ("hot or steam", ("or", [("w", "hot"), ("w", "steam")])),
                     ("steam not hot", ("and", [("w", "steam"), ("not", ("w", "hot"))]))]:
-        rc, out, err = run(custos, archive, ["search", "--dtsearch", "--json", "--limit",
-                                             "1000", text])
-        got = sorted(h["id"] for h in json.loads(out)["hits"]) if rc == 0 else None
-        if got == expected(q, recs):
-            passed += 1
-        else:
-            failed += 1
-            print("FAIL --dtsearch %r: custos %s, scan %s" % (text, got, expected(q, recs)))
+        check(["--dtsearch"], text, expected(q, recs))
     for word in ["cafe", "naive", "uber", "résumé"]:
-        rc, out, err = run(custos, archive, ["search", "--accents", "--json", "--limit", "1000",
-                                             word])
-        got = sorted(h["id"] for h in json.loads(out)["hits"]) if rc == 0 else None
-        if got == accents_expected(word, recs):
-            passed += 1
-        else:
-            failed += 1
-            print("FAIL --accents %r: custos %s, scan %s" % (word, got, accents_expected(word, recs)))
+        check(["--accents"], word, accents_expected(word, recs))
     for text in REFUSED:
         rc, out, err = run(custos, archive, ["search", text])
         if rc == 1 and "bad query" in err and "position" in err or \
