@@ -54,6 +54,7 @@ const Xapian::valueno SLOT_FACET = 3;
 const Xapian::valueno SLOT_MULTI = 4;   // record id, on records with several versions
 const char MULTI_TERM[] = "Xmulti";
 const size_t MAX_TERM = 240;   // Xapian's limit is 245 bytes
+const unsigned MAX_WORD = 64 * 1024;   // longest word indexed (a query's length)
 const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
 const char SCHEMA_VERSION[] = "5";
@@ -1152,6 +1153,7 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	tg.set_document(words);
 	tg.set_stemmer(Xapian::Stem());
 	tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
+	tg.set_max_word_length(MAX_WORD);
 	if (!title.empty()) {
 		tg.index_text(title);
 		tg.increase_termpos(10);
@@ -1163,11 +1165,11 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	for (Xapian::TermIterator t = words.termlist_begin(); t != words.termlist_end(); ++t) {
 		const std::string &raw = *t;
 		std::string stem = en(raw);
-		std::string zterm = "Z" + stem;
-		if (zterm.size() > MAX_TERM)
-			continue;
+		// a word too long for a Xapian term is indexed cut and hashed
+		std::string zterm = fit_term("Z", stem);
 		doc.add_term(zterm, t.get_wdf());
-		uint32_t hs = term_hash('Z', stem), hr = 0;
+		uint32_t hs = zterm.size() == stem.size() + 1 ? term_hash('Z', stem) : term_hash(zterm);
+		uint32_t hr = 0;
 		bool has_raw = raw != stem;
 		if (has_raw)
 			hr = term_hash('E', raw);
@@ -1181,6 +1183,9 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	if (!lang.empty() && lang != "en") {
 		Xapian::Stem native = stem_for(sh->stems, lang);
 		if (!native.is_none()) {
+			// this layer's terms go to Xapian as they are: words short
+			// enough for them (the English layer above has every word)
+			tg.set_max_word_length(64);
 			tg.set_stemmer(native);
 			tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL_Z);
 			if (!title.empty())
@@ -1604,9 +1609,7 @@ struct Builder {
 		for (const auto &pw : ws) {
 			PSlot slot;
 			std::string s = exact ? en(pw.second) : stem(pw.second);
-			std::string z = "Z" + s;
-			if (z.size() > MAX_TERM)
-				refuse("'%s' at position %zu is too long a word", src(n).c_str(), n->pos);
+			std::string z = fit_term("Z", s);
 			if (exact && pw.second == s)
 				slot.plain.push_back(term_hash(z));
 			else if (exact)
@@ -1896,6 +1899,7 @@ int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
 		b.err = err;
 		b.tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
 		b.tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
+		b.tg.set_max_word_length(MAX_WORD);
 		out.stem = b.stem;
 		out.query = b.build(tree.root);
 		out.notes.assign(tree.notes.data ? tree.notes.data : "", tree.notes.len);

@@ -125,7 +125,12 @@ test_expect 'values longer than a Xapian term index cut and hashed, and are foun
 	printf "{\"id\":\"x:1\",\"platform\":\"x\",\"account\":\"%s\",\"author\":{\"handle\":\"h%s\"},\"created_at\":\"2020-01-01\",\"text\":\"see #%s and https://%s/x\",\"lang\":\"en\"}\n" "$long" "$long" "$long" "$dom" >l.ndjson &&
 	printf "{\"id\":\"x:2\",\"platform\":\"x\",\"author\":{\"handle\":\"b\"},\"created_at\":\"2020-01-01\",\"text\":\"tag #%s\"}\n" "$huge" >>l.ndjson &&
 	printf "{\"id\":\"x:3\",\"platform\":\"x\",\"author\":{\"handle\":\"b\"},\"created_at\":\"2020-01-01\",\"text\":\"tag #%s\",\"in_reply_to\":\"x:%s\",\"lang\":\"%s\"}\n" "$big" "$long" "en" >>l.ndjson &&
+	w270=$(awk "BEGIN { for (i = 0; i < 270; i++) printf \"t\" }") &&
+	printf "{\"id\":\"feed:1\",\"platform\":\"feed\",\"author\":{\"handle\":\"f\"},\"created_at\":\"2020-01-01\",\"title\":\"A %s title\",\"text\":\"body\",\"lang\":\"de\"}\n" "$w270" >>l.ndjson &&
 	custos ingest l.ndjson >/dev/null 2>err && test "$(wc -c <err)" -lt 2000 &&
+	test "$(custos search --count "$w270")" = 1 &&
+	test "$(custos search --count "\"a $w270 title\"")" = 1 &&
+	test "$(custos search --count "${w270}t")" = 0 &&
 	test "$(custos search --count "#$long")" = 1 &&
 	test "$(custos search --count "account:$long")" = 1 &&
 	test "$(custos search --count "from:h$long")" = 1 &&
