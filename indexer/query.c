@@ -193,8 +193,8 @@ static int distance(parser_t *ps, const char *p, size_t n, size_t pos, unsigned 
 {
 	unsigned long v = 0;
 	if (n == 0)
-		return bad(ps, "'%.*s' at position %zu needs a distance after '/' (1 to %d)",
-		           (int)(p - ps->q - pos + n), ps->q + pos, pos, CUSTOS_INDEX__MAX_DISTANCE);
+		return bad(ps, "'%.*s' at position %zu needs a distance after '%c' (1 to %d)",
+		           (int)(p - ps->q - pos), ps->q + pos, pos, p[-1], CUSTOS_INDEX__MAX_DISTANCE);
 	for (size_t i = 0; i < n; i++) {
 		if (!isdigit((unsigned char)p[i]) || v > CUSTOS_INDEX__MAX_DISTANCE)
 			goto out_of_range;
