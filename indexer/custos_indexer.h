@@ -21,7 +21,18 @@
  *
  * Threads: a handle is used by one thread at a time. A write handle runs one
  * internal worker thread that feeds Xapian while the caller prepares the next
- * documents; every call that reads drains it first.
+ * documents; every call that reads drains it first. Writers of one index are
+ * serialized by the caller (the archive's writer lock): a writer's open
+ * removes what another's interrupted compaction or rebuild left. Every call
+ * that reads retries, at most twice, when a writer moved on under it
+ * (Xapian's DatabaseModifiedError), at the generation the MANIFEST names
+ * then.
+ *
+ * Xapian 1.4.22 (Debian 12) fails a zero-weight match of a term that every
+ * document of a shard holds once the shard's document ids have gaps
+ * ("Unexpected end of posting list"); the indexer reads such terms through a
+ * posting source instead, so every query, '*' included, answers at any size
+ * (docs/query-language.md, "How it works").
  *
  * Errors: every function returns CUSTOS_OK or a negative custos_status_t;
  * the detail is kept on the handle (custos_index_errmsg) or in the
