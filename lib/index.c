@@ -449,6 +449,8 @@ int custos_archive_resolve(custos_archive_t *a, const char *id, char **record_id
 			goto done;
 		}
 		id = l.v[0].id;
+		free(seqs);
+		seqs = NULL;
 		if ((rc = custos_store_versions(a->store, id, &seqs, &n)) < 0 || n == 0) {
 			rc = custos_err_set(&a->err, CUSTOS_ENOTFOUND, "no record '%s'", id);
 			goto done;
