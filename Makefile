@@ -33,7 +33,7 @@ OPT      := -O2 -g
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lunistring
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Ilib -Iexport
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP

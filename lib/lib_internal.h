@@ -246,6 +246,12 @@ int custos_lib__index_catch_up(custos_store_t *st, custos_index_t *idx, custos_r
                                custos_progress_fn progress, void *ctx, const int *stop,
                                uint64_t *indexed, custos_err_t *err);
 
+/* Builds a new generation of the index at <dir>/index from the store alone
+ * (through st, in chunks) and publishes it; the old one serves searches
+ * until the swap. The caller keeps every other writer of the index away. */
+int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progress_fn progress,
+                              void *ctx, uint64_t *indexed, custos_err_t *err);
+
 /* Grows the membership of every active hold with the records of the index
  * with seq > after that its query matches (the cost follows the new
  * records, not the archive), checkpoints, audits ("hold-grow") and anchors.
