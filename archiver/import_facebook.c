@@ -518,21 +518,13 @@ typedef struct {
 	char **v;
 	size_t n;
 	int oom, any;
-	size_t skipped;          /* other .json files: no posts or comments */
-	char first_skipped[256];
 } list_t;
 
 static int collect(void *vctx, const char *relpath, int64_t size)
 {
 	list_t *l = vctx;
-	if (!l->any && !(is_ours(relpath) && at_known_place(relpath))) {
-		size_t n = strlen(relpath);
-		if (n > 5 && !strcasecmp(relpath + n - 5, ".json") &&
-		    strcmp(relpath, "profile_information/profile_information.json") &&
-		    !strstr(relpath, "/profile_information.json") && !l->skipped++)
-			snprintf(l->first_skipped, sizeof l->first_skipped, "%s", relpath);
-		return 0;
-	}
+	if (!l->any && !(is_ours(relpath) && at_known_place(relpath)))
+		return 0;   /* named by the dispatcher as not taken (fb_why_not) */
 	char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
 	if (!nv)
 		return l->oom = 1, CUSTOS_ENOMEM;
@@ -589,11 +581,6 @@ static int fb_run(custos_tree_t *t, const char *relpath, const custos_import_sin
 			st = fb_file(&x, l.v[i], err);
 			x.account = owner;
 		}
-		if (st >= 0 && l.skipped)
-			custos_import__warn(sink, custos_tree__name(t),
-			                    "%zu other JSON file(s) (%s%s) hold no posts or comments and were "
-			                    "not imported", l.skipped, l.first_skipped,
-			                    l.skipped > 1 ? ", ..." : "");
 	}
 	list_free(&l);
 	custos_record_free(&x.rec);
@@ -602,8 +589,24 @@ static int fb_run(custos_tree_t *t, const char *relpath, const custos_import_sin
 	return st < 0 ? st : 0;
 }
 
+/* Files of an export that fb_run does not read. */
+static void fb_why_not(const char *relpath, char *why, size_t cap)
+{
+	const char *b = base_name(relpath);
+	size_t n = strlen(b);
+	if (!strncmp(b, "likes_and_reactions", 19))
+		snprintf(why, cap, "likes and reactions (no posts or comments): not imported");
+	else if (n > 5 && !strcasecmp(b + n - 5, ".json"))
+		snprintf(why, cap, "Facebook data with no posts or comments: not imported");
+	else if (n > 5 && !strcasecmp(b + n - 5, ".html"))
+		snprintf(why, cap, "a page of Facebook's HTML export: not imported (the JSON is)");
+	else if (strchr(relpath, '/'))
+		snprintf(why, cap, "a file no post names, or media over 64 MB: not imported");
+}
+
 const custos_importer_t custos_import__facebook = {
 	.name = "facebook",
 	.detect = fb_detect,
 	.run = fb_run,
+	.why_not = fb_why_not,
 };

@@ -97,16 +97,36 @@ int  custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **o
 void custos_input__close(custos_input_t *in);
 /* Calls fn for each regular file in the tree, in a stable order (folders:
  * names in byte order, depth first; zips: archive order, so that opening
- * each member in turn reads the zip once). fn returns 0 to go on; anything
- * else stops the walk and is returned. A folder that cannot be read stops
- * it with CUSTOS_EACCESS / CUSTOS_EIO, and custos_tree__err names it. */
+ * each member in turn reads the zip once). Each file and folder is met
+ * once however many links lead to it; what is not offered is in
+ * custos_tree__skipped. fn returns 0 to go on; anything else stops the walk
+ * and is returned. A folder that cannot be read stops it with
+ * CUSTOS_EACCESS / CUSTOS_EIO, and custos_tree__err names it. */
 int  custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath, int64_t size),
                        void *ctx);
 const custos_err_t *custos_tree__err(const custos_tree_t *t);
-/* Where an export sits in the tree: "" when relpath mark is at the root,
- * "<folder>/" when it is one folder down (a zip of the unpacked export's
- * folder), into prefix (cap bytes). 1 when found, 0 when not. */
-int  custos_tree__find_prefix(custos_tree_t *t, const char *mark, char *prefix, size_t cap);
+/* A view of folder (a relpath, no trailing '/') of t as a tree of its own:
+ * its relpaths leave "folder/" out, its display names are t's (so records
+ * read through it name their files as t does), and each() walks only what
+ * lies under folder. It shares t's state: hashes, reads, taken files,
+ * errors; t must outlive it. Free with custos_tree__free. CUSTOS_EINVAL for
+ * a single-file tree or a bad folder name. */
+int  custos_tree__sub(custos_tree_t **out, custos_tree_t *t, const char *folder,
+                      custos_err_t *err);
+/* While on, every file custos_tree__open (or slurp) opens is marked taken
+ * (a view marks its root's files). The dispatcher turns it on while an
+ * importer runs, to name afterwards the files of an export it never read. */
+void custos_tree__track(custos_tree_t *t, int on);
+/* 1 when relpath was opened while the tree tracked, 0 when not. */
+int  custos_tree__taken(custos_tree_t *t, const char *relpath);
+/* Calls fn with each path the tree does not offer through each(), with why:
+ * in a folder, links to a folder or file met before (a symlink loop),
+ * dangling links, hidden folders, what is not a regular file; in a zip,
+ * member names with '..' and each earlier member of a name written twice.
+ * Complete after the first each() of a folder (zips: after new). fn returns
+ * 0 to go on; anything else stops and is returned. */
+int  custos_tree__skipped(custos_tree_t *t,
+                          int (*fn)(void *ctx, const char *name, const char *why), void *ctx);
 /* Display name of the tree root ("exports/acme.zip"). */
 const char *custos_tree__name(const custos_tree_t *t);
 /* Reads a whole (small) member into *out (malloc'd, NUL-terminated), refusing
@@ -265,14 +285,19 @@ size_t custos_media_index__prefix(const custos_media_index_t *mi, const char *pr
                                   const custos_media_file_t **first);
 void custos_media_index__free(custos_media_index_t *mi);
 
-/* A format. detect looks at the tree (relpath NULL) or one file (relpath
- * and its first bytes) and returns a confidence 0..100. run imports what
- * the format finds: the whole tree when relpath is NULL, else that file. */
+/* A format. detect looks at the tree (relpath NULL: is the tree, from its
+ * root, one export of this format?) or one file (relpath and its first
+ * bytes) and returns a confidence 0..100. run imports what the format
+ * finds: the whole tree when relpath is NULL, else that file. why_not (may
+ * be NULL) says why a file of an export of this format that run never
+ * opened was not imported ("the account's likes: not imported"); it writes
+ * nothing to leave the dispatcher's general reason. */
 typedef struct {
 	const char *name;
 	int (*detect)(custos_tree_t *t, const char *relpath, const char *head, size_t n);
 	int (*run)(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
 	           custos_err_t *err);
+	void (*why_not)(const char *relpath, char *why, size_t cap);
 } custos_importer_t;
 
 extern const custos_importer_t custos_import__ndjson;

@@ -661,8 +661,19 @@ static int linkedin_run(custos_tree_t *t, const char *relpath, const custos_impo
 	return st < 0 ? st : 0;
 }
 
+/* Files of an export that linkedin_run does not read. */
+static void linkedin_why_not(const char *relpath, char *why, size_t cap)
+{
+	const char *b = base_name(relpath);
+	size_t n = strlen(b);
+	if (n > 4 && !strcasecmp(b + n - 4, ".csv"))
+		snprintf(why, cap, "LinkedIn's %.*s data: not imported (custos takes Shares.csv and "
+		         "Comments.csv)", (int)(n - 4), b);
+}
+
 const custos_importer_t custos_import__linkedin = {
 	.name = "linkedin",
 	.detect = linkedin_detect,
 	.run = linkedin_run,
+	.why_not = linkedin_why_not,
 };

@@ -695,8 +695,23 @@ done:
 	return st;
 }
 
+/* Files of an export that slack_run does not read. */
+static void slack_why_not(const char *relpath, char *why, size_t cap)
+{
+	if (!strcmp(relpath, "integration_logs.json"))
+		snprintf(why, cap, "Slack's log of the workspace's integrations: not imported");
+	else if (!strncmp(relpath, "__uploads/", 10) || !strncmp(relpath, "files/", 6) ||
+	         strstr(relpath, "/attachments/"))
+		snprintf(why, cap, "a shared file no message names, or one over 64 MB: not imported");
+	else if (!strchr(relpath, '/'))
+		snprintf(why, cap, "Slack workspace data with no messages: not imported");
+	else
+		snprintf(why, cap, "not a day file (<channel>/YYYY-MM-DD.json): not imported");
+}
+
 const custos_importer_t custos_import__slack = {
 	.name = "slack",
 	.detect = slack_detect,
 	.run = slack_run,
+	.why_not = slack_why_not,
 };

@@ -1229,16 +1229,17 @@ static void xctx_free(xctx_t *x)
 	custos_buf_free(&x->tmp);
 }
 
-/* The data folder of an archive in the tree ("data/", "<folder>/data/",
- * or "" for a tree that is the data folder), into dir; 0 when none. */
+/* The data folder of an archive at the tree's root ("data/", or "" for a
+ * tree that is the data folder), into dir; 0 when none. An archive in a
+ * folder of the tree (a zip of the unpacked archive's folder) is found by
+ * the dispatcher, which walks the tree's folders. */
 static int archive_dir(custos_tree_t *t, char *dir, size_t cap)
 {
 	static const char *const marks[] = { "data/manifest.js", "data/tweets.js",
 	                                     "data/tweet.js", NULL };
-	char p[256];
 	for (size_t i = 0; marks[i]; i++)
-		if (custos_tree__find_prefix(t, marks[i], p, sizeof p)) {
-			snprintf(dir, cap, "%sdata/", p);
+		if (custos_tree__exists(t, marks[i], NULL)) {
+			snprintf(dir, cap, "data/");
 			return 1;
 		}
 	if (custos_tree__exists(t, "manifest.js", NULL) &&
@@ -2043,7 +2044,31 @@ done:
 	return r < 0 ? r : 0;
 }
 
+/* Files of an archive that x_archive_run does not read. */
+static void x_archive_why_not(const char *relpath, char *why, size_t cap)
+{
+	const char *b = strrchr(relpath, '/');
+	size_t n;
+	b = b ? b + 1 : relpath;
+	n = strlen(b);
+	if (strstr(relpath, "profile_media/"))
+		snprintf(why, cap, "the account's profile images: not imported");
+	else if (strstr(relpath, "tweets_media/") || strstr(relpath, "tweet_media/") ||
+	         strstr(relpath, "messages_media/") || strstr(relpath, "messages_group_media/"))
+		snprintf(why, cap, "a media file over 64 MB: its records keep the reference only");
+	else if (strstr(relpath, "_media/"))
+		snprintf(why, cap, "media of X data that is not imported");
+	else if (!strcmp(b, "README.txt"))
+		snprintf(why, cap, "X's description of the archive's files: not imported");
+	else if (n > 3 && !strcmp(b + n - 3, ".js") && !strncmp(b, "tweet", 5) &&
+	         !strstr(b, "header"))
+		snprintf(why, cap, "a posts file that manifest.js does not list: not read");
+	else if (n > 3 && !strcmp(b + n - 3, ".js"))
+		snprintf(why, cap, "X's %.*s data: not imported (custos takes posts, deleted posts, "
+		         "direct messages, likes and message events)", (int)(n - 3), b);
+}
+
 const custos_importer_t custos_import__x_archive = { "x-archive", x_archive_detect,
-                                                     x_archive_run };
+                                                     x_archive_run, x_archive_why_not };
 const custos_importer_t custos_import__twitter_api = { "twitter-api", twitter_api_detect,
-                                                       twitter_api_run };
+                                                       twitter_api_run, NULL };

@@ -9,7 +9,7 @@
 
 static const cli_command_t commands[] = {
 	{ "init", cmd_init, "init", "create an archive" },
-	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] PATH...",
+	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] [--custodian NAME] PATH...",
 	  "capture files, folders or .zip exports" },
 	{ "quarantine", cmd_quarantine, "quarantine list [--json] | show N [--raw]",
 	  "what --skip-bad set aside, with its raw bytes" },

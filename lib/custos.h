@@ -52,12 +52,22 @@ typedef struct {
 	/* called for warnings that are not errors (file, message) */
 	void      (*warn)(void *ctx, const char *file, const char *msg);
 	void       *ctx;
+	/* called for each file of the input that was not imported, with why
+	 * (not recognised, recognised but not imported, ...); each is also
+	 * counted in the summary and listed in the ingest's audit entry. It
+	 * does not make the ingest fail. May be NULL. */
+	void      (*not_taken)(void *ctx, const char *file, const char *why);
+	/* whose collection this is (a person or team, not the platform
+	 * account): set as every record's custodian. NULL: records keep the
+	 * custodian they carry (ndjson), else have none. */
+	const char *custodian;
 } custos_ingest_opts_t;
-#define CUSTOS_INGEST_OPTS_INIT { NULL, false, false, 0, NULL, NULL, NULL }
+#define CUSTOS_INGEST_OPTS_INIT { NULL, false, false, 0, NULL, NULL, NULL, NULL, NULL }
 
 typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
 	uint64_t batches, files, warnings;
+	uint64_t not_taken;                   /* files of the input not imported (opts.not_taken) */
 	uint64_t indexed;                     /* record versions indexed after the store commits */
 	uint64_t held;                        /* new members of active legal holds */
 	uint64_t first_seq, last_seq;

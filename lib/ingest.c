@@ -180,6 +180,7 @@ typedef struct {
 	index_pipe_t *pipe;         /* NULL without the index thread */
 	pipe_batch_t *pending;      /* copies of this batch's records, for the index */
 	custos_root_cache_t *roots;
+	custos_buf_t not_taken;     /* the audit entry's list: {"file":..,"why":..},... */
 } ingest_t;
 
 static int ensure_batch(ingest_t *in)
@@ -299,6 +300,9 @@ static int sink_record(void *ctx, custos_record_t *rec)
 
 	in->records_seen++;
 	in->bytes_in += rec->raw_len;
+	if (in->opts->custodian &&
+	    (rc = custos_record_sets(rec, &rec->custodian, in->opts->custodian)) < 0)
+		return custos_err_set(in->err, rc, "out of memory");
 	if ((rc = custos_record_derive(rec)) < 0)
 		return custos_err_set(in->err, rc, "cannot derive record fields");
 	if (custos_record_validate(rec, &verr) < 0)
@@ -344,6 +348,37 @@ static int sink_file_done(void *ctx, const char *file)
 	ingest_t *in = ctx;
 	in->sum->files++;
 	return CUSTOS_OK;
+}
+
+static void sink_not_taken(void *ctx, const char *file, const char *why)
+{
+	ingest_t *in = ctx;
+	custos_buf_t *b = &in->not_taken;
+	in->sum->not_taken++;
+	/* names are the input's own: kept as JSON can hold them */
+	custos_buf_adds(b, in->sum->not_taken > 1 ? ",{\"file\":" : "{\"file\":");
+	if (custos_utf8_check(file, strlen(file)) == strlen(file))
+		custos_buf_add_json_str(b, file, strlen(file));
+	else
+		custos_buf_adds(b, "\"(a name that is not UTF-8)\"");
+	custos_buf_adds(b, ",\"why\":");
+	custos_buf_add_json_str(b, why, strlen(why));
+	custos_buf_addc(b, '}');
+	if (in->opts->not_taken)
+		in->opts->not_taken(in->opts->ctx, file, why);
+}
+
+/* Whether the store holds id (committed before this ingest's batch). */
+static int sink_known(void *ctx, const char *id)
+{
+	ingest_t *in = ctx;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc = custos_store_versions(in->a->store, id, &seqs, &n);
+	free(seqs);
+	if (rc < 0)
+		return custos_err_set(in->err, rc, "%s", custos_store_err(in->a->store)->msg);
+	return n > 0;
 }
 
 /* The SHA-256 of a whole input file (a .zip as collected, say): the
@@ -419,13 +454,19 @@ static int audit_params(custos_buf_t *b, const char *const *paths, size_t n,
 		}
 		custos_buf_addc(b, '}');
 	}
-	custos_buf_printf(b, "],\"format\":\"%s\",\"skip_bad\":%s,\"no_index\":%s}",
+	custos_buf_printf(b, "],\"format\":\"%s\",\"skip_bad\":%s,\"no_index\":%s",
 	                  o->format ? o->format : "auto", o->skip_bad ? "true" : "false",
 	                  o->no_index ? "true" : "false");
+	if (o->custodian) {
+		custos_buf_adds(b, ",\"custodian\":");
+		custos_buf_add_json_str(b, o->custodian, strlen(o->custodian));
+	}
+	custos_buf_addc(b, '}');
 	return CUSTOS_OK;
 }
 
-static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, const char *errmsg)
+static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s,
+                         const custos_buf_t *not_taken, const char *errmsg)
 {
 	char chain[CUSTOS_SHA256_HEX], digest[CUSTOS_SHA256_HEX];
 	custos_hex(chain, s->chain, sizeof s->chain);
@@ -441,6 +482,7 @@ static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, cons
 	                  (unsigned long long)s->first_seq,
 	                  (unsigned long long)s->last_seq,
 	                  s->batches ? chain : "", s->batches ? digest : "");
+	custos_buf_printf(b, ",\"not_taken\":[%s]", not_taken->data ? not_taken->data : "");
 	if (errmsg) {
 		custos_buf_adds(b, ",\"error\":");
 		custos_buf_add_json_str(b, errmsg, strlen(errmsg));
@@ -479,8 +521,9 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	memset(&pipe, 0, sizeof pipe);
 	in.batch_max = opts->batch_records ? opts->batch_records : DEFAULT_BATCH;
 	custos_sha256_init(&in.digest);
-	custos_import_sink_t sink = { sink_record, sink_bad, sink_blob, sink_warn,
-	                              sink_file_done, &in };
+	custos_import_sink_t sink = { .record = sink_record, .bad = sink_bad, .blob = sink_blob,
+	                              .warn = sink_warn, .file_done = sink_file_done, .ctx = &in,
+	                              .not_taken = sink_not_taken, .known = sink_known };
 	if (!(hexes = calloc(n_paths ? n_paths : 1, sizeof *hexes))) {
 		rc = custos_err_set(&a->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
@@ -539,7 +582,7 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	}
 	custos_sha256_final(&in.digest, summary->digest);
 
-	audit_result(&result, summary, rc < 0 ? a->err.msg : NULL);
+	audit_result(&result, summary, &in.not_taken, rc < 0 ? a->err.msg : NULL);
 	custos_err_t aerr = a->err;
 	arc = custos_archive_audit(a, "ingest", params.data, result.data, rc);
 	if (rc == CUSTOS_OK && arc < 0)
@@ -547,6 +590,7 @@ int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t 
 	else
 		a->err = aerr;
 done:
+	custos_buf_free(&in.not_taken);
 	free(hexes);
 	custos_buf_free(&params);
 	custos_buf_free(&result);

@@ -300,7 +300,7 @@ static void test_x_archive__big_tweets_js_streams_in_bounded_memory(void)
 	CHECK(fclose(f) == 0);
 	struct stat st;
 	CHECK(stat(file, &st) == 0 && st.st_size > 50 * 1000 * 1000);
-	custos_import_sink_t k = { count_only, NULL, NULL, NULL, NULL, NULL };
+	custos_import_sink_t k = { .record = count_only };
 	custos_err_t err = { 0 };
 	getrusage(RUSAGE_SELF, &before);
 	CHECK_OK(custos_import_run(check_tmpdir, NULL, &k, &err));
