@@ -159,7 +159,10 @@ int  custos_import__each_line(custos_tree_t *t, const char *relpath, const char 
 /* Streaming scan of a JSON document for the elements of arrays: the
  * elements are handed over as raw bytes, exactly as in the file, with their
  * byte offset and line. Handles a JS prefix ("window.YTD.tweets.part0 = ")
- * and a UTF-8 byte order mark. path selects the array: "" the top-level
+ * and a UTF-8 byte order mark. With path "", a top-level array may be
+ * followed by more (each with its own prefix: "window.YTD.tweets.part1 =
+ * [...]"), whose elements follow; anything else after the document's value
+ * is CUSTOS_EFORMAT naming its position, never passed over. path selects the array: "" the top-level
  * array, "orderedItems" the array under that key of the top-level object,
  * "includes.users" a key of a nested object; a value at path that is not an
  * array is handed over as one element; path NULL hands over each top-level
@@ -191,6 +194,9 @@ int  custos_jsonscan__occurrences(custos_input_t *in, const char *path, unsigned
 int  custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
                            int64_t *offset, int64_t *line, custos_err_t *err);
 unsigned custos_jsonscan__dup_keys(const custos_jsonscan_t *js);
+/* Top-level arrays scanned so far with path "" (1, or more when a file
+ * holds several). */
+unsigned custos_jsonscan__arrays(const custos_jsonscan_t *js);
 void custos_jsonscan__free(custos_jsonscan_t *js);
 
 /* A small JSON tree for importers (import_json.c): parsed from one element's

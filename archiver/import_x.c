@@ -1048,13 +1048,24 @@ enum { YTD_TWEETS, YTD_DELETED, YTD_DMS, YTD_LIKES, YTD_MSG_EVENTS, YTD_OTHER };
 static int ytd_kind(const char *head, size_t n)
 {
 	char buf[80];
+	/* a UTF-8 byte order mark and white space before the prefix, as an
+	 * editor or a copy may leave them (the scanner steps over both) */
+	if (n >= 3 && !memcmp(head, "\xEF\xBB\xBF", 3)) {
+		head += 3;
+		n -= 3;
+	}
+	while (n && (*head == ' ' || *head == '\t' || *head == '\r' || *head == '\n')) {
+		head++;
+		n--;
+	}
 	size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
 	memcpy(buf, head, k);
 	buf[k] = 0;
 	if (strncmp(buf, "window.YTD.", 11) != 0)
 		return -1;
 	const char *g = buf + 11;
-	if (!strncmp(g, "tweets.", 7) || !strncmp(g, "tweet.", 6))
+	if (!strncmp(g, "tweets.", 7) || !strncmp(g, "tweet.", 6) ||
+	    !strncmp(g, "community_tweet.", 16))
 		return YTD_TWEETS;
 	if (!strncmp(g, "deleted_tweets.", 15) || !strncmp(g, "deleted_tweet.", 14))
 		return YTD_DELETED;
@@ -1265,6 +1276,8 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	static const char *const t_types[] = { "tweets", "tweet", NULL };
 	static const char *const t_files[] = { "tweets.js", "tweet.js", "tweets-part1.js",
 	                                       "tweets-part2.js", "tweets-part3.js", NULL };
+	static const char *const c_types[] = { "communityTweet", NULL };
+	static const char *const c_files[] = { "community-tweet.js", NULL };
 	static const char *const n_types[] = { "noteTweet", NULL };
 	static const char *const n_files[] = { "note-tweet.js", NULL };
 	static const char *const d_types[] = { "deletedTweets", NULL };
@@ -1306,7 +1319,8 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		                    "archive owner is unknown, posts carry the author id only");
 	/* not profile_media/ and the like: only media that records name */
 	if ((r = custos_media_index__build(&x.media, t, "tweets_media/|tweet_media/|"
-	                                   "messages_media/|messages_group_media/", sink, err)) < 0)
+	                                   "community_tweet_media/|messages_media/|"
+	                                   "messages_group_media/", sink, err)) < 0)
 		goto done;
 
 	if (relpath) {
@@ -1339,6 +1353,10 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		r = load_notes(&x, files[i]);
 	size_t nt = r == 0 ? data_files(&x, manifest, dir, t_types, t_files, files, 16) : 0;
 	for (size_t i = 0; i < nt && r == 0; i++)
+		r = archive_file(&x, files[i], YTD_TWEETS);
+	/* the owner's posts in communities: posts of their own file */
+	size_t nc = r == 0 ? data_files(&x, manifest, dir, c_types, c_files, files, 16) : 0;
+	for (size_t i = 0; i < nc && r == 0; i++)
 		r = archive_file(&x, files[i], YTD_TWEETS);
 	size_t nd = r == 0 ? data_files(&x, manifest, dir, d_types, d_files, files, 16) : 0;
 	for (size_t i = 0; i < nd && r == 0; i++)
@@ -2054,6 +2072,7 @@ static void x_archive_why_not(const char *relpath, char *why, size_t cap)
 	if (strstr(relpath, "profile_media/"))
 		snprintf(why, cap, "the account's profile images: not imported");
 	else if (strstr(relpath, "tweets_media/") || strstr(relpath, "tweet_media/") ||
+	         strstr(relpath, "community_tweet_media/") ||
 	         strstr(relpath, "messages_media/") || strstr(relpath, "messages_group_media/"))
 		snprintf(why, cap, "a media file over 64 MB: its records keep the reference only");
 	else if (strstr(relpath, "_media/"))

@@ -142,10 +142,10 @@ static int tsink_has(const tsink_t *s, const char *id, const char *frag)
 
 __attribute__((unused)) static char *path_in(const char *rel)
 {
-	static char buf[8][4200];
+	static char buf[8][8400];
 	static int k;
 	char *p = buf[k++ % 8];
-	snprintf(p, 4200, "%s/%s", check_tmpdir, rel);
+	snprintf(p, sizeof buf[0], "%s/%s", check_tmpdir, rel);
 	return p;
 }
 
