@@ -205,10 +205,15 @@ static char *profile_account(custos_tree_t *t)
 }
 
 /* The stable id (custos_import__derived_id): the time, then the first 16
- * bytes of SHA-256 over the decimal created_at in ms, NUL, account, NUL,
- * text, NUL, title, then NUL and each URL in order. docs/importers.md says
- * the same. */
-static int derived_id(custos_record_t *r)
+ * bytes of SHA-256 over the decimal created_at in ms, NUL, text, NUL,
+ * title, then NUL and each URL in order, then NUL, "media:" and each media
+ * file's name in order: what the entry itself holds. Before 2026-12 the
+ * account came after the time (and no media): the account is not the
+ * entry's (profile_information.json, else guessed from the file's first
+ * title), so one post got two ids from two packagings of one export, and
+ * two photos of one second without text one. old selects that recipe.
+ * docs/importers.md says the same. */
+static int derived_id(custos_record_t *r, int old)
 {
 	custos_sha256_ctx_t c;
 	uint8_t h[CUSTOS_SHA256_LEN];
@@ -217,7 +222,7 @@ static int derived_id(custos_record_t *r)
 	const char *parts[3] = { r->account, r->text, r->title };
 	custos_sha256_init(&c);
 	custos_sha256_update(&c, num, (size_t)n);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = old ? 0 : 1; i < 3; i++) {
 		custos_sha256_update(&c, "", 1);
 		if (parts[i])
 			custos_sha256_update(&c, parts[i], strlen(parts[i]));
@@ -225,6 +230,12 @@ static int derived_id(custos_record_t *r)
 	for (size_t i = 0; i < r->urls.n; i++) {
 		custos_sha256_update(&c, "", 1);
 		custos_sha256_update(&c, r->urls.v[i], strlen(r->urls.v[i]));
+	}
+	for (size_t i = 0; !old && i < r->n_media; i++) {
+		const char *m = r->media[i].name ? r->media[i].name : r->media[i].url;
+		custos_sha256_update(&c, "\0media:", 7);
+		if (m)
+			custos_sha256_update(&c, m, strlen(m));
 	}
 	custos_sha256_final(&c, h);
 	return custos_import__derived_id(r, "facebook", h);
@@ -332,7 +343,14 @@ static int fill(fb_t *x, const custos_jv_t *e, const char **why)
 	}
 	if (st)
 		return CUSTOS_ENOMEM;
-	return derived_id(r) < 0 ? CUSTOS_ENOMEM : 0;
+	/* the id an archive took the entry under before keeps it there */
+	if (derived_id(r, 1) < 0)
+		return CUSTOS_ENOMEM;
+	custos_err_t kerr = { 0 };
+	int k = custos_import__known(x->sink, r->id, &kerr);
+	if (k != 0)
+		return k < 0 ? k : 0;   /* (1 would mean a bad item) */
+	return derived_id(r, 0) < 0 ? CUSTOS_ENOMEM : 0;
 }
 
 static int fb_file(fb_t *x, const char *relpath, custos_err_t *err)

@@ -254,6 +254,14 @@ int  custos_import__record(const custos_import_sink_t *sink, custos_record_t *re
                            custos_err_t *err);
 void custos_import__warn(const custos_import_sink_t *sink, const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Whether the archive behind the sink holds a record with id (sink->known):
+ * 1 yes, 0 no (or the sink cannot tell), negative with err set on failure.
+ * Importers whose id recipe changed ask it for an item's id under the old
+ * recipe, and keep that id when it is held: re-ingesting an export that an
+ * older custos took adds nothing (docs/importers.md, "Ids that changed").
+ * With CUSTOS_TEST_OLD_IDS set (tests) every id counts as held, which makes
+ * the ids an older custos gave. */
+int  custos_import__known(const custos_import_sink_t *sink, const char *id, custos_err_t *err);
 /* Sets r->id for an item with no native id: "<platform>:" then r->created_at
  * as UTC "YYYYMMDDTHHMMSSZ" (seconds, rounded down), "-" and the hash in
  * lower-case hex: "facebook:20160413T123049Z-c56dc14ac6a826bb0a394c901df9c729".

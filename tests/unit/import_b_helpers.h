@@ -99,6 +99,8 @@ typedef struct {
 	char invalid_msg[1100];
 	size_t n_not_taken;
 	custos_buf_t not_taken;   /* "file|why\n" per file not taken */
+	const char *held;         /* ids the archive holds, "\n"-separated, for known() */
+	size_t n_asked;           /* known() calls */
 } tsink_t;
 
 static int tsink_record(void *ctx, custos_record_t *r)
@@ -182,12 +184,24 @@ static void tsink_not_taken(void *ctx, const char *file, const char *why)
 	custos_buf_printf(&s->not_taken, "%s|%s\n", file, why);
 }
 
+/* An archive that holds the ids of s->held. */
+static int tsink_known(void *ctx, const char *id)
+{
+	tsink_t *s = ctx;
+	size_t n = strlen(id);
+	s->n_asked++;
+	for (const char *p = s->held; p && (p = strstr(p, id)); p++)
+		if ((p == s->held || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+			return 1;
+	return 0;
+}
+
 static custos_import_sink_t tsink_make(tsink_t *s)
 {
 	memset(s, 0, sizeof *s);
 	custos_import_sink_t k = { .record = tsink_record, .bad = tsink_bad, .blob = tsink_blob,
 	                           .warn = tsink_warn, .file_done = tsink_done, .ctx = s,
-	                           .not_taken = tsink_not_taken };
+	                           .not_taken = tsink_not_taken, .known = tsink_known };
 	return k;
 }
 

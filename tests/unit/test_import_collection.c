@@ -145,7 +145,7 @@ static void test_collection__an_export_in_a_folder_of_a_zip_is_found(void)
 	CHECK(strstr(s.records.data, name));
 	free(name);
 	/* the message in general/2024-01-02.json: its channel from channels.json */
-	CHECK(tsink_has(&s, "slack:C001:1704153600.000100", "\"account\":\"#general\""));
+	CHECK(tsink_has(&s, "slack:general:1704153600.000100", "\"account\":\"#general\""));
 	CHECK(strstr(s.records.data, "\"platform\":\"mastodon\""));
 	CHECK(strstr(s.records.data, "\"platform\":\"linkedin\""));
 	CHECK(strstr(s.records.data, "\"platform\":\"x\""));
