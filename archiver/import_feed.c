@@ -983,11 +983,13 @@ static int emit_item(feed_t *f, const fnode_t *node, const char *qname)
 	if (when == CUSTOS_TIME_NONE)
 		when = f->feed_date;
 	if (when == CUSTOS_TIME_NONE) {
-		/* an undated item still belongs in the archive; 0 marks "no date" */
+		/* an undated item still belongs in the archive: marked undated,
+		 * its created_at a placeholder that retention does not count from */
 		if (f->sink->warn && f->n_items == 0)
-			f->sink->warn(f->sink->ctx, f->in->name,
-			              "items without a date (and no feed date): created_at set to 1970-01-01");
+			f->sink->warn(f->sink->ctx, f->in->name, "items without a date (and no feed date): "
+			              "stored as undated (has:nodate); retention counts from their capture");
 		when = 0;
+		r->undated = true;
 	}
 	const char *author = it.author && *it.author ? it.author :
 	                     it.author_email ? it.author_email :

@@ -20,7 +20,7 @@ static const cli_command_t commands[] = {
 	{ "index", cmd_index, "index [--rebuild] [--json]", "catch the search index up, or rebuild it" },
 	{ "report", cmd_report, "report terms FILE [--json|--csv]",
 	  "search-term report: hits and unique hits per term" },
-	{ "stats", cmd_stats, "stats [--json]", "what the archive holds" },
+	{ "stats", cmd_stats, "stats [--json] [--custodians]", "what the archive holds" },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost" },
 	{ "audit", cmd_audit, "audit [--json] [--since DATE]", "the audit trail" },
 	{ "policy", cmd_policy, "policy set FILE [-m MSG] | show [--at DATE|COMMIT] [--json] | "

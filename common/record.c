@@ -126,6 +126,8 @@ int custos_record_validate(const custos_record_t *r, custos_err_t *err)
 		return custos_err_set(err, CUSTOS_EFORMAT, "id longer than 400 bytes");
 	if (r->created_at == CUSTOS_TIME_NONE)
 		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'created_at'");
+	if (r->custodian && (!*r->custodian || strlen(r->custodian) > 200))
+		return custos_err_set(err, CUSTOS_EFORMAT, "custodian must be 1 to 200 bytes");
 	if (r->undated && r->created_at != 0)
 		return custos_err_set(err, CUSTOS_EFORMAT, "an undated record's created_at must be "
 		                      "1970-01-01T00:00:00Z or absent");

@@ -12,7 +12,9 @@
 
 static const char *const known_fields[] = {
 	"from", "platform", "account", "tag", "hashtag", "mention", "url",
-	"kind", "lang", "thread", "about", "has", "date", NULL
+	"kind", "lang", "thread", "about", "has", "date",
+	"custodian",   /* whose collection (the ingest's --custodian) */
+	NULL
 };
 
 static int digits(const char *p, size_t n, int *out)
@@ -286,8 +288,8 @@ int custos_index__prepare(const char *q, custos_buf_t *out, char *lang, size_t l
 					goto plain;
 				return custos_err_set(err, CUSTOS_EFORMAT,
 				                      "unknown field '%.*s:' at position %zu (fields: from "
-				                      "platform account url kind lang thread about has date, "
-				                      "#tag, @mention)", (int)fl, b, start + sign);
+				                      "platform account url kind lang thread about has date "
+				                      "custodian, #tag, @mention)", (int)fl, b, start + sign);
 			}
 			if (vl == 0 && !quoted_value)
 				return custos_err_set(err, CUSTOS_EFORMAT, "'%.*s:' without a value at "

@@ -894,6 +894,8 @@ namespace {
 // its document after the caller has moved on.
 struct Rec {
 	std::string id, platform, account, kind, author, lang, thread, title, text;
+	std::string custodian;            // whose collection (capture metadata)
+	bool undated = false;             // the source gave no time
 	std::vector<std::string> about;   // repost_of, quote_of, target
 	std::vector<std::string> tags, mentions, urls;
 	uint64_t seq = 0;
@@ -1007,6 +1009,12 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 		doc.add_boolean_term("R" + a);
 	if (r.media)
 		doc.add_boolean_term("Hmedia");
+	// custodian: and has:nodate (the collection's owner; an item whose
+	// source gave no time, whose created_at is a placeholder)
+	if (!r.custodian.empty())
+		doc.add_boolean_term("C" + lower(r.custodian));
+	if (r.undated)
+		doc.add_boolean_term("Hnodate");
 
 	std::vector<std::string> tags, mentions;
 	for (const std::string &t : r.tags)
@@ -1232,6 +1240,8 @@ Rec rec_of(const custos_record_t *r)
 	x.version = r->version;
 	x.created_at = r->created_at;
 	x.media = r->n_media > 0;
+	x.custodian = s(r->custodian);
+	x.undated = r->undated;
 	return x;
 }
 
@@ -1283,6 +1293,7 @@ int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
 	qp.add_boolean_prefix("mention", (new LowerField("M", '@'))->release());
 	qp.add_boolean_prefix("kind", (new LowerField("N", 0))->release());
 	qp.add_boolean_prefix("has", (new LowerField("H", 0))->release());
+	qp.add_boolean_prefix("custodian", (new LowerField("C", 0))->release());
 	qp.add_boolean_prefix("lang", (new LangField())->release());
 	qp.add_boolean_prefix("url", (new UrlField())->release());
 	qp.add_boolean_prefix("thread", (new ThreadField())->release());

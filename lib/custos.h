@@ -86,6 +86,21 @@ typedef struct {
 int custos_archive_ingest(custos_archive_t *a, const char *const *paths, size_t n_paths,
                           const custos_ingest_opts_t *opts, custos_ingest_summary_t *summary);
 
+/* ---- custodians ---------------------------------------------------------- */
+
+typedef struct {
+	char    *name;       /* the custodian; NULL for records captured without one */
+	uint64_t records;    /* records whose latest version was captured for it */
+} custos_custodian_count_t;
+
+/* Every custodian the archive's records were captured for (custos ingest
+ * --custodian), sorted by name, those without one last, with how many
+ * records each has. Reads every stored record version: the cost follows the
+ * size of the store (the index can answer one custodian: custodian:NAME).
+ * *out is freed with custos_custodians_free. */
+int  custos_archive_custodians(custos_archive_t *a, custos_custodian_count_t **out, size_t *n);
+void custos_custodians_free(custos_custodian_count_t *v, size_t n);   /* NULL-safe */
+
 /* ---- verification ------------------------------------------------------- */
 
 typedef struct {

@@ -98,6 +98,7 @@ typedef struct {
 	custos_plan_rule_t *rules;  /* one per schedule rule, in file order */
 	size_t    n_rules;
 	uint64_t  records;          /* records indexed */
+	uint64_t  undated;          /* of them, undated: retained from their capture time */
 	uint64_t  held;             /* past retention but held */
 	uint64_t  index_watermark, store_last_seq;
 	custos_arena_t arena;

@@ -513,7 +513,8 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
                       int64_t as_of, custos_retention_plan_t **out)
 {
 	custos_retention_plan_t *pl;
-	custos_index_idlist_t all = { 0 }, *rm = NULL, *hm = NULL;
+	custos_index_idlist_t all = { 0 }, *rm = NULL, *hm = NULL, nodate = { 0 };
+	size_t npos = 0;
 	custos_holdset_t *hs = NULL;
 	custos_holds_t holds = { 0 };
 	size_t *rpos = NULL, *hpos = NULL, *hit = NULL, cap = 0;
@@ -559,6 +560,12 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 		goto done;
 	}
 	pl->records = all.n;
+	/* records whose source gave no time: their created_at is a placeholder
+	 * (1970-01-01), so they count from their capture (docs/retention.md) */
+	if ((err = custos_index_match_ids(idx, &nodate, "has:nodate")) < 0) {
+		index_fail(a, idx, err, "cannot list the undated records");
+		goto done;
+	}
 	for (size_t r = 0; r < s->n_rules; r++) {
 		const custos_rule_t *ru = &s->rules[r];
 		pl->rules[r].name = ru->name;
@@ -611,15 +618,19 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 		}
 		if (!nh)
 			continue;   /* cannot happen: a schedule has a match-all rule */
-		if (need_captured) {
+		while (npos < nodate.n && strcmp(nodate.v[npos].id, id->id) < 0)
+			npos++;
+		bool undated = npos < nodate.n && !strcmp(nodate.v[npos].id, id->id);
+		pl->undated += undated;
+		if (need_captured || undated) {
 			if ((err = custos_store_get_seq(a->store, id->seq, &rec)) < 0) {
 				custos_err_set(&a->err, err, "%s", custos_store_err(a->store)->msg);
 				goto done;
 			}
 			captured = rec.captured_at;
 		}
-		if ((err = custos_schedule_expiry(s, hit, nh, id->created_at, captured, &rule,
-		                                  &expiry)) < 0) {
+		if ((err = custos_schedule_expiry(s, hit, nh, undated ? captured : id->created_at,
+		                                  captured, &rule, &expiry)) < 0) {
 			custos_err_set(&a->err, err, "cannot compute the retention of %s", id->id);
 			goto done;
 		}
@@ -665,6 +676,7 @@ static int plan_build(custos_archive_t *a, custos_policy_t *pol, custos_index_t 
 done:
 	custos_record_free(&rec);
 	custos_index_idlist_free(&all);
+	custos_index_idlist_free(&nodate);
 	if (rm)
 		for (size_t r = 0; r < n_rm; r++)
 			custos_index_idlist_free(&rm[r]);
