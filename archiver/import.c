@@ -718,8 +718,8 @@ static void report_not_taken(walk_t *w)
 			if (e->imp->why_not)
 				e->imp->why_not(f->rel + strlen(e->prefix), why, sizeof why);
 			if (!why[0])
-				snprintf(why, sizeof why, "in a %s export, not a file its importer reads",
-				         e->imp->name);
+				snprintf(why, sizeof why, "a file of a %s export that its importer does "
+				         "not read", e->imp->name);
 		} else if (f->state == F_ZIP_IN_ZIP) {
 			snprintf(why, sizeof why, "a zip inside a zip: not opened");
 		} else if (f->state == F_EMPTY) {
