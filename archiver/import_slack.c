@@ -545,7 +545,9 @@ static int day_file(slack_t *s, const char *relpath)
 		char msg[700];
 		snprintf(msg, sizeof msg, "folder '%s' is not in channels.json, groups.json, dms.json "
 		         "or mpims.json: its channel's visibility is unknown", folder);
-		s->sink->warn(s->sink->ctx, relpath, msg);
+		char name[1200];
+		custos_tree__member_name(s->tree, relpath, name, sizeof name);
+		s->sink->warn(s->sink->ctx, name, msg);
 	}
 	int st = custos_tree__open(s->tree, relpath, &in, err);
 	if (st < 0)
