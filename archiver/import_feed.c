@@ -1770,20 +1770,26 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		/* the feed stops short: what came before is in; an item cut off
 		 * goes to the sink as bad, with its bytes; and so does the rest
 		 * when libxml2 gave up with items still ahead */
-		char why[700];
+		char why[800];
 		size_t b0 = 0, b1 = 0;
 		const char *raw = "";
+		int whole = 0;
 		if (f.cut && cut_off_item(&f, &b0, &b1))
 			raw = f.win.data + b0;
+		else if ((whole = drain_all(&f)))   /* UTF-16/32: the item's bytes cannot be found */
+			raw = f.win.data, b0 = 0, b1 = f.win.len;
 		else
 			b0 = b1 = 0;
 		/* items after it (a cut-off item that runs to the end has none) */
-		int more = b1 > b0 && b1 >= f.win.len ? 0 : items_unread(&f);
-		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu item%s read before%s%s)",
-		         f.xml_err_line, f.xml_err, f.n_items, f.n_items == 1 ? "" : "s", b1 > b0 ? "; the next is cut off" : "",
-		         more || (f.halted && b1 <= b0) ?
-		         "; libxml2 read no further: the items after it are not in" : "");
-		if ((st = sink->bad(sink->ctx, in->name, b1 > b0 ? f.win_base + (int64_t)b0 : -1,
+		int more = !whole && b1 > b0 && b1 >= f.win.len ? 0 : items_unread(&f);
+		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu item%s read before%s%s%s)",
+		         f.xml_err_line, f.xml_err, f.n_items, f.n_items == 1 ? "" : "s",
+		         b1 > b0 && !whole ? "; the next is cut off" : "",
+		         more || (f.halted && (b1 <= b0 || whole)) ?
+		         "; libxml2 read no further: the items after it are not in" : "",
+		         whole ? "; kept: the whole file, whose items' bytes cannot be told apart "
+		                 "in its encoding" : "");
+		if ((st = sink->bad(sink->ctx, in->name, b1 > b0 && !whole ? f.win_base + (int64_t)b0 : -1,
 		                    f.xml_err_line, why, raw, b1 - b0)) != 0) {
 			st = custos_err_set(err, st < 0 ? st : CUSTOS_EFORMAT, "%s: %s", in->name, why);
 			goto done;

@@ -588,6 +588,26 @@ static void test_feed__a_utf16_or_utf32_file_set_aside_keeps_all_its_bytes(void)
 		CHECK_INT(s.last_bad_raw_n, st.st_size);
 		tsink_free(&s);
 	}
+	/* a UTF-16 feed that stops inside an item: the whole file goes aside
+	 * (the item's own bytes cannot be found in it); it kept none */
+	char path[4200], cmd[8800];
+	snprintf(path, sizeof path, "%s/nul16.xml", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "python3 -c 'import sys; open(sys.argv[1], \"wb\").write(("
+	         "\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?>\\n<rss><channel><title>T</title>"
+	         "<link>http://ex.com/</link>\\n<item><guid>g0</guid></item>\\n<item><title>x \\x00 "
+	         "y</title></item>\\n<item><guid>g2</guid></item></channel></rss>\\n\").encode(\"utf-16\"))' "
+	         "'%s'", path);
+	CHECK(system(cmd) == 0);
+	struct stat st;
+	CHECK(stat(path, &st) == 0);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file_bad(&s, path, 0, 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_INT(s.n_bad, 1);
+	CHECK_INT(s.last_bad_raw_n, st.st_size);
+	CHECK(strstr(s.last_bad_why, "kept: the whole file"));
+	tsink_free(&s);
 }
 
 static void test_feed__mutated_feeds_never_crash(void)
