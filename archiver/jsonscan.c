@@ -180,6 +180,17 @@ static int skip_ws(custos_jsonscan_t *js)
 	}
 }
 
+/* White space and the ';' a script may end a statement with ("...];"). */
+static int skip_ws_semis(custos_jsonscan_t *js)
+{
+	int c = skip_ws(js);
+	while (c == ';') {
+		js->pos++;
+		c = skip_ws(js);
+	}
+	return c;
+}
+
 /* Skips a string whose opening quote has been consumed. */
 static int skip_string(custos_jsonscan_t *js)
 {
@@ -388,12 +399,7 @@ int custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
 				return r;
 			break;
 		case ST_SEQ:
-			c = skip_ws(js);
-			while (c == ';') {  /* "...];" after a script prefix */
-				js->pos++;
-				c = skip_ws(js);
-			}
-			if (c < -1)
+			if ((c = skip_ws_semis(js)) < -1)
 				return io_fail(js, c, err);
 			if (c == -1) {
 				js->state = ST_DONE;
@@ -500,12 +506,7 @@ int custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
 			 * archive file holding "window.YTD.tweets.part1 = [...]" after
 			 * part0's), whose elements come next; anything else is damage
 			 * that would otherwise be passed over without a word */
-			c = skip_ws(js);
-			while (c == ';') {
-				js->pos++;
-				c = skip_ws(js);
-			}
-			if (c < -1)
+			if ((c = skip_ws_semis(js)) < -1)
 				return io_fail(js, c, err);
 			if (c == -1) {
 				js->state = ST_DONE;
