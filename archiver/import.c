@@ -659,7 +659,7 @@ static int run_file(walk_t *w, wfile_t *f)
 	int r, best = 0;
 
 	custos_tree__member_name(w->tree, f->rel, name, sizeof name);
-	if (hidden(f->rel)) {
+	if (hidden(f->rel) && !custos_tree__is_file(w->tree)) {   /* a file named alone is meant */
 		f->state = F_HIDDEN;
 		return 0;
 	}
@@ -711,7 +711,7 @@ static void report_not_taken(walk_t *w)
 			continue;
 		custos_tree__member_name(w->tree, f->rel, name, sizeof name);
 		why[0] = 0;
-		if (hidden(f->rel)) {
+		if (f->state == F_HIDDEN || (f->state == F_EXPORT && hidden(f->rel))) {
 			snprintf(why, sizeof why, "a hidden file: not read");
 		} else if (f->state == F_EXPORT) {
 			const wexport_t *e = &w->ex[f->ex];
