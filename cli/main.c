@@ -9,7 +9,7 @@
 
 static const cli_command_t commands[] = {
 	{ "init", cmd_init, "init", "create an archive" },
-	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] PATH...",
+	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] [--custodian NAME] PATH...",
 	  "capture files, folders or .zip exports" },
 	{ "quarantine", cmd_quarantine, "quarantine list [--json] | show N [--raw]",
 	  "what --skip-bad set aside, with its raw bytes" },
@@ -21,7 +21,7 @@ static const cli_command_t commands[] = {
 	{ "index", cmd_index, "index [--rebuild] [--json]", "catch the search index up, or rebuild it" },
 	{ "report", cmd_report, "report terms FILE [--json|--csv] [--dtsearch]",
 	  "search-term report: hits, unique and family hits per term, per account and platform" },
-	{ "stats", cmd_stats, "stats [--json]", "what the archive holds" },
+	{ "stats", cmd_stats, "stats [--json] [--custodians]", "what the archive holds" },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost" },
 	{ "audit", cmd_audit, "audit [--json] [--since DATE]", "the audit trail" },
 	{ "policy", cmd_policy, "policy set FILE [-m MSG] | show [--at DATE|COMMIT] [--json] | "

@@ -189,12 +189,22 @@ typedef struct {
 	/* warnings that are not errors (file, message) */
 	void      (*warn)(void *ctx, const char *file, const char *msg);
 	void       *ctx;
+	/* called for each file of the input that was not imported, with why
+	 * (not recognised, recognised but not imported, ...); each is also
+	 * counted in the summary and listed in the ingest's audit entry. It
+	 * does not make the ingest fail. May be NULL. */
+	void      (*not_taken)(void *ctx, const char *file, const char *why);
+	/* whose collection this is (a person or team, not the platform
+	 * account): set as every record's custodian. NULL: records keep the
+	 * custodian they carry (ndjson), else have none. */
+	const char *custodian;
 } custos_ingest_opts_t;
-#define CUSTOS_INGEST_OPTS_INIT { NULL, false, false, 0, NULL, NULL, NULL }
+#define CUSTOS_INGEST_OPTS_INIT { NULL, false, false, 0, NULL, NULL, NULL, NULL, NULL }
 
 typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
 	uint64_t batches, files, warnings;
+	uint64_t not_taken;                   /* files of the input not imported (opts.not_taken) */
 	uint64_t indexed;                     /* record versions the index holds afterwards
 	                                       * among those this ingest added */
 	uint64_t first_seq, last_seq;
@@ -224,6 +234,21 @@ const char *const *custos_ingest_formats(void);
  *         custos_archive_index). */
 int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t n_paths,
                           const custos_ingest_opts_t *opts, custos_ingest_summary_t *summary);
+
+/* Whose collections the archive holds. */
+typedef struct {
+	char    *name;       /* the custodian; NULL for records captured without one */
+	uint64_t records;    /* records whose latest version was captured for it */
+} custos_custodian_count_t;
+
+/* Every custodian the archive's records were captured for (ingest
+ * --custodian), sorted by name, those without one last, with how many
+ * records each has, in the session's snapshot. It reads every stored record
+ * version: the cost follows the size of the store (the index answers one
+ * custodian cheaply: custodian:NAME). Not audited (counts only). Free *out
+ * with custos_custodians_free. */
+int  custos_archive_custodians(custos_session_t *s, custos_custodian_count_t **out, size_t *n);
+void custos_custodians_free(custos_custodian_count_t *v, size_t n);   /* NULL-safe */
 
 /* What became of one line of submitted records. */
 typedef enum {
@@ -602,6 +627,7 @@ typedef struct {
 	custos_plan_rule_t *rules;  /* one per schedule rule, in file order */
 	size_t    n_rules;
 	uint64_t  records;          /* records indexed */
+	uint64_t  undated;          /* of them, undated: retained from their capture time */
 	uint64_t  held;             /* past retention but held */
 	uint64_t  index_watermark, store_last_seq;
 	custos_arena_t arena;
