@@ -6,7 +6,8 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 CXX      ?= c++
-PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive libxml-2.0
+PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive libxml-2.0 \
+            libcurl libmicrohttpd gnutls
 
 BUILD_DIR ?=
 ifeq ($(FUZZ),1)
