@@ -695,6 +695,11 @@ void custos_service_stop(custos_service_t *svc);
 int  custos_service_authenticate(custos_service_t *svc, const char *bearer, const char *client,
                                  custos_who_t *who, char *name, custos_err_t *err);
 
+/* Checks, without auditing, that the session may submit records
+ * (CUSTOS_EDENIED otherwise, the message saying so), so a face can refuse
+ * a request before reading its body. */
+int  custos_service_may_submit(custos_session_t *s);
+
 /* Ends a service request: when none of the session's operations wrote an
  * audit entry (reads that are not audited, a refused role, a malformed
  * request the library never saw), appends one ("request": method, path,
@@ -910,6 +915,16 @@ void custos_metrics_free(custos_metrics_t *m);   /* NULL-safe */
 typedef struct { uint64_t n; uint64_t offset; } custos_audit_pos_t;
 int custos_audit_follow(custos_archive_t *a, custos_audit_pos_t *pos,
                         custos_audit_line_fn fn, void *ctx, custos_err_t *err);
+/* The cursor of the stream named name (letters, digits, '-', '_'), kept in
+ * <archive>/service/NAME.cursor so a restarted stream goes on where it
+ * stopped: events are sent at least once. load gives {0, 0} when none was
+ * saved. */
+int custos_audit_cursor_load(custos_archive_t *a, const char *name, custos_audit_pos_t *pos,
+                             custos_err_t *err);
+int custos_audit_cursor_save(custos_archive_t *a, const char *name, const custos_audit_pos_t *pos,
+                             custos_err_t *err);
+/* The audit log's size in bytes now (what a cursor's offset is behind). */
+uint64_t custos_audit_size(custos_archive_t *a);
 /* Audits the start of an audit stream (where to, in which format). */
 int custos_service_audit_note(custos_session_t *s, const char *action, const char *params_json);
 

@@ -221,6 +221,11 @@ int custos_service_authenticate(custos_service_t *svc, const char *bearer, const
 	return CUSTOS_OK;
 }
 
+int custos_service_may_submit(custos_session_t *s)
+{
+	return custos_session__begin(s, CUSTOS_OP_INGEST, "submit records");
+}
+
 int custos_service_request_done(custos_session_t *s, const char *method, const char *path,
                                 int http_status)
 {
@@ -334,4 +339,52 @@ int custos_audit_follow(custos_archive_t *a, custos_audit_pos_t *pos, custos_aud
 done:
 	close(fd);
 	return rc;
+}
+
+static void cursor_path(custos_archive_t *a, const char *name, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/service/%s.cursor", a->dir, name);
+}
+
+int custos_audit_cursor_load(custos_archive_t *a, const char *name, custos_audit_pos_t *pos,
+                             custos_err_t *err)
+{
+	char path[4200];
+	json_t *j = NULL;
+	int rc;
+	pos->n = pos->offset = 0;
+	if ((rc = custos_service__check_name("stream", name, err)) < 0)
+		return rc;
+	cursor_path(a, name, path, sizeof path);
+	if ((rc = custos_service__read_json(path, &j, err)) < 0 || !j)
+		return rc;
+	pos->n = (uint64_t)json_integer_value(json_object_get(j, "n"));
+	pos->offset = (uint64_t)json_integer_value(json_object_get(j, "offset"));
+	json_decref(j);
+	return CUSTOS_OK;
+}
+
+int custos_audit_cursor_save(custos_archive_t *a, const char *name, const custos_audit_pos_t *pos,
+                             custos_err_t *err)
+{
+	char path[4200], dir[4096];
+	int rc;
+	if ((rc = custos_service__check_name("stream", name, err)) < 0 ||
+	    (rc = custos_service__dir(a->dir, NULL, dir, sizeof dir, err)) < 0)
+		return rc;
+	cursor_path(a, name, path, sizeof path);
+	json_t *j = json_pack("{s:I, s:I}", "n", (json_int_t)pos->n, "offset", (json_int_t)pos->offset);
+	if (!j)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	rc = custos_service__write_json(path, j, err);
+	json_decref(j);
+	return rc;
+}
+
+uint64_t custos_audit_size(custos_archive_t *a)
+{
+	char path[4200];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/audit/audit.log", a->dir);
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
