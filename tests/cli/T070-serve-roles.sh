@@ -111,4 +111,5 @@ test_expect 'a token is shown once, last on stdout, and kept only as a hash' '
 	custos token list --json >l && grep -q "\"name\": \"conn\", \"role\": \"ingest\"" l
 '
 
+serve_reap
 test_done

@@ -134,4 +134,5 @@ test_expect 'beside a running server, reads work and writes are refused naming t
 	serve_stop && grep -q "Terminated: stopping" serve.err
 '
 
+serve_reap
 test_done

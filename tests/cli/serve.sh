@@ -54,3 +54,10 @@ wait_for() {
 		sleep 0.1
 	done
 }
+# serve_reap: before test_done, ends the servers a failed test left running
+serve_reap() {
+	for f in "$t_root"/*/serve.pid "$t_root"/*/fx.pid "$t_root"/*/syslog.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	return 0
+}
