@@ -49,7 +49,7 @@ CLI_SRCS :=
 UNIT_TESTS :=
 include common/module.mk archiver/module.mk indexer/module.mk \
         retention-policies/module.mk lib/module.mk cli/module.mk \
-        tests/module.mk bench/module.mk
+        server/module.mk tests/module.mk bench/module.mk
 -include export/module.mk
 
 LIB_OBJS := $(patsubst %,$(BUILD)/%.o,$(LIB_SRCS))
@@ -123,7 +123,10 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/custos
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/custos
-	install -m 644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/custos/
+	install -m 644 README.md $(wildcard docs/*.md) docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/custos/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/|$(PREFIX)/|g' server/custos.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/custos.service
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/systemd/system/custos.service
 
 clean:
 	rm -rf build custos
