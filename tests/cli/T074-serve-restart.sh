@@ -8,7 +8,7 @@
 
 # job_wait TOKEN ID STATE: waits until job ID is in STATE (body: the job)
 job_wait() {
-	j_until=$(( $(date +%s) + 60 ))
+	j_until=$(( $(date +%s) + 240 ))   # generous: sanitizer builds are slow
 	while :; do
 		[ "$(api "$1" GET "/v1/jobs/$2")" = 200 ] || { cat body; return 1; }
 		grep -q "\"state\":\"$3\"" body && return 0
