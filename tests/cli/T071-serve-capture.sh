@@ -134,5 +134,22 @@ test_expect 'beside a running server, reads work and writes are refused naming t
 	serve_stop && grep -q "Terminated: stopping" serve.err
 '
 
+if ! command -v certtool >/dev/null 2>&1; then
+	test_skip 'HTTPS with --tls-cert and --tls-key' 'certtool is missing (Debian package gnutls-bin)'
+else
+test_expect 'HTTPS with --tls-cert and --tls-key' '
+	custos init >/dev/null && token l legal &&
+	certtool --generate-privkey --outfile key.pem 2>/dev/null &&
+	printf "cn = 127.0.0.1\nip_address = 127.0.0.1\nexpiration_days = 2\ntls_www_server\nsigning_key\nencryption_key\n" >t.tmpl &&
+	certtool --generate-self-signed --load-privkey key.pem --template t.tmpl --outfile cert.pem 2>/dev/null &&
+	serve_start --no-poll --tls-cert cert.pem --tls-key key.pem &&
+	case $URL in https://*) ;; *) exit 1 ;; esac &&
+	test "$(api l GET /v1/stats --cacert cert.pem)" = 200 &&
+	! curl -s -o /dev/null "http://${URL#https://}/healthz" --max-time 3 &&
+	serve_stop &&
+	test_exit 2 custos serve --tls-cert cert.pem
+'
+fi
+
 serve_reap
 test_done
