@@ -40,7 +40,11 @@ int custos_search_result_json(custos_search_result_t *r, const char *query, unsi
 		err |= json_str_or_null(out, h->author);
 		err |= custos_buf_adds(out, ", \"snippet\": ");
 		err |= json_str_or_null(out, h->snippet);
-		err |= custos_buf_printf(out, ", \"weight\": %.4f}", h->weight);
+		err |= custos_buf_printf(out, ", \"weight\": %.4f, \"version\": %u, "
+		                         "\"matched_versions\": [", h->weight, h->version);
+		for (size_t v = 0; v < h->n_matched; v++)
+			err |= custos_buf_printf(out, "%s%u", v ? ", " : "", h->matched_versions[v]);
+		err |= custos_buf_adds(out, "]}");
 	}
 	err |= custos_buf_addc(out, ']');
 	if (facets) {

@@ -14,7 +14,7 @@
 
 /* Every record: the query language has no "*", but a pure NOT is every
  * record without its operand, and no record has this platform. */
-#define MATCH_ALL_QUERY "NOT platform:custos-match-all-none"
+#define MATCH_ALL_QUERY "*"
 
 enum { DISPOSE_BATCH = 2000 };
 

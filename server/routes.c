@@ -197,6 +197,10 @@ static int get_search(srv_req_t *r)
 	if ((v = srv_arg(r, "facets")) && custos_facets_parse(&so.facets, v, &err) < 0)
 		return srv_reply_err(r, &err);
 	so.lang = srv_arg(r, "lang");
+	if (parse_bool(srv_arg(r, "dtsearch")))
+		so.query_flags |= CUSTOS_QUERY_DTSEARCH;
+	if (parse_bool(srv_arg(r, "accents")))
+		so.query_flags |= CUSTOS_QUERY_ACCENTS;
 	so.count_only = parse_bool(srv_arg(r, "count"));
 	so.snippets = !so.count_only;
 	if (custos_archive_search(r->s, q, &so, &res) < 0)
