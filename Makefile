@@ -7,7 +7,8 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 CXX      ?= c++
-PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive libxml-2.0
+PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive libxml-2.0 \
+            libcurl libmicrohttpd gnutls
 
 BUILD_DIR ?=
 ifeq ($(FUZZ),1)
@@ -54,7 +55,7 @@ CLI_SRCS :=
 UNIT_TESTS :=
 include common/module.mk archiver/module.mk indexer/module.mk \
         retention-policies/module.mk lib/module.mk cli/module.mk \
-        tests/module.mk bench/module.mk
+        server/module.mk tests/module.mk bench/module.mk
 -include export/module.mk
 
 LIB_OBJS := $(patsubst %,$(BUILD)/%.o,$(LIB_SRCS))
@@ -124,11 +125,15 @@ demo: deps
 bench: all
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)sh bench/run.sh
+	$(Q)sh bench/serve.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/custos
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/custos
-	install -m 644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/custos/
+	install -m 644 README.md $(wildcard docs/*.md) docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/custos/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/|$(PREFIX)/|g' server/custos.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/custos.service
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/systemd/system/custos.service
 
 clean:
 	rm -rf build custos

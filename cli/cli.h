@@ -70,5 +70,8 @@ CLI_COMMAND(cmd_retention);
 CLI_COMMAND(cmd_search);
 CLI_COMMAND(cmd_index);
 CLI_COMMAND(cmd_report);
+CLI_COMMAND(cmd_serve);
+CLI_COMMAND(cmd_token);
+CLI_COMMAND(cmd_source);
 
 #endif

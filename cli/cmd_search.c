@@ -14,26 +14,8 @@ static void one_line(char *s)
 			*s = ' ';
 }
 
-static void print_facets(const custos_search_result_t *r, unsigned facets, int out)
+static void print_facets(const custos_search_result_t *r, unsigned facets)
 {
-	if (out == OUT_JSON) {
-		printf(", \"facets\": {");
-		int first = 1;
-		for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
-			if (!(facets & CUSTOS_FACET_BIT(f)))
-				continue;
-			printf("%s\"%s\": {", first ? "" : ", ", custos_facet_name(f));
-			first = 0;
-			for (size_t i = 0; i < r->facets[f].n; i++) {
-				printf("%s", i ? ", " : "");
-				cli_json_str(stdout, r->facets[f].v[i].value);
-				printf(": %llu", (unsigned long long)r->facets[f].v[i].count);
-			}
-			printf("}");
-		}
-		printf("}");
-		return;
-	}
 	for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
 		if (!(facets & CUSTOS_FACET_BIT(f)))
 			continue;
@@ -136,11 +118,15 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		goto done;
 	}
 	if (out == OUT_JSON) {
-		printf("{\"query\": ");
-		cli_json_str(stdout, q.data);
-		printf(", \"total\": %llu, \"exact\": %s, \"watermark\": %llu, \"hits\": [",
-		       (unsigned long long)res->total, "true",
-		       (unsigned long long)res->watermark);
+		custos_buf_t j = { 0 };
+		if (custos_search_result_json(res, q.data, so.facets, &j) < 0) {
+			rc = cli_fail("out of memory");
+		} else {
+			fwrite(j.data, 1, j.len, stdout);
+			putchar('\n');
+		}
+		custos_buf_free(&j);
+		goto done;
 	} else if (out == OUT_CSV) {
 		printf("id,created_at,platform,account,author,snippet,versions\n");
 	}
@@ -149,23 +135,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		char t[40];
 		custos_time_format(t, sizeof t, h->created_at);
 		one_line(h->snippet);
-		if (out == OUT_JSON) {
-			printf("%s{\"id\": ", i ? ", " : "");
-			cli_json_str(stdout, h->id);
-			printf(", \"created_at\": \"%s\", \"platform\": ", t);
-			cli_json_str(stdout, h->platform);
-			printf(", \"account\": ");
-			cli_json_str(stdout, h->account);
-			printf(", \"author\": ");
-			cli_json_str(stdout, h->author);
-			printf(", \"snippet\": ");
-			cli_json_str(stdout, h->snippet);
-			printf(", \"weight\": %.4f, \"version\": %u, \"matched_versions\": [", h->weight,
-			       h->version);
-			for (size_t v = 0; v < h->n_matched; v++)
-				printf("%s%u", v ? ", " : "", h->matched_versions[v]);
-			printf("]}");
-		} else if (out == OUT_CSV) {
+		if (out == OUT_CSV) {
 			cli_csv_str(stdout, h->id); putchar(',');
 			cli_csv_str(stdout, t); putchar(',');
 			cli_csv_str(stdout, h->platform); putchar(',');
@@ -192,19 +162,14 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			printf("\n");
 		}
 	}
-	if (out == OUT_JSON) {
-		printf("]");
-		if (so.facets)
-			print_facets(res, so.facets, out);
-		printf("}\n");
-	} else if (out == OUT_TABLE) {
+	if (out == OUT_TABLE) {
 		printf("%s%llu%s record%s", res->n_hits ? "\n" : "", (unsigned long long)res->total,
 		       "", res->total == 1 ? "" : "s");
 		if (res->n_hits)
 			printf(", showing %zu-%zu", so.offset + 1, so.offset + res->n_hits);
 		printf("\n");
 		if (so.facets)
-			print_facets(res, so.facets, out);
+			print_facets(res, so.facets);
 	}
 done:
 	custos_search_result_free(res);

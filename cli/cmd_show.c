@@ -5,31 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void print_raw_json(const custos_record_t *r)
-{
-	if (custos_utf8_check(r->raw, r->raw_len) == r->raw_len) {
-		custos_buf_t b = { 0 };
-		custos_buf_add_json_str(&b, r->raw, r->raw_len);
-		printf(",\"raw\":%s", b.data);
-		custos_buf_free(&b);
-	} else {
-		/* not text: hex keeps every byte and needs no extra dependency */
-		printf(",\"raw_hex\":\"");
-		for (size_t i = 0; i < r->raw_len; i++)
-			printf("%02x", (unsigned char)r->raw[i]);
-		printf("\"");
-	}
-}
-
-static void print_json(const custos_record_t *r, uint32_t n_versions)
+/* One item as JSON (custos_item_json), on a line of its own. */
+static void print_item_json(const custos_item_t *it, const char *id)
 {
 	custos_buf_t b = { 0 };
-	custos_record_to_json(r, CUSTOS_JSON_FULL, &b);
-	/* the canonical form plus what only show adds */
-	fwrite(b.data, 1, b.len - 1, stdout);
-	printf(",\"versions\":%u", n_versions);
-	print_raw_json(r);
-	printf("}\n");
+	if (custos_item_json(it, id, &b) == CUSTOS_OK)
+		fwrite(b.data, 1, b.len, stdout);
+	putchar('\n');
 	custos_buf_free(&b);
 }
 
@@ -113,17 +95,11 @@ static void print_human(const custos_record_t *r, uint32_t n_versions)
 }
 
 /* A disposed version: its tombstone is what the archive keeps. */
-static void print_tombstone(const char *id, const char *tomb, bool json)
+static void print_tombstone(const char *id, const char *tomb)
 {
 	static const char *const keys[] = { "version", "disposed_at", "rule", "policy_commit",
 	                                    "actor", "content_sha256", "raw_sha256", "created_at",
 	                                    "platform", NULL };
-	if (json) {
-		printf("{\"id\":");
-		cli_json_str(stdout, id);
-		printf(",\"disposed\":true,\"tombstone\":%s}\n", tomb);
-		return;
-	}
 	printf("%-13s %s\n%-13s disposed of under the retention schedule; only this "
 	       "tombstone remains\n", "id", id, "status");
 	for (int i = 0; keys[i]; i++) {
@@ -148,15 +124,17 @@ static void show_thread(const custos_items_t *l, const char *id, bool json)
 	for (size_t i = 0; i < l->n; i++) {
 		const custos_item_t *it = &l->v[i];
 		if (it->disposed) {
+			printf("%s", json && i ? "," : "");
 			if (json)
-				printf("%s", i ? "," : "");
-			print_tombstone(it->rec.id ? it->rec.id : id, it->tombstone, json);
+				print_item_json(it, id);
+			else
+				print_tombstone(it->rec.id ? it->rec.id : id, it->tombstone);
 			continue;
 		}
 		const custos_record_t *r = &it->rec;
 		if (json) {
 			printf("%s", i ? "," : "");
-			print_json(r, it->n_versions);
+			print_item_json(it, id);
 			continue;
 		}
 		char t[40], mark[64] = "";
@@ -186,7 +164,7 @@ static void show_versions(const custos_items_t *l, const char *id, bool json)
 		if (it->disposed) {
 			if (json) {
 				printf("%s", i ? "," : "");
-				print_tombstone(id, it->tombstone, true);
+				print_item_json(it, id);
 			} else {
 				printf("%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
 				       (unsigned long long)it->seq, id);
@@ -196,7 +174,7 @@ static void show_versions(const custos_items_t *l, const char *id, bool json)
 		if (json) {
 			if (i)
 				printf(",");
-			print_json(r, it->n_versions);
+			print_item_json(it, id);
 			continue;
 		}
 		char t[40], e[40] = "";
@@ -265,12 +243,14 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 	} else if (l.v[0].disposed) {
 		if (raw)
 			rc = cli_fail("record '%s' was disposed of: its original bytes are gone", id);
+		else if (json)
+			print_item_json(&l.v[0], id);
 		else
-			print_tombstone(id, l.v[0].tombstone, json);
+			print_tombstone(id, l.v[0].tombstone);
 	} else if (raw) {
 		fwrite(l.v[0].rec.raw, 1, l.v[0].rec.raw_len, stdout);
 	} else if (json) {
-		print_json(&l.v[0].rec, l.v[0].n_versions);
+		print_item_json(&l.v[0], id);
 	} else {
 		print_human(&l.v[0].rec, l.v[0].n_versions);
 	}

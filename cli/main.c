@@ -31,6 +31,15 @@ static const cli_command_t commands[] = {
 	  "show NAME [--json] | release NAME --reason TEXT", "legal holds" },
 	{ "retention", cmd_retention, "retention plan [--as-of DATE] [--json|--csv] | "
 	  "apply [--as-of DATE] [--json] --yes", "dispose of records past retention" },
+	{ "serve", cmd_serve, "serve [--listen ADDR] [--tls-cert F --tls-key F] [--siem URL "
+	  "[--siem-ca F]] [--no-poll] [--max-connections N] [--max-per-ip N] [--idle-timeout S] "
+	  "[--request-timeout S] [--max-header B] [--max-body B] [--max-upload B]",
+	  "the HTTP API (docs/api.md), until SIGTERM" },
+	{ "token", cmd_token, "token create NAME --role ingest|legal|compliance|auditor|admin | "
+	  "list [--json] | revoke NAME", "the service's bearer tokens" },
+	{ "source", cmd_source, "source add NAME (--feed URL | --mastodon URL --account ID "
+	  "[--access-token-file F]) [--interval S] [--timeout S] [--page-limit N] | list [--json] | "
+	  "remove NAME", "polling connectors and their capture-completeness monitor" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -86,8 +95,12 @@ int cli_fail_err(const custos_err_t *err)
 	cli_fail("%s", msg);
 	switch (err->status) {
 	case CUSTOS_EBUSY:
-		fputs("hint: another custos process is writing to this archive; "
-		      "try again when it is done\n", stderr);
+		if (strstr(msg, ": custos serve)"))
+			fputs("hint: a custos server holds this archive: write through its API "
+			      "(docs/api.md), or stop it first; reading commands work meanwhile\n", stderr);
+		else
+			fputs("hint: another custos process is writing to this archive; "
+			      "try again when it is done\n", stderr);
 		break;
 	case CUSTOS_EINDEX:
 		fputs("hint: rebuild the index from the store with 'custos index --rebuild'\n", stderr);

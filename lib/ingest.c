@@ -206,6 +206,9 @@ static int sink_record(void *ctx, custos_record_t *rec)
 	custos_err_t verr = { 0 };
 	int rc;
 
+	if (__atomic_load_n(&in->s->cancel, __ATOMIC_RELAXED))
+		return custos_err_set(&in->s->err, CUSTOS_ESTOPPED, "stopped: the service is "
+		                      "stopping (the batches committed before stay)");
 	in->records_seen++;
 	in->bytes_in += rec->raw_len;
 	if (in->opts->custodian &&
