@@ -390,6 +390,24 @@ int custos_buf_add_printable(custos_buf_t *b, const char *s, size_t n);
  * JSON stays valid. */
 int custos_buf_add_json_text(custos_buf_t *b, const char *s, size_t n);
 
+/* ---------------------------------------------------------------------------
+ * Code points and HTML character references (common/html.c).
+ */
+/* Writes cp as UTF-8 into out and returns its length (1 to 4); NUL, a
+ * surrogate or a value past U+10FFFF is written as U+FFFD. */
+size_t custos_utf8_put(char out[4], unsigned long cp);
+int    custos_buf_add_cp(custos_buf_t *b, unsigned long cp);
+/* Only &amp; &lt; &gt;: all X and Slack escape in their text, so anything
+ * else that looks like a reference there is what the author wrote. */
+#define CUSTOS_HTML_ESCAPES 1u
+/* The character reference at s (at most n bytes: "&amp;", "&#233;",
+ * "&#xE9;", a numeric one without its ';' as HTML reads it): its length,
+ * and its code point in *cp; 0 when s does not start one. */
+size_t custos_html_ref(const char *s, size_t n, unsigned flags, unsigned long *cp);
+/* Appends s with its character references decoded; an '&' that starts
+ * none is kept. */
+int    custos_html_unescape(custos_buf_t *b, const char *s, size_t n, unsigned flags);
+
 #ifdef __cplusplus
 }
 #endif
