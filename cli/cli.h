@@ -68,5 +68,7 @@ CLI_COMMAND(cmd_retention);
 CLI_COMMAND(cmd_search);
 CLI_COMMAND(cmd_index);
 CLI_COMMAND(cmd_report);
+CLI_COMMAND(cmd_matter);
+CLI_COMMAND(cmd_export);
 
 #endif

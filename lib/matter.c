@@ -1226,12 +1226,13 @@ int custos_matter__reader(custos_session_t *s, const char *name, custos_matter_r
 		return rc;
 	}
 	json_t *tl = json_object_get(mo, "tags");
-	r->tags = calloc(json_array_size(tl) + 1, sizeof *r->tags);
-	for (size_t i = 0; r->tags && i < json_array_size(tl); i++)
+	size_t want = json_array_size(tl);
+	r->tags = calloc(want + 1, sizeof *r->tags);
+	for (size_t i = 0; r->tags && i < want; i++)
 		if ((r->tags[r->n_tags] = strdup(json_string_value(json_array_get(tl, i)))))
 			r->n_tags++;
 	json_decref(mo);
-	if (!r->tags || r->n_tags != json_array_size(tl)) {
+	if (!r->tags || r->n_tags != want) {
 		custos_matter__reader_free(r);
 		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	}
