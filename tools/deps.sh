@@ -4,7 +4,9 @@
 PKGS="build-essential pkg-config liblmdb-dev libzstd-dev libsodium-dev libssl-dev libjansson-dev
 libgit2-dev libxapian-dev libyaml-dev libarchive-dev libxml2-dev
 git zstd jq unzip zip sqlite3 libsqlite3-dev clang libclang-rt-14-dev
-lmdb-utils time util-linux"
+lmdb-utils time util-linux
+libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-color-emoji
+poppler-utils libxml2-utils python3 python3-jsonschema"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
