@@ -381,7 +381,7 @@ static int produce_one(xp_t *x, entry_t *en, custos_record_t *rec, custos_record
 	char native_path[128] = "", text_path[128] = "", (*apath)[128] = NULL;
 	const custos_record_t **versions = NULL;
 	custos_record_t *vrecs = NULL;
-	size_t n_versions = 0;
+	size_t n_versions = 0, n_vrecs = 0;
 	char *prev = NULL;
 	int rc;
 
@@ -397,8 +397,11 @@ static int produce_one(xp_t *x, entry_t *en, custos_record_t *rec, custos_record
 	}
 	doc.tags = x->tags.data ? x->tags.data : "";
 	doc.privilege = x->note.len ? x->note.data : "Privileged";
-	const char *root = NULL;
-	if ((rc = custos_lib__thread_root(x->st, x->cache, rec, &root, &s->err)) < 0)
+	/* the thread: for the forms that show it (a reply's chain is read from
+	 * the store when the platform does not name the root) */
+	const char *root = rec->thread;
+	if ((x->dat || x->edrm || x->rsmf || x->html) &&
+	    (rc = custos_lib__thread_root(x->st, x->cache, rec, &root, &s->err)) < 0)
 		return rc;
 	doc.thread = root ? root : rec->id;
 	en->bates = x->next;
@@ -497,22 +500,20 @@ static int produce_one(xp_t *x, entry_t *en, custos_record_t *rec, custos_record
 	}
 	if (x->html) {
 		uint64_t *seqs = NULL;
+		size_t n = 0;
+		n_versions = 0;
 		if (!doc.withheld && rec->version > 1 &&
-		    custos_store_versions(x->st, rec->id, &seqs, &n_versions) == CUSTOS_OK &&
-		    n_versions > 1) {
-			vrecs = calloc(n_versions, sizeof *vrecs);
-			versions = calloc(n_versions, sizeof *versions);
-			size_t k = 0;
-			for (size_t i = 0; vrecs && versions && i < n_versions; i++) {
-				custos_record_init(&vrecs[k]);
+		    custos_store_versions(x->st, rec->id, &seqs, &n) == CUSTOS_OK && n > 1 &&
+		    (vrecs = calloc(n, sizeof *vrecs)) && (versions = calloc(n, sizeof *versions))) {
+			n_vrecs = n;
+			for (size_t i = 0; i < n; i++)
+				custos_record_init(&vrecs[i]);
+			for (size_t i = 0; i < n; i++) {
 				if (seqs[i] == rec->seq)
-					versions[k++] = rec;
-				else if (custos_store_get_seq(x->st, seqs[i], &vrecs[k]) == CUSTOS_OK)
-					versions[k] = &vrecs[k], k++;
+					versions[n_versions++] = rec;
+				else if (custos_store_get_seq(x->st, seqs[i], &vrecs[i]) == CUSTOS_OK)
+					versions[n_versions++] = &vrecs[i];
 			}
-			n_versions = versions ? k : 0;
-		} else {
-			n_versions = 0;
 		}
 		free(seqs);
 		if ((rc = custos_html_doc(x->html, &doc, versions, n_versions)) < 0)
@@ -538,9 +539,8 @@ xfail:
 	if (!s->err.msg[0])
 		custos_err_set(&s->err, rc, "cannot write the production: %s", custos_status_str(rc));
 done:
-	if (vrecs)
-		for (size_t i = 0; i < n_versions + 1 && i < (versions ? n_versions : 0); i++)
-			custos_record_free(&vrecs[i]);
+	for (size_t i = 0; i < n_vrecs; i++)
+		custos_record_free(&vrecs[i]);
 	free(vrecs);
 	free(versions);
 	free(prev);

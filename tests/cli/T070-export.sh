@@ -75,6 +75,18 @@ test_expect 'html: a page per thread naming each record and its control number' 
 	grep -q "CUSTOS000002" prod/HTML/CUSTOS000001.html &&
 	grep -q "href=\"CUSTOS000001.html\"" prod/HTML/index.html
 '
+test_expect 'a hold, and --with-thread: the conversations of the records found come along' '
+	custos init >/dev/null && gen_posts 30 >a.ndjson &&
+	printf "%s\n" "{\"id\":\"x:100\",\"platform\":\"x\",\"author\":{\"handle\":\"b\"},\"created_at\":\"2024-01-02T00:00:00Z\",\"text\":\"a reply\",\"in_reply_to\":\"x:1\"}" >>a.ndjson &&
+	custos ingest a.ndjson >/dev/null &&
+	custos hold create h --query "#topic1" >/dev/null &&
+	custos export --hold h --format jsonl --out p1 >/dev/null &&
+	jq -e ".records == 3 and .selection.hold == \"h\"" p1/manifest.json >/dev/null &&
+	custos export "#topic1" --with-thread --format jsonl,dat --out p2 >/dev/null &&
+	jq -r ".documents[].id" p2/manifest.json >ids && printf "x:1\nx:14\nx:27\nx:100\n" >expect &&
+	test_cmp expect ids &&
+	custos audit --json | grep "\"action\":\"export\"" | tail -n 1 | grep -q "\"with_thread\":true"
+'
 test_expect 'a matter: tags by query, ids and thread; privileged records withheld and logged; confidential endorsed' '
 	custos init >/dev/null && gen_posts 30 >a.ndjson && custos ingest a.ndjson >/dev/null &&
 	custos --actor "Rita Reviewer" matter create acme --tag hot >/dev/null &&
