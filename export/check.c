@@ -59,6 +59,16 @@ static char *slurp(const char *path, size_t *n)
 	return b.data;
 }
 
+/* The bytes of the production's file rel (NULL when unreadable: the
+ * manifest's check of every file has named it already). */
+static char *slurp_rel(ck_t *c, const char *rel, size_t *n)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/%s", c->dir, rel);
+	*n = 0;
+	return slurp(path, n);
+}
+
 static void hash_file(const char *path, char hex[CUSTOS_SHA256_HEX], uint64_t *size, bool *ok)
 {
 	custos_sha256_ctx_t h;
@@ -227,10 +237,8 @@ static void path_of(char *out, size_t cap, const char *v)
 
 static void check_dat(ck_t *c, const char *rel)
 {
-	char path[4200];
 	size_t n = 0;
-	snprintf(path, sizeof path, "%s/%s", c->dir, rel);
-	char *text = slurp(path, &n);
+	char *text = slurp_rel(c, rel, &n);
 	if (!text)
 		return;
 	if (n < 3 || memcmp(text, "\xef\xbb\xbf", 3)) {
@@ -325,10 +333,8 @@ static void check_dat(ck_t *c, const char *rel)
 
 static void check_opt(ck_t *c, const char *rel)
 {
-	char path[4200];
 	size_t n = 0, line = 0, docs = 0;
-	snprintf(path, sizeof path, "%s/%s", c->dir, rel);
-	char *text = slurp(path, &n);
+	char *text = slurp_rel(c, rel, &n);
 	if (!text)
 		return;
 	for (char *s = text, *end; s < text + n; s = end + 2) {
@@ -479,10 +485,8 @@ done:
 
 static void check_rsmf(ck_t *c, const char *rel, uint64_t *events)
 {
-	char path[4200];
 	size_t n = 0, len = 0;
-	snprintf(path, sizeof path, "%s/%s", c->dir, rel);
-	char *msg = slurp(path, &n);
+	char *msg = slurp_rel(c, rel, &n);
 	if (!msg)
 		return;
 	c->n->rsmf_files++;
@@ -557,10 +561,8 @@ static void check_rsmf_dir(ck_t *c)
 
 static void check_lines(ck_t *c, const char *rel, bool jsonl)
 {
-	char path[4200];
 	size_t n = 0;
-	snprintf(path, sizeof path, "%s/%s", c->dir, rel);
-	char *text = slurp(path, &n);
+	char *text = slurp_rel(c, rel, &n);
 	if (!text)
 		return;
 	uint64_t rows = 0;

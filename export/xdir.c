@@ -347,23 +347,15 @@ int custos_xfile_puts(custos_xfile_t *f, const char *s)
 
 int custos_xfile_printf(custos_xfile_t *f, const char *fmt, ...)
 {
-	char small[512];
+	char *text = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof small, fmt, ap);
+	int n = vasprintf(&text, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return CUSTOS_EINVAL;
-	if ((size_t)n < sizeof small)
-		return custos_xfile_write(f, small, (size_t)n);
-	char *big = malloc((size_t)n + 1);
-	if (!big)
 		return custos_err_set(&f->d->err, CUSTOS_ENOMEM, "out of memory");
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	int rc = custos_xfile_write(f, big, (size_t)n);
-	free(big);
+	int rc = custos_xfile_write(f, text, (size_t)n);
+	free(text);
 	return rc;
 }
 
