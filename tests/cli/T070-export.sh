@@ -41,7 +41,10 @@ test_expect 'dat with images: numbering, families, hashes, natives, text and sta
 	$READ dat prod recs.json >r && grep -q "^dat: 174 rows, 172 records, ACME-P000101..ACME-P000274$" r &&
 	$READ opt prod >o && grep -q "^opt: 172 documents, 173 pages$" o &&
 	ls prod/MEDIA >media && test "$(wc -l <media)" = 2 &&
-	custos export --verify prod >v && grep -q "verified$" v
+	custos export --verify prod >v && grep -q "verified$" v &&
+	sha=$(sha256sum prod/manifest.json | cut -c1-64) &&
+	custos audit --json | grep "\"action\":\"export\"" | grep -q "\"manifest_sha256\":\"$sha\"" &&
+	grep -q "manifest.json SHA-256 $sha" out
 '
 test_expect 'edrm: well-formed XML with one Document per control number and the attachment relations' '
 	setup_real &&
