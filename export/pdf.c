@@ -17,6 +17,7 @@
 #define FOOT   36.0    /* the stamps' band */
 
 struct custos_pdf {
+	PangoFontMap  *fm;         /* our own: freed with the writer, fontconfig's state too */
 	custos_xdir_t *d;
 	custos_blob_fn blob;
 	void          *ctx;
@@ -36,6 +37,10 @@ int custos_pdf_open(custos_xdir_t *d, custos_blob_fn blob, void *ctx, custos_pdf
 	*out = NULL;
 	if (!w)
 		return CUSTOS_ENOMEM;
+	if (!(w->fm = pango_cairo_font_map_new())) {
+		free(w);
+		return CUSTOS_ENOMEM;
+	}
 	w->d = d;
 	w->blob = blob;
 	w->ctx = ctx;
@@ -47,6 +52,7 @@ void custos_pdf_free(custos_pdf_t *w)
 {
 	if (!w)
 		return;
+	g_object_unref(w->fm);
 	custos_buf_free(&w->out);
 	free(w);
 }
@@ -54,6 +60,7 @@ void custos_pdf_free(custos_pdf_t *w)
 /* A page being filled: y is where the next line goes. */
 typedef struct {
 	cairo_t    *cr;
+	PangoContext *pc;
 	const char *bates, *endorsement;
 	uint32_t    page;
 	double      y;
@@ -62,7 +69,7 @@ typedef struct {
 static void stamp(page_t *p)
 {
 	char key[96];
-	PangoLayout *l = pango_cairo_create_layout(p->cr);
+	PangoLayout *l = pango_layout_new(p->pc);
 	PangoFontDescription *f = pango_font_description_from_string("DejaVu Sans Bold 9");
 	pango_layout_set_font_description(l, f);
 	snprintf(key, sizeof key, "%s.%04u", p->bates, p->page);
@@ -93,7 +100,7 @@ static void next_page(page_t *p)
  * between lines. */
 static void flow(page_t *p, const char *font, const char *text, double indent)
 {
-	PangoLayout *l = pango_cairo_create_layout(p->cr);
+	PangoLayout *l = pango_layout_new(p->pc);
 	PangoFontDescription *f = pango_font_description_from_string(font);
 	pango_layout_set_font_description(l, f);
 	pango_layout_set_width(l, (int)((PAGE_W - 2 * MARGIN - indent) * PANGO_SCALE));
@@ -192,7 +199,9 @@ int custos_pdf_render(custos_pdf_t *w, custos_xdoc_t *doc, const char *endorseme
 	custos_buf_clear(&w->out);
 	cairo_surface_t *surf = cairo_pdf_surface_create_for_stream(to_buf, &w->out, PAGE_W, PAGE_H);
 	cairo_t *cr = cairo_create(surf);
-	page_t p = { cr, doc->bates, endorsement, 1, MARGIN };
+	PangoContext *pc = pango_font_map_create_context(w->fm);
+	pango_cairo_update_context(cr, pc);
+	page_t p = { cr, pc, doc->bates, endorsement, 1, MARGIN };
 
 	custos_time_format(t, sizeof t, r->created_at);
 	custos_buf_printf(&b, "%s%s@%s", r->author_name ? r->author_name : "",
@@ -247,6 +256,7 @@ int custos_pdf_render(custos_pdf_t *w, custos_xdoc_t *doc, const char *endorseme
 	custos_buf_free(&b);
 	stamp(&p);
 	cairo_show_page(cr);
+	g_object_unref(pc);
 	cairo_destroy(cr);
 	cairo_surface_finish(surf);
 	cairo_status_t cs = cairo_surface_status(surf);
@@ -264,6 +274,8 @@ int custos_pdf_render(custos_pdf_t *w, custos_xdoc_t *doc, const char *endorseme
 /* ---- the privilege log ----------------------------------------------------- */
 
 struct custos_privlog {
+	PangoFontMap   *fm;
+	PangoContext   *pc;
 	custos_xdir_t  *d;
 	custos_xfile_t *csv;
 	custos_buf_t    pdf_out, row;
@@ -325,7 +337,10 @@ int custos_privlog_doc(custos_privlog_t *w, const custos_xdoc_t *doc)
 		if (!w->surf) {
 			w->surf = cairo_pdf_surface_create_for_stream(to_buf, &w->pdf_out, PAGE_W, PAGE_H);
 			w->cr = cairo_create(w->surf);
-			w->page = (page_t){ w->cr, "PRIVILEGE-LOG", NULL, 1, MARGIN };
+			w->fm = pango_cairo_font_map_new();
+			w->pc = pango_font_map_create_context(w->fm);
+			pango_cairo_update_context(w->cr, w->pc);
+			w->page = (page_t){ w->cr, w->pc, "PRIVILEGE-LOG", NULL, 1, MARGIN };
 			privlog_header(w);
 		}
 		custos_buf_clear(&w->row);
@@ -353,6 +368,8 @@ int custos_privlog_close(custos_privlog_t *w, uint64_t *rows)
 	if (w->surf) {
 		stamp(&w->page);
 		cairo_show_page(w->cr);
+		g_object_unref(w->pc);
+		g_object_unref(w->fm);
 		cairo_destroy(w->cr);
 		cairo_surface_finish(w->surf);
 		cairo_status_t cs = cairo_surface_status(w->surf);
