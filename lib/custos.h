@@ -718,9 +718,11 @@ int custos_archive_matter_list(custos_session_t *s, char ***out);
  * tag into a new directory in the forms review platforms load, from ONE
  * snapshot: the session's store snapshot and index watermark (pinned by its
  * first read, or by the export itself), so the records produced are the
- * records the search found. It streams: memory holds 16 bytes per record
- * (the date order of the control numbers) and one record at a time, plus,
- * for RSMF, the events of one 24-hour slice of each conversation.
+ * records the search found. It streams the records: memory holds 24 bytes
+ * per record (the date order of the control numbers) and one record at a
+ * time, plus, for RSMF, the events of one 24-hour slice of each
+ * conversation; reading the selection from the index takes about 140 bytes
+ * a record at its peak (BENCHMARKS.md).
  *
  * Every record gets a control (Bates) number PREFIX000001..., in date order
  * (then id), without gaps; a record's captured attachments are numbered
