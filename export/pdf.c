@@ -6,10 +6,25 @@
 #include "custos_export.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Drawing is one thread at a time in the process: fontconfig, harfbuzz
+ * and glib's caches under pango are shared between threads, and cairo's
+ * PDF surface calls localtime (tzset); not all of them can be trusted to
+ * lock for themselves, and a sanitizer cannot see their own locks. */
+static pthread_mutex_t draw_mu = PTHREAD_MUTEX_INITIALIZER;
+/* fontconfig loaded once, in the calling thread, before pango's own
+ * initialising thread looks at it */
+static pthread_once_t fc_once = PTHREAD_ONCE_INIT;
+static void fc_init(void)
+{
+	FcInit();
+}
 
 #define PAGE_W 612.0   /* US Letter, points */
 #define PAGE_H 792.0
@@ -37,7 +52,11 @@ int custos_pdf_open(custos_xdir_t *d, custos_blob_fn blob, void *ctx, custos_pdf
 	*out = NULL;
 	if (!w)
 		return CUSTOS_ENOMEM;
-	if (!(w->fm = pango_cairo_font_map_new())) {
+	pthread_once(&fc_once, fc_init);
+	pthread_mutex_lock(&draw_mu);
+	w->fm = pango_cairo_font_map_new();
+	pthread_mutex_unlock(&draw_mu);
+	if (!w->fm) {
 		free(w);
 		return CUSTOS_ENOMEM;
 	}
@@ -52,7 +71,9 @@ void custos_pdf_free(custos_pdf_t *w)
 {
 	if (!w)
 		return;
+	pthread_mutex_lock(&draw_mu);
 	g_object_unref(w->fm);
+	pthread_mutex_unlock(&draw_mu);
 	custos_buf_free(&w->out);
 	free(w);
 }
@@ -197,6 +218,7 @@ int custos_pdf_render(custos_pdf_t *w, custos_xdoc_t *doc, const char *endorseme
 	int rc;
 
 	custos_buf_clear(&w->out);
+	pthread_mutex_lock(&draw_mu);
 	cairo_surface_t *surf = cairo_pdf_surface_create_for_stream(to_buf, &w->out, PAGE_W, PAGE_H);
 	cairo_t *cr = cairo_create(surf);
 	PangoContext *pc = pango_font_map_create_context(w->fm);
@@ -261,6 +283,7 @@ int custos_pdf_render(custos_pdf_t *w, custos_xdoc_t *doc, const char *endorseme
 	cairo_surface_finish(surf);
 	cairo_status_t cs = cairo_surface_status(surf);
 	cairo_surface_destroy(surf);
+	pthread_mutex_unlock(&draw_mu);
 	if (cs != CAIRO_STATUS_SUCCESS)
 		return cs == CAIRO_STATUS_NO_MEMORY ? CUSTOS_ENOMEM : CUSTOS_EINTERNAL;
 	snprintf(w->image, sizeof w->image, "IMAGES/%s.pdf", doc->bates);
@@ -334,6 +357,7 @@ int custos_privlog_doc(custos_privlog_t *w, const custos_xdoc_t *doc)
 	}
 	int rc = custos_xfile_write(w->csv, w->row.data, w->row.len);
 	if (rc == CUSTOS_OK) {
+		pthread_mutex_lock(&draw_mu);
 		if (!w->surf) {
 			w->surf = cairo_pdf_surface_create_for_stream(to_buf, &w->pdf_out, PAGE_W, PAGE_H);
 			w->cr = cairo_create(w->surf);
@@ -347,6 +371,7 @@ int custos_privlog_doc(custos_privlog_t *w, const custos_xdoc_t *doc)
 		custos_buf_printf(&w->row, "%s | %s | %s | %s | %s | %s", cols[0], cols[1], cols[2],
 		                  cols[3], cols[4], cols[5]);
 		flow(&w->page, "DejaVu Sans 8", w->row.data, 0);
+		pthread_mutex_unlock(&draw_mu);
 		w->page.y += 3;
 		w->rows++;
 	}
@@ -366,6 +391,7 @@ int custos_privlog_close(custos_privlog_t *w, uint64_t *rows)
 	if (w->csv)
 		rc = custos_xfile_close(w->csv);
 	if (w->surf) {
+		pthread_mutex_lock(&draw_mu);
 		stamp(&w->page);
 		cairo_show_page(w->cr);
 		g_object_unref(w->pc);
@@ -374,6 +400,7 @@ int custos_privlog_close(custos_privlog_t *w, uint64_t *rows)
 		cairo_surface_finish(w->surf);
 		cairo_status_t cs = cairo_surface_status(w->surf);
 		cairo_surface_destroy(w->surf);
+		pthread_mutex_unlock(&draw_mu);
 		if (rc == CUSTOS_OK && cs != CAIRO_STATUS_SUCCESS)
 			rc = CUSTOS_EINTERNAL;
 		if (rc == CUSTOS_OK)

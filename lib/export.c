@@ -648,9 +648,6 @@ int custos_archive_export(custos_session_t *s, const char *dir, const custos_exp
 		goto audit;
 	if (opts->query && (rc = custos_query_check(opts->query, &s->err)) < 0)
 		goto audit;
-	if (opts->tag && (!strcmp(opts->tag, "privileged"))) {
-		/* allowed: the production is then the privilege log */
-	}
 
 	/* the snapshot: the store and the index as the session has them */
 	if ((rc = custos_session__store(s, &x.st)) < 0 || (rc = custos_session__index(s, &x.idx)) < 0)
