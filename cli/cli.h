@@ -46,6 +46,8 @@ int cli_parse_time(const char *s, int64_t *ms);
 void cli_print_text(FILE *f, const char *s, bool lines);
 /* Prints s with JSON string escaping, quotes included. */
 void cli_json_str(FILE *f, const char *s);
+/* Writes s as one quoted CSV field (quotes doubled, line breaks as spaces). */
+void cli_csv_str(FILE *f, const char *s);
 /* Progress on stderr when it is a terminal: "label  done/total". */
 void cli_progress(cli_t *cli, const char *label, uint64_t done, uint64_t total);
 void cli_progress_end(cli_t *cli);

@@ -8,11 +8,37 @@
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
+/* {"key": hits, ...} */
+static void json_counts(const custos_term_count_t *c, size_t n)
+{
+	printf("{");
+	for (size_t k = 0; k < n; k++) {
+		printf("%s", k ? ", " : "");
+		cli_json_str(stdout, c[k].key);
+		printf(": %llu", (unsigned long long)c[k].hits);
+	}
+	printf("}");
+}
+
+/* one CSV row per key: line,query,what,key,hits,,, */
+static void csv_counts(size_t line, const char *query, const char *what,
+                       const custos_term_count_t *c, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		printf("%zu,", line);
+		cli_csv_str(stdout, query);
+		printf(",%s,", what);
+		cli_csv_str(stdout, c[k].key);
+		printf(",%llu,,,\n", (unsigned long long)c[k].hits);
+	}
+}
+
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "dtsearch", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("report");
@@ -20,7 +46,9 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	int out = OUT_TABLE, c, rc = CLI_OK;
 	char **queries = NULL;
 	size_t *lines = NULL, n = 0, cap = 0;
-	uint64_t *hits = NULL, *unique = NULL, distinct = 0, wm = 0;
+	uint64_t wm = 0;
+	custos_term_report_t *rep = NULL;
+	unsigned qflags = 0;
 	char *line = NULL;
 	size_t lcap = 0;
 	custos_sha256_ctx_t sha;
@@ -31,6 +59,7 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		switch (c) {
 		case 'j': out = OUT_JSON; break;
 		case 'c': out = OUT_CSV; break;
+		case 'd': qflags |= CUSTOS_QUERY_DTSEARCH; break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
@@ -51,8 +80,20 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		const char *s = line;
 		while (*s == ' ' || *s == '\t')
 			s++;
+		/* blank lines separate groups of terms; '#' then a space (or the
+		 * end) starts a comment, at the start or after a space ("#recall"
+		 * is the hashtag query) */
+		for (char *h = line; (h = strchr(h, '#')) != NULL; h++)
+			if ((h == line || h[-1] == ' ' || h[-1] == '\t') &&
+			    (h[1] == '\0' || h[1] == ' ' || h[1] == '\t')) {
+				*h = '\0';
+				len = (ssize_t)(h - line);
+				break;
+			}
+		while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
 		if (!*s)
-			continue;  /* blank lines separate groups of terms; they are not queries */
+			continue;
 		if (custos_utf8_check(line, (size_t)len) != (size_t)len) {
 			rc = cli_fail("%s:%zu: invalid UTF-8", file, lineno);
 			goto done;
@@ -88,59 +129,94 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	}
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		goto done;
-	custos_term_report_t tr;
-	if (custos_archive_report_terms(a, (const char *const *)queries, n, file, hex, &tr) < 0) {
-		if (tr.bad < n)
-			rc = cli_fail("%s:%zu: %s", file, lines[tr.bad], custos_session_err(a)->msg);
-		else
-			rc = cli_fail_err(custos_session_err(a));
+	if (custos_archive_report_terms(a, (const char *const *)queries, n, qflags, file, hex, &rep,
+	                                &wm) < 0) {
+		rc = cli_fail_err(custos_session_err(a));
 		goto done;
 	}
-	hits = tr.hits;
-	unique = tr.unique;
-	distinct = tr.distinct;
-	wm = tr.watermark;
+	/* a line that cannot run is named with its line number; the others
+	 * still run, and the report says it is incomplete (exit 1) */
+	for (size_t i = 0; i < n; i++)
+		if (rep->terms[i].status < 0)
+			fprintf(stderr, "custos: %s:%zu: %s\n", file, lines[i], rep->terms[i].error);
 	if (out == OUT_JSON) {
 		printf("{\"file\": ");
 		cli_json_str(stdout, file);
-		printf(", \"file_sha256\": \"%s\", \"watermark\": %llu, \"terms\": [", hex,
-		       (unsigned long long)wm);
+		printf(", \"file_sha256\": \"%s\", \"watermark\": %llu, \"incomplete\": %s, "
+		       "\"terms\": [", hex, (unsigned long long)wm, rep->incomplete ? "true" : "false");
 		for (size_t i = 0; i < n; i++) {
+			const custos_term_t *t = &rep->terms[i];
 			printf("%s{\"line\": %zu, \"query\": ", i ? ", " : "", lines[i]);
 			cli_json_str(stdout, queries[i]);
-			printf(", \"hits\": %llu, \"unique\": %llu}", (unsigned long long)hits[i],
-			       (unsigned long long)unique[i]);
-		}
-		printf("], \"distinct\": %llu}\n", (unsigned long long)distinct);
-	} else if (out == OUT_CSV) {
-		printf("line,query,hits,unique\n");
-		for (size_t i = 0; i < n; i++) {
-			printf("%zu,\"", lines[i]);
-			for (const char *s = queries[i]; *s; s++) {
-				if (*s == '"')
-					putchar('"');
-				putchar(*s);
+			if (t->status < 0) {
+				printf(", \"error\": ");
+				cli_json_str(stdout, t->error);
+				printf("}");
+				continue;
 			}
-			printf("\",%llu,%llu\n", (unsigned long long)hits[i], (unsigned long long)unique[i]);
+			printf(", \"hits\": %llu, \"unique\": %llu, \"family\": %llu, \"accounts\": ",
+			       (unsigned long long)t->hits, (unsigned long long)t->unique,
+			       (unsigned long long)t->family);
+			json_counts(t->by_account, t->n_accounts);
+			printf(", \"platforms\": ");
+			json_counts(t->by_platform, t->n_platforms);
+			printf("}");
 		}
-		printf(",\"(all terms: distinct records)\",%llu,\n", (unsigned long long)distinct);
+		printf("], \"distinct\": %llu}\n", (unsigned long long)rep->distinct);
+	} else if (out == OUT_CSV) {
+		/* one row per term, then one per term and account, and per term
+		 * and platform (the breakdown column says which) */
+		printf("line,query,breakdown,key,hits,unique,family,error\n");
+		for (size_t i = 0; i < n; i++) {
+			const custos_term_t *t = &rep->terms[i];
+			printf("%zu,", lines[i]);
+			cli_csv_str(stdout, queries[i]);
+			if (t->status < 0) {
+				printf(",,,,,,");
+				cli_csv_str(stdout, t->error);
+				printf("\n");
+				continue;
+			}
+			printf(",all,,%llu,%llu,%llu,\n", (unsigned long long)t->hits,
+			       (unsigned long long)t->unique, (unsigned long long)t->family);
+			csv_counts(lines[i], queries[i], "account", t->by_account, t->n_accounts);
+			csv_counts(lines[i], queries[i], "platform", t->by_platform, t->n_platforms);
+		}
+		printf(",\"(all terms: distinct records)\",all,,%llu,,,\n",
+		       (unsigned long long)rep->distinct);
 	} else {
-		printf("%-5s %-50s %10s %10s\n", "line", "query", "hits", "unique");
-		for (size_t i = 0; i < n; i++)
-			printf("%-5zu %-50s %10llu %10llu\n", lines[i], queries[i],
-			       (unsigned long long)hits[i], (unsigned long long)unique[i]);
+		printf("%-5s %-50s %10s %10s %10s\n", "line", "query", "hits", "unique", "family");
+		for (size_t i = 0; i < n; i++) {
+			const custos_term_t *t = &rep->terms[i];
+			if (t->status < 0) {
+				printf("%-5zu %-50s %10s %10s %10s\n", lines[i], queries[i], "error", "-", "-");
+				continue;
+			}
+			printf("%-5zu %-50s %10llu %10llu %10llu\n", lines[i], queries[i],
+			       (unsigned long long)t->hits, (unsigned long long)t->unique,
+			       (unsigned long long)t->family);
+			for (size_t k = 0; k < t->n_accounts; k++)
+				printf("%-5s   account %-40s %10llu\n", "", t->by_account[k].key,
+				       (unsigned long long)t->by_account[k].hits);
+			for (size_t k = 0; k < t->n_platforms; k++)
+				printf("%-5s   platform %-39s %10llu\n", "", t->by_platform[k].key,
+				       (unsigned long long)t->by_platform[k].hits);
+		}
 		printf("\n%llu distinct records hit by the %zu terms\n"
 		       "terms file sha256 %s; index watermark seq %llu\n",
-		       (unsigned long long)distinct, n, hex, (unsigned long long)wm);
+		       (unsigned long long)rep->distinct, n, hex, (unsigned long long)wm);
+		if (rep->incomplete)
+			printf("INCOMPLETE: some lines did not run (see the errors above)\n");
 	}
+	if (rep->incomplete)
+		rc = CLI_FAIL;
 done:
 	fclose(f);
 	for (size_t i = 0; i < n; i++)
 		free(queries[i]);
 	free(queries);
 	free(lines);
-	free(hits);
-	free(unique);
+	custos_term_report_free(rep);
 	free(line);
 	cli_close(cli);
 	return rc;

@@ -7,17 +7,6 @@
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
-static void csv_field(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s == '\n' || *s == '\r' ? ' ' : *s);
-	}
-	putchar('"');
-}
-
 static void one_line(char *s)
 {
 	for (; s && *s; s++)
@@ -74,6 +63,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		{ "sort", required_argument, NULL, 's' },
 		{ "facets", required_argument, NULL, 'f' },
 		{ "lang", required_argument, NULL, 'L' },
+		{ "dtsearch", no_argument, NULL, 'd' },
+		{ "accents", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("search");
@@ -90,6 +81,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		case 'j': out = OUT_JSON; break;
 		case 'c': out = OUT_CSV; break;
 		case 'n': so.count_only = true; break;
+		case 'd': so.query_flags |= CUSTOS_QUERY_DTSEARCH; break;
+		case 'a': so.query_flags |= CUSTOS_QUERY_ACCENTS; break;
 		case 'l':
 		case 'o': {
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -136,6 +129,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		goto done;
 	}
 	lag_note(res);
+	if (res->notes && *res->notes)
+		fprintf(stderr, "custos: note: %s\n", res->notes);
 	if (so.count_only) {
 		printf("%llu\n", (unsigned long long)res->total);
 		goto done;
@@ -147,7 +142,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)res->total, "true",
 		       (unsigned long long)res->watermark);
 	} else if (out == OUT_CSV) {
-		printf("id,created_at,platform,account,author,snippet\n");
+		printf("id,created_at,platform,account,author,snippet,versions\n");
 	}
 	for (size_t i = 0; i < res->n_hits; i++) {
 		const custos_search_hit_t *h = &res->hits[i];
@@ -165,20 +160,36 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			cli_json_str(stdout, h->author);
 			printf(", \"snippet\": ");
 			cli_json_str(stdout, h->snippet);
-			printf(", \"weight\": %.4f}", h->weight);
+			printf(", \"weight\": %.4f, \"version\": %u, \"matched_versions\": [", h->weight,
+			       h->version);
+			for (size_t v = 0; v < h->n_matched; v++)
+				printf("%s%u", v ? ", " : "", h->matched_versions[v]);
+			printf("]}");
 		} else if (out == OUT_CSV) {
-			csv_field(h->id); putchar(',');
-			csv_field(t); putchar(',');
-			csv_field(h->platform); putchar(',');
-			csv_field(h->account); putchar(',');
-			csv_field(h->author); putchar(',');
-			csv_field(h->snippet); putchar('\n');
+			cli_csv_str(stdout, h->id); putchar(',');
+			cli_csv_str(stdout, t); putchar(',');
+			cli_csv_str(stdout, h->platform); putchar(',');
+			cli_csv_str(stdout, h->account); putchar(',');
+			cli_csv_str(stdout, h->author); putchar(',');
+			cli_csv_str(stdout, h->snippet); putchar(',');
+			putchar('"');
+			for (size_t v = 0; v < h->n_matched; v++)
+				printf("%s%u", v ? " " : "", h->matched_versions[v]);
+			printf("\"\n");
 		} else {
 			if (i == 0)
 				printf("%-32s %-20s %-9s %-16s %s\n", "id", "created", "platform", "author",
 				       "snippet");
-			printf("%-32s %-20s %-9s %-16s %s\n", h->id, t, h->platform ? h->platform : "",
+			printf("%-32s %-20s %-9s %-16s %s", h->id, t, h->platform ? h->platform : "",
 			       h->author ? h->author : "", h->snippet ? h->snippet : "");
+			/* which versions matched, when it is not simply the first */
+			if (h->n_matched > 1 || h->version > 1) {
+				printf(" [version%s", h->n_matched > 1 ? "s" : "");
+				for (size_t v = 0; v < h->n_matched; v++)
+					printf("%s%u", v ? "," : " ", h->matched_versions[v]);
+				printf("]");
+			}
+			printf("\n");
 		}
 	}
 	if (out == OUT_JSON) {

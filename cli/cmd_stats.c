@@ -5,18 +5,25 @@
 
 int cmd_stats(cli_t *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+	                                      { "custodians", no_argument, NULL, 'c' },
+	                                      { NULL, 0, NULL, 0 } };
 	const cli_command_t *cmd = cli_find("stats");
 	custos_session_t *a = NULL;
 	custos_stats_t all;
-	bool json = false;
+	custos_custodian_count_t *cu = NULL;
+	size_t ncu = 0;
+	bool json = false, custodians = false;
 	int c, rc;
 	char b1[32], b2[32], b3[32];
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
+		if (c == 'j')
+			json = true;
+		else if (c == 'c')
+			custodians = true;
+		else
 			return cli_usage(cmd, NULL);
-		json = true;
 	}
 	if (optind != argc)
 		return cli_usage(cmd, "stats takes no arguments");
@@ -24,6 +31,12 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		return rc;
 	if (custos_archive_stats(a, &all) < 0) {
 		rc = cli_fail_err(custos_session_err(a));
+		cli_close(cli);
+		return rc;
+	}
+	if (custodians && custos_archive_custodians(a, &cu, &ncu) < 0) {
+		rc = cli_fail_err(custos_session_err(a));
+		custos_stats_free(&all);
 		cli_close(cli);
 		return rc;
 	}
@@ -54,7 +67,17 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 			       (unsigned long long)p->versions, (unsigned long long)p->raw_bytes,
 			       (unsigned long long)p->stored_bytes);
 		}
-		printf("}}\n");
+		printf("}");
+		if (custodians) {
+			printf(", \"custodians\": [");
+			for (size_t i = 0; i < ncu; i++) {
+				printf("%s{\"custodian\": ", i ? ", " : "");
+				cli_json_str(stdout, cu[i].name);
+				printf(", \"records\": %llu}", (unsigned long long)cu[i].records);
+			}
+			printf("]");
+		}
+		printf("}\n");
 	} else {
 		printf("%-18s %llu\n%-18s %llu\n", "records", (unsigned long long)s.records,
 		       "versions", (unsigned long long)s.versions);
@@ -89,7 +112,14 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 				       p->raw_bytes ? (double)p->stored_bytes / (double)p->raw_bytes : 0);
 			}
 		}
+		if (custodians) {
+			printf("\n%-32s %10s\n", "custodian", "records");
+			for (size_t i = 0; i < ncu; i++)
+				printf("%-32s %10llu\n", cu[i].name ? cu[i].name : "(none)",
+				       (unsigned long long)cu[i].records);
+		}
 	}
+	custos_custodians_free(cu, ncu);
 	custos_stats_free(&all);
 	cli_close(cli);
 	return CLI_OK;

@@ -9,18 +9,19 @@
 
 static const cli_command_t commands[] = {
 	{ "init", cmd_init, "init", "create an archive" },
-	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] PATH...",
+	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] [--custodian NAME] PATH...",
 	  "capture files, folders or .zip exports" },
 	{ "quarantine", cmd_quarantine, "quarantine list [--json] | show N [--raw]",
 	  "what --skip-bad set aside, with its raw bytes" },
 	{ "search", cmd_search, "search [--json|--csv] [--count] [--limit N] [--offset N] "
-	  "[--sort relevance|date|-date] [--facets FIELD,...] [--lang CODE] QUERY", "find records" },
+	  "[--sort relevance|date|-date] [--facets FIELD,...] [--lang CODE] [--dtsearch] [--accents] "
+	  "QUERY", "find records" },
 	{ "show", cmd_show, "show [--json] [--versions] [--thread] [--raw] [--version N] ID",
 	  "one record, its versions, its conversation" },
 	{ "index", cmd_index, "index [--rebuild] [--json]", "catch the search index up, or rebuild it" },
-	{ "report", cmd_report, "report terms FILE [--json|--csv]",
-	  "search-term report: hits and unique hits per term" },
-	{ "stats", cmd_stats, "stats [--json]", "what the archive holds" },
+	{ "report", cmd_report, "report terms FILE [--json|--csv] [--dtsearch]",
+	  "search-term report: hits, unique and family hits per term, per account and platform" },
+	{ "stats", cmd_stats, "stats [--json] [--custodians]", "what the archive holds" },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost" },
 	{ "audit", cmd_audit, "audit [--json] [--since DATE] | audit --export DIR",
 	  "the audit trail" },
@@ -185,6 +186,17 @@ void cli_json_str(FILE *f, const char *s)
 	custos_buf_add_json_str(&b, s, strlen(s));
 	fwrite(b.data, 1, b.len, f);
 	custos_buf_free(&b);
+}
+
+void cli_csv_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+	}
+	fputc('"', f);
 }
 
 void cli_progress(cli_t *cli, const char *label, uint64_t done, uint64_t total)

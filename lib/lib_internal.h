@@ -189,6 +189,11 @@ int custos_session__store(custos_session_t *s, custos_store_t **out);
 /* The session's index, opened read-only at its first use and kept (the
  * snapshot's index). CUSTOS_EINDEX with a message naming the cure. */
 int custos_session__index(custos_session_t *s, custos_index_t **out);
+/* After a read of the index failed with rc: true when the index changed
+ * under the session (Xapian discards a revision a reader still reads once
+ * its writer has committed twice more), the snapshot is let go, and the
+ * read should be done again, at most 8 times; false otherwise. */
+bool custos_session__index_moved(custos_session_t *s, int rc, int attempt);
 /* Ends the snapshot (store and index): before a write, and on refresh. */
 void custos_session__unpin(custos_session_t *s);
 /* Appends the session's audit entry for action: params and result are
@@ -244,6 +249,12 @@ int custos_lib__thread_root(custos_store_t *st, custos_root_cache_t *c,
 int custos_lib__index_catch_up(custos_store_t *st, custos_index_t *idx, custos_root_cache_t *c,
                                custos_progress_fn progress, void *ctx, const int *stop,
                                uint64_t *indexed, custos_err_t *err);
+
+/* Builds a new generation of the index at <dir>/index from the store alone
+ * (through st, in chunks) and publishes it; the old one serves searches
+ * until the swap. The caller keeps every other writer of the index away. */
+int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progress_fn progress,
+                              void *ctx, uint64_t *indexed, custos_err_t *err);
 
 /* Grows the membership of every active hold with the records of the index
  * with seq > after that its query matches (the cost follows the new

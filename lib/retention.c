@@ -15,7 +15,7 @@
 
 /* Every record: the query language has no "*", but a pure NOT is every
  * record without its operand, and no record has this platform. */
-#define MATCH_ALL_QUERY "NOT platform:custos-match-all-none"
+#define MATCH_ALL_QUERY "*"
 
 enum { DISPOSE_BATCH = 2000 };
 
@@ -531,7 +531,8 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
                       custos_index_t *idx, int64_t as_of, custos_retention_plan_t **out)
 {
 	custos_retention_plan_t *pl;
-	custos_index_idlist_t all = { 0 }, *rm = NULL, *hm = NULL;
+	custos_index_idlist_t all = { 0 }, *rm = NULL, *hm = NULL, nodate = { 0 };
+	size_t npos = 0;
 	custos_holdset_t *hs = NULL;
 	custos_holds_t holds = { 0 };
 	size_t *rpos = NULL, *hpos = NULL, *hit = NULL, cap = 0;
@@ -577,6 +578,12 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
 		goto done;
 	}
 	pl->records = all.n;
+	/* records whose source gave no time: their created_at is a placeholder
+	 * (1970-01-01), so they count from their capture (docs/retention.md) */
+	if ((err = custos_index_match_ids(idx, &nodate, "has:nodate")) < 0) {
+		index_fail(s, idx, err, "cannot list the undated records");
+		goto done;
+	}
 	for (size_t r = 0; r < sc->n_rules; r++) {
 		const custos_rule_t *ru = &sc->rules[r];
 		pl->rules[r].name = ru->name;
@@ -629,15 +636,19 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
 		}
 		if (!nh)
 			continue;   /* cannot happen: a schedule has a match-all rule */
-		if (need_captured) {
+		while (npos < nodate.n && strcmp(nodate.v[npos].id, id->id) < 0)
+			npos++;
+		bool undated = npos < nodate.n && !strcmp(nodate.v[npos].id, id->id);
+		pl->undated += undated;
+		if (need_captured || undated) {
 			if ((err = custos_store_get_seq(st, id->seq, &rec)) < 0) {
 				custos_err_set(&s->err, err, "%s", custos_store_err(st)->msg);
 				goto done;
 			}
 			captured = rec.captured_at;
 		}
-		if ((err = custos_schedule_expiry(sc, hit, nh, id->created_at, captured, &rule,
-		                                  &expiry)) < 0) {
+		if ((err = custos_schedule_expiry(sc, hit, nh, undated ? captured : id->created_at,
+		                                  captured, &rule, &expiry)) < 0) {
 			custos_err_set(&s->err, err, "cannot compute the retention of %s", id->id);
 			goto done;
 		}
@@ -683,6 +694,7 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
 done:
 	custos_record_free(&rec);
 	custos_index_idlist_free(&all);
+	custos_index_idlist_free(&nodate);
 	if (rm)
 		for (size_t r = 0; r < n_rm; r++)
 			custos_index_idlist_free(&rm[r]);

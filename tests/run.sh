@@ -11,6 +11,10 @@ if [ "$SANITIZE" = 1 ]; then
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp"
 fi
+if [ "$TSAN" = 1 ]; then
+	# suppressions name frames inside Debian's libraries only
+	export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$top/tests/tsan.supp"
+fi
 run_one() {
 	name=$1; shift
 	out="$log/$(echo "$name" | tr '/' '_').out"
@@ -35,6 +39,10 @@ run_one() {
 for t in "$@"; do run_one "$(basename "$t")" "$t"; done
 for t in tests/cli/T*.sh; do
 	[ -f "$t" ] || continue
+	# under ThreadSanitizer only the scripts that run threads against each other
+	if [ "$TSAN" = 1 ] && ! grep -q "^# tsan: yes" "$t"; then
+		continue
+	fi
 	run_one "$(basename "$t")" sh "$t"
 done
 rm -rf "$log"
