@@ -64,9 +64,10 @@ test_expect 'rsmf: one file per conversation and day, each valid against the RSM
 '
 test_expect 'jsonl and csv carry every field, the content hash, the source and the raw bytes of the archive' '
 	setup_real &&
+	n=$(custos search --count "platform:x") && test "$n" -gt 100 &&
 	custos export "platform:x" --format jsonl,csv --out prod >/dev/null &&
 	archive_json prod recs.json &&
-	$READ records prod recs.json >r && grep -q "^records: 146 JSONL lines, 146 CSV rows$" r
+	$READ records prod recs.json >r && grep -q "^records: $n JSONL lines, $n CSV rows$" r
 '
 test_expect 'html: a page per thread naming each record and its control number' '
 	custos init >/dev/null && gen_posts 12 >a.ndjson &&
