@@ -32,28 +32,6 @@ mkdir -p "$WORK"
 : >"$LOG"
 . "$TOP/bench/lib.sh"
 
-# timed OUT CMD...: wall seconds in SECS, CPU seconds in CPU, peak RSS (KB) in
-# RSS_KB, and in ANON_KB the peak of RssAnon (heap and stacks: RSS also
-# counts the pages of the store's file that the export reads through the
-# map), sampled every 0.2 s
-timed() {
-	o=$1; shift
-	$TIMEV -v -o "$WORK/time.txt" "$@" >"$o" 2>>"$LOG" &
-	tp=$!
-	ANON_KB=0
-	while kill -0 "$tp" 2>/dev/null; do
-		for c in $(pgrep -P "$tp" 2>/dev/null); do
-			a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$c/status" 2>/dev/null || true)
-			[ -n "$a" ] && [ "$a" -gt "$ANON_KB" ] && ANON_KB=$a
-		done
-		sleep 0.2
-	done
-	wait "$tp" || { say "bench: failed: $*"; exit 1; }
-	RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
-	CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$WORK/time.txt")
-	SECS=$(awk '/Elapsed \(wall clock\)/ { n = split($NF, p, ":"); s = 0
-		for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.txt")
-}
 
 # every record the generator writes is dated 2019..2024
 ALL="date:1900-01-01..2199-12-31"
@@ -67,7 +45,7 @@ for N in $SIZES; do
 	rm -f "$WORK/posts.ndjson"
 	R=$("$CUSTOS" --archive "$A" search --count "$ALL")
 	sync
-	timed "$WORK/o" "$CUSTOS" --archive "$A" export "$ALL" --format jsonl --out "$WORK/jsonl$N"
+	run_timed "$WORK/o" "$CUSTOS" --archive "$A" export "$ALL" --format jsonl --out "$WORK/jsonl$N"
 	J_SECS=$SECS J_CPU=$CPU J_RSS=$RSS_KB J_ANON=$ANON_KB
 	J_BYTES=$(stat -c %s "$WORK/jsonl$N/records.jsonl")
 	rm -rf "$WORK/jsonl$N"
@@ -75,7 +53,7 @@ for N in $SIZES; do
 		D_SECS=0 D_CPU=0 D_RSS=0 D_ANON=0 D_FILES=0
 	else
 		sync
-		timed "$WORK/o" "$CUSTOS" --archive "$A" export "$ALL" --format dat --out "$WORK/dat$N"
+		run_timed "$WORK/o" "$CUSTOS" --archive "$A" export "$ALL" --format dat --out "$WORK/dat$N"
 		D_SECS=$SECS D_CPU=$CPU D_RSS=$RSS_KB D_ANON=$ANON_KB
 		D_FILES=$(jq '.files | length' "$WORK/dat$N/manifest.json")
 		"$CUSTOS" export --verify "$WORK/dat$N" >"$WORK/verify.txt" 2>>"$LOG" ||
@@ -94,9 +72,9 @@ Q=$("$CUSTOS" --archive "$LAST" search --json --sort date --limit "$PDF_N" "$ALL
 	jq -r '[.hits[-1].created_at] | .[0]' | cut -c1-10)
 PQ="date:1900-01-01..$Q"
 PR=$("$CUSTOS" --archive "$LAST" search --count "$PQ")
-timed "$WORK/o" "$CUSTOS" --archive "$LAST" export "$PQ" --format dat --out "$WORK/p0"
+run_timed "$WORK/o" "$CUSTOS" --archive "$LAST" export "$PQ" --format dat --out "$WORK/p0"
 P0=$SECS
-timed "$WORK/o" "$CUSTOS" --archive "$LAST" export "$PQ" --format dat --images --out "$WORK/p1"
+run_timed "$WORK/o" "$CUSTOS" --archive "$LAST" export "$PQ" --format dat --images --out "$WORK/p1"
 P1=$SECS P1_CPU=$CPU P1_RSS=$RSS_KB
 PAGES=$(jq .pages "$WORK/p1/manifest.json")
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK"
