@@ -858,8 +858,11 @@ audit:;
 	p.len--;
 	custos_buf_addc(&p, ',');
 	custos_lib__json_kv(&p, "dir", dir ? dir : "");
-	custos_buf_printf(&p, ",\"formats\":%u,\"images\":%s}", opts->formats,
-	                  opts->images ? "true" : "false");
+	custos_buf_adds(&p, ",\"formats\":[");
+	for (int i = 0, k = 0; formats[i].name; i++)
+		if (opts->formats & formats[i].bit)
+			custos_buf_printf(&p, "%s\"%s\"", k++ ? "," : "", formats[i].name);
+	custos_buf_printf(&p, "],\"images\":%s}", opts->images ? "true" : "false");
 	if (rc == CUSTOS_OK)
 		custos_buf_printf(&r, "{\"records\":%llu,\"documents\":%llu,\"first\":\"%s\","
 		                  "\"last\":\"%s\",\"withheld\":%llu,\"not_produced\":%llu,"
