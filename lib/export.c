@@ -855,8 +855,8 @@ xfail:
 audit:;
 	custos_buf_t p = { 0 }, r = { 0 };
 	selection_json(&p, opts);
-	p.len--;
-	custos_buf_addc(&p, ',');
+	p.len--;   /* its closing brace: the directory and the forms go inside */
+	p.data[p.len] = '\0';
 	custos_lib__json_kv(&p, "dir", dir ? dir : "");
 	custos_buf_adds(&p, ",\"formats\":[");
 	for (int i = 0, k = 0; formats[i].name; i++)

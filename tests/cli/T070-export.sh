@@ -104,6 +104,7 @@ test_expect 'a matter: tags by query, ids and thread; privileged records withhel
 	custos matter show acme --json >j &&
 	jq -e ".tags.responsive == 6 and .tags.privileged == 1 and .tags.confidential == 1 and .coded == 6 and .custodians.acme == 6 and .platforms.x == 6 and .searches[0].hits == 3" j >/dev/null &&
 	custos audit --json | grep "\"action\":\"matter-tag\"" | grep -q "\"actor\":\"Rita Reviewer\".*\"ids_sha256\":\"[0-9a-f]\{64\}\"" &&
+	custos audit --json | jq -s -e "map(select(.action | startswith(\"matter\"))) | length > 4 and all(.params | type == \"object\")" >/dev/null &&
 	custos export --matter acme --tag responsive --format dat --images --out prod >out &&
 	grep -q "^withheld as privileged: 1 " out &&
 	head -n 2 prod/PRIVILEGE_LOG.csv | tail -n 1 >row &&
@@ -145,6 +146,7 @@ test_expect 'bad input: a non-empty or unwritable directory, no hits, a bad pref
 	test_exit 1 custos export "#topic1" --format dat --fields TAGS --out p1 2>err &&
 	grep -q "needs a matter" err &&
 	custos audit --json | grep "\"action\":\"export\"" | grep -q "\"status\":\"" &&
+	custos audit --json | jq -s -e "map(select(.action == \"export\")) | length > 0 and all(.params.formats == [\"dat\"])" >/dev/null &&
 	mkdir empty && custos export "#topic1" --format dat --out empty >/dev/null && test -f empty/manifest.json
 '
 # Exports into a directory on a 64 KiB tmpfs when this machine lets us
