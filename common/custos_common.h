@@ -39,7 +39,8 @@ typedef enum {
 	CUSTOS_EINTERNAL = -17, /* a bug or an unexpected library failure */
 	CUSTOS_ENOSPC    = -18, /* the disk (or quota) is full */
 	CUSTOS_EDENIED   = -19, /* the session's role may not do this */
-	CUSTOS_ESTOPPED  = -20  /* the archive is closing: the work was not started */
+	CUSTOS_ESTOPPED  = -20, /* the archive is closing: the work was not started */
+	CUSTOS_ECANCELED = -21  /* the caller cancelled long work (an export) */
 } custos_status_t;
 
 /* A short lower-case phrase for a status ("record not found"); static storage. */
