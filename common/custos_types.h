@@ -126,12 +126,17 @@ void custos_retain_format(char *out, size_t cap, custos_retain_t r);
  */
 typedef struct {
 	char     platform[32];
-	uint64_t records, versions, raw_bytes, stored_bytes;
+	uint64_t records, versions;   /* live: as custos_store_stats_t */
+	uint64_t tombstones, disposed_records;
+	uint64_t raw_bytes, stored_bytes;
 } custos_platform_stats_t;
 
 typedef struct {
-	uint64_t records;          /* distinct ids */
-	uint64_t versions;         /* stored versions, all ids */
+	uint64_t records;          /* live records: distinct ids with a version not disposed of */
+	uint64_t versions;         /* live versions, all ids */
+	uint64_t disposed_records; /* records every version of which was disposed of */
+	/* tombstones (below): the versions disposed of; records + disposed_records
+	 * ids were ever stored, versions + tombstones versions */
 	uint64_t deleted_upstream; /* records whose latest version is marked deleted */
 	uint64_t raw_bytes;        /* original capture bytes + normalized JSON, all versions */
 	uint64_t stored_bytes;     /* stored record values: header + compressed, encrypted payload */
@@ -145,9 +150,10 @@ typedef struct {
 
 void custos_store_stats_free(custos_store_stats_t *s);    /* frees platforms; NULL-safe */
 
-/* What the store's verification went through. */
+/* What the store's verification went through: live records (distinct ids)
+ * and versions, as custos_store_stats_t counts them, and the rest. */
 typedef struct {
-	uint64_t records, blobs, tombstones, quarantined, dictionaries;
+	uint64_t records, versions, blobs, tombstones, quarantined, dictionaries;
 	uint8_t  chain[CUSTOS_SHA256_LEN];     /* recomputed record chain head */
 } custos_verify_summary_t;
 /* Progress of long work: done of total (0 when unknown). */
