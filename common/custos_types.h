@@ -48,6 +48,9 @@ typedef struct {
 	custos_retain_from_t from;
 	bool    match_all;     /* match is "*" */
 	int     line;          /* 1-based line of the rule in retention.yaml */
+	size_t *overrides;     /* indices of the rules this one decides over when both match
+	                        * (`overrides:`), n_overrides of them; NULL when none */
+	size_t  n_overrides;
 } custos_rule_t;
 
 typedef struct {
@@ -97,7 +100,7 @@ void custos_policy_docs_free(custos_policy_docs_t *d);      /* NULL-safe; zeroes
 /* A legal hold (docs/retention.md). */
 typedef struct {
 	char    *name;
-	char    *query;
+	char    *query;             /* "" for a hold by id list alone */
 	char    *reason;            /* "" when none given */
 	int64_t  created_at;        /* ms */
 	char    *created_by;
@@ -105,6 +108,9 @@ typedef struct {
 	int64_t  released_at;       /* CUSTOS_TIME_NONE while active */
 	char    *released_by;       /* NULL while active */
 	char    *release_reason;    /* NULL while active */
+	bool     with_thread;       /* covers each covered record's whole conversation too */
+	uint64_t listed;            /* record ids listed by the hold (holds/<name>.ids), held
+	                             * whether captured yet or not; 0 for none */
 	uint64_t members;           /* entries recorded now (id, content hash pairs) */
 	uint64_t member_ids;        /* distinct record ids among them */
 	uint64_t members_anchored;  /* entries the repository's anchor covers */

@@ -471,7 +471,7 @@ static void test_hold__hold_edits_made_with_git_cannot_shrink_a_hold(void)
 	               "git add holds/n.json");
 	CHECK_STATUS(custos_policy_open(&p, arch, &(custos_policy_opts_t){ .check_query = check_q }, &err),
 	             CUSTOS_EPOLICY);
-	CHECK(strstr(err.msg, "holds/n.json: invalid query 'FORBIDDEN:x': unknown field FORBIDDEN") != NULL);
+	CHECK(strstr(err.msg, "holds/n.json: bad query 'FORBIDDEN:x': unknown field FORBIDDEN") != NULL);
 	git_out("update-ref refs/heads/main HEAD~1");
 
 	/* a well-formed release by hand is a normal commit: accepted, reported */

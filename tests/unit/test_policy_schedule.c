@@ -200,7 +200,7 @@ static void test_schedule__invalid_query_names_its_line_and_the_parser_reason(vo
 	                            "  - name: bad\n"
 	                            "    match: 'from:acme \"oops'\n"
 	                            "    retain: 1y\n");
-	CHECK_PREFIX(m, "retention.yaml:6:12: invalid query 'from:acme \"oops': unbalanced quote");
+	CHECK_PREFIX(m, "retention.yaml:6:12: bad query 'from:acme \"oops': unbalanced quote");
 }
 
 static void test_schedule__every_problem_is_listed_first_first(void)
@@ -213,7 +213,7 @@ static void test_schedule__every_problem_is_listed_first_first(void)
 	                            "  - name: b\n"
 	                            "    from: updated_at\n");
 	CHECK_PREFIX(m, "retention.yaml:1:10: unsupported schedule version '2'");
-	CHECK_HAS(m, "\nretention.yaml:4:12: invalid query 'BROKEN': unknown operator");
+	CHECK_HAS(m, "\nretention.yaml:4:12: bad query 'BROKEN': unknown operator");
 	CHECK_HAS(m, "\nretention.yaml:5:13: unparseable duration '1w'");
 	CHECK_HAS(m, "\nretention.yaml:7:11: unknown 'from' value 'updated_at'");
 	CHECK_HAS(m, "\nretention.yaml:2:1: no rule matches every record");
