@@ -1,13 +1,34 @@
 /* custos ingest: capture files, folders and .zip exports. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
+static const cli_option_t opts[] = {
+	{ "format", 'f', "F", "Read every input as format F instead of recognising it: "
+	  "auto (the default), or one of the formats listed below.", CLI_ARG_FORMAT, NULL, true },
+	{ "skip-bad", 's', NULL, "Set a malformed item aside in the quarantine, with its bytes, "
+	  "and go on; without it the first one stops the ingest.", 0, NULL, false },
+	{ "no-index", 'n', NULL, "Answer once the records are stored, leaving the search index "
+	  "behind until 'custos index' (a bulk load).", 0, NULL, false },
+	{ "batch", 'b', "N", "Commit at most N records per transaction (default 2000).",
+	  CLI_ARG_TEXT, NULL, false },
+	{ "json", 'j', NULL, "Print the summary as a JSON object.", 0, NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+
+const cli_sub_t cli_ingest_subs[] = {
+	{ NULL, "[--format F] [--skip-bad] [--no-index] [--json] PATH...",
+	  "Captures every record of the files, folders and .zip exports named: each record "
+	  "with its original bytes, a new version when it changed, nothing when it did not. "
+	  "Exits 0 only once everything is durably committed.", opts, CLI_ARG_FILE },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
 static void on_progress(void *ctx, uint64_t records, uint64_t bytes)
 {
-	cli_progress(ctx, "ingesting: records", records, 0);
+	(void)bytes;
+	cli_progress(ctx, "ingesting", records, 0);
 }
 
 static void on_warn(void *ctx, const char *file, const char *msg)
@@ -17,7 +38,7 @@ static void on_warn(void *ctx, const char *file, const char *msg)
 	fprintf(stderr, "custos: warning: %s: %s\n", file, msg);
 }
 
-static void print_summary(const custos_ingest_summary_t *s, bool json, const char *error)
+static void print_summary(const custos_ingest_summary_t *s, bool json, const custos_err_t *err)
 {
 	char chain[CUSTOS_SHA256_HEX];
 	custos_hex(chain, s->chain, sizeof s->chain);
@@ -28,11 +49,13 @@ static void print_summary(const custos_ingest_summary_t *s, bool json, const cha
 		       (unsigned long long)s->added, (unsigned long long)s->versions,
 		       (unsigned long long)s->unchanged, (unsigned long long)s->quarantined,
 		       (unsigned long long)s->blobs, (unsigned long long)s->batches,
-		       (unsigned long long)s->indexed, (unsigned long long)s->first_seq, (unsigned long long)s->last_seq,
-		       s->batches ? chain : "");
-		if (error) {
+		       (unsigned long long)s->indexed, (unsigned long long)s->first_seq,
+		       (unsigned long long)s->last_seq, s->batches ? chain : "");
+		if (err) {
+			/* the error object's two fields, beside what was committed */
 			printf(", \"error\": ");
-			cli_json_str(stdout, error);
+			cli_json_str(stdout, err->msg);
+			printf(", \"status\": \"%s\"", custos_status_name(err->status));
 		}
 		printf("}\n");
 		return;
@@ -50,28 +73,27 @@ static void print_summary(const custos_ingest_summary_t *s, bool json, const cha
 
 int cmd_ingest(cli_t *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "skip-bad", no_argument, NULL, 's' },
-		{ "no-index", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const cli_command_t *cmd = cli_find("ingest");
 	custos_ingest_opts_t o = CUSTOS_INGEST_OPTS_INIT;
 	custos_ingest_summary_t sum;
 	custos_session_t *a = NULL;
-	bool json = false;
+	bool json = cli->json;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, cmd, NULL, argc, argv)) != -1) {
 		switch (c) {
 		case 'f': o.format = optarg; break;
 		case 's': o.skip_bad = true; break;
 		case 'n': o.no_index = true; break;
 		case 'j': json = true; break;
-		case 'b': o.batch_records = (size_t)strtoull(optarg, NULL, 10); break;
+		case 'b': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > 1000000)
+				return cli_usage(cmd, "--batch takes a number from 1 to 1000000");
+			o.batch_records = (size_t)v;
+			break;
+		}
 		default: return cli_usage(cmd, NULL);
 		}
 	}
@@ -87,16 +109,21 @@ int cmd_ingest(cli_t *cli, int argc, char **argv)
 	                               (size_t)(argc - optind), &o, &sum);
 	cli_progress_end(cli);
 	if (st < 0) {
-		if (sum.batches) {
-			fprintf(stderr, "custos: kept what was committed before the error:\n");
-			print_summary(&sum, json, custos_session_err(a)->msg);
-		} else if (json) {
-			print_summary(&sum, true, custos_session_err(a)->msg);
-		}
-		rc = cli_fail_err(custos_session_err(a));
+		const custos_err_t *err = custos_session_err(a);
 		/* an unknown --format: nothing was read, and it is bad usage */
-		if (custos_session_err(a)->status == CUSTOS_EINVAL && !sum.batches)
-			rc = CLI_USAGE;
+		bool usage = err->status == CUSTOS_EINVAL && !sum.batches;
+		if (json && sum.batches) {
+			print_summary(&sum, true, err);
+			rc = CLI_FAIL;
+		} else if (usage) {
+			rc = cli_usage(cmd, "%s", err->msg);
+		} else {
+			if (sum.batches) {
+				fprintf(stderr, "custos: kept what was committed before the error:\n");
+				print_summary(&sum, false, NULL);
+			}
+			rc = cli_fail_err(err);
+		}
 	} else {
 		print_summary(&sum, json, NULL);
 	}

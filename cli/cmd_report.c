@@ -2,22 +2,32 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const cli_option_t opts[] = {
+	{ "json", 'j', NULL, "Print the report as a JSON object.", 0, NULL, false },
+	{ "csv", 'c', NULL, "Print the report as CSV: line, query, hits, unique, and a last row "
+	  "with the distinct records.", 0, NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+
+const cli_sub_t cli_report_subs[] = {
+	{ "terms", "[--json|--csv] FILE", "The e-discovery search-term report: for each query "
+	  "of FILE (one a line; blank lines separate groups), the records it matches (hits) and "
+	  "those no other query of the file matches (unique), and the records any of them "
+	  "matches, all at one index watermark. The file's SHA-256 and the watermark are "
+	  "printed and audited, so the report can be reproduced.", opts, CLI_ARG_FILE },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
 
 enum { OUT_TABLE, OUT_JSON, OUT_CSV };
 
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const cli_command_t *cmd = cli_find("report");
 	custos_session_t *a = NULL;
-	int out = OUT_TABLE, c, rc = CLI_OK;
+	int out = cli->json ? OUT_JSON : OUT_TABLE, c, rc = CLI_OK;
 	char **queries = NULL;
 	size_t *lines = NULL, n = 0, cap = 0;
 	uint64_t *hits = NULL, *unique = NULL, distinct = 0, wm = 0;
@@ -27,16 +37,24 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	uint8_t digest[CUSTOS_SHA256_LEN];
 	char hex[CUSTOS_SHA256_HEX];
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	if (argc < 2 || strcmp(argv[1], "terms") != 0)
+		return cli_usage(cmd, "report needs 'terms FILE'");
+	argc--;
+	argv++;
+	while ((c = cli_getopt(cli, cmd, "terms", argc, argv)) != -1) {
 		switch (c) {
-		case 'j': out = OUT_JSON; break;
-		case 'c': out = OUT_CSV; break;
+		case 'j':
+		case 'c':
+			if (out != OUT_TABLE && out != (c == 'j' ? OUT_JSON : OUT_CSV))
+				return cli_usage(cmd, "--json and --csv do not go together");
+			out = c == 'j' ? OUT_JSON : OUT_CSV;
+			break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
-	if (optind + 2 != argc || strcmp(argv[optind], "terms") != 0)
-		return cli_usage(cmd, "report needs 'terms FILE'");
-	const char *file = argv[optind + 1];
+	if (optind + 1 != argc)
+		return cli_usage(cmd, "report terms needs one FILE");
+	const char *file = argv[optind];
 	FILE *f = fopen(file, "r");
 	if (!f)
 		return cli_fail("cannot open '%s': %s", file, strerror(errno));
@@ -113,17 +131,19 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		}
 		printf("], \"distinct\": %llu}\n", (unsigned long long)distinct);
 	} else if (out == OUT_CSV) {
-		printf("line,query,hits,unique\n");
+		const char *h[] = { "line", "query", "hits", "unique" };
+		char l[32], hs[32], us[32];
+		cli_csv_row(stdout, h, 4);
 		for (size_t i = 0; i < n; i++) {
-			printf("%zu,\"", lines[i]);
-			for (const char *s = queries[i]; *s; s++) {
-				if (*s == '"')
-					putchar('"');
-				putchar(*s);
-			}
-			printf("\",%llu,%llu\n", (unsigned long long)hits[i], (unsigned long long)unique[i]);
+			snprintf(l, sizeof l, "%zu", lines[i]);
+			snprintf(hs, sizeof hs, "%llu", (unsigned long long)hits[i]);
+			snprintf(us, sizeof us, "%llu", (unsigned long long)unique[i]);
+			const char *row[] = { l, queries[i], hs, us };
+			cli_csv_row(stdout, row, 4);
 		}
-		printf(",\"(all terms: distinct records)\",%llu,\n", (unsigned long long)distinct);
+		snprintf(hs, sizeof hs, "%llu", (unsigned long long)distinct);
+		const char *last[] = { "", "(all terms: distinct records)", hs, "" };
+		cli_csv_row(stdout, last, 4);
 	} else {
 		printf("%-5s %-50s %10s %10s\n", "line", "query", "hits", "unique");
 		for (size_t i = 0; i < n; i++)
