@@ -1,0 +1,50 @@
+#!/bin/sh
+# Every --csv goes through the one writer (common/csv.c): quoted as RFC 4180
+# has it, and a cell a spreadsheet would run as a formula prefixed with an
+# apostrophe.
+. tests/cli/lib.sh
+. tests/cli/gen.sh
+
+setup() {
+	custos init >/dev/null &&
+	printf '{"id":"x:1","platform":"x","account":"acme","author":{"handle":"=cmd"},"created_at":"2020-01-01T10:00:00Z","text":"=HYPERLINK(\\"http://evil\\",\\"click\\"), said @user2"}\n' >a.ndjson &&
+	printf '{"id":"x:2","platform":"x","account":"acme","author":{"handle":"b"},"created_at":"2020-01-02T10:00:00Z","text":"plain, with a comma"}\n' >>a.ndjson &&
+	custos ingest a.ndjson >/dev/null &&
+	printf "rules:\n  - name: \"@sum\"\n    match: \"*\"\n    retain: 1y\n" >r.yaml &&
+	custos policy set r.yaml >/dev/null
+}
+
+test_expect 'search --csv: formulas guarded, commas and quotes quoted' '
+	setup &&
+	custos search --csv --sort date "hyperlink OR plain" >out &&
+	cat >expect <<-EOF &&
+	id,created_at,platform,account,author,snippet
+	x:1,2020-01-01T10:00:00Z,x,acme,"'"'"'=cmd","[[HYPERLINK]](""http://evil"",""click""), said @user2"
+	x:2,2020-01-02T10:00:00Z,x,acme,b,"[[plain]], with a comma"
+	EOF
+	test_cmp expect out
+'
+test_expect 'report terms, retention plan and retention log --csv: the same guard' '
+	setup &&
+	printf "@user2\nplain\n" >terms &&
+	custos report terms --csv terms >rep &&
+	cat >expect <<-EOF &&
+	line,query,hits,unique
+	1,"'"'"'@user2",1,1
+	2,plain,1,1
+	,(all terms: distinct records),2,
+	EOF
+	test_cmp expect rep &&
+	commit=$(git -C archive/policy log -1 --format=%H -- retention.yaml) &&
+	custos retention plan --csv >plan &&
+	cat >expect <<-EOF &&
+	id,created_at,expired_at,rule,policy_commit
+	x:1,2020-01-01T10:00:00Z,2021-01-01T10:00:00Z,"'"'"'@sum",$commit
+	x:2,2020-01-02T10:00:00Z,2021-01-02T10:00:00Z,"'"'"'@sum",$commit
+	EOF
+	test_cmp expect plan &&
+	custos retention apply --yes >/dev/null &&
+	custos retention log --csv | cut -d, -f2,7 >log &&
+	printf "id,rule\nx:1,\"'"'"'@sum\"\nx:2,\"'"'"'@sum\"\n" >expect && test_cmp expect log
+'
+test_done
