@@ -912,7 +912,7 @@ static void test_dispose__media_go_with_the_last_live_record_using_them(void)
 	put_with_media(b, "x:2", m2, 1);
 	CHECK_OK(custos_store_commit(b, NULL));
 
-	custos_dispose_item_t it = { "x:1", "rule-a", "0123456789012345678901234567890123456789" };
+	custos_dispose_item_t it = { "x:1", "rule-a", "0123456789012345678901234567890123456789", 0 };
 	custos_dispose_summary_t sum;
 	CHECK_OK(custos_store_dispose(st, &it, 1, "tester", 0, &sum));
 	CHECK_INT(sum.records, 1);
