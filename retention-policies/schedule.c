@@ -361,13 +361,24 @@ static bool covers_all(const custos_rule_t *b, const custos_rule_t *a)
 		return true;
 	if (a->match_all)
 		return false;
-	/* the same query, spaces aside */
+	/* the same query: the same words, however many spaces between them */
 	const char *x = a->match, *y = b->match;
+	while (*x == ' ' || *x == '\t')
+		x++;
+	while (*y == ' ' || *y == '\t')
+		y++;
 	for (;;) {
-		while (*x == ' ' || *x == '\t')
-			x++;
-		while (*y == ' ' || *y == '\t')
-			y++;
+		bool sx = *x == ' ' || *x == '\t', sy = *y == ' ' || *y == '\t';
+		if (sx || sy) {
+			while (*x == ' ' || *x == '\t')
+				x++;
+			while (*y == ' ' || *y == '\t')
+				y++;
+			/* a space on one side only, or one side ending */
+			if (sx != sy && *x && *y)
+				return false;
+			continue;
+		}
 		if (!*x || !*y)
 			return !*x && !*y;
 		if (*x++ != *y++)
