@@ -21,6 +21,7 @@ typedef struct {
 	const char *p_label;
 	double      p_start, p_last;
 	uint64_t    p_done, p_total;
+	uint64_t    p_bytes, p_bytes_total;   /* when the work is known by its bytes */
 	bool        p_shown;
 } cli_t;
 
@@ -112,6 +113,10 @@ void cli_csv_row(FILE *f, const char *const *fields, size_t n);
  * and no terminal one line a second; nothing with --quiet or when stderr is
  * not a terminal. total 0: unknown. */
 void cli_progress(cli_t *cli, const char *label, uint64_t done, uint64_t total);
+/* The same for work whose end is known by bytes (an ingest): records done,
+ * and bytes done of bytes_total (0: unknown), for the share and time left. */
+void cli_progress_bytes(cli_t *cli, const char *label, uint64_t records, uint64_t bytes,
+                        uint64_t bytes_total);
 /* Ends the progress line (a terminal's is cleared; a forced one gets its
  * final count). */
 void cli_progress_end(cli_t *cli);

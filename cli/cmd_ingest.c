@@ -1,8 +1,10 @@
 /* custos ingest: capture files, folders and .zip exports. */
 #include "cli.h"
 
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const cli_option_t opts[] = {
 	{ "format", 'f', "F", "Read every input as format F instead of recognising it: "
@@ -25,10 +27,22 @@ const cli_sub_t cli_ingest_subs[] = {
 	{ NULL, NULL, NULL, NULL, 0 }
 };
 
+/* The bytes of the inputs, for the share done and the time left. nftw's
+ * callback has no context: the one ingest of a process counts here. */
+static uint64_t input_bytes;
+
+static int add_size(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	(void)path;
+	(void)f;
+	if (type == FTW_F && S_ISREG(sb->st_mode))
+		input_bytes += (uint64_t)sb->st_size;
+	return 0;
+}
+
 static void on_progress(void *ctx, uint64_t records, uint64_t bytes)
 {
-	(void)bytes;
-	cli_progress(ctx, "ingesting", records, 0);
+	cli_progress_bytes(ctx, "ingesting", records, bytes, input_bytes);
 }
 
 static void on_warn(void *ctx, const char *file, const char *msg)
@@ -102,6 +116,9 @@ int cmd_ingest(cli_t *cli, int argc, char **argv)
 	o.progress = on_progress;
 	o.warn = on_warn;
 	o.ctx = cli;
+	input_bytes = 0;
+	for (int i = optind; i < argc; i++)
+		nftw(argv[i], add_size, 16, FTW_PHYS);
 	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE | CUSTOS_OPEN_WAIT |
 	                   (o.no_index ? CUSTOS_OPEN_NO_INDEX : 0), &a)) != CLI_OK)
 		return rc;

@@ -60,8 +60,9 @@ const cli_command_t *cli_find(const char *name)
 	return NULL;
 }
 
-/* Set once in main, before any thread starts: how failures are printed. */
-static bool json_errors;
+/* Set once in main, before any thread starts: how failures are printed,
+ * and whether progress skips no step (for tests). */
+static bool json_errors, progress_all;
 /* What cli_getopt found wrong, for the cli_usage that follows. */
 static char usage_why[300];
 
@@ -402,19 +403,24 @@ static void progress_line(cli_t *cli, bool final)
 	double rate = took > 0.05 ? (double)cli->p_done / took : 0;
 	int n = snprintf(line, sizeof line, "%s: %llu", cli->p_label ? cli->p_label : "working",
 	                 (unsigned long long)cli->p_done);
+	/* the share done: of the records, or of the bytes when those are known */
+	uint64_t of = cli->p_total ? cli->p_total : cli->p_bytes_total;
+	uint64_t at = cli->p_total ? cli->p_done : cli->p_bytes;
 	if (cli->p_total)
-		n += snprintf(line + n, sizeof line - (size_t)n, "/%llu records (%d%%)",
-		              (unsigned long long)cli->p_total,
-		              (int)(cli->p_done * 100 / (cli->p_total ? cli->p_total : 1)));
+		n += snprintf(line + n, sizeof line - (size_t)n, "/%llu records",
+		              (unsigned long long)cli->p_total);
 	else
 		n += snprintf(line + n, sizeof line - (size_t)n, " records");
+	if (of)
+		n += snprintf(line + n, sizeof line - (size_t)n, " (%d%%)",
+		              final ? 100 : (int)((at > of ? of : at) * 100 / of));
 	if (rate > 0)
 		n += snprintf(line + n, sizeof line - (size_t)n, ", %.0f/s", rate);
 	if (final) {
 		span(eta, sizeof eta, took);
 		snprintf(line + n, sizeof line - (size_t)n, ", done in %s", eta);
-	} else if (rate > 0 && cli->p_total > cli->p_done) {
-		span(eta, sizeof eta, (double)(cli->p_total - cli->p_done) / rate);
+	} else if (of > at && at && took > 0.05) {
+		span(eta, sizeof eta, took * (double)(of - at) / (double)at);
 		snprintf(line + n, sizeof line - (size_t)n, ", %s left", eta);
 	}
 	if (cli->tty && cli->progress != CLI_PROGRESS_OFF)
@@ -445,11 +451,20 @@ void cli_progress(cli_t *cli, const char *label, uint64_t done, uint64_t total)
 	cli->p_done = done;
 	cli->p_total = total;
 	cli->p_shown = true;
-	/* a terminal is redrawn 5 times a second, a log gets a line a second */
-	if (cli->p_last && t - cli->p_last < (cli->tty ? 0.2 : 1.0))
+	/* a terminal is redrawn 5 times a second, a log gets a line a second
+	 * (tests ask for every step with CUSTOS_TEST_PROGRESS_ALL) */
+	if (cli->p_last && t - cli->p_last < (cli->tty ? 0.2 : 1.0) && !progress_all)
 		return;
 	cli->p_last = t;
 	progress_line(cli, false);
+}
+
+void cli_progress_bytes(cli_t *cli, const char *label, uint64_t records, uint64_t bytes,
+                        uint64_t bytes_total)
+{
+	cli->p_bytes = bytes;
+	cli->p_bytes_total = bytes_total;
+	cli_progress(cli, label, records, 0);
 }
 
 void cli_progress_end(cli_t *cli)
@@ -594,6 +609,7 @@ int main(int argc, char **argv)
 			if (!strcmp(sub_argv[i], "--json"))
 				cli.json = true;
 	json_errors = cli.json;
+	progress_all = getenv("CUSTOS_TEST_PROGRESS_ALL") != NULL;
 	if (custos_global_init() < 0)
 		return cli_fail("cannot initialise the crypto library");
 	if (cli_help(cmd, sub_argc, sub_argv))
