@@ -553,34 +553,6 @@ static int disposed_counters_init(custos_batch_t *b)
 	return err;
 }
 
-int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void *ctx)
-{
-	MDB_txn *txn;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	int rc, err = CUSTOS_OK;
-	if ((err = custos_store__read_txn(st, &txn)) < 0)
-		return err;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_TOMBSTONES], &c)) != 0)
-		goto done;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8)
-			continue;
-		if ((err = fn(ctx, custos_store__get64(k.mv_data), v.mv_data, v.mv_size)) != 0)
-			break;
-	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-done:
-	if (c)
-		mdb_cursor_close(c);
-	custos_store__read_done(st, txn);
-	if (!err && rc)
-		err = custos_store__mdb(st, rc, "cannot read tombstones");
-	return err;
-}
-
 int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items, size_t n,
                          const char *actor, int64_t when, custos_dispose_summary_t *sum)
 {
@@ -808,28 +780,35 @@ done:
 	return err;
 }
 
-int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
-                            void *ctx)
+/* Calls fn with the tombstones of id (through its ids entries), or with
+ * every tombstone when id is NULL (through the tombstones, by seq). */
+static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	MDB_cursor *c = NULL;
-	MDB_val k = { strlen(id), (void *)id }, v;
+	MDB_val k = { id ? strlen(id) : 0, (void *)id }, v, tv;
 	int rc, err = CUSTOS_OK;
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
 		return err;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_IDS], &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, st->dbi[id ? STORE_DB_IDS : STORE_DB_TOMBSTONES], &c)) != 0)
 		goto done;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
-		MDB_val tv;
-		int r2 = mdb_get(txn, st->dbi[STORE_DB_TOMBSTONES], &v, &tv);
-		if (r2 == MDB_NOTFOUND)
+	for (rc = mdb_cursor_get(c, &k, &v, id ? MDB_SET_KEY : MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, id ? MDB_NEXT_DUP : MDB_NEXT)) {
+		const MDB_val *seq = id ? &v : &k;
+		if (seq->mv_size != 8)
 			continue;
-		if (r2) {
-			rc = r2;
-			break;
+		if (id) {
+			int r2 = mdb_get(txn, st->dbi[STORE_DB_TOMBSTONES], &v, &tv);
+			if (r2 == MDB_NOTFOUND)
+				continue;   /* a live version */
+			if (r2) {
+				rc = r2;
+				break;
+			}
+		} else {
+			tv = v;
 		}
-		if ((err = fn(ctx, custos_store__get64(v.mv_data), tv.mv_data, tv.mv_size)) != 0)
+		if ((err = fn(ctx, custos_store__get64(seq->mv_data), tv.mv_data, tv.mv_size)) != 0)
 			break;
 	}
 	if (rc == MDB_NOTFOUND)
@@ -841,6 +820,17 @@ done:
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read tombstones");
 	return err;
+}
+
+int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
+                            void *ctx)
+{
+	return tombstones_walk(st, id, fn, ctx);
+}
+
+int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void *ctx)
+{
+	return tombstones_walk(st, NULL, fn, ctx);
 }
 
 int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t n,

@@ -73,12 +73,21 @@ typedef struct {
 /* Exit codes: 0 done, 1 failed, 2 bad usage. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
+/* What a command prints: a table for people, or one for scripts. */
+enum { CLI_OUT_TABLE = 0, CLI_OUT_JSON, CLI_OUT_CSV };
+/* Records --json (c == 'j') or --csv (c == 'c') in *out: CLI_OK, or the
+ * usage error when the other was given. */
+int cli_out(const cli_command_t *cmd, int *out, int c);
+
 /* Prints a failure and returns CLI_FAIL: "custos: <message>" on stderr, or
  * with --json {"error": "<message>", "status": "failed"} on stdout. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same from an error detail, with a hint for some statuses; with --json
  * the status is the error's (custos_status_name). */
 int cli_fail_err(const custos_err_t *err);
+/* cli_fail_err with the message prefixed by what failed ("cannot plan the
+ * disposition: ..."); the status stays the error's. */
+int cli_fail_in(const custos_err_t *err, const char *what);
 /* Prints the usage of cmd (with a message first when given) and returns
  * CLI_USAGE; with --json {"error": ..., "status": "usage"}. */
 int cli_usage(const cli_command_t *cmd, const char *fmt, ...);

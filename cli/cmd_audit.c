@@ -30,7 +30,7 @@ const cli_sub_t cli_audit_subs[] = {
 	{ NULL, NULL, NULL, NULL, 0 }
 };
 
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+enum { OUT_TABLE = CLI_OUT_TABLE, OUT_JSON = CLI_OUT_JSON, OUT_CSV = CLI_OUT_CSV };
 
 typedef struct {
 	int out;
@@ -115,9 +115,8 @@ int cmd_audit(cli_t *cli, int argc, char **argv)
 		switch (c) {
 		case 'j':
 		case 'c':
-			if (out.out != OUT_TABLE && out.out != (c == 'j' ? OUT_JSON : OUT_CSV))
-				return cli_usage(cmd, "--json and --csv do not go together");
-			out.out = c == 'j' ? OUT_JSON : OUT_CSV;
+			if ((rc = cli_out(cmd, &out.out, c)) != CLI_OK)
+				return rc;
 			break;
 		case 'a': f.action = optarg; break;
 		case 'u': f.actor = optarg; break;

@@ -445,13 +445,12 @@ static int hold_scope(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("hold");
 	custos_session_t *a = NULL;
 	custos_hold_scope_t sc;
-	int out = cli->json ? 1 : 0, c, rc;
+	int out = cli->json ? CLI_OUT_JSON : CLI_OUT_TABLE, c, rc;
 	while ((c = cli_getopt(cli, cmd, "scope", argc, argv)) != -1) {
 		if (c != 'j' && c != 'c')
 			return cli_usage(cmd, NULL);
-		if (out && out != (c == 'j' ? 1 : 2))
-			return cli_usage(cmd, "--json and --csv do not go together");
-		out = c == 'j' ? 1 : 2;
+		if ((rc = cli_out(cmd, &out, c)) != CLI_OK)
+			return rc;
 	}
 	if (optind != argc - 1)
 		return cli_usage(cmd, "hold scope needs one NAME");
@@ -461,7 +460,7 @@ static int hold_scope(cli_t *cli, int argc, char **argv)
 		rc = cli_fail_err(custos_session_err(a));
 		goto done;
 	}
-	if (out == 1) {
+	if (out == CLI_OUT_JSON) {
 		printf("{\"name\":");
 		cli_json_str(stdout, sc.holds.v[0].name);
 		printf(",\"records\":%llu,\"not_captured\":%llu", (unsigned long long)sc.records,
@@ -470,7 +469,7 @@ static int hold_scope(cli_t *cli, int argc, char **argv)
 		scope_json("months", sc.months, sc.n_months);
 		scope_json("custodians", sc.custodians, sc.n_custodians);
 		printf("}\n");
-	} else if (out == 2) {
+	} else if (out == CLI_OUT_CSV) {
 		const char *h[] = { "by", "key", "records" };
 		cli_csv_row(stdout, h, 3);
 		scope_csv("platform", sc.platforms, sc.n_platforms);

@@ -21,7 +21,7 @@ const cli_sub_t cli_report_subs[] = {
 	{ NULL, NULL, NULL, NULL, 0 }
 };
 
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+enum { OUT_TABLE = CLI_OUT_TABLE, OUT_JSON = CLI_OUT_JSON, OUT_CSV = CLI_OUT_CSV };
 
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
@@ -45,9 +45,8 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		switch (c) {
 		case 'j':
 		case 'c':
-			if (out != OUT_TABLE && out != (c == 'j' ? OUT_JSON : OUT_CSV))
-				return cli_usage(cmd, "--json and --csv do not go together");
-			out = c == 'j' ? OUT_JSON : OUT_CSV;
+			if ((rc = cli_out(cmd, &out, c)) != CLI_OK)
+				return rc;
 			break;
 		default: return cli_usage(cmd, NULL);
 		}
@@ -108,8 +107,10 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		goto done;
 	custos_term_report_t tr;
 	if (custos_archive_report_terms(a, (const char *const *)queries, n, file, hex, &tr) < 0) {
+		char where[1100];
+		snprintf(where, sizeof where, "%s:%zu", file, tr.bad < n ? lines[tr.bad] : 0);
 		if (tr.bad < n)
-			rc = cli_fail("%s:%zu: %s", file, lines[tr.bad], custos_session_err(a)->msg);
+			rc = cli_fail_in(custos_session_err(a), where);
 		else
 			rc = cli_fail_err(custos_session_err(a));
 		goto done;

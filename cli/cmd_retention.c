@@ -49,7 +49,7 @@ const cli_sub_t cli_retention_subs[] = {
 	{ NULL, NULL, NULL, NULL, 0 }
 };
 
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+enum { OUT_TABLE = CLI_OUT_TABLE, OUT_JSON = CLI_OUT_JSON, OUT_CSV = CLI_OUT_CSV };
 
 static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
                        const custos_retention_apply_t *ap)
@@ -138,7 +138,7 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 static int parse_common(cli_t *cli, const cli_command_t *cmd, const char *sub, int argc,
                         char **argv, int64_t *as_of, int *out, bool *yes)
 {
-	int c;
+	int c, rc;
 	*as_of = custos_time_now();
 	*out = cli->json ? OUT_JSON : OUT_TABLE;
 	while ((c = cli_getopt(cli, cmd, sub, argc, argv)) != -1) {
@@ -149,9 +149,8 @@ static int parse_common(cli_t *cli, const cli_command_t *cmd, const char *sub, i
 			break;
 		case 'j':
 		case 'c':
-			if (*out != OUT_TABLE && *out != (c == 'j' ? OUT_JSON : OUT_CSV))
-				return cli_usage(cmd, "--json and --csv do not go together");
-			*out = c == 'j' ? OUT_JSON : OUT_CSV;
+			if ((rc = cli_out(cmd, out, c)) != CLI_OK)
+				return rc;
 			break;
 		case 'y': *yes = true; break;
 		default: return cli_usage(cmd, NULL);
@@ -177,7 +176,7 @@ static int retention_plan(cli_t *cli, int argc, char **argv)
 	cli_progress_label(cli, "planning");
 	if (custos_archive_retention_plan(a, as_of, &pl) < 0) {
 		cli_progress_end(cli);
-		rc = cli_fail("cannot plan the disposition: %s", custos_session_err(a)->msg);
+		rc = cli_fail_in(custos_session_err(a), "cannot plan the disposition");
 	} else {
 		cli_progress_end(cli);
 		print_plan(pl, out, 50, NULL);
@@ -206,7 +205,7 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 		int st = custos_archive_retention_plan(a, as_of, &pl);
 		cli_progress_end(cli);
 		if (st < 0) {
-			rc = cli_fail("cannot plan the disposition: %s", custos_session_err(a)->msg);
+			rc = cli_fail_in(custos_session_err(a), "cannot plan the disposition");
 		} else {
 			print_plan(pl, out, 50, NULL);
 			if (out == OUT_TABLE)
@@ -221,7 +220,7 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 	int st = custos_archive_retention_apply(a, as_of, &pl, &ap);
 	cli_progress_end(cli);
 	if (st < 0) {
-		rc = cli_fail("disposition refused: %s", custos_session_err(a)->msg);
+		rc = cli_fail_in(custos_session_err(a), "disposition refused");
 		if (pl && ap.records && !cli->json)
 			fprintf(stderr, "custos: %llu records were disposed of before the failure; "
 			        "run the same command again to finish\n", (unsigned long long)ap.records);

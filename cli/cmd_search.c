@@ -32,7 +32,7 @@ const cli_sub_t cli_search_subs[] = {
 	{ NULL, NULL, NULL, NULL, 0 }
 };
 
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+enum { OUT_TABLE = CLI_OUT_TABLE, OUT_JSON = CLI_OUT_JSON, OUT_CSV = CLI_OUT_CSV };
 
 static void one_line(char *s)
 {
@@ -104,9 +104,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		switch (c) {
 		case 'j':
 		case 'c':
-			if (out != OUT_TABLE && out != (c == 'j' ? OUT_JSON : OUT_CSV))
-				return cli_usage(cmd, "--json and --csv do not go together");
-			out = c == 'j' ? OUT_JSON : OUT_CSV;
+			if ((rc = cli_out(cmd, &out, c)) != CLI_OK)
+				return rc;
 			break;
 		case 'n': so.count_only = true; break;
 		case 'l':

@@ -46,6 +46,9 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 	custos_err_t verr = *custos_session_err(a);
 	custos_certificate_check_t cc = { 0 };
 	custos_err_t cerr = { 0 };
+	char certificate_what[1100];
+	snprintf(certificate_what, sizeof certificate_what, "certificate %s",
+	         certificate ? certificate : "");
 	if (certificate && custos_archive_certificate_check(a, certificate, &cc) < 0) {
 		/* the archive's verdict and the certificate's are told apart */
 		cerr = *custos_session_err(a);
@@ -116,7 +119,7 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 			       (unsigned long long)v.index_disposed);
 	}
 	if (st < 0 && cerr.status && !v.problems) {
-		rc = cli_fail("certificate %s: %s", certificate, cerr.msg);
+		rc = cli_fail_in(&cerr, certificate_what);
 	} else if (st < 0 && v.n_problem > 1) {
 		fprintf(stderr, "custos: verification failed: %llu problems:\n",
 		        (unsigned long long)v.problems);
@@ -130,9 +133,9 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 			        (unsigned long long)(v.problems - v.n_problem));
 		rc = CLI_FAIL;
 	} else {
-		rc = st < 0 ? cli_fail("verification failed: %s", verr.msg) : CLI_OK;
+		rc = st < 0 ? cli_fail_in(&verr, "verification failed") : CLI_OK;
 		if (cerr.status && v.problems)
-			cli_fail("certificate %s: %s", certificate, cerr.msg);
+			cli_fail_in(&cerr, certificate_what);
 	}
 done:
 	custos_verify_free(&v);

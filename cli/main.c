@@ -166,6 +166,15 @@ int cli_fail_err(const custos_err_t *err)
 	return CLI_FAIL;
 }
 
+int cli_fail_in(const custos_err_t *err, const char *what)
+{
+	custos_err_t e = *err;
+	if (!e.msg[0])
+		snprintf(e.msg, sizeof e.msg, "%s", custos_status_str(e.status));
+	custos_err_prefix(&e, "%s", what);
+	return cli_fail_err(&e);
+}
+
 /* "custos hold create NAME ..." for each subcommand of cmd. */
 static void synopsis(FILE *f, const cli_command_t *cmd, const char *first, const char *then)
 {
@@ -203,6 +212,15 @@ int cli_usage(const cli_command_t *cmd, const char *fmt, ...)
 	synopsis(stderr, cmd, "usage: ", "   or: ");
 	fprintf(stderr, "'custos %s --help' lists the options.\n", cmd->name);
 	return CLI_USAGE;
+}
+
+int cli_out(const cli_command_t *cmd, int *out, int c)
+{
+	int want = c == 'j' ? CLI_OUT_JSON : CLI_OUT_CSV;
+	if (*out != CLI_OUT_TABLE && *out != want)
+		return cli_usage(cmd, "--json and --csv do not go together");
+	*out = want;
+	return CLI_OK;
 }
 
 bool cli_help(const cli_command_t *cmd, int argc, char **argv)

@@ -907,9 +907,7 @@ int custos_archive_hold_show(custos_session_t *s, const char *name, custos_hold_
 		memset(out, 0, sizeof *out);
 	custos_buf_t params = { 0 };
 	char r[64];
-	custos_buf_addc(&params, '{');
-	custos_lib__json_kv(&params, "name", name);
-	custos_buf_addc(&params, '}');
+	custos_lib__json_obj(&params, "name", name);
 	snprintf(r, sizeof r, "{\"records\":%zu}", err ? (size_t)0 : out->n);
 	err = custos_session__audit(s, "hold-show", params.data, r, err);
 	custos_buf_free(&params);
@@ -1042,9 +1040,7 @@ int custos_archive_hold_scope(custos_session_t *s, const char *name, custos_hold
 audit:;
 	custos_buf_t params = { 0 };
 	char res[96];
-	custos_buf_addc(&params, '{');
-	custos_lib__json_kv(&params, "name", name);
-	custos_buf_addc(&params, '}');
+	custos_lib__json_obj(&params, "name", name);
 	snprintf(res, sizeof res, "{\"records\":%llu,\"not_captured\":%llu}",
 	         (unsigned long long)out->records, (unsigned long long)out->not_captured);
 	err = custos_session__audit(s, "hold-scope", params.data, err ? NULL : res, err);

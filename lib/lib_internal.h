@@ -212,6 +212,8 @@ int custos_session__policy(custos_session_t *s, custos_policy_t **out);
 
 /* Appends `"key":` and a JSON string to a JSON object being built. */
 int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value);
+/* Appends the object {"key": value} (value a JSON string). */
+int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value);
 /* The query checker for the policy repository (ctx unused). */
 int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap);
 /* Creates the policy repository of a new archive (policy.c). */

@@ -585,9 +585,7 @@ int custos_archive_certificate_check(custos_session_t *s, const char *path,
 audit:;
 	custos_buf_t p = { 0 };
 	char res[128];
-	custos_buf_addc(&p, '{');
-	custos_lib__json_kv(&p, "file", path);
-	custos_buf_addc(&p, '}');
+	custos_lib__json_obj(&p, "file", path);
 	if (rc == CUSTOS_OK)
 		snprintf(res, sizeof res, "{\"run\":%llu,\"versions\":%llu,\"verdict\":\"ok\"}",
 		         (unsigned long long)out->run, (unsigned long long)out->versions);

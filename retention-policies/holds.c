@@ -237,6 +237,16 @@ static int hold_read(custos_policy_t *p, const git_oid *commit, const char *name
 	return err;
 }
 
+/* Reads hold name from HEAD for a call that starts afresh (p's error
+ * cleared): CUSTOS_EINVAL for a name no hold can have. */
+static int hold_named(custos_policy_t *p, const char *name, hold_file_t *h)
+{
+	custos_err_clear(&p->err);
+	if (!name || !hold_name_ok(name))
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
+	return hold_read(p, NULL, name, h);
+}
+
 /* Serializes a hold as the committed JSON (fixed key order, one key a line). */
 static int hold_write(custos_policy_t *p, json_t *root, char **out)
 {
@@ -1146,10 +1156,7 @@ int custos_hold_members(custos_policy_t *p, const char *name, custos_hold_member
 	size_t cap = 0;
 	ssize_t len;
 	int err;
-	custos_err_clear(&p->err);
-	if (!name || !hold_name_ok(name))
-		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
-	if ((err = hold_read(p, NULL, name, &h)) < 0)
+	if ((err = hold_named(p, name, &h)) < 0)
 		return err;
 	/* refreshing checks the anchor before anything is shown */
 	if ((err = members_refresh(p, &h, &m)) < 0)
@@ -1187,10 +1194,7 @@ int custos_hold_listed(custos_policy_t *p, const char *name, custos_hold_member_
 	custos_retention__members_t *m = NULL;
 	char path[160];
 	int err;
-	custos_err_clear(&p->err);
-	if (!name || !hold_name_ok(name))
-		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
-	if ((err = hold_read(p, NULL, name, &h)) < 0)
+	if ((err = hold_named(p, name, &h)) < 0)
 		return err;
 	if (!h.ids_n)
 		goto done;
