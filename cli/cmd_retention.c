@@ -81,8 +81,9 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 			       (unsigned long long)ap->blobs, (unsigned long long)ap->dictionaries,
 			       (unsigned long long)ap->recompressed, (unsigned long long)ap->trained);
 		if (ap)
-			printf(",\"seconds\":{\"plan\":%.3f,\"dispose\":%.3f,\"index\":%.3f}",
-			       ap->plan_seconds, ap->dispose_seconds, ap->index_seconds);
+			printf(",\"seconds\":{\"plan\":%.3f,\"dispose\":%.3f,\"index\":%.3f},"
+			       "\"run\":%llu,\"digest\":\"%s\"", ap->plan_seconds, ap->dispose_seconds,
+			       ap->index_seconds, (unsigned long long)ap->run, ap->digest);
 		printf(",\"rules\":[");
 		for (size_t r = 0; r < pl->n_rules; r++) {
 			const custos_plan_rule_t *ru = &pl->rules[r];
@@ -241,6 +242,8 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 			if (pl->rules[r].eligible)
 				printf("  %-24s %llu\n", pl->rules[r].name,
 				       (unsigned long long)pl->rules[r].eligible);
+		printf("disposition run %llu: 'custos retention certificate %llu' proves it\n",
+		       (unsigned long long)ap.run, (unsigned long long)ap.run);
 	}
 done:
 	custos_retention_plan_free(pl);

@@ -699,6 +699,8 @@ typedef struct {
 	uint64_t trained;           /* new dictionaries trained on live records */
 	uint64_t index_deleted;
 	double   plan_seconds, dispose_seconds, index_seconds;
+	uint64_t run;               /* the run's number (its certificate's), 0 when it never began */
+	char     digest[CUSTOS_SHA256_HEX];   /* of its tombstones, as its audit entry holds it */
 } custos_retention_apply_t;
 
 /* Disposes of exactly what the plan as of as_of lists now (out_plan, may be

@@ -545,6 +545,8 @@ audit:
 		custos_buf_addc(&result, '}');
 		custos_buf_free(&e);
 	}
+	ap.run = run;
+	memcpy(ap.digest, digest, sizeof ap.digest);
 	err = custos_session__audit(s, "retention-apply", params.data, result.data, err);
 	/* the tombstones and this entry join the record chain now */
 	custos_writer__anchor(s->a, NULL);

@@ -72,13 +72,15 @@ test_expect 'retention log lists every run and tombstone; a certificate verify c
 	setup && rules "default|*|1y" >r.yaml && custos policy set r.yaml >/dev/null &&
 	commit=$(git -C archive/policy log -1 --format=%H -- retention.yaml) &&
 	custos hold create --query "#topic3" keep >/dev/null &&
-	custos --actor Carla retention apply --yes >/dev/null &&
+	custos --actor Carla retention apply --yes >ap1 &&
 	custos hold release keep --reason "settled" >/dev/null &&
 	custos --actor Dora retention apply --yes >/dev/null &&
 	custos retention log --json >log &&
 	jq -c "[.runs[] | [.actor, .records, .versions, .status]]" log >runs &&
 	echo "[[\"Carla\",21,21,\"ok\"],[\"Dora\",2,2,\"ok\"]]" >expect && test_cmp expect runs &&
 	run=$(jq ".runs[0].run" log) &&
+	tail -n 1 ap1 >last && echo "disposition run $run: '"'"'custos retention certificate $run'"'"' proves it" >expect &&
+	test_cmp expect last &&
 	jq -r ".tombstones[] | [.id, .platform, .account, .created_at, .rule, .policy_commit, .actor, (.run|tostring)] | join(\" \")" log | sort >t &&
 	grep -qx "x:1 x acme 2023-02-02T10:00:00Z default $commit Carla $run" t &&
 	grep -qx "slack:2 slack general 2021-02-01T10:00:00Z default $commit Carla $run" t &&
