@@ -217,10 +217,11 @@ static int hold_create(cli_t *cli, int argc, char **argv)
 		if (spec.with_thread)
 			printf("  %-22s %llu more\n", "from conversations", (unsigned long long)out.thread);
 	}
-	if (out.listed_disposed)
+	/* the JSON carries these counts: people get them said */
+	if (out.listed_disposed && !json)
 		fprintf(stderr, "custos: warning: %llu of the ids listed were disposed of before the "
 		        "hold: only their tombstones remain\n", (unsigned long long)out.listed_disposed);
-	if (!covers)
+	if (!covers && !json)
 		fprintf(stderr, "custos: warning: hold '%s' covers no record yet; records captured "
 		        "later that it names will be held\n", name);
 done:
