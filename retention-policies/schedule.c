@@ -104,30 +104,30 @@ int custos_schedule_expiry(const custos_schedule_t *s, const size_t *rules, size
 {
 	if (!s || !rules || n == 0)
 		return CUSTOS_EINVAL;
-	size_t best = SIZE_MAX, kept = 0;
+	size_t best = SIZE_MAX;
 	int64_t best_exp = 0;
 	for (size_t i = 0; i < n; i++)
 		if (rules[i] >= s->n_rules)
 			return CUSTOS_EINVAL;
-	for (int pass = 0; pass < 2 && best == SIZE_MAX; pass++)
-	for (size_t i = 0; i < n; i++) {
-		/* a rule another matching rule overrides does not decide (the
-		 * second pass, never needed for a valid schedule, takes them all) */
-		bool over = false;
-		for (size_t j = 0; pass == 0 && j < n && !over; j++)
-			over = j != i && overrides(s, rules[j], rules[i]);
-		if (over)
-			continue;
-		kept++;
-		const custos_rule_t *r = &s->rules[rules[i]];
-		int64_t from = r->from == CUSTOS_FROM_CAPTURED ? captured_at : created_at;
-		int64_t exp = custos_retain_expiry(from, r->retain);
-		if (best == SIZE_MAX || exp > best_exp || (exp == best_exp && rules[i] < best)) {
-			best = rules[i];
-			best_exp = exp;
+	/* a rule another matching rule overrides does not decide; the second
+	 * pass, which takes them all, is never needed for a schedule that
+	 * parsed (it has no cycle of overrides) */
+	for (int pass = 0; pass < 2 && best == SIZE_MAX; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			bool over = false;
+			for (size_t j = 0; pass == 0 && j < n && !over; j++)
+				over = j != i && overrides(s, rules[j], rules[i]);
+			if (over)
+				continue;
+			const custos_rule_t *r = &s->rules[rules[i]];
+			int64_t from = r->from == CUSTOS_FROM_CAPTURED ? captured_at : created_at;
+			int64_t exp = custos_retain_expiry(from, r->retain);
+			if (best == SIZE_MAX || exp > best_exp || (exp == best_exp && rules[i] < best)) {
+				best = rules[i];
+				best_exp = exp;
+			}
 		}
 	}
-	(void)kept;
 	if (out_rule)
 		*out_rule = best;
 	if (out_expiry)
