@@ -1,6 +1,7 @@
 # custos build. One Makefile; each folder adds its sources in its module.mk.
 # `make` builds ./custos; `make check` runs every test; `make SANITIZE=1 check`
-# does the same under ASan/UBSan (objects go to a separate build tree).
+# does the same under ASan/UBSan, `make TSAN=1 check` the unit and
+# concurrency tests under ThreadSanitizer (objects go to separate build trees).
 
 .DEFAULT_GOAL := all
 PREFIX   ?= /usr/local
@@ -16,6 +17,11 @@ CXX      := clang++
 BUILD    := $(or $(BUILD_DIR),build)/fuzz
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 OPT      := -O1 -g
+else ifeq ($(TSAN),1)
+# ThreadSanitizer: the unit tests and the concurrency tests (tests/run.sh)
+BUILD    := $(or $(BUILD_DIR),build)/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+OPT      := -O1 -g
 else ifeq ($(SANITIZE),1)
 BUILD    := $(or $(BUILD_DIR),build)/sanitize
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -27,7 +33,7 @@ OPT      := -O2 -g
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lunistring
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Ilib -Iexport
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
@@ -83,7 +89,7 @@ deps:
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
-	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) TSAN=$(TSAN) sh tests/run.sh $(UNIT_BINS)
 
 # Fuzzing: one libFuzzer program per parser, each run for FUZZ_SECONDS
 # (default 20) on a corpus seeded from ../shared/fixtures and tests/data.
@@ -140,4 +146,6 @@ clean:
 	rm -rf build custos
 
 .PHONY: all custos deps check demo bench bench-build docs install clean fuzz
+# unit-test objects are kept: no rebuild of every test program at each check
+.SECONDARY:
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))

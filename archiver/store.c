@@ -25,7 +25,7 @@
 
 static const char *const db_names[STORE_DB_N] = {
 	"meta", "records", "ids", "times", "blobs", "dicts", "quarantine",
-	"tombstones", "batches", "samples"
+	"tombstones", "batches", "samples", "media"
 };
 static const unsigned db_flags[STORE_DB_N] = {
 	[STORE_DB_RECORDS] = MDB_INTEGERKEY * 0,  /* big-endian keys sort as bytes */
@@ -880,6 +880,12 @@ static int open_dbs(custos_store_t *st)
 	for (int i = 1; i < STORE_DB_N; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], db_flags[i] | (create ? MDB_CREATE : 0),
 		                  &st->dbi[i]);
+		/* a store of an earlier custos has no media index: a writer's open
+		 * builds it (custos_store__upgrade); a reader does without */
+		if (rc == MDB_NOTFOUND && i == STORE_DB_MEDIA) {
+			st->dbi[i] = 0;
+			continue;
+		}
 		if (rc) {
 			err = rc == MDB_NOTFOUND
 			    ? custos_err_set(&st->err, CUSTOS_ECORRUPT, "store: database '%s' is missing",
@@ -895,6 +901,12 @@ static int open_dbs(custos_store_t *st)
 		s.v[ST_NEXT_BATCH] = s.v[ST_NEXT_DICT] = 1;
 		if ((err = custos_store__state_save(st, txn, &s)) < 0)
 			goto done;
+		/* a new store keeps its media index from the first record */
+		MDB_val mk = { 11, "media-index" }, mv = { 1, "\1" };
+		if ((rc = mdb_put(txn, st->dbi[STORE_DB_META], &mk, &mv, 0)) != 0) {
+			err = custos_store__mdb(st, rc, "cannot create store");
+			goto done;
+		}
 		rc = mdb_txn_commit(txn);
 		txn = NULL;
 		if (rc) {
@@ -1053,9 +1065,10 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	}
 	if ((e = view_init(st)) < 0)
 		goto done;
-	/* a disposal interrupted after its tombstones committed: shred its keys now */
+	/* what an earlier custos did not keep, then a disposal interrupted after
+	 * its tombstones committed: shred its keys now */
 	if ((flags & CUSTOS_STORE_WRITE) && !(flags & CUSTOS_STORE_CREATE) &&
-	    (e = custos_store_dispose_complete(st, NULL)) < 0)
+	    ((e = custos_store__upgrade(st)) < 0 || (e = custos_store_dispose_complete(st, NULL)) < 0))
 		goto done;
 done:
 	if (e < 0) {

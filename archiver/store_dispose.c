@@ -94,35 +94,13 @@ typedef struct {
 } victim_t;
 
 typedef struct {
-	const uint64_t *seqs;   /* disposed in this call, sorted */
-	size_t n_seqs;
 	char (*media)[CUSTOS_SHA256_HEX];   /* blobs of the disposed versions */
-	bool *used;             /* media[i] is used by a live record */
 	size_t n_media;
 } media_scan_t;
 
 static int media_cmp(const void *a, const void *b)
 {
 	return strcmp((const char *)a, (const char *)b);
-}
-
-static int media_scan_fn(void *ctx, const custos_record_t *rec)
-{
-	media_scan_t *m = ctx;
-	if (!rec->n_media)
-		return 0;
-	if (bsearch(&rec->seq, m->seqs, m->n_seqs, sizeof *m->seqs, cmp_u64))
-		return 0;   /* disposed in this very call */
-	for (size_t i = 0; i < rec->n_media; i++) {
-		const char *h = rec->media[i].sha256;
-		if (!h)
-			continue;
-		char (*hit)[CUSTOS_SHA256_HEX] = bsearch(h, m->media, m->n_media, sizeof *m->media,
-		                                         media_cmp);
-		if (hit)
-			m->used[hit - m->media] = true;
-	}
-	return 0;
 }
 
 static int add_pending(custos_buf_t *pending, int file, uint64_t slot)
@@ -640,6 +618,8 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 			goto fail;
 		size_t plain_len = st->plain.len;
 		seqs[n_seqs++] = vic[i].seq;
+		if ((err = custos_store__media_index(b, &rec, vic[i].seq, STORE_OP_DEL)) < 0)
+			goto fail;
 		for (size_t m = 0; m < rec.n_media; m++) {
 			if (!rec.media[m].sha256 || strlen(rec.media[m].sha256) != 64)
 				continue;
@@ -702,20 +682,17 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 			if (!j || strcmp(ms.media[j - 1], ms.media[i]))
 				memcpy(ms.media[j++], ms.media[i], CUSTOS_SHA256_HEX);
 		ms.n_media = j;
-		ms.seqs = seqs;
-		ms.n_seqs = n_seqs;
-		if (!(ms.used = calloc(ms.n_media, sizeof *ms.used))) {
-			err = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-			goto fail;
-		}
-		/* the committed snapshot: records disposed above are still live there,
-		 * which media_scan_fn skips by seq */
-		if ((err = custos_store_scan(st, 0, media_scan_fn, &ms)) < 0)
-			goto fail;
+		/* the media index, as this transaction left it: the disposed versions'
+		 * entries are gone, so a blob still listed is used by a live one */
 		for (size_t i = 0; i < ms.n_media; i++) {
 			uint8_t sum32[32];
 			MDB_val k = { 32, sum32 }, v;
-			if (ms.used[i] || custos_unhex(sum32, ms.media[i], 32) < 0)
+			bool used = false;
+			if (custos_unhex(sum32, ms.media[i], 32) < 0)
+				continue;
+			if ((err = custos_store__media_used(b, sum32, &used)) < 0)
+				goto fail;
+			if (used)
 				continue;
 			rc = mdb_get(b->txn, st->dbi[STORE_DB_BLOBS], &k, &v);
 			if (rc == MDB_NOTFOUND)
@@ -776,7 +753,6 @@ done:
 	free(vic);
 	free(seqs);
 	free(ms.media);
-	free(ms.used);
 	return err;
 }
 

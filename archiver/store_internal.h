@@ -26,6 +26,7 @@ enum {
 	STORE_DB_TOMBSTONES,  /* u64 seq → tombstone JSON (written by disposition) */
 	STORE_DB_BATCHES,     /* u64 batch n → first seq, last seq, chain head, time */
 	STORE_DB_SAMPLES,     /* platform → u64 seqs awaiting dictionary training (dupsort) */
+	STORE_DB_MEDIA,       /* blob sha256[32] + u64 seq → empty: the live versions using it */
 	STORE_DB_N
 };
 
@@ -313,6 +314,16 @@ int  custos_store__id_of_seq(custos_store_t *st, MDB_txn *txn, uint64_t seq,
  * shred the old dictionary's item slot. A no-op for a disposed record or one
  * already using dict. */
 int  custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict);
+
+/* The media index: adds (put) or removes (dispose) the entries of record
+ * version seq for the blobs rec names (those with a SHA-256), in batch b. */
+int  custos_store__media_index(custos_batch_t *b, const custos_record_t *rec, uint64_t seq,
+                               int kind);
+/* Whether a live record version uses blob sum, as batch b sees it. */
+int  custos_store__media_used(custos_batch_t *b, const uint8_t sum[32], bool *used);
+/* Builds what a store written by an earlier custos lacks (the media index),
+ * once, at the first writer's open. */
+int  custos_store__upgrade(custos_store_t *st);
 
 /* Decodes a blob value into a malloc'd copy (*p, caller frees) and checks
  * it against its hash sum. */

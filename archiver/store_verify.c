@@ -108,7 +108,28 @@ static int verify_index(verify_t *vt, const custos_record_t *rec,
 	rc = mdb_get(vt->txn, st->dbi[STORE_DB_TIMES], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return corrupt(st, "missing from the time index", rec->id, h->version, seq);
-	return custos_store__mdb(st, rc, "cannot read times");
+	if (rc)
+		return custos_store__mdb(st, rc, "cannot read times");
+
+	/* the media it names are kept alive by the media index (a store of an
+	 * earlier custos has none until its first writer builds it) */
+	if (!st->dbi[STORE_DB_MEDIA])
+		return CUSTOS_OK;
+	for (size_t i = 0; i < rec->n_media; i++) {
+		uint8_t mk[40];
+		const char *hx = rec->media[i].sha256;
+		if (!hx || strlen(hx) != 64 || custos_unhex(mk, hx, 32) < 0)
+			continue;
+		memcpy(mk + 32, sb, 8);
+		k.mv_size = sizeof mk;
+		k.mv_data = mk;
+		rc = mdb_get(vt->txn, st->dbi[STORE_DB_MEDIA], &k, &v);
+		if (rc == MDB_NOTFOUND)
+			return corrupt(st, "missing from the media index", rec->id, h->version, seq);
+		if (rc)
+			return custos_store__mdb(st, rc, "cannot read the media index");
+	}
+	return CUSTOS_OK;
 }
 
 static bool batch_ok(const MDB_val *bv)

@@ -13,6 +13,8 @@
 #include <sodium.h>
 #include <zdict.h>
 
+static const char db_name_media[] = "media";
+
 /* Log entry: u8 op, u8 db, u32 mdb flags, u32 key len, u32 value len, key, value. */
 enum { LOG_HDR = 14 };
 
@@ -532,6 +534,8 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	    (err = op(b, STORE_OP_PUT, STORE_DB_IDS, rec->id, idlen, seqb, 8, MDB_NODUPDATA)) < 0 ||
 	    (err = op(b, STORE_OP_PUT, STORE_DB_TIMES, tkey, 16, "", 0, 0)) < 0)
 		goto fail;
+	if ((err = custos_store__media_index(b, rec, seq, STORE_OP_PUT)) < 0)
+		goto fail;
 	bool sample = !pl->v[PL_DICT] && pl->v[PL_TRAIN_AT] != UINT64_MAX;
 	if (sample && (err = op(b, STORE_OP_PUT, STORE_DB_SAMPLES, rec->platform,
 	                        strlen(rec->platform), seqb, 8, MDB_NODUPDATA)) < 0)
@@ -587,6 +591,90 @@ fail:
 	/* the transaction may hold part of this record: the batch cannot go on */
 	custos_err_prefix(&st->err, "record %s", rec->id);
 	return err;
+}
+
+int custos_store__media_index(custos_batch_t *b, const custos_record_t *rec, uint64_t seq,
+                              int kind)
+{
+	uint8_t key[40];
+	int err;
+	custos_store__be64(key + 32, seq);
+	for (size_t i = 0; i < rec->n_media; i++) {
+		const char *h = rec->media[i].sha256;
+		if (!h || strlen(h) != 64 || custos_unhex(key, h, 32) < 0)
+			continue;   /* referenced only, or not a hash: nothing to keep alive */
+		if ((err = op(b, kind, STORE_DB_MEDIA, key, sizeof key, "", 0, 0)) < 0)
+			return err;
+	}
+	return CUSTOS_OK;
+}
+
+int custos_store__media_used(custos_batch_t *b, const uint8_t sum[32], bool *used)
+{
+	custos_store_t *st = b->st;
+	MDB_cursor *c;
+	uint8_t key[40] = { 0 };
+	MDB_val k = { sizeof key, key }, v;
+	int rc;
+	memcpy(key, sum, 32);
+	*used = false;
+	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_MEDIA], &c)) != 0)
+		return custos_store__mdb(st, rc, "cannot read the media index");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		*used = k.mv_size == 40 && memcmp(k.mv_data, sum, 32) == 0;
+	mdb_cursor_close(c);
+	if (rc && rc != MDB_NOTFOUND)
+		return custos_store__mdb(st, rc, "cannot read the media index");
+	return CUSTOS_OK;
+}
+
+typedef struct {
+	custos_batch_t *b;
+	uint64_t n;
+} upgrade_t;
+
+static int index_media_fn(void *ctx, const custos_record_t *rec)
+{
+	upgrade_t *u = ctx;
+	u->n++;
+	return custos_store__media_index(u->b, rec, rec->seq, STORE_OP_PUT);
+}
+
+int custos_store__upgrade(custos_store_t *st)
+{
+	MDB_txn *txn;
+	MDB_val k = { 11, "media-index" }, v;
+	custos_batch_t *b = NULL;
+	int rc, err;
+	/* the media database, made by a write transaction of its own */
+	if (!st->dbi[STORE_DB_MEDIA]) {
+		if ((err = custos_store__write_txn(st, &txn)) < 0)
+			return err;
+		rc = mdb_dbi_open(txn, db_name_media, MDB_CREATE, &st->sh->dbi[STORE_DB_MEDIA]);
+		custos_store__txn_end(st, txn, rc == 0, &rc);
+		if (rc)
+			return custos_store__mdb(st, rc, "cannot create the media index");
+		st->dbi[STORE_DB_MEDIA] = st->sh->dbi[STORE_DB_MEDIA];
+	}
+	if ((err = custos_store__read_txn(st, &txn)) < 0)
+		return err;
+	rc = mdb_get(txn, st->dbi[STORE_DB_META], &k, &v);
+	custos_store__read_done(st, txn);
+	if (rc == 0)
+		return CUSTOS_OK;   /* built */
+	if (rc != MDB_NOTFOUND)
+		return custos_store__mdb(st, rc, "cannot read the store's upgrades");
+	/* one pass over the live records, committed with the mark that it is done */
+	if ((err = custos_store_begin(&b, st)) < 0)
+		return err;
+	upgrade_t u = { b, 0 };
+	if ((err = custos_store_scan(st, 0, index_media_fn, &u)) < 0 ||
+	    (err = op(b, STORE_OP_PUT, STORE_DB_META, "media-index", 11, "\1", 1, 0)) < 0) {
+		custos_store_abort(b);
+		return custos_err_prefix(&st->err, "cannot build the media index");
+	}
+	return custos_store_commit(b, NULL);
 }
 
 int custos_store__recompress(custos_batch_t *b, uint64_t seq, uint32_t dict)

@@ -254,6 +254,31 @@ for F in $FORMATS; do
 	rm -rf "$WORK/arch-$F"
 done
 
+# ---- one archive, many sessions (issue 10) -----------------------------------
+# 8 producers submitting NDJSON and 8 readers searching and fetching in one
+# process for BENCH_CONC_SECONDS (default 60), then every acknowledged record
+# is looked for and the archive verified; the same producers alone with the
+# index service off, against the CLI's store-only ingest above; and the audit
+# appender at 10 and at 1,000,000 entries.
+CONCB=$BUILD/bench/concurrent
+CSECS=${BENCH_CONC_SECONDS:-60}
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+say "bench: 8 producers + 8 readers, ${CSECS}s"
+"$CONCB" --archive "$WORK/conc" --input "$WORK/posts.ndjson" --seconds "$CSECS" \
+	>"$WORK/conc.out" 2>>"$LOG" || say "bench: the concurrent run failed (see $LOG)"
+CONC=$(tail -n 1 "$WORK/conc.out"); say "bench:   $CONC"
+rm -rf "$WORK/conc"
+say "bench: 8 producers, index service off"
+"$CONCB" --archive "$WORK/conc" --input "$WORK/posts.ndjson" --seconds "$CSECS" --readers 0 \
+	--index off >"$WORK/conc2.out" 2>>"$LOG" || say "bench: the producers-only run failed"
+CONC2=$(tail -n 1 "$WORK/conc2.out"); say "bench:   $CONC2"
+rm -rf "$WORK/conc"
+say "bench: audit appends at 10 and 1,000,000 entries"
+"$CONCB" --audit "$WORK/audit" --entries 1000000 >"$WORK/audit.out" 2>>"$LOG" ||
+	say "bench: the audit run failed"
+AUD=$(tail -n 1 "$WORK/audit.out"); say "bench:   $AUD"
+rm -rf "$WORK/audit"
+
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -f "$WORK/posts.ndjson"
 T_END=$(date +%s)
 ELAPSED=$((T_END - T_START))
@@ -299,6 +324,18 @@ median of $IRUNS run(s)). "slowdown" = ndjson records/s ÷ this format's records
 | format | records/s (wall) | records/s (CPU) | slowdown (wall) | slowdown (CPU) | peak RSS (anon) | input B/item | added + versions |
 |---|---|---|---|---|---|---|---|
 | ndjson | $(thou "$(fmt "$NDJSON_RATE")") | $(thou "$(fmt "$NDJSON_CRATE")") | 1.00 | 1.00 | $(fmt "$(calc "$NDJSON_RSS / 1024")" 1) MB ($(fmt "$(calc "$NDJSON_ANON / 1024")" 1)) | $(fmt "$RAW_PER") B | $N_ADDED + $N_VERSIONS |$IMP_ROWS
+EOF
+cat >>"$RES" <<EOF
+
+One archive, many sessions (\`bench/concurrent\`, one process, $(thou "$N") posts at most,
+${CSECS} s at most):
+
+| figure | value | target (issue 10) |
+|---|---|---|
+| 8 producers (\`custos_archive_submit\`, 200 lines each) + 8 readers (search, then show 5 hits) | $(thou "$(fmt "$(kv "$CONC" rate)")") records/s acknowledged for $(kv "$CONC" seconds) s; $(fmt "$(kv "$CONC" qps)" 1) searches/s, p50 $(kv "$CONC" p50_ms) ms, **p99 $(kv "$CONC" p99_ms) ms**; index lag at the end $(thou "$(kv "$CONC" lag)") | |
+| afterwards | $(thou "$(kv "$CONC" acked)") acknowledged, $(thou "$(kv "$CONC" stored)") stored, verify **$(kv "$CONC" verify)**, failures $(kv "$CONC" failures) | every acknowledged record present, verify clean |
+| 8 producers alone, index service off | **$(thou "$(fmt "$(kv "$CONC2" rate)")") records/s** vs one CLI \`ingest --no-index\` $(thou "$(fmt "$NDJSON_RATE")")/s: ×$(fmt "$(calc "$(kv "$CONC2" rate) / $NDJSON_RATE")" 2) | ≥ one CLI ingest: $(pass "$(kv "$CONC2" rate)" "$NDJSON_RATE" ">=") |
+| audit append (median of 200, each fdatasync'd) | $(kv "$AUD" append_small_us) µs at 10 entries, **$(kv "$AUD" append_large_us) µs at $(thou "$(kv "$AUD" audit_large)")**; opening the log $(kv "$AUD" open_small_us) / $(kv "$AUD" open_large_us) µs | flat |
 EOF
 cat "$RES"
 say "bench: done in ${ELAPSED}s; table in $RES, log in $LOG"

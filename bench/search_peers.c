@@ -677,6 +677,47 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("RESULT queries %d\nRESULT runs %d\n", nq, runs);
+	/* wildcards anywhere and fuzzy words (custos only, BENCH_WILD=1): per
+	 * query the p50/p99 over the runs, the words the query's pattern
+	 * matched in the lexicon, and the records found */
+	if (on[E_CUSTOS] && getenv("BENCH_WILD")) {
+		char wq[8][128];
+		int nw = 0;
+		snprintf(wq[nw++], sizeof wq[0], "%.4s*", words[40]);
+		snprintf(wq[nw++], sizeof wq[0], "*%s", words[900] + 2);
+		snprintf(wq[nw++], sizeof wq[0], "%.2s?%s", words[900], words[900] + 3);
+		snprintf(wq[nw++], sizeof wq[0], "%.2s*%s", words[15000], words[15000] + strlen(words[15000]) - 2);
+		snprintf(wq[nw++], sizeof wq[0], "%s%%", words[900]);
+		snprintf(wq[nw++], sizeof wq[0], "%s~2", words[15000]);
+		snprintf(wq[nw++], sizeof wq[0], "%s NEAR/5 %.3s*", words[40], words[900]);
+		double *wl = calloc((size_t)runs, sizeof(double));
+		for (int i = 0; i < nw && wl; i++) {
+			custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+			custos_index_results_t *res = NULL;
+			size_t exp = 0;
+			uint64_t tot = 0;
+			int refused = 0;
+			for (int r = -1; r < runs && !refused; r++) {
+				double t0 = now();
+				if (custos_index_search(idx, &res, wq[i], &o) < 0) {
+					printf("RESULT wild\t%s\trefused\t%s\n", wq[i], custos_index_errmsg(idx));
+					refused = 1;
+					break;
+				}
+				if (r >= 0)
+					wl[r] = (now() - t0) * 1000;
+				exp = res->expansions;
+				tot = res->total;
+				custos_index_results_free(res);
+			}
+			if (refused)
+				continue;
+			qsort(wl, (size_t)runs, sizeof(double), cmp_double);
+			printf("RESULT wild\t%s\t%.3f\t%.3f\t%zu\t%llu\n", wq[i], pct(wl, (size_t)runs, 50),
+			       pct(wl, (size_t)runs, 99), exp, (unsigned long long)tot);
+		}
+		free(wl);
+	}
 	custos_index_free(idx);
 	if (fdb)
 		sqlite3_close(fdb);

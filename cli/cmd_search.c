@@ -8,7 +8,7 @@ static const cli_option_t opts[] = {
 	{ "json", 'j', NULL, "Print the result as one JSON object: the query, the exact total, "
 	  "the index watermark, the hits and the facets asked for.", 0, NULL, false },
 	{ "csv", 'c', NULL, "Print the hits as CSV (id, created_at, platform, account, author, "
-	  "snippet), one row each.", 0, NULL, false },
+	  "snippet, the versions that matched), one row each.", 0, NULL, false },
 	{ "count", 'n', NULL, "Print only the exact number of matching records (with --json, "
 	  "as an object).", 0, NULL, false },
 	{ "limit", 'l', "N", "Show at most N hits (default 20, up to 1000000).", CLI_ARG_TEXT,
@@ -21,12 +21,16 @@ static const cli_option_t opts[] = {
 	  CLI_ARG_TEXT, NULL, false },
 	{ "lang", 'L', "CODE", "Stem the query's words as language CODE (de, fr, ...) instead "
 	  "of English.", CLI_ARG_TEXT, NULL, false },
+	{ "dtsearch", 'd', NULL, "Read lower-case and, or and not as operators, as dtSearch does "
+	  "(docs/query-language.md shows the forms side by side).", 0, NULL, false },
+	{ "accents", 'a', NULL, "Match every word whatever its accents (cafe finds café too).", 0,
+	  NULL, false },
 	{ NULL, 0, NULL, NULL, 0, NULL, false }
 };
 
 const cli_sub_t cli_search_subs[] = {
 	{ NULL, "[--json|--csv] [--count] [--limit N] [--offset N] [--sort ORDER] "
-	  "[--facets FIELD,...] [--lang CODE] QUERY", "Finds the records QUERY matches, in the "
+	  "[--facets FIELD,...] [--lang CODE] [--dtsearch] [--accents] QUERY", "Finds the records QUERY matches, in the "
 	  "index as of its watermark, with the exact total and a snippet of each hit. Words of "
 	  "QUERY given as several arguments are joined by spaces.", opts, CLI_ARG_TEXT },
 	{ NULL, NULL, NULL, NULL, 0 }
@@ -87,6 +91,11 @@ static void json_head(const char *query, const custos_search_result_t *res)
 	       (unsigned long long)res->total, (unsigned long long)res->watermark,
 	       (unsigned long long)(res->store_last_seq > res->watermark
 	                            ? res->store_last_seq - res->watermark : 0));
+	/* what the parser noted about the query, in the JSON rather than on stderr */
+	if (res->notes && *res->notes) {
+		printf(", \"notes\": ");
+		cli_json_str(stdout, res->notes);
+	}
 }
 
 int cmd_search(cli_t *cli, int argc, char **argv)
@@ -108,6 +117,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 				return rc;
 			break;
 		case 'n': so.count_only = true; break;
+		case 'd': so.query_flags |= CUSTOS_QUERY_DTSEARCH; break;
+		case 'a': so.query_flags |= CUSTOS_QUERY_ACCENTS; break;
 		case 'l':
 		case 'o': {
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -161,8 +172,11 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		rc = e->status == CUSTOS_EINVAL ? cli_usage(cmd, "%s", e->msg) : cli_fail_err(e);
 		goto done;
 	}
-	if (out != OUT_JSON)
+	if (out != OUT_JSON) {
 		lag_note(res);
+		if (res->notes && *res->notes)
+			fprintf(stderr, "custos: note: %s\n", res->notes);
+	}
 	if (so.count_only) {
 		if (out == OUT_JSON) {
 			json_head(q.data, res);
@@ -183,8 +197,9 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		json_head(q.data, res);
 		printf(", \"hits\": [");
 	} else if (out == OUT_CSV) {
-		const char *h[] = { "id", "created_at", "platform", "account", "author", "snippet" };
-		cli_csv_row(stdout, h, 6);
+		const char *h[] = { "id", "created_at", "platform", "account", "author", "snippet",
+		                    "versions" };
+		cli_csv_row(stdout, h, 7);
 	}
 	for (size_t i = 0; i < res->n_hits; i++) {
 		const custos_search_hit_t *h = &res->hits[i];
@@ -202,16 +217,33 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			cli_json_str(stdout, h->author);
 			printf(", \"snippet\": ");
 			cli_json_str(stdout, h->snippet);
-			printf(", \"weight\": %.4f}", h->weight);
+			printf(", \"weight\": %.4f, \"version\": %u, \"matched_versions\": [", h->weight,
+			       h->version);
+			for (size_t v = 0; v < h->n_matched; v++)
+				printf("%s%u", v ? ", " : "", h->matched_versions[v]);
+			printf("]}");
 		} else if (out == OUT_CSV) {
-			const char *f[] = { h->id, t, h->platform, h->account, h->author, h->snippet };
-			cli_csv_row(stdout, f, 6);
+			custos_buf_t vs = { 0 };
+			for (size_t v = 0; v < h->n_matched; v++)
+				custos_buf_printf(&vs, "%s%u", v ? " " : "", h->matched_versions[v]);
+			const char *f[] = { h->id, t, h->platform, h->account, h->author, h->snippet,
+			                    vs.data };
+			cli_csv_row(stdout, f, 7);
+			custos_buf_free(&vs);
 		} else {
 			if (i == 0)
 				printf("%-32s %-20s %-9s %-16s %s\n", "id", "created", "platform", "author",
 				       "snippet");
-			printf("%-32s %-20s %-9s %-16s %s\n", h->id, t, h->platform ? h->platform : "",
+			printf("%-32s %-20s %-9s %-16s %s", h->id, t, h->platform ? h->platform : "",
 			       h->author ? h->author : "", h->snippet ? h->snippet : "");
+			/* which versions matched, when it is not simply the first */
+			if (h->n_matched > 1 || h->version > 1) {
+				printf(" [version%s", h->n_matched > 1 ? "s" : "");
+				for (size_t v = 0; v < h->n_matched; v++)
+					printf("%s%u", v ? "," : " ", h->matched_versions[v]);
+				printf("]");
+			}
+			printf("\n");
 		}
 	}
 	if (out == OUT_JSON) {

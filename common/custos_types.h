@@ -195,6 +195,40 @@ typedef enum {
 } custos_facet_field_t;
 #define CUSTOS_FACET_BIT(f) (1u << (f))
 
+/* How a query is read (docs/query-language.md). */
+enum {
+	CUSTOS_QUERY_DTSEARCH = 1,  /* lower-case and, or, not are operators too */
+	CUSTOS_QUERY_ACCENTS  = 2   /* words match whatever their accents (cafe: café) */
+};
+
+/* The search-term report: for each query (a line of a terms file), the
+ * records it hits, those no other line hits, the records of the threads its
+ * hits belong to (family), and its hits per account and per platform. A
+ * query that cannot run is reported in its own entry (status, error) while
+ * the others still run; the report is then incomplete. */
+typedef struct {
+	const char *key;         /* account or platform */
+	uint64_t hits;
+} custos_term_count_t;
+
+typedef struct {
+	int      status;         /* CUSTOS_OK, or why this line did not run */
+	const char *error;       /* the message when status < 0, else "" */
+	uint64_t hits, unique, family;
+	custos_term_count_t *by_account;    /* most hits first, then by key */
+	size_t   n_accounts;
+	custos_term_count_t *by_platform;
+	size_t   n_platforms;
+} custos_term_t;
+
+typedef struct {
+	custos_term_t *terms;    /* one per query, in order */
+	size_t   n;
+	uint64_t distinct;       /* records hit by any query that ran */
+	int      incomplete;     /* some query did not run */
+	custos_arena_t arena;    /* owns everything above */
+} custos_term_report_t;
+
 #ifdef __cplusplus
 }
 #endif

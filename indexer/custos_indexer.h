@@ -2,15 +2,37 @@
  * <archive>/index), the query language, search with facets and snippets, and
  * the match sets that holds, retention and term reports need.
  *
- * The index is derived: every document is one record id holding the latest
- * version the indexer was given, and the index keeps a watermark (the last
- * store sequence number it holds) written in the same commit as the
- * documents. The indexer never reads or writes the store; callers feed it
- * records and, for snippets, hand it the text through a callback.
+ * The index is derived: every record version the indexer is given is a
+ * document of its own (numbered by its store sequence number), so each
+ * version is found by its own words, while counts, totals, match lists and
+ * term reports count records (a record matched by two of its versions counts
+ * once and lists both). The index keeps a watermark (the last store sequence
+ * number it holds) written in the same commit as the documents. The indexer
+ * never reads or writes the store; callers feed it records and, for
+ * snippets, hand it the text through a callback.
+ *
+ * On disk (<archive>/index): a MANIFEST naming the current generation and
+ * its shard count, and the generation's shards in gen-<G>/shard<i>. The
+ * MANIFEST is replaced atomically (temporary file, fsync, rename, fsync of
+ * the directory), so a reader opens every shard of one generation or fails
+ * loudly; a compaction or a rebuild writes a new generation and swaps the
+ * MANIFEST, then removes the old generation (which may hold the text of
+ * records disposed of since).
  *
  * Threads: a handle is used by one thread at a time. A write handle runs one
  * internal worker thread that feeds Xapian while the caller prepares the next
- * documents; every call that reads drains it first.
+ * documents; every call that reads drains it first. Writers of one index are
+ * serialized by the caller (the archive's writer lock): a writer's open
+ * removes what another's interrupted compaction or rebuild left. Every call
+ * that reads retries, at most twice, when a writer moved on under it
+ * (Xapian's DatabaseModifiedError), at the generation the MANIFEST names
+ * then.
+ *
+ * Xapian 1.4.22 (Debian 12) fails a zero-weight match of a term that every
+ * document of a shard holds once the shard's document ids have gaps
+ * ("Unexpected end of posting list"); the indexer reads such terms through a
+ * posting source instead, so every query, '*' included, answers at any size
+ * (docs/query-language.md, "How it works").
  *
  * Errors: every function returns CUSTOS_OK or a negative custos_status_t;
  * the detail is kept on the handle (custos_index_errmsg) or in the
@@ -34,15 +56,34 @@ enum {
 	CUSTOS_INDEX_READ    = 0,   /* read only; the index must exist */
 	CUSTOS_INDEX_WRITE   = 1,   /* read and write; the index must exist */
 	CUSTOS_INDEX_CREATE  = 2,   /* with WRITE: create it when missing */
-	CUSTOS_INDEX_NOTHREAD = 4   /* with WRITE: feed Xapian in the caller's thread */
+	CUSTOS_INDEX_NOTHREAD = 4,  /* with WRITE: feed Xapian in the caller's thread */
+	CUSTOS_INDEX_FRESH   = 8    /* with WRITE: build a new generation (see publish) */
 };
 
 /* Opens the index at path (normally <archive>/index). On success *out is a
  * handle the caller frees with custos_index_free. On failure *out is NULL and
- * err (NULL-safe) says why: CUSTOS_EINDEX for a missing or corrupt index
- * (the message says to run `custos index --rebuild`), CUSTOS_EBUSY when
- * another process is writing, CUSTOS_EINVAL for bad flags. */
+ * err (NULL-safe) says why: CUSTOS_EINDEX for a missing or corrupt index, or
+ * one whose MANIFEST names a shard that is not there (the message names it
+ * and says to run `custos index --rebuild`), CUSTOS_EVERSION for an index
+ * of an older layout, CUSTOS_EBUSY when another process is writing,
+ * CUSTOS_EINVAL for bad flags.
+ *
+ * With CUSTOS_INDEX_WRITE the writer also removes what an interrupted
+ * compaction or rebuild left (generations the MANIFEST does not name).
+ * With CUSTOS_INDEX_FRESH (and WRITE) the handle writes a new, empty
+ * generation that no reader sees until custos_index_publish. */
 int custos_index_open(custos_index_t **out, const char *path, unsigned flags, custos_err_t *err);
+
+/* Puts the generation a CUSTOS_INDEX_FRESH handle built (and committed, and
+ * freed) in place: compacts it into the next generation, swaps the MANIFEST
+ * and removes every other generation. A crash at any point leaves readers
+ * the old generation or the new one, whole. */
+int custos_index_publish(const char *path, custos_err_t *err);
+
+/* Checks, without opening Xapian, that the index at path is whole: its
+ * MANIFEST is readable and every shard it names is there. CUSTOS_OK, or
+ * CUSTOS_EINDEX with err naming what is missing (for verify). */
+int custos_index_check(const char *path, custos_err_t *err);
 
 /* Waits for pending work (not committed: uncommitted changes are dropped,
  * as after a crash), closes and frees. NULL-safe. */
@@ -55,13 +96,16 @@ const char *custos_index_errmsg(const custos_index_t *idx);
 /* For a read handle: moves to the latest committed state of the index. */
 int custos_index_reopen(custos_index_t *idx);
 
-/* Adds record rec, or replaces the document of the same id (one document per
- * record id: the version given last wins). rec->id, rec->seq and
+/* Adds record version rec as a document of its own (a version given again,
+ * same seq, replaces its document). rec->id, rec->seq, rec->version and
  * rec->created_at are required (CUSTOS_EINVAL otherwise); the record is
- * copied, the caller keeps ownership. Visible to searches after commit. */
+ * copied, the caller keeps ownership. Visible to searches after commit.
+ * Values longer than a Xapian term can hold (a 300-byte hashtag or domain)
+ * are indexed cut and hashed (docs/query-language.md) and stay findable. A
+ * failure names rec->id (also when it surfaces at a later call). */
 int custos_index_add(custos_index_t *idx, const custos_record_t *rec);
 
-/* Removes the document of record id; not being there is not an error. */
+/* Removes every version of record id; not being there is not an error. */
 int custos_index_delete(custos_index_t *idx, const char *id);
 
 /* Commits every add and delete so far together with the watermark: the last
@@ -82,8 +126,9 @@ int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark);
 int custos_index_watermark(custos_index_t *idx, uint64_t *out);
 int custos_index_doccount(custos_index_t *idx, uint64_t *out);
 
-/* Compacts the closed index at path in place (into path.compact, then
- * renamed over it); the size figures in BENCHMARKS.md are after this. */
+/* Compacts the closed index at path into a new generation and swaps the
+ * MANIFEST to it, then removes the old generation; the size figures in
+ * BENCHMARKS.md are after this. */
 int custos_index_compact(const char *path, custos_err_t *err);
 
 /* ------------------------------------------------------------------------
@@ -99,6 +144,9 @@ typedef custos_facet_field_t custos_index_facet_field_t;
 int custos_index_facets_parse(unsigned *out, const char *list, custos_err_t *err);
 /* "platform", "account", ... ; static storage. */
 const char *custos_index_facet_name(int field);
+
+/* Query flags (custos_index_search_opts_t.query_flags): CUSTOS_QUERY_* in
+ * custos_types.h. */
 
 /* Supplies the text of a record for its snippet: sets *text and *len (borrowed
  * until the next call) or returns non-zero to leave the snippet out. */
@@ -121,14 +169,21 @@ typedef struct {
 	const char *hi_start;    /* around each match (default "[[") */
 	const char *hi_end;      /* (default "]]") */
 	const char *omit;        /* where text was cut (default "...") */
+	unsigned query_flags;    /* CUSTOS_QUERY_* */
 } custos_index_search_opts_t;
 
 #define CUSTOS_INDEX_SEARCH_OPTS_INIT \
-	{ 20, 0, CUSTOS_SORT_RELEVANCE, 0, 0, 0, NULL, NULL, NULL, 200, "[[", "]]", "..." }
+	{ 20, 0, CUSTOS_SORT_RELEVANCE, 0, 0, 0, NULL, NULL, NULL, 200, "[[", "]]", "...", 0 }
 
+/* A record a search found: the fields of its best-ranked matching version,
+ * and every version of it that matched. */
 typedef struct {
 	char    *id;
-	uint64_t seq;            /* store sequence of the version indexed */
+	uint64_t seq;            /* store sequence of the best-ranked matching version */
+	uint32_t version;        /* its version number */
+	size_t   n_matched;      /* versions that matched (>= 1) */
+	uint64_t *matched_seqs;  /* their store sequence numbers, ascending */
+	uint32_t *matched_versions;  /* and version numbers */
 	int64_t  created_at;     /* ms UTC */
 	char    *platform;
 	char    *account;
@@ -151,6 +206,9 @@ typedef struct {
 	uint64_t total;          /* matching records; exact when total_exact */
 	int      total_exact;
 	uint64_t watermark;      /* the index watermark the search ran at */
+	const char *notes;       /* how the query was read, for the user ("" when
+	                          * nothing to say: e.g. 'and' searched as a word) */
+	size_t   expansions;     /* words the query's wildcards and fuzzy words matched */
 	custos_index_hit_t *hits;
 	size_t   n_hits;
 	custos_index_facet_t facets[CUSTOS_FACET_COUNT];  /* for the bits asked */
@@ -163,20 +221,25 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out,
                         const char *query, const custos_index_search_opts_t *opts);
 void custos_index_results_free(custos_index_results_t *res);   /* NULL-safe */
 
-/* The exact number of records query matches. */
+/* The exact number of records query matches (a record once, whatever number
+ * of its versions matched). */
 int custos_index_count(custos_index_t *idx, uint64_t *out, const char *query);
 
 /* Parses query without running it (no index needed): CUSTOS_OK, or
  * CUSTOS_EFORMAT with "... at position N" in err. For retention rules and
- * holds, checked when they are written. */
+ * holds, checked when they are written. Without an index, platform: and
+ * kind: take only the values custos knows (x, mastodon, ...; post, reply,
+ * ...); with one, also those the index holds. */
 int custos_index_query_check(const char *query, custos_err_t *err);
 
 /* A list of records: all that matched (sorted by id) or a thread (in time
  * order, then id). Owned by the caller: custos_index_idlist_free. */
 typedef struct {
 	char    *id;
-	uint64_t seq;
+	uint64_t seq;            /* the highest store sequence of the versions listed */
 	int64_t  created_at;
+	size_t   n_matched;      /* versions matched (all versions for all_ids, thread) */
+	uint64_t *matched_seqs;  /* ascending */
 } custos_index_ident_t;
 
 typedef struct {
@@ -185,26 +248,39 @@ typedef struct {
 	custos_arena_t arena;
 } custos_index_idlist_t;
 
-/* Every record query matches (holds and retention need all, not a page). */
+/* Every record query matches (holds and retention need all, not a page),
+ * once each. */
 int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, const char *query);
 /* The records query matches among the documents of versions stored after
  * seq after (sorted by id): what a legal hold gains once new records are
  * indexed. Its cost follows the documents after `after`, not the index. */
 int custos_index_match_ids_after(custos_index_t *idx, custos_index_idlist_t *out,
                                  const char *query, uint64_t after);
-/* Every document in the index (sorted by id), for verification. */
+/* Every record in the index (sorted by id), for verification; seq is its
+ * highest indexed version. */
 int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out);
 /* Every record of the thread rooted at root_id, the root included. */
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id);
 void custos_index_idlist_free(custos_index_idlist_t *l);   /* NULL-safe; zeroes */
 
-/* The core of the search-term report: for n queries, hits[i] (records
- * matched by query i), unique[i] (matched by query i and no other line) and
- * *distinct (records matched by any). On a bad query *bad is its index and
- * CUSTOS_EFORMAT is returned. */
-int custos_index_term_report(custos_index_t *idx, const char *const *queries, size_t n,
-                             uint64_t *hits, uint64_t *unique, uint64_t *distinct,
-                             size_t *bad);
+/* The search-term report: for each query (a line of a terms file), the
+ * records it hits, those no other line hits, the records of the threads its
+ * hits belong to (family), and its hits per account and per platform. A
+ * query that cannot run is reported in its own entry (status, error) while
+ * the others still run; the report is then incomplete. */
+/* custos_term_count_t, custos_term_t and custos_term_report_t are in
+ * custos_types.h: the faces read them. */
+typedef custos_term_count_t custos_index_count_t;
+typedef custos_term_t custos_index_term_t;
+typedef custos_term_report_t custos_index_term_report_t;
+
+/* Runs the report over queries[0..n) with query_flags (CUSTOS_QUERY_*).
+ * CUSTOS_OK also when some lines were refused (see incomplete); an error of
+ * the index itself fails the whole report. Free with
+ * custos_index_term_report_free (NULL-safe). */
+int custos_index_term_report(custos_index_t *idx, custos_index_term_report_t **out,
+                             const char *const *queries, size_t n, unsigned query_flags);
+void custos_index_term_report_free(custos_index_term_report_t *r);
 
 #ifdef __cplusplus
 }

@@ -24,19 +24,24 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <new>
 #include <string>
 #include <thread>
+#include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,9 +51,13 @@ const Xapian::valueno SLOT_TIME = 0;
 const Xapian::valueno SLOT_REC = 1;
 const Xapian::valueno SLOT_POS = 2;
 const Xapian::valueno SLOT_FACET = 3;
+const Xapian::valueno SLOT_MULTI = 4;   // record id, on records with several versions
+const char MULTI_TERM[] = "Xmulti";
+const size_t MAX_TERM = 240;   // Xapian's limit is 245 bytes
+const unsigned MAX_WORD = 64 * 1024;   // longest word indexed (a query's length)
 const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
-const char SCHEMA_VERSION[] = "4";
+const char SCHEMA_VERSION[] = "5";
 const size_t QUEUE_MAX = 4096;
 const Xapian::doccount ONE_PASS_MAX = 5000;   // see custos_index_search
 
@@ -72,6 +81,49 @@ std::string lower(const std::string &s)
 	for (Xapian::Utf8Iterator it(s); it != Xapian::Utf8Iterator(); ++it)
 		Xapian::Unicode::append_utf8(out, Xapian::Unicode::tolower(*it));
 	return out;
+}
+
+bool ascii(const std::string &s)
+{
+	for (unsigned char c : s)
+		if (c >= 0x80)
+			return false;
+	return true;
+}
+
+// Text as search sees it: NFKC and case folding (indexer/text.c).
+std::string fold(const std::string &s)
+{
+	char *out = nullptr;
+	size_t n = 0;
+	int e = custos_index__fold(s.data(), s.size(), &out, &n);
+	if (e == CUSTOS_ENOMEM)
+		throw std::bad_alloc();
+	if (e < 0)
+		return lower(s);   // not UTF-8: records and queries are checked before
+	std::string r(out, n);
+	free(out);
+	return r;
+}
+
+// A term that fits Xapian's limit: prefix + value, or, for a value too long
+// (a 300-byte hashtag, a URL domain, a feed title word), the first 200 bytes
+// of it (cut at a character boundary), '#' and a 64-bit hash of the whole in
+// hex. Queries make the same term from the same value, so it is still found.
+std::string fit_term(const char *prefix, const std::string &v)
+{
+	std::string t = prefix + v;
+	if (t.size() <= MAX_TERM)
+		return t;
+	uint64_t h = 1469598103934665603ull;
+	for (unsigned char c : v)
+		h = (h ^ c) * 1099511628211ull;
+	size_t cut = 200;
+	while (cut > 0 && ((unsigned char)v[cut] & 0xc0) == 0x80)
+		cut--;
+	char hex[20];
+	snprintf(hex, sizeof hex, "#%016llx", (unsigned long long)h);
+	return prefix + v.substr(0, cut) + hex;
 }
 
 std::string time_value(int64_t ms)
@@ -121,14 +173,17 @@ bool get_varint(const std::string &s, size_t &pos, uint64_t &v)
 // read per hit is cheaper than the data table, and smaller.
 struct RecValue {
 	uint64_t seq = 0;
+	uint32_t version = 0;
 	std::string id, platform, account, author;
 };
 
 bool parse_rec_value(const std::string &v, RecValue &r)
 {
 	size_t pos = 0;
-	if (!get_varint(v, pos, r.seq))
+	uint64_t ver;
+	if (!get_varint(v, pos, r.seq) || !get_varint(v, pos, ver))
 		return false;
+	r.version = (uint32_t)ver;
 	size_t a = v.find('\x1f', pos), b = a == std::string::npos ? a : v.find('\x1f', a + 1);
 	if (b == std::string::npos)
 		return false;
@@ -242,83 +297,212 @@ Xapian::Stem stem_for(std::map<std::string, Xapian::Stem> &cache, const std::str
 	return st;
 }
 
-// ---- phrases and NEAR ---------------------------------------------------------
+// ---- word positions: phrases, NEAR, exact words ---------------------------
 //
 // Xapian's positional data (a position-table entry per term and document)
 // cost more than half of the indexing time and 40% of the index. The index
 // keeps instead one value per document: its words in position order, each
-// as a 32-bit hash of its Z term. A phrase or NEAR query becomes the AND of
-// its terms (which gives the ranking Xapian gives a phrase) filtered by a
-// posting source that checks the order and window on that value. Two
-// different words must share a hash and stand exactly where the phrase
-// needs them for a false match: about one in four billion per candidate
-// position (docs/query-language.md).
+// as a 32-bit hash of its Z term (the stem) and, where the word as written
+// differs from its stem, a hash of the word as written too (E prefix).
+// Phrases, proximity and exact words become the AND (or OR) of their terms,
+// filtered by a posting source that checks the value. Two different words
+// must share a hash and stand exactly where the query needs them for a false
+// match: about one in four billion per candidate position
+// (docs/query-language.md, "Phrases and NEAR").
 
-uint32_t term_hash(const std::string &t)
+// The hash of the term prefix + t (FNV-1a 64, folded), without building it.
+uint32_t term_hash(char prefix, const std::string &t)
 {
-	uint64_t h = 1469598103934665603ull;   // FNV-1a 64, folded
+	uint64_t h = (1469598103934665603ull ^ (unsigned char)prefix) * 1099511628211ull;
 	for (unsigned char c : t)
 		h = (h ^ c) * 1099511628211ull;
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+uint32_t term_hash(const std::string &t)
+{
+	return t.empty() ? term_hash('\0', t) : term_hash(t[0], t.substr(1));
+}
+
 struct PosTok {
 	Xapian::termpos pos;
-	uint32_t hash;
-	bool operator<(const PosTok &o) const { return pos < o.pos || (pos == o.pos && hash < o.hash); }
+	uint32_t stem, raw;
+	bool has_raw;
+	bool operator<(const PosTok &o) const { return pos < o.pos || (pos == o.pos && stem < o.stem); }
 };
 
+// Per word: varint((position delta << 1) | has_raw), 4 bytes stem hash,
+// and 4 bytes raw hash when has_raw.
 std::string encode_positions(std::vector<PosTok> &toks)
 {
 	std::sort(toks.begin(), toks.end());
 	std::string v;
-	v.reserve(toks.size() * 5);
+	v.reserve(toks.size() * 6);
 	Xapian::termpos prev = 0;
-	for (const PosTok &t : toks) {
-		put_varint(v, t.pos - prev);
-		prev = t.pos;
+	auto put32 = [&v](uint32_t h) {
 		for (int i = 0; i < 4; i++)
-			v += (char)(t.hash >> (8 * i));
+			v += (char)(h >> (8 * i));
+	};
+	for (const PosTok &t : toks) {
+		put_varint(v, ((uint64_t)(t.pos - prev) << 1) | (t.has_raw ? 1 : 0));
+		prev = t.pos;
+		put32(t.stem);
+		if (t.has_raw)
+			put32(t.raw);
 	}
 	return v;
 }
 
-// A phrase (ordered, every word within window positions of the first) or
-// NEAR (any order, within window) over slots of alternative terms.
-struct PhraseSpec {
-	std::vector<std::vector<std::string>> slots;
-	Xapian::termcount window;
-	bool ordered;
-	bool cjk;   // every slot one CJK character: the n-gram layout below
-};
-
-// The TermGenerator gives a run of CJK text its characters at every other
-// position, the two-character n-grams between them; the QueryParser makes
-// a quoted run a phrase of its characters.
-bool is_cjk_char_term(const std::string &t)
+void decode_positions(const std::string &v, std::vector<PosTok> &out)
 {
-	if (t.size() < 2 || t[0] != 'Z')
-		return false;
-	Xapian::Utf8Iterator it(t.data() + 1, t.size() - 1);
-	unsigned ch = *it;
-	++it;
-	return it == Xapian::Utf8Iterator() && ch >= 0x2E80;
+	out.clear();
+	size_t p = 0;
+	uint64_t pos = 0;
+	auto get32 = [&v, &p]() {
+		uint32_t h = (uint32_t)(unsigned char)v[p] | (uint32_t)(unsigned char)v[p + 1] << 8 |
+		             (uint32_t)(unsigned char)v[p + 2] << 16 |
+		             (uint32_t)(unsigned char)v[p + 3] << 24;
+		p += 4;
+		return h;
+	};
+	while (p < v.size()) {
+		uint64_t d;
+		if (!get_varint(v, p, d) || p + 4 > v.size())
+			throw Xapian::DatabaseCorruptError("a document's position value is unreadable");
+		pos += d >> 1;
+		PosTok t{ (Xapian::termpos)pos, get32(), 0, (d & 1) != 0 };
+		if (t.has_raw) {
+			if (p + 4 > v.size())
+				throw Xapian::DatabaseCorruptError("a document's position value is unreadable");
+			t.raw = get32();
+		}
+		out.push_back(t);
+	}
 }
 
-class PhraseSource : public Xapian::PostingSource {
-	PhraseSpec spec;
-	std::vector<std::vector<uint32_t>> hashes;
+// The words one query slot accepts: any word of a stem (stem), a word as
+// written that differs from its stem (raw), or a word as written that is
+// its own stem (plain: the stem hash on a word without a raw hash).
+struct PSlot {
+	std::vector<uint32_t> stem, raw, plain;
+	bool accepts(const PosTok &t) const
+	{
+		for (uint32_t h : stem)
+			if (h == t.stem)
+				return true;
+		if (t.has_raw) {
+			for (uint32_t h : raw)
+				if (h == t.raw)
+					return true;
+		} else {
+			for (uint32_t h : plain)
+				if (h == t.stem)
+					return true;
+		}
+		return false;
+	}
+};
+
+// A positional expression: a slot (one word), a sequence of slots at fixed
+// offsets (a phrase, or a word the tokenizer splits, CJK n-grams), an OR of
+// expressions, or two expressions within dist words (ordered: a before b).
+struct PExpr {
+	enum Kind { SLOT, SEQ, OR, NEAR } kind = SLOT;
+	PSlot slot;
+	std::vector<std::pair<Xapian::termpos, PSlot>> seq;
+	std::vector<PExpr> kids;
+	unsigned dist = 0;
+	bool ordered = false;
+};
+
+typedef std::pair<Xapian::termpos, Xapian::termpos> Span;
+
+// Every span of the document's words that e matches, sorted.
+void spans(const PExpr &e, const std::vector<PosTok> &toks, std::vector<Span> &out)
+{
+	out.clear();
+	switch (e.kind) {
+	case PExpr::SLOT:
+		for (const PosTok &t : toks)
+			if (e.slot.accepts(t) && (out.empty() || out.back().first != t.pos))
+				out.emplace_back(t.pos, t.pos);
+		break;
+	case PExpr::SEQ: {
+		const PSlot &first = e.seq[0].second;
+		Xapian::termpos last = e.seq.back().first;
+		for (size_t i = 0; i < toks.size(); i++) {
+			if (!first.accepts(toks[i]) || (!out.empty() && out.back().first == toks[i].pos))
+				continue;
+			Xapian::termpos base = toks[i].pos;
+			bool all = true;
+			for (size_t k = 1; k < e.seq.size() && all; k++) {
+				Xapian::termpos want = base + e.seq[k].first - e.seq[0].first;
+				auto it = std::lower_bound(toks.begin(), toks.end(),
+				                           PosTok{ want, 0, 0, false });
+				bool found = false;
+				for (; it != toks.end() && it->pos == want; ++it)
+					if (e.seq[k].second.accepts(*it)) {
+						found = true;
+						break;
+					}
+				all = found;
+			}
+			if (all)
+				out.emplace_back(base, base + last - e.seq[0].first);
+		}
+		break;
+	}
+	case PExpr::OR: {
+		std::vector<Span> s;
+		for (const PExpr &k : e.kids) {
+			spans(k, toks, s);
+			out.insert(out.end(), s.begin(), s.end());
+		}
+		std::sort(out.begin(), out.end());
+		out.erase(std::unique(out.begin(), out.end()), out.end());
+		break;
+	}
+	case PExpr::NEAR: {
+		std::vector<Span> a, b;
+		spans(e.kids[0], toks, a);
+		if (a.empty())
+			break;
+		spans(e.kids[1], toks, b);
+		for (const Span &x : a)
+			for (const Span &y : b) {
+				if (y.first > x.second && y.first - x.second <= e.dist)
+					out.emplace_back(x.first, y.second);
+				else if (!e.ordered && x.first > y.second && x.first - y.second <= e.dist)
+					out.emplace_back(y.first, x.second);
+			}
+		std::sort(out.begin(), out.end());
+		out.erase(std::unique(out.begin(), out.end()), out.end());
+		break;
+	}
+	}
+}
+
+// Filters candidates by the position value: documents where expr has a
+// span. Driven by the postings of the rarest term every match must hold
+// (driver), else by walking the position values.
+class PosSource : public Xapian::PostingSource {
+	std::shared_ptr<const PExpr> expr;
+	std::string driver;
 	Xapian::ValueIterator vit, vend;
 	Xapian::PostingIterator pit, pend;
 	bool by_postings = false, done = false, at_match = false;
 	Xapian::docid cur = 0;   // the last document looked at
 	Xapian::doccount tf_max = 0, tf_est = 0;
-	std::vector<std::vector<Xapian::termpos>> at;   // scratch: positions per slot
+	std::vector<PosTok> toks;
+	std::vector<Span> scratch;
 
-	bool matches(const std::string &v);
 	bool verify(Xapian::docid did)
 	{
-		return vit.check(did) && vit != vend && vit.get_docid() == did && matches(*vit);
+		if (!vit.check(did) || vit == vend || vit.get_docid() != did)
+			return false;
+		decode_positions(*vit, toks);
+		spans(*expr, toks, scratch);
+		return !scratch.empty();
 	}
 	// moves to the first match after cur
 	void advance()
@@ -347,42 +531,23 @@ class PhraseSource : public Xapian::PostingSource {
 		done = true;
 	}
 
-public:
-	explicit PhraseSource(const PhraseSpec &s) : spec(s)
-	{
-		for (const auto &slot : spec.slots) {
-			hashes.emplace_back();
-			for (const std::string &t : slot)
-				hashes.back().push_back(term_hash(t));
-		}
-		at.resize(spec.slots.size());
-	}
-	PhraseSource *clone() const override { return new PhraseSource(spec); }
-	std::string get_description() const override { return "custos::PhraseSource"; }
+    public:
+	PosSource(std::shared_ptr<const PExpr> e, const std::string &drv) : expr(e), driver(drv) {}
+	PosSource *clone() const override { return new PosSource(expr, driver); }
+	std::string get_description() const override { return "custos::PosSource"; }
 
-	// Drives from the postings of the rarest one-term slot; a phrase whose
-	// every slot has alternatives walks the position values instead.
 	void init(const Xapian::Database &d) override
 	{
 		done = at_match = false;
 		cur = 0;
 		vit = d.valuestream_begin(SLOT_POS);
 		vend = d.valuestream_end(SLOT_POS);
-		Xapian::doccount best = d.get_doccount();
-		std::string driver;
-		for (const auto &slot : spec.slots) {
-			if (slot.size() != 1)
-				continue;
-			Xapian::doccount tf = d.get_termfreq(slot[0]);
-			if (driver.empty() || tf < best) {
-				best = tf;
-				driver = slot[0];
-			}
-		}
 		by_postings = !driver.empty();
+		Xapian::doccount best = d.get_doccount();
 		if (by_postings) {
 			pit = d.postlist_begin(driver);
 			pend = d.postlist_end(driver);
+			best = d.get_termfreq(driver);
 		}
 		set_maxweight(0);
 		tf_max = best;
@@ -413,153 +578,47 @@ public:
 	Xapian::docid get_docid() const override { return cur; }
 };
 
-bool PhraseSource::matches(const std::string &v)
-{
-	size_t k = spec.slots.size();
-	for (auto &a : at)
-		a.clear();
-	size_t p = 0;
-	uint64_t pos = 0;
-	while (p < v.size()) {
-		uint64_t d;
-		if (!get_varint(v, p, d) || p + 4 > v.size())
-			throw Xapian::DatabaseCorruptError("a document's position value is unreadable");
-		pos += d;
-		uint32_t h = (uint32_t)(unsigned char)v[p] | (uint32_t)(unsigned char)v[p + 1] << 8 |
-		             (uint32_t)(unsigned char)v[p + 2] << 16 | (uint32_t)(unsigned char)v[p + 3] << 24;
-		p += 4;
-		for (size_t i = 0; i < k; i++)
-			for (uint32_t x : hashes[i])
-				if (x == h) {
-					at[i].push_back((Xapian::termpos)pos);
-					break;
-				}
-	}
-	for (const auto &a : at)
-		if (a.empty())
-			return false;
-	Xapian::termcount w = spec.window;
-	if (spec.ordered && spec.cjk) {
-		for (Xapian::termpos first : at[0]) {
-			size_t i = 1;
-			for (; i < k; i++)
-				if (!std::binary_search(at[i].begin(), at[i].end(), first + 2 * i))
-					break;
-			if (i == k)
-				return true;
-		}
-		return false;
-	}
-	if (spec.ordered) {
-		// from each start, the earliest position of each next word: the
-		// shortest span that starts there
-		for (Xapian::termpos first : at[0]) {
-			Xapian::termpos prev = first;
-			size_t i = 1;
-			for (; i < k; i++) {
-				auto it = std::upper_bound(at[i].begin(), at[i].end(), prev);
-				if (it == at[i].end() || *it - first + 1 > w)
-					break;
-				prev = *it;
-			}
-			if (i == k)
-				return true;
-		}
-		return false;
-	}
-	// NEAR: some window of w positions holds a position of every slot
-	for (const auto &a : at)
-		for (Xapian::termpos s : a) {
-			size_t i = 0;
-			for (; i < k; i++) {
-				auto it = std::lower_bound(at[i].begin(), at[i].end(), s);
-				if (it == at[i].end() || *it - s + 1 > w)
-					break;
-			}
-			if (i == k)
-				return true;
-		}
-	return false;
-}
+// A term's postings as a posting source. Xapian 1.4.22 fails with
+// "Unexpected end of posting list" when a term that every document of a
+// shard holds is matched at zero weight (a boolean filter, a count, a
+// term report) in a shard whose document ids have gaps (ours are store
+// sequence numbers spread over the shards); walking the same postings
+// through a PostingIterator works, so such terms are read through this.
+class TermSource : public Xapian::PostingSource {
+	std::string term;
+	Xapian::PostingIterator it, end;
+	bool started = false;
+	Xapian::doccount tf = 0;
 
-// The terms a phrase slot may hold: a term, or terms joined by OR.
-std::vector<std::string> slot_terms(const Xapian::Query &q)
-{
-	std::vector<std::string> out;
-	Xapian::Query::op t = q.get_type();
-	if (t == Xapian::Query::LEAF_TERM || t == Xapian::Query::OP_OR ||
-	    t == Xapian::Query::OP_SYNONYM) {
-		bool terms_only = true;
-		for (size_t i = 0; i < q.get_num_subqueries(); i++)
-			if (q.get_subquery(i).get_type() != Xapian::Query::LEAF_TERM)
-				terms_only = false;
-		if (terms_only)
-			for (Xapian::TermIterator it = q.get_unique_terms_begin();
-			     it != q.get_unique_terms_end(); ++it)
-				out.push_back(*it);
+    public:
+	explicit TermSource(const std::string &t) : term(t) {}
+	TermSource *clone() const override { return new TermSource(term); }
+	std::string get_description() const override { return "custos::TermSource(" + term + ")"; }
+	void init(const Xapian::Database &d) override
+	{
+		it = d.postlist_begin(term);
+		end = d.postlist_end(term);
+		started = false;
+		tf = d.get_termfreq(term);
+		set_maxweight(0);
 	}
-	if (out.empty())
-		throw Xapian::InvalidArgumentError("only words may stand in a phrase or NEAR");
-	return out;
-}
-
-// The window Xapian keeps for OP_PHRASE / OP_NEAR is readable only in the
-// query's description: "Query((Za@1 NEAR 11 Zb@2))".
-Xapian::termcount query_window(const Xapian::Query &q, const char *opname)
-{
-	std::string d = q.get_description(), key = std::string(" ") + opname + " ";
-	size_t at = d.find(key);
-	if (at == std::string::npos)
-		throw Xapian::InvalidArgumentError("cannot read the window of a phrase or NEAR");
-	return (Xapian::termcount)strtoul(d.c_str() + at + key.size(), nullptr, 10);
-}
-
-// Replaces every OP_PHRASE and OP_NEAR in q (see above); what has none is
-// returned as it is.
-Xapian::Query unposition(const Xapian::Query &q, bool &changed)
-{
-	Xapian::Query::op op = q.get_type();
-	size_t n = q.get_num_subqueries();
-	if (op == Xapian::Query::OP_PHRASE || op == Xapian::Query::OP_NEAR) {
-		bool ordered = op == Xapian::Query::OP_PHRASE;
-		PhraseSpec spec;
-		std::vector<Xapian::Query> subs;
-		for (size_t i = 0; i < n; i++) {
-			subs.push_back(q.get_subquery(i));
-			spec.slots.push_back(slot_terms(subs.back()));
-		}
-		spec.window = query_window(q, ordered ? "PHRASE" : "NEAR");
-		spec.ordered = ordered;
-		spec.cjk = true;
-		for (const auto &slot : spec.slots)
-			if (slot.size() != 1 || !is_cjk_char_term(slot[0]))
-				spec.cjk = false;
-		if (spec.window < n)
-			spec.window = (Xapian::termcount)n;
-		changed = true;
-		Xapian::Query all(Xapian::Query::OP_AND, subs.begin(), subs.end());
-		return Xapian::Query(Xapian::Query::OP_FILTER, all,
-		                     Xapian::Query((new PhraseSource(spec))->release()));
+	Xapian::doccount get_termfreq_min() const override { return tf; }
+	Xapian::doccount get_termfreq_est() const override { return tf; }
+	Xapian::doccount get_termfreq_max() const override { return tf; }
+	void next(double) override
+	{
+		if (started)
+			++it;
+		started = true;
 	}
-	if (n == 0)
-		return q;
-	std::vector<Xapian::Query> subs;
-	bool any = false;
-	for (size_t i = 0; i < n; i++)
-		subs.push_back(unposition(q.get_subquery(i), any));
-	if (!any)
-		return q;
-	changed = true;
-	if (op == Xapian::Query::OP_SCALE_WEIGHT) {
-		// "Query(0 * ...)": the factor is readable only there too
-		std::string d = q.get_description();
-		double f = strtod(d.c_str() + 6, nullptr);
-		return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, subs[0], f);
+	void skip_to(Xapian::docid did, double) override
+	{
+		started = true;
+		it.skip_to(did);
 	}
-	if (op == Xapian::Query::OP_ELITE_SET)
-		throw Xapian::InvalidArgumentError("a phrase inside an elite set is not supported");
-	return Xapian::Query(op, subs.begin(), subs.end());
-}
+	bool at_end() const override { return started && it == end; }
+	Xapian::docid get_docid() const override { return *it; }
+};
 
 std::string strip_html_escapes(const std::string &s, const std::string &hs, const std::string &he,
                                const std::string &om)
@@ -599,60 +658,37 @@ std::string strip_html_escapes(const std::string &s, const std::string &hs, cons
 	return out;
 }
 
-// ---- query fields ---------------------------------------------------------
+// ---- the 1.4.22 workaround --------------------------------------------------
 
-// A boolean filter field whose value is lower-cased (and a leading sign
-// dropped): from:, platform:, account:, tag:, mention:, kind:, has:.
-class LowerField : public Xapian::FieldProcessor {
-	std::string prefix;
-	char strip;
-
-    public:
-	LowerField(const std::string &p, char s) : prefix(p), strip(s) {}
-	Xapian::Query operator()(const std::string &v) override
+// Per shard: its document count if its document ids have gaps, else 0.
+struct ShardStats {
+	std::vector<Xapian::Database> dbs;
+	std::vector<Xapian::doccount> gappy;
+	Xapian::doccount gappy_min = 0;
+	explicit ShardStats(std::vector<Xapian::Database> v = {}) : dbs(std::move(v))
 	{
-		std::string t = lower(strip ? strip_lead(v, strip) : v);
-		return Xapian::Query(prefix + t);
+		for (const Xapian::Database &d : dbs) {
+			Xapian::doccount n = d.get_doccount();
+			gappy.push_back(n > 0 && d.get_lastdocid() != n ? n : 0);
+			if (gappy.back() && (gappy_min == 0 || gappy.back() < gappy_min))
+				gappy_min = gappy.back();
+		}
+	}
+	// A term, read through TermSource where Xapian 1.4.22 would fail on it
+	// (a term every document of a shard with gaps holds; see TermSource).
+	Xapian::Query leaf(const Xapian::Database *db, const std::string &t) const
+	{
+		// a term rarer than the smallest such shard is in no shard's every document
+		if (gappy_min == 0 || (db && db->get_termfreq(t) < gappy_min))
+			return Xapian::Query(t);
+		for (size_t i = 0; i < dbs.size(); i++)
+			if (gappy[i] && dbs[i].get_termfreq(t) == gappy[i])
+				return Xapian::Query((new TermSource(t))->release());
+		return Xapian::Query(t);
 	}
 };
 
-class LangField : public Xapian::FieldProcessor {
-    public:
-	Xapian::Query operator()(const std::string &v) override
-	{
-		return Xapian::Query("L" + lang_primary(v.c_str()));
-	}
-};
-
-class UrlField : public Xapian::FieldProcessor {
-    public:
-	Xapian::Query operator()(const std::string &v) override
-	{
-		return Xapian::Query("U" + url_domain(v));
-	}
-};
-
-// thread:ID is the root and every record naming it as thread root.
-class ThreadField : public Xapian::FieldProcessor {
-    public:
-	Xapian::Query operator()(const std::string &v) override
-	{
-		Xapian::Query a("T" + v), b("Q" + v);
-		return Xapian::Query(Xapian::Query::OP_OR, a, b);
-	}
-};
-
-// date:LO_HI (the rewritten form, ms inclusive, "x" open): whole months and
-// years inside the range become bucket terms (cheap posting lists); the
-// partial months at the edges become their month term AND a value range, so
-// no date query scans every document's value.
-class DateField : public Xapian::FieldProcessor {
-	const Xapian::Database *db;
-
-    public:
-	explicit DateField(const Xapian::Database *d) : db(d) {}
-	Xapian::Query operator()(const std::string &v) override;
-};
+// ---- dates ----------------------------------------------------------------
 
 void month_of(int64_t ms, int &y, unsigned &m)
 {
@@ -675,14 +711,12 @@ std::string month_term(int y, unsigned m)
 	return b;
 }
 
-Xapian::Query DateField::operator()(const std::string &v)
+// date:LO..HI (ms inclusive, INT64_MIN / INT64_MAX open): whole months
+// inside the range become month terms (cheap posting lists); the partial
+// months at the edges become their month term AND a value range, so no date
+// query scans every document's value.
+Xapian::Query date_query(const Xapian::Database *db, const ShardStats &ss, int64_t lo, int64_t hi)
 {
-	size_t us = v.find('_');
-	if (us == std::string::npos)
-		throw Xapian::QueryParserError("bad date value");
-	std::string a = v.substr(0, us), b = v.substr(us + 1);
-	int64_t lo = a == "x" ? INT64_MIN : std::stoll(a);
-	int64_t hi = b == "x" ? INT64_MAX : std::stoll(b);
 	Xapian::Query range = Xapian::Query(Xapian::Query::OP_VALUE_RANGE, SLOT_TIME,
 	                                    time_value(lo), time_value(hi));
 	if (!db)
@@ -719,9 +753,9 @@ Xapian::Query DateField::operator()(const std::string &v)
 			break;
 		int64_t me = (m == 12 ? month_start(y + 1, 1) : month_start(y, m + 1)) - 1;
 		if (ms >= lo && me <= hi)
-			parts.emplace_back(month_term(y, m));
+			parts.push_back(ss.leaf(db, month_term(y, m)));
 		else
-			parts.emplace_back(Xapian::Query::OP_FILTER, Xapian::Query(month_term(y, m)),
+			parts.emplace_back(Xapian::Query::OP_FILTER, ss.leaf(db, month_term(y, m)),
 			                   Xapian::Query(Xapian::Query::OP_VALUE_RANGE, SLOT_TIME,
 			                                 time_value(std::max(lo, ms)),
 			                                 time_value(std::min(hi, me))));
@@ -805,8 +839,9 @@ class FacetSpy : public Xapian::MatchSpy {
 		// value 1 is varint(seq) id \x1f account \x1f author; the
 		// platform is the id up to its ':'
 		size_t pos = 0, a, b;
-		uint64_t seq;
-		if (!get_varint(v, pos, seq) || (a = v.find('\x1f', pos)) == std::string::npos ||
+		uint64_t seq, ver;
+		if (!get_varint(v, pos, seq) || !get_varint(v, pos, ver) ||
+		    (a = v.find('\x1f', pos)) == std::string::npos ||
 		    (b = v.find('\x1f', a + 1)) == std::string::npos)
 			return;
 		if (platform) {
@@ -827,6 +862,11 @@ class FacetSpy : public Xapian::MatchSpy {
     public:
 	unsigned want;
 	std::unordered_map<std::string, uint64_t> counts[3];
+	// documents of records with several versions that match (docid ->
+	// record id): such a record is counted once
+	const std::unordered_map<Xapian::docid, std::string> *multi = nullptr;
+	std::unordered_set<std::string> multi_seen;
+	uint64_t records = 0;
 
 	FacetSpy(unsigned w, const std::vector<Xapian::Database> &shards) : want(w)
 	{
@@ -841,6 +881,15 @@ class FacetSpy : public Xapian::MatchSpy {
 	void operator()(const Xapian::Document &doc, double) override
 	{
 		const std::string f = value(doc, facet, SLOT_FACET);
+		if (multi && !multi->empty()) {
+			// the spy sees a shard's own docid; mm has the combined one
+			Xapian::docid did = (doc.get_docid() - 1) * (Xapian::docid)facet.v.size() +
+			                    (Xapian::docid)facet.cur + 1;
+			auto m = multi->find(did);
+			if (m != multi->end() && !multi_seen.insert(m->second).second)
+				return;
+		}
+		records++;
 		bool platform = want & CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM);
 		bool other = f.size() == 3 && f[0] == 0;   // a platform without a code
 		if (f.size() == 3) {
@@ -896,10 +945,11 @@ struct Rec {
 	std::string id, platform, account, kind, author, lang, thread, title, text;
 	std::vector<std::string> about;   // repost_of, quote_of, target
 	std::vector<std::string> tags, mentions, urls;
+	std::string alias;   // an edit's own platform id (x: from its permalink)
 	uint64_t seq = 0;
 	uint32_t version = 1;
 	int64_t created_at = CUSTOS_TIME_NONE;
-	bool media = false;
+	bool media = false, deleted = false;
 };
 
 struct Op {
@@ -920,6 +970,11 @@ struct Shard {
 	Xapian::TermGenerator tg;
 	std::map<std::string, Xapian::Stem> stems;
 	std::vector<PosTok> toks;   // scratch for make_document
+	// the lexicon: words as written (metadata W<word>) and the words of
+	// each stem (S<stem>\x1f<word>), for wildcards and fuzzy words; each
+	// word is written once per handle, at the next commit
+	std::unordered_set<std::string> lexicon_seen;
+	std::vector<std::pair<std::string, std::string>> lexicon_new;
 
 	std::thread th;
 	std::mutex mu;
@@ -930,6 +985,22 @@ struct Shard {
 	std::string wmsg;
 };
 
+void lexicon_add(Shard *sh, const std::string &raw, const std::string &stem)
+{
+	if (raw.size() > 100 || !sh->lexicon_seen.insert(raw).second)
+		return;
+	sh->lexicon_new.emplace_back(raw, stem);
+}
+
+void flush_lexicon(Shard *sh)
+{
+	for (const auto &w : sh->lexicon_new) {
+		sh->wdb->set_metadata("W" + w.first, w.second);
+		sh->wdb->set_metadata("S" + w.second + '\x1f' + w.first, "1");
+	}
+	sh->lexicon_new.clear();
+}
+
 } // namespace
 
 struct custos_index {
@@ -939,9 +1010,18 @@ struct custos_index {
 	std::string path;
 	custos_err_t err;
 	std::map<std::string, Xapian::Stem> stems;   // for queries
+	unsigned generation = 0;   // of the MANIFEST the handle opened
 };
 
 namespace {
+
+std::vector<Xapian::Database> shard_dbs(const custos_index_t *idx)
+{
+	std::vector<Xapian::Database> v;
+	for (Shard *sh : idx->shards)
+		v.push_back(sh->wdb ? Xapian::Database(*sh->wdb) : *sh->rdb);
+	return v;
+}
 
 int set_err(custos_err_t *err, int status, const std::string &msg)
 {
@@ -982,7 +1062,9 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 {
 	Xapian::Document doc;
 
-	doc.add_boolean_term("Q" + r.id);
+	doc.add_boolean_term(fit_term("Q", r.id));
+	if (!r.alias.empty())
+		doc.add_boolean_term(fit_term("I", r.alias));
 	std::string platform = lower(r.platform);
 	if (platform.empty()) {
 		size_t c = r.id.find(':');
@@ -990,23 +1072,25 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 			platform = lower(r.id.substr(0, c));
 	}
 	if (!platform.empty())
-		doc.add_boolean_term("P" + platform);
+		doc.add_boolean_term(fit_term("P", platform));
 	if (!r.account.empty())
-		doc.add_boolean_term("A" + lower(r.account));
+		doc.add_boolean_term(fit_term("A", fold(r.account)));
 	std::string handle = strip_lead(r.author, '@');
 	if (!handle.empty())
-		doc.add_boolean_term("F" + lower(handle));
+		doc.add_boolean_term(fit_term("F", fold(handle)));
 	if (!r.kind.empty())
-		doc.add_boolean_term("N" + lower(r.kind));
+		doc.add_boolean_term(fit_term("N", lower(r.kind)));
 	std::string lang = lang_primary(r.lang.c_str());
 	if (!lang.empty())
-		doc.add_boolean_term("L" + lang);
+		doc.add_boolean_term(fit_term("L", lang));
 	if (!r.thread.empty() && r.thread != r.id)   // a root is found by its Q term
-		doc.add_boolean_term("T" + r.thread);
+		doc.add_boolean_term(fit_term("T", r.thread));
 	for (const std::string &a : r.about)
-		doc.add_boolean_term("R" + a);
+		doc.add_boolean_term(fit_term("R", a));
 	if (r.media)
 		doc.add_boolean_term("Hmedia");
+	if (r.deleted)
+		doc.add_boolean_term("Hdeleted");
 
 	std::vector<std::string> tags, mentions;
 	for (const std::string &t : r.tags)
@@ -1015,24 +1099,24 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	scan_text_entities(r.title.c_str(), '#', tags);
 	for (const std::string &t : tags)
 		if (!t.empty())
-			doc.add_boolean_term("K" + lower(t));
+			doc.add_boolean_term(fit_term("K", fold(t)));
 	for (const std::string &m0 : r.mentions)
 		mentions.push_back(strip_lead(m0, '@'));
 	scan_text_entities(r.text.c_str(), '@', mentions);
 	for (const std::string &m0 : mentions) {
-		std::string m = lower(m0);
+		std::string m = fold(m0);
 		if (m.empty())
 			continue;
-		doc.add_boolean_term("M" + m);
+		doc.add_boolean_term(fit_term("M", m));
 		size_t at = m.find('@');   // user@instance also finds @user
 		if (at != std::string::npos && at > 0)
-			doc.add_boolean_term("M" + m.substr(0, at));
+			doc.add_boolean_term(fit_term("M", m.substr(0, at)));
 	}
 	for (const std::string &u : r.urls) {
 		std::string d = url_domain(u);
 		// the domain and each parent above the top level
 		while (!d.empty() && d.find('.') != std::string::npos) {
-			doc.add_boolean_term("U" + d);
+			doc.add_boolean_term(fit_term("U", d));
 			d = d.substr(d.find('.') + 1);
 		}
 	}
@@ -1047,6 +1131,7 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	}
 	std::string rv;
 	put_varint(rv, r.seq);
+	put_varint(rv, r.version);
 	rv += r.id;
 	rv += '\x1f';
 	rv += r.account;
@@ -1054,28 +1139,43 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	rv += handle;
 	doc.add_value(SLOT_REC, rv);
 
-	// Text: Z-prefixed English stems for every record (one vocabulary that
-	// every query reaches), their positions kept in value 2 rather than as
-	// Xapian positional data (see "Phrases and NEAR"); records in another
-	// language with a stemmer add the stems of that language.
+	// Text: folded (NFKC, case), split into words as written, each indexed
+	// as the Z term of its English stem (one vocabulary every query
+	// reaches); positions and the words as written go to value 2 and the
+	// shard's lexicon rather than to Xapian's position table and postings
+	// (see "word positions" above). Records in another language with a
+	// stemmer add the stems of that language.
+	// (ASCII needs no folding: the term generator lower-cases it)
+	std::string title = ascii(r.title) ? r.title : fold(r.title);
+	std::string text = ascii(r.text) ? r.text : fold(r.text);
 	Xapian::TermGenerator &tg = sh->tg;
 	Xapian::Document words;
 	tg.set_document(words);
-	tg.set_stemmer(stem_for(sh->stems, "en"));
-	tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL_Z);
-	if (!r.title.empty()) {
-		tg.index_text(r.title);
+	tg.set_stemmer(Xapian::Stem());
+	tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
+	tg.set_max_word_length(MAX_WORD);
+	if (!title.empty()) {
+		tg.index_text(title);
 		tg.increase_termpos(10);
 	}
-	tg.index_text(r.text);
+	tg.index_text(text);
 	std::vector<PosTok> &toks = sh->toks;
 	toks.clear();
+	Xapian::Stem en = stem_for(sh->stems, "en");
 	for (Xapian::TermIterator t = words.termlist_begin(); t != words.termlist_end(); ++t) {
-		const std::string &term = *t;
-		doc.add_term(term, t.get_wdf());
-		uint32_t h = term_hash(term);
+		const std::string &raw = *t;
+		std::string stem = en(raw);
+		// a word too long for a Xapian term is indexed cut and hashed
+		std::string zterm = fit_term("Z", stem);
+		doc.add_term(zterm, t.get_wdf());
+		uint32_t hs = zterm.size() == stem.size() + 1 ? term_hash('Z', stem) : term_hash(zterm);
+		uint32_t hr = 0;
+		bool has_raw = raw != stem;
+		if (has_raw)
+			hr = term_hash('E', raw);
 		for (Xapian::PositionIterator p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
-			toks.push_back(PosTok{*p, h});
+			toks.push_back(PosTok{ *p, hs, hr, has_raw });
+		lexicon_add(sh, raw, stem);
 	}
 	if (!toks.empty())
 		doc.add_value(SLOT_POS, encode_positions(toks));
@@ -1083,11 +1183,14 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	if (!lang.empty() && lang != "en") {
 		Xapian::Stem native = stem_for(sh->stems, lang);
 		if (!native.is_none()) {
+			// this layer's terms go to Xapian as they are: words short
+			// enough for them (the English layer above has every word)
+			tg.set_max_word_length(64);
 			tg.set_stemmer(native);
 			tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL_Z);
-			if (!r.title.empty())
-				tg.index_text_without_positions(r.title);
-			tg.index_text_without_positions(r.text);
+			if (!title.empty())
+				tg.index_text_without_positions(title);
+			tg.index_text_without_positions(text);
 		}
 	}
 	tg.set_document(Xapian::Document());
@@ -1097,20 +1200,42 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 // Writes go inside a Xapian transaction that only commit ends: Xapian then
 // never flushes on its own, so documents and watermark land together, and a
 // handle freed without commit leaves the index as it was.
+//
+// Every version of a record is a document of its own, numbered by its store
+// sequence number (a replay after a crash replaces what it finds; a new
+// record, above every id the shard holds, costs Xapian no lookup). The
+// documents of a record with more than one version carry the term Xmulti
+// and the record id in value 4, which is how searches count such a record
+// once (see count_records); a record with one version pays nothing for it.
 void apply(Shard *sh, Op &op)
 {
 	if (op.kind == Op::REPLACE) {
-		// The document id is the version's store sequence number: a
-		// replay after a crash replaces what it finds, and a new record
-		// (above every id the shard holds) costs Xapian no lookup. A
-		// later version replaces the one its record id has.
-		if (op.rec.version != 1)
-			sh->wdb->delete_document("Q" + op.rec.id);
-		sh->wdb->replace_document((Xapian::docid)op.rec.seq, make_document(sh, op.rec));
-	}
-	else if (op.kind == Op::DELETE)
-		sh->wdb->delete_document("Q" + op.id);
-	else {
+		Xapian::Document doc = make_document(sh, op.rec);
+		if (op.rec.version != 1) {
+			std::string q = fit_term("Q", op.rec.id);
+			bool others = false;
+			for (Xapian::PostingIterator p = sh->wdb->postlist_begin(q);
+			     p != sh->wdb->postlist_end(q); ++p) {
+				if (*p == (Xapian::docid)op.rec.seq)
+					continue;
+				others = true;
+				Xapian::Document old = sh->wdb->get_document(*p);
+				if (old.get_value(SLOT_MULTI).empty()) {
+					old.add_boolean_term(MULTI_TERM);
+					old.add_value(SLOT_MULTI, op.rec.id);
+					sh->wdb->replace_document(*p, old);
+				}
+			}
+			if (others) {
+				doc.add_boolean_term(MULTI_TERM);
+				doc.add_value(SLOT_MULTI, op.rec.id);
+			}
+		}
+		sh->wdb->replace_document((Xapian::docid)op.rec.seq, doc);
+	} else if (op.kind == Op::DELETE) {
+		sh->wdb->delete_document(fit_term("Q", op.id));
+	} else {
+		flush_lexicon(sh);
 		sh->wdb->set_metadata(WATERMARK_KEY, std::to_string(op.watermark));
 		sh->wdb->commit_transaction();
 		sh->wdb->begin_transaction(true);
@@ -1138,6 +1263,11 @@ void worker_main(Shard *sh)
 			} catch (...) {
 				translate(&e, op.kind == Op::COMMIT ? "cannot commit the index"
 				                                    : "cannot update the index");
+				if (op.kind == Op::REPLACE)
+					custos_err_prefix(&e, "cannot index record '%.200s' (seq %llu)",
+					                  op.rec.id.c_str(), (unsigned long long)op.rec.seq);
+				else if (op.kind == Op::DELETE)
+					custos_err_prefix(&e, "cannot delete record '%.200s'", op.id.c_str());
 			}
 		}
 		lk.lock();
@@ -1232,69 +1362,556 @@ Rec rec_of(const custos_record_t *r)
 	x.version = r->version;
 	x.created_at = r->created_at;
 	x.media = r->n_media > 0;
+	x.deleted = r->deleted_at != CUSTOS_TIME_NONE;
+	// an X edit keeps the record id of its first version; its own id is
+	// the one its permalink names
+	const char *st = r->url && x.platform == "x" ? strstr(r->url, "/status/") : nullptr;
+	if (st) {
+		std::string own = "x:";
+		for (st += 8; *st >= '0' && *st <= '9'; st++)
+			own += *st;
+		if (own.size() > 2 && own != x.id)
+			x.alias = own;
+	}
 	return x;
 }
 
-// ---- query parsing ----------------------------------------------------------
+// ---- from the parsed query to a Xapian query ------------------------------
 
 struct Parsed {
 	Xapian::Query query;
 	Xapian::Stem stem;
+	std::string notes;
+	size_t expansions = 0;   // words the wildcards and fuzzy words matched
 };
 
-int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
-                const char *stem_lang, Parsed &out, custos_err_t *err)
-{
-	custos_buf_t rw = { nullptr, 0, 0 };
-	char lang[16];
-	int e = custos_index__prepare(q, &rw, lang, sizeof lang, err);
-	if (e < 0) {
-		custos_buf_free(&rw);
-		return e;
+// A refusal already written to the builder's err.
+struct Refused {
+	int status;
+};
+
+const size_t EXPANSION_MAX = 2000;   // words one wildcard or fuzzy word may match
+
+const char *const KNOWN_PLATFORMS[] = { "x", "mastodon", "facebook", "slack", "linkedin",
+	                                "feed", nullptr };
+const char *const KNOWN_KINDS[] = { "post", "reply", "repost", "quote", "comment", "message",
+	                            "event", "like", nullptr };
+
+// A positional part of a query: the candidates (documents holding the
+// terms it needs), the check on the position value, whether that check is
+// needed at all, and the terms every match holds (to drive the check).
+struct PQ {
+	Xapian::Query cand;
+	PExpr pe;
+	bool check = false;
+	std::vector<std::string> required;
+};
+
+struct Builder {
+	const Xapian::Database *db = nullptr;      // null: check the syntax only
+	std::vector<Xapian::Database> shards;      // for the lexicon and the 1.4.22 workaround
+	Xapian::Stem stem, en;
+	unsigned flags = 0;
+	const char *q = "";
+	custos_err_t *err = nullptr;
+	Xapian::TermGenerator tg;
+	bool have_lexicon = false;
+	size_t expansions = 0;
+	std::vector<std::string> lexicon;   // words as written
+
+	[[noreturn]] void refuse(const char *fmt, ...) __attribute__((format(printf, 2, 3)))
+	{
+		char msg[600];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		throw Refused{ custos_err_set(err, CUSTOS_EFORMAT, "%s", msg) };
 	}
-	std::string rewritten(rw.data ? rw.data : "", rw.len);
-	custos_buf_free(&rw);
+	std::string src(const custos_qnode_t *n) const { return std::string(q + n->pos, n->len); }
 
-	// English stems (the layer every record has, with positions), or with
-	// stem_lang the stems of that language (phrases only where they agree)
-	std::string sl = stem_lang && *stem_lang ? lang_primary(stem_lang) : "en";
-	std::map<std::string, Xapian::Stem> local;
-	out.stem = stem_for(idx ? idx->stems : local, sl);
-	bool native = sl != "en" && !out.stem.is_none();
-	if (!native)
-		out.stem = stem_for(idx ? idx->stems : local, "en");
+	// A term, read through TermSource where Xapian 1.4.22 would fail on it
+	// (see TermSource).
+	ShardStats stats;
+	void set_shards(std::vector<Xapian::Database> &&v)
+	{
+		shards = v;
+		stats = ShardStats(std::move(v));
+	}
+	Xapian::Query leaf(const std::string &t) const { return stats.leaf(db, t); }
+	static Xapian::Query boolean(const Xapian::Query &x)
+	{
+		return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, x, 0);
+	}
+	Xapian::doccount termfreq(const std::string &t) const { return db ? db->get_termfreq(t) : 0; }
 
-	Xapian::QueryParser qp;
-	if (db)
-		qp.set_database(*db);
-	qp.set_stemmer(out.stem);
-	// every free-text term (stems, CJK n-grams, wildcard patterns) gets
-	// the Z prefix, as the index has them
-	qp.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
-	qp.add_prefix("", "Z");
-	qp.set_default_op(Xapian::Query::OP_AND);
-	qp.set_max_expansion(2000, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
-	                     Xapian::QueryParser::FLAG_WILDCARD);
-	qp.add_boolean_prefix("from", (new LowerField("F", '@'))->release());
-	qp.add_boolean_prefix("platform", (new LowerField("P", 0))->release());
-	qp.add_boolean_prefix("account", (new LowerField("A", 0))->release());
-	qp.add_boolean_prefix("tag", (new LowerField("K", '#'))->release());
-	qp.add_boolean_prefix("hashtag", (new LowerField("K", '#'))->release());
-	qp.add_boolean_prefix("mention", (new LowerField("M", '@'))->release());
-	qp.add_boolean_prefix("kind", (new LowerField("N", 0))->release());
-	qp.add_boolean_prefix("has", (new LowerField("H", 0))->release());
-	qp.add_boolean_prefix("lang", (new LangField())->release());
-	qp.add_boolean_prefix("url", (new UrlField())->release());
-	qp.add_boolean_prefix("thread", (new ThreadField())->release());
-	qp.add_boolean_prefix("about", "R");
-	qp.add_boolean_prefix("date", (new DateField(db))->release());
-	unsigned flags = Xapian::QueryParser::FLAG_BOOLEAN | Xapian::QueryParser::FLAG_PHRASE |
-	                 Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
-	                 Xapian::QueryParser::FLAG_PURE_NOT | Xapian::QueryParser::FLAG_CJK_NGRAM;
-	bool positional = false;
-	out.query = unposition(qp.parse_query(rewritten, flags), positional);
-	if (out.query.empty())
-		return custos_err_set(err, CUSTOS_EFORMAT, "the query has no searchable term");
+	// The alternatives of one word (a wildcard's or fuzzy word's
+	// expansion): weighted as one term, as Xapian weights its own
+	// wildcards, which also spares Xapian an OR of hundreds of terms
+	// (tens of milliseconds); an OR when a term is read through TermSource.
+	static Xapian::Query any_of(const std::vector<Xapian::Query> &v)
+	{
+		bool terms = true;
+		for (const Xapian::Query &q : v)
+			if (q.get_type() != Xapian::Query::LEAF_TERM)
+				terms = false;
+		return Xapian::Query(terms ? Xapian::Query::OP_SYNONYM : Xapian::Query::OP_OR, v.begin(),
+		                     v.end());
+	}
+
+	// The words of a piece of text as the index splits them: (position,
+	// word as written, folded), in order.
+	std::vector<std::pair<Xapian::termpos, std::string>> split(const std::string &text)
+	{
+		Xapian::Document d;
+		tg.set_document(d);
+		tg.index_text(fold(text));
+		std::vector<std::pair<Xapian::termpos, std::string>> out;
+		for (Xapian::TermIterator t = d.termlist_begin(); t != d.termlist_end(); ++t)
+			for (Xapian::PositionIterator p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
+				out.emplace_back(*p, *t);
+		std::sort(out.begin(), out.end());
+		tg.set_document(Xapian::Document());
+		return out;
+	}
+
+	// every word of every shard's lexicon, once, sorted
+	void load_lexicon()
+	{
+		if (have_lexicon)
+			return;
+		for (const Xapian::Database &d : shards)
+			for (Xapian::TermIterator k = d.metadata_keys_begin("W"); k != d.metadata_keys_end("W");
+			     ++k)
+				lexicon.push_back((*k).substr(1));
+		std::sort(lexicon.begin(), lexicon.end());
+		lexicon.erase(std::unique(lexicon.begin(), lexicon.end()), lexicon.end());
+		have_lexicon = true;
+	}
+	// every word as written of stem s, over the shards
+	std::set<std::string> words_of_stem(const std::string &s) const
+	{
+		std::set<std::string> out;
+		std::string pre = "S" + s + '\x1f';
+		for (const Xapian::Database &d : shards)
+			for (Xapian::TermIterator k = d.metadata_keys_begin(pre); k != d.metadata_keys_end(pre);
+			     ++k)
+				out.insert((*k).substr(pre.size()));
+		return out;
+	}
+
+	// A slot from a set of words as written: a stem whose every word is in
+	// the set is taken whole (no check needed); the others by their words.
+	PQ word_set(const std::set<std::string> &words)
+	{
+		PQ r;
+		std::map<std::string, std::vector<std::string>> by_stem;
+		for (const std::string &w : words)
+			by_stem[en(w)].push_back(w);
+		std::vector<Xapian::Query> cands;
+		for (auto &kv : by_stem) {
+			std::string z = "Z" + kv.first;
+			cands.push_back(leaf(z));
+			bool whole = true;
+			for (const std::string &w : words_of_stem(kv.first))
+				if (!words.count(w))
+					whole = false;
+			if (whole) {
+				r.pe.slot.stem.push_back(term_hash(z));
+				continue;
+			}
+			r.check = true;
+			for (const std::string &w : kv.second) {
+				if (w == kv.first)
+					r.pe.slot.plain.push_back(term_hash(z));
+				else
+					r.pe.slot.raw.push_back(term_hash("E" + w));
+			}
+		}
+		if (by_stem.size() == 1)
+			r.required.push_back("Z" + by_stem.begin()->first);
+		r.cand = cands.empty() ? Xapian::Query() : any_of(cands);
+		return r;
+	}
+
+	// the folded form of a pattern or fuzzy word, which must be one word
+	std::string one_word(const custos_qnode_t *n, bool pattern)
+	{
+		std::string f = fold(n->text);
+		for (Xapian::Utf8Iterator it(f); it != Xapian::Utf8Iterator(); ++it) {
+			unsigned ch = *it;
+			if (pattern && (ch == '*' || ch == '?'))
+				continue;
+			if (!Xapian::Unicode::is_wordchar(ch))
+				refuse("'%s' at position %zu: a %s works within one word (it has '%s')",
+				       src(n).c_str(), n->pos, pattern ? "wildcard" : "fuzzy word",
+				       std::string(1, (char)(ch < 0x80 ? ch : '?')).c_str());
+		}
+		return f;
+	}
+
+	PQ expand(const custos_qnode_t *n)
+	{
+		bool pattern = (n->flags & CUSTOS_QW_WILDCARD) != 0;
+		std::string f = one_word(n, pattern);
+		std::set<std::string> hits;
+		if (!db)
+			return PQ();
+		auto take = [&](const std::string &w) {
+			hits.insert(w);
+			if (hits.size() > EXPANSION_MAX)
+				refuse("'%s' at position %zu matches more than %zu words (the limit); make "
+				       "it more specific", src(n).c_str(), n->pos, EXPANSION_MAX);
+		};
+		if (pattern) {
+			size_t lit = f.find_first_of("*?");
+			std::string pre = "W" + f.substr(0, lit);
+			if (lit == std::string::npos) {
+				take(f);
+			} else if (lit > 0) {
+				std::set<std::string> seen;
+				for (const Xapian::Database &d : shards)
+					for (Xapian::TermIterator k = d.metadata_keys_begin(pre);
+					     k != d.metadata_keys_end(pre); ++k) {
+						std::string w = (*k).substr(1);
+						if (custos_index__wildcard_match(f.c_str(), w.c_str()))
+							take(w);
+					}
+			} else {
+				load_lexicon();
+				for (const std::string &w : lexicon)
+					if (custos_index__wildcard_match(f.c_str(), w.c_str()))
+						take(w);
+			}
+		} else {
+			load_lexicon();
+			for (const std::string &w : lexicon)
+				if (custos_index__edit_distance(f.c_str(), w.c_str(), n->fuzzy) <= n->fuzzy)
+					take(w);
+		}
+		expansions += hits.size();
+		return word_set(hits);
+	}
+
+	// A word token: one slot, or a sequence when the tokenizer splits it
+	// ("e-mail", "pdp-10", CJK text).
+	PQ word(const custos_qnode_t *n)
+	{
+		if (n->flags & (CUSTOS_QW_WILDCARD | CUSTOS_QW_FUZZY))
+			return expand(n);
+		bool exact = (n->flags & CUSTOS_QW_EXACT) != 0;
+		auto ws = split(n->text);
+		if (ws.empty())
+			refuse("'%s' at position %zu has no word to search for", src(n).c_str(), n->pos);
+		PQ r;
+		std::vector<Xapian::Query> cands;
+		Xapian::termpos base = ws[0].first;
+		for (const auto &pw : ws) {
+			PSlot slot;
+			std::string s = exact ? en(pw.second) : stem(pw.second);
+			std::string z = fit_term("Z", s);
+			if (exact && pw.second == s)
+				slot.plain.push_back(term_hash(z));
+			else if (exact)
+				slot.raw.push_back(term_hash("E" + pw.second));
+			else
+				slot.stem.push_back(term_hash(z));
+			if ((flags & CUSTOS_QUERY_ACCENTS) && !exact && db) {
+				// any word of the lexicon that reads the same without accents
+				char *a = nullptr, *b = nullptr;
+				if (custos_index__fold_accents(pw.second.data(), pw.second.size(), &a, nullptr) < 0)
+					throw std::bad_alloc();
+				std::string key(a);
+				free(a);
+				load_lexicon();
+				std::vector<Xapian::Query> alts{ leaf(z) };
+				for (const std::string &w : lexicon) {
+					if (custos_index__fold_accents(w.data(), w.size(), &b, nullptr) < 0)
+						throw std::bad_alloc();
+					bool same = key == b;
+					free(b);
+					std::string wstem = same ? en(w) : std::string();
+					if (same && wstem != s) {
+						slot.stem.push_back(term_hash("Z" + wstem));
+						alts.push_back(leaf("Z" + wstem));
+					}
+				}
+				cands.push_back(any_of(alts));
+				if (alts.size() == 1)
+					r.required.push_back(z);
+			} else {
+				cands.push_back(leaf(z));
+				r.required.push_back(z);
+			}
+			r.pe.seq.emplace_back(pw.first - base, slot);
+		}
+		if (r.pe.seq.size() == 1) {
+			r.pe.kind = PExpr::SLOT;
+			r.pe.slot = r.pe.seq[0].second;
+			r.pe.seq.clear();
+			r.check = exact;
+			r.cand = cands[0];
+		} else {
+			r.pe.kind = PExpr::SEQ;
+			r.check = true;
+			r.cand = Xapian::Query(Xapian::Query::OP_AND, cands.begin(), cands.end());
+		}
+		return r;
+	}
+
+	PQ phrase(const custos_qnode_t *n)
+	{
+		if (n->n_kids == 1)
+			return word(n->kids[0]);
+		PQ r;
+		r.pe.kind = PExpr::SEQ;
+		r.check = true;
+		std::vector<Xapian::Query> cands;
+		Xapian::termpos at = 0;
+		for (size_t i = 0; i < n->n_kids; i++) {
+			PQ w = word(n->kids[i]);
+			cands.push_back(w.cand);
+			r.required.insert(r.required.end(), w.required.begin(), w.required.end());
+			if (w.pe.kind == PExpr::SLOT) {
+				r.pe.seq.emplace_back(at, w.pe.slot);
+				at++;
+			} else {
+				Xapian::termpos last = 0;
+				for (auto &s : w.pe.seq) {
+					r.pe.seq.emplace_back(at + s.first, s.second);
+					last = s.first;
+				}
+				at += last + 1;
+			}
+		}
+		r.cand = Xapian::Query(Xapian::Query::OP_AND, cands.begin(), cands.end());
+		return r;
+	}
+
+	PQ positional(const custos_qnode_t *n)
+	{
+		switch (n->kind) {
+		case CUSTOS_QN_WORD:
+			return word(n);
+		case CUSTOS_QN_PHRASE:
+			return phrase(n);
+		case CUSTOS_QN_OR: {
+			PQ r;
+			r.pe.kind = PExpr::OR;
+			std::vector<Xapian::Query> cands;
+			for (size_t i = 0; i < n->n_kids; i++) {
+				PQ k = positional(n->kids[i]);
+				cands.push_back(k.cand);
+				r.check = r.check || k.check;
+				r.pe.kids.push_back(std::move(k.pe));
+			}
+			r.cand = Xapian::Query(Xapian::Query::OP_OR, cands.begin(), cands.end());
+			return r;
+		}
+		case CUSTOS_QN_NEAR: {
+			PQ a = positional(n->kids[0]), b = positional(n->kids[1]);
+			PQ r;
+			r.pe.kind = PExpr::NEAR;
+			r.pe.dist = n->dist;
+			r.pe.ordered = n->ordered != 0;
+			r.pe.kids.push_back(std::move(a.pe));
+			r.pe.kids.push_back(std::move(b.pe));
+			r.check = true;
+			r.cand = Xapian::Query(Xapian::Query::OP_AND, a.cand, b.cand);
+			r.required = a.required;
+			r.required.insert(r.required.end(), b.required.begin(), b.required.end());
+			return r;
+		}
+		default:
+			refuse("'%s' at position %zu cannot stand in a proximity search", src(n).c_str(),
+			       n->pos);
+		}
+	}
+
+	Xapian::Query checked(PQ &&p)
+	{
+		if (!p.check || p.cand.empty())
+			return p.cand;
+		std::string driver;
+		Xapian::doccount best = 0;
+		for (const std::string &t : p.required) {
+			Xapian::doccount tf = termfreq(t);
+			if (driver.empty() || tf < best) {
+				driver = t;
+				best = tf;
+			}
+		}
+		auto pe = std::make_shared<const PExpr>(std::move(p.pe));
+		return Xapian::Query(Xapian::Query::OP_FILTER, p.cand,
+		                     Xapian::Query((new PosSource(pe, driver))->release()));
+	}
+
+	// a value checked against a list and, with an index, the values it holds
+	void check_value(const custos_qnode_t *n, const std::string &v, const char *const *known,
+	                 const char *prefix, const char *what)
+	{
+		std::set<std::string> ok;
+		for (int i = 0; known[i]; i++)
+			ok.insert(known[i]);
+		for (const Xapian::Database &d : shards)
+			for (Xapian::TermIterator t = d.allterms_begin(prefix); t != d.allterms_end(prefix); ++t)
+				ok.insert((*t).substr(strlen(prefix)));
+		if (ok.count(v))
+			return;
+		if (!db) {
+			// without an index (a rule or hold being written) any
+			// name of lower-case letters, digits, '-', '_', '.' may
+			// still come; searches check it against the index
+			bool plain = !v.empty();
+			for (char c : v)
+				if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+				      c == '_' || c == '.'))
+					plain = false;
+			if (plain)
+				return;
+		}
+		std::string list;
+		for (const std::string &x : ok)
+			list += (list.empty() ? "" : ", ") + x;
+		refuse("'%s' at position %zu: no %s '%s' (%ss: %s)%s", src(n).c_str(), n->pos, what,
+		       v.c_str(), what, list.c_str(),
+		       strcmp(what, "platform") == 0 && v == "twitter" ? "; X is 'x'" : "");
+	}
+
+	Xapian::Query field(const custos_qnode_t *n)
+	{
+		std::string f = n->field, v = n->text;
+		Xapian::Query r;
+		if (f == "from")
+			r = leaf(fit_term("F", fold(strip_lead(v, '@'))));
+		else if (f == "platform") {
+			v = lower(v);
+			check_value(n, v, KNOWN_PLATFORMS, "P", "platform");
+			r = leaf(fit_term("P", v));
+		} else if (f == "account")
+			r = leaf(fit_term("A", fold(v)));
+		else if (f == "tag")
+			r = leaf(fit_term("K", fold(strip_lead(v, '#'))));
+		else if (f == "mention")
+			r = leaf(fit_term("M", fold(strip_lead(v, '@'))));
+		else if (f == "url") {
+			std::string d = url_domain(v);
+			if (d.empty())
+				refuse("'%s' at position %zu: no domain in it", src(n).c_str(), n->pos);
+			r = leaf(fit_term("U", d));
+		} else if (f == "kind") {
+			v = lower(v);
+			check_value(n, v, KNOWN_KINDS, "N", "kind");
+			r = leaf(fit_term("N", v));
+		} else if (f == "lang")
+			r = leaf(fit_term("L", lang_primary(v.c_str())));
+		else if (f == "thread")
+			r = Xapian::Query(Xapian::Query::OP_OR, leaf(fit_term("T", v)), leaf(fit_term("Q", v)));
+		else if (f == "about")
+			r = leaf(fit_term("R", v));
+		else if (f == "has")
+			r = leaf("H" + v);
+		else if (f == "id")
+			r = Xapian::Query(Xapian::Query::OP_OR, leaf(fit_term("Q", v)), leaf(fit_term("I", v)));
+		else
+			refuse("unknown field '%s:' at position %zu", f.c_str(), n->pos);
+		return boolean(r);
+	}
+
+	Xapian::Query build(const custos_qnode_t *n)
+	{
+		switch (n->kind) {
+		case CUSTOS_QN_ALL:
+			return Xapian::Query::MatchAll;
+		case CUSTOS_QN_WORD:
+		case CUSTOS_QN_PHRASE:
+		case CUSTOS_QN_NEAR:
+			return checked(positional(n));
+		case CUSTOS_QN_FIELD:
+			return field(n);
+		case CUSTOS_QN_DATE:
+			return boolean(date_query(db, stats, n->lo, n->hi));
+		case CUSTOS_QN_NOT:
+			return Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll,
+			                     build(n->kids[0]));
+		case CUSTOS_QN_OR: {
+			std::vector<Xapian::Query> v;
+			for (size_t i = 0; i < n->n_kids; i++)
+				v.push_back(build(n->kids[i]));
+			return Xapian::Query(Xapian::Query::OP_OR, v.begin(), v.end());
+		}
+		case CUSTOS_QN_AND: {
+			std::vector<Xapian::Query> pos, neg;
+			for (size_t i = 0; i < n->n_kids; i++) {
+				const custos_qnode_t *k = n->kids[i];
+				if (k->kind == CUSTOS_QN_NOT)
+					neg.push_back(build(k->kids[0]));
+				else
+					pos.push_back(build(k));
+			}
+			Xapian::Query p = pos.empty() ? Xapian::Query::MatchAll :
+			                  Xapian::Query(Xapian::Query::OP_AND, pos.begin(), pos.end());
+			if (neg.empty())
+				return p;
+			return Xapian::Query(Xapian::Query::OP_AND_NOT, p,
+			                     Xapian::Query(Xapian::Query::OP_OR, neg.begin(), neg.end()));
+		}
+		}
+		refuse("cannot search for '%s' at position %zu", src(n).c_str(), n->pos);
+	}
+};
+
+
+int bad_query(custos_err_t *err, int status)
+{
+	if (err && status == CUSTOS_EFORMAT)
+		custos_err_prefix(err, "bad query");
+	return status;
+}
+
+int parse_query(custos_index_t *idx, const Xapian::Database *db, const char *q,
+                const char *stem_lang, unsigned flags, Parsed &out, custos_err_t *err)
+{
+	custos_qparse_t tree;
+	int e = custos_index__parse(q, (flags & CUSTOS_QUERY_DTSEARCH) ? CUSTOS_QP_DTSEARCH : 0,
+	                            &tree, err);
+	if (e < 0) {
+		custos_index__qparse_free(&tree);
+		return bad_query(err, e);
+	}
+	try {
+		// English stems (the layer every record has, with positions), or
+		// with stem_lang the stems of that language (phrases only where they
+		// agree)
+		std::map<std::string, Xapian::Stem> local;
+		std::map<std::string, Xapian::Stem> &cache = idx ? idx->stems : local;
+		std::string sl = stem_lang && *stem_lang ? lang_primary(stem_lang) : "en";
+		Builder b;
+		b.db = db;
+		if (idx && db)
+			b.set_shards(shard_dbs(idx));
+		b.en = stem_for(cache, "en");
+		b.stem = stem_for(cache, sl);
+		if (b.stem.is_none())
+			b.stem = b.en;
+		b.flags = flags;
+		b.q = q;
+		b.err = err;
+		b.tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+		b.tg.set_stemming_strategy(Xapian::TermGenerator::STEM_NONE);
+		b.tg.set_max_word_length(MAX_WORD);
+		out.stem = b.stem;
+		out.query = b.build(tree.root);
+		out.notes.assign(tree.notes.data ? tree.notes.data : "", tree.notes.len);
+		out.expansions = b.expansions;
+	} catch (const Refused &r) {
+		custos_index__qparse_free(&tree);
+		return bad_query(err, r.status);
+	} catch (...) {
+		custos_index__qparse_free(&tree);
+		throw;
+	}
+	custos_index__qparse_free(&tree);
 	return CUSTOS_OK;
 }
 
@@ -1351,12 +1968,47 @@ uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, Facet
 	return ms.get_matches_estimated();
 }
 
+// The documents of records with several versions that q matches (docid ->
+// record id). Few records have several versions, so this is cheap, and it
+// is what lets every count count records while a record with one version
+// costs nothing more than before.
+typedef std::unordered_map<Xapian::docid, std::string> MultiMap;
+
+MultiMap multi_matches(const Xapian::Database *db, const Xapian::Query &q)
+{
+	MultiMap out;
+	Xapian::doccount nm = db->get_termfreq(MULTI_TERM);
+	if (nm == 0)
+		return out;
+	Xapian::Enquire enq(*db);
+	enq.set_query(Xapian::Query(Xapian::Query::OP_FILTER, q,
+	                            Xapian::Query((new TermSource(MULTI_TERM))->release())));
+	enq.set_weighting_scheme(Xapian::BoolWeight());
+	Xapian::MSet ms = enq.get_mset(0, nm, nm);
+	for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it)
+		out.emplace(*it, it.get_document().get_value(SLOT_MULTI));
+	return out;
+}
+
+// Records q matches: documents, less the extra versions of records matched
+// by several.
+uint64_t count_records(const Xapian::Database *db, const Xapian::Query &q, const MultiMap &mm)
+{
+	uint64_t docs = count_matches(db, q, nullptr);
+	if (mm.empty())
+		return docs;
+	std::unordered_set<std::string> ids;
+	for (const auto &kv : mm)
+		ids.insert(kv.second);
+	return docs - mm.size() + ids.size();
+}
+
 // Newest-first (or oldest-first) without sorting every match: the months the
 // index holds, walked from the wanted end, give a window of whole months
 // that is widened until it holds offset+limit matches. Everything outside
 // the window is older (newer) than everything inside it, so the page is
 // exact. Small result sets are sorted directly.
-Xapian::MSet date_page(const Xapian::Database *db, const Xapian::Query &q, bool desc,
+Xapian::MSet date_page(const Xapian::Database *db, const ShardStats &ss, const Xapian::Query &q, bool desc,
                        size_t offset, size_t limit)
 {
 	Xapian::Enquire enq(*db);
@@ -1387,7 +2039,7 @@ Xapian::MSet date_page(const Xapian::Database *db, const Xapian::Query &q, bool 
 	std::vector<Xapian::Query> window;
 	while (i < months.size()) {
 		while (i < months.size() && (covered < need || window.empty())) {
-			window.emplace_back(months[i].first);
+			window.push_back(ss.leaf(db, months[i].first));
 			covered += months[i].second;
 			i++;
 		}
@@ -1402,6 +2054,230 @@ Xapian::MSet date_page(const Xapian::Database *db, const Xapian::Query &q, bool 
 	}
 	enq.set_query(q);
 	return enq.get_mset(offset, limit);
+}
+
+} // namespace
+
+// ---- the index on disk: MANIFEST and generations ---------------------------
+
+namespace {
+
+const char MANIFEST[] = "MANIFEST";
+const char BUILD_DIR[] = "build";
+
+struct Manifest {
+	unsigned generation = 0;   // 0: none
+	unsigned shards = 0;
+};
+
+std::string gen_dir(const std::string &path, unsigned g)
+{
+	return path + "/gen-" + std::to_string(g);
+}
+
+std::string shard_dir(const std::string &dir, unsigned i)
+{
+	return dir + "/shard" + std::to_string(i);
+}
+
+// CUSTOS_OK with m filled, CUSTOS_ENOTFOUND when there is no MANIFEST.
+int read_manifest(const std::string &path, Manifest &m, custos_err_t *err)
+{
+	std::string p = path + "/" + MANIFEST;
+	FILE *f = fopen(p.c_str(), "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return CUSTOS_ENOTFOUND;
+		return custos_err_set(err, CUSTOS_EINDEX, "cannot read '%s': %s", p.c_str(),
+		                      strerror(errno));
+	}
+	char buf[256];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	unsigned g = 0, s = 0;
+	if (sscanf(buf, "custos-index 1\ngeneration %u\nshards %u\n", &g, &s) != 2 || g == 0 ||
+	    s == 0 || s > 64)
+		return custos_err_set(err, CUSTOS_EINDEX, "the search index manifest '%s' is "
+		                      "unreadable (run 'custos index --rebuild')", p.c_str());
+	m.generation = g;
+	m.shards = s;
+	return CUSTOS_OK;
+}
+
+int fsync_path(const std::string &p, custos_err_t *err)
+{
+	int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", p.c_str(), strerror(errno));
+	if (fsync(fd) != 0) {
+		int en = errno;
+		close(fd);
+		return custos_err_set(err, CUSTOS_EIO, "cannot fsync '%s': %s", p.c_str(), strerror(en));
+	}
+	if (close(fd) != 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot close '%s': %s", p.c_str(), strerror(errno));
+	return CUSTOS_OK;
+}
+
+// A directory made and made durable in its parent.
+int make_dir(const std::string &p, custos_err_t *err)
+{
+	if (mkdir(p.c_str(), 0700) != 0 && errno != EEXIST)
+		return custos_err_set(err, CUSTOS_EIO, "cannot create '%s': %s", p.c_str(), strerror(errno));
+	size_t slash = p.find_last_of('/');
+	return fsync_path(slash == std::string::npos ? "." : p.substr(0, slash ? slash : 1), err);
+}
+
+// Every file of a directory (a compacted shard) to disk, then the directory.
+int fsync_tree(const std::string &dir, custos_err_t *err)
+{
+	DIR *d = opendir(dir.c_str());
+	if (!d)
+		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", dir.c_str(), strerror(errno));
+	struct dirent *de;
+	int e = CUSTOS_OK;
+	while (e == CUSTOS_OK && (de = readdir(d)) != nullptr)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			e = fsync_path(dir + "/" + de->d_name, err);
+	closedir(d);
+	return e < 0 ? e : fsync_path(dir, err);
+}
+
+// Replaces the MANIFEST atomically: a temporary, fsync, rename, fsync of
+// the directory. Readers see the old generation or the new one.
+int write_manifest(const std::string &path, const Manifest &m, custos_err_t *err)
+{
+	std::string tmp = path + "/" + MANIFEST + ".tmp", dst = path + "/" + MANIFEST;
+	char buf[128];
+	int n = snprintf(buf, sizeof buf, "custos-index 1\ngeneration %u\nshards %u\n", m.generation,
+	                 m.shards);
+	int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot create '%s': %s", tmp.c_str(),
+		                      strerror(errno));
+	if (write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
+		int en = errno;
+		close(fd);
+		return custos_err_set(err, CUSTOS_EIO, "cannot write '%s': %s", tmp.c_str(), strerror(en));
+	}
+	if (close(fd) != 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot close '%s': %s", tmp.c_str(), strerror(errno));
+	if (rename(tmp.c_str(), dst.c_str()) != 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", tmp.c_str(),
+		                      strerror(errno));
+	return fsync_path(path, err);
+}
+
+int remove_tree(const std::string &p, custos_err_t *err)
+{
+	struct stat st;
+	if (lstat(p.c_str(), &st) != 0)
+		return errno == ENOENT ? CUSTOS_OK
+		                       : custos_err_set(err, CUSTOS_EIO, "cannot stat '%s': %s", p.c_str(),
+		                                        strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(p.c_str());
+		if (!d)
+			return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", p.c_str(), strerror(errno));
+		struct dirent *de;
+		std::vector<std::string> names;
+		while ((de = readdir(d)) != nullptr)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				names.push_back(de->d_name);
+		closedir(d);
+		for (const std::string &n : names) {
+			int e = remove_tree(p + "/" + n, err);
+			if (e < 0)
+				return e;
+		}
+		if (rmdir(p.c_str()) != 0)
+			return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", p.c_str(),
+			                      strerror(errno));
+		return CUSTOS_OK;
+	}
+	if (unlink(p.c_str()) != 0)
+		return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", p.c_str(), strerror(errno));
+	return CUSTOS_OK;
+}
+
+// Removes what the MANIFEST does not name: generations an interrupted
+// compaction or rebuild left (keep_build: a rebuild's own build directory).
+int remove_stale(const std::string &path, unsigned keep, bool keep_build, custos_err_t *err)
+{
+	DIR *d = opendir(path.c_str());
+	if (!d)
+		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", path.c_str(), strerror(errno));
+	std::vector<std::string> stale;
+	struct dirent *de;
+	std::string mine = "gen-" + std::to_string(keep);
+	while ((de = readdir(d)) != nullptr) {
+		std::string n = de->d_name;
+		if ((n.compare(0, 4, "gen-") == 0 && n != mine) || (!keep_build && n == BUILD_DIR) ||
+		    n == std::string(MANIFEST) + ".tmp")
+			stale.push_back(n);
+	}
+	closedir(d);
+	for (const std::string &n : stale) {
+		int e = remove_tree(path + "/" + n, err);
+		if (e < 0)
+			return e;
+	}
+	return stale.empty() ? CUSTOS_OK : fsync_path(path, err);
+}
+
+// Compacts every shard of src_dir into the next generation, publishes it
+// and removes the old one and the source.
+int compact_into_next(const std::string &path, const std::string &src_dir, unsigned nshards,
+                      custos_err_t *err)
+{
+	Manifest old, m;
+	int e = read_manifest(path, old, err);
+	if (e < 0 && e != CUSTOS_ENOTFOUND)
+		return e;
+	m.generation = old.generation + 1;
+	m.shards = nshards;
+	std::string dst = gen_dir(path, m.generation);
+	if ((e = remove_tree(dst, err)) < 0 || (e = make_dir(dst, err)) < 0)
+		return e;
+	std::vector<custos_err_t> errs(nshards);
+	auto compact_one = [&](unsigned i) {
+		custos_err_clear(&errs[i]);
+		try {
+			Xapian::Database db(shard_dir(src_dir, i));
+			db.compact(shard_dir(dst, i), Xapian::Compactor::FULLER | Xapian::DBCOMPACT_NO_RENUMBER);
+			db.close();
+			fsync_tree(shard_dir(dst, i), &errs[i]);
+		} catch (...) {
+			translate(&errs[i], "cannot compact the search index");
+		}
+	};
+	// shards compact side by side, one thread each: compaction reads and
+	// writes one database at a time with one core
+	std::vector<std::thread> threads;
+	try {
+		for (unsigned i = 1; i < nshards; i++)
+			threads.emplace_back(compact_one, i);
+	} catch (...) {
+		for (std::thread &t : threads)
+			t.join();
+		return translate(err, "cannot compact the search index");
+	}
+	compact_one(0);
+	for (std::thread &t : threads)
+		t.join();
+	for (const custos_err_t &x : errs)
+		if (x.status != CUSTOS_OK) {
+			*err = x;
+			return x.status;
+		}
+	if ((e = fsync_path(dst, err)) < 0 || (e = write_manifest(path, m, err)) < 0)
+		return e;
+	// the old generation and the source may hold the text of records
+	// disposed of since: they go now, not later
+	if (src_dir != gen_dir(path, old.generation) && (e = remove_tree(src_dir, err)) < 0)
+		return e;
+	return remove_stale(path, m.generation, false, err);
 }
 
 } // namespace
@@ -1434,24 +2310,122 @@ static void free_handle(custos_index_t *idx)
 	delete idx;
 }
 
-// The shard directories of the index at path: path/shard0, path/shard1, ...
-static std::vector<std::string> shard_paths(const std::string &path)
+int custos_index_check(const char *path, custos_err_t *err)
 {
-	std::vector<std::string> v;
+	Manifest m;
 	struct stat st;
-	for (int i = 0;; i++) {
-		std::string p = path + "/shard" + std::to_string(i);
-		if (stat(p.c_str(), &st) != 0)
-			break;
-		v.push_back(p);
+	int e = read_manifest(path, m, err);
+	if (e == CUSTOS_ENOTFOUND)
+		return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (no MANIFEST; run "
+		                      "'custos index --rebuild')", path);
+	if (e < 0)
+		return e;
+	for (unsigned i = 0; i < m.shards; i++) {
+		std::string p = shard_dir(gen_dir(path, m.generation), i);
+		if (stat((p + "/iamglass").c_str(), &st) != 0)
+			return custos_err_set(err, CUSTOS_EINDEX, "the search index is missing shard %u "
+			                      "of %u ('%s'): run 'custos index --rebuild'", i, m.shards,
+			                      p.c_str());
 	}
-	return v;
+	return CUSTOS_OK;
+}
+
+// Opens the shards of the current generation (or of a fresh build).
+static int open_shards(custos_index_t *idx, const std::string &path, unsigned flags,
+                       custos_err_t *err)
+{
+	Manifest m;
+	int e;
+	bool create = (flags & CUSTOS_INDEX_CREATE) != 0;
+	std::string dir;
+	unsigned n;
+	struct stat st;
+	if (flags & CUSTOS_INDEX_FRESH) {
+		if ((e = make_dir(path, err)) < 0)
+			return e;
+		dir = path + "/" + BUILD_DIR;
+		if ((e = remove_tree(dir, err)) < 0 || (e = make_dir(dir, err)) < 0)
+			return e;
+		n = std::thread::hardware_concurrency();
+		n = n < 2 ? 2 : n > 4 ? 4 : n;
+		create = true;
+	} else {
+		for (int attempt = 0;; attempt++) {
+			e = read_manifest(path, m, err);
+			if (e == CUSTOS_ENOTFOUND && stat((path + "/shard0").c_str(), &st) == 0)
+				return custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has an "
+				                      "older layout (run 'custos index --rebuild')", path.c_str());
+			if (e == CUSTOS_ENOTFOUND && create) {
+				m.generation = 1;
+				n = std::thread::hardware_concurrency();
+				m.shards = n < 2 ? 2 : n > 4 ? 4 : n;
+				if ((e = make_dir(path, err)) < 0 ||
+				    (e = make_dir(gen_dir(path, 1), err)) < 0)
+					return e;
+				for (unsigned i = 0; i < m.shards; i++) {
+					Xapian::WritableDatabase w(shard_dir(gen_dir(path, 1), i),
+					                           Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+					w.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
+					w.commit();
+				}
+				if ((e = fsync_path(gen_dir(path, 1), err)) < 0 ||
+				    (e = write_manifest(path, m, err)) < 0)
+					return e;
+			} else if (e == CUSTOS_ENOTFOUND) {
+				return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (run "
+				                      "'custos index --rebuild')", path.c_str());
+			} else if (e < 0) {
+				return e;
+			}
+			// a compaction may have swapped generations between reading
+			// the MANIFEST and opening: read it again, once
+			if ((e = custos_index_check(path.c_str(), err)) == CUSTOS_OK)
+				break;
+			if (attempt > 0)
+				return e;
+		}
+		dir = gen_dir(path, m.generation);
+		n = m.shards;
+		create = false;
+		if (idx->writable && (e = remove_stale(path, m.generation, false, err)) < 0)
+			return e;
+	}
+	idx->generation = m.generation;
+	idx->db = new Xapian::Database();
+	for (unsigned i = 0; i < n; i++) {
+		Shard *sh = new Shard();
+		idx->shards.push_back(sh);
+		sh->path = shard_dir(dir, i);
+		if (idx->writable) {
+			int action = create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN;
+			sh->wdb = new Xapian::WritableDatabase(sh->path, action | Xapian::DB_BACKEND_GLASS);
+			if (sh->wdb->get_metadata(SCHEMA_KEY).empty()) {
+				sh->wdb->set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
+				sh->wdb->commit();
+			}
+			idx->db->add_database(*sh->wdb);
+		} else {
+			sh->rdb = new Xapian::Database(sh->path);
+			idx->db->add_database(*sh->rdb);
+		}
+	}
+	if (create && (e = fsync_path(dir, err)) < 0)
+		return e;
+	for (Shard *sh : idx->shards) {
+		std::string schema = sh->wdb ? sh->wdb->get_metadata(SCHEMA_KEY)
+		                             : sh->rdb->get_metadata(SCHEMA_KEY);
+		if (schema != SCHEMA_VERSION)
+			return custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has schema "
+			                      "'%s', this custos knows %s (run 'custos index --rebuild')",
+			                      path.c_str(), schema.c_str(), SCHEMA_VERSION);
+	}
+	return CUSTOS_OK;
 }
 
 int custos_index_open(custos_index_t **out, const char *path, unsigned flags, custos_err_t *err)
 {
 	*out = nullptr;
-	if (!path || ((flags & CUSTOS_INDEX_CREATE) && !(flags & CUSTOS_INDEX_WRITE)))
+	if (!path || ((flags & (CUSTOS_INDEX_CREATE | CUSTOS_INDEX_FRESH)) && !(flags & CUSTOS_INDEX_WRITE)))
 		return custos_err_set(err, CUSTOS_EINVAL, "custos_index_open: bad arguments");
 	custos_index_t *idx = nullptr;
 	try {
@@ -1459,53 +2433,10 @@ int custos_index_open(custos_index_t **out, const char *path, unsigned flags, cu
 		custos_err_clear(&idx->err);
 		idx->path = path;
 		idx->writable = (flags & CUSTOS_INDEX_WRITE) != 0;
-		std::vector<std::string> paths = shard_paths(path);
-		if (paths.empty() && (flags & CUSTOS_INDEX_CREATE)) {
-			if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-				custos_err_set(err, CUSTOS_EIO, "cannot create '%s': %s", path, strerror(errno));
-				free_handle(idx);
-				return CUSTOS_EIO;
-			}
-			unsigned n = std::thread::hardware_concurrency();
-			n = n < 2 ? 2 : n > 4 ? 4 : n;
-			for (unsigned i = 0; i < n; i++)
-				paths.push_back(std::string(path) + "/shard" + std::to_string(i));
-		}
-		if (paths.empty()) {
-			custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (run 'custos index "
-			               "--rebuild')", path);
+		int e = open_shards(idx, path, flags, err);
+		if (e < 0) {
 			free_handle(idx);
-			return CUSTOS_EINDEX;
-		}
-		idx->db = new Xapian::Database();
-		for (const std::string &p : paths) {
-			Shard *sh = new Shard();
-			idx->shards.push_back(sh);
-			sh->path = p;
-			if (idx->writable) {
-				int action = (flags & CUSTOS_INDEX_CREATE) ? Xapian::DB_CREATE_OR_OPEN
-				                                           : Xapian::DB_OPEN;
-				sh->wdb = new Xapian::WritableDatabase(p, action | Xapian::DB_BACKEND_GLASS);
-				if (sh->wdb->get_metadata(SCHEMA_KEY).empty()) {
-					sh->wdb->set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
-					sh->wdb->commit();
-				}
-				idx->db->add_database(*sh->wdb);
-			} else {
-				sh->rdb = new Xapian::Database(p);
-				idx->db->add_database(*sh->rdb);
-			}
-		}
-		for (Shard *sh : idx->shards) {
-			std::string schema = sh->wdb ? sh->wdb->get_metadata(SCHEMA_KEY)
-			                             : sh->rdb->get_metadata(SCHEMA_KEY);
-			if (schema != SCHEMA_VERSION) {
-				custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has schema "
-				               "'%s', this custos knows %s (run 'custos index --rebuild')",
-				               path, schema.c_str(), SCHEMA_VERSION);
-				free_handle(idx);
-				return CUSTOS_EVERSION;
-			}
+			return e;
 		}
 		for (Shard *sh : idx->shards) {
 			if (!sh->wdb)
@@ -1538,35 +2469,83 @@ const char *custos_index_errmsg(const custos_index_t *idx)
 	return idx ? idx->err.msg : "";
 }
 
+// A read handle moves to the latest committed state: to the generation the
+// MANIFEST names now if a compaction or rebuild replaced its own.
+static void reload(custos_index_t *idx)
+{
+	if (idx->writable)
+		return;
+	Manifest m;
+	custos_err_t e;
+	custos_err_clear(&e);
+	if (read_manifest(idx->path, m, &e) == CUSTOS_OK && m.generation != idx->generation) {
+		custos_index_t *fresh = nullptr;
+		if (custos_index_open(&fresh, idx->path.c_str(), CUSTOS_INDEX_READ, &e) < 0)
+			throw Xapian::DatabaseOpeningError(e.msg);
+		std::swap(idx->shards, fresh->shards);
+		std::swap(idx->db, fresh->db);
+		std::swap(idx->generation, fresh->generation);
+		free_handle(fresh);
+		return;
+	}
+	idx->db->reopen();
+	for (Shard *sh : idx->shards)
+		sh->rdb->reopen();
+}
+
+// Runs f (which reads the index), again on the latest state when a writer
+// moved on under it (Xapian's DatabaseModifiedError), at most three times.
+} // extern "C"
+
+template <class F> static int with_retry(custos_index_t *idx, const char *what, F f)
+{
+	for (int attempt = 0;; attempt++) {
+		try {
+			return f();
+		} catch (const Xapian::DatabaseModifiedError &) {
+			if (attempt >= 2)
+				return custos_err_set(&idx->err, CUSTOS_EINDEX, "%s: the index kept changing "
+				                      "under the reader", what);
+			try {
+				reload(idx);
+			} catch (...) {
+				return translate(&idx->err, what);
+			}
+		} catch (...) {
+			return translate(&idx->err, what);
+		}
+	}
+}
+
+extern "C" {
+
 int custos_index_reopen(custos_index_t *idx)
 {
-	try {
-		if (!idx->writable) {
-			idx->db->reopen();
-			for (Shard *sh : idx->shards)
-				sh->rdb->reopen();
-		}
+	return with_retry(idx, "cannot reopen the search index", [idx]() {
+		reload(idx);
 		return CUSTOS_OK;
-	} catch (...) {
-		return translate(&idx->err, "cannot reopen the search index");
-	}
+	});
 }
 
 int custos_index_add(custos_index_t *idx, const custos_record_t *rec)
 {
 	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
-	if (!rec || !rec->id || !*rec->id || rec->seq == 0 || rec->created_at == CUSTOS_TIME_NONE)
-		return custos_err_set(&idx->err, CUSTOS_EINVAL, "cannot index record '%s': id, seq "
-		                      "and created_at are required", rec && rec->id ? rec->id : "");
+	if (!rec || !rec->id || !*rec->id || rec->seq == 0 || rec->version == 0 ||
+	    rec->created_at == CUSTOS_TIME_NONE)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "cannot index record '%.200s': id, "
+		                      "seq, version and created_at are required",
+		                      rec && rec->id ? rec->id : "");
 	if (rec->seq > 0xffffffffu)
-		return custos_err_set(&idx->err, CUSTOS_ETOOBIG, "cannot index record '%s': the index "
-		                      "numbers documents by store sequence up to 4294967295", rec->id);
+		return custos_err_set(&idx->err, CUSTOS_ETOOBIG, "cannot index record '%.200s': the "
+		                      "index numbers documents by store sequence up to 4294967295",
+		                      rec->id);
 	try {
 		Op op{ Op::REPLACE, rec_of(rec), std::string(), 0 };
 		return submit(idx, shard_of(idx, rec->id), std::move(op));
 	} catch (...) {
-		return translate(&idx->err, "cannot index a record");
+		translate(&idx->err, "cannot index a record");
+		return custos_err_prefix(&idx->err, "record '%.200s'", rec->id);
 	}
 }
 
@@ -1628,103 +2607,92 @@ static uint64_t read_watermark(custos_index_t *idx)
 int custos_index_watermark(custos_index_t *idx, uint64_t *out)
 {
 	*out = 0;
-	try {
-		int e;
-		if ((e = drain(idx)) < 0)
-			return e;
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	return with_retry(idx, "cannot read the index watermark", [&]() {
 		*out = read_watermark(idx);
 		return CUSTOS_OK;
-	} catch (...) {
-		return translate(&idx->err, "cannot read the index watermark");
-	}
+	});
 }
 
 int custos_index_doccount(custos_index_t *idx, uint64_t *out)
 {
 	*out = 0;
-	try {
-		int e;
-		if ((e = drain(idx)) < 0)
-			return e;
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	return with_retry(idx, "cannot read the index", [&]() {
 		*out = idx->db->get_doccount();
 		return CUSTOS_OK;
-	} catch (...) {
-		return translate(&idx->err, "cannot read the index");
-	}
+	});
 }
 
-static int remove_dir(const std::string &dir, custos_err_t *err)
+// Drops from a shard's lexicon the words no document holds any more (after
+// deletes: a disposition run), so that the words of disposed records do not
+// outlive them. A word that is its own stem is there while its Z term has
+// postings; another is there while some position value holds its hash.
+static void prune_lexicon(Xapian::WritableDatabase &db)
 {
-	DIR *d = opendir(dir.c_str());
-	if (!d)
-		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", dir.c_str(), strerror(errno));
-	struct dirent *de;
-	while ((de = readdir(d)) != nullptr) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		std::string p = dir + "/" + de->d_name;
-		if (unlink(p.c_str()) != 0) {
-			int en = errno;
-			closedir(d);
-			return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", p.c_str(), strerror(en));
-		}
+	std::unordered_set<uint32_t> raw;
+	std::vector<PosTok> toks;
+	for (Xapian::ValueIterator v = db.valuestream_begin(SLOT_POS); v != db.valuestream_end(SLOT_POS);
+	     ++v) {
+		decode_positions(*v, toks);
+		for (const PosTok &t : toks)
+			if (t.has_raw)
+				raw.insert(t.raw);
 	}
-	closedir(d);
-	if (rmdir(dir.c_str()) != 0)
-		return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", dir.c_str(), strerror(errno));
-	return CUSTOS_OK;
+	std::vector<std::pair<std::string, std::string>> gone;
+	for (Xapian::TermIterator k = db.metadata_keys_begin("W"); k != db.metadata_keys_end("W"); ++k) {
+		std::string w = (*k).substr(1), st = db.get_metadata(*k);
+		bool there = w == st ? db.get_termfreq("Z" + st) > 0 : raw.count(term_hash("E" + w)) > 0;
+		if (!there)
+			gone.emplace_back(w, st);
+	}
+	for (const auto &g : gone) {
+		db.set_metadata("W" + g.first, "");
+		db.set_metadata("S" + g.second + '\x1f' + g.first, "");
+	}
+	if (!gone.empty())
+		db.commit();
 }
 
-// Shards compact side by side, one thread each: compaction reads and
-// writes one database at a time with one core.
 int custos_index_compact(const char *path, custos_err_t *err)
 {
-	std::vector<std::string> paths = shard_paths(path);
-	if (paths.empty())
-		return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s'", path);
-	std::vector<custos_err_t> errs(paths.size());
-	std::vector<std::thread> threads;
-	auto compact_one = [&paths, &errs](size_t i) {
-		custos_err_clear(&errs[i]);
-		try {
-			Xapian::Database db(paths[i]);
-			db.compact(paths[i] + ".compact", Xapian::Compactor::FULLER | Xapian::DBCOMPACT_NO_RENUMBER);
-			db.close();
-		} catch (...) {
-			translate(&errs[i], "cannot compact the search index");
-		}
-	};
 	try {
-		for (size_t i = 1; i < paths.size(); i++)
-			threads.emplace_back(compact_one, i);
+		Manifest m;
+		int e = read_manifest(path, m, err);
+		if (e == CUSTOS_ENOTFOUND)
+			return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s'", path);
+		if (e < 0 || (e = custos_index_check(path, err)) < 0)
+			return e;
+		for (unsigned i = 0; i < m.shards; i++) {
+			Xapian::WritableDatabase w(shard_dir(gen_dir(path, m.generation), i), Xapian::DB_OPEN);
+			prune_lexicon(w);
+			w.close();
+		}
+		return compact_into_next(path, gen_dir(path, m.generation), m.shards, err);
 	} catch (...) {
-		for (std::thread &t : threads)
-			t.join();
 		return translate(err, "cannot compact the search index");
 	}
-	compact_one(0);
-	for (std::thread &t : threads)
-		t.join();
-	for (const custos_err_t &e : errs)
-		if (e.status != CUSTOS_OK) {
-			*err = e;
-			return e.status;
-		}
-	for (const std::string &src : paths) {
-		std::string tmp = src + ".compact", old = src + ".old";
-		// swap the directories; a crash in between leaves a shard missing,
-		// which open reports, and the index can always be rebuilt
-		if (rename(src.c_str(), old.c_str()) != 0)
-			return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", src.c_str(),
-			                      strerror(errno));
-		if (rename(tmp.c_str(), src.c_str()) != 0)
-			return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", tmp.c_str(),
-			                      strerror(errno));
-		int e;
-		if ((e = remove_dir(old, err)) < 0)
-			return e;
+}
+
+int custos_index_publish(const char *path, custos_err_t *err)
+{
+	try {
+		std::string build = std::string(path) + "/" + BUILD_DIR;
+		struct stat st;
+		unsigned n = 0;
+		while (stat((shard_dir(build, n) + "/iamglass").c_str(), &st) == 0)
+			n++;
+		if (n == 0)
+			return custos_err_set(err, CUSTOS_EINDEX, "no built index to publish at '%s'",
+			                      build.c_str());
+		return compact_into_next(path, build, n, err);
+	} catch (...) {
+		return translate(err, "cannot publish the rebuilt index");
 	}
-	return CUSTOS_OK;
 }
 
 int custos_index_facets_parse(unsigned *out, const char *list, custos_err_t *err)
@@ -1760,7 +2728,7 @@ int custos_index_query_check(const char *query, custos_err_t *err)
 {
 	try {
 		Parsed p;
-		return parse_query(nullptr, nullptr, query, nullptr, p, err);
+		return parse_query(nullptr, nullptr, query, nullptr, 0, p, err);
 	} catch (...) {
 		return translate(err, "cannot parse the query");
 	}
@@ -1783,61 +2751,116 @@ static void facet_out(custos_arena_t *a, custos_index_facet_t *f,
 	}
 }
 
+// The versions of a record that q matched, seqs and version numbers
+// ascending: the document itself, or for a record with several versions
+// every one of its documents in mm.
+static void matched_versions(const Xapian::Database *db, const MultiMap &mm, Xapian::docid did,
+                             std::vector<std::pair<uint64_t, uint32_t>> &out)
+{
+	out.clear();
+	auto self = mm.find(did);
+	std::vector<Xapian::docid> dids;
+	if (self == mm.end())
+		dids.push_back(did);
+	else
+		for (const auto &kv : mm)
+			if (kv.second == self->second)
+				dids.push_back(kv.first);
+	for (Xapian::docid d : dids) {
+		RecValue rv;
+		int64_t t;
+		read_hit(db->get_document(d), rv, t);
+		out.emplace_back(rv.seq, rv.version);
+	}
+	std::sort(out.begin(), out.end());
+}
+
 int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const char *query,
                         const custos_index_search_opts_t *opts)
 {
 	custos_index_search_opts_t dflt = CUSTOS_INDEX_SEARCH_OPTS_INIT;
 	const custos_index_search_opts_t *o = opts ? opts : &dflt;
-	custos_index_results_t *res = nullptr;
 	*out = nullptr;
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	for (int attempt = 0;; attempt++) {
+	return with_retry(idx, "search failed", [&]() -> int {
+		custos_index_results_t *res = (custos_index_results_t *)calloc(1, sizeof *res);
+		if (!res)
+			throw std::bad_alloc();
 		try {
-			res = (custos_index_results_t *)calloc(1, sizeof *res);
-			if (!res)
-				throw std::bad_alloc();
 			const Xapian::Database *db = idx->db;
 			Parsed p;
-			if ((e = parse_query(idx, db, query, o->stem_lang, p, &idx->err)) < 0) {
+			int pe = parse_query(idx, db, query, o->stem_lang, o->query_flags, p, &idx->err);
+			if (pe < 0) {
 				custos_index_results_free(res);
-				return e;
+				return pe;
 			}
+			res->notes = arena_str(&res->arena, p.notes);
+			res->expansions = p.expansions;
 			res->watermark = read_watermark(idx);
 			size_t limit = o->count_only ? 0 : o->limit;
+			MultiMap mm = multi_matches(db, p.query);
 
+			// The page: records, so with records of several versions in
+			// the result a window of documents is read and the later
+			// versions of a record already on it are passed over.
+			std::vector<Xapian::MSetIterator> page;
 			Xapian::MSet ms;
+			bool exact_from_page = false;
 			if (limit > 0) {
-				if (o->sort == CUSTOS_SORT_RELEVANCE) {
-					Xapian::Enquire enq(*db);
-					enq.set_query(p.query);
-					enq.set_weighting_scheme(relevance_weight());
-					// A result Xapian estimates small is ranked whole in
-					// one pass, which makes its total exact; a large one
-					// is ranked only as far as the page needs, and counted
-					// in a cheaper unweighted pass below.
-					Xapian::doccount check = 0;
-					if (!o->facets && !o->estimate_total &&
-					    enq.get_mset(0, 0).get_matches_estimated() <= ONE_PASS_MAX)
-						check = db->get_doccount();
-					ms = enq.get_mset(o->offset, limit, check);
-				} else {
-					ms = date_page(db, p.query, o->sort == CUSTOS_SORT_DATE_DESC,
-					               o->offset, limit);
+				size_t want = o->offset + limit;
+				size_t fetch = mm.empty() ? limit : want + 16;
+				for (;;) {
+					size_t first = mm.empty() ? o->offset : 0;
+					if (o->sort == CUSTOS_SORT_RELEVANCE) {
+						Xapian::Enquire enq(*db);
+						enq.set_query(p.query);
+						enq.set_weighting_scheme(relevance_weight());
+						// A result Xapian estimates small is ranked whole in one
+						// pass, which makes its total exact; a large one is ranked
+						// only as far as the page needs, and counted in a cheaper
+						// unweighted pass below.
+						Xapian::doccount check = 0;
+						if (!o->facets && !o->estimate_total && mm.empty() &&
+						    enq.get_mset(0, 0).get_matches_estimated() <= ONE_PASS_MAX)
+							check = db->get_doccount();
+						ms = enq.get_mset(first, fetch, check);
+					} else {
+						ms = date_page(db, ShardStats(shard_dbs(idx)), p.query,
+						               o->sort == CUSTOS_SORT_DATE_DESC, first, fetch);
+					}
+					page.clear();
+					std::unordered_set<std::string> seen;
+					for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
+						auto m = mm.find(*it);
+						if (m != mm.end() && !seen.insert(m->second).second)
+							continue;
+						page.push_back(it);
+					}
+					if (mm.empty() || page.size() >= want || ms.size() < fetch)
+						break;
+					fetch *= 2;
 				}
+				if (!mm.empty()) {
+					if (page.size() > o->offset)
+						page.erase(page.begin(), page.begin() + (long)o->offset);
+					else
+						page.clear();
+					if (page.size() > limit)
+						page.resize(limit);
+				}
+				exact_from_page = mm.empty() && o->sort == CUSTOS_SORT_RELEVANCE &&
+				                  ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
 			}
 			// the total: exact from the page pass when Xapian knows it,
 			// otherwise (or for facets) one counting pass over all matches
-			bool exact_from_page = limit > 0 && o->sort == CUSTOS_SORT_RELEVANCE &&
-			                       ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
 			if (o->facets) {
-				std::vector<Xapian::Database> shards;
-				for (Shard *sh : idx->shards)
-					shards.push_back(sh->wdb ? Xapian::Database(*sh->wdb) : *sh->rdb);
-				FacetSpy spy(o->facets, shards);
-				res->total = count_matches(db, p.query, &spy);
+				FacetSpy spy(o->facets, shard_dbs(idx));
+				spy.multi = &mm;
+				count_matches(db, p.query, &spy);
 				spy.finish();
+				res->total = spy.records;
 				res->total_exact = 1;
 				for (int f = 0; f < 3; f++)
 					if (o->facets & CUSTOS_FACET_BIT(f)) {
@@ -1863,34 +2886,51 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 			} else if (exact_from_page) {
 				res->total = ms.get_matches_lower_bound();
 				res->total_exact = 1;
-			} else if (o->estimate_total && limit > 0) {
+			} else if (o->estimate_total && limit > 0 && mm.empty()) {
 				res->total = ms.get_matches_estimated();
 				res->total_exact = ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
 			} else {
-				res->total = count_matches(db, p.query, nullptr);
+				res->total = count_records(db, p.query, mm);
 				res->total_exact = 1;
 			}
 
-			if (ms.size() > 0) {
+			if (!page.empty()) {
 				res->hits = (custos_index_hit_t *)custos_arena_alloc(&res->arena,
-				                                                     ms.size() * sizeof *res->hits);
+				                                                     page.size() * sizeof *res->hits);
 				if (!res->hits)
 					throw std::bad_alloc();
 				std::string hs = o->hi_start ? o->hi_start : "[[";
 				std::string he = o->hi_end ? o->hi_end : "]]";
 				std::string om = o->omit ? o->omit : "...";
-				for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
+				std::vector<std::pair<uint64_t, uint32_t>> versions;
+				for (size_t k = 0; k < page.size(); k++) {
 					custos_index_hit_t *h = &res->hits[res->n_hits];
 					memset(h, 0, sizeof *h);
-					Xapian::Document doc = it.get_document();
+					Xapian::Document doc = page[k].get_document();
 					RecValue rv;
 					read_hit(doc, rv, h->created_at);
 					h->seq = rv.seq;
+					h->version = rv.version;
 					h->id = arena_str(&res->arena, rv.id);
-					h->weight = o->sort == CUSTOS_SORT_RELEVANCE ? it.get_weight() : 0;
+					h->weight = o->sort == CUSTOS_SORT_RELEVANCE ? page[k].get_weight() : 0;
 					h->platform = arena_str(&res->arena, rv.platform);
 					h->account = arena_str(&res->arena, rv.account);
 					h->author = arena_str(&res->arena, rv.author);
+					if (mm.count(*page[k]))
+						matched_versions(db, mm, *page[k], versions);
+					else
+						versions.assign(1, std::make_pair(rv.seq, rv.version));
+					h->n_matched = versions.size();
+					h->matched_seqs = (uint64_t *)custos_arena_alloc(&res->arena,
+					                                                  versions.size() * 8);
+					h->matched_versions = (uint32_t *)custos_arena_alloc(&res->arena,
+					                                                      versions.size() * 4);
+					if (!h->matched_seqs || !h->matched_versions)
+						throw std::bad_alloc();
+					for (size_t v = 0; v < versions.size(); v++) {
+						h->matched_seqs[v] = versions[v].first;
+						h->matched_versions[v] = versions[v].second;
+					}
 					const char *text = nullptr;
 					size_t tlen = 0;
 					if (o->text_fn && o->text_fn(o->text_ctx, h->id, h->seq, &text, &tlen) == 0 &&
@@ -1908,26 +2948,11 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 			}
 			*out = res;
 			return CUSTOS_OK;
-		} catch (const Xapian::DatabaseModifiedError &) {
-			// a writer moved on under this reader: read the latest and retry once
-			custos_index_results_free(res);
-			res = nullptr;
-			if (attempt > 0)
-				return custos_err_set(&idx->err, CUSTOS_EINDEX, "the index kept changing "
-				                      "during the search");
-			try {
-				idx->db->reopen();
-				for (Shard *sh : idx->shards)
-					if (sh->rdb)
-						sh->rdb->reopen();
-			} catch (...) {
-				return translate(&idx->err, "cannot reopen the search index");
-			}
 		} catch (...) {
 			custos_index_results_free(res);
-			return translate(&idx->err, "search failed");
+			throw;
 		}
-	}
+	});
 }
 
 void custos_index_results_free(custos_index_results_t *res)
@@ -1944,17 +2969,17 @@ int custos_index_count(custos_index_t *idx, uint64_t *out, const char *query)
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	try {
+	return with_retry(idx, "cannot count matches", [&]() -> int {
 		Parsed p;
-		if ((e = parse_query(idx, idx->db, query, nullptr, p, &idx->err)) < 0)
-			return e;
-		*out = count_matches(idx->db, p.query, nullptr);
+		int pe = parse_query(idx, idx->db, query, nullptr, 0, p, &idx->err);
+		if (pe < 0)
+			return pe;
+		*out = count_records(idx->db, p.query, multi_matches(idx->db, p.query));
 		return CUSTOS_OK;
-	} catch (...) {
-		return translate(&idx->err, "cannot count matches");
-	}
+	});
 }
 
+// Every record q matches, once, with the versions that matched.
 static int collect_ids(custos_index_t *idx, custos_index_idlist_t *out, const Xapian::Query &q,
                        bool by_time)
 {
@@ -1964,17 +2989,43 @@ static int collect_ids(custos_index_t *idx, custos_index_idlist_t *out, const Xa
 	enq.set_weighting_scheme(Xapian::BoolWeight());
 	Xapian::doccount all = db->get_doccount();
 	Xapian::MSet ms = enq.get_mset(0, all ? all : 1, all);
-	out->v = (custos_index_ident_t *)custos_arena_alloc(&out->arena,
-	                                                    (ms.size() + 1) * sizeof *out->v);
-	if (!out->v)
-		throw std::bad_alloc();
+	MultiMap mm = multi_matches(db, q);
+	struct Row {
+		std::string id;
+		int64_t created;
+		std::vector<uint64_t> seqs;
+	};
+	std::vector<Row> rows;
+	std::unordered_map<std::string, size_t> at;
 	for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
 		RecValue rv;
-		custos_index_ident_t *r = &out->v[out->n];
-		read_hit(it.get_document(), rv, r->created_at);
-		r->seq = rv.seq;
-		r->id = arena_str(&out->arena, rv.id);
-		out->n++;
+		int64_t created;
+		read_hit(it.get_document(), rv, created);
+		if (mm.count(*it)) {
+			auto f = at.find(rv.id);
+			if (f != at.end()) {
+				rows[f->second].seqs.push_back(rv.seq);
+				continue;
+			}
+			at.emplace(rv.id, rows.size());
+		}
+		rows.push_back(Row{ rv.id, created, { rv.seq } });
+	}
+	out->v = (custos_index_ident_t *)custos_arena_alloc(&out->arena,
+	                                                    (rows.size() + 1) * sizeof *out->v);
+	if (!out->v)
+		throw std::bad_alloc();
+	for (Row &r : rows) {
+		custos_index_ident_t *x = &out->v[out->n++];
+		std::sort(r.seqs.begin(), r.seqs.end());
+		x->id = arena_str(&out->arena, r.id);
+		x->created_at = r.created;
+		x->seq = r.seqs.back();
+		x->n_matched = r.seqs.size();
+		x->matched_seqs = (uint64_t *)custos_arena_alloc(&out->arena, r.seqs.size() * 8);
+		if (!x->matched_seqs)
+			throw std::bad_alloc();
+		memcpy(x->matched_seqs, r.seqs.data(), r.seqs.size() * 8);
 	}
 	if (by_time)
 		std::sort(out->v, out->v + out->n, [](const custos_index_ident_t &a,
@@ -1996,15 +3047,19 @@ int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, cons
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	try {
-		Parsed p;
-		if ((e = parse_query(idx, idx->db, query, nullptr, p, &idx->err)) < 0)
-			return e;
-		return collect_ids(idx, out, p.query, false);
-	} catch (...) {
+	return with_retry(idx, "cannot list matches", [&]() -> int {
 		custos_index_idlist_free(out);
-		return translate(&idx->err, "cannot list matches");
-	}
+		Parsed p;
+		int pe = parse_query(idx, idx->db, query, nullptr, 0, p, &idx->err);
+		if (pe < 0)
+			return pe;
+		try {
+			return collect_ids(idx, out, p.query, false);
+		} catch (...) {
+			custos_index_idlist_free(out);
+			throw;
+		}
+	});
 }
 
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id)
@@ -2013,14 +3068,21 @@ int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const c
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	try {
-		Xapian::Query q(Xapian::Query::OP_OR, Xapian::Query(std::string("T") + root_id),
-		                Xapian::Query(std::string("Q") + root_id));
-		return collect_ids(idx, out, q, true);
-	} catch (...) {
+	return with_retry(idx, "cannot read the thread", [&]() -> int {
 		custos_index_idlist_free(out);
-		return translate(&idx->err, "cannot read the thread");
-	}
+		std::vector<Xapian::Database> sh = shard_dbs(idx);
+		Builder b;
+		b.db = idx->db;
+		b.set_shards(std::move(sh));
+		Xapian::Query q(Xapian::Query::OP_OR, b.leaf(fit_term("T", root_id)),
+		                b.leaf(fit_term("Q", root_id)));
+		try {
+			return collect_ids(idx, out, q, true);
+		} catch (...) {
+			custos_index_idlist_free(out);
+			throw;
+		}
+	});
 }
 
 int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out)
@@ -2029,12 +3091,15 @@ int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out)
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	try {
-		return collect_ids(idx, out, Xapian::Query::MatchAll, false);
-	} catch (...) {
+	return with_retry(idx, "cannot list the index", [&]() -> int {
 		custos_index_idlist_free(out);
-		return translate(&idx->err, "cannot list the index");
-	}
+		try {
+			return collect_ids(idx, out, Xapian::Query::MatchAll, false);
+		} catch (...) {
+			custos_index_idlist_free(out);
+			throw;
+		}
+	});
 }
 
 void custos_index_idlist_free(custos_index_idlist_t *l)
@@ -2045,47 +3110,148 @@ void custos_index_idlist_free(custos_index_idlist_t *l)
 	memset(l, 0, sizeof *l);
 }
 
-int custos_index_term_report(custos_index_t *idx, const char *const *queries, size_t n,
-                             uint64_t *hits, uint64_t *unique, uint64_t *distinct, size_t *bad)
+static custos_index_count_t *counts_out(custos_arena_t *a, const std::map<std::string, uint64_t> &m,
+                                        size_t *n)
 {
+	std::vector<std::pair<std::string, uint64_t>> v(m.begin(), m.end());
+	std::sort(v.begin(), v.end(), [](const std::pair<std::string, uint64_t> &x,
+	                                 const std::pair<std::string, uint64_t> &y) {
+		return x.second != y.second ? x.second > y.second : x.first < y.first;
+	});
+	custos_index_count_t *out = (custos_index_count_t *)custos_arena_alloc(a, (v.size() + 1) *
+	                                                                           sizeof *out);
+	if (!out)
+		throw std::bad_alloc();
+	for (size_t i = 0; i < v.size(); i++) {
+		out[i].key = arena_str(a, v[i].first);
+		out[i].hits = v[i].second;
+	}
+	*n = v.size();
+	return out;
+}
+
+// The record a matching document stands for: its docid, or for a record of
+// several versions the smallest docid of its matching versions.
+static Xapian::docid record_key(const MultiMap &mm, std::unordered_map<std::string, Xapian::docid> &first,
+                                Xapian::docid did)
+{
+	auto m = mm.find(did);
+	if (m == mm.end())
+		return did;
+	auto f = first.find(m->second);
+	if (f == first.end() || did < f->second)
+		first[m->second] = did;
+	return first[m->second];
+}
+
+int custos_index_term_report(custos_index_t *idx, custos_index_term_report_t **out,
+                             const char *const *queries, size_t n, unsigned query_flags)
+{
+	*out = nullptr;
 	int e;
-	*distinct = 0;
-	*bad = (size_t)-1;
 	if ((e = drain(idx)) < 0)
 		return e;
-	try {
-		const Xapian::Database *db = idx->db;
-		Xapian::doccount all = db->get_doccount();
-		// per document: how many lines hit it, and the last line that did
-		std::unordered_map<Xapian::docid, std::pair<uint32_t, uint32_t>> seen;
-		for (size_t i = 0; i < n; i++) {
-			Parsed p;
-			hits[i] = unique[i] = 0;
-			if ((e = parse_query(idx, db, queries[i], nullptr, p, &idx->err)) < 0) {
-				*bad = i;
-				return custos_err_prefix(&idx->err, "line %zu", i + 1);
-			}
-			Xapian::Enquire enq(*db);
-			enq.set_query(p.query);
-			enq.set_weighting_scheme(Xapian::BoolWeight());
-			Xapian::MSet ms = enq.get_mset(0, all ? all : 1, all);
-			for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
-				auto &s = seen[*it];
-				if (s.first == 0 || s.second != i) {
-					s.first++;
-					s.second = (uint32_t)i;
+	return with_retry(idx, "cannot run the term report", [&]() -> int {
+		custos_index_term_report_t *r =
+			(custos_index_term_report_t *)calloc(1, sizeof *r);
+		if (!r)
+			throw std::bad_alloc();
+		try {
+			const Xapian::Database *db = idx->db;
+			Xapian::doccount all = db->get_doccount();
+			r->n = n;
+			r->terms = (custos_index_term_t *)custos_arena_alloc(&r->arena, (n + 1) * sizeof *r->terms);
+			if (!r->terms)
+				throw std::bad_alloc();
+			memset(r->terms, 0, (n + 1) * sizeof *r->terms);
+			// per record: how many lines hit it, and the last line that did
+			std::unordered_map<Xapian::docid, std::pair<uint32_t, uint32_t>> seen;
+			ShardStats ss(shard_dbs(idx));
+			for (size_t i = 0; i < n; i++) {
+				custos_index_term_t *t = &r->terms[i];
+				t->error = "";
+				Parsed p;
+				custos_err_t qe;
+				custos_err_clear(&qe);
+				if ((t->status = parse_query(idx, db, queries[i], nullptr, query_flags, p, &qe)) < 0) {
+					t->error = arena_str(&r->arena, qe.msg);
+					r->incomplete = 1;
+					continue;
 				}
+				Xapian::Enquire enq(*db);
+				enq.set_query(p.query);
+				enq.set_weighting_scheme(Xapian::BoolWeight());
+				Xapian::MSet ms = enq.get_mset(0, all ? all : 1, all);
+				MultiMap mm = multi_matches(db, p.query);
+				std::unordered_map<std::string, Xapian::docid> first;
+				std::unordered_set<Xapian::docid> mine;
+				std::map<std::string, uint64_t> by_account, by_platform;
+				std::set<std::string> roots;
+				for (Xapian::MSetIterator it = ms.begin(); it != ms.end(); ++it) {
+					Xapian::docid key = record_key(mm, first, *it);
+					if (!mine.insert(key).second)
+						continue;
+					auto &s = seen[key];
+					if (s.first == 0 || s.second != i) {
+						s.first++;
+						s.second = (uint32_t)i;
+					}
+					Xapian::Document doc = it.get_document();
+					RecValue rv;
+					int64_t created;
+					read_hit(doc, rv, created);
+					by_account[rv.account]++;
+					by_platform[rv.platform]++;
+					Xapian::TermIterator ti = doc.termlist_begin();
+					ti.skip_to("T");
+					if (ti != doc.termlist_end() && (*ti)[0] == 'T')
+						roots.insert((*ti).substr(1));
+					else
+						roots.insert(rv.id);
+				}
+				t->hits = mine.size();
+				t->by_account = counts_out(&r->arena, by_account, &t->n_accounts);
+				t->by_platform = counts_out(&r->arena, by_platform, &t->n_platforms);
+				// family: every record of the threads the hits belong to
+				std::vector<std::string> rv(roots.begin(), roots.end());
+				std::unordered_set<Xapian::docid> fam;
+				std::unordered_map<std::string, Xapian::docid> ffirst;
+				for (size_t k = 0; k < rv.size(); k += 500) {
+					std::vector<Xapian::Query> parts;
+					for (size_t j = k; j < rv.size() && j < k + 500; j++) {
+						parts.push_back(ss.leaf(db, fit_term("T", rv[j])));
+						parts.push_back(ss.leaf(db, fit_term("Q", rv[j])));
+					}
+					Xapian::Query fq(Xapian::Query::OP_OR, parts.begin(), parts.end());
+					Xapian::Enquire fe(*db);
+					fe.set_query(fq);
+					fe.set_weighting_scheme(Xapian::BoolWeight());
+					Xapian::MSet fm = fe.get_mset(0, all ? all : 1, all);
+					MultiMap fmm = multi_matches(db, fq);
+					for (Xapian::MSetIterator it = fm.begin(); it != fm.end(); ++it)
+						fam.insert(record_key(fmm, ffirst, *it));
+				}
+				t->family = fam.size();
 			}
-			hits[i] = ms.size();
+			for (auto &kv : seen)
+				if (kv.second.first == 1)
+					r->terms[kv.second.second].unique++;
+			r->distinct = seen.size();
+			*out = r;
+			return CUSTOS_OK;
+		} catch (...) {
+			custos_index_term_report_free(r);
+			throw;
 		}
-		for (auto &kv : seen)
-			if (kv.second.first == 1)
-				unique[kv.second.second]++;
-		*distinct = seen.size();
-		return CUSTOS_OK;
-	} catch (...) {
-		return translate(&idx->err, "cannot run the term report");
-	}
+	});
+}
+
+void custos_index_term_report_free(custos_index_term_report_t *r)
+{
+	if (!r)
+		return;
+	custos_arena_free(&r->arena);
+	free(r);
 }
 
 } // extern "C"
@@ -2143,15 +3309,19 @@ int custos_index_match_ids_after(custos_index_t *idx, custos_index_idlist_t *out
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	try {
-		Parsed p;
-		if ((e = parse_query(idx, idx->db, query, nullptr, p, &idx->err)) < 0)
-			return e;
-		SeqAfterSource src((Xapian::docid)after);
-		Xapian::Query q(Xapian::Query::OP_FILTER, p.query, Xapian::Query(&src));
-		return collect_ids(idx, out, q, false);
-	} catch (...) {
+	return with_retry(idx, "cannot list new matches", [&]() -> int {
 		custos_index_idlist_free(out);
-		return translate(&idx->err, "cannot list new matches");
-	}
+		Parsed p;
+		int pe = parse_query(idx, idx->db, query, nullptr, 0, p, &idx->err);
+		if (pe < 0)
+			return pe;
+		try {
+			SeqAfterSource src((Xapian::docid)after);
+			Xapian::Query q(Xapian::Query::OP_FILTER, p.query, Xapian::Query(&src));
+			return collect_ids(idx, out, q, false);
+		} catch (...) {
+			custos_index_idlist_free(out);
+			throw;
+		}
+	});
 }

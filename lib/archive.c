@@ -98,6 +98,18 @@ int custos_archive_init(const char *dir, const custos_who_t *who, custos_err_t *
 	/* the policy repository (retention schedule, holds, documents) */
 	if ((rc = custos_lib__policy_init(dir, act, err)) < 0)
 		return rc;
+	/* an empty index: readers never meet one half made by a first ingest */
+	char ipath[4200];
+	custos_index_t *idx = NULL;
+	custos_lib__index_path(ipath, sizeof ipath, dir);
+	if ((rc = custos_index_open(&idx, ipath, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, err)) < 0)
+		return rc;
+	rc = custos_index_commit(idx, 0);
+	if (rc < 0)
+		custos_err_set(err, rc, "cannot create the search index: %s", custos_index_errmsg(idx));
+	custos_index_free(idx);
+	if (rc < 0)
+		return rc;
 	custos_buf_t params = { 0 };
 	custos_buf_addc(&params, '{');
 	custos_lib__json_kv(&params, "dir", dir);

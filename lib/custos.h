@@ -293,12 +293,19 @@ typedef struct {
 	const char *lang;        /* stemming language ("de"); NULL: English, or the
 	                          * language of the query's one lang: filter. An
 	                          * unknown language is refused (CUSTOS_EINVAL lists them) */
+	unsigned query_flags;    /* CUSTOS_QUERY_* (custos_types.h) */
 } custos_search_opts_t;
-#define CUSTOS_SEARCH_OPTS_INIT { 20, 0, CUSTOS_SORT_RELEVANCE, 0, false, false, NULL }
+#define CUSTOS_SEARCH_OPTS_INIT { 20, 0, CUSTOS_SORT_RELEVANCE, 0, false, false, NULL, 0 }
 
+/* A record a search found: the fields of its best-ranked matching version,
+ * and every version of it that matched (each version is found by its own
+ * words; a record counts once). */
 typedef struct {
 	char    *id;
-	uint64_t seq;            /* store sequence of the version indexed */
+	uint64_t seq;            /* store sequence of the best-ranked matching version */
+	uint32_t version;        /* its version number */
+	size_t   n_matched;      /* versions that matched (>= 1) */
+	uint32_t *matched_versions;  /* their version numbers, ascending */
 	int64_t  created_at;     /* ms UTC */
 	char    *platform;
 	char    *account;
@@ -320,6 +327,9 @@ typedef struct {
 typedef struct {
 	uint64_t total;          /* matching records, exact */
 	uint64_t watermark;      /* the index watermark the search ran at */
+	char    *notes;          /* how the query was read, for the user ("" when nothing to
+	                          * say; e.g. 'and' searched as a word) */
+	size_t   expansions;     /* words the query's wildcards and fuzzy words matched */
 	uint64_t store_last_seq; /* the store's last seq in the session's snapshot:
 	                          * store_last_seq - watermark record versions were
 	                          * not searched yet (the index lags) */
@@ -343,25 +353,19 @@ int custos_archive_search(custos_session_t *s, const char *query,
  * CUSTOS_EFORMAT with "bad query: ... at position N" in err. Thread-safe. */
 int custos_query_check(const char *query, custos_err_t *err);
 
-/* The e-discovery search-term report: for each query, the records it
- * matches (hits) and those no other query of the list matches (unique), and
- * the records any of them matches (distinct), all at one index watermark. */
-typedef struct {
-	uint64_t *hits, *unique;    /* n each, in the order of the queries */
-	size_t    n;
-	uint64_t  distinct;
-	uint64_t  watermark;
-	size_t    bad;              /* on CUSTOS_EFORMAT: the index of the bad query */
-} custos_term_report_t;
-void custos_term_report_free(custos_term_report_t *r);   /* NULL-safe; zeroes it */
-
-/* Runs the report. source and source_sha256 name the list (a file and its
- * hash) in the audit entry ("report-terms"); either may be NULL.
- * @return CUSTOS_OK; CUSTOS_EFORMAT for a bad query (out->bad says which,
- *         the message says why); CUSTOS_EINDEX. */
-int custos_archive_report_terms(custos_session_t *s, const char *const *queries, size_t n,
-                                const char *source, const char *source_sha256,
-                                custos_term_report_t *out);
+/* The e-discovery search-term report (custos_term_report_t, custos_types.h):
+ * for each query its hits, unique hits, family (whole thread) hits and its
+ * hits per account and platform, all at one index watermark (*watermark).
+ * A query that cannot run is reported in its own entry while the others
+ * still run (the report is then incomplete). source and source_sha256 name
+ * the list (a file and its hash) in the audit entry ("report-terms"); either
+ * may be NULL. Free *out with custos_term_report_free.
+ * @return CUSTOS_OK (also when incomplete); CUSTOS_EINDEX. */
+int  custos_archive_report_terms(custos_session_t *s, const char *const *queries, size_t n,
+                                 unsigned query_flags, const char *source,
+                                 const char *source_sha256, custos_term_report_t **out,
+                                 uint64_t *watermark);
+void custos_term_report_free(custos_term_report_t *r);   /* NULL-safe */
 
 /* ===========================================================================
  * Records.
@@ -394,7 +398,10 @@ enum {
 };
 
 /* Reads record id in the session's snapshot: what as above; version for
- * SHOW_ONE (0: latest). Audited ("show": the id and what). out must be
+ * SHOW_ONE (0: the current version: the one the platform says is latest,
+ * by edit time, not simply the last captured). id may also be an edit's own
+ * platform id (an X edit is stored as a version of its first post): it
+ * resolves to its record. Audited ("show": the id and what). out must be
  * zeroed or freed; it is filled on success.
  * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no record id, or no such version:
  *         the message says how many there are); CUSTOS_ECORRUPT (the stored

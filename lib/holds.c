@@ -335,8 +335,8 @@ static int spec_query(custos_session_t *s, const custos_hold_spec_t *sp, custos_
 			return rc;
 	if (q->len) {
 		custos_err_t qe = { 0 };
-		if ((rc = custos_index_query_check(q->data, &qe)) < 0)
-			return custos_err_set(&s->err, rc, "bad query: %s", qe.msg);
+		if ((rc = custos_query_check(q->data, &qe)) < 0)
+			return custos_err_set(&s->err, rc, "%s", qe.msg);
 	}
 	return CUSTOS_OK;
 }

@@ -214,62 +214,47 @@ static int rm_tree(const char *path)
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? CUSTOS_OK : CUSTOS_EIO;
 }
 
-static int fsync_dir(const char *path)
+int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progress_fn progress,
+                               void *ctx, uint64_t *indexed, custos_err_t *err)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Builds a new index beside the old one from the store alone, compacts it
- * and swaps it in. The index service is paused meanwhile. */
-static int rebuild(custos_session_t *s, custos_store_t *st, custos_progress_fn progress,
-                   void *ctx, uint64_t *indexed)
-{
-	char path[4096], fresh[4200], old[4200];
+	char path[4096], legacy[4200];
 	custos_index_t *idx = NULL;
 	custos_root_cache_t *cache = malloc(sizeof *cache);
 	int rc;
 
 	if (!cache)
-		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	custos_lib__root_cache_init(cache);
-	custos_lib__index_path(path, sizeof path, s->a->dir);
-	snprintf(fresh, sizeof fresh, "%s.rebuild", path);
-	snprintf(old, sizeof old, "%s.old", path);
-	/* a rebuild killed earlier left its copy: it holds text of records
-	 * that may have been disposed of since */
-	if ((rc = rm_tree(fresh)) < 0 || (rc = rm_tree(old)) < 0) {
-		rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot remove an earlier rebuild's copy: %s",
+	custos_lib__index_path(path, sizeof path, dir);
+	/* what an earlier custos's interrupted rebuild left beside the index
+	 * holds text of records that may have been disposed of since */
+	for (int i = 0; i < 2; i++) {
+		snprintf(legacy, sizeof legacy, "%s%s", path, i ? ".old" : ".rebuild");
+		if ((rc = rm_tree(legacy)) < 0) {
+			rc = custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", legacy,
+			                    strerror(errno));
+			goto done;
+		}
+	}
+	/* an index of an earlier layout (shards at its top) is replaced whole */
+	snprintf(legacy, sizeof legacy, "%s/shard0", path);
+	if (access(legacy, F_OK) == 0 && (rc = rm_tree(path)) < 0) {
+		rc = custos_err_set(err, CUSTOS_EIO, "cannot remove the old index '%s': %s", path,
 		                    strerror(errno));
 		goto done;
 	}
-	if ((rc = custos_index_open(&idx, fresh, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE,
-	                            &s->err)) < 0)
+	/* a new generation beside the current one, which serves searches
+	 * meanwhile; compacted (about half the size, document ids kept) and
+	 * swapped in whole by the MANIFEST */
+	if ((rc = custos_index_open(&idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_FRESH, err)) < 0)
 		goto done;
-	if ((rc = custos_lib__index_catch_up(st, idx, cache, progress, ctx, NULL, indexed,
-	                                     &s->err)) < 0)
+	if ((rc = custos_lib__index_catch_up(st, idx, cache, progress, ctx, NULL, indexed, err)) < 0)
 		goto done;
 	custos_index_free(idx);
 	idx = NULL;
-	/* a rebuilt index is compacted before it serves: about half the size,
-	 * and document ids (store seqs) are kept */
-	if ((rc = custos_index_compact(fresh, &s->err)) < 0)
-		goto done;
-	if ((access(path, F_OK) == 0 && rename(path, old) < 0) || rename(fresh, path) < 0 ||
-	    fsync_dir(s->a->dir) < 0) {
-		rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot put the rebuilt index in place: %s",
-		                    strerror(errno));
-		goto done;
-	}
-	rm_tree(old);
+	rc = custos_index_publish(path, err);
 done:
 	custos_index_free(idx);
-	if (rc < 0)
-		rm_tree(fresh);
 	custos_lib__root_cache_free(cache);
 	free(cache);
 	return rc;
@@ -301,7 +286,8 @@ int custos_archive_index(custos_session_t *s, bool rebuild_it, custos_progress_f
 		if ((rc = custos_session__store(s, &st)) == CUSTOS_OK) {
 			/* the rebuild reads in chunks of its own, not in the session's snapshot */
 			custos_session__unpin(s);
-			rc = rebuild(s, s->view, progress, ctx, &out->indexed);
+			rc = custos_lib__index_rebuild(s->a->dir, s->view, progress, ctx, &out->indexed,
+			                               &s->err);
 		}
 		custos_indexsvc__resume(s->a);
 		pthread_mutex_unlock(&s->a->dispose_mu);

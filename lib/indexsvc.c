@@ -12,7 +12,16 @@
 static int open_index(custos_archive_t *a, custos_indexsvc_t *v, custos_err_t *err)
 {
 	char path[4200];
+	int rc;
 	custos_lib__index_path(path, sizeof path, a->dir);
+	rc = custos_index_open(&v->idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, err);
+	if (rc != CUSTOS_EVERSION)
+		return rc;
+	/* an index of an earlier layout is derived data: build it anew from the
+	 * store (readers meanwhile are told to wait for the rebuild) */
+	custos_err_clear(err);
+	if ((rc = custos_lib__index_rebuild(a->dir, v->st, NULL, NULL, NULL, err)) < 0)
+		return rc;
 	return custos_index_open(&v->idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, err);
 }
 

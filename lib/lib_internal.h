@@ -187,6 +187,11 @@ int custos_session__store(custos_session_t *s, custos_store_t **out);
 /* The session's index, opened read-only at its first use and kept (the
  * snapshot's index). CUSTOS_EINDEX with a message naming the cure. */
 int custos_session__index(custos_session_t *s, custos_index_t **out);
+/* After a read of the index failed with rc: true when the index changed
+ * under the session (Xapian discards a revision a reader still reads once
+ * its writer has committed twice more), the snapshot is let go, and the
+ * read should be done again, at most 8 times; false otherwise. */
+bool custos_session__index_moved(custos_session_t *s, int rc, int attempt);
 /* Ends the snapshot (store and index): before a write, and on refresh. */
 void custos_session__unpin(custos_session_t *s);
 /* Appends the session's audit entry for action: params and result are
@@ -248,9 +253,14 @@ int custos_lib__index_catch_up(custos_store_t *st, custos_index_t *idx, custos_r
                                custos_progress_fn progress, void *ctx, const int *stop,
                                uint64_t *indexed, custos_err_t *err);
 
-/* Every record: the query language has no "*", but a pure NOT is every
- * record without its operand, and no record has this platform. */
-#define CUSTOS_LIB_MATCH_ALL "NOT platform:custos-match-all-none"
+/* Builds a new generation of the index at <dir>/index from the store alone
+ * (through st, in chunks) and publishes it; the old one serves searches
+ * until the swap. The caller keeps every other writer of the index away. */
+int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progress_fn progress,
+                              void *ctx, uint64_t *indexed, custos_err_t *err);
+
+/* Every record: the query language's match-all. */
+#define CUSTOS_LIB_MATCH_ALL "*"
 
 /* A set of records (id, seq, created_at): added to, then sorted by id with
  * duplicates dropped, then searched. A zeroed struct is empty. */

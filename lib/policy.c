@@ -18,7 +18,11 @@ int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap)
 	(void)ctx;
 	if (custos_index_query_check(q, &err) == CUSTOS_OK)
 		return 0;
-	snprintf(msg, cap, "%s", err.msg[0] ? err.msg : custos_status_str(err.status));
+	/* the reason alone: the caller says "bad query" with the place */
+	const char *m = err.msg[0] ? err.msg : custos_status_str(err.status);
+	if (!strncmp(m, "bad query: ", 11))
+		m += 11;
+	snprintf(msg, cap, "%s", m);
 	return 1;
 }
 

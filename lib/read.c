@@ -96,6 +96,8 @@ static int convert(custos_search_result_t **out, const custos_index_results_t *i
 		return CUSTOS_ENOMEM;
 	r->total = ir->total;
 	r->watermark = ir->watermark;
+	r->notes = adup(&r->arena, ir->notes ? ir->notes : "", &oom);
+	r->expansions = ir->expansions;
 	r->store_last_seq = store_last;
 	if (ir->n_hits && !(r->hits = custos_arena_alloc(&r->arena, ir->n_hits * sizeof *r->hits)))
 		oom = true;
@@ -104,6 +106,17 @@ static int convert(custos_search_result_t **out, const custos_index_results_t *i
 		custos_search_hit_t *o = &r->hits[i];
 		o->id = adup(&r->arena, h->id, &oom);
 		o->seq = h->seq;
+		o->version = h->version;
+		o->n_matched = h->n_matched;
+		if (h->n_matched) {
+			o->matched_versions = custos_arena_alloc(&r->arena,
+			                                         h->n_matched * sizeof *o->matched_versions);
+			if (o->matched_versions)
+				memcpy(o->matched_versions, h->matched_versions,
+				       h->n_matched * sizeof *o->matched_versions);
+			else
+				oom = true;
+		}
 		o->created_at = h->created_at;
 		o->platform = adup(&r->arena, h->platform, &oom);
 		o->account = adup(&r->arena, h->account, &oom);
@@ -134,11 +147,41 @@ static int convert(custos_search_result_t **out, const custos_index_results_t *i
 	return CUSTOS_OK;
 }
 
+/* One search in the session's snapshot (st, idx). */
+static int run_search(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                      const char *query, const custos_search_opts_t *opts, text_ctx_t *tc,
+                      custos_index_results_t **ir, uint64_t *last)
+{
+	custos_index_search_opts_t io = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	int rc;
+	if ((rc = custos_store_last_seq(st, last)) < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read the store");
+	io.limit = opts->limit;
+	io.offset = opts->offset;
+	io.sort = opts->sort;
+	io.facets = opts->facets;
+	io.count_only = opts->count_only;
+	io.stem_lang = opts->lang;
+	io.query_flags = opts->query_flags;
+	if (opts->snippets && !opts->count_only) {
+		tc->st = st;
+		io.text_fn = text_of;
+		io.text_ctx = tc;
+	}
+	if ((rc = custos_index_search(idx, ir, query, &io)) < 0) {
+		const char *m = custos_index_errmsg(idx);
+		if (rc == CUSTOS_EFORMAT && strncmp(m, "bad query", 9) != 0)
+			custos_err_set(&s->err, rc, "bad query: %s", m);
+		else
+			custos_err_set(&s->err, rc, "%s", m);
+	}
+	return rc;
+}
+
 int custos_archive_search(custos_session_t *s, const char *query,
                           const custos_search_opts_t *opts, custos_search_result_t **out)
 {
 	static const custos_search_opts_t defaults = CUSTOS_SEARCH_OPTS_INIT;
-	custos_index_search_opts_t io = CUSTOS_INDEX_SEARCH_OPTS_INIT;
 	custos_index_results_t *ir = NULL;
 	custos_index_t *idx = NULL;
 	custos_store_t *st = NULL;
@@ -163,40 +206,25 @@ int custos_archive_search(custos_session_t *s, const char *query,
 	}
 	if ((rc = check_lang(s, opts->lang)) < 0)
 		goto audit;
-	if ((rc = custos_session__store(s, &st)) < 0 || (rc = custos_session__index(s, &idx)) < 0)
-		goto audit;
-	if ((rc = custos_store_last_seq(st, &last)) < 0) {
-		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read the store");
-		goto audit;
+	for (int attempt = 0;; attempt++) {
+		custos_index_results_free(ir);
+		ir = NULL;
+		/* the index first: the store snapshot is then at least as new */
+		if ((rc = custos_session__index(s, &idx)) < 0 || (rc = custos_session__store(s, &st)) < 0)
+			goto audit;
+		if ((rc = run_search(s, st, idx, query, opts, &tc, &ir, &last)) == CUSTOS_OK ||
+		    !custos_session__index_moved(s, rc, attempt))
+			break;
 	}
-	io.limit = opts->limit;
-	io.offset = opts->offset;
-	io.sort = opts->sort;
-	io.facets = opts->facets;
-	io.count_only = opts->count_only;
-	io.stem_lang = opts->lang;
-	if (opts->snippets && !opts->count_only) {
-		tc.st = st;
-		io.text_fn = text_of;
-		io.text_ctx = &tc;
-	}
-	if ((rc = custos_index_search(idx, &ir, query, &io)) < 0) {
-		const char *m = custos_index_errmsg(idx);
-		if (rc == CUSTOS_EFORMAT && strncmp(m, "bad query", 9) != 0)
-			custos_err_set(&s->err, rc, "bad query: %s", m);
-		else
-			custos_err_set(&s->err, rc, "%s", m);
-		goto audit;
-	}
-	if ((rc = convert(out, ir, last)) < 0)
+	if (rc == CUSTOS_OK && (rc = convert(out, ir, last)) < 0)
 		custos_err_set(&s->err, rc, "out of memory");
 audit:;
 	custos_buf_t p = { 0 }, r = { 0 };
 	custos_buf_adds(&p, "{\"query\":");
 	custos_buf_add_json_str(&p, query, strlen(query));
-	custos_buf_printf(&p, ",\"limit\":%zu,\"offset\":%zu,\"sort\":%d,\"count_only\":%s}",
-	                  opts->limit, opts->offset, (int)opts->sort,
-	                  opts->count_only ? "true" : "false");
+	custos_buf_printf(&p, ",\"limit\":%zu,\"offset\":%zu,\"sort\":%d,\"count_only\":%s,"
+	                  "\"query_flags\":%u}", opts->limit, opts->offset, (int)opts->sort,
+	                  opts->count_only ? "true" : "false", opts->query_flags);
 	if (rc == CUSTOS_OK)
 		custos_buf_printf(&r, "{\"hits\":%llu,\"exact\":true,\"watermark\":%llu}",
 		                  (unsigned long long)(*out)->total,
@@ -220,44 +248,34 @@ audit:;
 
 void custos_term_report_free(custos_term_report_t *r)
 {
-	if (!r)
-		return;
-	free(r->hits);
-	free(r->unique);
-	memset(r, 0, sizeof *r);
+	custos_index_term_report_free(r);
 }
 
 int custos_archive_report_terms(custos_session_t *s, const char *const *queries, size_t n,
-                                const char *source, const char *source_sha256,
-                                custos_term_report_t *out)
+                                unsigned query_flags, const char *source,
+                                const char *source_sha256, custos_term_report_t **out,
+                                uint64_t *watermark)
 {
 	custos_index_t *idx = NULL;
 	custos_store_t *st = NULL;
+	uint64_t wm = 0;
 	int rc;
-	memset(out, 0, sizeof *out);
-	out->bad = (size_t)-1;
+	*out = NULL;
 	if ((rc = custos_session__begin(s, CUSTOS_OP_SEARCH, "run search-term reports")) < 0)
 		goto audit;
-	if (!(out->hits = calloc(n ? n : 1, sizeof *out->hits)) ||
-	    !(out->unique = calloc(n ? n : 1, sizeof *out->unique))) {
-		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-		goto audit;
-	}
-	out->n = n;
-	for (size_t i = 0; i < n; i++) {
-		custos_err_t qe = { 0 };
-		if (custos_index_query_check(queries[i], &qe) < 0) {
-			out->bad = i;
-			rc = custos_err_set(&s->err, CUSTOS_EFORMAT, "bad query: %s", qe.msg);
+	for (int attempt = 0;; attempt++) {
+		custos_term_report_free(*out);
+		*out = NULL;
+		if ((rc = custos_session__index(s, &idx)) < 0 || (rc = custos_session__store(s, &st)) < 0)
 			goto audit;
-		}
-	}
-	if ((rc = custos_session__store(s, &st)) < 0 || (rc = custos_session__index(s, &idx)) < 0)
-		goto audit;
-	if ((rc = custos_index_watermark(idx, &out->watermark)) < 0 ||
-	    (rc = custos_index_term_report(idx, queries, n, out->hits, out->unique, &out->distinct,
-	                                   &out->bad)) < 0)
+		if ((rc = custos_index_watermark(idx, &wm)) == CUSTOS_OK)
+			rc = custos_index_term_report(idx, out, queries, n, query_flags);
+		if (rc == CUSTOS_OK)
+			break;
 		custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
+		if (!custos_session__index_moved(s, rc, attempt))
+			break;
+	}
 audit:;
 	/* what makes it reproducible: the exact queries (by the list's hash) and
 	 * the index state they ran against */
@@ -267,17 +285,21 @@ audit:;
 		custos_lib__json_kv(&p, "file", source);
 	if (source_sha256)
 		custos_lib__json_kv(&p, "file_sha256", source_sha256);
-	custos_buf_printf(&p, "%s\"queries\":%zu}", p.len > 1 ? "," : "", n);
-	custos_buf_printf(&r, "{\"distinct\":%llu,\"watermark\":%llu}",
-	                  (unsigned long long)out->distinct, (unsigned long long)out->watermark);
-	rc = custos_session__audit(s, "report-terms", p.data, rc == CUSTOS_OK ? r.data : NULL, rc);
+	custos_buf_printf(&p, "%s\"queries\":%zu,\"query_flags\":%u}", p.len > 1 ? "," : "", n,
+	                  query_flags);
+	if (*out)
+		custos_buf_printf(&r, "{\"distinct\":%llu,\"watermark\":%llu,\"complete\":%s}",
+		                  (unsigned long long)(*out)->distinct, (unsigned long long)wm,
+		                  (*out)->incomplete ? "false" : "true");
+	rc = custos_session__audit(s, "report-terms", p.data, r.data, rc);
 	custos_buf_free(&p);
 	custos_buf_free(&r);
 	if (rc < 0) {
-		size_t bad = out->bad;
-		custos_term_report_free(out);
-		out->bad = bad;
+		custos_term_report_free(*out);
+		*out = NULL;
 	}
+	if (watermark)
+		*watermark = wm;
 	return rc;
 }
 
@@ -561,26 +583,76 @@ done:
 	return rc;
 }
 
+/* The record *id names, with its versions' seqs (oldest first) and the
+ * index of its current one. *id may be an edit's own platform id: the index
+ * knows the record it is a version of, and *id then points at *resolved. The
+ * current version is the one the platform says is latest: the latest edit
+ * time (an unedited version before any edit), the last captured among
+ * equals; disposed versions are passed over. */
+static int resolve(custos_session_t *s, custos_store_t *st, const char **id, char **resolved,
+                   uint64_t **seqs, size_t *n, size_t *current)
+{
+	custos_index_idlist_t l = { 0 };
+	custos_record_t rec;
+	int64_t best = INT64_MIN;
+	int rc;
+	if ((rc = custos_store_versions(st, *id, seqs, n)) < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", *id);
+	if (*n == 0) {
+		custos_index_t *idx = NULL;
+		char q[4300];
+		snprintf(q, sizeof q, "id:\"%s\"", *id);
+		if (!strchr(*id, '"') && strlen(*id) < 4000 && custos_session__index(s, &idx) == 0 &&
+		    custos_index_match_ids(idx, &l, q) == 0 && l.n == 1 &&
+		    (*resolved = strdup(l.v[0].id)) != NULL) {
+			free(*seqs);
+			*seqs = NULL;
+			*id = *resolved;
+			rc = custos_store_versions(st, *id, seqs, n);
+		}
+		custos_index_idlist_free(&l);
+		custos_err_clear(&s->err);
+		if (rc < 0)
+			return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", *id);
+		if (*n == 0)
+			return custos_err_set(&s->err, CUSTOS_ENOTFOUND, "no record '%s'", *id);
+	}
+	*current = *n - 1;
+	custos_record_init(&rec);
+	for (size_t i = 0; i < *n; i++) {
+		int g = custos_store_get_seq(st, (*seqs)[i], &rec);
+		if (g == CUSTOS_ENOTFOUND)
+			continue;
+		if (g < 0) {
+			custos_record_free(&rec);
+			return custos_session__fail(s, g, custos_store_err(st)->msg, "cannot read %s", *id);
+		}
+		int64_t e = rec.edited_at == CUSTOS_TIME_NONE ? INT64_MIN + 1 : rec.edited_at;
+		if (e >= best) {
+			best = e;
+			*current = i;
+		}
+	}
+	custos_record_free(&rec);
+	return CUSTOS_OK;
+}
+
 int custos_archive_show(custos_session_t *s, const char *id, uint32_t version, int what,
                         custos_items_t *out)
 {
 	custos_store_t *st = NULL;
 	uint64_t *seqs = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, current = 0;
+	char *resolved = NULL;
+	const char *asked = id;
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	if ((rc = custos_session__begin(s, CUSTOS_OP_READ, "read records")) < 0 ||
 	    (rc = custos_session__store(s, &st)) < 0)
 		goto audit;
-	if ((rc = custos_store_versions(st, id, &seqs, &n)) < 0) {
-		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+	if ((rc = resolve(s, st, &id, &resolved, &seqs, &n, &current)) < 0)
 		goto audit;
-	}
-	if (n == 0) {
-		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "no record '%s'", id);
-		goto audit;
-	}
 	if (what == CUSTOS_SHOW_ONE && version > n) {
 		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "record '%s' has %zu version%s, not %u",
 		                    id, n, n == 1 ? "" : "s", version);
@@ -596,16 +668,21 @@ int custos_archive_show(custos_session_t *s, const char *id, uint32_t version, i
 		rc = show_thread(s, st, id, out);
 	} else {
 		custos_item_t *it = item_add(out, &cap);
-		rc = it ? item_fill(s, st, out, it, id, seqs, n, (version ? version : n) - 1)
+		rc = it ? item_fill(s, st, out, it, id, seqs, n, version ? version - 1 : current)
 		        : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	}
+	/* the current version is the platform's latest, whatever the order of capture */
+	for (size_t i = 0; rc == CUSTOS_OK && what != CUSTOS_SHOW_THREAD && i < out->n; i++)
+		out->v[i].current = out->v[i].seq == seqs[current];
 audit:
 	free(seqs);
 	if (rc < 0)
 		custos_items_free(out);
 	custos_buf_t p = { 0 };
 	custos_buf_adds(&p, "{\"id\":");
-	custos_buf_add_json_str(&p, id, strlen(id));
+	custos_buf_add_json_text(&p, asked, strlen(asked));
+	if (resolved && strcmp(resolved, asked))
+		custos_lib__json_kv(&p, "record", resolved);
 	custos_buf_printf(&p, ",\"what\":\"%s\"", what == CUSTOS_SHOW_VERSIONS ? "versions" :
 	                  what == CUSTOS_SHOW_THREAD ? "thread" : "record");
 	if (version)
@@ -613,6 +690,7 @@ audit:
 	custos_buf_addc(&p, '}');
 	rc = custos_session__audit(s, "show", p.data, NULL, rc);
 	custos_buf_free(&p);
+	free(resolved);
 	if (rc < 0)
 		custos_items_free(out);
 	return rc;

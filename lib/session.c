@@ -55,8 +55,9 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 
 /* Every action an audit entry can name, as docs/audit.md lists them. */
 static const char *const audit_actions[] = {
-	"init", "ingest-begin", "ingest", "submit", "search", "report-terms", "show", "media",
-	"quarantine-list", "quarantine-show", "index", "index-rebuild", "verify", "audit-read",
+	"init", "ingest-begin", "ingest", "ingest-recovered", "submit", "search", "report-terms",
+	"show", "media", "quarantine-list", "quarantine-show", "index", "index-rebuild", "verify",
+	"audit-read",
 	"policy-set", "policy-show", "policy-log", "policy-diff", "policy-doc-add",
 	"policy-doc-list", "policy-doc-show", "policy-accept", "hold-create", "hold-release",
 	"hold-list", "hold-show", "hold-scope", "hold-grow", "retention-plan",
@@ -217,11 +218,42 @@ int custos_session__index(custos_session_t *s, custos_index_t **out)
 	int rc;
 	if (!s->idx) {
 		custos_lib__index_path(path, sizeof path, s->a->dir);
-		if ((rc = custos_index_open(&s->idx, path, CUSTOS_INDEX_READ, &s->err)) < 0)
+		for (int attempt = 0;; attempt++) {
+			rc = custos_index_open(&s->idx, path, CUSTOS_INDEX_READ, &s->err);
+			if (rc == CUSTOS_OK || !custos_session__index_moved(s, rc, attempt))
+				break;
+		}
+		if (rc < 0)
 			return rc;
+		/* The store is always ahead of the index (the index service reads
+		 * what was committed): a store snapshot taken before this index was
+		 * opened may lack records it holds. Taken again now, it has them all,
+		 * so every hit is a record of the snapshot. */
+		if (s->pinned) {
+			custos_store_snapshot(s->view, false);
+			s->pinned = false;
+			custos_store_t *st;
+			if ((rc = custos_session__store(s, &st)) < 0)
+				return rc;
+		}
 	}
 	*out = s->idx;
 	return CUSTOS_OK;
+}
+
+bool custos_session__index_moved(custos_session_t *s, int rc, int attempt)
+{
+	if (rc != CUSTOS_EINDEX || attempt >= 8)
+		return false;
+	const char *m = s->idx ? custos_index_errmsg(s->idx) : s->err.msg;
+	if (!strstr(m, "DatabaseModified") && !strstr(m, "kept changing") &&
+	    !strstr(s->err.msg, "DatabaseModified") && !strstr(s->err.msg, "kept changing"))
+		return false;
+	/* a writer committed twice under this reader: read its latest revision
+	 * (and a store snapshot at least as new) and do it again */
+	custos_session__unpin(s);
+	custos_err_clear(&s->err);
+	return true;
 }
 
 int custos_session__fail(custos_session_t *s, int status, const char *detail,

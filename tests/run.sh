@@ -10,6 +10,10 @@ if [ "$SANITIZE" = 1 ]; then
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
+if [ "$TSAN" = 1 ]; then
+	# suppressions name frames inside Debian's libraries only
+	export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$top/tests/tsan.supp"
+fi
 run_one() {
 	name=$1; shift
 	out="$log/$(echo "$name" | tr '/' '_').out"
@@ -34,6 +38,10 @@ run_one() {
 for t in "$@"; do run_one "$(basename "$t")" "$t"; done
 for t in tests/cli/T*.sh; do
 	[ -f "$t" ] || continue
+	# under ThreadSanitizer only the scripts that run threads against each other
+	if [ "$TSAN" = 1 ] && ! grep -q "^# tsan: yes" "$t"; then
+		continue
+	fi
 	run_one "$(basename "$t")" sh "$t"
 done
 rm -rf "$log"

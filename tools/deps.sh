@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages custos needs to build and test, when run as
 # root and something is missing; otherwise prints the exact apt-get line.
 PKGS="build-essential pkg-config liblmdb-dev libzstd-dev libsodium-dev libssl-dev libjansson-dev
-libgit2-dev libxapian-dev libyaml-dev libarchive-dev libxml2-dev
+libgit2-dev libxapian-dev libyaml-dev libarchive-dev libxml2-dev libunistring-dev
 git zstd jq unzip zip sqlite3 libsqlite3-dev clang libclang-rt-14-dev
 lmdb-utils time util-linux"
 missing=""

@@ -1,5 +1,6 @@
 #!/bin/sh
 # Two writers at once: the second waits for the first; nothing is corrupted.
+# tsan: yes
 . tests/cli/lib.sh
 . tests/cli/gen.sh
 

@@ -66,9 +66,9 @@ test_expect 'messages say each thing once; query errors start with "bad query:"'
 	test_exit 1 custos hold release nope --reason x 2>err2 &&
 	echo "custos: no hold '"'"'nope'"'"'" >expect && test_cmp expect err2 &&
 	test_exit 1 custos hold create --query "foo:bar" q 2>err3 &&
-	echo "custos: bad query: unknown field '"'"'foo:'"'"' at position 0 (fields: from platform account url kind lang thread about has date, #tag, @mention)" >expect &&
-	test_cmp expect err3 &&
-	test_exit 1 custos search "foo:bar" 2>err4 && test_cmp expect err4 &&
+	test_exit 1 custos search "foo:bar" 2>err4 && test_cmp err4 err3 &&
+	grep -q "^custos: bad query: unknown field '"'"'foo:'"'"' at position 0 (fields: from " err3 &&
+	test "$(wc -l <err3)" = 1 &&
 	printf "rules:\n  - name: d\n    match: \"*\"\n    retain: 1y\n  - name: q\n    match: \"foo:bar\"\n    retain: 1y\n" >r.yaml &&
 	test_exit 1 custos policy set r.yaml 2>err5 &&
 	grep -q "^r.yaml:6:12: bad query .foo:bar.: unknown field" err5

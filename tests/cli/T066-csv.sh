@@ -18,9 +18,9 @@ test_expect 'search --csv: formulas guarded, commas and quotes quoted' '
 	setup &&
 	custos search --csv --sort date "hyperlink OR plain" >out &&
 	cat >expect <<-EOF &&
-	id,created_at,platform,account,author,snippet
-	x:1,2020-01-01T10:00:00Z,x,acme,"'"'"'=cmd","[[HYPERLINK]](""http://evil"",""click""), said @user2"
-	x:2,2020-01-02T10:00:00Z,x,acme,b,"[[plain]], with a comma"
+	id,created_at,platform,account,author,snippet,versions
+	x:1,2020-01-01T10:00:00Z,x,acme,"'"'"'=cmd","[[HYPERLINK]](""http://evil"",""click""), said @user2",1
+	x:2,2020-01-02T10:00:00Z,x,acme,b,"plain, with a comma",1
 	EOF
 	test_cmp expect out
 '
@@ -29,10 +29,14 @@ test_expect 'report terms, retention plan and retention log --csv: the same guar
 	printf "@user2\nplain\n" >terms &&
 	custos report terms --csv terms >rep &&
 	cat >expect <<-EOF &&
-	line,query,hits,unique
-	1,"'"'"'@user2",1,1
-	2,plain,1,1
-	,(all terms: distinct records),2,
+	line,query,breakdown,key,hits,unique,family,error
+	1,"'"'"'@user2",all,,1,1,1,
+	1,"'"'"'@user2",account,acme,1,,,
+	1,"'"'"'@user2",platform,x,1,,,
+	2,plain,all,,1,1,1,
+	2,plain,account,acme,1,,,
+	2,plain,platform,x,1,,,
+	,(all terms: distinct records),all,,2,,,
 	EOF
 	test_cmp expect rep &&
 	commit=$(git -C archive/policy log -1 --format=%H -- retention.yaml) &&

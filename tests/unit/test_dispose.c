@@ -6,6 +6,7 @@
 #include "lib_internal.h"
 
 #include <dirent.h>
+#include <lmdb.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -894,7 +895,31 @@ static void put_with_media(custos_batch_t *b, const char *id, const char *const 
 	custos_record_free(&r);
 }
 
-static void test_dispose__media_go_with_the_last_live_record_using_them(void)
+/* A store as an earlier custos left it: no media index. */
+static void drop_media_index(void)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi, meta;
+	char p[PATH_CAP];
+	MDB_val k = { 11, "media-index" };
+	snprintf(p, sizeof p, "%s/store", arch);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "media", 0, &dbi), 0);
+	CHECK_INT(mdb_drop(txn, dbi, 1), 0);
+	CHECK_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	CHECK_INT(mdb_del(txn, meta, &k, NULL), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* A blob goes with the last live record naming it: the media index says
+ * which those are without reading the records; a store of an earlier
+ * custos gets its index built by the first writer's open. */
+static void media_case(bool older)
 {
 	custos_store_t *st = NULL;
 	custos_batch_t *b = NULL;
@@ -911,6 +936,15 @@ static void test_dispose__media_go_with_the_last_live_record_using_them(void)
 	put_with_media(b, "x:1", m1, 2);
 	put_with_media(b, "x:2", m2, 1);
 	CHECK_OK(custos_store_commit(b, NULL));
+	if (older) {
+		custos_store_free(st);
+		drop_media_index();
+		CHECK_OK(custos_store_open(&st, arch, CUSTOS_STORE_READ, &err));
+		custos_verify_summary_t v0;
+		CHECK_OK(custos_store_verify(st, &v0, NULL, NULL, &err));   /* read as it is */
+		custos_store_free(st);
+		CHECK_OK(custos_store_open(&st, arch, CUSTOS_STORE_WRITE, &err));
+	}
 
 	custos_dispose_item_t it = { "x:1", "rule-a", "0123456789012345678901234567890123456789", 0 };
 	custos_dispose_summary_t sum;
@@ -946,6 +980,16 @@ static void test_dispose__media_go_with_the_last_live_record_using_them(void)
 	custos_store_free(st);
 }
 
+static void test_dispose__media_go_with_the_last_live_record_using_them(void)
+{
+	media_case(false);
+}
+
+static void test_dispose__a_store_without_a_media_index_gets_one_at_its_first_writer(void)
+{
+	media_case(true);
+}
+
 CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_names_the_commit),
            CHECK_CASE(test_dispose__the_schedule_in_force_at_the_as_of_date_decides),
            CHECK_CASE(test_dispose__apply_leaves_tombstones_and_the_archive_verifies),
@@ -955,4 +999,5 @@ CHECK_MAIN(CHECK_CASE(test_dispose__plan_uses_the_longest_matching_rule_and_name
            CHECK_CASE(test_dispose__disposed_text_is_found_in_no_file_of_the_archive),
            CHECK_CASE(test_dispose__a_crash_before_dictionary_retirement_is_finished_at_open),
            CHECK_CASE(test_dispose__media_go_with_the_last_live_record_using_them),
+           CHECK_CASE(test_dispose__a_store_without_a_media_index_gets_one_at_its_first_writer),
            CHECK_CASE(test_dispose__a_retired_dictionary_is_replaced_by_one_trained_on_live_records))
