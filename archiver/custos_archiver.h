@@ -354,9 +354,28 @@ typedef struct {
 	/* The end of one input file: a good place for the sink to commit. */
 	int (*file_done)(void *ctx, const char *file);
 	void *ctx;
+	/* The members below may be NULL (they come after ctx so that sinks
+	 * written before them stay valid). */
+	/* A file (or folder) of the input that was not imported, with why:
+	 * not recognised, recognised but holding nothing custos imports (a
+	 * Mastodon export's likes.json), a zip inside a zip, a link to a file
+	 * already read, a zip member named twice, ... Every file of the input
+	 * is either read by an importer or named here once; this does not stop
+	 * the import. NULL: it goes to warn. */
+	void (*not_taken)(void *ctx, const char *file, const char *why);
+	/* Whether the archive already holds a record with this id: 1 yes, 0 no,
+	 * negative on failure (the import stops with it). Importers whose id
+	 * recipe changed ask it for the id an item had under the old recipe and
+	 * keep that id when it is held (docs/importers.md, "Ids that changed").
+	 * NULL: no id is held. */
+	int (*known)(void *ctx, const char *id);
 } custos_import_sink_t;
 
-/* format: NULL or "auto" to recognise, or one of custos_import_formats(). */
+/* Imports everything path holds. A folder (or a .zip) is a collection:
+ * every export inside it, at any depth, is recognised and imported, and
+ * every other file on its own; each file not taken goes to sink->not_taken
+ * with why (docs/importers.md, "Collections").
+ * format: NULL or "auto" to recognise, or one of custos_import_formats(). */
 int custos_import_run(const char *path, const char *format, const custos_import_sink_t *sink,
                       custos_err_t *err);
 /* As custos_import_run, for a path the caller has already read whole and

@@ -78,6 +78,21 @@ int custos_import__record(const custos_import_sink_t *sink, custos_record_t *rec
 	return r;
 }
 
+int custos_import__known(const custos_import_sink_t *sink, const char *id, custos_err_t *err)
+{
+	/* tests make the archive an older custos would have made: every old id
+	 * counts as held, so the old recipe is used throughout */
+	static int old = -1;
+	if (old < 0)
+		old = getenv("CUSTOS_TEST_OLD_IDS") != NULL;
+	if (old)
+		return 1;
+	int r = sink->known ? sink->known(sink->ctx, id) : 0;
+	if (r < 0 && err && !err->status)
+		custos_err_set(err, r, "cannot tell whether the archive holds %s", id);
+	return r < 0 ? r : r > 0;
+}
+
 void custos_import__warn(const custos_import_sink_t *sink, const char *file, const char *fmt, ...)
 {
 	char msg[1024];
@@ -316,6 +331,18 @@ static int hashing_file_done(void *ctx, const char *file)
 	return h->outer->file_done ? h->outer->file_done(h->outer->ctx, file) : 0;
 }
 
+static void hashing_not_taken(void *ctx, const char *file, const char *why)
+{
+	hashing_t *h = ctx;
+	h->outer->not_taken(h->outer->ctx, file, why);
+}
+
+static int hashing_known(void *ctx, const char *id)
+{
+	hashing_t *h = ctx;
+	return h->outer->known(h->outer->ctx, id);
+}
+
 /* The sink the importers of tree t see; NULL callbacks stay NULL, since
  * importers test them. */
 static custos_import_sink_t hashing_sink(hashing_t *h, custos_tree_t *t,
@@ -324,7 +351,9 @@ static custos_import_sink_t hashing_sink(hashing_t *h, custos_tree_t *t,
 	custos_import_sink_t s = { hashing_record, outer->bad ? hashing_bad : NULL,
 	                           outer->blob ? hashing_blob : NULL,
 	                           outer->warn ? hashing_warn : NULL,
-	                           outer->file_done ? hashing_file_done : NULL, h };
+	                           outer->file_done ? hashing_file_done : NULL, h,
+	                           outer->not_taken ? hashing_not_taken : NULL,
+	                           outer->known ? hashing_known : NULL };
 	memset(h, 0, sizeof *h);
 	h->outer = outer;
 	h->tree = t;
@@ -350,7 +379,37 @@ static int hashing_check(hashing_t *h, int r, const char *what, custos_err_t *er
 }
 
 /* ------------------------------------------------------------------------
- * The dispatcher */
+ * The dispatcher. A path is a collection: the folders of its tree are
+ * looked at from the root down, and a folder an importer claims whole is an
+ * export (the folders under it are not looked at again); every other file
+ * is recognised on its own, a .zip opened as a collection of its own.
+ * Afterwards every file that no importer ran on or read is named to the
+ * sink with why, so that what was not taken can be accounted for. */
+
+enum {
+	F_LOOSE,            /* not yet looked at */
+	F_EXPORT,           /* in an export's folder */
+	F_RAN,              /* an importer ran on it */
+	F_ZIP,              /* a .zip, imported as a collection of its own */
+	F_ZIP_IN_ZIP,
+	F_HIDDEN,
+	F_UNKNOWN,          /* no importer recognised it */
+	F_EMPTY
+};
+
+typedef struct {
+	char   *rel;
+	int64_t size;
+	int     state;
+	size_t  ex;         /* F_EXPORT: its export */
+} wfile_t;
+
+typedef struct {
+	char *prefix;       /* the export's folder, "" or "a/b/" */
+	const custos_importer_t *imp;
+	custos_tree_t *view;
+	int done;
+} wexport_t;
 
 typedef struct {
 	custos_tree_t *tree;
@@ -361,6 +420,11 @@ typedef struct {
 	size_t ran;        /* files handed to an importer */
 	int run_all;       /* forced format: run on files it does not recognise too */
 	hashing_t *hashing;
+	wfile_t *files;
+	size_t n_files, cap_files;
+	wexport_t *ex;
+	size_t n_ex, cap_ex;
+	int oom;
 } walk_t;
 
 static int run_import(const char *path, const char *path_sha256,
@@ -399,53 +463,331 @@ static int file_done(const custos_import_sink_t *sink, const char *name, custos_
 	return r;
 }
 
-static int walk_one(void *ctx, const char *relpath, int64_t size)
+static void not_taken(const custos_import_sink_t *sink, const char *name, const char *why)
+{
+	if (sink->not_taken)
+		sink->not_taken(sink->ctx, name, why);
+	else if (sink->warn)
+		sink->warn(sink->ctx, name, why);
+}
+
+static int not_taken_fn(void *ctx, const char *name, const char *why)
+{
+	not_taken(ctx, name, why);
+	return 0;
+}
+
+/* Hidden files and folders, and macOS's __MACOSX litter. */
+static int hidden(const char *relpath)
+{
+	for (const char *p = relpath; p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+		if (*p == '.' || !strncmp(p, "__MACOSX/", 9))
+			return 1;
+	return 0;
+}
+
+static int is_zip_name(const char *relpath)
+{
+	size_t n = strlen(relpath);
+	return n > 4 && strcasecmp(relpath + n - 4, ".zip") == 0;
+}
+
+static int gather(void *ctx, const char *relpath, int64_t size)
 {
 	walk_t *w = ctx;
+	if (w->n_files == w->cap_files) {
+		size_t nc = w->cap_files ? w->cap_files * 2 : 64;
+		wfile_t *nv = realloc(w->files, nc * sizeof *nv);
+		if (!nv)
+			return w->oom = 1, CUSTOS_ENOMEM;
+		w->files = nv;
+		w->cap_files = nc;
+	}
+	wfile_t *f = &w->files[w->n_files];
+	memset(f, 0, sizeof *f);
+	if (!(f->rel = strdup(relpath)))
+		return w->oom = 1, CUSTOS_ENOMEM;
+	f->size = size;
+	w->n_files++;
+	return 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The importer that claims the tree t whole, or NULL. */
+static const custos_importer_t *claims(custos_tree_t *t, const custos_importer_t *forced)
+{
+	const custos_importer_t *cand = NULL;
+	int best = 0;
+	for (size_t i = 0; i < N_IMPORTERS; i++) {
+		if (forced && importers[i] != forced)
+			continue;
+		int c = importers[i]->detect(t, NULL, NULL, 0);
+		if (c > best) {
+			best = c;
+			cand = importers[i];
+		}
+	}
+	return best >= TREE_MIN ? cand : NULL;
+}
+
+static int add_export(walk_t *w, const char *prefix, const custos_importer_t *imp,
+                      custos_tree_t *view)
+{
+	if (w->n_ex == w->cap_ex) {
+		size_t nc = w->cap_ex ? w->cap_ex * 2 : 8;
+		wexport_t *nv = realloc(w->ex, nc * sizeof *nv);
+		if (!nv)
+			return CUSTOS_ENOMEM;
+		w->ex = nv;
+		w->cap_ex = nc;
+	}
+	wexport_t *e = &w->ex[w->n_ex];
+	if (!(e->prefix = strdup(prefix)))
+		return CUSTOS_ENOMEM;
+	e->imp = imp;
+	e->view = view;
+	e->done = 0;
+	w->n_ex++;
+	return CUSTOS_OK;
+}
+
+/* Finds the exports among the tree's folders, root first: each folder
+ * (byte order: a folder comes before the folders under it) that no export
+ * found before holds, and that an importer claims whole. */
+static int find_exports(walk_t *w)
+{
+	char **dirs = NULL;
+	size_t n = 0, cap = 0;
+	int r = CUSTOS_OK;
+	const custos_importer_t *imp;
+
+	if ((imp = claims(w->tree, w->forced)))
+		return add_export(w, "", imp, NULL) < 0
+		       ? custos_err_set(w->err, CUSTOS_ENOMEM, "out of memory") : CUSTOS_OK;
+	for (size_t i = 0; i < w->n_files && r == CUSTOS_OK; i++) {
+		const char *rel = w->files[i].rel;
+		for (const char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				char **nv = realloc(dirs, nc * sizeof *nv);
+				if (!nv) {
+					r = CUSTOS_ENOMEM;
+					break;
+				}
+				dirs = nv;
+				cap = nc;
+			}
+			if (!(dirs[n] = strndup(rel, (size_t)(s - rel) + 1))) {
+				r = CUSTOS_ENOMEM;
+				break;
+			}
+			n++;
+		}
+	}
+	if (r == CUSTOS_OK && n)
+		qsort(dirs, n, sizeof *dirs, cmp_strp);
+	for (size_t i = 0; i < n && r == CUSTOS_OK; i++) {
+		const char *d = dirs[i];
+		custos_tree_t *view = NULL;
+		if (i && !strcmp(d, dirs[i - 1]))
+			continue;
+		/* under the export found last (names under a folder follow it) */
+		if (w->n_ex && !strncmp(d, w->ex[w->n_ex - 1].prefix, strlen(w->ex[w->n_ex - 1].prefix)))
+			continue;
+		if (hidden(d))
+			continue;
+		char folder[4200];
+		snprintf(folder, sizeof folder, "%.*s", (int)strlen(d) - 1, d);
+		if ((r = custos_tree__sub(&view, w->tree, folder, w->err)) < 0)
+			break;
+		if ((imp = claims(view, w->forced))) {
+			if (add_export(w, d, imp, view) < 0)
+				r = CUSTOS_ENOMEM;
+		} else {
+			custos_tree__free(view);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	if (r == CUSTOS_ENOMEM)
+		custos_err_set(w->err, r, "out of memory");
+	return r;
+}
+
+/* The export whose folder holds relpath, or (size_t)-1. */
+static size_t export_of(const walk_t *w, const char *relpath)
+{
+	size_t lo = 0, hi = w->n_ex;
+	while (lo < hi) {   /* the last prefix <= relpath */
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(w->ex[mid].prefix, relpath) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && !strncmp(relpath, w->ex[lo - 1].prefix, strlen(w->ex[lo - 1].prefix)))
+		return lo - 1;
+	return (size_t)-1;
+}
+
+static int run_export(walk_t *w, wexport_t *e)
+{
+	custos_tree_t *t = e->view ? e->view : w->tree;
+	int r;
+	e->done = 1;
+	custos_tree__track(w->tree, 1);
+	r = e->imp->run(t, NULL, w->sink, w->err);
+	custos_tree__track(w->tree, 0);
+	if ((r = hashing_check(w->hashing, r, e->imp->name, w->err)) != 0)
+		return r < 0 ? r : CUSTOS_EINTERNAL;
+	w->ran++;
+	return file_done(w->sink, custos_tree__name(t), w->err);
+}
+
+/* One file on its own: a zip is a collection of its own, any other file
+ * goes to the importer that recognises it. */
+static int run_file(walk_t *w, wfile_t *f)
+{
 	char name[4200], head[HEAD];
 	size_t n = 0;
-	const char *base = strrchr(relpath, '/');
 	const custos_importer_t *imp = w->forced;
 	int r, best = 0;
 
-	base = base ? base + 1 : relpath;
-	custos_tree__member_name(w->tree, relpath, name, sizeof name);
-	if (base[0] == '.' || strcmp(base, "__MACOSX") == 0 || strncmp(relpath, "__MACOSX/", 9) == 0)
-		return 0;  /* hidden files and Finder litter */
-	size_t bl = strlen(base);
-	if (bl > 4 && strcasecmp(base + bl - 4, ".zip") == 0) {
+	custos_tree__member_name(w->tree, f->rel, name, sizeof name);
+	if (hidden(f->rel) && !custos_tree__is_file(w->tree)) {   /* a file named alone is meant */
+		f->state = F_HIDDEN;
+		return 0;
+	}
+	if (is_zip_name(f->rel)) {
 		if (custos_tree__is_file(w->tree) || strchr(name, '!')) {
-			custos_import__warn(w->sink, name, "a zip inside a zip is not opened");
+			f->state = F_ZIP_IN_ZIP;
 			return 0;
 		}
+		f->state = F_ZIP;
 		return run_import(name, NULL, w->forced, w->sink, w->err, w->depth + 1);
 	}
-	if ((r = read_head(w->tree, relpath, head, &n, w->err)) < 0)
+	if ((r = read_head(w->tree, f->rel, head, &n, w->err)) < 0)
 		return r;
 	if (!imp || !w->run_all) {
 		const custos_importer_t *cand = NULL;
 		for (size_t i = 0; i < N_IMPORTERS; i++) {
 			if (w->forced && importers[i] != w->forced)
 				continue;
-			int c = importers[i]->detect(w->tree, relpath, head, n);
+			int c = importers[i]->detect(w->tree, f->rel, head, n);
 			if (c > best) {
 				best = c;
 				cand = importers[i];
 			}
 		}
 		if (best < FILE_MIN) {
-			if (!w->forced)
-				custos_import__warn(w->sink, name, n ? "format not recognised; skipped"
-				                                      : "empty file; skipped");
+			f->state = n ? F_UNKNOWN : F_EMPTY;
 			return 0;
 		}
 		imp = cand;
 	}
+	f->state = F_RAN;
 	w->ran++;
-	r = imp->run(w->tree, relpath, w->sink, w->err);
+	custos_tree__track(w->tree, 1);
+	r = imp->run(w->tree, f->rel, w->sink, w->err);
+	custos_tree__track(w->tree, 0);
 	if ((r = hashing_check(w->hashing, r, imp->name, w->err)) != 0)
 		return r < 0 ? r : CUSTOS_EINTERNAL;
 	return file_done(w->sink, name, w->err);
+}
+
+/* Names every file of the tree that was not taken, with why. */
+static void report_not_taken(walk_t *w)
+{
+	char name[4200], why[600];
+	custos_tree__skipped(w->tree, not_taken_fn, (void *)w->sink);
+	for (size_t i = 0; i < w->n_files; i++) {
+		wfile_t *f = &w->files[i];
+		if (f->state == F_RAN || f->state == F_ZIP || custos_tree__taken(w->tree, f->rel))
+			continue;
+		custos_tree__member_name(w->tree, f->rel, name, sizeof name);
+		why[0] = 0;
+		if (f->state == F_HIDDEN || (f->state == F_EXPORT && hidden(f->rel))) {
+			snprintf(why, sizeof why, "a hidden file: not read");
+		} else if (f->state == F_EXPORT) {
+			const wexport_t *e = &w->ex[f->ex];
+			if (e->imp->why_not)
+				e->imp->why_not(f->rel + strlen(e->prefix), why, sizeof why);
+			if (!why[0])
+				snprintf(why, sizeof why, "a file of a %s export that its importer does "
+				         "not read", e->imp->name);
+		} else if (f->state == F_ZIP_IN_ZIP) {
+			snprintf(why, sizeof why, "a zip inside a zip: not opened");
+		} else if (f->state == F_EMPTY) {
+			snprintf(why, sizeof why, "an empty file");
+		} else if (w->forced) {
+			snprintf(why, sizeof why, "not recognised as %s", w->forced->name);
+		} else {
+			snprintf(why, sizeof why, "format not recognised");
+		}
+		not_taken(w->sink, name, why);
+	}
+}
+
+static void walk_free(walk_t *w)
+{
+	for (size_t i = 0; i < w->n_files; i++)
+		free(w->files[i].rel);
+	free(w->files);
+	for (size_t i = 0; i < w->n_ex; i++) {
+		free(w->ex[i].prefix);
+		custos_tree__free(w->ex[i].view);
+	}
+	free(w->ex);
+}
+
+static int walk(walk_t *w, const char *path)
+{
+	int r = custos_tree__each(w->tree, gather, w);
+	if (r != 0) {
+		if (w->oom)
+			return custos_err_set(w->err, CUSTOS_ENOMEM, "out of memory");
+		if (w->err && w->err->status == 0) {
+			const custos_err_t *te = custos_tree__err(w->tree);
+			if (te->status)
+				*w->err = *te;
+			else
+				custos_err_set(w->err, r < 0 ? r : CUSTOS_EINTERNAL, "import of '%s' stopped",
+				               path);
+		}
+		return r < 0 ? r : CUSTOS_EINTERNAL;
+	}
+	if (!custos_tree__is_file(w->tree) && (r = find_exports(w)) < 0)
+		return r;
+	for (size_t i = 0; i < w->n_files; i++) {
+		size_t e = w->n_ex ? export_of(w, w->files[i].rel) : (size_t)-1;
+		if (e != (size_t)-1) {
+			w->files[i].state = F_EXPORT;
+			w->files[i].ex = e;
+		}
+	}
+	for (size_t i = 0; i < w->n_files && r == 0; i++) {
+		wfile_t *f = &w->files[i];
+		if (f->state == F_EXPORT)
+			r = w->ex[f->ex].done ? 0 : run_export(w, &w->ex[f->ex]);
+		else if (f->state == F_LOOSE)
+			r = run_file(w, f);
+	}
+	if (r == 0 && w->forced && w->ran == 0 && !custos_tree__is_file(w->tree)) {
+		/* nothing looked like the forced format: run it on every file so
+		 * the user sees why each one fails */
+		w->run_all = 1;
+		for (size_t i = 0; i < w->n_files && r == 0; i++)
+			if (w->files[i].state == F_UNKNOWN || w->files[i].state == F_EMPTY)
+				r = run_file(w, &w->files[i]);
+	}
+	if (r == 0)
+		report_not_taken(w);
+	return r;
 }
 
 static int run_import(const char *path, const char *path_sha256,
@@ -453,8 +795,7 @@ static int run_import(const char *path, const char *path_sha256,
                       custos_err_t *err, int depth)
 {
 	custos_tree_t *t = NULL;
-	int r, best = 0;
-	const custos_importer_t *cand = NULL;
+	int r;
 
 	if ((r = custos_tree__new(&t, path, err)) < 0)
 		return r;
@@ -466,41 +807,14 @@ static int run_import(const char *path, const char *path_sha256,
 		                                          : "'%s': out of memory", path);
 		goto done;
 	}
-	/* the whole tree as one export (an X archive, a Mastodon export, ...) */
-	for (size_t i = 0; i < N_IMPORTERS; i++) {
-		if (forced && importers[i] != forced)
-			continue;
-		int c = importers[i]->detect(t, NULL, NULL, 0);
-		if (c > best) {
-			best = c;
-			cand = importers[i];
-		}
-	}
 	hashing_t hs;
 	custos_import_sink_t hsink = hashing_sink(&hs, t, sink);
-	if (best >= TREE_MIN && !custos_tree__is_file(t)) {
-		r = hashing_check(&hs, cand->run(t, NULL, &hsink, err), cand->name, err);
-		if (r == 0)
-			r = file_done(sink, custos_tree__name(t), err);
-		goto done;
-	}
-	walk_t w = { t, forced, &hsink, err, depth, 0, 0, &hs };
+	walk_t w = { .tree = t, .forced = forced, .sink = &hsink, .err = err, .depth = depth,
+	             .hashing = &hs };
 	if (custos_tree__is_file(t) && forced)
 		w.run_all = 1;  /* a single file in a forced format: the user said so */
-	r = custos_tree__each(t, walk_one, &w);
-	if (r != 0 && err && err->status == 0) {
-		const custos_err_t *te = custos_tree__err(t);
-		if (te->status)
-			*err = *te;
-		else
-			custos_err_set(err, r < 0 ? r : CUSTOS_EINTERNAL, "import of '%s' stopped", path);
-	}
-	if (r == 0 && forced && w.ran == 0 && !custos_tree__is_file(t)) {
-		/* nothing looked like the forced format: run it on every file so
-		 * the user sees why each one fails */
-		w.run_all = 1;
-		r = custos_tree__each(t, walk_one, &w);
-	}
+	r = walk(&w, path);
+	walk_free(&w);
 done:
 	if (r > 0)
 		r = CUSTOS_EINTERNAL;

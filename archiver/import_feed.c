@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <libxml/SAX2.h>
+#include <libxml/hash.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
@@ -63,12 +64,24 @@ typedef struct {
 	/* The bytes handed to libxml2 since the last item, for the items'
 	 * verbatim bytes (ASCII-compatible encodings only; see item_bytes). */
 	int     capture;
+	/* a feed that is not ASCII-compatible (UTF-16, UTF-32) keeps its
+	 * bytes in win too, up to WIN_MAX, so that what is set aside as bad is
+	 * the whole file rather than its first bytes */
+	int     keep_all;
 	custos_buf_t win;
 	int64_t win_base;            /* file offset of win.data[0] */
 	size_t  cur;                 /* where the next item is looked for */
 	int     win_oom;
 	unsigned char carry[4];
 	size_t  carry_n;
+	/* entities of the internal DTD, as the parser is handed them: one
+	 * predefined-like entity per name holding its expanded text (see
+	 * get_entity), and the bytes references have produced so far */
+	xmlHashTablePtr ents;
+	uint64_t ent_bytes;
+	int     ent_refused;         /* the feed's entities expand past ENT_TOTAL */
+	int     ent_line;
+	char    ent_name[128];
 } feed_t;
 
 enum { FEED_NONE, FEED_RSS, FEED_RDF, FEED_ATOM };
@@ -121,8 +134,15 @@ static int io_read(void *vctx, char *buf, int len)
 
 static void win_add(feed_t *f, const char *p, size_t n)
 {
-	if (!f->capture || f->win_oom)
+	if ((!f->capture && !f->keep_all) || f->win_oom)
 		return;
+	if (f->keep_all) {
+		if (f->win.len + n > WIN_MAX || custos_buf_add(&f->win, p, n) < 0) {
+			custos_buf_free(&f->win);   /* too big to keep whole: its head alone is not it */
+			f->win_oom = 1;
+		}
+		return;
+	}
 	if (f->cur > WIN_KEEP && f->cur > f->win.len / 2) {   /* forget what items used */
 		memmove(f->win.data, f->win.data + f->cur, f->win.len - f->cur);
 		f->win.len -= f->cur;
@@ -143,7 +163,7 @@ static void win_add(feed_t *f, const char *p, size_t n)
 static int raw_read(feed_t *f, char *buf, int len)
 {
 	int got = raw_read_in(f, buf, len);
-	if (got > 0 && !f->u32)
+	if (got > 0)
 		win_add(f, buf, (size_t)got);
 	return got;
 }
@@ -965,11 +985,13 @@ static int emit_item(feed_t *f, const fnode_t *node, const char *qname)
 	if (when == CUSTOS_TIME_NONE)
 		when = f->feed_date;
 	if (when == CUSTOS_TIME_NONE) {
-		/* an undated item still belongs in the archive; 0 marks "no date" */
+		/* an undated item still belongs in the archive: marked undated,
+		 * its created_at a placeholder that retention does not count from */
 		if (f->sink->warn && f->n_items == 0)
-			f->sink->warn(f->sink->ctx, f->in->name,
-			              "items without a date (and no feed date): created_at set to 1970-01-01");
+			f->sink->warn(f->sink->ctx, f->in->name, "items without a date (and no feed date): "
+			              "stored as undated (has:nodate); retention counts from their capture");
 		when = 0;
+		r->undated = true;
 	}
 	const char *author = it.author && *it.author ? it.author :
 	                     it.author_email ? it.author_email :
@@ -1091,13 +1113,26 @@ static int drain(feed_t *f)
 	return f->win_base == 0 && !f->win_oom && !f->in->err.status;
 }
 
+/* Reads the rest of a feed that keeps all its bytes (keep_all); 1 when
+ * the window then holds the whole file. */
+static int drain_all(feed_t *f)
+{
+	char buf[65536];
+	int got;
+	if (!f->keep_all)
+		return 0;
+	while (!f->win_oom && (got = raw_read(f, buf, (int)sizeof buf)) > 0)
+		;
+	return !f->win_oom && !f->in->err.status;
+}
+
 /* A file that holds no feed at all goes to the sink as one bad item (its
- * bytes as raw, up to 64 MB; its first 4 when they are not ASCII-compatible);
- * the sink decides whether that stops the import. */
+ * bytes as raw, up to 64 MB, whatever its encoding); the sink decides
+ * whether that stops the import. */
 static int whole_file_bad(feed_t *f, int line, const char *why)
 {
 	int st;
-	if (drain(f) || (f->capture && f->win.len))
+	if (drain(f) || (f->capture && f->win.len) || drain_all(f))
 		st = f->sink->bad(f->sink->ctx, f->in->name, -1, line, why, f->win.data, f->win.len);
 	else
 		st = f->sink->bad(f->sink->ctx, f->in->name, -1, line, why, f->pend, f->pend_len);
@@ -1203,6 +1238,23 @@ static int expand(xmlParserCtxtPtr ctxt, const char *s, int depth, custos_buf_t 
 	return 0;
 }
 
+#define ENT_TOTAL ((uint64_t)16 << 20)  /* the text all of a feed's references may give */
+
+/* Counts n bytes of text that entity references gave; past ENT_TOTAL the
+ * parse stops, and the feed is refused where it got to (a few entities
+ * referenced many times can make gigabytes of a megabyte). 0 or -1. */
+static int ent_spend(feed_t *f, xmlParserCtxtPtr ctxt, const xmlChar *name, size_t n)
+{
+	f->ent_bytes += n;
+	if (f->ent_bytes <= ENT_TOTAL || f->ent_refused)
+		return f->ent_refused ? -1 : 0;
+	f->ent_refused = 1;
+	f->ent_line = xmlSAX2GetLineNumber(ctxt);
+	snprintf(f->ent_name, sizeof f->ent_name, "%.100s", (const char *)name);
+	stop(f, 2);
+	return -1;
+}
+
 /* An attribute value: libxml2 (not replacing entities) hands "&amp;" and
  * "&#38;" over as "&#38;", and a reference to an entity of the document's
  * DTD as it is; its own tree builder decodes them later, and so does this. */
@@ -1214,7 +1266,8 @@ static const char *attr_value(feed_t *f, const xmlChar *v, const xmlChar *end)
 		return s;
 	custos_buf_t b = { 0 };
 	const char *r = s;
-	if (expand(f->ctxt, s, 0, &b) == 0)
+	if (expand(f->ctxt, s, 0, &b) == 0 &&
+	    ent_spend(f, f->ctxt, (const xmlChar *)"(in an attribute)", b.len) == 0)
 		r = custos_arena_strndup(&f->arena, b.data ? b.data : "", b.len);
 	custos_buf_free(&b);
 	return r;
@@ -1422,24 +1475,67 @@ static int close_open(feed_t *f)
 	return st;
 }
 
-/* A reference to an entity of the document's DTD (libxml2 is not asked to
- * replace entities: an external one is never read). The first time, libxml2
- * parses the entity's value in a context of its own, which the callbacks
- * above pass over, so that every reference reads the same: the value's
- * text (expand), nothing for an entity libxml2 refuses (a loop, say). */
-static void on_reference(void *vctx, const xmlChar *name)
+static void ent_free(void *payload, const xmlChar *name)
+{
+	xmlEntityPtr e = payload;
+	xmlFree((xmlChar *)e->name);
+	xmlFree(e->content);
+	xmlFree(e);
+}
+
+/* The entity a reference names, for libxml2. libxml2 would parse an
+ * internal entity's value at its references (all of them, nested ones
+ * again at each level: a "billion laughs" DTD makes it give up on the
+ * whole feed). Instead, in element content it is handed an entity of the
+ * predefined kind holding the value's text, expanded once by expand()
+ * (nothing, with a warning, for what expand refuses), which it passes on
+ * as characters; in an attribute value it keeps the reference, which
+ * attr_value expands. Every reference's text counts towards ENT_TOTAL. */
+static xmlEntityPtr get_entity(void *vctx, const xmlChar *name)
 {
 	xmlParserCtxtPtr ctxt = vctx;
 	feed_t *f = ctxt->_private;
-	if (!f->open || f->st || ctxt != f->ctxt || !ctxt->myDoc)
-		return;
-	xmlEntityPtr e = xmlGetDocEntity(ctxt->myDoc, name);
-	if (!e || e->etype != XML_INTERNAL_GENERAL_ENTITY || !e->content)
-		return;
-	custos_buf_t b = { 0 };
-	if (expand(ctxt, (const char *)e->content, 1, &b) == 0 && b.len)
-		on_text(vctx, (const xmlChar *)b.data, (int)b.len);
-	custos_buf_free(&b);
+	xmlEntityPtr e = xmlSAX2GetEntity(vctx, name), x;
+	if (!f || !e || e->etype != XML_INTERNAL_GENERAL_ENTITY || ctxt != f->ctxt ||
+	    ctxt->inSubset)   /* a declaration naming another entity: kept as written */
+		return e;
+	e->checked = 2;   /* "checked, no '<'": libxml2 never parses it */
+	if (ctxt->instate == XML_PARSER_ATTRIBUTE_VALUE)
+		return e;
+	if (!f->ents && !(f->ents = xmlHashCreate(16)))
+		return NULL;
+	if (!(x = xmlHashLookup(f->ents, name))) {
+		custos_buf_t b = { 0 };
+		int ok = e->content && expand(ctxt, (const char *)e->content, 1, &b) == 0;
+		if (!ok) {
+			custos_import__warn(f->sink, f->in->name, "line %d: the entity '%.100s' is not "
+			                    "expanded (a loop, entities nested over %d deep, or over %u KB "
+			                    "of text): it reads as nothing", xmlSAX2GetLineNumber(ctxt),
+			                    (const char *)name, ENT_DEPTH, ENT_MAX >> 10);
+			b.len = 0;
+		}
+		if ((x = xmlMalloc(sizeof *x))) {
+			memset(x, 0, sizeof *x);
+			x->type = XML_ENTITY_DECL;
+			x->etype = XML_INTERNAL_PREDEFINED_ENTITY;
+			x->name = xmlStrdup(name);
+			x->content = xmlStrndup((const xmlChar *)(b.data ? b.data : ""), (int)b.len);
+			x->length = (int)b.len;
+			if (!x->name || !x->content ||
+			    xmlHashAddEntry(f->ents, name, x) != 0) {
+				ent_free(x, name);
+				x = NULL;
+			}
+		}
+		custos_buf_free(&b);
+		if (!x) {
+			stop(f, custos_err_set(f->err, CUSTOS_ENOMEM, "out of memory"));
+			return NULL;
+		}
+	}
+	if (ent_spend(f, ctxt, name, (size_t)x->length) < 0)
+		return NULL;
+	return x;
 }
 
 /* One parse of the feed through the callbacks: from the input, or (mem) from
@@ -1454,7 +1550,6 @@ static int parse(feed_t *f, const char *enc, int opts, const char *mem, size_t m
 	sax.characters = on_text;
 	sax.cdataBlock = on_text;
 	sax.ignorableWhitespace = on_text;
-	sax.reference = on_reference;
 	sax.serror = on_error;
 	/* the document and its internal DTD subset hold entity declarations:
 	 * libxml2's own handlers keep them (external ones are never loaded) */
@@ -1462,7 +1557,7 @@ static int parse(feed_t *f, const char *enc, int opts, const char *mem, size_t m
 	sax.endDocument = xmlSAX2EndDocument;
 	sax.internalSubset = xmlSAX2InternalSubset;
 	sax.entityDecl = xmlSAX2EntityDecl;
-	sax.getEntity = xmlSAX2GetEntity;
+	sax.getEntity = get_entity;
 	sax.getParameterEntity = xmlSAX2GetParameterEntity;
 	xmlParserCtxtPtr ctxt;
 	char head[8];
@@ -1526,6 +1621,8 @@ static int parse(feed_t *f, const char *enc, int opts, const char *mem, size_t m
 		xmlFreeDoc(ctxt->myDoc);
 	xmlFreeParserCtxt(ctxt);
 	f->ctxt = NULL;
+	xmlHashFree(f->ents, ent_free);
+	f->ents = NULL;
 	while (f->depth)   /* elements left open: a truncated or abandoned feed */
 		pop_frame(f);
 	f->cut = f->open && f->cap_item;   /* an item left open: the feed stops inside it */
@@ -1607,6 +1704,9 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 	f.capture = !f.u32 && !(f.pend_len >= 2 &&
 	            ((unsigned char)f.pend[0] == 0xFF || (unsigned char)f.pend[0] == 0xFE ||
 	             f.pend[0] == 0 || f.pend[1] == 0));
+	f.keep_all = !f.capture;
+	if (f.keep_all)   /* a UTF-32 BOM, which raw_read does not hand over again */
+		win_add(&f, f.pend, f.pend_pos);
 	int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 	           XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_BIG_LINES |
 	           (enc ? XML_PARSE_IGNORE_ENC : 0);
@@ -1621,6 +1721,30 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		char why[300];
 		snprintf(why, sizeof why, "not an RSS or Atom feed (root element <%s>)", f.root_name);
 		st = whole_file_bad(&f, f.root_line, why);
+		goto done;
+	}
+	if (f.ent_refused) {
+		/* what came before is in; the rest is one bad item, with the bytes
+		 * of the item it stopped in (to the end of the file), or with the
+		 * whole file when its items' bytes cannot be found */
+		char why[600];
+		size_t b0 = 0, b1 = 0;
+		const char *raw = "";
+		if (f.cut && cut_off_item(&f, &b0, &b1))
+			raw = f.win.data + b0;
+		else if (drain_all(&f))
+			raw = f.win.data, b0 = 0, b1 = f.win.len;
+		else
+			b0 = b1 = 0;
+		snprintf(why, sizeof why, "entity references expand to more than %llu MB of text "
+		         "(reached at line %d, a reference to '%s'): refused from there (%zu item%s "
+		         "read before)", (unsigned long long)(ENT_TOTAL >> 20), f.ent_line, f.ent_name,
+		         f.n_items, f.n_items == 1 ? "" : "s");
+		if ((st = sink->bad(sink->ctx, in->name, b1 > b0 && f.capture ? f.win_base + (int64_t)b0
+		                                                              : -1,
+		                    f.ent_line, why, raw, b1 - b0)) != 0)
+			st = custos_err_set(err, st < 0 ? st : CUSTOS_ETOOBIG, "%s: line %d: %s", in->name,
+			                    f.ent_line, why);
 		goto done;
 	}
 	int recovered = 0;
@@ -1648,20 +1772,26 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 		/* the feed stops short: what came before is in; an item cut off
 		 * goes to the sink as bad, with its bytes; and so does the rest
 		 * when libxml2 gave up with items still ahead */
-		char why[700];
+		char why[800];
 		size_t b0 = 0, b1 = 0;
 		const char *raw = "";
+		int whole = 0;
 		if (f.cut && cut_off_item(&f, &b0, &b1))
 			raw = f.win.data + b0;
+		else if ((whole = drain_all(&f)))   /* UTF-16/32: the item's bytes cannot be found */
+			raw = f.win.data, b0 = 0, b1 = f.win.len;
 		else
 			b0 = b1 = 0;
 		/* items after it (a cut-off item that runs to the end has none) */
-		int more = b1 > b0 && b1 >= f.win.len ? 0 : items_unread(&f);
-		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu items read before%s%s)",
-		         f.xml_err_line, f.xml_err, f.n_items, b1 > b0 ? "; the next is cut off" : "",
-		         more || (f.halted && b1 <= b0) ?
-		         "; libxml2 read no further: the items after it are not in" : "");
-		if ((st = sink->bad(sink->ctx, in->name, b1 > b0 ? f.win_base + (int64_t)b0 : -1,
+		int more = !whole && b1 > b0 && b1 >= f.win.len ? 0 : items_unread(&f);
+		snprintf(why, sizeof why, "XML not well-formed at line %d: %s (%zu item%s read before%s%s%s)",
+		         f.xml_err_line, f.xml_err, f.n_items, f.n_items == 1 ? "" : "s",
+		         b1 > b0 && !whole ? "; the next is cut off" : "",
+		         more || (f.halted && (b1 <= b0 || whole)) ?
+		         "; libxml2 read no further: the items after it are not in" : "",
+		         whole ? "; kept: the whole file, whose items' bytes cannot be told apart "
+		                 "in its encoding" : "");
+		if ((st = sink->bad(sink->ctx, in->name, b1 > b0 && !whole ? f.win_base + (int64_t)b0 : -1,
 		                    f.xml_err_line, why, raw, b1 - b0)) != 0) {
 			st = custos_err_set(err, st < 0 ? st : CUSTOS_EFORMAT, "%s: %s", in->name, why);
 			goto done;
@@ -1669,7 +1799,8 @@ int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *s
 	} else if (f.xml_fatal && sink->warn) {
 		char msg[800];
 		snprintf(msg, sizeof msg, "not well-formed XML (line %d: %s); read with libxml2's "
-		         "recovery: %zu items", f.xml_err_line, f.xml_err, f.n_items);
+		         "recovery: %zu item%s", f.xml_err_line, f.xml_err, f.n_items,
+		         f.n_items == 1 ? "" : "s");
 		sink->warn(sink->ctx, in->name, msg);
 	}
 	st = 0;
@@ -1705,6 +1836,18 @@ static int feed_detect(custos_tree_t *t, const char *relpath, const char *head, 
 	    strstr(buf, "xmlns=\"http://www.w3.org/2005/Atom\"") ||
 	    strstr(buf, "xmlns=\"http://purl.org/atom/ns#\"") || strstr(buf, "<feed"))
 		return 90;
+	/* a document type declaration names the root before its internal
+	 * subset, which can run far past the head */
+	const char *dt = strstr(buf, "<!DOCTYPE");
+	if (dt) {
+		dt += 9;
+		while (*dt == ' ' || *dt == '\t' || *dt == '\r' || *dt == '\n')
+			dt++;
+		size_t k = strcspn(dt, " \t\r\n[>");
+		if ((k == 3 && !strncmp(dt, "rss", 3)) || (k == 4 && !strncmp(dt, "feed", 4)) ||
+		    (k == 7 && !strncmp(dt, "rdf:RDF", 7)) || (k == 3 && !strncmp(dt, "RDF", 3)))
+			return 90;
+	}
 	if (strstr(buf, "<?xml") || strstr(buf, "<channel"))
 		return 20;
 	return 0;

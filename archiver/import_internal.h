@@ -97,16 +97,36 @@ int  custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **o
 void custos_input__close(custos_input_t *in);
 /* Calls fn for each regular file in the tree, in a stable order (folders:
  * names in byte order, depth first; zips: archive order, so that opening
- * each member in turn reads the zip once). fn returns 0 to go on; anything
- * else stops the walk and is returned. A folder that cannot be read stops
- * it with CUSTOS_EACCESS / CUSTOS_EIO, and custos_tree__err names it. */
+ * each member in turn reads the zip once). Each file and folder is met
+ * once however many links lead to it; what is not offered is in
+ * custos_tree__skipped. fn returns 0 to go on; anything else stops the walk
+ * and is returned. A folder that cannot be read stops it with
+ * CUSTOS_EACCESS / CUSTOS_EIO, and custos_tree__err names it. */
 int  custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath, int64_t size),
                        void *ctx);
 const custos_err_t *custos_tree__err(const custos_tree_t *t);
-/* Where an export sits in the tree: "" when relpath mark is at the root,
- * "<folder>/" when it is one folder down (a zip of the unpacked export's
- * folder), into prefix (cap bytes). 1 when found, 0 when not. */
-int  custos_tree__find_prefix(custos_tree_t *t, const char *mark, char *prefix, size_t cap);
+/* A view of folder (a relpath, no trailing '/') of t as a tree of its own:
+ * its relpaths leave "folder/" out, its display names are t's (so records
+ * read through it name their files as t does), and each() walks only what
+ * lies under folder. It shares t's state: hashes, reads, taken files,
+ * errors; t must outlive it. Free with custos_tree__free. CUSTOS_EINVAL for
+ * a single-file tree or a bad folder name. */
+int  custos_tree__sub(custos_tree_t **out, custos_tree_t *t, const char *folder,
+                      custos_err_t *err);
+/* While on, every file custos_tree__open (or slurp) opens is marked taken
+ * (a view marks its root's files). The dispatcher turns it on while an
+ * importer runs, to name afterwards the files of an export it never read. */
+void custos_tree__track(custos_tree_t *t, int on);
+/* 1 when relpath was opened while the tree tracked, 0 when not. */
+int  custos_tree__taken(custos_tree_t *t, const char *relpath);
+/* Calls fn with each path the tree does not offer through each(), with why:
+ * in a folder, links to a folder or file met before (a symlink loop),
+ * dangling links, hidden folders, what is not a regular file; in a zip,
+ * member names with '..' and each earlier member of a name written twice.
+ * Complete after the first each() of a folder (zips: after new). fn returns
+ * 0 to go on; anything else stops and is returned. */
+int  custos_tree__skipped(custos_tree_t *t,
+                          int (*fn)(void *ctx, const char *name, const char *why), void *ctx);
 /* Display name of the tree root ("exports/acme.zip"). */
 const char *custos_tree__name(const custos_tree_t *t);
 /* Reads a whole (small) member into *out (malloc'd, NUL-terminated), refusing
@@ -139,7 +159,10 @@ int  custos_import__each_line(custos_tree_t *t, const char *relpath, const char 
 /* Streaming scan of a JSON document for the elements of arrays: the
  * elements are handed over as raw bytes, exactly as in the file, with their
  * byte offset and line. Handles a JS prefix ("window.YTD.tweets.part0 = ")
- * and a UTF-8 byte order mark. path selects the array: "" the top-level
+ * and a UTF-8 byte order mark. With path "", a top-level array may be
+ * followed by more (each with its own prefix: "window.YTD.tweets.part1 =
+ * [...]"), whose elements follow; anything else after the document's value
+ * is CUSTOS_EFORMAT naming its position, never passed over. path selects the array: "" the top-level
  * array, "orderedItems" the array under that key of the top-level object,
  * "includes.users" a key of a nested object; a value at path that is not an
  * array is handed over as one element; path NULL hands over each top-level
@@ -171,6 +194,9 @@ int  custos_jsonscan__occurrences(custos_input_t *in, const char *path, unsigned
 int  custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
                            int64_t *offset, int64_t *line, custos_err_t *err);
 unsigned custos_jsonscan__dup_keys(const custos_jsonscan_t *js);
+/* Top-level arrays scanned so far with path "" (1, or more when a file
+ * holds several). */
+unsigned custos_jsonscan__arrays(const custos_jsonscan_t *js);
 void custos_jsonscan__free(custos_jsonscan_t *js);
 
 /* A small JSON tree for importers (import_json.c): parsed from one element's
@@ -228,6 +254,14 @@ int  custos_import__record(const custos_import_sink_t *sink, custos_record_t *re
                            custos_err_t *err);
 void custos_import__warn(const custos_import_sink_t *sink, const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Whether the archive behind the sink holds a record with id (sink->known):
+ * 1 yes, 0 no (or the sink cannot tell), negative with err set on failure.
+ * Importers whose id recipe changed ask it for an item's id under the old
+ * recipe, and keep that id when it is held: re-ingesting an export that an
+ * older custos took adds nothing (docs/importers.md, "Ids that changed").
+ * With CUSTOS_TEST_OLD_IDS set (tests) every id counts as held, which makes
+ * the ids an older custos gave. */
+int  custos_import__known(const custos_import_sink_t *sink, const char *id, custos_err_t *err);
 /* Sets r->id for an item with no native id: "<platform>:" then r->created_at
  * as UTC "YYYYMMDDTHHMMSSZ" (seconds, rounded down), "-" and the hash in
  * lower-case hex: "facebook:20160413T123049Z-c56dc14ac6a826bb0a394c901df9c729".
@@ -265,14 +299,19 @@ size_t custos_media_index__prefix(const custos_media_index_t *mi, const char *pr
                                   const custos_media_file_t **first);
 void custos_media_index__free(custos_media_index_t *mi);
 
-/* A format. detect looks at the tree (relpath NULL) or one file (relpath
- * and its first bytes) and returns a confidence 0..100. run imports what
- * the format finds: the whole tree when relpath is NULL, else that file. */
+/* A format. detect looks at the tree (relpath NULL: is the tree, from its
+ * root, one export of this format?) or one file (relpath and its first
+ * bytes) and returns a confidence 0..100. run imports what the format
+ * finds: the whole tree when relpath is NULL, else that file. why_not (may
+ * be NULL) says why a file of an export of this format that run never
+ * opened was not imported ("the account's likes: not imported"); it writes
+ * nothing to leave the dispatcher's general reason. */
 typedef struct {
 	const char *name;
 	int (*detect)(custos_tree_t *t, const char *relpath, const char *head, size_t n);
 	int (*run)(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
 	           custos_err_t *err);
+	void (*why_not)(const char *relpath, char *why, size_t cap);
 } custos_importer_t;
 
 extern const custos_importer_t custos_import__ndjson;

@@ -280,10 +280,14 @@ static size_t urn_id(const char *url, const char **out)
 
 /* The stable id of an item with no native one (custos_import__derived_id):
  * the time, then the first 16 bytes of SHA-256 over the decimal created_at
- * in ms, a NUL, and the text. The account is left out on purpose: it comes
- * from Profile.csv when the export has one, and Comments.csv imported alone
- * must give the same ids. docs/importers.md states the same recipe. */
-static int derived_id(custos_record_t *r)
+ * in ms, a NUL, for a comment the post it is on (what Link names, as
+ * "linkedin:<number>", else Link as written) and a NUL, then the text. Two
+ * comments of one time and text on two posts are two comments (before
+ * 2026-12 the post was left out, and they were one record). The account is
+ * left out on purpose: it comes from Profile.csv when the export has one,
+ * and Comments.csv imported alone must give the same ids. docs/importers.md
+ * states the same recipe. */
+static int derived_id(custos_record_t *r, const char *post)
 {
 	custos_sha256_ctx_t c;
 	uint8_t h[CUSTOS_SHA256_LEN];
@@ -291,9 +295,48 @@ static int derived_id(custos_record_t *r)
 	int n = snprintf(num, sizeof num, "%lld", (long long)r->created_at);
 	custos_sha256_init(&c);
 	custos_sha256_update(&c, num, (size_t)n + 1);
+	if (post)
+		custos_sha256_update(&c, post, strlen(post) + 1);
 	custos_sha256_update(&c, r->text ? r->text : "", strlen(r->text ? r->text : ""));
 	custos_sha256_final(&c, h);
 	return custos_import__derived_id(r, "linkedin", h);
+}
+
+/* A comment's id: the recipe above, unless the archive holds the comment
+ * under the recipe without its post (docs/importers.md, "Ids that
+ * changed"). 0, or a negative status with err set. */
+static int comment_id(custos_record_t *r, const char *post, const custos_import_sink_t *sink,
+                      custos_err_t *err)
+{
+	int k;
+	if (derived_id(r, NULL) < 0)
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	if ((k = custos_import__known(sink, r->id, err)) != 0)
+		return k < 0 ? k : 0;
+	return derived_id(r, post ? post : "") < 0
+	       ? custos_err_set(err, CUSTOS_ENOMEM, "out of memory") : 0;
+}
+
+/* Appends a row's text to the post its earlier rows began, unless it is
+ * already there: rows of one post that disagree keep every text. */
+static int add_text(custos_record_t *r, const char *t)
+{
+	size_t n = strlen(t);
+	if (!n || !r->text)
+		return 0;
+	for (const char *p = r->text; (p = strstr(p, t)); p++)
+		if ((p == r->text || (p - r->text >= 2 && p[-1] == '\n' && p[-2] == '\n')) &&
+		    (p[n] == 0 || (p[n] == '\n' && p[n + 1] == '\n')))
+			return 0;
+	size_t old = strlen(r->text);
+	char *nt = custos_arena_alloc(&r->arena, old + 2 + n + 1);
+	if (!nt)
+		return CUSTOS_ENOMEM;
+	memcpy(nt, r->text, old);
+	memcpy(nt + old, "\n\n", 2);
+	memcpy(nt + old + 2, t, n + 1);
+	r->text = nt;
+	return custos_extract_entities(r, t);
 }
 
 static const char *visibility(const char *v)
@@ -431,11 +474,16 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 		}
 		if (!comments && x.pending && link && x.key.len == strlen(date) + 1 + strlen(link) &&
 		    !strcmp(x.key.data, date) && !strcmp(x.key.data + strlen(date) + 1, link)) {
-			/* another media row of the pending post */
-			const char *m = FIELD(COL_MEDIAURL);
+			/* another media row of the pending post (and, should its text
+			 * differ, that text too: one post, every text searchable) */
+			const char *m = FIELD(COL_MEDIAURL), *t;
 			custos_media_t *md = m ? custos_record_media_add(r) : NULL;
 			st = 0;
 			if (m && (!md || custos_record_sets(r, &md->url, m) < 0))
+				st = CUSTOS_ENOMEM;
+			if (c.quoted[col[COL_TEXT]])
+				unwrap_lines(&c.field[col[COL_TEXT]]);
+			if ((t = FIELD(COL_TEXT)) && add_text(r, t) < 0)
 				st = CUSTOS_ENOMEM;
 			st |= custos_buf_add(&x.raw, x.term, x.term_len);
 			st |= custos_buf_add(&x.raw, c.raw, c.raw_len);
@@ -463,13 +511,15 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 		st |= custos_record_sets(r, &r->text, text ? text : "");
 		if (comments) {
 			/* Link names the post commented on, shared by all comments on it */
-			st |= derived_id(r);
 			if (nid_len) {
 				char pid[64];
 				snprintf(pid, sizeof pid, "linkedin:%.*s", (int)nid_len, nid);
 				st |= custos_record_sets(r, &r->in_reply_to, pid);
 				st |= custos_record_sets(r, &r->thread, pid);
 			}
+			if (st == 0 && (st = comment_id(r, r->in_reply_to ? r->in_reply_to : link, sink,
+			                                err)) < 0)
+				goto done;
 		} else {
 			st |= custos_record_sets(r, &r->url, link);
 			if (nid_len) {
@@ -477,7 +527,7 @@ int custos_import__linkedin_stream(custos_input_t *in, const char *account,
 				snprintf(id, sizeof id, "linkedin:%.*s", (int)nid_len, nid);
 				st |= custos_record_sets(r, &r->id, id);
 			} else {
-				st |= derived_id(r);
+				st |= derived_id(r, NULL);
 			}
 			const char *u = FIELD(COL_SHAREDURL), *m = FIELD(COL_MEDIAURL), *v = FIELD(COL_VIS);
 			if (m) {
@@ -661,8 +711,19 @@ static int linkedin_run(custos_tree_t *t, const char *relpath, const custos_impo
 	return st < 0 ? st : 0;
 }
 
+/* Files of an export that linkedin_run does not read. */
+static void linkedin_why_not(const char *relpath, char *why, size_t cap)
+{
+	const char *b = base_name(relpath);
+	size_t n = strlen(b);
+	if (n > 4 && !strcasecmp(b + n - 4, ".csv"))
+		snprintf(why, cap, "LinkedIn's %.*s data: not imported (custos takes Shares.csv and "
+		         "Comments.csv)", (int)(n - 4), b);
+}
+
 const custos_importer_t custos_import__linkedin = {
 	.name = "linkedin",
 	.detect = linkedin_detect,
 	.run = linkedin_run,
+	.why_not = linkedin_why_not,
 };

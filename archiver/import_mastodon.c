@@ -538,13 +538,9 @@ static void load_actor(mctx_t *m, custos_tree_t *t, const char *dir)
 
 static int mastodon_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
-	if (!relpath) {
-		char p[256], a[300];
-		if (!custos_tree__find_prefix(t, "outbox.json", p, sizeof p))
-			return 0;
-		snprintf(a, sizeof a, "%sactor.json", p);
-		return custos_tree__exists(t, a, NULL) ? 95 : 0;
-	}
+	if (!relpath)   /* an export at the tree's root (the dispatcher walks its folders) */
+		return custos_tree__exists(t, "outbox.json", NULL) &&
+		       custos_tree__exists(t, "actor.json", NULL) ? 95 : 0;
 	const char *b = strrchr(relpath, '/');
 	b = b ? b + 1 : relpath;
 	if (memmem(head, n, "\"orderedItems\"", 14) && memmem(head, n, "activitystreams", 15))
@@ -563,8 +559,6 @@ static int mastodon_run(custos_tree_t *t, const char *relpath, const custos_impo
 		const char *slash = strrchr(relpath, '/');
 		if (slash)
 			snprintf(dir, sizeof dir, "%.*s/", (int)(slash - relpath), relpath);
-	} else {
-		custos_tree__find_prefix(t, "outbox.json", dir, sizeof dir);
 	}
 	load_actor(&m, t, dir);
 	if (!m.owner_handle)
@@ -702,6 +696,23 @@ static int mastodon_api_run(custos_tree_t *t, const char *relpath,
 	return r < 0 ? r : 0;
 }
 
-const custos_importer_t custos_import__mastodon = { "mastodon", mastodon_detect, mastodon_run };
+/* Files of an export that mastodon_run does not read. */
+static void mastodon_why_not(const char *relpath, char *why, size_t cap)
+{
+	const char *b = strrchr(relpath, '/');
+	b = b ? b + 1 : relpath;
+	if (!strcmp(relpath, "likes.json"))
+		snprintf(why, cap, "the account's likes (other people's posts it liked): not imported");
+	else if (!strcmp(relpath, "bookmarks.json"))
+		snprintf(why, cap, "the account's bookmarks (other people's posts it saved): not "
+		         "imported");
+	else if (!strchr(relpath, '/') && (!strncmp(b, "avatar.", 7) || !strncmp(b, "header.", 7)))
+		snprintf(why, cap, "the account's profile image: not imported");
+	else if (strstr(relpath, "media_attachments/"))
+		snprintf(why, cap, "a media file over 64 MB: its posts keep the reference only");
+}
+
+const custos_importer_t custos_import__mastodon = { "mastodon", mastodon_detect, mastodon_run,
+                                                    mastodon_why_not };
 const custos_importer_t custos_import__mastodon_api = { "mastodon-api", mastodon_api_detect,
-                                                        mastodon_api_run };
+                                                        mastodon_api_run, NULL };

@@ -83,4 +83,4 @@ static int ndjson_run(custos_tree_t *t, const char *relpath, const custos_import
 	return r < 0 ? r : 0;
 }
 
-const custos_importer_t custos_import__ndjson = { "ndjson", ndjson_detect, ndjson_run };
+const custos_importer_t custos_import__ndjson = { "ndjson", ndjson_detect, ndjson_run, NULL };

@@ -386,6 +386,26 @@ static int add_file(slack_t *s, const char *folder, const custos_jv_t *f)
 	return st;
 }
 
+/* The channel part of the id of the message ts in folder (channel c, or
+ * NULL when no list names the folder): the folder's name, which every
+ * packaging of an export has (not every one has the channel list). Before
+ * 2026-12 it was the channel id when the list named the folder; an archive
+ * that holds the message under that id keeps it. 0, or a negative status. */
+static int channel_of(slack_t *s, const chan_t *c, const char *folder, const char *ts,
+                      const char **out)
+{
+	*out = folder;
+	if (!c || !strcmp(c->id, folder))
+		return 0;
+	custos_buf_clear(&s->idb);
+	if (custos_buf_printf(&s->idb, "slack:%s:%s", c->id, ts) < 0)
+		return CUSTOS_ENOMEM;
+	int k = custos_import__known(s->sink, s->idb.data, s->err);
+	if (k > 0)
+		*out = c->id;
+	return k < 0 ? k : 0;
+}
+
 /* Fills the record from one message; 1 with *why for a bad item. */
 static int fill(slack_t *s, const chan_t *c, const char *folder, const custos_jv_t *m, const char **why)
 {
@@ -401,13 +421,20 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, const custos_jv
 		*why = tst == -2 ? "\"ts\" is outside the years 0000 to 9999" : "no \"ts\" timestamp";
 		return 1;
 	}
-	const char *chan_id = c ? c->id : folder;
+	const char *chan_id;
+	if ((st = channel_of(s, c, folder, ts, &chan_id)) < 0)
+		return st;
 	const char *subtype = custos_jv__str(custos_jv__get(m, "subtype"));
 	custos_buf_clear(&s->idb);
 	st |= custos_buf_printf(&s->idb, "slack:%s:%s", chan_id, ts);
 	st |= custos_record_sets(r, &r->id, s->idb.data);
 	st |= custos_record_sets(r, &r->platform, "slack");
-	st |= custos_record_sets(r, &r->account, c ? c->account : folder);
+	st |= custos_record_sets(r, &r->account, c ? c->account : NULL);
+	if (!c) {   /* a channel no list names: "#" and its folder, as a listed one reads */
+		custos_buf_clear(&s->idb);
+		st |= custos_buf_printf(&s->idb, "#%s", folder);
+		st |= custos_record_sets(r, &r->account, s->idb.data);
+	}
 	st |= custos_record_sets(r, &r->visibility, c ? c->visibility : NULL);
 	st |= custos_record_sets(r, &r->kind, is_event(subtype) ? "event" : "message");
 	st |= custos_record_sets(r, &r->subtype, subtype);
@@ -439,8 +466,12 @@ static int fill(slack_t *s, const chan_t *c, const char *folder, const custos_jv
 	/* threads: replies point at the thread's root */
 	const char *tts = custos_jv__str(custos_jv__get(m, "thread_ts"));
 	if (tts && *tts) {
+		const char *root_chan = chan_id;
+		int k = strcmp(tts, ts) ? channel_of(s, c, folder, tts, &root_chan) : 0;
+		if (k < 0)
+			return k;
 		custos_buf_clear(&s->idb);
-		st |= custos_buf_printf(&s->idb, "slack:%s:%s", chan_id, tts);
+		st |= custos_buf_printf(&s->idb, "slack:%s:%s", root_chan, tts);
 		st |= custos_record_sets(r, &r->thread, s->idb.data);
 		if (strcmp(tts, ts))
 			st |= custos_record_sets(r, &r->in_reply_to, s->idb.data);
@@ -513,8 +544,10 @@ static int day_file(slack_t *s, const char *relpath)
 	if (!c && s->sink->warn) {
 		char msg[700];
 		snprintf(msg, sizeof msg, "folder '%s' is not in channels.json, groups.json, dms.json "
-		         "or mpims.json: its folder name stands for the channel id", folder);
-		s->sink->warn(s->sink->ctx, relpath, msg);
+		         "or mpims.json: its channel's visibility is unknown", folder);
+		char name[1200];
+		custos_tree__member_name(s->tree, relpath, name, sizeof name);
+		s->sink->warn(s->sink->ctx, name, msg);
 	}
 	int st = custos_tree__open(s->tree, relpath, &in, err);
 	if (st < 0)
@@ -647,6 +680,12 @@ static void slack_free(slack_t *s)
 	custos_arena_free(&s->jv_arena);
 }
 
+static int day_file_under(void *ctx, const char *relpath, int64_t size)
+{
+	const char *slash = strchr(relpath, '/');
+	return slash && !strchr(slash + 1, '/') && is_day_file(relpath);   /* 1 stops the walk */
+}
+
 static int slack_detect(custos_tree_t *t, const char *relpath, const char *head, size_t n)
 {
 	if (relpath) {
@@ -655,9 +694,13 @@ static int slack_detect(custos_tree_t *t, const char *relpath, const char *head,
 			return 70;
 		return 0;
 	}
+	if (!custos_tree__exists(t, "users.json", NULL))
+		return 0;
 	int ch = custos_tree__exists(t, "channels.json", NULL) || custos_tree__exists(t, "groups.json", NULL) ||
 	         custos_tree__exists(t, "dms.json", NULL) || custos_tree__exists(t, "mpims.json", NULL);
-	return ch && custos_tree__exists(t, "users.json", NULL) ? 95 : 0;
+	/* an export without its channel list is still one: users.json and a
+	 * day file in a channel's folder */
+	return ch || custos_tree__each(t, day_file_under, NULL) == 1 ? 95 : 0;
 }
 
 static int slack_run(custos_tree_t *t, const char *relpath, const custos_import_sink_t *sink,
@@ -695,8 +738,23 @@ done:
 	return st;
 }
 
+/* Files of an export that slack_run does not read. */
+static void slack_why_not(const char *relpath, char *why, size_t cap)
+{
+	if (!strcmp(relpath, "integration_logs.json"))
+		snprintf(why, cap, "Slack's log of the workspace's integrations: not imported");
+	else if (!strncmp(relpath, "__uploads/", 10) || !strncmp(relpath, "files/", 6) ||
+	         strstr(relpath, "/attachments/"))
+		snprintf(why, cap, "a shared file no message names, or one over 64 MB: not imported");
+	else if (!strchr(relpath, '/'))
+		snprintf(why, cap, "Slack workspace data with no messages: not imported");
+	else
+		snprintf(why, cap, "not a day file (<channel>/YYYY-MM-DD.json): not imported");
+}
+
 const custos_importer_t custos_import__slack = {
 	.name = "slack",
 	.detect = slack_detect,
 	.run = slack_run,
+	.why_not = slack_why_not,
 };

@@ -17,10 +17,32 @@ enum { TREE_DIR, TREE_FILE, TREE_ZIP };
 typedef struct {
 	char   *name;
 	int64_t size;
+	unsigned char shadowed;   /* a zip member each() does not offer: a bad name, or
+	                             an earlier member of the same name (listed in skipped) */
+	unsigned char taken;      /* opened while the tree tracked (custos_tree__track) */
 } member_t;
+
+/* A path the tree itself does not offer, and why (custos_tree__skipped). */
+typedef struct {
+	char *name;     /* display name */
+	char *why;
+} skip_t;
+
+/* A folder or file met on a folder walk, by device and inode, with the
+ * path it was first met at: a link to it is not walked or read again. */
+typedef struct {
+	dev_t dev;
+	ino_t ino;
+	char *rel;
+} seen_t;
 
 struct custos_tree {
 	int    kind;
+	/* a view (custos_tree__sub): the tree it looks into and its folder
+	 * there, ending in '/'; every call goes to root with base before the
+	 * relpath. NULL and "" for a tree of its own. */
+	custos_tree_t *root;
+	char  *base;
 	char  *path;      /* the folder, the zip, or the single file's folder */
 	char  *display;   /* the path as given */
 	char  *file_rel;  /* TREE_FILE: the file's base name */
@@ -46,6 +68,14 @@ struct custos_tree {
 	member_t *listing;
 	size_t    n_listing, cap_listing;
 	int       listed;
+	size_t   *lsorted;      /* listing indexes sorted by name, for lookups */
+	/* a folder walk's folders and files by inode (links to them are
+	 * met once), and what the tree did not offer, with why */
+	seen_t   *seen;
+	size_t    n_seen, cap_seen;
+	skip_t   *skipped;
+	size_t    n_skipped, cap_skipped;
+	int       tracking;     /* opens mark their file taken */
 	/* the last input read to its end, so that a file read whole before its
 	 * records (a first pass counting keys) is not read a third time */
 	char     *last_rel;
@@ -82,6 +112,113 @@ static int errno_status(int e)
 	if (e == ENOMEM)
 		return CUSTOS_ENOMEM;
 	return CUSTOS_EIO;
+}
+
+/* A relpath must stay inside the tree. */
+static int relpath_ok(const char *r)
+{
+	if (!r || !*r || r[0] == '/')
+		return 0;
+	for (const char *p = r; *p; ) {
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == 0))
+			return 0;
+		const char *s = strchr(p, '/');
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	return 1;
+}
+
+/* relpath of a view (custos_tree__sub) as its root tree names it, in buf;
+ * relpath itself for a tree of its own. NULL when it does not fit. */
+static const char *root_rel(const custos_tree_t *t, const char *relpath, char *buf, size_t cap)
+{
+	if (!t->root)
+		return relpath;
+	if ((size_t)snprintf(buf, cap, "%s%s", t->base, relpath ? relpath : "") >= cap)
+		return NULL;
+	return buf;
+}
+
+/* Adds relpath (of the root tree t) to what the tree did not offer. */
+static int skip_add(custos_tree_t *t, const char *relpath, const char *why)
+{
+	char name[4200];
+	if (t->n_skipped == t->cap_skipped) {
+		size_t nc = t->cap_skipped ? t->cap_skipped * 2 : 8;
+		skip_t *nv = realloc(t->skipped, nc * sizeof *nv);
+		if (!nv)
+			return CUSTOS_ENOMEM;
+		t->skipped = nv;
+		t->cap_skipped = nc;
+	}
+	if (*relpath)
+		custos_tree__member_name(t, relpath, name, sizeof name);
+	else
+		snprintf(name, sizeof name, "%s", t->display);
+	skip_t *k = &t->skipped[t->n_skipped];
+	if (!(k->name = strdup(name)) || !(k->why = strdup(why))) {
+		free(k->name);
+		return CUSTOS_ENOMEM;
+	}
+	t->n_skipped++;
+	return CUSTOS_OK;
+}
+
+static void skips_free(custos_tree_t *t)
+{
+	for (size_t i = 0; i < t->n_skipped; i++) {
+		free(t->skipped[i].name);
+		free(t->skipped[i].why);
+	}
+	t->n_skipped = 0;
+}
+
+/* Records a folder or file met on a walk at relpath. 0 the first time; 1,
+ * with *first the relpath it was met at, when it was met before (a link);
+ * CUSTOS_ENOMEM. Open addressing on (dev, ino), cap_seen a power of two. */
+static int seen_add(custos_tree_t *t, dev_t dev, ino_t ino, const char *relpath,
+                    const char **first)
+{
+	if (2 * (t->n_seen + 1) > t->cap_seen) {
+		size_t nc = t->cap_seen ? t->cap_seen * 2 : 64;
+		seen_t *nv = calloc(nc, sizeof *nv);
+		if (!nv)
+			return CUSTOS_ENOMEM;
+		for (size_t i = 0; i < t->cap_seen; i++) {
+			if (!t->seen[i].rel)
+				continue;
+			size_t h = ((uint64_t)t->seen[i].ino * 0x9E3779B97F4A7C15ull ^ t->seen[i].dev) & (nc - 1);
+			while (nv[h].rel)
+				h = (h + 1) & (nc - 1);
+			nv[h] = t->seen[i];
+		}
+		free(t->seen);
+		t->seen = nv;
+		t->cap_seen = nc;
+	}
+	size_t mask = t->cap_seen - 1, h = ((uint64_t)ino * 0x9E3779B97F4A7C15ull ^ dev) & mask;
+	for (; t->seen[h].rel; h = (h + 1) & mask)
+		if (t->seen[h].dev == dev && t->seen[h].ino == ino) {
+			*first = t->seen[h].rel;
+			return 1;
+		}
+	if (!(t->seen[h].rel = strdup(relpath)))
+		return CUSTOS_ENOMEM;
+	t->seen[h].dev = dev;
+	t->seen[h].ino = ino;
+	t->n_seen++;
+	return 0;
+}
+
+static void seen_free(custos_tree_t *t)
+{
+	for (size_t i = 0; i < t->cap_seen; i++)
+		free(t->seen[i].rel);
+	free(t->seen);
+	t->seen = NULL;
+	t->n_seen = t->cap_seen = 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -561,11 +698,65 @@ static struct archive *zip_open_archive(const char *path)
 	return a;
 }
 
-static const custos_tree_t *sort_tree;
-static int cmp_member(const void *a, const void *b)
+/* Orders indexes into a member array by name, then by index (so that of
+ * two members of one name the later comes last). */
+static int cmp_member(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_tree->members[*(const size_t *)a].name,
-	              sort_tree->members[*(const size_t *)b].name);
+	const member_t *m = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(m[x].name, m[y].name);
+	return c ? c : (x > y) - (x < y);
+}
+
+static size_t *sort_members(const member_t *m, size_t n)
+{
+	size_t *v = malloc((n ? n : 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		v[i] = i;
+	qsort_r(v, n, sizeof *v, cmp_member, (void *)m);
+	return v;
+}
+
+/* Zip members the walk must not offer: a name that would lie outside the
+ * export, and every member but the last of a name written twice (unzip
+ * extracts the last over the others; custos_tree__open reads it). Each
+ * is named in the tree's skipped list. */
+static int zip_shadow(custos_tree_t *t)
+{
+	char why[600];
+	for (size_t k = 0; k < t->n_members; k++) {
+		member_t *m = &t->members[t->sorted[k]];
+		if (m->size == -2)
+			continue;
+		if (!relpath_ok(m->name)) {
+			m->shadowed = 1;
+			if (skip_add(t, m->name, *m->name ? "a member name with '..' would lie outside "
+			             "the export: not read"
+			             : "a member with no name: not read") < 0)
+				return CUSTOS_ENOMEM;
+			continue;
+		}
+		size_t same = 0, later = 0;
+		for (size_t j = k + 1; j < t->n_members; j++) {
+			const member_t *o = &t->members[t->sorted[j]];
+			if (strcmp(o->name, m->name))
+				break;
+			later += o->size != -2;
+		}
+		if (!later)
+			continue;
+		for (size_t j = 0; j < t->n_members; j++)
+			same += t->members[j].size != -2 && !strcmp(t->members[j].name, m->name);
+		m->shadowed = 1;
+		snprintf(why, sizeof why, "the zip holds %zu members named '%.300s': this one "
+		         "(entry %zu of the zip) is not read, the last one is (as unzip extracts it)",
+		         same, m->name, t->sorted[k] + 1);
+		if (skip_add(t, m->name, why) < 0)
+			return CUSTOS_ENOMEM;
+	}
+	return CUSTOS_OK;
 }
 
 static int zip_list(custos_tree_t *t, custos_err_t *err)
@@ -593,6 +784,7 @@ static int zip_list(custos_tree_t *t, custos_err_t *err)
 		}
 		member_t *m = &t->members[t->n_members];
 		const char *p = nm ? nm : "";
+		memset(m, 0, sizeof *m);
 		while (p[0] == '.' && p[1] == '/')
 			p += 2;
 		while (*p == '/')
@@ -611,15 +803,10 @@ static int zip_list(custos_tree_t *t, custos_err_t *err)
 		                            archive_error_string(a) ? archive_error_string(a)
 		                                                    : "damaged zip");
 	if (err_status == CUSTOS_OK && t->n_members) {
-		if (!(t->sorted = malloc(t->n_members * sizeof *t->sorted))) {
+		if (!(t->sorted = sort_members(t->members, t->n_members)) || zip_shadow(t) < 0) {
 			err_status = CUSTOS_ENOMEM;
 			goto done;
 		}
-		for (size_t i = 0; i < t->n_members; i++)
-			t->sorted[i] = i;
-		sort_tree = t;
-		qsort(t->sorted, t->n_members, sizeof *t->sorted, cmp_member);
-		sort_tree = NULL;
 	}
 done:
 	archive_read_free(a);
@@ -746,7 +933,84 @@ void custos_tree__free(custos_tree_t *t)
 	free(t->changed);
 	free(t->spare);
 	free(t->kept_rel);
+	free(t->lsorted);
+	seen_free(t);
+	skips_free(t);
+	free(t->skipped);
+	free(t->base);
 	free(t);
+}
+
+int custos_tree__sub(custos_tree_t **out, custos_tree_t *t, const char *folder,
+                     custos_err_t *err)
+{
+	custos_tree_t *r = t->root ? t->root : t, *v;
+	char base[4200], name[4200];
+	*out = NULL;
+	if (r->kind == TREE_FILE || !relpath_ok(folder))
+		return custos_err_set(err, CUSTOS_EINVAL, "'%s' is not a folder of '%s'", folder,
+		                      t->display);
+	if ((size_t)snprintf(base, sizeof base, "%s%s/", t->base ? t->base : "", folder) >=
+	    sizeof base)
+		return custos_err_set(err, CUSTOS_EINVAL, "path too long: '%s'", folder);
+	custos_tree__member_name(t, folder, name, sizeof name);
+	if (!(v = calloc(1, sizeof *v)) || !(v->base = strdup(base)) ||
+	    !(v->display = strdup(name))) {
+		if (v)
+			free(v->base);
+		free(v);
+		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	}
+	v->kind = r->kind;
+	v->root = r;
+	*out = v;
+	return CUSTOS_OK;
+}
+
+void custos_tree__track(custos_tree_t *t, int on)
+{
+	(t->root ? t->root : t)->tracking = on;
+}
+
+/* The member or listing entry of relpath in a tree of its own, or NULL. */
+static member_t *file_entry(custos_tree_t *t, const char *relpath)
+{
+	size_t lo = 0, hi;
+	if (t->kind == TREE_ZIP)
+		return (member_t *)zip_find(t, relpath, NULL);
+	if (t->kind != TREE_DIR || !t->listed)
+		return NULL;
+	hi = t->n_listing;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(t->listing[t->lsorted[mid]].name, relpath);
+		if (c == 0)
+			return &t->listing[t->lsorted[mid]];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int custos_tree__taken(custos_tree_t *t, const char *relpath)
+{
+	char buf[4200];
+	const char *rel = root_rel(t, relpath, buf, sizeof buf);
+	const member_t *m = rel ? file_entry(t->root ? t->root : t, rel) : NULL;
+	return m && m->taken;
+}
+
+int custos_tree__skipped(custos_tree_t *t,
+                         int (*fn)(void *ctx, const char *name, const char *why), void *ctx)
+{
+	for (size_t i = 0; i < t->n_skipped; i++) {
+		int r = fn(ctx, t->skipped[i].name, t->skipped[i].why);
+		if (r != 0)
+			return r;
+	}
+	return CUSTOS_OK;
 }
 
 int custos_tree__is_file(const custos_tree_t *t)
@@ -761,6 +1025,12 @@ const char *custos_tree__name(const custos_tree_t *t)
 
 void custos_tree__member_name(const custos_tree_t *t, const char *relpath, char *out, size_t cap)
 {
+	char buf[4200];
+	if (t->root) {
+		const char *rel = root_rel(t, relpath, buf, sizeof buf);
+		custos_tree__member_name(t->root, rel ? rel : relpath, out, cap);
+		return;
+	}
 	switch (t->kind) {
 	case TREE_ZIP:
 		snprintf(out, cap, "%s!/%s", t->display, relpath);
@@ -781,26 +1051,15 @@ void custos_tree__member_name(const custos_tree_t *t, const char *relpath, char 
 	}
 }
 
-/* A relpath must stay inside the tree. */
-static int relpath_ok(const char *r)
-{
-	if (!r || !*r || r[0] == '/')
-		return 0;
-	for (const char *p = r; *p; ) {
-		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == 0))
-			return 0;
-		const char *s = strchr(p, '/');
-		if (!s)
-			break;
-		p = s + 1;
-	}
-	return 1;
-}
-
 int custos_tree__exists(custos_tree_t *t, const char *relpath, int64_t *size)
 {
+	char buf[4200];
 	if (!relpath_ok(relpath))
 		return 0;
+	if (t->root) {
+		const char *rel = root_rel(t, relpath, buf, sizeof buf);
+		return rel && custos_tree__exists(t->root, rel, size);
+	}
 	if (t->kind == TREE_ZIP) {
 		const member_t *m = zip_find(t, relpath, NULL);
 		if (m && size)
@@ -1012,6 +1271,17 @@ int custos_tree__open(custos_tree_t *t, const char *relpath, custos_input_t **ou
 	if (!relpath_ok(relpath))
 		return custos_err_set(err, CUSTOS_EINVAL, "bad path '%s' in '%s'",
 		                      relpath ? relpath : "(null)", t->display);
+	if (t->root) {
+		const char *rel = root_rel(t, relpath, full, sizeof full);
+		if (!rel)
+			return custos_err_set(err, CUSTOS_EINVAL, "path too long: '%s'", relpath);
+		return custos_tree__open(t->root, rel, out, err);
+	}
+	if (t->tracking) {
+		member_t *m = file_entry(t, relpath);
+		if (m)
+			m->taken = 1;
+	}
 	/* a small file read whole, opened again: its bytes, as hashed */
 	int k = whole_reopen(t, relpath, out, err);
 	if (k != 0)
@@ -1063,19 +1333,22 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walks a folder in byte order of names, depth first. */
+#define WALK_DEPTH_MAX 64
+
+/* Walks a folder in byte order of names, depth first. Each folder and file
+ * is met once: a link to one met before (a symlink loop, "ln -s . d") is
+ * not followed but named in the skipped list, as are hidden folders,
+ * dangling links and what is not a regular file. */
 static int dir_each(custos_tree_t *t, const char *rel, int (*fn)(void *, const char *, int64_t),
                     void *ctx, int depth)
 {
-	char full[4200];
+	char full[4200], why[4400];
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	int status = CUSTOS_OK;
 	DIR *d;
 
-	if (depth > 64)
-		return CUSTOS_OK;  /* a symlink loop: stop descending */
 	if ((size_t)snprintf(full, sizeof full, "%s%s%s", t->path, *rel ? "/" : "", rel) >=
 	    sizeof full)
 		return custos_err_set(&t->err, CUSTOS_EINVAL, "path too long: '%s'", rel);
@@ -1105,18 +1378,50 @@ static int dir_each(custos_tree_t *t, const char *rel, int (*fn)(void *, const c
 		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n && status == CUSTOS_OK; i++) {
 		char sub[4200];
+		const char *first = NULL, *skip = NULL;
 		struct stat st;
+		int k;
 		if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", names[i]) >=
-		    sizeof sub)
+		    sizeof sub ||
+		    (size_t)snprintf(full, sizeof full, "%s/%s", t->path, sub) >= sizeof full) {
+			if (skip_add(t, rel, "a name in this folder makes a path too long: not read") < 0)
+				status = custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
 			continue;
-		if ((size_t)snprintf(full, sizeof full, "%s/%s", t->path, sub) >= sizeof full)
-			continue;
+		}
 		if (stat(full, &st) != 0)
-			continue;  /* a dangling link */
-		if (S_ISDIR(st.st_mode))
+			skip = lstat(full, &st) == 0 && S_ISLNK(st.st_mode)
+			       ? "a link to nothing: not read" : "cannot be read (stat failed)";
+		else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			skip = "not a regular file or folder: not read";
+		else if (S_ISDIR(st.st_mode) && names[i][0] == '.')
+			skip = "a hidden folder: not read";
+		else if (S_ISDIR(st.st_mode) && !strcmp(names[i], "__MACOSX"))
+			skip = "macOS metadata (__MACOSX): not read";
+		else if (S_ISDIR(st.st_mode) && depth + 1 > WALK_DEPTH_MAX)
+			skip = "more than 64 folders deep: not walked";
+		else if ((k = seen_add(t, st.st_dev, st.st_ino, sub, &first)) < 0)
+			status = custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+		else if (k == 1) {
+			char fname[4200];
+			if (*first)
+				custos_tree__member_name(t, first, fname, sizeof fname);
+			else
+				snprintf(fname, sizeof fname, "%s", t->display);
+			snprintf(why, sizeof why, S_ISDIR(st.st_mode)
+			         ? "the folder '%s' again (a link): walked once"
+			         : "the file '%s' again (a link): read once", fname);
+			skip = why;
+		}
+		if (status < 0)
+			break;
+		if (skip) {
+			if (skip_add(t, sub, skip) < 0)
+				status = custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+		} else if (S_ISDIR(st.st_mode)) {
 			status = dir_each(t, sub, fn, ctx, depth + 1);
-		else if (S_ISREG(st.st_mode))
+		} else {
 			status = fn(ctx, sub, st.st_size);
+		}
 	}
 done:
 	closedir(d);
@@ -1126,9 +1431,25 @@ done:
 	return status;
 }
 
+/* A whole walk of a folder tree: what it met and skipped is forgotten
+ * first, the root folder itself is met first. */
+static int dir_walk(custos_tree_t *t, int (*fn)(void *, const char *, int64_t), void *ctx)
+{
+	struct stat st;
+	const char *first;
+	seen_free(t);
+	skips_free(t);
+	if (stat(t->path, &st) != 0)
+		return custos_err_set(&t->err, errno_status(errno), "cannot open '%s': %s", t->display,
+		                      strerror(errno));
+	if (seen_add(t, st.st_dev, st.st_ino, "", &first) < 0)
+		return custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+	return dir_each(t, "", fn, ctx, 0);
+}
+
 const custos_err_t *custos_tree__err(const custos_tree_t *t)
 {
-	return &t->err;
+	return t->root ? &t->root->err : &t->err;
 }
 
 static int list_one(void *ctx, const char *relpath, int64_t size)
@@ -1142,15 +1463,93 @@ static int list_one(void *ctx, const char *relpath, int64_t size)
 		t->listing = nv;
 		t->cap_listing = nc;
 	}
-	if (!(t->listing[t->n_listing].name = strdup(relpath)))
+	member_t *m = &t->listing[t->n_listing];
+	memset(m, 0, sizeof *m);
+	if (!(m->name = strdup(relpath)))
 		return custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
-	t->listing[t->n_listing++].size = size;
+	m->size = size;
+	t->n_listing++;
 	return CUSTOS_OK;
+}
+
+/* Lists a folder tree once (list_one), with its index by name. */
+static int dir_listed(custos_tree_t *t)
+{
+	if (t->listed)
+		return CUSTOS_OK;
+	for (size_t i = 0; i < t->n_listing; i++)
+		free(t->listing[i].name);
+	t->n_listing = 0;
+	int r = dir_walk(t, list_one, t);
+	if (r != CUSTOS_OK)
+		return r;
+	free(t->lsorted);
+	if (!(t->lsorted = sort_members(t->listing, t->n_listing)))
+		return custos_err_set(&t->err, CUSTOS_ENOMEM, "out of memory");
+	t->listed = 1;
+	return CUSTOS_OK;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A view's each: the root's files under base, in the root's order (a
+ * folder's walk order, a zip's archive order), base left out. */
+static int view_each(custos_tree_t *t, int (*fn)(void *, const char *, int64_t), void *ctx)
+{
+	custos_tree_t *r = t->root;
+	const member_t *m;
+	const size_t *sorted;
+	size_t n, bl = strlen(t->base), lo = 0, hi, k = 0;
+	int st;
+	if (r->kind == TREE_ZIP) {
+		m = r->members;
+		n = r->n_members;
+		sorted = r->sorted;
+	} else {
+		if ((st = dir_listed(r)) != CUSTOS_OK)
+			return st;
+		m = r->listing;
+		n = r->n_listing;
+		sorted = r->lsorted;
+	}
+	/* the names under base are one run of the sorted index */
+	hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strncmp(m[sorted[mid]].name, t->base, bl) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo + k < n && !strncmp(m[sorted[lo + k]].name, t->base, bl))
+		k++;
+	size_t *v = malloc((k ? k : 1) * sizeof *v);
+	if (!v)
+		return custos_err_set(&r->err, CUSTOS_ENOMEM, "out of memory");
+	memcpy(v, sorted + lo, k * sizeof *v);
+	qsort(v, k, sizeof *v, cmp_size);
+	st = CUSTOS_OK;
+	for (size_t i = 0; i < k && st == CUSTOS_OK; i++) {
+		const member_t *e = &m[v[i]];
+		if (e->size == -2 || e->shadowed || !e->name[bl])
+			continue;
+		st = fn(ctx, e->name + bl, e->size);
+	}
+	free(v);
+	return st;
 }
 
 int custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath, int64_t size),
                       void *ctx)
 {
+	if (t->root) {
+		custos_err_clear(&t->root->err);
+		return view_each(t, fn, ctx);
+	}
 	custos_err_clear(&t->err);
 	switch (t->kind) {
 	case TREE_FILE: {
@@ -1166,24 +1565,20 @@ int custos_tree__each(custos_tree_t *t, int (*fn)(void *ctx, const char *relpath
 		/* archive order, so that opening each member in turn reuses the cursor */
 		for (size_t i = 0; i < t->n_members; i++) {
 			int r;
-			if (t->members[i].size == -2 || !relpath_ok(t->members[i].name))
+			if (t->members[i].size == -2 || t->members[i].shadowed)
 				continue;
 			if ((r = fn(ctx, t->members[i].name, t->members[i].size)) != 0)
 				return r;
 		}
 		return CUSTOS_OK;
 	default:
-		if (!t->listed) {
-			int r = dir_each(t, "", list_one, t, 0);
-			if (r != CUSTOS_OK) {
-				/* walk again as it comes, so the failure shows where it is */
-				for (size_t i = 0; i < t->n_listing; i++)
-					free(t->listing[i].name);
-				t->n_listing = 0;
-				custos_err_clear(&t->err);
-				return dir_each(t, "", fn, ctx, 0);
-			}
-			t->listed = 1;
+		if (dir_listed(t) != CUSTOS_OK) {
+			/* walk again as it comes, so the failure shows where it is */
+			for (size_t i = 0; i < t->n_listing; i++)
+				free(t->listing[i].name);
+			t->n_listing = 0;
+			custos_err_clear(&t->err);
+			return dir_walk(t, fn, ctx);
 		}
 		for (size_t i = 0; i < t->n_listing; i++) {
 			int r;
@@ -1258,42 +1653,6 @@ done:
 	custos_buf_free(&b);
 	custos_input__close(in);
 	return status;
-}
-
-typedef struct {
-	const char *mark;
-	char *prefix;
-	size_t cap;
-	int found;
-} find_t;
-
-static int find_one(void *ctx, const char *relpath, int64_t size)
-{
-	find_t *f = ctx;
-	size_t rl = strlen(relpath), ml = strlen(f->mark);
-	const char *slash = strchr(relpath, '/');
-	if (!slash || rl <= ml + 1 || strcmp(relpath + rl - ml, f->mark) != 0 ||
-	    relpath[rl - ml - 1] != '/' || (size_t)(slash - relpath) != rl - ml - 1)
-		return 0;
-	if ((size_t)(slash - relpath) + 2 > f->cap)
-		return 0;
-	memcpy(f->prefix, relpath, (size_t)(slash - relpath) + 1);
-	f->prefix[slash - relpath + 1] = 0;
-	f->found = 1;
-	return 1;   /* stop the walk */
-}
-
-int custos_tree__find_prefix(custos_tree_t *t, const char *mark, char *prefix, size_t cap)
-{
-	find_t f = { mark, prefix, cap, 0 };
-	if (cap)
-		prefix[0] = 0;
-	if (custos_tree__exists(t, mark, NULL))
-		return 1;
-	if (t->kind == TREE_FILE)
-		return 0;
-	custos_tree__each(t, find_one, &f);
-	return f.found;
 }
 
 /* The relpath of a display name custos_tree__member_name gave, or NULL when
@@ -1395,6 +1754,8 @@ static int spool_rest(zip_input_t *z, char hex[CUSTOS_SHA256_HEX], custos_err_t 
 int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS_SHA256_HEX],
                              custos_err_t *err)
 {
+	if (t->root)   /* display names are the root's */
+		return custos_tree__file_sha256(t->root, name, out, err);
 	const char *rel = relpath_of(t, name);
 	const char *known = NULL;
 	struct file_hash *fh;
@@ -1445,6 +1806,8 @@ int custos_tree__file_sha256(custos_tree_t *t, const char *name, char out[CUSTOS
 
 int custos_tree__know_sha256(custos_tree_t *t, const char *name, const char *hex)
 {
+	if (t->root)
+		return custos_tree__know_sha256(t->root, name, hex);
 	const char *rel = relpath_of(t, name);
 	struct file_hash *fh;
 	size_t i;
@@ -1466,6 +1829,8 @@ int custos_tree__know_sha256(custos_tree_t *t, const char *name, const char *hex
 
 void custos_tree__reads(const custos_tree_t *t, custos_tree_reads_t *out)
 {
+	if (t->root)
+		t = t->root;
 	out->opens = t->opens;
 	out->bytes = t->bytes_read;
 	out->zip_opens = t->zip_opens;
@@ -1473,5 +1838,7 @@ void custos_tree__reads(const custos_tree_t *t, custos_tree_reads_t *out)
 
 const char *custos_tree__changed(const custos_tree_t *t)
 {
+	if (t->root)
+		t = t->root;
 	return t->changed;
 }

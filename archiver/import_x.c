@@ -1048,13 +1048,24 @@ enum { YTD_TWEETS, YTD_DELETED, YTD_DMS, YTD_LIKES, YTD_MSG_EVENTS, YTD_OTHER };
 static int ytd_kind(const char *head, size_t n)
 {
 	char buf[80];
+	/* a UTF-8 byte order mark and white space before the prefix, as an
+	 * editor or a copy may leave them (the scanner steps over both) */
+	if (n >= 3 && !memcmp(head, "\xEF\xBB\xBF", 3)) {
+		head += 3;
+		n -= 3;
+	}
+	while (n && (*head == ' ' || *head == '\t' || *head == '\r' || *head == '\n')) {
+		head++;
+		n--;
+	}
 	size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
 	memcpy(buf, head, k);
 	buf[k] = 0;
 	if (strncmp(buf, "window.YTD.", 11) != 0)
 		return -1;
 	const char *g = buf + 11;
-	if (!strncmp(g, "tweets.", 7) || !strncmp(g, "tweet.", 6))
+	if (!strncmp(g, "tweets.", 7) || !strncmp(g, "tweet.", 6) ||
+	    !strncmp(g, "community_tweet.", 16))
 		return YTD_TWEETS;
 	if (!strncmp(g, "deleted_tweets.", 15) || !strncmp(g, "deleted_tweet.", 14))
 		return YTD_DELETED;
@@ -1229,16 +1240,17 @@ static void xctx_free(xctx_t *x)
 	custos_buf_free(&x->tmp);
 }
 
-/* The data folder of an archive in the tree ("data/", "<folder>/data/",
- * or "" for a tree that is the data folder), into dir; 0 when none. */
+/* The data folder of an archive at the tree's root ("data/", or "" for a
+ * tree that is the data folder), into dir; 0 when none. An archive in a
+ * folder of the tree (a zip of the unpacked archive's folder) is found by
+ * the dispatcher, which walks the tree's folders. */
 static int archive_dir(custos_tree_t *t, char *dir, size_t cap)
 {
 	static const char *const marks[] = { "data/manifest.js", "data/tweets.js",
 	                                     "data/tweet.js", NULL };
-	char p[256];
 	for (size_t i = 0; marks[i]; i++)
-		if (custos_tree__find_prefix(t, marks[i], p, sizeof p)) {
-			snprintf(dir, cap, "%sdata/", p);
+		if (custos_tree__exists(t, marks[i], NULL)) {
+			snprintf(dir, cap, "data/");
 			return 1;
 		}
 	if (custos_tree__exists(t, "manifest.js", NULL) &&
@@ -1264,6 +1276,8 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 	static const char *const t_types[] = { "tweets", "tweet", NULL };
 	static const char *const t_files[] = { "tweets.js", "tweet.js", "tweets-part1.js",
 	                                       "tweets-part2.js", "tweets-part3.js", NULL };
+	static const char *const c_types[] = { "communityTweet", NULL };
+	static const char *const c_files[] = { "community-tweet.js", NULL };
 	static const char *const n_types[] = { "noteTweet", NULL };
 	static const char *const n_files[] = { "note-tweet.js", NULL };
 	static const char *const d_types[] = { "deletedTweets", NULL };
@@ -1305,7 +1319,8 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		                    "archive owner is unknown, posts carry the author id only");
 	/* not profile_media/ and the like: only media that records name */
 	if ((r = custos_media_index__build(&x.media, t, "tweets_media/|tweet_media/|"
-	                                   "messages_media/|messages_group_media/", sink, err)) < 0)
+	                                   "community_tweet_media/|messages_media/|"
+	                                   "messages_group_media/", sink, err)) < 0)
 		goto done;
 
 	if (relpath) {
@@ -1338,6 +1353,10 @@ static int x_archive_run(custos_tree_t *t, const char *relpath, const custos_imp
 		r = load_notes(&x, files[i]);
 	size_t nt = r == 0 ? data_files(&x, manifest, dir, t_types, t_files, files, 16) : 0;
 	for (size_t i = 0; i < nt && r == 0; i++)
+		r = archive_file(&x, files[i], YTD_TWEETS);
+	/* the owner's posts in communities: posts of their own file */
+	size_t nc = r == 0 ? data_files(&x, manifest, dir, c_types, c_files, files, 16) : 0;
+	for (size_t i = 0; i < nc && r == 0; i++)
 		r = archive_file(&x, files[i], YTD_TWEETS);
 	size_t nd = r == 0 ? data_files(&x, manifest, dir, d_types, d_files, files, 16) : 0;
 	for (size_t i = 0; i < nd && r == 0; i++)
@@ -2043,7 +2062,32 @@ done:
 	return r < 0 ? r : 0;
 }
 
+/* Files of an archive that x_archive_run does not read. */
+static void x_archive_why_not(const char *relpath, char *why, size_t cap)
+{
+	const char *b = strrchr(relpath, '/');
+	size_t n;
+	b = b ? b + 1 : relpath;
+	n = strlen(b);
+	if (strstr(relpath, "profile_media/"))
+		snprintf(why, cap, "the account's profile images: not imported");
+	else if (strstr(relpath, "tweets_media/") || strstr(relpath, "tweet_media/") ||
+	         strstr(relpath, "community_tweet_media/") ||
+	         strstr(relpath, "messages_media/") || strstr(relpath, "messages_group_media/"))
+		snprintf(why, cap, "a media file over 64 MB: its records keep the reference only");
+	else if (strstr(relpath, "_media/"))
+		snprintf(why, cap, "media of X data that is not imported");
+	else if (!strcmp(b, "README.txt"))
+		snprintf(why, cap, "X's description of the archive's files: not imported");
+	else if (n > 3 && !strcmp(b + n - 3, ".js") && !strncmp(b, "tweet", 5) &&
+	         !strstr(b, "header"))
+		snprintf(why, cap, "a posts file that manifest.js does not list: not read");
+	else if (n > 3 && !strcmp(b + n - 3, ".js"))
+		snprintf(why, cap, "X's %.*s data: not imported (custos takes posts, deleted posts, "
+		         "direct messages, likes and message events)", (int)(n - 3), b);
+}
+
 const custos_importer_t custos_import__x_archive = { "x-archive", x_archive_detect,
-                                                     x_archive_run };
+                                                     x_archive_run, x_archive_why_not };
 const custos_importer_t custos_import__twitter_api = { "twitter-api", twitter_api_detect,
-                                                       twitter_api_run };
+                                                       twitter_api_run, NULL };

@@ -12,7 +12,7 @@
 #define MAX_ELEM ((size_t)64 << 20)
 #define MAX_COMP 8
 
-enum { ST_START, ST_OBJ, ST_ARR, ST_SEQ, ST_DONE };
+enum { ST_START, ST_OBJ, ST_ARR, ST_SEQ, ST_AFTER, ST_DONE };
 enum { TRUNC = 1 };   /* skip_value: the input ended inside the value */
 
 struct custos_jsonscan {
@@ -31,6 +31,7 @@ struct custos_jsonscan {
 	int      state;
 	size_t   level;      /* objects entered along the path */
 	int      arr_first;
+	unsigned arrays;     /* top-level arrays after the first (custos_jsonscan__arrays) */
 	int      drained;
 	custos_err_t ioerr;
 };
@@ -85,6 +86,11 @@ void custos_jsonscan__free(custos_jsonscan_t *js)
 void custos_jsonscan__only(custos_jsonscan_t *js, unsigned nth)
 {
 	js->only = nth;
+}
+
+unsigned custos_jsonscan__arrays(const custos_jsonscan_t *js)
+{
+	return js->arrays + 1;
 }
 
 unsigned custos_jsonscan__dup_keys(const custos_jsonscan_t *js)
@@ -172,6 +178,17 @@ static int skip_ws(custos_jsonscan_t *js)
 		if (c < 0)
 			return c;
 	}
+}
+
+/* White space and the ';' a script may end a statement with ("...];"). */
+static int skip_ws_semis(custos_jsonscan_t *js)
+{
+	int c = skip_ws(js);
+	while (c == ';') {
+		js->pos++;
+		c = skip_ws(js);
+	}
+	return c;
 }
 
 /* Skips a string whose opening quote has been consumed. */
@@ -305,6 +322,31 @@ static int take(custos_jsonscan_t *js, const char **elem, size_t *n, int64_t *of
 	return 1;
 }
 
+/* A JS prefix at pos (window.YTD.tweets.part0 = [ ...), skipped up to its
+ * '=' and the white space after; returns the next byte as skip_ws does,
+ * or a negative status. */
+static int script_prefix(custos_jsonscan_t *js, int c, custos_err_t *err)
+{
+	if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$'))
+		return c;
+	for (;;) {
+		c = peekc(js);
+		if (c < -1)
+			return io_fail(js, c, err);
+		if (c == -1)
+			break;
+		js->pos++;
+		if (c == '=')
+			break;
+		if (c == '\n')
+			return fail(js, err, "a script prefix without '='");
+	}
+	c = skip_ws(js);
+	if (c < -1)
+		return io_fail(js, c, err);
+	return c;
+}
+
 static int start(custos_jsonscan_t *js, custos_err_t *err)
 {
 	int c;
@@ -315,24 +357,8 @@ static int start(custos_jsonscan_t *js, custos_err_t *err)
 	c = skip_ws(js);
 	if (c < -1)
 		return io_fail(js, c, err);
-	/* a JS prefix: window.YTD.tweets.part0 = [ ... */
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$') {
-		for (;;) {
-			c = peekc(js);
-			if (c < -1)
-				return io_fail(js, c, err);
-			if (c == -1)
-				break;
-			js->pos++;
-			if (c == '=')
-				break;
-			if (c == '\n')
-				return fail(js, err, "a script prefix without '='");
-		}
-		c = skip_ws(js);
-		if (c < -1)
-			return io_fail(js, c, err);
-	}
+	if ((c = script_prefix(js, c, err)) < -1)
+		return c;
 	if (js->seq) {
 		js->state = ST_SEQ;
 		return 0;
@@ -373,17 +399,14 @@ int custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
 				return r;
 			break;
 		case ST_SEQ:
-			c = skip_ws(js);
-			while (c == ';') {  /* "...];" after a script prefix */
-				js->pos++;
-				c = skip_ws(js);
-			}
-			if (c < -1)
+			if ((c = skip_ws_semis(js)) < -1)
 				return io_fail(js, c, err);
-			if (c == -1 || (js->level == SIZE_MAX && !js->seq && js->arr_first)) {
+			if (c == -1) {
 				js->state = ST_DONE;
 				break;
 			}
+			if (js->level == SIZE_MAX && !js->seq && js->arr_first)
+				return fail(js, err, "text after the document's value");
 			if (js->level == SIZE_MAX)
 				js->arr_first = 1;  /* a single top-level value: hand it over once */
 			return take(js, elem, n, offset, line, err);
@@ -395,7 +418,7 @@ int custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
 				return fail(js, err, "input ends inside the array");
 			if (c == ']') {
 				js->pos++;
-				js->state = js->ncomp ? ST_OBJ : ST_DONE;
+				js->state = js->ncomp ? ST_OBJ : ST_AFTER;
 				break;
 			}
 			if (!js->arr_first) {
@@ -478,6 +501,26 @@ int custos_jsonscan__next(custos_jsonscan_t *js, const char **elem, size_t *n,
 				return io_fail(js, r, err);
 			break;
 		}
+		case ST_AFTER:
+			/* after the top-level array: the end, or another array (an X
+			 * archive file holding "window.YTD.tweets.part1 = [...]" after
+			 * part0's), whose elements come next; anything else is damage
+			 * that would otherwise be passed over without a word */
+			if ((c = skip_ws_semis(js)) < -1)
+				return io_fail(js, c, err);
+			if (c == -1) {
+				js->state = ST_DONE;
+				break;
+			}
+			if ((c = script_prefix(js, c, err)) < -1)
+				return c;
+			if (c != '[')
+				return fail(js, err, "text after the document's array");
+			js->pos++;
+			js->arrays++;
+			js->state = ST_ARR;
+			js->arr_first = 1;
+			break;
 		case ST_DONE:
 		default:
 			if (!js->drained) {

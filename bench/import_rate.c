@@ -27,7 +27,7 @@ static int count_bad(void *ctx, const char *file, int64_t offset, int64_t line, 
 
 int main(int argc, char **argv)
 {
-	custos_import_sink_t sink = { count_record, count_bad, NULL, NULL, NULL, NULL };
+	custos_import_sink_t sink = { .record = count_record, .bad = count_bad };
 	custos_err_t err = { 0 };
 	struct timespec a, b;
 	struct rusage ru;

@@ -165,6 +165,9 @@ CLI_COMMAND(cmd_retention);
 CLI_COMMAND(cmd_search);
 CLI_COMMAND(cmd_index);
 CLI_COMMAND(cmd_report);
+CLI_COMMAND(cmd_serve);
+CLI_COMMAND(cmd_token);
+CLI_COMMAND(cmd_source);
 
 /* Each command file describes its command (cli_sub_t lists). */
 extern const cli_sub_t cli_init_subs[], cli_ingest_subs[], cli_show_subs[], cli_stats_subs[],

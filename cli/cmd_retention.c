@@ -71,9 +71,9 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 	}
 	if (out == OUT_JSON) {
 		printf("{\"as_of\":\"%s\",\"policy_commit\":\"%s\",\"policy_time\":\"%s\","
-		       "\"records_indexed\":%llu,\"eligible\":%zu,\"held\":%llu",
-		       asof, pl->commit, ct, (unsigned long long)pl->records, pl->n,
-		       (unsigned long long)pl->held);
+		       "\"records_indexed\":%llu,\"undated\":%llu,\"eligible\":%zu,\"held\":%llu",
+		       asof, pl->commit, ct, (unsigned long long)pl->records,
+		       (unsigned long long)pl->undated, pl->n, (unsigned long long)pl->held);
 		if (ap)
 			printf(",\"disposed\":{\"records\":%llu,\"versions\":%llu,\"blobs\":%llu,"
 			       "\"dictionaries\":%llu,\"recompressed\":%llu,\"trained\":%llu}",
@@ -122,6 +122,9 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 	printf("\n%zu of %llu records past retention and under no hold; %llu more kept by "
 	       "legal holds\n", pl->n, (unsigned long long)pl->records,
 	       (unsigned long long)pl->held);
+	if (pl->undated)
+		printf("%llu of the records are undated: retained from their capture time\n",
+		       (unsigned long long)pl->undated);
 	if (pl->n) {
 		printf("\n%-32s %-20s %-20s %s\n", "id", "created", "retention ended", "rule");
 		for (size_t i = 0; i < pl->n && i < limit; i++) {

@@ -10,7 +10,7 @@ static const cli_option_t opts[] = {
 	{ "csv", 'c', NULL, "Print the hits as CSV (id, created_at, platform, account, author, "
 	  "snippet, the versions that matched), one row each.", 0, NULL, false },
 	{ "count", 'n', NULL, "Print only the exact number of matching records (with --json, "
-	  "as an object).", 0, NULL, false },
+	  "the search's object with no hits).", 0, NULL, false },
 	{ "limit", 'l', "N", "Show at most N hits (default 20, up to 1000000).", CLI_ARG_TEXT,
 	  NULL, false },
 	{ "offset", 'o', "N", "Skip the first N hits (up to 1000000).", CLI_ARG_TEXT, NULL, false },
@@ -30,8 +30,8 @@ static const cli_option_t opts[] = {
 
 const cli_sub_t cli_search_subs[] = {
 	{ NULL, "[--json|--csv] [--count] [--limit N] [--offset N] [--sort ORDER] "
-	  "[--facets FIELD,...] [--lang CODE] [--dtsearch] [--accents] QUERY", "Finds the records QUERY matches, in the "
-	  "index as of its watermark, with the exact total and a snippet of each hit. Words of "
+	  "[--facets FIELD,...] [--lang CODE] [--dtsearch] [--accents] QUERY", "Finds the "
+	  "records QUERY matches, in the index as of its watermark, with the exact total and a snippet of each hit. Words of "
 	  "QUERY given as several arguments are joined by spaces.", opts, CLI_ARG_TEXT },
 	{ NULL, NULL, NULL, NULL, 0 }
 };
@@ -45,26 +45,8 @@ static void one_line(char *s)
 			*s = ' ';
 }
 
-static void print_facets(const custos_search_result_t *r, unsigned facets, int out)
+static void print_facets(const custos_search_result_t *r, unsigned facets)
 {
-	if (out == OUT_JSON) {
-		printf(", \"facets\": {");
-		int first = 1;
-		for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
-			if (!(facets & CUSTOS_FACET_BIT(f)))
-				continue;
-			printf("%s\"%s\": {", first ? "" : ", ", custos_facet_name(f));
-			first = 0;
-			for (size_t i = 0; i < r->facets[f].n; i++) {
-				printf("%s", i ? ", " : "");
-				cli_json_str(stdout, r->facets[f].v[i].value);
-				printf(": %llu", (unsigned long long)r->facets[f].v[i].count);
-			}
-			printf("}");
-		}
-		printf("}");
-		return;
-	}
 	for (int f = 0; f < CUSTOS_FACET_COUNT; f++) {
 		if (!(facets & CUSTOS_FACET_BIT(f)))
 			continue;
@@ -81,21 +63,6 @@ static void lag_note(const custos_search_result_t *r)
 		fprintf(stderr, "custos: note: the index lags the store by %llu record versions; "
 		        "run 'custos index' to catch up\n",
 		        (unsigned long long)(r->store_last_seq - r->watermark));
-}
-
-static void json_head(const char *query, const custos_search_result_t *res)
-{
-	printf("{\"query\": ");
-	cli_json_str(stdout, query);
-	printf(", \"total\": %llu, \"exact\": true, \"watermark\": %llu, \"index_lag\": %llu",
-	       (unsigned long long)res->total, (unsigned long long)res->watermark,
-	       (unsigned long long)(res->store_last_seq > res->watermark
-	                            ? res->store_last_seq - res->watermark : 0));
-	/* what the parser noted about the query, in the JSON rather than on stderr */
-	if (res->notes && *res->notes) {
-		printf(", \"notes\": ");
-		cli_json_str(stdout, res->notes);
-	}
 }
 
 int cmd_search(cli_t *cli, int argc, char **argv)
@@ -172,16 +139,24 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		rc = e->status == CUSTOS_EINVAL ? cli_usage(cmd, "%s", e->msg) : cli_fail_err(e);
 		goto done;
 	}
-	if (out != OUT_JSON) {
-		lag_note(res);
-		if (res->notes && *res->notes)
-			fprintf(stderr, "custos: note: %s\n", res->notes);
+	lag_note(res);
+	if (res->notes && *res->notes)
+		fprintf(stderr, "custos: note: %s\n", res->notes);
+	if (out == OUT_JSON) {
+		/* the object the service answers too (lib/render.c): with --count,
+		 * the total and no hits */
+		custos_buf_t j = { 0 };
+		if (custos_search_result_json(res, q.data, so.facets, &j) < 0) {
+			rc = cli_fail("out of memory");
+		} else {
+			fwrite(j.data, 1, j.len, stdout);
+			putchar('\n');
+		}
+		custos_buf_free(&j);
+		goto done;
 	}
 	if (so.count_only) {
-		if (out == OUT_JSON) {
-			json_head(q.data, res);
-			printf("}\n");
-		} else if (out == OUT_CSV) {
+		if (out == OUT_CSV) {
 			const char *h[] = { "query", "total" };
 			char n[32];
 			snprintf(n, sizeof n, "%llu", (unsigned long long)res->total);
@@ -193,10 +168,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		}
 		goto done;
 	}
-	if (out == OUT_JSON) {
-		json_head(q.data, res);
-		printf(", \"hits\": [");
-	} else if (out == OUT_CSV) {
+	if (out == OUT_CSV) {
 		const char *h[] = { "id", "created_at", "platform", "account", "author", "snippet",
 		                    "versions" };
 		cli_csv_row(stdout, h, 7);
@@ -206,23 +178,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		char t[40];
 		custos_time_format(t, sizeof t, h->created_at);
 		one_line(h->snippet);
-		if (out == OUT_JSON) {
-			printf("%s{\"id\": ", i ? ", " : "");
-			cli_json_str(stdout, h->id);
-			printf(", \"created_at\": \"%s\", \"platform\": ", t);
-			cli_json_str(stdout, h->platform);
-			printf(", \"account\": ");
-			cli_json_str(stdout, h->account);
-			printf(", \"author\": ");
-			cli_json_str(stdout, h->author);
-			printf(", \"snippet\": ");
-			cli_json_str(stdout, h->snippet);
-			printf(", \"weight\": %.4f, \"version\": %u, \"matched_versions\": [", h->weight,
-			       h->version);
-			for (size_t v = 0; v < h->n_matched; v++)
-				printf("%s%u", v ? ", " : "", h->matched_versions[v]);
-			printf("]}");
-		} else if (out == OUT_CSV) {
+		if (out == OUT_CSV) {
 			custos_buf_t vs = { 0 };
 			for (size_t v = 0; v < h->n_matched; v++)
 				custos_buf_printf(&vs, "%s%u", v ? " " : "", h->matched_versions[v]);
@@ -246,19 +202,14 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			printf("\n");
 		}
 	}
-	if (out == OUT_JSON) {
-		printf("]");
-		if (so.facets)
-			print_facets(res, so.facets, out);
-		printf("}\n");
-	} else if (out == OUT_TABLE) {
+	if (out == OUT_TABLE) {
 		printf("%s%llu record%s", res->n_hits ? "\n" : "", (unsigned long long)res->total,
 		       res->total == 1 ? "" : "s");
 		if (res->n_hits)
 			printf(", showing %zu-%zu", so.offset + 1, so.offset + res->n_hits);
 		printf("\n");
 		if (so.facets)
-			print_facets(res, so.facets, out);
+			print_facets(res, so.facets);
 	}
 done:
 	custos_search_result_free(res);

@@ -24,31 +24,13 @@ const cli_sub_t cli_show_subs[] = {
 	{ NULL, NULL, NULL, NULL, 0 }
 };
 
-static void print_raw_json(const custos_record_t *r)
-{
-	if (custos_utf8_check(r->raw, r->raw_len) == r->raw_len) {
-		custos_buf_t b = { 0 };
-		custos_buf_add_json_str(&b, r->raw, r->raw_len);
-		printf(",\"raw\":%s", b.data);
-		custos_buf_free(&b);
-	} else {
-		/* not text: hex keeps every byte and needs no extra dependency */
-		printf(",\"raw_hex\":\"");
-		for (size_t i = 0; i < r->raw_len; i++)
-			printf("%02x", (unsigned char)r->raw[i]);
-		printf("\"");
-	}
-}
-
-/* The record object: the canonical form plus what only show adds; no newline. */
-static void print_json(const custos_record_t *r, uint32_t n_versions)
+/* One item's JSON object (custos_item_json: what the service answers too),
+ * without a newline. */
+static void print_item_json(const custos_item_t *it)
 {
 	custos_buf_t b = { 0 };
-	custos_record_to_json(r, CUSTOS_JSON_FULL, &b);
-	fwrite(b.data, 1, b.len - 1, stdout);
-	printf(",\"versions\":%u", n_versions);
-	print_raw_json(r);
-	printf("}");
+	if (custos_item_json(it, it->id, &b) == CUSTOS_OK)
+		fwrite(b.data, 1, b.len, stdout);
 	custos_buf_free(&b);
 }
 
@@ -150,20 +132,13 @@ static bool tomb_get(const char *tomb, const char *key, char *out, size_t cap)
 	return true;
 }
 
-/* A disposed version: its tombstone is what the archive keeps. In JSON,
- * {"id", "disposed": true, "tombstone": {...}}, without a newline. */
-static void print_tombstone(const char *id, const char *tomb, bool json)
+/* A disposed version: its tombstone is what the archive keeps. */
+static void print_tombstone(const char *id, const char *tomb)
 {
 	static const char *const keys[] = { "version", "disposed_at", "rule", "policy_commit",
 	                                    "actor", "run", "content_sha256", "raw_sha256",
 	                                    "created_at", "platform", "account", "in_reply_to",
 	                                    NULL };
-	if (json) {
-		printf("{\"id\":");
-		cli_json_str(stdout, id);
-		printf(",\"disposed\":true,\"tombstone\":%s}", tomb);
-		return;
-	}
 	printf("%-13s %s\n%-13s disposed of under the retention schedule; only this "
 	       "tombstone remains\n", "id", id, "status");
 	for (int i = 0; keys[i]; i++) {
@@ -183,11 +158,14 @@ static void show_thread(const custos_items_t *l, const char *id, bool json)
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		const custos_item_t *it = &l->v[i];
-		if (it->disposed && (json || l->n == 1)) {
+		if (json) {
+			printf("%s", i ? "," : "");
+			print_item_json(it);
+			continue;
+		}
+		if (it->disposed && l->n == 1) {
 			/* the record alone: its whole tombstone */
-			if (json)
-				printf("%s", i ? "," : "");
-			print_tombstone(it->id, it->tombstone, json);
+			print_tombstone(it->id, it->tombstone);
 			continue;
 		}
 		if (it->disposed) {
@@ -202,11 +180,6 @@ static void show_thread(const custos_items_t *l, const char *id, bool json)
 			continue;
 		}
 		const custos_record_t *r = &it->rec;
-		if (json) {
-			printf("%s", i ? "," : "");
-			print_json(r, it->n_versions);
-			continue;
-		}
 		char t[40], mark[64] = "";
 		custos_time_format(t, sizeof t, r->created_at);
 		if (it->n_versions > 1)
@@ -234,20 +207,14 @@ static void show_versions(const custos_items_t *l, const char *id, bool json)
 		if (i == 0 && !json)
 			printf("%-7s %-8s %-24s %-24s %-16s %s\n", "version", "seq", "captured",
 			       "edited upstream", "content hash", "text");
-		if (it->disposed) {
-			if (json) {
-				printf("%s", i ? "," : "");
-				print_tombstone(it->id, it->tombstone, true);
-			} else {
-				printf("%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
-				       (unsigned long long)it->seq, id);
-			}
+		if (json) {
+			printf("%s", i ? "," : "");
+			print_item_json(it);
 			continue;
 		}
-		if (json) {
-			if (i)
-				printf(",");
-			print_json(r, it->n_versions);
+		if (it->disposed) {
+			printf("%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
+			       (unsigned long long)it->seq, id);
 			continue;
 		}
 		char t[40], e[40] = "";
@@ -308,15 +275,16 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 	} else if (l.v[0].disposed) {
 		if (raw)
 			rc = cli_fail("record '%s' was disposed of: its original bytes are gone", id);
-		else {
-			print_tombstone(id, l.v[0].tombstone, json);
-			if (json)
-				putchar('\n');
+		else if (json) {
+			print_item_json(&l.v[0]);
+			putchar('\n');
+		} else {
+			print_tombstone(id, l.v[0].tombstone);
 		}
 	} else if (raw) {
 		fwrite(l.v[0].rec.raw, 1, l.v[0].rec.raw_len, stdout);
 	} else if (json) {
-		print_json(&l.v[0].rec, l.v[0].n_versions);
+		print_item_json(&l.v[0]);
 		putchar('\n');
 	} else {
 		print_human(&l.v[0].rec, l.v[0].n_versions);

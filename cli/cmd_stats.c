@@ -3,11 +3,13 @@
 
 static const cli_option_t opts[] = {
 	{ "json", 'j', NULL, "Print the counts as a JSON object.", 0, NULL, false },
+	{ "custodians", 'c', NULL, "Also count the records of each custodian (ingest "
+	  "--custodian), those without one last; this reads every record.", 0, NULL, false },
 	{ NULL, 0, NULL, NULL, 0, NULL, false }
 };
 
 const cli_sub_t cli_stats_subs[] = {
-	{ NULL, "[--json]", "Counts what the archive holds now: live records and their versions "
+	{ NULL, "[--json] [--custodians]", "Counts what the archive holds now: live records and their versions "
 	  "(the same counts 'custos verify' checks), with the tombstones of disposed records "
 	  "beside them, bytes, media, quarantine, dictionaries and the index's watermark, in "
 	  "all and per platform. Reads counters kept with the data: instant at any size.",
@@ -20,14 +22,19 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 	const cli_command_t *cmd = cli_find("stats");
 	custos_session_t *a = NULL;
 	custos_stats_t all;
-	bool json = cli->json;
+	custos_custodian_count_t *cu = NULL;
+	size_t ncu = 0;
+	bool json = cli->json, custodians = false;
 	int c, rc;
 	char b1[32], b2[32], b3[32];
 
 	while ((c = cli_getopt(cli, cmd, NULL, argc, argv)) != -1) {
-		if (c != 'j')
+		if (c == 'j')
+			json = true;
+		else if (c == 'c')
+			custodians = true;
+		else
 			return cli_usage(cmd, NULL);
-		json = true;
 	}
 	if (optind != argc)
 		return cli_usage(cmd, "stats takes no arguments");
@@ -35,6 +42,12 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		return rc;
 	if (custos_archive_stats(a, &all) < 0) {
 		rc = cli_fail_err(custos_session_err(a));
+		cli_close(cli);
+		return rc;
+	}
+	if (custodians && custos_archive_custodians(a, &cu, &ncu) < 0) {
+		rc = cli_fail_err(custos_session_err(a));
+		custos_stats_free(&all);
 		cli_close(cli);
 		return rc;
 	}
@@ -67,7 +80,17 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 			       (unsigned long long)p->tombstones, (unsigned long long)p->raw_bytes,
 			       (unsigned long long)p->stored_bytes);
 		}
-		printf("}}\n");
+		printf("}");
+		if (custodians) {
+			printf(", \"custodians\": [");
+			for (size_t i = 0; i < ncu; i++) {
+				printf("%s{\"custodian\": ", i ? ", " : "");
+				cli_json_str(stdout, cu[i].name);
+				printf(", \"records\": %llu}", (unsigned long long)cu[i].records);
+			}
+			printf("]");
+		}
+		printf("}\n");
 	} else {
 		printf("%-18s %llu\n%-18s %llu\n", "records", (unsigned long long)s.records,
 		       "versions", (unsigned long long)s.versions);
@@ -105,7 +128,19 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 				       p->raw_bytes ? (double)p->stored_bytes / (double)p->raw_bytes : 0);
 			}
 		}
+		if (custodians) {
+			printf("\n%-32s %10s\n", "custodian", "records");
+			for (size_t i = 0; i < ncu; i++) {
+				custos_buf_t b = { 0 };
+				custos_buf_printf(&b, "%-32s %10llu", cu[i].name ? cu[i].name : "(none)",
+				                  (unsigned long long)cu[i].records);
+				cli_print_text(stdout, b.data ? b.data : "", false);
+				custos_buf_free(&b);
+				putchar('\n');
+			}
+		}
 	}
+	custos_custodians_free(cu, ncu);
 	custos_stats_free(&all);
 	cli_close(cli);
 	return CLI_OK;

@@ -156,6 +156,12 @@ static void man_command(FILE *f, const cli_command_t *cmd)
 		}
 		fputc('\n', f);
 	}
+	if (!cmd->subs) {
+		/* a command not described by a table yet: its usage line says all */
+		fputs("\\fBcustos\\fR ", f);
+		roff(f, cmd->usage, true);
+		fputc('\n', f);
+	}
 	fputs(".fi\n.SH DESCRIPTION\n", f);
 	if (cmd->about) {
 		roff(f, cmd->about, false);
@@ -172,8 +178,13 @@ static void man_command(FILE *f, const cli_command_t *cmd)
 			fputs(".SH OPTIONS\n", f);
 		man_options(f, s->opts);
 	}
-	fputs(".SH COMMON OPTIONS\n", f);
-	man_options(f, cli_common_opts);
+	if (!cmd->subs) {
+		roff(f, cmd->summary, false);
+		fputs(".\n", f);
+	} else {
+		fputs(".SH COMMON OPTIONS\n", f);
+		man_options(f, cli_common_opts);
+	}
 	fputs(".SH EXIT STATUS\n", f);
 	roff(f, exit_status, false);
 	fputs("\n.SH SEE ALSO\n\\fBcustos\\fR(1)\n", f);

@@ -10,7 +10,7 @@
 
 static const cli_command_t commands[] = {
 	{ "init", cmd_init, "init", "create an archive", cli_init_subs, NULL },
-	{ "ingest", cmd_ingest, "ingest [--format F] [--skip-bad] [--no-index] [--json] PATH...",
+	{ "ingest", cmd_ingest, "ingest [--format F] [--custodian NAME] [--skip-bad] [--no-index] [--json] PATH...",
 	  "capture files, folders or .zip exports", cli_ingest_subs, NULL },
 	{ "quarantine", cmd_quarantine, "quarantine list [--json] | show N [--raw]",
 	  "what --skip-bad set aside, with its raw bytes", cli_quarantine_subs, NULL },
@@ -25,7 +25,7 @@ static const cli_command_t commands[] = {
 	{ "report", cmd_report, "report terms FILE [--json|--csv] [--dtsearch]",
 	  "search-term report: hits, unique and family hits per term, per account and platform",
 	  cli_report_subs, NULL },
-	{ "stats", cmd_stats, "stats [--json]", "what the archive holds", cli_stats_subs, NULL },
+	{ "stats", cmd_stats, "stats [--json] [--custodians]", "what the archive holds", cli_stats_subs, NULL },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost",
 	  cli_verify_subs, NULL },
 	{ "audit", cmd_audit, "audit [--json|--csv] [--action A] [--actor NAME] [--since DATE] "
@@ -46,6 +46,15 @@ static const cli_command_t commands[] = {
 	  "dispose of records past retention, and prove it", cli_retention_subs,
 	  "Disposition runs only under the schedule in force and never touches a held record; "
 	  "each disposed record leaves a tombstone (docs/retention.md)." },
+	{ "serve", cmd_serve, "serve [--listen ADDR] [--tls-cert F --tls-key F] [--siem URL "
+	  "[--siem-ca F]] [--no-poll] [--max-connections N] [--max-per-ip N] [--idle-timeout S] "
+	  "[--request-timeout S] [--max-header B] [--max-body B] [--max-upload B]",
+	  "the HTTP API (docs/api.md), until SIGTERM", NULL, NULL },
+	{ "token", cmd_token, "token create NAME --role ingest|legal|compliance|auditor|admin | "
+	  "list [--json] | revoke NAME", "the service's bearer tokens", NULL, NULL },
+	{ "source", cmd_source, "source add NAME (--feed URL | --mastodon URL --account ID "
+	  "[--access-token-file F]) [--interval S] [--timeout S] [--page-limit N] | list [--json] | "
+	  "remove NAME", "polling connectors and their capture-completeness monitor", NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -151,8 +160,12 @@ int cli_fail_err(const custos_err_t *err)
 		return CLI_FAIL;
 	switch (err->status) {
 	case CUSTOS_EBUSY:
-		fputs("hint: another custos process is writing to this archive; "
-		      "try again when it is done\n", stderr);
+		if (strstr(msg, ": custos serve)"))
+			fputs("hint: a custos server holds this archive: write through its API "
+			      "(docs/api.md), or stop it first; reading commands work meanwhile\n", stderr);
+		else
+			fputs("hint: another custos process is writing to this archive; "
+			      "try again when it is done\n", stderr);
 		break;
 	case CUSTOS_EINDEX:
 		fputs("hint: rebuild the index from the store with 'custos index --rebuild'\n", stderr);

@@ -203,7 +203,9 @@ typedef struct {
 	uint32_t version;     /* 1-based, assigned by the store; 0 before storing */
 	uint64_t seq;         /* store sequence number; 0 before storing */
 	char    *platform;    /* x, mastodon, facebook, slack, linkedin, feed, or other */
-	char    *account;     /* the custodian: captured account or channel */
+	char    *account;     /* the captured account or channel */
+	char    *custodian;   /* whose collection brought it (a person or team, set at
+	                         ingest; not the platform account), or NULL */
 	char    *kind;        /* post, reply, repost, quote, comment, message, event */
 	char    *subtype;     /* finer event type ("channel_join", "bot_message"), or NULL */
 	/* author */
@@ -211,7 +213,9 @@ typedef struct {
 	char    *author_handle;
 	char    *author_name;
 	/* time and links */
-	int64_t  created_at;  /* ms UTC; required */
+	int64_t  created_at;  /* ms UTC; required (0 when undated) */
+	bool     undated;     /* the source gives no time: created_at is 0, a placeholder,
+	                         and retention counts from captured_at */
 	char    *in_reply_to; /* record id of the parent */
 	char    *thread;      /* record id of the thread root */
 	char    *repost_of;   /* record id shared by a repost/boost */

@@ -143,6 +143,11 @@ int custos_record_validate(const custos_record_t *r, custos_err_t *err)
 		return custos_err_set(err, CUSTOS_EFORMAT, "field '%s': %s is outside the years "
 		                      "0000 to 9999 (UTC) that custos can keep", times[i].name, when);
 	}
+	if (r->custodian && (!*r->custodian || strlen(r->custodian) > 200))
+		return custos_err_set(err, CUSTOS_EFORMAT, "custodian must be 1 to 200 bytes");
+	if (r->undated && r->created_at != 0)
+		return custos_err_set(err, CUSTOS_EFORMAT, "an undated record's created_at must be "
+		                      "1970-01-01T00:00:00Z or absent");
 	if (!r->author_handle || !*r->author_handle)
 		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'author.handle'");
 	if (!r->text)
@@ -190,20 +195,23 @@ int custos_record_copy(custos_record_t *dst, const custos_record_t *src)
 	dst->version = src->version;
 	dst->seq = src->seq;
 	dst->created_at = src->created_at;
+	dst->undated = src->undated;
 	dst->edited_at = src->edited_at;
 	dst->deleted_at = src->deleted_at;
 	dst->captured_at = src->captured_at;
 	dst->source.offset = src->source.offset;
 	dst->source.line = src->source.line;
 	memcpy(dst->content_sha256, src->content_sha256, sizeof dst->content_sha256);
-	char **fields_d[] = { &dst->id, &dst->platform, &dst->account, &dst->kind, &dst->subtype,
+	char **fields_d[] = { &dst->id, &dst->platform, &dst->account, &dst->custodian,
+	                      &dst->kind, &dst->subtype,
 	                      &dst->author_id, &dst->author_handle, &dst->author_name,
 	                      &dst->in_reply_to, &dst->thread, &dst->repost_of, &dst->quote_of,
 	                      &dst->target,
 	                      &dst->url, &dst->title, &dst->text, &dst->lang, &dst->visibility,
 	                      &dst->content_warning, &dst->source.format, &dst->source.file,
 	                      &dst->source.file_sha256, &dst->source.connector };
-	const char *fields_s[] = { src->id, src->platform, src->account, src->kind, src->subtype,
+	const char *fields_s[] = { src->id, src->platform, src->account, src->custodian,
+	                           src->kind, src->subtype,
 	                           src->author_id, src->author_handle, src->author_name,
 	                           src->in_reply_to, src->thread, src->repost_of, src->quote_of,
 	                           src->target,

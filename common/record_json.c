@@ -97,6 +97,10 @@ static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t
 	jw_str(&w, "name", r->author_name);
 	jw_close(&w, '}');
 	jw_time(&w, "created_at", r->created_at);
+	if (r->undated) {
+		jw_key(&w, "undated");
+		w.err |= custos_buf_adds(w.b, "true");
+	}
 	jw_str(&w, "in_reply_to", r->in_reply_to);
 	jw_str(&w, "thread", r->thread);
 	jw_str(&w, "repost_of", r->repost_of);
@@ -135,6 +139,7 @@ static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t
 		*content_end = out->len;
 	if (what == CUSTOS_JSON_FULL || what == CUSTOS_JSON_STORE) {
 		jw_time(&w, "captured_at", r->captured_at);
+		jw_str(&w, "custodian", r->custodian);
 		const custos_source_t *s = &r->source;
 		if (s->format || s->file || s->connector) {
 			jw_open(&w, "source", '{');
@@ -645,6 +650,7 @@ static int record_member(rj_t *j, const char *key, void *ctx)
 	case 'c':
 		if (!strcmp(key, "created_at")) return rj_time_field(j, "created_at", &r->created_at);
 		if (!strcmp(key, "captured_at")) return rj_time_field(j, "captured_at", &r->captured_at);
+		if (!strcmp(key, "custodian")) return rj_str_field(j, "custodian", &r->custodian);
 		if (!strcmp(key, "cashtags")) return rj_strv_field(j, "cashtags", &r->cashtags);
 		if (!strcmp(key, "content_warning"))
 			return rj_str_field(j, "content_warning", &r->content_warning);
@@ -715,6 +721,14 @@ static int record_member(rj_t *j, const char *key, void *ctx)
 	case 'u':
 		if (!strcmp(key, "url")) return rj_str_field(j, "url", &r->url);
 		if (!strcmp(key, "urls")) return rj_strv_field(j, "urls", &r->urls);
+		if (!strcmp(key, "undated")) {
+			rj_ws(j);
+			if (rj_word(j, "true"))
+				r->undated = true;
+			else if (!rj_word(j, "false") && !rj_null(j))
+				return bad_type(j->err, "undated", "true or false");
+			return CUSTOS_OK;
+		}
 		break;
 	case 'v':
 		if (!strcmp(key, "visibility")) return rj_str_field(j, "visibility", &r->visibility);
@@ -749,6 +763,9 @@ int custos_record_from_json(custos_record_t *r, const char *json, size_t n, cust
 			st = rj_fail(&j, "text after the record's closing '}'%s", NULL);
 		else
 			st = custos_record_set_raw(r, json, n);
+		/* an undated record may leave its placeholder time out */
+		if (st == CUSTOS_OK && r->undated && r->created_at == CUSTOS_TIME_NONE)
+			r->created_at = 0;
 	}
 	custos_buf_free(&j.scratch);
 	return st;

@@ -367,6 +367,7 @@ static const struct { const char *name, *canon; } fields[] = {
 	{ "tag", "tag" }, { "hashtag", "tag" }, { "mention", "mention" }, { "url", "url" },
 	{ "kind", "kind" }, { "lang", "lang" }, { "thread", "thread" }, { "about", "about" },
 	{ "has", "has" }, { "date", "date" }, { "id", "id" },
+	{ "custodian", "custodian" },   /* whose collection (the ingest's --custodian) */
 };
 
 static int is_field_name(const char *p, size_t n)
@@ -421,9 +422,10 @@ static int field(parser_t *ps, const char *fname, const char *v, size_t vl, size
 		*out = nd;
 		return CUSTOS_OK;
 	}
-	if (strcmp(fname, "has") == 0 && !word_is(v, vl, "media") && !word_is(v, vl, "deleted"))
-		return bad(ps, "'has:%.*s' at position %zu: has: takes media or deleted", (int)vl, v,
-		           pos);
+	if (strcmp(fname, "has") == 0 && !word_is(v, vl, "media") && !word_is(v, vl, "deleted") &&
+	    !word_is(v, vl, "nodate"))
+		return bad(ps, "'has:%.*s' at position %zu: has: takes media, deleted or nodate",
+		           (int)vl, v, pos);
 	if (strcmp(fname, "lang") == 0) {
 		if (check_lang(v, vl) < 0)
 			return bad(ps, "'lang:%.*s' at position %zu is not a language code (want a "
@@ -528,7 +530,7 @@ static int word(parser_t *ps, const char *t, size_t len, size_t pos, custos_qnod
 		/* a URL written as text is text, not a field */
 		if (!word_is(t, fl, "http") && !word_is(t, fl, "https") && !word_is(t, fl, "mailto"))
 			return bad(ps, "unknown field '%.*s:' at position %zu (fields: from platform "
-			           "account url kind lang thread about has date id, #tag, @mention)",
+			           "account custodian url kind lang thread about has date id, #tag, @mention)",
 			           (int)fl, t, pos);
 	}
 	if ((e = plain_word(ps, t, len, pos, &nd)) < 0)

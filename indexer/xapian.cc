@@ -946,6 +946,8 @@ struct Rec {
 	std::vector<std::string> about;   // repost_of, quote_of, target
 	std::vector<std::string> tags, mentions, urls;
 	std::string alias;   // an edit's own platform id (x: from its permalink)
+	std::string custodian;   // whose collection (capture metadata)
+	bool undated = false;    // the source gave no time: created_at is a placeholder
 	uint64_t seq = 0;
 	uint32_t version = 1;
 	int64_t created_at = CUSTOS_TIME_NONE;
@@ -1091,6 +1093,12 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 		doc.add_boolean_term("Hmedia");
 	if (r.deleted)
 		doc.add_boolean_term("Hdeleted");
+	// custodian: and has:nodate (the collection's owner; an item whose source
+	// gave no time, whose created_at is a placeholder)
+	if (!r.custodian.empty())
+		doc.add_boolean_term(fit_term("C", fold(r.custodian)));
+	if (r.undated)
+		doc.add_boolean_term("Hnodate");
 
 	std::vector<std::string> tags, mentions;
 	for (const std::string &t : r.tags)
@@ -1343,6 +1351,8 @@ Rec rec_of(const custos_record_t *r)
 	x.id = r->id;
 	x.platform = s(r->platform);
 	x.account = s(r->account);
+	x.custodian = s(r->custodian);
+	x.undated = r->undated;
 	x.kind = s(r->kind);
 	x.author = s(r->author_handle);
 	x.lang = s(r->lang);
@@ -1790,6 +1800,8 @@ struct Builder {
 			r = leaf(fit_term("P", v));
 		} else if (f == "account")
 			r = leaf(fit_term("A", fold(v)));
+		else if (f == "custodian")
+			r = leaf(fit_term("C", fold(v)));
 		else if (f == "tag")
 			r = leaf(fit_term("K", fold(strip_lead(v, '#'))));
 		else if (f == "mention")

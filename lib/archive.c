@@ -264,7 +264,17 @@ int custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
 		sflags |= CUSTOS_STORE_WRITE;
 	if (flags & CUSTOS_OPEN_WAIT)
 		sflags |= CUSTOS_STORE_WAIT;
-	if ((rc = custos_store_open(&a->store, dir, sflags, err)) < 0)
+	/* a server holds the lock for as long as it runs: waiting for it
+	 * would wait forever, so a writer that would wait is told who holds it */
+	if ((sflags & CUSTOS_STORE_WAIT) &&
+	    (rc = custos_store_open(&a->store, dir, sflags & ~CUSTOS_STORE_WAIT, err)) < 0) {
+		if (rc != CUSTOS_EBUSY || (err && strstr(err->msg, ": custos serve)")))
+			goto fail;
+		rc = custos_store_open(&a->store, dir, sflags, err);
+	} else if (!a->store) {
+		rc = custos_store_open(&a->store, dir, sflags, err);
+	}
+	if (rc < 0)
 		goto fail;
 	/* a read-only medium: reading works, unaudited, and says so */
 	custos_err_t aerr = { 0 };

@@ -194,12 +194,22 @@ typedef struct {
 	/* warnings that are not errors (file, message) */
 	void      (*warn)(void *ctx, const char *file, const char *msg);
 	void       *ctx;
+	/* called for each file of the input that was not imported, with why
+	 * (not recognised, recognised but not imported, ...); each is also
+	 * counted in the summary and listed in the ingest's audit entry. It
+	 * does not make the ingest fail. May be NULL. */
+	void      (*not_taken)(void *ctx, const char *file, const char *why);
+	/* whose collection this is (a person or team, not the platform
+	 * account): set as every record's custodian. NULL: records keep the
+	 * custodian they carry (ndjson), else have none. */
+	const char *custodian;
 } custos_ingest_opts_t;
-#define CUSTOS_INGEST_OPTS_INIT { NULL, false, false, 0, NULL, NULL, NULL }
+#define CUSTOS_INGEST_OPTS_INIT { NULL, false, false, 0, NULL, NULL, NULL, NULL, NULL }
 
 typedef struct {
 	uint64_t added, versions, unchanged, quarantined, blobs;
 	uint64_t batches, files, warnings;
+	uint64_t not_taken;                   /* files of the input not imported (opts.not_taken) */
 	uint64_t indexed;                     /* record versions the index holds afterwards
 	                                       * among those this ingest added */
 	uint64_t first_seq, last_seq;
@@ -229,6 +239,21 @@ const char *const *custos_ingest_formats(void);
  *         custos_archive_index). */
 int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t n_paths,
                           const custos_ingest_opts_t *opts, custos_ingest_summary_t *summary);
+
+/* Whose collections the archive holds. */
+typedef struct {
+	char    *name;       /* the custodian; NULL for records captured without one */
+	uint64_t records;    /* records whose latest version was captured for it */
+} custos_custodian_count_t;
+
+/* Every custodian the archive's records were captured for (ingest
+ * --custodian), sorted by name, those without one last, with how many
+ * records each has, in the session's snapshot. It reads every stored record
+ * version: the cost follows the size of the store (the index answers one
+ * custodian cheaply: custodian:NAME). Not audited (counts only). Free *out
+ * with custos_custodians_free. */
+int  custos_archive_custodians(custos_session_t *s, custos_custodian_count_t **out, size_t *n);
+void custos_custodians_free(custos_custodian_count_t *v, size_t n);   /* NULL-safe */
 
 /* What became of one line of submitted records. */
 typedef enum {
@@ -689,6 +714,7 @@ typedef struct {
 	custos_plan_rule_t *rules;  /* one per schedule rule, in file order */
 	size_t    n_rules;
 	uint64_t  records;          /* records indexed */
+	uint64_t  undated;          /* of them, undated: retained from their capture time */
 	uint64_t  held;             /* past retention but held */
 	uint64_t  index_watermark, store_last_seq;
 	custos_arena_t arena;
@@ -787,6 +813,320 @@ typedef struct {
  *         (the message names the first difference). */
 int custos_archive_certificate_check(custos_session_t *s, const char *path,
                                      custos_certificate_check_t *out);
+
+/* ===========================================================================
+ * Rendering for the faces (lib/render.c): the JSON texts the command line
+ * prints and the HTTP service answers, written once so the two agree byte
+ * for byte.
+ */
+
+/* Appends the JSON object of a search (what `custos search --json` prints,
+ * without the final newline): query, total, watermark, hits and the facets
+ * asked for (facets: CUSTOS_FACET_BIT()s, 0 for none). Snippets in r are
+ * made one line (r is changed). @return CUSTOS_OK or CUSTOS_ENOMEM. */
+int custos_search_result_json(custos_search_result_t *r, const char *query, unsigned facets,
+                              custos_buf_t *out);
+/* Appends the JSON object of one item (what `custos show --json` prints for
+ * it, without the final newline): the record in the canonical form plus
+ * "versions" and its raw bytes ("raw" when they are UTF-8 text, else
+ * "raw_hex"), or, for a disposed version, {"id","disposed","tombstone"}.
+ * id names the record when the item is a tombstone without one. */
+int custos_item_json(const custos_item_t *it, const char *id, custos_buf_t *out);
+
+/* ===========================================================================
+ * The service (lib/service.c): what a long-running server adds beside an
+ * archive opened for writing. One custos_service_t per archive per process,
+ * shared by every thread; it owns
+ *   - the token table's cache (tokens are checked at every request, and a
+ *     token revoked by another process fails at its next request);
+ *   - the job runner: one thread that runs imports, verifications and
+ *     retention runs one after another, each in a session of the one who
+ *     asked, persisted under <archive>/service/jobs so a restart resumes
+ *     them (or marks them failed with the reason);
+ *   - the poller: one thread that runs the polling connectors configured in
+ *     the archive (custos_archive_source_add) on their schedules, and the
+ *     capture-completeness monitor that watches them.
+ * Everything it keeps lives in <archive>/service/ (0700; files 0600,
+ * replaced by rename, never rewritten in place).
+ *
+ * Thread-safety: every function taking a custos_service_t is thread-safe.
+ */
+typedef struct custos_service custos_service_t;
+
+typedef struct {
+	bool        no_poll;          /* do not run the polling connectors */
+	bool        no_jobs;          /* do not run jobs (they stay queued) */
+	unsigned    poll_tick_ms;     /* how often the poller looks for due sources (0: 1000) */
+} custos_service_opts_t;
+#define CUSTOS_SERVICE_OPTS_INIT { false, false, 0 }
+
+/* Starts the service on a, which must be open for writing (CUSTOS_EINVAL
+ * otherwise) and outlive it. Unfinished jobs of an earlier run are resumed
+ * when they can be (imports and verifications start again from the start:
+ * re-importing adds nothing) or marked failed with the reason; each is
+ * audited ("job-resume", "job-fail"). opts may be NULL.
+ * @return CUSTOS_OK, CUSTOS_EIO, CUSTOS_ENOMEM, CUSTOS_ECORRUPT (a job or
+ *         source file that is not what custos wrote). */
+int  custos_service_start(custos_service_t **out, custos_archive_t *a,
+                          const custos_service_opts_t *opts, custos_err_t *err);
+/* Stops the service: the poller ends its current fetch, the running job is
+ * asked to stop after its current step (an import's committed batches
+ * stay; the job is marked interrupted and resumed at the next start), and
+ * both threads are joined. Call before custos_archive_close. NULL-safe. */
+void custos_service_stop(custos_service_t *svc);
+
+/* Checks the bearer token of a request: on success who gets the token's
+ * role and name (who->token points into name, which must hold
+ * CUSTOS_TOKEN_NAME_MAX + 1 bytes) and who->client = client (borrowed).
+ * The token table is re-read when its file changed, so a revocation by
+ * another process counts at the next request. A refusal is audited
+ * ("auth-refused", with the client) and err says why without echoing the
+ * token. @return CUSTOS_OK; CUSTOS_EACCESS (no, unknown or revoked
+ * token); CUSTOS_EIO. */
+int  custos_service_authenticate(custos_service_t *svc, const char *bearer, const char *client,
+                                 custos_who_t *who, char *name, custos_err_t *err);
+
+/* Checks, without auditing, that the session may submit records
+ * (CUSTOS_EDENIED otherwise, the message saying so), so a face can refuse
+ * a request before reading its body. */
+int  custos_service_may_submit(custos_session_t *s);
+
+/* Ends a service request: when none of the session's operations wrote an
+ * audit entry (reads that are not audited, a refused role, a malformed
+ * request the library never saw), appends one ("request": method, path,
+ * HTTP status), so every request of a token is in the chain. */
+int  custos_service_request_done(custos_session_t *s, const char *method, const char *path,
+                                 int http_status);
+
+/* ===========================================================================
+ * Tokens (lib/tokens.c). A token lets an HTTP client act in one role. Its
+ * text ("cus_" and 43 base64url characters, 256 random bits) is returned
+ * once, at creation; the archive keeps only its BLAKE2b-256 hash (libsodium)
+ * with its name, role and times in <archive>/service/tokens. Creating and
+ * revoking need no writer lock: they work while a server runs.
+ */
+#define CUSTOS_TOKEN_NAME_MAX 64     /* letters, digits, '.', '_' and '-' */
+#define CUSTOS_TOKEN_TEXT 48         /* a token's text with its NUL */
+
+typedef struct {
+	char         *name;
+	custos_role_t role;
+	int64_t       created_at;
+	int64_t       last_used_at;   /* CUSTOS_TIME_NONE: not kept yet (see docs/api.md) */
+	int64_t       revoked_at;     /* CUSTOS_TIME_NONE while valid */
+	char         *created_by;     /* the actor or token that created it, or NULL */
+} custos_token_info_t;
+
+typedef struct {
+	custos_token_info_t *v;       /* by name */
+	size_t n;
+	custos_arena_t arena;
+} custos_tokens_t;
+void custos_tokens_free(custos_tokens_t *l);   /* NULL-safe; zeroes it */
+
+/* Creates token name in role (not the operator) and writes its text to
+ * token. Audited ("token-create": name and role, never the text).
+ * @return CUSTOS_OK; CUSTOS_EEXISTS (the name is taken, revoked ones
+ *         included); CUSTOS_EINVAL (a bad name or role). */
+int custos_archive_token_create(custos_session_t *s, const char *name, custos_role_t role,
+                                char token[CUSTOS_TOKEN_TEXT]);
+/* Every token, revoked ones included. Audited ("token-list"). */
+int custos_archive_token_list(custos_session_t *s, custos_tokens_t *out);
+/* Revokes token name for good. Audited ("token-revoke").
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND; CUSTOS_EINVAL (already revoked). */
+int custos_archive_token_revoke(custos_session_t *s, const char *name);
+
+/* ===========================================================================
+ * Jobs (lib/jobs.c): work that outlasts a request, run by the service one
+ * at a time in a session of the one who asked (role, token, client), so
+ * its audit entries name them. A job's id is returned at once; its state
+ * is read with custos_job_get. States: queued, running, done, failed.
+ */
+#define CUSTOS_JOB_ID 32
+
+typedef enum {
+	CUSTOS_JOB_QUEUED = 1, CUSTOS_JOB_RUNNING, CUSTOS_JOB_DONE, CUSTOS_JOB_FAILED
+} custos_job_state_t;
+/* "queued", "running", "done", "failed"; static storage. */
+const char *custos_job_state_name(custos_job_state_t st);
+
+typedef struct {
+	char     id[CUSTOS_JOB_ID];
+	char    *kind;          /* "import", "verify", "retention-apply" */
+	custos_job_state_t state;
+	int64_t  created_at, started_at, finished_at;   /* CUSTOS_TIME_NONE: not yet */
+	uint64_t done, total;   /* progress: records read, bytes read of total (import);
+	                         * items checked (verify); 0 when not known */
+	unsigned runs;          /* runs begun: 2 or more when resumed after a restart */
+	char    *params;        /* JSON object text */
+	char    *result;        /* JSON object text once done, or NULL */
+	char    *error;         /* why it failed, or NULL */
+	char    *note;          /* what happened to it besides: resumed after a restart,
+	                         * interrupted by a stop; or NULL */
+	char    *role, *token;  /* who asked */
+	custos_arena_t arena;
+} custos_job_t;
+void custos_job_free(custos_job_t *j);   /* NULL-safe */
+
+/* Job id's state, for a session whose role may do that kind of job
+ * (CUSTOS_EDENIED otherwise). Not audited (the request is).
+ * @return CUSTOS_OK, CUSTOS_ENOTFOUND. */
+int custos_job_get(custos_service_t *svc, custos_session_t *s, const char *id,
+                   custos_job_t **out);
+
+/* An uploaded export, written to <archive>/service/uploads as it arrives,
+ * then handed to custos_job_import. Opening checks the session may ingest,
+ * so nothing is written for a session that may not. name is the client's
+ * file name (only its last component is kept, for the importers' format
+ * detection). Freed without being handed over, the file is deleted. */
+typedef struct custos_upload custos_upload_t;
+int  custos_upload_open(custos_upload_t **out, custos_service_t *svc, custos_session_t *s,
+                        const char *name);
+/* Appends n bytes. CUSTOS_ETOOBIG past max (0: no limit), CUSTOS_EIO, CUSTOS_ENOSPC. */
+int  custos_upload_write(custos_upload_t *u, const void *p, size_t n, uint64_t max);
+void custos_upload_free(custos_upload_t *u);   /* NULL-safe; deletes an unsubmitted file */
+
+/* Makes the upload durable and queues its import (format NULL: detect;
+ * skip_bad: quarantine bad items). The job owns the upload's file from now
+ * on and deletes it when the job ends; u must still be freed. Audited
+ * ("job-submit"). @return CUSTOS_OK; CUSTOS_EINVAL (an unknown format);
+ * CUSTOS_EIO. */
+int custos_job_import(custos_service_t *svc, custos_session_t *s, custos_upload_t *u,
+                      const char *format, bool skip_bad, char id[CUSTOS_JOB_ID]);
+/* Queues custos_archive_verify. Audited ("job-submit"). */
+int custos_job_verify(custos_service_t *svc, custos_session_t *s, char id[CUSTOS_JOB_ID]);
+/* Queues custos_archive_retention_apply as of as_of. A run cut short by a
+ * restart is marked failed (the next run finishes its disposals:
+ * docs/retention.md). Audited ("job-submit"). */
+int custos_job_retention_apply(custos_service_t *svc, custos_session_t *s, int64_t as_of,
+                               char id[CUSTOS_JOB_ID]);
+
+/* ===========================================================================
+ * Polling connectors (lib/sources.c, lib/poll.c): sources the service
+ * fetches on a schedule without a person: RSS/Atom feeds (conditional GET
+ * with ETag and Last-Modified) and a Mastodon account's statuses
+ * (since_id, Link paging, rate-limit headers respected). Each fetch is
+ * ingested like `custos ingest --skip-bad` (format feed or mastodon-api) in
+ * a session whose actor is "source NAME", and the source's state (cursor,
+ * last success, errors, gaps, alerts) is kept in <archive>/service/sources.
+ *
+ * The capture-completeness monitor reads that state: a source is "ok",
+ * "failing" (its last fetch failed), "stopped" (no successful fetch for
+ * three intervals, or never since it was added that long ago), or has
+ * "gaps" (a span of the platform's ids or a time span it knows it has not
+ * captured: a Mastodon page that could not be read, or a feed whose
+ * oldest item is newer than the newest of the fetch before, so items fell
+ * off it between polls). A cursor that goes backwards (the platform's
+ * newest id lower than one already captured) is an alert. Each alert is an
+ * audit entry ("source-alert"), written once when it begins.
+ */
+typedef enum { CUSTOS_SOURCE_FEED = 1, CUSTOS_SOURCE_MASTODON } custos_source_kind_t;
+
+typedef struct {
+	const char *name;          /* letters, digits, '.', '_' and '-', at most 64 */
+	custos_source_kind_t kind;
+	const char *url;           /* feed: its URL; mastodon: the server ("https://host") */
+	const char *account;       /* mastodon: the account's numeric id */
+	const char *access_token;  /* mastodon: a read token for private posts, or NULL; kept
+	                            * in the archive's service/ directory (0600) */
+	unsigned    interval;      /* seconds between polls (0: 300) */
+	unsigned    timeout;       /* seconds a fetch may take (0: 30) */
+	unsigned    page_limit;    /* mastodon: statuses a page (0: 40) */
+} custos_source_def_t;
+#define CUSTOS_SOURCE_DEF_INIT { NULL, 0, NULL, NULL, NULL, 0, 0, 0 }
+
+typedef struct {
+	char    *kind;              /* "gap", "cursor-backwards", "stopped", "failing" */
+	char    *detail;            /* one sentence */
+	int64_t  since;             /* when it began */
+	char    *from, *to;         /* a gap's bounds: ids (mastodon) or times, or NULL */
+} custos_source_alert_t;
+
+typedef struct {
+	char    *name, *kind, *url, *account;
+	unsigned interval, timeout, page_limit;
+	int64_t  added_at;
+	/* the monitor */
+	char    *status;            /* "ok", "pending" (not polled yet), "failing", "stopped",
+	                             * "gaps" */
+	int64_t  last_attempt, last_success;   /* CUSTOS_TIME_NONE: never */
+	char    *last_error;        /* or NULL */
+	char    *cursor;            /* mastodon: the newest id captured; feed: the ETag or
+	                             * Last-Modified sent next, or NULL */
+	uint64_t polls, failures, not_modified, records;   /* since the source was added */
+	uint64_t consecutive_failures;
+	custos_source_alert_t *alerts;   /* open alerts */
+	size_t   n_alerts;
+	uint64_t alerts_total;      /* alerts raised since the source was added */
+} custos_source_info_t;
+
+typedef struct {
+	custos_source_info_t *v;    /* by name */
+	size_t n;
+	custos_arena_t arena;
+} custos_sources_t;
+void custos_sources_free(custos_sources_t *l);   /* NULL-safe; zeroes it */
+
+/* Adds a source (the running service picks it up at its next tick).
+ * Needs no writer lock. Audited ("source-add"; the access token is not
+ * written in the entry). @return CUSTOS_OK; CUSTOS_EEXISTS; CUSTOS_EINVAL
+ * (the message says which field). */
+int custos_archive_source_add(custos_session_t *s, const custos_source_def_t *def);
+/* Removes source name and its state. Audited ("source-remove").
+ * CUSTOS_ENOTFOUND. */
+int custos_archive_source_remove(custos_session_t *s, const char *name);
+/* Every source with its monitor state as of now. Not audited when called
+ * through the service's metrics; audited ("source-list") otherwise. */
+int custos_archive_source_list(custos_session_t *s, custos_sources_t *out);
+
+/* ===========================================================================
+ * Metrics (lib/service.c): what /metrics shows of the archive and the
+ * service. Role: auditor or admin (and the operator). Not audited (counts
+ * only; the request is).
+ */
+typedef struct {
+	custos_stats_t   stats;
+	custos_sources_t sources;
+	uint64_t jobs[CUSTOS_JOB_FAILED + 1];   /* jobs by state (index: custos_job_state_t) */
+	uint64_t audit_entries;                 /* the audit chain's durable length */
+} custos_metrics_t;
+int  custos_service_metrics(custos_service_t *svc, custos_session_t *s, custos_metrics_t *out);
+void custos_metrics_free(custos_metrics_t *m);   /* NULL-safe */
+
+/* ===========================================================================
+ * Following the audit trail (lib/service.c), for the stream to a SIEM.
+ * Reads the entries after number `after` as they are appended (by this
+ * process or any other), from a byte offset, so each call costs what it
+ * returns. *pos is the caller's cursor: {0, 0} to start at the beginning,
+ * or what the previous call left. fn gets each complete line (no newline,
+ * borrowed for the call) and returns 0 to go on. Not audited: the stream
+ * is configured by the operator who starts the service, and starting it
+ * is audited ("siem-start"). Thread-safe.
+ * @return CUSTOS_OK, CUSTOS_EIO, or what fn returned. */
+typedef struct { uint64_t n; uint64_t offset; } custos_audit_pos_t;
+int custos_audit_follow(custos_archive_t *a, custos_audit_pos_t *pos,
+                        custos_audit_line_fn fn, void *ctx, custos_err_t *err);
+/* The cursor of the stream named name (letters, digits, '-', '_'), kept in
+ * <archive>/service/NAME.cursor so a restarted stream goes on where it
+ * stopped: events are sent at least once. load gives {0, 0} when none was
+ * saved. */
+int custos_audit_cursor_load(custos_archive_t *a, const char *name, custos_audit_pos_t *pos,
+                             custos_err_t *err);
+int custos_audit_cursor_save(custos_archive_t *a, const char *name, const custos_audit_pos_t *pos,
+                             custos_err_t *err);
+/* The audit log's size in bytes now (what a cursor's offset is behind). */
+uint64_t custos_audit_size(custos_archive_t *a);
+/* Audits the start of an audit stream (where to, in which format). */
+int custos_service_audit_note(custos_session_t *s, const char *action, const char *params_json);
+
+/* ===========================================================================
+ * Stopping long operations.
+ */
+/* Asks the operation running in s (an ingest, from another thread) to stop
+ * at its next record: what it committed stays, and it returns
+ * CUSTOS_ESTOPPED. Thread-safe (the one call on a session that may come
+ * from another thread). */
+void custos_session_cancel(custos_session_t *s);
 
 #ifdef __cplusplus
 }

@@ -981,15 +981,6 @@ static int tally(custos_arena_t *ar, custos_scope_count_t **v, size_t *n, const 
 	return CUSTOS_OK;
 }
 
-/* Whose collection a record is: the custodian ingest recorded. The record
- * model has no custodian field yet (it comes with the collection work);
- * until then every record counts as "(none)". */
-static const char *custodian_of(const custos_record_t *r)
-{
-	(void)r;
-	return NULL;
-}
-
 int custos_archive_hold_scope(custos_session_t *s, const char *name, custos_hold_scope_t *out)
 {
 	custos_hold_report_t r;
@@ -1026,7 +1017,7 @@ int custos_archive_hold_scope(custos_session_t *s, const char *name, custos_hold
 		char month[16];
 		custos_time_format(month, sizeof month, rec.created_at);
 		month[7] = '\0';
-		const char *cu = custodian_of(&rec);
+		const char *cu = rec.custodian;
 		out->records++;
 		if (tally(&out->arena, &out->platforms, &out->n_platforms,
 		          rec.platform ? rec.platform : "") < 0 ||

@@ -46,6 +46,8 @@ typedef struct {
 	size_t batch_max;
 	uint64_t records_seen, bytes_in;
 	custos_sha256_ctx_t digest;
+	custos_store_t *view;       /* reads committed state, without a pinned snapshot */
+	custos_buf_t not_taken;     /* the audit entry's list: {"file":..,"why":..},... */
 } ingest_t;
 
 static void slot_reset(slot_t *sl)
@@ -204,8 +206,14 @@ static int sink_record(void *ctx, custos_record_t *rec)
 	custos_err_t verr = { 0 };
 	int rc;
 
+	if (__atomic_load_n(&in->s->cancel, __ATOMIC_RELAXED))
+		return custos_err_set(&in->s->err, CUSTOS_ESTOPPED, "stopped: the service is "
+		                      "stopping (the batches committed before stay)");
 	in->records_seen++;
 	in->bytes_in += rec->raw_len;
+	if (in->opts->custodian &&
+	    (rc = custos_record_sets(rec, &rec->custodian, in->opts->custodian)) < 0)
+		return custos_err_set(&in->s->err, rc, "out of memory");
 	if ((rc = custos_record_derive(rec)) < 0)
 		return custos_err_set(&in->s->err, rc, "cannot derive record fields");
 	if (custos_record_validate(rec, &verr) < 0)
@@ -274,6 +282,37 @@ static int sink_file_done(void *ctx, const char *file)
 	(void)file;
 	in->sum->files++;
 	return CUSTOS_OK;
+}
+
+static void sink_not_taken(void *ctx, const char *file, const char *why)
+{
+	ingest_t *in = ctx;
+	custos_buf_t *b = &in->not_taken;
+	in->sum->not_taken++;
+	/* names are the input's own: kept as JSON can hold them */
+	custos_buf_adds(b, in->sum->not_taken > 1 ? ",{\"file\":" : "{\"file\":");
+	custos_buf_add_json_text(b, file, strlen(file));
+	custos_buf_adds(b, ",\"why\":");
+	custos_buf_add_json_text(b, why, strlen(why));
+	custos_buf_addc(b, '}');
+	if (in->opts->not_taken)
+		in->opts->not_taken(in->opts->ctx, file, why);
+}
+
+/* Whether the store holds id (committed before this ingest's batches): how
+ * importers keep the ids an earlier recipe gave. A read of its own, never a
+ * pinned snapshot: the ingest waits for the writer, which may need every
+ * reader of the process gone to grow the map. */
+static int sink_known(void *ctx, const char *id)
+{
+	ingest_t *in = ctx;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc = custos_store_versions(in->view, id, &seqs, &n);
+	free(seqs);
+	if (rc < 0)
+		return custos_err_set(&in->s->err, rc, "%s", custos_store_err(in->view)->msg);
+	return n > 0;
 }
 
 /* The SHA-256 of a whole input file (a .zip as collected, say): the
@@ -349,13 +388,19 @@ static int audit_params(custos_buf_t *b, const char *const *paths, size_t n,
 		}
 		custos_buf_addc(b, '}');
 	}
-	custos_buf_printf(b, "],\"format\":\"%s\",\"skip_bad\":%s,\"no_index\":%s}",
+	custos_buf_printf(b, "],\"format\":\"%s\",\"skip_bad\":%s,\"no_index\":%s",
 	                  o->format ? o->format : "auto", o->skip_bad ? "true" : "false",
 	                  o->no_index ? "true" : "false");
+	if (o->custodian) {
+		custos_buf_adds(b, ",\"custodian\":");
+		custos_buf_add_json_text(b, o->custodian, strlen(o->custodian));
+	}
+	custos_buf_addc(b, '}');
 	return CUSTOS_OK;
 }
 
-static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, const char *errmsg)
+static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s,
+                         const custos_buf_t *not_taken, const char *errmsg)
 {
 	char chain[CUSTOS_SHA256_HEX], digest[CUSTOS_SHA256_HEX];
 	custos_hex(chain, s->chain, sizeof s->chain);
@@ -369,6 +414,7 @@ static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s, cons
 	                  (unsigned long long)s->indexed, (unsigned long long)s->first_seq,
 	                  (unsigned long long)s->last_seq,
 	                  s->batches ? chain : "", s->batches ? digest : "");
+	custos_buf_printf(b, ",\"not_taken\":[%s]", not_taken->data ? not_taken->data : "");
 	if (errmsg) {
 		custos_buf_adds(b, ",\"error\":");
 		custos_buf_add_json_str(b, errmsg, strlen(errmsg));
@@ -436,8 +482,11 @@ int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t 
 	in.sum = summary;
 	in.batch_max = opts->batch_records ? opts->batch_records : DEFAULT_BATCH;
 	custos_sha256_init(&in.digest);
-	custos_import_sink_t sink = { sink_record, sink_bad, sink_blob, sink_warn,
-	                              sink_file_done, &in };
+	custos_import_sink_t sink = { .record = sink_record, .bad = sink_bad, .blob = sink_blob,
+	                              .warn = sink_warn, .file_done = sink_file_done, .ctx = &in,
+	                              .not_taken = sink_not_taken, .known = sink_known };
+	if ((rc = custos_store_view(&in.view, s->a->store, &s->err)) < 0)
+		goto done;
 	if (!(hexes = calloc(n_paths ? n_paths : 1, sizeof *hexes))) {
 		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
@@ -485,7 +534,7 @@ int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t 
 			s->err = ierr;
 		}
 	}
-	audit_result(&result, summary, rc < 0 ? s->err.msg : NULL);
+	audit_result(&result, summary, &in.not_taken, rc < 0 ? s->err.msg : NULL);
 	{
 		custos_err_t keep = s->err;
 		int arc = custos_session__audit(s, "ingest", params.data, result.data, rc);
@@ -498,6 +547,8 @@ int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t 
 			s->err = keep;
 	}
 done:
+	custos_store_free(in.view);
+	custos_buf_free(&in.not_taken);
 	for (int k = 0; k < 2; k++)
 		slot_free(&in.slots[k]);
 	free(hexes);

@@ -167,6 +167,9 @@ struct custos_session {
 	bool              audit_ok;    /* the last custos_session__audit was written */
 	custos_progress_fn progress;   /* custos_session_progress */
 	void             *progress_ctx;
+	unsigned          audits;      /* entries the session appended (the service's
+	                                * request entry is written when none was) */
+	int               cancel;      /* custos_session_cancel: read and set atomically */
 };
 
 /* Operations a role may do (roles.c has the table). */
@@ -174,7 +177,10 @@ typedef enum {
 	CUSTOS_OP_INGEST, CUSTOS_OP_READ, CUSTOS_OP_SEARCH, CUSTOS_OP_INDEX, CUSTOS_OP_VERIFY,
 	CUSTOS_OP_AUDIT_READ, CUSTOS_OP_POLICY_READ, CUSTOS_OP_POLICY_WRITE, CUSTOS_OP_HOLD_READ,
 	CUSTOS_OP_HOLD_WRITE, CUSTOS_OP_RETENTION_PLAN, CUSTOS_OP_RETENTION_APPLY,
-	CUSTOS_OP_STATS, CUSTOS_OP_COUNT
+	CUSTOS_OP_STATS,
+	/* the service (tokens.c, sources.c, service.c) */
+	CUSTOS_OP_TOKEN_ADMIN, CUSTOS_OP_SOURCE_ADMIN, CUSTOS_OP_SOURCE_READ, CUSTOS_OP_METRICS,
+	CUSTOS_OP_COUNT
 } custos_op_t;
 
 /* CUSTOS_OK, or CUSTOS_EDENIED with the session's error saying which role

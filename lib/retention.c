@@ -78,7 +78,8 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
                       custos_index_t *idx, int64_t as_of, custos_retention_plan_t **out)
 {
 	custos_retention_plan_t *pl;
-	custos_index_idlist_t all = { 0 }, *rm = NULL;
+	custos_index_idlist_t all = { 0 }, *rm = NULL, nodate = { 0 };
+	size_t npos = 0;
 	custos_holdset_t *hs = NULL;
 	custos_holds_t holds = { 0 };
 	custos_lib__ids_t held_now = { 0 };
@@ -125,6 +126,12 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
 		goto done;
 	}
 	pl->records = all.n;
+	/* records whose source gave no time: their created_at is a placeholder
+	 * (1970-01-01), so they count from their capture (docs/retention.md) */
+	if ((err = custos_index_match_ids(idx, &nodate, "has:nodate")) < 0) {
+		custos_lib__index_fail(s, idx, err, "cannot list the undated records");
+		goto done;
+	}
 	for (size_t r = 0; r < sc->n_rules; r++) {
 		const custos_rule_t *ru = &sc->rules[r];
 		pl->rules[r].name = ru->name;
@@ -174,15 +181,19 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
 		}
 		if (!nh)
 			continue;   /* cannot happen: a schedule has a match-all rule */
-		if (need_captured) {
+		while (npos < nodate.n && strcmp(nodate.v[npos].id, id->id) < 0)
+			npos++;
+		bool undated = npos < nodate.n && !strcmp(nodate.v[npos].id, id->id);
+		pl->undated += undated;
+		if (need_captured || undated) {
 			if ((err = custos_store_get_seq(st, id->seq, &rec)) < 0) {
 				custos_err_set(&s->err, err, "%s", custos_store_err(st)->msg);
 				goto done;
 			}
 			captured = rec.captured_at;
 		}
-		if ((err = custos_schedule_expiry(sc, hit, nh, id->created_at, captured, &rule,
-		                                  &expiry)) < 0) {
+		if ((err = custos_schedule_expiry(sc, hit, nh, undated ? captured : id->created_at,
+		                                  captured, &rule, &expiry)) < 0) {
 			custos_err_set(&s->err, err, "cannot compute the retention of %s", id->id);
 			goto done;
 		}
@@ -223,6 +234,7 @@ static int plan_build(custos_session_t *s, custos_policy_t *pol, custos_store_t 
 done:
 	custos_record_free(&rec);
 	custos_index_idlist_free(&all);
+	custos_index_idlist_free(&nodate);
 	if (rm)
 		for (size_t r = 0; r < n_rm; r++)
 			custos_index_idlist_free(&rm[r]);

@@ -37,7 +37,9 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_INDEX] = 1, [CUSTOS_OP_VERIFY] = 1, [CUSTOS_OP_AUDIT_READ] = 1,
 		[CUSTOS_OP_POLICY_READ] = 1, [CUSTOS_OP_POLICY_WRITE] = 1, [CUSTOS_OP_HOLD_READ] = 1,
 		[CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_RETENTION_PLAN] = 1,
-		[CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1 },
+		[CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1,
+		[CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
+		[CUSTOS_OP_METRICS] = 1 },
 	[CUSTOS_ROLE_INGEST] = { [CUSTOS_OP_INGEST] = 1 },
 	[CUSTOS_ROLE_LEGAL] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
@@ -45,12 +47,16 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 	[CUSTOS_ROLE_COMPLIANCE] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
 		[CUSTOS_OP_POLICY_WRITE] = 1, [CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1,
-		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1 },
+		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1,
+		[CUSTOS_OP_SOURCE_READ] = 1 },
 	[CUSTOS_ROLE_AUDITOR] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_VERIFY] = 1,
 		[CUSTOS_OP_AUDIT_READ] = 1, [CUSTOS_OP_POLICY_READ] = 1, [CUSTOS_OP_HOLD_READ] = 1,
-		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_STATS] = 1 },
-	[CUSTOS_ROLE_ADMIN] = { [CUSTOS_OP_STATS] = 1 },
+		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_STATS] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
+		[CUSTOS_OP_METRICS] = 1 },
+	[CUSTOS_ROLE_ADMIN] = {
+		[CUSTOS_OP_STATS] = 1, [CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1,
+		[CUSTOS_OP_SOURCE_READ] = 1, [CUSTOS_OP_METRICS] = 1 },
 };
 
 /* Every action an audit entry can name, as docs/audit.md lists them. */
@@ -62,7 +68,9 @@ static const char *const audit_actions[] = {
 	"policy-doc-list", "policy-doc-show", "policy-accept", "hold-create", "hold-release",
 	"hold-list", "hold-show", "hold-scope", "hold-grow", "retention-plan",
 	"retention-apply-begin", "retention-apply", "retention-log", "retention-certificate",
-	"certificate-check", NULL
+	"certificate-check", "request", "token-create", "token-list", "token-revoke",
+	"source-add", "source-list", "source-remove", "source-alert", "source-alert-closed",
+	"job-submit", "job-resume", "job-fail", "siem-start", NULL
 };
 
 const char *const *custos_audit_actions(void)
@@ -181,6 +189,11 @@ void custos_session_progress(custos_session_t *s, custos_progress_fn fn, void *c
 	s->progress_ctx = ctx;
 }
 
+void custos_session_cancel(custos_session_t *s)
+{
+	__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
+}
+
 int custos_session__begin(custos_session_t *s, custos_op_t op, const char *what)
 {
 	custos_err_clear(&s->err);
@@ -291,6 +304,7 @@ int custos_session__audit_n(custos_session_t *s, const char *action, const char 
 	custos_err_t aerr = { 0 };
 	int rc = custos_auditlog_append(a->audit, &e, n, &aerr);
 	s->audit_ok = rc == CUSTOS_OK;
+	s->audits++;
 	if (status < 0)
 		return status;
 	if (rc < 0)

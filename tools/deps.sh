@@ -3,12 +3,18 @@
 # root and something is missing; otherwise prints the exact apt-get line.
 PKGS="build-essential pkg-config liblmdb-dev libzstd-dev libsodium-dev libssl-dev libjansson-dev
 libgit2-dev libxapian-dev libyaml-dev libarchive-dev libxml2-dev libunistring-dev
+libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
 git zstd jq unzip zip sqlite3 libsqlite3-dev clang libclang-rt-14-dev
-lmdb-utils time util-linux"
+lmdb-utils time util-linux
+curl iproute2 python3 python3-yaml rsyslog prometheus wrk gnutls-bin"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# the OpenAPI check installs its validator with npm (tests/cli/T075): Debian's
+# nodejs and npm, unless a node with its own npm is there already
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "custos: installing:$missing"

@@ -52,7 +52,8 @@ test_expect 'docs/audit.md lists exactly the actions custos writes' '
 	bash -c ". ./comp && _custos_optarg audit --action" | sed "s/^values://" | tr " " "\n" | sort >written &&
 	sed -n "/^| action |/,/^$/p" "$TOP/docs/audit.md" | sed -n "s/^| \`\([a-z-]*\)\` |.*/\1/p" | sort >documented &&
 	test_cmp written documented &&
-	grep -ohE "__audit(_n)?\(s, \"[a-z-]+\"" "$TOP"/lib/*.c | sed "s/.*\"\(.*\)\"/\1/" | sort -u >used &&
+	grep -ohE "(__audit(_n)?\([a-z>-]+, |audit_job\([a-z]+, [a-z]+, |audit_note\([a-z]+, |custos_audit_entry_t e = \{ )\"[a-z-]+\"" \
+		"$TOP"/lib/*.c "$TOP"/server/*.c 2>/dev/null | sed "s/.*\"\(.*\)\"/\1/" | sort -u >used &&
 	comm -23 used written >missing && test ! -s missing
 '
 test_done

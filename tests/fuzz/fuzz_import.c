@@ -114,7 +114,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	custos_import_sink_t sink = { on_record, on_bad, on_blob, on_warn, on_done, NULL };
+	custos_import_sink_t sink = { .record = on_record, .bad = on_bad, .blob = on_blob,
+	                              .warn = on_warn, .file_done = on_done };
 	custos_err_t err = { 0 };
 	if (write_file(path, data, size) < 0)
 		abort();

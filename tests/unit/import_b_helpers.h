@@ -97,6 +97,10 @@ typedef struct {
 	size_t n_warn;
 	char last_warn[1100];
 	char invalid_msg[1100];
+	size_t n_not_taken;
+	custos_buf_t not_taken;   /* "file|why\n" per file not taken */
+	const char *held;         /* ids the archive holds, "\n"-separated, for known() */
+	size_t n_asked;           /* known() calls */
 } tsink_t;
 
 static int tsink_record(void *ctx, custos_record_t *r)
@@ -173,10 +177,31 @@ static void tsink_warn(void *ctx, const char *file, const char *msg)
 }
 static int tsink_done(void *ctx, const char *file) { return 0; }
 
+static void tsink_not_taken(void *ctx, const char *file, const char *why)
+{
+	tsink_t *s = ctx;
+	s->n_not_taken++;
+	custos_buf_printf(&s->not_taken, "%s|%s\n", file, why);
+}
+
+/* An archive that holds the ids of s->held. */
+static int tsink_known(void *ctx, const char *id)
+{
+	tsink_t *s = ctx;
+	size_t n = strlen(id);
+	s->n_asked++;
+	for (const char *p = s->held; p && (p = strstr(p, id)); p++)
+		if ((p == s->held || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+			return 1;
+	return 0;
+}
+
 static custos_import_sink_t tsink_make(tsink_t *s)
 {
 	memset(s, 0, sizeof *s);
-	custos_import_sink_t k = { tsink_record, tsink_bad, tsink_blob, tsink_warn, tsink_done, s };
+	custos_import_sink_t k = { .record = tsink_record, .bad = tsink_bad, .blob = tsink_blob,
+	                           .warn = tsink_warn, .file_done = tsink_done, .ctx = s,
+	                           .not_taken = tsink_not_taken, .known = tsink_known };
 	return k;
 }
 
@@ -184,6 +209,7 @@ static void tsink_free(tsink_t *s)
 {
 	custos_buf_free(&s->json);
 	custos_buf_free(&s->raws);
+	custos_buf_free(&s->not_taken);
 	for (size_t i = 0; i < s->n_keep; i++)
 		custos_record_free(&s->keep[i]);
 }

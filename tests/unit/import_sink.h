@@ -19,6 +19,8 @@ typedef struct {
 	int bad_status;         /* what bad returns (0: go on) */
 	size_t kinds[8];        /* post reply repost quote comment message event other */
 	custos_buf_t ids;       /* "id\n" per record */
+	custos_buf_t not_taken; /* "file|why\n" per file not taken */
+	size_t n_not_taken;
 } tsink_t;
 
 static int tsink_record(void *ctx, custos_record_t *rec)
@@ -75,11 +77,19 @@ static int tsink_file_done(void *ctx, const char *file)
 	return 0;
 }
 
+static void tsink_not_taken(void *ctx, const char *file, const char *why)
+{
+	tsink_t *s = ctx;
+	custos_buf_printf(&s->not_taken, "%s|%s\n", file, why);
+	s->n_not_taken++;
+}
+
 static custos_import_sink_t tsink_make(tsink_t *s)
 {
 	memset(s, 0, sizeof *s);
-	custos_import_sink_t k = { tsink_record, tsink_bad, tsink_blob, tsink_warn,
-	                           tsink_file_done, s };
+	custos_import_sink_t k = { .record = tsink_record, .bad = tsink_bad, .blob = tsink_blob,
+	                           .warn = tsink_warn, .file_done = tsink_file_done, .ctx = s,
+	                           .not_taken = tsink_not_taken };
 	return k;
 }
 
@@ -90,6 +100,7 @@ static void tsink_free(tsink_t *s)
 	custos_buf_free(&s->bads);
 	custos_buf_free(&s->warns);
 	custos_buf_free(&s->ids);
+	custos_buf_free(&s->not_taken);
 }
 
 __attribute__((unused)) static void write_file(const char *path, const char *data, size_t n)
@@ -131,10 +142,10 @@ static int tsink_has(const tsink_t *s, const char *id, const char *frag)
 
 __attribute__((unused)) static char *path_in(const char *rel)
 {
-	static char buf[8][4200];
+	static char buf[8][8400];
 	static int k;
 	char *p = buf[k++ % 8];
-	snprintf(p, 4200, "%s/%s", check_tmpdir, rel);
+	snprintf(p, sizeof buf[0], "%s/%s", check_tmpdir, rel);
 	return p;
 }
 

@@ -26,8 +26,7 @@ static void test_facebook__real_posts_count_mojibake_and_ids(void)
 	 * likes_and_reactions_1.json holds no posts and is not imported */
 	CHECK_INT(s.n, 58);
 	CHECK_INT(tsink_kind(&s, "post"), 58);
-	CHECK_INT(s.n_warn, 1);
-	CHECK(strstr(s.last_warn, "1 other JSON file(s) (likes_and_reactions_1.json) hold no posts") != NULL);
+	CHECK_INT(s.n_warn, 0);   /* the dispatcher names likes_and_reactions_1.json as not taken */
 	CHECK_INT(s.n_bad, 0);
 	CHECK_INT(s.invalid, 0);
 	/* entry 0: title "Lucas Vivo ha publicado algo a trav\u00c3\u00a9s de Spotify." */
@@ -37,9 +36,9 @@ static void test_facebook__real_posts_count_mojibake_and_ids(void)
 	CHECK_INT(s.keep[0].created_at, 1276950712000LL);
 	/* entry 53 has no title; its post "Y ahora Granada\u00f0\u009f\u0098\u00b5" is U+1F635.
 	 * Its id: timestamp 1460550649 is 2016-04-13 12:30:49 UTC (date -u -d @1460550649), then
-	 * python3 -c "import hashlib;print(hashlib.sha256(b'1460550649000\0Lucas Vivo\0'
+	 * python3 -c "import hashlib;print(hashlib.sha256(b'1460550649000\0'
 	 *   +'Y ahora Granada\U0001F635'.encode()+b'\0').hexdigest()[:32])" */
-	custos_record_t *r = tsink_find(&s, "facebook:20160413T123049Z-c56dc14ac6a826bb0a394c901df9c729");
+	custos_record_t *r = tsink_find(&s, "facebook:20160413T123049Z-15f2df9718a7555547d9c2f23d41af98");
 	CHECK_STR(r->text, "Y ahora Granada\xf0\x9f\x98\xb5");
 	CHECK(r->title == NULL);
 	/* entry 54: "Retweeted \u00c3\u0081ngel Briz" = "Retweeted Ángel Briz", four U+1F4BC */
@@ -82,6 +81,50 @@ static void test_facebook__ids_sort_in_time_order_and_are_stable(void)
 	CHECK(!strncmp(s.keep[0].id, "facebook:20100619T123152Z-", 26));
 	tsink_free(&s);
 	tsink_free(&s2);
+}
+
+static void test_facebook__an_entry_has_one_id_whoever_the_account_is(void)
+{
+	/* the account is not the entry's: with profile_information.json it is
+	 * the profile's name, without it a guess (here "facebook"); the id
+	 * came out different for one post. Now (docs/importers.md):
+	 * python3 -c "import hashlib;print(hashlib.sha256(b'1700000300000\0hola\0')
+	 *   .hexdigest()[:32])"; date -u -d @1700000300 +%Y%m%dT%H%M%SZ */
+	static const char post[] = "{\"status_updates_v2\": [{\"timestamp\": 1700000300, "
+	                           "\"data\": [{\"post\": \"hola\"}]}]}";
+	char cmd[8800];
+	snprintf(cmd, sizeof cmd, "cd '%s' && mkdir -p with/posts with/profile_information alone && "
+	         "cp \"$OLDPWD/tests/data/import-b/fb-new/profile_information/profile_information.json\" "
+	         "with/profile_information/ && printf '%%s' '%s' > with/posts/your_posts_1.json && "
+	         "cp with/posts/your_posts_1.json alone/", check_tmpdir, post);
+	CHECK(system(cmd) == 0);
+	const char *dirs[] = { "with", "alone" };
+	for (size_t i = 0; i < 2; i++) {
+		tsink_t s;
+		custos_err_t err = { 0 };
+		char path[4300];
+		snprintf(path, sizeof path, "%s/%s", check_tmpdir, dirs[i]);
+		CHECK_OK(run_tree(&s, path, NULL, &err));
+		CHECK_INT(s.n, 1);
+		CHECK_STR(s.keep[0].id, "facebook:20231114T221820Z-96332c866bf03a2cf5d18580162e45cb");
+		CHECK_STR(s.keep[0].account, i ? "facebook" : "Mar\xc3\xad" "a P\xc3\xa9rez");
+		tsink_free(&s);
+	}
+	/* an archive that took it under the old recipe (the account after the
+	 * time: python3 -c "import hashlib;print(hashlib.sha256(
+	 * b'1700000300000\0Mar\xc3\xada P\xc3\xa9rez\0hola\0').hexdigest()[:32])") keeps it */
+	tsink_t s;
+	custos_err_t err = { 0 };
+	custos_tree_t *t = NULL;
+	custos_import_sink_t k = tsink_make(&s);
+	s.held = "facebook:20231114T221820Z-3c92512b4c73f93dd1964956a796b9f0";
+	char path[4300];
+	snprintf(path, sizeof path, "%s/with", check_tmpdir);
+	CHECK_OK(custos_tree__new(&t, path, &err));
+	CHECK_OK(custos_import__facebook.run(t, NULL, &k, &err));
+	custos_tree__free(t);
+	CHECK_STR(s.keep[0].id, "facebook:20231114T221820Z-3c92512b4c73f93dd1964956a796b9f0");
+	tsink_free(&s);
 }
 
 static void test_facebook__new_layout_comments_with_profile_owner(void)
@@ -220,6 +263,7 @@ static void test_facebook__a_folder_of_exports_is_not_claimed_whole(void)
 
 CHECK_MAIN(CHECK_CASE(test_facebook__real_posts_count_mojibake_and_ids),
            CHECK_CASE(test_facebook__ids_sort_in_time_order_and_are_stable),
+           CHECK_CASE(test_facebook__an_entry_has_one_id_whoever_the_account_is),
            CHECK_CASE(test_facebook__new_layout_comments_with_profile_owner),
            CHECK_CASE(test_facebook__truncated_json_keeps_what_came_before),
            CHECK_CASE(test_facebook__malformed_entries_are_bad_items_and_the_rest_goes_in),

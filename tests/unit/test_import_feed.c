@@ -2,6 +2,9 @@
  * encodings, ill-formed and non-XML input, and feedparser's own test feeds. */
 #include "import_b_helpers.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 int custos_import__feed_stream(custos_input_t *in, const custos_import_sink_t *sink,
                                custos_err_t *err);
 
@@ -181,26 +184,102 @@ static void test_feed__dtd_entities_nest_and_expand_in_attributes(void)
 
 static void test_feed__a_parser_stop_inside_an_item_sets_it_aside_and_says_what_is_lost(void)
 {
-	/* an entity loop stops libxml2 inside the second item: the first is in,
-	 * the second goes aside with its bytes, and the message says the items
-	 * after it were not read */
+	/* a NUL byte stops libxml2 (both parsers) inside the second item: the
+	 * first is in, the second goes aside with its bytes, and the message
+	 * says the items after it were not read */
 	static const char feed[] =
-		"<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY a \"&b;\">\n<!ENTITY b \"&a;\">\n]>\n"
+		"<?xml version=\"1.0\"?>\n"
 		"<rss><channel><title>T</title><link>http://ex.com/</link>\n"
 		"<item><title>ok</title><guid>g0</guid></item>\n"
-		"<item><title>x &a; y</title><guid>g1</guid></item>\n"
+		"<item><title>x \0 y</title><guid>g1</guid></item>\n"
 		"<item><title>z</title><guid>g2</guid></item>\n</channel></rss>\n";
 	char path[4200];
-	write_tmp(path, sizeof path, "loop.xml", feed);
+	snprintf(path, sizeof path, "%s/nul.xml", check_tmpdir);
+	FILE *fp = fopen(path, "wb");
+	CHECK(fp != NULL);
+	CHECK(fwrite(feed, 1, sizeof feed - 1, fp) == sizeof feed - 1);
+	CHECK(fclose(fp) == 0);
 	tsink_t s;
 	custos_err_t err = { 0 };
 	CHECK_OK(run_file_bad(&s, path, 0, 0, &err));
 	CHECK(tsink_find(&s, "feed:ex.com:g0") != NULL);
 	CHECK_INT(s.n_bad, 1);
-	CHECK_STR(s.last_bad_raw, "<item><title>x &a; y</title><guid>g1</guid></item>");
-	CHECK_INT(s.last_bad_raw_n, 50);
+	CHECK_INT(s.last_bad_raw_n, 48);
+	CHECK_STR(s.last_bad_raw, "<item><title>x ");   /* kept up to the NUL */
 	CHECK_INT(s.last_bad_offset, (int64_t)(strstr(feed, "<item><title>x") - feed));
-	CHECK(strstr(s.last_bad_why, "the next is cut off; libxml2 read no further") != NULL);
+	CHECK(strstr(s.last_bad_why, "(1 item read before; the next is cut off; libxml2 read no "
+	              "further") != NULL);
+	tsink_free(&s);
+}
+
+static void test_feed__an_entity_loop_reads_as_nothing_and_the_items_after_come_in(void)
+{
+	/* a "billion laughs" DTD: libxml2 gave up on the whole feed at the
+	 * reference and the items after it were lost; now the entity reads as
+	 * nothing, with a warning naming it, and every item comes in */
+	custos_buf_t b = { 0 };
+	custos_buf_adds(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY lol \"lol\">\n");
+	for (int i = 1; i <= 9; i++) {
+		custos_buf_printf(&b, "<!ENTITY lol%d \"", i);
+		for (int k = 0; k < 10; k++)
+			custos_buf_printf(&b, i == 1 ? "&lol;" : "&lol%d;", i - 1);
+		custos_buf_adds(&b, "\">\n");
+	}
+	custos_buf_adds(&b, "<!ENTITY a \"&b;\">\n<!ENTITY b \"&a;\">\n]>\n"
+	                "<rss><channel><title>T</title><link>http://ex.com/</link>\n"
+	                "<item><title>ok &lol1;</title><guid>g0</guid></item>\n"
+	                "<item><title>x &lol9; y &a;</title><guid>g1</guid></item>\n"
+	                "<item><title>z</title><guid>g2</guid></item>\n</channel></rss>\n");
+	char path[4200];
+	write_tmp(path, sizeof path, "laughs.xml", b.data);
+	custos_buf_free(&b);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file(&s, path, 0, &err));
+	CHECK_INT(s.n, 3);
+	CHECK_INT(s.n_bad, 0);
+	CHECK_STR(tsink_find(&s, "feed:ex.com:g0")->title,
+	          "ok lollollollollollollollollollol");
+	CHECK_STR(tsink_find(&s, "feed:ex.com:g1")->title, "x y");
+	CHECK(tsink_find(&s, "feed:ex.com:g2") != NULL);
+	CHECK(strstr(s.last_warn, "the entity 'a' is not expanded (a loop, entities nested over 8 "
+	             "deep, or over 64 KB of text): it reads as nothing") != NULL);
+	tsink_free(&s);
+}
+
+static void test_feed__entity_expansion_is_bounded_and_refused_by_name(void)
+{
+	/* a 60 KB entity referenced 300 times an item: 18 MB from 60 KB of
+	 * file, and without a bound, gigabytes from a megabyte. The items
+	 * before the bound are in; the rest is one bad item naming the place. */
+	custos_buf_t b = { 0 };
+	custos_buf_adds(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY big \"");
+	for (int i = 0; i < 6000; i++)
+		custos_buf_adds(&b, "0123456789");
+	custos_buf_adds(&b, "\">]>\n<rss><channel><title>T</title><link>http://ex.com/</link>\n");
+	for (int i = 0; i < 40; i++) {
+		custos_buf_printf(&b, "<item><guid>g%d</guid><description>", i);
+		for (int k = 0; k < 100; k++)
+			custos_buf_adds(&b, "&big;");
+		custos_buf_adds(&b, "</description></item>\n");
+	}
+	custos_buf_adds(&b, "</channel></rss>\n");
+	char path[4200];
+	write_tmp(path, sizeof path, "amp.xml", b.data);
+	custos_buf_free(&b);
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_SELF, &ru0);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_STATUS(run_file(&s, path, 0, &err), CUSTOS_EFORMAT);   /* the sink's status */
+	getrusage(RUSAGE_SELF, &ru1);
+	/* 6 MB an item: two are in before 16 MB, the third is refused */
+	CHECK_INT(s.n, 2);
+	/* line 6: the third item's (the DTD is on line 2, the channel on 3) */
+	CHECK(strstr(err.msg, "amp.xml: line 6: entity references expand to more than 16 MB of "
+	             "text (reached at line 6, a reference to 'big'): refused from there (2 items "
+	             "read before)") != NULL);
+	CHECK(ru1.ru_maxrss < 400 * 1024);   /* KB */
 	tsink_free(&s);
 }
 
@@ -461,6 +540,76 @@ static void test_feed__auto_detection_picks_it(void)
 	tsink_free(&s);
 }
 
+static void test_feed__a_dtd_longer_than_the_head_is_still_a_feed(void)
+{
+	/* the internal subset runs past the 4 KB detection looks at: the
+	 * DOCTYPE names the root, and the feed comes in (it was skipped as
+	 * "not recognised") */
+	custos_buf_t b = { 0 };
+	custos_buf_adds(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n");
+	for (int i = 0; i < 200; i++)
+		custos_buf_printf(&b, "<!ENTITY e%d \"entity number %d\">\n", i, i);
+	custos_buf_adds(&b, "]>\n<rss version=\"2.0\"><channel><title>T</title>"
+	                "<link>http://ex.com/</link><item><title>one &e5;</title><guid>g1</guid>"
+	                "<pubDate>Tue, 10 Jun 2003 04:00:00 GMT</pubDate></item></channel></rss>\n");
+	CHECK(b.len > 4096);
+	char path[4200];
+	write_tmp(path, sizeof path, "bigdtd.xml", b.data);
+	custos_buf_free(&b);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	custos_import_sink_t k = tsink_make(&s);
+	CHECK_OK(custos_import_run(path, "auto", &k, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_INT(s.n_not_taken, 0);
+	CHECK_STR(s.keep[0].title, "one entity number 5");
+	tsink_free(&s);
+}
+
+static void test_feed__a_utf16_or_utf32_file_set_aside_keeps_all_its_bytes(void)
+{
+	/* a file that is not a feed goes aside whole, whatever its encoding
+	 * (UTF-16 and UTF-32 kept their first 4 bytes) */
+	static const char *const encs[] = { "utf-16", "utf-32" };
+	for (size_t i = 0; i < 2; i++) {
+		char path[4200], cmd[8800];
+		snprintf(path, sizeof path, "%s/page-%s.xml", check_tmpdir, encs[i]);
+		snprintf(cmd, sizeof cmd, "python3 -c 'import sys; open(sys.argv[1], \"wb\").write("
+		         "(\"<?xml version=\\\"1.0\\\" encoding=\\\"%s\\\"?>\\n<html><body>\" + "
+		         "\"x\" * 400 + \"</body></html>\\n\").encode(\"%s\"))' '%s'", encs[i], encs[i], path);
+		CHECK(system(cmd) == 0);
+		struct stat st;
+		CHECK(stat(path, &st) == 0 && st.st_size > 800);
+		tsink_t s;
+		custos_err_t err = { 0 };
+		CHECK_OK(run_file_bad(&s, path, 0, 0, &err));
+		CHECK_INT(s.n_bad, 1);
+		CHECK(strstr(s.last_bad_why, "not an RSS or Atom feed (root element <html>)"));
+		CHECK_INT(s.last_bad_raw_n, st.st_size);
+		tsink_free(&s);
+	}
+	/* a UTF-16 feed that stops inside an item: the whole file goes aside
+	 * (the item's own bytes cannot be found in it); it kept none */
+	char path[4200], cmd[8800];
+	snprintf(path, sizeof path, "%s/nul16.xml", check_tmpdir);
+	snprintf(cmd, sizeof cmd, "python3 -c 'import sys; open(sys.argv[1], \"wb\").write(("
+	         "\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?>\\n<rss><channel><title>T</title>"
+	         "<link>http://ex.com/</link>\\n<item><guid>g0</guid></item>\\n<item><title>x \\x00 "
+	         "y</title></item>\\n<item><guid>g2</guid></item></channel></rss>\\n\").encode(\"utf-16\"))' "
+	         "'%s'", path);
+	CHECK(system(cmd) == 0);
+	struct stat st;
+	CHECK(stat(path, &st) == 0);
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_file_bad(&s, path, 0, 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_INT(s.n_bad, 1);
+	CHECK_INT(s.last_bad_raw_n, st.st_size);
+	CHECK(strstr(s.last_bad_why, "kept: the whole file"));
+	tsink_free(&s);
+}
+
 static void test_feed__mutated_feeds_never_crash(void)
 {
 	size_t n;
@@ -496,6 +645,8 @@ CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__dtd_entities_read_the_same_at_every_reference),
            CHECK_CASE(test_feed__dtd_entities_nest_and_expand_in_attributes),
            CHECK_CASE(test_feed__a_parser_stop_inside_an_item_sets_it_aside_and_says_what_is_lost),
+           CHECK_CASE(test_feed__an_entity_loop_reads_as_nothing_and_the_items_after_come_in),
+           CHECK_CASE(test_feed__entity_expansion_is_bounded_and_refused_by_name),
            CHECK_CASE(test_feed__ill_formed_xml_is_named_at_its_line_and_the_rest_recovered),
            CHECK_CASE(test_feed__ill_formed_feeds_are_read_with_recovery),
            CHECK_CASE(test_feed__entities_neither_explode_nor_read_files),
@@ -505,4 +656,6 @@ CHECK_MAIN(CHECK_CASE(test_feed__atom_entry_fields_base_and_html_text),
            CHECK_CASE(test_feed__utf16_and_utf32_feeds_parse),
            CHECK_CASE(test_feed__every_wellformed_feed_imports_without_error_and_twice_the_same),
            CHECK_CASE(test_feed__auto_detection_picks_it),
+           CHECK_CASE(test_feed__a_dtd_longer_than_the_head_is_still_a_feed),
+           CHECK_CASE(test_feed__a_utf16_or_utf32_file_set_aside_keeps_all_its_bytes),
            CHECK_CASE(test_feed__mutated_feeds_never_crash))

@@ -128,9 +128,84 @@ static void test_linkedin__comment_replies_to_the_linked_post_with_derived_id(vo
 	CHECK_STR(r->kind, "comment");
 	CHECK_STR(r->in_reply_to, "linkedin:7348202933752053761");
 	/* id recipe (docs/importers.md): the Date as 20250713T080408Z, "-", then
-	 * sha256("1752393848000\0<text>")[0:16] in hex, checked with:
-	 * python3 -c "import hashlib;print(hashlib.sha256(b'1752393848000\0Rohan Sen wow! What was the prompt?').hexdigest()[:32])" */
-	CHECK_STR(r->id, "linkedin:20250713T080408Z-0a018f6bcd23b5c290ee7635a81e6cc4");
+	 * sha256("1752393848000\0<post>\0<text>")[0:16] in hex, checked with:
+	 * python3 -c "import hashlib;print(hashlib.sha256(b'1752393848000\0linkedin:7348202933752053761\0Rohan Sen wow! What was the prompt?').hexdigest()[:32])" */
+	CHECK_STR(r->id, "linkedin:20250713T080408Z-2e124fa54cab8b8a8ebc182f3c4fba4a");
+	tsink_free(&s);
+}
+
+/* run_mem with an archive that already holds the ids of held. */
+static int run_mem_held(tsink_t *s, const char *csv, const char *held, custos_err_t *err)
+{
+	tin_t t;
+	custos_import_sink_t k = tsink_make(s);
+	s->held = held;
+	tin_mem(&t, csv, strlen(csv), "Comments.csv");
+	return custos_import__linkedin_stream(&t.in, "sanand0", &k, err);
+}
+
+#define POST_A "https://www.linkedin.com/feed/update/urn%3Ali%3Aactivity%3A7000000000000000001"
+#define POST_B "https://www.linkedin.com/feed/update/urn%3Ali%3Aactivity%3A7000000000000000002"
+
+static void test_linkedin__one_comment_on_two_posts_is_two_records(void)
+{
+	/* the same words at the same second on two posts were one record (the
+	 * second a version of the first, and thread: found one post's) */
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_mem_held(&s, "Date,Link,Message\n"
+	                      "2025-07-13 08:04:08," POST_A ",Congratulations!\n"
+	                      "2025-07-13 08:04:08," POST_B ",Congratulations!\n", NULL, &err));
+	CHECK_INT(s.n, 2);
+	CHECK(strcmp(s.keep[0].id, s.keep[1].id) != 0);
+	CHECK_STR(s.keep[0].thread, "linkedin:7000000000000000001");
+	CHECK_STR(s.keep[1].thread, "linkedin:7000000000000000002");
+	/* python3 -c "import hashlib;print(hashlib.sha256(b'1752393848000\0'
+	 *   b'linkedin:7000000000000000002\0Congratulations!').hexdigest()[:32])" */
+	CHECK_STR(s.keep[1].id, "linkedin:20250713T080408Z-998ffde419d4c7621583f3491b6245ff");
+	tsink_free(&s);
+}
+
+static void test_linkedin__a_comment_an_archive_holds_under_its_old_id_keeps_it(void)
+{
+	/* the recipe without the post (before 2026-12):
+	 * python3 -c "import hashlib;print(hashlib.sha256(b'1752393848000\0'
+	 *   b'Rohan Sen wow! What was the prompt?').hexdigest()[:32])" */
+	static const char old[] = "linkedin:20250713T080408Z-0a018f6bcd23b5c290ee7635a81e6cc4";
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_mem_held(&s, "Date,Link,Message\n2025-07-13 08:04:08," POST_A ","
+	                      "Rohan Sen wow! What was the prompt?\n", old, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_STR(s.keep[0].id, old);
+	CHECK_INT(s.n_asked, 1);
+	tsink_free(&s);
+	/* an archive without it: the new recipe */
+	CHECK_OK(run_mem_held(&s, "Date,Link,Message\n2025-07-13 08:04:08," POST_A ","
+	                      "Rohan Sen wow! What was the prompt?\n", "linkedin:other", &err));
+	CHECK(strcmp(s.keep[0].id, old) != 0);
+	tsink_free(&s);
+}
+
+static void test_linkedin__rows_of_one_post_with_two_texts_keep_both(void)
+{
+	/* rows of one Date and ShareLink are one post (its media); a row whose
+	 * text differs kept only the first text searchable */
+	tsink_t s;
+	custos_err_t err = { 0 };
+	CHECK_OK(run_mem(&s, "Date,ShareLink,ShareCommentary,SharedUrl,MediaUrl,Visibility\n"
+	                 "2025-07-01 14:33:22,https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A71,"
+	                 "First words #alpha,,https://media/1,PUBLIC\n"
+	                 "2025-07-01 14:33:22,https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A71,"
+	                 "First words #alpha,,https://media/2,PUBLIC\n"
+	                 "2025-07-01 14:33:22,https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A71,"
+	                 "Other words #beta,,https://media/3,PUBLIC\n", 0, &err));
+	CHECK_INT(s.n, 1);
+	CHECK_STR(s.keep[0].id, "linkedin:71");
+	CHECK_STR(s.keep[0].text, "First words #alpha\n\nOther words #beta");
+	CHECK_INT(s.keep[0].n_media, 3);
+	CHECK_INT(s.keep[0].hashtags.n, 2);
+	CHECK_STR(s.keep[0].hashtags.v[1], "beta");
 	tsink_free(&s);
 }
 
@@ -147,7 +222,7 @@ static void test_linkedin__profile_names_the_account_and_ids_do_not_change(void)
 	CHECK_INT(s.n, 1);   /* Profile.csv holds no posts */
 	CHECK_STR(s.keep[0].account, "Anand S");
 	CHECK_STR(s.keep[0].author_handle, "Anand S");
-	CHECK_STR(s.keep[0].id, "linkedin:20250713T080408Z-0a018f6bcd23b5c290ee7635a81e6cc4");
+	CHECK_STR(s.keep[0].id, "linkedin:20250713T080408Z-2e124fa54cab8b8a8ebc182f3c4fba4a");
 	tsink_free(&s);
 }
 
@@ -348,6 +423,9 @@ CHECK_MAIN(CHECK_CASE(test_linkedin__share_row_becomes_post_with_urn_id),
            CHECK_CASE(test_linkedin__wrapped_lines_and_backslash_quotes_are_repaired),
            CHECK_CASE(test_linkedin__comment_replies_to_the_linked_post_with_derived_id),
            CHECK_CASE(test_linkedin__profile_names_the_account_and_ids_do_not_change),
+           CHECK_CASE(test_linkedin__one_comment_on_two_posts_is_two_records),
+           CHECK_CASE(test_linkedin__a_comment_an_archive_holds_under_its_old_id_keeps_it),
+           CHECK_CASE(test_linkedin__rows_of_one_post_with_two_texts_keep_both),
            CHECK_CASE(test_linkedin__unterminated_quote_at_eof_is_a_bad_item_naming_the_line),
            CHECK_CASE(test_linkedin__not_a_linkedin_csv_is_refused),
            CHECK_CASE(test_linkedin__real_shares_count_and_quirks),

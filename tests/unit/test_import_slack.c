@@ -24,7 +24,7 @@ static void test_slack__markup_threads_edits_files_and_events(void)
 	CHECK_INT(tsink_kind(&s, "message"), 6);
 	CHECK_INT(tsink_kind(&s, "event"), 1);
 
-	custos_record_t *r = tsink_find(&s, "slack:C001:1704153600.000100");
+	custos_record_t *r = tsink_find(&s, "slack:general:1704153600.000100");
 	CHECK_STR(r->text, "Launch plan for #general: see the plan & ask @bo <now>");
 	CHECK(strv_has(&r->urls, "https://example.com/plan?a=1&b=2"));
 	CHECK(strv_has(&r->mentions, "bo"));
@@ -36,19 +36,19 @@ static void test_slack__markup_threads_edits_files_and_events(void)
 	CHECK_STR(r->author_handle, "ana");
 	CHECK_STR(r->author_name, "Ana Lima");
 	CHECK_STR(r->author_id, "U001");
-	CHECK_STR(r->thread, "slack:C001:1704153600.000100");
+	CHECK_STR(r->thread, "slack:general:1704153600.000100");
 	CHECK(r->in_reply_to == NULL);
 	CHECK_INT(r->created_at, 1704153600000LL);
 	CHECK(strstr(s.raws.data, "\"reactions\": [{\"name\": \"tada\"") != NULL);
 
-	r = tsink_find(&s, "slack:C001:1704153660.000200");
-	CHECK_STR(r->in_reply_to, "slack:C001:1704153600.000100");
-	CHECK_STR(r->thread, "slack:C001:1704153600.000100");
+	r = tsink_find(&s, "slack:general:1704153660.000200");
+	CHECK_STR(r->in_reply_to, "slack:general:1704153600.000100");
+	CHECK_STR(r->thread, "slack:general:1704153600.000100");
 	CHECK_INT(r->edited_at, 1704153700000LL);
 	CHECK_STR(r->text, "Looks good, fixed the typo");
 	CHECK_STR(r->author_name, "Bo Chen");
 
-	r = tsink_find(&s, "slack:C001:1704153800.000300");
+	r = tsink_find(&s, "slack:general:1704153800.000300");
 	CHECK_STR(r->subtype, "file_share");
 	CHECK_STR(r->kind, "message");
 	CHECK_INT(r->n_media, 2);
@@ -59,7 +59,7 @@ static void test_slack__markup_threads_edits_files_and_events(void)
 	CHECK(r->media[1].sha256 == NULL);
 	CHECK_INT(s.n_blob, 1);
 
-	r = tsink_find(&s, "slack:C001:1704153900.000400");
+	r = tsink_find(&s, "slack:general:1704153900.000400");
 	CHECK_STR(r->kind, "event");
 	CHECK_STR(r->subtype, "channel_join");
 	CHECK_STR(r->text, "@bo has joined the channel");
@@ -72,11 +72,11 @@ static void test_slack__markup_threads_edits_files_and_events(void)
 	/* users.json does not know U999: the message's own user_profile names
 	 * the author; a bot's name comes from bot_profile, its text from the
 	 * attachment's fallback */
-	r = tsink_find(&s, "slack:C001:1704326400.000100");
+	r = tsink_find(&s, "slack:general:1704326400.000100");
 	CHECK_STR(r->author_handle, "guest.g");
 	CHECK_STR(r->author_name, "Guest Person");
 	CHECK_STR(r->author_id, "U999");
-	r = tsink_find(&s, "slack:C001:1704326500.000200");
+	r = tsink_find(&s, "slack:general:1704326500.000200");
 	CHECK_STR(r->author_handle, "deploybot");
 	CHECK_STR(r->subtype, "bot_message");
 	CHECK_STR(r->text, "deployed build 42");
@@ -136,7 +136,7 @@ static void test_slack__broken_users_json_is_a_bad_item_and_ids_stand_in(void)
 	CHECK_OK(run_tree(&s, dir, &err));
 	CHECK_INT(s.n, 7);
 	CHECK_INT(s.n_bad, 2);   /* users.json, and the message without ts */
-	CHECK_STR(tsink_find(&s, "slack:C001:1704153600.000100")->author_handle, "U001");
+	CHECK_STR(tsink_find(&s, "slack:general:1704153600.000100")->author_handle, "U001");
 	tsink_free(&s);
 	/* a sink that stops on bad items stops here, naming the file */
 	custos_tree_t *t = NULL;
@@ -146,6 +146,90 @@ static void test_slack__broken_users_json_is_a_bad_item_and_ids_stand_in(void)
 	CHECK_STATUS(custos_import__slack.run(t, NULL, &k, &err), CUSTOS_EFORMAT);
 	CHECK(strstr(err.msg, "users.json: line 1") != NULL);
 	custos_tree__free(t);
+	tsink_free(&s);
+}
+
+/* Every record's id, author handle and thread, one per line, sorted (the
+ * account and visibility come from the channel lists, when they are there). */
+static char *ids_of(const tsink_t *s)
+{
+	custos_buf_t b = { 0 };
+	char **v = calloc(s->n_keep + 1, sizeof *v);
+	for (size_t i = 0; i < s->n_keep; i++) {
+		custos_buf_t l = { 0 };
+		custos_buf_printf(&l, "%s %s %s\n", s->keep[i].id, s->keep[i].author_handle,
+		                  s->keep[i].thread ? s->keep[i].thread : "-");
+		v[i] = l.data;
+	}
+	for (size_t i = 0; i + 1 < s->n_keep; i++)   /* a handful: insertion sort */
+		for (size_t j = i + 1; j < s->n_keep; j++)
+			if (strcmp(v[i], v[j]) > 0) {
+				char *t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+			}
+	for (size_t i = 0; i < s->n_keep; i++) {
+		custos_buf_adds(&b, v[i]);
+		free(v[i]);
+	}
+	free(v);
+	return b.data;
+}
+
+static void test_slack__ids_and_authors_are_the_same_however_it_is_packaged(void)
+{
+	/* the folder, a zip of it, and the folder without its channel lists:
+	 * one id per message (they were slack:C001:... with channels.json and
+	 * slack:general:... without: a second copy of every message), and
+	 * users.json names the authors whenever it is there */
+	char cmd[8800];
+	snprintf(cmd, sizeof cmd, "cd '%s' && cp -r \"$OLDPWD/tests/data/import-b/slack-mini\" full && "
+	         "cp -r full bare && rm bare/channels.json bare/dms.json && "
+	         "(cd full && zip -qr ../full.zip .)", check_tmpdir);
+	CHECK(system(cmd) == 0);
+	const char *forms[] = { "full", "full.zip", "bare" };
+	char *want = NULL;
+	for (size_t i = 0; i < 3; i++) {
+		tsink_t s;
+		custos_err_t err = { 0 };
+		char path[4300];
+		snprintf(path, sizeof path, "%s/%s", check_tmpdir, forms[i]);
+		custos_import_sink_t k = tsink_make(&s);
+		CHECK_OK(custos_import_run(path, NULL, &k, &err));
+		CHECK_INT(s.n, 7);
+		char *got = ids_of(&s);
+		if (!want) {
+			want = got;
+			CHECK(strstr(want, "slack:general:1704153660.000200 bo "
+			             "slack:general:1704153600.000100\n"));
+		} else {
+			CHECK_STR(got, want);
+			free(got);
+		}
+		tsink_free(&s);
+	}
+	free(want);
+}
+
+static void test_slack__an_archive_holding_channel_id_ids_keeps_them(void)
+{
+	/* an archive that took the export before 2026-12 holds its messages as
+	 * slack:<channel id>:<ts>: they keep those ids, and so does a thread's
+	 * reply that points at such a root, so re-ingesting adds nothing */
+	tsink_t s;
+	custos_err_t err = { 0 };
+	custos_tree_t *t = NULL;
+	custos_import_sink_t k = tsink_make(&s);
+	s.held = "slack:C001:1704153600.000100\n";
+	CHECK_OK(custos_tree__new(&t, "tests/data/import-b/slack-mini", &err));
+	CHECK_OK(custos_import__slack.run(t, NULL, &k, &err));
+	custos_tree__free(t);
+	CHECK_INT(s.n, 7);
+	CHECK_STR(tsink_find(&s, "slack:C001:1704153600.000100")->thread,
+	          "slack:C001:1704153600.000100");
+	custos_record_t *r = tsink_find(&s, "slack:general:1704153660.000200");
+	CHECK_STR(r->in_reply_to, "slack:C001:1704153600.000100");
+	CHECK_STR(r->thread, "slack:C001:1704153600.000100");
 	tsink_free(&s);
 }
 
@@ -162,7 +246,7 @@ static void check_real(tsink_t *s)
 	CHECK_INT(s->n_bad, 0);
 	CHECK_INT(s->invalid, 0);
 	/* enrique/2016-01-14.json: "<@U0BMYT2FL>: Created an issue ..." by U0BMQB6JE */
-	custos_record_t *r = tsink_find(s, "slack:C0JGLMMNX:1452837352.000006");
+	custos_record_t *r = tsink_find(s, "slack:enrique:1452837352.000006");
 	CHECK(!strncmp(r->text, "@abilinski: Created an issue", 28));
 	CHECK_STR(r->account, "#enrique");
 	CHECK(strv_has(&r->mentions, "abilinski"));
@@ -180,14 +264,14 @@ static void test_slack__real_export_folder_and_zip_agree(void)
 	/* traveling-sailor/2016-03-25.json: the edited message */
 	int found = 0;
 	for (size_t i = 0; i < a.n_keep; i++)
-		if (!strcmp(a.keep[i].id, "slack:C0JL6CGQ2:1458972985.000010")) {
+		if (!strcmp(a.keep[i].id, "slack:traveling-sailor:1458972985.000010")) {
 			CHECK_INT(a.keep[i].edited_at, 1458981134000LL);
 			found = 1;
 		}
 	/* the first 512 kept hold every one of the 158 */
 	CHECK(found);
 	/* a file_share whose bytes are not in the export: media by URL only */
-	custos_record_t *r = tsink_find(&a, "slack:C0JL6CGQ2:1459052866.000012");
+	custos_record_t *r = tsink_find(&a, "slack:traveling-sailor:1459052866.000012");
 	CHECK_STR(r->subtype, "file_share");
 	CHECK_INT(r->n_media, 1);
 	CHECK_STR(r->media[0].name, "100_cities.js");
@@ -252,6 +336,8 @@ static void test_slack__mutated_day_files_never_crash(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_slack__markup_threads_edits_files_and_events),
+           CHECK_CASE(test_slack__ids_and_authors_are_the_same_however_it_is_packaged),
+           CHECK_CASE(test_slack__an_archive_holding_channel_id_ids_keeps_them),
            CHECK_CASE(test_slack__truncated_day_file_is_reported_with_its_name),
            CHECK_CASE(test_slack__a_day_file_alone_takes_its_folder_as_channel),
            CHECK_CASE(test_slack__broken_users_json_is_a_bad_item_and_ids_stand_in),

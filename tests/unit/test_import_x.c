@@ -242,6 +242,64 @@ static void test_x_archive__non_utf8_element_is_bad_naming_the_byte(void)
 	tsink_free(&s);
 }
 
+#define TW(id, text) "{\"tweet\": {\"id_str\": \"" id "\", \"full_text\": \"" text "\", " \
+	"\"created_at\": \"Sat Mar 05 09:31:00 +0000 2022\"}}"
+
+static void write_at(const char *rel, const char *doc)
+{
+	char file[4200];
+	snprintf(file, sizeof file, "%s/%s", check_tmpdir, rel);
+	FILE *f = fopen(file, "wb");
+	CHECK(f && fwrite(doc, 1, strlen(doc), f) == strlen(doc) && fclose(f) == 0);
+}
+
+static void test_x_archive__a_second_array_in_a_file_comes_in_too(void)
+{
+	tsink_t s;
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/data", check_tmpdir);
+	CHECK(mkdir(dir, 0755) == 0);
+	/* two parts in one file: the second's posts were dropped without a word */
+	write_at("data/tweets.js", "window.YTD.tweets.part0 = [ " TW("1500000000000000021", "one") " ]\n"
+	         "window.YTD.tweets.part1 = [ " TW("1500000000000000022", "two") ",\n"
+	         TW("1500000000000000023", "three") " ];\n");
+	run_ok(check_tmpdir, NULL, &s);
+	CHECK_INT(s.n_records, 3);
+	CHECK_INT(s.n_bad, 0);
+	CHECK(tsink_has(&s, "x:1500000000000000023", "\"text\":\"three\""));
+	tsink_free(&s);
+	/* anything else after the array is damage, named where it is */
+	tsink_t s2;
+	custos_import_sink_t k = tsink_make(&s2);
+	custos_err_t err = { 0 };
+	write_at("data/tweets.js", "window.YTD.tweets.part0 = [ " TW("1500000000000000021", "one")
+	         " ]\n{\"tweet\": 1}\n");
+	CHECK_STATUS(custos_import_run(check_tmpdir, NULL, &k, &err), CUSTOS_EFORMAT);
+	CHECK(strstr(err.msg, "data/tweets.js: line 2 (byte 143): text after the document's array"));
+	tsink_free(&s2);
+}
+
+static void test_x_archive__a_byte_order_mark_or_blank_start_is_still_recognised(void)
+{
+	/* tweets.js alone in a folder (no data/, no manifest): recognised by
+	 * its own first bytes, which a BOM or a blank line used to hide */
+	static const char *const starts[] = { "\xEF\xBB\xBF", "\n  ", "\xEF\xBB\xBF\r\n" };
+	for (size_t i = 0; i < 3; i++) {
+		tsink_t s;
+		char doc[512], rel[64];
+		snprintf(rel, sizeof rel, "t%zu.js", i);
+		snprintf(doc, sizeof doc, "%swindow.YTD.tweets.part0 = [ " TW("1500000000000000031", "bom")
+		         " ]", starts[i]);
+		write_at(rel, doc);
+		char path[4300];
+		snprintf(path, sizeof path, "%s/%s", check_tmpdir, rel);
+		run_ok(path, NULL, &s);
+		CHECK_INT(s.n_records, 1);
+		CHECK_INT(s.n_not_taken, 0);
+		tsink_free(&s);
+	}
+}
+
 static void test_twitter_api__broken_first_line_is_one_bad_line(void)
 {
 	tsink_t s;
@@ -300,7 +358,7 @@ static void test_x_archive__big_tweets_js_streams_in_bounded_memory(void)
 	CHECK(fclose(f) == 0);
 	struct stat st;
 	CHECK(stat(file, &st) == 0 && st.st_size > 50 * 1000 * 1000);
-	custos_import_sink_t k = { count_only, NULL, NULL, NULL, NULL, NULL };
+	custos_import_sink_t k = { .record = count_only };
 	custos_err_t err = { 0 };
 	getrusage(RUSAGE_SELF, &before);
 	CHECK_OK(custos_import_run(check_tmpdir, NULL, &k, &err));
@@ -351,11 +409,13 @@ static void test_fixtures__x_archive_milahu104(void)
 	 * strip message-event.js | jq -c '[.[].messageEvent.detail | keys[0]] |
 	 *   group_by(.) | map({(.[0]): length}) | add'
 	 *   -> {"conversationKeyChangeEvent":3,"markConversationReadEvent":3,
-	 *       "messageCreateEvent":3}: 3 messages, 6 events */
-	CHECK_INT(s.n_records, 67 + 8 + 17 + 45 + 9);
+	 *       "messageCreateEvent":3}: 3 messages, 6 events
+	 * strip community-tweet.js | jq '[.[].tweet | select(.in_reply_to_status_id_str)]
+	 *   | length'                                                   -> 3 (of 3) */
+	CHECK_INT(s.n_records, 67 + 3 + 8 + 17 + 45 + 9);
 	CHECK_INT(s.n_bad, 0);
 	CHECK_INT(s.kinds[0], 5);
-	CHECK_INT(s.kinds[1], 42);
+	CHECK_INT(s.kinds[1], 42 + 3);
 	CHECK_INT(s.kinds[2], 25);
 	CHECK_INT(s.kinds[3], 3);
 	CHECK_INT(s.kinds[5], 17 + 3);
@@ -522,6 +582,8 @@ static void test_fixtures__same_input_gives_identical_records_twice(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_x_archive__own_archive_gives_kinds_links_edits_media),
+           CHECK_CASE(test_x_archive__a_second_array_in_a_file_comes_in_too),
+           CHECK_CASE(test_x_archive__a_byte_order_mark_or_blank_start_is_still_recognised),
            CHECK_CASE(test_x_archive__zip_gives_same_records_under_member_names),
            CHECK_CASE(test_x_archive__zip_of_the_export_folder_is_one_export),
            CHECK_CASE(test_x_archive__lone_tweets_js_finds_its_account),

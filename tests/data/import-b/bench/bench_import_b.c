@@ -11,7 +11,7 @@ static int done(void *c, const char *f) { return 0; }
 int main(int argc, char **argv)
 {
 	custos_global_init();
-	custos_import_sink_t k = { rec, bad, NULL, NULL, done, NULL };
+	custos_import_sink_t k = { .record = rec, .bad = bad, .file_done = done };
 	custos_err_t err = { 0 };
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);

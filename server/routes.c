@@ -1,0 +1,633 @@
+/* The endpoints of custos serve (docs/api.md, docs/openapi.yaml): each
+ * reads its request, calls one library function in the request's session,
+ * and writes what came back as JSON. */
+#include "server_internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *jtime(int64_t ms)
+{
+	char t[40];
+	if (ms == CUSTOS_TIME_NONE)
+		return json_null();
+	custos_time_format(t, sizeof t, ms);
+	return json_string(t);
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* A JSON object body; NULL after answering 400. */
+static json_t *json_body(srv_req_t *r)
+{
+	json_error_t je;
+	json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES,
+	                       &je);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		srv_reply_msg(r, 400, "malformed request", "the body must be a JSON object%s%s",
+		              j ? "" : ": ", j ? "" : je.text);
+		return NULL;
+	}
+	return j;
+}
+
+static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_bool(const char *s)
+{
+	return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "yes"));
+}
+
+static int job_accepted(srv_req_t *r, const char *id)
+{
+	char href[128];
+	snprintf(href, sizeof href, "/v1/jobs/%s", id);
+	json_t *j = json_pack("{s:s, s:s, s:s}", "job", id, "state", "queued", "href", href);
+	return srv_reply_json(r, 202, j);
+}
+
+/* ---- public --------------------------------------------------------------- */
+
+static int healthz(srv_req_t *r)
+{
+	return srv_reply(r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+}
+
+static const char review_page[] =
+	"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	"<title>custos</title></head><body>\n<h1>custos</h1>\n"
+	"<p>A records archive. The API is under <code>/v1</code> and needs a token "
+	"(<code>Authorization: Bearer ...</code>): see docs/api.md and docs/openapi.yaml.</p>\n"
+	"</body></html>\n";
+
+static int index_page(srv_req_t *r)
+{
+	return srv_reply(r, 200, "text/html; charset=utf-8", review_page, sizeof review_page - 1);
+}
+
+/* ---- capture -------------------------------------------------------------- */
+
+static const char *const outcome_names[] = { NULL, "added", "version", "unchanged", "quarantined" };
+
+static int post_records(srv_req_t *r)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+	custos_submit_result_t *res = NULL;
+	if (ct && strncmp(ct, "application/x-ndjson", 20) && strncmp(ct, "application/jsonl", 17) &&
+	    strncmp(ct, "application/json", 16))
+		return srv_reply_msg(r, 415, "unsupported media type", "records are sent as "
+		                     "application/x-ndjson, one record a line, not '%.100s'", ct);
+	const char *source = srv_arg(r, "source");
+	if (custos_archive_submit(r->s, r->body.data ? r->body.data : "", r->body.len,
+	                          source ? source : r->token_name, &res) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	custos_buf_t b = { 0 };
+	custos_buf_printf(&b, "{\"added\":%llu,\"versions\":%llu,\"unchanged\":%llu,"
+	                  "\"quarantined\":%llu,\"first_seq\":%llu,\"last_seq\":%llu,\"lines\":[",
+	                  (unsigned long long)res->added, (unsigned long long)res->versions,
+	                  (unsigned long long)res->unchanged, (unsigned long long)res->quarantined,
+	                  (unsigned long long)res->first_seq, (unsigned long long)res->last_seq);
+	uint64_t counts[5] = { 0 };
+	for (size_t i = 0; i < res->n; i++) {
+		const custos_line_result_t *l = &res->v[i];
+		counts[l->outcome]++;
+		custos_buf_printf(&b, "%s{\"item\":%zu,\"outcome\":\"%s\"", i ? "," : "", i + 1,
+		                  outcome_names[l->outcome]);
+		if (l->outcome == CUSTOS_LINE_QUARANTINED) {
+			custos_buf_printf(&b, ",\"quarantine\":%llu,\"why\":", (unsigned long long)l->seq);
+			custos_buf_add_json_str(&b, l->why ? l->why : "", l->why ? strlen(l->why) : 0);
+		} else {
+			custos_buf_adds(&b, ",\"id\":");
+			custos_buf_add_json_str(&b, l->id, strlen(l->id));
+			custos_buf_printf(&b, ",\"seq\":%llu,\"version\":%u", (unsigned long long)l->seq,
+			                  l->version);
+		}
+		custos_buf_addc(&b, '}');
+	}
+	custos_buf_adds(&b, "]}");
+	custos_submit_result_free(res);
+	pthread_mutex_lock(&r->srv->mu);
+	for (int k = 1; k <= 4; k++)
+		r->srv->lines[k - 1] += counts[k];
+	pthread_mutex_unlock(&r->srv->mu);
+	if (!b.data)
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	return srv_reply_buf(r, 200, &b);
+}
+
+static int post_imports(srv_req_t *r)
+{
+	char id[CUSTOS_JOB_ID];
+	if (!r->body_bytes)
+		return srv_reply_msg(r, 400, "malformed request", "the body is empty: send the export's "
+		                     "bytes (a .zip or a file) with ?name=FILE");
+	if (custos_job_import(r->srv->svc, r->s, r->upload, srv_arg(r, "format"),
+	                      parse_bool(srv_arg(r, "skip_bad")), id) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return job_accepted(r, id);
+}
+
+static int get_job(srv_req_t *r)
+{
+	custos_job_t *j = NULL;
+	if (custos_job_get(r->srv->svc, r->s, r->arg[0], &j) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_error_t je;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I}, s:i, s:o, s:o, s:o, "
+	                      "s:o, s:o, s:o}", "id", j->id, "kind", j->kind, "state",
+	                      custos_job_state_name(j->state), "created_at", jtime(j->created_at),
+	                      "started_at", jtime(j->started_at), "finished_at",
+	                      jtime(j->finished_at), "progress", "done", (json_int_t)j->done,
+	                      "total", (json_int_t)j->total, "runs", (int)j->runs, "params",
+	                      json_loads(j->params, 0, &je) ?: json_object(), "result",
+	                      j->result ? json_loads(j->result, 0, &je) ?: json_null() : json_null(),
+	                      "error", jstr(j->error), "note", jstr(j->note), "role", jstr(j->role),
+	                      "token", jstr(j->token));
+	custos_job_free(j);
+	return srv_reply_json(r, 200, o);
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+static int get_search(srv_req_t *r)
+{
+	custos_search_opts_t so = CUSTOS_SEARCH_OPTS_INIT;
+	custos_search_result_t *res = NULL;
+	custos_err_t err = { 0 };
+	const char *q = srv_arg(r, "q"), *v;
+	uint64_t n;
+	if (!q || !*q)
+		return srv_reply_msg(r, 400, "malformed request", "search needs q=QUERY");
+	if ((v = srv_arg(r, "limit"))) {
+		if (!parse_uint(v, 1000000, &n))
+			return srv_reply_msg(r, 400, "malformed request", "limit takes a number up to 1000000");
+		so.limit = (size_t)n;
+	}
+	if ((v = srv_arg(r, "offset"))) {
+		if (!parse_uint(v, 1000000, &n))
+			return srv_reply_msg(r, 400, "malformed request", "offset takes a number up to 1000000");
+		so.offset = (size_t)n;
+	}
+	if ((v = srv_arg(r, "sort"))) {
+		if (!strcmp(v, "relevance"))
+			so.sort = CUSTOS_SORT_RELEVANCE;
+		else if (!strcmp(v, "date"))
+			so.sort = CUSTOS_SORT_DATE;
+		else if (!strcmp(v, "-date"))
+			so.sort = CUSTOS_SORT_DATE_DESC;
+		else
+			return srv_reply_msg(r, 400, "malformed request", "sort takes relevance, date or -date");
+	}
+	if ((v = srv_arg(r, "facets")) && custos_facets_parse(&so.facets, v, &err) < 0)
+		return srv_reply_err(r, &err);
+	so.lang = srv_arg(r, "lang");
+	if (parse_bool(srv_arg(r, "dtsearch")))
+		so.query_flags |= CUSTOS_QUERY_DTSEARCH;
+	if (parse_bool(srv_arg(r, "accents")))
+		so.query_flags |= CUSTOS_QUERY_ACCENTS;
+	so.count_only = parse_bool(srv_arg(r, "count"));
+	so.snippets = !so.count_only;
+	if (custos_archive_search(r->s, q, &so, &res) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	custos_buf_t b = { 0 };
+	int rc = custos_search_result_json(res, q, so.facets, &b);
+	custos_search_result_free(res);
+	if (rc < 0) {
+		custos_buf_free(&b);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	return srv_reply_buf(r, 200, &b);
+}
+
+static int show(srv_req_t *r, int what, bool raw)
+{
+	custos_items_t l = { 0 };
+	uint64_t version = 0;
+	const char *v = srv_arg(r, "version");
+	if (v && (!parse_uint(v, UINT32_MAX, &version) || version == 0))
+		return srv_reply_msg(r, 400, "malformed request", "version takes a version number, 1 "
+		                     "and up");
+	if (custos_archive_show(r->s, r->arg[0], (uint32_t)version, what, &l) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	int rc;
+	if (raw) {
+		if (l.v[0].disposed)
+			rc = srv_reply_msg(r, 410, "disposed", "record '%s' was disposed of: its original "
+			                   "bytes are gone", r->arg[0]);
+		else
+			rc = srv_reply(r, 200, "application/octet-stream", l.v[0].rec.raw,
+			               l.v[0].rec.raw_len);
+		custos_items_free(&l);
+		return rc;
+	}
+	custos_buf_t b = { 0 };
+	bool list = what != CUSTOS_SHOW_ONE;
+	int err = list ? custos_buf_addc(&b, '[') : 0;
+	for (size_t i = 0; i < l.n && !err; i++) {
+		if (i)
+			err |= custos_buf_addc(&b, ',');
+		err |= custos_item_json(&l.v[i], r->arg[0], &b);
+	}
+	if (list)
+		err |= custos_buf_addc(&b, ']');
+	custos_items_free(&l);
+	if (err) {
+		custos_buf_free(&b);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	return srv_reply_buf(r, 200, &b);
+}
+
+static int get_record(srv_req_t *r) { return show(r, CUSTOS_SHOW_ONE, false); }
+static int get_versions(srv_req_t *r) { return show(r, CUSTOS_SHOW_VERSIONS, false); }
+static int get_raw(srv_req_t *r) { return show(r, CUSTOS_SHOW_ONE, true); }
+static int get_thread(srv_req_t *r) { return show(r, CUSTOS_SHOW_THREAD, false); }
+
+static int get_stats(srv_req_t *r)
+{
+	custos_stats_t st;
+	if (custos_archive_stats(r->s, &st) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	const custos_store_stats_t *s = &st.store;
+	json_t *platforms = json_object();
+	for (size_t i = 0; i < s->n_platforms && platforms; i++) {
+		const custos_platform_stats_t *p = &s->platforms[i];
+		json_object_set_new(platforms, p->platform,
+		                    json_pack("{s:I, s:I, s:I, s:I}", "records", (json_int_t)p->records,
+		                              "versions", (json_int_t)p->versions, "raw_bytes",
+		                              (json_int_t)p->raw_bytes, "stored_bytes",
+		                              (json_int_t)p->stored_bytes));
+	}
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+	                      "s:{s:b, s:I, s:I, s:s?}}",
+	                      "records", (json_int_t)s->records, "versions", (json_int_t)s->versions,
+	                      "deleted_upstream", (json_int_t)s->deleted_upstream, "raw_bytes",
+	                      (json_int_t)s->raw_bytes, "stored_bytes", (json_int_t)s->stored_bytes,
+	                      "file_bytes", (json_int_t)s->file_bytes, "blobs", (json_int_t)s->blobs,
+	                      "quarantined", (json_int_t)s->quarantined, "tombstones",
+	                      (json_int_t)s->tombstones, "dictionaries", (json_int_t)s->dictionaries,
+	                      "last_seq", (json_int_t)s->last_seq, "platforms",
+	                      platforms ? platforms : json_object(), "index", "present",
+	                      st.index_present, "watermark", (json_int_t)st.index_watermark, "lag",
+	                      (json_int_t)st.index_lag, "error",
+	                      st.index_error[0] ? st.index_error : NULL);
+	custos_stats_free(&st);
+	return srv_reply_json(r, 200, o);
+}
+
+static int add_line(void *ctx, const char *line, size_t n)
+{
+	custos_buf_t *b = ctx;
+	return custos_buf_add(b, line, n) < 0 || custos_buf_addc(b, '\n') < 0 ? CUSTOS_ENOMEM : 0;
+}
+
+static int get_audit(srv_req_t *r)
+{
+	custos_audit_filter_t f = CUSTOS_AUDIT_FILTER_INIT;
+	const char *since = srv_arg(r, "since"), *until = srv_arg(r, "until");
+	if (since && custos_time_parse(&f.since, since, strlen(since)) < 0)
+		return srv_reply_msg(r, 400, "malformed request", "since takes a date or time");
+	if (until && custos_time_parse(&f.until, until, strlen(until)) < 0)
+		return srv_reply_msg(r, 400, "malformed request", "until takes a date or time");
+	f.action = srv_arg(r, "action");
+	f.actor = srv_arg(r, "actor");
+	custos_buf_t b = { 0 };
+	if (custos_archive_audit_read(r->s, &f, add_line, &b) < 0) {
+		custos_buf_free(&b);
+		return srv_reply_err(r, custos_session_err(r->s));
+	}
+	int rc = srv_reply(r, 200, "application/x-ndjson", b.data ? b.data : "", b.len);
+	custos_buf_free(&b);
+	return rc;
+}
+
+static int post_verify(srv_req_t *r)
+{
+	char id[CUSTOS_JOB_ID];
+	if (custos_job_verify(r->srv->svc, r->s, id) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return job_accepted(r, id);
+}
+
+/* ---- holds ----------------------------------------------------------------- */
+
+static json_t *hold_json(const custos_hold_t *h, uint64_t covers)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:s}",
+	                 "name", h->name, "query", h->query, "reason", h->reason ? h->reason : "",
+	                 "active", h->active, "created_at", jtime(h->created_at), "created_by",
+	                 jstr(h->created_by), "released_at", jtime(h->released_at), "released_by",
+	                 jstr(h->released_by), "release_reason", jstr(h->release_reason), "members",
+	                 (json_int_t)h->members, "member_ids", (json_int_t)h->member_ids, "covers",
+	                 (json_int_t)covers, "commit", h->commit);
+}
+
+static int get_holds(srv_req_t *r)
+{
+	custos_hold_report_t rep;
+	memset(&rep, 0, sizeof rep);
+	if (custos_archive_hold_list(r->s, &rep) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < rep.holds.n && arr; i++)
+		json_array_append_new(arr, hold_json(&rep.holds.v[i], rep.covers ? rep.covers[i] : 0));
+	custos_hold_report_free(&rep);
+	return srv_reply_json(r, 200, json_pack("{s:o}", "holds", arr ? arr : json_array()));
+}
+
+static int get_hold(srv_req_t *r)
+{
+	custos_hold_report_t rep;
+	memset(&rep, 0, sizeof rep);
+	if (custos_archive_hold_show(r->s, r->arg[0], &rep) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *o = rep.holds.n ? hold_json(&rep.holds.v[0], rep.covers ? rep.covers[0] : 0) : NULL;
+	json_t *recs = json_array();
+	for (size_t i = 0; i < rep.n && recs; i++)
+		json_array_append_new(recs, json_pack("{s:s, s:o, s:b, s:b}", "id", rep.v[i].id,
+		                                      "created_at", jtime(rep.v[i].created_at), "member",
+		                                      rep.v[i].member, "matches", rep.v[i].matches));
+	custos_hold_report_free(&rep);
+	if (!o) {
+		json_decref(recs);
+		return srv_reply_msg(r, 404, "not found", "no hold '%s'", r->arg[0]);
+	}
+	json_object_set_new(o, "records", recs ? recs : json_array());
+	return srv_reply_json(r, 200, o);
+}
+
+static int post_hold(srv_req_t *r)
+{
+	json_t *b = json_body(r);
+	char commit[CUSTOS_COMMIT_HEX] = "";
+	uint64_t matched = 0;
+	if (!b)
+		return r->status;
+	const char *name = json_string_value(json_object_get(b, "name"));
+	const char *query = json_string_value(json_object_get(b, "query"));
+	const char *reason = json_string_value(json_object_get(b, "reason"));
+	if (!name || !query) {
+		json_decref(b);
+		return srv_reply_msg(r, 400, "malformed request", "a hold needs \"name\" and \"query\"");
+	}
+	int rc = custos_archive_hold_create(r->s, name, query, reason, &matched, commit);
+	json_t *o = rc < 0 ? NULL : json_pack("{s:s, s:I, s:s}", "name", name, "matched",
+	                                      (json_int_t)matched, "commit", commit);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 201, o);
+}
+
+static int post_release(srv_req_t *r)
+{
+	json_t *b = json_body(r);
+	char commit[CUSTOS_COMMIT_HEX] = "";
+	if (!b)
+		return r->status;
+	const char *reason = json_string_value(json_object_get(b, "reason"));
+	int rc = custos_archive_hold_release(r->s, r->arg[0], reason ? reason : "", commit);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 200, json_pack("{s:s, s:b, s:s}", "name", r->arg[0], "released",
+	                                        1, "commit", commit));
+}
+
+/* ---- retention --------------------------------------------------------------- */
+
+static int as_of_arg(srv_req_t *r, const char *v, int64_t *as_of)
+{
+	*as_of = custos_time_now();
+	if (v && custos_time_parse(as_of, v, strlen(v)) < 0) {
+		srv_reply_msg(r, 400, "malformed request", "as_of takes a date or time");
+		return -1;
+	}
+	return 0;
+}
+
+static int get_plan(srv_req_t *r)
+{
+	custos_retention_plan_t *p = NULL;
+	int64_t as_of;
+	if (as_of_arg(r, srv_arg(r, "as_of"), &as_of) < 0)
+		return r->status;
+	if (custos_archive_retention_plan(r->s, as_of, &p) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *rules = json_array(), *entries = json_array();
+	for (size_t i = 0; i < p->n_rules && rules; i++) {
+		const custos_plan_rule_t *ru = &p->rules[i];
+		json_array_append_new(rules, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "name",
+		                                       ru->name, "retain", ru->retain, "matched",
+		                                       (json_int_t)ru->matched, "deciding",
+		                                       (json_int_t)ru->deciding, "eligible",
+		                                       (json_int_t)ru->eligible, "held",
+		                                       (json_int_t)ru->held));
+	}
+	for (size_t i = 0; i < p->n && entries; i++) {
+		const custos_plan_entry_t *e = &p->v[i];
+		json_array_append_new(entries, json_pack("{s:s, s:I, s:o, s:o, s:s}", "id", e->id, "seq",
+		                                         (json_int_t)e->seq, "created_at",
+		                                         jtime(e->created_at), "expiry", jtime(e->expiry),
+		                                         "rule", e->rule < p->n_rules
+		                                         ? p->rules[e->rule].name : "?"));
+	}
+	json_t *o = json_pack("{s:o, s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:o}", "as_of",
+	                      jtime(p->as_of), "commit", p->commit, "commit_time",
+	                      jtime(p->commit_time), "records", (json_int_t)p->records, "held",
+	                      (json_int_t)p->held, "index_watermark", (json_int_t)p->index_watermark,
+	                      "store_last_seq", (json_int_t)p->store_last_seq, "rules",
+	                      rules ? rules : json_array(), "eligible",
+	                      entries ? entries : json_array());
+	custos_retention_plan_free(p);
+	return srv_reply_json(r, 200, o);
+}
+
+static int post_apply(srv_req_t *r)
+{
+	json_t *b = r->body.len ? json_body(r) : json_object();
+	char id[CUSTOS_JOB_ID];
+	int64_t as_of;
+	if (!b)
+		return r->status;
+	int rc = as_of_arg(r, json_string_value(json_object_get(b, "as_of")), &as_of);
+	json_decref(b);
+	if (rc < 0)
+		return r->status;
+	if (custos_job_retention_apply(r->srv->svc, r->s, as_of, id) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return job_accepted(r, id);
+}
+
+/* HOOK (productions): the export API (lib/export.c, being built) is not in
+ * the library yet. When it lands: a custos_job_production() in lib/jobs.c,
+ * this handler queueing it (202 with the job), and GET
+ * /v1/jobs/{id}/files/{name} serving its output. Until then: 501. */
+static int post_production(srv_req_t *r)
+{
+	return srv_reply_msg(r, 501, "not implemented", "productions are not available through the "
+	                     "service yet: the export API is being built; use 'custos export' on "
+	                     "the archive's machine");
+}
+
+/* ---- tokens and sources -------------------------------------------------------- */
+
+static int get_tokens(srv_req_t *r)
+{
+	custos_tokens_t l;
+	if (custos_archive_token_list(r->s, &l) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l.n && arr; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", l.v[i].name,
+		                                      "role", custos_role_name(l.v[i].role), "created_at",
+		                                      jtime(l.v[i].created_at), "revoked_at",
+		                                      jtime(l.v[i].revoked_at), "created_by",
+		                                      jstr(l.v[i].created_by)));
+	custos_tokens_free(&l);
+	return srv_reply_json(r, 200, json_pack("{s:o}", "tokens", arr ? arr : json_array()));
+}
+
+static int post_token(srv_req_t *r)
+{
+	json_t *b = json_body(r);
+	char token[CUSTOS_TOKEN_TEXT];
+	custos_role_t role;
+	custos_err_t err = { 0 };
+	if (!b)
+		return r->status;
+	const char *name = json_string_value(json_object_get(b, "name"));
+	if (custos_role_parse(&role, json_string_value(json_object_get(b, "role")), &err) < 0) {
+		json_decref(b);
+		return srv_reply_err(r, &err);
+	}
+	int rc = custos_archive_token_create(r->s, name, role, token);
+	json_t *o = rc < 0 ? NULL : json_pack("{s:s, s:s, s:s}", "name", name, "role",
+	                                      custos_role_name(role), "token", token);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 201, o);
+}
+
+static int delete_token(srv_req_t *r)
+{
+	if (custos_archive_token_revoke(r->s, r->arg[0]) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 200, json_pack("{s:s, s:b}", "name", r->arg[0], "revoked", 1));
+}
+
+static json_t *source_json(const custos_source_info_t *si)
+{
+	json_t *alerts = json_array();
+	for (size_t k = 0; k < si->n_alerts && alerts; k++) {
+		const custos_source_alert_t *a = &si->alerts[k];
+		json_array_append_new(alerts, json_pack("{s:s?, s:s?, s:o, s:s?, s:s?}", "kind", a->kind,
+		                                        "detail", a->detail, "since", jtime(a->since),
+		                                        "from", a->from, "to", a->to));
+	}
+	return json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:i, s:i, s:o, s:s, s:o, s:o, s:s?, s:s?, "
+	                 "s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", si->name, "kind", si->kind,
+	                 "url", si->url, "account", si->account, "interval", (int)si->interval,
+	                 "timeout", (int)si->timeout, "page_limit", (int)si->page_limit, "added_at",
+	                 jtime(si->added_at), "status", si->status, "last_attempt",
+	                 jtime(si->last_attempt), "last_success", jtime(si->last_success),
+	                 "last_error", si->last_error, "cursor", si->cursor, "polls",
+	                 (json_int_t)si->polls, "failures", (json_int_t)si->failures,
+	                 "not_modified", (json_int_t)si->not_modified, "records",
+	                 (json_int_t)si->records, "consecutive_failures",
+	                 (json_int_t)si->consecutive_failures, "alerts_total",
+	                 (json_int_t)si->alerts_total, "alerts", alerts ? alerts : json_array());
+}
+
+static int get_sources(srv_req_t *r)
+{
+	custos_sources_t l;
+	if (custos_archive_source_list(r->s, &l) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l.n && arr; i++)
+		json_array_append_new(arr, source_json(&l.v[i]));
+	custos_sources_free(&l);
+	return srv_reply_json(r, 200, json_pack("{s:o}", "sources", arr ? arr : json_array()));
+}
+
+static int post_source(srv_req_t *r)
+{
+	json_t *b = json_body(r);
+	custos_source_def_t d = CUSTOS_SOURCE_DEF_INIT;
+	if (!b)
+		return r->status;
+	const char *kind = json_string_value(json_object_get(b, "kind"));
+	d.name = json_string_value(json_object_get(b, "name"));
+	d.kind = kind && !strcmp(kind, "feed") ? CUSTOS_SOURCE_FEED
+	       : kind && !strcmp(kind, "mastodon") ? CUSTOS_SOURCE_MASTODON : 0;
+	d.url = json_string_value(json_object_get(b, "url"));
+	d.account = json_string_value(json_object_get(b, "account"));
+	d.access_token = json_string_value(json_object_get(b, "access_token"));
+	d.interval = (unsigned)json_integer_value(json_object_get(b, "interval"));
+	d.timeout = (unsigned)json_integer_value(json_object_get(b, "timeout"));
+	d.page_limit = (unsigned)json_integer_value(json_object_get(b, "page_limit"));
+	int rc = custos_archive_source_add(r->s, &d);
+	json_t *o = rc < 0 ? NULL : json_pack("{s:s, s:s}", "name", d.name, "kind", kind);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 201, o);
+}
+
+static int delete_source(srv_req_t *r)
+{
+	if (custos_archive_source_remove(r->s, r->arg[0]) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 200, json_pack("{s:s, s:b}", "name", r->arg[0], "removed", 1));
+}
+
+/* The table docs/api.md and docs/openapi.yaml describe. More specific
+ * patterns come first ({id} may hold '/'). */
+const srv_route_t srv_routes[] = {
+	{ "GET", "/healthz", BODY_NONE, true, healthz },
+	{ "GET", "/", BODY_NONE, true, index_page },
+	{ "GET", "/metrics", BODY_NONE, false, srv_metrics },
+	{ "POST", "/v1/records", BODY_RECORDS, false, post_records },
+	{ "POST", "/v1/imports", BODY_UPLOAD, false, post_imports },
+	{ "GET", "/v1/jobs/{id}", BODY_NONE, false, get_job },
+	{ "GET", "/v1/search", BODY_NONE, false, get_search },
+	{ "GET", "/v1/records/{id}/versions", BODY_NONE, false, get_versions },
+	{ "GET", "/v1/records/{id}/raw", BODY_NONE, false, get_raw },
+	{ "GET", "/v1/records/{id}/thread", BODY_NONE, false, get_thread },
+	{ "GET", "/v1/records/{id}", BODY_NONE, false, get_record },
+	{ "GET", "/v1/stats", BODY_NONE, false, get_stats },
+	{ "GET", "/v1/audit", BODY_NONE, false, get_audit },
+	{ "POST", "/v1/verify", BODY_NONE, false, post_verify },
+	{ "GET", "/v1/holds", BODY_NONE, false, get_holds },
+	{ "POST", "/v1/holds", BODY_JSON, false, post_hold },
+	{ "POST", "/v1/holds/{name}/release", BODY_JSON, false, post_release },
+	{ "GET", "/v1/holds/{name}", BODY_NONE, false, get_hold },
+	{ "GET", "/v1/retention/plan", BODY_NONE, false, get_plan },
+	{ "POST", "/v1/retention/apply", BODY_JSON, false, post_apply },
+	{ "POST", "/v1/productions", BODY_JSON, false, post_production },
+	{ "GET", "/v1/tokens", BODY_NONE, false, get_tokens },
+	{ "POST", "/v1/tokens", BODY_JSON, false, post_token },
+	{ "DELETE", "/v1/tokens/{name}", BODY_NONE, false, delete_token },
+	{ "GET", "/v1/sources", BODY_NONE, false, get_sources },
+	{ "POST", "/v1/sources", BODY_JSON, false, post_source },
+	{ "DELETE", "/v1/sources/{name}", BODY_NONE, false, delete_source },
+};
+const size_t srv_n_routes = sizeof srv_routes / sizeof *srv_routes;
