@@ -392,34 +392,43 @@ static void completion_tables(FILE *f)
 	      "}\n", f);
 }
 
+/* What to offer at the cursor, after _custos_parse: sets _custos_kind (file,
+ * dir, text, or empty) and _custos_words. Shared by bash and zsh. */
+static const char *const decide =
+	"_custos_decide() {\n"
+	"\t_custos_kind='' _custos_words=''\n"
+	"\tcase $2 in -*)\n"
+	"\t\tif [ -z \"$_custos_key\" ]; then _custos_kind=$(_custos_optarg '' \"$2\")\n"
+	"\t\telse _custos_kind=$(_custos_optarg \"$_custos_key\" \"$2\"); fi ;;\n"
+	"\tesac\n"
+	"\tif [ -z \"$_custos_kind\" ]; then\n"
+	"\t\tif [ -z \"$_custos_key\" ]; then\n"
+	"\t\t\tcase $1 in -*) _custos_words=$_custos_global_options ;; *) _custos_words=$_custos_commands ;; esac\n"
+	"\t\telif [ -n \"$_custos_more\" ]; then\n"
+	"\t\t\t_custos_words=$_custos_more\n"
+	"\t\telse\n"
+	"\t\t\tcase $1 in -*) _custos_words=$(_custos_options \"$_custos_key\") ;;\n"
+	"\t\t\t*) _custos_kind=$(_custos_positional \"$_custos_key\") ;; esac\n"
+	"\t\tfi\n"
+	"\tfi\n"
+	"\tcase $_custos_kind in\n"
+	"\thold) _custos_kind='' _custos_words=$(_custos_holds) ;;\n"
+	"\tvalues:*) _custos_words=${_custos_kind#values:} _custos_kind='' ;;\n"
+	"\tesac\n"
+	"}\n";
+
 static const char *const bash_main =
 	"_custos() {\n"
 	"\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=''\n"
 	"\t[ \"$COMP_CWORD\" -gt 1 ] && prev=${COMP_WORDS[COMP_CWORD-1]}\n"
 	"\t_custos_parse \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"\n"
-	"\tlocal kind='' words=''\n"
-	"\tcase $prev in -*)\n"
-	"\t\tif [ -z \"$_custos_key\" ]; then kind=$(_custos_optarg '' \"$prev\")\n"
-	"\t\telse kind=$(_custos_optarg \"$_custos_key\" \"$prev\"); fi ;;\n"
+	"\t_custos_decide \"$cur\" \"$prev\"\n"
+	"\tcase $_custos_kind in\n"
+	"\tfile) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+	"\tdir) COMPREPLY=($(compgen -d -- \"$cur\")) ;;\n"
+	"\ttext) COMPREPLY=() ;;\n"
+	"\t*) COMPREPLY=($(compgen -W \"$_custos_words\" -- \"$cur\")) ;;\n"
 	"\tesac\n"
-	"\tif [ -z \"$kind\" ]; then\n"
-	"\t\tif [ -z \"$_custos_key\" ]; then\n"
-	"\t\t\tcase $cur in -*) words=$_custos_global_options ;; *) words=$_custos_commands ;; esac\n"
-	"\t\telif [ -n \"$_custos_more\" ]; then\n"
-	"\t\t\twords=$_custos_more\n"
-	"\t\telse\n"
-	"\t\t\tcase $cur in -*) words=$(_custos_options \"$_custos_key\") ;;\n"
-	"\t\t\t*) kind=$(_custos_positional \"$_custos_key\") ;; esac\n"
-	"\t\tfi\n"
-	"\tfi\n"
-	"\tcase $kind in\n"
-	"\tfile) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
-	"\tdir) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
-	"\thold) words=$(_custos_holds) ;;\n"
-	"\tvalues:*) words=${kind#values:} ;;\n"
-	"\ttext) COMPREPLY=(); return ;;\n"
-	"\tesac\n"
-	"\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
 	"}\n"
 	"complete -F _custos custos\n";
 
@@ -428,29 +437,13 @@ static const char *const zsh_main =
 	"\tlocal cur=${words[CURRENT]} prev=''\n"
 	"\t(( CURRENT > 2 )) && prev=${words[CURRENT-1]}\n"
 	"\t_custos_parse \"${(@)words[2,CURRENT-1]}\"\n"
-	"\tlocal kind='' list=''\n"
-	"\tcase $prev in -*)\n"
-	"\t\tif [ -z \"$_custos_key\" ]; then kind=$(_custos_optarg '' \"$prev\")\n"
-	"\t\telse kind=$(_custos_optarg \"$_custos_key\" \"$prev\"); fi ;;\n"
-	"\tesac\n"
-	"\tif [ -z \"$kind\" ]; then\n"
-	"\t\tif [ -z \"$_custos_key\" ]; then\n"
-	"\t\t\tcase $cur in -*) list=$_custos_global_options ;; *) list=$_custos_commands ;; esac\n"
-	"\t\telif [ -n \"$_custos_more\" ]; then\n"
-	"\t\t\tlist=$_custos_more\n"
-	"\t\telse\n"
-	"\t\t\tcase $cur in -*) list=$(_custos_options \"$_custos_key\") ;;\n"
-	"\t\t\t*) kind=$(_custos_positional \"$_custos_key\") ;; esac\n"
-	"\t\tfi\n"
-	"\tfi\n"
-	"\tcase $kind in\n"
-	"\tfile) _files; return ;;\n"
-	"\tdir) _files -/; return ;;\n"
-	"\thold) list=$(_custos_holds) ;;\n"
-	"\tvalues:*) list=${kind#values:} ;;\n"
+	"\t_custos_decide \"$cur\" \"$prev\"\n"
+	"\tcase $_custos_kind in\n"
+	"\tfile) _files ;;\n"
+	"\tdir) _files -/ ;;\n"
 	"\ttext) return 1 ;;\n"
+	"\t*) compadd -- ${=_custos_words} ;;\n"
 	"\tesac\n"
-	"\tcompadd -- ${=list}\n"
 	"}\n"
 	"_custos \"$@\"\n";
 
@@ -467,6 +460,7 @@ int cli_doc_completion(FILE *f, const char *shell)
 	        "command table:\n# commands, subcommands, options, hold names and formats.\n",
 	        shell, shell);
 	completion_tables(f);
+	fputs(decide, f);
 	fputs(zsh ? zsh_main : bash_main, f);
 	return CLI_OK;
 }
