@@ -168,6 +168,8 @@ CLI_COMMAND(cmd_report);
 CLI_COMMAND(cmd_serve);
 CLI_COMMAND(cmd_token);
 CLI_COMMAND(cmd_source);
+CLI_COMMAND(cmd_matter);
+CLI_COMMAND(cmd_export);
 
 /* Each command file describes its command (cli_sub_t lists). */
 extern const cli_sub_t cli_init_subs[], cli_ingest_subs[], cli_show_subs[], cli_stats_subs[],

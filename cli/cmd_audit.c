@@ -19,11 +19,14 @@ static const cli_option_t opts[] = {
 	  false },
 	{ "csv", 'c', NULL, "Print the entries as CSV: n, time, user, actor, action, status, "
 	  "params and result (as JSON text), prev.", 0, NULL, false },
+	{ "export", 'e', "DIR", "Write the whole audit trail and every tombstone to DIR, with a "
+	  "README.txt saying how to re-verify them without custos.", CLI_ARG_DIR, NULL, false },
 	{ NULL, 0, NULL, NULL, 0, NULL, false }
 };
 
 const cli_sub_t cli_audit_subs[] = {
-	{ NULL, "[--action A] [--actor NAME] [--since DATE] [--until DATE] [--json|--csv]",
+	{ NULL, "[--action A] [--actor NAME] [--since DATE] [--until DATE] [--json|--csv] | "
+	  "--export DIR",
 	  "Lists the audit trail, oldest first: every action on the archive, who did it, when, "
 	  "with what and with which result, failures included. Reading it is itself audited "
 	  "(audit-read).", opts, CLI_ARG_TEXT },
@@ -103,11 +106,29 @@ static int print_line(void *ctx, const char *line, size_t n)
 	return 0;
 }
 
+static int audit_export(cli_t *cli, const char *dir)
+{
+	custos_session_t *a = NULL;
+	custos_audit_export_t x;
+	int rc;
+	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
+		return rc;
+	if (custos_archive_audit_export(a, dir, &x) < 0)
+		rc = cli_fail_in(custos_session_err(a), "cannot export the audit trail");
+	else
+		printf("exported %llu audit entries (head %s) and %llu tombstones to %s; "
+		       "README.txt says how to re-verify them\n", (unsigned long long)x.audit_entries,
+		       x.audit_head, (unsigned long long)x.tombstones, dir);
+	cli_close(cli);
+	return rc;
+}
+
 int cmd_audit(cli_t *cli, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("audit");
 	audit_out_t out = { cli->json ? OUT_JSON : OUT_TABLE, 0 };
 	custos_audit_filter_t f = CUSTOS_AUDIT_FILTER_INIT;
+	const char *export_dir = NULL;
 	custos_session_t *a = NULL;
 	int c, rc;
 
@@ -120,6 +141,7 @@ int cmd_audit(cli_t *cli, int argc, char **argv)
 			break;
 		case 'a': f.action = optarg; break;
 		case 'u': f.actor = optarg; break;
+		case 'e': export_dir = optarg; break;
 		case 's':
 		case 't':
 			if (cli_parse_time(optarg, c == 's' ? &f.since : &f.until) < 0)
@@ -132,6 +154,8 @@ int cmd_audit(cli_t *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(cmd, "audit takes no arguments");
+	if (export_dir)
+		return audit_export(cli, export_dir);
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
 	if (custos_archive_audit_read(a, &f, print_line, &out) < 0)

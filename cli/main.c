@@ -29,7 +29,7 @@ static const cli_command_t commands[] = {
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost",
 	  cli_verify_subs, NULL },
 	{ "audit", cmd_audit, "audit [--json|--csv] [--action A] [--actor NAME] [--since DATE] "
-	  "[--until DATE]", "the audit trail", cli_audit_subs,
+	  "[--until DATE] | audit --export DIR", "the audit trail", cli_audit_subs,
 	  "docs/audit.md lists the actions and the fields of an entry." },
 	{ "policy", cmd_policy, "policy set FILE [-m MSG] | show [--at DATE|COMMIT] [--json] | "
 	  "log [--json] | diff A B | doc add FILE [-m MSG] [--name NAME] | doc list [--json] | "
@@ -55,6 +55,15 @@ static const cli_command_t commands[] = {
 	{ "source", cmd_source, "source add NAME (--feed URL | --mastodon URL --account ID "
 	  "[--access-token-file F]) [--interval S] [--timeout S] [--page-limit N] | list [--json] | "
 	  "remove NAME", "polling connectors and their capture-completeness monitor", NULL, NULL },
+	{ "matter", cmd_matter, "matter create NAME [--tag T]... [--description TEXT] | list | "
+	  "show NAME [--json] | tag NAME TAG (--query Q | --thread ID | ID...) [--remove] "
+	  "[--note TEXT] | save-search NAME SEARCH --query Q", "matters: saved searches and review coding",
+	  NULL, NULL },
+	{ "export", cmd_export, "export (QUERY | --hold NAME | --matter NAME --tag T) "
+	  "--format dat|edrm|rsmf|jsonl|csv|html[,...] --out DIR [--matter NAME] [--bates PREFIX] "
+	  "[--start N] [--with-thread] [--images] [--fields F,...] [--endorse TEXT] [--json] | "
+	  "export --verify DIR [--json]", "productions for review platforms, and their verification",
+	  NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -39,11 +39,13 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_RETENTION_PLAN] = 1,
 		[CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1,
 		[CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
-		[CUSTOS_OP_METRICS] = 1 },
+		[CUSTOS_OP_METRICS] = 1, [CUSTOS_OP_MATTER_READ] = 1,
+		[CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1 },
 	[CUSTOS_ROLE_INGEST] = { [CUSTOS_OP_INGEST] = 1 },
 	[CUSTOS_ROLE_LEGAL] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
-		[CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_STATS] = 1 },
+		[CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_STATS] = 1,
+		[CUSTOS_OP_MATTER_READ] = 1, [CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1 },
 	[CUSTOS_ROLE_COMPLIANCE] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
 		[CUSTOS_OP_POLICY_WRITE] = 1, [CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1,
@@ -53,7 +55,7 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_VERIFY] = 1,
 		[CUSTOS_OP_AUDIT_READ] = 1, [CUSTOS_OP_POLICY_READ] = 1, [CUSTOS_OP_HOLD_READ] = 1,
 		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_STATS] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
-		[CUSTOS_OP_METRICS] = 1 },
+		[CUSTOS_OP_METRICS] = 1, [CUSTOS_OP_MATTER_READ] = 1, [CUSTOS_OP_EXPORT] = 1 },
 	[CUSTOS_ROLE_ADMIN] = {
 		[CUSTOS_OP_STATS] = 1, [CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1,
 		[CUSTOS_OP_SOURCE_READ] = 1, [CUSTOS_OP_METRICS] = 1 },
@@ -68,9 +70,10 @@ static const char *const audit_actions[] = {
 	"policy-doc-list", "policy-doc-show", "policy-accept", "hold-create", "hold-release",
 	"hold-list", "hold-show", "hold-scope", "hold-grow", "retention-plan",
 	"retention-apply-begin", "retention-apply", "retention-log", "retention-certificate",
-	"certificate-check", "request", "token-create", "token-list", "token-revoke",
-	"source-add", "source-list", "source-remove", "source-alert", "source-alert-closed",
-	"job-submit", "job-resume", "job-fail", "siem-start", NULL
+	"certificate-check", "matter-create", "matter-tag", "matter-save-search", "matter-show",
+	"matter-list", "export", "audit-export", "request", "auth-refused", "token-create",
+	"token-list", "token-revoke", "source-add", "source-list", "source-remove", "source-alert",
+	"source-alert-closed", "job-submit", "job-resume", "job-fail", "siem-start", NULL
 };
 
 const char *const *custos_audit_actions(void)

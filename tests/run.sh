@@ -9,6 +9,7 @@ export CUSTOS_BIN="$top/custos"
 if [ "$SANITIZE" = 1 ]; then
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp"
 fi
 if [ "$TSAN" = 1 ]; then
 	# suppressions name frames inside Debian's libraries only
@@ -40,6 +41,11 @@ for t in tests/cli/T*.sh; do
 	[ -f "$t" ] || continue
 	# under ThreadSanitizer only the scripts that run threads against each other
 	if [ "$TSAN" = 1 ] && ! grep -q "^# tsan: yes" "$t"; then
+		continue
+	fi
+	# crash and load loops run once, in the plain pass
+	if [ "$SANITIZE" = 1 ] && grep -q "^# plain-only:" "$t"; then
+		echo "  $(basename "$t"): runs in the plain pass only (a crash or load loop)"
 		continue
 	fi
 	run_one "$(basename "$t")" sh "$t"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# plain-only: crash and load loops run once, in the plain pass (not under the sanitizers)
 # kill -9 during large ingests, again and again: the archive always opens and
 # verifies, acknowledged records stay, and a rerun completes without duplicates.
 . tests/cli/lib.sh

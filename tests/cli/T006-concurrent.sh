@@ -1,6 +1,6 @@
 #!/bin/sh
-# Two writers at once: the second waits for the first; nothing is corrupted.
 # tsan: yes
+# Two writers at once: the second waits for the first; nothing is corrupted.
 . tests/cli/lib.sh
 . tests/cli/gen.sh
 

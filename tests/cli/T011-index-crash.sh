@@ -1,4 +1,5 @@
 #!/bin/sh
+# plain-only: crash and load loops run once, in the plain pass (not under the sanitizers)
 # The index is derived: a killed indexer catches up from its watermark with
 # no duplicate and no missing document, and a rebuild gives the same results.
 . tests/cli/lib.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# plain-only: crash and load loops run once, in the plain pass (not under the sanitizers)
 # kill -9 during the commands that write the policy repository, the holds and
 # the index: after every kill the archive verifies, git fsck finds the policy
 # repository sound, and the same command then completes (a lock file a killed

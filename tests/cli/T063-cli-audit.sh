@@ -44,16 +44,16 @@ test_expect 'audit --csv: one row an entry, formulas guarded' '
 '
 test_expect 'an unknown action is refused with the list of actions' '
 	setup &&
-	test_exit 1 custos audit --action export 2>err &&
-	grep -q "^custos: no audit action .export. (one of: init, ingest-begin, ingest, " err
+	test_exit 1 custos audit --action exports 2>err &&
+	grep -q "^custos: no audit action .exports. (one of: init, ingest-begin, ingest, " err
 '
 test_expect 'docs/audit.md lists exactly the actions custos writes' '
 	"$CUSTOS" --completion bash >comp &&
 	bash -c ". ./comp && _custos_optarg audit --action" | sed "s/^values://" | tr " " "\n" | sort >written &&
 	sed -n "/^| action |/,/^$/p" "$TOP/docs/audit.md" | sed -n "s/^| \`\([a-z-]*\)\` |.*/\1/p" | sort >documented &&
 	test_cmp written documented &&
-	grep -ohE "(__audit(_n)?\([a-z>-]+, |audit_job\([a-z]+, [a-z]+, |audit_note\([a-z]+, |custos_audit_entry_t e = \{ )\"[a-z-]+\"" \
-		"$TOP"/lib/*.c "$TOP"/server/*.c 2>/dev/null | sed "s/.*\"\(.*\)\"/\1/" | sort -u >used &&
+	grep -ohE "(__audit(_n)?\([a-z>-]+, |audit_job\([a-z]+, [a-z]+, |audit_note\([a-z]+, |custos_audit_entry_t [a-z]+ = \{ )\"[a-z-]+\"" \
+		"$TOP"/lib/*.c "$TOP"/server/*.c "$TOP"/export/*.c 2>/dev/null | sed "s/.*\"\(.*\)\"/\1/" | sort -u >used &&
 	comm -23 used written >missing && test ! -s missing
 '
 test_done

@@ -1,4 +1,5 @@
 #!/bin/sh
+# tsan: yes
 # custos serve: records over HTTP (per-line results, nothing of a bad request
 # committed, re-sending adds nothing), the same JSON as the command line,
 # limits on bodies, headers, time and connections, concurrent ingest and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# plain-only: crash and load loops run once, in the plain pass (not under the sanitizers)
 # Jobs (an uploaded export, a verification) and restarts: kill -9 under load
 # loses no acknowledged record; a job cut short by kill -9 or SIGTERM is
 # resumed by the next start and finishes.
