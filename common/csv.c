@@ -7,11 +7,13 @@
 
 /* A spreadsheet reads a cell that starts with one of these as a formula
  * (tab and CR because some strip them before looking): "=HYPERLINK(...)"
- * in a post would run when a reviewer opens the export. */
-static bool formula_start(const char *s, size_t n)
+ * in a post would run when a reviewer opens the export. A field that starts
+ * with the apostrophe itself gets one too, so that dropping one leading
+ * apostrophe always gives back the text: the guard loses nothing. */
+static bool guarded(const char *s, size_t n)
 {
 	return n && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-	             s[0] == '\r');
+	             s[0] == '\r' || s[0] == '\'');
 }
 
 int custos_csv_fieldn(custos_buf_t *b, const char *s, size_t n)
@@ -20,7 +22,7 @@ int custos_csv_fieldn(custos_buf_t *b, const char *s, size_t n)
 	int rc = 0;
 	if (!s)
 		n = 0;
-	guard = formula_start(s, n);
+	guard = guarded(s, n);
 	quote = guard || (n && (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) ||
 	                        memchr(s, '\r', n) || s[0] == ' ' || s[n - 1] == ' '));
 	if (quote)

@@ -390,8 +390,10 @@ int custos_actor_parse(custos_actor_t *out, const char *s, custos_err_t *err);
  * quote, CR or LF, a space at either end), with quotes doubled and line
  * breaks kept inside the quotes. A field that starts with '=', '+', '-', '@',
  * a tab or CR, which spreadsheets run as a formula, gets an apostrophe in
- * front ("'=1+1", quoted): a spreadsheet shows the text, and a script that
- * reads the file strips one leading apostrophe from such a field.
+ * front ("'=1+1", quoted): a spreadsheet shows the text. So does a field
+ * that starts with an apostrophe, so that a script reading the file gets the
+ * text back exactly by dropping one leading apostrophe from every field that
+ * has one.
  * Rows end with "\n". NULL is an empty field. CUSTOS_ENOMEM or CUSTOS_OK.
  */
 int custos_csv_field(custos_buf_t *b, const char *s);

@@ -51,4 +51,20 @@ test_expect 'report terms, retention plan and retention log --csv: the same guar
 	custos retention log --csv | cut -d, -f2,7 >log &&
 	printf "id,rule\nx:1,\"'"'"'@sum\"\nx:2,\"'"'"'@sum\"\n" >expect && test_cmp expect log
 '
+test_expect 'a production'"'"'s CSV files and the audit export'"'"'s: the same guard, nothing lost' '
+	setup &&
+	custos export "platform:x" --format csv --out prod >/dev/null &&
+	grep -q ",\"'"'"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\"), said @user2\"," prod/records.csv &&
+	custos --actor "'"'"'Eve" retention apply --yes >/dev/null &&
+	custos audit --export aud >/dev/null &&
+	grep -q ",\"'"'"''"'"'Eve\",[a-z]*,[^,]*,[^,]*,retention-apply," aud/audit.csv &&
+	test "$(cut -d, -f7 aud/tombstones.csv | sort -u)" = "$(printf "\"'"'"'@sum\"\nrule")" &&
+	python3 -c "
+import csv, json
+rows = list(csv.DictReader(open(\"prod/records.csv\", newline=\"\")))
+back = [v[1:] if v.startswith(chr(39)) else v for v in (r[\"text\"] for r in rows)]
+want = [json.loads(l)[\"text\"] for l in open(\"a.ndjson\")]
+assert sorted(back) == sorted(want), (back, want)
+"
+'
 test_done

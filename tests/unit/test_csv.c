@@ -31,10 +31,10 @@ static void test_csv__a_cell_a_spreadsheet_would_run_is_prefixed(void)
 {
 	custos_buf_t b = { 0 };
 	const char *f[] = { "=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@SUM(A1)", "\tx",
-	                    "\rx", "a=1", "1-2" };
-	CHECK_STR(row(&b, f, 8),
+	                    "\rx", "a=1", "1-2", "'tis", "it's" };
+	CHECK_STR(row(&b, f, 10),
 	          "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",\"'+1\",\"'-2\",\"'@SUM(A1)\","
-	          "\"'\tx\",\"'\rx\",a=1,1-2\n");
+	          "\"'\tx\",\"'\rx\",a=1,1-2,\"''tis\",it's\n");
 	custos_buf_free(&b);
 }
 
