@@ -266,7 +266,8 @@ int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone
                             void *ctx);
 /* Calls fn with every tombstone, in sequence order, in one read
  * transaction: what the retention log and the checks of disposition runs
- * read. A tombstone is a JSON object: id, version, seq, content_sha256,
+ * read. A tombstone is handed out as a JSON object (stored in binary, or
+ * as JSON by an earlier custos: docs/storage.md): id, version, seq, content_sha256,
  * raw_sha256, platform, account, created_at, in_reply_to and thread (when
  * the record had them), rule, policy_commit, disposed_at, run (when the
  * disposal named one), actor, media. */

@@ -111,58 +111,6 @@ static int add_pending(custos_buf_t *pending, int file, uint64_t slot)
 	return custos_buf_add(pending, e, sizeof e);
 }
 
-static int tombstone_json(custos_buf_t *j, const custos_record_t *rec,
-                          const custos_store__rechdr_t *h, const custos_dispose_item_t *it,
-                          const char *actor, int64_t when)
-{
-	char hex[CUSTOS_SHA256_HEX], t[40];
-	int err = 0;
-	j->len = 0;
-	err |= custos_buf_adds(j, "{\"id\":");
-	err |= custos_buf_add_json_str(j, rec->id, strlen(rec->id));
-	err |= custos_buf_printf(j, ",\"version\":%u,\"seq\":%llu", h->version,
-	                         (unsigned long long)rec->seq);
-	custos_hex(hex, h->content, 32);
-	err |= custos_buf_printf(j, ",\"content_sha256\":\"%s\"", hex);
-	custos_hex(hex, h->raw, 32);
-	err |= custos_buf_printf(j, ",\"raw_sha256\":\"%s\",\"platform\":", hex);
-	err |= custos_buf_add_json_str(j, rec->platform, strlen(rec->platform));
-	err |= custos_buf_adds(j, ",\"account\":");
-	err |= rec->account ? custos_buf_add_json_str(j, rec->account, strlen(rec->account))
-	                    : custos_buf_adds(j, "null");
-	custos_time_format(t, sizeof t, rec->created_at);
-	err |= custos_buf_printf(j, ",\"created_at\":\"%s\"", t);
-	/* where it stood in its conversation, so the conversation can be shown
-	 * with its gaps named */
-	if (rec->in_reply_to) {
-		err |= custos_buf_adds(j, ",\"in_reply_to\":");
-		err |= custos_buf_add_json_str(j, rec->in_reply_to, strlen(rec->in_reply_to));
-	}
-	if (rec->thread) {
-		err |= custos_buf_adds(j, ",\"thread\":");
-		err |= custos_buf_add_json_str(j, rec->thread, strlen(rec->thread));
-	}
-	err |= custos_buf_adds(j, ",\"rule\":");
-	err |= custos_buf_add_json_str(j, it->rule ? it->rule : "", it->rule ? strlen(it->rule) : 0);
-	err |= custos_buf_adds(j, ",\"policy_commit\":");
-	err |= custos_buf_add_json_str(j, it->commit ? it->commit : "",
-	                               it->commit ? strlen(it->commit) : 0);
-	custos_time_format(t, sizeof t, when);
-	err |= custos_buf_printf(j, ",\"disposed_at\":\"%s\"", t);
-	if (it->run)
-		err |= custos_buf_printf(j, ",\"run\":%llu", (unsigned long long)it->run);
-	err |= custos_buf_adds(j, ",\"actor\":");
-	err |= custos_buf_add_json_str(j, actor ? actor : "", actor ? strlen(actor) : 0);
-	err |= custos_buf_adds(j, ",\"media\":[");
-	for (size_t i = 0, k = 0; i < rec->n_media; i++) {
-		if (!rec->media[i].sha256)
-			continue;
-		err |= custos_buf_printf(j, "%s\"%s\"", k++ ? "," : "", rec->media[i].sha256);
-	}
-	err |= custos_buf_adds(j, "]}");
-	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
-}
-
 /* meta "retire": u32 ids of dictionaries trained on a disposed record that
  * are still to be retired. Written in the tombstone transaction, so a crash
  * before the retirement leaves it to the next writer. */
@@ -392,10 +340,15 @@ done:
 	return err;
 }
 
-/* The platform a tombstone names (custos wrote it: a plain JSON string). */
+/* The platform a tombstone names (custos wrote it: binary, or a plain JSON
+ * string). */
 static void tomb_platform(const MDB_val *tv, char *out, size_t cap)
 {
 	static const char key[] = "\"platform\":\"";
+	if (tv->mv_size && *(const uint8_t *)tv->mv_data == STORE_TOMB_BINARY) {
+		custos_store__tomb_platform(tv->mv_data, tv->mv_size, out, cap);
+		return;
+	}
 	const char *p = memmem(tv->mv_data, tv->mv_size, key, sizeof key - 1);
 	size_t n = 0;
 	if (p) {
@@ -634,7 +587,9 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 			}
 			memcpy(ms.media[ms.n_media++], rec.media[m].sha256, CUSTOS_SHA256_HEX);
 		}
-		if ((err = tombstone_json(&json, &rec, &h, &items[vic[i].item], actor, when)) < 0) {
+		const custos_dispose_item_t *it = &items[vic[i].item];
+		if ((err = custos_store__tomb_encode(&json, &rec, it->rule, it->commit, it->run, actor,
+		                                     when)) < 0) {
 			custos_err_set(&st->err, err, "out of memory");
 			goto fail;
 		}
@@ -763,6 +718,7 @@ static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_
 	MDB_txn *txn;
 	MDB_cursor *c = NULL;
 	MDB_val k = { id ? strlen(id) : 0, (void *)id }, v, tv;
+	custos_buf_t json = { 0 };
 	int rc, err = CUSTOS_OK;
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
 		return err;
@@ -784,6 +740,28 @@ static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_
 		} else {
 			tv = v;
 		}
+		if (tv.mv_size && *(const uint8_t *)tv.mv_data == STORE_TOMB_BINARY) {
+			/* the version and the hashes are the record header's */
+			MDB_val rv;
+			custos_store__rechdr_t h;
+			int r2 = mdb_get(txn, st->dbi[STORE_DB_RECORDS], (MDB_val *)seq, &rv);
+			if (r2 == 0 && custos_store__hdr_decode(&h, rv.mv_data, rv.mv_size) < 0)
+				r2 = MDB_CORRUPTED;
+			if (r2 == 0 &&
+			    (r2 = custos_store__tomb_json(&json, custos_store__get64(seq->mv_data), &h,
+			                                  tv.mv_data, tv.mv_size)) == CUSTOS_ENOMEM) {
+				err = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+				break;
+			}
+			if (r2 != 0) {
+				err = custos_err_set(&st->err, CUSTOS_ECORRUPT,
+				                     "the tombstone of seq %llu does not decode",
+				                     (unsigned long long)custos_store__get64(seq->mv_data));
+				break;
+			}
+			tv.mv_data = json.data;
+			tv.mv_size = json.len;
+		}
 		if ((err = fn(ctx, custos_store__get64(seq->mv_data), tv.mv_data, tv.mv_size)) != 0)
 			break;
 	}
@@ -793,6 +771,7 @@ done:
 	if (c)
 		mdb_cursor_close(c);
 	custos_store__read_done(st, txn);
+	custos_buf_free(&json);
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read tombstones");
 	return err;

@@ -220,6 +220,24 @@ int  custos_store__hdr_decode(custos_store__rechdr_t *h, const void *p, size_t n
 
 int  custos_store__state_load(custos_store_t *st, MDB_txn *txn, custos_store__state_t *s);
 int  custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_store__state_t *s);
+/* Tombstones (store_tomb.c). A tombstone value starting with
+ * STORE_TOMB_BINARY is binary; one starting with '{' is the JSON an earlier
+ * custos wrote, read as it is. */
+enum { STORE_TOMB_BINARY = 1 };
+/* Writes into b (emptied first) the binary tombstone of rec, disposed of
+ * under rule and commit in run (0: none) by actor at when. CUSTOS_ENOMEM. */
+int  custos_store__tomb_encode(custos_buf_t *b, const custos_record_t *rec,
+                               const char *rule, const char *commit, uint64_t run,
+                               const char *actor, int64_t when);
+/* Writes into j (emptied first) the JSON object of the binary tombstone v
+ * (n bytes) of seq, whose record header h gives its version and hashes:
+ * the same text a JSON tombstone of the same disposal holds.
+ * CUSTOS_ECORRUPT when v does not decode; CUSTOS_ENOMEM. */
+int  custos_store__tomb_json(custos_buf_t *j, uint64_t seq, const custos_store__rechdr_t *h,
+                             const void *v, size_t n);
+/* The platform a binary tombstone names, into out (cap bytes). */
+int  custos_store__tomb_platform(const void *v, size_t n, char *out, size_t cap);
+
 /* What disposal left, counted from the records themselves (store_dispose.c):
  * per platform, the records no live version of which is left and the
  * tombstones; and the distinct ids stored. What the PL_DISPOSED and
