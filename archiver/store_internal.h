@@ -131,6 +131,8 @@ typedef struct {
 	unsigned     txns;
 	bool         resizing;
 	bool         batch;               /* a batch is open on some view */
+	bool         compacted;           /* data.mdb was replaced: this environment is the
+	                                   * old file's, and takes no more batches */
 } custos_store__shared_t;
 
 /* A view: one thread's handle on the shared store, with its own scratch
@@ -220,6 +222,12 @@ int  custos_store__hdr_decode(custos_store__rechdr_t *h, const void *p, size_t n
 
 int  custos_store__state_load(custos_store_t *st, MDB_txn *txn, custos_store__state_t *s);
 int  custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_store__state_t *s);
+/* The gate of the environment's files (store_compact.c): an flock on the
+ * store directory, shared while an environment is being opened, exclusive
+ * while compaction swaps data.mdb. 0, or -1 with errno. */
+int  custos_store__gate(const char *store_dir, bool exclusive, int *fd);
+void custos_store__gate_release(int fd);
+
 /* Tombstones (store_tomb.c). A tombstone value starting with
  * STORE_TOMB_BINARY is binary; one starting with '{' is the JSON an earlier
  * custos wrote, read as it is. */

@@ -462,6 +462,29 @@ int  custos_archive_stats(custos_session_t *s, custos_stats_t *out);
 void custos_stats_free(custos_stats_t *st);   /* NULL-safe */
 
 /* ===========================================================================
+ * Compaction.
+ */
+typedef struct {
+	uint64_t bytes_before, bytes_after;   /* the store's data file */
+	uint64_t entries;                     /* key/value pairs copied */
+} custos_compact_t;
+
+/* Rewrites the store's databases in key order into a new file, with full
+ * pages and none free, and swaps it in for the old one (docs/storage.md,
+ * "Compaction"): the space a disposition's tombstones and rewritten pages
+ * left comes back. The operator's alone; needs the archive open for writing
+ * (the writer lock keeps every other writer out) and waits for a disposition
+ * run of this process to end. Audited ("compact-begin", then "compact" with
+ * the sizes). Afterwards the handle reads the old file and writes nothing
+ * more (CUSTOS_ESTOPPED): close it and open the archive again. A crash at
+ * any point leaves an archive that opens and verifies, with the old file or
+ * the new one. out may be NULL.
+ * @return CUSTOS_OK, CUSTOS_EDENIED, CUSTOS_EINVAL (opened read-only),
+ *         CUSTOS_ESTOPPED (compacted already), CUSTOS_EIO (a write, sync or
+ *         rename failed, the disk full: the store is as it was), CUSTOS_ENOMEM. */
+int custos_archive_compact(custos_session_t *s, custos_compact_t *out);
+
+/* ===========================================================================
  * The search index.
  */
 typedef struct {

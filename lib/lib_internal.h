@@ -183,6 +183,8 @@ typedef enum {
 	CUSTOS_OP_STATS, CUSTOS_OP_MATTER_READ, CUSTOS_OP_MATTER_WRITE, CUSTOS_OP_EXPORT,
 	/* the service (tokens.c, sources.c, service.c) */
 	CUSTOS_OP_TOKEN_ADMIN, CUSTOS_OP_SOURCE_ADMIN, CUSTOS_OP_SOURCE_READ, CUSTOS_OP_METRICS,
+	/* the operator's alone: compaction replaces the store's file (compact.c) */
+	CUSTOS_OP_COMPACT,
 	CUSTOS_OP_COUNT
 } custos_op_t;
 

@@ -40,7 +40,7 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1,
 		[CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
 		[CUSTOS_OP_METRICS] = 1, [CUSTOS_OP_MATTER_READ] = 1,
-		[CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1 },
+		[CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1, [CUSTOS_OP_COMPACT] = 1 },
 	[CUSTOS_ROLE_INGEST] = { [CUSTOS_OP_INGEST] = 1 },
 	[CUSTOS_ROLE_LEGAL] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
@@ -73,7 +73,8 @@ static const char *const audit_actions[] = {
 	"certificate-check", "matter-create", "matter-tag", "matter-save-search", "matter-show",
 	"matter-list", "export", "audit-export", "request", "auth-refused", "token-create",
 	"token-list", "token-revoke", "source-add", "source-list", "source-remove", "source-alert",
-	"source-alert-closed", "job-submit", "job-resume", "job-fail", "siem-start", NULL
+	"source-alert-closed", "job-submit", "job-resume", "job-fail", "siem-start",
+	"compact-begin", "compact", NULL
 };
 
 const char *const *custos_audit_actions(void)
