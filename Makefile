@@ -125,6 +125,7 @@ demo: deps
 bench: all
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)sh bench/run.sh
+	$(Q)sh bench/disposition.sh $${BENCH_N:-1000000} $(CURDIR)/bench/out/dispose | tee bench/out/disposition.txt
 	$(Q)sh bench/serve.sh
 	$(Q)sh bench/export.sh
 
