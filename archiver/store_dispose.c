@@ -111,6 +111,78 @@ static int add_pending(custos_buf_t *pending, int file, uint64_t slot)
 	return custos_buf_add(pending, e, sizeof e);
 }
 
+/* The contexts of one disposal call's tombstones: one per rule, commit and
+ * run among its items (actor and time are the call's). */
+typedef struct {
+	const char *rule, *commit;
+	uint64_t run;
+	uint32_t id;
+} tctx_t;
+
+typedef struct {
+	tctx_t  *v;
+	size_t   n, cap;
+	uint32_t next;   /* 0: not looked up yet */
+} tctxs_t;
+
+static bool same_str(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* The context id of item it in this call, written to meta the first time. */
+static int tomb_ctx(custos_batch_t *b, tctxs_t *c, const custos_dispose_item_t *it,
+                    const char *actor, int64_t when, custos_buf_t *tmp, uint32_t *out)
+{
+	custos_store_t *st = b->st;
+	uint8_t key[STORE_TOMB_CTX_KEY];
+	int rc, err;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].run == it->run && same_str(c->v[i].rule, it->rule) &&
+		    same_str(c->v[i].commit, it->commit)) {
+			*out = c->v[i].id;
+			return CUSTOS_OK;
+		}
+	if (!c->next) {
+		/* after the last context any disposal wrote */
+		MDB_cursor *cur;
+		MDB_val k = { 3, "tc;" }, v;
+		if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_META], &cur)) != 0)
+			return custos_store__mdb(st, rc, "cannot read tombstone contexts");
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+		c->next = 1;
+		if (rc == 0 && k.mv_size == STORE_TOMB_CTX_KEY && !memcmp(k.mv_data, "tc:", 3))
+			c->next = custos_store__get32((const uint8_t *)k.mv_data + 3) + 1;
+		mdb_cursor_close(cur);
+		if (rc && rc != MDB_NOTFOUND)
+			return custos_store__mdb(st, rc, "cannot read tombstone contexts");
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		tctx_t *nv = realloc(c->v, cap * sizeof *nv);
+		if (!nv)
+			return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+		c->v = nv;
+		c->cap = cap;
+	}
+	tctx_t *t = &c->v[c->n];
+	t->rule = it->rule;
+	t->commit = it->commit;
+	t->run = it->run;
+	t->id = c->next++;
+	if ((err = custos_store__tomb_ctx_encode(tmp, it->rule, it->commit, it->run, actor,
+	                                         when)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	custos_store__tomb_ctx_key(key, t->id);
+	if ((err = custos_store__op(b, STORE_OP_PUT, STORE_DB_META, key, sizeof key, tmp->data,
+	                            tmp->len, 0)) < 0)
+		return err;
+	c->n++;
+	*out = t->id;
+	return CUSTOS_OK;
+}
+
 /* meta "retire": u32 ids of dictionaries trained on a disposed record that
  * are still to be retired. Written in the tombstone transaction, so a crash
  * before the retirement leaves it to the next writer. */
@@ -493,6 +565,7 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 	uint64_t *seqs = NULL;
 	size_t n_vic = 0, cap_vic = 0;
 	media_scan_t ms = { 0 };
+	tctxs_t ctxs = { 0 };
 	size_t cap_media = 0;
 	custos_record_t rec;
 	custos_dispose_summary_t s = { 0 };
@@ -587,9 +660,10 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 			}
 			memcpy(ms.media[ms.n_media++], rec.media[m].sha256, CUSTOS_SHA256_HEX);
 		}
-		const custos_dispose_item_t *it = &items[vic[i].item];
-		if ((err = custos_store__tomb_encode(&json, &rec, it->rule, it->commit, it->run, actor,
-		                                     when)) < 0) {
+		uint32_t ctx = 0;
+		if ((err = tomb_ctx(b, &ctxs, &items[vic[i].item], actor, when, &hdrbuf, &ctx)) < 0)
+			goto fail;
+		if ((err = custos_store__tomb_encode(&json, &rec, ctx)) < 0) {
 			custos_err_set(&st->err, err, "out of memory");
 			goto fail;
 		}
@@ -705,6 +779,7 @@ done:
 	custos_buf_free(&pending);
 	custos_buf_free(&json);
 	custos_buf_free(&hdrbuf);
+	free(ctxs.v);
 	free(vic);
 	free(seqs);
 	free(ms.media);
@@ -748,8 +823,8 @@ static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_
 			if (r2 == 0 && custos_store__hdr_decode(&h, rv.mv_data, rv.mv_size) < 0)
 				r2 = MDB_CORRUPTED;
 			if (r2 == 0 &&
-			    (r2 = custos_store__tomb_json(&json, custos_store__get64(seq->mv_data), &h,
-			                                  tv.mv_data, tv.mv_size)) == CUSTOS_ENOMEM) {
+			    (r2 = custos_store__tomb_to_json(st, txn, custos_store__get64(seq->mv_data), &h,
+			                                     &tv, &json)) == CUSTOS_ENOMEM) {
 				err = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
 				break;
 			}

@@ -8,13 +8,17 @@
 /* The value in `tombstones`, after the marker byte STORE_TOMB_BINARY (a JSON
  * tombstone of an earlier custos starts with '{'):
  *   u8  flags         1 account, 2 in_reply_to, 4 thread (present when set;
- *                     a missing account is null), 8 the policy commit is
- *                     40 lower-case hex digits, kept as its 20 bytes
- *   i64 created_at ms, i64 disposed_at ms
- *   varint run (0: none)
- *   text id, platform, [account], [in_reply_to], [thread], rule,
- *        policy_commit (text, or 20 bytes with flag 8), actor
+ *                     a missing account is null)
+ *   i64 created_at ms
+ *   varint context    the disposal it was part of, in meta "tc:" + u32
+ *   text id, platform, [account], [in_reply_to], [thread]
  *   varint number of media, then each as text
+ * and the context, written once per rule of each disposal call:
+ *   u8  flags         8 the policy commit is 40 lower-case hex digits, kept
+ *                     as its 20 bytes
+ *   i64 disposed_at ms
+ *   varint run (0: none)
+ *   text rule, policy_commit (text, or 20 bytes with flag 8), actor
  * where text is a varint length and the bytes. */
 enum { TF_ACCOUNT = 1, TF_REPLY = 2, TF_THREAD = 4, TF_COMMIT20 = 8 };
 
@@ -45,21 +49,39 @@ static bool is_hex40(const char *s)
 	return true;
 }
 
-int custos_store__tomb_encode(custos_buf_t *b, const custos_record_t *rec,
-                              const char *rule, const char *commit, uint64_t run,
-                              const char *actor, int64_t when)
+int custos_store__tomb_ctx_encode(custos_buf_t *b, const char *rule, const char *commit,
+                                  uint64_t run, const char *actor, int64_t when)
 {
-	uint8_t fixed[18];
+	uint8_t fixed[9];
 	int err = 0;
-	uint8_t flags = (rec->account ? TF_ACCOUNT : 0) | (rec->in_reply_to ? TF_REPLY : 0) |
-	                (rec->thread ? TF_THREAD : 0) | (is_hex40(commit) ? TF_COMMIT20 : 0);
+	fixed[0] = is_hex40(commit) ? TF_COMMIT20 : 0;
+	custos_store__be64(fixed + 1, (uint64_t)when);
 	b->len = 0;
-	fixed[0] = STORE_TOMB_BINARY;
-	fixed[1] = flags;
-	custos_store__be64(fixed + 2, (uint64_t)rec->created_at);
-	custos_store__be64(fixed + 10, (uint64_t)when);
 	err |= custos_buf_add(b, fixed, sizeof fixed);
 	err |= put_varint(b, run);
+	err |= put_text(b, rule);
+	if (fixed[0] & TF_COMMIT20) {
+		uint8_t raw[20];
+		custos_unhex(raw, commit, sizeof raw);
+		err |= custos_buf_add(b, raw, sizeof raw);
+	} else {
+		err |= put_text(b, commit);
+	}
+	err |= put_text(b, actor);
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_store__tomb_encode(custos_buf_t *b, const custos_record_t *rec, uint32_t ctx)
+{
+	uint8_t fixed[10];
+	int err = 0;
+	fixed[0] = STORE_TOMB_BINARY;
+	fixed[1] = (rec->account ? TF_ACCOUNT : 0) | (rec->in_reply_to ? TF_REPLY : 0) |
+	           (rec->thread ? TF_THREAD : 0);
+	custos_store__be64(fixed + 2, (uint64_t)rec->created_at);
+	b->len = 0;
+	err |= custos_buf_add(b, fixed, sizeof fixed);
+	err |= put_varint(b, ctx);
 	err |= put_text(b, rec->id);
 	err |= put_text(b, rec->platform);
 	if (rec->account)
@@ -68,15 +90,6 @@ int custos_store__tomb_encode(custos_buf_t *b, const custos_record_t *rec,
 		err |= put_text(b, rec->in_reply_to);
 	if (rec->thread)
 		err |= put_text(b, rec->thread);
-	err |= put_text(b, rule);
-	if (flags & TF_COMMIT20) {
-		uint8_t raw[20];
-		custos_unhex(raw, commit, sizeof raw);
-		err |= custos_buf_add(b, raw, sizeof raw);
-	} else {
-		err |= put_text(b, commit);
-	}
-	err |= put_text(b, actor);
 	size_t n_media = 0;
 	for (size_t i = 0; i < rec->n_media; i++)
 		n_media += rec->media[i].sha256 != NULL;
@@ -142,36 +155,53 @@ static int add_str(custos_buf_t *j, text_t t)
 	return custos_buf_add_json_str(j, t.s, t.n);
 }
 
-int custos_store__tomb_json(custos_buf_t *j, uint64_t seq, const custos_store__rechdr_t *h,
-                            const void *v, size_t n)
+static uint32_t tomb_ctx(const void *v, size_t n)
 {
-	rd_t r = { v, (const uint8_t *)v + n, n >= 18 };
+	rd_t r = { v, (const uint8_t *)v + n, n >= 10 };
+	if (!r.ok || r.p[0] != STORE_TOMB_BINARY)
+		return 0;
+	r.p += 10;
+	uint64_t ctx = get_varint(&r);
+	return r.ok && ctx <= UINT32_MAX ? (uint32_t)ctx : 0;
+}
+
+static int tomb_json(custos_buf_t *j, uint64_t seq, const custos_store__rechdr_t *h,
+                     const void *v, size_t n, const void *cv, size_t cn)
+{
+	rd_t r = { v, (const uint8_t *)v + n, n >= 10 }, c = { cv, (const uint8_t *)cv + cn, cn >= 9 };
 	char hex[CUSTOS_SHA256_HEX], t[40], commit[41];
 	int err = 0;
-	if (!r.ok || r.p[0] != STORE_TOMB_BINARY)
+	if (!r.ok || r.p[0] != STORE_TOMB_BINARY || !c.ok)
 		return CUSTOS_ECORRUPT;
 	uint8_t flags = r.p[1];
 	int64_t created = (int64_t)custos_store__get64(r.p + 2);
-	int64_t disposed = (int64_t)custos_store__get64(r.p + 10);
-	r.p += 18;
-	uint64_t run = get_varint(&r);
+	r.p += 10;
+	get_varint(&r);   /* the context, given */
 	text_t id = get_text(&r), platform = get_text(&r), none = { NULL, 0 };
 	text_t account = flags & TF_ACCOUNT ? get_text(&r) : none;
 	text_t reply = flags & TF_REPLY ? get_text(&r) : none;
 	text_t thread = flags & TF_THREAD ? get_text(&r) : none;
-	text_t rule = get_text(&r), pc;
-	if (flags & TF_COMMIT20) {
-		custos_hex(commit, (const uint8_t *)get_bytes(&r, 20), r.ok ? 20 : 0);
-		pc.s = commit;
-		pc.n = r.ok ? 40 : 0;
-	} else {
-		pc = get_text(&r);
-	}
-	text_t actor = get_text(&r);
 	uint64_t n_media = get_varint(&r);
-	if (!r.ok || flags & ~(TF_ACCOUNT | TF_REPLY | TF_THREAD | TF_COMMIT20))
+	if (!r.ok || flags & ~(TF_ACCOUNT | TF_REPLY | TF_THREAD))
 		return CUSTOS_ECORRUPT;
 
+	uint8_t cflags = c.p[0];
+	int64_t disposed = (int64_t)custos_store__get64(c.p + 1);
+	c.p += 9;
+	uint64_t run = get_varint(&c);
+	text_t rule = get_text(&c), pc;
+	if (cflags & TF_COMMIT20) {
+		const char *raw = get_bytes(&c, 20);
+		if (c.ok)
+			custos_hex(commit, (const uint8_t *)raw, 20);
+		pc.s = commit;
+		pc.n = c.ok ? 40 : 0;
+	} else {
+		pc = get_text(&c);
+	}
+	text_t actor = get_text(&c);
+	if (!c.ok || c.p != c.end || cflags & ~TF_COMMIT20)
+		return CUSTOS_ECORRUPT;
 	/* the fields and their order of the JSON tombstones written before */
 	j->len = 0;
 	err |= custos_buf_adds(j, "{\"id\":");
@@ -218,13 +248,34 @@ int custos_store__tomb_json(custos_buf_t *j, uint64_t seq, const custos_store__r
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
+void custos_store__tomb_ctx_key(uint8_t key[STORE_TOMB_CTX_KEY], uint32_t id)
+{
+	memcpy(key, "tc:", 3);
+	custos_store__be32(key + 3, id);
+}
+
+int custos_store__tomb_to_json(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                               const custos_store__rechdr_t *h, const MDB_val *tv,
+                               custos_buf_t *j)
+{
+	uint8_t key[STORE_TOMB_CTX_KEY];
+	uint32_t id = tomb_ctx(tv->mv_data, tv->mv_size);
+	if (!id)
+		return CUSTOS_ECORRUPT;
+	custos_store__tomb_ctx_key(key, id);
+	MDB_val k = { sizeof key, key }, cv;
+	if (mdb_get(txn, st->dbi[STORE_DB_META], &k, &cv) != 0)
+		return CUSTOS_ECORRUPT;
+	return tomb_json(j, seq, h, tv->mv_data, tv->mv_size, cv.mv_data, cv.mv_size);
+}
+
 int custos_store__tomb_platform(const void *v, size_t n, char *out, size_t cap)
 {
-	rd_t r = { v, (const uint8_t *)v + n, n >= 18 };
+	rd_t r = { v, (const uint8_t *)v + n, n >= 10 };
 	out[0] = '\0';
 	if (!r.ok || r.p[0] != STORE_TOMB_BINARY)
 		return CUSTOS_ECORRUPT;
-	r.p += 18;
+	r.p += 10;
 	get_varint(&r);
 	get_text(&r);
 	text_t p = get_text(&r);

@@ -221,7 +221,7 @@ static int verify_records(verify_t *vt)
 				goto done;
 			}
 			if (tv.mv_size && *(const uint8_t *)tv.mv_data == STORE_TOMB_BINARY &&
-			    custos_store__tomb_json(&vt->tomb, seq, &h, tv.mv_data, tv.mv_size) < 0) {
+			    custos_store__tomb_to_json(st, vt->txn, seq, &h, &tv, &vt->tomb) < 0) {
 				const char *name = custos_store__id_of_seq(st, vt->txn, seq, id, sizeof id) == 0
 				                 ? id : NULL;
 				err = corrupt(st, "its tombstone does not decode", name, h.version, seq);
