@@ -126,10 +126,24 @@ int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark);
 int custos_index_watermark(custos_index_t *idx, uint64_t *out);
 int custos_index_doccount(custos_index_t *idx, uint64_t *out);
 
-/* Compacts the closed index at path into a new generation and swaps the
- * MANIFEST to it, then removes the old generation; the size figures in
- * BENCHMARKS.md are after this. */
+/* Compacts every partition of the closed index at path into its next
+ * generation, swaps the MANIFEST to them, then removes the old ones. */
 int custos_index_compact(const char *path, custos_err_t *err);
+
+/* For a writer whose changes are all committed: compacts the partitions
+ * that lost documents (a disposition's deletes), which the MANIFEST names
+ * as still to compact from before their deletes were committed until this
+ * is done; the text of deleted documents stays in Xapian's free blocks
+ * until then. Only those partitions are rewritten; one left empty is
+ * dropped. A writer's open does the same for what a crash left noted. */
+int custos_index_compact_pending(custos_index_t *idx);
+
+/* The merge policy, for a writer whose changes are all committed: compacts
+ * each partition whose files have grown past 1.3 times what they took when
+ * it was last compacted (scaled to its documents now), or that was never
+ * compacted and holds 8 MiB. *merged says how many were. Searches go on
+ * meanwhile at the generations they opened; the writer waits. */
+int custos_index_merge(custos_index_t *idx, unsigned *merged);
 
 /* ------------------------------------------------------------------------
  * Search. docs/query-language.md is the reference of the query language.
