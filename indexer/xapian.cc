@@ -2651,6 +2651,14 @@ static void combine(custos_index_t *idx)
 	idx->db = new Xapian::Database();
 	for (Shard *sh : idx->shards)
 		idx->db->add_database(sh->wdb ? Xapian::Database(*sh->wdb) : *sh->rdb);
+	// an index without records has no partition yet: it answers as an
+	// empty database (Xapian refuses to search one with no database at all)
+	if (idx->shards.empty()) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		idx->db->add_database(Xapian::InMemory::open());
+#pragma GCC diagnostic pop
+	}
 }
 
 // Opens every shard the MANIFEST names (or starts a fresh build).
@@ -2732,7 +2740,8 @@ static int create_part(custos_index_t *idx, const std::string &part)
 		return e;
 	idx->man = m;
 	for (unsigned i = 0; i < m.shards; i++)
-		idx->db->add_database(*attach_shard(idx, part, gen, i, false)->wdb);
+		attach_shard(idx, part, gen, i, false);
+	combine(idx);
 	return CUSTOS_OK;
 }
 
