@@ -127,6 +127,7 @@ bench: all
 	$(Q)sh bench/run.sh
 	$(Q)sh bench/serve.sh
 	$(Q)sh bench/export.sh
+	$(Q)sh bench/index.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/custos
