@@ -1,4 +1,5 @@
 #!/bin/sh
+# plain-only: a load loop (sixty ingests) runs once, in the plain pass
 # The index's merge policy: an archive built in many small ingests, never
 # rebuilt, stays within 1.3 times the size a rebuild gives, plus the growth
 # each partition may gather before a merge, from the time its partitions
