@@ -71,7 +71,6 @@ while [ $r -le "$RUNS" ]; do
 done
 REB_RATE=$(echo "$RATES" | median)
 REBUILT=$(ibytes)
-BUILT_PARTS=$(parts)
 REBUILT_PER=$(calc "$REBUILT / $N")
 
 # ---- disposition of the oldest 80% --------------------------------------------
