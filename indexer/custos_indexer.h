@@ -11,13 +11,16 @@
  * never reads or writes the store; callers feed it records and, for
  * snippets, hand it the text through a callback.
  *
- * On disk (<archive>/index): a MANIFEST naming the current generation and
- * its shard count, and the generation's shards in gen-<G>/shard<i>. The
- * MANIFEST is replaced atomically (temporary file, fsync, rename, fsync of
- * the directory), so a reader opens every shard of one generation or fails
- * loudly; a compaction or a rebuild writes a new generation and swaps the
- * MANIFEST, then removes the old generation (which may hold the text of
- * records disposed of since).
+ * On disk (<archive>/index): partitions by the year of created_at
+ * ("undated" for records without one), each split into the same number of
+ * hash shards, in <year>-<G>/shard<i>; a MANIFEST names each partition's
+ * generation G, the shard count, the watermarks and the partitions owing a
+ * compaction. The MANIFEST is replaced atomically (temporary file, fsync,
+ * rename, fsync of the directory), so a reader opens every shard of every
+ * partition it names or fails loudly; a compaction writes the next
+ * generation of the partitions it compacts and swaps the MANIFEST, then
+ * removes their old generations (which may hold the text of records
+ * disposed of since); the other partitions are not written.
  *
  * Threads: a handle is used by one thread at a time. A write handle runs one
  * internal worker thread that feeds Xapian while the caller prepares the next
