@@ -267,7 +267,7 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 			problem(s, v, "store: %s", custos_store_err(st)->msg);
 			goto done;
 		}
-		uint64_t live = ss.versions - ss.tombstones;
+		uint64_t live = ss.versions;   /* live versions: the disposed are not counted */
 		custos_store_stats_free(&ss);
 		if (custos_index_doccount(idx, &docs) < 0) {
 			problem(s, v, "index: %s", custos_index_errmsg(idx));
