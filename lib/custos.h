@@ -174,6 +174,21 @@ void custos_session_refresh(custos_session_t *s);
 /* The archive the session is on; borrowed. */
 custos_archive_t *custos_session_archive(custos_session_t *s);
 
+/* The session's role. */
+custos_role_t custos_session_role(const custos_session_t *s);
+/* The names of the operations the role table knows ("ingest", "read",
+ * "search", "index", "verify", "audit-read", "policy-read", "policy-write",
+ * "hold-read", "hold-write", "retention-plan", "retention-apply", "stats",
+ * "token-admin", "source-admin", "source-read", "metrics"), in that order,
+ * NULL-terminated; static storage. docs/api.md says which endpoints each
+ * one opens. */
+const char *const *custos_operations(void);
+/* True when the session's role may do operation (a name of
+ * custos_operations()); false for an unknown name. Not audited: a face
+ * asks it to show what a user may do, and the operation itself still
+ * checks. */
+bool custos_session_may(const custos_session_t *s, const char *operation);
+
 /* ===========================================================================
  * Capture.
  */
@@ -386,6 +401,49 @@ int  custos_archive_report_terms(custos_session_t *s, const char *const *queries
                                  const char *source_sha256, custos_term_report_t **out,
                                  uint64_t *watermark);
 void custos_term_report_free(custos_term_report_t *r);   /* NULL-safe */
+
+/* ===========================================================================
+ * Activity: what the archived accounts did, for governance.
+ */
+
+/* One platform, account and month (UTC, by the records' created_at).
+ * A record is the account's own when its author is the captured account
+ * (handle or id, without '@', case aside). */
+typedef struct {
+	char    *platform, *account;
+	char     month[8];          /* "2023-04" */
+	uint64_t records;           /* records created that month (the last version captured
+	                             * of each) */
+	uint64_t posts;             /* the account's own records that reply to nothing */
+	uint64_t replies;           /* the account's own replies (in_reply_to, or kind reply
+	                             * or comment) */
+	uint64_t received;          /* records others wrote: customers' posts, replies,
+	                             * messages */
+	uint64_t answered;          /* the account's replies to a dated archived record of
+	                             * someone else: those whose reply latency is known */
+	double   latency_median;    /* seconds from that record to the reply, over answered;
+	                             * 0 when answered is 0 */
+	double   latency_mean;
+} custos_activity_t;
+
+typedef struct {
+	custos_activity_t *v;       /* by platform, account, month */
+	size_t   n;
+	uint64_t records;           /* records read */
+	uint64_t undated;           /* of them, undated: in no month */
+	uint64_t store_last_seq;    /* the snapshot the report was made in */
+	custos_arena_t arena;       /* owns every string above */
+} custos_activity_report_t;
+void custos_activity_report_free(custos_activity_report_t *r);   /* NULL-safe */
+
+/* Counts the archive's records per platform, account and month in the
+ * session's snapshot, with the reply latency of each account to others'
+ * records. It reads every stored record version: the cost follows the size
+ * of the store (about 100 bytes of memory a record). Role: read (legal,
+ * compliance, auditor). Audited ("activity": the counts). Free *out with
+ * custos_activity_report_free.
+ * @return CUSTOS_OK, CUSTOS_ECORRUPT (a stored record fails its hashes). */
+int custos_archive_activity(custos_session_t *s, custos_activity_report_t **out);
 
 /* ===========================================================================
  * Records.

@@ -59,6 +59,36 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_SOURCE_READ] = 1, [CUSTOS_OP_METRICS] = 1 },
 };
 
+/* The operations' names, as custos_session_may takes them (docs/api.md). */
+static const char *const op_names[CUSTOS_OP_COUNT + 1] = {
+	[CUSTOS_OP_INGEST] = "ingest", [CUSTOS_OP_READ] = "read", [CUSTOS_OP_SEARCH] = "search",
+	[CUSTOS_OP_INDEX] = "index", [CUSTOS_OP_VERIFY] = "verify",
+	[CUSTOS_OP_AUDIT_READ] = "audit-read", [CUSTOS_OP_POLICY_READ] = "policy-read",
+	[CUSTOS_OP_POLICY_WRITE] = "policy-write", [CUSTOS_OP_HOLD_READ] = "hold-read",
+	[CUSTOS_OP_HOLD_WRITE] = "hold-write", [CUSTOS_OP_RETENTION_PLAN] = "retention-plan",
+	[CUSTOS_OP_RETENTION_APPLY] = "retention-apply", [CUSTOS_OP_STATS] = "stats",
+	[CUSTOS_OP_TOKEN_ADMIN] = "token-admin", [CUSTOS_OP_SOURCE_ADMIN] = "source-admin",
+	[CUSTOS_OP_SOURCE_READ] = "source-read", [CUSTOS_OP_METRICS] = "metrics",
+};
+
+const char *const *custos_operations(void)
+{
+	return op_names;
+}
+
+custos_role_t custos_session_role(const custos_session_t *s)
+{
+	return s->role;
+}
+
+bool custos_session_may(const custos_session_t *s, const char *operation)
+{
+	for (int op = 0; operation && op < CUSTOS_OP_COUNT; op++)
+		if (op_names[op] && !strcmp(op_names[op], operation))
+			return allowed[s->role][op];
+	return false;
+}
+
 int custos_actor_check(const char *actor, custos_err_t *err)
 {
 	custos_actor_t parsed;

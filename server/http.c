@@ -24,6 +24,10 @@ const int srv_code_slots[SRV_CODE_SLOTS] = { 200, 201, 202, 400, 401, 403, 404, 
 const double srv_buckets[SRV_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                           0.5, 1, 2.5, 10 };
 
+const char srv_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+                       "img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; "
+                       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -57,6 +61,11 @@ int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* the review page runs only its own script and talks only to this
+	 * server; a record's bytes opened directly run nothing either */
+	MHD_add_response_header(resp, "Content-Security-Policy", srv_csp);
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	if (status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"custos\"");
 	MHD_queue_response(r->conn, (unsigned)status, resp);

@@ -69,16 +69,31 @@ static int healthz(srv_req_t *r)
 	return srv_reply(r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
 }
 
-static const char review_page[] =
-	"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	"<title>custos</title></head><body>\n<h1>custos</h1>\n"
-	"<p>A records archive. The API is under <code>/v1</code> and needs a token "
-	"(<code>Authorization: Bearer ...</code>): see docs/api.md and docs/openapi.yaml.</p>\n"
-	"</body></html>\n";
-
-static int index_page(srv_req_t *r)
+/* The review page (web/, compiled in): public files that hold no archive
+ * data; the page asks the API for everything with the token its user
+ * signs in with. */
+static int asset(srv_req_t *r, const char *name)
 {
-	return srv_reply(r, 200, "text/html; charset=utf-8", review_page, sizeof review_page - 1);
+	for (size_t i = 0; i < srv_n_assets; i++)
+		if (!strcmp(srv_assets[i].name, name))
+			return srv_reply(r, 200, srv_assets[i].type, srv_assets[i].data, srv_assets[i].len);
+	return srv_reply_msg(r, 404, "not found", "the page has no file '%s'", name);
+}
+
+static int index_page(srv_req_t *r) { return asset(r, "index.html"); }
+static int get_asset(srv_req_t *r) { return asset(r, r->arg[0]); }
+
+/* Who the token is and what its role may do, so the page offers only that. */
+static int get_session(srv_req_t *r)
+{
+	json_t *may = json_array();
+	for (const char *const *op = custos_operations(); *op && may; op++)
+		if (custos_session_may(r->s, *op))
+			json_array_append_new(may, json_string(*op));
+	return srv_reply_json(r, 200, json_pack("{s:s, s:s, s:o, s:o}", "token", r->token_name,
+	                                        "role", custos_role_name(custos_session_role(r->s)),
+	                                        "actor", jstr(r->who.actor),
+	                                        "may", may ? may : json_array()));
 }
 
 /* ---- capture -------------------------------------------------------------- */
@@ -258,6 +273,122 @@ static int get_record(srv_req_t *r) { return show(r, CUSTOS_SHOW_ONE, false); }
 static int get_versions(srv_req_t *r) { return show(r, CUSTOS_SHOW_VERSIONS, false); }
 static int get_raw(srv_req_t *r) { return show(r, CUSTOS_SHOW_ONE, true); }
 static int get_thread(srv_req_t *r) { return show(r, CUSTOS_SHOW_THREAD, false); }
+
+static int get_media(srv_req_t *r)
+{
+	void *p = NULL;
+	size_t n = 0;
+	if (custos_archive_media(r->s, r->arg[0], &p, &n) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	int rc = srv_reply(r, 200, "application/octet-stream", p, n);
+	free(p);
+	return rc;
+}
+
+static int get_custodians(srv_req_t *r)
+{
+	custos_custodian_count_t *v = NULL;
+	size_t n = 0;
+	if (custos_archive_custodians(r->s, &v, &n) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n && arr; i++)
+		json_array_append_new(arr, json_pack("{s:o, s:I}", "name", jstr(v[i].name), "records",
+		                                     (json_int_t)v[i].records));
+	custos_custodians_free(v, n);
+	return srv_reply_json(r, 200, json_pack("{s:o}", "custodians", arr ? arr : json_array()));
+}
+
+static int get_activity(srv_req_t *r)
+{
+	custos_activity_report_t *rep = NULL;
+	if (custos_archive_activity(r->s, &rep) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < rep->n && arr; i++) {
+		const custos_activity_t *b = &rep->v[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, "
+		                                     "s:f}", "platform", b->platform, "account",
+		                                     b->account, "month", b->month, "records",
+		                                     (json_int_t)b->records, "posts",
+		                                     (json_int_t)b->posts, "replies",
+		                                     (json_int_t)b->replies, "received",
+		                                     (json_int_t)b->received, "answered",
+		                                     (json_int_t)b->answered, "latency_median",
+		                                     b->latency_median, "latency_mean",
+		                                     b->latency_mean));
+	}
+	json_t *o = json_pack("{s:I, s:I, s:I, s:o}", "records", (json_int_t)rep->records,
+	                      "undated", (json_int_t)rep->undated, "store_last_seq",
+	                      (json_int_t)rep->store_last_seq, "months", arr ? arr : json_array());
+	custos_activity_report_free(rep);
+	return srv_reply_json(r, 200, o);
+}
+
+/* {"terms": ["query", ...]}: the search-term report, one query a term. */
+static int post_terms(srv_req_t *r)
+{
+	json_t *b = json_body(r), *terms;
+	custos_term_report_t *rep = NULL;
+	uint64_t wm = 0;
+	unsigned qflags = 0;
+	if (!b)
+		return r->status;
+	terms = json_object_get(b, "terms");
+	size_t n = json_array_size(terms);
+	const char **q = n ? calloc(n, sizeof *q) : NULL;
+	for (size_t i = 0; i < n && q; i++)
+		if (!(q[i] = json_string_value(json_array_get(terms, i))) || !*q[i]) {
+			free(q);
+			json_decref(b);
+			return srv_reply_msg(r, 400, "malformed request", "term %zu is not a query", i + 1);
+		}
+	if (!n || !q) {
+		free(q);
+		json_decref(b);
+		return n ? srv_reply_msg(r, 500, "out of memory", "out of memory")
+		         : srv_reply_msg(r, 400, "malformed request", "a term report needs \"terms\": "
+		                         "a list of queries");
+	}
+	if (json_is_true(json_object_get(b, "dtsearch")))
+		qflags |= CUSTOS_QUERY_DTSEARCH;
+	const char *source = json_string_value(json_object_get(b, "source"));
+	if (custos_archive_report_terms(r->s, q, n, qflags, source ? source : "review page", NULL,
+	                                &rep, &wm) < 0) {
+		free(q);
+		json_decref(b);
+		return srv_reply_err(r, custos_session_err(r->s));
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n && arr; i++) {
+		const custos_term_t *t = &rep->terms[i];
+		json_t *e;
+		if (t->status < 0) {
+			e = json_pack("{s:I, s:s, s:s}", "line", (json_int_t)(i + 1), "query", q[i], "error",
+			              t->error);
+		} else {
+			json_t *acc = json_object(), *pl = json_object();
+			for (size_t k = 0; k < t->n_accounts && acc; k++)
+				json_object_set_new(acc, t->by_account[k].key,
+				                    json_integer((json_int_t)t->by_account[k].hits));
+			for (size_t k = 0; k < t->n_platforms && pl; k++)
+				json_object_set_new(pl, t->by_platform[k].key,
+				                    json_integer((json_int_t)t->by_platform[k].hits));
+			e = json_pack("{s:I, s:s, s:I, s:I, s:I, s:o, s:o}", "line", (json_int_t)(i + 1),
+			              "query", q[i], "hits", (json_int_t)t->hits, "unique",
+			              (json_int_t)t->unique, "family", (json_int_t)t->family, "accounts",
+			              acc ? acc : json_object(), "platforms", pl ? pl : json_object());
+		}
+		json_array_append_new(arr, e);
+	}
+	json_t *o = json_pack("{s:I, s:b, s:o, s:I}", "watermark", (json_int_t)wm, "incomplete",
+	                      rep->incomplete, "terms", arr ? arr : json_array(), "distinct",
+	                      (json_int_t)rep->distinct);
+	custos_term_report_free(rep);
+	free(q);
+	json_decref(b);
+	return srv_reply_json(r, 200, o);
+}
 
 static int get_stats(srv_req_t *r)
 {
@@ -475,6 +606,71 @@ static int post_apply(srv_req_t *r)
 	return job_accepted(r, id);
 }
 
+/* ---- the schedule -------------------------------------------------------------- */
+
+static int get_policy(srv_req_t *r)
+{
+	custos_schedule_t *sc = NULL;
+	if (custos_archive_policy_show(r->s, srv_arg(r, "at"), &sc) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *rules = json_array();
+	for (size_t i = 0; i < sc->n_rules && rules; i++) {
+		const custos_rule_t *ru = &sc->rules[i];
+		char retain[16];
+		custos_retain_format(retain, sizeof retain, ru->retain);
+		json_array_append_new(rules, json_pack("{s:s, s:s, s:o, s:s, s:s, s:i}", "name",
+		                                       ru->name, "match", ru->match, "description",
+		                                       jstr(ru->description), "retain", retain, "from",
+		                                       ru->from == CUSTOS_FROM_CAPTURED ? "captured"
+		                                       : "created", "line", ru->line));
+	}
+	json_t *o = json_pack("{s:s, s:o, s:i, s:o, s:s#, s:o}", "commit", sc->commit,
+	                      "commit_time", jtime(sc->commit_time), "version", sc->version,
+	                      "description", jstr(sc->description), "text",
+	                      sc->text ? sc->text : "", sc->text ? (int)sc->text_len : 0, "rules",
+	                      rules ? rules : json_array());
+	custos_schedule_free(sc);
+	return srv_reply_json(r, 200, o);
+}
+
+static int get_policy_log(srv_req_t *r)
+{
+	custos_policy_log_t l;
+	memset(&l, 0, sizeof l);
+	if (custos_archive_policy_log(r->s, &l) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l.n && arr; i++) {
+		const custos_policy_commit_t *c = &l.v[i];
+		json_t *ch = json_array();
+		for (size_t k = 0; k < c->n_changes && ch; k++)
+			json_array_append_new(ch, json_string(c->changes[k]));
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "commit", c->id,
+		                                     "time", jtime(c->time), "author", jstr(c->author),
+		                                     "email", jstr(c->email), "message",
+		                                     jstr(c->message), "changes",
+		                                     ch ? ch : json_array()));
+	}
+	custos_policy_log_free(&l);
+	return srv_reply_json(r, 200, json_pack("{s:o}", "commits", arr ? arr : json_array()));
+}
+
+static int get_policy_diff(srv_req_t *r)
+{
+	const char *a = srv_arg(r, "a"), *b = srv_arg(r, "b");
+	custos_buf_t d = { 0 };
+	if (!a || !b || !*a || !*b)
+		return srv_reply_msg(r, 400, "malformed request", "a diff needs a=REVISION and "
+		                     "b=REVISION (commits or dates)");
+	if (custos_archive_policy_diff(r->s, a, b, &d) < 0) {
+		custos_buf_free(&d);
+		return srv_reply_err(r, custos_session_err(r->s));
+	}
+	int rc = srv_reply(r, 200, "text/plain; charset=utf-8", d.data ? d.data : "", d.len);
+	custos_buf_free(&d);
+	return rc;
+}
+
 /* HOOK (productions): the export API (lib/export.c, being built) is not in
  * the library yet. When it lands: a custos_job_production() in lib/jobs.c,
  * this handler queueing it (202 with the job), and GET
@@ -604,6 +800,8 @@ static int delete_source(srv_req_t *r)
 const srv_route_t srv_routes[] = {
 	{ "GET", "/healthz", BODY_NONE, true, healthz },
 	{ "GET", "/", BODY_NONE, true, index_page },
+	{ "GET", "/web/{file}", BODY_NONE, true, get_asset },
+	{ "GET", "/v1/session", BODY_NONE, false, get_session },
 	{ "GET", "/metrics", BODY_NONE, false, srv_metrics },
 	{ "POST", "/v1/records", BODY_RECORDS, false, post_records },
 	{ "POST", "/v1/imports", BODY_UPLOAD, false, post_imports },
@@ -613,6 +811,10 @@ const srv_route_t srv_routes[] = {
 	{ "GET", "/v1/records/{id}/raw", BODY_NONE, false, get_raw },
 	{ "GET", "/v1/records/{id}/thread", BODY_NONE, false, get_thread },
 	{ "GET", "/v1/records/{id}", BODY_NONE, false, get_record },
+	{ "GET", "/v1/media/{sha256}", BODY_NONE, false, get_media },
+	{ "GET", "/v1/custodians", BODY_NONE, false, get_custodians },
+	{ "GET", "/v1/activity", BODY_NONE, false, get_activity },
+	{ "POST", "/v1/reports/terms", BODY_JSON, false, post_terms },
 	{ "GET", "/v1/stats", BODY_NONE, false, get_stats },
 	{ "GET", "/v1/audit", BODY_NONE, false, get_audit },
 	{ "POST", "/v1/verify", BODY_NONE, false, post_verify },
@@ -622,6 +824,9 @@ const srv_route_t srv_routes[] = {
 	{ "GET", "/v1/holds/{name}", BODY_NONE, false, get_hold },
 	{ "GET", "/v1/retention/plan", BODY_NONE, false, get_plan },
 	{ "POST", "/v1/retention/apply", BODY_JSON, false, post_apply },
+	{ "GET", "/v1/policy", BODY_NONE, false, get_policy },
+	{ "GET", "/v1/policy/log", BODY_NONE, false, get_policy_log },
+	{ "GET", "/v1/policy/diff", BODY_NONE, false, get_policy_diff },
 	{ "POST", "/v1/productions", BODY_JSON, false, post_production },
 	{ "GET", "/v1/tokens", BODY_NONE, false, get_tokens },
 	{ "POST", "/v1/tokens", BODY_JSON, false, post_token },

@@ -74,8 +74,20 @@ int srv_reply_err(srv_req_t *r, const custos_err_t *err);
 int srv_reply_msg(srv_req_t *r, int http, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int srv_http_status(int custos_status);
+/* The Content-Security-Policy of every answer. */
+extern const char srv_csp[];
 /* A query parameter, or NULL. */
 const char *srv_arg(srv_req_t *r, const char *key);
+
+/* The review page's files (web/), compiled in by server/embed.sh. */
+typedef struct {
+	const char          *name;   /* "index.html", "app.js", ... */
+	const char          *type;   /* Content-Type */
+	const unsigned char *data;
+	size_t               len;
+} srv_asset_t;
+extern const srv_asset_t srv_assets[];
+extern const size_t srv_n_assets;
 
 /* Prometheus text (metrics.c). */
 int srv_metrics(srv_req_t *r);
