@@ -6,12 +6,13 @@ libgit2-dev libxapian-dev libyaml-dev libarchive-dev libxml2-dev libunistring-de
 libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
 git zstd jq unzip zip sqlite3 libsqlite3-dev clang libclang-rt-14-dev
 lmdb-utils time util-linux
-curl iproute2 python3 python3-yaml rsyslog prometheus wrk gnutls-bin"
+curl iproute2 python3 python3-yaml rsyslog prometheus wrk gnutls-bin chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-# the OpenAPI check installs its validator with npm (tests/cli/T075): Debian's
+# the OpenAPI check (tests/cli/T075) and the review page's browser test
+# (T076, which drives Debian's chromium) install their npm packages: Debian's
 # nodejs and npm, unless a node with its own npm is there already
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"

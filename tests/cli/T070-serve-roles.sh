@@ -12,6 +12,8 @@ ROLES="ingest legal compliance auditor admin"
 cat >"$t_root/table" <<'TABLE'
 GET /healthz - public 200
 GET / - public 200
+GET /web/app.js - public 200
+GET /v1/session - ingest,legal,compliance,auditor,admin 200
 POST /v1/records records ingest 200
 POST /v1/imports upload ingest 202
 GET /v1/search?q=post - legal,compliance,auditor 200
@@ -19,6 +21,10 @@ GET /v1/records/x:1 - legal,compliance,auditor 200
 GET /v1/records/x:1/versions - legal,compliance,auditor 200
 GET /v1/records/x:1/raw - legal,compliance,auditor 200
 GET /v1/records/x:1/thread - legal,compliance,auditor 200
+GET /v1/media/0000000000000000000000000000000000000000000000000000000000000000 - legal,compliance,auditor 404
+GET /v1/custodians - legal,compliance,auditor,admin 200
+GET /v1/activity - legal,compliance,auditor 200
+POST /v1/reports/terms {"terms":["post"]} legal,compliance,auditor 200
 GET /v1/stats - legal,compliance,auditor,admin 200
 GET /v1/audit?action=init - auditor 200
 POST /v1/verify - auditor 202
@@ -28,6 +34,9 @@ GET /v1/holds/h-legal - legal,compliance,auditor 200
 POST /v1/holds/h-ROLE/release {"reason":"done"} legal,compliance 200
 GET /v1/retention/plan - compliance,auditor 200
 POST /v1/retention/apply {} compliance 202
+GET /v1/policy - legal,compliance,auditor 200
+GET /v1/policy/log - legal,compliance,auditor 200
+GET /v1/policy/diff?a=HEAD~1&b=HEAD - legal,compliance,auditor 200
 POST /v1/productions {} none 501
 GET /v1/tokens - admin 200
 POST /v1/tokens {"name":"t-ROLE","role":"legal"} admin 201
