@@ -345,8 +345,12 @@ async function renderFacets(res) {
     if (!values.length) ul.append(h('li', { class: 'muted' }, 'none'));
     box.append(ul);
   };
-  for (const f of ['platform', 'account', 'year', 'month'])
-    list(f, Object.entries((res.facets && res.facets[f]) || {}));
+  for (const f of ['platform', 'account', 'year', 'month']) {
+    const values = Object.entries((res.facets && res.facets[f]) || {});
+    /* time runs newest first; the others come most frequent first */
+    if (f === 'year' || f === 'month') values.sort((x, y) => (x[0] < y[0] ? 1 : x[0] > y[0] ? -1 : 0));
+    list(f, values);
+  }
   /* custodians: the archive's list, each counted exactly within the results */
   if (st.custodians === null) {
     try { st.custodians = (await get('/v1/custodians')).custodians.filter((c) => c.name); } catch (e) { st.custodians = []; }
