@@ -517,7 +517,22 @@ async function viewReview() {
     return;
   }
   const s = st.search;
-  box.append(table(['Matter'], st.matters.map((m) => [m.name || m])));
+  for (const m of st.matters) {
+    const name = m.name || m;
+    let detail = null;
+    try { detail = await get(`/v1/matters/${enc(name)}`); } catch (e) { failed(e); }
+    box.append(h('h4', {}, name), detail ? [
+      table(['Tag', { label: 'Records', num: 1 }], (detail.tags || []).map((t, i) => [t, (detail.per_tag || [])[i] ?? ''])),
+      table(['Saved search', 'Query', { label: 'Hits', num: 1 }, 'Saved'], (detail.searches || []).map((x) => [
+        x.name, h('button', { type: 'button', on: { click: () => go('search', { q: x.query, sort: '-date' }) } }, x.query), x.hits, fmtTime(x.saved_at)]))] : null);
+    if (s.query) {
+      const sname = h('input', { 'aria-label': 'Name of the saved search', size: 16, required: true });
+      box.append(h('form', { class: 'row', on: { submit: async (ev) => {
+        ev.preventDefault();
+        try { const r = await post(`/v1/matters/${enc(name)}/searches`, { name: sname.value, query: s.query }); say(`Saved: ${r.hits} hits.`); viewReview(); } catch (e) { failed(e); }
+      } } }, `Save “${s.query}” in ${name} as `, sname, h('button', { type: 'submit' }, 'Save the search')));
+    }
+  }
   if (s.query) box.append(tagPanel({ query: s.query }, `every result of “${s.query}”`),
     s.selected.size ? tagPanel({ ids: [...s.selected] }, `the ${s.selected.size} selected records`) : null);
 }
@@ -697,7 +712,7 @@ async function viewAudit(ev) {
   const actions = new Set(entries.map((e) => e.action));
   clear($('audit-actions'), [...actions].sort().map((a) => h('option', { value: a })));
   const shown = entries.slice(-500).reverse();
-  clear($('audit'), table(['#', 'Time', 'Action', 'Who', 'Role', 'Token', 'Client', 'Status', 'Details'],
+  clear($('audit'), entries.length ? null : h('p', {}, 'No entries match.'), table(['#', 'Time', 'Action', 'Who', 'Role', 'Token', 'Client', 'Status', 'Details'],
     shown.map((e) => [e.n ?? e.seq ?? '', fmtTime(e.time || e.at), e.action, e.actor || e.user || '', e.role || '', e.token || '', e.client || '',
       e.status === undefined || e.status === 'ok' || e.status === 0 ? 'ok' : h('span', { class: 'error' }, String(e.status)),
       h('code', {}, JSON.stringify(e.params || {}).slice(0, 200))]),
