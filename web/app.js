@@ -275,8 +275,10 @@ async function runSearch() {
   const query = fullQuery(s.q, s.filters);
   const qs = `q=${enc(query)}&sort=${enc(s.sort)}&limit=${PAGE}&offset=${s.offset}&facets=platform,account,year,month`;
   say('Searching…');
+  const current = ticket('search');
   let res;
-  try { res = await get(`/v1/search?${qs}`); } catch (e) {
+  try { res = await get(`/v1/search?${qs}`); if (!current()) return; } catch (e) {
+    if (!current()) return;
     clear($('hits')); clear($('pager')); clear($('facets'));
     clear($('search-summary'), h('span', { class: 'error' }, e.message));
     say('');
@@ -701,13 +703,20 @@ async function startVerify() {
 
 /* ---- the audit trail --------------------------------------------------------------------- */
 
+/* Only the answer to the latest request of a kind is drawn: an earlier one
+ * that arrives late (a view's first load, a filter changed since) is dropped. */
+const latest = {};
+function ticket(kind) { latest[kind] = (latest[kind] || 0) + 1; const t = latest[kind]; return () => t === latest[kind]; }
+
 async function viewAudit(ev) {
   if (ev) ev.preventDefault();
+  const current = ticket('audit');
   const p = new URLSearchParams();
   for (const [k, id] of [['action', 'audit-action'], ['actor', 'audit-actor'], ['since', 'audit-since']])
     if ($(id).value) p.set(k, $(id).value);
   if ($('audit-until').value) p.set('until', `${$('audit-until').value}T23:59:59.999Z`);
   const text = await get(`/v1/audit?${p}`, { as: 'text' });
+  if (!current()) return;
   const entries = text.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch (e) { return { action: '(unreadable line)' }; } });
   const actions = new Set(entries.map((e) => e.action));
   clear($('audit-actions'), [...actions].sort().map((a) => h('option', { value: a })));
@@ -716,7 +725,7 @@ async function viewAudit(ev) {
     shown.map((e) => [e.n ?? e.seq ?? '', fmtTime(e.time || e.at), e.action, e.actor || e.user || '', e.role || '', e.token || '', e.client || '',
       e.status === undefined || e.status === 'ok' || e.status === 0 ? 'ok' : h('span', { class: 'error' }, String(e.status)),
       h('code', {}, JSON.stringify(e.params || {}).slice(0, 200))]),
-    `${entries.length} entries match${entries.length > 500 ? '; the newest 500 shown' : ''}, newest first`));
+    `${entries.length} ${entries.length === 1 ? 'entry matches' : 'entries match'}${entries.length > 500 ? '; the newest 500 shown' : ''}, newest first`));
 }
 
 /* ---- governance: charts in SVG of our own ------------------------------------------------ */
@@ -733,7 +742,8 @@ function s(tag, attrs, ...kids) {
 function barChart(id, title, labels, series, fmt = (v) => v.toLocaleString('en')) {
   const L = 70, B = 40, T = 12, H = 220;
   const W = Math.max(420, L + 10 + labels.length * Math.max(56, series.length * 14 + 10));
-  const max = Math.max(1, ...series.flatMap((x) => x.values));
+  const top = Math.max(1, ...series.flatMap((x) => x.values));
+  const max = Math.ceil(top / 4) * 4;   /* four whole steps */
   const slot = (W - L - 10) / Math.max(1, labels.length), bw = Math.max(3, (slot - 6) / series.length);
   const y = (v) => T + (H - T - B) * (1 - v / max);
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-labelledby': `${id}-t` },
@@ -764,6 +774,17 @@ function paintLegends(root) {
   root.querySelectorAll('.legend span[data-c]').forEach((el) => el.style.setProperty('--c', el.dataset.c));
 }
 
+function monthsBetween(first, last) {
+  const out = [];
+  let [y, m] = first.split('-').map(Number);
+  const [ly, lm] = last.split('-').map(Number);
+  while ((y < ly || (y === ly && m <= lm)) && out.length < 1200) {
+    out.push(`${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}`);
+    if (++m > 12) { m = 1; y++; }
+  }
+  return out;
+}
+
 async function viewGovernance() {
   const act = clear($('activity'));
   if (may('read')) {
@@ -778,8 +799,12 @@ async function viewGovernance() {
       groups.get(key).push(m);
     }
     let n = 0;
-    for (const [key, months] of groups) {
-      const labels = months.map((m) => m.month);
+    for (const [key, present] of groups) {
+      /* every month from the first to the last, the empty ones too */
+      const labels = monthsBetween(present[0].month, present[present.length - 1].month);
+      const byMonth = new Map(present.map((m) => [m.month, m]));
+      const none = { posts: 0, replies: 0, received: 0, answered: 0, latency_median: 0 };
+      const months = labels.map((l) => byMonth.get(l) || none);
       const cid = `chart-${n++}`;
       add(act, [h('h4', {}, key),
         barChart(`${cid}-volume`, `${key}: records per month`, labels, [

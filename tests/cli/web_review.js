@@ -269,9 +269,10 @@ async function main() {
   await step('auditor: the audit trail filtered by action and actor', async () => {
     await signIn(TOK.auditor);
     await navTo('Audit trail');
+    await page.waitForSelector('#audit caption');   /* the first load, unfiltered */
     await page.fill('#audit-action', 'hold-create');
     await page.click('#audit-form button[type=submit]');
-    await page.waitForSelector('#audit table tbody tr');
+    await page.waitForSelector('#audit caption:text("1 entry matches")');
     const rows = await page.locator('#audit tbody tr').allTextContents();
     assert(rows.length === 1 && rows[0].includes('hold-create') && rows[0].includes('web-legal'), `rows: ${rows}`);
     assert(await page.locator('#audit tbody tr:has-text("retention-apply")').count() === 0, 'not filtered');
@@ -292,10 +293,14 @@ async function main() {
     await page.waitForSelector('#audit caption:text("0 entries")');
   });
 
-  await step('the token never went into a URL', async () => {
+  await step('the token never went into a URL, and the page made no refused request', async () => {
     const leak = seen.urls.filter((u) => Object.values(TOK).some((t) => t && u.includes(t)));
     assert(!leak.length, `token in ${leak[0]}`);
     assert(!seen.csp.length, `CSP violations: ${seen.csp[0]}`);
+    /* 401s are audited as auth-refused: the page's own requests (its
+     * icon included) never draw one; the test's wrong token drew one */
+    const refused = await (await fetch(`${URL_}/v1/audit?action=auth-refused`, { headers: { Authorization: `Bearer ${TOK.auditor}` } })).text();
+    assert(refused.trim().split('\n').length === 1, `refused requests: ${refused}`);
   });
 
   await step('keyboard: sign out and back in without a mouse', async () => {
