@@ -439,7 +439,7 @@ void custos_activity_report_free(custos_activity_report_t *r);   /* NULL-safe */
 /* Counts the archive's records per platform, account and month in the
  * session's snapshot, with the reply latency of each account to others'
  * records. It reads every stored record version: the cost follows the size
- * of the store (about 100 bytes of memory a record). Role: read (legal,
+ * of the store (some 150 bytes of memory a record). Role: read (legal,
  * compliance, auditor). Audited ("activity": the counts). Free *out with
  * custos_activity_report_free.
  * @return CUSTOS_OK, CUSTOS_ECORRUPT (a stored record fails its hashes). */
