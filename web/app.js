@@ -661,7 +661,11 @@ function confirmApply(p) {
     if ($('apply-confirm').value.trim() !== String(p.eligible.length)) { say('Not confirmed: the number typed was not the number of records.', true); return; }
     try {
       const j = await post('/v1/retention/apply', { as_of: p.as_of });
-      await watchJob(j.job, $('plan'), () => { say('The disposition run finished.'); });
+      await watchJob(j.job, $('plan'), (job, box) => {
+        const r = job.result || {};
+        say(job.state === 'done' ? `The disposition run finished${r.records !== undefined ? `: ${r.records} records disposed of` : ''}.` : 'The disposition run failed.', job.state !== 'done');
+        if (job.result) box.append(h('details', {}, h('summary', {}, 'What the run did'), h('pre', {}, JSON.stringify(job.result, null, 2))));
+      });
     } catch (e) { failed(e); }
   };
   d.showModal();
