@@ -82,5 +82,6 @@ else
 	done <"$TEST_DIR/steps.out"
 	[ "$t_fail" = 0 ] || sed 's/^/    /' "$TEST_DIR/steps.err" | tail -n 20
 	for f in "$ART_KEEP"/*.png; do [ -f "$f" ] && echo "screenshot: ${f#"$TOP"/}"; done
+	echo "ARTIFACT ${ART_KEEP#"$TOP"/}/: $(ls "$ART_KEEP" | grep -c '\.png$') screenshots, one a step (with CHECK_KEEP=1 also in $TEST_DIR/shots)"
 fi
 test_done
