@@ -126,6 +126,7 @@ bench: all
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)sh bench/run.sh
 	$(Q)sh bench/serve.sh
+	$(Q)sh bench/export.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/custos

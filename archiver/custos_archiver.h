@@ -262,6 +262,10 @@ int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *
 typedef int (*custos_tombstone_fn)(void *ctx, uint64_t seq, const char *json, size_t n);
 int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
                             void *ctx);
+/* Calls fn with every tombstone of the store in seq order (the disposition
+ * log), in one read transaction; json borrowed for the call. fn returns
+ * non-zero to stop (returned). */
+int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void *ctx);
 
 /* The content hash (hex) of each record version seqs[i], from the record
  * headers only (no decryption): what legal holds record beside the id.

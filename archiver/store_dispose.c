@@ -624,6 +624,31 @@ done:
 	return err;
 }
 
+int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, err = CUSTOS_OK;
+	if ((err = custos_store__read_txn(st, &txn)) < 0)
+		return err;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_TOMBSTONES], &c)) != 0)
+		goto done;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((err = fn(ctx, custos_store__get64(k.mv_data), v.mv_data, v.mv_size)) != 0)
+			break;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+done:
+	if (c)
+		mdb_cursor_close(c);
+	custos_store__read_done(st, txn);
+	if (!err && rc)
+		err = custos_store__mdb(st, rc, "cannot read tombstones");
+	return err;
+}
+
 int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t n,
                                 char (*hex)[CUSTOS_SHA256_HEX])
 {

@@ -73,5 +73,7 @@ CLI_COMMAND(cmd_report);
 CLI_COMMAND(cmd_serve);
 CLI_COMMAND(cmd_token);
 CLI_COMMAND(cmd_source);
+CLI_COMMAND(cmd_matter);
+CLI_COMMAND(cmd_export);
 
 #endif

@@ -59,16 +59,35 @@ static int print_line(void *ctx, const char *line, size_t n)
 	return 0;
 }
 
+static int audit_export(cli_t *cli, const char *dir)
+{
+	custos_session_t *a = NULL;
+	custos_audit_export_t x;
+	int rc;
+	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
+		return rc;
+	if (custos_archive_audit_export(a, dir, &x) < 0)
+		rc = cli_fail("cannot export the audit trail: %s", custos_session_err(a)->msg);
+	else
+		printf("exported %llu audit entries (head %s) and %llu tombstones to %s; "
+		       "README.txt says how to re-verify them\n", (unsigned long long)x.audit_entries,
+		       x.audit_head, (unsigned long long)x.tombstones, dir);
+	cli_close(cli);
+	return rc;
+}
+
 int cmd_audit(cli_t *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "since", required_argument, NULL, 's' },
+		{ "export", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const cli_command_t *cmd = cli_find("audit");
 	audit_out_t out = { false, 0 };
 	int64_t since = CUSTOS_TIME_NONE;
+	const char *export_dir = NULL;
 	custos_session_t *a = NULL;
 	int c, rc;
 
@@ -80,11 +99,14 @@ int cmd_audit(cli_t *cli, int argc, char **argv)
 				return cli_usage(cmd, "cannot read the date '%s' (use 2024-01-31 or RFC 3339)",
 				                 optarg);
 			break;
+		case 'e': export_dir = optarg; break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
 	if (optind != argc)
 		return cli_usage(cmd, "audit takes no arguments");
+	if (export_dir)
+		return audit_export(cli, export_dir);
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &a)) != CLI_OK)
 		return rc;
 	custos_audit_filter_t f = CUSTOS_AUDIT_FILTER_INIT;

@@ -23,7 +23,8 @@ static const cli_command_t commands[] = {
 	  "search-term report: hits, unique and family hits per term, per account and platform" },
 	{ "stats", cmd_stats, "stats [--json] [--custodians]", "what the archive holds" },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost" },
-	{ "audit", cmd_audit, "audit [--json] [--since DATE]", "the audit trail" },
+	{ "audit", cmd_audit, "audit [--json] [--since DATE] | audit --export DIR",
+	  "the audit trail" },
 	{ "policy", cmd_policy, "policy set FILE [-m MSG] | show [--at DATE|COMMIT] [--json] | "
 	  "log [--json] | diff A B | doc add FILE [-m MSG] [--name NAME] | doc list [--json] | "
 	  "doc show NAME [--at DATE]", "the retention schedule and policy documents, in git" },
@@ -40,6 +41,13 @@ static const cli_command_t commands[] = {
 	{ "source", cmd_source, "source add NAME (--feed URL | --mastodon URL --account ID "
 	  "[--access-token-file F]) [--interval S] [--timeout S] [--page-limit N] | list [--json] | "
 	  "remove NAME", "polling connectors and their capture-completeness monitor" },
+	{ "matter", cmd_matter, "matter create NAME [--tag T]... [--description TEXT] | list | "
+	  "show NAME [--json] | tag NAME TAG (--query Q | --thread ID | ID...) [--remove] "
+	  "[--note TEXT] | save-search NAME SEARCH --query Q", "matters: saved searches and review coding" },
+	{ "export", cmd_export, "export (QUERY | --hold NAME | --matter NAME --tag T) "
+	  "--format dat|edrm|rsmf|jsonl|csv|html[,...] --out DIR [--matter NAME] [--bates PREFIX] "
+	  "[--start N] [--with-thread] [--images] [--fields F,...] [--endorse TEXT] [--json] | "
+	  "export --verify DIR [--json]", "productions for review platforms, and their verification" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -39,7 +39,8 @@ typedef enum {
 	CUSTOS_EINTERNAL = -17, /* a bug or an unexpected library failure */
 	CUSTOS_ENOSPC    = -18, /* the disk (or quota) is full */
 	CUSTOS_EDENIED   = -19, /* the session's role may not do this */
-	CUSTOS_ESTOPPED  = -20  /* the archive is closing: the work was not started */
+	CUSTOS_ESTOPPED  = -20, /* the archive is closing: the work was not started */
+	CUSTOS_ECANCELED = -21  /* the caller cancelled long work (an export) */
 } custos_status_t;
 
 /* A short lower-case phrase for a status ("record not found"); static storage. */
@@ -389,6 +390,24 @@ int custos_buf_add_printable(custos_buf_t *b, const char *s, size_t n);
  * argument being refused): each byte that is not becomes U+FFFD, so the
  * JSON stays valid. */
 int custos_buf_add_json_text(custos_buf_t *b, const char *s, size_t n);
+
+/* ---------------------------------------------------------------------------
+ * Code points and HTML character references (common/html.c).
+ */
+/* Writes cp as UTF-8 into out and returns its length (1 to 4); NUL, a
+ * surrogate or a value past U+10FFFF is written as U+FFFD. */
+size_t custos_utf8_put(char out[4], unsigned long cp);
+int    custos_buf_add_cp(custos_buf_t *b, unsigned long cp);
+/* Only &amp; &lt; &gt;: all X and Slack escape in their text, so anything
+ * else that looks like a reference there is what the author wrote. */
+#define CUSTOS_HTML_ESCAPES 1u
+/* The character reference at s (at most n bytes: "&amp;", "&#233;",
+ * "&#xE9;", a numeric one without its ';' as HTML reads it): its length,
+ * and its code point in *cp; 0 when s does not start one. */
+size_t custos_html_ref(const char *s, size_t n, unsigned flags, unsigned long *cp);
+/* Appends s with its character references decoded; an '&' that starts
+ * none is kept. */
+int    custos_html_unescape(custos_buf_t *b, const char *s, size_t n, unsigned flags);
 
 #ifdef __cplusplus
 }

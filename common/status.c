@@ -28,6 +28,7 @@ const char *custos_status_str(int status)
 	case CUSTOS_ENOSPC:      return "no space left on the device";
 	case CUSTOS_EDENIED:     return "not allowed for this role";
 	case CUSTOS_ESTOPPED:    return "the archive is closing";
+	case CUSTOS_ECANCELED:   return "cancelled";
 	}
 	return "unknown status";
 }

@@ -2,6 +2,7 @@
  * it for writing takes the writer lock and starts the writer and the index
  * service; the audit appender serves both kinds. */
 #include "lib_internal.h"
+#include "matter_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -304,6 +305,7 @@ void custos_archive_close(custos_archive_t *a)
 	/* the writer first: what it commits, the index service then indexes */
 	custos_writer__stop(a);
 	custos_indexsvc__stop(a);
+	custos_matters__close(a->matters);
 	custos_auditlog_free(a->audit);
 	custos_store_free(a->store);
 	registry_remove(a);

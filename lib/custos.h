@@ -1028,6 +1028,223 @@ int custos_service_audit_note(custos_session_t *s, const char *action, const cha
  * from another thread). */
 void custos_session_cancel(custos_session_t *s);
 
+/* ===========================================================================
+ * Matters and review coding (docs/productions.md).
+ *
+ * A matter is a case or an investigation: its saved searches and the
+ * review tags its reviewers give records. Coding is work product, never
+ * part of a record: it lives beside the store, in its own LMDB environment
+ * (<archive>/matters, docs/storage.md says why), and changing it changes no
+ * record, no content hash and no record chain. Every change is audited
+ * (who, when, which tag, which selection, how many records and a digest of
+ * their ids). When a record is disposed of under the retention schedule,
+ * its coding keeps only the fact that it was coded (how often, first and
+ * last time, platform and custodian), not which tags or notes.
+ *
+ * Every matter has the tags responsive, non-responsive, privileged and
+ * confidential, and those it defines at creation. Names of matters are
+ * 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'; tags 1-40 of
+ * [a-z0-9_-]. Writing needs the archive open for writing (the writer lock
+ * keeps other processes out, as for holds).
+ */
+
+/* Creates matter name with its own tags (n_tags may be 0) and an optional
+ * description. Audited ("matter-create").
+ * @return CUSTOS_OK; CUSTOS_EEXISTS; CUSTOS_EINVAL (a bad name or tag, the
+ *         message says which). */
+int custos_archive_matter_create(custos_session_t *s, const char *name, const char *description,
+                                 const char *const *tags, size_t n_tags);
+
+/* Which records an operation takes: exactly one of the three. */
+typedef struct {
+	const char        *query;    /* every record the query matches in the session's snapshot */
+	const char        *thread;   /* the conversation around this record id (show --thread) */
+	const char *const *ids;      /* these record ids; each must be stored and not disposed */
+	size_t             n_ids;
+} custos_selection_t;
+#define CUSTOS_SELECTION_INIT { NULL, NULL, NULL, 0 }
+
+/* Gives (or, with remove, takes away) tag to every selected record in one
+ * commit: all or nothing. note (may be NULL; at most 1,000 bytes, no control
+ * characters but newlines) is kept with the tag: for privileged, the
+ * privilege claimed ("Attorney-client"), which the privilege log shows.
+ * *selected (may be NULL) gets the records selected, *changed those whose
+ * coding changed. Audited ("matter-tag": matter, tag, add or remove, the
+ * selection, the counts and the SHA-256 of the selected ids, sorted, one a
+ * line).
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no such matter, or an id that is not
+ *         stored: nothing is tagged); CUSTOS_EINVAL (a tag the matter does
+ *         not have, a disposed record, not exactly one selection);
+ *         CUSTOS_EFORMAT (query); CUSTOS_EINDEX. */
+int custos_archive_matter_tag(custos_session_t *s, const char *matter, const char *tag,
+                              bool remove, const char *note, const custos_selection_t *sel,
+                              uint64_t *selected, uint64_t *changed);
+
+/* Saves query under name in the matter (replacing a search of that name)
+ * with its exact number of hits and the index watermark it ran at, in the
+ * session's snapshot; *hits and *watermark (may be NULL) get them. Audited
+ * ("matter-save-search"). CUSTOS_ENOTFOUND, CUSTOS_EFORMAT, CUSTOS_EINDEX. */
+int custos_archive_matter_save_search(custos_session_t *s, const char *matter, const char *name,
+                                      const char *query, uint64_t *hits, uint64_t *watermark);
+
+typedef struct {
+	char    *name, *query, *saved_by;   /* saved_by: the actor, or "" */
+	uint64_t hits, watermark;
+	int64_t  saved_at;
+} custos_saved_search_t;
+
+typedef struct {
+	char    *name, *description, *created_by;   /* "" when none */
+	int64_t  created_at;
+	char   **tags;                   /* the matter's tags, the standard four first */
+	size_t   n_tags;
+	uint64_t *per_tag;               /* n_tags: records carrying each tag now */
+	custos_facet_value_t *per_custodian, *per_platform;   /* coded records, most first */
+	size_t   n_custodian, n_platform;
+	uint64_t coded;                  /* records with at least one tag now */
+	uint64_t disposed;               /* coded records disposed of since: the fact stays */
+	custos_saved_search_t *searches; /* by name */
+	size_t   n_searches;
+	custos_arena_t arena;            /* owns everything above */
+} custos_matter_t;
+void custos_matter_free(custos_matter_t *m);   /* NULL-safe */
+
+/* Matter name with its counts per tag, custodian and platform and its saved
+ * searches. Audited ("matter-show"). CUSTOS_ENOTFOUND. */
+int custos_archive_matter_show(custos_session_t *s, const char *name, custos_matter_t **out);
+/* The names of every matter, sorted, as a NULL-terminated array (one
+ * allocation: free it with free()). Audited ("matter-list"). */
+int custos_archive_matter_list(custos_session_t *s, char ***out);
+
+/* ===========================================================================
+ * Productions (docs/productions.md).
+ *
+ * custos_archive_export writes the records of a query, a hold or a matter's
+ * tag into a new directory in the forms review platforms load, from ONE
+ * snapshot: the session's store snapshot and index watermark (pinned by its
+ * first read, or by the export itself), so the records produced are the
+ * records the search found. It streams the records: memory holds 24 bytes
+ * per record (the date order of the control numbers) and one record at a
+ * time, plus, for RSMF, the events of one 24-hour slice of each
+ * conversation; reading the selection from the index takes about 140 bytes
+ * a record at its peak (BENCHMARKS.md).
+ *
+ * Every record gets a control (Bates) number PREFIX000001..., in date order
+ * (then id), without gaps; a record's captured attachments are numbered
+ * right after it, as its family. A record the matter codes privileged is
+ * withheld: it keeps its number, its load-file row says so, nothing of its
+ * content is written, and the privilege log lists it. DIR/manifest.json
+ * (every file with its size and SHA-256, every record with its content hash
+ * and number, the selection, the watermark, the actor and the time) is
+ * written last, after everything else is durable, and only on success; a
+ * failed export leaves no manifest, so nothing can present it as whole.
+ *
+ * For a service: progress reports each phase and record, and cancel (or
+ * custos_session_cancel) stops the export between two records
+ * (CUSTOS_ECANCELED, no manifest). One
+ * export per session at a time; exports of several sessions run at once.
+ */
+enum {
+	CUSTOS_EXPORT_DAT   = 1 << 0,  /* Concordance DAT with NATIVES/, TEXT/ and MEDIA/ */
+	CUSTOS_EXPORT_EDRM  = 1 << 1,  /* EDRM XML 1.2 over the same files */
+	CUSTOS_EXPORT_RSMF  = 1 << 2,  /* RSMF 2.0, one .rsmf per conversation and day */
+	CUSTOS_EXPORT_JSONL = 1 << 3,  /* records.jsonl: every field, the raw bytes */
+	CUSTOS_EXPORT_CSV   = 1 << 4,  /* records.csv: every field but the raw bytes */
+	CUSTOS_EXPORT_HTML  = 1 << 5   /* HTML/: a printable page per thread, with MEDIA/ */
+};
+
+/* Parses "dat,edrm" into CUSTOS_EXPORT_* bits. CUSTOS_EINVAL (err names
+ * the unknown format and lists them). Thread-safe. */
+int custos_export_formats_parse(unsigned *out, const char *list, custos_err_t *err);
+
+typedef struct {
+	const char *phase;       /* "select", "produce", "finish" */
+	uint64_t    done;        /* records produced so far */
+	uint64_t    total;       /* records selected */
+} custos_export_progress_t;
+
+typedef struct {
+	/* what: exactly one of query, hold, or matter with tag */
+	const char *query;
+	const char *hold;         /* the hold's members and what its query matches now */
+	const char *matter;       /* with tag: the records coded tag. With query or hold: the
+	                           * matter whose tags fill the TAGS field and whose
+	                           * privileged records are withheld */
+	const char *tag;
+	unsigned    formats;      /* CUSTOS_EXPORT_* (at least one) */
+	bool        images;       /* IMAGES/: a PDF of each record, Bates stamped, and an
+	                           * Opticon OPT file */
+	bool        with_thread;  /* add every record of each selected record's thread */
+	const char *prefix;       /* Bates prefix: 1-40 of [A-Za-z0-9_-]; NULL: "CUSTOS" */
+	uint64_t    start;        /* first number (0: 1) */
+	const char *fields;       /* DAT fields, comma-separated, in order; NULL: all */
+	const char *endorsement;  /* stamped on every PDF page; NULL: "CONFIDENTIAL" on records
+	                           * coded confidential, nothing on the others */
+	void      (*progress)(void *ctx, const custos_export_progress_t *p);
+	void       *ctx;
+	const int  *cancel;       /* may be NULL; read atomically (__atomic_load_n) */
+} custos_export_opts_t;
+#define CUSTOS_EXPORT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, false, false, NULL, 0, NULL, \
+                                  NULL, NULL, NULL, NULL }
+
+typedef struct {
+	uint64_t records;         /* records selected and produced (withheld included) */
+	uint64_t documents;       /* control numbers given: records and attachments */
+	uint64_t attachments, withheld, pages;
+	uint64_t not_produced;    /* disposed of after the snapshot was taken: named in the
+	                           * manifest's not_produced and the production log */
+	uint64_t files, bytes;    /* files written and their bytes (the manifest's list) */
+	char     first[64], last[64];   /* first and last control number ("" when none) */
+	uint64_t watermark, store_last_seq;
+	char     manifest_sha256[CUSTOS_SHA256_HEX];
+} custos_export_summary_t;
+
+/* Produces the selection into dir, which the export creates (its parent
+ * must exist; an existing dir must be empty). Needs no write access to the
+ * archive. Audited ("export": the selection, the counts, the numbers and
+ * the manifest's SHA-256). summary may be NULL.
+ * @return CUSTOS_OK; CUSTOS_EEXISTS (dir is not empty); CUSTOS_EACCESS (dir
+ *         cannot be created or written); CUSTOS_ENOTFOUND (no hits: nothing
+ *         to produce, and no directory is made; or no such hold or matter);
+ *         CUSTOS_EINVAL (a bad prefix, field or format; not exactly one
+ *         selection); CUSTOS_EFORMAT (query); CUSTOS_ENOSPC (the disk filled:
+ *         dir holds what was written, without manifest); CUSTOS_ECANCELED;
+ *         CUSTOS_ECORRUPT (a record fails its hashes); CUSTOS_EINDEX. */
+int custos_archive_export(custos_session_t *s, const char *dir, const custos_export_opts_t *opts,
+                          custos_export_summary_t *summary);
+
+typedef struct {
+	uint64_t files, bytes, records, documents, load_lines, rsmf_files, pages;
+	uint64_t problems;        /* 0: the production is whole */
+	char   **problem;         /* the first 100, one sentence each */
+	size_t   n_problem;
+	custos_arena_t arena;
+} custos_production_check_t;
+void custos_production_check_free(custos_production_check_t *c);   /* NULL-safe; zeroes */
+
+/* Re-reads the production in dir without an archive: every file of the
+ * manifest is there with its size and SHA-256 and no other file is;
+ * control numbers run without gaps; every DAT, OPT and CSV line parses and
+ * the paths it names are files of the manifest; every EDRM file is XML
+ * naming the manifest's documents; every .rsmf is a MIME message whose
+ * rsmf.zip holds a manifest with the schema's required fields. Thread-safe.
+ * @return CUSTOS_OK (out->problems is 0); CUSTOS_ECORRUPT (out lists the
+ *         problems, err gives the first); CUSTOS_ENOTFOUND (no manifest.json:
+ *         not a finished production); CUSTOS_ENOMEM. */
+int custos_production_verify(const char *dir, custos_production_check_t *out, custos_err_t *err);
+
+typedef struct {
+	uint64_t audit_entries, tombstones, files;
+	char     audit_head[CUSTOS_SHA256_HEX];   /* hash of the last entry exported */
+} custos_audit_export_t;
+
+/* Writes the audit chain (audit.jsonl, audit.csv) and the disposition log
+ * (tombstones.jsonl, tombstones.csv) into dir (created; an existing dir
+ * must be empty), with README.txt saying how to re-verify the chain with
+ * sha256sum and jq, and SHA256SUMS. Audited ("audit-export"). Errors as
+ * custos_archive_export. */
+int custos_archive_audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out);
+
 #ifdef __cplusplus
 }
 #endif

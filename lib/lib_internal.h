@@ -141,6 +141,9 @@ struct custos_archive {
 
 	custos_writer_t    writer;
 	custos_indexsvc_t  isvc;
+
+	/* review coding (matter.c): opened at first use, under mu */
+	struct custos_matters *matters;
 };
 
 /* Records that audit entries now account for records up to seq. */
@@ -175,7 +178,7 @@ typedef enum {
 	CUSTOS_OP_INGEST, CUSTOS_OP_READ, CUSTOS_OP_SEARCH, CUSTOS_OP_INDEX, CUSTOS_OP_VERIFY,
 	CUSTOS_OP_AUDIT_READ, CUSTOS_OP_POLICY_READ, CUSTOS_OP_POLICY_WRITE, CUSTOS_OP_HOLD_READ,
 	CUSTOS_OP_HOLD_WRITE, CUSTOS_OP_RETENTION_PLAN, CUSTOS_OP_RETENTION_APPLY,
-	CUSTOS_OP_STATS,
+	CUSTOS_OP_STATS, CUSTOS_OP_MATTER_READ, CUSTOS_OP_MATTER_WRITE, CUSTOS_OP_EXPORT,
 	/* the service (tokens.c, sources.c, service.c) */
 	CUSTOS_OP_TOKEN_ADMIN, CUSTOS_OP_SOURCE_ADMIN, CUSTOS_OP_SOURCE_READ, CUSTOS_OP_METRICS,
 	CUSTOS_OP_COUNT

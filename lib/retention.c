@@ -4,6 +4,7 @@
  * each other (a->dispose_mu): a hold never lands in the middle of a run
  * that planned without it. */
 #include "lib_internal.h"
+#include "matter_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -780,6 +781,7 @@ typedef struct {
 	const char *actor;
 	bool complete;              /* the run's last step: retire dictionaries */
 	custos_dispose_summary_t sum;
+	custos_archive_t *a;
 } dispose_job_t;
 
 static int dispose_fn(void *ctx, custos_store_t *st, custos_err_t *err)
@@ -787,8 +789,14 @@ static int dispose_fn(void *ctx, custos_store_t *st, custos_err_t *err)
 	dispose_job_t *d = ctx;
 	int rc = d->complete ? custos_store_dispose_complete(st, &d->sum)
 	                     : custos_store_dispose(st, d->items, d->n, d->actor, 0, &d->sum);
-	if (rc < 0)
+	if (rc < 0) {
 		*err = *custos_store_err(st);
+		return rc;
+	}
+	/* review coding keeps the fact that these were coded, not the tags */
+	if (!d->complete && (rc = custos_matter__disposed(d->a, st, d->items, d->n, err)) < 0)
+		custos_err_prefix(err, "records disposed of; their review coding is cleared at the "
+		                  "next use of the matters");
 	return rc;
 }
 
@@ -884,7 +892,7 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 		goto audit;
 	for (size_t i = 0; i < pl->n; i += DISPOSE_BATCH) {
 		size_t n = pl->n - i < DISPOSE_BATCH ? pl->n - i : DISPOSE_BATCH;
-		dispose_job_t d = { items, n, actor, false, { 0 } };
+		dispose_job_t d = { items, n, actor, false, { 0 }, s->a };
 		double t1 = now_s();
 		for (size_t j = 0; j < n; j++) {
 			items[j].id = pl->v[i + j].id;
@@ -926,7 +934,7 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 		ap.index_seconds += now_s() - t2;
 	}
 	{
-		dispose_job_t d = { NULL, 0, actor, true, { 0 } };
+		dispose_job_t d = { NULL, 0, actor, true, { 0 }, s->a };
 		double t1 = now_s();
 		if ((err = run_dispose(s, &d)) < 0)
 			goto audit;
