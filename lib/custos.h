@@ -179,7 +179,8 @@ custos_role_t custos_session_role(const custos_session_t *s);
 /* The names of the operations the role table knows ("ingest", "read",
  * "search", "index", "verify", "audit-read", "policy-read", "policy-write",
  * "hold-read", "hold-write", "retention-plan", "retention-apply", "stats",
- * "token-admin", "source-admin", "source-read", "metrics"), in that order,
+ * "matter-read", "matter-write", "export", "token-admin", "source-admin",
+ * "source-read", "metrics"), in that order,
  * NULL-terminated; static storage. docs/api.md says which endpoints each
  * one opens. */
 const char *const *custos_operations(void);
@@ -900,6 +901,41 @@ int custos_job_verify(custos_service_t *svc, custos_session_t *s, char id[CUSTOS
  * docs/retention.md). Audited ("job-submit"). */
 int custos_job_retention_apply(custos_service_t *svc, custos_session_t *s, int64_t as_of,
                                char id[CUSTOS_JOB_ID]);
+
+/* What a production job produces: the selection and options of
+ * custos_export_opts_t (exactly one of query, hold, or matter with tag;
+ * matter beside a query or hold names the matter whose coding fills the
+ * TAGS field and withholds privileged records). formats is a list
+ * ("jsonl,dat"), as custos_export_formats_parse takes it. */
+typedef struct {
+	const char *query, *hold, *matter, *tag;
+	const char *formats;
+	const char *prefix;        /* NULL: "CUSTOS" */
+	uint64_t    start;         /* 0: 1 */
+	bool        with_thread, images;
+} custos_production_req_t;
+#define CUSTOS_PRODUCTION_REQ_INIT { NULL, NULL, NULL, NULL, NULL, NULL, 0, false, false }
+
+/* Queues custos_archive_export of req into <archive>/service/productions/
+ * <job id>/ (role: export). The selection, the query and the formats are
+ * checked now. Progress is records produced of those selected; once done,
+ * the job's result lists the files to download (the manifest's, and
+ * manifest.json) with the export's summary. A production cut short by a
+ * stop or a crash fails (its directory keeps what was written, without a
+ * manifest) and is not resumed. Audited ("job-submit"; the export writes
+ * its own "export" entry when it runs).
+ * @return CUSTOS_OK; CUSTOS_EINVAL (not exactly one selection, an unknown
+ *         format); CUSTOS_EFORMAT (the query). */
+int custos_job_production(custos_service_t *svc, custos_session_t *s,
+                          const custos_production_req_t *req, char id[CUSTOS_JOB_ID]);
+/* Opens file name (a path inside the production, "records.jsonl",
+ * "NATIVES/0001.json"; no "..", no link out of it) of the finished
+ * production job id for reading: *fd (the caller closes it) and *size.
+ * Role: export. Audited ("production-download": job, file, bytes).
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no such job, not a finished
+ *         production, no such file). */
+int custos_job_file_open(custos_service_t *svc, custos_session_t *s, const char *id,
+                         const char *name, int *fd, uint64_t *size);
 
 /* ===========================================================================
  * Polling connectors (lib/sources.c, lib/poll.c): sources the service

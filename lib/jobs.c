@@ -1,18 +1,15 @@
-/* Jobs: imports, verifications and retention runs that outlast a request.
- * One runner thread takes them in order and runs each in a session of the
- * one who asked; each job is a file under <archive>/service/jobs, so a
- * restart resumes what was cut short, or marks it failed with the reason.
- *
- * HOOK (productions): when the export API lands (lib/export.c), a
- * "production" kind goes here: a custos_job_production() that queues the
- * export with its options, run_job() calling it with progress, and its
- * output directory kept for download. The server answers POST
- * /v1/productions with 501 until then (server/routes.c). */
+/* Jobs: imports, verifications, retention runs and productions that
+ * outlast a request. One runner thread takes them in order and runs each in
+ * a session of the one who asked; each job is a file under
+ * <archive>/service/jobs, so a restart resumes what was cut short, or marks
+ * it failed with the reason. A production is written to
+ * <archive>/service/productions/<job id>/ and downloaded from there. */
 #include "service_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +31,7 @@ struct jentry {
 struct custos_jobs {
 	custos_archive_t *a;
 	char             dir[4096];
+	char             prod[4096];     /* <archive>/service/productions */
 	pthread_mutex_t  mu;
 	pthread_cond_t   cv;
 	jentry_t        *list;       /* every job, oldest first */
@@ -307,6 +305,60 @@ static int run_retention(custos_session_t *s, json_t *params, json_t **result)
 	return rc;
 }
 
+static void on_export_progress(void *ctx, const custos_export_progress_t *p)
+{
+	on_progress(ctx, p->done, p->total);
+}
+
+static int run_production(custos_jobs_t *j, jentry_t *e, custos_session_t *s,
+                          progress_ctx_t *pc, json_t *params, json_t **result)
+{
+	custos_export_opts_t o = CUSTOS_EXPORT_OPTS_INIT;
+	custos_export_summary_t sum;
+	char dir[8300], path[8400];
+	int rc;
+	memset(&sum, 0, sizeof sum);
+	o.query = json_string_value(json_object_get(params, "query"));
+	o.hold = json_string_value(json_object_get(params, "hold"));
+	o.matter = json_string_value(json_object_get(params, "matter"));
+	o.tag = json_string_value(json_object_get(params, "tag"));
+	o.prefix = json_string_value(json_object_get(params, "prefix"));
+	o.start = (uint64_t)json_integer_value(json_object_get(params, "start"));
+	o.with_thread = json_is_true(json_object_get(params, "with_thread"));
+	o.images = json_is_true(json_object_get(params, "images"));
+	o.progress = on_export_progress;
+	o.ctx = pc;
+	if ((rc = custos_export_formats_parse(&o.formats, json_string_value(json_object_get(params,
+	                                      "formats")), &s->err)) < 0)
+		return rc;
+	snprintf(dir, sizeof dir, "%s/%s", j->prod, e->id);
+	if ((rc = custos_archive_export(s, dir, &o, &sum)) < 0)
+		return rc;
+	/* what can be downloaded: every file of the manifest, and the manifest */
+	json_error_t je;
+	snprintf(path, sizeof path, "%s/manifest.json", dir);
+	json_t *m = json_load_file(path, 0, &je), *files = json_array(), *f;
+	size_t i;
+	json_array_foreach(json_object_get(m, "files"), i, f)
+		json_array_append_new(files, json_pack("{s:O, s:O, s:O}", "name", json_object_get(f, "path"),
+		                                       "size", json_object_get(f, "size"), "sha256",
+		                                       json_object_get(f, "sha256")));
+	struct stat sb;
+	if (stat(path, &sb) == 0)
+		json_array_append_new(files, json_pack("{s:s, s:I, s:s}", "name", "manifest.json", "size",
+		                                       (json_int_t)sb.st_size, "sha256",
+		                                       sum.manifest_sha256));
+	json_decref(m);
+	*result = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:o}", "records",
+	                    (json_int_t)sum.records, "documents", (json_int_t)sum.documents,
+	                    "withheld", (json_int_t)sum.withheld, "not_produced",
+	                    (json_int_t)sum.not_produced, "pages", (json_int_t)sum.pages, "first",
+	                    sum.first, "last", sum.last, "watermark", (json_int_t)sum.watermark,
+	                    "manifest_sha256", sum.manifest_sha256, "files",
+	                    files ? files : json_array());
+	return CUSTOS_OK;
+}
+
 static void run_job(custos_jobs_t *j, jentry_t *e)
 {
 	custos_who_t who = CUSTOS_WHO_INIT;
@@ -340,6 +392,8 @@ static void run_job(custos_jobs_t *j, jentry_t *e)
 			rc = run_verify(s, &pc, &result);
 		else if (!strcmp(e->kind, "retention-apply"))
 			rc = run_retention(s, params, &result);
+		else if (!strcmp(e->kind, "production"))
+			rc = run_production(j, e, s, &pc, params, &result);
 		else
 			rc = custos_err_set(&s->err, CUSTOS_EINVAL, "no job kind '%s'", e->kind);
 		err = s->err;
@@ -416,6 +470,7 @@ int custos_jobs__start(custos_jobs_t **out, custos_archive_t *a, bool run, custo
 	char up[4096];
 	if ((rc = custos_service__dir(a->dir, "jobs", j->dir, sizeof j->dir, err)) < 0 ||
 	    (rc = custos_service__dir(a->dir, "uploads", up, sizeof up, err)) < 0 ||
+	    (rc = custos_service__dir(a->dir, "productions", j->prod, sizeof j->prod, err)) < 0 ||
 	    (rc = load_all(j, err)) < 0) {
 		custos_jobs__stop(j);
 		return rc;
@@ -467,7 +522,8 @@ void custos_jobs__count(custos_jobs_t *j, uint64_t counts[CUSTOS_JOB_FAILED + 1]
 static custos_op_t op_of(const char *kind)
 {
 	return !strcmp(kind, "import") ? CUSTOS_OP_INGEST : !strcmp(kind, "verify")
-	       ? CUSTOS_OP_VERIFY : CUSTOS_OP_RETENTION_APPLY;
+	       ? CUSTOS_OP_VERIFY : !strcmp(kind, "production") ? CUSTOS_OP_EXPORT
+	       : CUSTOS_OP_RETENTION_APPLY;
 }
 
 /* Queues a job of kind with params (taken); id gets its id. */
@@ -543,6 +599,102 @@ int custos_job_retention_apply(custos_service_t *svc, custos_session_t *s, int64
 	}
 	return submit(svc, s, "retention-apply", NULL, json_pack("{s:o}", "as_of", time_json(as_of)),
 	              id);
+}
+
+int custos_job_production(custos_service_t *svc, custos_session_t *s,
+                          const custos_production_req_t *req, char id[CUSTOS_JOB_ID])
+{
+	int rc;
+	unsigned formats = 0;
+	const char *kind = "{\"kind\":\"production\"}";
+	if ((rc = custos_session__begin(s, CUSTOS_OP_EXPORT, "produce records")) < 0)
+		return custos_session__audit(s, "job-submit", kind, NULL, rc);
+	/* what the export would refuse, refused now rather than in the job */
+	int n_sel = !!req->query + !!req->hold + (req->tag && req->matter && !req->query && !req->hold);
+	if (n_sel != 1)
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "a production takes exactly one of a "
+		                    "query, a hold, or a matter with a tag");
+	else if (req->query && (rc = custos_query_check(req->query, &s->err)) < 0)
+		;
+	else
+		rc = custos_export_formats_parse(&formats, req->formats ? req->formats : "", &s->err);
+	if (rc < 0)
+		return custos_session__audit(s, "job-submit", kind, NULL, rc);
+	return submit(svc, s, "production", NULL,
+	              json_pack("{s:s?, s:s?, s:s?, s:s?, s:s, s:s?, s:I, s:b, s:b}", "query",
+	                        req->query, "hold", req->hold, "matter", req->matter, "tag", req->tag,
+	                        "formats", req->formats, "prefix", req->prefix, "start",
+	                        (json_int_t)req->start, "with_thread", req->with_thread, "images",
+	                        req->images), id);
+}
+
+/* name: a path inside the production, of plain components */
+static bool safe_name(const char *name)
+{
+	if (!name || !*name || *name == '/' || strlen(name) > 1024)
+		return false;
+	for (const char *p = name; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+		else
+			break;
+	}
+	return name[strlen(name) - 1] != '/';
+}
+
+int custos_job_file_open(custos_service_t *svc, custos_session_t *s, const char *id,
+                         const char *name, int *fd, uint64_t *size)
+{
+	custos_job_t *job = NULL;
+	char path[8400], real[PATH_MAX], base[PATH_MAX];
+	struct stat sb;
+	int rc;
+	*fd = -1;
+	*size = 0;
+	if ((rc = custos_job_get(svc, s, id, &job)) < 0)
+		goto audit;
+	if (strcmp(job->kind, "production") || job->state != CUSTOS_JOB_DONE) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "job '%s' is %s %s, not a finished "
+		                    "production", job->id, custos_job_state_name(job->state), job->kind);
+		goto audit;
+	}
+	snprintf(path, sizeof path, "%s/%s", svc->jobs->prod, job->id);
+	size_t bl = realpath(path, base) ? strlen(base) : 0;
+	snprintf(path, sizeof path, "%s/%s/%s", svc->jobs->prod, job->id, name ? name : "");
+	/* a name of the production, not a way out of it (no '..', no link) */
+	if (!bl || !safe_name(name) || !realpath(path, real) || strncmp(real, base, bl) ||
+	    real[bl] != '/' ||
+	    (*fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(*fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "production '%s' has no file '%.200s'",
+		                    job->id, name ? name : "");
+		goto audit;
+	}
+	*size = (uint64_t)sb.st_size;
+	rc = CUSTOS_OK;
+audit:;
+	custos_buf_t p = { 0 };
+	char r[64];
+	custos_buf_addc(&p, '{');
+	custos_lib__json_kv(&p, "job", id ? id : "");
+	custos_lib__json_kv(&p, "file", name ? name : "");
+	custos_buf_addc(&p, '}');
+	snprintf(r, sizeof r, "{\"bytes\":%llu}", (unsigned long long)*size);
+	custos_job_free(job);
+	rc = custos_session__audit(s, "production-download", p.data, rc < 0 ? NULL : r, rc);
+	custos_buf_free(&p);
+	if (rc < 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
 }
 
 int custos_upload_open(custos_upload_t **out, custos_service_t *svc, custos_session_t *s,
@@ -689,8 +841,9 @@ int custos_job_get(custos_service_t *svc, custos_session_t *s, const char *id,
 	pthread_mutex_unlock(&j->mu);
 	if (rc == CUSTOS_OK) {
 		const char *what = !strcmp(r->kind, "import") ? "read import jobs" :
-		                   !strcmp(r->kind, "verify") ? "read verification jobs"
-		                                              : "read retention jobs";
+		                   !strcmp(r->kind, "verify") ? "read verification jobs" :
+		                   !strcmp(r->kind, "production") ? "read productions"
+		                                                  : "read retention jobs";
 		rc = custos_session__begin(s, op_of(r->kind), what);
 	}
 	if (rc < 0) {

@@ -50,14 +50,9 @@ int srv_http_status(int st)
 	}
 }
 
-int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size_t n)
+/* Sends resp (taken) with the headers every answer carries. */
+static int queue(srv_req_t *r, int status, const char *type, struct MHD_Response *resp)
 {
-	if (r->answered)
-		return r->status;
-	struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)body,
-	                                                            MHD_RESPMEM_MUST_COPY);
-	if (!resp)
-		return 500;
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -73,6 +68,32 @@ int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size
 	r->answered = true;
 	r->status = status;
 	return status;
+}
+
+int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size_t n)
+{
+	if (r->answered)
+		return r->status;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)body,
+	                                                            MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return 500;
+	return queue(r, status, type, resp);
+}
+
+int srv_reply_fd(srv_req_t *r, int status, const char *type, int fd, uint64_t size)
+{
+	if (r->answered) {
+		close(fd);
+		return r->status;
+	}
+	/* the file is sent as it is read: a production may be large */
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	if (!resp) {
+		close(fd);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	return queue(r, status, type, resp);
 }
 
 int srv_reply_buf(srv_req_t *r, int status, custos_buf_t *b)
@@ -138,7 +159,7 @@ const char *srv_arg(srv_req_t *r, const char *key)
 
 /* Matches path against pattern; {x} takes one segment, or, as the
  * pattern's last {x} followed by a fixed tail, everything up to that tail
- * (record ids may hold '/'). */
+ * (record ids and a production's file names may hold '/'). */
 static bool match(const char *pat, const char *path, char arg[2][2048])
 {
 	int k = 0;
@@ -147,7 +168,7 @@ static bool match(const char *pat, const char *path, char arg[2][2048])
 			const char *close = strchr(pat, '}');
 			const char *tail = close + 1;   /* the fixed rest of the pattern */
 			size_t n;
-			if (k == 0 && !strchr(tail, '{')) {
+			if (!strchr(tail, '{')) {
 				/* the last variable: everything but the pattern's tail */
 				size_t pl = strlen(path), tl = strlen(tail);
 				if (pl <= tl || strcmp(path + pl - tl, tail))

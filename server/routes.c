@@ -671,15 +671,184 @@ static int get_policy_diff(srv_req_t *r)
 	return rc;
 }
 
-/* HOOK (productions): the export API (lib/export.c, being built) is not in
- * the library yet. When it lands: a custos_job_production() in lib/jobs.c,
- * this handler queueing it (202 with the job), and GET
- * /v1/jobs/{id}/files/{name} serving its output. Until then: 501. */
+/* ---- matters and productions --------------------------------------------------- */
+
+/* A JSON array of strings as a NULL-terminated vector (borrowed from a);
+ * NULL with *bad set when an element is not a string. */
+static const char **strv_of(json_t *a, size_t *n, bool *bad)
+{
+	*n = json_array_size(a);
+	*bad = false;
+	const char **v = calloc(*n + 1, sizeof *v);
+	for (size_t i = 0; v && i < *n; i++)
+		if (!(v[i] = json_string_value(json_array_get(a, i))))
+			*bad = true;
+	if (*bad) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int get_matters(srv_req_t *r)
+{
+	char **names = NULL;
+	if (custos_archive_matter_list(r->s, &names) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; names[i] && arr; i++)
+		json_array_append_new(arr, json_pack("{s:s}", "name", names[i]));
+	free(names);
+	return srv_reply_json(r, 200, json_pack("{s:o}", "matters", arr ? arr : json_array()));
+}
+
+static int post_matter(srv_req_t *r)
+{
+	json_t *b = json_body(r);
+	size_t n = 0;
+	bool bad;
+	if (!b)
+		return r->status;
+	const char *name = json_string_value(json_object_get(b, "name"));
+	const char *desc = json_string_value(json_object_get(b, "description"));
+	const char **tags = strv_of(json_object_get(b, "tags"), &n, &bad);
+	if (!name || bad || !tags) {
+		free(tags);
+		json_decref(b);
+		return srv_reply_msg(r, 400, "malformed request", "a matter needs \"name\", and "
+		                     "\"tags\" (if any) is a list of tag names");
+	}
+	int rc = custos_archive_matter_create(r->s, name, desc, tags, n);
+	json_t *o = rc < 0 ? NULL : json_pack("{s:s}", "name", name);
+	free(tags);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 201, o);
+}
+
+static int get_matter(srv_req_t *r)
+{
+	custos_matter_t *m = NULL;
+	if (custos_archive_matter_show(r->s, r->arg[0], &m) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *tags = json_array(), *per = json_array(), *searches = json_array();
+	json_t *cust = json_object(), *plat = json_object();
+	for (size_t i = 0; i < m->n_tags && tags && per; i++) {
+		json_array_append_new(tags, json_string(m->tags[i]));
+		json_array_append_new(per, json_integer((json_int_t)m->per_tag[i]));
+	}
+	for (size_t i = 0; i < m->n_custodian && cust; i++)
+		json_object_set_new(cust, m->per_custodian[i].value,
+		                    json_integer((json_int_t)m->per_custodian[i].count));
+	for (size_t i = 0; i < m->n_platform && plat; i++)
+		json_object_set_new(plat, m->per_platform[i].value,
+		                    json_integer((json_int_t)m->per_platform[i].count));
+	for (size_t i = 0; i < m->n_searches && searches; i++) {
+		const custos_saved_search_t *x = &m->searches[i];
+		json_array_append_new(searches, json_pack("{s:s, s:s, s:I, s:I, s:o, s:s}", "name",
+		                                          x->name, "query", x->query, "hits",
+		                                          (json_int_t)x->hits, "watermark",
+		                                          (json_int_t)x->watermark, "saved_at",
+		                                          jtime(x->saved_at), "saved_by", x->saved_by));
+	}
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o}", "name",
+	                      m->name, "description", m->description, "created_by", m->created_by,
+	                      "created_at", jtime(m->created_at), "tags", tags ? tags : json_array(),
+	                      "per_tag", per ? per : json_array(), "coded", (json_int_t)m->coded,
+	                      "disposed", (json_int_t)m->disposed, "per_custodian",
+	                      cust ? cust : json_object(), "per_platform",
+	                      plat ? plat : json_object(), "searches",
+	                      searches ? searches : json_array());
+	custos_matter_free(m);
+	return srv_reply_json(r, 200, o);
+}
+
+/* {"tag", "remove", "note"} and one of "query", "thread" or "ids" */
+static int post_matter_tag(srv_req_t *r)
+{
+	json_t *b = json_body(r);
+	custos_selection_t sel = CUSTOS_SELECTION_INIT;
+	uint64_t selected = 0, changed = 0;
+	bool bad = false;
+	const char **ids = NULL;
+	if (!b)
+		return r->status;
+	const char *tag = json_string_value(json_object_get(b, "tag"));
+	sel.query = json_string_value(json_object_get(b, "query"));
+	sel.thread = json_string_value(json_object_get(b, "thread"));
+	if (json_object_get(b, "ids") && !(ids = strv_of(json_object_get(b, "ids"), &sel.n_ids, &bad)))
+		bad = true;
+	sel.ids = ids;
+	if (!tag || bad) {
+		free(ids);
+		json_decref(b);
+		return srv_reply_msg(r, 400, "malformed request", "tagging needs \"tag\" and one of "
+		                     "\"query\", \"thread\" or \"ids\" (a list of record ids)");
+	}
+	int rc = custos_archive_matter_tag(r->s, r->arg[0], tag,
+	                                   json_is_true(json_object_get(b, "remove")),
+	                                   json_string_value(json_object_get(b, "note")), &sel,
+	                                   &selected, &changed);
+	free(ids);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 200, json_pack("{s:I, s:I}", "selected", (json_int_t)selected,
+	                                        "changed", (json_int_t)changed));
+}
+
+static int post_matter_search(srv_req_t *r)
+{
+	json_t *b = json_body(r);
+	uint64_t hits = 0, wm = 0;
+	if (!b)
+		return r->status;
+	const char *name = json_string_value(json_object_get(b, "name"));
+	const char *query = json_string_value(json_object_get(b, "query"));
+	if (!name || !query) {
+		json_decref(b);
+		return srv_reply_msg(r, 400, "malformed request", "a saved search needs \"name\" and "
+		                     "\"query\"");
+	}
+	int rc = custos_archive_matter_save_search(r->s, r->arg[0], name, query, &hits, &wm);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 201, json_pack("{s:I, s:I}", "hits", (json_int_t)hits, "watermark",
+	                                        (json_int_t)wm));
+}
+
 static int post_production(srv_req_t *r)
 {
-	return srv_reply_msg(r, 501, "not implemented", "productions are not available through the "
-	                     "service yet: the export API is being built; use 'custos export' on "
-	                     "the archive's machine");
+	json_t *b = json_body(r);
+	custos_production_req_t q = CUSTOS_PRODUCTION_REQ_INIT;
+	char id[CUSTOS_JOB_ID];
+	if (!b)
+		return r->status;
+	q.query = json_string_value(json_object_get(b, "query"));
+	q.hold = json_string_value(json_object_get(b, "hold"));
+	q.matter = json_string_value(json_object_get(b, "matter"));
+	q.tag = json_string_value(json_object_get(b, "tag"));
+	q.formats = json_string_value(json_object_get(b, "formats"));
+	q.prefix = json_string_value(json_object_get(b, "prefix"));
+	q.start = (uint64_t)json_integer_value(json_object_get(b, "start"));
+	q.with_thread = json_is_true(json_object_get(b, "with_thread"));
+	q.images = json_is_true(json_object_get(b, "images"));
+	int rc = custos_job_production(r->srv->svc, r->s, &q, id);
+	json_decref(b);
+	if (rc < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return job_accepted(r, id);
+}
+
+static int get_job_file(srv_req_t *r)
+{
+	int fd = -1;
+	uint64_t size = 0;
+	if (custos_job_file_open(r->srv->svc, r->s, r->arg[0], r->arg[1], &fd, &size) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_fd(r, 200, "application/octet-stream", fd, size);
 }
 
 /* ---- tokens and sources -------------------------------------------------------- */
@@ -805,6 +974,7 @@ const srv_route_t srv_routes[] = {
 	{ "GET", "/metrics", BODY_NONE, false, srv_metrics },
 	{ "POST", "/v1/records", BODY_RECORDS, false, post_records },
 	{ "POST", "/v1/imports", BODY_UPLOAD, false, post_imports },
+	{ "GET", "/v1/jobs/{id}/files/{name}", BODY_NONE, false, get_job_file },
 	{ "GET", "/v1/jobs/{id}", BODY_NONE, false, get_job },
 	{ "GET", "/v1/search", BODY_NONE, false, get_search },
 	{ "GET", "/v1/records/{id}/versions", BODY_NONE, false, get_versions },
@@ -827,6 +997,11 @@ const srv_route_t srv_routes[] = {
 	{ "GET", "/v1/policy", BODY_NONE, false, get_policy },
 	{ "GET", "/v1/policy/log", BODY_NONE, false, get_policy_log },
 	{ "GET", "/v1/policy/diff", BODY_NONE, false, get_policy_diff },
+	{ "GET", "/v1/matters", BODY_NONE, false, get_matters },
+	{ "POST", "/v1/matters", BODY_JSON, false, post_matter },
+	{ "POST", "/v1/matters/{name}/tags", BODY_JSON, false, post_matter_tag },
+	{ "POST", "/v1/matters/{name}/searches", BODY_JSON, false, post_matter_search },
+	{ "GET", "/v1/matters/{name}", BODY_NONE, false, get_matter },
 	{ "POST", "/v1/productions", BODY_JSON, false, post_production },
 	{ "GET", "/v1/tokens", BODY_NONE, false, get_tokens },
 	{ "POST", "/v1/tokens", BODY_JSON, false, post_token },

@@ -69,10 +69,6 @@ function fmtSecs(s) {
   if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
   return `${(s / 86400).toFixed(1)} d`;
 }
-function waiting(what, detail) {
-  return h('div', { class: 'waiting', role: 'note', dataset: { waiting: what } },
-    h('strong', {}, 'Waiting for the endpoints: '), detail);
-}
 function download(name, blob) {
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name, hidden: true });
@@ -121,9 +117,6 @@ const get = (path, opts) => api('GET', path, undefined, opts);
 const post = (path, body) => api('POST', path, body === undefined ? {} : body);
 const enc = encodeURIComponent;
 function recPath(id) { return `/v1/records/${id.split('/').map(enc).join('/')}`; }
-/* An endpoint the server does not have yet (the matters and productions
- * API being built): 404 "no endpoint" or 501. */
-function missing(e) { return e instanceof ApiError && (e.status === 501 || (e.status === 404 && /no endpoint/.test(e.message))); }
 function failed(e) { if (!(e instanceof ApiError && e.status === 401)) say(e.message, true); }
 
 async function watchJob(id, box, onDone) {
@@ -145,7 +138,7 @@ const VIEWS = [
   { id: 'review', label: 'Review', need: 'search' },
   { id: 'holds', label: 'Holds', need: 'hold-read' },
   { id: 'retention', label: 'Retention', need: 'policy-read' },
-  { id: 'productions', label: 'Productions', need: ['read', 'verify'] },
+  { id: 'productions', label: 'Productions', need: ['export', 'verify'] },
   { id: 'audit', label: 'Audit trail', need: 'audit-read' },
   { id: 'governance', label: 'Governance', need: ['read', 'retention-plan', 'source-read'] },
 ];
@@ -176,7 +169,8 @@ async function signIn(token) {
   }
   nav.hidden = false;
   if (!nav.children.length) say(`The ${st.session.role} role has nothing to review here: it works through the API (docs/api.md).`);
-  if (may('search')) await loadMatters().catch(() => { st.matters = false; });
+  st.matters = null;
+  await loadMatters().catch(failed);
   $('hold-form').hidden = !may('hold-write');
   $('verify-box').hidden = !may('verify');
   route();
@@ -367,8 +361,8 @@ async function renderFacets(res) {
     list('custodian', counts.filter((c) => c[1] > 0));
   }
   box.append(h('h3', {}, 'Tag'));
-  box.append(st.matters === false ? waiting('tags', 'a tag facet needs the matters API (lib/matter.c).')
-    : h('p', { class: 'muted' }, 'Tags narrow through a matter: see Review.'));
+  box.append(h('p', { class: 'muted' }, 'Review tags live beside the store, not in the index, so a search cannot be narrowed by them yet; ',
+    'each matter counts its tags (Review), and a production can take a matter\'s tag.'));
 }
 
 function renderActions() {
@@ -484,50 +478,59 @@ async function viewRecord(id) {
   });
   box.append(vl);
 
-  if (st.matters) box.append(tagPanel({ ids: [rec.id] }, 'this record'), tagPanel({ thread: rec.id }, 'its whole thread'));
-  else if (st.matters === false) box.append(waiting('tag-record', 'tagging this record or its thread needs the matters API (lib/matter.c).'));
+  if (st.matters && st.matters.length && may('matter-write')) box.append(h('h3', {}, 'Review'), tagPanel({ ids: [rec.id] }, 'this record'), tagPanel({ thread: rec.id }, 'its whole thread'));
   $('main').focus();
 }
 
 /* ---- review: matters, tags, saved searches, term reports ----------------------------- */
 
 async function loadMatters() {
-  if (st.matters !== null) return;
-  try { st.matters = (await get('/v1/matters')).matters || []; } catch (e) {
-    if (missing(e)) st.matters = false; else throw e;
-  }
+  if (st.matters === null) st.matters = may('matter-read') ? (await get('/v1/matters')).matters : [];
 }
+let tagForms = 0;
 function tagPanel(selection, what) {
-  const sel = h('select', { 'aria-label': 'Matter' }, (st.matters || []).map((m) => h('option', {}, m.name || m)));
-  const tag = h('input', { 'aria-label': 'Tag', size: 14, value: 'responsive' });
-  const out = h('span', { role: 'status' });
-  return h('form', { class: 'row', on: { submit: async (ev) => {
+  const n = ++tagForms;
+  const sel = h('select', { 'aria-label': 'Matter', class: 'tag-matter' }, (st.matters || []).map((m) => h('option', {}, m.name || m)));
+  const tag = h('input', { 'aria-label': 'Tag', class: 'tag-name', size: 14, value: 'responsive', list: `tag-list-${n}`, spellcheck: 'false' });
+  const list = h('datalist', { id: `tag-list-${n}` }, ['responsive', 'non-responsive', 'privileged', 'confidential'].map((t) => h('option', { value: t })));
+  const out = h('span', { role: 'status', class: 'tag-out' });
+  return h('form', { class: 'row tag-form', dataset: { what: Object.keys(selection)[0] }, on: { submit: async (ev) => {
     ev.preventDefault();
     try {
       const r = await post(`/v1/matters/${enc(sel.value)}/tags`, { tag: tag.value, ...selection });
-      out.textContent = `Tagged ${r.selected} (${r.changed} changed).`;
-    } catch (e) { out.textContent = e.message; }
-  } } }, `Tag ${what} in `, sel, tag, h('button', { type: 'submit' }, 'Tag'), out);
+      out.textContent = `Tagged ${tag.value}: ${r.selected} records selected, ${r.changed} changed.`;
+    } catch (e) { out.textContent = e.message; out.className = 'tag-out error'; }
+  } } }, `Tag ${what} in `, sel, tag, list, h('button', { type: 'submit' }, 'Tag'), out);
 }
 async function viewReview() {
   await loadMatters();
   const box = clear($('matters'), h('h3', {}, 'Matters'));
-  if (st.matters === false) {
-    box.append(waiting('matters', ['tagging records, threads and whole results for a matter, and saved searches, ',
-      'appear here once the server exposes ', h('code', {}, '/v1/matters'), ' (the matters API, lib/matter.c, is being built; ',
-      'until then use ', h('code', {}, 'custos matter'), ' on the archive\'s machine).']));
-    return;
-  }
+  if (!may('matter-read')) { box.append(h('p', {}, `The ${st.session.role} role does not review for matters.`)); return; }
   const s = st.search;
+  if (may('matter-write')) {
+    const name = h('input', { id: 'matter-name', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._-]{0,63}', spellcheck: 'false' });
+    const tags = h('input', { id: 'matter-tags', size: 30, spellcheck: 'false', placeholder: 'hot, follow-up' });
+    box.append(h('form', { class: 'row', id: 'matter-form', on: { submit: async (ev) => {
+      ev.preventDefault();
+      try {
+        await post('/v1/matters', { name: name.value, tags: tags.value.split(',').map((t) => t.trim()).filter(Boolean) });
+        say(`Matter ${name.value} created.`);
+        st.matters = null;
+        await viewReview();
+      } catch (e) { failed(e); }
+    } } }, h('label', { for: 'matter-name' }, 'New matter'), name, h('label', { for: 'matter-tags' }, 'its own tags (comma-separated)'), tags,
+    h('button', { type: 'submit' }, 'Create')));
+  }
+  if (!st.matters.length) box.append(h('p', {}, 'No matters yet.'));
   for (const m of st.matters) {
     const name = m.name || m;
     let detail = null;
     try { detail = await get(`/v1/matters/${enc(name)}`); } catch (e) { failed(e); }
-    box.append(h('h4', {}, name), detail ? [
+    add(box, [h('h4', {}, name), detail ? [
       table(['Tag', { label: 'Records', num: 1 }], (detail.tags || []).map((t, i) => [t, (detail.per_tag || [])[i] ?? ''])),
       table(['Saved search', 'Query', { label: 'Hits', num: 1 }, 'Saved'], (detail.searches || []).map((x) => [
-        x.name, h('button', { type: 'button', on: { click: () => go('search', { q: x.query, sort: '-date' }) } }, x.query), x.hits, fmtTime(x.saved_at)]))] : null);
-    if (s.query) {
+        x.name, h('button', { type: 'button', on: { click: () => go('search', { q: x.query, sort: '-date' }) } }, x.query), x.hits, fmtTime(x.saved_at)]))] : null]);
+    if (s.query && may('matter-write')) {
       const sname = h('input', { 'aria-label': 'Name of the saved search', size: 16, required: true });
       box.append(h('form', { class: 'row', on: { submit: async (ev) => {
         ev.preventDefault();
@@ -535,8 +538,8 @@ async function viewReview() {
       } } }, `Save “${s.query}” in ${name} as `, sname, h('button', { type: 'submit' }, 'Save the search')));
     }
   }
-  if (s.query) box.append(tagPanel({ query: s.query }, `every result of “${s.query}”`),
-    s.selected.size ? tagPanel({ ids: [...s.selected] }, `the ${s.selected.size} selected records`) : null);
+  if (s.query && st.matters.length && may('matter-write')) add(box, [h('h3', {}, 'Tag the current search'), tagPanel({ query: s.query }, `every result of “${s.query}”`),
+    s.selected.size ? tagPanel({ ids: [...s.selected] }, `the ${s.selected.size} selected records`) : null]);
 }
 
 function termsCsv(rep) {
@@ -675,12 +678,14 @@ function confirmApply(p) {
 
 async function viewProductions(p) {
   if (p && p.get('query')) $('prod-query').value = p.get('query');
-  $('production-form').hidden = !may('read');
+  $('production-form').hidden = !may('export');
 }
 async function startProduction(ev) {
   ev.preventDefault();
   const body = { formats: $('prod-format').value, prefix: $('prod-prefix').value };
-  if ($('prod-hold').value) body.hold = $('prod-hold').value; else body.query = $('prod-query').value;
+  if ($('prod-hold').value) body.hold = $('prod-hold').value;
+  else if ($('prod-tag').value) { body.matter = $('prod-matter').value; body.tag = $('prod-tag').value; }
+  else body.query = $('prod-query').value;
   const out = $('production-out');
   try {
     const j = await post('/v1/productions', body);
@@ -690,11 +695,7 @@ async function startProduction(ev) {
         try { download(f.name.replace(/.*\//, ''), await get(`/v1/jobs/${enc(job.id)}/files/${f.name.split('/').map(enc).join('/')}`, { as: 'blob' })); } catch (e) { failed(e); }
       } } }, `Download ${f.name}`), ` ${f.size} bytes`))));
     });
-  } catch (e) {
-    if (missing(e)) clear(out, waiting('productions', ['the server answered: “', e.message, '”. Exports start, are watched and downloaded here once ',
-      h('code', {}, 'POST /v1/productions'), ' and ', h('code', {}, 'GET /v1/jobs/{id}/files/{name}'), ' exist (the export API, lib/export.c, is being built).']));
-    else failed(e);
-  }
+  } catch (e) { failed(e); }
 }
 async function startVerify() {
   try {
@@ -833,7 +834,7 @@ async function viewGovernance() {
   const hl = clear($('health'));
   if (may('source-read')) {
     const { sources } = await get('/v1/sources');
-    hl.append(h('h3', {}, 'Capture health per source'), sources.length ? [
+    add(hl, [h('h3', {}, 'Capture health per source'), sources.length ? [
       barChart('chart-sources', 'Polls and failures per source', sources.map((x) => x.name), [
         { name: 'polls', color: '#0b4f8a', values: sources.map((x) => x.polls) },
         { name: 'failures', color: '#a30000', values: sources.map((x) => x.failures) },
@@ -841,7 +842,7 @@ async function viewGovernance() {
       table(['Source', 'Kind', 'Status', 'Last success', 'Open alerts'], sources.map((x) => [x.name, x.kind,
         h('span', { class: `badge ${x.status === 'ok' ? 'ok' : x.status === 'pending' ? 'warn' : 'bad'}` }, x.status),
         fmtTime(x.last_success), x.alerts.map((a) => `${a.kind}: ${a.detail}`).join('; ') || 'none']))]
-      : h('p', {}, 'No polling sources are configured.'));
+      : h('p', {}, 'No polling sources are configured.')]);
   }
   paintLegends($('view-governance'));
 }

@@ -40,6 +40,7 @@ REC
 	custos policy set r.yaml -m "first schedule" >/dev/null &&
 	printf 'rules:\n  - name: all\n    match: "*"\n    retain: 1y\n  - name: kept\n    match: "platform:x -#topic7"\n    retain: 10y\n' >r.yaml &&
 	custos policy set r.yaml -m "#topic7 kept one year" >/dev/null &&
+	custos source add web-feed --feed http://127.0.0.1:9/feed.xml --interval 300 >/dev/null &&
 	token web-legal legal && token web-compliance compliance && token web-auditor auditor &&
 	token web-admin admin
 }
