@@ -52,6 +52,16 @@ int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size
 		return r->status;
 	struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)body,
 	                                                            MHD_RESPMEM_MUST_COPY);
+	return srv_reply_response(r, status, type, resp);
+}
+
+int srv_reply_response(srv_req_t *r, int status, const char *type, struct MHD_Response *resp)
+{
+	if (r->answered) {
+		if (resp)
+			MHD_destroy_response(resp);
+		return r->status;
+	}
 	if (!resp)
 		return 500;
 	MHD_add_response_header(resp, "Content-Type", type);
@@ -138,7 +148,7 @@ static bool match(const char *pat, const char *path, char arg[2][2048])
 			const char *close = strchr(pat, '}');
 			const char *tail = close + 1;   /* the fixed rest of the pattern */
 			size_t n;
-			if (k == 0 && !strchr(tail, '{')) {
+			if (!strchr(tail, '{')) {
 				/* the last variable: everything but the pattern's tail */
 				size_t pl = strlen(path), tl = strlen(tail);
 				if (pl <= tl || strcmp(path + pl - tl, tail))
