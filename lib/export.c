@@ -238,6 +238,7 @@ typedef struct {
 	custos_buf_t      not_produced;  /* JSON objects, comma-separated */
 	custos_root_cache_t *cache;
 	custos_buf_t      tags, note, text, json, path;
+	int64_t           reported;      /* when progress was last reported (ms) */
 	int               rc;
 } xp_t;
 
@@ -807,8 +808,11 @@ int custos_archive_export(custos_session_t *s, const char *dir, const custos_exp
 			par = &parent;
 		if ((rc = produce_one(&x, en, &rec, par)) < 0)
 			goto xfail;
-		if ((i & 1023) == 1023)
+		/* a few times a second, whatever a record costs (a PDF, a line) */
+		if (i == 0 || ((i & 63) == 63 && custos_time_now() - x.reported >= 250)) {
+			x.reported = custos_time_now();
 			progress(&x, "produce", x.sum.records, x.e.n);
+		}
 	}
 	progress(&x, "finish", x.sum.records, x.e.n);
 	uint64_t rsmf_files = 0, priv_rows = 0;

@@ -375,7 +375,6 @@ static int audit_download(custos_session_t *s, const char *id, const char *key, 
 	custos_buf_t p = { 0 }, r = { 0 };
 	custos_buf_addc(&p, '{');
 	custos_lib__json_kv(&p, "job", id ? id : "");
-	custos_buf_addc(&p, ',');
 	custos_lib__json_kv(&p, key, what ? what : "");
 	custos_buf_addc(&p, '}');
 	if (rc == CUSTOS_OK) {
