@@ -39,7 +39,7 @@ test_expect 'bad options are refused before anything is queued; a selection of n
 '
 
 test_expect 'cancelled queued or running: failed, no manifest, nothing left, audited' '
-	custos init >/dev/null && gen_posts 2000 >a.ndjson && custos ingest a.ndjson >/dev/null &&
+	custos init >/dev/null && gen_posts 600 >a.ndjson && custos ingest a.ndjson >/dev/null &&
 	token l legal && token a auditor && serve_start --no-poll &&
 	test "$(post l "{\"query\":\"post\",\"formats\":\"dat\",\"images\":true}")" = 202 && run=$(job_id) &&
 	test "$(post l "{\"query\":\"#topic1\",\"formats\":\"dat\"}")" = 202 && queued=$(job_id) &&
@@ -48,7 +48,7 @@ test_expect 'cancelled queued or running: failed, no manifest, nothing left, aud
 	test "$(api l DELETE "/v1/jobs/$queued")" = 200 && jq -e ".state == \"failed\"" body >/dev/null &&
 	test "$(api l DELETE "/v1/jobs/$run")" = 202 && jq -e ".cancel == \"requested\"" body >/dev/null &&
 	job_wait l "$run" failed &&
-	jq -e "(.error | test(\"cancelled after [0-9]+ of 2000 records\")) and (.note == \"cancelled by token l; what it had written was removed\") and .result == null" body >/dev/null &&
+	jq -e "(.error | test(\"cancelled after [0-9]+ of 600 records\")) and (.note == \"cancelled by token l; what it had written was removed\") and .result == null" body >/dev/null &&
 	test "$(api l GET "/v1/jobs/$queued")" = 200 &&
 	jq -e ".state == \"failed\" and .error == \"cancelled before it ran\" and .started_at == null" body >/dev/null &&
 	test ! -e "archive/service/productions/$run" && test ! -e "archive/service/productions/$queued" &&
@@ -62,7 +62,7 @@ test_expect 'cancelled queued or running: failed, no manifest, nothing left, aud
 '
 
 test_expect 'killed before its manifest, or stopped while it runs: failed with the reason, its files removed, not run again' '
-	custos init >/dev/null && gen_posts 2000 >a.ndjson && custos ingest a.ndjson >/dev/null &&
+	custos init >/dev/null && gen_posts 600 >a.ndjson && custos ingest a.ndjson >/dev/null &&
 	token l legal &&
 	CUSTOS_TEST_PAUSE_AT=production-before-manifest CUSTOS_TEST_PAUSE_FILE=$PWD/paused serve_start --no-poll &&
 	test "$(post l "{\"query\":\"#topic1\",\"formats\":\"dat\"}")" = 202 && id=$(job_id) &&
