@@ -681,10 +681,10 @@ int custos_item_json(const custos_item_t *it, const char *id, custos_buf_t *out)
  * shared by every thread; it owns
  *   - the token table's cache (tokens are checked at every request, and a
  *     token revoked by another process fails at its next request);
- *   - the job runner: one thread that runs imports, verifications and
- *     retention runs one after another, each in a session of the one who
- *     asked, persisted under <archive>/service/jobs so a restart resumes
- *     them (or marks them failed with the reason);
+ *   - the job runner: one thread that runs imports, verifications,
+ *     retention runs and productions one after another, each in a session
+ *     of the one who asked, persisted under <archive>/service/jobs so a
+ *     restart resumes them (or marks them failed with the reason);
  *   - the poller: one thread that runs the polling connectors configured in
  *     the archive (custos_archive_source_add) on their schedules, and the
  *     capture-completeness monitor that watches them.
@@ -705,8 +705,9 @@ typedef struct {
 /* Starts the service on a, which must be open for writing (CUSTOS_EINVAL
  * otherwise) and outlive it. Unfinished jobs of an earlier run are resumed
  * when they can be (imports and verifications start again from the start:
- * re-importing adds nothing) or marked failed with the reason; each is
- * audited ("job-resume", "job-fail"). opts may be NULL.
+ * re-importing adds nothing) or marked failed with the reason (a
+ * production's partial output is removed); each is audited ("job-resume",
+ * "job-fail"). opts may be NULL.
  * @return CUSTOS_OK, CUSTOS_EIO, CUSTOS_ENOMEM, CUSTOS_ECORRUPT (a job or
  *         source file that is not what custos wrote). */
 int  custos_service_start(custos_service_t **out, custos_archive_t *a,
