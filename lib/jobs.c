@@ -948,9 +948,7 @@ int custos_job_production(custos_service_t *svc, custos_session_t *s,
 		rc = custos_export__check(s, opts);
 	if (rc < 0) {
 		custos_buf_t r = { 0 };
-		custos_buf_adds(&r, "{\"error\":");
-		custos_buf_add_json_text(&r, s->err.msg, strlen(s->err.msg));
-		custos_buf_addc(&r, '}');
+		custos_lib__json_error(&r, s->err.msg);
 		rc = custos_session__audit(s, "job-submit", "{\"kind\":\"production\"}", r.data, rc);
 		custos_buf_free(&r);
 		return rc;

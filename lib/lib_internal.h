@@ -228,6 +228,8 @@ int custos_export__check(custos_session_t *s, const custos_export_opts_t *opts);
 
 /* Appends `"key":` and a JSON string to a JSON object being built. */
 int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value);
+/* Appends {"error": msg}, an audit entry's result of a failure. */
+int custos_lib__json_error(custos_buf_t *b, const char *msg);
 /* The query checker for the policy repository (ctx unused). */
 int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap);
 /* Creates the policy repository of a new archive (policy.c). */

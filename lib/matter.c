@@ -434,9 +434,7 @@ int custos_matter__disposed(custos_archive_t *a, custos_store_t *st,
 
 static int audit_err(custos_session_t *s, custos_buf_t *r)
 {
-	custos_buf_adds(r, "{\"error\":");
-	custos_buf_add_json_text(r, s->err.msg, strlen(s->err.msg));
-	return custos_buf_addc(r, '}');
+	return custos_lib__json_error(r, s->err.msg);
 }
 
 int custos_archive_matter_create(custos_session_t *s, const char *name, const char *description,
@@ -1083,23 +1081,36 @@ done:
 	return rc;
 }
 
+/* The start of a read of matter name: the role, the name, the matters'
+ * environment, a read transaction (*txn: the caller aborts it) and the
+ * matter (*mo: the caller decrefs it). */
+static int read_matter(custos_session_t *s, const char *name, custos_matters_t **m,
+                       MDB_txn **txn, json_t **mo)
+{
+	int rc, r;
+	*m = NULL;
+	*txn = NULL;
+	*mo = NULL;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_READ, "read matters")) < 0 ||
+	    (rc = check_name(&s->err, name)) < 0 || (rc = matters_get(s, false, m)) < 0)
+		return rc;
+	if (*m && (r = mdb_txn_begin((*m)->env, NULL, MDB_RDONLY, txn))) {
+		*txn = NULL;
+		return mdb_fail(&s->err, r, "cannot read the matters");
+	}
+	*mo = load_matter(s, *m, *txn, name, &rc);
+	return rc;
+}
+
 int custos_archive_matter_show(custos_session_t *s, const char *name, custos_matter_t **out)
 {
 	custos_matters_t *m = NULL;
 	MDB_txn *txn = NULL;
 	json_t *mo = NULL;
-	int rc, r;
+	int rc;
 
 	*out = NULL;
-	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_READ, "read matters")) < 0 ||
-	    (rc = check_name(&s->err, name)) < 0 ||
-	    (rc = matters_get(s, false, &m)) < 0)
-		goto audit;
-	if (m && (r = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn))) {
-		rc = mdb_fail(&s->err, r, "cannot read the matters");
-		goto audit;
-	}
-	if (!(mo = load_matter(s, m, txn, name, &rc)))
+	if ((rc = read_matter(s, name, &m, &txn, &mo)) < 0)
 		goto audit;
 	if (!(*out = calloc(1, sizeof **out))) {
 		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
@@ -1241,17 +1252,8 @@ int custos_archive_matter_coding(custos_session_t *s, const char *matter,
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_READ, "read matters")) < 0 ||
-	    (rc = check_name(&s->err, matter)) < 0 || (rc = matters_get(s, false, &m)) < 0)
-		goto audit;
-	if (m && (rc = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn))) {
-		txn = NULL;
-		rc = mdb_fail(&s->err, rc, "cannot read the matters");
-		goto audit;
-	}
-	if (!(mo = load_matter(s, m, txn, matter, &rc)))
-		goto audit;
-	if ((rc = custos_session__store(s, &st)) < 0)
+	if ((rc = read_matter(s, matter, &m, &txn, &mo)) < 0 ||
+	    (rc = custos_session__store(s, &st)) < 0)
 		goto audit;
 	if (!(out->v = custos_arena_alloc(&out->arena, (n + 1) * sizeof *out->v))) {
 		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
@@ -1323,15 +1325,7 @@ int custos_archive_matter_search(custos_session_t *s, const char *matter, const 
 	int rc, r;
 
 	*out = NULL;
-	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_READ, "read matters")) < 0 ||
-	    (rc = check_name(&s->err, matter)) < 0 || (rc = matters_get(s, false, &m)) < 0)
-		goto audit;
-	if (m && (r = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn))) {
-		txn = NULL;
-		rc = mdb_fail(&s->err, r, "cannot read the matters");
-		goto audit;
-	}
-	if (!(mo = load_matter(s, m, txn, matter, &rc)))
+	if ((rc = read_matter(s, matter, &m, &txn, &mo)) < 0)
 		goto audit;
 	key_of(&key, matter, name ? name : "");
 	o = get_json(txn, m->dbi[DB_SEARCHES], key.data, key.len, &r);

@@ -380,9 +380,7 @@ static int audit_download(custos_session_t *s, const char *id, const char *key, 
 	if (rc == CUSTOS_OK) {
 		custos_buf_printf(&r, "{\"bytes\":%llu}", (unsigned long long)bytes);
 	} else {
-		custos_buf_adds(&r, "{\"error\":");
-		custos_buf_add_json_text(&r, s->err.msg, strlen(s->err.msg));
-		custos_buf_addc(&r, '}');
+		custos_lib__json_error(&r, s->err.msg);
 	}
 	rc = custos_session__audit(s, "production-download", p.data, r.data, rc);
 	custos_buf_free(&p);
@@ -712,9 +710,7 @@ int custos_production_delete(custos_service_t *svc, custos_session_t *s, const c
 		                  (long long)json_integer_value(json_object_get(result, "files")),
 		                  (long long)json_integer_value(json_object_get(result, "bytes")));
 	} else {
-		custos_buf_adds(&r, "{\"error\":");
-		custos_buf_add_json_text(&r, s->err.msg, strlen(s->err.msg));
-		custos_buf_addc(&r, '}');
+		custos_lib__json_error(&r, s->err.msg);
 	}
 	rc = custos_session__audit(s, "production-delete", p.data, r.data, rc);
 	custos_buf_free(&p);

@@ -55,6 +55,17 @@ static bool parse_bool(const char *s)
 	return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "yes"));
 }
 
+/* Answers with the JSON text a renderer appended to b (rc its status):
+ * 200, or 500 when it ran out of memory. b is freed. */
+static int reply_rendered(srv_req_t *r, int rc, custos_buf_t *b)
+{
+	if (rc < 0) {
+		custos_buf_free(b);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	return srv_reply_buf(r, 200, b);
+}
+
 static int job_accepted(srv_req_t *r, const char *id)
 {
 	char href[128];
@@ -248,11 +259,7 @@ static int get_search(srv_req_t *r)
 	custos_buf_t b = { 0 };
 	int rc = custos_search_result_json(res, q, so.facets, &b);
 	custos_search_result_free(res);
-	if (rc < 0) {
-		custos_buf_free(&b);
-		return srv_reply_msg(r, 500, "out of memory", "out of memory");
-	}
-	return srv_reply_buf(r, 200, &b);
+	return reply_rendered(r, rc, &b);
 }
 
 static int show(srv_req_t *r, int what, bool raw)
@@ -814,11 +821,7 @@ static int get_matter(srv_req_t *r)
 	custos_buf_t b = { 0 };
 	int rc = custos_matter_json(m, &b);
 	custos_matter_free(m);
-	if (rc < 0) {
-		custos_buf_free(&b);
-		return srv_reply_msg(r, 500, "out of memory", "out of memory");
-	}
-	return srv_reply_buf(r, 200, &b);
+	return reply_rendered(r, rc, &b);
 }
 
 static int post_matter_tag(srv_req_t *r)
@@ -926,11 +929,7 @@ static int get_matter_search(srv_req_t *r)
 	         custos_buf_addc(&b, '}') < 0;
 	free(st);
 	custos_search_result_free(res);
-	if (rc) {
-		custos_buf_free(&b);
-		return srv_reply_msg(r, 500, "out of memory", "out of memory");
-	}
-	return srv_reply_buf(r, 200, &b);
+	return reply_rendered(r, rc ? CUSTOS_ENOMEM : CUSTOS_OK, &b);
 }
 
 static json_t *coding_json(const char *matter, const custos_coding_t *c)
@@ -977,11 +976,7 @@ static int search_coded(srv_req_t *r, custos_search_result_t *res, const char *q
 	rc = custos_search_result_json_coded(res, q, facets, matter, &c, &b);
 	custos_codings_free(&c);
 	custos_search_result_free(res);
-	if (rc < 0) {
-		custos_buf_free(&b);
-		return srv_reply_msg(r, 500, "out of memory", "out of memory");
-	}
-	return srv_reply_buf(r, 200, &b);
+	return reply_rendered(r, rc, &b);
 }
 
 /* ==== end of productions and matters ======================================= */
