@@ -70,8 +70,9 @@ static const char *const op_names[CUSTOS_OP_COUNT + 1] = {
 	[CUSTOS_OP_HOLD_WRITE] = "hold-write", [CUSTOS_OP_RETENTION_PLAN] = "retention-plan",
 	[CUSTOS_OP_RETENTION_APPLY] = "retention-apply", [CUSTOS_OP_STATS] = "stats",
 	[CUSTOS_OP_MATTER_READ] = "matter-read", [CUSTOS_OP_MATTER_WRITE] = "matter-write",
-	[CUSTOS_OP_EXPORT] = "export", [CUSTOS_OP_TOKEN_ADMIN] = "token-admin", [CUSTOS_OP_SOURCE_ADMIN] = "source-admin",
-	[CUSTOS_OP_SOURCE_READ] = "source-read", [CUSTOS_OP_METRICS] = "metrics",
+	[CUSTOS_OP_EXPORT] = "export", [CUSTOS_OP_TOKEN_ADMIN] = "token-admin",
+	[CUSTOS_OP_SOURCE_ADMIN] = "source-admin", [CUSTOS_OP_SOURCE_READ] = "source-read",
+	[CUSTOS_OP_METRICS] = "metrics",
 };
 
 const char *const *custos_operations(void)

@@ -50,9 +50,24 @@ int srv_http_status(int st)
 	}
 }
 
-/* Sends resp (taken) with the headers every answer carries. */
-static int queue(srv_req_t *r, int status, const char *type, struct MHD_Response *resp)
+int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size_t n)
 {
+	if (r->answered)
+		return r->status;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)body,
+	                                                            MHD_RESPMEM_MUST_COPY);
+	return srv_reply_response(r, status, type, resp);
+}
+
+int srv_reply_response(srv_req_t *r, int status, const char *type, struct MHD_Response *resp)
+{
+	if (r->answered) {
+		if (resp)
+			MHD_destroy_response(resp);
+		return r->status;
+	}
+	if (!resp)
+		return 500;
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -68,32 +83,6 @@ static int queue(srv_req_t *r, int status, const char *type, struct MHD_Response
 	r->answered = true;
 	r->status = status;
 	return status;
-}
-
-int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size_t n)
-{
-	if (r->answered)
-		return r->status;
-	struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)body,
-	                                                            MHD_RESPMEM_MUST_COPY);
-	if (!resp)
-		return 500;
-	return queue(r, status, type, resp);
-}
-
-int srv_reply_fd(srv_req_t *r, int status, const char *type, int fd, uint64_t size)
-{
-	if (r->answered) {
-		close(fd);
-		return r->status;
-	}
-	/* the file is sent as it is read: a production may be large */
-	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
-	if (!resp) {
-		close(fd);
-		return srv_reply_msg(r, 500, "out of memory", "out of memory");
-	}
-	return queue(r, status, type, resp);
 }
 
 int srv_reply_buf(srv_req_t *r, int status, custos_buf_t *b)
@@ -159,7 +148,7 @@ const char *srv_arg(srv_req_t *r, const char *key)
 
 /* Matches path against pattern; {x} takes one segment, or, as the
  * pattern's last {x} followed by a fixed tail, everything up to that tail
- * (record ids and a production's file names may hold '/'). */
+ * (record ids may hold '/'). */
 static bool match(const char *pat, const char *path, char arg[2][2048])
 {
 	int k = 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static json_t *jtime(int64_t ms)
 {
@@ -52,6 +53,17 @@ static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 static bool parse_bool(const char *s)
 {
 	return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "yes"));
+}
+
+/* Answers with the JSON text a renderer appended to b (rc its status):
+ * 200, or 500 when it ran out of memory. b is freed. */
+static int reply_rendered(srv_req_t *r, int rc, custos_buf_t *b)
+{
+	if (rc < 0) {
+		custos_buf_free(b);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	return srv_reply_buf(r, 200, b);
 }
 
 static int job_accepted(srv_req_t *r, const char *id)
@@ -158,76 +170,111 @@ static int post_imports(srv_req_t *r)
 	return job_accepted(r, id);
 }
 
+static json_t *job_json(const custos_job_t *j)
+{
+	json_error_t je;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:s?}, s:i, s:o, s:o, "
+	                      "s:o, s:o, s:o, s:o}", "id", j->id, "kind", j->kind, "state",
+	                      custos_job_state_name(j->state), "created_at", jtime(j->created_at),
+	                      "started_at", jtime(j->started_at), "finished_at",
+	                      jtime(j->finished_at), "progress", "done", (json_int_t)j->done,
+	                      "total", (json_int_t)j->total, "phase", j->phase, "runs",
+	                      (int)j->runs, "params",
+	                      json_loads(j->params, 0, &je) ?: json_object(), "result",
+	                      j->result ? json_loads(j->result, 0, &je) ?: json_null() : json_null(),
+	                      "error", jstr(j->error), "note", jstr(j->note), "role", jstr(j->role),
+	                      "token", jstr(j->token));
+	if (o && !strcmp(j->kind, "production") && j->state == CUSTOS_JOB_DONE) {
+		char files[128], download[128];
+		snprintf(files, sizeof files, "/v1/jobs/%s/files", j->id);
+		snprintf(download, sizeof download, "/v1/jobs/%s/download", j->id);
+		json_object_set_new(o, "links", json_pack("{s:s, s:s}", "files", files, "download",
+		                                          download));
+	}
+	return o;
+}
+
 static int get_job(srv_req_t *r)
 {
 	custos_job_t *j = NULL;
 	if (custos_job_get(r->srv->svc, r->s, r->arg[0], &j) < 0)
 		return srv_reply_err(r, custos_session_err(r->s));
-	json_error_t je;
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I}, s:i, s:o, s:o, s:o, "
-	                      "s:o, s:o, s:o}", "id", j->id, "kind", j->kind, "state",
-	                      custos_job_state_name(j->state), "created_at", jtime(j->created_at),
-	                      "started_at", jtime(j->started_at), "finished_at",
-	                      jtime(j->finished_at), "progress", "done", (json_int_t)j->done,
-	                      "total", (json_int_t)j->total, "runs", (int)j->runs, "params",
-	                      json_loads(j->params, 0, &je) ?: json_object(), "result",
-	                      j->result ? json_loads(j->result, 0, &je) ?: json_null() : json_null(),
-	                      "error", jstr(j->error), "note", jstr(j->note), "role", jstr(j->role),
-	                      "token", jstr(j->token));
+	json_t *o = job_json(j);
 	custos_job_free(j);
 	return srv_reply_json(r, 200, o);
 }
 
 /* ---- reading -------------------------------------------------------------- */
 
+/* -1, after an answer (of any status): for helpers that answer on failure. */
+static int bad(int answered)
+{
+	(void)answered;
+	return -1;
+}
+
+/* The search options of the query string (limit, offset, sort, facets,
+ * lang, dtsearch, accents, count); -1 after answering 400. */
+static int search_opts(srv_req_t *r, custos_search_opts_t *so)
+{
+	custos_err_t err = { 0 };
+	const char *v;
+	uint64_t n;
+	if ((v = srv_arg(r, "limit"))) {
+		if (!parse_uint(v, 1000000, &n))
+			return bad(srv_reply_msg(r, 400, "malformed request", "limit takes a number up to "
+			                     "1000000"));
+		so->limit = (size_t)n;
+	}
+	if ((v = srv_arg(r, "offset"))) {
+		if (!parse_uint(v, 1000000, &n))
+			return bad(srv_reply_msg(r, 400, "malformed request", "offset takes a number up to "
+			                     "1000000"));
+		so->offset = (size_t)n;
+	}
+	if ((v = srv_arg(r, "sort"))) {
+		if (!strcmp(v, "relevance"))
+			so->sort = CUSTOS_SORT_RELEVANCE;
+		else if (!strcmp(v, "date"))
+			so->sort = CUSTOS_SORT_DATE;
+		else if (!strcmp(v, "-date"))
+			so->sort = CUSTOS_SORT_DATE_DESC;
+		else
+			return bad(srv_reply_msg(r, 400, "malformed request", "sort takes relevance, date or "
+			                     "-date"));
+	}
+	if ((v = srv_arg(r, "facets")) && custos_facets_parse(&so->facets, v, &err) < 0)
+		return bad(srv_reply_err(r, &err));
+	so->lang = srv_arg(r, "lang");
+	if (parse_bool(srv_arg(r, "dtsearch")))
+		so->query_flags |= CUSTOS_QUERY_DTSEARCH;
+	if (parse_bool(srv_arg(r, "accents")))
+		so->query_flags |= CUSTOS_QUERY_ACCENTS;
+	so->count_only = parse_bool(srv_arg(r, "count"));
+	so->snippets = !so->count_only;
+	return 0;
+}
+
+static int search_coded(srv_req_t *r, custos_search_result_t *res, const char *q,
+                        unsigned facets, const char *matter);
+
 static int get_search(srv_req_t *r)
 {
 	custos_search_opts_t so = CUSTOS_SEARCH_OPTS_INIT;
 	custos_search_result_t *res = NULL;
-	custos_err_t err = { 0 };
-	const char *q = srv_arg(r, "q"), *v;
-	uint64_t n;
+	const char *q = srv_arg(r, "q"), *matter = srv_arg(r, "matter");
 	if (!q || !*q)
 		return srv_reply_msg(r, 400, "malformed request", "search needs q=QUERY");
-	if ((v = srv_arg(r, "limit"))) {
-		if (!parse_uint(v, 1000000, &n))
-			return srv_reply_msg(r, 400, "malformed request", "limit takes a number up to 1000000");
-		so.limit = (size_t)n;
-	}
-	if ((v = srv_arg(r, "offset"))) {
-		if (!parse_uint(v, 1000000, &n))
-			return srv_reply_msg(r, 400, "malformed request", "offset takes a number up to 1000000");
-		so.offset = (size_t)n;
-	}
-	if ((v = srv_arg(r, "sort"))) {
-		if (!strcmp(v, "relevance"))
-			so.sort = CUSTOS_SORT_RELEVANCE;
-		else if (!strcmp(v, "date"))
-			so.sort = CUSTOS_SORT_DATE;
-		else if (!strcmp(v, "-date"))
-			so.sort = CUSTOS_SORT_DATE_DESC;
-		else
-			return srv_reply_msg(r, 400, "malformed request", "sort takes relevance, date or -date");
-	}
-	if ((v = srv_arg(r, "facets")) && custos_facets_parse(&so.facets, v, &err) < 0)
-		return srv_reply_err(r, &err);
-	so.lang = srv_arg(r, "lang");
-	if (parse_bool(srv_arg(r, "dtsearch")))
-		so.query_flags |= CUSTOS_QUERY_DTSEARCH;
-	if (parse_bool(srv_arg(r, "accents")))
-		so.query_flags |= CUSTOS_QUERY_ACCENTS;
-	so.count_only = parse_bool(srv_arg(r, "count"));
-	so.snippets = !so.count_only;
+	if (search_opts(r, &so) < 0)
+		return r->status;
 	if (custos_archive_search(r->s, q, &so, &res) < 0)
 		return srv_reply_err(r, custos_session_err(r->s));
+	if (matter)
+		return search_coded(r, res, q, so.facets, matter);
 	custos_buf_t b = { 0 };
 	int rc = custos_search_result_json(res, q, so.facets, &b);
 	custos_search_result_free(res);
-	if (rc < 0) {
-		custos_buf_free(&b);
-		return srv_reply_msg(r, 500, "out of memory", "out of memory");
-	}
-	return srv_reply_buf(r, 200, &b);
+	return reply_rendered(r, rc, &b);
 }
 
 static int show(srv_req_t *r, int what, bool raw)
@@ -671,23 +718,252 @@ static int get_policy_diff(srv_req_t *r)
 	return rc;
 }
 
-/* ---- matters and productions --------------------------------------------------- */
+/* ==== productions and matters (docs/api.md, "Productions" and "Matters") ====
+ * Productions are jobs (lib/jobs.c) whose files lib/production.c serves;
+ * matters and review coding are lib/matter.c's. */
 
-/* A JSON array of strings as a NULL-terminated vector (borrowed from a);
- * NULL with *bad set when an element is not a string. */
-static const char **strv_of(json_t *a, size_t *n, bool *bad)
+/* A string member of b: NULL when absent; -1 (after a 400) when not a string. */
+static int member_str(srv_req_t *r, json_t *b, const char *key, const char **out)
 {
-	*n = json_array_size(a);
-	*bad = false;
-	const char **v = calloc(*n + 1, sizeof *v);
-	for (size_t i = 0; v && i < *n; i++)
-		if (!(v[i] = json_string_value(json_array_get(a, i))))
-			*bad = true;
-	if (*bad) {
-		free(v);
-		return NULL;
+	json_t *v = json_object_get(b, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return bad(srv_reply_msg(r, 400, "malformed request", "\"%s\" takes a string", key));
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A member that is a list: an array of strings or one string with commas,
+ * appended to out joined by commas. */
+static int member_list(srv_req_t *r, json_t *b, const char *key, custos_buf_t *out)
+{
+	json_t *v = json_object_get(b, key), *x;
+	size_t i;
+	if (!v)
+		return 0;
+	if (json_is_string(v))
+		return custos_buf_adds(out, json_string_value(v)) < 0 ? bad(srv_reply_msg(r, 500,
+		       "out of memory", "out of memory")) : 0;
+	if (!json_is_array(v))
+		return bad(srv_reply_msg(r, 400, "malformed request", "\"%s\" takes an array of "
+		                         "strings", key));
+	json_array_foreach(v, i, x) {
+		if (!json_is_string(x))
+			return bad(srv_reply_msg(r, 400, "malformed request", "\"%s\" takes an array of "
+			                         "strings", key));
+		if ((i && custos_buf_addc(out, ',') < 0) || custos_buf_adds(out, json_string_value(x)) < 0)
+			return bad(srv_reply_msg(r, 500, "out of memory", "out of memory"));
 	}
-	return v;
+	return 0;
+}
+
+/* A boolean member (false when absent); -1 after a 400. */
+static int member_bool(srv_req_t *r, json_t *b, const char *key, bool *out)
+{
+	json_t *v = json_object_get(b, key);
+	if (v && !json_is_boolean(v))
+		return bad(srv_reply_msg(r, 400, "malformed request", "\"%s\" takes true or false", key));
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* Refuses a body with a member not in keys (NULL-terminated): a misspelt
+ * option must not be taken for no option. -1 after a 400. */
+static int members_known(srv_req_t *r, json_t *b, const char *const *keys, const char *list)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(b, k, v) {
+		size_t i = 0;
+		while (keys[i] && strcmp(keys[i], k))
+			i++;
+		if (!keys[i])
+			return bad(srv_reply_msg(r, 400, "malformed request", "unknown member \"%.80s\" "
+			                         "(the members are %s)", k, list));
+	}
+	return 0;
+}
+
+static int post_production(srv_req_t *r)
+{
+	static const char *const keys[] = { "query", "hold", "matter", "tag", "formats", "images",
+	                                    "with_thread", "prefix", "start", "fields",
+	                                    "endorsement", NULL };
+	custos_export_opts_t o = CUSTOS_EXPORT_OPTS_INIT;
+	custos_buf_t formats = { 0 }, fields = { 0 };
+	custos_err_t err = { 0 };
+	char id[CUSTOS_JOB_ID];
+	json_t *b = json_body(r), *start;
+	if (!b)
+		return r->status;
+	if (members_known(r, b, keys, "query, hold, matter, tag, formats, images, with_thread, "
+	                  "prefix, start, fields, endorsement") < 0 ||
+	    member_str(r, b, "query", &o.query) < 0 || member_str(r, b, "hold", &o.hold) < 0 ||
+	    member_str(r, b, "matter", &o.matter) < 0 || member_str(r, b, "tag", &o.tag) < 0 ||
+	    member_str(r, b, "prefix", &o.prefix) < 0 ||
+	    member_str(r, b, "endorsement", &o.endorsement) < 0 ||
+	    member_list(r, b, "formats", &formats) < 0 || member_list(r, b, "fields", &fields) < 0 ||
+	    member_bool(r, b, "images", &o.images) < 0 ||
+	    member_bool(r, b, "with_thread", &o.with_thread) < 0)
+		goto done;
+	if ((start = json_object_get(b, "start")) &&
+	    (!json_is_integer(start) || json_integer_value(start) < 1 ||
+	     json_integer_value(start) > 999999999999LL)) {
+		srv_reply_msg(r, 400, "malformed request", "\"start\" takes a number from 1");
+		goto done;
+	}
+	o.start = start ? (uint64_t)json_integer_value(start) : 0;
+	o.fields = fields.data;
+	if (custos_export_formats_parse(&o.formats, formats.data ? formats.data : "", &err) < 0) {
+		srv_reply_err(r, &err);
+		goto done;
+	}
+	if (custos_job_production(r->srv->svc, r->s, &o, id) < 0)
+		srv_reply_err(r, custos_session_err(r->s));
+	else
+		job_accepted(r, id);
+done:
+	custos_buf_free(&formats);
+	custos_buf_free(&fields);
+	json_decref(b);
+	return r->status;
+}
+
+static int get_productions(srv_req_t *r)
+{
+	custos_job_list_t l;
+	if (custos_job_list(r->srv->svc, r->s, "production", &l) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l.n && arr; i++)
+		json_array_append_new(arr, job_json(l.v[i]));
+	custos_job_list_free(&l);
+	return srv_reply_json(r, 200, json_pack("{s:o}", "productions", arr ? arr : json_array()));
+}
+
+static int delete_job(srv_req_t *r)
+{
+	bool running = false;
+	if (custos_job_cancel(r->srv->svc, r->s, r->arg[0], &running) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	if (running)
+		return srv_reply_json(r, 202, json_pack("{s:s, s:s, s:s}", "job", r->arg[0], "state",
+		                                        "running", "cancel", "requested"));
+	return srv_reply_json(r, 200, json_pack("{s:s, s:s, s:s}", "job", r->arg[0], "state",
+	                                        "failed", "cancel", "done"));
+}
+
+static int delete_production(srv_req_t *r)
+{
+	if (custos_production_delete(r->srv->svc, r->s, r->arg[0]) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	return srv_reply_json(r, 200, json_pack("{s:s, s:b}", "job", r->arg[0], "deleted", 1));
+}
+
+/* path with every byte but [A-Za-z0-9._~/-] as %XX, into out. */
+static void url_path(custos_buf_t *out, const char *path)
+{
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		    strchr("._~/-", *c))
+			custos_buf_addc(out, (char)*c);
+		else
+			custos_buf_printf(out, "%%%02X", *c);
+	}
+}
+
+static int get_production_files(srv_req_t *r)
+{
+	custos_production_files_t f;
+	if (custos_production_files(r->srv->svc, r->s, r->arg[0], &f) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *arr = json_array();
+	custos_buf_t href = { 0 };
+	for (size_t i = 0; i < f.n && arr; i++) {
+		custos_buf_clear(&href);
+		custos_buf_printf(&href, "/v1/jobs/%s/files/", r->arg[0]);
+		url_path(&href, f.v[i].path);
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s?}", "path", f.v[i].path,
+		                                     "size", (json_int_t)f.v[i].size, "sha256",
+		                                     f.v[i].sha256, "href", href.data));
+	}
+	custos_buf_clear(&href);
+	custos_buf_printf(&href, "/v1/jobs/%s/files/manifest.json", r->arg[0]);
+	json_t *o = json_pack("{s:s, s:{s:s, s:I, s:s, s:s?}, s:I, s:I, s:o}", "job", r->arg[0],
+	                      "manifest", "path", "manifest.json", "size",
+	                      (json_int_t)f.manifest_size, "sha256", f.manifest_sha256, "href",
+	                      href.data, "count", (json_int_t)f.n, "bytes", (json_int_t)f.bytes,
+	                      "files", arr ? arr : json_array());
+	custos_buf_free(&href);
+	custos_production_files_free(&f);
+	return srv_reply_json(r, 200, o);
+}
+
+/* Content-Disposition for a download: the name's last part, with every
+ * byte a header or a file system could take amiss replaced. */
+static void add_disposition(struct MHD_Response *resp, const char *path)
+{
+	char v[300];
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t k = (size_t)snprintf(v, sizeof v, "attachment; filename=\"");
+	for (const char *c = base; *c && k + 3 < sizeof v; c++)
+		v[k++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		         (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_' ? *c : '_';
+	v[k++] = '"';
+	v[k] = '\0';
+	MHD_add_response_header(resp, "Content-Disposition", v);
+	/* a production's HTML holds what records say: never run as this site */
+	MHD_add_response_header(resp, "Content-Security-Policy", "sandbox; default-src 'none'");
+}
+
+static int get_production_file(srv_req_t *r)
+{
+	int fd = -1;
+	uint64_t size = 0;
+	if (custos_production_open(r->srv->svc, r->s, r->arg[0], r->arg[1], &fd, &size) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	if (!resp) {
+		close(fd);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	add_disposition(resp, r->arg[1]);
+	return srv_reply_response(r, 200, "application/octet-stream", resp);
+}
+
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	int64_t n = custos_production_stream_read(cls, buf, max);
+	return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+	                                   : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void free_stream(void *cls)
+{
+	custos_production_stream_free(cls);
+}
+
+static int get_production_download(srv_req_t *r)
+{
+	custos_production_stream_t *st = NULL;
+	const char *format = srv_arg(r, "format");
+	if (custos_production_stream_open(&st, r->srv->svc, r->s, r->arg[0], format) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	/* its length is known at its end: chunked; a stream broken by a file
+	 * that is not what the manifest says is cut off before manifest.json */
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+	                                                              read_stream, st, free_stream);
+	if (!resp) {
+		custos_production_stream_free(st);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	add_disposition(resp, custos_production_stream_name(st));
+	return srv_reply_response(r, 200, format && !strcmp(format, "tar") ? "application/x-tar"
+	                          : "application/zip", resp);
 }
 
 static int get_matters(srv_req_t *r)
@@ -697,34 +973,40 @@ static int get_matters(srv_req_t *r)
 		return srv_reply_err(r, custos_session_err(r->s));
 	json_t *arr = json_array();
 	for (size_t i = 0; names[i] && arr; i++)
-		json_array_append_new(arr, json_pack("{s:s}", "name", names[i]));
+		json_array_append_new(arr, json_string(names[i]));
 	free(names);
 	return srv_reply_json(r, 200, json_pack("{s:o}", "matters", arr ? arr : json_array()));
 }
 
 static int post_matter(srv_req_t *r)
 {
-	json_t *b = json_body(r);
-	size_t n = 0;
-	bool bad;
+	static const char *const keys[] = { "name", "description", "tags", NULL };
+	const char *name = NULL, *desc = NULL, *tags[64];
+	size_t n = 0, i;
+	json_t *b = json_body(r), *tl, *x;
 	if (!b)
 		return r->status;
-	const char *name = json_string_value(json_object_get(b, "name"));
-	const char *desc = json_string_value(json_object_get(b, "description"));
-	const char **tags = strv_of(json_object_get(b, "tags"), &n, &bad);
-	if (!name || bad || !tags) {
-		free(tags);
-		json_decref(b);
-		return srv_reply_msg(r, 400, "malformed request", "a matter needs \"name\", and "
-		                     "\"tags\" (if any) is a list of tag names");
+	if (members_known(r, b, keys, "name, description, tags") < 0 ||
+	    member_str(r, b, "name", &name) < 0 || member_str(r, b, "description", &desc) < 0)
+		goto done;
+	tl = json_object_get(b, "tags");
+	if (tl && (!json_is_array(tl) || json_array_size(tl) > 64)) {
+		srv_reply_msg(r, 400, "malformed request", "\"tags\" takes an array of at most 64 tags");
+		goto done;
 	}
-	int rc = custos_archive_matter_create(r->s, name, desc, tags, n);
-	json_t *o = rc < 0 ? NULL : json_pack("{s:s}", "name", name);
-	free(tags);
+	json_array_foreach(tl, i, x) {
+		if (!(tags[n++] = json_string_value(x))) {
+			srv_reply_msg(r, 400, "malformed request", "\"tags\" takes an array of strings");
+			goto done;
+		}
+	}
+	if (custos_archive_matter_create(r->s, name, desc, tags, n) < 0)
+		srv_reply_err(r, custos_session_err(r->s));
+	else
+		srv_reply_json(r, 201, json_pack("{s:s}", "name", name));
+done:
 	json_decref(b);
-	if (rc < 0)
-		return srv_reply_err(r, custos_session_err(r->s));
-	return srv_reply_json(r, 201, o);
+	return r->status;
 }
 
 static int get_matter(srv_req_t *r)
@@ -732,124 +1014,168 @@ static int get_matter(srv_req_t *r)
 	custos_matter_t *m = NULL;
 	if (custos_archive_matter_show(r->s, r->arg[0], &m) < 0)
 		return srv_reply_err(r, custos_session_err(r->s));
-	json_t *tags = json_array(), *per = json_array(), *searches = json_array();
-	json_t *cust = json_object(), *plat = json_object();
-	for (size_t i = 0; i < m->n_tags && tags && per; i++) {
-		json_array_append_new(tags, json_string(m->tags[i]));
-		json_array_append_new(per, json_integer((json_int_t)m->per_tag[i]));
-	}
-	for (size_t i = 0; i < m->n_custodian && cust; i++)
-		json_object_set_new(cust, m->per_custodian[i].value,
-		                    json_integer((json_int_t)m->per_custodian[i].count));
-	for (size_t i = 0; i < m->n_platform && plat; i++)
-		json_object_set_new(plat, m->per_platform[i].value,
-		                    json_integer((json_int_t)m->per_platform[i].count));
-	for (size_t i = 0; i < m->n_searches && searches; i++) {
-		const custos_saved_search_t *x = &m->searches[i];
-		json_array_append_new(searches, json_pack("{s:s, s:s, s:I, s:I, s:o, s:s}", "name",
-		                                          x->name, "query", x->query, "hits",
-		                                          (json_int_t)x->hits, "watermark",
-		                                          (json_int_t)x->watermark, "saved_at",
-		                                          jtime(x->saved_at), "saved_by", x->saved_by));
-	}
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o}", "name",
-	                      m->name, "description", m->description, "created_by", m->created_by,
-	                      "created_at", jtime(m->created_at), "tags", tags ? tags : json_array(),
-	                      "per_tag", per ? per : json_array(), "coded", (json_int_t)m->coded,
-	                      "disposed", (json_int_t)m->disposed, "per_custodian",
-	                      cust ? cust : json_object(), "per_platform",
-	                      plat ? plat : json_object(), "searches",
-	                      searches ? searches : json_array());
+	custos_buf_t b = { 0 };
+	int rc = custos_matter_json(m, &b);
 	custos_matter_free(m);
-	return srv_reply_json(r, 200, o);
+	return reply_rendered(r, rc, &b);
 }
 
-/* {"tag", "remove", "note"} and one of "query", "thread" or "ids" */
 static int post_matter_tag(srv_req_t *r)
 {
-	json_t *b = json_body(r);
+	static const char *const keys[] = { "tag", "remove", "note", "query", "thread", "ids", NULL };
 	custos_selection_t sel = CUSTOS_SELECTION_INIT;
+	const char *tag = NULL, *note = NULL, **ids = NULL;
 	uint64_t selected = 0, changed = 0;
-	bool bad = false;
-	const char **ids = NULL;
+	bool remove = false;
+	size_t i;
+	json_t *b = json_body(r), *il, *x;
 	if (!b)
 		return r->status;
-	const char *tag = json_string_value(json_object_get(b, "tag"));
-	sel.query = json_string_value(json_object_get(b, "query"));
-	sel.thread = json_string_value(json_object_get(b, "thread"));
-	if (json_object_get(b, "ids") && !(ids = strv_of(json_object_get(b, "ids"), &sel.n_ids, &bad)))
-		bad = true;
-	sel.ids = ids;
-	if (!tag || bad) {
-		free(ids);
-		json_decref(b);
-		return srv_reply_msg(r, 400, "malformed request", "tagging needs \"tag\" and one of "
-		                     "\"query\", \"thread\" or \"ids\" (a list of record ids)");
+	if (members_known(r, b, keys, "tag, remove, note, query, thread, ids") < 0 ||
+	    member_str(r, b, "tag", &tag) < 0 || member_str(r, b, "note", &note) < 0 ||
+	    member_str(r, b, "query", &sel.query) < 0 || member_str(r, b, "thread", &sel.thread) < 0 ||
+	    member_bool(r, b, "remove", &remove) < 0)
+		goto done;
+	if ((il = json_object_get(b, "ids"))) {
+		if (!json_is_array(il) || !json_array_size(il) ||
+		    !(ids = calloc(json_array_size(il), sizeof *ids))) {
+			srv_reply_msg(r, 400, "malformed request", "\"ids\" takes a non-empty array of "
+			              "record ids");
+			goto done;
+		}
+		json_array_foreach(il, i, x) {
+			if (!(ids[i] = json_string_value(x))) {
+				srv_reply_msg(r, 400, "malformed request", "\"ids\" takes an array of strings");
+				goto done;
+			}
+		}
+		sel.ids = ids;
+		sel.n_ids = json_array_size(il);
 	}
-	int rc = custos_archive_matter_tag(r->s, r->arg[0], tag,
-	                                   json_is_true(json_object_get(b, "remove")),
-	                                   json_string_value(json_object_get(b, "note")), &sel,
-	                                   &selected, &changed);
+	if (custos_archive_matter_tag(r->s, r->arg[0], tag, remove, note, &sel, &selected,
+	                              &changed) < 0)
+		srv_reply_err(r, custos_session_err(r->s));
+	else
+		srv_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:I, s:I}", "matter", r->arg[0], "tag",
+		                                 tag, "op", remove ? "remove" : "add", "selected",
+		                                 (json_int_t)selected, "changed", (json_int_t)changed));
+done:
 	free(ids);
 	json_decref(b);
-	if (rc < 0)
+	return r->status;
+}
+
+static json_t *saved_json(const custos_saved_search_t *ss)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:s}", "name", ss->name, "query", ss->query,
+	                 "hits", (json_int_t)ss->hits, "watermark", (json_int_t)ss->watermark,
+	                 "saved_at", jtime(ss->saved_at), "saved_by", ss->saved_by);
+}
+
+static int get_matter_searches(srv_req_t *r)
+{
+	custos_matter_t *m = NULL;
+	if (custos_archive_matter_show(r->s, r->arg[0], &m) < 0)
 		return srv_reply_err(r, custos_session_err(r->s));
-	return srv_reply_json(r, 200, json_pack("{s:I, s:I}", "selected", (json_int_t)selected,
-	                                        "changed", (json_int_t)changed));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < m->n_searches && arr; i++)
+		json_array_append_new(arr, saved_json(&m->searches[i]));
+	custos_matter_free(m);
+	return srv_reply_json(r, 200, json_pack("{s:s, s:o}", "matter", r->arg[0], "searches",
+	                                        arr ? arr : json_array()));
 }
 
 static int post_matter_search(srv_req_t *r)
 {
-	json_t *b = json_body(r);
+	static const char *const keys[] = { "name", "query", NULL };
+	const char *name = NULL, *query = NULL;
 	uint64_t hits = 0, wm = 0;
-	if (!b)
-		return r->status;
-	const char *name = json_string_value(json_object_get(b, "name"));
-	const char *query = json_string_value(json_object_get(b, "query"));
-	if (!name || !query) {
-		json_decref(b);
-		return srv_reply_msg(r, 400, "malformed request", "a saved search needs \"name\" and "
-		                     "\"query\"");
-	}
-	int rc = custos_archive_matter_save_search(r->s, r->arg[0], name, query, &hits, &wm);
-	json_decref(b);
-	if (rc < 0)
-		return srv_reply_err(r, custos_session_err(r->s));
-	return srv_reply_json(r, 201, json_pack("{s:I, s:I}", "hits", (json_int_t)hits, "watermark",
-	                                        (json_int_t)wm));
-}
-
-static int post_production(srv_req_t *r)
-{
 	json_t *b = json_body(r);
-	custos_production_req_t q = CUSTOS_PRODUCTION_REQ_INIT;
-	char id[CUSTOS_JOB_ID];
 	if (!b)
 		return r->status;
-	q.query = json_string_value(json_object_get(b, "query"));
-	q.hold = json_string_value(json_object_get(b, "hold"));
-	q.matter = json_string_value(json_object_get(b, "matter"));
-	q.tag = json_string_value(json_object_get(b, "tag"));
-	q.formats = json_string_value(json_object_get(b, "formats"));
-	q.prefix = json_string_value(json_object_get(b, "prefix"));
-	q.start = (uint64_t)json_integer_value(json_object_get(b, "start"));
-	q.with_thread = json_is_true(json_object_get(b, "with_thread"));
-	q.images = json_is_true(json_object_get(b, "images"));
-	int rc = custos_job_production(r->srv->svc, r->s, &q, id);
+	if (members_known(r, b, keys, "name, query") < 0 || member_str(r, b, "name", &name) < 0 ||
+	    member_str(r, b, "query", &query) < 0)
+		goto done;
+	if (custos_archive_matter_save_search(r->s, r->arg[0], name, query, &hits, &wm) < 0)
+		srv_reply_err(r, custos_session_err(r->s));
+	else
+		srv_reply_json(r, 201, json_pack("{s:s, s:s, s:s, s:I, s:I}", "matter", r->arg[0],
+		                                 "name", name, "query", query, "hits", (json_int_t)hits,
+		                                 "watermark", (json_int_t)wm));
+done:
 	json_decref(b);
-	if (rc < 0)
-		return srv_reply_err(r, custos_session_err(r->s));
-	return job_accepted(r, id);
+	return r->status;
 }
 
-static int get_job_file(srv_req_t *r)
+static int get_matter_search(srv_req_t *r)
 {
-	int fd = -1;
-	uint64_t size = 0;
-	if (custos_job_file_open(r->srv->svc, r->s, r->arg[0], r->arg[1], &fd, &size) < 0)
+	custos_search_opts_t so = CUSTOS_SEARCH_OPTS_INIT;
+	custos_search_result_t *res = NULL;
+	custos_saved_search_t ss;
+	if (search_opts(r, &so) < 0)
+		return r->status;
+	if (custos_archive_matter_search(r->s, r->arg[0], r->arg[1], &so, &ss, &res) < 0)
 		return srv_reply_err(r, custos_session_err(r->s));
-	return srv_reply_fd(r, 200, "application/octet-stream", fd, size);
+	custos_buf_t b = { 0 };
+	json_t *saved = saved_json(&ss);
+	char *st = saved ? json_dumps(saved, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(saved);
+	int rc = !st || custos_buf_printf(&b, "{\"saved\": %s, \"search\": ", st) < 0 ||
+	         custos_search_result_json(res, ss.query, so.facets, &b) < 0 ||
+	         custos_buf_addc(&b, '}') < 0;
+	free(st);
+	custos_search_result_free(res);
+	return reply_rendered(r, rc ? CUSTOS_ENOMEM : CUSTOS_OK, &b);
 }
+
+static json_t *coding_json(const char *matter, const custos_coding_t *c)
+{
+	json_t *tags = json_array();
+	for (size_t i = 0; i < c->n_tags && tags; i++)
+		json_array_append_new(tags, json_pack("{s:s, s:s, s:o, s:s}", "tag", c->tags[i].tag,
+		                                      "by", c->tags[i].by, "at", jtime(c->tags[i].at),
+		                                      "note", c->tags[i].note));
+	return json_pack("{s:s, s:s, s:b, s:o}", "matter", matter, "id", c->id, "disposed",
+	                 c->disposed, "tags", tags ? tags : json_array());
+}
+
+static int get_matter_record(srv_req_t *r)
+{
+	custos_codings_t c;
+	const char *id = r->arg[1];
+	if (custos_archive_matter_coding(r->s, r->arg[0], &id, 1, &c) < 0)
+		return srv_reply_err(r, custos_session_err(r->s));
+	json_t *o = coding_json(r->arg[0], &c.v[0]);
+	custos_codings_free(&c);
+	return srv_reply_json(r, 200, o);
+}
+
+/* A search's answer with each hit's tags in matter (GET /v1/search?matter=). */
+static int search_coded(srv_req_t *r, custos_search_result_t *res, const char *q,
+                        unsigned facets, const char *matter)
+{
+	custos_codings_t c;
+	const char **ids = calloc(res->n_hits + 1, sizeof *ids);
+	if (!ids) {
+		custos_search_result_free(res);
+		return srv_reply_msg(r, 500, "out of memory", "out of memory");
+	}
+	for (size_t i = 0; i < res->n_hits; i++)
+		ids[i] = res->hits[i].id;
+	int rc = custos_archive_matter_coding(r->s, matter, ids, res->n_hits, &c);
+	free(ids);
+	if (rc < 0) {
+		custos_search_result_free(res);
+		return srv_reply_err(r, custos_session_err(r->s));
+	}
+	custos_buf_t b = { 0 };
+	rc = custos_search_result_json_coded(res, q, facets, matter, &c, &b);
+	custos_codings_free(&c);
+	custos_search_result_free(res);
+	return reply_rendered(r, rc, &b);
+}
+
+/* ==== end of productions and matters ======================================= */
 
 /* ---- tokens and sources -------------------------------------------------------- */
 
@@ -971,10 +1297,27 @@ const srv_route_t srv_routes[] = {
 	{ "GET", "/", BODY_NONE, true, index_page },
 	{ "GET", "/web/{file}", BODY_NONE, true, get_asset },
 	{ "GET", "/v1/session", BODY_NONE, false, get_session },
+	/* productions and matters: before /v1/jobs/{id}, which would take
+	 * "ID/files" for an id */
+	{ "POST", "/v1/productions", BODY_JSON, false, post_production },
+	{ "GET", "/v1/productions", BODY_NONE, false, get_productions },
+	{ "DELETE", "/v1/productions/{id}", BODY_NONE, false, delete_production },
+	{ "GET", "/v1/jobs/{id}/files/{path}", BODY_NONE, false, get_production_file },
+	{ "GET", "/v1/jobs/{id}/files", BODY_NONE, false, get_production_files },
+	{ "GET", "/v1/jobs/{id}/download", BODY_NONE, false, get_production_download },
+	{ "DELETE", "/v1/jobs/{id}", BODY_NONE, false, delete_job },
+	{ "GET", "/v1/matters", BODY_NONE, false, get_matters },
+	{ "POST", "/v1/matters", BODY_JSON, false, post_matter },
+	{ "POST", "/v1/matters/{name}/tag", BODY_JSON, false, post_matter_tag },
+	{ "GET", "/v1/matters/{name}/searches/{search}", BODY_NONE, false, get_matter_search },
+	{ "GET", "/v1/matters/{name}/searches", BODY_NONE, false, get_matter_searches },
+	{ "POST", "/v1/matters/{name}/searches", BODY_JSON, false, post_matter_search },
+	{ "GET", "/v1/matters/{name}/records/{id}", BODY_NONE, false, get_matter_record },
+	{ "GET", "/v1/matters/{name}", BODY_NONE, false, get_matter },
+	/* end of productions and matters */
 	{ "GET", "/metrics", BODY_NONE, false, srv_metrics },
 	{ "POST", "/v1/records", BODY_RECORDS, false, post_records },
 	{ "POST", "/v1/imports", BODY_UPLOAD, false, post_imports },
-	{ "GET", "/v1/jobs/{id}/files/{name}", BODY_NONE, false, get_job_file },
 	{ "GET", "/v1/jobs/{id}", BODY_NONE, false, get_job },
 	{ "GET", "/v1/search", BODY_NONE, false, get_search },
 	{ "GET", "/v1/records/{id}/versions", BODY_NONE, false, get_versions },
@@ -997,12 +1340,6 @@ const srv_route_t srv_routes[] = {
 	{ "GET", "/v1/policy", BODY_NONE, false, get_policy },
 	{ "GET", "/v1/policy/log", BODY_NONE, false, get_policy_log },
 	{ "GET", "/v1/policy/diff", BODY_NONE, false, get_policy_diff },
-	{ "GET", "/v1/matters", BODY_NONE, false, get_matters },
-	{ "POST", "/v1/matters", BODY_JSON, false, post_matter },
-	{ "POST", "/v1/matters/{name}/tags", BODY_JSON, false, post_matter_tag },
-	{ "POST", "/v1/matters/{name}/searches", BODY_JSON, false, post_matter_search },
-	{ "GET", "/v1/matters/{name}", BODY_NONE, false, get_matter },
-	{ "POST", "/v1/productions", BODY_JSON, false, post_production },
 	{ "GET", "/v1/tokens", BODY_NONE, false, get_tokens },
 	{ "POST", "/v1/tokens", BODY_JSON, false, post_token },
 	{ "DELETE", "/v1/tokens/{name}", BODY_NONE, false, delete_token },

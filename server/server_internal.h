@@ -64,8 +64,9 @@ extern const double srv_buckets[SRV_BUCKETS];
 
 /* Answers with body (copied) of type; returns status. */
 int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size_t n);
-/* Answers with size bytes read from fd (taken: closed when sent). */
-int srv_reply_fd(srv_req_t *r, int status, const char *type, int fd, uint64_t size);
+/* Answers with resp (taken; NULL: out of memory, 500) of type, with the
+ * headers every answer has; returns status. */
+int srv_reply_response(srv_req_t *r, int status, const char *type, struct MHD_Response *resp);
 /* Answers with the JSON text in b (b is freed); returns status. */
 int srv_reply_buf(srv_req_t *r, int status, custos_buf_t *b);
 /* Answers with a JSON object built by jansson (taken); returns status. */

@@ -115,6 +115,7 @@ async function api(method, path, body, opts = {}) {
 }
 const get = (path, opts) => api('GET', path, undefined, opts);
 const post = (path, body) => api('POST', path, body === undefined ? {} : body);
+const del = (path) => api('DELETE', path);
 const enc = encodeURIComponent;
 function recPath(id) { return `/v1/records/${id.split('/').map(enc).join('/')}`; }
 function failed(e) { if (!(e instanceof ApiError && e.status === 401)) say(e.message, true); }
@@ -126,7 +127,7 @@ async function watchJob(id, box, onDone) {
     clear(box, h('p', { dataset: { job: id, state: j.state } }, `Job ${j.id} (${j.kind}): `, h('strong', {}, j.state),
       j.progress && j.progress.total ? ` — ${j.progress.done} of ${j.progress.total}` : j.progress && j.progress.done ? ` — ${j.progress.done}` : '',
       j.error ? h('span', { class: 'error' }, ` ${j.error}`) : null));
-    if (j.state === 'done' || j.state === 'failed') { if (onDone) onDone(j, box); return j; }
+    if (j.state === 'done' || j.state === 'failed') { if (onDone) await onDone(j, box); return j; }
     await new Promise((res) => setTimeout(res, 400));
   }
 }
@@ -497,7 +498,7 @@ function tagPanel(selection, what) {
   return h('form', { class: 'row tag-form', dataset: { what: Object.keys(selection)[0] }, on: { submit: async (ev) => {
     ev.preventDefault();
     try {
-      const r = await post(`/v1/matters/${enc(sel.value)}/tags`, { tag: tag.value, ...selection });
+      const r = await post(`/v1/matters/${enc(sel.value)}/tag`, { tag: tag.value, ...selection });
       out.textContent = `Tagged ${tag.value}: ${r.selected} records selected, ${r.changed} changed.`;
     } catch (e) { out.textContent = e.message; out.className = 'tag-out error'; }
   } } }, `Tag ${what} in `, sel, tag, list, h('button', { type: 'submit' }, 'Tag'), out);
@@ -527,7 +528,7 @@ async function viewReview() {
     let detail = null;
     try { detail = await get(`/v1/matters/${enc(name)}`); } catch (e) { failed(e); }
     add(box, [h('h4', {}, name), detail ? [
-      table(['Tag', { label: 'Records', num: 1 }], (detail.tags || []).map((t, i) => [t, (detail.per_tag || [])[i] ?? ''])),
+      table(['Tag', { label: 'Records', num: 1 }], Object.entries(detail.tags || {})),
       table(['Saved search', 'Query', { label: 'Hits', num: 1 }, 'Saved'], (detail.searches || []).map((x) => [
         x.name, h('button', { type: 'button', on: { click: () => go('search', { q: x.query, sort: '-date' }) } }, x.query), x.hits, fmtTime(x.saved_at)]))] : null]);
     if (s.query && may('matter-write')) {
@@ -682,18 +683,36 @@ async function viewProductions(p) {
 }
 async function startProduction(ev) {
   ev.preventDefault();
-  const body = { formats: $('prod-format').value, prefix: $('prod-prefix').value };
+  const body = { formats: $('prod-format').value };
+  if ($('prod-prefix').value) body.prefix = $('prod-prefix').value;
   if ($('prod-hold').value) body.hold = $('prod-hold').value;
   else if ($('prod-tag').value) { body.matter = $('prod-matter').value; body.tag = $('prod-tag').value; }
   else body.query = $('prod-query').value;
   const out = $('production-out');
+  const status = h('div', { id: 'production-job' });
   try {
     const j = await post('/v1/productions', body);
-    await watchJob(j.job, out, (job, box) => {
-      const files = (job.result && job.result.files) || [];
-      box.append(h('ul', { id: 'production-files' }, files.map((f) => h('li', {}, h('button', { type: 'button', on: { click: async () => {
-        try { download(f.name.replace(/.*\//, ''), await get(`/v1/jobs/${enc(job.id)}/files/${f.name.split('/').map(enc).join('/')}`, { as: 'blob' })); } catch (e) { failed(e); }
-      } } }, `Download ${f.name}`), ` ${f.size} bytes`))));
+    /* a running production stops at its next record; it then ends failed, its files removed */
+    const cancel = h('button', { type: 'button', id: 'production-cancel', on: { click: async () => {
+      try { await del(`/v1/jobs/${enc(j.job)}`); cancel.disabled = true; } catch (e) { failed(e); }
+    } } }, 'Cancel the export');
+    clear(out, status, cancel);
+    await watchJob(j.job, status, async (job, box) => {
+      cancel.remove();
+      if (job.state !== 'done') return;
+      /* the files are the manifest's: the server serves nothing else */
+      const files = await get(`/v1/jobs/${enc(job.id)}/files`);
+      const fetchFile = (name, href) => async () => {
+        try { download(name, await get(href, { as: 'blob' })); } catch (e) { failed(e); }
+      };
+      box.append(
+        h('p', {}, `${job.result.records} records, control numbers ${job.result.first} to ${job.result.last}; `,
+          `${files.count} files, ${files.bytes} bytes.`),
+        h('button', { type: 'button', id: 'production-zip', on: { click: fetchFile(`${job.id}.zip`, `/v1/jobs/${enc(job.id)}/download?format=zip`) } },
+          'Download the whole production (zip)'),
+        h('ul', { id: 'production-files' }, [...files.files, files.manifest].map((f) => h('li', {},
+          h('button', { type: 'button', on: { click: fetchFile(f.path.replace(/.*\//, ''), f.href) } }, `Download ${f.path}`),
+          ` ${f.size} bytes`))));
     });
   } catch (e) { failed(e); }
 }

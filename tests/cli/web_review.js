@@ -194,8 +194,7 @@ async function main() {
     await page.click('#record form[data-what="thread"] button[type=submit]');
     await page.waitForSelector('#record form[data-what="thread"] .tag-out:text("3 records selected")');
     const m = await api(TOK.legal, '/v1/matters/acme-v-carol');
-    const count = (t) => m.per_tag[m.tags.indexOf(t)];
-    assert(count('responsive') === 2 && count('hot') === 3, `per tag: ${JSON.stringify(m.per_tag)} of ${m.tags}`);
+    assert(m.tags.responsive === 2 && m.tags.hot === 3, `per tag: ${JSON.stringify(m.tags)}`);
     assert(m.searches.length === 1 && m.searches[0].query === 'order' && m.searches[0].hits === 2, JSON.stringify(m.searches));
     return undefined;
   });
@@ -241,10 +240,14 @@ async function main() {
     await page.click('#production-form button[type=submit]');
     await page.waitForSelector('#production-out *');
     await page.waitForSelector('#production-out [data-state="done"]', { timeout: 60000 });
+    await page.waitForSelector('#production-files');
     const id = await page.getAttribute('#production-out [data-job]', 'data-job');
-    const job = await (await fetch(`${URL_}/v1/jobs/${id}`, { headers: { Authorization: `Bearer ${TOK.legal}` } })).json();
-    const f = job.result.files.find((x) => x.name === 'records.jsonl');
-    assert(f && job.result.records === 2, `job: ${JSON.stringify(job.result)}`);
+    const job = await api(TOK.legal, `/v1/jobs/${id}`);
+    const list = await api(TOK.legal, `/v1/jobs/${id}/files`);
+    const f = list.files.find((x) => x.path === 'records.jsonl');
+    assert(f && job.result.records === 2, `job: ${JSON.stringify(job.result)}, files: ${JSON.stringify(list.files)}`);
+    const shown = await page.locator('#production-files li').count();
+    assert(shown === list.files.length + 1, `${shown} files offered, the manifest lists ${list.files.length} and itself`);
     const [dl] = await Promise.all([page.waitForEvent('download'),
       page.click('#production-files button:text("records.jsonl")')]);
     const file = path.join(ART, 'records.jsonl');
@@ -254,6 +257,15 @@ async function main() {
     assert(sha === f.sha256 && bytes.length === f.size, `downloaded ${bytes.length} bytes, sha ${sha}; the manifest says ${f.size}, ${f.sha256}`);
     const ids = bytes.toString('utf8').trim().split('\n').map((l) => JSON.parse(l).record.id).sort();
     assert(ids.join() === 'x:900,x:902', `produced ${ids}`);
+    /* the whole production as one zip: every file under the job's folder, the manifest last */
+    const [dz] = await Promise.all([page.waitForEvent('download'), page.click('#production-zip')]);
+    const zfile = path.join(ART, `${id}.zip`);
+    await dz.saveAs(zfile);
+    const zip = fs.readFileSync(zfile);
+    assert(zip.subarray(0, 4).toString('latin1') === 'PK\x03\x04', 'not a zip');
+    for (const name of ['records.jsonl', 'manifest.json'])
+      assert(zip.includes(`${id}/${name}`), `the zip has no ${id}/${name}`);
+    assert(zip.lastIndexOf(`${id}/manifest.json`) > zip.lastIndexOf(`${id}/records.jsonl`), 'the manifest is not last');
     return undefined;
   });
 
