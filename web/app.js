@@ -680,6 +680,21 @@ function confirmApply(p) {
 async function viewProductions(p) {
   if (p && p.get('query')) $('prod-query').value = p.get('query');
   $('production-form').hidden = !may('export');
+  await listProductions();
+}
+/* The role's productions, oldest first: what each selected, how it ended,
+ * and a finished one whole as a zip while its files are kept. */
+async function listProductions() {
+  const box = $('production-list');
+  if (!may('export')) { clear(box); return; }
+  const l = (await get('/v1/productions')).productions;
+  const what = (x) => x.query != null ? `query “${x.query}”` : x.hold ? `hold ${x.hold}` : `matter ${x.matter}, tag ${x.tag}`;
+  clear(box, h('h3', {}, 'Productions of this role'), l.length ? table(['Job', 'Selection', 'State', { label: 'Records', num: 1 }, 'Finished', 'Files'],
+    l.map((j) => [j.id, what(j.params || {}), j.error ? h('span', { title: j.error }, `${j.state}: ${j.error}`) : j.state,
+      j.result ? j.result.records : '', fmtTime(j.finished_at),
+      j.links && !j.note ? h('button', { type: 'button', on: { click: async () => {
+        try { download(`${j.id}.zip`, await get(j.links.download, { as: 'blob' })); } catch (e) { failed(e); }
+      } } }, 'Download (zip)') : j.note || ''])) : h('p', {}, 'None yet.'));
 }
 async function startProduction(ev) {
   ev.preventDefault();
@@ -699,6 +714,7 @@ async function startProduction(ev) {
     clear(out, status, cancel);
     await watchJob(j.job, status, async (job, box) => {
       cancel.remove();
+      await listProductions();
       if (job.state !== 'done') return;
       /* the files are the manifest's: the server serves nothing else */
       const files = await get(`/v1/jobs/${enc(job.id)}/files`);

@@ -266,6 +266,11 @@ async function main() {
     for (const name of ['records.jsonl', 'manifest.json'])
       assert(zip.includes(`${id}/${name}`), `the zip has no ${id}/${name}`);
     assert(zip.lastIndexOf(`${id}/manifest.json`) > zip.lastIndexOf(`${id}/records.jsonl`), 'the manifest is not last');
+    /* the role's productions list it, with what it selected */
+    const row = page.locator(`#production-list tr:has-text("${id}")`);
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert(cells[1] === 'query “order”' && cells[2] === 'done' && cells[3] === '2', `listed as ${cells}`);
     return undefined;
   });
 
