@@ -17,12 +17,15 @@ playwright() {
 	(cd "$CACHE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent \
 		playwright-core@1 >npm.log 2>&1)
 }
+# Debian's Chromium; CUSTOS_CHROMIUM names another build of it (or a path
+# that is not there, to see the test skip)
+CHROMIUM=${CUSTOS_CHROMIUM:-/usr/bin/chromium}
 chromium_here() {
-	[ -x /usr/bin/chromium ] && return 0
+	[ -x "$CHROMIUM" ] && return 0
 	# the test setup may install Debian's Chromium (tools/deps.sh lists it)
-	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 &&
+	[ "$CHROMIUM" = /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 &&
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1
-	[ -x /usr/bin/chromium ]
+	[ -x "$CHROMIUM" ]
 }
 
 setup() {
@@ -48,7 +51,7 @@ REC
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	test_skip 'the review page in a browser' 'node and npm are missing (Debian packages nodejs, npm)'
 elif ! chromium_here; then
-	test_skip 'the review page in a browser' 'no /usr/bin/chromium (Debian package chromium) and it cannot be installed here'
+	test_skip 'the review page in a browser' "no $CHROMIUM (Debian package chromium; tools/deps.sh installs it) and it cannot be installed here"
 elif ! playwright; then
 	test_skip 'the review page in a browser' \
 		"npm could not install playwright-core (no registry?): $(tail -n 3 "$CACHE/npm.log" 2>/dev/null)"
@@ -60,7 +63,7 @@ else
 		# a post whose picture the export holds (data/tweets_media/<post id>-<key>.<ext>)
 		media=
 		have_fixtures && media=x:$(ls "$FIXTURES/x-archive-milahu104/data/tweets_media" | sed -n '1s/-.*//p')
-		URL=$URL USER_NAME=$(id -un) ART="$TEST_DIR/shots" RAW_FILE="$TEST_DIR/raw.902" MEDIA_ID=$media \
+		URL=$URL CHROMIUM=$CHROMIUM USER_NAME=$(id -un) ART="$TEST_DIR/shots" RAW_FILE="$TEST_DIR/raw.902" MEDIA_ID=$media \
 		TOK_LEGAL=$(cat tok.web-legal) TOK_COMPLIANCE=$(cat tok.web-compliance) \
 		TOK_AUDITOR=$(cat tok.web-auditor) TOK_ADMIN=$(cat tok.web-admin) \
 		NODE_PATH="$CACHE/node_modules" timeout 240 node "$TOP/tests/cli/web_review.js" >steps.out 2>steps.err

@@ -2,7 +2,7 @@
 // Chromium driven by playwright-core against a live custos serve on
 // loopback. Each step prints "ok STEP", "not ok STEP: why" or
 // "skip STEP: why", and leaves a screenshot in ART/NN-STEP.png.
-// Environment: URL, ART, TOK_LEGAL, TOK_COMPLIANCE, TOK_AUDITOR, TOK_ADMIN,
+// Environment: URL, CHROMIUM, ART, TOK_LEGAL, TOK_COMPLIANCE, TOK_AUDITOR, TOK_ADMIN,
 // RAW_FILE (the raw bytes of x:902 as the API gives them).
 'use strict';
 const { chromium } = require('playwright-core');
@@ -27,7 +27,7 @@ async function main() {
   const profile = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'custos-chromium-'));
   // a fresh profile: playwright passes it to Chromium as --user-data-dir
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
