@@ -9,13 +9,16 @@
 . tests/cli/gen.sh
 . tests/cli/serve.sh
 
-CACHE=${CUSTOS_NPM_CACHE:-${TMPDIR:-/tmp}/custos-npm-playwright}
+# playwright-core 1.61 is the last made for Node 18, Debian 12's (1.62
+# needs Node 20); the cache is per version, so a change here installs anew
+PW_VERSION=1.61
+CACHE=${CUSTOS_NPM_CACHE:-${TMPDIR:-/tmp}/custos-npm-playwright-$PW_VERSION}
 ART_KEEP="$TOP/build/artifacts/T076"
 playwright() {
 	[ -f "$CACHE/node_modules/playwright-core/package.json" ] && return 0
 	mkdir -p "$CACHE" &&
 	(cd "$CACHE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent \
-		playwright-core@1 >npm.log 2>&1)
+		"playwright-core@~$PW_VERSION" >npm.log 2>&1)
 }
 # Debian's Chromium; CUSTOS_CHROMIUM names another build of it (or a path
 # that is not there, to see the test skip)
