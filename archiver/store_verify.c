@@ -284,7 +284,7 @@ static int verify_records(verify_t *vt)
 		goto done;
 	}
 	memcpy(vt->sum->chain, chain, 32);
-	vt->sum->records = live;
+	vt->sum->versions = live;
 	vt->sum->tombstones = disposed;
 
 	/* nothing extra in the indexes: every entry belongs to a record */
@@ -317,6 +317,62 @@ static int verify_records(verify_t *vt)
 		                     (unsigned long long)vt->state.v[ST_VERSIONS]);
 		goto done;
 	}
+	/* live records, counted from the records, and the disposal counters
+	 * the statistics read (unless kept from before they existed) */
+	custos_store__dcount_t *dc = NULL;
+	size_t nd = 0;
+	uint64_t ids = 0, gone = 0, sum_tomb = 0;
+	if ((err = custos_store__disposed_recount(st, vt->txn, &dc, &nd, &ids)) < 0)
+		goto done;
+	for (size_t i = 0; i < nd; i++)
+		gone += dc[i].disposed;
+	vt->sum->records = ids - gone;
+	if (ids != vt->state.v[ST_RECORDS])
+		err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "%llu records stored, the store "
+		                     "state counts %llu", (unsigned long long)ids,
+		                     (unsigned long long)vt->state.v[ST_RECORDS]);
+	/* two passes over the platforms: their counters are checked unless
+	 * they do not add up to the store's (kept from before they existed) */
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		MDB_cursor *pc = NULL;
+		MDB_val pk = { 2, "p:" }, pv;
+		int prc;
+		if (pass == 1 && sum_tomb != disposed)
+			break;
+		if ((prc = mdb_cursor_open(vt->txn, st->dbi[STORE_DB_META], &pc)) != 0) {
+			err = custos_store__mdb(st, prc, "cannot read platforms");
+			break;
+		}
+		for (prc = mdb_cursor_get(pc, &pk, &pv, MDB_SET_RANGE); prc == 0 && !err;
+		     prc = mdb_cursor_get(pc, &pk, &pv, MDB_NEXT)) {
+			custos_store__platform_t pl;
+			uint64_t d = 0, t = 0;
+			if (pk.mv_size < 2 || memcmp(pk.mv_data, "p:", 2) != 0)
+				break;
+			if (custos_store__platform_decode(&pl, &pk, &pv) < 0)
+				continue;   /* the statistics name a bad platform state */
+			if (pass == 0) {
+				sum_tomb += pl.v[PL_TOMBSTONES];
+				continue;
+			}
+			for (size_t j = 0; j < nd; j++)
+				if (!strcmp(dc[j].platform, pl.name)) {
+					d = dc[j].disposed;
+					t = dc[j].tombstones;
+				}
+			if (d != pl.v[PL_DISPOSED] || t != pl.v[PL_TOMBSTONES])
+				err = custos_err_set(&st->err, CUSTOS_ECORRUPT, "platform %s: %llu records "
+				                     "disposed of with %llu tombstones, its counters say %llu "
+				                     "and %llu", pl.name, (unsigned long long)d,
+				                     (unsigned long long)t,
+				                     (unsigned long long)pl.v[PL_DISPOSED],
+				                     (unsigned long long)pl.v[PL_TOMBSTONES]);
+		}
+		mdb_cursor_close(pc);
+	}
+	free(dc);
+	if (err)
+		goto done;
 done:
 	if (c)
 		mdb_cursor_close(c);

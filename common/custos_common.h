@@ -45,6 +45,9 @@ typedef enum {
 
 /* A short lower-case phrase for a status ("record not found"); static storage. */
 const char *custos_status_str(int status);
+/* A stable one-word name for a status, for scripts ("notfound", "format",
+ * "held"; "ok" for CUSTOS_OK): what a face's JSON error carries. Static. */
+const char *custos_status_name(int status);
 
 /* The detail of the last failure: a status and a message saying what failed
  * first and why ("cannot open 'x.ndjson': No such file or directory").
@@ -380,6 +383,23 @@ typedef struct {
 	char email[CUSTOS_ACTOR_MAX + 1];   /* "jane@acme.com", "" when none given */
 } custos_actor_t;
 int custos_actor_parse(custos_actor_t *out, const char *s, custos_err_t *err);
+
+/* ---------------------------------------------------------------------------
+ * CSV (common/csv.c): the one writer of every --csv output. A field is
+ * written as RFC 4180 has it, quoted only when it must be (a comma, a double
+ * quote, CR or LF, a space at either end), with quotes doubled and line
+ * breaks kept inside the quotes. A field that starts with '=', '+', '-', '@',
+ * a tab or CR, which spreadsheets run as a formula, gets an apostrophe in
+ * front ("'=1+1", quoted): a spreadsheet shows the text. So does a field
+ * that starts with an apostrophe, so that a script reading the file gets the
+ * text back exactly by dropping one leading apostrophe from every field that
+ * has one.
+ * Rows end with "\n". NULL is an empty field. CUSTOS_ENOMEM or CUSTOS_OK.
+ */
+int custos_csv_field(custos_buf_t *b, const char *s);
+int custos_csv_fieldn(custos_buf_t *b, const char *s, size_t n);
+/* Appends the n fields and the end of the row. */
+int custos_csv_row(custos_buf_t *b, const char *const *fields, size_t n);
 
 /* Appends s for a terminal: control characters (custos_text_is_control)
  * become \xNN or \uNNNN and bytes that are not UTF-8 \xNN; the rest is

@@ -113,12 +113,6 @@ const char *custos_export_media_ext(const char *name, const char *type);
 
 /* ---- CSV ------------------------------------------------------------------ */
 
-/* Appends s as one CSV field (RFC 4180: quoted when it holds a comma, a
- * quote, CR or LF; quotes doubled). The one CSV writer of export/, behind
- * this function so that the common one (with spreadsheet formula guarding)
- * can take its place. */
-int custos_export_csv_field(custos_buf_t *b, const char *s, size_t n);
-
 /* ---- Concordance DAT and Opticon OPT -------------------------------------- */
 
 /* The DAT's fields, in the default order. */

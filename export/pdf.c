@@ -352,7 +352,7 @@ int custos_privlog_doc(custos_privlog_t *w, const custos_xdoc_t *doc)
 	const char *cols[6] = { doc->bates, t, who.data, rcpt.data ? rcpt.data : "", doc->privilege,
 	                        desc.data };
 	for (int i = 0; i < 6; i++) {
-		custos_export_csv_field(&w->row, cols[i], strlen(cols[i]));
+		custos_csv_fieldn(&w->row, cols[i], strlen(cols[i]));
 		custos_buf_adds(&w->row, i < 5 ? "," : "\r\n");
 	}
 	int rc = custos_xfile_write(w->csv, w->row.data, w->row.len);

@@ -40,7 +40,7 @@ int custos_records_open(custos_xdir_t *d, bool jsonl, bool csv, custos_records_t
 static void field(custos_records_t *w, const char *s, bool last)
 {
 	if (s)
-		custos_export_csv_field(&w->b, s, strlen(s));
+		custos_csv_fieldn(&w->b, s, strlen(s));
 	custos_buf_adds(&w->b, last ? "\r\n" : ",");
 }
 

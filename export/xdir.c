@@ -514,18 +514,3 @@ const char *custos_export_media_ext(const char *name, const char *type)
 	return "bin";
 }
 
-int custos_export_csv_field(custos_buf_t *b, const char *s, size_t n)
-{
-	if (!s)
-		return CUSTOS_OK;
-	if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))
-		return custos_buf_add(b, s, n);
-	int err = custos_buf_addc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			err |= custos_buf_addc(b, '"');
-		err |= custos_buf_addc(b, s[i]);
-	}
-	err |= custos_buf_addc(b, '"');
-	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
-}

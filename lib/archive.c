@@ -39,6 +39,14 @@ int custos_lib__json_error(custos_buf_t *b, const char *msg)
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
+int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value)
+{
+	int err = custos_buf_addc(b, '{');
+	err |= custos_lib__json_kv(b, key, value);
+	err |= custos_buf_addc(b, '}');
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
 void custos_lib__index_path(char *out, size_t cap, const char *dir)
 {
 	snprintf(out, cap, "%s/index", dir);

@@ -173,6 +173,11 @@ const custos_err_t *custos_session_err(const custos_session_t *s);
 void custos_session_refresh(custos_session_t *s);
 /* The archive the session is on; borrowed. */
 custos_archive_t *custos_session_archive(custos_session_t *s);
+/* Sets what the session's long operations that take no progress function
+ * of their own (the retention plan and apply) call as they go: fn (NULL:
+ * nothing) with ctx, records done of total, from the session's thread.
+ * A face draws its progress line with it. */
+void custos_session_progress(custos_session_t *s, custos_progress_fn fn, void *ctx);
 
 /* The session's role. */
 custos_role_t custos_session_role(const custos_session_t *s);
@@ -453,6 +458,7 @@ int custos_archive_activity(custos_session_t *s, custos_activity_report_t **out)
 /* One record as the archive has it: a version's record, or, when that
  * version was disposed of, its tombstone. */
 typedef struct {
+	const char *id;           /* the record's id (in the list's arena) */
 	custos_record_t rec;      /* valid unless disposed; raw holds the original bytes */
 	bool     disposed;
 	char    *tombstone;       /* JSON text of the tombstone when disposed (in arena) */
@@ -546,6 +552,7 @@ typedef struct {
 	uint64_t index_lag;        /* record versions committed after the watermark */
 	uint64_t index_disposed;   /* documents of disposed records a crashed disposition
 	                            * run left behind: rerunning it removes them */
+	uint64_t runs;             /* disposition runs checked against their tombstones */
 	uint64_t problems;         /* how many problems were found (0: verified) */
 	char   **problem;          /* each problem, one sentence naming what is damaged */
 	size_t   n_problem;        /* the first 1,000 are kept */
@@ -555,24 +562,31 @@ void custos_verify_free(custos_verify_t *v);   /* NULL-safe; zeroes it */
 
 /* Verifies the store (every record, blob, dictionary, tombstone and the
  * record chain), the audit chain against the store's anchors, the policy
- * repository against the anchored policy heads, and the index against the
- * store. progress may be NULL. Audited ("verify", with the verdict).
+ * repository against the anchored policy heads, each disposition run's
+ * audit entry against its tombstones (their digest), and the index against
+ * the store. progress may be NULL. Audited ("verify", with the verdict).
  * @return CUSTOS_OK when nothing is wrong; CUSTOS_ECORRUPT when out lists
  *         problems (the session's error gives the first). */
 int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void *ctx,
                           custos_verify_t *out);
 
+/* The NULL-terminated list of the actions audit entries name ("ingest",
+ * "hold-create", ...; docs/audit.md says what each records). Static. */
+const char *const *custos_audit_actions(void);
+
 typedef struct {
 	int64_t     since, until;   /* ms; CUSTOS_TIME_NONE: unbounded */
-	const char *action;         /* exact action name, or NULL */
+	const char *action;         /* an action name, or a prefix and '*' ("hold-*"), or NULL */
 	const char *actor;          /* entries whose actor or user is this, or NULL */
 } custos_audit_filter_t;
 #define CUSTOS_AUDIT_FILTER_INIT { CUSTOS_TIME_NONE, CUSTOS_TIME_NONE, NULL, NULL }
 
 /* Calls fn with each audit entry that passes filter (NULL: all), oldest
  * first: its stored JSON line (borrowed for the call, no newline). fn
- * returns 0 to go on. Reading the trail is itself audited ("audit-read").
- * @return CUSTOS_OK, or what fn returned. */
+ * returns 0 to go on. Reading the trail is itself audited ("audit-read",
+ * with the filter). @return CUSTOS_OK, or what fn returned; CUSTOS_EINVAL
+ * when until is before since, or action is not an action name (the message
+ * lists them) nor a prefix of one followed by '*'. */
 typedef int (*custos_audit_line_fn)(void *ctx, const char *line, size_t n);
 int custos_archive_audit_read(custos_session_t *s, const custos_audit_filter_t *filter,
                               custos_audit_line_fn fn, void *ctx);
@@ -583,8 +597,9 @@ int custos_archive_audit_read(custos_session_t *s, const custos_audit_filter_t *
 typedef struct {
 	char  commit[CUSTOS_COMMIT_HEX];
 	bool  changed;              /* false: the text was the schedule already */
-	char *warnings;             /* rules that can never decide a record, one a line, or
-	                             * NULL; malloc'd, the caller frees it */
+	char *warnings;             /* rules that can never decide a record and the rule
+	                             * that shadows each, one a line ("retention.yaml:LINE:
+	                             * rule ..."), or NULL; malloc'd, the caller frees it */
 } custos_policy_result_t;
 
 /* Commits text (retention.yaml) as the schedule. message may be NULL.
@@ -622,24 +637,22 @@ int custos_archive_policy_doc_show(custos_session_t *s, const char *name, const 
  * Legal holds.
  */
 
-/* Creates hold name over query: its first members are every record the
- * query matches now (the index is caught up first). *matched (may be NULL)
- * gets how many (0 is allowed: the face warns). Needs the archive open for
- * writing. Audited ("hold-create"). CUSTOS_EEXISTS, CUSTOS_EFORMAT (query). */
-int custos_archive_hold_create(custos_session_t *s, const char *name, const char *query,
-                               const char *reason, uint64_t *matched,
-                               char commit[CUSTOS_COMMIT_HEX]);
 /* Releases an active hold; reason is required. Audited ("hold-release").
  * CUSTOS_ENOTFOUND, CUSTOS_EINVAL (no reason, or already released). */
 int custos_archive_hold_release(custos_session_t *s, const char *name, const char *reason,
                                 char commit[CUSTOS_COMMIT_HEX]);
 
-/* A record a hold covers: by its membership, its current query, or both. */
+/* A record a hold covers: by its membership, its current query, its list
+ * of ids, or several. */
 typedef struct {
 	char    *id;
 	int64_t  created_at;        /* CUSTOS_TIME_NONE when it is no longer indexed */
 	bool     member;            /* recorded in the membership file */
-	bool     matches;           /* the hold's query matches it now */
+	bool     matches;           /* the hold's query matches it now, or it is in the
+	                             * conversation of a record that does (with_thread) */
+	bool     listed;            /* the hold lists its id */
+	bool     captured;          /* the archive holds it (false: a listed id not captured
+	                             * yet, or disposed of after the hold was released) */
 } custos_hold_record_t;
 
 typedef struct {
@@ -651,10 +664,84 @@ typedef struct {
 } custos_hold_report_t;
 void custos_hold_report_free(custos_hold_report_t *r);   /* NULL-safe; zeroes it */
 
+/* What a legal hold covers: every record any of its parts names, now and
+ * as records arrive (docs/retention.md). Accounts and custodians become
+ * the hold's query ("account:NAME OR custodian:NAME", joined to query by
+ * OR): one mechanism, shown as the query. */
+typedef struct {
+	const char *query;             /* records the query matches; NULL: none */
+	const char *const *accounts;   /* records of these accounts (account:NAME) */
+	size_t      n_accounts;
+	const char *const *custodians; /* records collected for these custodians (custodian:) */
+	size_t      n_custodians;
+	const char *const *ids;        /* these record ids, captured yet or not (a record
+	                                * captured later under a listed id is held) */
+	size_t      n_ids;             /* at most 1,000,000 */
+	bool        with_thread;       /* also every record of the conversation of each record
+	                                * the hold covers, now and as the conversation grows */
+	const char *reason;            /* NULL: none */
+} custos_hold_spec_t;
+#define CUSTOS_HOLD_SPEC_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, false, NULL }
+
+/* What a hold's creation found, and the hold as custos_archive_hold_list
+ * reports it (free with custos_hold_placed_free). */
+typedef struct {
+	custos_hold_report_t hold;
+	char     commit[CUSTOS_COMMIT_HEX];
+	uint64_t matched;           /* records the query (accounts, custodians) matches now */
+	uint64_t listed_found;      /* listed ids in the archive now */
+	uint64_t listed_missing;    /* listed ids not captured (yet): held when they are */
+	uint64_t listed_disposed;   /* listed ids disposed of before the hold: nothing to hold */
+	uint64_t thread;            /* records added from the conversations of those */
+	uint64_t members;           /* records recorded as the hold's first members */
+} custos_hold_placed_t;
+void custos_hold_placed_free(custos_hold_placed_t *p);   /* NULL-safe; zeroes it */
+
+/* Places hold name as spec says (at least one part besides with_thread and
+ * reason): its first members are every record it covers now, the index
+ * caught up first. A hold that covers nothing yet is allowed (the face
+ * warns). out (may be NULL) says what was found. Needs the archive open for
+ * writing. Audited ("hold-create").
+ * @return CUSTOS_OK; CUSTOS_EEXISTS; CUSTOS_EFORMAT (the query: "bad query:
+ *         ..."); CUSTOS_EINVAL (no part, a malformed id, an account or
+ *         custodian holding a double quote, or custodians while the query
+ *         language has no custodian: field); CUSTOS_ETOOBIG (ids). */
+int custos_archive_hold_place(custos_session_t *s, const char *name,
+                              const custos_hold_spec_t *spec, custos_hold_placed_t *out);
+/* custos_archive_hold_place with a query and a reason: *matched (may be
+ * NULL) gets how many records it covers now. */
+int custos_archive_hold_create(custos_session_t *s, const char *name, const char *query,
+                               const char *reason, uint64_t *matched,
+                               char commit[CUSTOS_COMMIT_HEX]);
 /* Every hold with how many records it covers now. Audited ("hold-list"). */
 int custos_archive_hold_list(custos_session_t *s, custos_hold_report_t *out);
 /* One hold with its records. CUSTOS_ENOTFOUND. Audited ("hold-show"). */
 int custos_archive_hold_show(custos_session_t *s, const char *name, custos_hold_report_t *out);
+/* The names of every hold, active and released, sorted; one a line in
+ * *out (malloc'd, the caller frees it; "" when none). Not audited: names
+ * only, for completion. */
+int custos_archive_hold_names(custos_session_t *s, char **out);
+
+/* A hold's scope: what it covers, counted by platform, by month of
+ * creation and by custodian. */
+typedef struct {
+	char    *key;               /* "slack", "2024-03", "Jane Doe"; "(none)" for records
+	                             * without a custodian */
+	uint64_t records;
+} custos_scope_count_t;
+typedef struct {
+	custos_holds_t holds;       /* the hold (n == 1) */
+	uint64_t records;           /* records covered and in the archive */
+	uint64_t not_captured;      /* listed ids not in the archive */
+	custos_scope_count_t *platforms, *months, *custodians;   /* by key */
+	size_t n_platforms, n_months, n_custodians;
+	custos_arena_t arena;
+} custos_hold_scope_t;
+void custos_hold_scope_free(custos_hold_scope_t *sc);   /* NULL-safe; zeroes it */
+/* Counts what hold name covers (as custos_archive_hold_show lists it),
+ * reading each record's latest version. CUSTOS_ENOTFOUND. Audited
+ * ("hold-scope"). */
+int custos_archive_hold_scope(custos_session_t *s, const char *name, custos_hold_scope_t *out);
 
 /* ===========================================================================
  * Disposition.
@@ -704,6 +791,8 @@ typedef struct {
 	uint64_t trained;           /* new dictionaries trained on live records */
 	uint64_t index_deleted;
 	double   plan_seconds, dispose_seconds, index_seconds;
+	uint64_t run;               /* the run's number (its certificate's), 0 when it never began */
+	char     digest[CUSTOS_SHA256_HEX];   /* of its tombstones, as its audit entry holds it */
 } custos_retention_apply_t;
 
 /* Disposes of exactly what the plan as of as_of lists now (out_plan, may be
@@ -714,6 +803,75 @@ typedef struct {
 int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
                                    custos_retention_plan_t **out_plan,
                                    custos_retention_apply_t *out);
+
+/* ===========================================================================
+ * The record of disposition: every run and tombstone, and the certificate
+ * of disposal of a run (docs/retention.md).
+ */
+
+/* One disposition run (a retention apply that went past its plan). */
+typedef struct {
+	uint64_t run;               /* its number: that of its "retention-apply-begin" audit entry */
+	int64_t  started_at;        /* ms */
+	int64_t  as_of;
+	char     commit[CUSTOS_COMMIT_HEX];   /* the policy commit it disposed under */
+	char    *actor;             /* the actor, or the operating-system user */
+	uint64_t eligible;          /* records its plan listed */
+	uint64_t records, versions; /* what its tombstones say it disposed of */
+	const char *status;         /* "ok", "failed" (its "retention-apply" entry says why),
+	                             * or "interrupted" (no such entry: the process died) */
+	uint64_t audit_n;           /* its "retention-apply" entry's number, 0 when interrupted */
+	char     audit_sha256[CUSTOS_SHA256_HEX];  /* that entry's line's SHA-256, or "" */
+	char     digest[CUSTOS_SHA256_HEX];        /* over its tombstones, as certificates hold it */
+} custos_run_t;
+
+/* One tombstone. */
+typedef struct {
+	char    *id;
+	uint32_t version;
+	uint64_t seq;
+	char    *platform, *account;      /* account NULL when the record had none */
+	int64_t  created_at, disposed_at;
+	char    *rule;
+	char    *commit;                  /* the policy commit */
+	char    *actor;
+	uint64_t run;                     /* 0: disposed of before runs were numbered */
+	char    *content_sha256;
+	char    *json;                    /* the tombstone as the store keeps it */
+} custos_tombstone_t;
+
+typedef struct {
+	custos_run_t *runs;         /* oldest first */
+	size_t n_runs;
+	custos_tombstone_t *v;      /* in sequence order */
+	size_t n;
+	custos_arena_t arena;       /* owns every string above */
+} custos_retention_log_t;
+void custos_retention_log_free(custos_retention_log_t *l);   /* NULL-safe; zeroes it */
+
+/* Every disposition run (from the audit trail) and every tombstone (from
+ * the store). Audited ("retention-log"). */
+int custos_archive_retention_log(custos_session_t *s, custos_retention_log_t *out);
+
+/* The certificate of disposal of run: a JSON object (its run, as-of, policy
+ * commit, actor, every version it disposed of with its content hash, their
+ * digest, and the number and SHA-256 of the run's "retention-apply" audit
+ * entry, which holds the same digest), malloc'd in *out, ending with a
+ * newline. CUSTOS_ENOTFOUND (no such run); CUSTOS_EINVAL (the run was
+ * interrupted: no audit entry closes it). Audited ("retention-certificate"). */
+int custos_archive_retention_certificate(custos_session_t *s, uint64_t run, char **out);
+
+typedef struct {
+	uint64_t run, records, versions;
+} custos_certificate_check_t;
+/* Checks the certificate in the file at path against the archive: its
+ * digest over what it lists, exactly those tombstones for its run, and its
+ * audit entry (hash, run and digest). out may be NULL. Audited
+ * ("certificate-check", with the verdict).
+ * @return CUSTOS_OK; CUSTOS_EFORMAT (not a certificate); CUSTOS_ECORRUPT
+ *         (the message names the first difference). */
+int custos_archive_certificate_check(custos_session_t *s, const char *path,
+                                     custos_certificate_check_t *out);
 
 /* ===========================================================================
  * Rendering for the faces (lib/render.c): the JSON texts the command line

@@ -988,11 +988,11 @@ typedef struct {
 static void csv_json_value(custos_buf_t *b, json_t *v)
 {
 	if (json_is_string(v)) {
-		custos_export_csv_field(b, json_string_value(v), json_string_length(v));
+		custos_csv_fieldn(b, json_string_value(v), json_string_length(v));
 	} else if (v && !json_is_null(v)) {
 		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (t)
-			custos_export_csv_field(b, t, strlen(t));
+			custos_csv_fieldn(b, t, strlen(t));
 		free(t);
 	}
 }

@@ -93,6 +93,28 @@ bool custos_session_may(const custos_session_t *s, const char *operation)
 	return false;
 }
 
+/* Every action an audit entry can name, as docs/audit.md lists them. */
+static const char *const audit_actions[] = {
+	"init", "ingest-begin", "ingest", "ingest-recovered", "submit", "search", "report-terms",
+	"show", "media", "quarantine-list", "quarantine-show", "index", "index-rebuild", "verify",
+	"audit-read",
+	"policy-set", "policy-show", "policy-log", "policy-diff", "policy-doc-add",
+	"policy-doc-list", "policy-doc-show", "policy-accept", "hold-create", "hold-release",
+	"hold-list", "hold-show", "hold-scope", "hold-grow", "retention-plan",
+	"retention-apply-begin", "retention-apply", "retention-log", "retention-certificate",
+	"certificate-check", "matter-create", "matter-tag", "matter-save-search", "matter-show",
+	"matter-list", "matter-read", "matter-search", "export", "audit-export", "activity",
+	"request", "auth-refused", "token-create", "token-list", "token-revoke", "source-add",
+	"source-list", "source-remove", "source-alert", "source-alert-closed", "job-submit",
+	"job-resume", "job-fail", "job-cancel", "production-download", "production-delete",
+	"siem-start", NULL
+};
+
+const char *const *custos_audit_actions(void)
+{
+	return audit_actions;
+}
+
 int custos_actor_check(const char *actor, custos_err_t *err)
 {
 	custos_actor_t parsed;
@@ -198,6 +220,12 @@ custos_archive_t *custos_session_archive(custos_session_t *s)
 	return s->a;
 }
 
+void custos_session_progress(custos_session_t *s, custos_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+}
+
 void custos_session_cancel(custos_session_t *s)
 {
 	__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
@@ -294,8 +322,16 @@ int custos_session__fail(custos_session_t *s, int status, const char *detail,
 int custos_session__audit(custos_session_t *s, const char *action, const char *params,
                           const char *result, int status)
 {
+	return custos_session__audit_n(s, action, params, result, status, NULL);
+}
+
+int custos_session__audit_n(custos_session_t *s, const char *action, const char *params,
+                            const char *result, int status, uint64_t *n)
+{
 	custos_archive_t *a = s->a;
 	s->audit_ok = false;
+	if (n)
+		*n = 0;
 	if (!a->audit)
 		return status;   /* a read-only medium: custos_archive_audited says so */
 	custos_audit_entry_t e = {
@@ -303,7 +339,7 @@ int custos_session__audit(custos_session_t *s, const char *action, const char *p
 		s->token, s->client, params, result, status
 	};
 	custos_err_t aerr = { 0 };
-	int rc = custos_auditlog_append(a->audit, &e, NULL, &aerr);
+	int rc = custos_auditlog_append(a->audit, &e, n, &aerr);
 	s->audit_ok = rc == CUSTOS_OK;
 	s->audits++;
 	if (status < 0)

@@ -489,7 +489,7 @@ static void test_store__disposed_record_leaves_a_tombstone_and_no_key(void)
 	CHECK_ST(st, custos_store_verify(st, &v1, NULL, NULL, NULL));
 	CHECK_ST(st, custos_store_stats(st, &s1));
 	CHECK(!slot_is_zero("slots", 2));
-	custos_dispose_item_t item = { "x:2", "default", commit };
+	custos_dispose_item_t item = { "x:2", "default", commit, 0 };
 	custos_dispose_summary_t ds;
 	CHECK_ST(st, custos_store_dispose(st, &item, 1, "tester", 0, &ds));
 	CHECK_INT(ds.records, 1);
@@ -828,6 +828,96 @@ static void three_records(void)
 	put1(st, &r);
 	custos_record_free(&r);
 	custos_store_free(st);
+}
+
+static void test_store__stats_count_live_records_as_verify_does(void)
+{
+	custos_store_t *st;
+	custos_record_t r;
+	custos_verify_summary_t v;
+	custos_store_stats_t s;
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	custos_record_init(&r);
+	three_records();
+	st = open_store(CUSTOS_STORE_WRITE);
+	make(&r, "x:2", "x", "two, edited");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_VERSION);
+	make(&r, "mastodon:1", "mastodon", "toot");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+	custos_dispose_item_t items[] = { { "x:2", "default", commit, 7 }, { "mastodon:1", "d", commit, 7 } };
+	CHECK_ST(st, custos_store_dispose(st, items, 2, "tester", 0, NULL));
+	CHECK_ST(st, custos_store_dispose_complete(st, NULL));
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.records, 2);
+	CHECK_INT(s.versions, 2);
+	CHECK_INT(s.tombstones, 3);
+	CHECK_INT(s.disposed_records, 2);
+	CHECK_INT(s.n_platforms, 2);
+	CHECK_STR(s.platforms[0].platform, "mastodon");
+	CHECK_INT(s.platforms[0].records, 0);
+	CHECK_INT(s.platforms[0].tombstones, 1);
+	CHECK_INT(s.platforms[1].records, 2);
+	CHECK_INT(s.platforms[1].versions, 2);
+	CHECK_INT(s.platforms[1].tombstones, 2);
+	CHECK_INT(s.platforms[1].disposed_records, 1);
+	custos_store_stats_free(&s);
+	CHECK_ST(st, custos_store_verify(st, &v, NULL, NULL, NULL));
+	CHECK_INT(v.records, 2);
+	CHECK_INT(v.versions, 2);
+	CHECK_INT(v.tombstones, 3);
+	/* a new version of a disposed record makes it live again */
+	make(&r, "x:2", "x", "two, captured anew");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_VERSION);
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.records, 3);
+	CHECK_INT(s.versions, 3);
+	CHECK_INT(s.disposed_records, 1);
+	custos_store_stats_free(&s);
+	CHECK_ST(st, custos_store_verify(st, &v, NULL, NULL, NULL));
+	CHECK_INT(v.records, 3);
+	custos_store_free(st);
+	custos_record_free(&r);
+}
+
+typedef struct { custos_buf_t b; } tombs_t;
+
+static int tomb_collect(void *ctx, uint64_t seq, const char *json, size_t n)
+{
+	tombs_t *t = ctx;
+	custos_buf_printf(&t->b, "%llu ", (unsigned long long)seq);
+	custos_buf_add(&t->b, json, n);
+	custos_buf_addc(&t->b, '\n');
+	return 0;
+}
+
+static void test_store__tombstones_carry_account_thread_and_run(void)
+{
+	custos_store_t *st = create_store();
+	custos_record_t r;
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	custos_record_init(&r);
+	make(&r, "x:1", "x", "root");
+	CHECK_OK(custos_record_sets(&r, &r.account, "acme"));
+	put1(st, &r);
+	make(&r, "x:2", "x", "reply");
+	CHECK_OK(custos_record_sets(&r, &r.in_reply_to, "x:1"));
+	CHECK_OK(custos_record_sets(&r, &r.thread, "x:1"));
+	put1(st, &r);
+	custos_dispose_item_t items[] = { { "x:1", "default", commit, 3 }, { "x:2", "d", commit, 0 } };
+	CHECK_ST(st, custos_store_dispose(st, items, 2, "tester", 0, NULL));
+	tombs_t t = { { 0 } };
+	CHECK_ST(st, custos_store_tombstone_scan(st, tomb_collect, &t));
+	const char *one = strstr(t.b.data, "1 {\"id\":\"x:1\"");
+	const char *two = strstr(t.b.data, "\n2 {\"id\":\"x:2\"");
+	CHECK(one && two && one < two);
+	CHECK(strstr(one, "\"account\":\"acme\",\"created_at\":") != NULL);
+	CHECK(strstr(one, "\"run\":3,\"actor\":\"tester\"") != NULL);
+	CHECK(strstr(two, "\"account\":null") != NULL);
+	CHECK(strstr(two, "\"in_reply_to\":\"x:1\",\"thread\":\"x:1\",\"rule\":\"d\"") != NULL);
+	CHECK(strstr(two, "\"run\"") == NULL);
+	custos_buf_free(&t.b);
+	custos_store_free(st);
+	custos_record_free(&r);
 }
 
 static void test_store__flipped_byte_in_a_record_is_reported(void)
@@ -1290,6 +1380,8 @@ static void test_store__put_rate_with_a_dictionary(void)
 
 CHECK_MAIN(
 	CHECK_CASE(test_store__put_then_get_roundtrips),
+	CHECK_CASE(test_store__stats_count_live_records_as_verify_does),
+	CHECK_CASE(test_store__tombstones_carry_account_thread_and_run),
 	CHECK_CASE(test_store__same_content_twice_is_unchanged),
 	CHECK_CASE(test_store__edited_content_adds_a_version),
 	CHECK_CASE(test_store__reimport_of_older_content_is_unchanged),
