@@ -5,18 +5,12 @@
 # checked against the archive; the bad inputs of a production.
 . tests/cli/lib.sh
 . tests/cli/gen.sh
+. tests/cli/production.sh
 
 PY=/usr/bin/python3
 READ="$PY $TOP/tests/cli/production_read.py"
 SCHEMA=$FIXTURES/rsmf-relativity-samples/RSMFManifestSchema/rsmf_schema_2_0_0.json
 
-# The archive's view of every record a production holds: `show --json` of
-# each id in its manifest, one a line.
-archive_json() {
-	jq -r '.documents[].id' "$1/manifest.json" | while read -r id; do
-		custos show --json "$id" || return 1
-	done >"$2"
-}
 
 # Real exports: a Slack workspace (channels, joins, threads) and an X
 # archive with media files.
