@@ -224,10 +224,19 @@ void custos_session__change(custos_session_t *s, custos_policy_change_t *c, cons
  * (and auditing, as "policy-accept") commits made outside custos. */
 int custos_session__policy(custos_session_t *s, custos_policy_t **out);
 
+/* ---- productions (export.c) --------------------------------------------- */
+
+/* Checks the options of an export as custos_archive_export does before it
+ * reads anything (one selection, formats, prefix, DAT fields, the query's
+ * syntax), for a job that runs it later. The session's error says why. */
+int custos_export__check(custos_session_t *s, const custos_export_opts_t *opts);
+
 /* ---- shared helpers ----------------------------------------------------- */
 
 /* Appends `"key":` and a JSON string to a JSON object being built. */
 int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value);
+/* Appends {"error": msg}, an audit entry's result of a failure. */
+int custos_lib__json_error(custos_buf_t *b, const char *msg);
 /* Appends the object {"key": value} (value a JSON string). */
 int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value);
 /* The query checker for the policy repository (ctx unused). */
