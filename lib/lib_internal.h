@@ -214,6 +214,38 @@ void custos_session__change(custos_session_t *s, custos_policy_change_t *c, cons
  * (and auditing, as "policy-accept") commits made outside custos. */
 int custos_session__policy(custos_session_t *s, custos_policy_t **out);
 
+/* ---- holds against the anchored policy (holds_guard.c) ------------------- */
+
+/* Whether the policy repository agrees with base, the policy commit the
+ * store's chain anchored (docs/retention.md, "Holds cannot end behind
+ * custos's back"): base is in the branch's history (or, with head given, is
+ * compared with head alone), and every hold active at base is still there
+ * and active at head (NULL: the branch's head), or was released by custos
+ * (this session's release of `releasing`, or one the audit trail shows
+ * custos began), with its query and recorded membership; with
+ * CUSTOS_GUARD_MEMBERS each member file holds what both commits recorded.
+ * fn (may be NULL) gets each disagreement, a sentence that says what to do.
+ * @return CUSTOS_OK; CUSTOS_EPOLICY with s->err naming the first (and their
+ *         number); CUSTOS_ENOMEM, CUSTOS_EIO. */
+enum { CUSTOS_GUARD_MEMBERS = 1 };
+int custos_lib__holds_guard(custos_session_t *s, custos_policy_t *p, const char *base,
+                            const char *head, const char *releasing, unsigned flags,
+                            custos_problem_fn fn, void *ctx);
+/* The guard before a plan or a disposition run (what: "planning", named in
+ * the refusal):
+ * against the policy head custos anchored, or is about to anchor. */
+int custos_lib__disposal_guard(custos_session_t *s, custos_policy_t *p, const char *what);
+/* Records commit as the policy head the next anchor names, when it agrees
+ * with the head recorded before (the guard, hold files only); otherwise the
+ * anchor stays where it was, so the disagreement stays visible to plan,
+ * apply and verify. releasing: the hold this session's commit released.
+ * Never fails: the caller's outcome stands. */
+void custos_lib__policy_advance(custos_session_t *s, custos_policy_t *p, const char *commit,
+                                const char *releasing);
+/* Appends "hold-release-begin" for name before the release is committed,
+ * so a release cut short by a crash is still known as custos's own. */
+int custos_lib__release_intent(custos_session_t *s, const char *name, const char *reason);
+
 /* ---- shared helpers ----------------------------------------------------- */
 
 /* Appends `"key":` and a JSON string to a JSON object being built. */
