@@ -104,10 +104,12 @@ done:
 	return err;
 }
 
-/* After a commit to the policy repository: the new head is anchored. */
-static void anchor_policy(custos_session_t *s, const char *commit)
+/* After a commit to the policy repository: the new head is anchored
+ * (releasing: the hold the commit released). */
+static void anchor_policy(custos_session_t *s, custos_policy_t *p, const char *commit,
+                          const char *releasing)
 {
-	custos_archive__policy_head(s->a, commit);
+	custos_lib__policy_advance(s, p, commit, releasing);
 	custos_writer__anchor(s->a, NULL);
 }
 
@@ -173,7 +175,7 @@ int custos_archive_hold_create(custos_session_t *s, const char *name, const char
 	if (err < 0)
 		goto audit;
 	custos_session__unpin(s);
-	anchor_policy(s, cm);
+	anchor_policy(s, p, cm, NULL);
 	if (matched)
 		*matched = m.n;
 	if (commit)
@@ -233,7 +235,8 @@ int custos_archive_hold_release(custos_session_t *s, const char *name, const cha
 		}
 		custos_holds_free(&h);
 		custos_session__change(s, &c, NULL);
-		if ((err = custos_hold_release(p, name, reason, &c, cm)) < 0) {
+		if ((err = custos_lib__release_intent(s, name, reason)) == CUSTOS_OK &&
+		    (err = custos_hold_release(p, name, reason, &c, cm)) < 0) {
 			policy_fail(s, p, err);
 			if (err == CUSTOS_EINVAL && reason && *reason)
 				custos_err_prefix(&s->err, "cannot release hold '%s'", name);
@@ -243,7 +246,7 @@ int custos_archive_hold_release(custos_session_t *s, const char *name, const cha
 	if (err < 0)
 		goto audit;
 	custos_session__unpin(s);
-	anchor_policy(s, cm);
+	anchor_policy(s, p, cm, name);
 	if (commit)
 		memcpy(commit, cm, CUSTOS_COMMIT_HEX);
 audit:
@@ -301,7 +304,7 @@ static int grow_holds(custos_session_t *s, custos_policy_t *p, custos_store_t *s
 			goto done;
 		}
 		if (cm[0])
-			custos_archive__policy_head(s->a, cm);
+			custos_lib__policy_advance(s, p, cm, NULL);
 	}
 	err = CUSTOS_OK;
 done:
@@ -753,7 +756,9 @@ int custos_archive_retention_plan(custos_session_t *s, int64_t as_of,
 	int err;
 	*out = NULL;
 	if ((err = custos_session__begin(s, CUSTOS_OP_RETENTION_PLAN, "plan disposition")) < 0 ||
-	    (err = custos_session__policy(s, &p)) < 0 || (err = caught_up(s, &st, &idx)) < 0)
+	    (err = custos_session__policy(s, &p)) < 0 ||
+	    (err = custos_lib__disposal_guard(s, p, "planning")) < 0 ||
+	    (err = caught_up(s, &st, &idx)) < 0)
 		goto audit;
 	err = plan_build(s, p, st, idx, as_of, out);
 audit:
@@ -836,7 +841,9 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 	pthread_mutex_lock(&s->a->dispose_mu);
 	locked = true;
 	t0 = now_s();
-	if ((err = custos_session__policy(s, &p)) < 0 || (err = caught_up(s, &st, &idx)) < 0)
+	if ((err = custos_session__policy(s, &p)) < 0 ||
+	    (err = custos_lib__disposal_guard(s, p, "disposition")) < 0 ||
+	    (err = caught_up(s, &st, &idx)) < 0)
 		goto audit;
 	if ((err = custos_index_watermark(idx, &wm)) < 0) {
 		index_fail(s, idx, err, "cannot read the index watermark");
