@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -33,9 +34,30 @@ static const unsigned db_flags[STORE_DB_N] = {
 	[STORE_DB_SAMPLES] = MDB_DUPSORT | MDB_DUPFIXED,
 };
 
+/* Whether the filesystem holding the store is full: LMDB turns a short
+ * write (what a full disk gives a large write) into EIO. */
+static bool store_disk_full(const custos_store_t *st)
+{
+	char p[4200];
+	struct statvfs vs;
+	snprintf(p, sizeof p, "%s/store", st->dir ? st->dir : ".");
+	return statvfs(p, &vs) == 0 && (uint64_t)vs.f_bavail * vs.f_frsize < ((uint64_t)1 << 20);
+}
+
+int custos_store__io_status(const custos_store_t *st, int e)
+{
+	if (e == ENOSPC || e == EDQUOT || (e == EIO && store_disk_full(st)))
+		return CUSTOS_ENOSPC;
+	return e == EACCES || e == EPERM || e == EROFS ? CUSTOS_EACCESS : CUSTOS_EIO;
+}
+
 int custos_store__mdb(custos_store_t *st, int rc, const char *what)
 {
 	int s;
+	if ((rc == EIO || rc == ENOSPC || rc == EDQUOT) &&
+	    custos_store__io_status(st, rc) == CUSTOS_ENOSPC)
+		return custos_err_set(&st->err, CUSTOS_ENOSPC, "%s: %s (the disk holding '%s' is full)",
+		                      what, strerror(rc == EDQUOT ? EDQUOT : ENOSPC), st->dir);
 	switch (rc) {
 	case 0: return CUSTOS_OK;
 	case MDB_NOTFOUND: s = CUSTOS_ENOTFOUND; break;
@@ -44,7 +66,7 @@ int custos_store__mdb(custos_store_t *st, int rc, const char *what)
 	case MDB_VERSION_MISMATCH: s = CUSTOS_EVERSION; break;
 	case ENOMEM: s = CUSTOS_ENOMEM; break;
 	case EACCES: case EPERM: case EROFS: s = CUSTOS_EACCESS; break;
-	case EIO: case ENOSPC: case EDQUOT: s = CUSTOS_EIO; break;
+	case EIO: s = CUSTOS_EIO; break;
 	case MDB_READERS_FULL: case EAGAIN: s = CUSTOS_EBUSY; break;
 	default: s = CUSTOS_EINTERNAL; break;
 	}
