@@ -119,10 +119,20 @@ static int open_log(const char *dir, int flags, int *fd_out, int *lock_out, cust
 	audit_path(path, sizeof path, dir, "audit.log");
 	audit_path(lock, sizeof lock, dir, "lock");
 	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lfd < 0)
+	/* a read-only medium (a WORM copy, a snapshot, a read-only mount):
+	 * the lock is taken through a read-only descriptor, or, when it cannot
+	 * be created there, not at all, since nobody can append to the log */
+	if (lfd < 0 && (errno == EROFS || errno == EACCES)) {
+		lfd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (lfd < 0 && errno == ENOENT)
+			lfd = -2;
+	}
+	if (lfd == -1)
 		return custos_err_set(err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                      "cannot open '%s': %s", lock, strerror(errno));
-	if (flock(lfd, LOCK_EX) < 0) {
+	if (lfd == -2)
+		lfd = -1;
+	else if (flock(lfd, LOCK_EX) < 0) {
 		int e = errno;
 		close(lfd);
 		return custos_err_set(err, CUSTOS_EIO, "cannot lock '%s': %s", lock, strerror(e));

@@ -66,6 +66,12 @@ void custos_store_free(custos_store_t *st);
  *         readers), CUSTOS_EIO. */
 int  custos_store_snapshot(custos_store_t *st, bool pin);
 bool custos_store_pinned(const custos_store_t *st);
+/* Whether the store is read without LMDB's lock file: a reader of a store
+ * directory it may not write (a read-only copy, chmod a-w) opens it with
+ * MDB_NOLOCK rather than fail. Its reads are then not registered with
+ * writers: one writing the same store meanwhile (a process with write
+ * access) could change pages under them. */
+bool custos_store_lockless(const custos_store_t *st);
 /* Detail of the store's last failure; borrowed from st, valid until the next
  * call on st. Every function below that fails fills it. */
 const custos_err_t *custos_store_err(const custos_store_t *st);

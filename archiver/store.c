@@ -1064,6 +1064,22 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	 * serves one request at a time, from whichever thread has it) */
 	rc = mdb_env_open(sh->env, p, MDB_NOTLS | MDB_NORDAHEAD |
 	                  ((flags & CUSTOS_STORE_WRITE) ? 0 : MDB_RDONLY), 0600);
+	/* a reader of a store whose directory it may not write (a read-only
+	 * copy): LMDB cannot open its lock file there, so the store is read
+	 * without it (custos_store_lockless says so) */
+	if ((rc == EACCES || rc == EPERM || rc == EROFS) && !(flags & CUSTOS_STORE_WRITE)) {
+		mdb_env_close(sh->env);
+		sh->env = st->env = NULL;
+		if ((rc = mdb_env_create(&sh->env)) != 0 ||
+		    (rc = mdb_env_set_maxdbs(sh->env, 16)) != 0 ||
+		    (rc = mdb_env_set_mapsize(sh->env, sh->mapsize)) != 0) {
+			e = custos_store__mdb(st, rc, "cannot create store environment");
+			goto done;
+		}
+		st->env = sh->env;
+		rc = mdb_env_open(sh->env, p, MDB_NOTLS | MDB_NORDAHEAD | MDB_RDONLY | MDB_NOLOCK, 0600);
+		sh->lockless = rc == 0;
+	}
 	if (rc) {
 		e = custos_store__mdb(st, rc, "cannot open store");
 		custos_err_prefix(&st->err, "'%s'", st->dir);
@@ -1150,6 +1166,11 @@ void custos_store_free(custos_store_t *st)
 	pthread_mutex_unlock(&sh->mu);
 	if (last)
 		shared_free(sh);
+}
+
+bool custos_store_lockless(const custos_store_t *st)
+{
+	return st->sh->lockless;
 }
 
 const custos_err_t *custos_store_err(const custos_store_t *st)

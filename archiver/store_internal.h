@@ -128,6 +128,7 @@ typedef struct {
 	unsigned     txns;
 	bool         resizing;
 	bool         batch;               /* a batch is open on some view */
+	bool         lockless;            /* read with MDB_NOLOCK (custos_store_lockless) */
 } custos_store__shared_t;
 
 /* A view: one thread's handle on the shared store, with its own scratch

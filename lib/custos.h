@@ -154,6 +154,11 @@ bool custos_archive_writable(const custos_archive_t *a);
 /* False when the audit log cannot be appended to (a read-only medium):
  * operations then run unaudited, and the faces must say so. */
 bool custos_archive_audited(const custos_archive_t *a);
+/* True when the store is read without LMDB's lock file: its directory is
+ * read-only to this user (a read-only copy), so reads are not registered
+ * with writers, and a process writing the archive meanwhile could change
+ * what they read. The faces say so; verify again when no writer runs. */
+bool custos_archive_lockless(const custos_archive_t *a);
 
 /* ===========================================================================
  * Sessions.

@@ -30,6 +30,10 @@ int custos_session__policy(custos_session_t *s, custos_policy_t **out)
 
 	*out = NULL;
 	o.check_query = custos_lib__query_check;
+	/* accepting commits made outside custos is audited: a session that
+	 * cannot audit (a read-only medium) reads the repository as it is */
+	if (!custos_archive_audited(s->a))
+		o.flags |= CUSTOS_POLICY_READONLY;
 	if ((err = custos_policy_open(out, s->a->dir, &o, &s->err)) < 0) {
 		if (err == CUSTOS_ENOTFOUND)
 			custos_err_set(&s->err, err, "'%s' has no policy repository (made by custos "
