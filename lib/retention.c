@@ -246,6 +246,7 @@ int custos_archive_hold_release(custos_session_t *s, const char *name, const cha
 	if (err < 0)
 		goto audit;
 	custos_session__unpin(s);
+	custos_test_point("hold-release-before-anchor");
 	anchor_policy(s, p, cm, name);
 	if (commit)
 		memcpy(commit, cm, CUSTOS_COMMIT_HEX);
