@@ -286,11 +286,19 @@ static int check_record(verify_t *vt, walk_t *w, const MDB_val *k, const MDB_val
 		if ((err = custos_store__record_decode(st, vt->txn, seq, v, &w->rec)) < 0) {
 			if (err == CUSTOS_ENOMEM)
 				return err;
-			/* decode names the record when it could read its id */
+			/* decode names the record when it could read its id; otherwise
+			 * its id comes from the ids database */
 			const char *id = w->rec.id ? NULL : id_of(vt, seq);
-			if (id)
-				custos_err_prefix(&st->err, "record %s version %u", id, h.version);
-			if ((err = reported(vt, err, NULL)) < 0)
+			char pre[40];
+			int pl = snprintf(pre, sizeof pre, "seq %llu: ", (unsigned long long)seq);
+			const char *m = st->err.msg;
+			if (id && !strncmp(m, pre, (size_t)pl))
+				report(vt, "record %s version %u (seq %llu): %s", id, h.version,
+				       (unsigned long long)seq, m + pl);
+			else if (id)
+				report(vt, "record %s version %u (seq %llu): %s", id, h.version,
+				       (unsigned long long)seq, m);
+			else if ((err = reported(vt, err, NULL)) < 0)
 				return err;
 		} else if ((err = verify_index(vt, &w->rec, &h, seq)) < 0) {
 			return err;

@@ -316,6 +316,8 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 		if (rc == CUSTOS_ENOTFOUND) {
 			v->index_disposed++;
 			continue;
+		} else if (rc == CUSTOS_ECORRUPT) {
+			continue;   /* a damaged record: the store's walk named it */
 		} else if (rc < 0) {
 			problem(s, v, "store: %s", custos_store_err(st)->msg);
 			continue;
