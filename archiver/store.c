@@ -944,6 +944,31 @@ done:
 	return err;
 }
 
+/* data.mdb holds every page its meta page names: LMDB maps the file and
+ * reads pages past a cut-off end as SIGBUS, so a file cut short (a copy
+ * that stopped, a truncation) is refused by name before anything reads. */
+static int check_size(custos_store_t *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+	char p[4200];
+	int rc;
+	if ((rc = mdb_env_info(st->env, &info)) != 0 || (rc = mdb_env_stat(st->env, &ms)) != 0)
+		return custos_store__mdb(st, rc, "cannot read the store's meta page");
+	snprintf(p, sizeof p, "%s/store/data.mdb", st->dir);
+	if (stat(p, &sb) != 0)
+		return custos_err_set(&st->err, errno_status(errno), "cannot stat '%s': %s", p,
+		                      strerror(errno));
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)sb.st_size < need)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "store/data.mdb is cut short: it "
+		                      "holds %llu bytes, but its pages run to %llu: it was truncated "
+		                      "behind custos's back (restore it from a backup)",
+		                      (unsigned long long)sb.st_size, (unsigned long long)need);
+	return CUSTOS_OK;
+}
+
 /* A view's own parts: zstd contexts (the SHA-256s give integrity: no zstd
  * checksum, no dict id, no magic). */
 static int view_init(custos_store_t *st)
@@ -1038,7 +1063,14 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		}
 		if (stat(p, &sb) != 0) {
 			int en = errno;
-			if (en == ENOENT)
+			char k[4200];
+			snprintf(k, sizeof k, "%s/keys/slots", st->dir);
+			/* the rest of an archive is there: its store went missing */
+			if (en == ENOENT && access(k, F_OK) == 0)
+				e = custos_err_set(&st->err, CUSTOS_ECORRUPT, "'%s': store/data.mdb is "
+				                   "missing: it was removed behind custos's back (restore it "
+				                   "from a backup)", st->dir);
+			else if (en == ENOENT)
 				e = custos_err_set(&st->err, CUSTOS_ENOTARCHIVE,
 				                   "'%s' is not a custos archive", st->dir);
 			else
@@ -1085,6 +1117,8 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		custos_err_prefix(&st->err, "'%s'", st->dir);
 		goto done;
 	}
+	if (!(flags & CUSTOS_STORE_CREATE) && (e = check_size(st)) < 0)
+		goto done;
 	if ((e = open_dbs(st)) < 0)
 		goto done;
 	memcpy(sh->dbi, st->dbi, sizeof sh->dbi);
