@@ -1300,13 +1300,22 @@ static int members_check(custos_policy_t *p, const char *name, const uint64_t *c
 					goto done;
 			}
 		}
-		if (seen >= want || !f)
-			break;
-		if ((len = getline(&line, &cap, f)) <= 0 || line[len - 1] != '\n')
+		if (!f || (len = getline(&line, &cap, f)) <= 0 || line[len - 1] != '\n')
 			break;   /* a torn last line was never acknowledged */
-		custos_sha256_update(&c, line, (size_t)len);
+		/* every entry, anchored or not yet, is "<id> <sha256>" */
+		char *sp = memchr(line, ' ', (size_t)len);
+		if (!sp || sp == line || line + len - 1 - (sp + 1) != 64) {
+			snprintf(why, sizeof why, "entry %llu of holds/%s.members is malformed: the file "
+			         "was changed behind custos's back", (unsigned long long)seen + 1, name);
+			err = fn(ctx, CUSTOS_HOLD_MEMBERS, name, why);
+			goto done;   /* what follows from it is the same damage */
+		}
+		if (seen < want)
+			custos_sha256_update(&c, line, (size_t)len);
 		seen++;
 	}
+	if (seen > want)
+		seen = want;   /* what the anchors cover: the rest is not yet anchored */
 	for (size_t i = 0; i < n_anchors; i++) {
 		if (done[i])
 			continue;
