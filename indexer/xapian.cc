@@ -32,6 +32,7 @@
 #include <set>
 #include <mutex>
 #include <new>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <memory>
@@ -2338,6 +2339,64 @@ int custos_index_check(const char *path, custos_err_t *err)
 			return custos_err_set(err, CUSTOS_EINDEX, "the search index is missing shard %u "
 			                      "of %u ('%s'): run 'custos index --rebuild'", i, m.shards,
 			                      p.c_str());
+	}
+	return CUSTOS_OK;
+}
+
+int custos_index_check_tables(const char *path, bool *unchecked, custos_err_t *err)
+{
+	Manifest m;
+	int e;
+	*unchecked = false;
+	if ((e = custos_index_check(path, err)) < 0 || (e = read_manifest(path, m, err)) < 0)
+		return e;
+	for (unsigned i = 0; i < m.shards; i++) {
+		std::string p = shard_dir(gen_dir(path, m.generation), i);
+		// Xapian's checker opens the tables for writing (it can repair
+		// them), though it writes nothing here: on a read-only archive it
+		// cannot run, and the caller says so
+		if (access((p + "/postlist.glass").c_str(), W_OK) != 0 &&
+		    (errno == EROFS || errno == EACCES)) {
+			*unchecked = true;
+			continue;
+		}
+		// a writer committing while the tables are read can make them look
+		// wrong: a result only counts when the revision stayed the same
+		for (int attempt = 0;; attempt++) {
+			std::ostringstream out;
+			size_t bad = 0;
+			std::string what;
+			Xapian::rev before = 0, after = 0;
+			try {
+				before = Xapian::Database(p).get_revision();
+				bad = Xapian::Database::check(p, 0, &out);
+				after = Xapian::Database(p).get_revision();
+			} catch (const Xapian::DatabaseModifiedError &) {
+				after = before + 1;
+			} catch (const Xapian::Error &x) {
+				bad = 1;
+				what = x.get_description();
+				try {
+					after = Xapian::Database(p).get_revision();
+				} catch (...) {
+					after = before;
+				}
+			} catch (const std::bad_alloc &) {
+				return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+			} catch (...) {
+				return custos_err_set(err, CUSTOS_EINDEX, "shard %u ('%s'): cannot be checked",
+				                      i, p.c_str());
+			}
+			if (after != before && attempt < 3)
+				continue;
+			if (bad && what.empty())
+				what = std::to_string(bad) + " errors in its tables";
+			if (bad)
+				return custos_err_set(err, CUSTOS_EINDEX, "shard %u of %u ('%s') is damaged: "
+				                      "%s (run 'custos index --rebuild')", i, m.shards,
+				                      p.c_str(), what.c_str());
+			break;
+		}
 	}
 	return CUSTOS_OK;
 }

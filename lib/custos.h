@@ -492,6 +492,9 @@ typedef struct {
 	uint64_t index_lag;        /* record versions committed after the watermark */
 	uint64_t index_disposed;   /* documents of disposed records a crashed disposition
 	                            * run left behind: rerunning it removes them */
+	bool     index_unchecked;  /* the shards' tables could not be read through
+	                            * Xapian's checker (it needs them writable): a
+	                            * read-only archive; the documents were checked */
 	uint64_t problems;         /* how many problems were found (0: verified) */
 	char   **problem;          /* each problem, one sentence naming what is damaged */
 	size_t   n_problem;        /* the first 1,000 are kept */

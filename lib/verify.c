@@ -265,7 +265,7 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 		return;   /* no index yet: nothing derived to check */
 	v->index_present = true;
 	custos_err_t ierr = { 0 };
-	if (custos_index_check(path, &ierr) < 0) {
+	if (custos_index_check_tables(path, &v->index_unchecked, &ierr) < 0) {
 		problem(s, v, "index: %s", ierr.msg);
 		return;
 	}

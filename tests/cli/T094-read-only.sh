@@ -46,6 +46,7 @@ if [ -n "$can_mount" ]; then
 		{ mount -o remount,bind,ro ro || { umount ro; exit 1; }; } &&
 		snapshot archive before &&
 		{ reads_work "$TEST_DIR/ro"; rc=$?; umount ro; test $rc = 0; } &&
+		grep -q "^index: its tables were not read through Xapian.s checker" verify.out &&
 		snapshot archive after && test_cmp before after
 	'
 	test_expect 'a tmpfs remounted read-only: show and verify work, unaudited' '
