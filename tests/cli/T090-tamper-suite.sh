@@ -54,12 +54,13 @@ obj() {
 # trained on disposed records retired) and records after it. "old" is a
 # copy from half-way. Seqs: 1-5 Mastodon (kept forever), 6-205 x:1-200 of
 # 2023 (disposed under a 2-year rule but for the 16 that hold h1 covers),
-# 206-305 x:201-300 and 306-325 x:301-320 of 2026 (kept).
+# 206-305 x:201-300 and 306-325 x:301-320 of last month (kept).
 base=$t_root/base
 old=$t_root/old
 export CUSTOS_TEST_DICT_AFTER=40
 build() {
 	CUSTOS_ARCHIVE=$base && export CUSTOS_ARCHIVE &&
+	recent=$(date -u -d "-35 days" +%Y-%m) &&
 	custos init >/dev/null &&
 	custos ingest --skip-bad tests/data/import/mastodon >/dev/null 2>&1 &&
 	gen_posts 200 >"$t_root/a.ndjson" && custos ingest "$t_root/a.ndjson" >/dev/null &&
@@ -68,11 +69,11 @@ build() {
 	custos policy set "$t_root/r.yaml" >/dev/null &&
 	echo "board minutes" >"$t_root/memo.txt" && custos policy doc add "$t_root/memo.txt" >/dev/null &&
 	cp -a "$base" "$old" &&
-	gen_posts 100 201 | sed "s/\"created_at\":\"2023-/\"created_at\":\"2026-/; s/2026-12-/2026-11-/" >"$t_root/b.ndjson" &&
+	gen_posts 100 201 | sed "s/\"created_at\":\"2023-[0-9]*-/\"created_at\":\"$recent-/" >"$t_root/b.ndjson" &&
 	custos ingest "$t_root/b.ndjson" >/dev/null &&
 	custos retention apply --yes >/dev/null &&
 	test "$(custos stats --json | jq .tombstones)" = 184 &&
-	gen_posts 20 301 | sed "s/\"created_at\":\"2023-/\"created_at\":\"2026-/; s/2026-12-/2026-11-/" >"$t_root/c.ndjson" &&
+	gen_posts 20 301 | sed "s/\"created_at\":\"2023-[0-9]*-/\"created_at\":\"$recent-/" >"$t_root/c.ndjson" &&
 	custos ingest "$t_root/c.ndjson" >/dev/null &&
 	custos verify >/dev/null
 }
