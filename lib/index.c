@@ -252,6 +252,7 @@ int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progre
 		goto done;
 	custos_index_free(idx);
 	idx = NULL;
+	custos_test_point("index-rebuild-before-publish");
 	rc = custos_index_publish(path, err);
 done:
 	custos_index_free(idx);
