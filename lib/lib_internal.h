@@ -284,6 +284,12 @@ int custos_lib__index_catch_up(custos_store_t *st, custos_index_t *idx, custos_r
                                custos_progress_fn progress, void *ctx, const int *stop,
                                uint64_t *indexed, custos_err_t *err);
 
+/* Removes index.rebuild/ and index.old/, which an interrupted rebuild of an
+ * earlier custos left beside the index with the words of records that may
+ * have been disposed of since. The index service's open and every rebuild
+ * call it, so a writer removes them before any disposition run. */
+int custos_lib__index_remove_legacy(const char *dir, custos_err_t *err);
+
 /* Builds a new generation of the index at <dir>/index from the store alone
  * (through st, in chunks) and publishes it; the old one serves searches
  * until the swap. The caller keeps every other writer of the index away. */

@@ -3,7 +3,8 @@
 # it published its new generation leaves index/build/ holding every term of
 # the records; a later retention apply disposes of them, and afterwards no
 # file of the archive holds their words (the store's copies are encrypted
-# under destroyed keys; the index's are deleted, the leftovers removed).
+# under destroyed keys; the index's are deleted, the leftovers removed, and
+# so are those an interrupted rebuild of an earlier custos left beside it).
 . tests/cli/lib.sh
 . tests/cli/gen.sh
 
@@ -26,5 +27,16 @@ test_expect 'a killed index --rebuild leaves nothing of what a later apply dispo
 	test "$(custos search --count quietzebra)" = 0 &&
 	test "$(custos search --count post)" = 20 &&
 	custos verify >/dev/null
+'
+test_expect 'an index.rebuild/ an earlier custos left is gone before a disposition run ends' '
+	custos init >/dev/null &&
+	gen_posts 50 1 " quietzebra" >a.ndjson && custos ingest a.ndjson >/dev/null &&
+	cp -a archive/index archive/index.rebuild && cp -a archive/index archive/index.old &&
+	grep -rl quietzebra archive/index.rebuild archive/index.old >copies && test -s copies &&
+	printf "rules:\n  - name: default\n    match: \"*\"\n    retain: 1y\n" >r.yaml &&
+	custos policy set r.yaml >/dev/null &&
+	custos retention apply --yes >out && grep -q "^disposed of 50 records" out &&
+	! test -e archive/index.rebuild && ! test -e archive/index.old &&
+	{ grep -rl quietzebra archive >left || true; } && test_cmp /dev/null left
 '
 test_done
