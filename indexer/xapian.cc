@@ -2343,6 +2343,46 @@ int custos_index_check(const char *path, custos_err_t *err)
 	return CUSTOS_OK;
 }
 
+// The shard's revision, or 0 when it cannot be opened.
+static Xapian::rev shard_revision(const std::string &p)
+{
+	try {
+		return Xapian::Database(p).get_revision();
+	} catch (const Xapian::Error &) {
+		return 0;
+	}
+}
+
+// Reads one shard's tables through Xapian's checker: 0 when sound, else the
+// number of errors, and what the first was. A shard that cannot be opened
+// is damaged too.
+static size_t check_one_shard(const std::string &p, std::string &what)
+{
+	// a writer committing while the tables are read can make them look
+	// wrong: a result only counts when the revision stayed the same
+	for (int attempt = 0;; attempt++) {
+		Xapian::rev before = shard_revision(p);
+		std::ostringstream out;
+		size_t bad = 0;
+		what.clear();
+		try {
+			Xapian::Database db(p);   // what opening finds, named as damage
+			bad = Xapian::Database::check(p, 0, &out);
+		} catch (const Xapian::DatabaseModifiedError &) {
+			bad = 1;
+			what = "it changed under the check";
+		} catch (const Xapian::Error &x) {
+			bad = 1;
+			what = x.get_description();
+		}
+		if (bad && shard_revision(p) != before && attempt < 3)
+			continue;
+		if (bad && what.empty())
+			what = std::to_string(bad) + " errors in its tables";
+		return bad;
+	}
+}
+
 int custos_index_check_tables(const char *path, bool *unchecked, custos_err_t *err)
 {
 	Manifest m;
@@ -2350,53 +2390,26 @@ int custos_index_check_tables(const char *path, bool *unchecked, custos_err_t *e
 	*unchecked = false;
 	if ((e = custos_index_check(path, err)) < 0 || (e = read_manifest(path, m, err)) < 0)
 		return e;
-	for (unsigned i = 0; i < m.shards; i++) {
-		std::string p = shard_dir(gen_dir(path, m.generation), i);
-		// Xapian's checker opens the tables for writing (it can repair
-		// them), though it writes nothing here: on a read-only archive it
-		// cannot run, and the caller says so
-		if (access((p + "/postlist.glass").c_str(), W_OK) != 0 &&
-		    (errno == EROFS || errno == EACCES)) {
-			*unchecked = true;
-			continue;
-		}
-		// a writer committing while the tables are read can make them look
-		// wrong: a result only counts when the revision stayed the same
-		for (int attempt = 0;; attempt++) {
-			std::ostringstream out;
-			size_t bad = 0;
-			std::string what;
-			Xapian::rev before = 0, after = 0;
-			try {
-				before = Xapian::Database(p).get_revision();
-				bad = Xapian::Database::check(p, 0, &out);
-				after = Xapian::Database(p).get_revision();
-			} catch (const Xapian::DatabaseModifiedError &) {
-				after = before + 1;
-			} catch (const Xapian::Error &x) {
-				bad = 1;
-				what = x.get_description();
-				try {
-					after = Xapian::Database(p).get_revision();
-				} catch (...) {
-					after = before;
-				}
-			} catch (const std::bad_alloc &) {
-				return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
-			} catch (...) {
-				return custos_err_set(err, CUSTOS_EINDEX, "shard %u ('%s'): cannot be checked",
-				                      i, p.c_str());
-			}
-			if (after != before && attempt < 3)
+	std::string p;
+	try {
+		for (unsigned i = 0; i < m.shards; i++) {
+			p = shard_dir(gen_dir(path, m.generation), i);
+			// Xapian's checker opens the tables for writing (it can repair
+			// them), though it writes nothing here: on a read-only archive
+			// it cannot run, and the caller says so
+			if (access((p + "/postlist.glass").c_str(), W_OK) != 0 &&
+			    (errno == EROFS || errno == EACCES)) {
+				*unchecked = true;
 				continue;
-			if (bad && what.empty())
-				what = std::to_string(bad) + " errors in its tables";
-			if (bad)
+			}
+			std::string what;
+			if (check_one_shard(p, what))
 				return custos_err_set(err, CUSTOS_EINDEX, "shard %u of %u ('%s') is damaged: "
 				                      "%s (run 'custos index --rebuild')", i, m.shards,
 				                      p.c_str(), what.c_str());
-			break;
 		}
+	} catch (...) {
+		return translate(err, p.empty() ? "the search index" : p.c_str());
 	}
 	return CUSTOS_OK;
 }
