@@ -66,11 +66,16 @@ static int audit_scan(int fd, audit_tail_t *t, int64_t since, custos_audit_fn fn
 				int wl = snprintf(want, sizeof want, "\"prev\":\"%s\"}", hex);
 				if (line.len < (size_t)wl ||
 				    memcmp(line.data + line.len - (size_t)wl, want, (size_t)wl) != 0) {
-					st = custos_err_set(err, CUSTOS_ECORRUPT,
-					                    "audit log line %llu (byte %lld): chain broken: "
-					                    "it does not name the hash of line %llu",
-					                    (unsigned long long)t->n, (long long)line_start,
-					                    (unsigned long long)t->n - 1);
+					if (t->n == 1)
+						st = custos_err_set(err, CUSTOS_ECORRUPT, "audit log line 1: chain "
+						                    "broken: it does not end with the 64 zeros of "
+						                    "the first entry");
+					else
+						st = custos_err_set(err, CUSTOS_ECORRUPT,
+						                    "audit log line %llu (byte %lld): chain broken: "
+						                    "it does not name the hash of line %llu",
+						                    (unsigned long long)t->n, (long long)line_start,
+						                    (unsigned long long)t->n - 1);
 					goto done;
 				}
 			}

@@ -530,11 +530,8 @@ static int verify_blobs(verify_t *vt)
 			report(vt, "blobs: a key of %zu bytes", k.mv_size);
 			continue;
 		}
+		/* its messages name the blob */
 		if ((err = custos_store__blob_decode(st, k.mv_data, &v, &p, &n)) < 0) {
-			char hex[CUSTOS_SHA256_HEX];
-			custos_hex(hex, k.mv_data, 32);
-			hex[16] = '\0';
-			custos_err_prefix(&st->err, "blob %s…", hex);
 			if ((err = reported(vt, err, NULL)) < 0)
 				break;
 		}

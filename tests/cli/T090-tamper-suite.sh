@@ -143,6 +143,8 @@ tamper 'keys/items: replaced by an older copy' 'dictionary [0-9]+' '
 	cp "$old/keys/items" archive/keys/items'
 
 # ---- audit/audit.log
+tamper 'audit.log: the first entry.s prev flipped' 'audit log line 1: chain broken: it does not end with the 64 zeros' '
+	flip archive/audit/audit.log $(($(head -n 1 archive/audit/audit.log | wc -c) - 4))'
 tamper 'audit.log: a byte of entry 5 flipped: the next line names it' 'audit log line 6 \(byte [0-9]+\): chain broken' '
 	flip archive/audit/audit.log $(($(head -n 4 archive/audit/audit.log | wc -c) + 40))'
 tamper 'audit.log: a byte of entry 5 flipped: the anchor names it' 'audit log: entry 5 is not the entry the store.s chain anchored' '
