@@ -264,6 +264,8 @@ typedef struct {
 	const char *id;       /* record id: all its versions go */
 	const char *rule;     /* the retention rule that allowed it */
 	const char *commit;   /* the policy commit, 40 hex digits */
+	uint64_t    run;      /* the disposition run it belongs to (its tombstone's "run"),
+	                       * 0 for none */
 } custos_dispose_item_t;
 
 typedef struct {
@@ -289,6 +291,13 @@ int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *
 typedef int (*custos_tombstone_fn)(void *ctx, uint64_t seq, const char *json, size_t n);
 int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
                             void *ctx);
+/* Calls fn with every tombstone, in sequence order, in one read
+ * transaction: what the retention log and the checks of disposition runs
+ * read. A tombstone is a JSON object: id, version, seq, content_sha256,
+ * raw_sha256, platform, account, created_at, in_reply_to and thread (when
+ * the record had them), rule, policy_commit, disposed_at, run (when the
+ * disposal named one), actor, media. */
+int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void *ctx);
 
 /* The content hash (hex) of each record version seqs[i], from the record
  * headers only (no decryption): what legal holds record beside the id.

@@ -89,8 +89,6 @@ enum { FEED_NONE, FEED_RSS, FEED_RDF, FEED_ATOM };
 static int raw_read(feed_t *f, char *buf, int len);
 static int raw_read_in(feed_t *f, char *buf, int len);
 
-static int add_cp(custos_buf_t *b, unsigned cp);
-
 /* UTF-32 input is decoded to UTF-8 here (see custos_import__feed_stream). */
 static int io_read(void *vctx, char *buf, int len)
 {
@@ -108,20 +106,12 @@ static int io_read(void *vctx, char *buf, int len)
 	if (got < 0)
 		return -1;
 	size_t n = f->carry_n + (size_t)got, o = 0, i;
-	custos_buf_t b = { 0 };
 	for (i = 0; i + 4 <= n; i += 4) {
-		unsigned cp = f->u32 == 1 ?
-			(unsigned)in[i] | (unsigned)in[i + 1] << 8 | (unsigned)in[i + 2] << 16 | (unsigned)in[i + 3] << 24 :
-			(unsigned)in[i + 3] | (unsigned)in[i + 2] << 8 | (unsigned)in[i + 1] << 16 | (unsigned)in[i] << 24;
-		custos_buf_clear(&b);
-		if (add_cp(&b, cp) < 0) {
-			custos_buf_free(&b);
-			return -1;
-		}
-		memcpy(buf + o, b.data, b.len);
-		o += b.len;
+		unsigned long cp = f->u32 == 1 ?
+			(unsigned long)in[i] | (unsigned long)in[i + 1] << 8 | (unsigned long)in[i + 2] << 16 | (unsigned long)in[i + 3] << 24 :
+			(unsigned long)in[i + 3] | (unsigned long)in[i + 2] << 8 | (unsigned long)in[i + 1] << 16 | (unsigned long)in[i] << 24;
+		o += custos_utf8_put(buf + o, cp);   /* 4 bytes in, at most 4 out */
 	}
-	custos_buf_free(&b);
 	f->carry_n = n - i;
 	memcpy(f->carry, in + i, f->carry_n);
 	if (o == 0 && got > 0)
@@ -186,65 +176,10 @@ static void silent(void *ctx, const char *msg, ...) { }
 
 /* ---- text ----------------------------------------------------------- */
 
-static const struct { const char *name; unsigned cp; } entities[] = {
-	{ "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' },
-	{ "nbsp", 0xA0 }, { "copy", 0xA9 }, { "reg", 0xAE }, { "trade", 0x2122 },
-	{ "hellip", 0x2026 }, { "mdash", 0x2014 }, { "ndash", 0x2013 },
-	{ "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "ldquo", 0x201C }, { "rdquo", 0x201D },
-	{ "laquo", 0xAB }, { "raquo", 0xBB }, { "bull", 0x2022 }, { "middot", 0xB7 },
-	{ "euro", 0x20AC }, { "pound", 0xA3 }, { "yen", 0xA5 }, { "cent", 0xA2 },
-	{ "deg", 0xB0 }, { "times", 0xD7 }, { "divide", 0xF7 }, { "sect", 0xA7 },
-	{ "para", 0xB6 }, { "iexcl", 0xA1 }, { "iquest", 0xBF },
-	{ "eacute", 0xE9 }, { "egrave", 0xE8 }, { "aacute", 0xE1 }, { "agrave", 0xE0 },
-	{ "iacute", 0xED }, { "oacute", 0xF3 }, { "uacute", 0xFA }, { "ntilde", 0xF1 },
-	{ "ccedil", 0xE7 }, { "uuml", 0xFC }, { "ouml", 0xF6 }, { "auml", 0xE4 },
-	{ "szlig", 0xDF }, { "Eacute", 0xC9 }, { "Uuml", 0xDC }, { "Ouml", 0xD6 },
-	{ "Auml", 0xC4 }, { "Ntilde", 0xD1 },
-};
-
-static int add_cp(custos_buf_t *b, unsigned cp)
+/* The character reference at s (a C string), as custos_html_ref. */
+static size_t entity(const char *s, unsigned long *cp)
 {
-	char u[4];
-	size_t n;
-	if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = 0xFFFD;
-	if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-	else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 63)); n = 2; }
-	else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 63));
-		u[2] = (char)(0x80 | (cp & 63)); n = 3;
-	} else {
-		u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | ((cp >> 12) & 63));
-		u[2] = (char)(0x80 | ((cp >> 6) & 63)); u[3] = (char)(0x80 | (cp & 63)); n = 4;
-	}
-	return custos_buf_add(b, u, n);
-}
-
-/* Decodes one HTML character reference at s ("&amp;", "&#233;", "&#xE9;");
- * returns its length, 0 when it is not one (the '&' is then literal). */
-static size_t entity(const char *s, unsigned *cp)
-{
-	const char *p = s + 1;
-	if (*p == '#') {
-		unsigned long v = 0;
-		int hex = p[1] == 'x' || p[1] == 'X';
-		const char *d = p + 1 + hex, *q = d;
-		while (q - d < 8 && (hex ? strchr("0123456789abcdefABCDEF", *q) && *q : (*q >= '0' && *q <= '9')))
-			q++;
-		if (q == d)
-			return 0;
-		v = strtoul(d, NULL, hex ? 16 : 10);
-		*cp = (unsigned)v;
-		return (size_t)(q - s) + (*q == ';');
-	}
-	for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++) {
-		size_t n = strlen(entities[i].name);
-		if (!strncmp(p, entities[i].name, n) && p[n] == ';') {
-			*cp = entities[i].cp;
-			return n + 2;
-		}
-	}
-	return 0;
+	return custos_html_ref(s, strnlen(s, 16), 0, cp);
 }
 
 static int block_tag(const char *t, size_t n)
@@ -327,7 +262,7 @@ static int html_to_text(custos_buf_t *out, const char *s)
 			s += run;
 			continue;
 		}
-		unsigned cp;
+		unsigned long cp;
 		size_t n;
 		if (*s == '&' && (n = entity(s, &cp)) > 0) {
 			s += n;
@@ -344,7 +279,7 @@ static int html_to_text(custos_buf_t *out, const char *s)
 		else if (space && out->len)
 			st |= custos_buf_addc(out, ' ');
 		nl = space = 0;
-		st |= add_cp(out, cp);
+		st |= custos_buf_add_cp(out, cp);
 	}
 	return st ? CUSTOS_ENOMEM : 0;
 }
@@ -1199,7 +1134,7 @@ static int expand(xmlParserCtxtPtr ctxt, const char *s, int depth, custos_buf_t 
 	if (depth > ENT_DEPTH)
 		return -1;
 	while (*s) {
-		unsigned cp;
+		unsigned long cp;
 		size_t n = strcspn(s, "<&");
 		if (n && custos_buf_add(out, s, n) < 0)
 			return -1;
@@ -1215,7 +1150,7 @@ static int expand(xmlParserCtxtPtr ctxt, const char *s, int depth, custos_buf_t 
 				return -1;
 			if (s[1] == '#' || ((n = entity(s, &cp)) && cp && cp < 128 && strchr("&<>\"'", (int)cp) &&
 			                    (size_t)(semi - s) + 1 == n)) {
-				if (!(n = entity(s, &cp)) || add_cp(out, cp) < 0)
+				if (!(n = entity(s, &cp)) || custos_buf_add_cp(out, cp) < 0)
 					return -1;
 				s += n;
 				continue;

@@ -69,26 +69,6 @@ static int hex4(const char *p, unsigned *out)
 	return 0;
 }
 
-static char *put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xC0 | (cp >> 6));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xE0 | (cp >> 12));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	} else {
-		*o++ = (char)(0xF0 | (cp >> 18));
-		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	}
-	return o;
-}
-
 /* A string at p (on its opening quote): its decoded text in the arena. */
 static const char *string(parser_t *ps, uint32_t *len)
 {
@@ -146,7 +126,7 @@ static const char *string(parser_t *ps, uint32_t *len)
 			} else if (cp == 0) {
 				return (const char *)fail(ps, q, "\\u0000 is not allowed");
 			}
-			o = put_utf8(o, cp);
+			o += custos_utf8_put(o, cp);
 			q += 6;
 			continue;
 		default:

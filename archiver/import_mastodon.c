@@ -91,79 +91,9 @@ static int status_ref(custos_record_t *rec, char **field, const char *url)
 	return custos_record_sets(rec, field, url);
 }
 
-/* Appends code point cp as UTF-8. */
-static int add_cp(custos_buf_t *b, unsigned long cp)
-{
-	char u[4];
-	size_t n;
-	if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (char)(0xF0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return custos_buf_add(b, u, n);
-}
-
-/* Decodes one entity at s ("&amp;..."); returns the bytes consumed, 0 when
- * it is not an entity (the '&' is then literal). */
-static size_t entity(custos_buf_t *b, const char *s, size_t n, int *err)
-{
-	static const struct { const char *name; unsigned cp; } names[] = {
-		{ "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' },
-		{ "nbsp", 0xA0 }, { "hellip", 0x2026 }, { "mdash", 0x2014 }, { "ndash", 0x2013 },
-		{ "rsquo", 0x2019 }, { "lsquo", 0x2018 }, { "rdquo", 0x201D }, { "ldquo", 0x201C },
-	};
-	const char *semi = memchr(s, ';', n < 12 ? n : 12);
-	if (!semi)
-		return 0;
-	size_t k = (size_t)(semi - s);
-	if (k >= 3 && s[1] == '#') {
-		char *end;
-		unsigned long cp = (s[2] == 'x' || s[2] == 'X') ? strtoul(s + 3, &end, 16)
-		                                              : strtoul(s + 2, &end, 10);
-		if (end != semi)
-			return 0;
-		*err = add_cp(b, cp);
-		return k + 1;
-	}
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strlen(names[i].name) == k - 1 && memcmp(s + 1, names[i].name, k - 1) == 0) {
-			*err = add_cp(b, names[i].cp);
-			return k + 1;
-		}
-	return 0;
-}
-
 static int decode_entities(custos_buf_t *b, const char *s, size_t n)
 {
-	int r = 0;
-	for (size_t i = 0; i < n && r >= 0; ) {
-		if (s[i] == '&') {
-			size_t k = entity(b, s + i, n - i, &r);
-			if (k) {
-				i += k;
-				continue;
-			}
-		}
-		r = custos_buf_addc(b, s[i++]);
-	}
-	return r;
+	return custos_html_unescape(b, s, n, 0);
 }
 
 /* The value of attribute name inside a tag's text, or NULL; *len its size. */

@@ -200,17 +200,7 @@ static int load_chans(slack_t *s, const char *file, const char *vis)
 
 static int add_ent(custos_buf_t *b, const char *p, size_t n)
 {
-	/* Slack escapes only &, < and > */
-	int st = 0;
-	for (size_t i = 0; i < n && !st; i++) {
-		if (p[i] == '&') {
-			if (!strncmp(p + i, "&amp;", 5)) { st = custos_buf_addc(b, '&'); i += 4; continue; }
-			if (!strncmp(p + i, "&lt;", 4)) { st = custos_buf_addc(b, '<'); i += 3; continue; }
-			if (!strncmp(p + i, "&gt;", 4)) { st = custos_buf_addc(b, '>'); i += 3; continue; }
-		}
-		st = custos_buf_addc(b, p[i]);
-	}
-	return st;
+	return custos_html_unescape(b, p, n, CUSTOS_HTML_ESCAPES);   /* Slack escapes only &, < and > */
 }
 
 static int add_unique(custos_record_t *r, custos_strv_t *v, const char *s, size_t n)

@@ -98,27 +98,7 @@ static int set_idf(custos_record_t *rec, char **field, const char *prefix, const
 /* X escapes only &, < and > in tweet text. */
 static int decode_x_entities(custos_buf_t *b, const char *s)
 {
-	int r;
-	while (*s) {
-		const char *amp = strchr(s, '&');
-		if (!amp)
-			return custos_buf_adds(b, s);
-		TRY(custos_buf_add(b, s, (size_t)(amp - s)));
-		if (strncmp(amp, "&amp;", 5) == 0) {
-			TRY(custos_buf_addc(b, '&'));
-			s = amp + 5;
-		} else if (strncmp(amp, "&lt;", 4) == 0) {
-			TRY(custos_buf_addc(b, '<'));
-			s = amp + 4;
-		} else if (strncmp(amp, "&gt;", 4) == 0) {
-			TRY(custos_buf_addc(b, '>'));
-			s = amp + 4;
-		} else {
-			TRY(custos_buf_addc(b, '&'));
-			s = amp + 1;
-		}
-	}
-	return 0;
+	return custos_html_unescape(b, s, strlen(s), CUSTOS_HTML_ESCAPES);
 }
 
 /* Replaces each t.co link of the url entities by its expansion. */

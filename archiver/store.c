@@ -133,10 +133,11 @@ int custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_stor
 int custos_store__platform_decode(custos_store__platform_t *p, const MDB_val *k, const MDB_val *v)
 {
 	memset(p, 0, sizeof *p);
-	if (k->mv_size < 3 || k->mv_size - 2 >= sizeof p->name || v->mv_size < PL_N * 8)
+	if (k->mv_size < 3 || k->mv_size - 2 >= sizeof p->name || v->mv_size < PL_N_OLD * 8)
 		return CUSTOS_ECORRUPT;
 	memcpy(p->name, (const char *)k->mv_data + 2, k->mv_size - 2);
-	for (int i = 0; i < PL_N; i++)
+	/* a value written before the disposal counters has fewer fields */
+	for (int i = 0; i < PL_N && (size_t)(i + 1) * 8 <= v->mv_size; i++)
 		p->v[i] = custos_store__get64((const uint8_t *)v->mv_data + 8 * i);
 	return CUSTOS_OK;
 }

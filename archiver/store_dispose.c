@@ -5,6 +5,7 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,14 +131,31 @@ static int tombstone_json(custos_buf_t *j, const custos_record_t *rec,
 	custos_hex(hex, h->raw, 32);
 	err |= custos_buf_printf(j, ",\"raw_sha256\":\"%s\",\"platform\":", hex);
 	err |= custos_buf_add_json_str(j, rec->platform, strlen(rec->platform));
+	err |= custos_buf_adds(j, ",\"account\":");
+	err |= rec->account ? custos_buf_add_json_str(j, rec->account, strlen(rec->account))
+	                    : custos_buf_adds(j, "null");
 	custos_time_format(t, sizeof t, rec->created_at);
-	err |= custos_buf_printf(j, ",\"created_at\":\"%s\",\"rule\":", t);
+	err |= custos_buf_printf(j, ",\"created_at\":\"%s\"", t);
+	/* where it stood in its conversation, so the conversation can be shown
+	 * with its gaps named */
+	if (rec->in_reply_to) {
+		err |= custos_buf_adds(j, ",\"in_reply_to\":");
+		err |= custos_buf_add_json_str(j, rec->in_reply_to, strlen(rec->in_reply_to));
+	}
+	if (rec->thread) {
+		err |= custos_buf_adds(j, ",\"thread\":");
+		err |= custos_buf_add_json_str(j, rec->thread, strlen(rec->thread));
+	}
+	err |= custos_buf_adds(j, ",\"rule\":");
 	err |= custos_buf_add_json_str(j, it->rule ? it->rule : "", it->rule ? strlen(it->rule) : 0);
 	err |= custos_buf_adds(j, ",\"policy_commit\":");
 	err |= custos_buf_add_json_str(j, it->commit ? it->commit : "",
 	                               it->commit ? strlen(it->commit) : 0);
 	custos_time_format(t, sizeof t, when);
-	err |= custos_buf_printf(j, ",\"disposed_at\":\"%s\",\"actor\":", t);
+	err |= custos_buf_printf(j, ",\"disposed_at\":\"%s\"", t);
+	if (it->run)
+		err |= custos_buf_printf(j, ",\"run\":%llu", (unsigned long long)it->run);
+	err |= custos_buf_adds(j, ",\"actor\":");
 	err |= custos_buf_add_json_str(j, actor ? actor : "", actor ? strlen(actor) : 0);
 	err |= custos_buf_adds(j, ",\"media\":[");
 	for (size_t i = 0, k = 0; i < rec->n_media; i++) {
@@ -378,6 +396,145 @@ done:
 	return err;
 }
 
+/* The platform a tombstone names (custos wrote it: a plain JSON string). */
+static void tomb_platform(const MDB_val *tv, char *out, size_t cap)
+{
+	static const char key[] = "\"platform\":\"";
+	const char *p = memmem(tv->mv_data, tv->mv_size, key, sizeof key - 1);
+	size_t n = 0;
+	if (p) {
+		p += sizeof key - 1;
+		const char *end = (const char *)tv->mv_data + tv->mv_size;
+		while (p + n < end && p[n] != '"' && n + 1 < cap)
+			n++;
+		memcpy(out, p, n);
+	}
+	out[n] = '\0';
+}
+
+static int dcount_add(custos_store__dcount_t **v, size_t *n, const char *platform,
+                      uint64_t disposed, uint64_t tombstones)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].platform, platform)) {
+			(*v)[i].disposed += disposed;
+			(*v)[i].tombstones += tombstones;
+			return CUSTOS_OK;
+		}
+	custos_store__dcount_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv)
+		return CUSTOS_ENOMEM;
+	*v = nv;
+	memset(&nv[*n], 0, sizeof nv[*n]);
+	snprintf(nv[*n].platform, sizeof nv[*n].platform, "%s", platform);
+	nv[*n].disposed = disposed;
+	nv[*n].tombstones = tombstones;
+	(*n)++;
+	return CUSTOS_OK;
+}
+
+int custos_store__disposed_recount(custos_store_t *st, MDB_txn *txn,
+                                   custos_store__dcount_t **out, size_t *n, uint64_t *ids)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v, prev = { 0, NULL };
+	char platform[32] = "";
+	bool live = false, gone = false;
+	int rc, err = CUSTOS_OK;
+	*out = NULL;
+	*n = 0;
+	*ids = 0;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_IDS], &c)) != 0)
+		return custos_store__mdb(st, rc, "cannot read ids");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		bool next = rc != 0 || prev.mv_size != k.mv_size ||
+		            memcmp(prev.mv_data, k.mv_data, k.mv_size) != 0;
+		if (next && prev.mv_data) {
+			/* the id before: disposed of when no version of it is left */
+			(*ids)++;
+			if (gone && !live && (err = dcount_add(out, n, platform, 1, 0)) < 0)
+				break;
+		}
+		if (rc != 0)
+			break;
+		if (next) {
+			prev = k;
+			live = gone = false;
+		}
+		MDB_val rv, tv;
+		int r2 = mdb_get(txn, st->dbi[STORE_DB_RECORDS], &v, &rv);
+		if (r2 != 0 || rv.mv_size < 2) {
+			err = r2 ? custos_store__mdb(st, r2, "cannot read records")
+			         : custos_err_set(&st->err, CUSTOS_ECORRUPT, "a record without a header");
+			break;
+		}
+		if (!(((const uint8_t *)rv.mv_data)[1] & STORE_REC_DISPOSED)) {
+			live = true;
+			continue;
+		}
+		gone = true;
+		if ((r2 = mdb_get(txn, st->dbi[STORE_DB_TOMBSTONES], &v, &tv)) != 0) {
+			err = custos_store__mdb(st, r2, "cannot read tombstones");
+			break;
+		}
+		tomb_platform(&tv, platform, sizeof platform);
+		if ((err = dcount_add(out, n, platform, 0, 1)) < 0)
+			break;
+	}
+	if (err == CUSTOS_ENOMEM)
+		custos_err_set(&st->err, err, "out of memory");
+	if (rc != 0 && rc != MDB_NOTFOUND && err == CUSTOS_OK)
+		err = custos_store__mdb(st, rc, "cannot read ids");
+	mdb_cursor_close(c);
+	if (err < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+/* When the platforms' tombstone counters do not add up to the store's (an
+ * archive that disposed before they were kept), sets them from a recount. */
+static int disposed_counters_init(custos_batch_t *b)
+{
+	custos_store_t *st = b->st;
+	MDB_cursor *c = NULL;
+	MDB_val k = { 2, "p:" }, v;
+	uint64_t sum = 0;
+	int rc, err = CUSTOS_OK;
+	if (!b->state.v[ST_TOMBSTONES])
+		return CUSTOS_OK;
+	if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_META], &c)) != 0)
+		return custos_store__mdb(st, rc, "cannot read platforms");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		custos_store__platform_t p;
+		if (k.mv_size < 2 || memcmp(k.mv_data, "p:", 2) != 0)
+			break;
+		if (custos_store__platform_decode(&p, &k, &v) == CUSTOS_OK)
+			sum += p.v[PL_TOMBSTONES];
+	}
+	mdb_cursor_close(c);
+	if (sum == b->state.v[ST_TOMBSTONES])
+		return CUSTOS_OK;
+	custos_store__dcount_t *dc = NULL;
+	size_t n = 0;
+	uint64_t ids;
+	if ((err = custos_store__disposed_recount(st, b->txn, &dc, &n, &ids)) < 0)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		custos_store__platform_t *pl;
+		if ((err = custos_store__platform(b, dc[i].platform, &pl)) < 0)
+			break;
+		pl->v[PL_DISPOSED] = dc[i].disposed;
+		pl->v[PL_TOMBSTONES] = dc[i].tombstones;
+		pl->dirty = true;
+	}
+	free(dc);
+	return err;
+}
+
 int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items, size_t n,
                          const char *actor, int64_t when, custos_dispose_summary_t *sum)
 {
@@ -401,6 +558,10 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 		return err;
 	if ((err = custos_store_begin(&b, st)) < 0)
 		return err;
+	/* the disposal counters of an archive that disposed before they were
+	 * kept: counted once, from the tombstones */
+	if ((err = disposed_counters_init(b)) < 0)
+		goto fail;
 
 	/* 1. the versions to dispose */
 	for (size_t i = 0; i < n; i++) {
@@ -438,7 +599,7 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 		err = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
 		goto fail;
 	}
-	size_t n_seqs = 0;
+	size_t n_seqs = 0, counted_item = SIZE_MAX;
 	for (size_t i = 0; i < n_vic; i++) {
 		uint8_t kb[8], hdr[STORE_REC_HDR], tkey[16];
 		custos_store__rechdr_t h;
@@ -504,10 +665,16 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 		b->state.v[ST_STORED_BYTES] -= old_len - sizeof hdr;
 		pl->v[PL_RAW_BYTES] -= plain_len;
 		pl->v[PL_STORED_BYTES] -= old_len - sizeof hdr;
+		pl->v[PL_TOMBSTONES]++;
 		pl->dirty = true;
 		s.versions++;
-		if (i == 0 || vic[i - 1].item != vic[i].item)
+		/* every version of the item goes: the record is disposed of once,
+		 * whichever of its versions was still live */
+		if (counted_item != vic[i].item) {
+			counted_item = vic[i].item;
+			pl->v[PL_DISPOSED]++;
 			s.records++;
+		}
 	}
 	qsort(seqs, n_seqs, sizeof *seqs, cmp_u64);
 
@@ -593,28 +760,35 @@ done:
 	return err;
 }
 
-int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
-                            void *ctx)
+/* Calls fn with the tombstones of id (through its ids entries), or with
+ * every tombstone when id is NULL (through the tombstones, by seq). */
+static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	MDB_cursor *c = NULL;
-	MDB_val k = { strlen(id), (void *)id }, v;
+	MDB_val k = { id ? strlen(id) : 0, (void *)id }, v, tv;
 	int rc, err = CUSTOS_OK;
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
 		return err;
-	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_IDS], &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, st->dbi[id ? STORE_DB_IDS : STORE_DB_TOMBSTONES], &c)) != 0)
 		goto done;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
-		MDB_val tv;
-		int r2 = mdb_get(txn, st->dbi[STORE_DB_TOMBSTONES], &v, &tv);
-		if (r2 == MDB_NOTFOUND)
+	for (rc = mdb_cursor_get(c, &k, &v, id ? MDB_SET_KEY : MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, id ? MDB_NEXT_DUP : MDB_NEXT)) {
+		const MDB_val *seq = id ? &v : &k;
+		if (seq->mv_size != 8)
 			continue;
-		if (r2) {
-			rc = r2;
-			break;
+		if (id) {
+			int r2 = mdb_get(txn, st->dbi[STORE_DB_TOMBSTONES], &v, &tv);
+			if (r2 == MDB_NOTFOUND)
+				continue;   /* a live version */
+			if (r2) {
+				rc = r2;
+				break;
+			}
+		} else {
+			tv = v;
 		}
-		if ((err = fn(ctx, custos_store__get64(v.mv_data), tv.mv_data, tv.mv_size)) != 0)
+		if ((err = fn(ctx, custos_store__get64(seq->mv_data), tv.mv_data, tv.mv_size)) != 0)
 			break;
 	}
 	if (rc == MDB_NOTFOUND)
@@ -626,6 +800,17 @@ done:
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read tombstones");
 	return err;
+}
+
+int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
+                            void *ctx)
+{
+	return tombstones_walk(st, id, fn, ctx);
+}
+
+int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void *ctx)
+{
+	return tombstones_walk(st, NULL, fn, ctx);
 }
 
 int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t n,

@@ -81,9 +81,12 @@ typedef struct {
 	uint8_t  chain[CUSTOS_SHA256_LEN];
 } custos_store__state_t;
 
-/* Per platform, meta "p:<name>". */
+/* Per platform, meta "p:<name>". PL_DISPOSED (records every version of
+ * which was disposed of) and PL_TOMBSTONES came later: a value without
+ * them reads as 0 for both (PL_N_OLD fields). */
 enum { PL_RECORDS, PL_VERSIONS, PL_RAW_BYTES, PL_STORED_BYTES, PL_DICT, PL_PENDING,
-       PL_TRAIN_AT, PL_N };
+       PL_TRAIN_AT, PL_DISPOSED, PL_TOMBSTONES, PL_N };
+#define PL_N_OLD 7
 typedef struct {
 	char     name[32];
 	uint64_t v[PL_N];
@@ -222,6 +225,16 @@ int  custos_store__hdr_decode(custos_store__rechdr_t *h, const void *p, size_t n
 
 int  custos_store__state_load(custos_store_t *st, MDB_txn *txn, custos_store__state_t *s);
 int  custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_store__state_t *s);
+/* What disposal left, counted from the records themselves (store_dispose.c):
+ * per platform, the records no live version of which is left and the
+ * tombstones; and the distinct ids stored. What the PL_DISPOSED and
+ * PL_TOMBSTONES counters must say; reads every id and record header. */
+typedef struct {
+	char     platform[32];
+	uint64_t disposed, tombstones;
+} custos_store__dcount_t;
+int  custos_store__disposed_recount(custos_store_t *st, MDB_txn *txn,
+                                    custos_store__dcount_t **out, size_t *n, uint64_t *ids);
 int  custos_store__platform_decode(custos_store__platform_t *p, const MDB_val *k, const MDB_val *v);
 
 /* Fills out with fresh random key bytes. */

@@ -347,6 +347,7 @@ int custos_store_stats(custos_store_t *st, custos_store_stats_t *out)
 	MDB_cursor *c = NULL;
 	MDB_val k = { 2, "p:" }, v;
 	custos_store__state_t s;
+	uint64_t sum_tomb = 0;
 	int rc = 0, err;
 	memset(out, 0, sizeof *out);
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
@@ -354,7 +355,7 @@ int custos_store_stats(custos_store_t *st, custos_store_stats_t *out)
 	if ((err = custos_store__state_load(st, txn, &s)) < 0)
 		goto done;
 	out->records = s.v[ST_RECORDS];
-	out->versions = s.v[ST_VERSIONS];
+	out->versions = s.v[ST_VERSIONS] - s.v[ST_TOMBSTONES];
 	out->deleted_upstream = s.v[ST_DELETED];
 	out->raw_bytes = s.v[ST_RAW_BYTES];
 	out->stored_bytes = s.v[ST_STORED_BYTES];
@@ -390,13 +391,44 @@ int custos_store_stats(custos_store_t *st, custos_store_stats_t *out)
 		custos_platform_stats_t *ps = &out->platforms[out->n_platforms++];
 		memset(ps, 0, sizeof *ps);
 		memcpy(ps->platform, p.name, sizeof ps->platform);
-		ps->records = p.v[PL_RECORDS];
-		ps->versions = p.v[PL_VERSIONS];
+		ps->records = p.v[PL_RECORDS] - p.v[PL_DISPOSED];
+		ps->versions = p.v[PL_VERSIONS] - p.v[PL_TOMBSTONES];
+		ps->tombstones = p.v[PL_TOMBSTONES];
+		ps->disposed_records = p.v[PL_DISPOSED];
+		sum_tomb += p.v[PL_TOMBSTONES];
+		out->disposed_records += p.v[PL_DISPOSED];
 		ps->raw_bytes = p.v[PL_RAW_BYTES];
 		ps->stored_bytes = p.v[PL_STORED_BYTES];
 	}
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
+	if (!rc && sum_tomb != out->tombstones) {
+		/* an archive that disposed before its platforms counted it: the
+		 * counts from the records (the next disposal keeps them) */
+		custos_store__dcount_t *dc = NULL;
+		size_t nd = 0;
+		uint64_t ids;
+		if ((err = custos_store__disposed_recount(st, txn, &dc, &nd, &ids)) < 0)
+			goto done;
+		out->disposed_records = 0;
+		for (size_t i = 0; i < out->n_platforms; i++) {
+			custos_platform_stats_t *ps = &out->platforms[i];
+			ps->records += ps->disposed_records;
+			ps->versions += ps->tombstones;
+			ps->disposed_records = ps->tombstones = 0;
+			for (size_t j = 0; j < nd; j++)
+				if (!strcmp(dc[j].platform, ps->platform)) {
+					ps->disposed_records = dc[j].disposed;
+					ps->tombstones = dc[j].tombstones;
+				}
+			ps->records -= ps->disposed_records;
+			ps->versions -= ps->tombstones;
+		}
+		for (size_t j = 0; j < nd; j++)
+			out->disposed_records += dc[j].disposed;
+		free(dc);
+	}
+	out->records -= out->disposed_records;
 done:
 	if (c)
 		mdb_cursor_close(c);

@@ -447,7 +447,7 @@ static int verify_records(verify_t *vt)
 	else if (arc && arc != MDB_NOTFOUND && (err = walk_failed(vt, arc, "cannot read the last anchor")) < 0)
 		goto done;
 	memcpy(vt->sum->chain, chain, 32);
-	vt->sum->records = w.live;
+	vt->sum->versions = w.live;
 	vt->sum->tombstones = w.disposed;
 
 	/* nothing extra in the indexes: every entry belongs to a record */
@@ -511,6 +511,67 @@ static int verify_tombstones(verify_t *vt)
 		report(vt, "%llu tombstones for %llu disposed record versions", (unsigned long long)n,
 		       (unsigned long long)vt->sum->tombstones);
 	return CUSTOS_OK;
+}
+
+/* The live records, counted from the ids (an id is disposed of when no
+ * version of it is left), and the disposal counters the statistics read:
+ * each platform's are checked unless they do not add up to the store's
+ * (kept from before they existed). */
+static int verify_disposals(verify_t *vt)
+{
+	custos_store_t *st = vt->st;
+	custos_store__dcount_t *dc = NULL;
+	MDB_cursor *pc = NULL;
+	size_t nd = 0;
+	uint64_t ids = 0, gone = 0, sum_tomb = 0;
+	int err, prc;
+	if ((err = custos_store__disposed_recount(st, vt->txn, &dc, &nd, &ids)) < 0)
+		return reported(vt, err, "cannot count the records by id");
+	for (size_t i = 0; i < nd; i++)
+		gone += dc[i].disposed;
+	vt->sum->records = ids - gone;
+	count_check(vt, ids, ST_RECORDS, "records");
+	/* two passes over the platforms: the first adds up their tombstone
+	 * counters, the second compares each with the recount */
+	for (int pass = 0; pass < 2; pass++) {
+		MDB_val pk = { 2, "p:" }, pv;
+		if (pass == 1 && sum_tomb != vt->sum->tombstones)
+			break;
+		if ((prc = mdb_cursor_open(vt->txn, st->dbi[STORE_DB_META], &pc)) != 0) {
+			err = walk_failed(vt, prc, "cannot read platforms");
+			goto done;
+		}
+		for (prc = mdb_cursor_get(pc, &pk, &pv, MDB_SET_RANGE); prc == 0;
+		     prc = mdb_cursor_get(pc, &pk, &pv, MDB_NEXT)) {
+			custos_store__platform_t pl;
+			uint64_t d = 0, t = 0;
+			if (pk.mv_size < 2 || memcmp(pk.mv_data, "p:", 2) != 0)
+				break;
+			if (custos_store__platform_decode(&pl, &pk, &pv) < 0)
+				continue;   /* the statistics name a bad platform state */
+			if (pass == 0) {
+				sum_tomb += pl.v[PL_TOMBSTONES];
+				continue;
+			}
+			for (size_t j = 0; j < nd; j++)
+				if (!strcmp(dc[j].platform, pl.name)) {
+					d = dc[j].disposed;
+					t = dc[j].tombstones;
+				}
+			if (d != pl.v[PL_DISPOSED] || t != pl.v[PL_TOMBSTONES])
+				report(vt, "platform %s: %llu records disposed of with %llu tombstones, "
+				       "its counters say %llu and %llu", pl.name, (unsigned long long)d,
+				       (unsigned long long)t, (unsigned long long)pl.v[PL_DISPOSED],
+				       (unsigned long long)pl.v[PL_TOMBSTONES]);
+		}
+		mdb_cursor_close(pc);
+		pc = NULL;
+		if (prc != 0 && prc != MDB_NOTFOUND && (err = walk_failed(vt, prc, "cannot read platforms")) < 0)
+			goto done;
+	}
+done:
+	free(dc);
+	return err;
 }
 
 static int verify_blobs(verify_t *vt)
@@ -610,7 +671,8 @@ int custos_store_verify_each(custos_store_t *st, custos_verify_summary_t *summar
 	if (progress)
 		progress(ctx, 0, vt.total);
 	if ((e = verify_dicts(&vt)) < 0 || (e = verify_records(&vt)) < 0 ||
-	    (e = verify_tombstones(&vt)) < 0 || (e = verify_blobs(&vt)) < 0 ||
+	    (e = verify_tombstones(&vt)) < 0 || (e = verify_disposals(&vt)) < 0 ||
+	    (e = verify_blobs(&vt)) < 0 ||
 	    (e = verify_quarantine(&vt)) < 0)
 		goto done;
 	if (progress)

@@ -567,6 +567,9 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 		b->sum.versions++;
 		if (last_flags & STORE_REC_DELETED_UPSTREAM)
 			s[ST_DELETED]--;
+		/* a new version of a record disposed of: live again */
+		if ((last_flags & STORE_REC_DISPOSED) && pl->v[PL_DISPOSED])
+			pl->v[PL_DISPOSED]--;
 	}
 	if (h.flags & STORE_REC_DELETED_UPSTREAM)
 		s[ST_DELETED]++;

@@ -3,27 +3,79 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int policy_set(custos_session_t *a, int argc, char **argv)
+static const cli_option_t set_opts[] = {
+	{ "message", 'm', "MSG", "The commit message (else one naming the change).",
+	  CLI_ARG_TEXT, NULL, true },
+	{ "json", 'j', NULL, "Print the commit, whether it changed anything, and the warnings "
+	  "as a JSON object.", 0, NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+static const cli_option_t show_opts[] = {
+	{ "at", 'a', "DATE|COMMIT", "The schedule in force at that date (a bare date is "
+	  "midnight UTC) or commit, instead of now.", CLI_ARG_TEXT, NULL, false },
+	{ "json", 'j', NULL, "Print the schedule as a JSON object: commit, rules, text.", 0,
+	  NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+static const cli_option_t json_opt[] = {
+	{ "json", 'j', NULL, "Print a JSON object.", 0, NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+static const cli_option_t doc_add_opts[] = {
+	{ "name", 'n', "NAME", "Store the document under NAME instead of the file's name.",
+	  CLI_ARG_TEXT, NULL, false },
+	{ "message", 'm', "MSG", "The commit message.", CLI_ARG_TEXT, NULL, true },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+static const cli_option_t doc_show_opts[] = {
+	{ "at", 'a', "DATE", "The document as it was at DATE.", CLI_ARG_TEXT, NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+
+const cli_sub_t cli_policy_subs[] = {
+	{ "set", "FILE [-m MSG] [--json]", "Checks FILE as a retention schedule "
+	  "(retention.yaml) and commits it; nothing is committed when it has a problem, and "
+	  "every problem is listed with its line. Warns of every rule that can never decide a "
+	  "record, naming the rule that shadows it.", set_opts, CLI_ARG_FILE },
+	{ "show", "[--at DATE|COMMIT] [--json]", "Prints the schedule in force, with the commit "
+	  "that set it.", show_opts, CLI_ARG_TEXT },
+	{ "log", "[--json]", "The history of the policy repository, newest first, with the "
+	  "files each commit changed.", json_opt, CLI_ARG_TEXT },
+	{ "diff", "A B", "The changes between two revisions or dates, as a unified diff.",
+	  NULL, CLI_ARG_TEXT },
+	{ "doc add", "FILE [--name NAME] [-m MSG]", "Adds (or replaces) a policy document: any "
+	  "regular file up to 64 MiB.", doc_add_opts, CLI_ARG_FILE },
+	{ "doc list", "[--json]", "Lists the policy documents with their size and last commit.",
+	  json_opt, CLI_ARG_TEXT },
+	{ "doc show", "NAME [--at DATE]", "Prints a policy document's bytes.", doc_show_opts,
+	  CLI_ARG_TEXT },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
+static int policy_set(cli_t *cli, custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
-	static const struct option opts[] = { { "message", required_argument, NULL, 'm' },
-	                                      { NULL, 0, NULL, 0 } };
 	const char *msg = NULL;
+	bool json = cli->json;
 	custos_policy_result_t res;
 	int c, rc;
-	while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
-		if (c != 'm')
+	while ((c = cli_getopt(cli, cmd, "set", argc, argv)) != -1) {
+		if (c == 'm')
+			msg = optarg;
+		else if (c == 'j')
+			json = true;
+		else
 			return cli_usage(cmd, NULL);
-		msg = optarg;
 	}
 	if (optind != argc - 1)
 		return cli_usage(cmd, "policy set needs one FILE");
 	int st = custos_archive_policy_set_file(a, argv[optind], msg, &res);
-	if (st == CUSTOS_EFORMAT) {
+	if (st == CUSTOS_EFORMAT && cli->json) {
+		rc = cli_fail_err(custos_session_err(a));
+	} else if (st == CUSTOS_EFORMAT) {
 		/* the problems, one a line, named after the file the user gave */
 		const char *m = custos_session_err(a)->msg;
 		fprintf(stderr, "custos: invalid schedule '%s', nothing committed:\n", argv[optind]);
@@ -38,13 +90,33 @@ static int policy_set(custos_session_t *a, int argc, char **argv)
 		rc = CLI_FAIL;
 	} else if (st < 0) {
 		rc = cli_fail_err(custos_session_err(a));
+	} else if (json) {
+		printf("{\"commit\": \"%s\", \"changed\": %s, \"warnings\": [", res.commit,
+		       res.changed ? "true" : "false");
+		for (const char *w = res.warnings, *nl; w && *w; w = nl ? nl + 1 : "") {
+			nl = strchr(w, '\n');
+			char *one = strndup(w, nl ? (size_t)(nl - w) : strlen(w));
+			printf("%s", w == res.warnings ? "" : ", ");
+			cli_json_str(stdout, one ? one : "");
+			free(one);
+		}
+		printf("]}\n");
+		free(res.warnings);
+		rc = CLI_OK;
 	} else {
 		if (!res.changed)
 			printf("schedule unchanged (commit %s)\n", res.commit);
 		else
 			printf("schedule committed: %s\n", res.commit);
-		if (res.warnings)
-			fprintf(stderr, "%s", res.warnings);
+		/* one line each: "retention.yaml:LINE: rule ..." named after the file given */
+		for (const char *w = res.warnings, *nl; w && *w; w = nl ? nl + 1 : "") {
+			nl = strchr(w, '\n');
+			int n = nl ? (int)(nl - w) : (int)strlen(w);
+			if (!strncmp(w, "retention.yaml:", 15))
+				fprintf(stderr, "custos: warning: %s:%.*s\n", argv[optind], n - 15, w + 15);
+			else
+				fprintf(stderr, "custos: warning: %.*s\n", n, w);
+		}
 		free(res.warnings);
 		rc = CLI_OK;
 	}
@@ -78,17 +150,14 @@ static void print_schedule_json(const custos_schedule_t *s)
 	printf("}\n");
 }
 
-static int policy_show(custos_session_t *a, int argc, char **argv)
+static int policy_show(cli_t *cli, custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
-	static const struct option opts[] = { { "at", required_argument, NULL, 'a' },
-	                                      { "json", no_argument, NULL, 'j' },
-	                                      { NULL, 0, NULL, 0 } };
 	const char *spec = NULL;
-	bool json = false;
+	bool json = cli->json;
 	custos_schedule_t *s = NULL;
 	int c, rc = CLI_OK;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, cmd, "show", argc, argv)) != -1) {
 		if (c == 'a')
 			spec = optarg;
 		else if (c == 'j')
@@ -115,15 +184,13 @@ static int policy_show(custos_session_t *a, int argc, char **argv)
 	return rc;
 }
 
-static int policy_log(custos_session_t *a, int argc, char **argv)
+static int policy_log(cli_t *cli, custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-	                                      { NULL, 0, NULL, 0 } };
 	custos_policy_log_t l = { 0 };
-	bool json = false;
+	bool json = cli->json;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, cmd, "log", argc, argv)) != -1) {
 		if (c != 'j')
 			return cli_usage(cmd, NULL);
 		json = true;
@@ -133,7 +200,7 @@ static int policy_log(custos_session_t *a, int argc, char **argv)
 	if (custos_archive_policy_log(a, &l) < 0)
 		return cli_fail_err(custos_session_err(a));
 	if (json)
-		printf("[");
+		printf("{\"commits\":[");
 	for (size_t i = 0; i < l.n; i++) {
 		const custos_policy_commit_t *e = &l.v[i];
 		char t[40];
@@ -167,18 +234,21 @@ static int policy_log(custos_session_t *a, int argc, char **argv)
 		}
 	}
 	if (json)
-		printf("]\n");
+		printf("]}\n");
 	custos_policy_log_free(&l);
 	return CLI_OK;
 }
 
-static int policy_diff(custos_session_t *a, int argc, char **argv)
+static int policy_diff(cli_t *cli, custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
 	custos_buf_t out = { 0 };
-	if (argc != 3)
+	int c;
+	while ((c = cli_getopt(cli, cmd, "diff", argc, argv)) != -1)
+		return cli_usage(cmd, NULL);
+	if (optind + 2 != argc)
 		return cli_usage(cmd, "policy diff needs two revisions or dates: A B");
-	if (custos_archive_policy_diff(a, argv[1], argv[2], &out) < 0) {
+	if (custos_archive_policy_diff(a, argv[optind], argv[optind + 1], &out) < 0) {
 		custos_buf_free(&out);
 		return cli_fail_err(custos_session_err(a));
 	}
@@ -188,24 +258,23 @@ static int policy_diff(custos_session_t *a, int argc, char **argv)
 	return CLI_OK;
 }
 
-static int policy_doc(custos_session_t *a, int argc, char **argv)
+static int policy_doc(cli_t *cli, custos_session_t *a, int argc, char **argv)
 {
 	const cli_command_t *cmd = cli_find("policy");
-	static const struct option opts[] = { { "message", required_argument, NULL, 'm' },
-	                                      { "name", required_argument, NULL, 'n' },
-	                                      { "at", required_argument, NULL, 'a' },
-	                                      { "json", no_argument, NULL, 'j' },
-	                                      { NULL, 0, NULL, 0 } };
 	const char *msg = NULL, *name = NULL, *at = NULL;
-	bool json = false;
+	bool json = cli->json;
 	custos_buf_t data = { 0 };
+	char which[16];
 	int c, rc = CLI_OK, st;
 	if (argc < 2)
 		return cli_usage(cmd, "policy doc needs add, list or show");
 	const char *sub = argv[1];
+	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "show"))
+		return cli_usage(cmd, "unknown policy doc command '%s'", sub);
+	snprintf(which, sizeof which, "doc %s", sub);
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, cmd, which, argc, argv)) != -1) {
 		switch (c) {
 		case 'm': msg = optarg; break;
 		case 'n': name = optarg; break;
@@ -233,9 +302,9 @@ static int policy_doc(custos_session_t *a, int argc, char **argv)
 		if (optind != argc)
 			return cli_usage(cmd, "policy doc list takes no arguments");
 		if ((st = custos_archive_policy_doc_list(a, &d)) < 0)
-			return cli_fail("cannot list the documents: %s", custos_session_err(a)->msg);
+			return cli_fail_err(custos_session_err(a));
 		if (json)
-			printf("[");
+			printf("{\"documents\":[");
 		for (size_t i = 0; i < d.n; i++) {
 			char t[40];
 			custos_time_format(t, sizeof t, d.v[i].time);
@@ -250,7 +319,7 @@ static int policy_doc(custos_session_t *a, int argc, char **argv)
 			}
 		}
 		if (json)
-			printf("]\n");
+			printf("]}\n");
 		custos_policy_docs_free(&d);
 	} else if (!strcmp(sub, "show")) {
 		if (optind != argc - 1)
@@ -286,15 +355,15 @@ int cmd_policy(cli_t *cli, int argc, char **argv)
 	                   &a)) != CLI_OK)
 		return rc;
 	if (!strcmp(sub, "doc"))
-		rc = policy_doc(a, argc - 1, argv + 1);
+		rc = policy_doc(cli, a, argc - 1, argv + 1);
 	else if (!strcmp(sub, "set"))
-		rc = policy_set(a, argc - 1, argv + 1);
+		rc = policy_set(cli, a, argc - 1, argv + 1);
 	else if (!strcmp(sub, "show"))
-		rc = policy_show(a, argc - 1, argv + 1);
+		rc = policy_show(cli, a, argc - 1, argv + 1);
 	else if (!strcmp(sub, "log"))
-		rc = policy_log(a, argc - 1, argv + 1);
+		rc = policy_log(cli, a, argc - 1, argv + 1);
 	else
-		rc = policy_diff(a, argc - 1, argv + 1);
+		rc = policy_diff(cli, a, argc - 1, argv + 1);
 	cli_close(cli);
 	return rc;
 }

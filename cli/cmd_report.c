@@ -2,11 +2,32 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+static const cli_option_t opts[] = {
+	{ "json", 'j', NULL, "Print the report as a JSON object.", 0, NULL, false },
+	{ "csv", 'c', NULL, "Print the report as CSV: one row per term (breakdown all), then one "
+	  "per term and account and per term and platform, and a last row with the distinct "
+	  "records.", 0, NULL, false },
+	{ "dtsearch", 'd', NULL, "Read lower-case and, or and not as operators, as dtSearch "
+	  "does.", 0, NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+
+const cli_sub_t cli_report_subs[] = {
+	{ "terms", "[--json|--csv] [--dtsearch] FILE", "The e-discovery search-term report: for "
+	  "each query of FILE (one a line; blank lines separate groups; '#' and a space start a "
+	  "comment), the records it matches (hits), those no other query of the file matches "
+	  "(unique) and those with their conversations (family), by account and platform, and "
+	  "the records any of them matches, all at one index watermark. A line that cannot run "
+	  "is named and the report is marked incomplete (exit 1). The file's SHA-256 and the "
+	  "watermark are printed and audited, so the report can be reproduced.", opts,
+	  CLI_ARG_FILE },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
+enum { OUT_TABLE = CLI_OUT_TABLE, OUT_JSON = CLI_OUT_JSON, OUT_CSV = CLI_OUT_CSV };
 
 /* {"key": hits, ...} */
 static void json_counts(const custos_term_count_t *c, size_t n)
@@ -21,29 +42,22 @@ static void json_counts(const custos_term_count_t *c, size_t n)
 }
 
 /* one CSV row per key: line,query,what,key,hits,,, */
-static void csv_counts(size_t line, const char *query, const char *what,
+static void csv_counts(const char *line, const char *query, const char *what,
                        const custos_term_count_t *c, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
-		printf("%zu,", line);
-		cli_csv_str(stdout, query);
-		printf(",%s,", what);
-		cli_csv_str(stdout, c[k].key);
-		printf(",%llu,,,\n", (unsigned long long)c[k].hits);
+		char hits[32];
+		snprintf(hits, sizeof hits, "%llu", (unsigned long long)c[k].hits);
+		const char *f[] = { line, query, what, c[k].key, hits, "", "", "" };
+		cli_csv_row(stdout, f, 8);
 	}
 }
 
 int cmd_report(cli_t *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' },
-		{ "dtsearch", no_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const cli_command_t *cmd = cli_find("report");
 	custos_session_t *a = NULL;
-	int out = OUT_TABLE, c, rc = CLI_OK;
+	int out = cli->json ? OUT_JSON : OUT_TABLE, c, rc = CLI_OK;
 	char **queries = NULL;
 	size_t *lines = NULL, n = 0, cap = 0;
 	uint64_t wm = 0;
@@ -55,17 +69,24 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	uint8_t digest[CUSTOS_SHA256_LEN];
 	char hex[CUSTOS_SHA256_HEX];
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	if (argc < 2 || strcmp(argv[1], "terms") != 0)
+		return cli_usage(cmd, "report needs 'terms FILE'");
+	argc--;
+	argv++;
+	while ((c = cli_getopt(cli, cmd, "terms", argc, argv)) != -1) {
 		switch (c) {
-		case 'j': out = OUT_JSON; break;
-		case 'c': out = OUT_CSV; break;
+		case 'j':
+		case 'c':
+			if ((rc = cli_out(cmd, &out, c)) != CLI_OK)
+				return rc;
+			break;
 		case 'd': qflags |= CUSTOS_QUERY_DTSEARCH; break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
-	if (optind + 2 != argc || strcmp(argv[optind], "terms") != 0)
-		return cli_usage(cmd, "report needs 'terms FILE'");
-	const char *file = argv[optind + 1];
+	if (optind + 1 != argc)
+		return cli_usage(cmd, "report terms needs one FILE");
+	const char *file = argv[optind];
 	FILE *f = fopen(file, "r");
 	if (!f)
 		return cli_fail("cannot open '%s': %s", file, strerror(errno));
@@ -134,9 +155,10 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		rc = cli_fail_err(custos_session_err(a));
 		goto done;
 	}
-	/* a line that cannot run is named with its line number; the others
-	 * still run, and the report says it is incomplete (exit 1) */
-	for (size_t i = 0; i < n; i++)
+	/* a line that cannot run is named with its line number (in the JSON
+	 * with --json); the others still run, and the report says it is
+	 * incomplete (exit 1) */
+	for (size_t i = 0; i < n && out != OUT_JSON; i++)
 		if (rep->terms[i].status < 0)
 			fprintf(stderr, "custos: %s:%zu: %s\n", file, lines[i], rep->terms[i].error);
 	if (out == OUT_JSON) {
@@ -166,24 +188,30 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	} else if (out == OUT_CSV) {
 		/* one row per term, then one per term and account, and per term
 		 * and platform (the breakdown column says which) */
-		printf("line,query,breakdown,key,hits,unique,family,error\n");
+		const char *h[] = { "line", "query", "breakdown", "key", "hits", "unique", "family",
+		                    "error" };
+		cli_csv_row(stdout, h, 8);
 		for (size_t i = 0; i < n; i++) {
 			const custos_term_t *t = &rep->terms[i];
-			printf("%zu,", lines[i]);
-			cli_csv_str(stdout, queries[i]);
+			char l[32], hs[32], us[32], fs[32];
+			snprintf(l, sizeof l, "%zu", lines[i]);
 			if (t->status < 0) {
-				printf(",,,,,,");
-				cli_csv_str(stdout, t->error);
-				printf("\n");
+				const char *row[] = { l, queries[i], "", "", "", "", "", t->error };
+				cli_csv_row(stdout, row, 8);
 				continue;
 			}
-			printf(",all,,%llu,%llu,%llu,\n", (unsigned long long)t->hits,
-			       (unsigned long long)t->unique, (unsigned long long)t->family);
-			csv_counts(lines[i], queries[i], "account", t->by_account, t->n_accounts);
-			csv_counts(lines[i], queries[i], "platform", t->by_platform, t->n_platforms);
+			snprintf(hs, sizeof hs, "%llu", (unsigned long long)t->hits);
+			snprintf(us, sizeof us, "%llu", (unsigned long long)t->unique);
+			snprintf(fs, sizeof fs, "%llu", (unsigned long long)t->family);
+			const char *row[] = { l, queries[i], "all", "", hs, us, fs, "" };
+			cli_csv_row(stdout, row, 8);
+			csv_counts(l, queries[i], "account", t->by_account, t->n_accounts);
+			csv_counts(l, queries[i], "platform", t->by_platform, t->n_platforms);
 		}
-		printf(",\"(all terms: distinct records)\",all,,%llu,,,\n",
-		       (unsigned long long)rep->distinct);
+		char d[32];
+		snprintf(d, sizeof d, "%llu", (unsigned long long)rep->distinct);
+		const char *last[] = { "", "(all terms: distinct records)", "all", "", d, "", "", "" };
+		cli_csv_row(stdout, last, 8);
 	} else {
 		printf("%-5s %-50s %10s %10s %10s\n", "line", "query", "hits", "unique", "family");
 		for (size_t i = 0; i < n; i++) {

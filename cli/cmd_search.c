@@ -1,11 +1,42 @@
 /* custos search: the query language over the index, for people and scripts. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { OUT_TABLE, OUT_JSON, OUT_CSV };
+static const cli_option_t opts[] = {
+	{ "json", 'j', NULL, "Print the result as one JSON object: the query, the exact total, "
+	  "the index watermark, the hits and the facets asked for.", 0, NULL, false },
+	{ "csv", 'c', NULL, "Print the hits as CSV (id, created_at, platform, account, author, "
+	  "snippet, the versions that matched), one row each.", 0, NULL, false },
+	{ "count", 'n', NULL, "Print only the exact number of matching records (with --json, "
+	  "the search's object with no hits).", 0, NULL, false },
+	{ "limit", 'l', "N", "Show at most N hits (default 20, up to 1000000).", CLI_ARG_TEXT,
+	  NULL, false },
+	{ "offset", 'o', "N", "Skip the first N hits (up to 1000000).", CLI_ARG_TEXT, NULL, false },
+	{ "sort", 's', "ORDER", "Order the hits by relevance (the default), date (oldest first) "
+	  "or -date (newest first).", CLI_ARG_VALUES, "relevance date -date", false },
+	{ "facets", 'f', "FIELD,...", "Count the matching records per value of each field "
+	  "(platform, account, author, year, month); not with --count or --csv.",
+	  CLI_ARG_TEXT, NULL, false },
+	{ "lang", 'L', "CODE", "Stem the query's words as language CODE (de, fr, ...) instead "
+	  "of English.", CLI_ARG_TEXT, NULL, false },
+	{ "dtsearch", 'd', NULL, "Read lower-case and, or and not as operators, as dtSearch does "
+	  "(docs/query-language.md shows the forms side by side).", 0, NULL, false },
+	{ "accents", 'a', NULL, "Match every word whatever its accents (cafe finds café too).", 0,
+	  NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+
+const cli_sub_t cli_search_subs[] = {
+	{ NULL, "[--json|--csv] [--count] [--limit N] [--offset N] [--sort ORDER] "
+	  "[--facets FIELD,...] [--lang CODE] [--dtsearch] [--accents] QUERY", "Finds the "
+	  "records QUERY matches, in the index as of its watermark, with the exact total and a snippet of each hit. Words of "
+	  "QUERY given as several arguments are joined by spaces.", opts, CLI_ARG_TEXT },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
+enum { OUT_TABLE = CLI_OUT_TABLE, OUT_JSON = CLI_OUT_JSON, OUT_CSV = CLI_OUT_CSV };
 
 static void one_line(char *s)
 {
@@ -36,32 +67,22 @@ static void lag_note(const custos_search_result_t *r)
 
 int cmd_search(cli_t *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' },
-		{ "count", no_argument, NULL, 'n' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "offset", required_argument, NULL, 'o' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "facets", required_argument, NULL, 'f' },
-		{ "lang", required_argument, NULL, 'L' },
-		{ "dtsearch", no_argument, NULL, 'd' },
-		{ "accents", no_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const cli_command_t *cmd = cli_find("search");
 	custos_search_opts_t so = CUSTOS_SEARCH_OPTS_INIT;
 	custos_search_result_t *res = NULL;
 	custos_session_t *a = NULL;
 	custos_buf_t q = { 0 };
 	custos_err_t err = { 0 };
-	int out = OUT_TABLE, c, rc;
+	int out = cli->json ? OUT_JSON : OUT_TABLE, c, rc;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, cmd, NULL, argc, argv)) != -1) {
 		switch (c) {
-		case 'j': out = OUT_JSON; break;
-		case 'c': out = OUT_CSV; break;
+		case 'j':
+		case 'c':
+			if ((rc = cli_out(cmd, &out, c)) != CLI_OK)
+				return rc;
+			break;
 		case 'n': so.count_only = true; break;
 		case 'd': so.query_flags |= CUSTOS_QUERY_DTSEARCH; break;
 		case 'a': so.query_flags |= CUSTOS_QUERY_ACCENTS; break;
@@ -84,7 +105,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			else if (!strcmp(optarg, "-date"))
 				so.sort = CUSTOS_SORT_DATE_DESC;
 			else
-				return cli_usage(cmd, "--sort takes relevance, date or -date");
+				return cli_usage(cmd, "--sort takes relevance, date or -date, not '%s'",
+				                 optarg);
 			break;
 		case 'f':
 			if (custos_facets_parse(&so.facets, optarg, &err) < 0)
@@ -96,6 +118,11 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage(cmd, "search needs a QUERY");
+	/* CSV is a table of hits: facet counts have no place in it, and are not
+	 * dropped without a word */
+	if (so.facets && out == OUT_CSV && !so.count_only)
+		return cli_usage(cmd, "--facets has no place in CSV output (one row per hit): "
+		                 "use --json or the table for the counts");
 	for (int i = optind; i < argc; i++) {
 		if (i > optind)
 			custos_buf_addc(&q, ' ');
@@ -107,17 +134,17 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 	}
 	so.snippets = !so.count_only;
 	if (custos_archive_search(a, q.data, &so, &res) < 0) {
-		rc = cli_fail_err(custos_session_err(a));
+		const custos_err_t *e = custos_session_err(a);
+		/* options that do not go together are bad usage, whoever finds it */
+		rc = e->status == CUSTOS_EINVAL ? cli_usage(cmd, "%s", e->msg) : cli_fail_err(e);
 		goto done;
 	}
 	lag_note(res);
 	if (res->notes && *res->notes)
 		fprintf(stderr, "custos: note: %s\n", res->notes);
-	if (so.count_only) {
-		printf("%llu\n", (unsigned long long)res->total);
-		goto done;
-	}
 	if (out == OUT_JSON) {
+		/* the object the service answers too (lib/render.c): with --count,
+		 * the total and no hits */
 		custos_buf_t j = { 0 };
 		if (custos_search_result_json(res, q.data, so.facets, &j) < 0) {
 			rc = cli_fail("out of memory");
@@ -127,8 +154,24 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		}
 		custos_buf_free(&j);
 		goto done;
-	} else if (out == OUT_CSV) {
-		printf("id,created_at,platform,account,author,snippet,versions\n");
+	}
+	if (so.count_only) {
+		if (out == OUT_CSV) {
+			const char *h[] = { "query", "total" };
+			char n[32];
+			snprintf(n, sizeof n, "%llu", (unsigned long long)res->total);
+			const char *f[] = { q.data, n };
+			cli_csv_row(stdout, h, 2);
+			cli_csv_row(stdout, f, 2);
+		} else {
+			printf("%llu\n", (unsigned long long)res->total);
+		}
+		goto done;
+	}
+	if (out == OUT_CSV) {
+		const char *h[] = { "id", "created_at", "platform", "account", "author", "snippet",
+		                    "versions" };
+		cli_csv_row(stdout, h, 7);
 	}
 	for (size_t i = 0; i < res->n_hits; i++) {
 		const custos_search_hit_t *h = &res->hits[i];
@@ -136,16 +179,13 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		custos_time_format(t, sizeof t, h->created_at);
 		one_line(h->snippet);
 		if (out == OUT_CSV) {
-			cli_csv_str(stdout, h->id); putchar(',');
-			cli_csv_str(stdout, t); putchar(',');
-			cli_csv_str(stdout, h->platform); putchar(',');
-			cli_csv_str(stdout, h->account); putchar(',');
-			cli_csv_str(stdout, h->author); putchar(',');
-			cli_csv_str(stdout, h->snippet); putchar(',');
-			putchar('"');
+			custos_buf_t vs = { 0 };
 			for (size_t v = 0; v < h->n_matched; v++)
-				printf("%s%u", v ? " " : "", h->matched_versions[v]);
-			printf("\"\n");
+				custos_buf_printf(&vs, "%s%u", v ? " " : "", h->matched_versions[v]);
+			const char *f[] = { h->id, t, h->platform, h->account, h->author, h->snippet,
+			                    vs.data };
+			cli_csv_row(stdout, f, 7);
+			custos_buf_free(&vs);
 		} else {
 			if (i == 0)
 				printf("%-32s %-20s %-9s %-16s %s\n", "id", "created", "platform", "author",
@@ -163,8 +203,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		}
 	}
 	if (out == OUT_TABLE) {
-		printf("%s%llu%s record%s", res->n_hits ? "\n" : "", (unsigned long long)res->total,
-		       "", res->total == 1 ? "" : "s");
+		printf("%s%llu record%s", res->n_hits ? "\n" : "", (unsigned long long)res->total,
+		       res->total == 1 ? "" : "s");
 		if (res->n_hits)
 			printf(", showing %zu-%zu", so.offset + 1, so.offset + res->n_hits);
 		printf("\n");

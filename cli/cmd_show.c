@@ -1,17 +1,36 @@
 /* custos show: one record, its versions, its original bytes. */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One item as JSON (custos_item_json), on a line of its own. */
-static void print_item_json(const custos_item_t *it, const char *id)
+static const cli_option_t opts[] = {
+	{ "json", 'j', NULL, "Print JSON: the canonical record with its original bytes, or its "
+	  "tombstone; with --versions or --thread an object holding the list.", 0, NULL, false },
+	{ "versions", 'v', NULL, "List every version of the record, oldest first, disposed ones "
+	  "marked.", 0, NULL, false },
+	{ "thread", 't', NULL, "Show the conversation the record belongs to, oldest first: the "
+	  "latest version of each member, and the tombstone of each member disposed of.", 0,
+	  NULL, false },
+	{ "version", 'V', "N", "Show version N instead of the latest.", CLI_ARG_TEXT, NULL, false },
+	{ "raw", 'r', NULL, "Print the original bytes as captured, nothing else.", 0, NULL, false },
+	{ NULL, 0, NULL, NULL, 0, NULL, false }
+};
+
+const cli_sub_t cli_show_subs[] = {
+	{ NULL, "[--json] [--versions|--thread|--version N|--raw] ID", "Shows record ID as the "
+	  "archive has it: its fields and text, or, once disposed of, the tombstone that "
+	  "replaced it.", opts, CLI_ARG_TEXT },
+	{ NULL, NULL, NULL, NULL, 0 }
+};
+
+/* One item's JSON object (custos_item_json: what the service answers too),
+ * without a newline. */
+static void print_item_json(const custos_item_t *it)
 {
 	custos_buf_t b = { 0 };
-	if (custos_item_json(it, id, &b) == CUSTOS_OK)
+	if (custos_item_json(it, it->id, &b) == CUSTOS_OK)
 		fwrite(b.data, 1, b.len, stdout);
-	putchar('\n');
 	custos_buf_free(&b);
 }
 
@@ -94,49 +113,73 @@ static void print_human(const custos_record_t *r, uint32_t n_versions)
 	printf("\n%s\n", r->text ? r->text : "");
 }
 
+/* The value of a top-level field of a tombstone (custos wrote it: the
+ * fields are known, their strings hold no quote), or false. */
+static bool tomb_get(const char *tomb, const char *key, char *out, size_t cap)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *p = strstr(tomb, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	bool q = *p == '"';
+	p += q;
+	size_t n = q ? strcspn(p, "\"") : strcspn(p, ",}");
+	if (!q && n == 4 && !strncmp(p, "null", 4))
+		return false;
+	snprintf(out, cap, "%.*s", (int)n, p);
+	return true;
+}
+
 /* A disposed version: its tombstone is what the archive keeps. */
 static void print_tombstone(const char *id, const char *tomb)
 {
 	static const char *const keys[] = { "version", "disposed_at", "rule", "policy_commit",
-	                                    "actor", "content_sha256", "raw_sha256", "created_at",
-	                                    "platform", NULL };
+	                                    "actor", "run", "content_sha256", "raw_sha256",
+	                                    "created_at", "platform", "account", "in_reply_to",
+	                                    NULL };
 	printf("%-13s %s\n%-13s disposed of under the retention schedule; only this "
 	       "tombstone remains\n", "id", id, "status");
 	for (int i = 0; keys[i]; i++) {
-		char pat[64];
-		snprintf(pat, sizeof pat, "\"%s\":", keys[i]);
-		const char *p = strstr(tomb, pat);
-		if (!p)
-			continue;
-		p += strlen(pat);
-		bool q = *p == '"';
-		p += q;
-		size_t n = q ? strcspn(p, "\"") : strcspn(p, ",}");
-		printf("%-13s %.*s\n", keys[i], (int)n, p);
+		char v[200];
+		if (tomb_get(tomb, keys[i], v, sizeof v))
+			printf("%-13s %s\n", keys[i], v);
 	}
 }
 
 /* The conversation around id, oldest first; versions and deletions marked. */
 static void show_thread(const custos_items_t *l, const char *id, bool json)
 {
-	if (json)
-		printf("[");
+	if (json) {
+		printf("{\"id\":");
+		cli_json_str(stdout, id);
+		printf(",\"thread\":[");
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		const custos_item_t *it = &l->v[i];
+		if (json) {
+			printf("%s", i ? "," : "");
+			print_item_json(it);
+			continue;
+		}
+		if (it->disposed && l->n == 1) {
+			/* the record alone: its whole tombstone */
+			print_tombstone(it->id, it->tombstone);
+			continue;
+		}
 		if (it->disposed) {
-			printf("%s", json && i ? "," : "");
-			if (json)
-				print_item_json(it, id);
-			else
-				print_tombstone(it->rec.id ? it->rec.id : id, it->tombstone);
+			char t[64] = "", rule[200] = "", at[64] = "", commit[64] = "";
+			tomb_get(it->tombstone, "created_at", t, sizeof t);
+			tomb_get(it->tombstone, "rule", rule, sizeof rule);
+			tomb_get(it->tombstone, "disposed_at", at, sizeof at);
+			tomb_get(it->tombstone, "policy_commit", commit, sizeof commit);
+			printf("%s %s  %s  [disposed of on %.10s under rule %s, policy commit %.12s: "
+			       "only its tombstone remains]\n", strcmp(it->id, id) ? " " : ">", t, it->id,
+			       at, rule, commit);
 			continue;
 		}
 		const custos_record_t *r = &it->rec;
-		if (json) {
-			printf("%s", i ? "," : "");
-			print_item_json(it, id);
-			continue;
-		}
 		char t[40], mark[64] = "";
 		custos_time_format(t, sizeof t, r->created_at);
 		if (it->n_versions > 1)
@@ -148,33 +191,30 @@ static void show_thread(const custos_items_t *l, const char *id, bool json)
 		       r->in_reply_to ? r->in_reply_to : "", mark, r->text ? r->text : "");
 	}
 	if (json)
-		printf("]\n");
+		printf("]}\n");
 }
 
 static void show_versions(const custos_items_t *l, const char *id, bool json)
 {
-	if (json)
-		printf("[");
+	if (json) {
+		printf("{\"id\":");
+		cli_json_str(stdout, id);
+		printf(",\"versions\":[");
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		const custos_item_t *it = &l->v[i];
 		const custos_record_t *r = &it->rec;
 		if (i == 0 && !json)
 			printf("%-7s %-8s %-24s %-24s %-16s %s\n", "version", "seq", "captured",
 			       "edited upstream", "content hash", "text");
-		if (it->disposed) {
-			if (json) {
-				printf("%s", i ? "," : "");
-				print_item_json(it, id);
-			} else {
-				printf("%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
-				       (unsigned long long)it->seq, id);
-			}
+		if (json) {
+			printf("%s", i ? "," : "");
+			print_item_json(it);
 			continue;
 		}
-		if (json) {
-			if (i)
-				printf(",");
-			print_item_json(it, id);
+		if (it->disposed) {
+			printf("%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
+			       (unsigned long long)it->seq, id);
 			continue;
 		}
 		char t[40], e[40] = "";
@@ -187,27 +227,19 @@ static void show_versions(const custos_items_t *l, const char *id, bool json)
 		       "  [deleted upstream]" : "");
 	}
 	if (json)
-		printf("]\n");
+		printf("]}\n");
 }
 
 int cmd_show(cli_t *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "versions", no_argument, NULL, 'v' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "version", required_argument, NULL, 'V' },
-		{ "thread", no_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const cli_command_t *cmd = cli_find("show");
-	bool json = false, versions = false, raw = false, thread = false;
+	bool json = cli->json, versions = false, raw = false, thread = false;
 	uint32_t want = 0;
 	custos_session_t *a = NULL;
 	custos_items_t l = { 0 };
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, cmd, NULL, argc, argv)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'v': versions = true; break;
@@ -243,14 +275,17 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 	} else if (l.v[0].disposed) {
 		if (raw)
 			rc = cli_fail("record '%s' was disposed of: its original bytes are gone", id);
-		else if (json)
-			print_item_json(&l.v[0], id);
-		else
+		else if (json) {
+			print_item_json(&l.v[0]);
+			putchar('\n');
+		} else {
 			print_tombstone(id, l.v[0].tombstone);
+		}
 	} else if (raw) {
 		fwrite(l.v[0].rec.raw, 1, l.v[0].rec.raw_len, stdout);
 	} else if (json) {
-		print_item_json(&l.v[0], id);
+		print_item_json(&l.v[0]);
+		putchar('\n');
 	} else {
 		print_human(&l.v[0].rec, l.v[0].n_versions);
 	}

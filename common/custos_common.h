@@ -39,11 +39,15 @@ typedef enum {
 	CUSTOS_EINTERNAL = -17, /* a bug or an unexpected library failure */
 	CUSTOS_ENOSPC    = -18, /* the disk (or quota) is full */
 	CUSTOS_EDENIED   = -19, /* the session's role may not do this */
-	CUSTOS_ESTOPPED  = -20  /* the archive is closing: the work was not started */
+	CUSTOS_ESTOPPED  = -20, /* the archive is closing: the work was not started */
+	CUSTOS_ECANCELED = -21  /* the caller cancelled long work (an export) */
 } custos_status_t;
 
 /* A short lower-case phrase for a status ("record not found"); static storage. */
 const char *custos_status_str(int status);
+/* A stable one-word name for a status, for scripts ("notfound", "format",
+ * "held"; "ok" for CUSTOS_OK): what a face's JSON error carries. Static. */
+const char *custos_status_name(int status);
 
 /* The detail of the last failure: a status and a message saying what failed
  * first and why ("cannot open 'x.ndjson': No such file or directory").
@@ -380,6 +384,23 @@ typedef struct {
 } custos_actor_t;
 int custos_actor_parse(custos_actor_t *out, const char *s, custos_err_t *err);
 
+/* ---------------------------------------------------------------------------
+ * CSV (common/csv.c): the one writer of every --csv output. A field is
+ * written as RFC 4180 has it, quoted only when it must be (a comma, a double
+ * quote, CR or LF, a space at either end), with quotes doubled and line
+ * breaks kept inside the quotes. A field that starts with '=', '+', '-', '@',
+ * a tab or CR, which spreadsheets run as a formula, gets an apostrophe in
+ * front ("'=1+1", quoted): a spreadsheet shows the text. So does a field
+ * that starts with an apostrophe, so that a script reading the file gets the
+ * text back exactly by dropping one leading apostrophe from every field that
+ * has one.
+ * Rows end with "\n". NULL is an empty field. CUSTOS_ENOMEM or CUSTOS_OK.
+ */
+int custos_csv_field(custos_buf_t *b, const char *s);
+int custos_csv_fieldn(custos_buf_t *b, const char *s, size_t n);
+/* Appends the n fields and the end of the row. */
+int custos_csv_row(custos_buf_t *b, const char *const *fields, size_t n);
+
 /* Appends s for a terminal: control characters (custos_text_is_control)
  * become \xNN or \uNNNN and bytes that are not UTF-8 \xNN; the rest is
  * copied. For any text shown to a person that custos did not check itself
@@ -389,6 +410,24 @@ int custos_buf_add_printable(custos_buf_t *b, const char *s, size_t n);
  * argument being refused): each byte that is not becomes U+FFFD, so the
  * JSON stays valid. */
 int custos_buf_add_json_text(custos_buf_t *b, const char *s, size_t n);
+
+/* ---------------------------------------------------------------------------
+ * Code points and HTML character references (common/html.c).
+ */
+/* Writes cp as UTF-8 into out and returns its length (1 to 4); NUL, a
+ * surrogate or a value past U+10FFFF is written as U+FFFD. */
+size_t custos_utf8_put(char out[4], unsigned long cp);
+int    custos_buf_add_cp(custos_buf_t *b, unsigned long cp);
+/* Only &amp; &lt; &gt;: all X and Slack escape in their text, so anything
+ * else that looks like a reference there is what the author wrote. */
+#define CUSTOS_HTML_ESCAPES 1u
+/* The character reference at s (at most n bytes: "&amp;", "&#233;",
+ * "&#xE9;", a numeric one without its ';' as HTML reads it): its length,
+ * and its code point in *cp; 0 when s does not start one. */
+size_t custos_html_ref(const char *s, size_t n, unsigned flags, unsigned long *cp);
+/* Appends s with its character references decoded; an '&' that starts
+ * none is kept. */
+int    custos_html_unescape(custos_buf_t *b, const char *s, size_t n, unsigned flags);
 
 #ifdef __cplusplus
 }

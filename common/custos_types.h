@@ -48,6 +48,9 @@ typedef struct {
 	custos_retain_from_t from;
 	bool    match_all;     /* match is "*" */
 	int     line;          /* 1-based line of the rule in retention.yaml */
+	size_t *overrides;     /* indices of the rules this one decides over when both match
+	                        * (`overrides:`), n_overrides of them; NULL when none */
+	size_t  n_overrides;
 } custos_rule_t;
 
 typedef struct {
@@ -97,7 +100,7 @@ void custos_policy_docs_free(custos_policy_docs_t *d);      /* NULL-safe; zeroes
 /* A legal hold (docs/retention.md). */
 typedef struct {
 	char    *name;
-	char    *query;
+	char    *query;             /* "" for a hold by id list alone */
 	char    *reason;            /* "" when none given */
 	int64_t  created_at;        /* ms */
 	char    *created_by;
@@ -105,6 +108,9 @@ typedef struct {
 	int64_t  released_at;       /* CUSTOS_TIME_NONE while active */
 	char    *released_by;       /* NULL while active */
 	char    *release_reason;    /* NULL while active */
+	bool     with_thread;       /* covers each covered record's whole conversation too */
+	uint64_t listed;            /* record ids listed by the hold (holds/<name>.ids), held
+	                             * whether captured yet or not; 0 for none */
 	uint64_t members;           /* entries recorded now (id, content hash pairs) */
 	uint64_t member_ids;        /* distinct record ids among them */
 	uint64_t members_anchored;  /* entries the repository's anchor covers */
@@ -126,12 +132,17 @@ void custos_retain_format(char *out, size_t cap, custos_retain_t r);
  */
 typedef struct {
 	char     platform[32];
-	uint64_t records, versions, raw_bytes, stored_bytes;
+	uint64_t records, versions;   /* live: as custos_store_stats_t */
+	uint64_t tombstones, disposed_records;
+	uint64_t raw_bytes, stored_bytes;
 } custos_platform_stats_t;
 
 typedef struct {
-	uint64_t records;          /* distinct ids */
-	uint64_t versions;         /* stored versions, all ids */
+	uint64_t records;          /* live records: distinct ids with a version not disposed of */
+	uint64_t versions;         /* live versions, all ids */
+	uint64_t disposed_records; /* records every version of which was disposed of */
+	/* tombstones (below): the versions disposed of; records + disposed_records
+	 * ids were ever stored, versions + tombstones versions */
 	uint64_t deleted_upstream; /* records whose latest version is marked deleted */
 	uint64_t raw_bytes;        /* original capture bytes + normalized JSON, all versions */
 	uint64_t stored_bytes;     /* stored record values: header + compressed, encrypted payload */
@@ -145,9 +156,10 @@ typedef struct {
 
 void custos_store_stats_free(custos_store_stats_t *s);    /* frees platforms; NULL-safe */
 
-/* What the store's verification went through. */
+/* What the store's verification went through: live records (distinct ids)
+ * and versions, as custos_store_stats_t counts them, and the rest. */
 typedef struct {
-	uint64_t records, blobs, tombstones, quarantined, dictionaries;
+	uint64_t records, versions, blobs, tombstones, quarantined, dictionaries;
 	uint8_t  chain[CUSTOS_SHA256_LEN];     /* recomputed record chain head */
 	uint64_t problems;                     /* problems found (0: the store verifies) */
 } custos_verify_summary_t;

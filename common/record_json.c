@@ -315,15 +315,7 @@ static int rj_string(rj_t *j)
 			} else if (cp == 0) {
 				return rj_fail(j, "NUL character (\\u0000) in a string%s", NULL);
 			}
-			char u[4];
-			size_t un;
-			if (cp < 0x80) { u[0] = (char)cp; un = 1; }
-			else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); un = 2; }
-			else if (cp < 0x10000) { u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-			                         u[2] = (char)(0x80 | (cp & 0x3F)); un = 3; }
-			else { u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-			       u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); un = 4; }
-			if (custos_buf_add(&j->scratch, u, un) < 0)
+			if (custos_buf_add_cp(&j->scratch, cp) < 0)
 				return CUSTOS_ENOMEM;
 			continue;
 		}

@@ -28,8 +28,37 @@ const char *custos_status_str(int status)
 	case CUSTOS_ENOSPC:      return "no space left on the device";
 	case CUSTOS_EDENIED:     return "not allowed for this role";
 	case CUSTOS_ESTOPPED:    return "the archive is closing";
+	case CUSTOS_ECANCELED:   return "cancelled";
 	}
 	return "unknown status";
+}
+
+const char *custos_status_name(int status)
+{
+	switch (status) {
+	case CUSTOS_OK:          return "ok";
+	case CUSTOS_ENOMEM:      return "nomem";
+	case CUSTOS_EIO:         return "io";
+	case CUSTOS_EINVAL:      return "invalid";
+	case CUSTOS_ENOTFOUND:   return "notfound";
+	case CUSTOS_EEXISTS:     return "exists";
+	case CUSTOS_EFORMAT:     return "format";
+	case CUSTOS_ECORRUPT:    return "corrupt";
+	case CUSTOS_EVERSION:    return "version";
+	case CUSTOS_ENOTARCHIVE: return "notarchive";
+	case CUSTOS_EBUSY:       return "busy";
+	case CUSTOS_EINDEX:      return "index";
+	case CUSTOS_EHELD:       return "held";
+	case CUSTOS_EPOLICY:     return "policy";
+	case CUSTOS_ELAG:        return "lag";
+	case CUSTOS_EACCESS:     return "access";
+	case CUSTOS_ETOOBIG:     return "toobig";
+	case CUSTOS_EINTERNAL:   return "internal";
+	case CUSTOS_ENOSPC:      return "nospace";
+	case CUSTOS_EDENIED:     return "denied";
+	case CUSTOS_ESTOPPED:    return "stopped";
+	}
+	return "unknown";
 }
 
 int custos_err_set(custos_err_t *err, int status, const char *fmt, ...)

@@ -2,6 +2,7 @@
  * it for writing takes the writer lock and starts the writer and the index
  * service; the audit appender serves both kinds. */
 #include "lib_internal.h"
+#include "matter_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,14 @@ int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value)
 	/* values come from users (paths, refused arguments): the audit line
 	 * stays JSON whatever their bytes */
 	err |= custos_buf_add_json_text(b, value, strlen(value));
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value)
+{
+	int err = custos_buf_addc(b, '{');
+	err |= custos_lib__json_kv(b, key, value);
+	err |= custos_buf_addc(b, '}');
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
@@ -304,6 +313,7 @@ void custos_archive_close(custos_archive_t *a)
 	/* the writer first: what it commits, the index service then indexes */
 	custos_writer__stop(a);
 	custos_indexsvc__stop(a);
+	custos_matters__close(a->matters);
 	custos_auditlog_free(a->audit);
 	custos_store_free(a->store);
 	registry_remove(a);

@@ -178,6 +178,11 @@ const custos_err_t *custos_session_err(const custos_session_t *s);
 void custos_session_refresh(custos_session_t *s);
 /* The archive the session is on; borrowed. */
 custos_archive_t *custos_session_archive(custos_session_t *s);
+/* Sets what the session's long operations that take no progress function
+ * of their own (the retention plan and apply) call as they go: fn (NULL:
+ * nothing) with ctx, records done of total, from the session's thread.
+ * A face draws its progress line with it. */
+void custos_session_progress(custos_session_t *s, custos_progress_fn fn, void *ctx);
 
 /* ===========================================================================
  * Capture.
@@ -399,6 +404,7 @@ void custos_term_report_free(custos_term_report_t *r);   /* NULL-safe */
 /* One record as the archive has it: a version's record, or, when that
  * version was disposed of, its tombstone. */
 typedef struct {
+	const char *id;           /* the record's id (in the list's arena) */
 	custos_record_t rec;      /* valid unless disposed; raw holds the original bytes */
 	bool     disposed;
 	char    *tombstone;       /* JSON text of the tombstone when disposed (in arena) */
@@ -495,6 +501,7 @@ typedef struct {
 	bool     index_unchecked;  /* the shards' tables could not be read through
 	                            * Xapian's checker (it needs them writable): a
 	                            * read-only archive; the documents were checked */
+	uint64_t runs;             /* disposition runs checked against their tombstones */
 	uint64_t problems;         /* how many problems were found (0: verified) */
 	char   **problem;          /* each problem, one sentence naming what is damaged */
 	size_t   n_problem;        /* the first 1,000 are kept */
@@ -504,24 +511,31 @@ void custos_verify_free(custos_verify_t *v);   /* NULL-safe; zeroes it */
 
 /* Verifies the store (every record, blob, dictionary, tombstone and the
  * record chain), the audit chain against the store's anchors, the policy
- * repository against the anchored policy heads, and the index against the
- * store. progress may be NULL. Audited ("verify", with the verdict).
+ * repository against the anchored policy heads, each disposition run's
+ * audit entry against its tombstones (their digest), and the index against
+ * the store. progress may be NULL. Audited ("verify", with the verdict).
  * @return CUSTOS_OK when nothing is wrong; CUSTOS_ECORRUPT when out lists
  *         problems (the session's error gives the first). */
 int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void *ctx,
                           custos_verify_t *out);
 
+/* The NULL-terminated list of the actions audit entries name ("ingest",
+ * "hold-create", ...; docs/audit.md says what each records). Static. */
+const char *const *custos_audit_actions(void);
+
 typedef struct {
 	int64_t     since, until;   /* ms; CUSTOS_TIME_NONE: unbounded */
-	const char *action;         /* exact action name, or NULL */
+	const char *action;         /* an action name, or a prefix and '*' ("hold-*"), or NULL */
 	const char *actor;          /* entries whose actor or user is this, or NULL */
 } custos_audit_filter_t;
 #define CUSTOS_AUDIT_FILTER_INIT { CUSTOS_TIME_NONE, CUSTOS_TIME_NONE, NULL, NULL }
 
 /* Calls fn with each audit entry that passes filter (NULL: all), oldest
  * first: its stored JSON line (borrowed for the call, no newline). fn
- * returns 0 to go on. Reading the trail is itself audited ("audit-read").
- * @return CUSTOS_OK, or what fn returned. */
+ * returns 0 to go on. Reading the trail is itself audited ("audit-read",
+ * with the filter). @return CUSTOS_OK, or what fn returned; CUSTOS_EINVAL
+ * when until is before since, or action is not an action name (the message
+ * lists them) nor a prefix of one followed by '*'. */
 typedef int (*custos_audit_line_fn)(void *ctx, const char *line, size_t n);
 int custos_archive_audit_read(custos_session_t *s, const custos_audit_filter_t *filter,
                               custos_audit_line_fn fn, void *ctx);
@@ -532,8 +546,9 @@ int custos_archive_audit_read(custos_session_t *s, const custos_audit_filter_t *
 typedef struct {
 	char  commit[CUSTOS_COMMIT_HEX];
 	bool  changed;              /* false: the text was the schedule already */
-	char *warnings;             /* rules that can never decide a record, one a line, or
-	                             * NULL; malloc'd, the caller frees it */
+	char *warnings;             /* rules that can never decide a record and the rule
+	                             * that shadows each, one a line ("retention.yaml:LINE:
+	                             * rule ..."), or NULL; malloc'd, the caller frees it */
 } custos_policy_result_t;
 
 /* Commits text (retention.yaml) as the schedule. message may be NULL.
@@ -571,24 +586,22 @@ int custos_archive_policy_doc_show(custos_session_t *s, const char *name, const 
  * Legal holds.
  */
 
-/* Creates hold name over query: its first members are every record the
- * query matches now (the index is caught up first). *matched (may be NULL)
- * gets how many (0 is allowed: the face warns). Needs the archive open for
- * writing. Audited ("hold-create"). CUSTOS_EEXISTS, CUSTOS_EFORMAT (query). */
-int custos_archive_hold_create(custos_session_t *s, const char *name, const char *query,
-                               const char *reason, uint64_t *matched,
-                               char commit[CUSTOS_COMMIT_HEX]);
 /* Releases an active hold; reason is required. Audited ("hold-release").
  * CUSTOS_ENOTFOUND, CUSTOS_EINVAL (no reason, or already released). */
 int custos_archive_hold_release(custos_session_t *s, const char *name, const char *reason,
                                 char commit[CUSTOS_COMMIT_HEX]);
 
-/* A record a hold covers: by its membership, its current query, or both. */
+/* A record a hold covers: by its membership, its current query, its list
+ * of ids, or several. */
 typedef struct {
 	char    *id;
 	int64_t  created_at;        /* CUSTOS_TIME_NONE when it is no longer indexed */
 	bool     member;            /* recorded in the membership file */
-	bool     matches;           /* the hold's query matches it now */
+	bool     matches;           /* the hold's query matches it now, or it is in the
+	                             * conversation of a record that does (with_thread) */
+	bool     listed;            /* the hold lists its id */
+	bool     captured;          /* the archive holds it (false: a listed id not captured
+	                             * yet, or disposed of after the hold was released) */
 } custos_hold_record_t;
 
 typedef struct {
@@ -600,10 +613,84 @@ typedef struct {
 } custos_hold_report_t;
 void custos_hold_report_free(custos_hold_report_t *r);   /* NULL-safe; zeroes it */
 
+/* What a legal hold covers: every record any of its parts names, now and
+ * as records arrive (docs/retention.md). Accounts and custodians become
+ * the hold's query ("account:NAME OR custodian:NAME", joined to query by
+ * OR): one mechanism, shown as the query. */
+typedef struct {
+	const char *query;             /* records the query matches; NULL: none */
+	const char *const *accounts;   /* records of these accounts (account:NAME) */
+	size_t      n_accounts;
+	const char *const *custodians; /* records collected for these custodians (custodian:) */
+	size_t      n_custodians;
+	const char *const *ids;        /* these record ids, captured yet or not (a record
+	                                * captured later under a listed id is held) */
+	size_t      n_ids;             /* at most 1,000,000 */
+	bool        with_thread;       /* also every record of the conversation of each record
+	                                * the hold covers, now and as the conversation grows */
+	const char *reason;            /* NULL: none */
+} custos_hold_spec_t;
+#define CUSTOS_HOLD_SPEC_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, false, NULL }
+
+/* What a hold's creation found, and the hold as custos_archive_hold_list
+ * reports it (free with custos_hold_placed_free). */
+typedef struct {
+	custos_hold_report_t hold;
+	char     commit[CUSTOS_COMMIT_HEX];
+	uint64_t matched;           /* records the query (accounts, custodians) matches now */
+	uint64_t listed_found;      /* listed ids in the archive now */
+	uint64_t listed_missing;    /* listed ids not captured (yet): held when they are */
+	uint64_t listed_disposed;   /* listed ids disposed of before the hold: nothing to hold */
+	uint64_t thread;            /* records added from the conversations of those */
+	uint64_t members;           /* records recorded as the hold's first members */
+} custos_hold_placed_t;
+void custos_hold_placed_free(custos_hold_placed_t *p);   /* NULL-safe; zeroes it */
+
+/* Places hold name as spec says (at least one part besides with_thread and
+ * reason): its first members are every record it covers now, the index
+ * caught up first. A hold that covers nothing yet is allowed (the face
+ * warns). out (may be NULL) says what was found. Needs the archive open for
+ * writing. Audited ("hold-create").
+ * @return CUSTOS_OK; CUSTOS_EEXISTS; CUSTOS_EFORMAT (the query: "bad query:
+ *         ..."); CUSTOS_EINVAL (no part, a malformed id, an account or
+ *         custodian holding a double quote, or custodians while the query
+ *         language has no custodian: field); CUSTOS_ETOOBIG (ids). */
+int custos_archive_hold_place(custos_session_t *s, const char *name,
+                              const custos_hold_spec_t *spec, custos_hold_placed_t *out);
+/* custos_archive_hold_place with a query and a reason: *matched (may be
+ * NULL) gets how many records it covers now. */
+int custos_archive_hold_create(custos_session_t *s, const char *name, const char *query,
+                               const char *reason, uint64_t *matched,
+                               char commit[CUSTOS_COMMIT_HEX]);
 /* Every hold with how many records it covers now. Audited ("hold-list"). */
 int custos_archive_hold_list(custos_session_t *s, custos_hold_report_t *out);
 /* One hold with its records. CUSTOS_ENOTFOUND. Audited ("hold-show"). */
 int custos_archive_hold_show(custos_session_t *s, const char *name, custos_hold_report_t *out);
+/* The names of every hold, active and released, sorted; one a line in
+ * *out (malloc'd, the caller frees it; "" when none). Not audited: names
+ * only, for completion. */
+int custos_archive_hold_names(custos_session_t *s, char **out);
+
+/* A hold's scope: what it covers, counted by platform, by month of
+ * creation and by custodian. */
+typedef struct {
+	char    *key;               /* "slack", "2024-03", "Jane Doe"; "(none)" for records
+	                             * without a custodian */
+	uint64_t records;
+} custos_scope_count_t;
+typedef struct {
+	custos_holds_t holds;       /* the hold (n == 1) */
+	uint64_t records;           /* records covered and in the archive */
+	uint64_t not_captured;      /* listed ids not in the archive */
+	custos_scope_count_t *platforms, *months, *custodians;   /* by key */
+	size_t n_platforms, n_months, n_custodians;
+	custos_arena_t arena;
+} custos_hold_scope_t;
+void custos_hold_scope_free(custos_hold_scope_t *sc);   /* NULL-safe; zeroes it */
+/* Counts what hold name covers (as custos_archive_hold_show lists it),
+ * reading each record's latest version. CUSTOS_ENOTFOUND. Audited
+ * ("hold-scope"). */
+int custos_archive_hold_scope(custos_session_t *s, const char *name, custos_hold_scope_t *out);
 
 /* ===========================================================================
  * Disposition.
@@ -653,6 +740,8 @@ typedef struct {
 	uint64_t trained;           /* new dictionaries trained on live records */
 	uint64_t index_deleted;
 	double   plan_seconds, dispose_seconds, index_seconds;
+	uint64_t run;               /* the run's number (its certificate's), 0 when it never began */
+	char     digest[CUSTOS_SHA256_HEX];   /* of its tombstones, as its audit entry holds it */
 } custos_retention_apply_t;
 
 /* Disposes of exactly what the plan as of as_of lists now (out_plan, may be
@@ -663,6 +752,75 @@ typedef struct {
 int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
                                    custos_retention_plan_t **out_plan,
                                    custos_retention_apply_t *out);
+
+/* ===========================================================================
+ * The record of disposition: every run and tombstone, and the certificate
+ * of disposal of a run (docs/retention.md).
+ */
+
+/* One disposition run (a retention apply that went past its plan). */
+typedef struct {
+	uint64_t run;               /* its number: that of its "retention-apply-begin" audit entry */
+	int64_t  started_at;        /* ms */
+	int64_t  as_of;
+	char     commit[CUSTOS_COMMIT_HEX];   /* the policy commit it disposed under */
+	char    *actor;             /* the actor, or the operating-system user */
+	uint64_t eligible;          /* records its plan listed */
+	uint64_t records, versions; /* what its tombstones say it disposed of */
+	const char *status;         /* "ok", "failed" (its "retention-apply" entry says why),
+	                             * or "interrupted" (no such entry: the process died) */
+	uint64_t audit_n;           /* its "retention-apply" entry's number, 0 when interrupted */
+	char     audit_sha256[CUSTOS_SHA256_HEX];  /* that entry's line's SHA-256, or "" */
+	char     digest[CUSTOS_SHA256_HEX];        /* over its tombstones, as certificates hold it */
+} custos_run_t;
+
+/* One tombstone. */
+typedef struct {
+	char    *id;
+	uint32_t version;
+	uint64_t seq;
+	char    *platform, *account;      /* account NULL when the record had none */
+	int64_t  created_at, disposed_at;
+	char    *rule;
+	char    *commit;                  /* the policy commit */
+	char    *actor;
+	uint64_t run;                     /* 0: disposed of before runs were numbered */
+	char    *content_sha256;
+	char    *json;                    /* the tombstone as the store keeps it */
+} custos_tombstone_t;
+
+typedef struct {
+	custos_run_t *runs;         /* oldest first */
+	size_t n_runs;
+	custos_tombstone_t *v;      /* in sequence order */
+	size_t n;
+	custos_arena_t arena;       /* owns every string above */
+} custos_retention_log_t;
+void custos_retention_log_free(custos_retention_log_t *l);   /* NULL-safe; zeroes it */
+
+/* Every disposition run (from the audit trail) and every tombstone (from
+ * the store). Audited ("retention-log"). */
+int custos_archive_retention_log(custos_session_t *s, custos_retention_log_t *out);
+
+/* The certificate of disposal of run: a JSON object (its run, as-of, policy
+ * commit, actor, every version it disposed of with its content hash, their
+ * digest, and the number and SHA-256 of the run's "retention-apply" audit
+ * entry, which holds the same digest), malloc'd in *out, ending with a
+ * newline. CUSTOS_ENOTFOUND (no such run); CUSTOS_EINVAL (the run was
+ * interrupted: no audit entry closes it). Audited ("retention-certificate"). */
+int custos_archive_retention_certificate(custos_session_t *s, uint64_t run, char **out);
+
+typedef struct {
+	uint64_t run, records, versions;
+} custos_certificate_check_t;
+/* Checks the certificate in the file at path against the archive: its
+ * digest over what it lists, exactly those tombstones for its run, and its
+ * audit entry (hash, run and digest). out may be NULL. Audited
+ * ("certificate-check", with the verdict).
+ * @return CUSTOS_OK; CUSTOS_EFORMAT (not a certificate); CUSTOS_ECORRUPT
+ *         (the message names the first difference). */
+int custos_archive_certificate_check(custos_session_t *s, const char *path,
+                                     custos_certificate_check_t *out);
 
 /* ===========================================================================
  * Rendering for the faces (lib/render.c): the JSON texts the command line
@@ -977,6 +1135,223 @@ int custos_service_audit_note(custos_session_t *s, const char *action, const cha
  * CUSTOS_ESTOPPED. Thread-safe (the one call on a session that may come
  * from another thread). */
 void custos_session_cancel(custos_session_t *s);
+
+/* ===========================================================================
+ * Matters and review coding (docs/productions.md).
+ *
+ * A matter is a case or an investigation: its saved searches and the
+ * review tags its reviewers give records. Coding is work product, never
+ * part of a record: it lives beside the store, in its own LMDB environment
+ * (<archive>/matters, docs/storage.md says why), and changing it changes no
+ * record, no content hash and no record chain. Every change is audited
+ * (who, when, which tag, which selection, how many records and a digest of
+ * their ids). When a record is disposed of under the retention schedule,
+ * its coding keeps only the fact that it was coded (how often, first and
+ * last time, platform and custodian), not which tags or notes.
+ *
+ * Every matter has the tags responsive, non-responsive, privileged and
+ * confidential, and those it defines at creation. Names of matters are
+ * 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'; tags 1-40 of
+ * [a-z0-9_-]. Writing needs the archive open for writing (the writer lock
+ * keeps other processes out, as for holds).
+ */
+
+/* Creates matter name with its own tags (n_tags may be 0) and an optional
+ * description. Audited ("matter-create").
+ * @return CUSTOS_OK; CUSTOS_EEXISTS; CUSTOS_EINVAL (a bad name or tag, the
+ *         message says which). */
+int custos_archive_matter_create(custos_session_t *s, const char *name, const char *description,
+                                 const char *const *tags, size_t n_tags);
+
+/* Which records an operation takes: exactly one of the three. */
+typedef struct {
+	const char        *query;    /* every record the query matches in the session's snapshot */
+	const char        *thread;   /* the conversation around this record id (show --thread) */
+	const char *const *ids;      /* these record ids; each must be stored and not disposed */
+	size_t             n_ids;
+} custos_selection_t;
+#define CUSTOS_SELECTION_INIT { NULL, NULL, NULL, 0 }
+
+/* Gives (or, with remove, takes away) tag to every selected record in one
+ * commit: all or nothing. note (may be NULL; at most 1,000 bytes, no control
+ * characters but newlines) is kept with the tag: for privileged, the
+ * privilege claimed ("Attorney-client"), which the privilege log shows.
+ * *selected (may be NULL) gets the records selected, *changed those whose
+ * coding changed. Audited ("matter-tag": matter, tag, add or remove, the
+ * selection, the counts and the SHA-256 of the selected ids, sorted, one a
+ * line).
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no such matter, or an id that is not
+ *         stored: nothing is tagged); CUSTOS_EINVAL (a tag the matter does
+ *         not have, a disposed record, not exactly one selection);
+ *         CUSTOS_EFORMAT (query); CUSTOS_EINDEX. */
+int custos_archive_matter_tag(custos_session_t *s, const char *matter, const char *tag,
+                              bool remove, const char *note, const custos_selection_t *sel,
+                              uint64_t *selected, uint64_t *changed);
+
+/* Saves query under name in the matter (replacing a search of that name)
+ * with its exact number of hits and the index watermark it ran at, in the
+ * session's snapshot; *hits and *watermark (may be NULL) get them. Audited
+ * ("matter-save-search"). CUSTOS_ENOTFOUND, CUSTOS_EFORMAT, CUSTOS_EINDEX. */
+int custos_archive_matter_save_search(custos_session_t *s, const char *matter, const char *name,
+                                      const char *query, uint64_t *hits, uint64_t *watermark);
+
+typedef struct {
+	char    *name, *query, *saved_by;   /* saved_by: the actor, or "" */
+	uint64_t hits, watermark;
+	int64_t  saved_at;
+} custos_saved_search_t;
+
+typedef struct {
+	char    *name, *description, *created_by;   /* "" when none */
+	int64_t  created_at;
+	char   **tags;                   /* the matter's tags, the standard four first */
+	size_t   n_tags;
+	uint64_t *per_tag;               /* n_tags: records carrying each tag now */
+	custos_facet_value_t *per_custodian, *per_platform;   /* coded records, most first */
+	size_t   n_custodian, n_platform;
+	uint64_t coded;                  /* records with at least one tag now */
+	uint64_t disposed;               /* coded records disposed of since: the fact stays */
+	custos_saved_search_t *searches; /* by name */
+	size_t   n_searches;
+	custos_arena_t arena;            /* owns everything above */
+} custos_matter_t;
+void custos_matter_free(custos_matter_t *m);   /* NULL-safe */
+
+/* Matter name with its counts per tag, custodian and platform and its saved
+ * searches. Audited ("matter-show"). CUSTOS_ENOTFOUND. */
+int custos_archive_matter_show(custos_session_t *s, const char *name, custos_matter_t **out);
+/* The names of every matter, sorted, as a NULL-terminated array (one
+ * allocation: free it with free()). Audited ("matter-list"). */
+int custos_archive_matter_list(custos_session_t *s, char ***out);
+
+/* ===========================================================================
+ * Productions (docs/productions.md).
+ *
+ * custos_archive_export writes the records of a query, a hold or a matter's
+ * tag into a new directory in the forms review platforms load, from ONE
+ * snapshot: the session's store snapshot and index watermark (pinned by its
+ * first read, or by the export itself), so the records produced are the
+ * records the search found. It streams the records: memory holds 24 bytes
+ * per record (the date order of the control numbers) and one record at a
+ * time, plus, for RSMF, the events of one 24-hour slice of each
+ * conversation; reading the selection from the index takes about 140 bytes
+ * a record at its peak (BENCHMARKS.md).
+ *
+ * Every record gets a control (Bates) number PREFIX000001..., in date order
+ * (then id), without gaps; a record's captured attachments are numbered
+ * right after it, as its family. A record the matter codes privileged is
+ * withheld: it keeps its number, its load-file row says so, nothing of its
+ * content is written, and the privilege log lists it. DIR/manifest.json
+ * (every file with its size and SHA-256, every record with its content hash
+ * and number, the selection, the watermark, the actor and the time) is
+ * written last, after everything else is durable, and only on success; a
+ * failed export leaves no manifest, so nothing can present it as whole.
+ *
+ * For a service: progress reports each phase and record, and cancel (or
+ * custos_session_cancel) stops the export between two records
+ * (CUSTOS_ECANCELED, no manifest). One
+ * export per session at a time; exports of several sessions run at once.
+ */
+enum {
+	CUSTOS_EXPORT_DAT   = 1 << 0,  /* Concordance DAT with NATIVES/, TEXT/ and MEDIA/ */
+	CUSTOS_EXPORT_EDRM  = 1 << 1,  /* EDRM XML 1.2 over the same files */
+	CUSTOS_EXPORT_RSMF  = 1 << 2,  /* RSMF 2.0, one .rsmf per conversation and day */
+	CUSTOS_EXPORT_JSONL = 1 << 3,  /* records.jsonl: every field, the raw bytes */
+	CUSTOS_EXPORT_CSV   = 1 << 4,  /* records.csv: every field but the raw bytes */
+	CUSTOS_EXPORT_HTML  = 1 << 5   /* HTML/: a printable page per thread, with MEDIA/ */
+};
+
+/* Parses "dat,edrm" into CUSTOS_EXPORT_* bits. CUSTOS_EINVAL (err names
+ * the unknown format and lists them). Thread-safe. */
+int custos_export_formats_parse(unsigned *out, const char *list, custos_err_t *err);
+
+typedef struct {
+	const char *phase;       /* "select", "produce", "finish" */
+	uint64_t    done;        /* records produced so far */
+	uint64_t    total;       /* records selected */
+} custos_export_progress_t;
+
+typedef struct {
+	/* what: exactly one of query, hold, or matter with tag */
+	const char *query;
+	const char *hold;         /* the hold's members and what its query matches now */
+	const char *matter;       /* with tag: the records coded tag. With query or hold: the
+	                           * matter whose tags fill the TAGS field and whose
+	                           * privileged records are withheld */
+	const char *tag;
+	unsigned    formats;      /* CUSTOS_EXPORT_* (at least one) */
+	bool        images;       /* IMAGES/: a PDF of each record, Bates stamped, and an
+	                           * Opticon OPT file */
+	bool        with_thread;  /* add every record of each selected record's thread */
+	const char *prefix;       /* Bates prefix: 1-40 of [A-Za-z0-9_-]; NULL: "CUSTOS" */
+	uint64_t    start;        /* first number (0: 1) */
+	const char *fields;       /* DAT fields, comma-separated, in order; NULL: all */
+	const char *endorsement;  /* stamped on every PDF page; NULL: "CONFIDENTIAL" on records
+	                           * coded confidential, nothing on the others */
+	void      (*progress)(void *ctx, const custos_export_progress_t *p);
+	void       *ctx;
+	const int  *cancel;       /* may be NULL; read atomically (__atomic_load_n) */
+} custos_export_opts_t;
+#define CUSTOS_EXPORT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, false, false, NULL, 0, NULL, \
+                                  NULL, NULL, NULL, NULL }
+
+typedef struct {
+	uint64_t records;         /* records selected and produced (withheld included) */
+	uint64_t documents;       /* control numbers given: records and attachments */
+	uint64_t attachments, withheld, pages;
+	uint64_t not_produced;    /* disposed of after the snapshot was taken: named in the
+	                           * manifest's not_produced and the production log */
+	uint64_t files, bytes;    /* files written and their bytes (the manifest's list) */
+	char     first[64], last[64];   /* first and last control number ("" when none) */
+	uint64_t watermark, store_last_seq;
+	char     manifest_sha256[CUSTOS_SHA256_HEX];
+} custos_export_summary_t;
+
+/* Produces the selection into dir, which the export creates (its parent
+ * must exist; an existing dir must be empty). Needs no write access to the
+ * archive. Audited ("export": the selection, the counts, the numbers and
+ * the manifest's SHA-256). summary may be NULL.
+ * @return CUSTOS_OK; CUSTOS_EEXISTS (dir is not empty); CUSTOS_EACCESS (dir
+ *         cannot be created or written); CUSTOS_ENOTFOUND (no hits: nothing
+ *         to produce, and no directory is made; or no such hold or matter);
+ *         CUSTOS_EINVAL (a bad prefix, field or format; not exactly one
+ *         selection); CUSTOS_EFORMAT (query); CUSTOS_ENOSPC (the disk filled:
+ *         dir holds what was written, without manifest); CUSTOS_ECANCELED;
+ *         CUSTOS_ECORRUPT (a record fails its hashes); CUSTOS_EINDEX. */
+int custos_archive_export(custos_session_t *s, const char *dir, const custos_export_opts_t *opts,
+                          custos_export_summary_t *summary);
+
+typedef struct {
+	uint64_t files, bytes, records, documents, load_lines, rsmf_files, pages;
+	uint64_t problems;        /* 0: the production is whole */
+	char   **problem;         /* the first 100, one sentence each */
+	size_t   n_problem;
+	custos_arena_t arena;
+} custos_production_check_t;
+void custos_production_check_free(custos_production_check_t *c);   /* NULL-safe; zeroes */
+
+/* Re-reads the production in dir without an archive: every file of the
+ * manifest is there with its size and SHA-256 and no other file is;
+ * control numbers run without gaps; every DAT, OPT and CSV line parses and
+ * the paths it names are files of the manifest; every EDRM file is XML
+ * naming the manifest's documents; every .rsmf is a MIME message whose
+ * rsmf.zip holds a manifest with the schema's required fields. Thread-safe.
+ * @return CUSTOS_OK (out->problems is 0); CUSTOS_ECORRUPT (out lists the
+ *         problems, err gives the first); CUSTOS_ENOTFOUND (no manifest.json:
+ *         not a finished production); CUSTOS_ENOMEM. */
+int custos_production_verify(const char *dir, custos_production_check_t *out, custos_err_t *err);
+
+typedef struct {
+	uint64_t audit_entries, tombstones, files;
+	char     audit_head[CUSTOS_SHA256_HEX];   /* hash of the last entry exported */
+} custos_audit_export_t;
+
+/* Writes the audit chain (audit.jsonl, audit.csv) and the disposition log
+ * (tombstones.jsonl, tombstones.csv) into dir (created; an existing dir
+ * must be empty), with README.txt saying how to re-verify the chain with
+ * sha256sum and jq, and SHA256SUMS. Audited ("audit-export"). Errors as
+ * custos_archive_export. */
+int custos_archive_audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out);
 
 #ifdef __cplusplus
 }

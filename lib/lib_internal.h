@@ -141,6 +141,9 @@ struct custos_archive {
 
 	custos_writer_t    writer;
 	custos_indexsvc_t  isvc;
+
+	/* review coding (matter.c): opened at first use, under mu */
+	struct custos_matters *matters;
 };
 
 /* Records that audit entries now account for records up to seq. */
@@ -165,6 +168,8 @@ struct custos_session {
 	custos_index_t   *idx;         /* the index pinned for the snapshot, or NULL */
 	bool              pinned;      /* the store view's snapshot is pinned */
 	bool              audit_ok;    /* the last custos_session__audit was written */
+	custos_progress_fn progress;   /* custos_session_progress */
+	void             *progress_ctx;
 	unsigned          audits;      /* entries the session appended (the service's
 	                                * request entry is written when none was) */
 	int               cancel;      /* custos_session_cancel: read and set atomically */
@@ -175,7 +180,7 @@ typedef enum {
 	CUSTOS_OP_INGEST, CUSTOS_OP_READ, CUSTOS_OP_SEARCH, CUSTOS_OP_INDEX, CUSTOS_OP_VERIFY,
 	CUSTOS_OP_AUDIT_READ, CUSTOS_OP_POLICY_READ, CUSTOS_OP_POLICY_WRITE, CUSTOS_OP_HOLD_READ,
 	CUSTOS_OP_HOLD_WRITE, CUSTOS_OP_RETENTION_PLAN, CUSTOS_OP_RETENTION_APPLY,
-	CUSTOS_OP_STATS,
+	CUSTOS_OP_STATS, CUSTOS_OP_MATTER_READ, CUSTOS_OP_MATTER_WRITE, CUSTOS_OP_EXPORT,
 	/* the service (tokens.c, sources.c, service.c) */
 	CUSTOS_OP_TOKEN_ADMIN, CUSTOS_OP_SOURCE_ADMIN, CUSTOS_OP_SOURCE_READ, CUSTOS_OP_METRICS,
 	CUSTOS_OP_COUNT
@@ -204,6 +209,9 @@ void custos_session__unpin(custos_session_t *s);
  * it succeeded and the append fails, the append's failure is returned. */
 int custos_session__audit(custos_session_t *s, const char *action, const char *params,
                           const char *result, int status);
+/* The same; *n (may be NULL) gets the entry's number, 0 when none was written. */
+int custos_session__audit_n(custos_session_t *s, const char *action, const char *params,
+                            const char *result, int status, uint64_t *n);
 /* Sets the session's error from a part's error detail, prefixed by what
  * failed: "<what>: <detail>". Returns status. */
 int custos_session__fail(custos_session_t *s, int status, const char *detail,
@@ -250,6 +258,8 @@ int custos_lib__release_intent(custos_session_t *s, const char *name, const char
 
 /* Appends `"key":` and a JSON string to a JSON object being built. */
 int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value);
+/* Appends the object {"key": value} (value a JSON string). */
+int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value);
 /* The query checker for the policy repository (ctx unused). */
 int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap);
 /* Creates the policy repository of a new archive (policy.c). */
@@ -296,10 +306,55 @@ int custos_lib__index_remove_legacy(const char *dir, custos_err_t *err);
 int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progress_fn progress,
                               void *ctx, uint64_t *indexed, custos_err_t *err);
 
-/* Grows the membership of every active hold with the records of the index
- * with seq > after that its query matches (the cost follows the new
- * records, not the archive), checkpoints, audits ("hold-grow") and anchors.
- * Takes a->policy_mu. */
+/* Every record: the query language's match-all. */
+#define CUSTOS_LIB_MATCH_ALL "*"
+
+/* A set of records (id, seq, created_at): added to, then sorted by id with
+ * duplicates dropped, then searched. A zeroed struct is empty. */
+typedef struct {
+	custos_index_ident_t *v;   /* malloc'd; the ids in arena */
+	size_t n, cap;
+	bool   sorted;
+	custos_arena_t arena;
+} custos_lib__ids_t;
+int  custos_lib__ids_add(custos_lib__ids_t *s, const char *id, uint64_t seq, int64_t created_at);
+void custos_lib__ids_sort(custos_lib__ids_t *s);
+bool custos_lib__ids_has(const custos_lib__ids_t *s, const char *id);   /* once sorted */
+void custos_lib__ids_free(custos_lib__ids_t *s);
+
+/* What active hold h covers now beyond its recorded members, added to out
+ * (sorted on return): the records its query matches, the captured records
+ * it lists, and for a hold with_thread the conversations of those not yet
+ * members (members' conversations joined as they grew). */
+int custos_lib__hold_current(custos_session_t *s, custos_policy_t *p, custos_store_t *st,
+                             custos_index_t *idx, const custos_hold_t *h,
+                             custos_lib__ids_t *out);
+
+/* The session's error from a part's: the index's message prefixed by what,
+ * the policy handle's message; each returns err. */
+int custos_lib__index_fail(custos_session_t *s, custos_index_t *idx, int err, const char *what);
+int custos_lib__policy_fail(custos_session_t *s, custos_policy_t *p, int err);
+/* {"error": "<the session's message>"}: a failure's audit result. */
+void custos_lib__error_result(custos_buf_t *b, custos_session_t *s);
+/* Brings the index up to the store and pins a snapshot in which both agree:
+ * what holds and plans run on. */
+int custos_lib__caught_up(custos_session_t *s, custos_store_t **st, custos_index_t **idx);
+
+/* The digest of disposition run `run` over the tombstones of ids that name
+ * it (lib/runs.c says how), and how many versions those are. */
+int custos_lib__run_digest(custos_session_t *s, custos_store_t *st, uint64_t run,
+                           const char *const *ids, size_t n, char hex[CUSTOS_SHA256_HEX],
+                           uint64_t *versions);
+/* Checks every completed disposition run's audit entry against its
+ * tombstones, and that every tombstone's run is in the audit trail; each
+ * difference is one call of problem. *runs gets the runs checked. */
+int custos_lib__runs_check(custos_session_t *s, uint64_t *runs,
+                           void (*problem)(void *ctx, const char *msg), void *ctx);
+
+/* Grows the membership of every active hold with what it covers among the
+ * records of the index with seq > after (the cost follows the new records,
+ * not the archive), checkpoints, audits ("hold-grow") and anchors. Takes
+ * a->policy_mu. */
 int custos_lib__holds_grow(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
                            uint64_t after, uint64_t *added);
 

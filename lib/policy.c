@@ -18,7 +18,11 @@ int custos_lib__query_check(void *ctx, const char *q, char *msg, size_t cap)
 	(void)ctx;
 	if (custos_index_query_check(q, &err) == CUSTOS_OK)
 		return 0;
-	snprintf(msg, cap, "%s", err.msg[0] ? err.msg : custos_status_str(err.status));
+	/* the reason alone: the caller says "bad query" with the place */
+	const char *m = err.msg[0] ? err.msg : custos_status_str(err.status);
+	if (!strncmp(m, "bad query: ", 11))
+		m += 11;
+	snprintf(msg, cap, "%s", m);
 	return 1;
 }
 
@@ -118,6 +122,14 @@ static void kv(custos_buf_t *b, const char *k, const char *v)
 	custos_buf_addc(b, '}');
 }
 
+static size_t count_lines(const char *t)
+{
+	size_t n = t && *t;
+	for (; t && *t; t++)
+		n += *t == '\n';
+	return n;
+}
+
 int custos_archive_policy_set(custos_session_t *s, const char *text, size_t n,
                               const char *message, custos_policy_result_t *out)
 {
@@ -143,16 +155,29 @@ int custos_archive_policy_set(custos_session_t *s, const char *text, size_t n,
 		out->changed = strcmp(head, out->commit) != 0;
 		if (out->changed)
 			anchor_commit(s, p, out->commit);
+		/* the rules that can never decide a record, by the rule that does */
+		custos_schedule_t *sch = NULL;
+		custos_buf_t w = { 0 };
+		custos_err_t pe = { 0 };
+		if (custos_schedule_parse(&sch, text, n, NULL, NULL, &pe) == CUSTOS_OK &&
+		    custos_schedule_warnings(sch, &w) == CUSTOS_OK && w.len)
+			out->warnings = strdup(w.data);
+		custos_schedule_free(sch);
+		custos_buf_free(&w);
 	}
 audit:
 	if (message)
 		kv(&params, "message", message);
 	if (rc == CUSTOS_OK)
-		snprintf(r, sizeof r, "{\"commit\":\"%s\",\"changed\":%s}", out->commit,
-		         out->changed ? "true" : "false");
+		snprintf(r, sizeof r, "{\"commit\":\"%s\",\"changed\":%s,\"warnings\":%zu}",
+		         out->commit, out->changed ? "true" : "false", count_lines(out->warnings));
 	else
 		snprintf(r, sizeof r, "{\"committed\":false}");
 	rc = custos_session__audit(s, "policy-set", params.data, r, rc);
+	if (rc < 0) {
+		free(out->warnings);
+		out->warnings = NULL;
+	}
 	custos_buf_free(&params);
 	custos_policy_free(p);
 	return rc;

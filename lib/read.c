@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <jansson.h>
 
 /* ---- search --------------------------------------------------------------- */
 
@@ -347,6 +348,8 @@ static int item_fill(custos_session_t *s, custos_store_t *st, custos_items_t *l,
                      custos_item_t *it, const char *id, const uint64_t *seqs, size_t n, size_t i)
 {
 	int rc;
+	if (!(it->id = custos_arena_strdup(&l->arena, id)))
+		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	it->seq = seqs[i];
 	it->version = (uint32_t)i + 1;
 	it->n_versions = (uint32_t)n;
@@ -370,14 +373,6 @@ static int item_fill(custos_session_t *s, custos_store_t *st, custos_items_t *l,
 	return it->tombstone ? CUSTOS_OK : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 }
 
-static int cmp_ident(const void *x, const void *y)
-{
-	const custos_index_ident_t *p = x, *q = y;
-	if (p->created_at != q->created_at)
-		return p->created_at < q->created_at ? -1 : 1;
-	return strcmp(p->id, q->id);
-}
-
 static bool idlist_has(const custos_index_idlist_t *l, const char *id)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -386,29 +381,100 @@ static bool idlist_has(const custos_index_idlist_t *l, const char *id)
 	return false;
 }
 
-/* The ids of the conversation around rec, oldest first. */
-static int thread_ids(custos_session_t *s, custos_store_t *st, const custos_record_t *rec,
-                      custos_index_idlist_t *out)
+/* A string field of a tombstone, copied into out (cap bytes); false when
+ * it has none. */
+static bool tomb_field(const char *tomb, const char *key, char *out, size_t cap)
 {
-	custos_index_t *idx = NULL;
-	custos_root_cache_t *cache = malloc(sizeof *cache);
-	const char *root;
-	int rc;
+	json_t *o = json_loads(tomb, 0, NULL);
+	const char *v = o ? json_string_value(json_object_get(o, key)) : NULL;
+	if (v)
+		snprintf(out, cap, "%s", v);
+	json_decref(o);
+	return v != NULL;
+}
 
-	memset(out, 0, sizeof *out);
+static int64_t item_created(const custos_item_t *it)
+{
+	char t[64];
+	int64_t ms;
+	if (!it->disposed)
+		return it->rec.created_at;
+	if (tomb_field(it->tombstone, "created_at", t, sizeof t) &&
+	    custos_time_parse(&ms, t, strlen(t)) == 0)
+		return ms;
+	return CUSTOS_TIME_NONE;
+}
+
+/* The thread root of record id, whose latest version it reads into a
+ * scratch list: through the store for a live record, and through the
+ * tombstones' in_reply_to and thread for disposed ones (so the
+ * conversation of a disposed record can still be shown). */
+static int thread_root_of(custos_session_t *s, custos_store_t *st, const char *id,
+                          custos_buf_t *root)
+{
+	custos_root_cache_t *cache = malloc(sizeof *cache);
+	custos_items_t tmp = { 0 };
+	char cur[1024];
+	int rc = CUSTOS_OK;
 	if (!cache)
 		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	custos_lib__root_cache_init(cache);
-	if ((rc = custos_lib__thread_root(st, cache, rec, &root, &s->err)) < 0)
-		goto done;
-	if (!root)
-		root = rec->id;
-	if ((rc = custos_session__index(s, &idx)) < 0)
-		goto done;
-	if ((rc = custos_index_thread(idx, out, root)) < 0) {
-		custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
-		goto done;
+	snprintf(cur, sizeof cur, "%s", id);
+	custos_buf_clear(root);
+	for (int depth = 0; depth < 10000; depth++) {
+		uint64_t *seqs = NULL;
+		size_t n = 0, cap = 0;
+		if ((rc = custos_store_versions(st, cur, &seqs, &n)) < 0) {
+			custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", cur);
+			break;
+		}
+		if (!n) {
+			/* a parent never captured: the conversation's root as far as the
+			 * archive knows */
+			free(seqs);
+			break;
+		}
+		custos_items_free(&tmp);
+		custos_item_t *it = item_add(&tmp, &cap);
+		rc = it ? item_fill(s, st, &tmp, it, cur, seqs, n, n - 1)
+		        : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		free(seqs);
+		if (rc < 0)
+			break;
+		if (!it->disposed) {
+			const char *r = NULL;
+			if ((rc = custos_lib__thread_root(st, cache, &it->rec, &r, &s->err)) == 0)
+				snprintf(cur, sizeof cur, "%s", r ? r : it->rec.id);
+			break;
+		}
+		char next[1024];
+		if (tomb_field(it->tombstone, "thread", next, sizeof next)) {
+			snprintf(cur, sizeof cur, "%s", next);
+			break;
+		}
+		if (!tomb_field(it->tombstone, "in_reply_to", next, sizeof next) || !strcmp(next, cur))
+			break;
+		snprintf(cur, sizeof cur, "%s", next);
 	}
+	if (rc == CUSTOS_OK && custos_buf_adds(root, cur) < 0)
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	custos_items_free(&tmp);
+	custos_lib__root_cache_free(cache);
+	free(cache);
+	return rc;
+}
+
+/* The ids of the conversation rooted at root, from the index. */
+static int thread_ids(custos_session_t *s, const char *root, custos_index_idlist_t *out)
+{
+	custos_index_t *idx = NULL;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = custos_session__index(s, &idx)) < 0)
+		return rc;
+	if ((rc = custos_index_thread(idx, out, root)) < 0)
+		return custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
 	/* A reply indexed before its parent was captured names the parent as
 	 * its root; gather those too, breadth first over the members. */
 	for (size_t i = 0; i < out->n; i++) {
@@ -435,27 +501,85 @@ static int thread_ids(custos_session_t *s, custos_store_t *st, const custos_reco
 		}
 		custos_index_idlist_free(&more);
 	}
-	if (!idlist_has(out, rec->id)) {
-		/* not indexed yet: the record belongs to its own thread */
-		custos_index_ident_t *nv = custos_arena_alloc(&out->arena, (out->n + 1) * sizeof *nv);
-		char *nid = custos_arena_strdup(&out->arena, rec->id);
-		if (!nv || !nid) {
-			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-			goto done;
-		}
-		memcpy(nv, out->v, out->n * sizeof *nv);
-		nv[out->n].id = nid;
-		nv[out->n].seq = rec->seq;
-		nv[out->n].created_at = rec->created_at;
-		out->v = nv;
-		out->n++;
-	}
-	qsort(out->v, out->n, sizeof *out->v, cmp_ident);
 done:
 	if (rc < 0)
 		custos_index_idlist_free(out);
-	custos_lib__root_cache_free(cache);
-	free(cache);
+	return rc;
+}
+
+static bool items_have(const custos_items_t *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].id, id))
+			return true;
+	return false;
+}
+
+/* Adds record id (its latest version, or its tombstone) to the list,
+ * unless it is there or not stored. */
+static int thread_add(custos_session_t *s, custos_store_t *st, custos_items_t *out,
+                      size_t *cap, const char *id)
+{
+	uint64_t *ms = NULL;
+	size_t mn = 0;
+	int rc;
+	if (items_have(out, id))
+		return CUSTOS_OK;
+	if ((rc = custos_store_versions(st, id, &ms, &mn)) < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+	if (mn) {
+		custos_item_t *m = item_add(out, cap);
+		rc = m ? item_fill(s, st, out, m, id, ms, mn, mn - 1)
+		       : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	}
+	free(ms);
+	return rc;
+}
+
+static int cmp_item(const void *x, const void *y)
+{
+	const custos_item_t *a = x, *b = y;
+	int64_t ta = item_created(a), tb = item_created(b);
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* The conversation of record id, oldest first: its live members from the
+ * index, the record itself whatever became of it, and the tombstones of
+ * the members disposed of that a reply still names (the index forgot
+ * them, the chain of replies did not). */
+static int show_thread(custos_session_t *s, custos_store_t *st, const char *id,
+                       custos_items_t *out)
+{
+	custos_buf_t root = { 0 };
+	custos_index_idlist_t l = { 0 };
+	size_t cap = 0;
+	int rc;
+	if ((rc = thread_root_of(s, st, id, &root)) < 0 || (rc = thread_ids(s, root.data, &l)) < 0)
+		goto done;
+	for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++)
+		rc = thread_add(s, st, out, &cap, l.v[i].id);
+	if (rc == CUSTOS_OK)
+		rc = thread_add(s, st, out, &cap, id);
+	if (rc == CUSTOS_OK)
+		rc = thread_add(s, st, out, &cap, root.data);
+	/* the parents the members name: a gap is a disposed record */
+	for (size_t i = 0; i < out->n && rc == CUSTOS_OK; i++) {
+		char parent[1024];
+		const custos_item_t *it = &out->v[i];
+		if (!it->disposed && it->rec.in_reply_to)
+			snprintf(parent, sizeof parent, "%s", it->rec.in_reply_to);
+		else if (!it->disposed || !tomb_field(it->tombstone, "in_reply_to", parent,
+		                                      sizeof parent))
+			continue;
+		rc = thread_add(s, st, out, &cap, parent);
+	}
+	if (rc == CUSTOS_OK && out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, cmp_item);
+done:
+	custos_buf_free(&root);
+	custos_index_idlist_free(&l);
 	return rc;
 }
 
@@ -541,48 +665,7 @@ int custos_archive_show(custos_session_t *s, const char *id, uint32_t version, i
 			        : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 		}
 	} else if (what == CUSTOS_SHOW_THREAD) {
-		custos_item_t *it = item_add(out, &cap);
-		custos_index_idlist_t l = { 0 };
-		if (!it) {
-			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-			goto audit;
-		}
-		if ((rc = item_fill(s, st, out, it, id, seqs, n, n - 1)) < 0)
-			goto audit;
-		if (it->disposed) {
-			/* a disposed record's thread is its tombstone */
-			goto audit;
-		}
-		custos_record_t self;
-		custos_record_init(&self);
-		rc = custos_record_copy(&self, &it->rec);
-		custos_items_free(out);
-		cap = 0;
-		if (rc < 0 || (rc = thread_ids(s, st, &self, &l)) < 0) {
-			custos_record_free(&self);
-			if (rc == CUSTOS_ENOMEM)
-				custos_err_set(&s->err, rc, "out of memory");
-			goto audit;
-		}
-		custos_record_free(&self);
-		for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++) {
-			uint64_t *ms = NULL;
-			size_t mn = 0;
-			if ((rc = custos_store_versions(st, l.v[i].id, &ms, &mn)) < 0) {
-				custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s",
-				                     l.v[i].id);
-				break;
-			}
-			if (mn == 0) {
-				free(ms);
-				continue;   /* indexed, no longer stored: disposed after the search */
-			}
-			custos_item_t *m = item_add(out, &cap);
-			rc = m ? item_fill(s, st, out, m, l.v[i].id, ms, mn, mn - 1)
-			       : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-			free(ms);
-		}
-		custos_index_idlist_free(&l);
+		rc = show_thread(s, st, id, out);
 	} else {
 		custos_item_t *it = item_add(out, &cap);
 		rc = it ? item_fill(s, st, out, it, id, seqs, n, version ? version - 1 : current)

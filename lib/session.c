@@ -39,11 +39,13 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_RETENTION_PLAN] = 1,
 		[CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1,
 		[CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
-		[CUSTOS_OP_METRICS] = 1 },
+		[CUSTOS_OP_METRICS] = 1, [CUSTOS_OP_MATTER_READ] = 1,
+		[CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1 },
 	[CUSTOS_ROLE_INGEST] = { [CUSTOS_OP_INGEST] = 1 },
 	[CUSTOS_ROLE_LEGAL] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
-		[CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_STATS] = 1 },
+		[CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1, [CUSTOS_OP_STATS] = 1,
+		[CUSTOS_OP_MATTER_READ] = 1, [CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1 },
 	[CUSTOS_ROLE_COMPLIANCE] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
 		[CUSTOS_OP_POLICY_WRITE] = 1, [CUSTOS_OP_HOLD_READ] = 1, [CUSTOS_OP_HOLD_WRITE] = 1,
@@ -53,11 +55,31 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_VERIFY] = 1,
 		[CUSTOS_OP_AUDIT_READ] = 1, [CUSTOS_OP_POLICY_READ] = 1, [CUSTOS_OP_HOLD_READ] = 1,
 		[CUSTOS_OP_RETENTION_PLAN] = 1, [CUSTOS_OP_STATS] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
-		[CUSTOS_OP_METRICS] = 1 },
+		[CUSTOS_OP_METRICS] = 1, [CUSTOS_OP_MATTER_READ] = 1, [CUSTOS_OP_EXPORT] = 1 },
 	[CUSTOS_ROLE_ADMIN] = {
 		[CUSTOS_OP_STATS] = 1, [CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1,
 		[CUSTOS_OP_SOURCE_READ] = 1, [CUSTOS_OP_METRICS] = 1 },
 };
+
+/* Every action an audit entry can name, as docs/audit.md lists them. */
+static const char *const audit_actions[] = {
+	"init", "ingest-begin", "ingest", "ingest-recovered", "submit", "search", "report-terms",
+	"show", "media", "quarantine-list", "quarantine-show", "index", "index-rebuild", "verify",
+	"audit-read",
+	"policy-set", "policy-show", "policy-log", "policy-diff", "policy-doc-add",
+	"policy-doc-list", "policy-doc-show", "policy-accept", "hold-create", "hold-release-begin",
+	"hold-release", "hold-list", "hold-show", "hold-scope", "hold-grow", "retention-plan",
+	"retention-apply-begin", "retention-apply", "retention-log", "retention-certificate",
+	"certificate-check", "matter-create", "matter-tag", "matter-save-search", "matter-show",
+	"matter-list", "export", "audit-export", "request", "auth-refused", "token-create",
+	"token-list", "token-revoke", "source-add", "source-list", "source-remove", "source-alert",
+	"source-alert-closed", "job-submit", "job-resume", "job-fail", "siem-start", NULL
+};
+
+const char *const *custos_audit_actions(void)
+{
+	return audit_actions;
+}
 
 int custos_actor_check(const char *actor, custos_err_t *err)
 {
@@ -164,6 +186,12 @@ custos_archive_t *custos_session_archive(custos_session_t *s)
 	return s->a;
 }
 
+void custos_session_progress(custos_session_t *s, custos_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+}
+
 void custos_session_cancel(custos_session_t *s)
 {
 	__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
@@ -260,8 +288,16 @@ int custos_session__fail(custos_session_t *s, int status, const char *detail,
 int custos_session__audit(custos_session_t *s, const char *action, const char *params,
                           const char *result, int status)
 {
+	return custos_session__audit_n(s, action, params, result, status, NULL);
+}
+
+int custos_session__audit_n(custos_session_t *s, const char *action, const char *params,
+                            const char *result, int status, uint64_t *n)
+{
 	custos_archive_t *a = s->a;
 	s->audit_ok = false;
+	if (n)
+		*n = 0;
 	if (!a->audit)
 		return status;   /* a read-only medium: custos_archive_audited says so */
 	custos_audit_entry_t e = {
@@ -269,7 +305,7 @@ int custos_session__audit(custos_session_t *s, const char *action, const char *p
 		s->token, s->client, params, result, status
 	};
 	custos_err_t aerr = { 0 };
-	int rc = custos_auditlog_append(a->audit, &e, NULL, &aerr);
+	int rc = custos_auditlog_append(a->audit, &e, n, &aerr);
 	s->audit_ok = rc == CUSTOS_OK;
 	s->audits++;
 	if (status < 0)

@@ -46,6 +46,18 @@ static void problem(custos_session_t *s, custos_verify_t *v, const char *fmt, ..
 	v->problem[v->n_problem++] = m;
 }
 
+/* A verification, for the checks of other files that report into it. */
+typedef struct {
+	custos_session_t *s;
+	custos_verify_t *v;
+} verifying_t;
+
+static void run_problem(void *ctx, const char *msg)
+{
+	verifying_t *vc = ctx;
+	problem(vc->s, vc->v, "%s", msg);
+}
+
 /* ---- the audit chain and its anchors -------------------------------------- */
 
 typedef struct {
@@ -112,8 +124,9 @@ typedef struct {
 	uint64_t store_last;  /* the store's last seq */
 } audit_walk_t;
 
-/* The value of a top-level string field of an entry, compared with want. */
-static bool field_is(const char *line, size_t n, const char *key, const char *want);
+/* The value of a top-level string field of an entry, compared with want
+ * (with prefix, with its start). */
+static bool field_is(const char *line, size_t n, const char *key, const char *want, bool prefix);
 
 /* What an ingest's entry says of the store must still be so: its records
  * are there (last_seq) and its chain head is a batch's head. A store cut
@@ -121,8 +134,9 @@ static bool field_is(const char *line, size_t n, const char *key, const char *wa
 static void audit_names_store(audit_walk_t *w, const char *line, size_t n, uint64_t num)
 {
 	const char *p, *end = line + n;
-	if (!field_is(line, n, "action", "ingest") && !field_is(line, n, "action", "submit") &&
-	    !field_is(line, n, "action", "ingest-recovered"))
+	if (!field_is(line, n, "action", "ingest", false) &&
+	    !field_is(line, n, "action", "submit", false) &&
+	    !field_is(line, n, "action", "ingest-recovered", false))
 		return;
 	if ((p = memmem(line, n, "\"last_seq\":", 11))) {
 		uint64_t last = strtoull(p + 11, NULL, 10);
@@ -359,6 +373,8 @@ int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void
 		problem(s, out, "store: %s", custos_store_err(st)->msg);
 	verify_audit(s, out, &an, last);
 	verify_policy(s, out, &an);
+	verifying_t vc = { s, out };
+	custos_lib__runs_check(s, &out->runs, run_problem, &vc);
 	verify_index(s, st, out);
 	rc = out->problems ? CUSTOS_ECORRUPT : CUSTOS_OK;
 	/* the session's error is the first problem, whatever a part left there */
@@ -369,13 +385,16 @@ int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void
 audit:
 	custos_hex(head, out->audit_head, sizeof out->audit_head);
 	custos_hex(chain, out->store.chain, sizeof out->store.chain);
-	custos_buf_printf(&result, "{\"records\":%llu,\"blobs\":%llu,\"tombstones\":%llu,"
+	custos_buf_printf(&result, "{\"records\":%llu,\"versions\":%llu,\"blobs\":%llu,"
+	                  "\"tombstones\":%llu,\"runs\":%llu,"
 	                  "\"chain\":\"%s\",\"audit_entries\":%llu,\"audit_head\":\"%s\","
 	                  "\"audit_anchored\":%llu,\"index_docs\":%llu,\"index_lag\":%llu,"
 	                  "\"index_disposed\":%llu,\"problems\":%llu",
 	                  (unsigned long long)out->store.records,
+	                  (unsigned long long)out->store.versions,
 	                  (unsigned long long)out->store.blobs,
-	                  (unsigned long long)out->store.tombstones, chain,
+	                  (unsigned long long)out->store.tombstones,
+	                  (unsigned long long)out->runs, chain,
 	                  (unsigned long long)out->audit_entries, head,
 	                  (unsigned long long)out->audit_anchored,
 	                  (unsigned long long)out->index_docs, (unsigned long long)out->index_lag,
@@ -403,10 +422,34 @@ typedef struct {
 	custos_audit_line_fn fn;
 	void *ctx;
 	uint64_t n;
+	char action[64];      /* the filter's action, without a final '*' */
+	bool prefix;
 } read_t;
 
-/* The value of a top-level string field of an entry, compared with want. */
-static bool field_is(const char *line, size_t n, const char *key, const char *want)
+/* Checks the filter's action: a name, or the start of names and '*'. */
+static int action_check(custos_session_t *s, read_t *r)
+{
+	const char *a = r->f->action;
+	size_t n = strlen(a);
+	r->prefix = n && a[n - 1] == '*';
+	if (r->prefix)
+		n--;
+	snprintf(r->action, sizeof r->action, "%.*s", (int)n, a);
+	for (const char *const *v = custos_audit_actions(); *v; v++)
+		if (r->prefix ? !strncmp(*v, r->action, n) : !strcmp(*v, r->action))
+			return CUSTOS_OK;
+	custos_buf_t l = { 0 };
+	for (const char *const *v = custos_audit_actions(); *v; v++)
+		custos_buf_printf(&l, "%s%s", v == custos_audit_actions() ? "" : ", ", *v);
+	int rc = custos_err_set(&s->err, CUSTOS_EINVAL, "no audit action '%s' (one of: %s; or "
+	                        "the start of one and '*')", a, l.data ? l.data : "");
+	custos_buf_free(&l);
+	return rc;
+}
+
+/* The value of a top-level string field of an entry, compared with want;
+ * with prefix, want is compared with its start. */
+static bool field_is(const char *line, size_t n, const char *key, const char *want, bool prefix)
 {
 	char pat[64];
 	custos_buf_t b = { 0 };
@@ -416,6 +459,8 @@ static bool field_is(const char *line, size_t n, const char *key, const char *wa
 	if (!p)
 		return false;
 	custos_buf_add_json_str(&b, want, strlen(want));
+	if (prefix && b.len)
+		b.len--;   /* without its closing quote */
 	p += len;
 	eq = b.data && (size_t)(line + n - p) >= b.len && !memcmp(p, b.data, b.len);
 	custos_buf_free(&b);
@@ -433,9 +478,10 @@ static int read_fn(void *ctx, const char *line, size_t n)
 		if (q && custos_time_parse(&at, tp + 8, (size_t)(q - tp - 8)) == 0 && at > f->until)
 			return 0;
 	}
-	if (f->action && !field_is(line, n, "action", f->action))
+	if (f->action && !field_is(line, n, "action", r->action, r->prefix))
 		return 0;
-	if (f->actor && !field_is(line, n, "actor", f->actor) && !field_is(line, n, "user", f->actor))
+	if (f->actor && !field_is(line, n, "actor", f->actor, false) &&
+	    !field_is(line, n, "user", f->actor, false))
 		return 0;
 	r->n++;
 	return r->fn(r->ctx, line, n);
@@ -445,16 +491,36 @@ int custos_archive_audit_read(custos_session_t *s, const custos_audit_filter_t *
                               custos_audit_line_fn fn, void *ctx)
 {
 	static const custos_audit_filter_t all = CUSTOS_AUDIT_FILTER_INIT;
-	read_t r = { filter ? filter : &all, fn, ctx, 0 };
+	read_t r = { filter ? filter : &all, fn, ctx, 0, "", false };
 	int rc;
-	if ((rc = custos_session__begin(s, CUSTOS_OP_AUDIT_READ, "read the audit trail")) == 0)
-		rc = custos_audit_read(s->a->dir, r.f->since, read_fn, &r, &s->err);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_AUDIT_READ, "read the audit trail")) < 0)
+		goto audit;
+	if (r.f->since != CUSTOS_TIME_NONE && r.f->until != CUSTOS_TIME_NONE &&
+	    r.f->until < r.f->since) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "the end of the time range is before its "
+		                    "start: nothing could match");
+		goto audit;
+	}
+	if (r.f->action && (rc = action_check(s, &r)) < 0)
+		goto audit;
+	rc = custos_audit_read(s->a->dir, r.f->since, read_fn, &r, &s->err);
+audit:;
 	custos_buf_t p = { 0 };
+	char t[40];
 	custos_buf_addc(&p, '{');
 	if (r.f->action)
 		custos_lib__json_kv(&p, "action", r.f->action);
-	if (r.f->actor)
+	if (r.f->actor) {
 		custos_lib__json_kv(&p, "actor", r.f->actor);
+	}
+	if (r.f->since != CUSTOS_TIME_NONE) {
+		custos_time_format(t, sizeof t, r.f->since);
+		custos_lib__json_kv(&p, "since", t);
+	}
+	if (r.f->until != CUSTOS_TIME_NONE) {
+		custos_time_format(t, sizeof t, r.f->until);
+		custos_lib__json_kv(&p, "until", t);
+	}
 	custos_buf_addc(&p, '}');
 	char res[64];
 	snprintf(res, sizeof res, "{\"entries\":%llu}", (unsigned long long)r.n);

@@ -62,13 +62,25 @@ int  custos_schedule_parse(custos_schedule_t **out, const char *text, size_t n,
                            custos_query_check_fn check, void *check_ctx, custos_err_t *err);
 
 /* Given the indices (into s->rules) of the rules whose queries match a record,
- * picks the one that keeps it longest (the latest expiry; on a tie the first
- * in file order) and returns its index in *out_rule and its expiry in
- * *out_expiry. CUSTOS_EINVAL when n is 0 or an index is out of range. A
- * schedule always has a match-all rule, so n is never 0 in practice. */
+ * picks the rule that decides its retention: a matching rule that another
+ * matching rule overrides (`overrides:`) is set aside; of the others, the one
+ * that keeps it longest (the latest expiry; on a tie the first in file
+ * order). Returns its index in *out_rule and its expiry in *out_expiry.
+ * CUSTOS_EINVAL when n is 0 or an index is out of range. A schedule always
+ * has a match-all rule, so n is never 0 in practice. */
 int custos_schedule_expiry(const custos_schedule_t *s, const size_t *rules, size_t n,
                            int64_t created_at, int64_t captured_at,
                            size_t *out_rule, int64_t *out_expiry);
+
+/* Appends to out one line for every rule of s that can never decide a
+ * record, naming the rule that shadows it:
+ * "retention.yaml:LINE: rule 'chat' can never decide a record: ...". A rule
+ * is shadowed by another that matches every record it matches (a match of
+ * "*", or the same query) and always wins over it: overrides it, or keeps
+ * every record at least as long (later in the file: longer) without being
+ * overridden itself, and with the same `from`. Queries are compared as
+ * text: other overlaps are not found. CUSTOS_ENOMEM or CUSTOS_OK. */
+int custos_schedule_warnings(const custos_schedule_t *s, custos_buf_t *out);
 
 /* ===========================================================================
  * The policy repository: <archive>/policy, a bare git repository (git clone
@@ -238,9 +250,30 @@ typedef struct {
 	const char *sha256;         /* the version's content hash, 64 hex digits */
 } custos_hold_member_t;
 
+/* What a hold covers, besides its members: the records a query matches,
+ * now and later; the record ids it lists, captured yet or not (committed as
+ * holds/<name>.ids, one a line, sorted, anchored in the hold's file by their
+ * count and SHA-256); and with with_thread, every record of the
+ * conversation of each record it covers (the caller records them as
+ * members: this part knows no threads). At least a query or one id. */
+typedef struct {
+	const char *query;             /* NULL or "" with ids */
+	const char *reason;            /* may be NULL */
+	const char *const *ids;        /* 1-400 bytes of UTF-8 each, no white space or
+	                                * control character; duplicates count once */
+	size_t      n_ids;             /* at most CUSTOS_HOLD_IDS_MAX */
+	bool        with_thread;
+} custos_hold_def_t;
+#define CUSTOS_HOLD_IDS_MAX 1000000
+
 /* Creates an active hold (CUSTOS_EEXISTS when the name is taken, even by a
- * released hold; CUSTOS_EINVAL for a bad name; CUSTOS_EFORMAT when the query
- * check refuses the query) with its initial members, and commits it. */
+ * released hold; CUSTOS_EINVAL for a bad name or id, or neither query nor
+ * ids; CUSTOS_EFORMAT when the query check refuses the query) with its
+ * initial members, and commits it. */
+int custos_hold_place(custos_policy_t *p, const char *name, const custos_hold_def_t *def,
+                      const custos_hold_member_t *members, size_t n,
+                      const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX]);
+/* custos_hold_place with a query and a reason alone. */
 int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
                        const char *reason, const custos_hold_member_t *members, size_t n,
                        const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX]);
@@ -263,6 +296,15 @@ int custos_hold_add_members(custos_policy_t *p, const char *name,
  * returns non-zero to stop (that value is returned). */
 typedef int (*custos_hold_member_fn)(void *ctx, const char *id, const char *sha256);
 int custos_hold_members(custos_policy_t *p, const char *name, custos_hold_member_fn fn, void *ctx);
+/* Calls fn with each id hold name lists (custos_hold_def_t.ids), in order
+ * (fn's sha256 is NULL); fn returns non-zero to stop (returned). The list
+ * is checked against its anchor first (CUSTOS_ECORRUPT). */
+int custos_hold_listed(custos_policy_t *p, const char *name, custos_hold_member_fn fn,
+                       void *ctx);
+/* Whether record id is among the members of hold name (any version), or
+ * among the ids it lists; false for an unknown hold. */
+bool custos_hold_has_member(custos_policy_t *p, const char *name, const char *id);
+bool custos_hold_lists(custos_policy_t *p, const char *name, const char *id);
 /* Commits the membership anchor of every active hold whose member file grew
  * since its last anchor (one commit; none when nothing grew). out_commit may
  * be NULL; it is "" when no commit was made. */
@@ -275,8 +317,9 @@ int custos_hold_checkpoint(custos_policy_t *p, const custos_policy_change_t *c,
  * holds the set already has. */
 typedef struct custos_holdset custos_holdset_t;
 int  custos_holdset_load(custos_holdset_t **out, custos_policy_t *p);
-/* How many active holds cover record id (any version); when names is not
- * NULL, up to cap of their names are stored there (borrowed from s). */
+/* How many active holds cover record id (any version): as a member, or
+ * listed by the hold; when names is not NULL, up to cap of their names are
+ * stored there (borrowed from s). */
 size_t custos_holdset_covers(const custos_holdset_t *s, const char *id,
                              const char **names, size_t cap);
 void custos_holdset_free(custos_holdset_t *s);              /* NULL-safe */

@@ -122,6 +122,9 @@ typedef struct {
 	uint64_t anchor_n;
 	const char *anchor_sha;
 	bool active;
+	bool with_thread;
+	uint64_t ids_n;             /* ids listed (holds/<name>.ids), 0 when none */
+	const char *ids_sha;        /* SHA-256 of that file, or NULL */
 } hold_file_t;
 
 static const char *jstr(json_t *o, const char *k)
@@ -158,6 +161,18 @@ static int hold_parse(hold_file_t *h, const char *file_name, const char *text, s
 		bad = "not a JSON object";
 	else if (!h->name || !h->query || !h->created_by || !h->status)
 		bad = "name, query, created_by and status are required";
+	else if (json_object_get(h->root, "with_thread") &&
+	         !json_is_boolean(json_object_get(h->root, "with_thread")))
+		bad = "with_thread must be true or false";
+	else if (json_object_get(h->root, "ids") &&
+	         (!json_is_object(json_object_get(h->root, "ids")) ||
+	          !json_is_integer(json_object_get(json_object_get(h->root, "ids"), "count")) ||
+	          json_integer_value(json_object_get(json_object_get(h->root, "ids"), "count")) < 1 ||
+	          !jstr(json_object_get(h->root, "ids"), "sha256") ||
+	          !sha_hex_ok(jstr(json_object_get(h->root, "ids"), "sha256"))))
+		bad = "ids must hold count and sha256";
+	else if (!*h->query && !json_object_get(h->root, "ids"))
+		bad = "a hold needs a query or ids";
 	else if (jtime(h->root, "created_at", &h->created_at) < 0)
 		bad = "created_at is not a date";
 	else if (strcmp(h->status, "active") != 0 && strcmp(h->status, "released") != 0)
@@ -175,9 +190,15 @@ static int hold_parse(hold_file_t *h, const char *file_name, const char *text, s
 			bad = "the name inside differs from the file name";
 	}
 	if (!bad) {
+		json_t *ids = json_object_get(h->root, "ids");
 		h->active = strcmp(h->status, "active") == 0;
 		h->anchor_n = (uint64_t)json_integer_value(json_object_get(m, "count"));
 		h->anchor_sha = jstr(m, "sha256");
+		h->with_thread = json_is_true(json_object_get(h->root, "with_thread"));
+		if (ids) {
+			h->ids_n = (uint64_t)json_integer_value(json_object_get(ids, "count"));
+			h->ids_sha = jstr(ids, "sha256");
+		}
 		if (!h->active) {
 			h->released_by = jstr(h->root, "released_by");
 			h->release_reason = jstr(h->root, "release_reason");
@@ -214,6 +235,16 @@ static int hold_read(custos_policy_t *p, const git_oid *commit, const char *name
 		err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "%s", why);
 	custos_buf_free(&text);
 	return err;
+}
+
+/* Reads hold name from HEAD for a call that starts afresh (p's error
+ * cleared): CUSTOS_EINVAL for a name no hold can have. */
+static int hold_named(custos_policy_t *p, const char *name, hold_file_t *h)
+{
+	custos_err_clear(&p->err);
+	if (!name || !hold_name_ok(name))
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
+	return hold_read(p, NULL, name, h);
 }
 
 /* Serializes a hold as the committed JSON (fixed key order, one key a line). */
@@ -290,6 +321,7 @@ static void members_one_free(custos_retention__members_t *m)
 {
 	custos_retention__set_free(&m->pairs);
 	custos_retention__set_free(&m->ids);
+	custos_retention__set_free(&m->listed);
 	free(m->name);
 	free(m->path);
 	free(m);
@@ -542,6 +574,48 @@ done:
 	return err;
 }
 
+/* Loads the ids hold h lists (holds/<name>.ids at HEAD) into m->listed,
+ * once per handle, checked against the count and SHA-256 its file holds. */
+static int listed_load(custos_policy_t *p, const hold_file_t *h, custos_retention__members_t *m)
+{
+	custos_buf_t text = { 0 };
+	char path[160], hex[CUSTOS_SHA256_HEX];
+	uint8_t d[CUSTOS_SHA256_LEN];
+	uint64_t n = 0;
+	int err;
+	if (m->listed_loaded || !h->ids_n)
+		return CUSTOS_OK;
+	snprintf(path, sizeof path, "holds/%s.ids", h->name);
+	if ((err = custos_policy__read(p, NULL, path, &text, NULL)) < 0) {
+		if (err == CUSTOS_ENOTFOUND)
+			err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: %s is missing", h->name,
+			                     path);
+		goto done;
+	}
+	custos_sha256(d, text.data ? text.data : "", text.len);
+	custos_hex(hex, d, sizeof d);
+	for (size_t pos = 0; pos < text.len;) {
+		char *nl = memchr(text.data + pos, '\n', text.len - pos);
+		size_t len = nl ? (size_t)(nl - (text.data + pos)) : text.len - pos;
+		if (len && custos_retention__set_add(&m->listed, text.data + pos, len) < 0) {
+			err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		n += len != 0;
+		pos += len + 1;
+	}
+	if (strcmp(hex, h->ids_sha) != 0 || n != h->ids_n) {
+		custos_retention__set_free(&m->listed);
+		err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: %s differs from the list the "
+		                     "hold was created with", h->name, path);
+		goto done;
+	}
+	m->listed_loaded = true;
+done:
+	custos_buf_free(&text);
+	return err;
+}
+
 /* ---------------------------------------------------------------------------
  * Create, release, checkpoint
  */
@@ -568,17 +642,72 @@ static int commit_hold(custos_policy_t *p, json_t *root, const char *name,
 	return err;
 }
 
-int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
-                       const char *reason, const custos_hold_member_t *members, size_t n,
-                       const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX])
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The text of holds/<name>.ids: the ids checked, sorted, once each. */
+static int ids_text(custos_policy_t *p, const char *name, const char *const *ids, size_t n,
+                    custos_buf_t *out, uint64_t *count)
+{
+	const char **v = NULL;
+	int err = CUSTOS_OK;
+	*count = 0;
+	if (n > CUSTOS_HOLD_IDS_MAX)
+		return custos_err_set(&p->err, CUSTOS_ETOOBIG, "hold %s: %zu ids, over the limit of "
+		                      "%u", name, n, CUSTOS_HOLD_IDS_MAX);
+	if (!(v = malloc(n * sizeof *v)))
+		return custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *id = ids[i];
+		size_t l = id ? strlen(id) : 0;
+		bool ok = l && l <= CUSTOS_HOLD_ID_MAX && custos_utf8_check(id, l) == l;
+		for (size_t k = 0; ok && k < l; k++)
+			if ((unsigned char)id[k] <= ' ' || id[k] == 0x7f)
+				ok = false;
+		if (!ok) {
+			char shown[64];
+			custos_buf_t b = { 0 };
+			custos_buf_add_printable(&b, id ? id : "", l > 40 ? 40 : l);
+			snprintf(shown, sizeof shown, "%s%s", b.data ? b.data : "", l > 40 ? "..." : "");
+			custos_buf_free(&b);
+			err = custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: id %zu ('%s') is not a "
+			                     "record id: 1-%d bytes of UTF-8 without spaces or control "
+			                     "characters", name, i + 1, shown, CUSTOS_HOLD_ID_MAX);
+			goto done;
+		}
+		v[i] = id;
+	}
+	qsort(v, n, sizeof *v, cmp_cstr);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(v[i], v[i - 1]))
+			continue;
+		if (custos_buf_printf(out, "%s\n", v[i]) < 0) {
+			err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		(*count)++;
+	}
+done:
+	free(v);
+	return err;
+}
+
+int custos_hold_place(custos_policy_t *p, const char *name, const custos_hold_def_t *def,
+                      const custos_hold_member_t *members, size_t n,
+                      const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX])
 {
 	static const custos_policy_change_t none = { 0 };
 	custos_retention__members_t *m = NULL;
 	hold_file_t h;
 	json_t *root = NULL;
 	custos_actor_t who;
+	custos_buf_t ids = { 0 };
+	uint64_t n_ids = 0;
 	char msg[400], hex[CUSTOS_SHA256_HEX], out[CUSTOS_COMMIT_HEX];
 	int err, locked = 0, fresh = 0;
+	const char *query = def->query ? def->query : "", *reason = def->reason;
 
 	custos_err_clear(&p->err);
 	if (!c)
@@ -586,27 +715,30 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 	if (!name || !hold_name_ok(name))
 		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s': 1-100 of "
 		                      "A-Z a-z 0-9 . _ -, not starting with '.'", name ? name : "");
-	if (!query || !*query)
-		return custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: a query is required", name);
+	if (!*query && !def->n_ids)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: a query or a list of ids is "
+		                      "required", name);
 	/* what the hold file keeps must be text JSON can hold: jansson drops a
 	 * string that is not UTF-8, and a hold without its reason breaks every
 	 * later read of the repository */
-	if ((err = custos_text_check("query", query, CUSTOS_HOLD_TEXT_MAX, CUSTOS_TEXT_LINES,
-	                             &p->err)) < 0 ||
+	if ((*query && (err = custos_text_check("query", query, CUSTOS_HOLD_TEXT_MAX,
+	                                        CUSTOS_TEXT_LINES, &p->err)) < 0) ||
 	    (reason && (err = custos_text_check("reason", reason, CUSTOS_HOLD_TEXT_MAX,
 	                                        CUSTOS_TEXT_LINES | CUSTOS_TEXT_EMPTY, &p->err)) < 0) ||
 	    (err = custos_policy__change_check(p, c)) < 0) {
 		custos_err_prefix(&p->err, "hold %s", name);
 		return err;
 	}
-	if (p->check) {
+	if (*query && p->check) {
 		char why[400] = "";
 		if (p->check(p->check_ctx, query, why, sizeof why) != 0)
-			return custos_err_set(&p->err, CUSTOS_EFORMAT, "hold %s: invalid query '%s': %s",
-			                      name, query, why[0] ? why : "refused by the query parser");
+			return custos_err_set(&p->err, CUSTOS_EFORMAT, "bad query: %s",
+			                      why[0] ? why : "refused by the query parser");
 	}
+	if (def->n_ids && (err = ids_text(p, name, def->ids, def->n_ids, &ids, &n_ids)) < 0)
+		goto done;
 	if ((err = custos_policy__lock(p)) < 0)
-		return err;
+		goto done;
 	locked = 1;
 	err = hold_read(p, NULL, name, &h);
 	if (err == CUSTOS_OK) {
@@ -657,19 +789,54 @@ int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
 	json_object_set_new(root, "created_at", jtime_str(now));
 	json_object_set_new(root, "created_by", json_string(actor_text(c, &who)));
 	json_object_set_new(root, "status", json_string("active"));
+	if (def->with_thread)
+		json_object_set_new(root, "with_thread", json_true());
+	if (n_ids) {
+		uint8_t d[CUSTOS_SHA256_LEN];
+		char ihex[CUSTOS_SHA256_HEX];
+		custos_sha256(d, ids.data, ids.len);
+		custos_hex(ihex, d, sizeof d);
+		json_t *io = json_object();
+		json_object_set_new(io, "count", json_integer((json_int_t)n_ids));
+		json_object_set_new(io, "sha256", json_string(ihex));
+		json_object_set_new(root, "ids", io);
+	}
 	anchor_set(root, m->n, hex);
 	snprintf(msg, sizeof msg, "Create legal hold %s", name);
-	err = commit_hold(p, root, name, c, msg, out);
+	{
+		char path[160], ipath[160], *text = NULL;
+		snprintf(path, sizeof path, "holds/%s.json", name);
+		snprintf(ipath, sizeof ipath, "holds/%s.ids", name);
+		if ((err = hold_write(p, root, &text)) < 0)
+			goto done;
+		custos_policy__file_t f[2] = { { path, text, strlen(text) },
+		                               { ipath, ids.data, ids.len } };
+		err = custos_policy__commit(p, f, n_ids ? 2 : 1, c, msg, out);
+		free(text);
+	}
 done:
 	/* only a cache this call started, for a hold that does not exist */
 	if (err < 0 && fresh)
 		members_forget(p, name);
 	json_decref(root);
+	custos_buf_free(&ids);
 	if (locked)
 		custos_policy__unlock(p);
 	if (err == CUSTOS_OK && out_commit)
 		memcpy(out_commit, out, CUSTOS_COMMIT_HEX);
 	return err;
+}
+
+int custos_hold_create(custos_policy_t *p, const char *name, const char *query,
+                       const char *reason, const custos_hold_member_t *members, size_t n,
+                       const custos_policy_change_t *c, char out_commit[CUSTOS_COMMIT_HEX])
+{
+	custos_hold_def_t def = { query, reason, NULL, 0, false };
+	custos_err_clear(&p->err);
+	if (!query || !*query)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: a query is required",
+		                      name ? name : "");
+	return custos_hold_place(p, name, &def, members, n, c, out_commit);
 }
 
 int custos_hold_release(custos_policy_t *p, const char *name, const char *reason,
@@ -916,6 +1083,8 @@ static int hold_fill(custos_policy_t *p, custos_holds_t *out, const git_oid *hea
 	o->released_by = custos_arena_strdup(a, h.released_by);
 	o->release_reason = custos_arena_strdup(a, h.release_reason);
 	o->members_anchored = h.anchor_n;
+	o->with_thread = h.with_thread;
+	o->listed = h.ids_n;
 	if (!o->name || !o->query || !o->reason || !o->created_by ||
 	    (h.released_by && !o->released_by) || (h.release_reason && !o->release_reason)) {
 		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
@@ -987,10 +1156,7 @@ int custos_hold_members(custos_policy_t *p, const char *name, custos_hold_member
 	size_t cap = 0;
 	ssize_t len;
 	int err;
-	custos_err_clear(&p->err);
-	if (!name || !hold_name_ok(name))
-		return custos_err_set(&p->err, CUSTOS_EINVAL, "invalid hold name '%s'", name ? name : "");
-	if ((err = hold_read(p, NULL, name, &h)) < 0)
+	if ((err = hold_named(p, name, &h)) < 0)
 		return err;
 	/* refreshing checks the anchor before anything is shown */
 	if ((err = members_refresh(p, &h, &m)) < 0)
@@ -1021,13 +1187,74 @@ done:
 	return err;
 }
 
+int custos_hold_listed(custos_policy_t *p, const char *name, custos_hold_member_fn fn, void *ctx)
+{
+	hold_file_t h;
+	custos_buf_t text = { 0 };
+	custos_retention__members_t *m = NULL;
+	char path[160];
+	int err;
+	if ((err = hold_named(p, name, &h)) < 0)
+		return err;
+	if (!h.ids_n)
+		goto done;
+	/* loading checks the list against its anchor before anything is shown */
+	if ((err = members_refresh(p, &h, &m)) < 0 || (err = listed_load(p, &h, m)) < 0)
+		goto done;
+	snprintf(path, sizeof path, "holds/%s.ids", name);
+	if ((err = custos_policy__read(p, NULL, path, &text, NULL)) < 0)
+		goto done;
+	for (size_t pos = 0; pos < text.len;) {
+		char *nl = memchr(text.data + pos, '\n', text.len - pos);
+		size_t len = nl ? (size_t)(nl - (text.data + pos)) : text.len - pos;
+		if (nl)
+			*nl = '\0';
+		if (len && (err = fn(ctx, text.data + pos, NULL)) != 0)
+			goto done;
+		pos += len + 1;
+	}
+done:
+	custos_buf_free(&text);
+	hold_file_free(&h);
+	return err;
+}
+
+/* The member cache of hold name, its list loaded; NULL on failure. */
+static custos_retention__members_t *members_of(custos_policy_t *p, const char *name)
+{
+	custos_retention__members_t *m = members_find(p, name);
+	hold_file_t h;
+	if (m && (m->listed_loaded || !m->verified))
+		return m->verified ? m : NULL;
+	if (!name || !hold_name_ok(name) || hold_read(p, NULL, name, &h) < 0)
+		return NULL;
+	int err = members_refresh(p, &h, &m);
+	if (err == CUSTOS_OK)
+		err = listed_load(p, &h, m);
+	hold_file_free(&h);
+	return err < 0 ? NULL : m;
+}
+
+bool custos_hold_has_member(custos_policy_t *p, const char *name, const char *id)
+{
+	custos_retention__members_t *m = members_of(p, name);
+	return m && custos_retention__set_has(&m->ids, id, strlen(id));
+}
+
+bool custos_hold_lists(custos_policy_t *p, const char *name, const char *id)
+{
+	custos_retention__members_t *m = members_of(p, name);
+	return m && custos_retention__set_has(&m->listed, id, strlen(id));
+}
+
 /* ---------------------------------------------------------------------------
  * The hold set for disposition
  */
 struct custos_holdset {
 	size_t n;
 	char **names;
-	const custos_retention__set_t **ids;   /* borrowed from the policy's caches */
+	const custos_retention__set_t **ids;      /* borrowed from the policy's caches */
+	const custos_retention__set_t **listed;   /* the same; empty sets for none */
 };
 
 int custos_holdset_load(custos_holdset_t **out, custos_policy_t *p)
@@ -1043,7 +1270,8 @@ int custos_holdset_load(custos_holdset_t **out, custos_policy_t *p)
 	if ((err = head_tree(p, &head, &tree)) < 0 || (err = hold_names(p, tree, &names, &n)) < 0)
 		goto done;
 	if (!(s = calloc(1, sizeof *s)) || (n && (!(s->names = calloc(n, sizeof *s->names)) ||
-	                                          !(s->ids = calloc(n, sizeof *s->ids))))) {
+	                                          !(s->ids = calloc(n, sizeof *s->ids)) ||
+	                                          !(s->listed = calloc(n, sizeof *s->listed))))) {
 		err = custos_err_set(&p->err, CUSTOS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -1052,10 +1280,12 @@ int custos_holdset_load(custos_holdset_t **out, custos_policy_t *p)
 		custos_retention__members_t *m;
 		if ((err = hold_read(p, &head, names[i], &h)) < 0)
 			goto done;
-		if (h.active && (err = members_refresh(p, &h, &m)) == CUSTOS_OK) {
+		if (h.active && (err = members_refresh(p, &h, &m)) == CUSTOS_OK &&
+		    (err = listed_load(p, &h, m)) == CUSTOS_OK) {
 			s->names[s->n] = names[i];
 			names[i] = NULL;
 			s->ids[s->n] = &m->ids;
+			s->listed[s->n] = &m->listed;
 			s->n++;
 		}
 		hold_file_free(&h);
@@ -1078,7 +1308,8 @@ size_t custos_holdset_covers(const custos_holdset_t *s, const char *id,
 {
 	size_t k = 0, len = strlen(id);
 	for (size_t i = 0; i < s->n; i++)
-		if (custos_retention__set_has(s->ids[i], id, len)) {
+		if (custos_retention__set_has(s->ids[i], id, len) ||
+		    custos_retention__set_has(s->listed[i], id, len)) {
 			if (names && k < cap)
 				names[k] = s->names[i];
 			k++;
@@ -1094,6 +1325,7 @@ void custos_holdset_free(custos_holdset_t *s)
 		free(s->names[i]);
 	free(s->names);
 	free(s->ids);
+	free(s->listed);
 	free(s);
 }
 
@@ -1132,8 +1364,19 @@ int custos_policy__check_holds(custos_policy_t *p, git_tree *tree, git_tree *kno
 		git_blob *b = NULL;
 		hold_file_t h;
 		size_t l = strlen(fn);
+		if (git_tree_entry_type(he) == GIT_OBJECT_BLOB && l > 4 && !strcmp(fn + l - 4, ".ids")) {
+			/* a hold's id list: checked with its hold file below */
+			char jn[160];
+			snprintf(jn, sizeof jn, "%.*s.json", (int)(l - 4), fn);
+			if (git_tree_entry_byname(t, jn))
+				continue;
+			snprintf(why, cap, "holds/%s: an id list without its hold file %s", fn, jn);
+			err = CUSTOS_EPOLICY;
+			goto done;
+		}
 		if (git_tree_entry_type(he) != GIT_OBJECT_BLOB || l <= 5 || strcmp(fn + l - 5, ".json") != 0) {
-			snprintf(why, cap, "holds/%s: only <name>.json files belong in holds/", fn);
+			snprintf(why, cap, "holds/%s: only <name>.json and <name>.ids files belong in "
+			         "holds/", fn);
 			err = CUSTOS_EPOLICY;
 			goto done;
 		}
@@ -1147,12 +1390,38 @@ int custos_policy__check_holds(custos_policy_t *p, git_tree *tree, git_tree *kno
 			err = CUSTOS_EPOLICY;
 			goto done;
 		}
+		/* its id list is there and is the one its file anchors */
+		if (h.ids_n) {
+			char idn[160];
+			const git_tree_entry *ie;
+			git_blob *ib = NULL;
+			snprintf(idn, sizeof idn, "%s.ids", h.name);
+			if (!(ie = git_tree_entry_byname(t, idn)) ||
+			    git_blob_lookup(&ib, p->repo, git_tree_entry_id(ie)) < 0) {
+				snprintf(why, cap, "holds/%s: its id list holds/%s is missing", fn, idn);
+				hold_file_free(&h);
+				err = CUSTOS_EPOLICY;
+				goto done;
+			}
+			uint8_t d[CUSTOS_SHA256_LEN];
+			char hex[CUSTOS_SHA256_HEX];
+			custos_sha256(d, git_blob_rawcontent(ib), (size_t)git_blob_rawsize(ib));
+			custos_hex(hex, d, sizeof d);
+			git_blob_free(ib);
+			if (strcmp(hex, h.ids_sha) != 0) {
+				snprintf(why, cap, "holds/%s: holds/%s is not the id list the hold anchors", fn,
+				         idn);
+				hold_file_free(&h);
+				err = CUSTOS_EPOLICY;
+				goto done;
+			}
+		}
 		/* a new hold's query must parse, as custos_hold_create checks; old
 		 * ones keep the query they were accepted with */
-		if (p->check && h.active && !(kt && git_tree_entry_byname(kt, fn))) {
+		if (p->check && h.active && *h.query && !(kt && git_tree_entry_byname(kt, fn))) {
 			char qwhy[400] = "";
 			if (p->check(p->check_ctx, h.query, qwhy, sizeof qwhy) != 0) {
-				snprintf(why, cap, "holds/%s: invalid query '%.200s': %s", fn, h.query,
+				snprintf(why, cap, "holds/%s: bad query '%.200s': %s", fn, h.query,
 				         qwhy[0] ? qwhy : "refused by the query parser");
 				hold_file_free(&h);
 				err = CUSTOS_EPOLICY;
@@ -1168,6 +1437,9 @@ int custos_policy__check_holds(custos_policy_t *p, git_tree *tree, git_tree *kno
 		const char *fn = git_tree_entry_name(ke2);
 		git_blob *b = NULL;
 		hold_file_t old, cur;
+		size_t fl = strlen(fn);
+		if (fl > 4 && !strcmp(fn + fl - 4, ".ids"))
+			continue;   /* checked against its hold file */
 		if ((rc = git_blob_lookup(&b, p->repo, git_tree_entry_id(ke2))) < 0) {
 			err = custos_policy__git(p, rc, "cannot read holds/%s", fn);
 			goto done;
@@ -1196,6 +1468,13 @@ int custos_policy__check_holds(custos_policy_t *p, git_tree *tree, git_tree *kno
 			else if (!old.active && cur.active)
 				snprintf(why, cap, "holds/%s: a released hold was made active again "
 				         "(create a new hold instead)", fn), rc = -1;
+			else if (old.active && old.with_thread && !cur.with_thread)
+				snprintf(why, cap, "holds/%s: an active hold stopped covering whole "
+				         "conversations (with_thread)", fn), rc = -1;
+			else if (old.active && (old.ids_n != cur.ids_n ||
+			                        (old.ids_sha && strcmp(old.ids_sha, cur.ids_sha))))
+				snprintf(why, cap, "holds/%s: the id list of an active hold was changed", fn),
+				rc = -1;
 			else if (cur.anchor_n < old.anchor_n)
 				snprintf(why, cap, "holds/%s: the recorded membership shrank from %llu to %llu",
 				         fn, (unsigned long long)old.anchor_n, (unsigned long long)cur.anchor_n), rc = -1;

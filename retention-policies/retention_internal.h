@@ -35,6 +35,8 @@ typedef struct custos_retention__members {
 	custos_sha256_ctx_t sha;    /* over those bytes */
 	custos_retention__set_t pairs;  /* "<id> <sha256>" */
 	custos_retention__set_t ids;
+	custos_retention__set_t listed;  /* the ids the hold lists (holds/<name>.ids) */
+	bool     listed_loaded;
 	bool     verified;          /* the repository's anchor was checked */
 	bool     corrupt;           /* the check failed: refuse until a new handle */
 	struct custos_retention__members *next;
@@ -77,6 +79,8 @@ void custos_policy__unlock(custos_policy_t *p);
 #define CUSTOS_POLICY_MESSAGE_MAX 65536
 /* A hold's query and reasons, in bytes. */
 #define CUSTOS_HOLD_TEXT_MAX 65536
+/* A record id a hold lists, in bytes (a record's id is at most 400). */
+#define CUSTOS_HOLD_ID_MAX 400
 int custos_policy__change_check(custos_policy_t *p, const custos_policy_change_t *c);
 
 /* Marks custos.lock before the first git write of a lock holder, so that a

@@ -89,6 +89,15 @@ int64_t custos_retain_expiry(int64_t from_ms, custos_retain_t r)
 	return custos_time_days_from_civil(ny, nm, d) * day_ms + tod;
 }
 
+/* Whether rule a overrides rule b. */
+static bool overrides(const custos_schedule_t *s, size_t a, size_t b)
+{
+	for (size_t k = 0; k < s->rules[a].n_overrides; k++)
+		if (s->rules[a].overrides[k] == b)
+			return true;
+	return false;
+}
+
 int custos_schedule_expiry(const custos_schedule_t *s, const size_t *rules, size_t n,
                            int64_t created_at, int64_t captured_at,
                            size_t *out_rule, int64_t *out_expiry)
@@ -97,15 +106,26 @@ int custos_schedule_expiry(const custos_schedule_t *s, const size_t *rules, size
 		return CUSTOS_EINVAL;
 	size_t best = SIZE_MAX;
 	int64_t best_exp = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (rules[i] >= s->n_rules)
 			return CUSTOS_EINVAL;
-		const custos_rule_t *r = &s->rules[rules[i]];
-		int64_t from = r->from == CUSTOS_FROM_CAPTURED ? captured_at : created_at;
-		int64_t exp = custos_retain_expiry(from, r->retain);
-		if (best == SIZE_MAX || exp > best_exp || (exp == best_exp && rules[i] < best)) {
-			best = rules[i];
-			best_exp = exp;
+	/* a rule another matching rule overrides does not decide; the second
+	 * pass, which takes them all, is never needed for a schedule that
+	 * parsed (it has no cycle of overrides) */
+	for (int pass = 0; pass < 2 && best == SIZE_MAX; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			bool over = false;
+			for (size_t j = 0; pass == 0 && j < n && !over; j++)
+				over = j != i && overrides(s, rules[j], rules[i]);
+			if (over)
+				continue;
+			const custos_rule_t *r = &s->rules[rules[i]];
+			int64_t from = r->from == CUSTOS_FROM_CAPTURED ? captured_at : created_at;
+			int64_t exp = custos_retain_expiry(from, r->retain);
+			if (best == SIZE_MAX || exp > best_exp || (exp == best_exp && rules[i] < best)) {
+				best = rules[i];
+				best_exp = exp;
+			}
 		}
 	}
 	if (out_rule)
@@ -166,10 +186,12 @@ static int is_blank(const char *s)
 }
 
 static int parse_rule(pctx_t *c, custos_schedule_t *s, const yaml_node_t *item,
-                      custos_rule_t *r, custos_query_check_fn check, void *check_ctx)
+                      custos_rule_t *r, custos_query_check_fn check, void *check_ctx,
+                      const yaml_node_t **over_n)
 {
 	const yaml_node_t *name_n = NULL, *match_n = NULL, *retain_n = NULL;
 	memset(r, 0, sizeof *r);
+	*over_n = NULL;
 	r->line = (int)item->start_mark.line + 1;
 	if (item->type != YAML_MAPPING_NODE) {
 		problem(c, item, "a rule must be a mapping with name, match and retain");
@@ -223,6 +245,13 @@ static int parse_rule(pctx_t *c, custos_schedule_t *s, const yaml_node_t *item,
 			const char *t = want_text(c, v, "description");
 			if (t && !(r->description = custos_arena_strdup(&s->arena, t)))
 				c->oom = 1;
+		} else if (strcmp(key, "overrides") == 0) {
+			/* a name or a list of names, resolved once every rule is read */
+			if (scalar(v) || (v->type == YAML_SEQUENCE_NODE &&
+			                  v->data.sequence.items.top > v->data.sequence.items.start))
+				*over_n = v;
+			else
+				problem(c, v, "'overrides' must be a rule name or a list of rule names");
 		} else if (strcmp(key, "from") == 0) {
 			const char *t = want_text(c, v, "from");
 			if (t && strcmp(t, "created_at") == 0)
@@ -233,7 +262,7 @@ static int parse_rule(pctx_t *c, custos_schedule_t *s, const yaml_node_t *item,
 				problem(c, v, "unknown 'from' value '%s': want created_at or captured_at", t);
 		} else {
 			problem(c, k, "unknown field '%s' in a rule (known: name, match, retain, "
-			        "from, description)", key);
+			        "from, overrides, description)", key);
 		}
 	}
 	if (!name_n && c->n_errs == before)
@@ -253,11 +282,171 @@ static int parse_rule(pctx_t *c, custos_schedule_t *s, const yaml_node_t *item,
 		if (!r->match_all && check) {
 			char msg[400] = "";
 			if (check(check_ctx, r->match, msg, sizeof msg) != 0)
-				problem(c, match_n, "invalid query '%s': %s", r->match,
+				problem(c, match_n, "bad query '%s': %s", r->match,
 				        msg[0] ? msg : "refused by the query parser");
 		}
 	}
 	return name_n && match_n && retain_n;
+}
+
+/* Turns the names under each rule's `overrides` into indices: each must
+ * name another rule, and no rule may override itself through others. */
+static void resolve_overrides(pctx_t *c, custos_schedule_t *s, const yaml_node_t **over)
+{
+	for (size_t i = 0; i < s->n_rules; i++) {
+		const yaml_node_t *v = over[i];
+		custos_rule_t *r = &s->rules[i];
+		if (!v)
+			continue;
+		size_t n = scalar(v) ? 1 : (size_t)(v->data.sequence.items.top -
+		                                    v->data.sequence.items.start);
+		if (!(r->overrides = custos_arena_alloc(&s->arena, n * sizeof *r->overrides))) {
+			c->oom = 1;
+			return;
+		}
+		for (size_t k = 0; k < n; k++) {
+			const yaml_node_t *e = scalar(v) ? v
+			    : yaml_document_get_node(c->doc, v->data.sequence.items.start[k]);
+			const char *name = scalar(e);
+			size_t j = 0;
+			if (!name) {
+				problem(c, e, "'overrides' must list rule names");
+				continue;
+			}
+			while (j < s->n_rules && strcmp(s->rules[j].name, name))
+				j++;
+			if (j == s->n_rules)
+				problem(c, e, "rule %s overrides '%s', which is not a rule of this schedule",
+				        r->name, name);
+			else if (j == i)
+				problem(c, e, "rule %s overrides itself", r->name);
+			else if (!overrides(s, i, j))
+				r->overrides[r->n_overrides++] = j;
+		}
+	}
+	/* a cycle would leave no rule to decide: depth first from each rule */
+	for (size_t i = 0; i < s->n_rules; i++) {
+		size_t stack[64], depth = 0;
+		bool seen_cycle = false;
+		stack[depth++] = i;
+		for (size_t steps = 0; depth && steps < 100000 && !seen_cycle; steps++) {
+			size_t at = stack[--depth];
+			for (size_t k = 0; k < s->rules[at].n_overrides; k++) {
+				size_t to = s->rules[at].overrides[k];
+				if (to == i) {
+					seen_cycle = true;
+					break;
+				}
+				if (depth < 64)
+					stack[depth++] = to;
+			}
+		}
+		if (seen_cycle) {
+			problem(c, over[i], "rule %s overrides, through the rules it overrides, itself: "
+			        "with every rule of the cycle matching a record, none would decide",
+			        s->rules[i].name);
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Rules that can never decide
+ */
+
+/* Whether every record a matches, b matches too (as far as text tells). */
+static bool covers_all(const custos_rule_t *b, const custos_rule_t *a)
+{
+	if (b->match_all)
+		return true;
+	if (a->match_all)
+		return false;
+	/* the same query: the same words, however many spaces between them */
+	const char *x = a->match, *y = b->match;
+	while (*x == ' ' || *x == '\t')
+		x++;
+	while (*y == ' ' || *y == '\t')
+		y++;
+	for (;;) {
+		bool sx = *x == ' ' || *x == '\t', sy = *y == ' ' || *y == '\t';
+		if (sx || sy) {
+			while (*x == ' ' || *x == '\t')
+				x++;
+			while (*y == ' ' || *y == '\t')
+				y++;
+			/* a space on one side only, or one side ending */
+			if (sx != sy && *x && *y)
+				return false;
+			continue;
+		}
+		if (!*x || !*y)
+			return !*x && !*y;
+		if (*x++ != *y++)
+			return false;
+	}
+}
+
+/* Whether rule a keeps every record at least as long as rule b (strictly
+ * longer when strict), whatever its start: tried on every day of four years
+ * (the leap cycle) and around the end of a century. */
+static bool always_longer(const custos_rule_t *a, const custos_rule_t *b, bool strict)
+{
+	if (a->from != b->from && a->retain.unit != CUSTOS_RETAIN_FOREVER)
+		return false;
+	if (a->retain.unit == CUSTOS_RETAIN_FOREVER)
+		return !strict || b->retain.unit != CUSTOS_RETAIN_FOREVER;
+	if (b->retain.unit == CUSTOS_RETAIN_FOREVER)
+		return false;
+	const int64_t day = 86400000;
+	int64_t starts[2] = { custos_time_days_from_civil(2000, 1, 1) * day,
+	                      custos_time_days_from_civil(2099, 11, 1) * day };
+	int spans[2] = { 1461, 150 };
+	for (int k = 0; k < 2; k++)
+		for (int d = 0; d < spans[k]; d++) {
+			int64_t t = starts[k] + d * day, ea = custos_retain_expiry(t, a->retain),
+			        eb = custos_retain_expiry(t, b->retain);
+			if (ea < eb || (strict && ea == eb))
+				return false;
+		}
+	return true;
+}
+
+int custos_schedule_warnings(const custos_schedule_t *s, custos_buf_t *out)
+{
+	int err = 0;
+	for (size_t b = 0; b < s->n_rules; b++) {
+		const custos_rule_t *rb = &s->rules[b];
+		for (size_t a = 0; a < s->n_rules; a++) {
+			const custos_rule_t *ra = &s->rules[a];
+			char ka[16], kb[16];
+			if (a == b || !covers_all(ra, rb))
+				continue;
+			if (overrides(s, a, b)) {
+				err |= custos_buf_printf(out, "%sretention.yaml:%d: rule '%s' can never decide "
+				                         "a record: rule '%s' (line %d) matches every record "
+				                         "it matches and overrides it", out->len ? "\n" : "",
+				                         rb->line, rb->name, ra->name, ra->line);
+				break;
+			}
+			/* a rule something overrides may be set aside where it matches */
+			bool overridden = false;
+			for (size_t o = 0; o < s->n_rules && !overridden; o++)
+				overridden = overrides(s, o, a);
+			if (overridden || overrides(s, b, a) || !always_longer(ra, rb, a > b))
+				continue;
+			custos_retain_format(ka, sizeof ka, ra->retain);
+			custos_retain_format(kb, sizeof kb, rb->retain);
+			err |= custos_buf_printf(out, "%sretention.yaml:%d: rule '%s' can never decide a "
+			                         "record: rule '%s' (line %d) matches every record it "
+			                         "matches and keeps it %s (%s against %s); if '%s' should "
+			                         "decide, give it 'overrides: [%s]'",
+			                         out->len ? "\n" : "", rb->line, rb->name, ra->name,
+			                         ra->line, always_longer(ra, rb, true) ? "longer"
+			                         : "as long, and comes first", ka, kb, rb->name, ra->name);
+			break;
+		}
+	}
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
 static void parse_root(pctx_t *c, custos_schedule_t *s, custos_query_check_fn check,
@@ -327,11 +516,16 @@ static void parse_root(pctx_t *c, custos_schedule_t *s, custos_query_check_fn ch
 		c->oom = 1;
 		return;
 	}
+	const yaml_node_t **over = custos_arena_alloc(&s->arena, n * sizeof *over);
+	if (!over) {
+		c->oom = 1;
+		return;
+	}
 	int have_all = 0;
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *item = yaml_document_get_node(c->doc, rules_n->data.sequence.items.start[i]);
 		custos_rule_t *r = &s->rules[s->n_rules];
-		int ok = parse_rule(c, s, item, r, check, check_ctx);
+		int ok = parse_rule(c, s, item, r, check, check_ctx, &over[s->n_rules]);
 		if (r->name) {
 			for (size_t j = 0; j < s->n_rules; j++)
 				if (strcmp(s->rules[j].name, r->name) == 0) {
@@ -350,6 +544,7 @@ static void parse_root(pctx_t *c, custos_schedule_t *s, custos_query_check_fn ch
 	if (!have_all)
 		problem(c, rules_key, "no rule matches every record: a schedule needs a rule "
 		        "with match: \"*\" (the default retention)");
+	resolve_overrides(c, s, over);
 }
 
 int custos_schedule_parse(custos_schedule_t **out, const char *text, size_t n,

@@ -9,6 +9,7 @@ export CUSTOS_BIN="$top/custos"
 if [ "$SANITIZE" = 1 ]; then
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp"
 fi
 if [ "$TSAN" = 1 ]; then
 	# suppressions name frames inside Debian's libraries only

@@ -6,7 +6,9 @@ libgit2-dev libxapian-dev libyaml-dev libarchive-dev libxml2-dev libunistring-de
 libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
 git zstd jq unzip zip sqlite3 libsqlite3-dev clang libclang-rt-14-dev
 lmdb-utils time util-linux
-curl iproute2 python3 python3-yaml rsyslog prometheus wrk gnutls-bin"
+curl iproute2 python3 python3-yaml rsyslog prometheus wrk gnutls-bin
+libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-color-emoji
+poppler-utils libxml2-utils python3-jsonschema"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

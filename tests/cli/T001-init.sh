@@ -7,7 +7,7 @@ test_expect 'init creates an archive that verifies' '
 	grep -q "initialised empty custos archive" out &&
 	test -d archive/store &&
 	custos verify >out &&
-	grep -q "verified 0 record versions" out
+	grep -q "verified 0 records (0 versions)" out
 '
 test_expect 'init refuses an existing archive' '
 	custos init &&

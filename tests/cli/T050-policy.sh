@@ -48,7 +48,7 @@ test_expect 'an invalid schedule names file, line and problem; nothing is commit
 	grep -q "^custos: invalid schedule .bad.yaml., nothing committed" err &&
 	grep -q "^bad.yaml:4:.*unparseable duration" err &&
 	grep -q "^bad.yaml:5:.*duplicate rule name" err &&
-	grep -q "^bad.yaml:6:.*invalid query" err &&
+	grep -q "^bad.yaml:6:.*bad query" err &&
 	grep -q "^bad.yaml:7:.*unknown field .bogus." err &&
 	printf "rules: [\n" >syntax.yaml &&
 	test_exit 1 custos policy set syntax.yaml 2>err2 && grep -q "^syntax.yaml:[0-9]" err2 &&

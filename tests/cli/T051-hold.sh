@@ -21,11 +21,11 @@ test_expect 'a query that matches nothing is allowed, with a warning' '
 	setup &&
 	custos hold create future --query "nothingmatchesthis" >out 2>err &&
 	grep -q "created over 0 records" out &&
-	grep -q "^custos: warning: .*matches no record" err
+	grep -q "^custos: warning: .*covers no record yet" err
 '
 test_expect 'an invalid query or a taken name is refused with exit 1' '
 	setup &&
-	test_exit 1 custos hold create bad --query "from:((" 2>err && grep -q "^custos: cannot create the hold: invalid query" err &&
+	test_exit 1 custos hold create bad --query "from:((" 2>err && grep -q "^custos: bad query: " err &&
 	custos hold create m1 --query "#topic3" >/dev/null &&
 	test_exit 1 custos hold create m1 --query "#topic4" 2>err2 && grep -q "^custos: " err2 &&
 	test_exit 1 custos hold create "bad/name" --query "#topic4" 2>/dev/null

@@ -61,7 +61,7 @@ test_expect 'a non-UTF-8 actor or reason is refused; no hold without its field i
 	test_exit 1 custos --actor "$(printf "J\351r\364me")" hold create m1 --query post 2>err &&
 	echo "custos: actor is not valid UTF-8 (byte 2)" >expect && test_cmp expect err &&
 	test_exit 1 custos hold create m1 --query post --reason "$(printf "caf\351")" 2>err &&
-	echo "custos: cannot create the hold: hold m1: reason is not valid UTF-8 (byte 4)" >expect &&
+	echo "custos: hold m1: reason is not valid UTF-8 (byte 4)" >expect &&
 	test_cmp expect err &&
 	test $(git -C archive/policy rev-list --count HEAD) = 1 &&
 	custos hold list >list && echo "no legal holds" >expect && test_cmp expect list &&

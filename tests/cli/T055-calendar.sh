@@ -25,7 +25,7 @@ test_expect 'RFC 3339 and RFC 822 times at the edge: kept when they read back, r
 	  post 5 9999-12-31T23:59:59-00:01 && post 6 "Fri Dec 31 23:59:59 -0100 9999"; } >mixed.ndjson &&
 	rss >feed.rss &&
 	custos ingest --skip-bad mixed.ndjson feed.rss >/dev/null &&
-	custos quarantine list --json | jq -r ".[] | .file + \":\" + (.line|tostring) + \" \" + .reason" >q &&
+	custos quarantine list --json | jq -r ".items[] | .file + \":\" + (.line|tostring) + \" \" + .reason" >q &&
 	cat >expect <<-EOF &&
 	mixed.ndjson:3 field '"'"'created_at'"'"': time '"'"'0000-01-01T00:30:00+01:00'"'"' is outside the years 0000 to 9999 (UTC) that custos can keep
 	mixed.ndjson:4 field '"'"'created_at'"'"': time '"'"'9999-12-31T23:59:59-00:01'"'"' is outside the years 0000 to 9999 (UTC) that custos can keep
@@ -51,7 +51,7 @@ test_expect 'epoch numbers (Slack ts, Facebook timestamp) outside the years are 
 	       {\"timestamp\":-62167219201,\"data\":[{\"post\":\"before\"}]},
 	       {\"timestamp\":9223372036854775807,\"data\":[{\"post\":\"max\"}]}]}" >fb/your_facebook_activity/posts/your_posts_1.json &&
 	custos ingest --skip-bad s >/dev/null && custos ingest --skip-bad fb >/dev/null &&
-	custos quarantine list --json | jq -r ".[] | .reason" >q &&
+	custos quarantine list --json | jq -r ".items[] | .reason" >q &&
 	cat >expect <<-EOF &&
 	"ts" is outside the years 0000 to 9999
 	"ts" is outside the years 0000 to 9999

@@ -21,7 +21,7 @@ reads_work() {
 	grep -q "post number 3 about" show.out &&
 	grep -q "this command is not audited" show.err &&
 	"$@" env CUSTOS_ARCHIVE="$dir" HOME="$TEST_DIR" "$CUSTOS" verify >verify.out 2>verify.err &&
-	grep -q "^verified 30 record versions" verify.out &&
+	grep -q "^verified 30 records (30 versions)" verify.out &&
 	grep -q "this command is not audited" verify.err &&
 	test "$("$@" env CUSTOS_ARCHIVE="$dir" HOME="$TEST_DIR" "$CUSTOS" search --count post 2>/dev/null)" = 30 &&
 	"$@" env CUSTOS_ARCHIVE="$dir" HOME="$TEST_DIR" "$CUSTOS" hold list >holds.out 2>/dev/null &&

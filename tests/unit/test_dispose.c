@@ -946,7 +946,7 @@ static void media_case(bool older)
 		CHECK_OK(custos_store_open(&st, arch, CUSTOS_STORE_WRITE, &err));
 	}
 
-	custos_dispose_item_t it = { "x:1", "rule-a", "0123456789012345678901234567890123456789" };
+	custos_dispose_item_t it = { "x:1", "rule-a", "0123456789012345678901234567890123456789", 0 };
 	custos_dispose_summary_t sum;
 	CHECK_OK(custos_store_dispose(st, &it, 1, "tester", 0, &sum));
 	CHECK_INT(sum.records, 1);

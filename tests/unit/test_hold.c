@@ -471,7 +471,7 @@ static void test_hold__hold_edits_made_with_git_cannot_shrink_a_hold(void)
 	               "git add holds/n.json");
 	CHECK_STATUS(custos_policy_open(&p, arch, &(custos_policy_opts_t){ .check_query = check_q }, &err),
 	             CUSTOS_EPOLICY);
-	CHECK(strstr(err.msg, "holds/n.json: invalid query 'FORBIDDEN:x': unknown field FORBIDDEN") != NULL);
+	CHECK(strstr(err.msg, "holds/n.json: bad query 'FORBIDDEN:x': unknown field FORBIDDEN") != NULL);
 	git_out("update-ref refs/heads/main HEAD~1");
 
 	/* a well-formed release by hand is a normal commit: accepted, reported */
@@ -486,6 +486,76 @@ static void test_hold__hold_edits_made_with_git_cannot_shrink_a_hold(void)
 	CHECK(!hs.v[0].active);
 	CHECK_STR(hs.v[0].released_by, "Mallory");
 	custos_holds_free(&hs);
+	custos_policy_free(p);
+}
+
+typedef struct { custos_buf_t b; } listed_t;
+
+static int listed_fn(void *ctx, const char *id, const char *sha)
+{
+	listed_t *l = ctx;
+	CHECK(sha == NULL);
+	custos_buf_printf(&l->b, "%s;", id);
+	return 0;
+}
+
+static void test_hold__a_hold_by_ids_covers_them_captured_or_not(void)
+{
+	custos_policy_t *p = open_policy(CUSTOS_POLICY_CREATE);
+	const char *ids[] = { "x:9", "x:1", "x:1", "x:77" };
+	custos_hold_def_t def = { NULL, "keep these", ids, 4, true };
+	custos_hold_member_t m[] = { { "x:1", h(1) } };
+	char c1[CUSTOS_COMMIT_HEX];
+	CHECK_P(p, custos_hold_place(p, "listed", &def, m, 1, NULL, c1));
+	/* the list is committed sorted, each id once, and anchored */
+	CHECK_STR(git_out("show HEAD:holds/listed.ids"), "x:1\nx:77\nx:9\n");
+	CHECK(strstr(git_out("show HEAD:holds/listed.json"), "\"with_thread\": true") != NULL);
+	CHECK(strstr(git_out("show HEAD:holds/listed.json"), "\"count\": 3") != NULL);
+	custos_holds_t hs;
+	CHECK_P(p, custos_hold_get(p, "listed", &hs));
+	CHECK_STR(hs.v[0].query, "");
+	CHECK_INT(hs.v[0].listed, 3);
+	CHECK(hs.v[0].with_thread);
+	custos_holds_free(&hs);
+	listed_t l = { { 0 } };
+	CHECK_P(p, custos_hold_listed(p, "listed", listed_fn, &l));
+	CHECK_STR(l.b.data, "x:1;x:77;x:9;");
+	custos_buf_free(&l.b);
+	/* a listed id is covered before it is ever captured; a member too */
+	custos_holdset_t *set = NULL;
+	CHECK_P(p, custos_holdset_load(&set, p));
+	CHECK_INT(custos_holdset_covers(set, "x:77", NULL, 0), 1);
+	CHECK_INT(custos_holdset_covers(set, "x:1", NULL, 0), 1);
+	CHECK_INT(custos_holdset_covers(set, "x:2", NULL, 0), 0);
+	custos_holdset_free(set);
+	CHECK(custos_hold_lists(p, "listed", "x:9") && !custos_hold_lists(p, "listed", "x:2"));
+	CHECK(custos_hold_has_member(p, "listed", "x:1") && !custos_hold_has_member(p, "listed", "x:9"));
+	/* neither a query nor ids; an id with a space */
+	custos_hold_def_t none = { "", NULL, NULL, 0, false };
+	CHECK_STATUS(custos_hold_place(p, "none", &none, NULL, 0, NULL, NULL), CUSTOS_EINVAL);
+	const char *bad[] = { "x:1", "x 2" };
+	custos_hold_def_t badd = { NULL, NULL, bad, 2, false };
+	CHECK_STATUS(custos_hold_place(p, "bad", &badd, NULL, 0, NULL, NULL), CUSTOS_EINVAL);
+	CHECK(strstr(custos_policy_err(p)->msg, "id 2 ('x 2') is not a record id") != NULL);
+	custos_policy_free(p);
+
+	/* the list cannot be changed, nor the conversations dropped, by hand */
+	foreign_commit("echo x:1 > holds/listed.ids");
+	custos_err_t err = { 0 };
+	CHECK_STATUS(custos_policy_open(&p, arch, NULL, &err), CUSTOS_EPOLICY);
+	CHECK(strstr(err.msg, "holds/listed.json: holds/listed.ids is not the id list the hold "
+	             "anchors") != NULL);
+	git_out("update-ref refs/heads/main HEAD~1");
+	foreign_commit("sed -i 's/\"with_thread\": true/\"with_thread\": false/' holds/listed.json");
+	CHECK_STATUS(custos_policy_open(&p, arch, NULL, &err), CUSTOS_EPOLICY);
+	CHECK(strstr(err.msg, "an active hold stopped covering whole conversations") != NULL);
+	git_out("update-ref refs/heads/main HEAD~1");
+	foreign_commit("git rm -q holds/listed.ids");
+	CHECK_STATUS(custos_policy_open(&p, arch, NULL, &err), CUSTOS_EPOLICY);
+	CHECK(strstr(err.msg, "its id list holds/listed.ids is missing") != NULL);
+	git_out("update-ref refs/heads/main HEAD~1");
+	p = open_policy(0);
+	CHECK_INT(custos_policy_foreign(p)->n, 0);
 	custos_policy_free(p);
 }
 
@@ -536,4 +606,5 @@ CHECK_MAIN(CHECK_CASE(test_hold__create_list_release_are_commits_and_the_file_st
            CHECK_CASE(test_hold__torn_append_is_ignored_and_overwritten),
            CHECK_CASE(test_hold__member_file_left_by_a_crashed_create_is_replaced),
            CHECK_CASE(test_hold__hold_edits_made_with_git_cannot_shrink_a_hold),
+           CHECK_CASE(test_hold__a_hold_by_ids_covers_them_captured_or_not),
            CHECK_CASE(test_hold__membership_at_scale_loads_and_looks_up_fast))

@@ -210,7 +210,7 @@ static void test_policy__invalid_schedule_is_never_committed(void)
 	          "retention.yaml:1:1: no rule matches every record");
 	set_fails(p, "rules:\n  - name: a\n    match: \"*\"\n    retain: 1y\n"
 	             "  - name: b\n    match: \"FORBIDDEN words\"\n    retain: 1y\n",
-	          "retention.yaml:6:12: invalid query 'FORBIDDEN words': syntax error at FORBIDDEN");
+	          "retention.yaml:6:12: bad query 'FORBIDDEN words': syntax error at FORBIDDEN");
 
 	CHECK_STR(git_out("rev-parse HEAD"), before);
 	CHECK_STR(git_out("rev-list --count HEAD"), "2\n");

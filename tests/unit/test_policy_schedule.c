@@ -200,7 +200,7 @@ static void test_schedule__invalid_query_names_its_line_and_the_parser_reason(vo
 	                            "  - name: bad\n"
 	                            "    match: 'from:acme \"oops'\n"
 	                            "    retain: 1y\n");
-	CHECK_PREFIX(m, "retention.yaml:6:12: invalid query 'from:acme \"oops': unbalanced quote");
+	CHECK_PREFIX(m, "retention.yaml:6:12: bad query 'from:acme \"oops': unbalanced quote");
 }
 
 static void test_schedule__every_problem_is_listed_first_first(void)
@@ -213,7 +213,7 @@ static void test_schedule__every_problem_is_listed_first_first(void)
 	                            "  - name: b\n"
 	                            "    from: updated_at\n");
 	CHECK_PREFIX(m, "retention.yaml:1:10: unsupported schedule version '2'");
-	CHECK_HAS(m, "\nretention.yaml:4:12: invalid query 'BROKEN': unknown operator");
+	CHECK_HAS(m, "\nretention.yaml:4:12: bad query 'BROKEN': unknown operator");
 	CHECK_HAS(m, "\nretention.yaml:5:13: unparseable duration '1w'");
 	CHECK_HAS(m, "\nretention.yaml:7:11: unknown 'from' value 'updated_at'");
 	CHECK_HAS(m, "\nretention.yaml:2:1: no rule matches every record");
@@ -350,6 +350,101 @@ static void test_schedule__longest_retain_of_matching_rules_wins(void)
 	custos_schedule_free(s);
 }
 
+static void test_schedule__an_overriding_rule_decides_over_the_rules_it_names(void)
+{
+	const char *text =
+		"rules:\n"
+		"  - {name: default, match: \"*\", retain: 6y}\n"
+		"  - {name: chat, match: \"platform:slack\", retain: 1y, overrides: default}\n"
+		"  - {name: regulated, match: \"account:desk\", retain: 6y}\n"
+		"  - {name: board, match: \"account:board\", retain: 3y, overrides: [default, chat]}\n";
+	custos_schedule_t *s = NULL;
+	custos_err_t err = { 0 };
+	CHECK_OK(custos_schedule_parse(&s, text, strlen(text), NULL, NULL, &err));
+	CHECK_INT(s->rules[1].n_overrides, 1);
+	CHECK_INT(s->rules[1].overrides[0], 0);
+	CHECK_INT(s->rules[3].n_overrides, 2);
+	int64_t created = at("2021-01-01T00:00:00Z");
+	size_t rule;
+	int64_t exp;
+	/* chat sets default aside where both match: 1y, not 6y */
+	size_t chat[] = { 0, 1 };
+	CHECK_OK(custos_schedule_expiry(s, chat, 2, created, created, &rule, &exp));
+	CHECK_INT(rule, 1);
+	CHECK_STR(fmt(exp), "2022-01-01T00:00:00Z");
+	/* a rule chat does not name still counts: the longest of the rest */
+	size_t desk[] = { 0, 1, 2 };
+	CHECK_OK(custos_schedule_expiry(s, desk, 3, created, created, &rule, &exp));
+	CHECK_INT(rule, 2);
+	CHECK_STR(fmt(exp), "2027-01-01T00:00:00Z");
+	/* board overrides both: shorter than either, it decides */
+	size_t board[] = { 1, 0, 3 };
+	CHECK_OK(custos_schedule_expiry(s, board, 3, created, created, &rule, &exp));
+	CHECK_INT(rule, 3);
+	CHECK_STR(fmt(exp), "2024-01-01T00:00:00Z");
+	custos_schedule_free(s);
+
+	CHECK_PREFIX(parse_fails("rules:\n  - {name: d, match: \"*\", retain: 1y, overrides: [x]}\n"),
+	             "retention.yaml:2:51: rule d overrides 'x', which is not a rule of this schedule");
+	CHECK_PREFIX(parse_fails("rules:\n  - {name: d, match: \"*\", retain: 1y, overrides: d}\n"),
+	             "retention.yaml:2:50: rule d overrides itself");
+	CHECK_PREFIX(parse_fails("rules:\n  - {name: d, match: \"*\", retain: 1y}\n"
+	                         "  - {name: a, match: \"kind:reply\", retain: 1y, overrides: b}\n"
+	                         "  - {name: b, match: \"platform:x\", retain: 1y, overrides: [d, a]}\n"),
+	             "retention.yaml:3:59: rule a overrides, through the rules it overrides, itself");
+	CHECK_PREFIX(parse_fails("rules:\n  - {name: d, match: \"*\", retain: 1y, overrides: {a: b}}\n"),
+	             "retention.yaml:2:50: 'overrides' must be a rule name or a list of rule names");
+}
+
+static const char *warnings(const char *text)
+{
+	static custos_buf_t w;
+	custos_schedule_t *s = NULL;
+	custos_err_t err = { 0 };
+	custos_buf_clear(&w);
+	if (custos_schedule_parse(&s, text, strlen(text), NULL, NULL, &err) != 0)
+		check__fail(__FILE__, __LINE__, "does not parse: %s", err.msg);
+	CHECK_OK(custos_schedule_warnings(s, &w));
+	custos_schedule_free(s);
+	return w.data ? w.data : "";
+}
+
+static void test_schedule__a_rule_that_can_never_decide_is_named_with_its_shadow(void)
+{
+	/* the issue's case: the longest matching rule wins, so a 3y rule under
+	 * a 6y match-all never decides */
+	CHECK_STR(warnings("rules:\n"
+	                   "  - {name: default, match: \"*\", retain: 6y}\n"
+	                   "  - {name: slack-chat, match: \"platform:slack\", retain: 3y}\n"),
+	          "retention.yaml:3: rule 'slack-chat' can never decide a record: rule 'default' "
+	          "(line 2) matches every record it matches and keeps it longer (6y against 3y); if "
+	          "'slack-chat' should decide, give it 'overrides: [default]'");
+	/* the same query, and a later rule as long: shadowed by the first */
+	CHECK_STR(warnings("rules:\n"
+	                   "  - {name: default, match: \"*\", retain: 6m}\n"
+	                   "  - {name: a, match: \"platform:x  kind:reply\", retain: 12m}\n"
+	                   "  - {name: b, match: \" platform:x kind:reply\", retain: 1y}\n"
+	                   "  - {name: c, match: \"platform:xkind:reply\", retain: 1y}\n"),
+	          "retention.yaml:4: rule 'b' can never decide a record: rule 'a' (line 3) matches "
+	          "every record it matches and keeps it as long, and comes first (12m against 1y); "
+	          "if 'b' should decide, give it 'overrides: [a]'");
+	/* overridden outright */
+	CHECK_STR(warnings("rules:\n"
+	                   "  - {name: default, match: \"*\", retain: 1y, overrides: [x]}\n"
+	                   "  - {name: x, match: \"platform:x\", retain: 9y}\n"),
+	          "retention.yaml:3: rule 'x' can never decide a record: rule 'default' (line 2) "
+	          "matches every record it matches and overrides it");
+	/* none: an override, a longer rule, 3m against 90d (which is longer
+	 * depends on the start), another 'from', a query only text can compare */
+	CHECK_STR(warnings("rules:\n"
+	                   "  - {name: default, match: \"*\", retain: 6y}\n"
+	                   "  - {name: chat, match: \"platform:slack\", retain: 3y, overrides: default}\n"
+	                   "  - {name: board, match: \"account:board\", retain: forever}\n"
+	                   "  - {name: q, match: \"kind:reply\", retain: 3m}\n"
+	                   "  - {name: d, match: \"kind:reply\", retain: 90d}\n"
+	                   "  - {name: cap, match: \"platform:x\", retain: 1y, from: captured_at}\n"), "");
+}
+
 static void test_schedule__expiry_of_a_million_records(void)
 {
 	const char *text =
@@ -392,4 +487,6 @@ CHECK_MAIN(CHECK_CASE(test_schedule__valid_schedule_parses_every_field),
            CHECK_CASE(test_retain__parse_and_format_roundtrip),
            CHECK_CASE(test_retain__expiry_handles_leap_days_and_month_ends),
            CHECK_CASE(test_schedule__longest_retain_of_matching_rules_wins),
+           CHECK_CASE(test_schedule__an_overriding_rule_decides_over_the_rules_it_names),
+           CHECK_CASE(test_schedule__a_rule_that_can_never_decide_is_named_with_its_shadow),
            CHECK_CASE(test_schedule__expiry_of_a_million_records))

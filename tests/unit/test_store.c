@@ -489,7 +489,7 @@ static void test_store__disposed_record_leaves_a_tombstone_and_no_key(void)
 	CHECK_ST(st, custos_store_verify(st, &v1, NULL, NULL, NULL));
 	CHECK_ST(st, custos_store_stats(st, &s1));
 	CHECK(!slot_is_zero("slots", 2));
-	custos_dispose_item_t item = { "x:2", "default", commit };
+	custos_dispose_item_t item = { "x:2", "default", commit, 0 };
 	custos_dispose_summary_t ds;
 	CHECK_ST(st, custos_store_dispose(st, &item, 1, "tester", 0, &ds));
 	CHECK_INT(ds.records, 1);
@@ -830,6 +830,96 @@ static void three_records(void)
 	custos_store_free(st);
 }
 
+static void test_store__stats_count_live_records_as_verify_does(void)
+{
+	custos_store_t *st;
+	custos_record_t r;
+	custos_verify_summary_t v;
+	custos_store_stats_t s;
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	custos_record_init(&r);
+	three_records();
+	st = open_store(CUSTOS_STORE_WRITE);
+	make(&r, "x:2", "x", "two, edited");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_VERSION);
+	make(&r, "mastodon:1", "mastodon", "toot");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+	custos_dispose_item_t items[] = { { "x:2", "default", commit, 7 }, { "mastodon:1", "d", commit, 7 } };
+	CHECK_ST(st, custos_store_dispose(st, items, 2, "tester", 0, NULL));
+	CHECK_ST(st, custos_store_dispose_complete(st, NULL));
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.records, 2);
+	CHECK_INT(s.versions, 2);
+	CHECK_INT(s.tombstones, 3);
+	CHECK_INT(s.disposed_records, 2);
+	CHECK_INT(s.n_platforms, 2);
+	CHECK_STR(s.platforms[0].platform, "mastodon");
+	CHECK_INT(s.platforms[0].records, 0);
+	CHECK_INT(s.platforms[0].tombstones, 1);
+	CHECK_INT(s.platforms[1].records, 2);
+	CHECK_INT(s.platforms[1].versions, 2);
+	CHECK_INT(s.platforms[1].tombstones, 2);
+	CHECK_INT(s.platforms[1].disposed_records, 1);
+	custos_store_stats_free(&s);
+	CHECK_ST(st, custos_store_verify(st, &v, NULL, NULL, NULL));
+	CHECK_INT(v.records, 2);
+	CHECK_INT(v.versions, 2);
+	CHECK_INT(v.tombstones, 3);
+	/* a new version of a disposed record makes it live again */
+	make(&r, "x:2", "x", "two, captured anew");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_VERSION);
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.records, 3);
+	CHECK_INT(s.versions, 3);
+	CHECK_INT(s.disposed_records, 1);
+	custos_store_stats_free(&s);
+	CHECK_ST(st, custos_store_verify(st, &v, NULL, NULL, NULL));
+	CHECK_INT(v.records, 3);
+	custos_store_free(st);
+	custos_record_free(&r);
+}
+
+typedef struct { custos_buf_t b; } tombs_t;
+
+static int tomb_collect(void *ctx, uint64_t seq, const char *json, size_t n)
+{
+	tombs_t *t = ctx;
+	custos_buf_printf(&t->b, "%llu ", (unsigned long long)seq);
+	custos_buf_add(&t->b, json, n);
+	custos_buf_addc(&t->b, '\n');
+	return 0;
+}
+
+static void test_store__tombstones_carry_account_thread_and_run(void)
+{
+	custos_store_t *st = create_store();
+	custos_record_t r;
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	custos_record_init(&r);
+	make(&r, "x:1", "x", "root");
+	CHECK_OK(custos_record_sets(&r, &r.account, "acme"));
+	put1(st, &r);
+	make(&r, "x:2", "x", "reply");
+	CHECK_OK(custos_record_sets(&r, &r.in_reply_to, "x:1"));
+	CHECK_OK(custos_record_sets(&r, &r.thread, "x:1"));
+	put1(st, &r);
+	custos_dispose_item_t items[] = { { "x:1", "default", commit, 3 }, { "x:2", "d", commit, 0 } };
+	CHECK_ST(st, custos_store_dispose(st, items, 2, "tester", 0, NULL));
+	tombs_t t = { { 0 } };
+	CHECK_ST(st, custos_store_tombstone_scan(st, tomb_collect, &t));
+	const char *one = strstr(t.b.data, "1 {\"id\":\"x:1\"");
+	const char *two = strstr(t.b.data, "\n2 {\"id\":\"x:2\"");
+	CHECK(one && two && one < two);
+	CHECK(strstr(one, "\"account\":\"acme\",\"created_at\":") != NULL);
+	CHECK(strstr(one, "\"run\":3,\"actor\":\"tester\"") != NULL);
+	CHECK(strstr(two, "\"account\":null") != NULL);
+	CHECK(strstr(two, "\"in_reply_to\":\"x:1\",\"thread\":\"x:1\",\"rule\":\"d\"") != NULL);
+	CHECK(strstr(two, "\"run\"") == NULL);
+	custos_buf_free(&t.b);
+	custos_store_free(st);
+	custos_record_free(&r);
+}
+
 static void test_store__flipped_byte_in_a_record_is_reported(void)
 {
 	custos_store_t *st;
@@ -980,6 +1070,71 @@ static void test_store__verify_goes_on_and_reports_every_problem(void)
 	/* without a callback: the count and the first problem */
 	CHECK_STATUS(custos_store_verify(st, NULL, NULL, NULL, &err), CUSTOS_ECORRUPT);
 	CHECK(strstr(err.msg, "4 problems; the first: record x:2"));
+	custos_store_free(st);
+}
+
+/* Adds delta to the u64 at field of meta key, behind custos's back. */
+static void meta_add64(const char *key, int field, uint64_t delta)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	MDB_val k = { strlen(key), (void *)key }, v;
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	CHECK_INT(mdb_get(txn, dbi, &k, &v), 0);
+	CHECK((size_t)(field + 1) * 8 <= v.mv_size);
+	uint8_t *copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	custos_store__be64(copy + 8 * field, custos_store__get64(copy + 8 * field) + delta);
+	v.mv_data = copy;
+	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	free(copy);
+}
+
+/* The live records and each platform's disposal counters are checked as
+ * the rest is: each named, and verify goes on past them. */
+static void test_store__altered_record_and_disposal_counters_are_each_reported(void)
+{
+	custos_store_t *st;
+	custos_verify_summary_t vs;
+	problems_t pr = { .n = 0 };
+	custos_record_t r;
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	custos_record_init(&r);
+	three_records();
+	st = open_store(CUSTOS_STORE_WRITE);
+	make(&r, "mastodon:1", "mastodon", "toot");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+	custos_dispose_item_t items[] = { { "x:3", "default", commit, 1 },
+	                                  { "mastodon:1", "d", commit, 1 } };
+	CHECK_ST(st, custos_store_dispose(st, items, 2, "tester", 0, NULL));
+	CHECK_ST(st, custos_store_verify(st, &vs, NULL, NULL, NULL));
+	CHECK_INT(vs.records, 2);
+	custos_store_free(st);
+	custos_record_free(&r);
+
+	flip_record_byte(2, 90);              /* a payload */
+	meta_add64("p:x", PL_DISPOSED, 4);    /* a platform's disposal counter */
+	meta_add64("state", ST_RECORDS, 1);   /* the store's record counter */
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_STATUS(custos_store_verify_each(st, &vs, NULL, NULL, collect_problem, &pr),
+	             CUSTOS_ECORRUPT);
+	CHECK_INT(pr.n, 3);
+	CHECK(problem_has(&pr, "x:2", "seq 2"));
+	CHECK(problem_has(&pr, "4 records stored, the store state counts 5", NULL));
+	CHECK(problem_has(&pr, "platform x: 1 records disposed of with 1 tombstones, its "
+	                  "counters say 5 and 1", NULL));
+	CHECK(!problem_has(&pr, "platform mastodon", NULL));
+	CHECK_INT(vs.records, 2);
+	CHECK_INT(vs.tombstones, 2);
 	custos_store_free(st);
 }
 
@@ -1361,6 +1516,8 @@ static void test_store__put_rate_with_a_dictionary(void)
 
 CHECK_MAIN(
 	CHECK_CASE(test_store__put_then_get_roundtrips),
+	CHECK_CASE(test_store__stats_count_live_records_as_verify_does),
+	CHECK_CASE(test_store__tombstones_carry_account_thread_and_run),
 	CHECK_CASE(test_store__same_content_twice_is_unchanged),
 	CHECK_CASE(test_store__edited_content_adds_a_version),
 	CHECK_CASE(test_store__reimport_of_older_content_is_unchanged),
@@ -1383,6 +1540,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__altered_batch_head_names_the_batch),
 	CHECK_CASE(test_store__flipped_byte_in_the_key_file_fails_verify),
 	CHECK_CASE(test_store__verify_goes_on_and_reports_every_problem),
+	CHECK_CASE(test_store__altered_record_and_disposal_counters_are_each_reported),
 	CHECK_CASE(test_store__newer_format_is_refused_untouched),
 	CHECK_CASE(test_store__stats_are_exact),
 	CHECK_CASE(test_store__quarantine_keeps_raw_bytes),

@@ -1,5 +1,6 @@
 /* Text people type: the one check of actors, reasons and messages, and the
- * escaping of text for terminals and JSON (common/text.c). */
+ * escaping of text for terminals and JSON (common/text.c), and HTML
+ * character references as the importers decode them (common/html.c). */
 #include "check.h"
 
 static int actor(custos_actor_t *a, const char *s)
@@ -93,8 +94,52 @@ static void test_text__json_text_is_utf8_whatever_the_bytes(void)
 	custos_buf_free(&b);
 }
 
+static void test_text__code_points_that_are_not_characters_become_fffd(void)
+{
+	char u[4];
+	CHECK_INT(custos_utf8_put(u, 'a'), 1);
+	CHECK_INT(custos_utf8_put(u, 0xE9), 2);
+	CHECK(!memcmp(u, "\xc3\xa9", 2));
+	CHECK_INT(custos_utf8_put(u, 0x1F600), 4);
+	CHECK(!memcmp(u, "\xf0\x9f\x98\x80", 4));
+	unsigned long bad[] = { 0, 0xD800, 0xDFFF, 0x110000, 0xFFFFFFFFul };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK_INT(custos_utf8_put(u, bad[i]), 3);
+		CHECK(!memcmp(u, "\xef\xbf\xbd", 3));
+	}
+}
+
+static const char *unescape(custos_buf_t *b, const char *s, unsigned flags)
+{
+	custos_buf_clear(b);
+	CHECK_OK(custos_html_unescape(b, s, strlen(s), flags));
+	return b->data;
+}
+
+static void test_text__html_references_decode_once_and_literal_ampersands_stay(void)
+{
+	custos_buf_t b = { 0 };
+	CHECK_STR(unescape(&b, "a &amp;lt; b &lt;&gt; &quot;x&quot; caf&eacute; &#233;&#xE9;&#XE9; &hellip;", 0),
+	          "a &lt; b <> \"x\" café ééé …");
+	/* a numeric reference without its ';' as HTML reads it; at most 8 digits */
+	CHECK_STR(unescape(&b, "&#65B &#x41; &#000000659;", 0), "AB A A9;");
+	/* not references: kept as written */
+	CHECK_STR(unescape(&b, "AT&T &unknown; & &# &#x; &amp", 0), "AT&T &unknown; & &# &#x; &amp");
+	/* NUL, surrogates and values past U+10FFFF are not characters */
+	CHECK_STR(unescape(&b, "&#0;&#xD800;&#x110000;", 0), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* X and Slack escape &, < and > alone: what else looks like one is the author's */
+	CHECK_STR(unescape(&b, "&amp;&lt;&gt;&quot;&#38;&eacute;", CUSTOS_HTML_ESCAPES), "&<>&quot;&#38;&eacute;");
+	/* a reference is never read past n */
+	custos_buf_clear(&b);
+	CHECK_OK(custos_html_unescape(&b, "x&amp;", 4, 0));
+	CHECK_STR(b.data, "x&am");
+	custos_buf_free(&b);
+}
+
 CHECK_MAIN(CHECK_CASE(test_text__actor_with_an_email_is_split_and_normalized),
            CHECK_CASE(test_text__actor_refuses_what_git_and_terminals_cannot_keep),
            CHECK_CASE(test_text__reasons_may_have_lines_but_no_other_controls),
            CHECK_CASE(test_text__printable_escapes_controls_and_bad_bytes),
-           CHECK_CASE(test_text__json_text_is_utf8_whatever_the_bytes))
+           CHECK_CASE(test_text__json_text_is_utf8_whatever_the_bytes),
+           CHECK_CASE(test_text__code_points_that_are_not_characters_become_fffd),
+           CHECK_CASE(test_text__html_references_decode_once_and_literal_ampersands_stay))

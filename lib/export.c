@@ -1,0 +1,1186 @@
+/* Productions: the records of a query, a hold or a matter's tag, from one
+ * snapshot (the session's store snapshot and index watermark), numbered in
+ * date order and written by the export/ writers; the manifest last. Also
+ * the audit trail's export and the production's re-verification. */
+#include "lib_internal.h"
+#include "matter_internal.h"
+#include "custos_export.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- options ------------------------------------------------------------ */
+
+static const struct { const char *name; unsigned bit; } formats[] = {
+	{ "dat", CUSTOS_EXPORT_DAT }, { "edrm", CUSTOS_EXPORT_EDRM }, { "rsmf", CUSTOS_EXPORT_RSMF },
+	{ "jsonl", CUSTOS_EXPORT_JSONL }, { "csv", CUSTOS_EXPORT_CSV }, { "html", CUSTOS_EXPORT_HTML },
+	{ NULL, 0 }
+};
+
+int custos_export_formats_parse(unsigned *out, const char *list, custos_err_t *err)
+{
+	*out = 0;
+	for (const char *p = list ? list : ""; *p;) {
+		size_t n = strcspn(p, ",");
+		unsigned bit = 0;
+		for (int i = 0; formats[i].name; i++)
+			if (strlen(formats[i].name) == n && !strncmp(formats[i].name, p, n))
+				bit = formats[i].bit;
+		if (!bit)
+			return custos_err_set(err, CUSTOS_EINVAL, "unknown export format '%.*s' (one of: "
+			                      "dat, edrm, rsmf, jsonl, csv, html)", (int)(n > 40 ? 40 : n), p);
+		*out |= bit;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!*out)
+		return custos_err_set(err, CUSTOS_EINVAL, "no export format named (one of: dat, edrm, "
+		                      "rsmf, jsonl, csv, html)");
+	return CUSTOS_OK;
+}
+
+static int check_prefix(custos_err_t *err, const char *p)
+{
+	size_t n = strlen(p);
+	bool ok = n >= 1 && n <= 40;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
+		     (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-';
+	if (ok)
+		return CUSTOS_OK;
+	custos_buf_t b = { 0 };
+	custos_buf_add_printable(&b, p, n > 60 ? 60 : n);
+	custos_err_set(err, CUSTOS_EINVAL, "the Bates prefix '%s' cannot be part of a file name on "
+	               "every system a production goes to: use 1-40 letters, digits, '-' and '_'",
+	               b.data ? b.data : "");
+	custos_buf_free(&b);
+	return CUSTOS_EINVAL;
+}
+
+/* ---- the selection -------------------------------------------------------- */
+
+/* One record to produce: 24 bytes, what memory holds per record. */
+typedef struct {
+	int64_t  created_at;
+	uint64_t seq;
+	uint64_t bates;          /* its number once produced, 0 before (or not produced) */
+} entry_t;
+
+typedef struct {
+	entry_t *v;
+	size_t n, cap;
+} entries_t;
+
+static int entry_add(entries_t *e, int64_t created_at, uint64_t seq)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 1024;
+		entry_t *nv = realloc(e->v, cap * sizeof *nv);
+		if (!nv)
+			return CUSTOS_ENOMEM;
+		e->v = nv;
+		e->cap = cap;
+	}
+	e->v[e->n++] = (entry_t){ created_at, seq, 0 };
+	return CUSTOS_OK;
+}
+
+static int cmp_seq(const void *x, const void *y)
+{
+	const entry_t *a = x, *b = y;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int cmp_date(const void *x, const void *y)
+{
+	const entry_t *a = x, *b = y;
+	if (a->created_at != b->created_at)
+		return a->created_at < b->created_at ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+typedef struct {
+	custos_session_t *s;
+	custos_store_t   *st;
+	entries_t        *e;
+	custos_record_t   rec;
+	int               rc;
+} by_id_t;
+
+/* Adds the latest version of id in the snapshot (hold members, coded
+ * records). A disposed one is left out here: it is not in the snapshot. */
+static int add_by_id(void *ctx, const char *id)
+{
+	by_id_t *b = ctx;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int rc;
+	if ((rc = custos_store_versions(b->st, id, &seqs, &n)) < 0)
+		return b->rc = custos_session__fail(b->s, rc, custos_store_err(b->st)->msg,
+		                                    "cannot read %s", id);
+	if (n) {
+		uint64_t seq = seqs[n - 1];
+		rc = custos_store_get_seq(b->st, seq, &b->rec);
+		if (rc == CUSTOS_OK)
+			rc = entry_add(b->e, b->rec.created_at, seq);
+		else if (rc == CUSTOS_ENOTFOUND)
+			rc = CUSTOS_OK;
+		else
+			custos_session__fail(b->s, rc, custos_store_err(b->st)->msg, "cannot read %s", id);
+	}
+	free(seqs);
+	if (rc == CUSTOS_ENOMEM)
+		custos_err_set(&b->s->err, rc, "out of memory");
+	return b->rc = rc;
+}
+
+/* Every thread member of the selected records, once per thread root. */
+static int add_threads(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                       entries_t *e)
+{
+	custos_root_cache_t *cache = malloc(sizeof *cache);
+	custos_record_t rec;
+	char **roots = NULL;
+	size_t n_roots = 0, cap_roots = 0, n0 = e->n;
+	int rc = CUSTOS_OK;
+
+	if (!cache)
+		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	custos_lib__root_cache_init(cache);
+	custos_record_init(&rec);
+	for (size_t i = 0; i < n0 && rc == CUSTOS_OK; i++) {
+		const char *root;
+		if ((rc = custos_store_get_seq(st, e->v[i].seq, &rec)) < 0) {
+			custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read record seq %llu",
+			                     (unsigned long long)e->v[i].seq);
+			break;
+		}
+		if ((rc = custos_lib__thread_root(st, cache, &rec, &root, &s->err)) < 0)
+			break;
+		if (!root)
+			root = rec.id;
+		bool seen = false;
+		for (size_t j = 0; j < n_roots && !seen; j++)
+			seen = !strcmp(roots[j], root);
+		if (seen)
+			continue;
+		if (n_roots == cap_roots) {
+			cap_roots = cap_roots ? cap_roots * 2 : 64;
+			char **nv = realloc(roots, cap_roots * sizeof *nv);
+			if (!nv) {
+				rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+				break;
+			}
+			roots = nv;
+		}
+		if (!(roots[n_roots] = strdup(root))) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			break;
+		}
+		n_roots++;
+		custos_index_idlist_t l = { 0 };
+		if ((rc = custos_index_thread(idx, &l, root)) < 0) {
+			custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
+			break;
+		}
+		for (size_t j = 0; j < l.n && rc == CUSTOS_OK; j++)
+			if ((rc = entry_add(e, l.v[j].created_at, l.v[j].seq)) < 0)
+				custos_err_set(&s->err, rc, "out of memory");
+		custos_index_idlist_free(&l);
+	}
+	for (size_t j = 0; j < n_roots; j++)
+		free(roots[j]);
+	free(roots);
+	custos_record_free(&rec);
+	custos_lib__root_cache_free(cache);
+	free(cache);
+	return rc;
+}
+
+/* ---- the production -------------------------------------------------------- */
+
+typedef struct {
+	custos_session_t *s;
+	const custos_export_opts_t *o;
+	custos_store_t   *st;
+	custos_index_t   *idx;
+	custos_matter_reader_t *mr;
+	custos_xdir_t    *d;
+	custos_xfile_t   *log;
+	custos_dat_t     *dat;
+	custos_opt_t     *opt;
+	custos_edrm_t    *edrm;
+	custos_records_t *records;
+	custos_rsmf_t    *rsmf;
+	custos_html_t    *html;
+	custos_pdf_t     *pdf;
+	custos_privlog_t *privlog;
+	entries_t         e;
+	const char       *prefix;
+	uint64_t          start;
+	int               width;
+	uint64_t          next;          /* the next control number */
+	bool              files;         /* NATIVES/, TEXT/, MEDIA/ */
+	custos_export_summary_t sum;
+	custos_buf_t      not_produced;  /* JSON objects, comma-separated */
+	custos_root_cache_t *cache;
+	custos_buf_t      tags, note, text, json, path;
+	int               rc;
+} xp_t;
+
+static void bates(xp_t *x, char out[64], uint64_t n)
+{
+	snprintf(out, 64, "%s%0*llu", x->prefix, x->width, (unsigned long long)n);
+}
+
+static void logf_(xp_t *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(xp_t *x, const char *fmt, ...)
+{
+	char t[40], line[2048];
+	va_list ap;
+	if (!x->log)
+		return;
+	custos_time_format(t, sizeof t, custos_time_now());
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	custos_xfile_printf(x->log, "%s %s\n", t, line);
+}
+
+static int blob_fn(void *ctx, const char *sha256, void **p, size_t *n)
+{
+	xp_t *x = ctx;
+	return custos_store_blob_get(x->st, sha256, p, n);
+}
+
+typedef struct { uint64_t seq; custos_buf_t json; } tomb_find_t;
+
+static int tomb_find_fn(void *ctx, uint64_t seq, const char *json, size_t n)
+{
+	tomb_find_t *t = ctx;
+	if (seq != t->seq)
+		return 0;
+	custos_buf_add(&t->json, json, n);
+	return 1;
+}
+
+/* A record of the snapshot that cannot be read: disposed of since (its
+ * key is shredded, or its tombstone is in the snapshot), or damaged. */
+static int unreadable(xp_t *x, const entry_t *en, int rc)
+{
+	custos_store_t *fresh = NULL;
+	custos_session_t *s = x->s;
+	char msg[1024];
+	snprintf(msg, sizeof msg, "%s", custos_store_err(x->st)->msg);
+	if (custos_store_view(&fresh, s->a->store, &s->err) < 0)
+		return s->err.status;
+	tomb_find_t t = { en->seq, { 0 } };
+	int r = custos_store_tombstone_scan(fresh, tomb_find_fn, &t);
+	custos_store_free(fresh);
+	if (r < 0 || !t.json.len) {
+		custos_buf_free(&t.json);
+		return custos_err_set(&s->err, rc, "cannot read record seq %llu: %s",
+		                      (unsigned long long)en->seq, msg);
+	}
+	/* the tombstone's own words: id, rule, policy commit, time */
+	if (x->not_produced.len)
+		custos_buf_addc(&x->not_produced, ',');
+	custos_buf_printf(&x->not_produced, "{\"seq\":%llu,\"reason\":\"disposed of under the "
+	                  "retention schedule after the snapshot was taken\",\"tombstone\":%s}",
+	                  (unsigned long long)en->seq, t.json.data);
+	logf_(x, "not produced: record seq %llu was disposed of after the snapshot: %s",
+	      (unsigned long long)en->seq, t.json.data);
+	x->sum.not_produced++;
+	custos_buf_free(&t.json);
+	return CUSTOS_OK;
+}
+
+static int write_text(xp_t *x, custos_xdoc_t *doc, char *text_path, size_t cap)
+{
+	const custos_record_t *r = doc->rec;
+	custos_buf_clear(&x->text);
+	if (doc->withheld) {
+		custos_buf_printf(&x->text, "%s\r\nWithheld: %s\r\n", doc->bates, doc->privilege);
+	} else {
+		if (r->title && *r->title) {
+			custos_buf_adds(&x->text, r->title);
+			custos_buf_adds(&x->text, "\n\n");
+		}
+		custos_buf_adds(&x->text, r->text ? r->text : "");
+	}
+	snprintf(text_path, cap, "TEXT/%s.txt", doc->bates);
+	return custos_xdir_put(x->d, text_path, x->text.data ? x->text.data : "", x->text.len, false,
+	                       NULL);
+}
+
+static int doc_entry(xp_t *x, const custos_xdoc_t *doc)
+{
+	const custos_record_t *r = doc->rec;
+	char t[40];
+	custos_buf_t *b = &x->json;
+	custos_buf_clear(b);
+	custos_time_format(t, sizeof t, r->created_at);
+	custos_buf_printf(b, "{\"bates\":\"%s\",\"id\":", doc->bates);
+	custos_buf_add_json_str(b, r->id, strlen(r->id));
+	custos_buf_printf(b, ",\"version\":%u,\"seq\":%llu,\"created_at\":\"%s\","
+	                  "\"content_sha256\":\"%s\",\"withheld\":%s", r->version,
+	                  (unsigned long long)r->seq, t, r->content_sha256,
+	                  doc->withheld ? "true" : "false");
+	if (*doc->native_path)
+		custos_buf_printf(b, ",\"native\":\"%s\",\"native_sha256\":\"%s\"", doc->native_path,
+		                  doc->native.sha256);
+	if (doc->image_path)
+		custos_buf_printf(b, ",\"image\":\"%s\",\"pages\":%u", doc->image_path, doc->pages);
+	custos_buf_adds(b, ",\"attachments\":[");
+	for (size_t i = 0; i < doc->n_attach; i++)
+		custos_buf_printf(b, "%s{\"bates\":\"%s\",\"sha256\":\"%s\"%s%s%s}", i ? "," : "",
+		                  doc->attach[i].bates, doc->attach[i].sha256,
+		                  doc->attach[i].path ? ",\"path\":\"" : "",
+		                  doc->attach[i].path ? doc->attach[i].path : "",
+		                  doc->attach[i].path ? "\"" : "");
+	custos_buf_adds(b, "]}");
+	return custos_xdir_document(x->d, b->data, b->len);
+}
+
+/* Reads the previous version's text, for an RSMF edit. */
+static char *prev_text(xp_t *x, const custos_record_t *r)
+{
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	char *out = NULL;
+	if (r->version < 2 || custos_store_versions(x->st, r->id, &seqs, &n) < 0 || n < r->version) {
+		free(seqs);
+		return NULL;
+	}
+	custos_record_t p;
+	custos_record_init(&p);
+	if (custos_store_get_seq(x->st, seqs[r->version - 2], &p) == CUSTOS_OK && p.text)
+		out = strdup(p.text);
+	custos_record_free(&p);
+	free(seqs);
+	return out;
+}
+
+static entry_t *find_entry(xp_t *x, int64_t created_at, uint64_t seq)
+{
+	entry_t key = { created_at, seq, 0 };
+	return bsearch(&key, x->e.v, x->e.n, sizeof key, cmp_date);
+}
+
+static int produce_one(xp_t *x, entry_t *en, custos_record_t *rec, custos_record_t *parent)
+{
+	custos_session_t *s = x->s;
+	const custos_export_opts_t *o = x->o;
+	custos_xdoc_t doc;
+	custos_xattach_t attach_small[8], *attach = attach_small;
+	char native_path[128] = "", text_path[128] = "", (*apath)[128] = NULL;
+	const custos_record_t **versions = NULL;
+	custos_record_t *vrecs = NULL;
+	size_t n_versions = 0, n_vrecs = 0;
+	char *prev = NULL;
+	int rc;
+
+	memset(&doc, 0, sizeof doc);
+	doc.rec = rec;
+	doc.native_path = native_path;
+	doc.text_path = text_path;
+	custos_buf_clear(&x->tags);
+	custos_buf_clear(&x->note);
+	if (x->mr) {
+		custos_matter__tags(x->mr, rec->id, &x->tags, "privileged", &x->note);
+		doc.withheld = custos_matter__has(x->mr, rec->id, "privileged");
+	}
+	doc.tags = x->tags.data ? x->tags.data : "";
+	doc.privilege = x->note.len ? x->note.data : "Privileged";
+	/* the thread: for the forms that show it (a reply's chain is read from
+	 * the store when the platform does not name the root) */
+	const char *root = rec->thread;
+	if ((x->dat || x->edrm || x->rsmf || x->html) &&
+	    (rc = custos_lib__thread_root(x->st, x->cache, rec, &root, &s->err)) < 0)
+		return rc;
+	doc.thread = root ? root : rec->id;
+	en->bates = x->next;
+	bates(x, doc.bates, x->next++);
+	snprintf(doc.beg_attach, sizeof doc.beg_attach, "%s", doc.bates);
+
+	/* the family: captured media, numbered right after their parent */
+	size_t n_media = 0;
+	for (size_t i = 0; i < rec->n_media && !doc.withheld; i++)
+		n_media += rec->media[i].sha256 != NULL;
+	if (n_media > 8 && !(attach = calloc(n_media, sizeof *attach)))
+		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	if (n_media && !(apath = calloc(n_media, sizeof *apath))) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < rec->n_media && !doc.withheld; i++) {
+		const custos_media_t *m = &rec->media[i];
+		if (!m->sha256)
+			continue;
+		custos_xattach_t *a = &attach[doc.n_attach];
+		memset(a, 0, sizeof *a);
+		bates(x, a->bates, x->next++);
+		a->name = m->name;
+		a->type = m->type;
+		a->sha256 = m->sha256;
+		if (x->files) {
+			void *p = NULL;
+			size_t n = 0;
+			if ((rc = custos_store_blob_get(x->st, m->sha256, &p, &n)) < 0) {
+				custos_session__fail(s, rc, custos_store_err(x->st)->msg, "cannot read media "
+				                     "%.64s of %s", m->sha256, rec->id);
+				goto done;
+			}
+			snprintf(apath[doc.n_attach], sizeof apath[0], "MEDIA/%s.%s", a->bates,
+			         custos_export_media_ext(m->name, m->type));
+			a->path = apath[doc.n_attach];
+			rc = custos_xdir_put(x->d, a->path, p, n, true, &a->h);
+			free(p);
+			if (rc < 0)
+				goto xfail;
+		}
+		doc.n_attach++;
+	}
+	doc.attach = attach;
+	snprintf(doc.end_attach, sizeof doc.end_attach, "%s",
+	         doc.n_attach ? attach[doc.n_attach - 1].bates : doc.bates);
+	x->sum.attachments += doc.n_attach;
+
+	if (x->files) {
+		if (!doc.withheld) {
+			const char *raw = rec->raw;
+			size_t rn = rec->raw_len;
+			if (!raw) {
+				/* no original bytes were captured: the canonical record stands in */
+				custos_buf_clear(&x->text);
+				custos_record_to_json(rec, CUSTOS_JSON_FULL, &x->text);
+				raw = x->text.data;
+				rn = x->text.len;
+			}
+			snprintf(native_path, sizeof native_path, "NATIVES/%s.%s", doc.bates,
+			         custos_export_native_ext(raw, rn, rec->source.format));
+			if ((rc = custos_xdir_put(x->d, native_path, raw, rn, true, &doc.native)) < 0)
+				goto xfail;
+		}
+		if ((rc = write_text(x, &doc, text_path, sizeof text_path)) < 0)
+			goto xfail;
+	}
+	doc.parent = parent;
+	if (x->pdf) {
+		const char *endorse = o->endorsement;
+		if (!endorse && x->mr && custos_matter__has(x->mr, rec->id, "confidential"))
+			endorse = "CONFIDENTIAL";
+		if ((rc = custos_pdf_render(x->pdf, &doc, endorse)) < 0)
+			goto xfail;
+		x->sum.pages += doc.pages;
+	}
+	if ((x->dat && (rc = custos_dat_doc(x->dat, &doc)) < 0) ||
+	    (x->opt && (rc = custos_opt_doc(x->opt, &doc)) < 0) ||
+	    (x->edrm && (rc = custos_edrm_doc(x->edrm, &doc)) < 0) ||
+	    (x->records && (rc = custos_records_doc(x->records, &doc)) < 0))
+		goto xfail;
+	if (x->edrm && parent && parent->id) {
+		entry_t *pe = find_entry(x, parent->created_at, parent->seq);
+		if (pe && pe->bates) {
+			char pb[64];
+			bates(x, pb, pe->bates);
+			if ((rc = custos_edrm_reply(x->edrm, pb, doc.bates)) < 0)
+				goto xfail;
+		}
+	}
+	if (x->rsmf) {
+		prev = doc.withheld ? NULL : prev_text(x, rec);
+		if ((rc = custos_rsmf_doc(x->rsmf, &doc, prev)) < 0)
+			goto xfail;
+	}
+	if (x->html) {
+		uint64_t *seqs = NULL;
+		size_t n = 0;
+		n_versions = 0;
+		if (!doc.withheld && rec->version > 1 &&
+		    custos_store_versions(x->st, rec->id, &seqs, &n) == CUSTOS_OK && n > 1 &&
+		    (vrecs = calloc(n, sizeof *vrecs)) && (versions = calloc(n, sizeof *versions))) {
+			n_vrecs = n;
+			for (size_t i = 0; i < n; i++)
+				custos_record_init(&vrecs[i]);
+			for (size_t i = 0; i < n; i++) {
+				if (seqs[i] == rec->seq)
+					versions[n_versions++] = rec;
+				else if (custos_store_get_seq(x->st, seqs[i], &vrecs[i]) == CUSTOS_OK)
+					versions[n_versions++] = &vrecs[i];
+			}
+		}
+		free(seqs);
+		if ((rc = custos_html_doc(x->html, &doc, versions, n_versions)) < 0)
+			goto xfail;
+	}
+	if (doc.withheld) {
+		x->sum.withheld++;
+		if (x->privlog && (rc = custos_privlog_doc(x->privlog, &doc)) < 0)
+			goto xfail;
+	}
+	if ((rc = doc_entry(x, &doc)) < 0)
+		goto xfail;
+	x->sum.records++;
+	x->sum.documents += 1 + doc.n_attach;
+	snprintf(x->sum.last, sizeof x->sum.last, "%s", doc.end_attach);
+	if (!x->sum.first[0])
+		snprintf(x->sum.first, sizeof x->sum.first, "%s", doc.bates);
+	rc = CUSTOS_OK;
+	goto done;
+xfail:
+	if (!s->err.msg[0] || s->err.status != rc)
+		s->err = *custos_xdir_err(x->d);
+	if (!s->err.msg[0])
+		custos_err_set(&s->err, rc, "cannot write the production: %s", custos_status_str(rc));
+done:
+	for (size_t i = 0; i < n_vrecs; i++)
+		custos_record_free(&vrecs[i]);
+	free(vrecs);
+	free(versions);
+	free(prev);
+	free(apath);
+	if (attach != attach_small)
+		free(attach);
+	return rc;
+}
+
+static void progress(xp_t *x, const char *phase, uint64_t done, uint64_t total)
+{
+	if (x->o->progress) {
+		custos_export_progress_t p = { phase, done, total };
+		x->o->progress(x->o->ctx, &p);
+	}
+}
+
+/* the caller's flag, or custos_session_cancel (a service stopping its job) */
+static bool cancelled(xp_t *x)
+{
+	return (x->o->cancel && __atomic_load_n(x->o->cancel, __ATOMIC_RELAXED)) ||
+	       __atomic_load_n(&x->s->cancel, __ATOMIC_RELAXED);
+}
+
+static void selection_json(custos_buf_t *b, const custos_export_opts_t *o)
+{
+	custos_buf_t t = { 0 };
+	custos_buf_addc(&t, '{');
+	if (o->query)
+		custos_lib__json_kv(&t, "query", o->query);
+	if (o->hold)
+		custos_lib__json_kv(&t, "hold", o->hold);
+	if (o->matter)
+		custos_lib__json_kv(&t, "matter", o->matter);
+	if (o->tag)
+		custos_lib__json_kv(&t, "tag", o->tag);
+	custos_buf_printf(&t, "%s\"with_thread\":%s}", t.len > 1 ? "," : "",
+	                  o->with_thread ? "true" : "false");
+	custos_buf_add(b, t.data, t.len);
+	custos_buf_free(&t);
+}
+
+static int close_writers(xp_t *x, uint64_t *rsmf_files, uint64_t *priv_rows)
+{
+	int rc = CUSTOS_OK, r;
+#define CLOSE(call) do { if ((r = (call)) < 0 && rc == CUSTOS_OK) rc = r; } while (0)
+	CLOSE(custos_dat_close(x->dat));
+	CLOSE(custos_opt_close(x->opt));
+	CLOSE(custos_edrm_close(x->edrm));
+	CLOSE(custos_records_close(x->records));
+	CLOSE(custos_rsmf_close(x->rsmf, rsmf_files));
+	CLOSE(custos_html_close(x->html));
+	CLOSE(custos_privlog_close(x->privlog, priv_rows));
+#undef CLOSE
+	custos_pdf_free(x->pdf);
+	x->dat = NULL;
+	x->opt = NULL;
+	x->edrm = NULL;
+	x->records = NULL;
+	x->rsmf = NULL;
+	x->html = NULL;
+	x->privlog = NULL;
+	x->pdf = NULL;
+	return rc;
+}
+
+int custos_archive_export(custos_session_t *s, const char *dir, const custos_export_opts_t *opts,
+                          custos_export_summary_t *summary)
+{
+	static const custos_export_opts_t defaults = CUSTOS_EXPORT_OPTS_INIT;
+	xp_t x;
+	int fields[32];
+	size_t n_fields = 0;
+	custos_record_t rec, parent;
+	custos_buf_t head = { 0 };
+	int rc;
+
+	memset(&x, 0, sizeof x);
+	x.s = s;
+	x.o = opts = opts ? opts : &defaults;
+	x.prefix = opts->prefix ? opts->prefix : "CUSTOS";
+	custos_record_init(&rec);
+	custos_record_init(&parent);
+
+	if ((rc = custos_session__begin(s, CUSTOS_OP_EXPORT, "export records")) < 0)
+		goto audit;
+	int n_sel = !!opts->query + !!opts->hold + !!(opts->tag);
+	if (n_sel != 1 || (opts->tag && !opts->matter)) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "name exactly one selection: a query, a "
+		                    "hold, or a matter with a tag");
+		goto audit;
+	}
+	if (!dir || !*dir) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "no production directory named");
+		goto audit;
+	}
+	if (!opts->formats || (opts->formats & ~0x3fu)) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "no export format named (one of: dat, "
+		                    "edrm, rsmf, jsonl, csv, html)");
+		goto audit;
+	}
+	if ((rc = check_prefix(&s->err, x.prefix)) < 0)
+		goto audit;
+	if ((opts->formats & CUSTOS_EXPORT_DAT) &&
+	    (rc = custos_dat_fields_parse(opts->fields, opts->matter != NULL, fields, &n_fields,
+	                                  &s->err)) < 0)
+		goto audit;
+	if (opts->query && (rc = custos_query_check(opts->query, &s->err)) < 0)
+		goto audit;
+
+	/* the snapshot: the store and the index as the session has them */
+	if ((rc = custos_session__store(s, &x.st)) < 0 || (rc = custos_session__index(s, &x.idx)) < 0)
+		goto audit;
+	if ((rc = custos_index_watermark(x.idx, &x.sum.watermark)) < 0 ||
+	    (rc = custos_store_last_seq(x.st, &x.sum.store_last_seq)) < 0) {
+		custos_err_set(&s->err, rc, "cannot read the snapshot: %s", custos_index_errmsg(x.idx));
+		goto audit;
+	}
+	if (opts->matter && (rc = custos_matter__reader(s, opts->matter, &x.mr)) < 0)
+		goto audit;
+
+	/* the selection */
+	if (opts->query) {
+		custos_index_idlist_t l = { 0 };
+		if ((rc = custos_index_match_ids(x.idx, &l, opts->query)) < 0) {
+			const char *m = custos_index_errmsg(x.idx);
+			custos_err_set(&s->err, rc, "%s%s", rc == CUSTOS_EFORMAT &&
+			               strncmp(m, "bad query", 9) ? "bad query: " : "", m);
+			goto audit;
+		}
+		for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++)
+			rc = entry_add(&x.e, l.v[i].created_at, l.v[i].seq);
+		custos_index_idlist_free(&l);
+		if (rc < 0) {
+			custos_err_set(&s->err, rc, "out of memory");
+			goto audit;
+		}
+	} else if (opts->hold) {
+		custos_hold_report_t hr;
+		if ((rc = custos_archive_hold_show(s, opts->hold, &hr)) < 0)
+			goto audit;
+		by_id_t b = { s, x.st, &x.e, { 0 }, 0 };
+		custos_record_init(&b.rec);
+		for (size_t i = 0; i < hr.n && rc == CUSTOS_OK; i++)
+			rc = add_by_id(&b, hr.v[i].id);
+		custos_record_free(&b.rec);
+		custos_hold_report_free(&hr);
+		if (rc < 0)
+			goto audit;
+	} else {
+		by_id_t b = { s, x.st, &x.e, { 0 }, 0 };
+		custos_record_init(&b.rec);
+		rc = custos_matter__each(x.mr, opts->tag, add_by_id, &b);
+		custos_record_free(&b.rec);
+		if (rc < 0) {
+			if (!s->err.msg[0])
+				custos_err_set(&s->err, rc, "cannot read the matter's coding");
+			goto audit;
+		}
+	}
+	if (opts->with_thread && x.e.n && (rc = add_threads(s, x.st, x.idx, &x.e)) < 0)
+		goto audit;
+	if (x.e.n) {
+		qsort(x.e.v, x.e.n, sizeof *x.e.v, cmp_seq);
+		size_t u = 0;
+		for (size_t i = 0; i < x.e.n; i++)
+			if (!u || x.e.v[u - 1].seq != x.e.v[i].seq)
+				x.e.v[u++] = x.e.v[i];
+		x.e.n = u;
+		qsort(x.e.v, x.e.n, sizeof *x.e.v, cmp_date);
+	}
+	progress(&x, "select", 0, x.e.n);
+	if (!x.e.n) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "%s: nothing to produce (index "
+		                    "watermark %llu); no directory was made", opts->query ?
+		                    "the query matches no record" : opts->hold ? "the hold covers no "
+		                    "record" : "no record carries the tag", (unsigned long long)
+		                    x.sum.watermark);
+		goto audit;
+	}
+
+	/* the directory and the writers */
+	x.start = opts->start ? opts->start : 1;
+	x.width = 6;
+	for (uint64_t top = x.start + 4 * (uint64_t)x.e.n; top >= 1000000; top /= 10)
+		x.width++;
+	x.next = x.start;
+	if (!(x.cache = malloc(sizeof *x.cache))) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		goto audit;
+	}
+	custos_lib__root_cache_init(x.cache);
+	if ((rc = custos_xdir_create(&x.d, dir, &s->err)) < 0)
+		goto audit;
+	x.files = opts->formats & (CUSTOS_EXPORT_DAT | CUSTOS_EXPORT_EDRM | CUSTOS_EXPORT_HTML);
+	if ((rc = custos_xfile_open(x.d, "production.log", &x.log)) < 0)
+		goto xfail;
+	custos_buf_t sel = { 0 };
+	selection_json(&sel, opts);
+	logf_(&x, "production by %s; selection %s", s->actor ? s->actor : "(no actor)", sel.data);
+	logf_(&x, "snapshot: index watermark %llu, store last seq %llu; %zu records selected",
+	      (unsigned long long)x.sum.watermark, (unsigned long long)x.sum.store_last_seq, x.e.n);
+	custos_buf_free(&sel);
+	char desc[256];
+	snprintf(desc, sizeof desc, "custos production %s", x.prefix);
+	if (((opts->formats & CUSTOS_EXPORT_DAT) &&
+	     (rc = custos_dat_open(x.d, fields, n_fields, &x.dat)) < 0) ||
+	    (opts->images && (rc = custos_opt_open(x.d, &x.opt)) < 0) ||
+	    (opts->images && (rc = custos_pdf_open(x.d, blob_fn, &x, &x.pdf)) < 0) ||
+	    ((opts->formats & CUSTOS_EXPORT_EDRM) && (rc = custos_edrm_open(x.d, desc, &x.edrm)) < 0) ||
+	    ((opts->formats & (CUSTOS_EXPORT_JSONL | CUSTOS_EXPORT_CSV)) &&
+	     (rc = custos_records_open(x.d, opts->formats & CUSTOS_EXPORT_JSONL,
+	                               opts->formats & CUSTOS_EXPORT_CSV, &x.records)) < 0) ||
+	    ((opts->formats & CUSTOS_EXPORT_RSMF) &&
+	     (rc = custos_rsmf_open(x.d, blob_fn, &x, &x.rsmf)) < 0) ||
+	    ((opts->formats & CUSTOS_EXPORT_HTML) && (rc = custos_html_open(x.d, &x.html)) < 0) ||
+	    (x.mr && (rc = custos_privlog_open(x.d, &x.privlog)) < 0))
+		goto xfail;
+
+	/* the records, in date order */
+	for (size_t i = 0; i < x.e.n; i++) {
+		if (cancelled(&x)) {
+			rc = custos_err_set(&s->err, CUSTOS_ECANCELED, "the export was cancelled after "
+			                    "%llu of %zu records; '%s' has no manifest",
+			                    (unsigned long long)x.sum.records, x.e.n, dir);
+			goto xfail;
+		}
+		entry_t *en = &x.e.v[i];
+		if ((rc = custos_store_get_seq(x.st, en->seq, &rec)) < 0) {
+			if (rc != CUSTOS_ENOTFOUND && rc != CUSTOS_ECORRUPT) {
+				custos_session__fail(s, rc, custos_store_err(x.st)->msg, "cannot read record "
+				                     "seq %llu", (unsigned long long)en->seq);
+				goto xfail;
+			}
+			if ((rc = unreadable(&x, en, rc)) < 0)
+				goto xfail;
+			continue;
+		}
+		custos_record_t *par = NULL;
+		if (rec.in_reply_to && (x.pdf || x.edrm) &&
+		    custos_store_get(x.st, rec.in_reply_to, 0, &parent) == CUSTOS_OK)
+			par = &parent;
+		if ((rc = produce_one(&x, en, &rec, par)) < 0)
+			goto xfail;
+		if ((i & 1023) == 1023)
+			progress(&x, "produce", x.sum.records, x.e.n);
+	}
+	progress(&x, "finish", x.sum.records, x.e.n);
+	uint64_t rsmf_files = 0, priv_rows = 0;
+	if ((rc = close_writers(&x, &rsmf_files, &priv_rows)) < 0)
+		goto xfail;
+	logf_(&x, "produced %llu records as %llu documents (%s to %s), %llu attachments, "
+	      "%llu withheld, %llu not produced, %llu PDF pages, %llu RSMF files",
+	      (unsigned long long)x.sum.records, (unsigned long long)x.sum.documents, x.sum.first,
+	      x.sum.last, (unsigned long long)x.sum.attachments, (unsigned long long)x.sum.withheld,
+	      (unsigned long long)x.sum.not_produced, (unsigned long long)x.sum.pages,
+	      (unsigned long long)rsmf_files);
+	logf_(&x, "manifest.json is written last, once every file above is on disk");
+	rc = custos_xfile_close(x.log);
+	x.log = NULL;
+	if (rc < 0)
+		goto xfail;
+
+	/* the manifest: what the production holds, exactly */
+	char t[40];
+	custos_time_format(t, sizeof t, custos_time_now());
+	custos_buf_printf(&head, "{\"custos_production\":1,\"generator\":\"custos 0.1\","
+	                  "\"created_at\":\"%s\",\"actor\":", t);
+	if (s->actor)
+		custos_buf_add_json_text(&head, s->actor, strlen(s->actor));
+	else
+		custos_buf_adds(&head, "null");
+	custos_buf_adds(&head, ",\"selection\":");
+	selection_json(&head, opts);
+	custos_buf_adds(&head, ",\"formats\":[");
+	for (int i = 0, k = 0; formats[i].name; i++)
+		if (opts->formats & formats[i].bit)
+			custos_buf_printf(&head, "%s\"%s\"", k++ ? "," : "", formats[i].name);
+	custos_buf_printf(&head, "],\"images\":%s,\"index_watermark\":%llu,\"store_last_seq\":%llu,"
+	                  "\"bates\":{\"prefix\":\"%s\",\"start\":%llu,\"width\":%d,\"first\":\"%s\","
+	                  "\"last\":\"%s\",\"documents\":%llu},\"records\":%llu,\"attachments\":%llu,"
+	                  "\"withheld\":%llu,\"pages\":%llu,\"rsmf_files\":%llu,\"privilege_log\":%s,"
+	                  "\"not_produced\":[%s]", opts->images ? "true" : "false",
+	                  (unsigned long long)x.sum.watermark, (unsigned long long)x.sum.store_last_seq,
+	                  x.prefix, (unsigned long long)x.start, x.width, x.sum.first, x.sum.last,
+	                  (unsigned long long)x.sum.documents, (unsigned long long)x.sum.records,
+	                  (unsigned long long)x.sum.attachments, (unsigned long long)x.sum.withheld,
+	                  (unsigned long long)x.sum.pages, (unsigned long long)rsmf_files,
+	                  x.mr ? "true" : "false", x.not_produced.data ? x.not_produced.data : "");
+	if ((rc = custos_xdir_finish(x.d, head.data, x.sum.manifest_sha256, &x.sum.files,
+	                             &x.sum.bytes)) < 0)
+		goto xfail;
+	if (!x.sum.records) {
+		/* everything selected was disposed of meanwhile: say so, the manifest
+		 * says it too (records 0, every one in not_produced) */
+		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "every selected record was disposed "
+		                    "of after the snapshot: '%s' holds only the manifest and the log",
+		                    dir);
+		goto audit;
+	}
+	rc = CUSTOS_OK;
+	goto audit;
+xfail:
+	if (!s->err.msg[0] || s->err.status >= 0)
+		s->err = *custos_xdir_err(x.d);
+	if (!s->err.msg[0])
+		custos_err_set(&s->err, rc, "the export failed: %s", custos_status_str(rc));
+	logf_(&x, "FAILED: %s", s->err.msg);
+	logf_(&x, "this directory is not a production: it has no manifest.json");
+	close_writers(&x, NULL, NULL);
+	if (x.log)
+		custos_xfile_close(x.log);
+	x.log = NULL;
+audit:;
+	custos_buf_t p = { 0 }, r = { 0 };
+	selection_json(&p, opts);
+	p.len--;   /* its closing brace: the directory and the forms go inside */
+	p.data[p.len] = '\0';
+	custos_lib__json_kv(&p, "dir", dir ? dir : "");
+	custos_buf_adds(&p, ",\"formats\":[");
+	for (int i = 0, k = 0; formats[i].name; i++)
+		if (opts->formats & formats[i].bit)
+			custos_buf_printf(&p, "%s\"%s\"", k++ ? "," : "", formats[i].name);
+	custos_buf_printf(&p, "],\"images\":%s}", opts->images ? "true" : "false");
+	if (rc == CUSTOS_OK)
+		custos_buf_printf(&r, "{\"records\":%llu,\"documents\":%llu,\"first\":\"%s\","
+		                  "\"last\":\"%s\",\"withheld\":%llu,\"not_produced\":%llu,"
+		                  "\"files\":%llu,\"watermark\":%llu,\"manifest_sha256\":\"%s\"}",
+		                  (unsigned long long)x.sum.records, (unsigned long long)x.sum.documents,
+		                  x.sum.first, x.sum.last, (unsigned long long)x.sum.withheld,
+		                  (unsigned long long)x.sum.not_produced,
+		                  (unsigned long long)x.sum.files, (unsigned long long)x.sum.watermark,
+		                  x.sum.manifest_sha256);
+	else {
+		custos_buf_adds(&r, "{\"error\":");
+		custos_buf_add_json_text(&r, s->err.msg, strlen(s->err.msg));
+		custos_buf_addc(&r, '}');
+	}
+	rc = custos_session__audit(s, "export", p.data, r.data, rc);
+	custos_buf_free(&p);
+	custos_buf_free(&r);
+	custos_buf_free(&head);
+	if (summary)
+		*summary = x.sum;
+	custos_xdir_free(x.d);
+	custos_matter__reader_free(x.mr);
+	if (x.cache) {
+		custos_lib__root_cache_free(x.cache);
+		free(x.cache);
+	}
+	custos_record_free(&rec);
+	custos_record_free(&parent);
+	custos_buf_free(&x.not_produced);
+	custos_buf_free(&x.tags);
+	custos_buf_free(&x.note);
+	custos_buf_free(&x.text);
+	custos_buf_free(&x.json);
+	custos_buf_free(&x.path);
+	free(x.e.v);
+	return rc;
+}
+
+/* ---- re-reading a production ------------------------------------------------ */
+
+void custos_production_check_free(custos_production_check_t *c)
+{
+	if (!c)
+		return;
+	custos_arena_free(&c->arena);
+	free(c->problem);
+	memset(c, 0, sizeof *c);
+}
+
+static void problem_fn(void *ctx, const char *msg)
+{
+	custos_production_check_t *c = ctx;
+	c->problems++;
+	if (c->n_problem >= 100)
+		return;
+	char **nv = realloc(c->problem, (c->n_problem + 1) * sizeof *nv);
+	if (!nv)
+		return;
+	c->problem = nv;
+	if ((c->problem[c->n_problem] = custos_arena_strdup(&c->arena, msg)))
+		c->n_problem++;
+}
+
+int custos_production_verify(const char *dir, custos_production_check_t *out, custos_err_t *err)
+{
+	custos_xcheck_counts_t n;
+	memset(out, 0, sizeof *out);
+	memset(&n, 0, sizeof n);
+	int rc = custos_export_check(dir, problem_fn, out, &n, err);
+	out->files = n.files;
+	out->bytes = n.bytes;
+	out->records = n.records;
+	out->documents = n.documents;
+	out->load_lines = n.load_lines;
+	out->rsmf_files = n.rsmf_files;
+	out->pages = n.pages;
+	if (rc < 0)
+		return rc;
+	if (out->problems)
+		return custos_err_set(err, CUSTOS_ECORRUPT, "%s", out->n_problem ? out->problem[0]
+		                      : "the production has problems");
+	return CUSTOS_OK;
+}
+
+/* ---- the audit trail's export ---------------------------------------------- */
+
+typedef struct {
+	custos_xfile_t *jsonl, *csv;
+	custos_buf_t    row;
+	uint64_t        n;
+	char            head[CUSTOS_SHA256_HEX];
+	int             rc;
+} aexp_t;
+
+static void csv_json_value(custos_buf_t *b, json_t *v)
+{
+	if (json_is_string(v)) {
+		custos_csv_fieldn(b, json_string_value(v), json_string_length(v));
+	} else if (v && !json_is_null(v)) {
+		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (t)
+			custos_csv_fieldn(b, t, strlen(t));
+		free(t);
+	}
+}
+
+static int csv_of_line(aexp_t *x, const char *line, size_t n, const char *const *keys)
+{
+	json_t *o = json_loadb(line, n, 0, NULL);
+	custos_buf_clear(&x->row);
+	for (int i = 0; keys[i]; i++) {
+		if (i)
+			custos_buf_addc(&x->row, ',');
+		csv_json_value(&x->row, json_object_get(o, keys[i]));
+	}
+	custos_buf_adds(&x->row, "\r\n");
+	json_decref(o);
+	return custos_xfile_write(x->csv, x->row.data, x->row.len);
+}
+
+static const char *const audit_keys[] = { "n", "time", "user", "actor", "role", "token",
+                                          "client", "action", "status", "params", "result",
+                                          "prev", NULL };
+static const char *const tomb_keys[] = { "id", "version", "seq", "platform", "created_at",
+                                         "disposed_at", "rule", "policy_commit", "actor",
+                                         "content_sha256", "raw_sha256", NULL };
+
+static int audit_line_fn(void *ctx, const char *line, size_t n)
+{
+	aexp_t *x = ctx;
+	uint8_t h[CUSTOS_SHA256_LEN];
+	if ((x->rc = custos_xfile_write(x->jsonl, line, n)) < 0 ||
+	    (x->rc = custos_xfile_write(x->jsonl, "\n", 1)) < 0 ||
+	    (x->rc = csv_of_line(x, line, n, audit_keys)) < 0)
+		return x->rc;
+	custos_sha256(h, line, n);
+	custos_hex(x->head, h, sizeof h);
+	x->n++;
+	return 0;
+}
+
+static int tomb_line_fn(void *ctx, uint64_t seq, const char *json, size_t n)
+{
+	aexp_t *x = ctx;
+	(void)seq;
+	if ((x->rc = custos_xfile_write(x->jsonl, json, n)) < 0 ||
+	    (x->rc = custos_xfile_write(x->jsonl, "\n", 1)) < 0 ||
+	    (x->rc = csv_of_line(x, json, n, tomb_keys)) < 0)
+		return x->rc;
+	x->n++;
+	return 0;
+}
+
+static const char *const audit_readme =
+	"custos audit export\n"
+	"===================\n\n"
+	"audit.jsonl       the audit chain: every entry, one JSON object a line, byte for byte\n"
+	"                  as the archive keeps it\n"
+	"audit.csv         the same entries as a table (params and result as JSON text)\n"
+	"tombstones.jsonl  the disposition log: one tombstone per disposed record version (id,\n"
+	"                  version, seq, hashes, rule, policy commit, time, actor)\n"
+	"tombstones.csv    the same as a table\n"
+	"SHA256SUMS        the SHA-256 of each file above: sha256sum -c SHA256SUMS\n"
+	"manifest.json     every file with its size and SHA-256, written last\n\n"
+	"Re-verifying the chain without custos\n"
+	"-------------------------------------\n\n"
+	"Each entry's \"prev\" is the SHA-256 (hex) of the previous line's bytes, without\n"
+	"its newline; the first entry's is 64 zeros. With sha256sum and jq:\n\n"
+	"  sha256sum -c SHA256SUMS\n"
+	"  head -n 1 audit.jsonl | jq -e '.prev == (\"0\" * 64)'   # only when the export\n"
+	"                                                         # starts at entry 1\n"
+	"  jq -r .prev audit.jsonl | tail -n +2 > prev.txt\n"
+	"  head -n -1 audit.jsonl | while IFS= read -r l; do\n"
+	"      printf '%s' \"$l\" | sha256sum | cut -c1-64; done > hash.txt\n"
+	"  cmp prev.txt hash.txt && echo 'chain intact'\n\n"
+	"cmp names the first line where the two differ: the entry after it was changed,\n"
+	"inserted or removed. The hash of the last line is the chain's head (HEAD below):\n"
+	"compare it with a copy kept elsewhere (a signature or a time stamp of the head)\n"
+	"to prove the last entries too:\n\n"
+	"  tail -n 1 audit.jsonl | tr -d '\\n' | sha256sum\n\n"
+	"Entries are numbered (\"n\") without gaps: jq -s 'map(.n) | . == [range(.[0]; "
+	".[0] + length)]' audit.jsonl\n";
+
+int custos_archive_audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out)
+{
+	custos_xdir_t *d = NULL;
+	custos_store_t *st = NULL;
+	aexp_t x;
+	custos_buf_t sums = { 0 }, head = { 0 };
+	custos_xhash_t h;
+	char msha[CUSTOS_SHA256_HEX];
+	uint64_t files = 0;
+	int rc;
+
+	memset(&x, 0, sizeof x);
+	if (out)
+		memset(out, 0, sizeof *out);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_AUDIT_READ, "export the audit trail")) < 0)
+		goto audit;
+	if (!dir || !*dir) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "no directory named");
+		goto audit;
+	}
+	if ((rc = custos_session__store(s, &st)) < 0)
+		goto audit;
+	if ((rc = custos_xdir_create(&d, dir, &s->err)) < 0)
+		goto audit;
+	if ((rc = custos_xfile_open(d, "audit.jsonl", &x.jsonl)) < 0 ||
+	    (rc = custos_xfile_open(d, "audit.csv", &x.csv)) < 0 ||
+	    (rc = custos_xfile_puts(x.csv, "n,time,user,actor,role,token,client,action,status,"
+	                            "params,result,prev\r\n")) < 0)
+		goto xfail;
+	custos_audit_filter_t f = CUSTOS_AUDIT_FILTER_INIT;
+	if ((rc = custos_archive_audit_read(s, &f, audit_line_fn, &x)) < 0) {
+		if (x.rc < 0)
+			goto xfail;
+		goto audit;
+	}
+	uint64_t entries = x.n;
+	char ahead[CUSTOS_SHA256_HEX];
+	memcpy(ahead, x.head, sizeof ahead);
+	rc = custos_xfile_close(x.jsonl);
+	x.jsonl = NULL;
+	if (rc == CUSTOS_OK)
+		rc = custos_xfile_close(x.csv);
+	x.csv = NULL;
+	if (rc < 0)
+		goto xfail;
+	x.n = 0;
+	if ((rc = custos_xfile_open(d, "tombstones.jsonl", &x.jsonl)) < 0 ||
+	    (rc = custos_xfile_open(d, "tombstones.csv", &x.csv)) < 0 ||
+	    (rc = custos_xfile_puts(x.csv, "id,version,seq,platform,created_at,disposed_at,rule,"
+	                            "policy_commit,actor,content_sha256,raw_sha256\r\n")) < 0)
+		goto xfail;
+	if ((rc = custos_store_tombstone_scan(st, tomb_line_fn, &x)) < 0) {
+		if (x.rc < 0)
+			goto xfail;
+		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read the tombstones");
+		goto audit;
+	}
+	rc = custos_xfile_close(x.jsonl);
+	x.jsonl = NULL;
+	if (rc == CUSTOS_OK)
+		rc = custos_xfile_close(x.csv);
+	x.csv = NULL;
+	if (rc < 0 || (rc = custos_xdir_put(d, "README.txt", audit_readme, strlen(audit_readme),
+	                                    false, NULL)) < 0)
+		goto xfail;
+	static const char *const names[] = { "README.txt", "audit.jsonl", "audit.csv",
+	                                     "tombstones.jsonl", "tombstones.csv", NULL };
+	for (int i = 0; names[i]; i++) {
+		char path[4400];
+		custos_xdir_abspath(d, names[i], path, sizeof path);
+		bool ok = false;
+		uint64_t size = 0;
+		char hex[CUSTOS_SHA256_HEX];
+		FILE *fp = fopen(path, "rb");
+		if (fp) {
+			custos_sha256_ctx_t c;
+			uint8_t sum[CUSTOS_SHA256_LEN];
+			char buf[65536];
+			size_t r;
+			custos_sha256_init(&c);
+			while ((r = fread(buf, 1, sizeof buf, fp)) > 0) {
+				custos_sha256_update(&c, buf, r);
+				size += r;
+			}
+			ok = !ferror(fp);
+			fclose(fp);
+			custos_sha256_final(&c, sum);
+			custos_hex(hex, sum, sizeof sum);
+		}
+		if (!ok) {
+			rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot read back '%s'", path);
+			goto audit;
+		}
+		custos_buf_printf(&sums, "%s  %s\n", hex, names[i]);
+	}
+	if ((rc = custos_xdir_put(d, "SHA256SUMS", sums.data, sums.len, false, &h)) < 0)
+		goto xfail;
+	char t[40];
+	custos_time_format(t, sizeof t, custos_time_now());
+	custos_buf_printf(&head, "{\"custos_audit_export\":1,\"created_at\":\"%s\",\"entries\":%llu,"
+	                  "\"audit_head\":\"%s\",\"tombstones\":%llu", t, (unsigned long long)entries,
+	                  ahead, (unsigned long long)x.n);
+	if ((rc = custos_xdir_finish(d, head.data, msha, &files, NULL)) < 0)
+		goto xfail;
+	if (out) {
+		out->audit_entries = entries;
+		out->tombstones = x.n;
+		out->files = files;
+		memcpy(out->audit_head, ahead, sizeof ahead);
+	}
+	rc = CUSTOS_OK;
+	goto audit;
+xfail:
+	s->err = *custos_xdir_err(d);
+	if (!s->err.msg[0])
+		custos_err_set(&s->err, rc, "cannot write the audit export: %s", custos_status_str(rc));
+audit:
+	custos_xfile_abort(x.jsonl);
+	custos_xfile_abort(x.csv);
+	custos_xdir_free(d);
+	custos_buf_free(&x.row);
+	custos_buf_free(&sums);
+	custos_buf_free(&head);
+	custos_buf_t p = { 0 }, r = { 0 };
+	custos_buf_addc(&p, '{');
+	custos_lib__json_kv(&p, "dir", dir ? dir : "");
+	custos_buf_addc(&p, '}');
+	if (rc == CUSTOS_OK)
+		custos_buf_printf(&r, "{\"entries\":%llu,\"tombstones\":%llu,\"manifest_sha256\":\"%s\"}",
+		                  (unsigned long long)(out ? out->audit_entries : 0),
+		                  (unsigned long long)(out ? out->tombstones : 0), msha);
+	rc = custos_session__audit(s, "audit-export", p.data, rc == CUSTOS_OK ? r.data : NULL, rc);
+	custos_buf_free(&p);
+	custos_buf_free(&r);
+	return rc;
+}

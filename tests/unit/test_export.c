@@ -1,0 +1,233 @@
+/* Productions through the archive API: one snapshot even when records are
+ * disposed of between the search and the export, cancellation and progress
+ * for a service's jobs, roles, and exports of several sessions at once. */
+#include "check.h"
+#include "custos.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static custos_archive_t *arch;
+
+/* An archive of 30 posts of 2023 (#topicK, K = i mod 13), indexed, with a
+ * schedule that keeps everything 7 years but #topic1 (1 year). */
+static custos_session_t *setup(void)
+{
+	char dir[4200];
+	custos_session_t *s = NULL;
+	custos_buf_t b = { 0 };
+	custos_err_t err = { 0 };
+	snprintf(dir, sizeof dir, "%s/archive", check_tmpdir);
+	CHECK_OK(custos_archive_init(dir, NULL, &err));
+	CHECK_OK(custos_archive_open(&arch, dir, CUSTOS_OPEN_WRITE, &err));
+	CHECK_OK(custos_session_open(&s, arch, NULL, &err));
+	for (int i = 1; i <= 30; i++)
+		custos_buf_printf(&b, "{\"id\":\"x:%d\",\"platform\":\"x\",\"account\":\"acme\","
+		                  "\"author\":{\"handle\":\"user%d\"},\"created_at\":\"2023-%02d-%02d"
+		                  "T10:00:00Z\",\"text\":\"post number %d about #topic%d\"}\n", i, i,
+		                  1 + i % 12, 1 + i % 28, i, i % 13);
+	custos_submit_result_t *r = NULL;
+	CHECK_OK(custos_archive_submit(s, b.data, b.len, "test", &r));
+	custos_submit_result_free(r);
+	custos_buf_free(&b);
+	custos_index_summary_t is;
+	CHECK_OK(custos_archive_index(s, false, NULL, NULL, &is));
+	static const char yaml[] = "rules:\n  - name: default\n    match: \"*\"\n    retain: 1y\n"
+	                           "  - name: keep\n    match: \"NOT #topic1\"\n    retain: 7y\n";
+	custos_policy_result_t pr;
+	CHECK_OK(custos_archive_policy_set(s, yaml, sizeof yaml - 1, "schedule", &pr));
+	free(pr.warnings);
+	custos_session_refresh(s);
+	return s;
+}
+
+static void teardown(custos_session_t *s)
+{
+	custos_session_free(s);
+	custos_archive_close(arch);
+	arch = NULL;
+}
+
+static json_t *manifest(const char *dir)
+{
+	char p[4400];
+	snprintf(p, sizeof p, "%s/manifest.json", dir);
+	json_t *m = json_load_file(p, 0, NULL);
+	if (!m)
+		check__fail(__FILE__, __LINE__, "no readable %s", p);
+	return m;
+}
+
+static void test_export__a_record_disposed_after_the_search_is_named_and_not_produced(void)
+{
+	custos_session_t *s = setup(), *other = NULL;
+	custos_search_result_t *hits = NULL;
+	custos_err_t err = { 0 };
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/prod", check_tmpdir);
+
+	/* the reviewer's session searches: its snapshot is pinned */
+	CHECK_OK(custos_archive_search(s, "#topic1 OR #topic2", NULL, &hits));
+	CHECK_INT(hits->total, 6);
+	custos_search_result_free(hits);
+	/* meanwhile compliance disposes of the three #topic1 posts */
+	CHECK_OK(custos_session_open(&other, arch, NULL, &err));
+	custos_retention_apply_t ap;
+	CHECK_OK(custos_archive_retention_apply(other, custos_time_now(), NULL, &ap));
+	CHECK_INT(ap.records, 3);
+	custos_session_free(other);
+
+	/* the export runs in the reviewer's snapshot: six records found, three
+	 * disposed of since, named, and the manifest claims exactly three */
+	custos_export_opts_t o = CUSTOS_EXPORT_OPTS_INIT;
+	custos_export_summary_t sum;
+	o.query = "#topic1 OR #topic2";
+	o.formats = CUSTOS_EXPORT_JSONL | CUSTOS_EXPORT_DAT;
+	CHECK_OK(custos_archive_export(s, dir, &o, &sum));
+	CHECK_INT(sum.records, 3);
+	CHECK_INT(sum.not_produced, 3);
+	CHECK_STR(sum.first, "CUSTOS000001");
+	CHECK_STR(sum.last, "CUSTOS000003");
+	json_t *m = manifest(dir);
+	CHECK_INT(json_integer_value(json_object_get(m, "records")), 3);
+	CHECK_INT(json_array_size(json_object_get(m, "documents")), 3);
+	json_t *np = json_object_get(m, "not_produced");
+	CHECK_INT(json_array_size(np), 3);
+	json_t *tomb = json_object_get(json_array_get(np, 0), "tombstone");
+	CHECK_STR(json_string_value(json_object_get(tomb, "rule")), "default");
+	json_decref(m);
+	custos_production_check_t c;
+	CHECK_OK(custos_production_verify(dir, &c, &err));
+	CHECK_INT(c.records, 3);
+	custos_production_check_free(&c);
+
+	/* a fresh snapshot finds only what is left */
+	custos_session_refresh(s);
+	snprintf(dir, sizeof dir, "%s/prod2", check_tmpdir);
+	CHECK_OK(custos_archive_export(s, dir, &o, &sum));
+	CHECK_INT(sum.records, 3);
+	CHECK_INT(sum.not_produced, 0);
+	teardown(s);
+}
+
+typedef struct { uint64_t calls, last_done, total; int *cancel; } prog_t;
+
+static void on_progress(void *ctx, const custos_export_progress_t *p)
+{
+	prog_t *pg = ctx;
+	pg->calls++;
+	pg->last_done = p->done;
+	pg->total = p->total;
+	if (pg->cancel && !strcmp(p->phase, "select"))
+		__atomic_store_n(pg->cancel, 1, __ATOMIC_RELAXED);
+}
+
+static void test_export__progress_reports_and_cancel_leaves_no_manifest(void)
+{
+	custos_session_t *s = setup();
+	char dir[4200], p[4400];
+	int cancel = 0;
+	prog_t pg = { 0, 0, 0, NULL };
+	custos_export_opts_t o = CUSTOS_EXPORT_OPTS_INIT;
+	custos_export_summary_t sum;
+	o.query = "post";
+	o.formats = CUSTOS_EXPORT_CSV;
+	o.progress = on_progress;
+	o.ctx = &pg;
+	snprintf(dir, sizeof dir, "%s/p1", check_tmpdir);
+	CHECK_OK(custos_archive_export(s, dir, &o, &sum));
+	CHECK(pg.calls >= 2);
+	CHECK_INT(pg.last_done, 30);
+	CHECK_INT(pg.total, 30);
+
+	pg.cancel = &cancel;
+	o.cancel = &cancel;
+	snprintf(dir, sizeof dir, "%s/p2", check_tmpdir);
+	CHECK_STATUS(custos_archive_export(s, dir, &o, &sum), CUSTOS_ECANCELED);
+	CHECK(strstr(custos_session_err(s)->msg, "cancelled") != NULL);
+	snprintf(p, sizeof p, "%s/manifest.json", dir);
+	struct stat sb;
+	CHECK(stat(p, &sb) < 0);
+	teardown(s);
+}
+
+static void test_export__roles_decide_who_may_export_and_code(void)
+{
+	custos_session_t *s = setup(), *ing = NULL, *aud = NULL;
+	custos_err_t err = { 0 };
+	custos_who_t who = CUSTOS_WHO_INIT;
+	char dir[4200];
+	custos_export_opts_t o = CUSTOS_EXPORT_OPTS_INIT;
+	o.query = "post";
+	o.formats = CUSTOS_EXPORT_JSONL;
+	who.role = CUSTOS_ROLE_INGEST;
+	CHECK_OK(custos_session_open(&ing, arch, &who, &err));
+	snprintf(dir, sizeof dir, "%s/p1", check_tmpdir);
+	CHECK_STATUS(custos_archive_export(ing, dir, &o, NULL), CUSTOS_EDENIED);
+	CHECK_STATUS(custos_archive_matter_create(ing, "m", NULL, NULL, 0), CUSTOS_EDENIED);
+	who.role = CUSTOS_ROLE_AUDITOR;
+	CHECK_OK(custos_session_open(&aud, arch, &who, &err));
+	CHECK_OK(custos_archive_export(aud, dir, &o, NULL));
+	CHECK_STATUS(custos_archive_matter_create(aud, "m", NULL, NULL, 0), CUSTOS_EDENIED);
+	custos_session_free(ing);
+	custos_session_free(aud);
+	teardown(s);
+}
+
+typedef struct {
+	char dir[4200];
+	const char *query;
+	int rc;
+	uint64_t records;
+} job_t;
+
+static void *export_job(void *arg)
+{
+	job_t *j = arg;
+	custos_session_t *s = NULL;
+	custos_err_t err = { 0 };
+	custos_export_opts_t o = CUSTOS_EXPORT_OPTS_INIT;
+	custos_export_summary_t sum;
+	o.query = j->query;
+	o.formats = CUSTOS_EXPORT_DAT | CUSTOS_EXPORT_RSMF | CUSTOS_EXPORT_EDRM;
+	o.images = true;
+	if ((j->rc = custos_session_open(&s, arch, NULL, &err)) < 0)
+		return NULL;
+	j->rc = custos_archive_export(s, j->dir, &o, &sum);
+	j->records = sum.records;
+	custos_session_free(s);
+	return NULL;
+}
+
+static void test_export__sessions_export_at_once(void)
+{
+	custos_session_t *s = setup();
+	custos_err_t err = { 0 };
+	CHECK_OK(custos_archive_matter_create(s, "m", NULL, NULL, 0));
+	job_t j[2] = { { "", "#topic3 OR #topic4", 0, 0 }, { "", "#topic5", 0, 0 } };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		snprintf(j[i].dir, sizeof j[i].dir, "%s/p%d", check_tmpdir, i);
+		CHECK(pthread_create(&th[i], NULL, export_job, &j[i]) == 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	CHECK_OK(j[0].rc);
+	CHECK_OK(j[1].rc);
+	CHECK_INT(j[0].records, 6);
+	CHECK_INT(j[1].records, 2);
+	custos_production_check_t c;
+	CHECK_OK(custos_production_verify(j[0].dir, &c, &err));
+	CHECK_INT(c.pages, 6);
+	custos_production_check_free(&c);
+	teardown(s);
+}
+
+CHECK_MAIN(CHECK_CASE(test_export__a_record_disposed_after_the_search_is_named_and_not_produced),
+           CHECK_CASE(test_export__progress_reports_and_cancel_leaves_no_manifest),
+           CHECK_CASE(test_export__roles_decide_who_may_export_and_code),
+           CHECK_CASE(test_export__sessions_export_at_once))
