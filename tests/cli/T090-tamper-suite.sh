@@ -192,20 +192,38 @@ tamper 'h1.members: replaced by an older copy' 'holds/h1.members has [0-9]+ entr
 tamper 'h1.members: a malformed line appended' 'holds/h1.members is malformed' '
 	echo "x:1 not-a-hash" >>archive/holds/h1.members'
 
-# ---- index/
-tamper 'index: MANIFEST names another generation' 'index: the search index is missing shard' '
-	sed -i "s/^generation .*/generation 99/" archive/index/MANIFEST'
+# ---- index/: a partition per year of created_at (2023, and the year of
+# last month), each at its own generation, with its hash shards
+ryear=$(date -u -d "-35 days" +%Y)
+# part_dir YEAR: the directory of partition YEAR at the generation the
+# MANIFEST names; fails when there is none, so no case damages nothing
+part_dir() {
+	g=$(awk -v y="$1" '$1 == "part" && $2 == y { print $3 }' archive/index/MANIFEST) &&
+	[ -n "$g" ] && [ -d "archive/index/$1-$g" ] && echo "archive/index/$1-$g"
+}
+tamper 'index: MANIFEST names an older generation of a partition' 'index: the search index is missing shard 0 of [0-9]+ of partition 2023 \(.*/index/2023-1/shard0.\)' '
+	d=$(part_dir 2023) && [ "$d" != archive/index/2023-1 ] &&
+	sed -i "s/^part 2023 [0-9]* /part 2023 1 /" archive/index/MANIFEST && grep -q "^part 2023 1 " archive/index/MANIFEST'
+tamper 'index: MANIFEST names a generation of a partition that does not exist' "index: the search index is missing shard 0 of [0-9]+ of partition $ryear \\(.*/index/$ryear-99/shard0.\\)" '
+	part_dir $ryear >/dev/null &&
+	sed -i "s/^generation .*/generation 99/; s/^part $ryear [0-9]* /part $ryear 99 /" archive/index/MANIFEST &&
+	grep -q "^part $ryear 99 " archive/index/MANIFEST'
+tamper 'index: MANIFEST generation set below a partition.s' 'index: the search index manifest .* is unreadable' '
+	part_dir 2023 >/dev/null &&
+	sed -i "s/^generation .*/generation 1/" archive/index/MANIFEST && grep -qx "generation 1" archive/index/MANIFEST'
+tamper 'index: a partition dropped from the MANIFEST' 'index: it holds [0-9]+ documents for the store.s [0-9]+ live record versions: a partition of it is missing' '
+	part_dir 2023 >/dev/null && sed -i "/^part 2023 /d" archive/index/MANIFEST && ! grep -q "^part 2023 " archive/index/MANIFEST'
 tamper 'index: MANIFEST deleted' 'index: no search index at' '
 	rm archive/index/MANIFEST'
 tamper 'index: MANIFEST cut short' 'index: the search index manifest .* is unreadable' '
 	truncate -s 10 archive/index/MANIFEST'
-tamper 'index: a shard removed' 'index: the search index is missing shard 1' '
-	rm -rf archive/index/gen-*/shard1'
-tamper 'index: a shard table cut short' 'index: shard 0 of [0-9]+ .*/shard0.\) is damaged' '
-	truncate -s 1000 archive/index/gen-*/shard0/postlist.glass'
+tamper 'index: a shard removed' "index: the search index is missing shard 1 of [0-9]+ of partition $ryear \\(.*/index/$ryear-[0-9]+/shard1.\\)" '
+	d=$(part_dir $ryear) && test -d "$d/shard1" && rm -r "$d/shard1"'
+tamper 'index: a shard table cut short' 'index: shard 0 of [0-9]+ of partition 2023 \(.*/index/2023-[0-9]+/shard0.\) is damaged' '
+	d=$(part_dir 2023) && test -f "$d/shard0/postlist.glass" && truncate -s 1000 "$d/shard0/postlist.glass"'
 # the last byte of each block is inside its last item in a glass table
-tamper 'index: a byte flipped in each block of a shard table' 'index: shard 1 of [0-9]+ .*/shard1.\) is damaged' '
-	f=$(echo archive/index/gen-*/shard1/postlist.glass) && blk=0 &&
+tamper 'index: a byte flipped in each block of a shard table' "index: shard 1 of [0-9]+ of partition $ryear \\(.*/index/$ryear-[0-9]+/shard1.\\) is damaged" '
+	d=$(part_dir $ryear) && f=$d/shard1/postlist.glass && test -f "$f" && blk=0 &&
 	while [ $((blk * 8192)) -lt $(stat -c %s "$f") ]; do flip "$f" $((blk * 8192 + 8190)) || exit 1; blk=$((blk + 1)); done'
 # an older index is derived data behind the store, not damage; what it still
 # holds of records disposed since is named, and the next disposition run

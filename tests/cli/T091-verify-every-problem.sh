@@ -58,9 +58,10 @@ test_expect 'a hold member file edited within what the repository recorded is na
 	grep -q "the first 24 entries of holds/h1.members differ" err
 '
 test_expect 'an index shard removed is named' '
-	setup && gen=$(sed -n "s/^generation //p" archive/index/MANIFEST) &&
-	rm -rf archive/index/gen-$gen/shard1 &&
-	test_exit 1 custos verify 2>err && grep -q "index: .*shard1" err
+	setup && gen=$(awk "\$1 == \"part\" && \$2 == \"2023\" { print \$3 }" archive/index/MANIFEST) &&
+	test -n "$gen" && test -d archive/index/2023-$gen/shard1 && rm -r archive/index/2023-$gen/shard1 &&
+	test_exit 1 custos verify 2>err && cat err &&
+	grep -q "index: the search index is missing shard 1 of [0-9]* of partition 2023 (.*/index/2023-$gen/shard1.)" err
 '
 test_expect 'an audit log emptied or cut back is named against the anchors' '
 	setup && cp archive/audit/audit.log full.log &&

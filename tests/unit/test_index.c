@@ -797,12 +797,15 @@ static void test_index__check_tables_names_a_damaged_shard(void)
 	custos_index_free(idx);
 	CHECK_OK(custos_index_check_tables(index_path, &unchecked, &err));
 	CHECK(!unchecked);
-	snprintf(p, sizeof p, "truncate -s 1000 '%s'/gen-*/shard0/postlist.glass", index_path);
+	CHECK_STR(dir_list(index_path), "2019-1,2020-2,2021-3,2022-4,MANIFEST");
+	snprintf(p, sizeof p, "f='%s/2020-2/shard0/postlist.glass' && test -f \"$f\" && truncate -s 1000 \"$f\"",
+	         index_path);
 	CHECK(system(p) == 0);
 	CHECK_OK(custos_index_check(index_path, &err));   /* the quick check sees every shard */
 	CHECK_STATUS(custos_index_check_tables(index_path, &unchecked, &err), CUSTOS_EINDEX);
 	CHECK(strstr(err.msg, "shard 0 of ") != NULL);
-	CHECK(strstr(err.msg, "/shard0') is damaged") != NULL);
+	CHECK(strstr(err.msg, " of partition 2020 (") != NULL);
+	CHECK(strstr(err.msg, "/2020-2/shard0') is damaged") != NULL);
 }
 
 /* Query text is folded as the index folds it: Unicode bold letters,
