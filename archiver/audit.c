@@ -66,11 +66,16 @@ static int audit_scan(int fd, audit_tail_t *t, int64_t since, custos_audit_fn fn
 				int wl = snprintf(want, sizeof want, "\"prev\":\"%s\"}", hex);
 				if (line.len < (size_t)wl ||
 				    memcmp(line.data + line.len - (size_t)wl, want, (size_t)wl) != 0) {
-					st = custos_err_set(err, CUSTOS_ECORRUPT,
-					                    "audit log line %llu (byte %lld): chain broken: "
-					                    "it does not name the hash of line %llu",
-					                    (unsigned long long)t->n, (long long)line_start,
-					                    (unsigned long long)t->n - 1);
+					if (t->n == 1)
+						st = custos_err_set(err, CUSTOS_ECORRUPT, "audit log line 1: chain "
+						                    "broken: it does not end with the 64 zeros of "
+						                    "the first entry");
+					else
+						st = custos_err_set(err, CUSTOS_ECORRUPT,
+						                    "audit log line %llu (byte %lld): chain broken: "
+						                    "it does not name the hash of line %llu",
+						                    (unsigned long long)t->n, (long long)line_start,
+						                    (unsigned long long)t->n - 1);
 					goto done;
 				}
 			}
@@ -119,10 +124,20 @@ static int open_log(const char *dir, int flags, int *fd_out, int *lock_out, cust
 	audit_path(path, sizeof path, dir, "audit.log");
 	audit_path(lock, sizeof lock, dir, "lock");
 	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lfd < 0)
+	/* a read-only medium (a WORM copy, a snapshot, a read-only mount):
+	 * the lock is taken through a read-only descriptor, or, when it cannot
+	 * be created there, not at all, since nobody can append to the log */
+	if (lfd < 0 && (errno == EROFS || errno == EACCES)) {
+		lfd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (lfd < 0 && errno == ENOENT)
+			lfd = -2;
+	}
+	if (lfd == -1)
 		return custos_err_set(err, errno == EACCES ? CUSTOS_EACCESS : CUSTOS_EIO,
 		                      "cannot open '%s': %s", lock, strerror(errno));
-	if (flock(lfd, LOCK_EX) < 0) {
+	if (lfd == -2)
+		lfd = -1;
+	else if (flock(lfd, LOCK_EX) < 0) {
 		int e = errno;
 		close(lfd);
 		return custos_err_set(err, CUSTOS_EIO, "cannot lock '%s': %s", lock, strerror(e));

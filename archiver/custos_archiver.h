@@ -66,6 +66,12 @@ void custos_store_free(custos_store_t *st);
  *         readers), CUSTOS_EIO. */
 int  custos_store_snapshot(custos_store_t *st, bool pin);
 bool custos_store_pinned(const custos_store_t *st);
+/* Whether the store is read without LMDB's lock file: a reader of a store
+ * directory it may not write (a read-only copy, chmod a-w) opens it with
+ * MDB_NOLOCK rather than fail. Its reads are then not registered with
+ * writers: one writing the same store meanwhile (a process with write
+ * access) could change pages under them. */
+bool custos_store_lockless(const custos_store_t *st);
 /* Detail of the store's last failure; borrowed from st, valid until the next
  * call on st. Every function below that fails fills it. */
 const custos_err_t *custos_store_err(const custos_store_t *st);
@@ -146,12 +152,20 @@ typedef struct {
 void custos_store_anchor(custos_batch_t *b, const custos_anchor_t *a);
 /* The last anchor committed (zeroed when none). */
 int  custos_store_last_anchor(custos_store_t *st, custos_anchor_t *out);
-/* Calls fn with each committed batch that carries an anchor, oldest first,
- * in one read transaction: its number, seq range (first > last: none), time
- * and anchor (borrowed for the call). fn returns non-zero to stop. */
-typedef int (*custos_anchor_fn)(void *ctx, uint64_t batch, uint64_t first_seq,
-                                uint64_t last_seq, int64_t time, const custos_anchor_t *a);
-int  custos_store_anchors(custos_store_t *st, custos_anchor_fn fn, void *ctx);
+/* A committed batch, as custos_store_batches gives it (borrowed for the
+ * call). */
+typedef struct {
+	uint64_t batch;                        /* its number, from 1 */
+	uint64_t first_seq, last_seq;          /* first > last: an anchor alone */
+	int64_t  time;                         /* commit time, ms */
+	uint8_t  head[CUSTOS_SHA256_LEN];      /* the record chain head after it */
+	const custos_anchor_t *anchor;         /* NULL for a batch of store format 1 */
+} custos_batch_info_t;
+/* Calls fn with each committed batch, oldest first, in one read
+ * transaction. Malformed entries are skipped (custos_store_verify reports
+ * them). fn returns non-zero to stop (that value is returned). */
+typedef int (*custos_batch_fn)(void *ctx, const custos_batch_info_t *b);
+int  custos_store_batches(custos_store_t *st, custos_batch_fn fn, void *ctx);
 
 /* Commits durably and frees the batch (whatever the result). summary (may be
  * NULL) is filled on success. On failure nothing of the batch is kept.
@@ -196,14 +210,27 @@ int custos_store_last_seq(custos_store_t *st, uint64_t *seq);
  * to free. */
 int  custos_store_stats(custos_store_t *st, custos_store_stats_t *out);
 
-/* Verification: re-reads every record, blob, dictionary and quarantine item,
- * recomputes every hash, checks the indexes against the records, accounts for
- * every tombstone, and recomputes the record chain against every batch's head
- * and the store's head. Stops at the first inconsistency and returns
- * CUSTOS_ECORRUPT with err naming it precisely ("record x:12 version 2
- * (seq 17): content hash mismatch", "batch 4 (seqs 30..41): record chain head
- * mismatch"). progress (may be NULL) is called now and then with done/total
- * records. summary and err may be NULL. CUSTOS_EINVAL while a batch is open. */
+/* Verification: re-reads every record, blob, dictionary, quarantine item
+ * and tombstone, recomputes every hash, checks the indexes against the
+ * records, checks that every tombstone names its disposed record, and
+ * recomputes the record chain batch by batch (each batch from the head the
+ * batch before it recorded, so one damaged batch hides none after it)
+ * against every batch's head and the store's head. It goes on through the
+ * whole store whatever it finds: problem (may be NULL) is called with each
+ * problem, a sentence naming it precisely ("record x:12 version 2 (seq 17):
+ * content hash mismatch", "batch 4 (seqs 30..41): record chain head
+ * mismatch", "records: seqs 8..9 are missing"). progress (may be NULL) is
+ * called now and then with done/total records. summary (may be NULL) gets
+ * the counts and summary->problems.
+ * @return CUSTOS_OK when nothing is wrong; CUSTOS_ECORRUPT when problems
+ *         were found (the store's error gives the first, prefixed by their
+ *         number when more than one); CUSTOS_ENOMEM, CUSTOS_EIO (a read
+ *         failed: the verification is incomplete); CUSTOS_EINVAL while a
+ *         batch is open. */
+int custos_store_verify_each(custos_store_t *st, custos_verify_summary_t *summary,
+                             custos_progress_fn progress, void *ctx,
+                             custos_problem_fn problem, void *problem_ctx);
+/* The same without a callback; err (may be NULL) gets the store's error. */
 int custos_store_verify(custos_store_t *st, custos_verify_summary_t *summary,
                         custos_progress_fn progress, void *ctx, custos_err_t *err);
 

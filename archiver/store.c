@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -33,9 +34,30 @@ static const unsigned db_flags[STORE_DB_N] = {
 	[STORE_DB_SAMPLES] = MDB_DUPSORT | MDB_DUPFIXED,
 };
 
+/* Whether the filesystem holding the store is full: LMDB turns a short
+ * write (what a full disk gives a large write) into EIO. */
+static bool store_disk_full(const custos_store_t *st)
+{
+	char p[4200];
+	struct statvfs vs;
+	snprintf(p, sizeof p, "%s/store", st->dir ? st->dir : ".");
+	return statvfs(p, &vs) == 0 && (uint64_t)vs.f_bavail * vs.f_frsize < ((uint64_t)1 << 20);
+}
+
+int custos_store__io_status(const custos_store_t *st, int e)
+{
+	if (e == ENOSPC || e == EDQUOT || (e == EIO && store_disk_full(st)))
+		return CUSTOS_ENOSPC;
+	return e == EACCES || e == EPERM || e == EROFS ? CUSTOS_EACCESS : CUSTOS_EIO;
+}
+
 int custos_store__mdb(custos_store_t *st, int rc, const char *what)
 {
 	int s;
+	if ((rc == EIO || rc == ENOSPC || rc == EDQUOT) &&
+	    custos_store__io_status(st, rc) == CUSTOS_ENOSPC)
+		return custos_err_set(&st->err, CUSTOS_ENOSPC, "%s: %s (the disk holding '%s' is full)",
+		                      what, strerror(rc == EDQUOT ? EDQUOT : ENOSPC), st->dir);
 	switch (rc) {
 	case 0: return CUSTOS_OK;
 	case MDB_NOTFOUND: s = CUSTOS_ENOTFOUND; break;
@@ -44,7 +66,7 @@ int custos_store__mdb(custos_store_t *st, int rc, const char *what)
 	case MDB_VERSION_MISMATCH: s = CUSTOS_EVERSION; break;
 	case ENOMEM: s = CUSTOS_ENOMEM; break;
 	case EACCES: case EPERM: case EROFS: s = CUSTOS_EACCESS; break;
-	case EIO: case ENOSPC: case EDQUOT: s = CUSTOS_EIO; break;
+	case EIO: s = CUSTOS_EIO; break;
 	case MDB_READERS_FULL: case EAGAIN: s = CUSTOS_EBUSY; break;
 	default: s = CUSTOS_EINTERNAL; break;
 	}
@@ -923,6 +945,31 @@ done:
 	return err;
 }
 
+/* data.mdb holds every page its meta page names: LMDB maps the file and
+ * reads pages past a cut-off end as SIGBUS, so a file cut short (a copy
+ * that stopped, a truncation) is refused by name before anything reads. */
+static int check_size(custos_store_t *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+	char p[4200];
+	int rc;
+	if ((rc = mdb_env_info(st->env, &info)) != 0 || (rc = mdb_env_stat(st->env, &ms)) != 0)
+		return custos_store__mdb(st, rc, "cannot read the store's meta page");
+	snprintf(p, sizeof p, "%s/store/data.mdb", st->dir);
+	if (stat(p, &sb) != 0)
+		return custos_err_set(&st->err, errno_status(errno), "cannot stat '%s': %s", p,
+		                      strerror(errno));
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)sb.st_size < need)
+		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "store/data.mdb is cut short: it "
+		                      "holds %llu bytes, but its pages run to %llu: it was truncated "
+		                      "behind custos's back (restore it from a backup)",
+		                      (unsigned long long)sb.st_size, (unsigned long long)need);
+	return CUSTOS_OK;
+}
+
 /* A view's own parts: zstd contexts (the SHA-256s give integrity: no zstd
  * checksum, no dict id, no magic). */
 static int view_init(custos_store_t *st)
@@ -1017,7 +1064,14 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		}
 		if (stat(p, &sb) != 0) {
 			int en = errno;
-			if (en == ENOENT)
+			char k[4200];
+			snprintf(k, sizeof k, "%s/keys/slots", st->dir);
+			/* the rest of an archive is there: its store went missing */
+			if (en == ENOENT && access(k, F_OK) == 0)
+				e = custos_err_set(&st->err, CUSTOS_ECORRUPT, "'%s': store/data.mdb is "
+				                   "missing: it was removed behind custos's back (restore it "
+				                   "from a backup)", st->dir);
+			else if (en == ENOENT)
 				e = custos_err_set(&st->err, CUSTOS_ENOTARCHIVE,
 				                   "'%s' is not a custos archive", st->dir);
 			else
@@ -1051,12 +1105,31 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	}
 	rc = mdb_env_open(sh->env, p, MDB_NOTLS | MDB_NORDAHEAD |
 	                  ((flags & CUSTOS_STORE_WRITE) ? 0 : MDB_RDONLY), 0600);
+	/* a reader of a store whose directory it may not write (a read-only
+	 * copy): LMDB cannot open its lock file there, so the store is read
+	 * without it (custos_store_lockless says so) */
+	if ((rc == EACCES || rc == EPERM || rc == EROFS) && !(flags & CUSTOS_STORE_WRITE)) {
+		mdb_env_close(sh->env);
+		sh->env = st->env = NULL;
+		if ((rc = mdb_env_create(&sh->env)) != 0 ||
+		    (rc = mdb_env_set_maxdbs(sh->env, 16)) != 0 ||
+		    (rc = mdb_env_set_mapsize(sh->env, sh->mapsize)) != 0) {
+			custos_store__gate_release(gate);
+			e = custos_store__mdb(st, rc, "cannot create store environment");
+			goto done;
+		}
+		st->env = sh->env;
+		rc = mdb_env_open(sh->env, p, MDB_NOTLS | MDB_NORDAHEAD | MDB_RDONLY | MDB_NOLOCK, 0600);
+		sh->lockless = rc == 0;
+	}
 	custos_store__gate_release(gate);
 	if (rc) {
 		e = custos_store__mdb(st, rc, "cannot open store");
 		custos_err_prefix(&st->err, "'%s'", st->dir);
 		goto done;
 	}
+	if (!(flags & CUSTOS_STORE_CREATE) && (e = check_size(st)) < 0)
+		goto done;
 	if ((e = open_dbs(st)) < 0)
 		goto done;
 	memcpy(sh->dbi, st->dbi, sizeof sh->dbi);
@@ -1138,6 +1211,11 @@ void custos_store_free(custos_store_t *st)
 	pthread_mutex_unlock(&sh->mu);
 	if (last)
 		shared_free(sh);
+}
+
+bool custos_store_lockless(const custos_store_t *st)
+{
+	return st->sh->lockless;
 }
 
 const custos_err_t *custos_store_err(const custos_store_t *st)

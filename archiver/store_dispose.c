@@ -36,16 +36,20 @@ static int shred_list(custos_store_t *st, const uint8_t *p, size_t n)
 		do
 			w = pwrite(st->key_fd[file], zero, STORE_KEY_LEN, (off_t)(slot * STORE_KEY_LEN));
 		while (w < 0 && errno == EINTR);
-		if (w != STORE_KEY_LEN)
-			return custos_err_set(&st->err, CUSTOS_EIO, "cannot shred %s slot %llu: %s",
-			                      names[file], (unsigned long long)slot,
-			                      w < 0 ? strerror(errno) : "short write");
+		if (w != STORE_KEY_LEN) {
+			int e = w < 0 ? errno : ENOSPC;
+			return custos_err_set(&st->err, custos_store__io_status(st, e),
+			                      "cannot shred %s slot %llu: %s", names[file],
+			                      (unsigned long long)slot, strerror(e));
+		}
 		touched[file] = true;
 	}
 	for (int f = 0; f < 2; f++)
-		if (touched[f] && fdatasync(st->key_fd[f]) != 0)
-			return custos_err_set(&st->err, CUSTOS_EIO, "cannot sync %s: %s", names[f],
-			                      strerror(errno));
+		if (touched[f] && fdatasync(st->key_fd[f]) != 0) {
+			int e = errno;
+			return custos_err_set(&st->err, custos_store__io_status(st, e), "cannot sync %s: %s",
+			                      names[f], strerror(e));
+		}
 	return CUSTOS_OK;
 }
 

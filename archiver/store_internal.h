@@ -133,6 +133,7 @@ typedef struct {
 	bool         batch;               /* a batch is open on some view */
 	bool         compacted;           /* data.mdb was replaced: this environment is the
 	                                   * old file's, and takes no more batches */
+	bool         lockless;            /* read with MDB_NOLOCK (custos_store_lockless) */
 } custos_store__shared_t;
 
 /* A view: one thread's handle on the shared store, with its own scratch
@@ -213,8 +214,12 @@ void custos_store__anchor_decode(custos_anchor_t *a, const uint8_t in[STORE_ANCH
 void custos_store__anchor_fold(uint8_t chain[CUSTOS_SHA256_LEN],
                                const uint8_t anchor[STORE_ANCHOR_LEN]);
 
+/* The custos status of a failed write's errno: CUSTOS_ENOSPC for a full
+ * disk or quota (and for EIO while the store's filesystem is full: LMDB
+ * and short writes report a full disk so), CUSTOS_EACCESS, CUSTOS_EIO. */
+int custos_store__io_status(const custos_store_t *st, int e);
 /* Translates an LMDB status into a custos status, setting st->err to
- * "<what>: <lmdb message>". */
+ * "<what>: <lmdb message>" (a full disk is said to be full). */
 int custos_store__mdb(custos_store_t *st, int rc, const char *what);
 
 void custos_store__hdr_encode(uint8_t out[STORE_REC_HDR], const custos_store__rechdr_t *h);

@@ -294,7 +294,7 @@ int custos_store_last_anchor(custos_store_t *st, custos_anchor_t *out)
 	return err;
 }
 
-int custos_store_anchors(custos_store_t *st, custos_anchor_fn fn, void *ctx)
+int custos_store_batches(custos_store_t *st, custos_batch_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	MDB_cursor *c = NULL;
@@ -308,13 +308,20 @@ int custos_store_anchors(custos_store_t *st, custos_anchor_fn fn, void *ctx)
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (v.mv_size != STORE_BATCH_ANCHORED || k.mv_size != 8)
+		if ((v.mv_size != STORE_BATCH_ANCHORED && v.mv_size != STORE_BATCH_VAL) ||
+		    k.mv_size != 8)
 			continue;
 		const uint8_t *p = v.mv_data;
 		custos_anchor_t a;
-		custos_store__anchor_decode(&a, p + STORE_BATCH_VAL);
-		if ((err = fn(ctx, custos_store__get64(k.mv_data), custos_store__get64(p),
-		              custos_store__get64(p + 8), (int64_t)custos_store__get64(p + 48), &a)) != 0)
+		custos_batch_info_t b = { custos_store__get64(k.mv_data), custos_store__get64(p),
+		                          custos_store__get64(p + 8),
+		                          (int64_t)custos_store__get64(p + 48), { 0 }, NULL };
+		memcpy(b.head, p + 16, sizeof b.head);
+		if (v.mv_size == STORE_BATCH_ANCHORED) {
+			custos_store__anchor_decode(&a, p + STORE_BATCH_VAL);
+			b.anchor = &a;
+		}
+		if ((err = fn(ctx, &b)) != 0)
 			goto done;
 	}
 	if (rc != MDB_NOTFOUND)

@@ -940,14 +940,18 @@ static int write_keys(custos_store_t *st, int file, const custos_buf_t *keys, ui
 		                   (off_t)(first * STORE_KEY_LEN + done));
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return custos_err_set(&st->err, CUSTOS_EIO, "cannot write %s: %s", names[file],
-			                      w < 0 ? strerror(errno) : "no progress");
+		if (w <= 0) {
+			int e = w < 0 ? errno : ENOSPC;   /* no progress: nowhere to write */
+			return custos_err_set(&st->err, custos_store__io_status(st, e), "cannot write %s: %s",
+			                      names[file], strerror(e));
+		}
 		done += (size_t)w;
 	}
-	if (fdatasync(st->key_fd[file]) != 0)
-		return custos_err_set(&st->err, CUSTOS_EIO, "cannot sync %s: %s", names[file],
-		                      strerror(errno));
+	if (fdatasync(st->key_fd[file]) != 0) {
+		int e = errno;
+		return custos_err_set(&st->err, custos_store__io_status(st, e), "cannot sync %s: %s",
+		                      names[file], strerror(e));
+	}
 	return CUSTOS_OK;
 }
 

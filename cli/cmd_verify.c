@@ -62,15 +62,17 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 		       "\"blobs\": %llu, \"quarantined\": %llu, \"dictionaries\": %llu, "
 		       "\"chain\": \"%s\", \"audit_entries\": %llu, \"audit_head\": \"%s\", "
 		       "\"index_docs\": %llu, \"index_lag\": %llu, \"index_disposed\": %llu, "
-		       "\"audit_anchored\": %llu, \"disposition_runs\": %llu, "
-		       "\"certificate_records\": %llu, \"problems\": %llu",
+		       "\"index_tables_checked\": %s, \"audit_anchored\": %llu, "
+		       "\"disposition_runs\": %llu, \"certificate_records\": %llu, \"problems\": %llu",
 		       st == 0 ? "true" : "false", (unsigned long long)v.store.records,
 		       (unsigned long long)v.store.versions, (unsigned long long)v.store.tombstones,
 		       (unsigned long long)v.store.blobs, (unsigned long long)v.store.quarantined,
 		       (unsigned long long)v.store.dictionaries, chain,
 		       (unsigned long long)v.audit_entries, head,
 		       (unsigned long long)v.index_docs, (unsigned long long)v.index_lag,
-		       (unsigned long long)v.index_disposed, (unsigned long long)v.audit_anchored,
+		       (unsigned long long)v.index_disposed,
+		       v.index_present && !v.index_unchecked ? "true" : "false",
+		       (unsigned long long)v.audit_anchored,
 		       (unsigned long long)v.runs, (unsigned long long)cc.records,
 		       (unsigned long long)v.problems);
 		printf(", \"problem_list\": [");
@@ -117,6 +119,10 @@ int cmd_verify(cli_t *cli, int argc, char **argv)
 			printf("index: %llu documents of disposed records are still there: a "
 			       "disposition run was cut short; rerun 'custos retention apply'\n",
 			       (unsigned long long)v.index_disposed);
+		if (v.index_unchecked)
+			printf("index: its tables were not read through Xapian's checker, which needs "
+			       "them writable (a read-only archive): the documents were checked, a "
+			       "damaged block of a shard may go unnoticed\n");
 	}
 	if (st < 0 && cerr.status && !v.problems) {
 		rc = cli_fail_in(&cerr, certificate_what);

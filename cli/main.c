@@ -362,6 +362,10 @@ int cli_open(cli_t *cli, unsigned flags, custos_session_t **out)
 	if (!custos_archive_audited(cli->a))
 		fprintf(stderr, "custos: note: the audit log of '%s' cannot be written (a read-only "
 		        "archive?): this command is not audited\n", cli->archive);
+	if (custos_archive_lockless(cli->a))
+		fprintf(stderr, "custos: note: the store of '%s' is read without its lock file (a "
+		        "read-only copy): a custos writing it meanwhile could change what is read\n",
+		        cli->archive);
 	custos_session_progress(cli->s, cli_progress_fn, cli);
 	*out = cli->s;
 	return CLI_OK;

@@ -161,9 +161,14 @@ void custos_store_stats_free(custos_store_stats_t *s);    /* frees platforms; NU
 typedef struct {
 	uint64_t records, versions, blobs, tombstones, quarantined, dictionaries;
 	uint8_t  chain[CUSTOS_SHA256_LEN];     /* recomputed record chain head */
+	uint64_t problems;                     /* problems found (0: the store verifies) */
 } custos_verify_summary_t;
 /* Progress of long work: done of total (0 when unknown). */
 typedef void (*custos_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+/* A problem a verification found: one sentence naming what is damaged
+ * ("record x:12 version 2 (seq 17): content hash mismatch"), borrowed for
+ * the call. */
+typedef void (*custos_problem_fn)(void *ctx, const char *problem);
 
 /* A quarantined item. */
 typedef struct {

@@ -88,6 +88,16 @@ int custos_index_publish(const char *path, custos_err_t *err);
  * CUSTOS_EINDEX with err naming what is missing (for verify). */
 int custos_index_check(const char *path, custos_err_t *err);
 
+/* custos_index_check, then reads every table of every shard through Xapian's
+ * own checker (the structure of each B-tree block and its items): a byte
+ * changed in a live block of a shard is found here rather than by a search
+ * that quietly answers less (a changed posting value that keeps the structure
+ * can pass). Reads the whole index; for verify. The checker opens the tables
+ * for writing: a shard this process may not write (a read-only mount or
+ * copy) is left unchecked and *unchecked set. CUSTOS_OK, or CUSTOS_EINDEX
+ * naming the shard and what is wrong. */
+int custos_index_check_tables(const char *path, bool *unchecked, custos_err_t *err);
+
 /* Waits for pending work (not committed: uncommitted changes are dropped,
  * as after a crash), closes and frees. NULL-safe. */
 void custos_index_free(custos_index_t *idx);

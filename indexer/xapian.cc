@@ -33,6 +33,7 @@
 #include <set>
 #include <mutex>
 #include <new>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <memory>
@@ -2608,6 +2609,80 @@ int custos_index_check(const char *path, custos_err_t *err)
 	} catch (...) {
 		return translate(err, "cannot check the search index");
 	}
+}
+
+// The shard's revision, or 0 when it cannot be opened.
+static Xapian::rev shard_revision(const std::string &p)
+{
+	try {
+		return Xapian::Database(p).get_revision();
+	} catch (const Xapian::Error &) {
+		return 0;
+	}
+}
+
+// Reads one shard's tables through Xapian's checker: 0 when sound, else the
+// number of errors, and what the first was. A shard that cannot be opened
+// is damaged too.
+static size_t check_one_shard(const std::string &p, std::string &what)
+{
+	// a writer committing while the tables are read can make them look
+	// wrong: a result only counts when the revision stayed the same
+	for (int attempt = 0;; attempt++) {
+		Xapian::rev before = shard_revision(p);
+		std::ostringstream out;
+		size_t bad = 0;
+		what.clear();
+		try {
+			Xapian::Database db(p);   // what opening finds, named as damage
+			bad = Xapian::Database::check(p, 0, &out);
+		} catch (const Xapian::DatabaseModifiedError &) {
+			bad = 1;
+			what = "it changed under the check";
+		} catch (const Xapian::Error &x) {
+			bad = 1;
+			what = x.get_description();
+		}
+		if (bad && shard_revision(p) != before && attempt < 3)
+			continue;
+		if (bad && what.empty())
+			what = std::to_string(bad) + " errors in its tables";
+		return bad;
+	}
+}
+
+int custos_index_check_tables(const char *path, bool *unchecked, custos_err_t *err)
+{
+	Manifest m;
+	int e;
+	*unchecked = false;
+	if ((e = custos_index_check(path, err)) < 0 || (e = read_manifest(path, m, err)) < 0)
+		return e;
+	std::string p;
+	try {
+		for (const auto &part : m.parts) {
+			for (unsigned i = 0; i < m.shards; i++) {
+				p = shard_dir(part_dir(path, part.first, part.second.gen), i);
+				// Xapian's checker opens the tables for writing (it can repair
+				// them), though it writes nothing here: on a read-only archive
+				// it cannot run, and the caller says so
+				if (access((p + "/postlist.glass").c_str(), W_OK) != 0 &&
+				    (errno == EROFS || errno == EACCES)) {
+					*unchecked = true;
+					continue;
+				}
+				std::string what;
+				if (check_one_shard(p, what))
+					return custos_err_set(err, CUSTOS_EINDEX, "shard %u of %u of partition %s "
+					                      "('%s') is damaged: %s (run 'custos index --rebuild')",
+					                      i, m.shards, part.first.c_str(), p.c_str(),
+					                      what.c_str());
+			}
+		}
+	} catch (...) {
+		return translate(err, p.empty() ? "the search index" : p.c_str());
+	}
+	return CUSTOS_OK;
 }
 
 // Opens shard `lane` of partition part (generation gen) into the handle.

@@ -348,3 +348,8 @@ bool custos_archive_audited(const custos_archive_t *a)
 {
 	return a->audit != NULL;
 }
+
+bool custos_archive_lockless(const custos_archive_t *a)
+{
+	return custos_store_lockless(a->store);
+}

@@ -154,6 +154,11 @@ bool custos_archive_writable(const custos_archive_t *a);
 /* False when the audit log cannot be appended to (a read-only medium):
  * operations then run unaudited, and the faces must say so. */
 bool custos_archive_audited(const custos_archive_t *a);
+/* True when the store is read without LMDB's lock file: its directory is
+ * read-only to this user (a read-only copy), so reads are not registered
+ * with writers, and a process writing the archive meanwhile could change
+ * what they read. The faces say so; verify again when no writer runs. */
+bool custos_archive_lockless(const custos_archive_t *a);
 
 /* ===========================================================================
  * Sessions.
@@ -575,6 +580,9 @@ typedef struct {
 	uint64_t index_lag;        /* record versions committed after the watermark */
 	uint64_t index_disposed;   /* documents of disposed records a crashed disposition
 	                            * run left behind: rerunning it removes them */
+	bool     index_unchecked;  /* the shards' tables could not be read through
+	                            * Xapian's checker (it needs them writable): a
+	                            * read-only archive; the documents were checked */
 	uint64_t runs;             /* disposition runs checked against their tombstones */
 	uint64_t problems;         /* how many problems were found (0: verified) */
 	char   **problem;          /* each problem, one sentence naming what is damaged */

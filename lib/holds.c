@@ -341,10 +341,12 @@ static int spec_query(custos_session_t *s, const custos_hold_spec_t *sp, custos_
 	return CUSTOS_OK;
 }
 
-/* After a commit to the policy repository: the new head is anchored. */
-static void anchor_policy(custos_session_t *s, const char *commit)
+/* After a commit to the policy repository: the new head is anchored
+ * (releasing: the hold the commit released). */
+static void anchor_policy(custos_session_t *s, custos_policy_t *p, const char *commit,
+                          const char *releasing)
 {
-	custos_archive__policy_head(s->a, commit);
+	custos_lib__policy_advance(s, p, commit, releasing);
 	custos_writer__anchor(s->a, NULL);
 }
 
@@ -458,7 +460,7 @@ int custos_archive_hold_place(custos_session_t *s, const char *name,
 	pthread_mutex_unlock(&s->a->policy_mu);
 	if (err < 0)
 		goto audit;
-	anchor_policy(s, out->commit);
+	anchor_policy(s, p, out->commit, NULL);
 	/* the hold as list reports it, in the snapshot after its commit */
 	custos_session__unpin(s);
 	if ((err = hold_report(s, p, name, &out->hold)) < 0)
@@ -636,7 +638,7 @@ static int grow_holds(custos_session_t *s, custos_policy_t *p, custos_store_t *s
 			goto done;
 		}
 		if (cm[0])
-			custos_archive__policy_head(s->a, cm);
+			custos_lib__policy_advance(s, p, cm, NULL);
 	}
 	err = CUSTOS_OK;
 done:
@@ -706,15 +708,19 @@ int custos_archive_hold_release(custos_session_t *s, const char *name, const cha
 		custos_holds_free(&h);
 		custos_err_clear(&s->err);
 		custos_session__change(s, &c, NULL);
-		/* the part's message names the hold and says what is wrong */
-		if ((err = custos_hold_release(p, name, reason, &c, cm)) < 0)
+		/* the intent is audited before the commit, so a release cut short
+		 * before its anchor is still known as custos's own; the part's
+		 * message names the hold and says what is wrong */
+		if ((err = custos_lib__release_intent(s, name, reason)) == CUSTOS_OK &&
+		    (err = custos_hold_release(p, name, reason, &c, cm)) < 0)
 			custos_lib__policy_fail(s, p, err);
 	}
 	pthread_mutex_unlock(&s->a->policy_mu);
 	if (err < 0)
 		goto audit;
 	custos_session__unpin(s);
-	anchor_policy(s, cm);
+	custos_test_point("hold-release-before-anchor");
+	anchor_policy(s, p, cm, name);
 	if (commit)
 		memcpy(commit, cm, CUSTOS_COMMIT_HEX);
 audit:

@@ -214,6 +214,21 @@ static int rm_tree(const char *path)
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? CUSTOS_OK : CUSTOS_EIO;
 }
 
+int custos_lib__index_remove_legacy(const char *dir, custos_err_t *err)
+{
+	char path[4096], legacy[4200];
+	custos_lib__index_path(path, sizeof path, dir);
+	/* what an earlier custos's interrupted rebuild left beside the index
+	 * holds text of records that may have been disposed of since */
+	for (int i = 0; i < 2; i++) {
+		snprintf(legacy, sizeof legacy, "%s%s", path, i ? ".old" : ".rebuild");
+		if (rm_tree(legacy) < 0)
+			return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", legacy,
+			                      strerror(errno));
+	}
+	return CUSTOS_OK;
+}
+
 int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progress_fn progress,
                                void *ctx, uint64_t *indexed, custos_err_t *err)
 {
@@ -226,16 +241,8 @@ int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progre
 		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 	custos_lib__root_cache_init(cache);
 	custos_lib__index_path(path, sizeof path, dir);
-	/* what an earlier custos's interrupted rebuild left beside the index
-	 * holds text of records that may have been disposed of since */
-	for (int i = 0; i < 2; i++) {
-		snprintf(legacy, sizeof legacy, "%s%s", path, i ? ".old" : ".rebuild");
-		if ((rc = rm_tree(legacy)) < 0) {
-			rc = custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': %s", legacy,
-			                    strerror(errno));
-			goto done;
-		}
-	}
+	if ((rc = custos_lib__index_remove_legacy(dir, err)) < 0)
+		goto done;
 	/* an index of an earlier layout (shards at its top) is replaced whole */
 	snprintf(legacy, sizeof legacy, "%s/shard0", path);
 	if (access(legacy, F_OK) == 0 && (rc = rm_tree(path)) < 0) {
@@ -252,6 +259,7 @@ int custos_lib__index_rebuild(const char *dir, custos_store_t *st, custos_progre
 		goto done;
 	custos_index_free(idx);
 	idx = NULL;
+	custos_test_point("index-rebuild-before-publish");
 	rc = custos_index_publish(path, err);
 done:
 	custos_index_free(idx);

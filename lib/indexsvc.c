@@ -26,6 +26,8 @@ static int open_index(custos_archive_t *a, custos_indexsvc_t *v, custos_err_t *e
 	char path[4200];
 	int rc;
 	custos_lib__index_path(path, sizeof path, a->dir);
+	if ((rc = custos_lib__index_remove_legacy(a->dir, err)) < 0)
+		return rc;
 	rc = custos_index_open(&v->idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, err);
 	if (rc != CUSTOS_EVERSION)
 		return rc;

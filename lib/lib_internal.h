@@ -231,6 +231,38 @@ int custos_session__policy(custos_session_t *s, custos_policy_t **out);
  * syntax), for a job that runs it later. The session's error says why. */
 int custos_export__check(custos_session_t *s, const custos_export_opts_t *opts);
 
+/* ---- holds against the anchored policy (holds_guard.c) ------------------- */
+
+/* Whether the policy repository agrees with base, the policy commit the
+ * store's chain anchored (docs/retention.md, "Holds cannot end behind
+ * custos's back"): base is in the branch's history (or, with head given, is
+ * compared with head alone), and every hold active at base is still there
+ * and active at head (NULL: the branch's head), or was released by custos
+ * (this session's release of `releasing`, or one the audit trail shows
+ * custos began), with its query and recorded membership; with
+ * CUSTOS_GUARD_MEMBERS each member file holds what both commits recorded.
+ * fn (may be NULL) gets each disagreement, a sentence that says what to do.
+ * @return CUSTOS_OK; CUSTOS_EPOLICY with s->err naming the first (and their
+ *         number); CUSTOS_ENOMEM, CUSTOS_EIO. */
+enum { CUSTOS_GUARD_MEMBERS = 1 };
+int custos_lib__holds_guard(custos_session_t *s, custos_policy_t *p, const char *base,
+                            const char *head, const char *releasing, unsigned flags,
+                            custos_problem_fn fn, void *ctx);
+/* The guard before a plan or a disposition run (what: "planning", named in
+ * the refusal):
+ * against the policy head custos anchored, or is about to anchor. */
+int custos_lib__disposal_guard(custos_session_t *s, custos_policy_t *p, const char *what);
+/* Records commit as the policy head the next anchor names, when it agrees
+ * with the head recorded before (the guard, hold files only); otherwise the
+ * anchor stays where it was, so the disagreement stays visible to plan,
+ * apply and verify. releasing: the hold this session's commit released.
+ * Never fails: the caller's outcome stands. */
+void custos_lib__policy_advance(custos_session_t *s, custos_policy_t *p, const char *commit,
+                                const char *releasing);
+/* Appends "hold-release-begin" for name before the release is committed,
+ * so a release cut short by a crash is still known as custos's own. */
+int custos_lib__release_intent(custos_session_t *s, const char *name, const char *reason);
+
 /* ---- shared helpers ----------------------------------------------------- */
 
 /* Appends `"key":` and a JSON string to a JSON object being built. */
@@ -272,6 +304,12 @@ int custos_lib__thread_root(custos_store_t *st, custos_root_cache_t *c,
 int custos_lib__index_catch_up(custos_store_t *st, custos_index_t *idx, custos_root_cache_t *c,
                                custos_progress_fn progress, void *ctx, const int *stop,
                                uint64_t *indexed, custos_err_t *err);
+
+/* Removes index.rebuild/ and index.old/, which an interrupted rebuild of an
+ * earlier custos left beside the index with the words of records that may
+ * have been disposed of since. The index service's open and every rebuild
+ * call it, so a writer removes them before any disposition run. */
+int custos_lib__index_remove_legacy(const char *dir, custos_err_t *err);
 
 /* Builds a new generation of the index at <dir>/index from the store alone
  * (through st, in chunks) and publishes it; the old one serves searches

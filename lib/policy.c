@@ -34,6 +34,10 @@ int custos_session__policy(custos_session_t *s, custos_policy_t **out)
 
 	*out = NULL;
 	o.check_query = custos_lib__query_check;
+	/* accepting commits made outside custos is audited: a session that
+	 * cannot audit (a read-only medium) reads the repository as it is */
+	if (!custos_archive_audited(s->a))
+		o.flags |= CUSTOS_POLICY_READONLY;
 	if ((err = custos_policy_open(out, s->a->dir, &o, &s->err)) < 0) {
 		if (err == CUSTOS_ENOTFOUND)
 			custos_err_set(&s->err, err, "'%s' has no policy repository (made by custos "
@@ -74,7 +78,7 @@ int custos_session__policy(custos_session_t *s, custos_policy_t **out)
 	if (foreign->n && custos_archive_writable(s->a)) {
 		char head[CUSTOS_COMMIT_HEX];
 		if (custos_policy_head(*out, head) == CUSTOS_OK)
-			custos_archive__policy_head(s->a, head);
+			custos_lib__policy_advance(s, *out, head, NULL);
 	}
 	return CUSTOS_OK;
 }
@@ -102,9 +106,9 @@ static int policy_fail(custos_session_t *s, custos_policy_t *p, int err)
 
 /* After a commit: the new head is what the next anchor names, and one is
  * committed now, so the change is in the record chain before we answer. */
-static void anchor_commit(custos_session_t *s, const char *commit)
+static void anchor_commit(custos_session_t *s, custos_policy_t *p, const char *commit)
 {
-	custos_archive__policy_head(s->a, commit);
+	custos_lib__policy_advance(s, p, commit, NULL);
 	custos_writer__anchor(s->a, NULL);
 }
 
@@ -150,7 +154,7 @@ int custos_archive_policy_set(custos_session_t *s, const char *text, size_t n,
 	if (rc == CUSTOS_OK) {
 		out->changed = strcmp(head, out->commit) != 0;
 		if (out->changed)
-			anchor_commit(s, out->commit);
+			anchor_commit(s, p, out->commit);
 		/* the rules that can never decide a record, by the rule that does */
 		custos_schedule_t *sch = NULL;
 		custos_buf_t w = { 0 };
@@ -285,7 +289,7 @@ int custos_archive_policy_doc_add(custos_session_t *s, const char *path, const c
 	}
 	pthread_mutex_unlock(&s->a->policy_mu);
 	if (rc == CUSTOS_OK) {
-		anchor_commit(s, cm);
+		anchor_commit(s, p, cm);
 		if (commit)
 			memcpy(commit, cm, CUSTOS_COMMIT_HEX);
 	}

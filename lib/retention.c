@@ -298,7 +298,9 @@ int custos_archive_retention_plan(custos_session_t *s, int64_t as_of,
 	int err;
 	*out = NULL;
 	if ((err = custos_session__begin(s, CUSTOS_OP_RETENTION_PLAN, "plan disposition")) < 0 ||
-	    (err = custos_session__policy(s, &p)) < 0 || (err = custos_lib__caught_up(s, &st, &idx)) < 0)
+	    (err = custos_session__policy(s, &p)) < 0 ||
+	    (err = custos_lib__disposal_guard(s, p, "planning")) < 0 ||
+	    (err = custos_lib__caught_up(s, &st, &idx)) < 0)
 		goto audit;
 	err = plan_build(s, p, st, idx, as_of, out);
 audit:
@@ -389,7 +391,9 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 	pthread_mutex_lock(&s->a->dispose_mu);
 	locked = true;
 	t0 = now_s();
-	if ((err = custos_session__policy(s, &p)) < 0 || (err = custos_lib__caught_up(s, &st, &idx)) < 0)
+	if ((err = custos_session__policy(s, &p)) < 0 ||
+	    (err = custos_lib__disposal_guard(s, p, "disposition")) < 0 ||
+	    (err = custos_lib__caught_up(s, &st, &idx)) < 0)
 		goto audit;
 	if ((err = custos_index_watermark(idx, &wm)) < 0) {
 		custos_lib__index_fail(s, idx, err, "cannot read the index watermark");

@@ -62,6 +62,7 @@ static void run_problem(void *ctx, const char *msg)
 
 typedef struct {
 	uint64_t batch;
+	int64_t  time;            /* of the first batch that anchored this */
 	uint64_t n;
 	uint8_t  head[CUSTOS_SHA256_LEN];
 	char     policy[CUSTOS_COMMIT_HEX];
@@ -70,18 +71,27 @@ typedef struct {
 typedef struct {
 	anchor_t *v;
 	size_t n, cap;
+	/* every batch's record chain head, sorted (what audit entries name) */
+	uint8_t (*heads)[CUSTOS_SHA256_LEN];
+	size_t n_heads, cap_heads;
 	int err;
 } anchors_t;
 
-static int anchor_fn(void *ctx, uint64_t batch, uint64_t first, uint64_t last, int64_t time,
-                     const custos_anchor_t *a)
+static int batch_fn(void *ctx, const custos_batch_info_t *b)
 {
 	anchors_t *l = ctx;
-	(void)first;
-	(void)last;
-	(void)time;
+	if (l->n_heads == l->cap_heads) {
+		size_t cap = l->cap_heads ? l->cap_heads * 2 : 256;
+		uint8_t (*nh)[CUSTOS_SHA256_LEN] = realloc(l->heads, cap * sizeof *nh);
+		if (!nh)
+			return l->err = CUSTOS_ENOMEM;
+		l->heads = nh;
+		l->cap_heads = cap;
+	}
+	memcpy(l->heads[l->n_heads++], b->head, CUSTOS_SHA256_LEN);
+	const custos_anchor_t *a = b->anchor;
 	/* each change of anchor is enough: equal ones say the same */
-	if (l->n && l->v[l->n - 1].n == a->audit_n && !strcmp(l->v[l->n - 1].policy, a->policy))
+	if (!a || (l->n && l->v[l->n - 1].n == a->audit_n && !strcmp(l->v[l->n - 1].policy, a->policy)))
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -92,11 +102,17 @@ static int anchor_fn(void *ctx, uint64_t batch, uint64_t first, uint64_t last, i
 		l->cap = cap;
 	}
 	anchor_t *e = &l->v[l->n++];
-	e->batch = batch;
+	e->batch = b->batch;
+	e->time = b->time;
 	e->n = a->audit_n;
 	memcpy(e->head, a->audit_head, sizeof e->head);
 	memcpy(e->policy, a->policy, sizeof e->policy);
 	return 0;
+}
+
+static int cmp_head(const void *x, const void *y)
+{
+	return memcmp(x, y, CUSTOS_SHA256_LEN);
 }
 
 typedef struct {
@@ -105,7 +121,43 @@ typedef struct {
 	const anchors_t *an;
 	size_t next;          /* the next anchor to meet */
 	uint64_t lines;
+	uint64_t store_last;  /* the store's last seq */
 } audit_walk_t;
+
+/* The value of a top-level string field of an entry, compared with want
+ * (with prefix, with its start). */
+static bool field_is(const char *line, size_t n, const char *key, const char *want, bool prefix);
+
+/* What an ingest's entry says of the store must still be so: its records
+ * are there (last_seq) and its chain head is a batch's head. A store cut
+ * back, or replaced by an older copy, fails it for every ingest since. */
+static void audit_names_store(audit_walk_t *w, const char *line, size_t n, uint64_t num)
+{
+	const char *p, *end = line + n;
+	if (!field_is(line, n, "action", "ingest", false) &&
+	    !field_is(line, n, "action", "submit", false) &&
+	    !field_is(line, n, "action", "ingest-recovered", false))
+		return;
+	if ((p = memmem(line, n, "\"last_seq\":", 11))) {
+		uint64_t last = strtoull(p + 11, NULL, 10);
+		if (last > w->store_last) {
+			problem(w->s, w->v, "audit log: entry %llu says the store held records up to seq "
+			        "%llu, but the store ends at seq %llu: the store was cut back or replaced "
+			        "by an older copy", (unsigned long long)num, (unsigned long long)last,
+			        (unsigned long long)w->store_last);
+			return;
+		}
+	}
+	if ((p = memmem(line, n, "\"chain\":\"", 9)) && end - p >= 9 + 64 && p[9 + 64] == '"') {
+		uint8_t h[CUSTOS_SHA256_LEN];
+		if (custos_unhex(h, p + 9, sizeof h) < 0)
+			return;
+		if (!bsearch(h, w->an->heads, w->an->n_heads, sizeof *w->an->heads, cmp_head))
+			problem(w->s, w->v, "audit log: entry %llu names record chain head %.16s..., "
+			        "which no batch of the store has: the store was rewritten or replaced "
+			        "by another copy", (unsigned long long)num, p + 9);
+	}
+}
 
 static int audit_walk_fn(void *ctx, const char *line, size_t n)
 {
@@ -126,10 +178,12 @@ static int audit_walk_fn(void *ctx, const char *line, size_t n)
 		while (w->next < w->an->n && w->an->v[w->next].n == num)
 			w->next++;
 	}
+	audit_names_store(w, line, n, num);
 	return 0;
 }
 
-static void verify_audit(custos_session_t *s, custos_verify_t *v, const anchors_t *an)
+static void verify_audit(custos_session_t *s, custos_verify_t *v, const anchors_t *an,
+                         uint64_t store_last)
 {
 	custos_err_t err = { 0 };
 	int rc = custos_audit_verify(s->a->dir, &v->audit_entries, v->audit_head, &err);
@@ -140,7 +194,7 @@ static void verify_audit(custos_session_t *s, custos_verify_t *v, const anchors_
 		if (an->v[i].n > last)
 			last = an->v[i].n;
 	v->audit_anchored = last;
-	audit_walk_t w = { s, v, an, 0, 0 };
+	audit_walk_t w = { s, v, an, 0, 0, store_last };
 	if (custos_audit_read(s->a->dir, CUSTOS_TIME_NONE, audit_walk_fn, &w, &err) < 0 && rc == 0)
 		problem(s, v, "%s", err.msg);
 	if (last > w.lines)
@@ -151,38 +205,59 @@ static void verify_audit(custos_session_t *s, custos_verify_t *v, const anchors_
 
 /* ---- the policy repository ------------------------------------------------ */
 
+static void problem_cb(void *ctx, const char *msg)
+{
+	void **c = ctx;
+	problem(c[0], c[1], "%s", msg);
+}
+
+/* Reads every object of the repository back, and checks it against what
+ * the store's chain anchored of it: the last anchored commit is in the
+ * branch's history, the holds agree with it (holds_guard.c), and no commit
+ * the chain anchored was accepted again afterwards as if made outside
+ * custos (what deleting refs/custos/known leads to). Writes nothing: a
+ * verify changes no repository, and works on a read-only one. */
 static void verify_policy(custos_session_t *s, custos_verify_t *v, const anchors_t *an)
 {
 	custos_policy_t *p = NULL;
 	custos_policy_opts_t o = CUSTOS_POLICY_OPTS_INIT;
-	custos_policy_log_t log = { 0 };
 	custos_err_t err = { 0 };
+	void *ctx[2] = { s, v };
+	const char *base = NULL;
+	o.flags = CUSTOS_POLICY_READONLY;
 	o.check_query = custos_lib__query_check;
 	if (custos_policy_open(&p, s->a->dir, &o, &err) < 0) {
 		problem(s, v, "policy repository: %s", err.msg);
 		return;
 	}
-	/* every commit of the history can be read */
-	if (custos_policy_log(p, &log) < 0)
+	int rc = custos_policy_check(p, problem_cb, ctx, NULL);
+	if (rc < 0 && rc != CUSTOS_ECORRUPT)
 		problem(s, v, "policy repository: %s", custos_policy_err(p)->msg);
-	custos_policy_log_free(&log);
-	/* the last policy head the store anchored is in the history */
-	for (size_t i = an->n; i-- > 0;) {
-		if (!an->v[i].policy[0])
+	for (size_t i = an->n; i-- > 0 && !base;)
+		if (an->v[i].policy[0])
+			base = an->v[i].policy;
+	if (base) {
+		rc = custos_lib__holds_guard(s, p, base, NULL, NULL, CUSTOS_GUARD_MEMBERS,
+		                             problem_cb, ctx);
+		if (rc < 0 && rc != CUSTOS_EPOLICY)
+			problem(s, v, "policy repository: %s", s->err.msg);
+	}
+	/* custos never notes its own commits; a note later than the anchor of
+	 * a commit means the whole history was accepted again */
+	for (size_t i = 0; i < an->n; i++) {
+		int64_t at;
+		if (!an->v[i].policy[0] || (i && !strcmp(an->v[i].policy, an->v[i - 1].policy)))
 			continue;
-		bool in = false;
-		int rc = custos_policy_contains(p, an->v[i].policy, &in);
-		if (rc == CUSTOS_ENOTFOUND)
-			problem(s, v, "policy repository: commit %s, which the store's chain anchored "
-			        "(batch %llu), is missing: objects were deleted", an->v[i].policy,
-			        (unsigned long long)an->v[i].batch);
-		else if (rc < 0)
-			problem(s, v, "policy repository: %s", custos_policy_err(p)->msg);
-		else if (!in)
-			problem(s, v, "policy repository: its branch was moved back or rewritten: "
-			        "commit %s, which the store's chain anchored (batch %llu), is not in "
-			        "its history", an->v[i].policy, (unsigned long long)an->v[i].batch);
-		break;
+		if (custos_policy_accepted_at(p, an->v[i].policy, &at) == CUSTOS_OK &&
+		    at > an->v[i].time) {
+			char t[40];
+			custos_time_format(t, sizeof t, at);
+			problem(s, v, "policy repository: commit %.12s, which the store's chain anchored "
+			        "(batch %llu), was accepted again at %s as made outside custos: "
+			        "refs/custos/known was deleted or moved behind custos's back",
+			        an->v[i].policy, (unsigned long long)an->v[i].batch, t);
+			break;
+		}
 	}
 	custos_policy_free(p);
 }
@@ -203,6 +278,11 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 	if (access(path, F_OK) < 0)
 		return;   /* no index yet: nothing derived to check */
 	v->index_present = true;
+	custos_err_t ierr = { 0 };
+	if (custos_index_check_tables(path, &v->index_unchecked, &ierr) < 0) {
+		problem(s, v, "index: %s", ierr.msg);
+		return;
+	}
 	custos_record_init(&rec);
 	if (custos_session__index(s, &idx) < 0) {
 		problem(s, v, "index: %s", s->err.msg);
@@ -250,6 +330,8 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 		if (rc == CUSTOS_ENOTFOUND) {
 			v->index_disposed++;
 			continue;
+		} else if (rc == CUSTOS_ECORRUPT) {
+			continue;   /* a damaged record: the store's walk named it */
 		} else if (rc < 0) {
 			problem(s, v, "store: %s", custos_store_err(st)->msg);
 			continue;
@@ -299,18 +381,27 @@ int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void
 	if ((rc = custos_session__begin(s, CUSTOS_OP_VERIFY, "verify the archive")) < 0 ||
 	    (rc = custos_session__store(s, &st)) < 0)
 		goto audit;
-	custos_err_t serr = { 0 };
-	if (custos_store_verify(st, &out->store, progress, ctx, &serr) < 0)
-		problem(s, out, "%s", serr.msg);
-	if (custos_store_anchors(st, anchor_fn, &an) < 0 || an.err)
+	void *pctx[2] = { s, out };
+	uint64_t last = 0;
+	rc = custos_store_verify_each(st, &out->store, progress, ctx, problem_cb, pctx);
+	if (rc < 0 && rc != CUSTOS_ECORRUPT)
+		problem(s, out, "store: verification stopped: %s", custos_store_err(st)->msg);
+	if (custos_store_batches(st, batch_fn, &an) < 0 || an.err)
 		problem(s, out, "store: cannot read its anchors: %s",
 		        an.err ? custos_status_str(an.err) : custos_store_err(st)->msg);
-	verify_audit(s, out, &an);
+	if (an.n_heads)
+		qsort(an.heads, an.n_heads, sizeof *an.heads, cmp_head);
+	if (custos_store_last_seq(st, &last) < 0)
+		problem(s, out, "store: %s", custos_store_err(st)->msg);
+	verify_audit(s, out, &an, last);
 	verify_policy(s, out, &an);
 	verifying_t vc = { s, out };
 	custos_lib__runs_check(s, &out->runs, run_problem, &vc);
 	verify_index(s, st, out);
 	rc = out->problems ? CUSTOS_ECORRUPT : CUSTOS_OK;
+	/* the session's error is the first problem, whatever a part left there */
+	if (rc == CUSTOS_ECORRUPT && out->n_problem)
+		custos_err_set(&s->err, CUSTOS_ECORRUPT, "%s", out->problem[0]);
 	if (rc == CUSTOS_ECORRUPT && out->problems > 1)
 		custos_err_prefix(&s->err, "%llu problems; the first", (unsigned long long)out->problems);
 audit:
@@ -337,6 +428,7 @@ audit:
 	}
 	custos_buf_addc(&result, '}');
 	free(an.v);
+	free(an.heads);
 	/* the verdict goes into the chain whatever it is */
 	rc = custos_session__audit(s, "verify", NULL, result.data, rc);
 	custos_buf_free(&result);

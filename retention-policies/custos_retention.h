@@ -90,7 +90,12 @@ int custos_schedule_warnings(const custos_schedule_t *s, custos_buf_t *out);
 typedef struct custos_policy custos_policy_t;
 
 enum {
-	CUSTOS_POLICY_CREATE = 1 << 0   /* create the repository when absent (custos init) */
+	CUSTOS_POLICY_CREATE = 1 << 0,  /* create the repository when absent (custos init) */
+	CUSTOS_POLICY_READONLY = 1 << 1 /* write nothing (a read-only medium, verify): no
+	                                 * lock, no recovery; commits made outside custos
+	                                 * are checked as at any open but not accepted
+	                                 * (custos_policy_foreign stays empty); every
+	                                 * change is CUSTOS_EINVAL */
 };
 
 typedef struct {
@@ -184,6 +189,19 @@ void custos_policy_lib_release(void);
 int custos_policy_contains(custos_policy_t *p, const char *commit, bool *in);
 /* The branch's head commit. CUSTOS_ENOTFOUND when it has none. */
 int custos_policy_head(custos_policy_t *p, char out[CUSTOS_COMMIT_HEX]);
+
+/* Reads back every commit, tree and blob reachable from the branch,
+ * refs/custos/known and the acceptance notes (libgit2 checks each object's
+ * hash as it reads it) and checks that refs/custos/known is there. fn (may
+ * be NULL) is called with each problem, a sentence naming the object by its
+ * path and commit; *objects (may be NULL) gets how many objects were read.
+ * @return CUSTOS_OK, CUSTOS_ECORRUPT when problems were found, or
+ *         CUSTOS_ENOMEM. */
+int custos_policy_check(custos_policy_t *p, custos_problem_fn fn, void *ctx, uint64_t *objects);
+/* When custos accepted commit (40 hex digits) as made outside it (its note
+ * on refs/notes/custos), in ms. CUSTOS_ENOTFOUND for a commit without one
+ * (custos made it, or never accepted it). */
+int custos_policy_accepted_at(custos_policy_t *p, const char *commit, int64_t *ms);
 
 /* ---------------------------------------------------------------------------
  * Policy documents: any file, stored as docs/<name>. A name is 1-200 bytes
@@ -305,6 +323,42 @@ int  custos_holdset_load(custos_holdset_t **out, custos_policy_t *p);
 size_t custos_holdset_covers(const custos_holdset_t *s, const char *id,
                              const char **names, size_t cap);
 void custos_holdset_free(custos_holdset_t *s);              /* NULL-safe */
+
+/* ---------------------------------------------------------------------------
+ * Holds against an earlier commit. What custos committed or accepted last is
+ * anchored outside the repository (the store's record chain); a hold ends
+ * only through custos_hold_release, whatever is pushed to the repository
+ * (docs/retention.md, "Holds cannot end behind custos's back").
+ */
+typedef enum {
+	CUSTOS_HOLD_REMOVED = 1,   /* active at base, its file gone at head */
+	CUSTOS_HOLD_RELEASED,      /* active at base, released at head (by custos or not:
+	                            * the caller knows which releases custos made) */
+	CUSTOS_HOLD_REQUERIED,     /* active at base, another query at head */
+	CUSTOS_HOLD_SHRUNK,        /* its membership anchor lower at head (or equal with
+	                            * another digest) */
+	CUSTOS_HOLD_REACTIVATED,   /* released at base, active at head */
+	CUSTOS_HOLD_UNREADABLE,    /* its file at head does not parse */
+	CUSTOS_HOLD_MEMBERS        /* its member file disagrees with an anchor: entries
+	                            * missing or changed */
+} custos_hold_change_t;
+/* why is a sentence naming the file and the change, borrowed for the call;
+ * returns non-zero to stop (that value is returned). */
+typedef int (*custos_hold_change_fn)(void *ctx, custos_hold_change_t what, const char *name,
+                                     const char *why);
+enum {
+	CUSTOS_HOLDS_MEMBERS = 1   /* also check each member file at head against the
+	                            * anchors of head and base (reads every member file) */
+};
+/* Compares the hold files at commit base (40 hex digits) with those at head
+ * (NULL: the branch's head) and calls fn with each change a hold may not
+ * undergo but through custos (a release is reported too: the caller decides
+ * whether custos made it). Only files that differ are parsed, so without
+ * CUSTOS_HOLDS_MEMBERS the cost follows the holds that changed.
+ * @return CUSTOS_OK, what fn returned, or a failure to read the commits
+ *         (CUSTOS_ENOTFOUND, CUSTOS_EPOLICY with p's error naming it). */
+int custos_holds_compare(custos_policy_t *p, const char *base, const char *head, unsigned flags,
+                         custos_hold_change_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

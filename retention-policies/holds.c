@@ -1493,3 +1493,241 @@ done:
 	git_tree_entry_free(e);
 	return err;
 }
+
+/* ---------------------------------------------------------------------------
+ * Comparing the holds of two commits (the one the store's chain anchored
+ * and the branch's head), and the member files with both anchors
+ */
+
+/* The hold files of the holds/ folder of commit (NULL: none). */
+static int holds_tree(custos_policy_t *p, const git_oid *commit, git_tree **out)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL;
+	git_tree_entry *e = NULL;
+	int rc;
+	*out = NULL;
+	if ((rc = git_commit_lookup(&c, p->repo, commit)) < 0 ||
+	    (rc = git_commit_tree(&root, c)) < 0) {
+		git_commit_free(c);
+		return custos_policy__git(p, rc, "cannot read commit %s", git_oid_tostr_s(commit));
+	}
+	rc = git_tree_entry_bypath(&e, root, "holds");
+	if (rc == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		rc = git_tree_lookup(out, p->repo, git_tree_entry_id(e));
+	else if (rc == 0 || rc == GIT_ENOTFOUND)
+		rc = 0;
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	return rc < 0 ? custos_policy__git(p, rc, "cannot read holds/ of commit %s",
+	                                   git_oid_tostr_s(commit)) : CUSTOS_OK;
+}
+
+static int hold_parse_entry(custos_policy_t *p, const git_tree_entry *e, hold_file_t *h,
+                            char *why, size_t cap)
+{
+	git_blob *b = NULL;
+	int rc = git_blob_lookup(&b, p->repo, git_tree_entry_id(e));
+	if (rc < 0)
+		return custos_policy__git(p, rc, "cannot read holds/%s", git_tree_entry_name(e));
+	rc = hold_parse(h, git_tree_entry_name(e), git_blob_rawcontent(b),
+	                (size_t)git_blob_rawsize(b), why, cap);
+	git_blob_free(b);
+	return rc;
+}
+
+/* Checks the first n entries of the hold's member file against each of the
+ * anchors (count, sha256) given (the base's and the head's). */
+static int members_check(custos_policy_t *p, const char *name, const uint64_t *count,
+                         const char *const *sha, const char *const *where, size_t n_anchors,
+                         custos_hold_change_fn fn, void *ctx)
+{
+	char path[4200], why[700];
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	uint64_t seen = 0, want = 0;
+	custos_sha256_ctx_t c;
+	bool done[2] = { false, false };
+	int err = CUSTOS_OK;
+
+	for (size_t i = 0; i < n_anchors; i++)
+		want = count[i] > want ? count[i] : want;
+	snprintf(path, sizeof path, "%s/%s.members", p->holds_dir, name);
+	custos_sha256_init(&c);
+	f = fopen(path, "re");
+	if (!f && errno != ENOENT)
+		return custos_err_set(&p->err, CUSTOS_EIO, "cannot open '%s': %s", path, strerror(errno));
+	for (;;) {
+		for (size_t i = 0; i < n_anchors; i++) {
+			if (done[i] || count[i] != seen)
+				continue;
+			char hex[CUSTOS_SHA256_HEX];
+			custos_sha256_ctx_t c2 = c;
+			uint8_t d[CUSTOS_SHA256_LEN];
+			custos_sha256_final(&c2, d);
+			custos_hex(hex, d, sizeof d);
+			done[i] = true;
+			if (strcmp(hex, sha[i]) != 0) {
+				snprintf(why, sizeof why, "the first %llu entries of holds/%s.members differ "
+				         "from those the policy repository recorded (%s): membership was "
+				         "changed behind custos's back", (unsigned long long)count[i], name,
+				         where[i]);
+				if ((err = fn(ctx, CUSTOS_HOLD_MEMBERS, name, why)) != 0)
+					goto done;
+			}
+		}
+		if (!f || (len = getline(&line, &cap, f)) <= 0 || line[len - 1] != '\n')
+			break;   /* a torn last line was never acknowledged */
+		/* every entry, anchored or not yet, is "<id> <sha256>" */
+		char *sp = memchr(line, ' ', (size_t)len);
+		if (!sp || sp == line || line + len - 1 - (sp + 1) != 64) {
+			snprintf(why, sizeof why, "entry %llu of holds/%s.members is malformed: the file "
+			         "was changed behind custos's back", (unsigned long long)seen + 1, name);
+			err = fn(ctx, CUSTOS_HOLD_MEMBERS, name, why);
+			goto done;   /* what follows from it is the same damage */
+		}
+		if (seen < want)
+			custos_sha256_update(&c, line, (size_t)len);
+		seen++;
+	}
+	if (seen > want)
+		seen = want;   /* what the anchors cover: the rest is not yet anchored */
+	for (size_t i = 0; i < n_anchors; i++) {
+		if (done[i])
+			continue;
+		snprintf(why, sizeof why, "holds/%s.members has %llu entries, the policy repository "
+		         "recorded %llu (%s): membership was lost behind custos's back", name,
+		         (unsigned long long)seen, (unsigned long long)count[i], where[i]);
+		if ((err = fn(ctx, CUSTOS_HOLD_MEMBERS, name, why)) != 0)
+			goto done;
+	}
+done:
+	if (f)
+		fclose(f);
+	free(line);
+	return err;
+}
+
+int custos_holds_compare(custos_policy_t *p, const char *base, const char *head, unsigned flags,
+                         custos_hold_change_fn fn, void *ctx)
+{
+	git_oid bid, hid;
+	git_tree *bt = NULL, *ht = NULL;
+	char why[700], bwhere[64], hwhere[64];
+	int err;
+
+	custos_err_clear(&p->err);
+	if (git_oid_fromstr(&bid, base) < 0)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "'%s' is not a commit id", base);
+	if (head && git_oid_fromstr(&hid, head) < 0)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "'%s' is not a commit id", head);
+	if (!head && (err = custos_policy__head(p, &hid)) < 0)
+		return err;
+	snprintf(bwhere, sizeof bwhere, "commit %.12s", git_oid_tostr_s(&bid));
+	snprintf(hwhere, sizeof hwhere, "commit %.12s", git_oid_tostr_s(&hid));
+	if ((err = holds_tree(p, &bid, &bt)) < 0 || (err = holds_tree(p, &hid, &ht)) < 0)
+		goto done;
+	/* what was held at the base stays held, or was released */
+	for (size_t i = 0; bt && i < git_tree_entrycount(bt); i++) {
+		const git_tree_entry *be = git_tree_entry_byindex(bt, i);
+		const char *fn_ = git_tree_entry_name(be);
+		const git_tree_entry *he = ht ? git_tree_entry_byname(ht, fn_) : NULL;
+		hold_file_t old, cur;
+		size_t l = strlen(fn_);
+		char name[128];
+		if (l <= 5 || l - 5 >= sizeof name || strcmp(fn_ + l - 5, ".json") != 0)
+			continue;
+		snprintf(name, sizeof name, "%.*s", (int)(l - 5), fn_);
+		if (he && git_oid_equal(git_tree_entry_id(be), git_tree_entry_id(he)))
+			continue;   /* the same file */
+		if ((err = hold_parse_entry(p, be, &old, why, sizeof why)) < 0) {
+			if (err != CUSTOS_EFORMAT)
+				goto done;
+			err = CUSTOS_OK;
+			continue;   /* custos never wrote it: nothing to compare with */
+		}
+		int r = 0;
+		if (!he) {
+			snprintf(why, sizeof why, "holds/%s was removed from the branch", fn_);
+			r = fn(ctx, CUSTOS_HOLD_REMOVED, name, why);
+		} else if ((err = hold_parse_entry(p, he, &cur, why, sizeof why)) < 0) {
+			if (err != CUSTOS_EFORMAT) {
+				hold_file_free(&old);
+				goto done;
+			}
+			err = CUSTOS_OK;
+			r = fn(ctx, CUSTOS_HOLD_UNREADABLE, name, why);
+		} else {
+			if (old.active && !cur.active) {
+				snprintf(why, sizeof why, "holds/%s says released (by %s, \"%.200s\")", fn_,
+				         cur.released_by, cur.release_reason);
+				r = fn(ctx, CUSTOS_HOLD_RELEASED, name, why);
+			} else if (!old.active && cur.active) {
+				snprintf(why, sizeof why, "holds/%s: a released hold was made active again", fn_);
+				r = fn(ctx, CUSTOS_HOLD_REACTIVATED, name, why);
+			}
+			if (!r && old.active && strcmp(old.query, cur.query) != 0) {
+				snprintf(why, sizeof why, "holds/%s: the query of an active hold was changed",
+				         fn_);
+				r = fn(ctx, CUSTOS_HOLD_REQUERIED, name, why);
+			}
+			if (!r && (cur.anchor_n < old.anchor_n ||
+			           (cur.anchor_n == old.anchor_n && strcmp(cur.anchor_sha, old.anchor_sha)))) {
+				snprintf(why, sizeof why, "holds/%s: the recorded membership went from %llu "
+				         "entries to %llu%s", fn_, (unsigned long long)old.anchor_n,
+				         (unsigned long long)cur.anchor_n,
+				         cur.anchor_n == old.anchor_n ? " with another digest" : "");
+				r = fn(ctx, CUSTOS_HOLD_SHRUNK, name, why);
+			}
+			hold_file_free(&cur);
+		}
+		hold_file_free(&old);
+		if (r) {
+			err = r;
+			goto done;
+		}
+	}
+	/* every member file holds what both commits recorded of it */
+	for (size_t i = 0; (flags & CUSTOS_HOLDS_MEMBERS) && ht && i < git_tree_entrycount(ht); i++) {
+		const git_tree_entry *he = git_tree_entry_byindex(ht, i);
+		const git_tree_entry *be = bt ? git_tree_entry_byname(bt, git_tree_entry_name(he)) : NULL;
+		const char *fn_ = git_tree_entry_name(he);
+		hold_file_t cur, old;
+		size_t l = strlen(fn_);
+		if (l <= 5 || strcmp(fn_ + l - 5, ".json") != 0)
+			continue;
+		if ((err = hold_parse_entry(p, he, &cur, why, sizeof why)) < 0) {
+			if (err != CUSTOS_EFORMAT)
+				goto done;
+			err = CUSTOS_OK;
+			continue;
+		}
+		uint64_t count[2] = { cur.anchor_n, 0 };
+		const char *sha[2] = { cur.anchor_sha, NULL }, *where[2] = { hwhere, bwhere };
+		size_t n = 1;
+		bool have_old = false;
+		if (be && !git_oid_equal(git_tree_entry_id(be), git_tree_entry_id(he)) &&
+		    hold_parse_entry(p, be, &old, why, sizeof why) == CUSTOS_OK) {
+			have_old = true;
+			count[1] = old.anchor_n;
+			sha[1] = old.anchor_sha;
+			n = 2;
+		}
+		int r = members_check(p, cur.name, count, sha, where, n, fn, ctx);
+		if (have_old)
+			hold_file_free(&old);
+		hold_file_free(&cur);
+		if (r) {
+			err = r;
+			goto done;
+		}
+	}
+	err = CUSTOS_OK;
+done:
+	git_tree_free(bt);
+	git_tree_free(ht);
+	return err;
+}

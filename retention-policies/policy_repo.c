@@ -450,6 +450,9 @@ static int sync_foreign(custos_policy_t *p)
 		}
 		goto done;
 	}
+	/* a reader that writes nothing checks, and accepts nothing */
+	if (p->readonly)
+		goto done;
 	/* the note says when custos first saw each commit: it cannot take
 	 * effect earlier, whatever date it carries (see resolve_date). Only
 	 * HEAD was ever checked and in force; the commits before it in the
@@ -594,6 +597,9 @@ int custos_policy__mark_writing(custos_policy_t *p)
 
 int custos_policy__lock(custos_policy_t *p)
 {
+	if (p->readonly)
+		return custos_err_set(&p->err, CUSTOS_EINVAL, "the policy repository '%s' is open "
+		                      "read-only", p->path);
 	if (p->lock_depth++ > 0)
 		return CUSTOS_OK;
 	char *lp = path_join(p->path, "custos.lock");
@@ -917,6 +923,11 @@ int custos_policy_open(custos_policy_t **out, const char *archive_dir,
 		}
 	}
 	/* notice commits made behind custos's back */
+	p->readonly = (opts->flags & CUSTOS_POLICY_READONLY) && !(opts->flags & CUSTOS_POLICY_CREATE);
+	if (p->readonly) {
+		err = sync_foreign(p);
+		goto done;
+	}
 	if ((err = custos_policy__lock(p)) < 0)
 		goto done;
 	custos_policy__unlock(p);

@@ -53,6 +53,7 @@ struct custos_policy {
 	int lock_fd;                /* -1 unless this handle holds the lock */
 	int lock_depth;
 	bool writing;               /* custos.lock marks a write in progress */
+	bool readonly;              /* CUSTOS_POLICY_READONLY: nothing is written */
 	unsigned stale_removed;     /* lock files a killed writer left, removed */
 	custos_policy_log_t foreign;
 	custos_retention__members_t *members;

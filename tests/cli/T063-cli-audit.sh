@@ -15,7 +15,7 @@ actions() { jq -r .action "$@" | tr '\n' ' '; }
 test_expect 'audit --action, a prefix with *, and --actor' '
 	setup &&
 	custos audit --json --action hold-create >out && test "$(actions out)" = "hold-create " &&
-	custos audit --json --action "hold-*" >out2 && test "$(actions out2)" = "hold-create hold-release " &&
+	custos audit --json --action "hold-*" >out2 && test "$(actions out2)" = "hold-create hold-release-begin hold-release " &&
 	custos audit --json --actor Carla >out3 && test "$(actions out3)" = "hold-create search " &&
 	custos audit --json --actor Carla --action search >out4 && test "$(actions out4)" = "search " &&
 	custos audit --json --action audit-read | tail -n 1 | jq -c .params >p &&

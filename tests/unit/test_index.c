@@ -786,6 +786,28 @@ static void test_index__generations_swap_whole_and_leftovers_go(void)
 	CHECK(strstr(err.msg, "2020-6/shard1") != NULL);
 }
 
+/* verify's deeper check: every table of every shard read through Xapian's
+ * checker; a table cut short is named with its shard. */
+static void test_index__check_tables_names_a_damaged_shard(void)
+{
+	custos_index_t *idx = build_corpus();
+	custos_err_t err;
+	bool unchecked = true;
+	char p[13000];
+	custos_index_free(idx);
+	CHECK_OK(custos_index_check_tables(index_path, &unchecked, &err));
+	CHECK(!unchecked);
+	CHECK_STR(dir_list(index_path), "2019-1,2020-2,2021-3,2022-4,MANIFEST");
+	snprintf(p, sizeof p, "f='%s/2020-2/shard0/postlist.glass' && test -f \"$f\" && truncate -s 1000 \"$f\"",
+	         index_path);
+	CHECK(system(p) == 0);
+	CHECK_OK(custos_index_check(index_path, &err));   /* the quick check sees every shard */
+	CHECK_STATUS(custos_index_check_tables(index_path, &unchecked, &err), CUSTOS_EINDEX);
+	CHECK(strstr(err.msg, "shard 0 of ") != NULL);
+	CHECK(strstr(err.msg, " of partition 2020 (") != NULL);
+	CHECK(strstr(err.msg, "/2020-2/shard0') is damaged") != NULL);
+}
+
 /* Query text is folded as the index folds it: Unicode bold letters,
  * full-width forms and ligatures read as plain letters; =word is exact. */
 static void test_index__folding_and_exact_words(void)
@@ -958,6 +980,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__term_report_counts_unique_family_and_breakdowns),
 	CHECK_CASE(test_index__queued_commit_lands_by_the_next_wait_or_close),
 	CHECK_CASE(test_index__watermark_persists_across_reopen),
+	CHECK_CASE(test_index__check_tables_names_a_damaged_shard),
 	CHECK_CASE(test_index__every_version_is_found_and_a_record_counts_once),
 	CHECK_CASE(test_index__a_term_every_document_holds_answers_at_realistic_size),
 	CHECK_CASE(test_index__generations_swap_whole_and_leftovers_go),

@@ -1086,6 +1086,142 @@ static void test_store__flipped_byte_in_the_key_file_fails_verify(void)
 	custos_store_free(st);
 }
 
+typedef struct {
+	char msgs[8][1024];
+	size_t n;
+} problems_t;
+
+static void collect_problem(void *ctx, const char *msg)
+{
+	problems_t *pr = ctx;
+	if (pr->n < 8)
+		snprintf(pr->msgs[pr->n], sizeof pr->msgs[0], "%s", msg);
+	pr->n++;
+}
+
+static bool problem_has(const problems_t *pr, const char *a, const char *b)
+{
+	for (size_t i = 0; i < pr->n && i < 8; i++)
+		if (strstr(pr->msgs[i], a) && (!b || strstr(pr->msgs[i], b)))
+			return true;
+	return false;
+}
+
+/* verify used to stop at the first bad record: a byte changed later in the
+ * store went unreported as long as an earlier one was damaged too */
+static void test_store__verify_goes_on_and_reports_every_problem(void)
+{
+	custos_store_t *st;
+	custos_verify_summary_t vs;
+	custos_err_t err = { 0 };
+	problems_t pr = { .n = 0 };
+	custos_record_t r;
+	char id[16], text[16], p[4300];
+	st = create_store();
+	custos_record_init(&r);
+	for (int i = 1; i <= 6; i++) {   /* six batches of one record */
+		snprintf(id, sizeof id, "x:%d", i);
+		snprintf(text, sizeof text, "post %d", i);
+		make(&r, id, "x", text);
+		put1(st, &r);
+	}
+	custos_record_free(&r);
+	custos_store_free(st);
+	flip_record_byte(2, 90);   /* a payload */
+	flip_record_byte(4, 45);   /* a header hash: record 4 and its batch */
+	snprintf(p, sizeof p, "%s/keys/slots", archive);
+	int fd = open(p, O_RDWR);
+	CHECK(fd >= 0);
+	uint8_t c;
+	CHECK_INT(pread(fd, &c, 1, 32 * 6 + 3), 1);
+	c ^= 1;
+	CHECK_INT(pwrite(fd, &c, 1, 32 * 6 + 3), 1);
+	close(fd);
+
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_STATUS(custos_store_verify_each(st, &vs, NULL, NULL, collect_problem, &pr),
+	             CUSTOS_ECORRUPT);
+	CHECK_INT(pr.n, 4);
+	CHECK_INT(vs.problems, 4);
+	CHECK(problem_has(&pr, "x:2", "seq 2"));
+	CHECK(problem_has(&pr, "x:4", "seq 4"));
+	CHECK(problem_has(&pr, "batch 4 (seqs 4..4)", "chain head mismatch"));
+	CHECK(problem_has(&pr, "x:6", "seq 6"));
+	/* the batches after a broken one are checked from its recorded head */
+	CHECK(!problem_has(&pr, "batch 5", NULL));
+	CHECK(!problem_has(&pr, "batch 6", NULL));
+	CHECK_INT(vs.records, 6);
+	/* without a callback: the count and the first problem */
+	CHECK_STATUS(custos_store_verify(st, NULL, NULL, NULL, &err), CUSTOS_ECORRUPT);
+	CHECK(strstr(err.msg, "4 problems; the first: record x:2"));
+	custos_store_free(st);
+}
+
+/* Adds delta to the u64 at field of meta key, behind custos's back. */
+static void meta_add64(const char *key, int field, uint64_t delta)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	MDB_val k = { strlen(key), (void *)key }, v;
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	CHECK_INT(mdb_get(txn, dbi, &k, &v), 0);
+	CHECK((size_t)(field + 1) * 8 <= v.mv_size);
+	uint8_t *copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	custos_store__be64(copy + 8 * field, custos_store__get64(copy + 8 * field) + delta);
+	v.mv_data = copy;
+	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	free(copy);
+}
+
+/* The live records and each platform's disposal counters are checked as
+ * the rest is: each named, and verify goes on past them. */
+static void test_store__altered_record_and_disposal_counters_are_each_reported(void)
+{
+	custos_store_t *st;
+	custos_verify_summary_t vs;
+	problems_t pr = { .n = 0 };
+	custos_record_t r;
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	custos_record_init(&r);
+	three_records();
+	st = open_store(CUSTOS_STORE_WRITE);
+	make(&r, "mastodon:1", "mastodon", "toot");
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+	custos_dispose_item_t items[] = { { "x:3", "default", commit, 1 },
+	                                  { "mastodon:1", "d", commit, 1 } };
+	CHECK_ST(st, custos_store_dispose(st, items, 2, "tester", 0, NULL));
+	CHECK_ST(st, custos_store_verify(st, &vs, NULL, NULL, NULL));
+	CHECK_INT(vs.records, 2);
+	custos_store_free(st);
+	custos_record_free(&r);
+
+	flip_record_byte(2, 90);              /* a payload */
+	meta_add64("p:x", PL_DISPOSED, 4);    /* a platform's disposal counter */
+	meta_add64("state", ST_RECORDS, 1);   /* the store's record counter */
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_STATUS(custos_store_verify_each(st, &vs, NULL, NULL, collect_problem, &pr),
+	             CUSTOS_ECORRUPT);
+	CHECK_INT(pr.n, 3);
+	CHECK(problem_has(&pr, "x:2", "seq 2"));
+	CHECK(problem_has(&pr, "4 records stored, the store state counts 5", NULL));
+	CHECK(problem_has(&pr, "platform x: 1 records disposed of with 1 tombstones, its "
+	                  "counters say 5 and 1", NULL));
+	CHECK(!problem_has(&pr, "platform mastodon", NULL));
+	CHECK_INT(vs.records, 2);
+	CHECK_INT(vs.tombstones, 2);
+	custos_store_free(st);
+}
+
 static void test_store__newer_format_is_refused_untouched(void)
 {
 	custos_store_t *st = create_store();
@@ -1488,6 +1624,8 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__flipped_byte_in_a_record_hash_breaks_the_chain),
 	CHECK_CASE(test_store__altered_batch_head_names_the_batch),
 	CHECK_CASE(test_store__flipped_byte_in_the_key_file_fails_verify),
+	CHECK_CASE(test_store__verify_goes_on_and_reports_every_problem),
+	CHECK_CASE(test_store__altered_record_and_disposal_counters_are_each_reported),
 	CHECK_CASE(test_store__newer_format_is_refused_untouched),
 	CHECK_CASE(test_store__stats_are_exact),
 	CHECK_CASE(test_store__quarantine_keeps_raw_bytes),
