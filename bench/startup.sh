@@ -21,9 +21,7 @@ N=${BENCH_STARTUP_N:-200000}
 RUNS=${BENCH_STARTUP_RUNS:-30}
 TOP=$(pwd)
 CUSTOS=${CUSTOS:-$TOP/custos}
-# the binary is <build>/bin/custos (or <build>/custos before modules)
-BUILD=${BUILD:-$(dirname "$(readlink -f custos 2>/dev/null || echo build/release/bin/custos)")}
-case $BUILD in */bin) BUILD=${BUILD%/bin} ;; esac
+BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 GEN=$BUILD/bench/gen
 OUT=$TOP/bench/out

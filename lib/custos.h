@@ -1345,6 +1345,30 @@ typedef struct {
  * custos_archive_export. */
 int custos_archive_audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out);
 
+/* ===========================================================================
+ * Modules (docs/ARCHITECTURE.md, "The binary and its modules").
+ *
+ * Productions, the importers and the service (with its connectors) are
+ * modules: shared objects in <prefix>/lib/custos beside <prefix>/bin/custos
+ * (in the build tree, $(BUILD)/lib/custos beside $(BUILD)/bin/custos),
+ * loaded on first use, so a command that does not use one loads neither it
+ * nor the libraries it needs. The library's own functions load what they
+ * need (custos_archive_export, custos_archive_ingest, ...); a face loads
+ * its own module (custos serve) through custos_module_table.
+ *
+ * Sets *out to the table named symbol of module (export, import, serve):
+ * linked when linked is not NULL (the module was linked into the program,
+ * as the unit tests are), else loaded from the modules' folder, once per
+ * process. The table's first member is its size, which must be size.
+ * Thread-safe.
+ * @return CUSTOS_OK; CUSTOS_EINTERNAL (the module is missing or
+ *         unreadable, or not of this build: err names it and why). */
+int custos_module_table(const void **out, const char *module, const char *symbol,
+                        const void *linked, size_t size, custos_err_t *err);
+/* table: a const object declared extern and __attribute__((weak)) */
+#define CUSTOS_MODULE_GET(out, module, table, err) \
+	custos_module_table((const void **)(out), (module), #table, &(table), sizeof(table), (err))
+
 #ifdef __cplusplus
 }
 #endif

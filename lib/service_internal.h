@@ -60,6 +60,16 @@ typedef struct custos_poller custos_poller_t;
 int  custos_poller__start(custos_poller_t **out, custos_archive_t *a, unsigned tick_ms,
                           custos_err_t *err);
 void custos_poller__stop(custos_poller_t *p);
+/* The poller (libcurl) is in the serve module (serve.so, with server/),
+ * which lib/service.c loads when a service polls: its table, first member
+ * its size; weak, so NULL in a program the module is not linked into. */
+typedef struct {
+	unsigned size;
+	int  (*start)(custos_poller_t **out, custos_archive_t *a, unsigned tick_ms,
+	              custos_err_t *err);
+	void (*stop)(custos_poller_t *p);
+} custos_poll_module_t;
+extern const custos_poll_module_t custos_module_poll __attribute__((weak));
 
 /* Reads the sources' definitions (an array; *out an empty one when none). */
 int custos_sources__load(const char *dir, json_t **out, custos_err_t *err);
@@ -73,6 +83,7 @@ struct custos_service {
 	custos_tokcache_t tokens;
 	custos_jobs_t    *jobs;
 	custos_poller_t  *poller;
+	const custos_poll_module_t *poll;   /* the serve module's, when polling */
 };
 
 #endif
