@@ -124,7 +124,8 @@ struct custos_archive {
 	custos_store_t    *store;      /* the first view: opening, and what nobody else uses */
 	custos_auditlog_t *audit;      /* NULL when the log cannot be appended to */
 	char               audit_why[256];
-	bool               git_held;   /* a reference on libgit2 while the threads run */
+	bool               git_held;   /* a reference on libgit2 while the threads run, taken
+	                                * at the first policy open (custos_archive__git_hold) */
 
 	pthread_mutex_t    mu;
 	unsigned           sessions;
@@ -148,6 +149,9 @@ struct custos_archive {
 
 /* Records that audit entries now account for records up to seq. */
 void custos_archive__audited(custos_archive_t *a, uint64_t seq);
+/* Takes the archive's reference on libgit2 (once; before the first
+ * custos_policy_open through the archive). */
+void custos_archive__git_hold(custos_archive_t *a);
 /* Records a new policy head (custos committed or accepted it). */
 void custos_archive__policy_head(custos_archive_t *a, const char *commit);
 /* The anchor to commit now: the audit log's durable tail, the policy head

@@ -34,6 +34,7 @@ int custos_session__policy(custos_session_t *s, custos_policy_t **out)
 
 	*out = NULL;
 	o.check_query = custos_lib__query_check;
+	custos_archive__git_hold(s->a);
 	if ((err = custos_policy_open(out, s->a->dir, &o, &s->err)) < 0) {
 		if (err == CUSTOS_ENOTFOUND)
 			custos_err_set(&s->err, err, "'%s' has no policy repository (made by custos "

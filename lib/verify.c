@@ -158,6 +158,7 @@ static void verify_policy(custos_session_t *s, custos_verify_t *v, const anchors
 	custos_policy_log_t log = { 0 };
 	custos_err_t err = { 0 };
 	o.check_query = custos_lib__query_check;
+	custos_archive__git_hold(s->a);
 	if (custos_policy_open(&p, s->a->dir, &o, &err) < 0) {
 		problem(s, v, "policy repository: %s", err.msg);
 		return;
