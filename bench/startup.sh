@@ -42,8 +42,10 @@ mkdir -p "$OUT"
 
 MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+# another binary than the tree's (a build of an earlier commit) is named
+[ "$CUSTOS" = "$TOP/custos" ] && WHO="custos $REV" || WHO="custos at $CUSTOS"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-say "startup.sh: N=$N runs=$RUNS; $MODEL, $(nproc) cores, custos $REV; load $LOAD0"
+say "startup.sh: N=$N runs=$RUNS; $MODEL, $(nproc) cores, $WHO; load $LOAD0"
 
 # ---- the same posts in a custos archive and in an FTS5 table ---------------
 ARCH=$WORK/arch
@@ -187,7 +189,7 @@ RATIO_C=$(calc "$CW / $FCW")
 {
 	echo "### Start-up: \`custos search\` as a process, $(thou "$N") posts"
 	echo
-	echo "custos $REV, $(date -u '+%Y-%m-%d %H:%M') UTC, $MODEL, $(nproc) cores;"
+	echo "$WHO, $(date -u '+%Y-%m-%d %H:%M') UTC, $MODEL, $(nproc) cores;"
 	echo "load average $LOAD0 before, $LOAD1 after. Medians of $RUNS runs of each of the"
 	echo "$(echo "$QUERIES" | tr '|' '\n' | wc -l) queries per engine, interleaved; every run is a new process (fork, exec,"
 	echo "open, query, print 20 hits to /dev/null)."
