@@ -43,7 +43,7 @@ static int module_dir(char *out, size_t cap, custos_err_t *err)
 int custos_module_table(const void **out, const char *module, const char *symbol,
                         const void *linked, size_t size, custos_err_t *err)
 {
-	static struct { const char *module; void *handle; } loaded[4];
+	static struct { char module[32]; void *handle; } loaded[4];
 	char dir[PATH_MAX], path[PATH_MAX + 64];
 	void *h = NULL;
 	int rc;
@@ -55,7 +55,7 @@ int custos_module_table(const void **out, const char *module, const char *symbol
 		return CUSTOS_OK;
 	}
 	pthread_mutex_lock(&mod_mu);
-	for (size_t i = 0; i < sizeof loaded / sizeof *loaded && loaded[i].module; i++)
+	for (size_t i = 0; i < sizeof loaded / sizeof *loaded && loaded[i].handle; i++)
 		if (!strcmp(loaded[i].module, module))
 			h = loaded[i].handle;
 	if (!h) {
@@ -72,11 +72,12 @@ int custos_module_table(const void **out, const char *module, const char *symbol
 			                    why ? why : path);
 			goto done;
 		}
+		/* kept for the process's life: a module is never unloaded */
 		size_t i = 0;
-		while (i < sizeof loaded / sizeof *loaded && loaded[i].module)
+		while (i < sizeof loaded / sizeof *loaded && loaded[i].handle)
 			i++;
-		if (i < sizeof loaded / sizeof *loaded) {
-			loaded[i].module = module;
+		if (i < sizeof loaded / sizeof *loaded && strlen(module) < sizeof loaded[i].module) {
+			strcpy(loaded[i].module, module);
 			loaded[i].handle = h;
 		}
 	}
