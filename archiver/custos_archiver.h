@@ -258,6 +258,27 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
  * crash). sum gets dictionaries and recompressed. */
 int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *sum);
 
+/* Compaction: the store's databases rewritten in key order into a new file
+ * (store/compact.mdb: full pages, no free ones), synced, and swapped in for
+ * store/data.mdb (lock.mdb removed first, so that the next opener builds a
+ * fresh one; the directory synced). Pending shreds and dictionary
+ * retirements are finished first. Needs a store opened for writing (the
+ * writer lock) and no open batch. Afterwards this environment maps the old
+ * file: reads go on from it, and every custos_store_begin of any view is
+ * refused (CUSTOS_ESTOPPED) until the store is opened again. Readers of other
+ * processes open under a shared lock of the store directory, which the swap
+ * holds exclusively; those open before keep reading the old file. A crash
+ * at any point leaves either data.mdb as it was (and a copy the next
+ * compaction removes) or the compacted one.
+ * @return CUSTOS_OK, CUSTOS_EINVAL (read-only), CUSTOS_ESTOPPED (compacted
+ *         already), CUSTOS_EIO (a write, sync or rename failed: data.mdb is
+ *         as it was), CUSTOS_ENOMEM. */
+typedef struct {
+	uint64_t bytes_before, bytes_after;   /* data.mdb */
+	uint64_t entries;                     /* key/value pairs copied */
+} custos_compact_summary_t;
+int custos_store_compact(custos_store_t *st, custos_compact_summary_t *out);
+
 /* Calls fn with the tombstone JSON of each disposed version of id, oldest
  * first (json borrowed for the call). Nothing is called for an id without
  * disposed versions. fn returns non-zero to stop (returned). */
@@ -266,7 +287,8 @@ int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone
                             void *ctx);
 /* Calls fn with every tombstone, in sequence order, in one read
  * transaction: what the retention log and the checks of disposition runs
- * read. A tombstone is a JSON object: id, version, seq, content_sha256,
+ * read. A tombstone is handed out as a JSON object (stored in binary, or
+ * as JSON by an earlier custos: docs/storage.md): id, version, seq, content_sha256,
  * raw_sha256, platform, account, created_at, in_reply_to and thread (when
  * the record had them), rule, policy_commit, disposed_at, run (when the
  * disposal named one), actor, media. */

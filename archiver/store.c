@@ -1041,8 +1041,17 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		goto done;
 	/* NOTLS: a view's read transactions move between threads (a session
 	 * serves one request at a time, from whichever thread has it) */
+	/* under the gate: a compaction does not swap data.mdb between LMDB's
+	 * opening of lock.mdb and of data.mdb (store_compact.c) */
+	int gate = -1;
+	if (!(flags & CUSTOS_STORE_CREATE) && custos_store__gate(p, false, &gate) != 0) {
+		e = custos_err_set(&st->err, errno_status(errno), "cannot open '%s': %s", p,
+		                   strerror(errno));
+		goto done;
+	}
 	rc = mdb_env_open(sh->env, p, MDB_NOTLS | MDB_NORDAHEAD |
 	                  ((flags & CUSTOS_STORE_WRITE) ? 0 : MDB_RDONLY), 0600);
+	custos_store__gate_release(gate);
 	if (rc) {
 		e = custos_store__mdb(st, rc, "cannot open store");
 		custos_err_prefix(&st->err, "'%s'", st->dir);

@@ -111,56 +111,76 @@ static int add_pending(custos_buf_t *pending, int file, uint64_t slot)
 	return custos_buf_add(pending, e, sizeof e);
 }
 
-static int tombstone_json(custos_buf_t *j, const custos_record_t *rec,
-                          const custos_store__rechdr_t *h, const custos_dispose_item_t *it,
-                          const char *actor, int64_t when)
+/* The contexts of one disposal call's tombstones: one per rule, commit and
+ * run among its items (actor and time are the call's). */
+typedef struct {
+	const char *rule, *commit;
+	uint64_t run;
+	uint32_t id;
+} tctx_t;
+
+typedef struct {
+	tctx_t  *v;
+	size_t   n, cap;
+	uint32_t next;   /* 0: not looked up yet */
+} tctxs_t;
+
+static bool same_str(const char *a, const char *b)
 {
-	char hex[CUSTOS_SHA256_HEX], t[40];
-	int err = 0;
-	j->len = 0;
-	err |= custos_buf_adds(j, "{\"id\":");
-	err |= custos_buf_add_json_str(j, rec->id, strlen(rec->id));
-	err |= custos_buf_printf(j, ",\"version\":%u,\"seq\":%llu", h->version,
-	                         (unsigned long long)rec->seq);
-	custos_hex(hex, h->content, 32);
-	err |= custos_buf_printf(j, ",\"content_sha256\":\"%s\"", hex);
-	custos_hex(hex, h->raw, 32);
-	err |= custos_buf_printf(j, ",\"raw_sha256\":\"%s\",\"platform\":", hex);
-	err |= custos_buf_add_json_str(j, rec->platform, strlen(rec->platform));
-	err |= custos_buf_adds(j, ",\"account\":");
-	err |= rec->account ? custos_buf_add_json_str(j, rec->account, strlen(rec->account))
-	                    : custos_buf_adds(j, "null");
-	custos_time_format(t, sizeof t, rec->created_at);
-	err |= custos_buf_printf(j, ",\"created_at\":\"%s\"", t);
-	/* where it stood in its conversation, so the conversation can be shown
-	 * with its gaps named */
-	if (rec->in_reply_to) {
-		err |= custos_buf_adds(j, ",\"in_reply_to\":");
-		err |= custos_buf_add_json_str(j, rec->in_reply_to, strlen(rec->in_reply_to));
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* The context id of item it in this call, written to meta the first time. */
+static int tomb_ctx(custos_batch_t *b, tctxs_t *c, const custos_dispose_item_t *it,
+                    const char *actor, int64_t when, custos_buf_t *tmp, uint32_t *out)
+{
+	custos_store_t *st = b->st;
+	uint8_t key[STORE_TOMB_CTX_KEY];
+	int rc, err;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].run == it->run && same_str(c->v[i].rule, it->rule) &&
+		    same_str(c->v[i].commit, it->commit)) {
+			*out = c->v[i].id;
+			return CUSTOS_OK;
+		}
+	if (!c->next) {
+		/* after the last context any disposal wrote */
+		MDB_cursor *cur;
+		MDB_val k = { 3, "tc;" }, v;
+		if ((rc = mdb_cursor_open(b->txn, st->dbi[STORE_DB_META], &cur)) != 0)
+			return custos_store__mdb(st, rc, "cannot read tombstone contexts");
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+		c->next = 1;
+		if (rc == 0 && k.mv_size == STORE_TOMB_CTX_KEY && !memcmp(k.mv_data, "tc:", 3))
+			c->next = custos_store__get32((const uint8_t *)k.mv_data + 3) + 1;
+		mdb_cursor_close(cur);
+		if (rc && rc != MDB_NOTFOUND)
+			return custos_store__mdb(st, rc, "cannot read tombstone contexts");
 	}
-	if (rec->thread) {
-		err |= custos_buf_adds(j, ",\"thread\":");
-		err |= custos_buf_add_json_str(j, rec->thread, strlen(rec->thread));
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		tctx_t *nv = realloc(c->v, cap * sizeof *nv);
+		if (!nv)
+			return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+		c->v = nv;
+		c->cap = cap;
 	}
-	err |= custos_buf_adds(j, ",\"rule\":");
-	err |= custos_buf_add_json_str(j, it->rule ? it->rule : "", it->rule ? strlen(it->rule) : 0);
-	err |= custos_buf_adds(j, ",\"policy_commit\":");
-	err |= custos_buf_add_json_str(j, it->commit ? it->commit : "",
-	                               it->commit ? strlen(it->commit) : 0);
-	custos_time_format(t, sizeof t, when);
-	err |= custos_buf_printf(j, ",\"disposed_at\":\"%s\"", t);
-	if (it->run)
-		err |= custos_buf_printf(j, ",\"run\":%llu", (unsigned long long)it->run);
-	err |= custos_buf_adds(j, ",\"actor\":");
-	err |= custos_buf_add_json_str(j, actor ? actor : "", actor ? strlen(actor) : 0);
-	err |= custos_buf_adds(j, ",\"media\":[");
-	for (size_t i = 0, k = 0; i < rec->n_media; i++) {
-		if (!rec->media[i].sha256)
-			continue;
-		err |= custos_buf_printf(j, "%s\"%s\"", k++ ? "," : "", rec->media[i].sha256);
-	}
-	err |= custos_buf_adds(j, "]}");
-	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+	tctx_t *t = &c->v[c->n];
+	t->rule = it->rule;
+	t->commit = it->commit;
+	t->run = it->run;
+	t->id = c->next++;
+	if ((err = custos_store__tomb_ctx_encode(tmp, it->rule, it->commit, it->run, actor,
+	                                         when)) < 0)
+		return custos_err_set(&st->err, err, "out of memory");
+	custos_store__tomb_ctx_key(key, t->id);
+	if ((err = custos_store__op(b, STORE_OP_PUT, STORE_DB_META, key, sizeof key, tmp->data,
+	                            tmp->len, 0)) < 0)
+		return err;
+	c->n++;
+	*out = t->id;
+	return CUSTOS_OK;
 }
 
 /* meta "retire": u32 ids of dictionaries trained on a disposed record that
@@ -392,10 +412,15 @@ done:
 	return err;
 }
 
-/* The platform a tombstone names (custos wrote it: a plain JSON string). */
+/* The platform a tombstone names (custos wrote it: binary, or a plain JSON
+ * string). */
 static void tomb_platform(const MDB_val *tv, char *out, size_t cap)
 {
 	static const char key[] = "\"platform\":\"";
+	if (tv->mv_size && *(const uint8_t *)tv->mv_data == STORE_TOMB_BINARY) {
+		custos_store__tomb_platform(tv->mv_data, tv->mv_size, out, cap);
+		return;
+	}
 	const char *p = memmem(tv->mv_data, tv->mv_size, key, sizeof key - 1);
 	size_t n = 0;
 	if (p) {
@@ -540,6 +565,7 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 	uint64_t *seqs = NULL;
 	size_t n_vic = 0, cap_vic = 0;
 	media_scan_t ms = { 0 };
+	tctxs_t ctxs = { 0 };
 	size_t cap_media = 0;
 	custos_record_t rec;
 	custos_dispose_summary_t s = { 0 };
@@ -634,7 +660,10 @@ int custos_store_dispose(custos_store_t *st, const custos_dispose_item_t *items,
 			}
 			memcpy(ms.media[ms.n_media++], rec.media[m].sha256, CUSTOS_SHA256_HEX);
 		}
-		if ((err = tombstone_json(&json, &rec, &h, &items[vic[i].item], actor, when)) < 0) {
+		uint32_t ctx = 0;
+		if ((err = tomb_ctx(b, &ctxs, &items[vic[i].item], actor, when, &hdrbuf, &ctx)) < 0)
+			goto fail;
+		if ((err = custos_store__tomb_encode(&json, &rec, ctx)) < 0) {
 			custos_err_set(&st->err, err, "out of memory");
 			goto fail;
 		}
@@ -750,6 +779,7 @@ done:
 	custos_buf_free(&pending);
 	custos_buf_free(&json);
 	custos_buf_free(&hdrbuf);
+	free(ctxs.v);
 	free(vic);
 	free(seqs);
 	free(ms.media);
@@ -763,6 +793,7 @@ static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_
 	MDB_txn *txn;
 	MDB_cursor *c = NULL;
 	MDB_val k = { id ? strlen(id) : 0, (void *)id }, v, tv;
+	custos_buf_t json = { 0 };
 	int rc, err = CUSTOS_OK;
 	if ((err = custos_store__read_txn(st, &txn)) < 0)
 		return err;
@@ -784,6 +815,28 @@ static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_
 		} else {
 			tv = v;
 		}
+		if (tv.mv_size && *(const uint8_t *)tv.mv_data == STORE_TOMB_BINARY) {
+			/* the version and the hashes are the record header's */
+			MDB_val rv;
+			custos_store__rechdr_t h;
+			int r2 = mdb_get(txn, st->dbi[STORE_DB_RECORDS], (MDB_val *)seq, &rv);
+			if (r2 == 0 && custos_store__hdr_decode(&h, rv.mv_data, rv.mv_size) < 0)
+				r2 = MDB_CORRUPTED;
+			if (r2 == 0 &&
+			    (r2 = custos_store__tomb_to_json(st, txn, custos_store__get64(seq->mv_data), &h,
+			                                     &tv, &json)) == CUSTOS_ENOMEM) {
+				err = custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+				break;
+			}
+			if (r2 != 0) {
+				err = custos_err_set(&st->err, CUSTOS_ECORRUPT,
+				                     "the tombstone of seq %llu does not decode",
+				                     (unsigned long long)custos_store__get64(seq->mv_data));
+				break;
+			}
+			tv.mv_data = json.data;
+			tv.mv_size = json.len;
+		}
 		if ((err = fn(ctx, custos_store__get64(seq->mv_data), tv.mv_data, tv.mv_size)) != 0)
 			break;
 	}
@@ -793,6 +846,7 @@ done:
 	if (c)
 		mdb_cursor_close(c);
 	custos_store__read_done(st, txn);
+	custos_buf_free(&json);
 	if (!err && rc)
 		err = custos_store__mdb(st, rc, "cannot read tombstones");
 	return err;

@@ -131,6 +131,8 @@ typedef struct {
 	unsigned     txns;
 	bool         resizing;
 	bool         batch;               /* a batch is open on some view */
+	bool         compacted;           /* data.mdb was replaced: this environment is the
+	                                   * old file's, and takes no more batches */
 } custos_store__shared_t;
 
 /* A view: one thread's handle on the shared store, with its own scratch
@@ -220,6 +222,38 @@ int  custos_store__hdr_decode(custos_store__rechdr_t *h, const void *p, size_t n
 
 int  custos_store__state_load(custos_store_t *st, MDB_txn *txn, custos_store__state_t *s);
 int  custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_store__state_t *s);
+/* The gate of the environment's files (store_compact.c): an flock on the
+ * store directory, shared while an environment is being opened, exclusive
+ * while compaction swaps data.mdb. 0, or -1 with errno. */
+int  custos_store__gate(const char *store_dir, bool exclusive, int *fd);
+void custos_store__gate_release(int fd);
+
+/* Tombstones (store_tomb.c). A tombstone value starting with
+ * STORE_TOMB_BINARY is binary; one starting with '{' is the JSON an earlier
+ * custos wrote, read as it is. */
+enum { STORE_TOMB_BINARY = 1, STORE_TOMB_CTX_KEY = 7 };
+/* What a disposal call shares among its tombstones of one rule (rule,
+ * policy commit, run, actor, time) is written once, in meta under the key
+ * custos_store__tomb_ctx_key gives ("tc:" + u32 id), and each tombstone
+ * names it: docs/storage.md, "The tombstone value". */
+void custos_store__tomb_ctx_key(uint8_t key[STORE_TOMB_CTX_KEY], uint32_t id);
+/* Writes into b (emptied first) a context's value. CUSTOS_ENOMEM. */
+int  custos_store__tomb_ctx_encode(custos_buf_t *b, const char *rule, const char *commit,
+                                   uint64_t run, const char *actor, int64_t when);
+/* Writes into b (emptied first) the binary tombstone of rec, disposed of in
+ * context ctx. CUSTOS_ENOMEM. */
+int  custos_store__tomb_encode(custos_buf_t *b, const custos_record_t *rec, uint32_t ctx);
+/* Writes into j (emptied first) the JSON object of the binary tombstone tv
+ * of seq, whose record header h gives its version and hashes, and whose
+ * context is read in txn: the same text a JSON tombstone of the same
+ * disposal holds. CUSTOS_ECORRUPT when tv or its context does not decode
+ * (or the context is missing); CUSTOS_ENOMEM. */
+int  custos_store__tomb_to_json(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                                const custos_store__rechdr_t *h, const MDB_val *tv,
+                                custos_buf_t *j);
+/* The platform a binary tombstone names, into out (cap bytes). */
+int  custos_store__tomb_platform(const void *v, size_t n, char *out, size_t cap);
+
 /* What disposal left, counted from the records themselves (store_dispose.c):
  * per platform, the records no live version of which is left and the
  * tombstones; and the distinct ids stored. What the PL_DISPOSED and

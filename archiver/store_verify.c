@@ -17,6 +17,7 @@ typedef struct {
 	custos_progress_fn progress;
 	void           *pctx;
 	uint64_t        total, done;
+	custos_buf_t    tomb;           /* a binary tombstone, decoded to check it */
 } verify_t;
 
 static int corrupt(custos_store_t *st, const char *fmt, const char *id, uint32_t version,
@@ -217,6 +218,13 @@ static int verify_records(verify_t *vt)
 				const char *name = custos_store__id_of_seq(st, vt->txn, seq, id, sizeof id) == 0
 				                 ? id : NULL;
 				err = corrupt(st, "disposed without a tombstone", name, h.version, seq);
+				goto done;
+			}
+			if (tv.mv_size && *(const uint8_t *)tv.mv_data == STORE_TOMB_BINARY &&
+			    custos_store__tomb_to_json(st, vt->txn, seq, &h, &tv, &vt->tomb) < 0) {
+				const char *name = custos_store__id_of_seq(st, vt->txn, seq, id, sizeof id) == 0
+				                 ? id : NULL;
+				err = corrupt(st, "its tombstone does not decode", name, h.version, seq);
 				goto done;
 			}
 			disposed++;
@@ -476,6 +484,7 @@ int custos_store_verify(custos_store_t *st, custos_verify_summary_t *summary,
 			progress(ctx, vt.total, vt.total);
 	}
 	custos_store__read_done(st, vt.txn);
+	custos_buf_free(&vt.tomb);
 out:
 	if (e < 0 && err) {
 		err->status = e;

@@ -113,9 +113,13 @@ int custos_store_begin(custos_batch_t **out, custos_store_t *st)
 		return custos_err_set(&st->err, CUSTOS_EINVAL,
 		                      "a batch cannot begin on a view with a pinned snapshot");
 	pthread_mutex_lock(&st->sh->mu);
-	bool busy = st->sh->batch;
-	st->sh->batch = true;
+	bool busy = st->sh->batch, compacted = st->sh->compacted;
+	if (!busy && !compacted)
+		st->sh->batch = true;
 	pthread_mutex_unlock(&st->sh->mu);
+	if (compacted)
+		return custos_err_set(&st->err, CUSTOS_ESTOPPED, "the store was compacted: reopen "
+		                      "the archive to write to it");
 	if (busy)
 		return custos_err_set(&st->err, CUSTOS_EINVAL, "a batch is already open");
 	if (!(b = calloc(1, sizeof *b))) {

@@ -3,8 +3,11 @@
 # 2015-2025 (a third Mastodon, two thirds X), ingested without the index,
 # indexed, then `retention plan` and `retention apply --yes` under a schedule
 # of three rules (3y for all, 1y for Mastodon, 10y for launch posts of one
-# hashtag) with one legal hold (~1% of the records).
+# hashtag) with one legal hold (~1% of the records). Then `custos compact`
+# (issue 17): the store's file before disposition, after it, and compacted,
+# with `zstd -3` and `zstd -19 --long=27` of the input as references.
 #   sh bench/disposition.sh [N] [DIR]      (default 100000, /tmp/custos-dispose)
+# BENCH_FLOOR_N (default 100000): records given to zstd -19 (slow), scaled.
 set -e
 N=${1:-100000}
 DIR=${2:-/tmp/custos-dispose}
@@ -28,10 +31,28 @@ rm -rf "$CUSTOS_ARCHIVE"
 /usr/bin/time -f "index: %e s wall, %U s user, %M KB" "$C" index >/dev/null
 "$C" policy set "$DIR/retention.yaml" >/dev/null
 "$C" hold create matter --query "#topic42" >/dev/null
+# the store's files in bytes: data.mdb and the key files (stats file_bytes)
+files() { "$C" stats --json | sed -n 's/.*"file_bytes": \([0-9]*\).*/\1/p'; }
+per() { awk -v b="$1" -v n="$N" 'BEGIN { printf "%d bytes = %.0f B/record", b, b / n }'; }
+in_bytes=$(wc -c <"$DIR/posts.ndjson")
+z3=$(zstd -3 -c -T1 "$DIR/posts.ndjson" | wc -c)
+FN=${BENCH_FLOOR_N:-100000}; [ "$FN" -gt "$N" ] && FN=$N
+head -n "$FN" "$DIR/posts.ndjson" >"$DIR/floor.ndjson"
+z19s=$(zstd -19 --long=27 -c -T1 "$DIR/floor.ndjson" | wc -c)
+z3s=$(zstd -3 -c -T1 "$DIR/floor.ndjson" | wc -c)
+z19=$(awk -v a="$z19s" -v b="$z3" -v c="$z3s" 'BEGIN { printf "%d", a * b / c }')
+echo "input: $(per "$in_bytes"); zstd -3: $(per "$z3"); zstd -19 --long=27: $(per "$z19") (on the first $FN records, scaled by zstd -3 whole/sample)"
+before=$(files)
+echo "store files before disposition: $(per "$before")"
 du -sh "$CUSTOS_ARCHIVE/store" "$CUSTOS_ARCHIVE/index"
 /usr/bin/time -f "plan: %e s wall, %U s user, %M KB" "$C" retention plan --json >"$DIR/plan.json"
 /usr/bin/time -f "apply: %e s wall, %U s user, %S s sys, %M KB" "$C" retention apply --yes --json >"$DIR/apply.json"
 grep -o '"eligible":[0-9]*,"held":[0-9]*' "$DIR/apply.json" | head -n 1
 grep -o '"disposed":{[^}]*},"seconds":{[^}]*}' "$DIR/apply.json"
 du -sh "$CUSTOS_ARCHIVE/store" "$CUSTOS_ARCHIVE/index"
-/usr/bin/time -f "verify: %e s wall" "$C" verify | head -n 1
+after=$(files)
+echo "store files after disposition: $(per "$after") ($(awk -v a="$after" -v b="$before" 'BEGIN { printf "%.2f", a / b }') of before)"
+/usr/bin/time -f "compact: %e s wall, %U s user, %S s sys, %M KB" "$C" compact --json
+compacted=$(files)
+echo "store files compacted: $(per "$compacted") ($(awk -v a="$compacted" -v b="$before" 'BEGIN { printf "%.2f", a / b }') of before)"
+/usr/bin/time -f "verify: %e s wall, %U s user" "$C" verify | head -n 1

@@ -170,11 +170,12 @@ CLI_COMMAND(cmd_token);
 CLI_COMMAND(cmd_source);
 CLI_COMMAND(cmd_matter);
 CLI_COMMAND(cmd_export);
+CLI_COMMAND(cmd_compact);
 
 /* Each command file describes its command (cli_sub_t lists). */
 extern const cli_sub_t cli_init_subs[], cli_ingest_subs[], cli_show_subs[], cli_stats_subs[],
 	cli_verify_subs[], cli_audit_subs[], cli_quarantine_subs[], cli_policy_subs[],
 	cli_hold_subs[], cli_retention_subs[], cli_search_subs[], cli_index_subs[],
-	cli_report_subs[];
+	cli_report_subs[], cli_compact_subs[];
 
 #endif

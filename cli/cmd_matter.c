@@ -117,18 +117,8 @@ static int matter_save(cli_t *cli, int argc, char **argv)
 	return rc;
 }
 
-static void counts(const char *title, const custos_facet_value_t *v, size_t n, bool json)
+static void counts(const char *title, const custos_facet_value_t *v, size_t n)
 {
-	if (json) {
-		printf(",\"%s\":{", title);
-		for (size_t i = 0; i < n; i++) {
-			printf("%s", i ? "," : "");
-			cli_json_str(stdout, v[i].value);
-			printf(":%llu", (unsigned long long)v[i].count);
-		}
-		printf("}");
-		return;
-	}
 	printf("\n%-24s %8s\n", title, "records");
 	for (size_t i = 0; i < n; i++) {
 		custos_buf_t b = { 0 };
@@ -165,33 +155,15 @@ static int matter_show(cli_t *cli, int argc, char **argv)
 	char t[40];
 	custos_time_format(t, sizeof t, m->created_at);
 	if (json) {
-		printf("{\"name\":");
-		cli_json_str(stdout, m->name);
-		printf(",\"description\":");
-		cli_json_str(stdout, m->description);
-		printf(",\"created_at\":\"%s\",\"created_by\":", t);
-		cli_json_str(stdout, m->created_by);
-		printf(",\"coded\":%llu,\"disposed\":%llu,\"tags\":{", (unsigned long long)m->coded,
-		       (unsigned long long)m->disposed);
-		for (size_t i = 0; i < m->n_tags; i++)
-			printf("%s\"%s\":%llu", i ? "," : "", m->tags[i], (unsigned long long)m->per_tag[i]);
-		printf("}");
-		counts("custodians", m->per_custodian, m->n_custodian, true);
-		counts("platforms", m->per_platform, m->n_platform, true);
-		printf(",\"searches\":[");
-		for (size_t i = 0; i < m->n_searches; i++) {
-			const custos_saved_search_t *ss = &m->searches[i];
-			custos_time_format(t, sizeof t, ss->saved_at);
-			printf("%s{\"name\":", i ? "," : "");
-			cli_json_str(stdout, ss->name);
-			printf(",\"query\":");
-			cli_json_str(stdout, ss->query);
-			printf(",\"hits\":%llu,\"watermark\":%llu,\"saved_at\":\"%s\",\"saved_by\":",
-			       (unsigned long long)ss->hits, (unsigned long long)ss->watermark, t);
-			cli_json_str(stdout, ss->saved_by);
-			printf("}");
+		custos_buf_t b = { 0 };
+		if (custos_matter_json(m, &b) < 0 || custos_buf_addc(&b, '\n') < 0) {
+			custos_buf_free(&b);
+			custos_matter_free(m);
+			cli_close(cli);
+			return cli_fail("cannot show the matter: out of memory");
 		}
-		printf("]}\n");
+		fwrite(b.data, 1, b.len, stdout);
+		custos_buf_free(&b);
 	} else {
 		custos_buf_t b = { 0 };
 		custos_buf_printf(&b, "matter   %s\ncreated  %s by %s\n%s%s%scoded    %llu records "
@@ -205,8 +177,8 @@ static int matter_show(cli_t *cli, int argc, char **argv)
 		printf("\n%-24s %8s\n", "tag", "records");
 		for (size_t i = 0; i < m->n_tags; i++)
 			printf("%-24s %8llu\n", m->tags[i], (unsigned long long)m->per_tag[i]);
-		counts("custodian", m->per_custodian, m->n_custodian, false);
-		counts("platform", m->per_platform, m->n_platform, false);
+		counts("custodian", m->per_custodian, m->n_custodian);
+		counts("platform", m->per_platform, m->n_platform);
 		if (m->n_searches)
 			printf("\n%-20s %8s %10s  %s\n", "saved search", "hits", "watermark", "query");
 		for (size_t i = 0; i < m->n_searches; i++) {

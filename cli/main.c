@@ -28,6 +28,8 @@ static const cli_command_t commands[] = {
 	{ "stats", cmd_stats, "stats [--json] [--custodians]", "what the archive holds", cli_stats_subs, NULL },
 	{ "verify", cmd_verify, "verify [--json]", "prove nothing was altered or lost",
 	  cli_verify_subs, NULL },
+	{ "compact", cmd_compact, "compact [--json]", "give the space disposition left back to the disk",
+	  cli_compact_subs, NULL },
 	{ "audit", cmd_audit, "audit [--json|--csv] [--action A] [--actor NAME] [--since DATE] "
 	  "[--until DATE] | audit --export DIR", "the audit trail", cli_audit_subs,
 	  "docs/audit.md lists the actions and the fields of an entry." },

@@ -11,13 +11,16 @@
  * never reads or writes the store; callers feed it records and, for
  * snippets, hand it the text through a callback.
  *
- * On disk (<archive>/index): a MANIFEST naming the current generation and
- * its shard count, and the generation's shards in gen-<G>/shard<i>. The
- * MANIFEST is replaced atomically (temporary file, fsync, rename, fsync of
- * the directory), so a reader opens every shard of one generation or fails
- * loudly; a compaction or a rebuild writes a new generation and swaps the
- * MANIFEST, then removes the old generation (which may hold the text of
- * records disposed of since).
+ * On disk (<archive>/index): partitions by the year of created_at
+ * ("undated" for records without one), each split into the same number of
+ * hash shards, in <year>-<G>/shard<i>; a MANIFEST names each partition's
+ * generation G, the shard count, the watermarks and the partitions owing a
+ * compaction. The MANIFEST is replaced atomically (temporary file, fsync,
+ * rename, fsync of the directory), so a reader opens every shard of every
+ * partition it names or fails loudly; a compaction writes the next
+ * generation of the partitions it compacts and swaps the MANIFEST, then
+ * removes their old generations (which may hold the text of records
+ * disposed of since); the other partitions are not written.
  *
  * Threads: a handle is used by one thread at a time. A write handle runs one
  * internal worker thread that feeds Xapian while the caller prepares the next
@@ -129,10 +132,24 @@ int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark);
 int custos_index_watermark(custos_index_t *idx, uint64_t *out);
 int custos_index_doccount(custos_index_t *idx, uint64_t *out);
 
-/* Compacts the closed index at path into a new generation and swaps the
- * MANIFEST to it, then removes the old generation; the size figures in
- * BENCHMARKS.md are after this. */
+/* Compacts every partition of the closed index at path into its next
+ * generation, swaps the MANIFEST to them, then removes the old ones. */
 int custos_index_compact(const char *path, custos_err_t *err);
+
+/* For a writer whose changes are all committed: compacts the partitions
+ * that lost documents (a disposition's deletes), which the MANIFEST names
+ * as still to compact from before their deletes were committed until this
+ * is done; the text of deleted documents stays in Xapian's free blocks
+ * until then. Only those partitions are rewritten; one left empty is
+ * dropped. A writer's open does the same for what a crash left noted. */
+int custos_index_compact_pending(custos_index_t *idx);
+
+/* The merge policy, for a writer whose changes are all committed: compacts
+ * each partition whose files have grown past 1.3 times what they took when
+ * it was last compacted (scaled to its documents now), or that was never
+ * compacted and holds 8 MiB. *merged says how many were. Searches go on
+ * meanwhile at the generations they opened; the writer waits. */
+int custos_index_merge(custos_index_t *idx, unsigned *merged);
 
 /* ------------------------------------------------------------------------
  * Search. docs/query-language.md is the reference of the query language.

@@ -23,6 +23,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
@@ -660,7 +661,14 @@ std::string strip_html_escapes(const std::string &s, const std::string &hs, cons
 
 // ---- the 1.4.22 workaround --------------------------------------------------
 
-// Per shard: its document count if its document ids have gaps, else 0.
+// Xapian 1.4.22's failure needs a shard of more than about 1,200 documents;
+// smaller shards (a partition's first days, a year with a few records) read
+// their terms as terms, which keeps them in snippets and costs no posting
+// source. The margin is wide.
+const Xapian::doccount GAPPY_MIN = 500;
+
+// Per shard: its document count if its document ids have gaps and it is
+// large enough for the failure, else 0.
 struct ShardStats {
 	std::vector<Xapian::Database> dbs;
 	std::vector<Xapian::doccount> gappy;
@@ -669,7 +677,7 @@ struct ShardStats {
 	{
 		for (const Xapian::Database &d : dbs) {
 			Xapian::doccount n = d.get_doccount();
-			gappy.push_back(n > 0 && d.get_lastdocid() != n ? n : 0);
+			gappy.push_back(n >= GAPPY_MIN && d.get_lastdocid() != n ? n : 0);
 			if (gappy.back() && (gappy_min == 0 || gappy.back() < gappy_min))
 				gappy_min = gappy.back();
 		}
@@ -954,19 +962,21 @@ struct Rec {
 	bool media = false, deleted = false;
 };
 
+struct Shard;
+
 struct Op {
 	enum Kind { REPLACE, DELETE, COMMIT } kind;
 	Rec rec;            // REPLACE
 	std::string id;     // DELETE
 	uint64_t watermark; // COMMIT
+	Shard *target;      // REPLACE: the database of the record's partition
 };
 
-// One shard of the index: a glass database with its own writer thread that
-// builds documents and feeds Xapian. Xapian's writer is single-threaded, so
-// shards (records spread by a hash of their id) are what lets indexing use
-// every core; searches open all shards as one database.
+// One database of the index: shard i of a partition, a glass database.
+// Searches open every shard of every partition as one database.
 struct Shard {
-	std::string path;
+	std::string path, part;
+	unsigned lane = 0;
 	Xapian::WritableDatabase *wdb = nullptr;
 	Xapian::Database *rdb = nullptr;   // read handles: this shard alone
 	Xapian::TermGenerator tg;
@@ -977,7 +987,17 @@ struct Shard {
 	// word is written once per handle, at the next commit
 	std::unordered_set<std::string> lexicon_seen;
 	std::vector<std::pair<std::string, std::string>> lexicon_new;
+	bool dirty = false;     // changed since its last commit
+	bool deleted = false;   // documents deleted since its last commit
+};
 
+// A writer thread and the shards it owns: shard i of every partition.
+// Xapian's writer is single-threaded, so lanes (records spread by a hash of
+// their id) are what lets indexing use every core. All versions of a record
+// share its lane, so the lane that adds an edit finds the earlier versions
+// in whichever partition they live.
+struct Lane {
+	std::vector<Shard *> shards;
 	std::thread th;
 	std::mutex mu;
 	std::condition_variable cv_work, cv_room, cv_idle;
@@ -1003,16 +1023,37 @@ void flush_lexicon(Shard *sh)
 	sh->lexicon_new.clear();
 }
 
+// A partition as the MANIFEST describes it: its generation (the directory
+// <name>-<gen>), and its size when last compacted, from which the merge
+// policy tells how much free space it has gathered since.
+struct PartInfo {
+	unsigned gen = 0;
+	uint64_t docs = 0, bytes = 0;   // at its last compaction; 0: never compacted
+};
+
+// The MANIFEST: the layout every reader opens whole.
+struct Manifest {
+	unsigned shards = 0;
+	unsigned last_gen = 0;                  // the highest generation ever used
+	std::vector<uint64_t> watermark;        // per lane
+	std::map<std::string, PartInfo> parts;
+	std::set<std::string> compact;          // deletes committed, not yet compacted
+};
+
 } // namespace
 
 struct custos_index {
-	std::vector<Shard *> shards;
+	std::vector<Shard *> shards;   // every shard of every partition
+	std::vector<Lane *> lanes;     // writers: one per shard number
+	std::map<std::string, std::vector<Shard *>> parts;   // by partition, by lane
 	Xapian::Database *db = nullptr;   // every shard, for reading
 	bool writable = false;
-	std::string path;
+	std::string path;   // the index
+	std::string root;   // where its MANIFEST and partitions are: path, or path/build
+	Manifest man;       // as last read (readers) or written (writers)
+	std::mutex man_mu;  // writers: lanes update the watermarks
 	custos_err_t err;
 	std::map<std::string, Xapian::Stem> stems;   // for queries
-	unsigned generation = 0;   // of the MANIFEST the handle opened
 };
 
 namespace {
@@ -1215,59 +1256,125 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 // documents of a record with more than one version carry the term Xmulti
 // and the record id in value 4, which is how searches count such a record
 // once (see count_records); a record with one version pays nothing for it.
-void apply(Shard *sh, Op &op)
+void apply_replace(Lane *ln, Op &op)
 {
-	if (op.kind == Op::REPLACE) {
-		Xapian::Document doc = make_document(sh, op.rec);
-		if (op.rec.version != 1) {
-			std::string q = fit_term("Q", op.rec.id);
-			bool others = false;
-			for (Xapian::PostingIterator p = sh->wdb->postlist_begin(q);
-			     p != sh->wdb->postlist_end(q); ++p) {
-				if (*p == (Xapian::docid)op.rec.seq)
+	Shard *sh = op.target;
+	Xapian::Document doc = make_document(sh, op.rec);
+	if (op.rec.version != 1) {
+		std::string q = fit_term("Q", op.rec.id);
+		bool others = false;
+		for (Shard *o : ln->shards) {
+			for (Xapian::PostingIterator p = o->wdb->postlist_begin(q);
+			     p != o->wdb->postlist_end(q); ++p) {
+				if (o == sh && *p == (Xapian::docid)op.rec.seq)
 					continue;
 				others = true;
-				Xapian::Document old = sh->wdb->get_document(*p);
+				Xapian::Document old = o->wdb->get_document(*p);
 				if (old.get_value(SLOT_MULTI).empty()) {
 					old.add_boolean_term(MULTI_TERM);
 					old.add_value(SLOT_MULTI, op.rec.id);
-					sh->wdb->replace_document(*p, old);
+					o->wdb->replace_document(*p, old);
+					o->dirty = true;
 				}
 			}
-			if (others) {
-				doc.add_boolean_term(MULTI_TERM);
-				doc.add_value(SLOT_MULTI, op.rec.id);
-			}
 		}
-		sh->wdb->replace_document((Xapian::docid)op.rec.seq, doc);
-	} else if (op.kind == Op::DELETE) {
-		sh->wdb->delete_document(fit_term("Q", op.id));
-	} else {
+		if (others) {
+			doc.add_boolean_term(MULTI_TERM);
+			doc.add_value(SLOT_MULTI, op.rec.id);
+		}
+	}
+	sh->wdb->replace_document((Xapian::docid)op.rec.seq, doc);
+	sh->dirty = true;
+}
+
+int write_manifest(const std::string &path, const Manifest &m, custos_err_t *err);
+
+// A lane's commit. The partitions it deleted from are named in the MANIFEST
+// as still to compact before their deletes commit, so a crash anywhere
+// after leaves the note for the next writer, which compacts them (the text
+// of the deleted documents stays in Xapian's free blocks until then). The
+// watermark goes into the MANIFEST after the shards' own commits: it never
+// claims a document that is not committed, and documents committed ahead of
+// it are replaced by id when the catch-up replays them.
+void apply_commit(custos_index_t *idx, unsigned lane, uint64_t watermark)
+{
+	Lane *ln = idx->lanes[lane];
+	custos_err_t e;
+	custos_err_clear(&e);
+	std::set<std::string> noted;
+	for (Shard *sh : ln->shards)
+		if (sh->deleted)
+			noted.insert(sh->part);
+	if (!noted.empty()) {
+		std::lock_guard<std::mutex> lk(idx->man_mu);
+		size_t before = idx->man.compact.size();
+		idx->man.compact.insert(noted.begin(), noted.end());
+		if (idx->man.compact.size() != before && write_manifest(idx->root, idx->man, &e) < 0)
+			throw Xapian::DatabaseError(e.msg);
+	}
+	for (Shard *sh : ln->shards) {
+		if (!sh->dirty)
+			continue;
 		flush_lexicon(sh);
-		sh->wdb->set_metadata(WATERMARK_KEY, std::to_string(op.watermark));
 		sh->wdb->commit_transaction();
 		sh->wdb->begin_transaction(true);
+		sh->dirty = sh->deleted = false;
+	}
+	std::lock_guard<std::mutex> lk(idx->man_mu);
+	if (idx->man.watermark[lane] == watermark)
+		return;
+	idx->man.watermark[lane] = watermark;
+	if (write_manifest(idx->root, idx->man, &e) < 0)
+		throw Xapian::DatabaseError(e.msg);
+}
+
+// Writes go inside a Xapian transaction that only commit ends: Xapian then
+// never flushes on its own, so a handle freed without commit leaves the
+// index as it was.
+//
+// Every version of a record is a document of its own, numbered by its store
+// sequence number (a replay after a crash replaces what it finds; a new
+// record, above every id the shard holds, costs Xapian no lookup). The
+// documents of a record with more than one version carry the term Xmulti
+// and the record id in value 4, which is how searches count such a record
+// once (see count_records); a record with one version pays nothing for it.
+// A delete looks for the record in every partition of its lane.
+void apply(custos_index_t *idx, unsigned lane, Op &op)
+{
+	Lane *ln = idx->lanes[lane];
+	if (op.kind == Op::REPLACE) {
+		apply_replace(ln, op);
+	} else if (op.kind == Op::DELETE) {
+		std::string q = fit_term("Q", op.id);
+		for (Shard *sh : ln->shards)
+			if (sh->wdb->term_exists(q)) {
+				sh->wdb->delete_document(q);
+				sh->dirty = sh->deleted = true;
+			}
+	} else {
+		apply_commit(idx, lane, op.watermark);
 	}
 }
 
-void worker_main(Shard *sh)
+void worker_main(custos_index_t *idx, unsigned lane)
 {
-	std::unique_lock<std::mutex> lk(sh->mu);
+	Lane *ln = idx->lanes[lane];
+	std::unique_lock<std::mutex> lk(ln->mu);
 	for (;;) {
-		sh->cv_work.wait(lk, [sh] { return sh->stop || !sh->queue.empty(); });
-		if (sh->queue.empty() && sh->stop)
+		ln->cv_work.wait(lk, [ln] { return ln->stop || !ln->queue.empty(); });
+		if (ln->queue.empty() && ln->stop)
 			break;
-		Op op = std::move(sh->queue.front());
-		sh->queue.pop_front();
-		sh->busy = true;
-		bool failed = sh->wstatus != CUSTOS_OK;
-		sh->cv_room.notify_one();
+		Op op = std::move(ln->queue.front());
+		ln->queue.pop_front();
+		ln->busy = true;
+		bool failed = ln->wstatus != CUSTOS_OK;
+		ln->cv_room.notify_one();
 		lk.unlock();
 		custos_err_t e;
 		custos_err_clear(&e);
 		if (!failed) {
 			try {
-				apply(sh, op);
+				apply(idx, lane, op);
 			} catch (...) {
 				translate(&e, op.kind == Op::COMMIT ? "cannot commit the index"
 				                                    : "cannot update the index");
@@ -1279,29 +1386,30 @@ void worker_main(Shard *sh)
 			}
 		}
 		lk.lock();
-		if (e.status != CUSTOS_OK && sh->wstatus == CUSTOS_OK) {
-			sh->wstatus = e.status;
-			sh->wmsg = e.msg;
+		if (e.status != CUSTOS_OK && ln->wstatus == CUSTOS_OK) {
+			ln->wstatus = e.status;
+			ln->wmsg = e.msg;
 		}
-		sh->busy = false;
-		if (sh->queue.empty())
-			sh->cv_idle.notify_all();
+		ln->busy = false;
+		if (ln->queue.empty())
+			ln->cv_idle.notify_all();
 	}
 }
 
-// Runs op now, or hands it to the shard's worker.
-int submit(custos_index_t *idx, Shard *sh, Op &&op)
+// Runs op now, or hands it to the lane's worker.
+int submit(custos_index_t *idx, unsigned lane, Op &&op)
 {
-	if (!sh->running) {
-		apply(sh, op);
+	Lane *ln = idx->lanes[lane];
+	if (!ln->running) {
+		apply(idx, lane, op);
 		return CUSTOS_OK;
 	}
-	std::unique_lock<std::mutex> lk(sh->mu);
-	sh->cv_room.wait(lk, [sh] { return sh->queue.size() < QUEUE_MAX; });
-	if (sh->wstatus != CUSTOS_OK)
-		return set_err(&idx->err, sh->wstatus, sh->wmsg);
-	sh->queue.push_back(std::move(op));
-	sh->cv_work.notify_one();
+	std::unique_lock<std::mutex> lk(ln->mu);
+	ln->cv_room.wait(lk, [ln] { return ln->queue.size() < QUEUE_MAX; });
+	if (ln->wstatus != CUSTOS_OK)
+		return set_err(&idx->err, ln->wstatus, ln->wmsg);
+	ln->queue.push_back(std::move(op));
+	ln->cv_work.notify_one();
 	return CUSTOS_OK;
 }
 
@@ -1310,38 +1418,52 @@ int submit(custos_index_t *idx, Shard *sh, Op &&op)
 int drain(custos_index_t *idx)
 {
 	int status = CUSTOS_OK;
-	for (Shard *sh : idx->shards) {
-		if (!sh->running)
+	for (Lane *ln : idx->lanes) {
+		if (!ln->running)
 			continue;
-		std::unique_lock<std::mutex> lk(sh->mu);
-		sh->cv_idle.wait(lk, [sh] { return sh->queue.empty() && !sh->busy; });
-		if (sh->wstatus != CUSTOS_OK && status == CUSTOS_OK)
-			status = set_err(&idx->err, sh->wstatus, sh->wmsg);
+		std::unique_lock<std::mutex> lk(ln->mu);
+		ln->cv_idle.wait(lk, [ln] { return ln->queue.empty() && !ln->busy; });
+		if (ln->wstatus != CUSTOS_OK && status == CUSTOS_OK)
+			status = set_err(&idx->err, ln->wstatus, ln->wmsg);
 	}
 	return status;
 }
 
 void stop_workers(custos_index_t *idx)
 {
-	for (Shard *sh : idx->shards) {
-		if (!sh->running)
+	for (Lane *ln : idx->lanes) {
+		if (!ln->running)
 			continue;
 		{
-			std::lock_guard<std::mutex> lk(sh->mu);
-			sh->stop = true;
+			std::lock_guard<std::mutex> lk(ln->mu);
+			ln->stop = true;
 		}
-		sh->cv_work.notify_all();
-		sh->th.join();
-		sh->running = false;
+		ln->cv_work.notify_all();
+		ln->th.join();
+		ln->running = false;
 	}
 }
 
-Shard *shard_of(custos_index_t *idx, const char *id)
+unsigned lane_of(const custos_index_t *idx, const char *id)
 {
 	uint32_t h = 2166136261u;   // FNV-1a: stable across runs and machines
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return idx->shards[h % idx->shards.size()];
+	return h % (unsigned)idx->lanes.size();
+}
+
+// The partition of a record version: the year of its created_at (UTC), as
+// retention disposes of the oldest records first and so empties or thins
+// whole years; records whose source gave no time have one of their own.
+std::string part_of(const custos_record_t *r)
+{
+	if (r->undated)
+		return "undated";
+	int y;
+	unsigned m;
+	month_of(r->created_at, y, m);
+	y = y < 1000 ? 1000 : y > 9999 ? 9999 : y;
+	return std::to_string(y);
 }
 
 Rec rec_of(const custos_record_t *r)
@@ -2070,21 +2192,23 @@ Xapian::MSet date_page(const Xapian::Database *db, const ShardStats &ss, const X
 
 } // namespace
 
-// ---- the index on disk: MANIFEST and generations ---------------------------
+// ---- the index on disk: MANIFEST, partitions and generations --------------
+//
+// <index>/MANIFEST names every partition with its generation, the shard
+// count and each lane's watermark; partition P at generation G is the
+// directory P-G holding shard0, shard1, ... A compaction writes a
+// partition's next generation beside it and swaps the MANIFEST, so a reader
+// opens one whole set of generations or fails naming what is missing.
 
 namespace {
 
 const char MANIFEST[] = "MANIFEST";
 const char BUILD_DIR[] = "build";
+const char LAYOUT[] = "custos-index 2";
 
-struct Manifest {
-	unsigned generation = 0;   // 0: none
-	unsigned shards = 0;
-};
-
-std::string gen_dir(const std::string &path, unsigned g)
+std::string part_dir(const std::string &root, const std::string &part, unsigned gen)
 {
-	return path + "/gen-" + std::to_string(g);
+	return root + "/" + part + "-" + std::to_string(gen);
 }
 
 std::string shard_dir(const std::string &dir, unsigned i)
@@ -2092,10 +2216,35 @@ std::string shard_dir(const std::string &dir, unsigned i)
 	return dir + "/shard" + std::to_string(i);
 }
 
-// CUSTOS_OK with m filled, CUSTOS_ENOTFOUND when there is no MANIFEST.
-int read_manifest(const std::string &path, Manifest &m, custos_err_t *err)
+bool part_name_ok(const std::string &n)
 {
-	std::string p = path + "/" + MANIFEST;
+	if (n == "undated")
+		return true;
+	if (n.size() != 4)
+		return false;
+	for (char c : n)
+		if (c < '0' || c > '9')
+			return false;
+	return true;
+}
+
+unsigned lanes_for_machine()
+{
+	unsigned n = std::thread::hardware_concurrency();
+	return n < 2 ? 2 : n > 4 ? 4 : n;
+}
+
+int unreadable(custos_err_t *err, const std::string &p)
+{
+	return custos_err_set(err, CUSTOS_EINDEX, "the search index manifest '%s' is unreadable "
+	                      "(run 'custos index --rebuild')", p.c_str());
+}
+
+// CUSTOS_OK with m filled, CUSTOS_ENOTFOUND when there is no MANIFEST,
+// CUSTOS_EVERSION for the one-generation layout of an earlier custos.
+int read_manifest(const std::string &root, Manifest &m, custos_err_t *err)
+{
+	std::string p = root + "/" + MANIFEST;
 	FILE *f = fopen(p.c_str(), "r");
 	if (!f) {
 		if (errno == ENOENT)
@@ -2103,17 +2252,67 @@ int read_manifest(const std::string &path, Manifest &m, custos_err_t *err)
 		return custos_err_set(err, CUSTOS_EINDEX, "cannot read '%s': %s", p.c_str(),
 		                      strerror(errno));
 	}
-	char buf[256];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	std::string text;
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		text.append(buf, n);
 	fclose(f);
-	buf[n] = '\0';
-	unsigned g = 0, s = 0;
-	if (sscanf(buf, "custos-index 1\ngeneration %u\nshards %u\n", &g, &s) != 2 || g == 0 ||
-	    s == 0 || s > 64)
-		return custos_err_set(err, CUSTOS_EINDEX, "the search index manifest '%s' is "
-		                      "unreadable (run 'custos index --rebuild')", p.c_str());
-	m.generation = g;
-	m.shards = s;
+	m = Manifest();
+	size_t pos = 0, line = 0;
+	while (pos < text.size()) {
+		size_t nl = text.find('\n', pos);
+		if (nl == std::string::npos)
+			return unreadable(err, p);
+		std::string l = text.substr(pos, nl - pos);
+		pos = nl + 1;
+		if (line++ == 0) {
+			if (l == "custos-index 1")
+				return custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has an "
+				                      "older layout (run 'custos index --rebuild')",
+				                      root.c_str());
+			if (l != LAYOUT)
+				return unreadable(err, p);
+			continue;
+		}
+		char name[32];
+		unsigned u, g;
+		unsigned long long d, b;
+		int used = 0;
+		if (sscanf(l.c_str(), "shards %u%n", &u, &used) == 1 && (size_t)used == l.size()) {
+			m.shards = u;
+		} else if (sscanf(l.c_str(), "generation %u%n", &u, &used) == 1 &&
+		           (size_t)used == l.size()) {
+			m.last_gen = u;
+		} else if (l.compare(0, 10, "watermark ") == 0) {
+			const char *c = l.c_str() + 10;
+			char *end;
+			while (*c) {
+				errno = 0;
+				unsigned long long w = strtoull(c, &end, 10);
+				if (end == c || errno)
+					return unreadable(err, p);
+				m.watermark.push_back(w);
+				c = end + (*end == ' ');
+			}
+		} else if (sscanf(l.c_str(), "part %31s %u %llu %llu%n", name, &g, &d, &b, &used) == 4 &&
+		           (size_t)used == l.size() && part_name_ok(name) && g > 0) {
+			PartInfo &pi = m.parts[name];
+			pi.gen = g;
+			pi.docs = d;
+			pi.bytes = b;
+		} else if (sscanf(l.c_str(), "compact %31s%n", name, &used) == 1 &&
+		           (size_t)used == l.size() && part_name_ok(name)) {
+			m.compact.insert(name);
+		} else {
+			return unreadable(err, p);
+		}
+	}
+	if (line == 0 || m.shards == 0 || m.shards > 64 || m.watermark.size() != m.shards)
+		return unreadable(err, p);
+	for (const auto &pi : m.parts)
+		if (pi.second.gen > m.last_gen)
+			return unreadable(err, p);
 	return CUSTOS_OK;
 }
 
@@ -2156,19 +2355,42 @@ int fsync_tree(const std::string &dir, custos_err_t *err)
 	return e < 0 ? e : fsync_path(dir, err);
 }
 
-// Replaces the MANIFEST atomically: a temporary, fsync, rename, fsync of
-// the directory. Readers see the old generation or the new one.
-int write_manifest(const std::string &path, const Manifest &m, custos_err_t *err)
+// The bytes of the files of a directory (a shard).
+uint64_t dir_bytes(const std::string &dir)
 {
-	std::string tmp = path + "/" + MANIFEST + ".tmp", dst = path + "/" + MANIFEST;
-	char buf[128];
-	int n = snprintf(buf, sizeof buf, "custos-index 1\ngeneration %u\nshards %u\n", m.generation,
-	                 m.shards);
+	DIR *d = opendir(dir.c_str());
+	if (!d)
+		return 0;
+	uint64_t sum = 0;
+	struct dirent *de;
+	struct stat st;
+	while ((de = readdir(d)) != nullptr)
+		if (stat((dir + "/" + de->d_name).c_str(), &st) == 0 && S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	closedir(d);
+	return sum;
+}
+
+// Replaces the MANIFEST atomically: a temporary, fsync, rename, fsync of
+// the directory. Readers see the old one or the new one.
+int write_manifest(const std::string &root, const Manifest &m, custos_err_t *err)
+{
+	std::string tmp = root + "/" + MANIFEST + ".tmp", dst = root + "/" + MANIFEST;
+	std::string t = std::string(LAYOUT) + "\nshards " + std::to_string(m.shards) +
+	                "\ngeneration " + std::to_string(m.last_gen) + "\nwatermark";
+	for (uint64_t w : m.watermark)
+		t += " " + std::to_string(w);
+	t += "\n";
+	for (const auto &p : m.parts)
+		t += "part " + p.first + " " + std::to_string(p.second.gen) + " " +
+		     std::to_string(p.second.docs) + " " + std::to_string(p.second.bytes) + "\n";
+	for (const std::string &c : m.compact)
+		t += "compact " + c + "\n";
 	int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return custos_err_set(err, CUSTOS_EIO, "cannot create '%s': %s", tmp.c_str(),
 		                      strerror(errno));
-	if (write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
+	if (write(fd, t.data(), t.size()) != (ssize_t)t.size() || fsync(fd) != 0) {
 		int en = errno;
 		close(fd);
 		return custos_err_set(err, CUSTOS_EIO, "cannot write '%s': %s", tmp.c_str(), strerror(en));
@@ -2178,7 +2400,7 @@ int write_manifest(const std::string &path, const Manifest &m, custos_err_t *err
 	if (rename(tmp.c_str(), dst.c_str()) != 0)
 		return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", tmp.c_str(),
 		                      strerror(errno));
-	return fsync_path(path, err);
+	return fsync_path(root, err);
 }
 
 int remove_tree(const std::string &p, custos_err_t *err)
@@ -2213,83 +2435,105 @@ int remove_tree(const std::string &p, custos_err_t *err)
 	return CUSTOS_OK;
 }
 
-// Removes what the MANIFEST does not name: generations an interrupted
-// compaction or rebuild left (keep_build: a rebuild's own build directory).
-int remove_stale(const std::string &path, unsigned keep, bool keep_build, custos_err_t *err)
+// Removes what the MANIFEST does not name: generations a compaction
+// replaced or an interrupted one left, an earlier layout's gen-<G>, a
+// build (unless keep_build: a rebuild's own).
+int remove_stale(const std::string &root, const Manifest &m, bool keep_build, custos_err_t *err)
 {
-	DIR *d = opendir(path.c_str());
+	DIR *d = opendir(root.c_str());
 	if (!d)
-		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", path.c_str(), strerror(errno));
+		return custos_err_set(err, CUSTOS_EIO, "cannot open '%s': %s", root.c_str(), strerror(errno));
+	std::set<std::string> named;
+	for (const auto &p : m.parts)
+		named.insert(p.first + "-" + std::to_string(p.second.gen));
 	std::vector<std::string> stale;
 	struct dirent *de;
-	std::string mine = "gen-" + std::to_string(keep);
 	while ((de = readdir(d)) != nullptr) {
 		std::string n = de->d_name;
-		if ((n.compare(0, 4, "gen-") == 0 && n != mine) || (!keep_build && n == BUILD_DIR) ||
+		size_t dash = n.rfind('-');
+		bool generation = dash != std::string::npos && dash + 1 < n.size() &&
+		                  n.find_first_not_of("0123456789", dash + 1) == std::string::npos;
+		if ((generation && !named.count(n)) || (!keep_build && n == BUILD_DIR) ||
 		    n == std::string(MANIFEST) + ".tmp")
 			stale.push_back(n);
 	}
 	closedir(d);
 	for (const std::string &n : stale) {
-		int e = remove_tree(path + "/" + n, err);
+		int e = remove_tree(root + "/" + n, err);
 		if (e < 0)
 			return e;
 	}
-	return stale.empty() ? CUSTOS_OK : fsync_path(path, err);
+	return stale.empty() ? CUSTOS_OK : fsync_path(root, err);
 }
 
-// Compacts every shard of src_dir into the next generation, publishes it
-// and removes the old one and the source.
-int compact_into_next(const std::string &path, const std::string &src_dir, unsigned nshards,
-                      custos_err_t *err)
+// Drops from a shard's lexicon the words no document holds any more (after
+// deletes: a disposition run), so that the words of disposed records do not
+// outlive them. A word that is its own stem is there while its Z term has
+// postings; another is there while some position value holds its hash.
+void prune_lexicon(Xapian::WritableDatabase &db)
 {
-	Manifest old, m;
-	int e = read_manifest(path, old, err);
-	if (e < 0 && e != CUSTOS_ENOTFOUND)
-		return e;
-	m.generation = old.generation + 1;
-	m.shards = nshards;
-	std::string dst = gen_dir(path, m.generation);
-	if ((e = remove_tree(dst, err)) < 0 || (e = make_dir(dst, err)) < 0)
-		return e;
-	std::vector<custos_err_t> errs(nshards);
-	auto compact_one = [&](unsigned i) {
-		custos_err_clear(&errs[i]);
-		try {
-			Xapian::Database db(shard_dir(src_dir, i));
-			db.compact(shard_dir(dst, i), Xapian::Compactor::FULLER | Xapian::DBCOMPACT_NO_RENUMBER);
-			db.close();
-			fsync_tree(shard_dir(dst, i), &errs[i]);
-		} catch (...) {
-			translate(&errs[i], "cannot compact the search index");
+	std::unordered_set<uint32_t> raw;
+	std::vector<PosTok> toks;
+	for (Xapian::ValueIterator v = db.valuestream_begin(SLOT_POS); v != db.valuestream_end(SLOT_POS);
+	     ++v) {
+		decode_positions(*v, toks);
+		for (const PosTok &t : toks)
+			if (t.has_raw)
+				raw.insert(t.raw);
+	}
+	std::vector<std::pair<std::string, std::string>> gone;
+	for (Xapian::TermIterator k = db.metadata_keys_begin("W"); k != db.metadata_keys_end("W"); ++k) {
+		std::string w = (*k).substr(1), st = db.get_metadata(*k);
+		bool there = w == st ? db.get_termfreq("Z" + st) > 0 : raw.count(term_hash("E" + w)) > 0;
+		if (!there)
+			gone.emplace_back(w, st);
+	}
+	for (const auto &g : gone) {
+		db.set_metadata("W" + g.first, "");
+		db.set_metadata("S" + g.second + '\x1f' + g.first, "");
+	}
+}
+
+// One shard to compact: from a database a writer holds (committed) into
+// dst, its lexicon pruned first when documents were deleted from it.
+struct CompactJob {
+	Xapian::WritableDatabase *src;
+	std::string dst;
+	bool prune;
+	custos_err_t err;
+};
+
+// Runs the jobs on `threads` threads: compaction reads and writes one
+// database at a time on one core.
+void run_compactions(std::vector<CompactJob> &jobs, unsigned threads)
+{
+	std::atomic<size_t> next(0);
+	auto work = [&]() {
+		for (size_t i; (i = next++) < jobs.size();) {
+			CompactJob &j = jobs[i];
+			custos_err_clear(&j.err);
+			try {
+				if (j.prune) {
+					prune_lexicon(*j.src);
+					j.src->commit();
+				}
+				j.src->compact(j.dst, Xapian::Compactor::FULLER | Xapian::DBCOMPACT_NO_RENUMBER);
+				fsync_tree(j.dst, &j.err);
+			} catch (...) {
+				translate(&j.err, "cannot compact the search index");
+			}
 		}
 	};
-	// shards compact side by side, one thread each: compaction reads and
-	// writes one database at a time with one core
-	std::vector<std::thread> threads;
+	std::vector<std::thread> pool;
 	try {
-		for (unsigned i = 1; i < nshards; i++)
-			threads.emplace_back(compact_one, i);
+		for (unsigned t = 1; t < threads && t < jobs.size(); t++)
+			pool.emplace_back(work);
 	} catch (...) {
-		for (std::thread &t : threads)
-			t.join();
-		return translate(err, "cannot compact the search index");
+		// fewer threads: the caller's does the rest
 	}
-	compact_one(0);
-	for (std::thread &t : threads)
+	work();
+	for (std::thread &t : pool)
 		t.join();
-	for (const custos_err_t &x : errs)
-		if (x.status != CUSTOS_OK) {
-			*err = x;
-			return x.status;
-		}
-	if ((e = fsync_path(dst, err)) < 0 || (e = write_manifest(path, m, err)) < 0)
-		return e;
-	// the old generation and the source may hold the text of records
-	// disposed of since: they go now, not later
-	if (src_dir != gen_dir(path, old.generation) && (e = remove_tree(src_dir, err)) < 0)
-		return e;
-	return remove_stale(path, m.generation, false, err);
 }
 
 } // namespace
@@ -2297,6 +2541,27 @@ int compact_into_next(const std::string &path, const std::string &src_dir, unsig
 // ---- the C API --------------------------------------------------------------
 
 extern "C" {
+
+static void close_shard(Shard *sh)
+{
+	if (sh->wdb) {
+		try {
+			sh->wdb->cancel_transaction();   // uncommitted changes are dropped
+		} catch (...) {
+		}
+		try {
+			sh->wdb->close();
+		} catch (...) {
+		}
+		try {
+			delete sh->wdb;
+		} catch (...) {
+		}
+		sh->wdb = nullptr;
+	}
+	delete sh->rdb;
+	sh->rdb = nullptr;
+}
 
 static void free_handle(custos_index_t *idx)
 {
@@ -2306,82 +2571,126 @@ static void free_handle(custos_index_t *idx)
 	}
 	delete idx->db;
 	for (Shard *sh : idx->shards) {
-		if (sh->wdb) {
-			try {
-				sh->wdb->cancel_transaction();   // uncommitted changes are dropped
-			} catch (...) {
-			}
-			try {
-				delete sh->wdb;
-			} catch (...) {
-			}
-		}
-		delete sh->rdb;
+		close_shard(sh);
 		delete sh;
 	}
+	for (Lane *ln : idx->lanes)
+		delete ln;
 	delete idx;
+}
+
+// The MANIFEST and the shards it names, checked without opening Xapian.
+static int check_root(const std::string &root, Manifest &m, custos_err_t *err)
+{
+	struct stat st;
+	int e = read_manifest(root, m, err);
+	if (e == CUSTOS_ENOTFOUND)
+		return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (no MANIFEST; run "
+		                      "'custos index --rebuild')", root.c_str());
+	if (e < 0)
+		return e;
+	for (const auto &p : m.parts)
+		for (unsigned i = 0; i < m.shards; i++) {
+			std::string s = shard_dir(part_dir(root, p.first, p.second.gen), i);
+			if (stat((s + "/iamglass").c_str(), &st) != 0)
+				return custos_err_set(err, CUSTOS_EINDEX, "the search index is missing shard %u "
+				                      "of %u of partition %s ('%s'): run 'custos index "
+				                      "--rebuild'", i, m.shards, p.first.c_str(), s.c_str());
+		}
+	return CUSTOS_OK;
 }
 
 int custos_index_check(const char *path, custos_err_t *err)
 {
 	Manifest m;
-	struct stat st;
-	int e = read_manifest(path, m, err);
-	if (e == CUSTOS_ENOTFOUND)
-		return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (no MANIFEST; run "
-		                      "'custos index --rebuild')", path);
-	if (e < 0)
-		return e;
-	for (unsigned i = 0; i < m.shards; i++) {
-		std::string p = shard_dir(gen_dir(path, m.generation), i);
-		if (stat((p + "/iamglass").c_str(), &st) != 0)
-			return custos_err_set(err, CUSTOS_EINDEX, "the search index is missing shard %u "
-			                      "of %u ('%s'): run 'custos index --rebuild'", i, m.shards,
-			                      p.c_str());
+	try {
+		return check_root(path, m, err);
+	} catch (...) {
+		return translate(err, "cannot check the search index");
 	}
-	return CUSTOS_OK;
 }
 
-// Opens the shards of the current generation (or of a fresh build).
-static int open_shards(custos_index_t *idx, const std::string &path, unsigned flags,
-                       custos_err_t *err)
+// Opens shard `lane` of partition part (generation gen) into the handle.
+static Shard *attach_shard(custos_index_t *idx, const std::string &part, unsigned gen, unsigned lane,
+                           bool create)
 {
-	Manifest m;
+	Shard *sh = new Shard();
+	idx->shards.push_back(sh);
+	sh->part = part;
+	sh->lane = lane;
+	sh->path = shard_dir(part_dir(idx->root, part, gen), lane);
+	if (idx->writable) {
+		int action = create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN;
+		sh->wdb = new Xapian::WritableDatabase(sh->path, action | Xapian::DB_BACKEND_GLASS);
+		if (sh->wdb->get_metadata(SCHEMA_KEY).empty()) {
+			sh->wdb->set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
+			sh->wdb->commit();
+		}
+		sh->tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+		idx->lanes[lane]->shards.push_back(sh);
+	} else {
+		sh->rdb = new Xapian::Database(sh->path);
+	}
+	std::vector<Shard *> &v = idx->parts[part];
+	v.resize(idx->man.shards);
+	v[lane] = sh;
+	std::string schema = sh->wdb ? sh->wdb->get_metadata(SCHEMA_KEY) : sh->rdb->get_metadata(SCHEMA_KEY);
+	if (schema != SCHEMA_VERSION)
+		throw Xapian::DatabaseVersionError("the search index at '" + idx->path + "' has schema '" +
+		                                   schema + "', this custos knows " + SCHEMA_VERSION);
+	if (sh->wdb)
+		sh->wdb->begin_transaction(true);
+	return sh;
+}
+
+// The handle's one database over every shard, made anew.
+static void combine(custos_index_t *idx)
+{
+	delete idx->db;
+	idx->db = nullptr;
+	idx->db = new Xapian::Database();
+	for (Shard *sh : idx->shards)
+		idx->db->add_database(sh->wdb ? Xapian::Database(*sh->wdb) : *sh->rdb);
+	// an index without records has no partition yet: it answers as an
+	// empty database (Xapian refuses to search one with no database at all)
+	if (idx->shards.empty()) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		idx->db->add_database(Xapian::InMemory::open());
+#pragma GCC diagnostic pop
+	}
+}
+
+// Opens every shard the MANIFEST names (or starts a fresh build).
+static int open_layout(custos_index_t *idx, unsigned flags, custos_err_t *err)
+{
+	Manifest &m = idx->man;
 	int e;
-	bool create = (flags & CUSTOS_INDEX_CREATE) != 0;
-	std::string dir;
-	unsigned n;
 	struct stat st;
+	const std::string &path = idx->path;
 	if (flags & CUSTOS_INDEX_FRESH) {
 		if ((e = make_dir(path, err)) < 0)
 			return e;
-		dir = path + "/" + BUILD_DIR;
-		if ((e = remove_tree(dir, err)) < 0 || (e = make_dir(dir, err)) < 0)
+		idx->root = path + "/" + BUILD_DIR;
+		if ((e = remove_tree(idx->root, err)) < 0 || (e = make_dir(idx->root, err)) < 0)
 			return e;
-		n = std::thread::hardware_concurrency();
-		n = n < 2 ? 2 : n > 4 ? 4 : n;
-		create = true;
+		m = Manifest();
+		m.shards = lanes_for_machine();
+		m.watermark.assign(m.shards, 0);
+		if ((e = write_manifest(idx->root, m, err)) < 0)
+			return e;
 	} else {
+		idx->root = path;
 		for (int attempt = 0;; attempt++) {
 			e = read_manifest(path, m, err);
 			if (e == CUSTOS_ENOTFOUND && stat((path + "/shard0").c_str(), &st) == 0)
 				return custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has an "
 				                      "older layout (run 'custos index --rebuild')", path.c_str());
-			if (e == CUSTOS_ENOTFOUND && create) {
-				m.generation = 1;
-				n = std::thread::hardware_concurrency();
-				m.shards = n < 2 ? 2 : n > 4 ? 4 : n;
-				if ((e = make_dir(path, err)) < 0 ||
-				    (e = make_dir(gen_dir(path, 1), err)) < 0)
-					return e;
-				for (unsigned i = 0; i < m.shards; i++) {
-					Xapian::WritableDatabase w(shard_dir(gen_dir(path, 1), i),
-					                           Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
-					w.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
-					w.commit();
-				}
-				if ((e = fsync_path(gen_dir(path, 1), err)) < 0 ||
-				    (e = write_manifest(path, m, err)) < 0)
+			if (e == CUSTOS_ENOTFOUND && (flags & CUSTOS_INDEX_CREATE)) {
+				m = Manifest();
+				m.shards = lanes_for_machine();
+				m.watermark.assign(m.shards, 0);
+				if ((e = make_dir(path, err)) < 0 || (e = write_manifest(path, m, err)) < 0)
 					return e;
 			} else if (e == CUSTOS_ENOTFOUND) {
 				return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (run "
@@ -2391,47 +2700,149 @@ static int open_shards(custos_index_t *idx, const std::string &path, unsigned fl
 			}
 			// a compaction may have swapped generations between reading
 			// the MANIFEST and opening: read it again, once
-			if ((e = custos_index_check(path.c_str(), err)) == CUSTOS_OK)
+			if ((e = check_root(path, m, err)) == CUSTOS_OK)
 				break;
 			if (attempt > 0)
 				return e;
 		}
-		dir = gen_dir(path, m.generation);
-		n = m.shards;
-		create = false;
-		if (idx->writable && (e = remove_stale(path, m.generation, false, err)) < 0)
+		if (idx->writable && (e = remove_stale(path, m, false, err)) < 0)
 			return e;
 	}
-	idx->generation = m.generation;
-	idx->db = new Xapian::Database();
-	for (unsigned i = 0; i < n; i++) {
-		Shard *sh = new Shard();
-		idx->shards.push_back(sh);
-		sh->path = shard_dir(dir, i);
-		if (idx->writable) {
-			int action = create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN;
-			sh->wdb = new Xapian::WritableDatabase(sh->path, action | Xapian::DB_BACKEND_GLASS);
-			if (sh->wdb->get_metadata(SCHEMA_KEY).empty()) {
-				sh->wdb->set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
-				sh->wdb->commit();
-			}
-			idx->db->add_database(*sh->wdb);
-		} else {
-			sh->rdb = new Xapian::Database(sh->path);
-			idx->db->add_database(*sh->rdb);
+	for (unsigned i = 0; idx->writable && i < m.shards; i++)
+		idx->lanes.push_back(new Lane());
+	for (const auto &p : m.parts)
+		for (unsigned i = 0; i < m.shards; i++)
+			attach_shard(idx, p.first, p.second.gen, i, false);
+	combine(idx);
+	return CUSTOS_OK;
+}
+
+// Adds partition part to a writer (lanes drained): its shards are created
+// in a new directory, then the MANIFEST names it.
+static int create_part(custos_index_t *idx, const std::string &part)
+{
+	custos_err_t *err = &idx->err;
+	std::lock_guard<std::mutex> lk(idx->man_mu);
+	Manifest m = idx->man;
+	unsigned gen = ++m.last_gen;
+	std::string dir = part_dir(idx->root, part, gen);
+	int e;
+	if ((e = remove_tree(dir, err)) < 0 || (e = make_dir(dir, err)) < 0)
+		return e;
+	for (unsigned i = 0; i < m.shards; i++) {
+		Xapian::WritableDatabase w(shard_dir(dir, i), Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+		w.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
+		w.commit();
+		w.close();
+	}
+	m.parts[part].gen = gen;
+	if ((e = fsync_tree(dir, err)) < 0 || (e = write_manifest(idx->root, m, err)) < 0)
+		return e;
+	idx->man = m;
+	for (unsigned i = 0; i < m.shards; i++)
+		attach_shard(idx, part, gen, i, false);
+	combine(idx);
+	return CUSTOS_OK;
+}
+
+// Compacts partitions of a writer whose every change is committed: each
+// into its next generation (its lexicon pruned when it lost documents),
+// then one MANIFEST swap for all of them, then the old generations go (they
+// may hold the text of disposed records). A partition left with no
+// documents is dropped instead. Readers keep the generations they opened.
+static int compact_parts(custos_index_t *idx, const std::set<std::string> &names)
+{
+	custos_err_t *err = &idx->err;
+	for (Shard *sh : idx->shards)
+		if (sh->dirty)
+			return custos_err_set(err, CUSTOS_EINVAL, "cannot compact the search index: "
+			                      "changes are not committed");
+	Manifest m = idx->man;
+	std::vector<CompactJob> jobs;
+	std::vector<Shard *> moved;
+	std::set<std::string> dropped;
+	int e;
+	for (const std::string &name : names) {
+		auto it = idx->parts.find(name);
+		if (it == idx->parts.end()) {
+			m.compact.erase(name);
+			continue;
+		}
+		Xapian::doccount docs = 0;
+		for (Shard *sh : it->second)
+			docs += sh->wdb->get_doccount();
+		if (docs == 0) {
+			dropped.insert(name);
+			m.parts.erase(name);
+			continue;
+		}
+		unsigned gen = ++m.last_gen;
+		std::string dir = part_dir(idx->root, name, gen);
+		if ((e = remove_tree(dir, err)) < 0 || (e = make_dir(dir, err)) < 0)
+			return e;
+		m.parts[name].gen = gen;
+		m.parts[name].docs = docs;
+		for (Shard *sh : it->second) {
+			sh->wdb->commit_transaction();
+			jobs.push_back({ sh->wdb, shard_dir(dir, sh->lane), m.compact.count(name) > 0, {} });
+			moved.push_back(sh);
 		}
 	}
-	if (create && (e = fsync_path(dir, err)) < 0)
+	run_compactions(jobs, (unsigned)idx->lanes.size());
+	for (const CompactJob &j : jobs)
+		if (j.err.status != CUSTOS_OK) {
+			*err = j.err;
+			for (Shard *sh : moved)
+				sh->wdb->begin_transaction(true);
+			return j.err.status;
+		}
+	for (auto &p : m.parts)
+		if (names.count(p.first) && !dropped.count(p.first)) {
+			p.second.bytes = 0;
+			for (unsigned i = 0; i < m.shards; i++)
+				p.second.bytes += dir_bytes(shard_dir(part_dir(idx->root, p.first, p.second.gen), i));
+		}
+	for (const std::string &n : names)
+		m.compact.erase(n);
+	if ((e = fsync_path(idx->root, err)) < 0 || (e = write_manifest(idx->root, m, err)) < 0) {
+		for (Shard *sh : moved)
+			sh->wdb->begin_transaction(true);
 		return e;
-	for (Shard *sh : idx->shards) {
-		std::string schema = sh->wdb ? sh->wdb->get_metadata(SCHEMA_KEY)
-		                             : sh->rdb->get_metadata(SCHEMA_KEY);
-		if (schema != SCHEMA_VERSION)
-			return custos_err_set(err, CUSTOS_EVERSION, "the search index at '%s' has schema "
-			                      "'%s', this custos knows %s (run 'custos index --rebuild')",
-			                      path.c_str(), schema.c_str(), SCHEMA_VERSION);
 	}
-	return CUSTOS_OK;
+	// the handle moves to the new generations
+	delete idx->db;
+	idx->db = nullptr;
+	std::vector<Shard *> keep;
+	for (Shard *sh : idx->shards) {
+		bool gone = dropped.count(sh->part) > 0;
+		bool move = std::find(moved.begin(), moved.end(), sh) != moved.end();
+		if (gone || move)
+			close_shard(sh);
+		if (gone) {
+			delete sh;
+			continue;
+		}
+		keep.push_back(sh);
+	}
+	idx->shards.swap(keep);
+	for (Lane *ln : idx->lanes) {
+		std::vector<Shard *> v;
+		for (Shard *sh : ln->shards)
+			if (!dropped.count(sh->part))
+				v.push_back(sh);
+		ln->shards.swap(v);
+	}
+	for (const std::string &n : dropped)
+		idx->parts.erase(n);
+	idx->man = m;
+	for (Shard *sh : moved) {
+		sh->path = shard_dir(part_dir(idx->root, sh->part, m.parts[sh->part].gen), sh->lane);
+		sh->wdb = new Xapian::WritableDatabase(sh->path, Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+		sh->wdb->begin_transaction(true);
+		sh->lexicon_seen.clear();
+	}
+	combine(idx);
+	return remove_stale(idx->root, m, idx->root != idx->path, err);
 }
 
 int custos_index_open(custos_index_t **out, const char *path, unsigned flags, custos_err_t *err)
@@ -2445,20 +2856,18 @@ int custos_index_open(custos_index_t **out, const char *path, unsigned flags, cu
 		custos_err_clear(&idx->err);
 		idx->path = path;
 		idx->writable = (flags & CUSTOS_INDEX_WRITE) != 0;
-		int e = open_shards(idx, path, flags, err);
+		int e = open_layout(idx, flags, err);
+		// a disposition's compaction that a crash cut short is done now
+		if (e == CUSTOS_OK && idx->writable && !idx->man.compact.empty() &&
+		    (e = compact_parts(idx, std::set<std::string>(idx->man.compact))) < 0)
+			*err = idx->err;
 		if (e < 0) {
 			free_handle(idx);
 			return e;
 		}
-		for (Shard *sh : idx->shards) {
-			if (!sh->wdb)
-				continue;
-			sh->wdb->begin_transaction(true);
-			sh->tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
-			if (!(flags & CUSTOS_INDEX_NOTHREAD)) {
-				sh->th = std::thread(worker_main, sh);
-				sh->running = true;
-			}
+		for (unsigned i = 0; i < idx->lanes.size() && !(flags & CUSTOS_INDEX_NOTHREAD); i++) {
+			idx->lanes[i]->th = std::thread(worker_main, idx, i);
+			idx->lanes[i]->running = true;
 		}
 		*out = idx;
 		return CUSTOS_OK;
@@ -2481,8 +2890,19 @@ const char *custos_index_errmsg(const custos_index_t *idx)
 	return idx ? idx->err.msg : "";
 }
 
-// A read handle moves to the latest committed state: to the generation the
-// MANIFEST names now if a compaction or rebuild replaced its own.
+static bool same_generations(const Manifest &a, const Manifest &b)
+{
+	if (a.parts.size() != b.parts.size() || a.shards != b.shards)
+		return false;
+	for (auto i = a.parts.begin(), j = b.parts.begin(); i != a.parts.end(); ++i, ++j)
+		if (i->first != j->first || i->second.gen != j->second.gen)
+			return false;
+	return true;
+}
+
+// A read handle moves to the latest committed state: to the generations the
+// MANIFEST names now if a compaction or rebuild replaced some. The MANIFEST
+// is read first, so the shards are at least as new as its watermark.
 static void reload(custos_index_t *idx)
 {
 	if (idx->writable)
@@ -2490,16 +2910,20 @@ static void reload(custos_index_t *idx)
 	Manifest m;
 	custos_err_t e;
 	custos_err_clear(&e);
-	if (read_manifest(idx->path, m, &e) == CUSTOS_OK && m.generation != idx->generation) {
+	int r = read_manifest(idx->path, m, &e);
+	if (r == CUSTOS_OK && !same_generations(m, idx->man)) {
 		custos_index_t *fresh = nullptr;
 		if (custos_index_open(&fresh, idx->path.c_str(), CUSTOS_INDEX_READ, &e) < 0)
 			throw Xapian::DatabaseOpeningError(e.msg);
 		std::swap(idx->shards, fresh->shards);
+		std::swap(idx->parts, fresh->parts);
 		std::swap(idx->db, fresh->db);
-		std::swap(idx->generation, fresh->generation);
+		std::swap(idx->man, fresh->man);
 		free_handle(fresh);
 		return;
 	}
+	if (r == CUSTOS_OK)
+		idx->man.watermark = m.watermark;
 	idx->db->reopen();
 	for (Shard *sh : idx->shards)
 		sh->rdb->reopen();
@@ -2553,8 +2977,18 @@ int custos_index_add(custos_index_t *idx, const custos_record_t *rec)
 		                      "index numbers documents by store sequence up to 4294967295",
 		                      rec->id);
 	try {
-		Op op{ Op::REPLACE, rec_of(rec), std::string(), 0 };
-		return submit(idx, shard_of(idx, rec->id), std::move(op));
+		std::string part = part_of(rec);
+		auto it = idx->parts.find(part);
+		int e;
+		if (it == idx->parts.end()) {
+			// a new year: the lanes stop while it joins them
+			if ((e = drain(idx)) < 0 || (e = create_part(idx, part)) < 0)
+				return e;
+			it = idx->parts.find(part);
+		}
+		unsigned lane = lane_of(idx, rec->id);
+		Op op{ Op::REPLACE, rec_of(rec), std::string(), 0, it->second[lane] };
+		return submit(idx, lane, std::move(op));
 	} catch (...) {
 		translate(&idx->err, "cannot index a record");
 		return custos_err_prefix(&idx->err, "record '%.200s'", rec->id);
@@ -2566,25 +3000,25 @@ int custos_index_delete(custos_index_t *idx, const char *id)
 	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	try {
-		Op op{ Op::DELETE, Rec(), id, 0 };
-		return submit(idx, shard_of(idx, id), std::move(op));
+		Op op{ Op::DELETE, Rec(), id, 0, nullptr };
+		return submit(idx, lane_of(idx, id), std::move(op));
 	} catch (...) {
 		return translate(&idx->err, "cannot delete from the index");
 	}
 }
 
-// Each shard commits its documents with the watermark; the index's
-// watermark is the smallest, so a crash between two shard commits only
-// means replaying a little (replace by id makes that harmless).
+// Each lane commits its shards, then its watermark; the index's watermark
+// is the smallest, so a crash between two lanes' commits only means
+// replaying a little (replace by id makes that harmless).
 static int commit(custos_index_t *idx, uint64_t watermark, bool wait)
 {
 	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	try {
 		int e;
-		for (Shard *sh : idx->shards) {
-			Op op{ Op::COMMIT, Rec(), std::string(), watermark };
-			if ((e = submit(idx, sh, std::move(op))) < 0)
+		for (unsigned i = 0; i < idx->lanes.size(); i++) {
+			Op op{ Op::COMMIT, Rec(), std::string(), watermark, nullptr };
+			if ((e = submit(idx, i, std::move(op))) < 0)
 				return e;
 		}
 		return wait ? drain(idx) : CUSTOS_OK;
@@ -2605,14 +3039,10 @@ int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark)
 
 static uint64_t read_watermark(custos_index_t *idx)
 {
+	std::lock_guard<std::mutex> lk(idx->man_mu);
 	uint64_t w = UINT64_MAX;
-	for (Shard *sh : idx->shards) {
-		std::string v = sh->wdb ? sh->wdb->get_metadata(WATERMARK_KEY)
-		                        : sh->rdb->get_metadata(WATERMARK_KEY);
-		uint64_t x = v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);
-		if (x < w)
-			w = x;
-	}
+	for (uint64_t x : idx->man.watermark)
+		w = x < w ? x : w;
 	return w == UINT64_MAX ? 0 : w;
 }
 
@@ -2622,10 +3052,8 @@ int custos_index_watermark(custos_index_t *idx, uint64_t *out)
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	return with_retry(idx, "cannot read the index watermark", [&]() {
-		*out = read_watermark(idx);
-		return CUSTOS_OK;
-	});
+	*out = read_watermark(idx);
+	return CUSTOS_OK;
 }
 
 int custos_index_doccount(custos_index_t *idx, uint64_t *out)
@@ -2640,69 +3068,138 @@ int custos_index_doccount(custos_index_t *idx, uint64_t *out)
 	});
 }
 
-// Drops from a shard's lexicon the words no document holds any more (after
-// deletes: a disposition run), so that the words of disposed records do not
-// outlive them. A word that is its own stem is there while its Z term has
-// postings; another is there while some position value holds its hash.
-static void prune_lexicon(Xapian::WritableDatabase &db)
+int custos_index_compact_pending(custos_index_t *idx)
 {
-	std::unordered_set<uint32_t> raw;
-	std::vector<PosTok> toks;
-	for (Xapian::ValueIterator v = db.valuestream_begin(SLOT_POS); v != db.valuestream_end(SLOT_POS);
-	     ++v) {
-		decode_positions(*v, toks);
-		for (const PosTok &t : toks)
-			if (t.has_raw)
-				raw.insert(t.raw);
+	if (!idx->writable)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	try {
+		return compact_parts(idx, std::set<std::string>(idx->man.compact));
+	} catch (...) {
+		return translate(&idx->err, "cannot compact the search index");
 	}
-	std::vector<std::pair<std::string, std::string>> gone;
-	for (Xapian::TermIterator k = db.metadata_keys_begin("W"); k != db.metadata_keys_end("W"); ++k) {
-		std::string w = (*k).substr(1), st = db.get_metadata(*k);
-		bool there = w == st ? db.get_termfreq("Z" + st) > 0 : raw.count(term_hash("E" + w)) > 0;
-		if (!there)
-			gone.emplace_back(w, st);
+}
+
+// The merge policy: a partition is compacted once its files exceed what it
+// took when last compacted, scaled to its documents now, by MERGE_RATIO
+// (and by at least MERGE_MIN bytes, so small partitions are left alone); a
+// partition never compacted once it reaches MERGE_MIN, after which its own
+// figure is known. Incremental commits leave Xapian's blocks part full and
+// free blocks behind; the cost of merging is the partition's size, paid
+// once per MERGE_RATIO of growth, so it stays proportional to what is
+// indexed.
+static const double MERGE_RATIO = 1.3;
+static const uint64_t MERGE_MIN = 8u << 20;
+
+int custos_index_merge(custos_index_t *idx, unsigned *merged)
+{
+	*merged = 0;
+	if (!idx->writable)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	uint64_t min = MERGE_MIN;
+	const char *t = getenv("CUSTOS_TEST_MERGE_MIN");
+	if (t && *t)
+		min = strtoull(t, nullptr, 10);
+	try {
+		std::set<std::string> due;
+		for (const auto &p : idx->parts) {
+			uint64_t bytes = 0, docs = 0;
+			for (Shard *sh : p.second) {
+				bytes += dir_bytes(sh->path);
+				docs += sh->wdb->get_doccount();
+			}
+			const PartInfo &pi = idx->man.parts[p.first];
+			double est = pi.docs ? (double)pi.bytes * (double)docs / (double)pi.docs : 0;
+			if (pi.docs ? bytes > est * MERGE_RATIO && bytes - (uint64_t)est >= min : bytes >= min)
+				due.insert(p.first);
+		}
+		if (due.empty())
+			return CUSTOS_OK;
+		if ((e = compact_parts(idx, due)) < 0)
+			return e;
+		*merged = (unsigned)due.size();
+		return CUSTOS_OK;
+	} catch (...) {
+		return translate(&idx->err, "cannot merge the search index");
 	}
-	for (const auto &g : gone) {
-		db.set_metadata("W" + g.first, "");
-		db.set_metadata("S" + g.second + '\x1f' + g.first, "");
-	}
-	if (!gone.empty())
-		db.commit();
 }
 
 int custos_index_compact(const char *path, custos_err_t *err)
 {
+	custos_index_t *idx = nullptr;
+	int e = custos_index_open(&idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_NOTHREAD, err);
+	if (e < 0)
+		return e;
 	try {
-		Manifest m;
-		int e = read_manifest(path, m, err);
-		if (e == CUSTOS_ENOTFOUND)
-			return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s'", path);
-		if (e < 0 || (e = custos_index_check(path, err)) < 0)
-			return e;
-		for (unsigned i = 0; i < m.shards; i++) {
-			Xapian::WritableDatabase w(shard_dir(gen_dir(path, m.generation), i), Xapian::DB_OPEN);
-			prune_lexicon(w);
-			w.close();
-		}
-		return compact_into_next(path, gen_dir(path, m.generation), m.shards, err);
+		std::set<std::string> all;
+		for (const auto &p : idx->parts)
+			all.insert(p.first);
+		// the lexicon is pruned of words no document holds any more
+		idx->man.compact = all;
+		if ((e = compact_parts(idx, all)) < 0)
+			*err = idx->err;
 	} catch (...) {
-		return translate(err, "cannot compact the search index");
+		e = translate(err, "cannot compact the search index");
 	}
+	custos_index_free(idx);
+	return e;
 }
 
+// Compacts each partition of the build into a generation of the index, then
+// the MANIFEST names them (and the build's watermarks) and everything else
+// goes: the previous generations and the build.
 int custos_index_publish(const char *path, custos_err_t *err)
 {
+	std::vector<Xapian::WritableDatabase *> open;
 	try {
 		std::string build = std::string(path) + "/" + BUILD_DIR;
-		struct stat st;
-		unsigned n = 0;
-		while (stat((shard_dir(build, n) + "/iamglass").c_str(), &st) == 0)
-			n++;
-		if (n == 0)
-			return custos_err_set(err, CUSTOS_EINDEX, "no built index to publish at '%s'",
-			                      build.c_str());
-		return compact_into_next(path, build, n, err);
+		Manifest b, old, m;
+		int e = check_root(build, b, err);
+		if (e < 0)
+			return custos_err_prefix(err, "no built index to publish at '%s'", build.c_str());
+		custos_err_t ignored;
+		if (read_manifest(path, old, &ignored) < 0)
+			old = Manifest();
+		m.shards = b.shards;
+		m.watermark = b.watermark;
+		m.last_gen = old.last_gen;
+		std::vector<CompactJob> jobs;
+		for (const auto &p : b.parts) {
+			PartInfo &pi = m.parts[p.first];
+			pi.gen = ++m.last_gen;
+			std::string dir = part_dir(path, p.first, pi.gen);
+			if ((e = remove_tree(dir, err)) < 0 || (e = make_dir(dir, err)) < 0)
+				return e;
+			for (unsigned i = 0; i < b.shards; i++) {
+				std::string src = shard_dir(part_dir(build, p.first, p.second.gen), i);
+				open.push_back(new Xapian::WritableDatabase(src, Xapian::DB_OPEN));
+				pi.docs += open.back()->get_doccount();
+				jobs.push_back({ open.back(), shard_dir(dir, i), false, {} });
+			}
+		}
+		run_compactions(jobs, b.shards);
+		for (Xapian::WritableDatabase *w : open)
+			delete w;
+		open.clear();
+		for (const CompactJob &j : jobs)
+			if (j.err.status != CUSTOS_OK) {
+				*err = j.err;
+				return j.err.status;
+			}
+		for (auto &p : m.parts)
+			for (unsigned i = 0; i < m.shards; i++)
+				p.second.bytes += dir_bytes(shard_dir(part_dir(path, p.first, p.second.gen), i));
+		if ((e = fsync_path(path, err)) < 0 || (e = write_manifest(path, m, err)) < 0)
+			return e;
+		return remove_stale(path, m, false, err);
 	} catch (...) {
+		for (Xapian::WritableDatabase *w : open)
+			delete w;
 		return translate(err, "cannot publish the rebuilt index");
 	}
 }

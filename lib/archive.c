@@ -31,6 +31,21 @@ int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value)
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
+int custos_lib__json_error(custos_buf_t *b, const char *msg)
+{
+	int err = custos_buf_adds(b, "{\"error\":");
+	err |= custos_buf_add_json_text(b, msg, strlen(msg));
+	err |= custos_buf_addc(b, '}');
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_lib__errno_status(int e)
+{
+	return e == ENOENT ? CUSTOS_ENOTFOUND : e == ENOSPC || e == EDQUOT ? CUSTOS_ENOSPC
+	       : e == ENOMEM ? CUSTOS_ENOMEM : e == EACCES || e == EPERM ? CUSTOS_EACCESS
+	       : CUSTOS_EIO;
+}
+
 int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value)
 {
 	int err = custos_buf_addc(b, '{');

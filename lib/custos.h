@@ -179,6 +179,22 @@ custos_archive_t *custos_session_archive(custos_session_t *s);
  * A face draws its progress line with it. */
 void custos_session_progress(custos_session_t *s, custos_progress_fn fn, void *ctx);
 
+/* The session's role. */
+custos_role_t custos_session_role(const custos_session_t *s);
+/* The names of the operations the role table knows ("ingest", "read",
+ * "search", "index", "verify", "audit-read", "policy-read", "policy-write",
+ * "hold-read", "hold-write", "retention-plan", "retention-apply", "stats",
+ * "matter-read", "matter-write", "export", "token-admin", "source-admin",
+ * "source-read", "metrics", "compact"), in that order,
+ * NULL-terminated; static storage. docs/api.md says which endpoints each
+ * one opens. */
+const char *const *custos_operations(void);
+/* True when the session's role may do operation (a name of
+ * custos_operations()); false for an unknown name. Not audited: a face
+ * asks it to show what a user may do, and the operation itself still
+ * checks. */
+bool custos_session_may(const custos_session_t *s, const char *operation);
+
 /* ===========================================================================
  * Capture.
  */
@@ -393,6 +409,49 @@ int  custos_archive_report_terms(custos_session_t *s, const char *const *queries
 void custos_term_report_free(custos_term_report_t *r);   /* NULL-safe */
 
 /* ===========================================================================
+ * Activity: what the archived accounts did, for governance.
+ */
+
+/* One platform, account and month (UTC, by the records' created_at).
+ * A record is the account's own when its author is the captured account
+ * (handle or id, without '@', case aside). */
+typedef struct {
+	char    *platform, *account;
+	char     month[8];          /* "2023-04" */
+	uint64_t records;           /* records created that month (the last version captured
+	                             * of each) */
+	uint64_t posts;             /* the account's own records that reply to nothing */
+	uint64_t replies;           /* the account's own replies (in_reply_to, or kind reply
+	                             * or comment) */
+	uint64_t received;          /* records others wrote: customers' posts, replies,
+	                             * messages */
+	uint64_t answered;          /* the account's replies to a dated archived record of
+	                             * someone else: those whose reply latency is known */
+	double   latency_median;    /* seconds from that record to the reply, over answered;
+	                             * 0 when answered is 0 */
+	double   latency_mean;
+} custos_activity_t;
+
+typedef struct {
+	custos_activity_t *v;       /* by platform, account, month */
+	size_t   n;
+	uint64_t records;           /* records read */
+	uint64_t undated;           /* of them, undated: in no month */
+	uint64_t store_last_seq;    /* the snapshot the report was made in */
+	custos_arena_t arena;       /* owns every string above */
+} custos_activity_report_t;
+void custos_activity_report_free(custos_activity_report_t *r);   /* NULL-safe */
+
+/* Counts the archive's records per platform, account and month in the
+ * session's snapshot, with the reply latency of each account to others'
+ * records. It reads every stored record version: the cost follows the size
+ * of the store (some 150 bytes of memory a record). Role: read (legal,
+ * compliance, auditor). Audited ("activity": the counts). Free *out with
+ * custos_activity_report_free.
+ * @return CUSTOS_OK, CUSTOS_ECORRUPT (a stored record fails its hashes). */
+int custos_archive_activity(custos_session_t *s, custos_activity_report_t **out);
+
+/* ===========================================================================
  * Records.
  */
 
@@ -460,6 +519,29 @@ typedef struct {
  * custos_stats_free. Not audited (counts only). */
 int  custos_archive_stats(custos_session_t *s, custos_stats_t *out);
 void custos_stats_free(custos_stats_t *st);   /* NULL-safe */
+
+/* ===========================================================================
+ * Compaction.
+ */
+typedef struct {
+	uint64_t bytes_before, bytes_after;   /* the store's data file */
+	uint64_t entries;                     /* key/value pairs copied */
+} custos_compact_t;
+
+/* Rewrites the store's databases in key order into a new file, with full
+ * pages and none free, and swaps it in for the old one (docs/storage.md,
+ * "Compaction"): the space a disposition's tombstones and rewritten pages
+ * left comes back. The operator's alone; needs the archive open for writing
+ * (the writer lock keeps every other writer out) and waits for a disposition
+ * run of this process to end. Audited ("compact-begin", then "compact" with
+ * the sizes). Afterwards the handle reads the old file and writes nothing
+ * more (CUSTOS_ESTOPPED): close it and open the archive again. A crash at
+ * any point leaves an archive that opens and verifies, with the old file or
+ * the new one. out may be NULL.
+ * @return CUSTOS_OK, CUSTOS_EDENIED, CUSTOS_EINVAL (opened read-only),
+ *         CUSTOS_ESTOPPED (compacted already), CUSTOS_EIO (a write, sync or
+ *         rename failed, the disk full: the store is as it was), CUSTOS_ENOMEM. */
+int custos_archive_compact(custos_session_t *s, custos_compact_t *out);
 
 /* ===========================================================================
  * The search index.
@@ -839,10 +921,10 @@ int custos_item_json(const custos_item_t *it, const char *id, custos_buf_t *out)
  * shared by every thread; it owns
  *   - the token table's cache (tokens are checked at every request, and a
  *     token revoked by another process fails at its next request);
- *   - the job runner: one thread that runs imports, verifications and
- *     retention runs one after another, each in a session of the one who
- *     asked, persisted under <archive>/service/jobs so a restart resumes
- *     them (or marks them failed with the reason);
+ *   - the job runner: one thread that runs imports, verifications,
+ *     retention runs and productions one after another, each in a session
+ *     of the one who asked, persisted under <archive>/service/jobs so a
+ *     restart resumes them (or marks them failed with the reason);
  *   - the poller: one thread that runs the polling connectors configured in
  *     the archive (custos_archive_source_add) on their schedules, and the
  *     capture-completeness monitor that watches them.
@@ -863,8 +945,9 @@ typedef struct {
 /* Starts the service on a, which must be open for writing (CUSTOS_EINVAL
  * otherwise) and outlive it. Unfinished jobs of an earlier run are resumed
  * when they can be (imports and verifications start again from the start:
- * re-importing adds nothing) or marked failed with the reason; each is
- * audited ("job-resume", "job-fail"). opts may be NULL.
+ * re-importing adds nothing) or marked failed with the reason (a
+ * production's partial output is removed); each is audited ("job-resume",
+ * "job-fail"). opts may be NULL.
  * @return CUSTOS_OK, CUSTOS_EIO, CUSTOS_ENOMEM, CUSTOS_ECORRUPT (a job or
  *         source file that is not what custos wrote). */
 int  custos_service_start(custos_service_t **out, custos_archive_t *a,
@@ -952,11 +1035,14 @@ const char *custos_job_state_name(custos_job_state_t st);
 
 typedef struct {
 	char     id[CUSTOS_JOB_ID];
-	char    *kind;          /* "import", "verify", "retention-apply" */
+	char    *kind;          /* "import", "verify", "retention-apply", "production" */
 	custos_job_state_t state;
 	int64_t  created_at, started_at, finished_at;   /* CUSTOS_TIME_NONE: not yet */
 	uint64_t done, total;   /* progress: records read, bytes read of total (import);
-	                         * items checked (verify); 0 when not known */
+	                         * items checked (verify); records produced of those
+	                         * selected (production); 0 when not known */
+	char    *phase;         /* a production's phase ("select", "produce", "finish"), or
+	                         * NULL */
 	unsigned runs;          /* runs begun: 2 or more when resumed after a restart */
 	char    *params;        /* JSON object text */
 	char    *result;        /* JSON object text once done, or NULL */
@@ -969,7 +1055,8 @@ typedef struct {
 void custos_job_free(custos_job_t *j);   /* NULL-safe */
 
 /* Job id's state, for a session whose role may do that kind of job
- * (CUSTOS_EDENIED otherwise). Not audited (the request is).
+ * (CUSTOS_EDENIED otherwise; a production only for its owner's role, see
+ * custos_job_production). Not audited (the request is).
  * @return CUSTOS_OK, CUSTOS_ENOTFOUND. */
 int custos_job_get(custos_service_t *svc, custos_session_t *s, const char *id,
                    custos_job_t **out);
@@ -1344,6 +1431,187 @@ typedef struct {
  * sha256sum and jq, and SHA256SUMS. Audited ("audit-export"). Errors as
  * custos_archive_export. */
 int custos_archive_audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out);
+/* The name of one CUSTOS_EXPORT_* bit ("dat", "edrm", ...), or NULL for
+ * anything else, and when the export module (which knows the formats)
+ * cannot be loaded: custos_archive_export then says why. Static storage;
+ * thread-safe. */
+const char *custos_export_format_name(unsigned bit);
+
+/* ===========================================================================
+ * Productions through the service (lib/jobs.c, lib/production.c;
+ * docs/productions.md, "Through the service").
+ *
+ * A production asked of the service is a job ("production") run by the
+ * job runner in a session of the one who asked, like custos_archive_export
+ * into <archive>/service/productions/ID (0700, one directory per job). It
+ * belongs to the role that asked: only sessions of that role (and the
+ * operator) may see its state, cancel it, list, download or delete its
+ * files, and that role must be one that may export (legal, auditor).
+ *
+ * A production that does not finish (it failed, was cancelled, or the
+ * server stopped or died while it ran) has no manifest: its job is marked
+ * failed with the reason and what it had written is removed at once. It is
+ * never run again on its own: ask again. Files are served only from a
+ * production whose job is done and whose manifest.json is there, and only
+ * the paths its manifest lists. They stay until deleted
+ * (custos_production_delete): nothing removes a finished production on its
+ * own.
+ */
+
+/* Queues a production of opts (the selection, formats, images,
+ * with_thread, prefix, start, fields and endorsement; its progress, ctx
+ * and cancel must be NULL: the job has its own). The options are checked
+ * now as custos_archive_export checks them (one selection, known formats,
+ * a valid prefix, DAT fields, the query's syntax), so a bad one is refused
+ * here, not in a job; whether the hold or matter exists and what the
+ * selection holds is known when it runs. Audited ("job-submit").
+ * @return CUSTOS_OK; CUSTOS_EINVAL, CUSTOS_EFORMAT (the message says
+ *         which option); CUSTOS_EIO. */
+int custos_job_production(custos_service_t *svc, custos_session_t *s,
+                          const custos_export_opts_t *opts, char id[CUSTOS_JOB_ID]);
+
+/* Cancels production job id: a queued one is marked failed at once, a
+ * running one stops between two records (custos_archive_export answers
+ * CUSTOS_ECANCELED and writes no manifest) and is then marked failed, its
+ * partial output removed. *running (may be NULL) says which. Audited
+ * ("job-cancel").
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND; CUSTOS_EINVAL (not a production, or
+ *         it has finished: the message says what to do instead). */
+int custos_job_cancel(custos_service_t *svc, custos_session_t *s, const char *id,
+                      bool *running);
+
+typedef struct {
+	custos_job_t **v;   /* oldest first */
+	size_t n;
+} custos_job_list_t;
+void custos_job_list_free(custos_job_list_t *l);   /* NULL-safe; zeroes it */
+
+/* The jobs of kind (NULL: every kind) the session may see: those whose
+ * kind its role may do, and of productions those of its own role. Not
+ * audited (the request is). */
+int custos_job_list(custos_service_t *svc, custos_session_t *s, const char *kind,
+                    custos_job_list_t *out);
+
+typedef struct {
+	char    *path;      /* relative to the production, '/'-separated */
+	uint64_t size;
+	char     sha256[CUSTOS_SHA256_HEX];
+} custos_production_file_t;
+
+typedef struct {
+	custos_production_file_t *v;   /* the manifest's order */
+	size_t   n;
+	uint64_t bytes;                /* of the files listed */
+	uint64_t manifest_size;        /* manifest.json itself, not in the list */
+	char     manifest_sha256[CUSTOS_SHA256_HEX];
+	custos_arena_t arena;
+} custos_production_files_t;
+void custos_production_files_free(custos_production_files_t *f);   /* NULL-safe; zeroes it */
+
+/* The files of production job id as its manifest lists them. Not audited
+ * (the request is).
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no such job, or it has no files: it
+ *         is queued, running, failed or deleted; the message says which);
+ *         CUSTOS_EINVAL (not a production); CUSTOS_ECORRUPT (the manifest
+ *         is not one custos wrote, or names a path that could leave the
+ *         production's directory). */
+int custos_production_files(custos_service_t *svc, custos_session_t *s, const char *id,
+                            custos_production_files_t *out);
+
+/* Opens file path of production job id for reading: path must be, byte
+ * for byte, a path its manifest lists ("manifest.json" too); it is opened
+ * one component at a time below the production's directory without
+ * following a symbolic link (O_NOFOLLOW), must be a regular file, and its
+ * size and SHA-256 must be what the manifest says. *fd (the caller closes
+ * it; positioned at 0) and *size get the file. Audited
+ * ("production-download": the job and the path).
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no such job or file, or not listed:
+ *         nothing outside the manifest is ever opened); CUSTOS_EINVAL (a
+ *         path with "..", "." or empty components, a leading '/', a NUL or
+ *         a backslash); CUSTOS_ECORRUPT (the file is not what the manifest
+ *         says: changed behind custos's back). */
+int custos_production_open(custos_service_t *svc, custos_session_t *s, const char *id,
+                           const char *path, int *fd, uint64_t *size);
+
+/* The whole production as one archive stream: "zip" or "tar" (NULL:
+ * zip), every file of the manifest under a folder named after the job,
+ * manifest.json last. Each file is hashed as it is read; a file that is
+ * not what the manifest says ends the stream with an error before
+ * manifest.json, so a stream that ends cleanly holds the production whole
+ * and one cut short has no manifest. The stream holds no session: it may
+ * be read from any one thread after s is freed. Audited
+ * ("production-download": the job and the format). Errors as
+ * custos_production_files, and CUSTOS_EINVAL for another format. */
+typedef struct custos_production_stream custos_production_stream_t;
+int  custos_production_stream_open(custos_production_stream_t **out, custos_service_t *svc,
+                                   custos_session_t *s, const char *id, const char *format);
+/* Reads up to cap bytes of the stream into buf: the number read (> 0), 0
+ * at the end, or a negative status (the stream is broken: stop; the error
+ * says why). */
+int64_t custos_production_stream_read(custos_production_stream_t *st, void *buf, size_t cap);
+const custos_err_t *custos_production_stream_err(const custos_production_stream_t *st);
+/* A name for the downloaded file: "<job id>.zip" or ".tar"; borrowed from st. */
+const char *custos_production_stream_name(const custos_production_stream_t *st);
+void custos_production_stream_free(custos_production_stream_t *st);   /* NULL-safe */
+
+/* Deletes the files of finished production job id (the job stays, saying
+ * when and by whom its files were deleted). Audited ("production-delete":
+ * the job, the manifest's SHA-256, the files and bytes removed).
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no such job, or no files: deleted
+ *         already, or the job failed); CUSTOS_EINVAL (not a production, or
+ *         queued or running: cancel it instead); CUSTOS_EIO. */
+int custos_production_delete(custos_service_t *svc, custos_session_t *s, const char *id);
+
+/* ===========================================================================
+ * Review coding for the faces: what a matter gives each record.
+ */
+typedef struct {
+	char    *tag;
+	char    *by;        /* who gave it (the actor, else "token NAME"), or "" */
+	int64_t  at;
+	char    *note;      /* "" when none */
+} custos_coding_tag_t;
+
+typedef struct {
+	char    *id;
+	bool     disposed;  /* coded, then disposed of: only the fact of coding remains */
+	custos_coding_tag_t *tags;   /* in the matter's order of tags */
+	size_t   n_tags;
+} custos_coding_t;
+
+typedef struct {
+	custos_coding_t *v;  /* one per id asked, in order */
+	size_t n;
+	custos_arena_t arena;
+} custos_codings_t;
+void custos_codings_free(custos_codings_t *c);   /* NULL-safe; zeroes it */
+
+/* The coding matter gives each of ids[0..n) now. Every id must be a record
+ * the archive holds or held (a disposed one answers disposed, without
+ * tags). Audited ("matter-read": the matter and how many ids).
+ * @return CUSTOS_OK; CUSTOS_ENOTFOUND (no such matter, or an id the archive
+ *         never held: the message names it). */
+int custos_archive_matter_coding(custos_session_t *s, const char *matter,
+                                 const char *const *ids, size_t n, custos_codings_t *out);
+
+/* Runs saved search name of matter as custos_archive_search runs a query
+ * (opts as there; audited "search" like any search). *saved (may be NULL)
+ * gets the saved search, its strings owned by *out.
+ * @return as custos_archive_search; CUSTOS_ENOTFOUND (no such matter or
+ *         saved search). */
+int custos_archive_matter_search(custos_session_t *s, const char *matter, const char *name,
+                                 const custos_search_opts_t *opts, custos_saved_search_t *saved,
+                                 custos_search_result_t **out);
+
+/* custos_search_result_json with each hit's tags in matter: coding holds
+ * one entry per hit (custos_archive_matter_coding of the hits' ids); each
+ * hit gets "tags" (names) and the object "matter". */
+int custos_search_result_json_coded(custos_search_result_t *r, const char *query,
+                                    unsigned facets, const char *matter,
+                                    const custos_codings_t *coding, custos_buf_t *out);
+/* Appends the JSON object of a matter (what `custos matter show --json`
+ * prints, without the final newline). */
+int custos_matter_json(const custos_matter_t *m, custos_buf_t *out);
 
 /* ===========================================================================
  * Modules (docs/ARCHITECTURE.md, "The binary and its modules").

@@ -47,6 +47,14 @@ static int export_formats_parse(unsigned *out, const char *list, custos_err_t *e
 	return CUSTOS_OK;
 }
 
+static const char *export_format_name(unsigned bit)
+{
+	for (int i = 0; formats[i].name; i++)
+		if (formats[i].bit == bit)
+			return formats[i].name;
+	return NULL;
+}
+
 static int check_prefix(custos_err_t *err, const char *p)
 {
 	size_t n = strlen(p);
@@ -233,6 +241,7 @@ typedef struct {
 	custos_buf_t      not_produced;  /* JSON objects, comma-separated */
 	custos_root_cache_t *cache;
 	custos_buf_t      tags, note, text, json, path;
+	int64_t           reported;      /* when progress was last reported (ms) */
 	int               rc;
 } xp_t;
 
@@ -610,6 +619,37 @@ static int close_writers(xp_t *x, uint64_t *rsmf_files, uint64_t *priv_rows)
 	return rc;
 }
 
+/* What can be checked of opts before anything is read: the selection, the
+ * formats, the prefix, the DAT fields (into fields) and the query's syntax. */
+static int check_opts(custos_session_t *s, const custos_export_opts_t *opts, int fields[32],
+                      size_t *n_fields)
+{
+	int rc;
+	int n_sel = !!opts->query + !!opts->hold + !!(opts->tag);
+	if (n_sel != 1 || (opts->tag && !opts->matter))
+		return custos_err_set(&s->err, CUSTOS_EINVAL, "name exactly one selection: a query, a "
+		                      "hold, or a matter with a tag");
+	if (!opts->formats || (opts->formats & ~0x3fu))
+		return custos_err_set(&s->err, CUSTOS_EINVAL, "no export format named (one of: dat, "
+		                      "edrm, rsmf, jsonl, csv, html)");
+	if ((rc = check_prefix(&s->err, opts->prefix ? opts->prefix : "CUSTOS")) < 0)
+		return rc;
+	if ((opts->formats & CUSTOS_EXPORT_DAT) &&
+	    (rc = custos_dat_fields_parse(opts->fields, opts->matter != NULL, fields, n_fields,
+	                                  &s->err)) < 0)
+		return rc;
+	if (opts->query && (rc = custos_query_check(opts->query, &s->err)) < 0)
+		return rc;
+	return CUSTOS_OK;
+}
+
+static int export_check(custos_session_t *s, const custos_export_opts_t *opts)
+{
+	int fields[32];
+	size_t n_fields = 0;
+	return check_opts(s, opts, fields, &n_fields);
+}
+
 static int archive_export(custos_session_t *s, const char *dir, const custos_export_opts_t *opts,
                           custos_export_summary_t *summary)
 {
@@ -630,28 +670,11 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 
 	if ((rc = custos_session__begin(s, CUSTOS_OP_EXPORT, "export records")) < 0)
 		goto audit;
-	int n_sel = !!opts->query + !!opts->hold + !!(opts->tag);
-	if (n_sel != 1 || (opts->tag && !opts->matter)) {
-		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "name exactly one selection: a query, a "
-		                    "hold, or a matter with a tag");
-		goto audit;
-	}
 	if (!dir || !*dir) {
 		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "no production directory named");
 		goto audit;
 	}
-	if (!opts->formats || (opts->formats & ~0x3fu)) {
-		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "no export format named (one of: dat, "
-		                    "edrm, rsmf, jsonl, csv, html)");
-		goto audit;
-	}
-	if ((rc = check_prefix(&s->err, x.prefix)) < 0)
-		goto audit;
-	if ((opts->formats & CUSTOS_EXPORT_DAT) &&
-	    (rc = custos_dat_fields_parse(opts->fields, opts->matter != NULL, fields, &n_fields,
-	                                  &s->err)) < 0)
-		goto audit;
-	if (opts->query && (rc = custos_query_check(opts->query, &s->err)) < 0)
+	if ((rc = check_opts(s, opts, fields, &n_fields)) < 0)
 		goto audit;
 
 	/* the snapshot: the store and the index as the session has them */
@@ -788,8 +811,11 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 			par = &parent;
 		if ((rc = produce_one(&x, en, &rec, par)) < 0)
 			goto xfail;
-		if ((i & 1023) == 1023)
+		/* a few times a second, whatever a record costs (a PDF, a line) */
+		if (i == 0 || ((i & 63) == 63 && custos_time_now() - x.reported >= 250)) {
+			x.reported = custos_time_now();
 			progress(&x, "produce", x.sum.records, x.e.n);
+		}
 	}
 	progress(&x, "finish", x.sum.records, x.e.n);
 	uint64_t rsmf_files = 0, priv_rows = 0;
@@ -1191,5 +1217,5 @@ audit:
 /* The export module's table (lib/module.c calls through it) */
 const custos_export_module_t custos_module_export = {
 	sizeof(custos_export_module_t), export_formats_parse, archive_export,
-	production_check_free, production_verify, audit_export
+	production_check_free, production_verify, audit_export, export_check, export_format_name
 };

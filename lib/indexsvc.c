@@ -37,6 +37,21 @@ static int open_index(custos_archive_t *a, custos_indexsvc_t *v, custos_err_t *e
 	return custos_index_open(&v->idx, path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, err);
 }
 
+/* The index's merge policy, after the waiters of a round were answered:
+ * partitions whose incremental commits left them well above their
+ * compacted size are compacted now, off the capture path (the store takes
+ * records meanwhile, searches read the generations they opened; the next
+ * round waits). So an archive built in many ingests stays near the size a
+ * rebuild gives, without a manual step. */
+static int merge(custos_indexsvc_t *v, custos_err_t *err)
+{
+	unsigned merged = 0;
+	int rc = custos_index_merge(v->idx, &merged);
+	if (rc < 0)
+		return custos_err_set(err, rc, "%s", custos_index_errmsg(v->idx));
+	return CUSTOS_OK;
+}
+
 /* One round: everything the store holds past the watermark, then the holds. */
 static int round_run(custos_archive_t *a, custos_indexsvc_t *v, custos_root_cache_t *cache,
                      custos_err_t *err)
@@ -73,7 +88,7 @@ static int round_run(custos_archive_t *a, custos_indexsvc_t *v, custos_root_cach
 	v->watermark = after;
 	pthread_cond_broadcast(&v->done_cv);
 	pthread_mutex_unlock(&v->mu);
-	return CUSTOS_OK;
+	return after > before ? merge(v, err) : CUSTOS_OK;
 }
 
 static void *isvc_main(void *arg)

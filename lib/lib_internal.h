@@ -187,6 +187,8 @@ typedef enum {
 	CUSTOS_OP_STATS, CUSTOS_OP_MATTER_READ, CUSTOS_OP_MATTER_WRITE, CUSTOS_OP_EXPORT,
 	/* the service (tokens.c, sources.c, service.c) */
 	CUSTOS_OP_TOKEN_ADMIN, CUSTOS_OP_SOURCE_ADMIN, CUSTOS_OP_SOURCE_READ, CUSTOS_OP_METRICS,
+	/* the operator's alone: compaction replaces the store's file (compact.c) */
+	CUSTOS_OP_COMPACT,
 	CUSTOS_OP_COUNT
 } custos_op_t;
 
@@ -226,10 +228,23 @@ void custos_session__change(custos_session_t *s, custos_policy_change_t *c, cons
  * (and auditing, as "policy-accept") commits made outside custos. */
 int custos_session__policy(custos_session_t *s, custos_policy_t **out);
 
+/* ---- productions (export.c, in the export module; module.c) ------------- */
+
+/* Checks the options of an export as custos_archive_export does before it
+ * reads anything (one selection, formats, prefix, DAT fields, the query's
+ * syntax), for a job that runs it later. The session's error says why.
+ * Through the export module's table (module.c), which it loads. */
+int custos_export__check(custos_session_t *s, const custos_export_opts_t *opts);
+
 /* ---- shared helpers ----------------------------------------------------- */
 
 /* Appends `"key":` and a JSON string to a JSON object being built. */
 int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value);
+/* Appends {"error": msg}, an audit entry's result of a failure. */
+int custos_lib__json_error(custos_buf_t *b, const char *msg);
+/* The status of a failed system call's errno (ENOENT: CUSTOS_ENOTFOUND,
+ * ENOSPC: CUSTOS_ENOSPC, ...; CUSTOS_EIO for what has no better one). */
+int custos_lib__errno_status(int e);
 /* Appends the object {"key": value} (value a JSON string). */
 int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value);
 /* The query checker for the policy repository (ctx unused). */

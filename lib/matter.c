@@ -202,6 +202,17 @@ static int64_t jint(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
+/* Who the coding names: the actor, else the service token ("token NAME"),
+ * else "" (the operator without --actor). by holds the text. */
+static const char *who_of(custos_session_t *s, char by[CUSTOS_TOKEN_NAME_MAX + 8])
+{
+	if (s->actor)
+		return s->actor;
+	snprintf(by, CUSTOS_TOKEN_NAME_MAX + 8, "%s%.*s", s->token ? "token " : "",
+	         CUSTOS_TOKEN_NAME_MAX, s->token ? s->token : "");
+	return by;
+}
+
 /* ---- disposition -------------------------------------------------------- */
 
 /* The coding of a disposed record: the fact, not the tags. */
@@ -423,9 +434,7 @@ int custos_matter__disposed(custos_archive_t *a, custos_store_t *st,
 
 static int audit_err(custos_session_t *s, custos_buf_t *r)
 {
-	custos_buf_adds(r, "{\"error\":");
-	custos_buf_add_json_text(r, s->err.msg, strlen(s->err.msg));
-	return custos_buf_addc(r, '}');
+	return custos_lib__json_error(r, s->err.msg);
 }
 
 int custos_archive_matter_create(custos_session_t *s, const char *name, const char *description,
@@ -434,6 +443,7 @@ int custos_archive_matter_create(custos_session_t *s, const char *name, const ch
 	custos_matters_t *m = NULL;
 	MDB_txn *txn = NULL;
 	json_t *o = NULL, *tl = NULL;
+	char by[CUSTOS_TOKEN_NAME_MAX + 8];
 	int rc, r;
 
 	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_WRITE, "create matters")) < 0 ||
@@ -473,7 +483,7 @@ int custos_archive_matter_create(custos_session_t *s, const char *name, const ch
 	o = json_pack("{s:s,s:s,s:O,s:I,s:s}", "name", name, "description",
 	              description ? description : "", "tags", tl,
 	              "created_at", (json_int_t)custos_time_now(), "created_by",
-	              s->actor ? s->actor : "");
+	              who_of(s, by));
 	if (!o || (r = put_json(txn, m->dbi[DB_MATTERS], name, strlen(name), o)) ||
 	    (r = mdb_txn_commit(txn))) {
 		txn = NULL;
@@ -668,6 +678,7 @@ int custos_archive_matter_tag(custos_session_t *s, const char *matter, const cha
 	sel_t l = { 0 };
 	uint64_t nchanged = 0;
 	char digest[CUSTOS_SHA256_HEX] = "";
+	char by[CUSTOS_TOKEN_NAME_MAX + 8];
 	int rc, r;
 
 	if (!sel)
@@ -743,7 +754,7 @@ int custos_archive_matter_tag(custos_session_t *s, const char *matter, const cha
 				json_object_del(t, tag);
 			else
 				json_object_set_new(t, tag, json_pack("{s:s,s:I,s:s}", "by",
-				                    s->actor ? s->actor : "", "at", (json_int_t)now,
+				                    who_of(s, by), "at", (json_int_t)now,
 				                    "note", note ? note : ""));
 			json_object_set_new(c, "n", json_integer(jint(c, "n") + 1));
 			json_object_set_new(c, "last", json_integer(now));
@@ -809,6 +820,7 @@ int custos_archive_matter_save_search(custos_session_t *s, const char *matter, c
 	MDB_txn *txn = NULL;
 	json_t *mo = NULL, *o = NULL;
 	uint64_t n = 0, wm = 0;
+	char by[CUSTOS_TOKEN_NAME_MAX + 8];
 	int rc, r;
 
 	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_WRITE, "save searches")) < 0 ||
@@ -843,7 +855,7 @@ int custos_archive_matter_save_search(custos_session_t *s, const char *matter, c
 	key_of(&key, matter, name);
 	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s}", "name", name, "query", query,
 	              "hits", (json_int_t)n, "watermark", (json_int_t)wm,
-	              "saved_at", (json_int_t)custos_time_now(), "saved_by", s->actor ? s->actor : "");
+	              "saved_at", (json_int_t)custos_time_now(), "saved_by", who_of(s, by));
 	r = o ? put_json(txn, m->dbi[DB_SEARCHES], key.data, key.len, o) : ENOMEM;
 	custos_buf_free(&key);
 	r = r ? (mdb_txn_abort(txn), r) : mdb_txn_commit(txn);
@@ -1069,23 +1081,36 @@ done:
 	return rc;
 }
 
+/* The start of a read of matter name: the role, the name, the matters'
+ * environment, a read transaction (*txn: the caller aborts it) and the
+ * matter (*mo: the caller decrefs it). */
+static int read_matter(custos_session_t *s, const char *name, custos_matters_t **m,
+                       MDB_txn **txn, json_t **mo)
+{
+	int rc, r;
+	*m = NULL;
+	*txn = NULL;
+	*mo = NULL;
+	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_READ, "read matters")) < 0 ||
+	    (rc = check_name(&s->err, name)) < 0 || (rc = matters_get(s, false, m)) < 0)
+		return rc;
+	if (*m && (r = mdb_txn_begin((*m)->env, NULL, MDB_RDONLY, txn))) {
+		*txn = NULL;
+		return mdb_fail(&s->err, r, "cannot read the matters");
+	}
+	*mo = load_matter(s, *m, *txn, name, &rc);
+	return rc;
+}
+
 int custos_archive_matter_show(custos_session_t *s, const char *name, custos_matter_t **out)
 {
 	custos_matters_t *m = NULL;
 	MDB_txn *txn = NULL;
 	json_t *mo = NULL;
-	int rc, r;
+	int rc;
 
 	*out = NULL;
-	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_READ, "read matters")) < 0 ||
-	    (rc = check_name(&s->err, name)) < 0 ||
-	    (rc = matters_get(s, false, &m)) < 0)
-		goto audit;
-	if (m && (r = mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn))) {
-		rc = mdb_fail(&s->err, r, "cannot read the matters");
-		goto audit;
-	}
-	if (!(mo = load_matter(s, m, txn, name, &rc)))
+	if ((rc = read_matter(s, name, &m, &txn, &mo)) < 0)
 		goto audit;
 	if (!(*out = calloc(1, sizeof **out))) {
 		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
@@ -1172,6 +1197,185 @@ audit:
 	rc = custos_session__audit(s, "matter-list", NULL, rc == CUSTOS_OK ? res : NULL, rc);
 	if (rc < 0) {
 		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* ---- coding for the faces ---------------------------------------------- */
+
+void custos_codings_free(custos_codings_t *c)
+{
+	if (!c)
+		return;
+	custos_arena_free(&c->arena);
+	memset(c, 0, sizeof *c);
+}
+
+/* One record's coding out of its stored JSON (NULL: not coded), the tags
+ * in the matter's order (tl). */
+static int coding_fill(custos_arena_t *ar, custos_coding_t *out, const char *id, json_t *o,
+                       json_t *tl)
+{
+	json_t *t = json_object_get(o, "t");
+	out->id = custos_arena_strdup(ar, id);
+	out->disposed = o && !t;
+	out->n_tags = 0;
+	out->tags = custos_arena_alloc(ar, (json_object_size(t) + 1) * sizeof *out->tags);
+	if (!out->id || !out->tags)
+		return CUSTOS_ENOMEM;
+	for (size_t i = 0; i < json_array_size(tl); i++) {
+		const char *name = json_string_value(json_array_get(tl, i));
+		json_t *e = name ? json_object_get(t, name) : NULL;
+		if (!e)
+			continue;
+		custos_coding_tag_t *ct = &out->tags[out->n_tags++];
+		ct->tag = custos_arena_strdup(ar, name);
+		ct->by = custos_arena_strdup(ar, jstr(e, "by"));
+		ct->note = custos_arena_strdup(ar, jstr(e, "note"));
+		ct->at = jint(e, "at");
+		if (!ct->tag || !ct->by || !ct->note)
+			return CUSTOS_ENOMEM;
+	}
+	return CUSTOS_OK;
+}
+
+int custos_archive_matter_coding(custos_session_t *s, const char *matter,
+                                 const char *const *ids, size_t n, custos_codings_t *out)
+{
+	custos_matters_t *m = NULL;
+	custos_store_t *st = NULL;
+	MDB_txn *txn = NULL;
+	json_t *mo = NULL;
+	custos_buf_t key = { 0 };
+	uint64_t coded = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = read_matter(s, matter, &m, &txn, &mo)) < 0 ||
+	    (rc = custos_session__store(s, &st)) < 0)
+		goto audit;
+	if (!(out->v = custos_arena_alloc(&out->arena, (n + 1) * sizeof *out->v))) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		goto audit;
+	}
+	json_t *tl = json_object_get(mo, "tags");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *seqs = NULL;
+		size_t nv = 0;
+		if ((rc = custos_store_versions(st, ids[i], &seqs, &nv)) < 0) {
+			custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", ids[i]);
+			goto audit;
+		}
+		free(seqs);
+		if (!nv) {
+			custos_buf_t b = { 0 };
+			custos_buf_add_printable(&b, ids[i], strlen(ids[i]) > 200 ? 200 : strlen(ids[i]));
+			rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "no record '%s'",
+			                    b.data ? b.data : "");
+			custos_buf_free(&b);
+			goto audit;
+		}
+		int r;
+		key_of(&key, matter, ids[i]);
+		json_t *o = get_json(txn, m->dbi[DB_CODING], key.data, key.len, &r);
+		if (r && r != MDB_NOTFOUND) {
+			rc = mdb_fail(&s->err, r, "cannot read the coding");
+			goto audit;
+		}
+		rc = coding_fill(&out->arena, &out->v[i], ids[i], o, tl);
+		json_decref(o);
+		if (rc < 0) {
+			custos_err_set(&s->err, rc, "out of memory");
+			goto audit;
+		}
+		coded += out->v[i].n_tags > 0;
+		out->n++;
+	}
+	rc = CUSTOS_OK;
+audit:
+	if (txn)
+		mdb_txn_abort(txn);
+	json_decref(mo);
+	custos_buf_free(&key);
+	custos_buf_t p = { 0 }, res = { 0 };
+	custos_buf_addc(&p, '{');
+	custos_lib__json_kv(&p, "matter", matter ? matter : "");
+	custos_buf_printf(&p, ",\"ids\":%zu}", n);
+	if (rc == CUSTOS_OK)
+		custos_buf_printf(&res, "{\"coded\":%llu}", (unsigned long long)coded);
+	else
+		audit_err(s, &res);
+	rc = custos_session__audit(s, "matter-read", p.data, res.data, rc);
+	custos_buf_free(&p);
+	custos_buf_free(&res);
+	if (rc < 0)
+		custos_codings_free(out);
+	return rc;
+}
+
+int custos_archive_matter_search(custos_session_t *s, const char *matter, const char *name,
+                                 const custos_search_opts_t *opts, custos_saved_search_t *saved,
+                                 custos_search_result_t **out)
+{
+	custos_matters_t *m = NULL;
+	MDB_txn *txn = NULL;
+	json_t *mo = NULL, *o = NULL;
+	custos_buf_t key = { 0 };
+	int rc, r;
+
+	*out = NULL;
+	if ((rc = read_matter(s, matter, &m, &txn, &mo)) < 0)
+		goto audit;
+	key_of(&key, matter, name ? name : "");
+	o = get_json(txn, m->dbi[DB_SEARCHES], key.data, key.len, &r);
+	if (r == MDB_NOTFOUND) {
+		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "matter '%s' has no saved search '%s'",
+		                    matter, name ? name : "");
+		goto audit;
+	}
+	if (r) {
+		rc = mdb_fail(&s->err, r, "cannot read the saved search");
+		goto audit;
+	}
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if ((rc = custos_archive_search(s, jstr(o, "query"), opts, out)) < 0)
+		goto audit;
+	if (saved) {
+		custos_arena_t *ar = &(*out)->arena;
+		saved->name = custos_arena_strdup(ar, jstr(o, "name"));
+		saved->query = custos_arena_strdup(ar, jstr(o, "query"));
+		saved->saved_by = custos_arena_strdup(ar, jstr(o, "saved_by"));
+		saved->hits = (uint64_t)jint(o, "hits");
+		saved->watermark = (uint64_t)jint(o, "watermark");
+		saved->saved_at = jint(o, "saved_at");
+		if (!saved->name || !saved->query || !saved->saved_by)
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	}
+audit:
+	if (txn)
+		mdb_txn_abort(txn);
+	custos_buf_free(&key);
+	custos_buf_t p = { 0 }, res = { 0 };
+	custos_buf_addc(&p, '{');
+	custos_lib__json_kv(&p, "matter", matter ? matter : "");
+	custos_lib__json_kv(&p, "name", name ? name : "");
+	custos_buf_addc(&p, '}');
+	if (rc == CUSTOS_OK)
+		custos_buf_printf(&res, "{\"hits\":%llu,\"watermark\":%llu,\"saved_hits\":%llu}",
+		                  (unsigned long long)(*out)->total,
+		                  (unsigned long long)(*out)->watermark,
+		                  (unsigned long long)jint(o, "hits"));
+	else
+		audit_err(s, &res);
+	rc = custos_session__audit(s, "matter-search", p.data, res.data, rc);
+	custos_buf_free(&p);
+	custos_buf_free(&res);
+	json_decref(mo);
+	json_decref(o);
+	if (rc < 0) {
+		custos_search_result_free(*out);
 		*out = NULL;
 	}
 	return rc;

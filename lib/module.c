@@ -113,6 +113,21 @@ int custos_export_formats_parse(unsigned *out, const char *list, custos_err_t *e
 	return m->formats_parse(out, list, err);
 }
 
+const char *custos_export_format_name(unsigned bit)
+{
+	const custos_export_module_t *m;
+	return export_module(&m, NULL) == CUSTOS_OK ? m->format_name(bit) : NULL;
+}
+
+int custos_export__check(custos_session_t *s, const custos_export_opts_t *opts)
+{
+	const custos_export_module_t *m;
+	int rc;
+	if ((rc = export_module(&m, &s->err)) < 0)
+		return rc;
+	return m->check(s, opts);
+}
+
 int custos_archive_export(custos_session_t *s, const char *dir, const custos_export_opts_t *opts,
                           custos_export_summary_t *summary)
 {

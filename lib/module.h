@@ -18,6 +18,9 @@ typedef struct {
 	int  (*production_verify)(const char *dir, custos_production_check_t *out,
 	                          custos_err_t *err);
 	int  (*audit_export)(custos_session_t *s, const char *dir, custos_audit_export_t *out);
+	/* custos_export__check (lib_internal.h), for a production job */
+	int  (*check)(custos_session_t *s, const custos_export_opts_t *opts);
+	const char *(*format_name)(unsigned bit);
 } custos_export_module_t;
 extern const custos_export_module_t custos_module_export __attribute__((weak));
 

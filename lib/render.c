@@ -16,12 +16,17 @@ static int json_str_or_null(custos_buf_t *b, const char *s)
 	return s ? custos_buf_add_json_str(b, s, strlen(s)) : custos_buf_adds(b, "null");
 }
 
-int custos_search_result_json(custos_search_result_t *r, const char *query, unsigned facets,
-                              custos_buf_t *out)
+/* The search's JSON; with coding (one per hit), each hit's tags in matter. */
+static int search_json(custos_search_result_t *r, const char *query, unsigned facets,
+                       const char *matter, const custos_codings_t *coding, custos_buf_t *out)
 {
 	int err = 0;
 	err |= custos_buf_adds(out, "{\"query\": ");
 	err |= json_str_or_null(out, query);
+	if (coding) {
+		err |= custos_buf_adds(out, ", \"matter\": ");
+		err |= json_str_or_null(out, matter);
+	}
 	err |= custos_buf_printf(out, ", \"total\": %llu, \"exact\": true, \"watermark\": %llu, "
 	                         "\"hits\": [", (unsigned long long)r->total,
 	                         (unsigned long long)r->watermark);
@@ -44,7 +49,17 @@ int custos_search_result_json(custos_search_result_t *r, const char *query, unsi
 		                         "\"matched_versions\": [", h->weight, h->version);
 		for (size_t v = 0; v < h->n_matched; v++)
 			err |= custos_buf_printf(out, "%s%u", v ? ", " : "", h->matched_versions[v]);
-		err |= custos_buf_adds(out, "]}");
+		err |= custos_buf_addc(out, ']');
+		if (coding) {
+			const custos_coding_t *c = i < coding->n ? &coding->v[i] : NULL;
+			err |= custos_buf_adds(out, ", \"tags\": [");
+			for (size_t k = 0; c && k < c->n_tags; k++) {
+				err |= custos_buf_adds(out, k ? ", " : "");
+				err |= json_str_or_null(out, c->tags[k].tag);
+			}
+			err |= custos_buf_addc(out, ']');
+		}
+		err |= custos_buf_addc(out, '}');
 	}
 	err |= custos_buf_addc(out, ']');
 	if (facets) {
@@ -67,6 +82,72 @@ int custos_search_result_json(custos_search_result_t *r, const char *query, unsi
 		err |= custos_buf_addc(out, '}');
 	}
 	err |= custos_buf_addc(out, '}');
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_search_result_json(custos_search_result_t *r, const char *query, unsigned facets,
+                              custos_buf_t *out)
+{
+	return search_json(r, query, facets, NULL, NULL, out);
+}
+
+int custos_search_result_json_coded(custos_search_result_t *r, const char *query,
+                                    unsigned facets, const char *matter,
+                                    const custos_codings_t *coding, custos_buf_t *out)
+{
+	static const custos_codings_t none = { NULL, 0, { 0 } };
+	return search_json(r, query, facets, matter, coding ? coding : &none, out);
+}
+
+/* "name":{"value":count,...} of one of a matter's counts. */
+static int counts_json(custos_buf_t *out, const char *name, const custos_facet_value_t *v,
+                       size_t n)
+{
+	int err = custos_buf_printf(out, ",\"%s\":{", name);
+	for (size_t i = 0; i < n; i++) {
+		err |= custos_buf_adds(out, i ? "," : "");
+		err |= json_str_or_null(out, v[i].value);
+		err |= custos_buf_printf(out, ":%llu", (unsigned long long)v[i].count);
+	}
+	return err | custos_buf_addc(out, '}');
+}
+
+int custos_matter_json(const custos_matter_t *m, custos_buf_t *out)
+{
+	char t[40];
+	int err = 0;
+	custos_time_format(t, sizeof t, m->created_at);
+	err |= custos_buf_adds(out, "{\"name\":");
+	err |= json_str_or_null(out, m->name);
+	err |= custos_buf_adds(out, ",\"description\":");
+	err |= json_str_or_null(out, m->description);
+	err |= custos_buf_printf(out, ",\"created_at\":\"%s\",\"created_by\":", t);
+	err |= json_str_or_null(out, m->created_by);
+	err |= custos_buf_printf(out, ",\"coded\":%llu,\"disposed\":%llu,\"tags\":{",
+	                         (unsigned long long)m->coded, (unsigned long long)m->disposed);
+	for (size_t i = 0; i < m->n_tags; i++) {
+		err |= custos_buf_adds(out, i ? "," : "");
+		err |= json_str_or_null(out, m->tags[i]);
+		err |= custos_buf_printf(out, ":%llu", (unsigned long long)m->per_tag[i]);
+	}
+	err |= custos_buf_addc(out, '}');
+	err |= counts_json(out, "custodians", m->per_custodian, m->n_custodian);
+	err |= counts_json(out, "platforms", m->per_platform, m->n_platform);
+	err |= custos_buf_adds(out, ",\"searches\":[");
+	for (size_t i = 0; i < m->n_searches; i++) {
+		const custos_saved_search_t *ss = &m->searches[i];
+		custos_time_format(t, sizeof t, ss->saved_at);
+		err |= custos_buf_adds(out, i ? ",{\"name\":" : "{\"name\":");
+		err |= json_str_or_null(out, ss->name);
+		err |= custos_buf_adds(out, ",\"query\":");
+		err |= json_str_or_null(out, ss->query);
+		err |= custos_buf_printf(out, ",\"hits\":%llu,\"watermark\":%llu,\"saved_at\":\"%s\","
+		                         "\"saved_by\":", (unsigned long long)ss->hits,
+		                         (unsigned long long)ss->watermark, t);
+		err |= json_str_or_null(out, ss->saved_by);
+		err |= custos_buf_addc(out, '}');
+	}
+	err |= custos_buf_adds(out, "]}");
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 

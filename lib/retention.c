@@ -510,19 +510,23 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 		ap.recompressed += d.sum.recompressed;
 		ap.trained += d.sum.trained;
 	}
-	custos_index_free(widx);
-	widx = NULL;
+	/* Xapian keeps deleted terms in free blocks until rewritten: the
+	 * partitions the deletes touched are compacted, and only those. The
+	 * MANIFEST names them from before the deletes were committed, so after
+	 * a crash here the next writer's open compacts them. */
+	custos_test_point("dispose-before-compact");
 	if (pl->n) {
-		/* Xapian keeps deleted terms in free blocks until rewritten */
 		double t3 = now_s();
-		if ((err = custos_index_compact(path, &s->err)) < 0) {
-			custos_err_prefix(&s->err, "cannot compact the search index");
+		if ((err = custos_index_compact_pending(widx)) < 0) {
+			custos_lib__index_fail(s, widx, err, "cannot compact the search index");
 			goto audit;
 		}
 		ap.index_seconds += now_s() - t3;
 	}
 	if (s->progress)
 		s->progress(s->progress_ctx, pl->n, pl->n);
+	custos_index_free(widx);
+	widx = NULL;
 	err = CUSTOS_OK;
 audit:
 	custos_index_free(widx);

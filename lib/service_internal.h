@@ -54,6 +54,18 @@ typedef struct custos_jobs custos_jobs_t;
 int  custos_jobs__start(custos_jobs_t **out, custos_archive_t *a, bool run, custos_err_t *err);
 void custos_jobs__stop(custos_jobs_t *j);
 void custos_jobs__count(custos_jobs_t *j, uint64_t counts[CUSTOS_JOB_FAILED + 1]);
+/* Production job id for s (its role may read it): with its files, their
+ * directory in dir and a copy of the job's result (the manifest's SHA-256
+ * among it) in *result (the caller json_decref's it). With take, the job
+ * is marked deleted (persisted) before this returns: the caller removes
+ * the directory. Otherwise the error says why there are no files. */
+int  custos_jobs__production(custos_jobs_t *j, custos_session_t *s, const char *id, bool take,
+                             char *dir, size_t cap, json_t **result);
+
+/* ---- productions' files (jobs.c; production.c, in the serve module) ------ */
+/* Removes pdir/name and everything below it without following a symbolic
+ * link; absent is fine. */
+int  custos_production__remove(const char *pdir, const char *name, custos_err_t *err);
 
 /* ---- the poller (poll.c) and the sources' files (sources.c) -------------- */
 typedef struct custos_poller custos_poller_t;

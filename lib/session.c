@@ -40,7 +40,7 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_RETENTION_APPLY] = 1, [CUSTOS_OP_STATS] = 1,
 		[CUSTOS_OP_TOKEN_ADMIN] = 1, [CUSTOS_OP_SOURCE_ADMIN] = 1, [CUSTOS_OP_SOURCE_READ] = 1,
 		[CUSTOS_OP_METRICS] = 1, [CUSTOS_OP_MATTER_READ] = 1,
-		[CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1 },
+		[CUSTOS_OP_MATTER_WRITE] = 1, [CUSTOS_OP_EXPORT] = 1, [CUSTOS_OP_COMPACT] = 1 },
 	[CUSTOS_ROLE_INGEST] = { [CUSTOS_OP_INGEST] = 1 },
 	[CUSTOS_ROLE_LEGAL] = {
 		[CUSTOS_OP_READ] = 1, [CUSTOS_OP_SEARCH] = 1, [CUSTOS_OP_POLICY_READ] = 1,
@@ -61,6 +61,38 @@ static const bool allowed[CUSTOS_ROLE_COUNT][CUSTOS_OP_COUNT] = {
 		[CUSTOS_OP_SOURCE_READ] = 1, [CUSTOS_OP_METRICS] = 1 },
 };
 
+/* The operations' names, as custos_session_may takes them (docs/api.md). */
+static const char *const op_names[CUSTOS_OP_COUNT + 1] = {
+	[CUSTOS_OP_INGEST] = "ingest", [CUSTOS_OP_READ] = "read", [CUSTOS_OP_SEARCH] = "search",
+	[CUSTOS_OP_INDEX] = "index", [CUSTOS_OP_VERIFY] = "verify",
+	[CUSTOS_OP_AUDIT_READ] = "audit-read", [CUSTOS_OP_POLICY_READ] = "policy-read",
+	[CUSTOS_OP_POLICY_WRITE] = "policy-write", [CUSTOS_OP_HOLD_READ] = "hold-read",
+	[CUSTOS_OP_HOLD_WRITE] = "hold-write", [CUSTOS_OP_RETENTION_PLAN] = "retention-plan",
+	[CUSTOS_OP_RETENTION_APPLY] = "retention-apply", [CUSTOS_OP_STATS] = "stats",
+	[CUSTOS_OP_MATTER_READ] = "matter-read", [CUSTOS_OP_MATTER_WRITE] = "matter-write",
+	[CUSTOS_OP_EXPORT] = "export", [CUSTOS_OP_TOKEN_ADMIN] = "token-admin",
+	[CUSTOS_OP_SOURCE_ADMIN] = "source-admin", [CUSTOS_OP_SOURCE_READ] = "source-read",
+	[CUSTOS_OP_METRICS] = "metrics", [CUSTOS_OP_COMPACT] = "compact",
+};
+
+const char *const *custos_operations(void)
+{
+	return op_names;
+}
+
+custos_role_t custos_session_role(const custos_session_t *s)
+{
+	return s->role;
+}
+
+bool custos_session_may(const custos_session_t *s, const char *operation)
+{
+	for (int op = 0; operation && op < CUSTOS_OP_COUNT; op++)
+		if (op_names[op] && !strcmp(op_names[op], operation))
+			return allowed[s->role][op];
+	return false;
+}
+
 /* Every action an audit entry can name, as docs/audit.md lists them. */
 static const char *const audit_actions[] = {
 	"init", "ingest-begin", "ingest", "ingest-recovered", "submit", "search", "report-terms",
@@ -71,9 +103,11 @@ static const char *const audit_actions[] = {
 	"hold-list", "hold-show", "hold-scope", "hold-grow", "retention-plan",
 	"retention-apply-begin", "retention-apply", "retention-log", "retention-certificate",
 	"certificate-check", "matter-create", "matter-tag", "matter-save-search", "matter-show",
-	"matter-list", "export", "audit-export", "request", "auth-refused", "token-create",
-	"token-list", "token-revoke", "source-add", "source-list", "source-remove", "source-alert",
-	"source-alert-closed", "job-submit", "job-resume", "job-fail", "siem-start", NULL
+	"matter-list", "matter-read", "matter-search", "export", "audit-export", "activity",
+	"request", "auth-refused", "token-create", "token-list", "token-revoke", "source-add",
+	"source-list", "source-remove", "source-alert", "source-alert-closed", "job-submit",
+	"job-resume", "job-fail", "job-cancel", "production-download", "production-delete",
+	"siem-start", "compact-begin", "compact", NULL
 };
 
 const char *const *custos_audit_actions(void)

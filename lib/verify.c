@@ -257,6 +257,28 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 		}
 		v->index_docs++;
 	}
+	/* Caught up, the index holds a document for every live record version:
+	 * fewer means a partition or a shard's documents are missing, and
+	 * searches would silently answer with less (extra ones, of records a
+	 * crashed disposition left, are counted above). */
+	if (v->index_lag == 0) {
+		custos_store_stats_t ss;
+		uint64_t docs = 0;
+		if (custos_store_stats(st, &ss) < 0) {
+			problem(s, v, "store: %s", custos_store_err(st)->msg);
+			goto done;
+		}
+		uint64_t live = ss.versions;   /* live versions: the disposed are not counted */
+		custos_store_stats_free(&ss);
+		if (custos_index_doccount(idx, &docs) < 0) {
+			problem(s, v, "index: %s", custos_index_errmsg(idx));
+			goto done;
+		}
+		if (docs < live)
+			problem(s, v, "index: it holds %llu documents for the store's %llu live record "
+			        "versions: a partition of it is missing (run 'custos index --rebuild')",
+			        (unsigned long long)docs, (unsigned long long)live);
+	}
 done:
 	custos_index_idlist_free(&l);
 	custos_record_free(&rec);

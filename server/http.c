@@ -24,6 +24,10 @@ const int srv_code_slots[SRV_CODE_SLOTS] = { 200, 201, 202, 400, 401, 403, 404, 
 const double srv_buckets[SRV_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                           0.5, 1, 2.5, 10 };
 
+const char srv_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+                       "img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; "
+                       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -52,11 +56,26 @@ int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size
 		return r->status;
 	struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)body,
 	                                                            MHD_RESPMEM_MUST_COPY);
+	return srv_reply_response(r, status, type, resp);
+}
+
+int srv_reply_response(srv_req_t *r, int status, const char *type, struct MHD_Response *resp)
+{
+	if (r->answered) {
+		if (resp)
+			MHD_destroy_response(resp);
+		return r->status;
+	}
 	if (!resp)
 		return 500;
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* the review page runs only its own script and talks only to this
+	 * server; a record's bytes opened directly run nothing either */
+	MHD_add_response_header(resp, "Content-Security-Policy", srv_csp);
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	if (status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"custos\"");
 	MHD_queue_response(r->conn, (unsigned)status, resp);
@@ -138,7 +157,7 @@ static bool match(const char *pat, const char *path, char arg[2][2048])
 			const char *close = strchr(pat, '}');
 			const char *tail = close + 1;   /* the fixed rest of the pattern */
 			size_t n;
-			if (k == 0 && !strchr(tail, '{')) {
+			if (!strchr(tail, '{')) {
 				/* the last variable: everything but the pattern's tail */
 				size_t pl = strlen(path), tl = strlen(tail);
 				if (pl <= tl || strcmp(path + pl - tl, tail))

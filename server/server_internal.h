@@ -64,6 +64,9 @@ extern const double srv_buckets[SRV_BUCKETS];
 
 /* Answers with body (copied) of type; returns status. */
 int srv_reply(srv_req_t *r, int status, const char *type, const void *body, size_t n);
+/* Answers with resp (taken; NULL: out of memory, 500) of type, with the
+ * headers every answer has; returns status. */
+int srv_reply_response(srv_req_t *r, int status, const char *type, struct MHD_Response *resp);
 /* Answers with the JSON text in b (b is freed); returns status. */
 int srv_reply_buf(srv_req_t *r, int status, custos_buf_t *b);
 /* Answers with a JSON object built by jansson (taken); returns status. */
@@ -74,8 +77,20 @@ int srv_reply_err(srv_req_t *r, const custos_err_t *err);
 int srv_reply_msg(srv_req_t *r, int http, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int srv_http_status(int custos_status);
+/* The Content-Security-Policy of every answer. */
+extern const char srv_csp[];
 /* A query parameter, or NULL. */
 const char *srv_arg(srv_req_t *r, const char *key);
+
+/* The review page's files (web/), compiled in by server/embed.sh. */
+typedef struct {
+	const char          *name;   /* "index.html", "app.js", ... */
+	const char          *type;   /* Content-Type */
+	const unsigned char *data;
+	size_t               len;
+} srv_asset_t;
+extern const srv_asset_t srv_assets[];
+extern const size_t srv_n_assets;
 
 /* Prometheus text (metrics.c). */
 int srv_metrics(srv_req_t *r);

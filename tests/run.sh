@@ -33,7 +33,7 @@ run_one() {
 		grep -B12 -A15 -E '^(FAIL|not ok)' "$out" | sed 's/^/    /'
 		[ "$f" = 0 ] && { echo "    (exit $rc)"; tail -n 15 "$out" | sed 's/^/    /'; fail=$((fail + 1)); }
 	fi
-	grep -E '^SKIP' "$out" | sort -u | sed "s|^|  $name: |"
+	grep -E '^(SKIP|ARTIFACT)' "$out" | sort -u | sed "s|^|  $name: |"
 	printf '  %-40s %s\n' "$name" "$(echo "$line" | sed -E 's/^.*: ([0-9]+ passed)/\1/')"
 }
 for t in "$@"; do run_one "$(basename "$t")" "$t"; done

@@ -8,12 +8,13 @@ git zstd jq unzip zip sqlite3 libsqlite3-dev clang libclang-rt-14-dev
 lmdb-utils time util-linux
 curl iproute2 python3 python3-yaml rsyslog prometheus wrk gnutls-bin
 libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-color-emoji
-poppler-utils libxml2-utils python3-jsonschema"
+poppler-utils libxml2-utils python3-jsonschema chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-# the OpenAPI check installs its validator with npm (tests/cli/T075): Debian's
+# the OpenAPI check (tests/cli/T075) and the review page's browser test
+# (T076, which drives Debian's chromium) install their npm packages: Debian's
 # nodejs and npm, unless a node with its own npm is there already
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"

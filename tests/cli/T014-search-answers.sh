@@ -99,22 +99,23 @@ test_expect 'report terms: comments, a bad line by its number while the others r
 '
 test_expect 'a removed shard makes searches fail loudly; a rebuild leaves one generation' '
 	custos init >/dev/null && gen_posts 50 >a.ndjson && custos ingest a.ndjson >/dev/null &&
-	cat archive/index/MANIFEST >m && grep -q "^generation 1$" m &&
+	cat archive/index/MANIFEST >m && grep -q "^part 2023 1 " m &&
 	custos index --rebuild >/dev/null &&
-	grep -q "^generation 2$" archive/index/MANIFEST && ls archive/index >dirs &&
-	printf "MANIFEST\ngen-2\n" >expect && test_cmp expect dirs &&
-	rm -rf archive/index/gen-2/shard1 &&
+	grep -q "^part 2023 2 " archive/index/MANIFEST && ls archive/index >dirs &&
+	printf "2023-2\nMANIFEST\n" >expect && test_cmp expect dirs &&
+	rm -rf archive/index/2023-2/shard1 &&
 	test_exit 1 custos search --count post 2>err &&
-	grep -q "the search index is missing shard 1 of" err && grep -q "custos index --rebuild" err &&
+	grep -q "the search index is missing shard 1 of [0-9] of partition 2023" err &&
+	grep -q "custos index --rebuild" err &&
 	custos index --rebuild >/dev/null && test "$(custos search --count post)" = 50
 '
 test_expect 'leftovers of an interrupted compaction or rebuild are removed by the next writer' '
 	custos init >/dev/null && gen_posts 20 >a.ndjson && custos ingest a.ndjson >/dev/null &&
-	cp -r archive/index/gen-1 archive/index/gen-7 && mkdir -p archive/index/build/shard0 &&
+	cp -r archive/index/2023-1 archive/index/2023-7 && mkdir -p archive/index/build/shard0 &&
 	mkdir -p archive/index.rebuild/shard0 && echo x >archive/index.rebuild/shard0/f &&
 	test "$(custos search --count post)" = 20 &&
 	gen_posts 5 100 >b.ndjson && custos ingest b.ndjson >/dev/null &&
-	ls archive/index >dirs && printf "MANIFEST\ngen-1\n" >expect && test_cmp expect dirs &&
+	ls archive/index >dirs && printf "2023-1\nMANIFEST\n" >expect && test_cmp expect dirs &&
 	custos index --rebuild >/dev/null && ! test -e archive/index.rebuild &&
 	test "$(custos search --count post)" = 25
 '

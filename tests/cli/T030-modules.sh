@@ -61,6 +61,30 @@ test_expect 'without its modules the binary searches; export, ingest and serve r
 	test_exit 1 bare/bin/custos ingest p.ndjson 2>/dev/null
 '
 
+test_expect 'retention, compact and matters load no module, and run without any' '
+	custos init >/dev/null && gen_posts 20 >p.ndjson &&
+	gen_posts 10 101 | sed "s/\"2023-/\"2026-/" >new.ndjson &&
+	custos ingest p.ndjson new.ndjson >/dev/null &&
+	printf "rules:\n  - name: default\n    match: \"*\"\n    retain: 2y\n" >r.yaml &&
+	mkdir -p bare/bin bare/lib/custos && cp "$BIN" bare/bin/custos &&
+	bare/bin/custos policy set r.yaml >/dev/null &&
+	loaded bare/bin/custos retention apply --yes >apply.libs &&
+	test "$(bare/bin/custos stats --json | jq .records)" = 10 &&
+	loaded bare/bin/custos compact >compact.libs &&
+	bare/bin/custos matter create m1 --tag hot >/dev/null &&
+	bare/bin/custos matter tag m1 hot --query topic1 >/dev/null &&
+	loaded bare/bin/custos matter show m1 --json >matter.libs &&
+	bare/bin/custos matter show m1 --json | jq -e ".name == \"m1\"" >/dev/null &&
+	custos search --count post >expect && bare/bin/custos search --count post >actual &&
+	test_cmp expect actual && test "$(cat actual)" -gt 0 &&
+	bare/bin/custos verify >/dev/null &&
+	for f in apply.libs compact.libs matter.libs; do
+		if grep -E "^(export|import|serve)\\.so\$|^lib(cairo|pango|fontconfig|archive|xml2|curl|microhttpd|gnutls)" $f; then
+			echo "$f: loaded the above"; exit 1
+		fi
+	done
+'
+
 test_expect 'a file that is not a module of this build is refused, named' '
 	custos init >/dev/null &&
 	mkdir -p bare/bin bare/lib/custos && cp "$BIN" bare/bin/custos &&

@@ -20,7 +20,7 @@ test_expect 'search --csv: formulas guarded, commas and quotes quoted' '
 	cat >expect <<-EOF &&
 	id,created_at,platform,account,author,snippet,versions
 	x:1,2020-01-01T10:00:00Z,x,acme,"'"'"'=cmd","[[HYPERLINK]](""http://evil"",""click""), said @user2",1
-	x:2,2020-01-02T10:00:00Z,x,acme,b,"plain, with a comma",1
+	x:2,2020-01-02T10:00:00Z,x,acme,b,"[[plain]], with a comma",1
 	EOF
 	test_cmp expect out
 '

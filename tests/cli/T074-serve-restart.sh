@@ -7,19 +7,6 @@
 . tests/cli/gen.sh
 . tests/cli/serve.sh
 
-# job_wait TOKEN ID STATE: waits until job ID is in STATE (body: the job)
-job_wait() {
-	j_until=$(( $(date +%s) + 240 ))   # generous: sanitizer builds are slow
-	while :; do
-		[ "$(api "$1" GET "/v1/jobs/$2")" = 200 ] || { cat body; return 1; }
-		grep -q "\"state\":\"$3\"" body && return 0
-		grep -q "\"state\":\"failed\"" body && { cat body; return 1; }
-		[ "$(date +%s)" -lt "$j_until" ] || { echo "job $2 never $3:"; cat body; return 1; }
-		sleep 0.1
-	done
-}
-job_id() { sed -n 's/.*"job":"\([^"]*\)".*/\1/p' body; }
-
 test_expect 'an uploaded export is imported as a job with progress; verify is a job' '
 	custos init >/dev/null && token i ingest && token a auditor && serve_start --no-poll &&
 	test "$(api i POST "/v1/imports?name=testarchive.zip" --data-binary "@$FIXTURES/slack-export-viewer-testarchive/testarchive.zip")" = 202 &&

@@ -13,3 +13,12 @@ big_line() {
 		print "\"}"
 	}'
 }
+# gen_years N FIRST YEARS: N canonical ndjson records x:1..N spread over YEARS
+# years from FIRST (record i in year FIRST + i % YEARS), each time distinct
+gen_years() {
+	awk -v n="$1" -v y0="$2" -v ny="$3" 'BEGIN {
+		split("red green blue amber violet", w, " ");
+		for (i = 1; i <= n; i++)
+			printf "{\"id\":\"x:%d\",\"platform\":\"x\",\"account\":\"acme\",\"author\":{\"handle\":\"user%d\"},\"created_at\":\"%d-%02d-%02dT%02d:%02d:%02dZ\",\"text\":\"post %d of year %d in %s about #topic%d\",\"lang\":\"en\"}\n", i, i % 7, y0 + i % ny, 1 + int(i / ny) % 12, 1 + int(i / ny / 12) % 28, int(i / 60) % 24, i % 60, int(i / 7) % 60, i, y0 + i % ny, w[1 + int(i / 5) % 5], i % 11
+	}'
+}

@@ -3,6 +3,7 @@
 #   serve_stop              SIGTERM, and waits for a clean exit (status 0)
 #   token NAME ROLE         creates a token; its text is in $TEST_DIR/tok.NAME
 #   api TOKEN METHOD PATH [CURL ARGS]   prints the HTTP status; the body is in ./body
+#   job_wait TOKEN ID STATE, job_id      a job's state; the id of a job just queued
 serve_start() {
 	rm -f serve.out
 	"$CUSTOS" serve --listen 127.0.0.1:0 "$@" >serve.out 2>serve.err &
@@ -54,6 +55,20 @@ wait_for() {
 		sleep 0.1
 	done
 }
+# job_wait TOKEN ID STATE: waits until job ID is in STATE (body: the job);
+# a job that fails while another state is awaited fails the wait
+job_wait() {
+	j_until=$(( $(date +%s) + 240 ))   # generous: sanitizer builds are slow
+	while :; do
+		[ "$(api "$1" GET "/v1/jobs/$2")" = 200 ] || { cat body; return 1; }
+		grep -q "\"state\":\"$3\"" body && return 0
+		grep -q "\"state\":\"failed\"" body && { cat body; return 1; }
+		[ "$(date +%s)" -lt "$j_until" ] || { echo "job $2 never $3:"; cat body; return 1; }
+		sleep 0.1
+	done
+}
+# job_id: the id of the job in ./body (a 202's answer)
+job_id() { sed -n 's/.*"job":"\([^"]*\)".*/\1/p' body; }
 # serve_reap: before test_done, ends the servers a failed test left running
 serve_reap() {
 	for f in "$t_root"/*/serve.pid "$t_root"/*/fx.pid "$t_root"/*/syslog.pid; do

@@ -444,10 +444,147 @@ static void test_archive__an_audit_append_costs_the_same_at_any_length(void)
 	custos_archive_close(a);
 }
 
+/* ---- what the review page asks: activity, and what a role may do -------- */
+
+/* id, author, created_at, in_reply_to (or NULL), text */
+static void activity_line(custos_buf_t *b, const char *id, const char *author, const char *at,
+                 const char *parent, const char *text)
+{
+	custos_buf_printf(b, "{\"id\":\"%s\",\"platform\":\"x\",\"account\":\"Acme\",\"author\":"
+	                  "{\"handle\":\"%s\"},\"created_at\":\"%s\",\"text\":\"%s\"", id, author, at,
+	                  text);
+	if (parent)
+		custos_buf_printf(b, ",\"in_reply_to\":\"%s\"", parent);
+	custos_buf_adds(b, "}\n");
+}
+
+static void activity_submit(custos_archive_t *a, custos_buf_t *b)
+{
+	custos_session_t *s = session(a, CUSTOS_ROLE_INGEST);
+	custos_submit_result_t *r = NULL;
+	CHECK_S(s, custos_archive_submit(s, b->data, b->len, "conn", &r));
+	custos_submit_result_free(r);
+	custos_session_free(s);
+	custos_buf_clear(b);
+}
+
+static const custos_activity_t *month(const custos_activity_report_t *r, const char *m)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].month, m))
+			return &r->v[i];
+	check__fail(__FILE__, __LINE__, "no month %s", m);
+	return NULL;
+}
+
+static void test_archive__activity_counts_posts_replies_and_reply_latency_per_month(void)
+{
+	custos_archive_t *a = new_archive(CUSTOS_OPEN_WRITE);
+	custos_buf_t b = { 0 };
+	/* May: three customers ask, the account answers after 60 s, 120 s and
+	 * 600 s (median 120); it also posts once and replies to itself once
+	 * (no latency: not a customer) */
+	activity_line(&b, "x:1", "carol", "2024-05-01T10:00:00Z", NULL, "where is my order");
+	activity_line(&b, "x:2", "@ACME", "2024-05-01T10:01:00Z", "x:1", "today");
+	activity_line(&b, "x:3", "dave", "2024-05-02T10:00:00Z", NULL, "refund?");
+	activity_line(&b, "x:4", "acme", "2024-05-02T10:02:00Z", "x:3", "yes");
+	activity_line(&b, "x:5", "erin", "2024-05-03T10:00:00Z", NULL, "hello");
+	activity_line(&b, "x:6", "acme", "2024-05-03T10:10:00Z", "x:5", "hi");
+	activity_line(&b, "x:7", "acme", "2024-05-04T10:00:00Z", NULL, "news");
+	activity_line(&b, "x:8", "acme", "2024-05-04T11:00:00Z", "x:7", "more news");
+	/* June: an answer whose question was not captured, and one two days late */
+	activity_line(&b, "x:9", "acme", "2024-06-01T10:00:00Z", "x:404", "answer");
+	activity_line(&b, "x:10", "frank", "2024-06-01T10:00:00Z", NULL, "late?");
+	activity_line(&b, "x:11", "acme", "2024-06-03T10:00:00Z", "x:10", "sorry");
+	activity_submit(a, &b);
+	/* a new version of x:7 counts once */
+	activity_line(&b, "x:7", "acme", "2024-05-04T10:00:00Z", NULL, "news, edited");
+	custos_buf_adds(&b, "{\"id\":\"x:12\",\"platform\":\"x\",\"account\":\"Acme\",\"author\":"
+	                "{\"handle\":\"gus\"},\"undated\":true,\"text\":\"no date\"}\n");
+	activity_submit(a, &b);
+
+	custos_session_t *s = session(a, CUSTOS_ROLE_COMPLIANCE);
+	custos_activity_report_t *r = NULL;
+	CHECK_S(s, custos_archive_activity(s, &r));
+	CHECK_INT(r->records, 12);
+	CHECK_INT(r->undated, 1);
+	CHECK_INT(r->n, 2);
+	const custos_activity_t *may = month(r, "2024-05"), *june = month(r, "2024-06");
+	CHECK(!strcmp(may->platform, "x") && !strcmp(may->account, "Acme"));
+	CHECK_INT(may->records, 8);
+	CHECK_INT(may->received, 3);
+	CHECK_INT(may->posts, 1);
+	CHECK_INT(may->replies, 4);
+	CHECK_INT(may->answered, 3);
+	CHECK(may->latency_median == 120.0);
+	CHECK(may->latency_mean == 260.0);
+	CHECK_INT(june->records, 3);
+	CHECK_INT(june->replies, 2);
+	CHECK_INT(june->answered, 1);
+	CHECK(june->latency_median == 2 * 86400.0 && june->latency_mean == 2 * 86400.0);
+	custos_activity_report_free(r);
+	custos_session_free(s);
+
+	/* an even number of answers: the median is the mean of the middle two */
+	activity_line(&b, "x:20", "hank", "2024-07-01T10:00:00Z", NULL, "q");
+	activity_line(&b, "x:21", "acme", "2024-07-01T10:01:00Z", "x:20", "a");
+	activity_line(&b, "x:22", "ivy", "2024-07-01T10:00:00Z", NULL, "q");
+	activity_line(&b, "x:23", "acme", "2024-07-01T10:03:00Z", "x:22", "a");
+	activity_submit(a, &b);
+	s = session(a, CUSTOS_ROLE_AUDITOR);
+	CHECK_S(s, custos_archive_activity(s, &r));
+	CHECK(month(r, "2024-07")->latency_median == 120.0);
+	custos_activity_report_free(r);
+	custos_session_free(s);
+
+	/* the roles that may not read records may not count them either */
+	s = session(a, CUSTOS_ROLE_ADMIN);
+	CHECK_STATUS(custos_archive_activity(s, &r), CUSTOS_EDENIED);
+	CHECK(r == NULL);
+	custos_session_free(s);
+	custos_archive_close(a);
+
+	char path[4500];
+	snprintf(path, sizeof path, "%s/audit/audit.log", arch);
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL);
+	char ln[8192];
+	int ok = 0, denied = 0;
+	while (fgets(ln, sizeof ln, f)) {
+		if (!strstr(ln, "\"action\":\"activity\""))
+			continue;
+		ok += strstr(ln, "\"records\":12,\"undated\":1,\"buckets\":2") != NULL;
+		denied += strstr(ln, "\"role\":\"admin\"") != NULL;
+	}
+	fclose(f);
+	CHECK_INT(ok, 1);
+	CHECK_INT(denied, 1);
+	custos_buf_free(&b);
+}
+
+static void test_archive__a_session_says_what_its_role_may_do(void)
+{
+	custos_archive_t *a = new_archive(CUSTOS_OPEN_WRITE);
+	custos_session_t *legal = session(a, CUSTOS_ROLE_LEGAL), *op = session(a, CUSTOS_ROLE_OPERATOR);
+	size_t n = 0;
+	for (const char *const *o = custos_operations(); *o; o++, n++)
+		CHECK(custos_session_may(op, *o));   /* the operator may do everything */
+	CHECK_INT(n, CUSTOS_OP_COUNT);   /* every operation has a name */
+	CHECK_INT(custos_session_role(legal), CUSTOS_ROLE_LEGAL);
+	CHECK(custos_session_may(legal, "search") && custos_session_may(legal, "hold-write"));
+	CHECK(!custos_session_may(legal, "audit-read") && !custos_session_may(legal, "retention-apply"));
+	CHECK(!custos_session_may(legal, "no-such-operation") && !custos_session_may(legal, NULL));
+	custos_session_free(legal);
+	custos_session_free(op);
+	custos_archive_close(a);
+}
+
 CHECK_MAIN(CHECK_CASE(test_archive__a_second_handle_on_one_archive_is_refused),
            CHECK_CASE(test_archive__roles_are_checked_below_the_api),
            CHECK_CASE(test_archive__submit_refuses_a_text_with_a_line_that_is_not_json),
            CHECK_CASE(test_archive__a_reply_in_its_parents_batch_joins_the_thread),
            CHECK_CASE(test_archive__producers_and_readers_at_once_lose_nothing),
            CHECK_CASE(test_archive__audit_appends_follow_another_process_and_stay_chained),
-           CHECK_CASE(test_archive__an_audit_append_costs_the_same_at_any_length))
+           CHECK_CASE(test_archive__an_audit_append_costs_the_same_at_any_length),
+           CHECK_CASE(test_archive__activity_counts_posts_replies_and_reply_latency_per_month),
+           CHECK_CASE(test_archive__a_session_says_what_its_role_may_do))

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "custos_indexer.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -732,42 +733,57 @@ static void test_index__a_term_every_document_holds_answers_at_realistic_size(vo
 	custos_index_free(idx);
 }
 
-/* A MANIFEST names one generation: compaction makes the next and removes
- * the old; a generation or build left by a crash is removed by the next
- * writer; a missing shard is named. */
+/* The entries of a directory, sorted, comma-separated (static storage). */
+static const char *dir_list(const char *path)
+{
+	static char out[4096];
+	struct dirent **v = NULL;
+	int n = scandir(path, &v, NULL, alphasort);
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (v[i]->d_name[0] != '.') {
+			if (out[0])
+				strncat(out, ",", sizeof out - strlen(out) - 1);
+			strncat(out, v[i]->d_name, sizeof out - strlen(out) - 1);
+		}
+		free(v[i]);
+	}
+	free(v);
+	return out;
+}
+
+/* The MANIFEST names a generation per partition (a year of records):
+ * compaction makes each partition's next generation and removes the old;
+ * what a crash left (a generation the MANIFEST does not name, a build, an
+ * earlier layout's gen-<G>) is removed by the next writer; a missing shard
+ * is named with its partition. */
 static void test_index__generations_swap_whole_and_leftovers_go(void)
 {
 	custos_index_t *idx = build_corpus();
 	custos_err_t err;
-	char p[13000];
-	struct stat st;
+	char p[20000];
 	custos_index_free(idx);
 	CHECK_OK(custos_index_check(index_path, &err));
+	CHECK_STR(dir_list(index_path), "2019-1,2020-2,2021-3,2022-4,MANIFEST");
 	CHECK_OK(custos_index_compact(index_path, &err));
-	snprintf(p, sizeof p, "%s/gen-1", index_path);
-	CHECK(stat(p, &st) != 0);
-	snprintf(p, sizeof p, "%s/gen-2/shard0/iamglass", index_path);
-	CHECK(stat(p, &st) == 0);
-	/* a crash after the next generation was written, before the swap */
-	snprintf(p, sizeof p, "cp -r '%s/gen-2' '%s/gen-3' && mkdir -p '%s/build/shard0'", index_path,
-	         index_path, index_path);
+	CHECK_STR(dir_list(index_path), "2019-5,2020-6,2021-7,2022-8,MANIFEST");
+	/* a crash after a next generation was written, before the swap */
+	snprintf(p, sizeof p, "cp -r '%s/2020-6' '%s/2020-9' && mkdir -p '%s/build/shard0' '%s/gen-3'",
+	         index_path, index_path, index_path, index_path);
 	CHECK(system(p) == 0);
 	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err));
 	CHECK_STR(ids(idx, "shoes"), "mastodon:17,slack:10,x:1,x:2");
 	custos_index_free(idx);
 	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_WRITE, &err));
 	custos_index_free(idx);
-	snprintf(p, sizeof p, "%s/gen-3", index_path);
-	CHECK(stat(p, &st) != 0);
-	snprintf(p, sizeof p, "%s/build", index_path);
-	CHECK(stat(p, &st) != 0);
+	CHECK_STR(dir_list(index_path), "2019-5,2020-6,2021-7,2022-8,MANIFEST");
 	/* a shard gone: open and check name it */
-	snprintf(p, sizeof p, "rm -rf '%s/gen-2/shard1'", index_path);
+	snprintf(p, sizeof p, "rm -rf '%s/2020-6/shard1'", index_path);
 	CHECK(system(p) == 0);
 	CHECK_STATUS(custos_index_check(index_path, &err), CUSTOS_EINDEX);
-	CHECK(strstr(err.msg, "missing shard 1") != NULL);
+	CHECK(strstr(err.msg, "missing shard 1 of 2 of partition 2020") != NULL);
 	CHECK_STATUS(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err), CUSTOS_EINDEX);
-	CHECK(strstr(err.msg, "gen-2/shard1") != NULL);
+	CHECK(strstr(err.msg, "2020-6/shard1") != NULL);
 }
 
 /* Query text is folded as the index folds it: Unicode bold letters,
@@ -868,14 +884,14 @@ static void test_index__missing_or_corrupt_index_is_eindex(void)
 	idx = build_corpus();
 	custos_index_free(idx);
 	/* overwrite the posting table with garbage */
-	snprintf(p, sizeof p, "%s/gen-1/shard0/postlist.glass", index_path);
+	snprintf(p, sizeof p, "%s/2019-1/shard0/postlist.glass", index_path);
 	FILE *f = fopen(p, "r+b");
 	CHECK(f != NULL);
 	char junk[8192];
 	memset(junk, 0x5a, sizeof junk);
 	CHECK(fwrite(junk, 1, sizeof junk, f) == sizeof junk);
 	CHECK(fclose(f) == 0);
-	snprintf(p, sizeof p, "%s/gen-1/shard0/iamglass", index_path);
+	snprintf(p, sizeof p, "%s/2019-1/shard0/iamglass", index_path);
 	f = fopen(p, "wb");
 	CHECK(f != NULL);
 	CHECK(fwrite("garbage", 1, 7, f) == 7);
@@ -903,7 +919,7 @@ static void test_index__compact_keeps_results(void)
 	custos_index_free(idx);
 	char p[4300];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/gen-1", index_path);
+	snprintf(p, sizeof p, "%s/2019-1", index_path);
 	CHECK(stat(p, &st) != 0);
 }
 

@@ -920,6 +920,90 @@ static void test_store__tombstones_carry_account_thread_and_run(void)
 	custos_record_free(&r);
 }
 
+/* Rewrites (or, with v NULL, reads into out) the tombstone value of seq in
+ * the store's own LMDB, as an earlier custos or a tamperer would. */
+static void tomb_raw(uint64_t seq, const void *v, size_t n, custos_buf_t *out)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	uint8_t kb[8];
+	for (int i = 0; i < 8; i++)
+		kb[i] = (uint8_t)(seq >> (56 - 8 * i));
+	MDB_val k = { 8, kb }, val = { n, (void *)v };
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "tombstones", 0, &dbi), 0);
+	if (v) {
+		CHECK_INT(mdb_put(txn, dbi, &k, &val, 0), 0);
+	} else {
+		CHECK_INT(mdb_get(txn, dbi, &k, &val), 0);
+		out->len = 0;
+		custos_buf_add(out, val.mv_data, val.mv_size);
+	}
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void test_store__tombstones_are_binary_and_json_ones_still_read(void)
+{
+	custos_store_t *st = create_store();
+	custos_record_t r;
+	custos_err_t err = { 0 };
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	custos_record_init(&r);
+	make(&r, "x:1", "x", "root");
+	CHECK_OK(custos_record_sets(&r, &r.account, "acme \"west\""));
+	put1(st, &r);
+	make(&r, "x:2", "x", "reply");
+	CHECK_OK(custos_record_sets(&r, &r.in_reply_to, "x:1"));
+	CHECK_OK(custos_record_sets(&r, &r.thread, "x:1"));
+	put1(st, &r);
+	/* a commit that is not 40 hex digits is kept as text */
+	custos_dispose_item_t items[] = { { "x:1", "default", commit, 7 },
+	                                  { "x:2", "r\\2", "HEAD", 0 } };
+	CHECK_ST(st, custos_store_dispose(st, items, 2, "tester", 0, NULL));
+	tombs_t before = { { 0 } }, after = { { 0 } };
+	CHECK_ST(st, custos_store_tombstone_scan(st, tomb_collect, &before));
+	custos_store_free(st);
+	CHECK(strstr(before.b.data, "\"account\":\"acme \\\"west\\\"\"") != NULL);
+	CHECK(strstr(before.b.data, "\"policy_commit\":\"" "0123456789abcdef0123456789abcdef01234567"
+	             "\"") != NULL);
+	CHECK(strstr(before.b.data, "\"rule\":\"r\\\\2\",\"policy_commit\":\"HEAD\"") != NULL);
+	CHECK(strstr(before.b.data, "\"run\":7,") != NULL);
+
+	/* stored in binary, a fraction of the JSON it reads as */
+	custos_buf_t raw = { 0 };
+	tomb_raw(1, NULL, 0, &raw);
+	CHECK_INT(raw.data[0], 1);
+	const char *j1 = strstr(before.b.data, "1 {") + 2, *e1 = strchr(j1, '\n');
+	CHECK(raw.len * 3 < (size_t)(e1 - j1));
+
+	/* the JSON tombstone an earlier custos wrote reads as it is: the same text */
+	tomb_raw(1, j1, (size_t)(e1 - j1), NULL);
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_ST(st, custos_store_tombstone_scan(st, tomb_collect, &after));
+	CHECK_STR(after.b.data, before.b.data);
+	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, &err));
+	custos_store_free(st);
+
+	/* a binary tombstone cut short is named by verify */
+	tomb_raw(2, NULL, 0, &raw);
+	tomb_raw(2, raw.data, raw.len - 1, NULL);
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_STATUS(custos_store_verify(st, NULL, NULL, NULL, &err), CUSTOS_ECORRUPT);
+	CHECK(strstr(err.msg, "x:2") && strstr(err.msg, "tombstone does not decode"));
+	custos_store_free(st);
+	custos_buf_free(&raw);
+	custos_buf_free(&before.b);
+	custos_buf_free(&after.b);
+	custos_record_free(&r);
+}
+
 static void test_store__flipped_byte_in_a_record_is_reported(void)
 {
 	custos_store_t *st;
@@ -1382,6 +1466,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__put_then_get_roundtrips),
 	CHECK_CASE(test_store__stats_count_live_records_as_verify_does),
 	CHECK_CASE(test_store__tombstones_carry_account_thread_and_run),
+	CHECK_CASE(test_store__tombstones_are_binary_and_json_ones_still_read),
 	CHECK_CASE(test_store__same_content_twice_is_unchanged),
 	CHECK_CASE(test_store__edited_content_adds_a_version),
 	CHECK_CASE(test_store__reimport_of_older_content_is_unchanged),

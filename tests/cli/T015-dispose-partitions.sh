@@ -1,0 +1,52 @@
+#!/bin/sh
+# A disposition rewrites only the index partitions (years) it deleted from:
+# every other partition keeps its generation and its files byte for byte.
+. tests/cli/lib.sh
+. tests/cli/gen.sh
+
+# 1,200 posts, 240 in each year 2019..2023, ingested in three batches
+setup() {
+	custos init >/dev/null && gen_years 1200 2019 5 >all.ndjson &&
+	sed -n 1,400p all.ndjson >a.ndjson && sed -n 401,800p all.ndjson >b.ndjson &&
+	sed -n 801,1200p all.ndjson >c.ndjson &&
+	for f in a b c; do custos ingest $f.ndjson >/dev/null || return 1; done &&
+	printf "rules:\n  - name: default\n    match: \"*\"\n    retain: 1y\n  - name: keep\n    match: \"NOT date:%s\"\n    retain: 99y\n" "$1" >r.yaml &&
+	custos policy set r.yaml -m schedule >/dev/null
+}
+# part_lines: the MANIFEST's partitions other than 2019, with generations
+others() { grep "^part " archive/index/MANIFEST | grep -v "^part 2019 " | cut -d" " -f1-3; }
+# sums: a checksum of every file of the partitions other than 2019
+sums() { (cd archive/index && find 202[0-9]-* -type f | sort | xargs md5sum); }
+
+test_expect 'disposing of half a year rewrites that partition only' '
+	setup 2019-01-01..2019-06-30 &&
+	others >parts.before && sums >sums.before &&
+	gen19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) && test -n "$gen19" &&
+	test "$(custos search --count "date:2019-01-01..2019-06-30")" = 120 &&
+	custos retention apply --yes >out && grep -q "^disposed of 120 records" out &&
+	others >parts.after && test_cmp parts.before parts.after &&
+	sums >sums.after && test_cmp sums.before sums.after &&
+	new19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) &&
+	test "$new19" -gt "$gen19" && ! grep -q "^compact" archive/index/MANIFEST &&
+	ls archive/index >dirs && grep -c "^2019-" dirs >n && echo 1 >one && test_cmp one n &&
+	grep -q "^2019-$new19$" dirs &&
+	test "$(custos search --count "date:2019-01-01..2019-06-30")" = 0 &&
+	test "$(custos search --count "date:2019-01-01..2019-12-31")" = 120 &&
+	test "$(custos search --count post)" = 1080 &&
+	custos verify >v && grep -q "index: 1080 documents agree with the store" v
+'
+test_expect 'disposing of a whole year drops its partition and touches no other' '
+	setup 2019-01-01..2019-12-31 &&
+	others >parts.before && sums >sums.before &&
+	custos retention apply --yes >out && grep -q "^disposed of 240 records" out &&
+	others >parts.after && test_cmp parts.before parts.after &&
+	sums >sums.after && test_cmp sums.before sums.after &&
+	! grep -q "^part 2019 " archive/index/MANIFEST && ! ls -d archive/index/2019-* 2>/dev/null &&
+	test "$(custos search --count post)" = 960 &&
+	test "$(custos search --count "year 2019")" = 0 &&
+	custos verify >v && grep -q "index: 960 documents agree with the store" v &&
+	gen_years 5 2019 1 | sed "s/\"x:\([0-9]*\)\"/\"x:new\1\"/" >d.ndjson &&
+	custos ingest d.ndjson >/dev/null && grep -q "^part 2019 " archive/index/MANIFEST &&
+	test "$(custos search --count post)" = 965
+'
+test_done
