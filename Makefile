@@ -7,8 +7,13 @@
 PREFIX   ?= /usr/local
 CC       ?= cc
 CXX      ?= c++
-PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1 libarchive libxml-2.0 \
-            libcurl libmicrohttpd gnutls
+# The binary links what every command may need (search: LMDB, zstd,
+# Xapian, ...); what only some commands use is in modules (below), each
+# linked with its own libraries (MOD_LIBS_<module>, from the module.mk
+# files), so that a command loads only what it uses (BENCHMARKS.md,
+# "Start-up").
+PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1
+MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls
 
 BUILD_DIR ?=
 ifeq ($(FUZZ),1)
@@ -33,7 +38,7 @@ SANFLAGS :=
 OPT      := -O2 -g
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(MOD_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lunistring
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Ilib -Iexport
@@ -50,22 +55,50 @@ Q =
 quiet =
 endif
 
+# Modules: the parts only some commands use, each a shared object
+# $(BUILD)/lib/custos/<module>.so that the library loads on first use
+# (lib/module.c), found from the binary's own path as ../lib/custos: the
+# build tree is laid out as an installed custos is ($(BUILD)/bin/custos).
+#   export  productions (lib/export.c, export/): cairo, pango, libxml2, libarchive
+#   import  the importers (archiver/import*.c): libarchive, libxml2
+#   serve   the HTTP face (server/) with the review page (web/), a service
+#           production's files (lib/production.c) and the connectors'
+#           poller (lib/poll.c): libmicrohttpd, GnuTLS, libcurl, libarchive
+# A module.mk puts a source in MOD_SRCS_<module> instead of LIB_SRCS or
+# CLI_SRCS, and its libraries in MOD_LIBS_<module>.
+MODULES  := export import serve
+MOD_SRCS_export :=
+MOD_SRCS_import :=
+MOD_SRCS_serve  :=
+MOD_LIBS_export := $(shell pkg-config --libs libxml-2.0 libarchive libcrypto 2>/dev/null)
+MOD_LIBS_import := $(shell pkg-config --libs libarchive libxml-2.0 2>/dev/null)
+MOD_LIBS_serve  := $(shell pkg-config --libs libmicrohttpd gnutls libcurl libarchive 2>/dev/null)
+
 LIB_SRCS :=
 CLI_SRCS :=
 UNIT_TESTS :=
 include common/module.mk archiver/module.mk indexer/module.mk \
         retention-policies/module.mk lib/module.mk cli/module.mk \
-        server/module.mk tests/module.mk bench/module.mk
--include export/module.mk
+        server/module.mk export/module.mk tests/module.mk bench/module.mk
 
 LIB_OBJS := $(patsubst %,$(BUILD)/%.o,$(LIB_SRCS))
 CLI_OBJS := $(patsubst %,$(BUILD)/%.o,$(CLI_SRCS))
+MOD_OBJS := $(foreach m,$(MODULES),$(patsubst %,$(BUILD)/%.o,$(MOD_SRCS_$(m))))
+MOD_SOS  := $(patsubst %,$(BUILD)/lib/custos/%.so,$(MODULES))
 LIB      := $(BUILD)/libcustos.a
-BIN      := $(BUILD)/custos
+BIN      := $(BUILD)/bin/custos
+# Programs other than custos (unit tests, bench/, fuzzers) link the modules'
+# objects in: the library then takes each module's table from the program
+# (weak references, lib/module.c) instead of loading it.
+LIB_ALL  := $(MOD_OBJS) $(LIB)
+LIBS_ALL  = $(foreach m,$(MODULES),$(MOD_LIBS_$(m))) $(LDLIBS)
 
 all: custos
-custos: $(BIN)
-	$(Q)ln -sf $(BIN) custos
+# ./custos -> $(BUILD)/custos -> bin/custos: scripts find the build tree
+# from the first link; the binary finds its modules from its real path.
+custos: $(BIN) $(MOD_SOS)
+	$(Q)ln -sfn bin/custos $(BUILD)/custos
+	$(Q)ln -sfn $(BUILD)/custos custos
 
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,14 +109,33 @@ $(BUILD)/%.cc.o: %.cc
 
 $(LIB): $(LIB_OBJS)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
-$(BIN): $(CLI_OBJS) $(LIB)
-	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+# The binary gives the modules the library's functions (custos_*, the only
+# names lib/custos.dynlist exports: a library's own names are never bound
+# to ours), all of them: its objects, not the archive, which would leave
+# out those only a module calls.
+$(BIN): $(CLI_OBJS) $(LIB_OBJS) lib/custos.dynlist
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -Wl,--dynamic-list=lib/custos.dynlist -o $@ \
+		$(CLI_OBJS) $(LIB_OBJS) $(LDLIBS)
+
+# A module: position-independent objects, linked with its own libraries
+# (only those it calls: --as-needed); it exports its table alone
+# (lib/module.map) and takes the library's functions from the binary.
+$(MOD_OBJS): CFLAGS += -fPIC
+define module_rule
+$(BUILD)/lib/custos/$(1).so: $(patsubst %,$(BUILD)/%.o,$(MOD_SRCS_$(1))) lib/module.map
+	@mkdir -p $$(dir $$@)
+	$$(call quiet,LINK,$$@)$$(CC) $$(LDFLAGS) -shared -Wl,--version-script=lib/module.map \
+		-Wl,--as-needed -o $$@ $(patsubst %,$(BUILD)/%.o,$(MOD_SRCS_$(1))) $(MOD_LIBS_$(1)) \
+		$$(PKG_LIBS) -lm
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
 # Unit test programs: tests/unit/test_<name>.c, each with the harness.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TESTS))
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.c.o $(BUILD)/tests/check.c.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.c.o $(BUILD)/tests/check.c.o $(LIB_ALL)
 	@mkdir -p $(dir $@)
-	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/check.c.o $(LIB) $(LDLIBS)
+	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/check.c.o $(LIB_ALL) $(LIBS_ALL)
 
 deps:
 	@sh tools/deps.sh
@@ -97,18 +149,18 @@ check: deps
 FUZZ_FORMATS := ndjson twitter-api mastodon-api x-archive mastodon facebook slack linkedin feed
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/import-%,$(FUZZ_FORMATS)) $(BUILD)/fuzz/record \
              $(BUILD)/fuzz/entities $(BUILD)/fuzz/jsonscan
-$(BUILD)/fuzz/import-%: tests/fuzz/fuzz_import.c $(LIB)
+$(BUILD)/fuzz/import-%: tests/fuzz/fuzz_import.c $(LIB_ALL)
 	@mkdir -p $(dir $@)
-	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT='"$*"' -o $@ $< $(LIB) $(LDLIBS)
-$(BUILD)/fuzz/record: tests/fuzz/fuzz_record.c $(LIB)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT='"$*"' -o $@ $< $(LIB_ALL) $(LIBS_ALL)
+$(BUILD)/fuzz/record: tests/fuzz/fuzz_record.c $(LIB_ALL)
 	@mkdir -p $(dir $@)
-	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
-$(BUILD)/fuzz/jsonscan: tests/fuzz/fuzz_jsonscan.c $(LIB)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_ALL) $(LIBS_ALL)
+$(BUILD)/fuzz/jsonscan: tests/fuzz/fuzz_jsonscan.c $(LIB_ALL)
 	@mkdir -p $(dir $@)
-	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -Iarchiver -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
-$(BUILD)/fuzz/entities: tests/fuzz/fuzz_entities.c $(LIB)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -Iarchiver -fsanitize=fuzzer -o $@ $< $(LIB_ALL) $(LIBS_ALL)
+$(BUILD)/fuzz/entities: tests/fuzz/fuzz_entities.c $(LIB_ALL)
 	@mkdir -p $(dir $@)
-	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+	$(call quiet,FUZZ,$@)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_ALL) $(LIBS_ALL)
 
 fuzz: deps
 ifneq ($(FUZZ),1)
@@ -128,6 +180,7 @@ bench: all
 	$(Q)sh bench/disposition.sh $${BENCH_N:-1000000} $(CURDIR)/bench/out/dispose | tee bench/out/disposition.txt
 	$(Q)sh bench/serve.sh
 	$(Q)sh bench/export.sh
+	$(Q)sh bench/startup.sh
 	$(Q)sh bench/index.sh
 
 # Manual pages and completion scripts, generated by the built custos from
@@ -142,6 +195,8 @@ install: docs
 	        $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	        $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/custos
+	install -d $(DESTDIR)$(PREFIX)/lib/custos
+	install -m 644 $(MOD_SOS) $(DESTDIR)$(PREFIX)/lib/custos/
 	install -m 644 README.md $(wildcard docs/*.md) docs/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/custos/
 	install -m 644 $(DOC_OUT)/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(DOC_OUT)/custos.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/custos
@@ -156,4 +211,4 @@ clean:
 .PHONY: all custos deps check demo bench bench-build docs install clean fuzz
 # unit-test objects are kept: no rebuild of every test program at each check
 .SECONDARY:
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(MOD_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))

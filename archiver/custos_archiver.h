@@ -439,6 +439,17 @@ int custos_import_run_hashed(const char *path, const char *format, const char *p
 /* NULL-terminated list of the format names. */
 const char *const *custos_import_formats(void);
 
+/* The importers are the import module (import.so, loaded by lib/ingest.c
+ * through custos_module_table): its table, first member its size. Weak:
+ * NULL in a program the module is not linked into. */
+typedef struct {
+	unsigned size;
+	const char *const *(*formats)(void);
+	int (*run_hashed)(const char *path, const char *format, const char *path_sha256,
+	                  const custos_import_sink_t *sink, custos_err_t *err);
+} custos_import_module_t;
+extern const custos_import_module_t custos_module_import __attribute__((weak));
+
 #ifdef __cplusplus
 }
 #endif

@@ -849,3 +849,9 @@ int custos_import_run_hashed(const char *path, const char *format, const char *p
 		custos_err_clear(err);
 	return run_import(path, path_sha256, forced, sink, err, 0);
 }
+
+/* The import module's table (lib/ingest.c calls through it: the importers
+ * and libarchive and libxml2 are loaded by the commands that import) */
+const custos_import_module_t custos_module_import = {
+	sizeof(custos_import_module_t), custos_import_formats, custos_import_run_hashed
+};

@@ -125,8 +125,9 @@ int cmd_export(cli_t *cli, int argc, char **argv)
 		return cli_usage(cmd, "export takes one QUERY (quote it)");
 	if (!out || !format)
 		return cli_usage(cmd, "export needs --format and --out DIR");
-	if (custos_export_formats_parse(&o.formats, format, &err) < 0)
-		return cli_usage(cmd, "%s", err.msg);
+	/* an unknown format is bad usage; a missing export module is not */
+	if ((rc = custos_export_formats_parse(&o.formats, format, &err)) < 0)
+		return rc == CUSTOS_EINVAL ? cli_usage(cmd, "%s", err.msg) : cli_fail_err(&err);
 	if ((rc = cli_open(cli, CUSTOS_OPEN_READ, &s)) != CLI_OK)
 		return rc;
 	progress_ctx_t pc = { cli };

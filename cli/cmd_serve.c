@@ -43,6 +43,7 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
 	};
 	const cli_command_t *cmd = cli_find("serve");
 	srv_opts_t o;
+	const srv_module_t *srv;
 	custos_session_t *s = NULL;
 	custos_err_t err = { 0 };
 	uint64_t v;
@@ -83,11 +84,15 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
 		return cli_usage(cmd, "serve takes no arguments");
 	if (!!o.tls_cert != !!o.tls_key)
 		return cli_usage(cmd, "--tls-cert and --tls-key go together");
+	/* the module first: a missing one is said before the archive is
+	 * opened for writing */
+	if (CUSTOS_MODULE_GET(&srv, "serve", custos_module_serve, &err) < 0)
+		return cli_fail_err(&err);
 	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE, &s)) != CLI_OK)
 		return rc;
 	/* the sessions are the server's, one per request: the command's own
 	 * session is not used */
-	rc = srv_run(cli->a, &o, &err) == 0 ? CLI_OK : cli_fail_err(&err);
+	rc = srv->run(cli->a, &o, &err) == 0 ? CLI_OK : cli_fail_err(&err);
 	cli_close(cli);
 	return rc;
 }

@@ -50,6 +50,9 @@
 
 #ifdef __cplusplus
 extern "C" {
+/* xapian.cc is built with -fvisibility=hidden; its C functions stay
+ * visible, for the modules the binary gives them to (Makefile, "Modules") */
+#pragma GCC visibility push(default)
 #endif
 
 typedef struct custos_index custos_index_t;
@@ -310,6 +313,7 @@ int custos_index_term_report(custos_index_t *idx, custos_index_term_report_t **o
 void custos_index_term_report_free(custos_index_term_report_t *r);
 
 #ifdef __cplusplus
+#pragma GCC visibility pop
 }
 #endif
 #endif

@@ -39,6 +39,13 @@ int custos_lib__json_error(custos_buf_t *b, const char *msg)
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }
 
+int custos_lib__errno_status(int e)
+{
+	return e == ENOENT ? CUSTOS_ENOTFOUND : e == ENOSPC || e == EDQUOT ? CUSTOS_ENOSPC
+	       : e == ENOMEM ? CUSTOS_ENOMEM : e == EACCES || e == EPERM ? CUSTOS_EACCESS
+	       : CUSTOS_EIO;
+}
+
 int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value)
 {
 	int err = custos_buf_addc(b, '{');
@@ -250,7 +257,6 @@ int custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->policy_mu, NULL);
 	pthread_mutex_init(&a->dispose_mu, NULL);
-	a->git_held = custos_policy_lib_hold() == CUSTOS_OK;
 	pthread_mutex_lock(&open_mu);
 	bool twice = open_n == sizeof open_v / sizeof *open_v;
 	for (size_t i = 0; i < open_n && !twice; i++)
@@ -259,8 +265,6 @@ int custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
 		open_v[open_n++] = a;
 	pthread_mutex_unlock(&open_mu);
 	if (twice) {
-		if (a->git_held)
-			custos_policy_lib_release();
 		pthread_mutex_destroy(&a->mu);
 		pthread_mutex_destroy(&a->policy_mu);
 		pthread_mutex_destroy(&a->dispose_mu);
@@ -309,6 +313,18 @@ int custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
 fail:
 	custos_archive_close(a);
 	return rc;
+}
+
+/* libgit2's init reads and parses the system's CA certificates (a third
+ * of a search's CPU time when every open did it: BENCHMARKS.md,
+ * "Start-up"): the archive takes its reference when a session first opens
+ * the policy repository, before any of its threads can use libgit2. */
+void custos_archive__git_hold(custos_archive_t *a)
+{
+	pthread_mutex_lock(&a->mu);
+	if (!a->git_held)
+		a->git_held = custos_policy_lib_hold() == CUSTOS_OK;
+	pthread_mutex_unlock(&a->mu);
 }
 
 void custos_archive_close(custos_archive_t *a)

@@ -190,7 +190,7 @@ custos_role_t custos_session_role(const custos_session_t *s);
  * "search", "index", "verify", "audit-read", "policy-read", "policy-write",
  * "hold-read", "hold-write", "retention-plan", "retention-apply", "stats",
  * "matter-read", "matter-write", "export", "token-admin", "source-admin",
- * "source-read", "metrics"), in that order,
+ * "source-read", "metrics", "compact"), in that order,
  * NULL-terminated; static storage. docs/api.md says which endpoints each
  * one opens. */
 const char *const *custos_operations(void);
@@ -1439,9 +1439,10 @@ typedef struct {
  * sha256sum and jq, and SHA256SUMS. Audited ("audit-export"). Errors as
  * custos_archive_export. */
 int custos_archive_audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out);
-
 /* The name of one CUSTOS_EXPORT_* bit ("dat", "edrm", ...), or NULL for
- * anything else. Static storage; thread-safe. */
+ * anything else, and when the export module (which knows the formats)
+ * cannot be loaded: custos_archive_export then says why. Static storage;
+ * thread-safe. */
 const char *custos_export_format_name(unsigned bit);
 
 /* ===========================================================================
@@ -1619,6 +1620,30 @@ int custos_search_result_json_coded(custos_search_result_t *r, const char *query
 /* Appends the JSON object of a matter (what `custos matter show --json`
  * prints, without the final newline). */
 int custos_matter_json(const custos_matter_t *m, custos_buf_t *out);
+
+/* ===========================================================================
+ * Modules (docs/ARCHITECTURE.md, "The binary and its modules").
+ *
+ * Productions, the importers and the service (with its connectors) are
+ * modules: shared objects in <prefix>/lib/custos beside <prefix>/bin/custos
+ * (in the build tree, $(BUILD)/lib/custos beside $(BUILD)/bin/custos),
+ * loaded on first use, so a command that does not use one loads neither it
+ * nor the libraries it needs. The library's own functions load what they
+ * need (custos_archive_export, custos_archive_ingest, ...); a face loads
+ * its own module (custos serve) through custos_module_table.
+ *
+ * Sets *out to the table named symbol of module (export, import, serve):
+ * linked when linked is not NULL (the module was linked into the program,
+ * as the unit tests are), else loaded from the modules' folder, once per
+ * process. The table's first member is its size, which must be size.
+ * Thread-safe.
+ * @return CUSTOS_OK; CUSTOS_EINTERNAL (the module is missing or
+ *         unreadable, or not of this build: err names it and why). */
+int custos_module_table(const void **out, const char *module, const char *symbol,
+                        const void *linked, size_t size, custos_err_t *err);
+/* table: a const object declared extern and __attribute__((weak)) */
+#define CUSTOS_MODULE_GET(out, module, table, err) \
+	custos_module_table((const void **)(out), (module), #table, &(table), sizeof(table), (err))
 
 #ifdef __cplusplus
 }

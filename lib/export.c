@@ -1,9 +1,12 @@
 /* Productions: the records of a query, a hold or a matter's tag, from one
  * snapshot (the session's store snapshot and index watermark), numbered in
  * date order and written by the export/ writers; the manifest last. Also
- * the audit trail's export and the production's re-verification. */
+ * the audit trail's export and the production's re-verification. Part of
+ * the export module (export.so): the public functions of these names are
+ * in lib/module.c and call these through custos_module_export. */
 #include "lib_internal.h"
 #include "matter_internal.h"
+#include "module.h"
 #include "custos_export.h"
 
 #include <errno.h>
@@ -21,7 +24,7 @@ static const struct { const char *name; unsigned bit; } formats[] = {
 	{ NULL, 0 }
 };
 
-int custos_export_formats_parse(unsigned *out, const char *list, custos_err_t *err)
+static int export_formats_parse(unsigned *out, const char *list, custos_err_t *err)
 {
 	*out = 0;
 	for (const char *p = list ? list : ""; *p;) {
@@ -44,7 +47,7 @@ int custos_export_formats_parse(unsigned *out, const char *list, custos_err_t *e
 	return CUSTOS_OK;
 }
 
-const char *custos_export_format_name(unsigned bit)
+static const char *export_format_name(unsigned bit)
 {
 	for (int i = 0; formats[i].name; i++)
 		if (formats[i].bit == bit)
@@ -640,14 +643,14 @@ static int check_opts(custos_session_t *s, const custos_export_opts_t *opts, int
 	return CUSTOS_OK;
 }
 
-int custos_export__check(custos_session_t *s, const custos_export_opts_t *opts)
+static int export_check(custos_session_t *s, const custos_export_opts_t *opts)
 {
 	int fields[32];
 	size_t n_fields = 0;
 	return check_opts(s, opts, fields, &n_fields);
 }
 
-int custos_archive_export(custos_session_t *s, const char *dir, const custos_export_opts_t *opts,
+static int archive_export(custos_session_t *s, const char *dir, const custos_export_opts_t *opts,
                           custos_export_summary_t *summary)
 {
 	static const custos_export_opts_t defaults = CUSTOS_EXPORT_OPTS_INIT;
@@ -931,7 +934,7 @@ audit:;
 
 /* ---- re-reading a production ------------------------------------------------ */
 
-void custos_production_check_free(custos_production_check_t *c)
+static void production_check_free(custos_production_check_t *c)
 {
 	if (!c)
 		return;
@@ -954,7 +957,7 @@ static void problem_fn(void *ctx, const char *msg)
 		c->n_problem++;
 }
 
-int custos_production_verify(const char *dir, custos_production_check_t *out, custos_err_t *err)
+static int production_verify(const char *dir, custos_production_check_t *out, custos_err_t *err)
 {
 	custos_xcheck_counts_t n;
 	memset(out, 0, sizeof *out);
@@ -1074,7 +1077,7 @@ static const char *const audit_readme =
 	"Entries are numbered (\"n\") without gaps: jq -s 'map(.n) | . == [range(.[0]; "
 	".[0] + length)]' audit.jsonl\n";
 
-int custos_archive_audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out)
+static int audit_export(custos_session_t *s, const char *dir, custos_audit_export_t *out)
 {
 	custos_xdir_t *d = NULL;
 	custos_store_t *st = NULL;
@@ -1210,3 +1213,9 @@ audit:
 	custos_buf_free(&r);
 	return rc;
 }
+
+/* The export module's table (lib/module.c calls through it) */
+const custos_export_module_t custos_module_export = {
+	sizeof(custos_export_module_t), export_formats_parse, archive_export,
+	production_check_free, production_verify, audit_export, export_check, export_format_name
+};

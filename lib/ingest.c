@@ -17,9 +17,18 @@
 #define JOB_BLOB_BYTES ((size_t)64 << 20)   /* a batch's media, at most */
 #define SUBMIT_MAX ((size_t)64 << 20)
 
+/* The importers, from the import module (lib/module.c) */
+static int importers(const custos_import_module_t **m, custos_err_t *err)
+{
+	return CUSTOS_MODULE_GET(m, "import", custos_module_import, err);
+}
+
 const char *const *custos_ingest_formats(void)
 {
-	return custos_import_formats();
+	static const char *const none[] = { NULL };
+	const custos_import_module_t *m;
+	/* without the module there is no format; an ingest says why */
+	return importers(&m, NULL) == CUSTOS_OK ? m->formats() : none;
 }
 
 /* One batch being filled or being committed: copies of its records, bad
@@ -422,16 +431,17 @@ static void audit_result(custos_buf_t *b, const custos_ingest_summary_t *s,
 	custos_buf_addc(b, '}');
 }
 
-static int check_format(custos_session_t *s, const char *format)
+static int check_format(custos_session_t *s, const custos_import_module_t *m,
+                        const char *format)
 {
 	custos_buf_t list = { 0 };
 	if (!format || !strcmp(format, "auto"))
 		return CUSTOS_OK;
-	for (const char *const *f = custos_import_formats(); *f; f++)
+	for (const char *const *f = m->formats(); *f; f++)
 		if (!strcmp(*f, format))
 			return CUSTOS_OK;
-	for (const char *const *f = custos_import_formats(); *f; f++)
-		custos_buf_printf(&list, "%s%s", f == custos_import_formats() ? "" : ", ", *f);
+	for (const char *const *f = m->formats(); *f; f++)
+		custos_buf_printf(&list, "%s%s", f == m->formats() ? "" : ", ", *f);
 	custos_err_set(&s->err, CUSTOS_EINVAL, "unknown format '%s' (one of: auto, %s)", format,
 	               list.data ? list.data : "");
 	custos_buf_free(&list);
@@ -452,6 +462,7 @@ int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t 
 {
 	static const custos_ingest_opts_t defaults = CUSTOS_INGEST_OPTS_INIT;
 	custos_ingest_summary_t local;
+	const custos_import_module_t *imp = NULL;
 	custos_buf_t params = { 0 }, result = { 0 };
 	char (*hexes)[CUSTOS_SHA256_HEX] = NULL;
 	struct stat sb;
@@ -465,7 +476,8 @@ int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t 
 	summary->failed_line = summary->failed_offset = -1;
 	if ((rc = custos_session__begin(s, CUSTOS_OP_INGEST, "ingest")) < 0 ||
 	    (rc = custos_session__need_write(s, "ingest")) < 0 ||
-	    (rc = check_format(s, opts->format)) < 0)
+	    (rc = importers(&imp, &s->err)) < 0 ||
+	    (rc = check_format(s, imp, opts->format)) < 0)
 		return custos_session__audit(s, "ingest", NULL, NULL, rc);
 	/* every path must be there before anything is written */
 	for (size_t i = 0; i < n_paths; i++)
@@ -502,8 +514,8 @@ int custos_archive_ingest(custos_session_t *s, const char *const *paths, size_t 
 		custos_err_t ierr = { 0 };
 		/* the file was read whole for the audit entry: its hash spares
 		 * the import a read of its own before the first record */
-		rc = custos_import_run_hashed(paths[i], opts->format, hexes[i][0] ? hexes[i] : NULL,
-		                              &sink, &ierr);
+		rc = imp->run_hashed(paths[i], opts->format, hexes[i][0] ? hexes[i] : NULL,
+		                     &sink, &ierr);
 		if (rc < 0 && s->err.status == CUSTOS_OK)
 			s->err = ierr;   /* the importer's own failure, not the sink's */
 	}

@@ -3,8 +3,9 @@
  * a session of the one who asked; each job is a file under
  * <archive>/service/jobs, so a restart resumes what was cut short, or marks
  * it failed with the reason. A production writes into
- * <archive>/service/productions/ID; lib/production.c serves and deletes
- * what a finished one wrote. */
+ * <archive>/service/productions/ID (removed here when it does not
+ * finish); lib/production.c, in the serve module, serves and deletes what a
+ * finished one wrote. */
 #include "service_internal.h"
 
 #include <dirent.h>
@@ -242,6 +243,61 @@ static int load_all(custos_jobs_t *j, custos_err_t *err)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	return rc;
+}
+
+/* ---- removing a production's files ------------------------------------------- */
+
+/* Removes name below the directory pfd, depth levels deep at most. */
+static int rm_at(int pfd, const char *name, int depth, custos_err_t *err)
+{
+	struct stat sb;
+	int rc = CUSTOS_OK;
+	if (fstatat(pfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? CUSTOS_OK
+		       : custos_err_set(err, custos_lib__errno_status(errno), "cannot remove '%s': %s",
+		                        name, strerror(errno));
+	if (S_ISDIR(sb.st_mode)) {
+		if (depth > 32)
+			return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': more than 32 levels of "
+			                      "folders (not what custos writes)", name);
+		int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d = fd < 0 ? NULL : fdopendir(fd);
+		struct dirent *de;
+		if (!d) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return custos_err_set(err, custos_lib__errno_status(e), "cannot remove '%s': %s",
+			                      name, strerror(e));
+		}
+		while (rc == CUSTOS_OK && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				rc = rm_at(dirfd(d), de->d_name, depth + 1, err);
+		closedir(d);
+		if (rc == CUSTOS_OK && unlinkat(pfd, name, AT_REMOVEDIR) < 0)
+			rc = custos_err_set(err, custos_lib__errno_status(errno), "cannot remove '%s': %s",
+			                    name, strerror(errno));
+		return rc;
+	}
+	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT)
+		return custos_err_set(err, custos_lib__errno_status(errno), "cannot remove '%s': %s",
+		                      name, strerror(errno));
+	return CUSTOS_OK;
+}
+
+int custos_production__remove(const char *pdir, const char *name, custos_err_t *err)
+{
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return custos_err_set(err, CUSTOS_EINVAL, "'%s' is not a production's name", name);
+	int pfd = open(pdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return custos_err_set(err, custos_lib__errno_status(errno), "cannot open '%s': %s",
+		                      pdir, strerror(errno));
+	int rc = rm_at(pfd, name, 0, err);
+	if (rc == CUSTOS_OK && fsync(pfd) < 0)
+		rc = custos_err_set(err, CUSTOS_EIO, "cannot sync '%s': %s", pdir, strerror(errno));
+	close(pfd);
 	return rc;
 }
 

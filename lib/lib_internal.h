@@ -124,7 +124,8 @@ struct custos_archive {
 	custos_store_t    *store;      /* the first view: opening, and what nobody else uses */
 	custos_auditlog_t *audit;      /* NULL when the log cannot be appended to */
 	char               audit_why[256];
-	bool               git_held;   /* a reference on libgit2 while the threads run */
+	bool               git_held;   /* a reference on libgit2 while the threads run, taken
+	                                * at the first policy open (custos_archive__git_hold) */
 
 	pthread_mutex_t    mu;
 	unsigned           sessions;
@@ -148,6 +149,9 @@ struct custos_archive {
 
 /* Records that audit entries now account for records up to seq. */
 void custos_archive__audited(custos_archive_t *a, uint64_t seq);
+/* Takes the archive's reference on libgit2 (once; before the first
+ * custos_policy_open through the archive). */
+void custos_archive__git_hold(custos_archive_t *a);
 /* Records a new policy head (custos committed or accepted it). */
 void custos_archive__policy_head(custos_archive_t *a, const char *commit);
 /* The anchor to commit now: the audit log's durable tail, the policy head
@@ -224,11 +228,12 @@ void custos_session__change(custos_session_t *s, custos_policy_change_t *c, cons
  * (and auditing, as "policy-accept") commits made outside custos. */
 int custos_session__policy(custos_session_t *s, custos_policy_t **out);
 
-/* ---- productions (export.c) --------------------------------------------- */
+/* ---- productions (export.c, in the export module; module.c) ------------- */
 
 /* Checks the options of an export as custos_archive_export does before it
  * reads anything (one selection, formats, prefix, DAT fields, the query's
- * syntax), for a job that runs it later. The session's error says why. */
+ * syntax), for a job that runs it later. The session's error says why.
+ * Through the export module's table (module.c), which it loads. */
 int custos_export__check(custos_session_t *s, const custos_export_opts_t *opts);
 
 /* ---- holds against the anchored policy (holds_guard.c) ------------------- */
@@ -269,6 +274,9 @@ int custos_lib__release_intent(custos_session_t *s, const char *name, const char
 int custos_lib__json_kv(custos_buf_t *b, const char *key, const char *value);
 /* Appends {"error": msg}, an audit entry's result of a failure. */
 int custos_lib__json_error(custos_buf_t *b, const char *msg);
+/* The status of a failed system call's errno (ENOENT: CUSTOS_ENOTFOUND,
+ * ENOSPC: CUSTOS_ENOSPC, ...; CUSTOS_EIO for what has no better one). */
+int custos_lib__errno_status(int e);
 /* Appends the object {"key": value} (value a JSON string). */
 int custos_lib__json_obj(custos_buf_t *b, const char *key, const char *value);
 /* The query checker for the policy repository (ctx unused). */

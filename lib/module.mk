@@ -1,1 +1,8 @@
-LIB_SRCS += $(wildcard lib/*.c) $(wildcard lib/*.cc)
+# lib/export.c (productions) is in the export module; lib/poll.c (the
+# connectors' poller, libcurl) and lib/production.c (a service production's
+# files, streamed as zip or tar with libarchive: only the server calls it)
+# in the serve module: Makefile, "Modules".
+LIB_SRCS += $(filter-out lib/export.c lib/poll.c lib/production.c,$(wildcard lib/*.c)) \
+            $(wildcard lib/*.cc)
+MOD_SRCS_export += lib/export.c
+MOD_SRCS_serve += lib/poll.c lib/production.c

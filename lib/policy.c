@@ -34,6 +34,7 @@ int custos_session__policy(custos_session_t *s, custos_policy_t **out)
 
 	*out = NULL;
 	o.check_query = custos_lib__query_check;
+	custos_archive__git_hold(s->a);
 	/* accepting commits made outside custos is audited: a session that
 	 * cannot audit (a read-only medium) reads the repository as it is */
 	if (!custos_archive_audited(s->a))

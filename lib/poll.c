@@ -785,3 +785,8 @@ void custos_poller__stop(custos_poller_t *p)
 	pthread_cond_destroy(&p->cv);
 	free(p);
 }
+
+/* The poller's table in the serve module (lib/service.c calls through it) */
+const custos_poll_module_t custos_module_poll = {
+	sizeof(custos_poll_module_t), custos_poller__start, custos_poller__stop
+};

@@ -1,7 +1,10 @@
 /* The files of productions made through the service (lib/jobs.c runs
  * them into <archive>/service/productions/ID): listed, opened and streamed
  * strictly as their manifest names them, never following a symbolic link,
- * each checked against its SHA-256; and deleted. */
+ * each checked against its SHA-256; and deleted. Only the server calls
+ * these: they are in the serve module (serve.so, with libarchive for the
+ * zip and tar streams); removing a production's files (a job's cleanup as
+ * much as a delete) is lib/jobs.c's. */
 #include "service_internal.h"
 
 #include <archive.h>
@@ -13,68 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int errno_status(int e)
-{
-	return e == ENOENT ? CUSTOS_ENOTFOUND : e == ENOSPC || e == EDQUOT ? CUSTOS_ENOSPC
-	       : e == ENOMEM ? CUSTOS_ENOMEM : e == EACCES || e == EPERM ? CUSTOS_EACCESS
-	       : CUSTOS_EIO;
-}
-
-/* ---- removing --------------------------------------------------------------- */
-
-/* Removes name below the directory pfd, depth levels deep at most. */
-static int rm_at(int pfd, const char *name, int depth, custos_err_t *err)
-{
-	struct stat sb;
-	int rc = CUSTOS_OK;
-	if (fstatat(pfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? CUSTOS_OK : custos_err_set(err, errno_status(errno),
-		                                                   "cannot remove '%s': %s", name,
-		                                                   strerror(errno));
-	if (S_ISDIR(sb.st_mode)) {
-		if (depth > 32)
-			return custos_err_set(err, CUSTOS_EIO, "cannot remove '%s': more than 32 levels of "
-			                      "folders (not what custos writes)", name);
-		int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		DIR *d = fd < 0 ? NULL : fdopendir(fd);
-		struct dirent *de;
-		if (!d) {
-			int e = errno;
-			if (fd >= 0)
-				close(fd);
-			return custos_err_set(err, errno_status(e), "cannot remove '%s': %s", name,
-			                      strerror(e));
-		}
-		while (rc == CUSTOS_OK && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				rc = rm_at(dirfd(d), de->d_name, depth + 1, err);
-		closedir(d);
-		if (rc == CUSTOS_OK && unlinkat(pfd, name, AT_REMOVEDIR) < 0)
-			rc = custos_err_set(err, errno_status(errno), "cannot remove '%s': %s", name,
-			                    strerror(errno));
-		return rc;
-	}
-	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT)
-		return custos_err_set(err, errno_status(errno), "cannot remove '%s': %s", name,
-		                      strerror(errno));
-	return CUSTOS_OK;
-}
-
-int custos_production__remove(const char *pdir, const char *name, custos_err_t *err)
-{
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
-		return custos_err_set(err, CUSTOS_EINVAL, "'%s' is not a production's name", name);
-	int pfd = open(pdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (pfd < 0)
-		return custos_err_set(err, errno_status(errno), "cannot open '%s': %s", pdir,
-		                      strerror(errno));
-	int rc = rm_at(pfd, name, 0, err);
-	if (rc == CUSTOS_OK && fsync(pfd) < 0)
-		rc = custos_err_set(err, CUSTOS_EIO, "cannot sync '%s': %s", pdir, strerror(errno));
-	close(pfd);
-	return rc;
-}
 
 /* ---- paths ------------------------------------------------------------------ */
 
@@ -121,7 +62,7 @@ static int open_below(int dfd, const char *rel, int *fd, struct stat *sb, custos
 			rc = e == ELOOP || e == ENOTDIR
 			   ? custos_err_set(err, CUSTOS_ECORRUPT, "'%s' is not a file of the production: "
 			                    "a symbolic link or not a folder on its way", rel)
-			   : custos_err_set(err, errno_status(e), "cannot open '%s': %s", rel, strerror(e));
+			   : custos_err_set(err, custos_lib__errno_status(e), "cannot open '%s': %s", rel, strerror(e));
 			return rc;
 		}
 		if (!slash) {
@@ -279,7 +220,7 @@ static int prod_open(custos_service_t *svc, custos_session_t *s, const char *id,
 	}
 	snprintf(p->manifest_sha256, sizeof p->manifest_sha256, "%s", sha);
 	if ((p->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		rc = custos_err_set(&s->err, errno == ENOENT ? CUSTOS_ECORRUPT : errno_status(errno),
+		rc = custos_err_set(&s->err, errno == ENOENT ? CUSTOS_ECORRUPT : custos_lib__errno_status(errno),
 		                    "cannot open the production '%s': %s", dir, strerror(errno));
 		prod_close(p);
 		return rc;

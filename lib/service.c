@@ -171,7 +171,8 @@ int custos_service_start(custos_service_t **out, custos_archive_t *a,
 	custos_tokens__cache_init(&svc->tokens);
 	if ((rc = custos_jobs__start(&svc->jobs, a, !opts->no_jobs, err)) < 0 ||
 	    (!opts->no_poll &&
-	     (rc = custos_poller__start(&svc->poller, a, opts->poll_tick_ms, err)) < 0)) {
+	     ((rc = CUSTOS_MODULE_GET(&svc->poll, "serve", custos_module_poll, err)) < 0 ||
+	      (rc = svc->poll->start(&svc->poller, a, opts->poll_tick_ms, err)) < 0))) {
 		custos_service_stop(svc);
 		return rc;
 	}
@@ -183,7 +184,8 @@ void custos_service_stop(custos_service_t *svc)
 {
 	if (!svc)
 		return;
-	custos_poller__stop(svc->poller);
+	if (svc->poll)
+		svc->poll->stop(svc->poller);
 	custos_jobs__stop(svc->jobs);
 	custos_tokens__cache_free(&svc->tokens);
 	free(svc);

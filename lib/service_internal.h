@@ -62,7 +62,7 @@ void custos_jobs__count(custos_jobs_t *j, uint64_t counts[CUSTOS_JOB_FAILED + 1]
 int  custos_jobs__production(custos_jobs_t *j, custos_session_t *s, const char *id, bool take,
                              char *dir, size_t cap, json_t **result);
 
-/* ---- productions' files (production.c) ------------------------------------ */
+/* ---- productions' files (jobs.c; production.c, in the serve module) ------ */
 /* Removes pdir/name and everything below it without following a symbolic
  * link; absent is fine. */
 int  custos_production__remove(const char *pdir, const char *name, custos_err_t *err);
@@ -72,6 +72,16 @@ typedef struct custos_poller custos_poller_t;
 int  custos_poller__start(custos_poller_t **out, custos_archive_t *a, unsigned tick_ms,
                           custos_err_t *err);
 void custos_poller__stop(custos_poller_t *p);
+/* The poller (libcurl) is in the serve module (serve.so, with server/),
+ * which lib/service.c loads when a service polls: its table, first member
+ * its size; weak, so NULL in a program the module is not linked into. */
+typedef struct {
+	unsigned size;
+	int  (*start)(custos_poller_t **out, custos_archive_t *a, unsigned tick_ms,
+	              custos_err_t *err);
+	void (*stop)(custos_poller_t *p);
+} custos_poll_module_t;
+extern const custos_poll_module_t custos_module_poll __attribute__((weak));
 
 /* Reads the sources' definitions (an array; *out an empty one when none). */
 int custos_sources__load(const char *dir, json_t **out, custos_err_t *err);
@@ -85,6 +95,7 @@ struct custos_service {
 	custos_tokcache_t tokens;
 	custos_jobs_t    *jobs;
 	custos_poller_t  *poller;
+	const custos_poll_module_t *poll;   /* the serve module's, when polling */
 };
 
 #endif

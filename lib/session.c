@@ -72,7 +72,7 @@ static const char *const op_names[CUSTOS_OP_COUNT + 1] = {
 	[CUSTOS_OP_MATTER_READ] = "matter-read", [CUSTOS_OP_MATTER_WRITE] = "matter-write",
 	[CUSTOS_OP_EXPORT] = "export", [CUSTOS_OP_TOKEN_ADMIN] = "token-admin",
 	[CUSTOS_OP_SOURCE_ADMIN] = "source-admin", [CUSTOS_OP_SOURCE_READ] = "source-read",
-	[CUSTOS_OP_METRICS] = "metrics",
+	[CUSTOS_OP_METRICS] = "metrics", [CUSTOS_OP_COMPACT] = "compact",
 };
 
 const char *const *custos_operations(void)

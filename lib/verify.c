@@ -226,6 +226,7 @@ static void verify_policy(custos_session_t *s, custos_verify_t *v, const anchors
 	const char *base = NULL;
 	o.flags = CUSTOS_POLICY_READONLY;
 	o.check_query = custos_lib__query_check;
+	custos_archive__git_hold(s->a);
 	if (custos_policy_open(&p, s->a->dir, &o, &err) < 0) {
 		problem(s, v, "policy repository: %s", err.msg);
 		return;

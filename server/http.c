@@ -599,3 +599,6 @@ out:
 	free(srv.req_bucket);
 	return rc;
 }
+
+/* The serve module's table (cli/cmd_serve.c calls through it) */
+const srv_module_t custos_module_serve = { sizeof(srv_module_t), srv_run };

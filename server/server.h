@@ -31,6 +31,16 @@ typedef struct {
  * listening. Returns 0, or 1 with err saying why it could not start. */
 int srv_run(custos_archive_t *a, const srv_opts_t *o, custos_err_t *err);
 
+/* The server is the serve module (serve.so, with libmicrohttpd, GnuTLS and
+ * the connectors' poller), which cli/cmd_serve.c loads through
+ * custos_module_table: its table, first member its size. Weak: NULL in a
+ * program the module is not linked into. */
+typedef struct {
+	unsigned size;
+	int (*run)(custos_archive_t *a, const srv_opts_t *o, custos_err_t *err);
+} srv_module_t;
+extern const srv_module_t custos_module_serve __attribute__((weak));
+
 /* ---- shared between the server's files ----------------------------------- */
 
 typedef struct srv srv_t;

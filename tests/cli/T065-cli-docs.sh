@@ -44,7 +44,12 @@ test_expect 'make install puts the man pages and completions in place' '
 	for c in $("$CUSTOS" --commands); do test -f root/usr/share/man/man1/custos-$c.1 || exit 1; done &&
 	test -f root/usr/share/bash-completion/completions/custos &&
 	test -f root/usr/share/zsh/site-functions/_custos &&
-	head -n 1 root/usr/share/zsh/site-functions/_custos | grep -qx "#compdef custos"
+	head -n 1 root/usr/share/zsh/site-functions/_custos | grep -qx "#compdef custos" &&
+	# the modules beside the binary, found by it where it is installed
+	for m in export import serve; do test -f root/usr/lib/custos/$m.so || exit 1; done &&
+	root/usr/bin/custos --archive inst init >/dev/null && gen_posts 2 >i.ndjson &&
+	root/usr/bin/custos --archive inst ingest i.ndjson >/dev/null &&
+	test "$(root/usr/bin/custos --archive inst search --count post)" = 2
 '
 test_expect 'bash completion: commands, subcommands, options, hold names, formats' '
 	custos init >/dev/null && gen_posts 3 >a.ndjson && custos ingest a.ndjson >/dev/null &&
