@@ -3061,12 +3061,16 @@ int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark)
 int custos_index__lexicon_held(custos_index_t *idx, size_t *out)
 {
 	*out = 0;
-	int e;
-	if ((e = drain(idx)) < 0)
-		return e;
-	for (const Lane *ln : idx->lanes)
-		*out = std::max(*out, lexicon_held(ln));
-	return CUSTOS_OK;
+	try {
+		int e;
+		if ((e = drain(idx)) < 0)
+			return e;
+		for (const Lane *ln : idx->lanes)
+			*out = std::max(*out, lexicon_held(ln));
+		return CUSTOS_OK;
+	} catch (...) {
+		return translate(&idx->err, "cannot read the index writer's state");
+	}
 }
 
 static uint64_t read_watermark(custos_index_t *idx)
