@@ -14,6 +14,9 @@ extern "C" {
 #define CUSTOS_INDEX__MAX_DISTANCE 1000   /* NEAR/n, PRE/n, w/n: 1..this */
 #define CUSTOS_INDEX__NEAR_DEFAULT 10     /* NEAR, w/ without a number */
 #define CUSTOS_INDEX__MAX_FUZZY 3         /* word~n, word%%%: edits */
+/* Words of the lexicon (wildcards, fuzzy words) a writer lane remembers
+ * having written, kept past a commit; over this many it forgets them all. */
+#define CUSTOS_INDEX__LEXICON_SEEN_MAX 16384
 
 /* The parsed query: a tree the Xapian glue turns into a Xapian query. */
 typedef enum {
@@ -64,6 +67,14 @@ typedef struct {
  * "... at position N" (byte offset) in err for anything it cannot mean. */
 int custos_index__parse(const char *query, unsigned flags, custos_qparse_t *out, custos_err_t *err);
 void custos_index__qparse_free(custos_qparse_t *p);
+
+/* Sets *out to the most words of the lexicon any writer lane of idx
+ * remembers having written (at most CUSTOS_INDEX__LEXICON_SEEN_MAX after a
+ * commit, plus what was added since), once the lanes have done their queued
+ * work. For tests: the memory a long-running writer keeps does not grow with
+ * the words it has indexed. 0, or a lane's failure. */
+struct custos_index;
+int custos_index__lexicon_held(struct custos_index *idx, size_t *out);
 
 /* Parses a date: value ("2019", "2019-03", "2019-03-01", ranges "A..B",
  * "..B", "A..", each day optionally with "Z" or "+02:00") into inclusive

@@ -61,6 +61,14 @@ const char WATERMARK_KEY[] = "custos.watermark";
 const char SCHEMA_KEY[] = "custos.schema";
 const char SCHEMA_VERSION[] = "5";
 const size_t QUEUE_MAX = 4096;
+// Words of the lexicon a lane remembers having written, over its shards,
+// past a commit. Without a bound the set held every distinct word the
+// handle had indexed: an id, a number or a URL in each post made that
+// about 80 bytes a record for as long as the index service ran
+// (BENCHMARKS.md, "custos serve"). Forgetting only costs writing a word's
+// metadata again, with the same value; the common words are back in the
+// set within a commit or two.
+const size_t LEXICON_SEEN_MAX = CUSTOS_INDEX__LEXICON_SEEN_MAX;
 const Xapian::doccount ONE_PASS_MAX = 5000;   // see custos_index_search
 
 // ---- small helpers --------------------------------------------------------
@@ -985,7 +993,8 @@ struct Shard {
 	std::vector<PosTok> toks;   // scratch for make_document
 	// the lexicon: words as written (metadata W<word>) and the words of
 	// each stem (S<stem>\x1f<word>), for wildcards and fuzzy words; each
-	// word is written once per handle, at the next commit
+	// word is written at the next commit, and not again while this set
+	// remembers it (bounded per lane: LEXICON_SEEN_MAX)
 	std::unordered_set<std::string> lexicon_seen;
 	std::vector<std::pair<std::string, std::string>> lexicon_new;
 	bool dirty = false;     // changed since its last commit
@@ -1013,6 +1022,15 @@ void lexicon_add(Shard *sh, const std::string &raw, const std::string &stem)
 	if (raw.size() > 100 || !sh->lexicon_seen.insert(raw).second)
 		return;
 	sh->lexicon_new.emplace_back(raw, stem);
+}
+
+// The words a lane remembers having written, over its shards.
+size_t lexicon_held(const Lane *ln)
+{
+	size_t n = 0;
+	for (const Shard *sh : ln->shards)
+		n += sh->lexicon_seen.size();
+	return n;
 }
 
 void flush_lexicon(Shard *sh)
@@ -1321,6 +1339,9 @@ void apply_commit(custos_index_t *idx, unsigned lane, uint64_t watermark)
 		sh->wdb->begin_transaction(true);
 		sh->dirty = sh->deleted = false;
 	}
+	if (lexicon_held(ln) > LEXICON_SEEN_MAX)
+		for (Shard *sh : ln->shards)
+			std::unordered_set<std::string>().swap(sh->lexicon_seen);   // buckets too
 	std::lock_guard<std::mutex> lk(idx->man_mu);
 	if (idx->man.watermark[lane] == watermark)
 		return;
@@ -3110,6 +3131,21 @@ int custos_index_commit(custos_index_t *idx, uint64_t watermark)
 int custos_index_commit_queued(custos_index_t *idx, uint64_t watermark)
 {
 	return commit(idx, watermark, false);
+}
+
+int custos_index__lexicon_held(custos_index_t *idx, size_t *out)
+{
+	*out = 0;
+	try {
+		int e;
+		if ((e = drain(idx)) < 0)
+			return e;
+		for (const Lane *ln : idx->lanes)
+			*out = std::max(*out, lexicon_held(ln));
+		return CUSTOS_OK;
+	} catch (...) {
+		return translate(&idx->err, "cannot read the index writer's state");
+	}
 }
 
 static uint64_t read_watermark(custos_index_t *idx)

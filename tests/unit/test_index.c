@@ -4,6 +4,7 @@
  * missing or corrupt index. */
 #include "check.h"
 #include "custos_indexer.h"
+#include "index_internal.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -963,6 +964,49 @@ static void test_index__add_requires_id_seq_and_time(void)
 	custos_index_free(idx);
 }
 
+/* A writer that runs for months (the index service) remembers which words of
+ * the lexicon it has written so as not to write them again; posts that each
+ * bring new words (ids, numbers, URLs) must not make that memory grow with
+ * the archive. Eight new words a record, a commit every 500 records: each
+ * lane (at most four) meets at least 16,000 x 8 / 4 = 32,000 words, about
+ * twice what it may keep. */
+static void test_index__lexicon_memory_is_bounded_while_words_keep_coming(void)
+{
+	custos_index_t *idx = NULL;
+	custos_record_t r;
+	custos_err_t err;
+	char id[32], text[256];
+	size_t held = 0;
+	const int n = 16000, every = 500, words = 8;
+	snprintf(index_path, sizeof index_path, "%s/index", check_tmpdir);
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_WRITE | CUSTOS_INDEX_CREATE, &err));
+	custos_record_init(&r);
+	for (int i = 1; i <= n; i++) {
+		row_t w = { .platform = "x", .account = "acme", .kind = "post", .author = "a",
+		            .created = "2023-05-01T10:00:00Z", .lang = "en", .text = text };
+		snprintf(id, sizeof id, "x:%d", i);
+		snprintf(text, sizeof text, "a%dx b%dx c%dx d%dx e%dx f%dx g%dx h%dx", i, i, i, i, i, i,
+		         i, i);
+		w.id = id;
+		make_record(&r, &w, (uint64_t)i);
+		CHECK_OK(custos_index_add(idx, &r));
+		if (i % every == 0) {
+			CHECK_OK(custos_index_commit_queued(idx, (uint64_t)i));
+			CHECK_OK(custos_index__lexicon_held(idx, &held));
+			CHECK(held <= CUSTOS_INDEX__LEXICON_SEEN_MAX + (size_t)every * words);
+		}
+	}
+	custos_record_free(&r);
+	CHECK_OK(custos_index_commit(idx, (uint64_t)n));
+	custos_index_free(idx);
+	/* words written before and after the lanes forgot are in the lexicon */
+	CHECK_OK(custos_index_open(&idx, index_path, CUSTOS_INDEX_READ, &err));
+	CHECK_STR(ids(idx, "a7?"), "x:7");
+	CHECK_STR(ids(idx, "h1599?x"), "x:15990,x:15991,x:15992,x:15993,x:15994,x:15995,x:15996,"
+	                               "x:15997,x:15998,x:15999");
+	custos_index_free(idx);
+}
+
 CHECK_MAIN(
 	CHECK_CASE(test_index__free_text_and_stemming),
 	CHECK_CASE(test_index__boolean_operators),
@@ -988,5 +1032,6 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__bad_queries_say_where),
 	CHECK_CASE(test_index__missing_or_corrupt_index_is_eindex),
 	CHECK_CASE(test_index__compact_keeps_results),
-	CHECK_CASE(test_index__add_requires_id_seq_and_time)
+	CHECK_CASE(test_index__add_requires_id_seq_and_time),
+	CHECK_CASE(test_index__lexicon_memory_is_bounded_while_words_keep_coming)
 )
