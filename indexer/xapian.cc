@@ -2908,6 +2908,14 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 	// the handle moves to the new generations
 	delete idx->db;
 	idx->db = nullptr;
+	// the lanes let go of the dropped partitions' shards before they are freed
+	for (Lane *ln : idx->lanes) {
+		std::vector<Shard *> v;
+		for (Shard *sh : ln->shards)
+			if (!dropped.count(sh->part))
+				v.push_back(sh);
+		ln->shards.swap(v);
+	}
 	std::vector<Shard *> keep;
 	for (Shard *sh : idx->shards) {
 		bool gone = dropped.count(sh->part) > 0;
@@ -2921,13 +2929,6 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 		keep.push_back(sh);
 	}
 	idx->shards.swap(keep);
-	for (Lane *ln : idx->lanes) {
-		std::vector<Shard *> v;
-		for (Shard *sh : ln->shards)
-			if (!dropped.count(sh->part))
-				v.push_back(sh);
-		ln->shards.swap(v);
-	}
 	for (const std::string &n : dropped)
 		idx->parts.erase(n);
 	idx->man = m;

@@ -7,7 +7,12 @@ log=$(mktemp -d "${TMPDIR:-/tmp}/custos-check-XXXXXX")
 pass=0 fail=0 skip=0 broken=""
 export CUSTOS_BIN="$top/custos"
 if [ "$SANITIZE" = 1 ]; then
-	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
+	# new_delete_type_mismatch=0: Debian's libxapian 1.4 frees an object of
+	# its table checker (Xapian::Database::check, which verify runs over
+	# every shard) through a type 8 bytes smaller than the one it allocated,
+	# inside the library (no frame of ours below check_); ASan cannot
+	# suppress one library's reports of this kind, so the check is off
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99:new_delete_type_mismatch=0"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp"
 fi
