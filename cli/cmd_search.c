@@ -17,8 +17,13 @@ static const cli_option_t opts[] = {
 	{ "sort", 's', "ORDER", "Order the hits by relevance (the default), date (oldest first) "
 	  "or -date (newest first).", CLI_ARG_VALUES, "relevance date -date", false },
 	{ "facets", 'f', "FIELD,...", "Count the matching records per value of each field "
-	  "(platform, account, author, year, month); not with --count or --csv.",
-	  CLI_ARG_TEXT, NULL, false },
+	  "(platform, account, author, year, month, and tag with --matter); not with --count or "
+	  "--csv.", CLI_ARG_TEXT, NULL, false },
+	{ "matter", 'm', "NAME", "Search with matter NAME's review coding: --tag narrows by it, "
+	  "the tag facet counts it, and with --json each hit says its tags.", CLI_ARG_TEXT, NULL,
+	  false },
+	{ "tag", 't', "TAG,...", "Only the records matter NAME codes with every TAG now "
+	  "(repeatable); a tag the matter does not have is refused.", CLI_ARG_TEXT, NULL, false },
 	{ "lang", 'L', "CODE", "Stem the query's words as language CODE (de, fr, ...) instead "
 	  "of English.", CLI_ARG_TEXT, NULL, false },
 	{ "dtsearch", 'd', NULL, "Read lower-case and, or and not as operators, as dtSearch does "
@@ -30,7 +35,8 @@ static const cli_option_t opts[] = {
 
 const cli_sub_t cli_search_subs[] = {
 	{ NULL, "[--json|--csv] [--count] [--limit N] [--offset N] [--sort ORDER] "
-	  "[--facets FIELD,...] [--lang CODE] [--dtsearch] [--accents] QUERY", "Finds the "
+	  "[--facets FIELD,...] [--matter NAME [--tag TAG,...]] [--lang CODE] [--dtsearch] "
+	  "[--accents] QUERY", "Finds the "
 	  "records QUERY matches, in the index as of its watermark, with the exact total and a snippet of each hit. Words of "
 	  "QUERY given as several arguments are joined by spaces.", opts, CLI_ARG_TEXT },
 	{ NULL, NULL, NULL, NULL, 0 }
@@ -73,6 +79,9 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 	custos_session_t *a = NULL;
 	custos_buf_t q = { 0 };
 	custos_err_t err = { 0 };
+	custos_codings_t coding = { 0 };
+	const char *tags[64];
+	size_t n_tags = 0;
 	int out = cli->json ? OUT_JSON : OUT_TABLE, c, rc;
 	char *end;
 
@@ -113,6 +122,16 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 				return cli_usage(cmd, "%s", err.msg);
 			break;
 		case 'L': so.lang = optarg; break;
+		case 'm': so.matter = optarg; break;
+		case 't':
+			for (char *t = optarg, *e; t; t = e) {
+				if ((e = strchr(t, ',')))
+					*e++ = '\0';
+				if (n_tags == sizeof tags / sizeof *tags)
+					return cli_usage(cmd, "--tag takes up to %zu tags", n_tags);
+				tags[n_tags++] = t;
+			}
+			break;
 		default: return cli_usage(cmd, NULL);
 		}
 	}
@@ -133,6 +152,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		return rc;
 	}
 	so.snippets = !so.count_only;
+	so.tags = tags;
+	so.n_tags = n_tags;
 	if (custos_archive_search(a, q.data, &so, &res) < 0) {
 		const custos_err_t *e = custos_session_err(a);
 		/* options that do not go together are bad usage, whoever finds it */
@@ -146,7 +167,25 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 		/* the object the service answers too (lib/render.c): with --count,
 		 * the total and no hits */
 		custos_buf_t j = { 0 };
-		if (custos_search_result_json(res, q.data, so.facets, &j) < 0) {
+		const char **ids = NULL;
+		if (so.matter) {
+			/* each hit's tags: the object the service answers with matter= */
+			if (res->n_hits && !(ids = calloc(res->n_hits, sizeof *ids))) {
+				rc = cli_fail("out of memory");
+				goto done;
+			}
+			for (size_t i = 0; i < res->n_hits; i++)
+				ids[i] = res->hits[i].id;
+			if (custos_archive_matter_coding(a, so.matter, ids, res->n_hits, &coding) < 0) {
+				free(ids);
+				rc = cli_fail_err(custos_session_err(a));
+				goto done;
+			}
+			free(ids);
+		}
+		if ((so.matter ? custos_search_result_json_coded(res, q.data, so.facets, so.matter,
+		                                                 &coding, &j)
+		               : custos_search_result_json(res, q.data, so.facets, &j)) < 0) {
 			rc = cli_fail("out of memory");
 		} else {
 			fwrite(j.data, 1, j.len, stdout);
@@ -212,6 +251,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			print_facets(res, so.facets);
 	}
 done:
+	custos_codings_free(&coding);
 	custos_search_result_free(res);
 	cli_close(cli);
 	custos_buf_free(&q);

@@ -196,7 +196,8 @@ typedef enum {
 	CUSTOS_FACET_AUTHOR   = 2,
 	CUSTOS_FACET_YEAR     = 3,
 	CUSTOS_FACET_MONTH    = 4,
-	CUSTOS_FACET_COUNT    = 5
+	CUSTOS_FACET_TAG      = 5,   /* a matter's review tags: counted by lib/, not the index */
+	CUSTOS_FACET_COUNT    = 6
 } custos_facet_field_t;
 #define CUSTOS_FACET_BIT(f) (1u << (f))
 

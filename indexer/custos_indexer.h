@@ -169,7 +169,7 @@ int custos_index_merge(custos_index_t *idx, unsigned *merged);
 typedef custos_sort_t custos_index_sort_t;
 typedef custos_facet_field_t custos_index_facet_field_t;
 
-/* Parses a facet list "platform,account,author,year,month" into bits.
+/* Parses a facet list "platform,account,author,year,month,tag" into bits.
  * CUSTOS_EFORMAT (err says which name) for an unknown name. */
 int custos_index_facets_parse(unsigned *out, const char *list, custos_err_t *err);
 /* "platform", "account", ... ; static storage. */
@@ -182,6 +182,21 @@ const char *custos_index_facet_name(int field);
  * until the next call) or returns non-zero to leave the snippet out. */
 typedef int (*custos_index_text_fn)(void *ctx, const char *id, uint64_t seq,
                                     const char **text, size_t *len);
+
+/* The records a matter codes, for a search narrowed by review tags or
+ * counting them (custos_index_search_opts_t.coding). Tags are numbered
+ * 0..n_tags-1; row i (stride bytes) has bit t (byte t/8, bit t%8) set
+ * when record ids[i] carries tag t. A record not listed carries none. */
+typedef struct {
+	size_t n;
+	const char *const *ids;
+	const unsigned char *rows;       /* n * stride bytes */
+	size_t n_tags, stride;           /* stride = (n_tags + 7) / 8 */
+	const unsigned char *require;    /* stride bytes: tags a record must carry,
+	                                  * every one (none set: no narrowing) */
+	int count;                       /* count the matching records per tag
+	                                  * (results' tag_counts) */
+} custos_index_coding_t;
 
 typedef struct {
 	size_t   limit;          /* hits wanted (default 20); 0 with count_only */
@@ -200,10 +215,15 @@ typedef struct {
 	const char *hi_end;      /* (default "]]") */
 	const char *omit;        /* where text was cut (default "...") */
 	unsigned query_flags;    /* CUSTOS_QUERY_* */
+	/* review coding (NULL: none): narrows to the records carrying every
+	 * required tag, and counts records per tag, both exact over the whole
+	 * match (the total, the other facets and the pages see the narrowed
+	 * match). Costs a read of each matching document's id. */
+	const custos_index_coding_t *coding;
 } custos_index_search_opts_t;
 
 #define CUSTOS_INDEX_SEARCH_OPTS_INIT \
-	{ 20, 0, CUSTOS_SORT_RELEVANCE, 0, 0, 0, NULL, NULL, NULL, 200, "[[", "]]", "...", 0 }
+	{ 20, 0, CUSTOS_SORT_RELEVANCE, 0, 0, 0, NULL, NULL, NULL, 200, "[[", "]]", "...", 0, NULL }
 
 /* A record a search found: the fields of its best-ranked matching version,
  * and every version of it that matched. */
@@ -241,7 +261,10 @@ typedef struct {
 	size_t   expansions;     /* words the query's wildcards and fuzzy words matched */
 	custos_index_hit_t *hits;
 	size_t   n_hits;
-	custos_index_facet_t facets[CUSTOS_FACET_COUNT];  /* for the bits asked */
+	custos_index_facet_t facets[CUSTOS_FACET_COUNT];  /* for the bits asked (not
+	                          * CUSTOS_FACET_TAG: see tag_counts) */
+	uint64_t *tag_counts;    /* with coding->count: coding->n_tags matching
+	                          * records per tag, exact; else NULL */
 	custos_arena_t arena;    /* owns every string above */
 } custos_index_results_t;
 

@@ -950,6 +950,72 @@ class FacetSpy : public Xapian::MatchSpy {
 	}
 };
 
+// Review coding handed in by lib/ (custos_index_coding_t): the decider
+// narrows the match to the records carrying every required tag, the spy
+// counts the matching records per tag. Both read the record id of each
+// document they see, so their cost follows the match, not the archive.
+class Coding : public Xapian::MatchDecider {
+	std::unordered_map<std::string, const unsigned char *> rows;
+	std::vector<size_t> need;   // the required tags' numbers
+
+    public:
+	const size_t n_tags;
+
+	explicit Coding(const custos_index_coding_t *c) : n_tags(c->n_tags)
+	{
+		rows.reserve(c->n);
+		for (size_t i = 0; i < c->n; i++)
+			rows.emplace(c->ids[i], c->rows + i * c->stride);
+		for (size_t t = 0; c->require && t < c->n_tags; t++)
+			if (c->require[t / 8] & (1u << (t % 8)))
+				need.push_back(t);
+	}
+	bool narrows() const { return !need.empty(); }
+	// The tag row of the document's record (nullptr: not coded); id gets
+	// the record id.
+	const unsigned char *row_of(const Xapian::Document &doc, std::string &id) const
+	{
+		const std::string v = doc.get_value(SLOT_REC);
+		size_t pos = 0;
+		uint64_t seq, ver;
+		if (!get_varint(v, pos, seq) || !get_varint(v, pos, ver))
+			return nullptr;
+		size_t a = v.find('\x1f', pos);
+		id.assign(v, pos, a == std::string::npos ? std::string::npos : a - pos);
+		auto it = rows.find(id);
+		return it == rows.end() ? nullptr : it->second;
+	}
+	bool operator()(const Xapian::Document &doc) const override
+	{
+		std::string id;
+		const unsigned char *row = row_of(doc, id);
+		for (size_t t : need)
+			if (!row || !(row[t / 8] & (1u << (t % 8))))
+				return false;
+		return true;
+	}
+};
+
+class TagSpy : public Xapian::MatchSpy {
+	const Coding &coding;
+	std::string id;
+	std::unordered_set<std::string> seen;   // coded records counted (a record
+	                                        // with several matching versions once)
+    public:
+	std::vector<uint64_t> counts;
+
+	explicit TagSpy(const Coding &c) : coding(c), counts(c.n_tags, 0) {}
+	void operator()(const Xapian::Document &doc, double) override
+	{
+		const unsigned char *row = coding.row_of(doc, id);
+		if (!row || !seen.insert(id).second)
+			return;
+		for (size_t t = 0; t < counts.size(); t++)
+			if (row[t / 8] & (1u << (t % 8)))
+				counts[t]++;
+	}
+};
+
 } // namespace
 
 // ---- the handle -----------------------------------------------------------
@@ -2096,11 +2162,13 @@ Xapian::BM25Weight relevance_weight()
 	return Xapian::BM25Weight(1.2, 0, 1, 0, 0.5);
 }
 
-// Exact count of matches, with facets when asked.
-uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, FacetSpy *spy)
+// Exact count of matches, with facets when asked; with dec, the documents
+// it lets through (counted by a spy: a bare count is only a bound then).
+uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, FacetSpy *spy,
+                       const Xapian::MatchDecider *dec = nullptr, Xapian::MatchSpy *spy2 = nullptr)
 {
 	// one term (a word, or a field alone): its frequency is the exact count
-	if (!spy) {
+	if (!spy && !dec) {
 		Xapian::Query t = q;
 		if (t.get_type() == Xapian::Query::OP_SCALE_WEIGHT && t.get_num_subqueries() == 1)
 			t = t.get_subquery(0);
@@ -2116,8 +2184,10 @@ uint64_t count_matches(const Xapian::Database *db, const Xapian::Query &q, Facet
 	enq.set_docid_order(spy ? Xapian::Enquire::ASCENDING : Xapian::Enquire::DONT_CARE);
 	if (spy)
 		enq.add_matchspy(spy);
+	if (spy2)
+		enq.add_matchspy(spy2);
 	Xapian::doccount all = db->get_doccount();
-	Xapian::MSet ms = enq.get_mset(0, 0, all);
+	Xapian::MSet ms = enq.get_mset(0, 0, all, nullptr, dec);
 	if (ms.get_matches_lower_bound() == ms.get_matches_upper_bound())
 		return ms.get_matches_lower_bound();
 	ms = enq.get_mset(0, 1, all);
@@ -2165,7 +2235,7 @@ uint64_t count_records(const Xapian::Database *db, const Xapian::Query &q, const
 // the window is older (newer) than everything inside it, so the page is
 // exact. Small result sets are sorted directly.
 Xapian::MSet date_page(const Xapian::Database *db, const ShardStats &ss, const Xapian::Query &q, bool desc,
-                       size_t offset, size_t limit)
+                       size_t offset, size_t limit, const Xapian::MatchDecider *dec)
 {
 	Xapian::Enquire enq(*db);
 	enq.set_weighting_scheme(Xapian::BoolWeight());
@@ -2175,6 +2245,10 @@ Xapian::MSet date_page(const Xapian::Database *db, const ShardStats &ss, const X
 	Xapian::doccount all = db->get_doccount();
 
 	enq.set_query(q);
+	// narrowed by review tags: the window's bound would count documents
+	// the decider turns away, so the match is sorted whole
+	if (dec)
+		return enq.get_mset(offset, limit, 0, nullptr, dec);
 	Xapian::Enquire est(*db);
 	est.set_query(q);
 	est.set_weighting_scheme(Xapian::BoolWeight());
@@ -3330,7 +3404,7 @@ int custos_index_facets_parse(unsigned *out, const char *list, custos_err_t *err
 				break;
 		if (f == CUSTOS_FACET_COUNT)
 			return custos_err_set(err, CUSTOS_EFORMAT, "unknown facet '%.*s' (facets: platform, "
-			                      "account, author, year, month)", (int)n, p);
+			                      "account, author, year, month, tag)", (int)n, p);
 		*out |= CUSTOS_FACET_BIT(f);
 		p += n;
 		if (*p == ',')
@@ -3341,7 +3415,8 @@ int custos_index_facets_parse(unsigned *out, const char *list, custos_err_t *err
 
 const char *custos_index_facet_name(int field)
 {
-	static const char *const names[] = { "platform", "account", "author", "year", "month" };
+	static const char *const names[] = { "platform", "account", "author", "year", "month",
+	                                     "tag" };
 	return field >= 0 && field < CUSTOS_FACET_COUNT ? names[field] : "?";
 }
 
@@ -3422,6 +3497,10 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 			res->watermark = read_watermark(idx);
 			size_t limit = o->count_only ? 0 : o->limit;
 			MultiMap mm = multi_matches(db, p.query);
+			std::unique_ptr<Coding> coding;
+			if (o->coding)
+				coding.reset(new Coding(o->coding));
+			const Xapian::MatchDecider *dec = coding && coding->narrows() ? coding.get() : nullptr;
 
 			// The page: records, so with records of several versions in
 			// the result a window of documents is read and the later
@@ -3443,13 +3522,13 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 						// only as far as the page needs, and counted in a cheaper
 						// unweighted pass below.
 						Xapian::doccount check = 0;
-						if (!o->facets && !o->estimate_total && mm.empty() &&
+						if (!o->facets && !o->estimate_total && mm.empty() && !coding &&
 						    enq.get_mset(0, 0).get_matches_estimated() <= ONE_PASS_MAX)
 							check = db->get_doccount();
-						ms = enq.get_mset(first, fetch, check);
+						ms = enq.get_mset(first, fetch, check, nullptr, dec);
 					} else {
 						ms = date_page(db, ShardStats(shard_dbs(idx)), p.query,
-						               o->sort == CUSTOS_SORT_DATE_DESC, first, fetch);
+						               o->sort == CUSTOS_SORT_DATE_DESC, first, fetch, dec);
 					}
 					page.clear();
 					std::unordered_set<std::string> seen;
@@ -3471,16 +3550,29 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					if (page.size() > limit)
 						page.resize(limit);
 				}
-				exact_from_page = mm.empty() && o->sort == CUSTOS_SORT_RELEVANCE &&
+				exact_from_page = mm.empty() && !coding && o->sort == CUSTOS_SORT_RELEVANCE &&
 				                  ms.get_matches_lower_bound() == ms.get_matches_upper_bound();
 			}
 			// the total: exact from the page pass when Xapian knows it,
 			// otherwise (or for facets) one counting pass over all matches
-			if (o->facets) {
+			// (with review coding too: the tags are counted, and a narrowed
+			// match is counted, in that pass)
+			if (o->facets || coding) {
 				FacetSpy spy(o->facets, shard_dbs(idx));
 				spy.multi = &mm;
-				count_matches(db, p.query, &spy);
+				std::unique_ptr<TagSpy> tags;
+				if (coding && o->coding->count)
+					tags.reset(new TagSpy(*coding));
+				count_matches(db, p.query, &spy, dec, tags.get());
 				spy.finish();
+				if (tags) {
+					res->tag_counts = (uint64_t *)custos_arena_alloc(
+						&res->arena, (tags->counts.size() + 1) * sizeof *res->tag_counts);
+					if (!res->tag_counts)
+						throw std::bad_alloc();
+					for (size_t t = 0; t < tags->counts.size(); t++)
+						res->tag_counts[t] = tags->counts[t];
+				}
 				res->total = spy.records;
 				res->total_exact = 1;
 				for (int f = 0; f < 3; f++)

@@ -323,8 +323,9 @@ int custos_archive_submit(custos_session_t *s, const char *text, size_t len,
  */
 /* custos_sort_t, custos_facet_field_t and CUSTOS_FACET_BIT: custos_types.h. */
 
-/* Parses "platform,account,year" into facet bits. CUSTOS_EINVAL (err names
- * the unknown field and lists the known ones). */
+/* Parses "platform,account,year" into facet bits ("tag": a matter's review
+ * tags, see custos_search_opts_t). CUSTOS_EINVAL (err names the unknown
+ * field and lists the known ones). */
 int custos_facets_parse(unsigned *out, const char *list, custos_err_t *err);
 /* "platform", "account", ...; static storage. */
 const char *custos_facet_name(int field);
@@ -340,8 +341,19 @@ typedef struct {
 	                          * language of the query's one lang: filter. An
 	                          * unknown language is refused (CUSTOS_EINVAL lists them) */
 	unsigned query_flags;    /* CUSTOS_QUERY_* (custos_types.h) */
+	/* Review coding (docs/query-language.md, "Review tags"): with matter,
+	 * tags[0..n_tags) narrow the search to the records the matter codes
+	 * with every one of them now, and the facet CUSTOS_FACET_TAG counts the
+	 * matching records per tag of the matter (every tag, 0 included). Both
+	 * are exact over the whole match. Tags or the tag facet without a
+	 * matter, or a tag the matter does not have, are refused (CUSTOS_EINVAL);
+	 * an unknown matter too (CUSTOS_ENOTFOUND). */
+	const char *matter;
+	const char *const *tags;
+	size_t   n_tags;
 } custos_search_opts_t;
-#define CUSTOS_SEARCH_OPTS_INIT { 20, 0, CUSTOS_SORT_RELEVANCE, 0, false, false, NULL, 0 }
+#define CUSTOS_SEARCH_OPTS_INIT \
+	{ 20, 0, CUSTOS_SORT_RELEVANCE, 0, false, false, NULL, 0, NULL, NULL, 0 }
 
 /* A record a search found: the fields of its best-ranked matching version,
  * and every version of it that matched (each version is found by its own
@@ -391,7 +403,8 @@ void custos_search_result_free(custos_search_result_t *r);   /* NULL-safe */
  * @return CUSTOS_OK; CUSTOS_EFORMAT for a query that is not valid (the
  *         message starts "bad query:" and gives the position); CUSTOS_EINDEX
  *         (no index, or it is damaged: the message says to run
- *         `custos index --rebuild`). */
+ *         `custos index --rebuild`); CUSTOS_EINVAL (options, tags);
+ *         CUSTOS_ENOTFOUND (no such matter). */
 int custos_archive_search(custos_session_t *s, const char *query,
                           const custos_search_opts_t *opts, custos_search_result_t **out);
 

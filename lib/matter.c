@@ -1519,3 +1519,75 @@ int custos_matter__each(custos_matter_reader_t *r, const char *tag,
 		return ret;
 	return rc == 0 || rc == MDB_NOTFOUND ? CUSTOS_OK : CUSTOS_EIO;
 }
+
+void custos_matter__coded_free(custos_matter_coded_t *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->ids[i]);
+	free(c->ids);
+	free(c->rows);
+	memset(c, 0, sizeof *c);
+}
+
+int custos_matter__coded(custos_matter_reader_t *r, custos_matter_coded_t *out)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t nl = strlen(r->name), cap = 0;
+	int rc, ret = CUSTOS_OK;
+
+	memset(out, 0, sizeof *out);
+	out->stride = (r->n_tags + 7) / 8;
+	if (!r->txn)
+		return CUSTOS_OK;
+	key_of(&r->key, r->name, "");
+	k.mv_data = r->key.data;
+	k.mv_size = r->key.len;
+	if ((rc = mdb_cursor_open(r->txn, r->m->dbi[DB_CODING], &c)))
+		return CUSTOS_EIO;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= nl || memcmp(k.mv_data, r->name, nl) || ((char *)k.mv_data)[nl])
+			break;
+		json_t *o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+		json_t *t = json_object_get(o, "t");
+		if (!json_object_size(t)) {
+			json_decref(o);
+			continue;
+		}
+		if (out->n == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			char **ids = realloc(out->ids, nc * sizeof *ids);
+			if (ids)
+				out->ids = ids;
+			unsigned char *rows = ids ? realloc(out->rows, nc * (out->stride ? out->stride : 1))
+			                          : NULL;
+			if (!rows) {
+				json_decref(o);
+				ret = CUSTOS_ENOMEM;
+				break;
+			}
+			out->rows = rows;
+			cap = nc;
+		}
+		unsigned char *row = out->rows + out->n * out->stride;
+		memset(row, 0, out->stride);
+		for (size_t i = 0; i < r->n_tags; i++)
+			if (json_object_get(t, r->tags[i]))
+				row[i / 8] |= (unsigned char)(1u << (i % 8));
+		json_decref(o);
+		if (!(out->ids[out->n] = strndup((char *)k.mv_data + nl + 1, k.mv_size - nl - 1))) {
+			ret = CUSTOS_ENOMEM;
+			break;
+		}
+		out->n++;
+	}
+	mdb_cursor_close(c);
+	if (ret == CUSTOS_OK && rc != 0 && rc != MDB_NOTFOUND)
+		ret = CUSTOS_EIO;
+	if (ret < 0)
+		custos_matter__coded_free(out);
+	return ret;
+}

@@ -32,6 +32,20 @@ bool custos_matter__has(custos_matter_reader_t *r, const char *id, const char *t
 int  custos_matter__each(custos_matter_reader_t *r, const char *tag,
                          int (*fn)(void *ctx, const char *id), void *ctx);
 
+/* Every record the matter codes now with at least one tag (disposed ones
+ * are left out), and its tags as a row of bits in the reader's order of
+ * tags (custos_matter__tag_names): bit t (byte t / 8, bit t % 8) of
+ * rows + i * stride says ids[i] carries tag t. One pass over the matter's
+ * coding, in the reader's snapshot; out owns everything
+ * (custos_matter__coded_free). CUSTOS_ENOMEM, CUSTOS_EIO. */
+typedef struct {
+	char   **ids;
+	unsigned char *rows;
+	size_t   n, stride;
+} custos_matter_coded_t;
+int  custos_matter__coded(custos_matter_reader_t *r, custos_matter_coded_t *out);
+void custos_matter__coded_free(custos_matter_coded_t *c);   /* NULL-safe; zeroes it */
+
 /* The disposition hook (lib/retention.c): the records ids[0..n) were
  * disposed of through st (the writer's view). Their coding keeps only the
  * fact that they were coded (how often, first and last time), not which

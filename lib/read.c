@@ -1,6 +1,7 @@
 /* Reading the archive in a session's snapshot: search, records with their
  * versions and threads, media, quarantine and statistics. */
 #include "lib_internal.h"
+#include "matter_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +150,8 @@ static int convert(custos_search_result_t **out, const custos_index_results_t *i
 
 /* One search in the session's snapshot (st, idx). */
 static int run_search(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
-                      const char *query, const custos_search_opts_t *opts, text_ctx_t *tc,
+                      const char *query, const custos_search_opts_t *opts,
+                      const custos_index_coding_t *coding, text_ctx_t *tc,
                       custos_index_results_t **ir, uint64_t *last)
 {
 	custos_index_search_opts_t io = CUSTOS_INDEX_SEARCH_OPTS_INIT;
@@ -159,7 +161,8 @@ static int run_search(custos_session_t *s, custos_store_t *st, custos_index_t *i
 	io.limit = opts->limit;
 	io.offset = opts->offset;
 	io.sort = opts->sort;
-	io.facets = opts->facets;
+	io.facets = opts->facets & ~CUSTOS_FACET_BIT(CUSTOS_FACET_TAG);
+	io.coding = coding;
 	io.count_only = opts->count_only;
 	io.stem_lang = opts->lang;
 	io.query_flags = opts->query_flags;
@@ -178,9 +181,105 @@ static int run_search(custos_session_t *s, custos_store_t *st, custos_index_t *i
 	return rc;
 }
 
+/* A search's review coding (custos_search_opts_t.matter and tags): the
+ * matter's coded records with their tags, read once in one snapshot of the
+ * matter, and the tags asked for as required bits. */
+typedef struct {
+	custos_matter_reader_t *reader;
+	custos_matter_coded_t   coded;
+	unsigned char          *require;
+	custos_index_coding_t   ic;
+} search_coding_t;
+
+static void search_coding_free(search_coding_t *c)
+{
+	custos_matter__reader_free(c->reader);
+	custos_matter__coded_free(&c->coded);
+	free(c->require);
+	memset(c, 0, sizeof *c);
+}
+
+static int search_coding(custos_session_t *s, const custos_search_opts_t *opts,
+                         search_coding_t *c)
+{
+	const char *const *names;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_MATTER_READ, "read matters")) < 0 ||
+	    (rc = custos_matter__reader(s, opts->matter, &c->reader)) < 0)
+		return rc;
+	size_t nt = custos_matter__tag_names(c->reader, &names);
+	size_t stride = (nt + 7) / 8;
+	if (!(c->require = calloc(stride + 1, 1)))
+		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < opts->n_tags; i++) {
+		size_t t = 0;
+		while (t < nt && strcmp(names[t], opts->tags[i]))
+			t++;
+		if (t == nt) {
+			custos_buf_t known = { 0 }, b = { 0 };
+			for (size_t k = 0; k < nt; k++)
+				custos_buf_printf(&known, "%s%s", k ? ", " : "", names[k]);
+			const char *tag = opts->tags[i] ? opts->tags[i] : "";
+			size_t tl = strlen(tag);
+			custos_buf_add_printable(&b, tag, tl > 60 ? 60 : tl);
+			rc = custos_err_set(&s->err, CUSTOS_EINVAL, "matter '%s' has no tag '%s' (its "
+			                    "tags: %s)", opts->matter, b.data ? b.data : "",
+			                    known.data ? known.data : "");
+			custos_buf_free(&known);
+			custos_buf_free(&b);
+			return rc;
+		}
+		c->require[t / 8] |= (unsigned char)(1u << (t % 8));
+	}
+	c->ic.count = (opts->facets & CUSTOS_FACET_BIT(CUSTOS_FACET_TAG)) != 0;
+	if (!opts->n_tags && !c->ic.count)
+		return CUSTOS_OK;   /* the matter is there: nothing of its coding is asked */
+	if ((rc = custos_matter__coded(c->reader, &c->coded)) < 0)
+		return custos_err_set(&s->err, rc, "cannot read the coding of matter '%s'",
+		                      opts->matter);
+	c->ic.n = c->coded.n;
+	c->ic.ids = (const char *const *)c->coded.ids;
+	c->ic.rows = c->coded.rows;
+	c->ic.n_tags = nt;
+	c->ic.stride = stride;
+	c->ic.require = c->require;
+	return CUSTOS_OK;
+}
+
+/* The tag facet of r from the index's counts: every tag of the matter. */
+static int tag_facet(custos_search_result_t *r, const custos_index_results_t *ir,
+                     const search_coding_t *c)
+{
+	const char *const *names;
+	size_t nt = custos_matter__tag_names(c->reader, &names);
+	custos_facet_t *f = &r->facets[CUSTOS_FACET_TAG];
+	bool oom = false;
+	if (!(f->v = custos_arena_alloc(&r->arena, (nt + 1) * sizeof *f->v)))
+		return CUSTOS_ENOMEM;
+	for (size_t t = 0; t < nt; t++) {
+		f->v[t].value = adup(&r->arena, names[t], &oom);
+		f->v[t].count = ir->tag_counts ? ir->tag_counts[t] : 0;
+	}
+	f->n = nt;
+	/* most first, then by name, as the other facets */
+	for (size_t i = 1; i < nt; i++)
+		for (size_t j = i; j > 0; j--) {
+			custos_facet_value_t *x = &f->v[j - 1], *y = &f->v[j];
+			if (x->count > y->count || (x->count == y->count && strcmp(x->value, y->value) <= 0))
+				break;
+			custos_facet_value_t tmp = *x;
+			*x = *y;
+			*y = tmp;
+		}
+	return oom ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
 int custos_archive_search(custos_session_t *s, const char *query,
                           const custos_search_opts_t *opts, custos_search_result_t **out)
 {
+	search_coding_t coding = { 0 };
 	static const custos_search_opts_t defaults = CUSTOS_SEARCH_OPTS_INIT;
 	custos_index_results_t *ir = NULL;
 	custos_index_t *idx = NULL;
@@ -206,25 +305,47 @@ int custos_archive_search(custos_session_t *s, const char *query,
 	}
 	if ((rc = check_lang(s, opts->lang)) < 0)
 		goto audit;
+	if (!opts->matter && (opts->n_tags || (opts->facets & CUSTOS_FACET_BIT(CUSTOS_FACET_TAG)))) {
+		rc = custos_err_set(&s->err, CUSTOS_EINVAL, "tags are a matter's: narrowing by tag "
+		                    "or the tag facet needs a matter");
+		goto audit;
+	}
+	if (opts->matter && (rc = search_coding(s, opts, &coding)) < 0)
+		goto audit;
 	for (int attempt = 0;; attempt++) {
 		custos_index_results_free(ir);
 		ir = NULL;
 		/* the index first: the store snapshot is then at least as new */
 		if ((rc = custos_session__index(s, &idx)) < 0 || (rc = custos_session__store(s, &st)) < 0)
 			goto audit;
-		if ((rc = run_search(s, st, idx, query, opts, &tc, &ir, &last)) == CUSTOS_OK ||
+		if ((rc = run_search(s, st, idx, query, opts,
+		                     opts->n_tags || coding.ic.count ? &coding.ic : NULL, &tc,
+		                     &ir, &last)) == CUSTOS_OK ||
 		    !custos_session__index_moved(s, rc, attempt))
 			break;
 	}
-	if (rc == CUSTOS_OK && (rc = convert(out, ir, last)) < 0)
+	if (rc == CUSTOS_OK && ((rc = convert(out, ir, last)) < 0 ||
+	                        (coding.ic.count && (rc = tag_facet(*out, ir, &coding)) < 0)))
 		custos_err_set(&s->err, rc, "out of memory");
 audit:;
 	custos_buf_t p = { 0 }, r = { 0 };
 	custos_buf_adds(&p, "{\"query\":");
 	custos_buf_add_json_str(&p, query, strlen(query));
 	custos_buf_printf(&p, ",\"limit\":%zu,\"offset\":%zu,\"sort\":%d,\"count_only\":%s,"
-	                  "\"query_flags\":%u}", opts->limit, opts->offset, (int)opts->sort,
+	                  "\"query_flags\":%u", opts->limit, opts->offset, (int)opts->sort,
 	                  opts->count_only ? "true" : "false", opts->query_flags);
+	if (opts->matter) {
+		custos_buf_adds(&p, ",\"matter\":");
+		custos_buf_add_json_str(&p, opts->matter, strlen(opts->matter));
+		custos_buf_adds(&p, ",\"tags\":[");
+		for (size_t i = 0; i < opts->n_tags; i++) {
+			custos_buf_adds(&p, i ? "," : "");
+			custos_buf_add_json_str(&p, opts->tags[i] ? opts->tags[i] : "",
+			                        opts->tags[i] ? strlen(opts->tags[i]) : 0);
+		}
+		custos_buf_addc(&p, ']');
+	}
+	custos_buf_addc(&p, '}');
 	if (rc == CUSTOS_OK)
 		custos_buf_printf(&r, "{\"hits\":%llu,\"exact\":true,\"watermark\":%llu}",
 		                  (unsigned long long)(*out)->total,
@@ -235,6 +356,7 @@ audit:;
 		custos_buf_addc(&r, '}');
 	}
 	custos_index_results_free(ir);
+	search_coding_free(&coding);
 	custos_record_free(&tc.rec);
 	rc = custos_session__audit(s, "search", p.data, r.data, rc);
 	custos_buf_free(&p);

@@ -213,9 +213,15 @@ static int bad(int answered)
 	return -1;
 }
 
+/* The tags of tag=T1,T2 (a matter's review tags): so->tags points here. */
+typedef struct {
+	char        list[2048];
+	const char *v[64];
+} search_tags_t;
+
 /* The search options of the query string (limit, offset, sort, facets,
- * lang, dtsearch, accents, count); -1 after answering 400. */
-static int search_opts(srv_req_t *r, custos_search_opts_t *so)
+ * tag, matter, lang, dtsearch, accents, count); -1 after answering 400. */
+static int search_opts(srv_req_t *r, custos_search_opts_t *so, search_tags_t *tags)
 {
 	custos_err_t err = { 0 };
 	const char *v;
@@ -245,6 +251,21 @@ static int search_opts(srv_req_t *r, custos_search_opts_t *so)
 	}
 	if ((v = srv_arg(r, "facets")) && custos_facets_parse(&so->facets, v, &err) < 0)
 		return bad(srv_reply_err(r, &err));
+	if ((v = srv_arg(r, "tag"))) {
+		if (strlen(v) >= sizeof tags->list)
+			return bad(srv_reply_msg(r, 400, "malformed request", "tag is too long"));
+		strcpy(tags->list, v);
+		for (char *t = tags->list, *e; t; t = e) {
+			if ((e = strchr(t, ',')))
+				*e++ = '\0';
+			if (so->n_tags == sizeof tags->v / sizeof *tags->v)
+				return bad(srv_reply_msg(r, 400, "malformed request", "tag takes up to %zu "
+				                         "tags", so->n_tags));
+			tags->v[so->n_tags++] = t;
+		}
+		so->tags = tags->v;
+	}
+	so->matter = srv_arg(r, "matter");
 	so->lang = srv_arg(r, "lang");
 	if (parse_bool(srv_arg(r, "dtsearch")))
 		so->query_flags |= CUSTOS_QUERY_DTSEARCH;
@@ -262,10 +283,11 @@ static int get_search(srv_req_t *r)
 {
 	custos_search_opts_t so = CUSTOS_SEARCH_OPTS_INIT;
 	custos_search_result_t *res = NULL;
+	search_tags_t tags;
 	const char *q = srv_arg(r, "q"), *matter = srv_arg(r, "matter");
 	if (!q || !*q)
 		return srv_reply_msg(r, 400, "malformed request", "search needs q=QUERY");
-	if (search_opts(r, &so) < 0)
+	if (search_opts(r, &so, &tags) < 0)
 		return r->status;
 	if (custos_archive_search(r->s, q, &so, &res) < 0)
 		return srv_reply_err(r, custos_session_err(r->s));
@@ -1112,8 +1134,11 @@ static int get_matter_search(srv_req_t *r)
 	custos_search_opts_t so = CUSTOS_SEARCH_OPTS_INIT;
 	custos_search_result_t *res = NULL;
 	custos_saved_search_t ss;
-	if (search_opts(r, &so) < 0)
+	search_tags_t tags;
+	if (search_opts(r, &so, &tags) < 0)
 		return r->status;
+	/* the saved search's own matter: tag= and the tag facet read its coding */
+	so.matter = so.n_tags || (so.facets & CUSTOS_FACET_BIT(CUSTOS_FACET_TAG)) ? r->arg[0] : NULL;
 	if (custos_archive_matter_search(r->s, r->arg[0], r->arg[1], &so, &ss, &res) < 0)
 		return srv_reply_err(r, custos_session_err(r->s));
 	custos_buf_t b = { 0 };

@@ -13,7 +13,7 @@ const TOKEN_KEY = 'custos.token';
 const PAGE = 20;
 const st = {
   token: null, session: null, may: new Set(),
-  search: { q: '', sort: '-date', filters: [], offset: 0, result: null, selected: new Set() },
+  search: { q: '', sort: '-date', filters: [], matter: '', offset: 0, result: null, selected: new Set() },
   custodians: null, matters: null, lastTerms: null, record: null,
 };
 
@@ -235,14 +235,24 @@ function filterTerm(f) {
   if (f.field === 'year' || f.field === 'month') return `date:${f.value}`;
   return `${f.field}:${quoteValue(f.value)}`;
 }
+/* Review tags are a matter's, not the index's: they narrow through tag=,
+ * not the query (docs/query-language.md, "Review tags"). */
 function fullQuery(q, filters) {
-  const terms = filters.map(filterTerm);
+  const terms = filters.filter((f) => f.field !== 'tag').map(filterTerm);
   const base = q.trim();
   if (!terms.length) return base;
   return base === '*' || base === '' ? terms.join(' ') : `(${base}) ${terms.join(' ')}`;
 }
+function tagFilters(s) { return s.filters.filter((f) => f.field === 'tag'); }
+/* matter=M (hits with their tags, the tag facet) and tag=T1,T2 (narrowed) */
+function codingParams(s) {
+  if (!s.matter) return '';
+  const tags = tagFilters(s).map((f) => f.value);
+  return `&matter=${enc(s.matter)}${tags.length ? `&tag=${enc(tags.join(','))}` : ''}`;
+}
 function searchParams(s) {
   const p = { q: s.q, sort: s.sort };
+  if (s.matter) p.m = s.matter;
   if (s.offset) p.offset = s.offset;
   if (s.filters.length) p.f = s.filters.map((f) => `${f.field}=${f.value}`).join('\n');
   return p;
@@ -254,10 +264,11 @@ async function viewSearch(p) {
     s.q = p.get('q');
     s.sort = p.get('sort') || '-date';
     s.offset = Math.max(0, parseInt(p.get('offset') || '0', 10) || 0);
+    s.matter = p.get('m') || '';
     s.filters = (p.get('f') || '').split('\n').filter(Boolean).map((x) => {
       const i = x.indexOf('=');
       return { field: x.slice(0, i), value: x.slice(i + 1) };
-    });
+    }).filter((f) => f.field !== 'tag' || s.matter);
   }
   $('q').value = s.q;
   $('sort').value = s.sort;
@@ -268,7 +279,8 @@ async function viewSearch(p) {
 async function runSearch() {
   const s = st.search;
   const query = fullQuery(s.q, s.filters);
-  const qs = `q=${enc(query)}&sort=${enc(s.sort)}&limit=${PAGE}&offset=${s.offset}&facets=platform,account,year,month`;
+  const qs = `q=${enc(query)}&sort=${enc(s.sort)}&limit=${PAGE}&offset=${s.offset}` +
+    `&facets=platform,account,year,month${s.matter ? ',tag' : ''}${codingParams(s)}`;
   say('Searching…');
   const current = ticket('search');
   let res;
@@ -301,6 +313,8 @@ async function runSearch() {
         hit.author ? `@${hit.author}` : '–',
         hit.matched_versions && hit.matched_versions.length > 1 ? ` · versions ${hit.matched_versions.join(', ')} match` : ''),
       h('p', { class: 'snippet' }, highlighted(hit.snippet)),
+      hit.tags && hit.tags.length ? h('p', { class: 'hit-tags', 'aria-label': `Tags in ${s.matter}` },
+        hit.tags.map((t) => h('span', { class: 'tag' }, t))) : null,
       h('button', { type: 'button', on: { click: () => go('record', { id: hit.id }) } }, 'Open ', h('span', { class: 'mono' }, hit.id)))));
   }
   renderPager(res.total);
@@ -329,18 +343,23 @@ function renderPager(total) {
 async function renderFacets(res) {
   const s = st.search;
   const box = clear($('facets'), h('h3', {}, 'Narrow'));
-  const names = { platform: 'Platform', account: 'Account', custodian: 'Custodian', year: 'Year', month: 'Month' };
-  const list = (field, values) => {
-    box.append(h('h3', {}, names[field]));
+  const names = { platform: 'Platform', account: 'Account', custodian: 'Custodian', year: 'Year', month: 'Month', tag: 'Tag' };
+  const list = (field, values, where) => {
+    (where || box).append(h('h3', {}, names[field]));
     const ul = h('ul', { 'aria-label': names[field] });
     for (const [value, count] of values) {
       const active = s.filters.some((f) => f.field === field && f.value === value);
+      /* a second click on a chosen value lets it go again */
       ul.append(h('li', {}, h('button', { type: 'button', 'aria-pressed': active ? 'true' : 'false', dataset: { facet: field, value },
-        on: { click: () => { if (!active) s.filters.push({ field, value }); s.offset = 0; go('search', searchParams(s)); } } },
+        on: { click: () => {
+          if (!active) s.filters.push({ field, value });
+          else s.filters = s.filters.filter((f) => !(f.field === field && f.value === value));
+          s.offset = 0; go('search', searchParams(s));
+        } } },
         h('span', {}, value), h('span', { class: 'num' }, count.toLocaleString('en')))));
     }
     if (!values.length) ul.append(h('li', { class: 'muted' }, 'none'));
-    box.append(ul);
+    (where || box).append(ul);
   };
   for (const f of ['platform', 'account', 'year', 'month']) {
     const values = Object.entries((res.facets && res.facets[f]) || {});
@@ -355,21 +374,37 @@ async function renderFacets(res) {
   if (st.custodians.length && res.total) {
     const counts = await Promise.all(st.custodians.slice(0, 30).map(async (c) => {
       try {
-        const r = await get(`/v1/search?count=1&q=${enc(fullQuery(s.query, [{ field: 'custodian', value: c.name }]))}`);
+        const r = await get(`/v1/search?count=1&q=${enc(fullQuery(s.query, [{ field: 'custodian', value: c.name }]))}${codingParams(s)}`);
         return [c.name, r.total];
       } catch (e) { return [c.name, 0]; }
     }));
     list('custodian', counts.filter((c) => c[1] > 0));
   }
-  box.append(h('h3', {}, 'Tag'));
-  box.append(h('p', { class: 'muted' }, 'Review tags live beside the store, not in the index, so a search cannot be narrowed by them yet; ',
-    'each matter counts its tags (Review), and a production can take a matter\'s tag.'));
+  /* review tags: a matter's, counted exactly over the whole result */
+  if (!may('matter-read')) return;
+  try { await loadMatters(); } catch (e) { st.matters = []; }
+  if (!st.matters.length) return;
+  const pick = h('select', { id: 'facet-matter', on: { change: () => {
+    s.matter = pick.value;
+    s.filters = s.filters.filter((f) => f.field !== 'tag');   /* the tags were the old matter's */
+    s.offset = 0; go('search', searchParams(s));
+  } } }, h('option', { value: '' }, '(none)'), st.matters.map((m) => h('option', { value: m.name || m }, m.name || m)));
+  pick.value = s.matter;
+  const part = h('div', { id: 'facet-tags' }, h('label', { for: 'facet-matter' }, 'Review tags of the matter'), pick);
+  box.append(part);
+  if (s.matter) list('tag', Object.entries((res.facets && res.facets.tag) || {}), part);
 }
 
 function renderActions() {
   const s = st.search;
   const box = clear($('search-actions'));
   box.hidden = false;
+  /* these select by query: narrowed by a tag, they would take more than is shown */
+  if (tagFilters(s).length) {
+    box.append(h('p', { class: 'muted' }, 'Holds, exports and term reports select by query, without the tag filter: ',
+      'remove it to use them (a production can take a matter\'s tag).'));
+    return;
+  }
   if (may('hold-write'))
     box.append(h('button', { type: 'button', on: { click: () => go('holds', { query: s.query }) } }, 'Place a hold on these results'));
   box.append(h('button', { type: 'button', on: { click: () => go('productions', { query: s.query }) } }, 'Export these results'));

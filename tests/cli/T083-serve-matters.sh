@@ -81,5 +81,34 @@ test_expect 'saved searches: saved with their hits and watermark, listed, run ag
 	custos audit --json | jq -s -e "map(select(.action == \"matter-search\" and .token == \"a\" and .status == \"ok\" and .result.hits == 4 and .result.saved_hits == 3)) | length == 1" >/dev/null
 '
 
+test_expect 'a search narrowed by tags and its tag facet over HTTP: the JSON of custos search, unknown tags refused' '
+	setup &&
+	test "$(jpost l /v1/matters "{\"name\":\"acme\",\"tags\":[\"hot\"]}")" = 201 &&
+	test "$(jpost l /v1/matters/acme/tag "{\"tag\":\"responsive\",\"query\":\"#topic3 OR #topic4\"}")" = 200 &&
+	test "$(jpost l /v1/matters/acme/tag "{\"tag\":\"privileged\",\"ids\":[\"x:3\",\"x:5\"]}")" = 200 &&
+	test "$(jpost l /v1/matters/acme/tag "{\"tag\":\"hot\",\"thread\":\"x:100\"}")" = 200 &&
+	test "$(api a GET "/v1/search?q=post+OR+reply&matter=acme&tag=responsive&facets=tag,platform&limit=100&sort=date")" = 200 &&
+	mv body narrowed.json &&
+	jq -e ".total == 6 and ([.hits[].id] | sort) == [\"x:16\", \"x:17\", \"x:29\", \"x:3\", \"x:30\", \"x:4\"] and .facets.tag == {\"responsive\": 6, \"privileged\": 1, \"confidential\": 0, \"hot\": 0, \"non-responsive\": 0} and .facets.platform == {\"x\": 6}" narrowed.json >/dev/null &&
+	test "$(api l GET "/v1/search?q=post+OR+reply&matter=acme&facets=tag&limit=1")" = 200 && mv body all.json &&
+	test "$(api l GET "/v1/search?q=post+OR+reply&matter=acme&tag=responsive,privileged&count=1")" = 200 &&
+	jq -e ".total == 1" body >/dev/null &&
+	test "$(api l GET "/v1/matters/acme/searches")" = 200 &&
+	test "$(jpost l /v1/matters/acme/searches "{\"name\":\"all\",\"query\":\"post OR reply\"}")" = 201 &&
+	test "$(api l GET "/v1/matters/acme/searches/all?tag=hot&facets=tag")" = 200 &&
+	jq -e ".saved.hits == 31 and .search.total == 2 and .search.facets.tag.hot == 2" body >/dev/null &&
+	test "$(api l GET "/v1/search?q=post&matter=acme&tag=nosuch")" = 400 &&
+	grep -q "matter .acme. has no tag .nosuch." body &&
+	test "$(api l GET "/v1/search?q=post&matter=nosuch&tag=hot")" = 404 &&
+	test "$(api l GET "/v1/search?q=post&tag=hot")" = 400 && grep -q "needs a matter" body &&
+	test "$(api l GET "/v1/search?q=post&facets=tag")" = 400 && grep -q "needs a matter" body &&
+	test "$(api c GET "/v1/search?q=post&matter=acme&facets=tag")" = 403 &&
+	test "$(api c GET "/v1/search?q=post&matter=acme&tag=responsive&count=1")" = 403 &&
+	serve_stop &&
+	custos search --json --matter acme --tag responsive --facets tag,platform --limit 100 --sort date "post OR reply" >cli.json &&
+	cmp narrowed.json cli.json &&
+	custos matter show acme --json | jq -S .tags >want && jq -S .facets.tag all.json >got && test_cmp want got
+'
+
 serve_reap
 test_done

@@ -199,6 +199,51 @@ async function main() {
     return undefined;
   });
 
+  const tagFacet = {};
+  await step('the tag facet of a matter counts and narrows to the tagged records', async () => {
+    await navTo('Search');
+    await page.fill('#q', '*');
+    await page.click('#search-form button[type=submit]');
+    await page.waitForSelector('#hits li');
+    const all = Number(await page.getAttribute('#total', 'data-total'));
+    await page.selectOption('#facet-matter', 'acme-v-carol');
+    const hot = '#facets button[data-facet="tag"][data-value="hot"]';
+    await page.waitForSelector(hot);
+    // the facet over every record is the matter's own count of the tag
+    const m = await api(TOK.legal, '/v1/matters/acme-v-carol');
+    const shown = {};
+    for (const b of await page.locator('#facets button[data-facet="tag"]').all())
+      shown[await b.getAttribute('data-value')] = Number((await b.locator('.num').textContent()).replace(/,/g, ''));
+    assert(JSON.stringify(Object.keys(shown).sort()) === JSON.stringify(Object.keys(m.tags).sort()) &&
+      Object.keys(m.tags).every((t) => shown[t] === m.tags[t]), `facet ${JSON.stringify(shown)}, matter ${JSON.stringify(m.tags)}`);
+    await page.click(hot);
+    await page.waitForSelector('#filters .chip');
+    await page.waitForFunction(() => document.querySelector('#total') && document.querySelector('#total').dataset.total === '3');
+    // exactly the thread tagged hot, each hit showing its tag
+    const thread = [...new Set((await api(TOK.legal, '/v1/records/x:901/thread')).map((r) => r.id))].sort();
+    const ids = (await page.locator('#hits li').evaluateAll((els) => els.map((e) => e.dataset.id))).sort();
+    assert(JSON.stringify(ids) === JSON.stringify(thread), `narrowed to ${ids}, the thread is ${thread}`);
+    const tags = await page.locator('#hits li .hit-tags').allTextContents();
+    assert(tags.length === 3 && tags.every((t) => t.includes('hot')), `hit tags ${JSON.stringify(tags)}`);
+    // within it, the other counts are the API's for the narrowed match
+    const narrowed = await api(TOK.legal, '/v1/search?q=*&matter=acme-v-carol&tag=hot&facets=tag');
+    const resp = Number((await page.locator('#facets button[data-facet="tag"][data-value="responsive"] .num').textContent()));
+    assert(narrowed.total === 3 && narrowed.facets.tag.responsive === resp && resp === 2, `responsive within hot: ${resp}, API ${JSON.stringify(narrowed.facets)}`);
+    assert(await page.locator('#search-actions button').count() === 0, 'hold and export offered on a tag-narrowed result');
+    tagFacet.all = all;
+  });
+
+  await step('a second click on the tag lets it go', async () => {
+    const hot = '#facets button[data-facet="tag"][data-value="hot"]';
+    const all = tagFacet.all;
+    assert(all > 3, `the whole result was ${all}`);
+    await page.click(hot);
+    await page.waitForFunction(() => !document.querySelector('#filters .chip'));
+    await page.waitForFunction((n) => document.querySelector('#total').dataset.total === String(n), all);
+    await page.selectOption('#facet-matter', '');
+    await page.waitForFunction(() => !document.querySelector('#facets button[data-facet="tag"]'));
+  });
+
   await step('a term report downloads as CSV', async () => {
     await navTo('Review');
     await page.fill('#terms', 'order\npost AND topic1\nbad (');

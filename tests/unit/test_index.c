@@ -406,6 +406,73 @@ static void test_index__facets_count_the_whole_result(void)
 	custos_index_free(idx);
 }
 
+/* Review coding handed in by the caller: tag 0 on x:1 and x:2, tag 1 on x:1
+ * and x:3 (which "shoes" does not match); slack:10 is coded with neither. */
+static void test_index__coding_narrows_and_counts_tags_exactly(void)
+{
+	custos_index_t *idx = open_read();
+	custos_index_results_t *res = NULL;
+	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
+	const char *const coded[] = { "x:1", "x:2", "x:3", "slack:10" };
+	const unsigned char rows[] = { 3, 1, 2, 0 };
+	unsigned char require = 0;
+	custos_index_coding_t c = { 4, coded, rows, 2, 1, &require, 1 };
+	o.coding = &c;
+	o.facets = CUSTOS_FACET_BIT(CUSTOS_FACET_PLATFORM);
+	o.limit = 1;
+	/* counted, not narrowed: over every match, not the page */
+	CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+	CHECK_INT(res->total, 4);
+	CHECK_INT(res->n_hits, 1);
+	CHECK(res->tag_counts != NULL);
+	CHECK_INT(res->tag_counts[0], 2);
+	CHECK_INT(res->tag_counts[1], 1);
+	custos_index_results_free(res);
+	/* narrowed to tag 0, in each order and page */
+	require = 1;
+	o.limit = 10;
+	for (int sort = CUSTOS_SORT_RELEVANCE; sort <= CUSTOS_SORT_DATE_DESC; sort++) {
+		o.sort = sort;
+		CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+		CHECK_INT(res->total, 2);
+		CHECK_INT(res->n_hits, 2);
+		CHECK(res->n_hits == 2 && ((!strcmp(res->hits[0].id, "x:1") && !strcmp(res->hits[1].id, "x:2")) ||
+		                           (!strcmp(res->hits[0].id, "x:2") && !strcmp(res->hits[1].id, "x:1"))));
+		CHECK_INT(res->tag_counts[0], 2);
+		CHECK_INT(res->tag_counts[1], 1);
+		CHECK_STR(facet_str(&res->facets[CUSTOS_FACET_PLATFORM]), "x=2");
+		custos_index_results_free(res);
+	}
+	o.sort = CUSTOS_SORT_DATE_DESC;
+	o.offset = 1;
+	o.limit = 1;
+	CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+	CHECK_INT(res->total, 2);
+	CHECK(res->n_hits == 1 && !strcmp(res->hits[0].id, "x:1"));
+	custos_index_results_free(res);
+	/* every required tag: both */
+	require = 3;
+	o.offset = 0;
+	o.limit = 10;
+	CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+	CHECK_INT(res->total, 1);
+	CHECK(res->n_hits == 1 && !strcmp(res->hits[0].id, "x:1"));
+	custos_index_results_free(res);
+	/* a count, narrowed, counts only what passes */
+	require = 2;
+	o.count_only = 1;
+	o.facets = 0;
+	c.count = 0;
+	CHECK_OK(custos_index_search(idx, &res, "shoes", &o));
+	CHECK_INT(res->total, 1);
+	CHECK(res->tag_counts == NULL);
+	custos_index_results_free(res);
+	CHECK_OK(custos_index_search(idx, &res, "blue", &o));   /* x:2 and x:3: x:3 has tag 1 */
+	CHECK_INT(res->total, 1);
+	custos_index_results_free(res);
+	custos_index_free(idx);
+}
+
 static void test_index__facets_of_platforms_without_a_code_and_alone(void)
 {
 	custos_index_t *idx = build_corpus();
@@ -1018,6 +1085,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__sort_orders_and_paging),
 	CHECK_CASE(test_index__count_is_exact),
 	CHECK_CASE(test_index__facets_count_the_whole_result),
+	CHECK_CASE(test_index__coding_narrows_and_counts_tags_exactly),
 	CHECK_CASE(test_index__facets_of_platforms_without_a_code_and_alone),
 	CHECK_CASE(test_index__hits_carry_fields_and_snippets),
 	CHECK_CASE(test_index__thread_lists_root_and_replies_in_order),
