@@ -284,7 +284,7 @@ int custos_archive_open(custos_archive_t **out, const char *dir, unsigned flags,
 		if (rc != CUSTOS_EBUSY || (err && strstr(err->msg, ": custos serve)")))
 			goto fail;
 		rc = custos_store_open(&a->store, dir, sflags, err);
-	} else if (!a->store) {
+	} else if (!(sflags & CUSTOS_STORE_WAIT)) {
 		rc = custos_store_open(&a->store, dir, sflags, err);
 	}
 	if (rc < 0)

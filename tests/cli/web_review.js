@@ -204,8 +204,11 @@ async function main() {
     await navTo('Search');
     await page.fill('#q', '*');
     await page.click('#search-form button[type=submit]');
-    await page.waitForSelector('#hits li');
-    const all = Number(await page.getAttribute('#total', 'data-total'));
+    // the whole result as the API counts it, and the page showing it (the
+    // hits of the step before may still be on the page for a moment)
+    const all = (await api(TOK.legal, '/v1/search?q=*&limit=1')).total;
+    await page.waitForFunction((n) => document.querySelector('#total') &&
+      document.querySelector('#total').dataset.total === String(n), all);
     await page.selectOption('#facet-matter', 'acme-v-carol');
     const hot = '#facets button[data-facet="tag"][data-value="hot"]';
     await page.waitForSelector(hot);
