@@ -83,13 +83,6 @@ static json_t *time_json(int64_t ms)
 	return json_string(t);
 }
 
-static int64_t time_of(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	int64_t ms;
-	return s && custos_time_parse(&ms, s, strlen(s)) == CUSTOS_OK ? ms : CUSTOS_TIME_NONE;
-}
-
 /* Writes e's file. Takes j->mu to read e: the file is written outside. */
 static int persist(custos_jobs_t *j, jentry_t *e, custos_err_t *err)
 {
@@ -201,9 +194,9 @@ static int load_all(custos_jobs_t *j, custos_err_t *err)
 		snprintf(e->id, sizeof e->id, "%s", id);
 		snprintf(e->kind, sizeof e->kind, "%s", kind);
 		e->state = state_parse(json_string_value(json_object_get(doc, "state")));
-		e->created_at = time_of(doc, "created_at");
-		e->started_at = time_of(doc, "started_at");
-		e->finished_at = time_of(doc, "finished_at");
+		e->created_at = custos_service__json_time(doc, "created_at");
+		e->started_at = custos_service__json_time(doc, "started_at");
+		e->finished_at = custos_service__json_time(doc, "finished_at");
 		e->runs = (unsigned)json_integer_value(json_object_get(doc, "runs"));
 		e->done = (uint64_t)json_integer_value(json_object_get(doc, "done"));
 		e->total = (uint64_t)json_integer_value(json_object_get(doc, "total"));
@@ -443,7 +436,7 @@ static int run_retention(custos_session_t *s, json_t *params, json_t **result)
 {
 	custos_retention_apply_t r;
 	custos_retention_plan_t *plan = NULL;
-	int64_t as_of = time_of(params, "as_of");
+	int64_t as_of = custos_service__json_time(params, "as_of");
 	memset(&r, 0, sizeof r);
 	int rc = custos_archive_retention_apply(s, as_of, &plan, &r);
 	*result = json_pack("{s:I, s:I, s:I, s:I, s:s?}", "records", (json_int_t)r.records,

@@ -215,6 +215,9 @@ void custos_session__unpin(custos_session_t *s);
  * it succeeded and the append fails, the append's failure is returned. */
 int custos_session__audit(custos_session_t *s, const char *action, const char *params,
                           const char *result, int status);
+/* The same with params {"name": name} (NULL: "") and no result. */
+int custos_session__audit_name(custos_session_t *s, const char *action, const char *name,
+                               int status);
 /* The same; *n (may be NULL) gets the entry's number, 0 when none was written. */
 int custos_session__audit_n(custos_session_t *s, const char *action, const char *params,
                             const char *result, int status, uint64_t *n);

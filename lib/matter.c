@@ -48,6 +48,17 @@ static int mdb_fail(custos_err_t *err, int rc, const char *what)
 	return custos_err_set(err, st, "%s: %s", what, mdb_strerror(rc));
 }
 
+/* Ends a write transaction: commits it when r is 0, else aborts it.
+ * @return r, or the commit's status. */
+static int txn_end(MDB_txn *txn, int r)
+{
+	if (r) {
+		mdb_txn_abort(txn);
+		return r;
+	}
+	return mdb_txn_commit(txn);
+}
+
 /* ---- names ------------------------------------------------------------- */
 
 static int check_name(custos_err_t *err, const char *name)
@@ -137,7 +148,7 @@ static int matters_get(custos_session_t *s, bool write, custos_matters_t **out)
 	}
 	for (int i = 0; i < DB_N && rc == 0; i++)
 		rc = mdb_dbi_open(txn, db_names[i], m->writable ? MDB_CREATE : 0, &m->dbi[i]);
-	rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+	rc = txn_end(txn, rc);
 	if (rc != 0) {
 		mdb_fail(&s->err, rc, "cannot open the matters");
 		custos_matters__close(m);
@@ -764,10 +775,7 @@ int custos_archive_matter_tag(custos_session_t *s, const char *matter, const cha
 		json_decref(c);
 	}
 	custos_buf_free(&key);
-	if (!r)
-		r = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
+	r = txn_end(txn, r);
 	txn = NULL;
 	if (r) {
 		rc = mdb_fail(&s->err, r, "cannot code records");
@@ -858,7 +866,7 @@ int custos_archive_matter_save_search(custos_session_t *s, const char *matter, c
 	              "saved_at", (json_int_t)custos_time_now(), "saved_by", who_of(s, by));
 	r = o ? put_json(txn, m->dbi[DB_SEARCHES], key.data, key.len, o) : ENOMEM;
 	custos_buf_free(&key);
-	r = r ? (mdb_txn_abort(txn), r) : mdb_txn_commit(txn);
+	r = txn_end(txn, r);
 	txn = NULL;
 	if (r) {
 		rc = mdb_fail(&s->err, r, "cannot save the search");

@@ -179,13 +179,6 @@ static void bump(json_t *o, const char *key)
 	json_object_set_new(o, key, json_integer((json_int_t)num(o, key) + 1));
 }
 
-static int64_t time_of(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	int64_t ms;
-	return s && custos_time_parse(&ms, s, strlen(s)) == CUSTOS_OK ? ms : CUSTOS_TIME_NONE;
-}
-
 /* Raises an alert (once while it is open): an audit entry and a line of the
  * state's "alerts". A gap is keyed by its bounds, the others by kind. */
 static void alert(run_t *r, const char *kind, const char *detail, const char *from,
@@ -667,11 +660,11 @@ static void poll_one(custos_poller_t *p, json_t *def)
 	if (!r.st)
 		return;
 	int64_t interval = (int64_t)(num(def, "interval") ? num(def, "interval") : 300) * 1000;
-	int64_t last = time_of(r.st, "last_attempt");
-	int64_t limited = time_of(r.st, "rate_limited_until");
-	int64_t ref = time_of(r.st, "last_success");
+	int64_t last = custos_service__json_time(r.st, "last_attempt");
+	int64_t limited = custos_service__json_time(r.st, "rate_limited_until");
+	int64_t ref = custos_service__json_time(r.st, "last_success");
 	if (ref == CUSTOS_TIME_NONE)
-		ref = time_of(def, "added_at");
+		ref = custos_service__json_time(def, "added_at");
 	custos_who_t who = CUSTOS_WHO_INIT;
 	snprintf(actor, sizeof actor, "source %s", r.name);
 	who.actor = actor;

@@ -95,6 +95,13 @@ int custos_service__write_json(const char *path, json_t *j, custos_err_t *err)
 	return rc;
 }
 
+int64_t custos_service__json_time(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	int64_t ms;
+	return v && custos_time_parse(&ms, v, strlen(v)) == CUSTOS_OK ? ms : CUSTOS_TIME_NONE;
+}
+
 int custos_service__read_json(const char *path, json_t **out, custos_err_t *err)
 {
 	json_error_t je;

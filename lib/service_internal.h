@@ -19,6 +19,9 @@ int custos_service__write(const char *path, const void *p, size_t n, custos_err_
 int custos_service__write_json(const char *path, json_t *j, custos_err_t *err);
 /* Reads the JSON at path; *out is NULL when the file does not exist. */
 int custos_service__read_json(const char *path, json_t **out, custos_err_t *err);
+/* The time in o's string member key (RFC 3339, as the service files keep
+ * times), in ms; CUSTOS_TIME_NONE when missing or not a time. */
+int64_t custos_service__json_time(json_t *o, const char *key);
 /* Takes <archive>/service/lock (flock, shared between processes) for a
  * read-modify-write of a service file; *fd is given back to unlock. */
 int  custos_service__lock(const char *archive_dir, int *fd, custos_err_t *err);

@@ -319,6 +319,18 @@ int custos_session__fail(custos_session_t *s, int status, const char *detail,
 	return custos_err_set(&s->err, status, "%s: %s", what, custos_status_str(status));
 }
 
+int custos_session__audit_name(custos_session_t *s, const char *action, const char *name,
+                               int status)
+{
+	custos_buf_t p = { 0 };
+	custos_buf_addc(&p, '{');
+	custos_lib__json_kv(&p, "name", name ? name : "");
+	custos_buf_addc(&p, '}');
+	status = custos_session__audit(s, action, p.data, NULL, status);
+	custos_buf_free(&p);
+	return status;
+}
+
 int custos_session__audit(custos_session_t *s, const char *action, const char *params,
                           const char *result, int status)
 {

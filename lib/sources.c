@@ -154,13 +154,7 @@ int custos_archive_source_remove(custos_session_t *s, const char *name)
 audit:
 	json_decref(arr);
 	custos_service__unlock(fd);
-	custos_buf_t p = { 0 };
-	custos_buf_addc(&p, '{');
-	custos_lib__json_kv(&p, "name", name ? name : "");
-	custos_buf_addc(&p, '}');
-	rc = custos_session__audit(s, "source-remove", p.data, NULL, rc);
-	custos_buf_free(&p);
-	return rc;
+	return custos_session__audit_name(s, "source-remove", name, rc);
 }
 
 void custos_sources_free(custos_sources_t *l)
@@ -170,13 +164,6 @@ void custos_sources_free(custos_sources_t *l)
 	custos_arena_free(&l->arena);
 	free(l->v);
 	memset(l, 0, sizeof *l);
-}
-
-static int64_t time_of(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	int64_t ms;
-	return s && custos_time_parse(&ms, s, strlen(s)) == CUSTOS_OK ? ms : CUSTOS_TIME_NONE;
 }
 
 static char *sdup(custos_arena_t *a, json_t *o, const char *key)
@@ -223,12 +210,12 @@ int custos_sources__list(const char *dir, custos_sources_t *out, custos_err_t *e
 		si->interval = (unsigned)num(d, "interval");
 		si->timeout = (unsigned)num(d, "timeout");
 		si->page_limit = (unsigned)num(d, "page_limit");
-		si->added_at = time_of(d, "added_at");
+		si->added_at = custos_service__json_time(d, "added_at");
 		custos_sources__state_path(dir, si->name, path, sizeof path);
 		custos_err_t serr = { 0 };
 		custos_service__read_json(path, &st, &serr);   /* no state yet: never polled */
-		si->last_attempt = time_of(st, "last_attempt");
-		si->last_success = time_of(st, "last_success");
+		si->last_attempt = custos_service__json_time(st, "last_attempt");
+		si->last_success = custos_service__json_time(st, "last_success");
 		si->last_error = sdup(A, st, "last_error");
 		si->cursor = sdup(A, st, "since_id");
 		if (!si->cursor)
@@ -257,7 +244,7 @@ int custos_sources__list(const char *dir, custos_sources_t *out, custos_err_t *e
 			custos_source_alert_t *x = &si->alerts[si->n_alerts++];
 			x->kind = sdup(A, al, "kind");
 			x->detail = sdup(A, al, "detail");
-			x->since = time_of(al, "since");
+			x->since = custos_service__json_time(al, "since");
 			x->from = sdup(A, al, "from");
 			x->to = sdup(A, al, "to");
 			stopped_alert |= x->kind && !strcmp(x->kind, "stopped");

@@ -131,13 +131,6 @@ void custos_tokens_free(custos_tokens_t *l)
 	memset(l, 0, sizeof *l);
 }
 
-static int64_t json_time(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	int64_t ms;
-	return s && custos_time_parse(&ms, s, strlen(s)) == CUSTOS_OK ? ms : CUSTOS_TIME_NONE;
-}
-
 static int by_name(const void *x, const void *y)
 {
 	return strcmp(((const custos_token_info_t *)x)->name, ((const custos_token_info_t *)y)->name);
@@ -162,8 +155,8 @@ int custos_archive_token_list(custos_session_t *s, custos_tokens_t *out)
 		custos_role_parse(&role, json_string_value(json_object_get(t, "role")), NULL);
 		ti->name = custos_arena_strdup(&out->arena, json_string_value(json_object_get(t, "name")));
 		ti->role = role;
-		ti->created_at = json_time(t, "created_at");
-		ti->revoked_at = json_time(t, "revoked_at");
+		ti->created_at = custos_service__json_time(t, "created_at");
+		ti->revoked_at = custos_service__json_time(t, "revoked_at");
 		ti->last_used_at = CUSTOS_TIME_NONE;
 		ti->created_by = custos_arena_strdup(&out->arena,
 		                                     json_string_value(json_object_get(t, "created_by")));
@@ -209,13 +202,7 @@ int custos_archive_token_revoke(custos_session_t *s, const char *name)
 audit:
 	json_decref(arr);
 	custos_service__unlock(fd);
-	custos_buf_t p = { 0 };
-	custos_buf_addc(&p, '{');
-	custos_lib__json_kv(&p, "name", name ? name : "");
-	custos_buf_addc(&p, '}');
-	rc = custos_session__audit(s, "token-revoke", p.data, NULL, rc);
-	custos_buf_free(&p);
-	return rc;
+	return custos_session__audit_name(s, "token-revoke", name, rc);
 }
 
 /* ---- the cache the service checks requests against ------------------------ */
