@@ -214,14 +214,14 @@ static int search_coding(custos_session_t *s, const custos_search_opts_t *opts,
 	if (!(c->require = calloc(stride + 1, 1)))
 		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	for (size_t i = 0; i < opts->n_tags; i++) {
+		const char *tag = opts->tags[i] ? opts->tags[i] : "";
 		size_t t = 0;
-		while (t < nt && strcmp(names[t], opts->tags[i]))
+		while (t < nt && strcmp(names[t], tag))
 			t++;
 		if (t == nt) {
 			custos_buf_t known = { 0 }, b = { 0 };
 			for (size_t k = 0; k < nt; k++)
 				custos_buf_printf(&known, "%s%s", k ? ", " : "", names[k]);
-			const char *tag = opts->tags[i] ? opts->tags[i] : "";
 			size_t tl = strlen(tag);
 			custos_buf_add_printable(&b, tag, tl > 60 ? 60 : tl);
 			rc = custos_err_set(&s->err, CUSTOS_EINVAL, "matter '%s' has no tag '%s' (its "
