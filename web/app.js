@@ -282,6 +282,8 @@ async function runSearch() {
   const qs = `q=${enc(query)}&sort=${enc(s.sort)}&limit=${PAGE}&offset=${s.offset}` +
     `&facets=platform,account,year,month${s.matter ? ',tag' : ''}${codingParams(s)}`;
   say('Searching…');
+  /* the actions act on the shown result's query: none while another is on its way */
+  clear($('search-actions')).hidden = true;
   const current = ticket('search');
   let res;
   try { res = await get(`/v1/search?${qs}`); if (!current()) return; } catch (e) {
@@ -399,6 +401,7 @@ function renderActions() {
   const s = st.search;
   const box = clear($('search-actions'));
   box.hidden = false;
+  box.dataset.query = s.query;
   /* these select by query: narrowed by a tag, they would take more than is shown */
   if (tagFilters(s).length) {
     box.append(h('p', { class: 'muted' }, 'Holds, exports and term reports select by query, without the tag filter: ',

@@ -264,7 +264,8 @@ async function main() {
     await navTo('Search');
     await page.fill('#q', 'order');
     await page.click('#search-form button[type=submit]');
-    await page.waitForSelector('#search-actions button');
+    /* the actions of this result, not the last one's */
+    await page.waitForSelector('#search-actions[data-query="order"] button');
     await page.click('#search-actions button:text("Place a hold")');
     await page.waitForSelector('#hold-query');
     assert(await page.inputValue('#hold-query') === 'order', 'the query did not follow');
