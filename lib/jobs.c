@@ -834,12 +834,16 @@ int custos_job_import(custos_service_t *svc, custos_session_t *s, custos_upload_
 {
 	int rc = CUSTOS_OK;
 	if (format && strcmp(format, "auto")) {
-		const char *const *f = custos_ingest_formats();
-		while (*f && strcmp(*f, format))
-			f++;
-		if (!*f)
-			rc = custos_err_set(&s->err, CUSTOS_EINVAL, "unknown format '%s' (see "
-			                    "docs/importers.md)", format);
+		/* without the import module no format is known: say that, not "unknown" */
+		const custos_import_module_t *m;
+		if ((rc = CUSTOS_MODULE_GET(&m, "import", custos_module_import, &s->err)) == CUSTOS_OK) {
+			const char *const *f = m->formats();
+			while (*f && strcmp(*f, format))
+				f++;
+			if (!*f)
+				rc = custos_err_set(&s->err, CUSTOS_EINVAL, "unknown format '%s' (see "
+				                    "docs/importers.md)", format);
+		}
 	}
 	if (rc == CUSTOS_OK && (fsync(u->fd) < 0 || close(u->fd) < 0))
 		rc = custos_err_set(&s->err, CUSTOS_EIO, "cannot write '%s': %s", u->path,
