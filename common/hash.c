@@ -28,7 +28,13 @@ int custos_global_init(void)
 
 void custos_sha256(uint8_t out[CUSTOS_SHA256_LEN], const void *p, size_t n)
 {
-	SHA256(p, n, out);
+	/* not SHA256(): in OpenSSL 3 that looks the digest up by name on every
+	 * call (EVP_Q_digest), a quarter of the time of hashing a 1.3 KB record */
+	SHA256_CTX c;
+	SHA256_Init(&c);
+	SHA256_Update(&c, p, n);
+	SHA256_Final(out, &c);
+	sodium_memzero(&c, sizeof c);
 }
 
 void custos_sha256_init(custos_sha256_ctx_t *c)

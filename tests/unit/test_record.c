@@ -100,7 +100,34 @@ static void test_record__arena_lists_grow(void)
 	custos_record_free(&r);
 }
 
+/* The one-shot hash and the incremental one give the standard's digests
+ * (FIPS 180-2 test vectors), whatever path libcrypto takes for each. */
+static void test_record__sha256_gives_the_standard_digests(void)
+{
+	static const char *const msgs[] = {
+		"", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq" };
+	static const char *const want[] = {
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" };
+	uint8_t d[CUSTOS_SHA256_LEN];
+	char hex[CUSTOS_SHA256_HEX];
+	for (size_t i = 0; i < 3; i++) {
+		custos_sha256(d, msgs[i], strlen(msgs[i]));
+		custos_hex(hex, d, sizeof d);
+		CHECK_STR(hex, want[i]);
+		custos_sha256_ctx_t c;
+		custos_sha256_init(&c);
+		for (size_t j = 0; j < strlen(msgs[i]); j++)
+			custos_sha256_update(&c, msgs[i] + j, 1);
+		custos_sha256_final(&c, d);
+		custos_hex(hex, d, sizeof d);
+		CHECK_STR(hex, want[i]);
+	}
+}
+
 CHECK_MAIN(CHECK_CASE(test_record__from_json_reads_required_and_optional_fields),
+           CHECK_CASE(test_record__sha256_gives_the_standard_digests),
            CHECK_CASE(test_record__canonical_json_is_stable_and_hash_ignores_capture),
            CHECK_CASE(test_record__bad_records_say_what_is_wrong),
            CHECK_CASE(test_record__arena_lists_grow))
