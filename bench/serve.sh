@@ -106,7 +106,7 @@ while [ $t -lt "$SOAK" ]; do sleep 10; t=$((t + 10)); echo "$t $(rss) $(rss_part
 wait $pi $pw
 cat soak.txt
 awk 'NR == 1 {first = $2} {if ($2 > max) max = $2; if (min == "" || $2 < min) min = $2; last = $2}
-     END {printf "RSS kB: first sample %d, min %d, max %d, last %d\n", first, min, max, last}' rss.txt
+     END {printf "RSS kB: first sample %d, min %d, max %d, last %d\n", first, min, max, last}' rss.txt| tee mem.txt
 awk 'NR == 1 {fa = $3; ff = $4} {if ($3 > ma) ma = $3; la = $3; lf = $4}
      END {printf "of which anonymous kB: first %d, max %d, last %d; file-backed (the LMDB map) kB: first %d, last %d\n", fa, ma, la, ff, lf}' rss.txt |
 	tee -a mem.txt
