@@ -4,7 +4,19 @@
  * acknowledgement. Prints records/s and the acknowledgement latency
  * percentiles. With an ack file, appends the first id of every batch that
  * got a 200 (for the kill -9 check).
- *   http_ingest HOST PORT TOKEN CONNECTIONS BATCH SECONDS START_ID [ACKFILE] */
+ *
+ * Closed loop (the default): each connection sends its next request as soon
+ * as the last one is answered, so the figures are those of saturation: the
+ * most the server takes, and the latency of a queue that is always full.
+ *
+ * Open loop (--rate R, as wrk2 does): R records/s in all, spread evenly over
+ * the connections (each sends one request every C x B / R seconds, the
+ * connections staggered), every request timed from the moment it was
+ * scheduled to be sent, not from when it went out: a request that had to
+ * wait for the answer to the one before on its connection counts that wait
+ * (no coordinated omission). If the server falls behind, the achieved rate
+ * drops below R and the latencies grow with the backlog.
+ *   http_ingest [--rate R] HOST PORT TOKEN CONNECTIONS BATCH SECONDS START_ID [ACKFILE] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,8 +29,10 @@
 #include <unistd.h>
 
 static const char *host, *token;
-static int port, batch, seconds;
-static long start_id;
+static int port, batch, seconds, conns;
+static double rate;   /* records/s in all; 0: closed loop */
+static double t_begin;
+static long start_id, late;
 static FILE *ackf;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static double *lat;
@@ -79,8 +93,15 @@ static void *worker(void *arg)
 	size_t cap = (size_t)batch * 400 + 1024;
 	char *body = malloc(cap), *req = malloc(cap + 1024), *resp = malloc(1 << 20);
 	int fd = dial();
-	double end = now() + seconds;
-	while (fd >= 0 && now() < end) {
+	double end = t_begin + seconds;
+	/* open loop: this connection's requests are due every `every` seconds,
+	 * the first at its share of one interval */
+	double every = rate > 0 ? conns * (double)batch / rate : 0;
+	double due = t_begin + every * k / conns;
+	struct timespec go = { (time_t)t_begin, (long)((t_begin - (time_t)t_begin) * 1e9) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &go, NULL) != 0)
+		;
+	while (fd >= 0 && (rate > 0 ? due < end : now() < end)) {
 		long first = start_id + k * 100000000L + j * batch;
 		size_t n = 0;
 		for (int i = 0; i < batch; i++) {
@@ -96,6 +117,17 @@ static void *worker(void *arg)
 		                 host, token, n);
 		memcpy(req + h, body, n);
 		double t0 = now();
+		if (rate > 0) {
+			if (t0 < due) {
+				struct timespec ts = { (time_t)due, (long)((due - (time_t)due) * 1e9) };
+				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+					;
+			} else if (t0 > due + 0.001) {
+				__atomic_add_fetch(&late, 1, __ATOMIC_RELAXED);
+			}
+			t0 = due;   /* timed from when it was due */
+			due += every;
+		}
 		if (write(fd, req, (size_t)h + n) != (ssize_t)(h + n))
 			break;
 		int st = response(fd, resp, 1 << 20);
@@ -126,6 +158,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static double pct(double p)
+{
+	size_t i = (size_t)(n_lat * p);
+	return n_lat ? lat[i < n_lat ? i : n_lat - 1] * 1e3 : 0;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -134,31 +172,52 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "--rate")) {
+		rate = atof(argv[2]);
+		if (rate <= 0) {
+			fprintf(stderr, "http_ingest: --rate wants records per second above 0\n");
+			return 2;
+		}
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 8) {
-		fprintf(stderr, "usage: http_ingest HOST PORT TOKEN CONNECTIONS BATCH SECONDS START_ID [ACKFILE]\n");
+		fprintf(stderr, "usage: http_ingest [--rate RECORDS_PER_S] HOST PORT TOKEN CONNECTIONS "
+		        "BATCH SECONDS START_ID [ACKFILE]\n");
 		return 2;
 	}
 	host = argv[1];
 	port = atoi(argv[2]);
 	token = argv[3];
-	int conns = atoi(argv[4]);
+	conns = atoi(argv[4]);
 	batch = atoi(argv[5]);
 	seconds = atoi(argv[6]);
 	start_id = atol(argv[7]);
+	if (conns < 1 || conns > 256 || batch < 1 || seconds < 1) {
+		fprintf(stderr, "http_ingest: 1 to 256 connections, a batch and seconds above 0\n");
+		return 2;
+	}
 	if (argc > 8)
 		ackf = fopen(argv[8], "a");
 	pthread_t th[256];
-	double t0 = now();
-	for (long k = 0; k < conns && k < 256; k++)
+	t_begin = now() + 0.05;   /* every connection starts on the same schedule */
+	for (long k = 0; k < conns; k++)
 		pthread_create(&th[k], NULL, worker, (void *)k);
-	for (long k = 0; k < conns && k < 256; k++)
+	for (long k = 0; k < conns; k++)
 		pthread_join(th[k], NULL);
-	double el = now() - t0;
+	double el = now() - t_begin;
 	qsort(lat, n_lat, sizeof *lat, cmp);
-	printf("connections %d, batch %d: %ld records in %.1f s = %.0f records/s, %zu requests "
-	       "(%ld failed); ack latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", conns, batch,
-	       records, el, records / el, n_lat, failed, n_lat ? lat[n_lat / 2] * 1e3 : 0,
-	       n_lat ? lat[(size_t)(n_lat * 0.99)] * 1e3 : 0, n_lat ? lat[n_lat - 1] * 1e3 : 0);
+	if (rate > 0)
+		printf("connections %d, batch %d, open loop at %.0f records/s: %ld records in %.1f s = "
+		       "%.0f records/s, %zu requests (%ld failed, %ld sent over 1 ms late); ack latency "
+		       "from the scheduled send: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, "
+		       "max %.1f ms\n", conns, batch, rate, records, el, records / el, n_lat, failed,
+		       late, pct(0.5), pct(0.9), pct(0.99), pct(0.999), pct(1));
+	else
+		printf("connections %d, batch %d, closed loop: %ld records in %.1f s = %.0f records/s, "
+		       "%zu requests (%ld failed); ack latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, "
+		       "p99.9 %.1f ms, max %.1f ms\n", conns, batch, records, el, records / el, n_lat,
+		       failed, pct(0.5), pct(0.9), pct(0.99), pct(0.999), pct(1));
 	if (ackf)
 		fclose(ackf);
 	return 0;

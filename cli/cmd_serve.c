@@ -88,7 +88,9 @@ int cmd_serve(cli_t *cli, int argc, char **argv)
 	 * opened for writing */
 	if (CUSTOS_MODULE_GET(&srv, "serve", custos_module_serve, &err) < 0)
 		return cli_fail_err(&err);
-	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE, &s)) != CLI_OK)
+	/* the index service takes only idle CPU: acknowledgements and searches
+	 * first, the index catches up behind (its lag is in /v1/stats) */
+	if ((rc = cli_open(cli, CUSTOS_OPEN_WRITE | CUSTOS_OPEN_INDEX_IDLE, &s)) != CLI_OK)
 		return rc;
 	/* the sessions are the server's, one per request: the command's own
 	 * session is not used */

@@ -114,9 +114,14 @@ enum {
 	                               * message names the holder: "pid 812: custos serve")
 	                               * when another process holds it */
 	CUSTOS_OPEN_WAIT  = 1 << 1,   /* with WRITE: wait for the lock instead */
-	CUSTOS_OPEN_NO_INDEX = 1 << 2 /* with WRITE: no index service; the index is left
+	CUSTOS_OPEN_NO_INDEX = 1 << 2,/* with WRITE: no index service; the index is left
 	                               * behind the store until custos_archive_index (a
 	                               * bulk load that indexes later) */
+	CUSTOS_OPEN_INDEX_IDLE = 1 << 3 /* with WRITE: the index service runs on idle CPU
+	                               * only (SCHED_IDLE), not at nice 10: for a server,
+	                               * whose acknowledgements and searches must not wait
+	                               * for indexing; the index lags while the cores are
+	                               * busy (docs/ARCHITECTURE.md, "Indexing") */
 };
 
 /* Creates an archive in dir (created if missing; an existing dir must be

@@ -4,14 +4,22 @@
  * resolved from committed records (its parent in the same batch included),
  * and grows legal holds by the new records their queries match.
  *
- * It runs at a lower CPU priority than the rest of the process (ISVC_NICE;
- * the shard threads it starts inherit it): indexing costs more CPU than
- * storing, and a capture is acknowledged once it is durable in the store,
- * not once it is searchable, so when the cores are busy the captures and
- * the searches go first and the index catches up when they leave it room
- * (its lag is in stats). On an idle machine nothing changes. */
+ * It runs at a lower CPU priority than the rest of the process (ISVC_NICE,
+ * or SCHED_IDLE with CUSTOS_OPEN_INDEX_IDLE; the shard threads it starts
+ * inherit it): indexing costs more CPU than storing, and a capture is
+ * acknowledged once it is durable in the store, not once it is searchable,
+ * so when the cores are busy the captures and the searches go first and the
+ * index catches up when they leave it room (its lag is in stats). On an
+ * idle machine nothing changes. SCHED_IDLE (for custos serve) also lets a
+ * connection's or the writer's thread that wakes take the core at once,
+ * where a nice-10 thread may finish its time slice first: that is what a
+ * server's acknowledgement latency needs. A process that waits for its own
+ * index (a CLI ingest) keeps nice 10, so that other work on the machine
+ * does not starve it. */
 #include "lib_internal.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +108,12 @@ static void *isvc_main(void *arg)
 	custos_root_cache_t *cache = malloc(sizeof *cache);
 	if (cache)
 		custos_lib__root_cache_init(cache);
-	/* Linux keeps a nice value per thread; not being allowed is harmless */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ISVC_NICE);
+	/* Linux keeps a nice value and a policy per thread; not being allowed
+	 * is harmless (the thread runs at the priority it had) */
+	struct sched_param sp = { 0 };
+	if (!(a->flags & CUSTOS_OPEN_INDEX_IDLE) ||
+	    pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ISVC_NICE);
 
 	pthread_mutex_lock(&v->mu);
 	for (;;) {
