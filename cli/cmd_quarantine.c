@@ -57,8 +57,8 @@ static int print_entry(void *ctx, const custos_quarantine_entry_t *e)
 			snprintf(where, sizeof where, "%s:%lld", e->file, (long long)e->line);
 		else
 			snprintf(where, sizeof where, "%s@%lld", e->file, (long long)e->offset);
-		printf("%-5llu %-22s %-8zu %-40s %s\n", (unsigned long long)e->n, t, e->raw_len,
-		       where, e->reason);
+		cli_printf(stdout, "%-5llu %-22s %-8zu %-40s %s\n", (unsigned long long)e->n, t, e->raw_len,
+		           where, e->reason);
 	}
 	out->n++;
 	return 0;

@@ -160,7 +160,7 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	 * incomplete (exit 1) */
 	for (size_t i = 0; i < n && out != OUT_JSON; i++)
 		if (rep->terms[i].status < 0)
-			fprintf(stderr, "custos: %s:%zu: %s\n", file, lines[i], rep->terms[i].error);
+			cli_printf(stderr, "custos: %s:%zu: %s\n", file, lines[i], rep->terms[i].error);
 	if (out == OUT_JSON) {
 		printf("{\"file\": ");
 		cli_json_str(stdout, file);

@@ -131,8 +131,8 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 			const custos_plan_entry_t *e = &pl->v[i];
 			custos_time_format(t1, sizeof t1, e->created_at);
 			custos_time_format(t2, sizeof t2, e->expiry);
-			printf("%-32s %-20.20s %-20.20s %s\n", e->id, t1, t2,
-			       pl->schedule->rules[e->rule].name);
+			cli_printf(stdout, "%-32s %-20.20s %-20.20s %s\n", e->id, t1, t2,
+			           pl->schedule->rules[e->rule].name);
 		}
 		if (pl->n > limit)
 			printf("... and %zu more (--json or --csv lists them all)\n", pl->n - limit);

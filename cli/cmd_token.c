@@ -70,7 +70,7 @@ static int list(cli_t *cli, const cli_command_t *cmd, int argc, char **argv, boo
 			else
 				printf("null}");
 		} else {
-			printf("%-24s %-11s %-25s %s\n", l.v[i].name, custos_role_name(l.v[i].role), c, r);
+			cli_printf(stdout, "%-24s %-11s %-25s %s\n", l.v[i].name, custos_role_name(l.v[i].role), c, r);
 		}
 	}
 	if (json)
