@@ -113,21 +113,15 @@ int cli_parse_time(const char *s, int64_t *ms);
  * escaped (custos_buf_add_printable), so text someone typed cannot drive
  * the terminal; with lines, its newlines stay newlines. */
 void cli_print_text(FILE *f, const char *s, bool lines);
-/* Prints s as cli_print_text with lines (newlines and tabs kept, every other
- * control escaped), each newline followed by indent: a record's text set in
- * a listing. NULL indent: newlines escaped too. */
+/* Prints s with its newlines and tabs kept (every other control escaped),
+ * each newline followed by indent: a record's text set in a listing. NULL
+ * indent: as cli_print_text without lines. */
 void cli_print_lines(FILE *f, const char *s, const char *indent);
-/* printf for anything that prints archive data or what users typed: every
- * %s argument is escaped as custos_buf_add_printable has it, newlines and
- * tabs included (the format's own text is not), so a record's author, id,
- * URL or text cannot drive the terminal or forge a line of the layout. A
- * precision cuts a %s at a character boundary; widths count bytes of the
- * escaped text. Takes the conversions of C99 printf but %n. */
+/* printf (custos_buf_printf_printable) for anything that prints archive data
+ * or what people typed: each %s argument is escaped, newlines included, so a
+ * record's author, id, URL or text can neither drive the terminal nor forge
+ * a line of the layout; fmt's own text is printed as it is. */
 void cli_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The same, appended to b: CUSTOS_OK, CUSTOS_ENOMEM, or CUSTOS_EINVAL for a
- * conversion it does not take. */
-int cli_bprintf(custos_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int cli_vformat(custos_buf_t *b, const char *fmt, va_list ap);
 /* Prints s with JSON string escaping, quotes included; NULL as null. */
 void cli_json_str(FILE *f, const char *s);
 /* Prints one CSV row of n fields (common/csv.c: quoted as needed, formulas

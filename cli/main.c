@@ -3,8 +3,6 @@
 
 #include <getopt.h>
 #include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,29 +88,6 @@ static bool json_errors, progress_all;
 /* What cli_getopt found wrong, for the cli_usage that follows. */
 static char usage_why[300];
 
-/* s[0..n) escaped into b; with lines, newlines and tabs are kept and each
- * newline is followed by indent (NULL: none). */
-static void add_text(custos_buf_t *b, const char *s, size_t n, bool lines, const char *indent)
-{
-	for (size_t i = 0; i < n;) {
-		size_t run = n - i;
-		if (lines) {
-			const char *ctl = s + i;
-			while (ctl < s + n && *ctl != '\n' && *ctl != '\t')
-				ctl++;
-			run = (size_t)(ctl - (s + i));
-		}
-		custos_buf_add_printable(b, s + i, run);
-		i += run;
-		if (i < n) {
-			custos_buf_addc(b, s[i]);
-			if (s[i] == '\n' && indent)
-				custos_buf_adds(b, indent);
-			i++;
-		}
-	}
-}
-
 void cli_print_text(FILE *f, const char *s, bool lines)
 {
 	cli_print_lines(f, s, lines ? "" : NULL);
@@ -121,142 +96,11 @@ void cli_print_text(FILE *f, const char *s, bool lines)
 void cli_print_lines(FILE *f, const char *s, const char *indent)
 {
 	custos_buf_t b = { 0 };
-	add_text(&b, s, strlen(s), indent != NULL, indent && *indent ? indent : NULL);
-	if (b.data)
+	int err = indent ? custos_buf_add_printable_lines(&b, s, strlen(s), indent)
+	                 : custos_buf_add_printable(&b, s, strlen(s));
+	if (err == CUSTOS_OK && b.data)
 		fwrite(b.data, 1, b.len, f);
 	custos_buf_free(&b);
-}
-
-/* The longest prefix of s[0..n) that does not end inside a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t n)
-{
-	size_t len = strnlen(s, n);
-	if (len < n || !s[n])
-		return len;
-	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return n;
-}
-
-int cli_vformat(custos_buf_t *b, const char *fmt, va_list ap)
-{
-	int err = CUSTOS_OK;
-	custos_buf_t t = { 0 };
-	for (const char *p = fmt; *p && !err;) {
-		const char *pct = strchr(p, '%');
-		if (!pct) {
-			err = custos_buf_adds(b, p);
-			break;
-		}
-		if ((err = custos_buf_add(b, p, (size_t)(pct - p))) < 0)
-			break;
-		/* one conversion: %[flags][width][.precision][length]conv, with the
-		 * '*'s read here so that the spec handed on holds numbers only */
-		char spec[64];
-		size_t sl = 0;
-		const char *q = pct + 1;
-		bool left = false;
-		int width = -1, prec = -1;
-		spec[sl++] = '%';
-		while (*q && strchr("-+ #0", *q)) {
-			left |= *q == '-';
-			spec[sl++] = *q++;
-		}
-		if (*q == '*') {
-			width = va_arg(ap, int);
-			if (width < 0) {
-				left = true;
-				width = -width;
-			}
-			q++;
-		} else if (*q >= '0' && *q <= '9') {
-			width = (int)strtol(q, (char **)&q, 10);
-		}
-		if (*q == '.') {
-			q++;
-			if (*q == '*') {
-				prec = va_arg(ap, int);
-				q++;
-			} else {
-				prec = (int)strtol(q, (char **)&q, 10);
-			}
-		}
-		char len[3] = "";
-		size_t ll = 0;
-		while (*q && strchr("hlzjtL", *q) && ll < 2)
-			len[ll++] = *q++;
-		char conv = *q ? *q++ : '\0';
-		p = q;
-		if (conv == '%') {
-			err = custos_buf_addc(b, '%');
-			continue;
-		}
-		if (conv == 's') {
-			/* archive data: cut at the precision without splitting a
-			 * character, escaped, then padded to the width */
-			const char *s = va_arg(ap, const char *);
-			if (!s)
-				s = "(null)";
-			size_t n = prec >= 0 ? utf8_cut(s, (size_t)prec) : strlen(s);
-			custos_buf_clear(&t);
-			if ((err = custos_buf_add_printable(&t, s, n)) < 0)
-				break;
-			size_t pad = width > 0 && (size_t)width > t.len ? (size_t)width - t.len : 0;
-			for (size_t i = 0; i < pad && !left && !err; i++)
-				err = custos_buf_addc(b, ' ');
-			if (!err && t.len)
-				err = custos_buf_add(b, t.data, t.len);
-			for (size_t i = 0; i < pad && left && !err; i++)
-				err = custos_buf_addc(b, ' ');
-			continue;
-		}
-		if (width >= 0)
-			sl += (size_t)snprintf(spec + sl, sizeof spec - sl, "%d", width);
-		if (prec >= 0)
-			sl += (size_t)snprintf(spec + sl, sizeof spec - sl, ".%d", prec);
-		memcpy(spec + sl, len, ll);
-		sl += ll;
-		spec[sl++] = conv;
-		spec[sl] = '\0';
-		switch (conv) {
-		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'c':
-			if (!strcmp(len, "ll"))
-				err = custos_buf_printf(b, spec, va_arg(ap, long long));
-			else if (!strcmp(len, "l"))
-				err = custos_buf_printf(b, spec, va_arg(ap, long));
-			else if (!strcmp(len, "z"))
-				err = custos_buf_printf(b, spec, va_arg(ap, size_t));
-			else if (!strcmp(len, "j"))
-				err = custos_buf_printf(b, spec, va_arg(ap, intmax_t));
-			else if (!strcmp(len, "t"))
-				err = custos_buf_printf(b, spec, va_arg(ap, ptrdiff_t));
-			else
-				err = custos_buf_printf(b, spec, va_arg(ap, int));
-			break;
-		case 'f': case 'F': case 'e': case 'E': case 'g': case 'G':
-			if (!strcmp(len, "L"))
-				err = custos_buf_printf(b, spec, va_arg(ap, long double));
-			else
-				err = custos_buf_printf(b, spec, va_arg(ap, double));
-			break;
-		case 'p':
-			err = custos_buf_printf(b, spec, va_arg(ap, void *));
-			break;
-		default:
-			err = CUSTOS_EINVAL;   /* a conversion custos does not use */
-		}
-	}
-	custos_buf_free(&t);
-	return err < 0 ? err : CUSTOS_OK;
-}
-
-int cli_bprintf(custos_buf_t *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int err = cli_vformat(b, fmt, ap);
-	va_end(ap);
-	return err;
 }
 
 void cli_printf(FILE *f, const char *fmt, ...)
@@ -264,9 +108,9 @@ void cli_printf(FILE *f, const char *fmt, ...)
 	custos_buf_t b = { 0 };
 	va_list ap;
 	va_start(ap, fmt);
-	cli_vformat(&b, fmt, ap);
+	int err = custos_buf_vprintf_printable(&b, fmt, ap);
 	va_end(ap);
-	if (b.data)
+	if (err == CUSTOS_OK && b.data)
 		fwrite(b.data, 1, b.len, f);
 	custos_buf_free(&b);
 }
