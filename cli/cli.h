@@ -122,6 +122,12 @@ void cli_print_lines(FILE *f, const char *s, const char *indent);
  * record's author, id, URL or text can neither drive the terminal nor forge
  * a line of the layout; fmt's own text is printed as it is. */
 void cli_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes the n bytes at p to stdout exactly (--raw: the original bytes as
+ * captured). To a terminal, bytes that cli_print_lines would escape (a
+ * control character but newline and tab, a byte that is not UTF-8) are not
+ * written at all: the call prints why and returns CLI_FAIL, so the bytes
+ * can neither drive the terminal nor be shown altered. */
+int cli_write_raw(const void *p, size_t n);
 /* Prints s with JSON string escaping, quotes included; NULL as null. */
 void cli_json_str(FILE *f, const char *s);
 /* Prints one CSV row of n fields (common/csv.c: quoted as needed, formulas

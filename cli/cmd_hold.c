@@ -294,7 +294,7 @@ static int hold_list(cli_t *cli, int argc, char **argv)
 		if (custos_archive_hold_names(a, &list) < 0)
 			rc = cli_fail_err(custos_session_err(a));
 		else
-			fputs(list, stdout);
+			cli_print_text(stdout, list, true);
 		free(list);
 		goto done;
 	}

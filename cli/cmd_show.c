@@ -13,7 +13,9 @@ static const cli_option_t opts[] = {
 	  "latest version of each member, and the tombstone of each member disposed of.", 0,
 	  NULL, false },
 	{ "version", 'V', "N", "Show version N instead of the latest.", CLI_ARG_TEXT, NULL, false },
-	{ "raw", 'r', NULL, "Print the original bytes as captured, nothing else.", 0, NULL, false },
+	{ "raw", 'r', NULL, "Print the original bytes as captured, nothing else; to a "
+	  "terminal only when they hold no control character but newline and tab.", 0, NULL,
+	  false },
 	{ NULL, 0, NULL, NULL, 0, NULL, false }
 };
 
@@ -288,7 +290,7 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 			print_tombstone(id, l.v[0].tombstone);
 		}
 	} else if (raw) {
-		fwrite(l.v[0].rec.raw, 1, l.v[0].rec.raw_len, stdout);
+		rc = cli_write_raw(l.v[0].rec.raw, l.v[0].rec.raw_len);
 	} else if (json) {
 		print_item_json(&l.v[0]);
 		putchar('\n');

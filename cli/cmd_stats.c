@@ -109,7 +109,7 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)s.quarantined, "dictionaries",
 		       (unsigned long long)s.dictionaries);
 		if (!have_index)
-			printf("%-18s unreadable: %s\n", "index", all.index_error);
+			cli_printf(stdout, "%-18s unreadable: %s\n", "index", all.index_error);
 		else if (lag)
 			printf("%-18s lags the store by %llu record versions (run 'custos index')\n",
 			       "index", (unsigned long long)lag);

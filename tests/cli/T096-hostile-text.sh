@@ -6,7 +6,9 @@
 # show --thread/--versions, hold show and matter show as visible escapes
 # (\x1b, \u009b, \u202e), whether or not stdout is a terminal; newlines and
 # tabs of a text stay as they are where the layout keeps the text's lines.
-# --json gives the same fields back exactly.
+# --json gives the same fields back exactly. Quarantined bytes are shown
+# escaped too; --raw writes bytes exactly, and to a terminal only when they
+# hold no control character.
 . tests/cli/lib.sh
 
 # the bytes that must never reach a terminal: ESC, BEL, CR, BS, DEL, U+009B, U+202E
@@ -20,6 +22,15 @@ hostile() {
 {"id":"x:1","platform":"x","account":"acme","author":{"handle":"root\u001b[31m","name":"Eve\u202egnp.exe\u0007"},"created_at":"2023-01-01T10:00:00Z","text":"hostile post\u001b]52;c;ZXZpbA==\u0007 line\rFAKE\nsecond line\u009b2J \u001b]8;;http://evil\u001b\\link\u001b]8;;\u001b\\ tab\there","url":"https://x.com/\u001b[2Jroot","thread":"x:1\u202e","lang":"en"}
 {"id":"x:2\u001b[1m","platform":"x","account":"acme","author":{"handle":"bob"},"created_at":"2023-01-02T10:00:00Z","text":"reply hostile\b\b\bok\u007f","in_reply_to":"x:1","thread":"x:1\u202e","lang":"en"}
 JSON
+}
+# the same without CR, which a terminal (script(1)) adds at each line end
+no_controls_but_cr() {
+	if LC_ALL=C grep -nP '\x1b|\x07|\x08|\x7f|\xc2\x9b|\xe2\x80\xae' "$1"; then
+		echo "control bytes printed in $1"; return 1
+	fi
+}
+gen_clean() {
+	printf '{"id":"x:9","platform":"x","author":{"handle":"ok"},"created_at":"2023-01-01","text":"plain\\nlines"}\n'
 }
 setup() {
 	custos init >/dev/null && hostile >h.ndjson && custos ingest h.ndjson >/dev/null &&
@@ -98,4 +109,30 @@ test_expect '--json gives every hostile field back exactly' '
 		.hits[0].author == \"root\u001b[31m\"" >/dev/null &&
 	custos show --thread --json x:1 | jq -e "[.thread[].text] | length == 2" >/dev/null
 '
+test_expect 'quarantine show escapes what ingest refused; --raw gives it back exactly' '
+	custos init >/dev/null &&
+	printf "{\"id\":\"x:5\",\"broken \\033[2J\\377\n" >bad.ndjson &&
+	custos ingest --skip-bad bad.ndjson >/dev/null &&
+	custos quarantine show 1 >out && no_controls out && ! LC_ALL=C grep -qP "\xff" out &&
+	tail -n 1 out >got && echo "{\"id\":\"x:5\",\"broken \\x1b[2J\\xff" >expect &&
+	test_cmp expect got &&
+	custos quarantine show --raw 1 >raw && head -c "$(wc -c <raw)" bad.ndjson | cmp - raw && test -s raw
+'
+# a record whose JSON carries DEL, U+009B and U+202E unescaped, as JSON allows
+raw_record() {
+	printf '{"id":"x:8","platform":"x","author":{"handle":"ok"},"created_at":"2023-01-01","text":"raw \342\200\256 bidi \302\2332J and DEL \177"}\n'
+}
+tty() { script -qec "$*" /dev/null; }
+if command -v script >/dev/null 2>&1; then
+test_expect 'show --raw writes the bytes exactly, but to a terminal only when they hold no control' '
+	custos init >/dev/null && raw_record >r.ndjson && gen_clean >c.ndjson &&
+	custos ingest r.ndjson c.ndjson >/dev/null &&
+	custos show --raw x:8 >raw && test -s raw && head -c "$(wc -c <raw)" r.ndjson | cmp - raw &&
+	tty "$CUSTOS" show --raw x:8 ";" echo rc=\$? >t && no_controls_but_cr t &&
+	grep -q "not written to a terminal" t && grep -q "rc=1" t &&
+	tty "$CUSTOS" show --raw x:9 >t2 && grep -q "plain" t2
+'
+else
+	test_skip 'show --raw to a terminal' 'script(1) is not installed'
+fi
 test_done
