@@ -137,7 +137,9 @@ static int list(cli_t *cli, bool json)
 			printf("]}");
 			continue;
 		}
-		cli_printf(stdout, "%s%s  %s %s  [%s]\n", i ? "\n" : "", si->name, si->kind, si->url, si->status);
+		if (i)
+			putchar('\n');
+		cli_printf(stdout, "%s  %s %s  [%s]\n", si->name, si->kind, si->url, si->status);
 		if (si->account)
 			cli_printf(stdout, "  %-15s %s\n", "account", si->account);
 		printf("  %-15s every %u s, timeout %u s\n", "polling", si->interval, si->timeout);
