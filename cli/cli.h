@@ -111,7 +111,7 @@ void cli_close(cli_t *cli);
 int cli_parse_time(const char *s, int64_t *ms);
 /* Prints s for a person: control characters and bytes that are not UTF-8
  * escaped (custos_buf_add_printable), so text someone typed cannot drive
- * the terminal; with lines, its newlines stay newlines. */
+ * the terminal; with lines, its newlines and tabs stay as they are. */
 void cli_print_text(FILE *f, const char *s, bool lines);
 /* Prints s with its newlines and tabs kept (every other control escaped),
  * each newline followed by indent: a record's text set in a listing. NULL
