@@ -3,6 +3,7 @@
 #define CUSTOS_CLI_H
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include "custos.h"
@@ -110,8 +111,23 @@ void cli_close(cli_t *cli);
 int cli_parse_time(const char *s, int64_t *ms);
 /* Prints s for a person: control characters and bytes that are not UTF-8
  * escaped (custos_buf_add_printable), so text someone typed cannot drive
- * the terminal; with lines, its newlines stay newlines. */
+ * the terminal; with lines, its newlines and tabs stay as they are. */
 void cli_print_text(FILE *f, const char *s, bool lines);
+/* Prints s with its newlines and tabs kept (every other control escaped),
+ * each newline followed by indent: a record's text set in a listing. NULL
+ * indent: as cli_print_text without lines. */
+void cli_print_lines(FILE *f, const char *s, const char *indent);
+/* printf (custos_buf_printf_printable) for anything that prints archive data
+ * or what people typed: each %s argument is escaped, newlines included, so a
+ * record's author, id, URL or text can neither drive the terminal nor forge
+ * a line of the layout; fmt's own text is printed as it is. */
+void cli_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes the n bytes at p to stdout exactly (--raw: the original bytes as
+ * captured). To a terminal, bytes that cli_print_lines would escape (a
+ * control character but newline and tab, a byte that is not UTF-8) are not
+ * written at all: the call prints why and returns CLI_FAIL, so the bytes
+ * can neither drive the terminal nor be shown altered. */
+int cli_write_raw(const void *p, size_t n);
 /* Prints s with JSON string escaping, quotes included; NULL as null. */
 void cli_json_str(FILE *f, const char *s);
 /* Prints one CSV row of n fields (common/csv.c: quoted as needed, formulas

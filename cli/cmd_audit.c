@@ -116,9 +116,9 @@ static int audit_export(cli_t *cli, const char *dir)
 	if (custos_archive_audit_export(a, dir, &x) < 0)
 		rc = cli_fail_in(custos_session_err(a), "cannot export the audit trail");
 	else
-		printf("exported %llu audit entries (head %s) and %llu tombstones to %s; "
-		       "README.txt says how to re-verify them\n", (unsigned long long)x.audit_entries,
-		       x.audit_head, (unsigned long long)x.tombstones, dir);
+		cli_printf(stdout, "exported %llu audit entries (head %s) and %llu tombstones to %s; "
+		           "README.txt says how to re-verify them\n", (unsigned long long)x.audit_entries,
+		           x.audit_head, (unsigned long long)x.tombstones, dir);
 	cli_close(cli);
 	return rc;
 }

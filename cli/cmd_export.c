@@ -48,11 +48,11 @@ static int verify(const char *dir, bool json)
 		if (c.problems > c.n_problem)
 			printf("... and %llu more problems\n",
 			       (unsigned long long)(c.problems - c.n_problem));
-		printf("%s: %llu files, %llu records, %llu documents, %llu load-file lines, "
-		       "%llu RSMF files, %llu pages: %s\n", dir, (unsigned long long)c.files,
-		       (unsigned long long)c.records, (unsigned long long)c.documents,
-		       (unsigned long long)c.load_lines, (unsigned long long)c.rsmf_files,
-		       (unsigned long long)c.pages, c.problems ? "NOT VERIFIED" : "verified");
+		cli_printf(stdout, "%s: %llu files, %llu records, %llu documents, %llu load-file lines, "
+		           "%llu RSMF files, %llu pages: %s\n", dir, (unsigned long long)c.files,
+		           (unsigned long long)c.records, (unsigned long long)c.documents,
+		           (unsigned long long)c.load_lines, (unsigned long long)c.rsmf_files,
+		           (unsigned long long)c.pages, c.problems ? "NOT VERIFIED" : "verified");
 	}
 	custos_production_check_free(&c);
 	if (rc < 0) {
@@ -158,10 +158,10 @@ int cmd_export(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)sum.watermark, sum.manifest_sha256);
 	} else {
 		char b[32];
-		printf("produced %llu record%s as %llu documents (%s to %s) in %s: %llu files, %s\n",
-		       (unsigned long long)sum.records, sum.records == 1 ? "" : "s",
-		       (unsigned long long)sum.documents, sum.first, sum.last, out,
-		       (unsigned long long)sum.files, cli_bytes(b, sizeof b, sum.bytes));
+		cli_printf(stdout, "produced %llu record%s as %llu documents (%s to %s) in %s: %llu files, %s\n",
+		           (unsigned long long)sum.records, sum.records == 1 ? "" : "s",
+		           (unsigned long long)sum.documents, sum.first, sum.last, out,
+		           (unsigned long long)sum.files, cli_bytes(b, sizeof b, sum.bytes));
 		if (sum.withheld)
 			printf("withheld as privileged: %llu (PRIVILEGE_LOG.csv, PRIVILEGE_LOG.pdf)\n",
 			       (unsigned long long)sum.withheld);

@@ -205,8 +205,8 @@ static int hold_create(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)out.listed_missing, (unsigned long long)out.listed_disposed,
 		       (unsigned long long)out.thread, (unsigned long long)out.members);
 	} else {
-		printf("hold '%s' created over %llu record%s (commit %s)\n", name,
-		       (unsigned long long)covers, covers == 1 ? "" : "s", out.commit);
+		cli_printf(stdout, "hold '%s' created over %llu record%s (commit %s)\n", name,
+		           (unsigned long long)covers, covers == 1 ? "" : "s", out.commit);
 		if (h->query[0])
 			printf("  %-22s %llu\n", "matched by its query", (unsigned long long)out.matched);
 		if (n_ids)
@@ -222,8 +222,8 @@ static int hold_create(cli_t *cli, int argc, char **argv)
 		fprintf(stderr, "custos: warning: %llu of the ids listed were disposed of before the "
 		        "hold: only their tombstones remain\n", (unsigned long long)out.listed_disposed);
 	if (!covers && !json)
-		fprintf(stderr, "custos: warning: hold '%s' covers no record yet; records captured "
-		        "later that it names will be held\n", name);
+		cli_printf(stderr, "custos: warning: hold '%s' covers no record yet; records captured "
+		           "later that it names will be held\n", name);
 done:
 	custos_hold_placed_free(&out);
 	for (size_t i = 0; i < n_ids; i++)
@@ -262,7 +262,7 @@ static int hold_release(cli_t *cli, int argc, char **argv)
 		cli_json_str(stdout, argv[optind]);
 		printf(",\"released\":true,\"commit\":\"%s\"}\n", commit);
 	} else {
-		printf("hold '%s' released (commit %s)\n", argv[optind], commit);
+		cli_printf(stdout, "hold '%s' released (commit %s)\n", argv[optind], commit);
 	}
 	cli_close(cli);
 	return rc;
@@ -294,7 +294,7 @@ static int hold_list(cli_t *cli, int argc, char **argv)
 		if (custos_archive_hold_names(a, &list) < 0)
 			rc = cli_fail_err(custos_session_err(a));
 		else
-			fputs(list, stdout);
+			cli_print_text(stdout, list, true);
 		free(list);
 		goto done;
 	}
@@ -315,8 +315,8 @@ static int hold_list(cli_t *cli, int argc, char **argv)
 		} else {
 			char t[40];
 			custos_time_format(t, sizeof t, h->created_at);
-			printf("%-24s %-9s %8llu  %-20.20s ", h->name, h->active ? "active" : "released",
-			       (unsigned long long)r.covers[i], t);
+			cli_printf(stdout, "%-24s %-9s %8llu  %-20.20s ", h->name, h->active ? "active" : "released",
+			           (unsigned long long)r.covers[i], t);
 			cli_print_text(stdout, h->query, false);
 			if (h->listed)
 				printf("%s%llu listed ids", h->query[0] ? "; " : "",
@@ -398,7 +398,7 @@ static int hold_show(cli_t *cli, int argc, char **argv)
 			                 : !e->matches && !e->listed ? "  (member; no longer matched by the query)"
 			                 : !e->member ? "  (covered; joins the membership at the next ingest or apply)"
 			                 : "";
-			printf("%s%s\n", e->id, note);
+			cli_printf(stdout, "%s%s\n", e->id, note);
 		}
 	}
 	custos_hold_report_free(&r);
@@ -477,8 +477,8 @@ static int hold_scope(cli_t *cli, int argc, char **argv)
 		scope_csv("month", sc.months, sc.n_months);
 		scope_csv("custodian", sc.custodians, sc.n_custodians);
 	} else {
-		printf("hold %s covers %llu records in the archive", sc.holds.v[0].name,
-		       (unsigned long long)sc.records);
+		cli_printf(stdout, "hold %s covers %llu records in the archive", sc.holds.v[0].name,
+		           (unsigned long long)sc.records);
 		if (sc.not_captured)
 			printf(" and %llu listed ids not captured", (unsigned long long)sc.not_captured);
 		putchar('\n');

@@ -64,7 +64,7 @@ static void on_warn(void *ctx, const char *file, const char *msg)
 {
 	ingest_cli_t *ic = ctx;
 	cli_progress_end(ic->cli);
-	fprintf(stderr, "custos: warning: %s: %s\n", file, msg);
+	cli_printf(stderr, "custos: warning: %s: %s\n", file, msg);
 }
 
 static void on_not_taken(void *ctx, const char *file, const char *why)
@@ -97,7 +97,7 @@ static void print_not_taken(const ingest_cli_t *ic, bool json)
 			cli_json_str(stdout, ic->not_taken[i + 1]);
 			printf("}");
 		} else {
-			printf("  %s: %s\n", ic->not_taken[i], ic->not_taken[i + 1]);
+			cli_printf(stdout, "  %s: %s\n", ic->not_taken[i], ic->not_taken[i + 1]);
 		}
 	}
 }

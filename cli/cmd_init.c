@@ -24,6 +24,6 @@ int cmd_init(cli_t *cli, int argc, char **argv)
 	who.actor = cli->actor;
 	if (custos_archive_init(cli->archive, &who, &err) < 0)
 		return cli_fail_err(&err);
-	printf("initialised empty custos archive in %s\n", cli->archive);
+	cli_printf(stdout, "initialised empty custos archive in %s\n", cli->archive);
 	return CLI_OK;
 }

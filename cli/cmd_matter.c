@@ -35,7 +35,7 @@ static int matter_create(cli_t *cli, int argc, char **argv)
 	if (custos_archive_matter_create(s, argv[optind], desc, tags, n) < 0)
 		rc = fail(s, "cannot create the matter");
 	else
-		printf("matter '%s' created\n", argv[optind]);
+		cli_printf(stdout, "matter '%s' created\n", argv[optind]);
 	cli_close(cli);
 	return rc;
 }
@@ -81,9 +81,9 @@ static int matter_tag(cli_t *cli, int argc, char **argv)
 		       "\"changed\":%llu}\n", matter, tag, remove ? "remove" : "add",
 		       (unsigned long long)selected, (unsigned long long)changed);
 	else
-		printf("%s '%s' %s %llu record%s (%llu changed)\n", remove ? "removed" : "tagged", tag,
-		       remove ? "from" : "on", (unsigned long long)selected, selected == 1 ? "" : "s",
-		       (unsigned long long)changed);
+		cli_printf(stdout, "%s '%s' %s %llu record%s (%llu changed)\n", remove ? "removed" : "tagged", tag,
+		           remove ? "from" : "on", (unsigned long long)selected, selected == 1 ? "" : "s",
+		           (unsigned long long)changed);
 	cli_close(cli);
 	return rc;
 }
@@ -110,9 +110,9 @@ static int matter_save(cli_t *cli, int argc, char **argv)
 	                                      &wm) < 0)
 		rc = fail(s, "cannot save the search");
 	else
-		printf("search '%s' saved in matter '%s': %llu hits at index watermark %llu\n",
-		       argv[optind + 1], argv[optind], (unsigned long long)hits,
-		       (unsigned long long)wm);
+		cli_printf(stdout, "search '%s' saved in matter '%s': %llu hits at index watermark %llu\n",
+		           argv[optind + 1], argv[optind], (unsigned long long)hits,
+		           (unsigned long long)wm);
 	cli_close(cli);
 	return rc;
 }
@@ -121,11 +121,8 @@ static void counts(const char *title, const custos_facet_value_t *v, size_t n)
 {
 	printf("\n%-24s %8s\n", title, "records");
 	for (size_t i = 0; i < n; i++) {
-		custos_buf_t b = { 0 };
-		custos_buf_printf(&b, "%-24s %8llu\n", *v[i].value ? v[i].value : "(none)",
-		                  (unsigned long long)v[i].count);
-		cli_print_text(stdout, b.data, true);
-		custos_buf_free(&b);
+		cli_printf(stdout, "%-24s %8llu\n", *v[i].value ? v[i].value : "(none)",
+		           (unsigned long long)v[i].count);
 	}
 }
 
@@ -176,19 +173,16 @@ static int matter_show(cli_t *cli, int argc, char **argv)
 		custos_buf_free(&b);
 		printf("\n%-24s %8s\n", "tag", "records");
 		for (size_t i = 0; i < m->n_tags; i++)
-			printf("%-24s %8llu\n", m->tags[i], (unsigned long long)m->per_tag[i]);
+			cli_printf(stdout, "%-24s %8llu\n", m->tags[i], (unsigned long long)m->per_tag[i]);
 		counts("custodian", m->per_custodian, m->n_custodian);
 		counts("platform", m->per_platform, m->n_platform);
 		if (m->n_searches)
 			printf("\n%-20s %8s %10s  %s\n", "saved search", "hits", "watermark", "query");
 		for (size_t i = 0; i < m->n_searches; i++) {
 			const custos_saved_search_t *ss = &m->searches[i];
-			custos_buf_t r = { 0 };
-			custos_buf_printf(&r, "%-20s %8llu %10llu  %s\n", ss->name,
-			                  (unsigned long long)ss->hits, (unsigned long long)ss->watermark,
-			                  ss->query);
-			cli_print_text(stdout, r.data, true);
-			custos_buf_free(&r);
+			cli_printf(stdout, "%-20s %8llu %10llu  %s\n", ss->name,
+			           (unsigned long long)ss->hits, (unsigned long long)ss->watermark,
+			           ss->query);
 		}
 	}
 	custos_matter_free(m);
@@ -211,7 +205,7 @@ static int matter_list(cli_t *cli, int argc, char **argv)
 		rc = fail(s, "cannot list the matters");
 	else {
 		for (size_t i = 0; names[i]; i++)
-			puts(names[i]);
+			cli_printf(stdout, "%s\n", names[i]);
 		if (!names[0])
 			puts("no matters");
 	}

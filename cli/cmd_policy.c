@@ -78,13 +78,13 @@ static int policy_set(cli_t *cli, custos_session_t *a, int argc, char **argv)
 	} else if (st == CUSTOS_EFORMAT) {
 		/* the problems, one a line, named after the file the user gave */
 		const char *m = custos_session_err(a)->msg;
-		fprintf(stderr, "custos: invalid schedule '%s', nothing committed:\n", argv[optind]);
+		cli_printf(stderr, "custos: invalid schedule '%s', nothing committed:\n", argv[optind]);
 		while (*m) {
 			size_t n = strcspn(m, "\n");
 			if (!strncmp(m, "retention.yaml:", 15))
-				fprintf(stderr, "%s:%.*s\n", argv[optind], (int)(n - 15), m + 15);
+				cli_printf(stderr, "%s:%.*s\n", argv[optind], (int)(n - 15), m + 15);
 			else
-				fprintf(stderr, "%.*s\n", (int)n, m);
+				cli_printf(stderr, "%.*s\n", (int)n, m);
 			m += n + (m[n] == '\n');
 		}
 		rc = CLI_FAIL;
@@ -113,9 +113,9 @@ static int policy_set(cli_t *cli, custos_session_t *a, int argc, char **argv)
 			nl = strchr(w, '\n');
 			int n = nl ? (int)(nl - w) : (int)strlen(w);
 			if (!strncmp(w, "retention.yaml:", 15))
-				fprintf(stderr, "custos: warning: %s:%.*s\n", argv[optind], n - 15, w + 15);
+				cli_printf(stderr, "custos: warning: %s:%.*s\n", argv[optind], n - 15, w + 15);
 			else
-				fprintf(stderr, "custos: warning: %.*s\n", n, w);
+				cli_printf(stderr, "custos: warning: %.*s\n", n, w);
 		}
 		free(res.warnings);
 		rc = CLI_OK;
@@ -176,7 +176,13 @@ static int policy_show(cli_t *cli, custos_session_t *a, int argc, char **argv)
 		char t[40];
 		custos_time_format(t, sizeof t, s->commit_time);
 		printf("# commit %s (%s)\n", s->commit, t);
-		fwrite(s->text, 1, s->text_len, stdout);
+		/* the file as committed, its lines kept; a control character that
+		 * a commit made outside custos put there is shown escaped */
+		custos_buf_t b = { 0 };
+		if (custos_buf_add_printable_lines(&b, s->text, s->text_len, NULL) == CUSTOS_OK &&
+		    b.data)
+			fwrite(b.data, 1, b.len, stdout);
+		custos_buf_free(&b);
 		if (s->text_len && s->text[s->text_len - 1] != '\n')
 			putchar('\n');
 	}
@@ -295,7 +301,7 @@ static int policy_doc(cli_t *cli, custos_session_t *a, int argc, char **argv)
 				name = strrchr(file, '/');
 				name = name ? name + 1 : file;
 			}
-			printf("document '%s' committed: %s\n", name, commit);
+			cli_printf(stdout, "document '%s' committed: %s\n", name, commit);
 		}
 	} else if (!strcmp(sub, "list")) {
 		custos_policy_docs_t d = { 0 };
@@ -314,8 +320,8 @@ static int policy_doc(cli_t *cli, custos_session_t *a, int argc, char **argv)
 				printf(",\"size\":%llu,\"commit\":\"%s\",\"time\":\"%s\"}",
 				       (unsigned long long)d.v[i].size, d.v[i].commit, t);
 			} else {
-				printf("%-40s %10llu  %s  %.12s\n", d.v[i].name,
-				       (unsigned long long)d.v[i].size, t, d.v[i].commit);
+				cli_printf(stdout, "%-40s %10llu  %s  %.12s\n", d.v[i].name,
+				           (unsigned long long)d.v[i].size, t, d.v[i].commit);
 			}
 		}
 		if (json)

@@ -12,8 +12,9 @@ static const cli_option_t list_opts[] = {
 static const cli_option_t show_opts[] = {
 	{ "json", 'j', NULL, "Print the item as a JSON object, its bytes as text (\"raw\") or, "
 	  "when they are not UTF-8, in hex (\"raw_hex\").", 0, NULL, false },
-	{ "raw", 'r', NULL, "Print the item's bytes as they were read, nothing else.", 0, NULL,
-	  false },
+	{ "raw", 'r', NULL, "Print the item's bytes as they were read, nothing else; "
+	  "to a terminal only when they are UTF-8 without a control character but newline and "
+	  "tab.", 0, NULL, false },
 	{ NULL, 0, NULL, NULL, 0, NULL, false }
 };
 
@@ -57,8 +58,8 @@ static int print_entry(void *ctx, const custos_quarantine_entry_t *e)
 			snprintf(where, sizeof where, "%s:%lld", e->file, (long long)e->line);
 		else
 			snprintf(where, sizeof where, "%s@%lld", e->file, (long long)e->offset);
-		printf("%-5llu %-22s %-8zu %-40s %s\n", (unsigned long long)e->n, t, e->raw_len,
-		       where, e->reason);
+		cli_printf(stdout, "%-5llu %-22s %-8zu %-40s %s\n", (unsigned long long)e->n, t, e->raw_len,
+		           where, e->reason);
 	}
 	out->n++;
 	return 0;
@@ -112,7 +113,7 @@ int cmd_quarantine(cli_t *cli, int argc, char **argv)
 		if (custos_archive_quarantine_get(a, n, &e, &bytes, &len) < 0) {
 			rc = cli_fail_err(custos_session_err(a));
 		} else if (raw) {
-			fwrite(bytes, 1, len, stdout);
+			rc = cli_write_raw(bytes, len);
 		} else if (out.json) {
 			entry_json(&e);
 			custos_buf_t b = { 0 };
@@ -129,7 +130,12 @@ int cmd_quarantine(cli_t *cli, int argc, char **argv)
 		} else {
 			print_entry(&out, &e);
 			printf("--- raw bytes (%zu) ---\n", len);
-			fwrite(bytes, 1, len, stdout);
+			/* what ingest refused is shown, never obeyed: lines kept, every
+			 * other control and each byte that is not UTF-8 escaped */
+			custos_buf_t b = { 0 };
+			if (custos_buf_add_printable_lines(&b, bytes, len, NULL) == CUSTOS_OK && b.data)
+				fwrite(b.data, 1, b.len, stdout);
+			custos_buf_free(&b);
 			if (len && ((char *)bytes)[len - 1] != '\n')
 				putchar('\n');
 		}

@@ -160,7 +160,7 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 	 * incomplete (exit 1) */
 	for (size_t i = 0; i < n && out != OUT_JSON; i++)
 		if (rep->terms[i].status < 0)
-			fprintf(stderr, "custos: %s:%zu: %s\n", file, lines[i], rep->terms[i].error);
+			cli_printf(stderr, "custos: %s:%zu: %s\n", file, lines[i], rep->terms[i].error);
 	if (out == OUT_JSON) {
 		printf("{\"file\": ");
 		cli_json_str(stdout, file);
@@ -217,18 +217,18 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			const custos_term_t *t = &rep->terms[i];
 			if (t->status < 0) {
-				printf("%-5zu %-50s %10s %10s %10s\n", lines[i], queries[i], "error", "-", "-");
+				cli_printf(stdout, "%-5zu %-50s %10s %10s %10s\n", lines[i], queries[i], "error", "-", "-");
 				continue;
 			}
-			printf("%-5zu %-50s %10llu %10llu %10llu\n", lines[i], queries[i],
-			       (unsigned long long)t->hits, (unsigned long long)t->unique,
-			       (unsigned long long)t->family);
+			cli_printf(stdout, "%-5zu %-50s %10llu %10llu %10llu\n", lines[i], queries[i],
+			           (unsigned long long)t->hits, (unsigned long long)t->unique,
+			           (unsigned long long)t->family);
 			for (size_t k = 0; k < t->n_accounts; k++)
-				printf("%-5s   account %-40s %10llu\n", "", t->by_account[k].key,
-				       (unsigned long long)t->by_account[k].hits);
+				cli_printf(stdout, "%-5s   account %-40s %10llu\n", "", t->by_account[k].key,
+				           (unsigned long long)t->by_account[k].hits);
 			for (size_t k = 0; k < t->n_platforms; k++)
-				printf("%-5s   platform %-39s %10llu\n", "", t->by_platform[k].key,
-				       (unsigned long long)t->by_platform[k].hits);
+				cli_printf(stdout, "%-5s   platform %-39s %10llu\n", "", t->by_platform[k].key,
+				           (unsigned long long)t->by_platform[k].hits);
 		}
 		printf("\n%llu distinct records hit by the %zu terms\n"
 		       "terms file sha256 %s; index watermark seq %llu\n",

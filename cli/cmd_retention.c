@@ -115,9 +115,9 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 	       "held");
 	for (size_t r = 0; r < pl->n_rules; r++) {
 		const custos_plan_rule_t *ru = &pl->rules[r];
-		printf("%-24s %-8s %9llu %9llu %9llu %9llu\n", ru->name, ru->retain,
-		       (unsigned long long)ru->matched, (unsigned long long)ru->deciding,
-		       (unsigned long long)ru->eligible, (unsigned long long)ru->held);
+		cli_printf(stdout, "%-24s %-8s %9llu %9llu %9llu %9llu\n", ru->name, ru->retain,
+		           (unsigned long long)ru->matched, (unsigned long long)ru->deciding,
+		           (unsigned long long)ru->eligible, (unsigned long long)ru->held);
 	}
 	printf("\n%zu of %llu records past retention and under no hold; %llu more kept by "
 	       "legal holds\n", pl->n, (unsigned long long)pl->records,
@@ -131,8 +131,8 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 			const custos_plan_entry_t *e = &pl->v[i];
 			custos_time_format(t1, sizeof t1, e->created_at);
 			custos_time_format(t2, sizeof t2, e->expiry);
-			printf("%-32s %-20.20s %-20.20s %s\n", e->id, t1, t2,
-			       pl->schedule->rules[e->rule].name);
+			cli_printf(stdout, "%-32s %-20.20s %-20.20s %s\n", e->id, t1, t2,
+			           pl->schedule->rules[e->rule].name);
 		}
 		if (pl->n > limit)
 			printf("... and %zu more (--json or --csv lists them all)\n", pl->n - limit);
@@ -243,8 +243,8 @@ static int retention_apply(cli_t *cli, int argc, char **argv)
 		       pl->commit, (unsigned long long)pl->held);
 		for (size_t r = 0; r < pl->n_rules; r++)
 			if (pl->rules[r].eligible)
-				printf("  %-24s %llu\n", pl->rules[r].name,
-				       (unsigned long long)pl->rules[r].eligible);
+				cli_printf(stdout, "  %-24s %llu\n", pl->rules[r].name,
+				           (unsigned long long)pl->rules[r].eligible);
 		printf("disposition run %llu: 'custos retention certificate %llu' proves it\n",
 		       (unsigned long long)ap.run, (unsigned long long)ap.run);
 	}

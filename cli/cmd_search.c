@@ -58,8 +58,8 @@ static void print_facets(const custos_search_result_t *r, unsigned facets)
 			continue;
 		printf("\n%s:\n", custos_facet_name(f));
 		for (size_t i = 0; i < r->facets[f].n; i++)
-			printf("  %-30s %llu\n", r->facets[f].v[i].value,
-			       (unsigned long long)r->facets[f].v[i].count);
+			cli_printf(stdout, "  %-30s %llu\n", r->facets[f].v[i].value,
+			           (unsigned long long)r->facets[f].v[i].count);
 	}
 }
 
@@ -162,7 +162,7 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 	}
 	lag_note(res);
 	if (res->notes && *res->notes)
-		fprintf(stderr, "custos: note: %s\n", res->notes);
+		cli_printf(stderr, "custos: note: %s\n", res->notes);
 	if (out == OUT_JSON) {
 		/* the object the service answers too (lib/render.c): with --count,
 		 * the total and no hits */
@@ -229,8 +229,8 @@ int cmd_search(cli_t *cli, int argc, char **argv)
 			if (i == 0)
 				printf("%-32s %-20s %-9s %-16s %s\n", "id", "created", "platform", "author",
 				       "snippet");
-			printf("%-32s %-20s %-9s %-16s %s", h->id, t, h->platform ? h->platform : "",
-			       h->author ? h->author : "", h->snippet ? h->snippet : "");
+			cli_printf(stdout, "%-32s %-20s %-9s %-16s %s", h->id, t, h->platform ? h->platform : "",
+			           h->author ? h->author : "", h->snippet ? h->snippet : "");
 			/* which versions matched, when it is not simply the first */
 			if (h->n_matched > 1 || h->version > 1) {
 				printf(" [version%s", h->n_matched > 1 ? "s" : "");

@@ -13,7 +13,9 @@ static const cli_option_t opts[] = {
 	  "latest version of each member, and the tombstone of each member disposed of.", 0,
 	  NULL, false },
 	{ "version", 'V', "N", "Show version N instead of the latest.", CLI_ARG_TEXT, NULL, false },
-	{ "raw", 'r', NULL, "Print the original bytes as captured, nothing else.", 0, NULL, false },
+	{ "raw", 'r', NULL, "Print the original bytes as captured, nothing else; to a "
+	  "terminal only when they hold no control character but newline and tab.", 0, NULL,
+	  false },
 	{ NULL, 0, NULL, NULL, 0, NULL, false }
 };
 
@@ -37,7 +39,7 @@ static void print_item_json(const custos_item_t *it)
 static void field(const char *name, const char *value)
 {
 	if (value && *value)
-		printf("%-13s %s\n", name, value);
+		cli_printf(stdout, "%-13s %s\n", name, value);
 }
 
 static void list(const char *name, const custos_strv_t *v, const char *sigil)
@@ -46,7 +48,7 @@ static void list(const char *name, const custos_strv_t *v, const char *sigil)
 		return;
 	printf("%-13s", name);
 	for (size_t i = 0; i < v->n; i++)
-		printf(" %s%s", sigil, v->v[i]);
+		cli_printf(stdout, " %s%s", sigil, v->v[i]);
 	putchar('\n');
 }
 
@@ -110,7 +112,10 @@ static void print_human(const custos_record_t *r, uint32_t n_versions)
 	}
 	field("content hash", r->content_sha256);
 	field("title", r->title);
-	printf("\n%s\n", r->text ? r->text : "");
+	/* the text reads as lines; every other control is escaped */
+	putchar('\n');
+	cli_print_text(stdout, r->text ? r->text : "", true);
+	putchar('\n');
 }
 
 /* The value of a top-level field of a tombstone (custos wrote it: the
@@ -139,12 +144,12 @@ static void print_tombstone(const char *id, const char *tomb)
 	                                    "actor", "run", "content_sha256", "raw_sha256",
 	                                    "created_at", "platform", "account", "in_reply_to",
 	                                    NULL };
-	printf("%-13s %s\n%-13s disposed of under the retention schedule; only this "
-	       "tombstone remains\n", "id", id, "status");
+	cli_printf(stdout, "%-13s %s\n%-13s disposed of under the retention schedule; only this "
+	           "tombstone remains\n", "id", id, "status");
 	for (int i = 0; keys[i]; i++) {
 		char v[200];
 		if (tomb_get(tomb, keys[i], v, sizeof v))
-			printf("%-13s %s\n", keys[i], v);
+			cli_printf(stdout, "%-13s %s\n", keys[i], v);
 	}
 }
 
@@ -174,9 +179,9 @@ static void show_thread(const custos_items_t *l, const char *id, bool json)
 			tomb_get(it->tombstone, "rule", rule, sizeof rule);
 			tomb_get(it->tombstone, "disposed_at", at, sizeof at);
 			tomb_get(it->tombstone, "policy_commit", commit, sizeof commit);
-			printf("%s %s  %s  [disposed of on %.10s under rule %s, policy commit %.12s: "
-			       "only its tombstone remains]\n", strcmp(it->id, id) ? " " : ">", t, it->id,
-			       at, rule, commit);
+			cli_printf(stdout, "%s %s  %s  [disposed of on %.10s under rule %s, policy commit %.12s: "
+			           "only its tombstone remains]\n", strcmp(it->id, id) ? " " : ">", t, it->id,
+			           at, rule, commit);
 			continue;
 		}
 		const custos_record_t *r = &it->rec;
@@ -186,9 +191,12 @@ static void show_thread(const custos_items_t *l, const char *id, bool json)
 			snprintf(mark, sizeof mark, " [%u versions]", it->n_versions);
 		if (r->deleted_at != CUSTOS_TIME_NONE)
 			snprintf(mark + strlen(mark), sizeof mark - strlen(mark), " [deleted upstream]");
-		printf("%s %s  %s  @%s (%s)%s%s%s\n    %s\n", strcmp(r->id, id) ? " " : ">", t, r->id,
-		       r->author_handle, r->kind ? r->kind : "", r->in_reply_to ? " in reply to " : "",
-		       r->in_reply_to ? r->in_reply_to : "", mark, r->text ? r->text : "");
+		cli_printf(stdout, "%s %s  %s  @%s (%s)%s%s%s\n    ", strcmp(r->id, id) ? " " : ">",
+		           t, r->id, r->author_handle, r->kind ? r->kind : "",
+		           r->in_reply_to ? " in reply to " : "", r->in_reply_to ? r->in_reply_to : "",
+		           mark);
+		cli_print_lines(stdout, r->text ? r->text : "", "    ");
+		putchar('\n');
 	}
 	if (json)
 		printf("]}\n");
@@ -213,18 +221,18 @@ static void show_versions(const custos_items_t *l, const char *id, bool json)
 			continue;
 		}
 		if (it->disposed) {
-			printf("%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
-			       (unsigned long long)it->seq, id);
+			cli_printf(stdout, "%-7u %-8llu [disposed of; see 'custos show %s']\n", it->version,
+			           (unsigned long long)it->seq, id);
 			continue;
 		}
 		char t[40], e[40] = "";
 		custos_time_format(t, sizeof t, r->captured_at);
 		if (r->edited_at != CUSTOS_TIME_NONE)
 			custos_time_format(e, sizeof e, r->edited_at);
-		printf("%-7u %-8llu %-24s %-24s %.16s %.40s%s\n", r->version,
-		       (unsigned long long)r->seq, t, e[0] ? e : "-", r->content_sha256,
-		       r->text ? r->text : "", r->deleted_at != CUSTOS_TIME_NONE ?
-		       "  [deleted upstream]" : "");
+		cli_printf(stdout, "%-7u %-8llu %-24s %-24s %.16s %.40s%s\n", r->version,
+		           (unsigned long long)r->seq, t, e[0] ? e : "-", r->content_sha256,
+		           r->text ? r->text : "", r->deleted_at != CUSTOS_TIME_NONE ?
+		           "  [deleted upstream]" : "");
 	}
 	if (json)
 		printf("]}\n");
@@ -282,7 +290,7 @@ int cmd_show(cli_t *cli, int argc, char **argv)
 			print_tombstone(id, l.v[0].tombstone);
 		}
 	} else if (raw) {
-		fwrite(l.v[0].rec.raw, 1, l.v[0].rec.raw_len, stdout);
+		rc = cli_write_raw(l.v[0].rec.raw, l.v[0].rec.raw_len);
 	} else if (json) {
 		print_item_json(&l.v[0]);
 		putchar('\n');

@@ -61,8 +61,8 @@ static int add(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
 	if (custos_archive_source_add(s, &d) < 0)
 		rc = cli_fail_err(custos_session_err(s));
 	else
-		printf("source '%s' added: a running server polls it every %u seconds\n", d.name,
-		       d.interval ? d.interval : 300);
+		cli_printf(stdout, "source '%s' added: a running server polls it every %u seconds\n", d.name,
+		           d.interval ? d.interval : 300);
 	memset(token, 0, sizeof token);
 	cli_close(cli);
 	return rc;
@@ -137,9 +137,11 @@ static int list(cli_t *cli, bool json)
 			printf("]}");
 			continue;
 		}
-		printf("%s%s  %s %s  [%s]\n", i ? "\n" : "", si->name, si->kind, si->url, si->status);
+		if (i)
+			putchar('\n');
+		cli_printf(stdout, "%s  %s %s  [%s]\n", si->name, si->kind, si->url, si->status);
 		if (si->account)
-			printf("  %-15s %s\n", "account", si->account);
+			cli_printf(stdout, "  %-15s %s\n", "account", si->account);
 		printf("  %-15s every %u s, timeout %u s\n", "polling", si->interval, si->timeout);
 		print_time("last success", si->last_success);
 		print_time("last attempt", si->last_attempt);
@@ -199,7 +201,7 @@ int cmd_source(cli_t *cli, int argc, char **argv)
 		if (custos_archive_source_remove(s, argv[2]) < 0)
 			rc = cli_fail_err(custos_session_err(s));
 		else
-			printf("source '%s' removed\n", argv[2]);
+			cli_printf(stdout, "source '%s' removed\n", argv[2]);
 		cli_close(cli);
 		return rc;
 	}

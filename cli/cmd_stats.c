@@ -109,7 +109,7 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)s.quarantined, "dictionaries",
 		       (unsigned long long)s.dictionaries);
 		if (!have_index)
-			printf("%-18s unreadable: %s\n", "index", all.index_error);
+			cli_printf(stdout, "%-18s unreadable: %s\n", "index", all.index_error);
 		else if (lag)
 			printf("%-18s lags the store by %llu record versions (run 'custos index')\n",
 			       "index", (unsigned long long)lag);
@@ -120,12 +120,12 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 			       "tombstones", "raw", "stored", "ratio");
 			for (size_t i = 0; i < s.n_platforms; i++) {
 				const custos_platform_stats_t *p = &s.platforms[i];
-				printf("%-12s %10llu %10llu %10llu %12s %12s %7.3f\n", p->platform,
-				       (unsigned long long)p->records, (unsigned long long)p->versions,
-				       (unsigned long long)p->tombstones,
-				       cli_bytes(b1, sizeof b1, p->raw_bytes),
-				       cli_bytes(b2, sizeof b2, p->stored_bytes),
-				       p->raw_bytes ? (double)p->stored_bytes / (double)p->raw_bytes : 0);
+				cli_printf(stdout, "%-12s %10llu %10llu %10llu %12s %12s %7.3f\n", p->platform,
+				           (unsigned long long)p->records, (unsigned long long)p->versions,
+				           (unsigned long long)p->tombstones,
+				           cli_bytes(b1, sizeof b1, p->raw_bytes),
+				           cli_bytes(b2, sizeof b2, p->stored_bytes),
+				           p->raw_bytes ? (double)p->stored_bytes / (double)p->raw_bytes : 0);
 			}
 		}
 		if (custodians) {

@@ -29,8 +29,8 @@ static int create(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
 	if (custos_archive_token_create(s, argv[optind], role, token) < 0) {
 		rc = cli_fail_err(custos_session_err(s));
 	} else {
-		printf("token '%s' created with role %s; it is shown only now, on the next line:\n",
-		       argv[optind], custos_role_name(role));
+		cli_printf(stdout, "token '%s' created with role %s; it is shown only now, on the next line:\n",
+		           argv[optind], custos_role_name(role));
 		printf("%s\n", token);
 	}
 	memset(token, 0, sizeof token);
@@ -70,7 +70,7 @@ static int list(cli_t *cli, const cli_command_t *cmd, int argc, char **argv, boo
 			else
 				printf("null}");
 		} else {
-			printf("%-24s %-11s %-25s %s\n", l.v[i].name, custos_role_name(l.v[i].role), c, r);
+			cli_printf(stdout, "%-24s %-11s %-25s %s\n", l.v[i].name, custos_role_name(l.v[i].role), c, r);
 		}
 	}
 	if (json)
@@ -93,7 +93,7 @@ static int revoke(cli_t *cli, const cli_command_t *cmd, int argc, char **argv)
 	if (custos_archive_token_revoke(s, argv[1]) < 0)
 		rc = cli_fail_err(custos_session_err(s));
 	else
-		printf("token '%s' revoked: a running server refuses it from its next request\n", argv[1]);
+		cli_printf(stdout, "token '%s' revoked: a running server refuses it from its next request\n", argv[1]);
 	cli_close(cli);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* custos: the command table, global options, and helpers every command uses. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -90,16 +91,47 @@ static char usage_why[300];
 
 void cli_print_text(FILE *f, const char *s, bool lines)
 {
+	cli_print_lines(f, s, lines ? "" : NULL);
+}
+
+void cli_print_lines(FILE *f, const char *s, const char *indent)
+{
 	custos_buf_t b = { 0 };
-	for (const char *line = s, *nl; line; line = nl ? nl + 1 : NULL) {
-		nl = lines ? strchr(line, '\n') : NULL;
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-		custos_buf_clear(&b);
-		if (custos_buf_add_printable(&b, line, n) == CUSTOS_OK && b.data)
-			fwrite(b.data, 1, b.len, f);
-		if (nl)
-			fputc('\n', f);
+	int err = indent ? custos_buf_add_printable_lines(&b, s, strlen(s), indent)
+	                 : custos_buf_add_printable(&b, s, strlen(s));
+	if (err == CUSTOS_OK && b.data)
+		fwrite(b.data, 1, b.len, f);
+	custos_buf_free(&b);
+}
+
+int cli_write_raw(const void *p, size_t n)
+{
+	if (isatty(STDOUT_FILENO)) {
+		custos_buf_t b = { 0 };
+		int err = custos_buf_add_printable_lines(&b, p, n, NULL);
+		bool same = err == CUSTOS_OK && b.len == n && (!n || !memcmp(b.data, p, n));
+		custos_buf_free(&b);
+		if (err)
+			return cli_fail("out of memory");
+		if (!same)
+			return cli_fail("the bytes hold control characters or bytes that are not "
+			                "UTF-8: not written to a terminal (redirect the output to a file, "
+			                "or leave out --raw to see them escaped)");
 	}
+	if (n && fwrite(p, 1, n, stdout) != n)
+		return cli_fail("cannot write the bytes: %s", strerror(errno));
+	return CLI_OK;
+}
+
+void cli_printf(FILE *f, const char *fmt, ...)
+{
+	custos_buf_t b = { 0 };
+	va_list ap;
+	va_start(ap, fmt);
+	int err = custos_buf_vprintf_printable(&b, fmt, ap);
+	va_end(ap);
+	if (err == CUSTOS_OK && b.data)
+		fwrite(b.data, 1, b.len, f);
 	custos_buf_free(&b);
 }
 
@@ -360,12 +392,12 @@ int cli_open(cli_t *cli, unsigned flags, custos_session_t **out)
 		return cli_fail_err(&err);
 	}
 	if (!custos_archive_audited(cli->a))
-		fprintf(stderr, "custos: note: the audit log of '%s' cannot be written (a read-only "
-		        "archive?): this command is not audited\n", cli->archive);
+		cli_printf(stderr, "custos: note: the audit log of '%s' cannot be written (a read-only "
+		           "archive?): this command is not audited\n", cli->archive);
 	if (custos_archive_lockless(cli->a))
-		fprintf(stderr, "custos: note: the store of '%s' is read without its lock file (a "
-		        "read-only copy): a custos writing it meanwhile could change what is read\n",
-		        cli->archive);
+		cli_printf(stderr, "custos: note: the store of '%s' is read without its lock file (a "
+		           "read-only copy): a custos writing it meanwhile could change what is read\n",
+		           cli->archive);
 	custos_session_progress(cli->s, cli_progress_fn, cli);
 	*out = cli->s;
 	return CLI_OK;
@@ -646,7 +678,7 @@ int main(int argc, char **argv)
 	}
 	const cli_command_t *cmd = cli_find(argv[optind]);
 	if (!cmd) {
-		fprintf(stderr, "custos: unknown command '%s'\n", argv[optind]);
+		cli_printf(stderr, "custos: unknown command '%s'\n", argv[optind]);
 		usage_all(stderr);
 		return CLI_USAGE;
 	}

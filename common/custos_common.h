@@ -406,6 +406,21 @@ int custos_csv_row(custos_buf_t *b, const char *const *fields, size_t n);
  * copied. For any text shown to a person that custos did not check itself
  * (older audit entries, commits made outside custos, file names). */
 int custos_buf_add_printable(custos_buf_t *b, const char *s, size_t n);
+/* The same for text that reads as lines (a record's text, a reason): its
+ * newlines and tabs are kept, each newline followed by indent (NULL or ""
+ * for none), so that a text set under a heading stays under it. */
+int custos_buf_add_printable_lines(custos_buf_t *b, const char *s, size_t n,
+                                   const char *indent);
+/* custos_buf_printf for output that people read and archive data fills:
+ * every %s argument is escaped as custos_buf_add_printable has it (newlines
+ * and tabs too, so a field cannot forge a line of the layout), fmt's own
+ * text is not. A precision cuts a %s at a character boundary before it is
+ * escaped; a width pads the escaped text (counted in bytes). Other
+ * conversions are printf's; %n is refused (CUSTOS_EINVAL, with what came
+ * before it appended). CUSTOS_OK, CUSTOS_ENOMEM or CUSTOS_EINVAL. */
+int custos_buf_printf_printable(custos_buf_t *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int custos_buf_vprintf_printable(custos_buf_t *b, const char *fmt, va_list ap);
 /* custos_buf_add_json_str for text that may not be UTF-8 (a path, an
  * argument being refused): each byte that is not becomes U+FFFD, so the
  * JSON stays valid. */

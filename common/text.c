@@ -3,6 +3,11 @@
  * terminal or to write as JSON when it was never checked. */
 #include "custos_common.h"
 
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The code point at s[0..n) (valid UTF-8, checked by the caller) and its length. */
@@ -141,6 +146,159 @@ int custos_buf_add_printable(custos_buf_t *b, const char *s, size_t n)
 		}
 	}
 	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_buf_add_printable_lines(custos_buf_t *b, const char *s, size_t n, const char *indent)
+{
+	int err = CUSTOS_OK;
+	for (size_t i = 0; i < n && !err;) {
+		size_t run = 0;
+		while (i + run < n && s[i + run] != '\n' && s[i + run] != '\t')
+			run++;
+		err = custos_buf_add_printable(b, s + i, run);
+		i += run;
+		if (i < n && !err) {
+			err = custos_buf_addc(b, s[i]);
+			if (!err && s[i] == '\n' && indent && *indent)
+				err = custos_buf_adds(b, indent);
+			i++;
+		}
+	}
+	return err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+/* The longest prefix of s, at most n bytes, that does not end inside a
+ * UTF-8 sequence. */
+static size_t cut(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	if (len < n || !s[n])
+		return len;
+	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+int custos_buf_vprintf_printable(custos_buf_t *b, const char *fmt, va_list ap)
+{
+	int err = CUSTOS_OK;
+	custos_buf_t t = { 0 };
+	for (const char *p = fmt; *p && !err;) {
+		const char *pct = strchr(p, '%');
+		if (!pct) {
+			err = custos_buf_adds(b, p);
+			break;
+		}
+		if ((err = custos_buf_add(b, p, (size_t)(pct - p))) < 0)
+			break;
+		/* one conversion, %[flags][width][.precision][length]conv, its '*'s
+		 * read here so that the spec handed to printf holds numbers only */
+		char spec[64], len[3] = "", conv;
+		size_t sl = 0, ll = 0;
+		const char *q = pct + 1;
+		bool left = false;
+		int width = -1, prec = -1;
+		spec[sl++] = '%';
+		while (*q && strchr("-+ #0", *q) && sl < 8) {
+			left |= *q == '-';
+			spec[sl++] = *q++;
+		}
+		if (*q == '*') {
+			width = va_arg(ap, int);
+			if (width < 0) {
+				left = true;
+				spec[sl++] = '-';
+				width = width == INT_MIN ? INT_MAX : -width;
+			}
+			q++;
+		} else {
+			for (width = 0; *q >= '0' && *q <= '9'; q++)
+				width = width < 100000 ? width * 10 + (*q - '0') : width;
+		}
+		if (*q == '.') {
+			q++;
+			if (*q == '*') {
+				prec = va_arg(ap, int);   /* negative: as if none */
+				q++;
+			} else {
+				for (prec = 0; *q >= '0' && *q <= '9'; q++)
+					prec = prec < 100000 ? prec * 10 + (*q - '0') : prec;
+			}
+		}
+		while (*q && strchr("hlzjtL", *q) && ll < 2)
+			len[ll++] = *q++;
+		conv = *q ? *q++ : '\0';
+		p = q;
+		if (conv == '%') {
+			err = custos_buf_addc(b, '%');
+			continue;
+		}
+		if (conv == 's') {
+			/* text: cut at the precision without splitting a character,
+			 * escaped, then padded to the width */
+			const char *s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			size_t n = prec >= 0 ? cut(s, (size_t)prec) : strlen(s);
+			custos_buf_clear(&t);
+			if ((err = custos_buf_add_printable(&t, s, n)) < 0)
+				break;
+			size_t pad = width > 0 && (size_t)width > t.len ? (size_t)width - t.len : 0;
+			for (size_t i = 0; i < pad && !left && !err; i++)
+				err = custos_buf_addc(b, ' ');
+			if (!err && t.len)
+				err = custos_buf_add(b, t.data, t.len);
+			for (size_t i = 0; i < pad && left && !err; i++)
+				err = custos_buf_addc(b, ' ');
+			continue;
+		}
+		if (width > 0)
+			sl += (size_t)snprintf(spec + sl, sizeof spec - sl, "%d", width);
+		if (prec >= 0)
+			sl += (size_t)snprintf(spec + sl, sizeof spec - sl, ".%d", prec);
+		memcpy(spec + sl, len, ll);
+		sl += ll;
+		spec[sl++] = conv;
+		spec[sl] = '\0';
+		switch (conv) {
+		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'c':
+			if (!strcmp(len, "ll"))
+				err = custos_buf_printf(b, spec, va_arg(ap, long long));
+			else if (!strcmp(len, "l"))
+				err = custos_buf_printf(b, spec, va_arg(ap, long));
+			else if (!strcmp(len, "z"))
+				err = custos_buf_printf(b, spec, va_arg(ap, size_t));
+			else if (!strcmp(len, "j"))
+				err = custos_buf_printf(b, spec, va_arg(ap, intmax_t));
+			else if (!strcmp(len, "t"))
+				err = custos_buf_printf(b, spec, va_arg(ap, ptrdiff_t));
+			else
+				err = custos_buf_printf(b, spec, va_arg(ap, int));
+			break;
+		case 'f': case 'F': case 'e': case 'E': case 'g': case 'G': case 'a': case 'A':
+			if (!strcmp(len, "L"))
+				err = custos_buf_printf(b, spec, va_arg(ap, long double));
+			else
+				err = custos_buf_printf(b, spec, va_arg(ap, double));
+			break;
+		case 'p':
+			err = custos_buf_printf(b, spec, va_arg(ap, void *));
+			break;
+		default:
+			err = CUSTOS_EINVAL;   /* %n, or not a conversion */
+		}
+	}
+	custos_buf_free(&t);
+	return err == CUSTOS_EINVAL ? err : err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_buf_printf_printable(custos_buf_t *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int err = custos_buf_vprintf_printable(b, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 int custos_buf_add_json_text(custos_buf_t *b, const char *s, size_t n)

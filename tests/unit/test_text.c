@@ -3,6 +3,8 @@
  * character references as the importers decode them (common/html.c). */
 #include "check.h"
 
+#include <stdarg.h>
+
 static int actor(custos_actor_t *a, const char *s)
 {
 	custos_err_t err = { 0 };
@@ -82,6 +84,54 @@ static void test_text__printable_escapes_controls_and_bad_bytes(void)
 	custos_buf_free(&b);
 }
 
+static const char *pp(custos_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *pp(custos_buf_t *b, const char *fmt, ...)
+{
+	va_list ap;
+	custos_buf_clear(b);
+	va_start(ap, fmt);
+	int err = custos_buf_vprintf_printable(b, fmt, ap);
+	va_end(ap);
+	CHECK_OK(err);
+	return b->data ? b->data : "";
+}
+
+static void test_text__printf_printable_escapes_each_string_argument_alone(void)
+{
+	custos_buf_t b = { 0 };
+	/* the format's own newline stays; an argument's is escaped with the rest */
+	CHECK_STR(pp(&b, "%-6s|%s\n", "a\x1b[1m", "x\ny\rz\t\xe2\x80\xae\xc2\x9b\x7f\a"),
+	          "a\\x1b[1m|x\\x0ay\\x0dz\\x09\\u202e\\u009b\\x7f\\x07\n");
+	/* widths pad the escaped text; precision cuts the text first, never
+	 * inside a character */
+	CHECK_STR(pp(&b, "[%5s][%-5s][%.3s][%.2s][%*s][%-*s]", "ab", "ab", "a\x1b" "bc",
+	             "a\xc3\xa9", 3, "x", 3, "y"),
+	          "[   ab][ab   ][a\\x1bb][a][  x][y  ]");
+	CHECK_STR(pp(&b, "%.*s|%.0s|%.9s", 4, "caf\xc3\xa9s", "gone", "\xc3\xa9"), "caf||\xc3\xa9");
+	/* the other conversions are printf's */
+	CHECK_STR(pp(&b, "%d %5u %-3llu| %zu %lld %x %c %.2f %%", -4, 7u, 12ull, (size_t)9,
+	             -5ll, 255u, 'q', 1.5),
+	          "-4     7 12 | 9 -5 ff q 1.50 %");
+	/* bytes that are not UTF-8 are escaped too */
+	CHECK_STR(pp(&b, "<%s>", "a\xff"), "<a\\xff>");
+	custos_buf_clear(&b);
+	CHECK_INT(custos_buf_printf_printable(&b, "%s", "ok"), CUSTOS_OK);
+	CHECK_STR(b.data, "ok");
+	custos_buf_free(&b);
+}
+
+static void test_text__printable_lines_keep_newlines_and_tabs_and_indent(void)
+{
+	custos_buf_t b = { 0 };
+	static const char in[] = "one\ttab\r\ntwo\x1b]52;c;QQ==\x07\n\xe2\x80\xae" "three";
+	CHECK_OK(custos_buf_add_printable_lines(&b, in, sizeof in - 1, "    "));
+	CHECK_STR(b.data, "one\ttab\\x0d\n    two\\x1b]52;c;QQ==\\x07\n    \\u202ethree");
+	custos_buf_clear(&b);
+	CHECK_OK(custos_buf_add_printable_lines(&b, in, sizeof in - 1, NULL));
+	CHECK_STR(b.data, "one\ttab\\x0d\ntwo\\x1b]52;c;QQ==\\x07\n\\u202ethree");
+	custos_buf_free(&b);
+}
+
 static void test_text__json_text_is_utf8_whatever_the_bytes(void)
 {
 	custos_buf_t b = { 0 };
@@ -140,6 +190,8 @@ CHECK_MAIN(CHECK_CASE(test_text__actor_with_an_email_is_split_and_normalized),
            CHECK_CASE(test_text__actor_refuses_what_git_and_terminals_cannot_keep),
            CHECK_CASE(test_text__reasons_may_have_lines_but_no_other_controls),
            CHECK_CASE(test_text__printable_escapes_controls_and_bad_bytes),
+           CHECK_CASE(test_text__printf_printable_escapes_each_string_argument_alone),
+           CHECK_CASE(test_text__printable_lines_keep_newlines_and_tabs_and_indent),
            CHECK_CASE(test_text__json_text_is_utf8_whatever_the_bytes),
            CHECK_CASE(test_text__code_points_that_are_not_characters_become_fffd),
            CHECK_CASE(test_text__html_references_decode_once_and_literal_ampersands_stay))
