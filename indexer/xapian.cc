@@ -1136,6 +1136,7 @@ struct custos_index {
 	std::string path;   // the index
 	std::string root;   // where its MANIFEST and partitions are: path, or path/build
 	Manifest man;       // as last read (readers) or written (writers)
+	std::set<std::string> doomed;   // writers: partitions to drop whole (drop_whole)
 	std::mutex man_mu;  // writers: lanes update the watermarks
 	custos_err_t err;
 	std::map<std::string, Xapian::Stem> stems;   // for queries
@@ -1435,7 +1436,7 @@ void apply(custos_index_t *idx, unsigned lane, Op &op)
 	} else if (op.kind == Op::DELETE) {
 		std::string q = fit_term("Q", op.id);
 		for (Shard *sh : ln->shards)
-			if (sh->wdb->term_exists(q)) {
+			if (!idx->doomed.count(sh->part) && sh->wdb->term_exists(q)) {
 				sh->wdb->delete_document(q);
 				sh->dirty = sh->deleted = true;
 			}
@@ -2941,7 +2942,7 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 		Xapian::doccount docs = 0;
 		for (Shard *sh : it->second)
 			docs += sh->wdb->get_doccount();
-		if (docs == 0) {
+		if (docs == 0 || idx->doomed.count(name)) {
 			dropped.insert(name);
 			m.parts.erase(name);
 			continue;
@@ -3003,8 +3004,10 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 		keep.push_back(sh);
 	}
 	idx->shards.swap(keep);
-	for (const std::string &n : dropped)
+	for (const std::string &n : dropped) {
 		idx->parts.erase(n);
+		idx->doomed.erase(n);
+	}
 	idx->man = m;
 	for (Shard *sh : moved) {
 		sh->path = shard_dir(part_dir(idx->root, sh->part, m.parts[sh->part].gen), sh->lane);
@@ -3254,6 +3257,62 @@ int custos_index_doccount(custos_index_t *idx, uint64_t *out)
 	});
 }
 
+// A partition is dropped whole when every document in it carries the
+// record-id term (Q) of a disposed record: its Q terms, walked in order
+// beside the sorted terms of ids, must all be among them, and their
+// frequencies must add up to its documents (every document has exactly one
+// Q term, so none escapes the check).
+int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t n,
+                            unsigned *parts, uint64_t *docs)
+{
+	if (parts)
+		*parts = 0;
+	if (docs)
+		*docs = 0;
+	if (!idx->writable)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	try {
+		std::vector<std::string> terms;
+		terms.reserve(n);
+		for (size_t i = 0; i < n; i++)
+			terms.push_back(fit_term("Q", ids[i]));
+		std::sort(terms.begin(), terms.end());
+		for (const auto &p : idx->parts) {
+			uint64_t total = 0, covered = 0;
+			bool whole = true;
+			for (Shard *sh : p.second) {
+				total += sh->wdb->get_doccount();
+				auto pos = terms.begin();
+				for (Xapian::TermIterator t = sh->wdb->allterms_begin("Q");
+				     whole && t != sh->wdb->allterms_end("Q"); ++t) {
+					const std::string &term = *t;
+					pos = std::lower_bound(pos, terms.end(), term);
+					if (pos == terms.end() || *pos != term)
+						whole = false;
+					else
+						covered += t.get_termfreq();
+				}
+				if (!whole)
+					break;
+			}
+			if (!whole || total == 0 || covered != total)
+				continue;
+			idx->doomed.insert(p.first);
+			if (parts)
+				(*parts)++;
+			if (docs)
+				*docs += total;
+		}
+		return CUSTOS_OK;
+	} catch (...) {
+		idx->doomed.clear();
+		return translate(&idx->err, "cannot read the search index");
+	}
+}
+
 int custos_index_compact_pending(custos_index_t *idx)
 {
 	if (!idx->writable)
@@ -3262,7 +3321,9 @@ int custos_index_compact_pending(custos_index_t *idx)
 	if ((e = drain(idx)) < 0)
 		return e;
 	try {
-		return compact_parts(idx, std::set<std::string>(idx->man.compact));
+		std::set<std::string> names(idx->man.compact);
+		names.insert(idx->doomed.begin(), idx->doomed.end());
+		return compact_parts(idx, names);
 	} catch (...) {
 		return translate(&idx->err, "cannot compact the search index");
 	}

@@ -458,6 +458,28 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 	custos_lib__index_path(path, sizeof path, s->a->dir);
 	if ((err = custos_index_open(&widx, path, CUSTOS_INDEX_WRITE, &s->err)) < 0)
 		goto audit;
+	/* partitions holding only records this run disposes of are dropped whole
+	 * once the store has disposed of them all (custos_index_compact_pending
+	 * below), instead of losing their documents one by one; a partition with
+	 * a held or not yet eligible record is not among them */
+	if (pl->n) {
+		const char **ids = malloc(pl->n * sizeof *ids);
+		double t2 = now_s();
+		if (!ids) {
+			err = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto audit;
+		}
+		for (size_t i = 0; i < pl->n; i++)
+			ids[i] = pl->v[i].id;
+		err = custos_index_drop_whole(widx, ids, pl->n, &ap.index_parts_dropped,
+		                              &ap.index_dropped);
+		free(ids);
+		if (err < 0) {
+			custos_lib__index_fail(s, widx, err, "cannot read the search index");
+			goto audit;
+		}
+		ap.index_seconds += now_s() - t2;
+	}
 	for (size_t i = 0; i < pl->n; i += DISPOSE_BATCH) {
 		size_t n = pl->n - i < DISPOSE_BATCH ? pl->n - i : DISPOSE_BATCH;
 		dispose_job_t d = { items, n, actor, false, { 0 }, s->a };
