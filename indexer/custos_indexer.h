@@ -132,10 +132,17 @@ int custos_index_delete(custos_index_t *idx, const char *id);
  * longer look in it, and custos_index_compact_pending drops it. The mark
  * lives in the handle alone: a handle freed before compact_pending leaves
  * the partition and its documents as they were (the next disposition
- * deletes them). *parts and *docs (either may be NULL) say how many
- * partitions and documents were marked. */
+ * deletes them). Partitions holding none of ids are not looked in by the
+ * deletes that follow (until compact_pending). *parts and *docs (either may
+ * be NULL) say how many partitions and documents were marked. */
 int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t n,
                             unsigned *parts, uint64_t *docs);
+
+/* For a writer whose changes are all committed: drops the partitions
+ * custos_index_drop_whole marked (one MANIFEST swap, then their
+ * directories go), and nothing else. The caller's part: the store has
+ * disposed of every record they hold. */
+int custos_index_drop_marked(custos_index_t *idx);
 
 /* Commits every add and delete so far together with the watermark: the last
  * store sequence number the index now holds. Both land in one Xapian commit,

@@ -1137,6 +1137,7 @@ struct custos_index {
 	std::string root;   // where its MANIFEST and partitions are: path, or path/build
 	Manifest man;       // as last read (readers) or written (writers)
 	std::set<std::string> doomed;   // writers: partitions to drop whole (drop_whole)
+	std::set<std::string> spared;   // writers: partitions none of whose records a drop_whole named
 	std::mutex man_mu;  // writers: lanes update the watermarks
 	custos_err_t err;
 	std::map<std::string, Xapian::Stem> stems;   // for queries
@@ -1436,7 +1437,8 @@ void apply(custos_index_t *idx, unsigned lane, Op &op)
 	} else if (op.kind == Op::DELETE) {
 		std::string q = fit_term("Q", op.id);
 		for (Shard *sh : ln->shards)
-			if (!idx->doomed.count(sh->part) && sh->wdb->term_exists(q)) {
+			if (!idx->doomed.count(sh->part) && !idx->spared.count(sh->part) &&
+			    sh->wdb->term_exists(q)) {
 				sh->wdb->delete_document(q);
 				sh->dirty = sh->deleted = true;
 			}
@@ -3008,6 +3010,7 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 		idx->parts.erase(n);
 		idx->doomed.erase(n);
 	}
+	idx->spared.clear();   // a run's alone
 	idx->man = m;
 	for (Shard *sh : moved) {
 		sh->path = shard_dir(part_dir(idx->root, sh->part, m.parts[sh->part].gen), sh->lane);
@@ -3280,23 +3283,30 @@ int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t 
 		for (size_t i = 0; i < n; i++)
 			terms.push_back(fit_term("Q", ids[i]));
 		std::sort(terms.begin(), terms.end());
+		idx->doomed.clear();
+		idx->spared.clear();
 		for (const auto &p : idx->parts) {
 			uint64_t total = 0, covered = 0;
-			bool whole = true;
+			bool whole = true, any = false;
 			for (Shard *sh : p.second) {
 				total += sh->wdb->get_doccount();
 				auto pos = terms.begin();
 				for (Xapian::TermIterator t = sh->wdb->allterms_begin("Q");
-				     whole && t != sh->wdb->allterms_end("Q"); ++t) {
+				     t != sh->wdb->allterms_end("Q"); ++t) {
 					const std::string &term = *t;
 					pos = std::lower_bound(pos, terms.end(), term);
-					if (pos == terms.end() || *pos != term)
+					if (pos == terms.end() || *pos != term) {
 						whole = false;
-					else
+					} else {
+						any = true;
 						covered += t.get_termfreq();
+					}
 				}
-				if (!whole)
-					break;
+			}
+			// none of ids has a document here: deletes need not look
+			if (!any) {
+				idx->spared.insert(p.first);
+				continue;
 			}
 			if (!whole || total == 0 || covered != total)
 				continue;
@@ -3309,7 +3319,24 @@ int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t 
 		return CUSTOS_OK;
 	} catch (...) {
 		idx->doomed.clear();
+		idx->spared.clear();
 		return translate(&idx->err, "cannot read the search index");
+	}
+}
+
+int custos_index_drop_marked(custos_index_t *idx)
+{
+	if (!idx->writable)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	if (idx->doomed.empty())
+		return CUSTOS_OK;
+	try {
+		return compact_parts(idx, std::set<std::string>(idx->doomed));
+	} catch (...) {
+		return translate(&idx->err, "cannot drop a partition of the search index");
 	}
 }
 

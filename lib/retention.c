@@ -524,6 +524,13 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 			custos_lib__index_fail(s, widx, err, "cannot commit the search index");
 			goto audit;
 		}
+		/* every record of the partitions marked above is disposed of in the
+		 * store now: they go at once (a crash before this point leaves their
+		 * documents to the next apply, as it does uncommitted deletes) */
+		if ((err = custos_index_drop_marked(widx)) < 0) {
+			custos_lib__index_fail(s, widx, err, "cannot drop a partition of the search index");
+			goto audit;
+		}
 		ap.index_seconds += now_s() - t2;
 	}
 	{

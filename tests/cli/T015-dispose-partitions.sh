@@ -49,4 +49,26 @@ test_expect 'disposing of a whole year drops its partition and touches no other'
 	custos ingest d.ndjson >/dev/null && grep -q "^part 2019 " archive/index/MANIFEST &&
 	test "$(custos search --count post)" = 965
 '
+test_expect 'a year with one held record is emptied record by record, never dropped' '
+	setup 2019-01-01..2019-12-31 &&
+	others >parts.before && sums >sums.before &&
+	custos hold create keep5 --query id:x:5 >/dev/null &&
+	gen19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) &&
+	custos retention apply --yes --json >out.json &&
+	jq -e ".held == 1 and .eligible == 239 and .index.partitions_dropped == 0" out.json >/dev/null &&
+	new19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) &&
+	test "$new19" -gt "$gen19" &&
+	test "$(custos search --count "year 2019")" = 1 &&
+	test "$(custos search --count id:x:5)" = 1 &&
+	others >parts.after && test_cmp parts.before parts.after &&
+	sums >sums.after && test_cmp sums.before sums.after &&
+	custos verify >v && grep -q "index: 961 documents agree with the store" v
+'
+test_expect 'the whole year dropped is said in the run: every record of it disposed, the others kept' '
+	setup 2019-01-01..2019-12-31 &&
+	custos retention apply --yes --json >out.json &&
+	jq -e ".eligible == 240 and .index.partitions_dropped == 1 and .index.documents_dropped == 240" out.json >/dev/null &&
+	custos retention log --json >log.json && test "$(custos search --count post)" = 960 &&
+	custos show x:5 >show.out && grep -qi "disposed" show.out
+'
 test_done
