@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { DISPOSE_BATCH = 2000 };
+/* ids per store transaction (one commit and one sync of the key file
+ * each), and batches per index commit */
+enum { DISPOSE_BATCH = 10000, INDEX_COMMIT_BATCHES = 2 };
 
 static double now_s(void)
 {
@@ -459,9 +461,10 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 	if ((err = custos_index_open(&widx, path, CUSTOS_INDEX_WRITE, &s->err)) < 0)
 		goto audit;
 	/* partitions holding only records this run disposes of are dropped whole
-	 * once the store has disposed of them all (custos_index_compact_pending
-	 * below), instead of losing their documents one by one; a partition with
-	 * a held or not yet eligible record is not among them */
+	 * once the store has disposed of them all (custos_index_drop_marked
+	 * below), instead of losing their documents one by one (a partition with
+	 * a held or not yet eligible record is not among them); one losing more
+	 * than half its documents is rebuilt from those that stay, then */
 	if (pl->n) {
 		const char **ids = malloc(pl->n * sizeof *ids);
 		double t2 = now_s();
@@ -472,7 +475,7 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 		for (size_t i = 0; i < pl->n; i++)
 			ids[i] = pl->v[i].id;
 		err = custos_index_drop_whole(widx, ids, pl->n, &ap.index_parts_dropped,
-		                              &ap.index_dropped);
+		                              &ap.index_dropped, &ap.index_parts_rebuilt);
 		free(ids);
 		if (err < 0) {
 			custos_lib__index_fail(s, widx, err, "cannot read the search index");
@@ -509,9 +512,12 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 				goto audit;
 			}
 		}
-		/* one index commit every 10 batches: a crash leaves documents of
-		 * disposed records, which the next apply deletes */
-		if ((i / DISPOSE_BATCH) % 10 == 9 && (err = custos_index_commit(widx, wm)) < 0) {
+		/* an index commit every few batches, queued behind the deletes: the
+		 * lanes commit while the store goes on with the next batch (the last
+		 * commit below waits for all). A crash leaves documents of disposed
+		 * records, which the next apply deletes */
+		if ((i / DISPOSE_BATCH) % INDEX_COMMIT_BATCHES == INDEX_COMMIT_BATCHES - 1 &&
+		    (err = custos_index_commit_queued(widx, wm)) < 0) {
 			custos_lib__index_fail(s, widx, err, "cannot commit the search index");
 			goto audit;
 		}
@@ -525,8 +531,9 @@ int custos_archive_retention_apply(custos_session_t *s, int64_t as_of,
 			goto audit;
 		}
 		/* every record of the partitions marked above is disposed of in the
-		 * store now: they go at once (a crash before this point leaves their
-		 * documents to the next apply, as it does uncommitted deletes) */
+		 * store now: they go, or are rebuilt, at once (a crash before this
+		 * point leaves their documents to the next apply, as it does
+		 * uncommitted deletes) */
 		if ((err = custos_index_drop_marked(widx)) < 0) {
 			custos_lib__index_fail(s, widx, err, "cannot drop a partition of the search index");
 			goto audit;
