@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 /* ids per store transaction (one commit and one sync of the key file
- * each), and batches per index commit */
-enum { DISPOSE_BATCH = 10000, INDEX_COMMIT_BATCHES = 2 };
+ * each), and batches per index commit. Batches of 10,000 measured no faster
+ * at 200,000 records (within the noise of a loaded machine) and left the
+ * store's file 10% larger before compaction (more pages dirty at once). */
+enum { DISPOSE_BATCH = 2000, INDEX_COMMIT_BATCHES = 10 };
 
 static double now_s(void)
 {
