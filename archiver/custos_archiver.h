@@ -321,6 +321,18 @@ int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone
  * disposal named one), actor, media. */
 int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void *ctx);
 
+/* What a run's digest reads of the tombstones of ids (n of them), in one
+ * read transaction, without the JSON: for each disposed version, its seq,
+ * id, version, content hash and run. A tombstone an earlier custos wrote as
+ * JSON is handed out as that JSON instead (id NULL, json set), for the
+ * caller to read as custos_store_tombstones gives it. fn returns non-zero
+ * to stop (returned). */
+typedef int (*custos_tomb_brief_fn)(void *ctx, uint64_t seq, const char *id, size_t id_len,
+                                    uint32_t version, const uint8_t content[32], uint64_t run,
+                                    const char *json, size_t json_len);
+int custos_store_tombstones_brief(custos_store_t *st, const char *const *ids, size_t n,
+                                  custos_tomb_brief_fn fn, void *ctx);
+
 /* The content hash (hex) of each record version seqs[i], from the record
  * headers only (no decryption): what legal holds record beside the id.
  * CUSTOS_ENOTFOUND for a seq that is not stored. */

@@ -867,6 +867,65 @@ int custos_store_tombstone_scan(custos_store_t *st, custos_tombstone_fn fn, void
 	return tombstones_walk(st, NULL, fn, ctx);
 }
 
+int custos_store_tombstones_brief(custos_store_t *st, const char *const *ids, size_t n,
+                                  custos_tomb_brief_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *c = NULL;
+	int rc = 0, err = CUSTOS_OK;
+	if ((err = custos_store__read_txn(st, &txn)) < 0)
+		return err;
+	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_IDS], &c)) != 0)
+		goto done;
+	for (size_t i = 0; i < n && !err && !rc; i++) {
+		MDB_val k = { strlen(ids[i]), (void *)ids[i] }, v, tv, rv;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+			if (v.mv_size != 8)
+				continue;
+			uint64_t seq = custos_store__get64(v.mv_data);
+			int r2 = mdb_get(txn, st->dbi[STORE_DB_TOMBSTONES], &v, &tv);
+			if (r2 == MDB_NOTFOUND)
+				continue;   /* a live version */
+			if (r2) {
+				rc = r2;
+				break;
+			}
+			if (!tv.mv_size || *(const uint8_t *)tv.mv_data != STORE_TOMB_BINARY) {
+				err = fn(ctx, seq, NULL, 0, 0, NULL, 0, tv.mv_data, tv.mv_size);
+			} else {
+				custos_store__rechdr_t h;
+				const char *id = NULL;
+				size_t id_len = 0;
+				uint64_t run = 0;
+				if ((r2 = mdb_get(txn, st->dbi[STORE_DB_RECORDS], &v, &rv)) != 0) {
+					rc = r2;
+					break;
+				}
+				if (custos_store__hdr_decode(&h, rv.mv_data, rv.mv_size) < 0 ||
+				    custos_store__tomb_brief(st, txn, &tv, &id, &id_len, &run) < 0) {
+					err = custos_err_set(&st->err, CUSTOS_ECORRUPT,
+					                     "the tombstone of seq %llu does not decode",
+					                     (unsigned long long)seq);
+					break;
+				}
+				err = fn(ctx, seq, id, id_len, h.version, h.content, run, NULL, 0);
+			}
+			if (err)
+				break;
+		}
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+done:
+	if (c)
+		mdb_cursor_close(c);
+	custos_store__read_done(st, txn);
+	if (!err && rc)
+		err = custos_store__mdb(st, rc, "cannot read tombstones");
+	return err;
+}
+
 int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t n,
                                 char (*hex)[CUSTOS_SHA256_HEX])
 {

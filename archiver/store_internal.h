@@ -253,6 +253,8 @@ int  custos_store__tomb_encode(custos_buf_t *b, const custos_record_t *rec, uint
  * context is read in txn: the same text a JSON tombstone of the same
  * disposal holds. CUSTOS_ECORRUPT when tv or its context does not decode
  * (or the context is missing); CUSTOS_ENOMEM. */
+int  custos_store__tomb_brief(custos_store_t *st, MDB_txn *txn, const MDB_val *tv,
+                             const char **id, size_t *id_len, uint64_t *run);
 int  custos_store__tomb_to_json(custos_store_t *st, MDB_txn *txn, uint64_t seq,
                                 const custos_store__rechdr_t *h, const MDB_val *tv,
                                 custos_buf_t *j);

@@ -285,3 +285,32 @@ int custos_store__tomb_platform(const void *v, size_t n, char *out, size_t cap)
 	out[p.n] = '\0';
 	return CUSTOS_OK;
 }
+
+/* The id and context of a binary tombstone, and the run of its context. */
+int custos_store__tomb_brief(custos_store_t *st, MDB_txn *txn, const MDB_val *tv,
+                             const char **id, size_t *id_len, uint64_t *run)
+{
+	rd_t r = { tv->mv_data, (const uint8_t *)tv->mv_data + tv->mv_size, tv->mv_size >= 10 };
+	uint8_t key[STORE_TOMB_CTX_KEY];
+	if (!r.ok || r.p[0] != STORE_TOMB_BINARY)
+		return CUSTOS_ECORRUPT;
+	r.p += 10;
+	uint64_t ctx = get_varint(&r);
+	text_t t = get_text(&r);
+	if (!r.ok || !ctx || ctx > UINT32_MAX)
+		return CUSTOS_ECORRUPT;
+	custos_store__tomb_ctx_key(key, (uint32_t)ctx);
+	MDB_val k = { sizeof key, key }, cv;
+	if (mdb_get(txn, st->dbi[STORE_DB_META], &k, &cv) != 0)
+		return CUSTOS_ECORRUPT;
+	rd_t c = { cv.mv_data, (const uint8_t *)cv.mv_data + cv.mv_size, cv.mv_size >= 9 };
+	if (!c.ok)
+		return CUSTOS_ECORRUPT;
+	c.p += 9;
+	*run = get_varint(&c);
+	if (!c.ok)
+		return CUSTOS_ECORRUPT;
+	*id = t.s;
+	*id_len = t.n;
+	return CUSTOS_OK;
+}

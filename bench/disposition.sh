@@ -48,7 +48,7 @@ du -sh "$CUSTOS_ARCHIVE/store" "$CUSTOS_ARCHIVE/index"
 /usr/bin/time -f "plan: %e s wall, %U s user, %M KB" "$C" retention plan --json >"$DIR/plan.json"
 /usr/bin/time -f "apply: %e s wall, %U s user, %S s sys, %M KB" "$C" retention apply --yes --json >"$DIR/apply.json"
 grep -o '"eligible":[0-9]*,"held":[0-9]*' "$DIR/apply.json" | head -n 1
-grep -o '"disposed":{[^}]*},"seconds":{[^}]*}' "$DIR/apply.json"
+grep -o '"disposed":{[^}]*},"index":{[^}]*},"seconds":{[^}]*}' "$DIR/apply.json"
 du -sh "$CUSTOS_ARCHIVE/store" "$CUSTOS_ARCHIVE/index"
 after=$(files)
 echo "store files after disposition: $(per "$after") ($(awk -v a="$after" -v b="$before" 'BEGIN { printf "%.2f", a / b }') of before)"

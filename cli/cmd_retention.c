@@ -81,6 +81,10 @@ static void print_plan(const custos_retention_plan_t *pl, int out, size_t limit,
 			       (unsigned long long)ap->blobs, (unsigned long long)ap->dictionaries,
 			       (unsigned long long)ap->recompressed, (unsigned long long)ap->trained);
 		if (ap)
+			printf(",\"index\":{\"partitions_dropped\":%u,\"documents_dropped\":%llu,"
+			       "\"partitions_rebuilt\":%u}", ap->index_parts_dropped,
+			       (unsigned long long)ap->index_dropped, ap->index_parts_rebuilt);
+		if (ap)
 			printf(",\"seconds\":{\"plan\":%.3f,\"dispose\":%.3f,\"index\":%.3f},"
 			       "\"run\":%llu,\"digest\":\"%s\"", ap->plan_seconds, ap->dispose_seconds,
 			       ap->index_seconds, (unsigned long long)ap->run, ap->digest);

@@ -124,6 +124,32 @@ int custos_index_add(custos_index_t *idx, const custos_record_t *rec);
 /* Removes every version of record id; not being there is not an error. */
 int custos_index_delete(custos_index_t *idx, const char *id);
 
+/* A disposition's shortcut, for a writer: ids (n of them, any order) are
+ * the records the run disposes of. Every partition each of whose documents
+ * is a version of one of them (checked document by document through their
+ * record ids, so a partition holding any other record, held or not yet
+ * eligible, is never among them) is marked to be dropped whole; a partition
+ * more than half of whose documents are theirs is marked to be rebuilt from
+ * the others (their docids listed now, each document's record id checked
+ * the same way). Deletes no longer look in either, and
+ * custos_index_drop_marked drops the first and writes the second's next
+ * generation from a copy of the documents that stay, compacted. The marks
+ * live in the handle alone: a handle freed before that leaves the
+ * partitions and their documents as they were (the next disposition deletes
+ * them). Partitions holding none of ids are not looked in by the deletes
+ * that follow either. *parts and *docs say how many partitions and
+ * documents were marked to drop, *rebuilt how many partitions to rebuild
+ * (any may be NULL). */
+int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t n,
+                            unsigned *parts, uint64_t *docs, unsigned *rebuilt);
+
+/* For a writer whose changes are all committed: drops the partitions
+ * custos_index_drop_whole marked to drop and rebuilds those it marked to
+ * rebuild (one MANIFEST swap for all, then the old directories go), and
+ * nothing else. The caller's part: the store has disposed of every record
+ * named to drop_whole. */
+int custos_index_drop_marked(custos_index_t *idx);
+
 /* Commits every add and delete so far together with the watermark: the last
  * store sequence number the index now holds. Both land in one Xapian commit,
  * so after a crash the watermark never claims a document that is missing.
@@ -150,8 +176,9 @@ int custos_index_compact(const char *path, custos_err_t *err);
  * that lost documents (a disposition's deletes), which the MANIFEST names
  * as still to compact from before their deletes were committed until this
  * is done; the text of deleted documents stays in Xapian's free blocks
- * until then. Only those partitions are rewritten; one left empty is
- * dropped. A writer's open does the same for what a crash left noted. */
+ * until then. Only those partitions are rewritten; one left empty, or
+ * marked by custos_index_drop_whole, is dropped. A writer's open does the
+ * same for what a crash left noted. */
 int custos_index_compact_pending(custos_index_t *idx);
 
 /* The merge policy, for a writer whose changes are all committed: compacts

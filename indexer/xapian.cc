@@ -1136,6 +1136,11 @@ struct custos_index {
 	std::string path;   // the index
 	std::string root;   // where its MANIFEST and partitions are: path, or path/build
 	Manifest man;       // as last read (readers) or written (writers)
+	std::set<std::string> doomed;   // writers: partitions to drop whole (drop_whole)
+	std::set<std::string> spared;   // writers: partitions none of whose records a drop_whole named
+	// writers: partitions drop_whole found mostly disposed of, rebuilt from
+	// their other documents (by lane: their docids) instead of deleted from
+	std::map<std::string, std::vector<std::vector<Xapian::docid>>> rebuild;
 	std::mutex man_mu;  // writers: lanes update the watermarks
 	custos_err_t err;
 	std::map<std::string, Xapian::Stem> stems;   // for queries
@@ -1435,7 +1440,8 @@ void apply(custos_index_t *idx, unsigned lane, Op &op)
 	} else if (op.kind == Op::DELETE) {
 		std::string q = fit_term("Q", op.id);
 		for (Shard *sh : ln->shards)
-			if (sh->wdb->term_exists(q)) {
+			if (!idx->doomed.count(sh->part) && !idx->spared.count(sh->part) &&
+			    !idx->rebuild.count(sh->part) && sh->wdb->term_exists(q)) {
 				sh->wdb->delete_document(q);
 				sh->dirty = sh->deleted = true;
 			}
@@ -2915,6 +2921,20 @@ static int create_part(custos_index_t *idx, const std::string &part)
 	return CUSTOS_OK;
 }
 
+// Closes and removes the copies a rebuild compacted from.
+static void drop_copies(std::vector<std::pair<std::string, Xapian::WritableDatabase *>> &copies)
+{
+	custos_err_t e;
+	for (auto &c : copies) {
+		try {
+			delete c.second;
+		} catch (...) {
+		}
+		remove_tree(c.first, &e);
+	}
+	copies.clear();
+}
+
 // Compacts partitions of a writer whose every change is committed: each
 // into its next generation (its lexicon pruned when it lost documents),
 // then one MANIFEST swap for all of them, then the old generations go (they
@@ -2931,6 +2951,7 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 	std::vector<CompactJob> jobs;
 	std::vector<Shard *> moved;
 	std::set<std::string> dropped;
+	std::vector<std::pair<std::string, Xapian::WritableDatabase *>> copies;
 	int e;
 	for (const std::string &name : names) {
 		auto it = idx->parts.find(name);
@@ -2938,10 +2959,12 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 			m.compact.erase(name);
 			continue;
 		}
+		auto rb = idx->rebuild.find(name);
 		Xapian::doccount docs = 0;
 		for (Shard *sh : it->second)
-			docs += sh->wdb->get_doccount();
-		if (docs == 0) {
+			docs += rb != idx->rebuild.end() ? (Xapian::doccount)rb->second[sh->lane].size()
+			                                 : sh->wdb->get_doccount();
+		if (docs == 0 || idx->doomed.count(name)) {
 			dropped.insert(name);
 			m.parts.erase(name);
 			continue;
@@ -2954,11 +2977,38 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 		m.parts[name].docs = docs;
 		for (Shard *sh : it->second) {
 			sh->wdb->commit_transaction();
-			jobs.push_back({ sh->wdb, shard_dir(dir, sh->lane), m.compact.count(name) > 0, {} });
 			moved.push_back(sh);
+			if (rb == idx->rebuild.end()) {
+				jobs.push_back({ sh->wdb, shard_dir(dir, sh->lane), m.compact.count(name) > 0, {} });
+				continue;
+			}
+			// a copy of the documents that stay, compacted into the generation
+			copies.emplace_back(dir + "/copy" + std::to_string(sh->lane), nullptr);
+			try {
+				auto *w = new Xapian::WritableDatabase(copies.back().first,
+				                                       Xapian::DB_CREATE_OR_OVERWRITE |
+				                                       Xapian::DB_BACKEND_GLASS);
+				copies.back().second = w;
+				for (Xapian::docid did : rb->second[sh->lane])
+					w->replace_document(did, sh->wdb->get_document(did));
+				for (Xapian::TermIterator k = sh->wdb->metadata_keys_begin();
+				     k != sh->wdb->metadata_keys_end(); ++k)
+					w->set_metadata(*k, sh->wdb->get_metadata(*k));
+				w->commit();
+				if (w->get_doccount() != rb->second[sh->lane].size())
+					throw Xapian::DatabaseError("a partition's copy lost documents");
+			} catch (...) {
+				translate(err, "cannot rebuild a partition of the search index");
+				for (Shard *ms : moved)
+					ms->wdb->begin_transaction(true);
+				drop_copies(copies);
+				return err->status;
+			}
+			jobs.push_back({ copies.back().second, shard_dir(dir, sh->lane), true, {} });
 		}
 	}
 	run_compactions(jobs, (unsigned)idx->lanes.size());
+	drop_copies(copies);
 	for (const CompactJob &j : jobs)
 		if (j.err.status != CUSTOS_OK) {
 			*err = j.err;
@@ -3003,8 +3053,13 @@ static int compact_parts(custos_index_t *idx, const std::set<std::string> &names
 		keep.push_back(sh);
 	}
 	idx->shards.swap(keep);
-	for (const std::string &n : dropped)
+	for (const std::string &n : dropped) {
 		idx->parts.erase(n);
+		idx->doomed.erase(n);
+	}
+	for (const std::string &n : names)
+		idx->rebuild.erase(n);
+	idx->spared.clear();   // a run's alone
 	idx->man = m;
 	for (Shard *sh : moved) {
 		sh->path = shard_dir(part_dir(idx->root, sh->part, m.parts[sh->part].gen), sh->lane);
@@ -3254,6 +3309,115 @@ int custos_index_doccount(custos_index_t *idx, uint64_t *out)
 	});
 }
 
+// A partition is dropped whole when every document in it carries the
+// record-id term (Q) of a disposed record: its Q terms, walked in order
+// beside the sorted terms of ids, must all be among them, and their
+// frequencies must add up to its documents (every document has exactly one
+// Q term, so none escapes the check).
+int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t n,
+                            unsigned *parts, uint64_t *docs, unsigned *rebuilt)
+{
+	if (rebuilt)
+		*rebuilt = 0;
+	if (parts)
+		*parts = 0;
+	if (docs)
+		*docs = 0;
+	if (!idx->writable)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	try {
+		std::vector<std::string> terms;
+		terms.reserve(n);
+		for (size_t i = 0; i < n; i++)
+			terms.push_back(fit_term("Q", ids[i]));
+		std::sort(terms.begin(), terms.end());
+		idx->doomed.clear();
+		idx->spared.clear();
+		idx->rebuild.clear();
+		for (const auto &p : idx->parts) {
+			uint64_t total = 0, covered = 0, kept = 0;
+			bool whole = true, any = false;
+			// the documents that stay, by lane, while they are fewer than
+			// the partition's half
+			std::vector<std::vector<Xapian::docid>> stay(idx->lanes.size());
+			for (Shard *sh : p.second)
+				total += sh->wdb->get_doccount();
+			for (Shard *sh : p.second) {
+				auto pos = terms.begin();
+				for (Xapian::TermIterator t = sh->wdb->allterms_begin("Q");
+				     t != sh->wdb->allterms_end("Q"); ++t) {
+					const std::string &term = *t;
+					pos = std::lower_bound(pos, terms.end(), term);
+					if (pos == terms.end() || *pos != term) {
+						whole = false;
+						kept += t.get_termfreq();
+						if (kept * 2 >= total && stay.size())
+							stay.clear();   // half or more stays: not worth a rebuild
+						for (auto d = sh->wdb->postlist_begin(term);
+						     stay.size() && d != sh->wdb->postlist_end(term); ++d)
+							stay[sh->lane].push_back(*d);
+					} else {
+						any = true;
+						covered += t.get_termfreq();
+					}
+				}
+			}
+			// none of ids has a document here: deletes need not look
+			if (!any) {
+				idx->spared.insert(p.first);
+				continue;
+			}
+			// most of it goes: what stays is copied into the next generation
+			// (every document accounted for by exactly one record id)
+			size_t listed = 0;
+			for (const auto &v : stay)
+				listed += v.size();
+			if (!whole && stay.size() && kept * 2 < total && listed == kept &&
+			    covered + kept == total) {
+				idx->rebuild[p.first] = std::move(stay);
+				if (rebuilt)
+					(*rebuilt)++;
+				continue;
+			}
+			if (!whole || total == 0 || covered != total)
+				continue;
+			idx->doomed.insert(p.first);
+			if (parts)
+				(*parts)++;
+			if (docs)
+				*docs += total;
+		}
+		return CUSTOS_OK;
+	} catch (...) {
+		idx->doomed.clear();
+		idx->spared.clear();
+		idx->rebuild.clear();
+		return translate(&idx->err, "cannot read the search index");
+	}
+}
+
+int custos_index_drop_marked(custos_index_t *idx)
+{
+	if (!idx->writable)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	if (idx->doomed.empty() && idx->rebuild.empty())
+		return CUSTOS_OK;
+	try {
+		std::set<std::string> names(idx->doomed);
+		for (const auto &r : idx->rebuild)
+			names.insert(r.first);
+		return compact_parts(idx, names);
+	} catch (...) {
+		return translate(&idx->err, "cannot drop a partition of the search index");
+	}
+}
+
 int custos_index_compact_pending(custos_index_t *idx)
 {
 	if (!idx->writable)
@@ -3262,7 +3426,9 @@ int custos_index_compact_pending(custos_index_t *idx)
 	if ((e = drain(idx)) < 0)
 		return e;
 	try {
-		return compact_parts(idx, std::set<std::string>(idx->man.compact));
+		std::set<std::string> names(idx->man.compact);
+		names.insert(idx->doomed.begin(), idx->doomed.end());
+		return compact_parts(idx, names);
 	} catch (...) {
 		return translate(&idx->err, "cannot compact the search index");
 	}

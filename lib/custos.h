@@ -839,6 +839,10 @@ typedef struct {
 	uint64_t records, versions, blobs, dictionaries, recompressed;
 	uint64_t trained;           /* new dictionaries trained on live records */
 	uint64_t index_deleted;
+	unsigned index_parts_dropped;   /* index partitions dropped whole, none of their */
+	uint64_t index_dropped;         /* documents (these) deleted one by one */
+	unsigned index_parts_rebuilt;   /* index partitions mostly disposed of, rebuilt
+	                                 * from the documents that stay */
 	double   plan_seconds, dispose_seconds, index_seconds;
 	uint64_t run;               /* the run's number (its certificate's), 0 when it never began */
 	char     digest[CUSTOS_SHA256_HEX];   /* of its tombstones, as its audit entry holds it */

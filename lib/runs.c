@@ -81,6 +81,34 @@ static int run_tomb_fn(void *ctx, uint64_t seq, const char *json, size_t n)
 	return rt->err;
 }
 
+static int run_brief_fn(void *ctx, uint64_t seq, const char *id, size_t id_len,
+                        uint32_t version, const uint8_t content[32], uint64_t run,
+                        const char *json, size_t json_len)
+{
+	run_tombs_t *rt = ctx;
+	if (!id)
+		return run_tomb_fn(ctx, seq, json, json_len);   /* written as JSON */
+	if (run != rt->run)
+		return 0;
+	if (rt->n == rt->cap) {
+		size_t cap = rt->cap ? rt->cap * 2 : 256;
+		dline_t *nv = realloc(rt->v, cap * sizeof *nv);
+		if (!nv)
+			return rt->err = CUSTOS_ENOMEM;
+		rt->v = nv;
+		rt->cap = cap;
+	}
+	dline_t *d = &rt->v[rt->n];
+	d->seq = seq;
+	d->version = version;
+	custos_hex(d->content, content, 32);
+	if (!(d->id = custos_arena_strndup(&rt->arena, id, id_len)))
+		rt->err = CUSTOS_ENOMEM;
+	else
+		rt->n++;
+	return rt->err;
+}
+
 static int cmp_dline(const void *x, const void *y)
 {
 	const dline_t *a = x, *b = y;
@@ -94,9 +122,8 @@ int custos_lib__run_digest(custos_session_t *s, custos_store_t *st, uint64_t run
 	run_tombs_t rt = { run, NULL, 0, 0, { 0 }, 0 };
 	custos_sha256_ctx_t c;
 	int rc = CUSTOS_OK;
-	for (size_t i = 0; i < n && rc == CUSTOS_OK; i++)
-		if ((rc = custos_store_tombstones(st, ids[i], run_tomb_fn, &rt)) < 0 && !rt.err)
-			custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read tombstones");
+	if ((rc = custos_store_tombstones_brief(st, ids, n, run_brief_fn, &rt)) < 0 && !rt.err)
+		custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read tombstones");
 	if (rt.err)
 		rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	if (rc == CUSTOS_OK) {

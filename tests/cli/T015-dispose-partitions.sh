@@ -17,6 +17,8 @@ setup() {
 others() { grep "^part " archive/index/MANIFEST | grep -v "^part 2019 " | cut -d" " -f1-3; }
 # sums: a checksum of every file of the partitions other than 2019
 sums() { (cd archive/index && find 202[0-9]-* -type f | sort | xargs md5sum); }
+# ids QUERY: the ids a search finds, sorted
+ids() { custos search --json --limit 5000 "$1" | jq -r ".hits[].id" | sort; }
 
 test_expect 'disposing of half a year rewrites that partition only' '
 	setup 2019-01-01..2019-06-30 &&
@@ -48,5 +50,54 @@ test_expect 'disposing of a whole year drops its partition and touches no other'
 	gen_years 5 2019 1 | sed "s/\"x:\([0-9]*\)\"/\"x:new\1\"/" >d.ndjson &&
 	custos ingest d.ndjson >/dev/null && grep -q "^part 2019 " archive/index/MANIFEST &&
 	test "$(custos search --count post)" = 965
+'
+test_expect 'disposing of most of a year rebuilds it from the records that stay' '
+	rm -rf archive && custos init >/dev/null &&
+	gen_years 1200 2019 5 | sed "/\"2019-0[1-6]-/s/ about / about zqxsecret /" >all.ndjson &&
+	custos ingest all.ndjson >/dev/null &&
+	printf "rules:\n  - name: default\n    match: \"*\"\n    retain: 1y\n  - name: keep\n    match: \"NOT date:2019-01-01..2019-09-30\"\n    retain: 99y\n" >r.yaml &&
+	custos policy set r.yaml -m schedule >/dev/null &&
+	others >parts.before && sums >sums.before &&
+	gen19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) &&
+	test "$(custos search --count "date:2019-01-01..2019-09-30")" = 180 &&
+	ids "\"year 2019 in\" AND date:2019-10-01..2019-12-31" >kept.before &&
+	test "$(wc -l <kept.before)" = 60 &&
+	ids "amb* AND NOT date:2019-01-01..2019-09-30" >amber.before && test -s amber.before &&
+	custos retention apply --yes --json >out.json &&
+	jq -e ".eligible == 180 and .index.partitions_rebuilt == 1 and .index.partitions_dropped == 0" out.json >/dev/null &&
+	new19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) &&
+	test "$new19" -gt "$gen19" && ! grep -q "^compact" archive/index/MANIFEST &&
+	test "$(ls -d archive/index/2019-*)" = "archive/index/2019-$new19" &&
+	! ls -d archive/index/2019-$new19/copy* 2>/dev/null &&
+	! grep -rqa zqxsecret archive/index &&
+	ids "\"year 2019 in\" AND date:2019-10-01..2019-12-31" >kept.after &&
+	test_cmp kept.before kept.after &&
+	ids "amb*" >amber.after && test_cmp amber.before amber.after &&
+	test "$(custos search --count "year 2019")" = 60 &&
+	others >parts.after && test_cmp parts.before parts.after &&
+	sums >sums.after && test_cmp sums.before sums.after &&
+	custos verify >v && grep -q "index: 1020 documents agree with the store" v
+'
+test_expect 'a year with one held record is rebuilt around it, never dropped' '
+	setup 2019-01-01..2019-12-31 &&
+	others >parts.before && sums >sums.before &&
+	custos hold create keep5 --query id:x:5 >/dev/null &&
+	gen19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) &&
+	custos retention apply --yes --json >out.json &&
+	jq -e ".held == 1 and .eligible == 239 and .index.partitions_dropped == 0 and .index.partitions_rebuilt == 1" out.json >/dev/null &&
+	new19=$(sed -n "s/^part 2019 \([0-9]*\) .*/\1/p" archive/index/MANIFEST) &&
+	test "$new19" -gt "$gen19" &&
+	test "$(custos search --count "year 2019")" = 1 &&
+	test "$(custos search --count id:x:5)" = 1 &&
+	others >parts.after && test_cmp parts.before parts.after &&
+	sums >sums.after && test_cmp sums.before sums.after &&
+	custos verify >v && grep -q "index: 961 documents agree with the store" v
+'
+test_expect 'the whole year dropped is said in the run: every record of it disposed, the others kept' '
+	setup 2019-01-01..2019-12-31 &&
+	custos retention apply --yes --json >out.json &&
+	jq -e ".eligible == 240 and .index.partitions_dropped == 1 and .index.documents_dropped == 240" out.json >/dev/null &&
+	custos retention log --json >log.json && test "$(custos search --count post)" = 960 &&
+	custos show x:5 >show.out && grep -qi "disposed" show.out
 '
 test_done

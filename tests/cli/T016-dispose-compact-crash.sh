@@ -41,4 +41,21 @@ test_expect 'killed before the compaction: the note stays, the next writer compa
 	custos verify >v && grep -q "index: 1080 documents agree with the store" v &&
 	custos retention apply --yes >out && grep -q "nothing to dispose\|^disposed of 0 records" out
 '
+test_expect 'killed mid-run with a whole year to drop: the year waits for the next apply, which drops it' '
+	rm -rf archive && custos init >/dev/null &&
+	gen_years 1200 2019 5 >all.ndjson && custos ingest all.ndjson >/dev/null &&
+	printf "rules:\n  - name: default\n    match: \"*\"\n    retain: 1y\n  - name: keep\n    match: \"NOT date:2019-01-01..2019-12-31\"\n    retain: 99y\n" >r.yaml &&
+	custos policy set r.yaml -m schedule >/dev/null &&
+	others >parts.before && sums >sums.before &&
+	crash_at dispose-before-shred "$CUSTOS" retention apply --yes &&
+	grep -q "^part 2019 " archive/index/MANIFEST &&
+	{ custos verify >v 2>&1 || true; } && grep -q "index: 240 documents of disposed records are still there" v &&
+	custos retention apply --yes --json >out.json &&
+	jq -e ".eligible == 240 and .index.partitions_dropped == 1" out.json >/dev/null &&
+	! grep -q "^part 2019 " archive/index/MANIFEST && ! ls -d archive/index/2019-* 2>/dev/null &&
+	others >parts.after && test_cmp parts.before parts.after &&
+	sums >sums.after && test_cmp sums.before sums.after &&
+	test "$(custos search --count post)" = 960 &&
+	custos verify >v && grep -q "index: 960 documents agree with the store" v
+'
 test_done

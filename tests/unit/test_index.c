@@ -1074,6 +1074,56 @@ static void test_index__lexicon_memory_is_bounded_while_words_keep_coming(void)
 	custos_index_free(idx);
 }
 
+/* A disposition's shortcut: a year all of whose records go is dropped whole,
+ * a year most of whose records go is rebuilt from the one that stays, a
+ * year none of whose records go is left alone; the one that stays is found
+ * as before, the others nowhere, also after reopening. */
+static void test_index__drop_whole_and_rebuild_keep_exactly_the_others(void)
+{
+	custos_index_t *idx = build_corpus(), *rd = NULL;
+	custos_index_idlist_t y19, y20;
+	custos_err_t err;
+	const char *gone[NCORPUS];
+	size_t n = 0;
+	unsigned parts = 0, rebuilt = 0;
+	uint64_t docs = 0, count;
+	char keep[64];
+	CHECK_OK(custos_index_match_ids(idx, &y19, "date:2019-01-01..2019-12-31"));
+	CHECK_OK(custos_index_match_ids(idx, &y20, "date:2020-01-01..2020-12-31"));
+	CHECK(y19.n >= 2 && y20.n >= 3);
+	for (size_t i = 0; i < y19.n; i++)
+		gone[n++] = y19.v[i].id;
+	snprintf(keep, sizeof keep, "%s", y20.v[0].id);
+	for (size_t i = 1; i < y20.n; i++)
+		gone[n++] = y20.v[i].id;
+	CHECK_OK(custos_index_drop_whole(idx, gone, n, &parts, &docs, &rebuilt));
+	CHECK_INT(parts, 1);
+	CHECK_INT(docs, y19.n);
+	CHECK_INT(rebuilt, 1);
+	/* the run's deletes find nothing to do in either */
+	for (size_t i = 0; i < n; i++)
+		CHECK_OK(custos_index_delete(idx, gone[i]));
+	CHECK_OK(custos_index_commit(idx, NCORPUS));
+	CHECK_OK(custos_index_doccount(idx, &count));
+	CHECK_INT(count, NCORPUS);
+	CHECK_OK(custos_index_drop_marked(idx));
+	CHECK_OK(custos_index_doccount(idx, &count));
+	CHECK_INT(count, NCORPUS - n);
+	CHECK_STR(ids(idx, "date:2019-01-01..2019-12-31"), "");
+	CHECK_STR(ids(idx, "date:2020-01-01..2020-12-31"), keep);
+	CHECK_OK(custos_index_compact_pending(idx));
+	custos_index_free(idx);
+	CHECK_OK(custos_index_open(&rd, index_path, CUSTOS_INDEX_READ, &err));
+	CHECK_OK(custos_index_doccount(rd, &count));
+	CHECK_INT(count, NCORPUS - n);
+	CHECK_STR(ids(rd, "date:2019-01-01..2020-12-31"), keep);
+	CHECK_OK(custos_index_count(rd, &count, "date:2021-01-01..2022-12-31"));
+	CHECK(count >= 2);
+	custos_index_free(rd);
+	custos_index_idlist_free(&y19);
+	custos_index_idlist_free(&y20);
+}
+
 CHECK_MAIN(
 	CHECK_CASE(test_index__free_text_and_stemming),
 	CHECK_CASE(test_index__boolean_operators),
@@ -1101,5 +1151,6 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__missing_or_corrupt_index_is_eindex),
 	CHECK_CASE(test_index__compact_keeps_results),
 	CHECK_CASE(test_index__add_requires_id_seq_and_time),
-	CHECK_CASE(test_index__lexicon_memory_is_bounded_while_words_keep_coming)
+	CHECK_CASE(test_index__lexicon_memory_is_bounded_while_words_keep_coming),
+	CHECK_CASE(test_index__drop_whole_and_rebuild_keep_exactly_the_others)
 )
