@@ -12,8 +12,8 @@ CXX      ?= c++
 # linked with its own libraries (MOD_LIBS_<module>, from the module.mk
 # files), so that a command loads only what it uses (BENCHMARKS.md,
 # "Start-up").
-PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1
-MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls
+PKGS     := lmdb libzstd libsodium libcrypto jansson xapian-core
+MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls libgit2 yaml-0.1
 
 BUILD_DIR ?=
 ifeq ($(FUZZ),1)
@@ -64,18 +64,26 @@ endif
 #   serve   the HTTP face (server/) with the review page (web/), a service
 #           production's files (lib/production.c) and the connectors'
 #           poller (lib/poll.c): libmicrohttpd, GnuTLS, libcurl, libarchive
+#   policy  the policy repository, holds and the schedule's parser
+#           (retention-policies/): libgit2, libyaml
 # A module.mk puts a source in MOD_SRCS_<module> instead of LIB_SRCS or
-# CLI_SRCS, and its libraries in MOD_LIBS_<module>.
-MODULES  := export import serve
+# CLI_SRCS, and its libraries in MOD_LIBS_<module>. BIN_SRCS are the
+# library's sources that only the binary links: functions of the same names
+# as a module's, which load it (lib/policy_load.c); the other programs link
+# the module's objects, and so the functions themselves.
+MODULES  := export import serve policy
 MOD_SRCS_export :=
 MOD_SRCS_import :=
 MOD_SRCS_serve  :=
+MOD_SRCS_policy :=
 MOD_LIBS_export := $(shell pkg-config --libs libxml-2.0 libarchive libcrypto 2>/dev/null)
 MOD_LIBS_import := $(shell pkg-config --libs libarchive libxml-2.0 2>/dev/null)
 MOD_LIBS_serve  := $(shell pkg-config --libs libmicrohttpd gnutls libcurl libarchive 2>/dev/null)
+MOD_LIBS_policy := $(shell pkg-config --libs libgit2 yaml-0.1 2>/dev/null)
 
 LIB_SRCS :=
 CLI_SRCS :=
+BIN_SRCS :=
 UNIT_TESTS :=
 include common/module.mk archiver/module.mk indexer/module.mk \
         retention-policies/module.mk lib/module.mk cli/module.mk \
@@ -83,6 +91,7 @@ include common/module.mk archiver/module.mk indexer/module.mk \
 
 LIB_OBJS := $(patsubst %,$(BUILD)/%.o,$(LIB_SRCS))
 CLI_OBJS := $(patsubst %,$(BUILD)/%.o,$(CLI_SRCS))
+BIN_OBJS := $(patsubst %,$(BUILD)/%.o,$(BIN_SRCS))
 MOD_OBJS := $(foreach m,$(MODULES),$(patsubst %,$(BUILD)/%.o,$(MOD_SRCS_$(m))))
 MOD_SOS  := $(patsubst %,$(BUILD)/lib/custos/%.so,$(MODULES))
 LIB      := $(BUILD)/libcustos.a
@@ -113,10 +122,10 @@ $(LIB): $(LIB_OBJS)
 # names lib/custos.dynlist exports: a library's own names are never bound
 # to ours), all of them: its objects, not the archive, which would leave
 # out those only a module calls.
-$(BIN): $(CLI_OBJS) $(LIB_OBJS) lib/custos.dynlist
+$(BIN): $(CLI_OBJS) $(BIN_OBJS) $(LIB_OBJS) lib/custos.dynlist
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -Wl,--dynamic-list=lib/custos.dynlist -o $@ \
-		$(CLI_OBJS) $(LIB_OBJS) $(LDLIBS)
+		$(CLI_OBJS) $(BIN_OBJS) $(LIB_OBJS) $(LDLIBS)
 
 # A module: position-independent objects, linked with its own libraries
 # (only those it calls: --as-needed); it exports its table alone
@@ -211,4 +220,4 @@ clean:
 .PHONY: all custos deps check demo bench bench-build docs install clean fuzz
 # unit-test objects are kept: no rebuild of every test program at each check
 .SECONDARY:
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(MOD_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(BIN_OBJS:.o=.d) $(MOD_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))
