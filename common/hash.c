@@ -26,9 +26,15 @@ int custos_global_init(void)
 	return sodium_init() < 0 ? CUSTOS_EINTERNAL : CUSTOS_OK;
 }
 
+/* Not OpenSSL's one-call SHA256(): in OpenSSL 3 that goes through EVP,
+ * whose first use initialises the library (reads openssl.cnf, loads the
+ * default provider), a third of a millisecond a process for one hash */
 void custos_sha256(uint8_t out[CUSTOS_SHA256_LEN], const void *p, size_t n)
 {
-	SHA256(p, n, out);
+	SHA256_CTX c;
+	SHA256_Init(&c);
+	SHA256_Update(&c, p, n);
+	SHA256_Final(out, &c);
 }
 
 void custos_sha256_init(custos_sha256_ctx_t *c)
