@@ -12,8 +12,8 @@ CXX      ?= c++
 # linked with its own libraries (MOD_LIBS_<module>, from the module.mk
 # files), so that a command loads only what it uses (BENCHMARKS.md,
 # "Start-up").
-PKGS     := lmdb libzstd libsodium libcrypto jansson xapian-core
-MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls libgit2 yaml-0.1
+PKGS     := lmdb libzstd libsodium jansson xapian-core
+MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls libgit2 yaml-0.1 libcrypto
 
 BUILD_DIR ?=
 ifeq ($(FUZZ),1)
@@ -40,12 +40,20 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(MOD_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lunistring
+# OpenSSL's libcrypto, for SHA-256 alone (common/hash.c), is linked from its
+# static archive: the shared one costs a search a sixth of its CPU time in
+# relocations (3,000 of its own functions bound at load, BIND_NOW) for the
+# 26 KB of SHA-256 and CPU detection the binary takes from it (BENCHMARKS.md,
+# "Start-up"). A fix to that code in Debian's OpenSSL needs a rebuild of
+# custos. The export module links the shared library for its MD5 and SHA-1.
+CRYPTO_LIBS := -Wl,-Bstatic $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) \
+               -Wl,-Bdynamic
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Ilib -Iexport
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
 CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -fvisibility=hidden -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lstdc++ -lm
+LDLIBS   += $(PKG_LIBS) $(CRYPTO_LIBS) -lpthread -lstdc++ -lm
 
 ifneq ($(V),1)
 Q = @
