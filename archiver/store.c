@@ -210,6 +210,18 @@ int custos_store__compress(custos_store_t *st, const custos_store__dict_t *d,
 	st->comp.len = 0;
 	if ((err = custos_buf_reserve(&st->comp, bound)) < 0)
 		return custos_err_set(&st->err, err, "out of memory");
+	if (d) {
+		/* the dictionary is shared: the first to compress with it makes the
+		 * CDict, the others wait for it */
+		custos_store__dict_t *w = (custos_store__dict_t *)d;
+		pthread_mutex_lock(&st->sh->mu);
+		if (!w->cdict)
+			w->cdict = ZSTD_createCDict(w->raw, w->raw_len, st->level);
+		pthread_mutex_unlock(&st->sh->mu);
+		if (!w->cdict)
+			return custos_err_set(&st->err, CUSTOS_ENOMEM, "dictionary %u: cannot make "
+			                      "its compression tables: out of memory", w->id);
+	}
 	ZSTD_CCtx_reset(st->cctx, ZSTD_reset_session_only);
 	r = ZSTD_CCtx_refCDict(st->cctx, d ? d->cdict : NULL);
 	if (!ZSTD_isError(r))
@@ -254,6 +266,10 @@ static void dict_destroy(custos_store__dict_t *d)
 		return;
 	ZSTD_freeCDict(d->cdict);
 	ZSTD_freeDDict(d->ddict);
+	if (d->raw) {
+		sodium_memzero(d->raw, d->raw_len);
+		free(d->raw);
+	}
 	free(d);
 }
 
@@ -270,9 +286,14 @@ static int dict_make(custos_store_t *st, uint32_t id, const void *dict, size_t n
 	if (!d)
 		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
 	d->id = id;
-	d->cdict = ZSTD_createCDict(dict, n, st->level);
+	if (!(d->raw = malloc(n ? n : 1))) {
+		free(d);
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	}
+	memcpy(d->raw, dict, n);
+	d->raw_len = n;
 	d->ddict = ZSTD_createDDict(dict, n);
-	if (!d->cdict || !d->ddict) {
+	if (!d->ddict) {
 		dict_destroy(d);
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u is unusable", id);
 	}
