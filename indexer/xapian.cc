@@ -3648,18 +3648,19 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					size_t tlen = 0;
 					if (o->text_fn && o->text_fn(o->text_ctx, h->id, h->seq, &text, &tlen) == 0 &&
 					    text) {
-						size_t slen = o->snippet_len ? o->snippet_len : 200;
-						// The background model weighs every word of the text by
-						// its frequency in the index (a look-up in each shard:
-						// most of a search's reads) to choose which passage of a
-						// longer text to show. A text that fits is shown whole,
-						// which it needs no weights for.
-						unsigned sf = Xapian::MSet::SNIPPET_EXHAUSTIVE |
-						              Xapian::MSet::SNIPPET_CJK_NGRAM;
-						if (tlen > slen)
-							sf |= Xapian::MSet::SNIPPET_BACKGROUND_MODEL;
-						std::string sn = ms.snippet(std::string(text, tlen), slen, p.stem,
-						                            sf, hs, he, om);
+						// The passage is chosen by the query's matches alone:
+						// Xapian's background model, which also weighs every
+						// other word by its frequency, looks each one up in
+						// every shard (about 500 reads of 8 KB a hit on 200,000
+						// posts in 10 shards: 40% of a search's CPU), and the
+						// weights it caches per MSet are altered by the snippet
+						// code, so a hit's snippet depended on the hits before
+						// it on the page (BENCHMARKS.md, "Start-up").
+						std::string sn = ms.snippet(std::string(text, tlen),
+						                            o->snippet_len ? o->snippet_len : 200, p.stem,
+						                            Xapian::MSet::SNIPPET_EXHAUSTIVE |
+						                            Xapian::MSet::SNIPPET_CJK_NGRAM,
+						                            hs, he, om);
 						h->snippet = arena_str(&res->arena, strip_html_escapes(sn, hs, he, om));
 					}
 					res->n_hits++;
