@@ -12,8 +12,10 @@ CXX      ?= c++
 # linked with its own libraries (MOD_LIBS_<module>, from the module.mk
 # files), so that a command loads only what it uses (BENCHMARKS.md,
 # "Start-up").
-PKGS     := lmdb libzstd libsodium jansson xapian-core
-MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls libgit2 yaml-0.1 libcrypto
+PKGS     := libsodium jansson xapian-core
+# linked from their static archives into the binary (STATIC_LIBS below)
+STATIC_PKGS := lmdb libzstd libcrypto
+MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls libgit2 yaml-0.1
 
 BUILD_DIR ?=
 ifeq ($(FUZZ),1)
@@ -38,22 +40,28 @@ SANFLAGS :=
 OPT      := -O2 -g
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(MOD_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lunistring
-# OpenSSL's libcrypto, for SHA-256 alone (common/hash.c), is linked from its
-# static archive: the shared one costs a search a sixth of its CPU time in
-# relocations (3,000 of its own functions bound at load, BIND_NOW) for the
-# 26 KB of SHA-256 and CPU detection the binary takes from it (BENCHMARKS.md,
-# "Start-up"). A fix to that code in Debian's OpenSSL needs a rebuild of
-# custos. The export module links the shared library for its MD5 and SHA-1.
-CRYPTO_LIBS := -Wl,-Bstatic $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) \
-               -Wl,-Bdynamic
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(STATIC_PKGS) $(MOD_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# LMDB, zstd, libunistring and OpenSSL's libcrypto (SHA-256 alone:
+# common/hash.c) are linked from their static archives. Each shared library
+# costs every command its loading and its relocations: libcrypto alone binds
+# 3,000 of its functions at load (BIND_NOW) and relocates 21,000 addresses,
+# for the 26 KB the binary uses of it; together they were 4,000 of a
+# search's 6,700 relocations and 2 ms of its CPU (BENCHMARKS.md,
+# "Start-up"). The binary exports none of their names (lib/custos.dynlist)
+# and no module calls them (the export module links the shared libcrypto
+# for MD5 and SHA-1). The costs: a fix to one of them in Debian needs a
+# rebuild of custos; the gain besides time: the store's format code (LMDB,
+# zstd) and the Unicode tables the index was folded with (libunistring)
+# change only with custos.
+STATIC_LIBS := -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null || \
+                                   echo -llmdb -lzstd -lcrypto) -lunistring -Wl,-Bdynamic
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Ilib -Iexport
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
 CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -fvisibility=hidden -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) $(CRYPTO_LIBS) -lpthread -lstdc++ -lm
+LDLIBS   += $(PKG_LIBS) $(STATIC_LIBS) -lpthread -lstdc++ -lm
 
 ifneq ($(V),1)
 Q = @
