@@ -12,8 +12,10 @@ CXX      ?= c++
 # linked with its own libraries (MOD_LIBS_<module>, from the module.mk
 # files), so that a command loads only what it uses (BENCHMARKS.md,
 # "Start-up").
-PKGS     := lmdb libzstd libsodium libcrypto jansson libgit2 xapian-core yaml-0.1
-MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls
+PKGS     := libsodium jansson xapian-core
+# linked from their static archives into the binary (STATIC_LIBS below)
+STATIC_PKGS := lmdb libzstd libcrypto
+MOD_PKGS := libarchive libxml-2.0 libcurl libmicrohttpd gnutls libgit2 yaml-0.1
 
 BUILD_DIR ?=
 ifeq ($(FUZZ),1)
@@ -38,14 +40,28 @@ SANFLAGS :=
 OPT      := -O2 -g
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(MOD_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lunistring
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(STATIC_PKGS) $(MOD_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# LMDB, zstd, libunistring and OpenSSL's libcrypto (SHA-256 alone:
+# common/hash.c) are linked from their static archives. Each shared library
+# costs every command its loading and its relocations: libcrypto alone binds
+# 3,000 of its functions at load (BIND_NOW) and relocates 21,000 addresses,
+# for the 26 KB the binary uses of it; together they were 4,000 of a
+# search's 6,700 relocations and 2 ms of its CPU (BENCHMARKS.md,
+# "Start-up"). The binary exports none of their names (lib/custos.dynlist)
+# and no module calls them (the export module links the shared libcrypto
+# for MD5 and SHA-1). The costs: a fix to one of them in Debian needs a
+# rebuild of custos; the gain besides time: the store's format code (LMDB,
+# zstd) and the Unicode tables the index was folded with (libunistring)
+# change only with custos.
+STATIC_LIBS := -Wl,-Bstatic $(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null || \
+                                   echo -llmdb -lzstd -lcrypto) -lunistring -Wl,-Bdynamic
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 INCLUDES := -Itests -Icommon -Iarchiver -Iindexer -Iretention-policies -Ilib -Iexport
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP
 CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -fvisibility=hidden -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lstdc++ -lm
+LDLIBS   += $(PKG_LIBS) $(STATIC_LIBS) -lpthread -lstdc++ -lm
 
 ifneq ($(V),1)
 Q = @
@@ -64,18 +80,26 @@ endif
 #   serve   the HTTP face (server/) with the review page (web/), a service
 #           production's files (lib/production.c) and the connectors'
 #           poller (lib/poll.c): libmicrohttpd, GnuTLS, libcurl, libarchive
+#   policy  the policy repository, holds and the schedule's parser
+#           (retention-policies/): libgit2, libyaml
 # A module.mk puts a source in MOD_SRCS_<module> instead of LIB_SRCS or
-# CLI_SRCS, and its libraries in MOD_LIBS_<module>.
-MODULES  := export import serve
+# CLI_SRCS, and its libraries in MOD_LIBS_<module>. BIN_SRCS are the
+# library's sources that only the binary links: functions of the same names
+# as a module's, which load it (lib/policy_load.c); the other programs link
+# the module's objects, and so the functions themselves.
+MODULES  := export import serve policy
 MOD_SRCS_export :=
 MOD_SRCS_import :=
 MOD_SRCS_serve  :=
+MOD_SRCS_policy :=
 MOD_LIBS_export := $(shell pkg-config --libs libxml-2.0 libarchive libcrypto 2>/dev/null)
 MOD_LIBS_import := $(shell pkg-config --libs libarchive libxml-2.0 2>/dev/null)
 MOD_LIBS_serve  := $(shell pkg-config --libs libmicrohttpd gnutls libcurl libarchive 2>/dev/null)
+MOD_LIBS_policy := $(shell pkg-config --libs libgit2 yaml-0.1 2>/dev/null)
 
 LIB_SRCS :=
 CLI_SRCS :=
+BIN_SRCS :=
 UNIT_TESTS :=
 include common/module.mk archiver/module.mk indexer/module.mk \
         retention-policies/module.mk lib/module.mk cli/module.mk \
@@ -83,6 +107,7 @@ include common/module.mk archiver/module.mk indexer/module.mk \
 
 LIB_OBJS := $(patsubst %,$(BUILD)/%.o,$(LIB_SRCS))
 CLI_OBJS := $(patsubst %,$(BUILD)/%.o,$(CLI_SRCS))
+BIN_OBJS := $(patsubst %,$(BUILD)/%.o,$(BIN_SRCS))
 MOD_OBJS := $(foreach m,$(MODULES),$(patsubst %,$(BUILD)/%.o,$(MOD_SRCS_$(m))))
 MOD_SOS  := $(patsubst %,$(BUILD)/lib/custos/%.so,$(MODULES))
 LIB      := $(BUILD)/libcustos.a
@@ -113,10 +138,10 @@ $(LIB): $(LIB_OBJS)
 # names lib/custos.dynlist exports: a library's own names are never bound
 # to ours), all of them: its objects, not the archive, which would leave
 # out those only a module calls.
-$(BIN): $(CLI_OBJS) $(LIB_OBJS) lib/custos.dynlist
+$(BIN): $(CLI_OBJS) $(BIN_OBJS) $(LIB_OBJS) lib/custos.dynlist
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CC) $(LDFLAGS) -Wl,--dynamic-list=lib/custos.dynlist -o $@ \
-		$(CLI_OBJS) $(LIB_OBJS) $(LDLIBS)
+		$(CLI_OBJS) $(BIN_OBJS) $(LIB_OBJS) $(LDLIBS)
 
 # A module: position-independent objects, linked with its own libraries
 # (only those it calls: --as-needed); it exports its table alone
@@ -211,4 +236,4 @@ clean:
 .PHONY: all custos deps check demo bench bench-build docs install clean fuzz
 # unit-test objects are kept: no rebuild of every test program at each check
 .SECONDARY:
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(MOD_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(BIN_OBJS:.o=.d) $(MOD_OBJS:.o=.d) $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.c.d,$(UNIT_TESTS))

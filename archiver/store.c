@@ -202,14 +202,44 @@ int custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot)
 /* ---------------------------------------------------------------------------
  * Compression and dictionaries. */
 
+/* The view's compression context, made at its first compression: a view
+ * that only reads (a search, an export) never needs one. */
+static int cctx_get(custos_store_t *st)
+{
+	if (st->cctx)
+		return CUSTOS_OK;
+	if (!(st->cctx = ZSTD_createCCtx()))
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_compressionLevel, st->level);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_checksumFlag, 0);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_dictIDFlag, 0);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_contentSizeFlag, 1);
+	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+	return CUSTOS_OK;
+}
+
 int custos_store__compress(custos_store_t *st, const custos_store__dict_t *d,
                            const void *src, size_t n)
 {
 	size_t bound = ZSTD_compressBound(n), r;
 	int err;
 	st->comp.len = 0;
+	if ((err = cctx_get(st)) < 0)
+		return err;
 	if ((err = custos_buf_reserve(&st->comp, bound)) < 0)
 		return custos_err_set(&st->err, err, "out of memory");
+	if (d) {
+		/* the dictionary is shared: the first to compress with it makes the
+		 * CDict, the others wait for it */
+		custos_store__dict_t *w = (custos_store__dict_t *)d;
+		pthread_mutex_lock(&st->sh->mu);
+		if (!w->cdict)
+			w->cdict = ZSTD_createCDict(w->raw, w->raw_len, st->level);
+		pthread_mutex_unlock(&st->sh->mu);
+		if (!w->cdict)
+			return custos_err_set(&st->err, CUSTOS_ENOMEM, "dictionary %u: cannot make "
+			                      "its compression tables: out of memory", w->id);
+	}
 	ZSTD_CCtx_reset(st->cctx, ZSTD_reset_session_only);
 	r = ZSTD_CCtx_refCDict(st->cctx, d ? d->cdict : NULL);
 	if (!ZSTD_isError(r))
@@ -254,6 +284,10 @@ static void dict_destroy(custos_store__dict_t *d)
 		return;
 	ZSTD_freeCDict(d->cdict);
 	ZSTD_freeDDict(d->ddict);
+	if (d->raw) {
+		sodium_memzero(d->raw, d->raw_len);
+		free(d->raw);
+	}
 	free(d);
 }
 
@@ -270,9 +304,14 @@ static int dict_make(custos_store_t *st, uint32_t id, const void *dict, size_t n
 	if (!d)
 		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
 	d->id = id;
-	d->cdict = ZSTD_createCDict(dict, n, st->level);
+	if (!(d->raw = malloc(n ? n : 1))) {
+		free(d);
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	}
+	memcpy(d->raw, dict, n);
+	d->raw_len = n;
 	d->ddict = ZSTD_createDDict(dict, n);
-	if (!d->cdict || !d->ddict) {
+	if (!d->ddict) {
 		dict_destroy(d);
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u is unusable", id);
 	}
@@ -971,16 +1010,12 @@ static int check_size(custos_store_t *st)
 }
 
 /* A view's own parts: zstd contexts (the SHA-256s give integrity: no zstd
- * checksum, no dict id, no magic). */
+ * checksum, no dict id, no magic); the compression one is made when first
+ * needed (cctx_get). */
 static int view_init(custos_store_t *st)
 {
-	if (!(st->cctx = ZSTD_createCCtx()) || !(st->dctx = ZSTD_createDCtx()))
+	if (!(st->dctx = ZSTD_createDCtx()))
 		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_compressionLevel, st->level);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_checksumFlag, 0);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_dictIDFlag, 0);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_contentSizeFlag, 1);
-	ZSTD_CCtx_setParameter(st->cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
 	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
 	return CUSTOS_OK;
 }

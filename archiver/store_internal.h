@@ -99,8 +99,12 @@ typedef struct {
  * disposed of) leaves the cache at once and is freed by its last holder. */
 typedef struct {
 	uint32_t    id;
-	ZSTD_CDict *cdict;
+	ZSTD_CDict *cdict;                /* made at the first compression (under the
+	                                   * environment's mu): a reader never needs
+	                                   * it, and it costs half a millisecond */
 	ZSTD_DDict *ddict;
+	uint8_t    *raw;                  /* the dictionary, for the CDict; wiped when freed */
+	size_t      raw_len;
 	unsigned    refs;                 /* under the environment's mu */
 	bool        dead;
 } custos_store__dict_t;

@@ -3814,9 +3814,16 @@ int custos_index_search(custos_index_t *idx, custos_index_results_t **out, const
 					size_t tlen = 0;
 					if (o->text_fn && o->text_fn(o->text_ctx, h->id, h->seq, &text, &tlen) == 0 &&
 					    text) {
+						// The passage is chosen by the query's matches alone:
+						// Xapian's background model, which also weighs every
+						// other word by its frequency, looks each one up in
+						// every shard (about 500 reads of 8 KB a hit on 200,000
+						// posts in 10 shards: 40% of a search's CPU), and the
+						// weights it caches per MSet are altered by the snippet
+						// code, so a hit's snippet depended on the hits before
+						// it on the page (BENCHMARKS.md, "Start-up").
 						std::string sn = ms.snippet(std::string(text, tlen),
 						                            o->snippet_len ? o->snippet_len : 200, p.stem,
-						                            Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
 						                            Xapian::MSet::SNIPPET_EXHAUSTIVE |
 						                            Xapian::MSet::SNIPPET_CJK_NGRAM,
 						                            hs, he, om);

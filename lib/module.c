@@ -43,7 +43,7 @@ static int module_dir(char *out, size_t cap, custos_err_t *err)
 int custos_module_table(const void **out, const char *module, const char *symbol,
                         const void *linked, size_t size, custos_err_t *err)
 {
-	static struct { char module[32]; void *handle; } loaded[4];
+	static struct { char module[32]; void *handle; } loaded[8];
 	char dir[PATH_MAX], path[PATH_MAX + 64];
 	void *h = NULL;
 	int rc;

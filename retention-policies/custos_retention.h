@@ -16,6 +16,11 @@
  * Every call that commits returns the commit id: the caller writes the audit
  * entry. After custos_policy_open, the caller audits custos_policy_foreign().
  * All strings in returned structs belong to them until their *_free().
+ *
+ * In the custos binary this part is the policy module (Makefile, "Modules"),
+ * loaded by the first call that needs libgit2 or libyaml (lib/policy_load.c);
+ * durations, expiry and the warnings (schedule.c) and the *_free() functions
+ * (lists.c) are in the binary itself and load nothing.
  */
 #ifndef CUSTOS_RETENTION_H
 #define CUSTOS_RETENTION_H

@@ -1052,15 +1052,6 @@ done:
 /* ---------------------------------------------------------------------------
  * Listing
  */
-void custos_holds_free(custos_holds_t *h)
-{
-	if (!h)
-		return;
-	free(h->v);
-	custos_arena_free(&h->arena);
-	memset(h, 0, sizeof *h);
-}
-
 static int hold_fill(custos_policy_t *p, custos_holds_t *out, const git_oid *head, const char *name)
 {
 	hold_file_t h;

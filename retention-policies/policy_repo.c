@@ -219,28 +219,6 @@ done:
 /* ---------------------------------------------------------------------------
  * Log entries
  */
-static void commit_entry_free(custos_policy_commit_t *e)
-{
-	free(e->author);
-	free(e->email);
-	free(e->message);
-	for (size_t i = 0; i < e->n_changes; i++)
-		free(e->changes[i]);
-	free(e->changes);
-	memset(e, 0, sizeof *e);
-}
-
-void custos_policy_log_free(custos_policy_log_t *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		commit_entry_free(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 static int log_append(custos_policy_t *p, custos_policy_log_t *l, const git_oid *id)
 {
 	git_commit *c = NULL, *parent = NULL;
@@ -289,7 +267,7 @@ static int log_append(custos_policy_t *p, custos_policy_log_t *l, const git_oid 
 oom:
 	err = custos_err_set(&p->err, CUSTOS_ENOMEM, "cannot list the policy history: out of memory");
 done:
-	commit_entry_free(&e);
+	custos_retention__commit_free(&e);
 	git_diff_free(diff);
 	git_tree_free(ptree);
 	git_tree_free(tree);
@@ -1336,17 +1314,6 @@ int custos_policy_doc_add(custos_policy_t *p, const char *name, const void *data
 	if (err == CUSTOS_OK && out_commit)
 		memcpy(out_commit, out, CUSTOS_COMMIT_HEX);
 	return err;
-}
-
-void custos_policy_docs_free(custos_policy_docs_t *d)
-{
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].name);
-	free(d->v);
-	d->v = NULL;
-	d->n = 0;
 }
 
 int custos_policy_doc_list(custos_policy_t *p, custos_policy_docs_t *out)

@@ -21,6 +21,12 @@ typedef struct {
 	custos_arena_t keys;
 } custos_retention__set_t;
 
+/* Whether rule a of s overrides rule b (schedule.c; the parser uses it). */
+bool custos_retention__overrides(const custos_schedule_t *s, size_t a, size_t b);
+
+/* Frees one entry of a custos_policy_log_t and zeroes it (lists.c). */
+void custos_retention__commit_free(custos_policy_commit_t *e);
+
 int  custos_retention__set_add(custos_retention__set_t *s, const char *k, size_t n); /* 1 new, 0 present, <0 error */
 bool custos_retention__set_has(const custos_retention__set_t *s, const char *k, size_t n);
 void custos_retention__set_free(custos_retention__set_t *s);
