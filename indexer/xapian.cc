@@ -1137,8 +1137,8 @@ struct custos_index {
 	// publish, in the same process, which makes the compacted copy durable;
 	// a crash before that leaves a build the next writer removes. So its
 	// commits and MANIFEST go unsynced: syncing a commit per lane and
-	// partition every 2,000 records made the rebuild wait on the disk for
-	// nothing.
+	// partition every few thousand records made the rebuild wait on the
+	// disk for nothing.
 	bool fresh = false;
 	std::string path;   // the index
 	std::string root;   // where its MANIFEST and partitions are: path, or path/build
