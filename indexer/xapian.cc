@@ -1133,6 +1133,13 @@ struct custos_index {
 	std::map<std::string, std::vector<Shard *>> parts;   // by partition, by lane
 	Xapian::Database *db = nullptr;   // every shard, for reading
 	bool writable = false;
+	// a rebuild's build (CUSTOS_INDEX_FRESH): nothing reads it but its
+	// publish, in the same process, which makes the compacted copy durable;
+	// a crash before that leaves a build the next writer removes. So its
+	// commits and MANIFEST go unsynced: syncing a commit per lane and
+	// partition every few thousand records made the rebuild wait on the
+	// disk for nothing.
+	bool fresh = false;
 	std::string path;   // the index
 	std::string root;   // where its MANIFEST and partitions are: path, or path/build
 	Manifest man;       // as last read (readers) or written (writers)
@@ -1318,18 +1325,23 @@ Xapian::Document make_document(Shard *sh, const Rec &r)
 	}
 	if (!toks.empty())
 		doc.add_value(SLOT_POS, encode_positions(toks));
-	tg.set_document(doc);
 	if (!lang.empty() && lang != "en") {
 		Xapian::Stem native = stem_for(sh->stems, lang);
 		if (!native.is_none()) {
 			// this layer's terms go to Xapian as they are: words short
-			// enough for them (the English layer above has every word)
-			tg.set_max_word_length(64);
-			tg.set_stemmer(native);
-			tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL_Z);
-			if (!title.empty())
-				tg.index_text_without_positions(title);
-			tg.index_text_without_positions(text);
+			// enough for them (the English layer above has every word).
+			// The same terms as the term generator's STEM_ALL_Z over the
+			// same text (Z + the stem of each word of up to 64 bytes, as
+			// often as the word is there), from the words split above
+			// rather than by splitting the text again
+			for (Xapian::TermIterator t = words.termlist_begin(); t != words.termlist_end(); ++t) {
+				const std::string raw = *t;
+				if (raw.size() > 64)
+					continue;
+				std::string st = native(raw);
+				if (!st.empty())
+					doc.add_term("Z" + st, t.get_wdf());
+			}
 		}
 	}
 	tg.set_document(Xapian::Document());
@@ -1377,7 +1389,7 @@ void apply_replace(Lane *ln, Op &op)
 	sh->dirty = true;
 }
 
-int write_manifest(const std::string &path, const Manifest &m, custos_err_t *err);
+int write_manifest(const std::string &path, const Manifest &m, custos_err_t *err, bool sync = true);
 
 // A lane's commit. The partitions it deleted from are named in the MANIFEST
 // as still to compact before their deletes commit, so a crash anywhere
@@ -1399,7 +1411,7 @@ void apply_commit(custos_index_t *idx, unsigned lane, uint64_t watermark)
 		std::lock_guard<std::mutex> lk(idx->man_mu);
 		size_t before = idx->man.compact.size();
 		idx->man.compact.insert(noted.begin(), noted.end());
-		if (idx->man.compact.size() != before && write_manifest(idx->root, idx->man, &e) < 0)
+		if (idx->man.compact.size() != before && write_manifest(idx->root, idx->man, &e, !idx->fresh) < 0)
 			throw Xapian::DatabaseError(e.msg);
 	}
 	for (Shard *sh : ln->shards) {
@@ -1417,7 +1429,7 @@ void apply_commit(custos_index_t *idx, unsigned lane, uint64_t watermark)
 	if (idx->man.watermark[lane] == watermark)
 		return;
 	idx->man.watermark[lane] = watermark;
-	if (write_manifest(idx->root, idx->man, &e) < 0)
+	if (write_manifest(idx->root, idx->man, &e, !idx->fresh) < 0)
 		throw Xapian::DatabaseError(e.msg);
 }
 
@@ -2474,8 +2486,9 @@ uint64_t dir_bytes(const std::string &dir)
 }
 
 // Replaces the MANIFEST atomically: a temporary, fsync, rename, fsync of
-// the directory. Readers see the old one or the new one.
-int write_manifest(const std::string &root, const Manifest &m, custos_err_t *err)
+// the directory. Readers see the old one or the new one. Without sync (a
+// rebuild's build, which nothing reads after a crash) the same, unsynced.
+int write_manifest(const std::string &root, const Manifest &m, custos_err_t *err, bool sync)
 {
 	std::string tmp = root + "/" + MANIFEST + ".tmp", dst = root + "/" + MANIFEST;
 	std::string t = std::string(LAYOUT) + "\nshards " + std::to_string(m.shards) +
@@ -2492,7 +2505,7 @@ int write_manifest(const std::string &root, const Manifest &m, custos_err_t *err
 	if (fd < 0)
 		return custos_err_set(err, CUSTOS_EIO, "cannot create '%s': %s", tmp.c_str(),
 		                      strerror(errno));
-	if (write(fd, t.data(), t.size()) != (ssize_t)t.size() || fsync(fd) != 0) {
+	if (write(fd, t.data(), t.size()) != (ssize_t)t.size() || (sync && fsync(fd) != 0)) {
 		int en = errno;
 		close(fd);
 		return custos_err_set(err, CUSTOS_EIO, "cannot write '%s': %s", tmp.c_str(), strerror(en));
@@ -2502,7 +2515,7 @@ int write_manifest(const std::string &root, const Manifest &m, custos_err_t *err
 	if (rename(tmp.c_str(), dst.c_str()) != 0)
 		return custos_err_set(err, CUSTOS_EIO, "cannot rename '%s': %s", tmp.c_str(),
 		                      strerror(errno));
-	return fsync_path(root, err);
+	return sync ? fsync_path(root, err) : CUSTOS_OK;
 }
 
 int remove_tree(const std::string &p, custos_err_t *err)
@@ -2797,6 +2810,8 @@ static Shard *attach_shard(custos_index_t *idx, const std::string &part, unsigne
 	sh->path = shard_dir(part_dir(idx->root, part, gen), lane);
 	if (idx->writable) {
 		int action = create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN;
+		if (idx->fresh)
+			action |= Xapian::DB_NO_SYNC;
 		sh->wdb = new Xapian::WritableDatabase(sh->path, action | Xapian::DB_BACKEND_GLASS);
 		if (sh->wdb->get_metadata(SCHEMA_KEY).empty()) {
 			sh->wdb->set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
@@ -2848,12 +2863,13 @@ static int open_layout(custos_index_t *idx, unsigned flags, custos_err_t *err)
 		if ((e = make_dir(path, err)) < 0)
 			return e;
 		idx->root = path + "/" + BUILD_DIR;
+		idx->fresh = true;
 		if ((e = remove_tree(idx->root, err)) < 0 || (e = make_dir(idx->root, err)) < 0)
 			return e;
 		m = Manifest();
 		m.shards = lanes_for_machine();
 		m.watermark.assign(m.shards, 0);
-		if ((e = write_manifest(idx->root, m, err)) < 0)
+		if ((e = write_manifest(idx->root, m, err, false)) < 0)
 			return e;
 	} else {
 		idx->root = path;
@@ -2906,13 +2922,15 @@ static int create_part(custos_index_t *idx, const std::string &part)
 	if ((e = remove_tree(dir, err)) < 0 || (e = make_dir(dir, err)) < 0)
 		return e;
 	for (unsigned i = 0; i < m.shards; i++) {
-		Xapian::WritableDatabase w(shard_dir(dir, i), Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+		Xapian::WritableDatabase w(shard_dir(dir, i), Xapian::DB_CREATE_OR_OPEN |
+		                           Xapian::DB_BACKEND_GLASS | (idx->fresh ? Xapian::DB_NO_SYNC : 0));
 		w.set_metadata(SCHEMA_KEY, SCHEMA_VERSION);
 		w.commit();
 		w.close();
 	}
 	m.parts[part].gen = gen;
-	if ((e = fsync_tree(dir, err)) < 0 || (e = write_manifest(idx->root, m, err)) < 0)
+	if ((!idx->fresh && (e = fsync_tree(dir, err)) < 0) ||
+	    (e = write_manifest(idx->root, m, err, !idx->fresh)) < 0)
 		return e;
 	idx->man = m;
 	for (unsigned i = 0; i < m.shards; i++)

@@ -13,12 +13,16 @@
 #include <unistd.h>
 
 /* Records between index commits. Xapian keeps a transaction's postings in
- * ordered maps whose every insert walks the whole map: 2,000 records (an
- * ingest batch) cost 20% less CPU per record than 20,000 did, and smaller
- * gave no more (BENCHMARKS.md "Search"). The store is read in chunks of the
- * same size, each in its own read transaction, so a long catch-up never
- * holds back the writer's map resize for long. */
-#define CATCH_UP_COMMIT 2000
+ * ordered maps whose every insert walks the whole map: 2,000 records cost
+ * 20% less CPU per record than 20,000 did on a new index (BENCHMARKS.md
+ * "Search"). Into an index that already holds most of the vocabulary each
+ * commit rewrites the last posting chunk of every term it touches in every
+ * partition and shard, and 5,000 records cost 15-18% less CPU per record
+ * than 2,000 (10,000 no less than 5,000; a rebuild the same at 500 to
+ * 10,000: BENCHMARKS.md "Where the index's bytes and time go"). The store is
+ * read in chunks of the same size, each in its own read transaction, so a
+ * long catch-up never holds back the writer's map resize for long. */
+#define CATCH_UP_COMMIT 5000
 #define THREAD_DEPTH_MAX 10000  /* a reply chain longer than this is cut */
 
 void custos_lib__root_cache_init(custos_root_cache_t *c)
