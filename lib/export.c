@@ -101,6 +101,16 @@ static int entry_add(entries_t *e, int64_t created_at, uint64_t seq)
 	return CUSTOS_OK;
 }
 
+static int match_fn(void *ctx, uint64_t seq, int64_t created_at)
+{
+	return entry_add(ctx, created_at, seq);
+}
+
+static void match_restart(void *ctx)
+{
+	((entries_t *)ctx)->n = 0;
+}
+
 static int cmp_seq(const void *x, const void *y)
 {
 	const entry_t *a = x, *b = y;
@@ -690,18 +700,13 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 
 	/* the selection */
 	if (opts->query) {
-		custos_index_idlist_t l = { 0 };
-		if ((rc = custos_index_match_ids(x.idx, &l, opts->query)) < 0) {
+		/* straight into the 24-byte entries: the index's list of matches
+		 * (ids and all) is never held whole */
+		if ((rc = custos_index_match_each(x.idx, opts->query, match_fn, match_restart,
+		                                  &x.e)) < 0) {
 			const char *m = custos_index_errmsg(x.idx);
 			custos_err_set(&s->err, rc, "%s%s", rc == CUSTOS_EFORMAT &&
 			               strncmp(m, "bad query", 9) ? "bad query: " : "", m);
-			goto audit;
-		}
-		for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++)
-			rc = entry_add(&x.e, l.v[i].created_at, l.v[i].seq);
-		custos_index_idlist_free(&l);
-		if (rc < 0) {
-			custos_err_set(&s->err, rc, "out of memory");
 			goto audit;
 		}
 	} else if (opts->hold) {
@@ -761,6 +766,8 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	custos_lib__root_cache_init(x.cache);
 	if ((rc = custos_xdir_create(&x.d, dir, &s->err)) < 0)
 		goto audit;
+	if (!opts->serial && (rc = custos_xdir_writer_start(x.d)) < 0)
+		goto xfail;
 	x.files = opts->formats & (CUSTOS_EXPORT_DAT | CUSTOS_EXPORT_EDRM | CUSTOS_EXPORT_HTML);
 	if ((rc = custos_xfile_open(x.d, "production.log", &x.log)) < 0)
 		goto xfail;
