@@ -38,7 +38,7 @@ const custos_err_t *custos_xdir_err(const custos_xdir_t *d);
 const char *custos_xdir_path(const custos_xdir_t *d);
 /* From here on a second thread creates and writes the files that
  * custos_xdir_put and the custos_xfile_* calls are given (copies of their
- * bytes, at most 16 MB waiting), in the order given, while the calling
+ * bytes, at most 4 MB waiting), in the order given, while the calling
  * thread hashes and lists them: the same files and the same manifest as
  * without it. A write that fails is reported by a later call on d and at
  * the latest by custos_xdir_finish, which waits for every write. Only one

@@ -31,7 +31,7 @@ typedef struct xjob {
 
 /* At most this many bytes wait for the writer thread: the calling thread
  * waits for room beyond it, so memory stays bounded. */
-#define QUEUE_CAP (16u << 20)
+#define QUEUE_CAP (4u << 20)
 
 struct custos_xdir {
 	char        *path;
