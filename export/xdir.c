@@ -29,8 +29,9 @@ typedef struct xjob {
 	char            data[];
 } xjob_t;
 
-/* At most this many bytes wait for the writer thread: the calling thread
- * waits for room beyond it, so memory stays bounded. */
+/* At most this many bytes wait for the writer thread (or one file larger
+ * than that): the calling thread waits beyond it until the queue is half
+ * empty, so memory stays bounded. */
 #define QUEUE_CAP (4u << 20)
 
 struct custos_xdir {
@@ -503,7 +504,10 @@ static void *writer_main(void *arg)
 		d->queued -= j->n;
 		d->busy = false;
 		free(j);
-		pthread_cond_broadcast(&d->room);
+		/* the calling thread is woken once the queue is half empty (or
+		 * empty, for drain), not after every file */
+		if (d->queued <= QUEUE_CAP / 2)
+			pthread_cond_broadcast(&d->room);
 	}
 	pthread_mutex_unlock(&d->mu);
 	return NULL;
