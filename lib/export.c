@@ -125,6 +125,37 @@ static int cmp_date(const void *x, const void *y)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Sorts in place (heapsort): qsort would take a second copy of the
+ * entries for its merge, doubling the selection's memory at the peak. */
+static void sift(entry_t *v, size_t root, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && cmp(&v[c], &v[c + 1]) < 0)
+			c++;
+		if (cmp(&v[root], &v[c]) >= 0)
+			return;
+		entry_t t = v[root];
+		v[root] = v[c];
+		v[c] = t;
+		root = c;
+	}
+}
+
+static void sort_entries(entry_t *v, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift(v, i, n, cmp);
+	for (size_t i = n; i-- > 1;) {
+		entry_t t = v[0];
+		v[0] = v[i];
+		v[i] = t;
+		sift(v, 0, i, cmp);
+	}
+}
+
 typedef struct {
 	custos_session_t *s;
 	custos_store_t   *st;
@@ -735,13 +766,13 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	if (opts->with_thread && x.e.n && (rc = add_threads(s, x.st, x.idx, &x.e)) < 0)
 		goto audit;
 	if (x.e.n) {
-		qsort(x.e.v, x.e.n, sizeof *x.e.v, cmp_seq);
+		sort_entries(x.e.v, x.e.n, cmp_seq);
 		size_t u = 0;
 		for (size_t i = 0; i < x.e.n; i++)
 			if (!u || x.e.v[u - 1].seq != x.e.v[i].seq)
 				x.e.v[u++] = x.e.v[i];
 		x.e.n = u;
-		qsort(x.e.v, x.e.n, sizeof *x.e.v, cmp_date);
+		sort_entries(x.e.v, x.e.n, cmp_date);
 	}
 	progress(&x, "select", 0, x.e.n);
 	if (!x.e.n) {
