@@ -36,6 +36,14 @@ int  custos_xdir_create(custos_xdir_t **out, const char *dir, custos_err_t *err)
 void custos_xdir_free(custos_xdir_t *d);
 const custos_err_t *custos_xdir_err(const custos_xdir_t *d);
 const char *custos_xdir_path(const custos_xdir_t *d);
+/* From here on a second thread creates and writes the files that
+ * custos_xdir_put and the custos_xfile_* calls are given (copies of their
+ * bytes, at most 4 MB waiting), in the order given, while the calling
+ * thread hashes and lists them: the same files and the same manifest as
+ * without it. A write that fails is reported by a later call on d and at
+ * the latest by custos_xdir_finish, which waits for every write. Only one
+ * thread may call the other functions on d. */
+int  custos_xdir_writer_start(custos_xdir_t *d);
 
 /* Writes the file rel (a path below dir, '/'-separated; missing folders are
  * made) with n bytes, listed for the manifest; h (may be NULL) gets its

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,22 @@
 #define FILES_TMP ".custos-files.tmp"
 #define DOCS_TMP  ".custos-docs.tmp"
 
+/* A write handed to the writer thread: a whole file (f NULL: create rel
+ * and write the bytes) or the next piece of a file written in pieces (f:
+ * hash it into f's running hash and append it to f's descriptor). */
+typedef struct xjob {
+	struct xjob    *next;
+	custos_xfile_t *f;
+	char           *rel;           /* in the same allocation */
+	size_t          n;
+	char            data[];
+} xjob_t;
+
+/* At most this many bytes wait for the writer thread (or one file larger
+ * than that): the calling thread waits beyond it until the queue is half
+ * empty, so memory stays bounded. */
+#define QUEUE_CAP (4u << 20)
+
 struct custos_xdir {
 	char        *path;
 	int          dfd;
@@ -24,6 +41,19 @@ struct custos_xdir {
 	uint64_t     n_files, bytes, n_docs;
 	custos_err_t err;
 	custos_buf_t line;
+	char         parents[4][256];  /* folders known to exist (NATIVES, TEXT, ...) */
+	unsigned     next_parent;
+	/* the writer thread (custos_xdir_writer_start): the calling thread
+	 * lists and hashes; this one creates and writes, in the order given */
+	bool            threaded;
+	pthread_t       thr;
+	pthread_mutex_t mu;
+	pthread_cond_t  work, room;
+	xjob_t         *head, *tail;
+	size_t          queued;        /* bytes waiting */
+	bool            busy, stop;
+	int             werr;          /* the writer's first failure (errno), kept */
+	char            werr_what[16], werr_rel[512];
 };
 
 const custos_err_t *custos_xdir_err(const custos_xdir_t *d)
@@ -49,6 +79,8 @@ static int io_fail(custos_xdir_t *d, int e, const char *what, const char *rel)
 	                      : CUSTOS_EIO, "cannot %s '%s/%s': %s", what, d->path, rel,
 	                      strerror(e));
 }
+
+static int writer_stop(custos_xdir_t *d);
 
 int custos_xdir_create(custos_xdir_t **out, const char *dir, custos_err_t *err)
 {
@@ -111,6 +143,7 @@ void custos_xdir_free(custos_xdir_t *d)
 {
 	if (!d)
 		return;
+	writer_stop(d);
 	if (d->files)
 		fclose(d->files);
 	if (d->docs)
@@ -151,11 +184,19 @@ static int parent_dirs(custos_xdir_t *d, const char *rel)
 	if (!slash)
 		return CUSTOS_OK;
 	char p[4096];
-	snprintf(p, sizeof p, "%.*s", (int)(slash - rel), rel);
+	size_t n = (size_t)(slash - rel);
+	snprintf(p, sizeof p, "%.*s", (int)n, rel);
+	/* the folders of the last few files: no system call per file for them */
+	for (unsigned i = 0; i < 4; i++)
+		if (!strcmp(d->parents[i], p))
+			return CUSTOS_OK;
 	struct stat sb;
-	if (fstatat(d->dfd, p, &sb, 0) == 0)
-		return CUSTOS_OK;
-	return custos_xdir_mkdir(d, p);
+	int rc = CUSTOS_OK;
+	if (fstatat(d->dfd, p, &sb, 0) != 0 && (rc = custos_xdir_mkdir(d, p)) < 0)
+		return rc;
+	if (n < sizeof d->parents[0])
+		memcpy(d->parents[d->next_parent++ % 4], p, n + 1);
+	return CUSTOS_OK;
 }
 
 static int list_file(custos_xdir_t *d, const char *rel, uint64_t size, const char *sha256)
@@ -198,23 +239,44 @@ static void digest(const EVP_MD *md, const void *p, size_t n, char *hex)
 	custos_hex(hex, out, len);
 }
 
+static int enqueue(custos_xdir_t *d, custos_xfile_t *f, const char *rel, const void *p,
+                   size_t n);
+
+/* Creates rel with the n bytes at p: 0 or the errno, *what the step. */
+static int write_file(custos_xdir_t *d, const char *rel, const void *p, size_t n,
+                      const char **what)
+{
+	int fd, e;
+	*what = "create";
+	if ((fd = openat(d->dfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+		return errno;
+	*what = "write";
+	e = write_all(fd, p, n);
+	if (close(fd) < 0 && !e)
+		e = errno;
+	return e;
+}
+
 int custos_xdir_put(custos_xdir_t *d, const char *rel, const void *p, size_t n, bool md5,
                     custos_xhash_t *h)
 {
 	custos_xhash_t local;
 	uint8_t sum[CUSTOS_SHA256_LEN];
-	int rc, fd, e;
+	int rc, e;
 	if (!h)
 		h = &local;
 	if ((rc = parent_dirs(d, rel)) < 0)
 		return rc;
-	if ((fd = openat(d->dfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
-		return io_fail(d, errno, "create", rel);
-	e = write_all(fd, p, n);
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (e)
-		return io_fail(d, e, "write", rel);
+	if (d->threaded) {
+		/* the writer thread creates it; a failure is reported by a later
+		 * call and at the latest by custos_xdir_finish */
+		if ((rc = enqueue(d, NULL, rel, p, n)) < 0)
+			return rc;
+	} else {
+		const char *what;
+		if ((e = write_file(d, rel, p, n, &what)))
+			return io_fail(d, e, what, rel);
+	}
 	custos_sha256(sum, p, n);
 	custos_hex(h->sha256, sum, sizeof sum);
 	h->size = n;
@@ -226,6 +288,8 @@ int custos_xdir_put(custos_xdir_t *d, const char *rel, const void *p, size_t n, 
 	return list_file(d, rel, n, h->sha256);
 }
 
+static int drain(custos_xdir_t *d);
+
 int custos_xdir_list(custos_xdir_t *d, const char *rel, custos_xhash_t *h)
 {
 	custos_sha256_ctx_t c;
@@ -233,6 +297,9 @@ int custos_xdir_list(custos_xdir_t *d, const char *rel, custos_xhash_t *h)
 	char buf[65536];
 	ssize_t r;
 	uint64_t size = 0;
+	int rc;
+	if ((rc = drain(d)) < 0)
+		return rc;
 	int fd = openat(d->dfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return io_fail(d, errno, "read", rel);
@@ -307,14 +374,29 @@ int custos_xfile_open(custos_xdir_t *d, const char *rel, custos_xfile_t **out)
 	return CUSTOS_OK;
 }
 
+/* Hashes and writes n bytes of f: here, or (threaded) in the writer
+ * thread, which takes the pieces in the order given. */
+static int xpiece(custos_xfile_t *f, const void *p, size_t n)
+{
+	int rc;
+	if (f->d->threaded) {
+		if ((rc = enqueue(f->d, f, f->rel, p, n)) < 0)
+			return f->err = rc;
+		return CUSTOS_OK;
+	}
+	custos_sha256_update(&f->h, p, n);
+	int e = write_all(f->fd, p, n);
+	return e ? (f->err = io_fail(f->d, e, "write", f->rel)) : CUSTOS_OK;
+}
+
 static int xflush(custos_xfile_t *f)
 {
+	int rc;
 	if (f->err)
 		return f->err;
 	if (f->n) {
-		int e = write_all(f->fd, f->buf, f->n);
-		if (e)
-			return f->err = io_fail(f->d, e, "write", f->rel);
+		if ((rc = xpiece(f, f->buf, f->n)) < 0)
+			return rc;
 		f->n = 0;
 	}
 	return CUSTOS_OK;
@@ -325,15 +407,12 @@ int custos_xfile_write(custos_xfile_t *f, const void *p, size_t n)
 	int rc;
 	if (f->err)
 		return f->err;
-	custos_sha256_update(&f->h, p, n);
 	f->size += n;
 	if (n > sizeof f->buf - f->n) {
 		if ((rc = xflush(f)) < 0)
 			return rc;
-		if (n > sizeof f->buf) {
-			int e = write_all(f->fd, p, n);
-			return e ? (f->err = io_fail(f->d, e, "write", f->rel)) : CUSTOS_OK;
-		}
+		if (n > sizeof f->buf)
+			return xpiece(f, p, n);
 	}
 	memcpy(f->buf + f->n, p, n);
 	f->n += n;
@@ -363,7 +442,10 @@ int custos_xfile_close(custos_xfile_t *f)
 {
 	uint8_t sum[CUSTOS_SHA256_LEN];
 	char hex[CUSTOS_SHA256_HEX];
-	int rc = xflush(f);
+	int rc = xflush(f), r2;
+	/* every piece written and hashed before the hash is read */
+	if ((r2 = drain(f->d)) < 0 && rc == CUSTOS_OK)
+		rc = r2;
 	if (close(f->fd) < 0 && rc == CUSTOS_OK)
 		rc = io_fail(f->d, errno, "write", f->rel);
 	if (rc == CUSTOS_OK) {
@@ -380,9 +462,162 @@ void custos_xfile_abort(custos_xfile_t *f)
 {
 	if (!f)
 		return;
+	drain(f->d);   /* no piece of it left waiting */
 	close(f->fd);
 	free(f->rel);
 	free(f);
+}
+
+/* ---- the writer thread ------------------------------------------------------ */
+
+static void *writer_main(void *arg)
+{
+	custos_xdir_t *d = arg;
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		while (!d->head && !d->stop)
+			pthread_cond_wait(&d->work, &d->mu);
+		xjob_t *j = d->head;
+		if (!j)
+			break;   /* stopped, and nothing left */
+		if (!(d->head = j->next))
+			d->tail = NULL;
+		d->busy = true;
+		bool failed = d->werr != 0;
+		pthread_mutex_unlock(&d->mu);
+		const char *what = "write";
+		int e = 0;
+		if (failed) {
+			/* the export fails with the first error: nothing more is written */
+		} else if (j->f) {
+			custos_sha256_update(&j->f->h, j->data, j->n);
+			e = write_all(j->f->fd, j->data, j->n);
+		} else {
+			e = write_file(d, j->rel, j->data, j->n, &what);
+		}
+		pthread_mutex_lock(&d->mu);
+		if (e && !d->werr) {
+			d->werr = e;
+			snprintf(d->werr_what, sizeof d->werr_what, "%s", what);
+			snprintf(d->werr_rel, sizeof d->werr_rel, "%s", j->f ? j->f->rel : j->rel);
+		}
+		d->queued -= j->n;
+		d->busy = false;
+		free(j);
+		/* the calling thread is woken once the queue is half empty (or
+		 * empty, for drain), not after every file */
+		if (d->queued <= QUEUE_CAP / 2)
+			pthread_cond_broadcast(&d->room);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+/* The writer's first failure as the directory's error (d->mu held, or the
+ * writer joined). */
+static int writer_failed(custos_xdir_t *d)
+{
+	return d->werr ? io_fail(d, d->werr, d->werr_what, d->werr_rel) : CUSTOS_OK;
+}
+
+int custos_xdir_writer_start(custos_xdir_t *d)
+{
+	if (d->threaded)
+		return CUSTOS_OK;
+	if (pthread_mutex_init(&d->mu, NULL) != 0)
+		return custos_err_set(&d->err, CUSTOS_ENOMEM, "cannot start the writer thread");
+	if (pthread_cond_init(&d->work, NULL) != 0) {
+		pthread_mutex_destroy(&d->mu);
+		return custos_err_set(&d->err, CUSTOS_ENOMEM, "cannot start the writer thread");
+	}
+	if (pthread_cond_init(&d->room, NULL) != 0) {
+		pthread_cond_destroy(&d->work);
+		pthread_mutex_destroy(&d->mu);
+		return custos_err_set(&d->err, CUSTOS_ENOMEM, "cannot start the writer thread");
+	}
+	d->head = d->tail = NULL;
+	d->queued = 0;
+	d->busy = d->stop = false;
+	d->werr = 0;
+	int e = pthread_create(&d->thr, NULL, writer_main, d);
+	if (e != 0) {
+		pthread_cond_destroy(&d->room);
+		pthread_cond_destroy(&d->work);
+		pthread_mutex_destroy(&d->mu);
+		return custos_err_set(&d->err, CUSTOS_ENOMEM, "cannot start the writer thread: %s",
+		                      strerror(e));
+	}
+	d->threaded = true;
+	return CUSTOS_OK;
+}
+
+/* Lets the writer finish what is queued and ends it: then every file
+ * handed to it is written, or the first failure is returned. */
+static int writer_stop(custos_xdir_t *d)
+{
+	if (!d->threaded)
+		return CUSTOS_OK;
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	pthread_cond_signal(&d->work);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->thr, NULL);
+	pthread_cond_destroy(&d->room);
+	pthread_cond_destroy(&d->work);
+	pthread_mutex_destroy(&d->mu);
+	d->threaded = false;
+	return writer_failed(d);
+}
+
+/* Waits until the writer has written everything queued. */
+static int drain(custos_xdir_t *d)
+{
+	if (!d->threaded)
+		return CUSTOS_OK;
+	pthread_mutex_lock(&d->mu);
+	while (d->head || d->busy)
+		pthread_cond_wait(&d->room, &d->mu);
+	int rc = writer_failed(d);
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+/* Hands a copy of the n bytes at p to the writer: the whole file rel, or
+ * (f) the next piece of f. Waits while the queue is full. */
+static int enqueue(custos_xdir_t *d, custos_xfile_t *f, const char *rel, const void *p,
+                   size_t n)
+{
+	size_t rl = f ? 0 : strlen(rel) + 1;
+	xjob_t *j = malloc(sizeof *j + n + rl);
+	if (!j)
+		return custos_err_set(&d->err, CUSTOS_ENOMEM, "out of memory");
+	j->next = NULL;
+	j->f = f;
+	j->n = n;
+	if (n)
+		memcpy(j->data, p, n);
+	j->rel = NULL;
+	if (!f) {
+		j->rel = j->data + n;
+		memcpy(j->rel, rel, rl);
+	}
+	pthread_mutex_lock(&d->mu);
+	while (d->queued && d->queued + n > QUEUE_CAP && !d->werr)
+		pthread_cond_wait(&d->room, &d->mu);
+	int rc = writer_failed(d);
+	if (rc == CUSTOS_OK) {
+		if (d->tail)
+			d->tail->next = j;
+		else
+			d->head = j;
+		d->tail = j;
+		d->queued += n;
+		pthread_cond_signal(&d->work);
+	}
+	pthread_mutex_unlock(&d->mu);
+	if (rc < 0)
+		free(j);
+	return rc;
 }
 
 /* ---- the manifest ----------------------------------------------------------- */
@@ -428,6 +663,9 @@ int custos_xdir_finish(custos_xdir_t *d, const char *head, char sha256[CUSTOS_SH
 	uint8_t sum[CUSTOS_SHA256_LEN];
 	int rc;
 
+	/* every file written before anything is made durable */
+	if ((rc = writer_stop(d)) < 0)
+		return rc;
 	if (fflush(d->files) != 0 || fflush(d->docs) != 0)
 		return io_fail(d, errno, "write", FILES_TMP);
 	/* everything listed is durable before the manifest says so */

@@ -3966,6 +3966,95 @@ int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, cons
 	});
 }
 
+// Hands each match to the caller as it is found: nothing is kept per
+// match but what a record of several versions needs (its docids are in mm,
+// few).
+class EachSpy : public Xapian::MatchSpy {
+	const MultiMap &mm;
+	custos_index_match_fn fn;
+	void *ctx;
+    public:
+	struct Multi {
+		Xapian::docid first;
+		int64_t created;
+		uint64_t seq;
+	};
+	std::unordered_map<std::string, Multi> multi;
+	int rc = CUSTOS_OK;
+
+	EachSpy(const MultiMap &m, custos_index_match_fn f, void *c) : mm(m), fn(f), ctx(c) {}
+	void operator()(const Xapian::Document &doc, double) override
+	{
+		if (rc < 0)
+			return;
+		RecValue rv;
+		int64_t created;
+		read_hit(doc, rv, created);
+		// keyed by store seq: the spy is given a shard's document, whose
+		// docid is not the combined database's
+		auto m = mm.find((Xapian::docid)rv.seq);
+		if (m == mm.end()) {
+			rc = fn(ctx, rv.seq, created);
+			return;
+		}
+		// a record of several versions: once, with its highest matched seq
+		// and the time of its first matched version
+		auto f = multi.find(m->second);
+		if (f == multi.end()) {
+			multi.emplace(m->second, Multi{ (Xapian::docid)rv.seq, created, rv.seq });
+			return;
+		}
+		if ((Xapian::docid)rv.seq < f->second.first) {
+			f->second.first = (Xapian::docid)rv.seq;
+			f->second.created = created;
+		}
+		if (rv.seq > f->second.seq)
+			f->second.seq = rv.seq;
+	}
+};
+
+int custos_index_match_each(custos_index_t *idx, const char *query, custos_index_match_fn fn,
+                            void (*restart)(void *ctx), void *ctx)
+{
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	return with_retry(idx, "cannot list matches", [&]() -> int {
+		if (restart)
+			restart(ctx);
+		Parsed p;
+		int pe = parse_query(idx, idx->db, query, nullptr, 0, p, &idx->err);
+		if (pe < 0)
+			return pe;
+		const Xapian::Database *db = idx->db;
+		// the documents of records with several versions, by store seq
+		MultiMap mm;
+		for (const auto &kv : multi_matches(db, p.query)) {
+			RecValue rv;
+			int64_t created;
+			read_hit(db->get_document(kv.first), rv, created);
+			mm.emplace((Xapian::docid)rv.seq, kv.second);
+		}
+		EachSpy spy(mm, fn, ctx);
+		Xapian::Enquire enq(*db);
+		enq.set_query(p.query);
+		enq.set_weighting_scheme(Xapian::BoolWeight());
+		enq.add_matchspy(&spy);
+		Xapian::doccount all = db->get_doccount();
+		// no document kept: the spy sees every match
+		enq.get_mset(0, 0, all ? all : 1);
+		enq.clear_matchspies();
+		if (spy.rc < 0)
+			return custos_err_set(&idx->err, spy.rc, "cannot list matches: %s",
+			                      custos_status_str(spy.rc));
+		for (const auto &kv : spy.multi)
+			if ((spy.rc = fn(ctx, kv.second.seq, kv.second.created)) < 0)
+				return custos_err_set(&idx->err, spy.rc, "cannot list matches: %s",
+				                      custos_status_str(spy.rc));
+		return CUSTOS_OK;
+	});
+}
+
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id)
 {
 	memset(out, 0, sizeof *out);

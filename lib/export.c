@@ -101,6 +101,16 @@ static int entry_add(entries_t *e, int64_t created_at, uint64_t seq)
 	return CUSTOS_OK;
 }
 
+static int match_fn(void *ctx, uint64_t seq, int64_t created_at)
+{
+	return entry_add(ctx, created_at, seq);
+}
+
+static void match_restart(void *ctx)
+{
+	((entries_t *)ctx)->n = 0;
+}
+
 static int cmp_seq(const void *x, const void *y)
 {
 	const entry_t *a = x, *b = y;
@@ -113,6 +123,37 @@ static int cmp_date(const void *x, const void *y)
 	if (a->created_at != b->created_at)
 		return a->created_at < b->created_at ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Sorts in place (heapsort): qsort would take a second copy of the
+ * entries for its merge, doubling the selection's memory at the peak. */
+static void sift(entry_t *v, size_t root, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && cmp(&v[c], &v[c + 1]) < 0)
+			c++;
+		if (cmp(&v[root], &v[c]) >= 0)
+			return;
+		entry_t t = v[root];
+		v[root] = v[c];
+		v[c] = t;
+		root = c;
+	}
+}
+
+static void sort_entries(entry_t *v, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift(v, i, n, cmp);
+	for (size_t i = n; i-- > 1;) {
+		entry_t t = v[0];
+		v[0] = v[i];
+		v[i] = t;
+		sift(v, 0, i, cmp);
+	}
 }
 
 typedef struct {
@@ -690,18 +731,13 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 
 	/* the selection */
 	if (opts->query) {
-		custos_index_idlist_t l = { 0 };
-		if ((rc = custos_index_match_ids(x.idx, &l, opts->query)) < 0) {
+		/* straight into the 24-byte entries: the index's list of matches
+		 * (ids and all) is never held whole */
+		if ((rc = custos_index_match_each(x.idx, opts->query, match_fn, match_restart,
+		                                  &x.e)) < 0) {
 			const char *m = custos_index_errmsg(x.idx);
 			custos_err_set(&s->err, rc, "%s%s", rc == CUSTOS_EFORMAT &&
 			               strncmp(m, "bad query", 9) ? "bad query: " : "", m);
-			goto audit;
-		}
-		for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++)
-			rc = entry_add(&x.e, l.v[i].created_at, l.v[i].seq);
-		custos_index_idlist_free(&l);
-		if (rc < 0) {
-			custos_err_set(&s->err, rc, "out of memory");
 			goto audit;
 		}
 	} else if (opts->hold) {
@@ -730,13 +766,13 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	if (opts->with_thread && x.e.n && (rc = add_threads(s, x.st, x.idx, &x.e)) < 0)
 		goto audit;
 	if (x.e.n) {
-		qsort(x.e.v, x.e.n, sizeof *x.e.v, cmp_seq);
+		sort_entries(x.e.v, x.e.n, cmp_seq);
 		size_t u = 0;
 		for (size_t i = 0; i < x.e.n; i++)
 			if (!u || x.e.v[u - 1].seq != x.e.v[i].seq)
 				x.e.v[u++] = x.e.v[i];
 		x.e.n = u;
-		qsort(x.e.v, x.e.n, sizeof *x.e.v, cmp_date);
+		sort_entries(x.e.v, x.e.n, cmp_date);
 	}
 	progress(&x, "select", 0, x.e.n);
 	if (!x.e.n) {
@@ -761,6 +797,8 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	custos_lib__root_cache_init(x.cache);
 	if ((rc = custos_xdir_create(&x.d, dir, &s->err)) < 0)
 		goto audit;
+	if (!opts->serial && (rc = custos_xdir_writer_start(x.d)) < 0)
+		goto xfail;
 	x.files = opts->formats & (CUSTOS_EXPORT_DAT | CUSTOS_EXPORT_EDRM | CUSTOS_EXPORT_HTML);
 	if ((rc = custos_xfile_open(x.d, "production.log", &x.log)) < 0)
 		goto xfail;
