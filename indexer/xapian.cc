@@ -3967,22 +3967,24 @@ int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, cons
 }
 
 // Hands each match to the caller as it is found: nothing is kept per
-// match but what a record of several versions needs (its docids are in mm,
-// few).
+// match but what a record of several versions needs (its versions are in
+// by_seq, few). Keyed by store seq (64 bits), not by docid: the spy is
+// given a shard's document, whose docid is not the combined database's.
+typedef std::unordered_map<uint64_t, std::string> SeqMultiMap;
 class EachSpy : public Xapian::MatchSpy {
-	const MultiMap &mm;
+	const SeqMultiMap &by_seq;
 	custos_index_match_fn fn;
 	void *ctx;
     public:
 	struct Multi {
-		Xapian::docid first;
+		uint64_t first;     // the lowest matched seq, whose time the record takes
 		int64_t created;
-		uint64_t seq;
+		uint64_t seq;       // the highest matched seq
 	};
 	std::unordered_map<std::string, Multi> multi;
 	int rc = CUSTOS_OK;
 
-	EachSpy(const MultiMap &m, custos_index_match_fn f, void *c) : mm(m), fn(f), ctx(c) {}
+	EachSpy(const SeqMultiMap &m, custos_index_match_fn f, void *c) : by_seq(m), fn(f), ctx(c) {}
 	void operator()(const Xapian::Document &doc, double) override
 	{
 		if (rc < 0)
@@ -3990,10 +3992,8 @@ class EachSpy : public Xapian::MatchSpy {
 		RecValue rv;
 		int64_t created;
 		read_hit(doc, rv, created);
-		// keyed by store seq: the spy is given a shard's document, whose
-		// docid is not the combined database's
-		auto m = mm.find((Xapian::docid)rv.seq);
-		if (m == mm.end()) {
+		auto m = by_seq.find(rv.seq);
+		if (m == by_seq.end()) {
 			rc = fn(ctx, rv.seq, created);
 			return;
 		}
@@ -4001,11 +4001,11 @@ class EachSpy : public Xapian::MatchSpy {
 		// and the time of its first matched version
 		auto f = multi.find(m->second);
 		if (f == multi.end()) {
-			multi.emplace(m->second, Multi{ (Xapian::docid)rv.seq, created, rv.seq });
+			multi.emplace(m->second, Multi{ rv.seq, created, rv.seq });
 			return;
 		}
-		if ((Xapian::docid)rv.seq < f->second.first) {
-			f->second.first = (Xapian::docid)rv.seq;
+		if (rv.seq < f->second.first) {
+			f->second.first = rv.seq;
 			f->second.created = created;
 		}
 		if (rv.seq > f->second.seq)
@@ -4028,14 +4028,14 @@ int custos_index_match_each(custos_index_t *idx, const char *query, custos_index
 			return pe;
 		const Xapian::Database *db = idx->db;
 		// the documents of records with several versions, by store seq
-		MultiMap mm;
+		SeqMultiMap by_seq;
 		for (const auto &kv : multi_matches(db, p.query)) {
 			RecValue rv;
 			int64_t created;
 			read_hit(db->get_document(kv.first), rv, created);
-			mm.emplace((Xapian::docid)rv.seq, kv.second);
+			by_seq.emplace(rv.seq, kv.second);
 		}
-		EachSpy spy(mm, fn, ctx);
+		EachSpy spy(by_seq, fn, ctx);
 		Xapian::Enquire enq(*db);
 		enq.set_query(p.query);
 		enq.set_weighting_scheme(Xapian::BoolWeight());
