@@ -652,6 +652,17 @@ void custos_store__read_done(custos_store_t *st, MDB_txn *txn)
 	gate_leave(st->sh);
 }
 
+int custos_store__read_end(custos_store_t *st, MDB_txn *txn, MDB_cursor *c, int rc, int err,
+                           const char *what)
+{
+	if (c)
+		mdb_cursor_close(c);
+	custos_store__read_done(st, txn);
+	if (!err && rc)
+		err = custos_store__mdb(st, rc, what);
+	return err;
+}
+
 int custos_store__write_txn(custos_store_t *st, MDB_txn **txn)
 {
 	return txn_begin(st, 0, txn);

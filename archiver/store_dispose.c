@@ -847,13 +847,8 @@ static int tombstones_walk(custos_store_t *st, const char *id, custos_tombstone_
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 done:
-	if (c)
-		mdb_cursor_close(c);
-	custos_store__read_done(st, txn);
 	custos_buf_free(&json);
-	if (!err && rc)
-		err = custos_store__mdb(st, rc, "cannot read tombstones");
-	return err;
+	return custos_store__read_end(st, txn, c, rc, err, "cannot read tombstones");
 }
 
 int custos_store_tombstones(custos_store_t *st, const char *id, custos_tombstone_fn fn,
@@ -918,12 +913,7 @@ int custos_store_tombstones_brief(custos_store_t *st, const char *const *ids, si
 			rc = 0;
 	}
 done:
-	if (c)
-		mdb_cursor_close(c);
-	custos_store__read_done(st, txn);
-	if (!err && rc)
-		err = custos_store__mdb(st, rc, "cannot read tombstones");
-	return err;
+	return custos_store__read_end(st, txn, c, rc, err, "cannot read tombstones");
 }
 
 int custos_store_content_hashes(custos_store_t *st, const uint64_t *seqs, size_t n,

@@ -338,6 +338,11 @@ int  custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
  * which leaves a pinned snapshot open. */
 int  custos_store__read_txn(custos_store_t *st, MDB_txn **txn);
 void custos_store__read_done(custos_store_t *st, MDB_txn *txn);
+/* Ends a read that walked a cursor (c may be NULL): the cursor closed, the
+ * snapshot let go, and an LMDB status rc other than 0 made the result
+ * ("cannot <what>: ...") unless err already says what went wrong. */
+int custos_store__read_end(custos_store_t *st, MDB_txn *txn, MDB_cursor *c, int rc, int err,
+                           const char *what);
 /* Write transactions: counted like reads, so a map resize waits for them. */
 int  custos_store__write_txn(custos_store_t *st, MDB_txn **txn);
 void custos_store__txn_end(custos_store_t *st, MDB_txn *txn, bool commit, int *rc);

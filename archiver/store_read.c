@@ -144,11 +144,7 @@ int custos_store_versions(custos_store_t *st, const char *id, uint64_t **seqs, s
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 done:
-	if (c)
-		mdb_cursor_close(c);
-	custos_store__read_done(st, txn);
-	if (!err && rc)
-		err = custos_store__mdb(st, rc, "cannot read ids");
+	err = custos_store__read_end(st, txn, c, rc, err, "cannot read ids");
 	if (err < 0) {
 		free(*seqs);
 		*seqs = NULL;
@@ -252,13 +248,8 @@ int custos_store_scan(custos_store_t *st, uint64_t after, custos_store_fn fn, vo
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 done:
-	if (c)
-		mdb_cursor_close(c);
-	custos_store__read_done(st, txn);
 	custos_record_free(&rec);
-	if (!err && rc)
-		err = custos_store__mdb(st, rc, "cannot read records");
-	return err;
+	return custos_store__read_end(st, txn, c, rc, err, "cannot read records");
 }
 
 int custos_store_last_seq(custos_store_t *st, uint64_t *seq)
@@ -430,11 +421,7 @@ int custos_store_stats(custos_store_t *st, custos_store_stats_t *out)
 	}
 	out->records -= out->disposed_records;
 done:
-	if (c)
-		mdb_cursor_close(c);
-	custos_store__read_done(st, txn);
-	if (!err && rc)
-		err = custos_store__mdb(st, rc, "cannot read store state");
+	err = custos_store__read_end(st, txn, c, rc, err, "cannot read store state");
 	if (err < 0)
 		custos_store_stats_free(out);
 	return err;
@@ -551,13 +538,8 @@ int custos_store_quarantine_list(custos_store_t *st, custos_quarantine_fn fn, vo
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 done:
-	if (c)
-		mdb_cursor_close(c);
-	custos_store__read_done(st, txn);
 	free(e);
-	if (!err && rc)
-		err = custos_store__mdb(st, rc, "cannot read quarantine");
-	return err;
+	return custos_store__read_end(st, txn, c, rc, err, "cannot read quarantine");
 }
 
 int custos_store_quarantine_get(custos_store_t *st, uint64_t n, custos_quarantine_entry_t *e,
