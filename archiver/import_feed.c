@@ -574,6 +574,31 @@ static int parse_date(feed_t *f, const fnode_t *n, int64_t *out)
 	return st == 0 || st == CUSTOS_ETOOBIG;
 }
 
+/* An item's guid, id or rdf:about as its id: XML's blanks (space, tab, CR,
+ * LF) around it dropped and each run of them inside made one space, as
+ * XML Schema's token type reads it (a pretty-printed <guid> spans lines).
+ * malloc'd; NULL when nothing is left. */
+static char *token(const char *t)
+{
+	if (!t)
+		return NULL;
+	char *out = malloc(strlen(t) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *t; t++) {
+		if (!strchr(" \t\r\n", *t))
+			*o++ = *t;
+		else if (o > out && !strchr(" \t\r\n", t[1]) && t[1])
+			*o++ = ' ';
+	}
+	*o = '\0';
+	if (o == out) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* The text without the blanks around it, malloc'd; NULL when none is left. */
 static char *trimmed(const char *t)
 {
@@ -704,7 +729,7 @@ static int read_item(feed_t *f, const fnode_t *item, item_t *it)
 {
 	int st = 0;
 	const char *about = ns_prop(item, "about", "http://www.w3.org/1999/02/22-rdf-syntax-ns#");
-	if (about && !(it->id = strdup(about)))
+	if (about && *about && !(it->id = token(about)) && strspn(about, " \t\r\n") != strlen(about))
 		return CUSTOS_ENOMEM;
 	if (item->lang && !(it->lang = strdup(item->lang)))
 		return CUSTOS_ENOMEM;
@@ -728,9 +753,11 @@ static int read_item(feed_t *f, const fnode_t *item, item_t *it)
 				}
 			}
 		} else if (is(n, "guid") || (is(n, "id") && !it->id) || is(n, "identifier")) {
-			const char *c = content(f, n);
-			if (c && *c && (is(n, "guid") || !it->id))
-				set_str(&it->id, strdup(c));
+			char *c = token(content(f, n));
+			if (c && (is(n, "guid") || !it->id))
+				set_str(&it->id, c);
+			else
+				free(c);
 		} else if (is(n, "encoded") || is(n, "content") || is(n, "body") || is(n, "fullitem")) {
 			if ((st = node_text(f, n, &s)) >= 0 && s && *s)
 				set_str(&it->text, s);
@@ -893,6 +920,13 @@ static int emit_item(feed_t *f, const fnode_t *node, const char *qname)
 	if ((st = read_item(f, node, &it)) < 0)
 		goto oom;
 	const char *native = it.id ? it.id : it.link;
+	/* a control character cannot be in an id (docs/record-format.md, "Ids"):
+	 * such an item is named as one with no guid, id or link */
+	for (const char *c = native; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			native = NULL;
+			break;
+		}
 	if (!f->feed_host)
 		host = host_of(it.link);
 	const char *h = f->feed_host ? f->feed_host : host ? host : "unknown";

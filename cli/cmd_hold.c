@@ -15,8 +15,9 @@ static const cli_option_t create_opts[] = {
 	{ "custodian", 'c', "NAME", "Hold every record collected for custodian NAME "
 	  "(custodian:NAME), now and later; may be given more than once.", CLI_ARG_TEXT, NULL,
 	  false },
-	{ "ids", 'i', "FILE", "Hold the records whose ids FILE lists, one a line ('#' starts a "
-	  "comment), whether captured yet or not.", CLI_ARG_FILE, NULL, false },
+	{ "ids", 'i', "FILE", "Hold the records whose ids FILE lists, one a line ('#' at a "
+	  "line's start or after a blank starts a comment), whether captured yet or not.",
+	  CLI_ARG_FILE, NULL, false },
 	{ "with-thread", 't', NULL, "Also hold every record of the conversation of each record "
 	  "the hold covers, now and as the conversation grows.", 0, NULL, false },
 	{ "reason", 'r', "TEXT", "Why the hold is placed (the matter, the case number).",
@@ -95,8 +96,8 @@ static void hold_json(const custos_hold_t *h, uint64_t covers)
 	       (unsigned long long)h->member_ids, h->commit);
 }
 
-/* Reads the ids of a file: one a line, '#' to the end of a line a comment,
- * spaces around an id dropped. */
+/* Reads the ids of a file: one a line, from a '#' at a line's start or after
+ * a blank to the line's end a comment, blanks around an id dropped. */
 static int read_ids(const char *file, char ***out, size_t *n)
 {
 	FILE *f = fopen(file, "r");
@@ -108,9 +109,14 @@ static int read_ids(const char *file, char ***out, size_t *n)
 	if (!f)
 		return cli_fail("cannot open '%s': %s", file, strerror(errno));
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		char *hash = strchr(line, '#'), *s = line, *e;
-		if (hash)
-			*hash = '\0';
+		/* a comment starts a line or follows a blank: an id may hold '#'
+		 * (a feed's guid with a fragment) */
+		char *s = line, *e;
+		for (char *h = line; (h = strchr(h, '#')); h++)
+			if (h == line || h[-1] == ' ' || h[-1] == '\t') {
+				*h = '\0';
+				break;
+			}
 		while (*s == ' ' || *s == '\t')
 			s++;
 		e = s + strlen(s);

@@ -119,12 +119,23 @@ int custos_record_validate(const custos_record_t *r, custos_err_t *err)
 			                      r->platform);
 	if (!r->id || !*r->id)
 		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'id'");
+	/* an id is named on command lines, in hold lists (a line each) and in
+	 * messages: no control character, no blank at either end of the native id */
+	for (const unsigned char *c = (const unsigned char *)r->id; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return custos_err_set(err, CUSTOS_EFORMAT, "id has a control character (0x%02x) "
+			                      "at byte %zu", *c, (size_t)(c - (const unsigned char *)r->id));
 	size_t pl = strlen(r->platform);
 	if (strncmp(r->id, r->platform, pl) != 0 || r->id[pl] != ':' || !r->id[pl + 1])
 		return custos_err_set(err, CUSTOS_EFORMAT,
 		                      "id '%s' must be '%s:<native id>'", r->id, r->platform);
 	if (strlen(r->id) > 400)
 		return custos_err_set(err, CUSTOS_EFORMAT, "id longer than 400 bytes");
+	/* ...and no blank at either end of its native part */
+	const char *native = r->id + pl + 1, *last = native + strlen(native) - 1;
+	if (*native == ' ' || *last == ' ')
+		return custos_err_set(err, CUSTOS_EFORMAT, "id has a blank at the %s of its native "
+		                      "part", *native == ' ' ? "start" : "end");
 	if (r->created_at == CUSTOS_TIME_NONE)
 		return custos_err_set(err, CUSTOS_EFORMAT, "missing field 'created_at'");
 	/* a time custos could not read back would make the record unreadable */

@@ -113,6 +113,28 @@ static int sha_hex_ok(const char *s)
 	return i == 64;
 }
 
+/* A record id as a hold names it: what the store accepts (docs/record-format.md,
+ * "The id"): no control character, no blank at either end; blanks inside are
+ * kept (a feed's guid may hold them). */
+static bool id_ok(const char *id)
+{
+	if (!id || !*id || *id == ' ' || id[strlen(id) - 1] == ' ')
+		return false;
+	for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
+/* The blank between a member line's id and its SHA-256 (the last 64
+ * characters): NULL when the line is not "<id> <sha256>". */
+static char *member_space(char *line, size_t len)
+{
+	if (len < 66 || line[len - 65] != ' ' || line[0] == ' ')
+		return NULL;
+	return line + len - 65;
+}
+
 /* A hold as stored. Strings point into the json object. */
 typedef struct {
 	json_t *root;
@@ -426,8 +448,8 @@ static int members_refresh(custos_policy_t *p, const hold_file_t *h, custos_rete
 			if (!nl)
 				break;
 			size_t len = (size_t)(nl - (buf + pos));
-			char *line = buf + pos, *sp = memchr(line, ' ', len);
-			if (!sp || sp == line || (size_t)(line + len - sp - 1) != 64) {
+			char *line = buf + pos, *sp = member_space(line, len);
+			if (!sp) {
 				err = custos_err_set(&p->err, CUSTOS_ECORRUPT, "hold %s: '%s' entry %llu is "
 				                     "malformed", h->name, m->path, (unsigned long long)m->n + 1);
 				goto done;
@@ -526,9 +548,10 @@ static int members_add(custos_policy_t *p, custos_retention__members_t *m,
 	size_t count = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *id = members[i].id, *sha = members[i].sha256;
-		if (!id || !*id || strpbrk(id, " \t\r\n") || !sha || !sha_hex_ok(sha)) {
+		if (!id_ok(id) || !sha || !sha_hex_ok(sha)) {
 			err = custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: member %zu: want a record id "
-			                     "without spaces and a lower-case SHA-256 in hex", m->name, i);
+			                     "(no control character, no blank at either end) and a "
+			                     "lower-case SHA-256 in hex", m->name, i);
 			goto done;
 		}
 		size_t start = buf.len;
@@ -554,7 +577,7 @@ static int members_add(custos_policy_t *p, custos_retention__members_t *m,
 	for (size_t pos = 0; pos < buf.len;) {
 		char *line = buf.data + pos, *nl = memchr(line, '\n', buf.len - pos);
 		size_t len = (size_t)(nl - line);
-		char *sp = memchr(line, ' ', len);
+		char *sp = line + len - 65;   /* "<id> <sha256>": the id may hold blanks */
 		if (custos_retention__set_add(&m->pairs, line, len) < 0 ||
 		    custos_retention__set_add(&m->ids, line, (size_t)(sp - line)) < 0)
 			goto oom;
@@ -662,10 +685,7 @@ static int ids_text(custos_policy_t *p, const char *name, const char *const *ids
 	for (size_t i = 0; i < n; i++) {
 		const char *id = ids[i];
 		size_t l = id ? strlen(id) : 0;
-		bool ok = l && l <= CUSTOS_HOLD_ID_MAX && custos_utf8_check(id, l) == l;
-		for (size_t k = 0; ok && k < l; k++)
-			if ((unsigned char)id[k] <= ' ' || id[k] == 0x7f)
-				ok = false;
+		bool ok = l <= CUSTOS_HOLD_ID_MAX && custos_utf8_check(id, l) == l && id_ok(id);
 		if (!ok) {
 			char shown[64];
 			custos_buf_t b = { 0 };
@@ -673,8 +693,8 @@ static int ids_text(custos_policy_t *p, const char *name, const char *const *ids
 			snprintf(shown, sizeof shown, "%s%s", b.data ? b.data : "", l > 40 ? "..." : "");
 			custos_buf_free(&b);
 			err = custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: id %zu ('%s') is not a "
-			                     "record id: 1-%d bytes of UTF-8 without spaces or control "
-			                     "characters", name, i + 1, shown, CUSTOS_HOLD_ID_MAX);
+			                     "record id: 1-%d bytes of UTF-8, no control character, no "
+			                     "blank at either end", name, i + 1, shown, CUSTOS_HOLD_ID_MAX);
 			goto done;
 		}
 		v[i] = id;
@@ -1162,7 +1182,7 @@ int custos_hold_members(custos_policy_t *p, const char *name, custos_hold_member
 		if (line[len - 1] != '\n')
 			break;
 		line[len - 1] = '\0';
-		char *sp = strchr(line, ' ');
+		char *sp = member_space(line, (size_t)len - 1);
 		if (!sp)
 			break;
 		*sp = '\0';
@@ -1573,8 +1593,8 @@ static int members_check(custos_policy_t *p, const char *name, const uint64_t *c
 		if (!f || (len = getline(&line, &cap, f)) <= 0 || line[len - 1] != '\n')
 			break;   /* a torn last line was never acknowledged */
 		/* every entry, anchored or not yet, is "<id> <sha256>" */
-		char *sp = memchr(line, ' ', (size_t)len);
-		if (!sp || sp == line || line + len - 1 - (sp + 1) != 64) {
+		char *sp = member_space(line, (size_t)len - 1);
+		if (!sp) {
 			snprintf(why, sizeof why, "entry %llu of holds/%s.members is malformed: the file "
 			         "was changed behind custos's back", (unsigned long long)seen + 1, name);
 			err = fn(ctx, CUSTOS_HOLD_MEMBERS, name, why);

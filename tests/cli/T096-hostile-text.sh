@@ -8,7 +8,8 @@
 # tabs of a text stay as they are where the layout keeps the text's lines.
 # --json gives the same fields back exactly. Quarantined bytes are shown
 # escaped too; --raw writes bytes exactly, and to a terminal only when they
-# hold no control character.
+# hold no control character. An id itself may not hold a C0 control (ESC,
+# newline): ingest refuses it by name, or quarantines it under --skip-bad.
 . tests/cli/lib.sh
 
 # the bytes that must never reach a terminal: ESC, BEL, CR, BS, DEL, U+009B, U+202E
@@ -20,7 +21,7 @@ no_controls() {
 hostile() {
 	cat <<'JSON'
 {"id":"x:1","platform":"x","account":"acme","author":{"handle":"root\u001b[31m","name":"Eve\u202egnp.exe\u0007"},"created_at":"2023-01-01T10:00:00Z","text":"hostile post\u001b]52;c;ZXZpbA==\u0007 line\rFAKE\nsecond line\u009b2J \u001b]8;;http://evil\u001b\\link\u001b]8;;\u001b\\ tab\there","url":"https://x.com/\u001b[2Jroot","thread":"x:1\u202e","lang":"en"}
-{"id":"x:2\u001b[1m","platform":"x","account":"acme","author":{"handle":"bob"},"created_at":"2023-01-02T10:00:00Z","text":"reply hostile\b\b\bok\u007f","in_reply_to":"x:1","thread":"x:1\u202e","lang":"en"}
+{"id":"x:2\u009b1m","platform":"x","account":"acme","author":{"handle":"bob"},"created_at":"2023-01-02T10:00:00Z","text":"reply hostile\b\b\bok\u007f","in_reply_to":"x:1","thread":"x:1\u202e","lang":"en"}
 JSON
 }
 # the same without CR, which a terminal (script(1)) adds at each line end
@@ -51,7 +52,7 @@ expect_thread() {
 > 2023-01-01T10:00:00Z  x:1  @root\x1b[31m (post)
     hostile post\x1b]52;c;ZXZpbA==\x07 line\x0dFAKE
     second line\u009b2J \x1b]8;;http://evil\x1b\link\x1b]8;;\x1b\ tab	here
-  2023-01-02T10:00:00Z  x:2\x1b[1m  @bob (reply) in reply to x:1
+  2023-01-02T10:00:00Z  x:2\u009b1m  @bob (reply) in reply to x:1
     reply hostile\x08\x08\x08ok\x7f
 EOF2
 }
@@ -59,7 +60,7 @@ expect_search() {
 	cat <<'EOF2'
 id                               created              platform  author           snippet
 x:1                              2023-01-01T10:00:00Z x         root\x1b[31m     [[hostile]] post\x1b]52;c;ZXZpbA==\x07 line FAKE second line\u009b2J \x1b]8;;http://evil\x1b\link\x1b]8;;\x1b\ tab here
-x:2\x1b[1m                       2023-01-02T10:00:00Z x         bob              reply [[hostile]]\x08\x08\x08ok...
+x:2\u009b1m                      2023-01-02T10:00:00Z x         bob              reply [[hostile]]\x08\x08\x08ok...
 
 2 records, showing 1-2
 EOF2
@@ -80,14 +81,14 @@ test_expect 'show --thread and --versions are escaped; the thread keeps the text
 	setup &&
 	custos show --thread x:1 >out && no_controls out &&
 	expect_thread >expect && test_cmp expect out &&
-	custos show --versions "$(printf "x:2\033[1m")" >v && no_controls v &&
+	custos show --versions "$(printf "x:2\302\2331m")" >v && no_controls v &&
 	grep -q "a[0-9a-f]* reply hostile\\\\x08\\\\x08\\\\x08ok\\\\x7f$" v
 '
 test_expect 'hold show and matter show name hostile records escaped' '
 	setup &&
 	CUSTOS_ACTOR="Jane Doe" custos hold create h1 --query hostile --reason r >/dev/null &&
 	custos hold show h1 >out && no_controls out &&
-	tail -n 2 out >got && printf "x:1\nx:2\\\\x1b[1m\n" >expect && test_cmp expect got &&
+	tail -n 2 out >got && printf "x:1\nx:2\\\\u009b1m\n" >expect && test_cmp expect got &&
 	CUSTOS_ACTOR="Jane Doe" custos matter create m1 --tag hot >/dev/null &&
 	CUSTOS_ACTOR="Jane Doe" custos matter tag m1 hot --query hostile >/dev/null &&
 	custos matter show m1 >m && no_controls m && grep -q "^hot  *2$" m
@@ -103,11 +104,19 @@ test_expect '--json gives every hostile field back exactly' '
 		.author.name == \"Eve\u202egnp.exe\u0007\" and .url == \"https://x.com/\u001b[2Jroot\" and
 		.thread == \"x:1\u202e\" and
 		.text == \"hostile post\u001b]52;c;ZXZpbA==\u0007 line\rFAKE\nsecond line\u009b2J \u001b]8;;http://evil\u001b\\\\link\u001b]8;;\u001b\\\\ tab\there\"" >/dev/null &&
-	custos show --json "$(printf "x:2\033[1m")" | jq -e ".id == \"x:2\u001b[1m\" and
+	custos show --json "$(printf "x:2\302\2331m")" | jq -e ".id == \"x:2\u009b1m\" and
 		.text == \"reply hostile\b\b\bok\u007f\"" >/dev/null &&
-	custos search --json hostile | jq -e "[.hits[].id] == [\"x:1\", \"x:2\u001b[1m\"] and
+	custos search --json hostile | jq -e "[.hits[].id] == [\"x:1\", \"x:2\u009b1m\"] and
 		.hits[0].author == \"root\u001b[31m\"" >/dev/null &&
 	custos show --thread --json x:1 | jq -e "[.thread[].text] | length == 2" >/dev/null
+'
+test_expect 'an id holding ESC or a newline is refused by name, or quarantined' '
+	custos init >/dev/null &&
+	printf "{\"id\":\"x:7\\u001b[1m\",\"platform\":\"x\",\"author\":{\"handle\":\"a\"},\"created_at\":\"2023-01-01\",\"text\":\"t\"}\n" >esc.ndjson &&
+	test_exit 1 custos ingest esc.ndjson 2>err && no_controls err &&
+	grep -q "esc.ndjson:1: id has a control character (0x1b) at byte 3" err &&
+	custos ingest --skip-bad esc.ndjson >out && grep -q "^quarantined  *1$" out &&
+	custos stats --json | jq -e ".records == 0" >/dev/null
 '
 test_expect 'quarantine show escapes what ingest refused; --raw gives it back exactly' '
 	custos init >/dev/null &&
