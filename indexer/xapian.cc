@@ -2826,7 +2826,9 @@ static Shard *attach_shard(custos_index_t *idx, const std::string &part, unsigne
 		sh->tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
 		idx->lanes[lane]->shards.push_back(sh);
 	} else {
-		sh->rdb = new Xapian::Database(sh->path);
+		// glass, as every shard is made: Xapian need not look for the
+		// other backends' files first
+		sh->rdb = new Xapian::Database(sh->path, Xapian::DB_BACKEND_GLASS);
 	}
 	std::vector<Shard *> &v = idx->parts[part];
 	v.resize(idx->man.shards);
