@@ -102,8 +102,9 @@ typedef struct {
 	ZSTD_CDict *cdict;                /* made at the first compression (under the
 	                                   * environment's mu): a reader never needs
 	                                   * it, and it costs half a millisecond */
-	ZSTD_DDict *ddict;
-	uint8_t    *raw;                  /* the dictionary, for the CDict; wiped when freed */
+	ZSTD_DDict *ddict;                /* refers to raw (by reference, not a copy) */
+	uint8_t    *raw;                  /* the dictionary, for the DDict and the CDict;
+	                                   * wiped when freed, after the DDict */
 	size_t      raw_len;
 	unsigned    refs;                 /* under the environment's mu */
 	bool        dead;
