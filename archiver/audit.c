@@ -245,9 +245,14 @@ static int tail_find(custos_auditlog_t *l, off_t size, custos_err_t *err)
 	l->n = 0;
 	memset(l->head, 0, sizeof l->head);
 	l->end = 0;
-	/* the last newline, and the one before it */
+	/* the last newline, and the one before it: 4 KB first (an entry is a
+	 * few hundred bytes), then twice as much each time up to 64 KB, so that
+	 * opening an archive reads and copies a page of its log, not 64 KB */
+	size_t chunk = 4096;
 	while (pos > 0 && prev_nl < 0) {
-		size_t want = pos < (off_t)sizeof buf ? (size_t)pos : sizeof buf;
+		size_t want = pos < (off_t)chunk ? (size_t)pos : chunk;
+		if (chunk < sizeof buf)
+			chunk *= 2;
 		pos -= (off_t)want;
 		ssize_t got = pread(l->fd, buf, want, pos);
 		if (got != (ssize_t)want)

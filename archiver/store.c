@@ -157,11 +157,17 @@ void custos_store__random_key(custos_store_t *st, uint8_t key[STORE_KEY_LEN])
 	st->rnd_left -= STORE_KEY_LEN;
 }
 
-void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce)
+void custos_store__crypt_to(uint8_t *out, const uint8_t *in, size_t n,
+                            const uint8_t key[STORE_KEY_LEN], uint32_t nonce)
 {
 	uint8_t nb[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
 	custos_store__be32(nb + sizeof nb - 4, nonce);
-	crypto_stream_chacha20_ietf_xor(p, p, n, nb, key);
+	crypto_stream_chacha20_ietf_xor(out, in, n, nb, key);
+}
+
+void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce)
+{
+	custos_store__crypt_to(p, p, n, key, nonce);
 }
 
 static const char *const key_file_names[2] = { "keys/slots", "keys/items" };
@@ -251,6 +257,20 @@ int custos_store__compress(custos_store_t *st, const custos_store__dict_t *d,
 	return CUSTOS_OK;
 }
 
+/* The view's decompression context, made at its first decompression: each
+ * context asks the CPU what it has (CPUID, three times), a few tens of
+ * microseconds in a virtual machine, which the archive's own handle and a
+ * view that reads nothing need not pay (BENCHMARKS.md, "Start-up"). */
+static int dctx_get(custos_store_t *st)
+{
+	if (st->dctx)
+		return CUSTOS_OK;
+	if (!(st->dctx = ZSTD_createDCtx()))
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+	return CUSTOS_OK;
+}
+
 int custos_store__decompress(custos_store_t *st, const custos_store__dict_t *d,
                              const void *src, size_t n)
 {
@@ -263,6 +283,8 @@ int custos_store__decompress(custos_store_t *st, const custos_store__dict_t *d,
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "bad compressed frame header");
 	if ((err = custos_buf_reserve(&st->plain, (size_t)fh.frameContentSize + 1)) < 0)
 		return custos_err_set(&st->err, err, "out of memory");
+	if ((err = dctx_get(st)) < 0)
+		return err;
 	ZSTD_DCtx_reset(st->dctx, ZSTD_reset_session_only);
 	r = ZSTD_DCtx_refDDict(st->dctx, d ? d->ddict : NULL);
 	if (!ZSTD_isError(r))
@@ -296,27 +318,40 @@ void custos_store__dict_free(custos_store__dict_t *d)
 	dict_destroy(d);
 }
 
-static int dict_make(custos_store_t *st, uint32_t id, const void *dict, size_t n,
-                     custos_store__dict_t **out)
+/* Makes dictionary id from raw, which it takes (freed, zeroed, with the
+ * dictionary): its DDict refers to those bytes rather than copying them,
+ * and the CDict is made from them at the first compression. */
+static int dict_make_owned(custos_store_t *st, uint32_t id, uint8_t *raw, size_t n,
+                           custos_store__dict_t **out)
 {
 	custos_store__dict_t *d = calloc(1, sizeof *d);
 	*out = NULL;
-	if (!d)
-		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-	d->id = id;
-	if (!(d->raw = malloc(n ? n : 1))) {
-		free(d);
+	if (!d) {
+		sodium_memzero(raw, n);
+		free(raw);
 		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
 	}
-	memcpy(d->raw, dict, n);
+	d->id = id;
+	d->raw = raw;
 	d->raw_len = n;
-	d->ddict = ZSTD_createDDict(dict, n);
+	d->ddict = ZSTD_createDDict_byReference(raw, n);
 	if (!d->ddict) {
 		dict_destroy(d);
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u is unusable", id);
 	}
 	*out = d;
 	return CUSTOS_OK;
+}
+
+static int dict_make(custos_store_t *st, uint32_t id, const void *dict, size_t n,
+                     custos_store__dict_t **out)
+{
+	uint8_t *raw = malloc(n ? n : 1);
+	*out = NULL;
+	if (!raw)
+		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
+	memcpy(raw, dict, n);
+	return dict_make_owned(st, id, raw, n, out);
 }
 
 /* Puts d in the cache (sh->mu held); when another view cached the same id
@@ -434,21 +469,23 @@ int custos_store__dict_load(custos_store_t *st, MDB_txn *txn, uint32_t id,
 		       STORE_KEY_LEN);
 	else if ((err = custos_store__key_read(st, STORE_KEYS_ITEMS, slot, key)) < 0)
 		return custos_err_prefix(&st->err, "dictionary %u", id);
+	/* decrypted from LMDB's map straight into the bytes the dictionary
+	 * keeps: one pass over 110 KB, not three copies (BENCHMARKS.md,
+	 * "Start-up") */
 	uint8_t *d = malloc(dlen ? dlen : 1);
-	if (!d)
+	if (!d) {
+		sodium_memzero(key, sizeof key);
 		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-	memcpy(d, p + off, dlen);
-	custos_store__crypt(d, dlen, key, 0);
+	}
+	custos_store__crypt_to(d, p + off, dlen, key, 0);
 	sodium_memzero(key, sizeof key);
 	custos_sha256(sum, d, dlen);
 	if (memcmp(sum, p + 13, 32) != 0) {
+		sodium_memzero(d, dlen);
 		free(d);
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "dictionary %u: hash mismatch", id);
 	}
-	err = dict_make(st, id, d, dlen, out);
-	sodium_memzero(d, dlen);
-	free(d);
-	return err;
+	return dict_make_owned(st, id, d, dlen, out);
 }
 
 int custos_store__dict_get(custos_store_t *st, MDB_txn *txn, uint32_t id,
@@ -514,8 +551,8 @@ int custos_store__record_plain(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 		custos_store__dict_put(st, d);
 		return custos_err_set(&st->err, err, "out of memory");
 	}
-	memcpy(st->comp.data, (const uint8_t *)v->mv_data + STORE_REC_HDR, n);
-	custos_store__crypt((uint8_t *)st->comp.data, n, key, h->dict);
+	custos_store__crypt_to((uint8_t *)st->comp.data, (const uint8_t *)v->mv_data + STORE_REC_HDR,
+	                       n, key, h->dict);
 	sodium_memzero(key, sizeof key);
 	err = custos_store__decompress(st, d, st->comp.data, n);
 	custos_store__dict_put(st, d);
@@ -1020,17 +1057,6 @@ static int check_size(custos_store_t *st)
 	return CUSTOS_OK;
 }
 
-/* A view's own parts: zstd contexts (the SHA-256s give integrity: no zstd
- * checksum, no dict id, no magic); the compression one is made when first
- * needed (cctx_get). */
-static int view_init(custos_store_t *st)
-{
-	if (!(st->dctx = ZSTD_createDCtx()))
-		return custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory");
-	ZSTD_DCtx_setParameter(st->dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
-	return CUSTOS_OK;
-}
-
 /* Copies the shared fixed fields into a view. */
 static void view_bind(custos_store_t *st, custos_store__shared_t *sh)
 {
@@ -1191,8 +1217,6 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 		    (e = fsync_path(st, k)) < 0)
 			goto done;
 	}
-	if ((e = view_init(st)) < 0)
-		goto done;
 	/* what an earlier custos did not keep, then a disposal interrupted after
 	 * its tombstones committed: shred its keys now */
 	if ((flags & CUSTOS_STORE_WRITE) && !(flags & CUSTOS_STORE_CREATE) &&
@@ -1215,19 +1239,12 @@ done:
 int custos_store_view(custos_store_t **out, custos_store_t *st, custos_err_t *err)
 {
 	custos_store_t *v = calloc(1, sizeof *v);
-	int e;
 	*out = NULL;
 	if (!v)
 		return custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
+	/* its zstd contexts (no zstd checksum, dict id or magic: the SHA-256s
+	 * give integrity) are made when first needed: cctx_get, dctx_get */
 	view_bind(v, st->sh);
-	if ((e = view_init(v)) < 0) {
-		if (err)
-			*err = v->err;
-		ZSTD_freeCCtx(v->cctx);
-		ZSTD_freeDCtx(v->dctx);
-		free(v);
-		return e;
-	}
 	pthread_mutex_lock(&st->sh->mu);
 	st->sh->views++;
 	pthread_mutex_unlock(&st->sh->mu);

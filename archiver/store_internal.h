@@ -102,8 +102,9 @@ typedef struct {
 	ZSTD_CDict *cdict;                /* made at the first compression (under the
 	                                   * environment's mu): a reader never needs
 	                                   * it, and it costs half a millisecond */
-	ZSTD_DDict *ddict;
-	uint8_t    *raw;                  /* the dictionary, for the CDict; wiped when freed */
+	ZSTD_DDict *ddict;                /* refers to raw (by reference, not a copy) */
+	uint8_t    *raw;                  /* the dictionary, for the DDict and the CDict;
+	                                   * wiped when freed, after the DDict */
 	size_t      raw_len;
 	unsigned    refs;                 /* under the environment's mu */
 	bool        dead;
@@ -292,6 +293,9 @@ int  custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot);
  * was compressed with: recompressing a record under a new dictionary (to
  * retire the old one) keeps its key slot and still never reuses a keystream. */
 void custos_store__crypt(uint8_t *p, size_t n, const uint8_t key[STORE_KEY_LEN], uint32_t nonce);
+/* the same, from in to out (n bytes each; not overlapping unless equal) */
+void custos_store__crypt_to(uint8_t *out, const uint8_t *in, size_t n,
+                            const uint8_t key[STORE_KEY_LEN], uint32_t nonce);
 
 /* Dictionary cache, shared by the views. custos_store__dict_get loads dict
  * id from the DICTS DB through txn (decrypting it) on first use and returns

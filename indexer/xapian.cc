@@ -2694,16 +2694,10 @@ static void free_handle(custos_index_t *idx)
 	delete idx;
 }
 
-// The MANIFEST and the shards it names, checked without opening Xapian.
-static int check_root(const std::string &root, Manifest &m, custos_err_t *err)
+// Every shard that MANIFEST m names is there, checked without opening Xapian.
+static int check_shards(const std::string &root, const Manifest &m, custos_err_t *err)
 {
 	struct stat st;
-	int e = read_manifest(root, m, err);
-	if (e == CUSTOS_ENOTFOUND)
-		return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (no MANIFEST; run "
-		                      "'custos index --rebuild')", root.c_str());
-	if (e < 0)
-		return e;
 	for (const auto &p : m.parts)
 		for (unsigned i = 0; i < m.shards; i++) {
 			std::string s = shard_dir(part_dir(root, p.first, p.second.gen), i);
@@ -2713,6 +2707,18 @@ static int check_root(const std::string &root, Manifest &m, custos_err_t *err)
 				                      "--rebuild'", i, m.shards, p.first.c_str(), s.c_str());
 		}
 	return CUSTOS_OK;
+}
+
+// The MANIFEST and the shards it names, checked without opening Xapian.
+static int check_root(const std::string &root, Manifest &m, custos_err_t *err)
+{
+	int e = read_manifest(root, m, err);
+	if (e == CUSTOS_ENOTFOUND)
+		return custos_err_set(err, CUSTOS_EINDEX, "no search index at '%s' (no MANIFEST; run "
+		                      "'custos index --rebuild')", root.c_str());
+	if (e < 0)
+		return e;
+	return check_shards(root, m, err);
 }
 
 int custos_index_check(const char *path, custos_err_t *err)
@@ -2820,7 +2826,9 @@ static Shard *attach_shard(custos_index_t *idx, const std::string &part, unsigne
 		sh->tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
 		idx->lanes[lane]->shards.push_back(sh);
 	} else {
-		sh->rdb = new Xapian::Database(sh->path);
+		// glass, as every shard is made: Xapian need not look for the
+		// other backends' files first
+		sh->rdb = new Xapian::Database(sh->path, Xapian::DB_BACKEND_GLASS);
 	}
 	std::vector<Shard *> &v = idx->parts[part];
 	v.resize(idx->man.shards);
@@ -2892,7 +2900,7 @@ static int open_layout(custos_index_t *idx, unsigned flags, custos_err_t *err)
 			}
 			// a compaction may have swapped generations between reading
 			// the MANIFEST and opening: read it again, once
-			if ((e = check_root(path, m, err)) == CUSTOS_OK)
+			if ((e = check_shards(path, m, err)) == CUSTOS_OK)
 				break;
 			if (attempt > 0)
 				return e;

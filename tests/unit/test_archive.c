@@ -444,6 +444,45 @@ static void test_archive__an_audit_append_costs_the_same_at_any_length(void)
 	custos_archive_close(a);
 }
 
+/* The tail is found from the log's end in growing reads (4 KB first): a
+ * last entry longer than the first read, or than the largest (64 KB), is
+ * still found whole, and the chain goes on from it. */
+static void test_archive__an_audit_tail_longer_than_the_first_read_is_found_whole(void)
+{
+	custos_archive_t *a = new_archive(CUSTOS_OPEN_READ);
+	custos_err_t err = { 0 };
+	static const size_t sizes[] = { 5000, 70000 };
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+		custos_auditlog_t *l = NULL;
+		custos_buf_t p = { 0 };
+		custos_buf_adds(&p, "{\"long\":\"");
+		for (size_t i = 0; i < sizes[k]; i++)
+			custos_buf_addc(&p, (char)('a' + i % 26));
+		custos_buf_adds(&p, "\"}");
+		custos_audit_entry_t e = { "probe", NULL, NULL, NULL, NULL, p.data, "{}", CUSTOS_OK };
+		uint64_t n = 0, n2 = 0, entries = 0;
+		uint8_t head[CUSTOS_SHA256_LEN], head2[CUSTOS_SHA256_LEN];
+		CHECK_OK(custos_auditlog_open(&l, arch, &err));
+		CHECK_OK(custos_auditlog_append(l, &e, NULL, &err));
+		custos_auditlog_synced(l, &n, head);
+		custos_auditlog_free(l);
+		/* reopened: the tail is the long entry, as the appender left it */
+		CHECK_OK(custos_auditlog_open(&l, arch, &err));
+		custos_auditlog_synced(l, &n2, head2);
+		CHECK_INT(n2, n);
+		CHECK(memcmp(head, head2, sizeof head) == 0);
+		append_cost(l, 1);
+		custos_auditlog_synced(l, &n, head);
+		CHECK_INT(n, n2 + 1);
+		custos_auditlog_free(l);
+		CHECK_OK(custos_audit_verify(arch, &entries, head2, &err));
+		CHECK_INT(entries, n);
+		CHECK(memcmp(head, head2, sizeof head) == 0);
+		custos_buf_free(&p);
+	}
+	custos_archive_close(a);
+}
+
 /* ---- what the review page asks: activity, and what a role may do -------- */
 
 /* id, author, created_at, in_reply_to (or NULL), text */
@@ -586,5 +625,6 @@ CHECK_MAIN(CHECK_CASE(test_archive__a_second_handle_on_one_archive_is_refused),
            CHECK_CASE(test_archive__producers_and_readers_at_once_lose_nothing),
            CHECK_CASE(test_archive__audit_appends_follow_another_process_and_stay_chained),
            CHECK_CASE(test_archive__an_audit_append_costs_the_same_at_any_length),
+           CHECK_CASE(test_archive__an_audit_tail_longer_than_the_first_read_is_found_whole),
            CHECK_CASE(test_archive__activity_counts_posts_replies_and_reply_latency_per_month),
            CHECK_CASE(test_archive__a_session_says_what_its_role_may_do))
