@@ -603,6 +603,7 @@ int custos_store__resize(custos_store_t *st, size_t size)
 	while (sh->txns)
 		pthread_cond_wait(&sh->cv, &sh->mu);
 	rc = mdb_env_set_mapsize(sh->env, size);
+	sh->map_gen++;   /* mapped anew, wherever the kernel put it */
 	if (rc == 0) {
 		MDB_envinfo info;
 		if (mdb_env_info(sh->env, &info) == 0)
@@ -1093,6 +1094,7 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	sh->flags = flags;
 	sh->level = STORE_LEVEL;
 	sh->mapsize = env_size("CUSTOS_TEST_MAPSIZE", STORE_MAPSIZE);
+	sh->map_gen = 1;
 	sh->dict_after = (unsigned)env_size("CUSTOS_TEST_DICT_AFTER", STORE_DICT_AFTER);
 	sh->dict_size = STORE_DICT_SIZE;
 	view_bind(st, sh);

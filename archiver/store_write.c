@@ -962,11 +962,15 @@ static int write_keys(custos_store_t *st, int file, const custos_buf_t *keys, ui
  * access faults the page in again from the cache.) LMDB does not say where
  * it mapped the file, so the mapping is found in /proc/self/maps by the
  * path of LMDB's own descriptor; where that fails, nothing is released. */
-static void release_map(custos_store_t *st)
+/* Reads where the data file is mapped from /proc/self/maps into sh->map.
+ * Called with sh->mu held. */
+static void map_find(custos_store_t *st, custos_store__shared_t *sh)
 {
 	char link[64], path[4096], line[4600];
 	mdb_filehandle_t fd;
 	ssize_t n;
+	sh->map_seen = 0;
+	sh->n_map = 0;
 	if (mdb_env_get_fd(st->env, &fd) != 0)
 		return;
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -976,16 +980,43 @@ static void release_map(custos_store_t *st)
 	FILE *maps = fopen("/proc/self/maps", "r");
 	if (!maps)
 		return;
+	bool fits = true;
 	while (fgets(line, sizeof line, maps)) {
 		unsigned long lo, hi;
 		char *name = strchr(line, '/');
 		if (!name || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
 			continue;
 		name[strcspn(name, "\n")] = '\0';
-		if (!strcmp(name, path))
+		if (strcmp(name, path))
+			continue;
+		if (sh->n_map == sizeof sh->map / sizeof sh->map[0]) {
+			fits = false;
 			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+			continue;
+		}
+		sh->map[sh->n_map].p = (void *)lo;
+		sh->map[sh->n_map++].n = hi - lo;
 	}
 	fclose(maps);
+	if (fits)
+		sh->map_seen = sh->map_gen;
+}
+
+static void release_map(custos_store_t *st)
+{
+	custos_store__shared_t *sh = st->sh;
+	/* under the lock a resize holds while it maps the file anew, so the
+	 * ranges are this mapping's. They are looked up once per mapping:
+	 * reading and parsing /proc/self/maps at every call was 4% of an
+	 * ingest's CPU. */
+	pthread_mutex_lock(&sh->mu);
+	if (sh->map_seen != sh->map_gen)
+		map_find(st, sh);
+	for (size_t i = 0; i < sh->n_map; i++)
+		(void)madvise(sh->map[i].p, sh->map[i].n, MADV_DONTNEED);
+	if (!sh->map_seen)
+		sh->n_map = 0;   /* more than fit: looked up again next time */
+	pthread_mutex_unlock(&sh->mu);
 }
 
 void custos_store__anchor_encode(uint8_t out[STORE_ANCHOR_LEN], const custos_anchor_t *a)

@@ -268,6 +268,11 @@ int custos_record_set_raw(custos_record_t *r, const char *p, size_t n);
 /* Makes dst a deep copy of src (dst must be initialised; it is reset
  * first). Everything is copied into dst's arena, raw bytes included. */
 int custos_record_copy(custos_record_t *dst, const custos_record_t *src);
+/* The same, with dst's strings, lists and raw bytes allocated from arena
+ * (one shared by many records, reset by its owner once they are all done
+ * with) rather than dst's own: dst's own arena is only reset. */
+int custos_record_copy_into(custos_record_t *dst, const custos_record_t *src,
+                            custos_arena_t *arena);
 
 /* Checks that the required fields are present and well-formed (id prefixed by
  * "<platform>:", created_at set, author handle, text non-NULL, known kind). */

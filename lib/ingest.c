@@ -43,6 +43,8 @@ typedef struct {
 	custos_wblob_t  *blobs;
 	size_t           n_blob_cap, blob_bytes;
 	custos_arena_t   arena;        /* bad items' and blobs' bytes */
+	custos_arena_t   rec_arena;    /* the records' fields and raw bytes, all in one
+	                                * (custos_record_copy_into): no arena a record */
 	bool             inflight;
 } slot_t;
 
@@ -66,6 +68,7 @@ static void slot_reset(slot_t *sl)
 	sl->job.n_recs = sl->job.n_bad = sl->job.n_blobs = 0;
 	sl->blob_bytes = 0;
 	custos_arena_reset(&sl->arena);
+	custos_arena_reset(&sl->rec_arena);
 }
 
 static void slot_free(slot_t *sl)
@@ -77,6 +80,7 @@ static void slot_free(slot_t *sl)
 	free(sl->bad);
 	free(sl->blobs);
 	custos_arena_free(&sl->arena);
+	custos_arena_free(&sl->rec_arena);
 }
 
 /* What a committed batch did, into the summary. */
@@ -245,7 +249,7 @@ static int sink_record(void *ctx, custos_record_t *rec)
 			return custos_err_set(&in->s->err, CUSTOS_ENOMEM, "out of memory");
 		sl->outcomes = no;
 	}
-	if ((rc = custos_record_copy(&sl->recs[sl->job.n_recs], rec)) < 0)
+	if ((rc = custos_record_copy_into(&sl->recs[sl->job.n_recs], rec, &sl->rec_arena)) < 0)
 		return custos_err_set(&in->s->err, rc, "out of memory");
 	sl->job.n_recs++;
 	if (sl->job.n_recs >= in->batch_max)
