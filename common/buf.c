@@ -64,6 +64,28 @@ int custos_buf_printf(custos_buf_t *b, const char *fmt, ...)
 	return CUSTOS_OK;
 }
 
+/* The first byte at or after p that a string cannot hold as it is: '"',
+ * '\\' or a control character; end when there is none. Eight bytes at a
+ * time where eight are left (a byte b is below 0x20, '"' or '\\' when
+ * b - 0x20, b ^ '"' or b ^ '\\' has its top bit set where b's is not, the
+ * test for a zero byte); the byte loop then finds which. */
+const char *custos_json_plain(const char *p, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	while (end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t qt = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+		uint64_t hit = ((w - ones * 0x20) | (qt - ones) | (bs - ones)) & ~w & high;
+		if (hit)
+			break;
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return p;
+}
+
 int custos_buf_add_json_str(custos_buf_t *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -72,12 +94,14 @@ int custos_buf_add_json_str(custos_buf_t *b, const char *s, size_t n)
 		return CUSTOS_ENOMEM;
 	char *o = b->data + b->len;
 	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*o++ = (char)c;
-			continue;
-		}
+	for (const char *p = s, *end = s + n; p < end; p++) {
+		/* the run that needs no escape, copied whole */
+		const char *q = custos_json_plain(p, end);
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if ((p = q) == end)
+			break;
+		unsigned char c = (unsigned char)*p;
 		*o++ = '\\';
 		switch (c) {
 		case '"':  *o++ = '"'; break;

@@ -81,6 +81,9 @@ int  custos_buf_adds(custos_buf_t *b, const char *s);
 int  custos_buf_addc(custos_buf_t *b, char c);
 int  custos_buf_printf(custos_buf_t *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The first byte at or after p that a JSON string cannot hold as it is
+ * ('"', '\\' or a control character), end when there is none. */
+const char *custos_json_plain(const char *p, const char *end);
 /* Appends s as a JSON string literal (quotes included), escaping only what
  * JSON requires; s must be valid UTF-8 of length n. */
 int  custos_buf_add_json_str(custos_buf_t *b, const char *s, size_t n);
