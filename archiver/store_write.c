@@ -434,6 +434,14 @@ int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outc
 		return err;
 	if (strlen(rec->id) > 400)   /* LMDB keys stop at 511 bytes */
 		return custos_err_set(&b->st->err, CUSTOS_ETOOBIG, "record id is over 400 bytes");
+	return custos_store_put_valid(b, rec, outcome);
+}
+
+int custos_store_put_valid(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
+{
+	int err;
+	if (b->failed)
+		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
 	if (strlen(rec->platform) >= sizeof b->pl->name)
 		return custos_err_set(&b->st->err, CUSTOS_EINVAL, "platform name '%s' is too long",
 		                      rec->platform);
