@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 int custos_buf_reserve(custos_buf_t *b, size_t extra)
 {
@@ -65,12 +68,27 @@ int custos_buf_printf(custos_buf_t *b, const char *fmt, ...)
 }
 
 /* The first byte at or after p that a string cannot hold as it is: '"',
- * '\\' or a control character; end when there is none. Eight bytes at a
- * time where eight are left (a byte b is below 0x20, '"' or '\\' when
- * b - 0x20, b ^ '"' or b ^ '\\' has its top bit set where b's is not, the
- * test for a zero byte); the byte loop then finds which. */
+ * '\\' or a control character; end when there is none. Sixteen bytes at a
+ * time with SSE2 (every x86-64 has it), else eight in a word (a byte b is
+ * below 0x20, '"' or '\\' when b - 0x20, b ^ '"' or b ^ '\\' has its top bit
+ * set where b's is not, the test for a zero byte); the rest byte by byte. */
 const char *custos_json_plain(const char *p, const char *end)
 {
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+	              ctl = _mm_set1_epi8(0x1f);
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* unsigned v <= 0x1f: max(v, 0x1f) == 0x1f */
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+		                                        _mm_cmpeq_epi8(v, bslash)),
+		                           _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
 	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
 	while (end - p >= 8) {
 		uint64_t w;
