@@ -1251,6 +1251,7 @@ void custos_store_free(custos_store_t *st)
 	custos_buf_free(&st->plain);
 	custos_buf_free(&st->comp);
 	custos_buf_free(&st->json);
+	custos_buf_free(&st->log_spare);
 	sodium_memzero(st->rnd, sizeof st->rnd);
 	custos_store__shared_t *sh = st->sh;
 	free(st);

@@ -165,6 +165,8 @@ struct custos_store {
 	ZSTD_CCtx   *cctx;
 	ZSTD_DCtx   *dctx;
 	custos_buf_t plain, comp, json;   /* scratch, reused */
+	custos_buf_t log_spare;           /* the last batch's log, emptied: the next
+	                                   * one's, not grown again from nothing */
 	custos_batch_t *batch;            /* the open batch, at most one per environment */
 	MDB_txn     *snap;                /* pinned read snapshot (custos_store_snapshot) */
 	uint8_t      rnd[4096];           /* pool of random bytes for keys */

@@ -131,8 +131,11 @@ int custos_store_begin(custos_batch_t **out, custos_store_t *st)
 		free(b);
 		goto fail;
 	}
+	b->log = st->log_spare;   /* empty, with the room the last batch grew */
+	memset(&st->log_spare, 0, sizeof st->log_spare);
 	if ((err = custos_store__state_load(st, b->txn, &b->state)) < 0) {
 		custos_store__txn_end(st, b->txn, false, NULL);
+		st->log_spare = b->log;
 		free(b);
 		goto fail;
 	}
@@ -165,7 +168,14 @@ void custos_store_abort(custos_batch_t *b)
 		sodium_memzero(b->item_keys.data, b->item_keys.cap);
 	custos_buf_free(&b->rec_keys);
 	custos_buf_free(&b->item_keys);
-	custos_buf_free(&b->log);
+	/* up to 64 MB kept for the next batch's log (a batch of 10,000
+	 * records logs ~4 MB) */
+	if (b->log.cap <= ((size_t)64 << 20) && !st->log_spare.data) {
+		st->log_spare = b->log;
+		st->log_spare.len = 0;
+	} else {
+		custos_buf_free(&b->log);
+	}
 	custos_buf_free(&b->tmp);
 	free(b->pl);
 	st->batch = NULL;

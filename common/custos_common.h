@@ -314,6 +314,13 @@ int custos_record_hash(custos_record_t *r);
  * text. The record's raw bytes are set to the input. On failure err says what
  * is wrong, with the byte position inside the text. */
 int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err);
+/* The same for a text its caller has checked as UTF-8 already (an
+ * importer does, to quarantine a bad line with the file's byte offset):
+ * not checked again, and the raw bytes are json itself, not a copy, so json
+ * must stay as it is while r is used (a sink that keeps the record copies
+ * it, custos_record_copy). */
+int custos_record_from_json_utf8(custos_record_t *r, const char *json, size_t n,
+                                 custos_err_t *err);
 
 /* ---------------------------------------------------------------------------
  * Entity extraction from plain text, following the twitter-text rules and

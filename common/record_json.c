@@ -788,11 +788,26 @@ static int record_member(rj_t *j, const char *key, void *ctx)
 	return rj_skip(j);  /* unknown fields stay in the original bytes */
 }
 
+static int from_json(custos_record_t *r, const char *json, size_t n, bool copy_raw,
+                     custos_err_t *err);
+
 int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err)
 {
 	size_t bad = custos_utf8_check(json, n);
 	if (bad < n)
 		return custos_err_set(err, CUSTOS_EFORMAT, "invalid UTF-8 at byte %zu", bad);
+	return from_json(r, json, n, true, err);
+}
+
+int custos_record_from_json_utf8(custos_record_t *r, const char *json, size_t n,
+                                 custos_err_t *err)
+{
+	return from_json(r, json, n, false, err);
+}
+
+static int from_json(custos_record_t *r, const char *json, size_t n, bool copy_raw,
+                     custos_err_t *err)
+{
 	rj_t j = { .start = json, .p = json, .end = json + n, .r = r, .err = err };
 	int st;
 	rj_ws(&j);
@@ -803,8 +818,12 @@ int custos_record_from_json(custos_record_t *r, const char *json, size_t n, cust
 		rj_ws(&j);
 		if (j.p != j.end)
 			st = rj_fail(&j, "text after the record's closing '}'%s", NULL);
-		else
+		else if (copy_raw)
 			st = custos_record_set_raw(r, json, n);
+		else {
+			r->raw = json;
+			r->raw_len = n;
+		}
 		/* an undated record may leave its placeholder time out */
 		if (st == CUSTOS_OK && r->undated && r->created_at == CUSTOS_TIME_NONE)
 			r->created_at = 0;
