@@ -63,8 +63,12 @@ typedef struct {
 
 static void slot_reset(slot_t *sl)
 {
+	/* the records' fields are in the slot's arena (custos_record_copy_into
+	 * resets a record as it fills it): only one that got memory of its
+	 * own since needs its reset now */
 	for (size_t i = 0; i < sl->job.n_recs; i++)
-		custos_record_reset(&sl->recs[i]);
+		if (sl->recs[i].arena.head)
+			custos_record_reset(&sl->recs[i]);
 	sl->job.n_recs = sl->job.n_bad = sl->job.n_blobs = 0;
 	sl->blob_bytes = 0;
 	custos_arena_reset(&sl->arena);
