@@ -244,14 +244,19 @@ static int rj_fail(rj_t *j, const char *fmt, const char *arg)
 	                      j->p - j->start, what);
 }
 
-static void rj_ws(rj_t *j)
+static inline void rj_ws(rj_t *j)
 {
 	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
 
-static int rj_lit(rj_t *j, char c)
+static inline int rj_lit(rj_t *j, char c)
 {
+	/* compact JSON, the usual input: the character itself, no space */
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return 1;
+	}
 	rj_ws(j);
 	if (j->p < j->end && *j->p == c) {
 		j->p++;
