@@ -979,9 +979,9 @@ static int write_keys(custos_store_t *st, int file, const custos_buf_t *keys, ui
  * holds, not how big the archive is. (A read-only shared map: the next
  * access faults the page in again from the cache.) LMDB does not say where
  * it mapped the file, so the mapping is found in /proc/self/maps by the
- * path of LMDB's own descriptor; where that fails, nothing is released. */
-/* Reads where the data file is mapped from /proc/self/maps into sh->map.
- * Called with sh->mu held. */
+ * path of LMDB's own descriptor; where that fails, nothing is released.
+ * map_find reads it into sh->map (called with sh->mu held); release_map
+ * lets the pages go. */
 static void map_find(custos_store_t *st, custos_store__shared_t *sh)
 {
 	char link[64], path[4096], line[4600];

@@ -39,7 +39,7 @@ static int job_apply(custos_store_t *st, custos_batch_t *b, custos_wjob_t *j)
 		if ((rc = custos_store_blob_put(b, j->blobs[i].p, j->blobs[i].n, j->blobs[i].hex)) < 0)
 			return rc;
 	for (size_t i = 0; i < j->n_recs; i++)
-		/* job_check validated them */
+		/* validated by job_check, or by the ingest's sink (j->checked) */
 		if ((rc = custos_store_put_valid(b, &j->recs[i],
 		                                 j->outcomes ? &j->outcomes[i] : NULL)) < 0)
 			return rc;
