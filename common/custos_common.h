@@ -177,7 +177,9 @@ unsigned custos_time_days_in_month(int64_t y, unsigned m);
 /* ---------------------------------------------------------------------------
  * The canonical record: one captured item, normalized. docs/record-format.md
  * is its specification. Every string is UTF-8 and NUL-terminated; a NULL
- * string is an absent field. All memory belongs to the record's arena.
+ * string is an absent field. All memory belongs to the record's arena, but
+ * for the two exceptions their functions state: custos_record_copy_into
+ * (another arena) and custos_record_from_json_utf8 (raw is the input).
  */
 typedef struct {
 	char   **v;
