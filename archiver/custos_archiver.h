@@ -107,6 +107,11 @@ int custos_store_begin(custos_batch_t **out, custos_store_t *st);
  *         CUSTOS_ENOMEM, CUSTOS_ECORRUPT: after these the batch can only be
  *         aborted (commit fails). */
 int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome);
+/* custos_store_put for a record its caller has checked already, with
+ * custos_record_validate and an id of at most 400 bytes, and not changed
+ * since (the writer checks a job's records before any is written): the
+ * same, without checking them a second time. */
+int custos_store_put_valid(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome);
 /* Stores a media blob by content (no-op when present, even in this batch);
  * hex (may be NULL) gets its sha256. Same errors as custos_store_put. */
 int custos_store_blob_put(custos_batch_t *b, const void *p, size_t n,

@@ -53,7 +53,9 @@ static int nd_line(void *ctx, custos_input_t *in, const char *line, size_t n, in
 	if ((r = custos_import__check_utf8(nd->sink, in->name, off, lineno, line, n, nd->err)) != 0)
 		return r > 0 ? 0 : r;
 	custos_err_clear(&perr);
-	if (custos_record_from_json(rec, line, n, &perr) < 0) {
+	/* checked as UTF-8 just above; the record's raw bytes are the line,
+	 * which stays put until the sink returns (and the ingest copies it) */
+	if (custos_record_from_json_utf8(rec, line, n, &perr) < 0) {
 		custos_record_reset(rec);
 		return custos_import__bad(nd->sink, in->name, off, lineno, perr.msg, line, n, nd->err);
 	}

@@ -640,6 +640,7 @@ int custos_store__resize(custos_store_t *st, size_t size)
 	while (sh->txns)
 		pthread_cond_wait(&sh->cv, &sh->mu);
 	rc = mdb_env_set_mapsize(sh->env, size);
+	sh->map_gen++;   /* mapped anew, wherever the kernel put it */
 	if (rc == 0) {
 		MDB_envinfo info;
 		if (mdb_env_info(sh->env, &info) == 0)
@@ -1119,6 +1120,7 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	sh->flags = flags;
 	sh->level = STORE_LEVEL;
 	sh->mapsize = env_size("CUSTOS_TEST_MAPSIZE", STORE_MAPSIZE);
+	sh->map_gen = 1;
 	sh->dict_after = (unsigned)env_size("CUSTOS_TEST_DICT_AFTER", STORE_DICT_AFTER);
 	sh->dict_size = STORE_DICT_SIZE;
 	view_bind(st, sh);
@@ -1266,6 +1268,7 @@ void custos_store_free(custos_store_t *st)
 	custos_buf_free(&st->plain);
 	custos_buf_free(&st->comp);
 	custos_buf_free(&st->json);
+	custos_buf_free(&st->log_spare);
 	sodium_memzero(st->rnd, sizeof st->rnd);
 	custos_store__shared_t *sh = st->sh;
 	free(st);

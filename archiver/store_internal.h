@@ -139,6 +139,13 @@ typedef struct {
 	bool         compacted;           /* data.mdb was replaced: this environment is the
 	                                   * old file's, and takes no more batches */
 	bool         lockless;            /* read with MDB_NOLOCK (custos_store_lockless) */
+	/* where the data file is mapped (release_map, store_write.c): found in
+	 * /proc/self/maps once per mapping, map_gen counting the mappings
+	 * (custos_store__resize makes a new one), map_seen the one the ranges
+	 * were read for (0: none yet or more ranges than fit) */
+	unsigned     map_gen, map_seen;
+	size_t       n_map;
+	struct { void *p; size_t n; } map[8];
 } custos_store__shared_t;
 
 /* A view: one thread's handle on the shared store, with its own scratch
@@ -159,6 +166,8 @@ struct custos_store {
 	ZSTD_CCtx   *cctx;
 	ZSTD_DCtx   *dctx;
 	custos_buf_t plain, comp, json;   /* scratch, reused */
+	custos_buf_t log_spare;           /* the last batch's log, emptied: the next
+	                                   * one's, not grown again from nothing */
 	custos_batch_t *batch;            /* the open batch, at most one per environment */
 	MDB_txn     *snap;                /* pinned read snapshot (custos_store_snapshot) */
 	uint8_t      rnd[4096];           /* pool of random bytes for keys */

@@ -131,8 +131,11 @@ int custos_store_begin(custos_batch_t **out, custos_store_t *st)
 		free(b);
 		goto fail;
 	}
+	b->log = st->log_spare;   /* empty, with the room the last batch grew */
+	memset(&st->log_spare, 0, sizeof st->log_spare);
 	if ((err = custos_store__state_load(st, b->txn, &b->state)) < 0) {
 		custos_store__txn_end(st, b->txn, false, NULL);
+		st->log_spare = b->log;
 		free(b);
 		goto fail;
 	}
@@ -165,7 +168,14 @@ void custos_store_abort(custos_batch_t *b)
 		sodium_memzero(b->item_keys.data, b->item_keys.cap);
 	custos_buf_free(&b->rec_keys);
 	custos_buf_free(&b->item_keys);
-	custos_buf_free(&b->log);
+	/* up to 64 MB kept for the next batch's log (a batch of 10,000
+	 * records logs ~4 MB) */
+	if (b->log.cap <= ((size_t)64 << 20) && !st->log_spare.data) {
+		st->log_spare = b->log;
+		st->log_spare.len = 0;
+	} else {
+		custos_buf_free(&b->log);
+	}
 	custos_buf_free(&b->tmp);
 	free(b->pl);
 	st->batch = NULL;
@@ -434,6 +444,14 @@ int custos_store_put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outc
 		return err;
 	if (strlen(rec->id) > 400)   /* LMDB keys stop at 511 bytes */
 		return custos_err_set(&b->st->err, CUSTOS_ETOOBIG, "record id is over 400 bytes");
+	return custos_store_put_valid(b, rec, outcome);
+}
+
+int custos_store_put_valid(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
+{
+	int err;
+	if (b->failed)
+		return custos_err_set(&b->st->err, b->failed, "the batch failed earlier");
 	if (strlen(rec->platform) >= sizeof b->pl->name)
 		return custos_err_set(&b->st->err, CUSTOS_EINVAL, "platform name '%s' is too long",
 		                      rec->platform);
@@ -961,12 +979,16 @@ static int write_keys(custos_store_t *st, int file, const custos_buf_t *keys, ui
  * holds, not how big the archive is. (A read-only shared map: the next
  * access faults the page in again from the cache.) LMDB does not say where
  * it mapped the file, so the mapping is found in /proc/self/maps by the
- * path of LMDB's own descriptor; where that fails, nothing is released. */
-static void release_map(custos_store_t *st)
+ * path of LMDB's own descriptor; where that fails, nothing is released.
+ * map_find reads it into sh->map (called with sh->mu held); release_map
+ * lets the pages go. */
+static void map_find(custos_store_t *st, custos_store__shared_t *sh)
 {
 	char link[64], path[4096], line[4600];
 	mdb_filehandle_t fd;
 	ssize_t n;
+	sh->map_seen = 0;
+	sh->n_map = 0;
 	if (mdb_env_get_fd(st->env, &fd) != 0)
 		return;
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -976,16 +998,43 @@ static void release_map(custos_store_t *st)
 	FILE *maps = fopen("/proc/self/maps", "r");
 	if (!maps)
 		return;
+	bool fits = true;
 	while (fgets(line, sizeof line, maps)) {
 		unsigned long lo, hi;
 		char *name = strchr(line, '/');
 		if (!name || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
 			continue;
 		name[strcspn(name, "\n")] = '\0';
-		if (!strcmp(name, path))
+		if (strcmp(name, path))
+			continue;
+		if (sh->n_map == sizeof sh->map / sizeof sh->map[0]) {
+			fits = false;
 			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+			continue;
+		}
+		sh->map[sh->n_map].p = (void *)lo;
+		sh->map[sh->n_map++].n = hi - lo;
 	}
 	fclose(maps);
+	if (fits)
+		sh->map_seen = sh->map_gen;
+}
+
+static void release_map(custos_store_t *st)
+{
+	custos_store__shared_t *sh = st->sh;
+	/* under the lock a resize holds while it maps the file anew, so the
+	 * ranges are this mapping's. They are looked up once per mapping:
+	 * reading and parsing /proc/self/maps at every call was 4% of an
+	 * ingest's CPU. */
+	pthread_mutex_lock(&sh->mu);
+	if (sh->map_seen != sh->map_gen)
+		map_find(st, sh);
+	for (size_t i = 0; i < sh->n_map; i++)
+		(void)madvise(sh->map[i].p, sh->map[i].n, MADV_DONTNEED);
+	if (!sh->map_seen)
+		sh->n_map = 0;   /* more than fit: looked up again next time */
+	pthread_mutex_unlock(&sh->mu);
 }
 
 void custos_store__anchor_encode(uint8_t out[STORE_ANCHOR_LEN], const custos_anchor_t *a)

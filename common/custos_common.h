@@ -81,6 +81,9 @@ int  custos_buf_adds(custos_buf_t *b, const char *s);
 int  custos_buf_addc(custos_buf_t *b, char c);
 int  custos_buf_printf(custos_buf_t *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The first byte at or after p that a JSON string cannot hold as it is
+ * ('"', '\\' or a control character), end when there is none. */
+const char *custos_json_plain(const char *p, const char *end);
 /* Appends s as a JSON string literal (quotes included), escaping only what
  * JSON requires; s must be valid UTF-8 of length n. */
 int  custos_buf_add_json_str(custos_buf_t *b, const char *s, size_t n);
@@ -174,7 +177,9 @@ unsigned custos_time_days_in_month(int64_t y, unsigned m);
 /* ---------------------------------------------------------------------------
  * The canonical record: one captured item, normalized. docs/record-format.md
  * is its specification. Every string is UTF-8 and NUL-terminated; a NULL
- * string is an absent field. All memory belongs to the record's arena.
+ * string is an absent field. All memory belongs to the record's arena, but
+ * for the two exceptions their functions state: custos_record_copy_into
+ * (another arena) and custos_record_from_json_utf8 (raw is the input).
  */
 typedef struct {
 	char   **v;
@@ -268,6 +273,11 @@ int custos_record_set_raw(custos_record_t *r, const char *p, size_t n);
 /* Makes dst a deep copy of src (dst must be initialised; it is reset
  * first). Everything is copied into dst's arena, raw bytes included. */
 int custos_record_copy(custos_record_t *dst, const custos_record_t *src);
+/* The same, with dst's strings, lists and raw bytes allocated from arena
+ * (one shared by many records, reset by its owner once they are all done
+ * with) rather than dst's own: dst's own arena is only reset. */
+int custos_record_copy_into(custos_record_t *dst, const custos_record_t *src,
+                            custos_arena_t *arena);
 
 /* Checks that the required fields are present and well-formed (id prefixed by
  * "<platform>:", created_at set, author handle, text non-NULL, known kind). */
@@ -306,6 +316,13 @@ int custos_record_hash(custos_record_t *r);
  * text. The record's raw bytes are set to the input. On failure err says what
  * is wrong, with the byte position inside the text. */
 int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err);
+/* The same for a text its caller has checked as UTF-8 already (an
+ * importer does, to quarantine a bad line with the file's byte offset):
+ * not checked again, and the raw bytes are json itself, not a copy, so json
+ * must stay as it is while r is used (a sink that keeps the record copies
+ * it, custos_record_copy). */
+int custos_record_from_json_utf8(custos_record_t *r, const char *json, size_t n,
+                                 custos_err_t *err);
 
 /* ---------------------------------------------------------------------------
  * Entity extraction from plain text, following the twitter-text rules and

@@ -199,10 +199,29 @@ static int copy_strv(custos_record_t *d, custos_strv_t *out, const custos_strv_t
 	return CUSTOS_OK;
 }
 
+static int copy_fields(custos_record_t *dst, const custos_record_t *src);
+
 int custos_record_copy(custos_record_t *dst, const custos_record_t *src)
 {
-	int err = 0;
 	custos_record_reset(dst);
+	return copy_fields(dst, src);
+}
+
+int custos_record_copy_into(custos_record_t *dst, const custos_record_t *src,
+                            custos_arena_t *arena)
+{
+	custos_record_reset(dst);
+	custos_arena_t own = dst->arena;
+	dst->arena = *arena;
+	int err = copy_fields(dst, src);
+	*arena = dst->arena;
+	dst->arena = own;
+	return err;
+}
+
+static int copy_fields(custos_record_t *dst, const custos_record_t *src)
+{
+	int err = 0;
 	dst->version = src->version;
 	dst->seq = src->seq;
 	dst->created_at = src->created_at;

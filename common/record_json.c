@@ -3,6 +3,7 @@
  * also reads back what the store keeps). docs/record-format.md. */
 #include "custos_common.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,16 +15,30 @@ typedef struct {
 	int err;
 } jw_t;
 
-static void jw_key(jw_t *w, const char *key)
+/* ,"key": with key one of this file's own names, which need no escape:
+ * written whole (inlined, its length is known when compiled) */
+static inline void jw_key(jw_t *w, const char *key)
 {
+	size_t kn = strlen(key);
+	custos_buf_t *b = w->b;
+	if (custos_buf_reserve(b, kn + 4) != 0) {
+		w->err |= CUSTOS_ENOMEM;
+		return;
+	}
+	char *o = b->data + b->len;
 	if (!w->first)
-		w->err |= custos_buf_addc(w->b, ',');
+		*o++ = ',';
 	w->first = 0;
-	w->err |= custos_buf_add_json_str(w->b, key, strlen(key));
-	w->err |= custos_buf_addc(w->b, ':');
+	*o++ = '"';
+	memcpy(o, key, kn);
+	o += kn;
+	*o++ = '"';
+	*o++ = ':';
+	b->len = (size_t)(o - b->data);
+	*o = '\0';
 }
 
-static void jw_str(jw_t *w, const char *key, const char *v)
+static inline void jw_str(jw_t *w, const char *key, const char *v)
 {
 	if (!v)
 		return;
@@ -216,6 +231,8 @@ typedef struct {
 	custos_record_t *r;
 	custos_err_t *err;
 	custos_buf_t scratch;
+	const char *s;   /* the last string read (rj_string): n bytes, in the */
+	size_t n;        /* input or in scratch, not NUL-terminated in the input */
 	int depth;
 } rj_t;
 
@@ -227,14 +244,19 @@ static int rj_fail(rj_t *j, const char *fmt, const char *arg)
 	                      j->p - j->start, what);
 }
 
-static void rj_ws(rj_t *j)
+static inline void rj_ws(rj_t *j)
 {
 	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
 
-static int rj_lit(rj_t *j, char c)
+static inline int rj_lit(rj_t *j, char c)
 {
+	/* compact JSON, the usual input: the character itself, no space */
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return 1;
+	}
 	rj_ws(j);
 	if (j->p < j->end && *j->p == c) {
 		j->p++;
@@ -258,19 +280,26 @@ static int hex4(const char *p, unsigned *out)
 	return 0;
 }
 
-/* Reads a string into j->scratch (decoded, NUL-terminated). The bytes were
- * checked as UTF-8 before parsing began. */
+/* Reads a string: j->s and j->n are its decoded bytes, which are the
+ * input's own when it has no escape (not NUL-terminated there: a copy that
+ * is not needed is not made), else in j->scratch. The bytes were checked as
+ * UTF-8 before parsing began. */
 static int rj_string(rj_t *j)
 {
-	custos_buf_clear(&j->scratch);
 	rj_ws(j);
 	if (j->p >= j->end || *j->p != '"')
 		return rj_fail(j, "expected a string%s", NULL);
 	j->p++;
+	const char *q = custos_json_plain(j->p, j->end);
+	if (q < j->end && *q == '"') {
+		j->s = j->p;
+		j->n = (size_t)(q - j->p);
+		j->p = q + 1;
+		return CUSTOS_OK;
+	}
+	custos_buf_clear(&j->scratch);
 	for (;;) {
-		const char *q = j->p;
-		while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-			q++;
+		q = custos_json_plain(j->p, j->end);
 		if (q > j->p && custos_buf_add(&j->scratch, j->p, (size_t)(q - j->p)) < 0)
 			return CUSTOS_ENOMEM;
 		j->p = q;
@@ -281,6 +310,8 @@ static int rj_string(rj_t *j)
 			if (!j->scratch.data && custos_buf_reserve(&j->scratch, 1) < 0)
 				return CUSTOS_ENOMEM;
 			j->scratch.data[j->scratch.len] = '\0';
+			j->s = j->scratch.data;
+			j->n = j->scratch.len;
 			return CUSTOS_OK;
 		}
 		if ((unsigned char)*q < 0x20)
@@ -389,7 +420,7 @@ typedef int (*rj_member_fn)(rj_t *j, const char *key, void *ctx);
 
 static int rj_object(rj_t *j, rj_member_fn fn, void *ctx)
 {
-	char *keys[RJ_KEYS_MAX];
+	const char *keys[RJ_KEYS_MAX];
 	size_t klen[RJ_KEYS_MAX], nkeys = 0;
 	int err;
 	if (!rj_lit(j, '{'))
@@ -405,20 +436,43 @@ static int rj_object(rj_t *j, rj_member_fn fn, void *ctx)
 			return err;
 		/* lengths and first bytes first: every key meets every other, and
 		 * strcmp here was 4% of an ndjson ingest */
-		const char *key = j->scratch.data;
-		size_t len = strlen(key);
+		/* the key where it lies in the input, which stays put while it is
+		 * parsed; copied only when it had an escape (decoded in scratch,
+		 * which the next string reuses) */
+		size_t len = j->n;   /* no NUL in it: refused as an escape */
+		const char *key = j->s;
+		if (key == j->scratch.data) {
+			if (!(key = custos_arena_strndup(&j->r->arena, key, len)))
+				return CUSTOS_ENOMEM;
+		}
 		for (size_t i = 0; i < nkeys; i++)
-			if (klen[i] == len && keys[i][0] == key[0] && !memcmp(keys[i], key, len))
-				return rj_fail(j, "duplicate key '%s'", key);
+			if (klen[i] == len && (!len || keys[i][0] == key[0]) &&
+			    !memcmp(keys[i], key, len)) {
+				const char *k = custos_arena_strndup(&j->r->arena, key, len);
+				return k ? rj_fail(j, "duplicate key '%s'", k) : CUSTOS_ENOMEM;
+			}
 		if (nkeys == RJ_KEYS_MAX)
 			return rj_fail(j, "more than 128 keys in an object%s", NULL);
 		klen[nkeys] = len;
-		if (!(keys[nkeys++] = custos_arena_strndup(&j->r->arena, key, len)))
-			return CUSTOS_ENOMEM;
+		keys[nkeys++] = key;
 		if (!rj_lit(j, ':'))
 			return rj_fail(j, "expected ':'%s", NULL);
 		rj_ws(j);
-		if ((err = fn ? fn(j, keys[nkeys - 1], ctx) : rj_skip(j)) < 0)
+		if (fn) {
+			/* the member functions compare it as a C string */
+			char small[64];
+			const char *kz = small;
+			if (len < sizeof small) {
+				memcpy(small, key, len);
+				small[len] = '\0';
+			} else if (!(kz = custos_arena_strndup(&j->r->arena, key, len))) {
+				return CUSTOS_ENOMEM;
+			}
+			err = fn(j, kz, ctx);
+		} else {
+			err = rj_skip(j);
+		}
+		if (err < 0)
 			return err;
 		if (rj_lit(j, ','))
 			continue;
@@ -485,7 +539,7 @@ static int rj_str_field(rj_t *j, const char *path, char **field)
 		return bad_type(j->err, path, "a string");
 	if ((err = rj_string(j)) < 0)
 		return err;
-	return custos_record_set(j->r, field, j->scratch.data, j->scratch.len);
+	return custos_record_set(j->r, field, j->s, j->n);
 }
 
 static int rj_time_field(rj_t *j, const char *path, int64_t *out)
@@ -497,11 +551,12 @@ static int rj_time_field(rj_t *j, const char *path, int64_t *out)
 		return bad_type(j->err, path, "an RFC 3339 time string");
 	if ((err = rj_string(j)) < 0)
 		return err;
-	if ((err = custos_time_parse(out, j->scratch.data, j->scratch.len)) < 0)
+	if ((err = custos_time_parse(out, j->s, j->n)) < 0)
 		return custos_err_set(j->err, CUSTOS_EFORMAT, err == CUSTOS_ETOOBIG
-		                      ? "field '%s': time '%s' is outside the years 0000 to 9999 (UTC) "
-		                        "that custos can keep"
-		                      : "field '%s': cannot parse time '%s'", path, j->scratch.data);
+		                      ? "field '%s': time '%.*s' is outside the years 0000 to 9999 "
+		                        "(UTC) that custos can keep"
+		                      : "field '%s': cannot parse time '%.*s'", path,
+		                      j->n > INT_MAX ? INT_MAX : (int)j->n, j->s);
 	return CUSTOS_OK;
 }
 
@@ -535,7 +590,7 @@ static int rj_strv_field(rj_t *j, const char *path, custos_strv_t *v)
 		if (j->p >= j->end || *j->p != '"')
 			return bad_type(j->err, path, "an array of strings");
 		if ((err = rj_string(j)) < 0 ||
-		    (err = custos_record_strv_add(j->r, v, j->scratch.data, j->scratch.len)) < 0)
+		    (err = custos_record_strv_add(j->r, v, j->s, j->n)) < 0)
 			return err;
 	} while (rj_lit(j, ','));
 	if (!rj_lit(j, ']'))
@@ -738,12 +793,27 @@ static int record_member(rj_t *j, const char *key, void *ctx)
 	return rj_skip(j);  /* unknown fields stay in the original bytes */
 }
 
+static int from_json(custos_record_t *r, const char *json, size_t n, bool copy_raw,
+                     custos_err_t *err);
+
 int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err)
 {
 	size_t bad = custos_utf8_check(json, n);
 	if (bad < n)
 		return custos_err_set(err, CUSTOS_EFORMAT, "invalid UTF-8 at byte %zu", bad);
-	rj_t j = { json, json, json + n, r, err, { 0 }, 0 };
+	return from_json(r, json, n, true, err);
+}
+
+int custos_record_from_json_utf8(custos_record_t *r, const char *json, size_t n,
+                                 custos_err_t *err)
+{
+	return from_json(r, json, n, false, err);
+}
+
+static int from_json(custos_record_t *r, const char *json, size_t n, bool copy_raw,
+                     custos_err_t *err)
+{
+	rj_t j = { .start = json, .p = json, .end = json + n, .r = r, .err = err };
 	int st;
 	rj_ws(&j);
 	if (j.p >= j.end || *j.p != '{') {
@@ -753,8 +823,12 @@ int custos_record_from_json(custos_record_t *r, const char *json, size_t n, cust
 		rj_ws(&j);
 		if (j.p != j.end)
 			st = rj_fail(&j, "text after the record's closing '}'%s", NULL);
-		else
+		else if (copy_raw)
 			st = custos_record_set_raw(r, json, n);
+		else {
+			r->raw = json;
+			r->raw_len = n;
+		}
 		/* an undated record may leave its placeholder time out */
 		if (st == CUSTOS_OK && r->undated && r->created_at == CUSTOS_TIME_NONE)
 			r->created_at = 0;

@@ -49,6 +49,8 @@ struct custos_wjob {
 	int            (*fn)(void *ctx, custos_store_t *st, custos_err_t *err);
 	void            *fn_ctx;
 	bool             anchor;       /* commit even with nothing else: anchor the audit tail */
+	bool             checked;      /* the submitter validated every record as job_check
+	                                * (lib/writer.c) does, and changed none since */
 	/* filled by the writer */
 	int              status;
 	custos_err_t     err;

@@ -126,8 +126,93 @@ static void test_record__sha256_gives_the_standard_digests(void)
 	}
 }
 
+/* The batch arena: records copied into one shared arena read back as the
+ * originals, their own arenas untouched; a line parsed without its UTF-8
+ * check points at the line for its raw bytes, and the copy owns them. */
+static void test_record__copies_share_one_arena(void)
+{
+	custos_record_t src, dst[2];
+	custos_arena_t shared = { 0 };
+	custos_buf_t a = { 0 }, b = { 0 };
+	custos_err_t err = { 0 };
+	char line[sizeof sample];
+	memcpy(line, sample, sizeof sample);
+	custos_record_init(&src);
+	custos_record_init(&dst[0]);
+	custos_record_init(&dst[1]);
+	CHECK_OK(custos_record_from_json_utf8(&src, line, strlen(line), &err));
+	CHECK(src.raw == line);
+	CHECK_OK(custos_record_to_json(&src, CUSTOS_JSON_FULL, &a));
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(custos_record_copy_into(&dst[i], &src, &shared));
+		CHECK(dst[i].arena.head == NULL);
+	}
+	memset(line, 'x', strlen(line));   /* the line's buffer reused */
+	for (int i = 0; i < 2; i++) {
+		b.len = 0;
+		CHECK_OK(custos_record_to_json(&dst[i], CUSTOS_JSON_FULL, &b));
+		CHECK_STR(b.data, a.data);
+		CHECK_INT(dst[i].raw_len, strlen(sample));
+		CHECK(memcmp(dst[i].raw, sample, dst[i].raw_len) == 0);
+	}
+	CHECK(dst[0].text != dst[1].text && dst[0].raw != dst[1].raw);
+	custos_buf_free(&a);
+	custos_buf_free(&b);
+	custos_record_free(&src);
+	custos_record_free(&dst[0]);
+	custos_record_free(&dst[1]);
+	custos_arena_free(&shared);
+}
+
+/* custos_json_plain (16 or 8 bytes at a time) stops where the byte loop
+ * does, and strings written with it read back as they were, on random
+ * text heavy in quotes, backslashes, control characters and UTF-8. */
+static void test_record__json_strings_scan_as_bytewise(void)
+{
+	static const char special[] = "\"\\\n\x1f\x20\x21\x5b\x5d\x7f\x01";
+	unsigned seed = 7;
+	char buf[80];
+	custos_buf_t out = { 0 };
+	for (int it = 0; it < 20000; it++) {
+		size_t n = (seed = seed * 1103515245u + 12345u) >> 16 & 63;
+		for (size_t i = 0; i < n; i++) {
+			unsigned r = (seed = seed * 1103515245u + 12345u) >> 16;
+			buf[i] = r % 8 < 5 ? (char)('a' + r / 8 % 26)
+			       : r % 8 == 5 ? special[r / 8 % (sizeof special - 1)]
+			       : r % 8 == 6 ? "\xc3\xa9\xe2\x82\xac"[r / 8 % 5] : (char)(r / 8 % 256);
+		}
+		for (size_t s = 0; s <= n; s++) {
+			const char *q = buf + s;
+			while (q < buf + n && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+				q++;
+			CHECK(custos_json_plain(buf + s, buf + n) == q);
+		}
+		/* as text without NUL, written and read back through a record */
+		for (size_t i = 0; i < n; i++)
+			if (!buf[i] || (unsigned char)buf[i] >= 0x80)
+				buf[i] = 'z';
+		out.len = 0;
+		CHECK_OK(custos_buf_add_json_str(&out, buf, n));
+		custos_record_t r;
+		custos_err_t err = { 0 };
+		custos_buf_t line = { 0 };
+		custos_buf_printf(&line, "{\"id\":\"x:1\",\"platform\":\"x\",\"created_at\":"
+		                  "\"2020-01-02T03:04:05Z\",\"author\":{\"handle\":\"a\"},\"text\":%s}",
+		                  out.data);
+		custos_record_init(&r);
+		CHECK_OK(custos_record_from_json(&r, line.data, line.len, &err));
+		CHECK_INT(strlen(r.text), n);
+		CHECK(memcmp(r.text, buf, n) == 0);
+		custos_record_free(&r);
+		custos_buf_free(&line);
+	}
+	custos_buf_free(&out);
+}
+
 CHECK_MAIN(CHECK_CASE(test_record__from_json_reads_required_and_optional_fields),
            CHECK_CASE(test_record__sha256_gives_the_standard_digests),
            CHECK_CASE(test_record__canonical_json_is_stable_and_hash_ignores_capture),
            CHECK_CASE(test_record__bad_records_say_what_is_wrong),
-           CHECK_CASE(test_record__arena_lists_grow))
+           CHECK_CASE(test_record__arena_lists_grow),
+           CHECK_CASE(test_record__copies_share_one_arena),
+           CHECK_CASE(test_record__json_strings_scan_as_bytewise))
