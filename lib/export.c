@@ -146,14 +146,59 @@ static int root_at(custos_session_t *s, custos_store_t *st, custos_root_cache_t 
 	return CUSTOS_OK;
 }
 
+/* A thread root's key in a selection of roots: the first 128 bits of its
+ * SHA-256. (Two roots of one key would be taken for one: at 128 bits, for
+ * a billion roots, a chance of about 1 in 10^21.) */
+static int root_add(custos_xsel_t *roots, const char *root, uint64_t seq)
+{
+	uint8_t h[CUSTOS_SHA256_LEN];
+	uint64_t hi = 0, lo = 0;
+	custos_sha256(h, root, strlen(root));
+	for (int k = 0; k < 8; k++) {
+		hi = hi << 8 | h[k];
+		lo = lo << 8 | h[8 + k];
+	}
+	return custos_xsel__add(roots, (int64_t)hi, lo, seq);
+}
+
+/* Calls fn with each record of the conversation of each root of roots
+ * (finished; the seq of a record of each kept as its bates), each
+ * conversation read from the index once. */
+static int each_thread_member(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                              custos_root_cache_t *cache, custos_record_t *rec,
+                              custos_xsel_t *roots,
+                              int (*fn)(void *ctx, const custos_index_ident_t *m), void *ctx)
+{
+	entry_t *v;
+	size_t n;
+	int rc;
+	while ((rc = custos_xsel__next(roots, &v, &n)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			const char *root;
+			custos_index_idlist_t l = { 0 };
+			if ((rc = root_at(s, st, cache, rec, v[i].bates, &root)) < 0)
+				return rc;
+			if ((rc = custos_index_thread(idx, &l, root)) < 0)
+				return custos_lib__index_fail(s, idx, rc, "cannot read a conversation");
+			for (size_t j = 0; j < l.n && rc == CUSTOS_OK; j++)
+				rc = fn(ctx, &l.v[j]);
+			custos_index_idlist_free(&l);
+			if (rc < 0)
+				return rc;
+		}
+	return rc;
+}
+
+static int thread_add_fn(void *ctx, const custos_index_ident_t *m)
+{
+	return custos_xsel__add(ctx, m->created_at, m->seq, 0);
+}
+
 /* Every thread member of the selected records, once per thread root: *sel
  * (finished) is replaced by a new selection of its entries and their
- * threads' (*count of them). The roots themselves go through a second
- * external sort, keyed by the first 128 bits of their SHA-256 with the seq
- * of one record of each kept beside to find the root again, so that each
- * conversation is read once and memory stays bounded however many there
- * are. (Two roots of one key would be taken for one: at 128 bits, for a
- * billion roots, a chance of about 1 in 10^21.) */
+ * threads' (*count of them). The roots go through a second external sort
+ * (root_add), so that each conversation is read once and memory stays
+ * bounded however many there are. */
 static int add_threads(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
                        const char *dir, custos_xsel_t **sel, uint64_t *count)
 {
@@ -175,38 +220,14 @@ static int add_threads(custos_session_t *s, custos_store_t *st, custos_index_t *
 	while ((rc = custos_xsel__next(*sel, &v, &n)) > 0)
 		for (size_t i = 0; i < n; i++) {
 			const char *root;
-			uint8_t h[CUSTOS_SHA256_LEN];
-			uint64_t hi = 0, lo = 0;
 			if ((rc = custos_xsel__add(all, v[i].created_at, v[i].seq, 0)) < 0 ||
-			    (rc = root_at(s, st, cache, &rec, v[i].seq, &root)) < 0)
-				goto done;
-			custos_sha256(h, root, strlen(root));
-			for (int k = 0; k < 8; k++) {
-				hi = hi << 8 | h[k];
-				lo = lo << 8 | h[8 + k];
-			}
-			if ((rc = custos_xsel__add(roots, (int64_t)hi, lo, v[i].seq)) < 0)
+			    (rc = root_at(s, st, cache, &rec, v[i].seq, &root)) < 0 ||
+			    (rc = root_add(roots, root, v[i].seq)) < 0)
 				goto done;
 		}
-	if (rc < 0 || (rc = custos_xsel__finish(roots, &n_roots)) < 0)
-		goto done;
-	while ((rc = custos_xsel__next(roots, &v, &n)) > 0)
-		for (size_t i = 0; i < n; i++) {
-			const char *root;
-			custos_index_idlist_t l = { 0 };
-			if ((rc = root_at(s, st, cache, &rec, v[i].bates, &root)) < 0)
-				goto done;
-			if ((rc = custos_index_thread(idx, &l, root)) < 0) {
-				custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
-				goto done;
-			}
-			for (size_t j = 0; j < l.n && rc == CUSTOS_OK; j++)
-				rc = custos_xsel__add(all, l.v[j].created_at, l.v[j].seq, 0);
-			custos_index_idlist_free(&l);
-			if (rc < 0)
-				goto done;
-		}
-	if (rc < 0 || (rc = custos_xsel__finish(all, count)) < 0)
+	if (rc < 0 || (rc = custos_xsel__finish(roots, &n_roots)) < 0 ||
+	    (rc = each_thread_member(s, st, idx, cache, &rec, roots, thread_add_fn, all)) < 0 ||
+	    (rc = custos_xsel__finish(all, count)) < 0)
 		goto done;
 	custos_xsel__free(*sel);
 	*sel = all;
@@ -217,6 +238,164 @@ done:
 	custos_record_free(&rec);
 	custos_lib__root_cache_free(cache);
 	free(cache);
+	return rc;
+}
+
+/* ---- a hold's records ------------------------------------------------------ */
+
+/* What custos hold show lists of hold name (its members, the ids it lists,
+ * and for an active hold what it covers now beyond them: its query's
+ * matches and, with_thread, the conversations of those and of the listed
+ * records not yet members, as custos_lib__hold_current has it), each
+ * record's latest version added to b's selection, without any of those
+ * lists in memory: the members and the listed ids are read from the
+ * policy one by one, the query's matches go through an external sort of
+ * their own, and the conversations' roots through another. */
+typedef struct {
+	by_id_t          *b;
+	custos_policy_t  *p;
+	const char       *name;
+	custos_xsel_t    *roots;
+	custos_root_cache_t *cache;
+	custos_record_t   rec;
+} hold_sel_t;
+
+static int member_fn(void *ctx, const char *id, const char *sha)
+{
+	(void)sha;
+	return add_by_id(((hold_sel_t *)ctx)->b, id);
+}
+
+/* a listed record not yet a member: its conversation too (with_thread) */
+static int listed_root_fn(void *ctx, const char *id, const char *sha)
+{
+	hold_sel_t *h = ctx;
+	custos_session_t *s = h->b->s;
+	custos_store_t *st = h->b->st;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	const char *root;
+	int rc;
+	(void)sha;
+	if (custos_hold_has_member(h->p, h->name, id))
+		return 0;
+	if ((rc = custos_store_versions(st, id, &seqs, &n)) < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+	uint64_t seq = n ? seqs[n - 1] : 0;
+	free(seqs);
+	if (!n)
+		return 0;
+	if ((rc = custos_store_get_seq(st, seq, &h->rec)) == CUSTOS_ENOTFOUND)
+		return 0;   /* disposed of: it covers nothing */
+	if (rc < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+	if ((rc = custos_lib__thread_root(st, h->cache, &h->rec, &root, &s->err)) < 0)
+		return rc;
+	return root_add(h->roots, root ? root : h->rec.id, seq);
+}
+
+static int thread_by_id_fn(void *ctx, const custos_index_ident_t *m)
+{
+	return add_by_id(ctx, m->id);
+}
+
+static int select_hold(custos_session_t *s, custos_index_t *idx, by_id_t *b, const char *dir,
+                       const char *name)
+{
+	custos_holds_t hs = { 0 };
+	custos_xsel_t *base = NULL;
+	hold_sel_t h = { b, NULL, name, NULL, NULL, { 0 } };
+	entry_t *v;
+	size_t n;
+	uint64_t k;
+	int rc;
+
+	custos_record_init(&h.rec);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_HOLD_READ, "read legal holds")) < 0 ||
+	    (rc = custos_session__policy(s, &h.p)) < 0)
+		goto done;
+	if ((rc = custos_hold_get(h.p, name, &hs)) < 0) {
+		custos_lib__policy_fail(s, h.p, rc);
+		if (rc == CUSTOS_ENOTFOUND)
+			custos_err_set(&s->err, rc, "no hold named '%s'", name);
+		goto done;
+	}
+	const custos_hold_t *hd = &hs.v[0];
+	/* fn's own failures are in the session's error already */
+	if ((rc = custos_hold_members(h.p, name, member_fn, &h)) != 0 ||
+	    (hd->listed && (rc = custos_hold_listed(h.p, name, member_fn, &h)) != 0)) {
+		if (!s->err.msg[0])
+			custos_lib__policy_fail(s, h.p, rc);
+		goto done;
+	}
+	if (!hd->active)
+		goto done;
+	if (hd->with_thread) {
+		if (!(h.cache = malloc(sizeof *h.cache))) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		custos_lib__root_cache_init(h.cache);
+		if ((rc = custos_xsel__new(&h.roots, dir, 0, &s->err)) < 0)
+			goto done;
+	}
+	if (hd->query[0]) {
+		match_t m = { NULL, 0 };
+		if ((rc = custos_xsel__new(&base, dir, 0, &s->err)) < 0)
+			goto done;
+		m.sel = base;
+		if ((rc = custos_index_match_each(idx, hd->query, match_fn, match_restart, &m)) < 0) {
+			if (m.rc >= 0)
+				custos_lib__index_fail(s, idx, rc, "cannot run the hold's query");
+			goto done;
+		}
+		if ((rc = custos_xsel__finish(base, &k)) < 0)
+			goto done;
+		while ((rc = custos_xsel__next(base, &v, &n)) > 0)
+			for (size_t i = 0; i < n; i++) {
+				if ((rc = custos_store_get_seq(b->st, v[i].seq, &h.rec)) == CUSTOS_ENOTFOUND)
+					continue;
+				if (rc < 0) {
+					custos_session__fail(s, rc, custos_store_err(b->st)->msg, "cannot read "
+					                     "record seq %llu", (unsigned long long)v[i].seq);
+					goto done;
+				}
+				bool member = custos_hold_has_member(h.p, name, h.rec.id);
+				if (!member && !(hd->listed && custos_hold_lists(h.p, name, h.rec.id)) &&
+				    (rc = add_by_id(b, h.rec.id)) < 0)
+					goto done;
+				const char *root;
+				if (hd->with_thread && !member &&
+				    ((rc = custos_lib__thread_root(b->st, h.cache, &h.rec, &root,
+				                                   &s->err)) < 0 ||
+				     (rc = root_add(h.roots, root ? root : h.rec.id, v[i].seq)) < 0))
+					goto done;
+			}
+		if (rc < 0)
+			goto done;
+	}
+	if (hd->with_thread) {
+		if ((hd->listed && (rc = custos_hold_listed(h.p, name, listed_root_fn, &h)) != 0)) {
+			if (!s->err.msg[0])
+				custos_lib__policy_fail(s, h.p, rc);
+			goto done;
+		}
+		if ((rc = custos_xsel__finish(h.roots, &k)) < 0 ||
+		    (rc = each_thread_member(s, b->st, idx, h.cache, &h.rec, h.roots, thread_by_id_fn,
+		                             b)) < 0)
+			goto done;
+	}
+	rc = CUSTOS_OK;
+done:
+	custos_xsel__free(base);
+	custos_xsel__free(h.roots);
+	if (h.cache) {
+		custos_lib__root_cache_free(h.cache);
+		free(h.cache);
+	}
+	custos_record_free(&h.rec);
+	custos_holds_free(&hs);
+	custos_policy_free(h.p);
 	return rc;
 }
 
@@ -714,7 +893,7 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 		/* the hold's ids one by one, never its whole list */
 		by_id_t b = { s, x.st, x.sel, { 0 }, 0 };
 		custos_record_init(&b.rec);
-		rc = custos_lib__hold_each(s, opts->hold, add_by_id, &b);
+		rc = select_hold(s, x.idx, &b, dir, opts->hold);
 		custos_record_free(&b.rec);
 		if (rc < 0)
 			goto audit;

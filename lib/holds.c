@@ -889,66 +889,6 @@ done:
 	return err;
 }
 
-typedef struct {
-	int (*fn)(void *ctx, const char *id);
-	void *ctx;
-} each_t;
-
-static int each_fn(void *ctx, const char *id, const char *sha)
-{
-	each_t *e = ctx;
-	(void)sha;
-	return e->fn(e->ctx, id);
-}
-
-int custos_lib__hold_each(custos_session_t *s, const char *name,
-                          int (*fn)(void *ctx, const char *id), void *ctx)
-{
-	custos_policy_t *p = NULL;
-	custos_holds_t h = { 0 };
-	custos_store_t *st = NULL;
-	custos_index_t *idx = NULL;
-	custos_lib__ids_t cur = { 0 };
-	each_t e = { fn, ctx };
-	int err;
-
-	if ((err = custos_session__begin(s, CUSTOS_OP_HOLD_READ, "read legal holds")) < 0 ||
-	    (err = custos_session__policy(s, &p)) < 0)
-		return err;
-	if ((err = custos_hold_get(p, name, &h)) < 0) {
-		custos_lib__policy_fail(s, p, err);
-		if (err == CUSTOS_ENOTFOUND)
-			custos_err_set(&s->err, err, "no hold named '%s'", name);
-		goto done;
-	}
-	/* fn's own failure is in the session's error already */
-	if ((err = custos_hold_members(p, name, each_fn, &e)) != 0 ||
-	    (h.v[0].listed && (err = custos_hold_listed(p, name, each_fn, &e)) != 0)) {
-		if (!s->err.msg[0])
-			custos_lib__policy_fail(s, p, err);
-		goto done;
-	}
-	if (!h.v[0].active)
-		goto done;
-	if ((err = custos_session__store(s, &st)) < 0 || (err = custos_session__index(s, &idx)) < 0) {
-		custos_err_prefix(&s->err, "cannot open the search index");
-		goto done;
-	}
-	/* what it covers now beyond its members and list: the query's matches
-	 * and their conversations, an id list of their own (as in hold show) */
-	if ((err = custos_lib__hold_current(s, p, st, idx, &h.v[0], &cur)) < 0)
-		goto done;
-	for (size_t i = 0; i < cur.n && !err; i++)
-		if (!custos_hold_has_member(p, name, cur.v[i].id) &&
-		    !(h.v[0].listed && custos_hold_lists(p, name, cur.v[i].id)))
-			err = fn(ctx, cur.v[i].id);
-done:
-	custos_lib__ids_free(&cur);
-	custos_holds_free(&h);
-	custos_policy_free(p);
-	return err;
-}
-
 int custos_archive_hold_list(custos_session_t *s, custos_hold_report_t *out)
 {
 	int err = custos_session__begin(s, CUSTOS_OP_HOLD_READ, "read legal holds");

@@ -352,14 +352,6 @@ int custos_lib__hold_current(custos_session_t *s, custos_policy_t *p, custos_sto
                              custos_index_t *idx, const custos_hold_t *h,
                              custos_lib__ids_t *out);
 
-/* Calls fn with each id hold name covers, as custos_archive_hold_show
- * lists them (its members, the ids it lists, and what an active hold
- * covers now), without that list in memory: the members and the listed ids
- * are read from the policy one by one. An id may come more than once.
- * Stops at fn's first non-zero return, and returns it. */
-int custos_lib__hold_each(custos_session_t *s, const char *name,
-                          int (*fn)(void *ctx, const char *id), void *ctx);
-
 /* The session's error from a part's: the index's message prefixed by what,
  * the policy handle's message; each returns err. */
 int custos_lib__index_fail(custos_session_t *s, custos_index_t *idx, int err, const char *what);

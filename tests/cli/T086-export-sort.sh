@@ -99,4 +99,19 @@ test_expect 'a sort that cannot write its runs fails with the file named, and le
 	test_exit 1 env CUSTOS_TEST_SORT_BUDGET=many "$CUSTOS" export post --format jsonl --out p 2>err &&
 	grep -q "CUSTOS_TEST_SORT_BUDGET .many. is not a number of entries" err && test ! -e p
 '
+test_expect 'a hold produces what hold show lists as captured, active and released' '
+	setup && printf "x:5\nx:6\nx:99999\n" >ids.txt &&
+	custos hold create h --query "#topic3" --with-thread --ids ids.txt >/dev/null &&
+	gen_posts 200 3301 >b.ndjson &&
+	printf "%s\n" "{\"id\":\"x:9001\",\"platform\":\"x\",\"author\":{\"handle\":\"b\"},\"created_at\":\"2024-01-02T00:00:00Z\",\"text\":\"a late reply\",\"in_reply_to\":\"x:5\"}" >>b.ndjson &&
+	custos ingest b.ndjson >/dev/null &&
+	custos hold show h --json | jq -r ".records[] | select(.captured) | .id" | sort >expect &&
+	grep -q "^x:9001$" expect && grep -q "^x:6$" expect &&
+	both a --hold h --format jsonl &&
+	jq -r ".documents[].id" a.runs/manifest.json | sort >actual && test_cmp expect actual &&
+	custos hold release h --reason "matter closed" >/dev/null &&
+	custos hold show h --json | jq -r ".records[] | select(.captured) | .id" | sort >expect &&
+	both r --hold h --format jsonl &&
+	jq -r ".documents[].id" r.runs/manifest.json | sort >actual && test_cmp expect actual
+'
 test_done
