@@ -83,6 +83,7 @@ typedef custos_xsel_entry_t entry_t;
 
 typedef struct {
 	custos_xsel_t *sel;
+	custos_xsel_t *multi;    /* the matched versions of records of several */
 	int            rc;
 } match_t;
 
@@ -92,9 +93,139 @@ static int match_fn(void *ctx, uint64_t seq, int64_t created_at)
 	return m->rc = custos_xsel__add(m->sel, created_at, seq, 0);
 }
 
+/* A matched version of a record of several: keyed by the first 64 bits of
+ * its id's SHA-256 and its seq, its time kept as its bates (merge_multi). */
+static int match_multi_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at)
+{
+	match_t *m = ctx;
+	uint8_t h[CUSTOS_SHA256_LEN];
+	uint64_t key = 0;
+	custos_sha256(h, id, strlen(id));
+	for (int k = 0; k < 8; k++)
+		key = key << 8 | h[k];
+	return m->rc = custos_xsel__add(m->multi, (int64_t)key, seq, (uint64_t)created_at);
+}
+
 static void match_restart(void *ctx)
 {
 	custos_xsel__reset(((match_t *)ctx)->sel);
+	custos_xsel__reset(((match_t *)ctx)->multi);
+}
+
+/* Adds to sel the records of one key of merge_multi (g: their matched
+ * versions, by seq), each once: its highest matched seq with the time of
+ * its lowest, as custos_index_match_ids has them. The versions of the id
+ * of the highest seq are read from the store, so that two records whose
+ * ids share the key are told apart. */
+static int multi_group(custos_session_t *s, custos_store_t *st, custos_record_t *rec,
+                       entry_t *g, size_t gn, custos_xsel_t *sel)
+{
+	int rc;
+	while (gn) {
+		uint64_t top = g[gn - 1].seq, *seqs = NULL;
+		size_t nv = 0, left = 0;
+		if (gn == 1)
+			return custos_xsel__add(sel, (int64_t)g[0].bates, top, 0);
+		if ((rc = custos_store_get_seq(st, top, rec)) == CUSTOS_ENOTFOUND ||
+		    rc == CUSTOS_ECORRUPT)
+			/* unreadable (disposed of since): the production says so for
+			 * its highest seq, as for any record */
+			return custos_xsel__add(sel, (int64_t)g[0].bates, top, 0);
+		if (rc < 0 || (rc = custos_store_versions(st, rec->id, &seqs, &nv)) < 0)
+			return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read "
+			                            "record seq %llu", (unsigned long long)top);
+		bool first = true;
+		for (size_t i = 0; i < gn; i++) {
+			bool mine = false;
+			for (size_t j = 0; j < nv && !mine; j++)
+				mine = seqs[j] == g[i].seq;
+			if (!mine)
+				g[left++] = g[i];
+			else if (first) {
+				rc = custos_xsel__add(sel, (int64_t)g[i].bates, top, 0);
+				first = false;
+			}
+		}
+		free(seqs);
+		if (rc < 0)
+			return rc;
+		if (left == gn)   /* not even its own seq: the store and the index disagree */
+			return custos_err_set(&s->err, CUSTOS_ECORRUPT, "record seq %llu (%s) is not "
+			                      "among its own versions", (unsigned long long)top, rec->id);
+		gn = left;
+	}
+	return CUSTOS_OK;
+}
+
+/* Adds to sel the records of several versions of m->multi (finished), once
+ * each; a key's versions, consecutive in it, are held together. */
+static int merge_multi(custos_session_t *s, custos_store_t *st, custos_xsel_t *multi,
+                       custos_xsel_t *sel)
+{
+	custos_record_t rec;
+	entry_t *v, *g = NULL;
+	size_t n, gn = 0, gcap = 0;
+	uint64_t count;
+	int rc;
+	custos_record_init(&rec);
+	if ((rc = custos_xsel__finish(multi, &count)) < 0)
+		goto done;
+	while ((rc = custos_xsel__next(multi, &v, &n)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			if (gn && g[0].created_at != v[i].created_at) {
+				if ((rc = multi_group(s, st, &rec, g, gn, sel)) < 0)
+					goto done;
+				gn = 0;
+			}
+			if (gn == gcap) {
+				size_t cap = gcap ? gcap * 2 : 16;
+				entry_t *ng = realloc(g, cap * sizeof *ng);
+				if (!ng) {
+					rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+					goto done;
+				}
+				g = ng;
+				gcap = cap;
+			}
+			g[gn++] = v[i];
+		}
+	if (rc == CUSTOS_OK && gn)
+		rc = multi_group(s, st, &rec, g, gn, sel);
+done:
+	free(g);
+	custos_record_free(&rec);
+	return rc;
+}
+
+/* Adds to sel every record query matches, once each: the index hands the
+ * matches over as it finds them (no list of them is built), those of
+ * records of several versions through an external sort of their own.
+ * what: the failure's words (NULL: the query's, as the export says them). */
+static int select_query(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                        const char *query, const char *dir, const char *what,
+                        custos_xsel_t *sel)
+{
+	match_t m = { sel, NULL, 0 };
+	int rc;
+	if ((rc = custos_xsel__new(&m.multi, dir, 0, &s->err)) < 0)
+		return rc;
+	if ((rc = custos_index_match_each(idx, query, match_fn, match_multi_fn, match_restart,
+	                                  &m)) < 0) {
+		if (m.rc < 0) {
+			/* the sort's failure, in the session's error */
+		} else if (what) {
+			custos_lib__index_fail(s, idx, rc, what);
+		} else {
+			const char *msg = custos_index_errmsg(idx);
+			custos_err_set(&s->err, rc, "%s%s", rc == CUSTOS_EFORMAT &&
+			               strncmp(msg, "bad query", 9) ? "bad query: " : "", msg);
+		}
+		goto done;
+	}
+	rc = merge_multi(s, st, m.multi, sel);
+done:
+	custos_xsel__free(m.multi);
+	return rc;
 }
 
 typedef struct {
@@ -340,15 +471,10 @@ static int select_hold(custos_session_t *s, custos_index_t *idx, by_id_t *b, con
 			goto done;
 	}
 	if (hd->query[0]) {
-		match_t m = { NULL, 0 };
-		if ((rc = custos_xsel__new(&base, dir, 0, &s->err)) < 0)
+		if ((rc = custos_xsel__new(&base, dir, 0, &s->err)) < 0 ||
+		    (rc = select_query(s, b->st, idx, hd->query, dir, "cannot run the hold's query",
+		                       base)) < 0)
 			goto done;
-		m.sel = base;
-		if ((rc = custos_index_match_each(idx, hd->query, match_fn, match_restart, &m)) < 0) {
-			if (m.rc >= 0)
-				custos_lib__index_fail(s, idx, rc, "cannot run the hold's query");
-			goto done;
-		}
 		if ((rc = custos_xsel__finish(base, &k)) < 0)
 			goto done;
 		while ((rc = custos_xsel__next(base, &v, &n)) > 0)
@@ -879,16 +1005,8 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	if (opts->query) {
 		/* straight into the 24-byte entries: the index's list of matches
 		 * (ids and all) is never held whole */
-		match_t m = { x.sel, 0 };
-		if ((rc = custos_index_match_each(x.idx, opts->query, match_fn, match_restart,
-		                                  &m)) < 0) {
-			if (m.rc < 0)
-				goto audit;
-			const char *msg = custos_index_errmsg(x.idx);
-			custos_err_set(&s->err, rc, "%s%s", rc == CUSTOS_EFORMAT &&
-			               strncmp(msg, "bad query", 9) ? "bad query: " : "", msg);
+		if ((rc = select_query(s, x.st, x.idx, opts->query, dir, NULL, x.sel)) < 0)
 			goto audit;
-		}
 	} else if (opts->hold) {
 		/* the hold's ids one by one, never its whole list */
 		by_id_t b = { s, x.st, x.sel, { 0 }, 0 };

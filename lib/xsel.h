@@ -21,9 +21,9 @@ typedef struct {
 typedef struct custos_xsel custos_xsel_t;
 
 /* The entries a selection holds in memory before it spills a sorted run:
- * 4 MiB of them. The merge reads each run through a buffer of
+ * 2 MiB of them. The merge reads each run through a buffer of
  * CUSTOS_XSEL_WINDOW entries, and the reader gives windows of as many. */
-#define CUSTOS_XSEL_BUDGET  ((size_t)(4u << 20) / sizeof(custos_xsel_entry_t))
+#define CUSTOS_XSEL_BUDGET  ((size_t)(2u << 20) / sizeof(custos_xsel_entry_t))
 #define CUSTOS_XSEL_WINDOW  4096
 /* Runs merged at once: past it, the runs are merged into one as they come. */
 #define CUSTOS_XSEL_FANIN   32
