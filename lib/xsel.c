@@ -207,14 +207,14 @@ static size_t sort_unique(entry_t *v, size_t n)
 typedef struct {
 	tfile_t *f;
 	entry_t *buf;
-	size_t   pos, len;
+	size_t   pos, len, cap;
 	uint64_t next;           /* the next entry of f to read into buf */
 } reader_t;
 
 static int reader_fill(custos_xsel_t *x, reader_t *r)
 {
 	uint64_t left = r->f->n - r->next;
-	size_t n = left < CUSTOS_XSEL_WINDOW ? (size_t)left : CUSTOS_XSEL_WINDOW;
+	size_t n = left < r->cap ? (size_t)left : r->cap;
 	int rc = n ? tfile_read(x, r->f, r->next, r->buf, n) : CUSTOS_OK;
 	r->next += n;
 	r->pos = 0;
@@ -244,9 +244,16 @@ static void heap_down(reader_t *rd, size_t *h, size_t n, size_t i)
 	}
 }
 
-/* Merges the k sorted runs of in into out, repeats dropped. */
+/* Merges the k sorted runs of in into out, repeats dropped. The runs are
+ * read through 1 MiB of buffers in all (a window each when few), so the
+ * merge costs the same memory however many runs there are. */
 static int merge(custos_xsel_t *x, tfile_t *in, size_t k, tfile_t *out)
 {
+	size_t per = ((size_t)1 << 20) / sizeof(entry_t) / (k ? k : 1);
+	if (per > CUSTOS_XSEL_WINDOW)
+		per = CUSTOS_XSEL_WINDOW;
+	if (per < 256)
+		per = 256;
 	reader_t *rd = calloc(k, sizeof *rd);
 	size_t *h = calloc(k, sizeof *h), nh = 0, no = 0;
 	entry_t *ob = malloc(CUSTOS_XSEL_WINDOW * sizeof *ob), last;
@@ -259,7 +266,8 @@ static int merge(custos_xsel_t *x, tfile_t *in, size_t k, tfile_t *out)
 	}
 	for (size_t i = 0; i < k; i++) {
 		rd[i].f = &in[i];
-		if (!(rd[i].buf = malloc(CUSTOS_XSEL_WINDOW * sizeof *rd[i].buf))) {
+		rd[i].cap = per;
+		if (!(rd[i].buf = malloc(per * sizeof *rd[i].buf))) {
 			rc = custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
 			goto done;
 		}

@@ -21,8 +21,9 @@ typedef struct {
 typedef struct custos_xsel custos_xsel_t;
 
 /* The entries a selection holds in memory before it spills a sorted run:
- * 2 MiB of them. The merge reads each run through a buffer of
- * CUSTOS_XSEL_WINDOW entries, and the reader gives windows of as many. */
+ * 2 MiB of them. The merge reads the runs through 1 MiB of buffers in
+ * all (CUSTOS_XSEL_WINDOW entries a run at most), and the reader gives
+ * windows of CUSTOS_XSEL_WINDOW entries. */
 #define CUSTOS_XSEL_BUDGET  ((size_t)(2u << 20) / sizeof(custos_xsel_entry_t))
 #define CUSTOS_XSEL_WINDOW  4096
 /* Runs merged at once: past it, the runs are merged into one as they come. */

@@ -11,13 +11,15 @@
 
 # 3,000 posts of 2023 and 300 replies of 2024 to every 7th of them (a
 # reply to a reply for every 10th), so that threads and the EDRM
-# relationships span the runs
+# relationships span the runs; the first 300 posts edited (a second
+# version each, which the queries below match both of)
 setup() {
 	custos init >/dev/null && gen_posts 3000 >a.ndjson &&
 	awk 'BEGIN { for (i = 1; i <= 300; i++) {
 		to = i % 10 ? 7 * i : 3000 + i - 1
 		printf "{\"id\":\"x:%d\",\"platform\":\"x\",\"account\":\"acme\",\"author\":{\"handle\":\"r%d\"},\"created_at\":\"2024-%02d-%02dT%02d:00:00Z\",\"text\":\"reply %d\",\"in_reply_to\":\"x:%d\"}\n", 3000 + i, i % 5, 1 + i % 12, 1 + i % 28, i % 24, i, to } }' >>a.ndjson &&
-	custos ingest a.ndjson >/dev/null
+	custos ingest a.ndjson >/dev/null &&
+	gen_posts 300 1 " edited" >v2.ndjson && custos ingest v2.ndjson >/dev/null
 }
 
 # same P1 P2: the two productions hold the same files with the same bytes,
@@ -59,7 +61,9 @@ test_expect 'a query: the same production through 100-entry runs as in memory, r
 	jq -e ".records == 3300" q.runs/manifest.json >/dev/null &&
 	# a reply dated before its parent has no relationship: 295 of the 300 do
 	test "$(grep -c "<Relationship Type=\"Reply\"" q.runs/LOADFILES/production.xml)" = 295 &&
-	jq -r ".documents[].id" q.runs/manifest.json >ids && sort -u ids >u && test "$(wc -l <u)" = 3300
+	jq -r ".documents[].id" q.runs/manifest.json >ids && sort -u ids >u && test "$(wc -l <u)" = 3300 &&
+	jq -e "[.documents[] | select(.version == 2)] | length == 300" q.runs/manifest.json >/dev/null &&
+	test "$(custos search --count "post OR reply")" = 3300
 '
 test_expect 'a hold, a matter tag and --with-thread: the same through runs as in memory' '
 	setup &&
