@@ -83,6 +83,8 @@ static int make_dir(custos_xsel_t *x)
 	size_t cap = (size_t)plen + 32;
 	if (!(x->dir = malloc(cap)))
 		return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+	if (plen == 1 && parent[0] == '/')
+		plen = 0;   /* the root: "/.custos-sort-..." */
 	snprintf(x->dir, cap, "%.*s/.custos-sort-XXXXXX", plen, parent);
 	if (!mkdtemp(x->dir)) {
 		int e = errno;
