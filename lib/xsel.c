@@ -31,7 +31,7 @@ struct custos_xsel {
 	size_t    n, cap;
 	tfile_t   run[CUSTOS_XSEL_FANIN];
 	size_t    n_runs, spilled;
-	bool      finished, fitted;
+	bool      fitted;
 	tfile_t   out;           /* the merged selection */
 	uint64_t  count, pos;    /* distinct entries; the next one to read */
 	entry_t  *win;           /* the reader's window (spilled) */
@@ -392,7 +392,6 @@ int custos_xsel__add(custos_xsel_t *x, int64_t created_at, uint64_t seq, uint64_
 int custos_xsel__finish(custos_xsel_t *x, uint64_t *count)
 {
 	int rc;
-	x->finished = true;
 	if (!x->n_runs) {
 		/* it fitted: sorted where it is, never written */
 		x->fitted = true;
