@@ -331,16 +331,21 @@ typedef struct {
 /* Every record query matches (holds and retention need all, not a page),
  * once each. */
 int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, const char *query);
-/* Every record query matches, once each, given to fn as it is found (in
- * no particular order): its highest matched seq and its time. Nothing is
- * held per match (the whole list is never in memory), but for records of
- * several versions. restart (may be NULL) is called before each attempt:
- * when the index changes under the reader, the matches are given again
- * from the start. fn returns CUSTOS_OK or a negative status that ends the
- * listing and is returned. */
+/* Every document query matches, given as it is found (in no particular
+ * order), nothing held per match: a record of one version to fn (its seq
+ * and time), each matched version of a record of several to multi (its
+ * id, the version's seq and time), which the caller merges into one
+ * record (custos_index_match_ids takes its highest matched seq and the
+ * time of its lowest). restart (may be NULL) is called before each
+ * attempt: when the index changes under the reader, the matches are given
+ * again from the start. fn and multi return CUSTOS_OK or a negative
+ * status that ends the listing and is returned. */
 typedef int (*custos_index_match_fn)(void *ctx, uint64_t seq, int64_t created_at);
+typedef int (*custos_index_match_multi_fn)(void *ctx, const char *id, uint64_t seq,
+                                           int64_t created_at);
 int custos_index_match_each(custos_index_t *idx, const char *query, custos_index_match_fn fn,
-                            void (*restart)(void *ctx), void *ctx);
+                            custos_index_match_multi_fn multi, void (*restart)(void *ctx),
+                            void *ctx);
 /* The records query matches among the documents of versions stored after
  * seq after (sorted by id): what a legal hold gains once new records are
  * indexed. Its cost follows the documents after `after`, not the index. */

@@ -3975,24 +3975,17 @@ int custos_index_match_ids(custos_index_t *idx, custos_index_idlist_t *out, cons
 }
 
 // Hands each match to the caller as it is found: nothing is kept per
-// match but what a record of several versions needs (its versions are in
-// by_seq, few). Keyed by store seq (64 bits), not by docid: the spy is
-// given a shard's document, whose docid is not the combined database's.
-typedef std::unordered_map<uint64_t, std::string> SeqMultiMap;
+// match, not even for the records of several versions, whose documents go
+// to the second callback with their record's id (the caller merges them).
 class EachSpy : public Xapian::MatchSpy {
-	const SeqMultiMap &by_seq;
 	custos_index_match_fn fn;
+	custos_index_match_multi_fn multi;
 	void *ctx;
     public:
-	struct Multi {
-		uint64_t first;     // the lowest matched seq, whose time the record takes
-		int64_t created;
-		uint64_t seq;       // the highest matched seq
-	};
-	std::unordered_map<std::string, Multi> multi;
 	int rc = CUSTOS_OK;
 
-	EachSpy(const SeqMultiMap &m, custos_index_match_fn f, void *c) : by_seq(m), fn(f), ctx(c) {}
+	EachSpy(custos_index_match_fn f, custos_index_match_multi_fn m, void *c)
+		: fn(f), multi(m), ctx(c) {}
 	void operator()(const Xapian::Document &doc, double) override
 	{
 		if (rc < 0)
@@ -4000,29 +3993,16 @@ class EachSpy : public Xapian::MatchSpy {
 		RecValue rv;
 		int64_t created;
 		read_hit(doc, rv, created);
-		auto m = by_seq.find(rv.seq);
-		if (m == by_seq.end()) {
+		if (doc.get_value(SLOT_MULTI).empty())
 			rc = fn(ctx, rv.seq, created);
-			return;
-		}
-		// a record of several versions: once, with its highest matched seq
-		// and the time of its first matched version
-		auto f = multi.find(m->second);
-		if (f == multi.end()) {
-			multi.emplace(m->second, Multi{ rv.seq, created, rv.seq });
-			return;
-		}
-		if (rv.seq < f->second.first) {
-			f->second.first = rv.seq;
-			f->second.created = created;
-		}
-		if (rv.seq > f->second.seq)
-			f->second.seq = rv.seq;
+		else
+			rc = multi(ctx, rv.id.c_str(), rv.seq, created);
 	}
 };
 
 int custos_index_match_each(custos_index_t *idx, const char *query, custos_index_match_fn fn,
-                            void (*restart)(void *ctx), void *ctx)
+                            custos_index_match_multi_fn multi, void (*restart)(void *ctx),
+                            void *ctx)
 {
 	int e;
 	if ((e = drain(idx)) < 0)
@@ -4034,31 +4014,18 @@ int custos_index_match_each(custos_index_t *idx, const char *query, custos_index
 		int pe = parse_query(idx, idx->db, query, nullptr, 0, p, &idx->err);
 		if (pe < 0)
 			return pe;
-		const Xapian::Database *db = idx->db;
-		// the documents of records with several versions, by store seq
-		SeqMultiMap by_seq;
-		for (const auto &kv : multi_matches(db, p.query)) {
-			RecValue rv;
-			int64_t created;
-			read_hit(db->get_document(kv.first), rv, created);
-			by_seq.emplace(rv.seq, kv.second);
-		}
-		EachSpy spy(by_seq, fn, ctx);
-		Xapian::Enquire enq(*db);
+		EachSpy spy(fn, multi, ctx);
+		Xapian::Enquire enq(*idx->db);
 		enq.set_query(p.query);
 		enq.set_weighting_scheme(Xapian::BoolWeight());
 		enq.add_matchspy(&spy);
-		Xapian::doccount all = db->get_doccount();
+		Xapian::doccount all = idx->db->get_doccount();
 		// no document kept: the spy sees every match
 		enq.get_mset(0, 0, all ? all : 1);
 		enq.clear_matchspies();
 		if (spy.rc < 0)
 			return custos_err_set(&idx->err, spy.rc, "cannot list matches: %s",
 			                      custos_status_str(spy.rc));
-		for (const auto &kv : spy.multi)
-			if ((spy.rc = fn(ctx, kv.second.seq, kv.second.created)) < 0)
-				return custos_err_set(&idx->err, spy.rc, "cannot list matches: %s",
-				                      custos_status_str(spy.rc));
 		return CUSTOS_OK;
 	});
 }

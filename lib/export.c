@@ -8,6 +8,7 @@
 #include "matter_internal.h"
 #include "module.h"
 #include "custos_export.h"
+#include "xsel.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -75,91 +76,162 @@ static int check_prefix(custos_err_t *err, const char *p)
 
 /* ---- the selection -------------------------------------------------------- */
 
-/* One record to produce: 24 bytes, what memory holds per record. */
-typedef struct {
-	int64_t  created_at;
-	uint64_t seq;
-	uint64_t bates;          /* its number once produced, 0 before (or not produced) */
-} entry_t;
+/* The selection goes through an external sort (lib/xsel.h): whatever its
+ * size, memory holds one run of entries, and the production reads it back
+ * in windows. */
+typedef custos_xsel_entry_t entry_t;
 
 typedef struct {
-	entry_t *v;
-	size_t n, cap;
-} entries_t;
-
-static int entry_add(entries_t *e, int64_t created_at, uint64_t seq)
-{
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 1024;
-		entry_t *nv = realloc(e->v, cap * sizeof *nv);
-		if (!nv)
-			return CUSTOS_ENOMEM;
-		e->v = nv;
-		e->cap = cap;
-	}
-	e->v[e->n++] = (entry_t){ created_at, seq, 0 };
-	return CUSTOS_OK;
-}
+	custos_xsel_t *sel;
+	custos_xsel_t *multi;    /* the matched versions of records of several */
+	int            rc;
+} match_t;
 
 static int match_fn(void *ctx, uint64_t seq, int64_t created_at)
 {
-	return entry_add(ctx, created_at, seq);
+	match_t *m = ctx;
+	return m->rc = custos_xsel__add(m->sel, created_at, seq, 0);
+}
+
+/* A matched version of a record of several: keyed by the first 64 bits of
+ * its id's SHA-256 and its seq, its time kept as its bates (merge_multi). */
+static int match_multi_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at)
+{
+	match_t *m = ctx;
+	uint8_t h[CUSTOS_SHA256_LEN];
+	uint64_t key = 0;
+	custos_sha256(h, id, strlen(id));
+	for (int k = 0; k < 8; k++)
+		key = key << 8 | h[k];
+	return m->rc = custos_xsel__add(m->multi, (int64_t)key, seq, (uint64_t)created_at);
 }
 
 static void match_restart(void *ctx)
 {
-	((entries_t *)ctx)->n = 0;
+	custos_xsel__reset(((match_t *)ctx)->sel);
+	custos_xsel__reset(((match_t *)ctx)->multi);
 }
 
-static int cmp_seq(const void *x, const void *y)
+/* Adds to sel the records of one key of merge_multi (g: their matched
+ * versions, by seq), each once: its highest matched seq with the time of
+ * its lowest, as custos_index_match_ids has them. The versions of the id
+ * of the highest seq are read from the store, so that two records whose
+ * ids share the key are told apart. */
+static int multi_group(custos_session_t *s, custos_store_t *st, custos_record_t *rec,
+                       entry_t *g, size_t gn, custos_xsel_t *sel)
 {
-	const entry_t *a = x, *b = y;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-static int cmp_date(const void *x, const void *y)
-{
-	const entry_t *a = x, *b = y;
-	if (a->created_at != b->created_at)
-		return a->created_at < b->created_at ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* Sorts in place (heapsort): qsort would take a second copy of the
- * entries for its merge, doubling the selection's memory at the peak. */
-static void sift(entry_t *v, size_t root, size_t n, int (*cmp)(const void *, const void *))
-{
-	for (;;) {
-		size_t c = 2 * root + 1;
-		if (c >= n)
-			return;
-		if (c + 1 < n && cmp(&v[c], &v[c + 1]) < 0)
-			c++;
-		if (cmp(&v[root], &v[c]) >= 0)
-			return;
-		entry_t t = v[root];
-		v[root] = v[c];
-		v[c] = t;
-		root = c;
+	int rc;
+	while (gn) {
+		uint64_t top = g[gn - 1].seq, *seqs = NULL;
+		size_t nv = 0, left = 0;
+		if (gn == 1)
+			return custos_xsel__add(sel, (int64_t)g[0].bates, top, 0);
+		if ((rc = custos_store_get_seq(st, top, rec)) == CUSTOS_ENOTFOUND ||
+		    rc == CUSTOS_ECORRUPT)
+			/* unreadable (disposed of since): the production says so for
+			 * its highest seq, as for any record */
+			return custos_xsel__add(sel, (int64_t)g[0].bates, top, 0);
+		if (rc < 0 || (rc = custos_store_versions(st, rec->id, &seqs, &nv)) < 0)
+			return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read "
+			                            "record seq %llu", (unsigned long long)top);
+		bool first = true;
+		for (size_t i = 0; i < gn; i++) {
+			bool mine = false;
+			for (size_t j = 0; j < nv && !mine; j++)
+				mine = seqs[j] == g[i].seq;
+			if (!mine)
+				g[left++] = g[i];
+			else if (first) {
+				rc = custos_xsel__add(sel, (int64_t)g[i].bates, top, 0);
+				first = false;
+			}
+		}
+		free(seqs);
+		if (rc < 0)
+			return rc;
+		if (left == gn)   /* not even its own seq: the store and the index disagree */
+			return custos_err_set(&s->err, CUSTOS_ECORRUPT, "record seq %llu (%s) is not "
+			                      "among its own versions", (unsigned long long)top, rec->id);
+		gn = left;
 	}
+	return CUSTOS_OK;
 }
 
-static void sort_entries(entry_t *v, size_t n, int (*cmp)(const void *, const void *))
+/* Adds to sel the records of several versions of m->multi (finished), once
+ * each; a key's versions, consecutive in it, are held together. */
+static int merge_multi(custos_session_t *s, custos_store_t *st, custos_xsel_t *multi,
+                       custos_xsel_t *sel)
 {
-	for (size_t i = n / 2; i-- > 0;)
-		sift(v, i, n, cmp);
-	for (size_t i = n; i-- > 1;) {
-		entry_t t = v[0];
-		v[0] = v[i];
-		v[i] = t;
-		sift(v, 0, i, cmp);
+	custos_record_t rec;
+	entry_t *v, *g = NULL;
+	size_t n, gn = 0, gcap = 0;
+	uint64_t count;
+	int rc;
+	custos_record_init(&rec);
+	if ((rc = custos_xsel__finish(multi, &count)) < 0)
+		goto done;
+	while ((rc = custos_xsel__next(multi, &v, &n)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			if (gn && g[0].created_at != v[i].created_at) {
+				if ((rc = multi_group(s, st, &rec, g, gn, sel)) < 0)
+					goto done;
+				gn = 0;
+			}
+			if (gn == gcap) {
+				size_t cap = gcap ? gcap * 2 : 16;
+				entry_t *ng = realloc(g, cap * sizeof *ng);
+				if (!ng) {
+					rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+					goto done;
+				}
+				g = ng;
+				gcap = cap;
+			}
+			g[gn++] = v[i];
+		}
+	if (rc == CUSTOS_OK && gn)
+		rc = multi_group(s, st, &rec, g, gn, sel);
+done:
+	free(g);
+	custos_record_free(&rec);
+	return rc;
+}
+
+/* Adds to sel every record query matches, once each: the index hands the
+ * matches over as it finds them (no list of them is built), those of
+ * records of several versions through an external sort of their own.
+ * what: the failure's words (NULL: the query's, as the export says them). */
+static int select_query(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                        const char *query, const char *dir, const char *what,
+                        custos_xsel_t *sel)
+{
+	match_t m = { sel, NULL, 0 };
+	int rc;
+	if ((rc = custos_xsel__new(&m.multi, dir, 0, &s->err)) < 0)
+		return rc;
+	if ((rc = custos_index_match_each(idx, query, match_fn, match_multi_fn, match_restart,
+	                                  &m)) < 0) {
+		if (m.rc < 0) {
+			/* the sort's failure, in the session's error */
+		} else if (what) {
+			custos_lib__index_fail(s, idx, rc, what);
+		} else {
+			const char *msg = custos_index_errmsg(idx);
+			custos_err_set(&s->err, rc, "%s%s", rc == CUSTOS_EFORMAT &&
+			               strncmp(msg, "bad query", 9) ? "bad query: " : "", msg);
+		}
+		goto done;
 	}
+	rc = merge_multi(s, st, m.multi, sel);
+done:
+	custos_xsel__free(m.multi);
+	return rc;
 }
 
 typedef struct {
 	custos_session_t *s;
 	custos_store_t   *st;
-	entries_t        *e;
+	custos_xsel_t    *sel;
 	custos_record_t   rec;
 	int               rc;
 } by_id_t;
@@ -179,78 +251,277 @@ static int add_by_id(void *ctx, const char *id)
 		uint64_t seq = seqs[n - 1];
 		rc = custos_store_get_seq(b->st, seq, &b->rec);
 		if (rc == CUSTOS_OK)
-			rc = entry_add(b->e, b->rec.created_at, seq);
+			rc = custos_xsel__add(b->sel, b->rec.created_at, seq, 0);
 		else if (rc == CUSTOS_ENOTFOUND)
 			rc = CUSTOS_OK;
 		else
 			custos_session__fail(b->s, rc, custos_store_err(b->st)->msg, "cannot read %s", id);
 	}
 	free(seqs);
-	if (rc == CUSTOS_ENOMEM)
-		custos_err_set(&b->s->err, rc, "out of memory");
 	return b->rc = rc;
 }
 
-/* Every thread member of the selected records, once per thread root. */
+/* The thread root of the record at seq (its own id when it is in no
+ * thread), borrowed from rec or the cache. */
+static int root_at(custos_session_t *s, custos_store_t *st, custos_root_cache_t *cache,
+                   custos_record_t *rec, uint64_t seq, const char **root)
+{
+	int rc;
+	if ((rc = custos_store_get_seq(st, seq, rec)) < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read record "
+		                            "seq %llu", (unsigned long long)seq);
+	if ((rc = custos_lib__thread_root(st, cache, rec, root, &s->err)) < 0)
+		return rc;
+	if (!*root)
+		*root = rec->id;
+	return CUSTOS_OK;
+}
+
+/* A thread root's key in a selection of roots: the first 128 bits of its
+ * SHA-256. (Two roots of one key would be taken for one: at 128 bits, for
+ * a billion roots, a chance of about 1 in 10^21.) */
+static int root_add(custos_xsel_t *roots, const char *root, uint64_t seq)
+{
+	uint8_t h[CUSTOS_SHA256_LEN];
+	uint64_t hi = 0, lo = 0;
+	custos_sha256(h, root, strlen(root));
+	for (int k = 0; k < 8; k++) {
+		hi = hi << 8 | h[k];
+		lo = lo << 8 | h[8 + k];
+	}
+	return custos_xsel__add(roots, (int64_t)hi, lo, seq);
+}
+
+/* Calls fn with each record of the conversation of each root of roots
+ * (finished; the seq of a record of each kept as its bates), each
+ * conversation read from the index once. */
+static int each_thread_member(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                              custos_root_cache_t *cache, custos_record_t *rec,
+                              custos_xsel_t *roots,
+                              int (*fn)(void *ctx, const custos_index_ident_t *m), void *ctx)
+{
+	entry_t *v;
+	size_t n;
+	int rc;
+	while ((rc = custos_xsel__next(roots, &v, &n)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			const char *root;
+			custos_index_idlist_t l = { 0 };
+			if ((rc = root_at(s, st, cache, rec, v[i].bates, &root)) < 0)
+				return rc;
+			if ((rc = custos_index_thread(idx, &l, root)) < 0)
+				return custos_lib__index_fail(s, idx, rc, "cannot read a conversation");
+			for (size_t j = 0; j < l.n && rc == CUSTOS_OK; j++)
+				rc = fn(ctx, &l.v[j]);
+			custos_index_idlist_free(&l);
+			if (rc < 0)
+				return rc;
+		}
+	return rc;
+}
+
+static int thread_add_fn(void *ctx, const custos_index_ident_t *m)
+{
+	return custos_xsel__add(ctx, m->created_at, m->seq, 0);
+}
+
+/* Every thread member of the selected records, once per thread root: *sel
+ * (finished) is replaced by a new selection of its entries and their
+ * threads' (*count of them). The roots go through a second external sort
+ * (root_add), so that each conversation is read once and memory stays
+ * bounded however many there are. */
 static int add_threads(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
-                       entries_t *e)
+                       const char *dir, custos_xsel_t **sel, uint64_t *count)
 {
 	custos_root_cache_t *cache = malloc(sizeof *cache);
+	custos_xsel_t *all = NULL, *roots = NULL;
 	custos_record_t rec;
-	char **roots = NULL;
-	size_t n_roots = 0, cap_roots = 0, n0 = e->n;
-	int rc = CUSTOS_OK;
+	entry_t *v;
+	size_t n;
+	uint64_t n_roots;
+	int rc;
 
 	if (!cache)
 		return custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	custos_lib__root_cache_init(cache);
 	custos_record_init(&rec);
-	for (size_t i = 0; i < n0 && rc == CUSTOS_OK; i++) {
-		const char *root;
-		if ((rc = custos_store_get_seq(st, e->v[i].seq, &rec)) < 0) {
-			custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read record seq %llu",
-			                     (unsigned long long)e->v[i].seq);
-			break;
+	if ((rc = custos_xsel__new(&all, dir, 0, &s->err)) < 0 ||
+	    (rc = custos_xsel__new(&roots, dir, 0, &s->err)) < 0)
+		goto done;
+	while ((rc = custos_xsel__next(*sel, &v, &n)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			const char *root;
+			if ((rc = custos_xsel__add(all, v[i].created_at, v[i].seq, 0)) < 0 ||
+			    (rc = root_at(s, st, cache, &rec, v[i].seq, &root)) < 0 ||
+			    (rc = root_add(roots, root, v[i].seq)) < 0)
+				goto done;
 		}
-		if ((rc = custos_lib__thread_root(st, cache, &rec, &root, &s->err)) < 0)
-			break;
-		if (!root)
-			root = rec.id;
-		bool seen = false;
-		for (size_t j = 0; j < n_roots && !seen; j++)
-			seen = !strcmp(roots[j], root);
-		if (seen)
-			continue;
-		if (n_roots == cap_roots) {
-			cap_roots = cap_roots ? cap_roots * 2 : 64;
-			char **nv = realloc(roots, cap_roots * sizeof *nv);
-			if (!nv) {
-				rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-				break;
-			}
-			roots = nv;
-		}
-		if (!(roots[n_roots] = strdup(root))) {
-			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-			break;
-		}
-		n_roots++;
-		custos_index_idlist_t l = { 0 };
-		if ((rc = custos_index_thread(idx, &l, root)) < 0) {
-			custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
-			break;
-		}
-		for (size_t j = 0; j < l.n && rc == CUSTOS_OK; j++)
-			if ((rc = entry_add(e, l.v[j].created_at, l.v[j].seq)) < 0)
-				custos_err_set(&s->err, rc, "out of memory");
-		custos_index_idlist_free(&l);
-	}
-	for (size_t j = 0; j < n_roots; j++)
-		free(roots[j]);
-	free(roots);
+	if (rc < 0 || (rc = custos_xsel__finish(roots, &n_roots)) < 0 ||
+	    (rc = each_thread_member(s, st, idx, cache, &rec, roots, thread_add_fn, all)) < 0 ||
+	    (rc = custos_xsel__finish(all, count)) < 0)
+		goto done;
+	custos_xsel__free(*sel);
+	*sel = all;
+	all = NULL;
+done:
+	custos_xsel__free(all);
+	custos_xsel__free(roots);
 	custos_record_free(&rec);
 	custos_lib__root_cache_free(cache);
 	free(cache);
+	return rc;
+}
+
+/* ---- a hold's records ------------------------------------------------------ */
+
+/* What custos hold show lists of hold name (its members, the ids it lists,
+ * and for an active hold what it covers now beyond them: its query's
+ * matches and, with_thread, the conversations of those and of the listed
+ * records not yet members, as custos_lib__hold_current has it), each
+ * record's latest version added to b's selection, without any of those
+ * lists in memory: the members and the listed ids are read from the
+ * policy one by one, the query's matches go through an external sort of
+ * their own, and the conversations' roots through another. */
+typedef struct {
+	by_id_t          *b;
+	custos_policy_t  *p;
+	const char       *name;
+	custos_xsel_t    *roots;
+	custos_root_cache_t *cache;
+	custos_record_t   rec;
+} hold_sel_t;
+
+static int member_fn(void *ctx, const char *id, const char *sha)
+{
+	(void)sha;
+	return add_by_id(((hold_sel_t *)ctx)->b, id);
+}
+
+/* a listed record not yet a member: its conversation too (with_thread) */
+static int listed_root_fn(void *ctx, const char *id, const char *sha)
+{
+	hold_sel_t *h = ctx;
+	custos_session_t *s = h->b->s;
+	custos_store_t *st = h->b->st;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	const char *root;
+	int rc;
+	(void)sha;
+	if (custos_hold_has_member(h->p, h->name, id))
+		return 0;
+	if ((rc = custos_store_versions(st, id, &seqs, &n)) < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+	uint64_t seq = n ? seqs[n - 1] : 0;
+	free(seqs);
+	if (!n)
+		return 0;
+	if ((rc = custos_store_get_seq(st, seq, &h->rec)) == CUSTOS_ENOTFOUND)
+		return 0;   /* disposed of: it covers nothing */
+	if (rc < 0)
+		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
+	if ((rc = custos_lib__thread_root(st, h->cache, &h->rec, &root, &s->err)) < 0)
+		return rc;
+	return root_add(h->roots, root ? root : h->rec.id, seq);
+}
+
+static int thread_by_id_fn(void *ctx, const custos_index_ident_t *m)
+{
+	return add_by_id(ctx, m->id);
+}
+
+static int select_hold(custos_session_t *s, custos_index_t *idx, by_id_t *b, const char *dir,
+                       const char *name)
+{
+	custos_holds_t hs = { 0 };
+	custos_xsel_t *base = NULL;
+	hold_sel_t h = { b, NULL, name, NULL, NULL, { 0 } };
+	entry_t *v;
+	size_t n;
+	uint64_t k;
+	int rc;
+
+	custos_record_init(&h.rec);
+	if ((rc = custos_session__begin(s, CUSTOS_OP_HOLD_READ, "read legal holds")) < 0 ||
+	    (rc = custos_session__policy(s, &h.p)) < 0)
+		goto done;
+	if ((rc = custos_hold_get(h.p, name, &hs)) < 0) {
+		custos_lib__policy_fail(s, h.p, rc);
+		if (rc == CUSTOS_ENOTFOUND)
+			custos_err_set(&s->err, rc, "no hold named '%s'", name);
+		goto done;
+	}
+	const custos_hold_t *hd = &hs.v[0];
+	/* fn's own failures are in the session's error already */
+	if ((rc = custos_hold_members(h.p, name, member_fn, &h)) != 0 ||
+	    (hd->listed && (rc = custos_hold_listed(h.p, name, member_fn, &h)) != 0)) {
+		if (!s->err.msg[0])
+			custos_lib__policy_fail(s, h.p, rc);
+		goto done;
+	}
+	if (!hd->active)
+		goto done;
+	if (hd->with_thread) {
+		if (!(h.cache = malloc(sizeof *h.cache))) {
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+			goto done;
+		}
+		custos_lib__root_cache_init(h.cache);
+		if ((rc = custos_xsel__new(&h.roots, dir, 0, &s->err)) < 0)
+			goto done;
+	}
+	if (hd->query[0]) {
+		if ((rc = custos_xsel__new(&base, dir, 0, &s->err)) < 0 ||
+		    (rc = select_query(s, b->st, idx, hd->query, dir, "cannot run the hold's query",
+		                       base)) < 0)
+			goto done;
+		if ((rc = custos_xsel__finish(base, &k)) < 0)
+			goto done;
+		while ((rc = custos_xsel__next(base, &v, &n)) > 0)
+			for (size_t i = 0; i < n; i++) {
+				if ((rc = custos_store_get_seq(b->st, v[i].seq, &h.rec)) == CUSTOS_ENOTFOUND)
+					continue;
+				if (rc < 0) {
+					custos_session__fail(s, rc, custos_store_err(b->st)->msg, "cannot read "
+					                     "record seq %llu", (unsigned long long)v[i].seq);
+					goto done;
+				}
+				bool member = custos_hold_has_member(h.p, name, h.rec.id);
+				if (!member && !(hd->listed && custos_hold_lists(h.p, name, h.rec.id)) &&
+				    (rc = add_by_id(b, h.rec.id)) < 0)
+					goto done;
+				const char *root;
+				if (hd->with_thread && !member &&
+				    ((rc = custos_lib__thread_root(b->st, h.cache, &h.rec, &root,
+				                                   &s->err)) < 0 ||
+				     (rc = root_add(h.roots, root ? root : h.rec.id, v[i].seq)) < 0))
+					goto done;
+			}
+		if (rc < 0)
+			goto done;
+	}
+	if (hd->with_thread) {
+		if ((hd->listed && (rc = custos_hold_listed(h.p, name, listed_root_fn, &h)) != 0)) {
+			if (!s->err.msg[0])
+				custos_lib__policy_fail(s, h.p, rc);
+			goto done;
+		}
+		if ((rc = custos_xsel__finish(h.roots, &k)) < 0 ||
+		    (rc = each_thread_member(s, b->st, idx, h.cache, &h.rec, h.roots, thread_by_id_fn,
+		                             b)) < 0)
+			goto done;
+	}
+	rc = CUSTOS_OK;
+done:
+	custos_xsel__free(base);
+	custos_xsel__free(h.roots);
+	if (h.cache) {
+		custos_lib__root_cache_free(h.cache);
+		free(h.cache);
+	}
+	custos_record_free(&h.rec);
+	custos_holds_free(&hs);
+	custos_policy_free(h.p);
 	return rc;
 }
 
@@ -272,7 +543,8 @@ typedef struct {
 	custos_html_t    *html;
 	custos_pdf_t     *pdf;
 	custos_privlog_t *privlog;
-	entries_t         e;
+	custos_xsel_t    *sel;
+	uint64_t          count;         /* the records selected */
 	const char       *prefix;
 	uint64_t          start;
 	int               width;
@@ -419,12 +691,6 @@ static char *prev_text(xp_t *x, const custos_record_t *r)
 	return out;
 }
 
-static entry_t *find_entry(xp_t *x, int64_t created_at, uint64_t seq)
-{
-	entry_t key = { created_at, seq, 0 };
-	return bsearch(&key, x->e.v, x->e.n, sizeof key, cmp_date);
-}
-
 static int produce_one(xp_t *x, entry_t *en, custos_record_t *rec, custos_record_t *parent)
 {
 	custos_session_t *s = x->s;
@@ -538,10 +804,13 @@ static int produce_one(xp_t *x, entry_t *en, custos_record_t *rec, custos_record
 	    (x->records && (rc = custos_records_doc(x->records, &doc)) < 0))
 		goto xfail;
 	if (x->edrm && parent && parent->id) {
-		entry_t *pe = find_entry(x, parent->created_at, parent->seq);
-		if (pe && pe->bates) {
+		/* the parent's number, when it was produced before this record */
+		uint64_t pn;
+		if ((rc = custos_xsel__bates(x->sel, parent->created_at, parent->seq, &pn)) < 0)
+			goto done;
+		if (rc) {
 			char pb[64];
-			bates(x, pb, pe->bates);
+			bates(x, pb, pn);
 			if ((rc = custos_edrm_reply(x->edrm, pb, doc.bates)) < 0)
 				goto xfail;
 		}
@@ -729,31 +998,25 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	if (opts->matter && (rc = custos_matter__reader(s, opts->matter, &x.mr)) < 0)
 		goto audit;
 
-	/* the selection */
+	/* the selection: through the external sort, in date order, each record
+	 * once (lib/xsel.h) */
+	if ((rc = custos_xsel__new(&x.sel, dir, 0, &s->err)) < 0)
+		goto audit;
 	if (opts->query) {
 		/* straight into the 24-byte entries: the index's list of matches
 		 * (ids and all) is never held whole */
-		if ((rc = custos_index_match_each(x.idx, opts->query, match_fn, match_restart,
-		                                  &x.e)) < 0) {
-			const char *m = custos_index_errmsg(x.idx);
-			custos_err_set(&s->err, rc, "%s%s", rc == CUSTOS_EFORMAT &&
-			               strncmp(m, "bad query", 9) ? "bad query: " : "", m);
+		if ((rc = select_query(s, x.st, x.idx, opts->query, dir, NULL, x.sel)) < 0)
 			goto audit;
-		}
 	} else if (opts->hold) {
-		custos_hold_report_t hr;
-		if ((rc = custos_archive_hold_show(s, opts->hold, &hr)) < 0)
-			goto audit;
-		by_id_t b = { s, x.st, &x.e, { 0 }, 0 };
+		/* the hold's ids one by one, never its whole list */
+		by_id_t b = { s, x.st, x.sel, { 0 }, 0 };
 		custos_record_init(&b.rec);
-		for (size_t i = 0; i < hr.n && rc == CUSTOS_OK; i++)
-			rc = add_by_id(&b, hr.v[i].id);
+		rc = select_hold(s, x.idx, &b, dir, opts->hold);
 		custos_record_free(&b.rec);
-		custos_hold_report_free(&hr);
 		if (rc < 0)
 			goto audit;
 	} else {
-		by_id_t b = { s, x.st, &x.e, { 0 }, 0 };
+		by_id_t b = { s, x.st, x.sel, { 0 }, 0 };
 		custos_record_init(&b.rec);
 		rc = custos_matter__each(x.mr, opts->tag, add_by_id, &b);
 		custos_record_free(&b.rec);
@@ -763,19 +1026,13 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 			goto audit;
 		}
 	}
-	if (opts->with_thread && x.e.n && (rc = add_threads(s, x.st, x.idx, &x.e)) < 0)
+	if ((rc = custos_xsel__finish(x.sel, &x.count)) < 0)
 		goto audit;
-	if (x.e.n) {
-		sort_entries(x.e.v, x.e.n, cmp_seq);
-		size_t u = 0;
-		for (size_t i = 0; i < x.e.n; i++)
-			if (!u || x.e.v[u - 1].seq != x.e.v[i].seq)
-				x.e.v[u++] = x.e.v[i];
-		x.e.n = u;
-		sort_entries(x.e.v, x.e.n, cmp_date);
-	}
-	progress(&x, "select", 0, x.e.n);
-	if (!x.e.n) {
+	if (opts->with_thread && x.count &&
+	    (rc = add_threads(s, x.st, x.idx, dir, &x.sel, &x.count)) < 0)
+		goto audit;
+	progress(&x, "select", 0, x.count);
+	if (!x.count) {
 		rc = custos_err_set(&s->err, CUSTOS_ENOTFOUND, "%s: nothing to produce (index "
 		                    "watermark %llu); no directory was made", opts->query ?
 		                    "the query matches no record" : opts->hold ? "the hold covers no "
@@ -787,7 +1044,7 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	/* the directory and the writers */
 	x.start = opts->start ? opts->start : 1;
 	x.width = 6;
-	for (uint64_t top = x.start + 4 * (uint64_t)x.e.n; top >= 1000000; top /= 10)
+	for (uint64_t top = x.start + 4 * x.count; top >= 1000000; top /= 10)
 		x.width++;
 	x.next = x.start;
 	if (!(x.cache = malloc(sizeof *x.cache))) {
@@ -805,8 +1062,15 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	custos_buf_t sel = { 0 };
 	selection_json(&sel, opts);
 	logf_(&x, "production by %s; selection %s", s->actor ? s->actor : "(no actor)", sel.data);
-	logf_(&x, "snapshot: index watermark %llu, store last seq %llu; %zu records selected",
-	      (unsigned long long)x.sum.watermark, (unsigned long long)x.sum.store_last_seq, x.e.n);
+	logf_(&x, "snapshot: index watermark %llu, store last seq %llu; %llu records selected",
+	      (unsigned long long)x.sum.watermark, (unsigned long long)x.sum.store_last_seq,
+	      (unsigned long long)x.count);
+	if (custos_xsel__runs(x.sel))
+		logf_(&x, "the selection was sorted in %zu runs, spilled to temporary files beside "
+		      "this directory and merged; they are removed before the manifest is written",
+		      custos_xsel__runs(x.sel));
+	else
+		logf_(&x, "the selection was sorted in memory");
 	custos_buf_free(&sel);
 	char desc[256];
 	snprintf(desc, sizeof desc, "custos production %s", x.prefix);
@@ -824,38 +1088,52 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	    (x.mr && (rc = custos_privlog_open(x.d, &x.privlog)) < 0))
 		goto xfail;
 
-	/* the records, in date order */
-	for (size_t i = 0; i < x.e.n; i++) {
-		if (cancelled(&x)) {
-			rc = custos_err_set(&s->err, CUSTOS_ECANCELED, "the export was cancelled after "
-			                    "%llu of %zu records; '%s' has no manifest",
-			                    (unsigned long long)x.sum.records, x.e.n, dir);
-			goto xfail;
-		}
-		entry_t *en = &x.e.v[i];
-		if ((rc = custos_store_get_seq(x.st, en->seq, &rec)) < 0) {
-			if (rc != CUSTOS_ENOTFOUND && rc != CUSTOS_ECORRUPT) {
-				custos_session__fail(s, rc, custos_store_err(x.st)->msg, "cannot read record "
-				                     "seq %llu", (unsigned long long)en->seq);
+	/* the records, in date order, a window of the selection at a time */
+	entry_t *win;
+	size_t n_win;
+	uint64_t at = 0;
+	while ((rc = custos_xsel__next(x.sel, &win, &n_win)) > 0) {
+		for (size_t k = 0; k < n_win; k++, at++) {
+			if (cancelled(&x)) {
+				rc = custos_err_set(&s->err, CUSTOS_ECANCELED, "the export was cancelled "
+				                    "after %llu of %llu records; '%s' has no manifest",
+				                    (unsigned long long)x.sum.records,
+				                    (unsigned long long)x.count, dir);
 				goto xfail;
 			}
-			if ((rc = unreadable(&x, en, rc)) < 0)
+			entry_t *en = &win[k];
+			if ((rc = custos_store_get_seq(x.st, en->seq, &rec)) < 0) {
+				if (rc != CUSTOS_ENOTFOUND && rc != CUSTOS_ECORRUPT) {
+					custos_session__fail(s, rc, custos_store_err(x.st)->msg, "cannot read "
+					                     "record seq %llu", (unsigned long long)en->seq);
+					goto xfail;
+				}
+				if ((rc = unreadable(&x, en, rc)) < 0)
+					goto xfail;
+				continue;
+			}
+			custos_record_t *par = NULL;
+			if (rec.in_reply_to && (x.pdf || x.edrm) &&
+			    custos_store_get(x.st, rec.in_reply_to, 0, &parent) == CUSTOS_OK)
+				par = &parent;
+			if ((rc = produce_one(&x, en, &rec, par)) < 0)
 				goto xfail;
-			continue;
-		}
-		custos_record_t *par = NULL;
-		if (rec.in_reply_to && (x.pdf || x.edrm) &&
-		    custos_store_get(x.st, rec.in_reply_to, 0, &parent) == CUSTOS_OK)
-			par = &parent;
-		if ((rc = produce_one(&x, en, &rec, par)) < 0)
-			goto xfail;
-		/* a few times a second, whatever a record costs (a PDF, a line) */
-		if (i == 0 || ((i & 63) == 63 && custos_time_now() - x.reported >= 250)) {
-			x.reported = custos_time_now();
-			progress(&x, "produce", x.sum.records, x.e.n);
+			/* its number, for the replies to it (EDRM's relationships) */
+			if (x.edrm && (rc = custos_xsel__mark(x.sel, en)) < 0)
+				goto xfail;
+			/* a few times a second, whatever a record costs (a PDF, a line) */
+			if (at == 0 || ((at & 63) == 63 && custos_time_now() - x.reported >= 250)) {
+				x.reported = custos_time_now();
+				progress(&x, "produce", x.sum.records, x.count);
+			}
 		}
 	}
-	progress(&x, "finish", x.sum.records, x.e.n);
+	if (rc < 0)
+		goto xfail;
+	/* the sort's directory goes before the manifest comes */
+	custos_xsel__free(x.sel);
+	x.sel = NULL;
+	progress(&x, "finish", x.sum.records, x.count);
 	uint64_t rsmf_files = 0, priv_rows = 0;
 	if ((rc = close_writers(&x, &rsmf_files, &priv_rows)) < 0)
 		goto xfail;
@@ -966,7 +1244,7 @@ audit:;
 	custos_buf_free(&x.text);
 	custos_buf_free(&x.json);
 	custos_buf_free(&x.path);
-	free(x.e.v);
+	custos_xsel__free(x.sel);
 	return rc;
 }
 

@@ -38,12 +38,15 @@ test_expect 'bad options are refused before anything is queued; a selection of n
 	custos audit --json | jq -s -e "map(select(.action == \"job-submit\" and .params.kind == \"production\" and .status != \"ok\")) | length == 5" >/dev/null
 '
 
+# (the selection sorted in runs of 50 entries, so that the sort's files
+# are there while it runs, and gone after)
 test_expect 'cancelled queued or running: failed, no manifest, nothing left, audited' '
 	custos init >/dev/null && gen_posts 600 >a.ndjson && custos ingest a.ndjson >/dev/null &&
-	token l legal && token a auditor && serve_start --no-poll &&
+	token l legal && token a auditor && CUSTOS_TEST_SORT_BUDGET=50 serve_start --no-poll &&
 	test "$(post l "{\"query\":\"post\",\"formats\":\"dat\",\"images\":true}")" = 202 && run=$(job_id) &&
 	test "$(post l "{\"query\":\"#topic1\",\"formats\":\"dat\"}")" = 202 && queued=$(job_id) &&
 	job_wait l "$run" running &&
+	wait_for 30 sh -c "ls -A archive/service/productions | grep -q custos-sort" &&
 	test "$(api a DELETE "/v1/jobs/$run")" = 403 &&
 	test "$(api l DELETE "/v1/jobs/$queued")" = 200 && jq -e ".state == \"failed\"" body >/dev/null &&
 	test "$(api l DELETE "/v1/jobs/$run")" = 202 && jq -e ".cancel == \"requested\"" body >/dev/null &&
@@ -52,6 +55,7 @@ test_expect 'cancelled queued or running: failed, no manifest, nothing left, aud
 	test "$(api l GET "/v1/jobs/$queued")" = 200 &&
 	jq -e ".state == \"failed\" and .error == \"cancelled before it ran\" and .started_at == null" body >/dev/null &&
 	test ! -e "archive/service/productions/$run" && test ! -e "archive/service/productions/$queued" &&
+	test -z "$(ls -A archive/service/productions)" &&
 	test "$(api l GET "/v1/jobs/$run/files")" = 404 && grep -q "failed: it has no files" body &&
 	test "$(api l GET "/v1/jobs/$run/download")" = 404 &&
 	test "$(api l DELETE "/v1/jobs/$run")" = 400 &&
