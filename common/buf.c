@@ -1,6 +1,7 @@
 /* Growable byte buffers and arenas. */
 #include "custos_common.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,11 @@ int custos_buf_adds(custos_buf_t *b, const char *s)
 
 int custos_buf_addc(custos_buf_t *b, char c)
 {
+	if (b->len + 2 <= b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return CUSTOS_OK;
+	}
 	return custos_buf_add(b, &c, 1);
 }
 
@@ -64,16 +70,43 @@ int custos_buf_printf(custos_buf_t *b, const char *fmt, ...)
 	return CUSTOS_OK;
 }
 
+/* The bytes of w (8 of the string, little-endian) that JSON must escape
+ * (below 0x20, '"', '\\'), as the high bit of each: the lowest one set is
+ * exact (a borrow only runs upward from a byte that is itself flagged). */
+static inline uint64_t json_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+}
+
 int custos_buf_add_json_str(custos_buf_t *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* worst case every byte becomes \u00XX */
-	if (custos_buf_reserve(b, n * 6 + 2) != 0)
+	/* worst case every byte becomes \u00XX; 8 more for the word stores */
+	if (n > (SIZE_MAX - 16) / 6 || custos_buf_reserve(b, n * 6 + 2 + 8) != 0)
 		return CUSTOS_ENOMEM;
 	char *o = b->data + b->len;
 	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < n;) {
+		unsigned char c;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (i + 8 <= n) {
+			/* 8 bytes at a time: stored whole, kept up to the first to escape */
+			uint64_t w, m;
+			memcpy(&w, s + i, 8);
+			memcpy(o, &w, 8);
+			if (!(m = json_special(w))) {
+				i += 8;
+				o += 8;
+				continue;
+			}
+			size_t k = (size_t)__builtin_ctzll(m) >> 3;
+			i += k;
+			o += k;
+		}
+#endif
+		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			*o++ = (char)c;
 			continue;
