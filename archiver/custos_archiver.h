@@ -196,15 +196,18 @@ int custos_store_get_seq(custos_store_t *st, uint64_t seq, custos_record_t *rec)
  * custos_store_readers_default gives a thread count for this machine (online
  * CPUs less the calling one, at most 4). prep (NULL: none) is called on
  * whichever thread read record i of a window, right after a successful read,
- * with the window's arg: work that needs only the record (its JSON) done
- * there too; it must touch nothing another thread touches.
+ * with the window's arg and the record's canonical JSON as the read made it
+ * to check the content hash (custos_record_to_json's CUSTOS_JSON_STORE
+ * form of rec, valid for the call): work that needs only the record (its
+ * JSON) done there too; it must touch nothing another thread touches.
  * @return CUSTOS_OK; CUSTOS_EBUSY when a writer committed after st's snapshot
  *         was taken (no reader can see that snapshot any more: read on st
  *         alone, or take a new snapshot before selecting anything);
  *         CUSTOS_EINVAL (st not pinned), CUSTOS_ENOMEM, CUSTOS_EIO. st's error
  *         says which. */
 typedef struct custos_store_readers custos_store_readers_t;
-typedef void (*custos_store_prep_fn)(void *arg, size_t i, custos_record_t *rec);
+typedef void (*custos_store_prep_fn)(void *arg, size_t i, custos_record_t *rec,
+                                     const char *json, size_t json_len);
 unsigned custos_store_readers_default(void);
 int  custos_store_readers_open(custos_store_readers_t **out, custos_store_t *st, unsigned threads,
                                custos_store_prep_fn prep);

@@ -558,9 +558,14 @@ int custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 		rec->version = h.version;
 	if (!rec->seq)
 		rec->seq = seq;
-	if ((err = custos_record_hash(rec)) < 0)
+	/* the content hash as custos_record_hash computes it, serializing the
+	 * stored form in the same pass (kept in st->canon for the readers) */
+	uint8_t content[CUSTOS_SHA256_LEN];
+	st->canon.len = 0;
+	if ((err = custos_record_to_json_hashed(rec, &st->canon, content)) < 0)
 		return custos_err_set(&st->err, err, "seq %llu: cannot hash record",
 		                      (unsigned long long)seq);
+	custos_hex(rec->content_sha256, content, 32);
 	custos_hex(hex, h.content, 32);
 	if (strcmp(hex, rec->content_sha256) != 0)
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT,
@@ -1249,6 +1254,7 @@ void custos_store_free(custos_store_t *st)
 	custos_buf_free(&st->plain);
 	custos_buf_free(&st->comp);
 	custos_buf_free(&st->json);
+	custos_buf_free(&st->canon);
 	sodium_memzero(st->rnd, sizeof st->rnd);
 	custos_store__shared_t *sh = st->sh;
 	free(st);

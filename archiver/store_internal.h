@@ -158,6 +158,9 @@ struct custos_store {
 	ZSTD_CCtx   *cctx;
 	ZSTD_DCtx   *dctx;
 	custos_buf_t plain, comp, json;   /* scratch, reused */
+	custos_buf_t canon;               /* the last record decoded, serialized again as
+	                                   * CUSTOS_JSON_STORE: what its content hash was
+	                                   * checked on */
 	custos_batch_t *batch;            /* the open batch, at most one per environment */
 	MDB_txn     *snap;                /* pinned read snapshot (custos_store_snapshot) */
 	uint8_t      rnd[4096];           /* pool of random bytes for keys */

@@ -55,7 +55,7 @@ static void read_some(custos_store_readers_t *r, custos_store_t *view, rwin_t *w
 	for (size_t i = from; i < to; i++) {
 		w->rcs[i] = custos_store_get_seq(view, w->seqs[i], &w->recs[i]);
 		if (w->rcs[i] == CUSTOS_OK && r->prep)
-			r->prep(w->arg, i, &w->recs[i]);
+			r->prep(w->arg, i, &w->recs[i], view->canon.data, view->canon.len);
 	}
 	pthread_mutex_lock(&r->mu);
 	w->done += to - from;

@@ -162,8 +162,11 @@ int  custos_records_doc(custos_records_t *w, const custos_xdoc_t *doc);
 /* Writes into out (emptied first) the JSON object records.jsonl holds for
  * rec under "record" (every field, then its raw bytes): what
  * custos_records_doc writes for a record not withheld, made ahead of it on
- * any thread (doc->record_json). CUSTOS_ENOMEM. */
-int  custos_records_prep(const custos_record_t *rec, custos_buf_t *out);
+ * any thread (doc->record_json). store (NULL: none) is rec's
+ * CUSTOS_JSON_STORE form (n bytes), which saves serializing rec again.
+ * CUSTOS_ENOMEM. */
+int  custos_records_prep(const custos_record_t *rec, const char *store, size_t n,
+                         custos_buf_t *out);
 int  custos_records_close(custos_records_t *w);
 
 /* ---- RSMF 2.0 ----------------------------------------------------------------- */

@@ -130,9 +130,10 @@ static int csv_row(custos_records_t *w, const custos_xdoc_t *doc)
 
 /* The record's object: every field, then its raw bytes (as text when they
  * are UTF-8, else as hex), appended to b. */
-static int record_obj(const custos_record_t *r, custos_buf_t *b)
+static int record_obj(const custos_record_t *r, const char *store, size_t n, custos_buf_t *b)
 {
-	if (custos_record_to_json(r, CUSTOS_JSON_FULL, b) < 0)
+	if ((store ? custos_record_to_json_full_from(r, store, n, b)
+	           : custos_record_to_json(r, CUSTOS_JSON_FULL, b)) < 0)
 		return CUSTOS_ENOMEM;
 	if (!r->raw)
 		return CUSTOS_OK;
@@ -193,15 +194,16 @@ static int jsonl_line(custos_records_t *w, const custos_xdoc_t *doc)
 			return rc;
 		return custos_xfile_write(w->jsonl, "}\n", 2);
 	}
-	if (record_obj(r, &w->b) < 0 || custos_buf_adds(&w->b, "}\n") < 0)
+	if (record_obj(r, NULL, 0, &w->b) < 0 || custos_buf_adds(&w->b, "}\n") < 0)
 		return CUSTOS_ENOMEM;
 	return custos_xfile_write(w->jsonl, w->b.data, w->b.len);
 }
 
-int custos_records_prep(const custos_record_t *rec, custos_buf_t *out)
+int custos_records_prep(const custos_record_t *rec, const char *store, size_t n,
+                        custos_buf_t *out)
 {
 	custos_buf_clear(out);
-	return record_obj(rec, out);
+	return record_obj(rec, store, n, out);
 }
 
 int custos_records_doc(custos_records_t *w, const custos_xdoc_t *doc)

@@ -630,10 +630,10 @@ typedef struct {
 
 /* On the reader thread that read record i of the window: its records.jsonl
  * text, made there (left empty when it cannot be: made when written). */
-static void prep_json(void *arg, size_t i, custos_record_t *rec)
+static void prep_json(void *arg, size_t i, custos_record_t *rec, const char *json, size_t n)
 {
 	xslot_t *sl = arg;
-	if (custos_records_prep(rec, &sl->json[i]) < 0)
+	if (custos_records_prep(rec, json, n, &sl->json[i]) < 0)
 		custos_buf_clear(&sl->json[i]);
 }
 

@@ -196,8 +196,44 @@ static void test_record__json_strings_escape_as_the_plain_rule_says(void)
 	custos_buf_free(&want);
 }
 
+/* The full form made from the stored form is the full form. */
+static void test_record__full_json_from_the_stored_form_is_the_full_form(void)
+{
+	static const char *const recs[] = {
+		sample,
+		"{\"id\":\"x:2\",\"platform\":\"x\",\"created_at\":\"2021-01-02T03:04:05Z\","
+		"\"author\":{\"handle\":\"b\"},\"text\":\"t\",\"source\":{\"format\":\"ndjson\","
+		"\"file\":\"a \\\"b\\\".ndjson\",\"offset\":12,\"line\":3},\"custodian\":\"Legal\"}",
+	};
+	custos_err_t err;
+	for (size_t k = 0; k < sizeof recs / sizeof recs[0]; k++)
+		for (int tail = 0; tail < 2; tail++) {
+			custos_record_t r;
+			custos_buf_t full = { 0 }, store = { 0 }, got = { 0 };
+			custos_record_init(&r);
+			CHECK_OK(custos_record_from_json(&r, recs[k], strlen(recs[k]), &err));
+			r.captured_at = 1700000000123;
+			if (tail) {
+				r.version = 3;
+				r.seq = 12345678901ull;
+				CHECK_OK(custos_record_hash(&r));
+			}
+			CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_FULL, &full));
+			CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_STORE, &store));
+			custos_buf_adds(&got, "x");
+			CHECK_OK(custos_record_to_json_full_from(&r, store.data, store.len, &got));
+			CHECK_STR(got.data + 1, full.data);
+			CHECK(custos_record_to_json_full_from(&r, "x", 1, &got) == CUSTOS_EINVAL);
+			custos_buf_free(&full);
+			custos_buf_free(&store);
+			custos_buf_free(&got);
+			custos_record_free(&r);
+		}
+}
+
 CHECK_MAIN(CHECK_CASE(test_record__from_json_reads_required_and_optional_fields),
            CHECK_CASE(test_record__json_strings_escape_as_the_plain_rule_says),
+           CHECK_CASE(test_record__full_json_from_the_stored_form_is_the_full_form),
            CHECK_CASE(test_record__sha256_gives_the_standard_digests),
            CHECK_CASE(test_record__canonical_json_is_stable_and_hash_ignores_capture),
            CHECK_CASE(test_record__bad_records_say_what_is_wrong),
