@@ -979,7 +979,7 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 		custos_err_set(&s->err, rc, "out of memory");
 		goto xfail;
 	}
-	xslot_t *sl;
+	xslot_t *sl = NULL;
 	size_t nth = 0;
 	while ((rc = window_next(&win, &sl)) > 0) {
 		for (size_t j = 0; j < sl->n; j++, nth++) {
