@@ -1094,6 +1094,7 @@ xfail:
 		custos_xfile_close(x.log);
 	x.log = NULL;
 audit:;
+	window_free(&win);   /* the readers first: they read into its slots */
 	custos_buf_t p = { 0 }, r = { 0 };
 	selection_json(&p, opts);
 	p.len--;   /* its closing brace: the directory and the forms go inside */
@@ -1124,8 +1125,6 @@ audit:;
 	custos_buf_free(&head);
 	if (summary)
 		*summary = x.sum;
-	window_free(&win);   /* the readers first: they read into its slots */
-	custos_store_readers_free(x.rd);
 	custos_xdir_free(x.d);
 	custos_matter__reader_free(x.mr);
 	if (x.cache) {
