@@ -191,8 +191,10 @@ int custos_store_get_seq(custos_store_t *st, uint64_t seq, custos_record_t *rec)
  * records read by seq with every check custos_store_get_seq makes, a window
  * of them at a time, by `threads` worker threads (each with its own view and
  * a read transaction of the very snapshot st has: the same mdb_txn_id) and
- * by the calling thread while it waits. Two windows can be in flight: start
- * the next one, use the one waited for, then wait for the next.
+ * by the calling thread while it waits (fewer workers when the process can
+ * start no more threads: custos_store_readers_threads says how many; with
+ * none the calling thread reads everything). Two windows can be in flight:
+ * start the next one, use the one waited for, then wait for the next.
  * custos_store_readers_default gives a thread count for this machine (online
  * CPUs less the calling one, at most 4). prep (NULL: none) is called on
  * whichever thread read record i of a window, right after a successful read,

@@ -144,9 +144,10 @@ int custos_store_readers_open(custos_store_readers_t **out, custos_store_t *st, 
 		a->r = r;
 		a->view = v;
 		if (pthread_create(&r->th[r->n], NULL, worker, a) != 0) {
+			/* the process may start no more threads: the ones running (or
+			 * the calling thread alone) read everything */
 			free(a);
 			custos_store_free(v);
-			err = custos_err_set(&st->err, CUSTOS_ENOMEM, "cannot start a reader thread");
 			break;
 		}
 		r->view[r->n++] = v;
