@@ -701,6 +701,34 @@ int custos_store_snapshot(custos_store_t *st, bool pin)
 	return err;
 }
 
+int custos_store__snapshot_nowait(custos_store_t *st)
+{
+	custos_store__shared_t *sh = st->sh;
+	MDB_txn *t;
+	int rc;
+	if (st->snap)
+		return CUSTOS_OK;
+	/* gate_enter without its wait: a resize waits for every transaction of
+	 * the process, the caller's pinned one among them, so waiting for the
+	 * resize here would wait for ever */
+	pthread_mutex_lock(&sh->mu);
+	if (sh->resizing) {
+		pthread_mutex_unlock(&sh->mu);
+		return custos_err_set(&st->err, CUSTOS_EBUSY, "the store's map is being resized");
+	}
+	sh->txns++;
+	pthread_mutex_unlock(&sh->mu);
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t)) != 0) {
+		gate_leave(sh);
+		if (rc == MDB_MAP_RESIZED)   /* a later commit grew the map: not the snapshot */
+			return custos_err_set(&st->err, CUSTOS_EBUSY, "the store changed after the "
+			                      "snapshot was taken (its map grew)");
+		return custos_store__mdb(st, rc, "cannot begin read transaction");
+	}
+	st->snap = t;
+	return CUSTOS_OK;
+}
+
 bool custos_store_pinned(const custos_store_t *st)
 {
 	return st->snap != NULL;

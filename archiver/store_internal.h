@@ -346,6 +346,12 @@ void custos_store__read_done(custos_store_t *st, MDB_txn *txn);
  * ("cannot <what>: ...") unless err already says what went wrong. */
 int custos_store__read_end(custos_store_t *st, MDB_txn *txn, MDB_cursor *c, int rc, int err,
                            const char *what);
+/* Pins a read snapshot on st like custos_store_snapshot, but never waits
+ * and never resizes the map: for a view opened while another view of the
+ * same thread holds its snapshot (a resize would wait for that one).
+ * CUSTOS_EBUSY when a resize is under way or the map grew since (a commit
+ * after the other view's snapshot), or LMDB's readers are all taken. */
+int  custos_store__snapshot_nowait(custos_store_t *st);
 /* Write transactions: counted like reads, so a map resize waits for them. */
 int  custos_store__write_txn(custos_store_t *st, MDB_txn **txn);
 void custos_store__txn_end(custos_store_t *st, MDB_txn *txn, bool commit, int *rc);

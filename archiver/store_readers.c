@@ -120,7 +120,7 @@ int custos_store_readers_open(custos_store_readers_t **out, custos_store_t *st, 
 			custos_err_set(&st->err, err, "%s", e.msg);
 			break;
 		}
-		if ((err = custos_store_snapshot(v, true)) < 0) {
+		if ((err = custos_store__snapshot_nowait(v)) < 0) {
 			custos_err_set(&st->err, err, "%s", v->err.msg);
 			custos_store_free(v);
 			break;
