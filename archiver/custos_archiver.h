@@ -192,6 +192,48 @@ void custos_store_abort(custos_batch_t *b);
 int custos_store_get(custos_store_t *st, const char *id, uint32_t version, custos_record_t *rec);
 /* The same by sequence number. */
 int custos_store_get_seq(custos_store_t *st, uint64_t seq, custos_record_t *rec);
+/* Reader threads on the snapshot pinned on st (custos_store_snapshot):
+ * records read by seq with every check custos_store_get_seq makes, a window
+ * of them at a time, by `threads` worker threads (each with its own view and
+ * a read transaction of the very snapshot st has: the same mdb_txn_id) and
+ * by the calling thread while it waits (fewer workers when the process can
+ * start no more threads: custos_store_readers_threads says how many; with
+ * none the calling thread reads everything). Two windows can be in flight:
+ * start the next one, use the one waited for, then wait for the next.
+ * custos_store_readers_default gives a thread count for this machine (online
+ * CPUs less the calling one, at most 4). prep (NULL: none) is called on
+ * whichever thread read record i of a window, right after a successful read,
+ * with the window's arg and the record's canonical JSON as the read made it
+ * to check the content hash (custos_record_to_json's CUSTOS_JSON_STORE
+ * form of rec, valid for the call): work that needs only the record (its
+ * JSON) done there too; it must touch nothing another thread touches.
+ * @return CUSTOS_OK; CUSTOS_EBUSY when a writer committed after st's snapshot
+ *         was taken (no reader can see that snapshot any more: read on st
+ *         alone, or take a new snapshot before selecting anything);
+ *         CUSTOS_EINVAL (st not pinned), CUSTOS_ENOMEM, CUSTOS_EIO. st's error
+ *         says which. */
+typedef struct custos_store_readers custos_store_readers_t;
+typedef void (*custos_store_prep_fn)(void *arg, size_t i, custos_record_t *rec,
+                                     const char *json, size_t json_len);
+unsigned custos_store_readers_default(void);
+int  custos_store_readers_open(custos_store_readers_t **out, custos_store_t *st, unsigned threads,
+                               custos_store_prep_fn prep);
+/* Starts reading seqs[0..n) into recs[0..n) (initialised records), each
+ * one's status (custos_store_get_seq's) into rcs[0..n); returns at once.
+ * seqs, recs and rcs are the readers' until the window is waited for.
+ * CUSTOS_EINVAL when two windows are in flight already. */
+int  custos_store_readers_start(custos_store_readers_t *r, const uint64_t *seqs, size_t n,
+                                custos_record_t *recs, int *rcs, void *arg);
+/* Waits until the oldest window started is read whole (the calling thread
+ * reading what the workers have not taken), and hands it back. A record
+ * whose status is an error is reset; its message was the reading thread's:
+ * read it again through st for the message. CUSTOS_EINVAL when none is in
+ * flight. */
+int  custos_store_readers_wait(custos_store_readers_t *r);
+unsigned custos_store_readers_threads(const custos_store_readers_t *r);
+/* Stops the workers (a window in flight is left part read) and frees them.
+ * NULL-safe. Call before freeing a window's records. */
+void custos_store_readers_free(custos_store_readers_t *r);
 /* Number of versions stored for id (*n 0 when unknown, which is not an error)
  * and their seqs, oldest first; *seqs is malloc'd (NULL when none), the caller
  * frees it. */

@@ -595,9 +595,14 @@ int custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 		rec->version = h.version;
 	if (!rec->seq)
 		rec->seq = seq;
-	if ((err = custos_record_hash(rec)) < 0)
+	/* the content hash as custos_record_hash computes it, serializing the
+	 * stored form in the same pass (kept in st->canon for the readers) */
+	uint8_t content[CUSTOS_SHA256_LEN];
+	st->canon.len = 0;
+	if ((err = custos_record_to_json_hashed(rec, &st->canon, content)) < 0)
 		return custos_err_set(&st->err, err, "seq %llu: cannot hash record",
 		                      (unsigned long long)seq);
+	custos_hex(rec->content_sha256, content, 32);
 	custos_hex(hex, h.content, 32);
 	if (strcmp(hex, rec->content_sha256) != 0)
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT,
@@ -732,6 +737,34 @@ int custos_store_snapshot(custos_store_t *st, bool pin)
 	if (err == CUSTOS_OK)
 		st->snap = t;
 	return err;
+}
+
+int custos_store__snapshot_nowait(custos_store_t *st)
+{
+	custos_store__shared_t *sh = st->sh;
+	MDB_txn *t;
+	int rc;
+	if (st->snap)
+		return CUSTOS_OK;
+	/* gate_enter without its wait: a resize waits for every transaction of
+	 * the process, the caller's pinned one among them, so waiting for the
+	 * resize here would wait for ever */
+	pthread_mutex_lock(&sh->mu);
+	if (sh->resizing) {
+		pthread_mutex_unlock(&sh->mu);
+		return custos_err_set(&st->err, CUSTOS_EBUSY, "the store's map is being resized");
+	}
+	sh->txns++;
+	pthread_mutex_unlock(&sh->mu);
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t)) != 0) {
+		gate_leave(sh);
+		if (rc == MDB_MAP_RESIZED)   /* a later commit grew the map: not the snapshot */
+			return custos_err_set(&st->err, CUSTOS_EBUSY, "the store changed after the "
+			                      "snapshot was taken (its map grew)");
+		return custos_store__mdb(st, rc, "cannot begin read transaction");
+	}
+	st->snap = t;
+	return CUSTOS_OK;
 }
 
 bool custos_store_pinned(const custos_store_t *st)
@@ -1269,6 +1302,7 @@ void custos_store_free(custos_store_t *st)
 	custos_buf_free(&st->comp);
 	custos_buf_free(&st->json);
 	custos_buf_free(&st->log_spare);
+	custos_buf_free(&st->canon);
 	sodium_memzero(st->rnd, sizeof st->rnd);
 	custos_store__shared_t *sh = st->sh;
 	free(st);

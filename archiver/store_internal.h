@@ -168,6 +168,9 @@ struct custos_store {
 	custos_buf_t plain, comp, json;   /* scratch, reused */
 	custos_buf_t log_spare;           /* the last batch's log, emptied: the next
 	                                   * one's, not grown again from nothing */
+	custos_buf_t canon;               /* the last record decoded, serialized again as
+	                                   * CUSTOS_JSON_STORE: what its content hash was
+	                                   * checked on */
 	custos_batch_t *batch;            /* the open batch, at most one per environment */
 	MDB_txn     *snap;                /* pinned read snapshot (custos_store_snapshot) */
 	uint8_t      rnd[4096];           /* pool of random bytes for keys */
@@ -356,6 +359,12 @@ void custos_store__read_done(custos_store_t *st, MDB_txn *txn);
  * ("cannot <what>: ...") unless err already says what went wrong. */
 int custos_store__read_end(custos_store_t *st, MDB_txn *txn, MDB_cursor *c, int rc, int err,
                            const char *what);
+/* Pins a read snapshot on st like custos_store_snapshot, but never waits
+ * and never resizes the map: for a view opened while another view of the
+ * same thread holds its snapshot (a resize would wait for that one).
+ * CUSTOS_EBUSY when a resize is under way or the map grew since (a commit
+ * after the other view's snapshot), or LMDB's readers are all taken. */
+int  custos_store__snapshot_nowait(custos_store_t *st);
 /* Write transactions: counted like reads, so a map resize waits for them. */
 int  custos_store__write_txn(custos_store_t *st, MDB_txn **txn);
 void custos_store__txn_end(custos_store_t *st, MDB_txn *txn, bool commit, int *rc);

@@ -1,6 +1,7 @@
 /* Growable byte buffers and arenas. */
 #include "custos_common.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,11 @@ int custos_buf_adds(custos_buf_t *b, const char *s)
 
 int custos_buf_addc(custos_buf_t *b, char c)
 {
+	if (b->len + 2 <= b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return CUSTOS_OK;
+	}
 	return custos_buf_add(b, &c, 1);
 }
 
@@ -107,8 +113,8 @@ const char *custos_json_plain(const char *p, const char *end)
 int custos_buf_add_json_str(custos_buf_t *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* worst case every byte becomes \u00XX */
-	if (custos_buf_reserve(b, n * 6 + 2) != 0)
+	/* worst case every byte becomes \u00XX; 8 more for the word stores */
+	if (n > (SIZE_MAX - 16) / 6 || custos_buf_reserve(b, n * 6 + 2 + 8) != 0)
 		return CUSTOS_ENOMEM;
 	char *o = b->data + b->len;
 	*o++ = '"';

@@ -302,6 +302,12 @@ enum {
 	CUSTOS_JSON_STORE = 2
 };
 int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out);
+/* Appends the CUSTOS_JSON_FULL form of r to out given its CUSTOS_JSON_STORE
+ * form (store, n bytes, as custos_record_to_json wrote it for r): the same
+ * bytes, without serializing r again. CUSTOS_EINVAL when store is not an
+ * object; CUSTOS_ENOMEM. */
+int custos_record_to_json_full_from(const custos_record_t *r, const char *store, size_t n,
+                                    custos_buf_t *out);
 
 /* Appends the CUSTOS_JSON_STORE form to out and computes, in the same pass,
  * the content hash (the SHA-256 of the CUSTOS_JSON_CONTENT form, which is

@@ -97,6 +97,17 @@ static void jw_close(jw_t *w, char c)
 	w->first = 0;
 }
 
+/* What CUSTOS_JSON_FULL adds after everything CUSTOS_JSON_STORE writes. */
+static void full_tail(jw_t *w, const custos_record_t *r)
+{
+	if (r->version)
+		jw_int(w, "version", r->version);
+	if (r->seq)
+		jw_int(w, "seq", (int64_t)r->seq);
+	if (r->content_sha256[0])
+		jw_str(w, "content_sha256", r->content_sha256);
+}
+
 static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t *content_end)
 {
 	jw_t w = { out, 1, 0 };
@@ -169,14 +180,21 @@ static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t
 			jw_close(&w, '}');
 		}
 	}
-	if (what == CUSTOS_JSON_FULL) {
-		if (r->version)
-			jw_int(&w, "version", r->version);
-		if (r->seq)
-			jw_int(&w, "seq", (int64_t)r->seq);
-		if (r->content_sha256[0])
-			jw_str(&w, "content_sha256", r->content_sha256);
-	}
+	if (what == CUSTOS_JSON_FULL)
+		full_tail(&w, r);
+	jw_close(&w, '}');
+	return w.err ? CUSTOS_ENOMEM : CUSTOS_OK;
+}
+
+int custos_record_to_json_full_from(const custos_record_t *r, const char *store, size_t n,
+                                    custos_buf_t *out)
+{
+	if (n < 2 || store[0] != '{' || store[n - 1] != '}')
+		return CUSTOS_EINVAL;
+	/* FULL is STORE with the tail before its closing brace */
+	jw_t w = { out, n == 2, 0 };
+	w.err |= custos_buf_add(out, store, n - 1);
+	full_tail(&w, r);
 	jw_close(&w, '}');
 	return w.err ? CUSTOS_ENOMEM : CUSTOS_OK;
 }

@@ -111,6 +111,8 @@ typedef struct {
 	const char *image_path;       /* IMAGES/PREFIX000001.pdf, or NULL */
 	uint32_t    pages;
 	const custos_record_t *parent;/* the record replied to, when in the snapshot */
+	const custos_buf_t *record_json;   /* custos_records_prep's text of rec, made ahead
+	                               * (on a reader thread), or NULL: made when needed */
 } custos_xdoc_t;
 
 /* The native file's extension for raw bytes ("json", "xml", "csv", "txt"). */
@@ -157,6 +159,14 @@ int  custos_edrm_close(custos_edrm_t *w);
 typedef struct custos_records custos_records_t;
 int  custos_records_open(custos_xdir_t *d, bool jsonl, bool csv, custos_records_t **out);
 int  custos_records_doc(custos_records_t *w, const custos_xdoc_t *doc);
+/* Writes into out (emptied first) the JSON object records.jsonl holds for
+ * rec under "record" (every field, then its raw bytes): what
+ * custos_records_doc writes for a record not withheld, made ahead of it on
+ * any thread (doc->record_json). store (NULL: none) is rec's
+ * CUSTOS_JSON_STORE form (n bytes), which saves serializing rec again.
+ * CUSTOS_ENOMEM. */
+int  custos_records_prep(const custos_record_t *rec, const char *store, size_t n,
+                         custos_buf_t *out);
 int  custos_records_close(custos_records_t *w);
 
 /* ---- RSMF 2.0 ----------------------------------------------------------------- */

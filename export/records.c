@@ -128,6 +128,35 @@ static int csv_row(custos_records_t *w, const custos_xdoc_t *doc)
 	return custos_xfile_write(w->csv, w->b.data, w->b.len);
 }
 
+/* The record's object: every field, then its raw bytes (as text when they
+ * are UTF-8, else as hex), appended to b. */
+static int record_obj(const custos_record_t *r, const char *store, size_t n, custos_buf_t *b)
+{
+	if ((store ? custos_record_to_json_full_from(r, store, n, b)
+	           : custos_record_to_json(r, CUSTOS_JSON_FULL, b)) < 0)
+		return CUSTOS_ENOMEM;
+	if (!r->raw)
+		return CUSTOS_OK;
+	b->len--;   /* the record's closing brace: the raw bytes go inside */
+	if (custos_utf8_check(r->raw, r->raw_len) == r->raw_len) {
+		if (custos_buf_adds(b, ",\"raw\":") < 0 ||
+		    custos_buf_add_json_str(b, r->raw, r->raw_len) < 0)
+			return CUSTOS_ENOMEM;
+	} else {
+		static const char hx[] = "0123456789abcdef";
+		if (custos_buf_adds(b, ",\"raw_hex\":\"") < 0 ||
+		    custos_buf_reserve(b, r->raw_len * 2 + 2) < 0)
+			return CUSTOS_ENOMEM;
+		for (size_t i = 0; i < r->raw_len; i++) {
+			b->data[b->len++] = hx[(unsigned char)r->raw[i] >> 4];
+			b->data[b->len++] = hx[(unsigned char)r->raw[i] & 15];
+		}
+		b->data[b->len] = '\0';
+		custos_buf_addc(b, '"');
+	}
+	return custos_buf_addc(b, '}');
+}
+
 static int jsonl_line(custos_records_t *w, const custos_xdoc_t *doc)
 {
 	const custos_record_t *r = doc->rec;
@@ -156,29 +185,25 @@ static int jsonl_line(custos_records_t *w, const custos_xdoc_t *doc)
 		return custos_xfile_write(w->jsonl, w->b.data, w->b.len);
 	}
 	custos_buf_adds(&w->b, ",\"record\":");
-	size_t at = w->b.len;
-	if (custos_record_to_json(r, CUSTOS_JSON_FULL, &w->b) < 0)
-		return CUSTOS_ENOMEM;
-	(void)at;
-	if (r->raw) {
-		w->b.len--;   /* the record's closing brace: the raw bytes go inside */
-		if (custos_utf8_check(r->raw, r->raw_len) == r->raw_len) {
-			custos_buf_adds(&w->b, ",\"raw\":");
-			custos_buf_add_json_str(&w->b, r->raw, r->raw_len);
-		} else {
-			static const char hx[] = "0123456789abcdef";
-			custos_buf_adds(&w->b, ",\"raw_hex\":\"");
-			custos_buf_reserve(&w->b, r->raw_len * 2);
-			for (size_t i = 0; i < r->raw_len; i++) {
-				custos_buf_addc(&w->b, hx[(unsigned char)r->raw[i] >> 4]);
-				custos_buf_addc(&w->b, hx[(unsigned char)r->raw[i] & 15]);
-			}
-			custos_buf_addc(&w->b, '"');
-		}
-		custos_buf_addc(&w->b, '}');
+	if (doc->record_json) {
+		/* made on a reader thread: written from where it is */
+		int rc;
+		if ((rc = custos_xfile_write(w->jsonl, w->b.data, w->b.len)) < 0 ||
+		    (rc = custos_xfile_write(w->jsonl, doc->record_json->data,
+		                             doc->record_json->len)) < 0)
+			return rc;
+		return custos_xfile_write(w->jsonl, "}\n", 2);
 	}
-	custos_buf_adds(&w->b, "}\n");
+	if (record_obj(r, NULL, 0, &w->b) < 0 || custos_buf_adds(&w->b, "}\n") < 0)
+		return CUSTOS_ENOMEM;
 	return custos_xfile_write(w->jsonl, w->b.data, w->b.len);
+}
+
+int custos_records_prep(const custos_record_t *rec, const char *store, size_t n,
+                        custos_buf_t *out)
+{
+	custos_buf_clear(out);
+	return record_obj(rec, store, n, out);
 }
 
 int custos_records_doc(custos_records_t *w, const custos_xdoc_t *doc)

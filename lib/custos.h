@@ -1400,11 +1400,13 @@ typedef struct {
 	void      (*progress)(void *ctx, const custos_export_progress_t *p);
 	void       *ctx;
 	const int  *cancel;       /* may be NULL; read atomically (__atomic_load_n) */
-	bool        serial;       /* write every file from the calling thread; false: a second
-	                           * thread creates and writes the files while the calling one
-	                           * reads the records and hashes and lists what they become.
-	                           * The production is the same byte for byte either way (but
-	                           * for the manifest's and the log's times) */
+	bool        serial;       /* read every record and write every file from the calling
+	                           * thread; false: reader threads read the records (on the
+	                           * session's very snapshot, else on the calling thread: the
+	                           * log says which) and a writer thread creates and writes the
+	                           * files while the calling one numbers, hashes and lists what
+	                           * they become. The production is the same byte for byte
+	                           * either way (but for the manifest's and the log's times) */
 } custos_export_opts_t;
 #define CUSTOS_EXPORT_OPTS_INIT { NULL, NULL, NULL, NULL, 0, false, false, NULL, 0, NULL, \
                                   NULL, NULL, NULL, NULL, false }

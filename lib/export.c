@@ -555,6 +555,9 @@ typedef struct {
 	custos_root_cache_t *cache;
 	custos_buf_t      tags, note, text, json, path;
 	int64_t           reported;      /* when progress was last reported (ms) */
+	custos_store_readers_t *rd;      /* reader threads on the snapshot, or NULL */
+	char              rd_why[1024];  /* why there are none, when asked for */
+	const custos_buf_t *prepared;    /* the record's records.jsonl text, made by its reader */
 	int               rc;
 } xp_t;
 
@@ -706,6 +709,7 @@ static int produce_one(xp_t *x, entry_t *en, custos_record_t *rec, custos_record
 
 	memset(&doc, 0, sizeof doc);
 	doc.rec = rec;
+	doc.record_json = x->prepared;
 	doc.native_path = native_path;
 	doc.text_path = text_path;
 	custos_buf_clear(&x->tags);
@@ -872,6 +876,153 @@ done:
 	return rc;
 }
 
+/* ---- the selection's records, a window at a time --------------------------------- */
+
+enum { XWIN = 128 };   /* records a window: two are read at a time */
+
+typedef struct {
+	entry_t          v[XWIN];        /* the window's entries, consecutive in the selection */
+	size_t           n;
+	uint64_t         seqs[XWIN];
+	custos_record_t  recs[XWIN];
+	int              rcs[XWIN];      /* custos_store_get_seq's status of each */
+	custos_buf_t     json[XWIN];     /* records.jsonl's text of each (prep), or empty */
+} xslot_t;
+
+typedef struct {
+	xp_t    *x;
+	entry_t *pv;                     /* what is left of the sort's last window */
+	size_t   pn;
+	xslot_t *slot[2];
+	int      cur;                    /* the slot handed out last */
+	bool     begun;
+} xwin_t;
+
+/* On the reader thread that read record i of the window: its records.jsonl
+ * text, made there (left empty when it cannot be: made when written). */
+static void prep_json(void *arg, size_t i, custos_record_t *rec, const char *json, size_t n)
+{
+	xslot_t *sl = arg;
+	if (custos_records_prep(rec, json, n, &sl->json[i]) < 0)
+		custos_buf_clear(&sl->json[i]);
+}
+
+static int window_init(xwin_t *w, xp_t *x)
+{
+	memset(w, 0, sizeof *w);
+	w->x = x;
+	for (int k = 0; k < 2; k++) {
+		if (!(w->slot[k] = calloc(1, sizeof *w->slot[k])))
+			return CUSTOS_ENOMEM;
+		for (size_t i = 0; i < XWIN; i++)
+			custos_record_init(&w->slot[k]->recs[i]);
+	}
+	return CUSTOS_OK;
+}
+
+/* Stops the readers (they may be reading into the slots), then frees the slots. */
+static void window_free(xwin_t *w)
+{
+	if (!w->x)
+		return;
+	custos_store_readers_free(w->x->rd);
+	w->x->rd = NULL;
+	for (int k = 0; k < 2; k++) {
+		if (!w->slot[k])
+			continue;
+		for (size_t i = 0; i < XWIN; i++) {
+			custos_record_free(&w->slot[k]->recs[i]);
+			custos_buf_free(&w->slot[k]->json[i]);
+		}
+		free(w->slot[k]);
+	}
+	memset(w, 0, sizeof *w);
+}
+
+/* Puts the next entries of the selection into sl and starts reading them
+ * (on the readers, or here when there are none). */
+static int window_fill(xwin_t *w, xslot_t *sl)
+{
+	xp_t *x = w->x;
+	int rc;
+	/* copied: the sort's window is read over by its next one */
+	for (sl->n = 0; sl->n < XWIN;) {
+		if (!w->pn) {
+			if ((rc = custos_xsel__next(x->sel, &w->pv, &w->pn)) < 0)
+				return rc;
+			if (!rc)
+				break;
+		}
+		size_t k = XWIN - sl->n < w->pn ? XWIN - sl->n : w->pn;
+		memcpy(sl->v + sl->n, w->pv, k * sizeof *w->pv);
+		sl->n += k;
+		w->pv += k;
+		w->pn -= k;
+	}
+	for (size_t i = 0; i < sl->n; i++) {
+		sl->seqs[i] = sl->v[i].seq;
+		custos_buf_clear(&sl->json[i]);
+	}
+	if (!sl->n)
+		return CUSTOS_OK;
+	if (x->rd)
+		return custos_store_readers_start(x->rd, sl->seqs, sl->n, sl->recs, sl->rcs, sl);
+	for (size_t i = 0; i < sl->n; i++)
+		sl->rcs[i] = custos_store_get_seq(x->st, sl->seqs[i], &sl->recs[i]);
+	return CUSTOS_OK;
+}
+
+/* The next window of consecutive entries of the selection, its records
+ * read (each one's status in rcs), into *out: 1, or 0 after the last. The
+ * window after it is being read meanwhile. The caller is done with a
+ * window when it asks for the next. */
+static int window_next(xwin_t *w, xslot_t **out)
+{
+	int rc;
+	if (!w->begun) {
+		w->begun = true;
+		if ((rc = window_fill(w, w->slot[0])) < 0 || (rc = window_fill(w, w->slot[1])) < 0)
+			return rc;
+		w->cur = 0;
+	} else {
+		if ((rc = window_fill(w, w->slot[w->cur])) < 0)
+			return rc;
+		w->cur ^= 1;
+	}
+	xslot_t *sl = w->slot[w->cur];
+	if (sl->n && w->x->rd && (rc = custos_store_readers_wait(w->x->rd)) < 0)
+		return rc;
+	*out = sl;
+	return sl->n > 0;
+}
+
+/* Reader threads on the session's snapshot, before anything is selected.
+ * When a writer committed after the snapshot was taken, no reader can see
+ * it: a snapshot this export took is taken again (nothing was read from it
+ * yet); one the session held before (its search's) stays, and the records
+ * are read on this thread alone, which the log says. */
+static int readers_open(xp_t *x, bool own_snapshot)
+{
+	custos_session_t *s = x->s;
+	bool jsonl = x->o->formats & CUSTOS_EXPORT_JSONL;
+	for (int attempt = 0;; attempt++) {
+		int rc = custos_store_readers_open(&x->rd, x->st, custos_store_readers_default(),
+		                                   jsonl ? prep_json : NULL);
+		if (rc == CUSTOS_OK)
+			return CUSTOS_OK;
+		if (rc != CUSTOS_EBUSY)
+			return custos_session__fail(s, rc, custos_store_err(x->st)->msg, "cannot start "
+			                            "the reader threads");
+		snprintf(x->rd_why, sizeof x->rd_why, "%s", custos_store_err(x->st)->msg);
+		if (!own_snapshot || attempt == 3)
+			return CUSTOS_OK;
+		custos_store_snapshot(s->view, false);
+		s->pinned = false;
+		if ((rc = custos_session__store(s, &x->st)) < 0)
+			return rc;
+	}
+}
+
 static void progress(xp_t *x, const char *phase, uint64_t done, uint64_t total)
 {
 	if (x->o->progress) {
@@ -969,9 +1120,12 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 	size_t n_fields = 0;
 	custos_record_t rec, parent;
 	custos_buf_t head = { 0 };
+	xwin_t win;
 	int rc;
 
 	memset(&x, 0, sizeof x);
+	memset(&win, 0, sizeof win);
+	win.x = &x;
 	x.s = s;
 	x.o = opts = opts ? opts : &defaults;
 	x.prefix = opts->prefix ? opts->prefix : "CUSTOS";
@@ -988,7 +1142,10 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 		goto audit;
 
 	/* the snapshot: the store and the index as the session has them */
+	bool own_snapshot = !s->pinned;
 	if ((rc = custos_session__store(s, &x.st)) < 0 || (rc = custos_session__index(s, &x.idx)) < 0)
+		goto audit;
+	if (!opts->serial && (rc = readers_open(&x, own_snapshot)) < 0)
 		goto audit;
 	if ((rc = custos_index_watermark(x.idx, &x.sum.watermark)) < 0 ||
 	    (rc = custos_store_last_seq(x.st, &x.sum.store_last_seq)) < 0) {
@@ -1089,11 +1246,19 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 		goto xfail;
 
 	/* the records, in date order, a window of the selection at a time */
-	entry_t *win;
-	size_t n_win;
-	uint64_t at = 0;
-	while ((rc = custos_xsel__next(x.sel, &win, &n_win)) > 0) {
-		for (size_t k = 0; k < n_win; k++, at++) {
+	if (x.rd)
+		logf_(&x, "records read by this thread and %u reader threads, all on the snapshot's "
+		      "transaction", custos_store_readers_threads(x.rd));
+	else if (x.rd_why[0])
+		logf_(&x, "records read by this thread alone: %s", x.rd_why);
+	if ((rc = window_init(&win, &x)) < 0) {
+		custos_err_set(&s->err, rc, "out of memory");
+		goto xfail;
+	}
+	xslot_t *sl = NULL;
+	size_t nth = 0;
+	while ((rc = window_next(&win, &sl)) > 0) {
+		for (size_t j = 0; j < sl->n; j++, nth++) {
 			if (cancelled(&x)) {
 				rc = custos_err_set(&s->err, CUSTOS_ECANCELED, "the export was cancelled "
 				                    "after %llu of %llu records; '%s' has no manifest",
@@ -1101,8 +1266,14 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 				                    (unsigned long long)x.count, dir);
 				goto xfail;
 			}
-			entry_t *en = &win[k];
-			if ((rc = custos_store_get_seq(x.st, en->seq, &rec)) < 0) {
+			entry_t *en = &sl->v[j];
+			custos_record_t *r = &sl->recs[j];
+			if ((rc = sl->rcs[j]) < 0) {
+				/* read again here: this thread's status and message stand */
+				r = &rec;
+				rc = custos_store_get_seq(x.st, en->seq, &rec);
+			}
+			if (rc < 0) {
 				if (rc != CUSTOS_ENOTFOUND && rc != CUSTOS_ECORRUPT) {
 					custos_session__fail(s, rc, custos_store_err(x.st)->msg, "cannot read "
 					                     "record seq %llu", (unsigned long long)en->seq);
@@ -1113,23 +1284,31 @@ static int archive_export(custos_session_t *s, const char *dir, const custos_exp
 				continue;
 			}
 			custos_record_t *par = NULL;
-			if (rec.in_reply_to && (x.pdf || x.edrm) &&
-			    custos_store_get(x.st, rec.in_reply_to, 0, &parent) == CUSTOS_OK)
+			if (r->in_reply_to && (x.pdf || x.edrm) &&
+			    custos_store_get(x.st, r->in_reply_to, 0, &parent) == CUSTOS_OK)
 				par = &parent;
-			if ((rc = produce_one(&x, en, &rec, par)) < 0)
+			x.prepared = r != &rec && sl->json[j].len ? &sl->json[j] : NULL;
+			rc = produce_one(&x, en, r, par);
+			x.prepared = NULL;
+			if (rc < 0)
 				goto xfail;
 			/* its number, for the replies to it (EDRM's relationships) */
 			if (x.edrm && (rc = custos_xsel__mark(x.sel, en)) < 0)
 				goto xfail;
 			/* a few times a second, whatever a record costs (a PDF, a line) */
-			if (at == 0 || ((at & 63) == 63 && custos_time_now() - x.reported >= 250)) {
+			if (nth == 0 || ((nth & 63) == 63 && custos_time_now() - x.reported >= 250)) {
 				x.reported = custos_time_now();
 				progress(&x, "produce", x.sum.records, x.count);
 			}
 		}
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		/* the sort's reading names its file; the readers' the store's error */
+		if (s->err.status >= 0 || !s->err.msg[0])
+			custos_session__fail(s, rc, custos_store_err(x.st)->msg, "cannot read the records");
 		goto xfail;
+	}
+	window_free(&win);
 	/* the sort's directory goes before the manifest comes */
 	custos_xsel__free(x.sel);
 	x.sel = NULL;
@@ -1200,6 +1379,7 @@ xfail:
 		custos_xfile_close(x.log);
 	x.log = NULL;
 audit:;
+	window_free(&win);   /* the readers first: they read into its slots */
 	custos_buf_t p = { 0 }, r = { 0 };
 	selection_json(&p, opts);
 	p.len--;   /* its closing brace: the directory and the forms go inside */

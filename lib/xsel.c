@@ -444,26 +444,6 @@ int custos_xsel__next(custos_xsel_t *x, custos_xsel_entry_t **v, size_t *n)
 	return 1;
 }
 
-int custos_xsel__mark(custos_xsel_t *x, const custos_xsel_entry_t *e)
-{
-	int rc;
-	if (x->fitted)
-		return CUSTOS_OK;   /* the window is the selection itself: its bates is set */
-	if (!x->dbuf) {
-		if (!(x->dbuf = malloc(CUSTOS_XSEL_WINDOW * sizeof *x->dbuf)))
-			return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
-		if ((rc = tfile_open(x, "produced", &x->done)) < 0)
-			return rc;
-	}
-	if (x->dn == CUSTOS_XSEL_WINDOW) {
-		if ((rc = tfile_write(x, &x->done, x->dbuf, x->dn)) < 0)
-			return rc;
-		x->dn = 0;
-	}
-	x->dbuf[x->dn++] = *e;
-	return CUSTOS_OK;
-}
-
 static const entry_t *search(const entry_t *v, size_t n, const entry_t *key)
 {
 	size_t lo = 0, hi = n;
@@ -479,6 +459,33 @@ static const entry_t *search(const entry_t *v, size_t n, const entry_t *key)
 	}
 	return NULL;
 }
+
+int custos_xsel__mark(custos_xsel_t *x, const custos_xsel_entry_t *e)
+{
+	int rc;
+	if (x->fitted) {
+		/* the selection is in memory: its entry takes the number (the
+		 * producer numbers a copy of the window) */
+		entry_t *m = (entry_t *)search(x->v, x->count, e);
+		if (m)
+			m->bates = e->bates;
+		return CUSTOS_OK;
+	}
+	if (!x->dbuf) {
+		if (!(x->dbuf = malloc(CUSTOS_XSEL_WINDOW * sizeof *x->dbuf)))
+			return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+		if ((rc = tfile_open(x, "produced", &x->done)) < 0)
+			return rc;
+	}
+	if (x->dn == CUSTOS_XSEL_WINDOW) {
+		if ((rc = tfile_write(x, &x->done, x->dbuf, x->dn)) < 0)
+			return rc;
+		x->dn = 0;
+	}
+	x->dbuf[x->dn++] = *e;
+	return CUSTOS_OK;
+}
+
 
 int custos_xsel__bates(custos_xsel_t *x, int64_t created_at, uint64_t seq, uint64_t *bates)
 {

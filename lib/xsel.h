@@ -60,7 +60,7 @@ int custos_xsel__finish(custos_xsel_t *x, uint64_t *count);
  * the end; < 0 when the merged file cannot be read (named in err). */
 int custos_xsel__next(custos_xsel_t *x, custos_xsel_entry_t **v, size_t *n);
 
-/* Records e (of the last window, its bates set) as produced, for
+/* Records e (an entry of the selection or a copy of one, its bates set) as produced, for
  * custos_xsel__bates; entries are marked in date order. */
 int custos_xsel__mark(custos_xsel_t *x, const custos_xsel_entry_t *e);
 

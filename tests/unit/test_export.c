@@ -279,8 +279,91 @@ static void test_export__the_writer_thread_writes_what_one_thread_writes(void)
 	teardown(s);
 }
 
+static bool log_says(const char *dir, const char *what)
+{
+	char p[4400], line[4096];
+	bool found = false;
+	snprintf(p, sizeof p, "%s/production.log", dir);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		check__fail(__FILE__, __LINE__, "no %s", p);
+	while (fgets(line, sizeof line, f))
+		found |= strstr(line, what) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Records read by reader threads on the session's snapshot (many windows of
+ * them, raw bytes with characters to escape) make the very
+ * production records read on the calling thread make, jsonl, csv and dat;
+ * and when a writer committed after the session's snapshot, no reader can
+ * see it: the records are read on the calling thread, from that snapshot,
+ * and the log says so. */
+static void test_export__reader_threads_produce_what_one_thread_produces(void)
+{
+	custos_session_t *s = setup(), *other = NULL;
+	custos_err_t err = { 0 };
+	custos_buf_t b = { 0 };
+	custos_submit_result_t *r = NULL;
+	custos_export_summary_t sum[3];
+	char dir[3][4200];
+	for (int i = 31; i <= 700; i++)
+		custos_buf_printf(&b, "{\"id\":\"x:%d\",\"platform\":\"x\",\"account\":\"acme\","
+		                  "\"author\":{\"handle\":\"user%d\"},\"created_at\":\"2022-%02d-%02d"
+		                  "T%02d:00:00Z\",\"text\":\"post number %d, \\\"quoted\\\" \\\\ and "
+		                  "\\u00e9\\t#topic%d\"%s}\n", i, i, 1 + i % 12, 1 + i % 28, i % 24, i,
+		                  i % 13, i % 7 ? "" : ",\"extra\":{\"note\":\"\\u0001 control\"}");
+	CHECK_OK(custos_archive_submit(s, b.data, b.len, "test", &r));
+	custos_submit_result_free(r);
+	custos_buf_free(&b);
+	custos_index_summary_t is;
+	CHECK_OK(custos_archive_index(s, false, NULL, NULL, &is));
+	for (int i = 0; i < 3; i++) {
+		custos_export_opts_t o = CUSTOS_EXPORT_OPTS_INIT;
+		o.query = "post";
+		o.formats = CUSTOS_EXPORT_JSONL | CUSTOS_EXPORT_CSV | CUSTOS_EXPORT_DAT;
+		o.serial = i == 0;
+		snprintf(dir[i], sizeof dir[i], "%s/readers%d", check_tmpdir, i);
+		custos_session_refresh(s);
+		if (i == 2) {
+			/* the session's snapshot is pinned by a search; then a writer commits */
+			custos_search_result_t *hits = NULL;
+			CHECK_OK(custos_archive_search(s, "post", NULL, &hits));
+			custos_search_result_free(hits);
+			CHECK_OK(custos_session_open(&other, arch, NULL, &err));
+			static const char more[] = "{\"id\":\"x:9999\",\"platform\":\"x\",\"account\":"
+			                           "\"acme\",\"author\":{\"handle\":\"late\"},\"created_at\":"
+			                           "\"2021-01-01T00:00:00Z\",\"text\":\"a later post\"}\n";
+			CHECK_OK(custos_archive_submit(other, more, sizeof more - 1, "test", &r));
+			custos_submit_result_free(r);
+			CHECK_OK(custos_archive_index(other, false, NULL, NULL, &is));
+			custos_session_free(other);
+		}
+		CHECK_OK(custos_archive_export(s, dir[i], &o, &sum[i]));
+		custos_production_check_t c;
+		CHECK_OK(custos_production_verify(dir[i], &c, &err));
+		CHECK_INT(c.records, 700);
+		custos_production_check_free(&c);
+		CHECK_INT(sum[i].records, 700);
+	}
+	CHECK(!log_says(dir[0], "reader threads"));
+	CHECK(log_says(dir[1], "reader threads, all on the snapshot's transaction"));
+	CHECK(log_says(dir[2], "read by this thread alone: the store changed after the snapshot"));
+	/* the same files with the same bytes, in the same order */
+	json_t *a = manifest_but_times(dir[0]);
+	for (int i = 1; i < 3; i++) {
+		json_t *m = manifest_but_times(dir[i]);
+		CHECK_INT(json_array_size(json_object_get(m, "files")), sum[0].files - 1);
+		CHECK(json_equal(a, m));
+		json_decref(m);
+	}
+	json_decref(a);
+	teardown(s);
+}
+
 CHECK_MAIN(CHECK_CASE(test_export__a_record_disposed_after_the_search_is_named_and_not_produced),
            CHECK_CASE(test_export__progress_reports_and_cancel_leaves_no_manifest),
            CHECK_CASE(test_export__roles_decide_who_may_export_and_code),
            CHECK_CASE(test_export__sessions_export_at_once),
-           CHECK_CASE(test_export__the_writer_thread_writes_what_one_thread_writes))
+           CHECK_CASE(test_export__the_writer_thread_writes_what_one_thread_writes),
+           CHECK_CASE(test_export__reader_threads_produce_what_one_thread_produces))

@@ -207,9 +207,114 @@ static void test_record__json_strings_scan_as_bytewise(void)
 		custos_buf_free(&line);
 	}
 	custos_buf_free(&out);
+/* The JSON string escaper against the plain rule, byte by byte: on every
+ * byte value, at every position of the 8-byte words it reads, in strings
+ * of every length up to 40 and in long random ones. */
+static void escape_ref(custos_buf_t *b, const char *s, size_t n)
+{
+	custos_buf_addc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"')
+			custos_buf_adds(b, "\\\"");
+		else if (c == '\\')
+			custos_buf_adds(b, "\\\\");
+		else if (c == '\n')
+			custos_buf_adds(b, "\\n");
+		else if (c == '\r')
+			custos_buf_adds(b, "\\r");
+		else if (c == '\t')
+			custos_buf_adds(b, "\\t");
+		else if (c == '\b')
+			custos_buf_adds(b, "\\b");
+		else if (c == '\f')
+			custos_buf_adds(b, "\\f");
+		else if (c < 0x20)
+			custos_buf_printf(b, "\\u%04x", c);
+		else
+			custos_buf_addc(b, (char)c);
+	}
+	custos_buf_addc(b, '"');
+}
+
+static void test_record__json_strings_escape_as_the_plain_rule_says(void)
+{
+	custos_buf_t got = { 0 }, want = { 0 };
+	char s[4096];
+	uint32_t seed = 12345;
+	for (int c = 0; c < 256; c++)
+		for (size_t len = 1; len <= 40; len++)
+			for (size_t at = 0; at < len; at += 3) {
+				for (size_t i = 0; i < len; i++)
+					s[i] = (char)('a' + i % 26);
+				s[at] = (char)c;
+				custos_buf_clear(&got);
+				custos_buf_clear(&want);
+				custos_buf_adds(&got, "x");
+				custos_buf_adds(&want, "x");
+				CHECK_OK(custos_buf_add_json_str(&got, s, len));
+				escape_ref(&want, s, len);
+				CHECK_INT(got.len, want.len);
+				CHECK(!memcmp(got.data, want.data, want.len));
+			}
+	for (int round = 0; round < 2000; round++) {
+		size_t len = (size_t)(round * 7) % sizeof s;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = (seed >> 16) & 0xff;
+			/* mostly printable, with quotes, backslashes, controls and high bytes */
+			s[i] = (char)(r < 200 ? 0x20 + r % 95 : r);
+		}
+		custos_buf_clear(&got);
+		custos_buf_clear(&want);
+		CHECK_OK(custos_buf_add_json_str(&got, s, len));
+		escape_ref(&want, s, len);
+		CHECK_INT(got.len, want.len);
+		CHECK(!memcmp(got.data, want.data, want.len));
+		CHECK_INT(got.data[got.len], 0);
+	}
+	custos_buf_free(&got);
+	custos_buf_free(&want);
+}
+
+/* The full form made from the stored form is the full form. */
+static void test_record__full_json_from_the_stored_form_is_the_full_form(void)
+{
+	static const char *const recs[] = {
+		sample,
+		"{\"id\":\"x:2\",\"platform\":\"x\",\"created_at\":\"2021-01-02T03:04:05Z\","
+		"\"author\":{\"handle\":\"b\"},\"text\":\"t\",\"source\":{\"format\":\"ndjson\","
+		"\"file\":\"a \\\"b\\\".ndjson\",\"offset\":12,\"line\":3},\"custodian\":\"Legal\"}",
+	};
+	custos_err_t err;
+	for (size_t k = 0; k < sizeof recs / sizeof recs[0]; k++)
+		for (int tail = 0; tail < 2; tail++) {
+			custos_record_t r;
+			custos_buf_t full = { 0 }, store = { 0 }, got = { 0 };
+			custos_record_init(&r);
+			CHECK_OK(custos_record_from_json(&r, recs[k], strlen(recs[k]), &err));
+			r.captured_at = 1700000000123;
+			if (tail) {
+				r.version = 3;
+				r.seq = 12345678901ull;
+				CHECK_OK(custos_record_hash(&r));
+			}
+			CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_FULL, &full));
+			CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_STORE, &store));
+			custos_buf_adds(&got, "x");
+			CHECK_OK(custos_record_to_json_full_from(&r, store.data, store.len, &got));
+			CHECK_STR(got.data + 1, full.data);
+			CHECK(custos_record_to_json_full_from(&r, "x", 1, &got) == CUSTOS_EINVAL);
+			custos_buf_free(&full);
+			custos_buf_free(&store);
+			custos_buf_free(&got);
+			custos_record_free(&r);
+		}
 }
 
 CHECK_MAIN(CHECK_CASE(test_record__from_json_reads_required_and_optional_fields),
+           CHECK_CASE(test_record__json_strings_escape_as_the_plain_rule_says),
+           CHECK_CASE(test_record__full_json_from_the_stored_form_is_the_full_form),
            CHECK_CASE(test_record__sha256_gives_the_standard_digests),
            CHECK_CASE(test_record__canonical_json_is_stable_and_hash_ignores_capture),
            CHECK_CASE(test_record__bad_records_say_what_is_wrong),
