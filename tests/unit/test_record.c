@@ -207,6 +207,8 @@ static void test_record__json_strings_scan_as_bytewise(void)
 		custos_buf_free(&line);
 	}
 	custos_buf_free(&out);
+}
+
 /* The JSON string escaper against the plain rule, byte by byte: on every
  * byte value, at every position of the 8-byte words it reads, in strings
  * of every length up to 40 and in long random ones. */
