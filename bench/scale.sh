@@ -15,6 +15,9 @@
 #                         rebuilt and the archive verified (default "B N")
 #   BENCH_SEED            generator seed (default 1)
 #   BENCH_KEEP=1          keep the archive in bench/out/scale-work
+#   BENCH_SCALE_RESUME=1  go on from the archive a stopped run kept
+#                         (BENCH_KEEP=1): the stream is generated again
+#                         from its start, the batches already held skipped
 #   BUILD                 build tree holding bench/gen (default: where ./custos points)
 # Needs jq, GNU split (--filter) and /usr/bin/time (GNU time) for CPU and
 # memory figures. At 10,000,000 it needs ~14 GB of disk (store, index and
@@ -27,6 +30,15 @@ if [ "${1:-}" = step ]; then
 	WORK=$SCALE_WORK; LOG=$SCALE_LOG; TIMEV=$SCALE_TIMEV; A=$WORK/archive
 	CUSTOS=$SCALE_TOP/custos
 	f=$2
+	# a resumed run skips the batches the archive already holds
+	k=${f##*.}
+	while [ "${k#0}" != "$k" ] && [ ${#k} -gt 1 ]; do k=${k#0}; done
+	END=$(( (k + 1) * SCALE_B ))
+	[ "$END" -gt "$SCALE_N" ] && END=$SCALE_N
+	if [ "$END" -le "$(cat "$WORK/prev")" ]; then
+		cat >/dev/null
+		exit 0
+	fi
 	t0=$(now_ns)
 	cat >"$f"
 	GEN_S=$(calc "($(now_ns) - $t0) / 1e9")
@@ -88,22 +100,32 @@ echo | split --filter=cat -l 1 >/dev/null 2>&1 ||
 TIMEV=/usr/bin/time
 [ -x $TIMEV ] || { echo "bench: /usr/bin/time missing (apt-get install time): no CPU or memory figures" >&2; TIMEV=; }
 mkdir -p "$OUT"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-: >"$LOG"
 . "$TOP/bench/lib.sh"
-[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 A=$WORK/archive
-"$CUSTOS" --archive "$A" init >/dev/null
-echo 0 >"$WORK/prev"
-: >"$WORK/ingest.tsv"
-: >"$WORK/index.tsv"
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo ?)
-T0=$(date -u +%Y-%m-%dT%H:%MZ)
 L_START=$(cut -d" " -f1-3 /proc/loadavg)
-say "bench: scale, N=$N in batches of $B, index at: $INDEX_AT; custos $COMMIT; $T0, load $L_START"
+if [ -n "${BENCH_SCALE_RESUME:-}" ]; then
+	[ -s "$WORK/prev" ] && [ -s "$WORK/t0" ] ||
+		{ echo "bench: nothing to resume in $WORK" >&2; exit 1; }
+	T0=$(cat "$WORK/t0")
+	RESUMED=" (resumed at $(date -u +%H:%MZ) from $(thou "$(cat "$WORK/prev")") records)"
+	say "bench: scale, resumed from $(cat "$WORK/prev") records, index at: $INDEX_AT; custos $COMMIT; load $L_START"
+else
+	rm -rf "$WORK"
+	mkdir -p "$WORK"
+	: >"$LOG"
+	"$CUSTOS" --archive "$A" init >/dev/null
+	echo 0 >"$WORK/prev"
+	: >"$WORK/ingest.tsv"
+	: >"$WORK/index.tsv"
+	T0=$(date -u +%Y-%m-%dT%H:%MZ)
+	echo "$T0" >"$WORK/t0"
+	RESUMED=
+	say "bench: scale, N=$N in batches of $B, index at: $INDEX_AT; custos $COMMIT; $T0, load $L_START"
+fi
+[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 
-export SCALE_TOP="$TOP" SCALE_WORK="$WORK" SCALE_LOG="$LOG" SCALE_TIMEV="$TIMEV" \
+export SCALE_N="$N" SCALE_B="$B" SCALE_TOP="$TOP" SCALE_WORK="$WORK" SCALE_LOG="$LOG" SCALE_TIMEV="$TIMEV" \
 	SCALE_INDEX_AT="$INDEX_AT" SCALE_SELF="$TOP/bench/scale.sh"
 s0=$(now_ns)
 "$GEN" --format ndjson --count "$N" --seed "$SEED" |
@@ -124,9 +146,9 @@ ratio() { calc "$2 / $1"; }
 within() { awk -v r="$1" 'BEGIN { if (r == "?" || r == "") print "?"; else if (r < 0.9) print "**yes** (lower)"; else if (r <= 1.1) print "**yes**"; else print "**no**" }'; }
 FIRST=$(head -n1 "$WORK/ingest.tsv" | cut -d" " -f1)
 {
-	echo "### Scale: $(thou "$N") bench/gen posts (seed $SEED) in batches of $(thou "$B") ($T0 to $T1, custos $COMMIT)"
+	echo "### Scale: $(thou "$N") bench/gen posts (seed $SEED) in batches of $(thou "$B") ($T0 to $T1$RESUMED, custos $COMMIT)"
 	echo
-	echo "Store-only ingests (\`custos ingest --no-index\`), one a batch; load average (1, 5, 15 min) $L_START at the start, $L_END at the end; $(fmt "$WALL") s in all."
+	echo "Store-only ingests (\`custos ingest --no-index\`), one a batch; load average (1, 5, 15 min) $L_START at the start, $L_END at the end; $(fmt "$WALL") s in all${RESUMED:+ since resumed}."
 	echo "Peak RSS is /usr/bin/time's maximum resident set (it counts the LMDB pages the process maps and touches); anon is the peak of RssAnon (heap and stacks) sampled every 0.2 s."
 	echo
 	echo "| records | store files, B/record | stored payload, B/record | batch ingest, records/s wall | records per CPU second | CPU µs/record | peak RSS, MB | peak anon, MB | load (1 min) |"
