@@ -209,7 +209,7 @@ bench: all
 	$(Q)sh bench/index.sh
 	$(Q)if [ "$${BENCH_SCALE:-}" = 1 ]; then sh bench/scale.sh; fi
 
-# The archive at 10 million records (bench/scale.sh, ~40 minutes and ~14 GB
+# The archive at 10 million records (bench/scale.sh, about an hour and ~16 GB
 # of disk): also run by `make bench` with BENCH_SCALE=1.
 bench-scale: all
 	$(Q)$(MAKE) --no-print-directory bench-build
