@@ -351,9 +351,16 @@ int custos_index_match_each(custos_index_t *idx, const char *query, custos_index
  * indexed. Its cost follows the documents after `after`, not the index. */
 int custos_index_match_ids_after(custos_index_t *idx, custos_index_idlist_t *out,
                                  const char *query, uint64_t after);
-/* Every record in the index (sorted by id), for verification; seq is its
- * highest indexed version. */
-int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out);
+/* Every record in the index, for verification, given as it is read (in no
+ * particular order) with its highest indexed version: nothing is held per
+ * record but for records of several versions (their id and top seq, until
+ * the last document is read). restart (may be NULL) is called before each
+ * attempt: when the index changes under the reader, the records are given
+ * again from the start. fn returns CUSTOS_OK, or a negative status that
+ * ends the listing and is returned. */
+typedef int (*custos_index_record_fn)(void *ctx, const char *id, uint64_t seq);
+int custos_index_each_record(custos_index_t *idx, custos_index_record_fn fn,
+                             void (*restart)(void *ctx), void *ctx);
 /* Every record of the thread rooted at root_id, the root included. */
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id);
 void custos_index_idlist_free(custos_index_idlist_t *l);   /* NULL-safe; zeroes */

@@ -4030,6 +4030,43 @@ int custos_index_match_each(custos_index_t *idx, const char *query, custos_index
 	});
 }
 
+int custos_index_each_record(custos_index_t *idx, custos_index_record_fn fn,
+                             void (*restart)(void *ctx), void *ctx)
+{
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	return with_retry(idx, "cannot list the index", [&]() -> int {
+		if (restart)
+			restart(ctx);
+		const Xapian::Database *db = idx->db;
+		// the records of several versions wait for their last document;
+		// the others (most) are given as they are read
+		std::unordered_map<std::string, uint64_t> multi;
+		for (Xapian::PostingIterator it = db->postlist_begin(""); it != db->postlist_end("");
+		     ++it) {
+			Xapian::Document doc = db->get_document(*it);
+			RecValue rv;
+			int64_t created;
+			read_hit(doc, rv, created);
+			if (!doc.get_value(SLOT_MULTI).empty()) {
+				uint64_t &top = multi[rv.id];
+				top = rv.seq > top ? rv.seq : top;
+				continue;
+			}
+			int rc = fn(ctx, rv.id.c_str(), rv.seq);
+			if (rc < 0)
+				return rc;
+		}
+		for (const auto &m : multi) {
+			int rc = fn(ctx, m.first.c_str(), m.second);
+			if (rc < 0)
+				return rc;
+		}
+		return CUSTOS_OK;
+	});
+}
+
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id)
 {
 	memset(out, 0, sizeof *out);
@@ -4046,23 +4083,6 @@ int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const c
 		                b.leaf(fit_term("Q", root_id)));
 		try {
 			return collect_ids(idx, out, q, true);
-		} catch (...) {
-			custos_index_idlist_free(out);
-			throw;
-		}
-	});
-}
-
-int custos_index_all_ids(custos_index_t *idx, custos_index_idlist_t *out)
-{
-	memset(out, 0, sizeof *out);
-	int e;
-	if ((e = drain(idx)) < 0)
-		return e;
-	return with_retry(idx, "cannot list the index", [&]() -> int {
-		custos_index_idlist_free(out);
-		try {
-			return collect_ids(idx, out, Xapian::Query::MatchAll, false);
 		} catch (...) {
 			custos_index_idlist_free(out);
 			throw;

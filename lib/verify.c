@@ -265,13 +265,70 @@ static void verify_policy(custos_session_t *s, custos_verify_t *v, const anchors
 
 /* ---- the index ------------------------------------------------------------ */
 
+typedef struct {
+	custos_session_t *s;
+	custos_store_t   *st;
+	custos_verify_t  *v;
+	custos_record_t   rec;
+	bool              failed;     /* the store could not be read: named */
+} index_check_t;
+
+/* The index changed under the listing, which starts again: so do the counts. */
+static void index_restart(void *ctx)
+{
+	index_check_t *c = ctx;
+	c->v->index_docs = 0;
+	c->v->index_disposed = 0;
+}
+
+/* One indexed record: the store has it, and its document is of the latest
+ * version at or below the watermark (or one indexed ahead of it). */
+static int index_one(void *ctx, const char *id, uint64_t seq)
+{
+	index_check_t *c = ctx;
+	custos_verify_t *v = c->v;
+	uint64_t *seqs = NULL, want = 0;
+	size_t n = 0;
+	if (custos_store_versions(c->st, id, &seqs, &n) < 0) {
+		problem(c->s, v, "store: %s", custos_store_err(c->st)->msg);
+		c->failed = true;
+		return CUSTOS_EIO;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (seqs[k] <= v->index_watermark || seqs[k] == seq)
+			want = seqs[k] > want ? seqs[k] : want;
+	free(seqs);
+	if (n == 0) {
+		problem(c->s, v, "index: it holds record %s, which the store does not", id);
+		return CUSTOS_OK;
+	}
+	if (seq != want) {
+		problem(c->s, v, "index: record %s is indexed at seq %llu but its latest version the "
+		        "index covers is seq %llu", id, (unsigned long long)seq,
+		        (unsigned long long)want);
+		return CUSTOS_OK;
+	}
+	/* a disposed version leaves the index in the same run; after a crash in
+	 * the middle of one it is still there until the run is finished */
+	int rc = custos_store_get_seq(c->st, want, &c->rec);
+	if (rc == CUSTOS_ENOTFOUND)
+		v->index_disposed++;
+	else if (rc == CUSTOS_ECORRUPT)
+		;   /* a damaged record: the store's walk named it */
+	else if (rc < 0)
+		problem(c->s, v, "store: %s", custos_store_err(c->st)->msg);
+	else
+		v->index_docs++;
+	return CUSTOS_OK;
+}
+
 /* The index holds no record the store lacks, and each document holds the
- * latest version at or below the watermark. */
+ * latest version at or below the watermark. The records are checked as
+ * the index gives them: what verify holds does not grow with the archive. */
 static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_t *v)
 {
 	custos_index_t *idx = NULL;
-	custos_index_idlist_t l = { 0 };
-	custos_record_t rec;
+	index_check_t c = { s, st, v, { 0 }, false };
 	uint64_t last = 0;
 	char path[4200];
 
@@ -284,13 +341,12 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 		problem(s, v, "index: %s", ierr.msg);
 		return;
 	}
-	custos_record_init(&rec);
+	custos_record_init(&c.rec);
 	if (custos_session__index(s, &idx) < 0) {
 		problem(s, v, "index: %s", s->err.msg);
 		goto done;
 	}
-	if (custos_index_watermark(idx, &v->index_watermark) < 0 ||
-	    custos_index_all_ids(idx, &l) < 0) {
+	if (custos_index_watermark(idx, &v->index_watermark) < 0) {
 		problem(s, v, "index: %s", custos_index_errmsg(idx));
 		goto done;
 	}
@@ -304,40 +360,12 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 		goto done;
 	}
 	v->index_lag = last - v->index_watermark;
-	for (size_t i = 0; i < l.n; i++) {
-		uint64_t *seqs = NULL, want = 0;
-		size_t n = 0;
-		if (custos_store_versions(st, l.v[i].id, &seqs, &n) < 0) {
-			problem(s, v, "store: %s", custos_store_err(st)->msg);
-			goto done;
-		}
-		for (size_t k = 0; k < n; k++)
-			if (seqs[k] <= v->index_watermark || seqs[k] == l.v[i].seq)
-				want = seqs[k] > want ? seqs[k] : want;
-		free(seqs);
-		if (n == 0) {
-			problem(s, v, "index: it holds record %s, which the store does not", l.v[i].id);
-			continue;
-		}
-		if (l.v[i].seq != want) {
-			problem(s, v, "index: record %s is indexed at seq %llu but its latest version "
-			        "the index covers is seq %llu", l.v[i].id, (unsigned long long)l.v[i].seq,
-			        (unsigned long long)want);
-			continue;
-		}
-		/* a disposed version leaves the index in the same run; after a crash
-		 * in the middle of one it is still there until the run is finished */
-		int rc = custos_store_get_seq(st, want, &rec);
-		if (rc == CUSTOS_ENOTFOUND) {
-			v->index_disposed++;
-			continue;
-		} else if (rc == CUSTOS_ECORRUPT) {
-			continue;   /* a damaged record: the store's walk named it */
-		} else if (rc < 0) {
-			problem(s, v, "store: %s", custos_store_err(st)->msg);
-			continue;
-		}
-		v->index_docs++;
+	int rc = custos_index_each_record(idx, index_one, index_restart, &c);
+	if (c.failed)
+		goto done;   /* named by index_one */
+	if (rc < 0) {
+		problem(s, v, "index: %s", custos_index_errmsg(idx));
+		goto done;
 	}
 	/* Caught up, the index holds a document for every live record version:
 	 * fewer means a partition or a shard's documents are missing, and
@@ -362,8 +390,7 @@ static void verify_index(custos_session_t *s, custos_store_t *st, custos_verify_
 			        (unsigned long long)docs, (unsigned long long)live);
 	}
 done:
-	custos_index_idlist_free(&l);
-	custos_record_free(&rec);
+	custos_record_free(&c.rec);
 }
 
 int custos_archive_verify(custos_session_t *s, custos_progress_fn progress, void *ctx,

@@ -669,6 +669,31 @@ static void test_index__watermark_persists_across_reopen(void)
 	custos_index_free(idx);
 }
 
+typedef struct {
+	size_t n, x1, x20, restarts;
+	uint64_t x1_seq;
+} each_t;
+
+static int each_fn(void *ctx, const char *id, uint64_t seq)
+{
+	each_t *e = ctx;
+	e->n++;
+	if (!strcmp(id, "x:1")) {
+		e->x1++;
+		e->x1_seq = seq;
+	}
+	e->x20 += !strcmp(id, "x:20");
+	return CUSTOS_OK;
+}
+
+static void each_restart(void *ctx)
+{
+	each_t *e = ctx;
+	size_t r = e->restarts + 1;
+	memset(e, 0, sizeof *e);
+	e->restarts = r;
+}
+
 static void test_index__every_version_is_found_and_a_record_counts_once(void)
 {
 	custos_index_t *idx = build_corpus();
@@ -708,6 +733,14 @@ static void test_index__every_version_is_found_and_a_record_counts_once(void)
 	CHECK_INT(n, 1);
 	CHECK_OK(custos_index_count(idx, &n, "*"));
 	CHECK_INT(n, NCORPUS - 1);
+	/* verify's listing: every record once, at its highest version */
+	each_t e = { 0 };
+	CHECK_OK(custos_index_each_record(idx, each_fn, each_restart, &e));
+	CHECK_INT(e.restarts, 1);
+	CHECK_INT(e.n, NCORPUS - 1);
+	CHECK_INT(e.x1, 1);
+	CHECK_INT(e.x1_seq, 21);
+	CHECK_INT(e.x20, 0);
 	/* a page lists the record once and says which versions matched */
 	custos_index_results_t *res = NULL;
 	custos_index_search_opts_t o = CUSTOS_INDEX_SEARCH_OPTS_INIT;
