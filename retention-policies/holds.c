@@ -114,14 +114,20 @@ static int sha_hex_ok(const char *s)
 }
 
 /* A record id as a hold names it: what the store accepts (docs/record-format.md,
- * "The id"): no control character, no blank at either end; blanks inside are
- * kept (a feed's guid may hold them). */
+ * "Ids"): "<platform>:<native id>", the platform of lower-case letters,
+ * digits, '-' and '_', no control character, no blank at either end of the
+ * native id; blanks inside are kept (a feed's guid may hold them). */
 static bool id_ok(const char *id)
 {
-	if (!id || !*id || *id == ' ' || id[strlen(id) - 1] == ' ')
+	if (!id)
 		return false;
-	for (const unsigned char *c = (const unsigned char *)id; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
+	const char *c = id;
+	while ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_')
+		c++;
+	if (c == id || *c != ':' || !c[1] || c[1] == ' ' || id[strlen(id) - 1] == ' ')
+		return false;
+	for (const unsigned char *u = (const unsigned char *)id; *u; u++)
+		if (*u < 0x20 || *u == 0x7f)
 			return false;
 	return true;
 }
@@ -693,8 +699,9 @@ static int ids_text(custos_policy_t *p, const char *name, const char *const *ids
 			snprintf(shown, sizeof shown, "%s%s", b.data ? b.data : "", l > 40 ? "..." : "");
 			custos_buf_free(&b);
 			err = custos_err_set(&p->err, CUSTOS_EINVAL, "hold %s: id %zu ('%s') is not a "
-			                     "record id: 1-%d bytes of UTF-8, no control character, no "
-			                     "blank at either end", name, i + 1, shown, CUSTOS_HOLD_ID_MAX);
+			                     "record id: '<platform>:<native id>', 1-%d bytes of UTF-8, no "
+			                     "control character, no blank at either end", name, i + 1, shown,
+			                     CUSTOS_HOLD_ID_MAX);
 			goto done;
 		}
 		v[i] = id;
