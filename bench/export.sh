@@ -13,24 +13,14 @@ set -eu
 SIZES=${BENCH_EXPORT_N:-"100000 1000000"}
 PDF_N=${BENCH_PDF_N:-2000}
 SEED=${BENCH_SEED:-1}
-BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
-TOP=$(pwd)
-case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
-CUSTOS=$TOP/custos
-GEN=$BUILD/bench/gen
-OUT=$TOP/bench/out
-WORK=$OUT/export-work
-RES=$OUT/export.md
-LOG=$OUT/export.log
+. bench/lib.sh
+bench_paths export
 TIMEV=/usr/bin/time
-for f in "$CUSTOS" "$GEN" "$TIMEV"; do
-	[ -x "$f" ] || { echo "bench: $f missing (make bench-build; apt-get install time)" >&2; exit 1; }
-done
+[ -x "$TIMEV" ] || { echo "bench: $TIMEV missing (apt-get install time)" >&2; exit 1; }
 mkdir -p "$OUT"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 : >"$LOG"
-. "$TOP/bench/lib.sh"
 
 
 # every record the generator writes is dated 2019..2024

@@ -12,18 +12,8 @@ set -eu
 N=${BENCH_INDEX_N:-1000000}
 B=${BENCH_INDEX_BATCHES:-100}
 RUNS=${BENCH_INDEX_RUNS:-3}
-BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
-TOP=$(pwd)
-CUSTOS=$TOP/custos
-case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
-GEN=$BUILD/bench/gen
-OUT=$TOP/bench/out
-WORK=$OUT/index-work
-RES=$OUT/index.md
-LOG=$OUT/index.log
-for f in "$CUSTOS" "$GEN"; do
-	[ -x "$f" ] || { echo "bench: $f missing: run 'make bench'" >&2; exit 1; }
-done
+. bench/lib.sh
+bench_paths index
 command -v jq >/dev/null || { echo "bench: jq is needed" >&2; exit 1; }
 TIMEV=/usr/bin/time
 [ -x $TIMEV ] || TIMEV=
@@ -31,7 +21,6 @@ mkdir -p "$OUT"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 : >"$LOG"
-. "$TOP/bench/lib.sh"
 A=$WORK/archive
 ibytes() { du -sb "$A/index" | cut -f1; }
 load() { cut -d" " -f1 /proc/loadavg; }

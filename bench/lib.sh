@@ -1,4 +1,22 @@
 # Helpers shared by the benchmark scripts (sourced; they use $LOG).
+# bench_paths NAME [RESULTS]: what every script finds where: BUILD (where
+# ./custos points, unless set), TOP (this folder: run from the top),
+# CUSTOS, GEN, OUT, and WORK, RES, LOG named after NAME (RES after RESULTS
+# when given); stops when custos or bench/gen is not built.
+bench_paths() {
+	BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
+	TOP=$(pwd)
+	CUSTOS=${CUSTOS:-$TOP/custos}
+	case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+	GEN=$BUILD/bench/gen
+	OUT=$TOP/bench/out
+	WORK=$OUT/$1-work
+	RES=$OUT/${2:-$1}.md
+	LOG=$OUT/$1.log
+	for f in "$CUSTOS" "$GEN"; do
+		[ -x "$f" ] || { echo "bench: $f missing: run 'make && make bench-build'" >&2; exit 1; }
+	done
+}
 say() { printf '%s\n' "$*" >&2; printf '%s\n' "$*" >>"$LOG"; }
 now_ns() { date +%s%N; }
 # awk arithmetic: calc "expression"

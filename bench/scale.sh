@@ -80,28 +80,17 @@ fi
 N=${BENCH_SCALE_N:-10000000}
 B=${BENCH_SCALE_BATCH:-1000000}
 SEED=${BENCH_SEED:-1}
-BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
-TOP=$(pwd)
-CUSTOS=$TOP/custos
-case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
-GEN=$BUILD/bench/gen
-OUT=$TOP/bench/out
-WORK=$OUT/scale-work
-RES=$OUT/scale.md
-LOG=$OUT/scale.log
+. bench/lib.sh
+bench_paths scale
 LAST=$(( (N + B - 1) / B * B ))
 [ "$LAST" -gt "$N" ] && LAST=$N
 INDEX_AT=${BENCH_SCALE_INDEX_AT:-"$B $LAST"}
-for f in "$CUSTOS" "$GEN"; do
-	[ -x "$f" ] || { echo "bench: $f missing: run 'make bench-build'" >&2; exit 1; }
-done
 command -v jq >/dev/null || { echo "bench: jq is needed" >&2; exit 1; }
 echo | split --filter=cat -l 1 >/dev/null 2>&1 ||
 	{ echo "bench: GNU split (--filter) is needed" >&2; exit 1; }
 TIMEV=/usr/bin/time
 [ -x $TIMEV ] || { echo "bench: /usr/bin/time missing (apt-get install time): no CPU or memory figures" >&2; TIMEV=; }
 mkdir -p "$OUT"
-. "$TOP/bench/lib.sh"
 A=$WORK/archive
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo ?)
 L_START=$(cut -d" " -f1-3 /proc/loadavg)

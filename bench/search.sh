@@ -20,20 +20,10 @@ set -eu
 N=${BENCH_N:-1000000}
 RUNS=${BENCH_RUNS:-10}
 MARKERS=${BENCH_MARKERS:-10}
-BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
-TOP=$(pwd)
-case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
-CUSTOS=$TOP/custos
-GEN=$BUILD/bench/gen
+. bench/lib.sh
+bench_paths search
 PEERS=$BUILD/bench/search_peers
-OUT=$TOP/bench/out
-WORK=$OUT/search-work
-RES=$OUT/search.md
-LOG=$OUT/search.log
-
-for f in "$CUSTOS" "$GEN" "$PEERS"; do
-	[ -x "$f" ] || { echo "search.sh: $f missing: run 'make && make bench-build'" >&2; exit 1; }
-done
+[ -x "$PEERS" ] || { echo "search.sh: $PEERS missing: run 'make bench-build'" >&2; exit 1; }
 for t in jq split; do
 	command -v $t >/dev/null || { echo "search.sh: $t is needed" >&2; exit 1; }
 done
@@ -46,7 +36,6 @@ mkdir -p "$WORK"
 : >"$LOG"
 T_START=$(date +%s)
 
-. "$TOP/bench/lib.sh"
 # met VALUE LIMIT OP: **met** or **missed**
 met() { awk -v v="$1" -v l="$2" -v op="$3" 'BEGIN { if (v == "?") { print "?"; exit }
 	ok = (op == "<=") ? (v + 0 <= l + 0) : (v + 0 >= l + 0); print ok ? "**met**" : "**missed**" }'; }

@@ -19,26 +19,15 @@ set -eu
 
 N=${BENCH_STARTUP_N:-200000}
 RUNS=${BENCH_STARTUP_RUNS:-30}
-TOP=$(pwd)
-CUSTOS=${CUSTOS:-$TOP/custos}
-BUILD=${BUILD:-$(dirname "$(readlink custos 2>/dev/null || echo build/release/custos)")}
-case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
-GEN=$BUILD/bench/gen
-OUT=$TOP/bench/out
-WORK=$OUT/startup-work
-RES=$OUT/startup.md
-LOG=$OUT/startup.log
+. bench/lib.sh
+bench_paths startup
 SQLITE=${SQLITE:-sqlite3}
 
-for f in "$CUSTOS" "$GEN"; do
-	[ -x "$f" ] || { echo "startup.sh: $f missing: run 'make && make bench-build'" >&2; exit 1; }
-done
 for t in "$SQLITE" python3; do
 	command -v "$t" >/dev/null || { echo "startup.sh: $t is needed" >&2; exit 1; }
 done
 mkdir -p "$OUT"
 : >"$LOG"
-. "$TOP/bench/lib.sh"
 
 MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
