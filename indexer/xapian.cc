@@ -3425,39 +3425,46 @@ int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t 
 	}
 }
 
-int custos_index_drop_marked(custos_index_t *idx)
+} // extern "C"
+
+// Into compact_parts from outside: the index writable, its queue drained,
+// then the partitions names() lists (an empty list does nothing when
+// skip_none). Building the list may throw: it is inside the try.
+template <class F>
+static int compact_listed(custos_index_t *idx, const char *what, bool skip_none, F names)
 {
 	if (!idx->writable)
 		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	int e;
 	if ((e = drain(idx)) < 0)
 		return e;
-	if (idx->doomed.empty() && idx->rebuild.empty())
-		return CUSTOS_OK;
 	try {
+		std::set<std::string> n = names();
+		return n.empty() && skip_none ? CUSTOS_OK : compact_parts(idx, n);
+	} catch (...) {
+		return translate(&idx->err, what);
+	}
+}
+
+extern "C" {
+
+int custos_index_drop_marked(custos_index_t *idx)
+{
+	return compact_listed(idx, "cannot drop a partition of the search index", true, [idx]() {
 		std::set<std::string> names(idx->doomed);
 		for (const auto &r : idx->rebuild)
 			names.insert(r.first);
-		return compact_parts(idx, names);
-	} catch (...) {
-		return translate(&idx->err, "cannot drop a partition of the search index");
-	}
+		return names;
+	});
 }
 
 int custos_index_compact_pending(custos_index_t *idx)
 {
-	if (!idx->writable)
-		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
-	int e;
-	if ((e = drain(idx)) < 0)
-		return e;
-	try {
+	return compact_listed(idx, "cannot compact the search index", false, [idx]() {
 		std::set<std::string> names(idx->man.compact);
 		names.insert(idx->doomed.begin(), idx->doomed.end());
-		return compact_parts(idx, names);
-	} catch (...) {
-		return translate(&idx->err, "cannot compact the search index");
-	}
+		return names;
+	});
 }
 
 // The merge policy: a partition is compacted once its files exceed what it

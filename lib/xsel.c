@@ -444,20 +444,15 @@ int custos_xsel__next(custos_xsel_t *x, custos_xsel_entry_t **v, size_t *n)
 	return 1;
 }
 
-static const entry_t *search(const entry_t *v, size_t n, const entry_t *key)
+static int cmp_void(const void *a, const void *b)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = cmp_key(&v[mid], key);
-		if (!c)
-			return &v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return cmp_key(a, b);
+}
+
+/* The entry of key among n sorted ones, or NULL. */
+static entry_t *search(entry_t *v, size_t n, const entry_t *key)
+{
+	return n ? bsearch(key, v, n, sizeof *v, cmp_void) : NULL;
 }
 
 int custos_xsel__mark(custos_xsel_t *x, const custos_xsel_entry_t *e)
@@ -466,7 +461,7 @@ int custos_xsel__mark(custos_xsel_t *x, const custos_xsel_entry_t *e)
 	if (x->fitted) {
 		/* the selection is in memory: its entry takes the number (the
 		 * producer numbers a copy of the window) */
-		entry_t *m = (entry_t *)search(x->v, x->count, e);
+		entry_t *m = search(x->v, x->count, e);
 		if (m)
 			m->bates = e->bates;
 		return CUSTOS_OK;
