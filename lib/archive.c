@@ -41,8 +41,10 @@ int custos_lib__json_error(custos_buf_t *b, const char *msg)
 
 int custos_lib__errno_status(int e)
 {
-	return e == ENOENT ? CUSTOS_ENOTFOUND : e == ENOSPC || e == EDQUOT ? CUSTOS_ENOSPC
-	       : e == ENOMEM ? CUSTOS_ENOMEM : e == EACCES || e == EPERM ? CUSTOS_EACCESS
+	return e == ENOENT ? CUSTOS_ENOTFOUND
+	       : e == ENOSPC || e == EDQUOT || e == EFBIG ? CUSTOS_ENOSPC
+	       : e == ENOMEM ? CUSTOS_ENOMEM
+	       : e == EACCES || e == EPERM || e == EROFS ? CUSTOS_EACCESS
 	       : CUSTOS_EIO;
 }
 

@@ -2,6 +2,7 @@
  * fixed number of entries sorted in memory, spilled to unlinked temporary
  * files, merged k ways with a heap into one file, read back in windows. */
 #include "xsel.h"
+#include "lib_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,9 +52,8 @@ static int cmp_key(const entry_t *a, const entry_t *b)
 
 static int io_fail(custos_xsel_t *x, int e, const char *what, const char *path)
 {
-	int st = e == ENOSPC || e == EDQUOT || e == EFBIG ? CUSTOS_ENOSPC : CUSTOS_EIO;
-	return custos_err_set(x->err, st, "cannot %s the export's sort file '%s': %s", what, path,
-	                      strerror(e));
+	return custos_err_set(x->err, custos_lib__errno_status(e), "cannot %s the export's sort "
+	                      "file '%s': %s", what, path, strerror(e));
 }
 
 static void tfile_close(tfile_t *f)
@@ -88,9 +88,8 @@ static int make_dir(custos_xsel_t *x)
 	snprintf(x->dir, cap, "%.*s/.custos-sort-XXXXXX", plen, parent);
 	if (!mkdtemp(x->dir)) {
 		int e = errno;
-		custos_err_set(x->err, e == EACCES || e == EPERM || e == EROFS ? CUSTOS_EACCESS :
-		               e == ENOSPC || e == EDQUOT ? CUSTOS_ENOSPC : CUSTOS_EIO,
-		               "cannot make the export's sort directory '%s': %s", x->dir, strerror(e));
+		custos_err_set(x->err, custos_lib__errno_status(e), "cannot make the export's sort "
+		               "directory '%s': %s", x->dir, strerror(e));
 		free(x->dir);
 		x->dir = NULL;
 		return x->err->status;
