@@ -3185,6 +3185,15 @@ static void reload(custos_index_t *idx)
 // moved on under it (Xapian's DatabaseModifiedError), at most three times.
 } // extern "C"
 
+// A change to the partitions themselves: only on a writable index, and
+// after every queued addition and delete has reached its shard.
+static int writable_drained(custos_index_t *idx)
+{
+	if (!idx->writable)
+		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
+	return drain(idx);
+}
+
 template <class F> static int with_retry(custos_index_t *idx, const char *what, F f)
 {
 	for (int attempt = 0;; attempt++) {
@@ -3349,10 +3358,8 @@ int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t 
 		*parts = 0;
 	if (docs)
 		*docs = 0;
-	if (!idx->writable)
-		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	int e;
-	if ((e = drain(idx)) < 0)
+	if ((e = writable_drained(idx)) < 0)
 		return e;
 	try {
 		std::vector<std::string> terms;
@@ -3433,10 +3440,8 @@ int custos_index_drop_whole(custos_index_t *idx, const char *const *ids, size_t 
 template <class F>
 static int compact_listed(custos_index_t *idx, const char *what, bool skip_none, F names)
 {
-	if (!idx->writable)
-		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	int e;
-	if ((e = drain(idx)) < 0)
+	if ((e = writable_drained(idx)) < 0)
 		return e;
 	try {
 		std::set<std::string> n = names();
@@ -3481,10 +3486,8 @@ static const uint64_t MERGE_MIN = 8u << 20;
 int custos_index_merge(custos_index_t *idx, unsigned *merged)
 {
 	*merged = 0;
-	if (!idx->writable)
-		return custos_err_set(&idx->err, CUSTOS_EINVAL, "the index is open read-only");
 	int e;
-	if ((e = drain(idx)) < 0)
+	if ((e = writable_drained(idx)) < 0)
 		return e;
 	uint64_t min = MERGE_MIN;
 	const char *t = getenv("CUSTOS_TEST_MERGE_MIN");
