@@ -361,8 +361,23 @@ int custos_index_match_ids_after(custos_index_t *idx, custos_index_idlist_t *out
 typedef int (*custos_index_record_fn)(void *ctx, const char *id, uint64_t seq);
 int custos_index_each_record(custos_index_t *idx, custos_index_record_fn fn,
                              void (*restart)(void *ctx), void *ctx);
-/* Every record of the thread rooted at root_id, the root included. */
+/* Every record of the thread rooted at root_id, the root included: the
+ * whole list at once (its size follows the thread's; for a conversation
+ * of any size, custos_index_thread_each). */
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id);
+/* The documents of the same thread, given as they are found (in no
+ * particular order), nothing held per document: fn gets the record's id,
+ * the document's seq and time, and several (non-zero when the record has
+ * several versions in the index: each matching version comes, and the
+ * caller merges them as custos_index_thread does, the highest seq with the
+ * time of the lowest). restart (may be NULL) is called before each
+ * attempt: when the index changes under the reader, the documents are
+ * given again from the start. fn returns CUSTOS_OK or a negative status
+ * that ends the listing and is returned. */
+typedef int (*custos_index_member_fn)(void *ctx, const char *id, uint64_t seq,
+                                      int64_t created_at, int several);
+int custos_index_thread_each(custos_index_t *idx, const char *root_id, custos_index_member_fn fn,
+                             void (*restart)(void *ctx), void *ctx);
 void custos_index_idlist_free(custos_index_idlist_t *l);   /* NULL-safe; zeroes */
 
 /* The search-term report: for each query (a line of a terms file), the

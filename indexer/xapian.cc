@@ -4077,6 +4077,16 @@ int custos_index_each_record(custos_index_t *idx, custos_index_record_fn fn,
 	});
 }
 
+// The documents of the thread rooted at root_id, the root's included. b
+// (which the query reads its terms through) must outlive the query.
+static Xapian::Query thread_query(custos_index_t *idx, Builder &b, const char *root_id)
+{
+	b.db = idx->db;
+	b.set_shards(shard_dbs(idx));
+	return Xapian::Query(Xapian::Query::OP_OR, b.leaf(fit_term("T", root_id)),
+	                     b.leaf(fit_term("Q", root_id)));
+}
+
 int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const char *root_id)
 {
 	memset(out, 0, sizeof *out);
@@ -4085,18 +4095,60 @@ int custos_index_thread(custos_index_t *idx, custos_index_idlist_t *out, const c
 		return e;
 	return with_retry(idx, "cannot read the thread", [&]() -> int {
 		custos_index_idlist_free(out);
-		std::vector<Xapian::Database> sh = shard_dbs(idx);
 		Builder b;
-		b.db = idx->db;
-		b.set_shards(std::move(sh));
-		Xapian::Query q(Xapian::Query::OP_OR, b.leaf(fit_term("T", root_id)),
-		                b.leaf(fit_term("Q", root_id)));
+		Xapian::Query q = thread_query(idx, b, root_id);
 		try {
 			return collect_ids(idx, out, q, true);
 		} catch (...) {
 			custos_index_idlist_free(out);
 			throw;
 		}
+	});
+}
+
+// Hands each document of a thread to the caller as the match finds it.
+class MemberSpy : public Xapian::MatchSpy {
+	custos_index_member_fn fn;
+	void *ctx;
+    public:
+	int rc = CUSTOS_OK;
+
+	MemberSpy(custos_index_member_fn f, void *c) : fn(f), ctx(c) {}
+	void operator()(const Xapian::Document &doc, double) override
+	{
+		if (rc < 0)
+			return;
+		RecValue rv;
+		int64_t created;
+		read_hit(doc, rv, created);
+		rc = fn(ctx, rv.id.c_str(), rv.seq, created, !doc.get_value(SLOT_MULTI).empty());
+	}
+};
+
+int custos_index_thread_each(custos_index_t *idx, const char *root_id, custos_index_member_fn fn,
+                             void (*restart)(void *ctx), void *ctx)
+{
+	int e;
+	if ((e = drain(idx)) < 0)
+		return e;
+	return with_retry(idx, "cannot read the thread", [&]() -> int {
+		if (restart)
+			restart(ctx);
+		Builder b;
+		Xapian::Query q = thread_query(idx, b, root_id);
+		MemberSpy spy(fn, ctx);
+		Xapian::Enquire enq(*idx->db);
+		enq.set_query(q);
+		enq.set_weighting_scheme(Xapian::BoolWeight());
+		enq.add_matchspy(&spy);
+		Xapian::doccount all = idx->db->get_doccount();
+		// no document kept: the spy sees every match
+		enq.get_mset(0, 0, all ? all : 1);
+		enq.clear_matchspies();
+		if (spy.rc < 0)
+			return custos_err_set(&idx->err, spy.rc, "cannot read the thread: %s",
+			                      custos_status_str(spy.rc));
+		return CUSTOS_OK;
 	});
 }
 
