@@ -95,15 +95,20 @@ static int match_fn(void *ctx, uint64_t seq, int64_t created_at)
 
 /* A matched version of a record of several: keyed by the first 64 bits of
  * its id's SHA-256 and its seq, its time kept as its bates (merge_multi). */
-static int match_multi_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at)
+static uint64_t id_key(const char *id)
 {
-	match_t *m = ctx;
 	uint8_t h[CUSTOS_SHA256_LEN];
 	uint64_t key = 0;
 	custos_sha256(h, id, strlen(id));
 	for (int k = 0; k < 8; k++)
 		key = key << 8 | h[k];
-	return m->rc = custos_xsel__add(m->multi, (int64_t)key, seq, (uint64_t)created_at);
+	return key;
+}
+
+static int match_multi_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at)
+{
+	match_t *m = ctx;
+	return m->rc = custos_xsel__add(m->multi, (int64_t)id_key(id), seq, (uint64_t)created_at);
 }
 
 static void match_restart(void *ctx)
@@ -292,13 +297,85 @@ static int root_add(custos_xsel_t *roots, const char *root, uint64_t seq)
 	return custos_xsel__add(roots, (int64_t)hi, lo, seq);
 }
 
-/* Calls fn with each record of the conversation of each root of roots
+/* One conversation's records, as the index gives them (custos_index_thread_each):
+ * into a selection of their own, so that a conversation of any size takes
+ * one run of memory at most, and so that when the index changed under the
+ * reader and the members come again from the start, those of the attempt
+ * before are dropped (custos_xsel__reset). The records of several versions
+ * are merged as a query's are (merge_multi). */
+typedef struct {
+	custos_session_t *s;
+	by_id_t          *b;       /* a hold's: each member's latest version by id */
+	const char       *dir;
+	custos_xsel_t    *sel;     /* this conversation's records */
+	custos_xsel_t    *multi;   /* its documents of records of several versions */
+	int               rc;
+} thread_t;
+
+static int thread_member_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at,
+                            int several)
+{
+	thread_t *t = ctx;
+	if (t->b) {
+		/* by id, from the snapshot: the versions of one record give one entry */
+		custos_xsel_t *own = t->b->sel;
+		t->b->sel = t->sel;
+		t->rc = add_by_id(t->b, id);
+		t->b->sel = own;
+		return t->rc;
+	}
+	if (!several)
+		return t->rc = custos_xsel__add(t->sel, created_at, seq, 0);
+	if (!t->multi && (t->rc = custos_xsel__new(&t->multi, t->dir, 0, &t->s->err)) < 0)
+		return t->rc;
+	return t->rc = custos_xsel__add(t->multi, (int64_t)id_key(id), seq, (uint64_t)created_at);
+}
+
+static void thread_restart(void *ctx)
+{
+	thread_t *t = ctx;
+	custos_xsel__reset(t->sel);
+	if (t->multi)
+		custos_xsel__reset(t->multi);
+}
+
+/* Adds to dest each record of the conversation rooted at root: its latest
+ * version by id when b is given (b's selection is dest), else the
+ * versions the index has (the highest seq with the time of the lowest). */
+static int thread_records(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                          const char *dir, const char *root, by_id_t *b, custos_xsel_t *dest)
+{
+	thread_t t = { s, b, dir, NULL, NULL, 0 };
+	entry_t *v;
+	size_t n;
+	uint64_t count;
+	int rc;
+	if ((rc = custos_xsel__new(&t.sel, dir, 0, &s->err)) < 0)
+		return rc;
+	if ((rc = custos_index_thread_each(idx, root, thread_member_fn, thread_restart, &t)) < 0) {
+		if (t.rc >= 0)   /* else the failure is in the session's error */
+			custos_lib__index_fail(s, idx, rc, "cannot read a conversation");
+		goto done;
+	}
+	if ((t.multi && (rc = merge_multi(s, st, t.multi, t.sel)) < 0) ||
+	    (rc = custos_xsel__finish(t.sel, &count)) < 0)
+		goto done;
+	while ((rc = custos_xsel__next(t.sel, &v, &n)) > 0)
+		for (size_t i = 0; i < n; i++)
+			if ((rc = custos_xsel__add(dest, v[i].created_at, v[i].seq, 0)) < 0)
+				goto done;
+done:
+	custos_xsel__free(t.multi);
+	custos_xsel__free(t.sel);
+	return rc;
+}
+
+/* Adds to dest the records of the conversation of each root of roots
  * (finished; the seq of a record of each kept as its bates), each
- * conversation read from the index once. */
-static int each_thread_member(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
-                              custos_root_cache_t *cache, custos_record_t *rec,
-                              custos_xsel_t *roots,
-                              int (*fn)(void *ctx, const custos_index_ident_t *m), void *ctx)
+ * conversation read from the index once, as thread_records does. */
+static int each_thread(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
+                       custos_root_cache_t *cache, custos_record_t *rec, custos_xsel_t *roots,
+                       const char *dir, by_id_t *b, custos_xsel_t *dest)
 {
 	entry_t *v;
 	size_t n;
@@ -306,23 +383,11 @@ static int each_thread_member(custos_session_t *s, custos_store_t *st, custos_in
 	while ((rc = custos_xsel__next(roots, &v, &n)) > 0)
 		for (size_t i = 0; i < n; i++) {
 			const char *root;
-			custos_index_idlist_t l = { 0 };
-			if ((rc = root_at(s, st, cache, rec, v[i].bates, &root)) < 0)
-				return rc;
-			if ((rc = custos_index_thread(idx, &l, root)) < 0)
-				return custos_lib__index_fail(s, idx, rc, "cannot read a conversation");
-			for (size_t j = 0; j < l.n && rc == CUSTOS_OK; j++)
-				rc = fn(ctx, &l.v[j]);
-			custos_index_idlist_free(&l);
-			if (rc < 0)
+			if ((rc = root_at(s, st, cache, rec, v[i].bates, &root)) < 0 ||
+			    (rc = thread_records(s, st, idx, dir, root, b, dest)) < 0)
 				return rc;
 		}
 	return rc;
-}
-
-static int thread_add_fn(void *ctx, const custos_index_ident_t *m)
-{
-	return custos_xsel__add(ctx, m->created_at, m->seq, 0);
 }
 
 /* Every thread member of the selected records, once per thread root: *sel
@@ -357,7 +422,7 @@ static int add_threads(custos_session_t *s, custos_store_t *st, custos_index_t *
 				goto done;
 		}
 	if (rc < 0 || (rc = custos_xsel__finish(roots, &n_roots)) < 0 ||
-	    (rc = each_thread_member(s, st, idx, cache, &rec, roots, thread_add_fn, all)) < 0 ||
+	    (rc = each_thread(s, st, idx, cache, &rec, roots, dir, NULL, all)) < 0 ||
 	    (rc = custos_xsel__finish(all, count)) < 0)
 		goto done;
 	custos_xsel__free(*sel);
@@ -423,11 +488,6 @@ static int listed_root_fn(void *ctx, const char *id, const char *sha)
 	if ((rc = custos_lib__thread_root(st, h->cache, &h->rec, &root, &s->err)) < 0)
 		return rc;
 	return root_add(h->roots, root ? root : h->rec.id, seq);
-}
-
-static int thread_by_id_fn(void *ctx, const custos_index_ident_t *m)
-{
-	return add_by_id(ctx, m->id);
 }
 
 static int select_hold(custos_session_t *s, custos_index_t *idx, by_id_t *b, const char *dir,
@@ -507,8 +567,7 @@ static int select_hold(custos_session_t *s, custos_index_t *idx, by_id_t *b, con
 			goto done;
 		}
 		if ((rc = custos_xsel__finish(h.roots, &k)) < 0 ||
-		    (rc = each_thread_member(s, b->st, idx, h.cache, &h.rec, h.roots, thread_by_id_fn,
-		                             b)) < 0)
+		    (rc = each_thread(s, b->st, idx, h.cache, &h.rec, h.roots, dir, b, b->sel)) < 0)
 			goto done;
 	}
 	rc = CUSTOS_OK;
