@@ -19,7 +19,6 @@
 typedef struct {
 	char    *key;          /* the conversation: platform and channel or thread root */
 	int64_t  day;
-	unsigned part;
 	json_t  *events;       /* array */
 	json_t  *participants; /* id -> participant object */
 	json_t  *files;        /* array of [name in zip, sha256] */
@@ -36,17 +35,14 @@ struct custos_rsmf {
 	size_t         n, cap;
 	int64_t        day;        /* the day being gathered */
 	uint64_t       files;
-	json_t        *parts;      /* key -> number of slices written, for part numbers */
 };
 
 int custos_rsmf_open(custos_xdir_t *d, custos_blob_fn blob, void *ctx, custos_rsmf_t **out)
 {
 	custos_rsmf_t *w = calloc(1, sizeof *w);
 	*out = NULL;
-	if (!w || !(w->parts = json_object())) {
-		free(w);
+	if (!w)
 		return CUSTOS_ENOMEM;
-	}
 	w->d = d;
 	w->blob = blob;
 	w->ctx = ctx;
@@ -292,11 +288,8 @@ static slice_t *slice_for(custos_rsmf_t *w, const char *key, int64_t day, const 
 	}
 	slice_t *s = &w->v[w->n];
 	memset(s, 0, sizeof *s);
-	json_int_t part = json_integer_value(json_object_get(w->parts, key)) + 1;
-	json_object_set_new(w->parts, key, json_integer(part));
 	s->key = strdup(key);
 	s->day = day;
-	s->part = (unsigned)part;
 	s->events = json_array();
 	s->participants = json_object();
 	s->files = json_array();
@@ -438,7 +431,6 @@ int custos_rsmf_close(custos_rsmf_t *w, uint64_t *files)
 	if (files)
 		*files = w->files;
 	free(w->v);
-	json_decref(w->parts);
 	free(w);
 	return rc;
 }
