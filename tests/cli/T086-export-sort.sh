@@ -77,6 +77,48 @@ test_expect 'a hold, a matter tag and --with-thread: the same through runs as in
 	both t "#topic4" --with-thread --format jsonl,edrm &&
 	custos search --count "#topic4" >n && jq -e ".records > $(cat n)" t.runs/manifest.json >/dev/null
 '
+# One conversation larger than the budget: a post (the only record with the
+# word "bigroot") and 400 replies over 9 days, 50 of them edited, read from
+# the index a document at a time into a selection of its own (spilled too
+# with a budget of 100), the same production as in memory, every record once
+big_thread() {
+	custos init >/dev/null &&
+	awk 'BEGIN {
+		printf "{\"id\":\"x:900000\",\"platform\":\"x\",\"account\":\"acme\",\"author\":{\"handle\":\"acme\"},\"created_at\":\"2023-06-01T00:00:00Z\",\"text\":\"bigroot announcement\"}\n"
+		for (i = 1; i <= 400; i++) {
+			s = i * 1800; d = 1 + int(s / 86400); s %= 86400
+			printf "{\"id\":\"x:%d\",\"platform\":\"x\",\"account\":\"acme\",\"author\":{\"handle\":\"r%d\"},\"created_at\":\"2023-06-%02dT%02d:%02d:00Z\",\"text\":\"reply %d\",\"in_reply_to\":\"x:%d\",\"thread\":\"x:900000\"}\n", 900000 + i, i % 7, d, int(s / 3600), int(s % 3600 / 60), i, i % 3 ? 900000 + i - 1 : 900000 } }' >t1.ndjson &&
+	awk 'NR > 1 && NR % 8 == 0 { sub(/"text":"reply [0-9]*/, "&, edited"); print }' t1.ndjson >t2.ndjson &&
+	test "$(wc -l <t2.ndjson)" = 50 &&
+	custos ingest t1.ndjson >/dev/null && custos ingest t2.ndjson >/dev/null &&
+	gen_posts 200 >a.ndjson && custos ingest a.ndjson >/dev/null
+}
+test_expect 'a conversation larger than the budget: rsmf, html, jsonl and edrm with --with-thread' '
+	big_thread && test "$(custos search --count bigroot)" = 1 &&
+	both b bigroot --with-thread --format rsmf,html,jsonl,edrm &&
+	jq -e ".records == 401" b.runs/manifest.json >/dev/null &&
+	jq -r ".documents[].id" b.runs/manifest.json | sort >ids && sort -u ids >u && test_cmp ids u &&
+	test "$(wc -l <u)" = 401 &&
+	jq -e "[.documents[] | select(.version == 2)] | length == 50" b.runs/manifest.json >/dev/null &&
+	test "$(ls b.runs/HTML | wc -l)" = 2 &&
+	test "$(cat b.runs/HTML/*.html | grep -c "class=\"rec\"")" = 401 &&
+	ls b.runs/RSMF >rsmf && test "$(wc -l <rsmf)" = 9 &&
+	cat b.runs/RSMF/*.rsmf | tr -d "\r" | awk "/^X-RSMF-EventCount:/ { n += \$2 } END { print n }" >events &&
+	echo 401 >expect && test_cmp expect events
+'
+# the hold lists a reply not captured yet: captured without indexing, it is
+# no member, and the export reads its conversation (401 records) by id
+test_expect 'a hold with_thread whose conversation is larger than the budget' '
+	big_thread && echo x:900999 >ids.txt &&
+	custos hold create big --ids ids.txt --with-thread >/dev/null 2>&1 &&
+	printf "%s\n" "{\"id\":\"x:900999\",\"platform\":\"x\",\"author\":{\"handle\":\"b\"},\"created_at\":\"2023-06-12T00:00:00Z\",\"text\":\"a late reply\",\"in_reply_to\":\"x:900003\",\"thread\":\"x:900000\"}" >late.ndjson &&
+	custos ingest --no-index late.ndjson >/dev/null &&
+	custos hold show big --json >show && jq -e ".hold.members == 0" show >/dev/null &&
+	jq -r ".records[] | select(.captured) | .id" show | sort >expect &&
+	test "$(wc -l <expect)" = 402 &&
+	both h --hold big --format jsonl,rsmf &&
+	jq -r ".documents[].id" h.runs/manifest.json | sort >actual && test_cmp expect actual
+'
 # A 64 KiB tmpfs when this machine lets us mount one, else a file size
 # limit of 8 KiB (RLIMIT_FSIZE, SIGXFSZ ignored): the sort's files do not fit.
 export_on_full_disk() {
