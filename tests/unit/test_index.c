@@ -565,6 +565,64 @@ static void test_index__thread_lists_root_and_replies_in_order(void)
 	custos_index_free(idx);
 }
 
+typedef struct {
+	char     id[16][32];
+	uint64_t seq[16];
+	int64_t  created[16];
+	size_t   n, restarts, stop_at;
+} members_t;
+
+static int member_cb(void *ctx, const char *id, uint64_t seq, int64_t created_at, int several)
+{
+	members_t *m = ctx;
+	(void)several;
+	if (m->stop_at && m->n + 1 == m->stop_at)
+		return CUSTOS_EIO;
+	if (m->n == 16)
+		return CUSTOS_ENOMEM;
+	snprintf(m->id[m->n], sizeof m->id[0], "%s", id);
+	m->seq[m->n] = seq;
+	m->created[m->n++] = created_at;
+	return CUSTOS_OK;
+}
+
+static void member_restart_cb(void *ctx)
+{
+	members_t *m = ctx;
+	m->n = 0;
+	m->restarts++;
+}
+
+static void test_index__thread_each_gives_what_thread_lists(void)
+{
+	custos_index_t *idx = open_read();
+	custos_index_idlist_t l;
+	members_t m;
+	memset(&m, 0, sizeof m);
+	CHECK_OK(custos_index_thread(idx, &l, "x:1"));
+	CHECK_OK(custos_index_thread_each(idx, "x:1", member_cb, member_restart_cb, &m));
+	CHECK_INT(m.restarts, 1);
+	CHECK_INT(m.n, l.n);
+	/* the same records, seqs and times, in whatever order */
+	for (size_t i = 0; i < l.n; i++) {
+		size_t found = 0;
+		for (size_t j = 0; j < m.n; j++)
+			found += !strcmp(m.id[j], l.v[i].id) && m.seq[j] == l.v[i].seq &&
+			         m.created[j] == l.v[i].created_at;
+		CHECK_INT(found, 1);
+	}
+	custos_index_idlist_free(&l);
+	/* the callback's failure ends the listing and is returned */
+	memset(&m, 0, sizeof m);
+	m.stop_at = 2;
+	CHECK_INT(custos_index_thread_each(idx, "x:1", member_cb, NULL, &m), CUSTOS_EIO);
+	CHECK_INT(m.n, 1);
+	memset(&m, 0, sizeof m);
+	CHECK_OK(custos_index_thread_each(idx, "nosuch:1", member_cb, NULL, &m));
+	CHECK_INT(m.n, 0);
+	custos_index_free(idx);
+}
+
 static void test_index__term_report_counts_unique_family_and_breakdowns(void)
 {
 	custos_index_t *idx = open_read();
@@ -1172,6 +1230,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__facets_of_platforms_without_a_code_and_alone),
 	CHECK_CASE(test_index__hits_carry_fields_and_snippets),
 	CHECK_CASE(test_index__thread_lists_root_and_replies_in_order),
+	CHECK_CASE(test_index__thread_each_gives_what_thread_lists),
 	CHECK_CASE(test_index__term_report_counts_unique_family_and_breakdowns),
 	CHECK_CASE(test_index__queued_commit_lands_by_the_next_wait_or_close),
 	CHECK_CASE(test_index__watermark_persists_across_reopen),
