@@ -93,8 +93,8 @@ static int match_fn(void *ctx, uint64_t seq, int64_t created_at)
 	return m->rc = custos_xsel__add(m->sel, created_at, seq, 0);
 }
 
-/* A matched version of a record of several: keyed by the first 64 bits of
- * its id's SHA-256 and its seq, its time kept as its bates (merge_multi). */
+/* A record's key among the versions of records of several: the first 64
+ * bits of its id's SHA-256. */
 static uint64_t id_key(const char *id)
 {
 	uint8_t h[CUSTOS_SHA256_LEN];
@@ -105,6 +105,8 @@ static uint64_t id_key(const char *id)
 	return key;
 }
 
+/* A matched version of a record of several: keyed by id_key and its seq,
+ * its time kept as its bates (merge_multi). */
 static int match_multi_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at)
 {
 	match_t *m = ctx;
@@ -297,8 +299,8 @@ static int root_add(custos_xsel_t *roots, const char *root, uint64_t seq)
 	return custos_xsel__add(roots, (int64_t)hi, lo, seq);
 }
 
-/* One conversation's records, as the index gives them (custos_index_thread_each):
- * into a selection of their own, so that a conversation of any size takes
+/* One conversation's records, as the index gives them
+ * (custos_index_thread_each): into a selection of their own, so that a conversation of any size takes
  * one run of memory at most, and so that when the index changed under the
  * reader and the members come again from the start, those of the attempt
  * before are dropped (custos_xsel__reset). The records of several versions
