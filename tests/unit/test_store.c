@@ -535,6 +535,91 @@ static void test_store__dictionary_is_retrained_when_records_drift(void)
 	custos_record_free(&g);
 }
 
+/* Cuts meta value key to n bytes, as an earlier custos wrote it shorter. */
+static void meta_truncate(const char *key, size_t n)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	uint8_t copy[256];
+	MDB_val k = { strlen(key), (void *)key }, v;
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	CHECK_INT(mdb_get(txn, dbi, &k, &v), 0);
+	CHECK(v.mv_size > n && n <= sizeof copy);
+	memcpy(copy, v.mv_data, n);
+	v.mv_data = copy;
+	v.mv_size = n;
+	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static size_t meta_len(custos_store_t *st, const char *key)
+{
+	MDB_txn *txn;
+	MDB_val k = { strlen(key), (void *)key }, v;
+	CHECK_OK(custos_store__read_txn(st, &txn));
+	CHECK_INT(mdb_get(txn, st->dbi[STORE_DB_META], &k, &v), 0);
+	size_t n = v.mv_size;
+	custos_store__read_done(st, txn);
+	return n;
+}
+
+static void test_store__dictionary_of_an_earlier_custos_is_retrained_once(void)
+{
+	/* windows of 50,000: no drift is ever seen in this test */
+	setenv("CUSTOS_TEST_DICT_AFTER", "100", 1);
+	custos_store_t *st = create_store();
+	custos_record_t r;
+	custos_batch_t *b;
+	custos_store_stats_t s;
+	custos_verify_summary_t vs;
+	unsigned seed = 9;
+	custos_record_init(&r);
+	CHECK_OK(custos_store_begin(&b, st));
+	for (int i = 0; i < 300; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		CHECK_ST(st, custos_store_put(b, &r, NULL));
+	}
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	CHECK_INT(meta_len(st, "p:x"), PL_N * 8);
+	custos_store_free(st);
+	/* the platform's value as a custos before the drift fields wrote it */
+	meta_truncate("p:x", PL_RETRAIN * 8);
+
+	/* its first writer collects the next 100 records and trains from them */
+	st = open_store(CUSTOS_STORE_WRITE);
+	for (int round = 0; round < 3; round++) {
+		CHECK_OK(custos_store_begin(&b, st));
+		for (int i = 0; i < 150; i++) {
+			make_post(&r, (uint64_t)(300 + round * 150 + i), "x", &seed);
+			CHECK_ST(st, custos_store_put(b, &r, NULL));
+		}
+		CHECK_ST(st, custos_store_commit(b, NULL));
+		CHECK_INT(meta_len(st, "p:x"), PL_N * 8);
+	}
+	/* seqs 1-100 samples, 101-300 dictionary 1, 301-400 dictionary 1 and
+	 * samples for the next, then dictionary 2, and no third */
+	CHECK_INT(dict_of_seq(st, 300), 1);
+	CHECK_INT(dict_of_seq(st, 400), 1);
+	CHECK_INT(dict_of_seq(st, 401), 2);
+	CHECK_INT(dict_of_seq(st, 750), 2);
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.dictionaries, 2);
+	custos_store_stats_free(&s);
+	CHECK_ST(st, custos_store_verify(st, &vs, NULL, NULL, NULL));
+	CHECK_INT(vs.problems, 0);
+	CHECK_INT(vs.dictionaries, 2);
+	custos_record_free(&r);
+	custos_store_free(st);
+}
+
 static void test_store__dictionary_makes_records_smaller(void)
 {
 	/* the same 400 posts with and without a dictionary */
@@ -1803,6 +1888,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__deleted_upstream_is_kept_and_marked),
 	CHECK_CASE(test_store__dictionary_is_trained_and_old_records_stay_readable),
 	CHECK_CASE(test_store__dictionary_is_retrained_when_records_drift),
+	CHECK_CASE(test_store__dictionary_of_an_earlier_custos_is_retrained_once),
 	CHECK_CASE(test_store__dictionary_makes_records_smaller),
 	CHECK_CASE(test_store__invalid_record_leaves_the_batch_usable),
 	CHECK_CASE(test_store__recompress_moves_records_between_dictionaries),
