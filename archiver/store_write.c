@@ -220,7 +220,8 @@ static int platform_get(custos_batch_t *b, const char *name, custos_store__platf
 		return custos_store__mdb(st, rc, "cannot read platform state");
 	} else if (custos_store__platform_decode(p, &k, &v) < 0) {
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "platform '%s': bad state", name);
-	} else if (v.mv_size < PL_N * 8 && p->v[PL_DICT] && p->v[PL_TRAIN_AT] != UINT64_MAX) {
+	} else if (v.mv_size < (PL_WIN_STORED + 1) * 8 && p->v[PL_DICT] &&
+	           p->v[PL_TRAIN_AT] != UINT64_MAX) {
 		/* written by a custos that did not measure its dictionaries: how
 		 * well this one did at first is unknown, and it may have been
 		 * trained long ago, so its next records train a new one (once:
