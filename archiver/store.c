@@ -20,6 +20,9 @@
 #define STORE_MAPSIZE ((size_t)64 << 30)
 #define STORE_DICT_AFTER 1000
 #define STORE_DICT_SIZE (110 * 1024)
+/* Records of a platform per window over which its dictionary's compression
+ * is measured (docs/storage.md, "Dictionaries"). */
+#define STORE_DICT_WINDOW 50000
 #define STORE_LEVEL 3
 /* A plaintext larger than this is damage, not data (inputs stop at 50 MB lines). */
 #define STORE_PLAIN_MAX ((unsigned long long)1 << 30)
@@ -1103,6 +1106,7 @@ static void view_bind(custos_store_t *st, custos_store__shared_t *sh)
 	memcpy(st->dbi, sh->dbi, sizeof st->dbi);
 	st->dict_after = sh->dict_after;
 	st->dict_size = sh->dict_size;
+	st->dict_window = sh->dict_window;
 	st->level = sh->level;
 }
 
@@ -1156,6 +1160,7 @@ int custos_store_open(custos_store_t **out, const char *dir, unsigned flags, cus
 	sh->map_gen = 1;
 	sh->dict_after = (unsigned)env_size("CUSTOS_TEST_DICT_AFTER", STORE_DICT_AFTER);
 	sh->dict_size = STORE_DICT_SIZE;
+	sh->dict_window = (unsigned)env_size("CUSTOS_TEST_DICT_WINDOW", STORE_DICT_WINDOW);
 	view_bind(st, sh);
 	if (flags & CUSTOS_STORE_CREATE) {
 		if ((e = create_layout(st)) < 0)

@@ -83,9 +83,17 @@ typedef struct {
 
 /* Per platform, meta "p:<name>". PL_DISPOSED (records every version of
  * which was disposed of) and PL_TOMBSTONES came later: a value without
- * them reads as 0 for both (PL_N_OLD fields). */
+ * them reads as 0 for both (PL_N_OLD fields). The drift fields came after
+ * them (docs/storage.md, "Dictionaries"): how well the platform's current
+ * dictionary compresses, PL_BASE_* over the first window of records it
+ * compressed, PL_WIN_* over the current window; PL_RETRAIN is 1 while the
+ * records of a platform that has a dictionary are collected as samples for
+ * a new one. A value without them reads as 0 for each: no window measured,
+ * not collecting, so the measurement starts again from there. */
 enum { PL_RECORDS, PL_VERSIONS, PL_RAW_BYTES, PL_STORED_BYTES, PL_DICT, PL_PENDING,
-       PL_TRAIN_AT, PL_DISPOSED, PL_TOMBSTONES, PL_N };
+       PL_TRAIN_AT, PL_DISPOSED, PL_TOMBSTONES,
+       PL_RETRAIN, PL_BASE_RAW, PL_BASE_STORED, PL_WIN_N, PL_WIN_RAW, PL_WIN_STORED,
+       PL_N };
 #define PL_N_OLD 7
 typedef struct {
 	char     name[32];
@@ -122,6 +130,7 @@ typedef struct {
 	MDB_dbi      dbi[STORE_DB_N];
 	unsigned     dict_after;          /* records of a platform before training */
 	size_t       dict_size;           /* target dictionary size */
+	unsigned     dict_window;         /* records per drift window (store_write.c) */
 	int          level;               /* zstd level for records */
 
 	pthread_mutex_t mu;
@@ -160,6 +169,7 @@ struct custos_store {
 	MDB_dbi      dbi[STORE_DB_N];
 	unsigned     dict_after;
 	size_t       dict_size;
+	unsigned     dict_window;
 	int          level;
 
 	custos_err_t err;

@@ -220,6 +220,15 @@ static int platform_get(custos_batch_t *b, const char *name, custos_store__platf
 		return custos_store__mdb(st, rc, "cannot read platform state");
 	} else if (custos_store__platform_decode(p, &k, &v) < 0) {
 		return custos_err_set(&st->err, CUSTOS_ECORRUPT, "platform '%s': bad state", name);
+	} else if (v.mv_size < (PL_WIN_STORED + 1) * 8 && p->v[PL_DICT] &&
+	           p->v[PL_TRAIN_AT] != UINT64_MAX) {
+		/* written by a custos that did not measure its dictionaries: how
+		 * well this one did at first is unknown, and it may have been
+		 * trained long ago, so its next records train a new one (once:
+		 * the value is saved with the drift fields from then on) */
+		p->v[PL_RETRAIN] = 1;
+		p->v[PL_PENDING] = 0;
+		p->v[PL_TRAIN_AT] = 0;
 	}
 	b->n_pl++;
 	*out = p;
@@ -264,9 +273,20 @@ static int item_slot(custos_batch_t *b, uint64_t *slot, uint8_t key[STORE_KEY_LE
 /* ---------------------------------------------------------------------------
  * Dictionary training. */
 
+/* The drift fields of a platform back to "nothing measured". */
+static void drift_reset(custos_store__platform_t *pl)
+{
+	pl->v[PL_RETRAIN] = 0;
+	pl->v[PL_BASE_RAW] = pl->v[PL_BASE_STORED] = 0;
+	pl->v[PL_WIN_N] = pl->v[PL_WIN_RAW] = pl->v[PL_WIN_STORED] = 0;
+	pl->dirty = true;
+}
+
 /* Trains the platform's dictionary from the plaintexts of its pending
  * samples. Failing to train is not an error: records just go on without a
- * dictionary, and training is tried again after twice as many. */
+ * dictionary, and training is tried again after twice as many. A platform
+ * collecting samples to replace its dictionary (PL_RETRAIN) keeps the one
+ * it has instead, and measures it again from a fresh window. */
 static int train(custos_batch_t *b, custos_store__platform_t *pl)
 {
 	custos_store_t *st = b->st;
@@ -322,20 +342,29 @@ static int train(custos_batch_t *b, custos_store__platform_t *pl)
 	size_t dn = 0;
 	if (n >= 8 && dcap >= 1024 && (dict = malloc(dcap)) != NULL)
 		dn = ZDICT_trainFromBuffer(dict, dcap, samples.data, sizes, (unsigned)n);
-	if (!dict || ZDICT_isError(dn) || dn == 0) {
-		pl->v[PL_TRAIN_AT] = pl->v[PL_PENDING] * 2;
+	bool replace = pl->v[PL_DICT] && pl->v[PL_RETRAIN];
+	uint32_t id = (uint32_t)b->state.v[ST_NEXT_DICT];
+	if (!dict || ZDICT_isError(dn) || dn == 0 || id > 0xffff) {
+		/* the record header holds a u16 dictionary id: none past 0xffff */
+		pl->v[PL_TRAIN_AT] = id > 0xffff ? UINT64_MAX : pl->v[PL_PENDING] * 2;
 		pl->dirty = true;
+		if (replace) {
+			/* keep the dictionary the platform has; its samples go */
+			mdb_cursor_close(c);
+			c = NULL;
+			if ((err = op(b, STORE_OP_DEL, STORE_DB_SAMPLES, pl->name, strlen(pl->name),
+			              NULL, 0, 0)) < 0)
+				goto done;
+			pl->v[PL_PENDING] = 0;
+			if (id <= 0xffff)
+				pl->v[PL_TRAIN_AT] = 0;
+			drift_reset(pl);
+		}
 		goto done;
 	}
 
-	uint32_t id = (uint32_t)b->state.v[ST_NEXT_DICT];
 	uint64_t slot;
 	uint8_t key[STORE_KEY_LEN], hdr[46], sum[32], kb[4];
-	if (id > 0xffff) {   /* the record header holds a u16 */
-		pl->v[PL_TRAIN_AT] = UINT64_MAX;
-		pl->dirty = true;
-		goto done;
-	}
 	if ((err = custos_store__dict_add(st, id, dict, dn)) < 0)
 		goto done;
 	if ((err = item_slot(b, &slot, key)) < 0)
@@ -363,9 +392,15 @@ static int train(custos_batch_t *b, custos_store__platform_t *pl)
 	if ((err = op(b, STORE_OP_PUT, STORE_DB_DICTS, kb, 4, val.data, val.len, 0)) < 0 ||
 	    (err = op(b, STORE_OP_DEL, STORE_DB_SAMPLES, pl->name, strlen(pl->name), NULL, 0, 0)) < 0)
 		goto done;
+	/* the replaced dictionary leaves the cache (its records still name it,
+	 * and a read loads it again from disk): the cache does not grow with
+	 * every dictionary a long-lived writer trains */
+	if (replace)
+		custos_store__dict_evict(st, (uint32_t)pl->v[PL_DICT]);
 	pl->v[PL_DICT] = id;
 	pl->v[PL_PENDING] = 0;
-	pl->dirty = true;
+	pl->v[PL_TRAIN_AT] = 0;
+	drift_reset(pl);
 	b->state.v[ST_DICTIONARIES]++;
 done:
 	if (c)
@@ -386,6 +421,44 @@ done:
 int custos_store__train(custos_batch_t *b, custos_store__platform_t *pl)
 {
 	return train(b, pl);
+}
+
+/* How far a dictionary's compression may fall behind what it did over its
+ * first window before the platform trains a new one: a window compressing
+ * to 10% more bytes per plaintext byte (docs/storage.md, "Dictionaries"). */
+#define DRIFT_WORSE 1.10
+
+/* Counts a record of plain_len bytes compressed to comp_len with the
+ * platform's current dictionary. At the end of each window of
+ * st->dict_window records: the first window is the dictionary's baseline;
+ * a later one that compresses DRIFT_WORSE or more worse than it starts
+ * collecting the platform's next dict_after records as samples for a new
+ * dictionary (put trains it when they are all there, as for the first). */
+static int drift(custos_batch_t *b, custos_store__platform_t *pl, size_t plain_len,
+                 size_t comp_len)
+{
+	uint64_t *v = pl->v;
+	v[PL_WIN_N]++;
+	v[PL_WIN_RAW] += plain_len;
+	v[PL_WIN_STORED] += comp_len;
+	if (v[PL_WIN_N] < b->st->dict_window || !v[PL_WIN_RAW])
+		return CUSTOS_OK;
+	if (!v[PL_BASE_RAW]) {
+		v[PL_BASE_RAW] = v[PL_WIN_RAW];
+		v[PL_BASE_STORED] = v[PL_WIN_STORED];
+	} else if ((double)v[PL_WIN_STORED] / (double)v[PL_WIN_RAW] >=
+	           (double)v[PL_BASE_STORED] / (double)v[PL_BASE_RAW] * DRIFT_WORSE) {
+		int err;
+		/* samples left behind by an earlier custos, if any, are not recent */
+		if ((err = op(b, STORE_OP_DEL, STORE_DB_SAMPLES, pl->name, strlen(pl->name),
+		              NULL, 0, 0)) < 0)
+			return err;
+		v[PL_RETRAIN] = 1;
+		v[PL_PENDING] = 0;
+		v[PL_TRAIN_AT] = 0;
+	}
+	v[PL_WIN_N] = v[PL_WIN_RAW] = v[PL_WIN_STORED] = 0;
+	return CUSTOS_OK;
 }
 
 /* ---------------------------------------------------------------------------
@@ -532,6 +605,7 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	}
 	custos_store__dict_put(st, dict);
 
+	size_t comp_len = st->comp.len;
 	custos_store__random_key(st, key);
 	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, h.dict);
 	if (!b->first_seq)
@@ -558,7 +632,7 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 		goto fail;
 	if ((err = custos_store__media_index(b, rec, seq, STORE_OP_PUT)) < 0)
 		goto fail;
-	bool sample = !pl->v[PL_DICT] && pl->v[PL_TRAIN_AT] != UINT64_MAX;
+	bool sample = pl->v[PL_TRAIN_AT] != UINT64_MAX && (!pl->v[PL_DICT] || pl->v[PL_RETRAIN]);
 	if (sample && (err = op(b, STORE_OP_PUT, STORE_DB_SAMPLES, rec->platform,
 	                        strlen(rec->platform), seqb, 8, MDB_NODUPDATA)) < 0)
 		goto fail;
@@ -602,6 +676,12 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	if (outcome)
 		*outcome = count ? CUSTOS_PUT_VERSION : CUSTOS_PUT_ADDED;
 
+	/* a record the platform's current dictionary compressed counts towards
+	 * its drift measurement, unless a new one is already on its way */
+	if (h.dict && h.dict == pl->v[PL_DICT] && !pl->v[PL_RETRAIN] &&
+	    pl->v[PL_TRAIN_AT] != UINT64_MAX && st->dict_window &&
+	    (err = drift(b, pl, plain_len, comp_len)) < 0)
+		goto fail;
 	if (sample) {
 		pl->v[PL_PENDING]++;
 		uint64_t at = pl->v[PL_TRAIN_AT] ? pl->v[PL_TRAIN_AT] : st->dict_after;

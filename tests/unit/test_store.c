@@ -341,6 +341,285 @@ static void test_store__dictionary_is_trained_and_old_records_stay_readable(void
 	custos_record_free(&g);
 }
 
+/* A post of another shape than make_post's: another template, other words,
+ * as the content of a platform drifts over years (new fields, new links). */
+static const char *const words2[] = {
+	"bonjour", "nouveau", "magasin", "ouverture", "semaine", "merci", "clients",
+	"livraison", "gratuite", "promotion", "printemps", "collection", "boutique",
+	"horaires", "dimanche", "rendez-vous", "atelier", "inscription", "gagnant",
+	"concours", "tirage", "sort", "abonnez", "partagez", "commentez"
+};
+
+static void make_drifted_post(custos_record_t *r, uint64_t i, const char *platform,
+                              unsigned *seed)
+{
+	char text[400], id[64], raw[2048];
+	size_t n = 0;
+	int words_n = 10 + rand_r(seed) % 25;
+	for (int w = 0; w < words_n && n < sizeof text - 40; w++) {
+		unsigned k = (unsigned)(rand_r(seed) % 25);
+		k = k * k / 25;
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", w ? " " : "", words2[k]);
+	}
+	snprintf(id, sizeof id, "%s:%llu", platform, 9100000000000000000ULL + i * 104729);
+	int rn = snprintf(raw, sizeof raw,
+	    "{\"uri\":\"https://social.example.fr/users/boutique/statuses/%llu\",\"visibility\":"
+	    "\"public\",\"sensitive\":false,\"spoiler_text\":\"\",\"content\":\"<p>%s</p>\","
+	    "\"account\":{\"acct\":\"boutique@social.example.fr\",\"display_name\":\"La Boutique "
+	    "du Coin\",\"locked\":false,\"bot\":false,\"discoverable\":true,\"group\":false,"
+	    "\"created_at\":\"2022-03-14T09:26:53.000Z\",\"note\":\"<p>Boutique de quartier, "
+	    "ouverte du mardi au samedi</p>\",\"followers_count\":%u,\"following_count\":%u,"
+	    "\"statuses_count\":%u,\"last_status_at\":\"2024-05-%02u\",\"emojis\":[],\"fields\":"
+	    "[{\"name\":\"Site\",\"value\":\"https://boutique.example.fr\"}]},"
+	    "\"media_attachments\":[],\"mentions\":[],\"tags\":[{\"name\":\"%s\"}],\"emojis\":[],"
+	    "\"reblogs_count\":%u,\"favourites_count\":%u,\"replies_count\":%u,\"edited_at\":null,"
+	    "\"application\":{\"name\":\"Elk\",\"website\":\"https://elk.zone\"},\"poll\":null,"
+	    "\"card\":null,\"language\":\"fr\",\"created_at\":\"2024-05-%02uT%02u:%02u:00.000Z\"}",
+	    9100000000000000000ULL + i * 104729, text, 1200 + rand_r(seed) % 80,
+	    300 + rand_r(seed) % 9, 4000 + (unsigned)i, (unsigned)(1 + i % 28),
+	    words2[rand_r(seed) % 25], rand_r(seed) % 40, rand_r(seed) % 200, rand_r(seed) % 20,
+	    (unsigned)(1 + i % 28), (unsigned)(i % 24), (unsigned)(i % 60));
+	custos_record_reset(r);
+	CHECK_OK(custos_record_sets(r, &r->id, id));
+	CHECK_OK(custos_record_sets(r, &r->platform, platform));
+	CHECK_OK(custos_record_sets(r, &r->account, "boutique"));
+	CHECK_OK(custos_record_sets(r, &r->kind, "post"));
+	CHECK_OK(custos_record_sets(r, &r->author_id, "109876543210"));
+	CHECK_OK(custos_record_sets(r, &r->author_handle, "boutique@social.example.fr"));
+	CHECK_OK(custos_record_sets(r, &r->author_name, "La Boutique du Coin"));
+	CHECK_OK(custos_record_sets(r, &r->text, text));
+	CHECK_OK(custos_record_sets(r, &r->lang, "fr"));
+	CHECK_OK(custos_record_sets(r, &r->source.format, "mastodon-api"));
+	CHECK_OK(custos_record_sets(r, &r->source.file, "statuses.jsonl"));
+	r->source.offset = (int64_t)i * 1500;
+	r->created_at = 1714550400000LL + (int64_t)i * 60000;
+	r->captured_at = 1720000000000LL;
+	CHECK_OK(custos_record_set_raw(r, raw, (size_t)rn));
+}
+
+/* The dictionary id the record header of seq names. */
+static unsigned dict_of_seq(custos_store_t *st, uint64_t seq)
+{
+	MDB_txn *txn;
+	uint8_t kb[8];
+	custos_store__rechdr_t h;
+	CHECK_OK(custos_store__read_txn(st, &txn));
+	custos_store__be64(kb, seq);
+	MDB_val k = { 8, kb }, v;
+	CHECK_INT(mdb_get(txn, st->dbi[STORE_DB_RECORDS], &k, &v), 0);
+	CHECK_OK(custos_store__hdr_decode(&h, v.mv_data, v.mv_size));
+	custos_store__read_done(st, txn);
+	return h.dict;
+}
+
+static void test_store__dictionary_is_retrained_when_records_drift(void)
+{
+	/* dictionaries after 100 records, compression measured over windows of 200 */
+	setenv("CUSTOS_TEST_DICT_AFTER", "100", 1);
+	setenv("CUSTOS_TEST_DICT_WINDOW", "200", 1);
+	custos_store_t *st = create_store();
+	custos_record_t r, g;
+	custos_batch_t *b;
+	custos_store_stats_t s;
+	custos_verify_summary_t vs;
+	custos_err_t err = { 0 };
+	unsigned seed = 3;
+	custos_record_init(&r);
+	custos_record_init(&g);
+
+	/* 1,000 posts of one shape: one dictionary, which keeps compressing them
+	 * as well as over its first window, so no second one */
+	CHECK_OK(custos_store_begin(&b, st));
+	for (int i = 0; i < 1000; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		CHECK_ST(st, custos_store_put(b, &r, NULL));
+	}
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.dictionaries, 1);
+	custos_store_stats_free(&s);
+	CHECK_INT(dict_of_seq(st, 999), 1);
+
+	/* then posts of another shape, in batches of 50 with the store closed
+	 * and opened again between them: the window that compresses worse, the
+	 * 100 samples and the training span batches and opens */
+	for (int bn = 0; bn < 20; bn++) {
+		CHECK_OK(custos_store_begin(&b, st));
+		for (int i = 0; i < 50; i++) {
+			make_drifted_post(&r, (uint64_t)(bn * 50 + i), "x", &seed);
+			CHECK_ST(st, custos_store_put(b, &r, NULL));
+		}
+		CHECK_ST(st, custos_store_commit(b, NULL));
+		custos_store_free(st);
+		st = open_store(CUSTOS_STORE_WRITE);
+	}
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.dictionaries, 2);
+	CHECK_INT(s.records, 2000);
+	custos_store_stats_free(&s);
+	/* seqs start at 1: the first 100 posts (the samples) have no
+	 * dictionary, the rest of the first 1,000 stay under dictionary 1, the
+	 * last drifted ones are under dictionary 2 */
+	CHECK_INT(dict_of_seq(st, 50), 0);
+	CHECK_INT(dict_of_seq(st, 500), 1);
+	CHECK_INT(dict_of_seq(st, 1000), 1);
+	CHECK_INT(dict_of_seq(st, 1001), 1);
+	CHECK_INT(dict_of_seq(st, 2000), 2);
+	uint64_t first2 = 0;
+	for (uint64_t q = 1001; q <= 2000 && !first2; q++)
+		if (dict_of_seq(st, q) == 2)
+			first2 = q;
+	/* the windows of dictionary 1 are seqs 101-300 (its baseline), ...,
+	 * 901-1100 (which ends 100 drifted posts in); then 100 samples, 1101 to
+	 * 1200: dictionary 2 from 1201 (a window later if that one did not
+	 * show the drift clearly enough) */
+	printf("  first record under dictionary 2: seq %llu\n", (unsigned long long)first2);
+	CHECK(first2 >= 1201 && first2 <= 1401);
+	CHECK_ST(st, custos_store_verify(st, &vs, NULL, NULL, &err));
+	CHECK_INT(vs.dictionaries, 2);
+	CHECK_INT(vs.problems, 0);
+
+	/* the newest dictionary compresses the drifted posts better than the
+	 * first did: the stored bytes of 100 more of them under it */
+	CHECK_ST(st, custos_store_stats(st, &s));
+	uint64_t before = s.stored_bytes;
+	custos_store_stats_free(&s);
+	CHECK_OK(custos_store_begin(&b, st));
+	for (int i = 0; i < 100; i++) {
+		make_drifted_post(&r, (uint64_t)(1000 + i), "x", &seed);
+		CHECK_ST(st, custos_store_put(b, &r, NULL));
+	}
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	CHECK_INT(dict_of_seq(st, 2001), 2);
+	CHECK_INT(dict_of_seq(st, 2100), 2);
+	CHECK_ST(st, custos_store_stats(st, &s));
+	uint64_t under2 = s.stored_bytes - before;
+	custos_store_stats_free(&s);
+	uint64_t under1 = 0;
+	{
+		MDB_txn *txn;
+		CHECK_OK(custos_store__read_txn(st, &txn));
+		for (uint64_t q = 1001; q <= 1100; q++) {   /* drifted, under dictionary 1 */
+			uint8_t kb[8];
+			custos_store__be64(kb, q);
+			MDB_val k = { 8, kb }, v;
+			CHECK_INT(mdb_get(txn, st->dbi[STORE_DB_RECORDS], &k, &v), 0);
+			under1 += v.mv_size;
+		}
+		custos_store__read_done(st, txn);
+	}
+	CHECK(under2 < under1);
+	custos_store_free(st);
+
+	/* every record, under each dictionary or none, reads back byte for byte
+	 * from a fresh open (an empty dictionary cache) */
+	st = open_store(CUSTOS_STORE_READ);
+	seed = 3;
+	for (int i = 0; i < 1000; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		CHECK_ST(st, custos_store_get(st, r.id, 0, &g));
+		CHECK_STR(g.text, r.text);
+		CHECK_INT(g.raw_len, r.raw_len);
+		CHECK(memcmp(g.raw, r.raw, r.raw_len) == 0);
+	}
+	for (int i = 0; i < 1100; i++) {
+		make_drifted_post(&r, (uint64_t)i, "x", &seed);
+		CHECK_ST(st, custos_store_get(st, r.id, 0, &g));
+		CHECK_STR(g.text, r.text);
+		CHECK_INT(g.raw_len, r.raw_len);
+		CHECK(memcmp(g.raw, r.raw, r.raw_len) == 0);
+	}
+	custos_store_free(st);
+	unsetenv("CUSTOS_TEST_DICT_WINDOW");
+	custos_record_free(&r);
+	custos_record_free(&g);
+}
+
+/* Cuts meta value key to n bytes, as an earlier custos wrote it shorter. */
+static void meta_truncate(const char *key, size_t n)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	uint8_t copy[256];
+	MDB_val k = { strlen(key), (void *)key }, v;
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	CHECK_INT(mdb_get(txn, dbi, &k, &v), 0);
+	CHECK(v.mv_size > n && n <= sizeof copy);
+	memcpy(copy, v.mv_data, n);
+	v.mv_data = copy;
+	v.mv_size = n;
+	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static size_t meta_len(custos_store_t *st, const char *key)
+{
+	MDB_txn *txn;
+	MDB_val k = { strlen(key), (void *)key }, v;
+	CHECK_OK(custos_store__read_txn(st, &txn));
+	CHECK_INT(mdb_get(txn, st->dbi[STORE_DB_META], &k, &v), 0);
+	size_t n = v.mv_size;
+	custos_store__read_done(st, txn);
+	return n;
+}
+
+static void test_store__dictionary_of_an_earlier_custos_is_retrained_once(void)
+{
+	/* windows of 50,000: no drift is ever seen in this test */
+	setenv("CUSTOS_TEST_DICT_AFTER", "100", 1);
+	custos_store_t *st = create_store();
+	custos_record_t r;
+	custos_batch_t *b;
+	custos_store_stats_t s;
+	custos_verify_summary_t vs;
+	unsigned seed = 9;
+	custos_record_init(&r);
+	CHECK_OK(custos_store_begin(&b, st));
+	for (int i = 0; i < 300; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		CHECK_ST(st, custos_store_put(b, &r, NULL));
+	}
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	CHECK_INT(meta_len(st, "p:x"), PL_N * 8);
+	custos_store_free(st);
+	/* the platform's value as a custos before the drift fields wrote it */
+	meta_truncate("p:x", PL_RETRAIN * 8);
+
+	/* its first writer collects the next 100 records and trains from them */
+	st = open_store(CUSTOS_STORE_WRITE);
+	for (int round = 0; round < 3; round++) {
+		CHECK_OK(custos_store_begin(&b, st));
+		for (int i = 0; i < 150; i++) {
+			make_post(&r, (uint64_t)(300 + round * 150 + i), "x", &seed);
+			CHECK_ST(st, custos_store_put(b, &r, NULL));
+		}
+		CHECK_ST(st, custos_store_commit(b, NULL));
+		CHECK_INT(meta_len(st, "p:x"), PL_N * 8);
+	}
+	/* seqs 1-100 samples, 101-300 dictionary 1, 301-400 dictionary 1 and
+	 * samples for the next, then dictionary 2, and no third */
+	CHECK_INT(dict_of_seq(st, 300), 1);
+	CHECK_INT(dict_of_seq(st, 400), 1);
+	CHECK_INT(dict_of_seq(st, 401), 2);
+	CHECK_INT(dict_of_seq(st, 750), 2);
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK_INT(s.dictionaries, 2);
+	custos_store_stats_free(&s);
+	CHECK_ST(st, custos_store_verify(st, &vs, NULL, NULL, NULL));
+	CHECK_INT(vs.problems, 0);
+	CHECK_INT(vs.dictionaries, 2);
+	custos_record_free(&r);
+	custos_store_free(st);
+}
+
 static void test_store__dictionary_makes_records_smaller(void)
 {
 	/* the same 400 posts with and without a dictionary */
@@ -1608,6 +1887,8 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__reimport_of_older_content_is_unchanged),
 	CHECK_CASE(test_store__deleted_upstream_is_kept_and_marked),
 	CHECK_CASE(test_store__dictionary_is_trained_and_old_records_stay_readable),
+	CHECK_CASE(test_store__dictionary_is_retrained_when_records_drift),
+	CHECK_CASE(test_store__dictionary_of_an_earlier_custos_is_retrained_once),
 	CHECK_CASE(test_store__dictionary_makes_records_smaller),
 	CHECK_CASE(test_store__invalid_record_leaves_the_batch_usable),
 	CHECK_CASE(test_store__recompress_moves_records_between_dictionaries),
