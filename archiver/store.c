@@ -581,10 +581,16 @@ int custos_store__record_decode(custos_store_t *st, MDB_txn *txn, uint64_t seq,
 	custos_record_reset(rec);
 	if ((err = custos_store__record_plain(st, txn, seq, v, NULL, &h)) < 0)
 		return err;
-	if ((err = custos_record_from_json(rec, st->plain.data, h.normalized_len, &perr)) < 0)
+	uint32_t file_ref;
+	if ((err = custos_record_from_json_stored(rec, st->plain.data, h.normalized_len, &file_ref,
+	                                          &perr)) < 0)
 		return custos_err_set(&st->err, err == CUSTOS_ENOMEM ? err : CUSTOS_ECORRUPT,
 		                      "seq %llu: normalized record does not parse: %s",
 		                      (unsigned long long)seq, perr.msg);
+	/* the input file's name and hash, stored once for all its records */
+	if (file_ref && (err = custos_store__source_resolve(st, txn, seq, h.version, file_ref,
+	                                                       rec)) < 0)
+		return err;
 	size_t rawlen = st->plain.len - h.normalized_len;
 	if ((err = custos_record_set_raw(rec, rawlen ? st->plain.data + h.normalized_len : NULL,
 	                                 rawlen)) < 0)
@@ -1308,6 +1314,7 @@ void custos_store_free(custos_store_t *st)
 	custos_buf_free(&st->json);
 	custos_buf_free(&st->log_spare);
 	custos_buf_free(&st->canon);
+	custos_store__source_view_free(st);
 	sodium_memzero(st->rnd, sizeof st->rnd);
 	custos_store__shared_t *sh = st->sh;
 	free(st);

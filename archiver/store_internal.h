@@ -12,7 +12,8 @@
 
 /* Version of the store layout written in meta "format". A store with a
  * higher number is refused with CUSTOS_EVERSION and left untouched. */
-#define CUSTOS_STORE_FORMAT 2   /* 2: batch entries carry anchors */
+#define CUSTOS_STORE_FORMAT 3   /* 2: batch entries carry anchors; 3: records may
+                                   * name their source file by reference */
 
 /* Named databases of the one LMDB environment in <archive>/store. */
 enum {
@@ -157,6 +158,16 @@ typedef struct {
 	struct { void *p; size_t n; } map[8];
 } custos_store__shared_t;
 
+/* A source file entry as a batch or a view keeps it in memory (file and
+ * hash malloc'd; sha NULL: the record had no hash). store_source.c. */
+typedef struct {
+	uint32_t id;
+	char    *file, *sha;
+} custos_store__srcent_t;
+/* Entries kept per batch (the pairs used last) and per view (by number). */
+#define STORE_SRC_CACHE 64
+enum { STORE_SRC_KEY = 7, STORE_SRC_PAIR_KEY = 35 };
+
 /* A view: one thread's handle on the shared store, with its own scratch
  * buffers, zstd contexts, error, open batch and pinned read snapshot. */
 struct custos_store {
@@ -182,6 +193,8 @@ struct custos_store {
 	                                   * CUSTOS_JSON_STORE: what its content hash was
 	                                   * checked on */
 	custos_batch_t *batch;            /* the open batch, at most one per environment */
+	custos_store__srcent_t *src;      /* source file entries read, STORE_SRC_CACHE,
+	                                   * slot id % STORE_SRC_CACHE; NULL until used */
 	MDB_txn     *snap;                /* pinned read snapshot (custos_store_snapshot) */
 	uint8_t      rnd[4096];           /* pool of random bytes for keys */
 	size_t       rnd_left;
@@ -209,6 +222,11 @@ struct custos_batch {
 	uint8_t         anchor[STORE_ANCHOR_LEN];
 	unsigned        since_release;    /* puts since the map's pages were let go */
 	int             failed;           /* a change failed half-way: only abort is left */
+	custos_store__srcent_t src[STORE_SRC_CACHE];   /* source file entries used last */
+	size_t          src_next, src_last;            /* slot to fill next; last hit */
+	uint32_t        src_next_id;      /* number of the next new entry (0: not read yet) */
+	bool            src_new;          /* this batch wrote a source file entry */
+	bool            src_committed;
 };
 
 /* Puts between two releases of the map's pages within a batch (store_write.c). */
@@ -438,5 +456,36 @@ int  custos_store__train(custos_batch_t *b, custos_store__platform_t *pl);
  * between the tombstone commit and the shredding is finished by the next
  * writer. */
 int  custos_store__dispose_finish(custos_store_t *st);
+
+/* Source files by reference (store_source.c; docs/storage.md, "Source
+ * files by reference"). meta "fr:" + u32 id holds a (file, file_sha256)
+ * pair, meta "fh:" + SHA-256 of the pair its id.
+ *
+ * custos_store__source_find gives the id of rec's pair (s->file set): its
+ * entry's, or, when there is none yet, the number a new one would take
+ * (*fresh), which custos_store__source_add writes in the batch, with the
+ * record that uses it first. */
+int  custos_store__source_find(custos_batch_t *b, const custos_source_t *s, uint32_t *id,
+                               bool *fresh);
+int  custos_store__source_add(custos_batch_t *b, const custos_source_t *s, uint32_t id);
+/* Frees the batch's entries; forgets the view's when the batch wrote
+ * entries it did not commit. */
+void custos_store__source_batch_free(custos_batch_t *b);
+/* Sets rec's source.file and source.file_sha256 from entry id, read in txn
+ * (or the view's cache of them). CUSTOS_ECORRUPT naming the record when the
+ * entry is missing or damaged, or rec names its file twice. */
+int  custos_store__source_resolve(custos_store_t *st, MDB_txn *txn, uint64_t seq,
+                                  uint32_t version, uint32_t id, custos_record_t *rec);
+/* Empties the view's cache (verify reads every entry from the file). */
+void custos_store__source_forget(custos_store_t *st);
+void custos_store__source_view_free(custos_store_t *st);
+void custos_store__source_key(uint8_t key[STORE_SRC_KEY], uint32_t id);
+/* Decodes an entry's value: file and hash point into it (not terminated);
+ * *sha NULL when there is none. CUSTOS_ECORRUPT. */
+int  custos_store__source_decode(const MDB_val *v, const char **file, size_t *file_len,
+                                 const char **sha, size_t *sha_len);
+/* mdb_get of the "fh:" entry of the pair (NUL-terminated strings). */
+int  custos_store__source_pair_get(custos_store_t *st, MDB_txn *txn, const char *file,
+                                   const char *sha, MDB_val *out);
 
 #endif

@@ -6,6 +6,7 @@
  * problem with a sentence that names it. */
 #include "store_internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,81 @@ static int verify_dicts(verify_t *vt)
 	if (rc != MDB_NOTFOUND)
 		return walk_failed(vt, rc, "cannot read dictionaries");
 	count_check(vt, vt->sum->dictionaries, ST_DICTIONARIES, "dictionaries");
+	return CUSTOS_OK;
+}
+
+/* Meta keys from prefix (3 bytes) on, as long as they start with it. */
+static int prefix_next(MDB_cursor *c, MDB_val *k, MDB_val *v, const char *prefix, bool first)
+{
+	int rc;
+	if (first) {
+		k->mv_size = 3;
+		k->mv_data = (void *)prefix;
+		rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	} else {
+		rc = mdb_cursor_get(c, k, v, MDB_NEXT);
+	}
+	if (rc == 0 && (k->mv_size < 3 || memcmp(k->mv_data, prefix, 3) != 0))
+		rc = MDB_NOTFOUND;
+	return rc;
+}
+
+/* Source file entries (docs/storage.md, "Source files by reference"): each
+ * decodes, and its lookup entry names it; there is no other lookup entry.
+ * That every entry a record names is there is checked with the record. */
+static int verify_sources(verify_t *vt)
+{
+	custos_store_t *st = vt->st;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t n = 0, np = 0;
+	int rc;
+	custos_store__source_forget(st);   /* read from the file, not from memory */
+	if ((rc = mdb_cursor_open(vt->txn, st->dbi[STORE_DB_META], &c)) != 0)
+		return walk_failed(vt, rc, "cannot read source file entries");
+	for (rc = prefix_next(c, &k, &v, "fr:", true); rc == 0;
+	     rc = prefix_next(c, &k, &v, "fr:", false)) {
+		const char *file, *sha;
+		size_t fn, sn;
+		n++;
+		if (k.mv_size != STORE_SRC_KEY) {
+			report(vt, "source files: a key of %zu bytes", k.mv_size);
+			continue;
+		}
+		uint32_t id = custos_store__get32((const uint8_t *)k.mv_data + 3);
+		if (custos_store__source_decode(&v, &file, &fn, &sha, &sn) < 0) {
+			report(vt, "source file entry %u is damaged", id);
+			continue;
+		}
+		char *f = strndup(file, fn), *h = sha ? strndup(sha, sn) : NULL;
+		MDB_val pv;
+		int prc = f && (h || !sha) ? custos_store__source_pair_get(st, vt->txn, f, h, &pv)
+		                           : ENOMEM;
+		if (prc == 0 && (pv.mv_size != 4 || custos_store__get32(pv.mv_data) != id))
+			report(vt, "source file entry %u ('%s'): its lookup entry names another", id, f);
+		else if (prc == MDB_NOTFOUND)
+			report(vt, "source file entry %u ('%s'): its lookup entry is missing", id, f);
+		free(f);
+		free(h);
+		if (prc && prc != MDB_NOTFOUND) {
+			mdb_cursor_close(c);
+			return prc == ENOMEM ? custos_err_set(&st->err, CUSTOS_ENOMEM, "out of memory")
+			                     : walk_failed(vt, prc, "cannot read source file entries");
+		}
+	}
+	if (rc != MDB_NOTFOUND) {
+		mdb_cursor_close(c);
+		return walk_failed(vt, rc, "cannot read source file entries");
+	}
+	for (rc = prefix_next(c, &k, &v, "fh:", true); rc == 0;
+	     rc = prefix_next(c, &k, &v, "fh:", false))
+		np++;
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return walk_failed(vt, rc, "cannot read source file entries");
+	if (np != n)
+		report(vt, "%llu source file lookup entries for %llu source file entries",
+		       (unsigned long long)np, (unsigned long long)n);
 	return CUSTOS_OK;
 }
 
@@ -682,7 +758,8 @@ int custos_store_verify_each(custos_store_t *st, custos_verify_summary_t *summar
 	vt.total = vt.state.v[ST_NEXT_SEQ] - 1;
 	if (progress)
 		progress(ctx, 0, vt.total);
-	if ((e = verify_dicts(&vt)) < 0 || (e = verify_records(&vt)) < 0 ||
+	if ((e = verify_dicts(&vt)) < 0 || (e = verify_sources(&vt)) < 0 ||
+	    (e = verify_records(&vt)) < 0 ||
 	    (e = verify_tombstones(&vt)) < 0 || (e = verify_disposals(&vt)) < 0 ||
 	    (e = verify_blobs(&vt)) < 0 ||
 	    (e = verify_quarantine(&vt)) < 0)

@@ -178,6 +178,7 @@ void custos_store_abort(custos_batch_t *b)
 	}
 	custos_buf_free(&b->tmp);
 	free(b->pl);
+	custos_store__source_batch_free(b);
 	st->batch = NULL;
 	free(b);
 	pthread_mutex_lock(&st->sh->mu);
@@ -559,10 +560,17 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 	if (rec->captured_at == CUSTOS_TIME_NONE)
 		rec->captured_at = custos_time_now();
 
+	/* the input file is stored once, in an entry the record names by
+	 * number: a new entry is written only if the record is stored */
+	uint32_t file_ref = 0;
+	bool fresh = false;
+	if (rec->source.file &&
+	    (err = custos_store__source_find(b, &rec->source, &file_ref, &fresh)) < 0)
+		return custos_err_prefix(&st->err, "record %s", rec->id);
 	/* the stored form and, in the same pass, the content hash (as
 	 * custos_record_hash computes it), in a reused buffer */
 	st->json.len = 0;
-	if ((err = custos_record_to_json_hashed(rec, &st->json, content)) < 0)
+	if ((err = custos_record_to_json_stored(rec, &st->json, content, file_ref)) < 0)
 		return custos_err_set(&st->err, err, "cannot serialize record %s", rec->id);
 	custos_hex(rec->content_sha256, content, 32);
 
@@ -578,6 +586,8 @@ static int put(custos_batch_t *b, custos_record_t *rec, custos_put_t *outcome)
 			*outcome = CUSTOS_PUT_UNCHANGED;
 		return CUSTOS_OK;
 	}
+	if (fresh && (err = custos_store__source_add(b, &rec->source, file_ref)) < 0)
+		return custos_err_prefix(&st->err, "record %s", rec->id);
 	if ((err = platform_get(b, rec->platform, &pl)) < 0)
 		return err;
 	if (pl->v[PL_DICT] && (err = custos_store__dict_get(st, b->txn, (uint32_t)pl->v[PL_DICT],
@@ -1191,13 +1201,15 @@ int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 		if (anchor_new && (err = op(b, STORE_OP_PUT, STORE_DB_META, "anchor", 6, b->anchor,
 		                            STORE_ANCHOR_LEN, 0)) < 0)
 			goto done;
-		if (b->anchored) {
-			/* a store of format 1 becomes 2 with its first anchored batch */
-			uint8_t fmt[4];
-			custos_store__be32(fmt, CUSTOS_STORE_FORMAT);
-			if ((err = op(b, STORE_OP_PUT, STORE_DB_META, "format", 6, fmt, 4, 0)) < 0)
-				goto done;
-		}
+	}
+	if ((b->anchored && (b->sum.first_seq || anchor_new)) || b->src_new) {
+		/* a store of format 1 or 2 becomes 3 with its first anchored batch
+		 * or its first record naming its source file by reference (an
+		 * earlier custos would read such a record without its file) */
+		uint8_t fmt[4];
+		custos_store__be32(fmt, CUSTOS_STORE_FORMAT);
+		if ((err = op(b, STORE_OP_PUT, STORE_DB_META, "format", 6, fmt, 4, 0)) < 0)
+			goto done;
 	}
 	if ((err = platforms_save(b)) < 0)
 		goto done;
@@ -1225,8 +1237,10 @@ int custos_store_commit(custos_batch_t *b, custos_batch_summary_t *summary)
 	custos_sha256_final(&b->digest, b->sum.digest);
 	if (summary)
 		*summary = b->sum;
-	/* committed: the dictionaries trained by this batch stay cached */
+	/* committed: the dictionaries trained by this batch stay cached, and
+	 * the source file entries it wrote are there for every reader */
 	b->start_dict = 0;
+	b->src_committed = true;
 	release_map(st);
 done:
 	custos_store_abort(b);

@@ -314,6 +314,12 @@ int custos_record_to_json_full_from(const custos_record_t *r, const char *store,
  * the store form cut before captured_at and closed). */
 int custos_record_to_json_hashed(const custos_record_t *r, custos_buf_t *out,
                                  uint8_t content[CUSTOS_SHA256_LEN]);
+/* The same, but for the record store: with file_ref not 0 and source.file
+ * set, source.file and source.file_sha256 are written as "file_ref":
+ * file_ref, the number of the store's entry holding the two (docs/storage.md,
+ * "Source files by reference"); the content hash is the same either way. */
+int custos_record_to_json_stored(const custos_record_t *r, custos_buf_t *out,
+                                 uint8_t content[CUSTOS_SHA256_LEN], uint32_t file_ref);
 
 /* Computes content_sha256: SHA-256 of the CUSTOS_JSON_CONTENT form. */
 int custos_record_hash(custos_record_t *r);
@@ -329,6 +335,12 @@ int custos_record_from_json(custos_record_t *r, const char *json, size_t n, cust
  * it, custos_record_copy). */
 int custos_record_from_json_utf8(custos_record_t *r, const char *json, size_t n,
                                  custos_err_t *err);
+/* custos_record_from_json for the record store's normalized form, which may
+ * name its source file by reference: *file_ref is the reference (1 and up;
+ * 0 when the record has none), which the store turns back into source.file
+ * and source.file_sha256. Elsewhere "file_ref" is an unknown field, skipped. */
+int custos_record_from_json_stored(custos_record_t *r, const char *json, size_t n,
+                                   uint32_t *file_ref, custos_err_t *err);
 
 /* ---------------------------------------------------------------------------
  * Entity extraction from plain text, following the twitter-text rules and

@@ -108,7 +108,8 @@ static void full_tail(jw_t *w, const custos_record_t *r)
 		jw_str(w, "content_sha256", r->content_sha256);
 }
 
-static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t *content_end)
+static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t *content_end,
+                   uint32_t file_ref)
 {
 	jw_t w = { out, 1, 0 };
 	jw_open(&w, NULL, '{');
@@ -170,8 +171,13 @@ static int to_json(const custos_record_t *r, int what, custos_buf_t *out, size_t
 		if (s->format || s->file || s->connector) {
 			jw_open(&w, "source", '{');
 			jw_str(&w, "format", s->format);
-			jw_str(&w, "file", s->file);
-			jw_str(&w, "file_sha256", s->file_sha256);
+			if (file_ref && s->file) {
+				/* the store's reference to its entry of file and hash */
+				jw_int(&w, "file_ref", file_ref);
+			} else {
+				jw_str(&w, "file", s->file);
+				jw_str(&w, "file_sha256", s->file_sha256);
+			}
 			if (s->offset >= 0)
 				jw_int(&w, "offset", s->offset);
 			if (s->line >= 0)
@@ -201,14 +207,20 @@ int custos_record_to_json_full_from(const custos_record_t *r, const char *store,
 
 int custos_record_to_json(const custos_record_t *r, int what, custos_buf_t *out)
 {
-	return to_json(r, what, out, NULL);
+	return to_json(r, what, out, NULL, 0);
 }
 
 int custos_record_to_json_hashed(const custos_record_t *r, custos_buf_t *out,
                                  uint8_t content[CUSTOS_SHA256_LEN])
 {
+	return custos_record_to_json_stored(r, out, content, 0);
+}
+
+int custos_record_to_json_stored(const custos_record_t *r, custos_buf_t *out,
+                                 uint8_t content[CUSTOS_SHA256_LEN], uint32_t file_ref)
+{
 	size_t start = out->len, end = 0;
-	int err = to_json(r, CUSTOS_JSON_STORE, out, &end);
+	int err = to_json(r, CUSTOS_JSON_STORE, out, &end, file_ref);
 	if (err < 0)
 		return err;
 	/* the content form is the store form cut before captured_at, closed */
@@ -252,6 +264,7 @@ typedef struct {
 	const char *s;   /* the last string read (rj_string): n bytes, in the */
 	size_t n;        /* input or in scratch, not NUL-terminated in the input */
 	int depth;
+	uint32_t *file_ref;  /* a stored record: source.file_ref is read into it */
 } rj_t;
 
 static int rj_fail(rj_t *j, const char *fmt, const char *arg)
@@ -650,6 +663,16 @@ static int source_member(rj_t *j, const char *key, void *ctx)
 	if (!strcmp(key, "offset")) return rj_int_field(j, "source.offset", &s->offset);
 	if (!strcmp(key, "line")) return rj_int_field(j, "source.line", &s->line);
 	if (!strcmp(key, "connector")) return rj_str_field(j, "source.connector", &s->connector);
+	if (j->file_ref && !strcmp(key, "file_ref")) {
+		int64_t v = 0;
+		int err;
+		if ((err = rj_int_field(j, "source.file_ref", &v)) < 0)
+			return err;
+		if (v < 1 || v > UINT32_MAX)
+			return bad_type(j->err, "source.file_ref", "a reference number");
+		*j->file_ref = (uint32_t)v;
+		return CUSTOS_OK;
+	}
 	return rj_skip(j);
 }
 
@@ -812,26 +835,37 @@ static int record_member(rj_t *j, const char *key, void *ctx)
 }
 
 static int from_json(custos_record_t *r, const char *json, size_t n, bool copy_raw,
-                     custos_err_t *err);
+                     uint32_t *file_ref, custos_err_t *err);
 
 int custos_record_from_json(custos_record_t *r, const char *json, size_t n, custos_err_t *err)
 {
 	size_t bad = custos_utf8_check(json, n);
 	if (bad < n)
 		return custos_err_set(err, CUSTOS_EFORMAT, "invalid UTF-8 at byte %zu", bad);
-	return from_json(r, json, n, true, err);
+	return from_json(r, json, n, true, NULL, err);
+}
+
+int custos_record_from_json_stored(custos_record_t *r, const char *json, size_t n,
+                                   uint32_t *file_ref, custos_err_t *err)
+{
+	*file_ref = 0;
+	size_t bad = custos_utf8_check(json, n);
+	if (bad < n)
+		return custos_err_set(err, CUSTOS_EFORMAT, "invalid UTF-8 at byte %zu", bad);
+	return from_json(r, json, n, true, file_ref, err);
 }
 
 int custos_record_from_json_utf8(custos_record_t *r, const char *json, size_t n,
                                  custos_err_t *err)
 {
-	return from_json(r, json, n, false, err);
+	return from_json(r, json, n, false, NULL, err);
 }
 
 static int from_json(custos_record_t *r, const char *json, size_t n, bool copy_raw,
-                     custos_err_t *err)
+                     uint32_t *file_ref, custos_err_t *err)
 {
-	rj_t j = { .start = json, .p = json, .end = json + n, .r = r, .err = err };
+	rj_t j = { .start = json, .p = json, .end = json + n, .r = r, .err = err,
+	           .file_ref = file_ref };
 	int st;
 	rj_ws(&j);
 	if (j.p >= j.end || *j.p != '{') {

@@ -1436,6 +1436,284 @@ static void test_store__verify_goes_on_and_reports_every_problem(void)
 	custos_store_free(st);
 }
 
+/* ---- source files by reference (docs/storage.md) ---- */
+
+static const char sha_a[] = "aaaa000000000000000000000000000000000000000000000000000000000001";
+static const char sha_b[] = "bbbb000000000000000000000000000000000000000000000000000000000002";
+
+/* A record of input file (with hash sha, NULL for none), n-th of it. */
+static void make_from(custos_record_t *r, const char *id, const char *file, const char *sha,
+                      int n)
+{
+	char text[64];
+	snprintf(text, sizeof text, "post %s", id);
+	make(r, id, "x", text);
+	CHECK_OK(custos_record_sets(r, &r->source.format, "ndjson"));
+	CHECK_OK(custos_record_sets(r, &r->source.file, file));
+	CHECK_OK(custos_record_sets(r, &r->source.file_sha256, sha));
+	r->source.offset = 100 * n;
+	r->source.line = n + 1;
+}
+
+/* The "fr:" (entries) or "fh:" (lookup) keys in meta. */
+static size_t meta_count(custos_store_t *st, const char *prefix)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k = { 3, (void *)prefix }, v;
+	size_t n = 0;
+	CHECK_OK(custos_store__read_txn(st, &txn));
+	CHECK_INT(mdb_cursor_open(txn, st->dbi[STORE_DB_META], &c), 0);
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size >= 3 && !memcmp(k.mv_data, prefix, 3);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		n++;
+	mdb_cursor_close(c);
+	custos_store__read_done(st, txn);
+	return n;
+}
+
+/* The normalized part of record seq as stored, NUL-terminated, into out. */
+static void stored_json(custos_store_t *st, uint64_t seq, custos_buf_t *out)
+{
+	MDB_txn *txn;
+	uint8_t kb[8];
+	custos_store__rechdr_t h;
+	custos_store__be64(kb, seq);
+	MDB_val k = { 8, kb }, v;
+	CHECK_OK(custos_store__read_txn(st, &txn));
+	CHECK_INT(mdb_get(txn, st->dbi[STORE_DB_RECORDS], &k, &v), 0);
+	CHECK_ST(st, custos_store__record_plain(st, txn, seq, &v, NULL, &h));
+	out->len = 0;
+	CHECK_OK(custos_buf_add(out, st->plain.data, h.normalized_len));
+	CHECK_OK(custos_buf_addc(out, 0));
+	custos_store__read_done(st, txn);
+}
+
+/* Rewrites record seq (without a dictionary) as a custos before source
+ * references stored it: the file and its hash as text in the payload. rec
+ * is the record as it was put. */
+static void rewrite_old_style(custos_store_t *st, uint64_t seq, const custos_record_t *rec)
+{
+	custos_batch_t *b;
+	custos_store__rechdr_t h;
+	custos_buf_t plain = { 0 }, val = { 0 };
+	uint8_t kb[8], key[STORE_KEY_LEN], content[32], hdr[STORE_REC_HDR];
+	CHECK_OK(custos_store_begin(&b, st));
+	custos_store__be64(kb, seq);
+	MDB_val k = { 8, kb }, v;
+	CHECK_INT(mdb_get(b->txn, st->dbi[STORE_DB_RECORDS], &k, &v), 0);
+	CHECK_OK(custos_store__hdr_decode(&h, v.mv_data, v.mv_size));
+	CHECK_INT(h.dict, 0);
+	size_t old_len = v.mv_size;
+	CHECK_ST(st, custos_store__key_read(st, STORE_KEYS_RECORDS, seq, key));
+	CHECK_OK(custos_record_to_json_hashed(rec, &plain, content));
+	CHECK(memcmp(content, h.content, 32) == 0);
+	CHECK(strstr(plain.data, "\"file\":\""));
+	h.normalized_len = (uint32_t)plain.len;
+	CHECK_OK(custos_buf_add(&plain, rec->raw, rec->raw_len));
+	CHECK_ST(st, custos_store__compress(st, NULL, plain.data, plain.len));
+	custos_store__crypt((uint8_t *)st->comp.data, st->comp.len, key, 0);
+	custos_store__hdr_encode(hdr, &h);
+	CHECK_OK(custos_buf_add(&val, hdr, sizeof hdr));
+	CHECK_OK(custos_buf_add(&val, st->comp.data, st->comp.len));
+	CHECK_ST(st, custos_store__op(b, STORE_OP_PUT, STORE_DB_RECORDS, kb, 8, val.data, val.len, 0));
+	b->state.v[ST_STORED_BYTES] += val.len - old_len;
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	custos_buf_free(&plain);
+	custos_buf_free(&val);
+}
+
+/* Records of n files read back as they were put (the full JSON, the stored
+ * form readers use, the raw bytes), each file stored once. */
+static void test_store__source_files_are_stored_by_reference(void)
+{
+	enum { N = 14 };
+	static const char *const files[N] = { "in/a.ndjson", "in/a.ndjson", "in/b.ndjson",
+		"in/a.ndjson", "in/b.ndjson", NULL, "in/c.txt", "in/c.txt", "in/a.ndjson",
+		"in/b.ndjson", "in/d.ndjson", "in/a.ndjson", "in/c.txt", "in/e.ndjson" };
+	static const char *const shas[N] = { sha_a, sha_a, sha_b, sha_a, sha_b, NULL, NULL,
+		NULL, sha_a, sha_b, sha_b, sha_a, NULL, sha_a };
+	custos_store_t *st = create_store();
+	custos_record_t r, g;
+	custos_buf_t want[N], got = { 0 }, canon = { 0 }, sj = { 0 };
+	custos_batch_t *b;
+	custos_put_t out;
+	char id[16];
+	custos_record_init(&r);
+	custos_record_init(&g);
+	memset(want, 0, sizeof want);
+	/* two batches; in/d.ndjson has the same name as none but the hash of
+	 * in/b.ndjson: a pair of its own */
+	CHECK_OK(custos_store_begin(&b, st));
+	for (int i = 0; i < N; i++) {
+		if (i == 7) {
+			CHECK_ST(st, custos_store_commit(b, NULL));
+			CHECK_OK(custos_store_begin(&b, st));
+		}
+		snprintf(id, sizeof id, "x:%d", i + 1);
+		make_from(&r, id, files[i], shas[i], i);
+		CHECK_ST(st, custos_store_put(b, &r, &out));
+		CHECK_INT(out, CUSTOS_PUT_ADDED);
+		CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_FULL, &want[i]));
+		CHECK_OK(custos_buf_addc(&want[i], 0));
+	}
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	/* a, b, c, d, e */
+	CHECK_INT(meta_count(st, "fr:"), 5);
+	CHECK_INT(meta_count(st, "fh:"), 5);
+	CHECK_INT(meta_len(st, "format"), 4);
+
+	/* the same content from another file: unchanged, and no entry for it */
+	make_from(&r, "x:1", "in/other.ndjson", sha_b, 0);
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_UNCHANGED);
+	CHECK_INT(meta_count(st, "fr:"), 5);
+	/* an aborted batch leaves no entry, and its number goes to the next file */
+	CHECK_OK(custos_store_begin(&b, st));
+	make_from(&r, "x:100", "in/aborted.ndjson", sha_a, 0);
+	CHECK_ST(st, custos_store_put(b, &r, &out));
+	custos_store_abort(b);
+	CHECK_INT(meta_count(st, "fr:"), 5);
+	make_from(&r, "x:15", "in/f.ndjson", sha_b, 15);
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+	CHECK_INT(r.seq, 15);
+	CHECK_INT(meta_count(st, "fr:"), 6);
+	CHECK_ST(st, custos_store_get_seq(st, 15, &g));
+	CHECK_STR(g.source.file, "in/f.ndjson");
+	CHECK_STR(g.source.file_sha256, sha_b);
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < N; i++) {
+			CHECK_ST(st, custos_store_get_seq(st, (uint64_t)i + 1, &g));
+			got.len = 0;
+			CHECK_OK(custos_record_to_json(&g, CUSTOS_JSON_FULL, &got));
+			CHECK_OK(custos_buf_addc(&got, 0));
+			CHECK_STR(got.data, want[i].data);
+			/* what the readers hand out: the stored form with the strings */
+			canon.len = 0;
+			CHECK_OK(custos_record_to_json(&g, CUSTOS_JSON_STORE, &canon));
+			CHECK_INT(st->canon.len, canon.len);
+			CHECK(memcmp(st->canon.data, canon.data, canon.len) == 0);
+			CHECK_INT(g.raw_len, r.raw_len);
+			CHECK(!memcmp(g.raw, r.raw, r.raw_len));
+			/* the payload names the file by number */
+			stored_json(st, (uint64_t)i + 1, &sj);
+			CHECK(!strstr(sj.data, "file_sha256"));
+			CHECK(!files[i] == !strstr(sj.data, "\"file_ref\":"));
+			if (files[i])
+				CHECK(!strstr(sj.data, files[i]));
+		}
+		/* again with a cold cache, in a store opened afresh */
+		custos_store_free(st);
+		st = open_store(CUSTOS_STORE_READ);
+	}
+	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, NULL));
+	for (int i = 0; i < N; i++)
+		custos_buf_free(&want[i]);
+	custos_buf_free(&got);
+	custos_buf_free(&canon);
+	custos_buf_free(&sj);
+	custos_record_free(&r);
+	custos_record_free(&g);
+	custos_store_free(st);
+}
+
+/* Records stored with the file as text (before references) and records
+ * naming it by number, in one archive: both read as they were put. */
+static void test_store__old_style_source_files_and_references_read_alike(void)
+{
+	custos_store_t *st = create_store();
+	custos_record_t r, g;
+	custos_buf_t want[6], got = { 0 }, sj = { 0 };
+	char id[16];
+	custos_record_init(&r);
+	custos_record_init(&g);
+	memset(want, 0, sizeof want);
+	for (int i = 0; i < 6; i++) {
+		snprintf(id, sizeof id, "x:%d", i + 1);
+		make_from(&r, id, i % 2 ? "in/b.ndjson" : "in/a.ndjson", i % 2 ? sha_b : sha_a, i);
+		CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+		CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_FULL, &want[i]));
+		CHECK_OK(custos_buf_addc(&want[i], 0));
+		if (i < 3)   /* the first three as an earlier custos wrote them */
+			rewrite_old_style(st, r.seq, &r);
+	}
+	for (int i = 0; i < 6; i++) {
+		stored_json(st, (uint64_t)i + 1, &sj);
+		CHECK(!strstr(sj.data, "\"file_ref\":") == (i < 3));
+		CHECK(!strstr(sj.data, sha_a) == (i >= 3 || i % 2));
+		CHECK_ST(st, custos_store_get_seq(st, (uint64_t)i + 1, &g));
+		got.len = 0;
+		CHECK_OK(custos_record_to_json(&g, CUSTOS_JSON_FULL, &got));
+		CHECK_OK(custos_buf_addc(&got, 0));
+		CHECK_STR(got.data, want[i].data);
+	}
+	/* an old-style record put again is unchanged: the content hash does not
+	 * cover the source */
+	make_from(&r, "x:1", "in/a.ndjson", sha_a, 0);
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_UNCHANGED);
+	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, NULL));
+	for (int i = 0; i < 6; i++)
+		custos_buf_free(&want[i]);
+	custos_buf_free(&got);
+	custos_buf_free(&sj);
+	custos_record_free(&r);
+	custos_record_free(&g);
+	custos_store_free(st);
+}
+
+/* Deletes meta key (n bytes) behind custos's back. */
+static void meta_delete(const void *key, size_t n)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char p[4300];
+	MDB_val k = { n, (void *)key };
+	snprintf(p, sizeof p, "%s/store", archive);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 16), 0);
+	CHECK_INT(mdb_env_open(env, p, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	CHECK_INT(mdb_del(txn, dbi, &k, NULL), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* A record naming a source file entry that is gone is a problem verify
+ * names (each such record), and a read of it is refused, not a crash. */
+static void test_store__verify_reports_a_missing_source_file_entry(void)
+{
+	custos_store_t *st = create_store();
+	custos_record_t r;
+	custos_verify_summary_t vs;
+	problems_t pr = { .n = 0 };
+	uint8_t key[STORE_SRC_KEY];
+	char id[16];
+	custos_record_init(&r);
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof id, "x:%d", i + 1);
+		make_from(&r, id, i % 2 ? "in/b.ndjson" : "in/a.ndjson", i % 2 ? sha_b : sha_a, i);
+		CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+	}
+	custos_store_free(st);
+	custos_store__source_key(key, 2);   /* in/b.ndjson's: records x:2 and x:4 */
+	meta_delete(key, sizeof key);
+	st = open_store(CUSTOS_STORE_READ);
+	CHECK_ST(st, custos_store_get_seq(st, 1, &r));
+	CHECK_STATUS(custos_store_get_seq(st, 2, &r), CUSTOS_ECORRUPT);
+	CHECK(strstr(custos_store_err(st)->msg, "source file entry 2 is missing"));
+	CHECK_STATUS(custos_store_verify_each(st, &vs, NULL, NULL, collect_problem, &pr),
+	             CUSTOS_ECORRUPT);
+	CHECK_INT(pr.n, 3);
+	CHECK(problem_has(&pr, "record x:2 version 1 (seq 2)", "source file entry 2 is missing"));
+	CHECK(problem_has(&pr, "record x:4 version 1 (seq 4)", "source file entry 2 is missing"));
+	CHECK(problem_has(&pr, "2 source file lookup entries for 1 source file entries", NULL));
+	custos_record_free(&r);
+	custos_store_free(st);
+}
+
 /* Adds delta to the u64 at field of meta key, behind custos's back. */
 static void meta_add64(const char *key, int field, uint64_t delta)
 {
@@ -1908,6 +2186,9 @@ CHECK_MAIN(
 	CHECK_CASE(test_store__verify_goes_on_and_reports_every_problem),
 	CHECK_CASE(test_store__altered_record_and_disposal_counters_are_each_reported),
 	CHECK_CASE(test_store__newer_format_is_refused_untouched),
+	CHECK_CASE(test_store__source_files_are_stored_by_reference),
+	CHECK_CASE(test_store__old_style_source_files_and_references_read_alike),
+	CHECK_CASE(test_store__verify_reports_a_missing_source_file_entry),
 	CHECK_CASE(test_store__stats_are_exact),
 	CHECK_CASE(test_store__quarantine_keeps_raw_bytes),
            CHECK_CASE(test_store__quarantine_same_item_twice_is_kept_once),
