@@ -464,7 +464,8 @@ int  custos_store__dispose_finish(custos_store_t *st);
  * custos_store__source_find gives the id of rec's pair (s->file set): its
  * entry's, or, when there is none yet, the number a new one would take
  * (*fresh), which custos_store__source_add writes in the batch, with the
- * record that uses it first. */
+ * record that uses it first; 0 for a pair kept as text (a hash longer than
+ * 64 KB). */
 int  custos_store__source_find(custos_batch_t *b, const custos_source_t *s, uint32_t *id,
                                bool *fresh);
 int  custos_store__source_add(custos_batch_t *b, const custos_source_t *s, uint32_t id);

@@ -1648,6 +1648,21 @@ static void test_store__old_style_source_files_and_references_read_alike(void)
 		CHECK_OK(custos_buf_addc(&got, 0));
 		CHECK_STR(got.data, want[i].data);
 	}
+	/* a hash too long for an entry (no ingest makes one) stays as text */
+	char *longsha = malloc(70001);
+	CHECK(longsha);
+	memset(longsha, 'f', 70000);
+	longsha[70000] = 0;
+	make_from(&r, "x:7", "in/long.ndjson", longsha, 7);
+	CHECK_INT(put1(st, &r), CUSTOS_PUT_ADDED);
+	got.len = 0;
+	CHECK_OK(custos_record_to_json(&r, CUSTOS_JSON_FULL, &got));
+	CHECK_OK(custos_buf_addc(&got, 0));
+	stored_json(st, r.seq, &sj);
+	CHECK(strstr(sj.data, "\"file\":\"in/long.ndjson\",\"file_sha256\":\"ffff"));
+	CHECK_ST(st, custos_store_get_seq(st, r.seq, &g));
+	CHECK_STR(g.source.file_sha256, longsha);
+	free(longsha);
 	/* an old-style record put again is unchanged: the content hash does not
 	 * cover the source */
 	make_from(&r, "x:1", "in/a.ndjson", sha_a, 0);
