@@ -114,6 +114,10 @@ tamper 'data.mdb: a tombstone rewritten through LMDB' 'disposition run [0-9]+: i
 tamper 'data.mdb: the last anchor rewritten through LMDB' 'its last anchor is not the anchor of its last anchored batch' '
 	k=$(printf anchor | od -An -tx1 | tr -d " \n") &&
 	mdb_edit meta "/^ $k\$/{n;s/^ \(..\)./ \1f/}"'
+# the last byte of the first source file entry's file name: its records
+# would read another name; the entry no longer matches its lookup entry
+tamper 'data.mdb: a source file entry rewritten through LMDB' 'source file entry 1 .*: its lookup entry is missing' '
+	mdb_edit meta "/^ 66723a00000001\$/{n;s/..\$/41/}"'
 harmless 'data.mdb: bytes appended (LMDB reads the pages its meta names)' '
 	printf junk >>archive/store/data.mdb'
 
