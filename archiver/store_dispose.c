@@ -22,6 +22,37 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The zeros of the slots listed in p (n bytes) are on disk: the 4 KB blocks
+ * of the key files they fall in whose every slot is zero now are given back
+ * to the file system (custos_store__punch_zeroed), up to the highest slot
+ * listed (a slot above it may be one the next writer assigns). Only space:
+ * without memory, or where holes cannot be punched, the blocks stay. */
+static void punch_list(custos_store_t *st, const uint8_t *p, size_t n)
+{
+	size_t cnt = n / SHRED_ENTRY, nb[2] = { 0, 0 };
+	uint64_t *blocks = malloc((cnt ? cnt : 1) * 2 * sizeof *blocks), last[2] = { 0, 0 };
+	if (!blocks)
+		return;
+	for (size_t i = 0; i + SHRED_ENTRY <= n; i += SHRED_ENTRY) {
+		int file = p[i] ? STORE_KEYS_ITEMS : STORE_KEYS_RECORDS;
+		uint64_t slot = custos_store__get64(p + i + 1);
+		blocks[file * cnt + nb[file]++] = slot * STORE_KEY_LEN / 4096;
+		if (slot > last[file])
+			last[file] = slot;
+	}
+	for (int f = 0; f < 2; f++) {
+		uint64_t *v = blocks + f * cnt;
+		qsort(v, nb[f], sizeof *v, cmp_u64);
+		for (size_t i = 0; i < nb[f]; i++) {
+			if (i && v[i] == v[i - 1])
+				continue;
+			uint64_t first = v[i] * (4096 / STORE_KEY_LEN), end = first + 4096 / STORE_KEY_LEN - 1;
+			custos_store__punch_zeroed(st, f, first, end < last[f] ? end : last[f]);
+		}
+	}
+	free(blocks);
+}
+
 /* Zeroes every slot listed in the pending value p (n bytes), then syncs each
  * key file once: one fdatasync per file instead of one per slot. */
 static int shred_list(custos_store_t *st, const uint8_t *p, size_t n)
@@ -50,6 +81,7 @@ static int shred_list(custos_store_t *st, const uint8_t *p, size_t n)
 			return custos_err_set(&st->err, custos_store__io_status(st, e), "cannot sync %s: %s",
 			                      names[f], strerror(e));
 		}
+	punch_list(st, p, n);
 	return CUSTOS_OK;
 }
 
