@@ -218,9 +218,10 @@ uint64_t custos_store__punch_zeroed(custos_store_t *st, int file, uint64_t from,
 	/* the first block wholly within [from, to], and the one past the last */
 	uint64_t b = (from + KEY_BLOCK_SLOTS - 1) / KEY_BLOCK_SLOTS;
 	uint64_t end = (to + 1) / KEY_BLOCK_SLOTS;
+	bool sweep = end - b > 1;   /* a range of blocks (compact), not a disposal's one */
 	while (b < end) {
-		/* holes already punched read as zeros: skip to the next data */
-		off_t d = lseek(fd, (off_t)(b * KEY_BLOCK), SEEK_DATA);
+		/* in a sweep, holes already punched read as zeros: skip to the next data */
+		off_t d = sweep ? lseek(fd, (off_t)(b * KEY_BLOCK), SEEK_DATA) : (off_t)(b * KEY_BLOCK);
 		if (d < 0)
 			break;   /* ENXIO: no data past b; any other error: stop trying */
 		if ((uint64_t)d / KEY_BLOCK > b) {
