@@ -350,6 +350,8 @@ int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *
 typedef struct {
 	uint64_t bytes_before, bytes_after;   /* data.mdb */
 	uint64_t entries;                     /* key/value pairs copied */
+	uint64_t keys_punched;                /* bytes of the key files given back
+	                                       * (4 KB blocks of shredded slots) */
 } custos_compact_summary_t;
 int custos_store_compact(custos_store_t *st, custos_compact_summary_t *out);
 

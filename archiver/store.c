@@ -208,6 +208,46 @@ int custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot)
 	return CUSTOS_OK;
 }
 
+enum { KEY_BLOCK = 4096, KEY_BLOCK_SLOTS = KEY_BLOCK / STORE_KEY_LEN };
+
+uint64_t custos_store__punch_zeroed(custos_store_t *st, int file, uint64_t from, uint64_t to)
+{
+	static const uint8_t zero[KEY_BLOCK];
+	uint8_t buf[KEY_BLOCK];
+	uint64_t punched = 0;
+	int fd = st->key_fd[file];
+	if (!(st->flags & CUSTOS_STORE_WRITE) || to < KEY_BLOCK_SLOTS - 1)
+		return 0;
+	/* the first block wholly within [from, to], and the one past the last */
+	uint64_t b = (from + KEY_BLOCK_SLOTS - 1) / KEY_BLOCK_SLOTS;
+	uint64_t end = (to + 1) / KEY_BLOCK_SLOTS;
+	bool sweep = end - b > 1;   /* a range of blocks (compact), not a disposal's one */
+	while (b < end) {
+		/* in a sweep, holes already punched read as zeros: skip to the next data */
+		off_t d = sweep ? lseek(fd, (off_t)(b * KEY_BLOCK), SEEK_DATA) : (off_t)(b * KEY_BLOCK);
+		if (d < 0)
+			break;   /* ENXIO: no data past b; any other error: stop trying */
+		if ((uint64_t)d / KEY_BLOCK > b) {
+			b = (uint64_t)d / KEY_BLOCK;
+			continue;
+		}
+		ssize_t got;
+		do
+			got = pread(fd, buf, KEY_BLOCK, (off_t)(b * KEY_BLOCK));
+		while (got < 0 && errno == EINTR);
+		if (got != KEY_BLOCK)
+			break;
+		if (memcmp(buf, zero, KEY_BLOCK) == 0) {
+			if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(b * KEY_BLOCK),
+			              KEY_BLOCK) != 0)
+				break;   /* not supported here (EOPNOTSUPP), or failing: keep the block */
+			punched += KEY_BLOCK;
+		}
+		b++;
+	}
+	return punched;
+}
+
 /* ---------------------------------------------------------------------------
  * Compression and dictionaries. */
 

@@ -199,7 +199,9 @@ int custos_store_compact(custos_store_t *st, custos_compact_summary_t *out)
 		return err;
 	if ((err = custos_store__read_txn(st, &src)) < 0)
 		return err;
-	err = write_copy(st, src, copy, &out->entries);
+	custos_store__state_t s;
+	if ((err = custos_store__state_load(st, src, &s)) == CUSTOS_OK)
+		err = write_copy(st, src, copy, &out->entries);
 	custos_store__read_done(st, src);
 	if (err < 0)
 		goto fail;
@@ -237,6 +239,16 @@ int custos_store_compact(custos_store_t *st, custos_compact_summary_t *out)
 	if (err < 0)
 		return err;
 	custos_test_point("compact-after-swap");
+	/* the key files: blocks of slots all shredded (a disposition punches
+	 * those it shreds; this also gives back what disposals before that
+	 * left), up to the last slot assigned. Their zeros were synced when
+	 * they were shredded. */
+	if (s.v[ST_NEXT_SEQ] > 1)
+		out->keys_punched += custos_store__punch_zeroed(st, STORE_KEYS_RECORDS, 0,
+		                                                s.v[ST_NEXT_SEQ] - 1);
+	if (s.v[ST_NEXT_ITEM_SLOT] > 1)
+		out->keys_punched += custos_store__punch_zeroed(st, STORE_KEYS_ITEMS, 0,
+		                                                s.v[ST_NEXT_ITEM_SLOT] - 1);
 	return CUSTOS_OK;
 fail:
 	custos_store__gate_release(gate);

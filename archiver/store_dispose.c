@@ -22,6 +22,21 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The zeros of the slots listed in p (n bytes) are on disk: the highest
+ * slot of each key file is noted for the punch sweep at the end of the run
+ * (custos_store_dispose_complete). Punching a block changes the key file's
+ * extents, which makes its next fdatasync commit the file system's journal:
+ * once a run, not after every batch. */
+static void punch_note(custos_store_t *st, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + SHRED_ENTRY <= n; i += SHRED_ENTRY) {
+		int file = p[i] ? STORE_KEYS_ITEMS : STORE_KEYS_RECORDS;
+		uint64_t slot = custos_store__get64(p + i + 1);
+		if (slot > st->punch_to[file])
+			st->punch_to[file] = slot;
+	}
+}
+
 /* Zeroes every slot listed in the pending value p (n bytes), then syncs each
  * key file once: one fdatasync per file instead of one per slot. */
 static int shred_list(custos_store_t *st, const uint8_t *p, size_t n)
@@ -50,6 +65,7 @@ static int shred_list(custos_store_t *st, const uint8_t *p, size_t n)
 			return custos_err_set(&st->err, custos_store__io_status(st, e), "cannot sync %s: %s",
 			                      names[f], strerror(e));
 		}
+	punch_note(st, p, n);
 	return CUSTOS_OK;
 }
 
@@ -364,7 +380,7 @@ static int dicts_to_retire(custos_batch_t *b, const uint64_t *seqs, size_t n_seq
 	return err;
 }
 
-int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *sum)
+static int complete_retire(custos_store_t *st, custos_dispose_summary_t *sum)
 {
 	custos_batch_t *b = NULL;
 	custos_buf_t pending = { 0 };
@@ -413,6 +429,20 @@ int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *
 done:
 	custos_buf_free(&pending);
 	free(ids);
+	return err;
+}
+
+int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *sum)
+{
+	int err = complete_retire(st, sum);
+	/* the key-file blocks the run's shredding left all zero go back to the
+	 * file system (holes already there are skipped) */
+	if (err == CUSTOS_OK)
+		for (int f = 0; f < 2; f++)
+			if (st->punch_to[f]) {
+				custos_store__punch_zeroed(st, f, 0, st->punch_to[f]);
+				st->punch_to[f] = 0;
+			}
 	return err;
 }
 

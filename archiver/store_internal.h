@@ -172,6 +172,10 @@ enum { STORE_SRC_KEY = 7, STORE_SRC_PAIR_KEY = 35 };
  * buffers, zstd contexts, error, open batch and pinned read snapshot. */
 struct custos_store {
 	custos_store__shared_t *sh;
+	/* per key file, the highest slot this view has shredded (zeros synced)
+	 * since its last punch sweep, 0 for none: custos_store_dispose_complete
+	 * punches the all-zero blocks up to it, once a run */
+	uint64_t     punch_to[2];
 	/* copies of sh's fixed fields, read without the lock */
 	const char  *dir;
 	unsigned     flags;
@@ -328,6 +332,18 @@ int  custos_store__key_read(custos_store_t *st, int file, uint64_t slot,
 /* Overwrites a key slot with zeros in place and fdatasyncs the key file:
  * every byte encrypted under it becomes unreadable (disposal, issue 5). */
 int  custos_store__shred_slot(custos_store_t *st, int file, uint64_t slot);
+/* Gives back to the file system each whole 4 KB block of key file `file`
+ * lying within slots [from, to] all of whose slots read as zero (shredded,
+ * or never assigned below `to`), with fallocate(PUNCH_HOLE | KEEP_SIZE): the
+ * file keeps its size and reads the same (zeros), and takes less space on
+ * disk. Only for slots already shredded and synced (the zeros are on disk
+ * before the block is let go, so the old key bytes do not stay behind in a
+ * freed block), and for `to` at most the highest slot a committed
+ * transaction assigned (a block holding a slot a writer may assign next is
+ * never looked at). A file system that cannot punch holes is left as it is:
+ * nothing is lost, the space is only not given back (stats' disk_bytes
+ * shows what the files take). Returns the bytes punched. */
+uint64_t custos_store__punch_zeroed(custos_store_t *st, int file, uint64_t from, uint64_t to);
 /* XORs the ChaCha20 keystream of key into p. Each key encrypts one item; the
  * nonce is 0 except for records, where it is the dictionary id the payload
  * was compressed with: recompressing a record under a new dictionary (to

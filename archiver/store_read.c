@@ -324,12 +324,17 @@ done:
 	return err;
 }
 
-static uint64_t file_size(const char *dir, const char *name)
+/* A file's size, and what it takes on disk (st_blocks is in 512-byte units
+ * whatever the file system's block size), added to *size and *disk. */
+static void file_size(const char *dir, const char *name, uint64_t *size, uint64_t *disk)
 {
 	char p[4200];
 	struct stat sb;
 	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return stat(p, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	if (stat(p, &sb) != 0)
+		return;
+	*size += (uint64_t)sb.st_size;
+	*disk += (uint64_t)sb.st_blocks * 512;
 }
 
 int custos_store_stats(custos_store_t *st, custos_store_stats_t *out)
@@ -356,8 +361,9 @@ int custos_store_stats(custos_store_t *st, custos_store_stats_t *out)
 	out->tombstones = s.v[ST_TOMBSTONES];
 	out->dictionaries = s.v[ST_DICTIONARIES];
 	out->last_seq = s.v[ST_NEXT_SEQ] - 1;
-	out->file_bytes = file_size(st->dir, "store/data.mdb") + file_size(st->dir, "keys/slots") +
-	                  file_size(st->dir, "keys/items");
+	file_size(st->dir, "store/data.mdb", &out->file_bytes, &out->disk_bytes);
+	file_size(st->dir, "keys/slots", &out->file_bytes, &out->disk_bytes);
+	file_size(st->dir, "keys/items", &out->file_bytes, &out->disk_bytes);
 	if ((rc = mdb_cursor_open(txn, st->dbi[STORE_DB_META], &c)) != 0)
 		goto done;
 	size_t cap = 0;

@@ -40,14 +40,16 @@ int cmd_compact(cli_t *cli, int argc, char **argv)
 	if (custos_archive_compact(a, &sum) < 0) {
 		rc = cli_fail_err(custos_session_err(a));
 	} else if (json) {
-		printf("{\"bytes_before\": %llu, \"bytes_after\": %llu, \"entries\": %llu}\n",
+		printf("{\"bytes_before\": %llu, \"bytes_after\": %llu, \"entries\": %llu, "
+		       "\"keys_punched\": %llu}\n",
 		       (unsigned long long)sum.bytes_before, (unsigned long long)sum.bytes_after,
-		       (unsigned long long)sum.entries);
+		       (unsigned long long)sum.entries, (unsigned long long)sum.keys_punched);
 	} else {
-		char b1[32], b2[32];
-		printf("compacted the store: %s -> %s (%llu entries)\n",
+		char b1[32], b2[32], b3[32];
+		printf("compacted the store: %s -> %s (%llu entries); %s of shredded key slots "
+		       "given back\n",
 		       cli_bytes(b1, sizeof b1, sum.bytes_before), cli_bytes(b2, sizeof b2, sum.bytes_after),
-		       (unsigned long long)sum.entries);
+		       (unsigned long long)sum.entries, cli_bytes(b3, sizeof b3, sum.keys_punched));
 	}
 	cli_close(cli);
 	return rc;

@@ -59,6 +59,7 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		printf("{\"records\": %llu, \"versions\": %llu, \"tombstones\": %llu, "
 		       "\"disposed_records\": %llu, \"deleted_upstream\": %llu, "
 		       "\"raw_bytes\": %llu, \"stored_bytes\": %llu, \"file_bytes\": %llu, "
+		       "\"disk_bytes\": %llu, "
 		       "\"compression_ratio\": %.4f, \"blobs\": %llu, \"blob_bytes\": %llu, "
 		       "\"quarantined\": %llu, \"dictionaries\": %llu, "
 		       "\"last_seq\": %llu, \"index_watermark\": %llu, \"index_lag\": %llu, "
@@ -66,7 +67,8 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 		       (unsigned long long)s.records, (unsigned long long)s.versions,
 		       (unsigned long long)s.tombstones, (unsigned long long)s.disposed_records,
 		       (unsigned long long)s.deleted_upstream, (unsigned long long)s.raw_bytes,
-		       (unsigned long long)s.stored_bytes, (unsigned long long)s.file_bytes, ratio,
+		       (unsigned long long)s.stored_bytes, (unsigned long long)s.file_bytes,
+		       (unsigned long long)s.disk_bytes, ratio,
 		       (unsigned long long)s.blobs, (unsigned long long)s.blob_bytes,
 		       (unsigned long long)s.quarantined, (unsigned long long)s.dictionaries,
 		       (unsigned long long)s.last_seq, (unsigned long long)wm, (unsigned long long)lag);
@@ -99,10 +101,12 @@ int cmd_stats(cli_t *cli, int argc, char **argv)
 			       (unsigned long long)s.tombstones, (unsigned long long)s.disposed_records);
 		if (s.deleted_upstream)
 			printf("%-18s %llu\n", "deleted upstream", (unsigned long long)s.deleted_upstream);
+		char b4[32];
 		printf("%-18s %s captured (original + normalized), %s stored (ratio %.3f), "
-		       "%s on disk\n", "bytes",
+		       "files %s (%s on disk)\n", "bytes",
 		       cli_bytes(b1, sizeof b1, s.raw_bytes), cli_bytes(b2, sizeof b2, s.stored_bytes),
-		       ratio, cli_bytes(b3, sizeof b3, s.file_bytes));
+		       ratio, cli_bytes(b3, sizeof b3, s.file_bytes),
+		       cli_bytes(b4, sizeof b4, s.disk_bytes));
 		printf("%-18s %llu (%s)\n", "media", (unsigned long long)s.blobs,
 		       cli_bytes(b1, sizeof b1, s.blob_bytes));
 		printf("%-18s %llu\n%-18s %llu\n", "quarantined",

@@ -146,7 +146,10 @@ typedef struct {
 	uint64_t deleted_upstream; /* records whose latest version is marked deleted */
 	uint64_t raw_bytes;        /* original capture bytes + normalized JSON, all versions */
 	uint64_t stored_bytes;     /* stored record values: header + compressed, encrypted payload */
-	uint64_t file_bytes;       /* size of the store's files on disk (data.mdb + key files) */
+	uint64_t file_bytes;       /* the store's files' sizes (st_size of data.mdb + key files) */
+	uint64_t disk_bytes;       /* what they take on disk (st_blocks x 512): less than
+	                            * file_bytes where the key files have holes (shredded
+	                            * slots given back), more by the file system's rounding */
 	uint64_t blobs, blob_bytes;/* distinct blobs and their original size */
 	uint64_t quarantined, tombstones, dictionaries;
 	uint64_t last_seq;

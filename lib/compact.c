@@ -48,9 +48,11 @@ int custos_archive_compact(custos_session_t *s, custos_compact_t *out)
 	out->bytes_before = c.sum.bytes_before;
 	out->bytes_after = c.sum.bytes_after;
 	out->entries = c.sum.entries;
-	char r[200];
-	snprintf(r, sizeof r, "{\"bytes_before\":%llu,\"bytes_after\":%llu,\"entries\":%llu}",
+	out->keys_punched = c.sum.keys_punched;
+	char r[240];
+	snprintf(r, sizeof r, "{\"bytes_before\":%llu,\"bytes_after\":%llu,\"entries\":%llu,"
+	         "\"keys_punched\":%llu}",
 	         (unsigned long long)out->bytes_before, (unsigned long long)out->bytes_after,
-	         (unsigned long long)out->entries);
+	         (unsigned long long)out->entries, (unsigned long long)out->keys_punched);
 	return custos_session__audit(s, "compact", NULL, rc < 0 ? NULL : r, rc);
 }

@@ -549,6 +549,8 @@ void custos_stats_free(custos_stats_t *st);   /* NULL-safe */
 typedef struct {
 	uint64_t bytes_before, bytes_after;   /* the store's data file */
 	uint64_t entries;                     /* key/value pairs copied */
+	uint64_t keys_punched;                /* key-file bytes given back: whole
+	                                       * 4 KB blocks of shredded key slots */
 } custos_compact_t;
 
 /* Rewrites the store's databases in key order into a new file, with full

@@ -51,8 +51,11 @@ int srv_metrics(srv_req_t *r)
 	custos_buf_printf(&b, "custos_store_last_seq %llu\n", (unsigned long long)m.stats.store.last_seq);
 	head(&b, "custos_quarantined", "gauge", "Items kept in quarantine.");
 	custos_buf_printf(&b, "custos_quarantined %llu\n", (unsigned long long)m.stats.store.quarantined);
-	head(&b, "custos_store_file_bytes", "gauge", "Bytes of the store's files on disk.");
+	head(&b, "custos_store_file_bytes", "gauge", "Sizes of the store's files (data.mdb and key files).");
 	custos_buf_printf(&b, "custos_store_file_bytes %llu\n", (unsigned long long)m.stats.store.file_bytes);
+	head(&b, "custos_store_disk_bytes", "gauge",
+	     "Bytes the store's files take on disk (allocated blocks: holes of shredded keys not counted).");
+	custos_buf_printf(&b, "custos_store_disk_bytes %llu\n", (unsigned long long)m.stats.store.disk_bytes);
 	head(&b, "custos_index_watermark", "gauge", "The store sequence the search index holds up to.");
 	custos_buf_printf(&b, "custos_index_watermark %llu\n", (unsigned long long)m.stats.index_watermark);
 	head(&b, "custos_index_lag", "gauge", "Record versions stored but not yet searchable.");

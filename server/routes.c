@@ -474,12 +474,13 @@ static int get_stats(srv_req_t *r)
 		                              (json_int_t)p->raw_bytes, "stored_bytes",
 		                              (json_int_t)p->stored_bytes));
 	}
-	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
 	                      "s:{s:b, s:I, s:I, s:s?}}",
 	                      "records", (json_int_t)s->records, "versions", (json_int_t)s->versions,
 	                      "deleted_upstream", (json_int_t)s->deleted_upstream, "raw_bytes",
 	                      (json_int_t)s->raw_bytes, "stored_bytes", (json_int_t)s->stored_bytes,
-	                      "file_bytes", (json_int_t)s->file_bytes, "blobs", (json_int_t)s->blobs,
+	                      "file_bytes", (json_int_t)s->file_bytes, "disk_bytes",
+	                      (json_int_t)s->disk_bytes, "blobs", (json_int_t)s->blobs,
 	                      "quarantined", (json_int_t)s->quarantined, "tombstones",
 	                      (json_int_t)s->tombstones, "dictionaries", (json_int_t)s->dictionaries,
 	                      "last_seq", (json_int_t)s->last_seq, "platforms",

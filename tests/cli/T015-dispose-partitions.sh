@@ -100,4 +100,41 @@ test_expect 'the whole year dropped is said in the run: every record of it dispo
 	custos retention log --json >log.json && test "$(custos search --count post)" = 960 &&
 	custos show x:5 >show.out && grep -qi "disposed" show.out
 '
+# in ARCHIVE: the records of all.ndjson, and a schedule disposing of 2019's
+# records dated in the range $2 (the others are kept for 99 years)
+ranged() {
+	CUSTOS_ARCHIVE=$PWD/$1 custos init >/dev/null &&
+	CUSTOS_ARCHIVE=$PWD/$1 custos ingest all.ndjson >/dev/null && sched "$1" "$2"
+}
+sched() {
+	printf "rules:\n  - name: default\n    match: \"*\"\n    retain: 1y\n  - name: keep\n    match: \"NOT date:%s\"\n    retain: 99y\n" "$2" >r.yaml &&
+	CUSTOS_ARCHIVE=$PWD/$1 custos policy set r.yaml -m schedule >/dev/null
+}
+# answers ARCHIVE: the sorted ids each of a set of queries finds there
+answers() {
+	for q in post "year 2019" "amb*" "\"year 2019 in\"" "#topic3" "topic*" "red OR blue" \
+	    "date:2019-01-01..2019-12-31" "user3" "NOT red" "year 2019 NEAR/3 violet" "grean~1"; do
+		echo "== $q" &&
+		CUSTOS_ARCHIVE=$PWD/$1 custos search --json --limit 5000 "$q" | jq -r ".hits[].id" | sort ||
+		return 1
+	done
+}
+test_expect 'a year rebuilt from what stays answers as one its documents were deleted from' '
+	gen_years 1200 2019 5 >all.ndjson &&
+	ranged one 2019-01-01..2019-08-31 && ranged two 2019-01-01..2019-04-30 &&
+	test "$(CUSTOS_ARCHIVE=$PWD/one custos search --count "date:2019-01-01..2019-08-31")" = 160 &&
+	answers one >before && test "$(grep -c "^x:" before)" -gt 1000 &&
+	CUSTOS_ARCHIVE=$PWD/one custos retention apply --yes --json >one.json &&
+	jq -e ".eligible == 160 and .index.partitions_rebuilt == 1 and .index.partitions_dropped == 0" one.json >/dev/null &&
+	CUSTOS_ARCHIVE=$PWD/two custos retention apply --yes --json >two1.json &&
+	jq -e ".eligible == 80 and .index.partitions_rebuilt == 0 and .index.partitions_dropped == 0" two1.json >/dev/null &&
+	sched two 2019-01-01..2019-08-31 &&
+	CUSTOS_ARCHIVE=$PWD/two custos retention apply --yes --json >two2.json &&
+	jq -e ".eligible == 80 and .index.partitions_rebuilt == 0 and .index.partitions_dropped == 0" two2.json >/dev/null &&
+	answers one >one.ids && answers two >two.ids && test_cmp one.ids two.ids &&
+	test "$(grep -c "^x:" one.ids)" -lt "$(grep -c "^x:" before)" &&
+	test "$(CUSTOS_ARCHIVE=$PWD/one custos search --count "year 2019")" = 80 &&
+	CUSTOS_ARCHIVE=$PWD/one custos verify >v1 && grep -q "index: 1040 documents agree with the store" v1 &&
+	CUSTOS_ARCHIVE=$PWD/two custos verify >v2 && grep -q "index: 1040 documents agree with the store" v2
+'
 test_done

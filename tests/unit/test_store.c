@@ -822,6 +822,125 @@ static void test_store__disposed_record_leaves_a_tombstone_and_no_key(void)
 	custos_record_free(&g);
 }
 
+/* Whether block `block` (4 KB) of keys/slots is a hole: SEEK_DATA from its
+ * start lands past it. */
+static bool key_block_is_hole(uint64_t block)
+{
+	char p[4300];
+	snprintf(p, sizeof p, "%s/keys/slots", archive);
+	int fd = open(p, O_RDONLY);
+	CHECK(fd >= 0);
+	off_t d = lseek(fd, (off_t)(block * 4096), SEEK_DATA);
+	close(fd);
+	return d < 0 || d >= (off_t)((block + 1) * 4096);
+}
+
+/* Whether the file system under the test's directory punches holes. */
+static bool can_punch(void)
+{
+	char p[4300], buf[8192] = { 1 };
+	snprintf(p, sizeof p, "%s/punch-probe", check_tmpdir);
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_INT(write(fd, buf, sizeof buf), (long)sizeof buf);
+	CHECK_INT(fsync(fd), 0);
+	bool ok = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) == 0;
+	close(fd);
+	unlink(p);
+	return ok;
+}
+
+/* Disposed records' key slots are zeroed; a 4 KB block of keys/slots whose
+ * 128 slots are all zero is given back to the file system, the file keeps
+ * its size and the records that stay read as before; a block with a live
+ * slot, or with a slot past the highest one shredded, stays. Compaction
+ * punches the zeroed blocks a disposal left (as one before this did). */
+static void test_store__shredded_key_blocks_are_punched_out(void)
+{
+	custos_store_t *st = create_store();
+	custos_record_t r, g;
+	custos_batch_t *b;
+	custos_store_stats_t s;
+	custos_err_t err = { 0 };
+	char ids[600][64];
+	custos_dispose_item_t items[600];
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	unsigned seed = 11;
+	bool punch = can_punch();
+	custos_record_init(&r);
+	custos_record_init(&g);
+	CHECK_OK(custos_store_begin(&b, st));
+	for (int i = 0; i < 600; i++) {   /* seqs 1..600: slots 1..600, blocks 0..4 */
+		make_post(&r, (uint64_t)i, "x", &seed);
+		snprintf(ids[i], sizeof ids[i], "%s", r.id);
+		items[i] = (custos_dispose_item_t){ ids[i], "default", commit, 0 };
+		CHECK_ST(st, custos_store_put(b, &r, NULL));
+	}
+	CHECK_ST(st, custos_store_commit(b, NULL));
+	for (uint64_t blk = 0; blk < 5; blk++)
+		CHECK(!key_block_is_hole(blk));
+	CHECK_ST(st, custos_store_stats(st, &s));
+	uint64_t size_before = s.file_bytes;
+	custos_store_stats_free(&s);
+
+	/* seqs 1..300: blocks 0 (slot 0 never assigned) and 1 all zero, block 2
+	 * (slots 256..383) half */
+	CHECK_ST(st, custos_store_dispose(st, items, 300, "tester", 0, NULL));
+	CHECK_ST(st, custos_store_dispose_complete(st, NULL));
+	CHECK(slot_is_zero("slots", 300));
+	CHECK(!slot_is_zero("slots", 301));
+	CHECK_INT(key_block_is_hole(0), punch);
+	CHECK_INT(key_block_is_hole(1), punch);
+	CHECK(!key_block_is_hole(2));
+	CHECK(!key_block_is_hole(3));
+	CHECK_ST(st, custos_store_stats(st, &s));
+	CHECK(s.file_bytes >= size_before);   /* the key file keeps its size */
+	CHECK(s.disk_bytes > 0);
+	custos_store_stats_free(&s);
+	seed = 11;
+	for (int i = 0; i < 600; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		if (i < 300) {
+			CHECK_STATUS(custos_store_get(st, r.id, 0, &g), CUSTOS_ENOTFOUND);
+			continue;
+		}
+		CHECK_ST(st, custos_store_get(st, r.id, 0, &g));
+		CHECK_STR(g.text, r.text);
+	}
+	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, &err));
+
+	/* the rest of block 2 (seqs 301..383): punched now that it is all zero */
+	CHECK_ST(st, custos_store_dispose(st, items + 300, 83, "tester", 0, NULL));
+	CHECK_ST(st, custos_store_dispose_complete(st, NULL));
+	CHECK_INT(key_block_is_hole(2), punch);
+	CHECK(!key_block_is_hole(3));
+	CHECK_ST(st, custos_store_verify(st, NULL, NULL, NULL, &err));
+
+	/* block 3 zeroed slot by slot without punching, as disposals did before
+	 * holes were punched: compaction gives it back, and nothing else */
+	for (uint64_t slot = 384; slot < 512; slot++)
+		CHECK_ST(st, custos_store__shred_slot(st, STORE_KEYS_RECORDS, slot));
+	CHECK(!key_block_is_hole(3));
+	custos_compact_summary_t cs;
+	CHECK_ST(st, custos_store_compact(st, &cs));
+	CHECK_INT(cs.keys_punched, punch ? 4096 : 0);
+	CHECK_INT(key_block_is_hole(3), punch);
+	CHECK(!key_block_is_hole(4));   /* slots 512..600 live, 601..639 not assigned */
+	custos_store_free(st);
+	st = open_store(CUSTOS_STORE_READ);
+	seed = 11;
+	for (int i = 0; i < 600; i++) {
+		make_post(&r, (uint64_t)i, "x", &seed);
+		if (i >= 511) {
+			CHECK_ST(st, custos_store_get(st, r.id, 0, &g));
+			CHECK_STR(g.text, r.text);
+		}
+	}
+	custos_store_free(st);
+	custos_record_free(&r);
+	custos_record_free(&g);
+}
+
 static void test_store__abort_leaves_nothing(void)
 {
 	custos_store_t *st = create_store();
@@ -2172,6 +2291,7 @@ static void test_store__put_rate_with_a_dictionary(void)
 
 CHECK_MAIN(
 	CHECK_CASE(test_store__put_then_get_roundtrips),
+	CHECK_CASE(test_store__shredded_key_blocks_are_punched_out),
 	CHECK_CASE(test_store__stats_count_live_records_as_verify_does),
 	CHECK_CASE(test_store__tombstones_carry_account_thread_and_run),
 	CHECK_CASE(test_store__tombstones_are_binary_and_json_ones_still_read),
