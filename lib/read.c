@@ -578,173 +578,15 @@ static int thread_root_of(custos_session_t *s, custos_store_t *st, const char *i
 	return rc;
 }
 
-/* A set of record ids that keeps the order they came in: a conversation's
- * members, which may be millions, each looked up in constant time. */
-typedef struct {
-	char **v;           /* in the order added; the strings are in arena */
-	size_t n, cap;
-	size_t *slot;       /* open addressing: index in v + 1, 0 when empty */
-	size_t nslot;       /* a power of two, at least twice n */
-	custos_arena_t arena;
-} idset_t;
-
-static void idset_free(idset_t *set)
-{
-	free(set->v);
-	free(set->slot);
-	custos_arena_free(&set->arena);
-	memset(set, 0, sizeof *set);
-}
-
-static size_t idset_hash(const char *id)
-{
-	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	return (size_t)(h ^ (h >> 32));
-}
-
-/* The slot of id: where it is, or the empty one where it would go. */
-static size_t idset_find(const idset_t *set, const char *id)
-{
-	size_t mask = set->nslot - 1, i = idset_hash(id) & mask;
-	while (set->slot[i] && strcmp(set->v[set->slot[i] - 1], id) != 0)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static bool idset_has(const idset_t *set, const char *id)
-{
-	return set->nslot && set->slot[idset_find(set, id)];
-}
-
-/* Indexes v[0..n) anew in nslot slots. */
-static int idset_rehash(idset_t *set, size_t nslot)
-{
-	size_t *slot = calloc(nslot, sizeof *slot);
-	if (!slot)
-		return CUSTOS_ENOMEM;
-	free(set->slot);
-	set->slot = slot;
-	set->nslot = nslot;
-	for (size_t k = 0; k < set->n; k++)
-		set->slot[idset_find(set, set->v[k])] = k + 1;
-	return CUSTOS_OK;
-}
-
-/* Adds id unless it is there; CUSTOS_ENOMEM, or CUSTOS_OK. */
-static int idset_add(idset_t *set, const char *id)
-{
-	if (idset_has(set, id))
-		return CUSTOS_OK;
-	if (set->n == set->cap) {
-		size_t nc = set->cap ? set->cap * 2 : 64;
-		char **nv = realloc(set->v, nc * sizeof *nv);
-		if (!nv)
-			return CUSTOS_ENOMEM;
-		set->v = nv;
-		set->cap = nc;
-	}
-	if (2 * (set->n + 1) > set->nslot &&
-	    idset_rehash(set, set->nslot ? set->nslot * 2 : 128) < 0)
-		return CUSTOS_ENOMEM;
-	char *nid = custos_arena_strdup(&set->arena, id);
-	if (!nid)
-		return CUSTOS_ENOMEM;
-	set->v[set->n++] = nid;
-	set->slot[idset_find(set, nid)] = set->n;
-	return CUSTOS_OK;
-}
-
-/* Forgets what was added after the first n (an index read that starts
- * again); the strings stay in the arena until the set is freed. */
-static int idset_truncate(idset_t *set, size_t n)
-{
-	if (n >= set->n)
-		return CUSTOS_OK;
-	set->n = n;
-	return idset_rehash(set, set->nslot);
-}
-
-/* How many members' threads one index call reads (the call's setup spread
- * over many members; its pointers on the stack). */
-#define THREAD_BATCH 1024
-
-typedef struct {
-	idset_t *set;
-	size_t before;   /* its size when the read began */
-	int err;
-} thread_read_t;
-
-static int thread_member_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at,
-                            int several)
-{
-	thread_read_t *t = ctx;
-	(void)seq;
-	(void)created_at;
-	(void)several;
-	if (t->err < 0)
-		return t->err;
-	return t->err = idset_add(t->set, id);
-}
-
-static void thread_restart(void *ctx)
-{
-	thread_read_t *t = ctx;
-	if (t->err == CUSTOS_OK)
-		t->err = idset_truncate(t->set, t->before);
-}
-
-/* The ids of the conversation rooted at root, from the index: the records
- * whose thread is root, and, breadth first, those whose thread is one of
- * them (a reply indexed before its parent was captured names the parent
- * as its root), each once. The members' threads are read a batch at a
- * time, and a member is looked up in a hash set, so that the work follows
- * the conversation's size (it was one index query per member and a scan
- * of the list per record found). */
-static int thread_ids(custos_session_t *s, const char *root, idset_t *out)
-{
-	custos_index_t *idx = NULL;
-	const char *batch[THREAD_BATCH];
-	thread_read_t t = { out, 0, CUSTOS_OK };
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	if ((rc = custos_session__index(s, &idx)) < 0)
-		return rc;
-	batch[0] = root;
-	size_t nb = 1;
-	for (size_t next = 0;;) {
-		t.before = out->n;
-		t.err = CUSTOS_OK;
-		if ((rc = custos_index_threads_each(idx, batch, nb, thread_member_fn, thread_restart,
-		                                    &t)) < 0 ||
-		    (rc = t.err) < 0) {
-			if (t.err == CUSTOS_ENOMEM)
-				custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-			else
-				custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
-			idset_free(out);
-			return rc;
-		}
-		if (next == out->n)
-			break;
-		/* the pointers are copied: out->v moves as the set grows */
-		for (nb = 0; nb < THREAD_BATCH && next < out->n; nb++)
-			batch[nb] = out->v[next++];
-	}
-	return CUSTOS_OK;
-}
-
 /* Adds record id (its latest version, or its tombstone) to the list,
  * unless it is there (in have) or not stored. */
 static int thread_add(custos_session_t *s, custos_store_t *st, custos_items_t *out,
-                      size_t *cap, idset_t *have, const char *id)
+                      size_t *cap, custos_lib__idset_t *have, const char *id)
 {
 	uint64_t *ms = NULL;
 	size_t mn = 0;
 	int rc;
-	if (idset_has(have, id))
+	if (custos_lib__idset_at(have, id) != SIZE_MAX)
 		return CUSTOS_OK;
 	if ((rc = custos_store_versions(st, id, &ms, &mn)) < 0)
 		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
@@ -752,7 +594,7 @@ static int thread_add(custos_session_t *s, custos_store_t *st, custos_items_t *o
 		custos_item_t *m = item_add(out, cap);
 		rc = m ? item_fill(s, st, out, m, id, ms, mn, mn - 1)
 		       : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-		if (rc == CUSTOS_OK && idset_add(have, id) < 0)
+		if (rc == CUSTOS_OK && custos_lib__idset_add(have, id, NULL) < 0)
 			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	}
 	free(ms);
@@ -776,13 +618,17 @@ static int show_thread(custos_session_t *s, custos_store_t *st, const char *id,
                        custos_items_t *out)
 {
 	custos_buf_t root = { 0 };
-	idset_t l = { 0 }, have = { 0 };
+	custos_index_t *idx = NULL;
+	custos_lib__thread_t l = { 0 };
+	custos_lib__idset_t have = { 0 };
 	size_t cap = 0;
 	int rc;
-	if ((rc = thread_root_of(s, st, id, &root)) < 0 || (rc = thread_ids(s, root.data, &l)) < 0)
+	if ((rc = thread_root_of(s, st, id, &root)) < 0 ||
+	    (rc = custos_session__index(s, &idx)) < 0 ||
+	    (rc = custos_lib__thread_members(idx, root.data, &l, &s->err)) < 0)
 		goto done;
 	for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++)
-		rc = thread_add(s, st, out, &cap, &have, l.v[i]);
+		rc = thread_add(s, st, out, &cap, &have, l.v[i].id);
 	if (rc == CUSTOS_OK)
 		rc = thread_add(s, st, out, &cap, &have, id);
 	if (rc == CUSTOS_OK)
@@ -802,8 +648,8 @@ static int show_thread(custos_session_t *s, custos_store_t *st, const char *id,
 		qsort(out->v, out->n, sizeof *out->v, cmp_item);
 done:
 	custos_buf_free(&root);
-	idset_free(&l);
-	idset_free(&have);
+	custos_lib__thread_free(&l);
+	custos_lib__idset_free(&have);
 	return rc;
 }
 
