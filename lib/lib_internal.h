@@ -361,7 +361,8 @@ typedef struct {
 int    custos_lib__idset_add(custos_lib__idset_t *set, const char *id, size_t *at);
 /* id's index in v, SIZE_MAX when it is not in the set. */
 size_t custos_lib__idset_at(const custos_lib__idset_t *set, const char *id);
-/* Forgets the ids after the first n (their strings stay until freed). */
+/* Forgets the ids after the first n (their strings stay until freed);
+ * CUSTOS_ENOMEM leaves the set as it was. */
 int    custos_lib__idset_truncate(custos_lib__idset_t *set, size_t n);
 void   custos_lib__idset_free(custos_lib__idset_t *set);
 

@@ -43,8 +43,9 @@ size_t custos_lib__idset_at(const custos_lib__idset_t *set, const char *id)
 	return k ? k - 1 : SIZE_MAX;
 }
 
-/* Indexes v[0..n) anew in nslot slots. */
-static int idset_rehash(custos_lib__idset_t *set, size_t nslot)
+/* Indexes v[0..n) anew in nslot slots, and keeps those n; the set is
+ * unchanged when memory runs out. */
+static int idset_rehash(custos_lib__idset_t *set, size_t nslot, size_t n)
 {
 	size_t *slot = calloc(nslot, sizeof *slot);
 	if (!slot)
@@ -52,7 +53,8 @@ static int idset_rehash(custos_lib__idset_t *set, size_t nslot)
 	free(set->slot);
 	set->slot = slot;
 	set->nslot = nslot;
-	for (size_t k = 0; k < set->n; k++)
+	set->n = n;
+	for (size_t k = 0; k < n; k++)
 		set->slot[idset_find(set, set->v[k])] = k + 1;
 	return CUSTOS_OK;
 }
@@ -74,7 +76,7 @@ int custos_lib__idset_add(custos_lib__idset_t *set, const char *id, size_t *at)
 		set->cap = nc;
 	}
 	if (2 * (set->n + 1) > set->nslot &&
-	    idset_rehash(set, set->nslot ? set->nslot * 2 : 128) < 0)
+	    idset_rehash(set, set->nslot ? set->nslot * 2 : 128, set->n) < 0)
 		return CUSTOS_ENOMEM;
 	char *nid = custos_arena_strdup(&set->arena, id);
 	if (!nid)
@@ -90,8 +92,7 @@ int custos_lib__idset_truncate(custos_lib__idset_t *set, size_t n)
 {
 	if (n >= set->n)
 		return CUSTOS_OK;
-	set->n = n;
-	return idset_rehash(set, set->nslot);
+	return idset_rehash(set, set->nslot, n);
 }
 
 /* ---- a conversation's members ------------------------------------------------------ */
@@ -171,7 +172,10 @@ int custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib
 	for (;;) {
 		r.before = out->n;
 		r.err = CUSTOS_OK;
-		if ((rc = custos_index_threads_each(idx, batch, nb, member_fn, member_restart, &r)) < 0) {
+		rc = custos_index_threads_each(idx, batch, nb, member_fn, member_restart, &r);
+		if (rc == CUSTOS_OK)
+			rc = r.err;   /* a restart that could not forget the last reading */
+		if (rc < 0) {
 			if (r.err == CUSTOS_ENOMEM)
 				custos_err_set(err, CUSTOS_ENOMEM, "out of memory");
 			else
