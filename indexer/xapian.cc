@@ -4161,9 +4161,10 @@ int custos_index_threads_each(custos_index_t *idx, const char *const *roots, siz
 	if ((e = drain(idx)) < 0)
 		return e;
 	// The terms' postings walked directly: the matcher's cost for an OR of
-	// many terms grows faster than the terms (a 2,048-term OR took 130 ms
-	// where 128 two-term queries took 5 ms), and walking postings is what
-	// TermSource does where the matcher fails (see there).
+	// many terms grows faster than the terms (the members' threads of a
+	// conversation of 20,001 records: 0.3 CPU s as ORs of 32 terms, 2.3 s
+	// of 2,048, 68 s of 16,384; BENCHMARKS.md), and walking postings is
+	// what TermSource does where the matcher fails (see there).
 	return with_retry(idx, "cannot read the thread", [&]() -> int {
 		if (restart)
 			restart(ctx);
