@@ -4161,10 +4161,11 @@ int custos_index_threads_each(custos_index_t *idx, const char *const *roots, siz
 	if ((e = drain(idx)) < 0)
 		return e;
 	// The terms' postings walked directly: the matcher's cost for an OR of
-	// many terms grows faster than the terms (the members' threads of a
-	// conversation of 20,001 records: 0.3 CPU s as ORs of 32 terms, 2.3 s
-	// of 2,048, 68 s of 16,384; BENCHMARKS.md), and walking postings is
-	// what TermSource does where the matcher fails (see there).
+	// many terms grows faster than the terms (show --thread of a
+	// conversation of 20,001 records, its members' threads read as ORs:
+	// 0.3 user CPU s with 32 terms a query, 2.3 s with 2,048, 68 s with
+	// 16,384; walking the postings, 0.3 s; BENCHMARKS.md), and walking
+	// postings is what TermSource does where the matcher fails (see there).
 	return with_retry(idx, "cannot read the thread", [&]() -> int {
 		if (restart)
 			restart(ctx);
