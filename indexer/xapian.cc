@@ -4170,22 +4170,21 @@ int custos_index_threads_each(custos_index_t *idx, const char *const *roots, siz
 		if (restart)
 			restart(ctx);
 		const Xapian::Database *db = idx->db;
-		for (size_t i = 0; i < n; i++)
-			for (const char *prefix : { "T", "Q" }) {
-				std::string t = fit_term(prefix, roots[i]);
-				for (Xapian::PostingIterator it = db->postlist_begin(t);
-				     it != db->postlist_end(t); ++it) {
-					Xapian::Document doc = db->get_document(*it);
-					RecValue rv;
-					int64_t created;
-					read_hit(doc, rv, created);
-					int rc = fn(ctx, rv.id.c_str(), rv.seq, created,
-					            !doc.get_value(SLOT_MULTI).empty());
-					if (rc < 0)
-						return custos_err_set(&idx->err, rc, "cannot read the thread: %s",
-						                      custos_status_str(rc));
-				}
+		for (size_t i = 0; i < n; i++) {
+			std::string t = fit_term("T", roots[i]);
+			for (Xapian::PostingIterator it = db->postlist_begin(t); it != db->postlist_end(t);
+			     ++it) {
+				Xapian::Document doc = db->get_document(*it);
+				RecValue rv;
+				int64_t created;
+				read_hit(doc, rv, created);
+				int rc = fn(ctx, rv.id.c_str(), rv.seq, created,
+				            !doc.get_value(SLOT_MULTI).empty());
+				if (rc < 0)
+					return custos_err_set(&idx->err, rc, "cannot read the thread: %s",
+					                      custos_status_str(rc));
 			}
+		}
 		return CUSTOS_OK;
 	});
 }

@@ -164,15 +164,17 @@ int custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib
 {
 	const char *batch[THREAD_BATCH];
 	member_read_t r = { out, 0, CUSTOS_OK };
-	size_t nb = 1, next = 0;
+	size_t nb = 0, next = 0;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	batch[0] = root;
 	for (;;) {
 		r.before = out->n;
 		r.err = CUSTOS_OK;
-		rc = custos_index_threads_each(idx, batch, nb, member_fn, member_restart, &r);
+		/* first the root's thread, its own documents included; then the
+		 * members' (whose own documents are in already) */
+		rc = nb ? custos_index_threads_each(idx, batch, nb, member_fn, member_restart, &r)
+		        : custos_index_thread_each(idx, root, member_fn, member_restart, &r);
 		if (rc == CUSTOS_OK)
 			rc = r.err;   /* a restart that could not forget the last reading */
 		if (rc < 0) {
