@@ -378,6 +378,15 @@ typedef int (*custos_index_member_fn)(void *ctx, const char *id, uint64_t seq,
                                       int64_t created_at, int several);
 int custos_index_thread_each(custos_index_t *idx, const char *root_id, custos_index_member_fn fn,
                              void (*restart)(void *ctx), void *ctx);
+/* The documents indexed under any of the thread roots roots[0..n) (those
+ * whose thread is one of them; not the roots' own, which
+ * custos_index_thread_each adds), each once, given as
+ * custos_index_thread_each gives them, for many roots in one call: each
+ * root's postings are read directly (one term lookup for a root nothing
+ * names), so that reading the threads of every member of a conversation
+ * costs what the conversation's size does. n == 0 gives nothing. */
+int custos_index_threads_each(custos_index_t *idx, const char *const *roots, size_t n,
+                              custos_index_member_fn fn, void (*restart)(void *ctx), void *ctx);
 void custos_index_idlist_free(custos_index_idlist_t *l);   /* NULL-safe; zeroes */
 
 /* The search-term report: for each query (a line of a terms file), the

@@ -83,6 +83,14 @@ static int ids_add_list(custos_lib__ids_t *s, const custos_index_idlist_t *l)
 
 /* ---- conversations ------------------------------------------------------------ */
 
+static int ids_add_thread(custos_lib__ids_t *s, const custos_lib__thread_t *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (custos_lib__ids_add(s, t->v[i].id, t->v[i].seq, t->v[i].created_at) < 0)
+			return CUSTOS_ENOMEM;
+	return CUSTOS_OK;
+}
+
 /* The thread root of the stored record at seq (its own id when it starts
  * no thread), into root; "" when the record is not stored (disposed of). */
 static int root_of(custos_session_t *s, custos_store_t *st, custos_root_cache_t *cache,
@@ -140,13 +148,13 @@ static int family_of(custos_session_t *s, custos_store_t *st, custos_index_t *id
 	if ((rc = roots_of(s, st, base, n, &roots)) < 0)
 		goto done;
 	for (size_t i = 0; i < roots.n; i++) {
-		custos_index_idlist_t t = { 0 };
-		if ((rc = custos_index_thread(idx, &t, roots.v[i].id)) < 0) {
-			custos_lib__index_fail(s, idx, rc, "cannot read a conversation");
+		custos_lib__thread_t t = { 0 };
+		if ((rc = custos_lib__thread_members(idx, roots.v[i].id, &t, &s->err)) < 0) {
+			custos_err_prefix(&s->err, "cannot read a conversation");
 			goto done;
 		}
-		rc = ids_add_list(out, &t);
-		custos_index_idlist_free(&t);
+		rc = ids_add_thread(out, &t);
+		custos_lib__thread_free(&t);
 		if (rc < 0) {
 			custos_err_set(&s->err, rc, "out of memory");
 			goto done;
@@ -567,17 +575,17 @@ static int grow_one(custos_session_t *s, custos_policy_t *p, custos_store_t *st,
 		    (err = roots_of(s, st, news->v, news->n, news_roots)) < 0)
 			goto done;
 		for (size_t i = 0; i < news_roots->n && err == CUSTOS_OK; i++) {
-			custos_index_idlist_t t = { 0 };
-			if ((err = custos_index_thread(idx, &t, news_roots->v[i].id)) < 0) {
-				custos_lib__index_fail(s, idx, err, "cannot read a conversation");
+			custos_lib__thread_t t = { 0 };
+			if ((err = custos_lib__thread_members(idx, news_roots->v[i].id, &t, &s->err)) < 0) {
+				custos_err_prefix(&s->err, "cannot read a conversation");
 				break;
 			}
 			for (size_t j = 0; j < t.n; j++)
 				if (custos_hold_has_member(p, h->name, t.v[j].id)) {
-					err = ids_add_list(&fam, &t);
+					err = ids_add_thread(&fam, &t);
 					break;
 				}
-			custos_index_idlist_free(&t);
+			custos_lib__thread_free(&t);
 		}
 		custos_lib__ids_sort(&fam);
 		if (err == CUSTOS_OK && (err = add_members(s, st, p, h->name, fam.v, fam.n, &n)) == 0)

@@ -346,6 +346,50 @@ void custos_lib__ids_sort(custos_lib__ids_t *s);
 bool custos_lib__ids_has(const custos_lib__ids_t *s, const char *id);   /* once sorted */
 void custos_lib__ids_free(custos_lib__ids_t *s);
 
+/* A set of ids that keeps the order they came in, each looked up in
+ * constant time (a conversation may have millions of records). A zeroed
+ * struct is empty; custos_lib__idset_free (NULL-safe) releases it. */
+typedef struct {
+	char  **v;          /* in the order added; the strings in arena */
+	size_t  n, cap;
+	size_t *slot;       /* open addressing: index in v + 1, 0 when empty */
+	size_t  nslot;      /* a power of two, at least twice n */
+	custos_arena_t arena;
+} custos_lib__idset_t;
+/* Adds id unless it is there: 1 added, 0 there already, or CUSTOS_ENOMEM;
+ * *at (may be NULL) its index in v. */
+int    custos_lib__idset_add(custos_lib__idset_t *set, const char *id, size_t *at);
+/* id's index in v, SIZE_MAX when it is not in the set. */
+size_t custos_lib__idset_at(const custos_lib__idset_t *set, const char *id);
+/* Forgets the ids after the first n (their strings stay until freed);
+ * CUSTOS_ENOMEM leaves the set as it was. */
+int    custos_lib__idset_truncate(custos_lib__idset_t *set, size_t n);
+void   custos_lib__idset_free(custos_lib__idset_t *set);
+
+/* A conversation's records as the index knows them, in the order found
+ * (not sorted): each once, with the highest seq of its documents found and
+ * the time of the lowest. */
+typedef struct {
+	const char *id;      /* in ids' arena */
+	uint64_t    seq;
+	int64_t     created_at;
+	uint64_t    low_seq;
+} custos_lib__member_t;
+typedef struct {
+	custos_lib__member_t *v;
+	size_t n, cap;
+	custos_lib__idset_t ids;   /* v[i].id is ids.v[i] */
+} custos_lib__thread_t;
+/* The records whose thread is root (root's own included), and, breadth
+ * first, those whose thread is one of them: a reply indexed before its
+ * parent was captured names the parent as its root. The members' threads
+ * are read a batch at a time (custos_index_threads_each) and each record
+ * looked up in a hash set, so that the cost follows the conversation's
+ * size. On failure err says why and out is empty. */
+int  custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib__thread_t *out,
+                                custos_err_t *err);
+void custos_lib__thread_free(custos_lib__thread_t *t);   /* NULL-safe */
+
 /* What active hold h covers now beyond its recorded members, added to out
  * (sorted on return): the records its query matches, the captured records
  * it lists, and for a hold with_thread the conversations of those not yet

@@ -495,14 +495,6 @@ static int item_fill(custos_session_t *s, custos_store_t *st, custos_items_t *l,
 	return it->tombstone ? CUSTOS_OK : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 }
 
-static bool idlist_has(const custos_index_idlist_t *l, const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].id, id))
-			return true;
-	return false;
-}
-
 /* A string field of a tombstone, copied into out (cap bytes); false when
  * it has none. */
 static bool tomb_field(const char *tomb, const char *key, char *out, size_t cap)
@@ -586,66 +578,15 @@ static int thread_root_of(custos_session_t *s, custos_store_t *st, const char *i
 	return rc;
 }
 
-/* The ids of the conversation rooted at root, from the index. */
-static int thread_ids(custos_session_t *s, const char *root, custos_index_idlist_t *out)
-{
-	custos_index_t *idx = NULL;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	if ((rc = custos_session__index(s, &idx)) < 0)
-		return rc;
-	if ((rc = custos_index_thread(idx, out, root)) < 0)
-		return custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
-	/* A reply indexed before its parent was captured names the parent as
-	 * its root; gather those too, breadth first over the members. */
-	for (size_t i = 0; i < out->n; i++) {
-		custos_index_idlist_t more = { 0 };
-		if ((rc = custos_index_thread(idx, &more, out->v[i].id)) < 0) {
-			custos_err_set(&s->err, rc, "%s", custos_index_errmsg(idx));
-			goto done;
-		}
-		for (size_t j = 0; j < more.n; j++) {
-			if (idlist_has(out, more.v[j].id))
-				continue;
-			custos_index_ident_t *nv = custos_arena_alloc(&out->arena, (out->n + 1) * sizeof *nv);
-			char *nid = custos_arena_strdup(&out->arena, more.v[j].id);
-			if (!nv || !nid) {
-				custos_index_idlist_free(&more);
-				rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
-				goto done;
-			}
-			memcpy(nv, out->v, out->n * sizeof *nv);
-			nv[out->n] = more.v[j];
-			nv[out->n].id = nid;
-			out->v = nv;
-			out->n++;
-		}
-		custos_index_idlist_free(&more);
-	}
-done:
-	if (rc < 0)
-		custos_index_idlist_free(out);
-	return rc;
-}
-
-static bool items_have(const custos_items_t *l, const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].id, id))
-			return true;
-	return false;
-}
-
 /* Adds record id (its latest version, or its tombstone) to the list,
- * unless it is there or not stored. */
+ * unless it is there (in have) or not stored. */
 static int thread_add(custos_session_t *s, custos_store_t *st, custos_items_t *out,
-                      size_t *cap, const char *id)
+                      size_t *cap, custos_lib__idset_t *have, const char *id)
 {
 	uint64_t *ms = NULL;
 	size_t mn = 0;
 	int rc;
-	if (items_have(out, id))
+	if (custos_lib__idset_at(have, id) != SIZE_MAX)
 		return CUSTOS_OK;
 	if ((rc = custos_store_versions(st, id, &ms, &mn)) < 0)
 		return custos_session__fail(s, rc, custos_store_err(st)->msg, "cannot read %s", id);
@@ -653,6 +594,8 @@ static int thread_add(custos_session_t *s, custos_store_t *st, custos_items_t *o
 		custos_item_t *m = item_add(out, cap);
 		rc = m ? item_fill(s, st, out, m, id, ms, mn, mn - 1)
 		       : custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
+		if (rc == CUSTOS_OK && custos_lib__idset_add(have, id, NULL) < 0)
+			rc = custos_err_set(&s->err, CUSTOS_ENOMEM, "out of memory");
 	}
 	free(ms);
 	return rc;
@@ -675,17 +618,21 @@ static int show_thread(custos_session_t *s, custos_store_t *st, const char *id,
                        custos_items_t *out)
 {
 	custos_buf_t root = { 0 };
-	custos_index_idlist_t l = { 0 };
+	custos_index_t *idx = NULL;
+	custos_lib__thread_t l = { 0 };
+	custos_lib__idset_t have = { 0 };
 	size_t cap = 0;
 	int rc;
-	if ((rc = thread_root_of(s, st, id, &root)) < 0 || (rc = thread_ids(s, root.data, &l)) < 0)
+	if ((rc = thread_root_of(s, st, id, &root)) < 0 ||
+	    (rc = custos_session__index(s, &idx)) < 0 ||
+	    (rc = custos_lib__thread_members(idx, root.data, &l, &s->err)) < 0)
 		goto done;
 	for (size_t i = 0; i < l.n && rc == CUSTOS_OK; i++)
-		rc = thread_add(s, st, out, &cap, l.v[i].id);
+		rc = thread_add(s, st, out, &cap, &have, l.v[i].id);
 	if (rc == CUSTOS_OK)
-		rc = thread_add(s, st, out, &cap, id);
+		rc = thread_add(s, st, out, &cap, &have, id);
 	if (rc == CUSTOS_OK)
-		rc = thread_add(s, st, out, &cap, root.data);
+		rc = thread_add(s, st, out, &cap, &have, root.data);
 	/* the parents the members name: a gap is a disposed record */
 	for (size_t i = 0; i < out->n && rc == CUSTOS_OK; i++) {
 		char parent[1024];
@@ -695,13 +642,14 @@ static int show_thread(custos_session_t *s, custos_store_t *st, const char *id,
 		else if (!it->disposed || !tomb_field(it->tombstone, "in_reply_to", parent,
 		                                      sizeof parent))
 			continue;
-		rc = thread_add(s, st, out, &cap, parent);
+		rc = thread_add(s, st, out, &cap, &have, parent);
 	}
 	if (rc == CUSTOS_OK && out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, cmp_item);
 done:
 	custos_buf_free(&root);
-	custos_index_idlist_free(&l);
+	custos_lib__thread_free(&l);
+	custos_lib__idset_free(&have);
 	return rc;
 }
 

@@ -618,6 +618,40 @@ static void test_archive__a_session_says_what_its_role_may_do(void)
 	custos_archive_close(a);
 }
 
+static void test_archive__an_id_set_keeps_each_id_once_in_order_through_growth(void)
+{
+	custos_lib__idset_t set = { 0 };
+	char id[32];
+	size_t at = 0;
+	CHECK_INT(custos_lib__idset_at(&set, "x:1"), SIZE_MAX);   /* empty, nothing allocated */
+	/* far past the first table, so that it is rebuilt several times */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof id, "x:%d", i);
+		CHECK_INT(custos_lib__idset_add(&set, id, &at), 1);
+		CHECK_INT(at, (size_t)i);
+	}
+	for (int i = 4999; i >= 0; i--) {
+		snprintf(id, sizeof id, "x:%d", i);
+		CHECK_INT(custos_lib__idset_add(&set, id, &at), 0);   /* there already */
+		CHECK_INT(at, (size_t)i);
+		CHECK_STR(set.v[i], id);
+	}
+	CHECK_INT(set.n, 5000);
+	CHECK_INT(custos_lib__idset_at(&set, "x:5000"), SIZE_MAX);
+	CHECK_INT(custos_lib__idset_at(&set, "x:"), SIZE_MAX);
+	/* truncated: the later ids are gone, the earlier found, and an id added
+	 * again takes the next place */
+	CHECK_OK(custos_lib__idset_truncate(&set, 10));
+	CHECK_INT(set.n, 10);
+	CHECK_INT(custos_lib__idset_at(&set, "x:9"), 9);
+	CHECK_INT(custos_lib__idset_at(&set, "x:10"), SIZE_MAX);
+	CHECK_INT(custos_lib__idset_add(&set, "x:4000", &at), 1);
+	CHECK_INT(at, 10);
+	custos_lib__idset_free(&set);
+	CHECK_INT(set.n, 0);
+	custos_lib__idset_free(NULL);
+}
+
 CHECK_MAIN(CHECK_CASE(test_archive__a_second_handle_on_one_archive_is_refused),
            CHECK_CASE(test_archive__roles_are_checked_below_the_api),
            CHECK_CASE(test_archive__submit_refuses_a_text_with_a_line_that_is_not_json),
@@ -627,4 +661,5 @@ CHECK_MAIN(CHECK_CASE(test_archive__a_second_handle_on_one_archive_is_refused),
            CHECK_CASE(test_archive__an_audit_append_costs_the_same_at_any_length),
            CHECK_CASE(test_archive__an_audit_tail_longer_than_the_first_read_is_found_whole),
            CHECK_CASE(test_archive__activity_counts_posts_replies_and_reply_latency_per_month),
-           CHECK_CASE(test_archive__a_session_says_what_its_role_may_do))
+           CHECK_CASE(test_archive__a_session_says_what_its_role_may_do),
+           CHECK_CASE(test_archive__an_id_set_keeps_each_id_once_in_order_through_growth))

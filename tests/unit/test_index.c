@@ -623,6 +623,42 @@ static void test_index__thread_each_gives_what_thread_lists(void)
 	custos_index_free(idx);
 }
 
+static void test_index__threads_each_reads_many_threads_at_once(void)
+{
+	custos_index_t *idx = open_read();
+	custos_index_idlist_t l;
+	members_t m;
+	const char *roots[] = { "nosuch:1", "x:1", "x:2" };
+	memset(&m, 0, sizeof m);
+	CHECK_OK(custos_index_thread(idx, &l, "x:1"));
+	CHECK_INT(l.n, 3);
+	CHECK_STR(l.v[0].id, "x:1");
+	/* the records under the roots, once each, but not the roots' own: a
+	 * root that is no thread (nosuch:1, x:2) gives nothing */
+	CHECK_OK(custos_index_threads_each(idx, roots, 3, member_cb, member_restart_cb, &m));
+	CHECK_INT(m.restarts, 1);
+	CHECK_INT(m.n, l.n - 1);
+	for (size_t i = 1; i < l.n; i++) {
+		size_t found = 0;
+		for (size_t j = 0; j < m.n; j++)
+			found += !strcmp(m.id[j], l.v[i].id) && m.seq[j] == l.v[i].seq &&
+			         m.created[j] == l.v[i].created_at;
+		CHECK_INT(found, 1);
+	}
+	custos_index_idlist_free(&l);
+	/* none asked, none given; the callback's failure ends the reading */
+	memset(&m, 0, sizeof m);
+	CHECK_OK(custos_index_threads_each(idx, roots, 0, member_cb, member_restart_cb, &m));
+	CHECK_INT(m.n + m.restarts, 0);
+	memset(&m, 0, sizeof m);
+	CHECK_OK(custos_index_threads_each(idx, roots + 2, 1, member_cb, NULL, &m));
+	CHECK_INT(m.n, 0);
+	m.stop_at = 2;
+	CHECK_INT(custos_index_threads_each(idx, roots, 3, member_cb, NULL, &m), CUSTOS_EIO);
+	CHECK_INT(m.n, 1);
+	custos_index_free(idx);
+}
+
 static void test_index__term_report_counts_unique_family_and_breakdowns(void)
 {
 	custos_index_t *idx = open_read();
@@ -1231,6 +1267,7 @@ CHECK_MAIN(
 	CHECK_CASE(test_index__hits_carry_fields_and_snippets),
 	CHECK_CASE(test_index__thread_lists_root_and_replies_in_order),
 	CHECK_CASE(test_index__thread_each_gives_what_thread_lists),
+	CHECK_CASE(test_index__threads_each_reads_many_threads_at_once),
 	CHECK_CASE(test_index__term_report_counts_unique_family_and_breakdowns),
 	CHECK_CASE(test_index__queued_commit_lands_by_the_next_wait_or_close),
 	CHECK_CASE(test_index__watermark_persists_across_reopen),
