@@ -300,24 +300,50 @@ static int root_add(custos_xsel_t *roots, const char *root, uint64_t seq)
 }
 
 /* One conversation's records, as the index gives them
- * (custos_index_thread_each): into a selection of their own, so that a conversation of any size takes
- * one run of memory at most, and so that when the index changed under the
- * reader and the members come again from the start, those of the attempt
- * before are dropped (custos_xsel__reset). The records of several versions
- * are merged as a query's are (merge_multi). */
+ * (custos_index_thread_each): into a selection of their own, so that a
+ * conversation of any size takes one run of memory at most. The records of
+ * several versions are merged as a query's are (merge_multi).
+ *
+ * A reply captured before its parent names the parent, not the
+ * conversation's root, as its thread (docs/productions.md). So the id of
+ * every record read is queued (custos_xsel__push: spilled past 64 KB), and
+ * the records filed under the queued ids are read a batch at a time
+ * (custos_index_threads_each), theirs queued in turn. Records of the root's
+ * thread name the root, so those found under other ids (the replies
+ * captured early: few) are the only ones kept in a set, which ends
+ * cycles. When the index changed under a reading, the whole conversation is
+ * read again. */
+#define THREAD_BATCH   1024
+#define THREAD_RETRIES 3
+
 typedef struct {
-	custos_session_t *s;
-	by_id_t          *b;       /* a hold's: each member's latest version by id */
-	const char       *dir;
-	custos_xsel_t    *sel;     /* this conversation's records */
-	custos_xsel_t    *multi;   /* its documents of records of several versions */
-	int               rc;
+	custos_session_t    *s;
+	by_id_t             *b;       /* a hold's: each member's latest version by id */
+	const char          *dir;
+	const char          *root;
+	custos_xsel_t       *sel;     /* this conversation's records, and its queue of ids */
+	custos_xsel_t       *multi;   /* its documents of records of several versions */
+	custos_lib__idset_t  early;   /* the ids found under another id than the root */
+	bool                 under;   /* reading what is filed under queued ids */
+	unsigned             attempts;   /* of the index's current call */
+	bool                 changed;    /* the index restarted a reading under queued ids */
+	int                  rc;
 } thread_t;
 
 static int thread_member_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at,
                             int several)
 {
 	thread_t *t = ctx;
+	if (t->under) {
+		/* the root is in the set from the start */
+		int added = custos_lib__idset_add(&t->early, id, NULL);
+		if (added < 0)
+			return t->rc = custos_err_set(&t->s->err, CUSTOS_ENOMEM, "out of memory");
+		if (added && (t->rc = custos_xsel__push(t->sel, id)) < 0)
+			return t->rc;
+	} else if (strcmp(id, t->root) && (t->rc = custos_xsel__push(t->sel, id)) < 0) {
+		return t->rc;   /* (what is filed under the root is being read) */
+	}
 	if (t->b) {
 		/* by id, from the snapshot: the versions of one record give one entry */
 		custos_xsel_t *own = t->b->sel;
@@ -333,12 +359,58 @@ static int thread_member_fn(void *ctx, const char *id, uint64_t seq, int64_t cre
 	return t->rc = custos_xsel__add(t->multi, (int64_t)id_key(id), seq, (uint64_t)created_at);
 }
 
+/* Before each attempt of an index call: the root's thread starts again
+ * from nothing; a reading under queued ids cannot be undone, so a second
+ * attempt of one marks the conversation to be read again whole. */
 static void thread_restart(void *ctx)
 {
 	thread_t *t = ctx;
-	custos_xsel__reset(t->sel);
-	if (t->multi)
-		custos_xsel__reset(t->multi);
+	if (!t->under) {
+		custos_xsel__reset(t->sel);
+		if (t->multi)
+			custos_xsel__reset(t->multi);
+	} else if (t->attempts++ > 0) {
+		t->changed = true;
+	}
+}
+
+/* One reading of the conversation rooted at root into t->sel and t->multi. */
+static int thread_read(thread_t *t, custos_index_t *idx, const char *root)
+{
+	const char *batch[THREAD_BATCH];
+	custos_arena_t names = { 0 };
+	int rc;
+
+	t->under = false;
+	if ((rc = custos_index_thread_each(idx, root, thread_member_fn, thread_restart, t)) < 0)
+		goto fail;
+	t->under = true;
+	if (custos_lib__idset_add(&t->early, root, NULL) < 0) {
+		rc = custos_err_set(&t->s->err, CUSTOS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (;;) {
+		size_t nb = 0;
+		const char *id;
+		custos_arena_reset(&names);
+		while (nb < THREAD_BATCH && (rc = custos_xsel__pop(t->sel, &id)) > 0)
+			if (!(batch[nb++] = custos_arena_strdup(&names, id))) {
+				rc = custos_err_set(&t->s->err, CUSTOS_ENOMEM, "out of memory");
+				goto done;
+			}
+		if (rc < 0 || nb == 0)
+			goto done;
+		t->attempts = 0;
+		if ((rc = custos_index_threads_each(idx, batch, nb, thread_member_fn, thread_restart,
+		                                    t)) < 0)
+			goto fail;
+	}
+fail:
+	if (t->rc >= 0)   /* else the failure is in the session's error */
+		custos_lib__index_fail(t->s, idx, rc, "cannot read a conversation");
+done:
+	custos_arena_free(&names);
+	return rc;
 }
 
 /* Adds to dest each record of the conversation rooted at root: its latest
@@ -347,17 +419,28 @@ static void thread_restart(void *ctx)
 static int thread_records(custos_session_t *s, custos_store_t *st, custos_index_t *idx,
                           const char *dir, const char *root, by_id_t *b, custos_xsel_t *dest)
 {
-	thread_t t = { s, b, dir, NULL, NULL, 0 };
+	thread_t t = { .s = s, .b = b, .dir = dir, .root = root };
 	entry_t *v;
 	size_t n;
 	uint64_t count;
 	int rc;
-	if ((rc = custos_xsel__new(&t.sel, dir, 0, &s->err)) < 0)
-		return rc;
-	if ((rc = custos_index_thread_each(idx, root, thread_member_fn, thread_restart, &t)) < 0) {
-		if (t.rc >= 0)   /* else the failure is in the session's error */
-			custos_lib__index_fail(s, idx, rc, "cannot read a conversation");
-		goto done;
+	for (unsigned tries = 0;; tries++) {
+		custos_xsel__free(t.multi);
+		custos_xsel__free(t.sel);
+		custos_lib__idset_free(&t.early);
+		t.multi = NULL;
+		t.changed = false;
+		t.rc = 0;
+		if ((rc = custos_xsel__new(&t.sel, dir, 0, &s->err)) < 0 ||
+		    (rc = thread_read(&t, idx, root)) < 0)
+			goto done;
+		if (!t.changed)
+			break;
+		if (tries + 1 == THREAD_RETRIES) {
+			rc = custos_err_set(&s->err, CUSTOS_EINDEX, "the index changed %d times while "
+			                    "conversation '%s' was read; try again", THREAD_RETRIES, root);
+			goto done;
+		}
 	}
 	if ((t.multi && (rc = merge_multi(s, st, t.multi, t.sel)) < 0) ||
 	    (rc = custos_xsel__finish(t.sel, &count)) < 0)
@@ -367,6 +450,7 @@ static int thread_records(custos_session_t *s, custos_store_t *st, custos_index_
 			if ((rc = custos_xsel__add(dest, v[i].created_at, v[i].seq, 0)) < 0)
 				goto done;
 done:
+	custos_lib__idset_free(&t.early);
 	custos_xsel__free(t.multi);
 	custos_xsel__free(t.sel);
 	return rc;

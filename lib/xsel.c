@@ -39,6 +39,13 @@ struct custos_xsel {
 	tfile_t   done;          /* what was produced, with its numbers, in date order */
 	entry_t  *dbuf;
 	size_t    dn;
+	/* the queue of ids (custos_xsel__push): the file's bytes [qr, qw), then
+	 * those still in memory, qb[qm, ql); rb holds the file's bytes from
+	 * roff on (rlen of them) as they are read back */
+	tfile_t   q;
+	uint64_t  qr, qw, roff;
+	char     *qb, *rb;
+	size_t    qm, ql, qcap, rlen, rcap;
 };
 
 static int cmp_key(const entry_t *a, const entry_t *b)
@@ -528,6 +535,115 @@ void custos_xsel__reset(custos_xsel_t *x)
 		tfile_close(&x->run[i]);
 	x->n_runs = 0;
 	x->n = 0;
+	x->qr = x->qw = x->roff = 0;
+	x->qm = x->ql = x->rlen = 0;
+}
+
+/* ---- the queue of ids ----------------------------------------------------- */
+
+/* The bytes of ids the queue keeps in memory before it writes them to its
+ * file: 64 KB, or the selection's budget in bytes when that is less (the
+ * test knob makes both spill). */
+static size_t queue_limit(const custos_xsel_t *x)
+{
+	size_t b = x->budget * sizeof(entry_t);
+	return b < 65536 ? b : 65536;
+}
+
+static int pwrite_all(custos_xsel_t *x, tfile_t *f, const char *p, size_t left, uint64_t off)
+{
+	while (left) {
+		ssize_t w = pwrite(f->fd, p, left, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return io_fail(x, w < 0 ? errno : ENOSPC, "write", f->path);
+		p += w;
+		off += (uint64_t)w;
+		left -= (size_t)w;
+	}
+	return CUSTOS_OK;
+}
+
+int custos_xsel__push(custos_xsel_t *x, const char *id)
+{
+	size_t n = strlen(id) + 1;
+	int rc;
+	if (x->ql + n > x->qcap) {
+		size_t cap = x->qcap ? x->qcap : 4096;
+		while (cap < x->ql + n)
+			cap *= 2;
+		char *nb = realloc(x->qb, cap);
+		if (!nb)
+			return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+		x->qb = nb;
+		x->qcap = cap;
+	}
+	memcpy(x->qb + x->ql, id, n);
+	x->ql += n;
+	if (x->ql - x->qm <= queue_limit(x))
+		return CUSTOS_OK;
+	/* after what the file holds: the queue's order is kept */
+	if (!x->q.path && (rc = tfile_open(x, "ids", &x->q)) < 0)
+		return rc;
+	if ((rc = pwrite_all(x, &x->q, x->qb + x->qm, x->ql - x->qm, x->qw)) < 0)
+		return rc;
+	x->qw += x->ql - x->qm;
+	x->qm = x->ql = 0;
+	return CUSTOS_OK;
+}
+
+int custos_xsel__pop(custos_xsel_t *x, const char **id)
+{
+	while (x->qr < x->qw) {
+		if (x->qr >= x->roff && x->qr < x->roff + x->rlen) {
+			size_t at = (size_t)(x->qr - x->roff);
+			const char *z = memchr(x->rb + at, 0, x->rlen - at);
+			if (z) {
+				*id = x->rb + at;
+				x->qr += (uint64_t)(z - (x->rb + at)) + 1;
+				return 1;
+			}
+			if (x->rlen == x->rcap) {
+				/* an id longer than the buffer: twice the buffer */
+				char *nb = realloc(x->rb, x->rcap * 2);
+				if (!nb)
+					return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+				x->rb = nb;
+				x->rcap *= 2;
+			} else if (x->roff + x->rlen >= x->qw) {
+				return custos_err_set(x->err, CUSTOS_EIO, "the export's sort file '%s' "
+				                      "ends inside an id", x->q.path);
+			}
+		}
+		if (!x->rb) {
+			if (!(x->rb = malloc(65536)))
+				return custos_err_set(x->err, CUSTOS_ENOMEM, "out of memory");
+			x->rcap = 65536;
+		}
+		uint64_t left = x->qw - x->qr;
+		size_t want = left < x->rcap ? (size_t)left : x->rcap;
+		size_t got = 0;
+		while (got < want) {
+			ssize_t r = pread(x->q.fd, x->rb + got, want - got, (off_t)(x->qr + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return io_fail(x, r < 0 ? errno : EIO, "read", x->q.path);
+			got += (size_t)r;
+		}
+		x->roff = x->qr;
+		x->rlen = got;
+	}
+	if (x->qm < x->ql) {
+		*id = x->qb + x->qm;
+		x->qm += strlen(*id) + 1;
+		return 1;
+	}
+	x->qm = x->ql = 0;
+	x->qr = x->qw = x->roff = 0;
+	x->rlen = 0;
+	return 0;
 }
 
 size_t custos_xsel__runs(const custos_xsel_t *x)
@@ -543,6 +659,9 @@ void custos_xsel__free(custos_xsel_t *x)
 		tfile_close(&x->run[i]);
 	tfile_close(&x->out);
 	tfile_close(&x->done);
+	tfile_close(&x->q);
+	free(x->qb);
+	free(x->rb);
 	if (x->dir)
 		rmdir(x->dir);
 	free(x->dir);

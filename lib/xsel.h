@@ -68,6 +68,15 @@ int custos_xsel__mark(custos_xsel_t *x, const custos_xsel_entry_t *e);
  * and *bates, or 0 when it was not (yet) produced; < 0 on a read error. */
 int custos_xsel__bates(custos_xsel_t *x, int64_t created_at, uint64_t seq, uint64_t *bates);
 
+/* A queue of ids (strings) beside the selection, in bounded memory: past
+ * 64 KB of them (less with the test knob) they go to a temporary file of
+ * the selection's. custos_xsel__push adds one at the end;
+ * custos_xsel__pop gives the first (*id valid until the next push or pop)
+ * and 1, or 0 when the queue is empty. custos_xsel__reset empties it too.
+ * Fail as custos_xsel__add does. */
+int custos_xsel__push(custos_xsel_t *x, const char *id);
+int custos_xsel__pop(custos_xsel_t *x, const char **id);
+
 /* The runs spilled so far (0: the selection fitted in memory). */
 size_t custos_xsel__runs(const custos_xsel_t *x);
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # A conversation whose replies were captured before their parents: each
-# such reply is indexed under its parent as its root, and show --thread and
-# a hold with_thread read the conversation whole through those parents.
+# such reply is indexed under its parent as its root, and show --thread, a
+# hold with_thread and export --with-thread (and an export of that hold)
+# read the conversation whole through those parents.
 . tests/cli/lib.sh
 
 # x:N, a reply to x:P when P is given, posted on March N
@@ -56,6 +57,41 @@ test_expect 'a hold with_thread placed after holds them from the start' '
 	custos init >/dev/null && capture && hold_x2 &&
 	custos hold show --json h | jq -r ".records[].id" >held &&
 	printf "x:1\nx:2\nx:3\nx:4\nx:5\n" >expect && test_cmp expect held
+'
+
+# ids: the ids a jsonl production holds, in its order
+ids() { jq -r ".record.id" "$1/records.jsonl"; }
+
+test_expect 'export --with-thread produces the replies captured before their parents' '
+	custos init >/dev/null && capture &&
+	custos export "id:x:2" --with-thread --format jsonl --out p1 >/dev/null &&
+	ids p1 >got && printf "x:1\nx:2\nx:3\nx:4\nx:5\n" >expect && test_cmp expect got &&
+	custos export "id:x:6" --with-thread --format jsonl --out p2 >/dev/null &&
+	ids p2 >got && echo x:6 >expect && test_cmp expect got &&
+	custos export --verify p1 >/dev/null
+'
+
+# twenty more replies to x:1, on March 10 (x:10 to x:29)
+more() {
+	i=10 && while [ $i -lt 30 ]; do
+		printf '{"id":"x:%s","platform":"x","account":"acme","author":{"handle":"u%s"},"created_at":"2021-03-10T10:00:%sZ","text":"more %s","in_reply_to":"x:1"}\n' \
+			$i $i $i $i; i=$((i + 1))
+	done >e.ndjson && custos ingest e.ndjson >/dev/null
+}
+
+test_expect 'the same through spilled runs and a spilled queue of ids (a budget of 2 entries)' '
+	custos init >/dev/null && more && capture &&
+	CUSTOS_TEST_SORT_BUDGET=2 custos export "id:x:5" --with-thread --format jsonl --out p1 >/dev/null &&
+	ids p1 >got && { printf "x:1\nx:2\nx:3\nx:4\nx:5\n" && seq -f "x:%g" 10 29; } >expect &&
+	test_cmp expect got &&
+	custos export "id:x:5" --with-thread --format jsonl --out p2 >/dev/null &&
+	cmp p1/records.jsonl p2/records.jsonl
+'
+
+test_expect 'an export of a hold with_thread produces them too' '
+	custos init >/dev/null && capture hold_x2 &&
+	custos export --hold h --format jsonl --out p1 >/dev/null &&
+	ids p1 >got && printf "x:1\nx:2\nx:3\nx:4\nx:5\n" >expect && test_cmp expect got
 '
 
 test_done
