@@ -3451,6 +3451,24 @@ static int compact_listed(custos_index_t *idx, const char *what, bool skip_none,
 	}
 }
 
+// Every match of q shown to spy (a match spy with an rc member that a
+// failed callback sets), no document kept: a listing in bounded memory
+// whatever the number of matches.
+template <class Spy>
+static int spy_every_match(custos_index_t *idx, const Xapian::Query &q, Spy &spy, const char *what)
+{
+	Xapian::Enquire enq(*idx->db);
+	enq.set_query(q);
+	enq.set_weighting_scheme(Xapian::BoolWeight());
+	enq.add_matchspy(&spy);
+	Xapian::doccount all = idx->db->get_doccount();
+	enq.get_mset(0, 0, all ? all : 1);
+	enq.clear_matchspies();
+	if (spy.rc < 0)
+		return custos_err_set(&idx->err, spy.rc, "%s: %s", what, custos_status_str(spy.rc));
+	return CUSTOS_OK;
+}
+
 extern "C" {
 
 int custos_index_drop_marked(custos_index_t *idx)
@@ -4044,18 +4062,7 @@ int custos_index_match_each(custos_index_t *idx, const char *query, custos_index
 		if (pe < 0)
 			return pe;
 		EachSpy spy(fn, multi, ctx);
-		Xapian::Enquire enq(*idx->db);
-		enq.set_query(p.query);
-		enq.set_weighting_scheme(Xapian::BoolWeight());
-		enq.add_matchspy(&spy);
-		Xapian::doccount all = idx->db->get_doccount();
-		// no document kept: the spy sees every match
-		enq.get_mset(0, 0, all ? all : 1);
-		enq.clear_matchspies();
-		if (spy.rc < 0)
-			return custos_err_set(&idx->err, spy.rc, "cannot list matches: %s",
-			                      custos_status_str(spy.rc));
-		return CUSTOS_OK;
+		return spy_every_match(idx, p.query, spy, "cannot list matches");
 	});
 }
 
@@ -4085,12 +4092,14 @@ int custos_index_each_record(custos_index_t *idx, custos_index_record_fn fn,
 			}
 			int rc = fn(ctx, rv.id.c_str(), rv.seq);
 			if (rc < 0)
-				return rc;
+				return custos_err_set(&idx->err, rc, "cannot list the index: %s",
+				                      custos_status_str(rc));
 		}
 		for (const auto &m : multi) {
 			int rc = fn(ctx, m.first.c_str(), m.second);
 			if (rc < 0)
-				return rc;
+				return custos_err_set(&idx->err, rc, "cannot list the index: %s",
+				                      custos_status_str(rc));
 		}
 		return CUSTOS_OK;
 	});
@@ -4156,18 +4165,7 @@ int custos_index_thread_each(custos_index_t *idx, const char *root_id, custos_in
 		Builder b;
 		Xapian::Query q = thread_query(idx, b, root_id);
 		MemberSpy spy(fn, ctx);
-		Xapian::Enquire enq(*idx->db);
-		enq.set_query(q);
-		enq.set_weighting_scheme(Xapian::BoolWeight());
-		enq.add_matchspy(&spy);
-		Xapian::doccount all = idx->db->get_doccount();
-		// no document kept: the spy sees every match
-		enq.get_mset(0, 0, all ? all : 1);
-		enq.clear_matchspies();
-		if (spy.rc < 0)
-			return custos_err_set(&idx->err, spy.rc, "cannot read the thread: %s",
-			                      custos_status_str(spy.rc));
-		return CUSTOS_OK;
+		return spy_every_match(idx, q, spy, "cannot read the thread");
 	});
 }
 
