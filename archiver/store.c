@@ -136,7 +136,8 @@ int custos_store__state_save(custos_store_t *st, MDB_txn *txn, const custos_stor
 int custos_store__platform_decode(custos_store__platform_t *p, const MDB_val *k, const MDB_val *v)
 {
 	memset(p, 0, sizeof *p);
-	if (k->mv_size < 3 || k->mv_size - 2 >= sizeof p->name || v->mv_size < PL_N_OLD * 8)
+	if (k->mv_size < 3 || k->mv_size - 2 >= sizeof p->name || v->mv_size < PL_N_OLD * 8 ||
+	    v->mv_size % 8 || v->mv_size > PL_N * 8)
 		return CUSTOS_ECORRUPT;
 	memcpy(p->name, (const char *)k->mv_data + 2, k->mv_size - 2);
 	/* a value written before the disposal counters has fewer fields */
@@ -245,6 +246,7 @@ uint64_t custos_store__punch_zeroed(custos_store_t *st, int file, uint64_t from,
 		}
 		b++;
 	}
+	sodium_memzero(buf, sizeof buf);   /* it held live keys */
 	return punched;
 }
 

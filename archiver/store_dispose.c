@@ -22,8 +22,9 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The zeros of the slots listed in p (n bytes) are on disk: the highest
- * slot of each key file is noted for the punch sweep at the end of the run
+/* The zeros of the slots listed in p (n bytes) are on disk: the lowest and
+ * the highest slot of each key file are noted for the punch sweep at the
+ * end of the run, which reads only the blocks between them
  * (custos_store_dispose_complete). Punching a block changes the key file's
  * extents, which makes its next fdatasync commit the file system's journal:
  * once a run, not after every batch. */
@@ -32,6 +33,8 @@ static void punch_note(custos_store_t *st, const uint8_t *p, size_t n)
 	for (size_t i = 0; i + SHRED_ENTRY <= n; i += SHRED_ENTRY) {
 		int file = p[i] ? STORE_KEYS_ITEMS : STORE_KEYS_RECORDS;
 		uint64_t slot = custos_store__get64(p + i + 1);
+		if (!st->punch_to[file] || slot < st->punch_from[file])
+			st->punch_from[file] = slot;
 		if (slot > st->punch_to[file])
 			st->punch_to[file] = slot;
 	}
@@ -440,7 +443,9 @@ int custos_store_dispose_complete(custos_store_t *st, custos_dispose_summary_t *
 	if (err == CUSTOS_OK)
 		for (int f = 0; f < 2; f++)
 			if (st->punch_to[f]) {
-				custos_store__punch_zeroed(st, f, 0, st->punch_to[f]);
+				/* from the start of the lowest slot's block */
+				uint64_t from = st->punch_from[f] - st->punch_from[f] % (4096 / STORE_KEY_LEN);
+				custos_store__punch_zeroed(st, f, from, st->punch_to[f]);
 				st->punch_to[f] = 0;
 			}
 	return err;

@@ -172,10 +172,11 @@ enum { STORE_SRC_KEY = 7, STORE_SRC_PAIR_KEY = 35 };
  * buffers, zstd contexts, error, open batch and pinned read snapshot. */
 struct custos_store {
 	custos_store__shared_t *sh;
-	/* per key file, the highest slot this view has shredded (zeros synced)
-	 * since its last punch sweep, 0 for none: custos_store_dispose_complete
-	 * punches the all-zero blocks up to it, once a run */
-	uint64_t     punch_to[2];
+	/* per key file, the lowest and the highest slot this view has shredded
+	 * (zeros synced) since its last punch sweep, punch_to 0 for none:
+	 * custos_store_dispose_complete punches the all-zero blocks between
+	 * them, once a run */
+	uint64_t     punch_from[2], punch_to[2];
 	/* copies of sh's fixed fields, read without the lock */
 	const char  *dir;
 	unsigned     flags;
