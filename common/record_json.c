@@ -668,8 +668,8 @@ static int source_member(rj_t *j, const char *key, void *ctx)
 		int err;
 		if ((err = rj_int_field(j, "source.file_ref", &v)) < 0)
 			return err;
-		if (v < 1 || v > UINT32_MAX)
-			return bad_type(j->err, "source.file_ref", "a reference number");
+		if (v < 1 || v > UINT32_MAX || *j->file_ref)
+			return bad_type(j->err, "source.file_ref", "one reference number");
 		*j->file_ref = (uint32_t)v;
 		return CUSTOS_OK;
 	}
