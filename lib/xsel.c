@@ -569,6 +569,12 @@ int custos_xsel__push(custos_xsel_t *x, const char *id)
 {
 	size_t n = strlen(id) + 1;
 	int rc;
+	if (x->qm && x->ql + n > x->qcap) {
+		/* what was popped makes room before the buffer grows */
+		memmove(x->qb, x->qb + x->qm, x->ql - x->qm);
+		x->ql -= x->qm;
+		x->qm = 0;
+	}
 	if (x->ql + n > x->qcap) {
 		size_t cap = x->qcap ? x->qcap : 4096;
 		while (cap < x->ql + n)
@@ -604,7 +610,7 @@ int custos_xsel__pop(custos_xsel_t *x, const char **id)
 				x->qr += (uint64_t)(z - (x->rb + at)) + 1;
 				return 1;
 			}
-			if (x->rlen == x->rcap) {
+			if (at == 0 && x->rlen == x->rcap) {
 				/* an id longer than the buffer: twice the buffer */
 				char *nb = realloc(x->rb, x->rcap * 2);
 				if (!nb)
