@@ -385,7 +385,9 @@ typedef struct {
  * parent was captured names the parent as its root. The members' threads
  * are read a batch at a time (custos_index_threads_each) and each record
  * looked up in a hash set, so that the cost follows the conversation's
- * size. On failure err says why and out is empty. */
+ * size. When the index changes under a reading, the conversation is read
+ * again whole (three times at most, then CUSTOS_EINDEX). On failure err
+ * says why and out is empty. */
 int  custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib__thread_t *out,
                                 custos_err_t *err);
 void custos_lib__thread_free(custos_lib__thread_t *t);   /* NULL-safe */

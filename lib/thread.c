@@ -101,9 +101,15 @@ int custos_lib__idset_truncate(custos_lib__idset_t *set, size_t n)
  * over many members; its pointers on the stack). */
 #define THREAD_BATCH 1024
 
+/* How many times a conversation is read again whole when the index
+ * changed under a reading, before the read gives up and says so. */
+#define THREAD_RETRIES 3
+
 typedef struct {
 	custos_lib__thread_t *t;
 	size_t before;   /* the members when the read began */
+	unsigned attempts;   /* of the index's current call */
+	bool changed;        /* the index restarted one of the calls */
 	int err;
 } member_read_t;
 
@@ -142,9 +148,15 @@ static int member_fn(void *ctx, const char *id, uint64_t seq, int64_t created_at
 	return CUSTOS_OK;
 }
 
+/* Before each attempt of an index call. A second attempt means the index
+ * changed: the members already read, from the older index, and the
+ * versions merged into them cannot be told apart, so the conversation is
+ * read again whole (custos_lib__thread_members). */
 static void member_restart(void *ctx)
 {
 	member_read_t *r = ctx;
+	if (r->attempts++ > 0)
+		r->changed = true;
 	if (r->err == CUSTOS_OK)
 		r->err = custos_lib__idset_truncate(&r->t->ids, r->before);
 	r->t->n = r->t->ids.n;
@@ -159,11 +171,13 @@ void custos_lib__thread_free(custos_lib__thread_t *t)
 	memset(t, 0, sizeof *t);
 }
 
-int custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib__thread_t *out,
-                               custos_err_t *err)
+/* One reading of the conversation into out; r->changed when the index
+ * restarted a call. */
+static int thread_read(custos_index_t *idx, const char *root, custos_lib__thread_t *out,
+                       member_read_t *rr, custos_err_t *err)
 {
 	const char *batch[THREAD_BATCH];
-	member_read_t r = { out, 0, CUSTOS_OK };
+	member_read_t r = { .t = out };
 	size_t nb = 0, next = 0;
 	int rc;
 
@@ -171,6 +185,7 @@ int custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib
 	for (;;) {
 		r.before = out->n;
 		r.err = CUSTOS_OK;
+		r.attempts = 0;
 		/* first the root's thread, its own documents included; then the
 		 * members' (whose own documents are in already) */
 		rc = nb ? custos_index_threads_each(idx, batch, nb, member_fn, member_restart, &r)
@@ -185,10 +200,28 @@ int custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib
 			custos_lib__thread_free(out);
 			return rc;
 		}
-		if (next == out->n)
+		if (next == out->n) {
+			*rr = r;
 			return CUSTOS_OK;
+		}
 		/* the pointers are copied: the set's array moves as it grows */
 		for (nb = 0; nb < THREAD_BATCH && next < out->n; nb++)
 			batch[nb] = out->v[next++].id;
+	}
+}
+
+int custos_lib__thread_members(custos_index_t *idx, const char *root, custos_lib__thread_t *out,
+                               custos_err_t *err)
+{
+	for (unsigned tries = 0;; tries++) {
+		member_read_t r;
+		int rc = thread_read(idx, root, out, &r, err);
+		if (rc < 0 || !r.changed)
+			return rc;
+		custos_lib__thread_free(out);
+		if (tries + 1 == THREAD_RETRIES)
+			return custos_err_set(err, CUSTOS_EINDEX, "the index changed %d times while "
+			                      "conversation '%s' was read; try again", THREAD_RETRIES,
+			                      root);
 	}
 }
